@@ -1,0 +1,31 @@
+// Activation and renewal codes: Crockford base32, 10 symbols = 50 bits, from the CSPRNG.
+import { randomInt } from 'node:crypto';
+
+export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const CODE_LENGTH = 10;
+
+export function generateCode(): string {
+  let s = '';
+  for (let i = 0; i < CODE_LENGTH; i++) s += CROCKFORD[randomInt(32)];
+  return s;
+}
+
+/** Printed form, grouped for reading aloud: MXTT-GF5E-AB. */
+export function formatCode(code: string): string {
+  return code.replace(/(.{4})(?=.)/g, '$1-');
+}
+
+/**
+ * What a person typed back to the canonical code: case, spaces and dashes ignored,
+ * O read as 0, I and L as 1 (Crockford's decoding rules). Returns null when it cannot be a code.
+ */
+export function normalizeCode(input: string): string | null {
+  const s = input
+    .toUpperCase()
+    .replace(/[\s\-_.]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+  if (s.length !== CODE_LENGTH) return null;
+  for (const ch of s) if (!CROCKFORD.includes(ch)) return null;
+  return s;
+}

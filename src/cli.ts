@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `trousseau <command>`: import, publipostage, … Each command lives with its domain.
+const commands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
+  import: () => import('./import/cli.js'),
+  publipostage: () => import('./publipostage/cli.js'),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const load = name ? commands[name] : undefined;
+  if (!load) {
+    console.error(`usage : trousseau <${Object.keys(commands).join('|')}> [options]`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

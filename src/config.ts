@@ -1,0 +1,59 @@
+// Runtime configuration, read once from the environment.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export interface Config {
+  /** External PostgreSQL; when absent the app starts its own embedded server. */
+  databaseUrl?: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Public address of the ENT, printed on sheets and in mails. */
+  publicUrl: string;
+  /** 32-byte key encrypting activation codes at rest. */
+  secretKey: Buffer;
+  activationCodeDays: number;
+  smtpUrl?: string;
+  mailFrom: string;
+}
+
+function envInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} doit être un entier positif (reçu « ${v} »)`);
+  return n;
+}
+
+/** The key comes from TROUSSEAU_SECRET (64 hex chars) or a file created once under the data dir. */
+function loadSecret(dataDir: string): Buffer {
+  const hex = process.env.TROUSSEAU_SECRET;
+  if (hex) {
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('TROUSSEAU_SECRET doit contenir 64 caractères hexadécimaux');
+    return Buffer.from(hex, 'hex');
+  }
+  const file = resolve(dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.TROUSSEAU_DATA_DIR ?? './data');
+  const port = envInt('PORT', 3000);
+  const host = env.HOST ?? '0.0.0.0';
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir,
+    port,
+    host,
+    publicUrl: (env.TROUSSEAU_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    secretKey: loadSecret(dataDir),
+    activationCodeDays: envInt('TROUSSEAU_ACTIVATION_DAYS', 90),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
+  };
+}

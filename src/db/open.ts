@@ -1,0 +1,45 @@
+// Opens the configured database: DATABASE_URL, or the private embedded server under data/.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { startEmbedded } from './embedded.js';
+import { migrate, openDatabase, type Database } from './index.js';
+
+export async function openConfiguredDatabase(config: Config, log = (m: string) => console.log(m)): Promise<Database> {
+  let url = config.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const dir = join(config.dataDir, 'pg');
+    url = runningEmbeddedUrl(dir);
+  }
+  if (!url) {
+    const dir = join(config.dataDir, 'pg');
+    log(`PostgreSQL embarqué : ${dir}`);
+    const server = await startEmbedded(dir);
+    url = server.url;
+    stopEmbedded = server.stop;
+  }
+  const database = openDatabase(url);
+  const applied = await migrate(database.pool);
+  if (applied.length) log(`migrations appliquées : ${applied.join(', ')}`);
+  return {
+    ...database,
+    close: async () => {
+      await database.close();
+      if (stopEmbedded) await stopEmbedded();
+    },
+  };
+}
+
+/** The embedded server may already run (the app is up and the CLI is called): reuse it, from postmaster.pid. */
+function runningEmbeddedUrl(dir: string): string | undefined {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return undefined;
+  }
+  return `postgres://postgres:trousseau@127.0.0.1:${port}/postgres`;
+}

@@ -1,0 +1,28 @@
+// `npm start`: database (embedded unless DATABASE_URL), migrations, demo school on first start, HTTP server.
+import { loadConfig } from './config.js';
+import { makeContext } from './context.js';
+import { openConfiguredDatabase } from './db/open.js';
+import { buildServer } from './web/server.js';
+
+async function main() {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  const ctx = makeContext(config, database);
+  const demo = await import('./demo/seed.js').catch(() => undefined);
+  if (demo) await demo.ensureDemo(ctx, (m: string) => console.log(m));
+  const app = await buildServer(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  console.log(`Trousseau écoute sur ${config.publicUrl}`);
+  const stop = async () => {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+// A fresh, migrated database per test file, cloned from the template scripts/test.ts prepared.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
+import { makeContext, type AppContext } from '../../src/context.js';
+import { openDatabase, type Database } from '../../src/db/index.js';
+
+function adminUrl(): string {
+  const url = process.env.TROUSSEAU_TEST_PG;
+  if (!url) throw new Error('run tests with `npm test` (scripts/test.ts starts PostgreSQL)');
+  return url;
+}
+
+export async function freshDatabase(): Promise<Database & { url: string }> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client(adminUrl());
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${process.env.TROUSSEAU_TEST_TEMPLATE}`);
+  await admin.end();
+  const u = new URL(adminUrl());
+  u.pathname = `/${name}`;
+  const database = openDatabase(u.toString(), 5);
+  return {
+    ...database,
+    url: u.toString(),
+    close: async () => {
+      await database.close();
+      const a = new pg.Client(adminUrl());
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** A context on a fresh database, with a fixed test key. */
+export async function testContext(overrides: Record<string, string> = {}): Promise<AppContext & { close(): Promise<void> }> {
+  const database = await freshDatabase();
+  const config = loadConfig({
+    TROUSSEAU_SECRET: '11'.repeat(32),
+    TROUSSEAU_DATA_DIR: '/tmp/trousseau-test-data',
+    TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr',
+    ...overrides,
+  });
+  return { ...makeContext(config, database), close: () => database.close() };
+}
+
+export const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url).pathname;
