@@ -2,6 +2,7 @@
 import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
+import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
 async function main() {
@@ -13,8 +14,10 @@ async function main() {
   const app = await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
   console.log(`Trousseau écoute sur ${config.publicUrl}`);
+  const mailWorker = startMailWorker(ctx);
   const stop = async () => {
     await app.close();
+    await mailWorker.stop();
     await database.close();
     process.exit(0);
   };

@@ -21,3 +21,17 @@ export function issueActivationCode(secrets: Secrets, days: number, now = new Da
     expiresAt: new Date(now.getTime() + days * 86_400_000),
   };
 }
+
+export interface IssuedRenewalCode {
+  code: string;
+  mac: string;
+  expiresAt: Date;
+}
+
+export const RENEWAL_HOURS = 72;
+
+/** Renewal codes are shown once to the admin: only the HMAC is kept, nothing to decrypt later. */
+export function issueRenewalCode(secrets: Secrets, now = new Date()): IssuedRenewalCode {
+  const code = generateCode();
+  return { code, mac: secrets.mac(RENEWAL, code), expiresAt: new Date(now.getTime() + RENEWAL_HOURS * 3_600_000) };
+}

@@ -139,6 +139,10 @@ export const mailRuns = pgTable('mail_runs', {
   filters: jsonb('filters').notNull().default(sql`'{}'::jsonb`),
   selected: integer('selected').notNull().default(0),
   withoutEmail: integer('without_email').notNull().default(0),
+  // 0004_mail.sql
+  structureIds: uuid('structure_ids').array(),
+  classIds: uuid('class_ids').array(),
+  queued: integer('queued').notNull().default(0),
 });
 
 export const mailJobs = pgTable('mail_jobs', {
@@ -157,6 +161,8 @@ export const mailJobs = pgTable('mail_jobs', {
   lastError: text('last_error'),
   sentAt: ts('sent_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
+  // 0004_mail.sql
+  sealed: boolean('sealed').notNull().default(false),
 });
 
 export const duplicateDismissals = pgTable('duplicate_dismissals', {
@@ -164,3 +170,11 @@ export const duplicateDismissals = pgTable('duplicate_dismissals', {
   userB: uuid('user_b').notNull().references(() => users.id),
   dismissedAt: ts('dismissed_at').notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.userA, t.userB] })]);
+
+// 0005_directory.sql: feed ids of accounts merged into another one.
+export const userAliases = pgTable('user_aliases', {
+  externalId: text('external_id').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id),
+  mergedAt: ts('merged_at').notNull().defaultNow(),
+  mergedBy: uuid('merged_by').references(() => users.id),
+});

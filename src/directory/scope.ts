@@ -6,3 +6,38 @@ export type Scope =
   | { kind: 'self'; userId: string };
 
 export type Role = 'superadmin' | 'localadmin' | 'teacher' | 'user';
+
+/**
+ * SQL condition restricting the users aliased `u` to what a scope may see; its values are appended to
+ * `params` (placeholders numbered after the ones already there). Outside the 'all' scope a super admin's
+ * account is never visible (except one's own, in 'self').
+ *  - structures: accounts attached to them, and the parents of students attached to them;
+ *  - classes: students of those classes and their parents.
+ */
+export function scopeSql(scope: Scope, u: string, params: unknown[]): string {
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  switch (scope.kind) {
+    case 'all':
+      return 'TRUE';
+    case 'self':
+      return `${u}.id = ${p(scope.userId)}`;
+    case 'structures': {
+      const ids = p(scope.structureIds);
+      return `(NOT ${u}.is_super_admin AND (
+        EXISTS (SELECT 1 FROM user_structures sc_us WHERE sc_us.user_id = ${u}.id AND sc_us.structure_id = ANY(${ids}::uuid[]))
+        OR EXISTS (SELECT 1 FROM relations sc_r JOIN user_structures sc_us ON sc_us.user_id = sc_r.child_id
+                   WHERE sc_r.parent_id = ${u}.id AND sc_us.structure_id = ANY(${ids}::uuid[]))))`;
+    }
+    case 'classes': {
+      const ids = p(scope.classIds);
+      return `(NOT ${u}.is_super_admin AND (
+        (${u}.profile = 'Student' AND EXISTS (SELECT 1 FROM user_classes sc_uc WHERE sc_uc.user_id = ${u}.id AND sc_uc.class_id = ANY(${ids}::uuid[])))
+        OR EXISTS (SELECT 1 FROM relations sc_r JOIN users sc_c ON sc_c.id = sc_r.child_id AND sc_c.profile = 'Student'
+                   JOIN user_classes sc_uc ON sc_uc.user_id = sc_c.id
+                   WHERE sc_r.parent_id = ${u}.id AND sc_uc.class_id = ANY(${ids}::uuid[]))))`;
+    }
+  }
+}

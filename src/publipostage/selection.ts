@@ -1,24 +1,34 @@
 // One selection model for preview, PDF, CSV and email alike (filters of "Publipostage des comptes").
+// Pure: the schema and the row shape. The SQL lives in select.ts.
 import { z } from 'zod';
 import { PROFILES } from '../db/schema.js';
 
 const csvList = <T extends z.ZodTypeAny>(item: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v), z.array(item));
+  z.preprocess(
+    (v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean)) : v),
+    z.array(item),
+  );
 
 export const SelectionSchema = z.object({
   structureId: z.string().uuid().optional(),
   profiles: csvList(z.enum(PROFILES)).default([]),
+  /** A relative matches a class when one of their children is in it. */
   classIds: csvList(z.string().uuid()).default([]),
+  /** Classes of these levels (ANDed with classIds when both are given). */
   levelIds: csvList(z.string().uuid()).default([]),
   /** Explicit rows ticked in a list (class view). */
   userIds: csvList(z.string().uuid()).default([]),
+  /** active = has a password (set at activation, or carried over from a previous ENT). */
   activation: z.enum(['all', 'active', 'inactive']).default('all'),
   email: z.enum(['all', 'with', 'without']).default('all'),
   localAdmins: z.enum(['all', 'only', 'exclude']).default('all'),
+  /** Created strictly before this day (Europe/Paris midnight). */
   createdBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  /** Created on or after this day ("depuis"). */
   createdAfter: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
   preDeletion: z.enum(['all', 'pending', 'not']).default('all'),
   origin: z.enum(['all', 'feed', 'manual']).default('all'),
+  /** Substring of the name ("Prénom Nom" or "Nom Prénom"), login or email, case-insensitive. */
   search: z.string().max(100).optional(),
   sort: z.enum(['alpha', 'profile', 'class']).default('alpha'),
 });
@@ -39,12 +49,23 @@ export interface AccountRow {
   profile: (typeof PROFILES)[number];
   login: string;
   activated: boolean;
-  /** Decrypted activation code (canonical, ungrouped) for inactive accounts, else null. */
+  /**
+   * Decrypted activation code (canonical, ungrouped) for an inactive account whose code is still valid;
+   * null for active accounts, accounts without a code, and expired codes (see codeExpired): a dead code
+   * is never printed, the sheet says it expired instead.
+   */
   code: string | null;
   codeExpiresAt: Date | null;
+  /** Inactive account whose code has expired (a new one must be issued before it can activate). */
+  codeExpired: boolean;
   email: string | null;
   birthDate: string | null;
+  /** Own classes; for a relative, the children's classes. Sorted (French, numeric). */
   classes: string[];
+  /** The class the row is filed under when sorting by class: first class inside the class filter / teacher scope. */
+  groupClass: string | null;
+  /** The structure printed on the sheet (the selected one when the account belongs to several). */
+  structureId: string | null;
   structureName: string;
   createdAt: Date;
   origin: 'feed' | 'manual';

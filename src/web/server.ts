@@ -9,6 +9,13 @@ export type RoutePlugin = (app: FastifyInstance, ctx: AppContext) => Promise<voi
 
 // Each domain registers its routes here; order does not matter.
 const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
+  () => import('./routes/core.js'),
+  () => import('./routes/account.js'),
+  () => import('./routes/publipostage.js'),
+  () => import('./routes/classe.js'),
+  () => import('./routes/templates.js'),
+  () => import('./routes/doublons.js'),
+  () => import('./routes/console.js'),
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {

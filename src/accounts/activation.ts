@@ -1,0 +1,90 @@
+// One-time codes typed back by users: activation (first sign-in) and admin-issued renewal.
+// Every failure looks the same to the caller, so the flows cannot be used to learn which logins exist.
+
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../directory/audit.js';
+import { normalizeCode } from './codes.js';
+import { ACTIVATION, RENEWAL } from './issue.js';
+import { hashPassword } from './passwords.js';
+import { withTransaction } from './tx.js';
+
+export type CodePurpose = typeof ACTIVATION | typeof RENEWAL;
+
+export interface CodeHolder {
+  id: string;
+  login: string;
+  email: string | null;
+  phone: string | null;
+  /** The stored HMAC the code matched: the consuming UPDATE is guarded by it. */
+  mac: string;
+}
+
+/** Logins are generated in lower case; what people type is trimmed and lowered to match. */
+export function normalizeLogin(input: string): string {
+  return input.trim().toLowerCase();
+}
+
+const HOLDER_SQL: Record<CodePurpose, string> = {
+  activation: `SELECT id, login, email, phone, activation_code_mac AS mac FROM users
+    WHERE login = $1 AND activated_at IS NULL AND activation_code_mac IS NOT NULL AND activation_code_expires_at > now()
+      AND NOT blocked AND pre_deleted_at IS NULL`,
+  renewal: `SELECT id, login, email, phone, renewal_code_mac AS mac FROM users
+    WHERE login = $1 AND activated_at IS NOT NULL AND renewal_code_mac IS NOT NULL AND renewal_code_expires_at > now()
+      AND NOT blocked AND pre_deleted_at IS NULL`,
+};
+
+/**
+ * The account a (login, code) pair unlocks, or null — whether the login is unknown, the code wrong, expired,
+ * already used, or the account blocked, pre-deleted or (for activation) already active.
+ */
+export async function findCodeHolder(ctx: AppContext, purpose: CodePurpose, login: string, typedCode: string): Promise<CodeHolder | null> {
+  const code = normalizeCode(typedCode);
+  const l = normalizeLogin(login);
+  if (!code || !l) return null;
+  const { rows } = await ctx.database.pool.query(HOLDER_SQL[purpose], [l]);
+  const row = rows[0];
+  if (!row || !ctx.secrets.verify(purpose, code, row.mac)) return null;
+  return { id: row.id, login: row.login, email: row.email, phone: row.phone, mac: row.mac };
+}
+
+export interface ActivationInput {
+  password: string;
+  email: string;
+  phone: string | null;
+}
+
+/**
+ * Activates the account and consumes its code in one UPDATE guarded by the code's HMAC, so of two
+ * concurrent activations with the same code only one succeeds. Returns false when the code is gone.
+ */
+export async function activateAccount(ctx: AppContext, holder: CodeHolder, input: ActivationInput, ip: string): Promise<boolean> {
+  const hash = await hashPassword(input.password);
+  const r = await ctx.database.pool.query(
+    `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5,
+       activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
+     WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
+       AND NOT blocked AND pre_deleted_at IS NULL
+     RETURNING id`,
+    [holder.id, holder.mac, hash, input.email, input.phone || null],
+  );
+  if (r.rowCount !== 1) return false;
+  await recordAudit(ctx.database.pool, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
+  return true;
+}
+
+/** Sets a new password with a renewal code, consuming the code (guarded like activation) and ending every session. */
+export async function renewPassword(ctx: AppContext, holder: CodeHolder, password: string, ip: string): Promise<boolean> {
+  const hash = await hashPassword(password);
+  return withTransaction(ctx.database.pool, async (client) => {
+    const r = await client.query(
+      `UPDATE users SET password_hash = $3, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now()
+       WHERE id = $1 AND renewal_code_mac = $2 AND renewal_code_expires_at > now() AND NOT blocked AND pre_deleted_at IS NULL
+       RETURNING id`,
+      [holder.id, holder.mac, hash],
+    );
+    if (r.rowCount !== 1) return false;
+    await client.query('DELETE FROM sessions WHERE user_id = $1', [holder.id]);
+    await recordAudit(client, holder.id, 'account.renewal', { userId: holder.id, login: holder.login, ip });
+    return true;
+  });
+}

@@ -1,0 +1,82 @@
+// "Mon compte": what a signed-in user sees about their own account, and the changes they may make.
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../directory/audit.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { withTransaction } from './tx.js';
+
+export interface ChildDetails {
+  firstName: string;
+  lastName: string;
+  classes: string[];
+}
+
+export interface AccountDetails {
+  id: string;
+  login: string;
+  firstName: string;
+  lastName: string;
+  profile: string;
+  email: string | null;
+  phone: string | null;
+  activatedAt: Date | null;
+  structures: string[];
+  classes: string[];
+  adminOf: string[];
+  isSuperAdmin: boolean;
+  children: ChildDetails[];
+}
+
+export async function loadAccountDetails(ctx: AppContext, userId: string): Promise<AccountDetails | null> {
+  const { rows } = await ctx.database.pool.query(
+    `SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.phone, u.activated_at, u.is_super_admin,
+       ARRAY(SELECT s.name FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id ORDER BY s.name) AS structures,
+       ARRAY(SELECT c.name FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id ORDER BY c.name) AS classes,
+       ARRAY(SELECT s.name FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id ORDER BY s.name) AS admin_of,
+       COALESCE((SELECT json_agg(json_build_object('firstName', c.first_name, 'lastName', c.last_name,
+                   'classes', ARRAY(SELECT cl.name FROM user_classes uc JOIN classes cl ON cl.id = uc.class_id WHERE uc.user_id = c.id ORDER BY cl.name))
+                   ORDER BY c.last_name, c.first_name)
+                 FROM relations r JOIN users c ON c.id = r.child_id WHERE r.parent_id = u.id AND c.pre_deleted_at IS NULL), '[]') AS children
+     FROM users u WHERE u.id = $1`,
+    [userId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    login: r.login,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    profile: r.profile,
+    email: r.email,
+    phone: r.phone,
+    activatedAt: r.activated_at,
+    structures: r.structures,
+    classes: r.classes,
+    adminOf: r.admin_of,
+    isSuperAdmin: r.is_super_admin,
+    children: r.children,
+  };
+}
+
+export async function updateContact(ctx: AppContext, userId: string, email: string, phone: string | null): Promise<void> {
+  await withTransaction(ctx.database.pool, async (c) => {
+    await c.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, email, phone || null]);
+    await recordAudit(c, userId, 'account.contact_update', { userId });
+  });
+}
+
+/** Checks the current password (false when wrong); on success sets the new one and ends the user's other sessions. */
+export async function changePassword(
+  ctx: AppContext, userId: string, current: string, next: string, keepSessionIdHash: string | null,
+): Promise<boolean> {
+  const { rows } = await ctx.database.pool.query('SELECT password_hash FROM users WHERE id = $1', [userId]);
+  if (!(await verifyPassword(rows[0]?.password_hash, current))) return false;
+  const hash = await hashPassword(next);
+  await withTransaction(ctx.database.pool, async (c) => {
+    await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    await c.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [userId, keepSessionIdHash]);
+    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+    await recordAudit(c, userId, 'account.password_change', { userId });
+  });
+  return true;
+}

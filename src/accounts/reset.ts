@@ -1,0 +1,96 @@
+// "Mot de passe oublié": a single-use link mailed to the account's address. Only the token's SHA-256 is
+// stored, it expires after an hour, and using it ends every session of the account.
+import { createHash, randomBytes } from 'node:crypto';
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../directory/audit.js';
+import { enqueueMail } from '../mail/queue.js';
+import { normalizeLogin } from './activation.js';
+import { hashPassword } from './passwords.js';
+import { withTransaction } from './tx.js';
+
+export const RESET_MINUTES = 60;
+// One address may serve a few accounts (a parent and a personal one); never more than this many mails.
+const MAX_ACCOUNTS_PER_REQUEST = 5;
+
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export interface ResetMail {
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+/** The mail for one account, written by the caller (it knows the language): link and login given. */
+export type ResetMailComposer = (o: { link: string; login: string; firstName: string; minutes: number }) => ResetMail;
+
+/**
+ * Looks the identifier up as a login or an email address and mails a reset link to every active account that
+ * matches and has an address. Says nothing about what it found: the caller answers the same either way.
+ * Returns the number of mails queued (for tests and the audit only).
+ */
+export async function requestPasswordReset(ctx: AppContext, identifier: string, compose: ResetMailComposer, ip: string): Promise<number> {
+  const id = normalizeLogin(identifier);
+  if (!id || id.length > 254) return 0;
+  const pool = ctx.database.pool;
+  const { rows } = await pool.query(
+    `SELECT id, login, first_name, email FROM users
+     WHERE (login = $1 OR lower(email) = $1) AND email IS NOT NULL AND email <> ''
+       AND activated_at IS NOT NULL AND password_hash IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL
+     ORDER BY login LIMIT ${MAX_ACCOUNTS_PER_REQUEST}`,
+    [id],
+  );
+  for (const u of rows) {
+    const token = randomBytes(32).toString('base64url');
+    const link = `${ctx.config.publicUrl}/reinitialisation?token=${token}`;
+    const mail = compose({ link, login: u.login, firstName: u.first_name, minutes: RESET_MINUTES });
+    await withTransaction(pool, async (c) => {
+      await c.query(
+        `INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
+        [hashToken(token), u.id, RESET_MINUTES],
+      );
+      // Sealed: the link is a credential until used, so it does not sit in clear in the queue.
+      await enqueueMail(c, { userId: u.id, kind: 'password_reset', recipient: u.email, ...mail }, { seal: ctx.secrets });
+      await recordAudit(c, null, 'account.password_reset_request', { userId: u.id, login: u.login, ip });
+    });
+  }
+  return rows.length;
+}
+
+export interface ResetTarget {
+  userId: string;
+  login: string;
+}
+
+/** The account a reset token opens, or null when unknown, used, expired, or the account is blocked/pre-deleted. */
+export async function findResetToken(ctx: AppContext, token: string): Promise<ResetTarget | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const { rows } = await ctx.database.pool.query(
+    `SELECT u.id, u.login FROM password_resets r JOIN users u ON u.id = r.user_id
+     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL`,
+    [hashToken(token)],
+  );
+  return rows[0] ? { userId: rows[0].id, login: rows[0].login } : null;
+}
+
+/**
+ * Sets the new password and consumes the token in one transaction (a second use finds it used), voids the
+ * account's other pending links and ends all its sessions. Returns the account id, or null when the token is no longer valid.
+ */
+export async function resetPassword(ctx: AppContext, token: string, password: string, ip: string): Promise<string | null> {
+  const target = await findResetToken(ctx, token);
+  if (!target) return null;
+  const hash = await hashPassword(password);
+  return withTransaction(ctx.database.pool, async (c) => {
+    const used = await c.query(
+      `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+      [hashToken(token)],
+    );
+    if (used.rowCount !== 1) return null;
+    const userId = used.rows[0].user_id as string;
+    await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+    await c.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    await recordAudit(c, userId, 'account.password_reset', { userId, login: target.login, ip });
+    return userId;
+  });
+}

@@ -1,0 +1,136 @@
+// Structures (schools), their levels and classes, as far as the caller's scope reaches.
+import type { AppContext } from '../context.js';
+import { isUuid } from './users.js';
+import type { Scope } from './scope.js';
+
+export interface StructureRow {
+  id: string;
+  name: string;
+  uai: string | null;
+  externalId: string | null;
+  origin: 'feed' | 'manual';
+  /** Accounts attached to the structure. */
+  userCount: number;
+  classCount: number;
+}
+
+export interface ClassRow {
+  id: string;
+  name: string;
+  structureId: string;
+  structureName: string;
+  levelId: string | null;
+  levelName: string | null;
+  /** Students in the class. */
+  studentCount: number;
+}
+
+export interface LevelRow {
+  id: string;
+  name: string;
+  structureId: string;
+  classCount: number;
+}
+
+/** Natural French order: "6e2" before "6e10", accents ignored. */
+export const byName = new Intl.Collator('fr', { numeric: true, sensitivity: 'base' }).compare;
+
+/** SQL condition restricting a structure id column to the scope; teachers and users get their own structures. */
+function structureScopeSql(scope: Scope, col: string, params: unknown[]): string {
+  switch (scope.kind) {
+    case 'all':
+      return 'true';
+    case 'structures':
+      params.push(scope.structureIds);
+      return `${col} = ANY($${params.length}::uuid[])`;
+    case 'classes':
+      params.push(scope.classIds);
+      return `${col} IN (SELECT sc.structure_id FROM classes sc WHERE sc.id = ANY($${params.length}::uuid[]))`;
+    case 'self':
+      params.push(scope.userId);
+      return `${col} IN (SELECT su.structure_id FROM user_structures su WHERE su.user_id = $${params.length}::uuid)`;
+  }
+}
+
+/** SQL condition restricting a class id column to the scope (teachers: their classes; users: their own). */
+function classScopeSql(scope: Scope, classCol: string, structureCol: string, params: unknown[]): string {
+  switch (scope.kind) {
+    case 'classes':
+      params.push(scope.classIds);
+      return `${classCol} = ANY($${params.length}::uuid[])`;
+    case 'self':
+      params.push(scope.userId);
+      return `${classCol} IN (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = $${params.length}::uuid)`;
+    default:
+      return structureScopeSql(scope, structureCol, params);
+  }
+}
+
+/** Structures visible in the scope, by name. */
+export async function listStructures(ctx: AppContext, scope: Scope): Promise<StructureRow[]> {
+  const params: unknown[] = [];
+  const { rows } = await ctx.database.pool.query(
+    `SELECT s.id, s.name, s.uai, s.external_id, s.origin,
+            (SELECT count(*) FROM user_structures us JOIN users u ON u.id = us.user_id
+              WHERE us.structure_id = s.id AND NOT u.is_super_admin)::int AS user_count,
+            (SELECT count(*) FROM classes c WHERE c.structure_id = s.id)::int AS class_count
+       FROM structures s WHERE ${structureScopeSql(scope, 's.id', params)}`,
+    params,
+  );
+  return rows
+    .map((r) => ({
+      id: r.id, name: r.name, uai: r.uai, externalId: r.external_id, origin: r.origin,
+      userCount: r.user_count, classCount: r.class_count,
+    }))
+    .sort((a, b) => byName(a.name, b.name));
+}
+
+/** Classes visible in the scope (optionally of one structure), with level names and student counts, by structure then name. */
+export async function listClasses(ctx: AppContext, scope: Scope, structureId?: string): Promise<ClassRow[]> {
+  if (structureId !== undefined && !isUuid(structureId)) return [];
+  const params: unknown[] = [];
+  const where = [classScopeSql(scope, 'c.id', 'c.structure_id', params)];
+  if (structureId) {
+    params.push(structureId);
+    where.push(`c.structure_id = $${params.length}::uuid`);
+  }
+  const { rows } = await ctx.database.pool.query(
+    `SELECT c.id, c.name, c.structure_id, s.name AS structure_name, c.level_id, l.name AS level_name,
+            (SELECT count(*) FROM user_classes uc JOIN users u ON u.id = uc.user_id
+              WHERE uc.class_id = c.id AND u.profile = 'Student')::int AS student_count
+       FROM classes c JOIN structures s ON s.id = c.structure_id LEFT JOIN levels l ON l.id = c.level_id
+      WHERE ${where.join(' AND ')}`,
+    params,
+  );
+  return rows
+    .map((r) => ({
+      id: r.id, name: r.name, structureId: r.structure_id, structureName: r.structure_name,
+      levelId: r.level_id, levelName: r.level_name, studentCount: r.student_count,
+    }))
+    .sort((a, b) => byName(a.structureName, b.structureName) || byName(a.name, b.name));
+}
+
+/** Levels visible in the scope (optionally of one structure), with their class counts. */
+export async function listLevels(ctx: AppContext, scope: Scope, structureId?: string): Promise<LevelRow[]> {
+  if (structureId !== undefined && !isUuid(structureId)) return [];
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (scope.kind === 'classes' || scope.kind === 'self') {
+    // Only the levels of the classes the caller may see.
+    where.push(`l.id IN (SELECT c.level_id FROM classes c WHERE ${classScopeSql(scope, 'c.id', 'c.structure_id', params)})`);
+  } else {
+    where.push(structureScopeSql(scope, 'l.structure_id', params));
+  }
+  if (structureId) {
+    params.push(structureId);
+    where.push(`l.structure_id = $${params.length}::uuid`);
+  }
+  const { rows } = await ctx.database.pool.query(
+    `SELECT l.id, l.name, l.structure_id, (SELECT count(*) FROM classes c WHERE c.level_id = l.id)::int AS class_count
+       FROM levels l WHERE ${where.join(' AND ')}`,
+    params,
+  );
+  return rows
+    .map((r) => ({ id: r.id, name: r.name, structureId: r.structure_id, classCount: r.class_count }))
+    .sort((a, b) => byName(a.name, b.name));
+}

@@ -1,0 +1,405 @@
+// Users as the admin console sees them: list, details, blocking, contact corrections — always within a Scope.
+import type pg from 'pg';
+import { z } from 'zod';
+import { normalizeEmail, normalizePhone } from '../accounts/contact.js';
+import { withTransaction } from '../accounts/tx.js';
+import type { AppContext } from '../context.js';
+import { PROFILES, type Profile } from '../db/schema.js';
+import { endSessions } from '../web/auth.js';
+import { recordAudit } from './audit.js';
+import { scopeSql, type Scope } from './scope.js';
+
+/** A refused directory operation; `message` is French and may be shown as is. */
+export class DirectoryError extends Error {
+  constructor(
+    readonly code: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DirectoryError';
+  }
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+/** SQL condition "structure column `col` is visible in `scope`" for structure-attached rows (classes, groups…). */
+export function visibleStructureSql(scope: Scope, col: string, params: unknown[]): string {
+  if (scope.kind === 'structures') {
+    params.push(scope.structureIds);
+    return `${col} = ANY($${params.length}::uuid[])`;
+  }
+  return 'true';
+}
+
+/** SQL condition "user `u` belongs to the structure" (attached to it, or parent of a student attached to it). */
+export function memberOfStructureSql(structureId: string, u: string, params: unknown[]): string {
+  params.push(structureId);
+  const p = `$${params.length}::uuid`;
+  return `(EXISTS (SELECT 1 FROM user_structures ms WHERE ms.user_id = ${u}.id AND ms.structure_id = ${p})
+    OR (${u}.profile = 'Relative' AND EXISTS (SELECT 1 FROM relations mr JOIN user_structures ms ON ms.user_id = mr.child_id
+                                           WHERE mr.parent_id = ${u}.id AND ms.structure_id = ${p})))`;
+}
+
+/** True when the scope may change accounts (super admin or local admin); teachers and users only read. */
+export function canAdminister(scope: Scope): boolean {
+  return scope.kind === 'all' || scope.kind === 'structures';
+}
+
+/** Throws unless the scope may change accounts. */
+export function requireAdminScope(scope: Scope): void {
+  if (!canAdminister(scope)) throw new DirectoryError('forbidden', 'Action réservée aux administrateurs.');
+}
+
+/** True when `structureId` is within the scope's structures (super admins see all). */
+export function structureInScope(scope: Scope, structureId: string): boolean {
+  return scope.kind === 'all' || (scope.kind === 'structures' && scope.structureIds.includes(structureId));
+}
+
+/** Whether the user exists and is visible in the scope. */
+export async function userInScope(db: Queryable, scope: Scope, userId: string): Promise<boolean> {
+  if (!isUuid(userId)) return false;
+  const params: unknown[] = [userId];
+  const { rowCount } = await db.query(`SELECT 1 FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)}`, params);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Ids are uuids: anything else cannot name a row (and must not reach a ::uuid cast). */
+export function isUuid(s: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Listing
+
+export const USER_SORTS = ['name', 'profile', 'class', 'login', 'created'] as const;
+
+/** Query-string shape of the user list (the console parses its query with it). */
+export const UserListQuerySchema = z.object({
+  search: z.string().max(100).optional(),
+  profiles: z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v), z.array(z.enum(PROFILES))).default([]),
+  classIds: z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v), z.array(z.string().uuid())).default([]),
+  structureId: z.string().uuid().optional(),
+  activation: z.enum(['all', 'active', 'inactive']).default('all'),
+  email: z.enum(['all', 'with', 'without']).default('all'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+  sort: z.enum(USER_SORTS).default('name'),
+});
+export type UserListQuery = z.input<typeof UserListQuerySchema>;
+
+export interface UserListRow {
+  id: string;
+  lastName: string;
+  firstName: string;
+  profile: Profile;
+  login: string;
+  activated: boolean;
+  email: string | null;
+  blocked: boolean;
+  preDeleted: boolean;
+  isLocalAdmin: boolean;
+  isSuperAdmin: boolean;
+  /** Class names (within the caller's structures). */
+  classes: string[];
+  /** Structure names (within the caller's structures). */
+  structures: string[];
+  createdAt: Date;
+}
+
+const SORT_SQL: Record<(typeof USER_SORTS)[number], string> = {
+  // trousseau_fr (migration 0003): French order, "Émile" between "Elsa" and "Eric"; indexed for the default sort.
+  name: 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
+  profile: 'u.profile, u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
+  class: 'first_class COLLATE trousseau_fr NULLS LAST, u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
+  login: 'u.login',
+  created: 'u.created_at DESC, u.login',
+};
+
+/** Lists visible users matching the filters, one page at a time, with the total count. */
+export async function listUsers(ctx: AppContext, scope: Scope, query: UserListQuery): Promise<{ rows: UserListRow[]; total: number }> {
+  const q = UserListQuerySchema.parse(query);
+  if (q.structureId && scope.kind === 'structures' && !scope.structureIds.includes(q.structureId)) return { rows: [], total: 0 };
+  const params: unknown[] = [];
+  const where = [scopeSql(scope, 'u', params)];
+  if (q.structureId) where.push(memberOfStructureSql(q.structureId, 'u', params));
+  if (q.profiles.length) {
+    params.push(q.profiles);
+    where.push(`u.profile = ANY($${params.length}::text[])`);
+  }
+  if (q.classIds.length) {
+    // A class selects its students and, like the publipostage filter, their parents.
+    params.push(q.classIds);
+    const p = `$${params.length}::uuid[]`;
+    where.push(`(EXISTS (SELECT 1 FROM user_classes fc WHERE fc.user_id = u.id AND fc.class_id = ANY(${p}))
+      OR (u.profile = 'Relative' AND EXISTS (SELECT 1 FROM relations fr JOIN user_classes fc ON fc.user_id = fr.child_id
+                                             WHERE fr.parent_id = u.id AND fc.class_id = ANY(${p}))))`);
+  }
+  if (q.activation === 'active') where.push('u.activated_at IS NOT NULL');
+  if (q.activation === 'inactive') where.push('u.activated_at IS NULL');
+  if (q.email === 'with') where.push(`coalesce(btrim(u.email), '') <> ''`);
+  if (q.email === 'without') where.push(`coalesce(btrim(u.email), '') = ''`);
+  const search: string[] = [];
+  for (const token of (q.search ?? '').split(/\s+/).filter(Boolean).slice(0, 5)) {
+    params.push(token);
+    const p = `$${params.length}::text`;
+    // Folded so "eleonore" finds "Éléonore" and "jean paul" finds "Jean-Paul".
+    search.push(`(strpos(trousseau_fold(u.last_name || u.first_name), trousseau_fold(${p})) > 0
+      OR strpos(u.login, lower(${p})) > 0 OR strpos(lower(coalesce(u.email, '')), lower(${p})) > 0)`);
+  }
+  // The search folds every name it looks at: OFFSET 0 keeps it from running before the cheap, indexed filters,
+  // and the matches are kept (m) so the count and the page come from a single pass.
+  const matched = search.length
+    ? `WITH m AS MATERIALIZED (SELECT u.id FROM (SELECT * FROM users u WHERE ${where.join(' AND ')} OFFSET 0) u WHERE ${search.join(' AND ')}) `
+    : '';
+  const from = search.length ? 'm JOIN users u ON u.id = m.id' : `users u WHERE ${where.join(' AND ')}`;
+  const filterParams = params.slice();
+  const countSql = search.length ? `${matched}SELECT count(*)::int AS n FROM m` : `SELECT count(*)::int AS n FROM ${from}`;
+  let total = search.length ? -1 : (await ctx.database.pool.query(countSql, filterParams)).rows[0].n as number;
+
+  const classScope = visibleStructureSql(scope, 'c.structure_id', params);
+  const structScope = visibleStructureSql(scope, 's.id', params);
+  const adminScope = visibleStructureSql(scope, 'la.structure_id', params);
+  params.push(q.limit, q.offset);
+  const { rows } = await ctx.database.pool.query(
+    `${matched}SELECT u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at IS NOT NULL AS activated, u.email, u.blocked,
+            u.pre_deleted_at IS NOT NULL AS pre_deleted, u.is_super_admin, u.created_at,
+            EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id AND ${adminScope}) AS is_local_admin,
+            coalesce((SELECT array_agg(c.name ORDER BY c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+                      WHERE uc.user_id = u.id AND ${classScope}), '{}') AS classes,
+            (SELECT min(c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id AND ${classScope}) AS first_class,
+            coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id
+                      WHERE us.user_id = u.id AND ${structScope}), '{}') AS structures
+            ${search.length ? ', (SELECT count(*) FROM m)::int AS total' : ''}
+       FROM ${from}
+      ORDER BY ${SORT_SQL[q.sort]}
+      LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  if (total < 0) total = rows.length ? rows[0].total : (await ctx.database.pool.query(countSql, filterParams)).rows[0].n;
+  return {
+    total,
+    rows: rows.map((r) => ({
+      id: r.id,
+      lastName: r.last_name,
+      firstName: r.first_name,
+      profile: r.profile,
+      login: r.login,
+      activated: r.activated,
+      email: r.email,
+      blocked: r.blocked,
+      preDeleted: r.pre_deleted,
+      isLocalAdmin: r.is_local_admin,
+      isSuperAdmin: r.is_super_admin,
+      classes: r.classes,
+      structures: r.structures,
+      createdAt: r.created_at,
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Details
+
+export interface RelativeInfo {
+  id: string;
+  firstName: string;
+  lastName: string;
+  login: string;
+  profile: Profile;
+  activated: boolean;
+  classes: string[];
+}
+
+export interface PendingCode {
+  expiresAt: Date | null;
+  expired: boolean;
+}
+
+export interface UserDetails {
+  id: string;
+  externalId: string | null;
+  /** Feed ids of accounts merged into this one (user_aliases). */
+  aliases: string[];
+  origin: 'feed' | 'manual';
+  source: string;
+  profile: Profile;
+  title: string | null;
+  firstName: string;
+  lastName: string;
+  birthDate: string | null;
+  email: string | null;
+  phone: string | null;
+  login: string;
+  activated: boolean;
+  activatedAt: Date | null;
+  termsAcceptedAt: Date | null;
+  /** Activation code not used yet (null when none is pending). */
+  activationCode: PendingCode | null;
+  /** Admin-issued renewal code not used yet. */
+  renewalCode: PendingCode | null;
+  blocked: boolean;
+  isSuperAdmin: boolean;
+  preDeletedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastLoginAt: Date | null;
+  structures: { id: string; name: string; uai: string | null }[];
+  classes: { id: string; name: string; structureId: string; levelName: string | null }[];
+  groups: { id: string; name: string; structureId: string }[];
+  /** Structures this user administers (local admin). */
+  adminOf: { id: string; name: string }[];
+  parents: RelativeInfo[];
+  children: RelativeInfo[];
+}
+
+/** Everything an admin needs about one user, or null when the user does not exist or is out of scope. */
+export async function getUserDetails(ctx: AppContext, scope: Scope, userId: string): Promise<UserDetails | null> {
+  if (!isUuid(userId)) return null;
+  const pool = ctx.database.pool;
+  const params: unknown[] = [userId];
+  const { rows } = await pool.query(`SELECT u.* FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)}`, params);
+  const u = rows[0];
+  if (!u) return null;
+
+  const sp = [userId];
+  const structures = await pool.query(
+    `SELECT s.id, s.name, s.uai FROM user_structures us JOIN structures s ON s.id = us.structure_id
+      WHERE us.user_id = $1 AND ${visibleStructureSql(scope, 's.id', sp)} ORDER BY s.name`, sp);
+  const cp = [userId];
+  const classes = await pool.query(
+    `SELECT c.id, c.name, c.structure_id, l.name AS level_name FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+       LEFT JOIN levels l ON l.id = c.level_id
+      WHERE uc.user_id = $1 AND ${visibleStructureSql(scope, 'c.structure_id', cp)} ORDER BY c.name`, cp);
+  const gp = [userId];
+  const groups = await pool.query(
+    `SELECT g.id, g.name, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id
+      WHERE ug.user_id = $1 AND ${visibleStructureSql(scope, 'g.structure_id', gp)} ORDER BY g.name`, gp);
+  const ap = [userId];
+  const adminOf = await pool.query(
+    `SELECT s.id, s.name FROM local_admins la JOIN structures s ON s.id = la.structure_id
+      WHERE la.user_id = $1 AND ${visibleStructureSql(scope, 's.id', ap)} ORDER BY s.name`, ap);
+  const aliases = await pool.query('SELECT external_id FROM user_aliases WHERE user_id = $1 ORDER BY merged_at', [userId]);
+
+  const relatives = async (side: 'parent' | 'child'): Promise<RelativeInfo[]> => {
+    const [me, other] = side === 'parent' ? ['child_id', 'parent_id'] : ['parent_id', 'child_id'];
+    const p: unknown[] = [userId];
+    const vis = scopeSql(scope, 'o', p);
+    const cs = visibleStructureSql(scope, 'c.structure_id', p);
+    const r = await pool.query(
+      `SELECT o.id, o.first_name, o.last_name, o.login, o.profile, o.activated_at IS NOT NULL AS activated,
+              coalesce((SELECT array_agg(c.name ORDER BY c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+                         WHERE uc.user_id = o.id AND ${cs}), '{}') AS classes
+         FROM relations r JOIN users o ON o.id = r.${other}
+        WHERE r.${me} = $1 AND ${vis}
+        ORDER BY lower(o.last_name), lower(o.first_name)`, p);
+    return r.rows.map((x) => ({
+      id: x.id, firstName: x.first_name, lastName: x.last_name, login: x.login, profile: x.profile,
+      activated: x.activated, classes: x.classes,
+    }));
+  };
+
+  const now = Date.now();
+  const pending = (mac: string | null, expiresAt: Date | null): PendingCode | null =>
+    mac ? { expiresAt, expired: expiresAt !== null && expiresAt.getTime() <= now } : null;
+
+  return {
+    id: u.id,
+    externalId: u.external_id,
+    aliases: aliases.rows.map((a) => a.external_id),
+    origin: u.origin,
+    source: u.source,
+    profile: u.profile,
+    title: u.title,
+    firstName: u.first_name,
+    lastName: u.last_name,
+    birthDate: u.birth_date,
+    email: u.email,
+    phone: u.phone,
+    login: u.login,
+    activated: u.activated_at !== null,
+    activatedAt: u.activated_at,
+    termsAcceptedAt: u.terms_accepted_at,
+    activationCode: pending(u.activation_code_mac, u.activation_code_expires_at),
+    renewalCode: pending(u.renewal_code_mac, u.renewal_code_expires_at),
+    blocked: u.blocked,
+    isSuperAdmin: u.is_super_admin,
+    preDeletedAt: u.pre_deleted_at,
+    createdAt: u.created_at,
+    updatedAt: u.updated_at,
+    lastLoginAt: u.last_login_at,
+    structures: structures.rows.map((s) => ({ id: s.id, name: s.name, uai: s.uai })),
+    classes: classes.rows.map((c) => ({ id: c.id, name: c.name, structureId: c.structure_id, levelName: c.level_name })),
+    groups: groups.rows.map((g) => ({ id: g.id, name: g.name, structureId: g.structure_id })),
+    adminOf: adminOf.rows.map((s) => ({ id: s.id, name: s.name })),
+    parents: await relatives('parent'),
+    children: await relatives('child'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Changes
+
+/** Locks a visible user row for update, or throws not_found (out-of-scope users are reported as missing). */
+async function lockVisibleUser(client: pg.PoolClient, scope: Scope, userId: string): Promise<Record<string, any>> {
+  if (isUuid(userId)) {
+    const params: unknown[] = [userId];
+    const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)} FOR UPDATE OF u`, params);
+    if (rows[0]) return rows[0];
+  }
+  throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+}
+
+/**
+ * Blocks or unblocks an account (admins only, not oneself). Blocking ends every session of the user in the
+ * same transaction. Returns the number of sessions ended.
+ */
+export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, blocked: boolean, actorId: string | null): Promise<{ sessionsEnded: number }> {
+  requireAdminScope(scope);
+  if (blocked && actorId === userId) throw new DirectoryError('invalid', 'Vous ne pouvez pas bloquer votre propre compte.');
+  return withTransaction(ctx.database.pool, async (client) => {
+    const u = await lockVisibleUser(client, scope, userId);
+    await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
+    let sessionsEnded = 0;
+    if (blocked) sessionsEnded = await endSessions(client, userId);
+    await recordAudit(client, actorId, blocked ? 'user.block' : 'user.unblock', {
+      userId, login: u.login, wasBlocked: u.blocked, sessionsEnded,
+    });
+    return { sessionsEnded };
+  });
+}
+
+/**
+ * An admin corrects a user's email and/or phone (undefined = unchanged, '' = cleared). Validated; audited with
+ * the old and new values. Returns the stored values.
+ */
+export async function updateUserContact(
+  ctx: AppContext,
+  scope: Scope,
+  userId: string,
+  change: { email?: string | null; phone?: string | null },
+  actorId: string | null,
+): Promise<{ email: string | null; phone: string | null }> {
+  requireAdminScope(scope);
+  let email: string | null | undefined;
+  if (change.email !== undefined) {
+    const v = (change.email ?? '').trim();
+    email = v === '' ? null : normalizeEmail(v);
+    if (email === null && v !== '') throw new DirectoryError('invalid', `Adresse électronique invalide : « ${v.slice(0, 80)} ».`);
+  }
+  let phone: string | null | undefined;
+  if (change.phone !== undefined) {
+    const v = normalizePhone(change.phone ?? '');
+    if (v === null) throw new DirectoryError('invalid', `Numéro de téléphone invalide : « ${(change.phone ?? '').slice(0, 40)} ».`);
+    phone = v === '' ? null : v;
+  }
+  return withTransaction(ctx.database.pool, async (client) => {
+    const u = await lockVisibleUser(client, scope, userId);
+    const next = { email: email === undefined ? u.email : email, phone: phone === undefined ? u.phone : phone };
+    if (next.email === u.email && next.phone === u.phone) return next;
+    await client.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, next.email, next.phone]);
+    await recordAudit(client, actorId, 'user.contact', {
+      userId, login: u.login, before: { email: u.email, phone: u.phone }, after: next,
+    });
+    return next;
+  });
+}

@@ -1,0 +1,522 @@
+// Writes a parsed batch to PostgreSQL inside the caller's transaction, in a handful of set-based statements.
+import type pg from 'pg';
+import { issueActivationCode } from '../accounts/issue.js';
+import type { AppContext } from '../context.js';
+import type { Profile } from '../db/schema.js';
+import { LoginAllocator } from '../directory/login.js';
+import { fold } from './text.js';
+import type { ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
+
+type Client = Pick<pg.PoolClient, 'query'>;
+
+export interface ApplyResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  preDeleted: number;
+  restored: number;
+  byProfile: Partial<Record<Profile, ProfileCounts>>;
+  structures: StructureReport[];
+  relations: { created: number; removed: number; unresolved: number };
+  rejected: Rejection[];
+  /** external id → user id of every account of the batch. */
+  userIds: Map<string, string>;
+  /** structure key → structure id */
+  structureIds: Map<string, string>;
+}
+
+const CHUNK = 5000;
+
+/** Runs `sql` once per chunk of rows, the rows passed as one array parameter per column (unnest). */
+async function unnestChunks<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  client: Client,
+  sql: string,
+  columns: unknown[][],
+  extra: unknown[] = [],
+): Promise<R[]> {
+  const n = columns[0]?.length ?? 0;
+  const out: R[] = [];
+  for (let i = 0; i < n; i += CHUNK) {
+    const res = await client.query<R>(sql, [...columns.map((c) => c.slice(i, i + CHUNK)), ...extra]);
+    out.push(...res.rows);
+  }
+  return out;
+}
+
+/** user_aliases comes with the duplicates feature (a later migration): tolerate its absence. */
+async function hasAliases(client: Client): Promise<boolean> {
+  const r = await client.query<{ t: string | null }>(`SELECT to_regclass('user_aliases')::text AS t`);
+  return r.rows[0].t !== null;
+}
+
+interface ExistingUser {
+  id: string;
+  external_id: string;
+  profile: Profile;
+  title: string | null;
+  first_name: string;
+  last_name: string;
+  birth_date: string | null;
+  email: string | null;
+  phone: string | null;
+  origin: string;
+  source: string;
+  activated_at: Date | null;
+  pre_deleted_at: Date | null;
+}
+
+function counts(r: Partial<Record<Profile, ProfileCounts>>, p: Profile): ProfileCounts {
+  return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
+}
+
+export async function applyBatch(
+  client: Client,
+  ctx: AppContext,
+  batch: ImportBatch,
+  opts: { now?: Date; protect?: (externalId: string) => boolean } = {},
+): Promise<ApplyResult> {
+  const now = opts.now ?? new Date();
+  const rejected: Rejection[] = [];
+  const byProfile: Partial<Record<Profile, ProfileCounts>> = {};
+
+  // ---- structures ----
+  const structureIds = new Map<string, string>();
+  const structures: StructureReport[] = [];
+  const referenced = new Set<string>(batch.structures.keys());
+  for (const u of batch.users.values()) for (const s of u.structures) referenced.add(s);
+  for (const c of batch.childrenByName) referenced.add(c.structure);
+  for (const key of referenced) {
+    const rec = batch.structures.get(key);
+    if (rec?.id) {
+      structureIds.set(key, rec.id);
+      continue;
+    }
+    const ext = rec?.externalId ?? key;
+    const uai = rec?.uai ?? null;
+    const found = await client.query<{ id: string; external_id: string | null; uai: string | null; name: string }>(
+      `SELECT id, external_id, uai, name FROM structures WHERE external_id = $1 OR ($2::text IS NOT NULL AND uai = $2)
+       ORDER BY (external_id = $1) DESC NULLS LAST LIMIT 1`,
+      [ext, uai],
+    );
+    const row = found.rows[0];
+    if (row) {
+      structureIds.set(key, row.id);
+      // A known structure only changes when the feed describes it (a bare reference leaves it alone).
+      if (rec && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
+        await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
+      }
+      if (rec) structures.push({ name: rec.name, uai, created: false });
+    } else {
+      const name = rec?.name ?? `Structure ${key}`;
+      const ins = await client.query<{ id: string }>(
+        `INSERT INTO structures (external_id, uai, name, origin) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [ext, uai, name, rec?.origin ?? 'feed'],
+      );
+      structureIds.set(key, ins.rows[0].id);
+      structures.push({ name, uai, created: true });
+    }
+  }
+  const sid = (key: string) => structureIds.get(key)!;
+  const runStructures = [...new Set(structureIds.values())];
+
+  // ---- levels, classes, groups ----
+  const classLevel = new Map<string, string | null>(); // `${sid}\t${class}` → level name
+  const groupKeys = new Set<string>();
+  for (const rec of batch.structures.values()) {
+    const s = structureIds.get(rec.key);
+    if (!s) continue;
+    for (const c of rec.classes ?? []) if (!classLevel.has(`${s}\t${c}`)) classLevel.set(`${s}\t${c}`, null);
+    for (const g of rec.groups ?? []) groupKeys.add(`${s}\t${g}`);
+  }
+  for (const u of batch.users.values()) {
+    for (const c of u.classes) {
+      const k = `${sid(c.structure)}\t${c.name}`;
+      if (!classLevel.get(k)) classLevel.set(k, c.level ?? null);
+    }
+    for (const g of u.groups) groupKeys.add(`${sid(g.structure)}\t${g.name}`);
+  }
+  const levelKeys = new Set<string>();
+  for (const [k, level] of classLevel) if (level) levelKeys.add(`${k.split('\t')[0]}\t${level}`);
+  const split = (keys: Iterable<string>) => {
+    const a: string[] = [];
+    const b: string[] = [];
+    for (const k of keys) {
+      const [x, y] = k.split('\t');
+      a.push(x);
+      b.push(y);
+    }
+    return [a, b];
+  };
+  const levelIds = new Map<string, string>();
+  if (levelKeys.size) {
+    await unnestChunks(client, `INSERT INTO levels (structure_id, name) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, split(levelKeys));
+    const r = await client.query<{ id: string; structure_id: string; name: string }>(`SELECT id, structure_id, name FROM levels WHERE structure_id = ANY($1)`, [runStructures]);
+    for (const x of r.rows) levelIds.set(`${x.structure_id}\t${x.name}`, x.id);
+  }
+  const classIds = new Map<string, string>();
+  if (classLevel.size) {
+    const [s, n] = split(classLevel.keys());
+    const lv = [...classLevel].map(([k, level]) => (level ? levelIds.get(`${k.split('\t')[0]}\t${level}`) ?? null : null));
+    await unnestChunks(
+      client,
+      `INSERT INTO classes (structure_id, name, level_id) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) ON CONFLICT DO NOTHING`,
+      [s, n, lv],
+    );
+    // A class keeps its level unless the feed now gives another one.
+    await unnestChunks(
+      client,
+      `UPDATE classes c SET level_id = v.level_id FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS v(structure_id, name, level_id)
+       WHERE c.structure_id = v.structure_id AND c.name = v.name AND v.level_id IS NOT NULL AND c.level_id IS DISTINCT FROM v.level_id`,
+      [s, n, lv],
+    );
+    const r = await client.query<{ id: string; structure_id: string; name: string }>(`SELECT id, structure_id, name FROM classes WHERE structure_id = ANY($1)`, [runStructures]);
+    for (const x of r.rows) classIds.set(`${x.structure_id}\t${x.name}`, x.id);
+  }
+  const groupIds = new Map<string, string>();
+  if (groupKeys.size) {
+    await unnestChunks(client, `INSERT INTO groups (structure_id, name) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, split(groupKeys));
+    const r = await client.query<{ id: string; structure_id: string; name: string }>(`SELECT id, structure_id, name FROM groups WHERE structure_id = ANY($1)`, [runStructures]);
+    for (const x of r.rows) groupIds.set(`${x.structure_id}\t${x.name}`, x.id);
+  }
+
+  // ---- users ----
+  const records = [...batch.users.values()];
+  const existingRows = await unnestChunks<ExistingUser>(
+    client,
+    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, activated_at, pre_deleted_at
+     FROM users WHERE external_id = ANY($1)`,
+    [records.map((r) => r.externalId)],
+  );
+  const existing = new Map(existingRows.map((r) => [r.external_id, r]));
+  const userIds = new Map<string, string>();
+  for (const r of existingRows) userIds.set(r.external_id, r.id);
+
+  // Accounts merged away by an admin ("Gérer les doublons") leave their external id as an alias of the kept
+  // account: the feed keeps updating that one's memberships and does not recreate the dropped one.
+  const aliased = new Map<string, { id: string; pre_deleted_at: Date | null }>();
+  const unknown = records.filter((r) => !existing.has(r.externalId)).map((r) => r.externalId);
+  if (unknown.length && (await hasAliases(client))) {
+    const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null }>(
+      client,
+      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
+      [unknown],
+    );
+    for (const x of rows) {
+      aliased.set(x.alias, x);
+      userIds.set(x.alias, x.id);
+    }
+  }
+  const fresh = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
+  const created = new Set<string>();
+  if (fresh.length) {
+    const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
+    const logins = new LoginAllocator(taken);
+    const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+    for (const r of fresh) {
+      let login: string;
+      if (r.login && !taken.has(r.login)) {
+        taken.add(r.login);
+        login = r.login;
+      } else login = logins.allocate(r.firstName, r.lastName);
+      const h = r.history;
+      // An account generated as already active has used its code: it gets none.
+      const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
+      const row = [
+        r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
+        code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
+        h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
+      ];
+      row.forEach((v, i) => cols[i].push(v));
+    }
+    const ins = await unnestChunks<{ id: string; external_id: string }>(
+      client,
+      `INSERT INTO users (external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
+                          activation_code_enc, activation_code_mac, activation_code_expires_at,
+                          created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at)
+       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
+                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
+                   $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[])
+            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd)
+       RETURNING id, external_id`,
+      cols,
+    );
+    for (const r of ins) {
+      userIds.set(r.external_id, r.id);
+      created.add(r.external_id);
+    }
+  }
+
+  // Field updates: the import owns names, profile and origin; optional facts only fill or correct, never erase;
+  // an activated user's e-mail is theirs.
+  const changed = new Set<string>();
+  const restored = new Set<string>();
+  const upd: unknown[][] = Array.from({ length: 11 }, () => []);
+  const aliasRestored: string[] = [];
+  for (const r of records) {
+    const e = existing.get(r.externalId);
+    const a = aliased.get(r.externalId);
+    if (a?.pre_deleted_at) {
+      restored.add(r.externalId);
+      aliasRestored.push(a.id);
+    }
+    if (!e) continue;
+    const next = {
+      profile: r.profile,
+      title: r.title ?? e.title,
+      first_name: r.firstName,
+      last_name: r.lastName,
+      birth_date: r.birthDate ?? e.birth_date,
+      email: r.email && (!e.email || (!e.activated_at && e.email !== r.email)) ? r.email : e.email,
+      phone: r.phone ?? e.phone,
+      origin: r.origin,
+      source: r.source,
+    };
+    const diff = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== e[k]);
+    if (e.pre_deleted_at) restored.add(r.externalId);
+    if (!diff && !e.pre_deleted_at) continue;
+    if (diff) changed.add(r.externalId);
+    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff].forEach((v, i) => upd[i].push(v));
+  }
+  if (upd[0].length) {
+    await unnestChunks(
+      client,
+      `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
+              birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
+              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $12::timestamptz ELSE u.updated_at END
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[])
+            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff)
+       WHERE u.id = v.id`,
+      upd,
+      [now],
+    );
+  }
+
+  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL WHERE id = ANY($1)`, [aliasRestored]);
+
+  // ---- relations by external id (AAF: the student names its relatives) ----
+  let unresolved = 0;
+  const wantedRelations = new Set<string>(); // `${parentId}\t${childId}`
+  const missingExt = new Set<string>();
+  for (const rel of batch.relations) {
+    if (!userIds.has(rel.parent)) missingExt.add(rel.parent);
+    if (!userIds.has(rel.child)) missingExt.add(rel.child);
+  }
+  if (missingExt.size) {
+    const r = await client.query<{ id: string; external_id: string }>(
+      (await hasAliases(client))
+        ? `SELECT id, external_id FROM users WHERE external_id = ANY($1)
+           UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)`
+        : `SELECT id, external_id FROM users WHERE external_id = ANY($1)`,
+      [[...missingExt]],
+    );
+    for (const x of r.rows) userIds.set(x.external_id, x.id);
+  }
+  for (const rel of batch.relations) {
+    const p = userIds.get(rel.parent);
+    const c = userIds.get(rel.child);
+    if (p && c && p !== c) wantedRelations.add(`${p}\t${c}`);
+    else unresolved++;
+  }
+
+  // ---- memberships ----
+  const wantStructures = new Set<string>();
+  const wantClasses = new Set<string>();
+  const wantGroups = new Set<string>();
+  const userStructs = new Map<string, Set<string>>();
+  for (const r of records) {
+    const id = userIds.get(r.externalId)!;
+    // Two records may land on one account (an alias left by a merge): memberships add up.
+    const set = userStructs.get(id) ?? new Set<string>();
+    for (const s of r.structures) set.add(sid(s));
+    userStructs.set(id, set);
+    for (const c of r.classes) wantClasses.add(`${id}\t${classIds.get(`${sid(c.structure)}\t${c.name}`)}`);
+    for (const g of r.groups) wantGroups.add(`${id}\t${groupIds.get(`${sid(g.structure)}\t${g.name}`)}`);
+  }
+  // A relative belongs to the structures of the children the feed gives them.
+  const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
+  const outsideChildren = new Set<string>();
+  for (const k of wantedRelations) {
+    const [p, c] = k.split('\t');
+    if (recById.get(p)?.profile === 'Relative' && !recById.has(c)) outsideChildren.add(c);
+  }
+  const childStructs = new Map<string, string[]>();
+  if (outsideChildren.size) {
+    const r = await client.query<{ user_id: string; structure_id: string }>(`SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1)`, [[...outsideChildren]]);
+    for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
+  }
+  for (const k of wantedRelations) {
+    const [p, c] = k.split('\t');
+    const parent = recById.get(p);
+    if (parent?.profile !== 'Relative') continue;
+    const set = userStructs.get(p)!;
+    const child = recById.get(c);
+    for (const s of child ? userStructs.get(c)! : childStructs.get(c) ?? []) set.add(s);
+  }
+  for (const [id, set] of userStructs) for (const s of set) wantStructures.add(`${id}\t${s}`);
+
+  const batchIds = [...recById.keys()];
+  const oldIds = batchIds.filter((id) => !created.has(recById.get(id)!.externalId));
+  const touched = new Set<string>(); // user ids whose memberships or relations changed
+  const runStructSet = new Set(runStructures);
+  const sync = async (
+    have: { user_id: string; other: string; structure_id: string }[],
+    want: Set<string>,
+    table: string,
+    col: string,
+  ) => {
+    const haveKeys = new Set(have.map((h) => `${h.user_id}\t${h.other}`));
+    const add = [...want].filter((k) => !haveKeys.has(k));
+    // Only memberships in structures this run describes are removed: others belong to other sources.
+    const del = have.filter((h) => !want.has(`${h.user_id}\t${h.other}`) && runStructSet.has(h.structure_id));
+    if (add.length) await unnestChunks(client, `INSERT INTO ${table} (user_id, ${col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(add));
+    if (del.length) {
+      await unnestChunks(
+        client,
+        `DELETE FROM ${table} t USING unnest($1::uuid[], $2::uuid[]) AS v(u, o) WHERE t.user_id = v.u AND t.${col} = v.o`,
+        [del.map((d) => d.user_id), del.map((d) => d.other)],
+      );
+    }
+    for (const k of add) touched.add(k.split('\t')[0]);
+    for (const d of del) touched.add(d.user_id);
+  };
+  await sync(
+    (await client.query(`SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)`, [oldIds])).rows,
+    wantStructures,
+    'user_structures',
+    'structure_id',
+  );
+  await sync(
+    (await client.query(`SELECT uc.user_id, uc.class_id AS other, c.structure_id FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)`, [oldIds])).rows,
+    wantClasses,
+    'user_classes',
+    'class_id',
+  );
+  await sync(
+    (await client.query(`SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)`, [oldIds])).rows,
+    wantGroups,
+    'user_groups',
+    'group_id',
+  );
+
+  // ---- children named on parents' rows (CSV, BE1D): folded names + class, within the structure ----
+  const runSet = new Set(batchIds);
+  if (batch.childrenByName.length) {
+    const sids = [...new Set(batch.childrenByName.map((c) => sid(c.structure)))];
+    const r = await client.query<{ id: string; structure_id: string; last_name: string; first_name: string; classes: string[] }>(
+      `SELECT u.id, us.structure_id, u.last_name, u.first_name,
+              coalesce(array_agg(c.name) FILTER (WHERE c.structure_id = us.structure_id), '{}') AS classes
+       FROM users u JOIN user_structures us ON us.user_id = u.id
+       LEFT JOIN user_classes uc ON uc.user_id = u.id LEFT JOIN classes c ON c.id = uc.class_id
+       WHERE u.profile = 'Student' AND us.structure_id = ANY($1)
+       GROUP BY u.id, us.structure_id`,
+      [sids],
+    );
+    const byName = new Map<string, { id: string; classes: Set<string> }[]>();
+    for (const x of r.rows) {
+      const k = `${x.structure_id}\t${fold(x.last_name)}\t${fold(x.first_name)}`;
+      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(fold)) });
+    }
+    for (const c of batch.childrenByName) {
+      const parent = userIds.get(c.parent)!;
+      const s = sid(c.structure);
+      const seen = new Map<string, { id: string; classes: Set<string> }>();
+      for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${fold(ln)}\t${fold(c.firstName)}`) ?? []) seen.set(x.id, x);
+      let candidates = [...seen.values()];
+      const inClass = c.className ? candidates.filter((x) => x.classes.has(fold(c.className))) : candidates;
+      if (inClass.length) candidates = inClass;
+      const who = `${c.lastNames[0]} ${c.firstName}${c.className ? ` (${c.className})` : ''}`;
+      if (candidates.length === 1) {
+        wantedRelations.add(`${parent}\t${candidates[0].id}`);
+        runSet.add(candidates[0].id);
+      } else {
+        unresolved++;
+        rejected.push({
+          file: c.file,
+          line: c.line,
+          field: "Prénom de l'élève",
+          reason: candidates.length ? `plusieurs élèves « ${who} » : lien non créé` : `élève « ${who} » introuvable : lien non créé`,
+        });
+      }
+    }
+  }
+
+  // ---- relations sync ----
+  const relHave = batchIds.length
+    ? (await client.query<{ parent_id: string; child_id: string }>(`SELECT parent_id, child_id FROM relations WHERE parent_id = ANY($1) OR child_id = ANY($1)`, [batchIds])).rows
+    : [];
+  const relHaveKeys = new Set(relHave.map((x) => `${x.parent_id}\t${x.child_id}`));
+  const relAdd = [...wantedRelations].filter((k) => !relHaveKeys.has(k));
+  // A link is removed only when the run describes both people and no longer names it.
+  const relDel = relHave.filter((x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && runSet.has(x.parent_id) && runSet.has(x.child_id));
+  if (relAdd.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAdd));
+  if (relDel.length) {
+    await unnestChunks(
+      client,
+      `DELETE FROM relations r USING unnest($1::uuid[], $2::uuid[]) AS v(p, c) WHERE r.parent_id = v.p AND r.child_id = v.c`,
+      [relDel.map((x) => x.parent_id), relDel.map((x) => x.child_id)],
+    );
+  }
+  for (const k of relAdd) for (const id of k.split('\t')) touched.add(id);
+  for (const x of relDel) touched.add(x.parent_id), touched.add(x.child_id);
+
+  // ---- pre-deletion of users absent from a complete run ----
+  let preDeleted = 0;
+  const preDeletedIds = new Set<string>();
+  for (const scope of batch.scopes) {
+    const sids = [...scope.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
+    const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
+      `SELECT u.id, u.external_id, u.profile FROM users u
+       WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.id = ANY($3))
+         AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($4))
+              OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))`,
+      [scope.source, [...scope.profiles], batchIds, sids, scope.orphans],
+    );
+    for (const x of r.rows) {
+      // A row rejected for a typo must not take the account away.
+      if (x.external_id && opts.protect?.(x.external_id)) continue;
+      if (preDeletedIds.has(x.id)) continue;
+      preDeletedIds.add(x.id);
+      counts(byProfile, x.profile).preDeleted++;
+    }
+  }
+  if (batch.deletions.length) {
+    const r = await client.query<{ id: string; profile: Profile }>(
+      `SELECT id, profile FROM users WHERE external_id = ANY($1) AND pre_deleted_at IS NULL`,
+      [batch.deletions],
+    );
+    for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
+  }
+  if (preDeletedIds.size) {
+    await client.query(`UPDATE users SET pre_deleted_at = $2 WHERE id = ANY($1)`, [[...preDeletedIds], now]);
+    preDeleted = preDeletedIds.size;
+  }
+
+  // ---- counts ----
+  let nCreated = 0;
+  let nUpdated = 0;
+  let nUnchanged = 0;
+  for (const r of records) {
+    const c = counts(byProfile, r.profile);
+    const id = userIds.get(r.externalId)!;
+    if (created.has(r.externalId)) nCreated++, c.created++;
+    else if (changed.has(r.externalId) || touched.has(id)) nUpdated++, c.updated++;
+    else if (!restored.has(r.externalId)) nUnchanged++, c.unchanged++;
+    if (restored.has(r.externalId)) c.restored++;
+  }
+  return {
+    created: nCreated,
+    updated: nUpdated,
+    unchanged: nUnchanged,
+    preDeleted,
+    restored: restored.size,
+    byProfile,
+    structures,
+    relations: { created: relAdd.length, removed: relDel.length, unresolved },
+    rejected,
+    userIds,
+    structureIds,
+  };
+}
+
+export type { UserRecord };

@@ -1,0 +1,56 @@
+// `trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel]`
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { makeContext } from '../context.js';
+import { openConfiguredDatabase } from '../db/open.js';
+import { collectInputs, formatReport, importFiles } from './index.js';
+
+const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel]
+  --dry-run     analyse et calcule le rapport sans rien enregistrer
+  --structure   structure cible des fichiers CSV (UAI, identifiant ou nom ; créée si inconnue).
+                Sans cette option, les CSV d'un dossier vont dans « École <nom du dossier> ».
+  --partiel     les fichiers ne sont qu'une partie de l'annuaire : personne n'est pré-supprimé
+Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés.`;
+
+export async function run(args: string[]): Promise<number> {
+  const paths: string[] = [];
+  let dryRun = false;
+  let partial = false;
+  let structureHint: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--dry-run') dryRun = true;
+    else if (a === '--partiel' || a === '--partial') partial = true;
+    else if (a === '--structure') structureHint = args[++i];
+    else if (a.startsWith('--structure=')) structureHint = a.slice('--structure='.length);
+    else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      return 0;
+    } else if (a.startsWith('--')) {
+      console.error(`option inconnue : ${a}\n${USAGE}`);
+      return 2;
+    } else paths.push(a);
+  }
+  if (!paths.length || (args.includes('--structure') && !structureHint)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length) {
+    console.error(`introuvable : ${missing.join(', ')}`);
+    return 1;
+  }
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config, (m) => console.error(m));
+  try {
+    const ctx = makeContext(config, database);
+    const report = await importFiles(ctx, collectInputs(paths), { dryRun, structureHint, partial });
+    const text = formatReport(report, 'fr');
+    if (report.fatal) console.error(text);
+    else console.log(text);
+    // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code.
+    return report.fatal || report.rejected.length ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,79 @@
+// Text rendering of an import report, French first.
+import type { Profile } from '../db/schema.js';
+import type { ImportReport, Rejection } from './types.js';
+
+type Lang = 'fr' | 'en';
+
+const T = {
+  fr: {
+    fatal: 'Import refusé : aucune modification enregistrée.',
+    done: 'Import terminé.',
+    dry: 'Simulation (--dry-run) : aucune modification enregistrée.',
+    files: 'Fichiers',
+    rows: (n: number) => `${n} ligne${n > 1 ? 's' : ''}`,
+    structures: 'Structures',
+    created: 'créée',
+    known: 'existante',
+    accounts: 'Comptes',
+    summary: (r: ImportReport) =>
+      `${r.created} créé(s), ${r.updated} modifié(s), ${r.unchanged} inchangé(s), ${r.preDeleted} pré-supprimé(s), ${r.restored} restauré(s)`,
+    relations: (r: ImportReport) =>
+      `Liens parent-enfant : ${r.relations.created} ajouté(s), ${r.relations.removed} retiré(s)${r.relations.unresolved ? `, ${r.relations.unresolved} non résolu(s)` : ''}`,
+    rejected: (n: number) => `Lignes rejetées (${n})`,
+    line: 'ligne',
+    duration: (ms: number) => `Durée : ${(ms / 1000).toFixed(1)} s`,
+    profiles: { Student: 'Élèves', Teacher: 'Enseignants', Personnel: 'Personnels', Relative: 'Parents', Guest: 'Invités' } as Record<Profile, string>,
+  },
+  en: {
+    fatal: 'Import refused: nothing was changed.',
+    done: 'Import finished.',
+    dry: 'Dry run: nothing was changed.',
+    files: 'Files',
+    rows: (n: number) => `${n} row${n > 1 ? 's' : ''}`,
+    structures: 'Structures',
+    created: 'created',
+    known: 'existing',
+    accounts: 'Accounts',
+    summary: (r: ImportReport) =>
+      `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.preDeleted} pre-deleted, ${r.restored} restored`,
+    relations: (r: ImportReport) =>
+      `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
+    rejected: (n: number) => `Rejected rows (${n})`,
+    line: 'line',
+    duration: (ms: number) => `Duration: ${(ms / 1000).toFixed(1)} s`,
+    profiles: { Student: 'Students', Teacher: 'Teachers', Personnel: 'Staff', Relative: 'Relatives', Guest: 'Guests' } as Record<Profile, string>,
+  },
+};
+
+/** `fichier.csv:12:Date de naissance — date invalide` */
+export function formatRejection(r: Rejection): string {
+  return `${r.file}:${r.line}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
+}
+
+export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
+  const t = T[lang] ?? T.fr;
+  const out: string[] = [];
+  if (report.fatal) {
+    out.push(t.fatal, `  ${formatRejection(report.fatal)}`);
+    return out.join('\n');
+  }
+  out.push(report.dryRun ? t.dry : t.done);
+  out.push(`${t.files} :`);
+  for (const f of report.files) out.push(`  ${f.file} — ${f.format}${f.format === 'ignoré' ? '' : ` — ${t.rows(f.rows)}`}`);
+  if (report.structures.length) {
+    out.push(`${t.structures} :`);
+    for (const s of report.structures) out.push(`  ${s.name}${s.uai ? ` (${s.uai})` : ''} — ${s.created ? t.created : t.known}`);
+  }
+  out.push(`${t.accounts} : ${t.summary(report)}`);
+  for (const [p, c] of Object.entries(report.byProfile) as [Profile, NonNullable<ImportReport['byProfile'][Profile]>][]) {
+    out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
+  }
+  out.push(t.relations(report));
+  if (report.rejected.length) {
+    out.push(`${t.rejected(report.rejected.length)} :`);
+    for (const r of report.rejected.slice(0, 200)) out.push(`  ${formatRejection(r)}`);
+    if (report.rejected.length > 200) out.push(`  … (+${report.rejected.length - 200})`);
+  }
+  out.push(t.duration(report.durationMs));
+  return out.join('\n');
+}

@@ -1,0 +1,132 @@
+// Text helpers shared by the importers: encoding detection, folding for comparisons, dates.
+import iconv from 'iconv-lite';
+import { ImportFileError } from './types.js';
+
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+/**
+ * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else Windows-1252
+ * (a superset of ISO-8859-1 for every printable character, and what spreadsheets on Windows write).
+ */
+export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number } {
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
+  if (buf[0] === 0xff && buf[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
+  if (buf[0] === 0xfe && buf[1] === 0xff) return { encoding: 'utf-16be', bom: 2 };
+  return { encoding: firstInvalidUtf8(buf) < 0 ? 'utf-8' : 'windows-1252', bom: 0 };
+}
+
+/** Offset of the first byte that breaks UTF-8, or -1. */
+export function firstInvalidUtf8(buf: Buffer): number {
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i];
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= buf.length || (buf[i + k] & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** Two-byte UTF-8 sequences (é = C3 A9…) in a file that is not valid UTF-8: parts were saved in another encoding. */
+function utf8Pairs(buf: Buffer): number {
+  let n = 0;
+  for (let i = 0; i + 1 < buf.length; i++) if (buf[i] >= 0xc2 && buf[i] <= 0xdf && (buf[i + 1] & 0xc0) === 0x80) n++;
+  return n;
+}
+
+// Bytes Windows-1252 leaves undefined: their presence means the file is not text in any encoding we accept.
+const CP1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
+
+/** Decodes a whole text file, refusing binary or undecodable content with the line where it shows. */
+export function decodeText(file: string, buf: Buffer): { text: string; encoding: Encoding } {
+  const { encoding, bom } = detectEncoding(buf);
+  const body = buf.subarray(bom);
+  if (encoding === 'windows-1252') {
+    if (utf8Pairs(body) >= 3) {
+      const at = firstInvalidUtf8(body);
+      throw new ImportFileError(file, lineAt(body, at), '', `encodage mélangé : UTF-8 et un autre encodage (octet 0x${body[at].toString(16)}) ; enregistrez tout le fichier en UTF-8`);
+    }
+    for (let i = 0; i < body.length; i++) {
+      if (CP1252_UNDEFINED.has(body[i])) throw undecodable(file, lineAt(body, i), `octet 0x${body[i].toString(16)}`);
+    }
+  }
+  const text = iconv.decode(body, encoding);
+  const bad = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw undecodable(file, line, `caractère U+${text.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase()}`);
+  }
+  return { text, encoding };
+}
+
+function lineAt(buf: Buffer, index: number): number {
+  let n = 1;
+  for (let i = 0; i < index; i++) if (buf[i] === 0x0a) n++;
+  return n;
+}
+
+function undecodable(file: string, line: number, what: string): ImportFileError {
+  return new ImportFileError(
+    file,
+    line,
+    '',
+    `encodage illisible (${what}) : enregistrez le fichier en UTF-8 ou en ISO-8859-1/Windows-1252`,
+  );
+}
+
+/** Lower case, no accents, no punctuation: for header names and name matching. */
+export function fold(s: string): string {
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/** Trimmed value, or null when empty. */
+export function clean(v: string | undefined | null): string | null {
+  if (v === undefined || v === null) return null;
+  const t = v.replace(/\s+/g, ' ').trim();
+  return t === '' ? null : t;
+}
+
+/** Phone numbers: the AAF writes 0000000000 for "none". */
+export function cleanPhone(v: string | undefined | null): string | null {
+  const t = clean(v);
+  if (!t) return null;
+  if (/^0+$/.test(t.replace(/[\s.]/g, ''))) return null;
+  return t;
+}
+
+export function cleanEmail(v: string | undefined | null): string | null {
+  const t = clean(v);
+  return t ? t.replace(/\s/g, '') : null;
+}
+
+/**
+ * Accepts dd/mm/yyyy (also with - or .), yyyy-mm-dd; returns YYYY-MM-DD, or undefined when the value is
+ * not a real date (the caller rejects the row).
+ */
+export function parseDate(v: string): string | undefined {
+  const t = v.trim();
+  let y: number, m: number, d: number;
+  let r = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t);
+  if (r) {
+    [d, m, y] = [Number(r[1]), Number(r[2]), Number(r[3])];
+  } else if ((r = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t))) {
+    [y, m, d] = [Number(r[1]), Number(r[2]), Number(r[3])];
+  } else return undefined;
+  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return undefined;
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  if (dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return undefined;
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** "be1d-emile-zola" → "Emile Zola": a readable structure name from a folder name. */
+export function titleFromFolder(folder: string): string {
+  const words = folder
+    .split(/[-_\s.]+/)
+    .filter((w) => w && !/^(be1d|onde|csv|export|extraction|import|fichiers?|aaf|\d+)$/i.test(w));
+  return words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join(' ');
+}

@@ -1,0 +1,153 @@
+// The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
+import type { Origin, Profile } from '../db/schema.js';
+
+/** Which importer wrote a row (users.source). */
+export type Source = 'aaf' | 'be1d' | 'csv' | 'demo';
+
+export interface StructureRecord {
+  /** Key the records use to point at this structure (AAF jointure, or `id:<uuid>` for a resolved one). */
+  key: string;
+  externalId: string | null;
+  uai: string | null;
+  name: string;
+  origin: Origin;
+  /** Known database id (CSV target resolved before parsing). */
+  id?: string;
+  /** Classes and groups the structure declares, even with nobody in them yet. */
+  classes?: string[];
+  groups?: string[];
+}
+
+export interface ClassRef {
+  structure: string;
+  name: string;
+  level?: string | null;
+}
+
+export interface GroupRef {
+  structure: string;
+  name: string;
+}
+
+export interface UserRecord {
+  externalId: string;
+  source: Source;
+  origin: Origin;
+  profile: Profile;
+  title: string | null;
+  firstName: string;
+  lastName: string;
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  email: string | null;
+  phone: string | null;
+  structures: Set<string>;
+  classes: ClassRef[];
+  groups: GroupRef[];
+  /** Preferred login for a new account (demo `admin`); otherwise allocated from the name. */
+  login?: string;
+  /** History of a generated account (demo only), applied when it is created. */
+  history?: { createdAt: Date; activatedAt: Date | null; passwordHash: string | null; preDeletedAt: Date | null };
+  file: string;
+  line: number;
+}
+
+/** A child named on a parent's row (CSV, BE1D): resolved by folded names + class within the structure. */
+export interface ChildByName {
+  parent: string;
+  structure: string;
+  lastNames: string[];
+  firstName: string;
+  className: string;
+  file: string;
+  line: number;
+}
+
+export interface Rejection {
+  file: string;
+  line: number;
+  field: string;
+  reason: string;
+}
+
+/** Everything parsed from one run, before touching the database. */
+export interface ImportBatch {
+  structures: Map<string, StructureRecord>;
+  users: Map<string, UserRecord>;
+  /** parent external id → child external id */
+  relations: { parent: string; child: string }[];
+  childrenByName: ChildByName[];
+  /** External ids a delta feed deletes: they get pre-deleted. */
+  deletions: string[];
+  rejected: Rejection[];
+  /** External ids (or prefixes ending in ':') of rejected rows: their accounts must not be pre-deleted. */
+  protect: string[];
+  /**
+   * What this run is complete for: users of `source` with one of `profiles` attached to one of `structures`
+   * (structure keys) and absent from the run get pre-deleted. `orphans` also covers such users with no structure.
+   */
+  scopes: { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean }[];
+}
+
+export function emptyBatch(): ImportBatch {
+  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], protect: [], scopes: [] };
+}
+
+export type FileFormat =
+  | 'aaf-etab'
+  | 'aaf-eleve'
+  | 'aaf-persEducNat'
+  | 'aaf-persRelEleve'
+  | 'aaf-ignored'
+  | 'be1d'
+  | 'csv'
+  | 'ignored';
+
+export interface FileReport {
+  file: string;
+  format: string;
+  rows: number;
+}
+
+export interface ProfileCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  preDeleted: number;
+  restored: number;
+}
+
+export interface StructureReport {
+  name: string;
+  uai: string | null;
+  created: boolean;
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  /** Set when a whole file was refused: nothing was written. */
+  fatal: Rejection | null;
+  files: FileReport[];
+  created: number;
+  updated: number;
+  unchanged: number;
+  preDeleted: number;
+  restored: number;
+  rejected: Rejection[];
+  structures: StructureReport[];
+  byProfile: Partial<Record<Profile, ProfileCounts>>;
+  relations: { created: number; removed: number; unresolved: number };
+  durationMs: number;
+}
+
+/** A whole file refused: the run stops and nothing is written. */
+export class ImportFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}${field ? `:${field}` : ''} — ${reason}`);
+  }
+}

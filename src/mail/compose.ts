@@ -1,0 +1,66 @@
+// The words of a merge mail: the letter template of kind mail_inactive / mail_active for the account's profile
+// (structure override > global override > built-in, see publipostage/templates.ts), filled with its merge fields.
+// The template is plain text; the HTML part is derived from it so both always say the same thing.
+import type { AppContext } from '../context.js';
+import type { AccountRow } from '../publipostage/selection.js';
+import { fieldsFor, loadTemplates, renderTemplate, type MergeFields, type TemplateSet } from '../publipostage/templates.js';
+
+export type MailKind = 'mail_inactive' | 'mail_active';
+
+export interface AccountMail {
+  kind: MailKind;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function mailKindOf(row: Pick<AccountRow, 'activated'>): MailKind {
+  return row.activated ? 'mail_active' : 'mail_inactive';
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+}
+
+// An URL in already-escaped text; trailing punctuation belongs to the sentence, not to the link.
+const URL_IN_HTML = /https?:\/\/[^\s<]+?(?=[.,;:!?)»]*(?:\s|<|$))/g;
+
+/** Paragraphs from blank lines, line breaks kept, links clickable, the code set apart. */
+export function textToHtml(template: string, fields: MergeFields): string {
+  const htmlFields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) htmlFields[k] = escapeHtml(v);
+  if (fields.code) htmlFields.code = `<strong style="font-family:monospace;font-size:1.2em;letter-spacing:.05em">${escapeHtml(fields.code)}</strong>`;
+  // Escape the template first: placeholders survive escaping, and values are inserted already escaped.
+  const body = renderTemplate(escapeHtml(template), htmlFields)
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => `<p>${p.replace(URL_IN_HTML, (u) => `<a href="${u}">${u}</a>`).replace(/\n/g, '<br>\n')}</p>`)
+    .join('\n');
+  return `<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>\n<body style="font-family:sans-serif;line-height:1.45">\n${body}\n</body></html>\n`;
+}
+
+/** Composes merge mails, loading each structure's templates once. */
+export class MailComposer {
+  private readonly sets = new Map<string | null, Promise<TemplateSet>>();
+
+  constructor(private readonly ctx: AppContext) {}
+
+  private templates(structureId: string | null): Promise<TemplateSet> {
+    let set = this.sets.get(structureId);
+    if (!set) {
+      set = loadTemplates(this.ctx, structureId);
+      this.sets.set(structureId, set);
+    }
+    return set;
+  }
+
+  async compose(row: AccountRow): Promise<AccountMail> {
+    const kind = mailKindOf(row);
+    const template = (await this.templates(row.structureId)).get(row.profile, kind);
+    const fields = fieldsFor(row, this.ctx);
+    // One line: a template's subject must not smuggle extra headers or a folded line.
+    const subject = renderTemplate(template.subject ?? '', fields).replace(/\s+/g, ' ').trim();
+    return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields) };
+  }
+}

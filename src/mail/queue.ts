@@ -1,0 +1,67 @@
+// The durable mail queue: a row in mail_jobs per message, sent later by the worker (src/mail/worker.ts).
+// Enqueueing is a plain INSERT so it joins the caller's transaction: the mail exists iff the caller commits.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Secrets } from '../accounts/secrets.js';
+
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export interface MailJobInput {
+  userId?: string | null;
+  runId?: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface EnqueueOptions {
+  /** Encrypt the bodies at rest (they carry an activation code or a reset link); the worker opens them. */
+  seal?: Secrets;
+}
+
+// Rows per INSERT: keeps the statement under PostgreSQL's 65535 parameter limit.
+const CHUNK = 1000;
+const COLUMNS = 9;
+
+/** Queues several mails (multi-row INSERTs); returns the job ids in input order. */
+export async function enqueueMails(db: Queryable, jobs: MailJobInput[], opts: EnqueueOptions = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < jobs.length; start += CHUNK) {
+    const chunk = jobs.slice(start, start + CHUNK);
+    const params: unknown[] = [];
+    const tuples = chunk.map((job, i) => {
+      const seal = opts.seal;
+      // Ids made here so the result order is certain (RETURNING order is not promised).
+      const id = randomUUID();
+      ids.push(id);
+      params.push(
+        id,
+        job.runId ?? null,
+        job.userId ?? null,
+        job.kind,
+        job.recipient.trim(),
+        job.subject,
+        seal ? seal.encrypt(job.text) : job.text,
+        job.html === undefined ? null : seal ? seal.encrypt(job.html) : job.html,
+        seal !== undefined,
+      );
+      const b = i * COLUMNS;
+      const p = (k: number) => `$${b + k}`;
+      return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::boolean)`;
+    });
+    await db.query(
+      `INSERT INTO mail_jobs (id, run_id, user_id, kind, recipient, subject, body_text, body_html, sealed)
+       VALUES ${tuples.join(', ')}`,
+      params,
+    );
+  }
+  return ids;
+}
+
+/** Queues one mail (pending, due now) and returns its job id. `db` may be a PoolClient inside a transaction. */
+export async function enqueueMail(db: Queryable, job: MailJobInput, opts: EnqueueOptions = {}): Promise<string> {
+  const [id] = await enqueueMails(db, [job], opts);
+  return id;
+}

@@ -1,0 +1,259 @@
+// Sends queued mails. Several workers (one per app instance) may share the database: a job is claimed with
+// FOR UPDATE SKIP LOCKED under a lease, and every later write is fenced by the attempt number it was claimed with,
+// so a job whose lease expired and was taken over elsewhere is never sent or marked by the old owner.
+// The one window left is a crash between the SMTP server's acceptance and the 'sent' update: the mail then goes
+// out again after the lease, with the same Message-ID so the duplicate is recognisable.
+import nodemailer from 'nodemailer';
+import type { AppContext } from '../context.js';
+
+/** What the worker needs from a nodemailer transporter (tests may pass their own). */
+export interface MailTransport {
+  sendMail(message: {
+    from: string;
+    to: string;
+    subject: string;
+    text: string;
+    html?: string;
+    messageId: string;
+    headers?: Record<string, string>;
+  }): Promise<unknown>;
+  close?(): void;
+}
+
+export interface MailWorkerOptions {
+  /** Delay between two looks at the queue when it is empty (ms). */
+  pollMs?: number;
+  /** Jobs claimed per round. */
+  batch?: number;
+  /** Mails sent at the same time within a round. */
+  concurrency?: number;
+  /** Overrides the transport built from config.smtpUrl. */
+  transport?: MailTransport;
+  /** How long a claimed job is reserved for this worker (ms); must exceed one send's worst-case duration. */
+  leaseMs?: number;
+  /** Retry delay after the n-th failed attempt: backoffMs × 2^n, at most maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Attempts before a job is marked failed. */
+  maxAttempts?: number;
+  log?: (message: string) => void;
+}
+
+export interface MailWorker {
+  /** Stops polling, waits for the round in progress and closes the transport it built. */
+  stop(): Promise<void>;
+  /** Sends round after round until a round finds nothing due, then resolves (later retries are left to polling). */
+  drain(): Promise<void>;
+  /** Looks at the queue now rather than at the next poll. */
+  wake(): void;
+}
+
+interface ClaimedJob {
+  id: string;
+  recipient: string;
+  subject: string;
+  body_text: string;
+  body_html: string | null;
+  sealed: boolean;
+  attempts: number;
+}
+
+const DEFAULTS = {
+  pollMs: 5_000,
+  batch: 20,
+  concurrency: 4,
+  leaseMs: 10 * 60_000,
+  backoffMs: 30_000,
+  maxBackoffMs: 60 * 60_000,
+  maxAttempts: 6,
+};
+
+// Workers of this process, so code that just queued mail can have it sent without waiting for a poll.
+const running = new Set<MailWorker>();
+
+/** Nudges this process's workers (call after committing enqueued mail). Other instances pick it up at their next poll. */
+export function wakeMailWorkers(): void {
+  for (const w of running) w.wake();
+}
+
+/** Stable per job, so a retry after an ambiguous failure (connection lost after DATA) is recognisable downstream. */
+export function messageIdFor(jobId: string): string {
+  return `<${jobId}@trousseau>`;
+}
+
+export function retryDelayMs(attempts: number, backoffMs: number, maxBackoffMs: number): number {
+  return Math.min(backoffMs * 2 ** attempts, maxBackoffMs);
+}
+
+/** A 5xx answer to the recipient or the message will not change by retrying; anything else (network, 4xx, auth) may. */
+export function isPermanentFailure(err: unknown): boolean {
+  const e = err as { code?: string; responseCode?: number };
+  if (e.code !== 'EENVELOPE' && e.code !== 'EMESSAGE') return false;
+  return e.responseCode === undefined || (e.responseCode >= 500 && e.responseCode < 600);
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; responseCode?: number; message?: string; response?: string };
+  const text = (e.response ?? e.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  return [e.code, text].filter(Boolean).join(' : ').slice(0, 500);
+}
+
+function transportFromConfig(url: string, concurrency: number): MailTransport {
+  // Pooled so a merge of a thousand mails reuses a few connections; timeouts stay well under the lease.
+  return nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: concurrency,
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  }) as unknown as MailTransport;
+}
+
+export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): MailWorker {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS &
+    MailWorkerOptions;
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const pool = ctx.database.pool;
+  const ownTransport = !opts.transport && ctx.config.smtpUrl ? transportFromConfig(ctx.config.smtpUrl, o.concurrency) : undefined;
+  const transport = opts.transport ?? ownTransport;
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  // A wake-up that arrives during a round must not wait a whole poll: the round may have looked before the commit.
+  let wakeRequested = false;
+  // One round at a time in this worker: polls, wake-ups and drain() queue up behind each other.
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn);
+    chain = p.catch(() => {});
+    return p;
+  };
+
+  if (!transport) log("Courriel : SMTP non configuré (SMTP_URL), les messages restent en file d'attente.");
+
+  async function claim(): Promise<ClaimedJob[]> {
+    // The CTE is evaluated once, so LIMIT and SKIP LOCKED hold; a 'sending' row whose lease ran out was abandoned
+    // by a crashed or stopped worker and is taken over.
+    const res = await pool.query(
+      `WITH due AS (
+         SELECT id FROM mail_jobs
+         WHERE (status = 'pending' OR (status = 'sending' AND locked_until < now())) AND next_attempt_at <= now()
+         ORDER BY created_at
+         FOR UPDATE SKIP LOCKED
+         LIMIT $1)
+       UPDATE mail_jobs j
+       SET status = 'sending', locked_until = now() + $2 * interval '1 millisecond', attempts = j.attempts + 1
+       FROM due WHERE j.id = due.id
+       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts`,
+      [o.batch, o.leaseMs],
+    );
+    return res.rows as ClaimedJob[];
+  }
+
+  async function sendOne(job: ClaimedJob): Promise<void> {
+    // Renew the lease right before sending: the round may have spent time on earlier jobs.
+    const mine = await pool.query(
+      `UPDATE mail_jobs SET locked_until = now() + $3 * interval '1 millisecond'
+       WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+      [job.id, job.attempts, o.leaseMs],
+    );
+    if (mine.rowCount !== 1) return;
+    let text: string;
+    let html: string | undefined;
+    try {
+      text = job.sealed ? ctx.secrets.decrypt(job.body_text) : job.body_text;
+      html = job.body_html === null ? undefined : job.sealed ? ctx.secrets.decrypt(job.body_html) : job.body_html;
+    } catch {
+      await finish(job, 'failed', 'message illisible : la clé TROUSSEAU_SECRET a changé depuis la mise en file');
+      return;
+    }
+    try {
+      await transport!.sendMail({
+        from: ctx.config.mailFrom,
+        to: job.recipient,
+        subject: job.subject,
+        text,
+        html,
+        messageId: messageIdFor(job.id),
+        headers: { 'Auto-Submitted': 'auto-generated' },
+      });
+    } catch (err) {
+      const error = describe(err);
+      if (isPermanentFailure(err) || job.attempts >= o.maxAttempts) {
+        await finish(job, 'failed', error);
+        log(`Courriel ${job.id} : échec définitif après ${job.attempts} tentative(s) (${error})`);
+      } else {
+        const delay = retryDelayMs(job.attempts, o.backoffMs, o.maxBackoffMs);
+        await pool.query(
+          `UPDATE mail_jobs SET status = 'pending', locked_until = NULL, last_error = $3,
+             next_attempt_at = now() + $4 * interval '1 millisecond'
+           WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+          [job.id, job.attempts, error, delay],
+        );
+        log(`Courriel ${job.id} : tentative ${job.attempts} échouée (${error}), nouvel essai dans ${Math.round(delay / 1000)} s`);
+      }
+      return;
+    }
+    await finish(job, 'sent', null);
+  }
+
+  async function finish(job: ClaimedJob, status: 'sent' | 'failed', error: string | null): Promise<void> {
+    await pool.query(
+      `UPDATE mail_jobs SET status = $3, locked_until = NULL,
+         sent_at = CASE WHEN $3 = 'sent' THEN now() END, last_error = coalesce($4, last_error)
+       WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+      [job.id, job.attempts, status, error],
+    );
+  }
+
+  /** One claim-and-send round; returns how many jobs were claimed. */
+  async function round(): Promise<number> {
+    const jobs = await claim();
+    let next = 0;
+    const lane = async () => {
+      while (next < jobs.length) await sendOne(jobs[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, jobs.length) }, lane));
+    return jobs.length;
+  }
+
+  async function untilEmpty(): Promise<void> {
+    while (!stopped && (await round()) > 0);
+  }
+
+  function schedule(delay: number): void {
+    if (stopped || !transport) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      wakeRequested = false;
+      exclusive(untilEmpty)
+        .catch((e) => log(`Courriel : file d'attente inaccessible (${(e as Error).message})`))
+        .finally(() => schedule(wakeRequested ? 0 : o.pollMs));
+    }, delay);
+    timer.unref();
+  }
+
+  const worker: MailWorker = {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      running.delete(worker);
+      await chain;
+      ownTransport?.close?.();
+    },
+    async drain() {
+      if (!transport) return;
+      await exclusive(untilEmpty);
+    },
+    wake() {
+      if (stopped || !transport) return;
+      if (timer) schedule(0);
+      else wakeRequested = true;
+    },
+  };
+  running.add(worker);
+  schedule(0);
+  return worker;
+}

@@ -1,0 +1,187 @@
+// `trousseau publipostage`: connection sheets (PDF) or the account list (CSV) from the server, unrestricted scope.
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { makeContext, type AppContext } from '../context.js';
+import { openConfiguredDatabase } from '../db/open.js';
+import { PROFILES, type Profile } from '../db/schema.js';
+import { exportSelection, type ExportFormat } from './generate.js';
+import type { SheetModel } from './pdf.js';
+import { SelectionSchema } from './selection.js';
+
+const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [options]
+
+  --format pdf|csv          fiches de connexion (PDF) ou liste des comptes (CSV)
+  -o, --output <fichier>    fichier produit (« - » : sortie standard)
+  --model 1|2|8             fiches par page A4 (PDF, défaut 1)
+  --sort alpha|profile|class   ordre des fiches (défaut alpha ; class : une page par classe)
+  --structure <UAI|nom|id>  un établissement
+  --profiles <liste>        Student,Relative,Teacher,Personnel,Guest (ou Élève,Parent,Enseignant,Personnel,Invité)
+  --classes <liste>         noms (6A,6B) ou identifiants de classes
+  --levels <liste>          noms ou identifiants de niveaux
+  --users <liste>           identifiants ou logins de comptes
+  --activation all|active|inactive
+  --email all|with|without
+  --local-admins all|only|exclude
+  --created-before <AAAA-MM-JJ>   créés avant ce jour
+  --created-after <AAAA-MM-JJ>    créés depuis ce jour
+  --pre-deletion all|pending|not
+  --origin all|feed|manual
+  --search <texte>
+  --lang fr|en`;
+
+const PROFILE_ALIASES: Record<string, Profile> = {
+  eleve: 'Student', eleves: 'Student', student: 'Student',
+  parent: 'Relative', parents: 'Relative', responsable: 'Relative', relative: 'Relative',
+  enseignant: 'Teacher', enseignants: 'Teacher', teacher: 'Teacher',
+  personnel: 'Personnel', personnels: 'Personnel',
+  invite: 'Guest', invites: 'Guest', guest: 'Guest',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+
+/** A usage mistake: reported with the usage text, exit code 2. */
+class UsageError extends Error {}
+
+function profileOf(name: string): Profile {
+  const p = (PROFILES as readonly string[]).includes(name) ? (name as Profile) : PROFILE_ALIASES[fold(name)];
+  if (!p) throw new UsageError(`profil inconnu : « ${name} » (attendu : ${PROFILES.join(', ')})`);
+  return p;
+}
+
+/** Names or ids to ids, within the structure when one is given; an unknown name is an error. */
+async function resolveNames(ctx: AppContext, table: 'classes' | 'levels', values: string[], structureId: string | undefined): Promise<string[]> {
+  const what = table === 'classes' ? 'classe' : 'niveau';
+  const ids: string[] = [];
+  for (const v of values) {
+    const res = await ctx.database.pool.query(
+      `SELECT id FROM ${table} WHERE (id::text = $1 OR name = $1) AND ($2::uuid IS NULL OR structure_id = $2)`,
+      [v, structureId ?? null],
+    );
+    if (!res.rows.length) throw new UsageError(`${what} inconnu${what === 'classe' ? 'e' : ''} : « ${v} »`);
+    ids.push(...res.rows.map((r) => r.id as string));
+  }
+  return ids;
+}
+
+async function resolveStructure(ctx: AppContext, v: string): Promise<string> {
+  const res = await ctx.database.pool.query('SELECT id FROM structures WHERE id::text = $1 OR uai = $1 OR name = $1', [v]);
+  if (res.rows.length !== 1) throw new UsageError(res.rows.length ? `établissement ambigu : « ${v} »` : `établissement inconnu : « ${v} »`);
+  return res.rows[0].id;
+}
+
+async function resolveUsers(ctx: AppContext, values: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const v of values) {
+    const res = await ctx.database.pool.query('SELECT id FROM users WHERE login = $1 OR ($2 AND id::text = $1)', [v, UUID.test(v)]);
+    if (!res.rows.length) throw new UsageError(`compte inconnu : « ${v} »`);
+    ids.push(res.rows[0].id);
+  }
+  return ids;
+}
+
+/** Runs the command against an open context; returns the exit code. */
+export async function runWith(ctx: AppContext, args: string[], log: (m: string) => void = (m) => console.error(m)): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs({
+      args,
+      options: {
+        format: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        model: { type: 'string' },
+        sort: { type: 'string' },
+        structure: { type: 'string' },
+        profiles: { type: 'string' },
+        classes: { type: 'string' },
+        levels: { type: 'string' },
+        users: { type: 'string' },
+        activation: { type: 'string' },
+        email: { type: 'string' },
+        'local-admins': { type: 'string' },
+        'created-before': { type: 'string' },
+        'created-after': { type: 'string' },
+        'pre-deletion': { type: 'string' },
+        origin: { type: 'string' },
+        search: { type: 'string' },
+        lang: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    log(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    log(USAGE);
+    return 0;
+  }
+  try {
+    const format = opts.format as ExportFormat | undefined;
+    if (format !== 'pdf' && format !== 'csv') throw new UsageError('--format pdf ou csv est obligatoire');
+    if (!opts.output) throw new UsageError('-o <fichier> est obligatoire (« - » pour la sortie standard)');
+    const model = Number(opts.model ?? 1);
+    if (![1, 2, 8].includes(model)) throw new UsageError(`--model : 1, 2 ou 8 (reçu « ${opts.model} »)`);
+    if (opts.lang && opts.lang !== 'fr' && opts.lang !== 'en') throw new UsageError(`--lang : fr ou en (reçu « ${opts.lang} »)`);
+    const structureId = opts.structure ? await resolveStructure(ctx, opts.structure) : undefined;
+    const parsed = SelectionSchema.safeParse({
+      structureId,
+      profiles: list(opts.profiles).map(profileOf),
+      classIds: await resolveNames(ctx, 'classes', list(opts.classes), structureId),
+      levelIds: await resolveNames(ctx, 'levels', list(opts.levels), structureId),
+      userIds: await resolveUsers(ctx, list(opts.users)),
+      activation: opts.activation,
+      email: opts.email,
+      localAdmins: opts['local-admins'],
+      createdBefore: opts['created-before'],
+      createdAfter: opts['created-after'],
+      preDeletion: opts['pre-deletion'],
+      origin: opts.origin,
+      search: opts.search,
+      sort: opts.sort,
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UsageError(`option --${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} invalide : ${issue.message}`);
+    }
+    const result = await exportSelection(ctx, {
+      format,
+      selection: parsed.data,
+      scope: { kind: 'all' },
+      actorId: null,
+      model: model as SheetModel,
+      lang: opts.lang as 'fr' | 'en' | undefined,
+      via: 'cli',
+    });
+    const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;
+    if (opts.output === '-') await pipeline(source, process.stdout, { end: false });
+    else await pipeline(source, createWriteStream(opts.output));
+    log(`${result.count} compte(s) → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      log(`${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.error(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config, (m) => console.error(m));
+  try {
+    return await runWith(makeContext(config, database), args);
+  } finally {
+    await database.close();
+  }
+}

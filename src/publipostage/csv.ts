@@ -1,0 +1,26 @@
+// "Exporter en CSV": what Excel or LibreOffice opens directly, and a word processor's mail merge reads:
+// UTF-8 with BOM (Excel otherwise assumes a legacy code page), ';' (the French list separator), CRLF.
+import { stringify } from 'csv-stringify/sync';
+import { childrenLabel, frenchDate, PREVIEW_COLUMNS, previewCells } from './format.js';
+import type { AccountRow } from './selection.js';
+
+/** The preview's columns (code in clear for inactive accounts), then what a parents' letter needs. */
+export const CSV_COLUMNS = [...PREVIEW_COLUMNS, 'Enfants', 'Expiration du code'] as const;
+
+/**
+ * A cell a spreadsheet would read as a formula (= + - @, or a leading tab / carriage return that some
+ * strip before parsing) gets a leading apostrophe: shown as text, never run ("=CMD()" stays "'=CMD()").
+ */
+export function neutralizeCell(v: string): string {
+  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+export function csvCells(row: AccountRow): string[] {
+  const valid = !row.activated && row.code && row.codeExpiresAt;
+  return [...previewCells(row), childrenLabel(row.children), valid ? frenchDate(row.codeExpiresAt!) : ''].map(neutralizeCell);
+}
+
+export function renderCsv(rows: AccountRow[]): Buffer {
+  const text = stringify([[...CSV_COLUMNS], ...rows.map(csvCells)], { bom: true, delimiter: ';', record_delimiter: '\r\n' });
+  return Buffer.from(text, 'utf8');
+}

@@ -1,0 +1,111 @@
+// How an account reads in the preview table and the CSV export (same columns, same words). Pure.
+import { formatCode } from '../accounts/codes.js';
+import type { Profile } from '../db/schema.js';
+import type { AccountRow, ChildInfo } from './selection.js';
+
+export const PROFILE_LABELS: Record<Profile, { fr: string; en: string }> = {
+  Student: { fr: 'Élève', en: 'Student' },
+  Relative: { fr: 'Parent', en: 'Parent' },
+  Teacher: { fr: 'Enseignant', en: 'Teacher' },
+  Personnel: { fr: 'Personnel', en: 'Staff' },
+  Guest: { fr: 'Invité', en: 'Guest' },
+};
+
+// Built once: toLocaleDateString builds a formatter per call, which costs more than a whole sheet.
+const FRENCH_DATE = new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'Europe/Paris' });
+
+const dateCache = new Map<number, string>();
+
+/** dd/mm/yyyy in Paris time (what a French reader expects on a sheet). */
+export function frenchDate(d: Date): string {
+  // Paris is a whole number of hours off UTC: the day is the same within a UTC hour.
+  const hour = Math.floor(d.getTime() / 3_600_000);
+  let s = dateCache.get(hour);
+  if (s === undefined) {
+    s = FRENCH_DATE.format(d);
+    if (dateCache.size > 10_000) dateCache.clear();
+    dateCache.set(hour, s);
+  }
+  return s;
+}
+
+/** "Zoé MARTIN (6A)": names as the directory holds them (feeds already upper-case family names). */
+export function childLabel(c: ChildInfo): string {
+  const name = `${c.firstName} ${c.lastName}`;
+  return c.classes.length ? `${name} (${c.classes.join(', ')})` : name;
+}
+
+/** "Zoé MARTIN (6A), Léo MARTIN (5A)" */
+export function childrenLabel(children: ChildInfo[]): string {
+  return children.map(childLabel).join(', ');
+}
+
+/** The page the QR code opens, login and code filled in (canonical code: the page accepts any spelling). */
+export function activationUrl(publicUrl: string, login: string, code: string): string {
+  return `${publicUrl}/activation?login=${encodeURIComponent(login)}&code=${encodeURIComponent(code)}`;
+}
+
+/** The "Code d'activation" column: grouped code, or why there is none. */
+export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired'>): string {
+  if (row.activated) return 'Activé';
+  if (row.code) return formatCode(row.code);
+  return row.codeExpired ? 'Expiré' : 'Aucun code';
+}
+
+export const PREVIEW_COLUMNS = ['Nom', 'Prénom', 'Profil', 'Login', "Code d'activation", 'Courriel', 'Classe', 'Date de création'] as const;
+
+/** One preview line, in PREVIEW_COLUMNS order. */
+export function previewCells(row: AccountRow): string[] {
+  return [
+    row.lastName,
+    row.firstName,
+    PROFILE_LABELS[row.profile].fr,
+    row.login,
+    codeCell(row),
+    row.email ?? '',
+    row.classes.join(', '),
+    frenchDate(row.createdAt),
+  ];
+}
+
+/** What GET /api/publipostage/preview returns per account: the cells, plus ids and states for the UI. */
+export interface PreviewRow {
+  id: string;
+  lastName: string;
+  firstName: string;
+  profile: Profile;
+  profileLabel: string;
+  login: string;
+  /** Grouped code, "Activé", "Expiré" or "Aucun code". */
+  code: string;
+  activated: boolean;
+  codeExpired: boolean;
+  email: string | null;
+  classes: string[];
+  children: string;
+  createdAt: string;
+  isLocalAdmin: boolean;
+  preDeleted: boolean;
+  blocked: boolean;
+}
+
+export function previewRow(row: AccountRow): PreviewRow {
+  return {
+    id: row.id,
+    lastName: row.lastName,
+    firstName: row.firstName,
+    profile: row.profile,
+    profileLabel: PROFILE_LABELS[row.profile].fr,
+    login: row.login,
+    code: codeCell(row),
+    activated: row.activated,
+    codeExpired: row.codeExpired,
+    email: row.email,
+    classes: row.classes,
+    children: childrenLabel(row.children),
+    createdAt: frenchDate(row.createdAt),
+    isLocalAdmin: row.isLocalAdmin,
+    preDeleted: row.preDeleted,
+    blocked: row.blocked,
+  };
+}

@@ -1,0 +1,54 @@
+// One generation (PDF or CSV) from a selection, for the CLI and the HTTP routes alike: select, audit, render.
+import type { Readable } from 'node:stream';
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
+import { renderCsv } from './csv.js';
+import { streamSheetsPdf, type SheetModel } from './pdf.js';
+import { selectAccounts } from './select.js';
+import type { Selection } from './selection.js';
+
+export type ExportFormat = 'pdf' | 'csv';
+
+export interface ExportRequest {
+  format: ExportFormat;
+  selection: Selection;
+  scope: Scope;
+  /** Null for the server-side CLI. */
+  actorId: string | null;
+  model?: SheetModel;
+  lang?: 'fr' | 'en';
+  via: 'cli' | 'http';
+}
+
+export interface ExportResult {
+  count: number;
+  filename: string;
+  contentType: string;
+  body: Readable | Buffer;
+}
+
+/** 2025-09-01 in Paris, for file names. */
+function today(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+}
+
+/**
+ * Selects the accounts, writes the audit entry (publipostage.pdf / publipostage.csv with the filters, the
+ * count and the model), then renders. The PDF is a stream; the CSV a buffer.
+ */
+export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
+  const rows = await selectAccounts(ctx, req.selection, req.scope);
+  const model = req.model ?? 1;
+  await recordAudit(ctx.database.pool, req.actorId, `publipostage.${req.format}`, {
+    filters: req.selection,
+    count: rows.length,
+    ...(req.format === 'pdf' ? { model } : {}),
+    via: req.via,
+  });
+  if (req.format === 'csv') {
+    return { count: rows.length, filename: `comptes-${today()}.csv`, contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
+  }
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, lang: req.lang });
+  return { count: rows.length, filename: `fiches-connexion-${today()}.pdf`, contentType: 'application/pdf', body };
+}

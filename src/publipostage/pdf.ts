@@ -1,0 +1,680 @@
+// "Générer en PDF": connection sheets ("fiches de connexion"), 1, 2 or 8 per A4 page.
+//
+// Speed matters (a whole region prints at once), so pdfkit only provides the document structure and the
+// font embedding (subsetting, ToUnicode for copy/paste and pdftotext). Page content is written directly:
+//  - each font maps a code point to its glyph once per document (no shaping: names need none, and
+//    extracted text stays exactly what was written);
+//  - whatever repeats is built once and reused as content-stream text: labels, the school header, the
+//    cut marks, and each distinct body text (a template rendered for a sheet is usually identical from
+//    one sheet to the next, so it is wrapped and fitted once);
+//  - the QR code is one filled path of merged rectangles (qr.ts), in module units under a scaling matrix.
+// Sheets are placed on a grid with `q 1 0 0 1 x y cm … Q`, so a sheet is drawn in its own coordinates.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { PassThrough, type Readable } from 'node:stream';
+import { deflateSync } from 'node:zlib';
+import PDFDocument from 'pdfkit';
+import { formatCode } from '../accounts/codes.js';
+import type { AppContext } from '../context.js';
+import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
+import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
+import type { QrPlacement } from './qr.js';
+import type { AccountRow, SortOrder } from './selection.js';
+import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
+
+export type SheetModel = 1 | 2 | 8;
+export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
+
+export interface SheetOptions {
+  model: SheetModel;
+  /** The order the rows are in; 'class' starts a new page at each class. */
+  sort?: SortOrder;
+  /** Printed when a row has no structure (e.g. a guest attached to none). */
+  structureName?: string;
+  lang?: 'fr' | 'en';
+  /** Templates per structure id ('' = no structure); loaded from the database when absent. */
+  templates?: Map<string, TemplateSet>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fonts
+
+const require = createRequire(import.meta.url);
+const FONT_FILES = {
+  sans: 'DejaVuSans.ttf',
+  bold: 'DejaVuSans-Bold.ttf',
+  mono: 'DejaVuSansMono.ttf',
+  monoBold: 'DejaVuSansMono-Bold.ttf',
+} as const;
+type FontName = keyof typeof FONT_FILES;
+let fontData: Record<FontName, Buffer> | undefined;
+
+/** Font files are read once per process. */
+function fontBuffers(): Record<FontName, Buffer> {
+  fontData ??= Object.fromEntries(
+    Object.entries(FONT_FILES).map(([k, file]) => [k, readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`))]),
+  ) as Record<FontName, Buffer>;
+  return fontData;
+}
+
+/** The parts of pdfkit's EmbeddedFont (0.20) used to register glyphs in the embedded subset. */
+interface EmbeddedFont {
+  id: string;
+  scale: number;
+  font: { glyphForCodePoint(cp: number): { id: number; advanceWidth: number } };
+  subset: { includeGlyph(id: number): number };
+  widths: number[];
+  unicode: number[][];
+  ref(): unknown;
+}
+
+/** One font of one document: code point -> (hex glyph id in the subset, advance in 1/1000 em). */
+class Face {
+  private readonly glyphs = new Map<number, { hex: string; adv: number }>();
+  private readonly hexCache = new Map<string, string>();
+
+  constructor(readonly f: EmbeddedFont) {}
+
+  get id(): string {
+    return this.f.id;
+  }
+
+  private glyph(cp: number): { hex: string; adv: number } {
+    let g = this.glyphs.get(cp);
+    if (!g) {
+      const glyph = this.f.font.glyphForCodePoint(cp);
+      const gid = this.f.subset.includeGlyph(glyph.id);
+      const adv = glyph.advanceWidth * this.f.scale;
+      // What pdfkit's own encode() records: the widths array and the ToUnicode map of the subset.
+      this.f.widths[gid] ??= adv;
+      this.f.unicode[gid] ??= [cp];
+      g = { hex: gid.toString(16).padStart(4, '0'), adv };
+      this.glyphs.set(cp, g);
+    }
+    return g;
+  }
+
+  /** Hex string of glyph ids for a Tj operator. */
+  hex(text: string): string {
+    let h = this.hexCache.get(text);
+    if (h === undefined) {
+      h = '';
+      for (const ch of text) h += this.glyph(ch.codePointAt(0)!).hex;
+      if (this.hexCache.size < 20_000) this.hexCache.set(text, h);
+    }
+    return h;
+  }
+
+  width(text: string, size: number): number {
+    let w = 0;
+    for (const ch of text) w += this.glyph(ch.codePointAt(0)!).adv;
+    return (w * size) / 1000;
+  }
+}
+
+type Faces = Record<FontName, Face>;
+
+const num = (v: number): string => String(Math.round(v * 100) / 100);
+
+/** Names and templates can carry anything: NFC (one glyph per accented letter), no control characters. */
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+}
+
+/** One text run at baseline (x, y). */
+function textOp(face: Face, size: number, x: number, y: number, s: string): string {
+  return `BT /${face.id} ${num(size)} Tf ${num(x)} ${num(y)} Td <${face.hex(s)}> Tj ET`;
+}
+
+/** Longest prefix of `s` that fits `width`, with an ellipsis when cut. */
+function truncate(face: Face, size: number, s: string, width: number): string {
+  if (face.width(s, size) <= width) return s;
+  const chars = [...s];
+  let lo = 0;
+  let hi = chars.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (face.width(chars.slice(0, mid).join('') + '…', size) <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return chars.slice(0, lo).join('').trimEnd() + '…';
+}
+
+/** Greedy word wrap; a word longer than the line (a URL) is cut where it must. */
+function wrap(face: Face, size: number, text: string, width: number, firstIndent = 0, indent = 0): string[] {
+  const words = text.split(/ +/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  const space = face.width(' ', size);
+  let avail = width - firstIndent;
+  let lineW = 0;
+  for (let word of words) {
+    let w = face.width(word, size);
+    if (line && lineW + space + w <= avail) {
+      line += ' ' + word;
+      lineW += space + w;
+      continue;
+    }
+    if (line) {
+      lines.push(line);
+      avail = width - indent;
+    }
+    while (w > avail) {
+      // Hard break inside a word too long for any line.
+      const chars = [...word];
+      let n = 1;
+      while (n < chars.length && face.width(chars.slice(0, n + 1).join(''), size) <= avail) n++;
+      lines.push(chars.slice(0, n).join(''));
+      avail = width - indent;
+      word = chars.slice(n).join('');
+      w = face.width(word, size);
+    }
+    line = word;
+    lineW = w;
+  }
+  if (line || !lines.length) lines.push(line);
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Geometry and wording
+
+const A4 = { w: 595.28, h: 841.89 };
+
+interface Geometry {
+  cols: number;
+  rows: number;
+  pad: number;
+  school: number;
+  subtitle: number;
+  name: number;
+  detail: number;
+  label: number;
+  login: number;
+  code: number;
+  qr: number;
+  caption: number;
+  body: number;
+  bodyMin: number;
+  /** Line height of the body, in font sizes. */
+  leading: number;
+}
+
+const GEOMETRY: Record<SheetModel, Geometry> = {
+  1: { cols: 1, rows: 1, pad: 56, school: 16, subtitle: 10, name: 20, detail: 11, label: 11, login: 14, code: 22, qr: 150, caption: 8, body: 12, bodyMin: 8, leading: 1.35 },
+  2: { cols: 1, rows: 2, pad: 30, school: 12, subtitle: 8, name: 14, detail: 9, label: 9, login: 11, code: 16, qr: 104, caption: 6.5, body: 8.5, bodyMin: 6, leading: 1.3 },
+  // A quarter of a half page: no subtitle, tighter lines, the body may go down to 4.3 pt.
+  8: { cols: 2, rows: 4, pad: 11, school: 7.5, subtitle: 0, name: 9, detail: 6.3, label: 6.3, login: 7.5, code: 10, qr: 66, caption: 4.8, body: 5.4, bodyMin: 4.3, leading: 1.22 },
+};
+
+const LABELS = {
+  fr: {
+    subtitle: 'Espace numérique de travail — fiche de connexion',
+    address: "Adresse de l'ENT : ",
+    login: 'Identifiant : ',
+    code: "Code d'activation : ",
+    validUntil: "Code valable jusqu'au ",
+    scan: 'Scannez pour activer',
+    active: 'Compte déjà activé : pas de code, votre mot de passe reste valable.',
+    expired: "Code d'activation expiré : demandez-en un nouveau à l'administrateur de l'ENT.",
+    none: "Aucun code d'activation : demandez-le à l'administrateur de l'ENT.",
+    responsibleOf: 'Responsable de : ',
+    title: 'Fiches de connexion',
+  },
+  en: {
+    subtitle: 'Digital workspace — connection sheet',
+    address: 'Address: ',
+    login: 'Login: ',
+    code: 'Activation code: ',
+    validUntil: 'Code valid until ',
+    scan: 'Scan to activate',
+    active: 'Account already activated: no code, your password still works.',
+    expired: 'Activation code expired: ask the ENT administrator for a new one.',
+    none: 'No activation code: ask the ENT administrator for one.',
+    responsibleOf: 'Parent of: ',
+    title: 'Connection sheets',
+  },
+};
+type Labels = (typeof LABELS)['fr'];
+
+// ---------------------------------------------------------------------------------------------------------
+// Sheet drawing
+
+type CredentialKind = 'code' | 'active' | 'expired' | 'none';
+
+interface TextSlot {
+  x: number;
+  y: number;
+  room: number;
+}
+
+interface SheetLayout {
+  ops: string;
+  nameY: number;
+  detailY: number[];
+  colW: number;
+  login: TextSlot;
+  code?: TextSlot;
+  expiry?: TextSlot;
+  bodyTop: number;
+}
+
+/** Everything built once per document and reused by every sheet. */
+class SheetPainter {
+  readonly w: number;
+  readonly h: number;
+  private readonly g: Geometry;
+  private readonly headers = new Map<string, string>();
+  private readonly bodies = new Map<string, { ops: string; height: number }>();
+  private readonly layouts = new Map<string, SheetLayout>();
+  private readonly forms = new Map<string, string>();
+  private readonly gap: number;
+
+  constructor(
+    private readonly faces: Faces,
+    readonly model: SheetModel,
+    private readonly L: Labels,
+    private readonly lang: 'fr' | 'en',
+    private readonly publicUrl: string,
+    /** Stores ops as a Form XObject of the sheet's size; returns its resource name. */
+    private readonly makeForm: (ops: string) => string,
+  ) {
+    this.g = GEOMETRY[model];
+    this.w = A4.w / this.g.cols;
+    this.h = A4.h / this.g.rows;
+    this.gap = this.g.detail * 0.9;
+  }
+
+  /** School name, subtitle and rule, laid out once per school (fixed height). */
+  private header(school: string): string {
+    let ops = this.headers.get(school);
+    if (ops === undefined) {
+      const { pad, school: ss, subtitle } = this.g;
+      const { bold, sans } = this.faces;
+      const inner = this.w - 2 * pad;
+      let t = pad + ss * 0.95;
+      const parts = [textOp(bold, ss, pad, this.h - t, truncate(bold, ss, clean(school), inner))];
+      if (subtitle) {
+        t += subtitle * 1.45;
+        parts.push('0.35 g', textOp(sans, subtitle, pad, this.h - t, truncate(sans, subtitle, this.L.subtitle, inner)), '0 g');
+      }
+      t += (subtitle || ss) * 0.6;
+      parts.push(`0.6 G 0.5 w ${num(pad)} ${num(this.h - t)} m ${num(this.w - pad)} ${num(this.h - t)} l S 0 G`);
+      ops = parts.join('\n');
+      this.headers.set(school, ops);
+    }
+    return ops;
+  }
+
+  private headerHeight(): number {
+    const { pad, school, subtitle } = this.g;
+    return pad + school * 0.95 + (subtitle ? subtitle * 1.45 : 0) + (subtitle || school) * 0.6;
+  }
+
+  /**
+   * The template text under the credentials, fitted into `height`: the font shrinks down to the model's
+   * minimum, then the text is cut. Laid out once per distinct text and height.
+   */
+  private body(text: string, width: number, height: number): string {
+    const key = `${Math.floor(height)}\u0000${text}`;
+    let hit = this.bodies.get(key);
+    if (!hit) {
+      const { sans } = this.faces;
+      const source = text.replace(/\r\n?/g, '\n').split('\n').map(clean);
+      let size = this.g.body;
+      let laid: Array<{ x: number; s: string; gapBefore: number }> = [];
+      let lead = 0;
+      for (;;) {
+        lead = size * this.g.leading;
+        laid = [];
+        let pendingGap = 0;
+        for (const para of source) {
+          if (!para.trim()) {
+            if (laid.length) pendingGap = lead * 0.4;
+            continue;
+          }
+          const m = /^(\s*(?:\d+[.)]|[-•–]))\s+/.exec(para);
+          const indent = m ? sans.width(m[0], size) : 0;
+          const lines = wrap(sans, size, para.trim(), width, 0, indent);
+          lines.forEach((s, i) => laid.push({ x: i === 0 ? 0 : indent, s, gapBefore: i === 0 ? pendingGap : 0 }));
+          pendingGap = 0;
+        }
+        const total = laid.reduce((a, l) => a + lead + l.gapBefore, 0);
+        if (total <= height || size <= this.g.bodyMin) break;
+        size = Math.max(this.g.bodyMin, size - 0.4);
+      }
+      // Still too long at the smallest size: keep what fits, mark the cut.
+      let used = 0;
+      let keep = 0;
+      for (const l of laid) {
+        if (used + lead + l.gapBefore > height) break;
+        used += lead + l.gapBefore;
+        keep++;
+      }
+      if (keep < laid.length && keep > 0) {
+        const last = laid[keep - 1];
+        last.s = truncate(sans, size, `${last.s} …`, width - last.x);
+      }
+      const parts: string[] = [`BT /${sans.id} ${num(size)} Tf`];
+      let y = 0;
+      let px = 0;
+      let py = 0;
+      for (const l of laid.slice(0, keep)) {
+        y -= lead + l.gapBefore;
+        const by = y + lead - size; // baseline: the first line's cap sits just under the top
+        parts.push(`${num(l.x - px)} ${num(by - py)} Td <${sans.hex(l.s)}> Tj`);
+        px = l.x;
+        py = by;
+      }
+      parts.push('ET');
+      hit = { ops: parts.join('\n'), height: used };
+      if (this.bodies.size < 5_000) this.bodies.set(key, hit);
+    }
+    return hit.ops;
+  }
+
+  /**
+   * Where everything goes on a sheet of one variant, and the ops that do not depend on the account
+   * (labels, caption, notes). Built once per variant: what is left per sheet is the account's own text.
+   */
+  private layout(kind: CredentialKind, detailLines: number): SheetLayout {
+    const key = `${kind}/${detailLines}`;
+    let lay = this.layouts.get(key);
+    if (lay) return lay;
+    const { g, faces, L, h } = this;
+    const { sans, bold } = faces;
+    const pad = g.pad;
+    const inner = this.w - 2 * pad;
+    const ops: string[] = [];
+    let t = this.headerHeight() + this.gap;
+    const blockTop = t;
+    // Left column: who, then the credentials; the QR code (valid code only) on the right.
+    const colW = kind === 'code' ? inner - g.qr - this.gap : inner;
+    t += g.name * 0.95;
+    const nameY = h - t;
+    t += g.name * 0.2;
+    const detailY: number[] = [];
+    for (let i = 0; i < detailLines; i++) {
+      t += g.detail * 1.3;
+      detailY.push(h - t);
+    }
+    t += this.gap;
+    const label = (text: string, lead: number): { x: number; y: number; room: number } => {
+      t += lead;
+      ops.push(textOp(sans, g.label, pad, h - t, text));
+      const lw = sans.width(text, g.label);
+      return { x: pad + lw, y: h - t, room: colW - lw };
+    };
+    const address = label(L.address, g.label);
+    ops.push(textOp(bold, g.label, address.x, address.y, truncate(bold, g.label, this.publicUrl, address.room)));
+    const login = label(L.login, g.login * 1.4);
+    lay = { ops: '', nameY, detailY, colW, login, bodyTop: 0 };
+    if (kind === 'code') {
+      lay.code = label(L.code, g.code * 1.3);
+      lay.expiry = label(L.validUntil, g.label * 1.4);
+      const qx = this.qrSpot().x;
+      const cw = sans.width(L.scan, g.caption);
+      ops.push(textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan));
+      t = Math.max(t, blockTop + g.qr + g.caption * 1.5);
+    } else {
+      const face = kind === 'active' ? sans : bold;
+      for (const line of wrap(face, g.label, L[kind], colW)) {
+        t += g.label * 1.4;
+        ops.push(textOp(face, g.label, pad, h - t, line));
+      }
+    }
+    t += this.gap;
+    lay.bodyTop = t;
+    lay.ops = ops.join('\n');
+    this.layouts.set(key, lay);
+    return lay;
+  }
+
+  /** The content of one sheet, in sheet coordinates (origin bottom-left, w × h), QR code aside (qrSpot). */
+  sheet(row: AccountRow, school: string, bodyText: string): { form: string; ops: string } {
+    const { g, faces, L, h } = this;
+    const { sans, bold, monoBold } = faces;
+    const pad = g.pad;
+    const code = !row.activated && row.code ? row.code : null;
+    const kind: CredentialKind = code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+
+    let detail: string;
+    if (row.profile === 'Relative' && row.children.length) detail = L.responsibleOf + clean(childrenLabel(row.children));
+    else {
+      const label = PROFILE_LABELS[row.profile][this.lang];
+      detail = row.classes.length ? `${label} — ${clean(row.classes.join(', '))}` : label;
+    }
+    const colW = code ? this.w - 2 * pad - g.qr - this.gap : this.w - 2 * pad;
+    const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
+    if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join(' '), colW));
+    const lay = this.layout(kind, detailLines.length);
+
+    // What does not depend on the account (header, labels, letter text) is one Form XObject, drawn by name.
+    const formKey = `${school}\u0000${kind}/${detailLines.length}\u0000${bodyText}`;
+    let form = this.forms.get(formKey);
+    if (!form) {
+      const room = h - pad - lay.bodyTop;
+      const body =
+        room > g.bodyMin * 1.3 && bodyText.trim()
+          ? `q 1 0 0 1 ${num(pad)} ${num(h - lay.bodyTop)} cm\n${this.body(bodyText, this.w - 2 * pad, room)}\nQ`
+          : '';
+      form = this.makeForm([this.header(school), lay.ops, body].join('\n'));
+      // Templates with personal fields make every text unique: do not keep those around.
+      if (this.forms.size < 5_000) this.forms.set(formKey, form);
+    }
+    const parts: string[] = [`/${form} Do`];
+    const formName = form;
+    parts.push(textOp(bold, g.name, pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW)));
+    for (let i = 0; i < detailLines.length; i++) parts.push(textOp(sans, g.detail, pad, lay.detailY[i], detailLines[i]));
+    // A long login shrinks (then is cut) rather than running into the QR code.
+    const value = (face: Face, size: number, text: string, at: { x: number; y: number; room: number }) => {
+      const tw = face.width(text, size);
+      if (tw <= at.room) return textOp(face, size, at.x, at.y, text);
+      const vs = Math.max(size * 0.6, (size * at.room) / tw);
+      return textOp(face, vs, at.x, at.y, truncate(face, vs, text, at.room));
+    };
+    parts.push(value(monoBold, g.login, clean(row.login), lay.login));
+    if (code && lay.code && lay.expiry) {
+      // (The QR code itself goes in the page's second content stream: see qrSpot.)
+      parts.push(textOp(monoBold, g.code, lay.code.x, lay.code.y, formatCode(code)));
+      if (row.codeExpiresAt) parts.push(textOp(sans, g.label, lay.expiry.x, lay.expiry.y, frenchDate(row.codeExpiresAt)));
+    }
+    return { form: formName, ops: parts.join('\n') };
+  }
+
+  /** Where a sheet's QR code goes, in sheet coordinates (top-left corner, y up) — the same on every sheet. */
+  qrSpot(): { x: number; top: number; size: number } {
+    return { x: this.w - this.g.pad - this.g.qr, top: this.h - this.headerHeight() - this.gap, size: this.g.qr };
+  }
+
+  /** Dashed cutting lines with scissors between the sheets of a page (none for one sheet per page). */
+  cutMarks(): string {
+    const { cols, rows } = this.g;
+    if (cols * rows === 1) return '';
+    const { sans } = this.faces;
+    const sz = this.model === 8 ? 8 : 10;
+    const parts = ['q 0.55 G 0.5 w [4 3] 0 d'];
+    for (let r = 1; r < rows; r++) {
+      const y = num(A4.h - r * this.h);
+      parts.push(`${num(sz * 1.6)} ${y} m ${num(A4.w)} ${y} l S`);
+    }
+    for (let c = 1; c < cols; c++) {
+      const x = num(c * this.w);
+      parts.push(`${x} 0 m ${x} ${num(A4.h - sz * 1.6)} l S`);
+    }
+    parts.push('Q', '0.45 g');
+    for (let r = 1; r < rows; r++) parts.push(textOp(sans, sz, 2, A4.h - r * this.h - sz * 0.35, '✂'));
+    for (let c = 1; c < cols; c++) parts.push(textOp(sans, sz, c * this.w - sz * 0.45, A4.h - sz * 1.1, '✂'));
+    parts.push('0 g');
+    return parts.join('\n');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Document
+
+/** The parts of pdfkit's PDFReference (0.20) used to store a page content stream we compressed ourselves. */
+interface ContentRef {
+  compress: boolean;
+  buffer: Uint8Array[];
+  data: { Length?: number; Filter?: string };
+  uncompressedLength: number;
+  write(chunk: Uint8Array): void;
+}
+
+/**
+ * Replaces the current page's content stream. pdfkit would deflate it at its default level, which costs more
+ * than drawing the page; level 1 is several times faster for a few percent more bytes. pdfkit's own
+ * opening matrix (y pointing down) is dropped too: sheets are drawn in PDF's native coordinates.
+ */
+function writePageContent(doc: PDFKit.PDFDocument, content: string): void {
+  const ref = (doc.page as unknown as { content: ContentRef }).content;
+  ref.compress = false;
+  ref.buffer = [];
+  ref.uncompressedLength = 0;
+  ref.data.Length = 0;
+  ref.write(deflateSync(Buffer.from(content, 'latin1'), { level: 1 }));
+  ref.data.Filter = 'FlateDecode';
+}
+
+async function templatesFor(ctx: AppContext, rows: AccountRow[], given?: Map<string, TemplateSet>): Promise<Map<string, TemplateSet>> {
+  const map = new Map(given ?? []);
+  for (const id of new Set(rows.map((r) => r.structureId ?? ''))) {
+    if (!map.has(id)) map.set(id, await loadTemplates(ctx, id || null));
+  }
+  return map;
+}
+
+/** Sheets per page, in order: a new page when the current one is full, or when the class changes (class sort). */
+function paginate(rows: AccountRow[], perPage: number, byClass: boolean): number[][] {
+  const pages: number[][] = [];
+  let page: number[] = [];
+  let group: string | null | undefined;
+  rows.forEach((row, i) => {
+    const key = row.groupClass ?? null;
+    if (page.length === perPage || (byClass && group !== undefined && key !== group && page.length)) {
+      pages.push(page);
+      page = [];
+    }
+    group = key;
+    page.push(i);
+  });
+  pages.push(page); // an empty selection still gives a (blank) page: a PDF has at least one
+  return pages;
+}
+
+/** Attaches an already deflated content stream to the current page, after its own. */
+function appendPageStream(doc: PDFKit.PDFDocument, deflated: Uint8Array): void {
+  const ref = doc.ref({ Filter: 'FlateDecode' }) as unknown as { end(chunk: Uint8Array): void };
+  ref.end(deflated);
+  const page = doc.page as unknown as { content: unknown; dictionary: { data: { Contents: unknown } } };
+  page.dictionary.data.Contents = [page.content, ref];
+}
+
+/** Sheets per batch: the unit of work sent to the QR worker and of yielding to the event loop. */
+const BATCH_SHEETS = 96;
+
+/**
+ * Streams the sheets of `rows` (in their order) as a PDF. The QR codes of each batch of pages are encoded
+ * on another thread (qr-pool.ts) while this one lays out the text; batches are awaited in order, which
+ * also lets other requests run during a long document.
+ */
+export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts: SheetOptions): Promise<Readable> {
+  if (!SHEET_MODELS.includes(opts.model)) throw new Error(`modèle de fiche inconnu : ${opts.model} (1, 2 ou 8 par page)`);
+  const templates = await templatesFor(ctx, rows, opts.templates);
+  const lang = opts.lang ?? 'fr';
+  const L = LABELS[lang];
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 0,
+    autoFirstPage: false,
+    info: { Title: L.title, Creator: 'Trousseau', Producer: 'Trousseau' },
+    lang,
+  } as PDFKit.PDFDocumentOptions);
+  const buffers = fontBuffers();
+  const faces = {} as Faces;
+  for (const name of Object.keys(FONT_FILES) as FontName[]) {
+    doc.registerFont(name, buffers[name]);
+    doc.font(name);
+    faces[name] = new Face((doc as unknown as { _font: EmbeddedFont })._font);
+  }
+  const fontResources = Object.fromEntries(Object.values(faces).map((f) => [f.id, f.f.ref()]));
+  const formRefs = new Map<string, unknown>();
+  const makeForm = (ops: string): string => {
+    const w = A4.w / GEOMETRY[opts.model].cols;
+    const h = A4.h / GEOMETRY[opts.model].rows;
+    const ref = doc.ref({ Type: 'XObject', Subtype: 'Form', BBox: [0, 0, w, h], Resources: { Font: fontResources } });
+    ref.end(Buffer.from(ops, 'latin1'));
+    const name = `S${formRefs.size + 1}`;
+    formRefs.set(name, ref);
+    return name;
+  };
+  const painter = new SheetPainter(faces, opts.model, L, lang, ctx.config.publicUrl, makeForm);
+  const cutMarks = painter.cutMarks();
+  const g = GEOMETRY[opts.model];
+  const out = new PassThrough();
+  doc.pipe(out);
+
+  const pages = paginate(rows, g.cols * g.rows, opts.sort === 'class');
+  const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - (Math.floor(slot / g.cols) + 1) * painter.h });
+  const codeOf = (row: AccountRow) => (!row.activated && row.code ? row.code : null);
+  const spot = painter.qrSpot();
+  const qrPlacements = (page: number[]): QrPlacement[] =>
+    page.flatMap((i, slot) => {
+      const code = codeOf(rows[i]);
+      if (!code) return [];
+      const o = origin(slot);
+      return [{ text: activationUrl(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size }];
+    });
+  // Every batch is queued at once: the worker runs ahead of the layout below.
+  const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
+  const offload = rows.filter(codeOf).length >= MIN_CODES_FOR_WORKER;
+  const qrBatches: Array<Promise<Uint8Array[]>> = [];
+  for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(qrPlacements), offload));
+
+  const bodyFor = (row: AccountRow, school: string): string => {
+    const set = templates.get(row.structureId ?? '')!;
+    const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
+    return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));
+  };
+  const drawPage = (page: number[], qr: Uint8Array) => {
+    doc.addPage({ size: 'A4', margin: 0 });
+    const fonts = (doc.page as unknown as { fonts: Record<string, unknown> }).fonts;
+    for (const f of Object.values(faces)) fonts[f.id] = f.f.ref();
+    const parts: string[] = cutMarks ? [cutMarks] : [];
+    const xobjects = (doc.page as unknown as { xobjects: Record<string, unknown> }).xobjects;
+    page.forEach((i, slot) => {
+      const row = rows[i];
+      const school = row.structureName || opts.structureName || '';
+      const o = origin(slot);
+      const sheet = painter.sheet(row, school, bodyFor(row, school));
+      parts.push(`q 1 0 0 1 ${num(o.x)} ${num(o.y)} cm\n${sheet.ops}\nQ`);
+      xobjects[sheet.form] = formRefs.get(sheet.form);
+    });
+    writePageContent(doc, parts.join('\n'));
+    if (page.some((i) => codeOf(rows[i]))) appendPageStream(doc, qr);
+  };
+
+  (async () => {
+    try {
+      for (let b = 0; b < qrBatches.length; b++) {
+        const qr = await qrBatches[b];
+        const first = b * batch;
+        for (let p = first; p < Math.min(pages.length, first + batch); p++) drawPage(pages[p], qr[p - first]);
+      }
+      doc.end();
+    } catch (e) {
+      out.destroy(e as Error);
+    }
+  })();
+  return out;
+}
+
+/** The whole PDF in memory (CLI, tests). */
+export async function renderSheetsPdf(ctx: AppContext, rows: AccountRow[], opts: SheetOptions): Promise<Buffer> {
+  const stream = await streamSheetsPdf(ctx, rows, opts);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,257 @@
+// The selection as SQL: one query for the rows (children, classes and structure joined set-wise, never
+// one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
+// collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
+import type { AppContext } from '../context.js';
+import { scopeSql, type Scope } from '../directory/scope.js';
+import type { AccountRow, ChildInfo, Selection, SortOrder } from './selection.js';
+
+/** Placeholder allocator: values are appended, `$n` returned. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+const EMPTY_EMAIL = `coalesce(btrim(u.email), '') = ''`;
+
+/** Condition on a class id expression: inside the class/level filter. Null when neither is set. */
+function classFilter(sel: Selection, p: Params, classId: string): string | null {
+  const parts: string[] = [];
+  if (sel.classIds.length) parts.push(`${classId} = ANY(${p.add(sel.classIds)}::uuid[])`);
+  if (sel.levelIds.length) parts.push(`${classId} IN (SELECT id FROM classes WHERE level_id = ANY(${p.add(sel.levelIds)}::uuid[]))`);
+  return parts.length ? parts.join(' AND ') : null;
+}
+
+/** The class a row is filed under should be one the caller asked for (filter) or may see (teacher). */
+function focusFilter(sel: Selection, scope: Scope, p: Params, classId: string): string | null {
+  const parts: string[] = [];
+  const f = classFilter(sel, p, classId);
+  if (f) parts.push(f);
+  if (scope.kind === 'classes') parts.push(`${classId} = ANY(${p.add(scope.classIds)}::uuid[])`);
+  return parts.length ? parts.join(' AND ') : null;
+}
+
+function likePattern(s: string): string {
+  return `%${s.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** WHERE conditions on users `u` for a selection within a scope. */
+function conditions(sel: Selection, scope: Scope, p: Params): string[] {
+  const scopeParams: unknown[] = p.values;
+  const w: string[] = [scopeSql(scope, 'u', scopeParams)];
+  if (sel.structureId) {
+    const s = p.add(sel.structureId);
+    w.push(`(EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ${s})
+      OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id
+                 WHERE r.parent_id = u.id AND us.structure_id = ${s}))`);
+  }
+  if (sel.profiles.length) w.push(`u.profile = ANY(${p.add(sel.profiles)}::text[])`);
+  const own = classFilter(sel, p, 'uc.class_id');
+  if (own) {
+    const kids = classFilter(sel, p, 'uc.class_id')!;
+    w.push(`(EXISTS (SELECT 1 FROM user_classes uc WHERE uc.user_id = u.id AND ${own})
+      OR EXISTS (SELECT 1 FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
+                 WHERE r.parent_id = u.id AND ${kids}))`);
+  }
+  if (sel.userIds.length) w.push(`u.id = ANY(${p.add(sel.userIds)}::uuid[])`);
+  if (sel.activation !== 'all') w.push(`${sel.activation === 'active' ? '' : 'NOT '}(u.password_hash IS NOT NULL OR u.activated_at IS NOT NULL)`);
+  if (sel.email === 'with') w.push(`NOT ${EMPTY_EMAIL}`);
+  if (sel.email === 'without') w.push(EMPTY_EMAIL);
+  if (sel.localAdmins !== 'all') w.push(`${sel.localAdmins === 'exclude' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id)`);
+  if (sel.createdBefore) w.push(`u.created_at < (${p.add(sel.createdBefore)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
+  if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
+  if (sel.preDeletion !== 'all') w.push(`u.pre_deleted_at IS ${sel.preDeletion === 'pending' ? 'NOT ' : ''}NULL`);
+  if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
+  if (sel.search?.trim()) {
+    const q = p.add(likePattern(sel.search));
+    // One pattern match per row over "first last first login email": covers "Prénom Nom" and "Nom Prénom".
+    w.push(`(u.first_name || ' ' || u.last_name || ' ' || u.first_name || ' ' || u.login || ' ' || coalesce(u.email, '')) ILIKE ${q}`);
+  }
+  return w;
+}
+
+/** ORDER BY for users `u`, with `groupClass` the expression of the filing class. */
+function orderBy(sort: SortOrder, groupClass: string): string {
+  const alpha = 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login';
+  if (sort === 'profile') return `array_position(ARRAY['Student','Relative','Teacher','Personnel','Guest'], u.profile), ${alpha}`;
+  if (sort === 'class') return `${groupClass} COLLATE trousseau_fr NULLS LAST, ${alpha}`;
+  return alpha;
+}
+
+/**
+ * CTEs over a set of users `src` (columns id, profile): `${name}_m` their class memberships (own, and the
+ * children's for a relative) and `${name}` one row per user with the class names and the filing class.
+ */
+function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: Params, groupOnly = false): string {
+  const focus = focusFilter(sel, scope, p, 'c.id');
+  const first = 'min(c.name COLLATE trousseau_fr)';
+  // Only the filing class (paging by class): duplicates do not change a minimum, skip removing them.
+  return `${name}_m AS (
+    SELECT uc.user_id, uc.class_id FROM ${src} JOIN user_classes uc ON uc.user_id = ${src}.id
+    UNION${groupOnly ? ' ALL' : ''}
+    SELECT r.parent_id, uc.class_id FROM ${src} JOIN relations r ON r.parent_id = ${src}.id
+      JOIN user_classes uc ON uc.user_id = r.child_id
+    WHERE ${src}.profile = 'Relative'
+  ),
+  ${name} AS (
+    SELECT m.user_id, ${groupOnly ? '' : 'array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names,'}
+           ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
+    FROM ${name}_m m JOIN classes c ON c.id = m.class_id
+    GROUP BY m.user_id
+  )`;
+}
+
+function preferredStructures(sel: Selection, scope: Scope): string[] {
+  const ids: string[] = [];
+  if (sel.structureId) ids.push(sel.structureId);
+  if (scope.kind === 'structures') ids.push(...scope.structureIds);
+  return ids;
+}
+
+/** CTEs giving, for the users of `sel`, the printed structure (st) and the children with their classes (kids). */
+function detailCtes(p: Params, preferred: string[]): string {
+  const pref = p.add(preferred);
+  return `st AS (
+    SELECT DISTINCT ON (x.user_id) x.user_id, s.id, s.name
+    FROM (SELECT us.user_id, us.structure_id FROM sel JOIN user_structures us ON us.user_id = sel.id
+          UNION ALL
+          SELECT r.parent_id, us.structure_id FROM sel JOIN relations r ON r.parent_id = sel.id
+            JOIN user_structures us ON us.user_id = r.child_id
+          WHERE sel.profile = 'Relative') x
+    JOIN structures s ON s.id = x.structure_id
+    ORDER BY x.user_id, s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr
+  ),
+  kin AS (
+    SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id WHERE sel.profile = 'Relative'
+  ),
+  kin_cls AS (
+    SELECT uc.user_id, array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names
+    FROM (SELECT DISTINCT child_id FROM kin) k JOIN user_classes uc ON uc.user_id = k.child_id JOIN classes c ON c.id = uc.class_id
+    GROUP BY uc.user_id
+  ),
+  kids AS (
+    SELECT kin.parent_id, json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes', coalesce(kc.names, '{}'))
+             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
+    FROM kin JOIN users k ON k.id = kin.child_id LEFT JOIN kin_cls kc ON kc.user_id = k.id
+    GROUP BY kin.parent_id
+  )`;
+}
+
+const ROW_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login,
+  (u.password_hash IS NOT NULL OR u.activated_at IS NOT NULL) AS activated,
+  u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin,
+  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked,
+  EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
+  cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
+
+interface Decrypter {
+  decrypt(blob: string): string;
+}
+
+function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): AccountRow {
+  const activated = r.activated as boolean;
+  const expiresAt = (r.activation_code_expires_at as Date | null) ?? null;
+  let code: string | null = null;
+  let codeExpired = false;
+  if (!activated && r.activation_code_enc) {
+    if (expiresAt && expiresAt.getTime() <= now) codeExpired = true;
+    else {
+      try {
+        code = secrets.decrypt(r.activation_code_enc as string);
+      } catch {
+        // Encrypted under another key (restored backup): unusable, treated as missing so a new one gets issued.
+        code = null;
+      }
+    }
+  }
+  return {
+    id: r.id as string,
+    lastName: r.last_name as string,
+    firstName: r.first_name as string,
+    profile: r.profile as AccountRow['profile'],
+    login: r.login as string,
+    activated,
+    code,
+    codeExpiresAt: activated ? null : expiresAt,
+    codeExpired,
+    email: (r.email as string | null) ?? null,
+    birthDate: (r.birth_date as string | null) ?? null,
+    classes: (r.classes as string[] | null) ?? [],
+    groupClass: (r.group_class as string | null) ?? null,
+    structureId: (r.structure_id as string | null) ?? null,
+    structureName: (r.structure_name as string | null) ?? '',
+    createdAt: r.created_at as Date,
+    origin: r.origin as AccountRow['origin'],
+    preDeleted: r.pre_deleted as boolean,
+    blocked: r.blocked as boolean,
+    isLocalAdmin: r.is_local_admin as boolean,
+    children: (r.children as ChildInfo[] | null) ?? [],
+  };
+}
+
+/**
+ * The selected accounts in `selection.sort` order, restricted to `scope`. Codes are decrypted for inactive
+ * accounts; an expired code is not returned (row.codeExpired is set instead).
+ */
+export async function selectAccounts(ctx: AppContext, selection: Selection, scope: Scope): Promise<AccountRow[]> {
+  return selectRows(ctx, selection, scope);
+}
+
+/** One page of the selection (preview): only the page's rows are joined and decrypted. */
+export async function selectPage(
+  ctx: AppContext,
+  selection: Selection,
+  scope: Scope,
+  page: { limit: number; offset: number },
+): Promise<AccountRow[]> {
+  return selectRows(ctx, selection, scope, page);
+}
+
+async function selectRows(
+  ctx: AppContext,
+  selection: Selection,
+  scope: Scope,
+  page?: { limit: number; offset: number },
+): Promise<AccountRow[]> {
+  const p = new Params();
+  const where = conditions(selection, scope, p).join('\n  AND ');
+  // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
+  // selection, index lookups on a preview page), never per row.
+  let sel: string;
+  if (!page) sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where})`;
+  else if (selection.sort !== 'class') {
+    sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}
+      ORDER BY ${orderBy(selection.sort, 'NULL')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
+  } else {
+    // Paging by class needs every matching account's filing class first.
+    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}),
+  ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
+  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
+      ORDER BY ${orderBy('class', 'cls.group_class')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
+  }
+  const sql = `WITH ${sel},
+  ${classesCte('cls', 'sel', selection, scope, p)},
+  ${detailCtes(p, preferredStructures(selection, scope))}
+SELECT ${ROW_COLUMNS}
+FROM sel u
+LEFT JOIN cls ON cls.user_id = u.id
+LEFT JOIN st ON st.user_id = u.id
+LEFT JOIN kids ON kids.parent_id = u.id
+ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
+  const res = await ctx.database.pool.query(sql, p.values);
+  const now = Date.now();
+  return res.rows.map((r) => toRow(r, ctx.secrets, now));
+}
+
+/** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
+export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number }> {
+  const p = new Params();
+  const where = conditions(selection, scope, p).join('\n  AND ');
+  const res = await ctx.database.pool.query(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${EMPTY_EMAIL})::int AS without_email FROM users u WHERE ${where}`,
+    p.values,
+  );
+  return { total: res.rows[0].total, withoutEmail: res.rows[0].without_email };
+}

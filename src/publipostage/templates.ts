@@ -1,0 +1,280 @@
+// Letter templates with merge fields ("{prenom}", "{code}", …), per profile and kind:
+//   sheet_inactive / sheet_active: the body text of a printed sheet (the PDF draws the name, login, code,
+//     QR code and expiry itself, then this text below them);
+//   mail_inactive / mail_active: subject and plain-text body of a merge mail.
+// French defaults live here; an administrator's overrides live in table letter_templates, either for one
+// structure or global (structure_id null). Resolution: structure > global > default.
+//
+// API for the mail merge and the template editor:
+//   MERGE_FIELDS, TEMPLATE_KINDS               what can be edited and inserted
+//   renderTemplate(text, fields)               pure substitution
+//   unknownFields(text)                        typos to report in an editor
+//   defaultTemplate(profile, kind)             the built-in text
+//   loadTemplates(ctx, structureId | null)     resolved set: .get(profile, kind)
+//   saveTemplate(ctx, input, actorId)          upsert an override (validated, audited)
+//   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
+//   fieldsFor(row, ctx)                        merge values of one account
+import type { AppContext } from '../context.js';
+import { PROFILES, type Profile, type TemplateKind } from '../db/schema.js';
+import { recordAudit } from '../directory/audit.js';
+import { activationUrl, childrenLabel, frenchDate } from './format.js';
+import { formatCode } from '../accounts/codes.js';
+import type { AccountRow } from './selection.js';
+
+export type { TemplateKind };
+export const TEMPLATE_KINDS = ['sheet_inactive', 'sheet_active', 'mail_inactive', 'mail_active'] as const satisfies readonly TemplateKind[];
+
+export const MERGE_FIELDS = [
+  { name: 'prenom', label: 'Prénom' },
+  { name: 'nom', label: 'Nom' },
+  { name: 'classe', label: 'Classe(s) (pour un parent : celles de ses enfants)' },
+  { name: 'login', label: 'Identifiant' },
+  { name: 'code', label: "Code d'activation (vide si le compte est activé)" },
+  { name: 'enfants', label: 'Enfants et leurs classes (parents)' },
+  { name: 'etablissement', label: 'Établissement' },
+  { name: 'url', label: "Adresse de l'ENT" },
+  { name: 'date_expiration', label: "Date d'expiration du code" },
+  { name: 'lien_activation', label: "Lien d'activation (identifiant et code pré-remplis)" },
+] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number]['name'];
+export type MergeFields = Record<MergeField, string>;
+const FIELD_NAMES = new Set<string>(MERGE_FIELDS.map((f) => f.name));
+
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+/**
+ * Replaces each {field} by its value in one pass: values are inserted as-is (a value containing "{code}"
+ * stays literal text), and unknown or missing fields are left visible as written so a typo shows on paper.
+ */
+export function renderTemplate(text: string, fields: Partial<Record<string, string>>): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => {
+    const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    return v === undefined ? whole : v;
+  });
+}
+
+/** Placeholders that are not merge fields, in order of appearance, once each. */
+export function unknownFields(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(PLACEHOLDER)) if (!FIELD_NAMES.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
+/** The merge values of one account. `code` is grouped (MXTT-GF5E-AB) and empty when there is no valid code. */
+export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): MergeFields {
+  const code = !row.activated && row.code ? row.code : null;
+  return {
+    prenom: row.firstName,
+    nom: row.lastName,
+    classe: row.classes.join(', '),
+    login: row.login,
+    code: code ? formatCode(code) : '',
+    enfants: childrenLabel(row.children),
+    etablissement: row.structureName,
+    url: ctx.config.publicUrl,
+    date_expiration: !row.activated && row.codeExpiresAt ? frenchDate(row.codeExpiresAt) : '',
+    lien_activation: code ? activationUrl(ctx.config.publicUrl, row.login, code) : '',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Default texts. Students are addressed with "tu", everyone else with "vous". Sheet bodies are written to
+// fit under the credentials block, even at 8 sheets per page.
+
+const STEPS_TU = `Première connexion :
+1. Va sur {url}/activation (ou scanne le QR code) et saisis ton identifiant et ton code d'activation.
+2. Choisis ton mot de passe et saisis-le deux fois.
+3. Indique ton adresse de courriel (obligatoire) : elle servira si tu oublies ton mot de passe.
+4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
+5. Lis et accepte les conditions d'utilisation de l'ENT.`;
+
+const STEPS_VOUS = `Première connexion :
+1. Rendez-vous sur {url}/activation (ou scannez le QR code) et saisissez votre identifiant et votre code d'activation.
+2. Choisissez votre mot de passe et saisissez-le deux fois.
+3. Indiquez votre adresse de courriel (obligatoire) : elle permet de renouveler un mot de passe oublié.
+4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
+5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
+
+const RENEWAL_TU = `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
+
+Mot de passe oublié ?
+1. Sur la page de connexion, clique sur « Mot de passe oublié ».
+2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de ton compte.
+3. Suis ce lien et choisis un nouveau mot de passe.
+Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+
+const RENEWAL_VOUS = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
+
+Mot de passe oublié ?
+1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
+2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de votre compte.
+3. Suivez ce lien et choisissez un nouveau mot de passe.
+Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+
+// Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
+// and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
+const SHEET_INTRO: Record<Profile, string> = {
+  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Garde cette fiche pour toi.`,
+  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants.`,
+  Teacher: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}, où vous retrouverez vos classes.`,
+  Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}.`,
+  Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) de {etablissement}. Voici vos informations de connexion.`,
+};
+
+// Mails are addressed to the person.
+const MAIL_GREETING: Record<Profile, string> = {
+  Student: 'Bonjour {prenom},',
+  Relative: 'Bonjour {prenom} {nom},',
+  Teacher: 'Bonjour {prenom} {nom},',
+  Personnel: 'Bonjour {prenom} {nom},',
+  Guest: 'Bonjour {prenom} {nom},',
+};
+
+// The expiry date is printed next to the code, above the body.
+const CODE_NOTE_TU = `Ton code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le donne à personne.`;
+const CODE_NOTE_VOUS = `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`;
+
+const MAIL_INACTIVE_BODY = (profile: Profile, tu: boolean) => `${MAIL_GREETING[profile]}
+
+${SHEET_INTRO[profile]}${profile === 'Relative' ? ' Enfants : {enfants}.' : ''}
+
+${tu ? 'Ton identifiant' : 'Identifiant'} : {login}
+${tu ? "Ton code d'activation" : "Code d'activation"} : {code} (valable jusqu'au {date_expiration})
+
+${tu ? 'Pour activer ton compte, ouvre ce lien (identifiant et code déjà remplis)' : 'Pour activer votre compte, ouvrez ce lien (identifiant et code déjà remplis)'} :
+{lien_activation}
+
+${tu ? STEPS_TU : STEPS_VOUS}
+
+${tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement." : "Ce message vous est envoyé par l'administrateur de l'ENT de votre établissement."}`;
+
+const MAIL_ACTIVE_BODY = (profile: Profile, tu: boolean) => `${MAIL_GREETING[profile]}
+
+${tu ? 'Ton identifiant' : 'Votre identifiant'} : {login}
+
+${tu ? RENEWAL_TU : RENEWAL_VOUS}
+
+Page « Mot de passe oublié » : {url}/mot-de-passe-oublie`;
+
+/** The built-in text of a kind for a profile; `subject` is null for sheets. */
+export function defaultTemplate(profile: Profile, kind: TemplateKind): { subject: string | null; body: string } {
+  const tu = profile === 'Student';
+  switch (kind) {
+    case 'sheet_inactive':
+      return { subject: null, body: `${SHEET_INTRO[profile]}\n\n${tu ? STEPS_TU : STEPS_VOUS}\n\n${tu ? CODE_NOTE_TU : CODE_NOTE_VOUS}` };
+    case 'sheet_active':
+      return { subject: null, body: tu ? RENEWAL_TU : RENEWAL_VOUS };
+    case 'mail_inactive':
+      return { subject: "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, tu) };
+    case 'mail_active':
+      return { subject: "Votre compte de l'ENT – {etablissement}", body: MAIL_ACTIVE_BODY(profile, tu) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export interface LetterTemplate {
+  profile: Profile;
+  kind: TemplateKind;
+  /** Mail subject; null for sheets. */
+  subject: string | null;
+  body: string;
+  /** Where the text comes from: built-in, global override, or this structure's override. */
+  source: 'default' | 'global' | 'structure';
+  updatedAt: Date | null;
+}
+
+/** The templates that apply to one structure (or to all, for null), every profile and kind resolved. */
+export class TemplateSet {
+  constructor(
+    readonly structureId: string | null,
+    private readonly byKey: Map<string, LetterTemplate>,
+  ) {}
+
+  get(profile: Profile, kind: TemplateKind): LetterTemplate {
+    return this.byKey.get(`${profile}/${kind}`)!;
+  }
+
+  all(): LetterTemplate[] {
+    return [...this.byKey.values()];
+  }
+}
+
+export async function loadTemplates(ctx: Pick<AppContext, 'database'>, structureId: string | null): Promise<TemplateSet> {
+  const res = await ctx.database.pool.query(
+    `SELECT structure_id, profile, kind, subject, body, updated_at FROM letter_templates
+     WHERE structure_id IS NULL OR structure_id = $1`,
+    [structureId],
+  );
+  const map = new Map<string, LetterTemplate>();
+  for (const profile of PROFILES) {
+    for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind), source: 'default', updatedAt: null });
+  }
+  // Global overrides first, then the structure's on top.
+  const rows = [...res.rows].sort((a, b) => (a.structure_id ? 1 : 0) - (b.structure_id ? 1 : 0));
+  for (const r of rows) {
+    const key = `${r.profile}/${r.kind}`;
+    if (!map.has(key)) continue;
+    map.set(key, {
+      profile: r.profile,
+      kind: r.kind,
+      subject: r.subject ?? map.get(key)!.subject,
+      body: r.body,
+      source: r.structure_id ? 'structure' : 'global',
+      updatedAt: r.updated_at,
+    });
+  }
+  return new TemplateSet(structureId, map);
+}
+
+export interface TemplateInput {
+  structureId: string | null;
+  profile: Profile;
+  kind: TemplateKind;
+  subject?: string | null;
+  body: string;
+}
+
+/** French validation errors, each naming the field; empty when the template can be saved. */
+export function validateTemplate(input: TemplateInput): string[] {
+  const errors: string[] = [];
+  if (!(PROFILES as readonly string[]).includes(input.profile)) errors.push(`profil inconnu : « ${input.profile} »`);
+  if (!(TEMPLATE_KINDS as readonly string[]).includes(input.kind)) errors.push(`type de modèle inconnu : « ${input.kind} »`);
+  if (!input.body.trim()) errors.push('le texte du modèle est vide');
+  if (input.body.length > 20_000) errors.push('le texte du modèle dépasse 20 000 caractères');
+  const isMail = input.kind === 'mail_inactive' || input.kind === 'mail_active';
+  if (isMail && !input.subject?.trim()) errors.push("l'objet du courriel est vide");
+  if (input.subject && input.subject.length > 300) errors.push("l'objet du courriel dépasse 300 caractères");
+  const unknown = [...unknownFields(input.body), ...unknownFields(input.subject ?? '')];
+  if (unknown.length) errors.push(`champ(s) de fusion inconnu(s) : ${[...new Set(unknown)].map((f) => `{${f}}`).join(', ')}`);
+  return errors;
+}
+
+/** Creates or replaces an override. Throws a French error (nothing written) when validation fails. */
+export async function saveTemplate(ctx: Pick<AppContext, 'database'>, input: TemplateInput, actorId: string | null = null): Promise<void> {
+  const errors = validateTemplate(input);
+  if (errors.length) throw new Error(`Modèle ${input.profile}/${input.kind} non enregistré : ${errors.join(' ; ')}`);
+  const isMail = input.kind.startsWith('mail_');
+  await ctx.database.pool.query(
+    `INSERT INTO letter_templates (structure_id, profile, kind, subject, body)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT ((coalesce(structure_id, '00000000-0000-0000-0000-000000000000'::uuid)), profile, kind)
+     DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_at = now()`,
+    [input.structureId, input.profile, input.kind, isMail ? input.subject!.trim() : null, input.body],
+  );
+  await recordAudit(ctx.database.pool, actorId, 'template.save', { structureId: input.structureId, profile: input.profile, kind: input.kind });
+}
+
+/** Removes an override; true when there was one. */
+export async function resetTemplate(
+  ctx: Pick<AppContext, 'database'>,
+  key: { structureId: string | null; profile: Profile; kind: TemplateKind },
+  actorId: string | null = null,
+): Promise<boolean> {
+  const res = await ctx.database.pool.query(
+    `DELETE FROM letter_templates WHERE structure_id IS NOT DISTINCT FROM $1 AND profile = $2 AND kind = $3`,
+    [key.structureId, key.profile, key.kind],
+  );
+  if (res.rowCount) await recordAudit(ctx.database.pool, actorId, 'template.reset', key);
+  return (res.rowCount ?? 0) > 0;
+}

@@ -1,0 +1,339 @@
+// Sessions, CSRF, language, roles and scope on each request. Other route plugins rely only on what is exported here.
+//
+// Sessions live in Postgres (table `sessions`): the cookie carries a random 32-byte token, the table only its
+// SHA-256, so a database leak gives no usable session. Lifetime is FIXED at 8 hours from sign-in (a school day):
+// simpler to reason about than a sliding window and it bounds a stolen cookie's usefulness.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { AppContext } from '../context.js';
+import { scopeSql, type Role, type Scope } from '../directory/scope.js';
+import { t, type Lang } from './i18n/index.js';
+import { sendErrorPage } from './layout.js';
+
+export interface SessionUser {
+  id: string;
+  login: string;
+  firstName: string;
+  lastName: string;
+  profile: string;
+  roles: Role[];
+  /** Structures this user administers (local admin); every structure for a super admin. */
+  adminOf: string[];
+  /** Classes this user teaches. */
+  teacherOf: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: SessionUser | null;
+    csrfToken: string | null;
+    lang: 'fr' | 'en';
+    /** SHA-256 of the session token, when signed in (to end every other session). */
+    sessionIdHash: string | null;
+  }
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export const SESSION_COOKIE = 'trousseau_sid';
+export const CSRF_COOKIE = 'trousseau_csrf';
+export const LANG_COOKIE = 'lang';
+export const SESSION_HOURS = 8;
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/; // base64url of 32 bytes
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const newToken = (): string => randomBytes(32).toString('base64url');
+
+// ---------------------------------------------------------------------------------------------- sessions
+
+const USER_SQL = `
+  SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.is_super_admin,
+    CASE WHEN u.is_super_admin THEN ARRAY(SELECT id::text FROM structures ORDER BY name)
+         ELSE ARRAY(SELECT structure_id::text FROM local_admins WHERE user_id = u.id) END AS admin_of,
+    CASE WHEN u.profile = 'Teacher' THEN ARRAY(SELECT class_id::text FROM user_classes WHERE user_id = u.id)
+         ELSE '{}'::text[] END AS teacher_of`;
+
+// Blocked and pre-deleted accounts never resolve to a user, whatever sessions remain.
+const ACTIVE_USER = `NOT u.blocked AND u.pre_deleted_at IS NULL`;
+
+function toSessionUser(r: Record<string, unknown>): SessionUser {
+  const adminOf = r.admin_of as string[];
+  const roles: Role[] = [];
+  // A super admin administers every structure, so it also holds the local-admin role.
+  if (r.is_super_admin) roles.push('superadmin', 'localadmin');
+  else if (adminOf.length > 0) roles.push('localadmin');
+  if (r.profile === 'Teacher') roles.push('teacher');
+  roles.push('user');
+  return {
+    id: r.id as string,
+    login: r.login as string,
+    firstName: r.first_name as string,
+    lastName: r.last_name as string,
+    profile: r.profile as string,
+    roles,
+    adminOf,
+    teacherOf: r.teacher_of as string[],
+  };
+}
+
+/** The user behind a session token, or null (unknown, expired, blocked, pre-deleted). */
+export async function loadSession(pool: Queryable, token: string): Promise<{ user: SessionUser; csrf: string; idHash: string } | null> {
+  if (!TOKEN_RE.test(token)) return null;
+  const idHash = sha256(token);
+  const { rows } = await pool.query(
+    `${USER_SQL}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.id_hash = $1 AND s.expires_at > now() AND ${ACTIVE_USER}`,
+    [idHash],
+  );
+  if (rows.length === 0) return null;
+  return { user: toSessionUser(rows[0]), csrf: rows[0].csrf as string, idHash };
+}
+
+/** SessionUser for an account id (e.g. right after sign-in), null when blocked or pre-deleted. */
+export async function loadUser(pool: Queryable, userId: string): Promise<SessionUser | null> {
+  const { rows } = await pool.query(`${USER_SQL} FROM users u WHERE u.id = $1 AND ${ACTIVE_USER}`, [userId]);
+  return rows.length ? toSessionUser(rows[0]) : null;
+}
+
+export interface NewSession {
+  token: string;
+  csrf: string;
+  idHash: string;
+  expiresAt: Date;
+}
+
+export async function createSession(pool: Queryable, userId: string): Promise<NewSession> {
+  const token = newToken();
+  const csrf = newToken();
+  const idHash = sha256(token);
+  // Housekeeping on the way: this user's expired sessions go.
+  await pool.query('DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()', [userId]);
+  const { rows } = await pool.query(
+    `INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+     RETURNING expires_at`,
+    [idHash, userId, csrf, SESSION_HOURS],
+  );
+  return { token, csrf, idHash, expiresAt: rows[0].expires_at as Date };
+}
+
+/** Ends every session of a user (blocking, password change), except optionally the caller's own. */
+export async function endSessions(pool: Queryable, userId: string, exceptIdHash?: string | null): Promise<number> {
+  const r = exceptIdHash
+    ? await pool.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, exceptIdHash])
+    : await pool.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  return r.rowCount ?? 0;
+}
+
+function secureCookies(ctx: AppContext): boolean {
+  return ctx.config.publicUrl.startsWith('https:');
+}
+
+/**
+ * Signs the user in on this response: a fresh session (never reuses the anonymous one: no fixation),
+ * the cookie set, last_login_at recorded, and request.user/csrfToken updated for the rest of the request.
+ */
+export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string): Promise<SessionUser | null> {
+  const pool = ctx.database.pool;
+  const user = await loadUser(pool, userId);
+  if (!user) return null;
+  if (req.sessionIdHash) await pool.query('DELETE FROM sessions WHERE id_hash = $1', [req.sessionIdHash]);
+  const s = await createSession(pool, userId);
+  await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
+  reply.setCookie(SESSION_COOKIE, s.token, {
+    path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx), expires: s.expiresAt,
+  });
+  req.user = user;
+  req.csrfToken = s.csrf;
+  req.sessionIdHash = s.idHash;
+  return user;
+}
+
+/** Signs out: deletes this session row and clears the cookie. */
+export async function stopSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (req.sessionIdHash) await ctx.database.pool.query('DELETE FROM sessions WHERE id_hash = $1', [req.sessionIdHash]);
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx) });
+  req.user = null;
+  req.sessionIdHash = null;
+}
+
+// ---------------------------------------------------------------------------------------------- language
+
+function pickLang(req: FastifyRequest, reply: FastifyReply, secure: boolean): Lang {
+  const q = (req.query as Record<string, unknown> | undefined)?.lang;
+  if (q === 'fr' || q === 'en') {
+    reply.setCookie(LANG_COOKIE, q, { path: '/', sameSite: 'lax', secure, maxAge: 365 * 86_400 });
+    return q;
+  }
+  const c = req.cookies[LANG_COOKIE];
+  if (c === 'fr' || c === 'en') return c;
+  // Accept-Language: the preferred of fr/en by q-value; French when neither is listed.
+  let best: Lang = 'fr';
+  let bestQ = -1;
+  for (const part of (req.headers['accept-language'] ?? '').split(',')) {
+    const [tag, ...ps] = part.trim().toLowerCase().split(';');
+    const qv = ps.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const weight = qv ? Number(qv.slice(2)) : 1;
+    const l = tag.startsWith('fr') ? 'fr' : tag.startsWith('en') ? 'en' : null;
+    if (l && weight > bestQ) {
+      best = l;
+      bestQ = weight;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------- request kinds
+
+/** JSON API routes answer errors in JSON; pages answer with HTML or redirects. */
+export function isApi(req: FastifyRequest): boolean {
+  return req.url.startsWith('/api/') || req.url === '/api';
+}
+
+function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: string): FastifyReply {
+  const message = t(req.lang ?? 'fr', key);
+  if (isApi(req)) return reply.code(status).send({ error: message });
+  return sendErrorPage(req, reply, status, message);
+}
+
+// ---------------------------------------------------------------------------------------------- CSRF
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The token a mutation carries: `_csrf` form field, `x-csrf-token` header, or — for multipart uploads only,
+ * whose body is streamed to the handler after this check — `_csrf` in the form's action query string.
+ */
+function submittedToken(req: FastifyRequest): string | null {
+  const header = req.headers['x-csrf-token'];
+  if (typeof header === 'string' && header) return header;
+  const body = req.body as Record<string, unknown> | null | undefined;
+  if (body && typeof body === 'object' && typeof body._csrf === 'string') return body._csrf;
+  if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+    const q = (req.query as Record<string, unknown> | undefined)?._csrf;
+    if (typeof q === 'string') return q;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------- plugin
+
+/** Installs the per-request hooks (language, session, CSRF). Called once by the web core plugin. */
+export function installAuth(app: FastifyInstance, ctx: AppContext): void {
+  const secure = secureCookies(ctx);
+  app.decorateRequest('user', null);
+  app.decorateRequest('csrfToken', null);
+  app.decorateRequest('lang', 'fr');
+  app.decorateRequest('sessionIdHash', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.lang = pickLang(req, reply, secure);
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) {
+      const s = await loadSession(ctx.database.pool, token);
+      if (s) {
+        req.user = s.user;
+        req.csrfToken = s.csrf;
+        req.sessionIdHash = s.idHash;
+        return;
+      }
+      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    }
+    // Anonymous forms (sign-in, activation, forgotten password) use a double-submit cookie.
+    let anon = req.cookies[CSRF_COOKIE];
+    if (!anon || !TOKEN_RE.test(anon)) {
+      anon = newToken();
+      reply.setCookie(CSRF_COOKIE, anon, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+    }
+    req.csrfToken = anon;
+  });
+
+  // After body parsing, before any route handler or guard.
+  app.addHook('preValidation', async (req, reply) => {
+    if (SAFE_METHODS.has(req.method)) return;
+    const expected = req.user ? req.csrfToken : req.cookies[CSRF_COOKIE];
+    const got = submittedToken(req);
+    if (!expected || !got || !sameToken(expected, got)) return deny(req, reply, 403, 'error.csrf');
+  });
+
+  // Defence in depth for every HTML page; referrer kept in-site so reset tokens in URLs do not leak.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'same-origin');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html')) {
+      reply.header('x-frame-options', 'DENY');
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
+          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- guards
+
+/** Whether the user holds the role (a super admin also holds 'localadmin'; everyone signed in holds 'user'). */
+export function hasRole(user: SessionUser | null, ...roles: Role[]): boolean {
+  return !!user && roles.some((r) => user.roles.includes(r));
+}
+
+/**
+ * preHandler: 401 (API) or redirect to /connexion?next=… (page) without a session; 403 without one of the roles.
+ * `requireRole()` with no role only requires a signed-in user.
+ */
+export function requireRole(...roles: Role[]) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!req.user) {
+      if (isApi(req)) {
+        await reply.code(401).send({ error: t(req.lang ?? 'fr', 'error.unauthenticated') });
+        return;
+      }
+      const next = req.method === 'GET' ? req.url : new URL(req.url, 'http://local').pathname;
+      await reply.redirect(`/connexion?next=${encodeURIComponent(next)}`, 303);
+      return;
+    }
+    if (roles.length > 0 && !hasRole(req.user, ...roles)) {
+      await deny(req, reply, 403, 'error.forbidden');
+    }
+  };
+}
+
+/** The widest scope the user's roles give (super admin > local admin > teacher > self). */
+export function scopeOf(user: SessionUser): Scope {
+  if (user.roles.includes('superadmin')) return { kind: 'all' };
+  if (user.roles.includes('localadmin')) return { kind: 'structures', structureIds: user.adminOf };
+  if (user.roles.includes('teacher')) return { kind: 'classes', classIds: user.teacherOf };
+  return { kind: 'self', userId: user.id };
+}
+
+/**
+ * Whether `user` may see one account: itself always; a super admin everything; a local admin the accounts
+ * attached to its structures (and the parents of their students) but never a super admin's; a teacher the
+ * students of its classes and those students' parents.
+ */
+export async function canSeeUser(pool: Queryable, user: SessionUser, targetUserId: string): Promise<boolean> {
+  if (targetUserId === user.id) return true;
+  if (!/^[0-9a-f-]{36}$/i.test(targetUserId)) return false;
+  if (user.roles.includes('superadmin')) {
+    const r = await pool.query('SELECT 1 FROM users WHERE id = $1', [targetUserId]);
+    return r.rowCount === 1;
+  }
+  // Union of every role's scope: a local admin who also teaches sees both.
+  const params: unknown[] = [targetUserId];
+  const conds: string[] = [];
+  if (user.roles.includes('localadmin')) conds.push(scopeSql({ kind: 'structures', structureIds: user.adminOf }, 'u', params));
+  if (user.roles.includes('teacher')) conds.push(scopeSql({ kind: 'classes', classIds: user.teacherOf }, 'u', params));
+  if (conds.length === 0) return false;
+  const r = await pool.query(`SELECT 1 FROM users u WHERE u.id = $1 AND (${conds.join(' OR ')})`, params);
+  return r.rowCount === 1;
+}

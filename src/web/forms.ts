@@ -1,0 +1,80 @@
+// Accessible form pieces shared by every page: CSRF field, labelled inputs with inline errors, error summary.
+import type { FastifyRequest } from 'fastify';
+import { html, type HtmlValue, type SafeHtml } from './html.js';
+import { t } from './i18n/index.js';
+
+/** The hidden `_csrf` field every POST form must carry. */
+export function csrfField(req: FastifyRequest): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${req.csrfToken ?? ''}">`;
+}
+
+/** Field errors by field name, already translated. */
+export type FieldErrors = Record<string, string>;
+
+export interface FieldOptions {
+  name: string;
+  label: string;
+  type?: 'text' | 'password' | 'email' | 'tel' | 'search' | 'date' | 'number' | 'url';
+  value?: string | null;
+  error?: string;
+  hint?: HtmlValue;
+  required?: boolean;
+  autocomplete?: string;
+  inputmode?: 'text' | 'email' | 'tel' | 'numeric' | 'search';
+  autofocus?: boolean;
+  spellcheck?: boolean;
+  autocapitalize?: 'none' | 'off' | 'sentences' | 'words' | 'characters';
+  minlength?: number;
+  maxlength?: number;
+}
+
+export const fieldId = (name: string): string => `f-${name}`;
+
+/** A labelled input; the error is tied to it with aria-describedby so screen readers announce it. */
+export function field(req: FastifyRequest, o: FieldOptions): SafeHtml {
+  const id = fieldId(o.name);
+  const describedBy = [o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const marker = o.required
+    ? html`<span class="req" aria-hidden="true">*</span>`
+    : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
+  return html`<div class="field${o.error ? ' field-invalid' : ''}">
+  <label for="${id}">${o.label} ${marker}</label>
+  ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
+  ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
+  <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}"${o.type === 'password' ? '' : html` value="${o.value ?? ''}"`}${
+    o.required ? html` required` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${
+    o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.autofocus ? html` autofocus` : ''}${
+    o.spellcheck === false ? html` spellcheck="false"` : ''}${o.autocapitalize ? html` autocapitalize="${o.autocapitalize}"` : ''}${
+    o.minlength ? html` minlength="${o.minlength}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
+    describedBy ? html` aria-describedby="${describedBy}"` : ''}${o.error ? html` aria-invalid="true"` : ''}>
+</div>`;
+}
+
+export interface CheckboxOptions {
+  name: string;
+  label: HtmlValue;
+  checked?: boolean;
+  error?: string;
+  required?: boolean;
+  value?: string;
+}
+
+export function checkbox(o: CheckboxOptions): SafeHtml {
+  const id = fieldId(o.name);
+  return html`<div class="field field-check${o.error ? ' field-invalid' : ''}">
+  ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
+  <input id="${id}" name="${o.name}" type="checkbox" value="${o.value ?? 'on'}"${o.checked ? html` checked` : ''}${
+    o.required ? html` required` : ''}${o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+  <label for="${id}">${o.label}</label>
+</div>`;
+}
+
+/** A list of the form's errors at the top, each linking to its field. */
+export function errorSummary(req: FastifyRequest, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
+  const names = Object.keys(errors);
+  if (names.length === 0) return html``;
+  return html`<div class="notice notice-error" role="alert">
+  <p>${t(req.lang, 'form.errorSummary')}</p>
+  <ul>${names.map((n) => html`<li><a href="#${fieldId(n)}">${labels[n] ? t(req.lang, 'form.fieldError', { label: labels[n], error: errors[n] }) : errors[n]}</a></li>`)}</ul>
+</div>`;
+}

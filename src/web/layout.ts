@@ -1,0 +1,143 @@
+// The page shell: header (brand, navigation, FR | EN switch, user + sign-out), main content, footer.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../directory/scope.js';
+import { csrfField } from './forms.js';
+import { html, sendHtml, type HtmlValue, type SafeHtml } from './html.js';
+import { t, type Lang } from './i18n/index.js';
+
+export interface NavItem {
+  href: string;
+  label: string;
+  /** Marks the item as the current page; by default an item is current when the path starts with its href. */
+  current?: boolean;
+}
+
+export interface TopNavEntry {
+  href: string;
+  /** i18n key of the label. */
+  labelKey: string;
+  /** Shown to users holding one of these roles; every signed-in user when omitted. */
+  roles?: Role[];
+  /** Lower comes first. */
+  order?: number;
+}
+
+// Top navigation is contributed by each route plugin at registration (deduplicated by href).
+const topNav = new Map<string, TopNavEntry>();
+
+/** Adds an entry to the header navigation, e.g. registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'] }). */
+export function registerNav(entry: TopNavEntry): void {
+  topNav.set(entry.href, entry);
+}
+
+export interface Notice {
+  kind: 'success' | 'error' | 'info';
+  text: HtmlValue;
+}
+
+export interface LayoutOptions {
+  req: FastifyRequest;
+  /** Page title: in <title> and, unless `heading` is false, as the page's <h1>. */
+  title: string;
+  body: HtmlValue;
+  /** Secondary navigation (tabs) shown under the title, e.g. the sections of the console. */
+  nav?: NavItem[];
+  notice?: Notice | null;
+  heading?: boolean;
+  /** Narrow column for simple forms (sign-in, activation). */
+  narrow?: boolean;
+}
+
+function pathOf(req: FastifyRequest): string {
+  return new URL(req.url, 'http://local').pathname;
+}
+
+/** The current URL with `lang` set, so switching language keeps the page. */
+function langHref(req: FastifyRequest, lang: Lang): string {
+  const u = new URL(req.url, 'http://local');
+  u.searchParams.set('lang', lang);
+  return u.pathname + u.search;
+}
+
+function isCurrent(path: string, href: string): boolean {
+  return path === href || (href !== '/' && path.startsWith(href.endsWith('/') ? href : `${href}/`));
+}
+
+function navList(items: NavItem[], path: string, cls: string, label: string): SafeHtml {
+  if (items.length === 0) return html``;
+  return html`<nav class="${cls}" aria-label="${label}"><ul>${items.map((i) => {
+    const current = i.current ?? isCurrent(path, i.href);
+    return html`<li><a href="${i.href}"${current ? html` aria-current="page"` : ''}>${i.label}</a></li>`;
+  })}</ul></nav>`;
+}
+
+export function renderNotice(n: Notice | null | undefined): SafeHtml {
+  if (!n) return html``;
+  return html`<div class="notice notice-${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
+}
+
+export function layout(o: LayoutOptions): SafeHtml {
+  const { req } = o;
+  const lang = req.lang ?? 'fr';
+  const user = req.user;
+  const path = pathOf(req);
+  const top: NavItem[] = user
+    ? [...topNav.values()]
+        .filter((e) => !e.roles || e.roles.some((r) => user.roles.includes(r)))
+        .sort((a, b) => (a.order ?? 100) - (b.order ?? 100))
+        .map((e) => ({ href: e.href, label: t(lang, e.labelKey) }))
+    : [];
+  const other: Lang = lang === 'fr' ? 'en' : 'fr';
+  const fullName = user ? `${user.firstName} ${user.lastName}` : '';
+  return html`<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${o.title} — ${t(lang, 'app.name')}</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body>
+<a class="skip-link" href="#main">${t(lang, 'layout.skip')}</a>
+<header class="topbar">
+  <div class="wrap topbar-inner">
+    <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">T</span> ${t(lang, 'app.name')}</a>
+    ${navList(top, path, 'topnav', t(lang, 'layout.nav'))}
+    <div class="topbar-tools">
+      <p class="lang-switch"><span class="visually-hidden">${t(lang, 'layout.lang')}</span> ${
+        lang === 'fr'
+          ? html`<strong aria-current="true">FR</strong> | <a href="${langHref(req, other)}" hreflang="en" lang="en">EN</a>`
+          : html`<a href="${langHref(req, other)}" hreflang="fr" lang="fr">FR</a> | <strong aria-current="true">EN</strong>`
+      }</p>
+      ${user
+        ? html`<span class="who" title="${user.login}">${fullName}</span>
+      <form class="logout" method="post" action="/deconnexion">${csrfField(req)}<button type="submit" class="button-link">${t(lang, 'layout.logout')}</button></form>`
+        : html`<a class="signin" href="/connexion">${t(lang, 'layout.login')}</a>`}
+    </div>
+  </div>
+</header>
+<main id="main" class="wrap${o.narrow ? ' narrow' : ''}" tabindex="-1">
+${o.heading === false ? '' : html`<h1>${o.title}</h1>`}
+${o.nav ? navList(o.nav, path, 'subnav', o.title) : ''}
+${renderNotice(o.notice)}
+${o.body}
+</main>
+<footer class="site-footer"><div class="wrap">${t(lang, 'layout.footer')} · <a href="/conditions">${t(lang, 'layout.terms')}</a></div></footer>
+</body>
+</html>`;
+}
+
+/** Sends a complete page. */
+export function sendPage(reply: FastifyReply, o: LayoutOptions, status = 200): FastifyReply {
+  return sendHtml(reply, layout(o), status);
+}
+
+/** A short error page (HTML) with a link home. */
+export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string): FastifyReply {
+  return sendPage(reply, {
+    req,
+    title: title ?? t(req.lang ?? 'fr', 'error.title'),
+    narrow: true,
+    body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>`,
+  }, status);
+}

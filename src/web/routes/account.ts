@@ -1,0 +1,477 @@
+// Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { activateAccount, findCodeHolder, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose } from '../../accounts/activation.js';
+import { formatCode, normalizeCode } from '../../accounts/codes.js';
+import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
+import { checkCredentials } from '../../accounts/login.js';
+import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
+import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
+import { authLimits, checkRate, purgeRates, refundRate } from '../../accounts/ratelimit.js';
+import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
+import type { AppContext } from '../../context.js';
+import { recordAudit } from '../../directory/audit.js';
+import { requireRole, startSession, stopSession } from '../auth.js';
+import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
+import { html } from '../html.js';
+import { translator, type Lang } from '../i18n/index.js';
+import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
+
+type Form = Record<string, string>;
+
+/** The urlencoded body as plain strings (first value of repeated fields; files and objects ignored). */
+function formOf(req: FastifyRequest): Form {
+  const out: Form = {};
+  const body = req.body;
+  if (body && typeof body === 'object') {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      const s = Array.isArray(v) ? v[0] : v;
+      if (typeof s === 'string') out[k] = s.slice(0, 2000);
+    }
+  }
+  return out;
+}
+
+function queryOf(req: FastifyRequest): Form {
+  const out: Form = {};
+  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) if (typeof v === 'string') out[k] = v.slice(0, 2000);
+  return out;
+}
+
+/** Only a same-site path may be a post-sign-in destination (no scheme, no //host, no backslash tricks). */
+export function safeNext(next: string | undefined): string {
+  if (!next || !/^\/(?![/\\])[^\s\\]*$/.test(next) || /[\u0000-\u001f]/.test(next)) return '/mon-compte';
+  return next;
+}
+
+const PROFILE_KEYS = new Set(['Student', 'Relative', 'Teacher', 'Personnel', 'Guest']);
+const profileLabel = (lang: Lang, profile: string) => translator(lang)(PROFILE_KEYS.has(profile) ? `profile.${profile}` : profile);
+
+export default async function account(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const pool = ctx.database.pool;
+  const limits = authLimits();
+  registerNav({ href: '/mon-compte', labelKey: 'nav.account', order: 90 });
+
+  // ------------------------------------------------------------------------------------ rate limits
+
+  /** Counts one credential attempt for this login and this IP; the seconds to wait when over a limit. */
+  async function attempt(req: FastifyRequest, login: string): Promise<number | null> {
+    if (Math.random() < 0.01) await purgeRates(pool);
+    const l = normalizeLogin(login);
+    const checks = [await checkRate(pool, `auth:ip:${req.ip}`, limits.perIp, limits.windowSec)];
+    if (l) checks.push(await checkRate(pool, `auth:login:${l}`, limits.perLogin, limits.windowSec));
+    const over = checks.filter((c) => !c.allowed);
+    return over.length ? Math.max(...over.map((c) => c.retryAfterSec)) : null;
+  }
+
+  /** A successful attempt does not count against the limits. */
+  async function succeeded(req: FastifyRequest, login: string): Promise<void> {
+    await refundRate(pool, `auth:ip:${req.ip}`);
+    const l = normalizeLogin(login);
+    if (l) await refundRate(pool, `auth:login:${l}`);
+  }
+
+  function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
+    const _ = translator(req.lang);
+    reply.header('retry-after', String(seconds));
+    return sendErrorPage(req, reply, 429, _('error.rateLimited', { minutes: Math.ceil(seconds / 60) }), _('error.rateLimitedTitle'));
+  }
+
+  // ------------------------------------------------------------------------------------ home and terms
+
+  app.get('/', async (req, reply) => reply.redirect(req.user ? '/mon-compte' : '/connexion', 303));
+
+  app.get('/conditions', async (req, reply) => {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: _('terms.title'),
+      narrow: true,
+      body: html`<div class="card">
+  <p>${_('terms.intro')}</p>
+  <ul>
+    <li>${_('terms.personal')}</li>
+    <li>${_('terms.secret')}</li>
+    <li>${_('terms.respect')}</li>
+    <li>${_('terms.data')}</li>
+    <li>${_('terms.contact')}</li>
+  </ul>
+</div>
+<p><a href="/activation">${_('terms.back')}</a></p>`,
+    });
+  });
+
+  // ------------------------------------------------------------------------------------ sign-in / sign-out
+
+  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null }, status = 200) {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: _('login.title'),
+      narrow: true,
+      notice: o.error ? { kind: 'error', text: o.error } : o.notice,
+      body: html`<form class="card" method="post" action="/connexion" novalidate>
+  ${csrfField(req)}
+  <input type="hidden" name="next" value="${safeNext(o.next)}">
+  ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
+  ${field(req, { name: 'password', label: _('field.password'), type: 'password', required: true, autocomplete: 'current-password', autofocus: !!o.login })}
+  <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
+</form>
+<div class="card">
+  <h2>${_('login.firstTime')}</h2>
+  <p>${_('login.firstTimeHelp')}</p>
+  <p><a class="button button-secondary" href="/activation">${_('login.activate')}</a></p>
+  <p class="muted">${_('login.renewalHelp')} <a href="/renouvellement">${_('login.renewal')}</a></p>
+</div>`,
+    }, status);
+  }
+
+  app.get('/connexion', async (req, reply) => {
+    const q = queryOf(req);
+    if (req.user) return reply.redirect(safeNext(q.next), 303);
+    const _ = translator(req.lang);
+    const notice: Notice | null = q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
+    return loginPage(req, reply, { next: q.next, notice });
+  });
+
+  app.post('/connexion', async (req, reply) => {
+    const _ = translator(req.lang);
+    const f = formOf(req);
+    const login = (f.login ?? '').trim();
+    const wait = await attempt(req, login);
+    if (wait !== null) return tooMany(req, reply, wait);
+    const res = await checkCredentials(ctx, login, f.password ?? '');
+    if (!res.ok) {
+      await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
+      const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
+      return loginPage(req, reply, { login, next: f.next, error }, 401);
+    }
+    await succeeded(req, login);
+    await startSession(ctx, req, reply, res.userId);
+    await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
+    return reply.redirect(safeNext(f.next), 303);
+  });
+
+  app.post('/deconnexion', async (req, reply) => {
+    if (req.user) await recordAudit(pool, req.user.id, 'auth.logout', { ip: req.ip });
+    await stopSession(ctx, req, reply);
+    return reply.redirect('/connexion?bye=1', 303);
+  });
+
+  // ------------------------------------------------------------------------------------ code + new password (activation, renewal)
+
+  interface CodeFlow {
+    purpose: CodePurpose;
+    path: string;
+    prefix: 'activation' | 'renewal';
+  }
+  const ACTIVATION_FLOW: CodeFlow = { purpose: 'activation', path: '/activation', prefix: 'activation' };
+  const RENEWAL_FLOW: CodeFlow = { purpose: 'renewal', path: '/renouvellement', prefix: 'renewal' };
+
+  function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string }, status = 200) {
+    const _ = translator(req.lang);
+    const p = flow.prefix;
+    return sendPage(reply, {
+      req,
+      title: _(`${p}.title`),
+      narrow: true,
+      notice: o.error ? { kind: 'error', text: o.error } : null,
+      body: html`<p class="steps">${_('steps.one')}</p>
+<p>${_(`${p}.intro`)}</p>
+<form class="card" method="post" action="${flow.path}" novalidate>
+  ${csrfField(req)}
+  <input type="hidden" name="step" value="code">
+  ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
+  ${field(req, { name: 'code', label: _(`${p}.codeLabel`), value: o.code, required: true, autocomplete: 'off', autocapitalize: 'characters', spellcheck: false, hint: _('field.codeHint'), autofocus: !!o.login && !o.code })}
+  <div class="actions"><button type="submit">${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
+</form>`,
+    }, status);
+  }
+
+  interface PasswordStep {
+    login: string;
+    code: string;
+    values: Form;
+    errors: FieldErrors;
+  }
+
+  function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
+    const _ = translator(req.lang);
+    const p = flow.prefix;
+    const activation = flow.purpose === 'activation';
+    const labels: Record<string, string> = {
+      password: _('field.newPassword'), confirm: _('field.confirmPassword'), email: _('field.email'), phone: _('field.phone'), terms: _('field.terms'),
+    };
+    return sendPage(reply, {
+      req,
+      title: _(`${p}.title`),
+      narrow: true,
+      body: html`<p class="steps">${_('steps.two')}</p>
+${errorSummary(req, o.errors, labels)}
+<p>${_(`${p}.passwordIntro`, { login: o.login })}</p>
+<form class="card" method="post" action="${flow.path}" novalidate>
+  ${csrfField(req)}
+  <input type="hidden" name="step" value="password">
+  <input type="hidden" name="login" value="${o.login}">
+  <input type="hidden" name="code" value="${o.code}">
+  <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: true })}
+  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm })}
+  ${activation ? html`
+  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: true, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
+  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+  ${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
+    label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener">${_('layout.terms')}</a>` })}` : ''}
+  <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
+</form>`,
+    }, status);
+  }
+
+  async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
+    const q = queryOf(req);
+    // From the QR code on the sheet: shown as printed; it is checked only when submitted.
+    const code = q.code ? (normalizeCode(q.code) ? formatCode(normalizeCode(q.code)!) : q.code) : '';
+    return codePage(req, reply, flow, { login: q.login ?? '', code });
+  }
+
+  async function codeFlowPost(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
+    const _ = translator(req.lang);
+    const f = formOf(req);
+    const login = (f.login ?? '').trim();
+    const typed = (f.code ?? '').trim();
+    const wait = await attempt(req, login);
+    if (wait !== null) return tooMany(req, reply, wait);
+    const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
+    if (!holder) {
+      await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
+      return codePage(req, reply, flow, { login, code: typed, error: _(`${flow.prefix}.invalid`) }, 401);
+    }
+    await succeeded(req, login);
+    const code = formatCode(normalizeCode(typed)!);
+    if (f.step !== 'password') {
+      return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {} });
+    }
+    return finishCodeFlow(req, reply, flow, holder, code, f);
+  }
+
+  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: Form) {
+    const _ = translator(req.lang);
+    const password = f.password ?? '';
+    const errors: FieldErrors = {};
+    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
+    let email = '';
+    let phone: string | null = null;
+    if (flow.purpose === 'activation') {
+      if (!values.email) errors.email = _('field.emailRequired');
+      else email = normalizeEmail(values.email) ?? '';
+      if (values.email && !email) errors.email = _('field.emailInvalid');
+      phone = normalizePhone(values.phone);
+      if (phone === null) errors.phone = _('field.phoneInvalid');
+      if (values.terms !== 'on') errors.terms = _('field.termsRequired');
+    }
+    if (Object.keys(errors).length) return passwordPage(req, reply, flow, { login: holder.login, code, values, errors }, 422);
+    const done = flow.purpose === 'activation'
+      ? await activateAccount(ctx, holder, { password, email, phone }, req.ip)
+      : await renewPassword(ctx, holder, password, req.ip);
+    // Lost a race with a concurrent use of the same code: same answer as a wrong code.
+    if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
+    await startSession(ctx, req, reply, holder.id);
+    return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
+  }
+
+  app.get('/activation', (req, reply) => codeFlowGet(req, reply, ACTIVATION_FLOW));
+  app.post('/activation', (req, reply) => codeFlowPost(req, reply, ACTIVATION_FLOW));
+  app.get('/renouvellement', (req, reply) => codeFlowGet(req, reply, RENEWAL_FLOW));
+  app.post('/renouvellement', (req, reply) => codeFlowPost(req, reply, RENEWAL_FLOW));
+
+  // ------------------------------------------------------------------------------------ Mon compte
+
+  async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; form?: 'contact' | 'password' } = {}, status = 200) {
+    const _ = translator(req.lang);
+    const d = await loadAccountDetails(ctx, req.user!.id);
+    if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
+    const errors = o.errors ?? {};
+    const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
+    const ok = queryOf(req).ok;
+    const notice: Notice | null = ok && ['activated', 'password', 'contact'].includes(ok) ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
+    const list = (items: string[]) => (items.length ? items.join(', ') : '—');
+    const labels: Record<string, string> = {
+      email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
+    };
+    return sendPage(reply, {
+      req,
+      title: _('account.title'),
+      notice,
+      body: html`${errorSummary(req, errors, labels)}
+<div class="grid grid-2">
+<section class="card" aria-labelledby="h-identity">
+  <h2 id="h-identity">${_('account.identity')}</h2>
+  <dl class="details">
+    <dt>${_('account.name')}</dt><dd>${d.firstName} ${d.lastName}</dd>
+    <dt>${_('field.login')}</dt><dd><code>${d.login}</code></dd>
+    <dt>${_('account.profile')}</dt><dd>${profileLabel(req.lang, d.profile)}${d.isSuperAdmin ? html` · <span class="badge">${_('account.superAdmin')}</span>` : ''}</dd>
+    <dt>${_('account.structures')}</dt><dd>${list(d.structures)}</dd>
+    ${d.classes.length ? html`<dt>${_('account.classes')}</dt><dd>${list(d.classes)}</dd>` : ''}
+    ${d.adminOf.length ? html`<dt>${_('account.adminOf')}</dt><dd>${list(d.adminOf)}</dd>` : ''}
+    ${d.children.length ? html`<dt>${_('account.children')}</dt><dd><ul class="plain">${d.children.map((c) => html`<li>${c.firstName} ${c.lastName}${c.classes.length ? ` (${c.classes.join(', ')})` : ''}</li>`)}</ul></dd>` : ''}
+    <dt>${_('field.email')}</dt><dd>${d.email ?? '—'}</dd>
+    <dt>${_('field.phone')}</dt><dd>${d.phone ?? '—'}</dd>
+  </dl>
+</section>
+<div>
+<section class="card" aria-labelledby="h-contact">
+  <h2 id="h-contact">${_('account.contact')}</h2>
+  <form method="post" action="/mon-compte/coordonnees" novalidate>
+    ${csrfField(req)}
+    ${field(req, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: true, autocomplete: 'email', inputmode: 'email', error: errors.email })}
+    ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
+    <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
+  </form>
+</section>
+<section class="card" aria-labelledby="h-password">
+  <h2 id="h-password">${_('account.changePassword')}</h2>
+  <form method="post" action="/mon-compte/mot-de-passe" novalidate>
+    ${csrfField(req)}
+    <input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
+    ${field(req, { name: 'current', label: labels.current, type: 'password', required: true, autocomplete: 'current-password', error: errors.current })}
+    ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN })}
+    ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
+    <div class="actions"><button type="submit">${_('account.savePassword')}</button></div>
+  </form>
+</section>
+</div>
+</div>`,
+    }, status);
+  }
+
+  const signedIn = requireRole();
+
+  app.get('/mon-compte', { preHandler: signedIn }, (req, reply) => accountPage(req, reply));
+
+  app.post('/mon-compte/coordonnees', { preHandler: signedIn }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const f = formOf(req);
+    const values = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim() };
+    const errors: FieldErrors = {};
+    const email = values.email ? normalizeEmail(values.email) : null;
+    if (!values.email) errors.email = _('field.emailRequired');
+    else if (!email) errors.email = _('field.emailInvalid');
+    const phone = normalizePhone(values.phone);
+    if (phone === null) errors.phone = _('field.phoneInvalid');
+    if (Object.keys(errors).length || !email) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
+    await updateContact(ctx, req.user!.id, email, phone);
+    return reply.redirect('/mon-compte?ok=contact', 303);
+  });
+
+  app.post('/mon-compte/mot-de-passe', { preHandler: signedIn }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const f = formOf(req);
+    const user = req.user!;
+    const errors: FieldErrors = {};
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    if (!f.current) errors.current = _('field.currentRequired');
+    if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
+    // The current password is a credential: guessing it is limited like sign-in.
+    const wait = await attempt(req, user.login);
+    if (wait !== null) return tooMany(req, reply, wait);
+    if (!(await changePassword(ctx, user.id, f.current, f.password, req.sessionIdHash))) {
+      return accountPage(req, reply, { form: 'password', errors: { current: _('field.currentWrong') } }, 422);
+    }
+    await succeeded(req, user.login);
+    return reply.redirect('/mon-compte?ok=password', 303);
+  });
+
+  // ------------------------------------------------------------------------------------ forgotten password
+
+  function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string }) {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: _('forgot.title'),
+      narrow: true,
+      notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
+      body: html`<p>${_('forgot.intro')}</p>
+<form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
+  ${csrfField(req)}
+  ${field(req, { name: 'identifier', label: _('forgot.identifier'), value: o.identifier, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.sent })}
+  <div class="actions"><button type="submit">${_('forgot.submit')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
+</form>
+<p class="muted">${_('forgot.noEmail')} <a href="/renouvellement">${_('login.renewal')}</a></p>`,
+    });
+  }
+
+  app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));
+
+  app.post('/mot-de-passe-oublie', async (req, reply) => {
+    const f = formOf(req);
+    const identifier = (f.identifier ?? '').trim();
+    // Limits mail flooding of one address as much as guessing; the answer stays the same below the limit.
+    const l = normalizeLogin(identifier);
+    const perIp = await checkRate(pool, `reset:ip:${req.ip}`, limits.perIp, limits.windowSec);
+    const perId = l ? await checkRate(pool, `reset:id:${l}`, limits.perLogin, limits.windowSec) : perIp;
+    if (!perIp.allowed || !perId.allowed) return tooMany(req, reply, Math.max(perIp.retryAfterSec, perId.retryAfterSec));
+    const lang = req.lang;
+    const _ = translator(lang);
+    await requestPasswordReset(ctx, identifier, ({ link, login, firstName, minutes }) => ({
+      subject: _('forgot.mailSubject'),
+      text: _('forgot.mailText', { firstName, login, link, minutes }),
+    }), req.ip);
+    return forgotPage(req, reply, { sent: true });
+  });
+
+  function resetPage(req: FastifyRequest, reply: FastifyReply, o: { token: string; login: string; errors?: FieldErrors }, status = 200) {
+    const _ = translator(req.lang);
+    const errors = o.errors ?? {};
+    const labels = { password: _('field.newPassword'), confirm: _('field.confirmPassword') };
+    return sendPage(reply, {
+      req,
+      title: _('reset.title'),
+      narrow: true,
+      body: html`${errorSummary(req, errors, labels)}
+<p>${_('reset.intro', { login: o.login })}</p>
+<form class="card" method="post" action="/reinitialisation" novalidate>
+  ${csrfField(req)}
+  <input type="hidden" name="token" value="${o.token}">
+  <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: true })}
+  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
+  <div class="actions"><button type="submit">${_('reset.submit')}</button></div>
+</form>`,
+    }, status);
+  }
+
+  function resetInvalid(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: _('reset.title'),
+      narrow: true,
+      notice: { kind: 'error', text: _('reset.invalid') },
+      body: html`<p><a class="button" href="/mot-de-passe-oublie">${_('reset.again')}</a></p>`,
+    }, 400);
+  }
+
+  app.get('/reinitialisation', async (req, reply) => {
+    // The token is in this URL: keep it out of any Referer, even same-site.
+    reply.header('referrer-policy', 'no-referrer');
+    const token = queryOf(req).token ?? '';
+    const target = await findResetToken(ctx, token);
+    if (!target) return resetInvalid(req, reply);
+    return resetPage(req, reply, { token, login: target.login });
+  });
+
+  app.post('/reinitialisation', async (req, reply) => {
+    const _ = translator(req.lang);
+    const f = formOf(req);
+    const token = f.token ?? '';
+    const target = await findResetToken(ctx, token);
+    if (!target) return resetInvalid(req, reply);
+    const errors: FieldErrors = {};
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, errors }, 422);
+    const userId = await resetPassword(ctx, token, f.password, req.ip);
+    if (!userId) return resetInvalid(req, reply);
+    await startSession(ctx, req, reply, userId);
+    return reply.redirect('/mon-compte?ok=password', 303);
+  });
+}

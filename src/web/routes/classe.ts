@@ -1,0 +1,370 @@
+// "Paramétrage de la classe": a teacher's students and their parents, with the ONE actions on ticked rows —
+// connection sheets (simplified PDF 8 per A4, detailed mail, CSV), renewal code, block / unblock.
+//
+// Works without JavaScript: one form of checkboxes whose submit buttons are named by action; PDF and CSV are
+// answered as downloads. /static/classe.js only adds "select all" and live counts.
+// Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
+// a teacher never reaches another class's students or their parents.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formatCode } from '../../accounts/codes.js';
+import { generateRenewalCode } from '../../accounts/renewal.js';
+import { RENEWAL_HOURS } from '../../accounts/issue.js';
+import type { AppContext } from '../../context.js';
+import type { Scope } from '../../directory/scope.js';
+import { listClasses, type ClassRow } from '../../directory/structures.js';
+import { DirectoryError, isUuid, setBlocked } from '../../directory/users.js';
+import { startMailMerge } from '../../mail/merge.js';
+import { frenchDate } from '../../publipostage/format.js';
+import { exportSelection } from '../../publipostage/generate.js';
+import { countSelection, selectAccounts } from '../../publipostage/select.js';
+import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
+import { requireRole, scopeOf } from '../auth.js';
+import { csrfField } from '../forms.js';
+import { html, type SafeHtml } from '../html.js';
+import { translator } from '../i18n/index.js';
+import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Small request helpers, shared with the console screens of this area (templates.ts, doublons.ts).
+
+/** Every value of a urlencoded field (repeated checkboxes arrive as an array). */
+export function formList(req: FastifyRequest, name: string): string[] {
+  const body = req.body as Record<string, unknown> | null | undefined;
+  const v = body && typeof body === 'object' ? body[name] : undefined;
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.filter((s): s is string => typeof s === 'string').map((s) => s.slice(0, 20_000));
+}
+
+/** First value of a urlencoded field, '' when absent. */
+export function formValue(req: FastifyRequest, name: string): string {
+  return formList(req, name)[0] ?? '';
+}
+
+export function queryValue(req: FastifyRequest, name: string): string {
+  const v = (req.query as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v.slice(0, 2000) : '';
+}
+
+/** content-disposition for a download: ASCII fallback plus the UTF-8 name (RFC 6266). */
+export function attachment(filename: string, inline = false): string {
+  const ascii = filename.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** HTTP status of a refused directory operation (its French message is shown as is). */
+export function directoryStatus(e: DirectoryError): number {
+  return { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 }[e.code];
+}
+
+/** The page's own script (CSP forbids inline scripts); `defer` so it runs once the form is parsed. */
+export const pageScript = html`<script src="/static/classe.js" defer></script>`;
+export const pageStyle = html`<link rel="stylesheet" href="/static/classe.css">`;
+
+// ---------------------------------------------------------------------------------------------------------
+
+const TABS = {
+  eleves: { profile: 'Student' as const, key: 'classe.tab.students' },
+  parents: { profile: 'Relative' as const, key: 'classe.tab.parents' },
+};
+type Tab = keyof typeof TABS;
+const isTab = (s: string): s is Tab => Object.hasOwn(TABS, s);
+
+/** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
+const MAX_CLASS_TABS = 10;
+
+class NotFound extends Error {
+  readonly statusCode = 404;
+}
+
+export default async function classe(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  registerNav({ href: '/classe', labelKey: 'nav.classe', roles: ['teacher'], order: 20 });
+  const guard = { preHandler: requireRole('teacher', 'localadmin') };
+
+  /** The classes the caller may open: a teacher's own first, then (local admin) the rest of its schools. */
+  async function classesOf(req: FastifyRequest): Promise<ClassRow[]> {
+    const user = req.user!;
+    const rows = await listClasses(ctx, scopeOf(user));
+    const own = new Set(user.teacherOf);
+    return [...rows.filter((c) => own.has(c.id)), ...rows.filter((c) => !own.has(c.id))];
+  }
+
+  async function classOr404(req: FastifyRequest, classId: string): Promise<{ cls: ClassRow; classes: ClassRow[] }> {
+    const classes = isUuid(classId) ? await classesOf(req) : [];
+    const cls = classes.find((c) => c.id === classId);
+    if (!cls) throw new NotFound(translator(req.lang)('classe.notFound'));
+    return { cls, classes };
+  }
+
+  const selectionFor = (classId: string, tab: Tab, userIds: string[] = []): Selection =>
+    SelectionSchema.parse({ classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha' });
+
+  /** The ticked rows, all of which must be in the list shown (this class, this tab, the caller's scope). */
+  async function tickedRows(req: FastifyRequest, classId: string, tab: Tab): Promise<AccountRow[]> {
+    const ids = [...new Set(formList(req, 'ids'))];
+    if (!ids.length) return [];
+    if (!ids.every(isUuid)) throw new NotFound(translator(req.lang)('classe.userNotFound'));
+    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids), scopeOf(req.user!));
+    if (rows.length !== ids.length) throw new NotFound(translator(req.lang)('classe.userNotFound'));
+    return rows;
+  }
+
+  // ------------------------------------------------------------------------------------------------- list page
+
+  interface ListState {
+    notice?: Notice | null;
+    checked?: Set<string>;
+  }
+
+  function activationCell(_: (k: string) => string, r: AccountRow): SafeHtml {
+    if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
+    if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
+    return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
+  }
+
+  function classSwitcher(req: FastifyRequest, classes: ClassRow[], current: ClassRow, tab: Tab): SafeHtml {
+    const _ = translator(req.lang);
+    const label = (c: ClassRow) => (classes.some((o) => o.id !== c.id && o.name === c.name) ? `${c.name} (${c.structureName})` : c.name);
+    if (classes.length <= MAX_CLASS_TABS) {
+      return html`<nav class="class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map((c) => html`<li><a href="/classe/${c.id}/${tab}"${
+        c.id === current.id ? html` aria-current="page"` : ''}>${label(c)}</a></li>`)}</ul></nav>`;
+    }
+    return html`<form class="class-picker" method="get" action="/classe">
+  <label for="f-classe">${_('classe.pickClass')}</label>
+  <select id="f-classe" name="classe">${classes.map((c) => html`<option value="${c.id}"${c.id === current.id ? html` selected` : ''}>${label(c)}</option>`)}</select>
+  <input type="hidden" name="onglet" value="${tab}">
+  <button type="submit" class="button-secondary">${_('classe.show')}</button>
+</form>`;
+  }
+
+  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: Tab, state: ListState = {}, status = 200) {
+    const _ = translator(req.lang);
+    const { cls, classes } = await classOr404(req, classId);
+    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab), scopeOf(req.user!));
+    const all = queryValue(req, 'tout') === '1';
+    const checked = state.checked ?? new Set<string>();
+    const base = `/classe/${cls.id}/${tab}`;
+    const students = tab === 'eleves';
+    const ok = queryValue(req, 'ok');
+    let notice = state.notice ?? null;
+    if (!notice && ok) {
+      const n = Number(queryValue(req, 'n')) || 0;
+      const m = Number(queryValue(req, 'm')) || 0;
+      if (ok === 'mail') notice = { kind: 'success', text: _('classe.mail.queued', { n, m }) };
+      if (ok === 'blocked' || ok === 'unblocked') notice = { kind: 'success', text: _(`classe.ok.${ok}`, { n }) };
+    }
+    const withEmail = (r: AccountRow) => !!r.email?.trim();
+    const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
+
+    const table = rows.length === 0
+      ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
+      : html`<div class="table-wrap"><table class="class-table">
+  <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
+  <thead><tr>
+    <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>
+    <th scope="col">${_('classe.col.lastName')}</th>
+    <th scope="col">${_('classe.col.firstName')}</th>
+    <th scope="col">${_(students ? 'classe.col.birthDate' : 'classe.col.children')}</th>
+    <th scope="col">${_('classe.col.login')}</th>
+    <th scope="col">${_('classe.col.activation')}</th>
+  </tr></thead>
+  <tbody>${rows.map((r) => html`<tr data-row${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
+    <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}"${all || checked.has(r.id) ? html` checked` : ''}>
+      <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
+    <td>${r.lastName}</td>
+    <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${
+      r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
+    <td>${students
+      ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
+      : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
+    <td><code>${r.login}</code></td>
+    <td>${activationCell(_, r)}</td>
+  </tr>`)}</tbody>
+</table></div>`;
+
+    return sendPage(reply, {
+      req,
+      title: _('classe.title'),
+      notice,
+      body: html`${pageStyle}
+${classSwitcher(req, classes, cls, tab)}
+<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map((t) => html`<li><a href="/classe/${cls.id}/${t}"${
+  t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`)}</ul></nav>
+<form method="post" action="${base}" id="class-form" class="class-form" data-count-template="${_('classe.count')}" data-noemail-template="${_('classe.countNoEmail')}" data-sheets-template="${_('classe.sheets.introCount')}">
+  ${csrfField(req)}
+  <div class="selection-bar">
+    <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
+      <span id="selection-count" class="muted" aria-live="polite"></span></p>
+    <p class="muted">${_('classe.tickHelp')}</p>
+  </div>
+  ${table}
+  ${rows.length > 0 && html`<div class="class-actions">
+    <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
+    <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
+    <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>
+    <details class="sheets-menu">
+      <summary class="button">${_('classe.action.sheets')}</summary>
+      <div class="sheets-panel card">
+        <p><strong>${_('classe.sheets.title')}</strong></p>
+        <p class="muted" data-sheets-count>${_('classe.sheets.intro')}</p>
+        <ul class="plain sheets-options">
+          <li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
+            <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>
+          <li><button type="submit" name="action" value="mail" class="button-secondary">${_('classe.sheets.mail')}</button>
+            <p class="hint">${_('classe.sheets.mailHelp')}</p></li>
+          <li><button type="submit" name="action" value="csv" class="button-secondary">${_('classe.sheets.csv')}</button>
+            <p class="hint">${_('classe.sheets.csvHelp')}</p></li>
+        </ul>
+      </div>
+    </details>
+  </div>`}
+</form>
+${pageScript}`,
+    }, status);
+  }
+
+  // ------------------------------------------------------------------------------------------------- other pages
+
+  /** A confirmation page re-posting the ticked ids with the confirmed action. */
+  function confirmPage(req: FastifyRequest, reply: FastifyReply, o: {
+    base: string; title: string; lead: SafeHtml | string; rows: AccountRow[]; action: string; button: string; danger?: boolean;
+  }) {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: o.title,
+      narrow: true,
+      body: html`${pageStyle}<p class="lead">${o.lead}</p>
+<ul class="card plain confirm-list">${o.rows.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${
+  r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`)}</ul>
+<form method="post" action="${o.base}">
+  ${csrfField(req)}
+  ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
+  <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
+    <a href="${o.base}">${_('classe.cancel')}</a></div>
+</form>`,
+    });
+  }
+
+  function renewalPage(req: FastifyRequest, reply: FastifyReply, base: string, row: AccountRow, code: string) {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req,
+      title: _('classe.renewal.title'),
+      narrow: true,
+      notice: { kind: 'info', text: _('classe.renewal.once') },
+      body: html`${pageStyle}<div class="card renewal-code">
+  <dl class="details">
+    <dt>${_('classe.renewal.for')}</dt><dd>${row.firstName} ${row.lastName}</dd>
+    <dt>${_('classe.col.login')}</dt><dd><code>${row.login}</code></dd>
+    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(code)}</code></dd>
+  </dl>
+  <p>${_('classe.renewal.how', { hours: RENEWAL_HOURS, url: `${ctx.config.publicUrl}/renouvellement` })}</p>
+</div>
+<p><a href="${base}">${_('classe.back')}</a></p>`,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------- routes
+
+  app.get('/classe', guard, async (req, reply) => {
+    const wanted = queryValue(req, 'classe');
+    const tab = isTab(queryValue(req, 'onglet')) ? queryValue(req, 'onglet') : 'eleves';
+    if (wanted) return reply.redirect(`/classe/${encodeURIComponent(wanted)}/${tab}`, 303);
+    const classes = await classesOf(req);
+    if (classes.length) return reply.redirect(`/classe/${classes[0].id}/eleves`, 303);
+    const _ = translator(req.lang);
+    return sendPage(reply, { req, title: _('classe.title'), body: html`<p class="card">${_('classe.noClass')}</p>` });
+  });
+
+  app.get<{ Params: { classId: string; tab: string } }>('/classe/:classId/:tab', guard, async (req, reply) => {
+    const { classId, tab } = req.params;
+    if (!isTab(tab)) return sendErrorPage(req, reply, 404, translator(req.lang)('error.notFound'));
+    return listPage(req, reply, classId, tab);
+  });
+
+  app.post<{ Params: { classId: string; tab: string } }>('/classe/:classId/:tab', guard, async (req, reply) => {
+    const _ = translator(req.lang);
+    const { classId, tab } = req.params;
+    if (!isTab(tab)) return sendErrorPage(req, reply, 404, _('error.notFound'));
+    const { cls } = await classOr404(req, classId);
+    const rows = await tickedRows(req, cls.id, tab);
+    const base = `/classe/${cls.id}/${tab}`;
+    const user = req.user!;
+    const scope = scopeOf(user);
+    const action = formValue(req, 'action');
+    const checked = new Set(rows.map((r) => r.id));
+    const error = (key: string, params?: Record<string, string | number>, status = 422) =>
+      listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: _(key, params) }, checked }, status);
+    if (!rows.length) return error('classe.noneTicked');
+    const ids = rows.map((r) => r.id);
+
+    switch (action) {
+      case 'pdf':
+      case 'csv': {
+        // The same generation (and audit) as the publipostage API, on the ticked rows of this class.
+        const result = await exportSelection(ctx, {
+          format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, lang: req.lang, via: 'http',
+        });
+        const label = cls.name.replace(/[\s/\\]+/g, '-');
+        const name = action === 'pdf' ? `fiches-connexion-${label}-${tab}.pdf` : `codes-activation-${label}-${tab}.csv`;
+        return reply
+          .header('content-disposition', attachment(name))
+          .header('cache-control', 'no-store')
+          .type(result.contentType)
+          .send(result.body);
+      }
+      case 'mail': {
+        const counts = await countSelection(ctx, selectionFor(cls.id, tab, ids), scope);
+        const mails = counts.total - counts.withoutEmail;
+        return confirmPage(req, reply, {
+          base,
+          title: _('classe.mail.title'),
+          lead: _('classe.mail.lead', { n: mails, m: counts.withoutEmail }),
+          rows,
+          action: 'mail-send',
+          button: _('classe.mail.send', { n: mails }),
+        });
+      }
+      case 'mail-send': {
+        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id);
+        return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmail}`, 303);
+      }
+      case 'renewal': {
+        if (rows.length !== 1) return error('classe.renewal.one');
+        const row = rows[0];
+        if (!row.activated) return error('classe.renewal.inactive', { name: `${row.firstName} ${row.lastName}` }, 409);
+        const code = await generateRenewalCode(ctx, row.id, user.id);
+        return renewalPage(req, reply, base, row, code);
+      }
+      case 'block':
+      case 'unblock':
+        return confirmPage(req, reply, {
+          base,
+          title: _(`classe.${action}.title`),
+          lead: _(`classe.${action}.lead`, { n: rows.length }),
+          rows,
+          action: `${action}-confirm`,
+          button: _(`classe.${action}.confirm`, { n: rows.length }),
+          danger: action === 'block',
+        });
+      case 'block-confirm':
+      case 'unblock-confirm': {
+        const blocked = action === 'block-confirm';
+        if (blocked && ids.includes(user.id)) return error('classe.block.self');
+        // Visibility was checked above against this class and the caller's scope; teachers may block the
+        // accounts of their class (ONE's class settings), which the admin-only directory service would refuse,
+        // so it runs here with an unrestricted scope.
+        const serviceScope: Scope = { kind: 'all' };
+        try {
+          for (const id of ids) await setBlocked(ctx, serviceScope, id, blocked, user.id);
+        } catch (e) {
+          if (!(e instanceof DirectoryError)) throw e;
+          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: e.message }, checked }, directoryStatus(e));
+        }
+        return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);
+      }
+      default:
+        return error('classe.unknownAction');
+    }
+  });
+}

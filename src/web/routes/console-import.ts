@@ -1,0 +1,196 @@
+// Console › Imports/Exports › "Importer des utilisateurs": upload CSV (or, for a super admin, AAF XML) files,
+// see the dry-run report (nothing written), then confirm to apply exactly the same files.
+//
+// Between the two steps the files wait under <dataDir>/imports/<token>/ with a manifest binding them to the
+// uploader and the school; the token is random and expires after an hour. CSV files always go to the school
+// of the page (structure hint = its id); AAF files describe their own structures, hence super admins only.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { AppContext } from '../../context.js';
+import type { Profile } from '../../db/schema.js';
+import { importFiles, type ImportReport } from '../../import/index.js';
+import { formatRejection } from '../../import/report.js';
+import { csrfField } from '../forms.js';
+import { html, type SafeHtml } from '../html.js';
+import { translator, type Lang } from '../i18n/index.js';
+import type { Notice } from '../layout.js';
+import { formValue } from './classe.js';
+import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './console-shared.js';
+
+const TTL_MS = 60 * 60_000;
+const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
+const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
+
+interface Manifest {
+  userId: string;
+  structureId: string;
+  partial: boolean;
+  createdAt: number;
+  files: string[];
+}
+
+class ImportRefused extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+export function registerImport(app: FastifyInstance, ctx: AppContext, guard: RouteShorthandOptions): void {
+  const root = join(ctx.config.dataDir, 'imports');
+
+  /** Uploads left over (never confirmed) are removed after an hour. */
+  async function sweep(): Promise<void> {
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const n of names) {
+      const s = await stat(join(root, n)).catch(() => null);
+      if (s && Date.now() - s.mtimeMs > TTL_MS) await rm(join(root, n), { recursive: true, force: true });
+    }
+  }
+
+  function uploadForm(req: FastifyRequest, school: School): SafeHtml {
+    const _ = translator(req.lang);
+    const superAdmin = req.user!.roles.includes('superadmin');
+    return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${req.csrfToken ?? ''}" enctype="multipart/form-data" class="card import-form" data-once>
+  <div class="field">
+    <label for="f-files">${_('import.files')}</label>
+    <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
+    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
+  </div>
+  <div class="field field-check">
+    <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
+    <label for="f-partial">${_('import.partial')}</label>
+    <p class="hint" id="f-partial-hint">${_('import.partial.hint')}</p>
+  </div>
+  <div class="actions"><button type="submit">${_('import.analyse')}</button></div>
+</form>`;
+  }
+
+  function reportView(lang: Lang, r: ImportReport): SafeHtml {
+    const _ = translator(lang);
+    const n = (v: number) => formatNumber(lang, v);
+    const profiles = PROFILE_ORDER.filter((p) => r.byProfile[p]);
+    return html`<section class="import-report" aria-labelledby="report-title">
+  <h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
+  <div class="table-wrap"><table>
+    <caption class="visually-hidden">${_('import.report.files')}</caption>
+    <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col" class="num">${_('import.col.rows')}</th></tr></thead>
+    <tbody>${r.files.map((f) => html`<tr><td>${f.file}</td><td>${f.format}</td><td class="num">${f.format === 'ignoré' ? '—' : n(f.rows)}</td></tr>`)}</tbody>
+  </table></div>
+  ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
+  <div class="table-wrap"><table class="import-counts">
+    <caption class="visually-hidden">${_('import.report.accounts')}</caption>
+    <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
+      <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
+    <tbody>${profiles.map((p) => {
+      const c = r.byProfile[p]!;
+      return html`<tr><th scope="row">${_(`console.profiles.${p}`)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
+        <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
+    })}</tbody>
+    <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
+      <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
+  </table></div>
+  <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
+  ${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
+    <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
+    ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
+</section>`;
+  }
+
+  async function page(req: FastifyRequest, reply: FastifyReply, school: School, o: { notice?: Notice | null; body?: SafeHtml } = {}, status = 200) {
+    const _ = translator(req.lang);
+    return sendConsolePage(reply, {
+      req,
+      title: _('console.io.import'),
+      school,
+      section: 'io',
+      ioTab: 'import',
+      lead: o.body ? null : _('import.lead'),
+      notice: o.notice,
+      body: o.body ?? uploadForm(req, school),
+    }, status);
+  }
+
+  app.get<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
+    const school = await schoolOr404(ctx, req, req.params.id);
+    return page(req, reply, school);
+  });
+
+  // Step 1: receive the files, dry-run, show the report and a confirmation form.
+  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const school = await schoolOr404(ctx, req, req.params.id);
+    if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
+    await sweep();
+    const superAdmin = req.user!.roles.includes('superadmin');
+    const files: Array<{ name: string; data: Buffer }> = [];
+    let partial = false;
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const data = await part.toBuffer();
+        const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
+        if (!name || data.length === 0) continue;
+        files.push({ name, data });
+      } else if (part.fieldname === 'partial') partial = part.value === '1';
+    }
+    if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
+    const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
+    if (xml && !superAdmin) {
+      return page(req, reply, school, { notice: { kind: 'error', text: _('import.xmlRefused', { file: xml.name }) } }, 403);
+    }
+    const report = await importFiles(ctx, files, { dryRun: true, actorId: req.user!.id, structureHint: school.id, partial });
+    if (report.fatal) {
+      return page(req, reply, school, {
+        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+      }, 422);
+    }
+    const token = randomBytes(24).toString('base64url');
+    const dir = join(root, token);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await Promise.all(files.map((f, i) => writeFile(join(dir, `${i}.bin`), f.data, { mode: 0o600 })));
+    const manifest: Manifest = { userId: req.user!.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
+    return page(req, reply, school, {
+      notice: { kind: 'info', text: _('import.dryNotice') },
+      body: html`${reportView(lang, report)}
+<form method="post" action="${schoolBase(school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(req)}
+  <input type="hidden" name="token" value="${token}">
+  <p>${_('import.confirm.question', { school: school.name })}${partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
+  <div class="actions"><button type="submit">${_('import.confirm')}</button>
+    <a href="${schoolBase(school.id)}/import">${_('console.cancel')}</a></div>
+</form>`,
+    });
+  });
+
+  // Step 2: apply the very files that were analysed.
+  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import/confirmer', guard, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const school = await schoolOr404(ctx, req, req.params.id);
+    const token = formValue(req, 'token');
+    const dir = join(root, token);
+    let manifest: Manifest | null = null;
+    if (TOKEN_RE.test(token)) {
+      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
+    }
+    if (!manifest || manifest.userId !== req.user!.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > TTL_MS) {
+      throw new ImportRefused(410, _('import.expired'));
+    }
+    const files = await Promise.all(manifest.files.map(async (name, i) => ({ name, data: await readFile(join(dir, `${i}.bin`)) })));
+    await rm(dir, { recursive: true, force: true });
+    const report = await importFiles(ctx, files, { dryRun: false, actorId: req.user!.id, structureHint: school.id, partial: manifest.partial });
+    if (report.fatal) {
+      return page(req, reply, school, {
+        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+      }, 422);
+    }
+    return page(req, reply, school, {
+      notice: { kind: 'success', text: _('import.doneNotice') },
+      body: html`${reportView(lang, report)}
+<p class="actions"><a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())}">${_('import.next.publipostage')}</a>
+  <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`,
+    });
+  });
+}

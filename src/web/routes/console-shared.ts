@@ -1,0 +1,376 @@
+// Pieces shared by the console screens: page frame (breadcrumb, title, section tabs), the structure guard,
+// the selection filters (query string <-> Selection <-> filter panel) and small formatting helpers.
+// The filter panel is the same for "Utilisateurs" and "Publipostage des comptes": one selection model.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import type { LevelRow, ClassRow } from '../../directory/structures.js';
+import { isUuid, structureInScope } from '../../directory/users.js';
+import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
+import { PROFILES } from '../../db/schema.js';
+import { scopeOf } from '../auth.js';
+import { html, raw, type HtmlValue, type SafeHtml } from '../html.js';
+import { t, translator, type Lang } from '../i18n/index.js';
+import { renderNotice, sendPage, type Notice } from '../layout.js';
+
+export type Translate = (key: string, params?: Record<string, string | number>) => string;
+
+export class ConsoleNotFound extends Error {
+  readonly statusCode = 404;
+}
+
+export const consoleStyle = html`<link rel="stylesheet" href="/static/console.css">`;
+export const consoleScript = html`<script src="/static/console.js" defer></script>`;
+
+// ---------------------------------------------------------------------------------------------- wording
+
+/** French reads 0 and 1 as singular, English only 1: keys `<key>.one` / `<key>.other`, `{n}` filled in. */
+export function plural(lang: Lang, key: string, n: number, params: Record<string, string | number> = {}): string {
+  const one = lang === 'fr' ? n < 2 : n === 1;
+  return t(lang, `${key}.${one ? 'one' : 'other'}`, { n: formatNumber(lang, n), ...params });
+}
+
+const NUMBER = { fr: new Intl.NumberFormat('fr-FR'), en: new Intl.NumberFormat('en-GB') };
+export function formatNumber(lang: Lang, n: number): string {
+  // fr-FR groups with a narrow no-break space: keep it, numbers never wrap.
+  return NUMBER[lang].format(n);
+}
+
+const DATE_TIME = {
+  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
+};
+const DATE = {
+  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeZone: 'Europe/Paris' }),
+  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeZone: 'Europe/Paris' }),
+};
+export const dateTime = (lang: Lang, d: Date): string => DATE_TIME[lang].format(d);
+export const dateOnly = (lang: Lang, d: Date): string => DATE[lang].format(d);
+
+export function percent(lang: Lang, rate: number): string {
+  return `${formatNumber(lang, Math.round(rate * 100))} %`;
+}
+
+/** A template with `{n}` rendered with the number emphasised (the live preview does the same in JS). */
+export function emphasised(template: string, n: number, lang: Lang): SafeHtml {
+  const [before, after] = template.split('{n}');
+  return html`${before ?? ''}<strong data-value="${n}">${formatNumber(lang, n)}</strong>${after ?? ''}`;
+}
+
+/** Like `plural` but with the number emphasised. */
+export function pluralHtml(lang: Lang, key: string, n: number): SafeHtml {
+  const one = lang === 'fr' ? n < 2 : n === 1;
+  return emphasised(t(lang, `${key}.${one ? 'one' : 'other'}`), n, lang);
+}
+
+// ---------------------------------------------------------------------------------------------- structures
+
+export interface School {
+  id: string;
+  name: string;
+  uai: string | null;
+}
+
+/** The structure named in the URL, when the caller administers it; 404 otherwise (never reveals it exists). */
+export async function schoolOr404(ctx: AppContext, req: FastifyRequest, id: string): Promise<School> {
+  if (isUuid(id) && structureInScope(scopeOf(req.user!), id)) {
+    const r = await ctx.database.pool.query('SELECT id, name, uai FROM structures WHERE id = $1', [id]);
+    if (r.rows[0]) return { id: r.rows[0].id, name: r.rows[0].name, uai: r.rows[0].uai };
+  }
+  throw new ConsoleNotFound(t(req.lang, 'console.schoolNotFound'));
+}
+
+// ---------------------------------------------------------------------------------------------- page frame
+
+export type Section = 'home' | 'users' | 'io' | 'duplicates' | 'templates';
+export type IoTab = 'publipostage' | 'import' | 'runs';
+
+export interface ConsolePageOptions {
+  req: FastifyRequest;
+  title: string;
+  school?: School | null;
+  section?: Section;
+  ioTab?: IoTab;
+  /** Extra breadcrumb steps between the school and the page. */
+  crumbs?: Array<{ href: string; label: string }>;
+  notice?: Notice | null;
+  lead?: HtmlValue;
+  body: HtmlValue;
+  narrow?: boolean;
+}
+
+function tabs(items: Array<{ href: string; label: string; current: boolean }>, cls: string, label: string): SafeHtml {
+  return html`<nav class="${cls}" aria-label="${label}"><ul>${items.map(
+    (i) => html`<li><a href="${i.href}"${i.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`,
+  )}</ul></nav>`;
+}
+
+export function schoolBase(id: string): string {
+  return `/console/etablissements/${id}`;
+}
+
+/** Breadcrumb, <h1>, the school's section tabs and (Imports/Exports) its sub-tabs, then the notice and body. */
+export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, status = 200): FastifyReply {
+  const _ = translator(o.req.lang);
+  const s = o.school;
+  const base = s ? schoolBase(s.id) : '';
+  const crumbs: Array<{ href: string; label: string }> = [{ href: '/console', label: _('console.crumb') }];
+  if (s) crumbs.push({ href: base, label: s.name });
+  crumbs.push(...(o.crumbs ?? []));
+  const sections = s
+    ? tabs(
+        [
+          { href: base, label: _('console.nav.home'), current: o.section === 'home' },
+          { href: `${base}/utilisateurs`, label: _('console.nav.users'), current: o.section === 'users' },
+          { href: `${base}/publipostage`, label: _('console.nav.io'), current: o.section === 'io' },
+          { href: `${base}/doublons`, label: _('console.nav.duplicates'), current: o.section === 'duplicates' },
+          { href: `${base}/modeles`, label: _('console.nav.templates'), current: o.section === 'templates' },
+        ],
+        'subnav console-sections',
+        _('console.nav.label', { school: s.name }),
+      )
+    : '';
+  const io =
+    s && o.section === 'io'
+      ? tabs(
+          [
+            { href: `${base}/publipostage`, label: _('console.io.publipostage'), current: o.ioTab === 'publipostage' },
+            { href: `${base}/import`, label: _('console.io.import'), current: o.ioTab === 'import' },
+            { href: `${base}/envois`, label: _('console.io.runs'), current: o.ioTab === 'runs' },
+          ],
+          'console-tabs',
+          _('console.nav.io'),
+        )
+      : '';
+  return sendPage(
+    reply,
+    {
+      req: o.req,
+      title: s ? `${o.title} — ${s.name}` : o.title,
+      heading: false,
+      narrow: o.narrow,
+      body: html`${consoleStyle}
+<nav class="crumbs" aria-label="${_('console.crumbs')}"><ol>${crumbs.map((c) => html`<li><a href="${c.href}">${c.label}</a></li>`)}<li aria-current="page">${o.title}</li></ol></nav>
+<h1>${o.title}</h1>
+${sections}
+${io}
+${renderNotice(o.notice)}
+${o.lead ? html`<p class="lead">${o.lead}</p>` : ''}
+${o.body}
+${consoleScript}`,
+    },
+    status,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- selection
+
+const LIST_KEYS = ['profiles', 'classIds', 'levelIds'] as const;
+const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'origin', 'search', 'sort'] as const;
+
+/**
+ * The selection a console form submitted (GET query or a posted `selection` string), pinned to the school.
+ * Empty fields are ignored (a form sends `createdBefore=` when the date is left blank); an invalid value is
+ * dropped and named in `invalid`, so a hand-edited URL still shows a page.
+ */
+export function parseSelection(query: unknown, structureId: string): { selection: Selection; invalid: string[] } {
+  const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
+  const raw: Record<string, unknown> = {};
+  for (const k of [...LIST_KEYS, ...VALUE_KEYS]) {
+    const v = q[k];
+    const list = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+    if (list.length === 0) continue;
+    raw[k] = (LIST_KEYS as readonly string[]).includes(k) ? list.flatMap((x) => x.split(',')) : list[0];
+  }
+  raw.structureId = structureId;
+  const invalid: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = SelectionSchema.safeParse(raw);
+    if (r.success) return { selection: r.data, invalid };
+    const key = String(r.error.issues[0]?.path[0] ?? '');
+    if (!key || key === 'structureId' || !(key in raw)) break;
+    invalid.push(key);
+    delete raw[key];
+  }
+  return { selection: SelectionSchema.parse({ structureId }), invalid };
+}
+
+/** The selection as query parameters (defaults left out), for links and hidden fields. */
+export function selectionParams(sel: Selection): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const k of LIST_KEYS) for (const v of sel[k]) p.append(k, v);
+  const defaults: Record<string, string> = {
+    activation: 'all', email: 'all', localAdmins: 'all', preDeletion: 'all', origin: 'all', sort: 'alpha',
+  };
+  for (const k of VALUE_KEYS) {
+    const v = sel[k];
+    if (typeof v === 'string' && v.trim() !== '' && v !== defaults[k]) p.set(k, k === 'search' ? v.trim() : v);
+  }
+  return p;
+}
+
+/** How many filters narrow the selection (sort aside): shown on the filter panel's summary. */
+export function activeFilters(sel: Selection): number {
+  let n = 0;
+  if (sel.profiles.length) n++;
+  if (sel.classIds.length) n++;
+  if (sel.levelIds.length) n++;
+  for (const k of ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'] as const) if (sel[k] !== 'all') n++;
+  if (sel.createdBefore) n++;
+  if (sel.createdAfter) n++;
+  if (sel.search?.trim()) n++;
+  return n;
+}
+
+export interface FilterPanelOptions {
+  req: FastifyRequest;
+  /** GET target of "Filtrer" (the page itself). */
+  action: string;
+  selection: Selection;
+  classes: ClassRow[];
+  levels: LevelRow[];
+  /** Title of the panel ("Filtrer la liste à publiposter"). */
+  legend: string;
+  /** Controls placed before / after the panel inside the same form (search bar; sort, PDF model, action buttons). */
+  before?: HtmlValue;
+  after?: HtmlValue;
+  /** The search field is rendered by the caller (in `before`), not inside the panel. */
+  searchOutside?: boolean;
+  /** The panel starts unfolded (default true). */
+  open?: boolean;
+  /** data-* attributes for console.js. */
+  live?: { structureId: string };
+  invalid?: string[];
+}
+
+function radios(name: string, legend: string, current: string, options: Array<[string, string]>): SafeHtml {
+  return html`<fieldset class="filter-group"><legend>${legend}</legend>${options.map(
+    ([value, label]) => html`<div class="choice"><input type="radio" id="f-${name}-${value}" name="${name}" value="${value}"${
+      current === value ? html` checked` : ''}><label for="f-${name}-${value}">${label}</label></div>`,
+  )}</fieldset>`;
+}
+
+function boxes(name: string, checked: string[], options: Array<[string, string]>, cls = 'choice'): SafeHtml[] {
+  return options.map(
+    ([value, label]) => html`<div class="${cls}"><input type="checkbox" id="f-${name}-${value}" name="${name}" value="${value}"${
+      checked.includes(value) ? html` checked` : ''}><label for="f-${name}-${value}">${label}</label></div>`,
+  );
+}
+
+/** The search input with its label (inside the panel, or in a caller's search bar). */
+export function searchField(lang: Lang, sel: Selection): SafeHtml {
+  return html`<label for="f-search">${t(lang, 'filters.search')}</label>
+      <input type="search" id="f-search" name="search" value="${sel.search ?? ''}" maxlength="100" autocomplete="off" spellcheck="false">`;
+}
+
+/** The filter panel of ONE's "Publipostage des comptes", as one GET form that works without JavaScript. */
+export function filterPanel(o: FilterPanelOptions): SafeHtml {
+  const lang = o.req.lang;
+  const _ = translator(lang);
+  const sel = o.selection;
+  const n = activeFilters(sel);
+  // Classes grouped by level, in the natural order listClasses gives.
+  const groups = new Map<string, ClassRow[]>();
+  for (const c of o.classes) {
+    const key = c.levelName ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const levelLabel = (name: string) => (name ? name : _('filters.classes.noLevel'));
+  return html`<form method="get" action="${o.action}" class="filters-form" id="filters"${
+    o.live ? html` data-live-preview data-structure="${o.live.structureId}"` : ''}>
+${o.before ?? ''}
+<details class="card filter-panel"${o.open === false ? '' : html` open`}>
+  <summary><span class="filter-title">${o.legend}</span>
+    <span class="badge${n ? ' badge-active' : ''}" data-filter-count>${n ? plural(lang, 'filters.active', n) : _('filters.none')}</span></summary>
+  ${o.invalid?.length ? html`<p class="notice notice-error" role="alert">${_('filters.invalid', { fields: o.invalid.map((k) => _(`filters.name.${k}`)).join(', ') })}</p>` : ''}
+  <div class="filter-grid">
+    ${o.searchOutside ? '' : html`<div class="field filter-search">${searchField(lang, sel)}</div>`}
+    <fieldset class="filter-group"><legend>${_('filters.profiles')} <span class="muted">${_('filters.profiles.hint')}</span></legend>
+      ${boxes('profiles', sel.profiles, PROFILES.map((p) => [p, t(lang, `console.profiles.${p}`)]))}
+    </fieldset>
+    ${o.levels.length
+      ? html`<fieldset class="filter-group"><legend>${_('filters.levels')}</legend>
+      ${boxes('levelIds', sel.levelIds, o.levels.map((l) => [l.id, l.name]))}</fieldset>`
+      : ''}
+    ${radios('activation', _('filters.activation'), sel.activation, [
+      ['all', _('filters.activation.all')],
+      ['inactive', _('filters.activation.inactive')],
+      ['active', _('filters.activation.active')],
+    ])}
+    ${radios('email', _('filters.email'), sel.email, [
+      ['all', _('filters.email.all')],
+      ['with', _('filters.email.with')],
+      ['without', _('filters.email.without')],
+    ])}
+    ${radios('localAdmins', _('filters.localAdmins'), sel.localAdmins, [
+      ['all', _('filters.localAdmins.all')],
+      ['only', _('filters.localAdmins.only')],
+      ['exclude', _('filters.localAdmins.exclude')],
+    ])}
+    <fieldset class="filter-group"><legend>${_('filters.created')}</legend>
+      <div class="field"><label for="f-createdAfter">${_('filters.createdAfter')}</label>
+        <input type="date" id="f-createdAfter" name="createdAfter" value="${sel.createdAfter ?? ''}"></div>
+      <div class="field"><label for="f-createdBefore">${_('filters.createdBefore')}</label>
+        <input type="date" id="f-createdBefore" name="createdBefore" value="${sel.createdBefore ?? ''}"></div>
+    </fieldset>
+    ${radios('preDeletion', _('filters.preDeletion'), sel.preDeletion, [
+      ['all', _('filters.preDeletion.all')],
+      ['pending', _('filters.preDeletion.pending')],
+      ['not', _('filters.preDeletion.not')],
+    ])}
+    ${radios('origin', _('filters.origin'), sel.origin, [
+      ['all', _('filters.origin.all')],
+      ['feed', _('filters.origin.feed')],
+      ['manual', _('filters.origin.manual')],
+    ])}
+    ${o.classes.length
+      ? html`<fieldset class="filter-group filter-classes"><legend>${_('filters.classes')} <span class="muted">${_('filters.classes.hint')}</span></legend>
+      ${[...groups].map(([level, list]) => html`<div class="class-row"><span class="class-level">${levelLabel(level)}</span>
+        <div class="chips">${boxes('classIds', sel.classIds, list.map((c) => [c.id, c.name]), 'chip')}</div></div>`)}
+    </fieldset>`
+      : ''}
+  </div>
+  <div class="actions filter-actions">
+    <button type="submit" class="button-secondary" data-filter-submit>${_('filters.apply')}</button>
+    <a href="${o.action}">${_('filters.reset')}</a>
+  </div>
+</details>
+${o.after ?? ''}
+</form>`;
+}
+
+/** "Précédents / Suivants" links keeping the selection. */
+export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number): SafeHtml {
+  const _ = translator(lang);
+  const link = (o: number) => {
+    const p = new URLSearchParams(params);
+    if (o > 0) p.set('offset', String(o));
+    else p.delete('offset');
+    const s = p.toString();
+    return s ? `${base}?${s}` : base;
+  };
+  const first = total === 0 ? 0 : offset + 1;
+  const last = Math.min(total, offset + limit);
+  return html`<nav class="pager" aria-label="${_('pager.label')}" data-pager data-offset="${offset}" data-limit="${limit}" data-total="${total}">
+  <p class="pager-range" data-pager-range>${total === 0 ? '' : _('pager.range', { first: formatNumber(lang, first), last: formatNumber(lang, last), total: formatNumber(lang, total) })}</p>
+  <p class="pager-links">
+    ${offset > 0 ? html`<a href="${link(Math.max(0, offset - limit))}" data-offset="${Math.max(0, offset - limit)}" rel="prev">${_('pager.prev')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.prev')}</span>`}
+    ${last < total ? html`<a href="${link(offset + limit)}" data-offset="${offset + limit}" rel="next">${_('pager.next')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.next')}</span>`}
+  </p>
+</nav>`;
+}
+
+/** Non-negative integer from the query (offset), 0 otherwise. */
+export function offsetOf(req: FastifyRequest): number {
+  const v = (req.query as Record<string, unknown> | undefined)?.offset;
+  const n = typeof v === 'string' ? Number(v) : 0;
+  return Number.isInteger(n) && n >= 0 && n < 10_000_000 ? n : 0;
+}
+
+/** Messages the browser script needs (French or English), handed over in a JSON data block (not executed). */
+export function scriptMessages(lang: Lang, keys: string[]): SafeHtml {
+  const data: Record<string, string> = {};
+  for (const k of keys) data[k] = t(lang, k);
+  // `<` escaped so the JSON can never close the element.
+  const json = JSON.stringify({ lang, messages: data }).replace(/</g, '\\u003c');
+  return html`<script type="application/json" id="console-data">${raw(json)}</script>`;
+}

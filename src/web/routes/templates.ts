@@ -1,0 +1,238 @@
+// Letter templates of one school ("Modèles de courrier"): per profile, the texts of the printed sheet and of
+// the merge mail, for inactive and active accounts. Editable textareas, merge fields listed (inserted at the
+// cursor by /static/classe.js), "Aperçu" (one sheet as a PDF page, or the mail, filled from a fictitious
+// sample account: no real code is ever shown), "Enregistrer", "Rétablir le modèle par défaut".
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { generateCode } from '../../accounts/codes.js';
+import type { AppContext } from '../../context.js';
+import { PROFILES, type Profile } from '../../db/schema.js';
+import { isUuid, structureInScope } from '../../directory/users.js';
+import { frenchDate } from '../../publipostage/format.js';
+import { renderSheetsPdf } from '../../publipostage/pdf.js';
+import type { AccountRow } from '../../publipostage/selection.js';
+import {
+  fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
+  validateTemplate, type LetterTemplate, type TemplateKind,
+} from '../../publipostage/templates.js';
+import { requireRole, scopeOf } from '../auth.js';
+import { csrfField } from '../forms.js';
+import { html, type SafeHtml } from '../html.js';
+import { translator } from '../i18n/index.js';
+import { sendErrorPage, sendPage, type Notice } from '../layout.js';
+import { attachment, formValue, pageScript, pageStyle, queryValue } from './classe.js';
+
+const PROFILE_SLUGS: Record<Profile, string> = {
+  Student: 'eleves', Relative: 'parents', Teacher: 'enseignants', Personnel: 'personnels', Guest: 'invites',
+};
+const isProfile = (s: string): s is Profile => (PROFILES as readonly string[]).includes(s);
+const isKind = (s: string): s is TemplateKind => (TEMPLATE_KINDS as readonly string[]).includes(s);
+const isMail = (k: TemplateKind) => k === 'mail_inactive' || k === 'mail_active';
+
+class NotFound extends Error {
+  readonly statusCode = 404;
+}
+
+/** A made-up account of a profile, so a preview shows every merge field filled without exposing anyone. */
+export function sampleAccount(
+  ctx: Pick<AppContext, 'config'>,
+  profile: Profile,
+  kind: TemplateKind,
+  school: { id: string; name: string; className: string | null },
+): AccountRow {
+  const active = kind === 'sheet_active' || kind === 'mail_active';
+  const classes = school.className && (profile === 'Student' || profile === 'Relative' || profile === 'Teacher') ? [school.className] : [];
+  const now = new Date();
+  return {
+    id: '00000000-0000-0000-0000-000000000000',
+    lastName: 'EXEMPLE',
+    firstName: profile === 'Relative' ? 'Dominique' : 'Camille',
+    profile,
+    login: profile === 'Relative' ? 'dominique.exemple' : 'camille.exemple',
+    activated: active,
+    code: active ? null : generateCode(),
+    codeExpiresAt: active ? null : new Date(now.getTime() + ctx.config.activationCodeDays * 86_400_000),
+    codeExpired: false,
+    email: 'prenom.nom@exemple.fr',
+    birthDate: null,
+    classes,
+    groupClass: classes[0] ?? null,
+    structureId: school.id,
+    structureName: school.name,
+    createdAt: now,
+    origin: 'manual',
+    preDeleted: false,
+    blocked: false,
+    isLocalAdmin: false,
+    children: profile === 'Relative' ? [{ firstName: 'Camille', lastName: 'EXEMPLE', classes }] : [],
+  };
+}
+
+export default async function templates(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const guard = { preHandler: requireRole('localadmin') };
+
+  async function structureOr404(req: FastifyRequest, id: string): Promise<{ id: string; name: string; className: string | null }> {
+    if (isUuid(id) && structureInScope(scopeOf(req.user!), id)) {
+      const r = await ctx.database.pool.query(
+        `SELECT s.id, s.name, (SELECT c.name FROM classes c WHERE c.structure_id = s.id ORDER BY c.name COLLATE trousseau_fr LIMIT 1) AS class_name
+           FROM structures s WHERE s.id = $1`,
+        [id],
+      );
+      if (r.rows[0]) return { id: r.rows[0].id, name: r.rows[0].name, className: r.rows[0].class_name };
+    }
+    throw new NotFound(translator(req.lang)('tpl.notFound'));
+  }
+
+  const pageUrl = (id: string, profile: Profile) => `/console/etablissements/${id}/modeles?profil=${PROFILE_SLUGS[profile]}`;
+  const profileOf = (slug: string): Profile =>
+    (Object.entries(PROFILE_SLUGS).find(([, s]) => s === slug)?.[0] as Profile | undefined) ?? (isProfile(slug) ? slug : 'Student');
+
+  interface Draft {
+    kind: TemplateKind;
+    subject: string;
+    body: string;
+    errors: string[];
+  }
+
+  function kindCard(req: FastifyRequest, structureId: string, t: LetterTemplate, draft: Draft | null): SafeHtml {
+    const _ = translator(req.lang);
+    const k = t.kind;
+    const subject = draft?.subject ?? t.subject ?? '';
+    const body = draft?.body ?? t.body;
+    const bodyId = `body-${k}`;
+    const action = `/console/etablissements/${structureId}/modeles`;
+    return html`<section class="card template-card" id="${k}" aria-labelledby="h-${k}">
+  <h2 id="h-${k}">${_(`tpl.kind.${k}`)} <span class="badge${t.source === 'structure' ? ' badge-success' : ''}">${_(`tpl.source.${t.source}`)}</span></h2>
+  <p class="hint">${_(`tpl.kindHelp.${k}`)}${t.updatedAt ? ` ${_('tpl.updatedAt', { date: frenchDate(t.updatedAt) })}` : ''}</p>
+  ${draft?.errors.length ? html`<div class="notice notice-error" role="alert"><ul>${draft.errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : ''}
+  <form method="post" action="${action}">
+    ${csrfField(req)}
+    <input type="hidden" name="profile" value="${t.profile}">
+    <input type="hidden" name="kind" value="${k}">
+    ${isMail(k) ? html`<div class="field"><label for="subject-${k}">${_('tpl.subject')}</label>
+      <input type="text" id="subject-${k}" name="subject" value="${subject}" maxlength="300" data-merge-target></div>` : ''}
+    <div class="field"><label for="${bodyId}">${_('tpl.body')}</label>
+      <textarea id="${bodyId}" name="body" rows="${isMail(k) ? 14 : 10}" spellcheck="true" data-merge-target>${body}</textarea></div>
+    <div class="merge-fields">
+      <p class="hint">${_('tpl.fieldsHelp')}</p>
+      <ul class="plain">${MERGE_FIELDS.map((f) => html`<li><button type="button" class="button-secondary merge-field" data-insert="{${f.name}}" data-target="${bodyId}" title="${f.label}"><code>{${f.name}}</code></button> <span class="muted">${_(`tpl.field.${f.name}`)}</span></li>`)}</ul>
+    </div>
+    <div class="actions">
+      <button type="submit" name="action" value="save">${_('tpl.save')}</button>
+      <button type="submit" class="button-secondary" formaction="${action}/apercu" formtarget="_blank">${_('tpl.preview')}</button>
+      ${t.source === 'structure' ? html`<button type="submit" name="action" value="reset" class="button-link">${_('tpl.reset')}</button>` : ''}
+    </div>
+  </form>
+</section>`;
+  }
+
+  async function editorPage(req: FastifyRequest, reply: FastifyReply, structureId: string, profile: Profile, o: { notice?: Notice | null; draft?: Draft } = {}, status = 200) {
+    const _ = translator(req.lang);
+    const school = await structureOr404(req, structureId);
+    const set = await loadTemplates(ctx, school.id);
+    const ok = queryValue(req, 'ok');
+    const notice = o.notice ?? (ok === 'saved' || ok === 'reset' ? { kind: 'success' as const, text: _(`tpl.ok.${ok}`) } : null);
+    return sendPage(reply, {
+      req,
+      title: _('tpl.title', { school: school.name }),
+      notice,
+      nav: PROFILES.map((p) => ({ href: pageUrl(school.id, p), label: _(`profile.${p}`), current: p === profile })),
+      body: html`${pageStyle}
+<p class="lead">${_('tpl.lead')}</p>
+<p><a href="/console/etablissements/${school.id}">${_('tpl.back')}</a></p>
+${TEMPLATE_KINDS.map((k) => kindCard(req, school.id, set.get(profile, k), o.draft?.kind === k ? o.draft : null))}
+${pageScript}`,
+    }, status);
+  }
+
+  function readDraft(req: FastifyRequest): { profile: Profile; kind: TemplateKind; subject: string; body: string } | null {
+    const profile = formValue(req, 'profile');
+    const kind = formValue(req, 'kind');
+    if (!isProfile(profile) || !isKind(kind)) return null;
+    // Browsers send CRLF line ends from a textarea; templates are stored with LF.
+    return { profile, kind, subject: formValue(req, 'subject').trim(), body: formValue(req, 'body').replace(/\r\n?/g, '\n') };
+  }
+
+  app.get<{ Params: { id: string } }>('/console/etablissements/:id/modeles', guard, async (req, reply) =>
+    editorPage(req, reply, req.params.id, profileOf(queryValue(req, 'profil'))));
+
+  app.post<{ Params: { id: string } }>('/console/etablissements/:id/modeles', guard, async (req, reply) => {
+    const _ = translator(req.lang);
+    const school = await structureOr404(req, req.params.id);
+    const d = readDraft(req);
+    if (!d) return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
+    const action = formValue(req, 'action');
+    if (action === 'save') {
+      const input = { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body };
+      const errors = validateTemplate(input);
+      if (errors.length) {
+        return editorPage(req, reply, school.id, d.profile, {
+          notice: { kind: 'error', text: _('tpl.notSaved') },
+          draft: { kind: d.kind, subject: d.subject, body: d.body, errors },
+        }, 422);
+      }
+      await saveTemplate(ctx, input, req.user!.id);
+      return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=saved#${d.kind}`, 303);
+    }
+    if (action === 'reset') {
+      return sendPage(reply, {
+        req,
+        title: _('tpl.reset.title'),
+        narrow: true,
+        body: html`<p class="lead">${_('tpl.reset.lead', { kind: _(`tpl.kind.${d.kind}`), profile: _(`profile.${d.profile}`), school: school.name })}</p>
+<form method="post" action="/console/etablissements/${school.id}/modeles">
+  ${csrfField(req)}
+  <input type="hidden" name="profile" value="${d.profile}">
+  <input type="hidden" name="kind" value="${d.kind}">
+  <div class="actions"><button type="submit" name="action" value="reset-confirm" class="button-danger">${_('tpl.reset')}</button>
+    <a href="${pageUrl(school.id, d.profile)}#${d.kind}">${_('classe.cancel')}</a></div>
+</form>`,
+      });
+    }
+    if (action === 'reset-confirm') {
+      await resetTemplate(ctx, { structureId: school.id, profile: d.profile, kind: d.kind }, req.user!.id);
+      return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=reset#${d.kind}`, 303);
+    }
+    return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
+  });
+
+  // The text being edited (saved or not), rendered for a sample account: a sheet as a one-page PDF, a mail as a page.
+  app.post<{ Params: { id: string } }>('/console/etablissements/:id/modeles/apercu', guard, async (req, reply) => {
+    const _ = translator(req.lang);
+    const school = await structureOr404(req, req.params.id);
+    const d = readDraft(req);
+    if (!d) return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
+    const errors = validateTemplate({ structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
+    if (errors.length) {
+      return sendPage(reply, {
+        req, title: _('tpl.preview.title'), narrow: true,
+        notice: { kind: 'error', text: html`<ul>${errors.map((e) => html`<li>${e}</li>`)}</ul>` },
+        body: html`<p>${_('tpl.preview.fix')}</p>`,
+      }, 422);
+    }
+    const row = sampleAccount(ctx, d.profile, d.kind, school);
+    if (isMail(d.kind)) {
+      const fields = fieldsFor(row, ctx);
+      return sendPage(reply, {
+        req,
+        title: _('tpl.preview.title'),
+        notice: { kind: 'info', text: _('tpl.preview.sample') },
+        body: html`${pageStyle}<article class="card mail-preview">
+  <p><strong>${_('tpl.subject')} :</strong> ${renderTemplate(d.subject, fields)}</p>
+  <pre class="mail-body">${renderTemplate(d.body, fields)}</pre>
+</article>`,
+      });
+    }
+    // The draft replaces the stored text for this one profile and kind.
+    const stored = await loadTemplates(ctx, school.id);
+    const byKey = new Map(stored.all().map((t) => [`${t.profile}/${t.kind}`, t] as const));
+    byKey.set(`${d.profile}/${d.kind}`, { ...stored.get(d.profile, d.kind), body: d.body });
+    const pdf = await renderSheetsPdf(ctx, [row], {
+      model: 1, lang: req.lang, templates: new Map([[school.id, new TemplateSet(school.id, byKey)]]),
+    });
+    return reply
+      .header('content-disposition', attachment(`apercu-${PROFILE_SLUGS[d.profile]}-${d.kind}.pdf`, true))
+      .header('cache-control', 'no-store')
+      .type('application/pdf')
+      .send(pdf);
+  });
+}

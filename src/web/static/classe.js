@@ -1,0 +1,79 @@
+// Enhancements for the class view and the template editor. Every page works without this file:
+// it only adds a "select all" box, live selection counts, and click-to-insert merge fields.
+(function () {
+  'use strict';
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? String(values[k]) : m; });
+  }
+
+  // ------------------------------------------------------------------ class view
+  var form = document.getElementById('class-form');
+  if (form) {
+    var boxes = Array.prototype.slice.call(form.querySelectorAll('input[type="checkbox"][name="ids"]'));
+    var all = form.querySelector('[data-select-all]');
+    var toggle = form.querySelector('[data-toggle-all]');
+    var count = document.getElementById('selection-count');
+    var sheets = form.querySelector('[data-sheets-count]');
+
+    var update = function () {
+      var ticked = boxes.filter(function (b) { return b.checked; });
+      var noEmail = ticked.filter(function (b) { return !b.closest('tr').hasAttribute('data-email'); }).length;
+      if (count) {
+        var text = fill(form.getAttribute('data-count-template') || '{n}', { n: ticked.length });
+        if (ticked.length && noEmail) text += ' (' + fill(form.getAttribute('data-noemail-template') || '{m}', { m: noEmail }) + ')';
+        count.textContent = text;
+      }
+      if (sheets && form.getAttribute('data-sheets-template')) {
+        sheets.textContent = fill(form.getAttribute('data-sheets-template'), { n: ticked.length });
+      }
+      if (all) {
+        all.checked = boxes.length > 0 && ticked.length === boxes.length;
+        all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+      }
+      boxes.forEach(function (b) { b.closest('tr').classList.toggle('is-selected', b.checked); });
+      if (toggle) {
+        var full = boxes.length > 0 && ticked.length === boxes.length;
+        toggle.textContent = toggle.getAttribute(full ? 'data-label-none' : 'data-label-all') || toggle.textContent;
+      }
+    };
+
+    var setAll = function (checked) {
+      boxes.forEach(function (b) { b.checked = checked; });
+      update();
+    };
+
+    if (all) {
+      all.hidden = false;
+      all.addEventListener('change', function () { setAll(all.checked); });
+    }
+    if (toggle) {
+      // Without JS the link reloads the page with every box ticked; here it just ticks them.
+      toggle.addEventListener('click', function (e) {
+        e.preventDefault();
+        setAll(!boxes.every(function (b) { return b.checked; }));
+      });
+    }
+    boxes.forEach(function (b) { b.addEventListener('change', update); });
+    update();
+  }
+
+  // ------------------------------------------------------------------ template editor
+  // Fields go into the subject or the body, whichever was focused last in the same form (the body by default).
+  var lastField = new WeakMap();
+  document.querySelectorAll('[data-merge-target]').forEach(function (el) {
+    el.addEventListener('focus', function () { if (el.form) lastField.set(el.form, el); });
+  });
+  document.querySelectorAll('button.merge-field[data-insert]').forEach(function (btn) {
+    btn.addEventListener('click', function () {
+      var target = (btn.form && lastField.get(btn.form)) || document.getElementById(btn.getAttribute('data-target'));
+      if (!target) return;
+      var text = btn.getAttribute('data-insert');
+      var start = target.selectionStart == null ? target.value.length : target.selectionStart;
+      var end = target.selectionEnd == null ? start : target.selectionEnd;
+      target.focus();
+      target.setRangeText(text, start, end, 'end');
+      target.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+  });
+})();

@@ -1,0 +1,236 @@
+// "Paramétrage de la classe" in real headless Chromium against the real server and Postgres: a teacher sees
+// only its class's students and their parents, downloads the simplified PDF (8 per page) and the CSV of two
+// ticked students, generates a renewal code, blocks a student, mails detailed sheets; every class-view
+// endpoint answers 404 for another class's student.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
+import { normalizeCode } from '../src/accounts/codes.js';
+import { classe } from '../src/web/i18n/classe.js';
+import { testContext } from './helpers/db.js';
+import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { createInactiveUser, createUser } from './helpers/web.js';
+
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+const PASSWORD = 'une phrase de passe solide';
+
+let ctx: Ctx;
+let server: { url: string; close(): Promise<void> };
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const dir = mkdtempSync(join(tmpdir(), 'trousseau-classe-'));
+const ids: Record<string, string> = {};
+const logins: Record<string, string> = {};
+let cm1a = '';
+let cm2b = '';
+
+async function attach(userId: string, structureId: string, classId?: string) {
+  const pool = ctx.database.pool;
+  await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [userId, structureId]);
+  if (classId) await pool.query('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2)', [userId, classId]);
+}
+
+before(async () => {
+  ctx = await testContext();
+  const pool = ctx.database.pool;
+  const school = (await pool.query(`INSERT INTO structures (name) VALUES ('École Jules Ferry') RETURNING id`)).rows[0].id;
+  cm1a = (await pool.query(`INSERT INTO classes (structure_id, name) VALUES ($1, 'CM1 A') RETURNING id`, [school])).rows[0].id;
+  cm2b = (await pool.query(`INSERT INTO classes (structure_id, name) VALUES ($1, 'CM2 B') RETURNING id`, [school])).rows[0].id;
+
+  const add = async (key: string, o: { first: string; last: string; profile: 'Student' | 'Relative' | 'Teacher'; active?: boolean; email?: string; birth?: string; classId?: string }) => {
+    logins[key] = `${o.first}.${o.last}`.toLowerCase().normalize('NFD').replace(/[^a-z.]/g, '');
+    const u = { login: logins[key], firstName: o.first, lastName: o.last, profile: o.profile, email: o.email ?? null };
+    ids[key] = o.active ? await createUser(pool, { ...u, password: PASSWORD }) : (await createInactiveUser(pool, ctx.secrets, u)).id;
+    if (o.birth) await pool.query('UPDATE users SET birth_date = $2 WHERE id = $1', [ids[key], o.birth]);
+    await attach(ids[key], school, o.classId);
+  };
+  await add('teacher', { first: 'Paul', last: 'Professeur', profile: 'Teacher', active: true, classId: cm1a });
+  await add('lea', { first: 'Léa', last: 'Martin', profile: 'Student', active: true, birth: '2015-03-15', classId: cm1a });
+  await add('hugo', { first: 'Hugo', last: 'Bernard', profile: 'Student', birth: '2015-09-26', classId: cm1a });
+  await add('zoe', { first: 'Zoé', last: 'Durand', profile: 'Student', birth: '2014-12-25', classId: cm1a });
+  await add('claire', { first: 'Claire', last: 'Bernard', profile: 'Relative', email: 'claire.bernard@example.fr' });
+  await add('marc', { first: 'Marc', last: 'Durand', profile: 'Relative' });
+  // Another class's student and parent: never visible to the teacher.
+  await add('ines', { first: 'Inès', last: 'Petit', profile: 'Student', birth: '2014-06-02', classId: cm2b });
+  await add('remi', { first: 'Rémi', last: 'Petit', profile: 'Relative', email: 'remi.petit@example.fr' });
+  for (const [p, c] of [['claire', 'hugo'], ['marc', 'zoe'], ['remi', 'ines']]) {
+    await pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [ids[p], ids[c]]);
+  }
+
+  server = await startApp(ctx);
+  browser = await launchBrowser();
+  context = await frenchContext(browser);
+  page = await context.newPage();
+  await page.goto(`${server.url}/connexion`);
+  await page.fill('#f-login', logins.teacher);
+  await page.fill('#f-password', PASSWORD);
+  await Promise.all([page.waitForURL(/\/mon-compte/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ctx?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const pdfText = (pdf: Buffer): string => {
+  const f = join(dir, `t${Math.random().toString(36).slice(2)}.pdf`);
+  writeFileSync(f, pdf);
+  return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
+};
+const pdfPages = (file: string): number => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
+
+/** The rows' login column of the table shown. */
+const shownLogins = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));
+
+/** A no-JS form post with the page's CSRF token (repeated `ids` fields, as checkboxes send them). */
+async function postForm(req: APIRequestContext, url: string, fields: Array<[string, string]>) {
+  const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
+  const body = new URLSearchParams([['_csrf', csrf!], ...fields]).toString();
+  return req.post(`${server.url}${url}`, { data: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0 });
+}
+
+test('the teacher sees only its class: students with birth date, login and code; parents of those students', async () => {
+  await page.goto(`${server.url}/classe`);
+  assert.match(page.url(), new RegExp(`/classe/${cm1a}/eleves$`));
+  assert.equal(await page.textContent('h1'), 'Paramétrage de la classe');
+  assert.deepEqual((await shownLogins()).sort(), [logins.hugo, logins.lea, logins.zoe].sort());
+  const body = await page.textContent('main');
+  assert.match(body!, /15\/03\/2015/);
+  assert.match(body!, /Activé/);
+  assert.match(body!, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/, 'grouped activation code');
+  assert.doesNotMatch(body!, /Inès|Petit|CM2 B/);
+  // JS: the header box ticks everything and the count follows.
+  await page.check('#select-all');
+  assert.equal(await page.textContent('#selection-count'), '3 compte(s) sélectionné(s) (dont 3 sans adresse courriel)');
+  await page.uncheck('#select-all');
+  await page.screenshot({ path: screenshotPath('classe-eleves'), fullPage: true });
+
+  await page.click('nav.subnav >> text=Parents');
+  assert.match(page.url(), /\/parents$/);
+  assert.deepEqual((await shownLogins()).sort(), [logins.claire, logins.marc].sort());
+  assert.doesNotMatch((await page.textContent('main'))!, /Rémi|Petit/);
+});
+
+test('another class and its people: 404 on every class-view endpoint, absent from the publipostage API', async () => {
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  const req = context.request;
+  for (const url of [`/classe/${cm2b}/eleves`, `/classe/${cm2b}/parents`, `/classe/not-a-uuid/eleves`, `/classe?classe=${cm2b}`]) {
+    assert.equal((await req.get(`${server.url}${url}`)).status(), 404, url);
+  }
+  for (const action of ['pdf', 'csv', 'mail', 'mail-send', 'renewal', 'block', 'block-confirm', 'unblock-confirm']) {
+    assert.equal((await postForm(req, `/classe/${cm1a}/eleves`, [['ids', ids.hugo], ['ids', ids.ines], ['action', action]])).status(), 404, action);
+    assert.equal((await postForm(req, `/classe/${cm1a}/parents`, [['ids', ids.remi], ['action', action]])).status(), 404, action);
+    assert.equal((await postForm(req, `/classe/${cm2b}/eleves`, [['ids', ids.ines], ['action', action]])).status(), 404, action);
+    // A student of the class posted to the parents tab is not a row of that list either.
+    assert.equal((await postForm(req, `/classe/${cm1a}/parents`, [['ids', ids.hugo], ['action', action]])).status(), 404, action);
+  }
+  // The same form with an id of the class works (no JS needed): a PDF download.
+  const ok = await postForm(req, `/classe/${cm1a}/eleves`, [['ids', ids.hugo], ['action', 'pdf']]);
+  assert.equal(ok.status(), 200);
+  assert.equal(ok.headers()['content-type'], 'application/pdf');
+  assert.match(ok.headers()['content-disposition'], /^attachment; filename="fiches-connexion-CM1-A-eleves\.pdf"/);
+  const state = await ctx.database.pool.query('SELECT blocked, renewal_code_mac FROM users WHERE id = ANY($1::uuid[])', [[ids.ines, ids.remi]]);
+  assert.ok(state.rows.every((r) => !r.blocked && !r.renewal_code_mac), 'nothing changed for the other class');
+  assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM mail_jobs')).rows[0].n, 0);
+
+  // The publipostage API (teachers allowed, scope = their classes): the other class's ids select nothing.
+  for (const [url, kind] of [[`/api/publipostage/pdf?userIds=${ids.ines},${ids.remi}&model=8`, 'pdf'], [`/api/publipostage/csv?userIds=${ids.ines},${ids.remi}`, 'csv']]) {
+    const res = await req.get(`${server.url}${url}`);
+    if (res.status() === 404) continue;
+    assert.equal(res.status(), 200, url);
+    assert.equal(res.headers()['x-account-count'], '0', url);
+    const text = kind === 'pdf' ? pdfText(await res.body()) : (await res.body()).toString('utf8');
+    assert.doesNotMatch(text, new RegExp(`${logins.ines}|${logins.remi}|Petit`), url);
+  }
+  const preview = await req.get(`${server.url}/api/publipostage/preview?userIds=${ids.ines},${ids.remi}`);
+  if (preview.status() !== 404) assert.equal((await preview.json()).total, 0);
+});
+
+test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads', async () => {
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.check(`#sel-${ids.hugo}`);
+  await page.check(`#sel-${ids.zoe}`);
+  assert.equal(await page.textContent('#selection-count'), '2 compte(s) sélectionné(s) (dont 2 sans adresse courriel)');
+  await page.click('summary:has-text("Fiches de connexion")');
+  assert.match((await page.textContent('[data-sheets-count]'))!, /de 2 utilisateur\(s\).*ordre alphabétique/);
+  await page.screenshot({ path: screenshotPath('classe-fiches-menu'), fullPage: true });
+
+  const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
+  const pdfFile = join(dir, 'fiches.pdf');
+  await pdfDl.saveAs(pdfFile);
+  assert.equal(pdfDl.suggestedFilename(), 'fiches-connexion-CM1-A-eleves.pdf');
+  const text = pdfText(readFileSync(pdfFile));
+  assert.match(text, new RegExp(logins.hugo));
+  assert.match(text, new RegExp(logins.zoe));
+  assert.doesNotMatch(text, new RegExp(logins.lea));
+  assert.ok(text.indexOf('Hugo Bernard') < text.indexOf('Zoé Durand'), 'alphabetical');
+  assert.equal(pdfPages(pdfFile), 1, '8 sheets per A4 page');
+
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Exporter en .CSV")')]);
+  const csvFile = join(dir, 'codes.csv');
+  await csvDl.saveAs(csvFile);
+  const csv = readFileSync(csvFile, 'utf8').replace(/^\uFEFF/, '');
+  const lines = csv.trim().split('\r\n');
+  assert.match(lines[0], /^Nom;Prénom;Profil;Login;Code d'activation/);
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], new RegExp(`^Bernard;Hugo;Élève;${logins.hugo};[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2};`));
+  assert.match(lines[2], new RegExp(`^Durand;Zoé;Élève;${logins.zoe};`));
+});
+
+test('renewal code for one active student, shown once and working', async () => {
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  // Inactive account: refused with an explanation, the ticks kept.
+  await page.check(`#sel-${ids.hugo}`);
+  await page.click('button[value="renewal"]');
+  assert.match((await page.textContent('.notice-error'))!, /n’est pas encore activé/);
+  assert.ok(await page.isChecked(`#sel-${ids.hugo}`));
+  await page.uncheck(`#sel-${ids.hugo}`);
+  await page.check(`#sel-${ids.lea}`);
+  await page.click('button[value="renewal"]');
+  assert.equal(await page.textContent('h1'), 'Code de renouvellement');
+  const code = (await page.textContent('[data-renewal-code]'))!.trim();
+  assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/);
+  assert.match((await page.textContent('main'))!, /il ne sera plus jamais affiché/);
+  await page.screenshot({ path: screenshotPath('classe-renouvellement'), fullPage: true });
+  const row = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea])).rows[0];
+  assert.equal(row.renewal_code_mac, ctx.secrets.mac('renewal', normalizeCode(code)!));
+  const audit = await ctx.database.pool.query(`SELECT actor_id FROM audit WHERE action = 'account.renewal_code'`);
+  assert.deepEqual(audit.rows.map((r) => r.actor_id), [ids.teacher]);
+});
+
+test('blocking a student after confirmation; mailing detailed sheets to parents with counts', async () => {
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.check(`#sel-${ids.zoe}`);
+  await page.click('button[value="block"]');
+  assert.equal(await page.textContent('h1'), 'Bloquer des comptes');
+  assert.match((await page.textContent('.confirm-list'))!, /Zoé Durand/);
+  await page.click('button[value="block-confirm"]:has-text("Bloquer 1 compte(s)")');
+  assert.match(page.url(), /ok=blocked/);
+  assert.equal(await page.textContent('.notice-success'), '1 compte(s) bloqué(s).');
+  assert.match((await page.textContent(`tr:has(#sel-${ids.zoe})`))!, /Bloqué/);
+  assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, true);
+  await page.screenshot({ path: screenshotPath('classe-bloque'), fullPage: true });
+
+  await page.goto(`${server.url}/classe/${cm1a}/parents`);
+  await page.check(`#sel-${ids.claire}`);
+  await page.check(`#sel-${ids.marc}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  await page.click('button:has-text("Fiches détaillées par courriel")');
+  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
+  assert.match((await page.textContent('.lead'))!, /^1 courriel\(s\) seront envoyés\. 1 compte\(s\) sans adresse courriel/);
+  await page.click('button:has-text("Envoyer 1 courriel(s)")');
+  assert.equal(await page.textContent('.notice-success'), '1 courriel(s) en cours d’envoi. 1 compte(s) sans adresse courriel.');
+  const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');
+  assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', user_id: ids.claire }]);
+});
+
+test('catalogue: French first, English complete for the class view, templates and duplicates', () => {
+  assert.deepEqual(Object.keys(classe.en).sort(), Object.keys(classe.fr).sort());
+});

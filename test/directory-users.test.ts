@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Scope } from '../src/directory/scope.js';
+import { DirectoryError, getUserDetails, listUsers, setBlocked, updateUserContact } from '../src/directory/users.js';
+import { testContext } from './helpers/db.js';
+import { sampleDirectory } from './helpers/directory-sample.js';
+
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+const ALL: Scope = { kind: 'all' };
+
+describe('directory users', () => {
+  let ctx: Ctx;
+  let s: Awaited<ReturnType<typeof sampleDirectory>>;
+  let charlemagneAdmin: Scope;
+  let voltaireAdmin: Scope;
+  let teacher: Scope;
+  const names = (rows: { firstName: string }[]) => rows.map((r) => r.firstName);
+
+  before(async () => {
+    ctx = await testContext();
+    s = await sampleDirectory(ctx.database.pool);
+    charlemagneAdmin = { kind: 'structures', structureIds: [s.structures.charlemagne] };
+    voltaireAdmin = { kind: 'structures', structureIds: [s.structures.voltaire] };
+    teacher = { kind: 'classes', classIds: [s.classes.cm1a] };
+  });
+  after(() => ctx.close());
+
+  test('lists within scope: local admins never see super admins nor other structures', async () => {
+    const all = await listUsers(ctx, ALL, { limit: 100 });
+    assert.equal(all.total, 9);
+    assert.ok(names(all.rows).includes('Sam'));
+
+    const local = await listUsers(ctx, charlemagneAdmin, { limit: 100 });
+    assert.deepEqual(names(local.rows), ['Hugo', 'Diane', 'Claire', 'Léa', 'Inès', 'Paul'], 'French alphabetical order by last name');
+    assert.equal(local.total, 6);
+    assert.deepEqual(await listUsers(ctx, voltaireAdmin, { structureId: s.structures.charlemagne, limit: 10 }), { rows: [], total: 0 });
+    assert.deepEqual(names((await listUsers(ctx, voltaireAdmin, { limit: 10 })).rows), ['Jules', 'Victor']);
+
+    const taught = await listUsers(ctx, teacher, { limit: 100 });
+    assert.deepEqual(names(taught.rows).sort(), ['Claire', 'Hugo', 'Léa'], 'a teacher sees the class students and their parents');
+  });
+
+  test('filters: folded search, profile, class (with parents), activation, email, paging', async () => {
+    assert.deepEqual(names((await listUsers(ctx, charlemagneAdmin, { search: 'LEA', limit: 10 })).rows), ['Léa']);
+    assert.deepEqual(names((await listUsers(ctx, charlemagneAdmin, { search: 'martin', limit: 10 })).rows).sort(), ['Claire', 'Léa']);
+    assert.deepEqual(names((await listUsers(ctx, charlemagneAdmin, { search: 'claire.martin@', limit: 10 })).rows), ['Claire']);
+    assert.deepEqual(await listUsers(ctx, charlemagneAdmin, { search: 'martin', limit: 5, offset: 10 }), { rows: [], total: 2 }, 'total past the last page');
+    assert.equal((await listUsers(ctx, charlemagneAdmin, { search: 'martin', limit: 1 })).total, 2);
+    assert.deepEqual(names((await listUsers(ctx, charlemagneAdmin, { profiles: ['Relative'], limit: 10 })).rows), ['Claire']);
+    const cm1a = await listUsers(ctx, charlemagneAdmin, { classIds: [s.classes.cm1a], limit: 10 });
+    assert.deepEqual(names(cm1a.rows).sort(), ['Claire', 'Hugo', 'Léa', 'Paul']);
+    const inactive = await listUsers(ctx, charlemagneAdmin, { activation: 'inactive', limit: 10 });
+    assert.deepEqual(names(inactive.rows), ['Hugo', 'Inès']);
+    assert.deepEqual(names((await listUsers(ctx, charlemagneAdmin, { email: 'with', limit: 10 })).rows), ['Claire']);
+    const page = await listUsers(ctx, charlemagneAdmin, { limit: 2, offset: 2, sort: 'name' });
+    assert.equal(page.total, 6);
+    assert.deepEqual(names(page.rows), ['Claire', 'Léa']);
+    const lea = (await listUsers(ctx, charlemagneAdmin, { search: 'léa', limit: 1 })).rows[0];
+    assert.deepEqual(lea.classes, ['CM1 A']);
+    assert.deepEqual(lea.structures, ['École Charlemagne']);
+    const diane = (await listUsers(ctx, charlemagneAdmin, { search: 'diane', limit: 1 })).rows[0];
+    assert.equal(diane.isLocalAdmin, true);
+  });
+
+  test('details: links, relatives, admin rights, pending code; null out of scope', async () => {
+    const lea = (await getUserDetails(ctx, charlemagneAdmin, s.users.lea))!;
+    assert.equal(lea.lastName, 'Martin');
+    assert.equal(lea.birthDate, '2015-03-02');
+    assert.equal(lea.activated, true);
+    assert.deepEqual(lea.classes.map((c) => [c.name, c.levelName]), [['CM1 A', 'CM1']]);
+    assert.deepEqual(lea.groups.map((g) => g.name), ['Chorale']);
+    assert.deepEqual(lea.structures.map((x) => x.name), ['École Charlemagne']);
+    assert.deepEqual(lea.parents.map((p) => [p.firstName, p.profile]), [['Claire', 'Relative']]);
+    const mother = (await getUserDetails(ctx, teacher, s.users.mother))!;
+    assert.deepEqual(mother.children.map((c) => [c.firstName, c.classes]), [['Léa', ['CM1 A']]]);
+    const hugo = (await getUserDetails(ctx, charlemagneAdmin, s.users.hugo))!;
+    assert.equal(hugo.activated, false);
+    assert.equal(hugo.activationCode?.expired, false);
+    assert.ok(hugo.activationCode?.expiresAt instanceof Date);
+    assert.equal(lea.activationCode, null);
+    assert.deepEqual((await getUserDetails(ctx, charlemagneAdmin, s.users.director))!.adminOf.map((x) => x.name), ['École Charlemagne']);
+
+    assert.equal(await getUserDetails(ctx, charlemagneAdmin, s.users.superAdmin), null);
+    assert.equal(await getUserDetails(ctx, voltaireAdmin, s.users.lea), null);
+    assert.equal(await getUserDetails(ctx, teacher, s.users.ines), null);
+    assert.equal(await getUserDetails(ctx, charlemagneAdmin, 'not-a-uuid'), null);
+    assert.ok(await getUserDetails(ctx, ALL, s.users.superAdmin));
+  });
+
+  test('blocking ends the sessions and is audited; scope and self-blocking refused', async () => {
+    const pool = ctx.database.pool;
+    for (const id of ['h1', 'h2']) {
+      await pool.query(`INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, 'c', now() + interval '1 day')`, [id, s.users.hugo]);
+    }
+    await pool.query(`INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ('l1', $1, 'c', now() + interval '1 day')`, [s.users.lea]);
+
+    await assert.rejects(setBlocked(ctx, voltaireAdmin, s.users.hugo, true, s.users.voltaireAdmin), (e) => e instanceof DirectoryError && e.code === 'not_found');
+    await assert.rejects(setBlocked(ctx, teacher, s.users.hugo, true, s.users.teacher), (e) => e instanceof DirectoryError && e.code === 'forbidden');
+    await assert.rejects(setBlocked(ctx, charlemagneAdmin, s.users.superAdmin, true, s.users.director), (e) => e instanceof DirectoryError && e.code === 'not_found');
+    await assert.rejects(setBlocked(ctx, charlemagneAdmin, s.users.director, true, s.users.director), /propre compte/);
+    assert.equal((await pool.query('SELECT 1 FROM sessions WHERE user_id = $1', [s.users.hugo])).rowCount, 2);
+
+    assert.deepEqual(await setBlocked(ctx, charlemagneAdmin, s.users.hugo, true, s.users.director), { sessionsEnded: 2 });
+    assert.equal((await pool.query('SELECT 1 FROM sessions WHERE user_id = $1', [s.users.hugo])).rowCount, 0);
+    assert.equal((await pool.query('SELECT 1 FROM sessions WHERE user_id = $1', [s.users.lea])).rowCount, 1, 'others keep theirs');
+    assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.hugo))!.blocked, true);
+    await setBlocked(ctx, charlemagneAdmin, s.users.hugo, false, s.users.director);
+    assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.hugo))!.blocked, false);
+    const audit = (await pool.query(`SELECT action, actor_id, details FROM audit WHERE action LIKE 'user.%block' ORDER BY id`)).rows;
+    assert.deepEqual(audit.map((a) => [a.action, a.actor_id, a.details.sessionsEnded]), [
+      ['user.block', s.users.director, 2],
+      ['user.unblock', s.users.director, 0],
+    ]);
+  });
+
+  test('an admin corrects an email: validated, audited, scoped', async () => {
+    const pool = ctx.database.pool;
+    await assert.rejects(updateUserContact(ctx, charlemagneAdmin, s.users.mother, { email: 'claire@@example' }, s.users.director),
+      (e) => e instanceof DirectoryError && e.code === 'invalid' && /Adresse électronique invalide/.test(e.message));
+    await assert.rejects(updateUserContact(ctx, charlemagneAdmin, s.users.mother, { phone: '=CMD()' }, s.users.director), /téléphone invalide/);
+    await assert.rejects(updateUserContact(ctx, voltaireAdmin, s.users.mother, { email: 'x@example.fr' }, null), (e) => e instanceof DirectoryError && e.code === 'not_found');
+    const r = await updateUserContact(ctx, charlemagneAdmin, s.users.mother, { email: ' Claire.M@example.fr ', phone: '+33 6 12 34 56 78' }, s.users.director);
+    assert.deepEqual(r, { email: 'claire.m@example.fr', phone: '06 12 34 56 78' });
+    const row = (await pool.query('SELECT email, phone FROM users WHERE id = $1', [s.users.mother])).rows[0];
+    assert.deepEqual(row, r);
+    const audit = (await pool.query(`SELECT details FROM audit WHERE action = 'user.contact'`)).rows;
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0].details.before.email, 'claire.martin@example.fr');
+    assert.equal(audit[0].details.after.email, 'claire.m@example.fr');
+    assert.deepEqual(await updateUserContact(ctx, charlemagneAdmin, s.users.mother, { phone: '' }, s.users.director), { email: 'claire.m@example.fr', phone: null });
+  });
+});

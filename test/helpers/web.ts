@@ -1,0 +1,88 @@
+// HTTP test helpers: a cookie-keeping client over app.inject(), and account rows made directly in SQL.
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type pg from 'pg';
+import { issueActivationCode } from '../../src/accounts/issue.js';
+import { hashPassword } from '../../src/accounts/passwords.js';
+import type { Secrets } from '../../src/accounts/secrets.js';
+
+/** A browser stand-in: keeps cookies, remembers the last page's CSRF token and sends it with forms. */
+export class Client {
+  readonly cookies = new Map<string, string>();
+  csrf: string | null = null;
+
+  constructor(readonly app: FastifyInstance, readonly ip = '203.0.113.10') {}
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private keep(res: LightMyRequestResponse): LightMyRequestResponse {
+    for (const c of res.cookies as Array<{ name: string; value: string; expires?: Date; maxAge?: number }>) {
+      const gone = c.value === '' || (c.expires && c.expires.getTime() <= Date.now()) || c.maxAge === 0;
+      if (gone) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+    if (m) this.csrf = m[1];
+    return res;
+  }
+
+  async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.keep(await this.app.inject({ method: 'GET', url, remoteAddress: this.ip, headers: { cookie: this.cookieHeader(), ...headers } }));
+  }
+
+  /** POSTs a urlencoded form; `_csrf` is added from the last page unless `csrf: false`. */
+  async post(url: string, form: Record<string, string>, opts: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+    const body = new URLSearchParams(form);
+    if (opts.csrf !== false && !body.has('_csrf') && this.csrf) body.set('_csrf', this.csrf);
+    return this.keep(await this.app.inject({
+      method: 'POST',
+      url,
+      remoteAddress: this.ip,
+      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', ...opts.headers },
+      payload: body.toString(),
+    }));
+  }
+
+  /** Signs in through /connexion; returns the response (303 on success). */
+  async signIn(login: string, password: string): Promise<LightMyRequestResponse> {
+    await this.get('/connexion');
+    return this.post('/connexion', { login, password });
+  }
+}
+
+export interface NewUser {
+  login: string;
+  firstName?: string;
+  lastName?: string;
+  profile?: 'Student' | 'Relative' | 'Teacher' | 'Personnel' | 'Guest';
+  password?: string;
+  email?: string | null;
+  superAdmin?: boolean;
+  blocked?: boolean;
+}
+
+/** Inserts an account (active with a password when given one); returns its id. */
+export async function createUser(pool: pg.Pool, u: NewUser): Promise<string> {
+  const hash = u.password ? await hashPassword(u.password) : null;
+  const { rows } = await pool.query(
+    `INSERT INTO users (login, first_name, last_name, profile, password_hash, activated_at, email, is_super_admin, blocked)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    [u.login, u.firstName ?? 'Camille', u.lastName ?? 'Martin', u.profile ?? 'Personnel', hash, hash ? new Date() : null,
+      u.email ?? null, u.superAdmin ?? false, u.blocked ?? false],
+  );
+  return rows[0].id;
+}
+
+/** Inserts an inactive account holding a fresh activation code; returns its id and the code. */
+export async function createInactiveUser(
+  pool: pg.Pool, secrets: Secrets, u: NewUser & { days?: number },
+): Promise<{ id: string; code: string }> {
+  const id = await createUser(pool, { ...u, password: undefined });
+  const issued = issueActivationCode(secrets, u.days ?? 90);
+  await pool.query(
+    'UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4 WHERE id = $1',
+    [id, issued.enc, issued.mac, issued.expiresAt],
+  );
+  return { id, code: issued.code };
+}

@@ -1,0 +1,89 @@
+// GET /api/publipostage/{preview,pdf,csv}: roles, scope, query parsing, downloads and audit.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { parse } from 'csv-parse/sync';
+import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { insertSample, type Sample } from './helpers/sample.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let s: Sample;
+let app: FastifyInstance;
+const cookies: Record<string, string> = {};
+
+before(async () => {
+  ctx = await testContext();
+  s = await insertSample(ctx);
+  const root = await ctx.database.pool.query(
+    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+     VALUES ('Personnel', 'Root', 'ADMIN', 'root.admin', true, 'x', now()) RETURNING id`,
+  );
+  for (const [who, id] of [['root', root.rows[0].id], ['marc', s.users.marc], ['anne', s.users.anne], ['zoe', s.users.zoe]] as const) {
+    cookies[who] = `${SESSION_COOKIE}=${(await createSession(ctx.database.pool, id)).token}`;
+  }
+  app = await buildServer(ctx);
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+const get = (who: string | null, url: string) => app.inject({ method: 'GET', url, headers: who ? { cookie: cookies[who] } : {} });
+
+test('preview: counts and one page of rows, within the caller’s scope', async () => {
+  const res = await get('root', `/api/publipostage/preview?profiles=Student,Relative&structureId=${s.structures.S1}&limit=3&offset=0`);
+  assert.equal(res.statusCode, 200);
+  const body = res.json();
+  assert.equal(body.total, 10);
+  assert.equal(body.withoutEmail, 7);
+  assert.equal(body.rows.length, 3);
+  assert.deepEqual(body.rows.map((r: { lastName: string }) => r.lastName), ['DURAND', 'DURAND', 'Eckert']);
+  const claire = body.rows[0];
+  assert.equal(claire.code, 'Activé');
+  assert.equal(claire.profileLabel, 'Parent');
+  assert.equal(claire.children, 'Émile DURAND (6A)');
+
+  // Teacher of 6A: Zoé, Émile and their parents only.
+  const teacher = (await get('anne', '/api/publipostage/preview')).json();
+  assert.equal(teacher.total, 4);
+  // Local admin of S1: S2's accounts stay out.
+  const local = (await get('marc', `/api/publipostage/preview?structureId=${s.structures.S2}`)).json();
+  assert.equal(local.total, 0);
+  assert.equal((await get('marc', '/api/publipostage/preview?limit=500')).json().total, 13);
+});
+
+test('roles and bad parameters', async () => {
+  assert.equal((await get(null, '/api/publipostage/preview')).statusCode, 401);
+  assert.equal((await get('zoe', '/api/publipostage/preview')).statusCode, 403);
+  const bad = await get('root', '/api/publipostage/preview?activation=maybe');
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().error, /activation/);
+  assert.equal((await get('root', '/api/publipostage/preview?limit=0')).statusCode, 400);
+  assert.equal((await get('root', '/api/publipostage/pdf?model=3')).statusCode, 400);
+});
+
+test('PDF and CSV downloads are attachments and are audited with the actor', async () => {
+  const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`);
+  assert.equal(pdf.statusCode, 200);
+  assert.equal(pdf.headers['content-type'], 'application/pdf');
+  assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-connexion-\d{4}-\d{2}-\d{2}\.pdf"$/);
+  assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+  assert.equal(pdf.headers['x-account-count'], '2');
+
+  const csv = await get('marc', '/api/publipostage/csv?profiles=Relative');
+  assert.equal(csv.statusCode, 200);
+  assert.match(String(csv.headers['content-type']), /^text\/csv/);
+  assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-.*\.csv"$/);
+  const rows = parse(csv.rawPayload, { delimiter: ';', bom: true, columns: true }) as Array<Record<string, string>>;
+  assert.deepEqual(rows.map((r) => r.Login).sort(), [s.logins.claire, s.logins.paul].sort());
+
+  const audit = await ctx.database.pool.query("SELECT action, actor_id, details FROM audit WHERE action LIKE 'publipostage.%' ORDER BY id");
+  assert.deepEqual(audit.rows.map((r) => [r.action, r.actor_id, r.details.count]), [
+    ['publipostage.pdf', s.users.anne, 2],
+    ['publipostage.csv', s.users.marc, 2],
+  ]);
+  assert.equal(audit.rows[0].details.model, 8);
+  assert.equal(audit.rows[0].details.via, 'http');
+});

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { formatCode, generateCode } from '../src/accounts/codes.js';
+import type { Scope } from '../src/directory/scope.js';
+import { activationUrl, frenchDate } from '../src/publipostage/format.js';
+import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
+import { qrWorkerState } from '../src/publipostage/qr-pool.js';
+import { selectAccounts } from '../src/publipostage/select.js';
+import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { defaultTemplate, fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, unknownFields, validateTemplate } from '../src/publipostage/templates.js';
+import { testContext } from './helpers/db.js';
+import { insertSample, type Sample } from './helpers/sample.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let s: Sample;
+let dir: string;
+const ALL: Scope = { kind: 'all' };
+const URL_BASE = 'https://ent.example.fr';
+
+before(async () => {
+  ctx = await testContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
+  s = await insertSample(ctx);
+  dir = mkdtempSync(join(tmpdir(), 'trousseau-pdf-'));
+});
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await ctx.close();
+});
+
+const select = (input: Record<string, unknown> = {}) => selectAccounts(ctx, SelectionSchema.parse(input), ALL);
+let n = 0;
+function save(pdf: Buffer): string {
+  const file = join(dir, `f${++n}.pdf`);
+  writeFileSync(file, pdf);
+  return file;
+}
+function pages(file: string): number {
+  return Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
+}
+function text(file: string, page?: number): string {
+  const range = page ? ['-f', String(page), '-l', String(page)] : [];
+  return execFileSync('pdftotext', [...range, file, '-'], { encoding: 'utf8' });
+}
+/** Every QR code zbarimg finds on a page rendered at 150 dpi. */
+function qrCodes(file: string, page: number): string[] {
+  const prefix = join(dir, `p${++n}`);
+  execFileSync('pdftoppm', ['-r', '150', '-png', '-f', String(page), '-l', String(page), file, prefix]);
+  const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
+  try {
+    const out = execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n').filter(Boolean).sort();
+  } catch (e) {
+    if ((e as { status?: number }).status === 4) return []; // zbarimg: no symbol found
+    throw e;
+  }
+}
+const pageOf = (rows: AccountRow[], id: string) => rows.findIndex((r) => r.id === id) + 1;
+
+test('model 1: one sheet per page, with names, login, grouped code, school, expiry and a working QR code', async () => {
+  const rows = await select({});
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 1 }));
+  assert.equal(pages(file), rows.length);
+
+  const zoe = text(file, pageOf(rows, s.users.zoe));
+  assert.match(zoe, /Zoé MARTIN/);
+  assert.match(zoe, /Collège Jean Moulin/);
+  assert.ok(zoe.includes(s.logins.zoe));
+  assert.ok(zoe.includes(formatCode(s.codes.zoe)), 'grouped code');
+  assert.ok(zoe.includes(frenchDate(s.expiresAt.zoe)), 'expiry date');
+  assert.match(zoe, /saisissez-le deux fois|saisis-le deux fois/);
+  assert.match(zoe, /courriel \(obligatoire\)/);
+  assert.match(zoe, /téléphone.*facultatif/);
+  assert.match(zoe, /conditions d'utilisation/);
+  assert.ok(zoe.includes(URL_BASE));
+  assert.deepEqual(qrCodes(file, pageOf(rows, s.users.zoe)), [activationUrl(URL_BASE, s.logins.zoe, s.codes.zoe)]);
+
+  // Non-Latin-1 names survive (embedded DejaVu, ToUnicode map).
+  assert.match(text(file, pageOf(rows, s.users.aslog)), /Åslög Ŝtěpán Ωmega/);
+
+  // A parent's sheet names the children and their classes.
+  const paul = text(file, pageOf(rows, s.users.paul));
+  assert.match(paul, /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
+  assert.ok(paul.includes(formatCode(s.codes.paul)));
+
+  // An active account: renewal instructions, no code, no QR code.
+  const emilePage = pageOf(rows, s.users.emile);
+  const emile = text(file, emilePage);
+  assert.match(emile, /déjà activé/);
+  assert.match(emile, /Mot de passe oublié/);
+  assert.match(emile, /code de renouvellement/);
+  assert.doesNotMatch(emile, /Code d'activation :/);
+  assert.doesNotMatch(emile, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
+  assert.deepEqual(qrCodes(file, emilePage), []);
+
+  // An expired code is never printed.
+  const hugo = text(file, pageOf(rows, s.users.hugo));
+  assert.match(hugo, /expiré/);
+  assert.doesNotMatch(hugo, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
+});
+
+test('models 2 and 8: page counts, cut marks, QR codes readable at 8 per page', async () => {
+  const rows = await select({ activation: 'inactive' });
+  for (const model of [2, 8] as SheetModel[]) {
+    const file = save(await renderSheetsPdf(ctx, rows, { model }));
+    assert.equal(pages(file), Math.ceil(rows.length / model), `model ${model}`);
+    assert.ok(text(file, 1).includes('✂'), 'scissors on the cut lines');
+  }
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 8 }));
+  const first = rows.slice(0, 8).filter((r) => r.code);
+  assert.ok(first.length >= 5);
+  assert.deepEqual(qrCodes(file, 1), first.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
+  const t = text(file, 1);
+  for (const r of first) assert.ok(t.includes(formatCode(r.code!)), r.login);
+});
+
+test('sorted by class: a new page at each class', async () => {
+  const rows = await select({ sort: 'class' });
+  const groups = new Map<string, number>();
+  for (const r of rows) groups.set(r.groupClass ?? '', (groups.get(r.groupClass ?? '') ?? 0) + 1);
+  for (const model of [2, 8] as SheetModel[]) {
+    const file = save(await renderSheetsPdf(ctx, rows, { model, sort: 'class' }));
+    const expected = [...groups.values()].reduce((a, c) => a + Math.ceil(c / model), 0);
+    assert.equal(pages(file), expected, `model ${model}`);
+    assert.ok(expected > Math.ceil(rows.length / model));
+  }
+  // First page of the 8-per-page document holds 2NDE1 only.
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 8, sort: 'class' }));
+  const p1 = text(file, 1);
+  assert.match(p1, /Jules VERNE/);
+  assert.doesNotMatch(p1, /Zoé MARTIN/);
+});
+
+test('a large document (QR codes encoded on the worker thread) stays decodable', async () => {
+  const base = (await select({ userIds: [s.users.zoe] }))[0];
+  const rows: AccountRow[] = Array.from({ length: 90 }, (_, i) => ({ ...base, id: `x${i}`, login: `eleve.${i}`, firstName: `Prénom${i}`, code: generateCode() }));
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 8 }));
+  assert.equal(qrWorkerState(), true, 'the worker thread did the encoding');
+  assert.equal(pages(file), Math.ceil(90 / 8));
+  const last = rows.slice(88);
+  assert.deepEqual(qrCodes(file, 12), last.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
+  assert.match(text(file, 12), /Prénom89 MARTIN/);
+});
+
+test('empty selection: a valid one-page PDF', async () => {
+  const file = save(await renderSheetsPdf(ctx, [], { model: 8 }));
+  assert.equal(pages(file), 1);
+});
+
+test('renderTemplate: unknown fields stay visible, values are not re-interpreted', () => {
+  assert.equal(renderTemplate('Bonjour {prenom} {nom} ({inconnu})', { prenom: 'Zoé', nom: 'MARTIN' }), 'Bonjour Zoé MARTIN ({inconnu})');
+  assert.equal(renderTemplate('{prenom} / {code}', { prenom: '{code}', code: 'ABCD' }), '{code} / ABCD');
+  assert.equal(renderTemplate('{toString} {__proto__}', {}), '{toString} {__proto__}');
+  assert.deepEqual(unknownFields('{prenom} {inconnu} {code} {inconnu} {x_y}'), ['inconnu', 'x_y']);
+  assert.ok(validateTemplate({ structureId: null, profile: 'Student', kind: 'mail_active', subject: '', body: 'x' }).some((e) => e.includes('objet')));
+  for (const p of ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const) {
+    for (const k of ['sheet_inactive', 'sheet_active', 'mail_inactive', 'mail_active'] as const) {
+      const t = defaultTemplate(p, k);
+      assert.deepEqual(unknownFields(t.body + (t.subject ?? '')), [], `${p}/${k}`);
+      assert.ok(validateTemplate({ structureId: null, profile: p, kind: k, subject: t.subject, body: t.body }).length === 0);
+    }
+  }
+});
+
+test('fieldsFor: merge values of an account', async () => {
+  const [paul] = await select({ userIds: [s.users.paul] });
+  const f = fieldsFor(paul, ctx);
+  assert.equal(f.prenom, 'Paul');
+  assert.equal(f.code, formatCode(s.codes.paul));
+  assert.equal(f.enfants, 'Léo MARTIN (5A), Zoé MARTIN (6A)');
+  assert.equal(f.classe, '5A, 6A');
+  assert.equal(f.etablissement, 'Collège Jean Moulin');
+  assert.equal(f.url, URL_BASE);
+  assert.equal(f.date_expiration, frenchDate(s.expiresAt.paul));
+  assert.equal(f.lien_activation, activationUrl(URL_BASE, s.logins.paul, s.codes.paul));
+  const [emile] = await select({ userIds: [s.users.emile] });
+  assert.equal(fieldsFor(emile, ctx).code, '');
+});
+
+test('templates: structure override > global > default; the PDF prints the override; reset restores', async () => {
+  const S1 = s.structures.S1;
+  assert.equal((await loadTemplates(ctx, S1)).get('Student', 'sheet_inactive').source, 'default');
+  await saveTemplate(ctx, { structureId: null, profile: 'Student', kind: 'sheet_inactive', body: 'Texte global pour {etablissement}.' });
+  await saveTemplate(ctx, { structureId: S1, profile: 'Student', kind: 'sheet_inactive', body: 'Bienvenue {prenom} en {classe} !\n\nGarde ton code : {code}.' });
+  await assert.rejects(
+    saveTemplate(ctx, { structureId: S1, profile: 'Student', kind: 'sheet_active', body: 'Bonjour {prenon}' }),
+    /champ\(s\) de fusion inconnu\(s\) : \{prenon\}/,
+  );
+  const set = await loadTemplates(ctx, S1);
+  assert.equal(set.get('Student', 'sheet_inactive').source, 'structure');
+  assert.equal(set.get('Student', 'sheet_active').source, 'default');
+  assert.equal((await loadTemplates(ctx, s.structures.S2)).get('Student', 'sheet_inactive').body, 'Texte global pour {etablissement}.');
+
+  const rows = await select({ userIds: [s.users.zoe, s.users.jules] });
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 2 }));
+  const t = text(file).replace(/\s+/g, ' ');
+  assert.ok(t.includes(`Bienvenue Zoé en 6A ! Garde ton code : ${formatCode(s.codes.zoe)}.`), t);
+  assert.ok(t.includes('Texte global pour Lycée Victor Hugo.'));
+
+  assert.equal(await resetTemplate(ctx, { structureId: S1, profile: 'Student', kind: 'sheet_inactive' }), true);
+  assert.equal((await loadTemplates(ctx, S1)).get('Student', 'sheet_inactive').source, 'global');
+  await resetTemplate(ctx, { structureId: null, profile: 'Student', kind: 'sheet_inactive' });
+  const audit = await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action IN ('template.save', 'template.reset')");
+  assert.equal(audit.rows[0].n, 4);
+});

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Scope } from '../src/directory/scope.js';
+import { countSelection, selectAccounts, selectPage } from '../src/publipostage/select.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
+import { testContext } from './helpers/db.js';
+import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let s: Sample;
+const ALL: Scope = { kind: 'all' };
+
+before(async () => {
+  ctx = await testContext();
+  s = await insertSample(ctx);
+});
+after(() => ctx.close());
+
+const sel = (input: Record<string, unknown> = {}) => SelectionSchema.parse(input);
+/** Keys of the sample users a selection returns, in order. */
+async function keys(input: Record<string, unknown>, scope: Scope = ALL): Promise<string[]> {
+  const byId = new Map(Object.entries(s.users).map(([k, id]) => [id, k]));
+  return (await selectAccounts(ctx, sel(input), scope)).map((r) => byId.get(r.id)!);
+}
+const sorted = (a: string[]) => [...a].sort();
+
+test('no filter selects everyone, counts agree', async () => {
+  const all = await keys({});
+  assert.equal(all.length, SAMPLE_USERS.length);
+  const withoutEmail = SAMPLE_USERS.filter((u) => !u.email).length;
+  assert.deepEqual(await countSelection(ctx, sel({}), ALL), { total: SAMPLE_USERS.length, withoutEmail });
+});
+
+test('query-string form: comma-separated lists', () => {
+  const parsed = SelectionSchema.parse({ profiles: 'Student,Relative', classIds: '', activation: 'inactive' });
+  assert.deepEqual(parsed.profiles, ['Student', 'Relative']);
+  assert.deepEqual(parsed.classIds, []);
+  assert.throws(() => SelectionSchema.parse({ profiles: 'Student,Pirate' }));
+});
+
+test('profiles filter', async () => {
+  assert.deepEqual(sorted(await keys({ profiles: ['Relative'] })), ['claire', 'paul', 'sophie']);
+  assert.deepEqual(sorted(await keys({ profiles: 'Teacher,Guest' })), ['anne', 'guest']);
+});
+
+test('classes filter: members and the parents of members', async () => {
+  assert.deepEqual(sorted(await keys({ classIds: [s.classes['6A']] })), ['anne', 'claire', 'emile', 'paul', 'zoe']);
+  assert.deepEqual(sorted(await keys({ classIds: [s.classes['5A']], profiles: ['Student'] })), ['leo', 'nina']);
+  assert.deepEqual(sorted(await keys({ classIds: [s.classes['6B'], s.classes['2NDE1']], profiles: ['Relative'] })), ['sophie']);
+});
+
+test('levels filter', async () => {
+  assert.deepEqual(sorted(await keys({ levelIds: [s.levels['5EME']] })), ['leo', 'nina', 'paul']);
+  assert.deepEqual(sorted(await keys({ levelIds: [s.levels['6EME']], classIds: [s.classes['6B']], profiles: ['Student'] })), ['aslog', 'eckert', 'eclair', 'hugo']);
+});
+
+test('explicit user ids', async () => {
+  assert.deepEqual(sorted(await keys({ userIds: [s.users.zoe, s.users.marc] })), ['marc', 'zoe']);
+});
+
+test('activation filter', async () => {
+  assert.deepEqual(sorted(await keys({ activation: 'active' })), ['claire', 'emile', 'marc']);
+  const inactive = await keys({ activation: 'inactive' });
+  assert.equal(inactive.length, SAMPLE_USERS.length - 3);
+  assert.ok(!inactive.includes('emile'));
+});
+
+test('email filter', async () => {
+  assert.deepEqual(sorted(await keys({ email: 'with' })), ['anne', 'claire', 'emile', 'marc', 'paul']);
+  const without = await keys({ email: 'without' });
+  assert.equal(without.length, SAMPLE_USERS.length - 5);
+  assert.deepEqual(await countSelection(ctx, sel({ email: 'without' }), ALL), { total: without.length, withoutEmail: without.length });
+});
+
+test('local admins filter', async () => {
+  assert.deepEqual(await keys({ localAdmins: 'only' }), ['marc']);
+  assert.ok(!(await keys({ localAdmins: 'exclude' })).includes('marc'));
+  assert.equal((await keys({ localAdmins: 'exclude' })).length, SAMPLE_USERS.length - 1);
+});
+
+test('creation date filters: before (exclusive) and since (inclusive)', async () => {
+  assert.deepEqual(sorted(await keys({ createdBefore: '2023-01-01' })), ['marc', 'nina']);
+  assert.deepEqual(sorted(await keys({ createdAfter: '2025-01-01' })), ['guest']);
+  assert.deepEqual(sorted(await keys({ createdAfter: '2023-09-01', createdBefore: '2024-01-01' })), ['claire', 'emile']);
+  assert.deepEqual(sorted(await keys({ createdAfter: '2024-09-05' })), ['guest', 'hostile', 'jules', 'sophie']);
+});
+
+test('pre-deletion and origin filters', async () => {
+  assert.deepEqual(await keys({ preDeletion: 'pending' }), ['nina']);
+  assert.equal((await keys({ preDeletion: 'not' })).length, SAMPLE_USERS.length - 1);
+  assert.deepEqual(sorted(await keys({ origin: 'manual' })), ['guest', 'marc']);
+  assert.equal((await keys({ origin: 'feed' })).length, SAMPLE_USERS.length - 2);
+});
+
+test('search on names, login and email; LIKE wildcards are literal', async () => {
+  assert.deepEqual(sorted(await keys({ search: 'martin' })), ['leo', 'paul', 'zoe']);
+  assert.deepEqual(await keys({ search: 'Zoé MAR' }), ['zoe']);
+  assert.deepEqual(await keys({ search: 'ac-test' }), ['marc', 'anne']);
+  assert.deepEqual(await keys({ search: '%' }), []);
+});
+
+test('structure filter: its accounts and the parents of its students', async () => {
+  assert.deepEqual(sorted(await keys({ structureId: s.structures.S2 })), ['hostile', 'jules', 'sophie']);
+});
+
+test('scope: a teacher sees the students of their classes and those students’ parents only', async () => {
+  const teacher: Scope = { kind: 'classes', classIds: [s.classes['6A']] };
+  assert.deepEqual(sorted(await keys({}, teacher)), ['claire', 'emile', 'paul', 'zoe']);
+  // Asking for more than the scope gives no more.
+  assert.deepEqual(sorted(await keys({ classIds: [s.classes['5A']] }, teacher)), ['paul']);
+  assert.deepEqual((await countSelection(ctx, sel({}), teacher)).total, 4);
+});
+
+test('scope: a local admin sees only their structure', async () => {
+  const admin: Scope = { kind: 'structures', structureIds: [s.structures.S2] };
+  assert.deepEqual(sorted(await keys({}, admin)), ['hostile', 'jules', 'sophie']);
+  assert.deepEqual(await keys({ structureId: s.structures.S1 }, admin), []);
+  assert.deepEqual(await keys({}, { kind: 'self', userId: s.users.anne }), ['anne']);
+});
+
+test('rows carry code, classes, children, structure; expired codes are not returned', async () => {
+  const rows = await selectAccounts(ctx, sel({}), ALL);
+  const by = new Map(rows.map((r) => [r.id, r]));
+  const zoe = by.get(s.users.zoe)!;
+  assert.equal(zoe.code, s.codes.zoe);
+  assert.equal(zoe.activated, false);
+  assert.deepEqual(zoe.classes, ['6A']);
+  assert.equal(zoe.structureName, 'Collège Jean Moulin');
+  const paul = by.get(s.users.paul)!;
+  assert.deepEqual(paul.children, [
+    { firstName: 'Léo', lastName: 'MARTIN', classes: ['5A'] },
+    { firstName: 'Zoé', lastName: 'MARTIN', classes: ['6A'] },
+  ]);
+  assert.deepEqual(paul.classes, ['5A', '6A']);
+  assert.equal(paul.structureName, 'Collège Jean Moulin');
+  const emile = by.get(s.users.emile)!;
+  assert.equal(emile.activated, true);
+  assert.equal(emile.code, null);
+  const hugo = by.get(s.users.hugo)!;
+  assert.equal(hugo.code, null);
+  assert.equal(hugo.codeExpired, true);
+  assert.ok(hugo.codeExpiresAt && hugo.codeExpiresAt < new Date());
+  assert.equal(by.get(s.users.guest)!.code, null);
+  assert.equal(by.get(s.users.guest)!.codeExpired, false);
+  assert.equal(by.get(s.users.marc)!.isLocalAdmin, true);
+  assert.equal(by.get(s.users.nina)!.preDeleted, true);
+});
+
+test('alphabetical order is French: accents sort with their base letter', async () => {
+  const order = await keys({ profiles: ['Student'], structureId: s.structures.S1 });
+  // DURAND < Eckert < Éclair < MARTIN Léo < MARTIN Zoé < PETIT < ROUX < Ŝtěpán
+  assert.deepEqual(order, ['emile', 'eckert', 'eclair', 'leo', 'zoe', 'hugo', 'nina', 'aslog']);
+});
+
+test('sort by profile, then name', async () => {
+  const order = await keys({ sort: 'profile', structureId: s.structures.S1, profiles: ['Relative', 'Teacher', 'Student', 'Personnel'] });
+  const profiles = order.map((k) => SAMPLE_USERS.find((u) => u.key === k)!.profile);
+  assert.deepEqual([...new Set(profiles)], ['Student', 'Relative', 'Teacher', 'Personnel']);
+  assert.deepEqual(order.slice(8), ['claire', 'paul', 'anne', 'marc']);
+});
+
+test('sort by class, then name; parents filed with their children, inside the class filter', async () => {
+  const order = await keys({ sort: 'class', structureId: s.structures.S1 });
+  // 5A: Léo, Paul (children 5A+6A -> 5A first), Nina ; 6A: Claire, Émile, Anne, Zoé ; 6B: … ; no class last.
+  assert.deepEqual(order, ['leo', 'paul', 'nina', 'claire', 'emile', 'anne', 'zoe', 'eckert', 'eclair', 'hugo', 'aslog', 'marc', 'guest']);
+  const rows = await selectAccounts(ctx, sel({ sort: 'class', classIds: [s.classes['6A']] }), ALL);
+  const paul = rows.find((r) => r.id === s.users.paul)!;
+  assert.equal(paul.groupClass, '6A', 'filed under the class asked for');
+});
+
+test('preview page: same order as the full selection, paged', async () => {
+  for (const sort of ['alpha', 'profile', 'class'] as const) {
+    const full: string[] = (await selectAccounts(ctx, sel({ sort }), ALL)).map((r) => r.id);
+    const p1: string[] = (await selectPage(ctx, sel({ sort }), ALL, { limit: 5, offset: 0 })).map((r) => r.id);
+    const p2: string[] = (await selectPage(ctx, sel({ sort }), ALL, { limit: 5, offset: 5 })).map((r) => r.id);
+    assert.deepEqual([...p1, ...p2], full.slice(0, 10), sort);
+  }
+  const page = await selectPage(ctx, sel({ profiles: ['Relative'] }), ALL, { limit: 10, offset: 0 });
+  assert.equal(page.find((r) => r.id === s.users.paul)!.children.length, 2);
+});
