@@ -3,6 +3,7 @@
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   import: () => import('./import/cli.js'),
   publipostage: () => import('./publipostage/cli.js'),
+  admin: () => import('./accounts/admin.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -16,10 +16,22 @@ export interface Config {
   activationCodeDays: number;
   smtpUrl?: string;
   mailFrom: string;
+  /**
+   * Whom to believe for X-Forwarded-For (the client IP that per-IP rate limits count): nobody by default,
+   * since a client could otherwise pick a fresh IP per attempt. Behind a reverse proxy set
+   * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
+   */
+  trustProxy: boolean | string;
 }
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
+function parseTrustProxy(v: string | undefined): boolean | string {
+  if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+  return v === 'true' ? true : v;
+}
+
+/** A positive integer setting, or its default when unset; anything else stops the start with its name. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} doit être un entier positif (reçu « ${v} »)`);
@@ -27,8 +39,8 @@ function envInt(name: string, dflt: number): number {
 }
 
 /** The key comes from TROUSSEAU_SECRET (64 hex chars) or a file created once under the data dir. */
-function loadSecret(dataDir: string): Buffer {
-  const hex = process.env.TROUSSEAU_SECRET;
+function loadSecret(env: NodeJS.ProcessEnv, dataDir: string): Buffer {
+  const hex = env.TROUSSEAU_SECRET;
   if (hex) {
     if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('TROUSSEAU_SECRET doit contenir 64 caractères hexadécimaux');
     return Buffer.from(hex, 'hex');
@@ -43,7 +55,7 @@ function loadSecret(dataDir: string): Buffer {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.TROUSSEAU_DATA_DIR ?? './data');
-  const port = envInt('PORT', 3000);
+  const port = envInt(env, 'PORT', 3000);
   const host = env.HOST ?? '0.0.0.0';
   return {
     databaseUrl: env.DATABASE_URL || undefined,
@@ -51,9 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     publicUrl: (env.TROUSSEAU_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
-    secretKey: loadSecret(dataDir),
-    activationCodeDays: envInt('TROUSSEAU_ACTIVATION_DAYS', 90),
+    secretKey: loadSecret(env, dataDir),
+    activationCodeDays: envInt(env, 'TROUSSEAU_ACTIVATION_DAYS', 90),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
+    trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
   };
 }

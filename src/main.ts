@@ -2,6 +2,7 @@
 import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
+import { ensureDemo } from './demo/seed.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
@@ -9,8 +10,7 @@ async function main() {
   const config = loadConfig();
   const database = await openConfiguredDatabase(config);
   const ctx = makeContext(config, database);
-  const demo = await import('./demo/seed.js').catch(() => undefined);
-  if (demo) await demo.ensureDemo(ctx, (m: string) => console.log(m));
+  await ensureDemo(ctx, (m: string) => console.log(m));
   const app = await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
   console.log(`Trousseau écoute sur ${config.publicUrl}`);

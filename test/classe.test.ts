@@ -12,7 +12,7 @@ import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwrigh
 import { normalizeCode } from '../src/accounts/codes.js';
 import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
-import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
@@ -66,10 +66,7 @@ before(async () => {
   browser = await launchBrowser();
   context = await frenchContext(browser);
   page = await context.newPage();
-  await page.goto(`${server.url}/connexion`);
-  await page.fill('#f-login', logins.teacher);
-  await page.fill('#f-password', PASSWORD);
-  await Promise.all([page.waitForURL(/\/mon-compte/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+  await signIn(page, server.url, logins.teacher, PASSWORD, /\/classe\//);
 });
 
 after(async () => {

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import type { Browser, Download, Page } from 'playwright-core';
+import type { Browser, Download } from 'playwright-core';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailWorker, type MailWorker } from '../src/mail/worker.js';
-import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { startTestSmtp, waitFor, type TestSmtp } from './helpers/smtp.js';
 import { createUser } from './helpers/web.js';
@@ -52,13 +52,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function signIn(page: Page, login: string): Promise<void> {
-  await page.goto(`${server.url}/connexion`);
-  await page.fill('#f-login', login);
-  await page.fill('#f-password', PASSWORD);
-  await Promise.all([page.waitForURL(/\/mon-compte/), page.click('main form[action="/connexion"] button[type="submit"]')]);
-}
-
 async function save(d: Download, name: string): Promise<string> {
   const path = join(dir, name);
   await d.saveAs(path);
@@ -81,7 +74,7 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
   const context = await frenchContext(browser);
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
-  await signIn(page, 'admin');
+  await signIn(page, server.url, 'admin', PASSWORD);
 
   // Two schools: the console asks which one.
   await page.goto(`${server.url}/console`);
@@ -191,7 +184,7 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
 test('without JavaScript the filter form renders the preview server-side; the English switch translates it', async () => {
   const context = await browser.newContext({ locale: 'fr-FR', javaScriptEnabled: false });
   const page = await context.newPage();
-  await signIn(page, 'admin');
+  await signIn(page, server.url, 'admin', PASSWORD);
   await page.goto(`${server.url}/console/etablissements/${schoolA.id}/publipostage`);
   await page.check('#f-profiles-Teacher');
   await page.check('#f-email-without');
@@ -214,7 +207,7 @@ test('without JavaScript the filter form renders the preview server-side; the En
 test('on a phone the screen fits the width and the filters work from the keyboard', async () => {
   const context = await frenchContext(browser, { mobile: true });
   const page = await context.newPage();
-  await signIn(page, 'admin');
+  await signIn(page, server.url, 'admin', PASSWORD);
   await page.goto(`${server.url}/console/etablissements/${schoolA.id}/publipostage`);
   // Only the preview table may scroll sideways, inside its own frame.
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));

@@ -10,7 +10,7 @@ import { hashPassword } from '../src/accounts/passwords.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { FIXTURES, testContext } from './helpers/db.js';
 
 const PASSWORD = 'Console-local-2025!';
@@ -24,13 +24,6 @@ let B: { id: string; name: string };
 let adminLogin: string;
 
 const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-
-async function signIn(p: Page, login: string, expect = /\/mon-compte/): Promise<void> {
-  await p.goto(`${server.url}/connexion`);
-  await p.fill('#f-login', login);
-  await p.fill('#f-password', PASSWORD);
-  await Promise.all([p.waitForURL(expect), p.click('main form[action="/connexion"] button[type="submit"]')]);
-}
 
 before(async () => {
   ctx = await testContext();
@@ -47,7 +40,7 @@ before(async () => {
   context = await frenchContext(browser);
   page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
-  await signIn(page, adminLogin);
+  await signIn(page, server.url, adminLogin, PASSWORD);
 });
 
 after(async () => {
@@ -113,7 +106,7 @@ test('user page: renewal code shown once, block ends the session, new activation
       WHERE us.structure_id = $1 AND u.profile = 'Student' AND u.password_hash IS NOT NULL ORDER BY u.login LIMIT 1`, [A.id]);
   const victimContext = await frenchContext(browser);
   const victim = await victimContext.newPage();
-  await signIn(victim, student.login);
+  await signIn(victim, server.url, student.login, PASSWORD);
 
   // Found through the list's search.
   await page.goto(`${server.url}/console/etablissements/${A.id}/utilisateurs`);

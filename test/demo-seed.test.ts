@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import argon2 from 'argon2';
 import { after, before, test } from 'node:test';
+import { runWith as runAdmin } from '../src/accounts/admin.js';
 import { createDemoSchool, ensureDemo } from '../src/demo/seed.js';
 import { testContext } from './helpers/db.js';
 
@@ -72,8 +73,30 @@ test('ensureDemo creates the admin and a realistic collège on an empty database
   // Second start: nothing more.
   const again: string[] = [];
   await ensureDemo(ctx, (m) => again.push(m));
-  assert.deepEqual(again, []);
+  assert.equal(again.length, 1);
+  assert.match(again[0], /connexion avec admin .*npm run trousseau -- admin/);
   assert.equal(await count(`SELECT count(*) n FROM users`), total);
+});
+
+test('`trousseau admin` gives admin a new password, unblocks it and ends its sessions', async () => {
+  const [admin] = await q<{ id: string }>(`SELECT id FROM users WHERE login = 'admin'`);
+  await ctx.database.pool.query('UPDATE users SET blocked = true WHERE id = $1', [admin.id]);
+  await ctx.database.pool.query(`INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ('x', $1, 'y', now() + interval '1 hour')`, [admin.id]);
+  const saved = process.env.TROUSSEAU_ADMIN_PASSWORD;
+  delete process.env.TROUSSEAU_ADMIN_PASSWORD;
+  const lines: string[] = [];
+  try {
+    assert.equal(await runAdmin(ctx, (m) => lines.push(m)), 0);
+  } finally {
+    process.env.TROUSSEAU_ADMIN_PASSWORD = saved;
+  }
+  const password = /mot de passe de admin : (\S+)$/.exec(lines[0])?.[1];
+  assert.ok(password, lines.join('\n'));
+  const [after] = await q<{ password_hash: string; blocked: boolean }>(`SELECT password_hash, blocked FROM users WHERE id = $1`, [admin.id]);
+  assert.equal(await argon2.verify(after.password_hash, password), true);
+  assert.equal(after.blocked, false);
+  assert.equal(await count(`SELECT count(*) n FROM sessions WHERE user_id = $1`, [admin.id]), 0);
+  assert.equal(await count(`SELECT count(*) n FROM audit WHERE action = 'admin.password_reset'`), 1);
 });
 
 test('createDemoSchool is deterministic and scales by structures', async () => {

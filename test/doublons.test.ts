@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { insertUser, relate } from './helpers/directory-sample.js';
 import { createUser } from './helpers/web.js';
@@ -49,10 +49,7 @@ before(async () => {
   browser = await launchBrowser();
   context = await frenchContext(browser);
   page = await context.newPage();
-  await page.goto(`${server.url}/connexion`);
-  await page.fill('#f-login', 'diane.directrice');
-  await page.fill('#f-password', PASSWORD);
-  await Promise.all([page.waitForURL(/\/mon-compte/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+  await signIn(page, server.url, 'diane.directrice', PASSWORD);
 });
 
 after(async () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { formatCode } from '../src/accounts/codes.js';
+import { formatCode, normalizeCode } from '../src/accounts/codes.js';
+import { ACTIVATION } from '../src/accounts/issue.js';
 import { run } from '../src/publipostage/cli.js';
 import { CSV_COLUMNS, renderCsv } from '../src/publipostage/csv.js';
 import { frenchDate } from '../src/publipostage/format.js';
@@ -79,6 +80,13 @@ test('CLI: CSV with profile (French name) and class names, PDF 8 per page by cla
   const records = readCsv(readFileSync(csv));
   assert.deepEqual(records.map((r) => r.Login).sort(), [s.logins.aslog, s.logins.eckert, s.logins.eclair, s.logins.hugo, s.logins.zoe].sort());
   assert.ok(logs.some((l) => l.includes('5 compte(s)')));
+  // Hugo's code had expired: the export hands out a fresh one, stored (hashed) before the file is written.
+  const hugoCode = normalizeCode(records.find((r) => r.Login === s.logins.hugo)!["Code d'activation"]);
+  assert.ok(hugoCode, 'a code, not « Expiré »');
+  const hugo = (await ctx.database.pool.query('SELECT activation_code_mac, activation_code_expires_at FROM users WHERE id = $1', [s.users.hugo])).rows[0];
+  assert.ok(ctx.secrets.verify(ACTIVATION, hugoCode, hugo.activation_code_mac));
+  assert.ok(hugo.activation_code_expires_at > new Date());
+  assert.equal(records.find((r) => r.Login === s.logins.zoe)!["Code d'activation"], formatCode(s.codes.zoe), 'valid codes are kept');
 
   const pdf = join(dir, 'fiches.pdf');
   assert.equal(await run(['--format', 'pdf', '--model', '8', '--sort', 'class', '--structure', '0750001A', '-o', pdf]), 0);
@@ -93,6 +101,7 @@ test('CLI: CSV with profile (French name) and class names, PDF 8 per page by cla
   assert.equal(audit.rows[0].actor_id, null);
   assert.equal(audit.rows[0].details.count, 5);
   assert.equal(audit.rows[0].details.via, 'cli');
+  assert.equal(audit.rows[0].details.codesIssued, 1);
   assert.deepEqual(audit.rows[0].details.filters.profiles, ['Student']);
   assert.equal(audit.rows[0].details.filters.classIds.length, 2);
   assert.equal(audit.rows[1].action, 'publipostage.pdf');

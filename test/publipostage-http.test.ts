@@ -87,3 +87,19 @@ test('PDF and CSV downloads are attachments and are audited with the actor', asy
   assert.equal(audit.rows[0].details.model, 8);
   assert.equal(audit.rows[0].details.via, 'http');
 });
+
+test('explicitly named accounts outside the caller’s scope: 404, never an empty file', async () => {
+  // Anne teaches 6A: Léo (5A) and Jules (other school) are not hers, Zoé is.
+  for (const who of ['leo', 'jules']) {
+    for (const kind of ['preview', 'pdf', 'csv']) {
+      const res = await get('anne', `/api/publipostage/${kind}?userIds=${s.users.zoe},${s.users[who]}`);
+      assert.equal(res.statusCode, 404, `${kind} with ${who}`);
+    }
+  }
+  // Marc (local admin of S1) cannot name Jules either; the super admin can.
+  assert.equal((await get('marc', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 404);
+  assert.equal((await get('root', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 200);
+  const mine = await get('anne', `/api/publipostage/preview?userIds=${s.users.zoe}`);
+  assert.equal(mine.statusCode, 200);
+  assert.equal(mine.json().total, 1);
+});

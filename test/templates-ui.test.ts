@@ -3,7 +3,7 @@
 // use it), sees an unknown field refused, and restores the default.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,7 +12,7 @@ import { renderSheetsPdf } from '../src/publipostage/pdf.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { defaultTemplate } from '../src/publipostage/templates.js';
-import { frenchContext, launchBrowser, screenshotPath, startApp } from './helpers/browser.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
@@ -51,10 +51,7 @@ before(async () => {
   browser = await launchBrowser();
   context = await frenchContext(browser);
   page = await context.newPage();
-  await page.goto(`${server.url}/connexion`);
-  await page.fill('#f-login', 'diane.directrice');
-  await page.fill('#f-password', PASSWORD);
-  await Promise.all([page.waitForURL(/\/mon-compte/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+  await signIn(page, server.url, 'diane.directrice', PASSWORD);
 });
 
 after(async () => {

@@ -106,7 +106,7 @@ test('sign-in, session cookie, sign-out; the session row holds only a hash', asy
 
   const ok = await c.signIn('Claire.Dupont ', PASSWORD);
   assert.equal(ok.statusCode, 303);
-  assert.equal(ok.headers.location, '/mon-compte');
+  assert.equal(ok.headers.location, '/');
   const setCookie = ([] as string[]).concat(ok.headers['set-cookie'] as string[]).find((s) => s.startsWith('trousseau_sid='))!;
   assert.match(setCookie, /HttpOnly/);
   assert.match(setCookie, /SameSite=Lax/);
@@ -135,7 +135,7 @@ test('sign-in, session cookie, sign-out; the session row holds only a hash', asy
 
 test('next: same-site paths only', async () => {
   await createUser(ctx.database.pool, { login: 'next.user', password: PASSWORD });
-  for (const [next, expected] of [['/conditions?x=1', '/conditions?x=1'], ['//evil.example', '/mon-compte'], ['https://evil.example/', '/mon-compte'], ['/\\evil.example', '/mon-compte']]) {
+  for (const [next, expected] of [['/conditions?x=1', '/conditions?x=1'], ['//evil.example', '/'], ['https://evil.example/', '/'], ['/\\evil.example', '/']]) {
     const c = new Client(app);
     await c.get(`/connexion?next=${encodeURIComponent(next)}`);
     const r = await c.post('/connexion', { login: 'next.user', password: PASSWORD, next });
@@ -212,6 +212,14 @@ test('guards: 401 JSON for the API, redirect for pages, 403 without the role; he
   const okSuper = await sup.get('/api/test/admin');
   assert.equal(okSuper.statusCode, 200, 'a super admin holds the local-admin role');
   assert.deepEqual(okSuper.json().scope, { kind: 'all' });
+
+  // "/" is each one's home: the console for admins, the class view for teachers, the account otherwise.
+  await createUser(pool, { login: 'prof.home', password: PASSWORD, profile: 'Teacher' });
+  const teacher = new Client(app);
+  await teacher.signIn('prof.home', PASSWORD);
+  for (const [c, home] of [[anon, '/connexion'], [user, '/mon-compte'], [teacher, '/classe'], [admin, '/console'], [sup, '/console']] as const) {
+    assert.equal((await c.get('/')).headers.location, home);
+  }
 });
 
 test('roles, scope and canSeeUser over a small school', async () => {

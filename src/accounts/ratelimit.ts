@@ -1,4 +1,5 @@
 // Fixed-window attempt counters in Postgres, so every app instance shares them.
+import { envInt } from '../config.js';
 import type pg from 'pg';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -45,19 +46,11 @@ export interface AuthLimits {
   windowSec: number;
 }
 
-function positive(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} doit être un entier positif (reçu « ${v} »)`);
-  return n;
-}
-
 /** Defaults 10 per login and 50 per IP per 15 minutes; TROUSSEAU_RATE_LOGIN_MAX, _IP_MAX, _WINDOW_SEC override. */
 export function authLimits(env: NodeJS.ProcessEnv = process.env): AuthLimits {
   return {
-    perLogin: positive(env, 'TROUSSEAU_RATE_LOGIN_MAX', 10),
-    perIp: positive(env, 'TROUSSEAU_RATE_IP_MAX', 50),
-    windowSec: positive(env, 'TROUSSEAU_RATE_WINDOW_SEC', 900),
+    perLogin: envInt(env, 'TROUSSEAU_RATE_LOGIN_MAX', 10),
+    perIp: envInt(env, 'TROUSSEAU_RATE_IP_MAX', 50),
+    windowSec: envInt(env, 'TROUSSEAU_RATE_WINDOW_SEC', 900),
   };
 }

@@ -18,6 +18,9 @@ export interface Database {
 
 export function openDatabase(url: string, max = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max });
+  // An idle connection cut by the server (restart, failover, admin) is dropped by the pool and replaced on
+  // next use; without a listener its 'error' event would bring the whole process down.
+  pool.on('error', (e) => console.error(`PostgreSQL : connexion inactive perdue (${e.message})`));
   const db = drizzle(pool, { schema });
   return { pool, db, close: () => pool.end() };
 }

@@ -1,5 +1,6 @@
 // The demo collège created on first start (empty database), and the same generator at scale for benchmarks.
 // Records go through the import apply layer: one way of writing accounts.
+import { withTransaction } from '../accounts/tx.js';
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
@@ -228,49 +229,36 @@ export async function createDemoSchool(
     };
   }
 
-  const client = await ctx.database.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(745202)');
+  await withTransaction(ctx.database.pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(745202)'); // the importers' lock: logins are allocated table-wide
     const res = await applyBatch(client, ctx, batch, { now });
     await client.query(
       `INSERT INTO local_admins (user_id, structure_id) SELECT u, s FROM unnest($1::uuid[], $2::uuid[]) AS v(u, s) ON CONFLICT DO NOTHING`,
       [heads.map((h) => res.userIds.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
     );
-    await client.query('COMMIT');
-    const by = (p: Profile) => records.filter((r) => r.profile === p).length;
-    return {
-      structures: scale,
-      students: by('Student'),
-      relatives: by('Relative'),
-      teachers: by('Teacher'),
-      personnel: by('Personnel'),
-      guests: by('Guest'),
-      active,
-      preDeleted: gone.size,
-      withEmail: records.filter((r) => r.email).length,
-      total: records.length,
-      password,
-    };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
+  const by = (p: Profile) => records.filter((r) => r.profile === p).length;
+  return {
+    structures: scale,
+    students: by('Student'),
+    relatives: by('Relative'),
+    teachers: by('Teacher'),
+    personnel: by('Personnel'),
+    guests: by('Guest'),
+    active,
+    preDeleted: gone.size,
+    withEmail: records.filter((r) => r.email).length,
+    total: records.length,
+    password,
+  };
 }
 
 /** The super admin `admin` (a Personnel attached to no structure), created once; returns whether it was created. */
 export async function ensureSuperAdmin(ctx: AppContext, passwordHash: string): Promise<boolean> {
-  const client = await ctx.database.pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(ctx.database.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(745202)');
     const exists = await client.query(`SELECT 1 FROM users WHERE is_super_admin OR login = 'admin' LIMIT 1`);
-    if (exists.rowCount) {
-      await client.query('ROLLBACK');
-      return false;
-    }
+    if (exists.rowCount) return false;
     const batch = emptyBatch();
     batch.users.set('demo:admin', {
       externalId: 'demo:admin', source: 'demo', origin: 'manual', profile: 'Personnel', title: null,
@@ -280,14 +268,8 @@ export async function ensureSuperAdmin(ctx: AppContext, passwordHash: string): P
     });
     const res = await applyBatch(client, ctx, batch);
     await client.query(`UPDATE users SET is_super_admin = true WHERE id = $1`, [res.userIds.get('demo:admin')]);
-    await client.query('COMMIT');
     return true;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -299,7 +281,11 @@ export async function ensureDemo(ctx: AppContext, log: (m: string) => void): Pro
     `SELECT EXISTS (SELECT 1 FROM users WHERE is_super_admin OR login = 'admin') AS admin, EXISTS (SELECT 1 FROM structures) AS school`,
   );
   const wantSchool = !state[0].school && process.env.TROUSSEAU_DEMO !== '0';
-  if (state[0].admin && !wantSchool) return; // nothing to do: spare the password hashing
+  if (state[0].admin && !wantSchool) {
+    // Nothing to create (and no password hashing to spend); still say how to get in.
+    log(`Connexion : ${ctx.config.publicUrl}/connexion avec admin (mot de passe affiché au premier démarrage ; « npm run trousseau -- admin » en donne un nouveau).`);
+    return;
+  }
   const fromEnv = process.env.TROUSSEAU_ADMIN_PASSWORD;
   const password = fromEnv || randomBytes(12).toString('base64url');
   const hash = await hashPassword(password);

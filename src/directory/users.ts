@@ -55,12 +55,16 @@ export function structureInScope(scope: Scope, structureId: string): boolean {
   return scope.kind === 'all' || (scope.kind === 'structures' && scope.structureIds.includes(structureId));
 }
 
-/** Whether the user exists and is visible in the scope. */
-export async function userInScope(db: Queryable, scope: Scope, userId: string): Promise<boolean> {
-  if (!isUuid(userId)) return false;
-  const params: unknown[] = [userId];
-  const { rowCount } = await db.query(`SELECT 1 FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)}`, params);
-  return (rowCount ?? 0) > 0;
+/** Whether every one of these users exists and is visible in the scope (an explicit list is all or nothing). */
+export async function allInScope(db: Queryable, scope: Scope, userIds: readonly string[]): Promise<boolean> {
+  const ids = [...new Set(userIds)];
+  if (!ids.every(isUuid)) return false;
+  const params: unknown[] = [ids];
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM users u WHERE u.id = ANY($1::uuid[]) AND ${scopeSql(scope, 'u', params)}`,
+    params,
+  );
+  return rows[0].n === ids.length;
 }
 
 /** Ids are uuids: anything else cannot name a row (and must not reach a ::uuid cast). */

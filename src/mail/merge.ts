@@ -1,11 +1,12 @@
 // "Envoyer par mail": one run per click, one queued mail per selected account that has an address.
 // Inactive accounts get their credentials (login, grouped code, expiry, activation link); active ones get
 // password-renewal instructions and no code. The worker (src/mail/worker.ts) does the sending.
+import { withTransaction } from '../accounts/tx.js';
 import { randomUUID } from 'node:crypto';
-import { issueActivationCode, type IssuedCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
 import { enqueueMails, type MailJobInput, type Queryable } from './queue.js';
@@ -93,36 +94,20 @@ export async function queueMailMerge(
 
   // Everything is composed before the transaction opens: it stays short, and never waits for a second
   // pool connection (template loading) while holding one.
-  const issued = new Map<string, IssuedCode>();
-  for (const r of recipients) {
-    if (!r.activated && (!r.code || (r.codeExpiresAt && r.codeExpiresAt <= now))) {
-      issued.set(r.id, issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now));
-    }
-  }
+  const issued = planFreshCodes(ctx, recipients, now);
   const composer = new MailComposer(ctx);
   const jobs: Array<MailJobInput & { userId: string }> = [];
   for (const r of recipients) {
     const fresh = issued.get(r.id);
-    const mail = await composer.compose(fresh ? { ...r, code: fresh.code, codeExpiresAt: fresh.expiresAt, codeExpired: false } : r);
+    const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
     jobs.push({ runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html });
   }
 
-  const client = await ctx.database.pool.connect();
-  try {
-    await client.query('BEGIN');
+  const queued = await withTransaction(ctx.database.pool, async (client) => {
     // An account activated since the selection keeps no new code and gets no mail with a dead one.
     let kept = jobs;
     if (issued.size) {
-      const ids = [...issued.keys()];
-      const codes = ids.map((id) => issued.get(id)!);
-      const res = await client.query(
-        `UPDATE users u SET activation_code_enc = v.enc, activation_code_mac = v.mac, activation_code_expires_at = v.exp, updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, enc, mac, exp)
-         WHERE u.id = v.id AND u.activated_at IS NULL AND u.password_hash IS NULL
-         RETURNING u.id`,
-        [ids, codes.map((c) => c.enc), codes.map((c) => c.mac), codes.map((c) => c.expiresAt)],
-      );
-      const renewed = new Set(res.rows.map((r) => r.id as string));
+      const renewed = await storeFreshCodes(client, issued);
       kept = jobs.filter((j) => !issued.has(j.userId) || renewed.has(j.userId));
     }
     const where = await runScope(client, selection, scope);
@@ -141,15 +126,10 @@ export async function queueMailMerge(
       queued: kept.length,
       codesIssued: kept.filter((j) => issued.has(j.userId)).length,
     });
-    await client.query('COMMIT');
-    wakeMailWorkers();
-    return { runId, queued: kept.length, withoutEmail, selected: rows.length };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+    return kept.length;
+  });
+  wakeMailWorkers();
+  return { runId, queued, withoutEmail, selected: rows.length };
 }
 
 /** Selects the accounts (same filters as the preview and the PDF) and queues one mail per account with an address. */

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { renderCsv } from './csv.js';
+import { refreshDeadCodes } from './fresh-codes.js';
 import { streamSheetsPdf, type SheetModel } from './pdf.js';
 import { selectAccounts } from './select.js';
 import type { Selection } from './selection.js';
@@ -34,15 +35,17 @@ function today(): string {
 }
 
 /**
- * Selects the accounts, writes the audit entry (publipostage.pdf / publipostage.csv with the filters, the
- * count and the model), then renders. The PDF is a stream; the CSV a buffer.
+ * Selects the accounts, gives a fresh code to inactive ones whose code is missing or expired (a printed dead
+ * code is a dead end), writes the audit entry (publipostage.pdf / publipostage.csv with the filters, the
+ * count, the codes issued and the model), then renders. The PDF is a stream; the CSV a buffer.
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
-  const rows = await selectAccounts(ctx, req.selection, req.scope);
+  const { rows, issued } = await refreshDeadCodes(ctx, await selectAccounts(ctx, req.selection, req.scope));
   const model = req.model ?? 1;
   await recordAudit(ctx.database.pool, req.actorId, `publipostage.${req.format}`, {
     filters: req.selection,
     count: rows.length,
+    codesIssued: issued,
     ...(req.format === 'pdf' ? { model } : {}),
     via: req.via,
   });

@@ -56,7 +56,7 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
                  WHERE r.parent_id = u.id AND ${kids}))`);
   }
   if (sel.userIds.length) w.push(`u.id = ANY(${p.add(sel.userIds)}::uuid[])`);
-  if (sel.activation !== 'all') w.push(`${sel.activation === 'active' ? '' : 'NOT '}(u.password_hash IS NOT NULL OR u.activated_at IS NOT NULL)`);
+  if (sel.activation !== 'all') w.push(`u.activated_at IS ${sel.activation === 'active' ? 'NOT ' : ''}NULL`);
   if (sel.email === 'with') w.push(`NOT ${EMPTY_EMAIL}`);
   if (sel.email === 'without') w.push(EMPTY_EMAIL);
   if (sel.localAdmins !== 'all') w.push(`${sel.localAdmins === 'exclude' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id)`);
@@ -140,7 +140,7 @@ function detailCtes(p: Params, preferred: string[]): string {
 }
 
 const ROW_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login,
-  (u.password_hash IS NOT NULL OR u.activated_at IS NOT NULL) AS activated,
+  u.activated_at IS NOT NULL AS activated,
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin,
   u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,

@@ -18,7 +18,7 @@ export const SelectionSchema = z.object({
   levelIds: csvList(z.string().uuid()).default([]),
   /** Explicit rows ticked in a list (class view). */
   userIds: csvList(z.string().uuid()).default([]),
-  /** active = has a password (set at activation, or carried over from a previous ENT). */
+  /** active = activated_at set (at activation, or carried over from a previous ENT): one definition everywhere. */
   activation: z.enum(['all', 'active', 'inactive']).default('all'),
   email: z.enum(['all', 'with', 'without']).default('all'),
   localAdmins: z.enum(['all', 'only', 'exclude']).default('all'),

@@ -81,15 +81,17 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
 // Default texts. Students are addressed with "tu", everyone else with "vous". Sheet bodies are written to
 // fit under the credentials block, even at 8 sheets per page.
 
-const STEPS_TU = `Première connexion :
-1. Va sur {url}/activation (ou scanne le QR code) et saisis ton identifiant et ton code d'activation.
+// First-connection steps; a mail has no QR code to scan, a sheet has.
+const stepsText = (tu: boolean, qr: boolean) =>
+  tu
+    ? `Première connexion :
+1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
 3. Indique ton adresse de courriel (obligatoire) : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
-5. Lis et accepte les conditions d'utilisation de l'ENT.`;
-
-const STEPS_VOUS = `Première connexion :
-1. Rendez-vous sur {url}/activation (ou scannez le QR code) et saisissez votre identifiant et votre code d'activation.
+5. Lis et accepte les conditions d'utilisation de l'ENT.`
+    : `Première connexion :
+1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
 3. Indiquez votre adresse de courriel (obligatoire) : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
@@ -121,7 +123,15 @@ const SHEET_INTRO: Record<Profile, string> = {
   Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) de {etablissement}. Voici vos informations de connexion.`,
 };
 
-// Mails are addressed to the person.
+// Mails are addressed to the person, who reads them on a screen: no "keep this sheet", no QR code.
+const MAIL_INTRO: Record<Profile, string> = {
+  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ne les partage avec personne.`,
+  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants : {enfants}.`,
+  Teacher: SHEET_INTRO.Teacher,
+  Personnel: SHEET_INTRO.Personnel,
+  Guest: SHEET_INTRO.Guest,
+};
+
 const MAIL_GREETING: Record<Profile, string> = {
   Student: 'Bonjour {prenom},',
   Relative: 'Bonjour {prenom} {nom},',
@@ -136,7 +146,7 @@ const CODE_NOTE_VOUS = `Le code ne sert qu'une fois, jusqu'à la date indiquée 
 
 const MAIL_INACTIVE_BODY = (profile: Profile, tu: boolean) => `${MAIL_GREETING[profile]}
 
-${SHEET_INTRO[profile]}${profile === 'Relative' ? ' Enfants : {enfants}.' : ''}
+${MAIL_INTRO[profile]}
 
 ${tu ? 'Ton identifiant' : 'Identifiant'} : {login}
 ${tu ? "Ton code d'activation" : "Code d'activation"} : {code} (valable jusqu'au {date_expiration})
@@ -144,7 +154,7 @@ ${tu ? "Ton code d'activation" : "Code d'activation"} : {code} (valable jusqu'au
 ${tu ? 'Pour activer ton compte, ouvre ce lien (identifiant et code déjà remplis)' : 'Pour activer votre compte, ouvrez ce lien (identifiant et code déjà remplis)'} :
 {lien_activation}
 
-${tu ? STEPS_TU : STEPS_VOUS}
+${stepsText(tu, false)}
 
 ${tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement." : "Ce message vous est envoyé par l'administrateur de l'ENT de votre établissement."}`;
 
@@ -161,7 +171,7 @@ export function defaultTemplate(profile: Profile, kind: TemplateKind): { subject
   const tu = profile === 'Student';
   switch (kind) {
     case 'sheet_inactive':
-      return { subject: null, body: `${SHEET_INTRO[profile]}\n\n${tu ? STEPS_TU : STEPS_VOUS}\n\n${tu ? CODE_NOTE_TU : CODE_NOTE_VOUS}` };
+      return { subject: null, body: `${SHEET_INTRO[profile]}\n\n${stepsText(tu, true)}\n\n${tu ? CODE_NOTE_TU : CODE_NOTE_VOUS}` };
     case 'sheet_active':
       return { subject: null, body: tu ? RENEWAL_TU : RENEWAL_VOUS };
     case 'mail_inactive':

@@ -19,7 +19,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, trustProxy: true, bodyLimit: 50 * 1024 * 1024 });
+  const app = Fastify({ logger: opts.logger ?? false, trustProxy: ctx.config.trustProxy, bodyLimit: 50 * 1024 * 1024 });
   await app.register(cookie);
   await app.register(formbody);
   await app.register(multipart, { limits: { fileSize: 200 * 1024 * 1024, files: 200 } });

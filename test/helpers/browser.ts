@@ -1,7 +1,7 @@
 // Real headless Chromium (Debian's) driven by playwright-core, against the app listening on loopback.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { AppContext } from '../../src/context.js';
 import { buildServer } from '../../src/web/server.js';
 
@@ -35,4 +35,12 @@ export function frenchContext(browser: Browser, opts: { mobile?: boolean } = {})
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return join(SCREENSHOTS, `${name}.png`);
+}
+
+/** Signs in through the login form and waits for the home the role lands on (console, class view or account). */
+export async function signIn(page: Page, baseUrl: string, login: string, password: string, home: RegExp = /\/(console|classe|mon-compte)/): Promise<void> {
+  await page.goto(`${baseUrl}/connexion`);
+  await page.fill('#f-login', login);
+  await page.fill('#f-password', password);
+  await Promise.all([page.waitForURL(home), page.click('main form[action="/connexion"] button[type="submit"]')]);
 }

@@ -10,7 +10,7 @@ import { authLimits, checkRate, purgeRates, refundRate } from '../../accounts/ra
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
-import { requireRole, startSession, stopSession } from '../auth.js';
+import { hasRole, requireRole, startSession, stopSession } from '../auth.js';
 import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
@@ -39,7 +39,7 @@ function queryOf(req: FastifyRequest): Form {
 
 /** Only a same-site path may be a post-sign-in destination (no scheme, no //host, no backslash tricks). */
 export function safeNext(next: string | undefined): string {
-  if (!next || !/^\/(?![/\\])[^\s\\]*$/.test(next) || /[\u0000-\u001f]/.test(next)) return '/mon-compte';
+  if (!next || !/^\/(?![/\\])[^\s\\]*$/.test(next) || /[\u0000-\u001f]/.test(next)) return '/';
   return next;
 }
 
@@ -78,7 +78,12 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
 
   // ------------------------------------------------------------------------------------ home and terms
 
-  app.get('/', async (req, reply) => reply.redirect(req.user ? '/mon-compte' : '/connexion', 303));
+  // Home depends on who signs in: admins land on their console, teachers on their classes, others on their account.
+  app.get('/', async (req, reply) => {
+    const u = req.user;
+    const home = !u ? '/connexion' : hasRole(u, 'localadmin') ? '/console' : hasRole(u, 'teacher') ? '/classe' : '/mon-compte';
+    return reply.redirect(home, 303);
+  });
 
   app.get('/conditions', async (req, reply) => {
     const _ = translator(req.lang);

@@ -125,7 +125,7 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
     const _ = translator(req.lang);
     const label = (c: ClassRow) => (classes.some((o) => o.id !== c.id && o.name === c.name) ? `${c.name} (${c.structureName})` : c.name);
     if (classes.length <= MAX_CLASS_TABS) {
-      return html`<nav class="class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map((c) => html`<li><a href="/classe/${c.id}/${tab}"${
+      return html`<nav class="pill-tabs class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map((c) => html`<li><a href="/classe/${c.id}/${tab}"${
         c.id === current.id ? html` aria-current="page"` : ''}>${label(c)}</a></li>`)}</ul></nav>`;
     }
     return html`<form class="class-picker" method="get" action="/classe">

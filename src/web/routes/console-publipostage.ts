@@ -16,7 +16,7 @@ import { listMailRuns, mailRunReport, startMailMerge, type MailRunSummary } from
 import { frenchDate } from '../../publipostage/format.js';
 import { exportSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, selectPage } from '../../publipostage/select.js';
+import { countSelection } from '../../publipostage/select.js';
 import type { AccountRow, Selection } from '../../publipostage/selection.js';
 import { scopeOf } from '../auth.js';
 import { csrfField } from '../forms.js';
@@ -24,12 +24,11 @@ import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import { attachment, formValue, queryValue } from './classe.js';
 import {
-  ConsoleNotFound, dateTime, filterPanel, formatNumber, offsetOf, pager, parseSelection, plural, pluralHtml, schoolBase,
-  schoolOr404, scriptMessages, selectionParams, sendConsolePage, type School,
+  ConsoleNotFound, dateTime, filterPanel, formatNumber, pager, parseSelection, plural, pluralHtml, schoolBase,
+  schoolOr404, scriptMessages, selectionParams, sendConsolePage, loadSelectionScreen, LIST_PAGE_SIZE, type School,
 } from './console-shared.js';
 import { userHref } from './console-users.js';
 
-const PAGE_SIZE = 50;
 const MODELS = ['1', '2', '8'] as const;
 type Model = (typeof MODELS)[number];
 
@@ -128,16 +127,8 @@ export function registerPublipostage(app: FastifyInstance, ctx: AppContext, guar
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, req, req.params.id);
-    const scope = scopeOf(req.user!);
-    const { selection, invalid } = parseSelection(req.query, school.id);
-    const offset = offsetOf(req);
+    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countAll);
     const model = modelOf(req);
-    const [classes, levels, counts, rows] = await Promise.all([
-      listClasses(ctx, scope, school.id),
-      listLevels(ctx, scope, school.id),
-      countAll(ctx, selection, scope),
-      selectPage(ctx, selection, scope, { limit: PAGE_SIZE, offset }),
-    ]);
     const base = ppBase(school.id);
     const params = selectionParams(selection);
     if (model !== '1') params.set('model', model);
@@ -171,7 +162,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   ${counters(lang, counts)}
   <p class="preview-status muted" data-preview-status aria-live="polite"></p>
   ${previewTable(lang, rows, school)}
-  ${pager(lang, base, params, offset, PAGE_SIZE, counts.total)}
+  ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}
 </section>`,
     });
   });

@@ -3,7 +3,9 @@
 // The filter panel is the same for "Utilisateurs" and "Publipostage des comptes": one selection model.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { LevelRow, ClassRow } from '../../directory/structures.js';
+import { listClasses, listLevels, type LevelRow, type ClassRow } from '../../directory/structures.js';
+import type { Scope } from '../../directory/scope.js';
+import { selectPage } from '../../publipostage/select.js';
 import { isUuid, structureInScope } from '../../directory/users.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { PROFILES } from '../../db/schema.js';
@@ -137,7 +139,7 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
             { href: `${base}/import`, label: _('console.io.import'), current: o.ioTab === 'import' },
             { href: `${base}/envois`, label: _('console.io.runs'), current: o.ioTab === 'runs' },
           ],
-          'console-tabs',
+          'pill-tabs console-tabs',
           _('console.nav.io'),
         )
       : '';
@@ -192,6 +194,31 @@ export function parseSelection(query: unknown, structureId: string): { selection
     delete raw[key];
   }
   return { selection: SelectionSchema.parse({ structureId }), invalid };
+}
+
+/** Rows per page of the console lists. */
+export const LIST_PAGE_SIZE = 50;
+
+/**
+ * What a filtered list screen of a school needs (users list, publipostage): the selection of the query,
+ * the school's classes and levels for the filter panel, the counters and one page of rows.
+ */
+export async function loadSelectionScreen<C>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  schoolId: string,
+  count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>,
+) {
+  const scope = scopeOf(req.user!);
+  const { selection, invalid } = parseSelection(req.query, schoolId);
+  const offset = offsetOf(req);
+  const [classes, levels, counts, rows] = await Promise.all([
+    listClasses(ctx, scope, schoolId),
+    listLevels(ctx, scope, schoolId),
+    count(ctx, selection, scope),
+    selectPage(ctx, selection, scope, { limit: LIST_PAGE_SIZE, offset }),
+  ]);
+  return { scope, selection, invalid, offset, classes, levels, counts, rows };
 }
 
 /** The selection as query parameters (defaults left out), for links and hidden fields. */

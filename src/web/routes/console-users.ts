@@ -7,11 +7,10 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { AccountStateError, generateRenewalCode, regenerateActivationCode } from '../../accounts/renewal.js';
 import type { AppContext } from '../../context.js';
-import { listClasses, listLevels } from '../../directory/structures.js';
 import {
   DirectoryError, getUserDetails, setBlocked, updateUserContact, type RelativeInfo, type UserDetails,
 } from '../../directory/users.js';
-import { countSelection, selectAccounts, selectPage } from '../../publipostage/select.js';
+import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../../publipostage/selection.js';
 import { scopeOf } from '../auth.js';
 import { csrfField, field, errorSummary, type FieldErrors } from '../forms.js';
@@ -20,11 +19,10 @@ import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { directoryStatus, formValue, queryValue } from './classe.js';
 import {
-  activeFilters, ConsoleNotFound, dateOnly, dateTime, filterPanel, offsetOf, searchField, pager, parseSelection, plural, schoolBase,
-  schoolOr404, selectionParams, sendConsolePage, type School,
+  activeFilters, ConsoleNotFound, dateOnly, dateTime, filterPanel, searchField, pager, plural, schoolBase,
+  schoolOr404, selectionParams, sendConsolePage, loadSelectionScreen, LIST_PAGE_SIZE, type School,
 } from './console-shared.js';
 
-const PAGE_SIZE = 50;
 
 /** State badges of an account, shared by the user list and the preview table. */
 export function stateBadges(lang: Lang, r: Pick<AccountRow, 'activated' | 'codeExpired' | 'code' | 'blocked' | 'preDeleted' | 'isLocalAdmin'>): SafeHtml {
@@ -48,15 +46,7 @@ export function registerUsers(app: FastifyInstance, ctx: AppContext, guard: Rout
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, req, req.params.id);
-    const scope = scopeOf(req.user!);
-    const { selection, invalid } = parseSelection(req.query, school.id);
-    const offset = offsetOf(req);
-    const [classes, levels, counts, rows] = await Promise.all([
-      listClasses(ctx, scope, school.id),
-      listLevels(ctx, scope, school.id),
-      countSelection(ctx, selection, scope),
-      selectPage(ctx, selection, scope, { limit: PAGE_SIZE, offset }),
-    ]);
+    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection);
     const base = `${schoolBase(school.id)}/utilisateurs`;
     const params = selectionParams(selection);
     // Searching comes first here; the other filters stay folded until one is used.
@@ -85,7 +75,7 @@ ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div c
     <td>${stateBadges(lang, r)}</td>
   </tr>`)}</tbody>
 </table></div>`}
-${pager(lang, base, params, offset, PAGE_SIZE, counts.total)}`,
+${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
     });
   });
 

@@ -9,6 +9,7 @@ import { exportSelection, type ExportFormat } from '../../publipostage/generate.
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, selectPage } from '../../publipostage/select.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
+import { allInScope } from '../../directory/users.js';
 import { requireRole, scopeOf } from '../auth.js';
 
 const PageSchema = z.object({
@@ -21,6 +22,7 @@ const MESSAGES = {
   fr: { invalid: (field: string, msg: string) => `Paramètre « ${field} » invalide : ${msg}` },
   en: { invalid: (field: string, msg: string) => `Invalid parameter “${field}”: ${msg}` },
 };
+const NOT_FOUND = { fr: 'Compte introuvable.', en: 'Account not found.' };
 
 /** Parses the query with `schema`, or answers 400 naming the parameter. */
 function parse<T extends z.ZodTypeAny>(schema: T, req: FastifyRequest, reply: FastifyReply): z.infer<T> | undefined {
@@ -34,8 +36,19 @@ function parse<T extends z.ZodTypeAny>(schema: T, req: FastifyRequest, reply: Fa
 export default async function publipostageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const guard = { preHandler: requireRole('superadmin', 'localadmin', 'teacher') };
 
-  app.get('/api/publipostage/preview', guard, async (req, reply) => {
+  /** The selection of the query; explicitly named accounts must all be visible to the caller, else 404. */
+  async function selectionOf(req: FastifyRequest, reply: FastifyReply): Promise<Selection | undefined> {
     const selection: Selection | undefined = parse(SelectionSchema, req, reply);
+    if (!selection) return undefined;
+    if (selection.userIds.length && !(await allInScope(ctx.database.pool, scopeOf(req.user!), selection.userIds))) {
+      void reply.code(404).send({ error: NOT_FOUND[req.lang ?? 'fr'] });
+      return undefined;
+    }
+    return selection;
+  }
+
+  app.get('/api/publipostage/preview', guard, async (req, reply) => {
+    const selection = await selectionOf(req, reply);
     if (!selection) return reply;
     const page = parse(PageSchema, req, reply);
     if (!page) return reply;
@@ -45,7 +58,7 @@ export default async function publipostageRoutes(app: FastifyInstance, ctx: AppC
   });
 
   const download = (format: ExportFormat) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const selection: Selection | undefined = parse(SelectionSchema, req, reply);
+    const selection = await selectionOf(req, reply);
     if (!selection) return reply;
     const m = format === 'pdf' ? parse(ModelSchema, req, reply) : { model: '1' as const };
     if (!m) return reply;

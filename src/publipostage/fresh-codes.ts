@@ -1,0 +1,52 @@
+// Whoever hands credentials out (sheet, CSV, mail) hands out a working code: an inactive account whose
+// code is missing or expired gets a fresh one at that moment, stored before the output leaves.
+import { issueActivationCode, type IssuedCode } from '../accounts/issue.js';
+import type { AppContext } from '../context.js';
+import type { AccountRow } from './selection.js';
+
+type Queryable = { query: AppContext['database']['pool']['query'] };
+
+/** The inactive rows that need a new code, with one freshly drawn for each (nothing stored yet). */
+export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly AccountRow[], now = new Date()): Map<string, IssuedCode> {
+  const issued = new Map<string, IssuedCode>();
+  for (const r of rows) {
+    if (!r.activated && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
+      issued.set(r.id, issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now));
+    }
+  }
+  return issued;
+}
+
+/**
+ * Stores the planned codes in one statement; returns the ids that took them. An account activated since it
+ * was selected keeps no new code (it is left out of the returned set).
+ */
+export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string, IssuedCode>): Promise<Set<string>> {
+  if (!issued.size) return new Set();
+  const ids = [...issued.keys()];
+  const codes = ids.map((id) => issued.get(id)!);
+  const res = await db.query<{ id: string }>(
+    `UPDATE users u SET activation_code_enc = v.enc, activation_code_mac = v.mac, activation_code_expires_at = v.exp, updated_at = now()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, enc, mac, exp)
+     WHERE u.id = v.id AND u.activated_at IS NULL
+     RETURNING u.id`,
+    [ids, codes.map((c) => c.enc), codes.map((c) => c.mac), codes.map((c) => c.expiresAt)],
+  );
+  return new Set(res.rows.map((r) => r.id));
+}
+
+/** The row as it reads with its new code. */
+export function withFreshCode(row: AccountRow, fresh: IssuedCode): AccountRow {
+  return { ...row, code: fresh.code, codeExpiresAt: fresh.expiresAt, codeExpired: false };
+}
+
+/** Plans, stores and applies fresh codes to the rows (for exports, where nothing else is in the transaction). */
+export async function refreshDeadCodes(ctx: AppContext, rows: AccountRow[]): Promise<{ rows: AccountRow[]; issued: number }> {
+  const planned = planFreshCodes(ctx, rows);
+  if (!planned.size) return { rows, issued: 0 };
+  const stored = await storeFreshCodes(ctx.database.pool, planned);
+  return {
+    rows: rows.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)),
+    issued: stored.size,
+  };
+}
