@@ -1,7 +1,7 @@
 // `npm run bench`: publipostage throughput on its own embedded PostgreSQL (temporary directory).
 //   demo-size data (2,146 sheets): PDF sheets/s per model vs. a naive pdfkit loop, CSV rows/s vs. a naive writer;
 //   100,000 generated accounts: preview latency vs. "select everything then slice", full selection, PDF, CSV;
-//   import rows/s (AAF fixture feed) when src/import is there.
+//   import rows/s (AAF fixture feed), first pass vs. the idempotent second pass.
 // Goals are printed with OK / MISSED; nothing here fails a build. BENCH_QUICK=1 skips the 100k PDFs.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { makeContext, type AppContext } from '../src/context.js';
 import { startEmbedded } from '../src/db/embedded.js';
+import { createDemoSchool } from '../src/demo/seed.js';
+import { collectInputs, importFiles } from '../src/import/index.js';
 import { migrate, openDatabase } from '../src/db/index.js';
 import type { Scope } from '../src/directory/scope.js';
 import { renderCsv } from '../src/publipostage/csv.js';
@@ -61,17 +63,10 @@ async function database(adminUrl: string, name: string): Promise<AppContext & { 
   return { ...makeContext(config, db), close: () => db.close() };
 }
 
-/** The demo collège when src/demo provides it, topped up (or cut) to exactly 2,146 accounts. */
+/** The demo collège, topped up (or cut) to exactly 2,146 accounts. */
 async function demoRows(ctx: AppContext): Promise<{ rows: AccountRow[]; source: string }> {
-  let source = 'generated (bench/data.ts)';
-  const seedFile = new URL('../src/demo/seed.ts', import.meta.url);
-  if (existsSync(seedFile)) {
-    const demo = (await import('../src/demo/seed.js')) as { createDemoSchool?: (ctx: AppContext, o: { scale: number; passwordHash: string }) => Promise<{ total: number }> };
-    if (demo.createDemoSchool) {
-      const r = await time(() => demo.createDemoSchool!(ctx, { scale: 1, passwordHash: '$argon2id$bench' }));
-      source = `createDemoSchool (${fmt(r.value.total)} comptes en ${fmt(r.ms)} ms)`;
-    }
-  }
+  const r = await time(() => createDemoSchool(ctx, { scale: 1, password: 'bench', passwordHash: '$argon2id$bench' }));
+  let source = `createDemoSchool (${fmt(r.value.total)} comptes en ${fmt(r.ms)} ms)`;
   let rows = await selectAccounts(ctx, SelectionSchema.parse({}), ALL);
   if (rows.length < DEMO_SHEETS) {
     await generateAccounts(ctx, 1, 3);
@@ -150,22 +145,17 @@ async function main() {
     }
 
     // ------------------------------------------------------------------ import
-    const importer = new URL('../src/import/index.ts', import.meta.url);
     const feed = new URL('../../shared/fixtures/aaf-2013/', import.meta.url).pathname;
-    if (existsSync(importer) && existsSync(feed)) {
-      const mod = (await import('../src/import/index.js')) as {
-        importFiles?: (ctx: AppContext, files: unknown[], o: { dryRun: boolean }) => Promise<{ created: number; updated: number; unchanged: number; rejected: unknown[] }>;
-        collectInputs?: (paths: string[]) => unknown[];
-      };
-      if (mod.importFiles && mod.collectInputs) {
-        const imp = await database(server.url, 'bench_import');
-        contexts.push(imp);
-        console.log('\nImport du flux AAF de démonstration (fixtures/aaf-2013)');
-        const r = await time(() => mod.importFiles!(imp, mod.collectInputs!([feed]), { dryRun: false }));
-        const n = r.value.created + r.value.updated + r.value.unchanged;
-        line('importFiles', `${fmt(r.ms)} ms`, `${fmt(n)} comptes, ${fmt((n / r.ms) * 1000)} lignes/s`);
-      }
-    } else console.log('\n(import non mesuré : src/import ou les fixtures absents)');
+    if (existsSync(feed)) {
+      const imp = await database(server.url, 'bench_import');
+      contexts.push(imp);
+      console.log('\nImport du flux AAF de démonstration (fixtures/aaf-2013), une transaction');
+      const first = await time(() => importFiles(imp, collectInputs([feed]), { dryRun: false }));
+      const n = first.value.created + first.value.updated + first.value.unchanged;
+      line('premier import (tout créé)', `${fmt(first.ms)} ms`, `${fmt(n)} comptes, ${fmt((n / first.ms) * 1000)} lignes/s`);
+      const again = await time(() => importFiles(imp, collectInputs([feed]), { dryRun: false }));
+      line('réimport identique (rien ne change)', `${fmt(again.ms)} ms`, `${fmt((n / again.ms) * 1000)} lignes/s | ×${fmt(first.ms / again.ms)} vs premier`);
+    } else console.log('\n(import non mesuré : ../shared/fixtures/aaf-2013 absent)');
   } finally {
     for (const c of contexts) await c.close().catch(() => {});
     await server.stop();

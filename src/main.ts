@@ -1,4 +1,5 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, demo school on first start, HTTP server.
+import { startHousekeeping } from './accounts/housekeeping.js';
 import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
@@ -15,7 +16,9 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   console.log(`Trousseau écoute sur ${config.publicUrl}`);
   const mailWorker = startMailWorker(ctx);
+  const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
   const stop = async () => {
+    housekeeping.stop();
     await app.close();
     await mailWorker.stop();
     await database.close();

@@ -12,6 +12,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
   () => import('./routes/core.js'),
   () => import('./routes/account.js'),
   () => import('./routes/publipostage.js'),
+  () => import('./routes/import-api.js'),
   () => import('./routes/classe.js'),
   () => import('./routes/templates.js'),
   () => import('./routes/doublons.js'),

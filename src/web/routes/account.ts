@@ -6,7 +6,7 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
-import { authLimits, checkRate, purgeRates, refundRate } from '../../accounts/ratelimit.js';
+import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
@@ -55,7 +55,6 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
 
   /** Counts one credential attempt for this login and this IP; the seconds to wait when over a limit. */
   async function attempt(req: FastifyRequest, login: string): Promise<number | null> {
-    if (Math.random() < 0.01) await purgeRates(pool);
     const l = normalizeLogin(login);
     const checks = [await checkRate(pool, `auth:ip:${req.ip}`, limits.perIp, limits.windowSec)];
     if (l) checks.push(await checkRate(pool, `auth:login:${l}`, limits.perLogin, limits.windowSec));

@@ -31,6 +31,20 @@ interface Manifest {
   files: string[];
 }
 
+/** The uploaded files (named as the user knows them, empty ones skipped) and the other form fields. */
+export async function readUploads(req: FastifyRequest): Promise<{ files: Array<{ name: string; data: Buffer }>; fields: Record<string, string> }> {
+  const files: Array<{ name: string; data: Buffer }> = [];
+  const fields: Record<string, string> = {};
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      const data = await part.toBuffer();
+      const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
+      if (name && data.length > 0) files.push({ name, data });
+    } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+  }
+  return { files, fields };
+}
+
 class ImportRefused extends Error {
   constructor(readonly statusCode: number, message: string) {
     super(message);
@@ -125,16 +139,8 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     await sweep();
     const superAdmin = req.user!.roles.includes('superadmin');
-    const files: Array<{ name: string; data: Buffer }> = [];
-    let partial = false;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        const data = await part.toBuffer();
-        const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
-        if (!name || data.length === 0) continue;
-        files.push({ name, data });
-      } else if (part.fieldname === 'partial') partial = part.value === '1';
-    }
+    const { files, fields } = await readUploads(req);
+    const partial = fields.partial === '1';
     if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
     const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
     if (xml && !superAdmin) {

@@ -1,0 +1,28 @@
+// Periodic clean-up of what expires: sessions, attempt counters, reset links. Every app instance runs it;
+// the statements are idempotent, so two instances doing it at once only repeat each other.
+import type pg from 'pg';
+import { purgeRates } from './ratelimit.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface Purged {
+  sessions: number;
+  resets: number;
+}
+
+/** Deletes expired sessions, reset links a day past their expiry, and attempt windows over a day old. */
+export async function purgeExpired(pool: Queryable): Promise<Purged> {
+  const sessions = await pool.query('DELETE FROM sessions WHERE expires_at <= now()');
+  const resets = await pool.query(`DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'`);
+  await purgeRates(pool);
+  return { sessions: sessions.rowCount ?? 0, resets: resets.rowCount ?? 0 };
+}
+
+/** Runs purgeExpired now and then every `everyMs` (default hourly); errors are logged, never thrown. */
+export function startHousekeeping(pool: Queryable, log: (m: string) => void, everyMs = 3_600_000): { stop(): void } {
+  const run = () => purgeExpired(pool).catch((e: Error) => log(`Nettoyage périodique : ${e.message}`));
+  void run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,27 @@
+// Periodic clean-up: what has expired goes, what is alive stays.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { purgeExpired } from '../src/accounts/housekeeping.js';
+import { testContext } from './helpers/db.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.close();
+});
+
+test('expired sessions, old reset links and old attempt windows are purged; live ones stay', async () => {
+  const q = (sql: string, p: unknown[] = []) => ctx.database.pool.query(sql, p);
+  const { rows: [u] } = await q(`INSERT INTO users (profile, first_name, last_name, login) VALUES ('Relative', 'Anne', 'Roux', 'anne.roux') RETURNING id`);
+  await q(`INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ('dead', $1, 'c', now() - interval '1 minute'), ('live', $1, 'c', now() + interval '1 hour')`, [u.id]);
+  await q(`INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ('old', $1, now() - interval '2 days'), ('recent', $1, now() - interval '1 hour'), ('valid', $1, now() + interval '1 hour')`, [u.id]);
+  await q(`INSERT INTO rate_limits (key, window_start, hits) VALUES ('auth:ip:old', now() - interval '2 days', 3), ('auth:ip:now', now(), 1)`);
+
+  assert.deepEqual(await purgeExpired(ctx.database.pool), { sessions: 1, resets: 1 });
+  assert.deepEqual((await q('SELECT id_hash FROM sessions')).rows.map((r) => r.id_hash), ['live']);
+  assert.deepEqual((await q('SELECT token_hash FROM password_resets ORDER BY 1')).rows.map((r) => r.token_hash), ['recent', 'valid']);
+  assert.deepEqual((await q('SELECT key FROM rate_limits')).rows.map((r) => r.key), ['auth:ip:now']);
+  assert.deepEqual(await purgeExpired(ctx.database.pool), { sessions: 0, resets: 0 }, 'idempotent');
+});

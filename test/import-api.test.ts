@@ -1,0 +1,106 @@
+// POST /api/import: the CLI's import over HTTP (multipart), dry run first, roles and scope, broken files.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { buildServer } from '../src/web/server.js';
+import { FIXTURES, testContext } from './helpers/db.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+const who: Record<string, { cookie: string; csrf: string }> = {};
+let school: string;
+let other: string;
+
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
+
+before(async () => {
+  ctx = await testContext();
+  [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0123456A', 'École Jules Ferry') RETURNING id`);
+  [{ id: other }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0999999Z', 'École Voisine') RETURNING id`);
+  const [root] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+     VALUES ('Personnel', 'Root', 'ADMIN', 'root.admin', true, 'x', now()) RETURNING id`);
+  const [local] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, password_hash, activated_at)
+     VALUES ('Personnel', 'Diane', 'DIRECTRICE', 'diane.directrice', 'x', now()) RETURNING id`);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [local.id, school]);
+  for (const [name, id] of [['root', root.id], ['local', local.id]] as const) {
+    const s = await createSession(ctx.database.pool, id);
+    who[name] = { cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
+  }
+  app = await buildServer(ctx);
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+/** A multipart/form-data body carrying the files. */
+function multipart(files: Array<{ name: string; data: Buffer }>): { body: Buffer; type: string } {
+  const boundary = '----trousseau-test-boundary';
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+function post(as: string, query: string, files: Array<{ name: string; data: Buffer }>, opts: { csrf?: boolean } = {}) {
+  const { body, type } = multipart(files);
+  const headers: Record<string, string> = { 'content-type': type, cookie: who[as].cookie };
+  if (opts.csrf !== false) headers['x-csrf-token'] = who[as].csrf;
+  return app.inject({ method: 'POST', url: `/api/import${query}`, headers, payload: body });
+}
+
+const TPL = join(FIXTURES, 'csv-templates');
+const templates = () => readdirSync(TPL).sort().map((name) => ({ name, data: readFileSync(join(TPL, name)) }));
+const users = () => count(`SELECT count(*) n FROM users WHERE external_id IS NOT NULL`);
+
+test('CSV templates: dry run reports and writes nothing, then the import applies; a second pass changes nothing', async () => {
+  const dry = await post('local', `?dryRun=true&structureId=${school}`, templates());
+  assert.equal(dry.statusCode, 200, dry.body);
+  const report = dry.json();
+  assert.equal(report.dryRun, true);
+  assert.ok(report.created > 0);
+  assert.equal(await users(), 0, 'a dry run writes nothing');
+
+  const done = await post('local', `?structureId=${school}`, templates());
+  assert.equal(done.statusCode, 200, done.body);
+  assert.equal(done.json().created, report.created);
+  assert.equal(await users(), report.created);
+  assert.equal(await count(`SELECT count(*) n FROM user_structures WHERE structure_id = $1`, [school]), report.created);
+  assert.equal(await count(`SELECT count(*) n FROM audit WHERE action LIKE 'import%'`) > 0, true, 'audited');
+
+  const again = (await post('local', `?structureId=${school}`, templates())).json();
+  assert.deepEqual([again.created, again.updated], [0, 0]);
+});
+
+test('roles and scope: CSRF header, a local admin’s own school only, AAF for super admins only', async () => {
+  assert.equal((await post('local', `?structureId=${school}`, templates(), { csrf: false })).statusCode, 403);
+  assert.equal((await post('local', `?structureId=${other}`, templates())).statusCode, 404);
+  assert.equal((await post('local', '', templates())).statusCode, 400);
+  const aaf = { name: 'FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml', data: readFileSync(join(FIXTURES, 'aaf-2013', 'FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml')) };
+  const refused = await post('local', `?structureId=${school}`, [aaf]);
+  assert.equal(refused.statusCode, 403);
+  assert.match(refused.json().error, /super-administrateurs/);
+  const dry = await post('root', '?dryRun=1', [aaf]);
+  assert.equal(dry.statusCode, 200, dry.body);
+  assert.ok(dry.json().structures.length > 0);
+  const anon = await app.inject({ method: 'POST', url: '/api/import', payload: {} });
+  assert.equal(anon.statusCode, 403, 'no session, hence no valid token: refused before anything is read');
+});
+
+test('a broken file is refused whole, naming file, line and field; nothing changes', async () => {
+  const before = await users();
+  const broken = Buffer.from('Nom;Prénom;Classe\r\nDUPONT;Jean;CM1\r\n', 'utf8');
+  const res = await post('root', `?structureId=${other}`, [{ name: 'CSV_Eleves.csv', data: broken }]);
+  assert.equal(res.statusCode, 422, res.body);
+  const body = res.json();
+  assert.match(body.error, /rien n’a été modifié/);
+  assert.match(body.detail, /^CSV_Eleves\.csv:\d+/);
+  assert.equal(await users(), before);
+});
