@@ -1,9 +1,8 @@
 // Periodic clean-up of what expires: sessions, attempt counters, reset links. Every app instance runs it;
 // the statements are idempotent, so two instances doing it at once only repeat each other.
-import type pg from 'pg';
 import { purgeRates } from './ratelimit.js';
+import type { Queryable } from '../db/index.js';
 
-type Queryable = Pick<pg.Pool, 'query'>;
 
 export interface Purged {
   sessions: number;

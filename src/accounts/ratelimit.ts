@@ -1,8 +1,7 @@
 // Fixed-window attempt counters in Postgres, so every app instance shares them.
 import { envInt } from '../config.js';
-import type pg from 'pg';
+import type { Queryable } from '../db/index.js';
 
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export interface RateResult {
   allowed: boolean;

@@ -10,6 +10,8 @@ import * as schema from './schema.js';
 pg.types.setTypeParser(1082, (v) => v);
 
 export type Db = NodePgDatabase<typeof schema>;
+/** Anything SQL can be sent through: the pool, or a client holding a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 export interface Database {
   pool: pg.Pool;
   db: Db;

@@ -1,8 +1,8 @@
 // The demo collège created on first start (empty database), and the same generator at scale for benchmarks.
 // Records go through the import apply layer: one way of writing accounts.
-import { withTransaction } from '../accounts/tx.js';
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
+import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { foldName } from '../directory/login.js';

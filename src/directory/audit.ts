@@ -1,7 +1,6 @@
 // The audit trail: who did what, when, with which parameters.
-import type pg from 'pg';
+import type { Queryable } from '../db/index.js';
 
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export async function recordAudit(
   db: Queryable,

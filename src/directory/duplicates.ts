@@ -12,7 +12,7 @@ import type { Profile } from '../db/schema.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import {
-  DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, visibleStructureSql,
+  allInScope, DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, visibleStructureSql,
 } from './users.js';
 
 /** Why a pair was proposed; the console translates these. */
@@ -372,11 +372,8 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
 export async function dismissDuplicate(ctx: AppContext, scope: Scope, a: string, b: string, actorId: string | null): Promise<void> {
   requireAdminScope(scope);
   if (a === b) throw new DirectoryError('invalid', 'Une paire de doublons réunit deux comptes différents.');
-  if (!isUuid(a) || !isUuid(b)) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
   await withTransaction(ctx.database.pool, async (client) => {
-    const params: unknown[] = [[a, b]];
-    const { rowCount } = await client.query(`SELECT 1 FROM users u WHERE u.id = ANY($1::uuid[]) AND ${scopeSql(scope, 'u', params)}`, params);
-    if (rowCount !== 2) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+    if (!(await allInScope(client, scope, [a, b]))) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
     const ins = await client.query(
       'INSERT INTO duplicate_dismissals (user_a, user_b) VALUES (least($1::uuid, $2::uuid), greatest($1::uuid, $2::uuid)) ON CONFLICT DO NOTHING',
       [a, b],

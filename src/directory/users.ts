@@ -8,6 +8,7 @@ import { PROFILES, type Profile } from '../db/schema.js';
 import { endSessions } from '../web/auth.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
+import type { Queryable } from '../db/index.js';
 
 /** A refused directory operation; `message` is French and may be shown as is. */
 export class DirectoryError extends Error {
@@ -20,7 +21,6 @@ export class DirectoryError extends Error {
   }
 }
 
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 /** SQL condition "structure column `col` is visible in `scope`" for structure-attached rows (classes, groups…). */
 export function visibleStructureSql(scope: Scope, col: string, params: unknown[]): string {

@@ -9,6 +9,7 @@ import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { fold, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import type { Queryable } from '../db/index.js';
 
 export { formatReport } from './report.js';
 export type { ImportReport } from './types.js';
@@ -84,7 +85,6 @@ interface Target {
   created: boolean;
 }
 
-type Queryable = { query: AppContext['database']['pool']['query'] };
 
 /** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
 async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {

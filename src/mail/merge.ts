@@ -1,15 +1,16 @@
 // "Envoyer par mail": one run per click, one queued mail per selected account that has an address.
 // Inactive accounts get their credentials (login, grouped code, expiry, activation link); active ones get
 // password-renewal instructions and no code. The worker (src/mail/worker.ts) does the sending.
-import { withTransaction } from '../accounts/tx.js';
 import { randomUUID } from 'node:crypto';
+import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
-import { enqueueMails, type MailJobInput, type Queryable } from './queue.js';
+import { enqueueMails, type MailJobInput } from './queue.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
 

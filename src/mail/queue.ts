@@ -1,10 +1,9 @@
 // The durable mail queue: a row in mail_jobs per message, sent later by the worker (src/mail/worker.ts).
 // Enqueueing is a plain INSERT so it joins the caller's transaction: the mail exists iff the caller commits.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Secrets } from '../accounts/secrets.js';
+import type { Queryable } from '../db/index.js';
 
-export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export interface MailJobInput {
   userId?: string | null;

@@ -7,6 +7,8 @@ import { loadConfig } from '../config.js';
 import { makeContext, type AppContext } from '../context.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { PROFILES, type Profile } from '../db/schema.js';
+import { isUuid } from '../directory/users.js';
+import { fold } from '../import/text.js';
 import { exportSelection, type ExportFormat } from './generate.js';
 import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
@@ -40,9 +42,7 @@ const PROFILE_ALIASES: Record<string, Profile> = {
   invite: 'Guest', invites: 'Guest', guest: 'Guest',
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 
 /** A usage mistake: reported with the usage text, exit code 2. */
 class UsageError extends Error {}
@@ -77,7 +77,7 @@ async function resolveStructure(ctx: AppContext, v: string): Promise<string> {
 async function resolveUsers(ctx: AppContext, values: string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const v of values) {
-    const res = await ctx.database.pool.query('SELECT id FROM users WHERE login = $1 OR ($2 AND id::text = $1)', [v, UUID.test(v)]);
+    const res = await ctx.database.pool.query('SELECT id FROM users WHERE login = $1 OR ($2 AND id::text = $1)', [v, isUuid(v)]);
     if (!res.rows.length) throw new UsageError(`compte inconnu : « ${v} »`);
     ids.push(res.rows[0].id);
   }

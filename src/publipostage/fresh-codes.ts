@@ -3,8 +3,8 @@
 import { issueActivationCode, type IssuedCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { AccountRow } from './selection.js';
+import type { Queryable } from '../db/index.js';
 
-type Queryable = { query: AppContext['database']['pool']['query'] };
 
 /** The inactive rows that need a new code, with one freshly drawn for each (nothing stored yet). */
 export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly AccountRow[], now = new Date()): Map<string, IssuedCode> {

@@ -5,11 +5,11 @@
 // simpler to reason about than a sliding window and it bounds a stolen cookie's usefulness.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type pg from 'pg';
 import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
 import { t, type Lang } from './i18n/index.js';
 import { sendErrorPage } from './layout.js';
+import type { Queryable } from '../db/index.js';
 
 export interface SessionUser {
   id: string;
@@ -34,7 +34,6 @@ declare module 'fastify' {
   }
 }
 
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export const SESSION_COOKIE = 'trousseau_sid';
 export const CSRF_COOKIE = 'trousseau_csrf';
