@@ -1,5 +1,8 @@
 // Runs every test against real PostgreSQL: an embedded server started here (or TEST_DATABASE_URL),
 // with a migrated template database that each test file clones.
+//   npm test                      test/**/*.test.ts except test/conformance/ (needs nothing beside the repo)
+//   npm run test:conformance      test/conformance/*.test.ts over ../shared/fixtures (real-shaped files)
+//   npm test -- test/a.test.ts    only the files named
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +12,12 @@ import { openDatabase, migrate } from '../src/db/index.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 
 const TEMPLATE = 'trousseau_template';
+/** Folders of test/ that are not part of `npm test`. */
+const SEPARATE = new Set(['conformance', 'helpers', 'fixtures']);
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+}
 
 async function main() {
   let server: EmbeddedServer | undefined;
@@ -31,9 +40,12 @@ async function main() {
   await tpl.close();
 
   const args = process.argv.slice(2);
-  const files = args.length
-    ? args
-    : readdirSync('test').filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', f));
+  const conformance = args[0] === '--conformance';
+  const files = conformance
+    ? testFiles('test/conformance')
+    : args.length
+      ? args
+      : ['test', ...readdirSync('test', { withFileTypes: true }).filter((d) => d.isDirectory() && !SEPARATE.has(d.name)).map((d) => join('test', d.name))].flatMap(testFiles);
   const code = await new Promise<number>((ok) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
       stdio: 'inherit',

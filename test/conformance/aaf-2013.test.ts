@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { readAaf } from '../src/import/aaf.js';
-import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
-import { FIXTURES, testContext } from './helpers/db.js';
+import { readAaf } from '../../src/import/aaf.js';
+import { collectInputs, formatReport, importFiles } from '../../src/import/index.js';
+import { FIXTURES, testContext } from '../helpers/db.js';
 
 const AAF = join(FIXTURES, 'aaf-2013');
 const ELEVE = join(AAF, 'FULL_ENTTSSERVICES_Complet_20130117_Eleve_0001.xml');
