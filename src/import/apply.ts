@@ -59,10 +59,21 @@ interface ExistingUser {
   birth_date: string | null;
   email: string | null;
   phone: string | null;
+  ine: string | null;
+  functions: string[];
+  mobile: string | null;
   origin: string;
   source: string;
   activated_at: Date | null;
   pre_deleted_at: Date | null;
+}
+
+/**
+ * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
+ * (unnest flattens a 2-D array). Also a stable form to compare stored and incoming lists.
+ */
+function pgTextArray(items: string[]): string {
+  return `{${items.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function counts(r: Partial<Record<Profile, ProfileCounts>>, p: Profile): ProfileCounts {
@@ -183,7 +194,7 @@ export async function applyBatch(
   const records = [...batch.users.values()];
   const existingRows = await unnestChunks<ExistingUser>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, activated_at, pre_deleted_at
+    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, origin, source, activated_at, pre_deleted_at
      FROM users WHERE external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
   );
@@ -211,7 +222,7 @@ export async function applyBatch(
   if (fresh.length) {
     const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
     const logins = new LoginAllocator(taken);
-    const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+    const cols: unknown[][] = Array.from({ length: 21 }, () => []);
     for (const r of fresh) {
       let login: string;
       if (r.login && !taken.has(r.login)) {
@@ -225,6 +236,7 @@ export async function applyBatch(
         r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
         code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
         h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
+        r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null,
       ];
       row.forEach((v, i) => cols[i].push(v));
     }
@@ -232,12 +244,14 @@ export async function applyBatch(
       client,
       `INSERT INTO users (external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
                           activation_code_enc, activation_code_mac, activation_code_expires_at,
-                          created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at)
-       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd
+                          created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at,
+                          ine, functions, mobile)
+       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd, ine, fn::text[], mob
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
-                   $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[])
-            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd)
+                   $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[],
+                   $19::text[], $20::text[], $21::text[])
+            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd, ine, fn, mob)
        RETURNING id, external_id`,
       cols,
     );
@@ -251,7 +265,7 @@ export async function applyBatch(
   // an activated user's e-mail is theirs.
   const changed = new Set<string>();
   const restored = new Set<string>();
-  const upd: unknown[][] = Array.from({ length: 11 }, () => []);
+  const upd: unknown[][] = Array.from({ length: 14 }, () => []);
   const aliasRestored: string[] = [];
   for (const r of records) {
     const e = existing.get(r.externalId);
@@ -269,23 +283,29 @@ export async function applyBatch(
       birth_date: r.birthDate ?? e.birth_date,
       email: r.email && (!e.email || (!e.activated_at && e.email !== r.email)) ? r.email : e.email,
       phone: r.phone ?? e.phone,
+      ine: r.ine ?? e.ine,
+      functions: pgTextArray(r.functions ?? e.functions),
+      mobile: r.mobile ?? e.mobile,
       origin: r.origin,
       source: r.source,
     };
-    const diff = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== e[k]);
+    const stored = { ...e, functions: pgTextArray(e.functions) };
+    const diff = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== stored[k]);
     if (e.pre_deleted_at) restored.add(r.externalId);
     if (!diff && !e.pre_deleted_at) continue;
     if (diff) changed.add(r.externalId);
-    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff].forEach((v, i) => upd[i].push(v));
+    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff, next.ine, next.functions, next.mobile].forEach((v, i) => upd[i].push(v));
   }
   if (upd[0].length) {
     await unnestChunks(
       client,
       `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
               birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
-              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $12::timestamptz ELSE u.updated_at END
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[])
-            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff)
+              ine = v.ine, functions = v.functions::text[], mobile = v.mobile,
+              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $15::timestamptz ELSE u.updated_at END
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
+                   $12::text[], $13::text[], $14::text[])
+            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile)
        WHERE u.id = v.id`,
       upd,
       [now],

@@ -71,6 +71,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     preDeleted: 0,
     restored: 0,
     rejected: [],
+    ignored: [],
     structures: [],
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
@@ -194,6 +195,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.byProfile = res.byProfile;
     report.relations = res.relations;
     report.rejected = [...batch.rejected, ...res.rejected];
+    report.ignored = batch.ignored;
     const seen = new Set(report.structures.map((s) => s.name));
     report.structures.push(...res.structures.filter((s: StructureReport) => !seen.has(s.name)));
     report.durationMs = Date.now() - started;

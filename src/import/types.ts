@@ -41,6 +41,12 @@ export interface UserRecord {
   birthDate: string | null;
   email: string | null;
   phone: string | null;
+  /** Pupil's INE (AAF ENTEleveINE, SIECLE). Absent: left as stored. */
+  ine?: string | null;
+  /** Functions as the feed gives them (AAF ENTPersonFonctions, STS-web). Absent: left as stored. */
+  functions?: string[];
+  /** Mobile for SMS (AAF ENTPersonMobileSMS, SIECLE). Absent: left as stored. */
+  mobile?: string | null;
   structures: Set<string>;
   classes: ClassRef[];
   groups: GroupRef[];
@@ -80,6 +86,8 @@ export interface ImportBatch {
   /** External ids a delta feed deletes: they get pre-deleted. */
   deletions: string[];
   rejected: Rejection[];
+  /** Records read and deliberately left out, with the reason (reported, not errors). */
+  ignored: Rejection[];
   /** External ids (or prefixes ending in ':') of rejected rows: their accounts must not be pre-deleted. */
   protect: string[];
   /**
@@ -90,7 +98,7 @@ export interface ImportBatch {
 }
 
 export function emptyBatch(): ImportBatch {
-  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], protect: [], scopes: [] };
+  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], protect: [], scopes: [] };
 }
 
 export type FileFormat =
@@ -134,6 +142,8 @@ export interface ImportReport {
   preDeleted: number;
   restored: number;
   rejected: Rejection[];
+  /** Records the run read and deliberately did not import (e.g. an AAF relative no pupil names as legal representative). */
+  ignored: Rejection[];
   structures: StructureReport[];
   byProfile: Partial<Record<Profile, ProfileCounts>>;
   relations: { created: number; removed: number; unresolved: number };
