@@ -22,6 +22,18 @@ export interface Config {
    * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
    */
   trustProxy: boolean | string;
+  /** pino level of the HTTP log (LOG_LEVEL): fatal, error, warn, info, debug, trace or silent. */
+  logLevel: string;
+  /** Whether TROUSSEAU_PUBLIC_URL was set (sheets print localhost otherwise: the start log warns). */
+  publicUrlSet: boolean;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!LOG_LEVELS.includes(v)) throw new Error(`LOG_LEVEL doit valoir ${LOG_LEVELS.join(', ')} (reçu « ${v} »)`);
+  return v;
 }
 
 function parseTrustProxy(v: string | undefined): boolean | string {
@@ -68,5 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+    publicUrlSet: !!env.TROUSSEAU_PUBLIC_URL,
   };
 }

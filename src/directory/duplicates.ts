@@ -287,8 +287,8 @@ export interface MergeResult {
  */
 export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, dropId: string, actorId: string | null): Promise<MergeResult> {
   requireAdminScope(scope);
-  if (keepId === dropId) throw new DirectoryError('invalid', 'Un compte ne peut pas être fusionné avec lui-même.');
-  if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+  if (keepId === dropId) throw new DirectoryError('invalid', 'directory.mergeSelf');
+  if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'directory.userNotFound');
   return withTransaction(ctx.database.pool, async (client) => {
     const params: unknown[] = [[keepId, dropId]];
     // Locked in id order so two concurrent merges of the same pair cannot deadlock.
@@ -298,16 +298,16 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     );
     let keep = rows.find((r) => r.id === keepId);
     let drop = rows.find((r) => r.id === dropId);
-    if (!keep || !drop) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+    if (!keep || !drop) throw new DirectoryError('not_found', 'directory.userNotFound');
     const keepActive = keep.activated_at !== null;
     const dropActive = drop.activated_at !== null;
     if (keepActive && dropActive) {
-      throw new DirectoryError('conflict', 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés. Bloquez celui qui ne doit plus servir.');
+      throw new DirectoryError('conflict', 'directory.mergeBothActive');
     }
-    if (keep.profile !== drop.profile) throw new DirectoryError('invalid', 'Les deux comptes n’ont pas le même profil : fusion impossible.');
+    if (keep.profile !== drop.profile) throw new DirectoryError('invalid', 'directory.mergeProfiles');
     const swapped = dropActive && !keepActive;
     if (swapped) [keep, drop] = [drop, keep];
-    if (drop.is_super_admin) throw new DirectoryError('forbidden', 'Un compte super-administrateur ne peut pas être supprimé par une fusion.');
+    if (drop.is_super_admin) throw new DirectoryError('forbidden', 'directory.mergeSuperAdmin');
     const k = keep.id as string;
     const d = drop.id as string;
 
@@ -371,9 +371,9 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
 /** Marks a pair as "not duplicates" for good (admins only, both users in scope); idempotent. */
 export async function dismissDuplicate(ctx: AppContext, scope: Scope, a: string, b: string, actorId: string | null): Promise<void> {
   requireAdminScope(scope);
-  if (a === b) throw new DirectoryError('invalid', 'Une paire de doublons réunit deux comptes différents.');
+  if (a === b) throw new DirectoryError('invalid', 'directory.pairSame');
   await withTransaction(ctx.database.pool, async (client) => {
-    if (!(await allInScope(client, scope, [a, b]))) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+    if (!(await allInScope(client, scope, [a, b]))) throw new DirectoryError('not_found', 'directory.userNotFound');
     const ins = await client.query(
       'INSERT INTO duplicate_dismissals (user_a, user_b) VALUES (least($1::uuid, $2::uuid), greatest($1::uuid, $2::uuid)) ON CONFLICT DO NOTHING',
       [a, b],

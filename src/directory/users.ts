@@ -4,19 +4,21 @@ import { z } from 'zod';
 import { normalizeEmail, normalizePhone } from '../accounts/contact.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
+import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { PROFILES, type Profile } from '../db/schema.js';
 import { endSessions } from '../web/auth.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import type { Queryable } from '../db/index.js';
 
-/** A refused directory operation; `message` is French and may be shown as is. */
-export class DirectoryError extends Error {
+/** A refused directory operation: `code` is its kind, `messageCode`/`params` its message (see DomainError). */
+export class DirectoryError extends DomainError {
   constructor(
     readonly code: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
-    message: string,
+    messageCode: DomainCode,
+    params: DomainParams = {},
   ) {
-    super(message);
+    super(messageCode, params);
     this.name = 'DirectoryError';
   }
 }
@@ -47,7 +49,7 @@ export function canAdminister(scope: Scope): boolean {
 
 /** Throws unless the scope may change accounts. */
 export function requireAdminScope(scope: Scope): void {
-  if (!canAdminister(scope)) throw new DirectoryError('forbidden', 'Action réservée aux administrateurs.');
+  if (!canAdminister(scope)) throw new DirectoryError('forbidden', 'directory.adminOnly');
 }
 
 /** True when `structureId` is within the scope's structures (super admins see all). */
@@ -350,7 +352,7 @@ async function lockVisibleUser(client: pg.PoolClient, scope: Scope, userId: stri
     const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)} FOR UPDATE OF u`, params);
     if (rows[0]) return rows[0];
   }
-  throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+  throw new DirectoryError('not_found', 'directory.userNotFound');
 }
 
 /**
@@ -359,7 +361,7 @@ async function lockVisibleUser(client: pg.PoolClient, scope: Scope, userId: stri
  */
 export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, blocked: boolean, actorId: string | null): Promise<{ sessionsEnded: number }> {
   requireAdminScope(scope);
-  if (blocked && actorId === userId) throw new DirectoryError('invalid', 'Vous ne pouvez pas bloquer votre propre compte.');
+  if (blocked && actorId === userId) throw new DirectoryError('invalid', 'directory.selfBlock');
   return withTransaction(ctx.database.pool, async (client) => {
     const u = await lockVisibleUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
@@ -388,12 +390,12 @@ export async function updateUserContact(
   if (change.email !== undefined) {
     const v = (change.email ?? '').trim();
     email = v === '' ? null : normalizeEmail(v);
-    if (email === null && v !== '') throw new DirectoryError('invalid', `Adresse électronique invalide : « ${v.slice(0, 80)} ».`);
+    if (email === null && v !== '') throw new DirectoryError('invalid', 'directory.invalidEmail', { value: v.slice(0, 80) });
   }
   let phone: string | null | undefined;
   if (change.phone !== undefined) {
     const v = normalizePhone(change.phone ?? '');
-    if (v === null) throw new DirectoryError('invalid', `Numéro de téléphone invalide : « ${(change.phone ?? '').slice(0, 40)} ».`);
+    if (v === null) throw new DirectoryError('invalid', 'directory.invalidPhone', { value: (change.phone ?? '').slice(0, 40) });
     phone = v === '' ? null : v;
   }
   return withTransaction(ctx.database.pool, async (client) => {

@@ -16,7 +16,9 @@
 //   fieldsFor(row, ctx)                        merge values of one account
 import type { AppContext } from '../context.js';
 import { PROFILES, type Profile, type TemplateKind } from '../db/schema.js';
+import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { DomainError } from '../lib/errors.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
 import type { AccountRow } from './selection.js';
@@ -263,16 +265,19 @@ export function validateTemplate(input: TemplateInput): string[] {
 /** Creates or replaces an override. Throws a French error (nothing written) when validation fails. */
 export async function saveTemplate(ctx: Pick<AppContext, 'database'>, input: TemplateInput, actorId: string | null = null): Promise<void> {
   const errors = validateTemplate(input);
-  if (errors.length) throw new Error(`Modèle ${input.profile}/${input.kind} non enregistré : ${errors.join(' ; ')}`);
+  if (errors.length) throw new DomainError('template.invalid', { profile: input.profile, kind: input.kind, errors: errors.join(' ; ') });
   const isMail = input.kind.startsWith('mail_');
-  await ctx.database.pool.query(
+  // The override and its audit row commit together.
+  await withTransaction(ctx.database.pool, async (client) => {
+  await client.query(
     `INSERT INTO letter_templates (structure_id, profile, kind, subject, body)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT ((coalesce(structure_id, '00000000-0000-0000-0000-000000000000'::uuid)), profile, kind)
      DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_at = now()`,
     [input.structureId, input.profile, input.kind, isMail ? input.subject!.trim() : null, input.body],
   );
-  await recordAudit(ctx.database.pool, actorId, 'template.save', { structureId: input.structureId, profile: input.profile, kind: input.kind });
+  await recordAudit(client, actorId, 'template.save', { structureId: input.structureId, profile: input.profile, kind: input.kind });
+  });
 }
 
 /** Removes an override; true when there was one. */
@@ -281,10 +286,12 @@ export async function resetTemplate(
   key: { structureId: string | null; profile: Profile; kind: TemplateKind },
   actorId: string | null = null,
 ): Promise<boolean> {
-  const res = await ctx.database.pool.query(
-    `DELETE FROM letter_templates WHERE structure_id IS NOT DISTINCT FROM $1 AND profile = $2 AND kind = $3`,
-    [key.structureId, key.profile, key.kind],
-  );
-  if (res.rowCount) await recordAudit(ctx.database.pool, actorId, 'template.reset', key);
-  return (res.rowCount ?? 0) > 0;
+  return withTransaction(ctx.database.pool, async (client) => {
+    const res = await client.query(
+      `DELETE FROM letter_templates WHERE structure_id IS NOT DISTINCT FROM $1 AND profile = $2 AND kind = $3`,
+      [key.structureId, key.profile, key.kind],
+    );
+    if (res.rowCount) await recordAudit(client, actorId, 'template.reset', key);
+    return (res.rowCount ?? 0) > 0;
+  });
 }

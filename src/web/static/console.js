@@ -1,8 +1,8 @@
 // Admin console enhancements. Every page works without this file: it only
-//  - refreshes the publipostage preview and counters from /api/publipostage/preview as filters change,
+//  - refreshes the publipostage preview and counters with the server-rendered fragment as filters change,
 //  - follows a mail run's progress on its report page,
 //  - keeps forms marked data-once from being submitted twice.
-// Data is inserted with textContent only (never as markup).
+// Data is inserted with textContent only; the preview fragment is our own server's markup.
 (function () {
   'use strict';
 
@@ -28,34 +28,6 @@
     return s;
   }
 
-  function pluralKey(key, n) {
-    var one = lang === 'fr' ? n < 2 : n === 1;
-    return key + (one ? '.one' : '.other');
-  }
-
-  function el(tag, attrs, children) {
-    var e = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (k === 'text') e.textContent = attrs[k];
-        else e.setAttribute(k, attrs[k]);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
-    });
-    return e;
-  }
-
-  /** "{n} comptes sélectionnés au total" with the number in <strong data-value>, into `target`. */
-  function fillCount(target, key, n) {
-    var parts = msg(pluralKey(key, n)).split('{n}');
-    target.textContent = '';
-    target.appendChild(document.createTextNode(parts[0] || ''));
-    target.appendChild(el('strong', { 'data-value': String(n), text: numberFormat.format(n) }));
-    target.appendChild(document.createTextNode(parts[1] || ''));
-  }
-
   // ------------------------------------------------------------------------------------------ data-once
 
   Array.prototype.forEach.call(document.querySelectorAll('form[data-once]'), function (form) {
@@ -71,15 +43,17 @@
 
   // ------------------------------------------------------------------------------------------ live preview
 
+  // The server renders the counters, the table and its pager (…/publipostage/apercu): this script only
+  // fetches that fragment and swaps each [data-fragment] part in, so the markup exists once, on the server.
   var form = document.querySelector('form[data-live-preview]');
   var section = document.querySelector('[data-preview-section]');
-  if (form && section && window.fetch && window.URLSearchParams && window.FormData) {
-    var structureId = form.getAttribute('data-structure');
-    var tbody = section.querySelector('[data-preview-body]');
-    var pagerEl = section.querySelector('[data-pager]');
+  if (form && section && window.fetch && window.URLSearchParams && window.FormData && window.DOMParser) {
+    var fragmentUrl = form.getAttribute('data-fragment-url');
     var statusEl = section.querySelector('[data-preview-status]');
-    var limit = Number(pagerEl && pagerEl.getAttribute('data-limit')) || 50;
-    var offset = Number(pagerEl && pagerEl.getAttribute('data-offset')) || 0;
+    var busy = [section, document.querySelector('[data-preview-counters]')];
+    var offset = 0;
+    var pagerEl = section.querySelector('[data-pager]');
+    if (pagerEl) offset = Number(pagerEl.getAttribute('data-offset')) || 0;
     var seq = 0;
     var timer = null;
     var pagePath = form.getAttribute('action');
@@ -111,6 +85,11 @@
       return n;
     };
 
+    var pluralKey = function (key, n) {
+      var rule = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang === 'fr' ? 'fr-FR' : 'en-GB').select(n) : n === 1 ? 'one' : 'other';
+      return key + (rule === 'one' ? '.one' : '.other');
+    };
+
     var updateFilterCount = function (p) {
       var badge = form.querySelector('[data-filter-count]');
       if (!badge) return;
@@ -131,83 +110,34 @@
       return s ? pagePath + '?' + s : pagePath;
     };
 
-    var badge = function (cls, text) {
-      return el('span', { class: 'badge' + (cls ? ' ' + cls : ''), text: text });
-    };
-
-    var codeCell = function (r) {
-      if (r.activated) return badge('badge-success', msg('state.activated'));
-      if (r.codeExpired) return badge('badge-danger', msg('state.codeExpired'));
-      if (/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/.test(r.code)) return el('code', { class: 'activation-code', text: r.code });
-      return badge('', msg('state.noCode'));
-    };
-
-    var renderRows = function (rows) {
-      var frag = document.createDocumentFragment();
-      rows.forEach(function (r) {
-        var name = el('td', null, [el('a', { href: '/console/utilisateurs/' + encodeURIComponent(r.id) + '?etablissement=' + encodeURIComponent(structureId), text: r.lastName })]);
-        if (r.blocked) name.append(' ', badge('badge-danger', msg('state.blocked')));
-        if (r.preDeleted) name.append(' ', badge('badge-warning', msg('state.preDeleted')));
-        if (r.isLocalAdmin) name.append(' ', badge('badge-info', msg('state.localAdmin')));
-        var email = r.email
-          ? el('td', { text: r.email })
-          : el('td', null, [el('span', { class: 'muted' }, ['—', el('span', { class: 'visually-hidden', text: ' ' + msg('col.noEmail') })])]);
-        frag.appendChild(el('tr', { 'data-login': r.login }, [
-          name,
-          el('td', { text: r.firstName }),
-          el('td', { text: msg('console.profiles.' + r.profile) }),
-          el('td', null, [el('code', { text: r.login })]),
-          el('td', null, [codeCell(r)]),
-          email,
-          el('td', { text: (r.classes || []).join(', ') }),
-          el('td', { text: r.createdAt }),
-        ]));
+    /** An empty selection: nothing to generate, the launch buttons are disabled and say why. */
+    var updateLaunch = function (total) {
+      var empty = total === 0;
+      Array.prototype.forEach.call(form.querySelectorAll('[data-launch]'), function (b) {
+        b.disabled = empty;
+        if (empty) b.setAttribute('aria-describedby', 'launch-empty');
+        else b.removeAttribute('aria-describedby');
       });
-      tbody.textContent = '';
-      tbody.appendChild(frag);
+      var hint = form.querySelector('[data-launch-empty-label]');
+      if (hint) hint.hidden = !empty;
     };
 
-    var renderCounters = function (total, withoutEmail, active) {
-      fillCount(section.querySelector('[data-counter="total"]'), 'pp.total', total);
-      fillCount(section.querySelector('[data-counter="withoutEmail"]'), 'pp.noEmail', withoutEmail);
-      var list = section.querySelector('[data-counter="explain"]');
-      list.textContent = '';
-      if (total === 0) {
-        list.appendChild(el('li', { text: msg('pp.explain.none') }));
-        return;
-      }
-      var add = function (key, n) {
-        var li = el('li');
-        fillCount(li, key, n);
-        list.appendChild(li);
-      };
-      add('pp.explain.mail', total - withoutEmail);
-      if (withoutEmail) add('pp.explain.paper', withoutEmail);
-      if (active) add('pp.explain.active', active);
-    };
-
-    var renderPager = function (p, total) {
-      if (!pagerEl) return;
-      pagerEl.setAttribute('data-offset', String(offset));
-      pagerEl.setAttribute('data-total', String(total));
-      var range = pagerEl.querySelector('[data-pager-range]');
-      var last = Math.min(total, offset + limit);
-      range.textContent = total === 0 ? '' : msg('pager.range', {
-        first: numberFormat.format(offset + 1), last: numberFormat.format(last), total: numberFormat.format(total),
+    var swap = function (markup) {
+      var doc = new DOMParser().parseFromString('<body>' + markup + '</body>', 'text/html');
+      Array.prototype.forEach.call(doc.querySelectorAll('[data-fragment]'), function (part) {
+        var name = part.getAttribute('data-fragment');
+        var current = document.querySelector('[data-fragment="' + name + '"]');
+        if (current) current.replaceWith(document.importNode(part, true));
       });
-      var links = pagerEl.querySelector('.pager-links');
-      links.textContent = '';
-      var link = function (text, off, rel, enabled) {
-        if (!enabled) return el('span', { class: 'muted', 'aria-disabled': 'true', text: text });
-        return el('a', { href: pageUrl(p, off), 'data-offset': String(off), rel: rel, text: text });
-      };
-      links.append(link(msg('pager.prev'), Math.max(0, offset - limit), 'prev', offset > 0), ' ', link(msg('pager.next'), offset + limit, 'next', last < total));
+      var counters = document.querySelector('[data-fragment="counters"]');
+      if (counters) updateLaunch(Number(counters.getAttribute('data-total')) || 0);
     };
 
-    var getJson = function (url) {
-      return fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } }).then(function (r) {
-        if (!r.ok) throw new Error(String(r.status));
-        return r.json();
+    var setBusy = function (on) {
+      busy.forEach(function (e) {
+        if (!e) return;
+        if (on) e.setAttribute('aria-busy', 'true');
+        else e.removeAttribute('aria-busy');
       });
     };
 
@@ -215,38 +145,30 @@
       var p = formParams();
       var mine = ++seq;
       updateFilterCount(p);
-      var api = new URLSearchParams(p);
-      api.delete('model');
-      api.set('structureId', structureId);
-      var main = new URLSearchParams(api);
-      main.set('limit', String(limit));
-      main.set('offset', String(offset));
-      // Already-activated accounts of the selection (they get renewal instructions): one more count.
-      var wantActive = (p.get('activation') || 'all') !== 'inactive';
-      var act = new URLSearchParams(api);
-      act.set('activation', 'active');
-      act.set('limit', '1');
-      section.setAttribute('aria-busy', 'true');
+      var q = new URLSearchParams(p);
+      if (offset > 0) q.set('offset', String(offset));
+      setBusy(true);
       statusEl.textContent = msg('pp.loading');
-      Promise.all([
-        getJson('/api/publipostage/preview?' + main.toString()),
-        wantActive ? getJson('/api/publipostage/preview?' + act.toString()) : Promise.resolve({ total: 0 }),
-      ]).then(function (res) {
-        if (mine !== seq) return;
-        var r = res[0];
-        renderCounters(r.total, r.withoutEmail, res[1].total);
-        renderRows(r.rows);
-        renderPager(p, r.total);
-        section.removeAttribute('aria-busy');
-        // What the preview now reflects (lets tests and assistive tools know the refresh landed).
-        section.setAttribute('data-preview-query', p.toString());
-        statusEl.textContent = '';
-        if (window.history && history.replaceState) history.replaceState(null, '', pageUrl(p, offset));
-      }).catch(function () {
-        if (mine !== seq) return;
-        section.removeAttribute('aria-busy');
-        statusEl.textContent = msg('pp.error');
-      });
+      fetch(fragmentUrl + '?' + q.toString(), { credentials: 'same-origin', headers: { accept: 'text/html' } })
+        .then(function (r) {
+          // A 400 (an impossible date…) still carries the counters of what could be read.
+          if (!r.ok && r.status !== 400) throw new Error(String(r.status));
+          return r.text();
+        })
+        .then(function (markup) {
+          if (mine !== seq) return;
+          swap(markup);
+          setBusy(false);
+          // What the preview now reflects (lets tests and assistive tools know the refresh landed).
+          section.setAttribute('data-preview-query', p.toString());
+          statusEl.textContent = '';
+          if (window.history && history.replaceState) history.replaceState(null, '', pageUrl(p, offset));
+        })
+        .catch(function () {
+          if (mine !== seq) return;
+          setBusy(false);
+          statusEl.textContent = msg('pp.error');
+        });
     };
 
     var schedule = function (delay) {

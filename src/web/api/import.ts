@@ -1,24 +1,24 @@
-// POST /api/import: the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
+// POST /api/import (guarded in api/index.ts: super admins and local admins): the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
 // query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted) and `structureId`
 // (the school CSV files go to; required for CSV, and for a local admin one of theirs). AAF XML files describe
 // their own structures: super admins only. Answers the report as JSON: 200, or 422 when a file was refused
 // whole (nothing written). Same session and x-csrf-token header as every API mutation.
 import { extname } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { structureInScope } from '../../directory/users.js';
 import { importFiles } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
-import { requireRole, scopeOf } from '../auth.js';
-import { readUploads } from './console-import.js';
+import { typed } from '../area.js';
+import { viewer } from '../context.js';
+import { readUploads } from '../input.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ dryRun: flag, partial: flag, structureId: z.string().uuid().optional() });
 
 const MESSAGES = {
   fr: {
-    invalid: (field: string) => `Paramètre « ${field} » invalide.`,
     noFile: 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
     structure: 'Indiquez structureId : l’établissement où vont les fichiers CSV.',
     forbiddenStructure: 'Établissement introuvable ou hors de vos établissements.',
@@ -26,7 +26,6 @@ const MESSAGES = {
     fatal: 'Import refusé, rien n’a été modifié.',
   },
   en: {
-    invalid: (field: string) => `Invalid parameter “${field}”.`,
     noFile: 'No file received (send the files as multipart/form-data).',
     structure: 'Give structureId: the school the CSV files go to.',
     forbiddenStructure: 'School not found or not one of yours.',
@@ -35,13 +34,12 @@ const MESSAGES = {
   },
 };
 
-export default async function importApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.post('/api/import', { preHandler: requireRole('superadmin', 'localadmin') }, async (req: FastifyRequest, reply: FastifyReply) => {
+export default async function importApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
+  app.post('/', { schema: { querystring: QuerySchema } }, async (req, reply) => {
     const m = MESSAGES[req.lang ?? 'fr'];
-    const q = QuerySchema.safeParse(req.query ?? {});
-    if (!q.success) return reply.code(400).send({ error: m.invalid(String(q.error.issues[0]?.path[0] ?? '')) });
-    const scope = scopeOf(req.user!);
-    const { dryRun, partial, structureId } = q.data;
+    const { user, scope } = viewer(req);
+    const { dryRun, partial, structureId } = req.query;
     if (structureId && !structureInScope(scope, structureId)) return reply.code(404).send({ error: m.forbiddenStructure });
     if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
     const { files } = await readUploads(req);
@@ -51,7 +49,7 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
     if (!structureId && (scope.kind !== 'all' || files.some((f) => extname(f.name).toLowerCase() !== '.xml'))) {
       return reply.code(400).send({ error: m.structure });
     }
-    const report = await importFiles(ctx, files, { dryRun, partial, actorId: req.user!.id, structureHint: structureId });
+    const report = await importFiles(ctx, files, { dryRun, partial, actorId: user.id, structureHint: structureId });
     if (report.fatal) return reply.code(422).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
     return reply.send(report);
   });

@@ -1,35 +1,41 @@
-// The admin console: choose a structure, then its home (accounts and activation per profile, activation
-// rate per class). Users, publipostage, mail runs and imports live in console-*.ts, registered from here.
-// Every screen is guarded by requireRole('localadmin') (super admins pass) and every query goes through
-// the caller's Scope: a local admin never sees, nor learns the existence of, another school.
+// /console: the admin console. Choose a structure, then its home (accounts and activation per profile,
+// activation rate per class); users, imports/exports (publipostage, import, mail runs), duplicates and
+// templates live beside this file, all in the one page frame of frame.ts.
+// One guard for the whole area: guard('localadmin') (super admins pass); every query goes through the
+// caller's Scope, so a local admin never sees, nor learns the existence of, another school.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../context.js';
+import { z } from 'zod';
 import { structureHome } from '../../directory/stats.js';
 import { listStructures } from '../../directory/structures.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { fold } from '../../import/text.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, HttpError, viewer } from '../context.js';
 import { html } from '../html.js';
 import { translator } from '../i18n/index.js';
+import { text } from '../input.js';
+import { profileLabel } from '../labels.js';
 import { registerNav } from '../layout.js';
-import {
-  ConsoleNotFound, formatNumber, percent, plural, schoolBase, sendConsolePage,
-} from './console-shared.js';
-import { registerImport } from './console-import.js';
-import { registerPublipostage } from './console-publipostage.js';
-import { registerUsers } from './console-users.js';
+import duplicates from './duplicates.js';
+import { formatNumber, percent, plural, schoolBase, sendConsolePage } from './frame.js';
+import importScreens from './import.js';
+import publipostage from './publipostage.js';
+import runs from './runs.js';
+import templates from './templates.js';
+import users from './users.js';
 
-export default async function consolePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'], order: 10 });
-  const guard = { preHandler: requireRole('localadmin') };
+  root.addHook('preValidation', guard('localadmin'));
+  const app = typed(root);
 
   // ------------------------------------------------------------------------------------------ choose a structure
 
-  app.get('/console', guard, async (req, reply) => {
+  app.get('/', { schema: { querystring: z.object({ q: text(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const all = await listStructures(ctx, scopeOf(req.user!));
+    const all = await listStructures(ctx, viewer(req).scope);
     if (all.length === 1) return reply.redirect(schoolBase(all[0].id), 303);
-    const q = String((req.query as Record<string, unknown>)?.q ?? '').trim().slice(0, 100);
-    const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+    const q = req.query.q.trim();
     const list = q ? all.filter((s) => fold(`${s.name} ${s.uai ?? ''}`).includes(fold(q))) : all;
     return sendConsolePage(reply, {
       req,
@@ -52,11 +58,11 @@ export default async function consolePlugin(app: FastifyInstance, ctx: AppContex
 
   // ------------------------------------------------------------------------------------------ home of a structure
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id', guard, async (req, reply) => {
+  app.get('/etablissements/:id', { schema: { params: z.object({ id: z.string().max(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const home = await structureHome(ctx, scopeOf(req.user!), req.params.id);
-    if (!home) throw new ConsoleNotFound(_('console.schoolNotFound'));
+    const home = await structureHome(ctx, viewer(req).scope, req.params.id);
+    if (!home) throw new HttpError(404, 'console.schoolNotFound');
     const school = home.structure;
     const base = schoolBase(school.id);
     const rate = (a: number, t: number) => (t ? a / t : 0);
@@ -71,11 +77,11 @@ export default async function consolePlugin(app: FastifyInstance, ctx: AppContex
     <th scope="col" class="num">${_('home.col.activated')}</th><th scope="col" class="num">${_('home.col.inactive')}</th>
     <th scope="col">${_('home.col.rate')}</th></tr></thead>
   <tbody>${home.profiles.map((p) => html`<tr>
-    <th scope="row"><a href="${base}/utilisateurs?profiles=${p.profile}">${_(`console.profiles.${p.profile}`)}</a></th>
+    <th scope="row"><a href="${base}/utilisateurs?profiles=${p.profile}">${profileLabel(lang, p.profile)}</a></th>
     <td class="num" data-profile-total="${p.profile}">${formatNumber(lang, p.total)}</td>
     <td class="num" data-profile-activated="${p.profile}">${formatNumber(lang, p.activated)}</td>
     <td class="num">${p.total - p.activated > 0
-      ? html`<a href="${base}/publipostage?profiles=${p.profile}&amp;activation=inactive" title="${_('home.distribute', { profile: _(`console.profiles.${p.profile}`) })}">${formatNumber(lang, p.total - p.activated)}</a>`
+      ? html`<a href="${base}/publipostage?profiles=${p.profile}&amp;activation=inactive" title="${_('home.distribute', { profile: profileLabel(lang, p.profile) })}">${formatNumber(lang, p.total - p.activated)}</a>`
       : '0'}</td>
     <td class="rate-cell">${p.total ? bar(rate(p.activated, p.total), percent(lang, rate(p.activated, p.total))) : html`<span class="muted">—</span>`}</td>
   </tr>`)}</tbody>
@@ -125,7 +131,10 @@ ${chart}`,
     });
   });
 
-  registerUsers(app, ctx, guard);
-  registerPublipostage(app, ctx, guard);
-  registerImport(app, ctx, guard);
+  await users(root, ctx);
+  await publipostage(root, ctx);
+  await runs(root, ctx);
+  await importScreens(root, ctx);
+  await duplicates(root, ctx);
+  await templates(root, ctx);
 }

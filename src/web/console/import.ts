@@ -2,12 +2,15 @@
 // see the dry-run report (nothing written), then confirm to apply exactly the same files.
 //
 // Between the two steps the files wait under <dataDir>/imports/<token>/ with a manifest binding them to the
-// uploader and the school; the token is random and expires after an hour. CSV files always go to the school
+// uploader and the school, and the dry-run report; the token is random and expires after an hour. The upload
+// answers with a redirect to the report's page (post/redirect/get), so the address bar never shows the
+// upload's URL (which carries the CSRF token, multipart bodies being read after the check). CSV files always go to the school
 // of the page (structure hint = its id); AAF files describe their own structures, hence super admins only.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import { extname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import type { Profile } from '../../db/schema.js';
 import { importFiles, type ImportReport } from '../../import/index.js';
@@ -16,8 +19,11 @@ import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { formValue } from './classe.js';
-import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './console-shared.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
+import { IdParams, readUploads, text } from '../input.js';
+import { profileLabel } from '../labels.js';
+import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 
 const TTL_MS = 60 * 60_000;
 const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
@@ -31,27 +37,19 @@ interface Manifest {
   files: string[];
 }
 
-/** The uploaded files (named as the user knows them, empty ones skipped) and the other form fields. */
-export async function readUploads(req: FastifyRequest): Promise<{ files: Array<{ name: string; data: Buffer }>; fields: Record<string, string> }> {
-  const files: Array<{ name: string; data: Buffer }> = [];
-  const fields: Record<string, string> = {};
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      const data = await part.toBuffer();
-      const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
-      if (name && data.length > 0) files.push({ name, data });
-    } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
-  }
-  return { files, fields };
+const TokenParams = IdParams.extend({ token: z.string().max(100) });
+
+/** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
+function confirmQuestion(lang: Lang, school: School, r: ImportReport): string {
+  const _ = translator(lang);
+  const others = r.structures.filter((s) => s.name !== school.name);
+  if (others.length === 0) return _('import.confirm.question', { school: school.name });
+  const names = r.structures.map((s) => s.name);
+  return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
 }
 
-class ImportRefused extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
-}
-
-export function registerImport(app: FastifyInstance, ctx: AppContext, guard: RouteShorthandOptions): void {
+export default async function importScreens(instance: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(instance);
   const root = join(ctx.config.dataDir, 'imports');
 
   /** Uploads left over (never confirmed) are removed after an hour. */
@@ -65,7 +63,7 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
 
   function uploadForm(req: FastifyRequest, school: School): SafeHtml {
     const _ = translator(req.lang);
-    const superAdmin = req.user!.roles.includes('superadmin');
+    const superAdmin = viewer(req).user.roles.includes('superadmin');
     return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${req.csrfToken ?? ''}" enctype="multipart/form-data" class="card import-form" data-once>
   <div class="field">
     <label for="f-files">${_('import.files')}</label>
@@ -99,7 +97,7 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
       <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
     <tbody>${profiles.map((p) => {
       const c = r.byProfile[p]!;
-      return html`<tr><th scope="row">${_(`console.profiles.${p}`)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
+      return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
         <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
     })}</tbody>
     <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
@@ -126,19 +124,19 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     }, status);
   }
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
-    const school = await schoolOr404(ctx, req, req.params.id);
+  app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     return page(req, reply, school);
   });
 
   // Step 1: receive the files, dry-run, show the report and a confirmation form.
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
+  app.post('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     await sweep();
-    const superAdmin = req.user!.roles.includes('superadmin');
+    const superAdmin = viewer(req).user.roles.includes('superadmin');
     const { files, fields } = await readUploads(req);
     const partial = fields.partial === '1';
     if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
@@ -146,7 +144,7 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     if (xml && !superAdmin) {
       return page(req, reply, school, { notice: { kind: 'error', text: _('import.xmlRefused', { file: xml.name }) } }, 403);
     }
-    const report = await importFiles(ctx, files, { dryRun: true, actorId: req.user!.id, structureHint: school.id, partial });
+    const report = await importFiles(ctx, files, { dryRun: true, actorId: viewer(req).user.id, structureHint: school.id, partial });
     if (report.fatal) {
       return page(req, reply, school, {
         notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
@@ -156,14 +154,39 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     const dir = join(root, token);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await Promise.all(files.map((f, i) => writeFile(join(dir, `${i}.bin`), f.data, { mode: 0o600 })));
-    const manifest: Manifest = { userId: req.user!.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
+    const manifest: Manifest = { userId: viewer(req).user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
+    await writeFile(join(dir, 'report.json'), JSON.stringify(report), { mode: 0o600 });
+    return reply.redirect(`${schoolBase(school.id)}/import/${token}`, 303);
+  });
+
+  /** The manifest of a pending upload of this uploader and school; 410 when gone or expired. */
+  async function pending(req: FastifyRequest, school: School, token: string): Promise<{ dir: string; manifest: Manifest }> {
+    const dir = join(root, token);
+    let manifest: Manifest | null = null;
+    if (TOKEN_RE.test(token)) {
+      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
+    }
+    if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > TTL_MS) {
+      throw new HttpError(410, 'import.expired');
+    }
+    return { dir, manifest };
+  }
+
+  // Step 1 bis: the dry-run report and the confirmation form (the page the upload redirects to).
+  app.get('/etablissements/:id/import/:token', { schema: { params: TokenParams } }, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const token = req.params.token;
+    const { dir, manifest } = await pending(req, school, token);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
       notice: { kind: 'info', text: _('import.dryNotice') },
       body: html`${reportView(lang, report)}
 <form method="post" action="${schoolBase(school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(req)}
   <input type="hidden" name="token" value="${token}">
-  <p>${_('import.confirm.question', { school: school.name })}${partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
+  <p data-confirm-question>${confirmQuestion(lang, school, report)}${manifest.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
   <div class="actions"><button type="submit">${_('import.confirm')}</button>
     <a href="${schoolBase(school.id)}/import">${_('console.cancel')}</a></div>
 </form>`,
@@ -171,22 +194,14 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
   });
 
   // Step 2: apply the very files that were analysed.
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import/confirmer', guard, async (req, reply) => {
+  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
-    const token = formValue(req, 'token');
-    const dir = join(root, token);
-    let manifest: Manifest | null = null;
-    if (TOKEN_RE.test(token)) {
-      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
-    }
-    if (!manifest || manifest.userId !== req.user!.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > TTL_MS) {
-      throw new ImportRefused(410, _('import.expired'));
-    }
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const { dir, manifest } = await pending(req, school, req.body.token);
     const files = await Promise.all(manifest.files.map(async (name, i) => ({ name, data: await readFile(join(dir, `${i}.bin`)) })));
     await rm(dir, { recursive: true, force: true });
-    const report = await importFiles(ctx, files, { dryRun: false, actorId: req.user!.id, structureHint: school.id, partial: manifest.partial });
+    const report = await importFiles(ctx, files, { dryRun: false, actorId: viewer(req).user.id, structureHint: school.id, partial: manifest.partial });
     if (report.fatal) {
       return page(req, reply, school, {
         notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },

@@ -8,12 +8,14 @@ import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
 import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
-import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
-import { hasRole, requireRole, startSession, stopSession } from '../auth.js';
+import { hasRole, startSession, stopSession } from '../auth.js';
+import type { AreaOptions } from '../area.js';
+import { guard, viewer } from '../context.js';
 import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { translator, type Lang } from '../i18n/index.js';
+import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
+import { profileLabel } from '../labels.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 
 type Form = Record<string, string>;
@@ -43,10 +45,11 @@ export function safeNext(next: string | undefined): string {
   return next;
 }
 
-const PROFILE_KEYS = new Set(['Student', 'Relative', 'Teacher', 'Personnel', 'Guest']);
-const profileLabel = (lang: Lang, profile: string) => translator(lang)(PROFILE_KEYS.has(profile) ? `profile.${profile}` : profile);
+/** A key returned by a domain rule (password policy) as a catalogue key; the generic "invalid" otherwise. */
+const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
 
-export default async function account(app: FastifyInstance, ctx: AppContext): Promise<void> {
+/** The public pages and "Mon compte" (its own guard: any signed-in user). Registered without a prefix. */
+export default async function accountArea(app: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   const pool = ctx.database.pool;
   const limits = authLimits();
   registerNav({ href: '/mon-compte', labelKey: 'nav.account', order: 90 });
@@ -261,7 +264,7 @@ ${errorSummary(req, o.errors, labels)}
     const _ = translator(req.lang);
     const password = f.password ?? '';
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
     const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
     let email = '';
     let phone: string | null = null;
@@ -292,12 +295,12 @@ ${errorSummary(req, o.errors, labels)}
 
   async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; form?: 'contact' | 'password' } = {}, status = 200) {
     const _ = translator(req.lang);
-    const d = await loadAccountDetails(ctx, req.user!.id);
+    const d = await loadAccountDetails(ctx, viewer(req).user.id);
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
     const ok = queryOf(req).ok;
-    const notice: Notice | null = ok && ['activated', 'password', 'contact'].includes(ok) ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
+    const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact' ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
     const list = (items: string[]) => (items.length ? items.join(', ') : '—');
     const labels: Record<string, string> = {
       email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
@@ -348,11 +351,11 @@ ${errorSummary(req, o.errors, labels)}
     }, status);
   }
 
-  const signedIn = requireRole();
+  const signedIn = guard();
 
-  app.get('/mon-compte', { preHandler: signedIn }, (req, reply) => accountPage(req, reply));
+  app.get('/mon-compte', { preValidation: signedIn }, (req, reply) => accountPage(req, reply));
 
-  app.post('/mon-compte/coordonnees', { preHandler: signedIn }, async (req, reply) => {
+  app.post('/mon-compte/coordonnees', { preValidation: signedIn }, async (req, reply) => {
     const _ = translator(req.lang);
     const f = formOf(req);
     const values = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim() };
@@ -363,16 +366,16 @@ ${errorSummary(req, o.errors, labels)}
     const phone = normalizePhone(values.phone);
     if (phone === null) errors.phone = _('field.phoneInvalid');
     if (Object.keys(errors).length || !email) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
-    await updateContact(ctx, req.user!.id, email, phone);
+    await updateContact(ctx, viewer(req).user.id, email, phone);
     return reply.redirect('/mon-compte?ok=contact', 303);
   });
 
-  app.post('/mon-compte/mot-de-passe', { preHandler: signedIn }, async (req, reply) => {
+  app.post('/mon-compte/mot-de-passe', { preValidation: signedIn }, async (req, reply) => {
     const _ = translator(req.lang);
     const f = formOf(req);
-    const user = req.user!;
+    const { user } = viewer(req);
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
     if (!f.current) errors.current = _('field.currentRequired');
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
     // The current password is a credential: guessing it is limited like sign-in.
@@ -471,7 +474,7 @@ ${errorSummary(req, o.errors, labels)}
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
     if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, errors }, 422);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);

@@ -1,0 +1,42 @@
+// Typed domain errors: a message code and its parameters, never a sentence chosen by the domain.
+//
+// The web layer translates `code` with its catalogue (src/web/i18n/errors.ts, French first, English second)
+// and maps it to an HTTP status in one table (src/web/errors.ts). `message` is the French rendering, for
+// logs, the command line and callers that only print it.
+
+/** Every code a domain function may throw, with its French wording (`{name}` placeholders from params). */
+export const DOMAIN_MESSAGES_FR = {
+  'directory.adminOnly': 'Action réservée aux administrateurs.',
+  'directory.userNotFound': 'Utilisateur introuvable.',
+  'directory.selfBlock': 'Vous ne pouvez pas bloquer votre propre compte.',
+  'directory.invalidEmail': 'Adresse électronique invalide : « {value} ».',
+  'directory.invalidPhone': 'Numéro de téléphone invalide : « {value} ».',
+  'directory.mergeSelf': 'Un compte ne peut pas être fusionné avec lui-même.',
+  'directory.mergeBothActive': 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés. Bloquez celui qui ne doit plus servir.',
+  'directory.mergeProfiles': 'Les deux comptes n’ont pas le même profil : fusion impossible.',
+  'directory.mergeSuperAdmin': 'Un compte super-administrateur ne peut pas être supprimé par une fusion.',
+  'directory.pairSame': 'Une paire de doublons réunit deux comptes différents.',
+  'account.notActivated': 'Ce compte n’est pas encore activé : générez plutôt un nouveau code d’activation.',
+  'account.alreadyActivated': 'Ce compte est déjà activé : générez plutôt un code de renouvellement du mot de passe.',
+  'template.invalid': 'Modèle {profile}/{kind} non enregistré : {errors}',
+  'selection.invalidDate': 'Date impossible pour « {field} » : « {value} » (attendu AAAA-MM-JJ, une date du calendrier).',
+} as const;
+
+export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;
+export type DomainParams = Record<string, string | number>;
+
+/** Fills `{name}` placeholders; unknown ones stay as written. */
+export function fillTemplate(template: string, params: DomainParams = {}): string {
+  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** A refused domain operation: `code` names the message, `params` fill it. */
+export class DomainError extends Error {
+  constructor(
+    readonly messageCode: DomainCode,
+    readonly params: DomainParams = {},
+  ) {
+    super(fillTemplate(DOMAIN_MESSAGES_FR[messageCode], params));
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,26 @@
+// Domain errors (src/lib/errors.ts) as the web shows them: French from the domain's own table, English here.
+import { DOMAIN_MESSAGES_FR, type DomainCode } from '../../lib/errors.js';
+import type { Catalogue } from './types.js';
+
+const EN: Record<DomainCode, string> = {
+  'directory.adminOnly': 'Administrators only.',
+  'directory.userNotFound': 'User not found.',
+  'directory.selfBlock': 'You cannot block your own account.',
+  'directory.invalidEmail': 'Invalid email address: “{value}”.',
+  'directory.invalidPhone': 'Invalid phone number: “{value}”.',
+  'directory.mergeSelf': 'An account cannot be merged with itself.',
+  'directory.mergeBothActive': 'Both accounts are already activated: they cannot be merged. Block the one that should no longer be used.',
+  'directory.mergeProfiles': 'The two accounts do not have the same profile: they cannot be merged.',
+  'directory.mergeSuperAdmin': 'A super admin account cannot be removed by a merge.',
+  'directory.pairSame': 'A pair of duplicates joins two different accounts.',
+  'account.notActivated': 'This account is not activated yet: generate a new activation code instead.',
+  'account.alreadyActivated': 'This account is already activated: generate a password renewal code instead.',
+  'template.invalid': 'Template {profile}/{kind} not saved: {errors}',
+  'selection.invalidDate': 'Impossible date for “{field}”: “{value}” (expected YYYY-MM-DD, a calendar day).',
+};
+
+type Prefixed<T extends string> = `domain.${T}`;
+const prefix = <V>(o: Record<DomainCode, V>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [`domain.${k}`, v])) as Record<Prefixed<DomainCode>, V>;
+
+export const errorsCatalogue = { fr: prefix<string>(DOMAIN_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;
