@@ -19,12 +19,16 @@ export async function stashCode(ctx: AppContext, req: FastifyRequest, userId: st
   return r.rows[0].id;
 }
 
-/** The stashed code, removed as it is read; null when already read, expired, or not this session's. */
-export async function takeCode(ctx: AppContext, req: FastifyRequest, id: string, userId: string): Promise<string | null> {
+/**
+ * The stashed code and the account it is for, removed as it is read; null when already read, expired, not this
+ * session's, or (when `userId` is given) about another account.
+ */
+export async function takeCode(ctx: AppContext, req: FastifyRequest, id: string, userId?: string): Promise<{ code: string; userId: string } | null> {
   if (!isUuid(id) || !req.sessionIdHash) return null;
-  const r = await ctx.database.pool.query<{ code_enc: string }>(
-    `DELETE FROM revealed_codes WHERE id = $1 AND session_id_hash = $2 AND user_id = $3 AND expires_at > now() RETURNING code_enc`,
-    [id, req.sessionIdHash, userId],
+  const r = await ctx.database.pool.query<{ code_enc: string; user_id: string }>(
+    `DELETE FROM revealed_codes WHERE id = $1 AND session_id_hash = $2 AND ($3::uuid IS NULL OR user_id = $3) AND expires_at > now()
+     RETURNING code_enc, user_id`,
+    [id, req.sessionIdHash, userId ?? null],
   );
-  return r.rows[0] ? ctx.secrets.decrypt(r.rows[0].code_enc) : null;
+  return r.rows[0] ? { code: ctx.secrets.decrypt(r.rows[0].code_enc), userId: r.rows[0].user_id } : null;
 }

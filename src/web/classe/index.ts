@@ -49,7 +49,7 @@ const isTab = (s: string): s is Tab => Object.hasOwn(TABS, s);
 const isActionTab = (t: Tab): t is ActionTab => t === 'eleves' || t === 'parents';
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
-const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10), code: text(100) });
+const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
 const ActionForm = z.object({ ids: list(100), action: text(30) });
 
 /** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
@@ -159,7 +159,6 @@ ${rows.length === 0
     const students = tab === 'eleves';
     const ok = q.ok;
     let notice = state.notice ?? null;
-    if (!notice && q.code) notice = await renewalNotice(req, rows, q.code);
     if (!notice && ok) {
       const n = Number(q.n) || 0;
       const m = Number(q.m) || 0;
@@ -261,24 +260,36 @@ ${o.extra ?? ''}`,
     });
   }
 
-  /** The renewal code stashed by the POST (post/redirect/get), shown once; a reload says it was already shown. */
-  async function renewalNotice(req: FastifyRequest, rows: AccountRow[], revealId: string): Promise<Notice> {
+  /**
+   * The renewal code stashed by the POST (post/redirect/get), shown once on its own page; a reload finds it
+   * gone and says so instead of issuing another one.
+   */
+  async function renewalPage(req: FastifyRequest, reply: FastifyReply, cls: ClassRow, tab: ActionTab, revealId: string) {
     const _ = translator(req.lang);
-    for (const row of rows) {
-      const code = await takeCode(ctx, req, revealId, row.id);
-      if (!code) continue;
-      return {
-        kind: 'info',
-        text: html`<p><strong>${_('classe.renewal.title')}</strong> — ${_('classe.renewal.once')}</p>
-<div class="renewal-code"><dl class="details">
+    const base = `/classe/${cls.id}/${tab}`;
+    const taken = await takeCode(ctx, req, revealId);
+    const [row] = taken ? await selectAccounts(ctx, selectionFor(cls.id, tab, [taken.userId]), viewer(req).scope) : [];
+    if (!taken || !row) {
+      return sendPage(reply, {
+        req, title: _('classe.renewal.title'), narrow: true,
+        body: html`${pageStyle}<p class="card" data-renewal-gone>${_('user.renewal.gone')}</p><p><a href="${base}">${_('classe.back')}</a></p>`,
+      }, taken ? 404 : 410);
+    }
+    return sendPage(reply, {
+      req,
+      title: _('classe.renewal.title'),
+      narrow: true,
+      notice: { kind: 'info', text: _('classe.renewal.once') },
+      body: html`${pageStyle}<div class="card renewal-code">
+  <dl class="details">
     <dt>${_('classe.renewal.for')}</dt><dd>${row.firstName} ${row.lastName}</dd>
     <dt>${_('classe.col.login')}</dt><dd><code>${row.login}</code></dd>
-    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(code)}</code></dd>
+    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(taken.code)}</code></dd>
   </dl>
-  <p>${_('classe.renewal.how', { hours: RENEWAL_HOURS, url: `${ctx.config.publicUrl}/renouvellement` })}</p></div>`,
-      };
-    }
-    return { kind: 'info', text: html`<p data-renewal-gone>${_('user.renewal.gone')}</p>` };
+  <p>${_('classe.renewal.how', { hours: RENEWAL_HOURS, url: `${ctx.config.publicUrl}/renouvellement` })}</p>
+</div>
+<p><a href="${base}">${_('classe.back')}</a></p>`,
+    });
   }
 
   // ------------------------------------------------------------------------------------------------- routes
@@ -297,6 +308,13 @@ ${o.extra ?? ''}`,
     const { classId, tab } = req.params;
     if (!isTab(tab)) throw new HttpError(404, 'error.notFound');
     return isActionTab(tab) ? listPage(req, reply, classId, tab) : adultsPage(req, reply, classId, tab);
+  });
+
+  app.get('/:classId/:tab/renouvellement/:revealId', { schema: { params: ClassParams.extend({ revealId: z.string().max(100) }) } }, async (req, reply) => {
+    const { classId, tab, revealId } = req.params;
+    if (!isTab(tab) || !isActionTab(tab)) throw new HttpError(404, 'error.notFound');
+    const { cls } = await classOr404(req, classId);
+    return renewalPage(req, reply, cls, tab, revealId);
   });
 
   app.post('/:classId/:tab', { schema: { params: ClassParams, body: ActionForm } }, async (req, reply) => {
@@ -360,7 +378,7 @@ ${o.extra ?? ''}`,
         if (!row.activated) return error('classe.renewal.inactive', { name: `${row.firstName} ${row.lastName}` }, 409);
         const code = await generateRenewalCode(ctx, row.id, user.id);
         // Post/redirect/get: a reload of the page showing the code neither re-posts nor replaces it.
-        return reply.redirect(`${base}?code=${await stashCode(ctx, req, row.id, code)}`, 303);
+        return reply.redirect(`${base}/renouvellement/${await stashCode(ctx, req, row.id, code)}`, 303);
       }
       case 'block':
       case 'unblock': {

@@ -127,7 +127,7 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const who = (s: { firstName: string; lastName: string; login: string; profile: string; activated: boolean; birthDate: string | null }) =>
       html`<strong>${s.lastName} ${s.firstName}</strong><br><code>${s.login}</code> · ${profileLabel(lang, s.profile)}${
         s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''}<br>${activationBadge(_, s)}`;
-    return dupPage(req, reply, school, _('console.nav.duplicates'), html`${sharedStyle}
+    return dupPage(req, reply, school, _('dup.title', { school: school.name }), html`${sharedStyle}
 <p class="lead">${_('dup.lead')}</p>
 ${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_('dup.count', { n: all.length })}</p>
 <div class="table-wrap"><table class="dup-table">

@@ -136,7 +136,7 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
     reply,
     {
       req: o.req,
-      title: s ? `${o.title} — ${s.name}` : o.title,
+      title: s && !o.title.includes(s.name) ? `${o.title} — ${s.name}` : o.title,
       heading: false,
       narrow: o.narrow,
       body: html`${consoleStyle}
@@ -144,7 +144,7 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
 <h1>${o.title}</h1>
 ${sections}
 ${io}
-${o.subTabs ? tabs(o.subTabs.items, 'pill-tabs console-tabs', o.subTabs.label) : ''}
+${o.subTabs ? tabs(o.subTabs.items, 'pill-tabs console-tabs profile-tabs', o.subTabs.label) : ''}
 ${renderNotice(o.notice)}
 ${o.lead ? html`<p class="lead">${o.lead}</p>` : ''}
 ${o.body}

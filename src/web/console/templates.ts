@@ -145,7 +145,7 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     const set = await loadTemplates(ctx, school.id);
     const ok = o.ok;
     const notice = o.notice ?? (ok === 'saved' || ok === 'reset' ? { kind: 'success' as const, text: _(`tpl.ok.${ok}`) } : null);
-    return tplPage(req, reply, school, _('console.nav.templates'), html`${pageStyle}
+    return tplPage(req, reply, school, _('tpl.title', { school: school.name }), html`${pageStyle}
 <p class="lead">${_('tpl.lead')}</p>
 ${TEMPLATE_KINDS.map((k) => kindCard(req, school.id, set.get(profile, k), o.draft?.kind === k ? o.draft : null))}
 ${pageScript}`, { notice, profile }, status);

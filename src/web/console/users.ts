@@ -217,7 +217,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
   async function renewalNotice(req: FastifyRequest, d: UserDetails, revealId: string): Promise<Notice> {
     const lang = req.lang;
     const _ = translator(lang);
-    const code = await takeCode(ctx, req, revealId, d.id);
+    const code = (await takeCode(ctx, req, revealId, d.id))?.code;
     if (!code) return { kind: 'info', text: html`<p data-renewal-gone>${_('user.renewal.gone')}</p>` };
     const until = d.renewalCode?.expiresAt ?? new Date(Date.now() + RENEWAL_HOURS * 3_600_000);
     return {
