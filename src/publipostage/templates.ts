@@ -19,6 +19,7 @@ import { PROFILES, type Profile, type TemplateKind } from '../db/schema.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
 import { DomainError } from '../lib/errors.js';
+import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
 import type { AccountRow } from './selection.js';
@@ -34,6 +35,7 @@ export const MERGE_FIELDS = [
   { name: 'code', label: "Code d'activation (vide si le compte est activé)" },
   { name: 'enfants', label: 'Enfants et leurs classes (parents)' },
   { name: 'etablissement', label: 'Établissement' },
+  { name: 'de_etablissement', label: "« de » et l'établissement (du Collège…, de l'École…)" },
   { name: 'url', label: "Adresse de l'ENT" },
   { name: 'date_expiration', label: "Date d'expiration du code" },
   { name: 'lien_activation', label: "Lien d'activation (identifiant et code pré-remplis)" },
@@ -73,6 +75,7 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
     code: code ? formatCode(code) : '',
     enfants: childrenLabel(row.children),
     etablissement: row.structureName,
+    de_etablissement: de(row.structureName).replace(/’/g, "'"),
     url: ctx.config.publicUrl,
     date_expiration: !row.activated && row.codeExpiresAt ? frenchDate(row.codeExpiresAt) : '',
     lien_activation: code ? activationUrl(ctx.config.publicUrl, row.login, code) : '',
@@ -105,7 +108,7 @@ Mot de passe oublié ?
 1. Sur la page de connexion, clique sur « Mot de passe oublié ».
 2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de ton compte.
 3. Suis ce lien et choisis un nouveau mot de passe.
-Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
 
 const RENEWAL_VOUS = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
@@ -113,7 +116,7 @@ Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
 2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de votre compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
-Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
 
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).

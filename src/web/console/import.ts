@@ -40,7 +40,7 @@ interface Manifest {
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
 
 /** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
-function confirmQuestion(lang: Lang, school: School, r: ImportReport): string {
+export function confirmQuestion(lang: Lang, school: School, r: ImportReport): string {
   const _ = translator(lang);
   const others = r.structures.filter((s) => s.name !== school.name);
   if (others.length === 0) return _('import.confirm.question', { school: school.name });

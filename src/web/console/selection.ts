@@ -13,7 +13,8 @@ import { formatNumber, isMessageKey, plural, t, translator, type Lang } from '..
 import { profileLabel } from '../labels.js';
 
 
-const LIST_KEYS = ['profiles', 'classIds', 'levelIds'] as const;
+/** `userIds` too: a selection of ticked rows (class view) stays that selection in links (mail run report). */
+const LIST_KEYS = ['profiles', 'classIds', 'levelIds', 'userIds'] as const;
 const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'origin', 'search', 'sort'] as const;
 
 /**

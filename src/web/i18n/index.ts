@@ -6,6 +6,7 @@ import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
 import { errorsCatalogue } from './errors.js';
 import type { Catalogue, Lang } from './types.js';
+import { de } from '../../lib/french.js';
 
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
@@ -28,9 +29,14 @@ for (const c of catalogues) {
 
 export type Params = Record<string, string | number>;
 
+/**
+ * Fills `{name}` placeholders; `{de:name}` writes « de » + the value with its article or elision
+ * ("du Collège…", "de l’École…", "d’Arthur"), for French sentences.
+ */
 function fill(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return template.replace(/\{(de:)?(\w+)\}/g, (m, de_: string | undefined, name: string) =>
+    name in params ? (de_ ? de(String(params[name])) : String(params[name])) : m);
 }
 
 /** The message for `key` in `lang` (French when missing). `{name}` placeholders are filled from params. */
