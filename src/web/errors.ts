@@ -49,6 +49,11 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
   return null;
 }
 
+/** Status and message of a domain refusal (the handlers that re-render a page with the reason). */
+export function domainRefusal(lang: Lang, e: DomainError): { status: number; message: string } {
+  return { status: DOMAIN_STATUS[e.messageCode], message: domainMessage(lang, e) };
+}
+
 /** The error handler of the whole app. */
 export async function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const lang = req.lang ?? 'fr';

@@ -236,7 +236,8 @@ ${errorSummary(req, o.errors, labels)}
   async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
     const q = queryOf(req);
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
-    const code = q.code ? (normalizeCode(q.code) ? formatCode(normalizeCode(q.code)!) : q.code) : '';
+    const canonical = q.code ? normalizeCode(q.code) : null;
+    const code = canonical ? formatCode(canonical) : (q.code ?? '');
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
 
@@ -253,7 +254,7 @@ ${errorSummary(req, o.errors, labels)}
       return codePage(req, reply, flow, { login, code: typed, error: _(`${flow.prefix}.invalid`) }, 401);
     }
     await succeeded(req, login);
-    const code = formatCode(normalizeCode(typed)!);
+    const code = formatCode(normalizeCode(typed) ?? typed);
     if (f.step !== 'password') {
       return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {} });
     }

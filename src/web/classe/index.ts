@@ -22,7 +22,7 @@ import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, HttpError, viewer } from '../context.js';
-import { describeError } from '../errors.js';
+import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type MessageKey, type Params } from '../i18n/index.js';
@@ -405,7 +405,7 @@ ${o.extra ?? ''}`,
           for (const id of ids) await setBlocked(ctx, serviceScope, id, blocked, user.id);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
-          const { status, message } = describeError(req.lang, e)!;
+          const { status, message } = domainRefusal(req.lang, e);
           return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
         }
         return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);

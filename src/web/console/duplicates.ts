@@ -12,7 +12,7 @@ import { DomainError } from '../../lib/errors.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
-import { describeError } from '../errors.js';
+import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
@@ -246,7 +246,7 @@ ${compareTable(req, a, b, keeper)}
       await mergeUsers(ctx, viewer(req).scope, keep.id, drop.id, viewer(req).user.id);
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
-      const { status, message } = describeError(req.lang, e)!;
+      const { status, message } = domainRefusal(req.lang, e);
       return mergePage(req, reply, req.params, message, status);
     }
     return reply.redirect(`${base(school.id)}?ok=merged`, 303);

@@ -96,7 +96,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
       <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
     <tbody>${profiles.map((p) => {
-      const c = r.byProfile[p]!;
+      const c = r.byProfile[p];
+      if (!c) return '';
       return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
         <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
     })}</tbody>

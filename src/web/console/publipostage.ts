@@ -196,7 +196,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const fields: Record<string, string[]> = {};
-    for (const [k, v] of new URLSearchParams(req.body.selection)) (fields[k] ??= []).push(v);
+    for (const [k, v] of new URLSearchParams(req.body.selection)) fields[k] = [...(fields[k] ?? []), v];
     const { selection } = parseSelection(fields, school.id);
     const run = await startMailMerge(ctx, selection, scope, user.id);
     return reply.redirect(`/console/envois/${run.runId}`, 303);

@@ -14,7 +14,7 @@ import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
-import { describeError } from '../errors.js';
+import { domainRefusal } from '../errors.js';
 import { IdParams, text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { stashCode, takeCode } from '../reveal.js';
@@ -241,7 +241,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
   /** A refused operation re-renders the page with the reason, translated from its message code. */
   async function refused(req: FastifyRequest, reply: FastifyReply, id: string, wanted: string, e: unknown): Promise<FastifyReply> {
     if (!(e instanceof DomainError)) throw e;
-    const { status, message } = describeError(req.lang, e)!;
+    const { status, message } = domainRefusal(req.lang, e);
     if (status === 404) throw new HttpError(404, 'user.notFound');
     return userPage(req, reply, id, { notice: { kind: 'error', text: message }, wanted }, status);
   }

@@ -6,23 +6,23 @@
 (function () {
   'use strict';
 
-  var dataEl = document.getElementById('console-data');
-  var data = { lang: document.documentElement.lang === 'en' ? 'en' : 'fr', messages: {} };
+  const dataEl = document.getElementById('console-data');
+  let data = { lang: document.documentElement.lang === 'en' ? 'en' : 'fr', messages: {} };
   if (dataEl) {
     try {
       data = JSON.parse(dataEl.textContent || '{}');
-    } catch (e) {
+    } catch (_e) {
       /* keep defaults */
     }
   }
-  var lang = data.lang === 'en' ? 'en' : 'fr';
-  var numberFormat = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB');
+  const lang = data.lang === 'en' ? 'en' : 'fr';
+  const numberFormat = new Intl.NumberFormat(lang === 'fr' ? 'fr-FR' : 'en-GB');
 
   function msg(key, params) {
-    var s = (data.messages && data.messages[key]) || key;
+    let s = data.messages?.[key] || key;
     if (params) {
       s = s.replace(/\{(\w+)\}/g, function (m, name) {
-        return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : m;
+        return Object.hasOwn(params, name) ? String(params[name]) : m;
       });
     }
     return s;
@@ -45,38 +45,38 @@
 
   // The server renders the counters, the table and its pager (…/publipostage/apercu): this script only
   // fetches that fragment and swaps each [data-fragment] part in, so the markup exists once, on the server.
-  var form = document.querySelector('form[data-live-preview]');
-  var section = document.querySelector('[data-preview-section]');
+  const form = document.querySelector('form[data-live-preview]');
+  const section = document.querySelector('[data-preview-section]');
   if (form && section && window.fetch && window.URLSearchParams && window.FormData && window.DOMParser) {
-    var fragmentUrl = form.getAttribute('data-fragment-url');
-    var statusEl = section.querySelector('[data-preview-status]');
-    var busy = [section, document.querySelector('[data-preview-counters]')];
-    var offset = 0;
-    var pagerEl = section.querySelector('[data-pager]');
+    const fragmentUrl = form.getAttribute('data-fragment-url');
+    const statusEl = section.querySelector('[data-preview-status]');
+    const busy = [section, document.querySelector('[data-preview-counters]')];
+    let offset = 0;
+    const pagerEl = section.querySelector('[data-pager]');
     if (pagerEl) offset = Number(pagerEl.getAttribute('data-offset')) || 0;
-    var seq = 0;
-    var timer = null;
-    var pagePath = form.getAttribute('action');
+    let seq = 0;
+    let timer = null;
+    const pagePath = form.getAttribute('action');
     // On a phone the long filter panel starts folded so the counters and the preview are in view;
     // its summary tells how many filters are active and opens it.
-    var panel = form.querySelector('details.filter-panel');
-    if (panel && window.matchMedia && window.matchMedia('(max-width: 47.99rem)').matches) panel.open = false;
+    const panel = form.querySelector('details.filter-panel');
+    if (panel && window.matchMedia?.('(max-width: 47.99rem)').matches) panel.open = false;
 
-    var formParams = function () {
-      var p = new URLSearchParams();
+    const formParams = function () {
+      const p = new URLSearchParams();
       new FormData(form).forEach(function (v, k) {
         if (typeof v === 'string' && v.trim() !== '') p.append(k, v);
       });
       return p;
     };
 
-    var activeFilters = function (p) {
-      var n = 0;
+    const activeFilters = function (p) {
+      let n = 0;
       ['profiles', 'levelIds', 'classIds'].forEach(function (k) {
         if (p.getAll(k).length) n++;
       });
       ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
-        var v = p.get(k);
+        const v = p.get(k);
         if (v && v !== 'all') n++;
       });
       ['createdAfter', 'createdBefore', 'search'].forEach(function (k) {
@@ -85,55 +85,55 @@
       return n;
     };
 
-    var pluralKey = function (key, n) {
-      var rule = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang === 'fr' ? 'fr-FR' : 'en-GB').select(n) : n === 1 ? 'one' : 'other';
+    const pluralKey = function (key, n) {
+      const rule = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang === 'fr' ? 'fr-FR' : 'en-GB').select(n) : n === 1 ? 'one' : 'other';
       return key + (rule === 'one' ? '.one' : '.other');
     };
 
-    var updateFilterCount = function (p) {
-      var badge = form.querySelector('[data-filter-count]');
+    const updateFilterCount = function (p) {
+      const badge = form.querySelector('[data-filter-count]');
       if (!badge) return;
-      var n = activeFilters(p);
+      const n = activeFilters(p);
       badge.textContent = n ? msg(pluralKey('filters.active', n), { n: n }) : msg('filters.none');
       badge.classList.toggle('badge-active', n > 0);
     };
 
-    var pageUrl = function (p, off) {
-      var q = new URLSearchParams(p);
+    const pageUrl = function (p, off) {
+      const q = new URLSearchParams(p);
       if (q.get('sort') === 'alpha') q.delete('sort');
       if (q.get('model') === '1') q.delete('model');
       ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
         if (q.get(k) === 'all') q.delete(k);
       });
       if (off > 0) q.set('offset', String(off));
-      var s = q.toString();
+      const s = q.toString();
       return s ? pagePath + '?' + s : pagePath;
     };
 
     /** An empty selection: nothing to generate, the launch buttons are disabled and say why. */
-    var updateLaunch = function (total) {
-      var empty = total === 0;
+    const updateLaunch = function (total) {
+      const empty = total === 0;
       Array.prototype.forEach.call(form.querySelectorAll('[data-launch]'), function (b) {
         b.disabled = empty;
         if (empty) b.setAttribute('aria-describedby', 'launch-empty');
         else b.removeAttribute('aria-describedby');
       });
-      var hint = form.querySelector('[data-launch-empty-label]');
+      const hint = form.querySelector('[data-launch-empty-label]');
       if (hint) hint.hidden = !empty;
     };
 
-    var swap = function (markup) {
-      var doc = new DOMParser().parseFromString('<body>' + markup + '</body>', 'text/html');
+    const swap = function (markup) {
+      const doc = new DOMParser().parseFromString('<body>' + markup + '</body>', 'text/html');
       Array.prototype.forEach.call(doc.querySelectorAll('[data-fragment]'), function (part) {
-        var name = part.getAttribute('data-fragment');
-        var current = document.querySelector('[data-fragment="' + name + '"]');
+        const name = part.getAttribute('data-fragment');
+        const current = document.querySelector('[data-fragment="' + name + '"]');
         if (current) current.replaceWith(document.importNode(part, true));
       });
-      var counters = document.querySelector('[data-fragment="counters"]');
+      const counters = document.querySelector('[data-fragment="counters"]');
       if (counters) updateLaunch(Number(counters.getAttribute('data-total')) || 0);
     };
 
-    var setBusy = function (on) {
+    const setBusy = function (on) {
       busy.forEach(function (e) {
         if (!e) return;
         if (on) e.setAttribute('aria-busy', 'true');
@@ -141,11 +141,11 @@
       });
     };
 
-    var refresh = function () {
-      var p = formParams();
-      var mine = ++seq;
+    const refresh = function () {
+      const p = formParams();
+      const mine = ++seq;
       updateFilterCount(p);
-      var q = new URLSearchParams(p);
+      const q = new URLSearchParams(p);
       if (offset > 0) q.set('offset', String(offset));
       setBusy(true);
       statusEl.textContent = msg('pp.loading');
@@ -171,13 +171,13 @@
         });
     };
 
-    var schedule = function (delay) {
+    const schedule = function (delay) {
       clearTimeout(timer);
       timer = setTimeout(refresh, delay);
     };
 
     form.addEventListener('change', function (e) {
-      var t = e.target;
+      const t = e.target;
       if (t && t.name === 'model') {
         if (window.history && history.replaceState) history.replaceState(null, '', pageUrl(formParams(), offset));
         return;
@@ -194,29 +194,29 @@
     });
     // "Filtrer" (or Enter) refreshes in place; the launch buttons (formaction) submit normally.
     form.addEventListener('submit', function (e) {
-      var s = e.submitter;
-      if (s && s.hasAttribute('formaction')) return;
+      const s = e.submitter;
+      if (s?.hasAttribute('formaction')) return;
       e.preventDefault();
       offset = 0;
       schedule(0);
     });
     section.addEventListener('click', function (e) {
-      var a = e.target && e.target.closest ? e.target.closest('a[data-offset]') : null;
+      const a = e.target?.closest ? e.target.closest('a[data-offset]') : null;
       if (!a) return;
       e.preventDefault();
       offset = Number(a.getAttribute('data-offset')) || 0;
       schedule(0);
-      var h = document.getElementById('preview-title');
-      if (h && h.scrollIntoView) h.scrollIntoView({ block: 'start' });
+      const h = document.getElementById('preview-title');
+      if (h?.scrollIntoView) h.scrollIntoView({ block: 'start' });
     });
   }
 
   // ------------------------------------------------------------------------------------------ mail run report
 
-  var run = document.querySelector('[data-run-status]');
+  const run = document.querySelector('[data-run-status]');
   if (run && run.getAttribute('data-running') === '1' && window.fetch) {
-    var url = run.getAttribute('data-run-status');
-    var poll = function () {
+    const url = run.getAttribute('data-run-status');
+    const poll = function () {
       fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
         .then(function (r) {
           if (!r.ok) throw new Error(String(r.status));
@@ -224,21 +224,21 @@
         })
         .then(function (s) {
           ['sent', 'failed', 'pending', 'withoutEmail'].forEach(function (k) {
-            var e = run.querySelector('[data-run="' + k + '"]');
+            const e = run.querySelector('[data-run="' + k + '"]');
             if (e) e.textContent = numberFormat.format(s[k]);
           });
-          var done = s.sent + s.failed;
-          var bar = run.querySelector('[data-run-progress]');
+          const done = s.sent + s.failed;
+          const bar = run.querySelector('[data-run-progress]');
           if (bar) {
             bar.setAttribute('aria-valuenow', String(done));
-            var fill = bar.querySelector('.progress-fill');
+            const fill = bar.querySelector('.progress-fill');
             if (fill) fill.style.width = (s.queued ? Math.round((done / s.queued) * 1000) / 10 : 100) + '%';
           }
           if (s.pending > 0) {
             setTimeout(poll, 1500);
           } else {
             run.setAttribute('data-running', '0');
-            var state = run.querySelector('[data-run-state]');
+            const state = run.querySelector('[data-run-state]');
             if (state) state.textContent = msg('run.status.done');
           }
         })
