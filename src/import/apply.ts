@@ -463,12 +463,23 @@ export async function applyBatch(
 
   // ---- relations sync ----
   const relHave = batchIds.length
-    ? (await client.query<{ parent_id: string; child_id: string }>(`SELECT parent_id, child_id FROM relations WHERE parent_id = ANY($1) OR child_id = ANY($1)`, [batchIds])).rows
+    ? (
+        await client.query<{ parent_id: string; child_id: string; parent_source: string }>(
+          `SELECT r.parent_id, r.child_id, p.source AS parent_source FROM relations r JOIN users p ON p.id = r.parent_id
+           WHERE r.parent_id = ANY($1) OR r.child_id = ANY($1)`,
+          [batchIds],
+        )
+      ).rows
     : [];
   const relHaveKeys = new Set(relHave.map((x) => `${x.parent_id}\t${x.child_id}`));
   const relAdd = [...wantedRelations].filter((k) => !relHaveKeys.has(k));
-  // A link is removed only when the run describes both people and no longer names it.
-  const relDel = relHave.filter((x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && runSet.has(x.parent_id) && runSet.has(x.child_id));
+  // A link is removed only when the run describes both people and no longer names it, or when the run gives the
+  // child's whole list of parents of that source (AAF pupils) and the parent is not on it.
+  const describedIds = new Set([...(batch.describedChildren ?? [])].map((e) => userIds.get(e)).filter((x): x is string => !!x));
+  const describes = (x: { child_id: string; parent_source: string }) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
+  const relDel = relHave.filter(
+    (x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x)),
+  );
   if (relAdd.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAdd));
   if (relDel.length) {
     await unnestChunks(

@@ -4,7 +4,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { recordAudit } from '../directory/audit.js';
-import { AAF_PROFILES, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafCollector } from './aaf.js';
+import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf } from './aaf.js';
+import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { fold, titleFromFolder } from './text.js';
@@ -119,7 +120,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // One import at a time: logins are allocated against the whole table.
     await client.query('SELECT pg_advisory_xact_lock(745202)');
 
-    const aaf: AafCollector = { batch, feedStructures: new Set(), kinds: new Set() };
+    const aaf = aafCollector(batch);
     let delta = false;
     const csvTargets = new Map<string, Target>();
     const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean }>();
@@ -170,6 +171,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       scope.profiles.add(res.profile);
       csvScopes.set(sk, scope);
     }
+
+    if (aaf.kinds.size) await settleAaf(client, aaf);
+    // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.
+    if (aaf.delta) delta = true;
 
     if (!opts.partial) {
       batch.scopes.push(...csvScopes.values());

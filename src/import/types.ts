@@ -82,6 +82,11 @@ export interface ImportBatch {
   users: Map<string, UserRecord>;
   /** parent external id → child external id */
   relations: { parent: string; child: string }[];
+  /**
+   * Children whose whole list of parents the run gives (AAF pupils: ENTElevePersRelEleve): their links to parents
+   * of the same source that the run no longer names are removed, even when the parent is not in the run.
+   */
+  describedChildren?: Set<string>;
   childrenByName: ChildByName[];
   /** External ids a delta feed deletes: they get pre-deleted. */
   deletions: string[];
