@@ -174,19 +174,23 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
     }
   }
   batch.describedChildren = pupils;
-  const unnamed = [...batch.users.values()].filter((u) => isAaf(u) && u.profile === 'Relative' && !named.has(u.externalId));
-  if (!unnamed.length) return;
-  const ofDirectory = new Set(
-    (
-      await client.query<{ external_id: string }>(
-        `SELECT DISTINCT p.external_id FROM users p JOIN relations r ON r.parent_id = p.id JOIN users ch ON ch.id = r.child_id
-         WHERE p.external_id = ANY($1) AND ch.pre_deleted_at IS NULL AND NOT (coalesce(ch.external_id, '') = ANY($2))`,
-        [unnamed.map((u) => u.externalId), [...pupils]],
-      )
-    ).rows.map((r) => r.external_id),
-  );
-  for (const u of unnamed) {
-    if (ofDirectory.has(u.externalId)) continue;
+  const relatives = [...batch.users.values()].filter((u) => isAaf(u) && u.profile === 'Relative');
+  if (!relatives.length) return;
+  // Links the directory holds to pupils the run does not describe: they stay, and so do their structures.
+  const kept = (
+    await client.query<{ parent: string; child: string }>(
+      `SELECT p.external_id AS parent, ch.external_id AS child FROM users p JOIN relations r ON r.parent_id = p.id JOIN users ch ON ch.id = r.child_id
+       WHERE p.external_id = ANY($1) AND ch.external_id IS NOT NULL AND ch.pre_deleted_at IS NULL AND NOT (ch.external_id = ANY($2))`,
+      [relatives.map((u) => u.externalId), [...pupils]],
+    )
+  ).rows;
+  const ofDirectory = new Set<string>();
+  for (const k of kept) {
+    ofDirectory.add(k.parent);
+    batch.relations.push(k);
+  }
+  for (const u of relatives) {
+    if (named.has(u.externalId) || ofDirectory.has(u.externalId)) continue;
     batch.users.delete(u.externalId);
     c.fields.delete(u.externalId);
     batch.ignored.push({

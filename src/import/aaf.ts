@@ -311,7 +311,8 @@ export function mapPerson(
   const groupKeys = kind === 'Eleve' ? ATTR.studentGroups : ATTR.staffGroups;
   const classField = classKeys.find((k) => a.has(k)) ?? classKeys[oneD ? 1 : 0];
   const groupField = groupKeys.find((k) => a.has(k)) ?? groupKeys[oneD ? 1 : 0];
-  const level = given(ATTR.level) ? firstOf(a, ATTR.level) : base?.classes[0]?.level ?? null;
+  // Level of the pupil's classes; a modifyRequest that does not list it leaves the classes' levels alone (null).
+  const level = given(ATTR.level) ? firstOf(a, ATTR.level) : null;
   let classes: UserRecord['classes'] = [];
   let groups: UserRecord['groups'] = [];
   if (kind !== 'PersRelEleve') {
