@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isTeacher, legalRepresentatives, structRefs, structureName } from '../src/import/aaf.js';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { CSV_COLUMNS, renderCsv } from '../src/publipostage/csv.js';
+import { selectAccounts } from '../src/publipostage/select.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
+import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
+import { Client, createUser } from './helpers/web.js';
 
 const DIR = new URL('./fixtures/aaf/', import.meta.url).pathname;
 const D2 = join(DIR, '2d');
@@ -105,6 +110,29 @@ test('2D feed: accounts only for legal representatives, teachers by function, na
 
   // The report names what it left out.
   assert.equal(report.created, 3 + 2 + 5);
+});
+
+test('the console user page and the CSV export show INE, functions and the SMS mobile', async () => {
+  const app = await buildServer(ctx);
+  try {
+    await createUser(ctx.database.pool, { login: 'super.admin', password: 'Import-aaf-2024!', superAdmin: true });
+    const c = new Client(app);
+    assert.equal((await c.signIn('super.admin', 'Import-aaf-2024!')).statusCode, 303);
+    const director = await c.get(`/console/utilisateurs/${(await user('P303')).id}`);
+    assert.equal(director.statusCode, 200);
+    assert.match(director.body, /<dt>Fonctions<\/dt><dd>DIRECTION \(DIRECTION CHEF D&#39;ETABLISSEMENT\)<\/dd>/);
+    assert.match(director.body, /<dt>Mobile \(SMS\)<\/dt><dd>06 11 22 33 44<\/dd>/);
+    const pupil = await c.get(`/console/utilisateurs/${(await user('E100')).id}`);
+    assert.match(pupil.body, /<dt>INE<\/dt><dd><code>123456789AA<\/code><\/dd>/);
+  } finally {
+    await app.close();
+  }
+  const rows = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [(await user('P303')).id, (await user('E100')).id] }), { kind: 'all' });
+  const lines = renderCsv(rows).toString('utf8').slice(1).split('\r\n');
+  assert.deepEqual(CSV_COLUMNS.slice(-3), ['INE', 'Fonctions', 'Mobile']);
+  const cells = (who: string) => lines.find((l) => l.startsWith(who))!.split(';').slice(-3);
+  assert.deepEqual(cells('Lacroix'), ['', "DIRECTION (DIRECTION CHEF D'ETABLISSEMENT)", '06 11 22 33 44']);
+  assert.deepEqual(cells('Rossignol'), ['123456789AA', '', '']);
 });
 
 test('re-importing the same 2D feed changes nothing', async () => {
