@@ -383,11 +383,11 @@ export function aafCollector(batch: ImportBatch): AafCollector {
   return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, legal: new Map(), fields: new Map(), modifies: [], oneD: new Set() };
 }
 
-export function recordKind(category: string): AafKind {
+function recordKind(category: string): AafKind {
   return category === 'EtabEducNat' || category === 'Eleve' || category === 'PersEducNat' || category === 'PersRelEleve' ? category : 'ignored';
 }
 
-/** Maps an EtabEducNat record; `base` for a modifyRequest. Undefined when the jointure is missing. */
+/** Maps an EtabEducNat record; `base` (stored or earlier in the run) for a modifyRequest, which replaces what it lists. */
 export function mapStructure(ext: string, a: Map<string, string[]>, base?: StructureRecord): StructureRecord {
   const uai = listed(a, ['ENTStructureUAI', 'ENTEtablissementUAI']) || !base ? firstOf(a, ['ENTStructureUAI', 'ENTEtablissementUAI'])?.toUpperCase() ?? null : base.uai;
   const rawName = first(a, 'ENTStructureNomCourant');
