@@ -26,6 +26,8 @@ export function nextDropRuns(expression: string, timezone: string, n: number, fr
 export interface DropSchedule {
   /** Next pass, or null when stopped. */
   next(): Date | null;
+  /** Runs the scheduled pass now (what the clock does when due), resolving when it is over. */
+  trigger(): Promise<void>;
   stop(): void;
 }
 
@@ -45,5 +47,5 @@ export function startDropSchedule(ctx: AppContext, log: (m: string) => void, onR
       log(`Dépôt : passage impossible (${(e as Error).message})`);
     }
   });
-  return { next: () => job.nextRun(), stop: () => job.stop() };
+  return { next: () => job.nextRun(), trigger: () => job.trigger(), stop: () => job.stop() };
 }
