@@ -62,7 +62,10 @@ beforeEach(() => {
 test('completeness: markers inside or beside, quiet period, files still in transfer, reserved folders', () => {
   const old = (p: string) => utimesSync(p, new Date(NIGHT.getTime() - 2 * 3600_000), new Date(NIGHT.getTime() - 2 * 3600_000));
   const fresh = (p: string) => utimesSync(p, new Date(NIGHT.getTime() - 60_000), new Date(NIGHT.getTime() - 60_000));
-  deliver('jules-ferry'); // .done inside
+  const ferry = deliver('jules-ferry'); // .done inside
+  mkdirSync(join(ferry, '.sync'));
+  writeFileSync(join(ferry, '.sync', 'state.csv'), 'x'); // a hidden folder is not part of the delivery
+  writeFileSync(join(ferry, '.DS_Store'), 'x');
   deliver('voisine', 'voisine', false);
   writeFileSync(join(drop, 'voisine.ok'), ''); // marker beside
   const quiet = deliver('jules-ferry', 'ancienne', false);

@@ -54,6 +54,8 @@ function walk(path: string, st: Stats = statSync(path)): Walked {
     out.changedAt = Math.max(out.changedAt, s.mtimeMs);
     const name = basename(p);
     if (s.isDirectory()) {
+      // Hidden folders (.git, .Trash…) are not part of what was delivered.
+      if (p !== path && hidden(name)) return;
       for (const n of readdirSync(p).sort()) {
         const child = join(p, n);
         visit(child, statSync(child));
