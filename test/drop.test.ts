@@ -224,5 +224,6 @@ test('schedule: default nightly at 02:00 Paris time, invalid expressions named, 
   }
   assert.equal(job.next(), null);
   assert.throws(() => startDropSchedule({ ...scheduled, config: { ...scheduled.config, drop: { ...scheduled.config.drop, cron: '0 2 * *' } } }, () => {}), /TROUSSEAU_DROP_CRON/);
+  assert.throws(() => startDropSchedule({ ...scheduled, config: { ...scheduled.config, drop: { ...scheduled.config.drop, dir: join(drop, 'absent') } } }, () => {}), /TROUSSEAU_DROP_DIR : dossier introuvable/);
   rmSync(drop, { recursive: true, force: true });
 });

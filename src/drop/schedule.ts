@@ -2,6 +2,7 @@
 // TROUSSEAU_DROP_TZ (default Europe/Paris), scheduled with croner. Every instance schedules it; the advisory lock
 // in run.ts lets one of them do the work.
 import { Cron } from 'croner';
+import { existsSync, statSync } from 'node:fs';
 import type { AppContext } from '../context.js';
 import { runDropFolder, type DropRunResult } from './run.js';
 
@@ -34,11 +35,13 @@ export interface DropSchedule {
 /**
  * Runs runDropFolder on the configured schedule until stopped. A pass still going when the next one is due is
  * not started twice in this process (croner `protect`); failures are logged, never thrown.
- * Throws at once when the expression is invalid or no drop folder is configured.
+ * Throws at once when the expression is invalid or the drop folder is not configured or missing.
  */
 export function startDropSchedule(ctx: AppContext, log: (m: string) => void, onRun?: (r: DropRunResult) => void): DropSchedule {
   const { dir, cron, timezone } = ctx.config.drop;
   if (!dir) throw new Error('Aucun dossier de dépôt configuré (TROUSSEAU_DROP_DIR).');
+  // A wrong path is a configuration mistake: say so at start, not in a log line at 2 a.m.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`TROUSSEAU_DROP_DIR : dossier introuvable « ${dir} »`);
   parseDropCron(cron, timezone);
   const job = new Cron(cron, { timezone, protect: true, mode: '5-or-6-parts', unref: true }, async () => {
     try {

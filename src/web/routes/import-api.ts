@@ -48,12 +48,17 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
     const scope = token ? tokenScope(token) : scopeOf(req.user!);
     const actorId = token ? token.createdBy : req.user!.id;
     const { dryRun, partial, structureId } = q.data;
-    if (structureId && !structureInScope(scope, structureId)) return reply.code(404).send({ error: m.forbiddenStructure });
+    // A token reaching outside its structures is worth a trace: a misconfigured script, or a leaked token probing.
+    const outOfScope = async (status: number, error: string) => {
+      if (token) await recordAudit(ctx.database.pool, actorId, 'api_token.refused', { tokenId: token.id, prefix: token.prefix, reason: 'scope', status, structureId: structureId ?? null, ip: req.ip });
+      return reply.code(status).send({ error });
+    };
+    if (structureId && !structureInScope(scope, structureId)) return outOfScope(404, m.forbiddenStructure);
     if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
     const { files } = await readUploads(req);
     if (!files.length) return reply.code(400).send({ error: m.noFile });
     const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
-    if (xml && scope.kind !== 'all') return reply.code(403).send({ error: m.xml(xml.name) });
+    if (xml && scope.kind !== 'all') return outOfScope(403, m.xml(xml.name));
     if (!structureId && (scope.kind !== 'all' || files.some((f) => extname(f.name).toLowerCase() !== '.xml'))) {
       return reply.code(400).send({ error: m.structure });
     }
