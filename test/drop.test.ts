@@ -163,6 +163,18 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   const [audit] = await q<{ details: { deliveries: Array<{ name: string; outcome: string }> } }>(`SELECT details FROM audit WHERE action = 'drop.run'`);
   assert.deepEqual(audit.details.deliveries.map((d) => d.outcome).sort(), ['archived', 'rejected']);
 
+  // Only a delivery in transfer: nobody is mailed; stuck for two days: the super admins hear of it.
+  const stuck = touch(deliver('jules-ferry', 'bloquee', false), new Date(NIGHT.getTime() - 60_000));
+  rmSync(join(drop, 'demain'), { recursive: true });
+  writeFileSync(join(stuck, 'CSV_Parents.csv.part'), '');
+  touch(stuck, new Date(NIGHT.getTime() - 60_000));
+  const quietPass = await runDropFolder(ctx, { dir: drop, now: NIGHT });
+  assert.deepEqual([quietPass.deliveries.length, quietPass.waiting.map((w) => w.name), quietPass.mailed], [0, ['bloquee'], 0]);
+  touch(stuck, new Date(NIGHT.getTime() - 48 * 3600_000));
+  const stuckPass = await runDropFolder(ctx, { dir: drop, now: NIGHT });
+  assert.equal(stuckPass.mailed, 2);
+  rmSync(stuck, { recursive: true });
+
   // Same delivery again the same day: a second folder name, nothing created twice.
   deliver('jules-ferry');
   const again = await runDropFolder(ctx, { dir: drop, now: NIGHT });

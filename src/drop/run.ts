@@ -16,6 +16,8 @@ import { scanDropFolder, type Delivery } from './deliveries.js';
 
 /** Session-level advisory lock key of a drop pass (the migrator holds 745201, an import 745202). */
 export const DROP_LOCK = 745203;
+/** An incomplete delivery unchanged this long is reported by mail even when nothing else happened. */
+const STUCK_MS = 24 * 3600_000;
 
 export interface DropRunOptions {
   /** The drop folder (default: config.drop.dir). */
@@ -181,7 +183,10 @@ export async function runDropFolder(ctx: AppContext, opts: DropRunOptions = {}):
           break;
         }
       }
-      if (result.deliveries.length || result.waiting.length) result.mailed = await mailSuperAdmins(ctx, result, dir);
+      // Waiting alone is normal (a transfer under way) and would mail at every pass of a frequent schedule; a
+      // delivery stuck for a day is not.
+      const stuck = found.some((d) => !d.complete && now.getTime() - d.changedAt >= STUCK_MS);
+      if (result.deliveries.length || stuck) result.mailed = await mailSuperAdmins(ctx, result, dir);
       if (result.deliveries.length) {
         await recordAudit(ctx.database.pool, null, 'drop.run', {
           dir,
