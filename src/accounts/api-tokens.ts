@@ -9,12 +9,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { isUuid } from '../directory/users.js';
 
 /** The only action a token can carry today (the column leaves room for others). */
 export type TokenAction = 'import';
 
 const TOKEN_RE = /^trs_([0-9a-f]{10})_[A-Za-z0-9_-]{43}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -78,7 +78,7 @@ export async function createApiToken(db: Queryable, input: NewToken): Promise<{ 
       'SELECT id, uai, external_id FROM structures',
     );
     for (const w of wanted) {
-      const s = rows.find((r) => (UUID_RE.test(w) && r.id === w.toLowerCase()) || r.uai?.toUpperCase() === w.toUpperCase() || r.external_id === w);
+      const s = rows.find((r) => (isUuid(w) && r.id === w.toLowerCase()) || r.uai?.toUpperCase() === w.toUpperCase() || r.external_id === w);
       if (!s) throw new TokenInputError('structures', `Établissement inconnu : « ${w} ».`);
       if (!structureIds.includes(s.id)) structureIds.push(s.id);
     }
@@ -131,7 +131,7 @@ function principal(r: Record<string, unknown>): TokenPrincipal {
 /** Revokes a token given by id or prefix; false when there is no such live token. Audited. */
 export async function revokeApiToken(db: Queryable, idOrPrefix: string, actorId: string | null, via: 'console' | 'cli'): Promise<boolean> {
   const key = idOrPrefix.trim().toLowerCase();
-  const byId = UUID_RE.test(key);
+  const byId = isUuid(key);
   const { rows } = await db.query<{ id: string; prefix: string; name: string }>(
     `UPDATE api_tokens SET revoked_at = now(), revoked_by = $2
      WHERE ${byId ? 'id = $1::uuid' : 'prefix = $1'} AND revoked_at IS NULL RETURNING id, prefix, name`,

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from '../../accounts/api-tokens.js';
 import type { AppContext } from '../../context.js';
 import { listStructures } from '../../directory/structures.js';
+import { isUuid } from '../../directory/users.js';
 import { requireRole } from '../auth.js';
 import { csrfField, errorSummary, field, fieldId, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
@@ -13,7 +14,6 @@ import { formList, formValue } from './classe.js';
 import { dateTime } from './console-shared.js';
 
 const BASE = '/jetons';
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface FormState {
   name: string;
@@ -89,7 +89,7 @@ ${createForm}`,
 
   app.post(BASE, guard, async (req, reply) => {
     const _ = translator(req.lang);
-    const form: FormState = { name: formValue(req, 'name'), structures: formList(req, 'structures').filter((s) => UUID_RE.test(s)), all: formValue(req, 'all') === '1', errors: {} };
+    const form: FormState = { name: formValue(req, 'name'), structures: formList(req, 'structures').filter((s) => isUuid(s)), all: formValue(req, 'all') === '1', errors: {} };
     try {
       const t = await createApiToken(ctx.database.pool, { name: form.name, structures: form.structures, allStructures: form.all, actorId: req.user!.id, via: 'console' });
       const example = `curl -H "Authorization: Bearer ${t.token}" -F files=@CSV_Eleves.csv "${ctx.config.publicUrl}/api/import?structureId=${form.all ? '<id>' : form.structures[0]}&dryRun=true"`;
@@ -109,7 +109,7 @@ ${createForm}`,
   });
 
   app.post<{ Params: { id: string } }>(`${BASE}/:id/revoquer`, guard, async (req, reply) => {
-    if (UUID_RE.test(req.params.id)) await revokeApiToken(ctx.database.pool, req.params.id, req.user!.id, 'console');
+    if (isUuid(req.params.id)) await revokeApiToken(ctx.database.pool, req.params.id, req.user!.id, 'console');
     return reply.redirect(`${BASE}?revoque=1`, 303);
   });
 }
