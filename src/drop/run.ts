@@ -91,7 +91,9 @@ async function file(drop: string, d: Delivery, o: DeliveryOutcome, date: string)
 export function deliveryText(o: DeliveryOutcome): string {
   const head = [
     `Livraison : ${o.name} (${o.kind === 'folder' ? 'dossier' : o.kind === 'zip' ? 'archive zip' : 'fichiers isolés'}, ${o.complete})`,
-    o.outcome === 'archived' ? `Importée, rangée dans ${o.movedTo}` : o.outcome === 'rejected' ? `Refusée, rangée dans ${o.movedTo}` : 'Erreur : laissée en place pour le prochain passage',
+    o.outcome === 'error' ? 'Erreur : laissée en place pour le prochain passage'
+      : `${o.outcome === 'archived' ? 'Importée' : 'Refusée'}, ${o.movedTo ? `rangée dans ${o.movedTo}` : 'laissée en place'}`,
+    ...(o.report && o.error && !o.movedTo ? [`Motif : ${o.error}`] : []),
   ];
   return [...head, '', o.report ? formatReport(o.report, 'fr') : `Motif : ${o.error}`].join('\n');
 }
@@ -132,7 +134,14 @@ async function importDelivery(ctx: AppContext, drop: string, d: Delivery, date: 
       return { ...base, outcome: 'error', error: (e as Error).message };
     }
   }
-  await file(drop, d, o, date);
+  try {
+    await file(drop, d, o, date);
+  } catch (e) {
+    // Imported (or refused) but not filed away (permissions, disk full): the next pass sees it again, and
+    // re-importing the same files changes nothing.
+    o.movedTo = null;
+    o.error = `${o.error ? `${o.error} ; ` : ''}impossible de la ranger (${(e as Error).message}), laissée en place`;
+  }
   return o;
 }
 
