@@ -22,6 +22,19 @@ export interface Config {
    * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
    */
   trustProxy: boolean | string;
+  /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
+  drop: DropConfig;
+}
+
+export interface DropConfig {
+  /** TROUSSEAU_DROP_DIR: the folder the académie's files are dropped into. */
+  dir: string | null;
+  /** TROUSSEAU_DROP_CRON: when to look at it (5-field cron, read in `timezone`). */
+  cron: string;
+  /** TROUSSEAU_DROP_QUIET_MINUTES: a delivery without marker is complete after this long unchanged; 0 = markers only. */
+  quietMinutes: number;
+  /** TROUSSEAU_DROP_TZ: time zone of the cron expression and of the archive/<date>/ folders. */
+  timezone: string;
 }
 
 function parseTrustProxy(v: string | undefined): boolean | string {
@@ -53,6 +66,26 @@ function loadSecret(env: NodeJS.ProcessEnv, dataDir: string): Buffer {
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
 }
 
+function loadDrop(env: NodeJS.ProcessEnv): DropConfig {
+  const quiet = env.TROUSSEAU_DROP_QUIET_MINUTES;
+  const quietMinutes = quiet === undefined || quiet === '' ? 60 : Number(quiet);
+  if (!Number.isInteger(quietMinutes) || quietMinutes < 0) {
+    throw new Error(`TROUSSEAU_DROP_QUIET_MINUTES doit être un entier positif ou nul (reçu « ${quiet} »)`);
+  }
+  const timezone = env.TROUSSEAU_DROP_TZ || 'Europe/Paris';
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: timezone });
+  } catch {
+    throw new Error(`TROUSSEAU_DROP_TZ : fuseau horaire inconnu « ${timezone} » (exemple : Europe/Paris)`);
+  }
+  return {
+    dir: env.TROUSSEAU_DROP_DIR ? resolve(env.TROUSSEAU_DROP_DIR) : null,
+    cron: env.TROUSSEAU_DROP_CRON?.trim() || '0 2 * * *',
+    quietMinutes,
+    timezone,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.TROUSSEAU_DATA_DIR ?? './data');
   const port = envInt(env, 'PORT', 3000);
@@ -68,5 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
+    drop: loadDrop(env),
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { ensureDemo } from './demo/seed.js';
+import { startDropSchedule } from './drop/schedule.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
@@ -17,7 +18,10 @@ async function main() {
   console.log(`Trousseau écoute sur ${config.publicUrl}`);
   const mailWorker = startMailWorker(ctx);
   const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
+  const drop = config.drop.dir ? startDropSchedule(ctx, (m) => console.log(m)) : null;
+  if (drop) console.log(`Dossier de dépôt ${config.drop.dir} : « ${config.drop.cron} » (${config.drop.timezone}), prochain passage ${drop.next()?.toISOString()}`);
   const stop = async () => {
+    drop?.stop();
     housekeeping.stop();
     await app.close();
     await mailWorker.stop();

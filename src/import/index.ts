@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
@@ -29,6 +30,12 @@ export interface ImportOptions {
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
+  /**
+   * Which structures the caller may import into (contract with the sec-import branch, where it becomes required
+   * and enforced here): `{kind:'all'}` for super admins and system jobs (drop folder), the token's or local
+   * admin's structures otherwise.
+   */
+  scope?: Scope;
 }
 
 /** Expands folders (recursively, sorted) into files. */

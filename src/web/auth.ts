@@ -5,6 +5,7 @@
 // simpler to reason about than a sliding window and it bounds a stolen cookie's usefulness.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyApiToken, type TokenAction, type TokenPrincipal } from '../accounts/api-tokens.js';
 import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
 import { t, type Lang } from './i18n/index.js';
@@ -31,6 +32,14 @@ declare module 'fastify' {
     lang: 'fr' | 'en';
     /** SHA-256 of the session token, when signed in (to end every other session). */
     sessionIdHash: string | null;
+    /** The token of an `Authorization: Bearer` request (scripts): such a request never has a session. */
+    bearer: string | null;
+    /** Set by requireRoleOrToken once the bearer token is checked and allows the route's action. */
+    apiToken: TokenPrincipal | null;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts an API token for this action (see requireRoleOrToken); no CSRF token then. */
+    apiToken?: TokenAction;
   }
 }
 
@@ -230,9 +239,18 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('csrfToken', null);
   app.decorateRequest('lang', 'fr');
   app.decorateRequest('sessionIdHash', null);
+  app.decorateRequest('bearer', null);
+  app.decorateRequest('apiToken', null);
 
   app.addHook('onRequest', async (req, reply) => {
     req.lang = pickLang(req, reply, secure);
+    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (bearer) {
+      // A script: the token is its only credential. Any session cookie that came along is ignored, so a token
+      // never borrows a session's rights (and a session never skips CSRF by adding a bogus bearer).
+      req.bearer = bearer[1];
+      return;
+    }
     const token = req.cookies[SESSION_COOKIE];
     if (token) {
       const s = await loadSession(ctx.database.pool, token);
@@ -256,6 +274,9 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   // After body parsing, before any route handler or guard.
   app.addHook('preValidation', async (req, reply) => {
     if (SAFE_METHODS.has(req.method)) return;
+    // Browsers never add an Authorization header on their own (cross-site, it needs a CORS preflight we do not
+    // answer), so a bearer request cannot be forged by another site; requireRoleOrToken checks the token.
+    if (req.bearer !== null && req.routeOptions.config?.apiToken) return;
     const expected = req.user ? req.csrfToken : req.cookies[CSRF_COOKIE];
     const got = submittedToken(req);
     if (!expected || !got || !sameToken(expected, got)) return deny(req, reply, 403, 'error.csrf');
@@ -304,6 +325,24 @@ export function requireRole(...roles: Role[]) {
     if (roles.length > 0 && !hasRole(req.user, ...roles)) {
       await deny(req, reply, 403, 'error.forbidden');
     }
+  };
+}
+
+/**
+ * preHandler for the routes scripts may call: a bearer request must carry a valid, unrevoked API token allowing
+ * `action` (401 otherwise; then req.apiToken is set and the handler scopes the work with tokenScope); any other
+ * request goes through requireRole(...roles). The route must also declare `config: { apiToken: action }`.
+ */
+export function requireRoleOrToken(ctx: AppContext, action: TokenAction, ...roles: Role[]) {
+  const byRole = requireRole(...roles);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (req.bearer === null) return byRole(req, reply);
+    const check = await verifyApiToken(ctx.database.pool, req.bearer, req.ip);
+    if (!check.ok || !check.token.actions.includes(action) || req.routeOptions.config?.apiToken !== action) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: t(req.lang ?? 'fr', 'error.badToken') });
+      return;
+    }
+    req.apiToken = check.token;
   };
 }
 

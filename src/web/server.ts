@@ -17,6 +17,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
   () => import('./routes/templates.js'),
   () => import('./routes/doublons.js'),
   () => import('./routes/console.js'),
+  () => import('./routes/api-tokens.js'),
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {

@@ -3,13 +3,14 @@ import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
+import { tokensCatalogue } from './tokens.js';
 import type { Catalogue, Lang } from './types.js';
 
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
 // Add `import { <area> } from './<area>.js';` and list it here.
-const catalogues: Catalogue[] = [common, account, classe, consoleCatalogue];
+const catalogues: Catalogue[] = [common, account, classe, consoleCatalogue, tokensCatalogue];
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {
