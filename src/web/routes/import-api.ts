@@ -1,8 +1,9 @@
 // POST /api/import: the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
 // query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted) and `structureId`
 // (the school CSV files go to; required for CSV, and for a local admin one of theirs). AAF XML files describe
-// their own structures: super admins only. Answers the report as JSON: 200, or 422 when a file was refused
-// whole (nothing written). Same session and x-csrf-token header as every API mutation.
+// their own structures: super admins only. Answers the report as JSON (with a line per file: format, encoding,
+// rows and counts): 200, or 400 when a file was refused whole — unsupported format, malformed, unreadable —
+// with `detail` naming it (nothing written). Same session and x-csrf-token header as every API mutation.
 import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -52,7 +53,7 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
       return reply.code(400).send({ error: m.structure });
     }
     const report = await importFiles(ctx, files, { dryRun, partial, actorId: req.user!.id, structureHint: structureId });
-    if (report.fatal) return reply.code(422).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
+    if (report.fatal) return reply.code(400).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
     return reply.send(report);
   });
 }
