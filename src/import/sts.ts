@@ -81,7 +81,8 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
   for (const d of f.divisions) {
     const code = clean(d.attrs.CODE);
     if (!code) continue;
-    const mef = childrenNamed(d, 'MEFS_APPARTENANCE').flatMap((m) => childrenNamed(m, 'MEF')).map((m) => f.mefs.get(m.attrs.CODE?.trim() ?? ''))[0];
+    // MEFS_APPARTENANCE lists MEF (or MEF_APPARTENANCE) elements by CODE.
+    const mef = childrenNamed(d, 'MEFS_APPARTENANCE').flatMap((m) => m.children).map((m) => f.mefs.get(m.attrs.CODE?.trim() ?? '')).find(Boolean);
     levelOf.set(code, mef ?? null);
     for (const id of teachersOf(d)) add(classesOf, id, code);
   }
