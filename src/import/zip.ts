@@ -61,7 +61,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       zip.on('error', reject);
       zip.readEntry();
     });
-    for (const entry of entries.sort((a, b) => a.fileName.localeCompare(b.fileName))) {
+    for (const entry of entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
       if (entry.fileName.endsWith('/') || JUNK.test(entry.fileName)) continue;
       const where = `${entry.fileName} : `;
       if (entry.isEncrypted()) fail(`${where}fichier chiffré (archive protégée par mot de passe) : déposez une archive sans mot de passe`);
