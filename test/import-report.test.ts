@@ -123,6 +123,21 @@ test('POST /api/import answers the per-file report as JSON; an unsupported file 
   assert.equal(await accounts(), 0);
 });
 
+test('a local admin cannot slip XML in through an archive or a .csv name (content decides the format)', async () => {
+  const [local] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, password_hash, activated_at)
+     VALUES ('Personnel', 'Diane', 'DIRECTRICE', 'diane.directrice', 'x', now()) RETURNING id`);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [local.id, school]);
+  const s = await createSession(ctx.database.pool, local.id);
+  const { body, type } = multipart([{ name: 'livraison.zip', data: Buffer.from('PK\x03\x04') }]);
+  const zip = await app.inject({
+    method: 'POST', url: `/api/import?structureId=${school}`, payload: body,
+    headers: { 'content-type': type, cookie: `${SESSION_COOKIE}=${s.token}`, 'x-csrf-token': s.csrf },
+  });
+  assert.equal(zip.statusCode, 403, zip.body);
+  const disguised = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: readFileSync(join(SIECLE, 'ElevesSansAdresses.xml')) }], { dryRun: true, structureHint: school });
+  assert.equal(formatReport(disguised).split('\n')[1], '  CSV_Eleves.csv — fichier refusé, contenu XML dans un fichier .csv : renommez-le en .xml');
+});
+
 test('the console shows the same per-file table and the ignored records', async () => {
   const res = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, siecleFiles());
   assert.equal(res.statusCode, 200, res.body.slice(0, 500));

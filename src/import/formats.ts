@@ -36,6 +36,10 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
   if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : { format: 'unsupported', reason: 'archive .zip illisible' };
   const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^ï»¿|^\xff\xfe|^\xfe\xff/, '').replace(/\0/g, '').trimStart();
   const looksXml = text.startsWith('<');
+  // The extension is what the upload checks see (AAF XML is for super admins): content must not contradict it.
+  if (looksXml && (ext === '.csv' || ext === '.txt' || ext === '.tsv')) {
+    return { format: 'unsupported', reason: `contenu XML dans un fichier ${ext} : renommez-le en .xml` };
+  }
   if (ext === '.xml' || looksXml) {
     const root = xmlRootName(head);
     if (!root) return { format: 'unsupported', reason: 'fichier XML sans élément racine reconnaissable' };
@@ -50,12 +54,7 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
     if (root === 'EDT_STS') return { format: 'unsupported', reason: 'fichier remontant vers STS-web (emp_sts) : déposez l’export descendant sts_emp_<UAI>_<année>.xml' };
     return { format: 'unsupported', reason: `format XML non reconnu (élément racine <${root}>) : formats acceptés AAF, SIECLE, STS-web` };
   }
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') {
-    // Binary content is not text whatever its name says (a spreadsheet saved as .csv, an image…).
-    if (head.subarray(0, 1024).includes(0) && !/^(\xff\xfe|\xfe\xff)/.test(head.subarray(0, 2).toString('latin1'))) {
-      return { format: 'unsupported', reason: 'fichier binaire : enregistrez-le en CSV (texte)' };
-    }
-    return { format: 'csv' };
-  }
+  // Text that is not XML: the CSV reader refuses undecodable bytes naming the line.
+  if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') return { format: 'csv' };
   return { format: 'unsupported', reason: `format non reconnu (${ext}) : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip` };
 }

@@ -70,7 +70,7 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
   <div class="field">
     <label for="f-files">${_('import.files')}</label>
     <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
-    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
+    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml,.zip' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
   </div>
   <div class="field field-check">
     <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
@@ -150,7 +150,8 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     const { files, fields } = await readUploads(req);
     const partial = fields.partial === '1';
     if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
-    const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
+    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
+    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
     if (xml && !superAdmin) {
       return page(req, reply, school, { notice: { kind: 'error', text: _('import.xmlRefused', { file: xml.name }) } }, 403);
     }

@@ -47,9 +47,10 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
     if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
     const { files } = await readUploads(req);
     if (!files.length) return reply.code(400).send({ error: m.noFile });
-    const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
+    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
+    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
     if (xml && scope.kind !== 'all') return reply.code(403).send({ error: m.xml(xml.name) });
-    if (!structureId && (scope.kind !== 'all' || files.some((f) => extname(f.name).toLowerCase() !== '.xml'))) {
+    if (!structureId && (scope.kind !== 'all' || files.some((f) => !['.xml', '.zip'].includes(extname(f.name).toLowerCase())))) {
       return reply.code(400).send({ error: m.structure });
     }
     const report = await importFiles(ctx, files, { dryRun, partial, actorId: req.user!.id, structureHint: structureId });
