@@ -74,11 +74,13 @@ function fileEntry(file: string, kind: FileFormat, format: string, encoding: str
 }
 
 /**
- * Every file of the run with its format: `.zip` deliveries unpacked into their members. Throws
- * ImportFileError for a file of no supported format (the whole run fails, naming the file and why).
+ * Every file of the run with its format (what an access check per format needs): `.zip` deliveries unpacked
+ * into their members (`archives`: each archive and its number of members). Throws ImportFileError for a file
+ * of no supported format or an unreadable archive (the whole run fails, naming the file and why).
  */
-async function expandAndDetect(files: ImportInput[], report: ImportReport): Promise<{ input: ImportInput; detected: DetectedFormat }[]> {
+export async function detectInputs(files: ImportInput[]): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
   const out: { input: ImportInput; detected: DetectedFormat }[] = [];
+  const archives: { name: string; members: number }[] = [];
   for (const input of files) {
     const detected = detectFormat(input);
     if (detected.format !== 'zip') {
@@ -86,7 +88,7 @@ async function expandAndDetect(files: ImportInput[], report: ImportReport): Prom
       continue;
     }
     const members = await unzip(input.name, input);
-    report.files.push(fileEntry(input.name, 'zip', FORMAT_LABEL.zip!, null, members.length));
+    archives.push({ name: input.name, members: members.length });
     for (const m of members) {
       const d = detectFormat(m);
       if (d.format === 'zip') throw new ImportFileError(m.name, 0, '', 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même');
@@ -95,7 +97,7 @@ async function expandAndDetect(files: ImportInput[], report: ImportReport): Prom
   }
   const bad = out.find((x) => x.detected.format === 'unsupported');
   if (bad) throw new ImportFileError(bad.input.name, 0, '', `fichier refusé, ${bad.detected.reason}`);
-  return out;
+  return { items: out, archives };
 }
 
 function emptyReport(dryRun: boolean): ImportReport {
@@ -197,7 +199,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       return `id:${t.id}`;
     };
 
-    for (const { input, detected } of await expandAndDetect(files, report)) {
+    const { items, archives } = await detectInputs(files);
+    for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
+    for (const { input, detected } of items) {
       const { format } = detected;
       if (format === 'ignored') {
         report.files.push(fileEntry(input.name, 'ignored', FORMAT_LABEL.ignored!, null, 0, detected.reason));
