@@ -14,6 +14,7 @@ import { buildServer } from '../src/web/server.js';
 import { freshDatabase, testContext } from './helpers/db.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
+const ALL = { kind: 'all' } as const;
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
 let tmp: string;
@@ -58,7 +59,7 @@ const post = (url: string, files: Array<{ name: string; data: Buffer }>) => {
 };
 
 test('formatReport lists every file: format, encoding, rows, what became of them, and the ignored records with reasons', async () => {
-  const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { dryRun: true });
+  const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { scope: ALL, dryRun: true });
   const fr = formatReport(report, 'fr');
   assert.match(fr, /^Simulation \(--dry-run\) : aucune modification enregistrée\./);
   assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 pré-supprimé\(s\), 1 ignoré\(s\)\n/);
@@ -134,7 +135,7 @@ test('a local admin cannot slip XML in through an archive or a .csv name (conten
     headers: { 'content-type': type, cookie: `${SESSION_COOKIE}=${s.token}`, 'x-csrf-token': s.csrf },
   });
   assert.equal(zip.statusCode, 403, zip.body);
-  const disguised = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: readFileSync(join(SIECLE, 'ElevesSansAdresses.xml')) }], { dryRun: true, structureHint: school });
+  const disguised = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: readFileSync(join(SIECLE, 'ElevesSansAdresses.xml')) }], { scope: ALL, dryRun: true, structureHint: school });
   assert.equal(formatReport(disguised).split('\n')[1], '  CSV_Eleves.csv — fichier refusé, contenu XML dans un fichier .csv : renommez-le en .xml');
 });
 
@@ -147,4 +148,8 @@ test('the console shows the same per-file table and the ignored records', async 
   assert.match(res.body, /Lus mais sans compte \(4\)/);
   assert.match(res.body, /ROUX Paul : pas représentant légal/);
   assert.equal(await accounts(), 0, 'the console analyses first');
+
+  const refused = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff]) }]);
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.body, /Import refusé : aucune modification enregistrée\.[\s\S]*photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
 });

@@ -11,6 +11,7 @@ import { testContext } from './helpers/db.js';
 const DIR = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const ELEVES = 'ElevesSansAdresses.xml';
 const RESP = 'ResponsablesAvecAdresses.xml';
+const ALL = { kind: 'all' } as const;
 let ctx: Awaited<ReturnType<typeof testContext>>;
 
 before(async () => {
@@ -38,7 +39,7 @@ const childrenOf = async (id: string) =>
 test('a SIECLE delivery, files in any order: pupils, classes and groups, levels, représentants légaux only', async () => {
   // Responsables first: the run must not depend on the order of the files.
   const inputs = collectInputs([DIR]).reverse();
-  const report = await importFiles(ctx, inputs, { dryRun: false });
+  const report = await importFiles(ctx, inputs, { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
   assert.deepEqual(report.structures, [{ name: 'Établissement 0990001X', uai: '0990001X', created: true }]);
@@ -108,7 +109,7 @@ test('a SIECLE delivery, files in any order: pupils, classes and groups, levels,
 });
 
 test('a second identical import changes nothing; a pupil gone from the next export is pre-deleted, counted on that file', async () => {
-  const again = await importFiles(ctx, collectInputs([DIR]), { dryRun: false });
+  const again = await importFiles(ctx, collectInputs([DIR]), { scope: ALL, dryRun: false });
   assert.equal(again.fatal, null, formatReport(again));
   assert.deepEqual([again.created, again.updated, again.unchanged, again.preDeleted], [0, 0, 9, 0]);
 
@@ -117,7 +118,7 @@ test('a second identical import changes nothing; a pupil gone from the next expo
     .replace(/<ELEVE ELEVE_ID="700104"[\s\S]*?<\/ELEVE>\r\n/, '')
     .replace('<CODE_STRUCTURE>6LATIN</CODE_STRUCTURE>', '<CODE_STRUCTURE>6CHORALE</CODE_STRUCTURE>');
   const inputs = [encoded(ELEVES, v2), { name: RESP, path: join(DIR, RESP) }, { name: 'Nomenclature.xml', path: join(DIR, 'Nomenclature.xml') }];
-  const report = await importFiles(ctx, inputs, { dryRun: false });
+  const report = await importFiles(ctx, inputs, { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   const eleves = report.files.find((f) => f.file === ELEVES)!;
   assert.deepEqual([eleves.rows, eleves.created, eleves.updated, eleves.preDeleted], [5, 0, 1, 1]);
@@ -130,7 +131,7 @@ test('a second identical import changes nothing; a pupil gone from the next expo
 
 test('the responsables file alone links to pupils already in the directory', async () => {
   const before = await count(`SELECT count(*) n FROM relations`);
-  const report = await importFiles(ctx, [{ name: RESP, path: join(DIR, RESP) }], { dryRun: true });
+  const report = await importFiles(ctx, [{ name: RESP, path: join(DIR, RESP) }], { scope: ALL, dryRun: true });
   assert.equal(report.fatal, null, formatReport(report));
   assert.equal(report.relations.unresolved, 0);
   // Marc VERGER keeps Anaïs; Hugo (pre-deleted) is no longer a pupil of the directory.
@@ -143,7 +144,7 @@ test('malformed XML, a missing UAI or a bad date: the file is named with line an
   const start = await snapshot();
 
   const broken = text(ELEVES).replace('<PRENOM>Noël</PRENOM>', '<PRENOM>Noël</PRENON>');
-  const r1 = await importFiles(ctx, [encoded(ELEVES, broken)], { dryRun: false });
+  const r1 = await importFiles(ctx, [encoded(ELEVES, broken)], { scope: ALL, dryRun: false });
   assert.ok(r1.fatal);
   assert.equal(r1.fatal.file, ELEVES);
   const line = broken.split('\n').findIndex((l) => l.includes('</PRENON>')) + 1;
@@ -151,12 +152,12 @@ test('malformed XML, a missing UAI or a bad date: the file is named with line an
   assert.match(formatReport(r1), new RegExp(`${ELEVES}:${line} — XML mal formé`));
 
   const noUai = text(RESP).replace('<UAJ>0990001X</UAJ>', '');
-  const r2 = await importFiles(ctx, [encoded(RESP, noUai)], { dryRun: false });
+  const r2 = await importFiles(ctx, [encoded(RESP, noUai)], { scope: ALL, dryRun: false });
   assert.equal(r2.fatal?.field, 'PARAMETRES/UAJ');
   assert.match(r2.fatal!.reason, /UAI de l’établissement absent/);
 
   const badDate = text(ELEVES).replace('<DATE_NAISS>02/11/2014</DATE_NAISS>', '<DATE_NAISS>31/02/2014</DATE_NAISS>');
-  const r3 = await importFiles(ctx, [encoded(ELEVES, badDate)], { dryRun: true });
+  const r3 = await importFiles(ctx, [encoded(ELEVES, badDate)], { scope: ALL, dryRun: true });
   assert.equal(r3.fatal, null);
   assert.deepEqual(r3.rejected.map((x) => [x.file, x.field, x.reason]), [[ELEVES, 'DATE_NAISS', 'BŒUF Noël : date de naissance invalide « 31/02/2014 »']]);
   assert.equal(r3.preDeleted, 0, 'Noël, rejected for a typo, is not pre-deleted (Hugo already is)');

@@ -11,6 +11,7 @@ import { testContext } from './helpers/db.js';
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const FILE = 'sts_emp_0990001X_2025.xml';
+const ALL = { kind: 'all' } as const;
 let ctx: Awaited<ReturnType<typeof testContext>>;
 
 before(async () => {
@@ -31,7 +32,7 @@ const classesOf = async (id: string) =>
 const groupsOf = async (id: string) => (await q<{ name: string }>(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY 1`, [id])).map((r) => r.name);
 
 test('teachers and staff of the school named by its UAI, with functions, classes, groups and levels', async () => {
-  const report = await importFiles(ctx, collectInputs([STS]), { dryRun: false });
+  const report = await importFiles(ctx, collectInputs([STS]), { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.structures, [{ name: 'COLLEGE DES TILLEULS', uai: '0990001X', created: true }]);
   const [f] = report.files;
@@ -67,7 +68,7 @@ test('teachers and staff of the school named by its UAI, with functions, classes
 });
 
 test('SIECLE and STS-web of one UAI land in one school; re-import changes nothing; a departure is pre-deleted', async () => {
-  const both = await importFiles(ctx, collectInputs([SIECLE, STS]), { dryRun: false });
+  const both = await importFiles(ctx, collectInputs([SIECLE, STS]), { scope: ALL, dryRun: false });
   assert.equal(both.fatal, null, formatReport(both));
   assert.equal(await count(`SELECT count(*) n FROM structures`), 1);
   assert.deepEqual([both.created, both.updated, both.unchanged], [9, 0, 5]);
@@ -77,7 +78,7 @@ test('SIECLE and STS-web of one UAI land in one school; re-import changes nothin
 
   const text = iconv.decode(readFileSync(join(STS, FILE)), 'iso-8859-15');
   const v2 = text.replace(/<INDIVIDU ID="41005"[\s\S]*?<\/INDIVIDU>\r\n/, '');
-  const report = await importFiles(ctx, [{ name: FILE, data: iconv.encode(v2, 'iso-8859-15') }], { dryRun: false });
+  const report = await importFiles(ctx, [{ name: FILE, data: iconv.encode(v2, 'iso-8859-15') }], { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual([report.files[0].created, report.files[0].updated, report.files[0].unchanged, report.files[0].preDeleted], [0, 0, 4, 1]);
   assert.ok((await user('ROCHE', 'Yann')).pre_deleted_at);

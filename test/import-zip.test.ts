@@ -12,6 +12,7 @@ import { testContext } from './helpers/db.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
+const ALL = { kind: 'all' } as const;
 let ctx: Awaited<ReturnType<typeof testContext>>;
 
 before(async () => {
@@ -49,7 +50,7 @@ test('a .zip delivery is unpacked and its files imported as one run, OS leftover
     ['.DS_Store', 'junk'],
     ['ficAlimMENESR.dtd', '<!ELEMENT ficAlimMENESR (addRequest*)>'],
   ]);
-  const report = await importFiles(ctx, [{ name: 'livraison.zip', data }], { dryRun: false });
+  const report = await importFiles(ctx, [{ name: 'livraison.zip', data }], { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(
     report.files.map((f) => [f.file, f.kind, f.rows]),
@@ -71,7 +72,7 @@ test('a .zip delivery is unpacked and its files imported as one run, OS leftover
 
 test('CSV files in a folder of the archive go to the school named after that folder', async () => {
   const data = await zip([['Jules Ferry/CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n']]);
-  const report = await importFiles(ctx, [{ name: 'ecoles.zip', data }], { dryRun: true });
+  const report = await importFiles(ctx, [{ name: 'ecoles.zip', data }], { scope: ALL, dryRun: true });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.structures.map((s) => s.name), ['École Jules Ferry']);
   assert.equal(report.created, 1);
@@ -94,7 +95,7 @@ function lieAboutSize(buf: Buffer, real: number, claimed: number): Buffer {
 test('hostile archives fail the whole run, naming the archive and the member; nothing is written', async () => {
   const before = await count(`SELECT count(*) n FROM users`);
   const refused = async (name: string, data: Buffer) => {
-    const report = await importFiles(ctx, [{ name, data }], { dryRun: false });
+    const report = await importFiles(ctx, [{ name, data }], { scope: ALL, dryRun: false });
     assert.ok(report.fatal, `${name} must be refused`);
     return report.fatal;
   };

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
 import { AAF_PROFILES, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafCollector, type AafKind } from './aaf.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
@@ -36,6 +37,8 @@ export interface ImportOptions {
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
+  /** Who runs the import (`{kind:'all'}`: super admin, CLI, system jobs); enforced by the import service (issue #7). */
+  scope?: Scope;
 }
 
 /** Expands folders (recursively, sorted) into files. */
