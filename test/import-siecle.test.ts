@@ -139,6 +139,17 @@ test('the responsables file alone links to pupils already in the directory', asy
   assert.equal(await count(`SELECT count(*) n FROM relations`), before, 'dry run');
 });
 
+test('older exports without NIVEAU_RESPONSABILITE: RESP_LEGAL 1 or 2 is a représentant légal, 0 is not', async () => {
+  const legacy = text(RESP).replace(/<NIVEAU_RESPONSABILITE>(\d)<\/NIVEAU_RESPONSABILITE>/g, (_, n: string) => `<RESP_LEGAL>${n === '1' ? '1' : '0'}</RESP_LEGAL>`);
+  assert.doesNotMatch(legacy, /NIVEAU_RESPONSABILITE/);
+  const report = await importFiles(ctx, [{ name: ELEVES, path: join(DIR, ELEVES) }, encoded(RESP, legacy)], { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  const resp = report.files.find((f) => f.file === RESP)!;
+  assert.equal(resp.created + resp.updated + resp.unchanged, 4);
+  assert.equal(resp.ignored, 3);
+  assert.ok(report.ignored.some((x) => x.reason === 'ROUX Paul : pas représentant légal (RESP_LEGAL 0), aucun compte'), JSON.stringify(report.ignored));
+});
+
 test('malformed XML, a missing UAI or a bad date: the file is named with line and field, nothing changes', async () => {
   const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at FROM users ORDER BY external_id`));
   const start = await snapshot();

@@ -29,6 +29,7 @@ interface Link {
   pupil: string;
   person: string;
   legal: boolean;
+  /** What the file says, for the report: `NIVEAU_RESPONSABILITE 2`, `RESP_LEGAL 0`. */
   level: string | null;
   file: string;
   line: number;
@@ -146,8 +147,10 @@ export async function readSiecle(
         // NIVEAU_RESPONSABILITE (current exports): 1 = représentant légal, 2 = personne en charge, 3 = contact.
         // Older exports only carry RESP_LEGAL: 1 or 2 = représentant légal, 0 = other.
         const level = childText(node, 'NIVEAU_RESPONSABILITE');
-        const legal = level !== null ? level === '1' : ['1', '2'].includes(childText(node, 'RESP_LEGAL') ?? '');
-        s.links.push({ pupil, person, legal, level: level ?? (childText(node, 'RESP_LEGAL') ? `RESP_LEGAL ${childText(node, 'RESP_LEGAL')}` : null), file, line: node.line });
+        const old = childText(node, 'RESP_LEGAL');
+        const legal = level !== null ? level === '1' : ['1', '2'].includes(old ?? '');
+        const said = level !== null ? `NIVEAU_RESPONSABILITE ${level}` : old !== null ? `RESP_LEGAL ${old}` : null;
+        s.links.push({ pupil, person, legal, level: said, file, line: node.line });
         break;
       }
       case 'ADRESSES': {
@@ -277,7 +280,7 @@ export function siecleToBatch(
           ? 'responsable d’aucun élève'
           : s.links.some((l) => l.person === pid && l.legal)
             ? 'représentant légal d’élèves absents ou sortis'
-            : `pas représentant légal (NIVEAU_RESPONSABILITE ${levels.join(', ')})`;
+            : `pas représentant légal (${levels.join(', ')})`;
         batch.ignored.push({ file, line: n.line, field: 'NIVEAU_RESPONSABILITE', reason: `${who} : ${why}, aucun compte` });
         continue;
       }
