@@ -1,9 +1,11 @@
 // POST /api/import: the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
 // query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted) and `structureId`
 // (the school CSV files go to; required for CSV, and for a local admin one of theirs). AAF XML files describe
-// their own structures: super admins only. Answers the report as JSON: 200, or 422 when a file was refused
-// whole (nothing written). Same session and x-csrf-token header as every API mutation — or, for scripts, an API
-// token (`Authorization: Bearer trs_…`, no session, no CSRF) scoped to its structures; each such call is audited.
+// their own structures: super admins only. Answers the report as JSON (with a line per file: format, encoding,
+// rows and counts): 200, or 400 when a file was refused whole — unsupported format, malformed, unreadable —
+// with `detail` naming it (nothing written). Same session and x-csrf-token header as every API mutation — or, for
+// scripts, an API token (`Authorization: Bearer trs_…`, no session, no CSRF) scoped to its structures; each such
+// call is audited.
 import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -57,9 +59,10 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
     if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
     const { files } = await readUploads(req);
     if (!files.length) return reply.code(400).send({ error: m.noFile });
-    const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
+    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
+    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
     if (xml && scope.kind !== 'all') return outOfScope(403, m.xml(xml.name));
-    if (!structureId && (scope.kind !== 'all' || files.some((f) => extname(f.name).toLowerCase() !== '.xml'))) {
+    if (!structureId && (scope.kind !== 'all' || files.some((f) => !['.xml', '.zip'].includes(extname(f.name).toLowerCase())))) {
       return reply.code(400).send({ error: m.structure });
     }
     const report = await importFiles(ctx, files, { dryRun, partial, actorId, structureHint: structureId, scope });
@@ -70,7 +73,7 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
         preDeleted: report.preDeleted,
       });
     }
-    if (report.fatal) return reply.code(422).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
+    if (report.fatal) return reply.code(400).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
     return reply.send(report);
   });
 }
