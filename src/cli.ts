@@ -4,6 +4,8 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   import: () => import('./import/cli.js'),
   publipostage: () => import('./publipostage/cli.js'),
   admin: () => import('./accounts/admin.js'),
+  jeton: () => import('./accounts/api-tokens-cli.js'),
+  token: () => import('./accounts/api-tokens-cli.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

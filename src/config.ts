@@ -26,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** Whether TROUSSEAU_PUBLIC_URL was set (sheets print localhost otherwise: the start log warns). */
   publicUrlSet: boolean;
+  /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
+  drop: DropConfig;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -34,6 +36,17 @@ function parseLogLevel(v: string | undefined): string {
   if (v === undefined || v === '') return 'info';
   if (!LOG_LEVELS.includes(v)) throw new Error(`LOG_LEVEL doit valoir ${LOG_LEVELS.join(', ')} (reçu « ${v} »)`);
   return v;
+}
+
+export interface DropConfig {
+  /** TROUSSEAU_DROP_DIR: the folder the académie's files are dropped into. */
+  dir: string | null;
+  /** TROUSSEAU_DROP_CRON: when to look at it (5-field cron, read in `timezone`). */
+  cron: string;
+  /** TROUSSEAU_DROP_QUIET_MINUTES: a delivery without marker is complete after this long unchanged; 0 = markers only. */
+  quietMinutes: number;
+  /** TROUSSEAU_DROP_TZ: time zone of the cron expression and of the archive/<date>/ folders. */
+  timezone: string;
 }
 
 function parseTrustProxy(v: string | undefined): boolean | string {
@@ -65,6 +78,26 @@ function loadSecret(env: NodeJS.ProcessEnv, dataDir: string): Buffer {
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
 }
 
+function loadDrop(env: NodeJS.ProcessEnv): DropConfig {
+  const quiet = env.TROUSSEAU_DROP_QUIET_MINUTES;
+  const quietMinutes = quiet === undefined || quiet === '' ? 60 : Number(quiet);
+  if (!Number.isInteger(quietMinutes) || quietMinutes < 0) {
+    throw new Error(`TROUSSEAU_DROP_QUIET_MINUTES doit être un entier positif ou nul (reçu « ${quiet} »)`);
+  }
+  const timezone = env.TROUSSEAU_DROP_TZ || 'Europe/Paris';
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: timezone });
+  } catch {
+    throw new Error(`TROUSSEAU_DROP_TZ : fuseau horaire inconnu « ${timezone} » (exemple : Europe/Paris)`);
+  }
+  return {
+    dir: env.TROUSSEAU_DROP_DIR ? resolve(env.TROUSSEAU_DROP_DIR) : null,
+    cron: env.TROUSSEAU_DROP_CRON?.trim() || '0 2 * * *',
+    quietMinutes,
+    timezone,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.TROUSSEAU_DATA_DIR ?? './data');
   const port = envInt(env, 'PORT', 3000);
@@ -82,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     publicUrlSet: !!env.TROUSSEAU_PUBLIC_URL,
+    drop: loadDrop(env),
   };
 }

@@ -5,6 +5,7 @@ import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { ensureDemo } from './demo/seed.js';
 import { startupMessages } from './startup.js';
+import { startDropSchedule } from './drop/schedule.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
@@ -18,7 +19,10 @@ async function main() {
   for (const m of startupMessages(config)) (m.level === 'warn' ? console.warn : console.log)(m.text);
   const mailWorker = startMailWorker(ctx);
   const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
+  const drop = config.drop.dir ? startDropSchedule(ctx, (m) => console.log(m)) : null;
+  if (drop) console.log(`Dossier de dépôt ${config.drop.dir} : « ${config.drop.cron} » (${config.drop.timezone}), prochain passage ${drop.next()?.toISOString()}`);
   const stop = async () => {
+    drop?.stop();
     housekeeping.stop();
     await app.close();
     await mailWorker.stop();

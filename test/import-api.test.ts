@@ -98,7 +98,7 @@ test('a broken file is refused whole, naming file, line and field; nothing chang
   const before = await users();
   const broken = Buffer.from('Nom;Prénom;Classe\r\nDUPONT;Jean;CM1\r\n', 'utf8');
   const res = await post('root', `?structureId=${other}`, [{ name: 'CSV_Eleves.csv', data: broken }]);
-  assert.equal(res.statusCode, 422, res.body);
+  assert.equal(res.statusCode, 400, res.body);
   const body = res.json();
   assert.match(body.error, /rien n’a été modifié/);
   assert.match(body.detail, /^CSV_Eleves\.csv:\d+/);

@@ -178,3 +178,20 @@ export const userAliases = pgTable('user_aliases', {
   mergedAt: ts('merged_at').notNull().defaultNow(),
   mergedBy: uuid('merged_by').references(() => users.id),
 });
+
+// 0012_unattended.sql: tokens scripts use on POST /api/import (only the SHA-256 of the token is kept).
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull().unique(),
+  secretHash: text('secret_hash').notNull(),
+  actions: text('actions').array().notNull().default(sql`'{import}'`),
+  allStructures: boolean('all_structures').notNull().default(false),
+  structureIds: uuid('structure_ids').array().notNull().default(sql`'{}'`),
+  createdBy: uuid('created_by').references(() => users.id),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+  lastUsedIp: text('last_used_ip'),
+  revokedAt: ts('revoked_at'),
+  revokedBy: uuid('revoked_by').references(() => users.id),
+});

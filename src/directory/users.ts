@@ -235,6 +235,10 @@ export interface UserDetails {
   birthDate: string | null;
   email: string | null;
   phone: string | null;
+  /** Feed data (AAF ENTEleveINE, ENTPersonFonctions, ENTPersonMobileSMS). */
+  ine: string | null;
+  functions: string[];
+  mobile: string | null;
   login: string;
   activated: boolean;
   activatedAt: Date | null;
@@ -321,6 +325,9 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
     birthDate: u.birth_date,
     email: u.email,
     phone: u.phone,
+    ine: u.ine,
+    functions: u.functions ?? [],
+    mobile: u.mobile,
     login: u.login,
     activated: u.activated_at !== null,
     activatedAt: u.activated_at,

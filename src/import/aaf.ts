@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../db/schema.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
-import { ImportFileError, type ImportBatch, type UserRecord } from './types.js';
+import { ImportFileError, type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
 
 export interface AafRecord {
   op: 'add' | 'modify' | 'delete';
@@ -161,19 +161,58 @@ function declaredEncoding(head: Buffer): string {
 }
 
 // ---- mapping AAF records to the normalised batch ----
+//
+// Two shapes of the same `ficAlimMENESR` feed:
+//  - 2D (collèges, lycées): sn / givenName / personalTitle / mail, classes `structure$CLASSE`, relatives named
+//    by the pupil in ENTElevePersRelEleve `id$lien$financier$représentant légal$contact$…`;
+//  - 1D (écoles): ENTPersonNom / ENTPersonPrenom / ENTPersonCivilite / ENTPersonMail, classes
+//    `structure$…$…$id$LIBELLE` (ENTPersonClasses), legal representatives in ENTEleveAutoriteParentale.
+// A record is 1D when it carries one of the 1D-only attributes (or an earlier record of its file did).
 
 const first = (a: Map<string, string[]>, k: string): string | null => clean(a.get(k)?.find((v) => clean(v) !== null));
 const all = (a: Map<string, string[]>, k: string): string[] =>
   (a.get(k) ?? []).map((v) => clean(v)).filter((v): v is string => v !== null);
+const listed = (a: Map<string, string[]>, keys: readonly string[]) => keys.some((k) => a.has(k));
+const firstOf = (a: Map<string, string[]>, keys: readonly string[]): string | null => {
+  for (const k of keys) {
+    const v = first(a, k);
+    if (v) return v;
+  }
+  return null;
+};
 
-/** `structure$NAME[$…]` values (classes, groups): split once, deduplicated. */
-function structRefs(a: Map<string, string[]>, k: string): { structure: string; name: string }[] {
+const ONE_D_ONLY = ['ENTPersonNom', 'ENTPersonPrenom', 'ENTPersonCivilite', 'ENTPersonMail', 'ENTPersonClasses', 'ENTPersonGroupes', 'ENTEleveNiveau', 'ENTPersRelEleveEleve', 'ENTPersRelEleveTelMobile'];
+
+const ATTR = {
+  lastName: ['sn', 'ENTPersonNom'],
+  firstName: ['givenName', 'ENTPersonPrenom'],
+  title: ['personalTitle', 'ENTPersonCivilite'],
+  email: ['mail', 'ENTPersonMail'],
+  birthDate: ['ENTPersonDateNaissance'],
+  phone: ['telephoneNumber', 'homePhone', 'ENTPersonTelPerso', 'ENTPersRelEleveTelPro', 'mobile'],
+  mobile: ['ENTPersonMobileSMS', 'ENTPersRelEleveTelMobile', 'mobile'],
+  ine: ['ENTEleveINE'],
+  functions: ['ENTPersonFonctions'],
+  structures: ['ENTPersonStructRattach'],
+  level: ['ENTEleveNivFormation', 'ENTEleveLibelleMEF', 'ENTEleveNiveau'],
+  teacher: ['ENTPersonCategorieEnseignant', 'PersEducNatPresenceDevantEleves'],
+  studentClasses: ['ENTEleveClasses', 'ENTPersonClasses'],
+  studentGroups: ['ENTEleveGroupes', 'ENTPersonGroupes'],
+  staffClasses: ['ENTAuxEnsClasses', 'ENTPersonClasses'],
+  staffGroups: ['ENTAuxEnsGroupes', 'ENTPersonGroupes'],
+} as const;
+
+/**
+ * `structure$NAME` (2D) or `structure$…$…$id$NAME` (1D) values of classes and groups: the structure's jointure
+ * and the name people see; deduplicated.
+ */
+export function structRefs(values: string[]): { structure: string; name: string }[] {
   const seen = new Set<string>();
   const out: { structure: string; name: string }[] = [];
-  for (const v of all(a, k)) {
-    const [structure, name] = v.split('$');
-    const s = clean(structure);
-    const n = clean(name);
+  for (const v of values) {
+    const parts = v.split('$');
+    const s = clean(parts[0]);
+    const n = clean(parts.length >= 5 ? parts[4] : parts[1]);
     if (!s || !n || seen.has(`${s}$${n}`)) continue;
     seen.add(`${s}$${n}`);
     out.push({ structure: s, name: n });
@@ -181,111 +220,233 @@ function structRefs(a: Map<string, string[]>, k: string): { structure: string; n
   return out;
 }
 
+/** ENTStructureNomCourant `CLG$DES TILLEULS$VILLEBOIS` → `CLG - DES TILLEULS - VILLEBOIS`. */
+export function structureName(raw: string): string {
+  return raw
+    .split('$')
+    .map((p) => clean(p))
+    .filter((p): p is string => p !== null)
+    .join(' - ');
+}
+
+/**
+ * Legal representatives a pupil names. 2D: ENTElevePersRelEleve values whose 4th `$` field is `1` (the others
+ * are contacts, payers, other relatives: no account). 1D: every ENTEleveAutoriteParentale value (first `$` field).
+ * In 2D, ENTEleveAutoriteParentale, ENTEleveParents, ENTElevePere/Mere, ENTElevePersRelEleve1/2 are deprecated
+ * and name nothing. Undefined when the record does not list the attribute (a modifyRequest leaves them as they are).
+ */
+export function legalRepresentatives(a: Map<string, string[]>, oneD: boolean, self: string): string[] | undefined {
+  const key = oneD ? 'ENTEleveAutoriteParentale' : 'ENTElevePersRelEleve';
+  if (!a.has(key)) return undefined;
+  const out = new Set<string>();
+  for (const v of all(a, key)) {
+    const f = v.split('$');
+    if (!oneD && f[3]?.trim() !== '1') continue;
+    const id = clean(f[0]);
+    if (id && id !== self) out.add(id);
+  }
+  return [...out];
+}
+
+/**
+ * Teacher or staff (PersEducNat): Teacher when ENTPersonCategorieEnseignant is `O`, or a function of
+ * ENTPersonFonctions (`structure$CODE$…`) is ENS or DOC, or PersEducNatPresenceDevantEleves is `O`.
+ */
+export function isTeacher(a: Map<string, string[]>, functions: string[]): boolean {
+  const yes = (k: string) => first(a, k)?.toUpperCase() === 'O';
+  const teaching = functions.some((f) => {
+    const parts = f.split('$');
+    const code = (parts.length > 1 ? parts[1] : parts[0]).trim().toUpperCase();
+    return code === 'ENS' || code === 'DOC';
+  });
+  return yes('ENTPersonCategorieEnseignant') || teaching || yes('PersEducNatPresenceDevantEleves');
+}
+
+type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
+
+export type PersonMapping =
+  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string }
+  | { ok: false; field: string; reason: string };
+
+/**
+ * One person record → UserRecord. `base` is what the directory (or an earlier record of the run) already says
+ * about them: a modifyRequest replaces only the attributes it lists, everything else comes from `base`.
+ * Without a base (addRequest) the record is the whole description.
+ */
+export function mapPerson(
+  kind: PersonKind,
+  ext: string,
+  a: Map<string, string[]>,
+  oneD: boolean,
+  file: string,
+  line: number,
+  base?: UserRecord,
+): PersonMapping {
+  const given = (keys: readonly string[]) => !base || listed(a, keys);
+  const fail = (field: string, reason: string): PersonMapping => ({ ok: false, field, reason });
+
+  const lastName = given(ATTR.lastName) ? firstOf(a, ATTR.lastName) ?? first(a, 'ENTPersonNomPatro') : base!.lastName;
+  if (!lastName) return fail(oneD ? 'ENTPersonNom' : 'sn', 'nom manquant');
+  const firstName = given(ATTR.firstName) ? firstOf(a, ATTR.firstName) : base!.firstName;
+  if (!firstName) return fail(oneD ? 'ENTPersonPrenom' : 'givenName', 'prénom manquant');
+  let birthDate = base?.birthDate ?? null;
+  if (given(ATTR.birthDate)) {
+    const raw = first(a, 'ENTPersonDateNaissance');
+    const d = raw ? parseDate(raw) : null;
+    if (d === undefined) return fail('ENTPersonDateNaissance', `date de naissance invalide « ${raw} »`);
+    birthDate = d;
+  }
+  const functions = given(ATTR.functions) ? all(a, 'ENTPersonFonctions') : base!.functions;
+
+  let profile: Profile;
+  if (kind === 'Eleve') profile = 'Student';
+  else if (kind === 'PersRelEleve') profile = 'Relative';
+  else {
+    // A modifyRequest that lists none of the deciding attributes keeps the profile, unless its functions now teach.
+    const teaches = isTeacher(a, functions ?? []);
+    profile = teaches ? 'Teacher' : given(ATTR.teacher) ? 'Personnel' : base!.profile;
+  }
+
+  const classKeys = kind === 'Eleve' ? ATTR.studentClasses : ATTR.staffClasses;
+  const groupKeys = kind === 'Eleve' ? ATTR.studentGroups : ATTR.staffGroups;
+  const classField = classKeys.find((k) => a.has(k)) ?? classKeys[oneD ? 1 : 0];
+  const groupField = groupKeys.find((k) => a.has(k)) ?? groupKeys[oneD ? 1 : 0];
+  // Level of the pupil's classes; a modifyRequest that does not list it leaves the classes' levels alone (null).
+  const level = given(ATTR.level) ? firstOf(a, ATTR.level) : null;
+  let classes: UserRecord['classes'] = [];
+  let groups: UserRecord['groups'] = [];
+  if (kind !== 'PersRelEleve') {
+    classes = given(classKeys)
+      ? structRefs(classKeys.flatMap((k) => all(a, k))).map((x) => (kind === 'Eleve' ? { ...x, level } : x))
+      : base!.classes.map((x) => (kind === 'Eleve' && listed(a, ATTR.level) ? { ...x, level } : x));
+    groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
+  }
+  const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
+  for (const x of [...classes, ...groups]) structures.add(x.structure);
+
+  const phones = ATTR.phone.map((k) => cleanPhone(first(a, k)));
+  const mobiles = ATTR.mobile.map((k) => cleanPhone(first(a, k)));
+  const user: UserRecord = {
+    externalId: ext,
+    source: 'aaf',
+    origin: 'feed',
+    profile,
+    title: given(ATTR.title) ? firstOf(a, ATTR.title) : base!.title,
+    firstName,
+    lastName,
+    birthDate,
+    email: given(ATTR.email) ? cleanEmail(firstOf(a, ATTR.email)) : base!.email,
+    phone: given(ATTR.phone) ? phones.find((p) => p !== null) ?? null : base!.phone,
+    structures,
+    classes,
+    groups,
+    file,
+    line,
+  };
+  // Absent from an addRequest: left as stored (UserRecord contract).
+  if (listed(a, ATTR.ine)) user.ine = first(a, 'ENTEleveINE')?.toUpperCase() ?? null;
+  else if (base?.ine !== undefined) user.ine = base.ine;
+  if (listed(a, ATTR.mobile)) user.mobile = mobiles.find((p) => p !== null) ?? null;
+  else if (base?.mobile !== undefined) user.mobile = base.mobile;
+  if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
+  const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;
+  return { ok: true, user, legal, classField, groupField };
+}
+
+/** A modifyRequest waiting for what the directory knows of its person or structure. */
+export interface PendingModify {
+  kind: Exclude<AafKind, 'ignored'>;
+  id: string;
+  attrs: Map<string, string[]>;
+  oneD: boolean;
+  file: string;
+  line: number;
+}
+
 export interface AafCollector {
   batch: ImportBatch;
   /** Structures named by EtabEducNat files (the feed's perimeter). */
   feedStructures: Set<string>;
   kinds: Set<AafKind>;
+  /** A modifyRequest or deleteRequest was read: the run is a delta and proves nothing by absence. */
+  delta: boolean;
+  /** Pupil's external id → the legal representatives the run names for them (undefined: as in the directory). */
+  legal: Map<string, string[] | undefined>;
+  /** The attribute each person's classes and groups came from (to name it when a structure is unknown). */
+  fields: Map<string, { classes: string; groups: string }>;
+  modifies: PendingModify[];
+  /** Files whose records are 1D-shaped. */
+  oneD: Set<string>;
 }
 
-/** Maps one record into the batch; returns its kind ('ignored' for subjects, MEF…). */
+export function aafCollector(batch: ImportBatch): AafCollector {
+  return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, legal: new Map(), fields: new Map(), modifies: [], oneD: new Set() };
+}
+
+function recordKind(category: string): AafKind {
+  return category === 'EtabEducNat' || category === 'Eleve' || category === 'PersEducNat' || category === 'PersRelEleve' ? category : 'ignored';
+}
+
+/** Maps an EtabEducNat record; `base` (stored or earlier in the run) for a modifyRequest, which replaces what it lists. */
+export function mapStructure(ext: string, a: Map<string, string[]>, base?: StructureRecord): StructureRecord {
+  const uai = listed(a, ['ENTStructureUAI', 'ENTEtablissementUAI']) || !base ? firstOf(a, ['ENTStructureUAI', 'ENTEtablissementUAI'])?.toUpperCase() ?? null : base.uai;
+  const rawName = first(a, 'ENTStructureNomCourant');
+  const name = rawName ? structureName(rawName) : base?.name ?? (uai ? `Établissement ${uai}` : `Structure ${ext}`);
+  // `CODE$LIBELLE`: users reference classes by the code, so the code is the class name.
+  const names = (k: string) => [...new Set(all(a, k).map((v) => clean(v.split('$')[0])).filter((v): v is string => !!v))];
+  return {
+    key: ext, externalId: ext, uai, name, origin: 'feed',
+    classes: a.has('ENTStructureClasses') ? names('ENTStructureClasses') : base?.classes,
+    groups: a.has('ENTStructureGroupes') ? names('ENTStructureGroupes') : base?.groups,
+  };
+}
+
+/** Maps one record into the batch (modifyRequests wait for `settleAaf`); returns its kind ('ignored' for subjects, MEF…). */
 export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): AafKind {
-  const cat = r.category;
+  const kind = recordKind(r.category);
   const a = r.attrs;
-  const kind: AafKind =
-    cat === 'EtabEducNat' ? 'EtabEducNat'
-    : cat === 'Eleve' ? 'Eleve'
-    : cat === 'PersEducNat' ? 'PersEducNat'
-    : cat === 'PersRelEleve' ? 'PersRelEleve'
-    : 'ignored';
   if (kind === 'ignored') return kind;
   c.kinds.add(kind);
+  if (listed(a, ONE_D_ONLY)) c.oneD.add(file);
+  const oneD = c.oneD.has(file);
   const reject = (field: string, reason: string) => {
     c.batch.rejected.push({ file, line: r.line, field, reason });
     const id = first(a, 'ENTPersonJointure') ?? clean(r.id);
     if (id) c.batch.protect.push(id);
   };
+  const ext = (kind === 'EtabEducNat' ? first(a, 'ENTStructureJointure') : first(a, 'ENTPersonJointure')) ?? clean(r.id);
+  if (!ext) {
+    if (r.op !== 'delete') reject(kind === 'EtabEducNat' ? 'ENTStructureJointure' : 'ENTPersonJointure', 'identifiant (jointure) manquant');
+    return kind;
+  }
 
   if (r.op === 'delete') {
-    if (kind !== 'EtabEducNat' && r.id) c.batch.deletions.push(r.id);
+    c.delta = true;
+    if (kind !== 'EtabEducNat') c.batch.deletions.push(ext);
     return kind;
   }
   if (r.op === 'modify') {
-    reject('modifyRequest', 'flux différentiel (modifyRequest) non pris en charge : importez le flux complet');
+    c.delta = true;
+    c.modifies.push({ kind, id: ext, attrs: a, oneD, file, line: r.line });
     return kind;
   }
 
   if (kind === 'EtabEducNat') {
-    const ext = first(a, 'ENTStructureJointure') ?? clean(r.id);
-    if (!ext) return reject('ENTStructureJointure', 'identifiant de structure manquant'), kind;
-    const uai = first(a, 'ENTStructureUAI') ?? first(a, 'ENTEtablissementUAI');
-    const name = first(a, 'ENTStructureNomCourant') ?? (uai ? `Établissement ${uai}` : `Structure ${ext}`);
-    const names = (k: string) => [...new Set(all(a, k).map((v) => clean(v.split('$')[0])).filter((v): v is string => !!v))];
-    // `CODE$LIBELLE`: users reference classes by the code, so the code is the class name.
-    c.batch.structures.set(ext, {
-      key: ext, externalId: ext, uai: uai?.toUpperCase() ?? null, name, origin: 'feed',
-      classes: names('ENTStructureClasses'), groups: names('ENTStructureGroupes'),
-    });
+    c.batch.structures.set(ext, mapStructure(ext, a));
     c.feedStructures.add(ext);
     return kind;
   }
-
-  const ext = first(a, 'ENTPersonJointure') ?? clean(r.id);
-  if (!ext) return reject('ENTPersonJointure', 'identifiant (jointure) manquant'), kind;
-  const lastName = first(a, 'sn') ?? first(a, 'ENTPersonNomPatro');
-  if (!lastName) return reject('sn', 'nom manquant'), kind;
-  const firstName = first(a, 'givenName');
-  if (!firstName) return reject('givenName', 'prénom manquant'), kind;
-  let birthDate: string | null = null;
-  const rawBirth = first(a, 'ENTPersonDateNaissance');
-  if (rawBirth) {
-    const d = parseDate(rawBirth);
-    if (!d) return reject('ENTPersonDateNaissance', `date de naissance invalide « ${rawBirth} »`), kind;
-    birthDate = d;
-  }
-  let profile: Profile;
-  if (kind === 'Eleve') profile = 'Student';
-  else if (kind === 'PersRelEleve') profile = 'Relative';
-  else profile = first(a, 'PersEducNatPresenceDevantEleves')?.toUpperCase() === 'O' ? 'Teacher' : 'Personnel';
-
-  const u: UserRecord = {
-    externalId: ext,
-    source: 'aaf',
-    origin: 'feed',
-    profile,
-    title: first(a, 'personalTitle'),
-    firstName,
-    lastName,
-    birthDate,
-    email: cleanEmail(first(a, 'mail')),
-    phone: cleanPhone(first(a, 'telephoneNumber')) ?? cleanPhone(first(a, 'homePhone')) ?? cleanPhone(first(a, 'mobile')),
-    structures: new Set(all(a, 'ENTPersonStructRattach')),
-    classes: [],
-    groups: [],
-    file,
-    line: r.line,
-  };
-  if (kind === 'Eleve') {
-    const level = first(a, 'ENTEleveNivFormation') ?? first(a, 'ENTEleveLibelleMEF');
-    u.classes = structRefs(a, 'ENTEleveClasses').map((x) => ({ ...x, level }));
-    u.groups = structRefs(a, 'ENTEleveGroupes');
-    // Relatives are named in several attributes; the union is the student's family as the feed knows it.
-    const parents = new Set<string>();
-    for (const k of ['ENTEleveParents', 'ENTEleveAutoriteParentale', 'ENTElevePere', 'ENTEleveMere', 'ENTElevePersRelEleve1', 'ENTElevePersRelEleve2']) {
-      for (const v of all(a, k)) parents.add(v);
-    }
-    for (const v of all(a, 'ENTElevePersRelEleve')) {
-      const id = clean(v.split('$')[0]);
-      if (id) parents.add(id);
-    }
-    for (const p of parents) c.batch.relations.push({ parent: p, child: ext });
-  } else if (kind === 'PersEducNat') {
-    u.classes = structRefs(a, 'ENTAuxEnsClasses');
-    u.groups = structRefs(a, 'ENTAuxEnsGroupes');
-  }
-  for (const x of [...u.classes, ...u.groups]) u.structures.add(x.structure);
-  mergeUser(c.batch, u);
+  addPerson(c, kind, ext, mapPerson(kind, ext, a, oneD, file, r.line), reject);
   return kind;
+}
+
+/** Puts a mapped person in the batch (or rejects the record). */
+export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: (field: string, reason: string) => void, replace = false) {
+  if (!m.ok) return reject(m.field, m.reason);
+  if (replace) c.batch.users.set(ext, m.user);
+  else mergeUser(c.batch, m.user);
+  c.fields.set(ext, { classes: m.classField, groups: m.groupField });
+  if (kind === 'Eleve' && (m.legal !== undefined || !c.legal.has(ext))) c.legal.set(ext, m.legal);
 }
 
 /** The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up. */

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { LoginAllocator } from '../directory/login.js';
 import { fold } from './text.js';
-import type { ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
+import type { FileCounts, ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -16,6 +16,8 @@ export interface ApplyResult {
   preDeleted: number;
   restored: number;
   byProfile: Partial<Record<Profile, ProfileCounts>>;
+  /** The same counts by the file each record came from (pre-deletions: the file whose scope covered them). */
+  byFile: Record<string, FileCounts>;
   structures: StructureReport[];
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
@@ -62,6 +64,7 @@ interface ExistingUser {
   ine: string | null;
   functions: string[];
   mobile: string | null;
+  address: string | null;
   origin: string;
   source: string;
   activated_at: Date | null;
@@ -76,7 +79,7 @@ function pgTextArray(items: string[]): string {
   return `{${items.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
-function counts(r: Partial<Record<Profile, ProfileCounts>>, p: Profile): ProfileCounts {
+function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): ProfileCounts {
   return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
 }
 
@@ -89,6 +92,7 @@ export async function applyBatch(
   const now = opts.now ?? new Date();
   const rejected: Rejection[] = [];
   const byProfile: Partial<Record<Profile, ProfileCounts>> = {};
+  const byFile: Record<string, FileCounts> = {};
 
   // ---- structures ----
   const structureIds = new Map<string, string>();
@@ -194,7 +198,7 @@ export async function applyBatch(
   const records = [...batch.users.values()];
   const existingRows = await unnestChunks<ExistingUser>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, origin, source, activated_at, pre_deleted_at
+    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, address, origin, source, activated_at, pre_deleted_at
      FROM users WHERE external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
   );
@@ -222,7 +226,7 @@ export async function applyBatch(
   if (fresh.length) {
     const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
     const logins = new LoginAllocator(taken);
-    const cols: unknown[][] = Array.from({ length: 21 }, () => []);
+    const cols: unknown[][] = Array.from({ length: 22 }, () => []);
     for (const r of fresh) {
       let login: string;
       if (r.login && !taken.has(r.login)) {
@@ -236,7 +240,7 @@ export async function applyBatch(
         r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
         code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
         h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
-        r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null,
+        r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null,
       ];
       row.forEach((v, i) => cols[i].push(v));
     }
@@ -245,13 +249,13 @@ export async function applyBatch(
       `INSERT INTO users (external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
                           activation_code_enc, activation_code_mac, activation_code_expires_at,
                           created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at,
-                          ine, functions, mobile)
-       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd, ine, fn::text[], mob
+                          ine, functions, mobile, address)
+       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd, ine, fn::text[], mob, adr
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
                    $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[],
-                   $19::text[], $20::text[], $21::text[])
-            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd, ine, fn, mob)
+                   $19::text[], $20::text[], $21::text[], $22::text[])
+            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd, ine, fn, mob, adr)
        RETURNING id, external_id`,
       cols,
     );
@@ -265,7 +269,7 @@ export async function applyBatch(
   // an activated user's e-mail is theirs.
   const changed = new Set<string>();
   const restored = new Set<string>();
-  const upd: unknown[][] = Array.from({ length: 14 }, () => []);
+  const upd: unknown[][] = Array.from({ length: 15 }, () => []);
   const aliasRestored: string[] = [];
   for (const r of records) {
     const e = existing.get(r.externalId);
@@ -286,6 +290,7 @@ export async function applyBatch(
       ine: r.ine ?? e.ine,
       functions: pgTextArray(r.functions ?? e.functions),
       mobile: r.mobile ?? e.mobile,
+      address: r.address ?? e.address,
       origin: r.origin,
       source: r.source,
     };
@@ -294,18 +299,18 @@ export async function applyBatch(
     if (e.pre_deleted_at) restored.add(r.externalId);
     if (!diff && !e.pre_deleted_at) continue;
     if (diff) changed.add(r.externalId);
-    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff, next.ine, next.functions, next.mobile].forEach((v, i) => upd[i].push(v));
+    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff, next.ine, next.functions, next.mobile, next.address].forEach((v, i) => upd[i].push(v));
   }
   if (upd[0].length) {
     await unnestChunks(
       client,
       `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
               birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
-              ine = v.ine, functions = v.functions::text[], mobile = v.mobile,
-              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $15::timestamptz ELSE u.updated_at END
+              ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address,
+              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $16::timestamptz ELSE u.updated_at END
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
-                   $12::text[], $13::text[], $14::text[])
-            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile)
+                   $12::text[], $13::text[], $14::text[], $15::text[])
+            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address)
        WHERE u.id = v.id`,
       upd,
       [now],
@@ -463,12 +468,23 @@ export async function applyBatch(
 
   // ---- relations sync ----
   const relHave = batchIds.length
-    ? (await client.query<{ parent_id: string; child_id: string }>(`SELECT parent_id, child_id FROM relations WHERE parent_id = ANY($1) OR child_id = ANY($1)`, [batchIds])).rows
+    ? (
+        await client.query<{ parent_id: string; child_id: string; parent_source: string }>(
+          `SELECT r.parent_id, r.child_id, p.source AS parent_source FROM relations r JOIN users p ON p.id = r.parent_id
+           WHERE r.parent_id = ANY($1) OR r.child_id = ANY($1)`,
+          [batchIds],
+        )
+      ).rows
     : [];
   const relHaveKeys = new Set(relHave.map((x) => `${x.parent_id}\t${x.child_id}`));
   const relAdd = [...wantedRelations].filter((k) => !relHaveKeys.has(k));
-  // A link is removed only when the run describes both people and no longer names it.
-  const relDel = relHave.filter((x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && runSet.has(x.parent_id) && runSet.has(x.child_id));
+  // A link is removed only when the run describes both people and no longer names it, or when the run gives the
+  // child's whole list of parents of that source (AAF pupils) and the parent is not on it.
+  const describedIds = new Set([...(batch.describedChildren ?? [])].map((e) => userIds.get(e)).filter((x): x is string => !!x));
+  const describes = (x: { child_id: string; parent_source: string }) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
+  const relDel = relHave.filter(
+    (x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x)),
+  );
   if (relAdd.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAdd));
   if (relDel.length) {
     await unnestChunks(
@@ -498,6 +514,7 @@ export async function applyBatch(
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
       counts(byProfile, x.profile).preDeleted++;
+      if (scope.file) counts(byFile, scope.file).preDeleted++;
     }
   }
   if (batch.deletions.length) {
@@ -518,11 +535,12 @@ export async function applyBatch(
   let nUnchanged = 0;
   for (const r of records) {
     const c = counts(byProfile, r.profile);
+    const f = counts(byFile, r.file);
     const id = userIds.get(r.externalId)!;
-    if (created.has(r.externalId)) nCreated++, c.created++;
-    else if (changed.has(r.externalId) || touched.has(id)) nUpdated++, c.updated++;
-    else if (!restored.has(r.externalId)) nUnchanged++, c.unchanged++;
-    if (restored.has(r.externalId)) c.restored++;
+    if (created.has(r.externalId)) nCreated++, c.created++, f.created++;
+    else if (changed.has(r.externalId) || touched.has(id)) nUpdated++, c.updated++, f.updated++;
+    else if (!restored.has(r.externalId)) nUnchanged++, c.unchanged++, f.unchanged++;
+    if (restored.has(r.externalId)) c.restored++, f.restored++;
   }
   return {
     created: nCreated,
@@ -531,6 +549,7 @@ export async function applyBatch(
     preDeleted,
     restored: restored.size,
     byProfile,
+    byFile,
     structures,
     relations: { created: relAdd.length, removed: relDel.length, unresolved },
     rejected,

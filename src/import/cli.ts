@@ -6,6 +6,7 @@ import { openConfiguredDatabase } from '../db/open.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
 
 const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel]
+       trousseau import --drop [--dossier <chemin>]   un passage du dossier de dépôt, tout de suite
   --dry-run     analyse et calcule le rapport sans rien enregistrer
   --structure   structure cible des fichiers CSV (UAI, identifiant ou nom ; créée si inconnue).
                 Sans cette option, les CSV d'un dossier vont dans « École <nom du dossier> ».
@@ -13,6 +14,7 @@ const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--st
 Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés.`;
 
 export async function run(args: string[]): Promise<number> {
+  if (args.includes('--drop')) return (await import('../drop/cli.js')).run(args.filter((a) => a !== '--drop'));
   const paths: string[] = [];
   let dryRun = false;
   let partial = false;

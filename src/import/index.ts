@@ -1,24 +1,34 @@
 // One import run: detect each file's format, parse everything, apply in ONE transaction (rolled back on dry-run).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { recordAudit } from '../directory/audit.js';
-import { AAF_PROFILES, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafCollector } from './aaf.js';
+import type { Scope } from '../directory/scope.js';
+import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
+import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
-import { fold, titleFromFolder } from './text.js';
-import { emptyBatch, ImportFileError, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import { detectFormat, type DetectedFormat } from './formats.js';
+import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
+import { readSts, stsToBatch } from './sts.js';
+import { detectEncoding, fold, titleFromFolder } from './text.js';
+import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import { declaredEncoding, readHead } from './xml.js';
+import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
 
 export { formatReport } from './report.js';
+export { detectFormat } from './formats.js';
 export type { ImportReport } from './types.js';
 
 export interface ImportInput {
-  /** Display name (file name as the user knows it). */
+  /** Display name (file name as the user knows it; `archive.zip/fichier.xml` for a member of an archive). */
   name: string;
   path?: string;
   data?: Buffer;
+  /** Folder the file comes from (default: the folder of `path`): names the target school of CSV files. */
+  folder?: string;
 }
 
 export interface ImportOptions {
@@ -28,6 +38,12 @@ export interface ImportOptions {
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
+  /**
+   * Which structures the caller may import into (contract with the sec-import branch, where it becomes required
+   * and enforced here): `{kind:'all'}` for super admins and system jobs (drop folder), the token's or local
+   * admin's structures otherwise.
+   */
+  scope?: Scope;
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -42,23 +58,55 @@ export function collectInputs(paths: string[]): ImportInput[] {
   return out;
 }
 
-type Kind = 'xml' | 'csv' | 'ignored';
-
-function kindOf(input: ImportInput): Kind {
-  const ext = extname(input.name).toLowerCase();
-  if (ext === '.xml') return 'xml';
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return 'csv';
-  if (ext !== '') return 'ignored';
-  const head = (input.data ?? readFileSync(input.path!)).subarray(0, 64).toString('latin1').replace(/^\uFEFF|^ï»¿/, '').trimStart();
-  return head.startsWith('<') ? 'xml' : 'csv';
-}
-
 const AAF_LABEL: Record<string, string> = {
   EtabEducNat: 'AAF structures',
   Eleve: 'AAF élèves',
   PersEducNat: 'AAF personnels Éducation nationale',
   PersRelEleve: 'AAF responsables',
 };
+
+const FORMAT_LABEL: Partial<Record<FileFormat, string>> = {
+  'siecle-eleves': 'SIECLE élèves',
+  'siecle-responsables': 'SIECLE responsables',
+  'siecle-nomenclature': 'SIECLE nomenclature (MEF)',
+  'sts-emp': 'STS-web personnels',
+  zip: 'archive .zip',
+  ignored: 'ignoré',
+};
+
+/** A line of the report for one file, counts to be filled after the run. */
+function fileEntry(file: string, kind: FileFormat, format: string, encoding: string | null, rows = 0, reason?: string): FileReport {
+  const e: FileReport = { file, kind, format, encoding, rows, created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, ignored: 0, rejected: 0 };
+  if (reason) e.reason = reason;
+  return e;
+}
+
+/**
+ * Every file of the run with its format (what an access check per format needs): `.zip` deliveries unpacked
+ * into their members (`archives`: each archive and its number of members). Throws ImportFileError for a file
+ * of no supported format or an unreadable archive (the whole run fails, naming the file and why).
+ */
+export async function detectInputs(files: ImportInput[]): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
+  const out: { input: ImportInput; detected: DetectedFormat }[] = [];
+  const archives: { name: string; members: number }[] = [];
+  for (const input of files) {
+    const detected = detectFormat(input);
+    if (detected.format !== 'zip') {
+      out.push({ input, detected });
+      continue;
+    }
+    const members = await unzip(input.name, input);
+    archives.push({ name: input.name, members: members.length });
+    for (const m of members) {
+      const d = detectFormat(m);
+      if (d.format === 'zip') throw new ImportFileError(m.name, 0, '', 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même');
+      out.push({ input: m, detected: d });
+    }
+  }
+  const bad = out.find((x) => x.detected.format === 'unsupported');
+  if (bad) throw new ImportFileError(bad.input.name, 0, '', `fichier refusé, ${bad.detected.reason}`);
+  return { items: out, archives };
+}
 
 function emptyReport(dryRun: boolean): ImportReport {
   return {
@@ -86,6 +134,27 @@ interface Target {
   created: boolean;
 }
 
+
+/**
+ * The school a SIECLE or STS-web file belongs to, by the UAI it names (PARAMETRES/UAJ); created (named after
+ * the file, else « Établissement <UAI> ») when unknown. A hint (the school of the console page, `--structure`)
+ * that names another school with another UAI refuses the file.
+ */
+async function resolveSchool(client: Queryable, file: string, uai: string, name: string | null, hint: string | undefined): Promise<Target> {
+  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+  const wanted = hint?.trim();
+  const hinted = wanted
+    ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => fold(s.name) === fold(wanted))
+    : undefined;
+  if (hinted?.uai && hinted.uai.toUpperCase() !== uai) {
+    throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
+  }
+  const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
+  if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  const created = name ?? `Établissement ${uai}`;
+  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'feed') RETURNING id`, [uai, created]);
+  return { id: r.rows[0].id, name: created, uai, created: true };
+}
 
 /** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
 async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
@@ -119,31 +188,56 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // One import at a time: logins are allocated against the whole table.
     await client.query('SELECT pg_advisory_xact_lock(745202)');
 
-    const aaf: AafCollector = { batch, feedStructures: new Set(), kinds: new Set() };
+    const aaf = aafCollector(batch);
+    const aafFiles = new Map<AafKind, string>();
     let delta = false;
     const csvTargets = new Map<string, Target>();
-    const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean }>();
+    const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean; file?: string }>();
+    const siecle = emptySiecle();
+    const schools = new Map<string, Target>(); // UAI → structure of SIECLE / STS-web files
+    const school = async (file: string, uai: string, name: string | null) => {
+      let t = schools.get(uai);
+      if (!t) {
+        t = await resolveSchool(client, file, uai, name, opts.structureHint);
+        schools.set(uai, t);
+        if (!report.structures.some((s) => s.name === t!.name)) report.structures.push({ name: t.name, uai: t.uai, created: t.created });
+        const key = `id:${t.id}`;
+        batch.structures.set(key, { key, id: t.id, externalId: null, uai: t.uai, name: t.name, origin: 'feed' });
+      }
+      return `id:${t.id}`;
+    };
 
-    for (const input of files) {
-      const kind = kindOf(input);
-      if (kind === 'ignored') {
-        report.files.push({ file: input.name, format: 'ignoré', rows: 0 });
+    const { items, archives } = await detectInputs(files);
+    for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
+    for (const { input, detected } of items) {
+      const { format } = detected;
+      if (format === 'ignored') {
+        report.files.push(fileEntry(input.name, 'ignored', FORMAT_LABEL.ignored!, null, 0, detected.reason));
         continue;
       }
-      if (kind === 'xml') {
+      if (format === 'siecle-eleves' || format === 'siecle-responsables' || format === 'siecle-nomenclature') {
+        const r = await readSiecle(input.name, input, format, siecle);
+        await school(input.name, r.uai, null);
+        report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, r.encoding, r.rows));
+        continue;
+      }
+      if (format === 'sts-emp') {
+        const f = await readSts(input.name, input);
+        stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName));
+        report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, f.encoding, f.rows));
+        continue;
+      }
+      if (format === 'aaf') {
         const byName = aafKindFromName(input.name);
-        if (byName === 'ignored') {
-          report.files.push({ file: input.name, format: 'ignoré', rows: 0 });
-          continue;
-        }
         if (isDeltaFeed(input.name)) delta = true;
-        const entry: FileReport = { file: input.name, format: byName ? AAF_LABEL[byName] : 'AAF', rows: 0 };
-        let anyKind: string | undefined;
+        const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
+        let anyKind: AafKind | undefined;
         await readAaf(input.name, input, (r) => {
           const k = collectAafRecord(aaf, input.name, r);
           if (k !== 'ignored') {
             entry.rows++;
             anyKind ??= k;
+            if (!aafFiles.has(k)) aafFiles.set(k, input.name);
           }
         });
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
@@ -152,7 +246,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
       // CSV: every folder gets one target structure (or all go to the hinted one).
       const buf = input.data ?? readFileSync(input.path!);
-      const folder = input.path ? basename(dirname(input.path)) : '';
+      const folder = input.folder ?? (input.path ? basename(dirname(input.path)) : '');
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
       const tkey = opts.structureHint ? '' : folder;
       let target = csvTargets.get(tkey);
@@ -164,21 +258,39 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
       const res = parseCsv(input.name, buf, { key, id: target.id }, batch);
-      report.files.push({ file: input.name, format: `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${PROFILE_LABEL[res.profile]}`, rows: res.rows });
-      const sk = `${res.source}\t${key}`;
-      const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false };
+      report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${PROFILE_LABEL[res.profile]}`, detectEncoding(buf).encoding, res.rows));
+      const sk = `${res.source}\t${key}\t${res.profile}`;
+      const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
       scope.profiles.add(res.profile);
       csvScopes.set(sk, scope);
     }
 
-    if (!opts.partial) {
+    if (aaf.kinds.size) await settleAaf(client, aaf);
+    // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.
+    if (aaf.delta) delta = true;
+
+    // SIECLE files of a school are read in any order; accounts are made once all are read.
+    if (siecle.schools.size) {
+      const outside = siecleOutsidePupils(siecle);
+      const known = new Set(
+        outside.length
+          ? (await client.query<{ external_id: string }>(`SELECT external_id FROM users WHERE external_id = ANY($1) AND pre_deleted_at IS NULL`, [outside])).rows.map((r) => r.external_id)
+          : [],
+      );
+      const key = (uai: string) => `id:${schools.get(uai)!.id}`;
+      siecleToBatch(siecle, batch, key, (ext) => known.has(ext), new Date().toISOString().slice(0, 10));
+    }
+
+    if (opts.partial) batch.scopes.length = 0;
+    else {
       batch.scopes.push(...csvScopes.values());
-      const profiles = new Set<Profile>();
-      for (const k of aaf.kinds) if (k !== 'EtabEducNat' && k !== 'ignored') AAF_PROFILES[k].forEach((p) => profiles.add(p));
       // A complete AAF delivery always carries its EtabEducNat file: without it, the run may be a few files
       // picked by hand, and absence proves nothing.
-      if (!delta && profiles.size && aaf.feedStructures.size) {
-        batch.scopes.push({ source: 'aaf', profiles, structures: new Set(aaf.feedStructures), orphans: true });
+      if (!delta && aaf.feedStructures.size) {
+        for (const k of aaf.kinds) {
+          if (k === 'EtabEducNat' || k === 'ignored') continue;
+          batch.scopes.push({ source: 'aaf', profiles: new Set(AAF_PROFILES[k]), structures: new Set(aaf.feedStructures), orphans: true, file: aafFiles.get(k) });
+        }
       }
     }
 
@@ -196,6 +308,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.relations = res.relations;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
+    for (const f of report.files) {
+      Object.assign(f, res.byFile[f.file] ?? {});
+      f.ignored = report.ignored.filter((x) => x.file === f.file).length;
+      f.rejected = report.rejected.filter((x) => x.file === f.file).length;
+    }
     const seen = new Set(report.structures.map((s) => s.name));
     report.structures.push(...res.structures.filter((s: StructureReport) => !seen.has(s.name)));
     report.durationMs = Date.now() - started;
@@ -217,6 +334,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const failed = emptyReport(opts.dryRun);
       failed.files = report.files;
       failed.fatal = { file: e.file, line: e.line, field: e.field, reason: e.reason };
+      // A refused file that the detection had not listed yet (unsupported, unreadable archive) is named too.
+      if (!failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason));
       failed.rejected = [failed.fatal];
       failed.durationMs = Date.now() - started;
       return failed;

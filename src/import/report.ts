@@ -1,6 +1,6 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../db/schema.js';
-import type { ImportReport, Rejection } from './types.js';
+import type { FileReport, ImportReport, Rejection } from './types.js';
 
 type Lang = 'fr' | 'en';
 
@@ -11,6 +11,10 @@ const T = {
     dry: 'Simulation (--dry-run) : aucune modification enregistrée.',
     files: 'Fichiers',
     rows: (n: number) => `${n} ligne${n > 1 ? 's' : ''}`,
+    fileCounts: (f: FileReport) =>
+      `${f.created} créé(s), ${f.updated} modifié(s), ${f.unchanged} inchangé(s), ${f.preDeleted} pré-supprimé(s), ${f.ignored} ignoré(s)${f.rejected ? `, ${f.rejected} rejeté(s)` : ''}`,
+    ignoredFile: 'ignoré',
+    ignored: (n: number) => `Ignorés, sans compte (${n})`,
     structures: 'Structures',
     created: 'créée',
     known: 'existante',
@@ -30,6 +34,10 @@ const T = {
     dry: 'Dry run: nothing was changed.',
     files: 'Files',
     rows: (n: number) => `${n} row${n > 1 ? 's' : ''}`,
+    fileCounts: (f: FileReport) =>
+      `${f.created} created, ${f.updated} updated, ${f.unchanged} unchanged, ${f.preDeleted} pre-deleted, ${f.ignored} ignored${f.rejected ? `, ${f.rejected} rejected` : ''}`,
+    ignoredFile: 'ignored',
+    ignored: (n: number) => `Ignored, no account (${n})`,
     structures: 'Structures',
     created: 'created',
     known: 'existing',
@@ -45,9 +53,16 @@ const T = {
   },
 };
 
-/** `fichier.csv:12:Date de naissance — date invalide` */
+/** `fichier.csv:12:Date de naissance — date invalide` (no line for a whole file: `fichier.pdf — format non reconnu`) */
 export function formatRejection(r: Rejection): string {
-  return `${r.file}:${r.line}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
+  return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
+}
+
+/** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créé(s), …, 2 ignoré(s)`. */
+function formatFile(f: FileReport, t: (typeof T)['fr']): string {
+  if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
+  if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${f.rows}`;
+  return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
 }
 
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
@@ -59,7 +74,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   }
   out.push(report.dryRun ? t.dry : t.done);
   out.push(`${t.files} :`);
-  for (const f of report.files) out.push(`  ${f.file} — ${f.format}${f.format === 'ignoré' ? '' : ` — ${t.rows(f.rows)}`}`);
+  for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length) {
     out.push(`${t.structures} :`);
     for (const s of report.structures) out.push(`  ${s.name}${s.uai ? ` (${s.uai})` : ''} — ${s.created ? t.created : t.known}`);
@@ -69,6 +84,11 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  if (report.ignored.length) {
+    out.push(`${t.ignored(report.ignored.length)} :`);
+    for (const r of report.ignored.slice(0, 200)) out.push(`  ${formatRejection(r)}`);
+    if (report.ignored.length > 200) out.push(`  … (+${report.ignored.length - 200})`);
+  }
   if (report.rejected.length) {
     out.push(`${t.rejected(report.rejected.length)} :`);
     for (const r of report.rejected.slice(0, 200)) out.push(`  ${formatRejection(r)}`);

@@ -2,7 +2,7 @@
 import type { Origin, Profile } from '../db/schema.js';
 
 /** Which importer wrote a row (users.source). */
-export type Source = 'aaf' | 'be1d' | 'csv' | 'demo';
+export type Source = 'aaf' | 'be1d' | 'csv' | 'siecle' | 'sts' | 'demo';
 
 export interface StructureRecord {
   /** Key the records use to point at this structure (AAF jointure, or `id:<uuid>` for a resolved one). */
@@ -47,6 +47,8 @@ export interface UserRecord {
   functions?: string[];
   /** Mobile for SMS (AAF ENTPersonMobileSMS, SIECLE). Absent: left as stored. */
   mobile?: string | null;
+  /** Postal address, one line per row (SIECLE ADRESSES). Absent: left as stored. */
+  address?: string | null;
   structures: Set<string>;
   classes: ClassRef[];
   groups: GroupRef[];
@@ -82,6 +84,11 @@ export interface ImportBatch {
   users: Map<string, UserRecord>;
   /** parent external id → child external id */
   relations: { parent: string; child: string }[];
+  /**
+   * Children whose whole list of parents the run gives (AAF pupils: ENTElevePersRelEleve): their links to parents
+   * of the same source that the run no longer names are removed, even when the parent is not in the run.
+   */
+  describedChildren?: Set<string>;
   childrenByName: ChildByName[];
   /** External ids a delta feed deletes: they get pre-deleted. */
   deletions: string[];
@@ -94,28 +101,27 @@ export interface ImportBatch {
    * What this run is complete for: users of `source` with one of `profiles` attached to one of `structures`
    * (structure keys) and absent from the run get pre-deleted. `orphans` also covers such users with no structure.
    */
-  scopes: { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean }[];
+  scopes: { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean; file?: string }[];
 }
 
 export function emptyBatch(): ImportBatch {
   return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], protect: [], scopes: [] };
 }
 
+/**
+ * What a file is, from its name and first bytes (`detectFormat` in formats.ts): the importer that reads it,
+ * `ignored` for known parts of a delivery that carry no accounts, `unsupported` for anything else (the run fails).
+ */
 export type FileFormat =
-  | 'aaf-etab'
-  | 'aaf-eleve'
-  | 'aaf-persEducNat'
-  | 'aaf-persRelEleve'
-  | 'aaf-ignored'
-  | 'be1d'
+  | 'aaf'
+  | 'siecle-eleves'
+  | 'siecle-responsables'
+  | 'siecle-nomenclature'
+  | 'sts-emp'
   | 'csv'
-  | 'ignored';
-
-export interface FileReport {
-  file: string;
-  format: string;
-  rows: number;
-}
+  | 'zip'
+  | 'ignored'
+  | 'unsupported';
 
 export interface ProfileCounts {
   created: number;
@@ -123,6 +129,25 @@ export interface ProfileCounts {
   unchanged: number;
   preDeleted: number;
   restored: number;
+}
+
+export type FileCounts = ProfileCounts;
+
+export interface FileReport extends FileCounts {
+  file: string;
+  /** Detected format (machine-readable). */
+  kind: FileFormat;
+  /** Readable label: « SIECLE élèves », « AAF responsables », « CSV enseignants », « ignoré »… */
+  format: string;
+  /** Character encoding the file was read with (`iso-8859-15`, `utf-8`, `windows-1252`…); null when not read. */
+  encoding: string | null;
+  /** Records read (pupils, persons, individuals, rows, MEFs). */
+  rows: number;
+  /** Records of this file deliberately not imported, and rows rejected (details in ImportReport.ignored / rejected). */
+  ignored: number;
+  rejected: number;
+  /** Why a whole file was left out (`ignored` files). */
+  reason?: string;
 }
 
 export interface StructureReport {

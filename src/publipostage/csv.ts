@@ -1,11 +1,12 @@
 // "Exporter en CSV": what Excel or LibreOffice opens directly, and a word processor's mail merge reads:
 // UTF-8 with BOM (Excel otherwise assumes a legacy code page), ';' (the French list separator), CRLF.
 import { stringify } from 'csv-stringify/sync';
+import { functionLabels } from '../directory/functions.js';
 import { childrenLabel, frenchDate, PREVIEW_COLUMNS, previewCells } from './format.js';
 import type { AccountRow } from './selection.js';
 
-/** The preview's columns (code in clear for inactive accounts), then what a parents' letter needs. */
-export const CSV_COLUMNS = [...PREVIEW_COLUMNS, 'Enfants', 'Expiration du code'] as const;
+/** The preview's columns (code in clear for inactive accounts), then what a parents' letter needs, then feed data. */
+export const CSV_COLUMNS = [...PREVIEW_COLUMNS, 'Enfants', 'Expiration du code', 'INE', 'Fonctions', 'Mobile'] as const;
 
 /**
  * A cell a spreadsheet would read as a formula (= + - @, or a leading tab / carriage return that some
@@ -17,7 +18,14 @@ export function neutralizeCell(v: string): string {
 
 export function csvCells(row: AccountRow): string[] {
   const valid = !row.activated && row.code && row.codeExpiresAt;
-  return [...previewCells(row), childrenLabel(row.children), valid ? frenchDate(row.codeExpiresAt!) : ''].map(neutralizeCell);
+  return [
+    ...previewCells(row),
+    childrenLabel(row.children),
+    valid ? frenchDate(row.codeExpiresAt!) : '',
+    row.ine ?? '',
+    functionLabels(row.functions ?? []).join(', '),
+    row.mobile ?? '',
+  ].map(neutralizeCell);
 }
 
 export function renderCsv(rows: AccountRow[]): Buffer {

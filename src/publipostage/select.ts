@@ -141,7 +141,7 @@ function detailCtes(p: Params, preferred: string[]): string {
 
 const ROW_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login,
   u.activated_at IS NOT NULL AS activated,
-  u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin,
+  u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
   u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
   cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
@@ -178,6 +178,9 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     codeExpired,
     email: (r.email as string | null) ?? null,
     birthDate: (r.birth_date as string | null) ?? null,
+    ine: (r.ine as string | null) ?? null,
+    functions: (r.functions as string[] | null) ?? [],
+    mobile: (r.mobile as string | null) ?? null,
     classes: (r.classes as string[] | null) ?? [],
     groupClass: (r.group_class as string | null) ?? null,
     structureId: (r.structure_id as string | null) ?? null,

@@ -73,6 +73,10 @@ export interface AccountRow {
   codeExpired: boolean;
   email: string | null;
   birthDate: string | null;
+  /** Person data from the feeds (users.ine / functions / mobile); absent on sample rows. */
+  ine?: string | null;
+  functions?: string[];
+  mobile?: string | null;
   /** Own classes; for a relative, the children's classes. Sorted (French, numeric). */
   classes: string[];
   /** The class the row is filed under when sorting by class: first class inside the class filter / teacher scope. */

@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../lib/crypto.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenAction, TokenPrincipal } from '../accounts/api-tokens.js';
 import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
 import { t, type Lang, type MessageKey } from './i18n/index.js';
@@ -32,6 +33,14 @@ declare module 'fastify' {
     lang: 'fr' | 'en';
     /** SHA-256 of the session token, when signed in (to end every other session). */
     sessionIdHash: string | null;
+    /** The token of an `Authorization: Bearer` request (scripts): such a request never has a session. */
+    bearer: string | null;
+    /** Set by guardOrToken (context.ts) once the bearer token is checked and allows the route's action. */
+    apiToken: TokenPrincipal | null;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts an API token for this action (see guardOrToken in context.ts); no CSRF token then. */
+    apiToken?: TokenAction;
   }
 }
 
@@ -227,9 +236,18 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('csrfToken', null);
   app.decorateRequest('lang', 'fr');
   app.decorateRequest('sessionIdHash', null);
+  app.decorateRequest('bearer', null);
+  app.decorateRequest('apiToken', null);
 
   app.addHook('onRequest', async (req, reply) => {
     req.lang = pickLang(req, reply, secure);
+    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (bearer) {
+      // A script: the token is its only credential. Any session cookie that came along is ignored, so a token
+      // never borrows a session's rights (and a session never skips CSRF by adding a bogus bearer).
+      req.bearer = bearer[1];
+      return;
+    }
     const token = req.cookies[SESSION_COOKIE];
     if (token) {
       const s = await loadSession(ctx.database.pool, token);
@@ -253,6 +271,9 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   // After body parsing, before any route handler or guard.
   app.addHook('preValidation', async (req, reply) => {
     if (SAFE_METHODS.has(req.method)) return;
+    // Browsers never add an Authorization header on their own (cross-site, it needs a CORS preflight we do not
+    // answer), so a bearer request cannot be forged by another site; requireRoleOrToken checks the token.
+    if (req.bearer !== null && req.routeOptions.config?.apiToken) return;
     const expected = req.user ? req.csrfToken : req.cookies[CSRF_COOKIE];
     const got = submittedToken(req);
     if (!expected || !got || !sameToken(expected, got)) return deny(req, reply, 403, 'error.csrf');

@@ -1,6 +1,8 @@
 // The typed request context every area works with: who is asking (resolved once by the area's guard), with
 // which scope, and whether the area answers pages or JSON. Handlers read `viewer(req)` and never `req.user!`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyApiToken, type TokenAction } from '../accounts/api-tokens.js';
+import type { AppContext } from '../context.js';
 import type { Role, Scope } from '../directory/scope.js';
 import { hasRole, scopeOf, type SessionUser } from './auth.js';
 
@@ -51,6 +53,24 @@ export function guard(...roles: Role[]) {
     }
     if (roles.length > 0 && !hasRole(user, ...roles)) throw new HttpError(403, 'error.forbidden');
     req.viewer = { user, scope: scopeOf(user) };
+  };
+}
+
+/**
+ * The guard of routes scripts may call: a bearer request must carry a valid, unrevoked API token allowing
+ * `action` (401 otherwise; then req.apiToken is set and the handler scopes the work with tokenScope); any other
+ * request goes through guard(...roles). The route must also declare `config: { apiToken: action }`.
+ */
+export function guardOrToken(ctx: AppContext, action: TokenAction, ...roles: Role[]) {
+  const byRole = guard(...roles);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (req.bearer === null) return byRole(req, reply);
+    const check = await verifyApiToken(ctx.database.pool, req.bearer, req.ip);
+    if (!check.ok || !check.token.actions.includes(action) || req.routeOptions.config?.apiToken !== action) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new HttpError(401, 'error.badToken');
+    }
+    req.apiToken = check.token;
   };
 }
 

@@ -1,6 +1,6 @@
 // The HTTP application: Fastify, the root plugins (sessions, CSRF, language, static files, errors), then one
 // encapsulated plugin per URL area, registered with its prefix and guarded once inside:
-//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api.
+//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons.
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
@@ -14,6 +14,7 @@ import apiArea from './api/index.js';
 import classeArea from './classe/index.js';
 import consoleArea from './console/index.js';
 import { installCore } from './core.js';
+import tokensArea from './tokens/index.js';
 
 /**
  * One log line per request (Fastify writes two by default): method, path without its query (reset tokens
@@ -59,5 +60,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(classeArea, { ctx, prefix: '/classe' });
   await app.register(consoleArea, { ctx, prefix: '/console' });
   await app.register(apiArea, { ctx, prefix: '/api' });
+  await app.register(tokensArea, { ctx, prefix: '/jetons' });
   return app;
 }

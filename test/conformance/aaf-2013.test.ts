@@ -1,4 +1,5 @@
-// AAF feed import: the whole aaf-2013 folder, then idempotence, dry-run, pre-deletion, restoration, broken files.
+// AAF feed import over the shared aaf-2013 folder: counts checked against the files, then idempotence, dry-run,
+// pre-deletion, restoration, broken files.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,21 +36,62 @@ const snapshot = async () =>
   JSON.stringify(await q(`SELECT count(*) FROM user_classes`)) +
   JSON.stringify(await q(`SELECT count(*) FROM user_structures`));
 
-test('the whole aaf-2013 folder imports, with every relative linked', async () => {
+/**
+ * What the files say, counted apart from the importer: every pupil's legal representatives (4th `$` field of
+ * ENTElevePersRelEleve = 1) and every PersRelEleve record.
+ */
+async function expectedFamilies() {
+  const relatives = new Set<string>();
+  for (const f of collectInputs([AAF])) {
+    if (/PersRelEleve/.test(f.name)) await readAaf(f.name, f, (r) => relatives.add(r.attrs.get('ENTPersonJointure')![0]));
+  }
+  const links = new Set<string>();
+  await readAaf('eleve', { path: ELEVE }, (r) => {
+    for (const v of r.attrs.get('ENTElevePersRelEleve') ?? []) {
+      const f = v.split('$');
+      if (f[3] === '1') links.add(`${f[0]}>${r.attrs.get('ENTPersonJointure')![0]}`);
+    }
+  });
+  return { relatives, links };
+}
+
+test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {
   const report = await importFiles(ctx, collectInputs([AAF]), { dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
-  assert.equal(await count(`SELECT count(*) n FROM structures`), 10);
+  assert.deepEqual(
+    (await q<{ name: string }>(`SELECT name FROM structures ORDER BY name`)).map((r) => r.name),
+    ['Z.REMP-BRIANCON-AIX_MARS.', 'Z.REMP-DE BRIANCON-AIX_MARS.', 'Z.REMP-DE DIGNE-AIX_MARS.', 'Z.REMP-DE GAP-AIX_MARS.', 'Z.REMP-DE MANOSQUE-AIX_MARS.',
+     'Z.REMP-DIGNE-AIX_MARS.', 'Z.REMP-GAP-AIX_MARS.', 'Z.REMP-MANOSQUE-AIX_MARS.', 'Z.REMP-NORD EST 13-AIX_MARS.', 'Z.REMP-OUEST 13-AIX_MARS.'],
+  );
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Student'`), 642);
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 9967);
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile IN ('Teacher', 'Personnel')`), 701);
+  // 603 legal representatives named by the 642 pupils, 622 links; the 9,364 other PersRelEleve records
+  // (contacts, payers, relatives of the pupils of the missing Eleve_0000 file) get no account.
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 603);
+  assert.equal(await count(`SELECT count(*) n FROM relations`), 622);
+  assert.equal(report.relations.created, 622);
+  assert.equal(report.relations.unresolved, 0);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Teacher'`), 544);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Personnel'`), 157);
+  assert.equal(report.created, 642 + 603 + 701);
   assert.equal(report.created, await count(`SELECT count(*) n FROM users`));
+  assert.equal(report.ignored.length, 9967 - 603);
+  assert.ok(report.ignored.every((i) => /PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)));
   assert.equal(await count(`SELECT count(*) n FROM users WHERE origin = 'feed' AND source = 'aaf'`), report.created);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NULL OR activation_code_mac IS NULL OR activation_code_expires_at IS NULL`), 0);
   for (const f of report.files.filter((f) => /MatiereEducNat|MefEducNat|\.dtd$/.test(f.file))) assert.equal(f.format, 'ignoré');
-  assert.match(formatReport(report), /Comptes : 11310 créé\(s\)/);
+  assert.match(formatReport(report), /Comptes : 1946 créé\(s\)/);
 
-  // A known student: accents intact, date, class, group, level, both parents.
+  // Exactly the legal representatives' links the files give, counted apart from the importer.
+  const expected = await expectedFamilies();
+  assert.equal(expected.links.size, 622);
+  assert.equal(new Set([...expected.links].map((l) => l.split('>')[0])).size, 603);
+  assert.equal(expected.relatives.size, 9967);
+  const linked = await q<{ l: string }>(`SELECT p.external_id || '>' || c.external_id AS l FROM relations r JOIN users c ON c.id = r.child_id JOIN users p ON p.id = r.parent_id`);
+  assert.deepEqual(linked.map((r) => r.l).sort(), [...expected.links].sort());
+
+  // A known student: accents intact, date, class, group, level, and her one legal representative: 2867254 is
+  // named with `$1$0$2$…` (a relative who is not her legal representative), as are ENTElevePere and ENTEleveParents.
   const [ku] = await q<Record<string, string>>(`SELECT * FROM users WHERE external_id = '2605692'`);
   assert.equal(ku.first_name, 'Kù');
   assert.equal(ku.last_name, 'Long');
@@ -65,51 +107,35 @@ test('the whole aaf-2013 folder imports, with every relative linked', async () =
   assert.deepEqual((await q(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1`, [ku.id])).map((r) => r.name), ['206']);
   assert.deepEqual(
     (await q(`SELECT p.external_id FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = $1 ORDER BY 1`, [ku.id])).map((r) => r.external_id),
-    ['2867253', '2867254'],
+    ['2867253'],
   );
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE external_id = '2867254'`), 0);
+  assert.ok(report.ignored.some((i) => i.reason.includes('(2867254)')));
   // Parents get their children's structures; the AAF "no phone" 0000000000 is no phone.
   const [mother] = await q<Record<string, string>>(`SELECT id, phone, profile FROM users WHERE external_id = '2867253'`);
   assert.equal(mother.profile, 'Relative');
   assert.equal(mother.phone, null);
   assert.deepEqual((await q(`SELECT s.uai FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = $1`, [mother.id])).map((r) => r.uai), ['0059951P']);
-  // Relatives whose children are not in the files are kept, attached to no structure.
-  assert.ok((await count(`SELECT count(*) n FROM users u WHERE profile = 'Relative' AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)`)) > 0);
+  // Every relative account is some pupil's legal representative, attached to that pupil's structure.
+  assert.equal(await count(`SELECT count(*) n FROM users u WHERE profile = 'Relative' AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)`), 0);
+  assert.equal(await count(`SELECT count(*) n FROM users u WHERE profile = 'Relative' AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.parent_id = u.id)`), 0);
 
-  // A teacher (PresenceDevantEleves = O) and the classes they teach, deduplicated; a non-teaching one is Personnel.
+  // A teacher (PresenceDevantEleves = O) and the classes they teach, deduplicated.
   const [teacher] = await q<Record<string, string>>(`SELECT id, profile, first_name, last_name FROM users WHERE external_id = '2397809'`);
   assert.equal(teacher.profile, 'Teacher');
   assert.deepEqual(
     (await q(`SELECT c.name FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = $1 ORDER BY 1`, [teacher.id])).map((r) => r.name),
     ['1S8', '208', '213', '5E1', '6E2'],
   );
-  assert.equal((await q(`SELECT profile FROM users WHERE external_id = '2397001'`))[0].profile, 'Personnel');
-
-  // Every student is linked to every relative the feed names for them and that exists in PersRelEleve.
-  const relatives = new Set<string>();
-  const named = new Map<string, Set<string>>();
-  for (const f of collectInputs([AAF])) {
-    if (/PersRelEleve/.test(f.name)) await readAaf(f.name, f, (r) => relatives.add(r.attrs.get('ENTPersonJointure')![0]));
-  }
-  await readAaf('eleve', { path: ELEVE }, (r) => {
-    const ids = new Set<string>();
-    for (const k of ['ENTEleveParents', 'ENTEleveAutoriteParentale', 'ENTElevePersRelEleve1', 'ENTElevePersRelEleve2']) for (const v of r.attrs.get(k) ?? []) if (v) ids.add(v);
-    for (const v of r.attrs.get('ENTElevePersRelEleve') ?? []) if (v) ids.add(v.split('$')[0]);
-    named.set(r.attrs.get('ENTPersonJointure')![0], ids);
-  });
-  const linked = new Map<string, Set<string>>();
-  for (const r of await q<{ c: string; p: string }>(`SELECT c.external_id c, p.external_id p FROM relations r JOIN users c ON c.id = r.child_id JOIN users p ON p.id = r.parent_id`)) {
-    (linked.get(r.c) ?? linked.set(r.c, new Set()).get(r.c)!).add(r.p);
-  }
-  let missing = 0;
-  let expected = 0;
-  for (const [student, ids] of named) {
-    for (const p of ids) if (relatives.has(p)) {
-      expected++;
-      if (!linked.get(student)?.has(p)) missing++;
-    }
-  }
-  assert.ok(expected > 1000);
-  assert.equal(missing, 0);
+  // Not in front of pupils but an ENS function: a teacher; a DOC function: a teacher (professeur documentaliste);
+  // orientation (ORI) only: staff. Functions are kept as the feed gives them.
+  const person = async (id: string) => (await q<{ profile: string; functions: string[] }>(`SELECT profile, functions FROM users WHERE external_id = $1`, [id]))[0];
+  assert.equal((await person('2397001')).profile, 'Teacher');
+  assert.deepEqual(await person('2397023'), { profile: 'Teacher', functions: ['50237$DOC$DOCUMENTATION$L0080$DOCUMENTATION'] });
+  const ori = await person('2397004');
+  assert.equal(ori.profile, 'Personnel');
+  assert.equal(ori.functions.length, 19);
+  assert.ok(ori.functions.every((f) => f.includes('$ORI$ORIENTATION$')));
 });
 
 test('re-importing the same feed changes nothing', async () => {
@@ -118,7 +144,7 @@ test('re-importing the same feed changes nothing', async () => {
   assert.equal(report.created, 0);
   assert.equal(report.updated, 0);
   assert.equal(report.preDeleted, 0);
-  assert.equal(report.unchanged, 11310);
+  assert.equal(report.unchanged, 1946);
   assert.equal(report.relations.created, 0);
   assert.equal(await snapshot(), before);
 });

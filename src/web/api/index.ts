@@ -12,10 +12,8 @@ export default async function apiArea(app: FastifyInstance, { ctx }: AreaOptions
     a.addHook('preValidation', guard('superadmin', 'localadmin', 'teacher'));
     await publipostageApi(a, ctx);
   }, { prefix: '/publipostage' });
-  await app.register(async (a) => {
-    a.addHook('preValidation', guard('superadmin', 'localadmin'));
-    await importApi(a, ctx);
-  }, { prefix: '/import' });
+  // Sessions or API tokens: the route carries its own guard (guardOrToken).
+  await app.register(async (a) => importApi(a, ctx), { prefix: '/import' });
   await app.register(async (a) => {
     a.addHook('preValidation', guard('localadmin'));
     await runsApi(a, ctx);

@@ -68,7 +68,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   <div class="field">
     <label for="f-files">${_('import.files')}</label>
     <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
-    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
+    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml,.zip' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
   </div>
   <div class="field field-check">
     <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
@@ -87,8 +87,13 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   <h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
   <div class="table-wrap"><table>
     <caption class="visually-hidden">${_('import.report.files')}</caption>
-    <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col" class="num">${_('import.col.rows')}</th></tr></thead>
-    <tbody>${r.files.map((f) => html`<tr><td>${f.file}</td><td>${f.format}</td><td class="num">${f.format === 'ignoré' ? '—' : n(f.rows)}</td></tr>`)}</tbody>
+    <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
+      <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
+      <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
+    <tbody>${r.files.map((f) => f.kind === 'ignored' || f.kind === 'zip'
+      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${f.format}${f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${f.format}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
+        <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`)}</tbody>
   </table></div>
   ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
   <div class="table-wrap"><table class="import-counts">
@@ -105,6 +110,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
   </table></div>
   <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
+  ${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
+    <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
+    ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>` : ''}
   ${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
     <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
     ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
@@ -141,7 +149,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const { files, fields } = await readUploads(req);
     const partial = fields.partial === '1';
     if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
-    const xml = files.find((f) => extname(f.name).toLowerCase() === '.xml');
+    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
+    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
     if (xml && !superAdmin) {
       return page(req, reply, school, { notice: { kind: 'error', text: _('import.xmlRefused', { file: xml.name }) } }, 403);
     }

@@ -8,6 +8,7 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { generateRenewalCode, regenerateActivationCode } from '../../accounts/renewal.js';
 import type { AppContext } from '../../context.js';
+import { functionLabels } from '../../directory/functions.js';
 import { getUserDetails, setBlocked, updateUserContact, type RelativeInfo, type UserDetails } from '../../directory/users.js';
 import { DomainError } from '../../lib/errors.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
@@ -194,6 +195,9 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
       <dt>${_('col.firstName')}</dt><dd>${d.firstName}</dd>
       ${d.birthDate ? html`<dt>${_('user.birthDate')}</dt><dd>${dateOnly(lang, new Date(`${d.birthDate}T12:00:00Z`))}</dd>` : ''}
       <dt>${_('col.profile')}</dt><dd>${profileLabel(lang, d.profile)}${d.title ? ` · ${d.title}` : ''}</dd>
+      ${d.ine ? html`<dt>${_('user.ine')}</dt><dd><code>${d.ine}</code></dd>` : ''}
+      ${d.functions.length ? html`<dt>${_('user.functions')}</dt><dd>${functionLabels(d.functions).join(', ')}</dd>` : ''}
+      ${d.mobile ? html`<dt>${_('user.mobile')}</dt><dd>${d.mobile}</dd>` : ''}
       <dt>${_('col.login')}</dt><dd><code>${d.login}</code></dd>
       <dt>${_('user.origin')}</dt><dd>${_(`user.origin.${d.origin}`)}${d.externalId ? html` <span class="muted">(${d.externalId})</span>` : ''}</dd>
       <dt>${_('col.created')}</dt><dd>${dateOnly(lang, d.createdAt)}</dd>

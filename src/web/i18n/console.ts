@@ -270,7 +270,7 @@ const fr = {
   'import.lead': 'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
   'import.files': 'Fichiers à importer',
   'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
-  'import.files.hintSuper': 'Fichiers CSV, ou fichiers XML de l’annuaire académique (AAF). Plusieurs fichiers possibles.',
+  'import.files.hintSuper': 'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
   'import.partial': 'Import partiel',
   'import.partial.hint': 'Cochez si les fichiers ne contiennent qu’une partie des utilisateurs : personne ne sera pré-supprimé.',
   'import.analyse': 'Analyser les fichiers',
@@ -311,6 +311,12 @@ const fr = {
   'pp.empty': 'Aucun compte ne correspond à ces filtres : il n’y a rien à générer ni à envoyer. Élargissez la sélection.',
   'import.confirm.structures.one': 'Appliquer cet import ? Il touche {n} établissement : {list}.',
   'import.confirm.structures.other': 'Appliquer cet import ? Il touche {n} établissements : {list}.',
+  'user.ine': 'INE',
+  'user.functions': 'Fonctions',
+  'user.mobile': 'Mobile (SMS)',
+  'import.col.encoding': 'Encodage',
+  'import.col.ignored': 'Ignorés',
+  'import.report.ignored': 'Lus mais sans compte ({n}) :',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -581,7 +587,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.lead': 'Upload the school’s CSV files (student, parent, teacher, staff, guest templates, or an ONDE export). A dry run first shows what will change; nothing is saved before you confirm.',
   'import.files': 'Files to import',
   'import.files.hint': 'CSV files (separator ; , or tab, UTF-8 or Windows-1252). Several files allowed.',
-  'import.files.hintSuper': 'CSV files, or academic directory (AAF) XML files. Several files allowed.',
+  'import.files.hintSuper': 'CSV files, academic directory (AAF) XML files, SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed.',
   'import.partial': 'Partial import',
   'import.partial.hint': 'Tick if the files hold only part of the users: nobody will be pre-deleted.',
   'import.analyse': 'Analyse the files',
@@ -622,6 +628,12 @@ const en: Record<keyof typeof fr, string> = {
   'pp.empty': 'No account matches these filters: there is nothing to generate or send. Widen the selection.',
   'import.confirm.structures.one': 'Apply this import? It touches {n} school: {list}.',
   'import.confirm.structures.other': 'Apply this import? It touches {n} schools: {list}.',
+  'user.ine': 'INE (national student number)',
+  'user.functions': 'Functions',
+  'user.mobile': 'Mobile (SMS)',
+  'import.col.encoding': 'Encoding',
+  'import.col.ignored': 'Ignored',
+  'import.report.ignored': 'Read but given no account ({n}):',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;

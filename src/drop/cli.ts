@@ -1,0 +1,54 @@
+// `trousseau import --drop [--dossier <chemin>]`: one pass over the drop folder now, as the schedule would run it.
+// Mail queued for the super admins is sent before exiting when SMTP_URL is set (else a running server sends it).
+import { loadConfig } from '../config.js';
+import { makeContext } from '../context.js';
+import { openConfiguredDatabase } from '../db/open.js';
+import { startMailWorker } from '../mail/worker.js';
+import { deliveryText, runDropFolder } from './run.js';
+
+const USAGE = `usage : trousseau import --drop [--dossier <chemin>]
+  Importe chaque livraison complète du dossier de dépôt (TROUSSEAU_DROP_DIR, ou --dossier), la range dans
+  archive/<date>/ ou rejected/<date>/ avec son rapport, et envoie le résumé aux super-administrateurs.
+Code de sortie : 0 tout importé (ou rien à faire), 1 une livraison refusée, en erreur ou avec des lignes rejetées,
+  75 un autre passage est en cours.`;
+
+export async function run(args: string[]): Promise<number> {
+  let dir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--dossier' || a === '--dir') dir = args[++i];
+    else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      return 0;
+    } else {
+      console.error(`option inconnue : ${a}\n${USAGE}`);
+      return 2;
+    }
+  }
+  const config = loadConfig(dir ? { ...process.env, TROUSSEAU_DROP_DIR: dir } : process.env);
+  if (!config.drop.dir) {
+    console.error(`Aucun dossier de dépôt : définissez TROUSSEAU_DROP_DIR ou passez --dossier.\n${USAGE}`);
+    return 2;
+  }
+  const database = await openConfiguredDatabase(config, (m) => console.error(m));
+  try {
+    const ctx = makeContext(config, database);
+    const result = await runDropFolder(ctx, { log: (m) => console.error(m) });
+    if (result.status === 'busy') {
+      console.error('Un autre passage du dossier de dépôt est en cours (autre instance) : rien fait.');
+      return 75;
+    }
+    for (const d of result.deliveries) console.log(`${deliveryText(d)}\n`);
+    for (const w of result.waiting) console.log(`En attente : ${w.name} — ${w.reason}`);
+    if (!result.deliveries.length && !result.waiting.length) console.log(`Rien à importer dans ${config.drop.dir}.`);
+    if (result.mailed && config.smtpUrl) {
+      const worker = startMailWorker(ctx, { log: (m) => console.error(m) });
+      await worker.drain();
+      await worker.stop();
+    }
+    const bad = result.deliveries.some((d) => d.outcome !== 'archived' || (d.report?.rejected.length ?? 0) > 0);
+    return bad ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}

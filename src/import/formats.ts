@@ -1,0 +1,60 @@
+// What a file of a delivery is, from its name and first bytes, before anything is parsed. Pure apart from
+// reading the head of a file on disk. The import refuses the whole run when one file is `unsupported`;
+// `ignored` files are known parts of a delivery that carry no accounts (listed in the report with the reason).
+import { basename, extname } from 'node:path';
+import { aafKindFromName } from './aaf.js';
+import { SIECLE_ROOTS } from './siecle.js';
+import type { FileFormat } from './types.js';
+import { readHead, xmlRootName } from './xml.js';
+
+export interface DetectedFormat {
+  format: FileFormat;
+  /** Why the file is ignored or unsupported (French, shown to the user). */
+  reason?: string;
+}
+
+/** Known SIECLE/STS roots that carry no accounts. */
+const IRRELEVANT_ROOTS: Record<string, string> = {
+  BEE_STRUCTURES: 'export SIECLE des structures : les classes viennent du fichier des élèves',
+  BEE_COMMUN: 'export SIECLE des données communes : aucun compte',
+};
+
+const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06);
+
+/**
+ * Detects the format of one input: `.zip` deliveries, AAF (`ficAlimMENESR`), SIECLE (`BEE_ELEVES`,
+ * `BEE_RESPONSABLES`, `BEE_NOMENCLATURES`), STS-web (`STS_EDT`), CSV/text. XML is recognised by its root
+ * element, whatever the file is called.
+ */
+export function detectFormat(input: { name: string; path?: string; data?: Buffer }): DetectedFormat {
+  const name = basename(input.name);
+  const ext = extname(name).toLowerCase();
+  if (ext === '.dtd') return { format: 'ignored', reason: 'DTD de l’annuaire académique : aucun compte' };
+  const head = readHead(input, 4096);
+  if (head.length === 0) return { format: 'unsupported', reason: 'fichier vide' };
+  if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return { format: 'unsupported', reason: 'classeur de tableur : enregistrez-le au format CSV' };
+  if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : { format: 'unsupported', reason: 'archive .zip illisible' };
+  const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^ï»¿|^\xff\xfe|^\xfe\xff/, '').replace(/\0/g, '').trimStart();
+  const looksXml = text.startsWith('<');
+  // The extension is what the upload checks see (AAF XML is for super admins): content must not contradict it.
+  if (looksXml && (ext === '.csv' || ext === '.txt' || ext === '.tsv')) {
+    return { format: 'unsupported', reason: `contenu XML dans un fichier ${ext} : renommez-le en .xml` };
+  }
+  if (ext === '.xml' || looksXml) {
+    const root = xmlRootName(head);
+    if (!root) return { format: 'unsupported', reason: 'fichier XML sans élément racine reconnaissable' };
+    if (root === 'ficAlimMENESR') {
+      if (aafKindFromName(name) === 'ignored') return { format: 'ignored', reason: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte' };
+      return { format: 'aaf' };
+    }
+    const siecle = SIECLE_ROOTS[root];
+    if (siecle) return { format: siecle };
+    if (root === 'STS_EDT') return { format: 'sts-emp' };
+    if (IRRELEVANT_ROOTS[root]) return { format: 'ignored', reason: IRRELEVANT_ROOTS[root] };
+    if (root === 'EDT_STS') return { format: 'unsupported', reason: 'fichier remontant vers STS-web (emp_sts) : déposez l’export descendant sts_emp_<UAI>_<année>.xml' };
+    return { format: 'unsupported', reason: `format XML non reconnu (élément racine <${root}>) : formats acceptés AAF, SIECLE, STS-web` };
+  }
+  // Text that is not XML: the CSV reader refuses undecodable bytes naming the line.
+  if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') return { format: 'csv' };
+  return { format: 'unsupported', reason: `format non reconnu (${ext}) : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip` };
+}

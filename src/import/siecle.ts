@@ -1,0 +1,318 @@
+// SIECLE (BEE) exports of a secondary school: ElevesSansAdresses.xml / ElevesAvecAdresses.xml (root BEE_ELEVES),
+// ResponsablesAvecAdresses.xml (BEE_RESPONSABLES) and Nomenclature.xml (BEE_NOMENCLATURES), ISO-8859-15.
+//
+// Each file names its school in PARAMETRES/UAJ. A run may carry the files in any order, so they are read into
+// a collector first and turned into accounts once all are read (`siecleToBatch`).
+//
+// Keys: SIECLE's ELEVE_ID / PERSONNE_ID are stable within the school's base (the INE may arrive later for a
+// newcomer), hence `siecle:<UAI>:eleve:<ELEVE_ID>` and `siecle:<UAI>:personne:<PERSONNE_ID>`.
+import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
+import { ImportFileError, type ClassRef, type GroupRef, type ImportBatch, type UserRecord } from './types.js';
+import { child, childrenNamed, childText, streamXml, type XmlNode, type XmlSource } from './xml.js';
+
+export type SiecleKind = 'siecle-eleves' | 'siecle-responsables' | 'siecle-nomenclature';
+
+/** Root element → kind. */
+export const SIECLE_ROOTS: Record<string, SiecleKind> = {
+  BEE_ELEVES: 'siecle-eleves',
+  BEE_RESPONSABLES: 'siecle-responsables',
+  BEE_NOMENCLATURES: 'siecle-nomenclature',
+};
+
+interface Pupil {
+  id: string;
+  node: XmlNode;
+  file: string;
+}
+
+interface Link {
+  pupil: string;
+  person: string;
+  legal: boolean;
+  /** What the file says, for the report: `NIVEAU_RESPONSABILITE 2`, `RESP_LEGAL 0`. */
+  level: string | null;
+  file: string;
+  line: number;
+}
+
+interface SiecleSchool {
+  uai: string;
+  pupils: Map<string, Pupil>;
+  /** ELEVE_ID → divisions (D) and groups (G) */
+  structures: Map<string, { code: string; type: string }[]>;
+  persons: Map<string, { node: XmlNode; file: string }>;
+  links: Link[];
+  /** `${file}\t${ADRESSE_ID}` → address lines */
+  addresses: Map<string, string>;
+  /** CODE_MEF → level name (Nomenclature FORMATION) */
+  mefs: Map<string, string>;
+  elevesFile?: string;
+  responsablesFile?: string;
+}
+
+export interface SiecleCollector {
+  schools: Map<string, SiecleSchool>;
+}
+
+export function emptySiecle(): SiecleCollector {
+  return { schools: new Map() };
+}
+
+const UAI_RE = /^\d{7}[A-Z]$/;
+
+/** The UAI of a file from PARAMETRES/UAJ (SIECLE: its text; STS-web: its CODE attribute). */
+export function uaiOf(file: string, params: XmlNode | undefined, rootLine: number): string {
+  const uaj = params && child(params, 'UAJ');
+  const uai = (uaj?.attrs.CODE ?? uaj?.text ?? '').trim().toUpperCase();
+  if (!uai) throw new ImportFileError(file, params?.line ?? rootLine, 'PARAMETRES/UAJ', 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient');
+  if (!UAI_RE.test(uai)) throw new ImportFileError(file, uaj!.line, 'PARAMETRES/UAJ', `UAI invalide « ${uai} » (attendu : 7 chiffres et une lettre)`);
+  return uai;
+}
+
+function addressText(n: XmlNode): string | null {
+  const lines = ['LIGNE1_ADRESSE', 'LIGNE2_ADRESSE', 'LIGNE3_ADRESSE', 'LIGNE4_ADRESSE'].map((k) => childText(n, k)).filter((x): x is string => !!x);
+  const town = [childText(n, 'CODE_POSTAL'), childText(n, 'LIBELLE_POSTAL') ?? childText(n, 'COMMUNE_ETRANGERE')].filter(Boolean).join(' ');
+  if (town) lines.push(town);
+  const country = childText(n, 'LL_PAYS');
+  if (country && !/^france$/i.test(country)) lines.push(country);
+  return lines.length ? lines.join('\n') : null;
+}
+
+/**
+ * Reads one SIECLE file into the collector. Returns its UAI, the number of records (pupils, persons, MEFs)
+ * and the encoding. Throws ImportFileError for malformed XML or a missing UAI.
+ */
+export async function readSiecle(
+  file: string,
+  source: XmlSource,
+  kind: SiecleKind,
+  c: SiecleCollector,
+): Promise<{ uai: string; rows: number; encoding: string }> {
+  let params: XmlNode | undefined;
+  const records: { section: string; node: XmlNode }[] = [];
+  const sections: Record<SiecleKind, Set<string>> = {
+    'siecle-eleves': new Set(['ELEVES', 'STRUCTURES', 'ADRESSES']),
+    'siecle-responsables': new Set(['PERSONNES', 'RESPONSABLES', 'ADRESSES']),
+    'siecle-nomenclature': new Set(['MEFS']),
+  };
+  const wanted = sections[kind];
+  const { encoding } = await streamXml(
+    file,
+    source,
+    (p) => (p.length === 2 && p[1] === 'PARAMETRES') || (p.length === 4 && p[1] === 'DONNEES' && wanted.has(p[2])),
+    (node, p) => {
+      if (p.length === 2) params = node;
+      else records.push({ section: p[2], node });
+    },
+  );
+  const uai = uaiOf(file, params, 1);
+  let s = c.schools.get(uai);
+  if (!s) {
+    s = { uai, pupils: new Map(), structures: new Map(), persons: new Map(), links: [], addresses: new Map(), mefs: new Map() };
+    c.schools.set(uai, s);
+  }
+  let rows = 0;
+  for (const { section, node } of records) {
+    const id = (attr: string) => clean(node.attrs[attr]) ?? childText(node, attr);
+    switch (section) {
+      case 'ELEVES': {
+        rows++;
+        const pid = id('ELEVE_ID');
+        if (!pid) throw new ImportFileError(file, node.line, 'ELEVE_ID', 'identifiant de l’élève (ELEVE_ID) manquant');
+        s.pupils.set(pid, { id: pid, node, file });
+        break;
+      }
+      case 'STRUCTURES': {
+        const pid = id('ELEVE_ID');
+        if (!pid) break;
+        const list = s.structures.get(pid) ?? [];
+        for (const st of childrenNamed(node, 'STRUCTURE')) {
+          const code = childText(st, 'CODE_STRUCTURE');
+          if (code) list.push({ code, type: (childText(st, 'TYPE_STRUCTURE') ?? 'D').toUpperCase() });
+        }
+        s.structures.set(pid, list);
+        break;
+      }
+      case 'PERSONNES': {
+        rows++;
+        const pid = id('PERSONNE_ID');
+        if (!pid) throw new ImportFileError(file, node.line, 'PERSONNE_ID', 'identifiant de la personne (PERSONNE_ID) manquant');
+        s.persons.set(pid, { node, file });
+        break;
+      }
+      case 'RESPONSABLES': {
+        const pupil = childText(node, 'ELEVE_ID');
+        const person = childText(node, 'PERSONNE_ID');
+        if (!pupil || !person) break;
+        // NIVEAU_RESPONSABILITE (current exports): 1 = représentant légal, 2 = personne en charge, 3 = contact.
+        // Older exports only carry RESP_LEGAL: 1 or 2 = représentant légal, 0 = other.
+        const level = childText(node, 'NIVEAU_RESPONSABILITE');
+        const old = childText(node, 'RESP_LEGAL');
+        const legal = level !== null ? level === '1' : ['1', '2'].includes(old ?? '');
+        const said = level !== null ? `NIVEAU_RESPONSABILITE ${level}` : old !== null ? `RESP_LEGAL ${old}` : null;
+        s.links.push({ pupil, person, legal, level: said, file, line: node.line });
+        break;
+      }
+      case 'ADRESSES': {
+        const aid = id('ADRESSE_ID');
+        const text = addressText(node);
+        if (aid && text) s.addresses.set(`${file}\t${aid}`, text);
+        break;
+      }
+      case 'MEFS': {
+        rows++;
+        const code = id('CODE_MEF');
+        const level = childText(node, 'FORMATION') ?? childText(node, 'LIBELLE_COURT') ?? childText(node, 'LIBELLE_LONG');
+        if (code && level) s.mefs.set(code, level);
+        break;
+      }
+    }
+  }
+  if (kind === 'siecle-eleves') s.elevesFile ??= file;
+  if (kind === 'siecle-responsables') s.responsablesFile ??= file;
+  return { uai, rows, encoding };
+}
+
+export const pupilKey = (uai: string, id: string) => `siecle:${uai}:eleve:${id}`;
+export const personKey = (uai: string, id: string) => `siecle:${uai}:personne:${id}`;
+
+/** External ids of pupils named by responsables files but absent from the run: the caller looks them up. */
+export function siecleOutsidePupils(c: SiecleCollector): string[] {
+  const out = new Set<string>();
+  for (const s of c.schools.values()) for (const l of s.links) if (l.legal && !s.pupils.has(l.pupil)) out.add(pupilKey(s.uai, l.pupil));
+  return [...out];
+}
+
+const lastNameOf = (n: XmlNode) => childText(n, 'NOM_USAGE') ?? childText(n, 'NOM_DE_FAMILLE') ?? childText(n, 'NOM');
+
+/**
+ * Turns the collected files into accounts in `batch`, the structure of each UAI being `structureKey(uai)`.
+ * Pupils who left (DATE_SORTIE reached) and persons who are no pupil's représentant légal get no account and
+ * are listed in `batch.ignored`. `known(externalId)`: a pupil already in the directory (responsables imported
+ * without the pupils file). `today`: YYYY-MM-DD.
+ */
+export function siecleToBatch(
+  c: SiecleCollector,
+  batch: ImportBatch,
+  structureKey: (uai: string) => string,
+  known: (externalId: string) => boolean,
+  today: string,
+): void {
+  for (const s of c.schools.values()) {
+    const key = structureKey(s.uai);
+    const accepted = new Set<string>();
+    for (const p of s.pupils.values()) {
+      const n = p.node;
+      const ext = pupilKey(s.uai, p.id);
+      const reject = (field: string, reason: string) => {
+        batch.rejected.push({ file: p.file, line: n.line, field, reason });
+        batch.protect.push(ext);
+      };
+      const lastName = lastNameOf(n);
+      const firstName = childText(n, 'PRENOM');
+      if (!lastName) { reject('NOM_DE_FAMILLE', 'nom manquant'); continue; }
+      if (!firstName) { reject('PRENOM', 'prénom manquant'); continue; }
+      const who = `${lastName} ${firstName}`;
+      const exit = childText(n, 'DATE_SORTIE');
+      if (exit) {
+        const d = parseDate(exit);
+        if (!d) { reject('DATE_SORTIE', `${who} : date de sortie invalide « ${exit} »`); continue; }
+        if (d <= today) {
+          batch.ignored.push({ file: p.file, line: n.line, field: 'DATE_SORTIE', reason: `${who} : élève sorti le ${exit}, aucun compte` });
+          continue;
+        }
+      }
+      let birthDate: string | null = null;
+      const rawBirth = childText(n, 'DATE_NAISS');
+      if (rawBirth) {
+        const d = parseDate(rawBirth);
+        if (!d) { reject('DATE_NAISS', `${who} : date de naissance invalide « ${rawBirth} »`); continue; }
+        birthDate = d;
+      }
+      const mef = childText(n, 'CODE_MEF');
+      const level = mef ? s.mefs.get(mef) ?? null : null;
+      const classes: ClassRef[] = [];
+      const groups: GroupRef[] = [];
+      for (const st of s.structures.get(p.id) ?? []) {
+        if (st.type === 'G') groups.push({ structure: key, name: st.code });
+        else classes.push({ structure: key, name: st.code, level });
+      }
+      const adr = childText(n, 'ADRESSE_ID');
+      const u: UserRecord = {
+        externalId: ext,
+        source: 'siecle',
+        origin: 'feed',
+        profile: 'Student',
+        title: null,
+        firstName,
+        lastName,
+        birthDate,
+        email: cleanEmail(childText(n, 'MEL')),
+        phone: null,
+        ine: childText(n, 'ID_NATIONAL') ?? childText(n, 'INE_BEA'),
+        structures: new Set([key]),
+        classes,
+        groups,
+        file: p.file,
+        line: n.line,
+      };
+      if (adr) u.address = s.addresses.get(`${p.file}\t${adr}`) ?? null;
+      batch.users.set(ext, u);
+      accepted.add(p.id);
+    }
+
+    // A person gets an account only as représentant légal of a pupil of the run or of the directory.
+    const legalOf = new Map<string, string[]>();
+    for (const l of s.links) {
+      if (!l.legal) continue;
+      const inRun = accepted.has(l.pupil);
+      if (!inRun && (s.pupils.has(l.pupil) || !known(pupilKey(s.uai, l.pupil)))) continue;
+      (legalOf.get(l.person) ?? legalOf.set(l.person, []).get(l.person)!).push(l.pupil);
+    }
+    for (const [pid, { node: n, file }] of s.persons) {
+      const lastName = lastNameOf(n);
+      const firstName = childText(n, 'PRENOM');
+      const who = `${lastName ?? '?'} ${firstName ?? '?'}`;
+      const children = legalOf.get(pid);
+      if (!children) {
+        const levels = [...new Set(s.links.filter((l) => l.person === pid).map((l) => l.level ?? '?'))];
+        const why = !s.links.some((l) => l.person === pid)
+          ? 'responsable d’aucun élève'
+          : s.links.some((l) => l.person === pid && l.legal)
+            ? 'représentant légal d’élèves absents ou sortis'
+            : `pas représentant légal (${levels.join(', ')})`;
+        batch.ignored.push({ file, line: n.line, field: 'NIVEAU_RESPONSABILITE', reason: `${who} : ${why}, aucun compte` });
+        continue;
+      }
+      const ext = personKey(s.uai, pid);
+      if (!lastName) { batch.rejected.push({ file, line: n.line, field: 'NOM', reason: 'nom manquant' }); batch.protect.push(ext); continue; }
+      if (!firstName) { batch.rejected.push({ file, line: n.line, field: 'PRENOM', reason: `${lastName} : prénom manquant` }); batch.protect.push(ext); continue; }
+      const adr = childText(n, 'ADRESSE_ID');
+      const u: UserRecord = {
+        externalId: ext,
+        source: 'siecle',
+        origin: 'feed',
+        profile: 'Relative',
+        title: childText(n, 'LC_CIVILITE'),
+        firstName,
+        lastName,
+        birthDate: null,
+        email: cleanEmail(childText(n, 'MEL')),
+        phone: cleanPhone(childText(n, 'TEL_PERSONNEL')) ?? cleanPhone(childText(n, 'TEL_PROFESSIONNEL')),
+        mobile: cleanPhone(childText(n, 'TEL_PORTABLE')),
+        structures: new Set([key]),
+        classes: [],
+        groups: [],
+        file,
+        line: n.line,
+      };
+      if (adr) u.address = s.addresses.get(`${file}\t${adr}`) ?? null;
+      batch.users.set(ext, u);
+      for (const pupil of new Set(children)) batch.relations.push({ parent: ext, child: pupilKey(s.uai, pupil) });
+    }
+
+    // Each file is complete for its profile in its school.
+    if (s.elevesFile) batch.scopes.push({ source: 'siecle', profiles: new Set(['Student']), structures: new Set([key]), orphans: false, file: s.elevesFile });
+    if (s.responsablesFile) batch.scopes.push({ source: 'siecle', profiles: new Set(['Relative']), structures: new Set([key]), orphans: false, file: s.responsablesFile });
+  }
+}

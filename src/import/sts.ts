@@ -1,0 +1,149 @@
+// STS-web export `sts_emp_<UAI>_<année>.xml` (root STS_EDT): the school's teachers and staff (INDIVIDUS),
+// the MEF nomenclature, and the timetable structure (DIVISIONS and GROUPES, each with SERVICES naming
+// the ENSEIGNANTS). Teachers join the classes and groups they teach, and the classes of which they are
+// professeur principal.
+//
+// Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
+// Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
+import { clean, parseDate } from './text.js';
+import { ImportFileError, type ImportBatch, type UserRecord } from './types.js';
+import { uaiOf } from './siecle.js';
+import { child, childrenNamed, childText, streamXml, type XmlNode, type XmlSource } from './xml.js';
+
+export interface StsFile {
+  file: string;
+  uai: string;
+  /** DENOM_PRINC + DENOM_COMPL of PARAMETRES/UAJ (« COLLEGE JEAN MOULIN »), when given. */
+  schoolName: string | null;
+  rows: number;
+  encoding: string;
+  individuals: XmlNode[];
+  divisions: XmlNode[];
+  groups: XmlNode[];
+  /** MEF code → short label (level name) */
+  mefs: Map<string, string>;
+}
+
+/** Reads one STS-web file. Throws ImportFileError for malformed XML or a missing UAI. */
+export async function readSts(file: string, source: XmlSource): Promise<StsFile> {
+  let params: XmlNode | undefined;
+  const individuals: XmlNode[] = [];
+  const divisions: XmlNode[] = [];
+  const groups: XmlNode[] = [];
+  const mefs = new Map<string, string>();
+  const { encoding } = await streamXml(
+    file,
+    source,
+    (p) =>
+      (p.length === 2 && p[1] === 'PARAMETRES') ||
+      (p.length === 4 && p[1] === 'NOMENCLATURES' && p[2] === 'MEFS') ||
+      (p.length === 4 && p[1] === 'DONNEES' && p[2] === 'INDIVIDUS') ||
+      (p.length === 5 && p[1] === 'DONNEES' && p[2] === 'STRUCTURE' && (p[3] === 'DIVISIONS' || p[3] === 'GROUPES')),
+    (node, p) => {
+      if (p.length === 2) params = node;
+      else if (p[2] === 'MEFS') {
+        const label = childText(node, 'LIBELLE_COURT') ?? childText(node, 'LIBELLE_LONG');
+        if (node.attrs.CODE && label) mefs.set(node.attrs.CODE.trim(), label);
+      } else if (p[2] === 'INDIVIDUS') individuals.push(node);
+      else if (p[3] === 'DIVISIONS') divisions.push(node);
+      else groups.push(node);
+    },
+  );
+  const uai = uaiOf(file, params, 1);
+  const uaj = child(params!, 'UAJ')!;
+  const schoolName = clean([childText(uaj, 'DENOM_PRINC'), childText(uaj, 'DENOM_COMPL')].filter(Boolean).join(' '));
+  return { file, uai, schoolName, rows: individuals.length, encoding, individuals, divisions, groups, mefs };
+}
+
+const TITLES: Record<string, string> = { '1': 'M.', '2': 'Mme', '3': 'Mlle' };
+
+/** IDs of the ENSEIGNANTS of every SERVICE of a division or group. */
+function teachersOf(n: XmlNode): Set<string> {
+  const ids = new Set<string>();
+  for (const services of childrenNamed(n, 'SERVICES')) {
+    for (const service of childrenNamed(services, 'SERVICE')) {
+      for (const list of childrenNamed(service, 'ENSEIGNANTS')) {
+        for (const t of childrenNamed(list, 'ENSEIGNANT')) if (t.attrs.ID) ids.add(t.attrs.ID.trim());
+      }
+    }
+  }
+  return ids;
+}
+
+export const stsKey = (uai: string, id: string) => `sts:${uai}:${id}`;
+
+/** Turns one STS-web file into accounts of the structure `key`; the file is complete for teachers and staff there. */
+export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
+  const classesOf = new Map<string, Set<string>>();
+  const groupsOf = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, id: string, name: string) => (m.get(id) ?? m.set(id, new Set()).get(id)!).add(name);
+  const levelOf = new Map<string, string | null>();
+  for (const d of f.divisions) {
+    const code = clean(d.attrs.CODE);
+    if (!code) continue;
+    // MEFS_APPARTENANCE lists MEF (or MEF_APPARTENANCE) elements by CODE.
+    const mef = childrenNamed(d, 'MEFS_APPARTENANCE').flatMap((m) => m.children).map((m) => f.mefs.get(m.attrs.CODE?.trim() ?? '')).find(Boolean);
+    levelOf.set(code, mef ?? null);
+    for (const id of teachersOf(d)) add(classesOf, id, code);
+  }
+  for (const g of f.groups) {
+    const code = clean(g.attrs.CODE);
+    if (code) for (const id of teachersOf(g)) add(groupsOf, id, code);
+  }
+
+  for (const n of f.individuals) {
+    const id = clean(n.attrs.ID);
+    if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'identifiant de l’individu manquant');
+    const ext = stsKey(f.uai, id);
+    const reject = (field: string, reason: string) => {
+      batch.rejected.push({ file: f.file, line: n.line, field, reason });
+      batch.protect.push(ext);
+    };
+    const lastName = childText(n, 'NOM_USAGE') ?? childText(n, 'NOM_PATRONYMIQUE');
+    const firstName = childText(n, 'PRENOM');
+    if (!lastName) { reject('NOM_USAGE', 'nom manquant'); continue; }
+    if (!firstName) { reject('PRENOM', `${lastName} : prénom manquant`); continue; }
+    let birthDate: string | null = null;
+    const rawBirth = childText(n, 'DATE_NAISSANCE');
+    if (rawBirth) {
+      const d = parseDate(rawBirth);
+      if (!d) { reject('DATE_NAISSANCE', `${lastName} ${firstName} : date de naissance invalide « ${rawBirth} »`); continue; }
+      birthDate = d;
+    }
+    const fn = childText(n, 'FONCTION')?.toUpperCase() ?? null;
+    const classes = new Set(classesOf.get(id) ?? []);
+    for (const pp of childrenNamed(n, 'PROFS_PRINC').flatMap((x) => childrenNamed(x, 'PROF_PRINC'))) {
+      const code = childText(pp, 'CODE_STRUCTURE');
+      if (code) classes.add(code);
+    }
+    const groups = groupsOf.get(id) ?? new Set<string>();
+    const teaches = classes.size > 0 || groups.size > 0;
+    const u: UserRecord = {
+      externalId: ext,
+      source: 'sts',
+      origin: 'feed',
+      profile: fn === 'ENS' || fn === 'DOC' || teaches ? 'Teacher' : 'Personnel',
+      title: TITLES[childText(n, 'CIVILITE') ?? ''] ?? null,
+      firstName,
+      lastName,
+      birthDate,
+      email: null,
+      phone: null,
+      // Same shape as the AAF's ENTPersonFonctions: `UAI$code`.
+      functions: fn ? [`${f.uai}$${fn}`] : [],
+      structures: new Set([key]),
+      classes: [...classes].map((name) => ({ structure: key, name, level: levelOf.get(name) ?? null })),
+      groups: [...groups].map((name) => ({ structure: key, name })),
+      file: f.file,
+      line: n.line,
+    };
+    batch.users.set(ext, u);
+  }
+  // Divisions and groups of the timetable exist even before anyone joins them.
+  const rec = batch.structures.get(key);
+  if (rec) {
+    rec.classes = [...new Set([...(rec.classes ?? []), ...levelOf.keys()])];
+    rec.groups = [...new Set([...(rec.groups ?? []), ...f.groups.map((g) => clean(g.attrs.CODE)).filter((x): x is string => !!x)])];
+  }
+  batch.scopes.push({ source: 'sts', profiles: new Set(['Teacher', 'Personnel']), structures: new Set([key]), orphans: false, file: f.file });
+}

@@ -1,0 +1,145 @@
+// Streaming XML for the record-shaped national exports (SIECLE/BEE, STS-web): the file is never loaded whole,
+// only the small elements the caller asks for are built as trees (one pupil, one person, one division…).
+import iconv from 'iconv-lite';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { SaxesParser } from 'saxes';
+import { ImportFileError } from './types.js';
+
+export interface XmlSource {
+  path?: string;
+  data?: Buffer;
+}
+
+/** One element: attributes, direct text (trimmed) and child elements, with the line it opens on. */
+export interface XmlNode {
+  name: string;
+  attrs: Record<string, string>;
+  text: string;
+  children: XmlNode[];
+  line: number;
+}
+
+export function child(n: XmlNode, name: string): XmlNode | undefined {
+  return n.children.find((c) => c.name === name);
+}
+
+export function childrenNamed(n: XmlNode, name: string): XmlNode[] {
+  return n.children.filter((c) => c.name === name);
+}
+
+/** Text of the first child `name`, whitespace collapsed; null when absent or empty. */
+export function childText(n: XmlNode, name: string): string | null {
+  const t = child(n, name)?.text.replace(/\s+/g, ' ').trim();
+  return t ? t : null;
+}
+
+/** The first bytes of a file (for recognising it without reading it all). */
+export function readHead(source: XmlSource, bytes = 4096): Buffer {
+  if (source.data) return source.data.subarray(0, bytes);
+  const fd = openSync(source.path!, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Encoding named in the XML declaration, lower case (`iso-8859-15` for SIECLE and STS-web exports);
+ * UTF-8 when absent, as XML says. A UTF-16 BOM wins over the declaration.
+ */
+export function declaredEncoding(head: Buffer): string {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  const m = /^(?:\uFEFF|ï»¿)?\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head.subarray(0, 200).toString('latin1'));
+  const enc = m ? m[1].toLowerCase() : 'utf-8';
+  return iconv.encodingExists(enc) ? enc : 'utf-8';
+}
+
+/** Name of the root element, from the first bytes (declaration, comments and DOCTYPE skipped); null if none. */
+export function xmlRootName(head: Buffer): string | null {
+  const text = iconv.decode(head, declaredEncoding(head));
+  const s = text.replace(/^\uFEFF/, '').replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>[]*(\[[\s\S]*?\])?\s*>/g, '');
+  const m = /^\s*<([A-Za-z_][\w.-]*(?::[\w.-]+)?)/.exec(s);
+  return m ? m[1] : null;
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/**
+ * Streams `source`; every element whose path from the root (e.g. `['BEE_ELEVES','DONNEES','ELEVES','ELEVE']`)
+ * satisfies `collect` is built as a tree and handed to `onNode` when it closes. Decoded with the declared
+ * encoding. Malformed XML or undecodable bytes throw ImportFileError naming the file and line.
+ * Returns the encoding used.
+ */
+export async function streamXml(
+  file: string,
+  source: XmlSource,
+  collect: (path: string[]) => boolean,
+  onNode: (node: XmlNode, path: string[]) => void,
+): Promise<{ encoding: string }> {
+  const parser = new SaxesParser({ position: true });
+  const path: string[] = [];
+  const building: XmlNode[] = [];
+  parser.on('opentag', (tag) => {
+    path.push(tag.name);
+    if (building.length || collect(path)) {
+      const attrs: Record<string, string> = {};
+      for (const [k, v] of Object.entries(tag.attributes)) attrs[k] = String(v);
+      const node: XmlNode = { name: tag.name, attrs, text: '', children: [], line: parser.line };
+      building.at(-1)?.children.push(node);
+      building.push(node);
+    }
+  });
+  const onText = (t: string) => {
+    const top = building.at(-1);
+    if (top) top.text += t;
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
+  parser.on('closetag', () => {
+    const node = building.pop();
+    if (node) {
+      node.text = node.text.trim();
+      if (!building.length) onNode(node, [...path]);
+    }
+    path.pop();
+  });
+
+  const stream = source.data ? Readable.from([source.data]) : createReadStream(source.path!, { highWaterMark: 1 << 20 });
+  let encoding = 'utf-8';
+  let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (!decoder) {
+        encoding = declaredEncoding(chunk);
+        decoder = iconv.getDecoder(encoding);
+      }
+      const s = decoder.write(chunk);
+      const bad = s.indexOf('\ufffd');
+      if (bad >= 0) {
+        throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', `encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare (${encoding})`);
+      }
+      parser.write(s);
+    }
+    const rest = decoder?.end();
+    if (rest) parser.write(rest);
+    parser.close();
+  } catch (e) {
+    if (e instanceof ImportFileError) throw e;
+    const msg = (e as Error).message;
+    // saxes messages look like "12:4: unexpected end" (or "file:12:4: …").
+    const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
+    throw new ImportFileError(file, m ? Number(m[1]) : parser.line, '', `XML mal formé : ${m ? m[3] : msg}`);
+  } finally {
+    stream.destroy();
+  }
+  return { encoding };
+}

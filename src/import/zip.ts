@@ -1,0 +1,94 @@
+// A `.zip` delivery (what académies and SIECLE/STS-web exports hand out) unpacked in memory with yauzl, so that
+// its files are imported as one run. Nothing is written to disk, so entry names never become paths; names
+// with `..`, absolute or backslashed paths are refused anyway (yauzl), and sizes are capped before and while
+// inflating (a zip bomb, or a header that lies about its size, fails the run instead of filling memory).
+import { basename, dirname } from 'node:path';
+import yauzl from 'yauzl';
+import { ImportFileError } from './types.js';
+
+export interface ZipLimits {
+  /** Files in one archive. */
+  entries: number;
+  /** Bytes of one unpacked file. */
+  entryBytes: number;
+  /** Bytes of all unpacked files together. */
+  totalBytes: number;
+}
+
+/** Generous for a whole académie's AAF delivery (a few hundred MB), far below what hurts a server. */
+export const ZIP_LIMITS: ZipLimits = { entries: 2000, entryBytes: 512 * 2 ** 20, totalBytes: 1024 * 2 ** 20 };
+
+export interface ZipMember {
+  /** `archive.zip/dossier/fichier.xml`: how the report names it. */
+  name: string;
+  /** The folder the file sits in (inside the archive, else the archive's own name), as for a folder on disk. */
+  folder: string;
+  data: Buffer;
+}
+
+/** Operating-system leftovers that are not part of a delivery. */
+const JUNK = /(^|\/)(__MACOSX\/|\.[^/]*$|Thumbs\.db$|desktop\.ini$)/i;
+
+const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
+
+/**
+ * Unpacks every file of the archive (directories and OS leftovers skipped), sorted by name.
+ * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
+ */
+export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS): Promise<ZipMember[]> {
+  const fail = (reason: string): never => {
+    throw new ImportFileError(file, 0, '', reason);
+  };
+  let zip: yauzl.ZipFile;
+  try {
+    const opts = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true };
+    zip = source.data ? await yauzl.fromBufferPromise(source.data, opts) : await yauzl.openPromise(source.path!, opts);
+  } catch (e) {
+    return fail(`archive .zip illisible : ${(e as Error).message}`);
+  }
+  const archive = basename(file).replace(/\.zip$/i, '');
+  const out: ZipMember[] = [];
+  let total = 0;
+  try {
+    const entries: yauzl.Entry[] = await new Promise((resolve, reject) => {
+      const list: yauzl.Entry[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        list.push(entry);
+        if (list.length > limits.entries) return reject(new Error(`plus de ${limits.entries} fichiers dans l’archive`));
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(list));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+    for (const entry of entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
+      if (entry.fileName.endsWith('/') || JUNK.test(entry.fileName)) continue;
+      const where = `${entry.fileName} : `;
+      if (entry.isEncrypted()) fail(`${where}fichier chiffré (archive protégée par mot de passe) : déposez une archive sans mot de passe`);
+      // Declared sizes first (cheap), then the real count while inflating: headers can lie.
+      if (entry.uncompressedSize > limits.entryBytes) fail(`${where}fichier trop gros une fois décompressé (${mib(entry.uncompressedSize)}, maximum ${mib(limits.entryBytes)})`);
+      if (total + entry.uncompressedSize > limits.totalBytes) fail(`archive trop grosse une fois décompressée (maximum ${mib(limits.totalBytes)})`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stream = await zip.openReadStreamPromise(entry);
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > limits.entryBytes || total + size > limits.totalBytes) fail(`${where}contenu plus gros que déclaré ou que la limite (${mib(Math.min(limits.entryBytes, limits.totalBytes))})`);
+          chunks.push(chunk);
+        }
+      } finally {
+        stream.destroy();
+      }
+      total += size;
+      const dir = dirname(entry.fileName);
+      out.push({ name: `${basename(file)}/${entry.fileName}`, folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
+    }
+  } catch (e) {
+    if (e instanceof ImportFileError) throw e;
+    return fail(`archive .zip illisible : ${(e as Error).message}`);
+  } finally {
+    zip.close();
+  }
+  return out;
+}

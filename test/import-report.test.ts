@@ -1,0 +1,155 @@
+// The import report, per file (format detected, encoding, rows, created/updated/unchanged/pre-deleted/ignored
+// with reasons), in the CLI, as JSON from POST /api/import and in the console; a file of no supported format
+// fails the whole run: exit code 1, HTTP 400, naming the file.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
+import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { buildServer } from '../src/web/server.js';
+import { freshDatabase, testContext } from './helpers/db.js';
+
+const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
+const ALL = { kind: 'all' } as const;
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let tmp: string;
+let root: { cookie: string; csrf: string };
+let school: string;
+
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const accounts = async () => Number((await q<{ n: string }>(`SELECT count(*) n FROM users WHERE external_id IS NOT NULL`))[0].n);
+
+before(async () => {
+  ctx = await testContext();
+  tmp = mkdtempSync(join(tmpdir(), 'trousseau-report-'));
+  [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (name) VALUES ('École sans UAI') RETURNING id`);
+  const [u] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+     VALUES ('Personnel', 'Root', 'ADMIN', 'root.admin', true, 'x', now()) RETURNING id`);
+  const s = await createSession(ctx.database.pool, u.id);
+  root = { cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
+  app = await buildServer(ctx);
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const siecleFiles = () => ['ElevesSansAdresses.xml', 'ResponsablesAvecAdresses.xml', 'Nomenclature.xml'].map((name) => ({ name, data: readFileSync(join(SIECLE, name)) }));
+
+function multipart(files: Array<{ name: string; data: Buffer }>): { body: Buffer; type: string } {
+  const boundary = '----trousseau-report-boundary';
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+const post = (url: string, files: Array<{ name: string; data: Buffer }>) => {
+  const { body, type } = multipart(files);
+  return app.inject({ method: 'POST', url, headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf }, payload: body });
+};
+
+test('formatReport lists every file: format, encoding, rows, what became of them, and the ignored records with reasons', async () => {
+  const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { scope: ALL, dryRun: true });
+  const fr = formatReport(report, 'fr');
+  assert.match(fr, /^Simulation \(--dry-run\) : aucune modification enregistrée\./);
+  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 pré-supprimé\(s\), 1 ignoré\(s\)\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 pré-supprimé\(s\), 3 ignoré\(s\)\n/);
+  assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 lignes/);
+  assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
+  assert.match(fr, /\nIgnorés, sans compte \(4\) :\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
+  const en = formatReport(report, 'en');
+  assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 0 updated, 0 unchanged, 0 pre-deleted, 1 ignored/);
+  assert.equal(await accounts(), 0, 'a dry run writes nothing');
+});
+
+test('CLI: per-file report on a dry run (exit 0); a file of no supported format fails the run (exit 1), naming it', async () => {
+  const db = await freshDatabase();
+  try {
+    const env = { ...process.env, DATABASE_URL: db.url, TROUSSEAU_SECRET: '33'.repeat(32), TROUSSEAU_DATA_DIR: tmp };
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', ...args], { env, encoding: 'utf8' });
+    const dry = cli(SIECLE, '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\)/);
+
+    // A delivery with a stray file: before, « ignoré » then « Import terminé », exit 0.
+    const dir = join(tmp, 'livraison');
+    mkdirSync(dir);
+    copyFileSync(join(SIECLE, 'ElevesSansAdresses.xml'), join(dir, 'ElevesSansAdresses.xml'));
+    writeFileSync(join(dir, 'notes.pdf'), '%PDF-1.4\n');
+    const refused = cli(dir);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /Import refusé : aucune modification enregistrée\.\n {2}notes\.pdf — fichier refusé, format non reconnu \(\.pdf\)/);
+    assert.doesNotMatch(refused.stdout + refused.stderr, /Import terminé/);
+
+    // XML of another kind: recognised by its root, not by its name.
+    rmSync(join(dir, 'notes.pdf'));
+    writeFileSync(join(dir, 'Eleves.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_PRONOTE><ELEVE/></EXPORT_PRONOTE>\n');
+    const xml = cli(dir);
+    assert.equal(xml.status, 1);
+    assert.match(xml.stderr, /Eleves\.xml — fichier refusé, format XML non reconnu \(élément racine <EXPORT_PRONOTE>\)/);
+    assert.equal(Number((await db.pool.query('SELECT count(*) n FROM users')).rows[0].n), 0);
+  } finally {
+    await db.close();
+  }
+});
+
+test('POST /api/import answers the per-file report as JSON; an unsupported file is a 400 naming it, nothing written', async () => {
+  const dry = await post('/api/import?dryRun=true', siecleFiles());
+  assert.equal(dry.statusCode, 200, dry.body);
+  const files = dry.json().files as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    files.map((f) => [f.file, f.kind, f.encoding, f.rows, f.created, f.ignored]),
+    [
+      ['ElevesSansAdresses.xml', 'siecle-eleves', 'iso-8859-15', 6, 5, 1],
+      ['ResponsablesAvecAdresses.xml', 'siecle-responsables', 'iso-8859-15', 7, 4, 3],
+      ['Nomenclature.xml', 'siecle-nomenclature', 'iso-8859-15', 3, 0, 0],
+    ],
+  );
+  assert.equal(dry.json().ignored.length, 4);
+
+  const bad = await post(`/api/import?structureId=${school}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]) }]);
+  assert.equal(bad.statusCode, 400, bad.body);
+  assert.match(bad.json().detail, /^photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
+  assert.equal(await accounts(), 0);
+});
+
+test('a local admin cannot slip XML in through an archive or a .csv name (content decides the format)', async () => {
+  const [local] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, password_hash, activated_at)
+     VALUES ('Personnel', 'Diane', 'DIRECTRICE', 'diane.directrice', 'x', now()) RETURNING id`);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [local.id, school]);
+  const s = await createSession(ctx.database.pool, local.id);
+  const { body, type } = multipart([{ name: 'livraison.zip', data: Buffer.from('PK\x03\x04') }]);
+  const zip = await app.inject({
+    method: 'POST', url: `/api/import?structureId=${school}`, payload: body,
+    headers: { 'content-type': type, cookie: `${SESSION_COOKIE}=${s.token}`, 'x-csrf-token': s.csrf },
+  });
+  assert.equal(zip.statusCode, 403, zip.body);
+  const disguised = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: readFileSync(join(SIECLE, 'ElevesSansAdresses.xml')) }], { scope: ALL, dryRun: true, structureHint: school });
+  assert.equal(formatReport(disguised).split('\n')[1], '  CSV_Eleves.csv — fichier refusé, contenu XML dans un fichier .csv : renommez-le en .xml');
+});
+
+test('the console shows the same per-file table and the ignored records', async () => {
+  const res = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, siecleFiles());
+  assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+  const row = /<tr data-file="ElevesSansAdresses.xml">([\s\S]*?)<\/tr>/.exec(res.body)?.[1] ?? '';
+  const cells = [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.deepEqual(cells, ['ElevesSansAdresses.xml', 'SIECLE élèves', 'iso-8859-15', '6', '5', '0', '0', '0', '1']);
+  assert.match(res.body, /Lus mais sans compte \(4\)/);
+  assert.match(res.body, /ROUX Paul : pas représentant légal/);
+  assert.equal(await accounts(), 0, 'the console analyses first');
+
+  const refused = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff]) }]);
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.body, /Import refusé : aucune modification enregistrée\.[\s\S]*photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
+});

@@ -1,0 +1,177 @@
+// SIECLE (BEE) exports: pupils with INE, divisions and groups, levels from the MEF nomenclature, représentants
+// légaux only, ISO-8859-15 decoded by the declaration, idempotence and pre-deletion, malformed files.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import iconv from 'iconv-lite';
+import { collectInputs, formatReport, importFiles, type ImportInput } from '../src/import/index.js';
+import { testContext } from './helpers/db.js';
+
+const DIR = new URL('./fixtures/siecle/', import.meta.url).pathname;
+const ELEVES = 'ElevesSansAdresses.xml';
+const RESP = 'ResponsablesAvecAdresses.xml';
+const ALL = { kind: 'all' } as const;
+let ctx: Awaited<ReturnType<typeof testContext>>;
+
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.close();
+});
+
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
+/** A fixture as text (ISO-8859-15), to derive variants. */
+const text = (name: string) => iconv.decode(readFileSync(join(DIR, name)), 'iso-8859-15');
+const encoded = (name: string, s: string): ImportInput => ({ name, data: iconv.encode(s, 'iso-8859-15') });
+const user = async (last: string, first: string) => (await q<Record<string, any>>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
+const classesOf = async (id: string) =>
+  q<{ name: string; level: string | null }>(
+    `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,
+    [id],
+  );
+const groupsOf = async (id: string) => (await q<{ name: string }>(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY 1`, [id])).map((r) => r.name);
+const childrenOf = async (id: string) =>
+  (await q<{ n: string }>(`SELECT c.first_name n FROM relations r JOIN users c ON c.id = r.child_id WHERE r.parent_id = $1 ORDER BY 1`, [id])).map((r) => r.n);
+
+test('a SIECLE delivery, files in any order: pupils, classes and groups, levels, représentants légaux only', async () => {
+  // Responsables first: the run must not depend on the order of the files.
+  const inputs = collectInputs([DIR]).reverse();
+  const report = await importFiles(ctx, inputs, { scope: ALL, dryRun: false });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  assert.deepEqual(report.structures, [{ name: 'Établissement 0990001X', uai: '0990001X', created: true }]);
+  const [school] = await q<{ id: string; uai: string }>(`SELECT id, uai FROM structures`);
+  assert.equal(school.uai, '0990001X');
+
+  // Per file: format, encoding, rows and what became of them.
+  const byFile = Object.fromEntries(report.files.map((f) => [f.file, f]));
+  assert.deepEqual(
+    [byFile[ELEVES].kind, byFile[ELEVES].encoding, byFile[ELEVES].rows, byFile[ELEVES].created, byFile[ELEVES].ignored],
+    ['siecle-eleves', 'iso-8859-15', 6, 5, 1],
+  );
+  assert.deepEqual([byFile[RESP].kind, byFile[RESP].rows, byFile[RESP].created, byFile[RESP].ignored], ['siecle-responsables', 7, 4, 3]);
+  assert.deepEqual([byFile['Nomenclature.xml'].kind, byFile['Nomenclature.xml'].rows, byFile['Nomenclature.xml'].created], ['siecle-nomenclature', 3, 0]);
+
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Student' AND source = 'siecle' AND origin = 'feed'`), 5);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative' AND source = 'siecle'`), 4);
+  assert.equal(await count(`SELECT count(*) n FROM relations`), 5);
+  assert.equal(report.relations.created, 5);
+  assert.equal(await count(`SELECT count(*) n FROM user_structures WHERE structure_id = $1`, [school.id]), 9);
+
+  // ISO-8859-15 as declared: Œ is 0xBC there (¼ in Windows-1252 / ISO-8859-1).
+  const noel = await user('BŒUF', 'Noël');
+  assert.ok(noel, 'BŒUF Noël decoded by the declared encoding');
+  assert.equal(noel.login, 'noel.boeuf');
+
+  const lea = await user('COQUELICOT', 'Léa');
+  assert.equal(lea.ine, '0123456789A');
+  assert.equal(lea.birth_date, '2014-03-14');
+  assert.equal(lea.external_id, 'siecle:0990001X:eleve:700101');
+  assert.deepEqual(await classesOf(lea.id), [{ name: '6A', level: '6EME' }]);
+  assert.deepEqual(await groupsOf(lea.id), ['6LATIN']);
+  assert.deepEqual(await classesOf((await user('VERGER', 'Anaïs')).id), [{ name: '5B', level: '5EME' }]);
+
+  // Usage name first; a pupil without a division is accepted, without INE too.
+  const zoe = await user('SOLEIL', 'Zoé');
+  assert.ok(zoe);
+  assert.equal(zoe.ine, null);
+  assert.deepEqual(await classesOf(zoe.id), []);
+
+  // A pupil who left gets no account and is reported.
+  assert.equal(await user('LEFEUVRE', 'Tom'), undefined);
+  assert.ok(report.ignored.some((x) => x.file === ELEVES && /LEFEUVRE Tom : élève sorti le 04\/07\/2025/.test(x.reason)), JSON.stringify(report.ignored));
+
+  // One account per représentant légal, linked to each of their children.
+  const marc = await user('VERGER', 'Marc');
+  assert.equal(marc.title, 'M.');
+  assert.equal(marc.email, 'marc.verger@exemple.test');
+  assert.equal(marc.mobile, '06 11 22 33 44');
+  assert.equal(marc.phone, '02 99 00 11 22');
+  assert.equal(marc.address, '12 RUE DES PRUNIERS\n99100 VILLEBOIS');
+  assert.deepEqual(await childrenOf(marc.id), ['Anaïs', 'Hugo']);
+  // Claire is légale for Anaïs only (niveau 2 for Hugo): that link is not made.
+  assert.deepEqual(await childrenOf((await user('VERGER', 'Claire')).id), ['Anaïs']);
+  assert.equal((await user('COQUELICOT', 'Sylvie')).address, 'RÉSIDENCE LES ŒILLETS\n3 ALLÉE DU MOULIN\n99100 VILLEBOIS');
+  assert.equal((await user('BŒUF', 'Gilles')).address, 'RUE DU MARCHÉ 8\n1000 BRUXELLES\nBELGIQUE');
+
+  // Others are listed, not created.
+  for (const [last, first] of [['DUPIN', 'Germaine'], ['ROUX', 'Paul'], ['LEFEUVRE', 'Anne']]) assert.equal(await user(last, first), undefined, `${last} ${first}`);
+  const ignored = report.ignored.filter((x) => x.file === RESP).map((x) => x.reason);
+  assert.deepEqual(ignored.sort(), [
+    'DUPIN Germaine : pas représentant légal (NIVEAU_RESPONSABILITE 2), aucun compte',
+    'LEFEUVRE Anne : représentant légal d’élèves absents ou sortis, aucun compte',
+    'ROUX Paul : pas représentant légal (NIVEAU_RESPONSABILITE 3), aucun compte',
+  ]);
+  assert.ok(report.ignored.every((x) => x.line > 0));
+});
+
+test('a second identical import changes nothing; a pupil gone from the next export is pre-deleted, counted on that file', async () => {
+  const again = await importFiles(ctx, collectInputs([DIR]), { scope: ALL, dryRun: false });
+  assert.equal(again.fatal, null, formatReport(again));
+  assert.deepEqual([again.created, again.updated, again.unchanged, again.preDeleted], [0, 0, 9, 0]);
+
+  // Next export: Hugo VERGER left the school's base, and Léa has a new group.
+  const v2 = text(ELEVES)
+    .replace(/<ELEVE ELEVE_ID="700104"[\s\S]*?<\/ELEVE>\r\n/, '')
+    .replace('<CODE_STRUCTURE>6LATIN</CODE_STRUCTURE>', '<CODE_STRUCTURE>6CHORALE</CODE_STRUCTURE>');
+  const inputs = [encoded(ELEVES, v2), { name: RESP, path: join(DIR, RESP) }, { name: 'Nomenclature.xml', path: join(DIR, 'Nomenclature.xml') }];
+  const report = await importFiles(ctx, inputs, { scope: ALL, dryRun: false });
+  assert.equal(report.fatal, null, formatReport(report));
+  const eleves = report.files.find((f) => f.file === ELEVES)!;
+  assert.deepEqual([eleves.rows, eleves.created, eleves.updated, eleves.preDeleted], [5, 0, 1, 1]);
+  assert.equal(report.preDeleted, 1);
+  const hugo = await user('VERGER', 'Hugo');
+  assert.ok(hugo.pre_deleted_at, 'absent from a complete export: pre-deleted, never erased');
+  assert.deepEqual(await groupsOf((await user('COQUELICOT', 'Léa')).id), ['6CHORALE']);
+  assert.match(formatReport(report), new RegExp(`${ELEVES} — SIECLE élèves — iso-8859-15 — 5 lignes — 0 créé\\(s\\), 1 modifié\\(s\\), 3 inchangé\\(s\\), 1 pré-supprimé\\(s\\), 1 ignoré\\(s\\)`));
+});
+
+test('the responsables file alone links to pupils already in the directory', async () => {
+  const before = await count(`SELECT count(*) n FROM relations`);
+  const report = await importFiles(ctx, [{ name: RESP, path: join(DIR, RESP) }], { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.equal(report.relations.unresolved, 0);
+  // Marc VERGER keeps Anaïs; Hugo (pre-deleted) is no longer a pupil of the directory.
+  assert.equal(report.files[0].unchanged + report.files[0].updated, 4);
+  assert.equal(await count(`SELECT count(*) n FROM relations`), before, 'dry run');
+});
+
+test('older exports without NIVEAU_RESPONSABILITE: RESP_LEGAL 1 or 2 is a représentant légal, 0 is not', async () => {
+  const legacy = text(RESP).replace(/<NIVEAU_RESPONSABILITE>(\d)<\/NIVEAU_RESPONSABILITE>/g, (_, n: string) => `<RESP_LEGAL>${n === '1' ? '1' : '0'}</RESP_LEGAL>`);
+  assert.doesNotMatch(legacy, /NIVEAU_RESPONSABILITE/);
+  const report = await importFiles(ctx, [{ name: ELEVES, path: join(DIR, ELEVES) }, encoded(RESP, legacy)], { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  const resp = report.files.find((f) => f.file === RESP)!;
+  assert.equal(resp.created + resp.updated + resp.unchanged, 4);
+  assert.equal(resp.ignored, 3);
+  assert.ok(report.ignored.some((x) => x.reason === 'ROUX Paul : pas représentant légal (RESP_LEGAL 0), aucun compte'), JSON.stringify(report.ignored));
+});
+
+test('malformed XML, a missing UAI or a bad date: the file is named with line and field, nothing changes', async () => {
+  const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at FROM users ORDER BY external_id`));
+  const start = await snapshot();
+
+  const broken = text(ELEVES).replace('<PRENOM>Noël</PRENOM>', '<PRENOM>Noël</PRENON>');
+  const r1 = await importFiles(ctx, [encoded(ELEVES, broken)], { scope: ALL, dryRun: false });
+  assert.ok(r1.fatal);
+  assert.equal(r1.fatal.file, ELEVES);
+  const line = broken.split('\n').findIndex((l) => l.includes('</PRENON>')) + 1;
+  assert.equal(r1.fatal.line, line);
+  assert.match(formatReport(r1), new RegExp(`${ELEVES}:${line} — XML mal formé`));
+
+  const noUai = text(RESP).replace('<UAJ>0990001X</UAJ>', '');
+  const r2 = await importFiles(ctx, [encoded(RESP, noUai)], { scope: ALL, dryRun: false });
+  assert.equal(r2.fatal?.field, 'PARAMETRES/UAJ');
+  assert.match(r2.fatal!.reason, /UAI de l’établissement absent/);
+
+  const badDate = text(ELEVES).replace('<DATE_NAISS>02/11/2014</DATE_NAISS>', '<DATE_NAISS>31/02/2014</DATE_NAISS>');
+  const r3 = await importFiles(ctx, [encoded(ELEVES, badDate)], { scope: ALL, dryRun: true });
+  assert.equal(r3.fatal, null);
+  assert.deepEqual(r3.rejected.map((x) => [x.file, x.field, x.reason]), [[ELEVES, 'DATE_NAISS', 'BŒUF Noël : date de naissance invalide « 31/02/2014 »']]);
+  assert.equal(r3.preDeleted, 0, 'Noël, rejected for a typo, is not pre-deleted (Hugo already is)');
+
+  assert.equal(await snapshot(), start);
+});

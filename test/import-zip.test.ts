@@ -1,0 +1,141 @@
+// `.zip` deliveries: unpacked in memory and imported as one run; hostile archives (path traversal, sizes that
+// lie, bombs, nested or unknown members) fail the run naming the archive and member, and change nothing.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import yazl from 'yazl';
+import { formatReport, importFiles } from '../src/import/index.js';
+import { ImportFileError } from '../src/import/types.js';
+import { unzip } from '../src/import/zip.js';
+import { testContext } from './helpers/db.js';
+
+const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
+const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
+const ALL = { kind: 'all' } as const;
+let ctx: Awaited<ReturnType<typeof testContext>>;
+
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.close();
+});
+
+const count = async (sql: string) => Number((await ctx.database.pool.query(sql)).rows[0].n);
+
+/** An archive of the given members, built in memory. */
+async function zip(entries: Array<[string, Buffer | string]>): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, data] of entries) {
+    if (name.endsWith('/')) z.addEmptyDirectory(name);
+    else z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name);
+  }
+  z.end();
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+const fixture = (dir: string, name: string): [string, Buffer] => [name, readFileSync(join(dir, name))];
+
+test('a .zip delivery is unpacked and its files imported as one run, OS leftovers skipped', async () => {
+  const data = await zip([
+    ['export/', ''],
+    fixture(SIECLE, 'ElevesSansAdresses.xml'),
+    ['export/ResponsablesAvecAdresses.xml', readFileSync(join(SIECLE, 'ResponsablesAvecAdresses.xml'))],
+    fixture(SIECLE, 'Nomenclature.xml'),
+    fixture(STS, 'sts_emp_0990001X_2025.xml'),
+    ['__MACOSX/._Nomenclature.xml', 'junk'],
+    ['.DS_Store', 'junk'],
+    ['ficAlimMENESR.dtd', '<!ELEMENT ficAlimMENESR (addRequest*)>'],
+  ]);
+  const report = await importFiles(ctx, [{ name: 'livraison.zip', data }], { scope: ALL, dryRun: false });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(
+    report.files.map((f) => [f.file, f.kind, f.rows]),
+    [
+      ['livraison.zip', 'zip', 5],
+      ['livraison.zip/ElevesSansAdresses.xml', 'siecle-eleves', 6],
+      ['livraison.zip/Nomenclature.xml', 'siecle-nomenclature', 3],
+      ['livraison.zip/export/ResponsablesAvecAdresses.xml', 'siecle-responsables', 7],
+      ['livraison.zip/ficAlimMENESR.dtd', 'ignored', 0],
+      ['livraison.zip/sts_emp_0990001X_2025.xml', 'sts-emp', 6],
+    ],
+  );
+  assert.match(report.files[4].reason!, /DTD/);
+  assert.deepEqual([report.created, report.relations.created], [14, 5]);
+  assert.equal(report.files.find((f) => f.kind === 'siecle-eleves')!.created, 5);
+  assert.equal(await count(`SELECT count(*) n FROM users`), 14);
+  assert.equal(await count(`SELECT count(*) n FROM structures`), 1);
+});
+
+test('CSV files in a folder of the archive go to the school named after that folder', async () => {
+  const data = await zip([['Jules Ferry/CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n']]);
+  const report = await importFiles(ctx, [{ name: 'ecoles.zip', data }], { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.structures.map((s) => s.name), ['École Jules Ferry']);
+  assert.equal(report.created, 1);
+});
+
+/** Rewrites the uncompressed size of the single member everywhere the archive states it. */
+function lieAboutSize(buf: Buffer, real: number, claimed: number): Buffer {
+  const out = Buffer.from(buf);
+  const at = (sig: number, offset: number) => {
+    for (let i = 0; i + offset + 4 <= out.length; i++) {
+      if (out.readUInt32LE(i) === sig && out.readUInt32LE(i + offset) === real) out.writeUInt32LE(claimed, i + offset);
+    }
+  };
+  at(0x04034b50, 22); // local file header
+  at(0x02014b50, 24); // central directory
+  at(0x08074b50, 12); // data descriptor
+  return out;
+}
+
+test('hostile archives fail the whole run, naming the archive and the member; nothing is written', async () => {
+  const before = await count(`SELECT count(*) n FROM users`);
+  const refused = async (name: string, data: Buffer) => {
+    const report = await importFiles(ctx, [{ name, data }], { scope: ALL, dryRun: false });
+    assert.ok(report.fatal, `${name} must be refused`);
+    return report.fatal;
+  };
+
+  // Path traversal: `../` in a member name (yazl refuses to write one, so the bytes are patched).
+  const evil = (await zip([['xx/evil.csv', 'Nom;Prénom\r\nA;B\r\n']])).toString('latin1').replaceAll('xx/evil.csv', '../evil.csv');
+  const traversal = await refused('evil.zip', Buffer.from(evil, 'latin1'));
+  assert.equal(traversal.file, 'evil.zip');
+  assert.match(traversal.reason, /archive \.zip illisible : invalid relative path: \.\.\/evil\.csv/);
+
+  // A header that claims less than the member holds.
+  const big = Buffer.alloc(200_000, 'a');
+  const liar = await refused('menteur.zip', lieAboutSize(await zip([['CSV_Eleves.csv', big]]), big.length, 100));
+  assert.equal(liar.file, 'menteur.zip');
+  assert.match(liar.reason, /illisible|plus gros que déclaré/);
+
+  // An archive inside the archive, and a member of no supported format.
+  const nested = await refused('double.zip', await zip([['inner.zip', await zip([['a.csv', 'x']])]]));
+  assert.deepEqual([nested.file, nested.reason], ['double.zip/inner.zip', 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même']);
+  const photo = await refused('photos.zip', await zip([fixture(SIECLE, 'Nomenclature.xml'), ['photo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0])]]));
+  assert.equal(photo.file, 'photos.zip/photo.png');
+  assert.match(photo.reason, /fichier refusé, format non reconnu \(\.png\)/);
+
+  // Not a zip at all.
+  const fake = await refused('faux.zip', Buffer.from('Nom;Prénom\r\n'));
+  assert.equal(fake.file, 'faux.zip');
+
+  assert.equal(await count(`SELECT count(*) n FROM users`), before);
+});
+
+test('size limits: declared sizes are checked before inflating, real sizes while inflating', async () => {
+  const limits = { entries: 3, entryBytes: 1 << 20, totalBytes: 3 << 19 };
+  const zeros = Buffer.alloc(2 << 20); // 2 MiB compresses to a few KiB: a small bomb
+  await assert.rejects(unzip('bombe.zip', { data: await zip([['a.xml', zeros]]) }, limits), (e: ImportFileError) =>
+    e instanceof ImportFileError && e.file === 'bombe.zip' && /a\.xml : fichier trop gros une fois décompressé \(2 Mio, maximum 1 Mio\)/.test(e.reason),
+  );
+  const half = Buffer.alloc(900_000);
+  await assert.rejects(unzip('total.zip', { data: await zip([['a.xml', half], ['b.xml', half]]) }, limits), /archive trop grosse une fois décompressée/);
+  await assert.rejects(unzip('nombreux.zip', { data: await zip([['1', 'x'], ['2', 'x'], ['3', 'x'], ['4', 'x']]) }, limits), /plus de 3 fichiers/);
+  // Within the limits: the members, sorted, directories skipped.
+  const ok = await unzip('ok.zip', { data: await zip([['b/x.csv', 'x'], ['a.csv', 'y']]) }, limits);
+  assert.deepEqual(ok.map((m) => [m.name, m.folder, m.data.toString()]), [['ok.zip/a.csv', 'ok', 'y'], ['ok.zip/b/x.csv', 'b', 'x']]);
+});

@@ -1,0 +1,99 @@
+// The command lines of unattended operation, run in-process against a real database and SMTP server:
+// `trousseau import --drop` (one pass, mail sent before exiting, exit codes) and `trousseau jeton`.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, mock, test } from 'node:test';
+import { run as tokenCli } from '../src/accounts/api-tokens-cli.js';
+import { localDate } from '../src/drop/run.js';
+import { run as importCli } from '../src/import/cli.js';
+import { freshDatabase } from './helpers/db.js';
+import { startTestSmtp, type TestSmtp } from './helpers/smtp.js';
+
+const FIX = new URL('./fixtures/drop/', import.meta.url).pathname;
+let database: Awaited<ReturnType<typeof freshDatabase>>;
+let smtp: TestSmtp;
+
+/** Runs a CLI entry point, returning its exit code and what it printed. */
+async function cli(fn: (args: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
+  const error = mock.method(console, 'error', (...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    return { code: await fn(args), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mock.restore();
+    error.mock.restore();
+  }
+}
+
+before(async () => {
+  database = await freshDatabase();
+  smtp = await startTestSmtp();
+  Object.assign(process.env, {
+    DATABASE_URL: database.url,
+    TROUSSEAU_SECRET: '11'.repeat(32),
+    TROUSSEAU_DATA_DIR: mkdtempSync(join(tmpdir(), 'trousseau-cli-data-')),
+    SMTP_URL: smtp.url,
+    TROUSSEAU_DROP_DIR: '',
+  });
+  await database.pool.query(`INSERT INTO users (profile, first_name, last_name, login, is_super_admin, email)
+    VALUES ('Personnel', 'Agnès', 'RECTORAT', 'agnes.rectorat', true, 'agnes@rectorat.example')`);
+  await database.pool.query(`INSERT INTO structures (uai, name) VALUES ('0123456A', 'École Jules Ferry')`);
+});
+after(async () => {
+  await database.close();
+  await smtp.close();
+  rmSync(process.env.TROUSSEAU_DATA_DIR!, { recursive: true, force: true });
+});
+
+test('trousseau import --drop: one pass now, the report mailed before exiting; exit codes for scripts', async () => {
+  const none = await cli(importCli, ['--drop']);
+  assert.equal(none.code, 2, 'no folder configured');
+  assert.match(none.err, /TROUSSEAU_DROP_DIR/);
+
+  const drop = mkdtempSync(join(tmpdir(), 'trousseau-cli-drop-'));
+  cpSync(join(FIX, 'jules-ferry'), join(drop, 'jules-ferry'), { recursive: true });
+  writeFileSync(join(drop, 'jules-ferry', '.done'), '');
+  const ok = await cli(importCli, ['--drop', '--dossier', drop]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /Livraison : jules-ferry[\s\S]*Importée[\s\S]*5 créé\(s\)/);
+  const date = localDate(new Date(), 'Europe/Paris');
+  assert.ok(existsSync(join(drop, 'archive', date, 'jules-ferry.rapport.json')));
+  assert.equal(smtp.to('agnes@rectorat.example').length, 1, 'sent by the command itself, no server running');
+
+  cpSync(join(FIX, 'voisine'), join(drop, 'voisine'), { recursive: true });
+  writeFileSync(join(drop, 'voisine.ok'), '');
+  const refused = await cli(importCli, ['--drop', '--dossier', drop]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.out, /Refusée, rangée dans rejected\/\d{4}-\d\d-\d\d\/voisine/);
+  assert.ok(existsSync(join(drop, 'rejected', date, 'voisine.ok')), 'the marker beside travels with it');
+
+  const nothing = await cli(importCli, ['--drop', '--dossier', drop]);
+  assert.equal(nothing.code, 0);
+  assert.match(nothing.out, /Rien à importer/);
+  rmSync(drop, { recursive: true, force: true });
+});
+
+test('trousseau jeton: create (printed once), list, revoke', async () => {
+  const bad = await cli(tokenCli, ['creer', '--nom', 'Nuit', '--etablissement', '0000000X']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /Établissement inconnu : « 0000000X »/);
+
+  const made = await cli(tokenCli, ['creer', '--nom', 'Import nocturne', '--etablissement', '0123456A']);
+  assert.equal(made.code, 0, made.err);
+  const token = /(trs_[0-9a-f]{10}_[A-Za-z0-9_-]{43})/.exec(made.out)?.[1];
+  assert.ok(token, made.out);
+  const prefix = token.slice(4, 14);
+
+  const list = await cli(tokenCli, ['liste']);
+  assert.match(list.out, new RegExp(`${prefix}  actif +Import nocturne — 0123456A — créé .* — dernier usage —`));
+  assert.ok(!list.out.includes(token), 'never printed again');
+
+  assert.equal((await cli(tokenCli, ['revoquer', prefix])).code, 0);
+  assert.match((await cli(tokenCli, ['liste'])).out, new RegExp(`${prefix}  révoqué`));
+  assert.equal((await cli(tokenCli, ['revoquer', prefix])).code, 1, 'already revoked');
+  assert.equal((await cli(tokenCli, ['creer', '--nom', 'x', '--tous', '--etablissement', '0123456A'])).code, 2, 'all or a list, not both');
+});
