@@ -8,7 +8,6 @@ export interface AreaOptions {
 }
 
 /** The instance an area declares its routes on: zod schemas type `req.params`, `req.query` and `req.body`. */
-
 export function typed(app: FastifyInstance) {
   return app.withTypeProvider<ZodTypeProvider>();
 }

@@ -5,6 +5,7 @@ import { verifyApiToken, type TokenAction } from '../accounts/api-tokens.js';
 import type { AppContext } from '../context.js';
 import type { Role, Scope } from '../directory/scope.js';
 import { hasRole, scopeOf, type SessionUser } from './auth.js';
+import type { MessageKey } from './i18n/index.js';
 
 /** The signed-in caller of a guarded route and the widest scope its roles give. */
 export interface Viewer {
@@ -84,7 +85,7 @@ export function viewer(req: FastifyRequest): Viewer {
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
-    readonly key: import('./i18n/index.js').MessageKey,
+    readonly key: MessageKey,
     readonly params: Record<string, string | number> = {},
   ) {
     super(key);

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { sha256 } from '../lib/crypto.js';
 import { installAuth } from './auth.js';
@@ -43,7 +43,7 @@ export async function installCore(app: FastifyInstance, ctx: AppContext): Promis
   installAuth(app, ctx);
   const files = loadStatic();
 
-  const sendStatic = (name: string) => async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  const sendStatic = (name: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     const f = files.get(name);
     if (!f) return reply.callNotFound();
     reply.header('etag', f.etag).header('cache-control', 'public, max-age=3600');
