@@ -22,6 +22,8 @@ export interface Config {
    * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
    */
   trustProxy: boolean | string;
+  /** Most bytes one import request may upload, all files together (TROUSSEAU_IMPORT_MAX_MB, default 500 MB). */
+  importMaxBytes: number;
 }
 
 function parseTrustProxy(v: string | undefined): boolean | string {
@@ -68,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
+    importMaxBytes: envInt(env, 'TROUSSEAU_IMPORT_MAX_MB', 500) * 1024 * 1024,
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { ensureDemo } from './demo/seed.js';
+import { uploadsRoot } from './import/uploads.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
@@ -16,7 +17,7 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   console.log(`Trousseau écoute sur ${config.publicUrl}`);
   const mailWorker = startMailWorker(ctx);
-  const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
+  const housekeeping = startHousekeeping(database.pool, (m) => console.error(m), undefined, uploadsRoot(config.dataDir));
   const stop = async () => {
     housekeeping.stop();
     await app.close();

@@ -1,17 +1,20 @@
 // One import run: detect each file's format, parse everything, apply in ONE transaction (rolled back on dry-run).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
+import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafCollector } from './aaf.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
+import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { fold, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import type { Queryable } from '../db/index.js';
 
 export { formatReport } from './report.js';
+export { ImportForbiddenError } from './scope.js';
 export type { ImportReport } from './types.js';
 
 export interface ImportInput {
@@ -23,11 +26,19 @@ export interface ImportInput {
 
 export interface ImportOptions {
   dryRun: boolean;
+  /**
+   * Who the run acts for: `{kind:'all'}` (super admin, CLI, system jobs) or a local admin's structures. Decides
+   * what the run may touch (src/import/scope.ts): a local admin's run stays inside their structures, whatever
+   * the files say, and academic feeds are refused (ImportForbiddenError).
+   */
+  scope: Scope;
   actorId?: string | null;
   /** Target structure of CSV files: UAI, external id or name (created if unknown). */
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
+  /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
+  uploaded?: boolean;
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -44,13 +55,29 @@ export function collectInputs(paths: string[]): ImportInput[] {
 
 type Kind = 'xml' | 'csv' | 'ignored';
 
+/** The first bytes of a file (enough to sniff it), without reading it whole. */
+function head(input: ImportInput, n = 256): Buffer {
+  if (input.data) return input.data.subarray(0, n);
+  const fd = openSync(input.path!, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How a file is read. Its CONTENT decides the parser (an XML document is an AAF feed whatever its name:
+ * `evil-feed`, `x.txt` and `x.xml` alike); a name may only set a file aside (other extensions are reported as
+ * « ignoré » and never read), never make it something else.
+ */
 function kindOf(input: ImportInput): Kind {
   const ext = extname(input.name).toLowerCase();
-  if (ext === '.xml') return 'xml';
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return 'csv';
-  if (ext !== '') return 'ignored';
-  const head = (input.data ?? readFileSync(input.path!)).subarray(0, 64).toString('latin1').replace(/^\uFEFF|^ï»¿/, '').trimStart();
-  return head.startsWith('<') ? 'xml' : 'csv';
+  if (!['', '.xml', '.csv', '.txt', '.tsv'].includes(ext)) return 'ignored';
+  const start = head(input).toString('latin1').replace(/^\uFEFF|^ï»¿|^þÿ|^ÿþ/, '').replace(/\u0000/g, '').trimStart();
+  if (start.startsWith('<') || ext === '.xml') return 'xml';
+  return 'csv';
 }
 
 const AAF_LABEL: Record<string, string> = {
@@ -87,9 +114,17 @@ interface Target {
 }
 
 
-/** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
-async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
-  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+/**
+ * The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. Only
+ * the structures of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
+ */
+async function resolveTarget(client: Queryable, scope: Scope, file: string, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
+  if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'indiquez l’établissement où importer ce fichier');
+  const ids = scope.kind === 'structures' ? scope.structureIds : null;
+  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>(
+    'SELECT id, name, uai, external_id FROM structures WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[])',
+    [ids],
+  )).rows;
   const title = titleFromFolder(folderName);
   const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
   const found =
@@ -98,6 +133,7 @@ async function resolveTarget(client: Queryable, hint: string | undefined, folder
     all.find((s) => s.external_id === wanted) ??
     all.find((s) => fold(s.name) === fold(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `établissement « ${wanted} » introuvable parmi les vôtres`);
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
@@ -131,6 +167,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         continue;
       }
       if (kind === 'xml') {
+        // Every XML document is read as an academic feed: the gate runs on that, before anything is parsed.
+        assertImportAllowed('aaf', opts.scope, input.name);
         const byName = aafKindFromName(input.name);
         if (byName === 'ignored') {
           report.files.push({ file: input.name, format: 'ignoré', rows: 0 });
@@ -152,12 +190,16 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
       // CSV: every folder gets one target structure (or all go to the hinted one).
       const buf = input.data ?? readFileSync(input.path!);
-      const folder = input.path ? basename(dirname(input.path)) : '';
+      const folder = input.path && !opts.uploaded ? basename(dirname(input.path)) : '';
+      if (opts.uploaded && !opts.structureHint?.trim()) {
+        throw new ImportFileError(input.name, 0, 'structureId', 'indiquez l’établissement où importer les fichiers CSV');
+      }
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
+      assertImportAllowed(source === 'be1d' ? 'be1d' : 'csv', opts.scope, input.name);
       const tkey = opts.structureHint ? '' : folder;
       let target = csvTargets.get(tkey);
       if (!target) {
-        target = await resolveTarget(client, opts.structureHint, folder, source);
+        target = await resolveTarget(client, opts.scope, input.name, opts.structureHint, folder, source);
         csvTargets.set(tkey, target);
         report.structures.push({ name: target.name, uai: target.uai, created: target.created });
       }
@@ -186,6 +228,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {
       protect: (ext) => protect.has(ext) || prefixes.some((p) => ext.startsWith(p)),
+      scope: opts.scope,
     });
     report.created = res.created;
     report.updated = res.updated;
