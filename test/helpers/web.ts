@@ -86,3 +86,24 @@ export async function createInactiveUser(
   );
   return { id, code: issued.code };
 }
+
+/** A multipart/form-data body carrying `files` (field `files`) and plain `fields`, as a browser sends it. */
+export function multipart(files: Array<{ name: string; data: Buffer }>, fields: Record<string, string> = {}): { body: Buffer; type: string } {
+  const boundary = '----trousseau-test-boundary';
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  }
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** A signed-in session as request headers (cookie + CSRF token), without going through /connexion. */
+export interface SessionHeaders {
+  cookie: string;
+  csrf: string;
+}
