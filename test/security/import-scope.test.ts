@@ -11,6 +11,7 @@ import { runWith as runAdmin } from '../../src/accounts/admin.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { migrate } from '../../src/db/index.js';
 import { ensureSuperAdmin } from '../../src/demo/seed.js';
+import { importFiles } from '../../src/import/index.js';
 import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
@@ -129,9 +130,9 @@ test('a super admin’s import of the same feed never matches, updates nor pre-d
 
 test('a local admin’s CSV import never updates, links or pre-deletes an account that administers another school', async () => {
   const files = () => ['CSV_Enseignants.csv'].map((name) => ({ name, data: readFileSync(join(TPL, name)) }));
-  // The school's teachers, imported once by the super admin into school A.
-  const first = await apiImport(root, `?structureId=${schoolA}`, files());
-  assert.equal(first.statusCode, 200, first.body);
+  // The school's teachers, imported once into school A with the server's own rights (as `trousseau import`).
+  const first = await importFiles(ctx, files(), { scope: { kind: 'all' }, dryRun: false, structureHint: schoolA });
+  assert.equal(first.fatal, null);
   const [teacher] = await q(`SELECT id FROM users WHERE last_name = 'ROUSSEL' AND first_name = 'Hélène'`);
   // She becomes the local admin of school B (not activated yet), e.g. a school she now runs.
   await q('INSERT INTO local_admins VALUES ($1, $2)', [teacher.id, schoolB]);
