@@ -34,7 +34,7 @@ interface Manifest {
 }
 
 /** The refusal of an import run (scope, upload size) as the console says it, or null for any other error. */
-export function importRefusal(lang: Lang, e: unknown): { status: number; text: string } | null {
+function importRefusal(lang: Lang, e: unknown): { status: number; text: string } | null {
   const _ = translator(lang);
   if (e instanceof ImportForbiddenError) {
     return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : e.message };
