@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { LoginAllocator } from '../directory/login.js';
 import type { Scope } from '../directory/scope.js';
-import { ImportForbiddenError, importScopeSql, importStructureAllowed } from './scope.js';
+import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { fold } from './text.js';
 import type { ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
 
@@ -86,7 +86,8 @@ function counts(r: Partial<Record<Profile, ProfileCounts>>, p: Profile): Profile
  * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
  * existing one of the scope (else ImportForbiddenError, nothing written) and is never renamed; records that
  * match an account the scope may not change are rejected, and links, memberships and pre-deletion never reach
- * such accounts. No scope ever matches or pre-deletes a super admin.
+ * such accounts (pre-deletion, account-wide, only reaches accounts wholly inside the scope). No scope ever
+ * matches or pre-deletes a super admin.
  */
 export async function applyBatch(
   client: Client,
@@ -535,7 +536,7 @@ export async function applyBatch(
        WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.id = ANY($3))
          AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($4))
               OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))
-         AND ${allowed('u', pp)}`,
+         AND ${importPreDeleteSql(scope, 'u', pp)}`,
       pp,
     );
     for (const x of r.rows) {
@@ -549,7 +550,7 @@ export async function applyBatch(
   if (batch.deletions.length) {
     const dp: unknown[] = [batch.deletions];
     const r = await client.query<{ id: string; profile: Profile }>(
-      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND ${allowed('u', dp)}`,
+      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
     for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;

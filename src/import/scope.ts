@@ -1,13 +1,14 @@
 // What one import run may touch, decided from the DETECTED format (file content, never its name) and the
 // caller's scope. importFiles calls assertImportAllowed for every file before parsing it, and applyBatch keeps
-// every read and write inside the scope (importScopeSql, importStructureAllowed).
+// every read and write inside the scope (importScopeSql, importPreDeleteSql, importStructureAllowed).
 //
 // Rules (issue #7):
 //  - academic feeds (AAF `ficAlimMENESR`) describe their own structures and people across a whole académie:
 //    super admins (scope 'all': console, API, CLI, system jobs) only;
 //  - a local admin ('structures') imports school files into one of their structures; the run never creates,
 //    renames or reads another structure, and never matches, updates, links or pre-deletes an account they may
-//    not change (manageableSql: outside their structures, or holding admin rights beyond them);
+//    not change (manageableSql: outside their structures, or holding admin rights beyond them), and pre-deletes
+//    only accounts wholly inside their structures;
 //  - no import, whoever runs it, ever matches, updates or pre-deletes a super admin.
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 
@@ -50,4 +51,17 @@ export function importStructureAllowed(scope: Scope, structureId: string): boole
  */
 export function importScopeSql(scope: Scope, u: string, params: unknown[]): string {
   return `(NOT ${u}.is_super_admin AND ${scopeSql(scope, u, params)} AND ${manageableSql(scope, u, params)})`;
+}
+
+/**
+ * SQL condition "an import in `scope` may pre-delete user `u`": importScopeSql, and outside 'all' an account
+ * wholly inside the scope (pre-deletion is account-wide: an account also attached to another school stays,
+ * that school still has it).
+ */
+export function importPreDeleteSql(scope: Scope, u: string, params: unknown[]): string {
+  const base = importScopeSql(scope, u, params);
+  if (scope.kind === 'all') return base;
+  params.push(scope.kind === 'structures' ? scope.structureIds : []);
+  return `(${base} AND NOT EXISTS (SELECT 1 FROM user_structures pd_us
+    WHERE pd_us.user_id = ${u}.id AND NOT (pd_us.structure_id = ANY($${params.length}::uuid[]))))`;
 }

@@ -1,9 +1,11 @@
-// HTTP test helpers: a cookie-keeping client over app.inject(), and account rows made directly in SQL.
+// HTTP test helpers: a cookie-keeping client over app.inject(), sessions and account rows made directly in SQL,
+// multipart upload bodies.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
 import { issueActivationCode } from '../../src/accounts/issue.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import type { Secrets } from '../../src/accounts/secrets.js';
+import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 
 /** A browser stand-in: keeps cookies, remembers the last page's CSRF token and sends it with forms. */
 export class Client {
@@ -106,4 +108,19 @@ export function multipart(files: Array<{ name: string; data: Buffer }>, fields: 
 export interface SessionHeaders {
   cookie: string;
   csrf: string;
+}
+
+/** Opens a session for `userId` directly (no password hashing, no rate limit): its cookie header and CSRF token. */
+export async function sessionFor(pool: pg.Pool, userId: string): Promise<SessionHeaders & { token: string }> {
+  const s = await createSession(pool, userId);
+  return { token: s.token, cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
+}
+
+/** A Client already signed in as `userId` (see sessionFor). */
+export async function signedInClient(app: FastifyInstance, pool: pg.Pool, userId: string): Promise<Client> {
+  const s = await sessionFor(pool, userId);
+  const c = new Client(app);
+  c.cookies.set(SESSION_COOKIE, s.token);
+  c.csrf = s.csrf;
+  return c;
 }

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { formatCode } from '../../src/accounts/codes.js';
-import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { Client, createInactiveUser, createUser } from '../helpers/web.js';
+import { createInactiveUser, createUser, signedInClient, type Client } from '../helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -31,13 +30,7 @@ let teacher: Client;
 const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const user = async (id: string) => (await q('SELECT * FROM users WHERE id = $1', [id]))[0];
 
-async function signedIn(userId: string): Promise<Client> {
-  const s = await createSession(ctx.database.pool, userId);
-  const c = new Client(app);
-  c.cookies.set(SESSION_COOKIE, s.token);
-  c.csrf = s.csrf;
-  return c;
-}
+const signedIn = (userId: string) => signedInClient(app, ctx.database.pool, userId);
 
 before(async () => {
   ctx = await testContext();

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { Client, createUser } from '../helpers/web.js';
+import { createUser, signedInClient, type Client } from '../helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -40,10 +39,7 @@ before(async () => {
   await q('INSERT INTO user_structures VALUES ($1, $2)', [dir, schoolA]);
   await q('INSERT INTO local_admins VALUES ($1, $2)', [dir, schoolA]);
   app = await buildServer(ctx);
-  const s = await createSession(ctx.database.pool, dir);
-  director = new Client(app);
-  director.cookies.set(SESSION_COOKIE, s.token);
-  director.csrf = s.csrf;
+  director = await signedInClient(app, ctx.database.pool, dir);
 });
 after(async () => {
   await app.close();

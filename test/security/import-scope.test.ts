@@ -11,11 +11,10 @@ import { runWith as runAdmin } from '../../src/accounts/admin.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { migrate } from '../../src/db/index.js';
 import { ensureSuperAdmin } from '../../src/demo/seed.js';
-import { importFiles } from '../../src/import/index.js';
-import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
+import { ImportForbiddenError, importFiles } from '../../src/import/index.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { Client, createUser, multipart, type SessionHeaders } from '../helpers/web.js';
+import { Client, createUser, multipart, sessionFor, type SessionHeaders } from '../helpers/web.js';
 
 const AAF = readFileSync(new URL('../fixtures/security/aaf-escalation.xml', import.meta.url));
 const TPL = new URL('../fixtures/import/', import.meta.url).pathname;
@@ -30,10 +29,7 @@ let local: SessionHeaders;
 let root: SessionHeaders;
 
 const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const session = async (userId: string): Promise<SessionHeaders> => {
-  const s = await createSession(ctx.database.pool, userId);
-  return { cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
-};
+const session = (userId: string) => sessionFor(ctx.database.pool, userId);
 
 /** Everything the escalation file would change: the super admin, school B, accounts created. */
 async function snapshot() {
@@ -144,11 +140,19 @@ test('a local admin’s CSV import never updates, links or pre-deletes an accoun
   assert.ok(res.json().rejected.some((r: { reason: string }) => /hors de votre périmètre/.test(r.reason)), 'the row is reported');
   assert.equal((await q('SELECT email FROM users WHERE id = $1', [teacher.id]))[0].email, 'helene.roussel@exemple.test');
 
-  // A complete import without her (it would pre-delete her) leaves her account alone too.
-  const without = readFileSync(join(TPL, 'CSV_Enseignants.csv'), 'latin1').split('\r\n').filter((l) => !l.startsWith('Hélène')).join('\r\n');
+  // A complete import without her (it would pre-delete her) leaves her account alone too; so it does for a
+  // colleague who also teaches in school B (pre-deletion is account-wide: school B still has him).
+  const [colleague] = await q(`SELECT id FROM users WHERE last_name = 'FAUCHER'`);
+  await q('INSERT INTO user_structures VALUES ($1, $2)', [colleague.id, schoolB]);
+  const without = readFileSync(join(TPL, 'CSV_Enseignants.csv'), 'latin1').split('\r\n').filter((l) => !/^(Hélène|Bruno);/.test(l)).join('\r\n');
   const done = await apiImport(local, `?structureId=${schoolA}`, [{ name: 'CSV_Enseignants.csv', data: Buffer.from(without, 'latin1') }]);
   assert.equal(done.statusCode, 200, done.body);
+  assert.equal(done.json().preDeleted, 0);
   assert.equal((await q('SELECT pre_deleted_at FROM users WHERE id = $1', [teacher.id]))[0].pre_deleted_at, null);
+  assert.equal((await q('SELECT pre_deleted_at FROM users WHERE id = $1', [colleague.id]))[0].pre_deleted_at, null);
+  // The super admin's own complete import still pre-deletes them both (the feed is the whole picture for 'all').
+  const full = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: Buffer.from(without, 'latin1') }], { scope: { kind: 'all' }, dryRun: true, structureHint: schoolA });
+  assert.equal(full.preDeleted, 2);
 });
 
 test('a local admin cannot send CSV files anywhere but one of their schools', async () => {
@@ -156,5 +160,14 @@ test('a local admin cannot send CSV files anywhere but one of their schools', as
   assert.equal((await apiImport(local, `?structureId=${schoolB}`, eleves)).statusCode, 404);
   assert.equal((await apiImport(local, '', eleves)).statusCode, 400);
   assert.equal((await consoleImport(local, schoolB, eleves)).statusCode, 404);
+  // The service itself refuses, whatever its callers check: another school by UAI or id, or a new one.
+  for (const structureHint of ['0457777X', schoolB, '0450000A', undefined]) {
+    await assert.rejects(
+      importFiles(ctx, eleves, { scope: { kind: 'structures', structureIds: [schoolA] }, dryRun: false, structureHint }),
+      (e) => e instanceof ImportForbiddenError,
+      String(structureHint),
+    );
+  }
   assert.equal((await q(`SELECT count(*)::int n FROM users WHERE profile = 'Student'`))[0].n, 1, 'only the pupil of school B');
+  assert.equal((await q(`SELECT count(*)::int n FROM structures`))[0].n, 2, 'no school created');
 });

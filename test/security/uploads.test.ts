@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { startHousekeeping } from '../../src/accounts/housekeeping.js';
-import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { Client, createUser, multipart, type SessionHeaders } from '../helpers/web.js';
+import { createUser, multipart, sessionFor, signedInClient, type SessionHeaders } from '../helpers/web.js';
 
 const ELEVES = readFileSync(new URL('../fixtures/import/CSV_Eleves.csv', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-uploads-'));
@@ -34,8 +33,7 @@ before(async () => {
   ctx = await testContext({ TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_IMPORT_MAX_MB: '1' });
   [{ id: school }] = await q(`INSERT INTO structures (uai, name) VALUES ('0451234K', 'Collège Les Tilleuls') RETURNING id`);
   const id = await createUser(ctx.database.pool, { login: 'root.admin', superAdmin: true, password: 'super-admin-2026-tilleuls' });
-  const s = await createSession(ctx.database.pool, id);
-  root = { id, cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
+  root = { id, ...(await sessionFor(ctx.database.pool, id)) };
   app = await buildServer(ctx);
 });
 after(async () => {
@@ -67,9 +65,7 @@ test('a dry run keeps its files on disk (0600, not in memory) until confirmed; t
   assert.deepEqual(readFileSync(join(imports, token, '0.bin')), ELEVES);
   assert.equal(statSync(join(imports, token, '0.bin')).mode & 0o777, 0o600);
   assert.equal(statSync(join(imports, token)).mode & 0o777, 0o700);
-  const browser = new Client(app);
-  browser.cookies.set(SESSION_COOKIE, root.cookie.split('=')[1]);
-  browser.csrf = root.csrf;
+  const browser = await signedInClient(app, ctx.database.pool, root.id);
   const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token });
   assert.equal(done.statusCode, 200, done.body);
   assert.equal((await q(`SELECT count(*)::int n FROM users WHERE profile = 'Student'`))[0].n, 4);
