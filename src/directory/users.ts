@@ -56,7 +56,7 @@ export function structureInScope(scope: Scope, structureId: string): boolean {
 }
 
 /** Why a visible account cannot be changed by the caller (French, shown as is). */
-export const READ_ONLY_MESSAGE = 'Ce compte administre un établissement hors de votre périmètre : il est en lecture seule pour vous.';
+const READ_ONLY_MESSAGE = 'Ce compte administre un établissement hors de votre périmètre : il est en lecture seule pour vous.';
 
 /**
  * Throws unless every one of these users is visible in the scope (not_found otherwise, as for a missing row)

@@ -130,7 +130,8 @@ export async function applyBatch(
     if (row) {
       structureIds.set(key, row.id);
       // A known structure only changes when the feed describes it (a bare reference leaves it alone).
-      if (rec && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
+      // Only a run with every right ('all') changes one: a school's own files never rename it.
+      if (rec && scope.kind === 'all' && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
         await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
       }
       if (rec) structures.push({ name: rec.name, uai, created: false });
