@@ -118,6 +118,8 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
   function activationCell(_: (k: string) => string, r: AccountRow): SafeHtml {
     if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
     if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
+    // An account administering beyond the caller's scope: its code is not the caller's to hand out.
+    if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
     return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
   }
 
