@@ -22,6 +22,8 @@ export interface Config {
    * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
    */
   trustProxy: boolean | string;
+  /** Most bytes one import request may upload, all files together (TROUSSEAU_IMPORT_MAX_MB, default 500 MB). */
+  importMaxBytes: number;
   /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
   drop: DropConfig;
 }
@@ -102,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
     drop: loadDrop(env),
+    importMaxBytes: envInt(env, 'TROUSSEAU_IMPORT_MAX_MB', 500) * 1024 * 1024,
   };
 }

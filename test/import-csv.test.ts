@@ -36,7 +36,7 @@ const childrenOf = async (id: string) =>
   (await q<{ n: string }>(`SELECT c.last_name || ' ' || c.first_name n FROM relations r JOIN users c ON c.id = r.child_id WHERE r.parent_id = $1 ORDER BY 1`, [id])).map((r) => r.n);
 
 test('the BE1D folder imports into "École Emile Zola", children matched by name and class', async () => {
-  const report = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false });
+  const report = await importFiles(ctx, collectInputs([BE1D]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
   assert.deepEqual(report.structures, [{ name: 'École Emile Zola', uai: null, created: true }]);
@@ -65,14 +65,14 @@ test('the BE1D folder imports into "École Emile Zola", children matched by name
 
   // Same folder again: nothing changes.
   const before = await snapshot();
-  const again = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false });
+  const again = await importFiles(ctx, collectInputs([BE1D]), { scope: { kind: 'all' }, dryRun: false });
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 730]);
   assert.deepEqual(again.structures, [{ name: 'École Emile Zola', uai: null, created: false }]);
   assert.equal(await snapshot(), before);
 });
 
 test('the ENT CSV templates import into the structure given by UAI', async () => {
-  const report = await importFiles(ctx, collectInputs([TPL]), { dryRun: false, structureHint: '0123456a' });
+  const report = await importFiles(ctx, collectInputs([TPL]), { scope: { kind: 'all' }, dryRun: false, structureHint: '0123456a' });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
   assert.deepEqual(report.structures, [{ name: 'Établissement 0123456A', uai: '0123456A', created: true }]);
@@ -102,7 +102,7 @@ test('the ENT CSV templates import into the structure given by UAI', async () =>
 
   // Idempotent.
   const before = await snapshot();
-  const again = await importFiles(ctx, collectInputs([TPL]), { dryRun: false, structureHint: 'Établissement 0123456A' });
+  const again = await importFiles(ctx, collectInputs([TPL]), { scope: { kind: 'all' }, dryRun: false, structureHint: 'Établissement 0123456A' });
   assert.deepEqual([again.created, again.updated, again.preDeleted], [0, 0, 0]);
   assert.equal(await snapshot(), before);
 });
@@ -115,7 +115,7 @@ test('an update changes facts, never login, code, password, nor an activated use
     .decode(readFileSync(join(TPL, 'CSV_Enseignants.csv')), 'latin1')
     .replace(';CSV1;CSV2', ';CSV1;')
     .replace(/01 02 03 04 05;06 05 04 03 02;no-reply@entcore\.org/g, '09 99 99 99 99;;nouveau@example.org');
-  const report = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: iconv.encode(text, 'latin1') }], { dryRun: false, structureHint: '0123456A' });
+  const report = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: iconv.encode(text, 'latin1') }], { scope: { kind: 'all' }, dryRun: false, structureHint: '0123456A' });
   assert.deepEqual([report.created, report.updated, report.unchanged, report.preDeleted], [0, 3, 0, 0], formatReport(report));
   const [after] = await q<Record<string, unknown>>(`SELECT * FROM users WHERE id = $1`, [before.id]);
   assert.equal(after.email, 'perso@example.org');
@@ -131,7 +131,7 @@ test('an update changes facts, never login, code, password, nor an activated use
 });
 
 test('logins never collide across imports', async () => {
-  const report = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', path: join(TPL, 'CSV_Eleves.csv') }], { dryRun: false, structureHint: 'Collège Voisin' });
+  const report = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', path: join(TPL, 'CSV_Eleves.csv') }], { scope: { kind: 'all' }, dryRun: false, structureHint: 'Collège Voisin' });
   assert.equal(report.created, 7);
   const logins = (await q<{ login: string }>(`SELECT login FROM users WHERE first_name = 'Léa' AND last_name = 'COLIN' ORDER BY login`)).map((r) => r.login);
   assert.deepEqual(logins, ['lea.colin', 'lea.colin2']);
@@ -144,13 +144,13 @@ test('a student removed from a CSV file is pre-deleted, and restored when back',
   const dir = join(tmp, 'predelete');
   mkdirSync(dir);
   writeFileSync(join(dir, 'CSV_Eleves.csv'), iconv.encode(text.replace(/^Mathias;LEGRAND.*\r\n/m, ''), 'latin1'));
-  const without = await importFiles(ctx, collectInputs([dir]), { dryRun: false, structureHint: 'Collège Voisin' });
+  const without = await importFiles(ctx, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false, structureHint: 'Collège Voisin' });
   assert.equal(without.preDeleted, 1, formatReport(without) + JSON.stringify(await q(`SELECT first_name, last_name, external_id FROM users WHERE pre_deleted_at IS NOT NULL`)));
   assert.equal(without.unchanged, 6);
   // Only in that structure: the same child elsewhere stays.
   assert.equal(await count(`SELECT count(*) n FROM users WHERE first_name = 'Mathias' AND last_name = 'LEGRAND' AND pre_deleted_at IS NOT NULL`), 1);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE first_name = 'Mathias' AND last_name = 'LEGRAND' AND pre_deleted_at IS NULL`), 1);
-  const back = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: original }], { dryRun: false, structureHint: 'Collège Voisin' });
+  const back = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: original }], { scope: { kind: 'all' }, dryRun: false, structureHint: 'Collège Voisin' });
   assert.deepEqual([back.restored, back.preDeleted, back.created], [1, 0, 0]);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE pre_deleted_at IS NOT NULL`), 0);
 });
@@ -163,7 +163,7 @@ test('bad rows are rejected with file:line:field, the others imported; hostile n
       'Noël;Dâté;31/02/2013;CM1\n' +
       '=CMD();=HYPERLINK("x");03/04/2013;CM1\n',
   );
-  const report = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv }], { dryRun: false, structureHint: 'École des Tests' });
+  const report = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv }], { scope: { kind: 'all' }, dryRun: false, structureHint: 'École des Tests' });
   assert.equal(report.fatal, null);
   assert.deepEqual(report.rejected, [
     { file: 'CSV_Eleves.csv', line: 3, field: 'Prénom', reason: 'champ obligatoire vide' },
@@ -179,7 +179,7 @@ test('bad rows are rejected with file:line:field, the others imported; hostile n
 test('UTF-8 with BOM, commas and English headers; tab-separated Windows-1252', async () => {
   const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('firstname,lastname,birthdate,class,Courriel\r\nÅslög,N\'Guessan,2012-05-06,6A,aslog@example.fr\r\n')]);
   const cp1252 = iconv.encode('Prenom\tNom\tFonction\tEmail\nŒdipe\tÇelik\tCPE\t\n', 'win1252');
-  const report = await importFiles(ctx, [{ name: 'students.csv', data: utf8 }, { name: 'CSV_Personnels.csv', data: cp1252 }], { dryRun: false, structureHint: 'École des Tests' });
+  const report = await importFiles(ctx, [{ name: 'students.csv', data: utf8 }, { name: 'CSV_Personnels.csv', data: cp1252 }], { scope: { kind: 'all' }, dryRun: false, structureHint: 'École des Tests' });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
   const [a] = await q<Record<string, string>>(`SELECT * FROM users WHERE first_name = 'Åslög'`);
@@ -203,7 +203,7 @@ test('a broken file (missing column, undecodable bytes, bad quoting) changes not
   ];
   for (const [name, data, want] of cases) {
     const before = await snapshot();
-    const report = await importFiles(ctx, [good, { name, data }], { dryRun: false, structureHint: 'Structure Jamais Créée' });
+    const report = await importFiles(ctx, [good, { name, data }], { scope: { kind: 'all' }, dryRun: false, structureHint: 'Structure Jamais Créée' });
     assert.ok(report.fatal, name);
     const text = formatReport(report).split('\n');
     assert.equal(text[0], 'Import refusé : aucune modification enregistrée.');
@@ -247,7 +247,7 @@ test('an account merged away by an admin is not recreated: its feed id updates t
   await q(`DELETE FROM users WHERE id = $1`, [dropped.id]);
   await q(`INSERT INTO user_aliases (external_id, user_id) VALUES ($1, $2)`, [dropped.external_id, kept.id]);
   const users = await count(`SELECT count(*) n FROM users`);
-  const report = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false });
+  const report = await importFiles(ctx, collectInputs([BE1D]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null);
   assert.deepEqual([report.created, report.preDeleted], [0, 0], formatReport(report));
   assert.equal(await count(`SELECT count(*) n FROM users`), users);

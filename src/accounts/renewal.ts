@@ -2,6 +2,8 @@
 // ("Générer un code de renouvellement"), or a fresh activation code for an account not yet activated.
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
+import { requireManageable } from '../directory/users.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 
 /** The account is not in the state the operation needs (message in French, for the admin). */
@@ -12,8 +14,10 @@ export class AccountStateError extends Error {
 /**
  * New renewal code for an ACTIVE account, valid 72 hours; only its HMAC is stored (purpose 'renewal'), so the
  * returned canonical code (format it with formatCode) must be shown to the admin once. Replaces any previous one.
+ * The account must be one `scope` may change (requireManageable: DirectoryError not_found / forbidden).
  */
-export async function generateRenewalCode(ctx: AppContext, userId: string, actorId: string): Promise<string> {
+export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
+  await requireManageable(ctx.database.pool, scope, [userId]);
   const issued = issueRenewalCode(ctx.secrets);
   const r = await ctx.database.pool.query(
     `UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3, updated_at = now()
@@ -27,8 +31,12 @@ export async function generateRenewalCode(ctx: AppContext, userId: string, actor
   return issued.code;
 }
 
-/** Replaces the activation code of an account NOT yet activated (the old one stops working); returns the new code. */
-export async function regenerateActivationCode(ctx: AppContext, userId: string, actorId: string): Promise<string> {
+/**
+ * Replaces the activation code of an account NOT yet activated (the old one stops working); returns the new code.
+ * The account must be one `scope` may change (requireManageable).
+ */
+export async function regenerateActivationCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
+  await requireManageable(ctx.database.pool, scope, [userId]);
   const issued = issueActivationCode(ctx.secrets, ctx.config.activationCodeDays);
   const r = await ctx.database.pool.query(
     `UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4, updated_at = now()

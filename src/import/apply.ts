@@ -4,6 +4,8 @@ import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
 import { LoginAllocator } from '../directory/login.js';
+import type { Scope } from '../directory/scope.js';
+import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { fold } from './text.js';
 import type { FileCounts, ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
 
@@ -83,12 +85,22 @@ function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): P
   return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
 }
 
+/**
+ * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
+ * existing one of the scope (else ImportForbiddenError, nothing written) and is never renamed; records that
+ * match an account the scope may not change are rejected, and links, memberships and pre-deletion never reach
+ * such accounts (pre-deletion, account-wide, only reaches accounts wholly inside the scope). No scope ever
+ * matches or pre-deletes a super admin.
+ */
 export async function applyBatch(
   client: Client,
   ctx: AppContext,
   batch: ImportBatch,
-  opts: { now?: Date; protect?: (externalId: string) => boolean } = {},
+  opts: { now?: Date; protect?: (externalId: string) => boolean; scope: Scope },
 ): Promise<ApplyResult> {
+  const scope = opts.scope;
+  /** SQL condition on users `u`: an account this run may touch; its values go after `params`. */
+  const allowed = (u: string, params: unknown[]) => importScopeSql(scope, u, params);
   const now = opts.now ?? new Date();
   const rejected: Rejection[] = [];
   const byProfile: Partial<Record<Profile, ProfileCounts>> = {};
@@ -103,6 +115,7 @@ export async function applyBatch(
   for (const key of referenced) {
     const rec = batch.structures.get(key);
     if (rec?.id) {
+      if (!importStructureAllowed(scope, rec.id)) throw new ImportForbiddenError('', `structure « ${rec.name} » hors de votre périmètre`);
       structureIds.set(key, rec.id);
       continue;
     }
@@ -114,10 +127,15 @@ export async function applyBatch(
       [ext, uai],
     );
     const row = found.rows[0];
+    // Outside 'all' a run neither creates, renames nor reaches another school, whatever UAI or id it names.
+    if (!(row ? importStructureAllowed(scope, row.id) : scope.kind === 'all')) {
+      throw new ImportForbiddenError('', `structure « ${rec?.name ?? key} »${uai ? ` (${uai})` : ''} hors de votre périmètre`);
+    }
     if (row) {
       structureIds.set(key, row.id);
       // A known structure only changes when the feed describes it (a bare reference leaves it alone).
-      if (rec && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
+      // Only a run with every right ('all') changes one: a school's own files never rename it.
+      if (rec && scope.kind === 'all' && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
         await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
       }
       if (rec) structures.push({ name: rec.name, uai, created: false });
@@ -195,12 +213,15 @@ export async function applyBatch(
   }
 
   // ---- users ----
-  const records = [...batch.users.values()];
-  const existingRows = await unnestChunks<ExistingUser>(
+  let records = [...batch.users.values()];
+  const ep: unknown[] = [null]; // $1: the external ids
+  const existingRows = await unnestChunks<ExistingUser & { allowed: boolean }>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, address, origin, source, activated_at, pre_deleted_at
-     FROM users WHERE external_id = ANY($1)`,
+    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, address, origin, source, activated_at, pre_deleted_at,
+            ${allowed('u', ep)} AS allowed
+     FROM users u WHERE external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
+    ep.slice(1),
   );
   const existing = new Map(existingRows.map((r) => [r.external_id, r]));
   const userIds = new Map<string, string>();
@@ -210,16 +231,34 @@ export async function applyBatch(
   // account: the feed keeps updating that one's memberships and does not recreate the dropped one.
   const aliased = new Map<string, { id: string; pre_deleted_at: Date | null }>();
   const unknown = records.filter((r) => !existing.has(r.externalId)).map((r) => r.externalId);
+  const outside = new Map<string, string>(); // external id → user id of an account this run may not touch
+  for (const r of existingRows) if (!r.allowed) outside.set(r.external_id, r.id);
   if (unknown.length && (await hasAliases(client))) {
-    const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null }>(
+    const ap: unknown[] = [null];
+    const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null; allowed: boolean }>(
       client,
-      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
+      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at, ${allowed('u', ap)} AS allowed
+       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
       [unknown],
+      ap.slice(1),
     );
     for (const x of rows) {
+      if (!x.allowed) outside.set(x.alias, x.id);
       aliased.set(x.alias, x);
       userIds.set(x.alias, x.id);
     }
+  }
+  // A record naming an account outside the run's reach (another school's, an administrator beyond the scope,
+  // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either.
+  if (outside.size) {
+    records = records.filter((r) => {
+      if (!outside.has(r.externalId)) return true;
+      rejected.push({ file: r.file, line: r.line, field: 'identifiant', reason: `compte « ${r.externalId} » hors de votre périmètre : ligne ignorée` });
+      existing.delete(r.externalId);
+      aliased.delete(r.externalId);
+      userIds.delete(r.externalId);
+      return false;
+    });
   }
   const fresh = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
   const created = new Set<string>();
@@ -328,12 +367,15 @@ export async function applyBatch(
     if (!userIds.has(rel.child)) missingExt.add(rel.child);
   }
   if (missingExt.size) {
+    // Only accounts the run may touch can be linked (a relation reaches the other side's data).
+    const mp: unknown[] = [[...missingExt]];
+    const ok = allowed('u', mp);
     const r = await client.query<{ id: string; external_id: string }>(
       (await hasAliases(client))
-        ? `SELECT id, external_id FROM users WHERE external_id = ANY($1)
-           UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)`
-        : `SELECT id, external_id FROM users WHERE external_id = ANY($1)`,
-      [[...missingExt]],
+        ? `SELECT u.id, u.external_id FROM users u WHERE u.external_id = ANY($1) AND ${ok}
+           UNION ALL SELECT a.user_id, a.external_id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1) AND ${ok}`
+        : `SELECT u.id, u.external_id FROM users u WHERE u.external_id = ANY($1) AND ${ok}`,
+      mp,
     );
     for (const x of r.rows) userIds.set(x.external_id, x.id);
   }
@@ -367,7 +409,11 @@ export async function applyBatch(
   }
   const childStructs = new Map<string, string[]>();
   if (outsideChildren.size) {
-    const r = await client.query<{ user_id: string; structure_id: string }>(`SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1)`, [[...outsideChildren]]);
+    // A relative follows the children's structures, only those the run may write into.
+    const r = await client.query<{ user_id: string; structure_id: string }>(
+      `SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1) AND ($2::uuid[] IS NULL OR structure_id = ANY($2::uuid[]))`,
+      [[...outsideChildren], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+    );
     for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
   }
   for (const k of wantedRelations) {
@@ -499,14 +545,16 @@ export async function applyBatch(
   // ---- pre-deletion of users absent from a complete run ----
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
-  for (const scope of batch.scopes) {
-    const sids = [...scope.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
+  for (const complete of batch.scopes) {
+    const sids = [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
+    const pp: unknown[] = [complete.source, [...complete.profiles], batchIds, sids, complete.orphans];
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
       `SELECT u.id, u.external_id, u.profile FROM users u
        WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.id = ANY($3))
          AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($4))
-              OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))`,
-      [scope.source, [...scope.profiles], batchIds, sids, scope.orphans],
+              OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))
+         AND ${importPreDeleteSql(scope, 'u', pp)}`,
+      pp,
     );
     for (const x of r.rows) {
       // A row rejected for a typo must not take the account away.
@@ -514,13 +562,14 @@ export async function applyBatch(
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
       counts(byProfile, x.profile).preDeleted++;
-      if (scope.file) counts(byFile, scope.file).preDeleted++;
+      if (complete.file) counts(byFile, complete.file).preDeleted++;
     }
   }
   if (batch.deletions.length) {
+    const dp: unknown[] = [batch.deletions];
     const r = await client.query<{ id: string; profile: Profile }>(
-      `SELECT id, profile FROM users WHERE external_id = ANY($1) AND pre_deleted_at IS NULL`,
-      [batch.deletions],
+      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
+      dp,
     );
     for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
   }

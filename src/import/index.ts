@@ -3,14 +3,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
-import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
+import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
 import { detectEncoding, fold, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
@@ -20,6 +21,7 @@ import type { Queryable } from '../db/index.js';
 
 export { formatReport } from './report.js';
 export { detectFormat } from './formats.js';
+export { ImportForbiddenError } from './scope.js';
 export type { ImportReport } from './types.js';
 
 export interface ImportInput {
@@ -33,17 +35,19 @@ export interface ImportInput {
 
 export interface ImportOptions {
   dryRun: boolean;
+  /**
+   * Who the run acts for: `{kind:'all'}` (super admin, CLI, drop folder) or a local admin's or API token's structures. Decides
+   * what the run may touch (src/import/scope.ts): a local admin's run stays inside their structures, whatever
+   * the files say, and academic feeds are refused (ImportForbiddenError).
+   */
+  scope: Scope;
   actorId?: string | null;
   /** Target structure of CSV files: UAI, external id or name (created if unknown). */
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
-  /**
-   * Which structures the caller may import into (contract with the sec-import branch, where it becomes required
-   * and enforced here): `{kind:'all'}` for super admins and system jobs (drop folder), the token's or local
-   * admin's structures otherwise.
-   */
-  scope?: Scope;
+  /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
+  uploaded?: boolean;
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -137,11 +141,12 @@ interface Target {
 
 /**
  * The school a SIECLE or STS-web file belongs to, by the UAI it names (PARAMETRES/UAJ); created (named after
- * the file, else « Établissement <UAI> ») when unknown. A hint (the school of the console page, `--structure`)
- * that names another school with another UAI refuses the file.
+ * the file, else « Établissement <UAI> ») when unknown and the scope is 'all'. A hint (the school of the console
+ * page, `--structure`) that names another school with another UAI refuses the file. Outside scope 'all' only
+ * the scope's structures are looked at and none is created (ImportForbiddenError).
  */
-async function resolveSchool(client: Queryable, file: string, uai: string, name: string | null, hint: string | undefined): Promise<Target> {
-  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+async function resolveSchool(client: Queryable, scope: Scope, file: string, uai: string, name: string | null, hint: string | undefined): Promise<Target> {
+  const all = await structuresIn(client, scope);
   const wanted = hint?.trim();
   const hinted = wanted
     ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => fold(s.name) === fold(wanted))
@@ -151,14 +156,28 @@ async function resolveSchool(client: Queryable, file: string, uai: string, name:
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `l’établissement ${uai} n’est pas l’un des vôtres`);
   const created = name ?? `Établissement ${uai}`;
   const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'feed') RETURNING id`, [uai, created]);
   return { id: r.rows[0].id, name: created, uai, created: true };
 }
 
-/** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
-async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
-  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+/** The structures a run in `scope` may look at (all of them for 'all'). */
+async function structuresIn(client: Queryable, scope: Scope) {
+  const ids = scope.kind === 'structures' ? scope.structureIds : null;
+  return (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>(
+    'SELECT id, name, uai, external_id FROM structures WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[])',
+    [ids],
+  )).rows;
+}
+
+/**
+ * The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. Only
+ * the structures of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
+ */
+async function resolveTarget(client: Queryable, scope: Scope, file: string, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
+  if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'indiquez l’établissement où importer ce fichier');
+  const all = await structuresIn(client, scope);
   const title = titleFromFolder(folderName);
   const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
   const found =
@@ -167,6 +186,7 @@ async function resolveTarget(client: Queryable, hint: string | undefined, folder
     all.find((s) => s.external_id === wanted) ??
     all.find((s) => fold(s.name) === fold(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `établissement « ${wanted} » introuvable parmi les vôtres`);
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
@@ -198,7 +218,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const school = async (file: string, uai: string, name: string | null) => {
       let t = schools.get(uai);
       if (!t) {
-        t = await resolveSchool(client, file, uai, name, opts.structureHint);
+        t = await resolveSchool(client, opts.scope, file, uai, name, opts.structureHint);
         schools.set(uai, t);
         if (!report.structures.some((s) => s.name === t!.name)) report.structures.push({ name: t.name, uai: t.uai, created: t.created });
         const key = `id:${t.id}`;
@@ -216,18 +236,22 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         continue;
       }
       if (format === 'siecle-eleves' || format === 'siecle-responsables' || format === 'siecle-nomenclature') {
+        assertImportAllowed(format, opts.scope, input.name);
         const r = await readSiecle(input.name, input, format, siecle);
         await school(input.name, r.uai, null);
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, r.encoding, r.rows));
         continue;
       }
       if (format === 'sts-emp') {
+        assertImportAllowed(format, opts.scope, input.name);
         const f = await readSts(input.name, input);
         stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName));
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, f.encoding, f.rows));
         continue;
       }
       if (format === 'aaf') {
+        // The gate runs on the detected format, before anything is parsed.
+        assertImportAllowed('aaf', opts.scope, input.name);
         const byName = aafKindFromName(input.name);
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
@@ -247,11 +271,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       // CSV: every folder gets one target structure (or all go to the hinted one).
       const buf = input.data ?? readFileSync(input.path!);
       const folder = input.folder ?? (input.path ? basename(dirname(input.path)) : '');
+      if (opts.uploaded && !opts.structureHint?.trim()) {
+        throw new ImportFileError(input.name, 0, 'structureId', 'indiquez l’établissement où importer les fichiers CSV');
+      }
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
+      assertImportAllowed('csv', opts.scope, input.name);
       const tkey = opts.structureHint ? '' : folder;
       let target = csvTargets.get(tkey);
       if (!target) {
-        target = await resolveTarget(client, opts.structureHint, folder, source);
+        target = await resolveTarget(client, opts.scope, input.name, opts.structureHint, folder, source);
         csvTargets.set(tkey, target);
         report.structures.push({ name: target.name, uai: target.uai, created: target.created });
       }
@@ -298,6 +326,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {
       protect: (ext) => protect.has(ext) || prefixes.some((p) => ext.startsWith(p)),
+      scope: opts.scope,
     });
     report.created = res.created;
     report.updated = res.updated;

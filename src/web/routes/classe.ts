@@ -12,7 +12,7 @@ import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, type ClassRow } from '../../directory/structures.js';
-import { DirectoryError, isUuid, setBlocked } from '../../directory/users.js';
+import { DirectoryError, isUuid, requireManageable, setBlocked } from '../../directory/users.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { exportSelection } from '../../publipostage/generate.js';
@@ -118,6 +118,8 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
   function activationCell(_: (k: string) => string, r: AccountRow): SafeHtml {
     if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
     if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
+    // An account administering beyond the caller's scope: its code is not the caller's to hand out.
+    if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
     return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
   }
 
@@ -333,7 +335,13 @@ ${pageScript}`,
         if (rows.length !== 1) return error('classe.renewal.one');
         const row = rows[0];
         if (!row.activated) return error('classe.renewal.inactive', { name: `${row.firstName} ${row.lastName}` }, 409);
-        const code = await generateRenewalCode(ctx, row.id, user.id);
+        let code: string;
+        try {
+          code = await generateRenewalCode(ctx, scope, row.id, user.id);
+        } catch (e) {
+          if (!(e instanceof DirectoryError)) throw e;
+          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: e.message }, checked }, directoryStatus(e));
+        }
         return renewalPage(req, reply, base, row, code);
       }
       case 'block':
@@ -353,9 +361,11 @@ ${pageScript}`,
         if (blocked && ids.includes(user.id)) return error('classe.block.self');
         // Visibility was checked above against this class and the caller's scope; teachers may block the
         // accounts of their class (ONE's class settings), which the admin-only directory service would refuse,
-        // so it runs here with an unrestricted scope.
+        // so it runs here with an unrestricted scope, once every account is known to be one the caller may
+        // change (never an account holding admin rights beyond the caller's scope).
         const serviceScope: Scope = { kind: 'all' };
         try {
+          await requireManageable(ctx.database.pool, scope, ids);
           for (const id of ids) await setBlocked(ctx, serviceScope, id, blocked, user.id);
         } catch (e) {
           if (!(e instanceof DirectoryError)) throw e;
