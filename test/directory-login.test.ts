@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseLogin, foldName, LoginAllocator } from '../src/directory/login.js';
+import { foldName } from '../src/directory/fold.js';
+import { baseLogin, LoginAllocator } from '../src/directory/login.js';
 
 test('login folding table', () => {
   const table: [string, string, string][] = [

@@ -7,7 +7,8 @@ import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafCollector } from './aaf.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
-import { fold, titleFromFolder } from './text.js';
+import { foldName } from '../directory/fold.js';
+import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import type { Queryable } from '../db/index.js';
 
@@ -75,6 +76,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     structures: [],
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
+    renamed: [],
     durationMs: 0,
   };
 }
@@ -87,25 +89,46 @@ interface Target {
 }
 
 
-/** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
+/**
+ * A folder named as the reference ENT names its import folders, `Name@externalId_UAI`
+ * (`Ecole Jules Ferry@4321_0750001A`): the structure's name, external id and UAI.
+ */
+export function structureFromFolder(folder: string): { name: string; externalId: string; uai: string } | undefined {
+  const m = /^(.+)@([^@]+)_(\d{7}[A-Za-z])$/.exec(folder.trim());
+  return m ? { name: m[1].trim(), externalId: m[2].trim(), uai: m[3].toUpperCase() } : undefined;
+}
+
+/**
+ * The structure CSV files go to: the hint (UAI, external id or name); else the one a `Name@externalId_UAI` folder
+ * names (found by UAI or external id, created otherwise); else one named after the folder.
+ */
 async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
   const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+  const origin = source === 'be1d' ? 'feed' : 'manual';
+  const named = hint?.trim() ? undefined : structureFromFolder(folderName);
+  if (named) {
+    const found = all.find((s) => s.uai?.toUpperCase() === named.uai) ?? all.find((s) => s.external_id === named.externalId);
+    if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+    const r = await client.query<{ id: string }>(`INSERT INTO structures (external_id, uai, name, origin) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      named.externalId,
+      named.uai,
+      named.name,
+      origin,
+    ]);
+    return { id: r.rows[0].id, name: named.name, uai: named.uai, created: true };
+  }
   const title = titleFromFolder(folderName);
   const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
   const found =
     all.find((s) => s.id === wanted) ??
     all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ??
     all.find((s) => s.external_id === wanted) ??
-    all.find((s) => fold(s.name) === fold(wanted));
+    all.find((s) => foldName(s.name) === foldName(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
-  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [
-    uai,
-    name,
-    source === 'be1d' ? 'feed' : 'manual',
-  ]);
+  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [uai, name, origin]);
   return { id: r.rows[0].id, name, uai, created: true };
 }
 
@@ -164,10 +187,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
       const res = parseCsv(input.name, buf, { key, id: target.id }, batch);
-      report.files.push({ file: input.name, format: `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${PROFILE_LABEL[res.profile]}`, rows: res.rows });
+      const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
+      report.files.push({ file: input.name, format: `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, rows: res.rows, encoding: ENCODING_LABEL[res.encoding] });
       const sk = `${res.source}\t${key}`;
       const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false };
-      scope.profiles.add(res.profile);
+      for (const p of res.profiles) scope.profiles.add(p);
       csvScopes.set(sk, scope);
     }
 
@@ -194,6 +218,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.restored = res.restored;
     report.byProfile = res.byProfile;
     report.relations = res.relations;
+    report.renamed = res.renamed;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
     const seen = new Set(report.structures.map((s) => s.name));

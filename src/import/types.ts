@@ -52,6 +52,11 @@ export interface UserRecord {
   groups: GroupRef[];
   /** Preferred login for a new account (demo `admin`); otherwise allocated from the name. */
   login?: string;
+  /**
+   * Keys this person may have been stored under before (CSV: the name-built key, when a file now carries an
+   * identifier column). A new record adopts such an account instead of creating one.
+   */
+  formerIds?: string[];
   /** History of a generated account (demo only), applied when it is created. */
   history?: { createdAt: Date; activatedAt: Date | null; passwordHash: string | null; preDeletedAt: Date | null };
   file: string;
@@ -80,8 +85,8 @@ export interface Rejection {
 export interface ImportBatch {
   structures: Map<string, StructureRecord>;
   users: Map<string, UserRecord>;
-  /** parent external id → child external id */
-  relations: { parent: string; child: string }[];
+  /** parent external id → child external id; file/line/field name the cell, reported when the child is unknown. */
+  relations: { parent: string; child: string; file?: string; line?: number; field?: string }[];
   childrenByName: ChildByName[];
   /** External ids a delta feed deletes: they get pre-deleted. */
   deletions: string[];
@@ -115,6 +120,22 @@ export interface FileReport {
   file: string;
   format: string;
   rows: number;
+  /** Text encoding the file was read in (`UTF-8`, `Windows-1252`, `ISO-8859-15`, `Mac Roman`…), when it is text. */
+  encoding?: string;
+}
+
+/**
+ * An account absent from a complete run that looks like one the run brings (same birth date and class, close
+ * name). `applied`: the account was updated under its new name (no creation, no pre-deletion); otherwise the
+ * match was ambiguous, a new account was created and the activated one was kept, not pre-deleted.
+ */
+export interface RenameNote {
+  file: string;
+  line: number;
+  login: string;
+  from: string;
+  to: string;
+  applied: boolean;
 }
 
 export interface ProfileCounts {
@@ -147,6 +168,8 @@ export interface ImportReport {
   structures: StructureReport[];
   byProfile: Partial<Record<Profile, ProfileCounts>>;
   relations: { created: number; removed: number; unresolved: number };
+  /** Likely renames found by the run (CSV, ONDE/BE1D). */
+  renamed: RenameNote[];
   durationMs: number;
 }
 
