@@ -2,6 +2,10 @@
 // child matching, and — through its SQL twin trousseau_fold (migration 0010) — search and duplicate detection.
 import anyAscii from 'any-ascii';
 
+// Hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus sign, two/three-em dashes,
+// small and full-width hyphen-minus: all typed for the `-` of a compound name.
+const DASHES = /[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d]/g;
+
 /**
  * Canonical ASCII form of a name or label: lower-case `a-z0-9` words joined by single `-`.
  * - compatibility forms first (NFKC: ﬁ → fi, Ĳ → IJ, full-width letters, superscripts);
@@ -13,7 +17,8 @@ import anyAscii from 'any-ascii';
  * Returns '' when nothing letter-like is left.
  */
 export function foldName(s: string): string {
-  return anyAscii(s.normalize('NFKC').replace(/\p{S}+/gu, ''))
+  const text = s.normalize('NFKC').replace(DASHES, '-').replace(/\p{S}+/gu, '');
+  return anyAscii(text)
     .toLowerCase()
     .replace(/[\s\-_]+/g, '-')
     .replace(/[^a-z0-9-]/g, '')

@@ -220,6 +220,8 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
     }
   }
+  // Starred columns are required, except a pupil's class (the French template stars it, the reference does not
+  // require it).
   const starred = columns.filter((c) => c.starred && c.child < 0).map((c) => c.field);
 
   const taken = new Map<string, number>();
@@ -255,7 +257,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     }
     const profile = rowProfile;
     let bad = false;
-    for (const f of new Set<Field>([...REQUIRED[profile], ...starred])) {
+    for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
         reject(header(f), present.has(f) ? 'champ obligatoire vide' : `colonne obligatoire « ${FIELD_LABEL[f]} » absente pour ce profil`);
         bad = true;
@@ -312,6 +314,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       birthDate: birthDate ?? prev?.birthDate ?? null,
       email: mail.email ?? prev?.email ?? null,
       phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
+      ...(get('function') ? { functions: [get('function')!] } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
       groups: [],

@@ -4,13 +4,14 @@ import { detectAll } from 'jschardet';
 import { z } from 'zod';
 import { ImportFileError } from './types.js';
 
-export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252' | 'iso-8859-15' | 'macintosh';
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1' | 'windows-1252' | 'iso-8859-15' | 'macintosh';
 
 /** How the report names an encoding. */
 export const ENCODING_LABEL: Record<Encoding, string> = {
   'utf-8': 'UTF-8',
   'utf-16le': 'UTF-16LE',
   'utf-16be': 'UTF-16BE',
+  'iso-8859-1': 'ISO-8859-1',
   'windows-1252': 'Windows-1252',
   'iso-8859-15': 'ISO-8859-15',
   macintosh: 'Mac Roman',
@@ -30,6 +31,9 @@ const SINGLE_BYTE: Record<string, Encoding> = {
   'mac-roman': 'macintosh',
 };
 
+// Bytes that ISO-8859-15 reads as € Š š Ž ž Œ œ Ÿ and Windows-1252/ISO-8859-1 as ¤ ¦ ¨ ´ ¸ ¼ ½ ¾.
+const LATIN_DIFF = new Set([0xa4, 0xa6, 0xa8, 0xb4, 0xb8, 0xbc, 0xbd, 0xbe]);
+
 /**
  * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else the most likely of Windows-1252,
  * ISO-8859-15 and Mac Roman according to jschardet.
@@ -39,11 +43,18 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
   if (buf[0] === 0xff && buf[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
   if (buf[0] === 0xfe && buf[1] === 0xff) return { encoding: 'utf-16be', bom: 2 };
   if (firstInvalidUtf8(buf) < 0) return { encoding: 'utf-8', bom: 0 };
+  let encoding: Encoding = 'windows-1252';
   for (const r of detectAll(buf, { detectEncodings: ['windows-1252', 'ISO-8859-15', 'ISO-8859-1', 'MacRoman'] })) {
     const e = r.encoding && SINGLE_BYTE[r.encoding.toLowerCase()];
-    if (e) return { encoding: e, bom: 0 };
+    if (e) {
+      encoding = e;
+      break;
+    }
   }
-  return { encoding: 'windows-1252', bom: 0 };
+  // Without any byte where Windows-1252, ISO-8859-15 and ISO-8859-1 differ, the three read the file alike:
+  // the report names the common one.
+  if (encoding !== 'macintosh' && !buf.some((b) => (b >= 0x80 && b <= 0x9f) || LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
+  return { encoding, bom: 0 };
 }
 
 /** Offset of the first byte that breaks UTF-8, or -1. */
