@@ -575,13 +575,13 @@ async function adoptAccounts(
   batch: ImportBatch,
   records: UserRecord[],
   existing: Map<string, ExistingUser>,
-  aliased: Map<string, unknown>,
+  aliased: Map<string, { id: string }>,
   structureIds: Map<string, string>,
   reKeyed: { id: string; externalId: string }[],
 ): Promise<{ renamed: RenameNote[]; keep: Set<string> }> {
   const keep = new Set<string>();
   const inBatch = new Set(records.map((r) => r.externalId));
-  const claimed = new Set([...existing.values()].map((e) => e.id));
+  const claimed = new Set([...existing.values(), ...aliased.values()].map((e) => e.id));
   const adopt = (r: UserRecord, e: ExistingUser) => {
     existing.set(r.externalId, e);
     claimed.add(e.id);
