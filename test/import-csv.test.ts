@@ -143,13 +143,14 @@ test('French template: a parent given once per child is one account; a pupil wit
   assert.match(formatReport(report), /CSV_Parents\.csv:5:Courriel — adresse électronique invalide/);
 });
 
-test('ONDE/BE1D parents: one account per person given on several rows, homonyms with different e-mails and addresses kept apart', async () => {
+test('ONDE/BE1D parents: one account per person given on several rows (same address, or siblings); homonyms kept apart', async () => {
   const report = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
-  assert.deepEqual(report.files.map((f) => [f.format, f.encoding, f.rows]), [['ONDE/BE1D élèves', 'ISO-8859-1', 6], ['ONDE/BE1D enseignants', 'ISO-8859-1', 2], ['ONDE/BE1D parents', 'ISO-8859-1', 7]]);
+  assert.deepEqual(report.files.map((f) => [f.format, f.encoding, f.rows]), [['ONDE/BE1D élèves', 'ISO-8859-1', 6], ['ONDE/BE1D enseignants', 'ISO-8859-1', 2], ['ONDE/BE1D parents', 'ISO-8859-1', 9]]);
   assert.deepEqual(await people('École Les Cerisiers', 'Relative'), [
-    'agathe.blondel Agathe BLONDEL', 'claire.duval Claire DUVAL', 'gilles.caron Gilles CARON', 'pierre.duval Pierre DUVAL', 'pierre.duval2 Pierre DUVAL',
+    'agathe.blondel Agathe BLONDEL', 'claire.duval Claire DUVAL', 'gilles.caron Gilles CARON', 'julie.morel Julie MOREL', 'julie.morel2 Julie MOREL',
+    'pierre.duval Pierre DUVAL', 'pierre.duval2 Pierre DUVAL',
   ]);
   const kids = async (login: string) => childrenOf((await q<{ id: string }>(`SELECT id FROM users WHERE login = $1`, [login]))[0].id);
   assert.deepEqual(await kids('agathe.blondel'), ['BLONDEL Maëlys', 'BLONDEL Rémi']);
@@ -157,8 +158,10 @@ test('ONDE/BE1D parents: one account per person given on several rows, homonyms 
   assert.deepEqual(await kids('pierre.duval'), ['DUVAL Théa']);
   assert.deepEqual(await kids('pierre.duval2'), ['DUVAL Enzo']);
   assert.deepEqual(await kids('claire.duval'), ['DUVAL Enzo', 'DUVAL Théa']);
+  assert.deepEqual(await kids('julie.morel'), ['BLONDEL Rémi']);
+  assert.deepEqual(await kids('julie.morel2'), ['CARON Lina']);
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
-  assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 13]);
+  assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
 });
 
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
@@ -281,8 +284,8 @@ test('CLI: `trousseau import` prints a French report with encodings; exit 0, or 
     const dry = cli(BE1D, '--dry-run', '--structure', '0610001Z');
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /Simulation \(--dry-run\) : aucune modification enregistrée\./);
-    assert.match(dry.stdout, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 7 lignes/);
-    assert.match(dry.stdout, /Comptes : 13 créé\(s\)/);
+    assert.match(dry.stdout, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 9 lignes/);
+    assert.match(dry.stdout, /Comptes : 15 créé\(s\)/);
     const bad = join(tmp, 'CSV_Eleves.csv');
     writeFileSync(bad, 'Prénom;Nom\nA;B\n');
     const refused = cli(bad);

@@ -150,18 +150,23 @@ export function csvNameKey(source: Source, structureId: string, profile: Profile
 interface SeenRelative {
   externalId: string;
   email: string | null;
+  /** Folded street line + postcode. */
   address: string | null;
+  /** Folded family names of the children named on the row(s). */
+  childNames: Set<string>;
 }
 
 /**
- * Same person (a parent given once per child)? Names already match; then the e-mails match, or the postal
- * addresses match, or neither row gives an e-mail the other contradicts (two blank e-mails agree, as in ONDE
- * extractions, where parents have none). Two different e-mails at two different addresses are two people.
+ * Same person (a parent given once per child, as ONDE extractions and hand-made files do)? Names already match
+ * within the structure; then the e-mails match, or the postal addresses match, or — no two e-mails contradicting —
+ * the children named are siblings (a family name in common). Homonyms with different e-mails at different
+ * addresses, or with unrelated children at different addresses, stay two accounts. Rule: issue #14.
  */
-function sameRelative(a: SeenRelative, email: string | null, address: string | null): boolean {
+function sameRelative(a: SeenRelative, email: string | null, address: string | null, childNames: Set<string>): boolean {
   if (a.email && email && a.email.toLowerCase() === email.toLowerCase()) return true;
   if (a.address && address && a.address === address) return true;
-  return !(a.email && email);
+  if (a.email && email) return false;
+  return [...childNames].some((n) => a.childNames.has(n));
 }
 
 /** Parses one CSV file into the batch. Throws ImportFileError for a file-level problem; bad rows are rejected. */
@@ -283,6 +288,26 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     if (mail.invalid) batch.rejected.push({ file, line, field: header('email'), reason: `adresse électronique invalide « ${mail.invalid} » : non importée` });
     const address = [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') || null;
 
+    // Children named on a parent's row, by position.
+    const children: { lastNames: string[]; firstName: string; className: string }[] = [];
+    if (profile === 'Relative') {
+      for (let i = 0; i <= child; i++) {
+        const cell = (f: Field) => {
+          const c = columns.find((x) => x.field === f && x.child === i);
+          return c ? clean(record[c.index]) : null;
+        };
+        const childFirst = cell('childFirst');
+        const lastNames = [cell('childUsage'), cell('childLast')].filter((x): x is string => !!x);
+        if (!childFirst && !lastNames.length) continue;
+        if (!childFirst || !lastNames.length) {
+          batch.rejected.push({ file, line, field: childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, reason: `enfant ${i + 1} incomplet : nom et prénom attendus` });
+          continue;
+        }
+        children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '' });
+      }
+    }
+    const childNames = new Set(children.flatMap((c) => c.lastNames.map(foldName)));
+
     let externalId: string;
     let formerIds: string[] | undefined;
     if (ownId) {
@@ -291,14 +316,18 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate)];
     } else {
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
-      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, mail.email, address)) : undefined;
-      if (same) externalId = same.externalId;
-      else {
+      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, mail.email, address, childNames)) : undefined;
+      if (same) {
+        externalId = same.externalId;
+        same.email ??= mail.email;
+        same.address ??= address;
+        for (const n of childNames) same.childNames.add(n);
+      } else {
         // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         externalId = n === 1 ? base : `${base}#${n}`;
-        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, email: mail.email, address });
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, email: mail.email, address, childNames });
       }
     }
     const level = get('level');
@@ -329,20 +358,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       const id = clean(record[c.index]);
       if (id) batch.relations.push({ parent: externalId, child: csvIdKey(source, target.id, id), file, line, field: c.header });
     }
-    for (let i = 0; i <= child; i++) {
-      const cell = (f: Field) => {
-        const c = columns.find((x) => x.field === f && x.child === i);
-        return c ? clean(record[c.index]) : null;
-      };
-      const childFirst = cell('childFirst');
-      const lastNames = [cell('childUsage'), cell('childLast')].filter((x): x is string => !!x);
-      if (!childFirst && !lastNames.length) continue;
-      if (!childFirst || !lastNames.length) {
-        batch.rejected.push({ file, line, field: childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, reason: `enfant ${i + 1} incomplet : nom et prénom attendus` });
-        continue;
-      }
-      batch.childrenByName.push({ parent: externalId, structure: target.key, lastNames, firstName: childFirst, className: cell('childClass') ?? '', file, line });
-    }
+    for (const c of children) batch.childrenByName.push({ parent: externalId, structure: target.key, ...c, file, line });
   }
   if (!profiles.size && fileProfile) profiles.add(fileProfile);
   return { source, profiles, rows: count, encoding };

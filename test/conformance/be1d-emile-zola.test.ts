@@ -3,8 +3,9 @@
 //   CSVExtraction-enseignants.csv    14 teachers
 //   CSVExtraction-responsables.csv  469 rows; 8 parents appear on two rows each (one per child, no e-mail):
 //                                   BEAUMONT Muriel, FERREIRA Stéphanie, GIORGETTA Veronique, JOYEZ Carine,
-//                                   JOYEZ Andre, NGUYEN PHU HUNG Patrice, PICOT Thierry, PICOT Christelle
-//                                   → 461 parent accounts.
+//                                   JOYEZ Andre, NGUYEN PHU HUNG Patrice, PICOT Thierry, PICOT Christelle.
+//                                   Only the PICOTs' two rows share an address (the pseudonymised file gives
+//                                   the others two addresses); all 8 name siblings on their rows → 461 accounts.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
