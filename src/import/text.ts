@@ -1,4 +1,5 @@
-// Text helpers shared by the importers: encoding detection, folding for comparisons, dates.
+// Text helpers shared by the importers: encoding detection and decoding, cleaning, e-mails, dates.
+// (Name folding is directory/fold.ts.)
 import iconv from 'iconv-lite';
 import { detectAll } from 'jschardet';
 import { z } from 'zod';
@@ -51,9 +52,12 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
       break;
     }
   }
+  // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
+  const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
+  if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
   // Without any byte where Windows-1252, ISO-8859-15 and ISO-8859-1 differ, the three read the file alike:
   // the report names the common one.
-  if (encoding !== 'macintosh' && !buf.some((b) => (b >= 0x80 && b <= 0x9f) || LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
+  if (encoding !== 'macintosh' && !c1 && !buf.some((b) => LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
   return { encoding, bom: 0 };
 }
 
