@@ -70,6 +70,10 @@ interface ExistingUser {
   pre_deleted_at: Date | null;
 }
 
+/** The columns of ExistingUser, from `users u`. */
+const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
+  u.functions, u.mobile, u.origin, u.source, u.activated_at, u.pre_deleted_at`;
+
 /**
  * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
  * (unnest flattens a 2-D array). Also a stable form to compare stored and incoming lists.
@@ -196,8 +200,7 @@ export async function applyBatch(
   const records = [...batch.users.values()];
   const existingRows = await unnestChunks<ExistingUser>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, origin, source, activated_at, pre_deleted_at
-     FROM users WHERE external_id = ANY($1)`,
+    `SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
   );
   const existing = new Map(existingRows.map((r) => [r.external_id, r]));
@@ -561,9 +564,6 @@ export async function applyBatch(
     structureIds,
   };
 }
-
-const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
-  u.functions, u.mobile, u.origin, u.source, u.activated_at, u.pre_deleted_at`;
 
 /**
  * Finds the accounts of records that have none under their key: by a former key (formerIds), then — for name-keyed
