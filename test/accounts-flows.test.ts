@@ -147,7 +147,8 @@ test('rate limits per login and per IP, shared by two instances, answered with 4
   const r = await blocked.signIn('cible.login', PASSWORD);
   assert.equal(r.statusCode, 429, 'even the right password waits');
   assert.match(r.body, /Trop de tentatives, réessayez dans 15 minute\(s\)/);
-  assert.equal(r.headers['retry-after'], '900');
+  // The window started at the first attempt: a loaded machine may have spent a second or two since.
+  assert.ok(Number(r.headers['retry-after']) >= 895 && Number(r.headers['retry-after']) <= 900, String(r.headers['retry-after']));
   // Activation attempts for that login count in the same window.
   const act = new Client(app2, '192.0.2.51');
   await act.get('/activation');

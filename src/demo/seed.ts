@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
-import { foldName } from '../directory/login.js';
+import { foldName } from '../directory/fold.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
 import { ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES } from './names.js';

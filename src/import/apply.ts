@@ -3,11 +3,12 @@ import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
+import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
 import type { Scope } from '../directory/scope.js';
+import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { fold } from './text.js';
-import type { FileCounts, ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
+import type { FileCounts, ImportBatch, ProfileCounts, Rejection, RenameNote, StructureReport, UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -23,6 +24,7 @@ export interface ApplyResult {
   structures: StructureReport[];
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
+  renamed: RenameNote[];
   /** external id → user id of every account of the batch. */
   userIds: Map<string, string>;
   /** structure key → structure id */
@@ -72,6 +74,10 @@ interface ExistingUser {
   activated_at: Date | null;
   pre_deleted_at: Date | null;
 }
+
+/** The columns of ExistingUser, from `users u`. */
+const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
+  u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, u.pre_deleted_at`;
 
 /**
  * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
@@ -217,9 +223,7 @@ export async function applyBatch(
   const ep: unknown[] = [null]; // $1: the external ids
   const existingRows = await unnestChunks<ExistingUser & { allowed: boolean }>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, address, origin, source, activated_at, pre_deleted_at,
-            ${allowed('u', ep)} AS allowed
-     FROM users u WHERE external_id = ANY($1)`,
+    `SELECT ${EXISTING_COLUMNS}, ${allowed('u', ep)} AS allowed FROM users u WHERE u.external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
     ep.slice(1),
   );
@@ -260,6 +264,11 @@ export async function applyBatch(
       return false;
     });
   }
+  // Records without an account of their key may still be someone already here: under the key a file used before
+  // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
+  const reKeyed: { id: string; externalId: string }[] = [];
+  const { renamed, keep } = await adoptAccounts(client, batch, records, existing, aliased, structureIds, reKeyed, allowed);
+  for (const x of reKeyed) userIds.set(x.externalId, x.id);
   const fresh = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
   const created = new Set<string>();
   if (fresh.length) {
@@ -356,7 +365,14 @@ export async function applyBatch(
     );
   }
 
+  for (const x of reKeyed) changed.add(x.externalId);
   if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL WHERE id = ANY($1)`, [aliasRestored]);
+  if (reKeyed.length) {
+    await client.query(`UPDATE users u SET external_id = v.e FROM unnest($1::uuid[], $2::text[]) AS v(id, e) WHERE u.id = v.id`, [
+      reKeyed.map((x) => x.id),
+      reKeyed.map((x) => x.externalId),
+    ]);
+  }
 
   // ---- relations by external id (AAF: the student names its relatives) ----
   let unresolved = 0;
@@ -383,7 +399,13 @@ export async function applyBatch(
     const p = userIds.get(rel.parent);
     const c = userIds.get(rel.child);
     if (p && c && p !== c) wantedRelations.add(`${p}\t${c}`);
-    else unresolved++;
+    else {
+      unresolved++;
+      if (rel.file && !c) {
+        const id = rel.child.slice(rel.child.indexOf(':id:') + 4);
+        rejected.push({ file: rel.file, line: rel.line ?? 0, field: rel.field ?? '', reason: `aucun élève d'identifiant « ${id} » dans cet établissement : lien non créé` });
+      }
+    }
   }
 
   // ---- memberships ----
@@ -485,16 +507,16 @@ export async function applyBatch(
     );
     const byName = new Map<string, { id: string; classes: Set<string> }[]>();
     for (const x of r.rows) {
-      const k = `${x.structure_id}\t${fold(x.last_name)}\t${fold(x.first_name)}`;
-      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(fold)) });
+      const k = `${x.structure_id}\t${foldName(x.last_name)}\t${foldName(x.first_name)}`;
+      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(foldName)) });
     }
     for (const c of batch.childrenByName) {
       const parent = userIds.get(c.parent)!;
       const s = sid(c.structure);
       const seen = new Map<string, { id: string; classes: Set<string> }>();
-      for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${fold(ln)}\t${fold(c.firstName)}`) ?? []) seen.set(x.id, x);
+      for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${foldName(ln)}\t${foldName(c.firstName)}`) ?? []) seen.set(x.id, x);
       let candidates = [...seen.values()];
-      const inClass = c.className ? candidates.filter((x) => x.classes.has(fold(c.className))) : candidates;
+      const inClass = c.className ? candidates.filter((x) => x.classes.has(foldName(c.className))) : candidates;
       if (inClass.length) candidates = inClass;
       const who = `${c.lastNames[0]} ${c.firstName}${c.className ? ` (${c.className})` : ''}`;
       if (candidates.length === 1) {
@@ -557,8 +579,10 @@ export async function applyBatch(
       pp,
     );
     for (const x of r.rows) {
-      // A row rejected for a typo must not take the account away.
+      // A row rejected for a typo must not take the account away; nor may a run that creates an activated
+      // account's near-twin (an ambiguous rename).
       if (x.external_id && opts.protect?.(x.external_id)) continue;
+      if (keep.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
       counts(byProfile, x.profile).preDeleted++;
@@ -602,9 +626,94 @@ export async function applyBatch(
     structures,
     relations: { created: relAdd.length, removed: relDel.length, unresolved },
     rejected,
+    renamed,
     userIds,
     structureIds,
   };
+}
+
+/**
+ * Finds the accounts of records that have none under their key: by a former key (formerIds), then — for name-keyed
+ * CSV/BE1D records of a complete run — by a likely rename (renames.ts). Adopted accounts enter `existing` under
+ * the record's key and are listed in `reKeyed`; `keep` holds activated near-twins that must not be pre-deleted.
+ */
+async function adoptAccounts(
+  client: Client,
+  batch: ImportBatch,
+  records: UserRecord[],
+  existing: Map<string, ExistingUser>,
+  aliased: Map<string, { id: string }>,
+  structureIds: Map<string, string>,
+  reKeyed: { id: string; externalId: string }[],
+  /** The run's scope condition (importScopeSql): only accounts it may touch are adopted. */
+  allowed: (u: string, params: unknown[]) => string,
+): Promise<{ renamed: RenameNote[]; keep: Set<string> }> {
+  const keep = new Set<string>();
+  const inBatch = new Set(records.map((r) => r.externalId));
+  const claimed = new Set([...existing.values(), ...aliased.values()].map((e) => e.id));
+  const adopt = (r: UserRecord, e: ExistingUser) => {
+    existing.set(r.externalId, e);
+    claimed.add(e.id);
+    reKeyed.push({ id: e.id, externalId: r.externalId });
+  };
+  let open = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
+  const former = [...new Set(open.flatMap((r) => r.formerIds ?? []))].filter((x) => !inBatch.has(x));
+  if (former.length) {
+    const fp: unknown[] = [null];
+    const rows = await unnestChunks<ExistingUser>(client, `SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.external_id = ANY($1) AND ${allowed('u', fp)}`, [former], fp.slice(1));
+    const byExt = new Map(rows.map((x) => [x.external_id, x]));
+    for (const r of open) {
+      const e = (r.formerIds ?? []).map((f) => byExt.get(f)).find((x) => x && !claimed.has(x.id));
+      if (e) adopt(r, e);
+    }
+    open = open.filter((r) => !existing.has(r.externalId));
+  }
+
+  // Likely renames: only name-keyed records, only among accounts this run would otherwise pre-delete.
+  const named = open.filter((r) => (r.source === 'csv' || r.source === 'be1d') && !r.formerIds);
+  const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
+  if (!named.length || !scopes.length) return { renamed: [], keep };
+  const sids = [...new Set(scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)!)))];
+  const rp: unknown[] = [[...new Set(scopes.map((s) => s.source))], sids, [...inBatch]];
+  const rows = (
+    await client.query<ExistingUser & { login: string; structure_id: string; classes: string[] }>(
+      `SELECT ${EXISTING_COLUMNS}, u.login, us.structure_id,
+              coalesce(array_agg(c.name) FILTER (WHERE c.id IS NOT NULL), '{}') AS classes
+       FROM users u JOIN user_structures us ON us.user_id = u.id
+       LEFT JOIN user_classes uc ON uc.user_id = u.id
+       LEFT JOIN classes c ON c.id = uc.class_id AND c.structure_id = us.structure_id
+       WHERE u.source = ANY($1) AND us.structure_id = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.external_id = ANY($3))
+         AND ${allowed('u', rp)}
+       GROUP BY u.id, us.structure_id`,
+      rp,
+    )
+  ).rows.filter((x) =>
+    !claimed.has(x.id) &&
+    scopes.some((s) => s.source === x.source && s.profiles.has(x.profile) && [...s.structures].some((k) => structureIds.get(k) === x.structure_id)),
+  );
+  if (!rows.length) return { renamed: [], keep };
+  const candidates: RenameCandidate[] = rows.map((x) => ({
+    id: x.id, profile: x.profile, structureId: x.structure_id, firstName: x.first_name, lastName: x.last_name,
+    birthDate: x.birth_date, classes: x.classes, activated: !!x.activated_at,
+  }));
+  const incoming = named.map((r) => ({
+    key: r.externalId, profile: r.profile, structureIds: [...r.structures].map((k) => structureIds.get(k)!),
+    firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name),
+  }));
+  const byId = new Map(rows.map((x) => [x.id, x]));
+  const byKey = new Map(named.map((r) => [r.externalId, r]));
+  const renamed: RenameNote[] = [];
+  for (const m of findRenames(incoming, candidates)) {
+    const r = byKey.get(m.key)!;
+    const e = byId.get(m.id)!;
+    if (m.applied) adopt(r, e);
+    else keep.add(e.id);
+    renamed.push({
+      file: r.file, line: r.line, login: e.login, applied: m.applied,
+      from: `${e.first_name} ${e.last_name}`, to: `${r.firstName} ${r.lastName}`,
+    });
+  }
+  return { renamed, keep };
 }
 
 export type { UserRecord };

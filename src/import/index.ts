@@ -9,11 +9,12 @@ import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaF
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
+import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
-import { detectEncoding, fold, titleFromFolder } from './text.js';
+import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
@@ -127,6 +128,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     structures: [],
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
+    renamed: [],
     durationMs: 0,
   };
 }
@@ -149,7 +151,7 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
   const all = await structuresIn(client, scope);
   const wanted = hint?.trim();
   const hinted = wanted
-    ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => fold(s.name) === fold(wanted))
+    ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => foldName(s.name) === foldName(wanted))
     : undefined;
   if (hinted?.uai && hinted.uai.toUpperCase() !== uai) {
     throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
@@ -172,29 +174,48 @@ async function structuresIn(client: Queryable, scope: Scope) {
 }
 
 /**
- * The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. Only
- * the structures of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
+ * A folder named as the reference ENT names its import folders, `Name@externalId_UAI`
+ * (`Ecole Jules Ferry@4321_0750001A`): the structure's name, external id and UAI.
+ */
+export function structureFromFolder(folder: string): { name: string; externalId: string; uai: string } | undefined {
+  const m = /^(.+)@([^@]+)_(\d{7}[A-Za-z])$/.exec(folder.trim());
+  return m ? { name: m[1].trim(), externalId: m[2].trim(), uai: m[3].toUpperCase() } : undefined;
+}
+
+/**
+ * The structure CSV files go to: the hint (UAI, external id or name); else the one a `Name@externalId_UAI` folder
+ * names (found by UAI or external id, created otherwise); else one named after the folder. Only the structures
+ * of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
  */
 async function resolveTarget(client: Queryable, scope: Scope, file: string, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
   if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'indiquez l’établissement où importer ce fichier');
   const all = await structuresIn(client, scope);
+  const origin = source === 'be1d' ? 'feed' : 'manual';
+  const named = hint?.trim() ? undefined : structureFromFolder(folderName);
+  if (named) {
+    const found = all.find((s) => s.uai?.toUpperCase() === named.uai) ?? all.find((s) => s.external_id === named.externalId);
+    if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+    const r = await client.query<{ id: string }>(`INSERT INTO structures (external_id, uai, name, origin) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      named.externalId,
+      named.uai,
+      named.name,
+      origin,
+    ]);
+    return { id: r.rows[0].id, name: named.name, uai: named.uai, created: true };
+  }
   const title = titleFromFolder(folderName);
   const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
   const found =
     all.find((s) => s.id === wanted) ??
     all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ??
     all.find((s) => s.external_id === wanted) ??
-    all.find((s) => fold(s.name) === fold(wanted));
+    all.find((s) => foldName(s.name) === foldName(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
   if (scope.kind !== 'all') throw new ImportForbiddenError(file, `établissement « ${wanted} » introuvable parmi les vôtres`);
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
-  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [
-    uai,
-    name,
-    source === 'be1d' ? 'feed' : 'manual',
-  ]);
+  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [uai, name, origin]);
   return { id: r.rows[0].id, name, uai, created: true };
 }
 
@@ -286,11 +307,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
       const res = parseCsv(input.name, buf, { key, id: target.id }, batch);
-      report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${PROFILE_LABEL[res.profile]}`, detectEncoding(buf).encoding, res.rows));
-      const sk = `${res.source}\t${key}\t${res.profile}`;
-      const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
-      scope.profiles.add(res.profile);
-      csvScopes.set(sk, scope);
+      const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
+      report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, ENCODING_LABEL[res.encoding], res.rows));
+      for (const profile of res.profiles) {
+        // One completeness scope per file and profile, so that pre-deletions are counted on the file that implied them.
+        const sk = `${res.source}\t${key}\t${profile}`;
+        const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
+        scope.profiles.add(profile);
+        csvScopes.set(sk, scope);
+      }
     }
 
     if (aaf.kinds.size) await settleAaf(client, aaf);
@@ -335,6 +360,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.restored = res.restored;
     report.byProfile = res.byProfile;
     report.relations = res.relations;
+    report.renamed = res.renamed;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
     for (const f of report.files) {

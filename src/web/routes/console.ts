@@ -4,6 +4,7 @@
 // the caller's Scope: a local admin never sees, nor learns the existence of, another school.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { foldName } from '../../directory/fold.js';
 import { structureHome } from '../../directory/stats.js';
 import { listStructures } from '../../directory/structures.js';
 import { requireRole, scopeOf } from '../auth.js';
@@ -29,8 +30,7 @@ export default async function consolePlugin(app: FastifyInstance, ctx: AppContex
     const all = await listStructures(ctx, scopeOf(req.user!));
     if (all.length === 1) return reply.redirect(schoolBase(all[0].id), 303);
     const q = String((req.query as Record<string, unknown>)?.q ?? '').trim().slice(0, 100);
-    const fold = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-    const list = q ? all.filter((s) => fold(`${s.name} ${s.uai ?? ''}`).includes(fold(q))) : all;
+    const list = q ? all.filter((s) => foldName(`${s.name} ${s.uai ?? ''}`).includes(foldName(q))) : all;
     return sendConsolePage(reply, {
       req,
       title: _('console.choose.title'),
