@@ -150,10 +150,10 @@ async function main() {
       const imp = await database(server.url, 'bench_import');
       contexts.push(imp);
       console.log('\nImport du flux AAF de démonstration (fixtures/aaf-2013), une transaction');
-      const first = await time(() => importFiles(imp, collectInputs([feed]), { dryRun: false }));
+      const first = await time(() => importFiles(imp, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
       const n = first.value.created + first.value.updated + first.value.unchanged;
       line('premier import (tout créé)', `${fmt(first.ms)} ms`, `${fmt(n)} comptes, ${fmt((n / first.ms) * 1000)} lignes/s`);
-      const again = await time(() => importFiles(imp, collectInputs([feed]), { dryRun: false }));
+      const again = await time(() => importFiles(imp, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
       line('réimport identique (rien ne change)', `${fmt(again.ms)} ms`, `${fmt((n / again.ms) * 1000)} lignes/s | ×${fmt(first.ms / again.ms)} vs premier`);
     } else console.log('\n(import non mesuré : ../shared/fixtures/aaf-2013 absent)');
   } finally {

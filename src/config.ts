@@ -26,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** Whether TROUSSEAU_PUBLIC_URL was set (sheets print localhost otherwise: the start log warns). */
   publicUrlSet: boolean;
+  /** Most bytes one import request may upload, all files together (TROUSSEAU_IMPORT_MAX_MB, default 500 MB). */
+  importMaxBytes: number;
   /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
   drop: DropConfig;
 }
@@ -116,5 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(env.LOG_LEVEL),
     publicUrlSet: !!env.TROUSSEAU_PUBLIC_URL,
     drop: loadDrop(env),
+    importMaxBytes: envInt(env, 'TROUSSEAU_IMPORT_MAX_MB', 500) * 1024 * 1024,
   };
 }

@@ -6,6 +6,7 @@ import { openConfiguredDatabase } from './db/open.js';
 import { ensureDemo } from './demo/seed.js';
 import { startupMessages } from './startup.js';
 import { startDropSchedule } from './drop/schedule.js';
+import { uploadsRoot } from './import/uploads.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
@@ -18,9 +19,9 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   for (const m of startupMessages(config)) (m.level === 'warn' ? console.warn : console.log)(m.text);
   const mailWorker = startMailWorker(ctx);
-  const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
   const drop = config.drop.dir ? startDropSchedule(ctx, (m) => console.log(m)) : null;
   if (drop) console.log(`Dossier de dépôt ${config.drop.dir} : « ${config.drop.cron} » (${config.drop.timezone}), prochain passage ${drop.next()?.toISOString()}`);
+  const housekeeping = startHousekeeping(database.pool, (m) => console.error(m), undefined, uploadsRoot(config.dataDir));
   const stop = async () => {
     drop?.stop();
     housekeeping.stop();

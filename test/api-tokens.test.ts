@@ -133,7 +133,7 @@ test('a token of school A cannot import into school B, nor AAF files; a token fo
   const res = await scriptImport(token, `?structureId=${schoolB}`);
   assert.equal(res.statusCode, 404);
   assert.equal(await inSchool(schoolB), before);
-  const xml = await scriptImport(token, '', [{ name: 'ENT_0123456A_Complet_20261130_Eleve_0000.xml', data: Buffer.from('<ficAlimMENESR/>') }]);
+  const xml = await scriptImport(token, `?structureId=${schoolA}`, [{ name: 'ENT_0123456A_Complet_20261130_Eleve_0000.xml', data: Buffer.from('<ficAlimMENESR/>') }]);
   assert.equal(xml.statusCode, 403);
   const [row] = await q<{ id: string }>('SELECT id FROM api_tokens WHERE prefix = $1', [token.slice(4, 14)]);
   assert.deepEqual((await q<{ s: string }>(`SELECT details->>'status' s FROM audit WHERE action = 'api_token.refused' AND details->>'tokenId' = $1 ORDER BY id`, [row.id])).map((r) => r.s), ['404', '403'],

@@ -11,8 +11,10 @@ import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
-import { FIXTURES, testContext } from './helpers/db.js';
+import { testContext } from './helpers/db.js';
 
+/** Invented import fixtures (npm test needs nothing beside the repo). */
+const FIX = new URL('./fixtures/import/', import.meta.url).pathname;
 const PASSWORD = 'Console-local-2025!';
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let server: { url: string; close(): Promise<void> };
@@ -177,11 +179,11 @@ test('import: dry run first (nothing written), then the confirmed import into th
   const start = await count();
   await page.goto(`${server.url}/console/etablissements/${A.id}/import`);
   // A local admin cannot push an AAF feed (it carries its own structures).
-  await page.setInputFiles('#f-files', `${FIXTURES}aaf-2013/FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml`);
+  await page.setInputFiles('#f-files', `${FIX}ENTTEST_Complet_20260901_EtabEducNat_0000.xml`);
   await page.click('form.import-form button[type="submit"]');
   await page.waitForSelector('.notice-error:has-text("réservé aux super-administrateurs")');
 
-  await page.setInputFiles('#f-files', [`${FIXTURES}csv-templates/CSV_Eleves.csv`, `${FIXTURES}csv-templates/CSV_Enseignants.csv`]);
+  await page.setInputFiles('#f-files', [`${FIX}CSV_Eleves.csv`, `${FIX}CSV_Enseignants.csv`]);
   await page.check('#f-partial');
   await page.click('form.import-form button[type="submit"]');
   await page.waitForSelector('h2:has-text("Résultat de la simulation")');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseLogin, foldName, LoginAllocator } from '../src/directory/login.js';
+import { foldKey, foldName } from '../src/directory/fold.js';
+import { baseLogin, LoginAllocator } from '../src/directory/login.js';
 
 test('login folding table', () => {
   const table: [string, string, string][] = [
@@ -14,9 +15,37 @@ test('login folding table', () => {
     ['Chloé', 'Œuvray', 'chloe.oeuvray'],
     ['Ştefan', 'Müller', 'stefan.muller'],
     ['=CMD()', 'Nom', 'cmd.nom'],
+    // compatibility forms and ligatures
+    ['ﬁona', 'Ĳzerman', 'fiona.ijzerman'],
+    ['Lise', 'BŒUF', 'lise.boeuf'],
+    ['Æthel', 'Straße', 'aethel.strasse'],
+    ['Ｚｏé', 'ＬＯＮＧ', 'zoe.long'],
+    // other scripts are transliterated, not dropped
+    ['Иван', 'Петров', 'ivan.petrov'],
+    ['Σωκράτης', 'Παππάς', 'sokratis.pappas'],
+    ['芳', '王', 'fang.wang'],
+    ['🦄', '😀', 'utilisateur.inconnu'],
   ];
   for (const [f, l, want] of table) assert.equal(baseLogin(f, l), want, `${f} ${l}`);
   assert.equal(foldName('  É  '), 'e');
+});
+
+test('every Unicode dash is "-" in logins and keys', () => {
+  for (const dash of ['\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2212', '-']) {
+    assert.equal(baseLogin(`Jean${dash}Paul`, `Roux${dash}Combaluzier`), 'jean-paul.roux-combaluzier', `U+${dash.charCodeAt(0).toString(16)}`);
+    assert.equal(foldName(`JEAN ${dash} PAUL`), 'jean-paul');
+  }
+});
+
+test('each login part is capped at 30 characters, without a trailing dash', () => {
+  const login = baseLogin('Marie-Charlotte-Hortense-Eugénie', 'De La Tour d’Auvergne-Lauraguais-Montmorency');
+  const [first, last] = login.split('.');
+  assert.ok(first.length <= 30 && last.length <= 30, login);
+  assert.equal(first, 'marie-charlotte-hortense-eugen');
+  assert.equal(last, 'de-la-tour-dauvergne-lauraguai');
+  assert.equal(baseLogin('Anne-Marie-Louise-Catherine-X', 'Y'), 'anne-marie-louise-catherine-x.y');
+  assert.equal(baseLogin('Abcdefghijklmnopqrstuvwxyzabc-Z', 'Y'), 'abcdefghijklmnopqrstuvwxyzabc.y');
+  assert.equal(foldKey('Jean–Paul'), 'jeanpaul');
 });
 
 test('collisions are suffixed 2, 3… across all logins', () => {

@@ -41,7 +41,7 @@ const structuresOf = (ext: string) =>
   ids(`SELECT s.external_id AS x FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id WHERE u.external_id = $1 ORDER BY 1`, [ext]);
 const links = () => ids(`SELECT p.external_id || '>' || c.external_id AS x FROM relations r JOIN users p ON p.id = r.parent_id JOIN users c ON c.id = r.child_id ORDER BY 1`);
 const run = async (files: { name: string; path?: string; data?: Buffer }[]): Promise<ImportReport> => {
-  const report = await importFiles(ctx, files, { dryRun: false });
+  const report = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   return report;
 };

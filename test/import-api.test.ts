@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { buildServer } from '../src/web/server.js';
-import { FIXTURES, testContext } from './helpers/db.js';
+import { testContext } from './helpers/db.js';
+import { multipart } from './helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -37,18 +38,6 @@ after(async () => {
   await ctx.close();
 });
 
-/** A multipart/form-data body carrying the files. */
-function multipart(files: Array<{ name: string; data: Buffer }>): { body: Buffer; type: string } {
-  const boundary = '----trousseau-test-boundary';
-  const parts: Buffer[] = [];
-  for (const f of files) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
-    parts.push(f.data, Buffer.from('\r\n'));
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
-}
-
 function post(as: string, query: string, files: Array<{ name: string; data: Buffer }>, opts: { csrf?: boolean } = {}) {
   const { body, type } = multipart(files);
   const headers: Record<string, string> = { 'content-type': type, cookie: who[as].cookie };
@@ -56,8 +45,8 @@ function post(as: string, query: string, files: Array<{ name: string; data: Buff
   return app.inject({ method: 'POST', url: `/api/import${query}`, headers, payload: body });
 }
 
-const TPL = join(FIXTURES, 'csv-templates');
-const templates = () => readdirSync(TPL).sort().map((name) => ({ name, data: readFileSync(join(TPL, name)) }));
+const FIX = new URL('./fixtures/import/', import.meta.url).pathname;
+const templates = () => readdirSync(FIX).filter((n) => n.endsWith('.csv')).sort().map((name) => ({ name, data: readFileSync(join(FIX, name)) }));
 const users = () => count(`SELECT count(*) n FROM users WHERE external_id IS NOT NULL`);
 
 test('CSV templates: dry run reports and writes nothing, then the import applies; a second pass changes nothing', async () => {
@@ -83,7 +72,7 @@ test('roles and scope: CSRF header, a local admin’s own school only, AAF for s
   assert.equal((await post('local', `?structureId=${school}`, templates(), { csrf: false })).statusCode, 403);
   assert.equal((await post('local', `?structureId=${other}`, templates())).statusCode, 404);
   assert.equal((await post('local', '', templates())).statusCode, 400);
-  const aaf = { name: 'FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml', data: readFileSync(join(FIXTURES, 'aaf-2013', 'FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml')) };
+  const aaf = { name: 'ENTTEST_Complet_20260901_EtabEducNat_0000.xml', data: readFileSync(join(FIX, 'ENTTEST_Complet_20260901_EtabEducNat_0000.xml')) };
   const refused = await post('local', `?structureId=${school}`, [aaf]);
   assert.equal(refused.statusCode, 403);
   assert.match(refused.json().error, /super-administrateurs/);

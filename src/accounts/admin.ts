@@ -1,6 +1,6 @@
 // `trousseau admin`: a new password for the super admin `admin` (lost password, first start's output gone).
 // The password comes from TROUSSEAU_ADMIN_PASSWORD or is generated and printed once; the account is
-// unblocked and its sessions end.
+// unblocked (and restored, were it pre-deleted: it could not sign in otherwise) and its sessions end.
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import { makeContext, type AppContext } from '../context.js';
@@ -15,7 +15,7 @@ export async function resetSuperAdminPassword(ctx: AppContext, password?: string
   const hash = await hashPassword(chosen);
   return withTransaction(ctx.database.pool, async (c) => {
     const { rows } = await c.query<{ id: string }>(
-      `UPDATE users SET password_hash = $1, blocked = false, activated_at = coalesce(activated_at, now()), updated_at = now()
+      `UPDATE users SET password_hash = $1, blocked = false, pre_deleted_at = NULL, activated_at = coalesce(activated_at, now()), updated_at = now()
         WHERE login = 'admin' AND is_super_admin RETURNING id`,
       [hash],
     );

@@ -1,5 +1,6 @@
-// Periodic clean-up of what expires: sessions, attempt counters, reset links. Every app instance runs it;
-// the statements are idempotent, so two instances doing it at once only repeat each other.
+// Periodic clean-up of what expires: sessions, attempt counters, reset links, abandoned import uploads. Every
+// app instance runs it; the statements are idempotent, so two instances doing it at once only repeat each other.
+import { sweepUploads } from '../import/uploads.js';
 import { purgeRates } from './ratelimit.js';
 import type { Queryable } from '../db/index.js';
 
@@ -17,9 +18,13 @@ export async function purgeExpired(pool: Queryable): Promise<Purged> {
   return { sessions: sessions.rowCount ?? 0, resets: resets.rowCount ?? 0 };
 }
 
-/** Runs purgeExpired now and then every `everyMs` (default hourly); errors are logged, never thrown. */
-export function startHousekeeping(pool: Queryable, log: (m: string) => void, everyMs = 3_600_000): { stop(): void } {
-  const run = () => purgeExpired(pool).catch((e: Error) => log(`Nettoyage périodique : ${e.message}`));
+/**
+ * Runs purgeExpired now and then every `everyMs` (default hourly), and sweeps the import uploads under
+ * `uploadsDir` (dry runs never confirmed, src/import/uploads.ts) when given; errors are logged, never thrown.
+ */
+export function startHousekeeping(pool: Queryable, log: (m: string) => void, everyMs = 3_600_000, uploadsDir?: string): { stop(): void } {
+  const run = () =>
+    Promise.all([purgeExpired(pool), uploadsDir ? sweepUploads(uploadsDir) : 0]).catch((e: Error) => log(`Nettoyage périodique : ${e.message}`));
   void run();
   const timer = setInterval(run, everyMs);
   timer.unref();

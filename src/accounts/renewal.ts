@@ -3,6 +3,8 @@
 // Each change commits with its audit row in one transaction.
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
+import { requireManageable } from '../directory/users.js';
 import { DomainError, type DomainCode } from '../lib/errors.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 import { withTransaction } from './tx.js';
@@ -18,11 +20,13 @@ export class AccountStateError extends DomainError {
 /**
  * New renewal code for an ACTIVE account, valid 72 hours; only its HMAC is stored (purpose 'renewal'), so the
  * returned canonical code (format it with formatCode) must be shown to the admin once. Replaces any previous one.
- * Throws AccountStateError('account.notActivated') for an account not yet activated.
+ * The account must be one `scope` may change (requireManageable: DirectoryError not_found / forbidden);
+ * AccountStateError('account.notActivated') for an account not yet activated.
  */
-export async function generateRenewalCode(ctx: AppContext, userId: string, actorId: string): Promise<string> {
+export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
   const issued = issueRenewalCode(ctx.secrets);
   return withTransaction(ctx.database.pool, async (client) => {
+    await requireManageable(client, scope, [userId], { lock: true });
     const r = await client.query(
       `UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3, updated_at = now()
        WHERE id = $1 AND activated_at IS NOT NULL RETURNING login`,
@@ -36,11 +40,13 @@ export async function generateRenewalCode(ctx: AppContext, userId: string, actor
 
 /**
  * Replaces the activation code of an account NOT yet activated (the old one stops working); returns the new code.
- * Throws AccountStateError('account.alreadyActivated') for an activated account.
+ * The account must be one `scope` may change (requireManageable); AccountStateError('account.alreadyActivated')
+ * for an activated account.
  */
-export async function regenerateActivationCode(ctx: AppContext, userId: string, actorId: string): Promise<string> {
+export async function regenerateActivationCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
   const issued = issueActivationCode(ctx.secrets, ctx.config.activationCodeDays);
   return withTransaction(ctx.database.pool, async (client) => {
+    await requireManageable(client, scope, [userId], { lock: true });
     const r = await client.query(
       `UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4, updated_at = now()
        WHERE id = $1 AND activated_at IS NULL RETURNING login`,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
-import { foldName } from '../directory/login.js';
+import { foldName } from '../directory/fold.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
 import { ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES } from './names.js';
@@ -231,7 +231,7 @@ export async function createDemoSchool(
 
   await withTransaction(ctx.database.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(745202)'); // the importers' lock: logins are allocated table-wide
-    const res = await applyBatch(client, ctx, batch, { now });
+    const res = await applyBatch(client, ctx, batch, { now, scope: { kind: 'all' } });
     await client.query(
       `INSERT INTO local_admins (user_id, structure_id) SELECT u, s FROM unnest($1::uuid[], $2::uuid[]) AS v(u, s) ON CONFLICT DO NOTHING`,
       [heads.map((h) => res.userIds.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
@@ -260,14 +260,16 @@ export async function ensureSuperAdmin(ctx: AppContext, passwordHash: string): P
     const exists = await client.query(`SELECT 1 FROM users WHERE is_super_admin OR login = 'admin' LIMIT 1`);
     if (exists.rowCount) return false;
     const batch = emptyBatch();
-    batch.users.set('demo:admin', {
-      externalId: 'demo:admin', source: 'demo', origin: 'manual', profile: 'Personnel', title: null,
+    // The batch needs a key; the account keeps no external id (below), so no import can ever match it.
+    const key = `admin:${randomBytes(16).toString('hex')}`;
+    batch.users.set(key, {
+      externalId: key, source: 'demo', origin: 'manual', profile: 'Personnel', title: null,
       firstName: 'Administrateur', lastName: 'ENT', birthDate: null, email: null, phone: null,
       structures: new Set(), classes: [], groups: [], login: 'admin', file: 'démo', line: 0,
       history: { createdAt: new Date(), activatedAt: new Date(), passwordHash, preDeletedAt: null },
     });
-    const res = await applyBatch(client, ctx, batch);
-    await client.query(`UPDATE users SET is_super_admin = true WHERE id = $1`, [res.userIds.get('demo:admin')]);
+    const res = await applyBatch(client, ctx, batch, { scope: { kind: 'all' } });
+    await client.query(`UPDATE users SET is_super_admin = true, external_id = NULL WHERE id = $1`, [res.userIds.get(key)]);
     return true;
   });
 }

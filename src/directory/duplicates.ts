@@ -12,7 +12,7 @@ import type { Profile } from '../db/schema.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import {
-  allInScope, DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, visibleStructureSql,
+  allInScope, DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, requireManageable, visibleStructureSql,
 } from './users.js';
 
 /** Why a pair was proposed; the console translates these. */
@@ -279,7 +279,10 @@ export interface MergeResult {
 /**
  * Merges `dropId` into `keepId` in one transaction (admins only, both users in scope, same profile).
  * The activated account is always the one kept: if only `dropId` is activated the roles are swapped (see
- * `swapped`); both activated is refused. Structures, classes, groups, relations (both directions), local-admin
+ * `swapped`); both activated is refused. Both accounts must be ones the caller may change (requireManageable:
+ * an account administering a school outside the caller's scope is read-only), so the local-admin rights that move
+ * never reach beyond the caller's scope; super admins are never merged. Any such pair may be merged, proposed by
+ * findDuplicates or not. Structures, classes, groups, relations (both directions), local-admin
  * rights, aliases and dismissals move to the kept account without duplicates; its empty email, phone, birth
  * date and title are filled from the dropped one. The dropped external id becomes the kept one's when it has
  * none, else an alias (user_aliases) so a feed re-import maps it to the kept account. Then the dropped
@@ -290,12 +293,11 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
   if (keepId === dropId) throw new DirectoryError('invalid', 'directory.mergeSelf');
   if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'directory.userNotFound');
   return withTransaction(ctx.database.pool, async (client) => {
-    const params: unknown[] = [[keepId, dropId]];
-    // Locked in id order so two concurrent merges of the same pair cannot deadlock.
-    const { rows } = await client.query(
-      `SELECT u.* FROM users u WHERE u.id = ANY($1::uuid[]) AND ${scopeSql(scope, 'u', params)} ORDER BY u.id FOR UPDATE OF u`,
-      params,
-    );
+    // Both accounts must be ones the caller may change (visible, and holding no admin right beyond the scope):
+    // the kept one inherits the dropped one's local-admin rights, which therefore lie within the caller's
+    // scope already. Locked in id order so two concurrent merges of the same pair cannot deadlock.
+    await requireManageable(client, scope, [keepId, dropId], { lock: true });
+    const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = ANY($1::uuid[])`, [[keepId, dropId]]);
     let keep = rows.find((r) => r.id === keepId);
     let drop = rows.find((r) => r.id === dropId);
     if (!keep || !drop) throw new DirectoryError('not_found', 'directory.userNotFound');
@@ -307,7 +309,8 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     if (keep.profile !== drop.profile) throw new DirectoryError('invalid', 'directory.mergeProfiles');
     const swapped = dropActive && !keepActive;
     if (swapped) [keep, drop] = [drop, keep];
-    if (drop.is_super_admin) throw new DirectoryError('forbidden', 'directory.mergeSuperAdmin');
+    // A super admin has no feed identity (migration 0007): it neither disappears in a merge nor takes one over.
+    if (drop.is_super_admin || keep.is_super_admin) throw new DirectoryError('forbidden', 'directory.mergeSuperAdmin');
     const k = keep.id as string;
     const d = drop.id as string;
 

@@ -1,25 +1,14 @@
-// Logins are `prenom.nom`: lower case, accents folded, other characters dropped, collisions suffixed.
+// Logins are `prenom.nom`: names folded by foldName (directory/fold.ts), parts capped, collisions suffixed.
+import { foldName } from './fold.js';
 
-// Letters that NFD does not decompose into a base letter plus marks.
-const SPECIAL: Record<string, string> = {
-  ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', đ: 'd', ð: 'd', ł: 'l', þ: 'th', ı: 'i', ħ: 'h', ŧ: 't', ŋ: 'n', ĸ: 'k',
-};
+/** Longest part (first name, last name) of a login, as the reference ENT: a login fits on a printed sheet. */
+export const LOGIN_PART_MAX = 30;
 
-export function foldName(name: string): string {
-  const lowered = name.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-  let out = '';
-  for (const ch of lowered) out += SPECIAL[ch] ?? ch;
-  return out
-    .replace(/[\s'’]+/g, (m) => (/\s/.test(m) ? '-' : ''))
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/-+/g, '-')
-    .replace(/^-|-$/g, '');
-}
+const part = (name: string, fallback: string) => foldName(name).slice(0, LOGIN_PART_MAX).replace(/-+$/, '') || fallback;
 
+/** `prenom.nom` from the folded names (foldName), each part capped at LOGIN_PART_MAX characters. */
 export function baseLogin(firstName: string, lastName: string): string {
-  const f = foldName(firstName) || 'utilisateur';
-  const l = foldName(lastName) || 'inconnu';
-  return `${f}.${l}`;
+  return `${part(firstName, 'utilisateur')}.${part(lastName, 'inconnu')}`;
 }
 
 /** Hands out unique logins against a set of taken ones (loaded once per import, then kept up to date). */

@@ -41,3 +41,24 @@ export function scopeSql(scope: Scope, u: string, params: unknown[]): string {
     }
   }
 }
+
+/**
+ * SQL condition "the scope may CHANGE user `u`" (block, contact, codes, merge, import): the scope must cover
+ * every right the account holds, so an account that administers a school outside the caller's structures
+ * (local_admins) or is a super admin stays read-only to them, even when it is visible. Visibility itself is
+ * scopeSql's; combine both. 'all' changes anyone; teachers ('classes') and 'self' change no account holding
+ * admin rights.
+ */
+export function manageableSql(scope: Scope, u: string, params: unknown[]): string {
+  switch (scope.kind) {
+    case 'all':
+      return 'TRUE';
+    case 'structures':
+      params.push(scope.structureIds);
+      return `(NOT ${u}.is_super_admin AND NOT EXISTS (SELECT 1 FROM local_admins mg_la
+        WHERE mg_la.user_id = ${u}.id AND NOT (mg_la.structure_id = ANY($${params.length}::uuid[]))))`;
+    case 'classes':
+    case 'self':
+      return `(NOT ${u}.is_super_admin AND NOT EXISTS (SELECT 1 FROM local_admins mg_la WHERE mg_la.user_id = ${u}.id))`;
+  }
+}

@@ -8,7 +8,7 @@ import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.j
 import { PROFILES, type Profile } from '../db/schema.js';
 import { endSessions } from '../web/auth.js';
 import { recordAudit } from './audit.js';
-import { scopeSql, type Scope } from './scope.js';
+import { manageableSql, scopeSql, type Scope } from './scope.js';
 import type { Queryable } from '../db/index.js';
 
 /** A refused directory operation: `code` is its kind, `messageCode`/`params` its message (see DomainError). */
@@ -55,6 +55,26 @@ export function requireAdminScope(scope: Scope): void {
 /** True when `structureId` is within the scope's structures (super admins see all). */
 export function structureInScope(scope: Scope, structureId: string): boolean {
   return scope.kind === 'all' || (scope.kind === 'structures' && scope.structureIds.includes(structureId));
+}
+
+/**
+ * Throws unless every one of these users is visible in the scope (not_found otherwise, as for a missing row)
+ * AND changeable by it (forbidden: an account holding admin rights the scope does not cover, see
+ * manageableSql). The one check every mutating path of the directory, codes and imports goes through.
+ * `lock` takes the rows FOR UPDATE (inside the caller's transaction).
+ */
+export async function requireManageable(db: Queryable, scope: Scope, userIds: readonly string[], opts: { lock?: boolean } = {}): Promise<void> {
+  const ids = [...new Set(userIds)];
+  if (!ids.every(isUuid)) throw new DirectoryError('not_found', 'directory.userNotFound');
+  const params: unknown[] = [ids];
+  const visible = scopeSql(scope, 'u', params);
+  const manageable = manageableSql(scope, 'u', params);
+  const { rows } = await db.query<{ id: string; manageable: boolean }>(
+    `SELECT u.id, ${manageable} AS manageable FROM users u WHERE u.id = ANY($1::uuid[]) AND ${visible}${opts.lock ? ' ORDER BY u.id FOR UPDATE OF u' : ''}`,
+    params,
+  );
+  if (rows.length !== ids.length) throw new DirectoryError('not_found', 'directory.userNotFound');
+  if (rows.some((r) => !r.manageable)) throw new DirectoryError('forbidden', 'directory.readOnly');
 }
 
 /** Whether every one of these users exists and is visible in the scope (an explicit list is all or nothing). */
@@ -249,6 +269,8 @@ export interface UserDetails {
   renewalCode: PendingCode | null;
   blocked: boolean;
   isSuperAdmin: boolean;
+  /** Visible but not changeable by the caller (holds admin rights outside its scope): no action is offered. */
+  readOnly: boolean;
   preDeletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -267,7 +289,8 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
   if (!isUuid(userId)) return null;
   const pool = ctx.database.pool;
   const params: unknown[] = [userId];
-  const { rows } = await pool.query(`SELECT u.* FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)}`, params);
+  const visible = scopeSql(scope, 'u', params);
+  const { rows } = await pool.query(`SELECT u.*, ${manageableSql(scope, 'u', params)} AS manageable FROM users u WHERE u.id = $1 AND ${visible}`, params);
   const u = rows[0];
   if (!u) return null;
 
@@ -336,6 +359,7 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
     renewalCode: pending(u.renewal_code_mac, u.renewal_code_expires_at),
     blocked: u.blocked,
     isSuperAdmin: u.is_super_admin,
+    readOnly: !u.manageable,
     preDeletedAt: u.pre_deleted_at,
     createdAt: u.created_at,
     updatedAt: u.updated_at,
@@ -352,14 +376,13 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
 // ---------------------------------------------------------------------------------------------------------
 // Changes
 
-/** Locks a visible user row for update, or throws not_found (out-of-scope users are reported as missing). */
-async function lockVisibleUser(client: pg.PoolClient, scope: Scope, userId: string): Promise<Record<string, any>> {
-  if (isUuid(userId)) {
-    const params: unknown[] = [userId];
-    const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = $1 AND ${scopeSql(scope, 'u', params)} FOR UPDATE OF u`, params);
-    if (rows[0]) return rows[0];
-  }
-  throw new DirectoryError('not_found', 'directory.userNotFound');
+/**
+ * Locks a user row the scope may change, or throws not_found (out-of-scope users are reported as missing) or
+ * forbidden (visible but read-only, see requireManageable).
+ */
+async function lockManageableUser(client: pg.PoolClient, scope: Scope, userId: string): Promise<Record<string, any>> {
+  await requireManageable(client, scope, [userId], { lock: true });
+  return (await client.query('SELECT * FROM users WHERE id = $1', [userId])).rows[0];
 }
 
 /**
@@ -370,7 +393,7 @@ export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, 
   requireAdminScope(scope);
   if (blocked && actorId === userId) throw new DirectoryError('invalid', 'directory.selfBlock');
   return withTransaction(ctx.database.pool, async (client) => {
-    const u = await lockVisibleUser(client, scope, userId);
+    const u = await lockManageableUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
     let sessionsEnded = 0;
     if (blocked) sessionsEnded = await endSessions(client, userId);
@@ -406,7 +429,7 @@ export async function updateUserContact(
     phone = v === '' ? null : v;
   }
   return withTransaction(ctx.database.pool, async (client) => {
-    const u = await lockVisibleUser(client, scope, userId);
+    const u = await lockManageableUser(client, scope, userId);
     const next = { email: email === undefined ? u.email : email, phone: phone === undefined ? u.phone : phone };
     if (next.email === u.email && next.phone === u.phone) return next;
     await client.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, next.email, next.phone]);

@@ -3,9 +3,12 @@ import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
+import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
-import { fold } from './text.js';
-import type { FileCounts, ImportBatch, ProfileCounts, Rejection, StructureReport, UserRecord } from './types.js';
+import type { Scope } from '../directory/scope.js';
+import { findRenames, type RenameCandidate } from './renames.js';
+import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
+import type { FileCounts, ImportBatch, ProfileCounts, Rejection, RenameNote, StructureReport, UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -21,6 +24,7 @@ export interface ApplyResult {
   structures: StructureReport[];
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
+  renamed: RenameNote[];
   /** external id → user id of every account of the batch. */
   userIds: Map<string, string>;
   /** structure key → structure id */
@@ -71,6 +75,10 @@ interface ExistingUser {
   pre_deleted_at: Date | null;
 }
 
+/** The columns of ExistingUser, from `users u`. */
+const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
+  u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, u.pre_deleted_at`;
+
 /**
  * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
  * (unnest flattens a 2-D array). Also a stable form to compare stored and incoming lists.
@@ -83,12 +91,22 @@ function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): P
   return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
 }
 
+/**
+ * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
+ * existing one of the scope (else ImportForbiddenError, nothing written) and is never renamed; records that
+ * match an account the scope may not change are rejected, and links, memberships and pre-deletion never reach
+ * such accounts (pre-deletion, account-wide, only reaches accounts wholly inside the scope). No scope ever
+ * matches or pre-deletes a super admin.
+ */
 export async function applyBatch(
   client: Client,
   ctx: AppContext,
   batch: ImportBatch,
-  opts: { now?: Date; protect?: (externalId: string) => boolean } = {},
+  opts: { now?: Date; protect?: (externalId: string) => boolean; scope: Scope },
 ): Promise<ApplyResult> {
+  const scope = opts.scope;
+  /** SQL condition on users `u`: an account this run may touch; its values go after `params`. */
+  const allowed = (u: string, params: unknown[]) => importScopeSql(scope, u, params);
   const now = opts.now ?? new Date();
   const rejected: Rejection[] = [];
   const byProfile: Partial<Record<Profile, ProfileCounts>> = {};
@@ -103,6 +121,7 @@ export async function applyBatch(
   for (const key of referenced) {
     const rec = batch.structures.get(key);
     if (rec?.id) {
+      if (!importStructureAllowed(scope, rec.id)) throw new ImportForbiddenError('', `structure « ${rec.name} » hors de votre périmètre`);
       structureIds.set(key, rec.id);
       continue;
     }
@@ -114,10 +133,15 @@ export async function applyBatch(
       [ext, uai],
     );
     const row = found.rows[0];
+    // Outside 'all' a run neither creates, renames nor reaches another school, whatever UAI or id it names.
+    if (!(row ? importStructureAllowed(scope, row.id) : scope.kind === 'all')) {
+      throw new ImportForbiddenError('', `structure « ${rec?.name ?? key} »${uai ? ` (${uai})` : ''} hors de votre périmètre`);
+    }
     if (row) {
       structureIds.set(key, row.id);
       // A known structure only changes when the feed describes it (a bare reference leaves it alone).
-      if (rec && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
+      // Only a run with every right ('all') changes one: a school's own files never rename it.
+      if (rec && scope.kind === 'all' && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
         await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
       }
       if (rec) structures.push({ name: rec.name, uai, created: false });
@@ -195,12 +219,13 @@ export async function applyBatch(
   }
 
   // ---- users ----
-  const records = [...batch.users.values()];
-  const existingRows = await unnestChunks<ExistingUser>(
+  let records = [...batch.users.values()];
+  const ep: unknown[] = [null]; // $1: the external ids
+  const existingRows = await unnestChunks<ExistingUser & { allowed: boolean }>(
     client,
-    `SELECT id, external_id, profile, title, first_name, last_name, birth_date, email, phone, ine, functions, mobile, address, origin, source, activated_at, pre_deleted_at
-     FROM users WHERE external_id = ANY($1)`,
+    `SELECT ${EXISTING_COLUMNS}, ${allowed('u', ep)} AS allowed FROM users u WHERE u.external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
+    ep.slice(1),
   );
   const existing = new Map(existingRows.map((r) => [r.external_id, r]));
   const userIds = new Map<string, string>();
@@ -210,17 +235,40 @@ export async function applyBatch(
   // account: the feed keeps updating that one's memberships and does not recreate the dropped one.
   const aliased = new Map<string, { id: string; pre_deleted_at: Date | null }>();
   const unknown = records.filter((r) => !existing.has(r.externalId)).map((r) => r.externalId);
+  const outside = new Map<string, string>(); // external id → user id of an account this run may not touch
+  for (const r of existingRows) if (!r.allowed) outside.set(r.external_id, r.id);
   if (unknown.length && (await hasAliases(client))) {
-    const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null }>(
+    const ap: unknown[] = [null];
+    const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null; allowed: boolean }>(
       client,
-      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
+      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at, ${allowed('u', ap)} AS allowed
+       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
       [unknown],
+      ap.slice(1),
     );
     for (const x of rows) {
+      if (!x.allowed) outside.set(x.alias, x.id);
       aliased.set(x.alias, x);
       userIds.set(x.alias, x.id);
     }
   }
+  // A record naming an account outside the run's reach (another school's, an administrator beyond the scope,
+  // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either.
+  if (outside.size) {
+    records = records.filter((r) => {
+      if (!outside.has(r.externalId)) return true;
+      rejected.push({ file: r.file, line: r.line, field: 'identifiant', reason: `compte « ${r.externalId} » hors de votre périmètre : ligne ignorée` });
+      existing.delete(r.externalId);
+      aliased.delete(r.externalId);
+      userIds.delete(r.externalId);
+      return false;
+    });
+  }
+  // Records without an account of their key may still be someone already here: under the key a file used before
+  // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
+  const reKeyed: { id: string; externalId: string }[] = [];
+  const { renamed, keep } = await adoptAccounts(client, batch, records, existing, aliased, structureIds, reKeyed, allowed);
+  for (const x of reKeyed) userIds.set(x.externalId, x.id);
   const fresh = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
   const created = new Set<string>();
   if (fresh.length) {
@@ -317,7 +365,14 @@ export async function applyBatch(
     );
   }
 
+  for (const x of reKeyed) changed.add(x.externalId);
   if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL WHERE id = ANY($1)`, [aliasRestored]);
+  if (reKeyed.length) {
+    await client.query(`UPDATE users u SET external_id = v.e FROM unnest($1::uuid[], $2::text[]) AS v(id, e) WHERE u.id = v.id`, [
+      reKeyed.map((x) => x.id),
+      reKeyed.map((x) => x.externalId),
+    ]);
+  }
 
   // ---- relations by external id (AAF: the student names its relatives) ----
   let unresolved = 0;
@@ -328,12 +383,15 @@ export async function applyBatch(
     if (!userIds.has(rel.child)) missingExt.add(rel.child);
   }
   if (missingExt.size) {
+    // Only accounts the run may touch can be linked (a relation reaches the other side's data).
+    const mp: unknown[] = [[...missingExt]];
+    const ok = allowed('u', mp);
     const r = await client.query<{ id: string; external_id: string }>(
       (await hasAliases(client))
-        ? `SELECT id, external_id FROM users WHERE external_id = ANY($1)
-           UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)`
-        : `SELECT id, external_id FROM users WHERE external_id = ANY($1)`,
-      [[...missingExt]],
+        ? `SELECT u.id, u.external_id FROM users u WHERE u.external_id = ANY($1) AND ${ok}
+           UNION ALL SELECT a.user_id, a.external_id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1) AND ${ok}`
+        : `SELECT u.id, u.external_id FROM users u WHERE u.external_id = ANY($1) AND ${ok}`,
+      mp,
     );
     for (const x of r.rows) userIds.set(x.external_id, x.id);
   }
@@ -341,7 +399,13 @@ export async function applyBatch(
     const p = userIds.get(rel.parent);
     const c = userIds.get(rel.child);
     if (p && c && p !== c) wantedRelations.add(`${p}\t${c}`);
-    else unresolved++;
+    else {
+      unresolved++;
+      if (rel.file && !c) {
+        const id = rel.child.slice(rel.child.indexOf(':id:') + 4);
+        rejected.push({ file: rel.file, line: rel.line ?? 0, field: rel.field ?? '', reason: `aucun élève d'identifiant « ${id} » dans cet établissement : lien non créé` });
+      }
+    }
   }
 
   // ---- memberships ----
@@ -367,7 +431,11 @@ export async function applyBatch(
   }
   const childStructs = new Map<string, string[]>();
   if (outsideChildren.size) {
-    const r = await client.query<{ user_id: string; structure_id: string }>(`SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1)`, [[...outsideChildren]]);
+    // A relative follows the children's structures, only those the run may write into.
+    const r = await client.query<{ user_id: string; structure_id: string }>(
+      `SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1) AND ($2::uuid[] IS NULL OR structure_id = ANY($2::uuid[]))`,
+      [[...outsideChildren], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+    );
     for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
   }
   for (const k of wantedRelations) {
@@ -439,16 +507,16 @@ export async function applyBatch(
     );
     const byName = new Map<string, { id: string; classes: Set<string> }[]>();
     for (const x of r.rows) {
-      const k = `${x.structure_id}\t${fold(x.last_name)}\t${fold(x.first_name)}`;
-      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(fold)) });
+      const k = `${x.structure_id}\t${foldName(x.last_name)}\t${foldName(x.first_name)}`;
+      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(foldName)) });
     }
     for (const c of batch.childrenByName) {
       const parent = userIds.get(c.parent)!;
       const s = sid(c.structure);
       const seen = new Map<string, { id: string; classes: Set<string> }>();
-      for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${fold(ln)}\t${fold(c.firstName)}`) ?? []) seen.set(x.id, x);
+      for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${foldName(ln)}\t${foldName(c.firstName)}`) ?? []) seen.set(x.id, x);
       let candidates = [...seen.values()];
-      const inClass = c.className ? candidates.filter((x) => x.classes.has(fold(c.className))) : candidates;
+      const inClass = c.className ? candidates.filter((x) => x.classes.has(foldName(c.className))) : candidates;
       if (inClass.length) candidates = inClass;
       const who = `${c.lastNames[0]} ${c.firstName}${c.className ? ` (${c.className})` : ''}`;
       if (candidates.length === 1) {
@@ -499,28 +567,33 @@ export async function applyBatch(
   // ---- pre-deletion of users absent from a complete run ----
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
-  for (const scope of batch.scopes) {
-    const sids = [...scope.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
+  for (const complete of batch.scopes) {
+    const sids = [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
+    const pp: unknown[] = [complete.source, [...complete.profiles], batchIds, sids, complete.orphans];
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
       `SELECT u.id, u.external_id, u.profile FROM users u
        WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.id = ANY($3))
          AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($4))
-              OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))`,
-      [scope.source, [...scope.profiles], batchIds, sids, scope.orphans],
+              OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))
+         AND ${importPreDeleteSql(scope, 'u', pp)}`,
+      pp,
     );
     for (const x of r.rows) {
-      // A row rejected for a typo must not take the account away.
+      // A row rejected for a typo must not take the account away; nor may a run that creates an activated
+      // account's near-twin (an ambiguous rename).
       if (x.external_id && opts.protect?.(x.external_id)) continue;
+      if (keep.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
       counts(byProfile, x.profile).preDeleted++;
-      if (scope.file) counts(byFile, scope.file).preDeleted++;
+      if (complete.file) counts(byFile, complete.file).preDeleted++;
     }
   }
   if (batch.deletions.length) {
+    const dp: unknown[] = [batch.deletions];
     const r = await client.query<{ id: string; profile: Profile }>(
-      `SELECT id, profile FROM users WHERE external_id = ANY($1) AND pre_deleted_at IS NULL`,
-      [batch.deletions],
+      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
+      dp,
     );
     for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
   }
@@ -553,9 +626,94 @@ export async function applyBatch(
     structures,
     relations: { created: relAdd.length, removed: relDel.length, unresolved },
     rejected,
+    renamed,
     userIds,
     structureIds,
   };
+}
+
+/**
+ * Finds the accounts of records that have none under their key: by a former key (formerIds), then — for name-keyed
+ * CSV/BE1D records of a complete run — by a likely rename (renames.ts). Adopted accounts enter `existing` under
+ * the record's key and are listed in `reKeyed`; `keep` holds activated near-twins that must not be pre-deleted.
+ */
+async function adoptAccounts(
+  client: Client,
+  batch: ImportBatch,
+  records: UserRecord[],
+  existing: Map<string, ExistingUser>,
+  aliased: Map<string, { id: string }>,
+  structureIds: Map<string, string>,
+  reKeyed: { id: string; externalId: string }[],
+  /** The run's scope condition (importScopeSql): only accounts it may touch are adopted. */
+  allowed: (u: string, params: unknown[]) => string,
+): Promise<{ renamed: RenameNote[]; keep: Set<string> }> {
+  const keep = new Set<string>();
+  const inBatch = new Set(records.map((r) => r.externalId));
+  const claimed = new Set([...existing.values(), ...aliased.values()].map((e) => e.id));
+  const adopt = (r: UserRecord, e: ExistingUser) => {
+    existing.set(r.externalId, e);
+    claimed.add(e.id);
+    reKeyed.push({ id: e.id, externalId: r.externalId });
+  };
+  let open = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
+  const former = [...new Set(open.flatMap((r) => r.formerIds ?? []))].filter((x) => !inBatch.has(x));
+  if (former.length) {
+    const fp: unknown[] = [null];
+    const rows = await unnestChunks<ExistingUser>(client, `SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.external_id = ANY($1) AND ${allowed('u', fp)}`, [former], fp.slice(1));
+    const byExt = new Map(rows.map((x) => [x.external_id, x]));
+    for (const r of open) {
+      const e = (r.formerIds ?? []).map((f) => byExt.get(f)).find((x) => x && !claimed.has(x.id));
+      if (e) adopt(r, e);
+    }
+    open = open.filter((r) => !existing.has(r.externalId));
+  }
+
+  // Likely renames: only name-keyed records, only among accounts this run would otherwise pre-delete.
+  const named = open.filter((r) => (r.source === 'csv' || r.source === 'be1d') && !r.formerIds);
+  const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
+  if (!named.length || !scopes.length) return { renamed: [], keep };
+  const sids = [...new Set(scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)!)))];
+  const rp: unknown[] = [[...new Set(scopes.map((s) => s.source))], sids, [...inBatch]];
+  const rows = (
+    await client.query<ExistingUser & { login: string; structure_id: string; classes: string[] }>(
+      `SELECT ${EXISTING_COLUMNS}, u.login, us.structure_id,
+              coalesce(array_agg(c.name) FILTER (WHERE c.id IS NOT NULL), '{}') AS classes
+       FROM users u JOIN user_structures us ON us.user_id = u.id
+       LEFT JOIN user_classes uc ON uc.user_id = u.id
+       LEFT JOIN classes c ON c.id = uc.class_id AND c.structure_id = us.structure_id
+       WHERE u.source = ANY($1) AND us.structure_id = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.external_id = ANY($3))
+         AND ${allowed('u', rp)}
+       GROUP BY u.id, us.structure_id`,
+      rp,
+    )
+  ).rows.filter((x) =>
+    !claimed.has(x.id) &&
+    scopes.some((s) => s.source === x.source && s.profiles.has(x.profile) && [...s.structures].some((k) => structureIds.get(k) === x.structure_id)),
+  );
+  if (!rows.length) return { renamed: [], keep };
+  const candidates: RenameCandidate[] = rows.map((x) => ({
+    id: x.id, profile: x.profile, structureId: x.structure_id, firstName: x.first_name, lastName: x.last_name,
+    birthDate: x.birth_date, classes: x.classes, activated: !!x.activated_at,
+  }));
+  const incoming = named.map((r) => ({
+    key: r.externalId, profile: r.profile, structureIds: [...r.structures].map((k) => structureIds.get(k)!),
+    firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name),
+  }));
+  const byId = new Map(rows.map((x) => [x.id, x]));
+  const byKey = new Map(named.map((r) => [r.externalId, r]));
+  const renamed: RenameNote[] = [];
+  for (const m of findRenames(incoming, candidates)) {
+    const r = byKey.get(m.key)!;
+    const e = byId.get(m.id)!;
+    if (m.applied) adopt(r, e);
+    else keep.add(e.id);
+    renamed.push({
+      file: r.file, line: r.line, login: e.login, applied: m.applied,
+      from: `${e.first_name} ${e.last_name}`, to: `${r.firstName} ${r.lastName}`,
+    });
+  }
+  return { renamed, keep };
 }
 
 export type { UserRecord };

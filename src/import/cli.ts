@@ -46,7 +46,7 @@ export async function run(args: string[]): Promise<number> {
   const database = await openConfiguredDatabase(config, (m) => console.error(m));
   try {
     const ctx = makeContext(config, database);
-    const report = await importFiles(ctx, collectInputs(paths), { dryRun, structureHint, partial });
+    const report = await importFiles(ctx, collectInputs(paths), { scope: { kind: 'all' }, dryRun, structureHint, partial } /* the CLI runs with the server's own rights */);
     const text = formatReport(report, 'fr');
     if (report.fatal) console.error(text);
     else console.log(text);

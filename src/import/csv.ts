@@ -1,46 +1,60 @@
 // CSV imports: the ENT templates (CSV_Eleves, CSV_Enseignants, …) and the ONDE/BE1D extraction of primary schools.
 import { parse } from 'csv-parse/sync';
 import type { Profile } from '../db/schema.js';
-import { foldName } from '../directory/login.js';
+import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
-import { clean, cleanEmail, cleanPhone, decodeText, fold, parseDate } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, parseDate, type Encoding } from './text.js';
 import { ImportFileError, type ImportBatch, type Source, type UserRecord } from './types.js';
 
 type Field =
-  | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
-  | 'title' | 'function' | 'director' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
+  | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
+  | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city'
+  | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
 
-/** Folded header → field. Headers are compared without case, accents, punctuation or the `*` of required columns. */
+/**
+ * Folded header → field. Headers are folded by foldName, so case, accents, punctuation and the `*` of required
+ * columns do not matter. French, English, Spanish and Portuguese names: the reference ENT's templates
+ * (CSV_Eleves/Students/Alumnos/Alunos…) and its feeder's column aliases.
+ */
 const ALIASES: Record<string, Field> = {};
-const alias = (field: Field, ...names: string[]) => names.forEach((n) => (ALIASES[fold(n)] = field));
-alias('firstName', 'prénom', 'prenom', 'firstname', 'first name', 'prénom élève', 'prénom responsable', 'given name');
-alias('lastName', 'nom', 'lastname', 'last name', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'surname');
+const alias = (field: Field, ...names: string[]) => names.forEach((n) => (ALIASES[foldName(n)] = field));
+alias('externalId', 'id', 'externalid', 'external id', 'id externo', 'identifiant externe');
+alias('firstName', 'prénom', 'firstname', 'first name', 'given name', 'prénom élève', 'prénom responsable', 'nombre', 'nome');
+alias('lastName', 'nom', 'lastname', 'last name', 'surname', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'apellido', 'apellidos', 'sobrenome');
 alias('usageName', "nom d'usage", 'nom usage', "nom d'usage élève", 'nom usage responsable', "nom d'usage responsable");
-alias('birthDate', 'date de naissance', 'date naissance', 'datenaissance', 'naissance', 'birthdate', 'birth date', 'date of birth');
-alias('classes', 'classe', 'classes', 'class', 'division');
+alias('birthDate', 'date de naissance', 'date naissance', 'datenaissance', 'naissance', 'né(e) le', 'birthdate', 'birth date', 'date of birth', 'fecha de nacimiento', 'data de nascimento');
+alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'clase', 'turma');
 alias('level', 'niveau', 'level');
-alias('email', 'email', 'e-mail', 'mail', 'courriel', 'adresse mail', 'adresse email', 'adresse électronique');
-alias('phone', 'téléphone', 'telephone', 'tel', 'téléphone domicile', 'téléphone portable', 'portable', 'mobile', 'phone');
-alias('phoneWork', 'telephonetravail', 'téléphone travail', 'téléphone professionnel');
-alias('title', 'civilité', 'civilite', 'civilité responsable', 'titre');
-alias('function', 'fonction', 'fonctions', 'function');
+alias('email', 'email', 'e-mail', 'mail', 'courriel', 'adresse mail', 'adresse email', 'adresse électronique', 'correo electrónico', 'correo');
+alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone portable', 'portable', 'mobile', 'phone', 'teléfono', 'telefone');
+alias('phoneWork', 'telephonetravail', 'téléphone travail', 'téléphone professionnel', 'phone work', 'teléfono trabajo', 'telefone trabalho');
+alias('title', 'civilité', 'civilité responsable', 'titre');
+alias('function', 'fonction', 'fonctions', 'function', 'función', 'função');
 alias('director', 'directeur', 'directrice');
+alias('profile', 'type', 'profil', 'profile', 'perfil');
+alias('address', 'adresse', 'adresse1', 'adresse responsable', 'address', 'dirección', 'endereço');
+alias('zipCode', 'cp', 'cp1', 'code postal', 'cp responsable', 'postcode', 'zip code', 'código postal');
+alias('city', 'ville', 'commune', 'commune1', 'commune responsable', 'city', 'ciudad', 'cidade');
+alias('childExternalId', 'childexternalid', 'child external id', 'childid', 'id enfant', 'identifiant externe enfant', 'id externo hijo', 'id externo filho');
 alias('childLast', "nom de l'élève", 'nom de famille enfant', 'nom enfant', 'nom élève rattaché');
 alias('childUsage', "nom d'usage enfant", 'nom usage enfant');
 alias('childFirst', "prénom de l'élève", 'prénom enfant');
 alias('childClass', "classes de l'élève", "classe de l'élève", 'classes enfants', 'classe enfant', 'classes enfant');
 
+// Fields of one child named on a parent's row (grouped by position); childExternalId columns stand alone.
 const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'childClass']);
 
 const FIELD_LABEL: Record<Field, string> = {
   firstName: 'Prénom', lastName: 'Nom', usageName: "Nom d'usage", birthDate: 'Date de naissance', classes: 'Classes',
   level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', title: 'Civilité',
   function: 'Fonction', director: 'Directeur', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
-  childFirst: "Prénom de l'élève", childClass: "Classe de l'élève",
+  childFirst: "Prénom de l'élève", childClass: "Classe de l'élève", externalId: 'Identifiant externe', profile: 'Profil',
+  address: 'Adresse', zipCode: 'Code postal', city: 'Ville', childExternalId: "Identifiant externe de l'enfant",
 };
 
+// A pupil without a class is accepted: the reference's templates mark the class optional.
 const REQUIRED: Record<Profile, Field[]> = {
-  Student: ['lastName', 'firstName', 'birthDate', 'classes'],
+  Student: ['lastName', 'firstName', 'birthDate'],
   Teacher: ['lastName', 'firstName'],
   Personnel: ['lastName', 'firstName'],
   Relative: ['lastName', 'firstName'],
@@ -51,19 +65,22 @@ export const PROFILE_LABEL: Record<Profile, string> = {
   Student: 'élèves', Teacher: 'enseignants', Personnel: 'personnels', Relative: 'parents', Guest: 'invités',
 };
 
-/** Profile from a file name: CSV_Eleves.csv, CSVExtraction-responsables.csv, students.csv… */
+/**
+ * Profile from a file name or a `Type`/`Profil` cell, in the reference's four languages:
+ * CSV_Eleves / CSV_Students / CSV_Alumnos / CSV_Alunos, CSVExtraction-responsables, CSV_Padres, CSV_Pais…
+ */
 export function profileFromName(name: string): Profile | undefined {
-  const n = fold(name);
-  if (/\b(eleves?|students?|pupils?)\b/.test(n)) return 'Student';
-  if (/\b(enseignants?|teachers?|professeurs?|profs?)\b/.test(n)) return 'Teacher';
-  if (/\b(personnels?|staff)\b/.test(n)) return 'Personnel';
-  if (/\b(parents?|responsables?|relatives?)\b/.test(n)) return 'Relative';
-  if (/\b(invites?|guests?|autres?)\b/.test(n)) return 'Guest';
+  const n = foldName(name.replace(/[._]/g, ' '));
+  if (/\b(eleves?|students?|pupils?|alumnos?|alunos?|estudiantes?)\b/.test(n)) return 'Student';
+  if (/\b(enseignants?|teachers?|professeurs?|profs?|profesor(es)?|professor(es)?|docentes?)\b/.test(n)) return 'Teacher';
+  if (/\b(personnels?|staff|personal|funcionarios?)\b/.test(n)) return 'Personnel';
+  if (/\b(parents?|responsables?|relatives?|padres?|madres?|pais|pai|maes?)\b/.test(n)) return 'Relative';
+  if (/\b(invites?|guests?|autres?|invitados?|convidados?)\b/.test(n)) return 'Guest';
   return undefined;
 }
 
 function profileFromHeaders(fields: Set<Field>): Profile | undefined {
-  if (fields.has('childFirst') || fields.has('childLast')) return 'Relative';
+  if (fields.has('childFirst') || fields.has('childLast') || fields.has('childExternalId')) return 'Relative';
   if (fields.has('director')) return 'Teacher';
   if (fields.has('function')) return fields.has('classes') ? 'Teacher' : 'Personnel';
   if (fields.has('birthDate') && fields.has('classes') && !fields.has('email') && !fields.has('phone')) return 'Student';
@@ -73,8 +90,8 @@ function profileFromHeaders(fields: Set<Field>): Profile | undefined {
 /** ONDE/BE1D extractions are recognised by their headers ("Nom Elève", "Nom responsable", "Directeur"). */
 function isBe1d(name: string, headers: string[]): boolean {
   if (/csvextraction|onde|be1d/i.test(name)) return true;
-  const h = new Set(headers.map(fold));
-  return h.has('nom eleve') || h.has('nom responsable') || h.has('directeur');
+  const h = new Set(headers.map(foldName));
+  return h.has('nom-eleve') || h.has('nom-responsable') || h.has('directeur');
 }
 
 function detectDelimiter(firstLine: string): string {
@@ -113,14 +130,49 @@ export interface CsvTarget {
 
 export interface CsvResult {
   source: Source;
-  profile: Profile;
+  /** Profiles of the rows: the file name's, or those a `Type`/`Profil` column gives. */
+  profiles: Set<Profile>;
   rows: number;
+  encoding: Encoding;
+}
+
+/** Account key of a row that carries the file's own identifier (`externalid`/`Id` column), per structure. */
+export function csvIdKey(source: Source, structureId: string, id: string): string {
+  return `${source}:${structureId}:id:${id}`;
+}
+
+/** Account key built from the names (no identifier column): folded like logins, so spelling variants agree. */
+export function csvNameKey(source: Source, structureId: string, profile: Profile, lastName: string, firstName: string, birthDate: string | null): string {
+  return `${source}:${structureId}:${profile}:${foldName(lastName)}:${foldName(firstName)}:${birthDate ?? ''}`;
+}
+
+/** A relative seen earlier in the file under the same name: the same person unless their contact data disagree. */
+interface SeenRelative {
+  externalId: string;
+  email: string | null;
+  /** Folded street line + postcode. */
+  address: string | null;
+  /** Folded family names of the children named on the row(s). */
+  childNames: Set<string>;
+}
+
+/**
+ * Same person (a parent given once per child, as ONDE extractions and hand-made files do)? Names already match
+ * within the structure; then the e-mails match, or the postal addresses match, or — no two e-mails contradicting —
+ * the children named are siblings (a family name in common). Homonyms with different e-mails at different
+ * addresses, or with unrelated children at different addresses, stay two accounts. Rule: issue #14.
+ */
+function sameRelative(a: SeenRelative, email: string | null, address: string | null, childNames: Set<string>): boolean {
+  if (a.email && email && a.email.toLowerCase() === email.toLowerCase()) return true;
+  if (a.address && address && a.address === address) return true;
+  if (a.email && email) return false;
+  return [...childNames].some((n) => a.childNames.has(n));
 }
 
 /** Parses one CSV file into the batch. Throws ImportFileError for a file-level problem; bad rows are rejected. */
 export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: ImportBatch): CsvResult {
-  const { text } = decodeText(file, buf);
-  const headerLine = text.split(/\r?\n/, 1)[0] ?? '';
+  const { text, encoding } = decodeText(file, buf);
+  const headerLine = text.split(/\r\n|\n|\r/, 1)[0] ?? '';
   if (!headerLine.trim()) throw new ImportFileError(file, 1, '', 'fichier vide : la première ligne doit contenir les en-têtes de colonnes');
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -140,12 +192,13 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
   const headers = head.record.map((h) => h.trim());
   const source: Source = isBe1d(file, headers) ? 'be1d' : 'csv';
 
-  // Column → field; repeated child columns are grouped by position (child 1, 2, 3).
+  // Column → field; repeated child columns are grouped by position (child 1, 2, 3); every Childexternalid column
+  // names one more child.
   const columns: { index: number; field: Field; child: number; starred: boolean; header: string }[] = [];
   let child = -1;
   let childSeen = new Set<Field>();
   headers.forEach((h, index) => {
-    const field = ALIASES[fold(h)];
+    const field = ALIASES[foldName(h)];
     if (!field) return;
     let c = -1;
     if (CHILD_FIELDS.has(field)) {
@@ -159,17 +212,26 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     columns.push({ index, field, child: c, starred: h.includes('*'), header: h.replace(/\*/g, '').trim() });
   });
   const present = new Set(columns.map((c) => c.field));
-  const profile = profileFromName(file) ?? profileFromHeaders(present);
-  if (!profile) {
-    throw new ImportFileError(file, 1, '', 'profil introuvable : nommez le fichier CSV_Eleves, CSV_Enseignants, CSV_Personnels, CSV_Parents ou CSV_Invites');
+  const fileProfile = profileFromName(file) ?? (present.has('profile') ? undefined : profileFromHeaders(present));
+  if (!fileProfile && !present.has('profile')) {
+    throw new ImportFileError(file, 1, '', 'profil introuvable : nommez le fichier CSV_Eleves, CSV_Enseignants, CSV_Personnels, CSV_Parents ou CSV_Invites, ou ajoutez une colonne « Profil »');
   }
-  for (const f of REQUIRED[profile]) {
-    if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
+  if (fileProfile) {
+    for (const f of REQUIRED[fileProfile]) {
+      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
+    }
+  } else {
+    for (const f of ['lastName', 'firstName'] as const) {
+      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
+    }
   }
-  const required = new Set<Field>(REQUIRED[profile]);
-  for (const c of columns) if (c.starred && c.child < 0) required.add(c.field);
+  // Starred columns are required, except a pupil's class (the French template stars it, the reference does not
+  // require it).
+  const starred = columns.filter((c) => c.starred && c.child < 0).map((c) => c.field);
 
   const taken = new Map<string, number>();
+  const relatives = new Map<string, SeenRelative[]>();
+  const profiles = new Set<Profile>();
   let count = 0;
   for (const { record, info } of rows) {
     if (record.every((v) => !v.trim())) continue;
@@ -184,16 +246,25 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     };
     const getAll = (f: Field) => columns.filter((c) => c.field === f && c.child < 0).flatMap((c) => splitClasses(clean(record[c.index])));
     const header = (f: Field) => columns.find((c) => c.field === f)?.header ?? FIELD_LABEL[f];
+    const ownId = get('externalId');
+    const rowProfile = fileProfile ?? profileFromName(get('profile') ?? '');
     const reject = (field: string, reason: string) => {
       batch.rejected.push({ file, line, field, reason });
+      // A row rejected for a typo must not take the account away.
+      if (ownId) batch.protect.push(csvIdKey(source, target.id, ownId));
       const l = get('usageName') ?? get('lastName');
       const f = get('firstName');
-      if (l && f) batch.protect.push(`${source}:${target.id}:${profile}:${foldName(l)}:${foldName(f)}:`);
+      if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
     };
+    if (!rowProfile) {
+      reject(header('profile'), `profil inconnu « ${get('profile') ?? ''} » (attendu : élève, enseignant, personnel, parent ou invité)`);
+      continue;
+    }
+    const profile = rowProfile;
     let bad = false;
-    for (const f of required) {
+    for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
-        reject(header(f), 'champ obligatoire vide');
+        reject(header(f), present.has(f) ? 'champ obligatoire vide' : `colonne obligatoire « ${FIELD_LABEL[f]} » absente pour ce profil`);
         bad = true;
         break;
       }
@@ -209,32 +280,16 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       }
       birthDate = d;
     }
+    profiles.add(profile);
     const firstName = get('firstName')!;
     const lastName = get('usageName') ?? get('lastName')!;
-    const base = `${source}:${target.id}:${profile}:${foldName(lastName)}:${foldName(firstName)}:${birthDate ?? ''}`;
-    // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
-    const n = (taken.get(base) ?? 0) + 1;
-    taken.set(base, n);
-    const externalId = n === 1 ? base : `${base}#${n}`;
-    const level = get('level');
-    const u: UserRecord = {
-      externalId,
-      source,
-      origin: source === 'be1d' ? 'feed' : 'manual',
-      profile,
-      title: normTitle(get('title')),
-      firstName,
-      lastName,
-      birthDate,
-      email: cleanEmail(get('email')),
-      phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')),
-      structures: new Set([target.key]),
-      classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
-      groups: [],
-      file,
-      line,
-    };
-    mergeUser(batch, u);
+    // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
+    const mail = checkEmail(get('email'));
+    if (mail.invalid) batch.rejected.push({ file, line, field: header('email'), reason: `adresse électronique invalide « ${mail.invalid} » : non importée` });
+    const address = [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') || null;
+
+    // Children named on a parent's row, by position.
+    const children: { lastNames: string[]; firstName: string; className: string }[] = [];
     if (profile === 'Relative') {
       for (let i = 0; i <= child; i++) {
         const cell = (f: Field) => {
@@ -248,9 +303,63 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
           batch.rejected.push({ file, line, field: childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, reason: `enfant ${i + 1} incomplet : nom et prénom attendus` });
           continue;
         }
-        batch.childrenByName.push({ parent: externalId, structure: target.key, lastNames, firstName: childFirst, className: cell('childClass') ?? '', file, line });
+        children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '' });
       }
     }
+    const childNames = new Set(children.flatMap((c) => c.lastNames.map(foldName)));
+
+    let externalId: string;
+    let formerIds: string[] | undefined;
+    if (ownId) {
+      externalId = csvIdKey(source, target.id, ownId);
+      // The same people imported before without an identifier column keep their accounts.
+      formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate)];
+    } else {
+      const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
+      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, mail.email, address, childNames)) : undefined;
+      if (same) {
+        externalId = same.externalId;
+        same.email ??= mail.email;
+        same.address ??= address;
+        for (const n of childNames) same.childNames.add(n);
+      } else {
+        // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
+        const n = (taken.get(base) ?? 0) + 1;
+        taken.set(base, n);
+        externalId = n === 1 ? base : `${base}#${n}`;
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, email: mail.email, address, childNames });
+      }
+    }
+    const level = get('level');
+    const prev = batch.users.get(externalId);
+    const u: UserRecord = {
+      externalId,
+      source,
+      origin: source === 'be1d' ? 'feed' : 'manual',
+      profile,
+      title: normTitle(get('title')) ?? prev?.title ?? null,
+      firstName,
+      lastName,
+      birthDate: birthDate ?? prev?.birthDate ?? null,
+      email: mail.email ?? prev?.email ?? null,
+      phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
+      ...(get('function') ? { functions: [get('function')!] } : {}),
+      structures: new Set([target.key]),
+      classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
+      groups: [],
+      formerIds,
+      file,
+      line,
+    };
+    mergeUser(batch, u);
+    if (profile !== 'Relative') continue;
+    for (const c of columns) {
+      if (c.field !== 'childExternalId') continue;
+      const id = clean(record[c.index]);
+      if (id) batch.relations.push({ parent: externalId, child: csvIdKey(source, target.id, id), file, line, field: c.header });
+    }
+    for (const c of children) batch.childrenByName.push({ parent: externalId, structure: target.key, ...c, file, line });
   }
-  return { source, profile, rows: count };
+  if (!profiles.size && fileProfile) profiles.add(fileProfile);
+  return { source, profiles, rows: count, encoding };
 }

@@ -36,10 +36,7 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
   if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : { format: 'unsupported', reason: 'archive .zip illisible' };
   const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^ï»¿|^\xff\xfe|^\xfe\xff/, '').replace(/\0/g, '').trimStart();
   const looksXml = text.startsWith('<');
-  // The extension is what the upload checks see (AAF XML is for super admins): content must not contradict it.
-  if (looksXml && (ext === '.csv' || ext === '.txt' || ext === '.tsv')) {
-    return { format: 'unsupported', reason: `contenu XML dans un fichier ${ext} : renommez-le en .xml` };
-  }
+  // Content decides, whatever the name (`flux`, `flux.txt`): the import's scope gate runs on the detected format.
   if (ext === '.xml' || looksXml) {
     const root = xmlRootName(head);
     if (!root) return { format: 'unsupported', reason: 'fichier XML sans élément racine reconnaissable' };

@@ -3,16 +3,18 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
-import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
+import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
+import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
-import { detectEncoding, fold, titleFromFolder } from './text.js';
+import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
@@ -20,6 +22,7 @@ import type { Queryable } from '../db/index.js';
 
 export { formatReport } from './report.js';
 export { detectFormat } from './formats.js';
+export { ImportForbiddenError } from './scope.js';
 export type { ImportReport } from './types.js';
 
 export interface ImportInput {
@@ -33,17 +36,19 @@ export interface ImportInput {
 
 export interface ImportOptions {
   dryRun: boolean;
+  /**
+   * Who the run acts for: `{kind:'all'}` (super admin, CLI, drop folder) or a local admin's or API token's structures. Decides
+   * what the run may touch (src/import/scope.ts): a local admin's run stays inside their structures, whatever
+   * the files say, and academic feeds are refused (ImportForbiddenError).
+   */
+  scope: Scope;
   actorId?: string | null;
   /** Target structure of CSV files: UAI, external id or name (created if unknown). */
   structureHint?: string;
   /** The files are not the whole picture: nobody gets pre-deleted. */
   partial?: boolean;
-  /**
-   * Which structures the caller may import into (contract with the sec-import branch, where it becomes required
-   * and enforced here): `{kind:'all'}` for super admins and system jobs (drop folder), the token's or local
-   * admin's structures otherwise.
-   */
-  scope?: Scope;
+  /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
+  uploaded?: boolean;
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -123,6 +128,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     structures: [],
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
+    renamed: [],
     durationMs: 0,
   };
 }
@@ -137,44 +143,79 @@ interface Target {
 
 /**
  * The school a SIECLE or STS-web file belongs to, by the UAI it names (PARAMETRES/UAJ); created (named after
- * the file, else « Établissement <UAI> ») when unknown. A hint (the school of the console page, `--structure`)
- * that names another school with another UAI refuses the file.
+ * the file, else « Établissement <UAI> ») when unknown and the scope is 'all'. A hint (the school of the console
+ * page, `--structure`) that names another school with another UAI refuses the file. Outside scope 'all' only
+ * the scope's structures are looked at and none is created (ImportForbiddenError).
  */
-async function resolveSchool(client: Queryable, file: string, uai: string, name: string | null, hint: string | undefined): Promise<Target> {
-  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+async function resolveSchool(client: Queryable, scope: Scope, file: string, uai: string, name: string | null, hint: string | undefined): Promise<Target> {
+  const all = await structuresIn(client, scope);
   const wanted = hint?.trim();
   const hinted = wanted
-    ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => fold(s.name) === fold(wanted))
+    ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => foldName(s.name) === foldName(wanted))
     : undefined;
   if (hinted?.uai && hinted.uai.toUpperCase() !== uai) {
     throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `l’établissement ${uai} n’est pas l’un des vôtres`);
   const created = name ?? `Établissement ${uai}`;
   const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'feed') RETURNING id`, [uai, created]);
   return { id: r.rows[0].id, name: created, uai, created: true };
 }
 
-/** The structure CSV files go to: the hint (UAI, external id or name), else one named after the folder. */
-async function resolveTarget(client: Queryable, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
-  const all = (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>('SELECT id, name, uai, external_id FROM structures')).rows;
+/** The structures a run in `scope` may look at (all of them for 'all'). */
+async function structuresIn(client: Queryable, scope: Scope) {
+  const ids = scope.kind === 'structures' ? scope.structureIds : null;
+  return (await client.query<{ id: string; name: string; uai: string | null; external_id: string | null }>(
+    'SELECT id, name, uai, external_id FROM structures WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[])',
+    [ids],
+  )).rows;
+}
+
+/**
+ * A folder named as the reference ENT names its import folders, `Name@externalId_UAI`
+ * (`Ecole Jules Ferry@4321_0750001A`): the structure's name, external id and UAI.
+ */
+export function structureFromFolder(folder: string): { name: string; externalId: string; uai: string } | undefined {
+  const m = /^(.+)@([^@]+)_(\d{7}[A-Za-z])$/.exec(folder.trim());
+  return m ? { name: m[1].trim(), externalId: m[2].trim(), uai: m[3].toUpperCase() } : undefined;
+}
+
+/**
+ * The structure CSV files go to: the hint (UAI, external id or name); else the one a `Name@externalId_UAI` folder
+ * names (found by UAI or external id, created otherwise); else one named after the folder. Only the structures
+ * of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
+ */
+async function resolveTarget(client: Queryable, scope: Scope, file: string, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
+  if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'indiquez l’établissement où importer ce fichier');
+  const all = await structuresIn(client, scope);
+  const origin = source === 'be1d' ? 'feed' : 'manual';
+  const named = hint?.trim() ? undefined : structureFromFolder(folderName);
+  if (named) {
+    const found = all.find((s) => s.uai?.toUpperCase() === named.uai) ?? all.find((s) => s.external_id === named.externalId);
+    if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+    const r = await client.query<{ id: string }>(`INSERT INTO structures (external_id, uai, name, origin) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      named.externalId,
+      named.uai,
+      named.name,
+      origin,
+    ]);
+    return { id: r.rows[0].id, name: named.name, uai: named.uai, created: true };
+  }
   const title = titleFromFolder(folderName);
   const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
   const found =
     all.find((s) => s.id === wanted) ??
     all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ??
     all.find((s) => s.external_id === wanted) ??
-    all.find((s) => fold(s.name) === fold(wanted));
+    all.find((s) => foldName(s.name) === foldName(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `établissement « ${wanted} » introuvable parmi les vôtres`);
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
-  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [
-    uai,
-    name,
-    source === 'be1d' ? 'feed' : 'manual',
-  ]);
+  const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [uai, name, origin]);
   return { id: r.rows[0].id, name, uai, created: true };
 }
 
@@ -198,7 +239,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const school = async (file: string, uai: string, name: string | null) => {
       let t = schools.get(uai);
       if (!t) {
-        t = await resolveSchool(client, file, uai, name, opts.structureHint);
+        t = await resolveSchool(client, opts.scope, file, uai, name, opts.structureHint);
         schools.set(uai, t);
         if (!report.structures.some((s) => s.name === t!.name)) report.structures.push({ name: t.name, uai: t.uai, created: t.created });
         const key = `id:${t.id}`;
@@ -216,18 +257,22 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         continue;
       }
       if (format === 'siecle-eleves' || format === 'siecle-responsables' || format === 'siecle-nomenclature') {
+        assertImportAllowed(format, opts.scope, input.name);
         const r = await readSiecle(input.name, input, format, siecle);
         await school(input.name, r.uai, null);
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, r.encoding, r.rows));
         continue;
       }
       if (format === 'sts-emp') {
+        assertImportAllowed(format, opts.scope, input.name);
         const f = await readSts(input.name, input);
         stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName));
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, f.encoding, f.rows));
         continue;
       }
       if (format === 'aaf') {
+        // The gate runs on the detected format, before anything is parsed.
+        assertImportAllowed('aaf', opts.scope, input.name);
         const byName = aafKindFromName(input.name);
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
@@ -247,22 +292,30 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       // CSV: every folder gets one target structure (or all go to the hinted one).
       const buf = input.data ?? readFileSync(input.path!);
       const folder = input.folder ?? (input.path ? basename(dirname(input.path)) : '');
+      if (opts.uploaded && !opts.structureHint?.trim()) {
+        throw new ImportFileError(input.name, 0, 'structureId', 'indiquez l’établissement où importer les fichiers CSV');
+      }
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
+      assertImportAllowed('csv', opts.scope, input.name);
       const tkey = opts.structureHint ? '' : folder;
       let target = csvTargets.get(tkey);
       if (!target) {
-        target = await resolveTarget(client, opts.structureHint, folder, source);
+        target = await resolveTarget(client, opts.scope, input.name, opts.structureHint, folder, source);
         csvTargets.set(tkey, target);
         report.structures.push({ name: target.name, uai: target.uai, created: target.created });
       }
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
       const res = parseCsv(input.name, buf, { key, id: target.id }, batch);
-      report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${PROFILE_LABEL[res.profile]}`, detectEncoding(buf).encoding, res.rows));
-      const sk = `${res.source}\t${key}\t${res.profile}`;
-      const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
-      scope.profiles.add(res.profile);
-      csvScopes.set(sk, scope);
+      const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
+      report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, ENCODING_LABEL[res.encoding], res.rows));
+      for (const profile of res.profiles) {
+        // One completeness scope per file and profile, so that pre-deletions are counted on the file that implied them.
+        const sk = `${res.source}\t${key}\t${profile}`;
+        const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
+        scope.profiles.add(profile);
+        csvScopes.set(sk, scope);
+      }
     }
 
     if (aaf.kinds.size) await settleAaf(client, aaf);
@@ -298,6 +351,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {
       protect: (ext) => protect.has(ext) || prefixes.some((p) => ext.startsWith(p)),
+      scope: opts.scope,
     });
     report.created = res.created;
     report.updated = res.updated;
@@ -306,6 +360,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.restored = res.restored;
     report.byProfile = res.byProfile;
     report.relations = res.relations;
+    report.renamed = res.renamed;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
     for (const f of report.files) {

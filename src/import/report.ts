@@ -24,6 +24,9 @@ const T = {
     relations: (r: ImportReport) =>
       `Liens parent-enfant : ${r.relations.created} ajouté(s), ${r.relations.removed} retiré(s)${r.relations.unresolved ? `, ${r.relations.unresolved} non résolu(s)` : ''}`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
+    renamed: (n: number) => `Changements de nom probables (${n})`,
+    renameApplied: 'compte mis à jour',
+    renameKept: 'ambigu : nouveau compte créé, compte activé conservé (à vérifier dans « Gérer les doublons »)',
     line: 'ligne',
     duration: (ms: number) => `Durée : ${(ms / 1000).toFixed(1)} s`,
     profiles: { Student: 'Élèves', Teacher: 'Enseignants', Personnel: 'Personnels', Relative: 'Parents', Guest: 'Invités' } as Record<Profile, string>,
@@ -47,6 +50,9 @@ const T = {
     relations: (r: ImportReport) =>
       `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
     rejected: (n: number) => `Rejected rows (${n})`,
+    renamed: (n: number) => `Likely renames (${n})`,
+    renameApplied: 'account updated',
+    renameKept: 'ambiguous: new account created, activated account kept (check "Duplicates")',
     line: 'line',
     duration: (ms: number) => `Duration: ${(ms / 1000).toFixed(1)} s`,
     profiles: { Student: 'Students', Teacher: 'Teachers', Personnel: 'Staff', Relative: 'Relatives', Guest: 'Guests' } as Record<Profile, string>,
@@ -84,6 +90,10 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  if (report.renamed?.length) {
+    out.push(`${t.renamed(report.renamed.length)} :`);
+    for (const r of report.renamed) out.push(`  ${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`);
+  }
   if (report.ignored.length) {
     out.push(`${t.ignored(report.ignored.length)} :`);
     for (const r of report.ignored.slice(0, 200)) out.push(`  ${formatRejection(r)}`);

@@ -1,18 +1,64 @@
-// Text helpers shared by the importers: encoding detection, folding for comparisons, dates.
+// Text helpers shared by the importers: encoding detection and decoding, cleaning, e-mails, dates.
+// (Name folding is directory/fold.ts.)
 import iconv from 'iconv-lite';
+import { detectAll } from 'jschardet';
+import { z } from 'zod';
 import { ImportFileError } from './types.js';
 
-export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1' | 'windows-1252' | 'iso-8859-15' | 'macintosh';
+
+/** How the report names an encoding. */
+export const ENCODING_LABEL: Record<Encoding, string> = {
+  'utf-8': 'UTF-8',
+  'utf-16le': 'UTF-16LE',
+  'utf-16be': 'UTF-16BE',
+  'iso-8859-1': 'ISO-8859-1',
+  'windows-1252': 'Windows-1252',
+  'iso-8859-15': 'ISO-8859-15',
+  macintosh: 'Mac Roman',
+};
+
+// The single-byte encodings French schools' files come in: Windows-1252 (Excel on Windows; covers ISO-8859-1),
+// ISO-8859-15 (Linux tools, SIECLE: Œ œ € Š š Ž ž Ÿ where Windows-1252 has ¼ ½ ¤ …) and Mac Roman (Excel for Mac).
+// jschardet (a port of chardet 7) tells these three apart on French text; chardet (npm) knows neither of the
+// last two. Measured on test/fixtures/csv/encodings.
+const SINGLE_BYTE: Record<string, Encoding> = {
+  'windows-1252': 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  ascii: 'windows-1252',
+  'iso8859-15': 'iso-8859-15',
+  'iso-8859-15': 'iso-8859-15',
+  macroman: 'macintosh',
+  'mac-roman': 'macintosh',
+};
+
+// Bytes that ISO-8859-15 reads as € Š š Ž ž Œ œ Ÿ and Windows-1252/ISO-8859-1 as ¤ ¦ ¨ ´ ¸ ¼ ½ ¾.
+const LATIN_DIFF = new Set([0xa4, 0xa6, 0xa8, 0xb4, 0xb8, 0xbc, 0xbd, 0xbe]);
 
 /**
- * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else Windows-1252
- * (a superset of ISO-8859-1 for every printable character, and what spreadsheets on Windows write).
+ * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else the most likely of Windows-1252,
+ * ISO-8859-15 and Mac Roman according to jschardet.
  */
 export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number } {
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
   if (buf[0] === 0xff && buf[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
   if (buf[0] === 0xfe && buf[1] === 0xff) return { encoding: 'utf-16be', bom: 2 };
-  return { encoding: firstInvalidUtf8(buf) < 0 ? 'utf-8' : 'windows-1252', bom: 0 };
+  if (firstInvalidUtf8(buf) < 0) return { encoding: 'utf-8', bom: 0 };
+  let encoding: Encoding = 'windows-1252';
+  for (const r of detectAll(buf, { detectEncodings: ['windows-1252', 'ISO-8859-15', 'ISO-8859-1', 'MacRoman'] })) {
+    const e = r.encoding && SINGLE_BYTE[r.encoding.toLowerCase()];
+    if (e) {
+      encoding = e;
+      break;
+    }
+  }
+  // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
+  const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
+  if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
+  // Without any byte where Windows-1252, ISO-8859-15 and ISO-8859-1 differ, the three read the file alike:
+  // the report names the common one.
+  if (encoding !== 'macintosh' && !c1 && !buf.some((b) => LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
+  return { encoding, bom: 0 };
 }
 
 /** Offset of the first byte that breaks UTF-8, or -1. */
@@ -41,47 +87,40 @@ const CP1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
 export function decodeText(file: string, buf: Buffer): { text: string; encoding: Encoding } {
   const { encoding, bom } = detectEncoding(buf);
   const body = buf.subarray(bom);
-  if (encoding === 'windows-1252') {
+  if (encoding !== 'utf-8' && bom === 0) {
     if (utf8Pairs(body) >= 3) {
       const at = firstInvalidUtf8(body);
       throw new ImportFileError(file, lineAt(body, at), '', `encodage mélangé : UTF-8 et un autre encodage (octet 0x${body[at].toString(16)}) ; enregistrez tout le fichier en UTF-8`);
     }
-    for (let i = 0; i < body.length; i++) {
-      if (CP1252_UNDEFINED.has(body[i])) throw undecodable(file, lineAt(body, i), `octet 0x${body[i].toString(16)}`);
+    if (encoding === 'windows-1252') {
+      for (let i = 0; i < body.length; i++) {
+        if (CP1252_UNDEFINED.has(body[i])) throw undecodable(file, lineAt(body, i), `octet 0x${body[i].toString(16)}`, encoding);
+      }
     }
   }
   const text = iconv.decode(body, encoding);
-  const bad = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/);
+  const bad = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/);
   if (bad >= 0) {
-    const line = text.slice(0, bad).split('\n').length;
-    throw undecodable(file, line, `caractère U+${text.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase()}`);
+    const line = text.slice(0, bad).split(/\r\n|\n|\r/).length;
+    throw undecodable(file, line, `caractère U+${text.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase()}`, encoding);
   }
   return { text, encoding };
 }
 
+/** Line of a byte offset; a lone CR ends a line too (Mac files). */
 function lineAt(buf: Buffer, index: number): number {
   let n = 1;
-  for (let i = 0; i < index; i++) if (buf[i] === 0x0a) n++;
+  for (let i = 0; i < index; i++) if (buf[i] === 0x0a || (buf[i] === 0x0d && buf[i + 1] !== 0x0a)) n++;
   return n;
 }
 
-function undecodable(file: string, line: number, what: string): ImportFileError {
+function undecodable(file: string, line: number, what: string, encoding: Encoding): ImportFileError {
   return new ImportFileError(
     file,
     line,
     '',
-    `encodage illisible (${what}) : enregistrez le fichier en UTF-8 ou en ISO-8859-1/Windows-1252`,
+    `encodage illisible (${what}, lu comme ${ENCODING_LABEL[encoding]}) : enregistrez le fichier en UTF-8`,
   );
-}
-
-/** Lower case, no accents, no punctuation: for header names and name matching. */
-export function fold(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
 }
 
 /** Trimmed value, or null when empty. */
@@ -102,6 +141,18 @@ export function cleanPhone(v: string | undefined | null): string | null {
 export function cleanEmail(v: string | undefined | null): string | null {
   const t = clean(v);
   return t ? t.replace(/\s/g, '') : null;
+}
+
+const EMAIL = z.email();
+
+/**
+ * An e-mail address as imported: null when empty, `{ invalid }` when it is not an address a mail server accepts
+ * (zod's e-mail rule): the caller reports the field instead of queuing mail that bounces. Issue #7.
+ */
+export function checkEmail(v: string | undefined | null): { email: string | null; invalid?: string } {
+  const t = cleanEmail(v);
+  if (!t) return { email: null };
+  return EMAIL.safeParse(t).success ? { email: t } : { email: null, invalid: t };
 }
 
 /**

@@ -54,6 +54,11 @@ export interface UserRecord {
   groups: GroupRef[];
   /** Preferred login for a new account (demo `admin`); otherwise allocated from the name. */
   login?: string;
+  /**
+   * Keys this person may have been stored under before (CSV: the name-built key, when a file now carries an
+   * identifier column). A new record adopts such an account instead of creating one.
+   */
+  formerIds?: string[];
   /** History of a generated account (demo only), applied when it is created. */
   history?: { createdAt: Date; activatedAt: Date | null; passwordHash: string | null; preDeletedAt: Date | null };
   file: string;
@@ -82,8 +87,8 @@ export interface Rejection {
 export interface ImportBatch {
   structures: Map<string, StructureRecord>;
   users: Map<string, UserRecord>;
-  /** parent external id → child external id */
-  relations: { parent: string; child: string }[];
+  /** parent external id → child external id; file/line/field name the cell, reported when the child is unknown. */
+  relations: { parent: string; child: string; file?: string; line?: number; field?: string }[];
   /**
    * Children whose whole list of parents the run gives (AAF pupils: ENTElevePersRelEleve): their links to parents
    * of the same source that the run no longer names are removed, even when the parent is not in the run.
@@ -122,6 +127,20 @@ export type FileFormat =
   | 'zip'
   | 'ignored'
   | 'unsupported';
+
+/**
+ * An account absent from a complete run that looks like one the run brings (same birth date and class, close
+ * name). `applied`: the account was updated under its new name (no creation, no pre-deletion); otherwise the
+ * match was ambiguous, a new account was created and the activated one was kept, not pre-deleted.
+ */
+export interface RenameNote {
+  file: string;
+  line: number;
+  login: string;
+  from: string;
+  to: string;
+  applied: boolean;
+}
 
 export interface ProfileCounts {
   created: number;
@@ -172,6 +191,8 @@ export interface ImportReport {
   structures: StructureReport[];
   byProfile: Partial<Record<Profile, ProfileCounts>>;
   relations: { created: number; removed: number; unresolved: number };
+  /** Likely renames found by the run (CSV, ONDE/BE1D). */
+  renamed: RenameNote[];
   durationMs: number;
 }
 

@@ -8,7 +8,7 @@ import { makeContext, type AppContext } from '../context.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { PROFILES, type Profile } from '../db/schema.js';
 import { isUuid } from '../directory/users.js';
-import { fold } from '../import/text.js';
+import { foldName } from '../directory/fold.js';
 import { exportSelection, type ExportFormat } from './generate.js';
 import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
@@ -48,7 +48,7 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()
 class UsageError extends Error {}
 
 function profileOf(name: string): Profile {
-  const p = (PROFILES as readonly string[]).includes(name) ? (name as Profile) : PROFILE_ALIASES[fold(name)];
+  const p = (PROFILES as readonly string[]).includes(name) ? (name as Profile) : PROFILE_ALIASES[foldName(name)];
   if (!p) throw new UsageError(`profil inconnu : « ${name} » (attendu : ${PROFILES.join(', ')})`);
   return p;
 }

@@ -10,7 +10,8 @@ import type { Queryable } from '../db/index.js';
 export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly AccountRow[], now = new Date()): Map<string, IssuedCode> {
   const issued = new Map<string, IssuedCode>();
   for (const r of rows) {
-    if (!r.activated && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
+    // A read-only row (admin rights beyond the caller's scope) never gets a code from this caller.
+    if (!r.activated && !r.readOnly && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
       issued.set(r.id, issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now));
     }
   }

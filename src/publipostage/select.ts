@@ -2,7 +2,7 @@
 // one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
-import { scopeSql, type Scope } from '../directory/scope.js';
+import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import type { AccountRow, ChildInfo, Selection, SortOrder } from './selection.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
@@ -152,10 +152,11 @@ interface Decrypter {
 
 function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): AccountRow {
   const activated = r.activated as boolean;
+  const readOnly = r.manageable === false;
   const expiresAt = (r.activation_code_expires_at as Date | null) ?? null;
   let code: string | null = null;
   let codeExpired = false;
-  if (!activated && r.activation_code_enc) {
+  if (!activated && r.activation_code_enc && !readOnly) {
     if (expiresAt && expiresAt.getTime() <= now) codeExpired = true;
     else {
       try {
@@ -190,6 +191,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     preDeleted: r.pre_deleted as boolean,
     blocked: r.blocked as boolean,
     isLocalAdmin: r.is_local_admin as boolean,
+    readOnly,
     children: (r.children as ChildInfo[] | null) ?? [],
   };
 }
@@ -237,7 +239,7 @@ async function selectRows(
   const sql = `WITH ${sel},
   ${classesCte('cls', 'sel', selection, scope, p)},
   ${detailCtes(p, preferredStructures(selection, scope))}
-SELECT ${ROW_COLUMNS}
+SELECT ${ROW_COLUMNS}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id
 LEFT JOIN st ON st.user_id = u.id

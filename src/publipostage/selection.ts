@@ -89,6 +89,11 @@ export interface AccountRow {
   preDeleted: boolean;
   blocked: boolean;
   isLocalAdmin: boolean;
+  /**
+   * Holds admin rights beyond the caller's scope (manageableSql): its code is never decrypted nor issued by
+   * this caller (a sheet would let them activate another school's administrator). Absent: false.
+   */
+  readOnly?: boolean;
   /** For a relative: the children, with their classes. */
   children: ChildInfo[];
 }

@@ -19,6 +19,7 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'directory.mergeBothActive': 409,
   'directory.mergeProfiles': 422,
   'directory.mergeSuperAdmin': 403,
+  'directory.readOnly': 403,
   'directory.pairSame': 422,
   'account.notActivated': 409,
   'account.alreadyActivated': 409,

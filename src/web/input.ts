@@ -1,7 +1,5 @@
-// Request readers shared by the areas, for what a zod schema does not describe (multipart parts) and the
-// download header. Form and query fields are validated by each route's schema.
-import { basename } from 'node:path';
-import type { FastifyRequest } from 'fastify';
+// Schema pieces shared by the areas' routes, and the download header. Multipart uploads stream to disk
+// through src/import/uploads.ts.
 import { z } from 'zod';
 
 /** content-disposition for a download: ASCII fallback plus the UTF-8 name (RFC 6266). */
@@ -23,17 +21,3 @@ export const list = (max = 20_000) =>
 
 /** The id in a URL: any string (a malformed one is a 404 in the lookup, never a 400 that says it was checked). */
 export const IdParams = z.object({ id: z.string().max(100) });
-
-/** The uploaded files (named as the user knows them, empty ones skipped) and the other form fields. */
-export async function readUploads(req: FastifyRequest): Promise<{ files: Array<{ name: string; data: Buffer }>; fields: Record<string, string> }> {
-  const files: Array<{ name: string; data: Buffer }> = [];
-  const fields: Record<string, string> = {};
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      const data = await part.toBuffer();
-      const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
-      if (name && data.length > 0) files.push({ name, data });
-    } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
-  }
-  return { files, fields };
-}

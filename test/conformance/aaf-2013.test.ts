@@ -56,7 +56,7 @@ async function expectedFamilies() {
 }
 
 test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {
-  const report = await importFiles(ctx, collectInputs([AAF]), { dryRun: false });
+  const report = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
   assert.deepEqual(
@@ -140,7 +140,7 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
 
 test('re-importing the same feed changes nothing', async () => {
   const before = await snapshot();
-  const report = await importFiles(ctx, collectInputs([AAF]), { dryRun: false });
+  const report = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.created, 0);
   assert.equal(report.updated, 0);
   assert.equal(report.preDeleted, 0);
@@ -153,7 +153,7 @@ test('dry-run computes the report and writes nothing', async () => {
   const before = await snapshot();
   const audits = await count(`SELECT count(*) n FROM audit`);
   const xml = readFileSync(ELEVE, 'utf8').replace('<value>Kù</value>', '<value>Kùna</value>');
-  const report = await importFiles(ctx, [{ name: 'FULL_X_Complet_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'e.xml', path: ETAB }], { dryRun: true });
+  const report = await importFiles(ctx, [{ name: 'FULL_X_Complet_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'e.xml', path: ETAB }], { scope: { kind: 'all' }, dryRun: true });
   assert.equal(report.dryRun, true);
   assert.equal(report.updated, 1);
   assert.match(formatReport(report), /Simulation/);
@@ -168,7 +168,7 @@ test('a student missing from a full feed is pre-deleted, then restored when back
   const end = xml.indexOf('</addRequest>', start) + '</addRequest>'.length;
   const file = join(tmp, 'FULL_ENTTSSERVICES_Complet_20130118_Eleve_0001.xml');
   writeFileSync(file, xml.slice(0, start) + xml.slice(end));
-  const without = await importFiles(ctx, [{ name: 'etab.xml', path: ETAB }, { name: 'FULL_Eleve_0001.xml', path: file }], { dryRun: false });
+  const without = await importFiles(ctx, [{ name: 'etab.xml', path: ETAB }, { name: 'FULL_Eleve_0001.xml', path: file }], { scope: { kind: 'all' }, dryRun: false });
   assert.equal(without.preDeleted, 1, formatReport(without));
   assert.equal(without.created + without.updated, 0);
   const [ku] = await q<Record<string, unknown>>(`SELECT pre_deleted_at, login FROM users WHERE external_id = '2605692'`);
@@ -176,7 +176,7 @@ test('a student missing from a full feed is pre-deleted, then restored when back
   assert.equal(ku.login, 'ku.long');
   assert.equal(await count(`SELECT count(*) n FROM users WHERE pre_deleted_at IS NOT NULL`), 1);
 
-  const back = await importFiles(ctx, collectInputs([AAF]), { dryRun: false });
+  const back = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(back.restored, 1);
   assert.equal(back.preDeleted, 0);
   assert.equal(back.created, 0);
@@ -190,7 +190,7 @@ test('a malformed XML file refuses the whole run and names file and line', async
   const line = xml.slice(0, xml.indexOf('Kù</valeur>')).split('\n').length;
   const file = join(tmp, 'FULL_ENTTSSERVICES_Complet_20130119_Eleve_0001.xml');
   writeFileSync(file, xml);
-  const report = await importFiles(ctx, [{ name: 'etab.xml', path: ETAB }, { name: 'FULL_Eleve_0001.xml', path: file }], { dryRun: false });
+  const report = await importFiles(ctx, [{ name: 'etab.xml', path: ETAB }, { name: 'FULL_Eleve_0001.xml', path: file }], { scope: { kind: 'all' }, dryRun: false });
   assert.ok(report.fatal);
   assert.equal(report.fatal.file, 'FULL_Eleve_0001.xml');
   assert.equal(report.fatal.line, line);
@@ -204,7 +204,7 @@ test('a bad row is rejected with file:line:field while the others are imported',
   const line = xml.slice(0, xml.indexOf('31/02/1995')).split('\n').length;
   const start = xml.lastIndexOf('<addRequest>', xml.indexOf('31/02/1995'));
   const reqLine = xml.slice(0, start).split('\n').length;
-  const report = await importFiles(ctx, [{ name: 'FULL_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'etab.xml', path: ETAB }], { dryRun: true });
+  const report = await importFiles(ctx, [{ name: 'FULL_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'etab.xml', path: ETAB }], { scope: { kind: 'all' }, dryRun: true });
   assert.equal(report.fatal, null);
   assert.deepEqual(report.rejected, [{ file: 'FULL_Eleve_0001.xml', line: reqLine, field: 'ENTPersonDateNaissance', reason: 'date de naissance invalide « 31/02/1995 »' }]);
   assert.ok(line > reqLine);

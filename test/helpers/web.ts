@@ -1,9 +1,11 @@
-// HTTP test helpers: a cookie-keeping client over app.inject(), and account rows made directly in SQL.
+// HTTP test helpers: a cookie-keeping client over app.inject(), sessions and account rows made directly in SQL,
+// multipart upload bodies.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
 import { issueActivationCode } from '../../src/accounts/issue.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import type { Secrets } from '../../src/accounts/secrets.js';
+import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
 
 /** A browser stand-in: keeps cookies, remembers the last page's CSRF token and sends it with forms. */
 export class Client {
@@ -85,4 +87,40 @@ export async function createInactiveUser(
     [id, issued.enc, issued.mac, issued.expiresAt],
   );
   return { id, code: issued.code };
+}
+
+/** A multipart/form-data body carrying `files` (field `files`) and plain `fields`, as a browser sends it. */
+export function multipart(files: Array<{ name: string; data: Buffer }>, fields: Record<string, string> = {}): { body: Buffer; type: string } {
+  const boundary = '----trousseau-test-boundary';
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  }
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** A signed-in session as request headers (cookie + CSRF token), without going through /connexion. */
+export interface SessionHeaders {
+  cookie: string;
+  csrf: string;
+}
+
+/** Opens a session for `userId` directly (no password hashing, no rate limit): its cookie header and CSRF token. */
+export async function sessionFor(pool: pg.Pool, userId: string): Promise<SessionHeaders & { token: string }> {
+  const s = await createSession(pool, userId);
+  return { token: s.token, cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf };
+}
+
+/** A Client already signed in as `userId` (see sessionFor). */
+export async function signedInClient(app: FastifyInstance, pool: pg.Pool, userId: string): Promise<Client> {
+  const s = await sessionFor(pool, userId);
+  const c = new Client(app);
+  c.cookies.set(SESSION_COOKIE, s.token);
+  c.csrf = s.csrf;
+  return c;
 }

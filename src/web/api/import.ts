@@ -1,23 +1,24 @@
-// POST /api/import (guard: guardOrToken, super admins, local admins or an import token): the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
+// POST /api/import (guard: guardOrToken — super admins, local admins, or an import token): the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
 // query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted) and `structureId`
-// (the school CSV files go to; required for CSV, and for a local admin one of theirs). AAF XML files describe
-// their own structures: super admins only. Answers the report as JSON (with a line per file: format, encoding,
-// rows and counts): 200, or 400 when a file was refused whole — unsupported format, malformed, unreadable —
-// with `detail` naming it (nothing written). Same session and x-csrf-token header as every API mutation — or, for
-// scripts, an API token (`Authorization: Bearer trs_…`, no session, no CSRF) scoped to its structures; each such
-// call is audited.
-import { extname } from 'node:path';
+// (the school CSV files go to; required for a local admin, one of theirs). What the run may touch is decided by
+// the import service from the files' content and the caller's scope (academic feeds: super admins only → 403).
+// Files stream to disk (capped per request → 413) and are deleted after the run. Answers the report as JSON
+// (with a line per file: format, encoding, rows and counts): 200, or 400 when a file was refused whole —
+// unsupported format, malformed, unreadable — with `detail` naming it (nothing written). Same session and
+// x-csrf-token header as every API mutation — or, for scripts, an API token (`Authorization: Bearer trs_…`, no
+// session, no CSRF) scoped to its structures; each such call is audited.
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { tokenScope } from '../../accounts/api-tokens.js';
 import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
 import { structureInScope } from '../../directory/users.js';
-import { importFiles } from '../../import/index.js';
+import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
+import { receiveUploads, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
-import { readUploads } from '../input.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ dryRun: flag, partial: flag, structureId: z.string().uuid().optional() });
@@ -29,6 +30,7 @@ const MESSAGES = {
     forbiddenStructure: 'Établissement introuvable ou hors de vos établissements.',
     xml: (file: string) => `${file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.`,
     fatal: 'Import refusé, rien n’a été modifié.',
+    tooLarge: (mb: number) => `Envoi trop volumineux : ${mb} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.`,
   },
   en: {
     noFile: 'No file received (send the files as multipart/form-data).',
@@ -36,6 +38,7 @@ const MESSAGES = {
     forbiddenStructure: 'School not found or not one of yours.',
     xml: (file: string) => `${file}: the academic feed (AAF) describes several schools; super admins only.`,
     fatal: 'Import refused, nothing was changed.',
+    tooLarge: (mb: number) => `Upload too large: at most ${mb} MB per import (all files together). Nothing was imported.`,
   },
 };
 
@@ -59,19 +62,30 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     };
     if (structureId && !structureInScope(scope, structureId)) return outOfScope(404, m.forbiddenStructure);
     if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
-    const { files } = await readUploads(req);
-    if (!files.length) return reply.code(400).send({ error: m.noFile });
-    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
-    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
-    if (xml && scope.kind !== 'all') return outOfScope(403, m.xml(xml.name));
-    if (!structureId && (scope.kind !== 'all' || files.some((f) => !['.xml', '.zip'].includes(extname(f.name).toLowerCase())))) {
-      return reply.code(400).send({ error: m.structure });
+    // A local admin (or a token scoped to structures) always names the school; the service refuses anything
+    // else beyond the scope.
+    if (!structureId && scope.kind !== 'all') return reply.code(400).send({ error: m.structure });
+    let upload;
+    try {
+      upload = await receiveUploads(req, uploadsRoot(ctx.config.dataDir), ctx.config.importMaxBytes);
+    } catch (e) {
+      if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: m.tooLarge(Math.floor(e.maxBytes / (1024 * 1024))) });
+      throw e;
     }
-    const report = await importFiles(ctx, files, { dryRun, partial, actorId, structureHint: structureId, scope });
+    let report: ImportReport;
+    try {
+      if (!upload.files.length) return reply.code(400).send({ error: m.noFile });
+      report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
+    } catch (e) {
+      if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? m.xml(e.file) : e.message);
+      throw e;
+    } finally {
+      await rm(upload.dir, { recursive: true, force: true });
+    }
     if (token) {
       await recordAudit(ctx.database.pool, actorId, 'api_token.import', {
         tokenId: token.id, prefix: token.prefix, name: token.name, ip: req.ip, structureId: structureId ?? null,
-        files: files.map((f) => f.name), dryRun, refused: !!report.fatal, created: report.created, updated: report.updated,
+        files: upload.files.map((f) => f.name), dryRun, refused: !!report.fatal, created: report.created, updated: report.updated,
         preDeleted: report.preDeleted,
       });
     }

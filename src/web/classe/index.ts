@@ -13,7 +13,7 @@ import { generateRenewalCode } from '../../accounts/renewal.js';
 import { listClassAdults } from '../../directory/class-members.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, type ClassRow } from '../../directory/structures.js';
-import { isUuid, setBlocked } from '../../directory/users.js';
+import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
 import { DomainError } from '../../lib/errors.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
@@ -99,6 +99,8 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
   function activationCell(_: ReturnType<typeof translator>, r: AccountRow): SafeHtml {
     if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
     if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
+    // An account administering beyond the caller's scope: its code is not the caller's to hand out.
+    if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
     return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
   }
 
@@ -376,7 +378,14 @@ ${o.extra ?? ''}`,
         if (rows.length !== 1) return error('classe.renewal.one');
         const row = rows[0];
         if (!row.activated) return error('classe.renewal.inactive', { name: `${row.firstName} ${row.lastName}` }, 409);
-        const code = await generateRenewalCode(ctx, row.id, user.id);
+        let code: string;
+        try {
+          code = await generateRenewalCode(ctx, scope, row.id, user.id);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          const { status, message } = domainRefusal(req.lang, e);
+          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
+        }
         // Post/redirect/get: a reload of the page showing the code neither re-posts nor replaces it.
         return reply.redirect(`${base}/renouvellement/${await stashCode(ctx, req, row.id, code)}`, 303);
       }
@@ -399,9 +408,11 @@ ${o.extra ?? ''}`,
         if (blocked && ids.includes(user.id)) return error('classe.block.self');
         // Visibility was checked above against this class and the caller's scope; teachers may block the
         // accounts of their class (ONE's class settings), which the admin-only directory service would refuse,
-        // so it runs here with an unrestricted scope.
+        // so it runs here with an unrestricted scope, once every account is known to be one the caller may
+        // change (never an account holding admin rights beyond the caller's scope).
         const serviceScope: Scope = { kind: 'all' };
         try {
+          await requireManageable(ctx.database.pool, scope, ids);
           for (const id of ids) await setBlocked(ctx, serviceScope, id, blocked, user.id);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;

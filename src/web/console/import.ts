@@ -1,31 +1,33 @@
 // Console › Imports/Exports › "Importer des utilisateurs": upload CSV (or, for a super admin, AAF XML) files,
 // see the dry-run report (nothing written), then confirm to apply exactly the same files.
 //
-// Between the two steps the files wait under <dataDir>/imports/<token>/ with a manifest binding them to the
-// uploader and the school, and the dry-run report; the token is random and expires after an hour. The upload
-// answers with a redirect to the report's page (post/redirect/get), so the address bar never shows the
-// upload's URL (which carries the CSRF token, multipart bodies being read after the check). CSV files always go to the school
-// of the page (structure hint = its id); AAF files describe their own structures, hence super admins only.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+// The files stream to disk (src/import/uploads.ts: <dataDir>/imports/<token>/, total capped per request) and
+// wait there between the two steps, with a manifest binding them to the uploader and the school; the token is
+// random and expires after an hour (the housekeeping sweeps what was never confirmed). CSV files always go to
+// the school of the page (structure hint = its id). What a run may touch is decided by the import service from
+// the files' content and the caller's scope (src/import/scope.ts), never here. The upload answers with a
+// redirect to the report's page (post/redirect/get; the dry-run report is kept beside the files), so the
+// address bar never shows the upload's URL, which carries the CSRF token (multipart bodies are read after
+// the check). The confirmation names every structure the files touch.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import type { Profile } from '../../db/schema.js';
-import { importFiles, type ImportReport } from '../../import/index.js';
+import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
+import { receiveUploads, UPLOAD_TTL_MS, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { typed } from '../area.js';
-import { HttpError, viewer } from '../context.js';
-import { IdParams, readUploads, text } from '../input.js';
+import { IdParams, text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 
-const TTL_MS = 60 * 60_000;
 const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
 
@@ -37,10 +39,20 @@ interface Manifest {
   files: string[];
 }
 
+/** The refusal of an import run (scope, upload size) as the console says it, or null for any other error. */
+function importRefusal(lang: Lang, e: unknown): { status: number; text: string } | null {
+  const _ = translator(lang);
+  if (e instanceof ImportForbiddenError) {
+    return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : e.message };
+  }
+  if (e instanceof UploadTooLargeError) return { status: 413, text: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) };
+  return null;
+}
+
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
 
 /** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
-export function confirmQuestion(lang: Lang, school: School, r: ImportReport): string {
+export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures'>): string {
   const _ = translator(lang);
   const others = r.structures.filter((s) => s.name !== school.name);
   if (others.length === 0) return _('import.confirm.question', { school: school.name });
@@ -50,16 +62,7 @@ export function confirmQuestion(lang: Lang, school: School, r: ImportReport): st
 
 export default async function importScreens(instance: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(instance);
-  const root = join(ctx.config.dataDir, 'imports');
-
-  /** Uploads left over (never confirmed) are removed after an hour. */
-  async function sweep(): Promise<void> {
-    const names = await readdir(root).catch(() => [] as string[]);
-    for (const n of names) {
-      const s = await stat(join(root, n)).catch(() => null);
-      if (s && Date.now() - s.mtimeMs > TTL_MS) await rm(join(root, n), { recursive: true, force: true });
-    }
-  }
+  const root = uploadsRoot(ctx.config.dataDir);
 
   function uploadForm(req: FastifyRequest, school: School): SafeHtml {
     const _ = translator(req.lang);
@@ -142,42 +145,53 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   app.post('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const { user, scope } = viewer(req);
+    const school = await schoolOr404(ctx, scope, req.params.id);
     if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
-    await sweep();
-    const superAdmin = viewer(req).user.roles.includes('superadmin');
-    const { files, fields } = await readUploads(req);
-    const partial = fields.partial === '1';
-    if (files.length === 0) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
-    // XML, archives (which may carry XML) and nameless files are read by content: super admins only.
-    const xml = files.find((f) => ['.xml', '.zip', ''].includes(extname(f.name).toLowerCase()));
-    if (xml && !superAdmin) {
-      return page(req, reply, school, { notice: { kind: 'error', text: _('import.xmlRefused', { file: xml.name }) } }, 403);
+    const refusedPage = (e: unknown) => {
+      const r = importRefusal(lang, e);
+      if (!r) throw e;
+      return page(req, reply, school, { notice: { kind: 'error', text: r.text } }, r.status);
+    };
+    let upload;
+    try {
+      upload = await receiveUploads(req, root, ctx.config.importMaxBytes);
+    } catch (e) {
+      return refusedPage(e);
     }
-    const report = await importFiles(ctx, files, { dryRun: true, actorId: viewer(req).user.id, structureHint: school.id, partial });
+    const { files, fields, dir, token } = upload;
+    const partial = fields.partial === '1';
+    if (files.length === 0) {
+      await rm(dir, { recursive: true, force: true });
+      return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
+    }
+    let report: ImportReport;
+    try {
+      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school.id, partial, uploaded: true });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      return refusedPage(e);
+    }
     if (report.fatal) {
+      await rm(dir, { recursive: true, force: true });
       return page(req, reply, school, {
         notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
       }, 422);
     }
-    const token = randomBytes(24).toString('base64url');
-    const dir = join(root, token);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await Promise.all(files.map((f, i) => writeFile(join(dir, `${i}.bin`), f.data, { mode: 0o600 })));
-    const manifest: Manifest = { userId: viewer(req).user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
+    const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
     await writeFile(join(dir, 'report.json'), JSON.stringify(report), { mode: 0o600 });
     return reply.redirect(`${schoolBase(school.id)}/import/${token}`, 303);
   });
 
-  /** The manifest of a pending upload of this uploader and school; 410 when gone or expired. */
+  /** The pending upload of this uploader and school; 410 when gone or expired. */
   async function pending(req: FastifyRequest, school: School, token: string): Promise<{ dir: string; manifest: Manifest }> {
     const dir = join(root, token);
     let manifest: Manifest | null = null;
     if (TOKEN_RE.test(token)) {
       manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
     }
-    if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > TTL_MS) {
+    if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
       throw new HttpError(410, 'import.expired');
     }
     return { dir, manifest };
@@ -207,11 +221,20 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const { user, scope } = viewer(req);
+    const school = await schoolOr404(ctx, scope, req.params.id);
     const { dir, manifest } = await pending(req, school, req.body.token);
-    const files = await Promise.all(manifest.files.map(async (name, i) => ({ name, data: await readFile(join(dir, `${i}.bin`)) })));
-    await rm(dir, { recursive: true, force: true });
-    const report = await importFiles(ctx, files, { dryRun: false, actorId: viewer(req).user.id, structureHint: school.id, partial: manifest.partial });
+    const files = manifest.files.map((name, i) => ({ name, path: join(dir, `${i}.bin`) }));
+    let report: ImportReport;
+    try {
+      report = await importFiles(ctx, files, { dryRun: false, scope, actorId: user.id, structureHint: school.id, partial: manifest.partial, uploaded: true });
+    } catch (e) {
+      const r = importRefusal(lang, e);
+      if (!r) throw e;
+      return page(req, reply, school, { notice: { kind: 'error', text: r.text } }, r.status);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     if (report.fatal) {
       return page(req, reply, school, {
         notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },

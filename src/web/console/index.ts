@@ -5,9 +5,9 @@
 // caller's Scope, so a local admin never sees, nor learns the existence of, another school.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { foldName } from '../../directory/fold.js';
 import { structureHome } from '../../directory/stats.js';
 import { listStructures } from '../../directory/structures.js';
-import { fold } from '../../import/text.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, HttpError, viewer } from '../context.js';
 import { html } from '../html.js';
@@ -36,7 +36,7 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
     const all = await listStructures(ctx, viewer(req).scope);
     if (all.length === 1) return reply.redirect(schoolBase(all[0].id), 303);
     const q = req.query.q.trim();
-    const list = q ? all.filter((s) => fold(`${s.name} ${s.uai ?? ''}`).includes(fold(q))) : all;
+    const list = q ? all.filter((s) => foldName(`${s.name} ${s.uai ?? ''}`).includes(foldName(q))) : all;
     return sendConsolePage(reply, {
       req,
       title: _('console.choose.title'),

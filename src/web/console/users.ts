@@ -158,7 +158,8 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
   <dt>${_('user.lastLogin')}</dt><dd>${d.lastLoginAt ? dateTime(lang, d.lastLoginAt) : html`<span class="muted">${_('user.never')}</span>`}</dd>
 </dl>`;
 
-    const actions = html`<div class="user-actions">
+    // An account holding admin rights beyond the caller's scope is shown, never changed (requireManageable).
+    const actions = d.readOnly ? html`<p class="notice notice-warning" data-read-only>${_('user.readOnly')}</p>` : html`<div class="user-actions">
   ${d.activated
     ? html`<form method="post" action="${self}/renouvellement" class="action-block">${csrfField(req)}${keep}
     <button type="submit">${_('user.renewal.button')}</button>
@@ -183,11 +184,12 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
   <section class="card" aria-labelledby="account-title"><h2 id="account-title">${_('user.account')}</h2>${accountState}${actions}</section>
   <section class="card" aria-labelledby="contact-title"><h2 id="contact-title">${_('user.contact')}</h2>
     ${errorSummary(req, contact.errors, labels)}
-    <form method="post" action="${self}/coordonnees" novalidate>${csrfField(req)}${keep}
+    ${d.readOnly ? html`<dl class="details"><dt>${labels.email}</dt><dd>${d.email ?? '—'}</dd><dt>${labels.phone}</dt><dd>${d.phone ?? '—'}</dd></dl>`
+      : html`<form method="post" action="${self}/coordonnees" novalidate>${csrfField(req)}${keep}
       ${field(req, { name: 'email', label: labels.email, type: 'email', value: contact.email, error: contact.errors.email, autocomplete: 'off', hint: _('user.email.hint') })}
       ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: contact.phone, error: contact.errors.phone, autocomplete: 'off' })}
       <button type="submit" class="button-secondary">${_('user.contact.save')}</button>
-    </form>
+    </form>`}
   </section>
   <section class="card" aria-labelledby="identity-title"><h2 id="identity-title">${_('user.identity')}</h2>
     <dl class="details">
@@ -256,7 +258,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
     const d = await detailsOr404(req, req.params.id);
     let code: string;
     try {
-      code = await generateRenewalCode(ctx, d.id, viewer(req).user.id);
+      code = await generateRenewalCode(ctx, viewer(req).scope, d.id, viewer(req).user.id);
     } catch (e) {
       return refused(req, reply, d.id, req.body.etablissement, e);
     }
@@ -296,7 +298,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
   app.post('/utilisateurs/:id/activation', { schema: { params: IdParams, body: Back } }, async (req, reply) => {
     const d = await detailsOr404(req, req.params.id);
     try {
-      await regenerateActivationCode(ctx, d.id, viewer(req).user.id);
+      await regenerateActivationCode(ctx, viewer(req).scope, d.id, viewer(req).user.id);
     } catch (e) {
       return refused(req, reply, d.id, req.body.etablissement, e);
     }

@@ -182,6 +182,7 @@ const fr = {
   'classe.adults.readOnly': 'Les fiches, codes et blocages des adultes se gèrent dans la console d’administration.',
   'classe.mail.paper': '{n} compte(s) sans adresse courriel ne recevront rien : imprimez leur fiche.',
   'classe.mail.print': 'Imprimer la fiche de ces {n} compte(s) (PDF)',
+  'classe.readOnly': 'Lecture seule',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.classe': 'My class',
@@ -364,6 +365,7 @@ const en: Record<keyof typeof fr, string> = {
   'classe.adults.readOnly': 'Sheets, codes and blocking of adults are managed in the admin console.',
   'classe.mail.paper': '{n} account(s) without an email address will get nothing: print their sheet.',
   'classe.mail.print': 'Print the sheet of these {n} account(s) (PDF)',
+  'classe.readOnly': 'Read-only',
 };
 
 export const classe = { fr, en } satisfies Catalogue;

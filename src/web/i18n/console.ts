@@ -317,6 +317,8 @@ const fr = {
   'import.col.encoding': 'Encodage',
   'import.col.ignored': 'Ignorés',
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
+  'user.readOnly': 'Ce compte administre aussi un établissement hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
+  'import.tooLarge': 'Envoi trop volumineux : {max} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -634,6 +636,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.encoding': 'Encoding',
   'import.col.ignored': 'Ignored',
   'import.report.ignored': 'Read but given no account ({n}):',
+  'user.readOnly': 'This account also administers a school outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
+  'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;

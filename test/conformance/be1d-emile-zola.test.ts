@@ -1,0 +1,93 @@
+// ONDE/BE1D import over the shared Emile Zola school: counts computed from the files themselves.
+//   CSVExtraction-eleves.csv        247 pupils
+//   CSVExtraction-enseignants.csv    14 teachers
+//   CSVExtraction-responsables.csv  469 rows; 8 parents appear on two rows each (one per child, no e-mail):
+//                                   BEAUMONT Muriel, FERREIRA Stéphanie, GIORGETTA Veronique, JOYEZ Carine,
+//                                   JOYEZ Andre, NGUYEN PHU HUNG Patrice, PICOT Thierry, PICOT Christelle.
+//                                   Only the PICOTs' two rows share an address (the pseudonymised file gives
+//                                   the others two addresses); all 8 name siblings on their rows → 461 accounts.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { collectInputs, formatReport, importFiles } from '../../src/import/index.js';
+import { FIXTURES, testContext } from '../helpers/db.js';
+
+const BE1D = join(FIXTURES, 'be1d-emile-zola');
+const ALL = { kind: 'all' } as const;
+let ctx: Awaited<ReturnType<typeof testContext>>;
+
+before(async () => {
+  ctx = await testContext();
+});
+after(() => ctx.close());
+
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
+const snapshot = async () =>
+  JSON.stringify(await q(`SELECT external_id, login, activation_code_enc, first_name, last_name, email, updated_at, pre_deleted_at FROM users ORDER BY external_id`)) +
+  JSON.stringify(await q(`SELECT (SELECT count(*) FROM relations) r, (SELECT count(*) FROM user_classes) c, (SELECT count(*) FROM structures) s`));
+const childrenOf = async (id: string) =>
+  (await q<{ n: string }>(`SELECT c.last_name || ' ' || c.first_name n FROM relations r JOIN users c ON c.id = r.child_id WHERE r.parent_id = $1 ORDER BY 1`, [id])).map((r) => r.n);
+
+test('Emile Zola: 247 pupils, 14 teachers, 461 parents (8 given once per child), every child linked', async () => {
+  const report = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false, scope: ALL } as Parameters<typeof importFiles>[2]);
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  assert.deepEqual(report.structures, [{ name: 'École Emile Zola', uai: null, created: true }]);
+  assert.deepEqual(
+    report.files.map((f) => [f.format, f.encoding, f.rows]),
+    [['ONDE/BE1D élèves', 'ISO-8859-1', 247], ['ONDE/BE1D enseignants', 'ISO-8859-1', 14], ['ONDE/BE1D parents', 'ISO-8859-1', 469]],
+  );
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Student' AND source = 'be1d' AND origin = 'feed'`), 247);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Teacher'`), 14);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 461);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE login ~ '[0-9]$'`), 0, 'no marc.verger2');
+  assert.equal(report.relations.unresolved, 0);
+
+  // A parent given on two rows, one per child: one account, both children.
+  for (const [last, first, kids] of [
+    ['PICOT', 'Thierry', ['PICOT Hugo', 'PICOT Rémy']],
+    ['JOYEZ', 'Carine', ['JOYEZ Cécile', 'JOYEZ Typhaine']],
+    ['NGUYEN PHU HUNG', 'Patrice', ['NGUYEN PHU HUNG Amel', 'NGUYEN PHU HUNG Edwige']],
+  ] as const) {
+    const rows = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]);
+    assert.equal(rows.length, 1, `${first} ${last}`);
+    assert.deepEqual(await childrenOf(rows[0].id), kids);
+  }
+
+  const [elea] = await q<Record<string, string>>(`SELECT * FROM users WHERE last_name = 'CAILLET' AND first_name = 'Eléa'`);
+  assert.equal(elea.birth_date, '2006-09-27');
+  assert.equal(elea.login, 'elea.caillet');
+  const [corinne] = await q<Record<string, string>>(`SELECT * FROM users WHERE last_name = 'ADJIBEL' AND first_name = 'Corinne'`);
+  assert.equal(corinne.title, 'Mme');
+  assert.deepEqual(await childrenOf(corinne.id), ['DRAHONNET Cassandra', 'MARTINEZ Alexandre', 'MARTINEZ Marjolaine']);
+  const [jp] = await q<Record<string, string>>(`SELECT * FROM users WHERE last_name = 'FONTAINE'`);
+  assert.equal(jp.login, 'jean-paul.fontaine');
+
+  // Same folder again: nothing changes.
+  const before = await snapshot();
+  const again = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false, scope: ALL } as Parameters<typeof importFiles>[2]);
+  assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 722]);
+  assert.equal(await snapshot(), before);
+});
+
+test('an account merged away by an admin is not recreated: its feed id updates the kept account', async () => {
+  const [dropped] = await q<Record<string, string>>(`SELECT * FROM users WHERE last_name = 'CAILLET' AND first_name = 'Eléa'`);
+  const parents = await count(`SELECT count(*) n FROM relations WHERE child_id = $1`, [dropped.id]);
+  const [kept] = await q<Record<string, string>>(
+    `INSERT INTO users (profile, first_name, last_name, login) VALUES ('Student', 'Elea', 'Caillet', 'elea.caillet2') RETURNING *`,
+  );
+  await q(`INSERT INTO user_structures (user_id, structure_id) SELECT $1, structure_id FROM user_structures WHERE user_id = $2`, [kept.id, dropped.id]);
+  await q(`DELETE FROM users WHERE id = $1`, [dropped.id]);
+  await q(`INSERT INTO user_aliases (external_id, user_id) VALUES ($1, $2)`, [dropped.external_id, kept.id]);
+  const users = await count(`SELECT count(*) n FROM users`);
+  const report = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false, scope: ALL } as Parameters<typeof importFiles>[2]);
+  assert.equal(report.fatal, null);
+  assert.deepEqual([report.created, report.preDeleted], [0, 0], formatReport(report));
+  assert.equal(await count(`SELECT count(*) n FROM users`), users);
+  const [after] = await q<Record<string, unknown>>(`SELECT * FROM users WHERE id = $1`, [kept.id]);
+  assert.deepEqual([after.first_name, after.login, after.pre_deleted_at], ['Elea', 'elea.caillet2', null]);
+  assert.ok(parents > 0);
+  assert.equal(await count(`SELECT count(*) n FROM relations WHERE child_id = $1`, [kept.id]), parents);
+  assert.deepEqual(report.rejected, []);
+});

@@ -1,0 +1,93 @@
+// Issue #7, medium: imports held every upload in memory (up to 200 files × 200 MB per request). Uploads now
+// stream to disk under the data dir, the request's total is capped (413 with a clear message, nothing kept),
+// the importer reads the files from there, and abandoned dry runs are swept by the hourly housekeeping.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { startHousekeeping } from '../../src/accounts/housekeeping.js';
+import { buildServer } from '../../src/web/server.js';
+import { testContext } from '../helpers/db.js';
+import { createUser, multipart, sessionFor, signedInClient, type SessionHeaders } from '../helpers/web.js';
+
+const ELEVES = readFileSync(new URL('../fixtures/import/CSV_Eleves.csv', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-uploads-'));
+const imports = join(dataDir, 'imports');
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let school: string;
+let root: SessionHeaders & { id: string };
+
+const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const leftovers = () => (existsSync(imports) ? readdirSync(imports) : []);
+
+function post(url: string, files: Array<{ name: string; data: Buffer }>, fields: Record<string, string> = {}) {
+  const { body, type } = multipart(files, fields);
+  return app.inject({ method: 'POST', url, headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf }, payload: body });
+}
+
+before(async () => {
+  ctx = await testContext({ TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_IMPORT_MAX_MB: '1' });
+  [{ id: school }] = await q(`INSERT INTO structures (uai, name) VALUES ('0451234K', 'Collège Les Tilleuls') RETURNING id`);
+  const id = await createUser(ctx.database.pool, { login: 'root.admin', superAdmin: true, password: 'super-admin-2026-tilleuls' });
+  root = { id, ...(await sessionFor(ctx.database.pool, id)) };
+  app = await buildServer(ctx);
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+test('a request over the total cap is refused with 413 and a clear message; nothing is kept', async () => {
+  // Two files under the cap each, over it together (TROUSSEAU_IMPORT_MAX_MB=1).
+  const big = [{ name: 'annexe-1.pdf', data: Buffer.alloc(700 * 1024, 0x41) }, { name: 'annexe-2.pdf', data: Buffer.alloc(700 * 1024, 0x42) }];
+  const api = await post(`/api/import?dryRun=true&structureId=${school}`, big);
+  assert.equal(api.statusCode, 413, api.body);
+  assert.match(api.json().error, /trop volumineux : 1 Mo au plus/);
+  const page = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, big);
+  assert.equal(page.statusCode, 413);
+  assert.match(page.body, /trop volumineux : 1 Mo au plus/);
+  assert.deepEqual(leftovers(), [], 'what was received is deleted');
+});
+
+test('a dry run keeps its files on disk (0600, not in memory) until confirmed; the API keeps nothing', async () => {
+  const api = await post(`/api/import?dryRun=true&structureId=${school}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
+  assert.equal(api.statusCode, 200, api.body);
+  assert.deepEqual(leftovers(), []);
+
+  const dry = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
+  assert.equal(dry.statusCode, 200, dry.body);
+  const [token] = leftovers();
+  assert.ok(token, 'the upload waits under <dataDir>/imports/<token>/');
+  assert.deepEqual(readFileSync(join(imports, token, '0.bin')), ELEVES);
+  assert.equal(statSync(join(imports, token, '0.bin')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(imports, token)).mode & 0o777, 0o700);
+  const browser = await signedInClient(app, ctx.database.pool, root.id);
+  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token });
+  assert.equal(done.statusCode, 200, done.body);
+  assert.equal((await q(`SELECT count(*)::int n FROM users WHERE profile = 'Student'`))[0].n, 4);
+  assert.deepEqual(leftovers(), [], 'applied, then deleted');
+});
+
+test('the hourly housekeeping deletes dry runs never confirmed, and keeps recent ones', async () => {
+  const dry = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
+  assert.equal(dry.statusCode, 200);
+  const [abandoned] = leftovers();
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  utimesSync(join(imports, abandoned), twoHoursAgo, twoHoursAgo);
+  mkdirSync(join(imports, 'recent-upload'));
+  writeFileSync(join(imports, 'recent-upload', '0.bin'), 'x');
+
+  const errors: string[] = [];
+  const hk = startHousekeeping(ctx.database.pool, (m) => errors.push(m), 3_600_000, imports);
+  try {
+    for (let i = 0; i < 100 && leftovers().includes(abandoned); i++) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    hk.stop();
+  }
+  assert.deepEqual(errors, []);
+  assert.deepEqual(leftovers(), ['recent-upload']);
+});
