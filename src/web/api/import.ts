@@ -65,7 +65,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     // A local admin (or a token scoped to structures) always names the school; the service refuses anything
     // else beyond the scope.
     if (!structureId && scope.kind !== 'all') return reply.code(400).send({ error: m.structure });
-    let upload;
+    let upload: Awaited<ReturnType<typeof receiveUploads>>;
     try {
       upload = await receiveUploads(req, uploadsRoot(ctx.config.dataDir), ctx.config.importMaxBytes);
     } catch (e) {

@@ -153,7 +153,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       if (!r) throw e;
       return page(req, reply, school, { notice: { kind: 'error', text: r.text } }, r.status);
     };
-    let upload;
+    let upload: Awaited<ReturnType<typeof receiveUploads>>;
     try {
       upload = await receiveUploads(req, root, ctx.config.importMaxBytes);
     } catch (e) {
