@@ -135,6 +135,25 @@ test('renewal code: post/redirect/get, shown once; a reload neither re-posts nor
   assert.equal(audit.rows[0].n, 2);
 });
 
+test('class view renewal code: post/redirect/get, shown once; a reload says it was already shown', async () => {
+  const pool = ctx.database.pool;
+  const post = await admin.post(`/classe/${cls}/eleves`, { action: 'renewal', ids: activeStudent });
+  assert.equal(post.statusCode, 303);
+  const location = String(post.headers.location);
+  assert.match(location, new RegExp(`^/classe/${cls}/eleves/renouvellement/[0-9a-f-]{36}$`));
+  const shown = await admin.get(location);
+  assert.equal(shown.statusCode, 200);
+  const code = /data-renewal-code>([0-9A-Z-]+)</.exec(shown.body)?.[1];
+  assert.ok(code);
+  const mac = (await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac;
+  assert.equal(ctx.secrets.mac('renewal', code.replace(/-/g, '')), mac);
+  const reload = await admin.get(location);
+  assert.equal(reload.statusCode, 410);
+  assert.doesNotMatch(reload.body, /data-renewal-code/);
+  assert.match(reload.body, /déjà été affiché une fois/);
+  assert.equal((await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac, mac);
+});
+
 test('regenerating an activation code asks first; only the confirmed POST replaces it', async () => {
   const pool = ctx.database.pool;
   const mac = async () => (await pool.query('SELECT activation_code_mac FROM users WHERE id = $1', [inactive.id])).rows[0].activation_code_mac;
