@@ -19,28 +19,10 @@ import { formatRejection } from '../../import/report.js';
 import { receiveUploads, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
+import { translator } from '../i18n/index.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ dryRun: flag, partial: flag, structureId: z.string().uuid().optional() });
-
-const MESSAGES = {
-  fr: {
-    noFile: 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
-    structure: 'Indiquez structureId : l’établissement où vont les fichiers CSV.',
-    forbiddenStructure: 'Établissement introuvable ou hors de vos établissements.',
-    xml: (file: string) => `${file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.`,
-    fatal: 'Import refusé, rien n’a été modifié.',
-    tooLarge: (mb: number) => `Envoi trop volumineux : ${mb} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.`,
-  },
-  en: {
-    noFile: 'No file received (send the files as multipart/form-data).',
-    structure: 'Give structureId: the school the CSV files go to.',
-    forbiddenStructure: 'School not found or not one of yours.',
-    xml: (file: string) => `${file}: the academic feed (AAF) describes several schools; super admins only.`,
-    fatal: 'Import refused, nothing was changed.',
-    tooLarge: (mb: number) => `Upload too large: at most ${mb} MB per import (all files together). Nothing was imported.`,
-  },
-};
 
 export default async function importApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(root);
@@ -50,7 +32,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     schema: { querystring: QuerySchema },
   };
   app.post('/', options, async (req, reply) => {
-    const m = MESSAGES[req.lang ?? 'fr'];
+    const _ = translator(req.lang);
     const token = req.apiToken;
     const scope = token ? tokenScope(token) : viewer(req).scope;
     const actorId = token ? token.createdBy : viewer(req).user.id;
@@ -60,24 +42,24 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
       if (token) await recordAudit(ctx.database.pool, actorId, 'api_token.refused', { tokenId: token.id, prefix: token.prefix, reason: 'scope', status, structureId: structureId ?? null, ip: req.ip });
       return reply.code(status).send({ error });
     };
-    if (structureId && !structureInScope(scope, structureId)) return outOfScope(404, m.forbiddenStructure);
-    if (!req.isMultipart()) return reply.code(400).send({ error: m.noFile });
+    if (structureId && !structureInScope(scope, structureId)) return outOfScope(404, _('api.import.forbiddenStructure'));
+    if (!req.isMultipart()) return reply.code(400).send({ error: _('api.import.noFile') });
     // A local admin (or a token scoped to structures) always names the school; the service refuses anything
     // else beyond the scope.
-    if (!structureId && scope.kind !== 'all') return reply.code(400).send({ error: m.structure });
+    if (!structureId && scope.kind !== 'all') return reply.code(400).send({ error: _('api.import.structure') });
     let upload: Awaited<ReturnType<typeof receiveUploads>>;
     try {
       upload = await receiveUploads(req, uploadsRoot(ctx.config.dataDir), ctx.config.importMaxBytes);
     } catch (e) {
-      if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: m.tooLarge(Math.floor(e.maxBytes / (1024 * 1024))) });
+      if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) });
       throw e;
     }
     let report: ImportReport;
     try {
-      if (!upload.files.length) return reply.code(400).send({ error: m.noFile });
+      if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
       report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {
-      if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? m.xml(e.file) : e.message);
+      if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : e.message);
       throw e;
     } finally {
       await rm(upload.dir, { recursive: true, force: true });
@@ -89,7 +71,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
         preDeleted: report.preDeleted,
       });
     }
-    if (report.fatal) return reply.code(400).send({ error: m.fatal, detail: formatRejection(report.fatal), report });
+    if (report.fatal) return reply.code(400).send({ error: _('api.import.fatal'), detail: formatRejection(report.fatal), report });
     return reply.send(report);
   });
 }

@@ -319,6 +319,11 @@ const fr = {
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'user.readOnly': 'Ce compte administre aussi un établissement hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
   'import.tooLarge': 'Envoi trop volumineux : {max} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.',
+  'api.import.noFile': 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
+  'api.import.structure': 'Indiquez structureId : l’établissement où vont les fichiers CSV.',
+  'api.import.forbiddenStructure': 'Établissement introuvable ou hors de vos établissements.',
+  'api.import.xml': '{file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.',
+  'api.import.fatal': 'Import refusé, rien n’a été modifié.',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -638,6 +643,11 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.ignored': 'Read but given no account ({n}):',
   'user.readOnly': 'This account also administers a school outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
   'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
+  'api.import.noFile': 'No file received (send the files as multipart/form-data).',
+  'api.import.structure': 'Give structureId: the school the CSV files go to.',
+  'api.import.forbiddenStructure': 'School not found or not one of yours.',
+  'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
+  'api.import.fatal': 'Import refused, nothing was changed.',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;
