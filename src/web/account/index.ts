@@ -1,5 +1,6 @@
 // Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { activateAccount, findCodeHolder, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose } from '../../accounts/activation.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
@@ -10,34 +11,31 @@ import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
-import type { AreaOptions } from '../area.js';
+import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
 import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
 import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
+import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 
 type Form = Record<string, string>;
 
-/** The urlencoded body as plain strings (first value of repeated fields; files and objects ignored). */
-function formOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  const body = req.body;
-  if (body && typeof body === 'object') {
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      const s = Array.isArray(v) ? v[0] : v;
-      if (typeof s === 'string') out[k] = s.slice(0, 2000);
-    }
-  }
-  return out;
-}
-
-function queryOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) if (typeof v === 'string') out[k] = v.slice(0, 2000);
-  return out;
-}
+// Each route's input: absent fields read as '' (text), at most `max` characters kept.
+const LoginQuery = z.object({ next: text(2000), bye: text(10) });
+const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000) });
+const CodeQuery = z.object({ login: text(200), code: text(100) });
+const CodeForm = z.object({
+  login: text(200), code: text(100), step: text(20), password: text(2000), confirm: text(2000), email: text(320), phone: text(40), terms: text(10),
+});
+type CodeFields = z.infer<typeof CodeForm>;
+const OkQuery = z.object({ ok: text(20) });
+const ContactForm = z.object({ email: text(320), phone: text(40) });
+const PasswordForm = z.object({ current: text(2000), password: text(2000), confirm: text(2000) });
+const ForgotForm = z.object({ identifier: text(320) });
+const TokenQuery = z.object({ token: text(200) });
+const ResetForm = z.object({ token: text(200), password: text(2000), confirm: text(2000) });
 
 /** Only a same-site path may be a post-sign-in destination (no scheme, no //host, no backslash tricks). */
 export function safeNext(next: string | undefined): string {
@@ -49,7 +47,8 @@ export function safeNext(next: string | undefined): string {
 const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
 
 /** The public pages and "Mon compte" (its own guard: any signed-in user). Registered without a prefix. */
-export default async function accountArea(app: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+export default async function accountArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+  const app = typed(root);
   const pool = ctx.database.pool;
   const limits = authLimits();
   registerNav({ href: '/mon-compte', labelKey: 'nav.account', order: 90 });
@@ -132,17 +131,17 @@ export default async function accountArea(app: FastifyInstance, { ctx }: AreaOpt
     }, status);
   }
 
-  app.get('/connexion', async (req, reply) => {
-    const q = queryOf(req);
+  app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {
+    const q = req.query;
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
     const notice: Notice | null = q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
     return loginPage(req, reply, { next: q.next, notice });
   });
 
-  app.post('/connexion', async (req, reply) => {
+  app.post('/connexion', { schema: { body: LoginForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const login = (f.login ?? '').trim();
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
@@ -233,17 +232,15 @@ ${errorSummary(req, o.errors, labels)}
     }, status);
   }
 
-  async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
-    const q = queryOf(req);
+  async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, q: z.infer<typeof CodeQuery>) {
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
     const canonical = q.code ? normalizeCode(q.code) : null;
     const code = canonical ? formatCode(canonical) : (q.code ?? '');
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
 
-  async function codeFlowPost(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
+  async function codeFlowPost(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, f: CodeFields) {
     const _ = translator(req.lang);
-    const f = formOf(req);
     const login = (f.login ?? '').trim();
     const typed = (f.code ?? '').trim();
     const wait = await attempt(req, login);
@@ -261,7 +258,7 @@ ${errorSummary(req, o.errors, labels)}
     return finishCodeFlow(req, reply, flow, holder, code, f);
   }
 
-  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: Form) {
+  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: CodeFields) {
     const _ = translator(req.lang);
     const password = f.password ?? '';
     const errors: FieldErrors = {};
@@ -287,10 +284,10 @@ ${errorSummary(req, o.errors, labels)}
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
   }
 
-  app.get('/activation', (req, reply) => codeFlowGet(req, reply, ACTIVATION_FLOW));
-  app.post('/activation', (req, reply) => codeFlowPost(req, reply, ACTIVATION_FLOW));
-  app.get('/renouvellement', (req, reply) => codeFlowGet(req, reply, RENEWAL_FLOW));
-  app.post('/renouvellement', (req, reply) => codeFlowPost(req, reply, RENEWAL_FLOW));
+  app.get('/activation', { schema: { querystring: CodeQuery } }, (req, reply) => codeFlowGet(req, reply, ACTIVATION_FLOW, req.query));
+  app.post('/activation', { schema: { body: CodeForm } }, (req, reply) => codeFlowPost(req, reply, ACTIVATION_FLOW, req.body));
+  app.get('/renouvellement', { schema: { querystring: CodeQuery } }, (req, reply) => codeFlowGet(req, reply, RENEWAL_FLOW, req.query));
+  app.post('/renouvellement', { schema: { body: CodeForm } }, (req, reply) => codeFlowPost(req, reply, RENEWAL_FLOW, req.body));
 
   // ------------------------------------------------------------------------------------ Mon compte
 
@@ -300,7 +297,7 @@ ${errorSummary(req, o.errors, labels)}
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
-    const ok = queryOf(req).ok;
+    const { ok } = OkQuery.parse(req.query ?? {});
     const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact' ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
     const list = (items: string[]) => (items.length ? items.join(', ') : '—');
     const labels: Record<string, string> = {
@@ -354,11 +351,11 @@ ${errorSummary(req, o.errors, labels)}
 
   const signedIn = guard();
 
-  app.get('/mon-compte', { preValidation: signedIn }, (req, reply) => accountPage(req, reply));
+  app.get('/mon-compte', { preValidation: signedIn, schema: { querystring: OkQuery } }, (req, reply) => accountPage(req, reply));
 
-  app.post('/mon-compte/coordonnees', { preValidation: signedIn }, async (req, reply) => {
+  app.post('/mon-compte/coordonnees', { preValidation: signedIn, schema: { body: ContactForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const values = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim() };
     const errors: FieldErrors = {};
     const email = values.email ? normalizeEmail(values.email) : null;
@@ -371,9 +368,9 @@ ${errorSummary(req, o.errors, labels)}
     return reply.redirect('/mon-compte?ok=contact', 303);
   });
 
-  app.post('/mon-compte/mot-de-passe', { preValidation: signedIn }, async (req, reply) => {
+  app.post('/mon-compte/mot-de-passe', { preValidation: signedIn, schema: { body: PasswordForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const { user } = viewer(req);
     const errors: FieldErrors = {};
     for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
@@ -410,8 +407,8 @@ ${errorSummary(req, o.errors, labels)}
 
   app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));
 
-  app.post('/mot-de-passe-oublie', async (req, reply) => {
-    const f = formOf(req);
+  app.post('/mot-de-passe-oublie', { schema: { body: ForgotForm } }, async (req, reply) => {
+    const f = req.body;
     const identifier = (f.identifier ?? '').trim();
     // Limits mail flooding of one address as much as guessing; the answer stays the same below the limit.
     const l = normalizeLogin(identifier);
@@ -459,18 +456,18 @@ ${errorSummary(req, o.errors, labels)}
     }, 400);
   }
 
-  app.get('/reinitialisation', async (req, reply) => {
+  app.get('/reinitialisation', { schema: { querystring: TokenQuery } }, async (req, reply) => {
     // The token is in this URL: keep it out of any Referer, even same-site.
     reply.header('referrer-policy', 'no-referrer');
-    const token = queryOf(req).token ?? '';
+    const token = req.query.token;
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
     return resetPage(req, reply, { token, login: target.login });
   });
 
-  app.post('/reinitialisation', async (req, reply) => {
+  app.post('/reinitialisation', { schema: { body: ResetForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const token = f.token ?? '';
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
