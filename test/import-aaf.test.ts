@@ -251,3 +251,15 @@ test('field rules: structure names, legal representatives, teacher functions, cl
     { structure: '1', name: 'CM1 A' },
   ]);
 });
+
+test('an e-mail that is not one is a rejected field (file, line, field): the person is imported without it', async () => {
+  const etab = file('2d', 'EtabEducNat');
+  const staff = file('2d', 'PersEducNat');
+  const xml = readFileSync(staff.path!, 'utf8').replace('helene.fontaine@ac-exemple.fr', 'helene.fontaine(at)ac-exemple');
+  const report = await importFiles(ctx, [etab, { name: staff.name, data: Buffer.from(xml) }], { scope: { kind: 'all' }, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  const bad = report.rejected.filter((r) => r.field === 'mail');
+  assert.deepEqual(bad.map((r) => [r.file, r.reason]), [[staff.name, 'adresse électronique invalide « helene.fontaine(at)ac-exemple » : non importée']]);
+  assert.ok(bad[0].line > 1, 'the line of the record is named');
+  assert.match(formatReport(report), /PersEducNat_0000\.xml:\d+:mail — adresse électronique invalide/);
+});
