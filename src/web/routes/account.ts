@@ -6,7 +6,7 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
-import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
+import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
@@ -54,19 +54,13 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
   // ------------------------------------------------------------------------------------ rate limits
 
   /** Counts one credential attempt for this login and this IP; the seconds to wait when over a limit. */
-  async function attempt(req: FastifyRequest, login: string): Promise<number | null> {
-    const l = normalizeLogin(login);
-    const checks = [await checkRate(pool, `auth:ip:${req.ip}`, limits.perIp, limits.windowSec)];
-    if (l) checks.push(await checkRate(pool, `auth:login:${l}`, limits.perLogin, limits.windowSec));
-    const over = checks.filter((c) => !c.allowed);
-    return over.length ? Math.max(...over.map((c) => c.retryAfterSec)) : null;
+  function attempt(req: FastifyRequest, login: string): Promise<number | null> {
+    return checkAttempt(pool, limits, req.ip, normalizeLogin(login));
   }
 
   /** A successful attempt does not count against the limits. */
-  async function succeeded(req: FastifyRequest, login: string): Promise<void> {
-    await refundRate(pool, `auth:ip:${req.ip}`);
-    const l = normalizeLogin(login);
-    if (l) await refundRate(pool, `auth:login:${l}`);
+  function succeeded(req: FastifyRequest, login: string): Promise<void> {
+    return attemptSucceeded(pool, req.ip, normalizeLogin(login));
   }
 
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
