@@ -7,6 +7,9 @@ import { ensureDemo } from './demo/seed.js';
 import { startMailWorker } from './mail/worker.js';
 import { buildServer } from './web/server.js';
 
+/** A second signal during shutdown, or a shutdown stuck this long, ends the process at once. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 async function main() {
   const config = loadConfig();
   const database = await openConfiguredDatabase(config);
@@ -17,18 +20,40 @@ async function main() {
   console.log(`Trousseau écoute sur ${config.publicUrl}`);
   const mailWorker = startMailWorker(ctx);
   const housekeeping = startHousekeeping(database.pool, (m) => console.error(m));
-  const stop = async () => {
-    housekeeping.stop();
-    await app.close();
-    await mailWorker.stop();
-    await database.close();
-    process.exit(0);
+
+  // The one shutdown path (SIGTERM, SIGINT), in dependency order: nothing is cut while something still uses it.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${signal} reçu pendant l’arrêt : arrêt immédiat.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal} reçu : arrêt en cours…`);
+    setTimeout(() => {
+      console.error('Arrêt trop long : sortie forcée.');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      housekeeping.stop();
+      // 1. No new job; mails being sent are finished and marked, the others claimed are given back.
+      await mailWorker.stop();
+      // 2. No new request; those in progress end.
+      await app.close();
+      // 3. The pool, then PostgreSQL when it is ours.
+      await database.close();
+      console.log('Trousseau arrêté.');
+      process.exit(0);
+    } catch (e) {
+      console.error(e);
+      process.exit(1);
+    }
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(e instanceof Error && e.name === 'KeyMismatchError' ? e.message : e);
   process.exit(1);
 });
