@@ -100,7 +100,7 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
 
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
-  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null }, status = 200) {
+  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null; remember?: boolean }, status = 200) {
     const _ = translator(req.lang);
     return sendPage(reply, {
       req,
@@ -112,6 +112,7 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
   <input type="hidden" name="next" value="${safeNext(o.next)}">
   ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
   ${field(req, { name: 'password', label: _('field.password'), type: 'password', required: true, autocomplete: 'current-password', autofocus: !!o.login })}
+  ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
   <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
 <div class="card">
@@ -141,10 +142,10 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     if (!res.ok) {
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
-      return loginPage(req, reply, { login, next: f.next, error }, 401);
+      return loginPage(req, reply, { login, next: f.next, error, remember: f.remember === 'on' }, 401);
     }
     await succeeded(req, login);
-    await startSession(ctx, req, reply, res.userId);
+    await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on' });
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
     return reply.redirect(safeNext(f.next), 303);
   });
