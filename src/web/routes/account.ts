@@ -66,7 +66,8 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
     const _ = translator(req.lang);
     reply.header('retry-after', String(seconds));
-    return sendErrorPage(req, reply, 429, _('error.rateLimited', { minutes: Math.ceil(seconds / 60) }), _('error.rateLimitedTitle'));
+    const wait = seconds < 60 ? _('error.rateLimitedSeconds', { seconds }) : _('error.rateLimited', { minutes: Math.ceil(seconds / 60) });
+    return sendErrorPage(req, reply, 429, wait, _('error.rateLimitedTitle'));
   }
 
   // ------------------------------------------------------------------------------------ home and terms
