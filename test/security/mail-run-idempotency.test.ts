@@ -149,7 +149,8 @@ test('two overlapping runs of different selections never kill a code the other o
   const bySchool = SelectionSchema.parse({ structureId: school, profiles: ['Student'], activation: 'inactive' });
   const byClass = SelectionSchema.parse({ classIds: [cls], profiles: ['Student'], activation: 'inactive' });
   await Promise.all([startMailMerge(ctx, bySchool, { kind: 'all' }, admin.id), startMailMerge(ctx, byClass, { kind: 'all' }, admin.id)]);
-  worker!.wake();
+  worker ??= startMailWorker(ctx, { pollMs: 50, log: () => {} });
+  worker.wake();
   await waitFor('every mail sent', async () => (await q(`SELECT 1 FROM mail_jobs WHERE status IN ('pending', 'sending')`)).length === 0);
   for (const p of fresh) {
     const mails = smtp.to(p.email);
