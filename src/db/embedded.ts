@@ -6,8 +6,9 @@
 //
 // The package installs its own SIGINT/SIGTERM/SIGHUP/exit handlers (async-exit-hook) that stop PostgreSQL and
 // exit the process at once, before the application has drained its mail worker or closed its pool. They are
-// removed on load: the application stops the server itself, in order (src/main.ts). Each server started here
-// keeps one 'exit' hook of its own, as a last resort when the process ends any other way.
+// removed on load: the application stops the server itself, in order (src/main.ts). In their place, a process
+// that installs no handler of its own (test runner, bench) still stops its servers on SIGINT/SIGTERM/SIGHUP
+// (see fallbackOnSignal), and each server keeps an 'exit' hook as a last resort.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -44,6 +45,25 @@ function embeddedPostgres(): Promise<EmbeddedPostgresClass> {
     return mod.default;
   })();
   return loaded;
+}
+
+const started = new Set<{ stop(): Promise<void> }>();
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Stops every server started here and exits, on a signal the process has no other handler for. When the
+ * application has its own (src/main.ts), this one steps aside: the application stops the server in its turn.
+ */
+export function fallbackOnSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  void Promise.allSettled([...started].map((s) => s.stop())).then(() => process.exit(128 + SIGNALS[signal as keyof typeof SIGNALS]));
+}
+
+let fallbackInstalled = false;
+function installFallback(): void {
+  if (fallbackInstalled) return;
+  fallbackInstalled = true;
+  for (const signal of Object.keys(SIGNALS)) process.on(signal, fallbackOnSignal);
 }
 
 export function freePort(): Promise<number> {
@@ -137,11 +157,15 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
   // On 'exit' nothing asynchronous runs any more, but stop() sends PostgreSQL its signal synchronously.
   const lastResort = () => void server.stop();
   process.on('exit', lastResort);
-  return {
+  const handle = {
     url,
     stop: async () => {
+      started.delete(handle);
       process.removeListener('exit', lastResort);
       await server.stop();
     },
   };
+  started.add(handle);
+  installFallback();
+  return handle;
 }
