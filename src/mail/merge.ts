@@ -38,13 +38,22 @@ export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 // Advisory lock taken by every run while it stores its codes and queues its mails (short: all is composed before).
 const MAIL_RUN_LOCK = 745_202;
 
-/** Same accounts, same key: the selection with its keys sorted, hashed. */
-export function selectionKey(selection: Selection): string {
+/**
+ * Same accounts, same key: the selection and the author's scope (the same filters select other accounts for a
+ * local admin than for a super admin), keys sorted, hashed.
+ */
+export function selectionKey(selection: Selection, scope: Scope): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
       : v;
-  return createHash('sha256').update(JSON.stringify(sorted(selection))).digest('hex');
+  return createHash('sha256').update(JSON.stringify(sorted({ selection, scope }))).digest('hex');
+}
+
+/** The stored idempotency key: per author, so another user's key never designates this user's run. */
+function formKey(actorId: string | null, opts: MailMergeOptions): string | null {
+  const k = opts.idempotencyKey;
+  return k && IDEMPOTENCY_KEY.test(k) ? `${actorId ?? 'system'}:${k}` : null;
 }
 
 /** The run a key or a selection already has, as a result; null when a new run may start. */
@@ -131,9 +140,8 @@ export async function queueMailMerge(
 ): Promise<MailMergeResult> {
   const now = new Date();
   const runId = randomUUID();
-  // Keys are per author: another user's key never designates this user's run.
-  const key = opts.idempotencyKey && IDEMPOTENCY_KEY.test(opts.idempotencyKey) ? `${actorId ?? 'system'}:${opts.idempotencyKey}` : null;
-  const selKey = selectionKey(selection);
+  const key = formKey(actorId, opts);
+  const selKey = selectionKey(selection, scope);
   const recipients = rows.filter(hasEmail);
   const withoutEmail = rows.length - recipients.length;
 
@@ -189,8 +197,7 @@ export async function startMailMerge(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult> {
   // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
-  const key = opts.idempotencyKey && IDEMPOTENCY_KEY.test(opts.idempotencyKey) ? `${actorId ?? 'system'}:${opts.idempotencyKey}` : null;
-  const existing = await existingRun(ctx.database.pool, key, selectionKey(selection));
+  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
   if (existing) return existing;
   const rows = await selectAccounts(ctx, selection, scope);
   return queueMailMerge(ctx, rows, selection, scope, actorId, opts);
