@@ -131,7 +131,14 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
   });
   const legacy = !fresh && !embeddedPassword(dir);
   if (fresh) {
-    await server.initialise();
+    // initdb reads the password from a file the package writes in the system's temporary directory: keep it
+    // private meanwhile (as root, initdb runs as another user and must read it, the umask stays).
+    const umask = process.getuid?.() === 0 ? undefined : process.umask(0o077);
+    try {
+      await server.initialise();
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
     storePassword(dir, password);
   }
   await server.start();
