@@ -51,7 +51,10 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  watchParent(() => stop('SIGTERM'));
+  // Ctrl-C in a terminal reaches npm and the app together: the app is already stopping when npm is gone.
+  watchParent(() => {
+    if (!stopping) void stop('SIGTERM');
+  });
 }
 
 /**
