@@ -8,6 +8,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import querystring from 'fast-querystring';
 import type { AppContext } from '../context.js';
 import accountArea from './account/index.js';
 import apiArea from './api/index.js';
@@ -30,6 +31,28 @@ class OneLinePerRequest extends LogController {
   }
 }
 
+/**
+ * Bodies parsed in memory (urlencoded forms, JSON) are limited to what a form needs, on every route and before
+ * CSRF is checked: anyone may post to /connexion. Files come only as multipart, which upload routes stream
+ * with their own limits.
+ */
+export const FORM_BODY_LIMIT = 1024 * 1024;
+/** Fields in one urlencoded body (the longest form, a class list with its ticked rows, has a few hundred). */
+export const FORM_MAX_FIELDS = 2000;
+
+function tooLarge(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+}
+
+/** fast-querystring (formbody's own parser) once the field count is known to be bounded. */
+function parseForm(body: string): Record<string, unknown> {
+  let fields = 1;
+  for (let i = body.indexOf('&'); i !== -1; i = body.indexOf('&', i + 1)) {
+    if (++fields > FORM_MAX_FIELDS) throw tooLarge('too many form fields');
+  }
+  return querystring.parse(body);
+}
+
 export interface ServerOptions {
   /** Where log lines go (tests capture them); standard output by default. */
   logStream?: DestinationStream;
@@ -43,16 +66,15 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: ctx.config.trustProxy,
-    bodyLimit: 50 * 1024 * 1024,
+    bodyLimit: FORM_BODY_LIMIT,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-
   await app.register(cookie);
-  await app.register(formbody);
+  await app.register(formbody, { parser: parseForm });
   await app.register(multipart, { limits: { fileSize: 200 * 1024 * 1024, files: 200 } });
   await installCore(app, ctx);
 

@@ -7,7 +7,7 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
-import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
+import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
@@ -24,7 +24,7 @@ type Form = Record<string, string>;
 
 // Each route's input: absent fields read as '' (text), at most `max` characters kept.
 const LoginQuery = z.object({ next: text(2000), bye: text(10) });
-const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000) });
+const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
 const CodeQuery = z.object({ login: text(200), code: text(100) });
 const CodeForm = z.object({
   login: text(200), code: text(100), step: text(20), password: text(2000), confirm: text(2000), email: text(320), phone: text(40), terms: text(10),
@@ -56,25 +56,20 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   // ------------------------------------------------------------------------------------ rate limits
 
   /** Counts one credential attempt for this login and this IP; the seconds to wait when over a limit. */
-  async function attempt(req: FastifyRequest, login: string): Promise<number | null> {
-    const l = normalizeLogin(login);
-    const checks = [await checkRate(pool, `auth:ip:${req.ip}`, limits.perIp, limits.windowSec)];
-    if (l) checks.push(await checkRate(pool, `auth:login:${l}`, limits.perLogin, limits.windowSec));
-    const over = checks.filter((c) => !c.allowed);
-    return over.length ? Math.max(...over.map((c) => c.retryAfterSec)) : null;
+  function attempt(req: FastifyRequest, login: string): Promise<number | null> {
+    return checkAttempt(pool, limits, req.ip, normalizeLogin(login));
   }
 
   /** A successful attempt does not count against the limits. */
-  async function succeeded(req: FastifyRequest, login: string): Promise<void> {
-    await refundRate(pool, `auth:ip:${req.ip}`);
-    const l = normalizeLogin(login);
-    if (l) await refundRate(pool, `auth:login:${l}`);
+  function succeeded(req: FastifyRequest, login: string): Promise<void> {
+    return attemptSucceeded(pool, req.ip, normalizeLogin(login));
   }
 
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
     const _ = translator(req.lang);
     reply.header('retry-after', String(seconds));
-    return sendErrorPage(req, reply, 429, _('error.rateLimited', { minutes: Math.ceil(seconds / 60) }), _('error.rateLimitedTitle'));
+    const wait = seconds < 60 ? _('error.rateLimitedSeconds', { seconds }) : _('error.rateLimited', { minutes: Math.ceil(seconds / 60) });
+    return sendErrorPage(req, reply, 429, wait, _('error.rateLimitedTitle'));
   }
 
   // ------------------------------------------------------------------------------------ home and terms
@@ -108,7 +103,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
-  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null }, status = 200) {
+  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null; remember?: boolean }, status = 200) {
     const _ = translator(req.lang);
     return sendPage(reply, {
       req,
@@ -120,6 +115,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   <input type="hidden" name="next" value="${safeNext(o.next)}">
   ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
   ${field(req, { name: 'password', label: _('field.password'), type: 'password', required: true, autocomplete: 'current-password', autofocus: !!o.login })}
+  ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
   <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
 <div class="card">
@@ -149,10 +145,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (!res.ok) {
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
-      return loginPage(req, reply, { login, next: f.next, error }, 401);
+      return loginPage(req, reply, { login, next: f.next, error, remember: f.remember === 'on' }, 401);
     }
     await succeeded(req, login);
-    await startSession(ctx, req, reply, res.userId);
+    await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on' });
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
     return reply.redirect(safeNext(f.next), 303);
   });

@@ -5,6 +5,7 @@
 // answered as downloads. /static/classe.js only adds "select all" and live counts.
 // Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
 // a teacher never reaches another class's students or their parents.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatCode } from '../../accounts/codes.js';
@@ -50,7 +51,7 @@ const isActionTab = (t: Tab): t is ActionTab => t === 'eleves' || t === 'parents
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
 const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
-const ActionForm = z.object({ ids: list(100), action: text(30) });
+const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
 
 /** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
 const MAX_CLASS_TABS = 10;
@@ -255,6 +256,7 @@ ${pageScript}`,
 <form method="post" action="${o.base}">
   ${csrfField(req)}
   ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
+  <input type="hidden" name="idem" value="${randomUUID()}">
   <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
     <a href="${o.base}">${_('classe.cancel')}</a></div>
 </form>
@@ -371,7 +373,7 @@ ${o.extra ?? ''}`,
         });
       }
       case 'mail-send': {
-        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id);
+        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id, { idempotencyKey: req.body.idem });
         return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmail}`, 303);
       }
       case 'renewal': {

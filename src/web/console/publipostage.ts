@@ -6,6 +6,7 @@
 // Without JavaScript everything is one GET form: "Filtrer" reloads the page, the three launch buttons submit
 // the same fields to their own URL (formaction). console.js only swaps in the server-rendered preview
 // fragment (…/publipostage/apercu) as the filters change.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
@@ -184,6 +185,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   ${mails
     ? html`<form method="post" action="${base}/envoi" data-once>${csrfField(req)}
     <input type="hidden" name="selection" value="${params.toString()}">
+    <input type="hidden" name="idem" value="${randomUUID()}">
     <div class="actions"><button type="submit">${plural(lang, 'send.confirm', mails)}</button>
       <a href="${`${base}?${back}`}">${_('send.back')}</a></div>
   </form>`
@@ -192,13 +194,14 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     });
   });
 
-  app.post('/etablissements/:id/publipostage/envoi', { schema: { params: IdParams, body: z.object({ selection: text() }) } }, async (req, reply) => {
+  app.post('/etablissements/:id/publipostage/envoi', { schema: { params: IdParams, body: z.object({ selection: text(), idem: text(100) }) } }, async (req, reply) => {
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const fields: Record<string, string[]> = {};
     for (const [k, v] of new URLSearchParams(req.body.selection)) fields[k] = [...(fields[k] ?? []), v];
     const { selection } = parseSelection(fields, school.id);
-    const run = await startMailMerge(ctx, selection, scope, user.id);
+    // The form's key: submitting it again (double click, back and resubmit) gives the same run.
+    const run = await startMailMerge(ctx, selection, scope, user.id, { idempotencyKey: req.body.idem });
     return reply.redirect(`/console/envois/${run.runId}`, 303);
   });
 }

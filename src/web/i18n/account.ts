@@ -101,6 +101,8 @@ const fr = {
   'terms.data': 'Vos données (nom, identifiant, coordonnées) servent uniquement au fonctionnement de l’ENT ; vous pouvez les consulter et les corriger dans « Mon compte ».',
   'terms.contact': 'Pour toute question, adressez-vous à l’administrateur de votre établissement.',
   'terms.back': 'Retour à l’activation',
+  'password.tooWeak': 'Ce mot de passe est trop facile à deviner (mot courant, répétition, suite de clavier, date…). Ajoutez des mots moins attendus.',
+  'login.remember': 'Rester connecté (8 heures, même après avoir fermé le navigateur) — pas sur un ordinateur partagé',
 };
 const en: Record<keyof typeof fr, string> = {
   'field.login': 'Login',
@@ -202,6 +204,8 @@ const en: Record<keyof typeof fr, string> = {
   'terms.data': 'Your data (name, login, contact details) is used only to run the ENT; you can view and correct it in “My account”.',
   'terms.contact': 'For any question, ask your school’s administrator.',
   'terms.back': 'Back to activation',
+  'password.tooWeak': 'This password is too easy to guess (common word, repetition, keyboard pattern, date…). Add less expected words.',
+  'login.remember': 'Stay signed in (8 hours, even after closing the browser) — not on a shared computer',
 };
 
 export const account = { fr, en } satisfies Catalogue;

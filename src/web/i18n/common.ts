@@ -36,6 +36,7 @@ const fr = {
   'error.tooLarge': 'Envoi trop volumineux.',
   'error.accountNotFound': 'Compte introuvable.',
   'error.requestId': 'Référence de l’erreur : {id}',
+  'error.rateLimitedSeconds': 'Trop de tentatives, réessayez dans {seconds} seconde(s).',
 };
 const en: Record<keyof typeof fr, string> = {
   'app.name': 'Trousseau',
@@ -72,6 +73,7 @@ const en: Record<keyof typeof fr, string> = {
   'error.tooLarge': 'Upload too large.',
   'error.accountNotFound': 'Account not found.',
   'error.requestId': 'Error reference: {id}',
+  'error.rateLimitedSeconds': 'Too many attempts, try again in {seconds} second(s).',
 };
 
 export const common = { fr, en } satisfies Catalogue;
