@@ -20,7 +20,7 @@ import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './form
 import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
-import { artifact, Tagger, type StructContent, type StructElement } from './pdf-tags.js';
+import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
@@ -280,13 +280,8 @@ interface BodyBlock {
   ops: string;
 }
 
-/** The QR code of a sheet as structure content (marked in the QR stream, qr.ts), with its description. */
-interface SheetFigure {
-  content: StructContent;
-  alt: string;
-  /** [left, top, right, bottom], points from the page's top-left. */
-  bbox: [number, number, number, number];
-}
+/** The QR code of a sheet as a Figure: its marked-content id (in the QR stream, qr.ts), alternative text and box. */
+type SheetFigure = Elem & { s: 'Figure' };
 
 /** Label and value in one text run, so that they are extracted and read together, the value right after its label. */
 function pairOp(lf: Face, ls: number, x: number, y: number, label: string, vf: Face, vs: number, value: string): string {
@@ -497,7 +492,7 @@ class SheetPainter {
    * of `tags`: its operators, the Form XObjects they draw, and its structure element (a Sect: the school, a
    * heading with the name, who they are, the credentials as a list, the QR code as a figure, the letter text).
    */
-  sheet(row: AccountRow, school: string, bodyText: string, tags: Tagger, figure?: SheetFigure): { forms: string[]; ops: string; element: StructElement } {
+  sheet(row: AccountRow, school: string, bodyText: string, tags: StructTree, figure?: SheetFigure): { forms: string[]; ops: string; element: Elem } {
     const { g, faces, L } = this;
     const { sans, bold, monoBold } = faces;
     const code = !row.activated && row.code ? row.code : null;
@@ -516,17 +511,19 @@ class SheetPainter {
     const lay = this.layout(layoutKey, kind, detailLines.length);
 
     const parts: string[] = [this.rule];
-    const mark = (tag: string, ops: string): StructContent => {
+    /** A structure element holding `ops` as one marked-content sequence. */
+    const mark = (tag: string, ops: string): Elem => {
       const m = tags.mark(tag, ops);
       parts.push(m.ops);
-      return m.content;
+      return { s: tag, k: [m.mcid] };
     };
+    const li = (ops: string): Elem => ({ s: 'LI', k: [mark('LBody', ops)] });
     const header = this.header(school);
     const forms = [header];
-    const kids: StructElement[] = [
-      tags.elem('P', [mark('P', `/${header} Do`)]),
-      tags.elem('H1', [mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW)))]),
-      tags.elem('P', [mark('P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n'))]),
+    const kids: Elem[] = [
+      mark('P', `/${header} Do`),
+      mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
+      mark('P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
     ];
     // A long login shrinks (then is cut) rather than running into the QR code.
     const pair = (label: string, at: TextSlot, face: Face, size: number, text: string): string => {
@@ -540,27 +537,27 @@ class SheetPainter {
       items.push(pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
       if (row.codeExpiresAt) items.push(pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
     }
-    kids.push(tags.elem('L', items.map((ops) => tags.elem('LI', [tags.elem('LBody', [mark('LBody', ops)])]))));
-    if (figure) kids.push(tags.elem('Figure', [figure.content], { alt: figure.alt, bbox: figure.bbox }));
-    if (lay.caption) kids.push(tags.elem('P', [mark('P', lay.caption)]));
-    if (lay.note) kids.push(tags.elem('P', [mark('P', lay.note)]));
+    kids.push({ s: 'L', k: items.map(li) });
+    if (figure) kids.push(figure);
+    if (lay.caption) kids.push(mark('P', lay.caption));
+    if (lay.note) kids.push(mark('P', lay.note));
 
     // The letter text: paragraphs, and consecutive list items as one list.
-    let list: StructElement[] = [];
+    let list: Elem[] = [];
     const flush = () => {
-      if (list.length) kids.push(tags.elem('L', list));
+      if (list.length) kids.push({ s: 'L', k: list });
       list = [];
     };
     for (const b of this.body(layoutKey, lay, bodyText)) {
       forms.push(b.form);
-      if (b.item) list.push(tags.elem('LI', [tags.elem('LBody', [mark('LBody', `/${b.form} Do`)])]));
+      if (b.item) list.push(li(`/${b.form} Do`));
       else {
         flush();
-        kids.push(tags.elem('P', [mark('P', `/${b.form} Do`)]));
+        kids.push(mark('P', `/${b.form} Do`));
       }
     }
     flush();
-    return { forms, ops: parts.join('\n'), element: tags.elem('Sect', kids) };
+    return { forms, ops: parts.join('\n'), element: { s: 'Sect', k: kids } };
   }
 
   /** Where a sheet's QR code goes, in sheet coordinates (top-left corner, y up) — the same on every sheet. */
@@ -676,7 +673,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     info: { Title: L.title, Creator: 'Trousseau', Producer: 'Trousseau' },
     lang: L.lang,
   } as PDFKit.PDFDocumentOptions);
-  const tags = new Tagger(doc);
+  const tags = new StructTree(doc);
   const buffers = fontBuffers();
   const faces = {} as Faces;
   for (const name of Object.keys(FONT_FILES) as FontName[]) {
@@ -733,11 +730,11 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     const xobjects = (doc.page as unknown as { xobjects: Record<string, unknown> }).xobjects;
     // The QR stream marks its codes 0, 1, … (qr.ts): they take the page's first marked-content ids.
     const figures = new Map<number, SheetFigure>();
-    qrPlacements(page).forEach((q, n) => {
-      const { mcid, content } = tags.content('Figure');
-      if (mcid !== n) throw new Error(`marked-content id ${mcid} for QR code ${n}`);
-      figures.set(q.slot, { content, alt: L.qrAlt + q.text, bbox: [q.x, A4.h - q.top, q.x + q.size, A4.h - q.top + q.size] });
+    tags.beginPage();
+    qrPlacements(page).forEach((q) => {
+      figures.set(q.slot, { s: 'Figure', k: [tags.next()], alt: L.qrAlt + q.text, bbox: [q.x, q.top - q.size, q.x + q.size, q.top] });
     });
+    const sections: Elem[] = [];
     page.forEach((i, slot) => {
       const row = rows[i];
       const school = row.structureName || opts.structureName || '';
@@ -745,8 +742,9 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
       const sheet = painter.sheet(row, school, bodyFor(row, school), tags, figures.get(slot));
       parts.push(`q 1 0 0 1 ${num(o.x)} ${num(o.y)} cm\n${sheet.ops}\nQ`);
       for (const f of sheet.forms) xobjects[f] = formRefs.get(f);
-      tags.add(sheet.element);
+      sections.push(sheet.element);
     });
+    tags.endPage(sections);
     writePageContent(doc, parts.join('\n'));
     if (page.some((i) => codeOf(rows[i]))) appendPageStream(doc, qr);
   };
@@ -758,6 +756,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
         const first = b * batch;
         for (let p = first; p < Math.min(pages.length, first + batch); p++) drawPage(pages[p], qr[p - first]);
       }
+      tags.end();
       doc.end();
     } catch (e) {
       out.destroy(e as Error);
