@@ -17,7 +17,7 @@ export interface A11yAccounts {
   schoolId: string;
 }
 
-/** The accounts the page states need (logins unique to `tag`: each test file has its own database anyway). */
+/** The accounts the page states need (each test file has its own database). */
 export async function a11yAccounts(ctx: AppContext): Promise<A11yAccounts> {
   const pool = ctx.database.pool;
   const schoolId = (await pool.query(`INSERT INTO structures (name, uai) VALUES ('Collège Simone Veil', '0750099Z') RETURNING id`)).rows[0].id;
@@ -31,6 +31,11 @@ export async function a11yAccounts(ctx: AppContext): Promise<A11yAccounts> {
 const submit = (page: Page) => page.click('main form button[type="submit"]');
 async function submitAndWait(page: Page): Promise<void> {
   await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), submit(page)]);
+}
+
+/** The state is reached only if the page shows its message (role alert for errors, status otherwise). */
+async function shown(page: Page, role: 'alert' | 'status'): Promise<void> {
+  await page.waitForSelector(`main [role="${role}"]`, { timeout: 5_000 });
 }
 
 export interface PageState {
@@ -50,6 +55,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-login', a.parent);
         await p.fill('#f-password', 'pas le bon mot de passe');
         await submitAndWait(p);
+        await shown(p, 'alert');
       },
     },
     { name: 'activation, étape 1', open: async (p, base) => void (await p.goto(`${base}/activation`)) },
@@ -60,6 +66,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-login', a.newcomer.login);
         await p.fill('#f-code', 'AAAA-BBBB-CC');
         await submitAndWait(p);
+        await shown(p, 'alert');
       },
     },
     {
@@ -80,7 +87,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-email', 'pas-une-adresse');
         await p.fill('#f-phone', '12');
         await submitAndWait(p);
-        await p.waitForSelector('[role="alert"], .error-summary');
+        await shown(p, 'alert');
       },
     },
     { name: 'renouvellement', open: async (p, base) => void (await p.goto(`${base}/renouvellement`)) },
@@ -91,6 +98,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-login', a.parent);
         await p.fill('#f-code', 'AAAA-BBBB-CC');
         await submitAndWait(p);
+        await shown(p, 'alert');
       },
     },
     { name: 'mot de passe oublié', open: async (p, base) => void (await p.goto(`${base}/mot-de-passe-oublie`)) },
@@ -100,6 +108,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.goto(`${base}/mot-de-passe-oublie`);
         await p.fill('#f-identifier', a.parent);
         await submitAndWait(p);
+        await shown(p, 'status');
       },
     },
     { name: 'conditions', open: async (p, base) => void (await p.goto(`${base}/conditions`)) },
@@ -112,6 +121,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-password', 'court');
         await p.fill('#f-confirm', 'autre');
         await Promise.all([p.waitForNavigation(), p.click('form[action="/mon-compte/mot-de-passe"] button[type="submit"]')]);
+        await shown(p, 'alert');
       },
     },
   ];
