@@ -44,6 +44,9 @@ function pdfString(s: string): string {
   return `<feff${Buffer.from(s, 'utf16le').swap16().toString('hex')}>`;
 }
 
+/** Object streams are cut at about this many bytes (uncompressed). */
+const OBJECT_STREAM_BYTES = 64 * 1024;
+
 const num = (v: number): string => String(Math.round(v * 100) / 100);
 
 export class StructTree {
@@ -56,6 +59,9 @@ export class StructTree {
   private readonly pageArrays: number[] = [];
   private mcid = 0;
   private pageOpen = false;
+  /** Objects waiting for the next object stream (several pages share one: fewer, better compressed streams). */
+  private pending: Array<[number, string]> = [];
+  private pendingBytes = 0;
 
   /** `doc` must be created with `tagged: true`; every sheet goes under one Document element. */
   constructor(doc: PDFKit.PDFDocument) {
@@ -97,7 +103,7 @@ export class StructTree {
     if (!sections.length) return;
     const page = this.pdf.page.dictionary;
     const owner: number[] = new Array(this.mcid).fill(0);
-    const objects: Array<[number, string]> = [];
+    const objects = this.pending;
     const write = (e: Elem, parent: number): number => {
       const id = this.newId();
       const kids: string[] = [];
@@ -114,7 +120,9 @@ export class StructTree {
       let dict = `<</S/${e.s}/P ${parent} 0 R${content ? `/Pg ${page.id} 0 R` : ''}/K ${K}`;
       if (e.alt !== undefined) dict += `/Alt${pdfString(e.alt)}`;
       if (e.bbox) dict += `/A<</O/Layout/Placement/Block/BBox[${e.bbox.map(num).join(' ')}]>>`;
-      objects.push([id, dict + '>>']);
+      dict += '>>';
+      objects.push([id, dict]);
+      this.pendingBytes += dict.length;
       return id;
     };
     for (const sect of sections) this.sects.push(write(sect, this.documentId));
@@ -123,7 +131,13 @@ export class StructTree {
     objects.push([arrayId, `[${owner.map((o) => `${o} 0 R`).join(' ')}]`]);
     page.data.StructParents = this.pageArrays.length;
     this.pageArrays.push(arrayId);
-    this.writeObjectStream(objects);
+    if (this.pendingBytes > OBJECT_STREAM_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length) this.writeObjectStream(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** A reference to an object written here, as pdfkit's serializer expects one (its own reference class). */
@@ -148,12 +162,12 @@ export class StructTree {
 
   /** The Document element, the parent tree and the tree root's links: call once, before doc.end(). */
   end(): void {
-    const objects: Array<[number, string]> = [];
+    const objects = this.pending;
     const rootRef = this.pdf.getStructTreeRoot();
     objects.push([this.documentId, `<</S/Document/P ${rootRef.id} 0 R/K[${this.sects.map((id) => `${id} 0 R`).join(' ')}]>>`]);
     const parentTree = this.newId();
     objects.push([parentTree, `<</Nums[${this.pageArrays.map((id, key) => `${key} ${id} 0 R`).join(' ')}]>>`]);
-    this.writeObjectStream(objects);
+    this.flush();
     // pdfkit writes the root when the document ends; its own (empty) parent tree is replaced by ours.
     rootRef.data.K = this.ref(this.documentId);
     rootRef.data.ParentTree = this.ref(parentTree);

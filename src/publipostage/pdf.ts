@@ -263,12 +263,12 @@ interface SheetLayout {
   nameY: number;
   detailY: number[];
   colW: number;
-  /** The ENT address line, label and value: the same on every sheet. */
+  /** The ENT address line, label and value in one run: the same on every sheet (a Form XObject's name). */
   address: string;
   login: TextSlot;
   code?: TextSlot;
   expiry?: TextSlot;
-  /** "Scan to activate" under the QR code (kind 'code'), or the note replacing the code (other kinds). */
+  /** "Scan to activate" under the QR code (kind 'code'), or the note replacing the code (other kinds): Form XObjects' names. */
   caption?: string;
   note?: string;
   bodyTop: number;
@@ -464,13 +464,13 @@ class SheetPainter {
     const addr = label(L.address, g.label);
     const address = pairOp(sans, g.label, addr.x, addr.y, L.address, bold, g.label, truncate(bold, g.label, this.publicUrl, addr.room));
     const login = label(L.login, g.login * 1.4);
-    lay = { nameY, detailY, colW, address, login, bodyTop: 0 };
+    lay = { nameY, detailY, colW, address: this.makeForm(address), login, bodyTop: 0 };
     if (kind === 'code') {
       lay.code = label(L.code, g.code * 1.3);
       lay.expiry = label(L.validUntil, g.label * 1.4);
       const qx = this.qrSpot().x;
       const cw = sans.width(L.scan, g.caption);
-      lay.caption = textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan);
+      lay.caption = this.makeForm(textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan));
       t = Math.max(t, blockTop + g.qr + g.caption * 1.5);
     } else {
       const face = kind === 'active' ? sans : bold;
@@ -479,7 +479,7 @@ class SheetPainter {
         t += g.label * 1.4;
         lines.push(textOp(face, g.label, pad, h - t, line));
       }
-      lay.note = lines.join('\n');
+      lay.note = this.makeForm(lines.join('\n'));
     }
     t += this.gap;
     lay.bodyTop = t;
@@ -519,7 +519,7 @@ class SheetPainter {
     };
     const li = (ops: string): Elem => ({ s: 'LI', k: [mark('LBody', ops)] });
     const header = this.header(school);
-    const forms = [header];
+    const forms = [header, lay.address];
     const kids: Elem[] = [
       mark('P', `/${header} Do`),
       mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
@@ -532,15 +532,18 @@ class SheetPainter {
       const vs = Math.max(size * 0.6, (size * at.room) / tw);
       return pairOp(sans, g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
     };
-    const items = [lay.address, pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
+    const items = [`/${lay.address} Do`, pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
     if (code && lay.code && lay.expiry) {
       items.push(pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
       if (row.codeExpiresAt) items.push(pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
     }
     kids.push({ s: 'L', k: items.map(li) });
     if (figure) kids.push(figure);
-    if (lay.caption) kids.push(mark('P', lay.caption));
-    if (lay.note) kids.push(mark('P', lay.note));
+    for (const form of [lay.caption, lay.note]) {
+      if (!form) continue;
+      forms.push(form);
+      kids.push(mark('P', `/${form} Do`));
+    }
 
     // The letter text: paragraphs, and consecutive list items as one list.
     let list: Elem[] = [];
