@@ -13,6 +13,7 @@ import { activationUrl, frenchDate } from '../src/publipostage/format.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { resetTemplate, saveTemplate } from '../src/publipostage/templates.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, type Sample } from './helpers/sample.js';
 
@@ -145,4 +146,19 @@ test('English sheets: language and title follow', async () => {
   assert.match(pdf.toString('latin1'), /\/Lang \(en\)/);
   assert.match(execFileSync('pdfinfo', [file], { encoding: 'utf8' }), /^Title:\s+Connection sheets$/m);
   assert.deepEqual(outline(structTree(file).kids[0].kids[0]).slice(3, 5), [`LI: Address: ${URL_BASE}`, `LI: Login: ${s.logins.zoe}`]);
+});
+
+test('a personal letter text (drawn inline, not shared) is tagged the same way', async () => {
+  await saveTemplate(ctx, { structureId: s.structures.S1, profile: 'Student', kind: 'sheet_inactive', body: 'Bienvenue {prenom} !\n1. Garde ton code : {code}.\n2. Ne le donne à personne.' });
+  try {
+    const rows = await select({ userIds: [s.users.zoe, s.users.leo] });
+    const file = join(dir, 'personal.pdf');
+    writeFileSync(file, await renderSheetsPdf(ctx, rows, { model: 2 }));
+    const sheets = structTree(file).kids[0].kids.map(outline);
+    const [zoe, leo] = [s.users.zoe, s.users.leo].map((id) => sheets[rows.findIndex((r) => r.id === id)]);
+    assert.deepEqual(zoe.slice(-3), ['P: Bienvenue Zoé !', `LI: 1. Garde ton code : ${formatCode(s.codes.zoe)}.`, 'LI: 2. Ne le donne à personne.']);
+    assert.deepEqual(leo.slice(-3), ['P: Bienvenue Léo !', `LI: 1. Garde ton code : ${formatCode(s.codes.leo)}.`, 'LI: 2. Ne le donne à personne.']);
+  } finally {
+    await resetTemplate(ctx, { structureId: s.structures.S1, profile: 'Student', kind: 'sheet_inactive' });
+  }
 });

@@ -4,11 +4,16 @@
 // font embedding (subsetting, ToUnicode for copy/paste and pdftotext). Page content is written directly:
 //  - each font maps a code point to its glyph once per document (no shaping: names need none, and
 //    extracted text stays exactly what was written);
-//  - whatever repeats is built once and reused as content-stream text: labels, the school header, the
-//    cut marks, and each distinct body text (a template rendered for a sheet is usually identical from
-//    one sheet to the next, so it is wrapped and fitted once);
+//  - whatever repeats is built once and reused as Form XObjects or content-stream text: the school header,
+//    the address line, the cut marks, and each paragraph of each distinct body text (a template rendered
+//    for a sheet is usually identical from one sheet to the next, so it is wrapped and fitted once);
 //  - the QR code is one filled path of merged rectangles (qr.ts), in module units under a scaling matrix.
 // Sheets are placed on a grid with `q 1 0 0 1 x y cm … Q`, so a sheet is drawn in its own coordinates.
+//
+// The PDF is tagged (pdf-tags.ts): each piece of a sheet is its own marked-content sequence, even when it
+// draws a shared Form XObject, so every sheet has its own structure (a Sect: school, heading with the
+// name, who, the credentials as a list, the QR code as a Figure whose alternative text is its link, the
+// letter text as paragraphs and lists). A label and its value are one text run, read together.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
@@ -299,7 +304,7 @@ class SheetPainter {
   readonly h: number;
   private readonly g: Geometry;
   private readonly headers = new Map<string, string>();
-  private readonly bodies = new Map<string, Array<{ item: boolean; form: string }>>();
+  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string }> }>();
   private readonly layouts = new Map<string, SheetLayout>();
   private readonly gap: number;
   private readonly rule: string;
@@ -415,22 +420,24 @@ class SheetPainter {
     return blocks;
   }
 
-  /** The letter text of a layout as Form XObjects, one per block; built once per distinct text and layout. */
-  private body(layoutKey: string, lay: SheetLayout, text: string): Array<{ item: boolean; form: string }> {
+  /**
+   * The letter text of a layout, laid out once per distinct text: drawn inline the first time, then as Form
+   * XObjects (one per block) once a second sheet shares it. `draw` is the block's operators on the sheet.
+   */
+  private body(layoutKey: string, lay: SheetLayout, text: string): Array<{ item: boolean; draw: string; form?: string }> {
     const key = `${layoutKey}\u0000${text}`;
-    let hit = this.bodies.get(key);
-    if (!hit) {
-      const { g, h } = this;
-      const room = h - g.pad - lay.bodyTop;
-      const at = `1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
-      hit =
-        room > g.bodyMin * 1.3 && text.trim()
-          ? this.bodyBlocks(text, this.w - 2 * g.pad, room).map((b) => ({ item: b.item, form: this.makeForm(`q ${at}\n${b.ops}\nQ`) }))
-          : [];
-      // Templates with personal fields make every text unique: do not keep those around.
-      if (this.bodies.size < 5_000) this.bodies.set(key, hit);
+    const { g, h } = this;
+    const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
+    const hit = this.bodies.get(key);
+    if (hit) {
+      hit.forms ??= hit.blocks.map((b) => ({ item: b.item, form: this.makeForm(`${at}\n${b.ops}\nQ`) }));
+      return hit.forms.map((f) => ({ ...f, draw: `/${f.form} Do` }));
     }
-    return hit;
+    const room = h - g.pad - lay.bodyTop;
+    const blocks = room > g.bodyMin * 1.3 && text.trim() ? this.bodyBlocks(text, this.w - 2 * g.pad, room) : [];
+    // Templates with personal fields make every text unique: those stay inline, and are not all kept.
+    if (this.bodies.size < 5_000) this.bodies.set(key, { blocks });
+    return blocks.map((b) => ({ item: b.item, draw: `${at}\n${b.ops}\nQ` }));
   }
 
   /**
@@ -552,11 +559,11 @@ class SheetPainter {
       list = [];
     };
     for (const b of this.body(layoutKey, lay, bodyText)) {
-      forms.push(b.form);
-      if (b.item) list.push(li(`/${b.form} Do`));
+      if (b.form) forms.push(b.form);
+      if (b.item) list.push(li(b.draw));
       else {
         flush();
-        kids.push(mark('P', `/${b.form} Do`));
+        kids.push(mark('P', b.draw));
       }
     }
     flush();
