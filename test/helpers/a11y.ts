@@ -1,6 +1,7 @@
 // Accessibility checks shared by test/a11y-*.test.ts: the page states a family goes through (public pages
 // and their error states, Mon compte) and the console pages, reached in a real browser; WCAG contrast.
 import type { Page } from 'playwright-core';
+import { requestPasswordReset } from '../../src/accounts/reset.js';
 import type { AppContext } from '../../src/context.js';
 import { signIn } from './browser.js';
 import { createInactiveUser, createUser } from './web.js';
@@ -15,6 +16,8 @@ export interface A11yAccounts {
   /** Super administrator (console), signs in with PASSWORD. */
   admin: string;
   schoolId: string;
+  /** A password reset link's token for `parent` (as mailed by "mot de passe oublié"). */
+  resetToken: string;
 }
 
 /** The accounts the page states need (each test file has its own database). */
@@ -25,7 +28,13 @@ export async function a11yAccounts(ctx: AppContext): Promise<A11yAccounts> {
   const parent = await createUser(pool, { login: 'luc.garnier', firstName: 'Luc', lastName: 'Garnier', profile: 'Relative', password: PASSWORD, email: 'luc@example.org' });
   await createUser(pool, { login: 'admin.a11y', password: PASSWORD, superAdmin: true, firstName: 'Admin', lastName: 'ENT' });
   for (const id of [n.id, parent]) await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, schoolId]);
-  return { newcomer: { login: 'ines.garnier', code: n.code }, parent: 'luc.garnier', admin: 'admin.a11y', schoolId };
+  let link = '';
+  await requestPasswordReset(ctx, 'luc.garnier', (m) => {
+    link = m.link;
+    return { subject: 'Réinitialisation', text: m.link };
+  }, '127.0.0.1');
+  const resetToken = new URL(link).searchParams.get('token')!;
+  return { newcomer: { login: 'ines.garnier', code: n.code }, parent: 'luc.garnier', admin: 'admin.a11y', schoolId, resetToken };
 }
 
 const submit = (page: Page) => page.click('main form button[type="submit"]');
@@ -109,6 +118,24 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await p.fill('#f-identifier', a.parent);
         await submitAndWait(p);
         await shown(p, 'status');
+      },
+    },
+    { name: 'réinitialisation', open: async (p, base) => void (await p.goto(`${base}/reinitialisation?token=${a.resetToken}`)) },
+    {
+      name: 'réinitialisation, erreurs',
+      open: async (p, base) => {
+        await p.goto(`${base}/reinitialisation?token=${a.resetToken}`);
+        await p.fill('#f-password', 'court');
+        await p.fill('#f-confirm', 'autre');
+        await submitAndWait(p);
+        await shown(p, 'alert');
+      },
+    },
+    {
+      name: 'réinitialisation, lien invalide',
+      open: async (p, base) => {
+        await p.goto(`${base}/reinitialisation?token=inconnu`);
+        await shown(p, 'alert');
       },
     },
     { name: 'conditions', open: async (p, base) => void (await p.goto(`${base}/conditions`)) },
