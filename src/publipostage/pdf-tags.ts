@@ -2,10 +2,10 @@
 // (pdf.ts): what a screen reader reads, and in which order, is the structure tree, not the drawing order.
 //
 // pdfkit (`tagged: true`) provides the catalog entries (MarkInfo, StructTreeRoot, page Tabs). Its own
-// structure elements cost one object write each (a sheet has ~30), which tripled the generation time and
-// the file size; so the elements of a page are written here, together, in one compressed object stream
-// (PDF 1.5 §7.5.7), and the document ends with a cross-reference stream (§7.5.8) that can point into them.
-// The cost left is about one deflated object stream per page.
+// structure elements (doc.struct) cost one uncompressed object write each, and a sheet has ~30: that
+// doubled the generation time and tripled the file size. So the elements are written here, several pages
+// at a time, in compressed object streams (PDF 1.5 §7.5.7), and the document ends with a cross-reference
+// stream (§7.5.8), which can point into them, instead of pdfkit's classic table.
 import { deflateSync } from 'node:zlib';
 
 /** A structure element: type, children (elements, or marked-content ids of the current page), attributes. */
@@ -21,7 +21,7 @@ export interface Elem {
 interface PdfkitInternals {
   _offsets: Array<number | null>;
   _offset: number;
-  _root: { id: number; data: { StructTreeRoot?: { data: Record<string, unknown> } } };
+  _root: { id: number };
   _info: { id: number };
   _id: Uint8Array;
   _security: unknown;
@@ -53,8 +53,9 @@ export class StructTree {
   private readonly pdf: PdfkitInternals;
   private readonly documentId: number;
   private readonly sects: number[] = [];
-  /** Objects stored in object streams: id -> [stream id, index in it]. */
-  private readonly compressed = new Map<number, [number, number]>();
+  /** Objects stored in object streams, by object id: the stream's id (0: not in one) and the index in it. */
+  private streamOf = new Int32Array(1 << 12);
+  private indexOf = new Uint16Array(1 << 12);
   /** Parent tree: per page key, the id of the array (marked-content id -> element). */
   private readonly pageArrays: number[] = [];
   private mcid = 0;
@@ -155,7 +156,21 @@ export class StructTree {
       body += text + '\n';
     }
     const ref = this.pdf.ref({ Type: 'ObjStm', N: objects.length, First: header.length, Filter: 'FlateDecode' });
-    objects.forEach(([id], i) => this.compressed.set(id, [ref.id, i]));
+    let last = 0;
+    for (const [id] of objects) last = Math.max(last, id);
+    if (last >= this.streamOf.length) {
+      const size = Math.max(2 * this.streamOf.length, last + 1);
+      const s = new Int32Array(size);
+      s.set(this.streamOf);
+      const x = new Uint16Array(size);
+      x.set(this.indexOf);
+      this.streamOf = s;
+      this.indexOf = x;
+    }
+    objects.forEach(([id], i) => {
+      this.streamOf[id] = ref.id;
+      this.indexOf[id] = i;
+    });
     // Strings are ASCII (pdfString), so UTF-16 code units are bytes.
     ref.end(deflateSync(Buffer.from(header + body, 'latin1'), { level: 1 }));
   }
@@ -190,11 +205,10 @@ export class StructTree {
     pdf._offsets.forEach((off, i) => {
       const id = i + 1;
       const at = 7 * id;
-      const c = this.compressed.get(id);
-      if (c) {
+      if (id < this.streamOf.length && this.streamOf[id]) {
         row.writeUInt8(2, at);
-        row.writeUInt32BE(c[0], at + 1);
-        row.writeUInt16BE(c[1], at + 5);
+        row.writeUInt32BE(this.streamOf[id], at + 1);
+        row.writeUInt16BE(this.indexOf[id], at + 5);
       } else {
         if (off === null) throw new Error(`PDF object ${id} was never written`);
         row.writeUInt8(1, at);
