@@ -37,9 +37,9 @@ export async function a11yAccounts(ctx: AppContext): Promise<A11yAccounts> {
   return { newcomer: { login: 'ines.garnier', code: n.code }, parent: 'luc.garnier', admin: 'admin.a11y', schoolId, resetToken };
 }
 
-const submit = (page: Page) => page.click('main form button[type="submit"]');
+/** Submits the page's form and waits for the answer page. */
 async function submitAndWait(page: Page): Promise<void> {
-  await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), submit(page)]);
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
 }
 
 /** The state is reached only if the page shows its message (role alert for errors, status otherwise). */
