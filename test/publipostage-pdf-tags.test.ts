@@ -1,7 +1,7 @@
 // Tagged PDF sheets (issue #13): the structure tree read back with poppler (`pdfinfo -struct-text`), the
 // alternative text of the QR figures from the document's object streams, title and language from the catalog.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,12 @@ for (const model of [1, 2, 8] as SheetModel[]) {
     const pdf = await renderSheetsPdf(ctx, rows, { model });
     const file = join(dir, `m${model}.pdf`);
     writeFileSync(file, pdf);
+
+    // The structure tree is written by pdf-tags.ts into object streams with its own cross-reference stream:
+    // qpdf checks the whole file's syntax (xref offsets, object streams, page tree) as a strict reader would.
+    const check = spawnSync('qpdf', ['--check', file], { encoding: 'utf8' });
+    assert.equal(check.status, 0, `qpdf --check: ${check.stdout}${check.stderr}`);
+    assert.match(check.stdout, /No syntax or stream encoding errors found/);
 
     const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
     assert.match(info, /^Tagged:\s+yes$/m);
