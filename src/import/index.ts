@@ -173,8 +173,13 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
     throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
+  // Accounts of these files are keyed by the UAI they name (`sts:<UAI>:…`, `siecle:<UAI>:…`): outside scope 'all'
+  // the receiving school must carry that very UAI, or a school without one would let its admin create accounts
+  // in another school's key space, which that school's own feed would later adopt.
+  if (scope.kind !== 'all' && found?.uai?.toUpperCase() !== uai) {
+    throw new ImportForbiddenError(file, `fichier de l’établissement ${uai} : seul l’établissement qui porte ce code UAI peut le recevoir`);
+  }
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
-  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `l’établissement ${uai} n’est pas l’un des vôtres`);
   const created = name ?? `Établissement ${uai}`;
   const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'feed') RETURNING id`, [uai, created]);
   return { id: r.rows[0].id, name: created, uai, created: true };

@@ -16,7 +16,7 @@ import { recordAudit } from '../../directory/audit.js';
 import { structureInScope } from '../../directory/users.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
-import { receiveUploads, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { receiveUploads, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
 import { translator } from '../i18n/index.js';
@@ -52,6 +52,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
       upload = await receiveUploads(req, uploadsRoot(ctx.config.dataDir), ctx.config.importMaxBytes);
     } catch (e) {
       if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) });
+      if (e instanceof UploadMalformedError) return reply.code(400).send({ error: _('import.malformed') });
       throw e;
     }
     let report: ImportReport;

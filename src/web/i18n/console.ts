@@ -324,6 +324,7 @@ const fr = {
   'api.import.forbiddenStructure': 'Établissement introuvable ou hors de vos établissements.',
   'api.import.xml': '{file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.',
   'api.import.fatal': 'Import refusé, rien n’a été modifié.',
+  'import.malformed': 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -648,6 +649,7 @@ const en: Record<keyof typeof fr, string> = {
   'api.import.forbiddenStructure': 'School not found or not one of yours.',
   'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
   'api.import.fatal': 'Import refused, nothing was changed.',
+  'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;
