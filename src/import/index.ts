@@ -8,14 +8,15 @@ import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
+import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
-import { checkEmail, ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ImportFileError, type ImportBatch, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import { ENCODING_LABEL, titleFromFolder } from './text.js';
+import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
@@ -49,22 +50,6 @@ export interface ImportOptions {
   partial?: boolean;
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
-}
-
-/** The feed field an e-mail comes from, to name it in the report. */
-const EMAIL_FIELD: Partial<Record<Source, string>> = { aaf: 'mail', siecle: 'MEL' };
-
-/**
- * Whatever the format, an e-mail address that is not one is a rejected field (file, line, field), not a bounce
- * later: the account is imported without it (issue #7). The CSV reader already does so with its own column names.
- */
-function rejectInvalidEmails(batch: ImportBatch): void {
-  for (const u of batch.users.values()) {
-    const { email, invalid } = checkEmail(u.email);
-    if (invalid === undefined) continue;
-    u.email = email;
-    batch.rejected.push({ file: u.file, line: u.line, field: EMAIL_FIELD[u.source] ?? 'email', reason: `adresse électronique invalide « ${invalid} » : non importée` });
-  }
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -368,7 +353,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    rejectInvalidEmails(batch);
+    checkPeople(batch, new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date()));
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {
