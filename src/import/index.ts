@@ -52,6 +52,9 @@ export interface ImportOptions {
   uploaded?: boolean;
 }
 
+/** The first word of a name that already says what kind of school it is. */
+const SCHOOL_WORD = /^(e|é)cole|^coll(e|è)ge|^lyc(e|é)e|^cit(e|é) scolaire|^ensemble scolaire|^groupe scolaire|^erea|^segpa/i;
+
 /** Expands folders (recursively, sorted) into files. */
 export function collectInputs(paths: string[]): ImportInput[] {
   const out: ImportInput[] = [];
@@ -210,7 +213,8 @@ async function resolveTarget(client: Queryable, scope: Scope, file: string, hint
     return { id: r.rows[0].id, name: named.name, uai: named.uai, created: true };
   }
   const title = titleFromFolder(folderName);
-  const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
+  // A folder already named for a school (« Ecole Renoir », « Collège Brassens ») keeps its name as it is.
+  const wanted = hint?.trim() || (title ? (SCHOOL_WORD.test(title) ? title : `École ${title}`) : 'École importée');
   const found =
     all.find((s) => s.id === wanted) ??
     all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ??
