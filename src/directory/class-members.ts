@@ -1,7 +1,7 @@
 // The adults of a class as its class view lists them (ONE's "Paramétrage de la classe" shows Enseignants and
 // Personnels beside Élèves and Parents): read-only, names and logins, for whoever may open the class.
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from './vocabulary.js';
 
 export interface ClassMember {
   id: string;

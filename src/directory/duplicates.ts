@@ -8,7 +8,7 @@
 // Each candidate is then scored here (0–100) and kept from `minScore` on.
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from './vocabulary.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import {

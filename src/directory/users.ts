@@ -4,7 +4,7 @@ import { normalizeEmail, normalizePhone } from '../accounts/contact.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from './vocabulary.js';
 import { endSessions } from '../web/auth.js';
 import { recordAudit } from './audit.js';
 import { manageableSql, scopeSql, type Scope } from './scope.js';

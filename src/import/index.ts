@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';

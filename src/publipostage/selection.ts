@@ -1,7 +1,7 @@
 // One selection model for preview, PDF, CSV and email alike (filters of "Publipostage des comptes").
 // Pure: the schema and the row shape. The SQL lives in select.ts.
 import { z } from 'zod';
-import { PROFILES } from '../db/schema.js';
+import { PROFILES } from '../directory/vocabulary.js';
 
 const csvList = <T extends z.ZodTypeAny>(item: T) =>
   z.preprocess(

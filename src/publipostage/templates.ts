@@ -15,7 +15,7 @@
 //   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
 //   fieldsFor(row, ctx)                        merge values of one account
 import type { AppContext } from '../context.js';
-import { PROFILES, type Profile, type TemplateKind } from '../db/schema.js';
+import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
 import { DomainError } from '../lib/errors.js';

@@ -1,5 +1,5 @@
 // The one translation of a profile name (Student → « Élève »), for every page, table and filter.
-import { PROFILES, type Profile } from '../db/schema.js';
+import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { t, type Lang } from './i18n/index.js';
 
 export function isProfile(p: string): p is Profile {

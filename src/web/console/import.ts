@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import type { Profile } from '../../db/schema.js';
+import type { Profile } from '../../directory/vocabulary.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';

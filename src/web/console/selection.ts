@@ -2,7 +2,7 @@
 // same for "Utilisateurs" and "Publipostage des comptes": one selection model.
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { PROFILES } from '../../db/schema.js';
+import { PROFILES } from '../../directory/vocabulary.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, listLevels, type ClassRow, type LevelRow } from '../../directory/structures.js';
 import { selectPage } from '../../publipostage/select.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { generateCode } from '../../accounts/codes.js';
 import type { AppContext } from '../../context.js';
-import { PROFILES, type Profile } from '../../db/schema.js';
+import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
