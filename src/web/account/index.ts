@@ -171,6 +171,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const empty: FieldErrors = {};
     if (!login) empty.login = _('field.loginRequired');
     if (!f.password) empty.password = _('field.passwordRequired');
+    // Nothing to guess with an empty form: said field by field, not counted as an attempt.
     if (Object.keys(empty).length) return loginPage(req, reply, { login, next: f.next, errors: empty, remember: f.remember === 'on' }, 422);
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
@@ -293,6 +294,7 @@ ${errorSummary(req, o.errors, labels)}
     const empty: FieldErrors = {};
     if (!login) empty.login = _('field.loginRequired');
     if (!typed) empty.code = _(`${flow.prefix}.codeRequired`);
+    // Nothing to guess with an empty form: said field by field, not counted as an attempt.
     if (Object.keys(empty).length) return codePage(req, reply, flow, { login, code: typed, errors: empty }, 422);
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
