@@ -103,3 +103,11 @@ test('explicitly named accounts outside the caller’s scope: 404, never an empt
   assert.equal(mine.statusCode, 200);
   assert.equal(mine.json().total, 1);
 });
+
+test('sheets speak French to the families whatever the language of the administrator’s console', async () => {
+  const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive&lang=en`);
+  assert.equal(pdf.statusCode, 200);
+  const raw = pdf.rawPayload.toString('latin1');
+  assert.match(raw, /\/Lang \(fr-FR\)/);
+  assert.doesNotMatch(raw, /\/Lang \(en/);
+});

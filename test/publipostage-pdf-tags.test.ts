@@ -125,7 +125,7 @@ for (const model of [1, 2, 8] as SheetModel[]) {
     ]);
     // The letter text: paragraphs and a numbered list; the words either side of a line break stay apart.
     assert.ok(zoe.includes('LI: 2. Choisis ton mot de passe et saisis-le deux fois.'), zoe.join('\n'));
-    assert.ok(zoe.some((l) => l.startsWith('P: Voici tes informations de connexion') && l.includes('(ENT) de Collège Jean Moulin.')), zoe.join('\n'));
+    assert.ok(zoe.some((l) => l.startsWith('P: Voici tes informations de connexion') && l.includes('(ENT) du Collège Jean Moulin.')), zoe.join('\n'));
     assert.ok(zoe.includes(`LI: 1. Va sur ${URL_BASE}/activation (ou scanne le QR code) et saisis ton identifiant et ton code d'activation.`), zoe.join('\n'));
 
     // A parent: who the children are; an active account: no code, no figure.

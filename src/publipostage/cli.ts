@@ -31,8 +31,7 @@ const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [o
   --created-after <AAAA-MM-JJ>    créés depuis ce jour
   --pre-deletion all|pending|not
   --origin all|feed|manual
-  --search <texte>
-  --lang fr|en`;
+  --search <texte>`;
 
 const PROFILE_ALIASES: Record<string, Profile> = {
   eleve: 'Student', eleves: 'Student', student: 'Student',
@@ -108,7 +107,6 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
         'pre-deletion': { type: 'string' },
         origin: { type: 'string' },
         search: { type: 'string' },
-        lang: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -127,7 +125,6 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     if (!opts.output) throw new UsageError('-o <fichier> est obligatoire (« - » pour la sortie standard)');
     const model = Number(opts.model ?? 1);
     if (![1, 2, 8].includes(model)) throw new UsageError(`--model : 1, 2 ou 8 (reçu « ${opts.model} »)`);
-    if (opts.lang && opts.lang !== 'fr' && opts.lang !== 'en') throw new UsageError(`--lang : fr ou en (reçu « ${opts.lang} »)`);
     const structureId = opts.structure ? await resolveStructure(ctx, opts.structure) : undefined;
     const parsed = SelectionSchema.safeParse({
       structureId,
@@ -155,7 +152,6 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
       scope: { kind: 'all' },
       actorId: null,
       model: model as SheetModel,
-      lang: opts.lang as 'fr' | 'en' | undefined,
       via: 'cli',
     });
     const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;

@@ -19,7 +19,6 @@ export interface ExportRequest {
   /** Null for the server-side CLI. */
   actorId: string | null;
   model?: SheetModel;
-  lang?: 'fr' | 'en';
   via: 'cli' | 'http';
 }
 
@@ -59,6 +58,8 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
   if (req.format === 'csv') {
     return { count: rows.length, filename: `comptes-${today()}.csv`, contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
   }
-  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, lang: req.lang });
+  // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
+  // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
   return { count: rows.length, filename: `fiches-connexion-${today()}.pdf`, contentType: 'application/pdf', body };
 }

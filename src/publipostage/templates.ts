@@ -121,17 +121,17 @@ Sans accès à cette adresse, demandez un code de renouvellement à l'administra
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
 const SHEET_INTRO: Record<Profile, string> = {
-  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Garde cette fiche pour toi.`,
-  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants.`,
-  Teacher: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}, où vous retrouverez vos classes.`,
-  Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}.`,
-  Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) de {etablissement}. Voici vos informations de connexion.`,
+  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Garde cette fiche pour toi.`,
+  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants.`,
+  Teacher: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}, où vous retrouverez vos classes.`,
+  Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}.`,
+  Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) {de_etablissement}. Voici vos informations de connexion.`,
 };
 
 // Mails are addressed to the person, who reads them on a screen: no "keep this sheet", no QR code.
 const MAIL_INTRO: Record<Profile, string> = {
-  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ne les partage avec personne.`,
-  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) de {etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants : {enfants}.`,
+  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ne les partage avec personne.`,
+  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants : {enfants}.`,
   Teacher: SHEET_INTRO.Teacher,
   Personnel: SHEET_INTRO.Personnel,
   Guest: SHEET_INTRO.Guest,

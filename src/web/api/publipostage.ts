@@ -41,7 +41,7 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
   async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {
     await checkNamed(req, selection);
     const { user, scope } = viewer(req);
-    const result = await exportSelection(ctx, { format, selection, scope, actorId: user.id, model, lang: req.lang, via: 'http' });
+    const result = await exportSelection(ctx, { format, selection, scope, actorId: user.id, model, via: 'http' });
     return reply
       .header('content-disposition', `attachment; filename="${result.filename}"`)
       .header('cache-control', 'no-store')

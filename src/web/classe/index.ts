@@ -343,7 +343,7 @@ ${o.extra ?? ''}`,
       case 'csv': {
         // The same generation (and audit) as the publipostage API, on the ticked rows of this class.
         const result = await exportSelection(ctx, {
-          format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, lang: req.lang, via: 'http',
+          format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, via: 'http',
         });
         const label = cls.name.replace(/[\s/\\]+/g, '-');
         const name = action === 'pdf' ? `fiches-connexion-${label}-${tab}.pdf` : `codes-activation-${label}-${tab}.csv`;

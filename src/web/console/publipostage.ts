@@ -130,7 +130,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       const selection = strictSelection(req, school.id);
       const { model } = ModelQuery.parse(req.query ?? {});
       const result = await exportSelection(ctx, {
-        format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, lang: req.lang, via: 'http',
+        format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http',
       });
       return reply
         .header('content-disposition', attachment(result.filename))
