@@ -132,7 +132,7 @@ test('another class and its people: 404 on every class-view endpoint, absent fro
   const ok = await postForm(req, `/classe/${cm1a}/eleves`, [['ids', ids.hugo], ['action', 'pdf']]);
   assert.equal(ok.status(), 200);
   assert.equal(ok.headers()['content-type'], 'application/pdf');
-  assert.match(ok.headers()['content-disposition'], /^attachment; filename="fiches-connexion-CM1-A-eleves\.pdf"/);
+  assert.match(ok.headers()['content-disposition'], /^attachment; filename="fiches-CM1A-eleves-1-comptes-\d{4}-\d{2}-\d{2}\.pdf"/);
   const state = await ctx.database.pool.query('SELECT blocked, renewal_code_mac FROM users WHERE id = ANY($1::uuid[])', [[ids.ines, ids.remi]]);
   assert.ok(state.rows.every((r) => !r.blocked && !r.renewal_code_mac), 'nothing changed for the other class');
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM mail_jobs')).rows[0].n, 0);
@@ -160,7 +160,7 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
   const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
   const pdfFile = join(dir, 'fiches.pdf');
   await pdfDl.saveAs(pdfFile);
-  assert.equal(pdfDl.suggestedFilename(), 'fiches-connexion-CM1-A-eleves.pdf');
+  assert.match(pdfDl.suggestedFilename(), /^fiches-CM1A-eleves-2-comptes-\d{4}-\d{2}-\d{2}\.pdf$/);
   const text = pdfText(readFileSync(pdfFile));
   assert.match(text, new RegExp(logins.hugo));
   assert.match(text, new RegExp(logins.zoe));

@@ -219,6 +219,7 @@ const LABELS = {
     active: 'Compte déjà activé : pas de code, votre mot de passe reste valable.',
     expired: "Code d'activation expiré : demandez-en un nouveau à l'administrateur de l'ENT.",
     none: "Aucun code d'activation : demandez-le à l'administrateur de l'ENT.",
+    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.",
     responsibleOf: 'Responsable de : ',
     title: 'Fiches de connexion',
   },
@@ -232,6 +233,7 @@ const LABELS = {
     active: 'Account already activated: no code, your password still works.',
     expired: 'Activation code expired: ask the ENT administrator for a new one.',
     none: 'No activation code: ask the ENT administrator for one.',
+    external: 'Sign in with {provider}: no activation code. At the ENT address above, choose “{provider}” and use your {provider} credentials.',
     responsibleOf: 'Parent of: ',
     title: 'Connection sheets',
   },
@@ -241,7 +243,7 @@ type Labels = (typeof LABELS)['fr'];
 // ---------------------------------------------------------------------------------------------------------
 // Sheet drawing
 
-type CredentialKind = 'code' | 'active' | 'expired' | 'none';
+type CredentialKind = 'code' | 'active' | 'expired' | 'none' | 'external';
 
 interface TextSlot {
   x: number;
@@ -378,8 +380,8 @@ class SheetPainter {
    * Where everything goes on a sheet of one variant, and the ops that do not depend on the account
    * (labels, caption, notes). Built once per variant: what is left per sheet is the account's own text.
    */
-  private layout(kind: CredentialKind, detailLines: number): SheetLayout {
-    const key = `${kind}/${detailLines}`;
+  private layout(kind: CredentialKind, detailLines: number, provider = ''): SheetLayout {
+    const key = `${kind}/${detailLines}/${provider}`;
     let lay = this.layouts.get(key);
     if (lay) return lay;
     const { g, faces, L, h } = this;
@@ -419,7 +421,8 @@ class SheetPainter {
       t = Math.max(t, blockTop + g.qr + g.caption * 1.5);
     } else {
       const face = kind === 'active' ? sans : bold;
-      for (const line of wrap(face, g.label, L[kind], colW)) {
+      const note = kind === 'external' ? L.external.replaceAll('{provider}', provider) : L[kind];
+      for (const line of wrap(face, g.label, note, colW)) {
         t += g.label * 1.4;
         ops.push(textOp(face, g.label, pad, h - t, line));
       }
@@ -437,7 +440,9 @@ class SheetPainter {
     const { sans, bold, monoBold } = faces;
     const pad = g.pad;
     const code = !row.activated && row.code ? row.code : null;
-    const kind: CredentialKind = code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+    // An account that signs in elsewhere gets an information sheet (provider and ENT address), never a code.
+    const kind: CredentialKind = row.externalProvider ? 'external' : code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+    const provider = row.externalProvider ? clean(row.externalProvider) : '';
 
     let detail: string;
     if (row.profile === 'Relative' && row.children.length) detail = L.responsibleOf + clean(childrenLabel(row.children));
@@ -448,10 +453,10 @@ class SheetPainter {
     const colW = code ? this.w - 2 * pad - g.qr - this.gap : this.w - 2 * pad;
     const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
     if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join(' '), colW));
-    const lay = this.layout(kind, detailLines.length);
+    const lay = this.layout(kind, detailLines.length, provider);
 
     // What does not depend on the account (header, labels, letter text) is one Form XObject, drawn by name.
-    const formKey = `${school}\u0000${kind}/${detailLines.length}\u0000${bodyText}`;
+    const formKey = `${school}\u0000${kind}/${detailLines.length}/${provider}\u0000${bodyText}`;
     let form = this.forms.get(formKey);
     if (!form) {
       const room = h - pad - lay.bodyTop;
@@ -618,7 +623,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
 
   const pages = paginate(rows, g.cols * g.rows, opts.sort === 'class');
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - (Math.floor(slot / g.cols) + 1) * painter.h });
-  const codeOf = (row: AccountRow) => (!row.activated && row.code ? row.code : null);
+  const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
   const qrPlacements = (page: number[]): QrPlacement[] =>
     page.flatMap((i, slot) => {
@@ -634,6 +639,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(qrPlacements), offload));
 
   const bodyFor = (row: AccountRow, school: string): string => {
+    // The letter texts speak of activation codes: an information sheet carries only its own note.
+    if (row.externalProvider) return '';
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));

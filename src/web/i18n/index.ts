@@ -3,6 +3,7 @@ import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
+import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
 import type { Catalogue, Lang } from './types.js';
 
@@ -10,7 +11,7 @@ export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
 // Add `import { <area> } from './<area>.js';` and list it here.
-const catalogues: Catalogue[] = [common, account, classe, consoleCatalogue, tokensCatalogue];
+const catalogues: Catalogue[] = [common, account, classe, consoleCatalogue, tokensCatalogue, rulesCatalogue];
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

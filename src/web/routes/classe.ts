@@ -95,15 +95,22 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
     return { cls, classes };
   }
 
-  const selectionFor = (classId: string, tab: Tab, userIds: string[] = []): Selection =>
-    SelectionSchema.parse({ classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha' });
+  /**
+   * The list shows every account of the class (a blocked one can be unblocked); what is handed out (sheets, CSV,
+   * mail) follows the distribution defaults (distribution.ts): no blocked, absent or externally-authenticated account.
+   */
+  const selectionFor = (classId: string, tab: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout'): Selection =>
+    SelectionSchema.parse({
+      classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha',
+      ...(purpose === 'list' ? { blocked: 'all', preDeletion: 'all', external: 'info' } : {}),
+    });
 
   /** The ticked rows, all of which must be in the list shown (this class, this tab, the caller's scope). */
   async function tickedRows(req: FastifyRequest, classId: string, tab: Tab): Promise<AccountRow[]> {
     const ids = [...new Set(formList(req, 'ids'))];
     if (!ids.length) return [];
     if (!ids.every(isUuid)) throw new NotFound(translator(req.lang)('classe.userNotFound'));
-    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids), scopeOf(req.user!));
+    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids, 'list'), scopeOf(req.user!));
     if (rows.length !== ids.length) throw new NotFound(translator(req.lang)('classe.userNotFound'));
     return rows;
   }
@@ -141,7 +148,7 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
   async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: Tab, state: ListState = {}, status = 200) {
     const _ = translator(req.lang);
     const { cls, classes } = await classOr404(req, classId);
-    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab), scopeOf(req.user!));
+    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), scopeOf(req.user!));
     const all = queryValue(req, 'tout') === '1';
     const checked = state.checked ?? new Set<string>();
     const base = `/classe/${cls.id}/${tab}`;
@@ -307,10 +314,9 @@ ${pageScript}`,
         const result = await exportSelection(ctx, {
           format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, lang: req.lang, via: 'http',
         });
-        const label = cls.name.replace(/[\s/\\]+/g, '-');
-        const name = action === 'pdf' ? `fiches-connexion-${label}-${tab}.pdf` : `codes-activation-${label}-${tab}.csv`;
+        // The name says what the file holds (distribution.ts fileName): fiches-6A-eleves-2-comptes-2026-09-02.pdf.
         return reply
-          .header('content-disposition', attachment(name))
+          .header('content-disposition', attachment(result.filename))
           .header('cache-control', 'no-store')
           .type(result.contentType)
           .send(result.body);

@@ -16,7 +16,10 @@ import { listMailRuns, mailRunReport, startMailMerge, type MailRunSummary } from
 import { frenchDate } from '../../publipostage/format.js';
 import { exportSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection } from '../../publipostage/select.js';
+import { countSelection, leftOutOf } from '../../publipostage/select.js';
+import type { LeftOut } from '../../publipostage/distribution.js';
+import { describeSelection } from '../../publipostage/generate.js';
+import { leftOutList } from './distribution-view.js';
 import type { AccountRow, Selection } from '../../publipostage/selection.js';
 import { scopeOf } from '../auth.js';
 import { csrfField } from '../forms.js';
@@ -52,14 +55,17 @@ interface Counts {
   withoutEmail: number;
   /** Already activated accounts in the selection (they get renewal instructions, no code). */
   active: number;
+  /** Who the distribution rules left out, and why. */
+  leftOut: LeftOut;
 }
 
 async function countAll(ctx: AppContext, sel: Selection, scope: Scope): Promise<Counts> {
-  const [c, a] = await Promise.all([
+  const [c, a, leftOut] = await Promise.all([
     countSelection(ctx, sel, scope),
     sel.activation === 'inactive' ? Promise.resolve({ total: 0 }) : countSelection(ctx, { ...sel, activation: 'active' }, scope),
+    leftOutOf(ctx, sel, scope),
   ]);
-  return { ...c, active: a.total };
+  return { ...c, active: a.total, leftOut };
 }
 
 /** "N comptes sélectionnés au total", "N comptes sans adresse courriel", then what that means for each mode. */
@@ -73,11 +79,13 @@ function counters(lang: Lang, c: Counts): SafeHtml {
     ? html`<li>${_('pp.explain.none')}</li>`
     : html`<li>${pluralHtml(lang, 'pp.explain.mail', withEmail)}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
       c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}`}</ul>
+  ${leftOutList(lang, c.leftOut)}
 </div>`;
 }
 
 function codeCell(lang: Lang, r: AccountRow): SafeHtml {
   const _ = translator(lang);
+  if (r.externalProvider) return html`<span class="badge badge-info">${r.externalProvider}</span>`;
   if (r.activated) return html`<span class="badge badge-success">${_('state.activated')}</span>`;
   if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
   return r.codeExpired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="badge">${_('state.noCode')}</span>`;
@@ -110,7 +118,10 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.profiles.length) out.push(`${_('filters.profiles')}${colon}${sel.profiles.map((p) => _(`console.profiles.${p}`)).join(', ')}`);
   if (sel.levelIds.length) out.push(`${_('filters.levels')}${colon}${levels.filter((l) => sel.levelIds.includes(l.id)).map((l) => l.name).join(', ')}`);
   if (sel.classIds.length) out.push(`${_('filters.classes')}${colon}${classes.filter((c) => sel.classIds.includes(c.id)).map((c) => c.name).join(', ')}`);
-  for (const k of ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'] as const) if (sel[k] !== 'all') out.push(_(`filters.${k}.${sel[k]}`));
+  for (const k of ['activation', 'email', 'localAdmins', 'origin'] as const) if (sel[k] !== 'all') out.push(_(`filters.${k}.${sel[k]}`));
+  if (sel.preDeletion !== 'not') out.push(`${_('filters.preDeletion')}${colon}${_(`filters.preDeletion.${sel.preDeletion}`)}`);
+  if (sel.blocked !== 'exclude') out.push(`${_('filters.blocked')}${colon}${_(`filters.blocked.${sel.blocked}`)}`);
+  if (sel.external !== 'exclude') out.push(`${_('filters.external')}${colon}${_(`filters.external.${sel.external}`)}`);
   if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${sel.createdAfter.split('-').reverse().join('/')}`);
   if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${sel.createdBefore.split('-').reverse().join('/')}`);
   if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}« ${sel.search.trim()} »`);
@@ -214,6 +225,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     noEmailPdf.set('model', model);
     const mails = c.total - c.withoutEmail;
     const filters = describe(lang, selection, classes, levels);
+    const content = await describeSelection(ctx, selection);
     return sendConsolePage(reply, {
       req,
       title: _('send.title'),
@@ -223,6 +235,8 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       crumbs: [{ href: `${base}?${back}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails}">${mails ? pluralHtml(lang, 'send.mails', mails) : _('send.noMails')}</p>
+  <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
+  ${leftOutList(lang, c.leftOut)}
   <ul class="send-facts">
     <li data-fact="total">${pluralHtml(lang, 'pp.total', c.total)}</li>
     <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${c.withoutEmail

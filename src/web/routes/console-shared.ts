@@ -167,7 +167,9 @@ ${consoleScript}`,
 // ---------------------------------------------------------------------------------------------- selection
 
 const LIST_KEYS = ['profiles', 'classIds', 'levelIds'] as const;
-const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'origin', 'search', 'sort'] as const;
+const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
+/** Radio filters and their defaults (the distribution defaults of distribution.ts for the last three). */
+const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' } as const;
 
 /**
  * The selection a console form submitted (GET query or a posted `selection` string), pinned to the school.
@@ -225,9 +227,7 @@ export async function loadSelectionScreen<C>(
 export function selectionParams(sel: Selection): URLSearchParams {
   const p = new URLSearchParams();
   for (const k of LIST_KEYS) for (const v of sel[k]) p.append(k, v);
-  const defaults: Record<string, string> = {
-    activation: 'all', email: 'all', localAdmins: 'all', preDeletion: 'all', origin: 'all', sort: 'alpha',
-  };
+  const defaults: Record<string, string> = { ...RADIO_DEFAULTS, sort: 'alpha' };
   for (const k of VALUE_KEYS) {
     const v = sel[k];
     if (typeof v === 'string' && v.trim() !== '' && v !== defaults[k]) p.set(k, k === 'search' ? v.trim() : v);
@@ -241,7 +241,7 @@ export function activeFilters(sel: Selection): number {
   if (sel.profiles.length) n++;
   if (sel.classIds.length) n++;
   if (sel.levelIds.length) n++;
-  for (const k of ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'] as const) if (sel[k] !== 'all') n++;
+  for (const k of Object.keys(RADIO_DEFAULTS) as (keyof typeof RADIO_DEFAULTS)[]) if (sel[k] !== RADIO_DEFAULTS[k]) n++;
   if (sel.createdBefore) n++;
   if (sel.createdAfter) n++;
   if (sel.search?.trim()) n++;
@@ -340,9 +340,18 @@ ${o.before ?? ''}
         <input type="date" id="f-createdBefore" name="createdBefore" value="${sel.createdBefore ?? ''}"></div>
     </fieldset>
     ${radios('preDeletion', _('filters.preDeletion'), sel.preDeletion, [
-      ['all', _('filters.preDeletion.all')],
-      ['pending', _('filters.preDeletion.pending')],
       ['not', _('filters.preDeletion.not')],
+      ['pending', _('filters.preDeletion.pending')],
+      ['all', _('filters.preDeletion.all')],
+    ])}
+    ${radios('blocked', _('filters.blocked'), sel.blocked, [
+      ['exclude', _('filters.blocked.exclude')],
+      ['only', _('filters.blocked.only')],
+      ['all', _('filters.blocked.all')],
+    ])}
+    ${radios('external', _('filters.external'), sel.external, [
+      ['exclude', _('filters.external.exclude')],
+      ['info', _('filters.external.info')],
     ])}
     ${radios('origin', _('filters.origin'), sel.origin, [
       ['all', _('filters.origin.all')],

@@ -118,7 +118,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
     // The pending activation code, decrypted like the publipostage does (an expired one is not shown).
     let code: AccountRow | null = null;
     if (!d.activated && d.activationCode) {
-      [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id] }), scopeOf(req.user!));
+      [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id], blocked: 'all', preDeletion: 'all', external: 'info' }), scopeOf(req.user!));
     }
     const ok = queryValue(req, 'ok');
     let notice = state.notice ?? null;

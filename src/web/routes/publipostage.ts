@@ -7,7 +7,8 @@ import type { AppContext } from '../../context.js';
 import { previewRow } from '../../publipostage/format.js';
 import { exportSelection, type ExportFormat } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, selectPage } from '../../publipostage/select.js';
+import { countSelection, leftOutOf, selectPage } from '../../publipostage/select.js';
+import { leftOutLines } from './distribution-view.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { allInScope } from '../../directory/users.js';
 import { requireRole, scopeOf } from '../auth.js';
@@ -53,8 +54,12 @@ export default async function publipostageRoutes(app: FastifyInstance, ctx: AppC
     const page = parse(PageSchema, req, reply);
     if (!page) return reply;
     const scope = scopeOf(req.user!);
-    const [counts, rows] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, page)]);
-    return reply.header('cache-control', 'no-store').send({ ...counts, limit: page.limit, offset: page.offset, rows: rows.map(previewRow) });
+    const [counts, rows, leftOut] = await Promise.all([
+      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, page), leftOutOf(ctx, selection, scope),
+    ]);
+    return reply.header('cache-control', 'no-store').send({
+      ...counts, leftOut, leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut), limit: page.limit, offset: page.offset, rows: rows.map(previewRow),
+    });
   });
 
   const download = (format: ExportFormat) => async (req: FastifyRequest, reply: FastifyReply) => {

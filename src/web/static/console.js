@@ -96,14 +96,17 @@
       return p;
     };
 
+    // The radio filters' defaults (console-shared.ts RADIO_DEFAULTS, distribution rules for the last three).
+    var RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' };
+
     var activeFilters = function (p) {
       var n = 0;
       ['profiles', 'levelIds', 'classIds'].forEach(function (k) {
         if (p.getAll(k).length) n++;
       });
-      ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
+      Object.keys(RADIO_DEFAULTS).forEach(function (k) {
         var v = p.get(k);
-        if (v && v !== 'all') n++;
+        if (v && v !== RADIO_DEFAULTS[k]) n++;
       });
       ['createdAfter', 'createdBefore', 'search'].forEach(function (k) {
         if (p.get(k)) n++;
@@ -123,8 +126,8 @@
       var q = new URLSearchParams(p);
       if (q.get('sort') === 'alpha') q.delete('sort');
       if (q.get('model') === '1') q.delete('model');
-      ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
-        if (q.get(k) === 'all') q.delete(k);
+      Object.keys(RADIO_DEFAULTS).forEach(function (k) {
+        if (q.get(k) === RADIO_DEFAULTS[k]) q.delete(k);
       });
       if (off > 0) q.set('offset', String(off));
       var s = q.toString();
@@ -136,6 +139,7 @@
     };
 
     var codeCell = function (r) {
+      if (r.externalProvider) return badge('badge-info', r.code);
       if (r.activated) return badge('badge-success', msg('state.activated'));
       if (r.codeExpired) return badge('badge-danger', msg('state.codeExpired'));
       if (/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/.test(r.code)) return el('code', { class: 'activation-code', text: r.code });
@@ -165,6 +169,16 @@
       });
       tbody.textContent = '';
       tbody.appendChild(frag);
+    };
+
+    var renderLeftOut = function (lines) {
+      var list = section.querySelector('[data-counter="leftOut"]');
+      if (!list) return;
+      list.textContent = '';
+      (lines || []).forEach(function (line) {
+        list.appendChild(el('li', { text: line }));
+      });
+      list.hidden = !(lines && lines.length);
     };
 
     var renderCounters = function (total, withoutEmail, active) {
@@ -235,6 +249,7 @@
         if (mine !== seq) return;
         var r = res[0];
         renderCounters(r.total, r.withoutEmail, res[1].total);
+        renderLeftOut(r.leftOutLines);
         renderRows(r.rows);
         renderPager(p, r.total);
         section.removeAttribute('aria-busy');
