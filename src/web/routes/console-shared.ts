@@ -170,15 +170,18 @@ const LIST_KEYS = ['profiles', 'classIds', 'levelIds'] as const;
 const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
 /** Radio filters and their defaults (the distribution defaults of distribution.ts for the last three). */
 const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' } as const;
+/** The users list is no distribution: it shows every account unless asked otherwise. */
+const LISTING_DEFAULTS = { ...RADIO_DEFAULTS, preDeletion: 'all', blocked: 'all', external: 'info' } as const;
+const radioDefaults = (listing: boolean): Record<keyof typeof RADIO_DEFAULTS, string> => (listing ? LISTING_DEFAULTS : RADIO_DEFAULTS);
 
 /**
  * The selection a console form submitted (GET query or a posted `selection` string), pinned to the school.
  * Empty fields are ignored (a form sends `createdBefore=` when the date is left blank); an invalid value is
  * dropped and named in `invalid`, so a hand-edited URL still shows a page.
  */
-export function parseSelection(query: unknown, structureId: string): { selection: Selection; invalid: string[] } {
+export function parseSelection(query: unknown, structureId: string, listing = false): { selection: Selection; invalid: string[] } {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
-  const raw: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = listing ? { preDeletion: 'all', blocked: 'all', external: 'info' } : {};
   for (const k of [...LIST_KEYS, ...VALUE_KEYS]) {
     const v = q[k];
     const list = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
@@ -195,7 +198,7 @@ export function parseSelection(query: unknown, structureId: string): { selection
     invalid.push(key);
     delete raw[key];
   }
-  return { selection: SelectionSchema.parse({ structureId }), invalid };
+  return { selection: SelectionSchema.parse(listing ? { structureId, preDeletion: 'all', blocked: 'all', external: 'info' } : { structureId }), invalid };
 }
 
 /** Rows per page of the console lists. */
@@ -210,9 +213,10 @@ export async function loadSelectionScreen<C>(
   req: FastifyRequest,
   schoolId: string,
   count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>,
+  listing = false,
 ) {
   const scope = scopeOf(req.user!);
-  const { selection, invalid } = parseSelection(req.query, schoolId);
+  const { selection, invalid } = parseSelection(req.query, schoolId, listing);
   const offset = offsetOf(req);
   const [classes, levels, counts, rows] = await Promise.all([
     listClasses(ctx, scope, schoolId),
@@ -224,10 +228,10 @@ export async function loadSelectionScreen<C>(
 }
 
 /** The selection as query parameters (defaults left out), for links and hidden fields. */
-export function selectionParams(sel: Selection): URLSearchParams {
+export function selectionParams(sel: Selection, listing = false): URLSearchParams {
   const p = new URLSearchParams();
   for (const k of LIST_KEYS) for (const v of sel[k]) p.append(k, v);
-  const defaults: Record<string, string> = { ...RADIO_DEFAULTS, sort: 'alpha' };
+  const defaults: Record<string, string> = { ...radioDefaults(listing), sort: 'alpha' };
   for (const k of VALUE_KEYS) {
     const v = sel[k];
     if (typeof v === 'string' && v.trim() !== '' && v !== defaults[k]) p.set(k, k === 'search' ? v.trim() : v);
@@ -236,12 +240,13 @@ export function selectionParams(sel: Selection): URLSearchParams {
 }
 
 /** How many filters narrow the selection (sort aside): shown on the filter panel's summary. */
-export function activeFilters(sel: Selection): number {
+export function activeFilters(sel: Selection, listing = false): number {
+  const defaults = radioDefaults(listing);
   let n = 0;
   if (sel.profiles.length) n++;
   if (sel.classIds.length) n++;
   if (sel.levelIds.length) n++;
-  for (const k of Object.keys(RADIO_DEFAULTS) as (keyof typeof RADIO_DEFAULTS)[]) if (sel[k] !== RADIO_DEFAULTS[k]) n++;
+  for (const k of Object.keys(defaults) as (keyof typeof RADIO_DEFAULTS)[]) if (sel[k] !== defaults[k]) n++;
   if (sel.createdBefore) n++;
   if (sel.createdAfter) n++;
   if (sel.search?.trim()) n++;
@@ -267,6 +272,8 @@ export interface FilterPanelOptions {
   /** data-* attributes for console.js. */
   live?: { structureId: string };
   invalid?: string[];
+  /** The users list (every account by default) rather than a distribution. */
+  listing?: boolean;
 }
 
 function radios(name: string, legend: string, current: string, options: Array<[string, string]>): SafeHtml {
@@ -294,7 +301,7 @@ export function filterPanel(o: FilterPanelOptions): SafeHtml {
   const lang = o.req.lang;
   const _ = translator(lang);
   const sel = o.selection;
-  const n = activeFilters(sel);
+  const n = activeFilters(sel, o.listing);
   // Classes grouped by level, in the natural order listClasses gives.
   const groups = new Map<string, ClassRow[]>();
   for (const c of o.classes) {

@@ -47,9 +47,9 @@ export function registerUsers(app: FastifyInstance, ctx: AppContext, guard: Rout
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, req, req.params.id);
-    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection);
+    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
     const base = `${schoolBase(school.id)}/utilisateurs`;
-    const params = selectionParams(selection);
+    const params = selectionParams(selection, true);
     // Searching comes first here; the other filters stay folded until one is used.
     const searchBar = html`<div class="toolbar card">
   <div class="field search-field">${searchField(lang, selection)}</div>
@@ -57,13 +57,13 @@ export function registerUsers(app: FastifyInstance, ctx: AppContext, guard: Rout
     <select id="f-sort" name="sort">${(['alpha', 'profile', 'class'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select></div>
   <button type="submit" data-search-submit>${_('users.show')}</button>
 </div>`;
-    const narrowed = activeFilters(selection) - (selection.search?.trim() ? 1 : 0);
+    const narrowed = activeFilters(selection, true) - (selection.search?.trim() ? 1 : 0);
     return sendConsolePage(reply, {
       req,
       title: _('users.title'),
       school,
       section: 'users',
-      body: html`${filterPanel({ req, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, open: narrowed > 0 || invalid.length > 0, invalid })}
+      body: html`${filterPanel({ req, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, listing: true, open: narrowed > 0 || invalid.length > 0, invalid })}
 <p class="result-count" role="status">${plural(lang, 'users.count', counts.total)}</p>
 ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div class="table-wrap"><table class="users-table">
   <caption class="visually-hidden">${_('users.caption')}</caption>
