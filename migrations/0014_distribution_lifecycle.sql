@@ -32,7 +32,7 @@ CREATE TABLE structure_settings (
   structure_id uuid PRIMARY KEY REFERENCES structures(id) ON DELETE CASCADE,
   terms_version integer NOT NULL DEFAULT 0 CHECK (terms_version >= 0),
   terms_text text,
-  teacher_rights text[] NOT NULL DEFAULT '{sheets,renewal}' CHECK (teacher_rights <@ '{sheets,renewal,block,mail}'::text[]),
+  teacher_rights text[] NOT NULL DEFAULT '{sheets,renewal,mail}' CHECK (teacher_rights <@ '{sheets,renewal,block,mail}'::text[]),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 

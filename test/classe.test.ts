@@ -12,6 +12,7 @@ import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwrigh
 import { normalizeCode } from '../src/accounts/codes.js';
 import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
+import { saveStructureSettings } from '../src/directory/policies.js';
 import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
@@ -201,6 +202,15 @@ test('renewal code for one active student, shown once and working', async () => 
 });
 
 test('blocking a student after confirmation; mailing detailed sheets to parents with counts', async () => {
+  // By default a school lets its teachers print sheets and renewal codes, not block (issue #9).
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.check(`#sel-${ids.zoe}`);
+  await page.click('button[value="block"]');
+  assert.match((await page.textContent('.notice-error'))!, /non autorisée aux enseignants/);
+  assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, false);
+  const school = (await ctx.database.pool.query('SELECT structure_id FROM classes WHERE id = $1', [cm1a])).rows[0].structure_id;
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail', 'block'], termsText: null, newVersion: false }, null);
+
   await page.goto(`${server.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.zoe}`);
   await page.click('button[value="block"]');

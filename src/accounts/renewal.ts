@@ -3,6 +3,7 @@
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { externalProviderOf } from '../directory/policies.js';
 import { requireManageable } from '../directory/users.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 
@@ -12,12 +13,24 @@ export class AccountStateError extends Error {
 }
 
 /**
+ * An account that signs in only with an external provider (profile_policies) has no Trousseau credentials to
+ * renew or activate: refused with a message naming the provider.
+ */
+export async function refuseExternal(ctx: AppContext, userId: string): Promise<void> {
+  const provider = await externalProviderOf(ctx.database.pool, userId);
+  if (provider) {
+    throw new AccountStateError(`Ce compte se connecte avec ${provider} : pas de code ni de mot de passe Trousseau. Son mot de passe se gère chez ${provider}.`);
+  }
+}
+
+/**
  * New renewal code for an ACTIVE account, valid 72 hours; only its HMAC is stored (purpose 'renewal'), so the
  * returned canonical code (format it with formatCode) must be shown to the admin once. Replaces any previous one.
  * The account must be one `scope` may change (requireManageable: DirectoryError not_found / forbidden).
  */
 export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
   await requireManageable(ctx.database.pool, scope, [userId]);
+  await refuseExternal(ctx, userId);
   const issued = issueRenewalCode(ctx.secrets);
   const r = await ctx.database.pool.query(
     `UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3, updated_at = now()
@@ -37,6 +50,7 @@ export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId:
  */
 export async function regenerateActivationCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
   await requireManageable(ctx.database.pool, scope, [userId]);
+  await refuseExternal(ctx, userId);
   const issued = issueActivationCode(ctx.secrets, ctx.config.activationCodeDays);
   const r = await ctx.database.pool.query(
     `UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4, updated_at = now()

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { enqueueMail } from '../mail/queue.js';
+import { externalProviderSql } from '../directory/policies.js';
 import { normalizeLogin } from './activation.js';
 import { hashPassword } from './passwords.js';
 import { withTransaction } from './tx.js';
@@ -36,6 +37,7 @@ export async function requestPasswordReset(ctx: AppContext, identifier: string, 
     `SELECT id, login, first_name, email FROM users
      WHERE (login = $1 OR lower(email) = $1) AND email IS NOT NULL AND email <> ''
        AND activated_at IS NOT NULL AND password_hash IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL
+       AND ${externalProviderSql('users')} IS NULL
      ORDER BY login LIMIT ${MAX_ACCOUNTS_PER_REQUEST}`,
     [id],
   );
@@ -66,7 +68,8 @@ export async function findResetToken(ctx: AppContext, token: string): Promise<Re
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const { rows } = await ctx.database.pool.query(
     `SELECT u.id, u.login FROM password_resets r JOIN users u ON u.id = r.user_id
-     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL`,
+     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL
+       AND ${externalProviderSql('u')} IS NULL`,
     [hashToken(token)],
   );
   return rows[0] ? { userId: rows[0].id, login: rows[0].login } : null;

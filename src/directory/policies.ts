@@ -156,8 +156,11 @@ export async function externalProviderOf(db: Queryable, userId: string): Promise
 
 export const TEACHER_RIGHTS = ['sheets', 'renewal', 'block', 'mail'] as const;
 export type TeacherRight = (typeof TEACHER_RIGHTS)[number];
-/** What teachers may do in their class view unless the structure says otherwise: sheets and renewal codes, not block. */
-export const DEFAULT_TEACHER_RIGHTS: TeacherRight[] = ['sheets', 'renewal'];
+/**
+ * What teachers may do in their class view unless the structure says otherwise: sheets (printed or mailed) and
+ * renewal codes, not block.
+ */
+export const DEFAULT_TEACHER_RIGHTS: TeacherRight[] = ['sheets', 'renewal', 'mail'];
 
 export interface StructureSettings {
   /** 0: no versioned terms (the built-in text accepted at activation). */

@@ -18,6 +18,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
   () => import('./routes/doublons.js'),
   () => import('./routes/console.js'),
   () => import('./routes/api-tokens.js'),
+  () => import('./routes/console-settings.js'),
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {

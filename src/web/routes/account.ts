@@ -250,6 +250,8 @@ ${errorSummary(req, o.errors, labels)}
       return codePage(req, reply, flow, { login, code: typed, error: _(`${flow.prefix}.invalid`) }, 401);
     }
     await succeeded(req, login);
+    // The code is right but the account signs in elsewhere: say where (issue #9).
+    if (holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: holder.externalProvider }) }, 409);
     const code = formatCode(normalizeCode(typed)!);
     if (f.step !== 'password') {
       return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {} });

@@ -7,7 +7,17 @@
 // a teacher never reaches another class's students or their parents.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatCode } from '../../accounts/codes.js';
-import { generateRenewalCode } from '../../accounts/renewal.js';
+import { AccountStateError, generateRenewalCode } from '../../accounts/renewal.js';
+import { teacherRightsForClass, type TeacherRight } from '../../directory/policies.js';
+
+/** The class-view right an action needs (settings per school, default sheets and renewal codes). */
+function teacherRightFor(action: string): TeacherRight | null {
+  if (action === 'pdf' || action === 'csv') return 'sheets';
+  if (action === 'mail' || action === 'mail-send') return 'mail';
+  if (action === 'renewal') return 'renewal';
+  if (/^(un)?block(-confirm)?$/.test(action)) return 'block';
+  return null;
+}
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
@@ -306,6 +316,12 @@ ${pageScript}`,
       listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: _(key, params) }, checked }, status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);
+    // A teacher (not administering the class's school) does only what the school allows (directory/policies.ts).
+    const needed = teacherRightFor(action);
+    if (needed && !user.adminOf.includes(cls.structureId) && !user.roles.includes('superadmin')
+      && !(await teacherRightsForClass(ctx.database.pool, cls.id)).includes(needed)) {
+      return error('classe.forbidden', undefined, 403);
+    }
 
     switch (action) {
       case 'pdf':
@@ -345,6 +361,7 @@ ${pageScript}`,
         try {
           code = await generateRenewalCode(ctx, scope, row.id, user.id);
         } catch (e) {
+          if (e instanceof AccountStateError) return error(e.message, undefined, 409);
           if (!(e instanceof DirectoryError)) throw e;
           return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: e.message }, checked }, directoryStatus(e));
         }

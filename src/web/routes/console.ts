@@ -17,6 +17,7 @@ import {
 import { registerImport } from './console-import.js';
 import { registerPublipostage } from './console-publipostage.js';
 import { registerUsers } from './console-users.js';
+import { signInSection } from './console-settings.js';
 
 export default async function consolePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'], order: 10 });
@@ -121,6 +122,7 @@ export default async function consolePlugin(app: FastifyInstance, ctx: AppContex
     </ul>
   </section>
 </div>
+${await signInSection(ctx, lang, school.id)}
 ${chart}`,
     });
   });
