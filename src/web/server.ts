@@ -19,6 +19,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
   () => import('./routes/console.js'),
   () => import('./routes/api-tokens.js'),
   () => import('./routes/console-settings.js'),
+  () => import('./routes/console-account-admin.js'),
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {

@@ -8,6 +8,8 @@ import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
 import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
+import { absenceOf } from '../../accounts/lifecycle.js';
+import { frenchDate } from '../../publipostage/format.js';
 import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, requireRole, startSession, stopSession } from '../auth.js';
@@ -299,7 +301,11 @@ ${errorSummary(req, o.errors, labels)}
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
     const ok = queryOf(req).ok;
-    const notice: Notice | null = ok && ['activated', 'password', 'contact'].includes(ok) ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
+    // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
+    const absence = await absenceOf(pool, d.id);
+    const notice: Notice | null = ok && ['activated', 'password', 'contact'].includes(ok)
+      ? { kind: 'success', text: _(`account.ok.${ok}`) }
+      : absence ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) } : null;
     const list = (items: string[]) => (items.length ? items.join(', ') : '—');
     const labels: Record<string, string> = {
       email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),

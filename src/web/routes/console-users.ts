@@ -1,6 +1,7 @@
 // Console › Utilisateurs: the list (same filters as the publipostage, search, pagination) and one user's page
 // (details, family links, renewal code shown once, activation code, block/unblock with confirmation,
 // email/phone correction). Every account is looked up through the caller's Scope: out of scope = 404.
+import { accountAdminSection, bulkLifecycleLinks } from './console-account-admin.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { formatCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
@@ -76,7 +77,8 @@ ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div c
     <td>${stateBadges(lang, r)}</td>
   </tr>`)}</tbody>
 </table></div>`}
-${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
+${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}
+${bulkLifecycleLinks(req, school.id, params, counts.total)}`,
     });
   });
 
@@ -170,6 +172,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
       body: html`<p class="user-subtitle"><span class="badge">${_(`console.profiles.${d.profile}`)}</span> <code>${d.login}</code></p>
 <div class="grid grid-2">
   <section class="card" aria-labelledby="account-title"><h2 id="account-title">${_('user.account')}</h2>${accountState}${actions}</section>
+  ${await accountAdminSection(ctx, req, d, school)}
   <section class="card" aria-labelledby="contact-title"><h2 id="contact-title">${_('user.contact')}</h2>
     ${errorSummary(req, contact.errors, labels)}
     ${d.readOnly ? html`<dl class="details"><dt>${labels.email}</dt><dd>${d.email ?? '—'}</dd><dt>${labels.phone}</dt><dd>${d.phone ?? '—'}</dd></dl>`
