@@ -94,7 +94,7 @@ test('an account in its grace period still signs in and sees until when; pre-del
 
 test('a complete import puts the absent account in its grace period, not pre-deleted; back in the feed, restored', async () => {
   const csv = (rows: string[]) => Buffer.from(['Nom;Prénom;Classe;Date de naissance', ...rows].join('\r\n') + '\r\n', 'utf8');
-  const opts = { scope: { kind: 'all' as const }, dryRun: false, structureId: school };
+  const opts = { scope: { kind: 'all' as const }, dryRun: false, structureHint: school };
   const first = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv(['DUPONT;Jade;6A;01/02/2014', 'MARTIN;Noé;6A;03/04/2014']) }], opts);
   assert.equal(first.fatal, null);
   const noe = (await q(`SELECT id FROM users WHERE first_name = 'Noé'`)).rows[0].id;

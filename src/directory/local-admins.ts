@@ -7,14 +7,18 @@ import { recordAudit } from './audit.js';
 import type { Scope } from './scope.js';
 import { DirectoryError, requireManageable, structureInScope } from './users.js';
 
-/** Function code of a head of school in AAF ENTPersonFonctions ("UAI$DIR$DIRECTION$…"): made local admin by an import. */
+/**
+ * Function code of a head of school in AAF ENTPersonFonctions ("<structure>$DIR$DIRECTION$…", the structure named
+ * by its jointure or its UAI): made local admin of that structure by an import.
+ */
 export const HEAD_OF_SCHOOL_FUNCTION = 'DIR';
 
-/** True when one of `functions` (AAF "UAI$CODE$label…") names `uai` with the head-of-school code. */
-export function isHeadOfSchool(functions: readonly string[], uai: string): boolean {
+/** True when one of `functions` ("<structure>$CODE$label…") names one of `structureKeys` (UAI, jointure) with DIR. */
+export function isHeadOfSchool(functions: readonly string[], structureKeys: ReadonlyArray<string | null>): boolean {
+  const keys = new Set(structureKeys.filter((k): k is string => !!k).map((k) => k.toUpperCase()));
   return functions.some((f) => {
-    const [u, code] = f.split('$');
-    return u?.toUpperCase() === uai.toUpperCase() && code?.toUpperCase() === HEAD_OF_SCHOOL_FUNCTION;
+    const [s, code] = f.split('$');
+    return !!s && keys.has(s.trim().toUpperCase()) && code?.trim().toUpperCase() === HEAD_OF_SCHOOL_FUNCTION;
   });
 }
 

@@ -1,4 +1,5 @@
 // Writes a parsed batch to PostgreSQL inside the caller's transaction, in a handful of set-based statements.
+import { isHeadOfSchool } from '../directory/local-admins.js';
 import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
@@ -564,6 +565,27 @@ export async function applyBatch(
   }
   for (const k of relAdd) for (const id of k.split('\t')) touched.add(id);
   for (const x of relDel) touched.add(x.parent_id), touched.add(x.child_id);
+
+  // ---- local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in
+  // AAF (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
+  // appointed by hand stays). The run's structures are already within its scope; pupils and parents never are.
+  {
+    const keys = new Map(
+      (await client.query<{ id: string; uai: string | null; external_id: string | null }>('SELECT id, uai, external_id FROM structures WHERE id = ANY($1)', [runStructures]))
+        .rows.map((x) => [x.id, [x.uai, x.external_id]]),
+    );
+    const admins: string[][] = [[], []];
+    for (const r of records) {
+      const id = userIds.get(r.externalId);
+      if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
+      for (const key of r.structures) {
+        if (r.localAdmin || isHeadOfSchool(r.functions ?? [], keys.get(sid(key)) ?? [])) admins[0].push(id), admins[1].push(sid(key));
+      }
+    }
+    if (admins[0].length) {
+      await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
+    }
+  }
 
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
   // (src/accounts/lifecycle.ts) pre-deletes them once it is over. Counted as `preDeleted` in the report
