@@ -55,8 +55,11 @@ export async function findCodeHolder(ctx: AppContext, purpose: CodePurpose, logi
 
 export interface ActivationInput {
   password: string;
-  email: string;
+  /** Null when the structure's policy leaves it optional and none was given. */
+  email: string | null;
   phone: string | null;
+  /** Version of the structure's terms accepted with the activation (policies.termsDue), if versioned. */
+  termsVersion?: number | null;
 }
 
 /**
@@ -66,12 +69,12 @@ export interface ActivationInput {
 export async function activateAccount(ctx: AppContext, holder: CodeHolder, input: ActivationInput, ip: string): Promise<boolean> {
   const hash = await hashPassword(input.password);
   const r = await ctx.database.pool.query(
-    `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5,
+    `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
        activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
      WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
        AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
      RETURNING id`,
-    [holder.id, holder.mac, hash, input.email, input.phone || null],
+    [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null],
   );
   if (r.rowCount !== 1) return false;
   await recordAudit(ctx.database.pool, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
@@ -94,4 +97,29 @@ export async function renewPassword(ctx: AppContext, holder: CodeHolder, passwor
     await recordAudit(client, holder.id, 'account.renewal', { userId: holder.id, login: holder.login, ip });
     return true;
   });
+}
+
+/**
+ * The sign-in page accepts an activation or renewal code typed in the password field (as the reference does):
+ * when the password check failed and `typed` reads as a code, the flow it unlocks, or null. Same guarantees as
+ * findCodeHolder (one answer for every failure).
+ */
+export async function findCodeTypedAsPassword(ctx: AppContext, login: string, typed: string): Promise<{ purpose: CodePurpose; holder: CodeHolder } | null> {
+  if (!normalizeCode(typed)) return null;
+  for (const purpose of [ACTIVATION, RENEWAL] as const) {
+    const holder = await findCodeHolder(ctx, purpose, login, typed);
+    if (holder) return { purpose, holder };
+  }
+  return null;
+}
+
+/**
+ * True when `login` names an account already activated (and usable): the activation page opened from a sheet's
+ * QR code then says "compte déjà activé, connectez-vous" instead of a dead end.
+ */
+export async function isAlreadyActivated(ctx: AppContext, login: string): Promise<boolean> {
+  const l = normalizeLogin(login);
+  if (!l) return false;
+  const r = await ctx.database.pool.query('SELECT 1 FROM users WHERE login = $1 AND activated_at IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL', [l]);
+  return (r.rowCount ?? 0) > 0;
 }

@@ -28,10 +28,13 @@ export async function verifyPassword(hash: string | null | undefined, password: 
   }
 }
 
-/** Policy violations as i18n keys by field ('password', 'confirm'); empty when acceptable. */
-export function checkPasswordPolicy(password: string, confirm: string, login: string): Record<string, string> {
+/**
+ * Policy violations as i18n keys by field ('password', 'confirm'); empty when acceptable. `min`: the account's
+ * minimum length (profile policy, directory/policies.ts: 8 for pupils, 12 for adults and admins by default).
+ */
+export function checkPasswordPolicy(password: string, confirm: string, login: string, min = PASSWORD_MIN): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (password.length < PASSWORD_MIN) errors.password = 'password.tooShort';
+  if (password.length < min) errors.password = 'password.tooShort';
   else if (password.length > PASSWORD_MAX) errors.password = 'password.tooLong';
   else if (login && password.toLowerCase().includes(login.toLowerCase())) errors.password = 'password.containsLogin';
   if (!errors.password && password !== confirm) errors.confirm = 'password.mismatch';

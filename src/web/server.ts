@@ -20,6 +20,7 @@ const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
   () => import('./routes/api-tokens.js'),
   () => import('./routes/console-settings.js'),
   () => import('./routes/console-account-admin.js'),
+  () => import('./routes/account-terms.js'),
 ];
 
 export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {

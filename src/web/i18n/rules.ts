@@ -114,6 +114,11 @@ export const rulesCatalogue: Catalogue = {
     'localAdmin.remove': 'Retirer',
     'localAdmin.appoint.label': 'Nommer administrateur local de',
     'localAdmin.appoint': 'Nommer',
+    'login.alreadyActivated': 'Compte déjà activé : connectez-vous avec votre identifiant et votre mot de passe.',
+    'field.phoneRequired': 'Indiquez un numéro de téléphone : l’établissement le demande.',
+    'terms.accept.title': 'Conditions d’utilisation',
+    'terms.accept.lead': 'Votre établissement a publié une nouvelle version (n° {v}) de ses conditions d’utilisation. Lisez-la et acceptez-la pour continuer.',
+    'terms.accept.button': 'J’accepte les conditions d’utilisation',
     'external.refused': 'Ce compte se connecte avec {provider} : il n’a pas de code ni de mot de passe Trousseau. Sur la page de connexion de l’ENT, choisissez « {provider} ».',
   },
   en: {
@@ -227,6 +232,11 @@ export const rulesCatalogue: Catalogue = {
     'localAdmin.remove': 'Remove',
     'localAdmin.appoint.label': 'Make local administrator of',
     'localAdmin.appoint': 'Appoint',
+    'login.alreadyActivated': 'Account already activated: sign in with your login and password.',
+    'field.phoneRequired': 'Give a phone number: the school asks for one.',
+    'terms.accept.title': 'Terms of use',
+    'terms.accept.lead': 'Your school published a new version (no. {v}) of its terms of use. Read and accept it to go on.',
+    'terms.accept.button': 'I accept the terms of use',
     'external.refused': 'This account signs in with {provider}: it has no Trousseau code or password. On the ENT sign-in page, choose “{provider}”.',
   },
 };

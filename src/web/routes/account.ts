@@ -1,6 +1,9 @@
 // Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { activateAccount, findCodeHolder, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose } from '../../accounts/activation.js';
+import {
+  activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose,
+} from '../../accounts/activation.js';
+import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
@@ -135,8 +138,9 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     const q = queryOf(req);
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
-    const notice: Notice | null = q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
-    return loginPage(req, reply, { next: q.next, notice });
+    const notice: Notice | null = q.deja ? { kind: 'info', text: _('login.alreadyActivated') }
+      : q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
+    return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined });
   });
 
   app.post('/connexion', async (req, reply) => {
@@ -146,6 +150,20 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
     const res = await checkCredentials(ctx, login, f.password ?? '');
+    if (!res.ok && res.reason === 'invalid') {
+      // An activation or renewal code typed as the password: continue to that flow (issue #9).
+      const viaCode = await findCodeTypedAsPassword(ctx, login, f.password ?? '');
+      if (viaCode) {
+        await succeeded(req, login);
+        const flow = viaCode.purpose === 'activation' ? ACTIVATION_FLOW : RENEWAL_FLOW;
+        if (viaCode.holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: viaCode.holder.externalProvider }) }, 409);
+        const { holder } = viaCode;
+        return passwordPage(req, reply, flow, {
+          login: holder.login, code: formatCode(normalizeCode(f.password ?? '')!), values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {},
+          policy: await stepPolicy(holder.id),
+        });
+      }
+    }
     if (!res.ok) {
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
@@ -154,6 +172,8 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     await succeeded(req, login);
     await startSession(ctx, req, reply, res.userId);
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
+    // A new version of the school's terms of use: accepted before anything else (account-terms.ts).
+    if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(f.next))}`, 303);
     return reply.redirect(safeNext(f.next), 303);
   });
 
@@ -198,6 +218,18 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     code: string;
     values: Form;
     errors: FieldErrors;
+    /** The account's activation policy (directory/policies.ts): length, e-mail and phone required or not. */
+    policy: StepPolicy;
+  }
+  interface StepPolicy {
+    min: number;
+    emailRequired: boolean;
+    phoneRequired: boolean;
+    termsVersion: number | null;
+  }
+  async function stepPolicy(userId: string): Promise<StepPolicy> {
+    const [p, terms] = await Promise.all([policyForUser(pool, userId), termsDue(pool, userId)]);
+    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
   }
 
   function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
@@ -220,11 +252,11 @@ ${errorSummary(req, o.errors, labels)}
   <input type="hidden" name="login" value="${o.login}">
   <input type="hidden" name="code" value="${o.code}">
   <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: true })}
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: true })}
   ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm })}
   ${activation ? html`
-  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: true, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
-  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
+  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
   ${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
     label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener">${_('layout.terms')}</a>` })}` : ''}
   <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
@@ -236,6 +268,10 @@ ${errorSummary(req, o.errors, labels)}
     const q = queryOf(req);
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
     const code = q.code ? (normalizeCode(q.code) ? formatCode(normalizeCode(q.code)!) : q.code) : '';
+    // The QR code of an account activated since the sheet was printed: say so, and where to go.
+    if (flow.purpose === 'activation' && q.login && q.code && (await isAlreadyActivated(ctx, q.login))) {
+      return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
+    }
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
 
@@ -255,31 +291,34 @@ ${errorSummary(req, o.errors, labels)}
     // The code is right but the account signs in elsewhere: say where (issue #9).
     if (holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: holder.externalProvider }) }, 409);
     const code = formatCode(normalizeCode(typed)!);
+    const policy = await stepPolicy(holder.id);
     if (f.step !== 'password') {
-      return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {} });
+      return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {}, policy });
     }
-    return finishCodeFlow(req, reply, flow, holder, code, f);
+    return finishCodeFlow(req, reply, flow, holder, code, f, policy);
   }
 
-  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: Form) {
+  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: Form, policy: StepPolicy) {
     const _ = translator(req.lang);
     const password = f.password ?? '';
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, policy.min))) errors[k] = _(key, { min: policy.min });
     const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
     let email = '';
     let phone: string | null = null;
     if (flow.purpose === 'activation') {
-      if (!values.email) errors.email = _('field.emailRequired');
-      else email = normalizeEmail(values.email) ?? '';
+      // E-mail and phone are required or optional per structure and profile (a six-year-old has no address).
+      if (!values.email && policy.emailRequired) errors.email = _('field.emailRequired');
+      else if (values.email) email = normalizeEmail(values.email) ?? '';
       if (values.email && !email) errors.email = _('field.emailInvalid');
       phone = normalizePhone(values.phone);
       if (phone === null) errors.phone = _('field.phoneInvalid');
+      else if (!phone && policy.phoneRequired) errors.phone = _('field.phoneRequired');
       if (values.terms !== 'on') errors.terms = _('field.termsRequired');
     }
-    if (Object.keys(errors).length) return passwordPage(req, reply, flow, { login: holder.login, code, values, errors }, 422);
+    if (Object.keys(errors).length) return passwordPage(req, reply, flow, { login: holder.login, code, values, errors, policy }, 422);
     const done = flow.purpose === 'activation'
-      ? await activateAccount(ctx, holder, { password, email, phone }, req.ip)
+      ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
       : await renewPassword(ctx, holder, password, req.ip);
     // Lost a race with a concurrent use of the same code: same answer as a wrong code.
     if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
