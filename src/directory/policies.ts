@@ -50,8 +50,8 @@ export const PolicyInputSchema = z
   .object({
     signIn: z.enum(['code', 'external', 'both']).default('code'),
     provider: z.string().trim().max(80).optional().transform((v) => (v ? v : null)),
-    emailRequired: z.coerce.boolean().default(false),
-    phoneRequired: z.coerce.boolean().default(false),
+    emailRequired: z.boolean().default(false),
+    phoneRequired: z.boolean().default(false),
     minPasswordLength: z.coerce.number().int().min(8).max(64),
     graceDays: days.default(DEFAULT_GRACE_DAYS),
     deletionDays: days.default(DEFAULT_DELETION_DAYS),

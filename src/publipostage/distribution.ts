@@ -16,7 +16,7 @@ import type { Profile } from '../db/schema.js';
 import { PROFILE_LABELS } from './format.js';
 import type { AccountRow, Selection } from './selection.js';
 
-/** SQL conditions (on users `u`) for the distribution filters of `sel`; values appended through `add`. */
+/** SQL conditions (on users `u`) for the distribution filters of `sel` (no parameters: the values are fixed words). */
 export function distributionConditions(sel: Pick<Selection, 'blocked' | 'preDeletion' | 'external'>, u = 'u'): string[] {
   const w: string[] = [];
   if (sel.blocked === 'exclude') w.push(`NOT ${u}.blocked`);
