@@ -91,7 +91,8 @@ function loadDrop(env: NodeJS.ProcessEnv): DropConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.TROUSSEAU_DATA_DIR ?? './data');
   const port = envInt(env, 'PORT', 3000);
-  const host = env.HOST ?? '0.0.0.0';
+  // Loopback unless told otherwise: the demo start must not expose a school's accounts to the network.
+  const host = env.HOST || '127.0.0.1';
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,

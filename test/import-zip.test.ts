@@ -78,6 +78,25 @@ test('CSV files in a folder of the archive go to the school named after that fol
   assert.equal(report.created, 1);
 });
 
+test('member names in UTF-8 without the zip UTF-8 flag (Linux, macOS tools) keep their accents: the folder names the school', async () => {
+  const data = withoutUtf8Flag(await zip([['École Née@NX2_0123457B/CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n']]));
+  const report = await importFiles(ctx, [{ name: 'livraison.zip', data }], { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.structures.map((s) => [s.name, s.uai]), [['École Née', '0123457B']]);
+  assert.equal(report.files[1].file, 'livraison.zip/École Née@NX2_0123457B/CSV_Eleves.csv');
+});
+
+/** Clears the "names are UTF-8" bit (general purpose flag 0x800) in every header, as tools that omit it write. */
+function withoutUtf8Flag(buf: Buffer): Buffer {
+  const out = Buffer.from(buf);
+  for (const [sig, offset] of [[0x04034b50, 6], [0x02014b50, 8]]) {
+    for (let i = 0; i + offset + 2 <= out.length; i++) {
+      if (out.readUInt32LE(i) === sig) out.writeUInt16LE(out.readUInt16LE(i + offset) & ~0x800, i + offset);
+    }
+  }
+  return out;
+}
+
 /** Rewrites the uncompressed size of the single member everywhere the archive states it. */
 function lieAboutSize(buf: Buffer, real: number, claimed: number): Buffer {
   const out = Buffer.from(buf);

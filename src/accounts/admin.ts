@@ -1,7 +1,10 @@
 // `trousseau admin`: a new password for the super admin `admin` (lost password, first start's output gone);
 // `trousseau admin --local <login> --structure <UAI> [--retirer]`: appoints (removes) a local administrator.
-// The password comes from TROUSSEAU_ADMIN_PASSWORD or is generated and printed once; the account is
-// unblocked (and restored, were it pre-deleted: it could not sign in otherwise) and its sessions end.
+// The password comes from TROUSSEAU_ADMIN_PASSWORD or is generated and printed once. The account is put back
+// in a state where it can sign in, whatever was done to it: unblocked, no pre-deletion, its attempt counters
+// forgotten, its sessions ended, and its e-mail address removed with every pending reset link (an address
+// set by someone else would hand them the account through "mot de passe oublié"; the admin sets it again in
+// "Mon compte").
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import { makeContext, type AppContext } from '../context.js';
@@ -11,22 +14,38 @@ import { recordAudit } from '../directory/audit.js';
 import { appointLocalAdmin, removeLocalAdmin } from '../directory/local-admins.js';
 import { DirectoryError } from '../directory/users.js';
 import { hashPassword } from './passwords.js';
+import { clearRate, loginKey } from './ratelimit.js';
 import { withTransaction } from './tx.js';
 
-/** Returns the password set, or null when there is no super admin `admin` (run `npm start` first). */
-export async function resetSuperAdminPassword(ctx: AppContext, password?: string): Promise<string | null> {
+export interface SuperAdminReset {
+  password: string;
+  /** The address removed from the account, if it had one. */
+  removedEmail: string | null;
+  /** Whether the account was pre-deleted. */
+  wasPreDeleted: boolean;
+}
+
+/** Returns what was done, or null when there is no super admin `admin` (run `npm start` first). */
+export async function resetSuperAdmin(ctx: AppContext, password?: string): Promise<SuperAdminReset | null> {
   const chosen = password || randomBytes(12).toString('base64url');
   const hash = await hashPassword(chosen);
   return withTransaction(ctx.database.pool, async (c) => {
-    const { rows } = await c.query<{ id: string }>(
-      `UPDATE users SET password_hash = $1, blocked = false, pre_deleted_at = NULL, activated_at = coalesce(activated_at, now()), updated_at = now()
-        WHERE login = 'admin' AND is_super_admin RETURNING id`,
+    const { rows } = await c.query<{ id: string; email: string | null; pre_deleted_at: Date | null }>(
+      `UPDATE users u SET password_hash = $1, blocked = false, pre_deleted_at = NULL, email = NULL,
+          activated_at = coalesce(u.activated_at, now()), updated_at = now()
+        FROM users old WHERE old.id = u.id AND u.login = 'admin' AND u.is_super_admin
+        RETURNING u.id, old.email, old.pre_deleted_at`,
       [hash],
     );
-    if (!rows[0]) return null;
-    await c.query('DELETE FROM sessions WHERE user_id = $1', [rows[0].id]);
-    await recordAudit(c, null, 'admin.password_reset', { via: 'cli' });
-    return chosen;
+    const u = rows[0];
+    if (!u) return null;
+    await c.query('DELETE FROM sessions WHERE user_id = $1', [u.id]);
+    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [u.id]);
+    await clearRate(c, loginKey('admin'));
+    await c.query("DELETE FROM rate_limits WHERE key LIKE 'auth:login-ip:admin:%'");
+    const removedEmail = u.email || null;
+    await recordAudit(c, null, 'admin.password_reset', { via: 'cli', removedEmail, wasPreDeleted: !!u.pre_deleted_at });
+    return { password: chosen, removedEmail, wasPreDeleted: !!u.pre_deleted_at };
   });
 }
 
@@ -73,12 +92,14 @@ export async function runLocal(ctx: AppContext, args: string[], log: (m: string)
 
 export async function runWith(ctx: AppContext, log: (m: string) => void): Promise<number> {
   const fromEnv = process.env.TROUSSEAU_ADMIN_PASSWORD;
-  const set = await resetSuperAdminPassword(ctx, fromEnv);
-  if (set === null) {
+  const done = await resetSuperAdmin(ctx, fromEnv);
+  if (done === null) {
     log('Aucun compte super-administrateur « admin » : lancez d’abord « npm start », qui le crée.');
     return 1;
   }
-  log(`Nouveau mot de passe de admin : ${fromEnv ? '(celui de TROUSSEAU_ADMIN_PASSWORD)' : set}`);
+  log(`Nouveau mot de passe de admin : ${fromEnv ? '(celui de TROUSSEAU_ADMIN_PASSWORD)' : done.password}`);
+  if (done.wasPreDeleted) log('Le compte était pré-supprimé : il est rétabli.');
+  if (done.removedEmail) log(`Adresse électronique retirée du compte : ${done.removedEmail} (à ressaisir dans « Mon compte »).`);
   log(`Connexion : ${ctx.config.publicUrl}/connexion`);
   return 0;
 }

@@ -1,7 +1,7 @@
 // Password sign-in: the credential check, apart from HTTP.
 import type { AppContext } from '../context.js';
 import { normalizeLogin } from './activation.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 
 export type SignInResult = { ok: true; userId: string } | { ok: false; reason: 'invalid' | 'blocked' };
 
@@ -20,6 +20,11 @@ export async function checkCredentials(ctx: AppContext, login: string, password:
   const u = rows[0];
   const usable = u && !u.pre_deleted_at ? (u.password_hash as string | null) : null;
   if (!(await verifyPassword(usable, password))) return { ok: false, reason: 'invalid' };
+  // A hash made with other argon2 parameters (earlier demo seed, older default) takes the one set now, while the
+  // password is at hand: the compare guards against a concurrent password change.
+  if (needsRehash(usable!)) {
+    await ctx.database.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3', [u.id, await hashPassword(password), usable]);
+  }
   if (u.blocked) return { ok: false, reason: 'blocked' };
   return { ok: true, userId: u.id };
 }

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
+import { unlinkable } from '../mail/compose.js';
 import { enqueueMail } from '../mail/queue.js';
 import { externalProviderSql } from '../directory/policies.js';
 import { normalizeLogin } from './activation.js';
@@ -12,6 +13,11 @@ import { withTransaction } from './tx.js';
 export const RESET_MINUTES = 60;
 // One address may serve a few accounts (a parent and a personal one); never more than this many mails.
 const MAX_ACCOUNTS_PER_REQUEST = 5;
+/**
+ * Reset mails one account may receive per hour, whoever asks and from however many IPs: beyond it, requests are
+ * answered the same and send nothing (a mailbox is not to be flooded through us).
+ */
+export const RESET_MAILS_PER_HOUR = 3;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -27,7 +33,7 @@ export type ResetMailComposer = (o: { link: string; login: string; firstName: st
 /**
  * Looks the identifier up as a login or an email address and mails a reset link to every active account that
  * matches and has an address. Says nothing about what it found: the caller answers the same either way.
- * Returns the number of mails queued (for tests and the audit only).
+ * At most RESET_MAILS_PER_HOUR mails per account per hour. Returns the number of mails queued (for tests and the audit only).
  */
 export async function requestPasswordReset(ctx: AppContext, identifier: string, compose: ResetMailComposer, ip: string): Promise<number> {
   const id = normalizeLogin(identifier);
@@ -41,11 +47,23 @@ export async function requestPasswordReset(ctx: AppContext, identifier: string, 
      ORDER BY login LIMIT ${MAX_ACCOUNTS_PER_REQUEST}`,
     [id],
   );
+  let queued = 0;
   for (const u of rows) {
     const token = randomBytes(32).toString('base64url');
     const link = `${ctx.config.publicUrl}/reinitialisation?token=${token}`;
-    const mail = compose({ link, login: u.login, firstName: u.first_name, minutes: RESET_MINUTES });
+    const mail = compose({ link, login: u.login, firstName: unlinkable(u.first_name), minutes: RESET_MINUTES });
     await withTransaction(pool, async (c) => {
+      // The account row, locked, serialises concurrent requests for it: the count below is exact.
+      await c.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [u.id]);
+      const recent = await c.query(
+        `SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1 AND created_at > now() - interval '1 hour'`,
+        [u.id],
+      );
+      if (recent.rows[0].n >= RESET_MAILS_PER_HOUR) {
+        await recordAudit(c, null, 'account.password_reset_capped', { userId: u.id, login: u.login, ip });
+        return;
+      }
+      queued++;
       await c.query(
         `INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
         [hashToken(token), u.id, RESET_MINUTES],
@@ -55,7 +73,7 @@ export async function requestPasswordReset(ctx: AppContext, identifier: string, 
       await recordAudit(c, null, 'account.password_reset_request', { userId: u.id, login: u.login, ip });
     });
   }
-  return rows.length;
+  return queued;
 }
 
 export interface ResetTarget {

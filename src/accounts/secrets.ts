@@ -4,11 +4,14 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 export class Secrets {
   private readonly encKey: Buffer;
   private readonly macKey: Buffer;
+  /** Names the key without revealing it (derived apart from the working keys), for the database to remember. */
+  readonly fingerprint: string;
 
   constructor(master: Buffer) {
     if (master.length !== 32) throw new Error('la clé maîtresse doit faire 32 octets');
     this.encKey = Buffer.from(hkdfSync('sha256', master, 'trousseau', 'code-encryption', 32));
     this.macKey = Buffer.from(hkdfSync('sha256', master, 'trousseau', 'code-mac', 32));
+    this.fingerprint = Buffer.from(hkdfSync('sha256', master, 'trousseau', 'key-fingerprint', 16)).toString('hex');
   }
 
   encrypt(plain: string): string {

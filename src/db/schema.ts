@@ -104,6 +104,8 @@ export const rateLimits = pgTable('rate_limits', {
   key: text('key').primaryKey(),
   windowStart: ts('window_start').notNull(),
   hits: integer('hits').notNull(),
+  // 0008_security_ops.sql
+  lastHitAt: ts('last_hit_at'),
 });
 
 export const sessions = pgTable('sessions', {
@@ -119,6 +121,8 @@ export const passwordResets = pgTable('password_resets', {
   userId: uuid('user_id').notNull().references(() => users.id),
   expiresAt: ts('expires_at').notNull(),
   usedAt: ts('used_at'),
+  // 0008_security_ops.sql
+  createdAt: ts('created_at').notNull().defaultNow(),
 });
 
 export type TemplateKind = 'sheet_inactive' | 'sheet_active' | 'mail_inactive' | 'mail_active';
@@ -143,6 +147,15 @@ export const mailRuns = pgTable('mail_runs', {
   structureIds: uuid('structure_ids').array(),
   classIds: uuid('class_ids').array(),
   queued: integer('queued').notNull().default(0),
+  // 0008_security_ops.sql
+  idempotencyKey: text('idempotency_key'),
+  selectionKey: text('selection_key'),
+});
+
+export const instanceSettings = pgTable('instance_settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
 });
 
 export const mailJobs = pgTable('mail_jobs', {

@@ -1,7 +1,7 @@
 // The demo collège created on first start (empty database), and the same generator at scale for benchmarks.
 // Records go through the import apply layer: one way of writing accounts.
-import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../accounts/passwords.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../db/schema.js';
@@ -181,9 +181,6 @@ function buildSchool(batch: ImportBatch, index: number, rng: Rng, now: Date): { 
   return { headteacher, studentIds };
 }
 
-function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id });
-}
 
 /**
  * Creates `scale` demo collèges (deterministic for a given seed) in one transaction and returns the counts.

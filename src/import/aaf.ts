@@ -1,11 +1,9 @@
 // AAF directory feed (`ficAlimMENESR` XML): streamed with saxes, never loaded whole.
-import iconv from 'iconv-lite';
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../db/schema.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
-import { ImportFileError, type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
+import { feedParser } from './xml.js';
+import { type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
 
 export interface AafRecord {
   op: 'add' | 'modify' | 'delete';
@@ -31,11 +29,6 @@ export function aafKindFromName(name: string): AafKind | undefined {
 /** A delta feed only carries changes: it must not pre-delete absent users. */
 export function isDeltaFeed(name: string): boolean {
   return /delta|diff|incr/i.test(name);
-}
-
-function openStream(source: { path?: string; data?: Buffer }): Readable {
-  if (source.data) return Readable.from([source.data]);
-  return createReadStream(source.path!, { highWaterMark: 1 << 20 });
 }
 
 /** Streams every add/modify/delete request of one file to `onRecord`. Malformed XML throws ImportFileError. */
@@ -121,43 +114,7 @@ export async function readAaf(
     }
   });
 
-  const stream = openStream(source);
-  let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (!decoder) decoder = iconv.getDecoder(declaredEncoding(chunk));
-      const s = decoder.write(chunk);
-      const bad = s.indexOf('\ufffd');
-      if (bad >= 0) {
-        throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', 'encodage illisible : le fichier XML doit être en UTF-8 (ou déclarer son encodage)');
-      }
-      parser.write(s);
-    }
-    const rest = decoder?.end();
-    if (rest) parser.write(rest);
-    parser.close();
-  } catch (e) {
-    if (e instanceof ImportFileError) throw e;
-    const msg = (e as Error).message;
-    // saxes messages look like "file:12:4: unexpected end" (or "12:4: …" without a file name).
-    const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
-    throw new ImportFileError(file, m ? Number(m[1]) : parser.line, '', `XML mal formé : ${m ? m[3] : msg}`);
-  } finally {
-    stream.destroy();
-  }
-}
-
-function countLines(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 10) n++;
-  return n;
-}
-
-/** Encoding named in the XML declaration (UTF-8 when absent, as XML says). */
-function declaredEncoding(head: Buffer): string {
-  const m = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head.subarray(0, 200).toString('latin1'));
-  const enc = m ? m[1] : 'utf-8';
-  return iconv.encodingExists(enc) ? enc : 'utf-8';
+  await feedParser(file, source, parser);
 }
 
 // ---- mapping AAF records to the normalised batch ----

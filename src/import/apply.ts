@@ -259,7 +259,7 @@ export async function applyBatch(
   if (outside.size) {
     records = records.filter((r) => {
       if (!outside.has(r.externalId)) return true;
-      rejected.push({ file: r.file, line: r.line, field: 'identifiant', reason: `compte « ${r.externalId} » hors de votre périmètre : ligne ignorée` });
+      rejected.push({ file: r.file, line: r.line, field: 'identifiant', reason: 'compte hors de votre périmètre : ligne ignorée' });
       existing.delete(r.externalId);
       aliased.delete(r.externalId);
       userIds.delete(r.externalId);

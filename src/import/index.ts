@@ -8,14 +8,15 @@ import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
+import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
-import { checkEmail, ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ImportFileError, type ImportBatch, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import { ENCODING_LABEL, titleFromFolder } from './text.js';
+import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
@@ -49,22 +50,6 @@ export interface ImportOptions {
   partial?: boolean;
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
-}
-
-/** The feed field an e-mail comes from, to name it in the report. */
-const EMAIL_FIELD: Partial<Record<Source, string>> = { aaf: 'mail', siecle: 'MEL' };
-
-/**
- * Whatever the format, an e-mail address that is not one is a rejected field (file, line, field), not a bounce
- * later: the account is imported without it (issue #7). The CSV reader already does so with its own column names.
- */
-function rejectInvalidEmails(batch: ImportBatch): void {
-  for (const u of batch.users.values()) {
-    const { email, invalid } = checkEmail(u.email);
-    if (invalid === undefined) continue;
-    u.email = email;
-    batch.rejected.push({ file: u.file, line: u.line, field: EMAIL_FIELD[u.source] ?? 'email', reason: `adresse électronique invalide « ${invalid} » : non importée` });
-  }
 }
 
 /** Expands folders (recursively, sorted) into files. */
@@ -173,8 +158,13 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
     throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
+  // Accounts of these files are keyed by the UAI they name (`sts:<UAI>:…`, `siecle:<UAI>:…`): outside scope 'all'
+  // the receiving school must carry that very UAI, or a school without one would let its admin create accounts
+  // in another school's key space, which that school's own feed would later adopt.
+  if (scope.kind !== 'all' && found?.uai?.toUpperCase() !== uai) {
+    throw new ImportForbiddenError(file, `fichier de l’établissement ${uai} : seul l’établissement qui porte ce code UAI peut le recevoir`);
+  }
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
-  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `l’établissement ${uai} n’est pas l’un des vôtres`);
   const created = name ?? `Établissement ${uai}`;
   const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'feed') RETURNING id`, [uai, created]);
   return { id: r.rows[0].id, name: created, uai, created: true };
@@ -363,7 +353,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    rejectInvalidEmails(batch);
+    checkPeople(batch, new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date()));
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {

@@ -26,6 +26,15 @@ export class UploadTooLargeError extends Error {
   }
 }
 
+/** The multipart body could not be read (cut short, no boundary, malformed part): HTTP 400, nothing kept. */
+export class UploadMalformedError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly detail: string) {
+    super(`Envoi illisible (${detail}) : renvoyez les fichiers.`);
+    this.name = 'UploadMalformedError';
+  }
+}
+
 export interface ReceivedUpload {
   token: string;
   dir: string;
@@ -41,7 +50,8 @@ export function uploadsRoot(dataDir: string): string {
 
 /**
  * Streams the multipart files of `req` to a new folder under `root`, refusing (UploadTooLargeError, folder
- * removed) as soon as the request's files together exceed `maxBytes`. Other parts are returned as fields.
+ * removed) as soon as the request's files together exceed `maxBytes`, and a body that cannot be read
+ * (UploadMalformedError). Other parts are returned as fields.
  */
 export async function receiveUploads(req: FastifyRequest, root: string, maxBytes: number): Promise<ReceivedUpload> {
   const token = randomBytes(24).toString('base64url');
@@ -75,6 +85,9 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
     await rm(dir, { recursive: true, force: true });
     const status = (e as { statusCode?: number }).statusCode;
     if (e instanceof UploadTooLargeError || status === 413) throw new UploadTooLargeError(maxBytes);
+    // Anything else while reading the body is the client's (busboy/@fastify/multipart: unexpected end of form,
+    // missing boundary, malformed part header…); an error of our own disk is not, and stays a 500.
+    if ((e as NodeJS.ErrnoException).syscall === undefined) throw new UploadMalformedError((e as Error).message);
     throw e;
   }
   return { token, dir, files, fields };

@@ -113,6 +113,15 @@ export async function streamXml(
     path.pop();
   });
 
+  return feedParser(file, source, parser);
+}
+
+/**
+ * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
+ * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
+ * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web).
+ */
+export async function feedParser(file: string, source: XmlSource, parser: SaxesParser): Promise<{ encoding: string }> {
   const stream = source.data ? Readable.from([source.data]) : createReadStream(source.path!, { highWaterMark: 1 << 20 });
   let encoding = 'utf-8';
   let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;

@@ -3,6 +3,7 @@
 // with `..`, absolute or backslashed paths are refused anyway (yauzl), and sizes are capped before and while
 // inflating (a zip bomb, or a header that lies about its size, fails the run instead of filling memory).
 import { basename, dirname } from 'node:path';
+import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
 import { ImportFileError } from './types.js';
 
@@ -35,6 +36,24 @@ const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
  * Unpacks every file of the archive (directories and OS leftovers skipped), sorted by name.
  * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
  */
+/**
+ * A member's name as its author typed it. Zip names without the UTF-8 flag are CP437 by the spec, but Linux and
+ * macOS tools write UTF-8 without the flag, and French Windows writes its OEM code page (CP850): a name that is
+ * valid UTF-8 is read as such, any other unflagged name as CP850 (the same letters as CP437 where French uses
+ * them, plus À, Â, Ê, Î, Ô…). Folder names name schools (`Name@externalId_UAI`): they must arrive intact.
+ */
+function memberName(entry: yauzl.Entry): string {
+  if (entry.generalPurposeBitFlag & 0x800) return entry.fileName;
+  const raw = entry.fileNameRaw;
+  if (raw.every((b) => b < 0x80)) return entry.fileName;
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  try {
+    return utf8.decode(raw);
+  } catch {
+    return iconv.decode(raw, 'cp850');
+  }
+}
+
 export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS): Promise<ZipMember[]> {
   const fail = (reason: string): never => {
     throw new ImportFileError(file, 0, '', reason);
@@ -61,9 +80,12 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       zip.on('error', reject);
       zip.readEntry();
     });
-    for (const entry of entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
-      if (entry.fileName.endsWith('/') || JUNK.test(entry.fileName)) continue;
-      const where = `${entry.fileName} : `;
+    const named = entries.map((entry) => ({ entry, fileName: memberName(entry) }));
+    for (const { entry, fileName } of named.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
+      if (fileName.endsWith('/') || JUNK.test(fileName)) continue;
+      const where = `${fileName} : `;
+      const invalid = yauzl.validateFileName(fileName);
+      if (invalid) fail(`${where}${invalid}`);
       if (entry.isEncrypted()) fail(`${where}fichier chiffré (archive protégée par mot de passe) : déposez une archive sans mot de passe`);
       // Declared sizes first (cheap), then the real count while inflating: headers can lie.
       if (entry.uncompressedSize > limits.entryBytes) fail(`${where}fichier trop gros une fois décompressé (${mib(entry.uncompressedSize)}, maximum ${mib(limits.entryBytes)})`);
@@ -81,8 +103,8 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
         stream.destroy();
       }
       total += size;
-      const dir = dirname(entry.fileName);
-      out.push({ name: `${basename(file)}/${entry.fileName}`, folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
+      const dir = dirname(fileName);
+      out.push({ name: `${basename(file)}/${fileName}`, folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
     }
   } catch (e) {
     if (e instanceof ImportFileError) throw e;

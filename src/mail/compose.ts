@@ -22,6 +22,18 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
+/**
+ * A name as plain text in a mail: a zero-width space after each '.', ':', '@' and '/' that is followed by more
+ * text, so no mail client turns a name such as `evil.com` or `http://x` into a link (it reads the same). For
+ * values that come from the directory or a user; never for a login, a code or a link (they are typed or followed).
+ */
+export function unlinkable(s: string): string {
+  return s.replace(/([.:@/])(?=[^\s\u200b])/g, '$1\u200b');
+}
+
+/** Merge fields whose value is a name or a label taken from the directory (see unlinkable). */
+const NAME_FIELDS = ['prenom', 'nom', 'enfants', 'etablissement', 'classe'] as const;
+
 // An URL in already-escaped text; trailing punctuation belongs to the sentence, not to the link.
 const URL_IN_HTML = /https?:\/\/[^\s<]+?(?=[.,;:!?)»]*(?:\s|<|$))/g;
 
@@ -59,6 +71,7 @@ export class MailComposer {
     const kind = mailKindOf(row);
     const template = (await this.templates(row.structureId)).get(row.profile, kind);
     const fields = fieldsFor(row, this.ctx);
+    for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
     // One line: a template's subject must not smuggle extra headers or a folded line.
     const subject = renderTemplate(template.subject ?? '', fields).replace(/\s+/g, ' ').trim();
     return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields) };

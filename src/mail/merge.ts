@@ -1,7 +1,11 @@
-// "Envoyer par mail": one run per click, one queued mail per selected account that has an address.
+// "Envoyer par mail": one run per confirmation, one queued mail per selected account that has an address.
+// Runs never step on each other's codes: a confirmation form carries an idempotency key (submitting it twice
+// gives the same run), a selection has one run at a time (a second one while the first still sends gives the
+// first), and runs are queued one after the other, a fresh code being stored only where no other run stored
+// one meanwhile (that account's mail then comes from the other run, with its working code).
 // Inactive accounts get their credentials (login, grouped code, expiry, activation link); active ones get
 // password-renewal instructions and no code. The worker (src/mail/worker.ts) does the sending.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
@@ -19,6 +23,51 @@ export interface MailMergeResult {
   queued: number;
   withoutEmail: number;
   selected: number;
+  /** Set when no new run was made: the form was already submitted, or this selection's run is still sending. */
+  existing?: 'same-form' | 'in-progress';
+}
+
+export interface MailMergeOptions {
+  /** The confirmation form's key (hidden field): the same key never makes two runs. */
+  idempotencyKey?: string;
+}
+
+/** Accepted shape of an idempotency key (a UUID or any base64url token of 16–64 chars). */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
+// Advisory lock taken by every run while it stores its codes and queues its mails (short: all is composed before).
+const MAIL_RUN_LOCK = 745_202;
+
+/**
+ * Same accounts, same key: the selection and the author's scope (the same filters select other accounts for a
+ * local admin than for a super admin), keys sorted, hashed.
+ */
+export function selectionKey(selection: Selection, scope: Scope): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
+      : v;
+  return createHash('sha256').update(JSON.stringify(sorted({ selection, scope }))).digest('hex');
+}
+
+/** The stored idempotency key: per author, so another user's key never designates this user's run. */
+function formKey(actorId: string | null, opts: MailMergeOptions): string | null {
+  const k = opts.idempotencyKey;
+  return k && IDEMPOTENCY_KEY.test(k) ? `${actorId ?? 'system'}:${k}` : null;
+}
+
+/** The run a key or a selection already has, as a result; null when a new run may start. */
+async function existingRun(db: Queryable, key: string | null, selKey: string): Promise<MailMergeResult | null> {
+  const { rows } = await db.query(
+    `SELECT r.id, r.queued, r.selected, r.without_email, r.idempotency_key = $1 AS same_form FROM mail_runs r
+      WHERE r.idempotency_key = $1
+         OR (r.selection_key = $2 AND EXISTS (SELECT 1 FROM mail_jobs j WHERE j.run_id = r.id AND j.status IN ('pending', 'sending')))
+      ORDER BY (r.idempotency_key = $1) DESC NULLS LAST, r.created_at DESC LIMIT 1`,
+    [key, selKey],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return { runId: r.id, queued: r.queued, selected: r.selected, withoutEmail: r.without_email, existing: r.same_form ? 'same-form' : 'in-progress' };
 }
 
 export interface MailRunReport {
@@ -88,9 +137,12 @@ export async function queueMailMerge(
   selection: Selection,
   scope: Scope,
   actorId: string | null,
+  opts: MailMergeOptions = {},
 ): Promise<MailMergeResult> {
   const now = new Date();
   const runId = randomUUID();
+  const key = formKey(actorId, opts);
+  const selKey = selectionKey(selection, scope);
   const recipients = rows.filter(hasEmail);
   const withoutEmail = rows.length - recipients.length;
 
@@ -105,18 +157,22 @@ export async function queueMailMerge(
     jobs.push({ runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html });
   }
 
-  const queued = await withTransaction(ctx.database.pool, async (client) => {
-    // An account activated since the selection keeps no new code and gets no mail with a dead one.
+  const outcome = await withTransaction(ctx.database.pool, async (client): Promise<MailMergeResult> => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MAIL_RUN_LOCK]);
+    const existing = await existingRun(client, key, selKey);
+    if (existing) return existing;
+    // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
+    // gets no mail from this run (never a mail with a code that another mail has killed).
     let kept = jobs;
     if (issued.size) {
-      const renewed = await storeFreshCodes(client, issued);
+      const renewed = await storeFreshCodes(client, issued, { onlyIfDead: true });
       kept = jobs.filter((j) => !issued.has(j.userId) || renewed.has(j.userId));
     }
     const where = await runScope(client, selection, scope);
     await client.query(
-      `INSERT INTO mail_runs (id, actor_id, filters, selected, without_email, queued, structure_ids, class_ids)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [runId, actorId, JSON.stringify(selection), rows.length, withoutEmail, kept.length, where.structureIds, where.classIds],
+      `INSERT INTO mail_runs (id, actor_id, filters, selected, without_email, queued, structure_ids, class_ids, idempotency_key, selection_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [runId, actorId, JSON.stringify(selection), rows.length, withoutEmail, kept.length, where.structureIds, where.classIds, key, selKey],
     );
     // Sealed: the bodies carry activation codes and family details.
     await enqueueMails(client, kept, { seal: ctx.secrets });
@@ -128,16 +184,24 @@ export async function queueMailMerge(
       queued: kept.length,
       codesIssued: kept.filter((j) => issued.has(j.userId)).length,
     });
-    return kept.length;
+    return { runId, queued: kept.length, withoutEmail, selected: rows.length };
   });
-  wakeMailWorkers();
-  return { runId, queued, withoutEmail, selected: rows.length };
+  if (!outcome.existing) wakeMailWorkers();
+  return outcome;
 }
 
-/** Selects the accounts (same filters as the preview and the PDF) and queues one mail per account with an address. */
-export async function startMailMerge(ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null): Promise<MailMergeResult> {
+/**
+ * Selects the accounts (same filters as the preview and the PDF) and queues one mail per account with an address;
+ * gives the existing run instead when the form was already submitted or the selection's run is still sending.
+ */
+export async function startMailMerge(
+  ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
+): Promise<MailMergeResult> {
+  // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
+  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  if (existing) return existing;
   const rows = await selectAccounts(ctx, selection, scope);
-  return queueMailMerge(ctx, rows, selection, scope, actorId);
+  return queueMailMerge(ctx, rows, selection, scope, actorId, opts);
 }
 
 const COUNTS = `

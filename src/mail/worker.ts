@@ -40,7 +40,10 @@ export interface MailWorkerOptions {
 }
 
 export interface MailWorker {
-  /** Stops polling, waits for the round in progress and closes the transport it built. */
+  /**
+   * Stops taking jobs; mails being handed to SMTP are finished and marked, the rest of the round is released
+   * (back to 'pending', due now); then closes the transport it built.
+   */
   stop(): Promise<void>;
   /** Sends round after round until a round finds nothing due, then resolves (later retries are left to polling). */
   drain(): Promise<void>;
@@ -151,7 +154,18 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     return res.rows as ClaimedJob[];
   }
 
+  /** Gives a claimed job back, untouched (shutdown): another worker, or this one at its next start, sends it now. */
+  async function release(job: ClaimedJob): Promise<void> {
+    await pool.query(
+      `UPDATE mail_jobs SET status = 'pending', locked_until = NULL, attempts = attempts - 1
+       WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+      [job.id, job.attempts],
+    );
+  }
+
   async function sendOne(job: ClaimedJob): Promise<void> {
+    // Stopping: what is not yet being sent goes back to the queue rather than waiting for its lease to run out.
+    if (stopped) return release(job);
     // Renew the lease right before sending: the round may have spent time on earlier jobs.
     const mine = await pool.query(
       `UPDATE mail_jobs SET locked_until = now() + $3 * interval '1 millisecond'

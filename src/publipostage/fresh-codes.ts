@@ -22,9 +22,10 @@ export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows
 
 /**
  * Stores the planned codes in one statement; returns the ids that took them. An account activated since it
- * was selected keeps no new code (it is left out of the returned set).
+ * was selected keeps no new code (it is left out of the returned set); with `onlyIfDead`, neither does one whose
+ * code was renewed meanwhile (a mail run must not kill the code another run just mailed).
  */
-export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string, IssuedCode>): Promise<Set<string>> {
+export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string, IssuedCode>, opts: { onlyIfDead?: boolean } = {}): Promise<Set<string>> {
   if (!issued.size) return new Set();
   const ids = [...issued.keys()];
   const codes = ids.map((id) => issued.get(id)!);
@@ -32,6 +33,7 @@ export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string,
     `UPDATE users u SET activation_code_enc = v.enc, activation_code_mac = v.mac, activation_code_expires_at = v.exp, updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, enc, mac, exp)
      WHERE u.id = v.id AND u.activated_at IS NULL AND NOT u.blocked AND u.pre_deleted_at IS NULL
+       ${opts.onlyIfDead ? 'AND (u.activation_code_mac IS NULL OR u.activation_code_expires_at <= now())' : ''}
      RETURNING u.id`,
     [ids, codes.map((c) => c.enc), codes.map((c) => c.mac), codes.map((c) => c.expiresAt)],
   );

@@ -4,11 +4,16 @@
 // font embedding (subsetting, ToUnicode for copy/paste and pdftotext). Page content is written directly:
 //  - each font maps a code point to its glyph once per document (no shaping: names need none, and
 //    extracted text stays exactly what was written);
-//  - whatever repeats is built once and reused as content-stream text: labels, the school header, the
-//    cut marks, and each distinct body text (a template rendered for a sheet is usually identical from
-//    one sheet to the next, so it is wrapped and fitted once);
+//  - whatever repeats is built once and reused as Form XObjects or content-stream text: the school header,
+//    the address line, the cut marks, and each paragraph of each distinct body text (a template rendered
+//    for a sheet is usually identical from one sheet to the next, so it is wrapped and fitted once);
 //  - the QR code is one filled path of merged rectangles (qr.ts), in module units under a scaling matrix.
 // Sheets are placed on a grid with `q 1 0 0 1 x y cm … Q`, so a sheet is drawn in its own coordinates.
+//
+// The PDF is tagged (pdf-tags.ts): each piece of a sheet is its own marked-content sequence, even when it
+// draws a shared Form XObject, so every sheet has its own structure (a Sect: school, heading with the
+// name, who, the credentials as a list, the QR code as a Figure whose alternative text is its link, the
+// letter text as paragraphs and lists). A label and its value are one text run, read together.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
@@ -20,6 +25,7 @@ import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './form
 import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
+import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
@@ -141,7 +147,11 @@ function truncate(face: Face, size: number, s: string, width: number): string {
   return chars.slice(0, lo).join('').trimEnd() + '…';
 }
 
-/** Greedy word wrap; a word longer than the line (a URL) is cut where it must. */
+/**
+ * Greedy word wrap; a word longer than the line (a URL) is cut where it must. A line broken at a space
+ * keeps that space at its end (invisible): text extraction and screen readers then join the lines
+ * with a space, and a cut word without one.
+ */
 function wrap(face: Face, size: number, text: string, width: number, firstIndent = 0, indent = 0): string[] {
   const words = text.split(/ +/).filter(Boolean);
   const lines: string[] = [];
@@ -157,7 +167,7 @@ function wrap(face: Face, size: number, text: string, width: number, firstIndent
       continue;
     }
     if (line) {
-      lines.push(line);
+      lines.push(line + ' ');
       avail = width - indent;
     }
     while (w > avail) {
@@ -222,6 +232,8 @@ const LABELS = {
     external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.",
     responsibleOf: 'Responsable de : ',
     title: 'Fiches de connexion',
+    qrAlt: "QR code d'activation : ",
+    lang: 'fr-FR',
   },
   en: {
     subtitle: 'Digital workspace — connection sheet',
@@ -236,6 +248,8 @@ const LABELS = {
     external: 'Sign in with {provider}: no activation code. At the ENT address above, choose “{provider}” and use your {provider} credentials.',
     responsibleOf: 'Parent of: ',
     title: 'Connection sheets',
+    qrAlt: 'Activation QR code: ',
+    lang: 'en',
   },
 };
 type Labels = (typeof LABELS)['fr'];
@@ -245,6 +259,7 @@ type Labels = (typeof LABELS)['fr'];
 
 type CredentialKind = 'code' | 'active' | 'expired' | 'none' | 'external';
 
+/** Where a label starts (its value follows it in the same text run) and the room left for the value. */
 interface TextSlot {
   x: number;
   y: number;
@@ -252,26 +267,49 @@ interface TextSlot {
 }
 
 interface SheetLayout {
-  ops: string;
   nameY: number;
   detailY: number[];
   colW: number;
+  /** The ENT address line, label and value in one run: the same on every sheet (a Form XObject's name). */
+  address: string;
   login: TextSlot;
   code?: TextSlot;
   expiry?: TextSlot;
+  /** "Scan to activate" under the QR code (kind 'code'), or the note replacing the code (other kinds): Form XObjects' names. */
+  caption?: string;
+  note?: string;
   bodyTop: number;
 }
 
-/** Everything built once per document and reused by every sheet. */
+/** A paragraph of the letter text, or an item of a list in it ("1. …", "- …"). */
+interface BodyBlock {
+  item: boolean;
+  ops: string;
+}
+
+/** The QR code of a sheet as a Figure: its marked-content id (in the QR stream, qr.ts), alternative text and box. */
+type SheetFigure = Elem & { s: 'Figure' };
+
+/** Label and value in one text run, so that they are extracted and read together, the value right after its label. */
+function pairOp(lf: Face, ls: number, x: number, y: number, label: string, vf: Face, vs: number, value: string): string {
+  return `BT /${lf.id} ${num(ls)} Tf ${num(x)} ${num(y)} Td <${lf.hex(label)}> Tj /${vf.id} ${num(vs)} Tf <${vf.hex(value)}> Tj ET`;
+}
+
+/**
+ * Everything built once per document and reused by every sheet. What repeats is a Form XObject drawn by
+ * name (the school header, each paragraph of the letter text) or a cached operator string; each piece is
+ * drawn inside its own marked-content sequence, so the structure tree of every sheet is its own while the
+ * drawing is shared.
+ */
 class SheetPainter {
   readonly w: number;
   readonly h: number;
   private readonly g: Geometry;
   private readonly headers = new Map<string, string>();
-  private readonly bodies = new Map<string, { ops: string; height: number }>();
+  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string }> }>();
   private readonly layouts = new Map<string, SheetLayout>();
-  private readonly forms = new Map<string, string>();
   private readonly gap: number;
+  private readonly rule: string;
 
   constructor(
     private readonly faces: Faces,
@@ -286,27 +324,28 @@ class SheetPainter {
     this.w = A4.w / this.g.cols;
     this.h = A4.h / this.g.rows;
     this.gap = this.g.detail * 0.9;
+    const ruleY = num(this.h - this.headerHeight());
+    this.rule = artifact(`0.6 G 0.5 w ${num(this.g.pad)} ${ruleY} m ${num(this.w - this.g.pad)} ${ruleY} l S 0 G`);
   }
 
-  /** School name, subtitle and rule, laid out once per school (fixed height). */
+  /** School name and subtitle (a Form XObject), laid out once per school (fixed height). */
   private header(school: string): string {
-    let ops = this.headers.get(school);
-    if (ops === undefined) {
+    let form = this.headers.get(school);
+    if (form === undefined) {
       const { pad, school: ss, subtitle } = this.g;
       const { bold, sans } = this.faces;
       const inner = this.w - 2 * pad;
       let t = pad + ss * 0.95;
-      const parts = [textOp(bold, ss, pad, this.h - t, truncate(bold, ss, clean(school), inner))];
+      // The trailing space (invisible) separates the school from the subtitle when the text is extracted.
+      const parts = [textOp(bold, ss, pad, this.h - t, `${truncate(bold, ss, clean(school), inner)} `)];
       if (subtitle) {
         t += subtitle * 1.45;
         parts.push('0.35 g', textOp(sans, subtitle, pad, this.h - t, truncate(sans, subtitle, this.L.subtitle, inner)), '0 g');
       }
-      t += (subtitle || ss) * 0.6;
-      parts.push(`0.6 G 0.5 w ${num(pad)} ${num(this.h - t)} m ${num(this.w - pad)} ${num(this.h - t)} l S 0 G`);
-      ops = parts.join('\n');
-      this.headers.set(school, ops);
+      form = this.makeForm(parts.join('\n'));
+      if (this.headers.size < 5_000) this.headers.set(school, form);
     }
-    return ops;
+    return form;
   }
 
   private headerHeight(): number {
@@ -316,79 +355,104 @@ class SheetPainter {
 
   /**
    * The template text under the credentials, fitted into `height`: the font shrinks down to the model's
-   * minimum, then the text is cut. Laid out once per distinct text and height.
+   * minimum, then the text is cut. Each source line is a block (a paragraph, or a list item when it starts
+   * with "1." or "-"), positioned from the top-left of the text area.
    */
-  private body(text: string, width: number, height: number): string {
-    const key = `${Math.floor(height)}\u0000${text}`;
-    let hit = this.bodies.get(key);
-    if (!hit) {
-      const { sans } = this.faces;
-      const source = text.replace(/\r\n?/g, '\n').split('\n').map(clean);
-      let size = this.g.body;
-      let laid: Array<{ x: number; s: string; gapBefore: number }> = [];
-      let lead = 0;
-      for (;;) {
-        lead = size * this.g.leading;
-        laid = [];
-        let pendingGap = 0;
-        for (const para of source) {
-          if (!para.trim()) {
-            if (laid.length) pendingGap = lead * 0.4;
-            continue;
-          }
-          const m = /^(\s*(?:\d+[.)]|[-•–]))\s+/.exec(para);
-          const indent = m ? sans.width(m[0], size) : 0;
-          const lines = wrap(sans, size, para.trim(), width, 0, indent);
-          lines.forEach((s, i) => laid.push({ x: i === 0 ? 0 : indent, s, gapBefore: i === 0 ? pendingGap : 0 }));
-          pendingGap = 0;
+  private bodyBlocks(text: string, width: number, height: number): BodyBlock[] {
+    const { sans } = this.faces;
+    const source = text.replace(/\r\n?/g, '\n').split('\n').map(clean);
+    let size = this.g.body;
+    let laid: Array<{ x: number; s: string; gapBefore: number; block: number; item: boolean }> = [];
+    let lead = 0;
+    for (;;) {
+      lead = size * this.g.leading;
+      laid = [];
+      let pendingGap = 0;
+      let block = 0;
+      for (const para of source) {
+        if (!para.trim()) {
+          if (laid.length) pendingGap = lead * 0.4;
+          continue;
         }
-        const total = laid.reduce((a, l) => a + lead + l.gapBefore, 0);
-        if (total <= height || size <= this.g.bodyMin) break;
-        size = Math.max(this.g.bodyMin, size - 0.4);
+        const m = /^(\s*(?:\d+[.)]|[-•–]))\s+/.exec(para);
+        const indent = m ? sans.width(m[0], size) : 0;
+        const lines = wrap(sans, size, para.trim(), width, 0, indent);
+        lines.forEach((s, i) => laid.push({ x: i === 0 ? 0 : indent, s, gapBefore: i === 0 ? pendingGap : 0, block, item: !!m }));
+        pendingGap = 0;
+        block++;
       }
-      // Still too long at the smallest size: keep what fits, mark the cut.
-      let used = 0;
-      let keep = 0;
-      for (const l of laid) {
-        if (used + lead + l.gapBefore > height) break;
-        used += lead + l.gapBefore;
-        keep++;
-      }
-      if (keep < laid.length && keep > 0) {
-        const last = laid[keep - 1];
-        last.s = truncate(sans, size, `${last.s} …`, width - last.x);
-      }
-      const parts: string[] = [`BT /${sans.id} ${num(size)} Tf`];
-      let y = 0;
-      let px = 0;
-      let py = 0;
-      for (const l of laid.slice(0, keep)) {
-        y -= lead + l.gapBefore;
-        const by = y + lead - size; // baseline: the first line's cap sits just under the top
-        parts.push(`${num(l.x - px)} ${num(by - py)} Td <${sans.hex(l.s)}> Tj`);
-        px = l.x;
-        py = by;
-      }
-      parts.push('ET');
-      hit = { ops: parts.join('\n'), height: used };
-      if (this.bodies.size < 5_000) this.bodies.set(key, hit);
+      const total = laid.reduce((a, l) => a + lead + l.gapBefore, 0);
+      if (total <= height || size <= this.g.bodyMin) break;
+      size = Math.max(this.g.bodyMin, size - 0.4);
     }
-    return hit.ops;
+    // Still too long at the smallest size: keep what fits, mark the cut.
+    let used = 0;
+    let keep = 0;
+    for (const l of laid) {
+      if (used + lead + l.gapBefore > height) break;
+      used += lead + l.gapBefore;
+      keep++;
+    }
+    if (keep < laid.length && keep > 0) {
+      const last = laid[keep - 1];
+      last.s = truncate(sans, size, `${last.s.trimEnd()} …`, width - last.x);
+    }
+    const blocks: BodyBlock[] = [];
+    let parts: string[] = [];
+    let y = 0;
+    let px = 0;
+    let py = 0;
+    laid.slice(0, keep).forEach((l, i, all) => {
+      y -= lead + l.gapBefore;
+      const by = y + lead - size; // baseline: the first line's cap sits just under the top
+      if (!parts.length) {
+        parts.push(`BT /${sans.id} ${num(size)} Tf`);
+        px = 0;
+        py = 0;
+      }
+      parts.push(`${num(l.x - px)} ${num(by - py)} Td <${sans.hex(l.s)}> Tj`);
+      px = l.x;
+      py = by;
+      if (i === all.length - 1 || all[i + 1].block !== l.block) {
+        parts.push('ET');
+        blocks.push({ item: l.item, ops: parts.join('\n') });
+        parts = [];
+      }
+    });
+    return blocks;
+  }
+
+  /**
+   * The letter text of a layout, laid out once per distinct text: drawn inline the first time, then as Form
+   * XObjects (one per block) once a second sheet shares it. `draw` is the block's operators on the sheet.
+   */
+  private body(layoutKey: string, lay: SheetLayout, text: string): Array<{ item: boolean; draw: string; form?: string }> {
+    const key = `${layoutKey}\u0000${text}`;
+    const { g, h } = this;
+    const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
+    const hit = this.bodies.get(key);
+    if (hit) {
+      hit.forms ??= hit.blocks.map((b) => ({ item: b.item, form: this.makeForm(`${at}\n${b.ops}\nQ`) }));
+      return hit.forms.map((f) => ({ ...f, draw: `/${f.form} Do` }));
+    }
+    const room = h - g.pad - lay.bodyTop;
+    const blocks = room > g.bodyMin * 1.3 && text.trim() ? this.bodyBlocks(text, this.w - 2 * g.pad, room) : [];
+    // Templates with personal fields make every text unique: those stay inline, and are not all kept.
+    if (this.bodies.size < 5_000) this.bodies.set(key, { blocks });
+    return blocks.map((b) => ({ item: b.item, draw: `${at}\n${b.ops}\nQ` }));
   }
 
   /**
    * Where everything goes on a sheet of one variant, and the ops that do not depend on the account
-   * (labels, caption, notes). Built once per variant: what is left per sheet is the account's own text.
+   * (address, caption, notes). Built once per variant: what is left per sheet is the account's own text.
    */
-  private layout(kind: CredentialKind, detailLines: number, provider = ''): SheetLayout {
-    const key = `${kind}/${detailLines}/${provider}`;
+  private layout(key: string, kind: CredentialKind, detailLines: number, provider = ''): SheetLayout {
     let lay = this.layouts.get(key);
     if (lay) return lay;
     const { g, faces, L, h } = this;
     const { sans, bold } = faces;
     const pad = g.pad;
     const inner = this.w - 2 * pad;
-    const ops: string[] = [];
     let t = this.headerHeight() + this.gap;
     const blockTop = t;
     // Left column: who, then the credentials; the QR code (valid code only) on the right.
@@ -402,43 +466,45 @@ class SheetPainter {
       detailY.push(h - t);
     }
     t += this.gap;
-    const label = (text: string, lead: number): { x: number; y: number; room: number } => {
+    const label = (text: string, lead: number): TextSlot => {
       t += lead;
-      ops.push(textOp(sans, g.label, pad, h - t, text));
-      const lw = sans.width(text, g.label);
-      return { x: pad + lw, y: h - t, room: colW - lw };
+      return { x: pad, y: h - t, room: colW - sans.width(text, g.label) };
     };
-    const address = label(L.address, g.label);
-    ops.push(textOp(bold, g.label, address.x, address.y, truncate(bold, g.label, this.publicUrl, address.room)));
+    const addr = label(L.address, g.label);
+    const address = pairOp(sans, g.label, addr.x, addr.y, L.address, bold, g.label, truncate(bold, g.label, this.publicUrl, addr.room));
     const login = label(L.login, g.login * 1.4);
-    lay = { ops: '', nameY, detailY, colW, login, bodyTop: 0 };
+    lay = { nameY, detailY, colW, address: this.makeForm(address), login, bodyTop: 0 };
     if (kind === 'code') {
       lay.code = label(L.code, g.code * 1.3);
       lay.expiry = label(L.validUntil, g.label * 1.4);
       const qx = this.qrSpot().x;
       const cw = sans.width(L.scan, g.caption);
-      ops.push(textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan));
+      lay.caption = this.makeForm(textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan));
       t = Math.max(t, blockTop + g.qr + g.caption * 1.5);
     } else {
       const face = kind === 'active' ? sans : bold;
+      const lines: string[] = [];
       const note = kind === 'external' ? L.external.replaceAll('{provider}', provider) : L[kind];
       for (const line of wrap(face, g.label, note, colW)) {
         t += g.label * 1.4;
-        ops.push(textOp(face, g.label, pad, h - t, line));
+        lines.push(textOp(face, g.label, pad, h - t, line));
       }
+      lay.note = this.makeForm(lines.join('\n'));
     }
     t += this.gap;
     lay.bodyTop = t;
-    lay.ops = ops.join('\n');
     this.layouts.set(key, lay);
     return lay;
   }
 
-  /** The content of one sheet, in sheet coordinates (origin bottom-left, w × h), QR code aside (qrSpot). */
-  sheet(row: AccountRow, school: string, bodyText: string): { form: string; ops: string } {
-    const { g, faces, L, h } = this;
+  /**
+   * The content of one sheet, in sheet coordinates (origin bottom-left, w × h), drawn on the current page
+   * of `tags`: its operators, the Form XObjects they draw, and its structure element (a Sect: the school, a
+   * heading with the name, who they are, the credentials as a list, the QR code as a figure, the letter text).
+   */
+  sheet(row: AccountRow, school: string, bodyText: string, tags: StructTree, figure?: SheetFigure): { forms: string[]; ops: string; element: Elem } {
+    const { g, faces, L } = this;
     const { sans, bold, monoBold } = faces;
-    const pad = g.pad;
     const code = !row.activated && row.code ? row.code : null;
     // An account that signs in elsewhere gets an information sheet (provider and ENT address), never a code.
     const kind: CredentialKind = row.externalProvider ? 'external' : code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
@@ -450,42 +516,63 @@ class SheetPainter {
       const label = PROFILE_LABELS[row.profile][this.lang];
       detail = row.classes.length ? `${label} — ${clean(row.classes.join(', '))}` : label;
     }
-    const colW = code ? this.w - 2 * pad - g.qr - this.gap : this.w - 2 * pad;
+    const colW = code ? this.w - 2 * g.pad - g.qr - this.gap : this.w - 2 * g.pad;
     const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
-    if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join(' '), colW));
-    const lay = this.layout(kind, detailLines.length, provider);
+    if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join('').trimEnd(), colW));
+    const layoutKey = `${kind}/${detailLines.length}/${provider}`;
+    const lay = this.layout(layoutKey, kind, detailLines.length, provider);
 
-    // What does not depend on the account (header, labels, letter text) is one Form XObject, drawn by name.
-    const formKey = `${school}\u0000${kind}/${detailLines.length}/${provider}\u0000${bodyText}`;
-    let form = this.forms.get(formKey);
-    if (!form) {
-      const room = h - pad - lay.bodyTop;
-      const body =
-        room > g.bodyMin * 1.3 && bodyText.trim()
-          ? `q 1 0 0 1 ${num(pad)} ${num(h - lay.bodyTop)} cm\n${this.body(bodyText, this.w - 2 * pad, room)}\nQ`
-          : '';
-      form = this.makeForm([this.header(school), lay.ops, body].join('\n'));
-      // Templates with personal fields make every text unique: do not keep those around.
-      if (this.forms.size < 5_000) this.forms.set(formKey, form);
-    }
-    const parts: string[] = [`/${form} Do`];
-    const formName = form;
-    parts.push(textOp(bold, g.name, pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW)));
-    for (let i = 0; i < detailLines.length; i++) parts.push(textOp(sans, g.detail, pad, lay.detailY[i], detailLines[i]));
-    // A long login shrinks (then is cut) rather than running into the QR code.
-    const value = (face: Face, size: number, text: string, at: { x: number; y: number; room: number }) => {
-      const tw = face.width(text, size);
-      if (tw <= at.room) return textOp(face, size, at.x, at.y, text);
-      const vs = Math.max(size * 0.6, (size * at.room) / tw);
-      return textOp(face, vs, at.x, at.y, truncate(face, vs, text, at.room));
+    const parts: string[] = [this.rule];
+    /** A structure element holding `ops` as one marked-content sequence. */
+    const mark = (tag: string, ops: string): Elem => {
+      const m = tags.mark(tag, ops);
+      parts.push(m.ops);
+      return { s: tag, k: [m.mcid] };
     };
-    parts.push(value(monoBold, g.login, clean(row.login), lay.login));
+    const li = (ops: string): Elem => ({ s: 'LI', k: [mark('LBody', ops)] });
+    const header = this.header(school);
+    const forms = [header, lay.address];
+    const kids: Elem[] = [
+      mark('P', `/${header} Do`),
+      mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
+      mark('P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
+    ];
+    // A long login shrinks (then is cut) rather than running into the QR code.
+    const pair = (label: string, at: TextSlot, face: Face, size: number, text: string): string => {
+      const tw = face.width(text, size);
+      if (tw <= at.room) return pairOp(sans, g.label, at.x, at.y, label, face, size, text);
+      const vs = Math.max(size * 0.6, (size * at.room) / tw);
+      return pairOp(sans, g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
+    };
+    const items = [`/${lay.address} Do`, pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
     if (code && lay.code && lay.expiry) {
-      // (The QR code itself goes in the page's second content stream: see qrSpot.)
-      parts.push(textOp(monoBold, g.code, lay.code.x, lay.code.y, formatCode(code)));
-      if (row.codeExpiresAt) parts.push(textOp(sans, g.label, lay.expiry.x, lay.expiry.y, frenchDate(row.codeExpiresAt)));
+      items.push(pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
+      if (row.codeExpiresAt) items.push(pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
     }
-    return { form: formName, ops: parts.join('\n') };
+    kids.push({ s: 'L', k: items.map(li) });
+    if (figure) kids.push(figure);
+    for (const form of [lay.caption, lay.note]) {
+      if (!form) continue;
+      forms.push(form);
+      kids.push(mark('P', `/${form} Do`));
+    }
+
+    // The letter text: paragraphs, and consecutive list items as one list.
+    let list: Elem[] = [];
+    const flush = () => {
+      if (list.length) kids.push({ s: 'L', k: list });
+      list = [];
+    };
+    for (const b of this.body(layoutKey, lay, bodyText)) {
+      if (b.form) forms.push(b.form);
+      if (b.item) list.push(li(b.draw));
+      else {
+        flush();
+        kids.push(mark('P', b.draw));
+      }
+    }
+    flush();
+    return { forms, ops: parts.join('\n'), element: { s: 'Sect', k: kids } };
   }
 
   /** Where a sheet's QR code goes, in sheet coordinates (top-left corner, y up) — the same on every sheet. */
@@ -512,7 +599,7 @@ class SheetPainter {
     for (let r = 1; r < rows; r++) parts.push(textOp(sans, sz, 2, A4.h - r * this.h - sz * 0.35, '✂'));
     for (let c = 1; c < cols; c++) parts.push(textOp(sans, sz, c * this.w - sz * 0.45, A4.h - sz * 1.1, '✂'));
     parts.push('0 g');
-    return parts.join('\n');
+    return artifact(parts.join('\n'));
   }
 }
 
@@ -590,13 +677,18 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   const templates = await templatesFor(ctx, rows, opts.templates);
   const lang = opts.lang ?? 'fr';
   const L = LABELS[lang];
+  // Tagged (structure tree, see pdf-tags.ts), with a language and a title that viewers show instead of the file name.
   const doc = new PDFDocument({
     size: 'A4',
     margin: 0,
     autoFirstPage: false,
+    pdfVersion: '1.7',
+    tagged: true,
+    displayTitle: true,
     info: { Title: L.title, Creator: 'Trousseau', Producer: 'Trousseau' },
-    lang,
+    lang: L.lang,
   } as PDFKit.PDFDocumentOptions);
+  const tags = new StructTree(doc);
   const buffers = fontBuffers();
   const faces = {} as Faces;
   for (const name of Object.keys(FONT_FILES) as FontName[]) {
@@ -625,18 +717,20 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - (Math.floor(slot / g.cols) + 1) * painter.h });
   const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
-  const qrPlacements = (page: number[]): QrPlacement[] =>
+  /** The QR codes of a page, in slot order (the order of their marked-content ids, see qrPageStream). */
+  const qrPlacements = (page: number[]): Array<QrPlacement & { slot: number }> =>
     page.flatMap((i, slot) => {
       const code = codeOf(rows[i]);
       if (!code) return [];
       const o = origin(slot);
-      return [{ text: activationUrl(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size }];
+      return [{ text: activationUrl(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
     });
   // Every batch is queued at once: the worker runs ahead of the layout below.
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
   const offload = rows.filter(codeOf).length >= MIN_CODES_FOR_WORKER;
   const qrBatches: Array<Promise<Uint8Array[]>> = [];
-  for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(qrPlacements), offload));
+  const placementsOnly = (page: number[]): QrPlacement[] => qrPlacements(page).map(({ text, x, top, size }) => ({ text, x, top, size }));
+  for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(placementsOnly), offload));
 
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
@@ -651,14 +745,23 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     for (const f of Object.values(faces)) fonts[f.id] = f.f.ref();
     const parts: string[] = cutMarks ? [cutMarks] : [];
     const xobjects = (doc.page as unknown as { xobjects: Record<string, unknown> }).xobjects;
+    // The QR stream marks its codes 0, 1, … (qr.ts): they take the page's first marked-content ids.
+    const figures = new Map<number, SheetFigure>();
+    tags.beginPage();
+    qrPlacements(page).forEach((q) => {
+      figures.set(q.slot, { s: 'Figure', k: [tags.next()], alt: L.qrAlt + q.text, bbox: [q.x, q.top - q.size, q.x + q.size, q.top] });
+    });
+    const sections: Elem[] = [];
     page.forEach((i, slot) => {
       const row = rows[i];
       const school = row.structureName || opts.structureName || '';
       const o = origin(slot);
-      const sheet = painter.sheet(row, school, bodyFor(row, school));
+      const sheet = painter.sheet(row, school, bodyFor(row, school), tags, figures.get(slot));
       parts.push(`q 1 0 0 1 ${num(o.x)} ${num(o.y)} cm\n${sheet.ops}\nQ`);
-      xobjects[sheet.form] = formRefs.get(sheet.form);
+      for (const f of sheet.forms) xobjects[f] = formRefs.get(f);
+      sections.push(sheet.element);
     });
+    tags.endPage(sections);
     writePageContent(doc, parts.join('\n'));
     if (page.some((i) => codeOf(rows[i]))) appendPageStream(doc, qr);
   };
@@ -670,6 +773,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
         const first = b * batch;
         for (let p = first; p < Math.min(pages.length, first + batch); p++) drawPage(pages[p], qr[p - first]);
       }
+      tags.end();
       doc.end();
     } catch (e) {
       out.destroy(e as Error);

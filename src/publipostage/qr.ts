@@ -87,13 +87,14 @@ const num = (v: number): string => String(Math.round(v * 1000) / 1000);
 /**
  * The QR codes of one page as a complete, deflated content stream (a page may list several content
  * streams: the text goes in one, the codes in this one, so both can be produced in parallel).
+ * Code i is tagged content: a Figure with marked-content id i (the page's first ids are the codes').
  */
 export function qrPageStream(placements: QrPlacement[]): Buffer {
   let s = 'q 0 g\n';
-  for (const p of placements) {
+  placements.forEach((p, i) => {
     const m = qrMatrix(p.text);
     const sc = p.size / m.size;
-    s += `q ${num(sc)} 0 0 ${num(-sc)} ${num(p.x)} ${num(p.top)} cm\n${qrPath(m)}f Q\n`;
-  }
+    s += `/Figure <</MCID ${i}>> BDC q ${num(sc)} 0 0 ${num(-sc)} ${num(p.x)} ${num(p.top)} cm\n${qrPath(m)}f Q EMC\n`;
+  });
   return deflateSync(Buffer.from(s + 'Q', 'latin1'), { level: 1 });
 }

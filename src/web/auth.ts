@@ -140,8 +140,12 @@ function secureCookies(ctx: AppContext): boolean {
 /**
  * Signs the user in on this response: a fresh session (never reuses the anonymous one: no fixation),
  * the cookie set, last_login_at recorded, and request.user/csrfToken updated for the rest of the request.
+ * The cookie ends with the browser unless `remember` (the "rester connecté" box): a shared classroom computer
+ * must not keep the previous pupil signed in. The session itself ends after SESSION_HOURS either way.
  */
-export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string): Promise<SessionUser | null> {
+export async function startSession(
+  ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string, opts: { remember?: boolean } = {},
+): Promise<SessionUser | null> {
   const pool = ctx.database.pool;
   const user = await loadUser(pool, userId);
   if (!user) return null;
@@ -149,7 +153,7 @@ export async function startSession(ctx: AppContext, req: FastifyRequest, reply: 
   const s = await createSession(pool, userId);
   await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
   reply.setCookie(SESSION_COOKIE, s.token, {
-    path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx), expires: s.expiresAt,
+    path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx), ...(opts.remember ? { expires: s.expiresAt } : {}),
   });
   req.user = user;
   req.csrfToken = s.csrf;
@@ -285,6 +289,8 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   // Defence in depth for every HTML page; referrer kept in-site so reset tokens in URLs do not leak.
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // Served over https (public URL): browsers must never come back over plain http (cookie theft, downgrade).
+    if (secure) reply.header('strict-transport-security', 'max-age=31536000');
     if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'same-origin');
     const type = String(reply.getHeader('content-type') ?? '');
     if (type.startsWith('text/html')) {

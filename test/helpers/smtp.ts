@@ -23,7 +23,8 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-export async function startTestSmtp(): Promise<TestSmtp> {
+/** `dataDelayMs`: each message is accepted that long after its data arrived (a slow server, mails in flight). */
+export async function startTestSmtp(opts: { dataDelayMs?: number } = {}): Promise<TestSmtp> {
   const messages: ParsedMail[] = [];
   const rcptAttempts: string[] = [];
   const toFail: string[] = [];
@@ -52,7 +53,8 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     },
     onData(stream, _session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (opts.dataDelayMs) await new Promise((r) => setTimeout(r, opts.dataDelayMs));
           messages.push(mail);
           callback();
         })

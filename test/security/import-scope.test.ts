@@ -171,3 +171,22 @@ test('a local admin cannot send CSV files anywhere but one of their schools', as
   assert.equal((await q(`SELECT count(*)::int n FROM users WHERE profile = 'Student'`))[0].n, 1, 'only the pupil of school B');
   assert.equal((await q(`SELECT count(*)::int n FROM structures`))[0].n, 2, 'no school created');
 });
+
+test('a local admin’s SIECLE or STS-web file must name their school’s own UAI: a school without one cannot plant accounts in another school’s key space', async () => {
+  const [{ id: noUai }] = await q(`INSERT INTO structures (name) VALUES ('École sans UAI') RETURNING id`);
+  await q('INSERT INTO local_admins SELECT user_id, $1 FROM local_admins WHERE structure_id = $2', [noUai, schoolA]);
+  const sts = readFileSync(new URL('../fixtures/sts/sts_emp_0990001X_2025.xml', import.meta.url));
+  const siecle = readFileSync(new URL('../fixtures/siecle/ElevesSansAdresses.xml', import.meta.url));
+  const before = await snapshot();
+  for (const [name, data] of [['sts_emp_0990001X_2025.xml', sts], ['ElevesSansAdresses.xml', siecle]] as const) {
+    const planted = await apiImport(local, `?structureId=${noUai}&partial=true`, [{ name, data }]);
+    assert.equal(planted.statusCode, 403, `${name}: ${planted.body}`);
+    assert.match(planted.json().error, /seul l’établissement qui porte ce code UAI/);
+    // A school with another UAI refuses the file as it always did (400, naming the field).
+    const other = await apiImport(local, `?structureId=${schoolA}&partial=true`, [{ name, data }]);
+    assert.equal(other.statusCode, 400, `${name}: ${other.body}`);
+    assert.match(other.json().detail, /PARAMETRES\/UAJ/);
+  }
+  assert.deepEqual(await snapshot(), before);
+  assert.equal((await q(`SELECT count(*)::int n FROM users WHERE external_id LIKE 'sts:%' OR external_id LIKE 'siecle:%'`))[0].n, 0);
+});

@@ -91,3 +91,23 @@ test('the hourly housekeeping deletes dry runs never confirmed, and keeps recent
   assert.deepEqual(errors, []);
   assert.deepEqual(leftovers(), ['recent-upload']);
 });
+
+test('a body cut short, without boundary or with a malformed part is a 400 with a message, never a 500; nothing is kept', async () => {
+  const kept = leftovers();
+  const cut = '--zzz\r\nContent-Disposition: form-data; name="files"; filename="a.csv"\r\n\r\nNom;Pr';
+  const bodies: Array<[string, string, RegExp]> = [
+    ['multipart/form-data; boundary=zzz', cut, /Envoi illisible/],
+    ['multipart/form-data', cut, /Envoi illisible|Aucun fichier reçu|au moins un fichier non vide/],
+    ['multipart/form-data; boundary=zzz', '--zzz\r\nPas un en-tête\r\n\r\nx\r\n--zzz--\r\n', /Envoi illisible|Aucun fichier reçu|au moins un fichier non vide/],
+  ];
+  for (const [type, payload, message] of bodies) {
+    const headers = { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf };
+    const api = await app.inject({ method: 'POST', url: `/api/import?dryRun=true&structureId=${school}`, headers, payload });
+    assert.equal(api.statusCode, 400, `${type}: ${api.body}`);
+    assert.match(api.json().error, message);
+    const page = await app.inject({ method: 'POST', url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`, headers, payload });
+    assert.ok([400, 422].includes(page.statusCode), `${type}: ${page.statusCode} ${page.body.slice(0, 300)}`);
+    assert.match(page.body, message);
+  }
+  assert.deepEqual(leftovers(), kept, 'nothing new kept');
+});

@@ -27,6 +27,7 @@ export const account: Catalogue = {
     'password.tooLong': 'Le mot de passe est trop long (256 caractères au plus).',
     'password.containsLogin': 'Le mot de passe ne doit pas contenir votre identifiant.',
     'password.mismatch': 'Les deux mots de passe ne sont pas identiques.',
+    'password.tooWeak': 'Ce mot de passe est trop facile à deviner (mot courant, répétition, suite de clavier, date…). Ajoutez des mots moins attendus.',
 
     'steps.one': 'Étape 1 sur 2',
     'steps.two': 'Étape 2 sur 2',
@@ -36,6 +37,7 @@ export const account: Catalogue = {
     'login.title': 'Connexion',
     'login.submit': 'Se connecter',
     'login.forgot': 'Mot de passe oublié ?',
+    'login.remember': 'Rester connecté (8 heures, même après avoir fermé le navigateur) — pas sur un ordinateur partagé',
     'login.invalid': 'Identifiant ou mot de passe incorrect.',
     'login.blocked': 'Ce compte est bloqué. Contactez l’administrateur de votre établissement.',
     'login.bye': 'Vous êtes déconnecté.',
@@ -128,6 +130,7 @@ export const account: Catalogue = {
     'password.tooLong': 'The password is too long (256 characters at most).',
     'password.containsLogin': 'The password must not contain your login.',
     'password.mismatch': 'The two passwords do not match.',
+    'password.tooWeak': 'This password is too easy to guess (common word, repetition, keyboard pattern, date…). Add less expected words.',
 
     'steps.one': 'Step 1 of 2',
     'steps.two': 'Step 2 of 2',
@@ -137,6 +140,7 @@ export const account: Catalogue = {
     'login.title': 'Sign in',
     'login.submit': 'Sign in',
     'login.forgot': 'Forgot your password?',
+    'login.remember': 'Stay signed in (8 hours, even after closing the browser) — not on a shared computer',
     'login.invalid': 'Wrong login or password.',
     'login.blocked': 'This account is blocked. Contact your school’s administrator.',
     'login.bye': 'You are signed out.',

@@ -9,7 +9,7 @@ import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
-import { authLimits, checkRate, refundRate } from '../../accounts/ratelimit.js';
+import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { absenceOf } from '../../accounts/lifecycle.js';
 import { frenchDate } from '../../publipostage/format.js';
@@ -59,25 +59,20 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
   // ------------------------------------------------------------------------------------ rate limits
 
   /** Counts one credential attempt for this login and this IP; the seconds to wait when over a limit. */
-  async function attempt(req: FastifyRequest, login: string): Promise<number | null> {
-    const l = normalizeLogin(login);
-    const checks = [await checkRate(pool, `auth:ip:${req.ip}`, limits.perIp, limits.windowSec)];
-    if (l) checks.push(await checkRate(pool, `auth:login:${l}`, limits.perLogin, limits.windowSec));
-    const over = checks.filter((c) => !c.allowed);
-    return over.length ? Math.max(...over.map((c) => c.retryAfterSec)) : null;
+  function attempt(req: FastifyRequest, login: string): Promise<number | null> {
+    return checkAttempt(pool, limits, req.ip, normalizeLogin(login));
   }
 
   /** A successful attempt does not count against the limits. */
-  async function succeeded(req: FastifyRequest, login: string): Promise<void> {
-    await refundRate(pool, `auth:ip:${req.ip}`);
-    const l = normalizeLogin(login);
-    if (l) await refundRate(pool, `auth:login:${l}`);
+  function succeeded(req: FastifyRequest, login: string): Promise<void> {
+    return attemptSucceeded(pool, req.ip, normalizeLogin(login));
   }
 
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
     const _ = translator(req.lang);
     reply.header('retry-after', String(seconds));
-    return sendErrorPage(req, reply, 429, _('error.rateLimited', { minutes: Math.ceil(seconds / 60) }), _('error.rateLimitedTitle'));
+    const wait = seconds < 60 ? _('error.rateLimitedSeconds', { seconds }) : _('error.rateLimited', { minutes: Math.ceil(seconds / 60) });
+    return sendErrorPage(req, reply, 429, wait, _('error.rateLimitedTitle'));
   }
 
   // ------------------------------------------------------------------------------------ home and terms
@@ -111,7 +106,7 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
 
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
-  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null }, status = 200) {
+  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null; remember?: boolean }, status = 200) {
     const _ = translator(req.lang);
     return sendPage(reply, {
       req,
@@ -123,6 +118,7 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
   <input type="hidden" name="next" value="${safeNext(o.next)}">
   ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
   ${field(req, { name: 'password', label: _('field.password'), type: 'password', required: true, autocomplete: 'current-password', autofocus: !!o.login })}
+  ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
   <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
 <div class="card">
@@ -167,10 +163,10 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     if (!res.ok) {
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
-      return loginPage(req, reply, { login, next: f.next, error }, 401);
+      return loginPage(req, reply, { login, next: f.next, error, remember: f.remember === 'on' }, 401);
     }
     await succeeded(req, login);
-    await startSession(ctx, req, reply, res.userId);
+    await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on' });
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
     // A new version of the school's terms of use: accepted before anything else (account-terms.ts).
     if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(f.next))}`, 303);
@@ -302,7 +298,7 @@ ${errorSummary(req, o.errors, labels)}
     const _ = translator(req.lang);
     const password = f.password ?? '';
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, policy.min))) errors[k] = _(key, { min: policy.min });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, [], policy.min))) errors[k] = _(key, { min: policy.min });
     const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
     let email = '';
     let phone: string | null = null;

@@ -5,6 +5,7 @@
 // answered as downloads. /static/classe.js only adds "select all" and live counts.
 // Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
 // a teacher never reaches another class's students or their parents.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatCode } from '../../accounts/codes.js';
 import { AccountStateError, generateRenewalCode } from '../../accounts/renewal.js';
@@ -258,6 +259,7 @@ ${pageScript}`,
 <form method="post" action="${o.base}">
   ${csrfField(req)}
   ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
+  <input type="hidden" name="idem" value="${randomUUID()}">
   <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
     <a href="${o.base}">${_('classe.cancel')}</a></div>
 </form>`,
@@ -350,7 +352,7 @@ ${pageScript}`,
         });
       }
       case 'mail-send': {
-        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id);
+        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id, { idempotencyKey: formValue(req, 'idem') });
         return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmail}`, 303);
       }
       case 'renewal': {

@@ -13,7 +13,7 @@ import type { AppContext } from '../../context.js';
 import type { Profile } from '../../db/schema.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
-import { receiveUploads, UPLOAD_TTL_MS, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { scopeOf } from '../auth.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
@@ -40,6 +40,7 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
     return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : e.message };
   }
   if (e instanceof UploadTooLargeError) return { status: 413, text: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) };
+  if (e instanceof UploadMalformedError) return { status: 400, text: _('import.malformed') };
   return null;
 }
 

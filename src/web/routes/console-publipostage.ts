@@ -6,6 +6,7 @@
 // Without JavaScript everything is one GET form: "Filtrer" reloads the page, the three launch buttons submit
 // the same fields to their own URL (formaction). console.js only refreshes the preview from
 // /api/publipostage/preview as the filters change.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { formatCode } from '../../accounts/codes.js';
 import type { AppContext } from '../../context.js';
@@ -249,6 +250,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   ${mails
     ? html`<form method="post" action="${base}/envoi" data-once>${csrfField(req)}
     <input type="hidden" name="selection" value="${params.toString()}">
+    <input type="hidden" name="idem" value="${randomUUID()}">
     <div class="actions"><button type="submit">${plural(lang, 'send.confirm', mails)}</button>
       <a href="${`${base}?${back}`}">${_('send.back')}</a></div>
   </form>`
@@ -262,7 +264,8 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const fields: Record<string, string[]> = {};
     for (const [k, v] of new URLSearchParams(formValue(req, 'selection'))) (fields[k] ??= []).push(v);
     const { selection } = parseSelection(fields, school.id);
-    const run = await startMailMerge(ctx, selection, scopeOf(req.user!), req.user!.id);
+    // The form's key: submitting it again (double click, back and resubmit) gives the same run.
+    const run = await startMailMerge(ctx, selection, scopeOf(req.user!), req.user!.id, { idempotencyKey: formValue(req, 'idem') });
     return reply.redirect(`/console/envois/${run.runId}`, 303);
   });
 

@@ -16,7 +16,7 @@ import { recordAudit } from '../../directory/audit.js';
 import { structureInScope } from '../../directory/users.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
-import { receiveUploads, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { receiveUploads, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { requireRoleOrToken, scopeOf } from '../auth.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
@@ -31,6 +31,7 @@ const MESSAGES = {
     xml: (file: string) => `${file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.`,
     fatal: 'Import refusé, rien n’a été modifié.',
     tooLarge: (mb: number) => `Envoi trop volumineux : ${mb} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.`,
+    malformed: 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
   },
   en: {
     invalid: (field: string) => `Invalid parameter “${field}”.`,
@@ -40,6 +41,7 @@ const MESSAGES = {
     xml: (file: string) => `${file}: the academic feed (AAF) describes several schools; super admins only.`,
     fatal: 'Import refused, nothing was changed.',
     tooLarge: (mb: number) => `Upload too large: at most ${mb} MB per import (all files together). Nothing was imported.`,
+    malformed: 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
   },
 };
 
@@ -68,6 +70,7 @@ export default async function importApi(app: FastifyInstance, ctx: AppContext): 
       upload = await receiveUploads(req, uploadsRoot(ctx.config.dataDir), ctx.config.importMaxBytes);
     } catch (e) {
       if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: m.tooLarge(Math.floor(e.maxBytes / (1024 * 1024))) });
+      if (e instanceof UploadMalformedError) return reply.code(400).send({ error: m.malformed });
       throw e;
     }
     let report: ImportReport;

@@ -1,0 +1,62 @@
+// Checks every importer's records the same way, once the batch is built and before anything is written (pure).
+// Parsers reject what their own format gets wrong (columns, dates that do not exist); these are the rules that
+// hold whatever the format: what is printed on a sheet and in a mail must be a person's name, an address must be
+// one, a pupil is not born tomorrow.
+import { foldName } from '../directory/fold.js';
+import { checkEmail } from './text.js';
+import type { ImportBatch, Source, UserRecord } from './types.js';
+
+/** Longest first or last name accepted (characters); a longer one is a broken or hostile file, not a person. */
+export const NAME_MAX = 100;
+
+/** The feed field an e-mail or a name comes from, to name it in the report. */
+const FIELD: Partial<Record<Source, { email: string; lastName: string; firstName: string; birthDate: string }>> = {
+  aaf: { email: 'mail', lastName: 'sn', firstName: 'givenName', birthDate: 'ENTPersonDateNaissance' },
+  siecle: { email: 'MEL', lastName: 'NOM', firstName: 'PRENOM', birthDate: 'DATE_NAISS' },
+  sts: { email: 'MEL', lastName: 'NOM_USAGE', firstName: 'PRENOM', birthDate: 'DATE_NAISSANCE' },
+};
+const DEFAULT_FIELD = { email: 'Courriel', lastName: 'Nom', firstName: 'Prénom', birthDate: 'Date de naissance' };
+
+// Control and format characters (Unicode Cc, Cf): right-to-left overrides, zero-width spaces and joiners, soft
+// hyphens. Invisible in a file, they flip or hide text on a printed sheet or in a mail.
+const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * Cleans and checks every record of `batch` in place. `today` is YYYY-MM-DD (the run's date).
+ * - names lose their control/format characters;
+ * - a name longer than NAME_MAX, or with nothing letter-like in it (`---`, emoji), or a birth date after `today`,
+ *   rejects the record: it is dropped from the batch, listed in `batch.rejected` with file, line and field, and its
+ *   account (if any) is protected from pre-deletion, as for any rejected row;
+ * - an e-mail that is not an address is a rejected field: the person is imported without it (issue #7).
+ */
+export function checkPeople(batch: ImportBatch, today: string): void {
+  for (const [key, u] of batch.users) {
+    const f = FIELD[u.source] ?? DEFAULT_FIELD;
+    u.firstName = u.firstName.replace(INVISIBLE, '').trim();
+    u.lastName = u.lastName.replace(INVISIBLE, '').trim();
+    const refusal = refuse(u, f, today);
+    if (refusal) {
+      batch.rejected.push({ file: u.file, line: u.line, field: refusal.field, reason: refusal.reason });
+      batch.protect.push(u.externalId);
+      batch.users.delete(key);
+      continue;
+    }
+    const { email, invalid } = checkEmail(u.email);
+    if (invalid === undefined) continue;
+    u.email = email;
+    batch.rejected.push({ file: u.file, line: u.line, field: f.email, reason: `adresse électronique invalide « ${invalid} » : non importée` });
+  }
+}
+
+function refuse(u: UserRecord, f: typeof DEFAULT_FIELD, today: string): { field: string; reason: string } | null {
+  for (const [field, value] of [[f.lastName, u.lastName], [f.firstName, u.firstName]] as const) {
+    if (value.length > NAME_MAX) return { field, reason: `nom de ${value.length} caractères (${NAME_MAX} au plus) : ligne ignorée` };
+  }
+  if (!foldName(`${u.firstName} ${u.lastName}`)) {
+    return { field: f.lastName, reason: `« ${u.firstName} ${u.lastName} » ne contient aucune lettre : ligne ignorée` };
+  }
+  if (u.birthDate && u.birthDate > today) {
+    return { field: f.birthDate, reason: `date de naissance ${u.birthDate.split('-').reverse().join('/')} dans le futur : ligne ignorée` };
+  }
+  return null;
+}
