@@ -45,7 +45,7 @@ async function activate(login: string, code: string, form: Record<string, string
 
 test('a pupil activates with 8 characters and no e-mail; an adult needs 12', async () => {
   const pupil = await inactive('zoe.ecole');
-  const { step1, res } = await activate('zoe.ecole', pupil.code, { password: 'cartable', confirm: 'cartable', email: '', phone: '' });
+  const { step1, res } = await activate('zoe.ecole', pupil.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' });
   assert.match(step1.body, /minlength="8"/);
   assert.doesNotMatch(/<input[^>]*name="email"[^>]*>/.exec(step1.body)![0], /required/);
   assert.equal(res.statusCode, 303, res.body.slice(0, 300));
@@ -54,9 +54,13 @@ test('a pupil activates with 8 characters and no e-mail; an adult needs 12', asy
   assert.equal(row.email, null);
 
   const parent = await inactive('maman.ecole', 'Relative');
-  const short = await activate('maman.ecole', parent.code, { password: 'cartable', confirm: 'cartable', email: '', phone: '' });
+  const short = await activate('maman.ecole', parent.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' });
   assert.equal(short.res.statusCode, 422);
   assert.match(short.res.body, /12 caractères/);
+  // The strength estimator still applies to pupils: a dictionary word is refused whatever its length.
+  const pupil2 = await inactive('tom.ecole');
+  const weak = await activate('tom.ecole', pupil2.code, { password: 'cartable', confirm: 'cartable', email: '', phone: '' });
+  assert.equal(weak.res.statusCode, 422);
 });
 
 test('the structure requires an e-mail and a phone from pupils: both asked, and refused when missing', async () => {
@@ -64,14 +68,14 @@ test('the structure requires an e-mail and a phone from pupils: both asked, and 
     signIn: 'code', provider: null, emailRequired: true, phoneRequired: true, minPasswordLength: 10, graceDays: 90, deletionDays: 90,
   }, null);
   const pupil = await inactive('leo.ecole');
-  const { step1, res } = await activate('leo.ecole', pupil.code, { password: 'cartable22', confirm: 'cartable22', email: '', phone: '' });
+  const { step1, res } = await activate('leo.ecole', pupil.code, { password: 'Hibou-42zq', confirm: 'Hibou-42zq', email: '', phone: '' });
   assert.match(/<input[^>]*name="email"[^>]*>/.exec(step1.body)![0], /required/);
   assert.match(/<input[^>]*name="phone"[^>]*>/.exec(step1.body)![0], /required/);
   assert.equal(res.statusCode, 422);
   assert.match(res.body, /l’établissement le demande/);
   const ok = await new Client(app).post('/activation', {});
   assert.notEqual(ok.statusCode, 500);
-  const done = await activate('leo.ecole', pupil.code, { password: 'cartable22', confirm: 'cartable22', email: 'leo@example.org', phone: '06 12 34 56 78' });
+  const done = await activate('leo.ecole', pupil.code, { password: 'Hibou-42zq', confirm: 'Hibou-42zq', email: 'leo@example.org', phone: '06 12 34 56 78' });
   assert.equal(done.res.statusCode, 303);
   await q('DELETE FROM profile_policies');
 });
@@ -84,7 +88,7 @@ test('an activation or renewal code typed in the password field continues to act
   assert.equal(step.statusCode, 200);
   assert.match(step.body, /action="\/activation"/);
   assert.match(step.body, /name="step" value="password"/);
-  const done = await c.post('/activation', { step: 'password', login: 'ines.ecole', code: pupil.code, password: 'trousse!', confirm: 'trousse!', terms: 'on', email: '', phone: '' });
+  const done = await c.post('/activation', { step: 'password', login: 'ines.ecole', code: pupil.code, password: 'vq8!Zt3w', confirm: 'vq8!Zt3w', terms: 'on', email: '', phone: '' });
   assert.equal(done.statusCode, 303);
 
   const active = await createUser(ctx.database.pool, { login: 'paul.ecole', profile: 'Teacher', password: PASSWORD });

@@ -57,6 +57,15 @@ function strength(password: string, userInputs: string[]): number {
 }
 
 /**
+ * The strength a password of a profile with minimum length `min` must reach: 3 for adults (12 characters), one
+ * step lower (2: about 10^6 guesses, enough behind the sign-in rate limits) where the structure allows shorter
+ * passwords (pupils: 8 characters), since no 8-character password reaches 3.
+ */
+export function minScore(min: number): number {
+  return min >= PASSWORD_MIN ? PASSWORD_MIN_SCORE : PASSWORD_MIN_SCORE - 1;
+}
+
+/**
  * Policy violations as i18n keys by field ('password', 'confirm'); empty when acceptable. `userInputs` (names,
  * e-mail) count as known words for the strength estimate. `min`: the account's minimum length (profile policy,
  * directory/policies.ts: 8 for pupils, 12 for adults and admins by default); the strength rule is the same for all.
@@ -66,7 +75,7 @@ export function checkPasswordPolicy(password: string, confirm: string, login: st
   if (password.length < min) errors.password = 'password.tooShort';
   else if (password.length > PASSWORD_MAX) errors.password = 'password.tooLong';
   else if (login && password.toLowerCase().includes(login.toLowerCase())) errors.password = 'password.containsLogin';
-  else if (strength(password, [login, ...login.split(/[._-]/), ...userInputs].filter(Boolean)) < PASSWORD_MIN_SCORE) errors.password = 'password.tooWeak';
+  else if (strength(password, [login, ...login.split(/[._-]/), ...userInputs].filter(Boolean)) < minScore(min)) errors.password = 'password.tooWeak';
   if (!errors.password && password !== confirm) errors.confirm = 'password.mismatch';
   return errors;
 }
