@@ -113,6 +113,14 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   assert.equal((await page.textContent('[data-sign-in="Relative"] [data-signed-in]'))!.trim(), '0');
   assert.match((await page.textContent('[data-sign-in="Student"] [data-how]'))!, /Code Trousseau/);
 
+  // The publipostage preview leaves them out and says why, live as the filters change.
+  await page.goto(`${server.url}/console/etablissements/${school}/publipostage`);
+  assert.equal((await page.textContent('[data-counter="leftOut"]'))!.trim(), '2 parents se connectent avec EduConnect : pas de fiche');
+  await page.check('#f-external-info');
+  await page.waitForSelector('[data-counter="leftOut"][hidden]', { state: 'attached' });
+  assert.equal(await page.locator('[data-preview-body] tr[data-login="marie.roux"]').count(), 1);
+  assert.match((await page.textContent('[data-preview-body] tr[data-login="marie.roux"]'))!, /EduConnect/);
+
   // Another school's settings: 404 for this local admin.
   const res = await page.goto(`${server.url}/console/etablissements/${other}/parametres`);
   assert.equal(res!.status(), 404);
