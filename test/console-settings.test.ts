@@ -140,6 +140,11 @@ test('an EduConnect parent: the code is refused naming the provider; no renewal,
   }
   await assert.rejects(generateRenewalCode(ctx, { kind: 'all' }, ids.activeParent, ids.admin), (e: Error) => e instanceof AccountStateError && /EduConnect/.test(e.message));
   await assert.rejects(regenerateActivationCode(ctx, { kind: 'all' }, ids.parent, ids.admin), (e: Error) => e instanceof AccountStateError && /EduConnect/.test(e.message));
-  const mails = await requestPasswordReset(ctx, 'paul.roux', () => ({ subject: 's', text: 't' }), '203.0.113.1');
-  assert.equal(mails, 0);
+  // "Mot de passe oublié": no reset link, a mail naming the provider instead.
+  const mails = await requestPasswordReset(ctx, 'paul.roux', () => ({ subject: 'lien', text: 'lien' }), '203.0.113.1',
+    ({ provider }) => ({ subject: `Connexion avec ${provider}`, text: `Choisissez ${provider}.` }));
+  assert.equal(mails, 1);
+  assert.equal((await ctx.database.pool.query('SELECT count(*)::int n FROM password_resets WHERE user_id = $1', [ids.activeParent])).rows[0].n, 0);
+  const job = (await ctx.database.pool.query('SELECT kind, subject FROM mail_jobs WHERE user_id = $1', [ids.activeParent])).rows;
+  assert.deepEqual(job, [{ kind: 'password_reset_external', subject: 'Connexion avec EduConnect' }]);
 });

@@ -462,7 +462,10 @@ ${errorSummary(req, o.errors, labels)}
     await requestPasswordReset(ctx, identifier, ({ link, login, firstName, minutes }) => ({
       subject: _('forgot.mailSubject'),
       text: _('forgot.mailText', { firstName, login, link, minutes }),
-    }), req.ip);
+    }), req.ip, ({ login, firstName, provider }) => ({
+      subject: _('forgot.external.mailSubject', { provider }),
+      text: _('forgot.external.mailText', { firstName, login, provider }),
+    }));
     return forgotPage(req, reply, { sent: true });
   });
 
