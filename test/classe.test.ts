@@ -230,6 +230,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button:has-text("Fiches détaillées par courriel")');
   assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
   assert.match((await page.textContent('.lead'))!, /^1 courriel\(s\) seront envoyés\. 1 compte\(s\) sans adresse courriel/);
+  assert.match((await page.textContent('.lead'))!, /Contenu : CM1 A · parents · 2 compte\(s\) choisi\(s\)/);
   await page.click('button:has-text("Envoyer 1 courriel(s)")');
   assert.equal(await page.textContent('.notice-success'), '1 courriel(s) en cours d’envoi. 1 compte(s) sans adresse courriel.');
   const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');

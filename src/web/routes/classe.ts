@@ -26,7 +26,7 @@ import { listClasses, type ClassRow } from '../../directory/structures.js';
 import { DirectoryError, isUuid, requireManageable, setBlocked } from '../../directory/users.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
-import { exportSelection } from '../../publipostage/generate.js';
+import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
 import { requireRole, scopeOf } from '../auth.js';
@@ -342,10 +342,12 @@ ${pageScript}`,
       case 'mail': {
         const counts = await countSelection(ctx, selectionFor(cls.id, tab, ids), scope);
         const mails = counts.total - counts.withoutEmail;
+        // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 compte(s) choisi(s)".
+        const content = await describeSelection(ctx, selectionFor(cls.id, tab, ids));
         return confirmPage(req, reply, {
           base,
           title: _('classe.mail.title'),
-          lead: _('classe.mail.lead', { n: mails, m: counts.withoutEmail }),
+          lead: `${_('classe.mail.lead', { n: mails, m: counts.withoutEmail })} ${_('send.content', { label: content.text })}`,
           rows,
           action: 'mail-send',
           button: _('classe.mail.send', { n: mails }),
