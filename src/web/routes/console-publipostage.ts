@@ -15,11 +15,10 @@ import { listClasses, listLevels, type ClassRow, type LevelRow } from '../../dir
 import { isUuid, structureInScope } from '../../directory/users.js';
 import { listMailRuns, mailRunReport, startMailMerge, type MailRunSummary } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
-import { exportSelection } from '../../publipostage/generate.js';
+import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, leftOutOf } from '../../publipostage/select.js';
 import type { LeftOut } from '../../publipostage/distribution.js';
-import { describeSelection } from '../../publipostage/generate.js';
 import { leftOutList } from './distribution-view.js';
 import type { AccountRow, Selection } from '../../publipostage/selection.js';
 import { scopeOf } from '../auth.js';
