@@ -22,10 +22,22 @@ export interface Config {
    * TROUSSEAU_TRUST_PROXY to its address(es) (`127.0.0.1`, `10.0.0.0/8,…`), or `true` to trust any.
    */
   trustProxy: boolean | string;
+  /** pino level of the HTTP log (LOG_LEVEL): fatal, error, warn, info, debug, trace or silent. */
+  logLevel: string;
+  /** Whether TROUSSEAU_PUBLIC_URL was set (sheets print localhost otherwise: the start log warns). */
+  publicUrlSet: boolean;
   /** Most bytes one import request may upload, all files together (TROUSSEAU_IMPORT_MAX_MB, default 500 MB). */
   importMaxBytes: number;
   /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
   drop: DropConfig;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!LOG_LEVELS.includes(v)) throw new Error(`LOG_LEVEL doit valoir ${LOG_LEVELS.join(', ')} (reçu « ${v} »)`);
+  return v;
 }
 
 export interface DropConfig {
@@ -104,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Trousseau <no-reply@trousseau.local>',
     trustProxy: parseTrustProxy(env.TROUSSEAU_TRUST_PROXY),
+    logLevel: parseLogLevel(env.LOG_LEVEL),
+    publicUrlSet: !!env.TROUSSEAU_PUBLIC_URL,
     drop: loadDrop(env),
     importMaxBytes: envInt(env, 'TROUSSEAU_IMPORT_MAX_MB', 500) * 1024 * 1024,
   };

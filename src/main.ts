@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { makeContext } from './context.js';
 import { openConfiguredDatabase } from './db/open.js';
 import { ensureDemo } from './demo/seed.js';
+import { startupMessages } from './startup.js';
 import { startDropSchedule } from './drop/schedule.js';
 import { uploadsRoot } from './import/uploads.js';
 import { startMailWorker } from './mail/worker.js';
@@ -19,7 +20,7 @@ async function main() {
   await ensureDemo(ctx, (m: string) => console.log(m));
   const app = await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
-  console.log(`Trousseau écoute sur ${config.publicUrl}`);
+  for (const m of startupMessages(config)) (m.level === 'warn' ? console.warn : console.log)(m.text);
   const mailWorker = startMailWorker(ctx);
   const drop = config.drop.dir ? startDropSchedule(ctx, (m) => console.log(m)) : null;
   if (drop) console.log(`Dossier de dépôt ${config.drop.dir} : « ${config.drop.cron} » (${config.drop.timezone}), prochain passage ${drop.next()?.toISOString()}`);

@@ -163,7 +163,10 @@ test('user page: renewal code shown once, block ends the session, new activation
       WHERE us.structure_id = $1 AND u.profile = 'Relative' AND u.activated_at IS NULL AND u.password_hash IS NULL ORDER BY u.login LIMIT 1`, [A.id]);
   await page.goto(`${server.url}/console/utilisateurs/${inactive.id}`);
   const before = (await page.textContent('[data-activation-code]'))!;
-  await Promise.all([page.waitForURL(/ok=activation/), page.click('button:has-text("Régénérer le code d’activation")')]);
+  // It kills a sheet already handed out: a confirmation page comes first.
+  await page.click('a:has-text("Régénérer le code d’activation")');
+  assert.equal((await q<{ activation_code_mac: string }>('SELECT activation_code_mac FROM users WHERE id = $1', [inactive.id]))[0].activation_code_mac, inactive.activation_code_mac);
+  await Promise.all([page.waitForURL(/ok=activation/), page.click('button[data-confirm-activation]')]);
   const now = (await page.textContent('[data-activation-code]'))!;
   assert.notEqual(now, before);
   const [after] = await q<{ activation_code_mac: string }>('SELECT activation_code_mac FROM users WHERE id = $1', [inactive.id]);

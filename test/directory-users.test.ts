@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Scope } from '../src/directory/scope.js';
-import { DirectoryError, getUserDetails, listUsers, setBlocked, updateUserContact } from '../src/directory/users.js';
+import { DirectoryError, getUserDetails, setBlocked, updateUserContact } from '../src/directory/users.js';
+import { countSelection, selectPage } from '../src/publipostage/select.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
 import { sampleDirectory } from './helpers/directory-sample.js';
 
@@ -15,6 +17,13 @@ describe('directory users', () => {
   let voltaireAdmin: Scope;
   let teacher: Scope;
   const names = (rows: { firstName: string }[]) => rows.map((r) => r.firstName);
+  /** The console's list (the one selection model: select.ts), a page of rows and the total. */
+  async function listUsers(ctx: Ctx, scope: Scope, q: Record<string, unknown> & { limit: number; offset?: number; sort?: string }) {
+    const { limit, offset = 0, sort: _sort, ...filters } = q;
+    const selection = SelectionSchema.parse(filters);
+    const [counts, rows] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset })]);
+    return { rows: rows.map((r) => ({ ...r, structures: [r.structureName] })), total: counts.total };
+  }
 
   before(async () => {
     ctx = await testContext();

@@ -46,6 +46,27 @@ const people = async (structure: string, profile?: string) =>
     )
   ).map((r) => r.p);
 
+test('a file in another script’s encoding (Cyrillic, Greek, Chinese, Japanese) is refused naming the encoding; nothing is written', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['Nom;Prénom;Date de naissance;Classe\nИванов;Иван;01/02/2014;6A\nПетрова;Мария;03/04/2013;6A\n', 'win1251', /Windows-1251/],
+    ['Nom;Prenom;Date de naissance;Classe\nΠαπαδόπουλος;Γιώργος;01/02/2014;6A\n', 'win1253', /Windows-1253/],
+    ['Nom;Prenom;Date de naissance;Classe\n王芳;李娜;01/02/2014;6A\n张伟;刘洋;03/04/2013;6A\n陈静;杨磊;03/04/2013;6A\n', 'gb2312', /GB18030|GB2312|CP949|EUC-KR/],
+    ['Nom;Prenom;Date de naissance;Classe\n山田;太郎;01/02/2014;6A\n佐藤;花子;03/04/2013;6A\n', 'shift_jis', /Johab|SHIFT_JIS|CP932|EUC-JP/],
+  ];
+  for (const [text, encoding, named] of cases) {
+    const report = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: iconv.encode(text, encoding) }], opts({ structureHint: 'École des Alphabets' }));
+    assert.ok(report.fatal, `${encoding}: ${formatReport(report)}`);
+    assert.equal(report.fatal.file, 'CSV_Eleves.csv');
+    assert.match(report.fatal.reason, named);
+    assert.match(report.fatal.reason, /enregistrez-le en UTF-8/);
+    assert.equal(report.created, 0);
+  }
+  // The same names in UTF-8 import, with transliterated logins.
+  const utf8 = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: Buffer.from(cases[0][0]) }], opts({ structureHint: 'École des Alphabets' }));
+  assert.equal(utf8.fatal, null, formatReport(utf8));
+  assert.equal(utf8.created, 2);
+});
+
 test('encodings: UTF-8 with and without BOM, ISO-8859-15 (Œ, €), Windows-1252, Mac Roman with CR line ends', async () => {
   const cases: [string, string, string[]][] = [
     ['utf8', 'UTF-8', ['anais.boeuf Anaïs BŒUF', 'jerome.lefevre Jérôme Lefèvre']],

@@ -71,11 +71,13 @@ test('a .zip delivery is unpacked and its files imported as one run, OS leftover
 });
 
 test('CSV files in a folder of the archive go to the school named after that folder', async () => {
-  const data = await zip([['Jules Ferry/CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n']]);
+  const row = 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n';
+  const data = await zip([['Jules Ferry/CSV_Eleves.csv', row], ['college-georges-brassens/CSV_Eleves.csv', row]]);
   const report = await importFiles(ctx, [{ name: 'ecoles.zip', data }], { scope: ALL, dryRun: true });
   assert.equal(report.fatal, null, formatReport(report));
-  assert.deepEqual(report.structures.map((s) => s.name), ['École Jules Ferry']);
-  assert.equal(report.created, 1);
+  // A folder already named for a school keeps its name (no « École Collège … »).
+  assert.deepEqual(report.structures.map((s) => s.name).sort(), ['College Georges Brassens', 'École Jules Ferry']);
+  assert.equal(report.created, 2);
 });
 
 test('member names in UTF-8 without the zip UTF-8 flag (Linux, macOS tools) keep their accents: the folder names the school', async () => {

@@ -83,7 +83,7 @@ test('edit the parents\u2019 sheet text, preview it as a PDF filled from a sampl
   const url = `${server.url}/console/etablissements/${school}/modeles?profil=parents`;
   await page.goto(url);
   assert.equal(await page.textContent('h1'), 'Modèles de courrier — École Jules Ferry');
-  assert.equal(await page.getAttribute('nav.subnav a[aria-current="page"]', 'href'), `/console/etablissements/${school}/modeles?profil=parents`);
+  assert.equal(await page.getAttribute('nav.profile-tabs a[aria-current="page"]', 'href'), `/console/etablissements/${school}/modeles?profil=parents`);
   assert.equal(await page.inputValue('#body-sheet_inactive'), defaultTemplate('Relative', 'sheet_inactive').body);
   assert.match((await page.textContent('#sheet_inactive h2'))!, /Modèle par défaut/);
 

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { canSeeUser, endSessions, loadUser, requireRole, scopeOf } from '../src/web/auth.js';
+import { canSeeUser, endSessions, loadUser, scopeOf } from '../src/web/auth.js';
+import { answerJson, guard, viewer } from '../src/web/context.js';
 import { escapeHtml, html, raw } from '../src/web/html.js';
 import { account } from '../src/web/i18n/account.js';
 import { common } from '../src/web/i18n/common.js';
-import { t } from '../src/web/i18n/index.js';
+import { t, type MessageKey } from '../src/web/i18n/index.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { Client, createUser } from './helpers/web.js';
@@ -19,10 +20,16 @@ const PASSWORD = 'correct horse battery';
 before(async () => {
   ctx = await testContext();
   app = await buildServer(ctx);
-  // Guarded routes as another plugin would declare them.
-  app.get('/api/test/admin', { preHandler: requireRole('localadmin') }, async (req) => ({ scope: scopeOf(req.user!) }));
-  app.get('/test/teacher', { preHandler: requireRole('teacher') }, async () => 'ok');
-  app.post('/api/test/echo', { preHandler: requireRole() }, async () => ({ ok: true }));
+  // Guarded areas as another plugin would declare them.
+  await app.register(async (api) => {
+    answerJson(api);
+    api.get('/admin', { preValidation: guard('localadmin') }, async (req) => ({ scope: viewer(req).scope }));
+    api.post('/echo', { preValidation: guard() }, async () => ({ ok: true }));
+  }, { prefix: '/api/test' });
+  await app.register(async (pages) => {
+    pages.addHook('preValidation', guard('teacher'));
+    pages.get('/teacher', async () => 'ok');
+  }, { prefix: '/test' });
 });
 
 after(async () => {
@@ -46,7 +53,7 @@ test('i18n: French first, English complete for the core and account catalogues, 
   assert.equal(t('fr', 'login.title'), 'Connexion');
   assert.equal(t('en', 'login.title'), 'Sign in');
   assert.equal(t('fr', 'error.rateLimited', { minutes: 3 }), 'Trop de tentatives, réessayez dans 3 minute(s).');
-  assert.equal(t('en', 'no.such.key'), 'no.such.key');
+  assert.equal(t('en', 'no.such.key' as MessageKey), 'no.such.key');
 });
 
 test('pages: French layout, FR | EN switch kept in a cookie, Accept-Language, stylesheet, security headers', async () => {

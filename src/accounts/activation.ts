@@ -68,17 +68,20 @@ export interface ActivationInput {
  */
 export async function activateAccount(ctx: AppContext, holder: CodeHolder, input: ActivationInput, ip: string): Promise<boolean> {
   const hash = await hashPassword(input.password);
-  const r = await ctx.database.pool.query(
-    `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
-       activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
-     WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
-       AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
-     RETURNING id`,
-    [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null],
-  );
-  if (r.rowCount !== 1) return false;
-  await recordAudit(ctx.database.pool, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
-  return true;
+  // The activation and its audit row commit together.
+  return withTransaction(ctx.database.pool, async (client) => {
+    const r = await client.query(
+      `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
+         activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
+       WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
+         AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
+       RETURNING id`,
+      [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null],
+    );
+    if (r.rowCount !== 1) return false;
+    await recordAudit(client, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
+    return true;
+  });
 }
 
 /** Sets a new password with a renewal code, consuming the code (guarded like activation) and ending every session. */

@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
       try {
         const t = await createApiToken(db, { name, structures, allStructures: all, actorId: null, via: 'cli' });
         console.log(`Jeton « ${name.trim()} » créé. Copiez-le maintenant, il ne sera plus affiché :\n\n  ${t.token}\n`);
-        console.log(`Exemple : curl -H "Authorization: Bearer ${t.token}" -F files=@Eleves.csv "${config.publicUrl}/api/import?structureId=<id>&dryRun=true"`);
+        console.log(`Exemple : curl -H "Authorization: Bearer ${t.token}" -F files=@Eleves.csv "${config.publicUrl}/api/import?structureId=${t.structureIds[0] ?? '<id>'}&dryRun=true"`);
         return 0;
       } catch (e) {
         if (e instanceof TokenInputError) {

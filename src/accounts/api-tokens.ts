@@ -67,7 +67,7 @@ export interface NewToken {
  * Creates a token and returns it in clear (the only time it exists outside the caller's hands) with its row id.
  * Structures may be given by id, UAI or external id; an unknown one throws TokenInputError naming it.
  */
-export async function createApiToken(db: Queryable, input: NewToken): Promise<{ id: string; prefix: string; token: string }> {
+export async function createApiToken(db: Queryable, input: NewToken): Promise<{ id: string; prefix: string; token: string; structureIds: string[] }> {
   const name = input.name.replace(/[\u0000-\u001f]/g, '').trim();
   if (!name || name.length > 100) throw new TokenInputError('name', 'Donnez au jeton un nom de 1 à 100 caractères (à quoi il sert, quel serveur l’utilise).');
   let structureIds: string[] = [];
@@ -93,7 +93,7 @@ export async function createApiToken(db: Queryable, input: NewToken): Promise<{ 
   await recordAudit(db, input.actorId, 'api_token.create', {
     tokenId: rows[0].id, prefix, name, allStructures: !!input.allStructures, structureIds, via: input.via,
   });
-  return { id: rows[0].id, prefix, token };
+  return { id: rows[0].id, prefix, token, structureIds };
 }
 
 /** Every token, newest first, revoked ones included. */

@@ -107,7 +107,7 @@ export async function applyLifecycleAction(
 ): Promise<number> {
   const unique = [...new Set(ids)];
   if (!unique.length) return 0;
-  if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'Vous ne pouvez pas supprimer votre propre compte.');
+  if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
   await requireManageable(pool, scope, unique);
   return withTransaction(pool, async (c) => {
     if (action === 'pre-delete') {
@@ -134,10 +134,7 @@ export async function applyLifecycleAction(
     );
     const refused = r.rows.filter((x) => !x.ok);
     if (refused.length) {
-      throw new DirectoryError(
-        'conflict',
-        `Suppression immédiate impossible pour ${refused.map((x) => x.login).join(', ')} : compte activé et non pré-supprimé. Pré-supprimez-le d’abord.`,
-      );
+      throw new DirectoryError('conflict', 'lifecycle.activated', { logins: refused.map((x) => x.login).join(', ') });
     }
     // The audit entry is written before the erasure, so it is pseudonymised with the rest.
     for (const x of r.rows) await recordAudit(c, actorId, 'account.delete', { userId: x.id, login: x.login });

@@ -1,20 +1,17 @@
-// Database access: a node-postgres pool, Drizzle on top, and the SQL migrator.
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+// Database access: a node-postgres pool and the SQL migrator. SQL is written by hand (set-based statements,
+// unnest arrays, advisory locks) and the migrations are the schema's source of truth.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import * as schema from './schema.js';
 
 // DATE columns stay 'YYYY-MM-DD' strings: a birth date has no time zone.
 pg.types.setTypeParser(1082, (v) => v);
 
-export type Db = NodePgDatabase<typeof schema>;
 /** Anything SQL can be sent through: the pool, or a client holding a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 export interface Database {
   pool: pg.Pool;
-  db: Db;
   close(): Promise<void>;
 }
 
@@ -27,10 +24,8 @@ export function openDatabase(url: string, max = 10): Database {
   pool.on('error', (e) => {
     if (!closing) console.error(`PostgreSQL : connexion inactive perdue (${e.message})`);
   });
-  const db = drizzle(pool, { schema });
   return {
     pool,
-    db,
     close: () => {
       closing = true;
       return pool.end();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../accounts/passwords.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';

@@ -8,7 +8,7 @@
 // Each candidate is then scored here (0–100) and kept from `minScore` on.
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from './vocabulary.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import {
@@ -290,8 +290,8 @@ export interface MergeResult {
  */
 export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, dropId: string, actorId: string | null): Promise<MergeResult> {
   requireAdminScope(scope);
-  if (keepId === dropId) throw new DirectoryError('invalid', 'Un compte ne peut pas être fusionné avec lui-même.');
-  if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+  if (keepId === dropId) throw new DirectoryError('invalid', 'directory.mergeSelf');
+  if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'directory.userNotFound');
   return withTransaction(ctx.database.pool, async (client) => {
     // Both accounts must be ones the caller may change (visible, and holding no admin right beyond the scope):
     // the kept one inherits the dropped one's local-admin rights, which therefore lie within the caller's
@@ -300,17 +300,17 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = ANY($1::uuid[])`, [[keepId, dropId]]);
     let keep = rows.find((r) => r.id === keepId);
     let drop = rows.find((r) => r.id === dropId);
-    if (!keep || !drop) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+    if (!keep || !drop) throw new DirectoryError('not_found', 'directory.userNotFound');
     const keepActive = keep.activated_at !== null;
     const dropActive = drop.activated_at !== null;
     if (keepActive && dropActive) {
-      throw new DirectoryError('conflict', 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés. Bloquez celui qui ne doit plus servir.');
+      throw new DirectoryError('conflict', 'directory.mergeBothActive');
     }
-    if (keep.profile !== drop.profile) throw new DirectoryError('invalid', 'Les deux comptes n’ont pas le même profil : fusion impossible.');
+    if (keep.profile !== drop.profile) throw new DirectoryError('invalid', 'directory.mergeProfiles');
     const swapped = dropActive && !keepActive;
     if (swapped) [keep, drop] = [drop, keep];
     // A super admin has no feed identity (migration 0007): it neither disappears in a merge nor takes one over.
-    if (drop.is_super_admin || keep.is_super_admin) throw new DirectoryError('forbidden', 'Un compte super-administrateur ne peut pas être fusionné.');
+    if (drop.is_super_admin || keep.is_super_admin) throw new DirectoryError('forbidden', 'directory.mergeSuperAdmin');
     const k = keep.id as string;
     const d = drop.id as string;
 
@@ -374,9 +374,9 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
 /** Marks a pair as "not duplicates" for good (admins only, both users in scope); idempotent. */
 export async function dismissDuplicate(ctx: AppContext, scope: Scope, a: string, b: string, actorId: string | null): Promise<void> {
   requireAdminScope(scope);
-  if (a === b) throw new DirectoryError('invalid', 'Une paire de doublons réunit deux comptes différents.');
+  if (a === b) throw new DirectoryError('invalid', 'directory.pairSame');
   await withTransaction(ctx.database.pool, async (client) => {
-    if (!(await allInScope(client, scope, [a, b]))) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+    if (!(await allInScope(client, scope, [a, b]))) throw new DirectoryError('not_found', 'directory.userNotFound');
     const ins = await client.query(
       'INSERT INTO duplicate_dismissals (user_a, user_b) VALUES (least($1::uuid, $2::uuid), greatest($1::uuid, $2::uuid)) ON CONFLICT DO NOTHING',
       [a, b],

@@ -23,10 +23,10 @@ export function isHeadOfSchool(functions: readonly string[], structureKeys: Read
 }
 
 async function check(db: Queryable, scope: Scope, userId: string, structureId: string): Promise<{ login: string; profile: string }> {
-  if (!structureInScope(scope, structureId)) throw new DirectoryError('forbidden', 'Vous n’administrez pas cet établissement.');
+  if (!structureInScope(scope, structureId)) throw new DirectoryError('forbidden', 'localAdmin.notYourSchool');
   await requireManageable(db, scope, [userId]);
   const r = (await db.query('SELECT login, profile FROM users WHERE id = $1', [userId])).rows[0];
-  if (!r) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+  if (!r) throw new DirectoryError('not_found', 'directory.userNotFound');
   return r;
 }
 
@@ -37,8 +37,8 @@ async function check(db: Queryable, scope: Scope, userId: string, structureId: s
 export async function appointLocalAdmin(db: Queryable, scope: Scope, userId: string, structureId: string, actorId: string | null): Promise<boolean> {
   const u = await check(db, scope, userId, structureId);
   const member = (await db.query('SELECT 1 FROM user_structures WHERE user_id = $1 AND structure_id = $2', [userId, structureId])).rowCount;
-  if (!member) throw new DirectoryError('invalid', `${u.login} n’est pas rattaché à cet établissement.`);
-  if (u.profile === 'Student' || u.profile === 'Relative') throw new DirectoryError('invalid', 'Un élève ou un parent ne peut pas administrer un établissement.');
+  if (!member) throw new DirectoryError('invalid', 'localAdmin.notMember', { login: u.login });
+  if (u.profile === 'Student' || u.profile === 'Relative') throw new DirectoryError('invalid', 'localAdmin.pupil');
   const r = await db.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, structureId]);
   if (r.rowCount) await recordAudit(db, actorId, 'admin.local.appoint', { userId, login: u.login, structureId });
   return (r.rowCount ?? 0) > 0;

@@ -4,7 +4,7 @@
 // defaults below, so a fresh structure behaves as before the settings existed.
 import { z } from 'zod';
 import type { Queryable } from '../db/index.js';
-import { PROFILES, type Profile } from '../db/schema.js';
+import { PROFILES, type Profile } from './vocabulary.js';
 import { recordAudit } from './audit.js';
 
 export type SignIn = 'code' | 'external' | 'both';

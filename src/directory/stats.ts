@@ -1,6 +1,6 @@
 // Figures for a structure's home page in the console: accounts and activation per profile and per class.
 import type { AppContext } from '../context.js';
-import { PROFILES, type Profile } from '../db/schema.js';
+import { PROFILES, type Profile } from './vocabulary.js';
 import type { Scope } from './scope.js';
 import { byName } from './structures.js';
 import { isUuid, structureInScope } from './users.js';

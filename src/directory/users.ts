@@ -1,22 +1,23 @@
 // Users as the admin console sees them: list, details, blocking, contact corrections — always within a Scope.
 import type pg from 'pg';
-import { z } from 'zod';
 import { normalizeEmail, normalizePhone } from '../accounts/contact.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
-import { PROFILES, type Profile } from '../db/schema.js';
+import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
+import type { Profile } from './vocabulary.js';
 import { endSessions } from '../web/auth.js';
 import { recordAudit } from './audit.js';
 import { manageableSql, scopeSql, type Scope } from './scope.js';
 import type { Queryable } from '../db/index.js';
 
-/** A refused directory operation; `message` is French and may be shown as is. */
-export class DirectoryError extends Error {
+/** A refused directory operation: `code` is its kind, `messageCode`/`params` its message (see DomainError). */
+export class DirectoryError extends DomainError {
   constructor(
     readonly code: 'forbidden' | 'not_found' | 'conflict' | 'invalid',
-    message: string,
+    messageCode: DomainCode,
+    params: DomainParams = {},
   ) {
-    super(message);
+    super(messageCode, params);
     this.name = 'DirectoryError';
   }
 }
@@ -47,16 +48,13 @@ export function canAdminister(scope: Scope): boolean {
 
 /** Throws unless the scope may change accounts. */
 export function requireAdminScope(scope: Scope): void {
-  if (!canAdminister(scope)) throw new DirectoryError('forbidden', 'Action réservée aux administrateurs.');
+  if (!canAdminister(scope)) throw new DirectoryError('forbidden', 'directory.adminOnly');
 }
 
 /** True when `structureId` is within the scope's structures (super admins see all). */
 export function structureInScope(scope: Scope, structureId: string): boolean {
   return scope.kind === 'all' || (scope.kind === 'structures' && scope.structureIds.includes(structureId));
 }
-
-/** Why a visible account cannot be changed by the caller (French, shown as is). */
-const READ_ONLY_MESSAGE = 'Ce compte administre un établissement hors de votre périmètre : il est en lecture seule pour vous.';
 
 /**
  * Throws unless every one of these users is visible in the scope (not_found otherwise, as for a missing row)
@@ -66,7 +64,7 @@ const READ_ONLY_MESSAGE = 'Ce compte administre un établissement hors de votre 
  */
 export async function requireManageable(db: Queryable, scope: Scope, userIds: readonly string[], opts: { lock?: boolean } = {}): Promise<void> {
   const ids = [...new Set(userIds)];
-  if (!ids.every(isUuid)) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
+  if (!ids.every(isUuid)) throw new DirectoryError('not_found', 'directory.userNotFound');
   const params: unknown[] = [ids];
   const visible = scopeSql(scope, 'u', params);
   const manageable = manageableSql(scope, 'u', params);
@@ -74,8 +72,8 @@ export async function requireManageable(db: Queryable, scope: Scope, userIds: re
     `SELECT u.id, ${manageable} AS manageable FROM users u WHERE u.id = ANY($1::uuid[]) AND ${visible}${opts.lock ? ' ORDER BY u.id FOR UPDATE OF u' : ''}`,
     params,
   );
-  if (rows.length !== ids.length) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
-  if (rows.some((r) => !r.manageable)) throw new DirectoryError('forbidden', READ_ONLY_MESSAGE);
+  if (rows.length !== ids.length) throw new DirectoryError('not_found', 'directory.userNotFound');
+  if (rows.some((r) => !r.manageable)) throw new DirectoryError('forbidden', 'directory.readOnly');
 }
 
 /** Whether every one of these users exists and is visible in the scope (an explicit list is all or nothing). */
@@ -94,138 +92,6 @@ export async function allInScope(db: Queryable, scope: Scope, userIds: readonly 
 export function isUuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Listing
-
-export const USER_SORTS = ['name', 'profile', 'class', 'login', 'created'] as const;
-
-/** Query-string shape of the user list (the console parses its query with it). */
-export const UserListQuerySchema = z.object({
-  search: z.string().max(100).optional(),
-  profiles: z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v), z.array(z.enum(PROFILES))).default([]),
-  classIds: z.preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',')) : v), z.array(z.string().uuid())).default([]),
-  structureId: z.string().uuid().optional(),
-  activation: z.enum(['all', 'active', 'inactive']).default('all'),
-  email: z.enum(['all', 'with', 'without']).default('all'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-  sort: z.enum(USER_SORTS).default('name'),
-});
-export type UserListQuery = z.input<typeof UserListQuerySchema>;
-
-export interface UserListRow {
-  id: string;
-  lastName: string;
-  firstName: string;
-  profile: Profile;
-  login: string;
-  activated: boolean;
-  email: string | null;
-  blocked: boolean;
-  preDeleted: boolean;
-  isLocalAdmin: boolean;
-  isSuperAdmin: boolean;
-  /** Class names (within the caller's structures). */
-  classes: string[];
-  /** Structure names (within the caller's structures). */
-  structures: string[];
-  createdAt: Date;
-}
-
-const SORT_SQL: Record<(typeof USER_SORTS)[number], string> = {
-  // trousseau_fr (migration 0003): French order, "Émile" between "Elsa" and "Eric"; indexed for the default sort.
-  name: 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
-  profile: 'u.profile, u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
-  class: 'first_class COLLATE trousseau_fr NULLS LAST, u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login',
-  login: 'u.login',
-  created: 'u.created_at DESC, u.login',
-};
-
-/** Lists visible users matching the filters, one page at a time, with the total count. */
-export async function listUsers(ctx: AppContext, scope: Scope, query: UserListQuery): Promise<{ rows: UserListRow[]; total: number }> {
-  const q = UserListQuerySchema.parse(query);
-  if (q.structureId && scope.kind === 'structures' && !scope.structureIds.includes(q.structureId)) return { rows: [], total: 0 };
-  const params: unknown[] = [];
-  const where = [scopeSql(scope, 'u', params)];
-  if (q.structureId) where.push(memberOfStructureSql(q.structureId, 'u', params));
-  if (q.profiles.length) {
-    params.push(q.profiles);
-    where.push(`u.profile = ANY($${params.length}::text[])`);
-  }
-  if (q.classIds.length) {
-    // A class selects its students and, like the publipostage filter, their parents.
-    params.push(q.classIds);
-    const p = `$${params.length}::uuid[]`;
-    where.push(`(EXISTS (SELECT 1 FROM user_classes fc WHERE fc.user_id = u.id AND fc.class_id = ANY(${p}))
-      OR (u.profile = 'Relative' AND EXISTS (SELECT 1 FROM relations fr JOIN user_classes fc ON fc.user_id = fr.child_id
-                                             WHERE fr.parent_id = u.id AND fc.class_id = ANY(${p}))))`);
-  }
-  if (q.activation === 'active') where.push('u.activated_at IS NOT NULL');
-  if (q.activation === 'inactive') where.push('u.activated_at IS NULL');
-  if (q.email === 'with') where.push(`coalesce(btrim(u.email), '') <> ''`);
-  if (q.email === 'without') where.push(`coalesce(btrim(u.email), '') = ''`);
-  const search: string[] = [];
-  for (const token of (q.search ?? '').split(/\s+/).filter(Boolean).slice(0, 5)) {
-    params.push(token);
-    const p = `$${params.length}::text`;
-    // Folded so "eleonore" finds "Éléonore" and "jean paul" finds "Jean-Paul".
-    search.push(`(strpos(trousseau_fold(u.last_name || u.first_name), trousseau_fold(${p})) > 0
-      OR strpos(u.login, lower(${p})) > 0 OR strpos(lower(coalesce(u.email, '')), lower(${p})) > 0)`);
-  }
-  // The search folds every name it looks at: OFFSET 0 keeps it from running before the cheap, indexed filters,
-  // and the matches are kept (m) so the count and the page come from a single pass.
-  const matched = search.length
-    ? `WITH m AS MATERIALIZED (SELECT u.id FROM (SELECT * FROM users u WHERE ${where.join(' AND ')} OFFSET 0) u WHERE ${search.join(' AND ')}) `
-    : '';
-  const from = search.length ? 'm JOIN users u ON u.id = m.id' : `users u WHERE ${where.join(' AND ')}`;
-  const filterParams = params.slice();
-  const countSql = search.length ? `${matched}SELECT count(*)::int AS n FROM m` : `SELECT count(*)::int AS n FROM ${from}`;
-  let total = search.length ? -1 : (await ctx.database.pool.query(countSql, filterParams)).rows[0].n as number;
-
-  const classScope = visibleStructureSql(scope, 'c.structure_id', params);
-  const structScope = visibleStructureSql(scope, 's.id', params);
-  const adminScope = visibleStructureSql(scope, 'la.structure_id', params);
-  params.push(q.limit, q.offset);
-  const { rows } = await ctx.database.pool.query(
-    `${matched}SELECT u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at IS NOT NULL AS activated, u.email, u.blocked,
-            u.pre_deleted_at IS NOT NULL AS pre_deleted, u.is_super_admin, u.created_at,
-            EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id AND ${adminScope}) AS is_local_admin,
-            coalesce((SELECT array_agg(c.name ORDER BY c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
-                      WHERE uc.user_id = u.id AND ${classScope}), '{}') AS classes,
-            (SELECT min(c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id AND ${classScope}) AS first_class,
-            coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id
-                      WHERE us.user_id = u.id AND ${structScope}), '{}') AS structures
-            ${search.length ? ', (SELECT count(*) FROM m)::int AS total' : ''}
-       FROM ${from}
-      ORDER BY ${SORT_SQL[q.sort]}
-      LIMIT $${params.length - 1} OFFSET $${params.length}`,
-    params,
-  );
-  if (total < 0) total = rows.length ? rows[0].total : (await ctx.database.pool.query(countSql, filterParams)).rows[0].n;
-  return {
-    total,
-    rows: rows.map((r) => ({
-      id: r.id,
-      lastName: r.last_name,
-      firstName: r.first_name,
-      profile: r.profile,
-      login: r.login,
-      activated: r.activated,
-      email: r.email,
-      blocked: r.blocked,
-      preDeleted: r.pre_deleted,
-      isLocalAdmin: r.is_local_admin,
-      isSuperAdmin: r.is_super_admin,
-      classes: r.classes,
-      structures: r.structures,
-      createdAt: r.created_at,
-    })),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Details
 
 export interface RelativeInfo {
   id: string;
@@ -392,7 +258,7 @@ async function lockManageableUser(client: pg.PoolClient, scope: Scope, userId: s
  */
 export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, blocked: boolean, actorId: string | null): Promise<{ sessionsEnded: number }> {
   requireAdminScope(scope);
-  if (blocked && actorId === userId) throw new DirectoryError('invalid', 'Vous ne pouvez pas bloquer votre propre compte.');
+  if (blocked && actorId === userId) throw new DirectoryError('invalid', 'directory.selfBlock');
   return withTransaction(ctx.database.pool, async (client) => {
     const u = await lockManageableUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
@@ -421,12 +287,12 @@ export async function updateUserContact(
   if (change.email !== undefined) {
     const v = (change.email ?? '').trim();
     email = v === '' ? null : normalizeEmail(v);
-    if (email === null && v !== '') throw new DirectoryError('invalid', `Adresse électronique invalide : « ${v.slice(0, 80)} ».`);
+    if (email === null && v !== '') throw new DirectoryError('invalid', 'directory.invalidEmail', { value: v.slice(0, 80) });
   }
   let phone: string | null | undefined;
   if (change.phone !== undefined) {
     const v = normalizePhone(change.phone ?? '');
-    if (v === null) throw new DirectoryError('invalid', `Numéro de téléphone invalide : « ${(change.phone ?? '').slice(0, 40)} ».`);
+    if (v === null) throw new DirectoryError('invalid', 'directory.invalidPhone', { value: (change.phone ?? '').slice(0, 40) });
     phone = v === '' ? null : v;
   }
   return withTransaction(ctx.database.pool, async (client) => {

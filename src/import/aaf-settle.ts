@@ -2,7 +2,7 @@
 //  1. modifyRequests (delta feeds) replace the attributes they list on top of the stored person or structure;
 //  2. references to structures neither in the run's EtabEducNat file nor in the directory are dropped and reported;
 //  3. relatives: an account only for a legal representative of a pupil of the run or of the directory.
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import type { Queryable } from '../db/index.js';
 import { addPerson, mapPerson, mapStructure, type AafCollector } from './aaf.js';
 import type { StructureRecord, UserRecord } from './types.js';

@@ -1,6 +1,6 @@
 // AAF directory feed (`ficAlimMENESR` XML): streamed with saxes, never loaded whole.
 import { SaxesParser } from 'saxes';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
 import { feedParser } from './xml.js';
 import { type ImportBatch, type StructureRecord, type UserRecord } from './types.js';

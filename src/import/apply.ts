@@ -3,7 +3,7 @@ import { isHeadOfSchool } from '../directory/local-admins.js';
 import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
 import type { Scope } from '../directory/scope.js';

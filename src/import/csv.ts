@@ -1,6 +1,6 @@
 // CSV imports: the ENT templates (CSV_Eleves, CSV_Enseignants, …) and the ONDE/BE1D extraction of primary schools.
 import { parse } from 'csv-parse/sync';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { checkEmail, clean, cleanPhone, decodeText, parseDate, type Encoding } from './text.js';

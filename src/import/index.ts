@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
@@ -51,6 +51,9 @@ export interface ImportOptions {
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
 }
+
+/** The first word of a name that already says what kind of school it is. */
+const SCHOOL_WORD = /^(e|é)cole|^coll(e|è)ge|^lyc(e|é)e|^cit(e|é) scolaire|^ensemble scolaire|^groupe scolaire|^erea|^segpa/i;
 
 /** Expands folders (recursively, sorted) into files. */
 export function collectInputs(paths: string[]): ImportInput[] {
@@ -210,7 +213,8 @@ async function resolveTarget(client: Queryable, scope: Scope, file: string, hint
     return { id: r.rows[0].id, name: named.name, uai: named.uai, created: true };
   }
   const title = titleFromFolder(folderName);
-  const wanted = hint?.trim() || (title ? `École ${title}` : 'École importée');
+  // A folder already named for a school (« Ecole Renoir », « Collège Brassens ») keeps its name as it is.
+  const wanted = hint?.trim() || (title ? (SCHOOL_WORD.test(title) ? title : `École ${title}`) : 'École importée');
   const found =
     all.find((s) => s.id === wanted) ??
     all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ??

@@ -1,6 +1,6 @@
 // Likely renames between a school's files: a person whose name was corrected keeps their account.
 import { distance } from 'fastest-levenshtein';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { foldKey, foldName } from '../directory/fold.js';
 
 /** A record of the run that has no account under its (name-built) key. */

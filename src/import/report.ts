@@ -1,5 +1,5 @@
 // Text rendering of an import report, French first.
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import type { FileReport, ImportReport, Rejection } from './types.js';
 
 type Lang = 'fr' | 'en';

@@ -61,6 +61,27 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
   return { encoding, bom: 0 };
 }
 
+// Single- and multi-byte encodings of other scripts (Cyrillic, Greek, Hebrew, Arabic, Thai, Chinese, Japanese,
+// Korean) as jschardet names them. Read as Windows-1252 such a file still gives letters (Иванов → Èâàíîâ) and
+// would make accounts with garbled names, so it is refused, naming the encoding.
+const OTHER_SCRIPT = /1251|koi8|cyrillic|8859-5|ibm855|ibm866|kz1048|1253|8859-7|1255|8859-8|1256|8859-6|tis-620|shift_jis|cp932|euc-jp|gb2312|gb18030|big5|euc-kr|cp949|johab|euc-tw|iso-2022/i;
+const FRENCH_SINGLE_BYTE = /^(windows-1252|iso-8859-1|iso8859-15|iso-8859-15|macroman|ascii)$/i;
+
+/**
+ * The encoding of another script a non-UTF-8 file seems to be in: jschardet ranks it first, at least 1.2 times as
+ * likely as the best French single-byte encoding; otherwise null. Measured: French files in Windows-1252,
+ * ISO-8859-15 and Mac Roman (the shared real files included) always rank a French encoding first; Cyrillic and
+ * Greek files rank theirs first at 15 to 35 times the French one, Chinese, Japanese and Korean ones at 1.25 to 3
+ * times (the CJK encoding it names may be the wrong one of the family; a very short CJK file may go unnoticed).
+ */
+export function otherScriptEncoding(buf: Buffer): string | null {
+  const all = detectAll(buf);
+  const top = all[0];
+  if (!top?.encoding || !OTHER_SCRIPT.test(top.encoding)) return null;
+  const french = all.find((r) => r.encoding && FRENCH_SINGLE_BYTE.test(r.encoding))?.confidence ?? 0;
+  return top.confidence >= 1.2 * french ? top.encoding : null;
+}
+
 /** Offset of the first byte that breaks UTF-8, or -1. */
 export function firstInvalidUtf8(buf: Buffer): number {
   for (let i = 0; i < buf.length; ) {
@@ -88,6 +109,10 @@ export function decodeText(file: string, buf: Buffer): { text: string; encoding:
   const { encoding, bom } = detectEncoding(buf);
   const body = buf.subarray(bom);
   if (encoding !== 'utf-8' && bom === 0) {
+    const other = otherScriptEncoding(body);
+    if (other) {
+      throw new ImportFileError(file, 1, '', `fichier qui semble encodé en ${other} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8`);
+    }
     if (utf8Pairs(body) >= 3) {
       const at = firstInvalidUtf8(body);
       throw new ImportFileError(file, lineAt(body, at), '', `encodage mélangé : UTF-8 et un autre encodage (octet 0x${body[at].toString(16)}) ; enregistrez tout le fichier en UTF-8`);

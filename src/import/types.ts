@@ -1,5 +1,5 @@
 // The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
-import type { Origin, Profile } from '../db/schema.js';
+import type { Origin, Profile } from '../directory/vocabulary.js';
 
 /** Which importer wrote a row (users.source). */
 export type Source = 'aaf' | 'be1d' | 'csv' | 'siecle' | 'sts' | 'demo';

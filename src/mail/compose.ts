@@ -1,6 +1,7 @@
 // The words of a merge mail: the letter template of kind mail_inactive / mail_active for the account's profile
 // (structure override > global override > built-in, see publipostage/templates.ts), filled with its merge fields.
 // The template is plain text; the HTML part is derived from it so both always say the same thing.
+import { escapeHtml } from '../lib/html-escape.js';
 import type { AppContext } from '../context.js';
 import type { AccountRow } from '../publipostage/selection.js';
 import { fieldsFor, loadTemplates, renderTemplate, type MergeFields, type TemplateSet } from '../publipostage/templates.js';
@@ -18,9 +19,7 @@ export function mailKindOf(row: Pick<AccountRow, 'activated'>): MailKind {
   return row.activated ? 'mail_active' : 'mail_inactive';
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
+export { escapeHtml };
 
 /**
  * A name as plain text in a mail: a zero-width space after each '.', ':', '@' and '/' that is followed by more

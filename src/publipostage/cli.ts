@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { makeContext, type AppContext } from '../context.js';
 import { openConfiguredDatabase } from '../db/open.js';
-import { PROFILES, type Profile } from '../db/schema.js';
+import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { isUuid } from '../directory/users.js';
 import { foldName } from '../directory/fold.js';
 import { externalSentence } from './distribution.js';

@@ -12,7 +12,7 @@
 //  - an externally-authenticated account selected with external=info gets an information sheet naming its
 //    provider and the ENT address instead of a code.
 import { externalProviderSql } from '../directory/policies.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { PROFILE_LABELS } from './format.js';
 import type { AccountRow, Selection } from './selection.js';
 

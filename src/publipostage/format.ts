@@ -1,6 +1,6 @@
 // How an account reads in the preview table and the CSV export (same columns, same words). Pure.
 import { formatCode } from '../accounts/codes.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import type { AccountRow, ChildInfo } from './selection.js';
 
 export const PROFILE_LABELS: Record<Profile, { fr: string; en: string }> = {

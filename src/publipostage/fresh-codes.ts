@@ -44,14 +44,3 @@ export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string,
 export function withFreshCode(row: AccountRow, fresh: IssuedCode): AccountRow {
   return { ...row, code: fresh.code, codeExpiresAt: fresh.expiresAt, codeExpired: false };
 }
-
-/** Plans, stores and applies fresh codes to the rows (for exports, where nothing else is in the transaction). */
-export async function refreshDeadCodes(ctx: AppContext, rows: AccountRow[]): Promise<{ rows: AccountRow[]; issued: number }> {
-  const planned = planFreshCodes(ctx, rows);
-  if (!planned.size) return { rows, issued: 0 };
-  const stored = await storeFreshCodes(ctx.database.pool, planned);
-  return {
-    rows: rows.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)),
-    issued: stored.size,
-  };
-}

@@ -4,7 +4,8 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { renderCsv } from './csv.js';
-import { refreshDeadCodes } from './fresh-codes.js';
+import { withTransaction } from '../accounts/tx.js';
+import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
 import { streamSheetsPdf, type SheetModel } from './pdf.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { selectAccounts } from './select.js';
@@ -50,14 +51,20 @@ export function today(): string {
  * count, the codes issued and the model), then renders. The PDF is a stream; the CSV a buffer.
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
-  const { rows, issued } = await refreshDeadCodes(ctx, await selectAccounts(ctx, req.selection, req.scope));
+  const selected = await selectAccounts(ctx, req.selection, req.scope);
   const model = req.model ?? 1;
-  await recordAudit(ctx.database.pool, req.actorId, `publipostage.${req.format}`, {
-    filters: req.selection,
-    count: rows.length,
-    codesIssued: issued,
-    ...(req.format === 'pdf' ? { model } : {}),
-    via: req.via,
+  // Fresh codes and the audit row commit together: no code handed out without its trace.
+  const planned = planFreshCodes(ctx, selected);
+  const { rows } = await withTransaction(ctx.database.pool, async (client) => {
+    const stored = await storeFreshCodes(client, planned);
+    await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
+      filters: req.selection,
+      count: selected.length,
+      codesIssued: stored.size,
+      ...(req.format === 'pdf' ? { model } : {}),
+      via: req.via,
+    });
+    return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
   });
   const label = await describeSelection(ctx, req.selection);
   if (req.format === 'csv') {

@@ -4,7 +4,7 @@
 import type { AppContext } from '../context.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { externalProviderSql } from '../directory/policies.js';
-import type { Profile } from '../db/schema.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
 import type { AccountRow, ChildInfo, Selection, SortOrder } from './selection.js';
 
@@ -36,10 +36,6 @@ function focusFilter(sel: Selection, scope: Scope, p: Params, classId: string): 
   return parts.length ? parts.join(' AND ') : null;
 }
 
-function likePattern(s: string): string {
-  return `%${s.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** WHERE conditions on users `u` for a selection within a scope. */
 function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   const scopeParams: unknown[] = p.values;
@@ -67,10 +63,12 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
   w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
-  if (sel.search?.trim()) {
-    const q = p.add(likePattern(sel.search));
-    // One pattern match per row over "first last first login email": covers "Prénom Nom" and "Nom Prénom".
-    w.push(`(u.first_name || ' ' || u.last_name || ' ' || u.first_name || ' ' || u.login || ' ' || coalesce(u.email, '')) ILIKE ${q}`);
+  // Every word must match: folded in the names ("eleonore" finds "Éléonore", "jean paul" finds "Jean-Paul",
+  // in either order), or as typed in the login or the email.
+  for (const token of (sel.search ?? '').split(/\s+/).filter(Boolean).slice(0, 5)) {
+    const t = p.add(token);
+    w.push(`((trousseau_fold(${t}::text) <> '' AND strpos(trousseau_fold(u.last_name || u.first_name), trousseau_fold(${t}::text)) > 0)
+      OR strpos(u.login, lower(${t}::text)) > 0 OR strpos(lower(coalesce(u.email, '')), lower(${t}::text)) > 0)`);
   }
   return w;
 }

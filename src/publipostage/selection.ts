@@ -1,13 +1,26 @@
 // One selection model for preview, PDF, CSV and email alike (filters of "Publipostage des comptes").
 // Pure: the schema and the row shape. The SQL lives in select.ts.
 import { z } from 'zod';
-import { PROFILES } from '../db/schema.js';
+import { PROFILES } from '../directory/vocabulary.js';
 
 const csvList = <T extends z.ZodTypeAny>(item: T) =>
   z.preprocess(
     (v) => (typeof v === 'string' ? (v === '' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean)) : v),
     z.array(item),
   );
+
+/**
+ * A calendar day written AAAA-MM-JJ (the value of an <input type="date">); an impossible one such as
+ * 2026-02-30 is refused here, before it can reach PostgreSQL.
+ */
+export const CalendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'date attendue au format AAAA-MM-JJ')
+  .refine((v) => {
+    const [y, m, d] = v.split('-').map(Number);
+    const t = new Date(Date.UTC(y, m - 1, d));
+    return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+  }, 'date impossible');
 
 export const SelectionSchema = z.object({
   structureId: z.string().uuid().optional(),
@@ -23,9 +36,9 @@ export const SelectionSchema = z.object({
   email: z.enum(['all', 'with', 'without']).default('all'),
   localAdmins: z.enum(['all', 'only', 'exclude']).default('all'),
   /** Created strictly before this day (Europe/Paris midnight). */
-  createdBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  createdBefore: CalendarDate.optional(),
   /** Created on or after this day ("depuis"). */
-  createdAfter: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  createdAfter: CalendarDate.optional(),
   /**
    * Absent from the feed (grace period or pre-deleted): 'not' (default) leaves them out, 'pending' keeps only
    * them. Distribution rules: distribution.ts.

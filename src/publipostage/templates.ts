@@ -15,8 +15,11 @@
 //   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
 //   fieldsFor(row, ctx)                        merge values of one account
 import type { AppContext } from '../context.js';
-import { PROFILES, type Profile, type TemplateKind } from '../db/schema.js';
+import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
+import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { DomainError } from '../lib/errors.js';
+import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
 import type { AccountRow } from './selection.js';
@@ -32,6 +35,7 @@ export const MERGE_FIELDS = [
   { name: 'code', label: "Code d'activation (vide si le compte est activé)" },
   { name: 'enfants', label: 'Enfants et leurs classes (parents)' },
   { name: 'etablissement', label: 'Établissement' },
+  { name: 'de_etablissement', label: "« de » et l'établissement (du Collège…, de l'École…)" },
   { name: 'url', label: "Adresse de l'ENT" },
   { name: 'date_expiration', label: "Date d'expiration du code" },
   { name: 'lien_activation', label: "Lien d'activation (identifiant et code pré-remplis)" },
@@ -71,6 +75,7 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
     code: code ? formatCode(code) : '',
     enfants: childrenLabel(row.children),
     etablissement: row.structureName,
+    de_etablissement: de(row.structureName).replace(/’/g, "'"),
     url: ctx.config.publicUrl,
     date_expiration: !row.activated && row.codeExpiresAt ? frenchDate(row.codeExpiresAt) : '',
     lien_activation: code ? activationUrl(ctx.config.publicUrl, row.login, code) : '',
@@ -103,7 +108,7 @@ Mot de passe oublié ?
 1. Sur la page de connexion, clique sur « Mot de passe oublié ».
 2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de ton compte.
 3. Suis ce lien et choisis un nouveau mot de passe.
-Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
 
 const RENEWAL_VOUS = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
@@ -111,7 +116,7 @@ Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
 2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de votre compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
-Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT de {etablissement}.`;
+Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
 
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
@@ -263,16 +268,19 @@ export function validateTemplate(input: TemplateInput): string[] {
 /** Creates or replaces an override. Throws a French error (nothing written) when validation fails. */
 export async function saveTemplate(ctx: Pick<AppContext, 'database'>, input: TemplateInput, actorId: string | null = null): Promise<void> {
   const errors = validateTemplate(input);
-  if (errors.length) throw new Error(`Modèle ${input.profile}/${input.kind} non enregistré : ${errors.join(' ; ')}`);
+  if (errors.length) throw new DomainError('template.invalid', { profile: input.profile, kind: input.kind, errors: errors.join(' ; ') });
   const isMail = input.kind.startsWith('mail_');
-  await ctx.database.pool.query(
+  // The override and its audit row commit together.
+  await withTransaction(ctx.database.pool, async (client) => {
+  await client.query(
     `INSERT INTO letter_templates (structure_id, profile, kind, subject, body)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT ((coalesce(structure_id, '00000000-0000-0000-0000-000000000000'::uuid)), profile, kind)
      DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_at = now()`,
     [input.structureId, input.profile, input.kind, isMail ? input.subject!.trim() : null, input.body],
   );
-  await recordAudit(ctx.database.pool, actorId, 'template.save', { structureId: input.structureId, profile: input.profile, kind: input.kind });
+  await recordAudit(client, actorId, 'template.save', { structureId: input.structureId, profile: input.profile, kind: input.kind });
+  });
 }
 
 /** Removes an override; true when there was one. */
@@ -281,10 +289,12 @@ export async function resetTemplate(
   key: { structureId: string | null; profile: Profile; kind: TemplateKind },
   actorId: string | null = null,
 ): Promise<boolean> {
-  const res = await ctx.database.pool.query(
-    `DELETE FROM letter_templates WHERE structure_id IS NOT DISTINCT FROM $1 AND profile = $2 AND kind = $3`,
-    [key.structureId, key.profile, key.kind],
-  );
-  if (res.rowCount) await recordAudit(ctx.database.pool, actorId, 'template.reset', key);
-  return (res.rowCount ?? 0) > 0;
+  return withTransaction(ctx.database.pool, async (client) => {
+    const res = await client.query(
+      `DELETE FROM letter_templates WHERE structure_id IS NOT DISTINCT FROM $1 AND profile = $2 AND kind = $3`,
+      [key.structureId, key.profile, key.kind],
+    );
+    if (res.rowCount) await recordAudit(client, actorId, 'template.reset', key);
+    return (res.rowCount ?? 0) > 0;
+  });
 }

@@ -3,12 +3,13 @@
 // Sessions live in Postgres (table `sessions`): the cookie carries a random 32-byte token, the table only its
 // SHA-256, so a database leak gives no usable session. Lifetime is FIXED at 8 hours from sign-in (a school day):
 // simpler to reason about than a sliding window and it bounds a stolen cookie's usefulness.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../lib/crypto.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyApiToken, type TokenAction, type TokenPrincipal } from '../accounts/api-tokens.js';
+import type { TokenAction, TokenPrincipal } from '../accounts/api-tokens.js';
 import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
-import { t, type Lang } from './i18n/index.js';
+import { t, type Lang, type MessageKey } from './i18n/index.js';
 import { sendErrorPage } from './layout.js';
 import type { Queryable } from '../db/index.js';
 
@@ -34,11 +35,11 @@ declare module 'fastify' {
     sessionIdHash: string | null;
     /** The token of an `Authorization: Bearer` request (scripts): such a request never has a session. */
     bearer: string | null;
-    /** Set by requireRoleOrToken once the bearer token is checked and allows the route's action. */
+    /** Set by guardOrToken (context.ts) once the bearer token is checked and allows the route's action. */
     apiToken: TokenPrincipal | null;
   }
   interface FastifyContextConfig {
-    /** The route accepts an API token for this action (see requireRoleOrToken); no CSRF token then. */
+    /** The route accepts an API token for this action (see guardOrToken in context.ts); no CSRF token then. */
     apiToken?: TokenAction;
   }
 }
@@ -50,7 +51,7 @@ export const LANG_COOKIE = 'lang';
 export const SESSION_HOURS = 8;
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/; // base64url of 32 bytes
 
-export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+export { sha256 };
 const newToken = (): string => randomBytes(32).toString('base64url');
 
 // ---------------------------------------------------------------------------------------------- sessions
@@ -197,14 +198,10 @@ function pickLang(req: FastifyRequest, reply: FastifyReply, secure: boolean): La
 
 // ---------------------------------------------------------------------------------------------- request kinds
 
-/** JSON API routes answer errors in JSON; pages answer with HTML or redirects. */
-export function isApi(req: FastifyRequest): boolean {
-  return req.url.startsWith('/api/') || req.url === '/api';
-}
-
-function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: string): FastifyReply {
+/** Refusal before any route code runs, answered as the area answers (JSON areas mark requests in onRequest). */
+function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: MessageKey): FastifyReply {
   const message = t(req.lang ?? 'fr', key);
-  if (isApi(req)) return reply.code(status).send({ error: message });
+  if (req.responseKind === 'json') return reply.code(status).send({ error: message, requestId: req.id });
   return sendErrorPage(req, reply, status, message);
 }
 
@@ -311,45 +308,6 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
 /** Whether the user holds the role (a super admin also holds 'localadmin'; everyone signed in holds 'user'). */
 export function hasRole(user: SessionUser | null, ...roles: Role[]): boolean {
   return !!user && roles.some((r) => user.roles.includes(r));
-}
-
-/**
- * preHandler: 401 (API) or redirect to /connexion?next=… (page) without a session; 403 without one of the roles.
- * `requireRole()` with no role only requires a signed-in user.
- */
-export function requireRole(...roles: Role[]) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!req.user) {
-      if (isApi(req)) {
-        await reply.code(401).send({ error: t(req.lang ?? 'fr', 'error.unauthenticated') });
-        return;
-      }
-      const next = req.method === 'GET' ? req.url : new URL(req.url, 'http://local').pathname;
-      await reply.redirect(`/connexion?next=${encodeURIComponent(next)}`, 303);
-      return;
-    }
-    if (roles.length > 0 && !hasRole(req.user, ...roles)) {
-      await deny(req, reply, 403, 'error.forbidden');
-    }
-  };
-}
-
-/**
- * preHandler for the routes scripts may call: a bearer request must carry a valid, unrevoked API token allowing
- * `action` (401 otherwise; then req.apiToken is set and the handler scopes the work with tokenScope); any other
- * request goes through requireRole(...roles). The route must also declare `config: { apiToken: action }`.
- */
-export function requireRoleOrToken(ctx: AppContext, action: TokenAction, ...roles: Role[]) {
-  const byRole = requireRole(...roles);
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (req.bearer === null) return byRole(req, reply);
-    const check = await verifyApiToken(ctx.database.pool, req.bearer, req.ip);
-    if (!check.ok || !check.token.actions.includes(action) || req.routeOptions.config?.apiToken !== action) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: t(req.lang ?? 'fr', 'error.badToken') });
-      return;
-    }
-    req.apiToken = check.token;
-  };
 }
 
 /** The widest scope the user's roles give (super admin > local admin > teacher > self). */

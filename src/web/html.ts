@@ -1,5 +1,6 @@
 // Safe HTML building: every interpolation is escaped unless it is already SafeHtml.
 import type { FastifyReply } from 'fastify';
+import { escapeHtml } from '../lib/html-escape.js';
 
 /** A fragment known to be safe markup (built by `html` or vouched for with `raw`). */
 export class SafeHtml {
@@ -9,12 +10,7 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for element content and quoted attribute values alike. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
+export { escapeHtml };
 
 /** Trusted markup, inserted as is. Never pass user input here. */
 export function raw(markup: string): SafeHtml {

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../directory/scope.js';
 import { csrfField } from './forms.js';
 import { html, sendHtml, type HtmlValue, type SafeHtml } from './html.js';
-import { t, type Lang } from './i18n/index.js';
+import { t, type Lang, type MessageKey } from './i18n/index.js';
 
 export interface NavItem {
   href: string;
@@ -15,7 +15,7 @@ export interface NavItem {
 export interface TopNavEntry {
   href: string;
   /** i18n key of the label. */
-  labelKey: string;
+  labelKey: MessageKey;
   /** Shown to users holding one of these roles; every signed-in user when omitted. */
   roles?: Role[];
   /** Lower comes first. */
@@ -96,6 +96,7 @@ export function layout(o: LayoutOptions): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} — ${t(lang, 'app.name')}</title>
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 </head>
 <body>
 <a class="skip-link" href="#main">${t(lang, 'layout.skip')}</a>
@@ -138,6 +139,8 @@ export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: 
     req,
     title: title ?? t(req.lang ?? 'fr', 'error.title'),
     narrow: true,
-    body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>`,
+    // The request id matches the log line of this request (every 5xx is logged with its stack).
+    body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>
+<p class="muted request-id" data-request-id="${req.id}">${t(req.lang ?? 'fr', 'error.requestId', { id: req.id })}</p>`,
   }, status);
 }

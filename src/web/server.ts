@@ -1,28 +1,35 @@
-// The HTTP application: Fastify with one plugin per domain area.
-import formbody from '@fastify/formbody';
+// The HTTP application: Fastify, the root plugins (sessions, CSRF, language, static files, errors), then one
+// encapsulated plugin per URL area, registered with its prefix and guarded once inside:
+//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons.
+import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import querystring from 'fast-querystring';
 import type { AppContext } from '../context.js';
+import accountArea from './account/index.js';
+import apiArea from './api/index.js';
+import classeArea from './classe/index.js';
+import consoleArea from './console/index.js';
+import { installCore } from './core.js';
+import tokensArea from './tokens/index.js';
 
-export type RoutePlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void> | void;
-
-// Each domain registers its routes here; order does not matter.
-const plugins: Array<() => Promise<{ default: RoutePlugin }>> = [
-  () => import('./routes/core.js'),
-  () => import('./routes/account.js'),
-  () => import('./routes/publipostage.js'),
-  () => import('./routes/import-api.js'),
-  () => import('./routes/classe.js'),
-  () => import('./routes/templates.js'),
-  () => import('./routes/doublons.js'),
-  () => import('./routes/console.js'),
-  () => import('./routes/api-tokens.js'),
-  () => import('./routes/console-settings.js'),
-  () => import('./routes/console-account-admin.js'),
-  () => import('./routes/account-terms.js'),
-];
+/**
+ * One log line per request (Fastify writes two by default): method, path without its query (reset tokens
+ * travel there), status, duration, the signed-in login; the request id comes with every line.
+ */
+class OneLinePerRequest extends LogController {
+  incomingRequest(): void {}
+  requestCompleted(_err: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    req.log.info(
+      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.user?.login },
+      'request',
+    );
+  }
+}
 
 /**
  * Bodies parsed in memory (urlencoded forms, JSON) are limited to what a form needs, on every route and before
@@ -46,15 +53,35 @@ function parseForm(body: string): Record<string, unknown> {
   return querystring.parse(body);
 }
 
-export async function buildServer(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, trustProxy: ctx.config.trustProxy, bodyLimit: FORM_BODY_LIMIT });
+export interface ServerOptions {
+  /** Where log lines go (tests capture them); standard output by default. */
+  logStream?: DestinationStream;
+}
+
+export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: ctx.config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    logController: new OneLinePerRequest(),
+    // Our own ids, never a client's header: the id on an error page must lead to our log line.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: FORM_BODY_LIMIT,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   await app.register(cookie);
   await app.register(formbody, { parser: parseForm });
   await app.register(multipart, { limits: { fileSize: 200 * 1024 * 1024, files: 200 } });
-  app.get('/healthz', async () => ({ ok: true }));
-  for (const load of plugins) {
-    const plugin = (await load()).default;
-    await plugin(app, ctx);
-  }
+  await installCore(app, ctx);
+
+  await app.register(accountArea, { ctx });
+  await app.register(classeArea, { ctx, prefix: '/classe' });
+  await app.register(consoleArea, { ctx, prefix: '/console' });
+  await app.register(apiArea, { ctx, prefix: '/api' });
+  await app.register(tokensArea, { ctx, prefix: '/jetons' });
   return app;
 }

@@ -40,6 +40,7 @@ export async function testContext(overrides: Record<string, string> = {}): Promi
     TROUSSEAU_SECRET: '11'.repeat(32),
     TROUSSEAU_DATA_DIR: '/tmp/trousseau-test-data',
     TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...overrides,
   });
   return { ...makeContext(config, database), close: () => database.close() };

@@ -1,7 +1,7 @@
 // Small hand-made directories for the directory service tests, inserted straight into Postgres.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Profile } from '../../src/db/schema.js';
+import type { Profile } from '../../src/directory/vocabulary.js';
 
 export interface UserSpec {
   firstName: string;

@@ -59,8 +59,9 @@ test('a dry run keeps its files on disk (0600, not in memory) until confirmed; t
   assert.deepEqual(leftovers(), []);
 
   const dry = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
-  assert.equal(dry.statusCode, 200, dry.body);
+  assert.equal(dry.statusCode, 303, dry.body);
   const [token] = leftovers();
+  assert.ok(String(dry.headers.location).endsWith(`/import/${token}`), 'redirected to the report of that upload');
   assert.ok(token, 'the upload waits under <dataDir>/imports/<token>/');
   assert.deepEqual(readFileSync(join(imports, token, '0.bin')), ELEVES);
   assert.equal(statSync(join(imports, token, '0.bin')).mode & 0o777, 0o600);
@@ -74,7 +75,7 @@ test('a dry run keeps its files on disk (0600, not in memory) until confirmed; t
 
 test('the hourly housekeeping deletes dry runs never confirmed, and keeps recent ones', async () => {
   const dry = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
-  assert.equal(dry.statusCode, 200);
+  assert.equal(dry.statusCode, 303);
   const [abandoned] = leftovers();
   const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
   utimesSync(join(imports, abandoned), twoHoursAgo, twoHoursAgo);

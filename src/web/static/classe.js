@@ -8,19 +8,19 @@
   }
 
   // ------------------------------------------------------------------ class view
-  var form = document.getElementById('class-form');
+  const form = document.getElementById('class-form');
   if (form) {
-    var boxes = Array.prototype.slice.call(form.querySelectorAll('input[type="checkbox"][name="ids"]'));
-    var all = form.querySelector('[data-select-all]');
-    var toggle = form.querySelector('[data-toggle-all]');
-    var count = document.getElementById('selection-count');
-    var sheets = form.querySelector('[data-sheets-count]');
+    const boxes = Array.prototype.slice.call(form.querySelectorAll('input[type="checkbox"][name="ids"]'));
+    const all = form.querySelector('[data-select-all]');
+    const toggle = form.querySelector('[data-toggle-all]');
+    const count = document.getElementById('selection-count');
+    const sheets = form.querySelector('[data-sheets-count]');
 
-    var update = function () {
-      var ticked = boxes.filter(function (b) { return b.checked; });
-      var noEmail = ticked.filter(function (b) { return !b.closest('tr').hasAttribute('data-email'); }).length;
+    const update = function () {
+      const ticked = boxes.filter(function (b) { return b.checked; });
+      const noEmail = ticked.filter(function (b) { return !b.closest('tr').hasAttribute('data-email'); }).length;
       if (count) {
-        var text = fill(form.getAttribute('data-count-template') || '{n}', { n: ticked.length });
+        let text = fill(form.getAttribute('data-count-template') || '{n}', { n: ticked.length });
         if (ticked.length && noEmail) text += ' (' + fill(form.getAttribute('data-noemail-template') || '{m}', { m: noEmail }) + ')';
         count.textContent = text;
       }
@@ -33,12 +33,12 @@
       }
       boxes.forEach(function (b) { b.closest('tr').classList.toggle('is-selected', b.checked); });
       if (toggle) {
-        var full = boxes.length > 0 && ticked.length === boxes.length;
+        const full = boxes.length > 0 && ticked.length === boxes.length;
         toggle.textContent = toggle.getAttribute(full ? 'data-label-none' : 'data-label-all') || toggle.textContent;
       }
     };
 
-    var setAll = function (checked) {
+    const setAll = function (checked) {
       boxes.forEach(function (b) { b.checked = checked; });
       update();
     };
@@ -60,17 +60,17 @@
 
   // ------------------------------------------------------------------ template editor
   // Fields go into the subject or the body, whichever was focused last in the same form (the body by default).
-  var lastField = new WeakMap();
+  const lastField = new WeakMap();
   document.querySelectorAll('[data-merge-target]').forEach(function (el) {
     el.addEventListener('focus', function () { if (el.form) lastField.set(el.form, el); });
   });
   document.querySelectorAll('button.merge-field[data-insert]').forEach(function (btn) {
     btn.addEventListener('click', function () {
-      var target = (btn.form && lastField.get(btn.form)) || document.getElementById(btn.getAttribute('data-target'));
+      const target = (btn.form && lastField.get(btn.form)) || document.getElementById(btn.getAttribute('data-target'));
       if (!target) return;
-      var text = btn.getAttribute('data-insert');
-      var start = target.selectionStart == null ? target.value.length : target.selectionStart;
-      var end = target.selectionEnd == null ? start : target.selectionEnd;
+      const text = btn.getAttribute('data-insert');
+      const start = target.selectionStart == null ? target.value.length : target.selectionStart;
+      const end = target.selectionEnd == null ? start : target.selectionEnd;
       target.focus();
       target.setRangeText(text, start, end, 'end');
       target.dispatchEvent(new Event('input', { bubbles: true }));

@@ -1,5 +1,6 @@
 // Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import {
   activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose,
 } from '../../accounts/activation.js';
@@ -12,35 +13,35 @@ import { changePassword, loadAccountDetails, updateContact } from '../../account
 import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { absenceOf } from '../../accounts/lifecycle.js';
+import accountTerms from './terms.js';
 import { frenchDate } from '../../publipostage/format.js';
-import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
-import { hasRole, requireRole, startSession, stopSession } from '../auth.js';
+import { hasRole, startSession, stopSession } from '../auth.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, viewer } from '../context.js';
 import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { translator, type Lang } from '../i18n/index.js';
+import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
+import { profileLabel } from '../labels.js';
+import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 
 type Form = Record<string, string>;
 
-/** The urlencoded body as plain strings (first value of repeated fields; files and objects ignored). */
-function formOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  const body = req.body;
-  if (body && typeof body === 'object') {
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      const s = Array.isArray(v) ? v[0] : v;
-      if (typeof s === 'string') out[k] = s.slice(0, 2000);
-    }
-  }
-  return out;
-}
-
-function queryOf(req: FastifyRequest): Form {
-  const out: Form = {};
-  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) if (typeof v === 'string') out[k] = v.slice(0, 2000);
-  return out;
-}
+// Each route's input: absent fields read as '' (text), at most `max` characters kept.
+const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200) });
+const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
+const CodeQuery = z.object({ login: text(200), code: text(100) });
+const CodeForm = z.object({
+  login: text(200), code: text(100), step: text(20), password: text(2000), confirm: text(2000), email: text(320), phone: text(40), terms: text(10),
+});
+type CodeFields = z.infer<typeof CodeForm>;
+const OkQuery = z.object({ ok: text(20) });
+const ContactForm = z.object({ email: text(320), phone: text(40) });
+const PasswordForm = z.object({ current: text(2000), password: text(2000), confirm: text(2000) });
+const ForgotForm = z.object({ identifier: text(320) });
+const TokenQuery = z.object({ token: text(200) });
+const ResetForm = z.object({ token: text(200), password: text(2000), confirm: text(2000) });
 
 /** Only a same-site path may be a post-sign-in destination (no scheme, no //host, no backslash tricks). */
 export function safeNext(next: string | undefined): string {
@@ -48,10 +49,12 @@ export function safeNext(next: string | undefined): string {
   return next;
 }
 
-const PROFILE_KEYS = new Set(['Student', 'Relative', 'Teacher', 'Personnel', 'Guest']);
-const profileLabel = (lang: Lang, profile: string) => translator(lang)(PROFILE_KEYS.has(profile) ? `profile.${profile}` : profile);
+/** A key returned by a domain rule (password policy) as a catalogue key; the generic "invalid" otherwise. */
+const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
 
-export default async function account(app: FastifyInstance, ctx: AppContext): Promise<void> {
+/** The public pages and "Mon compte" (its own guard: any signed-in user). Registered without a prefix. */
+export default async function accountArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+  const app = typed(root);
   const pool = ctx.database.pool;
   const limits = authLimits();
   registerNav({ href: '/mon-compte', labelKey: 'nav.account', order: 90 });
@@ -130,8 +133,8 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     }, status);
   }
 
-  app.get('/connexion', async (req, reply) => {
-    const q = queryOf(req);
+  app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {
+    const q = req.query;
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
     const notice: Notice | null = q.deja ? { kind: 'info', text: _('login.alreadyActivated') }
@@ -139,9 +142,9 @@ export default async function account(app: FastifyInstance, ctx: AppContext): Pr
     return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined });
   });
 
-  app.post('/connexion', async (req, reply) => {
+  app.post('/connexion', { schema: { body: LoginForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const login = (f.login ?? '').trim();
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
@@ -260,10 +263,10 @@ ${errorSummary(req, o.errors, labels)}
     }, status);
   }
 
-  async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
-    const q = queryOf(req);
+  async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, q: z.infer<typeof CodeQuery>) {
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
-    const code = q.code ? (normalizeCode(q.code) ? formatCode(normalizeCode(q.code)!) : q.code) : '';
+    const canonical = q.code ? normalizeCode(q.code) : null;
+    const code = canonical ? formatCode(canonical) : (q.code ?? '');
     // The QR code of an account activated since the sheet was printed: say so, and where to go.
     if (flow.purpose === 'activation' && q.login && q.code && (await isAlreadyActivated(ctx, q.login))) {
       return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
@@ -271,9 +274,8 @@ ${errorSummary(req, o.errors, labels)}
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
 
-  async function codeFlowPost(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow) {
+  async function codeFlowPost(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, f: CodeFields) {
     const _ = translator(req.lang);
-    const f = formOf(req);
     const login = (f.login ?? '').trim();
     const typed = (f.code ?? '').trim();
     const wait = await attempt(req, login);
@@ -286,7 +288,7 @@ ${errorSummary(req, o.errors, labels)}
     await succeeded(req, login);
     // The code is right but the account signs in elsewhere: say where (issue #9).
     if (holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: holder.externalProvider }) }, 409);
-    const code = formatCode(normalizeCode(typed)!);
+    const code = formatCode(normalizeCode(typed) ?? typed);
     const policy = await stepPolicy(holder.id);
     if (f.step !== 'password') {
       return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {}, policy });
@@ -294,11 +296,11 @@ ${errorSummary(req, o.errors, labels)}
     return finishCodeFlow(req, reply, flow, holder, code, f, policy);
   }
 
-  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: Form, policy: StepPolicy) {
+  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: CodeFields, policy: StepPolicy) {
     const _ = translator(req.lang);
     const password = f.password ?? '';
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, [], policy.min))) errors[k] = _(key, { min: policy.min });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, [], policy.min))) errors[k] = _(ruleKey(key), { min: policy.min });
     const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
     let email = '';
     let phone: string | null = null;
@@ -322,23 +324,23 @@ ${errorSummary(req, o.errors, labels)}
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
   }
 
-  app.get('/activation', (req, reply) => codeFlowGet(req, reply, ACTIVATION_FLOW));
-  app.post('/activation', (req, reply) => codeFlowPost(req, reply, ACTIVATION_FLOW));
-  app.get('/renouvellement', (req, reply) => codeFlowGet(req, reply, RENEWAL_FLOW));
-  app.post('/renouvellement', (req, reply) => codeFlowPost(req, reply, RENEWAL_FLOW));
+  app.get('/activation', { schema: { querystring: CodeQuery } }, (req, reply) => codeFlowGet(req, reply, ACTIVATION_FLOW, req.query));
+  app.post('/activation', { schema: { body: CodeForm } }, (req, reply) => codeFlowPost(req, reply, ACTIVATION_FLOW, req.body));
+  app.get('/renouvellement', { schema: { querystring: CodeQuery } }, (req, reply) => codeFlowGet(req, reply, RENEWAL_FLOW, req.query));
+  app.post('/renouvellement', { schema: { body: CodeForm } }, (req, reply) => codeFlowPost(req, reply, RENEWAL_FLOW, req.body));
 
   // ------------------------------------------------------------------------------------ Mon compte
 
   async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; form?: 'contact' | 'password' } = {}, status = 200) {
     const _ = translator(req.lang);
-    const d = await loadAccountDetails(ctx, req.user!.id);
+    const d = await loadAccountDetails(ctx, viewer(req).user.id);
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
-    const ok = queryOf(req).ok;
+    const { ok } = OkQuery.parse(req.query ?? {});
     // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
     const absence = await absenceOf(pool, d.id);
-    const notice: Notice | null = ok && ['activated', 'password', 'contact'].includes(ok)
+    const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact'
       ? { kind: 'success', text: _(`account.ok.${ok}`) }
       : absence ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) } : null;
     const list = (items: string[]) => (items.length ? items.join(', ') : '—');
@@ -391,13 +393,15 @@ ${errorSummary(req, o.errors, labels)}
     }, status);
   }
 
-  const signedIn = requireRole();
+  const signedIn = guard();
 
-  app.get('/mon-compte', { preHandler: signedIn }, (req, reply) => accountPage(req, reply));
+  await accountTerms(root, ctx, safeNext);
 
-  app.post('/mon-compte/coordonnees', { preHandler: signedIn }, async (req, reply) => {
+  app.get('/mon-compte', { preValidation: signedIn, schema: { querystring: OkQuery } }, (req, reply) => accountPage(req, reply));
+
+  app.post('/mon-compte/coordonnees', { preValidation: signedIn, schema: { body: ContactForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const values = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim() };
     const errors: FieldErrors = {};
     const email = values.email ? normalizeEmail(values.email) : null;
@@ -406,16 +410,16 @@ ${errorSummary(req, o.errors, labels)}
     const phone = normalizePhone(values.phone);
     if (phone === null) errors.phone = _('field.phoneInvalid');
     if (Object.keys(errors).length || !email) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
-    await updateContact(ctx, req.user!.id, email, phone);
+    await updateContact(ctx, viewer(req).user.id, email, phone);
     return reply.redirect('/mon-compte?ok=contact', 303);
   });
 
-  app.post('/mon-compte/mot-de-passe', { preHandler: signedIn }, async (req, reply) => {
+  app.post('/mon-compte/mot-de-passe', { preValidation: signedIn, schema: { body: PasswordForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
-    const user = req.user!;
+    const f = req.body;
+    const { user } = viewer(req);
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
     if (!f.current) errors.current = _('field.currentRequired');
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
     // The current password is a credential: guessing it is limited like sign-in.
@@ -449,8 +453,8 @@ ${errorSummary(req, o.errors, labels)}
 
   app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));
 
-  app.post('/mot-de-passe-oublie', async (req, reply) => {
-    const f = formOf(req);
+  app.post('/mot-de-passe-oublie', { schema: { body: ForgotForm } }, async (req, reply) => {
+    const f = req.body;
     const identifier = (f.identifier ?? '').trim();
     // Limits mail flooding of one address as much as guessing; the answer stays the same below the limit.
     const l = normalizeLogin(identifier);
@@ -501,23 +505,23 @@ ${errorSummary(req, o.errors, labels)}
     }, 400);
   }
 
-  app.get('/reinitialisation', async (req, reply) => {
+  app.get('/reinitialisation', { schema: { querystring: TokenQuery } }, async (req, reply) => {
     // The token is in this URL: keep it out of any Referer, even same-site.
     reply.header('referrer-policy', 'no-referrer');
-    const token = queryOf(req).token ?? '';
+    const token = req.query.token;
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
     return resetPage(req, reply, { token, login: target.login });
   });
 
-  app.post('/reinitialisation', async (req, reply) => {
+  app.post('/reinitialisation', { schema: { body: ResetForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const f = formOf(req);
+    const f = req.body;
     const token = f.token ?? '';
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
     const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(key, { min: PASSWORD_MIN });
+    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
     if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, errors }, 422);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);

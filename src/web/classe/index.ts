@@ -7,8 +7,8 @@
 // a teacher never reaches another class's students or their parents.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { formatCode } from '../../accounts/codes.js';
-import { AccountStateError, generateRenewalCode } from '../../accounts/renewal.js';
 import { teacherRightsForClass, type TeacherRight } from '../../directory/policies.js';
 
 /** The class-view right an action needs (settings per school, default sheets and renewal codes). */
@@ -20,81 +20,62 @@ function teacherRightFor(action: string): TeacherRight | null {
   return null;
 }
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
-import type { AppContext } from '../../context.js';
+import { generateRenewalCode } from '../../accounts/renewal.js';
+import { listClassAdults } from '../../directory/class-members.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, type ClassRow } from '../../directory/structures.js';
-import { DirectoryError, isUuid, requireManageable, setBlocked } from '../../directory/users.js';
+import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
+import { DomainError } from '../../lib/errors.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, HttpError, viewer } from '../context.js';
+import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
-import { translator } from '../i18n/index.js';
-import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
-
-// ---------------------------------------------------------------------------------------------------------
-// Small request helpers, shared with the console screens of this area (templates.ts, doublons.ts).
-
-/** Every value of a urlencoded field (repeated checkboxes arrive as an array). */
-export function formList(req: FastifyRequest, name: string): string[] {
-  const body = req.body as Record<string, unknown> | null | undefined;
-  const v = body && typeof body === 'object' ? body[name] : undefined;
-  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return list.filter((s): s is string => typeof s === 'string').map((s) => s.slice(0, 20_000));
-}
-
-/** First value of a urlencoded field, '' when absent. */
-export function formValue(req: FastifyRequest, name: string): string {
-  return formList(req, name)[0] ?? '';
-}
-
-export function queryValue(req: FastifyRequest, name: string): string {
-  const v = (req.query as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' ? v.slice(0, 2000) : '';
-}
-
-/** content-disposition for a download: ASCII fallback plus the UTF-8 name (RFC 6266). */
-export function attachment(filename: string, inline = false): string {
-  const ascii = filename.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
-
-/** HTTP status of a refused directory operation (its French message is shown as is). */
-export function directoryStatus(e: DirectoryError): number {
-  return { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 }[e.code];
-}
+import { translator, type MessageKey, type Params } from '../i18n/index.js';
+import { attachment, list, text } from '../input.js';
+import { registerNav, sendPage, type Notice } from '../layout.js';
+import { stashCode, takeCode } from '../reveal.js';
 
 /** The page's own script (CSP forbids inline scripts); `defer` so it runs once the form is parsed. */
-export const pageScript = html`<script src="/static/classe.js" defer></script>`;
-export const pageStyle = html`<link rel="stylesheet" href="/static/classe.css">`;
+const pageScript = html`<script src="/static/classe.js" defer></script>`;
+const pageStyle = html`<link rel="stylesheet" href="/static/classe.css">`;
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Students and parents carry the actions; teachers and staff are listed (read-only), as in ONE's class view. */
 const TABS = {
   eleves: { profile: 'Student' as const, key: 'classe.tab.students' },
   parents: { profile: 'Relative' as const, key: 'classe.tab.parents' },
-};
+  enseignants: { profile: 'Teacher' as const, key: 'classe.tab.teachers' },
+  personnels: { profile: 'Personnel' as const, key: 'classe.tab.staff' },
+} satisfies Record<string, { profile: string; key: MessageKey }>;
 type Tab = keyof typeof TABS;
+type ActionTab = 'eleves' | 'parents';
 const isTab = (s: string): s is Tab => Object.hasOwn(TABS, s);
+const isActionTab = (t: Tab): t is ActionTab => t === 'eleves' || t === 'parents';
+
+const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
+const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
+const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
 
 /** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
 const MAX_CLASS_TABS = 10;
 
-class NotFound extends Error {
-  readonly statusCode = 404;
-}
-
-export default async function classe(app: FastifyInstance, ctx: AppContext): Promise<void> {
+/** /classe: a teacher's classes (local admins too). One guard for the area. */
+export default async function classeArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   registerNav({ href: '/classe', labelKey: 'nav.classe', roles: ['teacher'], order: 20 });
-  const guard = { preHandler: requireRole('teacher', 'localadmin') };
+  root.addHook('preValidation', guard('teacher', 'localadmin'));
+  const app = typed(root);
 
   /** The classes the caller may open: a teacher's own first, then (local admin) the rest of its schools. */
   async function classesOf(req: FastifyRequest): Promise<ClassRow[]> {
-    const user = req.user!;
-    const rows = await listClasses(ctx, scopeOf(user));
+    const { user, scope } = viewer(req);
+    const rows = await listClasses(ctx, scope);
     const own = new Set(user.teacherOf);
     return [...rows.filter((c) => own.has(c.id)), ...rows.filter((c) => !own.has(c.id))];
   }
@@ -102,7 +83,7 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
   async function classOr404(req: FastifyRequest, classId: string): Promise<{ cls: ClassRow; classes: ClassRow[] }> {
     const classes = isUuid(classId) ? await classesOf(req) : [];
     const cls = classes.find((c) => c.id === classId);
-    if (!cls) throw new NotFound(translator(req.lang)('classe.notFound'));
+    if (!cls) throw new HttpError(404, 'classe.notFound');
     return { cls, classes };
   }
 
@@ -117,12 +98,12 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
     });
 
   /** The ticked rows, all of which must be in the list shown (this class, this tab, the caller's scope). */
-  async function tickedRows(req: FastifyRequest, classId: string, tab: Tab): Promise<AccountRow[]> {
-    const ids = [...new Set(formList(req, 'ids'))];
+  async function tickedRows(req: FastifyRequest, classId: string, tab: Tab, posted: string[]): Promise<AccountRow[]> {
+    const ids = [...new Set(posted)];
     if (!ids.length) return [];
-    if (!ids.every(isUuid)) throw new NotFound(translator(req.lang)('classe.userNotFound'));
-    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids, 'list'), scopeOf(req.user!));
-    if (rows.length !== ids.length) throw new NotFound(translator(req.lang)('classe.userNotFound'));
+    if (!ids.every(isUuid)) throw new HttpError(404, 'classe.userNotFound');
+    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids, 'list'), viewer(req).scope);
+    if (rows.length !== ids.length) throw new HttpError(404, 'classe.userNotFound');
     return rows;
   }
 
@@ -133,7 +114,7 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
     checked?: Set<string>;
   }
 
-  function activationCell(_: (k: string) => string, r: AccountRow): SafeHtml {
+  function activationCell(_: ReturnType<typeof translator>, r: AccountRow): SafeHtml {
     if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
     if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
     // An account administering beyond the caller's scope: its code is not the caller's to hand out.
@@ -156,19 +137,51 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
 </form>`;
   }
 
-  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: Tab, state: ListState = {}, status = 200) {
+  /** The tabs of a class: Élèves, Parents (with actions), Enseignants, Personnels (listed). */
+  function profileTabs(req: FastifyRequest, cls: ClassRow, tab: Tab): SafeHtml {
+    const _ = translator(req.lang);
+    return html`<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map((t) => html`<li><a href="/classe/${cls.id}/${t}"${
+      t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`)}</ul></nav>`;
+  }
+
+  /** Enseignants / Personnels: the adults of the class, read-only. */
+  async function adultsPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: 'enseignants' | 'personnels') {
     const _ = translator(req.lang);
     const { cls, classes } = await classOr404(req, classId);
-    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), scopeOf(req.user!));
-    const all = queryValue(req, 'tout') === '1';
+    const rows = await listClassAdults(ctx, cls.id, TABS[tab].profile);
+    return sendPage(reply, {
+      req,
+      title: _('classe.title'),
+      body: html`${pageStyle}
+${classSwitcher(req, classes, cls, tab)}
+${profileTabs(req, cls, tab)}
+${rows.length === 0
+  ? html`<p class="card muted">${_(tab === 'enseignants' ? 'classe.empty.teachers' : 'classe.empty.staff')}</p>`
+  : html`<div class="table-wrap"><table class="class-table" data-adults="${tab}">
+  <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
+  <thead><tr><th scope="col">${_('classe.col.lastName')}</th><th scope="col">${_('classe.col.firstName')}</th>
+    <th scope="col">${_('classe.col.login')}</th><th scope="col">${_('classe.col.activation')}</th></tr></thead>
+  <tbody>${rows.map((r) => html`<tr><td>${r.lastName}</td><td>${r.firstName}</td><td><code>${r.login}</code></td>
+    <td>${r.activated ? html`<span class="badge badge-success">${_('classe.activated')}</span>` : html`<span class="badge">${_('classe.inactive')}</span>`}</td></tr>`)}</tbody>
+</table></div>`}
+<p class="muted">${_('classe.adults.readOnly')}</p>`,
+    });
+  }
+
+  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: ListState = {}, status = 200) {
+    const _ = translator(req.lang);
+    const { cls, classes } = await classOr404(req, classId);
+    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
+    const q = ListQuery.parse(req.query ?? {});
+    const all = q.tout === '1';
     const checked = state.checked ?? new Set<string>();
     const base = `/classe/${cls.id}/${tab}`;
     const students = tab === 'eleves';
-    const ok = queryValue(req, 'ok');
+    const ok = q.ok;
     let notice = state.notice ?? null;
     if (!notice && ok) {
-      const n = Number(queryValue(req, 'n')) || 0;
-      const m = Number(queryValue(req, 'm')) || 0;
+      const n = Number(q.n) || 0;
+      const m = Number(q.m) || 0;
       if (ok === 'mail') notice = { kind: 'success', text: _('classe.mail.queued', { n, m }) };
       if (ok === 'blocked' || ok === 'unblocked') notice = { kind: 'success', text: _(`classe.ok.${ok}`, { n }) };
     }
@@ -207,8 +220,7 @@ export default async function classe(app: FastifyInstance, ctx: AppContext): Pro
       notice,
       body: html`${pageStyle}
 ${classSwitcher(req, classes, cls, tab)}
-<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map((t) => html`<li><a href="/classe/${cls.id}/${t}"${
-  t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`)}</ul></nav>
+${profileTabs(req, cls, tab)}
 <form method="post" action="${base}" id="class-form" class="class-form" data-count-template="${_('classe.count')}" data-noemail-template="${_('classe.countNoEmail')}" data-sheets-template="${_('classe.sheets.introCount')}">
   ${csrfField(req)}
   <div class="selection-bar">
@@ -247,6 +259,8 @@ ${pageScript}`,
   /** A confirmation page re-posting the ticked ids with the confirmed action. */
   function confirmPage(req: FastifyRequest, reply: FastifyReply, o: {
     base: string; title: string; lead: SafeHtml | string; rows: AccountRow[]; action: string; button: string; danger?: boolean;
+    /** Shown under the form (the mail confirmation's "print the sheets of those without an address"). */
+    extra?: SafeHtml;
   }) {
     const _ = translator(req.lang);
     return sendPage(reply, {
@@ -262,12 +276,26 @@ ${pageScript}`,
   <input type="hidden" name="idem" value="${randomUUID()}">
   <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
     <a href="${o.base}">${_('classe.cancel')}</a></div>
-</form>`,
+</form>
+${o.extra ?? ''}`,
     });
   }
 
-  function renewalPage(req: FastifyRequest, reply: FastifyReply, base: string, row: AccountRow, code: string) {
+  /**
+   * The renewal code stashed by the POST (post/redirect/get), shown once on its own page; a reload finds it
+   * gone and says so instead of issuing another one.
+   */
+  async function renewalPage(req: FastifyRequest, reply: FastifyReply, cls: ClassRow, tab: ActionTab, revealId: string) {
     const _ = translator(req.lang);
+    const base = `/classe/${cls.id}/${tab}`;
+    const taken = await takeCode(ctx, req, revealId);
+    const [row] = taken ? await selectAccounts(ctx, selectionFor(cls.id, tab, [taken.userId]), viewer(req).scope) : [];
+    if (!taken || !row) {
+      return sendPage(reply, {
+        req, title: _('classe.renewal.title'), narrow: true,
+        body: html`${pageStyle}<p class="card" data-renewal-gone>${_('user.renewal.gone')}</p><p><a href="${base}">${_('classe.back')}</a></p>`,
+      }, taken ? 404 : 410);
+    }
     return sendPage(reply, {
       req,
       title: _('classe.renewal.title'),
@@ -277,7 +305,7 @@ ${pageScript}`,
   <dl class="details">
     <dt>${_('classe.renewal.for')}</dt><dd>${row.firstName} ${row.lastName}</dd>
     <dt>${_('classe.col.login')}</dt><dd><code>${row.login}</code></dd>
-    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(code)}</code></dd>
+    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(taken.code)}</code></dd>
   </dl>
   <p>${_('classe.renewal.how', { hours: RENEWAL_HOURS, url: `${ctx.config.publicUrl}/renouvellement` })}</p>
 </div>
@@ -287,9 +315,9 @@ ${pageScript}`,
 
   // ------------------------------------------------------------------------------------------------- routes
 
-  app.get('/classe', guard, async (req, reply) => {
-    const wanted = queryValue(req, 'classe');
-    const tab = isTab(queryValue(req, 'onglet')) ? queryValue(req, 'onglet') : 'eleves';
+  app.get('/', { schema: { querystring: z.object({ classe: text(100), onglet: text(30) }) } }, async (req, reply) => {
+    const wanted = req.query.classe;
+    const tab = isTab(req.query.onglet) ? req.query.onglet : 'eleves';
     if (wanted) return reply.redirect(`/classe/${encodeURIComponent(wanted)}/${tab}`, 303);
     const classes = await classesOf(req);
     if (classes.length) return reply.redirect(`/classe/${classes[0].id}/eleves`, 303);
@@ -297,24 +325,30 @@ ${pageScript}`,
     return sendPage(reply, { req, title: _('classe.title'), body: html`<p class="card">${_('classe.noClass')}</p>` });
   });
 
-  app.get<{ Params: { classId: string; tab: string } }>('/classe/:classId/:tab', guard, async (req, reply) => {
+  app.get('/:classId/:tab', { schema: { params: ClassParams } }, async (req, reply) => {
     const { classId, tab } = req.params;
-    if (!isTab(tab)) return sendErrorPage(req, reply, 404, translator(req.lang)('error.notFound'));
-    return listPage(req, reply, classId, tab);
+    if (!isTab(tab)) throw new HttpError(404, 'error.notFound');
+    return isActionTab(tab) ? listPage(req, reply, classId, tab) : adultsPage(req, reply, classId, tab);
   });
 
-  app.post<{ Params: { classId: string; tab: string } }>('/classe/:classId/:tab', guard, async (req, reply) => {
+  app.get('/:classId/:tab/renouvellement/:revealId', { schema: { params: ClassParams.extend({ revealId: z.string().max(100) }) } }, async (req, reply) => {
+    const { classId, tab, revealId } = req.params;
+    if (!isTab(tab) || !isActionTab(tab)) throw new HttpError(404, 'error.notFound');
+    const { cls } = await classOr404(req, classId);
+    return renewalPage(req, reply, cls, tab, revealId);
+  });
+
+  app.post('/:classId/:tab', { schema: { params: ClassParams, body: ActionForm } }, async (req, reply) => {
     const _ = translator(req.lang);
     const { classId, tab } = req.params;
-    if (!isTab(tab)) return sendErrorPage(req, reply, 404, _('error.notFound'));
+    if (!isTab(tab) || !isActionTab(tab)) throw new HttpError(404, 'error.notFound');
     const { cls } = await classOr404(req, classId);
-    const rows = await tickedRows(req, cls.id, tab);
+    const rows = await tickedRows(req, cls.id, tab, req.body.ids);
     const base = `/classe/${cls.id}/${tab}`;
-    const user = req.user!;
-    const scope = scopeOf(user);
-    const action = formValue(req, 'action');
+    const { user, scope } = viewer(req);
+    const action = req.body.action;
     const checked = new Set(rows.map((r) => r.id));
-    const error = (key: string, params?: Record<string, string | number>, status = 422) =>
+    const error = (key: MessageKey, params?: Params, status = 422) =>
       listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: _(key, params) }, checked }, status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);
@@ -344,6 +378,15 @@ ${pageScript}`,
         const mails = counts.total - counts.withoutEmail;
         // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 compte(s) choisi(s)".
         const content = await describeSelection(ctx, selectionFor(cls.id, tab, ids));
+        const paper = rows.filter((r) => !r.email?.trim());
+        // "imprimez leur fiche": the button that does it, for exactly those accounts.
+        const print = paper.length
+          ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}
+  ${paper.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
+  <p>${_('classe.mail.paper', { n: paper.length })}</p>
+  <button type="submit" name="action" value="pdf" class="button-secondary" data-print-paper>${_('classe.mail.print', { n: paper.length })}</button>
+</form>`
+          : undefined;
         return confirmPage(req, reply, {
           base,
           title: _('classe.mail.title'),
@@ -351,10 +394,11 @@ ${pageScript}`,
           rows,
           action: 'mail-send',
           button: _('classe.mail.send', { n: mails }),
+          extra: print,
         });
       }
       case 'mail-send': {
-        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id, { idempotencyKey: formValue(req, 'idem') });
+        const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id, { idempotencyKey: req.body.idem });
         return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmail}`, 303);
       }
       case 'renewal': {
@@ -365,23 +409,26 @@ ${pageScript}`,
         try {
           code = await generateRenewalCode(ctx, scope, row.id, user.id);
         } catch (e) {
-          if (e instanceof AccountStateError) return error(e.message, undefined, 409);
-          if (!(e instanceof DirectoryError)) throw e;
-          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: e.message }, checked }, directoryStatus(e));
+          if (!(e instanceof DomainError)) throw e;
+          const { status, message } = domainRefusal(req.lang, e);
+          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
         }
-        return renewalPage(req, reply, base, row, code);
+        // Post/redirect/get: a reload of the page showing the code neither re-posts nor replaces it.
+        return reply.redirect(`${base}/renouvellement/${await stashCode(ctx, req, row.id, code)}`, 303);
       }
       case 'block':
-      case 'unblock':
+      case 'unblock': {
+        const a: 'block' | 'unblock' = action;
         return confirmPage(req, reply, {
           base,
-          title: _(`classe.${action}.title`),
-          lead: _(`classe.${action}.lead`, { n: rows.length }),
+          title: _(`classe.${a}.title`),
+          lead: _(`classe.${a}.lead`, { n: rows.length }),
           rows,
-          action: `${action}-confirm`,
-          button: _(`classe.${action}.confirm`, { n: rows.length }),
-          danger: action === 'block',
+          action: `${a}-confirm`,
+          button: _(`classe.${a}.confirm`, { n: rows.length }),
+          danger: a === 'block',
         });
+      }
       case 'block-confirm':
       case 'unblock-confirm': {
         const blocked = action === 'block-confirm';
@@ -395,8 +442,9 @@ ${pageScript}`,
           await requireManageable(ctx.database.pool, scope, ids);
           for (const id of ids) await setBlocked(ctx, serviceScope, id, blocked, user.id);
         } catch (e) {
-          if (!(e instanceof DirectoryError)) throw e;
-          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: e.message }, checked }, directoryStatus(e));
+          if (!(e instanceof DomainError)) throw e;
+          const { status, message } = domainRefusal(req.lang, e);
+          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
         }
         return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);
       }

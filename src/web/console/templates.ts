@@ -2,11 +2,12 @@
 // the merge mail, for inactive and active accounts. Editable textareas, merge fields listed (inserted at the
 // cursor by /static/classe.js), "Aperçu" (one sheet as a PDF page, or the mail, filled from a fictitious
 // sample account: no real code is ever shown), "Enregistrer", "Rétablir le modèle par défaut".
+// In the console's frame, with one sub-tab per profile.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { generateCode } from '../../accounts/codes.js';
 import type { AppContext } from '../../context.js';
-import { PROFILES, type Profile } from '../../db/schema.js';
-import { isUuid, structureInScope } from '../../directory/users.js';
+import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
@@ -14,23 +15,25 @@ import {
   fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
   validateTemplate, type LetterTemplate, type TemplateKind,
 } from '../../publipostage/templates.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
-import { html, type SafeHtml } from '../html.js';
+import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
-import { sendErrorPage, sendPage, type Notice } from '../layout.js';
-import { attachment, formValue, pageScript, pageStyle, queryValue } from './classe.js';
+import { attachment, IdParams, text } from '../input.js';
+import { isProfile, profileLabel } from '../labels.js';
+import type { Notice } from '../layout.js';
+import { schoolBase, schoolOr404, sendConsolePage, sharedScript as pageScript, sharedStyle as pageStyle, type School } from './frame.js';
 
 const PROFILE_SLUGS: Record<Profile, string> = {
   Student: 'eleves', Relative: 'parents', Teacher: 'enseignants', Personnel: 'personnels', Guest: 'invites',
 };
-const isProfile = (s: string): s is Profile => (PROFILES as readonly string[]).includes(s);
 const isKind = (s: string): s is TemplateKind => (TEMPLATE_KINDS as readonly string[]).includes(s);
 const isMail = (k: TemplateKind) => k === 'mail_inactive' || k === 'mail_active';
 
-class NotFound extends Error {
-  readonly statusCode = 404;
-}
+/** The posted draft: profile and kind checked against the lists, text as typed. */
+const DraftForm = z.object({ profile: text(20), kind: text(30), subject: text(300), body: text(), action: text(20) });
+type DraftFields = z.infer<typeof DraftForm>;
 
 /** A made-up account of a profile, so a preview shows every merge field filled without exposing anyone. */
 export function sampleAccount(
@@ -67,19 +70,30 @@ export function sampleAccount(
   };
 }
 
-export default async function templates(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const guard = { preHandler: requireRole('localadmin') };
+export default async function templates(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
 
-  async function structureOr404(req: FastifyRequest, id: string): Promise<{ id: string; name: string; className: string | null }> {
-    if (isUuid(id) && structureInScope(scopeOf(req.user!), id)) {
-      const r = await ctx.database.pool.query(
-        `SELECT s.id, s.name, (SELECT c.name FROM classes c WHERE c.structure_id = s.id ORDER BY c.name COLLATE trousseau_fr LIMIT 1) AS class_name
-           FROM structures s WHERE s.id = $1`,
-        [id],
-      );
-      if (r.rows[0]) return { id: r.rows[0].id, name: r.rows[0].name, className: r.rows[0].class_name };
-    }
-    throw new NotFound(translator(req.lang)('tpl.notFound'));
+  /** The school (or 404) and the first of its classes, which the sample account is filed in. */
+  async function structureOr404(req: FastifyRequest, id: string): Promise<School & { className: string | null }> {
+    const school = await schoolOr404(ctx, viewer(req).scope, id);
+    const r = await ctx.database.pool.query<{ name: string }>(
+      'SELECT c.name FROM classes c WHERE c.structure_id = $1 ORDER BY c.name COLLATE trousseau_fr LIMIT 1',
+      [school.id],
+    );
+    return { ...school, className: r.rows[0]?.name ?? null };
+  }
+
+  /** A page of this tab, in the console frame. */
+  function tplPage(req: FastifyRequest, reply: FastifyReply, school: School, title: string, body: HtmlValue, o: { notice?: Notice | null; profile?: Profile; narrow?: boolean } = {}, status = 200) {
+    const _ = translator(req.lang);
+    return sendConsolePage(reply, {
+      req, title, school, section: 'templates', notice: o.notice, narrow: o.narrow,
+      crumbs: o.profile ? [] : [{ href: `${schoolBase(school.id)}/modeles`, label: _('console.nav.templates') }],
+      subTabs: o.profile
+        ? { label: _('console.nav.templates'), items: PROFILES.map((p) => ({ href: pageUrl(school.id, p), label: profileLabel(req.lang, p), current: p === o.profile })) }
+        : undefined,
+      body,
+    }, status);
   }
 
   const pageUrl = (id: string, profile: Profile) => `/console/etablissements/${id}/modeles?profil=${PROFILE_SLUGS[profile]}`;
@@ -99,7 +113,7 @@ export default async function templates(app: FastifyInstance, ctx: AppContext): 
     const subject = draft?.subject ?? t.subject ?? '';
     const body = draft?.body ?? t.body;
     const bodyId = `body-${k}`;
-    const action = `/console/etablissements/${structureId}/modeles`;
+    const action = `${schoolBase(structureId)}/modeles`;
     return html`<section class="card template-card" id="${k}" aria-labelledby="h-${k}">
   <h2 id="h-${k}">${_(`tpl.kind.${k}`)} <span class="badge${t.source === 'structure' ? ' badge-success' : ''}">${_(`tpl.source.${t.source}`)}</span></h2>
   <p class="hint">${_(`tpl.kindHelp.${k}`)}${t.updatedAt ? ` ${_('tpl.updatedAt', { date: frenchDate(t.updatedAt) })}` : ''}</p>
@@ -125,42 +139,33 @@ export default async function templates(app: FastifyInstance, ctx: AppContext): 
 </section>`;
   }
 
-  async function editorPage(req: FastifyRequest, reply: FastifyReply, structureId: string, profile: Profile, o: { notice?: Notice | null; draft?: Draft } = {}, status = 200) {
+  async function editorPage(req: FastifyRequest, reply: FastifyReply, structureId: string, profile: Profile, o: { notice?: Notice | null; draft?: Draft; ok?: string } = {}, status = 200) {
     const _ = translator(req.lang);
     const school = await structureOr404(req, structureId);
     const set = await loadTemplates(ctx, school.id);
-    const ok = queryValue(req, 'ok');
+    const ok = o.ok;
     const notice = o.notice ?? (ok === 'saved' || ok === 'reset' ? { kind: 'success' as const, text: _(`tpl.ok.${ok}`) } : null);
-    return sendPage(reply, {
-      req,
-      title: _('tpl.title', { school: school.name }),
-      notice,
-      nav: PROFILES.map((p) => ({ href: pageUrl(school.id, p), label: _(`profile.${p}`), current: p === profile })),
-      body: html`${pageStyle}
+    return tplPage(req, reply, school, _('tpl.title', { school: school.name }), html`${pageStyle}
 <p class="lead">${_('tpl.lead')}</p>
-<p><a href="/console/etablissements/${school.id}">${_('tpl.back')}</a></p>
 ${TEMPLATE_KINDS.map((k) => kindCard(req, school.id, set.get(profile, k), o.draft?.kind === k ? o.draft : null))}
-${pageScript}`,
-    }, status);
+${pageScript}`, { notice, profile }, status);
   }
 
-  function readDraft(req: FastifyRequest): { profile: Profile; kind: TemplateKind; subject: string; body: string } | null {
-    const profile = formValue(req, 'profile');
-    const kind = formValue(req, 'kind');
-    if (!isProfile(profile) || !isKind(kind)) return null;
+  /** The draft of the form, or a 422 when its profile or kind is not one of the lists. */
+  function readDraft(f: DraftFields): { profile: Profile; kind: TemplateKind; subject: string; body: string } {
+    if (!isProfile(f.profile) || !isKind(f.kind)) throw new HttpError(422, 'tpl.badRequest');
     // Browsers send CRLF line ends from a textarea; templates are stored with LF.
-    return { profile, kind, subject: formValue(req, 'subject').trim(), body: formValue(req, 'body').replace(/\r\n?/g, '\n') };
+    return { profile: f.profile, kind: f.kind, subject: f.subject.trim(), body: f.body.replace(/\r\n?/g, '\n') };
   }
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/modeles', guard, async (req, reply) =>
-    editorPage(req, reply, req.params.id, profileOf(queryValue(req, 'profil'))));
+  app.get('/etablissements/:id/modeles', { schema: { params: IdParams, querystring: z.object({ profil: text(20), ok: text(20) }) } }, async (req, reply) =>
+    editorPage(req, reply, req.params.id, profileOf(req.query.profil), { ok: req.query.ok }));
 
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/modeles', guard, async (req, reply) => {
+  app.post('/etablissements/:id/modeles', { schema: { params: IdParams, body: DraftForm } }, async (req, reply) => {
     const _ = translator(req.lang);
     const school = await structureOr404(req, req.params.id);
-    const d = readDraft(req);
-    if (!d) return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
-    const action = formValue(req, 'action');
+    const d = readDraft(req.body);
+    const action = req.body.action;
     if (action === 'save') {
       const input = { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body };
       const errors = validateTemplate(input);
@@ -170,57 +175,43 @@ ${pageScript}`,
           draft: { kind: d.kind, subject: d.subject, body: d.body, errors },
         }, 422);
       }
-      await saveTemplate(ctx, input, req.user!.id);
+      await saveTemplate(ctx, input, viewer(req).user.id);
       return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=saved#${d.kind}`, 303);
     }
     if (action === 'reset') {
-      return sendPage(reply, {
-        req,
-        title: _('tpl.reset.title'),
-        narrow: true,
-        body: html`<p class="lead">${_('tpl.reset.lead', { kind: _(`tpl.kind.${d.kind}`), profile: _(`profile.${d.profile}`), school: school.name })}</p>
+      return tplPage(req, reply, school, _('tpl.reset.title'), html`<p class="lead">${_('tpl.reset.lead', { kind: _(`tpl.kind.${d.kind}`), profile: profileLabel(req.lang, d.profile), school: school.name })}</p>
 <form method="post" action="/console/etablissements/${school.id}/modeles">
   ${csrfField(req)}
   <input type="hidden" name="profile" value="${d.profile}">
   <input type="hidden" name="kind" value="${d.kind}">
   <div class="actions"><button type="submit" name="action" value="reset-confirm" class="button-danger">${_('tpl.reset')}</button>
     <a href="${pageUrl(school.id, d.profile)}#${d.kind}">${_('classe.cancel')}</a></div>
-</form>`,
-      });
+</form>`, { narrow: true });
     }
     if (action === 'reset-confirm') {
-      await resetTemplate(ctx, { structureId: school.id, profile: d.profile, kind: d.kind }, req.user!.id);
+      await resetTemplate(ctx, { structureId: school.id, profile: d.profile, kind: d.kind }, viewer(req).user.id);
       return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=reset#${d.kind}`, 303);
     }
-    return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
+    throw new HttpError(422, 'tpl.badRequest');
   });
 
   // The text being edited (saved or not), rendered for a sample account: a sheet as a one-page PDF, a mail as a page.
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/modeles/apercu', guard, async (req, reply) => {
+  app.post('/etablissements/:id/modeles/apercu', { schema: { params: IdParams, body: DraftForm } }, async (req, reply) => {
     const _ = translator(req.lang);
     const school = await structureOr404(req, req.params.id);
-    const d = readDraft(req);
-    if (!d) return sendErrorPage(req, reply, 422, _('tpl.badRequest'));
+    const d = readDraft(req.body);
     const errors = validateTemplate({ structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
     if (errors.length) {
-      return sendPage(reply, {
-        req, title: _('tpl.preview.title'), narrow: true,
-        notice: { kind: 'error', text: html`<ul>${errors.map((e) => html`<li>${e}</li>`)}</ul>` },
-        body: html`<p>${_('tpl.preview.fix')}</p>`,
-      }, 422);
+      return tplPage(req, reply, school, _('tpl.preview.title'), html`<p>${_('tpl.preview.fix')}</p>`,
+        { narrow: true, notice: { kind: 'error', text: html`<ul>${errors.map((e) => html`<li>${e}</li>`)}</ul>` } }, 422);
     }
     const row = sampleAccount(ctx, d.profile, d.kind, school);
     if (isMail(d.kind)) {
       const fields = fieldsFor(row, ctx);
-      return sendPage(reply, {
-        req,
-        title: _('tpl.preview.title'),
-        notice: { kind: 'info', text: _('tpl.preview.sample') },
-        body: html`${pageStyle}<article class="card mail-preview">
-  <p><strong>${_('tpl.subject')} :</strong> ${renderTemplate(d.subject, fields)}</p>
+      return tplPage(req, reply, school, _('tpl.preview.title'), html`${pageStyle}<article class="card mail-preview">
+  <p><strong>${_('tpl.subject')}${req.lang === 'fr' ? ' :' : ':'}</strong> ${renderTemplate(d.subject, fields)}</p>
   <pre class="mail-body">${renderTemplate(d.body, fields)}</pre>
-</article>`,
-      });
+</article>`, { notice: { kind: 'info', text: _('tpl.preview.sample') } });
     }
     // The draft replaces the stored text for this one profile and kind.
     const stored = await loadTemplates(ctx, school.id);

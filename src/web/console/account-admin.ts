@@ -2,7 +2,8 @@
 // page, or every account of a users-list filter at once) and its local administration (nommer / retirer). Every
 // change goes through a confirmation page and is audited by the domain (accounts/lifecycle.ts,
 // directory/local-admins.ts), which also enforces the caller's scope.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { applyLifecycleAction, type LifecycleAction } from '../../accounts/lifecycle.js';
 import type { AppContext } from '../../context.js';
 import { appointLocalAdmin, localAdminOf, removeLocalAdmin } from '../../directory/local-admins.js';
@@ -10,12 +11,14 @@ import { DirectoryError, isUuid, structureInScope, type UserDetails } from '../.
 import { frenchDate } from '../../publipostage/format.js';
 import { selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema } from '../../publipostage/selection.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
-import { directoryStatus, formValue, queryValue } from './classe.js';
-import { parseSelection, plural, schoolBase, schoolOr404, selectionParams, sendConsolePage, type School } from './console-shared.js';
+import { IdParams, text } from '../input.js';
+import { plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
+import { parseSelection, selectionParams } from './selection.js';
 
 const ACTIONS: readonly LifecycleAction[] = ['pre-delete', 'restore', 'delete'];
 const isAction = (a: string): a is LifecycleAction => (ACTIONS as readonly string[]).includes(a);
@@ -28,7 +31,7 @@ export async function accountAdminSection(ctx: AppContext, req: FastifyRequest, 
   const pool = ctx.database.pool;
   const qs = school ? `&etablissement=${school.id}` : '';
   const absent = (await pool.query('SELECT absent_since FROM users WHERE id = $1', [d.id])).rows[0]?.absent_since as Date | null;
-  const isSelf = d.id === req.user!.id;
+  const isSelf = d.id === viewer(req).user.id;
   const link = (a: LifecycleAction, cls: string) => html`<a class="button ${cls}" href="${userBase(d.id)}/cycle?action=${a}${qs}" data-cycle="${a}">${_(`cycle.${a}.button`)}</a>`;
   const lifecycle = html`<section class="card" aria-labelledby="cycle-title" data-lifecycle><h2 id="cycle-title">${_('cycle.title')}</h2>
   <p>${d.preDeletedAt ? _('cycle.state.preDeleted', { date: frenchDate(d.preDeletedAt) }) : absent ? _('cycle.state.absent', { date: frenchDate(absent) }) : _('cycle.state.present')}</p>
@@ -38,7 +41,7 @@ export async function accountAdminSection(ctx: AppContext, req: FastifyRequest, 
   ${!d.preDeletedAt && d.activated ? html`<p class="hint">${_('cycle.delete.hint')}</p>` : ''}
 </section>`;
 
-  const scope = scopeOf(req.user!);
+  const scope = viewer(req).scope;
   const adminOf = await localAdminOf(pool, d.id);
   const mine = d.structures.filter((s) => structureInScope(scope, s.id) && !adminOf.some((a) => a.id === s.id));
   const canAdmin = d.profile !== 'Student' && d.profile !== 'Relative';
@@ -67,37 +70,36 @@ export function bulkLifecycleLinks(req: FastifyRequest, schoolId: string, params
   })}</p>`;
 }
 
-export default async function consoleAccountAdmin(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const guard = { preHandler: requireRole('localadmin') };
+const ActionQuery = z.object({ action: text(20), etablissement: text(100) });
+const ActionForm = z.object({ action: text(20), etablissement: text(100) });
+const AdminForm = z.object({ op: text(10), structureId: text(100), etablissement: text(100) });
+const BulkForm = z.object({ action: text(20), selection: text(20_000), count: text(10) });
+
+export default async function consoleAccountAdmin(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
   const pool = ctx.database.pool;
 
-  const fail = (req: FastifyRequest, reply: FastifyReply, e: unknown, back: string, school: School | null) => {
-    if (!(e instanceof DirectoryError)) throw e;
-    const _ = translator(req.lang);
-    return sendConsolePage(reply, { req, title: _('cycle.error'), school, section: 'users', notice: { kind: 'error', text: e.message },
-      body: html`<p><a href="${back}">${_('cycle.back')}</a></p>` }, directoryStatus(e));
-  };
-
-  async function schoolOf(req: FastifyRequest): Promise<School | null> {
-    const id = queryValue(req, 'etablissement') || formValue(req, 'etablissement');
-    return id ? schoolOr404(ctx, req, id).catch(() => null) : null;
+  /** The school the page is shown under, when the caller administers it (else none: the frame has no school). */
+  async function schoolOf(req: FastifyRequest, id: string): Promise<School | null> {
+    return isUuid(id) ? schoolOr404(ctx, viewer(req).scope, id).catch(() => null) : null;
   }
 
   /** The account, when the caller may see it (every state: this is where a pre-deleted one is restored). */
   async function accountOr404(req: FastifyRequest, id: string) {
-    if (!isUuid(id)) return null;
-    const sel = SelectionSchema.parse({ userIds: [id], blocked: 'all', preDeletion: 'all', external: 'info' });
-    return (await selectAccounts(ctx, sel, scopeOf(req.user!)))[0] ?? null;
+    const sel = isUuid(id) ? SelectionSchema.parse({ userIds: [id], blocked: 'all', preDeletion: 'all', external: 'info' }) : null;
+    const row = sel ? (await selectAccounts(ctx, sel, viewer(req).scope))[0] : undefined;
+    if (!row) throw new DirectoryError('not_found', 'directory.userNotFound');
+    return row;
   }
 
   // ---------------------------------------------------------------------------------------------- one account
 
-  app.get<{ Params: { id: string } }>('/console/utilisateurs/:id/cycle', guard, async (req, reply) => {
+  app.get('/utilisateurs/:id/cycle', { schema: { params: IdParams, querystring: ActionQuery } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const action = queryValue(req, 'action');
-    const school = await schoolOf(req);
+    const { action } = req.query;
+    const school = await schoolOf(req, req.query.etablissement);
     const row = await accountOr404(req, req.params.id);
-    if (!row || !isAction(action)) return reply.code(404).send(_('user.notFound'));
+    if (!isAction(action)) throw new HttpError(404, 'error.notFound');
     const back = `${userBase(row.id)}${school ? `?etablissement=${school.id}` : ''}`;
     return sendConsolePage(reply, {
       req,
@@ -111,48 +113,38 @@ ${school ? html`<input type="hidden" name="etablissement" value="${school.id}">`
     });
   });
 
-  app.post<{ Params: { id: string } }>('/console/utilisateurs/:id/cycle', guard, async (req, reply) => {
-    const _ = translator(req.lang);
-    const action = formValue(req, 'action');
-    const school = await schoolOf(req);
-    if (!isAction(action) || !isUuid(req.params.id)) return reply.code(404).send(_('user.notFound'));
-    const back = `${userBase(req.params.id)}${school ? `?etablissement=${school.id}` : ''}`;
-    try {
-      await applyLifecycleAction(pool, scopeOf(req.user!), action, [req.params.id], req.user!.id);
-    } catch (e) {
-      return fail(req, reply, e, back, school);
-    }
+  app.post('/utilisateurs/:id/cycle', { schema: { params: IdParams, body: ActionForm } }, async (req, reply) => {
+    const { action } = req.body;
+    const school = await schoolOf(req, req.body.etablissement);
+    if (!isAction(action) || !isUuid(req.params.id)) throw new HttpError(404, 'error.notFound');
+    const { user, scope } = viewer(req);
+    // Refusals (scope, read-only, an activated account deleted at once) are DomainErrors: the error page says why.
+    await applyLifecycleAction(pool, scope, action, [req.params.id], user.id);
     if (action === 'delete') return reply.redirect(school ? `${schoolBase(school.id)}/utilisateurs?ok=deleted` : '/console', 303);
-    return reply.redirect(back, 303);
+    return reply.redirect(`${userBase(req.params.id)}${school ? `?etablissement=${school.id}` : ''}`, 303);
   });
 
-  app.post<{ Params: { id: string } }>('/console/utilisateurs/:id/administration', guard, async (req, reply) => {
-    const school = await schoolOf(req);
-    const back = `${userBase(req.params.id)}${school ? `?etablissement=${school.id}` : ''}`;
-    const structureId = formValue(req, 'structureId');
-    const op = formValue(req, 'op');
-    try {
-      if (!isUuid(req.params.id) || !isUuid(structureId)) throw new DirectoryError('not_found', 'Utilisateur introuvable.');
-      if (op === 'appoint') await appointLocalAdmin(pool, scopeOf(req.user!), req.params.id, structureId, req.user!.id);
-      else if (op === 'remove') await removeLocalAdmin(pool, scopeOf(req.user!), req.params.id, structureId, req.user!.id);
-      else throw new DirectoryError('invalid', 'Opération inconnue.');
-    } catch (e) {
-      return fail(req, reply, e, back, school);
-    }
-    return reply.redirect(back, 303);
+  app.post('/utilisateurs/:id/administration', { schema: { params: IdParams, body: AdminForm } }, async (req, reply) => {
+    const { op, structureId, etablissement } = req.body;
+    const { user, scope } = viewer(req);
+    if (!isUuid(req.params.id) || !isUuid(structureId)) throw new DirectoryError('not_found', 'directory.userNotFound');
+    if (op === 'appoint') await appointLocalAdmin(pool, scope, req.params.id, structureId, user.id);
+    else if (op === 'remove') await removeLocalAdmin(pool, scope, req.params.id, structureId, user.id);
+    else throw new HttpError(400, 'error.badRequest');
+    return reply.redirect(`${userBase(req.params.id)}${isUuid(etablissement) ? `?etablissement=${etablissement}` : ''}`, 303);
   });
 
   // ---------------------------------------------------------------------------------------------- in bulk
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/utilisateurs/cycle', guard, async (req, reply) => {
+  app.get('/etablissements/:id/utilisateurs/cycle', { schema: { params: IdParams } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
-    const action = queryValue(req, 'action');
-    if (!isAction(action)) return reply.code(404).send(_('error.notFound'));
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const action = String((req.query as Record<string, unknown>)?.action ?? '');
+    if (!isAction(action)) throw new HttpError(404, 'error.notFound');
     const { selection } = parseSelection(req.query, school.id, true);
-    const rows = await selectAccounts(ctx, selection, scopeOf(req.user!));
+    const rows = await selectAccounts(ctx, selection, viewer(req).scope);
     const params = selectionParams(selection, true);
-    const back = `${schoolBase(school.id)}/utilisateurs?${params}`;
+    const back = `${schoolBase(school.id)}/utilisateurs?${params.toString()}`;
     return sendConsolePage(reply, {
       req,
       title: _(`cycle.${action}.title`),
@@ -166,27 +158,21 @@ ${school ? html`<input type="hidden" name="etablissement" value="${school.id}">`
     });
   });
 
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/utilisateurs/cycle', guard, async (req, reply) => {
-    const _ = translator(req.lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
-    const action = formValue(req, 'action');
-    if (!isAction(action)) return reply.code(404).send(_('error.notFound'));
+  app.post('/etablissements/:id/utilisateurs/cycle', { schema: { params: IdParams, body: BulkForm } }, async (req, reply) => {
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const { action } = req.body;
+    if (!isAction(action)) throw new HttpError(404, 'error.notFound');
     const fields: Record<string, string[]> = {};
-    for (const [k, v] of new URLSearchParams(formValue(req, 'selection'))) (fields[k] ??= []).push(v);
+    for (const [k, v] of new URLSearchParams(req.body.selection)) (fields[k] ??= []).push(v);
     const { selection } = parseSelection(fields, school.id, true);
-    const rows = await selectAccounts(ctx, selection, scopeOf(req.user!));
-    const back = `${schoolBase(school.id)}/utilisateurs?${selectionParams(selection, true)}`;
+    const { user, scope } = viewer(req);
+    const rows = await selectAccounts(ctx, selection, scope);
+    const back = `${schoolBase(school.id)}/utilisateurs?${selectionParams(selection, true).toString()}`;
     // The selection moved since the confirmation (an import, another admin): confirm again rather than act blind.
-    if (String(rows.length) !== formValue(req, 'count')) {
-      return fail(req, reply, new DirectoryError('conflict', _('cycle.bulk.changed')), back, school);
-    }
+    if (String(rows.length) !== req.body.count) throw new DirectoryError('conflict', 'lifecycle.selectionChanged');
     // Oneself is never pre-deleted nor deleted in bulk.
-    const ids = rows.map((r) => r.id).filter((id) => action === 'restore' || id !== req.user!.id);
-    try {
-      const n = await applyLifecycleAction(pool, scopeOf(req.user!), action, ids, req.user!.id);
-      return reply.redirect(`${back}${back.endsWith('?') ? '' : '&'}ok=${action}&n=${n}`, 303);
-    } catch (e) {
-      return fail(req, reply, e, back, school);
-    }
+    const ids = rows.map((r) => r.id).filter((id) => action === 'restore' || id !== user.id);
+    const n = await applyLifecycleAction(pool, scope, action, ids, user.id);
+    return reply.redirect(`${back}${back.endsWith('?') ? '' : '&'}ok=${action}&n=${n}`, 303);
   });
 }

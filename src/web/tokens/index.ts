@@ -1,17 +1,18 @@
 // /jetons (super admins): API tokens for scripts — list (with last use), create (shown once), revoke.
 // The tokens themselves are checked on POST /api/import (see requireRoleOrToken in ../auth.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from '../../accounts/api-tokens.js';
-import type { AppContext } from '../../context.js';
 import { listStructures } from '../../directory/structures.js';
 import { isUuid } from '../../directory/users.js';
-import { requireRole } from '../auth.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, viewer } from '../context.js';
 import { csrfField, errorSummary, field, fieldId, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { registerNav, sendPage, type Notice } from '../layout.js';
-import { formList, formValue } from './classe.js';
-import { dateTime } from './console-shared.js';
+import { list, text } from '../input.js';
+import { dateTime } from '../console/frame.js';
 
 const BASE = '/jetons';
 
@@ -22,9 +23,13 @@ interface FormState {
   errors: FieldErrors;
 }
 
-export default async function apiTokensPlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
+const TokenForm = z.object({ name: text(200), structures: list(100), all: text(2) });
+
+/** /jetons: one guard, super admins only. */
+export default async function tokensArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   registerNav({ href: BASE, labelKey: 'nav.tokens', roles: ['superadmin'], order: 80 });
-  const guard = { preHandler: requireRole('superadmin') };
+  root.addHook('preValidation', guard('superadmin'));
+  const app = typed(root);
 
   async function page(req: FastifyRequest, reply: FastifyReply, o: { notice?: Notice | null; form?: FormState; created?: SafeHtml } = {}, status = 200) {
     const lang = req.lang;
@@ -81,17 +86,17 @@ ${createForm}`,
     }, status);
   }
 
-  app.get(BASE, guard, async (req, reply) => {
+  app.get('/', { schema: { querystring: z.object({ revoque: text(2) }) } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const revoked = (req.query as Record<string, unknown> | undefined)?.revoque === '1';
+    const revoked = req.query.revoque === '1';
     return page(req, reply, { notice: revoked ? { kind: 'success', text: _('tokens.revoked.notice') } : null });
   });
 
-  app.post(BASE, guard, async (req, reply) => {
+  app.post('/', { schema: { body: TokenForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const form: FormState = { name: formValue(req, 'name'), structures: formList(req, 'structures').filter((s) => isUuid(s)), all: formValue(req, 'all') === '1', errors: {} };
+    const form: FormState = { name: req.body.name, structures: req.body.structures.filter((s) => isUuid(s)), all: req.body.all === '1', errors: {} };
     try {
-      const t = await createApiToken(ctx.database.pool, { name: form.name, structures: form.structures, allStructures: form.all, actorId: req.user!.id, via: 'console' });
+      const t = await createApiToken(ctx.database.pool, { name: form.name, structures: form.structures, allStructures: form.all, actorId: viewer(req).user.id, via: 'console' });
       const example = `curl -H "Authorization: Bearer ${t.token}" -F files=@CSV_Eleves.csv "${ctx.config.publicUrl}/api/import?structureId=${form.all ? '<id>' : form.structures[0]}&dryRun=true"`;
       return page(req, reply, {
         created: html`<div class="notice notice-success" role="status">
@@ -108,8 +113,8 @@ ${createForm}`,
     }
   });
 
-  app.post<{ Params: { id: string } }>(`${BASE}/:id/revoquer`, guard, async (req, reply) => {
-    if (isUuid(req.params.id)) await revokeApiToken(ctx.database.pool, req.params.id, req.user!.id, 'console');
+  app.post('/:id/revoquer', { schema: { params: z.object({ id: z.string().max(100) }) } }, async (req, reply) => {
+    if (isUuid(req.params.id)) await revokeApiToken(ctx.database.pool, req.params.id, viewer(req).user.id, 'console');
     return reply.redirect(`${BASE}?revoque=1`, 303);
   });
 }

@@ -5,22 +5,28 @@
 // wait there between the two steps, with a manifest binding them to the uploader and the school; the token is
 // random and expires after an hour (the housekeeping sweeps what was never confirmed). CSV files always go to
 // the school of the page (structure hint = its id). What a run may touch is decided by the import service from
-// the files' content and the caller's scope (src/import/scope.ts), never here.
+// the files' content and the caller's scope (src/import/scope.ts), never here. The upload answers with a
+// redirect to the report's page (post/redirect/get; the dry-run report is kept beside the files), so the
+// address bar never shows the upload's URL, which carries the CSRF token (multipart bodies are read after
+// the check). The confirmation names every structure the files touch.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import type { Profile } from '../../db/schema.js';
+import type { Profile } from '../../directory/vocabulary.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { formatRejection } from '../../import/report.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
-import { scopeOf } from '../auth.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { formValue } from './classe.js';
-import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './console-shared.js';
+import { IdParams, text } from '../input.js';
+import { profileLabel } from '../labels.js';
+import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
@@ -44,18 +50,24 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
   return null;
 }
 
-class ImportRefused extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
+const TokenParams = IdParams.extend({ token: z.string().max(100) });
+
+/** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
+export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures'>): string {
+  const _ = translator(lang);
+  const others = r.structures.filter((s) => s.name !== school.name);
+  if (others.length === 0) return _('import.confirm.question', { school: school.name });
+  const names = r.structures.map((s) => s.name);
+  return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
 }
 
-export function registerImport(app: FastifyInstance, ctx: AppContext, guard: RouteShorthandOptions): void {
+export default async function importScreens(instance: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(instance);
   const root = uploadsRoot(ctx.config.dataDir);
 
   function uploadForm(req: FastifyRequest, school: School): SafeHtml {
     const _ = translator(req.lang);
-    const superAdmin = req.user!.roles.includes('superadmin');
+    const superAdmin = viewer(req).user.roles.includes('superadmin');
     return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${req.csrfToken ?? ''}" enctype="multipart/form-data" class="card import-form" data-once>
   <div class="field">
     <label for="f-files">${_('import.files')}</label>
@@ -93,8 +105,9 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
       <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
     <tbody>${profiles.map((p) => {
-      const c = r.byProfile[p]!;
-      return html`<tr><th scope="row">${_(`console.profiles.${p}`)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
+      const c = r.byProfile[p];
+      if (!c) return '';
+      return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
         <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
     })}</tbody>
     <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
@@ -124,23 +137,24 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     }, status);
   }
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
-    const school = await schoolOr404(ctx, req, req.params.id);
+  app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     return page(req, reply, school);
   });
 
   // Step 1: receive the files, dry-run, show the report and a confirmation form.
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import', guard, async (req, reply) => {
+  app.post('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
+    const { user, scope } = viewer(req);
+    const school = await schoolOr404(ctx, scope, req.params.id);
     if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     const refusedPage = (e: unknown) => {
       const r = importRefusal(lang, e);
       if (!r) throw e;
       return page(req, reply, school, { notice: { kind: 'error', text: r.text } }, r.status);
     };
-    let upload;
+    let upload: Awaited<ReturnType<typeof receiveUploads>>;
     try {
       upload = await receiveUploads(req, root, ctx.config.importMaxBytes);
     } catch (e) {
@@ -154,7 +168,7 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
     }
     let report: ImportReport;
     try {
-      report = await importFiles(ctx, files, { dryRun: true, scope: scopeOf(req.user!), actorId: req.user!.id, structureHint: school.id, partial, uploaded: true });
+      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school.id, partial, uploaded: true });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       return refusedPage(e);
@@ -165,14 +179,39 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
         notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
       }, 422);
     }
-    const manifest: Manifest = { userId: req.user!.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
+    const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
+    await writeFile(join(dir, 'report.json'), JSON.stringify(report), { mode: 0o600 });
+    return reply.redirect(`${schoolBase(school.id)}/import/${token}`, 303);
+  });
+
+  /** The pending upload of this uploader and school; 410 when gone or expired. */
+  async function pending(req: FastifyRequest, school: School, token: string): Promise<{ dir: string; manifest: Manifest }> {
+    const dir = join(root, token);
+    let manifest: Manifest | null = null;
+    if (TOKEN_RE.test(token)) {
+      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
+    }
+    if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
+      throw new HttpError(410, 'import.expired');
+    }
+    return { dir, manifest };
+  }
+
+  // Step 1 bis: the dry-run report and the confirmation form (the page the upload redirects to).
+  app.get('/etablissements/:id/import/:token', { schema: { params: TokenParams } }, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const token = req.params.token;
+    const { dir, manifest } = await pending(req, school, token);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
       notice: { kind: 'info', text: _('import.dryNotice') },
       body: html`${reportView(lang, report)}
 <form method="post" action="${schoolBase(school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(req)}
   <input type="hidden" name="token" value="${token}">
-  <p>${_('import.confirm.question', { school: school.name })}${partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
+  <p data-confirm-question>${confirmQuestion(lang, school, report)}${manifest.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
   <div class="actions"><button type="submit">${_('import.confirm')}</button>
     <a href="${schoolBase(school.id)}/import">${_('console.cancel')}</a></div>
 </form>`,
@@ -180,23 +219,16 @@ export function registerImport(app: FastifyInstance, ctx: AppContext, guard: Rou
   });
 
   // Step 2: apply the very files that were analysed.
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/import/confirmer', guard, async (req, reply) => {
+  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
-    const token = formValue(req, 'token');
-    const dir = join(root, token);
-    let manifest: Manifest | null = null;
-    if (TOKEN_RE.test(token)) {
-      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
-    }
-    if (!manifest || manifest.userId !== req.user!.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
-      throw new ImportRefused(410, _('import.expired'));
-    }
+    const { user, scope } = viewer(req);
+    const school = await schoolOr404(ctx, scope, req.params.id);
+    const { dir, manifest } = await pending(req, school, req.body.token);
     const files = manifest.files.map((name, i) => ({ name, path: join(dir, `${i}.bin`) }));
     let report: ImportReport;
     try {
-      report = await importFiles(ctx, files, { dryRun: false, scope: scopeOf(req.user!), actorId: req.user!.id, structureHint: school.id, partial: manifest.partial, uploaded: true });
+      report = await importFiles(ctx, files, { dryRun: false, scope, actorId: user.id, structureHint: school.id, partial: manifest.partial, uploaded: true });
     } catch (e) {
       const r = importRefusal(lang, e);
       if (!r) throw e;

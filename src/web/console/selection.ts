@@ -1,174 +1,22 @@
-// Pieces shared by the console screens: page frame (breadcrumb, title, section tabs), the structure guard,
-// the selection filters (query string <-> Selection <-> filter panel) and small formatting helpers.
-// The filter panel is the same for "Utilisateurs" and "Publipostage des comptes": one selection model.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+// The console's selection filters: query string <-> Selection <-> filter panel, pager. The filter panel is the
+// same for "Utilisateurs" and "Publipostage des comptes": one selection model.
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { listClasses, listLevels, type LevelRow, type ClassRow } from '../../directory/structures.js';
+import { PROFILES } from '../../directory/vocabulary.js';
 import type { Scope } from '../../directory/scope.js';
+import { listClasses, listLevels, type ClassRow, type LevelRow } from '../../directory/structures.js';
 import { selectPage } from '../../publipostage/select.js';
-import { isUuid, structureInScope } from '../../directory/users.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
-import { PROFILES } from '../../db/schema.js';
-import { scopeOf } from '../auth.js';
-import { html, raw, type HtmlValue, type SafeHtml } from '../html.js';
-import { t, translator, type Lang } from '../i18n/index.js';
-import { renderNotice, sendPage, type Notice } from '../layout.js';
+import { viewer } from '../context.js';
+import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import { formatNumber, isMessageKey, plural, t, translator, type Lang } from '../i18n/index.js';
+import { profileLabel } from '../labels.js';
 
-export type Translate = (key: string, params?: Record<string, string | number>) => string;
 
-export class ConsoleNotFound extends Error {
-  readonly statusCode = 404;
-}
-
-export const consoleStyle = html`<link rel="stylesheet" href="/static/console.css">`;
-export const consoleScript = html`<script src="/static/console.js" defer></script>`;
-
-// ---------------------------------------------------------------------------------------------- wording
-
-/** French reads 0 and 1 as singular, English only 1: keys `<key>.one` / `<key>.other`, `{n}` filled in. */
-export function plural(lang: Lang, key: string, n: number, params: Record<string, string | number> = {}): string {
-  const one = lang === 'fr' ? n < 2 : n === 1;
-  return t(lang, `${key}.${one ? 'one' : 'other'}`, { n: formatNumber(lang, n), ...params });
-}
-
-const NUMBER = { fr: new Intl.NumberFormat('fr-FR'), en: new Intl.NumberFormat('en-GB') };
-export function formatNumber(lang: Lang, n: number): string {
-  // fr-FR groups with a narrow no-break space: keep it, numbers never wrap.
-  return NUMBER[lang].format(n);
-}
-
-const DATE_TIME = {
-  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
-  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
-};
-const DATE = {
-  fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeZone: 'Europe/Paris' }),
-  en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeZone: 'Europe/Paris' }),
-};
-export const dateTime = (lang: Lang, d: Date): string => DATE_TIME[lang].format(d);
-export const dateOnly = (lang: Lang, d: Date): string => DATE[lang].format(d);
-
-export function percent(lang: Lang, rate: number): string {
-  return `${formatNumber(lang, Math.round(rate * 100))} %`;
-}
-
-/** A template with `{n}` rendered with the number emphasised (the live preview does the same in JS). */
-export function emphasised(template: string, n: number, lang: Lang): SafeHtml {
-  const [before, after] = template.split('{n}');
-  return html`${before ?? ''}<strong data-value="${n}">${formatNumber(lang, n)}</strong>${after ?? ''}`;
-}
-
-/** Like `plural` but with the number emphasised. */
-export function pluralHtml(lang: Lang, key: string, n: number): SafeHtml {
-  const one = lang === 'fr' ? n < 2 : n === 1;
-  return emphasised(t(lang, `${key}.${one ? 'one' : 'other'}`), n, lang);
-}
-
-// ---------------------------------------------------------------------------------------------- structures
-
-export interface School {
-  id: string;
-  name: string;
-  uai: string | null;
-}
-
-/** The structure named in the URL, when the caller administers it; 404 otherwise (never reveals it exists). */
-export async function schoolOr404(ctx: AppContext, req: FastifyRequest, id: string): Promise<School> {
-  if (isUuid(id) && structureInScope(scopeOf(req.user!), id)) {
-    const r = await ctx.database.pool.query('SELECT id, name, uai FROM structures WHERE id = $1', [id]);
-    if (r.rows[0]) return { id: r.rows[0].id, name: r.rows[0].name, uai: r.rows[0].uai };
-  }
-  throw new ConsoleNotFound(t(req.lang, 'console.schoolNotFound'));
-}
-
-// ---------------------------------------------------------------------------------------------- page frame
-
-export type Section = 'home' | 'users' | 'io' | 'duplicates' | 'templates';
-export type IoTab = 'publipostage' | 'import' | 'runs';
-
-export interface ConsolePageOptions {
-  req: FastifyRequest;
-  title: string;
-  school?: School | null;
-  section?: Section;
-  ioTab?: IoTab;
-  /** Extra breadcrumb steps between the school and the page. */
-  crumbs?: Array<{ href: string; label: string }>;
-  notice?: Notice | null;
-  lead?: HtmlValue;
-  body: HtmlValue;
-  narrow?: boolean;
-}
-
-function tabs(items: Array<{ href: string; label: string; current: boolean }>, cls: string, label: string): SafeHtml {
-  return html`<nav class="${cls}" aria-label="${label}"><ul>${items.map(
-    (i) => html`<li><a href="${i.href}"${i.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`,
-  )}</ul></nav>`;
-}
-
-export function schoolBase(id: string): string {
-  return `/console/etablissements/${id}`;
-}
-
-/** Breadcrumb, <h1>, the school's section tabs and (Imports/Exports) its sub-tabs, then the notice and body. */
-export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, status = 200): FastifyReply {
-  const _ = translator(o.req.lang);
-  const s = o.school;
-  const base = s ? schoolBase(s.id) : '';
-  const crumbs: Array<{ href: string; label: string }> = [{ href: '/console', label: _('console.crumb') }];
-  if (s) crumbs.push({ href: base, label: s.name });
-  crumbs.push(...(o.crumbs ?? []));
-  const sections = s
-    ? tabs(
-        [
-          { href: base, label: _('console.nav.home'), current: o.section === 'home' },
-          { href: `${base}/utilisateurs`, label: _('console.nav.users'), current: o.section === 'users' },
-          { href: `${base}/publipostage`, label: _('console.nav.io'), current: o.section === 'io' },
-          { href: `${base}/doublons`, label: _('console.nav.duplicates'), current: o.section === 'duplicates' },
-          { href: `${base}/modeles`, label: _('console.nav.templates'), current: o.section === 'templates' },
-        ],
-        'subnav console-sections',
-        _('console.nav.label', { school: s.name }),
-      )
-    : '';
-  const io =
-    s && o.section === 'io'
-      ? tabs(
-          [
-            { href: `${base}/publipostage`, label: _('console.io.publipostage'), current: o.ioTab === 'publipostage' },
-            { href: `${base}/import`, label: _('console.io.import'), current: o.ioTab === 'import' },
-            { href: `${base}/envois`, label: _('console.io.runs'), current: o.ioTab === 'runs' },
-          ],
-          'pill-tabs console-tabs',
-          _('console.nav.io'),
-        )
-      : '';
-  return sendPage(
-    reply,
-    {
-      req: o.req,
-      title: s ? `${o.title} — ${s.name}` : o.title,
-      heading: false,
-      narrow: o.narrow,
-      body: html`${consoleStyle}
-<nav class="crumbs" aria-label="${_('console.crumbs')}"><ol>${crumbs.map((c) => html`<li><a href="${c.href}">${c.label}</a></li>`)}<li aria-current="page">${o.title}</li></ol></nav>
-<h1>${o.title}</h1>
-${sections}
-${io}
-${renderNotice(o.notice)}
-${o.lead ? html`<p class="lead">${o.lead}</p>` : ''}
-${o.body}
-${consoleScript}`,
-    },
-    status,
-  );
-}
-
-// ---------------------------------------------------------------------------------------------- selection
-
-const LIST_KEYS = ['profiles', 'classIds', 'levelIds'] as const;
+/** `userIds` too: a selection of ticked rows (class view) stays that selection in links (mail run report). */
+const LIST_KEYS = ['profiles', 'classIds', 'levelIds', 'userIds'] as const;
 const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
-/** Radio filters and their defaults (the distribution defaults of distribution.ts for the last three). */
+/** Radio filters and their defaults (the distribution defaults of publipostage/distribution.ts for the last three). */
 const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' } as const;
 /** The users list is no distribution: it shows every account unless asked otherwise. */
 const LISTING_DEFAULTS = { ...RADIO_DEFAULTS, preDeletion: 'all', blocked: 'all', external: 'info' } as const;
@@ -215,7 +63,7 @@ export async function loadSelectionScreen<C>(
   count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>,
   listing = false,
 ) {
-  const scope = scopeOf(req.user!);
+  const { scope } = viewer(req);
   const { selection, invalid } = parseSelection(req.query, schoolId, listing);
   const offset = offsetOf(req);
   const [classes, levels, counts, rows] = await Promise.all([
@@ -270,7 +118,7 @@ export interface FilterPanelOptions {
   /** The panel starts unfolded (default true). */
   open?: boolean;
   /** data-* attributes for console.js. */
-  live?: { structureId: string };
+  live?: { structureId: string; fragment: string };
   invalid?: string[];
   /** The users list (every account by default) rather than a distribution. */
   listing?: boolean;
@@ -310,16 +158,16 @@ export function filterPanel(o: FilterPanelOptions): SafeHtml {
   }
   const levelLabel = (name: string) => (name ? name : _('filters.classes.noLevel'));
   return html`<form method="get" action="${o.action}" class="filters-form" id="filters"${
-    o.live ? html` data-live-preview data-structure="${o.live.structureId}"` : ''}>
+    o.live ? html` data-live-preview data-structure="${o.live.structureId}" data-fragment-url="${o.live.fragment}"` : ''}>
 ${o.before ?? ''}
 <details class="card filter-panel"${o.open === false ? '' : html` open`}>
   <summary><span class="filter-title">${o.legend}</span>
     <span class="badge${n ? ' badge-active' : ''}" data-filter-count>${n ? plural(lang, 'filters.active', n) : _('filters.none')}</span></summary>
-  ${o.invalid?.length ? html`<p class="notice notice-error" role="alert">${_('filters.invalid', { fields: o.invalid.map((k) => _(`filters.name.${k}`)).join(', ') })}</p>` : ''}
+  ${o.invalid?.length ? html`<p class="notice notice-error" role="alert">${_('filters.invalid', { fields: o.invalid.map((k) => { const key = `filters.name.${k}`; return isMessageKey(key) ? _(key) : k; }).join(', ') })}</p>` : ''}
   <div class="filter-grid">
     ${o.searchOutside ? '' : html`<div class="field filter-search">${searchField(lang, sel)}</div>`}
     <fieldset class="filter-group"><legend>${_('filters.profiles')} <span class="muted">${_('filters.profiles.hint')}</span></legend>
-      ${boxes('profiles', sel.profiles, PROFILES.map((p) => [p, t(lang, `console.profiles.${p}`)]))}
+      ${boxes('profiles', sel.profiles, PROFILES.map((p) => [p, profileLabel(lang, p)]))}
     </fieldset>
     ${o.levels.length
       ? html`<fieldset class="filter-group"><legend>${_('filters.levels')}</legend>
@@ -409,11 +257,3 @@ export function offsetOf(req: FastifyRequest): number {
   return Number.isInteger(n) && n >= 0 && n < 10_000_000 ? n : 0;
 }
 
-/** Messages the browser script needs (French or English), handed over in a JSON data block (not executed). */
-export function scriptMessages(lang: Lang, keys: string[]): SafeHtml {
-  const data: Record<string, string> = {};
-  for (const k of keys) data[k] = t(lang, k);
-  // `<` escaped so the JSON can never close the element.
-  const json = JSON.stringify({ lang, messages: data }).replace(/</g, '\\u003c');
-  return html`<script type="application/json" id="console-data">${raw(json)}</script>`;
-}

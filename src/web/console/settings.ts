@@ -3,19 +3,22 @@
 // length) and the lifecycle delays; for the school, the terms of use (a new version asks everyone again) and what
 // teachers may do in their class view. One GET form, one POST; works without JavaScript. Domain: directory/policies.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { PROFILES, type Profile } from '../../db/schema.js';
+import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import {
   loadPolicies, loadStructureSettings, PolicyInputSchema, savePolicy, saveStructureSettings, signInSummary, TEACHER_RIGHTS,
   type PolicyInput, type ProfilePolicy, type StructureSettings, type TeacherRight,
 } from '../../directory/policies.js';
 import { withTransaction } from '../../accounts/tx.js';
-import { requireRole } from '../auth.js';
+import { typed } from '../area.js';
+import { viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
-import { translator, type Lang } from '../i18n/index.js';
-import { formList, formValue } from './classe.js';
-import { formatNumber, schoolBase, schoolOr404, sendConsolePage, type School } from './console-shared.js';
+import { translator, type Lang, type MessageKey } from '../i18n/index.js';
+import { IdParams, list, text } from '../input.js';
+import { profileLabel } from '../labels.js';
+import { formatNumber, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 
 export const settingsHref = (schoolId: string) => `${schoolBase(schoolId)}/parametres`;
 
@@ -29,7 +32,7 @@ export async function signInSection(ctx: AppContext, lang: Lang, schoolId: strin
 <div class="table-wrap"><table class="stats-table">
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col">${_('settings.col.signIn')}</th>
     <th scope="col" class="num">${_('home.col.accounts')}</th><th scope="col" class="num">${_('settings.col.signedIn')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-sign-in="${r.profile}"><th scope="row">${_(`console.profiles.${r.profile}`)}</th>
+  <tbody>${rows.map((r) => html`<tr data-sign-in="${r.profile}"><th scope="row">${profileLabel(lang, r.profile)}</th>
     <td data-how>${how(r)}</td><td class="num">${formatNumber(lang, r.total)}</td>
     <td class="num" data-signed-in>${formatNumber(lang, r.signedIn)}</td></tr>`)}</tbody>
 </table></div>
@@ -48,7 +51,7 @@ function page(req: FastifyRequest, reply: FastifyReply, school: School, st: Form
   const _ = translator(lang);
   const row = (p: ProfilePolicy) => {
     const n = (k: string) => `${p.profile}.${k}`;
-    const label = _(`console.profiles.${p.profile}`);
+    const label = profileLabel(lang, p.profile);
     return html`<tr data-policy="${p.profile}">
   <th scope="row">${label}</th>
   <td><label class="visually-hidden" for="f-${n('signIn')}">${_('settings.col.signIn')} — ${label}</label>
@@ -96,19 +99,30 @@ ${TEACHER_RIGHTS.map((r) => html`<div class="choice"><input type="checkbox" id="
   }, status);
 }
 
-export default async function consoleSettings(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const guard = { preHandler: requireRole('localadmin') };
+/** The settings form: five rows of `<Profile>.<field>`, the teachers' rights, the terms. */
+const SettingsForm = z.object({
+  ...Object.fromEntries(PROFILES.flatMap((p) => ['signIn', 'provider', 'emailRequired', 'phoneRequired', 'minPasswordLength', 'graceDays', 'deletionDays']
+    .map((k) => [`${p}.${k}`, text(100)]))),
+  teacherRights: list(20),
+  termsText: text(20_000),
+  newVersion: text(10),
+}).passthrough();
+
+export default async function consoleSettings(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
   const pool = ctx.database.pool;
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/parametres', guard, async (req, reply) => {
-    const school = await schoolOr404(ctx, req, req.params.id);
+  app.get('/etablissements/:id/parametres', { schema: { params: IdParams, querystring: z.object({ ok: text(10) }) } }, async (req, reply) => {
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     const [policies, settings] = await Promise.all([loadPolicies(pool, school.id), loadStructureSettings(pool, school.id)]);
-    return page(req, reply, school, { policies, settings, errors: [], ok: (req.query as Record<string, string>)?.ok === '1' });
+    return page(req, reply, school, { policies, settings, errors: [], ok: req.query.ok === '1' });
   });
 
-  app.post<{ Params: { id: string } }>('/console/etablissements/:id/parametres', guard, async (req, reply) => {
+  app.post('/etablissements/:id/parametres', { schema: { params: IdParams, body: SettingsForm } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const school = await schoolOr404(ctx, req, req.params.id);
+    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const body = req.body as Record<string, string | string[]>;
+    const formValue = (_r: unknown, k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
     const errors: string[] = [];
     const inputs = new Map<Profile, PolicyInput>();
     const shown: ProfilePolicy[] = [];
@@ -124,7 +138,7 @@ export default async function consoleSettings(app: FastifyInstance, ctx: AppCont
         shown.push({ profile, ...r.data });
       } else {
         const field = String(r.error.issues[0]?.path[0] ?? '');
-        errors.push(_('settings.invalid', { profile: _(`console.profiles.${profile}`), field: _(`settings.field.${field}`) }));
+        errors.push(_('settings.invalid', { profile: profileLabel(req.lang, profile), field: _(`settings.field.${field}` as MessageKey) }));
         shown.push({
           profile, signIn: (['code', 'external', 'both'].includes(raw.signIn) ? raw.signIn : 'code') as ProfilePolicy['signIn'], provider: raw.provider || null,
           emailRequired: raw.emailRequired, phoneRequired: raw.phoneRequired, minPasswordLength: Number(raw.minPasswordLength) || 0,
@@ -132,7 +146,7 @@ export default async function consoleSettings(app: FastifyInstance, ctx: AppCont
         });
       }
     }
-    const rights = formList(req, 'teacherRights').filter((r): r is TeacherRight => (TEACHER_RIGHTS as readonly string[]).includes(r));
+    const rights = req.body.teacherRights.filter((r): r is TeacherRight => (TEACHER_RIGHTS as readonly string[]).includes(r));
     const termsText = formValue(req, 'termsText').slice(0, 20_000);
     if (errors.length) {
       const current = await loadStructureSettings(pool, school.id);
@@ -140,8 +154,8 @@ export default async function consoleSettings(app: FastifyInstance, ctx: AppCont
       return page(req, reply, school, { policies: shown, settings: { ...current, teacherRights: rights, termsText }, errors }, 400);
     }
     await withTransaction(pool, async (c) => {
-      for (const [profile, input] of inputs) await savePolicy(c, school.id, profile, input, req.user!.id);
-      await saveStructureSettings(c, school.id, { teacherRights: rights, termsText, newVersion: formValue(req, 'newVersion') === 'on' }, req.user!.id);
+      for (const [profile, input] of inputs) await savePolicy(c, school.id, profile, input, viewer(req).user.id);
+      await saveStructureSettings(c, school.id, { teacherRights: rights, termsText, newVersion: formValue(req, 'newVersion') === 'on' }, viewer(req).user.id);
     });
     return reply.redirect(`${settingsHref(school.id)}?ok=1`, 303);
   });

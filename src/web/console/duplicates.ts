@@ -1,22 +1,32 @@
 // "Gérer les doublons" for one school: probable duplicate pairs with score and reasons, a side-by-side
 // comparison, then "Fusionner" (the activated account is kept) or "Ignorer définitivement", each behind a
 // confirmation page. The directory service (src/directory/duplicates.ts) does the work and the audit.
+// Every page is in the console's frame (tabs and breadcrumb); the list is paginated.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { dismissDuplicate, findDuplicates, mergeUsers, scorePair, type DuplicateReason } from '../../directory/duplicates.js';
 import { scopeSql } from '../../directory/scope.js';
-import { DirectoryError, isUuid, memberOfStructureSql, structureInScope } from '../../directory/users.js';
+import { isUuid, memberOfStructureSql } from '../../directory/users.js';
+import { DomainError } from '../../lib/errors.js';
 import { frenchDate } from '../../publipostage/format.js';
-import { requireRole, scopeOf } from '../auth.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
+import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
-import { sendErrorPage, sendPage, type Notice } from '../layout.js';
-import { directoryStatus, formValue, pageStyle, queryValue } from './classe.js';
+import { IdParams, text } from '../input.js';
+import { profileLabel } from '../labels.js';
+import type { Notice } from '../layout.js';
+import { schoolBase, schoolOr404, sendConsolePage, sharedStyle, type School } from './frame.js';
+import { pager } from './selection.js';
 
-class NotFound extends Error {
-  readonly statusCode = 404;
-}
+type Translate = ReturnType<typeof translator>;
+const PairParams = IdParams.extend({ a: z.string().max(100), b: z.string().max(100) });
+/** Pairs per page of the list. */
+export const DUPLICATES_PAGE_SIZE = 25;
+const ListQuery = z.object({ ok: text(20), offset: z.coerce.number().int().min(0).max(100_000).catch(0).default(0) });
 
 /** One account as the comparison shows it. */
 interface Side {
@@ -38,24 +48,27 @@ interface Side {
   folded: { fl: string; ff: string; em: string | null };
 }
 
-export default async function doublons(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export default async function duplicates(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
   const pool = ctx.database.pool;
-  const guard = { preHandler: requireRole('localadmin') };
+  const structureOr404 = (req: FastifyRequest, id: string) => schoolOr404(ctx, viewer(req).scope, id);
 
-  async function structureOr404(req: FastifyRequest, id: string): Promise<{ id: string; name: string }> {
-    if (isUuid(id) && structureInScope(scopeOf(req.user!), id)) {
-      const r = await pool.query('SELECT id, name FROM structures WHERE id = $1', [id]);
-      if (r.rows[0]) return { id: r.rows[0].id, name: r.rows[0].name };
-    }
-    throw new NotFound(translator(req.lang)('dup.notFound'));
+  /** A page of this tab, in the console frame; `crumbs` lead back to the list. */
+  function dupPage(req: FastifyRequest, reply: FastifyReply, school: School, title: string, body: HtmlValue, o: { notice?: Notice | null; list?: boolean } = {}, status = 200) {
+    const _ = translator(req.lang);
+    return sendConsolePage(reply, {
+      req, title, school, section: 'duplicates', notice: o.notice,
+      crumbs: o.list ? [] : [{ href: base(school.id), label: _('console.nav.duplicates') }],
+      body,
+    }, status);
   }
 
   /** Both accounts of a pair, visible to the caller and members of the school; 404 otherwise. */
   async function loadPair(req: FastifyRequest, structureId: string, a: string, b: string): Promise<[Side, Side]> {
-    const notFound = new NotFound(translator(req.lang)('dup.userNotFound'));
+    const notFound = new HttpError(404, 'dup.userNotFound');
     if (!isUuid(a) || !isUuid(b) || a === b) throw notFound;
     const params: unknown[] = [[a, b], structureId];
-    const scope = scopeSql(scopeOf(req.user!), 'u', params);
+    const scope = scopeSql(viewer(req).scope, 'u', params);
     const member = memberOfStructureSql(structureId, 'u', params);
     const { rows } = await pool.query(
       `SELECT u.id, u.first_name, u.last_name, to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date, u.email, u.login, u.profile,
@@ -87,14 +100,14 @@ export default async function doublons(app: FastifyInstance, ctx: AppContext): P
   /** Which account a merge keeps by default: the activated one, else the older one (as the service does). */
   const keeperOf = (x: Side, y: Side): Side => (x.activated !== y.activated ? (x.activated ? x : y) : x.createdAt <= y.createdAt ? x : y);
 
-  const base = (structureId: string) => `/console/etablissements/${structureId}/doublons`;
+  const base = (structureId: string) => `${schoolBase(structureId)}/doublons`;
   const pairUrl = (structureId: string, a: string, b: string) => `${base(structureId)}/${a}/${b}`;
 
-  function reasons(_: (k: string) => string, list: DuplicateReason[]): SafeHtml {
+  function reasons(_: Translate, list: DuplicateReason[]): SafeHtml {
     return html`<ul class="plain reasons">${list.map((r) => html`<li>${_(`dup.reason.${r}`)}</li>`)}</ul>`;
   }
 
-  function activationBadge(_: (k: string) => string, s: { activated: boolean }): SafeHtml {
+  function activationBadge(_: Translate, s: { activated: boolean }): SafeHtml {
     return s.activated
       ? html`<span class="badge badge-success">${_('dup.active')}</span>`
       : html`<span class="badge">${_('dup.inactive')}</span>`;
@@ -102,23 +115,21 @@ export default async function doublons(app: FastifyInstance, ctx: AppContext): P
 
   // ------------------------------------------------------------------------------------------------- list
 
-  app.get<{ Params: { id: string } }>('/console/etablissements/:id/doublons', guard, async (req, reply) => {
-    const _ = translator(req.lang);
+  app.get('/etablissements/:id/doublons', { schema: { params: IdParams, querystring: ListQuery } }, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
     const school = await structureOr404(req, req.params.id);
-    const pairs = await findDuplicates(ctx, scopeOf(req.user!), { structureId: school.id, limit: 500 });
-    const ok = queryValue(req, 'ok');
+    const all = await findDuplicates(ctx, viewer(req).scope, { structureId: school.id, limit: 500 });
+    const { ok } = req.query;
+    const offset = req.query.offset < all.length ? req.query.offset : 0;
+    const pairs = all.slice(offset, offset + DUPLICATES_PAGE_SIZE);
     const notice: Notice | null = ok === 'merged' || ok === 'dismissed' ? { kind: 'success', text: _(`dup.ok.${ok}`) } : null;
     const who = (s: { firstName: string; lastName: string; login: string; profile: string; activated: boolean; birthDate: string | null }) =>
-      html`<strong>${s.lastName} ${s.firstName}</strong><br><code>${s.login}</code> · ${_(`profile.${s.profile}`)}${
+      html`<strong>${s.lastName} ${s.firstName}</strong><br><code>${s.login}</code> · ${profileLabel(lang, s.profile)}${
         s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''}<br>${activationBadge(_, s)}`;
-    return sendPage(reply, {
-      req,
-      title: _('dup.title', { school: school.name }),
-      notice,
-      body: html`${pageStyle}
+    return dupPage(req, reply, school, _('dup.title', { school: school.name }), html`${sharedStyle}
 <p class="lead">${_('dup.lead')}</p>
-<p><a href="/console/etablissements/${school.id}">${_('dup.back')}</a></p>
-${pairs.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_('dup.count', { n: pairs.length })}</p>
+${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_('dup.count', { n: all.length })}</p>
 <div class="table-wrap"><table class="dup-table">
   <thead><tr><th scope="col">${_('dup.score')}</th><th scope="col">${_('dup.accountA')}</th><th scope="col">${_('dup.accountB')}</th>
     <th scope="col">${_('dup.reasons')}</th><th scope="col"><span class="visually-hidden">${_('dup.actions')}</span></th></tr></thead>
@@ -129,8 +140,8 @@ ${pairs.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_(
     <td>${reasons(_, p.reasons)}</td>
     <td><a class="button button-secondary" href="${pairUrl(school.id, p.keep.id, p.drop.id)}">${_('dup.compare')}</a></td>
   </tr>`)}</tbody>
-</table></div>`}`,
-    });
+</table></div>
+${pager(lang, base(school.id), new URLSearchParams(), offset, DUPLICATES_PAGE_SIZE, all.length)}`}`, { notice, list: true });
   });
 
   // ------------------------------------------------------------------------------------------------- comparison
@@ -153,7 +164,7 @@ ${pairs.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_(
     ${plain(_('dup.f.birthDate'), (s) => date(s.birthDate))}
     ${plain(_('dup.f.email'), (s) => s.email ?? '—')}
     ${line(_('dup.f.login'), (s) => html`<code>${s.login}</code>`, (s) => s.login)}
-    ${plain(_('dup.f.profile'), (s) => _(`profile.${s.profile}`))}
+    ${plain(_('dup.f.profile'), (s) => profileLabel(req.lang, s.profile))}
     ${line(_('dup.f.activation'), (s) => html`${activationBadge(_, s)}${s.blocked ? html` <span class="badge badge-danger">${_('dup.blocked')}</span>` : ''}`,
       (s) => `${s.activated}/${s.blocked}`)}
     ${plain(_('dup.f.classes'), (s) => list(s.classes))}
@@ -174,10 +185,7 @@ ${pairs.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_(
       { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em },
     );
     const url = pairUrl(school.id, a.id, b.id);
-    return sendPage(reply, {
-      req,
-      title: _('dup.compare.title'),
-      body: html`${pageStyle}
+    return dupPage(req, reply, school, _('dup.compare.title'), html`${sharedStyle}
 <p class="lead">${s ? html`${_('dup.score')} : <strong class="score">${s.score}</strong>` : _('dup.noScore')}</p>
 ${s && reasons(_, s.reasons)}
 ${compareTable(req, a, b, keeper)}
@@ -185,11 +193,10 @@ ${compareTable(req, a, b, keeper)}
   <a class="button" href="${url}/fusionner">${_('dup.merge')}</a>
   <a class="button button-secondary" href="${url}/ignorer">${_('dup.dismiss')}</a>
   <a href="${base(school.id)}">${_('dup.backToList')}</a>
-</div>`,
-    });
+</div>`);
   }
 
-  app.get<{ Params: { id: string; a: string; b: string } }>('/console/etablissements/:id/doublons/:a/:b', guard, async (req, reply) =>
+  app.get('/etablissements/:id/doublons/:a/:b', { schema: { params: PairParams } }, async (req, reply) =>
     comparePage(req, reply, req.params.id, req.params.a, req.params.b));
 
   // ------------------------------------------------------------------------------------------------- merge
@@ -224,60 +231,47 @@ ${compareTable(req, a, b, keeper)}
   <div class="actions"><button type="submit" class="button-danger">${_('dup.merge.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>
 </form>`;
     }
-    return sendPage(reply, {
-      req,
-      title: _('dup.merge.title'),
-      notice: refusal ? { kind: 'error', text: refusal } : null,
-      body: html`${pageStyle}${body}`,
-    }, bothActive && status === 200 ? 409 : status);
+    return dupPage(req, reply, school, _('dup.merge.title'), html`${sharedStyle}${body}`,
+      { notice: refusal ? { kind: 'error', text: refusal } : null }, bothActive && status === 200 ? 409 : status);
   }
 
-  type PairParams = { Params: { id: string; a: string; b: string } };
+  app.get('/etablissements/:id/doublons/:a/:b/fusionner', { schema: { params: PairParams } }, async (req, reply) => mergePage(req, reply, req.params));
 
-  app.get<PairParams>('/console/etablissements/:id/doublons/:a/:b/fusionner', guard, async (req, reply) => mergePage(req, reply, req.params));
-
-  app.post<PairParams>('/console/etablissements/:id/doublons/:a/:b/fusionner', guard, async (req, reply) => {
+  app.post('/etablissements/:id/doublons/:a/:b/fusionner', { schema: { params: PairParams, body: z.object({ keep: text(100) }) } }, async (req, reply) => {
     const school = await structureOr404(req, req.params.id);
     const [a, b] = await loadPair(req, school.id, req.params.a, req.params.b);
-    const keep = formValue(req, 'keep') === b.id ? b : a;
+    const keep = req.body.keep === b.id ? b : a;
     const drop = keep.id === a.id ? b : a;
     try {
-      await mergeUsers(ctx, scopeOf(req.user!), keep.id, drop.id, req.user!.id);
+      await mergeUsers(ctx, viewer(req).scope, keep.id, drop.id, viewer(req).user.id);
     } catch (e) {
-      if (!(e instanceof DirectoryError)) throw e;
-      return mergePage(req, reply, req.params, e.message, directoryStatus(e));
+      if (!(e instanceof DomainError)) throw e;
+      const { status, message } = domainRefusal(req.lang, e);
+      return mergePage(req, reply, req.params, message, status);
     }
     return reply.redirect(`${base(school.id)}?ok=merged`, 303);
   });
 
   // ------------------------------------------------------------------------------------------------- dismiss
 
-  app.get<PairParams>('/console/etablissements/:id/doublons/:a/:b/ignorer', guard, async (req, reply) => {
+  app.get('/etablissements/:id/doublons/:a/:b/ignorer', { schema: { params: PairParams } }, async (req, reply) => {
     const _ = translator(req.lang);
     const school = await structureOr404(req, req.params.id);
     const [a, b] = await loadPair(req, school.id, req.params.a, req.params.b);
     const url = pairUrl(school.id, a.id, b.id);
-    return sendPage(reply, {
-      req,
-      title: _('dup.dismiss.title'),
-      body: html`${pageStyle}${compareTable(req, a, b, keeperOf(a, b))}
+    return dupPage(req, reply, school, _('dup.dismiss.title'), html`${sharedStyle}${compareTable(req, a, b, keeperOf(a, b))}
 <form method="post" action="${url}/ignorer" class="card">
   ${csrfField(req)}
   <p>${_('dup.dismiss.explain', { a: `${a.firstName} ${a.lastName}`, b: `${b.firstName} ${b.lastName}` })}</p>
   <div class="actions"><button type="submit">${_('dup.dismiss.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>
-</form>`,
-    });
+</form>`);
   });
 
-  app.post<PairParams>('/console/etablissements/:id/doublons/:a/:b/ignorer', guard, async (req, reply) => {
+  app.post('/etablissements/:id/doublons/:a/:b/ignorer', { schema: { params: PairParams } }, async (req, reply) => {
     const school = await structureOr404(req, req.params.id);
     const [a, b] = await loadPair(req, school.id, req.params.a, req.params.b);
-    try {
-      await dismissDuplicate(ctx, scopeOf(req.user!), a.id, b.id, req.user!.id);
-    } catch (e) {
-      if (!(e instanceof DirectoryError)) throw e;
-      return sendErrorPage(req, reply, directoryStatus(e), e.message);
-    }
+    // A refusal (DomainError) reaches the error handler: translated, with its status.
+    await dismissDuplicate(ctx, viewer(req).scope, a.id, b.id, viewer(req).user.id);
     return reply.redirect(`${base(school.id)}?ok=dismissed`, 303);
   });
 }

@@ -1,0 +1,50 @@
+// Typed domain errors: a message code and its parameters, never a sentence chosen by the domain.
+//
+// The web layer translates `code` with its catalogue (src/web/i18n/errors.ts, French first, English second)
+// and maps it to an HTTP status in one table (src/web/errors.ts). `message` is the French rendering, for
+// logs, the command line and callers that only print it.
+
+/** Every code a domain function may throw, with its French wording (`{name}` placeholders from params). */
+export const DOMAIN_MESSAGES_FR = {
+  'directory.adminOnly': 'Action réservée aux administrateurs.',
+  'directory.userNotFound': 'Utilisateur introuvable.',
+  'directory.selfBlock': 'Vous ne pouvez pas bloquer votre propre compte.',
+  'directory.invalidEmail': 'Adresse électronique invalide : « {value} ».',
+  'directory.invalidPhone': 'Numéro de téléphone invalide : « {value} ».',
+  'directory.mergeSelf': 'Un compte ne peut pas être fusionné avec lui-même.',
+  'directory.mergeBothActive': 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés. Bloquez celui qui ne doit plus servir.',
+  'directory.mergeProfiles': 'Les deux comptes n’ont pas le même profil : fusion impossible.',
+  'directory.mergeSuperAdmin': 'Un compte super-administrateur ne peut pas être fusionné.',
+  'directory.readOnly': 'Ce compte administre un établissement hors de votre périmètre : il est en lecture seule pour vous.',
+  'directory.pairSame': 'Une paire de doublons réunit deux comptes différents.',
+  'account.notActivated': 'Ce compte n’est pas encore activé : générez plutôt un nouveau code d’activation.',
+  'account.alreadyActivated': 'Ce compte est déjà activé : générez plutôt un code de renouvellement du mot de passe.',
+  'template.invalid': 'Modèle {profile}/{kind} non enregistré : {errors}',
+  'selection.invalidDate': 'Date impossible pour « {field} » : « {value} » (attendu AAAA-MM-JJ, une date du calendrier).',
+  'account.external': 'Ce compte se connecte avec {provider} : pas de code ni de mot de passe Trousseau. Son mot de passe se gère chez {provider}.',
+  'lifecycle.self': 'Vous ne pouvez pas pré-supprimer ni supprimer votre propre compte.',
+  'lifecycle.activated': 'Suppression immédiate impossible pour {logins} : compte activé et non pré-supprimé. Pré-supprimez-le d’abord.',
+  'lifecycle.selectionChanged': 'La sélection a changé depuis la confirmation : vérifiez-la à nouveau.',
+  'localAdmin.notYourSchool': 'Vous n’administrez pas cet établissement.',
+  'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
+  'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',
+} as const;
+
+export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;
+export type DomainParams = Record<string, string | number>;
+
+/** Fills `{name}` placeholders; unknown ones stay as written. */
+export function fillTemplate(template: string, params: DomainParams = {}): string {
+  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** A refused domain operation: `code` names the message, `params` fill it. */
+export class DomainError extends Error {
+  constructor(
+    readonly messageCode: DomainCode,
+    readonly params: DomainParams = {},
+  ) {
+    super(fillTemplate(DOMAIN_MESSAGES_FR[messageCode], params));
+    this.name = 'DomainError';
+  }
+}

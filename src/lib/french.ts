@@ -1,0 +1,27 @@
+// French grammar for names inserted in sentences: "de" before a school or a person's name.
+
+/** Leading common nouns of school names (AAF/ONDE/SIECLE use them as the name's first word) and their gender. */
+const NOUNS: Array<[RegExp, 'm' | 'f']> = [
+  [/^(collège|lycée|groupe scolaire|établissement|ensemble scolaire|erea|lp|lpo|lgt|clg|centre|internat|pôle)\b/iu, 'm'],
+  [/^(école|cité scolaire|institution|maison|section|unité|annexe)\b/iu, 'f'],
+];
+
+const VOWEL = /^[aeiouyàâäéèêëîïôöùûüh]/iu;
+
+/**
+ * « de » + name with the right article or elision: "du Collège Denis Poisson", "de l'École Jules Ferry",
+ * "de la Cité scolaire Gambetta", "de l'EREA…", "d'Arthur", "de Jean Moulin". A name starting with a school
+ * noun takes its article (the noun keeps its capital); any other name (a person, a town) only elides.
+ * The apostrophe is the typographic one (’) as in the catalogues.
+ */
+export function de(name: string): string {
+  const n = name.trim();
+  for (const [re, gender] of NOUNS) {
+    if (re.test(n)) {
+      if (VOWEL.test(n)) return `de l’${n}`;
+      return gender === 'm' ? `du ${n}` : `de la ${n}`;
+    }
+  }
+  // "h" elides only when mute; names rarely start with an aspirated h, and "de Hugo" reads wrong to most.
+  return VOWEL.test(n) ? `d’${n}` : `de ${n}`;
+}

@@ -1,0 +1,62 @@
+// /api/publipostage: preview of a selection, connection sheets (PDF) and account list (CSV), each within the
+// caller's scope (super admin: all; local admin: their structures; teacher: their classes' students and parents).
+// The selection comes as query parameters (SelectionSchema: lists comma-separated, e.g. profiles=Student,Relative);
+// an invalid one (unknown value, impossible date) is a 400 naming the parameter.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { allInScope } from '../../directory/users.js';
+import { previewRow } from '../../publipostage/format.js';
+import { exportSelection, type ExportFormat } from '../../publipostage/generate.js';
+import type { SheetModel } from '../../publipostage/pdf.js';
+import { countSelection, leftOutOf, selectPage } from '../../publipostage/select.js';
+import { leftOutLines } from '../console/distribution-view.js';
+import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
+import { typed } from '../area.js';
+import { HttpError, viewer } from '../context.js';
+
+const PreviewQuery = SelectionSchema.extend({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const PdfQuery = SelectionSchema.extend({ model: z.enum(['1', '2', '8']).default('1') });
+
+export default async function publipostageApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
+  const app = typed(root);
+
+  /** Explicitly named accounts must all be visible to the caller, else 404 (never says which exist). */
+  async function checkNamed(req: FastifyRequest, selection: Selection): Promise<void> {
+    if (selection.userIds.length && !(await allInScope(ctx.database.pool, viewer(req).scope, selection.userIds))) {
+      throw new HttpError(404, 'error.accountNotFound');
+    }
+  }
+
+  app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
+    const { limit, offset, ...selection } = req.query;
+    await checkNamed(req, selection);
+    const { scope } = viewer(req);
+    const [counts, rows, leftOut] = await Promise.all([
+      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset }), leftOutOf(ctx, selection, scope),
+    ]);
+    return reply.header('cache-control', 'no-store').send({
+      ...counts, leftOut, leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut), limit, offset, rows: rows.map(previewRow),
+    });
+  });
+
+  async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {
+    await checkNamed(req, selection);
+    const { user, scope } = viewer(req);
+    const result = await exportSelection(ctx, { format, selection, scope, actorId: user.id, model, lang: req.lang, via: 'http' });
+    return reply
+      .header('content-disposition', `attachment; filename="${result.filename}"`)
+      .header('cache-control', 'no-store')
+      .header('x-account-count', String(result.count))
+      .type(result.contentType)
+      .send(result.body);
+  }
+  app.get('/pdf', { schema: { querystring: PdfQuery } }, async (req, reply) => {
+    const { model, ...selection } = req.query;
+    return download(req, reply, 'pdf', selection, Number(model) as SheetModel);
+  });
+  app.get('/csv', { schema: { querystring: SelectionSchema } }, async (req, reply) => download(req, reply, 'csv', req.query, 1));
+}

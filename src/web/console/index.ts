@@ -1,0 +1,75 @@
+// /console: the admin console. Choose a structure, then its home (accounts and activation per profile,
+// activation rate per class); users, imports/exports (publipostage, import, mail runs), duplicates and
+// templates live beside this file, all in the one page frame of frame.ts.
+// One guard for the whole area: guard('localadmin') (super admins pass); every query goes through the
+// caller's Scope, so a local admin never sees, nor learns the existence of, another school.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { foldName } from '../../directory/fold.js';
+import { structureHome } from '../../directory/stats.js';
+import { listStructures } from '../../directory/structures.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, HttpError, viewer } from '../context.js';
+import { html } from '../html.js';
+import { translator } from '../i18n/index.js';
+import { text } from '../input.js';
+import { registerNav } from '../layout.js';
+import duplicates from './duplicates.js';
+import { schoolBase, sendConsolePage } from './frame.js';
+import importScreens from './import.js';
+import publipostage from './publipostage.js';
+import runs from './runs.js';
+import templates from './templates.js';
+import users from './users.js';
+import accountAdmin from './account-admin.js';
+import settings, { signInSection } from './settings.js';
+import { chooseView, homeView } from './views/home.js';
+
+export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+  registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'], order: 10 });
+  root.addHook('preValidation', guard('localadmin'));
+  const app = typed(root);
+
+  // ------------------------------------------------------------------------------------------ choose a structure
+
+  app.get('/', { schema: { querystring: z.object({ q: text(100) }) } }, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const all = await listStructures(ctx, viewer(req).scope);
+    if (all.length === 1) return reply.redirect(schoolBase(all[0].id), 303);
+    const q = req.query.q.trim();
+    const list = q ? all.filter((s) => foldName(`${s.name} ${s.uai ?? ''}`).includes(foldName(q))) : all;
+    return sendConsolePage(reply, {
+      req,
+      title: _('console.choose.title'),
+      lead: all.length ? _('console.choose.lead') : null,
+      body: chooseView(lang, all.length, list, q),
+    });
+  });
+
+  // ------------------------------------------------------------------------------------------ home of a structure
+
+  app.get('/etablissements/:id', { schema: { params: z.object({ id: z.string().max(100) }) } }, async (req, reply) => {
+    const lang = req.lang;
+    const _ = translator(lang);
+    const home = await structureHome(ctx, viewer(req).scope, req.params.id);
+    if (!home) throw new HttpError(404, 'console.schoolNotFound');
+    const school = home.structure;
+    return sendConsolePage(reply, {
+      req,
+      title: _('home.title'),
+      school,
+      section: 'home',
+      body: html`${homeView(lang, home)}${await signInSection(ctx, lang, school.id)}`,
+    });
+  });
+
+  await users(root, ctx);
+  await publipostage(root, ctx);
+  await runs(root, ctx);
+  await importScreens(root, ctx);
+  await duplicates(root, ctx);
+  await templates(root, ctx);
+  await settings(root, ctx);
+  await accountAdmin(root, ctx);
+}

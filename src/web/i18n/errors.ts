@@ -1,0 +1,34 @@
+// Domain errors (src/lib/errors.ts) as the web shows them: French from the domain's own table, English here.
+import { DOMAIN_MESSAGES_FR, type DomainCode } from '../../lib/errors.js';
+import type { Catalogue } from './types.js';
+
+const EN: Record<DomainCode, string> = {
+  'directory.adminOnly': 'Administrators only.',
+  'directory.userNotFound': 'User not found.',
+  'directory.selfBlock': 'You cannot block your own account.',
+  'directory.invalidEmail': 'Invalid email address: “{value}”.',
+  'directory.invalidPhone': 'Invalid phone number: “{value}”.',
+  'directory.mergeSelf': 'An account cannot be merged with itself.',
+  'directory.mergeBothActive': 'Both accounts are already activated: they cannot be merged. Block the one that should no longer be used.',
+  'directory.mergeProfiles': 'The two accounts do not have the same profile: they cannot be merged.',
+  'directory.mergeSuperAdmin': 'A super admin account cannot be merged.',
+  'directory.readOnly': 'This account administers a school outside your scope: it is read-only for you.',
+  'directory.pairSame': 'A pair of duplicates joins two different accounts.',
+  'account.notActivated': 'This account is not activated yet: generate a new activation code instead.',
+  'account.alreadyActivated': 'This account is already activated: generate a password renewal code instead.',
+  'template.invalid': 'Template {profile}/{kind} not saved: {errors}',
+  'selection.invalidDate': 'Impossible date for “{field}”: “{value}” (expected YYYY-MM-DD, a calendar day).',
+  'account.external': 'This account signs in with {provider}: no Trousseau code or password. Its password is managed by {provider}.',
+  'lifecycle.self': 'You cannot pre-delete or delete your own account.',
+  'lifecycle.activated': 'Cannot delete {logins} at once: activated and not pre-deleted. Pre-delete it first.',
+  'lifecycle.selectionChanged': 'The selection changed since the confirmation: check it again.',
+  'localAdmin.notYourSchool': 'You do not administer this school.',
+  'localAdmin.notMember': '{login} is not attached to this school.',
+  'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
+};
+
+type Prefixed<T extends string> = `domain.${T}`;
+const prefix = <V>(o: Record<DomainCode, V>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [`domain.${k}`, v])) as Record<Prefixed<DomainCode>, V>;
+
+export const errorsCatalogue = { fr: prefix<string>(DOMAIN_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;

@@ -1,0 +1,163 @@
+// The console in real headless Chromium: one page frame (breadcrumb + section tabs) on every tab, the English
+// switch showing no French error text, the live counters kept in view at 1366×900 while filters change and
+// the empty selection disabling the launch buttons, the class view's Enseignants/Personnels tabs and the
+// print button of its mail confirmation.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { testContext } from './helpers/db.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { insertClass, insertStructure, insertUser } from './helpers/directory-sample.js';
+import { createUser } from './helpers/web.js';
+
+const PASSWORD = 'une phrase de passe solide';
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let server: { url: string; close(): Promise<void> };
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let school: string;
+let other: string;
+let cls: string;
+let adminId: string;
+let student: string;
+
+before(async () => {
+  ctx = await testContext();
+  const pool = ctx.database.pool;
+  school = await insertStructure(pool, 'Collège Denis Poisson', '0750001A');
+  other = await insertStructure(pool, 'Lycée Arago', '0750002B');
+  const level = (await pool.query(`INSERT INTO levels (structure_id, name) VALUES ($1, '6e') RETURNING id`, [school])).rows[0].id;
+  cls = await insertClass(pool, school, '6e A', level);
+  for (let i = 0; i < 14; i++) await insertClass(pool, school, `6e ${String.fromCharCode(66 + i)}`, level);
+  // A local admin who also teaches 6e A: the console and the class view.
+  adminId = await createUser(pool, { login: 'paul.prof', password: PASSWORD, profile: 'Teacher', firstName: 'Paul', lastName: 'Prof' });
+  await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [adminId, school]);
+  await pool.query('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2)', [adminId, cls]);
+  await pool.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [adminId, school]);
+  await insertUser(pool, { firstName: 'Sophie', lastName: 'Collègue', profile: 'Teacher', structureIds: [school], classIds: [cls], activated: true });
+  await insertUser(pool, { firstName: 'Marc', lastName: 'Surveillant', profile: 'Personnel', structureIds: [school], classIds: [cls] });
+  student = await insertUser(pool, { firstName: 'Emma', lastName: 'Petit', structureIds: [school], classIds: [cls], email: 'emma@example.fr', codeExpiresAt: new Date(Date.now() + 86_400_000) });
+  for (let i = 0; i < 12; i++) {
+    await insertUser(pool, { firstName: `Élève${i}`, lastName: `Nom${String.fromCharCode(65 + i)}x`, structureIds: [school], classIds: [cls] });
+  }
+  server = await startApp(ctx);
+  browser = await launchBrowser();
+  context = await frenchContext(browser);
+  await context.addInitScript(() => {});
+  page = await context.newPage();
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await signIn(page, server.url, 'paul.prof', PASSWORD);
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+  await ctx?.close();
+});
+
+test('one console frame on every tab: breadcrumb, section tabs, the current tab marked', async () => {
+  const base = `${server.url}/console/etablissements/${school}`;
+  const tabs: Array<[string, string]> = [
+    ['', 'Accueil'],
+    ['/utilisateurs', 'Utilisateurs'],
+    ['/publipostage', 'Imports / Exports'],
+    ['/import', 'Imports / Exports'],
+    ['/envois', 'Imports / Exports'],
+    ['/doublons', 'Gérer les doublons'],
+    ['/modeles', 'Modèles de courrier'],
+    [`/../../utilisateurs/${student}?etablissement=${school}`, 'Utilisateurs'],
+  ];
+  for (const [path, current] of tabs) {
+    const res = await page.goto(`${base}${path}`);
+    assert.equal(res?.status(), 200, path);
+    assert.equal(await page.locator('nav.crumbs').count(), 1, `breadcrumb on ${path}`);
+    assert.equal(await page.locator('nav.crumbs a').first().textContent(), 'Console d’administration');
+    assert.match((await page.locator('nav.crumbs').textContent())!, /Collège Denis Poisson/);
+    const sections = page.locator('nav.console-sections a');
+    assert.equal(await sections.count(), 5, `section tabs on ${path}`);
+    assert.equal(await page.locator('nav.console-sections a[aria-current="page"]').textContent(), current, path);
+  }
+  await page.screenshot({ path: screenshotPath('console-frame-modeles'), fullPage: false });
+});
+
+test('English switch: pages and refusals in English, no French error text', async () => {
+  const french = /introuvable|invalide|Paramètre|Vous devez|Aucun compte|droits nécessaires|Établissement|Référence de l’erreur/;
+  await page.goto(`${server.url}/console/etablissements/${school}/publipostage?lang=en`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.match((await page.textContent('h1'))!, /Account mail merge|mail merge/i);
+  // Impossible date: a 400 page with the filter named, in English.
+  const bad = await page.goto(`${server.url}/console/etablissements/${school}/publipostage?createdBefore=2026-02-30`);
+  assert.equal(bad?.status(), 400);
+  assert.doesNotMatch((await page.textContent('main'))!, french);
+  // Another school: 404, in English.
+  const foreign = await page.goto(`${server.url}/console/etablissements/${other}/doublons`);
+  assert.equal(foreign?.status(), 404);
+  const text = (await page.textContent('main'))!;
+  assert.match(text, /School not found/);
+  assert.match(text, /Error reference: [0-9a-f-]{36}/);
+  assert.doesNotMatch(text, french);
+  // A download with an impossible date: English refusal naming the parameter.
+  const csv = await page.goto(`${server.url}/console/etablissements/${school}/publipostage/csv?createdAfter=2025-02-29`);
+  assert.equal(csv?.status(), 400);
+  assert.match((await page.textContent('main'))!, /Invalid parameter “createdAfter”/);
+  assert.doesNotMatch((await page.textContent('main'))!, french);
+  // A refused action of the class view, in English.
+  await page.goto(`${server.url}/classe/${cls}/eleves`);
+  await page.click('button[value="block"]');
+  assert.match((await page.textContent('.notice-error'))!, /Tick at least one account/);
+  await page.goto(`${server.url}/console?lang=fr`);
+});
+
+test('publipostage at 1366×900: the counters stay in view while the filters change; an empty selection disables the buttons', async () => {
+  await page.goto(`${server.url}/console/etablissements/${school}/publipostage`);
+  const counters = page.locator('[data-fragment="counters"]');
+  const inView = async () => {
+    const box = await counters.boundingBox();
+    assert.ok(box, 'counters rendered');
+    return box.y >= 0 && box.y + box.height <= 900;
+  };
+  assert.ok(await inView(), 'counters in view on arrival');
+  // The last class chip sits far below the fold: tick it, as a user scrolling the panel would.
+  const chip = page.locator('input[name="classIds"]').last();
+  await chip.scrollIntoViewIfNeeded();
+  const before = await page.getAttribute('[data-preview-section]', 'data-preview-query');
+  await chip.check();
+  await page.waitForFunction((b) => document.querySelector('[data-preview-section]')?.getAttribute('data-preview-query') !== b, before);
+  assert.ok(await inView(), 'counters still in view after scrolling to the classes and changing them');
+  await page.screenshot({ path: screenshotPath('publipostage-counters-1366x900') });
+  // That class is empty: the launch buttons are disabled and the page says why.
+  assert.equal(await counters.getAttribute('data-total'), '0');
+  assert.ok(await page.isDisabled('button[data-launch="pdf"]'));
+  assert.ok(await page.isDisabled('button[data-launch="mail"]'));
+  assert.ok(await page.isVisible('[data-launch-empty-label]'));
+  // Back to 6e A: enabled again; the table came from the server's fragment.
+  await chip.uncheck();
+  await page.locator('input[name="classIds"]').first().check();
+  await page.waitForFunction(() => Number(document.querySelector('[data-fragment="counters"]')?.getAttribute('data-total')) > 0);
+  const total = Number(await counters.getAttribute('data-total'));
+  assert.ok(!(await page.isDisabled('button[data-launch="pdf"]')));
+  assert.ok(!(await page.isVisible('[data-launch-empty-label]')));
+  assert.equal(await page.locator('[data-fragment="table"] tbody tr').count(), total);
+  assert.ok(await page.locator('[data-fragment="table"] tbody tr', { hasText: 'Petit' }).count() === 1);
+});
+
+test('class view: Enseignants and Personnels tabs; the mail confirmation prints the sheets of those without an address', async () => {
+  await page.goto(`${server.url}/classe/${cls}/enseignants`);
+  assert.deepEqual(await page.locator('nav.subnav a').allTextContents(), ['Élèves', 'Parents', 'Enseignants', 'Personnels']);
+  assert.match((await page.textContent('table[data-adults="enseignants"]'))!, /Collègue/);
+  await page.click('nav.subnav a:has-text("Personnels")');
+  assert.match((await page.textContent('table[data-adults="personnels"]'))!, /Surveillant/);
+  await page.click('nav.subnav a:has-text("Élèves")');
+  await page.check(`input[name="ids"][value="${student}"]`);
+  await page.locator('input[name="ids"]').nth(1).check();
+  await page.locator('input[name="ids"]').nth(2).check();
+  await page.click('summary:has-text("fiches")');
+  await page.click('button[value="mail"]');
+  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
+  const print = page.locator('button[data-print-paper]');
+  assert.match((await print.textContent())!, /Imprimer la fiche de ces 2 compte\(s\)/);
+  const [download] = await Promise.all([page.waitForEvent('download'), print.click()]);
+  assert.match(download.suggestedFilename(), /\.pdf$/);
+});

@@ -1,0 +1,349 @@
+// The web layer and the console's rough edges, over HTTP (app.inject): impossible dates are 400s everywhere,
+// renewal codes shown once after post/redirect/get, activation codes regenerated after confirmation, empty
+// selections say so, mail run reports keep an explicit selection, imports redirect without the CSRF token,
+// the AAF confirmation names every structure, paginated duplicates, favicon, logs with request ids,
+// domain errors translated, plurals and French articles.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../src/lib/errors.js';
+import { de } from '../src/lib/french.js';
+import { startMailMerge } from '../src/mail/merge.js';
+import { runWith } from '../src/publipostage/cli.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
+import { startupMessages } from '../src/startup.js';
+import { loadConfig } from '../src/config.js';
+import { HttpError } from '../src/web/context.js';
+import { plural, t } from '../src/web/i18n/index.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { insertClass, insertStructure, insertUser } from './helpers/directory-sample.js';
+import { Client, createInactiveUser, createUser } from './helpers/web.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+const logLines: Array<Record<string, unknown>> = [];
+const PASSWORD = 'correct horse battery';
+let school: string;
+let otherSchool: string;
+let cls: string;
+let admin: Client;
+let adminId: string;
+let activeStudent: string;
+let inactive: { id: string; code: string };
+
+before(async () => {
+  ctx = await testContext({ LOG_LEVEL: 'info' });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  app = await buildServer(ctx, { logStream: stream });
+  // A route that fails as a bug would, in an encapsulated test area.
+  await app.register(async (a) => {
+    a.get('/boom', async () => {
+      throw new Error('kaboom');
+    });
+    a.get('/refused', async () => {
+      throw new DomainError('directory.selfBlock');
+    });
+    a.get('/gone', async () => {
+      throw new HttpError(410, 'import.expired');
+    });
+  }, { prefix: '/test' });
+  const pool = ctx.database.pool;
+  school = await insertStructure(pool, 'Collège Denis Poisson', '0750001A');
+  otherSchool = await insertStructure(pool, 'Lycée Arago', '0750002B');
+  cls = await insertClass(pool, school, '6e A');
+  adminId = await createUser(pool, { login: 'admin.poisson', password: PASSWORD, profile: 'Personnel', firstName: 'Alice', lastName: 'Admin' });
+  await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [adminId, school]);
+  await pool.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [adminId, school]);
+  activeStudent = await createUser(pool, { login: 'arthur.martin', password: PASSWORD, profile: 'Student', firstName: 'Arthur', lastName: 'Martin' });
+  inactive = await createInactiveUser(pool, ctx.secrets, { login: 'emma.petit', profile: 'Student', firstName: 'Emma', lastName: 'Petit' });
+  for (const id of [activeStudent, inactive.id]) {
+    await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, school]);
+    await pool.query('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2)', [id, cls]);
+  }
+  admin = new Client(app);
+  assert.equal((await admin.signIn('admin.poisson', PASSWORD)).statusCode, 303);
+});
+
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+const base = () => `/console/etablissements/${school}`;
+
+test('impossible dates are a 400 with a message everywhere: API, console pages, downloads, CLI', async () => {
+  const bad = 'createdBefore=2026-02-30';
+  for (const url of [`/api/publipostage/preview?${bad}`, `/api/publipostage/csv?${bad}`, `/api/publipostage/pdf?createdAfter=2025-13-01`]) {
+    const r = await admin.get(url);
+    assert.equal(r.statusCode, 400, url);
+    assert.match(r.json().error, /createdBefore|createdAfter/);
+    assert.match(r.json().error, /date impossible|AAAA-MM-JJ/);
+  }
+  for (const path of ['publipostage', 'utilisateurs', 'publipostage/apercu']) {
+    const r = await admin.get(`${base()}/${path}?${bad}`);
+    assert.equal(r.statusCode, 400, path);
+    if (path !== 'publipostage/apercu') assert.match(r.body, /Créés avant|createdBefore|date/i);
+  }
+  for (const path of ['publipostage/pdf', 'publipostage/csv', 'publipostage/envoi']) {
+    const r = await admin.get(`${base()}/${path}?${bad}`);
+    assert.equal(r.statusCode, 400, path);
+    assert.match(r.body, /createdBefore/);
+  }
+  // A real leap day is fine.
+  assert.equal((await admin.get('/api/publipostage/preview?createdBefore=2028-02-29')).statusCode, 200);
+  assert.equal(SelectionSchema.safeParse({ createdAfter: '2026-02-30' }).success, false);
+  // The CLI names the option instead of printing PostgreSQL's error.
+  const logs: string[] = [];
+  assert.equal(await runWith(ctx, ['--format', 'csv', '--created-before', '2026-02-30', '-o', '/tmp/never.csv'], (m) => logs.push(m)), 2);
+  assert.ok(logs.some((l) => /--created-before invalide : date impossible/.test(l)), logs.join('\n'));
+  assert.ok(!logs.some((l) => /date\/time field value out of range/.test(l)));
+});
+
+test('renewal code: post/redirect/get, shown once; a reload neither re-posts nor replaces it', async () => {
+  const pool = ctx.database.pool;
+  const page = await admin.get(`/console/utilisateurs/${activeStudent}?etablissement=${school}`);
+  assert.equal(page.statusCode, 200);
+  const post = await admin.post(`/console/utilisateurs/${activeStudent}/renouvellement`, { etablissement: school });
+  assert.equal(post.statusCode, 303);
+  const location = String(post.headers.location);
+  assert.match(location, /\?code=[0-9a-f-]{36}&etablissement=/);
+  const mac = (await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac;
+  const shown = await admin.get(location);
+  const code = /data-renewal-code>([0-9A-Z-]+)</.exec(shown.body)?.[1];
+  assert.ok(code, 'the code is shown');
+  assert.equal(ctx.secrets.mac('renewal', code.replace(/-/g, '')), mac);
+  // F5: the same URL shows no code and says why; the code in the database is untouched.
+  const reload = await admin.get(location);
+  assert.doesNotMatch(reload.body, /data-renewal-code/);
+  assert.match(reload.body, /déjà été affiché une fois/);
+  assert.equal((await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac, mac);
+  // Another session cannot read a stashed code.
+  const again = await admin.post(`/console/utilisateurs/${activeStudent}/renouvellement`, { etablissement: school });
+  const other = new Client(app);
+  await other.signIn('admin.poisson', PASSWORD);
+  assert.doesNotMatch((await other.get(String(again.headers.location))).body, /data-renewal-code/);
+  // The code and its audit row were written together.
+  const audit = await pool.query(`SELECT count(*)::int AS n FROM audit WHERE action = 'account.renewal_code' AND actor_id = $1`, [adminId]);
+  assert.equal(audit.rows[0].n, 2);
+});
+
+test('class view renewal code: post/redirect/get, shown once; a reload says it was already shown', async () => {
+  const pool = ctx.database.pool;
+  const post = await admin.post(`/classe/${cls}/eleves`, { action: 'renewal', ids: activeStudent });
+  assert.equal(post.statusCode, 303);
+  const location = String(post.headers.location);
+  assert.match(location, new RegExp(`^/classe/${cls}/eleves/renouvellement/[0-9a-f-]{36}$`));
+  const shown = await admin.get(location);
+  assert.equal(shown.statusCode, 200);
+  const code = /data-renewal-code>([0-9A-Z-]+)</.exec(shown.body)?.[1];
+  assert.ok(code);
+  const mac = (await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac;
+  assert.equal(ctx.secrets.mac('renewal', code.replace(/-/g, '')), mac);
+  const reload = await admin.get(location);
+  assert.equal(reload.statusCode, 410);
+  assert.doesNotMatch(reload.body, /data-renewal-code/);
+  assert.match(reload.body, /déjà été affiché une fois/);
+  assert.equal((await pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [activeStudent])).rows[0].renewal_code_mac, mac);
+});
+
+test('regenerating an activation code asks first; only the confirmed POST replaces it', async () => {
+  const pool = ctx.database.pool;
+  const mac = async () => (await pool.query('SELECT activation_code_mac FROM users WHERE id = $1', [inactive.id])).rows[0].activation_code_mac;
+  const before = await mac();
+  const userPage = await admin.get(`/console/utilisateurs/${inactive.id}?etablissement=${school}`);
+  assert.match(userPage.body, new RegExp(`href="/console/utilisateurs/${inactive.id}/activation\\?etablissement=${school}"`));
+  assert.doesNotMatch(userPage.body, /action="[^"]*\/activation"/, 'no one-click form on the user page');
+  const confirm = await admin.get(`/console/utilisateurs/${inactive.id}/activation?etablissement=${school}`);
+  assert.equal(confirm.statusCode, 200);
+  assert.match(confirm.body, /Régénérer le code d’activation d’Emma Petit/);
+  assert.match(confirm.body, /cessera immédiatement de fonctionner/);
+  assert.equal(await mac(), before);
+  const done = await admin.post(`/console/utilisateurs/${inactive.id}/activation`, { etablissement: school });
+  assert.equal(done.statusCode, 303);
+  assert.match(String(done.headers.location), /ok=activation/);
+  assert.notEqual(await mac(), before);
+  inactive.code = '';
+});
+
+test('an empty selection disables the launch buttons and says so; its mail page does not talk about paper', async () => {
+  const empty = await admin.get(`${base()}/publipostage?search=personne-de-ce-nom`);
+  assert.equal(empty.statusCode, 200);
+  for (const k of ['pdf', 'csv', 'mail']) assert.match(empty.body, new RegExp(`data-launch="${k}" disabled`));
+  assert.match(empty.body, /<p class="launch-empty" id="launch-empty" data-launch-empty-label>Aucun compte ne correspond/);
+  const some = await admin.get(`${base()}/publipostage`);
+  assert.doesNotMatch(some.body, /data-launch="pdf" disabled/);
+  assert.match(some.body, /data-launch-empty-label hidden/);
+  const mail = await admin.get(`${base()}/publipostage/envoi?search=personne-de-ce-nom`);
+  assert.match(mail.body, /Aucun compte ne correspond/);
+  assert.doesNotMatch(mail.body, /sur papier/);
+  // The fragment the browser swaps in carries the same counters, rendered by the same view.
+  const fragment = await admin.get(`${base()}/publipostage/apercu?search=personne-de-ce-nom`);
+  assert.match(fragment.body, /data-fragment="counters" data-total="0"/);
+  assert.match(fragment.body, /data-fragment="table"/);
+  assert.doesNotMatch(fragment.body, /<html/);
+});
+
+test('a mail run of ticked accounts: its report’s PDF keeps exactly that selection', async () => {
+  const pool = ctx.database.pool;
+  const extra: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    extra.push(await insertUser(pool, { firstName: `Nina${i}`, lastName: 'Roux', structureIds: [school], classIds: [cls] }));
+  }
+  const ticked = [extra[0], extra[1], inactive.id];
+  const run = await startMailMerge(ctx, SelectionSchema.parse({ classIds: [cls], profiles: ['Student'], userIds: ticked }),
+    { kind: 'structures', structureIds: [school] }, adminId);
+  const report = await admin.get(`/console/envois/${run.runId}`);
+  assert.equal(report.statusCode, 200);
+  const href = /href="([^"]+\/publipostage\/pdf\?[^"]+)"/.exec(report.body)?.[1]?.replace(/&amp;/g, '&');
+  assert.ok(href, 'the report offers the PDF of the accounts without an address');
+  assert.match(report.body, /PDF des fiches de ces 3 comptes/);
+  const pdf = await admin.get(href);
+  assert.equal(pdf.statusCode, 200);
+  assert.equal(pdf.headers['x-account-count'], '3');
+});
+
+test('import: the upload answers with a redirect that carries no CSRF token; the AAF confirmation names every structure', async () => {
+  const boundary = '----trousseau';
+  const csv = 'Nom;Prénom;Date de naissance;Classe\nDurand;Léo;01/02/2013;6e A\n';
+  const payload = [
+    `--${boundary}`, 'Content-Disposition: form-data; name="files"; filename="CSV_Eleves.csv"', 'Content-Type: text/csv', '', csv,
+    `--${boundary}--`, '',
+  ].join('\r\n');
+  const res = await app.inject({
+    method: 'POST',
+    url: `${base()}/import?_csrf=${admin.csrf}`,
+    headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+  });
+  assert.equal(res.statusCode, 303, res.body.slice(0, 500));
+  const location = String(res.headers.location);
+  assert.match(location, new RegExp(`^${base()}/import/[A-Za-z0-9_-]{32}$`));
+  assert.doesNotMatch(location, /_csrf/);
+  const report = await admin.get(location);
+  assert.equal(report.statusCode, 200);
+  assert.match(report.body, /data-confirm-question>Appliquer cet import à Collège Denis Poisson/);
+  // Someone else's (or an expired) upload token: 410, nothing shown.
+  const stranger = new Client(app);
+  const superId = await createUser(ctx.database.pool, { login: 'super.admin', password: PASSWORD, superAdmin: true });
+  assert.ok(superId);
+  await stranger.signIn('super.admin', PASSWORD);
+  assert.equal((await stranger.get(location)).statusCode, 410);
+});
+
+test('the AAF confirmation question names what the files touch', async () => {
+  const { confirmQuestion } = await import('../src/web/console/import.js');
+  const schoolRow = { id: school, name: 'Collège Denis Poisson', uai: null };
+  const report = (names: string[]) => ({ structures: names.map((name) => ({ name, created: false })) }) as never;
+  assert.equal(confirmQuestion('fr', schoolRow, report(['Collège Denis Poisson'])), 'Appliquer cet import à Collège Denis Poisson ?');
+  assert.equal(
+    confirmQuestion('fr', schoolRow, report(['Collège Denis Poisson', 'Lycée Arago', 'École Jules Ferry'])),
+    'Appliquer cet import ? Il touche 3 établissements : Collège Denis Poisson, Lycée Arago, École Jules Ferry.',
+  );
+  assert.match(confirmQuestion('en', schoolRow, report(['Lycée Arago'])), /It touches 1 school: Lycée Arago/);
+});
+
+test('duplicates are paginated, in the console frame with its tabs and breadcrumb', async () => {
+  const pool = ctx.database.pool;
+  // 30 pairs of namesakes whose names look like no other pair's.
+  const word = () => Array.from(randomBytes(9), (b) => String.fromCharCode(97 + (b % 26))).join('');
+  for (let i = 0; i < 30; i++) {
+    const [firstName, lastName] = [word(), word()];
+    for (let k = 0; k < 2; k++) await insertUser(pool, { firstName, lastName, structureIds: [school] });
+  }
+  const first = await admin.get(`${base()}/doublons`);
+  assert.equal(first.statusCode, 200);
+  assert.equal((first.body.match(/<tr data-pair=/g) ?? []).length, 25);
+  const total = Number(/(\d+) paire\(s\)/.exec(first.body)?.[1]);
+  assert.ok(total >= 30 && total <= 40, `pairs: ${total}`);
+  assert.match(first.body, /<nav class="crumbs"/);
+  assert.match(first.body, /<a href="[^"]+\/doublons" aria-current="page">Gérer les doublons<\/a>/);
+  const next = /href="([^"]+doublons\?offset=25)"/.exec(first.body)?.[1];
+  assert.ok(next, 'a link to the next page');
+  const second = await admin.get(next);
+  assert.equal((second.body.match(/<tr data-pair=/g) ?? []).length, total - 25);
+  assert.match(second.body, new RegExp(`26 à ${total} sur ${total}`));
+  const templates = await admin.get(`${base()}/modeles`);
+  assert.match(templates.body, /<nav class="crumbs"/);
+  assert.match(templates.body, /<a href="[^"]+\/modeles" aria-current="page">Modèles de courrier<\/a>/);
+  // A school that is not the admin's stays a 404 on every tab.
+  assert.equal((await admin.get(`/console/etablissements/${otherSchool}/doublons`)).statusCode, 404);
+});
+
+test('logs: one line per request with its id; a 5xx logged with its stack and its id on the error page', async () => {
+  logLines.length = 0;
+  const ok = await app.inject({ method: 'GET', url: '/connexion?next=/secret' });
+  assert.equal(ok.statusCode, 200);
+  const id = String(ok.headers['x-request-id']);
+  const lines = logLines.filter((l) => l.reqId === id);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].msg, 'request');
+  assert.equal(lines[0].url, '/connexion', 'no query string in the log (reset tokens travel there)');
+  assert.equal(lines[0].status, 200);
+
+  const boom = await app.inject({ method: 'GET', url: '/test/boom' });
+  assert.equal(boom.statusCode, 500);
+  const boomId = String(boom.headers['x-request-id']);
+  assert.match(boom.body, new RegExp(`Référence de l’erreur : ${boomId}`));
+  assert.doesNotMatch(boom.body, /kaboom/);
+  const logged = logLines.find((l) => l.reqId === boomId && l.level === 50) as { err?: { stack?: string } } | undefined;
+  assert.ok(logged?.err?.stack?.includes('kaboom'), 'the 5xx is logged with its stack');
+  assert.equal(logLines.filter((l) => l.reqId === boomId && l.msg === 'request').length, 1);
+  assert.equal(loadConfig({ LOG_LEVEL: 'warn', TROUSSEAU_SECRET: '11'.repeat(32) }).logLevel, 'warn');
+  assert.throws(() => loadConfig({ LOG_LEVEL: 'bavard', TROUSSEAU_SECRET: '11'.repeat(32) }), /LOG_LEVEL/);
+});
+
+test('domain errors are message codes: French or English page, status from one table', async () => {
+  const fr = await app.inject({ method: 'GET', url: '/test/refused' });
+  assert.equal(fr.statusCode, 422);
+  assert.match(fr.body, /Vous ne pouvez pas bloquer votre propre compte/);
+  const en = await app.inject({ method: 'GET', url: '/test/refused?lang=en' });
+  assert.equal(en.statusCode, 422);
+  assert.match(en.body, /You cannot block your own account/);
+  assert.doesNotMatch(en.body, /Vous ne pouvez/);
+  const gone = await app.inject({ method: 'GET', url: '/test/gone', headers: { 'accept-language': 'en' } });
+  assert.equal(gone.statusCode, 410);
+  assert.doesNotMatch(gone.body, /introuvable|expiré/);
+  // Refusals of the console in English: a school that is not yours.
+  const foreign = await admin.get(`/console/etablissements/${otherSchool}/utilisateurs?lang=en`);
+  assert.equal(foreign.statusCode, 404);
+  assert.match(foreign.body, /School not found/);
+  await admin.get('/console?lang=fr');
+});
+
+test('plurals follow Intl.PluralRules; French articles before school and person names', () => {
+  assert.equal(plural('fr', 'users.count', 0), t('fr', 'users.count.one', { n: '0' }));
+  assert.equal(plural('fr', 'users.count', 1), t('fr', 'users.count.one', { n: '1' }));
+  assert.equal(plural('en', 'users.count', 0), t('en', 'users.count.other', { n: '0' }));
+  assert.match(plural('fr', 'users.count', 1_000_000), /1\u202f000\u202f000/);
+  assert.equal(plural('fr', 'users.count', 1_000_000), t('fr', 'users.count.other', { n: '1\u202f000\u202f000' }));
+  assert.equal(de('Collège Denis Poisson'), 'du Collège Denis Poisson');
+  assert.equal(de('École Jules Ferry'), 'de l’École Jules Ferry');
+  assert.equal(de('Cité scolaire Gambetta'), 'de la Cité scolaire Gambetta');
+  assert.equal(de('Lycée Arago'), 'du Lycée Arago');
+  assert.equal(de('Arthur Martin'), 'd’Arthur Martin');
+  assert.equal(de('Jean Moulin'), 'de Jean Moulin');
+  assert.equal(t('fr', 'user.block.question', { name: 'Arthur Martin', login: 'a.m' }), 'Bloquer le compte d’Arthur Martin (a.m) ?');
+  assert.equal(t('fr', 'console.nav.label', { school: 'Collège Denis Poisson' }), 'Sections du Collège Denis Poisson');
+});
+
+test('favicon is served; the start log mentions SMTP and warns without TROUSSEAU_PUBLIC_URL', async () => {
+  const icon = await app.inject({ method: 'GET', url: '/favicon.ico' });
+  assert.equal(icon.statusCode, 200);
+  assert.match(String(icon.headers['content-type']), /image\/svg\+xml/);
+  const key = '11'.repeat(32);
+  const withSmtp = startupMessages(loadConfig({ TROUSSEAU_SECRET: key, SMTP_URL: 'smtp://ent:secret@mail.example.fr:587', TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr' }));
+  assert.deepEqual(withSmtp.map((m) => m.level), ['info', 'info']);
+  assert.match(withSmtp[1].text, /Courriels envoyés par smtp:\/\/ent:\*\*\*@mail\.example\.fr:587/);
+  assert.doesNotMatch(withSmtp[1].text, /secret/);
+  const bare = startupMessages(loadConfig({ TROUSSEAU_SECRET: key, PORT: '3000' }));
+  assert.ok(bare.some((m) => m.level === 'warn' && /SMTP_URL absent/.test(m.text)));
+  assert.ok(bare.some((m) => m.level === 'warn' && /TROUSSEAU_PUBLIC_URL absent.*http:\/\/localhost:3000/.test(m.text)));
+});
