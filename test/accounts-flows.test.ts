@@ -63,7 +63,8 @@ test('activation end to end: QR prefill, generic error, lenient code, field erro
   assert.equal(step2.statusCode, 200);
   assert.match(step2.body, /Étape 2 sur 2/);
   assert.match(step2.body, /name="terms" type="checkbox"/);
-  assert.match(step2.body, /href="\/conditions"/);
+  assert.match(step2.body, /href="\/conditions\?login=lea.petit&amp;code=[^"]+" target="_blank"/);
+  assert.match(step2.body, /s’ouvre dans un nouvel onglet/);
 
   const base = { step: 'password', login: 'lea.petit', code: sloppy(code), email: 'Lea.Parent@Example.fr', phone: '+33 6 12 34 56 78', terms: 'on' };
   const mismatch = await c.post('/activation', { ...base, password: PASSWORD, confirm: `${PASSWORD}!` });
@@ -71,11 +72,27 @@ test('activation end to end: QR prefill, generic error, lenient code, field erro
   assert.match(mismatch.body, /id="f-confirm-error">Les deux mots de passe ne sont pas identiques/);
   assert.match(mismatch.body, /value="Lea.Parent@Example.fr"/, 'entered values are kept');
   assert.match(mismatch.body, /name="terms" type="checkbox" value="on" checked/);
-  assert.doesNotMatch(mismatch.body, new RegExp(PASSWORD), 'passwords are never echoed');
+  // Issue #13: valid input is kept. A password that passed its checks is given back (on a no-store page);
+  // a confirmation that does not match it is not.
+  assert.equal(mismatch.headers['cache-control'], 'no-store');
+  assert.match(mismatch.body, new RegExp(`id="f-password" name="password" type="password" value="${PASSWORD}"`));
+  assert.doesNotMatch(mismatch.body, new RegExp(`${PASSWORD}!`), 'the mismatched confirmation is not echoed');
 
   const short = await c.post('/activation', { ...base, password: 'court', confirm: 'court' });
   assert.equal(short.statusCode, 422);
   assert.match(short.body, /id="f-password-error">Le mot de passe doit contenir au moins 12 caractères/);
+  // Every error in one answer (issue #13): too short, mismatch, e-mail and terms together; the e-mail is kept.
+  const all = await c.post('/activation', { ...base, password: 'court', confirm: 'autre', email: 'pas-une-adresse', terms: '' });
+  assert.equal(all.statusCode, 422);
+  for (const id of ['f-password-error', 'f-confirm-error', 'f-email-error', 'f-terms-error']) assert.match(all.body, new RegExp(`id="${id}"`), id);
+  assert.match(all.body, /id="f-confirm-error">Les deux mots de passe ne sont pas identiques/);
+  assert.match(all.body, /value="pas-une-adresse"/);
+  assert.doesNotMatch(all.body, /value="court"|value="autre"/, 'an invalid password is not given back');
+  const empty = await c.post('/activation', { step: 'code', login: '', code: '' });
+  assert.equal(empty.statusCode, 422);
+  assert.match(empty.body, /Saisissez votre identifiant/);
+  assert.match(empty.body, /Saisissez le code d’activation/);
+  assert.doesNotMatch(empty.body, /incorrect ou expiré/, 'an empty form is not called a wrong code');
   const withLogin = await c.post('/activation', { ...base, password: 'xxlea.petit2024', confirm: 'xxlea.petit2024' });
   assert.match(withLogin.body, /ne doit pas contenir votre identifiant/);
   const badFields = await c.post('/activation', { ...base, email: 'pas-une-adresse', phone: '12', terms: '', password: PASSWORD, confirm: PASSWORD });
@@ -190,6 +207,11 @@ test('forgotten password: same answer always, a sealed mail for a known account,
     assert.equal(a.statusCode, 200);
     assert.match(a.body, /Si un compte correspond, un courriel vient d’être envoyé/);
   }
+  // Nothing typed: said so, not "a mail has just been sent" (issue #13).
+  const blank = await ask('  ');
+  assert.equal(blank.statusCode, 422);
+  assert.match(blank.body, /Saisissez votre identifiant ou votre adresse électronique/);
+  assert.doesNotMatch(blank.body, /courriel vient d’être envoyé/);
   const jobs = await pool.query(`SELECT * FROM mail_jobs WHERE kind = 'password_reset'`);
   assert.equal(jobs.rowCount, 1);
   const job = jobs.rows[0];

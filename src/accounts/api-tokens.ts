@@ -70,7 +70,7 @@ export interface NewToken {
 export async function createApiToken(db: Queryable, input: NewToken): Promise<{ id: string; prefix: string; token: string; structureIds: string[] }> {
   const name = input.name.replace(/[\u0000-\u001f]/g, '').trim();
   if (!name || name.length > 100) throw new TokenInputError('name', 'Donnez au jeton un nom de 1 à 100 caractères (à quoi il sert, quel serveur l’utilise).');
-  let structureIds: string[] = [];
+  const structureIds: string[] = [];
   if (!input.allStructures) {
     const wanted = [...new Set(input.structures.map((s) => s.trim()).filter(Boolean))];
     if (!wanted.length) throw new TokenInputError('structures', 'Choisissez au moins un établissement (ou tous les établissements).');

@@ -16,8 +16,8 @@ export function normalizeEmail(input: string): string | null {
 export function normalizePhone(input: string): string | null {
   const s = input.trim();
   if (s === '') return '';
-  if (!/^[+0-9 ().\-]+$/.test(s)) return null;
-  let digits = s.replace(/[ ().\-]/g, '');
+  if (!/^[+0-9 ().-]+$/.test(s)) return null;
+  let digits = s.replace(/[ ().-]/g, '');
   if (digits.startsWith('00')) digits = `+${digits.slice(2)}`;
   if (digits.startsWith('+33')) digits = `0${digits.slice(3).replace(/^0/, '')}`;
   if (/^0[1-9]\d{8}$/.test(digits)) return digits.replace(/(\d{2})(?=\d)/g, '$1 ');

@@ -92,7 +92,7 @@ export function scanDropFolder(dir: string, opts: { now: number; quietMs: number
   const siblings = (entry: string): string[] => {
     const stem = entry.slice(0, entry.length - extname(entry).length);
     const found = names.filter((n) => n !== entry && isMarker(n) && [entry, stem].some((s) => s && n.toLowerCase().startsWith(`${s.toLowerCase()}.`) && isMarker(n.slice(s.length))));
-    found.forEach((n) => taken.add(n));
+    for (const n of found) taken.add(n);
     return found;
   };
   // Sub-folders and zips first, so their sibling markers are not taken for loose files.

@@ -3,7 +3,7 @@ import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
 import { feedParser } from './xml.js';
-import { type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
+import type { ImportBatch, StructureRecord, UserRecord } from './types.js';
 
 export interface AafRecord {
   op: 'add' | 'modify' | 'delete';

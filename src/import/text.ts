@@ -187,12 +187,11 @@ export function checkEmail(v: string | undefined | null): { email: string | null
 export function parseDate(v: string): string | undefined {
   const t = v.trim();
   let y: number, m: number, d: number;
-  let r = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t);
-  if (r) {
-    [d, m, y] = [Number(r[1]), Number(r[2]), Number(r[3])];
-  } else if ((r = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t))) {
-    [y, m, d] = [Number(r[1]), Number(r[2]), Number(r[3])];
-  } else return undefined;
+  const dmy = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t);
+  const ymd = dmy ? null : /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+  if (dmy) [d, m, y] = [Number(dmy[1]), Number(dmy[2]), Number(dmy[3])];
+  else if (ymd) [y, m, d] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+  else return undefined;
   if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1) return undefined;
   const dt = new Date(Date.UTC(y, m - 1, d));
   if (dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d) return undefined;

@@ -26,6 +26,14 @@ export interface FieldOptions {
   autocapitalize?: 'none' | 'off' | 'sentences' | 'words' | 'characters';
   minlength?: number;
   maxlength?: number;
+  autocorrect?: 'off';
+  enterkeyhint?: 'next' | 'go' | 'done' | 'send';
+  /** Extra class on the input, e.g. `code-input` (monospace, as printed). */
+  inputClass?: string;
+  /** Marks the field invalid without an error of its own, described by a message elsewhere (a form-level error's id). */
+  invalidBy?: string;
+  /** Re-fills a password field (only with a value that already passed its checks, on a no-store page). */
+  keepPassword?: boolean;
 }
 
 export const fieldId = (name: string): string => `f-${name}`;
@@ -33,7 +41,9 @@ export const fieldId = (name: string): string => `f-${name}`;
 /** A labelled input; the error is tied to it with aria-describedby so screen readers announce it. */
 export function field(req: FastifyRequest, o: FieldOptions): SafeHtml {
   const id = fieldId(o.name);
-  const describedBy = [o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const describedBy = [o.invalidBy ?? '', o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const invalid = !!o.error || !!o.invalidBy;
+  const showValue = o.type !== 'password' || o.keepPassword;
   const marker = o.required
     ? html`<span class="req" aria-hidden="true">*</span>`
     : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
@@ -41,12 +51,13 @@ export function field(req: FastifyRequest, o: FieldOptions): SafeHtml {
   <label for="${id}">${o.label} ${marker}</label>
   ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
   ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
-  <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}"${o.type === 'password' ? '' : html` value="${o.value ?? ''}"`}${
+  <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}"${o.inputClass ? html` class="${o.inputClass}"` : ''}${showValue ? html` value="${o.value ?? ''}"` : ''}${
     o.required ? html` required` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${
     o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.autofocus ? html` autofocus` : ''}${
     o.spellcheck === false ? html` spellcheck="false"` : ''}${o.autocapitalize ? html` autocapitalize="${o.autocapitalize}"` : ''}${
     o.minlength ? html` minlength="${o.minlength}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
-    describedBy ? html` aria-describedby="${describedBy}"` : ''}${o.error ? html` aria-invalid="true"` : ''}>
+    o.autocorrect ? html` autocorrect="${o.autocorrect}"` : ''}${o.enterkeyhint ? html` enterkeyhint="${o.enterkeyhint}"` : ''}${
+    describedBy ? html` aria-describedby="${describedBy}"` : ''}${invalid ? html` aria-invalid="true"` : ''}>
 </div>`;
 }
 
@@ -59,21 +70,42 @@ export interface CheckboxOptions {
   value?: string;
 }
 
+/**
+ * A checkbox. `required` is announced with aria-required and a "*" (checked on submit by the server): a native
+ * `required` would have it reported invalid as soon as the page opens (issue #13).
+ */
 export function checkbox(o: CheckboxOptions): SafeHtml {
   const id = fieldId(o.name);
   return html`<div class="field field-check${o.error ? ' field-invalid' : ''}">
   ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
   <input id="${id}" name="${o.name}" type="checkbox" value="${o.value ?? 'on'}"${o.checked ? html` checked` : ''}${
-    o.required ? html` required` : ''}${o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
-  <label for="${id}">${o.label}</label>
+    o.required ? html` aria-required="true"` : ''}${o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+  <label for="${id}">${o.label}${o.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</label>
 </div>`;
+}
+
+/** Explains the "*" of required fields; put once at the top of a form that has some. */
+export function requiredLegend(req: FastifyRequest): SafeHtml {
+  return html`<p class="muted required-legend"><span class="req" aria-hidden="true">*</span> ${t(req.lang, 'form.requiredLegend')}</p>`;
+}
+
+/** The id of the error summary / form-level error message, focused when the page loads. */
+export const ERROR_SUMMARY_ID = 'error-summary';
+
+/**
+ * A form-level error (sign-in, code step) that both fields point to with `invalidBy: ERROR_SUMMARY_ID`.
+ * Focused on load (tabindex=-1 + autofocus, no script needed) so a screen reader reads it first.
+ */
+export function formError(message: string): SafeHtml {
+  return html`<div class="notice notice-error" role="alert" id="${ERROR_SUMMARY_ID}" tabindex="-1" autofocus>${message}</div>`;
 }
 
 /** A list of the form's errors at the top, each linking to its field. */
 export function errorSummary(req: FastifyRequest, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
   const names = Object.keys(errors);
   if (names.length === 0) return html``;
-  return html`<div class="notice notice-error" role="alert">
+  // Focused on load (tabindex=-1 + autofocus): fields must not ask for autofocus when there are errors.
+  return html`<div class="notice notice-error" role="alert" id="${ERROR_SUMMARY_ID}" tabindex="-1" autofocus>
   <p>${t(req.lang, 'form.errorSummary')}</p>
   <ul>${names.map((n) => html`<li><a href="#${fieldId(n)}">${labels[n] ? t(req.lang, 'form.fieldError', { label: labels[n], error: errors[n] }) : errors[n]}</a></li>`)}</ul>
 </div>`;

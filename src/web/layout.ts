@@ -46,6 +46,10 @@ export interface LayoutOptions {
   heading?: boolean;
   /** Narrow column for simple forms (sign-in, activation). */
   narrow?: boolean;
+  /** The <title> when it says more than the <h1> (step, class…); `title` otherwise. */
+  documentTitle?: string;
+  /** The page reports an error: the <title> starts with "Erreur : " (RGAA 8.6 / WCAG 3.3.1). */
+  error?: boolean;
 }
 
 function pathOf(req: FastifyRequest): string {
@@ -76,6 +80,11 @@ export function renderNotice(n: Notice | null | undefined): SafeHtml {
   return html`<div class="notice notice-${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
 }
 
+function documentTitle(o: LayoutOptions, lang: Lang): string {
+  const title = o.documentTitle ?? o.title;
+  return o.error ? t(lang, 'form.errorTitle', { title }) : title;
+}
+
 export function layout(o: LayoutOptions): SafeHtml {
   const { req } = o;
   const lang = req.lang ?? 'fr';
@@ -94,7 +103,7 @@ export function layout(o: LayoutOptions): SafeHtml {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${o.title} — ${t(lang, 'app.name')}</title>
+<title>${documentTitle(o, lang)} — ${t(lang, 'app.name')}</title>
 <link rel="stylesheet" href="/static/app.css">
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 </head>

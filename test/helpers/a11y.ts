@@ -67,7 +67,23 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await shown(p, 'alert');
       },
     },
+    {
+      name: 'connexion, formulaire vide',
+      open: async (p, base) => {
+        await p.goto(`${base}/connexion`);
+        await submitAndWait(p);
+        await shown(p, 'alert');
+      },
+    },
     { name: 'activation, étape 1', open: async (p, base) => void (await p.goto(`${base}/activation`)) },
+    {
+      name: 'activation, étape 1, formulaire vide',
+      open: async (p, base) => {
+        await p.goto(`${base}/activation`);
+        await submitAndWait(p);
+        await shown(p, 'alert');
+      },
+    },
     {
       name: 'activation, étape 1, code faux',
       open: async (p, base) => {
@@ -99,6 +115,19 @@ export function familyStates(a: A11yAccounts): PageState[] {
         await shown(p, 'alert');
       },
     },
+    {
+      name: 'activation, étape 2, seule la confirmation diffère',
+      open: async (p, base) => {
+        await p.goto(`${base}/activation?login=${a.newcomer.login}&code=${a.newcomer.code}`);
+        await submitAndWait(p);
+        await p.fill('#f-password', PASSWORD);
+        await p.fill('#f-confirm', `${PASSWORD} !`);
+        await p.fill('#f-email', 'ines@example.org');
+        await p.check('#f-terms');
+        await submitAndWait(p);
+        await shown(p, 'alert');
+      },
+    },
     { name: 'renouvellement', open: async (p, base) => void (await p.goto(`${base}/renouvellement`)) },
     {
       name: 'renouvellement, code faux',
@@ -111,6 +140,14 @@ export function familyStates(a: A11yAccounts): PageState[] {
       },
     },
     { name: 'mot de passe oublié', open: async (p, base) => void (await p.goto(`${base}/mot-de-passe-oublie`)) },
+    {
+      name: 'mot de passe oublié, formulaire vide',
+      open: async (p, base) => {
+        await p.goto(`${base}/mot-de-passe-oublie`);
+        await submitAndWait(p);
+        await shown(p, 'alert');
+      },
+    },
     {
       name: 'mot de passe oublié, envoyé',
       open: async (p, base) => {
@@ -139,6 +176,7 @@ export function familyStates(a: A11yAccounts): PageState[] {
       },
     },
     { name: 'conditions', open: async (p, base) => void (await p.goto(`${base}/conditions`)) },
+    { name: 'conditions, ouvertes depuis l’étape 2', open: async (p, base) => void (await p.goto(`${base}/conditions?login=${a.newcomer.login}&code=${a.newcomer.code}`)) },
     { name: 'mon compte', open: (p, base) => signIn(p, base, a.parent, PASSWORD, /\/mon-compte/) },
     {
       name: 'mon compte, erreurs',

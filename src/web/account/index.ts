@@ -19,7 +19,7 @@ import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
-import { checkbox, csrfField, errorSummary, field, type FieldErrors } from '../forms.js';
+import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
 import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
@@ -32,6 +32,7 @@ type Form = Record<string, string>;
 const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200) });
 const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
 const CodeQuery = z.object({ login: text(200), code: text(100) });
+const TermsQuery = CodeQuery;
 const CodeForm = z.object({
   login: text(200), code: text(100), step: text(20), password: text(2000), confirm: text(2000), email: text(320), phone: text(40), terms: text(10),
 });
@@ -51,6 +52,23 @@ export function safeNext(next: string | undefined): string {
 
 /** A key returned by a domain rule (password policy) as a catalogue key; the generic "invalid" otherwise. */
 const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
+
+/**
+ * Errors of a new password and its confirmation, all at once (issue #13: "too short" and "mismatch" in the
+ * same answer): an empty field is named as such, then the policy (checkPasswordPolicy), then the mismatch.
+ */
+/** `min`: the account's minimum length (profile policy, directory/policies.ts); PASSWORD_MIN elsewhere. */
+function newPasswordErrors(_: ReturnType<typeof translator>, password: string, confirm: string, login: string, min = PASSWORD_MIN): FieldErrors {
+  const errors: FieldErrors = {};
+  if (!password) errors.password = _('field.newPasswordRequired');
+  else {
+    const rule = checkPasswordPolicy(password, password, login, [], min).password;
+    if (rule) errors.password = _(ruleKey(rule), { min });
+  }
+  if (!confirm) errors.confirm = _('field.confirmRequired');
+  else if (password !== confirm) errors.confirm = _('password.mismatch');
+  return errors;
+}
 
 /** The public pages and "Mon compte" (its own guard: any signed-in user). Registered without a prefix. */
 export default async function accountArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -87,8 +105,12 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     return reply.redirect(home, 303);
   });
 
-  app.get('/conditions', async (req, reply) => {
+  app.get('/conditions', { schema: { querystring: TermsQuery } }, async (req, reply) => {
     const _ = translator(req.lang);
+    // Opened from step 2: the way back reopens the activation with the typed login and code (step 1 filled in).
+    const { login, code } = req.query;
+    const back = login ? `/activation?${new URLSearchParams(code ? { login, code } : { login }).toString()}` : '/activation';
+    if (code) reply.header('referrer-policy', 'no-referrer');
     return sendPage(reply, {
       req,
       title: _('terms.title'),
@@ -103,24 +125,32 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     <li>${_('terms.contact')}</li>
   </ul>
 </div>
-<p><a href="/activation">${_('terms.back')}</a></p>`,
+<p><a href="${back}">${_('terms.back')}</a></p>`,
     });
   });
 
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
-  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; notice?: Notice | null; remember?: boolean }, status = 200) {
+  /** `error`: wrong credentials, told once for both fields; `errors`: fields left empty. */
+  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean }, status = 200) {
     const _ = translator(req.lang);
+    const errors = o.errors ?? {};
+    const failed = !!o.error || Object.keys(errors).length > 0;
+    const labels = { login: _('field.login'), password: _('field.password') };
+    const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
     return sendPage(reply, {
       req,
       title: _('login.title'),
+      error: failed,
       narrow: true,
-      notice: o.error ? { kind: 'error', text: o.error } : o.notice,
-      body: html`<form class="card" method="post" action="/connexion" novalidate>
+      notice: failed ? null : o.notice,
+      body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
+<form class="card" method="post" action="/connexion" novalidate>
+  ${requiredLegend(req)}
   ${csrfField(req)}
   <input type="hidden" name="next" value="${safeNext(o.next)}">
-  ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
-  ${field(req, { name: 'password', label: _('field.password'), type: 'password', required: true, autocomplete: 'current-password', autofocus: !!o.login })}
+  ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy })}
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', autofocus: !failed && !!o.login, error: errors.password, invalidBy })}
   ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
   <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
@@ -146,6 +176,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const _ = translator(req.lang);
     const f = req.body;
     const login = (f.login ?? '').trim();
+    const empty: FieldErrors = {};
+    if (!login) empty.login = _('field.loginRequired');
+    if (!f.password) empty.password = _('field.passwordRequired');
+    // Nothing to guess with an empty form: said field by field, not counted as an attempt.
+    if (Object.keys(empty).length) return loginPage(req, reply, { login, next: f.next, errors: empty, remember: f.remember === 'on' }, 422);
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
     const res = await checkCredentials(ctx, login, f.password ?? '');
@@ -192,21 +227,29 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   const ACTIVATION_FLOW: CodeFlow = { purpose: 'activation', path: '/activation', prefix: 'activation' };
   const RENEWAL_FLOW: CodeFlow = { purpose: 'renewal', path: '/renouvellement', prefix: 'renewal' };
 
-  function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string }, status = 200) {
+  /** Step 1. `error`: wrong or expired login/code, told once for both fields; `errors`: fields left empty. */
+  function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; errors?: FieldErrors }, status = 200) {
     const _ = translator(req.lang);
     const p = flow.prefix;
+    const errors = o.errors ?? {};
+    const failed = !!o.error || Object.keys(errors).length > 0;
+    const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
+    const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
     return sendPage(reply, {
       req,
       title: _(`${p}.title`),
+      documentTitle: _(`${p}.titleStep`, { n: 1 }),
+      error: failed,
       narrow: true,
-      notice: o.error ? { kind: 'error', text: o.error } : null,
       body: html`<p class="steps">${_('steps.one')}</p>
+${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
 <p>${_(`${p}.intro`)}</p>
 <form class="card" method="post" action="${flow.path}" novalidate>
+  ${requiredLegend(req)}
   ${csrfField(req)}
   <input type="hidden" name="step" value="code">
-  ${field(req, { name: 'login', label: _('field.login'), value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.login })}
-  ${field(req, { name: 'code', label: _(`${p}.codeLabel`), value: o.code, required: true, autocomplete: 'off', autocapitalize: 'characters', spellcheck: false, hint: _('field.codeHint'), autofocus: !!o.login && !o.code })}
+  ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
+  ${field(req, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'off', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _('field.codeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
   <div class="actions"><button type="submit">${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
 </form>`,
     }, status);
@@ -238,26 +281,36 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const labels: Record<string, string> = {
       password: _('field.newPassword'), confirm: _('field.confirmPassword'), email: _('field.email'), phone: _('field.phone'), terms: _('field.terms'),
     };
+    const failed = Object.keys(o.errors).length > 0;
+    // A password that passed its checks is given back rather than retyped (the page is no-store; see finishCodeFlow).
+    const keepPassword = failed && !o.errors.password && !!o.values.password;
+    const keepConfirm = keepPassword && !o.errors.confirm;
+    const termsHref = `/conditions?${new URLSearchParams({ login: o.login, code: o.code }).toString()}`;
     return sendPage(reply, {
       req,
       title: _(`${p}.title`),
+      documentTitle: _(`${p}.titleStep`, { n: 2 }),
+      error: failed,
       narrow: true,
       body: html`<p class="steps">${_('steps.two')}</p>
 ${errorSummary(req, o.errors, labels)}
 <p>${_(`${p}.passwordIntro`, { login: o.login })}</p>
 <form class="card" method="post" action="${flow.path}" novalidate>
+  ${requiredLegend(req)}
   ${csrfField(req)}
   <input type="hidden" name="step" value="password">
   <input type="hidden" name="login" value="${o.login}">
   <input type="hidden" name="code" value="${o.code}">
   <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: true })}
-  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm })}
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: !failed,
+    value: keepPassword ? o.values.password : '', keepPassword })}
+  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm,
+    value: keepConfirm ? o.values.confirm : '', keepPassword: keepConfirm })}
   ${activation ? html`
   ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
   ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
   ${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
-    label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener">${_('layout.terms')}</a>` })}` : ''}
+    label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` })}` : ''}
   <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
 </form>`,
     }, status);
@@ -278,6 +331,11 @@ ${errorSummary(req, o.errors, labels)}
     const _ = translator(req.lang);
     const login = (f.login ?? '').trim();
     const typed = (f.code ?? '').trim();
+    const empty: FieldErrors = {};
+    if (!login) empty.login = _('field.loginRequired');
+    if (!typed) empty.code = _(`${flow.prefix}.codeRequired`);
+    // Nothing to guess with an empty form: said field by field, not counted as an attempt.
+    if (Object.keys(empty).length) return codePage(req, reply, flow, { login, code: typed, errors: empty }, 422);
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
     const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
@@ -299,9 +357,8 @@ ${errorSummary(req, o.errors, labels)}
   async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: CodeFields, policy: StepPolicy) {
     const _ = translator(req.lang);
     const password = f.password ?? '';
-    const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(password, f.confirm ?? '', holder.login, [], policy.min))) errors[k] = _(ruleKey(key), { min: policy.min });
-    const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '' };
+    const errors = newPasswordErrors(_, password, f.confirm ?? '', holder.login, policy.min);
+    const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '', password, confirm: f.confirm ?? '' };
     let email = '';
     let phone: string | null = null;
     if (flow.purpose === 'activation') {
@@ -314,7 +371,8 @@ ${errorSummary(req, o.errors, labels)}
       else if (!phone && policy.phoneRequired) errors.phone = _('field.phoneRequired');
       if (values.terms !== 'on') errors.terms = _('field.termsRequired');
     }
-    if (Object.keys(errors).length) return passwordPage(req, reply, flow, { login: holder.login, code, values, errors, policy }, 422);
+    // no-store (also the default for pages, said here because a kept password may be in this page).
+    if (Object.keys(errors).length) return passwordPage(req, reply.header('cache-control', 'no-store'), flow, { login: holder.login, code, values, errors, policy }, 422);
     const done = flow.purpose === 'activation'
       ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
       : await renewPassword(ctx, holder, password, req.ip);
@@ -350,6 +408,7 @@ ${errorSummary(req, o.errors, labels)}
     return sendPage(reply, {
       req,
       title: _('account.title'),
+      error: Object.keys(errors).length > 0,
       notice,
       body: html`${errorSummary(req, errors, labels)}
 <div class="grid grid-2">
@@ -371,6 +430,7 @@ ${errorSummary(req, o.errors, labels)}
 <section class="card" aria-labelledby="h-contact">
   <h2 id="h-contact">${_('account.contact')}</h2>
   <form method="post" action="/mon-compte/coordonnees" novalidate>
+    ${requiredLegend(req)}
     ${csrfField(req)}
     ${field(req, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: true, autocomplete: 'email', inputmode: 'email', error: errors.email })}
     ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
@@ -380,6 +440,7 @@ ${errorSummary(req, o.errors, labels)}
 <section class="card" aria-labelledby="h-password">
   <h2 id="h-password">${_('account.changePassword')}</h2>
   <form method="post" action="/mon-compte/mot-de-passe" novalidate>
+    ${requiredLegend(req)}
     ${csrfField(req)}
     <input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
     ${field(req, { name: 'current', label: labels.current, type: 'password', required: true, autocomplete: 'current-password', error: errors.current })}
@@ -418,8 +479,7 @@ ${errorSummary(req, o.errors, labels)}
     const _ = translator(req.lang);
     const f = req.body;
     const { user } = viewer(req);
-    const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', user.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
+    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', user.login);
     if (!f.current) errors.current = _('field.currentRequired');
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
     // The current password is a credential: guessing it is limited like sign-in.
@@ -434,21 +494,27 @@ ${errorSummary(req, o.errors, labels)}
 
   // ------------------------------------------------------------------------------------ forgotten password
 
-  function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string }) {
+  function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string; errors?: FieldErrors }, status = 200) {
     const _ = translator(req.lang);
+    const errors = o.errors ?? {};
+    const failed = Object.keys(errors).length > 0;
+    const labels = { identifier: _('forgot.identifier') };
     return sendPage(reply, {
       req,
       title: _('forgot.title'),
+      error: failed,
       narrow: true,
       notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
-      body: html`<p>${_('forgot.intro')}</p>
+      body: html`${errorSummary(req, errors, labels)}
+<p>${_('forgot.intro')}</p>
 <form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
+  ${requiredLegend(req)}
   ${csrfField(req)}
-  ${field(req, { name: 'identifier', label: _('forgot.identifier'), value: o.identifier, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.sent })}
+  ${field(req, { name: 'identifier', label: labels.identifier, value: o.identifier, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.sent && !failed, error: errors.identifier })}
   <div class="actions"><button type="submit">${_('forgot.submit')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
 </form>
 <p class="muted">${_('forgot.noEmail')} <a href="/renouvellement">${_('login.renewal')}</a></p>`,
-    });
+    }, status);
   }
 
   app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));
@@ -456,6 +522,7 @@ ${errorSummary(req, o.errors, labels)}
   app.post('/mot-de-passe-oublie', { schema: { body: ForgotForm } }, async (req, reply) => {
     const f = req.body;
     const identifier = (f.identifier ?? '').trim();
+    if (!identifier) return forgotPage(req, reply, { errors: { identifier: translator(req.lang)('forgot.identifierRequired') } }, 422);
     // Limits mail flooding of one address as much as guessing; the answer stays the same below the limit.
     const l = normalizeLogin(identifier);
     const perIp = await checkRate(pool, `reset:ip:${req.ip}`, limits.perIp, limits.windowSec);
@@ -477,17 +544,20 @@ ${errorSummary(req, o.errors, labels)}
     const _ = translator(req.lang);
     const errors = o.errors ?? {};
     const labels = { password: _('field.newPassword'), confirm: _('field.confirmPassword') };
+    const failed = Object.keys(errors).length > 0;
     return sendPage(reply, {
       req,
       title: _('reset.title'),
+      error: failed,
       narrow: true,
       body: html`${errorSummary(req, errors, labels)}
 <p>${_('reset.intro', { login: o.login })}</p>
 <form class="card" method="post" action="/reinitialisation" novalidate>
+  ${requiredLegend(req)}
   ${csrfField(req)}
   <input type="hidden" name="token" value="${o.token}">
   <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: true })}
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: !failed })}
   ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
   <div class="actions"><button type="submit">${_('reset.submit')}</button></div>
 </form>`,
@@ -499,6 +569,7 @@ ${errorSummary(req, o.errors, labels)}
     return sendPage(reply, {
       req,
       title: _('reset.title'),
+      error: true,
       narrow: true,
       notice: { kind: 'error', text: _('reset.invalid') },
       body: html`<p><a class="button" href="/mot-de-passe-oublie">${_('reset.again')}</a></p>`,
@@ -520,8 +591,7 @@ ${errorSummary(req, o.errors, labels)}
     const token = f.token ?? '';
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
-    const errors: FieldErrors = {};
-    for (const [k, key] of Object.entries(checkPasswordPolicy(f.password ?? '', f.confirm ?? '', target.login))) errors[k] = _(ruleKey(key), { min: PASSWORD_MIN });
+    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', target.login);
     if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, errors }, 422);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);

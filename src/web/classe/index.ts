@@ -151,7 +151,8 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const rows = await listClassAdults(ctx, cls.id, TABS[tab].profile);
     return sendPage(reply, {
       req,
-      title: _('classe.title'),
+      title: _('classe.titleOf', { name: cls.name }),
+      documentTitle: `${_('classe.titleOf', { name: cls.name })} — ${_(TABS[tab].key)}`,
       body: html`${pageStyle}
 ${classSwitcher(req, classes, cls, tab)}
 ${profileTabs(req, cls, tab)}
@@ -216,7 +217,9 @@ ${rows.length === 0
 
     return sendPage(reply, {
       req,
-      title: _('classe.title'),
+      title: _('classe.titleOf', { name: cls.name }),
+      documentTitle: `${_('classe.titleOf', { name: cls.name })} — ${_(TABS[tab].key)}`,
+      error: notice?.kind === 'error',
       notice,
       body: html`${pageStyle}
 ${classSwitcher(req, classes, cls, tab)}

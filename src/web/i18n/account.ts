@@ -103,6 +103,16 @@ const fr = {
   'terms.back': 'Retour à l’activation',
   'password.tooWeak': 'Ce mot de passe est trop facile à deviner (mot courant, répétition, suite de clavier, date…). Ajoutez des mots moins attendus.',
   'login.remember': 'Rester connecté (8 heures, même après avoir fermé le navigateur) — pas sur un ordinateur partagé',
+  'field.loginRequired': 'Saisissez votre identifiant.',
+  'field.passwordRequired': 'Saisissez votre mot de passe.',
+  'field.newPasswordRequired': 'Choisissez un mot de passe.',
+  'field.confirmRequired': 'Saisissez à nouveau le mot de passe pour le confirmer.',
+  'field.newTab': '(s’ouvre dans un nouvel onglet)',
+  'activation.titleStep': 'Activation du compte — étape {n} sur 2',
+  'activation.codeRequired': 'Saisissez le code d’activation imprimé sur votre fiche.',
+  'renewal.titleStep': 'Renouvellement du mot de passe — étape {n} sur 2',
+  'renewal.codeRequired': 'Saisissez le code de renouvellement.',
+  'forgot.identifierRequired': 'Saisissez votre identifiant ou votre adresse électronique.',
 };
 const en: Record<keyof typeof fr, string> = {
   'field.login': 'Login',
@@ -206,6 +216,16 @@ const en: Record<keyof typeof fr, string> = {
   'terms.back': 'Back to activation',
   'password.tooWeak': 'This password is too easy to guess (common word, repetition, keyboard pattern, date…). Add less expected words.',
   'login.remember': 'Stay signed in (8 hours, even after closing the browser) — not on a shared computer',
+  'field.loginRequired': 'Enter your login.',
+  'field.passwordRequired': 'Enter your password.',
+  'field.newPasswordRequired': 'Choose a password.',
+  'field.confirmRequired': 'Type the password again to confirm it.',
+  'field.newTab': '(opens in a new tab)',
+  'activation.titleStep': 'Account activation — step {n} of 2',
+  'activation.codeRequired': 'Enter the activation code printed on your sheet.',
+  'renewal.titleStep': 'Password renewal — step {n} of 2',
+  'renewal.codeRequired': 'Enter the renewal code.',
+  'forgot.identifierRequired': 'Enter your login or your email address.',
 };
 
 export const account = { fr, en } satisfies Catalogue;

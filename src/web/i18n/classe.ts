@@ -5,6 +5,7 @@ const fr = {
   'nav.classe': 'Ma classe',
 
   'classe.title': 'Paramétrage de la classe',
+  'classe.titleOf': 'Paramétrage de la classe {name}',
   'classe.notFound': 'Classe introuvable.',
   'classe.userNotFound': 'Utilisateur introuvable.',
   'classe.noClass': 'Aucune classe ne vous est rattachée pour le moment.',
@@ -188,6 +189,7 @@ const en: Record<keyof typeof fr, string> = {
   'nav.classe': 'My class',
 
   'classe.title': 'Class settings',
+  'classe.titleOf': 'Class settings: {name}',
   'classe.notFound': 'Class not found.',
   'classe.userNotFound': 'User not found.',
   'classe.noClass': 'No class is attached to you yet.',

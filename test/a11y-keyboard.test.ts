@@ -1,0 +1,282 @@
+// The family's path used with the keyboard only, in real Chromium, as a blind parent on a phone would (issue #13):
+// where focus lands after each error, what the page title says, what each invalid field's accessible
+// name/description carries (read from Chromium's accessibility tree), empty forms, the terms' way back, the
+// code field, and the console pages at 390 px (no sideways scroll, no decorative glyph read aloud).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { a11yAccounts, PASSWORD, type A11yAccounts } from './helpers/a11y.js';
+import { launchBrowser, signIn, startApp } from './helpers/browser.js';
+import { testContext } from './helpers/db.js';
+import { createInactiveUser } from './helpers/web.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let server: { url: string; close(): Promise<void> };
+let browser: Browser;
+let accounts: A11yAccounts;
+let context: BrowserContext;
+
+before(async () => {
+  ctx = await testContext();
+  server = await startApp(ctx);
+  browser = await launchBrowser();
+  accounts = await a11yAccounts(ctx);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await ctx?.close();
+});
+
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+async function phonePage(): Promise<Page> {
+  context = await browser.newContext({ locale: 'fr-FR', ...PHONE });
+  return context.newPage();
+}
+
+/** The focused element's id once the page has settled (autofocus runs after load). */
+async function focusedId(page: Page, expected: string): Promise<string> {
+  await page.waitForFunction(`document.activeElement && document.activeElement.id === ${JSON.stringify(expected)}`, undefined, { timeout: 3_000 }).catch(() => undefined);
+  return page.evaluate('document.activeElement ? document.activeElement.id : ""') as Promise<string>;
+}
+
+interface AxField {
+  name: string;
+  description: string;
+  invalid: boolean;
+}
+
+/** What a screen reader gets for the element: accessible name, description and invalid state (Chromium's AX tree). */
+async function ax(page: Page, selector: string): Promise<AxField> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = (await cdp.send('DOM.getDocument', { depth: 0 })) as { root: { nodeId: number } };
+    const { nodeId } = (await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector })) as { nodeId: number };
+    assert.ok(nodeId, `${selector} is on the page`);
+    const { nodes } = (await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false })) as {
+      nodes: Array<{ name?: { value: string }; description?: { value: string }; properties?: Array<{ name: string; value: { value: unknown } }> }>;
+    };
+    const n = nodes[0];
+    const invalid = n.properties?.find((p) => p.name === 'invalid')?.value.value;
+    return { name: n.name?.value ?? '', description: n.description?.value ?? '', invalid: invalid !== undefined && invalid !== 'false' };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Every text the accessibility tree would read on the page. */
+async function spokenTexts(page: Page): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored?: boolean; name?: { value: string } }> };
+    return nodes.filter((n) => !n.ignored && n.name?.value).map((n) => n.name!.value);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Presses Enter in the focused field and waits for the answer page. */
+async function enter(page: Page): Promise<void> {
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+}
+
+/** Moves focus with Tab (keyboard only) until `selector` has it. */
+async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    if (await page.evaluate(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`${selector} never reached with Tab`);
+}
+
+async function typeInto(page: Page, selector: string, value: string): Promise<void> {
+  await tabTo(page, selector);
+  await page.keyboard.press('ControlOrMeta+A');
+  if (value) await page.keyboard.type(value);
+  else await page.keyboard.press('Backspace');
+}
+
+test('keyboard-only activation: focus on the error summary after each error, every invalid field carries its error', async () => {
+  const page = await phonePage();
+  const { login, code } = accounts.newcomer;
+  await page.goto(`${server.url}/activation`);
+  assert.equal(await page.title(), 'Activation du compte — étape 1 sur 2 — Trousseau');
+  assert.equal(await focusedId(page, 'f-login'), 'f-login');
+
+  // Empty form: said so, field by field, not "incorrect ou expiré".
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Activation du compte — étape 1 sur 2/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.doesNotMatch(await page.textContent('main') ?? '', /incorrect ou expiré/);
+  const emptyLogin = await ax(page, '#f-login');
+  assert.ok(emptyLogin.invalid);
+  assert.match(emptyLogin.description, /Saisissez votre identifiant/);
+  assert.match((await ax(page, '#f-code')).description, /Saisissez le code d’activation/);
+
+  // Wrong code: both fields invalid, both described by the one (generic) message, focus on it.
+  await typeInto(page, '#f-login', login);
+  await typeInto(page, '#f-code', 'AAAA-BBBB-CC');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Activation du compte — étape 1 sur 2/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  for (const f of ['#f-login', '#f-code']) {
+    const a = await ax(page, f);
+    assert.ok(a.invalid, `${f} is invalid`);
+    assert.match(a.description, /Identifiant ou code d’activation incorrect ou expiré/, f);
+  }
+
+  await typeInto(page, '#f-code', code);
+  await enter(page);
+  assert.equal(await page.title(), 'Activation du compte — étape 2 sur 2 — Trousseau');
+  assert.equal(await focusedId(page, 'f-password'), 'f-password');
+  // The terms box is not reported invalid before anything was submitted, but is announced as required.
+  assert.equal(await page.evaluate('document.querySelectorAll("#f-terms:invalid, #f-terms[required]").length'), 0);
+  assert.equal(await page.getAttribute('#f-terms', 'aria-required'), 'true');
+  assert.match(await page.textContent('main form') ?? '', /\* champ obligatoire/);
+  assert.match((await ax(page, '#f-terms')).name, /nouvel onglet/);
+
+  // Everything wrong at once: all errors in one answer, focus on the summary, valid input kept.
+  await typeInto(page, '#f-password', 'court');
+  await typeInto(page, '#f-confirm', 'autre');
+  await typeInto(page, '#f-email', 'pas-une-adresse');
+  await typeInto(page, '#f-phone', '06 12 34 56 78');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Activation du compte — étape 2 sur 2/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  const expected: Record<string, RegExp> = {
+    '#f-password': /au moins 12 caractères/,
+    '#f-confirm': /ne sont pas identiques/,
+    '#f-email': /n’est pas valide/,
+    '#f-terms': /accepter les conditions/,
+  };
+  for (const [f, error] of Object.entries(expected)) {
+    const a = await ax(page, f);
+    assert.ok(a.invalid, `${f} is invalid`);
+    assert.match(`${a.name} ${a.description}`, error, f);
+  }
+  assert.equal(await page.inputValue('#f-phone'), '06 12 34 56 78');
+  assert.equal(await page.inputValue('#f-email'), 'pas-une-adresse');
+
+  // Only the mismatch left: the valid password is kept, focus still on the summary.
+  await typeInto(page, '#f-password', PASSWORD);
+  await typeInto(page, '#f-confirm', `${PASSWORD} !`);
+  await typeInto(page, '#f-email', 'ines@example.org');
+  await tabTo(page, '#f-terms');
+  await page.keyboard.press('Space');
+  await enter(page);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.equal(await page.inputValue('#f-password'), PASSWORD);
+  assert.equal(await page.inputValue('#f-confirm'), '');
+  assert.ok(!(await ax(page, '#f-password')).invalid);
+  assert.ok((await ax(page, '#f-confirm')).invalid);
+
+  await typeInto(page, '#f-confirm', PASSWORD);
+  await Promise.all([page.waitForURL(/\/mon-compte/), page.keyboard.press('Enter')]);
+  await context.close();
+});
+
+test('sign-in: empty fields named, a wrong password marks and describes both fields, focus on the message', async () => {
+  const page = await phonePage();
+  await page.goto(`${server.url}/connexion`);
+  await tabTo(page, '#f-login');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Connexion/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.match((await ax(page, '#f-login')).description, /Saisissez votre identifiant/);
+  assert.match((await ax(page, '#f-password')).description, /Saisissez votre mot de passe/);
+
+  await typeInto(page, '#f-login', accounts.parent);
+  await typeInto(page, '#f-password', 'pas le bon mot de passe');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Connexion/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  for (const f of ['#f-login', '#f-password']) {
+    const a = await ax(page, f);
+    assert.ok(a.invalid, f);
+    assert.match(a.description, /Identifiant ou mot de passe incorrect/, f);
+  }
+  await context.close();
+});
+
+test('forgotten password sent empty: asks for the identifier instead of claiming a mail was sent', async () => {
+  const page = await phonePage();
+  await page.goto(`${server.url}/mot-de-passe-oublie`);
+  await tabTo(page, '#f-identifier');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Mot de passe oublié/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.doesNotMatch(await page.textContent('main') ?? '', /courriel vient d’être envoyé/);
+  assert.match((await ax(page, '#f-identifier')).description, /Saisissez votre identifiant ou votre adresse électronique/);
+  await context.close();
+});
+
+test('reset and Mon compte: focus on the error summary, title starts with "Erreur : ", all errors at once', async () => {
+  const page = await phonePage();
+  await page.goto(`${server.url}/reinitialisation?token=${accounts.resetToken}`);
+  await typeInto(page, '#f-password', 'court');
+  await typeInto(page, '#f-confirm', 'autre');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Nouveau mot de passe/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.match((await ax(page, '#f-password')).description, /au moins 12 caractères/);
+  assert.match((await ax(page, '#f-confirm')).description, /ne sont pas identiques/);
+
+  await signIn(page, server.url, accounts.parent, PASSWORD, /\/mon-compte/);
+  assert.doesNotMatch(await page.title(), /^Erreur/);
+  await typeInto(page, '#f-current', 'pas le bon');
+  await typeInto(page, '#f-password', 'court');
+  await enter(page);
+  assert.match(await page.title(), /^Erreur : Mon compte/);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  assert.match((await ax(page, '#f-confirm')).description, /Saisissez à nouveau le mot de passe/);
+  await context.close();
+});
+
+test('the code field is typed as printed; the terms page leads back to the step with the login and code', async () => {
+  const page = await phonePage();
+  // Its own account: the newcomer of the first test is activated by then.
+  const login = 'noe.garnier';
+  const { code } = await createInactiveUser(ctx.database.pool, ctx.secrets, { login, firstName: 'Noé', lastName: 'Garnier', profile: 'Relative' });
+  await page.goto(`${server.url}/activation`);
+  const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
+    return { autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'), spellcheck: e.getAttribute('spellcheck'),
+      enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
+  assert.deepEqual({ ...attrs, font: /mono/i.test(attrs.font) }, { autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true });
+
+  await page.goto(`${server.url}/activation?login=${login}&code=${code}`);
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
+  const href = await page.getAttribute('#f-terms + label a', 'href');
+  await page.goto(`${server.url}${href}`);
+  await Promise.all([page.waitForNavigation(), page.click(`main a[href^="/activation"]`)]);
+  assert.equal(await page.inputValue('#f-login'), login);
+  assert.equal((await page.inputValue('#f-code')).replace(/-/g, ''), code.replace(/-/g, ''));
+  await context.close();
+});
+
+test('console at 390 px: publipostage and the school home do not scroll sideways; "›" is not read aloud', async () => {
+  const page = await phonePage();
+  await signIn(page, server.url, accounts.admin, PASSWORD, /\/console/);
+  for (const path of [`/console/etablissements/${accounts.schoolId}`, `/console/etablissements/${accounts.schoolId}/publipostage`]) {
+    await page.goto(`${server.url}${path}`);
+    const { scrollWidth, clientWidth } = await page.evaluate('({ scrollWidth: document.scrollingElement.scrollWidth, clientWidth: document.scrollingElement.clientWidth })') as { scrollWidth: number; clientWidth: number };
+    // On failure, name the widest elements that stick out, so the message says what to fix.
+    const wide = scrollWidth <= clientWidth ? [] : await page.evaluate(`[...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > document.scrollingElement.clientWidth + 1)
+      .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right))
+      .slice(0, 12)`) as string[];
+    assert.ok(scrollWidth <= clientWidth, `${path}: ${scrollWidth} px wide in a ${clientWidth} px viewport: ${wide.join(', ')}`);
+    assert.ok(await page.$('.crumbs li + li'), `${path} has a breadcrumb`);
+    const spoken = await spokenTexts(page);
+    assert.ok(!spoken.some((t) => /[›▾]/.test(t)), `${path}: ${spoken.filter((t) => /[›▾]/.test(t)).join(', ')}`);
+  }
+  await context.close();
+});
+
+test('the class view\'s "▾" is decorative (CSS alternative text empty)', () => {
+  const css = readFileSync('src/web/static/classe.css', 'utf8');
+  const rules = [...css.matchAll(/content:\s*([^;]*▾[^;]*);/g)].map((m) => m[1]);
+  assert.ok(rules.length > 0);
+  assert.ok(rules.some((r) => /\/\s*""/.test(r)), rules.join(' | '));
+});
