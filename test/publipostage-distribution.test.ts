@@ -2,7 +2,7 @@
 // through the same functions the preview, PDF, CSV and mail use.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { after, before, beforeEach, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { savePolicy } from '../src/directory/policies.js';

@@ -54,7 +54,7 @@ const USAGE = `usage : trousseau admin                                        no
 
 /** `--local <login> --structure <UAI|id> [--retirer]`, with the server's unrestricted scope. Exit code 0, 1 (refused) or 2 (usage). */
 export async function runLocal(ctx: AppContext, args: string[], log: (m: string) => void): Promise<number> {
-  let o;
+  let o: { local?: string; structure?: string; retirer?: boolean; remove?: boolean };
   try {
     o = parseArgs({ args, options: { local: { type: 'string' }, structure: { type: 'string' }, retirer: { type: 'boolean' }, remove: { type: 'boolean' } }, strict: true }).values;
   } catch (e) {

@@ -44,5 +44,10 @@ export function startHousekeeping(pool: pg.Pool, log: (m: string) => void, every
   timer.unref();
   const daily = setInterval(lifecycle, LIFECYCLE_EVERY_MS);
   daily.unref();
-  return { stop: () => (clearInterval(timer), clearInterval(daily)) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearInterval(daily);
+    },
+  };
 }

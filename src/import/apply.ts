@@ -579,7 +579,9 @@ export async function applyBatch(
       const id = userIds.get(r.externalId);
       if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
       for (const key of r.structures) {
-        if (r.localAdmin || isHeadOfSchool(r.functions ?? [], keys.get(sid(key)) ?? [])) admins[0].push(id), admins[1].push(sid(key));
+        if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], keys.get(sid(key)) ?? [])) continue;
+        admins[0].push(id);
+        admins[1].push(sid(key));
       }
     }
     if (admins[0].length) {

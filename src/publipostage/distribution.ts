@@ -122,10 +122,14 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
     parts.push(sel.activation === 'inactive' ? 'non-actives' : 'actives');
     words.push(sel.activation === 'inactive' ? 'comptes non activés' : 'comptes activés');
   }
-  if (sel.blocked === 'only') parts.push('bloques'), words.push('comptes bloqués');
-  if (sel.preDeletion === 'pending') parts.push('absents'), words.push('absents du flux');
-  if (sel.email === 'without') parts.push('sans-courriel'), words.push('sans courriel');
-  if (sel.userIds.length) parts.push(`${sel.userIds.length}-comptes`), words.push(`${sel.userIds.length} compte(s) choisi(s)`);
+  const add = (part: string, word: string) => {
+    parts.push(part);
+    words.push(word);
+  };
+  if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
+  if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
+  if (sel.email === 'without') add('sans-courriel', 'sans courriel');
+  if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, `${sel.userIds.length} compte(s) choisi(s)`);
   return { parts, text: words.join(' · ') || 'tous les comptes' };
 }
 

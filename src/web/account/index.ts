@@ -193,7 +193,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         if (viaCode.holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: viaCode.holder.externalProvider }) }, 409);
         const { holder } = viaCode;
         return passwordPage(req, reply, flow, {
-          login: holder.login, code: formatCode(normalizeCode(f.password ?? '')!), values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {},
+          login: holder.login, code: formatCode(normalizeCode(f.password ?? '') ?? ''), values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {},
           policy: await stepPolicy(holder.id),
         });
       }

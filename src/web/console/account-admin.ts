@@ -163,7 +163,7 @@ ${school ? html`<input type="hidden" name="etablissement" value="${school.id}">`
     const { action } = req.body;
     if (!isAction(action)) throw new HttpError(404, 'error.notFound');
     const fields: Record<string, string[]> = {};
-    for (const [k, v] of new URLSearchParams(req.body.selection)) (fields[k] ??= []).push(v);
+    for (const [k, v] of new URLSearchParams(req.body.selection)) fields[k] = [...(fields[k] ?? []), v];
     const { selection } = parseSelection(fields, school.id, true);
     const { user, scope } = viewer(req);
     const rows = await selectAccounts(ctx, selection, scope);

@@ -27,7 +27,7 @@ export async function signInSection(ctx: AppContext, lang: Lang, schoolId: strin
   const _ = translator(lang);
   const rows = await signInSummary(ctx.database.pool, schoolId);
   const how = (r: { signIn: string; provider: string | null }) =>
-    r.signIn === 'code' ? _('settings.signIn.code') : r.signIn === 'external' ? r.provider! : `${_('settings.signIn.code')} + ${r.provider}`;
+    r.signIn === 'code' ? _('settings.signIn.code') : r.signIn === 'external' ? (r.provider ?? '') : `${_('settings.signIn.code')} + ${r.provider}`;
   return html`<section aria-labelledby="signin-title" data-sign-in-summary><h2 id="signin-title">${_('settings.home.title')}</h2>
 <div class="table-wrap"><table class="stats-table">
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col">${_('settings.col.signIn')}</th>
