@@ -12,6 +12,7 @@ import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwrigh
 import { normalizeCode } from '../src/accounts/codes.js';
 import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
+import { saveStructureSettings } from '../src/directory/policies.js';
 import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
@@ -133,7 +134,7 @@ test('another class and its people: 404 on every class-view endpoint, absent fro
   const ok = await postForm(req, `/classe/${cm1a}/eleves`, [['ids', ids.hugo], ['action', 'pdf']]);
   assert.equal(ok.status(), 200);
   assert.equal(ok.headers()['content-type'], 'application/pdf');
-  assert.match(ok.headers()['content-disposition'], /^attachment; filename="fiches-connexion-CM1-A-eleves\.pdf"/);
+  assert.match(ok.headers()['content-disposition'], /^attachment; filename="fiches-CM1A-eleves-1-comptes-\d{4}-\d{2}-\d{2}\.pdf"/);
   const state = await ctx.database.pool.query('SELECT blocked, renewal_code_mac FROM users WHERE id = ANY($1::uuid[])', [[ids.ines, ids.remi]]);
   assert.ok(state.rows.every((r) => !r.blocked && !r.renewal_code_mac), 'nothing changed for the other class');
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM mail_jobs')).rows[0].n, 0);
@@ -161,7 +162,7 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
   const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
   const pdfFile = join(dir, 'fiches.pdf');
   await pdfDl.saveAs(pdfFile);
-  assert.equal(pdfDl.suggestedFilename(), 'fiches-connexion-CM1-A-eleves.pdf');
+  assert.match(pdfDl.suggestedFilename(), /^fiches-CM1A-eleves-2-comptes-\d{4}-\d{2}-\d{2}\.pdf$/);
   const text = pdfText(readFileSync(pdfFile));
   assert.match(text, new RegExp(logins.hugo));
   assert.match(text, new RegExp(logins.zoe));
@@ -202,6 +203,15 @@ test('renewal code for one active student, shown once and working', async () => 
 });
 
 test('blocking a student after confirmation; mailing detailed sheets to parents with counts', async () => {
+  // By default a school lets its teachers print sheets and renewal codes, not block (issue #9).
+  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.check(`#sel-${ids.zoe}`);
+  await page.click('button[value="block"]');
+  assert.match((await page.textContent('.notice-error'))!, /non autorisée aux enseignants/);
+  assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, false);
+  const school = (await ctx.database.pool.query('SELECT structure_id FROM classes WHERE id = $1', [cm1a])).rows[0].structure_id;
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail', 'block'], termsText: null, newVersion: false }, null);
+
   await page.goto(`${server.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.zoe}`);
   await page.click('button[value="block"]');
@@ -221,6 +231,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button:has-text("Fiches détaillées par courriel")');
   assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
   assert.match((await page.textContent('.lead'))!, /^1 courriel\(s\) seront envoyés\. 1 compte\(s\) sans adresse courriel/);
+  assert.match((await page.textContent('.lead'))!, /Contenu : CM1 A · parents · 2 compte\(s\) choisi\(s\)/);
   await page.click('button:has-text("Envoyer 1 courriel(s)")');
   assert.equal(await page.textContent('.notice-success'), '1 courriel(s) en cours d’envoi. 1 compte(s) sans adresse courriel.');
   const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');

@@ -65,6 +65,7 @@ async function expectedSelection(classId: string) {
   return q<{ login: string; email: string | null }>(
     `SELECT u.login, u.email FROM users u JOIN user_classes uc ON uc.user_id = u.id
       WHERE uc.class_id = $1 AND u.profile = 'Student' AND u.password_hash IS NULL AND u.activated_at IS NULL
+        AND NOT u.blocked AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
       ORDER BY u.login`,
     [classId],
   );
@@ -97,8 +98,9 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
   await Promise.all([page.waitForURL(/\/publipostage$/), page.click('.console-sections a:has-text("Imports / Exports")')]);
   assert.equal(await page.textContent('h1'), 'Publipostage des comptes');
   const allTotal = await q<{ n: number }>(
-    `SELECT count(*)::int n FROM users u WHERE EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = $1)
-       OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id WHERE r.parent_id = u.id AND us.structure_id = $1)`, [schoolA.id]);
+    `SELECT count(*)::int n FROM users u WHERE NOT u.blocked AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
+       AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = $1)
+       OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id WHERE r.parent_id = u.id AND us.structure_id = $1))`, [schoolA.id]);
   assert.equal(await page.getAttribute('[data-counter="total"] strong', 'data-value'), String(allTotal[0].n));
 
   // A class where some students already activated: "non activés" really narrows the selection.
@@ -130,7 +132,7 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
   await page.selectOption('#f-model', '8');
   await page.selectOption('#f-sort', 'class');
   const [pdf] = await Promise.all([page.waitForEvent('download'), page.click('button[data-launch="pdf"]')]);
-  assert.match(pdf.suggestedFilename(), /^fiches-connexion-.*\.pdf$/);
+  assert.match(pdf.suggestedFilename(), /^fiches-.*-eleves-non-actives-\d{4}-\d{2}-\d{2}\.pdf$/);
   const text = pdfText(await save(pdf, 'selection.pdf'));
   for (const e of expected) assert.ok(text.includes(e.login), `${e.login} in the PDF`);
 

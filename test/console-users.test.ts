@@ -91,7 +91,7 @@ test('a local admin of school A never sees school B', async () => {
   const csv = await page.request.get(`${server.url}/api/publipostage/csv?profiles=Student`);
   assert.ok(!(await csv.text()).includes(bUser.login));
   // Without structureId the API covers A only: its total is A's.
-  const all = (await (await page.request.get(`${server.url}/api/publipostage/preview?limit=1`)).json()) as { total: number };
+  const all = (await (await page.request.get(`${server.url}/api/publipostage/preview?limit=1&blocked=all&preDeletion=all&external=info`)).json()) as { total: number };
   const [inA] = await q<{ n: number }>(
     `SELECT count(*)::int n FROM users u WHERE NOT u.is_super_admin AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = $1)
        OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id WHERE r.parent_id = u.id AND us.structure_id = $1))`, [A.id]);

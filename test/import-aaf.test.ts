@@ -29,7 +29,7 @@ const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = [
 const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await q<T>(sql, params))[0];
 const ids = async (sql: string, params: unknown[] = []) => (await q<{ x: string }>(sql, params)).map((r) => r.x);
 const user = (ext: string) =>
-  one<{ id: string; profile: string; first_name: string; last_name: string; email: string | null; phone: string | null; mobile: string | null; ine: string | null; functions: string[]; birth_date: string | null; login: string; pre_deleted_at: Date | null }>(
+  one<{ id: string; profile: string; first_name: string; last_name: string; email: string | null; phone: string | null; mobile: string | null; ine: string | null; functions: string[]; birth_date: string | null; login: string; pre_deleted_at: Date | null; absent_since: Date | null }>(
     `SELECT * FROM users WHERE external_id = $1`,
     [ext],
   );
@@ -162,7 +162,7 @@ test('a relative who stops being a legal representative loses the link and the a
   const back = await run(collectInputs([D2]));
   assert.equal(back.relations.removed, 1);
   assert.deepEqual(await links(), ['R200>E100', 'R200>E101', 'R204>E102']);
-  assert.ok((await user('R202')).pre_deleted_at instanceof Date);
+  assert.ok((await user('R202')).absent_since instanceof Date);
   assert.equal(back.preDeleted, 1);
 });
 
@@ -183,13 +183,13 @@ test('a delta feed applies modifyRequest (listed attributes only) and deleteRequ
   assert.deepEqual(await classesOf('E100'), ['71001/5B/5EME']);
   assert.deepEqual(await ids(`SELECT g.name AS x FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1`, [lena.id]), ['LAT5']);
   // E101: deleteRequest pre-deletes; the only pre-deletion of the run.
-  assert.ok((await user('E101')).pre_deleted_at instanceof Date);
+  assert.ok((await user('E101')).absent_since instanceof Date);
   assert.equal(report.preDeleted, 1);
   // E102: new school, new legal representative (created), the former one (now a contact) unlinked but kept.
   assert.deepEqual(await structuresOf('E102'), ['71002']);
   assert.deepEqual(await links(), ['R200>E100', 'R200>E101', 'R206>E102']);
   assert.deepEqual(await structuresOf('R206'), ['71002']);
-  assert.equal((await user('R204')).pre_deleted_at, null);
+  assert.equal((await user('R204')).absent_since, null);
   // R200: new e-mail, the rest as it was.
   const claire = await user('R200');
   assert.equal(claire.email, 'claire.rossignol@example.net');
@@ -231,7 +231,7 @@ test('AAF 1D: ENTPersonNom/ENTPersonPrenom, 1D classes, ENTEleveAutoriteParental
   // A complete 1D run covers its school only: of the 2D accounts, only R204 goes (attached nowhere, legal
   // representative of nobody since the delta; complete AAF runs also cover such orphans).
   assert.equal(report.preDeleted, 1);
-  assert.deepEqual(await ids(`SELECT external_id AS x FROM users WHERE pre_deleted_at IS NOT NULL ORDER BY 1`), ['E101', 'R202', 'R204']);
+  assert.deepEqual(await ids(`SELECT external_id AS x FROM users WHERE absent_since IS NOT NULL ORDER BY 1`), ['E101', 'R202', 'R204']);
 });
 
 test('field rules: structure names, legal representatives, teacher functions, class references', () => {

@@ -63,14 +63,14 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { scope: ALL, dryRun: true });
   const fr = formatReport(report, 'fr');
   assert.match(fr, /^Simulation \(--dry-run\) : aucune modification enregistrée\./);
-  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 pré-supprimé\(s\), 1 ignoré\(s\)\n/);
-  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 pré-supprimé\(s\), 3 ignoré\(s\)\n/);
+  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 absent\(s\) du flux \(période de grâce\), 1 ignoré\(s\)\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 absent\(s\) du flux \(période de grâce\), 3 ignoré\(s\)\n/);
   assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 lignes/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
   assert.match(fr, /\nIgnorés, sans compte \(4\) :\n/);
   assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
   const en = formatReport(report, 'en');
-  assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 0 updated, 0 unchanged, 0 pre-deleted, 1 ignored/);
+  assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 0 updated, 0 unchanged, 0 absent from the feed \(grace period\), 1 ignored/);
   assert.equal(await accounts(), 0, 'a dry run writes nothing');
 });
 

@@ -124,9 +124,10 @@ test('a second identical import changes nothing; a pupil gone from the next expo
   assert.deepEqual([eleves.rows, eleves.created, eleves.updated, eleves.preDeleted], [5, 0, 1, 1]);
   assert.equal(report.preDeleted, 1);
   const hugo = await user('VERGER', 'Hugo');
-  assert.ok(hugo.pre_deleted_at, 'absent from a complete export: pre-deleted, never erased');
+  assert.ok(hugo.absent_since, 'absent from a complete export: grace period, never erased');
+  assert.equal(hugo.pre_deleted_at, null, 'the lifecycle job pre-deletes it once the grace period is over');
   assert.deepEqual(await groupsOf((await user('COQUELICOT', 'Léa')).id), ['6CHORALE']);
-  assert.match(formatReport(report), new RegExp(`${ELEVES} — SIECLE élèves — iso-8859-15 — 5 lignes — 0 créé\\(s\\), 1 modifié\\(s\\), 3 inchangé\\(s\\), 1 pré-supprimé\\(s\\), 1 ignoré\\(s\\)`));
+  assert.match(formatReport(report), new RegExp(`${ELEVES} — SIECLE élèves — iso-8859-15 — 5 lignes — 0 créé\\(s\\), 1 modifié\\(s\\), 3 inchangé\\(s\\), 1 absent\\(s\\) du flux \\(période de grâce\\), 1 ignoré\\(s\\)`));
 });
 
 test('the responsables file alone links to pupils already in the directory', async () => {
@@ -151,7 +152,7 @@ test('older exports without NIVEAU_RESPONSABILITE: RESP_LEGAL 1 or 2 is a repré
 });
 
 test('malformed XML, a missing UAI or a bad date: the file is named with line and field, nothing changes', async () => {
-  const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at FROM users ORDER BY external_id`));
+  const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at, absent_since FROM users ORDER BY external_id`));
   const start = await snapshot();
 
   const broken = text(ELEVES).replace('<PRENOM>Noël</PRENOM>', '<PRENOM>Noël</PRENON>');

@@ -81,6 +81,6 @@ test('SIECLE and STS-web of one UAI land in one school; re-import changes nothin
   const report = await importFiles(ctx, [{ name: FILE, data: iconv.encode(v2, 'iso-8859-15') }], { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual([report.files[0].created, report.files[0].updated, report.files[0].unchanged, report.files[0].preDeleted], [0, 0, 4, 1]);
-  assert.ok((await user('ROCHE', 'Yann')).pre_deleted_at);
-  assert.equal((await user('COQUELICOT', 'Léa')).pre_deleted_at, null, 'an STS-web file covers teachers and staff only');
+  assert.ok((await user('ROCHE', 'Yann')).absent_since);
+  assert.equal((await user('COQUELICOT', 'Léa')).absent_since, null, 'an STS-web file covers teachers and staff only');
 });

@@ -36,8 +36,11 @@ test('preview: counts and one page of rows, within the caller’s scope', async 
   const res = await get('root', `/api/publipostage/preview?profiles=Student,Relative&structureId=${s.structures.S1}&limit=3&offset=0`);
   assert.equal(res.statusCode, 200);
   const body = res.json();
-  assert.equal(body.total, 10);
-  assert.equal(body.withoutEmail, 7);
+  // Nina (pre-deleted) is left out by default, and counted as such.
+  assert.equal(body.total, 9);
+  assert.equal(body.withoutEmail, 6);
+  assert.deepEqual(body.leftOut, { blocked: 0, absent: 1, external: [] });
+  assert.deepEqual(body.leftOutLines, ['1 compte absent du flux (période de grâce ou pré-supprimé) laissé de côté']);
   assert.equal(body.rows.length, 3);
   assert.deepEqual(body.rows.map((r: { lastName: string }) => r.lastName), ['DURAND', 'DURAND', 'Eckert']);
   const claire = body.rows[0];
@@ -51,7 +54,8 @@ test('preview: counts and one page of rows, within the caller’s scope', async 
   // Local admin of S1: S2's accounts stay out.
   const local = (await get('marc', `/api/publipostage/preview?structureId=${s.structures.S2}`)).json();
   assert.equal(local.total, 0);
-  assert.equal((await get('marc', '/api/publipostage/preview?limit=500')).json().total, 13);
+  assert.equal((await get('marc', '/api/publipostage/preview?limit=500')).json().total, 12);
+  assert.equal((await get('marc', '/api/publipostage/preview?limit=500&preDeletion=all')).json().total, 13);
 });
 
 test('roles and bad parameters', async () => {
@@ -68,14 +72,14 @@ test('PDF and CSV downloads are attachments and are audited with the actor', asy
   const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`);
   assert.equal(pdf.statusCode, 200);
   assert.equal(pdf.headers['content-type'], 'application/pdf');
-  assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-connexion-\d{4}-\d{2}-\d{2}\.pdf"$/);
+  assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf"$/);
   assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
   assert.equal(pdf.headers['x-account-count'], '2');
 
   const csv = await get('marc', '/api/publipostage/csv?profiles=Relative');
   assert.equal(csv.statusCode, 200);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
-  assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-.*\.csv"$/);
+  assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-parents-\d{4}-\d{2}-\d{2}\.csv"$/);
   const rows = parse(csv.rawPayload, { delimiter: ';', bom: true, columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(rows.map((r) => r.Login).sort(), [s.logins.claire, s.logins.paul].sort());
 

@@ -31,7 +31,8 @@ after(async () => {
   await ctx.close();
 });
 
-const select = (input: Record<string, unknown> = {}) => selectAccounts(ctx, SelectionSchema.parse(input), ALL);
+// Layout tests: every sample account, the distribution filters opened (their defaults: publipostage-distribution.test.ts).
+const select = (input: Record<string, unknown> = {}) => selectAccounts(ctx, SelectionSchema.parse({ preDeletion: 'all', blocked: 'all', ...input }), ALL);
 let n = 0;
 function save(pdf: Buffer): string {
   const file = join(dir, `f${++n}.pdf`);

@@ -3,6 +3,7 @@
 
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
+import { externalProviderSql } from '../directory/policies.js';
 import { normalizeCode } from './codes.js';
 import { ACTIVATION, RENEWAL } from './issue.js';
 import { hashPassword } from './passwords.js';
@@ -17,6 +18,11 @@ export interface CodeHolder {
   phone: string | null;
   /** The stored HMAC the code matched: the consuming UPDATE is guarded by it. */
   mac: string;
+  /**
+   * Signs in only with this external provider (profile_policies): the code matched but cannot be used; the
+   * caller says so, naming the provider (activateAccount / renewPassword refuse it anyway).
+   */
+  externalProvider: string | null;
 }
 
 /** Logins are generated in lower case; what people type is trimmed and lowered to match. */
@@ -25,10 +31,10 @@ export function normalizeLogin(input: string): string {
 }
 
 const HOLDER_SQL: Record<CodePurpose, string> = {
-  activation: `SELECT id, login, email, phone, activation_code_mac AS mac FROM users
+  activation: `SELECT id, login, email, phone, activation_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
     WHERE login = $1 AND activated_at IS NULL AND activation_code_mac IS NOT NULL AND activation_code_expires_at > now()
       AND NOT blocked AND pre_deleted_at IS NULL`,
-  renewal: `SELECT id, login, email, phone, renewal_code_mac AS mac FROM users
+  renewal: `SELECT id, login, email, phone, renewal_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
     WHERE login = $1 AND activated_at IS NOT NULL AND renewal_code_mac IS NOT NULL AND renewal_code_expires_at > now()
       AND NOT blocked AND pre_deleted_at IS NULL`,
 };
@@ -44,13 +50,16 @@ export async function findCodeHolder(ctx: AppContext, purpose: CodePurpose, logi
   const { rows } = await ctx.database.pool.query(HOLDER_SQL[purpose], [l]);
   const row = rows[0];
   if (!row || !ctx.secrets.verify(purpose, code, row.mac)) return null;
-  return { id: row.id, login: row.login, email: row.email, phone: row.phone, mac: row.mac };
+  return { id: row.id, login: row.login, email: row.email, phone: row.phone, mac: row.mac, externalProvider: row.external_provider ?? null };
 }
 
 export interface ActivationInput {
   password: string;
-  email: string;
+  /** Null when the structure's policy leaves it optional and none was given. */
+  email: string | null;
   phone: string | null;
+  /** Version of the structure's terms accepted with the activation (policies.termsDue), if versioned. */
+  termsVersion?: number | null;
 }
 
 /**
@@ -62,12 +71,12 @@ export async function activateAccount(ctx: AppContext, holder: CodeHolder, input
   // The activation and its audit row commit together.
   return withTransaction(ctx.database.pool, async (client) => {
     const r = await client.query(
-      `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5,
+      `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
          activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
        WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
-         AND NOT blocked AND pre_deleted_at IS NULL
+         AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
        RETURNING id`,
-      [holder.id, holder.mac, hash, input.email, input.phone || null],
+      [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null],
     );
     if (r.rowCount !== 1) return false;
     await recordAudit(client, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
@@ -82,6 +91,7 @@ export async function renewPassword(ctx: AppContext, holder: CodeHolder, passwor
     const r = await client.query(
       `UPDATE users SET password_hash = $3, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now()
        WHERE id = $1 AND renewal_code_mac = $2 AND renewal_code_expires_at > now() AND NOT blocked AND pre_deleted_at IS NULL
+         AND ${externalProviderSql('users')} IS NULL
        RETURNING id`,
       [holder.id, holder.mac, hash],
     );
@@ -90,4 +100,29 @@ export async function renewPassword(ctx: AppContext, holder: CodeHolder, passwor
     await recordAudit(client, holder.id, 'account.renewal', { userId: holder.id, login: holder.login, ip });
     return true;
   });
+}
+
+/**
+ * The sign-in page accepts an activation or renewal code typed in the password field (as the reference does):
+ * when the password check failed and `typed` reads as a code, the flow it unlocks, or null. Same guarantees as
+ * findCodeHolder (one answer for every failure).
+ */
+export async function findCodeTypedAsPassword(ctx: AppContext, login: string, typed: string): Promise<{ purpose: CodePurpose; holder: CodeHolder } | null> {
+  if (!normalizeCode(typed)) return null;
+  for (const purpose of [ACTIVATION, RENEWAL] as const) {
+    const holder = await findCodeHolder(ctx, purpose, login, typed);
+    if (holder) return { purpose, holder };
+  }
+  return null;
+}
+
+/**
+ * True when `login` names an account already activated (and usable): the activation page opened from a sheet's
+ * QR code then says "compte déjà activé, connectez-vous" instead of a dead end.
+ */
+export async function isAlreadyActivated(ctx: AppContext, login: string): Promise<boolean> {
+  const l = normalizeLogin(login);
+  if (!l) return false;
+  const r = await ctx.database.pool.query('SELECT 1 FROM users WHERE login = $1 AND activated_at IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL', [l]);
+  return (r.rowCount ?? 0) > 0;
 }

@@ -3,6 +3,11 @@
 import { sweepUploads } from '../import/uploads.js';
 import { purgeRates } from './ratelimit.js';
 import type { Queryable } from '../db/index.js';
+import { runLifecycle } from './lifecycle.js';
+import type pg from 'pg';
+
+/** The account lifecycle job (grace period over -> pre-deleted -> deleted) runs once a day. */
+export const LIFECYCLE_EVERY_MS = 24 * 3_600_000;
 
 
 export interface Purged {
@@ -20,13 +25,29 @@ export async function purgeExpired(pool: Queryable): Promise<Purged> {
 
 /**
  * Runs purgeExpired now and then every `everyMs` (default hourly), and sweeps the import uploads under
- * `uploadsDir` (dry runs never confirmed, src/import/uploads.ts) when given; errors are logged, never thrown.
+ * `uploadsDir` (dry runs never confirmed, src/import/uploads.ts) when given; the account lifecycle job
+ * (src/accounts/lifecycle.ts) runs now and then daily (idempotent, one instance at a time under an advisory
+ * lock). Errors are logged, never thrown.
  */
-export function startHousekeeping(pool: Queryable, log: (m: string) => void, everyMs = 3_600_000, uploadsDir?: string): { stop(): void } {
+export function startHousekeeping(pool: pg.Pool, log: (m: string) => void, everyMs = 3_600_000, uploadsDir?: string): { stop(): void } {
   const run = () =>
     Promise.all([purgeExpired(pool), uploadsDir ? sweepUploads(uploadsDir) : 0]).catch((e: Error) => log(`Nettoyage périodique : ${e.message}`));
+  const lifecycle = () =>
+    runLifecycle(pool)
+      .then((r) => {
+        if (r.preDeleted || r.deleted) log(`Cycle de vie des comptes : ${r.preDeleted} pré-supprimé(s), ${r.deleted} supprimé(s)`);
+      })
+      .catch((e: Error) => log(`Cycle de vie des comptes : ${e.message}`));
   void run();
+  void lifecycle();
   const timer = setInterval(run, everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  const daily = setInterval(lifecycle, LIFECYCLE_EVERY_MS);
+  daily.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      clearInterval(daily);
+    },
+  };
 }

@@ -47,25 +47,40 @@ export async function verifyPassword(hash: string | null | undefined, password: 
 // zxcvbn-ts (maintained port of Dropbox's estimator) with the common and French dictionaries: names, words,
 // keyboard walks, repeats, dates. Built on first use: the dictionaries take a moment to load.
 let estimator: ZxcvbnFactory | undefined;
-function strength(password: string, userInputs: string[]): number {
+function strength(password: string, userInputs: string[]): { score: number; guessesLog10: number } {
   estimator ??= new ZxcvbnFactory({
     dictionary: { ...common.dictionary, ...fr.dictionary },
     graphs: common.adjacencyGraphs,
     translations: fr.translations,
   });
-  return estimator.check(password.slice(0, 100), userInputs).score;
+  const r = estimator.check(password.slice(0, 100), userInputs);
+  return { score: r.score, guessesLog10: r.guessesLog10 };
+}
+
+/**
+ * Estimated guesses (log10) a password must need where the profile allows shorter passwords than PASSWORD_MIN
+ * (pupils: 8 characters): no 8-character password reaches score 3 (more than 10^8), yet words, names and dates
+ * ("motdepasse2024": 10^6) must still fail; 8 characters that are not words reach about 10^8.
+ */
+export const SHORT_PASSWORD_MIN_GUESSES_LOG10 = 7.5;
+
+/** Whether a password is strong enough for a profile whose minimum length is `min`. */
+function strongEnough(password: string, userInputs: string[], min: number): boolean {
+  const s = strength(password, userInputs);
+  return min >= PASSWORD_MIN ? s.score >= PASSWORD_MIN_SCORE : s.guessesLog10 >= SHORT_PASSWORD_MIN_GUESSES_LOG10;
 }
 
 /**
  * Policy violations as i18n keys by field ('password', 'confirm'); empty when acceptable. `userInputs` (names,
- * e-mail) count as known words for the strength estimate.
+ * e-mail) count as known words for the strength estimate. `min`: the account's minimum length (profile policy,
+ * directory/policies.ts: 8 for pupils, 12 for adults and admins by default); the strength rule is the same for all.
  */
-export function checkPasswordPolicy(password: string, confirm: string, login: string, userInputs: string[] = []): Record<string, string> {
+export function checkPasswordPolicy(password: string, confirm: string, login: string, userInputs: string[] = [], min = PASSWORD_MIN): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (password.length < PASSWORD_MIN) errors.password = 'password.tooShort';
+  if (password.length < min) errors.password = 'password.tooShort';
   else if (password.length > PASSWORD_MAX) errors.password = 'password.tooLong';
   else if (login && password.toLowerCase().includes(login.toLowerCase())) errors.password = 'password.containsLogin';
-  else if (strength(password, [login, ...login.split(/[._-]/), ...userInputs].filter(Boolean)) < PASSWORD_MIN_SCORE) errors.password = 'password.tooWeak';
+  else if (!strongEnough(password, [login, ...login.split(/[._-]/), ...userInputs].filter(Boolean), min)) errors.password = 'password.tooWeak';
   if (!errors.password && password !== confirm) errors.confirm = 'password.mismatch';
   return errors;
 }

@@ -4,16 +4,28 @@
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { externalProviderOf } from '../directory/policies.js';
 import { requireManageable } from '../directory/users.js';
-import { DomainError, type DomainCode } from '../lib/errors.js';
+import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 import { withTransaction } from './tx.js';
 
 /** The account is not in the state the operation needs (HTTP 409). */
 export class AccountStateError extends DomainError {
-  constructor(code: DomainCode) {
-    super(code);
+  constructor(code: DomainCode, params: DomainParams = {}) {
+    super(code, params);
     this.name = 'AccountStateError';
+  }
+}
+
+/**
+ * An account that signs in only with an external provider (profile_policies) has no Trousseau credentials to
+ * renew or activate: refused with a message naming the provider.
+ */
+export async function refuseExternal(ctx: AppContext, userId: string): Promise<void> {
+  const provider = await externalProviderOf(ctx.database.pool, userId);
+  if (provider) {
+    throw new AccountStateError('account.external', { provider });
   }
 }
 
@@ -27,6 +39,7 @@ export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId:
   const issued = issueRenewalCode(ctx.secrets);
   return withTransaction(ctx.database.pool, async (client) => {
     await requireManageable(client, scope, [userId], { lock: true });
+    await refuseExternal(ctx, userId);
     const r = await client.query(
       `UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3, updated_at = now()
        WHERE id = $1 AND activated_at IS NOT NULL RETURNING login`,
@@ -47,6 +60,7 @@ export async function regenerateActivationCode(ctx: AppContext, scope: Scope, us
   const issued = issueActivationCode(ctx.secrets, ctx.config.activationCodeDays);
   return withTransaction(ctx.database.pool, async (client) => {
     await requireManageable(client, scope, [userId], { lock: true });
+    await refuseExternal(ctx, userId);
     const r = await client.query(
       `UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4, updated_at = now()
        WHERE id = $1 AND activated_at IS NULL RETURNING login`,

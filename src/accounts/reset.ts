@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { unlinkable } from '../mail/compose.js';
 import { enqueueMail } from '../mail/queue.js';
+import { externalProviderSql } from '../directory/policies.js';
 import { normalizeLogin } from './activation.js';
 import { hashPassword } from './passwords.js';
 import { withTransaction } from './tx.js';
@@ -28,24 +29,48 @@ export interface ResetMail {
 
 /** The mail for one account, written by the caller (it knows the language): link and login given. */
 export type ResetMailComposer = (o: { link: string; login: string; firstName: string; minutes: number }) => ResetMail;
+/** The mail for an account that signs in with an external provider (issue #9): no link, the provider named. */
+export type ExternalResetComposer = (o: { login: string; firstName: string; provider: string }) => ResetMail;
 
 /**
  * Looks the identifier up as a login or an email address and mails a reset link to every active account that
  * matches and has an address. Says nothing about what it found: the caller answers the same either way.
  * At most RESET_MAILS_PER_HOUR mails per account per hour. Returns the number of mails queued (for tests and the audit only).
  */
-export async function requestPasswordReset(ctx: AppContext, identifier: string, compose: ResetMailComposer, ip: string): Promise<number> {
+export async function requestPasswordReset(
+  ctx: AppContext,
+  identifier: string,
+  compose: ResetMailComposer,
+  ip: string,
+  composeExternal?: ExternalResetComposer,
+): Promise<number> {
   const id = normalizeLogin(identifier);
   if (!id || id.length > 254) return 0;
   const pool = ctx.database.pool;
-  const { rows } = await pool.query(
-    `SELECT id, login, first_name, email FROM users
-     WHERE (login = $1 OR lower(email) = $1) AND email IS NOT NULL AND email <> ''
-       AND activated_at IS NOT NULL AND password_hash IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL
+  const { rows: found } = await pool.query(
+    `SELECT * FROM (SELECT id, login, first_name, email, activated_at, password_hash, ${externalProviderSql('users')} AS provider FROM users
+       WHERE (login = $1 OR lower(email) = $1) AND email IS NOT NULL AND email <> '' AND NOT blocked AND pre_deleted_at IS NULL) x
+     WHERE x.provider IS NOT NULL OR (x.activated_at IS NOT NULL AND x.password_hash IS NOT NULL)
      ORDER BY login LIMIT ${MAX_ACCOUNTS_PER_REQUEST}`,
     [id],
   );
+  // An account that signs in with an external provider gets no link: a mail naming the provider instead.
+  const rows = found.filter((u) => !u.provider);
   let queued = 0;
+  for (const u of found.filter((x) => x.provider && composeExternal)) {
+    const mail = composeExternal!({ login: u.login, firstName: unlinkable(u.first_name), provider: u.provider });
+    await withTransaction(pool, async (c) => {
+      await c.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [u.id]);
+      const recent = await c.query(
+        `SELECT count(*)::int AS n FROM mail_jobs WHERE user_id = $1 AND kind = 'password_reset_external' AND created_at > now() - interval '1 hour'`,
+        [u.id],
+      );
+      if (recent.rows[0].n >= RESET_MAILS_PER_HOUR) return;
+      queued++;
+      await enqueueMail(c, { userId: u.id, kind: 'password_reset_external', recipient: u.email, ...mail });
+      await recordAudit(c, null, 'account.password_reset_external', { userId: u.id, login: u.login, provider: u.provider, ip });
+    });
+  }
   for (const u of rows) {
     const token = randomBytes(32).toString('base64url');
     const link = `${ctx.config.publicUrl}/reinitialisation?token=${token}`;
@@ -84,7 +109,8 @@ export async function findResetToken(ctx: AppContext, token: string): Promise<Re
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const { rows } = await ctx.database.pool.query(
     `SELECT u.id, u.login FROM password_resets r JOIN users u ON u.id = r.user_id
-     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL`,
+     WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL
+       AND ${externalProviderSql('u')} IS NULL`,
     [hashToken(token)],
   );
   return rows[0] ? { userId: rows[0].id, login: rows[0].login } : null;

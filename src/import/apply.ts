@@ -1,4 +1,5 @@
 // Writes a parsed batch to PostgreSQL inside the caller's transaction, in a handful of set-based statements.
+import { isHeadOfSchool } from '../directory/local-admins.js';
 import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
@@ -72,12 +73,13 @@ interface ExistingUser {
   origin: string;
   source: string;
   activated_at: Date | null;
+  /** Absent from the feed (grace period, users.absent_since) or pre-deleted: a record carrying it restores it. */
   pre_deleted_at: Date | null;
 }
 
 /** The columns of ExistingUser, from `users u`. */
 const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
-  u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, u.pre_deleted_at`;
+  u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
 
 /**
  * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
@@ -241,7 +243,7 @@ export async function applyBatch(
     const ap: unknown[] = [null];
     const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null; allowed: boolean }>(
       client,
-      `SELECT a.external_id AS alias, u.id, u.pre_deleted_at, ${allowed('u', ap)} AS allowed
+      `SELECT a.external_id AS alias, u.id, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at, ${allowed('u', ap)} AS allowed
        FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1)`,
       [unknown],
       ap.slice(1),
@@ -355,7 +357,7 @@ export async function applyBatch(
       `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
               birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
               ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address,
-              pre_deleted_at = NULL, updated_at = CASE WHEN v.diff THEN $16::timestamptz ELSE u.updated_at END
+              pre_deleted_at = NULL, absent_since = NULL, updated_at = CASE WHEN v.diff THEN $16::timestamptz ELSE u.updated_at END
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
                    $12::text[], $13::text[], $14::text[], $15::text[])
             AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address)
@@ -366,7 +368,7 @@ export async function applyBatch(
   }
 
   for (const x of reKeyed) changed.add(x.externalId);
-  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL WHERE id = ANY($1)`, [aliasRestored]);
+  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL WHERE id = ANY($1)`, [aliasRestored]);
   if (reKeyed.length) {
     await client.query(`UPDATE users u SET external_id = v.e FROM unnest($1::uuid[], $2::text[]) AS v(id, e) WHERE u.id = v.id`, [
       reKeyed.map((x) => x.id),
@@ -564,7 +566,32 @@ export async function applyBatch(
   for (const k of relAdd) for (const id of k.split('\t')) touched.add(id);
   for (const x of relDel) touched.add(x.parent_id), touched.add(x.child_id);
 
-  // ---- pre-deletion of users absent from a complete run ----
+  // ---- local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in
+  // AAF (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
+  // appointed by hand stays). The run's structures are already within its scope; pupils and parents never are.
+  {
+    const keys = new Map(
+      (await client.query<{ id: string; uai: string | null; external_id: string | null }>('SELECT id, uai, external_id FROM structures WHERE id = ANY($1)', [runStructures]))
+        .rows.map((x) => [x.id, [x.uai, x.external_id]]),
+    );
+    const admins: string[][] = [[], []];
+    for (const r of records) {
+      const id = userIds.get(r.externalId);
+      if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
+      for (const key of r.structures) {
+        if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], keys.get(sid(key)) ?? [])) continue;
+        admins[0].push(id);
+        admins[1].push(sid(key));
+      }
+    }
+    if (admins[0].length) {
+      await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
+    }
+  }
+
+  // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
+  // (src/accounts/lifecycle.ts) pre-deletes them once it is over. Counted as `preDeleted` in the report
+  // ("absents du flux (période de grâce)"). ----
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
   for (const complete of batch.scopes) {
@@ -572,7 +599,7 @@ export async function applyBatch(
     const pp: unknown[] = [complete.source, [...complete.profiles], batchIds, sids, complete.orphans];
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
       `SELECT u.id, u.external_id, u.profile FROM users u
-       WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND NOT (u.id = ANY($3))
+       WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND NOT (u.id = ANY($3))
          AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($4))
               OR ($5 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))
          AND ${importPreDeleteSql(scope, 'u', pp)}`,
@@ -592,13 +619,13 @@ export async function applyBatch(
   if (batch.deletions.length) {
     const dp: unknown[] = [batch.deletions];
     const r = await client.query<{ id: string; profile: Profile }>(
-      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
+      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
     for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
   }
   if (preDeletedIds.size) {
-    await client.query(`UPDATE users SET pre_deleted_at = $2 WHERE id = ANY($1)`, [[...preDeletedIds], now]);
+    await client.query(`UPDATE users SET absent_since = $2 WHERE id = ANY($1)`, [[...preDeletedIds], now]);
     preDeleted = preDeletedIds.size;
   }
 

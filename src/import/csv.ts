@@ -8,7 +8,7 @@ import { ImportFileError, type ImportBatch, type Source, type UserRecord } from 
 
 type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
-  | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city'
+  | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'localAdmin'
   | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
 
 /**
@@ -31,6 +31,7 @@ alias('phoneWork', 'telephonetravail', 'téléphone travail', 'téléphone profe
 alias('title', 'civilité', 'civilité responsable', 'titre');
 alias('function', 'fonction', 'fonctions', 'function', 'función', 'função');
 alias('director', 'directeur', 'directrice');
+alias('localAdmin', 'adml', 'administrateur local', 'admin local', 'local admin', 'local administrator');
 alias('profile', 'type', 'profil', 'profile', 'perfil');
 alias('address', 'adresse', 'adresse1', 'adresse responsable', 'address', 'dirección', 'endereço');
 alias('zipCode', 'cp', 'cp1', 'code postal', 'cp responsable', 'postcode', 'zip code', 'código postal');
@@ -47,7 +48,7 @@ const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'c
 const FIELD_LABEL: Record<Field, string> = {
   firstName: 'Prénom', lastName: 'Nom', usageName: "Nom d'usage", birthDate: 'Date de naissance', classes: 'Classes',
   level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', title: 'Civilité',
-  function: 'Fonction', director: 'Directeur', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
+  function: 'Fonction', director: 'Directeur', localAdmin: 'ADML', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
   childFirst: "Prénom de l'élève", childClass: "Classe de l'élève", externalId: 'Identifiant externe', profile: 'Profil',
   address: 'Adresse', zipCode: 'Code postal', city: 'Ville', childExternalId: "Identifiant externe de l'enfant",
 };
@@ -60,6 +61,11 @@ const REQUIRED: Record<Profile, Field[]> = {
   Relative: ['lastName', 'firstName'],
   Guest: ['lastName', 'firstName'],
 };
+
+/** A yes cell of a flag column (ADML): oui, o, x, 1, yes, y, vrai, true. */
+function isYes(v: string | null | undefined): boolean {
+  return !!v && /^(oui|o|x|1|yes|y|vrai|true)$/i.test(v.trim());
+}
 
 export const PROFILE_LABEL: Record<Profile, string> = {
   Student: 'élèves', Teacher: 'enseignants', Personnel: 'personnels', Relative: 'parents', Guest: 'invités',
@@ -344,6 +350,8 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       email: mail.email ?? prev?.email ?? null,
       phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
       ...(get('function') ? { functions: [get('function')!] } : {}),
+      // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school.
+      ...(isYes(get('localAdmin')) ? { localAdmin: true } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
       groups: [],

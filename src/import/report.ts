@@ -12,7 +12,7 @@ const T = {
     files: 'Fichiers',
     rows: (n: number) => `${n} ligne${n > 1 ? 's' : ''}`,
     fileCounts: (f: FileReport) =>
-      `${f.created} créé(s), ${f.updated} modifié(s), ${f.unchanged} inchangé(s), ${f.preDeleted} pré-supprimé(s), ${f.ignored} ignoré(s)${f.rejected ? `, ${f.rejected} rejeté(s)` : ''}`,
+      `${f.created} créé(s), ${f.updated} modifié(s), ${f.unchanged} inchangé(s), ${f.preDeleted} absent(s) du flux (période de grâce), ${f.ignored} ignoré(s)${f.rejected ? `, ${f.rejected} rejeté(s)` : ''}`,
     ignoredFile: 'ignoré',
     ignored: (n: number) => `Ignorés, sans compte (${n})`,
     structures: 'Structures',
@@ -20,7 +20,7 @@ const T = {
     known: 'existante',
     accounts: 'Comptes',
     summary: (r: ImportReport) =>
-      `${r.created} créé(s), ${r.updated} modifié(s), ${r.unchanged} inchangé(s), ${r.preDeleted} pré-supprimé(s), ${r.restored} restauré(s)`,
+      `${r.created} créé(s), ${r.updated} modifié(s), ${r.unchanged} inchangé(s), ${r.preDeleted} absent(s) du flux (période de grâce), ${r.restored} restauré(s)`,
     relations: (r: ImportReport) =>
       `Liens parent-enfant : ${r.relations.created} ajouté(s), ${r.relations.removed} retiré(s)${r.relations.unresolved ? `, ${r.relations.unresolved} non résolu(s)` : ''}`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
@@ -38,7 +38,7 @@ const T = {
     files: 'Files',
     rows: (n: number) => `${n} row${n > 1 ? 's' : ''}`,
     fileCounts: (f: FileReport) =>
-      `${f.created} created, ${f.updated} updated, ${f.unchanged} unchanged, ${f.preDeleted} pre-deleted, ${f.ignored} ignored${f.rejected ? `, ${f.rejected} rejected` : ''}`,
+      `${f.created} created, ${f.updated} updated, ${f.unchanged} unchanged, ${f.preDeleted} absent from the feed (grace period), ${f.ignored} ignored${f.rejected ? `, ${f.rejected} rejected` : ''}`,
     ignoredFile: 'ignored',
     ignored: (n: number) => `Ignored, no account (${n})`,
     structures: 'Structures',
@@ -46,7 +46,7 @@ const T = {
     known: 'existing',
     accounts: 'Accounts',
     summary: (r: ImportReport) =>
-      `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.preDeleted} pre-deleted, ${r.restored} restored`,
+      `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.preDeleted} absent from the feed (grace period), ${r.restored} restored`,
     relations: (r: ImportReport) =>
       `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
     rejected: (n: number) => `Rejected rows (${n})`,

@@ -49,6 +49,8 @@ export interface UserRecord {
   mobile?: string | null;
   /** Postal address, one line per row (SIECLE ADRESSES). Absent: left as stored. */
   address?: string | null;
+  /** Local administrator of its structures (CSV `ADML` / `Administrateur local` column). Absent: unchanged. */
+  localAdmin?: boolean;
   structures: Set<string>;
   classes: ClassRef[];
   groups: GroupRef[];

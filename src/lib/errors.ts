@@ -21,6 +21,13 @@ export const DOMAIN_MESSAGES_FR = {
   'account.alreadyActivated': 'Ce compte est déjà activé : générez plutôt un code de renouvellement du mot de passe.',
   'template.invalid': 'Modèle {profile}/{kind} non enregistré : {errors}',
   'selection.invalidDate': 'Date impossible pour « {field} » : « {value} » (attendu AAAA-MM-JJ, une date du calendrier).',
+  'account.external': 'Ce compte se connecte avec {provider} : pas de code ni de mot de passe Trousseau. Son mot de passe se gère chez {provider}.',
+  'lifecycle.self': 'Vous ne pouvez pas pré-supprimer ni supprimer votre propre compte.',
+  'lifecycle.activated': 'Suppression immédiate impossible pour {logins} : compte activé et non pré-supprimé. Pré-supprimez-le d’abord.',
+  'lifecycle.selectionChanged': 'La sélection a changé depuis la confirmation : vérifiez-la à nouveau.',
+  'localAdmin.notYourSchool': 'Vous n’administrez pas cet établissement.',
+  'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
+  'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

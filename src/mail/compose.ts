@@ -31,7 +31,7 @@ export function unlinkable(s: string): string {
 }
 
 /** Merge fields whose value is a name or a label taken from the directory (see unlinkable). */
-const NAME_FIELDS = ['prenom', 'nom', 'enfants', 'etablissement', 'classe'] as const;
+const NAME_FIELDS = ['prenom', 'nom', 'enfants', 'etablissement', 'de_etablissement', 'classe'] as const;
 
 // An URL in already-escaped text; trailing punctuation belongs to the sentence, not to the link.
 const URL_IN_HTML = /https?:\/\/[^\s<]+?(?=[.,;:!?)»]*(?:\s|<|$))/g;

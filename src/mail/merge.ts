@@ -86,8 +86,9 @@ export interface MailRunReport {
 
 export type MailRunSummary = Omit<MailRunReport, 'failures'>;
 
+/** Has an address, and something to be told by mail: an account that signs in elsewhere gets no merge mail. */
 function hasEmail(row: AccountRow): boolean {
-  return !!row.email && row.email.trim() !== '';
+  return !!row.email && row.email.trim() !== '' && !row.externalProvider;
 }
 
 /** Structures and classes a run concerns, narrowed from the author's scope by the selection's own filters. */

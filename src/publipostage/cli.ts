@@ -9,7 +9,9 @@ import { openConfiguredDatabase } from '../db/open.js';
 import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { isUuid } from '../directory/users.js';
 import { foldName } from '../directory/fold.js';
+import { externalSentence } from './distribution.js';
 import { exportSelection, type ExportFormat } from './generate.js';
+import { leftOutOf } from './select.js';
 import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
 
@@ -29,7 +31,10 @@ const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [o
   --local-admins all|only|exclude
   --created-before <AAAA-MM-JJ>   créés avant ce jour
   --created-after <AAAA-MM-JJ>    créés depuis ce jour
-  --pre-deletion all|pending|not
+  --pre-deletion not|pending|all   absents du flux (période de grâce ou pré-supprimés) : exclus par défaut
+  --blocked exclude|only|all       comptes bloqués : exclus par défaut
+  --external exclude|info          comptes qui se connectent avec un fournisseur externe (EduConnect…) :
+                                   exclus par défaut, ou une fiche d'information sans code
   --origin all|feed|manual
   --search <texte>`;
 
@@ -105,6 +110,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
         'created-before': { type: 'string' },
         'created-after': { type: 'string' },
         'pre-deletion': { type: 'string' },
+        blocked: { type: 'string' },
+        external: { type: 'string' },
         origin: { type: 'string' },
         search: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -138,6 +145,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
       createdBefore: opts['created-before'],
       createdAfter: opts['created-after'],
       preDeletion: opts['pre-deletion'],
+      blocked: opts.blocked,
+      external: opts.external,
       origin: opts.origin,
       search: opts.search,
       sort: opts.sort,
@@ -158,6 +167,11 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     if (opts.output === '-') await pipeline(source, process.stdout, { end: false });
     else await pipeline(source, createWriteStream(opts.output));
     log(`${result.count} compte(s) → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
+    // The same "left out" counters as the console preview.
+    const left = await leftOutOf(ctx, parsed.data, { kind: 'all' });
+    if (left.blocked) log(`${left.blocked} compte(s) bloqué(s) laissé(s) de côté (--blocked all pour les inclure)`);
+    if (left.absent) log(`${left.absent} compte(s) absent(s) du flux laissé(s) de côté (--pre-deletion all pour les inclure)`);
+    for (const e of left.external) log(externalSentence(e));
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -46,7 +46,11 @@ export function activationUrl(publicUrl: string, login: string, code: string): s
 }
 
 /** The "Code d'activation" column: grouped code, or why there is none. */
-export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired'>): string {
+export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired' | 'externalProvider' | 'blocked' | 'preDeleted'>): string {
+  // Why there is no code comes first: a code is never shown for these (distribution.ts).
+  if (row.externalProvider) return `Connexion ${row.externalProvider}`;
+  if (row.blocked) return 'Bloqué';
+  if (row.preDeleted) return 'Pré-supprimé';
   if (row.activated) return 'Activé';
   if (row.code) return formatCode(row.code);
   return row.codeExpired ? 'Expiré' : 'Aucun code';
@@ -87,6 +91,7 @@ export interface PreviewRow {
   isLocalAdmin: boolean;
   preDeleted: boolean;
   blocked: boolean;
+  externalProvider: string | null;
 }
 
 export function previewRow(row: AccountRow): PreviewRow {
@@ -107,5 +112,6 @@ export function previewRow(row: AccountRow): PreviewRow {
     isLocalAdmin: row.isLocalAdmin,
     preDeleted: row.preDeleted,
     blocked: row.blocked,
+    externalProvider: row.externalProvider ?? null,
   };
 }

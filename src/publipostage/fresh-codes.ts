@@ -2,6 +2,7 @@
 // code is missing or expired gets a fresh one at that moment, stored before the output leaves.
 import { issueActivationCode, type IssuedCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
+import { mayCarryCode } from './distribution.js';
 import type { AccountRow } from './selection.js';
 import type { Queryable } from '../db/index.js';
 
@@ -10,8 +11,9 @@ import type { Queryable } from '../db/index.js';
 export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly AccountRow[], now = new Date()): Map<string, IssuedCode> {
   const issued = new Map<string, IssuedCode>();
   for (const r of rows) {
-    // A read-only row (admin rights beyond the caller's scope) never gets a code from this caller.
-    if (!r.activated && !r.readOnly && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
+    // A read-only row (admin rights beyond the caller's scope), a blocked, pre-deleted or externally-authenticated
+    // one never gets a code: it could not use it (distribution.ts).
+    if (mayCarryCode(r) && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
       issued.set(r.id, issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now));
     }
   }
@@ -30,7 +32,7 @@ export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string,
   const res = await db.query<{ id: string }>(
     `UPDATE users u SET activation_code_enc = v.enc, activation_code_mac = v.mac, activation_code_expires_at = v.exp, updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS v(id, enc, mac, exp)
-     WHERE u.id = v.id AND u.activated_at IS NULL
+     WHERE u.id = v.id AND u.activated_at IS NULL AND NOT u.blocked AND u.pre_deleted_at IS NULL
        ${opts.onlyIfDead ? 'AND (u.activation_code_mac IS NULL OR u.activation_code_expires_at <= now())' : ''}
      RETURNING u.id`,
     [ids, codes.map((c) => c.enc), codes.map((c) => c.mac), codes.map((c) => c.expiresAt)],

@@ -7,6 +7,7 @@ import { renderCsv } from './csv.js';
 import { withTransaction } from '../accounts/tx.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
 import { streamSheetsPdf, type SheetModel } from './pdf.js';
+import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { selectAccounts } from './select.js';
 import type { Selection } from './selection.js';
 
@@ -29,8 +30,17 @@ export interface ExportResult {
   body: Readable | Buffer;
 }
 
+/** What a selection holds (classes and levels by name, profiles, states), for file names and confirmations. */
+export async function describeSelection(ctx: AppContext, selection: Selection): Promise<ContentLabel> {
+  const names = async (table: 'classes' | 'levels', ids: string[]) =>
+    ids.length
+      ? (await ctx.database.pool.query(`SELECT name FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY name COLLATE trousseau_fr`, [ids])).rows.map((r) => r.name as string)
+      : [];
+  return contentLabel(selection, { classes: await names('classes', selection.classIds), levels: await names('levels', selection.levelIds) });
+}
+
 /** 2025-09-01 in Paris, for file names. */
-function today(): string {
+export function today(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
 }
 
@@ -55,11 +65,12 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     });
     return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
   });
+  const label = await describeSelection(ctx, req.selection);
   if (req.format === 'csv') {
-    return { count: rows.length, filename: `comptes-${today()}.csv`, contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
+    return { count: rows.length, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
   }
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
   const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
-  return { count: rows.length, filename: `fiches-connexion-${today()}.pdf`, contentType: 'application/pdf', body };
+  return { count: rows.length, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }

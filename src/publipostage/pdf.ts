@@ -229,6 +229,7 @@ const LABELS = {
     active: 'Compte déjà activé : pas de code, votre mot de passe reste valable.',
     expired: "Code d'activation expiré : demandez-en un nouveau à l'administrateur de l'ENT.",
     none: "Aucun code d'activation : demandez-le à l'administrateur de l'ENT.",
+    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.",
     responsibleOf: 'Responsable de : ',
     title: 'Fiches de connexion',
     qrAlt: "QR code d'activation : ",
@@ -244,6 +245,7 @@ const LABELS = {
     active: 'Account already activated: no code, your password still works.',
     expired: 'Activation code expired: ask the ENT administrator for a new one.',
     none: 'No activation code: ask the ENT administrator for one.',
+    external: 'Sign in with {provider}: no activation code. At the ENT address above, choose “{provider}” and use your {provider} credentials.',
     responsibleOf: 'Parent of: ',
     title: 'Connection sheets',
     qrAlt: 'Activation QR code: ',
@@ -255,7 +257,7 @@ type Labels = (typeof LABELS)['fr'];
 // ---------------------------------------------------------------------------------------------------------
 // Sheet drawing
 
-type CredentialKind = 'code' | 'active' | 'expired' | 'none';
+type CredentialKind = 'code' | 'active' | 'expired' | 'none' | 'external';
 
 /** Where a label starts (its value follows it in the same text run) and the room left for the value. */
 interface TextSlot {
@@ -444,7 +446,7 @@ class SheetPainter {
    * Where everything goes on a sheet of one variant, and the ops that do not depend on the account
    * (address, caption, notes). Built once per variant: what is left per sheet is the account's own text.
    */
-  private layout(key: string, kind: CredentialKind, detailLines: number): SheetLayout {
+  private layout(key: string, kind: CredentialKind, detailLines: number, provider = ''): SheetLayout {
     let lay = this.layouts.get(key);
     if (lay) return lay;
     const { g, faces, L, h } = this;
@@ -482,7 +484,8 @@ class SheetPainter {
     } else {
       const face = kind === 'active' ? sans : bold;
       const lines: string[] = [];
-      for (const line of wrap(face, g.label, L[kind], colW)) {
+      const note = kind === 'external' ? L.external.replaceAll('{provider}', provider) : L[kind];
+      for (const line of wrap(face, g.label, note, colW)) {
         t += g.label * 1.4;
         lines.push(textOp(face, g.label, pad, h - t, line));
       }
@@ -503,7 +506,9 @@ class SheetPainter {
     const { g, faces, L } = this;
     const { sans, bold, monoBold } = faces;
     const code = !row.activated && row.code ? row.code : null;
-    const kind: CredentialKind = code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+    // An account that signs in elsewhere gets an information sheet (provider and ENT address), never a code.
+    const kind: CredentialKind = row.externalProvider ? 'external' : code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+    const provider = row.externalProvider ? clean(row.externalProvider) : '';
 
     let detail: string;
     if (row.profile === 'Relative' && row.children.length) detail = L.responsibleOf + clean(childrenLabel(row.children));
@@ -514,8 +519,8 @@ class SheetPainter {
     const colW = code ? this.w - 2 * g.pad - g.qr - this.gap : this.w - 2 * g.pad;
     const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
     if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join('').trimEnd(), colW));
-    const layoutKey = `${kind}/${detailLines.length}`;
-    const lay = this.layout(layoutKey, kind, detailLines.length);
+    const layoutKey = `${kind}/${detailLines.length}/${provider}`;
+    const lay = this.layout(layoutKey, kind, detailLines.length, provider);
 
     const parts: string[] = [this.rule];
     /** A structure element holding `ops` as one marked-content sequence. */
@@ -710,7 +715,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
 
   const pages = paginate(rows, g.cols * g.rows, opts.sort === 'class');
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - (Math.floor(slot / g.cols) + 1) * painter.h });
-  const codeOf = (row: AccountRow) => (!row.activated && row.code ? row.code : null);
+  const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
   /** The QR codes of a page, in slot order (the order of their marked-content ids, see qrPageStream). */
   const qrPlacements = (page: number[]): Array<QrPlacement & { slot: number }> =>
@@ -728,6 +733,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(placementsOnly), offload));
 
   const bodyFor = (row: AccountRow, school: string): string => {
+    // The letter texts speak of activation codes: an information sheet carries only its own note.
+    if (row.externalProvider) return '';
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));

@@ -3,6 +3,9 @@
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
+import { externalProviderSql } from '../directory/policies.js';
+import type { Profile } from '../directory/vocabulary.js';
+import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
 import type { AccountRow, ChildInfo, Selection, SortOrder } from './selection.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
@@ -58,7 +61,7 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   if (sel.localAdmins !== 'all') w.push(`${sel.localAdmins === 'exclude' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id)`);
   if (sel.createdBefore) w.push(`u.created_at < (${p.add(sel.createdBefore)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
   if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
-  if (sel.preDeletion !== 'all') w.push(`u.pre_deleted_at IS ${sel.preDeletion === 'pending' ? 'NOT ' : ''}NULL`);
+  w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
   // Every word must match: folded in the names ("eleonore" finds "Éléonore", "jean paul" finds "Jean-Paul",
   // in either order), or as typed in the login or the email.
@@ -122,7 +125,12 @@ function detailCtes(p: Params, preferred: string[]): string {
     ORDER BY x.user_id, s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr
   ),
   kin AS (
-    SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id WHERE sel.profile = 'Relative'
+    -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's structures.
+    SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id
+      JOIN users ch ON ch.id = r.child_id AND ch.absent_since IS NULL AND ch.pre_deleted_at IS NULL
+    WHERE sel.profile = 'Relative'
+      AND (cardinality(${pref}::uuid[]) = 0
+           OR EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND cs.structure_id = ANY(${pref}::uuid[])))
   ),
   kin_cls AS (
     SELECT uc.user_id, array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names
@@ -137,10 +145,10 @@ function detailCtes(p: Params, preferred: string[]): string {
   )`;
 }
 
-const ROW_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login,
+const ROW_COLUMNS = () => `u.id, u.last_name, u.first_name, u.profile, u.login,
   u.activated_at IS NOT NULL AS activated,
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
-  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked,
+  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since, ${externalProviderSql('u')} AS external_provider,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
   cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
 
@@ -152,9 +160,11 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
   const activated = r.activated as boolean;
   const readOnly = r.manageable === false;
   const expiresAt = (r.activation_code_expires_at as Date | null) ?? null;
+  const externalProvider = (r.external_provider as string | null) ?? null;
+  const facts = { activated, readOnly, blocked: r.blocked as boolean, preDeleted: r.pre_deleted as boolean, externalProvider };
   let code: string | null = null;
   let codeExpired = false;
-  if (!activated && r.activation_code_enc && !readOnly) {
+  if (r.activation_code_enc && mayCarryCode(facts)) {
     if (expiresAt && expiresAt.getTime() <= now) codeExpired = true;
     else {
       try {
@@ -173,7 +183,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     login: r.login as string,
     activated,
     code,
-    codeExpiresAt: activated ? null : expiresAt,
+    codeExpiresAt: activated || !mayCarryCode(facts) ? null : expiresAt,
     codeExpired,
     email: (r.email as string | null) ?? null,
     birthDate: (r.birth_date as string | null) ?? null,
@@ -187,7 +197,9 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     createdAt: r.created_at as Date,
     origin: r.origin as AccountRow['origin'],
     preDeleted: r.pre_deleted as boolean,
+    absentSince: (r.absent_since as Date | null) ?? null,
     blocked: r.blocked as boolean,
+    externalProvider,
     isLocalAdmin: r.is_local_admin as boolean,
     readOnly,
     children: (r.children as ChildInfo[] | null) ?? [],
@@ -237,7 +249,7 @@ async function selectRows(
   const sql = `WITH ${sel},
   ${classesCte('cls', 'sel', selection, scope, p)},
   ${detailCtes(p, preferredStructures(selection, scope))}
-SELECT ${ROW_COLUMNS}, ${manageableSql(scope, 'u', p.values)} AS manageable
+SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id
 LEFT JOIN st ON st.user_id = u.id
@@ -246,6 +258,23 @@ ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   const res = await ctx.database.pool.query(sql, p.values);
   const now = Date.now();
   return res.rows.map((r) => toRow(r, ctx.secrets, now));
+}
+
+/**
+ * Who the distribution filters of `selection` leave out (blocked, absent from the feed, external sign-in), among
+ * the accounts the other filters match: the preview's "left out" counters.
+ */
+export async function leftOutOf(ctx: AppContext, selection: Selection, scope: Scope): Promise<LeftOut> {
+  const p = new Params();
+  const where = conditions(widened(selection), scope, p).join('\n  AND ');
+  const res = await ctx.database.pool.query(
+    `SELECT x.blocked, x.absent, x.provider, x.profile, count(*)::int AS count FROM (
+       SELECT u.blocked, (u.absent_since IS NOT NULL OR u.pre_deleted_at IS NOT NULL) AS absent, ${externalProviderSql('u')} AS provider, u.profile
+       FROM users u WHERE ${where}) x
+     GROUP BY 1, 2, 3, 4`,
+    p.values,
+  );
+  return countLeftOut(selection, res.rows.map((r) => ({ blocked: r.blocked, absent: r.absent, provider: r.provider ?? null, profile: r.profile as Profile, count: r.count })));
 }
 
 /** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */

@@ -39,7 +39,15 @@ export const SelectionSchema = z.object({
   createdBefore: CalendarDate.optional(),
   /** Created on or after this day ("depuis"). */
   createdAfter: CalendarDate.optional(),
-  preDeletion: z.enum(['all', 'pending', 'not']).default('all'),
+  /**
+   * Absent from the feed (grace period or pre-deleted): 'not' (default) leaves them out, 'pending' keeps only
+   * them. Distribution rules: distribution.ts.
+   */
+  preDeletion: z.enum(['all', 'pending', 'not']).default('not'),
+  /** "Bloqués": left out by default. */
+  blocked: z.enum(['exclude', 'only', 'all']).default('exclude'),
+  /** Accounts that sign in only with an external provider: left out (default) or given an information sheet. */
+  external: z.enum(['exclude', 'info']).default('exclude'),
   origin: z.enum(['all', 'feed', 'manual']).default('all'),
   /** Substring of the name ("Prénom Nom" or "Nom Prénom"), login or email, case-insensitive. */
   search: z.string().max(100).optional(),
@@ -87,7 +95,14 @@ export interface AccountRow {
   createdAt: Date;
   origin: 'feed' | 'manual';
   preDeleted: boolean;
+  /** Absent from a complete feed since then (grace period, then pre-deletion); absent on sample rows. */
+  absentSince?: Date | null;
   blocked: boolean;
+  /**
+   * Signs in only with this external provider (profile_policies): no code ever, an information sheet instead.
+   * Absent: null.
+   */
+  externalProvider?: string | null;
   isLocalAdmin: boolean;
   /**
    * Holds admin rights beyond the caller's scope (manageableSql): its code is never decrypted nor issued by

@@ -25,6 +25,13 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'account.alreadyActivated': 409,
   'template.invalid': 422,
   'selection.invalidDate': 400,
+  'account.external': 409,
+  'lifecycle.self': 422,
+  'lifecycle.activated': 409,
+  'lifecycle.selectionChanged': 409,
+  'localAdmin.notYourSchool': 403,
+  'localAdmin.notMember': 422,
+  'localAdmin.pupil': 422,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

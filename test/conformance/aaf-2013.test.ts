@@ -161,7 +161,7 @@ test('dry-run computes the report and writes nothing', async () => {
   assert.equal(await count(`SELECT count(*) n FROM audit`), audits);
 });
 
-test('a student missing from a full feed is pre-deleted, then restored when back', async () => {
+test('a student missing from a full feed enters its grace period, then is restored when back', async () => {
   // Drop Kù Long's whole addRequest from the students file.
   const xml = readFileSync(ELEVE, 'utf8');
   const start = xml.lastIndexOf('<addRequest>', xml.indexOf('<id>2605692</id>'));
@@ -171,16 +171,17 @@ test('a student missing from a full feed is pre-deleted, then restored when back
   const without = await importFiles(ctx, [{ name: 'etab.xml', path: ETAB }, { name: 'FULL_Eleve_0001.xml', path: file }], { scope: { kind: 'all' }, dryRun: false });
   assert.equal(without.preDeleted, 1, formatReport(without));
   assert.equal(without.created + without.updated, 0);
-  const [ku] = await q<Record<string, unknown>>(`SELECT pre_deleted_at, login FROM users WHERE external_id = '2605692'`);
-  assert.ok(ku.pre_deleted_at instanceof Date);
+  const [ku] = await q<Record<string, unknown>>(`SELECT absent_since, pre_deleted_at, login FROM users WHERE external_id = '2605692'`);
+  assert.ok(ku.absent_since instanceof Date);
+  assert.equal(ku.pre_deleted_at, null, 'pre-deleted by the lifecycle job once the grace period is over');
   assert.equal(ku.login, 'ku.long');
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE pre_deleted_at IS NOT NULL`), 1);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE absent_since IS NOT NULL`), 1);
 
   const back = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(back.restored, 1);
   assert.equal(back.preDeleted, 0);
   assert.equal(back.created, 0);
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE pre_deleted_at IS NOT NULL`), 0);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE absent_since IS NOT NULL OR pre_deleted_at IS NOT NULL`), 0);
   assert.equal((await q(`SELECT login FROM users WHERE external_id = '2605692'`))[0].login, 'ku.long');
 });
 

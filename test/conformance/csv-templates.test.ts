@@ -95,7 +95,7 @@ test('a pupil removed from the file is pre-deleted in that structure only, and r
   writeFileSync(join(dir, 'CSV_Eleves.csv'), iconv.encode(iconv.decode(original, 'latin1').replace(/^Mathias;LEGRAND.*\r\n/m, ''), 'latin1'));
   const without = await importFiles(ctx, collectInputs([dir]), opts({ structureHint: 'Collège Voisin' }));
   assert.deepEqual([without.preDeleted, without.unchanged, without.renamed.length], [1, 6, 0], formatReport(without));
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE first_name = 'Mathias' AND last_name = 'LEGRAND' AND pre_deleted_at IS NULL`), 1);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE first_name = 'Mathias' AND last_name = 'LEGRAND' AND absent_since IS NULL AND pre_deleted_at IS NULL`), 1);
   const back = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: original }], opts({ structureHint: 'Collège Voisin' }));
   assert.deepEqual([back.restored, back.preDeleted, back.created], [1, 0, 0]);
 });

@@ -1,7 +1,10 @@
 // Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { activateAccount, findCodeHolder, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose } from '../../accounts/activation.js';
+import {
+  activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose,
+} from '../../accounts/activation.js';
+import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
@@ -9,6 +12,9 @@ import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
 import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
+import { absenceOf } from '../../accounts/lifecycle.js';
+import accountTerms from './terms.js';
+import { frenchDate } from '../../publipostage/format.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
 import { typed, type AreaOptions } from '../area.js';
@@ -23,7 +29,7 @@ import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js'
 type Form = Record<string, string>;
 
 // Each route's input: absent fields read as '' (text), at most `max` characters kept.
-const LoginQuery = z.object({ next: text(2000), bye: text(10) });
+const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200) });
 const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
 const CodeQuery = z.object({ login: text(200), code: text(100) });
 const TermsQuery = CodeQuery;
@@ -51,12 +57,13 @@ const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.b
  * Errors of a new password and its confirmation, all at once (issue #13: "too short" and "mismatch" in the
  * same answer): an empty field is named as such, then the policy (checkPasswordPolicy), then the mismatch.
  */
-function newPasswordErrors(_: ReturnType<typeof translator>, password: string, confirm: string, login: string): FieldErrors {
+/** `min`: the account's minimum length (profile policy, directory/policies.ts); PASSWORD_MIN elsewhere. */
+function newPasswordErrors(_: ReturnType<typeof translator>, password: string, confirm: string, login: string, min = PASSWORD_MIN): FieldErrors {
   const errors: FieldErrors = {};
   if (!password) errors.password = _('field.newPasswordRequired');
   else {
-    const rule = checkPasswordPolicy(password, password, login).password;
-    if (rule) errors.password = _(ruleKey(rule), { min: PASSWORD_MIN });
+    const rule = checkPasswordPolicy(password, password, login, [], min).password;
+    if (rule) errors.password = _(ruleKey(rule), { min });
   }
   if (!confirm) errors.confirm = _('field.confirmRequired');
   else if (password !== confirm) errors.confirm = _('password.mismatch');
@@ -160,8 +167,9 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const q = req.query;
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
-    const notice: Notice | null = q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
-    return loginPage(req, reply, { next: q.next, notice });
+    const notice: Notice | null = q.deja ? { kind: 'info', text: _('login.alreadyActivated') }
+      : q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
+    return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined });
   });
 
   app.post('/connexion', { schema: { body: LoginForm } }, async (req, reply) => {
@@ -176,6 +184,20 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const wait = await attempt(req, login);
     if (wait !== null) return tooMany(req, reply, wait);
     const res = await checkCredentials(ctx, login, f.password ?? '');
+    if (!res.ok && res.reason === 'invalid') {
+      // An activation or renewal code typed as the password: continue to that flow (issue #9).
+      const viaCode = await findCodeTypedAsPassword(ctx, login, f.password ?? '');
+      if (viaCode) {
+        await succeeded(req, login);
+        const flow = viaCode.purpose === 'activation' ? ACTIVATION_FLOW : RENEWAL_FLOW;
+        if (viaCode.holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: viaCode.holder.externalProvider }) }, 409);
+        const { holder } = viaCode;
+        return passwordPage(req, reply, flow, {
+          login: holder.login, code: formatCode(normalizeCode(f.password ?? '') ?? ''), values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {},
+          policy: await stepPolicy(holder.id),
+        });
+      }
+    }
     if (!res.ok) {
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
@@ -184,6 +206,8 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     await succeeded(req, login);
     await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on' });
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
+    // A new version of the school's terms of use: accepted before anything else (account-terms.ts).
+    if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(f.next))}`, 303);
     return reply.redirect(safeNext(f.next), 303);
   });
 
@@ -236,6 +260,18 @@ ${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
     code: string;
     values: Form;
     errors: FieldErrors;
+    /** The account's activation policy (directory/policies.ts): length, e-mail and phone required or not. */
+    policy: StepPolicy;
+  }
+  interface StepPolicy {
+    min: number;
+    emailRequired: boolean;
+    phoneRequired: boolean;
+    termsVersion: number | null;
+  }
+  async function stepPolicy(userId: string): Promise<StepPolicy> {
+    const [p, terms] = await Promise.all([policyForUser(pool, userId), termsDue(pool, userId)]);
+    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
   }
 
   function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
@@ -266,13 +302,13 @@ ${errorSummary(req, o.errors, labels)}
   <input type="hidden" name="login" value="${o.login}">
   <input type="hidden" name="code" value="${o.code}">
   <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: !failed,
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: !failed,
     value: keepPassword ? o.values.password : '', keepPassword })}
   ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm,
     value: keepConfirm ? o.values.confirm : '', keepPassword: keepConfirm })}
   ${activation ? html`
-  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: true, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
-  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
+  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
   ${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
     label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` })}` : ''}
   <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
@@ -284,6 +320,10 @@ ${errorSummary(req, o.errors, labels)}
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
     const canonical = q.code ? normalizeCode(q.code) : null;
     const code = canonical ? formatCode(canonical) : (q.code ?? '');
+    // The QR code of an account activated since the sheet was printed: say so, and where to go.
+    if (flow.purpose === 'activation' && q.login && q.code && (await isAlreadyActivated(ctx, q.login))) {
+      return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
+    }
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
 
@@ -304,32 +344,37 @@ ${errorSummary(req, o.errors, labels)}
       return codePage(req, reply, flow, { login, code: typed, error: _(`${flow.prefix}.invalid`) }, 401);
     }
     await succeeded(req, login);
+    // The code is right but the account signs in elsewhere: say where (issue #9).
+    if (holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: holder.externalProvider }) }, 409);
     const code = formatCode(normalizeCode(typed) ?? typed);
+    const policy = await stepPolicy(holder.id);
     if (f.step !== 'password') {
-      return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {} });
+      return passwordPage(req, reply, flow, { login: holder.login, code, values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {}, policy });
     }
-    return finishCodeFlow(req, reply, flow, holder, code, f);
+    return finishCodeFlow(req, reply, flow, holder, code, f, policy);
   }
 
-  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: CodeFields) {
+  async function finishCodeFlow(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, holder: CodeHolder, code: string, f: CodeFields, policy: StepPolicy) {
     const _ = translator(req.lang);
     const password = f.password ?? '';
-    const errors = newPasswordErrors(_, password, f.confirm ?? '', holder.login);
+    const errors = newPasswordErrors(_, password, f.confirm ?? '', holder.login, policy.min);
     const values: Form = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim(), terms: f.terms === 'on' ? 'on' : '', password, confirm: f.confirm ?? '' };
     let email = '';
     let phone: string | null = null;
     if (flow.purpose === 'activation') {
-      if (!values.email) errors.email = _('field.emailRequired');
-      else email = normalizeEmail(values.email) ?? '';
+      // E-mail and phone are required or optional per structure and profile (a six-year-old has no address).
+      if (!values.email && policy.emailRequired) errors.email = _('field.emailRequired');
+      else if (values.email) email = normalizeEmail(values.email) ?? '';
       if (values.email && !email) errors.email = _('field.emailInvalid');
       phone = normalizePhone(values.phone);
       if (phone === null) errors.phone = _('field.phoneInvalid');
+      else if (!phone && policy.phoneRequired) errors.phone = _('field.phoneRequired');
       if (values.terms !== 'on') errors.terms = _('field.termsRequired');
     }
     // no-store (also the default for pages, said here because a kept password may be in this page).
-    if (Object.keys(errors).length) return passwordPage(req, reply.header('cache-control', 'no-store'), flow, { login: holder.login, code, values, errors }, 422);
+    if (Object.keys(errors).length) return passwordPage(req, reply.header('cache-control', 'no-store'), flow, { login: holder.login, code, values, errors, policy }, 422);
     const done = flow.purpose === 'activation'
-      ? await activateAccount(ctx, holder, { password, email, phone }, req.ip)
+      ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
       : await renewPassword(ctx, holder, password, req.ip);
     // Lost a race with a concurrent use of the same code: same answer as a wrong code.
     if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
@@ -351,7 +396,11 @@ ${errorSummary(req, o.errors, labels)}
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
     const { ok } = OkQuery.parse(req.query ?? {});
-    const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact' ? { kind: 'success', text: _(`account.ok.${ok}`) } : null;
+    // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
+    const absence = await absenceOf(pool, d.id);
+    const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact'
+      ? { kind: 'success', text: _(`account.ok.${ok}`) }
+      : absence ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) } : null;
     const list = (items: string[]) => (items.length ? items.join(', ') : '—');
     const labels: Record<string, string> = {
       email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
@@ -406,6 +455,8 @@ ${errorSummary(req, o.errors, labels)}
   }
 
   const signedIn = guard();
+
+  await accountTerms(root, ctx, safeNext);
 
   app.get('/mon-compte', { preValidation: signedIn, schema: { querystring: OkQuery } }, (req, reply) => accountPage(req, reply));
 
@@ -482,7 +533,10 @@ ${errorSummary(req, o.errors, labels)}
     await requestPasswordReset(ctx, identifier, ({ link, login, firstName, minutes }) => ({
       subject: _('forgot.mailSubject'),
       text: _('forgot.mailText', { firstName, login, link, minutes }),
-    }), req.ip);
+    }), req.ip, ({ login, firstName, provider }) => ({
+      subject: _('forgot.external.mailSubject', { provider }),
+      text: _('forgot.external.mailText', { firstName, login, provider }),
+    }));
     return forgotPage(req, reply, { sent: true });
   });
 

@@ -9,7 +9,8 @@ import { allInScope } from '../../directory/users.js';
 import { previewRow } from '../../publipostage/format.js';
 import { exportSelection, type ExportFormat } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, selectPage } from '../../publipostage/select.js';
+import { countSelection, leftOutOf, selectPage } from '../../publipostage/select.js';
+import { leftOutLines } from '../console/distribution-view.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -34,8 +35,12 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
     const { limit, offset, ...selection } = req.query;
     await checkNamed(req, selection);
     const { scope } = viewer(req);
-    const [counts, rows] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset })]);
-    return reply.header('cache-control', 'no-store').send({ ...counts, limit, offset, rows: rows.map(previewRow) });
+    const [counts, rows, leftOut] = await Promise.all([
+      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset }), leftOutOf(ctx, selection, scope),
+    ]);
+    return reply.header('cache-control', 'no-store').send({
+      ...counts, leftOut, leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut), limit, offset, rows: rows.map(previewRow),
+    });
   });
 
   async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {

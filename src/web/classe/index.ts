@@ -9,6 +9,16 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatCode } from '../../accounts/codes.js';
+import { teacherRightsForClass, type TeacherRight } from '../../directory/policies.js';
+
+/** The class-view right an action needs (settings per school, default sheets and renewal codes). */
+function teacherRightFor(action: string): TeacherRight | null {
+  if (action === 'pdf' || action === 'csv') return 'sheets';
+  if (action === 'mail' || action === 'mail-send') return 'mail';
+  if (action === 'renewal') return 'renewal';
+  if (/^(un)?block(-confirm)?$/.test(action)) return 'block';
+  return null;
+}
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { generateRenewalCode } from '../../accounts/renewal.js';
 import { listClassAdults } from '../../directory/class-members.js';
@@ -18,7 +28,7 @@ import { isUuid, requireManageable, setBlocked } from '../../directory/users.js'
 import { DomainError } from '../../lib/errors.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { frenchDate } from '../../publipostage/format.js';
-import { exportSelection } from '../../publipostage/generate.js';
+import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
 import { typed, type AreaOptions } from '../area.js';
@@ -77,15 +87,22 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     return { cls, classes };
   }
 
-  const selectionFor = (classId: string, tab: Tab, userIds: string[] = []): Selection =>
-    SelectionSchema.parse({ classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha' });
+  /**
+   * The list shows every account of the class (a blocked one can be unblocked); what is handed out (sheets, CSV,
+   * mail) follows the distribution defaults (distribution.ts): no blocked, absent or externally-authenticated account.
+   */
+  const selectionFor = (classId: string, tab: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout'): Selection =>
+    SelectionSchema.parse({
+      classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha',
+      ...(purpose === 'list' ? { blocked: 'all', preDeletion: 'all', external: 'info' } : {}),
+    });
 
   /** The ticked rows, all of which must be in the list shown (this class, this tab, the caller's scope). */
   async function tickedRows(req: FastifyRequest, classId: string, tab: Tab, posted: string[]): Promise<AccountRow[]> {
     const ids = [...new Set(posted)];
     if (!ids.length) return [];
     if (!ids.every(isUuid)) throw new HttpError(404, 'classe.userNotFound');
-    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids), viewer(req).scope);
+    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids, 'list'), viewer(req).scope);
     if (rows.length !== ids.length) throw new HttpError(404, 'classe.userNotFound');
     return rows;
   }
@@ -155,7 +172,7 @@ ${rows.length === 0
   async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: ListState = {}, status = 200) {
     const _ = translator(req.lang);
     const { cls, classes } = await classOr404(req, classId);
-    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab), viewer(req).scope);
+    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
     const q = ListQuery.parse(req.query ?? {});
     const all = q.tout === '1';
     const checked = state.checked ?? new Set<string>();
@@ -338,6 +355,13 @@ ${o.extra ?? ''}`,
       listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: _(key, params) }, checked }, status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);
+    // A teacher (not administering the class's school) does only what the school allows (directory/policies.ts).
+    const needed = teacherRightFor(action);
+    if (needed && !user.adminOf.includes(cls.structureId) && !user.roles.includes('superadmin')
+      && !(await teacherRightsForClass(ctx.database.pool, cls.id)).includes(needed)) {
+      return error('classe.forbidden', undefined, 403);
+    }
+
     switch (action) {
       case 'pdf':
       case 'csv': {
@@ -345,10 +369,9 @@ ${o.extra ?? ''}`,
         const result = await exportSelection(ctx, {
           format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, via: 'http',
         });
-        const label = cls.name.replace(/[\s/\\]+/g, '-');
-        const name = action === 'pdf' ? `fiches-connexion-${label}-${tab}.pdf` : `codes-activation-${label}-${tab}.csv`;
+        // The name says what the file holds (distribution.ts fileName): fiches-6A-eleves-2-comptes-2026-09-02.pdf.
         return reply
-          .header('content-disposition', attachment(name))
+          .header('content-disposition', attachment(result.filename))
           .header('cache-control', 'no-store')
           .type(result.contentType)
           .send(result.body);
@@ -356,6 +379,8 @@ ${o.extra ?? ''}`,
       case 'mail': {
         const counts = await countSelection(ctx, selectionFor(cls.id, tab, ids), scope);
         const mails = counts.total - counts.withoutEmail;
+        // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 compte(s) choisi(s)".
+        const content = await describeSelection(ctx, selectionFor(cls.id, tab, ids));
         const paper = rows.filter((r) => !r.email?.trim());
         // "imprimez leur fiche": the button that does it, for exactly those accounts.
         const print = paper.length
@@ -368,7 +393,7 @@ ${o.extra ?? ''}`,
         return confirmPage(req, reply, {
           base,
           title: _('classe.mail.title'),
-          lead: _('classe.mail.lead', { n: mails, m: counts.withoutEmail }),
+          lead: `${_('classe.mail.lead', { n: mails, m: counts.withoutEmail })} ${_('send.content', { label: content.text })}`,
           rows,
           action: 'mail-send',
           button: _('classe.mail.send', { n: mails }),

@@ -10,6 +10,7 @@ import { structureHome } from '../../directory/stats.js';
 import { listStructures } from '../../directory/structures.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, HttpError, viewer } from '../context.js';
+import { html } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav } from '../layout.js';
@@ -20,6 +21,8 @@ import publipostage from './publipostage.js';
 import runs from './runs.js';
 import templates from './templates.js';
 import users from './users.js';
+import accountAdmin from './account-admin.js';
+import settings, { signInSection } from './settings.js';
 import { chooseView, homeView } from './views/home.js';
 
 export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -57,7 +60,7 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
       title: _('home.title'),
       school,
       section: 'home',
-      body: homeView(lang, home),
+      body: html`${homeView(lang, home)}${await signInSection(ctx, lang, school.id)}`,
     });
   });
 
@@ -67,4 +70,6 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   await importScreens(root, ctx);
   await duplicates(root, ctx);
   await templates(root, ctx);
+  await settings(root, ctx);
+  await accountAdmin(root, ctx);
 }

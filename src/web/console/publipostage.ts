@@ -13,9 +13,10 @@ import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, listLevels } from '../../directory/structures.js';
 import { startMailMerge } from '../../mail/merge.js';
-import { exportSelection } from '../../publipostage/generate.js';
+import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection } from '../../publipostage/select.js';
+import { countSelection, leftOutOf } from '../../publipostage/select.js';
+import { leftOutList } from './distribution-view.js';
 import type { Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -36,11 +37,12 @@ const ModelQuery = z.object({ model: text(2).transform((m): Model => ((MODELS as
 const SCRIPT_KEYS: MessageKey[] = ['pp.loading', 'pp.error', 'filters.none', 'filters.active.one', 'filters.active.other'];
 
 async function countAll(ctx: AppContext, sel: Selection, scope: Scope): Promise<Counts> {
-  const [c, a] = await Promise.all([
+  const [c, a, leftOut] = await Promise.all([
     countSelection(ctx, sel, scope),
     sel.activation === 'inactive' ? Promise.resolve({ total: 0 }) : countSelection(ctx, { ...sel, activation: 'active' }, scope),
+    leftOutOf(ctx, sel, scope),
   ]);
-  return { ...c, active: a.total };
+  return { ...c, active: a.total, leftOut };
 }
 
 /** A selection that names a field it could not read is refused (400) before anything is generated or sent. */
@@ -164,6 +166,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     noEmailPdf.set('model', model);
     const mails = c.total - c.withoutEmail;
     const filters = describe(lang, selection, classes, levels);
+    const content = await describeSelection(ctx, selection);
     return sendConsolePage(reply, {
       req,
       title: _('send.title'),
@@ -173,6 +176,8 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       crumbs: [{ href: `${base}?${back}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails}">${mails ? pluralHtml(lang, 'send.mails', mails) : c.total === 0 ? _('pp.empty') : _('send.noMails')}</p>
+  <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
+  ${leftOutList(lang, c.leftOut)}
   ${c.total === 0 ? '' : html`<ul class="send-facts">
     <li data-fact="total">${pluralHtml(lang, 'pp.total', c.total)}</li>
     <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${c.withoutEmail

@@ -15,16 +15,21 @@ import { profileLabel } from '../labels.js';
 
 /** `userIds` too: a selection of ticked rows (class view) stays that selection in links (mail run report). */
 const LIST_KEYS = ['profiles', 'classIds', 'levelIds', 'userIds'] as const;
-const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'origin', 'search', 'sort'] as const;
+const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
+/** Radio filters and their defaults (the distribution defaults of publipostage/distribution.ts for the last three). */
+const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' } as const;
+/** The users list is no distribution: it shows every account unless asked otherwise. */
+const LISTING_DEFAULTS = { ...RADIO_DEFAULTS, preDeletion: 'all', blocked: 'all', external: 'info' } as const;
+const radioDefaults = (listing: boolean): Record<keyof typeof RADIO_DEFAULTS, string> => (listing ? LISTING_DEFAULTS : RADIO_DEFAULTS);
 
 /**
  * The selection a console form submitted (GET query or a posted `selection` string), pinned to the school.
  * Empty fields are ignored (a form sends `createdBefore=` when the date is left blank); an invalid value is
  * dropped and named in `invalid`, so a hand-edited URL still shows a page.
  */
-export function parseSelection(query: unknown, structureId: string): { selection: Selection; invalid: string[] } {
+export function parseSelection(query: unknown, structureId: string, listing = false): { selection: Selection; invalid: string[] } {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
-  const raw: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = listing ? { preDeletion: 'all', blocked: 'all', external: 'info' } : {};
   for (const k of [...LIST_KEYS, ...VALUE_KEYS]) {
     const v = q[k];
     const list = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
@@ -41,7 +46,7 @@ export function parseSelection(query: unknown, structureId: string): { selection
     invalid.push(key);
     delete raw[key];
   }
-  return { selection: SelectionSchema.parse({ structureId }), invalid };
+  return { selection: SelectionSchema.parse(listing ? { structureId, preDeletion: 'all', blocked: 'all', external: 'info' } : { structureId }), invalid };
 }
 
 /** Rows per page of the console lists. */
@@ -56,9 +61,10 @@ export async function loadSelectionScreen<C>(
   req: FastifyRequest,
   schoolId: string,
   count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>,
+  listing = false,
 ) {
   const { scope } = viewer(req);
-  const { selection, invalid } = parseSelection(req.query, schoolId);
+  const { selection, invalid } = parseSelection(req.query, schoolId, listing);
   const offset = offsetOf(req);
   const [classes, levels, counts, rows] = await Promise.all([
     listClasses(ctx, scope, schoolId),
@@ -70,12 +76,10 @@ export async function loadSelectionScreen<C>(
 }
 
 /** The selection as query parameters (defaults left out), for links and hidden fields. */
-export function selectionParams(sel: Selection): URLSearchParams {
+export function selectionParams(sel: Selection, listing = false): URLSearchParams {
   const p = new URLSearchParams();
   for (const k of LIST_KEYS) for (const v of sel[k]) p.append(k, v);
-  const defaults: Record<string, string> = {
-    activation: 'all', email: 'all', localAdmins: 'all', preDeletion: 'all', origin: 'all', sort: 'alpha',
-  };
+  const defaults: Record<string, string> = { ...radioDefaults(listing), sort: 'alpha' };
   for (const k of VALUE_KEYS) {
     const v = sel[k];
     if (typeof v === 'string' && v.trim() !== '' && v !== defaults[k]) p.set(k, k === 'search' ? v.trim() : v);
@@ -84,12 +88,13 @@ export function selectionParams(sel: Selection): URLSearchParams {
 }
 
 /** How many filters narrow the selection (sort aside): shown on the filter panel's summary. */
-export function activeFilters(sel: Selection): number {
+export function activeFilters(sel: Selection, listing = false): number {
+  const defaults = radioDefaults(listing);
   let n = 0;
   if (sel.profiles.length) n++;
   if (sel.classIds.length) n++;
   if (sel.levelIds.length) n++;
-  for (const k of ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'] as const) if (sel[k] !== 'all') n++;
+  for (const k of Object.keys(defaults) as (keyof typeof RADIO_DEFAULTS)[]) if (sel[k] !== defaults[k]) n++;
   if (sel.createdBefore) n++;
   if (sel.createdAfter) n++;
   if (sel.search?.trim()) n++;
@@ -115,6 +120,8 @@ export interface FilterPanelOptions {
   /** data-* attributes for console.js. */
   live?: { structureId: string; fragment: string };
   invalid?: string[];
+  /** The users list (every account by default) rather than a distribution. */
+  listing?: boolean;
 }
 
 function radios(name: string, legend: string, current: string, options: Array<[string, string]>): SafeHtml {
@@ -142,7 +149,7 @@ export function filterPanel(o: FilterPanelOptions): SafeHtml {
   const lang = o.req.lang;
   const _ = translator(lang);
   const sel = o.selection;
-  const n = activeFilters(sel);
+  const n = activeFilters(sel, o.listing);
   // Classes grouped by level, in the natural order listClasses gives.
   const groups = new Map<string, ClassRow[]>();
   for (const c of o.classes) {
@@ -188,9 +195,18 @@ ${o.before ?? ''}
         <input type="date" id="f-createdBefore" name="createdBefore" value="${sel.createdBefore ?? ''}"></div>
     </fieldset>
     ${radios('preDeletion', _('filters.preDeletion'), sel.preDeletion, [
-      ['all', _('filters.preDeletion.all')],
-      ['pending', _('filters.preDeletion.pending')],
       ['not', _('filters.preDeletion.not')],
+      ['pending', _('filters.preDeletion.pending')],
+      ['all', _('filters.preDeletion.all')],
+    ])}
+    ${radios('blocked', _('filters.blocked'), sel.blocked, [
+      ['exclude', _('filters.blocked.exclude')],
+      ['only', _('filters.blocked.only')],
+      ['all', _('filters.blocked.all')],
+    ])}
+    ${radios('external', _('filters.external'), sel.external, [
+      ['exclude', _('filters.external.exclude')],
+      ['info', _('filters.external.info')],
     ])}
     ${radios('origin', _('filters.origin'), sel.origin, [
       ['all', _('filters.origin.all')],

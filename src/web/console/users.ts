@@ -3,6 +3,7 @@
 // email/phone correction). Every account is looked up through the caller's Scope: out of scope = 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { accountAdminSection, bulkLifecycleLinks } from './account-admin.js';
 import { formatCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
@@ -57,9 +58,9 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
-    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection);
+    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
     const base = `${schoolBase(school.id)}/utilisateurs`;
-    const params = selectionParams(selection);
+    const params = selectionParams(selection, true);
     // Searching comes first here; the other filters stay folded until one is used.
     const searchBar = html`<div class="toolbar card">
   <div class="field search-field">${searchField(lang, selection)}</div>
@@ -67,13 +68,13 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     <select id="f-sort" name="sort">${(['alpha', 'profile', 'class'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select></div>
   <button type="submit" data-search-submit>${_('users.show')}</button>
 </div>`;
-    const narrowed = activeFilters(selection) - (selection.search?.trim() ? 1 : 0);
+    const narrowed = activeFilters(selection, true) - (selection.search?.trim() ? 1 : 0);
     return sendConsolePage(reply, {
       req,
       title: _('users.title'),
       school,
       section: 'users',
-      body: html`${filterPanel({ req, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, open: narrowed > 0 || invalid.length > 0, invalid })}
+      body: html`${filterPanel({ req, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, listing: true, open: narrowed > 0 || invalid.length > 0, invalid })}
 <p class="result-count" role="status">${plural(lang, 'users.count', counts.total)}</p>
 ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div class="table-wrap"><table class="users-table">
   <caption class="visually-hidden">${_('users.caption')}</caption>
@@ -86,7 +87,8 @@ ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div c
     <td>${stateBadges(lang, r)}</td>
   </tr>`)}</tbody>
 </table></div>`}
-${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
+${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}
+${bulkLifecycleLinks(req, school.id, params, counts.total)}`,
     }, invalid.length ? 400 : 200);
   });
 
@@ -130,7 +132,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
     // The pending activation code, decrypted like the publipostage does (an expired one is not shown).
     let code: AccountRow | null = null;
     if (!d.activated && d.activationCode) {
-      [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id] }), viewer(req).scope);
+      [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id], blocked: 'all', preDeletion: 'all', external: 'info' }), viewer(req).scope);
     }
     const ok = q.ok;
     let notice = state.notice ?? null;
@@ -182,6 +184,7 @@ ${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}`,
       body: html`<p class="user-subtitle"><span class="badge">${profileLabel(lang, d.profile)}</span> <code>${d.login}</code></p>
 <div class="grid grid-2">
   <section class="card" aria-labelledby="account-title"><h2 id="account-title">${_('user.account')}</h2>${accountState}${actions}</section>
+  ${await accountAdminSection(ctx, req, d, school)}
   <section class="card" aria-labelledby="contact-title"><h2 id="contact-title">${_('user.contact')}</h2>
     ${errorSummary(req, contact.errors, labels)}
     ${d.readOnly ? html`<dl class="details"><dt>${labels.email}</dt><dd>${d.email ?? '—'}</dd><dt>${labels.phone}</dt><dd>${d.phone ?? '—'}</dd></dl>`

@@ -18,6 +18,13 @@ const EN: Record<DomainCode, string> = {
   'account.alreadyActivated': 'This account is already activated: generate a password renewal code instead.',
   'template.invalid': 'Template {profile}/{kind} not saved: {errors}',
   'selection.invalidDate': 'Impossible date for “{field}”: “{value}” (expected YYYY-MM-DD, a calendar day).',
+  'account.external': 'This account signs in with {provider}: no Trousseau code or password. Its password is managed by {provider}.',
+  'lifecycle.self': 'You cannot pre-delete or delete your own account.',
+  'lifecycle.activated': 'Cannot delete {logins} at once: activated and not pre-deleted. Pre-delete it first.',
+  'lifecycle.selectionChanged': 'The selection changed since the confirmation: check it again.',
+  'localAdmin.notYourSchool': 'You do not administer this school.',
+  'localAdmin.notMember': '{login} is not attached to this school.',
+  'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

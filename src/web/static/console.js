@@ -70,14 +70,17 @@
       return p;
     };
 
+    // The radio filters' defaults (console/selection.ts RADIO_DEFAULTS: distribution rules for the last three).
+    const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' };
+
     const activeFilters = function (p) {
       let n = 0;
       ['profiles', 'levelIds', 'classIds'].forEach(function (k) {
         if (p.getAll(k).length) n++;
       });
-      ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
+      Object.keys(RADIO_DEFAULTS).forEach(function (k) {
         const v = p.get(k);
-        if (v && v !== 'all') n++;
+        if (v && v !== RADIO_DEFAULTS[k]) n++;
       });
       ['createdAfter', 'createdBefore', 'search'].forEach(function (k) {
         if (p.get(k)) n++;
@@ -102,8 +105,8 @@
       const q = new URLSearchParams(p);
       if (q.get('sort') === 'alpha') q.delete('sort');
       if (q.get('model') === '1') q.delete('model');
-      ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'].forEach(function (k) {
-        if (q.get(k) === 'all') q.delete(k);
+      Object.keys(RADIO_DEFAULTS).forEach(function (k) {
+        if (q.get(k) === RADIO_DEFAULTS[k]) q.delete(k);
       });
       if (off > 0) q.set('offset', String(off));
       const s = q.toString();

@@ -10,12 +10,16 @@ import { profileLabel } from '../../labels.js';
 import { pluralHtml, type School } from '../frame.js';
 import { pager } from '../selection.js';
 import { userHref } from '../users.js';
+import type { LeftOut } from '../../../publipostage/distribution.js';
+import { leftOutList } from '../distribution-view.js';
 
 export interface Counts {
   total: number;
   withoutEmail: number;
   /** Already activated accounts in the selection (they get renewal instructions, no code). */
   active: number;
+  /** Who the distribution rules left out, and why (publipostage/distribution.ts). */
+  leftOut: LeftOut;
 }
 
 export /** "N comptes sélectionnés au total", "N comptes sans adresse courriel", then what that means for each mode. */
@@ -29,11 +33,13 @@ function counters(lang: Lang, c: Counts): SafeHtml {
     ? html`<li>${_('pp.explain.none')}</li>`
     : html`<li>${pluralHtml(lang, 'pp.explain.mail', withEmail)}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
       c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}`}</ul>
+  ${leftOutList(lang, c.leftOut)}
 </div>`;
 }
 
 function codeCell(lang: Lang, r: AccountRow): SafeHtml {
   const _ = translator(lang);
+  if (r.externalProvider) return html`<span class="badge badge-info">${r.externalProvider}</span>`;
   if (r.activated) return html`<span class="badge badge-success">${_('state.activated')}</span>`;
   if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
   return r.codeExpired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="badge">${_('state.noCode')}</span>`;
@@ -90,10 +96,14 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.profiles.length) out.push(`${_('filters.profiles')}${colon}${sel.profiles.map((p) => profileLabel(lang, p)).join(', ')}`);
   if (sel.levelIds.length) out.push(`${_('filters.levels')}${colon}${levels.filter((l) => sel.levelIds.includes(l.id)).map((l) => l.name).join(', ')}`);
   if (sel.classIds.length) out.push(`${_('filters.classes')}${colon}${classes.filter((c) => sel.classIds.includes(c.id)).map((c) => c.name).join(', ')}`);
-  for (const k of ['activation', 'email', 'localAdmins', 'preDeletion', 'origin'] as const) {
+  for (const k of ['activation', 'email', 'localAdmins', 'origin'] as const) {
     const key = `filters.${k}.${sel[k]}`;
     if (sel[k] !== 'all' && isMessageKey(key)) out.push(_(key));
   }
+  // The distribution filters, when not at their defaults (publipostage/distribution.ts).
+  if (sel.preDeletion !== 'not') out.push(`${_('filters.preDeletion')}${colon}${_(`filters.preDeletion.${sel.preDeletion}`)}`);
+  if (sel.blocked !== 'exclude') out.push(`${_('filters.blocked')}${colon}${_(`filters.blocked.${sel.blocked}`)}`);
+  if (sel.external !== 'exclude') out.push(`${_('filters.external')}${colon}${_(`filters.external.${sel.external}`)}`);
   if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${sel.createdAfter.split('-').reverse().join('/')}`);
   if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${sel.createdBefore.split('-').reverse().join('/')}`);
   if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}« ${sel.search.trim()} »`);

@@ -1,0 +1,155 @@
+// Account lifecycle (issue #9): absent from a complete feed -> grace period -> pre-deleted -> deleted.
+//
+//  - an import that no longer carries an account sets users.absent_since (src/import/apply.ts); during the grace
+//    period (profile_policies.grace_days, default 90) the account still signs in and sees a notice with the date;
+//  - the daily job pre-deletes it once the grace period is over (locked: no sign-in, no code), then deletes it
+//    after deletion_days more (default 90): the row goes (personal data erased, login freed) and the audit rows
+//    that named it keep a pseudonym instead (audit.actor_pseudonym, ids and login replaced in details);
+//  - an account back in a feed is restored (apply.ts); administrators pre-delete, restore and delete by hand
+//    (delete at once only for pre-deleted or never-activated accounts).
+// Every statement is idempotent, and the job runs under a transaction-level advisory lock: several instances
+// starting it together do it once.
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/index.js';
+import { recordAudit } from '../directory/audit.js';
+import { accountStructuresSql, DEFAULT_DELETION_DAYS, DEFAULT_GRACE_DAYS } from '../directory/policies.js';
+import type { Scope } from '../directory/scope.js';
+import { DirectoryError, requireManageable } from '../directory/users.js';
+import { withTransaction } from './tx.js';
+import type pg from 'pg';
+
+/** Arbitrary constant key of the job's advisory lock. */
+const LOCK_KEY = 0x7472_0009;
+
+/** SQL: the days of `column` ('grace_days' | 'deletion_days') that apply to account `u` (longest over its structures). */
+function delaySql(column: 'grace_days' | 'deletion_days', u: string): string {
+  const fallback = column === 'grace_days' ? DEFAULT_GRACE_DAYS : DEFAULT_DELETION_DAYS;
+  return `coalesce((SELECT max(pp.${column}) FROM profile_policies pp WHERE pp.profile = ${u}.profile
+                    AND pp.structure_id IN ${accountStructuresSql(u)}), ${fallback})`;
+}
+
+export interface LifecycleResult {
+  /** Another instance held the lock: nothing done. */
+  skipped: boolean;
+  preDeleted: number;
+  deleted: number;
+}
+
+/**
+ * One pass of the job at instant `now` (tests move it): pre-deletes accounts whose grace period ended, deletes
+ * those pre-deleted for longer than their deletion delay. Super admins are never touched.
+ */
+export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promise<LifecycleResult> {
+  return withTransaction(pool, async (c) => {
+    const locked = (await c.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [LOCK_KEY])).rows[0].ok as boolean;
+    if (!locked) return { skipped: true, preDeleted: 0, deleted: 0 };
+    const pre = await c.query<{ id: string; login: string }>(
+      `UPDATE users u SET pre_deleted_at = $1, updated_at = $1
+       WHERE u.absent_since IS NOT NULL AND u.pre_deleted_at IS NULL AND NOT u.is_super_admin
+         AND u.absent_since + make_interval(days => ${delaySql('grace_days', 'u')}) <= $1
+       RETURNING u.id, u.login`,
+      [now],
+    );
+    // Sessions of a pre-deleted account end now (auth refuses them anyway).
+    if (pre.rowCount) await c.query('DELETE FROM sessions WHERE user_id = ANY($1)', [pre.rows.map((r) => r.id)]);
+    const due = await c.query<{ id: string }>(
+      `SELECT u.id FROM users u
+       WHERE u.pre_deleted_at IS NOT NULL AND NOT u.is_super_admin
+         AND u.pre_deleted_at + make_interval(days => ${delaySql('deletion_days', 'u')}) <= $1`,
+      [now],
+    );
+    const deleted = await eraseAccounts(c, due.rows.map((r) => r.id));
+    if (pre.rowCount || deleted) {
+      await recordAudit(c, null, 'lifecycle.run', { at: now.toISOString(), preDeleted: pre.rows.map((r) => r.id), deleted });
+    }
+    return { skipped: false, preDeleted: pre.rowCount ?? 0, deleted };
+  });
+}
+
+/**
+ * Deletes accounts for good: each gets a random pseudonym that replaces its id and login in the audit trail
+ * (actor_pseudonym for the rows it wrote), then the row is deleted (classes, relations, sessions, mails follow
+ * by cascade). Returns how many went. Run inside the caller's transaction.
+ */
+export async function eraseAccounts(c: Queryable, ids: string[]): Promise<number> {
+  if (!ids.length) return 0;
+  const rows = (await c.query<{ id: string; login: string }>('SELECT id, login FROM users WHERE id = ANY($1) AND NOT is_super_admin', [ids])).rows;
+  for (const u of rows) {
+    const pseudonym = `supprime-${randomBytes(6).toString('hex')}`;
+    await c.query('UPDATE audit SET actor_pseudonym = $2 WHERE actor_id = $1', [u.id, pseudonym]);
+    await c.query(
+      `UPDATE audit SET details = replace(replace(details::text, $1::text, $3), to_json($2::text)::text, to_json($3::text)::text)::jsonb
+       WHERE details::text LIKE '%' || $1::text || '%' OR details::text LIKE '%' || to_json($2::text)::text || '%'`,
+      [u.id, u.login, pseudonym],
+    );
+    await c.query('DELETE FROM user_aliases WHERE user_id = $1', [u.id]);
+    await c.query('DELETE FROM users WHERE id = $1', [u.id]);
+  }
+  return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------- by hand
+
+export type LifecycleAction = 'pre-delete' | 'restore' | 'delete';
+
+/**
+ * An administrator's pre-deletion, restoration or deletion of accounts `ids`, all of which `scope` must be allowed
+ * to change (requireManageable: DirectoryError otherwise, nothing done). Deletion is refused (DirectoryError
+ * 'conflict', nothing done) for an account neither pre-deleted nor never activated. Audited per account
+ * (account.pre_delete / account.restore / account.delete). Returns how many accounts changed.
+ */
+export async function applyLifecycleAction(
+  pool: pg.Pool,
+  scope: Scope,
+  action: LifecycleAction,
+  ids: string[],
+  actorId: string,
+): Promise<number> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return 0;
+  if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
+  await requireManageable(pool, scope, unique);
+  return withTransaction(pool, async (c) => {
+    if (action === 'pre-delete') {
+      const r = await c.query<{ id: string; login: string }>(
+        `UPDATE users SET pre_deleted_at = now(), updated_at = now() WHERE id = ANY($1) AND pre_deleted_at IS NULL AND NOT is_super_admin RETURNING id, login`,
+        [unique],
+      );
+      await c.query('DELETE FROM sessions WHERE user_id = ANY($1)', [r.rows.map((x) => x.id)]);
+      for (const x of r.rows) await recordAudit(c, actorId, 'account.pre_delete', { userId: x.id, login: x.login });
+      return r.rowCount ?? 0;
+    }
+    if (action === 'restore') {
+      const r = await c.query<{ id: string; login: string }>(
+        `UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, updated_at = now()
+         WHERE id = ANY($1) AND (pre_deleted_at IS NOT NULL OR absent_since IS NOT NULL) RETURNING id, login`,
+        [unique],
+      );
+      for (const x of r.rows) await recordAudit(c, actorId, 'account.restore', { userId: x.id, login: x.login });
+      return r.rowCount ?? 0;
+    }
+    const r = await c.query<{ id: string; login: string; ok: boolean }>(
+      `SELECT id, login, pre_deleted_at IS NOT NULL OR (activated_at IS NULL AND password_hash IS NULL) AS ok FROM users WHERE id = ANY($1) FOR UPDATE`,
+      [unique],
+    );
+    const refused = r.rows.filter((x) => !x.ok);
+    if (refused.length) {
+      throw new DirectoryError('conflict', 'lifecycle.activated', { logins: refused.map((x) => x.login).join(', ') });
+    }
+    // The audit entry is written before the erasure, so it is pseudonymised with the rest.
+    for (const x of r.rows) await recordAudit(c, actorId, 'account.delete', { userId: x.id, login: x.login });
+    return eraseAccounts(c, r.rows.map((x) => x.id));
+  });
+}
+
+/** The grace notice of an account absent from the feed: until when it still signs in; null when present. */
+export async function absenceOf(db: Queryable, userId: string): Promise<{ absentSince: Date; lockedOn: Date } | null> {
+  const r = (
+    await db.query(
+      `SELECT u.absent_since, u.absent_since + make_interval(days => ${delaySql('grace_days', 'u')}) AS locked_on
+       FROM users u WHERE u.id = $1 AND u.absent_since IS NOT NULL AND u.pre_deleted_at IS NULL`,
+      [userId],
+    )
+  ).rows[0];
+  return r ? { absentSince: r.absent_since, lockedOn: r.locked_on } : null;
+}

@@ -1,0 +1,64 @@
+// Local administrators (table local_admins, issue #9): a super admin appoints or removes them for any structure; a
+// local admin only for its own structures, and never over an account holding rights beyond them (requireManageable),
+// so nobody gains a right the caller does not hold. Imports set them too (CSV `ADML` column, AAF function DIR),
+// within the import's scope (src/import/apply.ts).
+import type { Queryable } from '../db/index.js';
+import { recordAudit } from './audit.js';
+import type { Scope } from './scope.js';
+import { DirectoryError, requireManageable, structureInScope } from './users.js';
+
+/**
+ * Function code of a head of school in AAF ENTPersonFonctions ("<structure>$DIR$DIRECTION$…", the structure named
+ * by its jointure or its UAI): made local admin of that structure by an import.
+ */
+export const HEAD_OF_SCHOOL_FUNCTION = 'DIR';
+
+/** True when one of `functions` ("<structure>$CODE$label…") names one of `structureKeys` (UAI, jointure) with DIR. */
+export function isHeadOfSchool(functions: readonly string[], structureKeys: ReadonlyArray<string | null>): boolean {
+  const keys = new Set(structureKeys.filter((k): k is string => !!k).map((k) => k.toUpperCase()));
+  return functions.some((f) => {
+    const [s, code] = f.split('$');
+    return !!s && keys.has(s.trim().toUpperCase()) && code?.trim().toUpperCase() === HEAD_OF_SCHOOL_FUNCTION;
+  });
+}
+
+async function check(db: Queryable, scope: Scope, userId: string, structureId: string): Promise<{ login: string; profile: string }> {
+  if (!structureInScope(scope, structureId)) throw new DirectoryError('forbidden', 'localAdmin.notYourSchool');
+  await requireManageable(db, scope, [userId]);
+  const r = (await db.query('SELECT login, profile FROM users WHERE id = $1', [userId])).rows[0];
+  if (!r) throw new DirectoryError('not_found', 'directory.userNotFound');
+  return r;
+}
+
+/**
+ * Makes `userId` a local administrator of `structureId`. The account must belong to the structure and not be a
+ * pupil or a parent; the caller's scope must hold the structure and may change the account. Idempotent; audited.
+ */
+export async function appointLocalAdmin(db: Queryable, scope: Scope, userId: string, structureId: string, actorId: string | null): Promise<boolean> {
+  const u = await check(db, scope, userId, structureId);
+  const member = (await db.query('SELECT 1 FROM user_structures WHERE user_id = $1 AND structure_id = $2', [userId, structureId])).rowCount;
+  if (!member) throw new DirectoryError('invalid', 'localAdmin.notMember', { login: u.login });
+  if (u.profile === 'Student' || u.profile === 'Relative') throw new DirectoryError('invalid', 'localAdmin.pupil');
+  const r = await db.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, structureId]);
+  if (r.rowCount) await recordAudit(db, actorId, 'admin.local.appoint', { userId, login: u.login, structureId });
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Removes `userId`'s administration of `structureId` (same checks as appointing). Idempotent; audited. */
+export async function removeLocalAdmin(db: Queryable, scope: Scope, userId: string, structureId: string, actorId: string | null): Promise<boolean> {
+  const u = await check(db, scope, userId, structureId);
+  const r = await db.query('DELETE FROM local_admins WHERE user_id = $1 AND structure_id = $2', [userId, structureId]);
+  if (r.rowCount) await recordAudit(db, actorId, 'admin.local.remove', { userId, login: u.login, structureId });
+  // The removed admin's sessions carry its old rights (SessionUser is resolved per request: nothing to end).
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** The structures `userId` administers, with names (for the user page). */
+export async function localAdminOf(db: Queryable, userId: string): Promise<Array<{ id: string; name: string; uai: string | null }>> {
+  return (
+    await db.query(
+      `SELECT s.id, s.name, s.uai FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = $1 ORDER BY s.name`,
+      [userId],
+    )
+  ).rows;
+}

@@ -1,0 +1,257 @@
+// Per structure and profile: how accounts sign in (Trousseau code, an external identity provider, or both), the
+// activation policy (e-mail / phone required, minimum password length), the lifecycle delays; per structure: the
+// terms of use version and what teachers may do in their class view (migration 0014). A missing row means the
+// defaults below, so a fresh structure behaves as before the settings existed.
+import { z } from 'zod';
+import type { Queryable } from '../db/index.js';
+import { PROFILES, type Profile } from './vocabulary.js';
+import { recordAudit } from './audit.js';
+
+export type SignIn = 'code' | 'external' | 'both';
+
+export interface ProfilePolicy {
+  profile: Profile;
+  /** code: activation code and Trousseau password; external: only `provider`; both: either. */
+  signIn: SignIn;
+  /** Identity provider, named freely ("EduConnect", "FranceConnect", "IdP académique"); null for 'code'. */
+  provider: string | null;
+  emailRequired: boolean;
+  phoneRequired: boolean;
+  /** Characters; 8 for pupils, 12 for adults by default (ANSSI-style length over composition rules). */
+  minPasswordLength: number;
+  /** Days an account absent from a complete feed keeps signing in before it is pre-deleted. */
+  graceDays: number;
+  /** Days a pre-deleted account waits before it is deleted (personal data erased). */
+  deletionDays: number;
+}
+
+export const DEFAULT_GRACE_DAYS = 90;
+export const DEFAULT_DELETION_DAYS = 90;
+
+export function defaultPolicy(profile: Profile): ProfilePolicy {
+  return {
+    profile,
+    signIn: 'code',
+    provider: null,
+    emailRequired: false,
+    phoneRequired: false,
+    minPasswordLength: profile === 'Student' ? 8 : 12,
+    graceDays: DEFAULT_GRACE_DAYS,
+    deletionDays: DEFAULT_DELETION_DAYS,
+  };
+}
+
+/** Minimum length for accounts holding admin rights, whatever their profile. */
+export const ADMIN_MIN_PASSWORD_LENGTH = 12;
+
+const days = z.coerce.number().int().min(0).max(3650);
+/** One profile's settings as a form or an API sends them; an external method needs a provider name. */
+export const PolicyInputSchema = z
+  .object({
+    signIn: z.enum(['code', 'external', 'both']).default('code'),
+    provider: z.string().trim().max(80).optional().transform((v) => (v ? v : null)),
+    emailRequired: z.boolean().default(false),
+    phoneRequired: z.boolean().default(false),
+    minPasswordLength: z.coerce.number().int().min(8).max(64),
+    graceDays: days.default(DEFAULT_GRACE_DAYS),
+    deletionDays: days.default(DEFAULT_DELETION_DAYS),
+  })
+  .refine((p) => p.signIn === 'code' || !!p.provider, { path: ['provider'], message: 'provider required' });
+export type PolicyInput = z.infer<typeof PolicyInputSchema>;
+
+function fromRow(r: Record<string, unknown>): ProfilePolicy {
+  return {
+    profile: r.profile as Profile,
+    signIn: r.sign_in as SignIn,
+    provider: (r.provider as string | null) ?? null,
+    emailRequired: r.email_required as boolean,
+    phoneRequired: r.phone_required as boolean,
+    minPasswordLength: r.min_password_length as number,
+    graceDays: r.grace_days as number,
+    deletionDays: r.deletion_days as number,
+  };
+}
+
+/** The five profiles' policies of a structure, defaults filled in, in PROFILES order. */
+export async function loadPolicies(db: Queryable, structureId: string): Promise<ProfilePolicy[]> {
+  const res = await db.query('SELECT * FROM profile_policies WHERE structure_id = $1', [structureId]);
+  const byProfile = new Map(res.rows.map((r) => [r.profile as Profile, fromRow(r)]));
+  return PROFILES.map((p) => byProfile.get(p) ?? defaultPolicy(p));
+}
+
+/** Stores one profile's policy (audited as settings.policy with the old and new values). */
+export async function savePolicy(db: Queryable, structureId: string, profile: Profile, input: PolicyInput, actorId: string | null): Promise<void> {
+  await db.query(
+    `INSERT INTO profile_policies (structure_id, profile, sign_in, provider, email_required, phone_required, min_password_length, grace_days, deletion_days)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (structure_id, profile) DO UPDATE SET sign_in = $3, provider = $4, email_required = $5, phone_required = $6,
+       min_password_length = $7, grace_days = $8, deletion_days = $9, updated_at = now()`,
+    [structureId, profile, input.signIn, input.signIn === 'code' ? null : input.provider, input.emailRequired, input.phoneRequired,
+      input.minPasswordLength, input.graceDays, input.deletionDays],
+  );
+  await recordAudit(db, actorId, 'settings.policy', { structureId, profile, ...input });
+}
+
+/**
+ * SQL: the structures an account `u` belongs to — its own, and for a relative those of its children (a parent is
+ * often attached to no structure in the feeds, only through the children).
+ */
+export function accountStructuresSql(u: string): string {
+  return `(SELECT us.structure_id FROM user_structures us WHERE us.user_id = ${u}.id
+           UNION SELECT us.structure_id FROM relations r JOIN user_structures us ON us.user_id = r.child_id
+           WHERE r.parent_id = ${u}.id AND ${u}.profile = 'Relative')`;
+}
+
+/**
+ * SQL expression: the provider name when account `u` signs in ONLY with an external provider in one of its
+ * structures (its code could never be used), else null. 'both' keeps codes.
+ */
+export function externalProviderSql(u: string): string {
+  return `(SELECT pp.provider FROM profile_policies pp
+           WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)}
+           ORDER BY pp.provider LIMIT 1)`;
+}
+
+/**
+ * The policy that applies to one account: over its structures, the strictest (e-mail/phone required if any
+ * structure requires them, the longest minimum, the longest delays) and an external-only provider when one says so.
+ * Accounts holding admin rights need ADMIN_MIN_PASSWORD_LENGTH at least.
+ */
+export async function policyForUser(db: Queryable, userId: string): Promise<ProfilePolicy & { isAdmin: boolean }> {
+  const res = await db.query(
+    `SELECT u.profile, u.is_super_admin OR EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_admin,
+            ${externalProviderSql('u')} AS external_provider,
+            (SELECT json_agg(pp.*) FROM profile_policies pp WHERE pp.profile = u.profile AND pp.structure_id IN ${accountStructuresSql('u')}) AS rows
+     FROM users u WHERE u.id = $1`,
+    [userId],
+  );
+  const r = res.rows[0];
+  if (!r) throw new Error(`unknown account ${userId}`);
+  const base = defaultPolicy(r.profile as Profile);
+  const rows = ((r.rows as Record<string, unknown>[] | null) ?? []).map(fromRow);
+  const merged: ProfilePolicy = rows.length
+    ? {
+        profile: base.profile,
+        signIn: r.external_provider ? 'external' : rows.some((x) => x.signIn === 'both') ? 'both' : 'code',
+        provider: (r.external_provider as string | null) ?? rows.find((x) => x.provider)?.provider ?? null,
+        emailRequired: rows.some((x) => x.emailRequired),
+        phoneRequired: rows.some((x) => x.phoneRequired),
+        minPasswordLength: Math.max(...rows.map((x) => x.minPasswordLength)),
+        graceDays: Math.max(...rows.map((x) => x.graceDays)),
+        deletionDays: Math.max(...rows.map((x) => x.deletionDays)),
+      }
+    : base;
+  const isAdmin = r.is_admin as boolean;
+  if (isAdmin) merged.minPasswordLength = Math.max(merged.minPasswordLength, ADMIN_MIN_PASSWORD_LENGTH);
+  return { ...merged, isAdmin };
+}
+
+/** The external provider an account must sign in with, or null when Trousseau credentials work for it. */
+export async function externalProviderOf(db: Queryable, userId: string): Promise<string | null> {
+  const res = await db.query(`SELECT ${externalProviderSql('u')} AS p FROM users u WHERE u.id = $1`, [userId]);
+  return (res.rows[0]?.p as string | null) ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------- per structure
+
+export const TEACHER_RIGHTS = ['sheets', 'renewal', 'block', 'mail'] as const;
+export type TeacherRight = (typeof TEACHER_RIGHTS)[number];
+/**
+ * What teachers may do in their class view unless the structure says otherwise: sheets (printed or mailed) and
+ * renewal codes, not block.
+ */
+export const DEFAULT_TEACHER_RIGHTS: TeacherRight[] = ['sheets', 'renewal', 'mail'];
+
+export interface StructureSettings {
+  /** 0: no versioned terms (the built-in text accepted at activation). */
+  termsVersion: number;
+  termsText: string | null;
+  teacherRights: TeacherRight[];
+}
+
+export async function loadStructureSettings(db: Queryable, structureId: string): Promise<StructureSettings> {
+  const r = (await db.query('SELECT * FROM structure_settings WHERE structure_id = $1', [structureId])).rows[0];
+  if (!r) return { termsVersion: 0, termsText: null, teacherRights: [...DEFAULT_TEACHER_RIGHTS] };
+  return { termsVersion: r.terms_version, termsText: r.terms_text ?? null, teacherRights: r.teacher_rights as TeacherRight[] };
+}
+
+/**
+ * Stores the teachers' rights and the terms; changing the text with `newVersion` bumps the version, so every
+ * account of the structure accepts again at its next sign-in.
+ */
+export async function saveStructureSettings(
+  db: Queryable,
+  structureId: string,
+  input: { teacherRights: TeacherRight[]; termsText: string | null; newVersion: boolean },
+  actorId: string | null,
+): Promise<StructureSettings> {
+  const rights = TEACHER_RIGHTS.filter((r) => input.teacherRights.includes(r));
+  const r = (
+    await db.query(
+      `INSERT INTO structure_settings (structure_id, teacher_rights, terms_text, terms_version)
+       VALUES ($1, $2, $3, CASE WHEN $4 THEN 1 ELSE 0 END)
+       ON CONFLICT (structure_id) DO UPDATE SET teacher_rights = $2, terms_text = $3,
+         terms_version = structure_settings.terms_version + CASE WHEN $4 THEN 1 ELSE 0 END, updated_at = now()
+       RETURNING *`,
+      [structureId, rights, input.termsText?.trim() || null, input.newVersion],
+    )
+  ).rows[0];
+  await recordAudit(db, actorId, 'settings.structure', { structureId, teacherRights: rights, termsVersion: r.terms_version });
+  return { termsVersion: r.terms_version, termsText: r.terms_text ?? null, teacherRights: r.teacher_rights };
+}
+
+/** A teacher's rights over a class: those of the class's structure. */
+export async function teacherRightsForClass(db: Queryable, classId: string): Promise<TeacherRight[]> {
+  const r = await db.query(
+    `SELECT ss.teacher_rights FROM classes c LEFT JOIN structure_settings ss ON ss.structure_id = c.structure_id WHERE c.id = $1`,
+    [classId],
+  );
+  return (r.rows[0]?.teacher_rights as TeacherRight[] | null) ?? [...DEFAULT_TEACHER_RIGHTS];
+}
+
+/**
+ * The terms version account `u` must have accepted: the highest of its structures' (0 when none is versioned).
+ * The sign-in flow asks again when users.terms_version is lower.
+ */
+export async function termsDue(db: Queryable, userId: string): Promise<{ version: number; text: string | null } | null> {
+  const r = (
+    await db.query(
+      `SELECT ss.terms_version, ss.terms_text, u.terms_version AS accepted FROM users u
+       JOIN structure_settings ss ON ss.structure_id IN ${accountStructuresSql('u')}
+       WHERE u.id = $1 AND ss.terms_version > 0 ORDER BY ss.terms_version DESC LIMIT 1`,
+      [userId],
+    )
+  ).rows[0];
+  if (!r || (r.accepted ?? 0) >= r.terms_version) return null;
+  return { version: r.terms_version, text: r.terms_text ?? null };
+}
+
+/** Records that the account accepted terms `version`. */
+export async function acceptTerms(db: Queryable, userId: string, version: number): Promise<void> {
+  await db.query('UPDATE users SET terms_version = greatest(coalesce(terms_version, 0), $2), terms_accepted_at = now() WHERE id = $1', [userId, version]);
+  await recordAudit(db, userId, 'account.terms', { userId, version });
+}
+
+/** Per profile: how accounts of the structure sign in and how many of them have (activated / signed in at least once). */
+export async function signInSummary(
+  db: Queryable,
+  structureId: string,
+): Promise<Array<{ profile: Profile; signIn: SignIn; provider: string | null; total: number; activated: number; signedIn: number }>> {
+  const policies = await loadPolicies(db, structureId);
+  const res = await db.query(
+    `SELECT u.profile, count(*)::int AS total, count(*) FILTER (WHERE u.activated_at IS NOT NULL)::int AS activated,
+            count(*) FILTER (WHERE u.last_login_at IS NOT NULL)::int AS signed_in
+     FROM users u WHERE u.pre_deleted_at IS NULL AND $1::uuid IN ${accountStructuresSql('u')}
+     GROUP BY u.profile`,
+    [structureId],
+  );
+  const counts = new Map(res.rows.map((r) => [r.profile as Profile, r]));
+  return policies.map((p) => ({
+    profile: p.profile,
+    signIn: p.signIn,
+    provider: p.provider,
+    total: counts.get(p.profile)?.total ?? 0,
+    activated: counts.get(p.profile)?.activated ?? 0,
+    signedIn: counts.get(p.profile)?.signed_in ?? 0,
+  }));
+}

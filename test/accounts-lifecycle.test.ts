@@ -1,0 +1,161 @@
+// Account lifecycle (issue #9) on real PostgreSQL: the daily job with a moved clock (grace period per profile ->
+// pre-deleted -> deleted with the audit pseudonymised), idempotent and single-instance; an account in its grace
+// period signs in and sees the date; an import puts absent accounts in their grace period; administrators
+// pre-delete, restore and delete by hand, one account or a whole filter, with confirmation.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { applyLifecycleAction, runLifecycle } from '../src/accounts/lifecycle.js';
+import { recordAudit } from '../src/directory/audit.js';
+import { savePolicy } from '../src/directory/policies.js';
+import { importFiles } from '../src/import/index.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { Client, createInactiveUser, createUser, signedInClient } from './helpers/web.js';
+
+const PASSWORD = 'une phrase de passe solide';
+const DAY = 86_400_000;
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let school = '';
+const q = (sql: string, params: unknown[] = []) => ctx.database.pool.query(sql, params);
+
+before(async () => {
+  ctx = await testContext();
+  app = await buildServer(ctx);
+  school = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège Camus', '0690001A') RETURNING id`)).rows[0].id;
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+async function member(login: string, o: { profile?: 'Student' | 'Teacher' | 'Personnel'; password?: string } = {}): Promise<string> {
+  const id = await createUser(ctx.database.pool, { login, profile: o.profile ?? 'Student', password: o.password });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, school]);
+  return id;
+}
+const state = async (id: string) => (await q('SELECT absent_since, pre_deleted_at FROM users WHERE id = $1', [id])).rows[0];
+
+test('the job: grace period per profile, then pre-deleted, then deleted; idempotent; audit kept under a pseudonym', async () => {
+  const t0 = new Date('2026-07-10T08:00:00Z');
+  const pupil = await member('lea.absente');
+  const teacher = await member('marc.absent', { profile: 'Teacher', password: PASSWORD });
+  await savePolicy(ctx.database.pool, school, 'Student', {
+    signIn: 'code', provider: null, emailRequired: false, phoneRequired: false, minPasswordLength: 8, graceDays: 30, deletionDays: 60,
+  }, null);
+  await q('UPDATE users SET absent_since = $2 WHERE id = ANY($1)', [[pupil, teacher], t0]);
+  await recordAudit(ctx.database.pool, teacher, 'account.activate', { userId: teacher, login: 'marc.absent', ip: '203.0.113.5' });
+
+  assert.deepEqual(await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 29 * DAY)), { skipped: false, preDeleted: 0, deleted: 0 });
+  const r30 = await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 30 * DAY));
+  assert.equal(r30.preDeleted, 1, 'pupils: 30 days of grace');
+  assert.ok((await state(pupil)).pre_deleted_at instanceof Date);
+  assert.equal((await state(teacher)).pre_deleted_at, null, 'teachers: the default 90 days');
+  assert.equal((await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 30 * DAY))).preDeleted, 0, 'idempotent');
+
+  // Day 90: the teacher's grace ends; the pupil, pre-deleted at day 30, is deleted 60 days later.
+  assert.deepEqual(await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 89 * DAY)), { skipped: false, preDeleted: 0, deleted: 0 });
+  assert.deepEqual(await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 90 * DAY)), { skipped: false, preDeleted: 1, deleted: 1 });
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [pupil])).rows[0].n, 0);
+  // Teacher: pre-deleted at day 90, deleted at day 180; its audit rows stay, under a pseudonym.
+  assert.equal((await runLifecycle(ctx.database.pool, new Date(t0.getTime() + 180 * DAY))).deleted, 1);
+  const audit = (await q(`SELECT actor_id, actor_pseudonym, details FROM audit WHERE action = 'account.activate'`)).rows[0];
+  assert.equal(audit.actor_id, null);
+  assert.match(audit.actor_pseudonym, /^supprime-[0-9a-f]{12}$/);
+  assert.equal(audit.details.userId, audit.actor_pseudonym);
+  assert.equal(audit.details.login, audit.actor_pseudonym);
+  assert.equal(audit.details.ip, '203.0.113.5');
+  assert.ok(!JSON.stringify((await q('SELECT details FROM audit')).rows).includes('marc.absent'), 'the login is gone from the audit trail');
+  // The login is free again.
+  await member('marc.absent');
+});
+
+test('several instances at once: the work is done once', async () => {
+  const ids = await Promise.all(['a', 'b', 'c'].map((x) => member(`concurrent.${x}`)));
+  await q(`UPDATE users SET absent_since = now() - interval '200 days' WHERE id = ANY($1)`, [ids]);
+  const runs = await Promise.all([1, 2, 3, 4].map(() => runLifecycle(ctx.database.pool)));
+  assert.equal(runs.reduce((n, r) => n + r.preDeleted, 0), 3);
+  assert.ok(runs.every((r) => r.skipped || r.preDeleted === 3 || r.preDeleted === 0));
+});
+
+test('an account in its grace period still signs in and sees until when; pre-deleted, it no longer does', async () => {
+  const id = await member('nora.grace', { profile: 'Personnel', password: PASSWORD }); // staff: the default 90 days
+  await q(`UPDATE users SET absent_since = '2026-09-01T10:00:00Z' WHERE id = $1`, [id]);
+  const c = new Client(app);
+  assert.equal((await c.signIn('nora.grace', PASSWORD)).statusCode, 303);
+  const page = await c.get('/mon-compte');
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /Il reste utilisable jusqu’au 30\/11\/2026/);
+  await runLifecycle(ctx.database.pool, new Date('2026-12-01T00:00:00Z'));
+  assert.notEqual((await c.get('/mon-compte')).statusCode, 200);
+  assert.notEqual((await new Client(app).signIn('nora.grace', PASSWORD)).statusCode, 303);
+});
+
+test('a complete import puts the absent account in its grace period, not pre-deleted; back in the feed, restored', async () => {
+  const csv = (rows: string[]) => Buffer.from(['Nom;Prénom;Classe;Date de naissance', ...rows].join('\r\n') + '\r\n', 'utf8');
+  const opts = { scope: { kind: 'all' as const }, dryRun: false, structureHint: school };
+  const first = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv(['DUPONT;Jade;6A;01/02/2014', 'MARTIN;Noé;6A;03/04/2014']) }], opts);
+  assert.equal(first.fatal, null);
+  const noe = (await q(`SELECT id FROM users WHERE first_name = 'Noé'`)).rows[0].id;
+  const second = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv(['DUPONT;Jade;6A;01/02/2014']) }], opts);
+  assert.equal(second.preDeleted, 1);
+  const s = await state(noe);
+  assert.ok(s.absent_since instanceof Date);
+  assert.equal(s.pre_deleted_at, null);
+  const back = await importFiles(ctx, [{ name: 'CSV_Eleves.csv', data: csv(['DUPONT;Jade;6A;01/02/2014', 'MARTIN;Noé;6A;03/04/2014']) }], opts);
+  assert.equal(back.restored, 1);
+  assert.equal((await state(noe)).absent_since, null);
+});
+
+test('by hand: pre-delete, restore, delete at once only a never-activated or pre-deleted account; audited; scope enforced', async () => {
+  const admin = await member('cpe.camus', { profile: 'Personnel', password: PASSWORD });
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [admin, school]);
+  const active = await member('ines.active', { password: PASSWORD });
+  const fresh = (await createInactiveUser(ctx.database.pool, ctx.secrets, { login: 'tom.nouveau', profile: 'Student' })).id;
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [fresh, school]);
+  const c = await signedInClient(app, ctx.database.pool, admin);
+
+  // Confirmation page, then the action.
+  const confirm = await c.get(`/console/utilisateurs/${active}/cycle?action=delete&etablissement=${school}`);
+  assert.equal(confirm.statusCode, 200);
+  assert.match(confirm.body, /C’est définitif/);
+  const refused = await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'delete', etablissement: school });
+  assert.equal(refused.statusCode, 409);
+  assert.match(refused.body, /Pré-supprimez-le d’abord/);
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [active])).rows[0].n, 1);
+
+  assert.equal((await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'pre-delete', etablissement: school })).statusCode, 303);
+  assert.ok((await state(active)).pre_deleted_at instanceof Date);
+  assert.equal((await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'restore', etablissement: school })).statusCode, 303);
+  assert.equal((await state(active)).pre_deleted_at, null);
+  assert.equal((await c.post(`/console/utilisateurs/${fresh}/cycle`, { action: 'delete', etablissement: school })).statusCode, 303);
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [fresh])).rows[0].n, 0, 'never activated: deleted at once');
+  const actions = (await q(`SELECT action FROM audit WHERE actor_id = $1 ORDER BY id`, [admin])).rows.map((r) => r.action);
+  assert.deepEqual(actions, ['account.pre_delete', 'account.restore', 'account.delete']);
+
+  // Another school's account: not found for this local admin; a super admin is never touched.
+  const other = (await q(`INSERT INTO structures (name) VALUES ('Ailleurs') RETURNING id`)).rows[0].id;
+  const outsider = await createUser(ctx.database.pool, { login: 'hors.perimetre', profile: 'Student' });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [outsider, other]);
+  assert.equal((await c.post(`/console/utilisateurs/${outsider}/cycle`, { action: 'pre-delete' })).statusCode, 404);
+  await assert.rejects(applyLifecycleAction(ctx.database.pool, { kind: 'structures', structureIds: [school] }, 'pre-delete', [outsider], admin));
+  assert.equal((await state(outsider)).pre_deleted_at, null);
+});
+
+test('in bulk from the users list: every account of the filter, after a confirmation that counts them', async () => {
+  const admin = (await q(`SELECT id FROM users WHERE login = 'cpe.camus'`)).rows[0].id;
+  const ids = await Promise.all(['x', 'y'].map((k) => member(`bulk.${k}`)));
+  const c = await signedInClient(app, ctx.database.pool, admin);
+  const list = await c.get(`/console/etablissements/${school}/utilisateurs?search=bulk.`);
+  assert.match(list.body, /data-bulk-action="pre-delete"/);
+  const confirm = await c.get(`/console/etablissements/${school}/utilisateurs/cycle?search=bulk.&action=pre-delete`);
+  assert.match(confirm.body, /2 comptes seront pré-supprimés/);
+  const selection = /name="selection" value="([^"]*)"/.exec(confirm.body)![1].replace(/&amp;/g, '&');
+  // A stale count (the selection changed): nothing done.
+  assert.equal((await c.post(`/console/etablissements/${school}/utilisateurs/cycle`, { action: 'pre-delete', selection, count: '3' })).statusCode, 409);
+  assert.equal((await state(ids[0])).pre_deleted_at, null);
+  const done = await c.post(`/console/etablissements/${school}/utilisateurs/cycle`, { action: 'pre-delete', selection, count: '2' });
+  assert.equal(done.statusCode, 303);
+  for (const id of ids) assert.ok((await state(id)).pre_deleted_at instanceof Date);
+});

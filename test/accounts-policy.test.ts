@@ -1,0 +1,136 @@
+// Activation policy per structure and profile (issue #9), through HTTP on real PostgreSQL: e-mail and phone required
+// or optional, minimum password length (8 for pupils, 12 for adults), a code typed in the sign-in page's password
+// field continues to activation or renewal, the QR code of an activated account says so, and a new version of the
+// school's terms of use is accepted at the next sign-in.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { formatCode } from '../src/accounts/codes.js';
+import { issueRenewalCode } from '../src/accounts/issue.js';
+import { savePolicy, saveStructureSettings } from '../src/directory/policies.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { Client, createInactiveUser, createUser } from './helpers/web.js';
+
+const PASSWORD = 'une phrase de passe solide';
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let school = '';
+const q = (sql: string, params: unknown[] = []) => ctx.database.pool.query(sql, params);
+
+before(async () => {
+  ctx = await testContext();
+  app = await buildServer(ctx);
+  school = (await q(`INSERT INTO structures (name, uai) VALUES ('École Prévert', '0440001P') RETURNING id`)).rows[0].id;
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+async function inactive(login: string, profile: 'Student' | 'Relative' = 'Student') {
+  const u = await createInactiveUser(ctx.database.pool, ctx.secrets, { login, profile });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [u.id, school]);
+  return u;
+}
+
+/** Step 1 then step 2 of /activation. */
+async function activate(login: string, code: string, form: Record<string, string>) {
+  const c = new Client(app);
+  await c.get('/activation');
+  const step1 = await c.post('/activation', { step: 'code', login, code });
+  assert.equal(step1.statusCode, 200);
+  return { c, step1, res: await c.post('/activation', { step: 'password', login, code, terms: 'on', ...form }) };
+}
+
+test('a pupil activates with 8 characters and no e-mail; an adult needs 12', async () => {
+  const pupil = await inactive('zoe.ecole');
+  const { step1, res } = await activate('zoe.ecole', pupil.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' });
+  assert.match(step1.body, /minlength="8"/);
+  assert.doesNotMatch(/<input[^>]*name="email"[^>]*>/.exec(step1.body)![0], /required/);
+  assert.equal(res.statusCode, 303, res.body.slice(0, 300));
+  const row = (await q('SELECT activated_at, email FROM users WHERE login = $1', ['zoe.ecole'])).rows[0];
+  assert.ok(row.activated_at);
+  assert.equal(row.email, null);
+
+  const parent = await inactive('maman.ecole', 'Relative');
+  const short = await activate('maman.ecole', parent.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' });
+  assert.equal(short.res.statusCode, 422);
+  assert.match(short.res.body, /12 caractères/);
+  // The strength estimator still applies to pupils: a dictionary word is refused whatever its length.
+  const pupil2 = await inactive('tom.ecole');
+  const weak = await activate('tom.ecole', pupil2.code, { password: 'cartable', confirm: 'cartable', email: '', phone: '' });
+  assert.equal(weak.res.statusCode, 422);
+});
+
+test('the structure requires an e-mail and a phone from pupils: both asked, and refused when missing', async () => {
+  await savePolicy(ctx.database.pool, school, 'Student', {
+    signIn: 'code', provider: null, emailRequired: true, phoneRequired: true, minPasswordLength: 10, graceDays: 90, deletionDays: 90,
+  }, null);
+  const pupil = await inactive('leo.ecole');
+  const { step1, res } = await activate('leo.ecole', pupil.code, { password: 'Hibou-42zq', confirm: 'Hibou-42zq', email: '', phone: '' });
+  assert.match(/<input[^>]*name="email"[^>]*>/.exec(step1.body)![0], /required/);
+  assert.match(/<input[^>]*name="phone"[^>]*>/.exec(step1.body)![0], /required/);
+  assert.equal(res.statusCode, 422);
+  assert.match(res.body, /l’établissement le demande/);
+  const ok = await new Client(app).post('/activation', {});
+  assert.notEqual(ok.statusCode, 500);
+  const done = await activate('leo.ecole', pupil.code, { password: 'Hibou-42zq', confirm: 'Hibou-42zq', email: 'leo@example.org', phone: '06 12 34 56 78' });
+  assert.equal(done.res.statusCode, 303);
+  await q('DELETE FROM profile_policies');
+});
+
+test('an activation or renewal code typed in the password field continues to activation or renewal', async () => {
+  const pupil = await inactive('ines.ecole');
+  const c = new Client(app);
+  await c.get('/connexion');
+  const step = await c.post('/connexion', { login: 'ines.ecole', password: formatCode(pupil.code) });
+  assert.equal(step.statusCode, 200);
+  assert.match(step.body, /action="\/activation"/);
+  assert.match(step.body, /name="step" value="password"/);
+  const done = await c.post('/activation', { step: 'password', login: 'ines.ecole', code: pupil.code, password: 'vq8!Zt3w', confirm: 'vq8!Zt3w', terms: 'on', email: '', phone: '' });
+  assert.equal(done.statusCode, 303);
+
+  const active = await createUser(ctx.database.pool, { login: 'paul.ecole', profile: 'Teacher', password: PASSWORD });
+  const renewal = issueRenewalCode(ctx.secrets);
+  await q('UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3 WHERE id = $1', [active, renewal.mac, renewal.expiresAt]);
+  const c2 = new Client(app);
+  await c2.get('/connexion');
+  const r = await c2.post('/connexion', { login: 'paul.ecole', password: renewal.code });
+  assert.equal(r.statusCode, 200);
+  assert.match(r.body, /action="\/renouvellement"/);
+  // A wrong code is a wrong password, nothing more.
+  const wrong = await new Client(app).signIn('paul.ecole', 'ABCD-EFGH-JK');
+  assert.equal(wrong.statusCode, 401);
+});
+
+test('the QR code of an already-activated account: « compte déjà activé, connectez-vous »', async () => {
+  const c = new Client(app);
+  const res = await c.get('/activation?login=zoe.ecole&code=ABCDEFGHJK');
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/connexion?deja=1&login=zoe.ecole');
+  const page = await c.get(res.headers.location as string);
+  assert.match(page.body, /Compte déjà activé : connectez-vous/);
+  assert.match(page.body, /value="zoe.ecole"/);
+  // Not activated: the activation page, as before.
+  assert.equal((await c.get('/activation?login=maman.ecole&code=ABCDEFGHJK')).statusCode, 200);
+});
+
+test('a new version of the terms of use is accepted at the next sign-in, once', async () => {
+  const id = await createUser(ctx.database.pool, { login: 'anne.ecole', profile: 'Teacher', password: PASSWORD });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, school]);
+  const c = new Client(app);
+  assert.equal((await c.signIn('anne.ecole', PASSWORD)).headers.location, '/');
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal'], termsText: 'Charte de l’école.\n\nRespect de chacun.', newVersion: true }, null);
+
+  const c2 = new Client(app);
+  const signIn = await c2.signIn('anne.ecole', PASSWORD);
+  assert.match(String(signIn.headers.location), /^\/conditions\/accepter/);
+  const page = await c2.get(String(signIn.headers.location));
+  assert.match(page.body, /nouvelle version \(n° 1\)/);
+  assert.match(page.body, /Respect de chacun/);
+  const accepted = await c2.post('/conditions/accepter', { version: '1', next: '/' });
+  assert.equal(accepted.headers.location, '/');
+  assert.equal((await q('SELECT terms_version FROM users WHERE id = $1', [id])).rows[0].terms_version, 1);
+  assert.equal((await new Client(app).signIn('anne.ecole', PASSWORD)).headers.location, '/');
+});

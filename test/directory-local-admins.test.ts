@@ -1,0 +1,110 @@
+// Local administrators (issue #9) on real PostgreSQL: the CLI, the user page (super admin anywhere, a local admin
+// only for its own schools and never over an account with rights beyond them), and the imports that name them
+// (CSV `ADML` column, AAF head of school: function DIR).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { runLocal } from '../src/accounts/admin.js';
+import { isHeadOfSchool } from '../src/directory/local-admins.js';
+import { collectInputs, importFiles } from '../src/import/index.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { createUser, signedInClient } from './helpers/web.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let A = '';
+let B = '';
+const ids: Record<string, string> = {};
+const q = (sql: string, params: unknown[] = []) => ctx.database.pool.query(sql, params);
+const adminsOf = async (userId: string) => (await q('SELECT structure_id FROM local_admins WHERE user_id = $1 ORDER BY 1', [userId])).rows.map((r) => r.structure_id);
+
+before(async () => {
+  ctx = await testContext();
+  app = await buildServer(ctx);
+  A = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège A', '0310001A') RETURNING id`)).rows[0].id;
+  B = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège B', '0310002B') RETURNING id`)).rows[0].id;
+  const add = async (key: string, profile: 'Student' | 'Teacher' | 'Personnel', schools: string[], o: { superAdmin?: boolean } = {}) => {
+    ids[key] = await createUser(ctx.database.pool, { login: key, profile, superAdmin: o.superAdmin });
+    for (const s of schools) await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [ids[key], s]);
+  };
+  await add('root', 'Personnel', [], { superAdmin: true });
+  await add('adml.a', 'Personnel', [A]);
+  await add('prof.a', 'Teacher', [A]);
+  await add('prof.ab', 'Teacher', [A, B]);
+  await add('eleve.a', 'Student', [A]);
+  await add('adml.ab', 'Personnel', [A, B]);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2), ($3, $2), ($3, $4)', [ids['adml.a'], A, ids['adml.ab'], B]);
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+});
+
+test('trousseau admin --local <login> --structure <UAI> [--retirer]', async () => {
+  const out: string[] = [];
+  const log = (m: string) => out.push(m);
+  assert.equal(await runLocal(ctx, ['--local', 'prof.a', '--structure', '0310001A'], log), 0);
+  assert.deepEqual(await adminsOf(ids['prof.a']), [A]);
+  assert.match(out.at(-1)!, /prof\.a administre désormais Collège A \(0310001A\)/);
+  assert.equal(await runLocal(ctx, ['--local', 'prof.a', '--structure', '0310001A'], log), 0, 'idempotent');
+  assert.match(out.at(-1)!, /administrait déjà/);
+  assert.equal(await runLocal(ctx, ['--local', 'prof.a', '--structure', '0310001A', '--retirer'], log), 0);
+  assert.deepEqual(await adminsOf(ids['prof.a']), []);
+  assert.equal(await runLocal(ctx, ['--local', 'prof.a', '--structure', '0310002B'], log), 1, 'not attached to B');
+  assert.match(out.at(-1)!, /n’est pas rattaché/);
+  assert.equal(await runLocal(ctx, ['--local', 'eleve.a', '--structure', '0310001A'], log), 1, 'a pupil never administers');
+  assert.equal(await runLocal(ctx, ['--local', 'personne', '--structure', '0310001A'], log), 1);
+  assert.equal(await runLocal(ctx, ['--local', 'prof.a'], log), 2);
+  assert.equal((await q(`SELECT count(*)::int n FROM audit WHERE action LIKE 'admin.local.%'`)).rows[0].n, 2);
+});
+
+test('from the user page: a local admin appoints only for its own school and never escalates', async () => {
+  const adml = await signedInClient(app, ctx.database.pool, ids['adml.a']);
+  const page = await adml.get(`/console/utilisateurs/${ids['prof.ab']}?etablissement=${A}`);
+  assert.match(page.body, /Nommer administrateur local de/);
+  // Only A is offered: B is not the caller's.
+  assert.match(page.body, new RegExp(`<option value="${A}">Collège A</option>`));
+  assert.doesNotMatch(page.body, new RegExp(`<option value="${B}">`));
+
+  const post = (c: typeof adml, user: string, structureId: string, op: string) =>
+    c.post(`/console/utilisateurs/${ids[user]}/administration`, { structureId, op, etablissement: A });
+  assert.equal((await post(adml, 'prof.ab', B, 'appoint')).statusCode, 403, 'another school');
+  assert.deepEqual(await adminsOf(ids['prof.ab']), []);
+  assert.equal((await post(adml, 'prof.ab', A, 'appoint')).statusCode, 303);
+  assert.deepEqual(await adminsOf(ids['prof.ab']), [A]);
+  // adml.ab administers B too: read-only for adml.a, who may neither appoint nor remove it.
+  assert.equal((await post(adml, 'adml.ab', A, 'appoint')).statusCode, 403);
+  assert.equal((await post(adml, 'adml.ab', B, 'remove')).statusCode, 403);
+  assert.deepEqual(await adminsOf(ids['adml.ab']), [A, B].sort());
+  // Now prof.ab is admin of A only: adml.a may remove that.
+  assert.equal((await post(adml, 'prof.ab', A, 'remove')).statusCode, 303);
+  assert.deepEqual(await adminsOf(ids['prof.ab']), []);
+
+  // A super admin appoints anywhere the account belongs.
+  const root = await signedInClient(app, ctx.database.pool, ids.root);
+  await root.get(`/console/utilisateurs/${ids['prof.ab']}`);
+  assert.equal((await post(root, 'prof.ab', B, 'appoint')).statusCode, 303);
+  assert.deepEqual(await adminsOf(ids['prof.ab']), [B]);
+});
+
+test('imports name local admins: a CSV ADML column, the AAF head of school (function DIR)', async () => {
+  assert.ok(isHeadOfSchool(['71001$DIR$DIRECTION$-$DIRECTION CHEF D\'ETABLISSEMENT'], ['0710001X', '71001']));
+  assert.ok(!isHeadOfSchool(['71001$ENS$ENSEIGNEMENT$L0202$LETTRES'], ['71001']));
+  assert.ok(!isHeadOfSchool(['71002$DIR$DIRECTION'], ['71001']));
+
+  const csv = Buffer.from('Nom;Prénom;Fonction;ADML\r\nDURAND;Agnès;Principale adjointe;oui\r\nLEBLANC;Yves;Surveillant;\r\n', 'utf8');
+  const r = await importFiles(ctx, [{ name: 'CSV_Personnels.csv', data: csv }], { scope: { kind: 'all' }, dryRun: false, structureHint: A });
+  assert.equal(r.fatal, null);
+  const agnes = (await q(`SELECT id FROM users WHERE first_name = 'Agnès'`)).rows[0].id;
+  const yves = (await q(`SELECT id FROM users WHERE first_name = 'Yves'`)).rows[0].id;
+  assert.deepEqual(await adminsOf(agnes), [A]);
+  assert.deepEqual(await adminsOf(yves), []);
+
+  const aaf = await importFiles(ctx, collectInputs([join(import.meta.dirname, 'fixtures/aaf/2d')]), { scope: { kind: 'all' }, dryRun: false });
+  assert.equal(aaf.fatal, null);
+  const heads = (await q(`SELECT u.external_id, s.external_id AS structure FROM local_admins la JOIN users u ON u.id = la.user_id
+                           JOIN structures s ON s.id = la.structure_id WHERE u.source = 'aaf'`)).rows;
+  assert.deepEqual(heads, [{ external_id: 'P303', structure: '71001' }]);
+});
