@@ -103,6 +103,16 @@ export function accountStructuresSql(u: string): string {
 }
 
 /**
+ * SQL condition "account `u` does not sign in only with an external provider": the test of externalProviderSql
+ * written as an anti-join, which the planner estimates well. As a scalar subquery in a WHERE its selectivity is
+ * unknown to PostgreSQL, whose plans for the selection's detail joins then went quadratic (20 s for 10,000 rows).
+ */
+export function externalOnlyAbsentSql(u: string): string {
+  return `NOT EXISTS (SELECT 1 FROM profile_policies pp
+           WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)})`;
+}
+
+/**
  * SQL expression: the provider name when account `u` signs in ONLY with an external provider in one of its
  * structures (its code could never be used), else null. 'both' keeps codes.
  */

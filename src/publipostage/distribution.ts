@@ -11,7 +11,7 @@
 //    externally-authenticated account (nor for a read-only one, see select.ts);
 //  - an externally-authenticated account selected with external=info gets an information sheet naming its
 //    provider and the ENT address instead of a code.
-import { externalProviderSql } from '../directory/policies.js';
+import { externalOnlyAbsentSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { PROFILE_LABELS } from './format.js';
 import type { AccountRow, Selection } from './selection.js';
@@ -23,7 +23,7 @@ export function distributionConditions(sel: Pick<Selection, 'blocked' | 'preDele
   if (sel.blocked === 'only') w.push(`${u}.blocked`);
   if (sel.preDeletion === 'not') w.push(`${u}.absent_since IS NULL AND ${u}.pre_deleted_at IS NULL`);
   if (sel.preDeletion === 'pending') w.push(`(${u}.absent_since IS NOT NULL OR ${u}.pre_deleted_at IS NOT NULL)`);
-  if (sel.external === 'exclude') w.push(`${externalProviderSql(u)} IS NULL`);
+  if (sel.external === 'exclude') w.push(externalOnlyAbsentSql(u));
   return w;
 }
 
