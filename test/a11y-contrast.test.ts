@@ -2,28 +2,12 @@
 // surrounds them), computed from the CSS the server actually sends, as Chromium applies it, on the family's
 // pages and in the console.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { a11yAccounts, consoleStates, CONTRAST_SCRIPT, familyStates, type A11yAccounts, type PageState } from './helpers/a11y.js';
-import { frenchContext, launchBrowser, startApp } from './helpers/browser.js';
-import { testContext } from './helpers/db.js';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { a11ySuite, consoleStates, CONTRAST_SCRIPT, familyStates, type PageState } from './helpers/a11y.js';
+import { frenchContext } from './helpers/browser.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let accounts: A11yAccounts;
-
-before(async () => {
-  ctx = await testContext();
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  accounts = await a11yAccounts(ctx);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ctx?.close();
-});
+const env = a11ySuite();
 
 const FIELDS = 'main input:not([type=hidden]):not([hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), main select, main textarea';
 
@@ -76,7 +60,7 @@ async function measure(page: Page): Promise<Measure[]> {
 }
 
 async function newPage(): Promise<Page> {
-  const context = await frenchContext(browser);
+  const context = await frenchContext(env.browser);
   await context.addInitScript({ content: CONTRAST_SCRIPT });
   return context.newPage();
 }
@@ -94,12 +78,12 @@ test('WCAG contrast: the ratio of black on white is 21, of #767676 on white 4.54
 });
 
 test('focus ring and field borders reach 3:1 on the family pages and in the console', async () => {
-  const states: PageState[] = [...familyStates(accounts), ...consoleStates(accounts)];
+  const states: PageState[] = [...familyStates(env.accounts), ...consoleStates(env.accounts)];
   const failures: string[] = [];
   let measured = 0;
   for (const state of states) {
     const page = await newPage();
-    await state.open(page, server.url);
+    await state.open(page, env.server.url);
     for (const m of await measure(page)) {
       measured++;
       if (m.ratio < 3 || m.width < 1) failures.push(`${state.name}: ${m.what} ${m.ratio.toFixed(2)}:1, ${m.width}px`);

@@ -4,35 +4,19 @@
 // code field, and the console pages at 390 px (no sideways scroll, no decorative glyph read aloud).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { a11yAccounts, PASSWORD, type A11yAccounts } from './helpers/a11y.js';
-import { launchBrowser, signIn, startApp } from './helpers/browser.js';
-import { testContext } from './helpers/db.js';
+import { test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { a11ySuite, PASSWORD } from './helpers/a11y.js';
+import { signIn } from './helpers/browser.js';
 import { createInactiveUser } from './helpers/web.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let accounts: A11yAccounts;
+const env = a11ySuite();
 let context: BrowserContext;
-
-before(async () => {
-  ctx = await testContext();
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  accounts = await a11yAccounts(ctx);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await ctx?.close();
-});
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 async function phonePage(): Promise<Page> {
-  context = await browser.newContext({ locale: 'fr-FR', ...PHONE });
+  context = await env.browser.newContext({ locale: 'fr-FR', ...PHONE });
   return context.newPage();
 }
 
@@ -100,8 +84,8 @@ async function typeInto(page: Page, selector: string, value: string): Promise<vo
 
 test('keyboard-only activation: focus on the error summary after each error, every invalid field carries its error', async () => {
   const page = await phonePage();
-  const { login, code } = accounts.newcomer;
-  await page.goto(`${server.url}/activation`);
+  const { login, code } = env.accounts.newcomer;
+  await page.goto(`${env.server.url}/activation`);
   assert.equal(await page.title(), 'Activation du compte — étape 1 sur 2 — Trousseau');
   assert.equal(await focusedId(page, 'f-login'), 'f-login');
 
@@ -179,7 +163,7 @@ test('keyboard-only activation: focus on the error summary after each error, eve
 
 test('sign-in: empty fields named, a wrong password marks and describes both fields, focus on the message', async () => {
   const page = await phonePage();
-  await page.goto(`${server.url}/connexion`);
+  await page.goto(`${env.server.url}/connexion`);
   await tabTo(page, '#f-login');
   await enter(page);
   assert.match(await page.title(), /^Erreur : Connexion/);
@@ -187,7 +171,7 @@ test('sign-in: empty fields named, a wrong password marks and describes both fie
   assert.match((await ax(page, '#f-login')).description, /Saisissez votre identifiant/);
   assert.match((await ax(page, '#f-password')).description, /Saisissez votre mot de passe/);
 
-  await typeInto(page, '#f-login', accounts.parent);
+  await typeInto(page, '#f-login', env.accounts.parent);
   await typeInto(page, '#f-password', 'pas le bon mot de passe');
   await enter(page);
   assert.match(await page.title(), /^Erreur : Connexion/);
@@ -202,7 +186,7 @@ test('sign-in: empty fields named, a wrong password marks and describes both fie
 
 test('forgotten password sent empty: asks for the identifier instead of claiming a mail was sent', async () => {
   const page = await phonePage();
-  await page.goto(`${server.url}/mot-de-passe-oublie`);
+  await page.goto(`${env.server.url}/mot-de-passe-oublie`);
   await tabTo(page, '#f-identifier');
   await enter(page);
   assert.match(await page.title(), /^Erreur : Mot de passe oublié/);
@@ -214,7 +198,7 @@ test('forgotten password sent empty: asks for the identifier instead of claiming
 
 test('reset and Mon compte: focus on the error summary, title starts with "Erreur : ", all errors at once', async () => {
   const page = await phonePage();
-  await page.goto(`${server.url}/reinitialisation?token=${accounts.resetToken}`);
+  await page.goto(`${env.server.url}/reinitialisation?token=${env.accounts.resetToken}`);
   await typeInto(page, '#f-password', 'court');
   await typeInto(page, '#f-confirm', 'autre');
   await enter(page);
@@ -223,7 +207,7 @@ test('reset and Mon compte: focus on the error summary, title starts with "Erreu
   assert.match((await ax(page, '#f-password')).description, /au moins 12 caractères/);
   assert.match((await ax(page, '#f-confirm')).description, /ne sont pas identiques/);
 
-  await signIn(page, server.url, accounts.parent, PASSWORD, /\/mon-compte/);
+  await signIn(page, env.server.url, env.accounts.parent, PASSWORD, /\/mon-compte/);
   assert.doesNotMatch(await page.title(), /^Erreur/);
   await typeInto(page, '#f-current', 'pas le bon');
   await typeInto(page, '#f-password', 'court');
@@ -238,17 +222,17 @@ test('the code field is typed as printed; the terms page leads back to the step 
   const page = await phonePage();
   // Its own account: the newcomer of the first test is activated by then.
   const login = 'noe.garnier';
-  const { code } = await createInactiveUser(ctx.database.pool, ctx.secrets, { login, firstName: 'Noé', lastName: 'Garnier', profile: 'Relative' });
-  await page.goto(`${server.url}/activation`);
+  const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Noé', lastName: 'Garnier', profile: 'Relative' });
+  await page.goto(`${env.server.url}/activation`);
   const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
     return { autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'), spellcheck: e.getAttribute('spellcheck'),
       enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
   assert.deepEqual({ ...attrs, font: /mono/i.test(attrs.font) }, { autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true });
 
-  await page.goto(`${server.url}/activation?login=${login}&code=${code}`);
+  await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
   await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
   const href = await page.getAttribute('#f-terms + label a', 'href');
-  await page.goto(`${server.url}${href}`);
+  await page.goto(`${env.server.url}${href}`);
   await Promise.all([page.waitForNavigation(), page.click(`main a[href^="/activation"]`)]);
   assert.equal(await page.inputValue('#f-login'), login);
   assert.equal((await page.inputValue('#f-code')).replace(/-/g, ''), code.replace(/-/g, ''));
@@ -257,9 +241,9 @@ test('the code field is typed as printed; the terms page leads back to the step 
 
 test('console at 390 px: publipostage and the school home do not scroll sideways; "›" is not read aloud', async () => {
   const page = await phonePage();
-  await signIn(page, server.url, accounts.admin, PASSWORD, /\/console/);
-  for (const path of [`/console/etablissements/${accounts.schoolId}`, `/console/etablissements/${accounts.schoolId}/publipostage`]) {
-    await page.goto(`${server.url}${path}`);
+  await signIn(page, env.server.url, env.accounts.admin, PASSWORD, /\/console/);
+  for (const path of [`/console/etablissements/${env.accounts.schoolId}`, `/console/etablissements/${env.accounts.schoolId}/publipostage`]) {
+    await page.goto(`${env.server.url}${path}`);
     const { scrollWidth, clientWidth } = await page.evaluate('({ scrollWidth: document.scrollingElement.scrollWidth, clientWidth: document.scrollingElement.clientWidth })') as { scrollWidth: number; clientWidth: number };
     // On failure, name the widest elements that stick out, so the message says what to fix.
     const wide = scrollWidth <= clientWidth ? [] : await page.evaluate(`[...document.querySelectorAll('body *')]

@@ -1,9 +1,11 @@
 // Accessibility checks shared by test/a11y-*.test.ts: the page states a family goes through (public pages
 // and their error states, Mon compte) and the console pages, reached in a real browser; WCAG contrast.
-import type { Page } from 'playwright-core';
+import { after, before } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { requestPasswordReset } from '../../src/accounts/reset.js';
 import type { AppContext } from '../../src/context.js';
-import { signIn } from './browser.js';
+import { launchBrowser, signIn, startApp } from './browser.js';
+import { testContext } from './db.js';
 import { createInactiveUser, createUser } from './web.js';
 
 export const PASSWORD = 'une phrase de passe assez longue';
@@ -45,6 +47,31 @@ async function submitAndWait(page: Page): Promise<void> {
 /** The state is reached only if the page shows its message (role alert for errors, status otherwise). */
 async function shown(page: Page, role: 'alert' | 'status'): Promise<void> {
   await page.waitForSelector(`main [role="${role}"]`, { timeout: 5_000 });
+}
+
+/** What an accessibility test file works on: a fresh database, the app on a port, Chromium, the accounts. */
+export interface A11ySuite {
+  ctx: Awaited<ReturnType<typeof testContext>>;
+  server: { url: string; close(): Promise<void> };
+  browser: Browser;
+  accounts: A11yAccounts;
+}
+
+/** Registers the file's before/after hooks; the returned object is filled before the first test runs. */
+export function a11ySuite(): A11ySuite {
+  const env = {} as A11ySuite;
+  before(async () => {
+    env.ctx = await testContext();
+    env.server = await startApp(env.ctx);
+    env.browser = await launchBrowser();
+    env.accounts = await a11yAccounts(env.ctx);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+    await env.ctx?.close();
+  });
+  return env;
 }
 
 export interface PageState {
