@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { loadFederation, type Providers } from './federation/providers.js';
 
 export interface Config {
   /** External PostgreSQL; when absent the app starts its own embedded server. */
@@ -30,6 +31,8 @@ export interface Config {
   importMaxBytes: number;
   /** Unattended import of a drop folder (src/drop/README.md); `dir` null: not configured. */
   drop: DropConfig;
+  /** Identity providers accounts may sign in with (TROUSSEAU_FEDERATION_CONFIG, src/federation/providers.ts). */
+  federation: Providers;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -120,5 +123,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrlSet: !!env.TROUSSEAU_PUBLIC_URL,
     drop: loadDrop(env),
     importMaxBytes: envInt(env, 'TROUSSEAU_IMPORT_MAX_MB', 500) * 1024 * 1024,
+    federation: loadFederation(env.TROUSSEAU_FEDERATION_CONFIG || undefined),
   };
 }

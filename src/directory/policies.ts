@@ -109,17 +109,20 @@ export function accountStructuresSql(u: string): string {
  */
 export function externalOnlyAbsentSql(u: string): string {
   return `NOT EXISTS (SELECT 1 FROM profile_policies pp
-           WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)})`;
+           WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)})
+          AND NOT EXISTS (SELECT 1 FROM federation_links fl WHERE fl.user_id = ${u}.id)`;
 }
 
 /**
  * SQL expression: the provider name when account `u` signs in ONLY with an external provider in one of its
- * structures (its code could never be used), else null. 'both' keeps codes.
+ * structures (its code could never be used), or has signed in with one (federation_links, migration 0020: issue #12),
+ * else null. 'both' keeps codes.
  */
 export function externalProviderSql(u: string): string {
-  return `(SELECT pp.provider FROM profile_policies pp
+  return `coalesce((SELECT pp.provider FROM profile_policies pp
            WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)}
-           ORDER BY pp.provider LIMIT 1)`;
+           ORDER BY pp.provider LIMIT 1),
+          (SELECT fl.provider_name FROM federation_links fl WHERE fl.user_id = ${u}.id ORDER BY fl.created_at, fl.provider_name LIMIT 1))`;
 }
 
 /**

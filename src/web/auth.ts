@@ -41,6 +41,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route accepts an API token for this action (see guardOrToken in context.ts); no CSRF token then. */
     apiToken?: TokenAction;
+    /** A cross-site POST authenticated by its own signed content (the SAML ACS): no CSRF token can come with it. */
+    crossSitePost?: boolean;
   }
 }
 
@@ -278,6 +280,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
     // Browsers never add an Authorization header on their own (cross-site, it needs a CORS preflight we do not
     // answer), so a bearer request cannot be forged by another site; requireRoleOrToken checks the token.
     if (req.bearer !== null && req.routeOptions.config?.apiToken) return;
+    if (req.routeOptions.config?.crossSitePost) return;
     const expected = req.user ? req.csrfToken : req.cookies[CSRF_COOKIE];
     const got = submittedToken(req);
     if (!expected || !got || !sameToken(expected, got)) return deny(req, reply, 403, 'error.csrf');

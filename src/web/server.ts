@@ -16,6 +16,7 @@ import classeArea from './classe/index.js';
 import consoleArea from './console/index.js';
 import { installCore } from './core.js';
 import tokensArea from './tokens/index.js';
+import federationArea from './federation/index.js';
 
 /**
  * One log line per request (Fastify writes two by default): method, path without its query (reset tokens
@@ -83,5 +84,6 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(consoleArea, { ctx, prefix: '/console' });
   await app.register(apiArea, { ctx, prefix: '/api' });
   await app.register(tokensArea, { ctx, prefix: '/jetons' });
+  await app.register(federationArea, { ctx, prefix: '/federation' });
   return app;
 }

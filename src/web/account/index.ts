@@ -25,6 +25,7 @@ import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
+import { providerButtons, providerSignOutUrl } from '../federation/sign-in.js';
 
 type Form = Record<string, string>;
 
@@ -154,6 +155,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
   <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
+${providerButtons(req, ctx, safeNext(o.next))}
 <div class="card">
   <h2>${_('login.firstTime')}</h2>
   <p>${_('login.firstTimeHelp')}</p>
@@ -213,8 +215,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   app.post('/deconnexion', async (req, reply) => {
     if (req.user) await recordAudit(pool, req.user.id, 'auth.logout', { ip: req.ip });
+    // Signed in through an identity provider: signed out there too where it allows (issue #12).
+    const away = await providerSignOutUrl(ctx, req);
     await stopSession(ctx, req, reply);
-    return reply.redirect('/connexion?bye=1', 303);
+    return reply.redirect(away ?? '/connexion?bye=1', 303);
   });
 
   // ------------------------------------------------------------------------------------ code + new password (activation, renewal)

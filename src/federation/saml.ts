@@ -1,0 +1,135 @@
+// SAML 2.0 service provider (EduConnect, académie IdPs) with @node-saml/node-saml: SP-initiated Web SSO (AuthnRequest
+// over HTTP-Redirect, Response over HTTP-POST), signed assertions required, InResponseTo checked against the one
+// request this browser's flow sent (single use), SP metadata for the IdP's administrators, single logout.
+import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import type { Profile as TrousseauProfile } from '../directory/vocabulary.js';
+import type { FederatedIdentity } from './matching.js';
+import { isCalendarDate } from './oidc.js';
+import type { SamlProviderConfig } from './providers.js';
+
+/** Our URLs for a provider, from the public URL of the ENT. */
+export function samlUrls(publicUrl: string, p: SamlProviderConfig): { entityId: string; acs: string; metadata: string; logout: string } {
+  const base = `${publicUrl}/federation/${p.id}`;
+  return { entityId: p.spEntityId ?? `${base}/metadata`, acs: `${base}/acs`, metadata: `${base}/metadata`, logout: `${base}/deconnexion` };
+}
+
+/**
+ * The request IDs node-saml may save and later expect in InResponseTo. `expected`: the ID this browser's flow sent
+ * (null when starting); `sent` receives the ID of a new request. Removing it makes the response single use.
+ */
+class FlowRequestIds implements CacheProvider {
+  sent: string | null = null;
+  constructor(private expected: string | null) {}
+  async saveAsync(key: string, value: string) {
+    this.sent = key;
+    return { value, createdAt: Date.now() };
+  }
+  async getAsync(key: string) {
+    return key === this.expected ? key : null;
+  }
+  async removeAsync(key: string | null) {
+    if (key !== this.expected) return null;
+    this.expected = null;
+    return key;
+  }
+}
+
+function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider): SAML {
+  const urls = samlUrls(publicUrl, p);
+  return new SAML({
+    callbackUrl: urls.acs,
+    entryPoint: p.entryPoint,
+    issuer: urls.entityId,
+    audience: urls.entityId,
+    idpCert: p.idpCert,
+    ...(p.idpIssuer ? { idpIssuer: p.idpIssuer } : {}),
+    // The assertion itself must carry a valid signature by the IdP's key (an unsigned one inside a signed response
+    // is refused too); the response envelope may be signed or not, as IdPs differ.
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+    validateInResponseTo: ValidateInResponseTo.always,
+    requestIdExpirationPeriodMs: 10 * 60_000,
+    cacheProvider: ids,
+    identifierFormat: p.nameIdFormat ?? null,
+    disableRequestedAuthnContext: true,
+    ...(p.logoutUrl ? { logoutUrl: p.logoutUrl, logoutCallbackUrl: urls.logout } : {}),
+    ...(p.spPrivateKey ? { privateKey: p.spPrivateKey, signatureAlgorithm: 'sha256' as const } : {}),
+  });
+}
+
+/** The IdP URL to send the browser to, and the AuthnRequest ID its answer must carry. */
+export async function samlAuthorizationUrl(publicUrl: string, p: SamlProviderConfig, relayState: string): Promise<{ url: string; requestId: string }> {
+  const ids = new FlowRequestIds(null);
+  const url = await client(publicUrl, p, ids).getAuthorizeUrlAsync(relayState, undefined, {});
+  if (!ids.sent) throw new Error('node-saml saved no request ID');
+  return { url, requestId: ids.sent };
+}
+
+/** SP metadata XML (entity ID, ACS, SLO, our certificate when configured). */
+export function samlMetadata(publicUrl: string, p: SamlProviderConfig): string {
+  return client(publicUrl, p, new FlowRequestIds(null)).generateServiceProviderMetadata(null, p.spCert ?? null);
+}
+
+/** What signing out at the IdP needs, kept with the session. */
+export interface SamlSession {
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex: string | null;
+}
+
+/**
+ * Checks a posted SAMLResponse: signature of the assertion by the IdP's certificate, issuer, audience, time
+ * conditions, and InResponseTo = `requestId` (the request of this flow). Throws on any failure.
+ */
+export async function samlValidate(
+  publicUrl: string, p: SamlProviderConfig, samlResponse: string, requestId: string,
+): Promise<{ identity: FederatedIdentity; session: SamlSession }> {
+  const { profile } = await client(publicUrl, p, new FlowRequestIds(requestId)).validatePostResponseAsync({ SAMLResponse: samlResponse });
+  if (!profile) throw new Error('no assertion');
+  return { identity: mapAttributes(p, profile), session: { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, sessionIndex: profile.sessionIndex ?? null } };
+}
+
+function first(v: unknown): string | null {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' && x.trim() ? x.trim() : null;
+}
+function all(v: unknown): string[] {
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && !!x.trim()).map((x) => x.trim());
+}
+
+/**
+ * The identity an assertion states, read through the provider's attribute map (providers.ts). EduConnect dates may
+ * come as YYYY-MM-DD or DD/MM/YYYY; an affiliation value outside the map gives no profile restriction.
+ */
+export function mapAttributes(p: SamlProviderConfig, profile: Profile): FederatedIdentity {
+  const a = p.attributes;
+  const attr = (name: string | undefined): unknown => (name ? (profile as Record<string, unknown>)[name] : undefined);
+  const subject = a.subject ? first(attr(a.subject)) : profile.nameID;
+  if (!subject) throw new Error('no subject');
+  let birth = first(attr(a.birthDate));
+  const fr = birth ? /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(birth) : null;
+  if (fr) birth = `${fr[3]}-${fr[2]}-${fr[1]}`;
+  let profileOf: TrousseauProfile | null = null;
+  if (a.profile) {
+    for (const v of all(attr(a.profile.attribute))) profileOf ??= a.profile.values[v] ?? null;
+  }
+  return {
+    subject,
+    externalId: first(attr(a.externalId)),
+    ine: first(attr(a.ine)),
+    email: first(attr(a.email)),
+    familyName: first(attr(a.familyName)),
+    usageName: null,
+    givenName: first(attr(a.givenName)),
+    birthDate: birth && isCalendarDate(birth) ? birth : null,
+    uais: all(attr(a.uai)).map((u) => u.toUpperCase()),
+    profile: profileOf,
+  };
+}
+
+/** The IdP's single logout URL for this session (a signed LogoutRequest when we have a key), or null. */
+export async function samlLogoutUrl(publicUrl: string, p: SamlProviderConfig, s: SamlSession): Promise<string | null> {
+  if (!p.logoutUrl) return null;
+  const profile: Profile = { issuer: p.idpIssuer ?? '', nameID: s.nameId, nameIDFormat: s.nameIdFormat, ...(s.sessionIndex ? { sessionIndex: s.sessionIndex } : {}) };
+  return client(publicUrl, p, new FlowRequestIds(null)).getLogoutUrlAsync(profile, '', {});
+}

@@ -1,0 +1,248 @@
+// /federation: signing in with an identity provider (issue #12, Trousseau as a relying party).
+//
+//   GET  /federation/:p/connexion   start: a flow (state, PKCE, nonce or the SAML request ID) bound to this browser
+//   GET  /federation/:p/retour      OIDC callback (code + state)
+//   POST /federation/:p/acs         SAML assertion consumer (cross-site POST from the IdP, no CSRF token possible:
+//                                   the signed response and its InResponseTo are the proof), then 303 to …/suite
+//   GET  /federation/:p/suite       the SAML answer continued in the browser that started the flow (binding cookie)
+//   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
+//   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
+//   GET  /federation/:p/deconnexion back from the provider's sign-out
+// Public area: no guard. Matching rules: src/federation/matching.ts.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
+import { recordAudit } from '../../directory/audit.js';
+import { termsDue } from '../../directory/policies.js';
+import { completeSignIn, loadCandidates, saveProviderSession, unactivated } from '../../federation/accounts.js';
+import { saveFlow, takeFlow, peekFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
+import { matchAccounts, type CandidateAccount } from '../../federation/matching.js';
+import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
+import type { ProviderConfig } from '../../federation/providers.js';
+import { samlAuthorizationUrl, samlMetadata, samlValidate } from '../../federation/saml.js';
+import { sha256 } from '../../lib/crypto.js';
+import { safeNext } from '../account/index.js';
+import { typed, type AreaOptions } from '../area.js';
+import { startSession } from '../auth.js';
+import { HttpError } from '../context.js';
+import { checkbox, csrfField, ERROR_SUMMARY_ID, formError } from '../forms.js';
+import { html } from '../html.js';
+import { translator } from '../i18n/index.js';
+import { text } from '../input.js';
+import { profileLabel } from '../labels.js';
+import { sendPage } from '../layout.js';
+
+/** The browser's binding to its flows: a random value in an httpOnly cookie, only its hash stored. */
+export const FLOW_COOKIE = 'trousseau_fed';
+const BINDING_RE = /^[A-Za-z0-9_-]{43}$/;
+
+const ProviderParams = z.object({ provider: z.string().max(40) });
+
+export default async function federationArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+  const app = typed(root);
+  const pool = ctx.database.pool;
+  const secure = ctx.config.publicUrl.startsWith('https:');
+  const cookieOpts = { path: '/federation', httpOnly: true, sameSite: 'lax' as const, secure };
+
+  function provider(id: string): ProviderConfig {
+    const p = ctx.config.federation.get(id);
+    if (!p) throw new HttpError(404, 'fed.unknown');
+    return p;
+  }
+
+  /** This browser's binding value (created when starting a flow), or '' when it has none. */
+  function binding(req: FastifyRequest): string {
+    const b = req.cookies[FLOW_COOKIE];
+    return b && BINDING_RE.test(b) ? b : '';
+  }
+
+  function failed(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, status = 400): FastifyReply {
+    const _ = translator(req.lang);
+    return sendPage(reply, {
+      req, title: _('fed.failedTitle'), error: true, narrow: true,
+      body: html`${formError(_('fed.failed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
+    }, status);
+  }
+
+  // ------------------------------------------------------------------------------------ start
+
+  app.get('/:provider/connexion', { schema: { params: ProviderParams, querystring: z.object({ next: text(2000) }) } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    let bind = binding(req);
+    if (!bind) {
+      bind = randomBytes(32).toString('base64url');
+      reply.setCookie(FLOW_COOKIE, bind, { ...cookieOpts, maxAge: FLOW_MINUTES * 60 });
+    }
+    const next = safeNext(req.query.next);
+    const state = newFlowToken();
+    try {
+      if (p.kind === 'oidc') {
+        const start = await oidcAuthorizationUrl(p, `${ctx.config.publicUrl}/federation/${p.id}/retour`, state);
+        await saveFlow(pool, { providerId: p.id, bindingHash: sha256(bind), codeVerifier: start.codeVerifier, nonce: start.nonce, next }, state);
+        return reply.redirect(start.url, 303);
+      }
+      const start = await samlAuthorizationUrl(ctx.config.publicUrl, p, state);
+      await saveFlow(pool, { providerId: p.id, bindingHash: sha256(bind), samlRequestId: start.requestId, next }, state);
+      return reply.redirect(start.url, 303);
+    } catch (e) {
+      // The provider cannot be reached (discovery) or is misconfigured: said, and logged for the administrator.
+      req.log.error({ err: e, provider: p.id }, 'federation start failed');
+      return failed(req, reply, p, 502);
+    }
+  });
+
+  // ------------------------------------------------------------------------------------ provider answers
+
+  app.get('/:provider/retour', { schema: { params: ProviderParams, querystring: z.object({ state: text(200) }).passthrough() } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    if (p.kind !== 'oidc') throw new HttpError(404, 'fed.unknown');
+    // Single use and bound to this browser: a replayed or transplanted state finds nothing.
+    const flow = await takeFlow(pool, req.query.state, p.id, binding(req));
+    if (!flow?.codeVerifier || !flow.nonce) return failed(req, reply, p);
+    let answer: ProviderAnswer;
+    try {
+      const r = await oidcCallback(p, new URL(req.url, ctx.config.publicUrl), { state: req.query.state, codeVerifier: flow.codeVerifier, nonce: flow.nonce });
+      answer = { identity: r.identity, session: { idToken: r.idToken, nameId: null, nameIdFormat: null, sessionIndex: null } };
+    } catch (e) {
+      req.log.warn({ err: e, provider: p.id }, 'OIDC callback refused');
+      await recordAudit(pool, null, 'federation.refused', { provider: p.id, ip: req.ip, reason: 'invalid' });
+      return failed(req, reply, p);
+    }
+    return proceed(req, reply, p, flow.bindingHash, flow.next, answer);
+  });
+
+  const AcsForm = z.object({ SAMLResponse: text(1_000_000), RelayState: text(200) });
+  app.post('/:provider/acs', { config: { crossSitePost: true }, schema: { params: ProviderParams, body: AcsForm } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    if (p.kind !== 'saml') throw new HttpError(404, 'fed.unknown');
+    // The browser's cookies do not come with the IdP's cross-site POST: the response must answer this flow's request
+    // (InResponseTo, signed), and the next step checks the binding in the browser's own GET.
+    const flow = await takeFlow(pool, req.body.RelayState, p.id, null);
+    if (!flow?.samlRequestId) return failed(req, reply, p);
+    let answer: ProviderAnswer;
+    try {
+      const r = await samlValidate(ctx.config.publicUrl, p, req.body.SAMLResponse, flow.samlRequestId);
+      answer = { identity: r.identity, session: { idToken: null, ...r.session } };
+    } catch (e) {
+      req.log.warn({ err: e, provider: p.id }, 'SAML response refused');
+      await recordAudit(pool, null, 'federation.refused', { provider: p.id, ip: req.ip, reason: 'invalid' });
+      return failed(req, reply, p);
+    }
+    const token = await saveFlow(pool, { providerId: p.id, bindingHash: flow.bindingHash, next: flow.next, answer });
+    return reply.redirect(`/federation/${p.id}/suite?jeton=${token}`, 303);
+  });
+
+  app.get('/:provider/suite', { schema: { params: ProviderParams, querystring: z.object({ jeton: text(200) }) } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const flow = await takeFlow(pool, req.query.jeton, p.id, binding(req));
+    if (!flow?.answer || flow.candidates) return failed(req, reply, p);
+    return proceed(req, reply, p, flow.bindingHash, flow.next, flow.answer);
+  });
+
+  // ------------------------------------------------------------------------------------ matching
+
+  /** Finds the account(s); signs in, asks which account (or the first sign-in's terms), or says whom to contact. */
+  async function proceed(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, bindingHash: string, next: string, answer: ProviderAnswer) {
+    const _ = translator(req.lang);
+    const outcome = matchAccounts(answer.identity, p.match, await loadCandidates(pool, p, answer.identity));
+    if (outcome.kind !== 'match') {
+      await recordAudit(pool, null, 'federation.refused', { provider: p.id, ip: req.ip, reason: outcome.kind === 'none' ? 'none' : outcome.reason });
+      if (outcome.kind === 'none') {
+        return sendPage(reply, {
+          req, title: _('fed.none.title'), narrow: true,
+          body: html`<div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
+<p>${p.contact ?? _('fed.none.contact')}</p></div>
+<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
+        }, 403);
+      }
+      const message = outcome.reason === 'blocked' ? _('fed.blocked') : _('fed.notEnabled', { provider: p.label });
+      return sendPage(reply, { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(message)}<p><a href="/connexion">${_('fed.none.back')}</a></p>` }, 403);
+    }
+    const ids = outcome.accounts.map((a) => a.id);
+    const fresh = await unactivated(pool, ids);
+    if (ids.length === 1 && !fresh.has(ids[0])) return finish(req, reply, p, answer, ids[0], [], next);
+    const token = await saveFlow(pool, { providerId: p.id, bindingHash, next, answer, candidates: ids });
+    return choicePage(req, reply, p, token, outcome.accounts, fresh);
+  }
+
+  function choicePage(
+    req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, token: string, accounts: CandidateAccount[], fresh: Set<string>,
+    o: { chosen?: string; link?: boolean; terms?: boolean; errors?: Record<string, string> } = {}, status = 200,
+  ) {
+    const _ = translator(req.lang);
+    const errors = o.errors ?? {};
+    const several = accounts.length > 1;
+    const anyFresh = accounts.some((a) => fresh.has(a.id));
+    const line = (a: CandidateAccount) => html`${_('fed.choose.account', { name: `${a.firstName} ${a.lastName}`, login: a.login, profile: profileLabel(req.lang, a.profile) })}${
+      fresh.has(a.id) ? html` <span class="muted">— ${_('fed.choose.first')}</span>` : ''}`;
+    return sendPage(reply, {
+      req, title: _('fed.choose.title'), narrow: true, error: Object.keys(errors).length > 0,
+      body: html`${Object.values(errors).length ? formError(Object.values(errors).join(' ')) : ''}
+<p>${several ? _('fed.choose.several', { provider: p.label }) : _('fed.choose.one', { provider: p.label })}</p>
+<form class="card" method="post" action="/federation/${p.id}/choix" novalidate>
+  ${csrfField(req)}
+  <input type="hidden" name="jeton" value="${token}">
+  ${several
+    ? html`<fieldset class="field"${errors.account ? html` aria-describedby="${ERROR_SUMMARY_ID}"` : ''}><legend>${_('fed.choose.legend')}</legend>
+    ${accounts.map((a, i) => html`<div class="field-check"><input type="radio" id="f-account-${i}" name="account" value="${a.id}"${o.chosen === a.id ? html` checked` : ''}>
+      <label for="f-account-${i}">${line(a)}</label></div>`)}
+  </fieldset>
+  ${checkbox({ name: 'link', checked: o.link === true, label: _('fed.choose.linkAll', { provider: p.label }) })}`
+    : html`<input type="hidden" name="account" value="${accounts[0].id}"><p>${line(accounts[0])}</p>`}
+  ${anyFresh ? checkbox({ name: 'terms', checked: o.terms === true, required: true, error: errors.terms,
+    label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` }) : ''}
+  <div class="actions"><button type="submit">${_('fed.choose.submit')}</button></div>
+</form>`,
+    }, status);
+  }
+
+  const ChoiceForm = z.object({ jeton: text(200), account: text(100), link: text(10), terms: text(10) });
+  app.post('/:provider/choix', { schema: { params: ProviderParams, body: ChoiceForm } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const _ = translator(req.lang);
+    const f = req.body;
+    const flow = await peekFlow(pool, f.jeton, binding(req));
+    if (!flow || flow.providerId !== p.id || !flow.answer || !flow.candidates) return failed(req, reply, p);
+    const candidates = flow.candidates;
+    const errors: Record<string, string> = {};
+    if (!candidates.includes(f.account)) errors.account = _('fed.choose.required');
+    const fresh = await unactivated(pool, candidates);
+    if (!errors.account && fresh.has(f.account) && f.terms !== 'on') errors.terms = _('field.termsRequired');
+    if (Object.keys(errors).length) {
+      // Shown again from the stored step: the accounts are those matched, never ones named by the form.
+      const accounts = (await loadCandidates(pool, p, flow.answer.identity)).filter((a) => candidates.includes(a.id));
+      return choicePage(req, reply, p, f.jeton, accounts, fresh, { chosen: f.account, link: f.link === 'on', terms: f.terms === 'on', errors }, 422);
+    }
+    const taken = await takeFlow(pool, f.jeton, p.id, binding(req));
+    if (!taken?.answer) return failed(req, reply, p);
+    return finish(req, reply, p, taken.answer, f.account, f.link === 'on' ? candidates : [], taken.next);
+  });
+
+  /** Links, activates on a first sign-in, opens the session; blocked or pre-deleted meanwhile: refused. */
+  async function finish(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, answer: ProviderAnswer, userId: string, alsoLink: string[], next: string) {
+    const _ = translator(req.lang);
+    const done = await completeSignIn(pool, p, answer.identity, userId, alsoLink, req.ip);
+    const user = done ? await startSession(ctx, req, reply, userId) : null;
+    if (!done || !user || !req.sessionIdHash) {
+      return sendPage(reply, { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(_('fed.blocked'))}` }, 403);
+    }
+    await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...answer.session });
+    reply.clearCookie(FLOW_COOKIE, cookieOpts);
+    if (await termsDue(pool, userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(next))}`, 303);
+    return reply.redirect(done.activated ? '/mon-compte?ok=activated' : safeNext(next), 303);
+  }
+
+  // ------------------------------------------------------------------------------------ metadata, sign-out
+
+  app.get('/:provider/metadata', { schema: { params: ProviderParams } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    if (p.kind !== 'saml') throw new HttpError(404, 'fed.unknown');
+    return reply.type('application/samlmetadata+xml; charset=utf-8').send(samlMetadata(ctx.config.publicUrl, p));
+  });
+
+  // The provider sends the browser back here once signed out there; the local session already ended.
+  app.get('/:provider/deconnexion', { schema: { params: ProviderParams } }, async (req, reply) => {
+    provider(req.params.provider);
+    return reply.redirect('/connexion?bye=1', 303);
+  });
+}

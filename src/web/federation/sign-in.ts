@@ -1,0 +1,41 @@
+// What the account pages show and do for identity providers: one button per configured provider on the sign-in page,
+// and, on sign-out, the provider's own sign-out when the session was opened there.
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { providerSession } from '../../federation/accounts.js';
+import { oidcLogoutUrl } from '../../federation/oidc.js';
+import { samlLogoutUrl } from '../../federation/saml.js';
+import { html, type SafeHtml } from '../html.js';
+import { translator } from '../i18n/index.js';
+
+/** The sign-in page's provider buttons ("Se connecter avec EduConnect"), in the configuration's order; none: nothing. */
+export function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): SafeHtml {
+  const providers = [...ctx.config.federation.values()];
+  if (providers.length === 0) return html``;
+  const _ = translator(req.lang);
+  const q = next && next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
+  return html`<section class="card federation" aria-labelledby="federation-title">
+  <h2 id="federation-title">${_('fed.buttons')}</h2>
+  <ul class="provider-buttons">${providers.map((p) => html`<li><a class="button button-secondary" data-provider="${p.id}" href="/federation/${p.id}/connexion${q}">${_('fed.button', { provider: p.label })}</a></li>`)}</ul>
+</section>`;
+}
+
+/**
+ * Where to send the browser after the local session ends: the provider's sign-out (OIDC end_session_endpoint, SAML
+ * single logout) when this session was opened there and the provider supports it, else null. Call before ending the
+ * session (its row carries what the provider needs). A provider that cannot be reached leaves only the local sign-out.
+ */
+export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): Promise<string | null> {
+  if (!req.sessionIdHash) return null;
+  const s = await providerSession(ctx.database.pool, req.sessionIdHash);
+  const p = s ? ctx.config.federation.get(s.providerId) : undefined;
+  if (!s || !p) return null;
+  try {
+    if (p.kind === 'oidc') return await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`);
+    if (!s.nameId || !s.nameIdFormat) return null;
+    return await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex });
+  } catch (e) {
+    req.log.warn({ err: e, provider: p.id }, 'provider sign-out unavailable');
+    return null;
+  }
+}
