@@ -77,8 +77,8 @@ export async function completeSignIn(
     if (u.rowCount !== 1) return null;
     for (const uid of [userId, ...alsoLink.filter((x) => x !== userId)]) {
       await client.query(
-        `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at) VALUES ($1, $2, $3, $4, CASE WHEN $3 = $5 THEN now() END)
-         ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = CASE WHEN $3 = $5 THEN now() ELSE federation_links.last_login_at END`,
+        `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at) VALUES ($1, $2, $3::uuid, $4, CASE WHEN $3::uuid = $5::uuid THEN now() END)
+         ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = CASE WHEN $3::uuid = $5::uuid THEN now() ELSE federation_links.last_login_at END`,
         [p.id, id.subject, uid, p.label, userId],
       );
     }

@@ -25,7 +25,8 @@ class FlowRequestIds implements CacheProvider {
     return { value, createdAt: Date.now() };
   }
   async getAsync(key: string) {
-    return key === this.expected ? key : null;
+    // node-saml reads the value as the request's creation instant; the flow's own expiry (flows.ts) bounds it.
+    return key === this.expected ? new Date().toISOString() : null;
   }
   async removeAsync(key: string | null) {
     if (key !== this.expected) return null;

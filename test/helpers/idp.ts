@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import * as samlify from 'samlify';
+import samlify from 'samlify';
 import { generate } from 'selfsigned';
 
 async function listen(server: Server): Promise<number> {
@@ -112,7 +112,7 @@ function responseTemplate(attributes: Record<string, string | string[]>): string
  */
 export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<TestSamlIdp> {
   samlify.setSchemaValidator({ validate: async () => 'skipped' });
-  const keys = await generate([{ name: 'commonName', value: 'educonnect.test' }], { keySize: 2048, days: 2, algorithm: 'sha256' });
+  const keys = await generate([{ name: 'commonName', value: 'educonnect.test' }], { keySize: 2048, notAfterDate: new Date(Date.now() + 2 * 86_400_000), algorithm: 'sha256' });
   const server = createServer();
   const port = await listen(server);
   const base = `http://localhost:${port}`;
@@ -148,11 +148,12 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
       }
       const query = Object.fromEntries(url.searchParams);
       const parsed = await idp.parseLoginRequest(sp, 'redirect', { query, octetString: '' });
+      const requestId = String(parsed.extract.request?.id ?? '');
       const person = state.person;
       if (!person) return void res.writeHead(500).end('no person');
       const target = state.mode === 'unsigned' ? unsignedSp! : sp;
       const template = responseTemplate(person.attributes);
-      const r = await idp.createLoginResponse(target, parsed, 'post', {}, (t: string) => {
+      const r = (await idp.createLoginResponse(target, parsed as never, 'post', {}, (t: string) => {
         void t;
         const now = new Date();
         const later = new Date(now.getTime() + 5 * 60_000).toISOString();
@@ -162,10 +163,10 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
           ID: id, AssertionID: `_${crypto.randomUUID()}`, Destination: acs, Audience: target.entityMeta.getEntityID(), SubjectRecipient: acs,
           Issuer: `${base}/idp`, IssueInstant: now.toISOString(), StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
           ConditionsNotBefore: now.toISOString(), ConditionsNotOnOrAfter: later, SubjectConfirmationDataNotOnOrAfter: later,
-          NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: person.nameId, InResponseTo: parsed.extract.request.id,
+          NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', NameID: person.nameId, InResponseTo: requestId,
         };
         return { id, context: samlify.SamlLib.replaceTagsByValue(template, values) };
-      });
+      })) as { context: string; entityEndpoint: string };
       let body = r.context;
       if (state.mode === 'tampered') {
         // A man in the middle changes who the signed assertion is about: the signature no longer matches.

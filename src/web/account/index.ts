@@ -25,7 +25,7 @@ import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
-import { providerButtons, providerSignOutUrl } from '../federation/sign-in.js';
+import { providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 
 type Form = Record<string, string>;
 
@@ -218,7 +218,8 @@ ${providerButtons(req, ctx, safeNext(o.next))}
     // Signed in through an identity provider: signed out there too where it allows (issue #12).
     const away = await providerSignOutUrl(ctx, req);
     await stopSession(ctx, req, reply);
-    return reply.redirect(away ?? '/connexion?bye=1', 303);
+    if (away) return sendProviderSignOut(req, reply, away);
+    return reply.redirect('/connexion?bye=1', 303);
   });
 
   // ------------------------------------------------------------------------------------ code + new password (activation, renewal)

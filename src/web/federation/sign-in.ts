@@ -1,12 +1,13 @@
 // What the account pages show and do for identity providers: one button per configured provider on the sign-in page,
 // and, on sign-out, the provider's own sign-out when the session was opened there.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { providerSession } from '../../federation/accounts.js';
 import { oidcLogoutUrl } from '../../federation/oidc.js';
 import { samlLogoutUrl } from '../../federation/saml.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
+import { sendPage } from '../layout.js';
 
 /** The sign-in page's provider buttons ("Se connecter avec EduConnect"), in the configuration's order; none: nothing. */
 export function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): SafeHtml {
@@ -25,17 +26,32 @@ export function providerButtons(req: FastifyRequest, ctx: AppContext, next: stri
  * single logout) when this session was opened there and the provider supports it, else null. Call before ending the
  * session (its row carries what the provider needs). A provider that cannot be reached leaves only the local sign-out.
  */
-export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): Promise<string | null> {
+export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): Promise<{ url: string; label: string } | null> {
   if (!req.sessionIdHash) return null;
   const s = await providerSession(ctx.database.pool, req.sessionIdHash);
   const p = s ? ctx.config.federation.get(s.providerId) : undefined;
   if (!s || !p) return null;
   try {
-    if (p.kind === 'oidc') return await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`);
-    if (!s.nameId || !s.nameIdFormat) return null;
-    return await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex });
+    const url = p.kind === 'oidc'
+      ? await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`)
+      : s.nameId && s.nameIdFormat ? await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex }) : null;
+    return url ? { url, label: p.label } : null;
   } catch (e) {
     req.log.warn({ err: e, provider: p.id }, 'provider sign-out unavailable');
     return null;
   }
+}
+
+/**
+ * The page after the local sign-out that sends the browser on to the provider's sign-out. Not a redirect of the
+ * sign-out form's POST: the pages' CSP (form-action 'self') forbids a form from landing on another site; the Refresh
+ * header starts a new navigation (no script needed), the link is there if it does not.
+ */
+export function sendProviderSignOut(req: FastifyRequest, reply: FastifyReply, away: { url: string; label: string }): FastifyReply {
+  const _ = translator(req.lang);
+  reply.header('refresh', `0;url=${away.url}`);
+  return sendPage(reply, {
+    req, title: _('fed.signOut.title'), narrow: true,
+    body: html`<p>${_('fed.signOut', { provider: away.label })}</p><p><a class="button" href="${away.url}">${_('fed.signOut.go', { provider: away.label })}</a></p>`,
+  });
 }
