@@ -20,9 +20,10 @@ export async function loadEnablement(db: Queryable, providerId: string): Promise
 export async function saveEnablement(
   pool: pg.Pool, providerId: string, structureIds: string[], pairs: string[], actorId: string | null,
 ): Promise<void> {
+  const listed = new Set(structureIds);
   const rows = pairs
     .map((p) => p.split(':'))
-    .filter(([s, prof]) => structureIds.includes(s) && (PROFILES as readonly string[]).includes(prof)) as Array<[string, Profile]>;
+    .filter(([s, prof]) => listed.has(s) && (PROFILES as readonly string[]).includes(prof)) as Array<[string, Profile]>;
   await withTransaction(pool, async (client) => {
     await client.query('DELETE FROM federation_enabled WHERE provider_id = $1 AND structure_id = ANY($2::uuid[])', [providerId, structureIds]);
     await client.query(
