@@ -85,6 +85,8 @@ const account = (id: string) => row(
 );
 const links = async (id: string) => (await ctx.database.pool.query('SELECT provider_id, subject, provider_name FROM federation_links WHERE user_id = $1', [id])).rows;
 
+const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
+
 async function startAt(page: Page, provider: 'EduConnect' | 'FranceConnect'): Promise<void> {
   await page.goto(`${server.url}/connexion`);
   await page.getByRole('link', { name: `Se connecter avec ${provider}` }).click();
@@ -121,7 +123,7 @@ test('an unsigned or tampered EduConnect assertion is refused, and a replayed on
   for (const mode of ['unsigned', 'tampered'] as const) {
     ec.mode = mode;
     await throughEduConnect(page);
-    assert.match(await page.locator('main').innerText(), /n’a pas abouti/, mode);
+    assert.match(await textOf(page, 'main'), /n’a pas abouti/, mode);
     assert.equal((await account(ids.pupil)).activated_at, null, mode);
   }
   // The genuine answer signs the pupil in (first sign-in: terms, then activated)…
@@ -145,12 +147,12 @@ test('a parent signs in with EduConnect (AAF jointure) and lands activated; sign
   assert.equal((await account(ids.sophie)).provider, null);
   await throughEduConnect(page);
   // First sign-in: the account is shown and the terms asked, no code.
-  assert.match(await page.locator('main').innerText(), /EduConnect vous a identifié/);
+  assert.match(await textOf(page, 'main'), /EduConnect vous a identifié/);
   await Promise.all([page.waitForURL(/\/federation\/educonnect\/choix/), page.click('main button[type="submit"]')]);
-  assert.match(await page.locator('main').innerText(), /accepter les conditions|conditions/i);
+  assert.match(await textOf(page, 'main'), /accepter les conditions|conditions/i);
   await page.check('#f-terms');
   await Promise.all([page.waitForURL(/\/mon-compte\?ok=activated/), page.click('main button[type="submit"]')]);
-  assert.match(await page.locator('header').innerText(), /Sophie LEFEVRE/);
+  assert.match(await textOf(page, 'header'), /Sophie LEFEVRE/);
   const a = await account(ids.sophie);
   assert.ok(a.activated_at && a.terms_accepted_at, 'activated, terms accepted');
   assert.equal(a.activation_code_mac, null, 'the remaining code is consumed');
@@ -164,7 +166,7 @@ test('a parent signs in with EduConnect (AAF jointure) and lands activated; sign
   // The second time, the stored link signs in straight away.
   await throughEduConnect(page);
   await page.waitForURL(/\/mon-compte/);
-  assert.match(await page.locator('header').innerText(), /Sophie LEFEVRE/);
+  assert.match(await textOf(page, 'header'), /Sophie LEFEVRE/);
   await context.close();
 });
 
@@ -174,7 +176,7 @@ test('a blocked account found through EduConnect is refused as at password sign-
   const page = await context.newPage();
   ecPerson('ec-marc', { FrEduCtPersonAffiliation: 'resp2d', ENTPersonJointure: 'AAF-RESP-9', givenName: 'Marc', sn: 'BLOQUE' });
   await throughEduConnect(page);
-  assert.match(await page.locator('main').innerText(), /bloqué/);
+  assert.match(await textOf(page, 'main'), /bloqué/);
   assert.equal((await account(ids.blocked)).activated_at, null);
   assert.deepEqual(await links(ids.blocked), []);
   await context.close();
@@ -190,13 +192,13 @@ test('FranceConnect: matched on family name, given names and birth date; its sta
   });
   await throughFranceConnect(page, 'fc-jp');
   await page.waitForURL(/\/mon-compte/);
-  assert.match(await page.locator('header').innerText(), /Jean-Pierre MOREAU/);
+  assert.match(await textOf(page, 'header'), /Jean-Pierre MOREAU/);
   assert.deepEqual(await links(ids.jp), [{ provider_id: 'franceconnect', subject: 'fc-jp', provider_name: 'FranceConnect' }]);
   // The same callback (code + state) again, in the same browser: refused, it signs nobody in.
   const other = await context.newPage();
   const res = await other.goto(callback);
   assert.equal(res?.status(), 400);
-  assert.match(await other.locator('main').innerText(), /n’a pas abouti/);
+  assert.match(await textOf(other, 'main'), /n’a pas abouti/);
   await other.close();
   // Sign-out: to FranceConnect's end-session endpoint (RP-initiated logout), the local session already gone.
   await Promise.all([page.waitForRequest(/localhost:\d+\/session\/end\?.*id_token_hint=/), page.click('form.logout button')]);
@@ -216,7 +218,7 @@ test('FranceConnect: nobody in the directory gets a page saying whom to contact,
   });
   await throughFranceConnect(page, 'fc-nobody');
   assert.equal(status, 403);
-  const text = await page.locator('main').innerText();
+  const text = await textOf(page, 'main');
   assert.match(text, /Aucun compte à votre nom/);
   assert.match(text, /secrétariat de l’établissement/);
   assert.equal((await row('SELECT count(*)::int AS n FROM users', [])).n, before);
@@ -230,7 +232,7 @@ test('FranceConnect: a parent with two accounts picks one', async () => {
   context.setDefaultTimeout(8000);
   const page = await context.newPage();
   await throughFranceConnect(page, 'fc-claire');
-  assert.match(await page.locator('main').innerText(), /Plusieurs comptes/);
+  assert.match(await textOf(page, 'main'), /Plusieurs comptes/);
   assert.equal(await page.locator('input[name="account"]').count(), 2);
   const login2 = (await row('SELECT login FROM users WHERE id = $1', [ids.claire2])).login as string;
   await page.getByLabel(new RegExp(login2.replace('.', '\\.'))).check();
