@@ -68,6 +68,19 @@ test('starting a flow sends the browser to the provider with PKCE, state and non
   assert.equal((await c.get('/federation/inconnu/connexion')).statusCode, 404);
 });
 
+test('a flow only continues in the browser that started it', async () => {
+  const a = new Client(app);
+  const state = new URL((await a.get('/federation/franceconnect/connexion')).headers.location as string).searchParams.get('state') as string;
+  const flows = async () => (await ctx.database.pool.query("SELECT count(*)::int AS n FROM federation_flows WHERE provider_id = 'franceconnect'")).rows[0].n as number;
+  const n = await flows();
+  // Another browser (a login-CSRF attempt: the victim's browser fed the attacker's callback) gets nothing, and the
+  // flow stays for its own browser.
+  const b = new Client(app, '198.51.100.7');
+  await b.get('/federation/educonnect/connexion');
+  assert.equal((await b.get(`/federation/franceconnect/retour?code=stolen&state=${state}`)).statusCode, 400);
+  assert.equal(await flows(), n);
+});
+
 test('SP metadata at a stable URL: entity ID, ACS (POST), signed assertions wanted', async () => {
   const res = await new Client(app).get('/federation/educonnect/metadata');
   assert.equal(res.statusCode, 200);
