@@ -1,6 +1,6 @@
 // The HTTP application: Fastify, the root plugins (sessions, CSRF, language, static files, errors), then one
 // encapsulated plugin per URL area, registered with its prefix and guarded once inside:
-//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons.
+//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons, /oidc, /applications.
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
@@ -16,6 +16,8 @@ import classeArea from './classe/index.js';
 import consoleArea from './console/index.js';
 import { installCore } from './core.js';
 import tokensArea from './tokens/index.js';
+import oidcArea from '../oidc/routes.js';
+import oidcClientsArea from '../oidc/console.js';
 
 /**
  * One log line per request (Fastify writes two by default): method, path without its query (reset tokens
@@ -83,5 +85,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(consoleArea, { ctx, prefix: '/console' });
   await app.register(apiArea, { ctx, prefix: '/api' });
   await app.register(tokensArea, { ctx, prefix: '/jetons' });
+  // Trousseau as the ENT's OpenID provider (src/oidc/): its endpoints and interactions, and the applications' screen.
+  await app.register(oidcArea, { ctx, prefix: '/oidc' });
+  await app.register(oidcClientsArea, { ctx, prefix: '/applications' });
   return app;
 }
