@@ -148,7 +148,7 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
   app.post('/interaction/:uid/accepter', { schema: { params: UidParams } }, async (req, reply) => {
     const _ = translator(req.lang);
     const d = await details(req, reply, req.params.uid);
-    if (!d || d.prompt.name !== 'consent') return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    if (d?.prompt.name !== 'consent') return sendErrorPage(req, reply, 400, _('oidc.expired'));
     if (!req.user || d.session?.accountId !== req.user.id) {
       return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${req.params.uid}`)}`, 303);
     }
