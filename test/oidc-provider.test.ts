@@ -79,7 +79,7 @@ class EntApp {
       const nonce = oidc.randomNonce();
       this.pending.set(state, { verifier, nonce });
       const to = oidc.buildAuthorizationUrl(this.config, {
-        redirect_uri: `${this.url}/callback`, scope: this.scope, state, nonce,
+        redirect_uri: `${this.url}/callback`, scope: u.searchParams.get('scope') ?? this.scope, state, nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
       });
       return { status: 302, location: to.href, body: '' };
@@ -229,9 +229,11 @@ describe('Trousseau as the OpenID provider', () => {
     const page = await context.newPage();
     const visited: string[] = [];
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) visited.push(f.url()); });
-    await page.goto(`${ent.url}/login`);
+    // One more scope than granted so far: a first-party application still asks no consent (it would wait there).
+    await page.goto(`${ent.url}/login?scope=${encodeURIComponent('openid profile ent email')}`);
     await page.waitForURL(`${ent.url}/callback?**`);
     assert.ok(!visited.some((u) => u.includes('/connexion')), `no sign-in page: ${visited.join(' ')}`);
+    assert.ok(visited.some((u) => u.includes('/oidc/interaction/')), 'the consent prompt was answered for the user');
 
     // Sign out of Trousseau (its header button): the provider's own session no longer counts.
     await page.goto(`${trousseau.url}/mon-compte`);
