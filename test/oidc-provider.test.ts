@@ -10,6 +10,8 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { accountClaims } from '../src/oidc/claims.js';
 import { registerClient } from '../src/oidc/clients.js';
+import { loadSigningKeys, rotateSigningKey } from '../src/oidc/keys.js';
+import { purgeExpired } from '../src/accounts/housekeeping.js';
 import { setBlocked } from '../src/directory/users.js';
 import { frenchContext, launchBrowser, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
@@ -301,6 +303,20 @@ test('a third-party application shows the consent page (what it will receive), t
   }
 });
 
+test('key rotation: a newer key signs, the older stays published until retired; expired provider rows are purged', async () => {
+  const pool = ctx.database.pool;
+  const [first] = await loadSigningKeys(pool, ctx.secrets);
+  const kid = await rotateSigningKey(pool, ctx.secrets);
+  assert.deepEqual((await loadSigningKeys(pool, ctx.secrets)).map((k) => k.kid), [kid, first.kid]);
+  await pool.query(`UPDATE oidc_keys SET created_at = now() - interval '3 days' WHERE kid = $1`, [first.kid]);
+  const third = await rotateSigningKey(pool, ctx.secrets, 2);
+  assert.deepEqual((await loadSigningKeys(pool, ctx.secrets)).map((k) => k.kid), [third, kid]);
+
+  await pool.query(`INSERT INTO oidc_payloads (kind, id, payload, expires_at) VALUES ('Session', 'old', '{}', now() - interval '1 second'), ('Session', 'live', '{}', now() + interval '1 hour')`);
+  await purgeExpired(pool);
+  assert.deepEqual((await pool.query(`SELECT id FROM oidc_payloads WHERE id IN ('old', 'live')`)).rows.map((r) => r.id), ['live']);
+});
+
 test('e-mail is released only once verified; changing the address withdraws it', async () => {
   const pool = ctx.database.pool;
   const id = await createUser(pool, { login: 'prof.martin', profile: 'Teacher', email: 'prof@example.org' });
@@ -358,6 +374,14 @@ test('applications are registered from the console by a super admin only; the se
     const list = await admin.get('/applications');
     assert.ok(list.body.includes(clientId));
     assert.ok(!list.body.includes(secret), 'the secret is never shown again');
+
+    // Deleted: gone with an audit row; its grants and tokens go with it.
+    await pool.query(`INSERT INTO oidc_payloads (kind, id, payload) VALUES ('Grant', 'g1', $1)`, [JSON.stringify({ clientId })]);
+    const del = await admin.post(`/applications/${clientId}/supprimer`, {});
+    assert.equal(del.statusCode, 303);
+    assert.equal((await pool.query('SELECT 1 FROM oidc_clients WHERE client_id = $1', [clientId])).rowCount, 0);
+    assert.equal((await pool.query(`SELECT 1 FROM oidc_payloads WHERE id = 'g1'`)).rowCount, 0);
+    assert.equal((await pool.query(`SELECT 1 FROM audit WHERE action = 'oidc.client_delete' AND details->>'clientId' = $1`, [clientId])).rowCount, 1);
   } finally {
     await app.close();
   }

@@ -88,13 +88,14 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
   }
 
   /** Consent for the scopes the interaction still misses, saved as a grant (oidc-provider's Grant model). */
-  async function grantMissing(d: Interaction, accountId: string): Promise<string> {
+  async function grantMissing(d: Interaction, accountId: string, allowed: string[]): Promise<string> {
     const { Grant } = await provider();
     const clientId = String(d.params.client_id);
     const grant = (d.grantId ? await Grant.find(d.grantId) : undefined) ?? new Grant({ accountId, clientId });
     const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     // At the login prompt nothing is computed yet: the requested scopes (the provider keeps those the client may have).
-    const scopes = d.prompt.name === 'consent' ? pd.missingOIDCScope ?? [] : String(d.params.scope ?? 'openid').split(' ');
+    const scopes = (d.prompt.name === 'consent' ? pd.missingOIDCScope ?? [] : String(d.params.scope ?? 'openid').split(' '))
+      .filter((s) => allowed.includes(s));
     if (scopes.length) grant.addOIDCScope(scopes.join(' '));
     if (pd.missingOIDCClaims?.length) grant.addOIDCClaims(pd.missingOIDCClaims);
     for (const [indicator, s] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, s.join(' '));
@@ -123,11 +124,11 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     }
     if (d.prompt.name === 'login') {
       const result: InteractionResults = { login: { accountId: user.id, amr: ['pwd'] } };
-      if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id) };
+      if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id, client.scopes) };
       return finish(req, reply, result);
     }
     if (d.prompt.name !== 'consent' || d.session?.accountId !== user.id) return sendErrorPage(req, reply, 400, _('oidc.expired'));
-    if (client.firstParty) return finish(req, reply, { consent: { grantId: await grantMissing(d, user.id) } });
+    if (client.firstParty) return finish(req, reply, { consent: { grantId: await grantMissing(d, user.id, client.scopes) } });
     const scopes = String(d.params.scope ?? 'openid').split(' ').filter((s) => client.scopes.includes(s));
     return sendPage(reply, {
       req,
@@ -152,8 +153,10 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     if (!req.user || d.session?.accountId !== req.user.id) {
       return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${req.params.uid}`)}`, 303);
     }
-    await recordAudit(pool, req.user.id, 'oidc.consent', { clientId: String(d.params.client_id), scope: String(d.params.scope ?? '') });
-    return finish(req, reply, { consent: { grantId: await grantMissing(d, req.user.id) } });
+    const client = await findClient(pool, String(d.params.client_id));
+    if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    await recordAudit(pool, req.user.id, 'oidc.consent', { clientId: client.clientId, scope: String(d.params.scope ?? '') });
+    return finish(req, reply, { consent: { grantId: await grantMissing(d, req.user.id, client.scopes) } });
   });
 
   app.post('/interaction/:uid/refuser', { schema: { params: UidParams } }, async (req, reply) => {
