@@ -277,6 +277,26 @@ describe('Trousseau as the OpenID provider', () => {
     const audit = await pool.query(`SELECT details FROM audit WHERE action = 'oidc.refused' AND actor_id = $1`, [parentId]);
     assert.equal(audit.rows[0]?.details.reason, 'external');
     await fresh.close();
+
+    // The pupil, signed in to Trousseau and to the provider already (blocking ended its Trousseau session: signed in
+    // again), once its profile turns external-only.
+    const pupilPage = await context.newPage();
+    await pupilPage.goto(`${ent.url}/login`);
+    await trousseauSignIn(pupilPage, 'lea.dupont');
+    await pupilPage.waitForURL(`${ent.url}/callback?**`);
+    await pool.query(
+      `INSERT INTO profile_policies (structure_id, profile, sign_in, provider, min_password_length) VALUES ($1, 'Student', 'external', 'EduConnect', 8)`,
+      [structureId],
+    );
+    try {
+      const n = ent.outcomes.length;
+      await pupilPage.goto(`${ent.url}/login`);
+      await pupilPage.waitForURL(`${ent.url}/callback?**`);
+      assert.deepEqual(ent.outcomes.slice(n), [{ error: 'access_denied' }]);
+      await pupilPage.close();
+    } finally {
+      await pool.query(`DELETE FROM profile_policies WHERE profile = 'Student'`);
+    }
   });
 });
 

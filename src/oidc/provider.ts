@@ -48,9 +48,11 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
   // account is alive (signing out of Trousseau, or signing in as someone else, asks for the login again).
   const policy = interactionPolicy.base();
   policy.get('login')?.checks.add(
-    new interactionPolicy.Check('trousseau_session', 'the Trousseau session ended or belongs to another account', async (ctx) => {
+    new interactionPolicy.Check('trousseau_session', 'the Trousseau session ended, belongs to another account, or the account is refused', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // no_session asks already
+      // Refused since (blocked, pre-deleted, external-only: findAccount found nothing): the interaction says so.
+      if (!ctx.oidc.account) return interactionPolicy.Check.REQUEST_PROMPT;
       return (await trousseauUserId(app, ctx)) === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
@@ -85,6 +87,7 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
     clientBasedCORS: () => false,
     renderError: async (ctx, out) => {
       ctx.type = 'html';
+      ctx.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
       const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
       ctx.body = `<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur de connexion</title>
 <main><h1>Connexion impossible / Sign-in failed</h1><p><code>${esc(out.error)}</code> ${esc(out.error_description)}</p>

@@ -91,7 +91,9 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
   async function grantMissing(d: Interaction, accountId: string, allowed: string[]): Promise<string> {
     const { Grant } = await provider();
     const clientId = String(d.params.client_id);
-    const grant = (d.grantId ? await Grant.find(d.grantId) : undefined) ?? new Grant({ accountId, clientId });
+    // The session's earlier grant may be another account's (someone else signed in on this browser before).
+    const earlier = d.grantId ? await Grant.find(d.grantId) : undefined;
+    const grant = earlier?.accountId === accountId ? earlier : new Grant({ accountId, clientId });
     const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     // At the login prompt nothing is computed yet: the requested scopes (the provider keeps those the client may have).
     const scopes = (d.prompt.name === 'consent' ? pd.missingOIDCScope ?? [] : String(d.params.scope ?? 'openid').split(' '))
@@ -123,7 +125,7 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
       return refuse(req, reply, found ? `account ${found.refused}` : 'account unknown');
     }
     if (d.prompt.name === 'login') {
-      const result: InteractionResults = { login: { accountId: user.id, amr: ['pwd'] } };
+      const result: InteractionResults = { login: { accountId: user.id } };
       if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id, client.scopes) };
       return finish(req, reply, result);
     }
