@@ -4,10 +4,11 @@
 // token; a third-party application shows the consent page; applications are registered from the console.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { accountClaims } from '../src/oidc/claims.js';
 import { registerClient } from '../src/oidc/clients.js';
 import { loadSigningKeys, rotateSigningKey } from '../src/oidc/keys.js';
@@ -140,6 +141,15 @@ async function entApp(name: string, firstParty: boolean, scope?: string): Promis
   app.secret = reg.secret;
   await app.discover();
   return app;
+}
+
+/** axe-core's WCAG A/AA violations on the page (its context must bypass CSP: axe is injected inline). */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const r = (await page.evaluate(() => (globalThis as unknown as { axe: { run(c: unknown, o: unknown): Promise<unknown> } }).axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }))) as { violations: Array<{ id: string; nodes: Array<{ target: string[] }> }> };
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Signs in on Trousseau's own sign-in page (the browser was sent there by the authorization request). */
@@ -302,7 +312,7 @@ describe('Trousseau as the OpenID provider', () => {
 
 test('a third-party application shows the consent page (what it will receive), then gets the claims', async () => {
   const thirdParty = await entApp('Dictionnaire en ligne', false, 'openid profile');
-  const fresh = await frenchContext(browser);
+  const fresh = await browser.newContext({ locale: 'fr-FR', bypassCSP: true });
   try {
     const page = await fresh.newPage();
     await page.goto(`${thirdParty.url}/login`);
@@ -310,6 +320,7 @@ test('a third-party application shows the consent page (what it will receive), t
     await page.waitForURL(/\/oidc\/interaction\/[^/]+$/);
     assert.equal(await page.textContent('h1'), 'Autoriser Dictionnaire en ligne ?');
     assert.deepEqual(await page.locator('[data-scope]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scope'))), ['openid', 'profile']);
+    assert.deepEqual(await axeViolations(page), []);
     await page.click('button:text("Autoriser")');
     await page.waitForURL(`${thirdParty.url}/callback?**`);
     const last = thirdParty.outcomes.at(-1);
@@ -390,6 +401,24 @@ test('applications are registered from the console by a super admin only; the se
     assert.equal(ctx.secrets.decrypt(row.secret_enc), secret);
     const audit = await pool.query(`SELECT actor_id, details FROM audit WHERE action = 'oidc.client_register' AND details->>'clientId' = $1`, [clientId]);
     assert.equal(audit.rows[0]?.actor_id, adminId);
+
+    // The screen in Chromium, with a refused address, passes axe.
+    const context = await browser.newContext({ locale: 'fr-FR', bypassCSP: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${trousseau.url}/connexion`);
+      await page.fill('#f-login', 'admin');
+      await page.fill('#f-password', PASSWORD);
+      await Promise.all([page.waitForURL(/\/console/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+      await page.click('a[href="/applications"]');
+      await page.fill('#f-name', 'ENT');
+      await page.fill('#f-redirectUris', 'ftp://ent.example.fr/cb');
+      await page.click('form[action="/applications"] button[type="submit"]');
+      await page.waitForSelector('#f-redirectUris[aria-invalid="true"]');
+      assert.deepEqual(await axeViolations(page), []);
+    } finally {
+      await context.close();
+    }
 
     const list = await admin.get('/applications');
     assert.ok(list.body.includes(clientId));
