@@ -317,6 +317,13 @@ test('a third-party application shows the consent page (what it will receive), t
     const page = await fresh.newPage();
     await page.goto(`${thirdParty.url}/login`);
     await trousseauSignIn(page, 'lea.dupont');
+    // Denied first: the application is told so, and gets nothing.
+    await page.waitForURL(/\/oidc\/interaction\/[^/]+$/);
+    await page.click('button:text("Refuser")');
+    await page.waitForURL(`${thirdParty.url}/callback?**`);
+    assert.deepEqual([...thirdParty.outcomes], [{ error: 'access_denied' }]);
+    // Asked again at the next attempt (nothing was granted), without signing in again.
+    await page.goto(`${thirdParty.url}/login`);
     await page.waitForURL(/\/oidc\/interaction\/[^/]+$/);
     assert.equal(await page.textContent('h1'), 'Autoriser Dictionnaire en ligne ?');
     assert.deepEqual(await page.locator('[data-scope]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scope'))), ['openid', 'profile']);
