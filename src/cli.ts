@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   admin: () => import('./accounts/admin.js'),
   jeton: () => import('./accounts/api-tokens-cli.js'),
   token: () => import('./accounts/api-tokens-cli.js'),
+  oidc: () => import('./oidc/cli.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

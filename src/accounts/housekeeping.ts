@@ -4,6 +4,7 @@ import { sweepUploads } from '../import/uploads.js';
 import { purgeRates } from './ratelimit.js';
 import type { Queryable } from '../db/index.js';
 import { runLifecycle } from './lifecycle.js';
+import { purgeExpiredOidc } from '../oidc/adapter.js';
 import type pg from 'pg';
 
 /** The account lifecycle job (grace period over -> pre-deleted -> deleted) runs once a day. */
@@ -15,11 +16,12 @@ export interface Purged {
   resets: number;
 }
 
-/** Deletes expired sessions, reset links a day past their expiry, and attempt windows over a day old. */
+/** Deletes expired sessions, reset links a day past their expiry, attempt windows over a day old, expired OpenID provider rows. */
 export async function purgeExpired(pool: Queryable): Promise<Purged> {
   const sessions = await pool.query('DELETE FROM sessions WHERE expires_at <= now()');
   const resets = await pool.query(`DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'`);
   await purgeRates(pool);
+  await purgeExpiredOidc(pool);
   return { sessions: sessions.rowCount ?? 0, resets: resets.rowCount ?? 0 };
 }
 

@@ -28,6 +28,7 @@ export const DOMAIN_MESSAGES_FR = {
   'localAdmin.notYourSchool': 'Vous n’administrez pas cet établissement.',
   'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
   'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',
+  'oidc.redirectUri': 'Adresse de retour refusée : « {value} » (https, ou http sur cette machine seulement, sans #).',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

@@ -32,6 +32,7 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'localAdmin.notYourSchool': 403,
   'localAdmin.notMember': 422,
   'localAdmin.pupil': 422,
+  'oidc.redirectUri': 422,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

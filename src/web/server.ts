@@ -1,6 +1,6 @@
 // The HTTP application: Fastify, the root plugins (sessions, CSRF, language, static files, errors), then one
 // encapsulated plugin per URL area, registered with its prefix and guarded once inside:
-//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons.
+//   account (/, /connexion, /activation, /mon-compte…), /classe, /console, /api, /jetons, /oidc, /applications.
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
@@ -17,6 +17,8 @@ import consoleArea from './console/index.js';
 import { installCore } from './core.js';
 import tokensArea from './tokens/index.js';
 import federationArea from './federation/index.js';
+import oidcArea from '../oidc/routes.js';
+import oidcClientsArea from '../oidc/console.js';
 
 /**
  * One log line per request (Fastify writes two by default): method, path without its query (reset tokens
@@ -85,5 +87,8 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(apiArea, { ctx, prefix: '/api' });
   await app.register(tokensArea, { ctx, prefix: '/jetons' });
   await app.register(federationArea, { ctx, prefix: '/federation' });
+  // Trousseau as the ENT's OpenID provider (src/oidc/): its endpoints and interactions, and the applications' screen.
+  await app.register(oidcArea, { ctx, prefix: '/oidc' });
+  await app.register(oidcClientsArea, { ctx, prefix: '/applications' });
   return app;
 }

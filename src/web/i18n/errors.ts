@@ -25,6 +25,7 @@ const EN: Record<DomainCode, string> = {
   'localAdmin.notYourSchool': 'You do not administer this school.',
   'localAdmin.notMember': '{login} is not attached to this school.',
   'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
+  'oidc.redirectUri': 'Redirect URI refused: “{value}” (https, or http on this machine only, no #).',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

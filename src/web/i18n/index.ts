@@ -6,6 +6,7 @@ import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
 import { errorsCatalogue } from './errors.js';
 import { federationCatalogue } from './federation.js';
+import { oidcCatalogue } from './oidc.js';
 import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
 import type { Catalogue, Lang } from './types.js';
@@ -14,7 +15,7 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue] satisfies Catalogue[];
+const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -25,7 +26,8 @@ export type MessageKey =
   | keyof typeof errorsCatalogue.fr
   | keyof typeof tokensCatalogue.fr
   | keyof typeof rulesCatalogue.fr
-  | keyof typeof federationCatalogue.fr;
+  | keyof typeof federationCatalogue.fr
+  | keyof typeof oidcCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

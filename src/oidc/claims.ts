@@ -1,0 +1,88 @@
+// What Trousseau tells the ENT's applications about a user (ID token and userinfo claims), and who gets no
+// token at all. Scopes:
+//   openid          sub (the account's uuid: stable across renames, unlike the login)
+//   profile         name, given_name, family_name, preferred_username and login (the Trousseau login)
+//   email           email and email_verified — only for an address with a verification date (users.email_verified_at,
+//                   migration 0021: cleared whenever the address changes); an unverified address is never released
+//   ent             ent_profile (Student, Relative, Teacher, Personnel, Guest: users.profile), structures
+//                   ([{ uai, name }]: the account's own, and a parent's through the children, as distribution rules
+//                   count them) and classes ([{ name, uai }])
+//   offline_access  refresh tokens (issued to every registered application anyway, see provider.ts)
+import type { Queryable } from '../db/index.js';
+import { accountStructuresSql, externalProviderSql } from '../directory/policies.js';
+
+export const SCOPES = ['openid', 'profile', 'email', 'ent', 'offline_access'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Claims per scope, as oidc-provider's `claims` configuration wants them. */
+export const SCOPE_CLAIMS: Record<Exclude<Scope, 'offline_access'>, string[]> = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username', 'login'],
+  email: ['email', 'email_verified'],
+  ent: ['ent_profile', 'structures', 'classes'],
+};
+
+export interface EntClaims {
+  sub: string;
+  name: string;
+  given_name: string;
+  family_name: string;
+  preferred_username: string;
+  login: string;
+  email?: string;
+  email_verified?: boolean;
+  ent_profile: string;
+  structures: Array<{ uai: string | null; name: string }>;
+  classes: Array<{ name: string; uai: string | null }>;
+}
+
+/** Why an account gets no code or token: the sign-in rules (blocked, pre-deleted) and the distribution rules
+ *  (signs in only with an external provider: src/directory/policies.ts), or null when it may have one. */
+export type Refusal = 'blocked' | 'preDeleted' | 'external';
+
+const ACCOUNT_SQL = `
+  SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.email_verified_at, u.blocked, u.pre_deleted_at,
+    ${externalProviderSql('u')} AS external_provider,
+    COALESCE((SELECT json_agg(json_build_object('uai', s.uai, 'name', s.name) ORDER BY s.name)
+              FROM structures s WHERE s.id IN ${accountStructuresSql('u')}), '[]') AS structures,
+    COALESCE((SELECT json_agg(json_build_object('name', c.name, 'uai', s.uai) ORDER BY s.name, c.name)
+              FROM user_classes uc JOIN classes c ON c.id = uc.class_id JOIN structures s ON s.id = c.structure_id
+              WHERE uc.user_id = u.id), '[]') AS classes
+  FROM users u WHERE u.id = $1`;
+
+/** The refusal that applies to an account row (first of blocked, pre-deleted, external-only). */
+function refusalOf(r: Record<string, unknown>): Refusal | null {
+  if (r.blocked) return 'blocked';
+  if (r.pre_deleted_at) return 'preDeleted';
+  if (r.external_provider) return 'external';
+  return null;
+}
+
+/**
+ * An account's claims, or a refusal; null when no such account (`userId` not a uuid included).
+ * Checked on every use (interaction, code and refresh token exchanges, userinfo): blocking an account stops its
+ * applications at their next refresh.
+ */
+export async function accountClaims(db: Queryable, userId: string): Promise<{ claims: EntClaims } | { refused: Refusal } | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return null;
+  const { rows } = await db.query(ACCOUNT_SQL, [userId]);
+  const r = rows[0];
+  if (!r) return null;
+  const refused = refusalOf(r);
+  if (refused) return { refused };
+  const verified = !!r.email && !!r.email_verified_at;
+  return {
+    claims: {
+      sub: r.id,
+      name: `${r.first_name} ${r.last_name}`,
+      given_name: r.first_name,
+      family_name: r.last_name,
+      preferred_username: r.login,
+      login: r.login,
+      ...(verified ? { email: r.email as string, email_verified: true } : {}),
+      ent_profile: r.profile,
+      structures: r.structures,
+      classes: r.classes,
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Trousseau as the ENT's OpenID provider: oidc-provider configured for the ENT's applications (authorization code
+// + PKCE, refresh tokens, userinfo, ID token with the scopes' claims), storage and keys in PostgreSQL, sign-in
+// through Trousseau's own session (src/oidc/interactions.ts).
+//
+// The provider is built on first use, not at start-up: the issuer is TROUSSEAU_PUBLIC_URL + /oidc, which tests
+// only know once the server listens; the signing keys come from the database; and oidc-provider (whose v9 prints
+// an "unsupported runtime" warning on Node 20, where it runs — URL.parse is there since 20.18) is only loaded
+// when someone uses it.
+import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { AppContext } from '../context.js';
+import { loadSession, SESSION_COOKIE } from '../web/auth.js';
+import { postgresAdapter } from './adapter.js';
+import { accountClaims, SCOPE_CLAIMS, SCOPES } from './claims.js';
+import { cookieKeys, loadSigningKeys } from './keys.js';
+
+/** Where the provider is mounted (its issuer is publicUrl + OIDC_PREFIX). */
+export const OIDC_PREFIX = '/oidc';
+
+/** Lifetimes in seconds. The provider's session matches Trousseau's (8 h from sign-in). */
+export const TTL = {
+  AccessToken: 3600,
+  AuthorizationCode: 60,
+  IdToken: 3600,
+  RefreshToken: 30 * 86_400,
+  Grant: 30 * 86_400,
+  Interaction: 3600,
+  Session: 8 * 3600,
+} as const;
+
+export function issuerOf(ctx: AppContext): string {
+  return `${ctx.config.publicUrl}${OIDC_PREFIX}`;
+}
+
+/** Trousseau's signed-in account behind the request's session cookie (null when none, blocked or pre-deleted). */
+async function trousseauUserId(app: AppContext, ctx: KoaContextWithOIDC): Promise<string | null> {
+  const token = ctx.cookies.get(SESSION_COOKIE);
+  if (!token) return null;
+  const s = await loadSession(app.database.pool, token);
+  return s?.user.id ?? null;
+}
+
+export async function buildProvider(app: AppContext): Promise<Provider> {
+  const { default: OidcProvider, interactionPolicy } = await import('oidc-provider');
+  const pool = app.database.pool;
+  const keys = await loadSigningKeys(pool, app.secrets);
+
+  // Sessions are Trousseau's: the provider's own session only counts while the Trousseau session of the same
+  // account is alive (signing out of Trousseau, or signing in as someone else, asks for the login again).
+  const policy = interactionPolicy.base();
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('trousseau_session', 'the Trousseau session ended, belongs to another account, or the account is refused', async (ctx) => {
+      const accountId = ctx.oidc.session?.accountId;
+      if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // no_session asks already
+      // Refused since (blocked, pre-deleted, external-only: findAccount found nothing): the interaction says so.
+      if (!ctx.oidc.account) return interactionPolicy.Check.REQUEST_PROMPT;
+      return (await trousseauUserId(app, ctx)) === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+
+  const configuration: Configuration = {
+    adapter: postgresAdapter(pool, app.secrets),
+    clients: [],
+    jwks: { keys },
+    cookies: { keys: cookieKeys(app.config.secretKey) },
+    scopes: [...SCOPES],
+    claims: SCOPE_CLAIMS,
+    // The ID token carries the claims of the granted scopes too (not only userinfo): the ENT's applications
+    // often read it alone.
+    conformIdTokenClaims: false,
+    // Checked on every use: interaction, code and refresh token exchanges, userinfo. A blocked, pre-deleted or
+    // external-only account is "not found": oidc-provider then refuses the grant (invalid_grant) or the token.
+    async findAccount(_ctx, sub) {
+      const found = await accountClaims(pool, sub);
+      if (!found || 'refused' in found) return undefined;
+      return { accountId: sub, claims: () => ({ ...found.claims }) };
+    },
+    interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}`, policy },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+    },
+    pkce: { required: () => true },
+    // Every registered application may refresh (offline_access is not needed: it would force a consent prompt).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: { ...TTL },
+    clientBasedCORS: () => false,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      ctx.body = `<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur de connexion</title>
+<main><h1>Connexion impossible / Sign-in failed</h1><p><code>${esc(out.error)}</code> ${esc(out.error_description)}</p>
+<p><a href="/">Trousseau</a></p></main></html>`;
+    },
+  };
+  const provider = new OidcProvider(issuerOf(app), configuration);
+  // Behind the reverse proxy TROUSSEAU_TRUST_PROXY names, X-Forwarded-Proto says the request came over https.
+  provider.proxy = app.config.trustProxy !== false;
+  return provider;
+}

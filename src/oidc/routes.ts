@@ -1,0 +1,170 @@
+// /oidc: the OpenID provider's endpoints (discovery, authorization, token, userinfo, JWKS, revocation) and its
+// interactions (sign-in through Trousseau's session, consent), as one Fastify plugin.
+//
+// Mounting: oidc-provider is a Koa application. Its requests are handed to `provider.callback()` from a route-level
+// onRequest hook that hijacks the reply — before Fastify parses the body (the provider reads the token request's
+// body itself) and before the CSRF check (an application's server posting to /oidc/token has no Trousseau form
+// token: client authentication protects that endpoint). That needs no extra dependency (@fastify/middie or
+// @fastify/express would do the same with a middleware layer for the whole server). The interaction pages are
+// ordinary Fastify routes, more specific than the catch-all, so they get Trousseau's sessions, CSRF and layout.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { InteractionResults, Provider } from 'oidc-provider';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { recordAudit } from '../directory/audit.js';
+import { typed, type AreaOptions } from '../web/area.js';
+import { csrfField } from '../web/forms.js';
+import { html } from '../web/html.js';
+import { isMessageKey, translator } from '../web/i18n/index.js';
+import { sendErrorPage, sendPage } from '../web/layout.js';
+import { accountClaims } from './claims.js';
+import { findClient } from './clients.js';
+import { buildProvider, OIDC_PREFIX } from './provider.js';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const UidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
+
+/** Provider built once per app, on first use (see provider.ts); a failed build is retried on the next request. */
+function lazyProvider(ctx: AppContext): () => Promise<Provider> {
+  let pending: Promise<Provider> | null = null;
+  return () => {
+    pending ??= buildProvider(ctx).catch((e) => {
+      pending = null;
+      throw e;
+    });
+    return pending;
+  };
+}
+
+export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
+  const provider = lazyProvider(ctx);
+  const pool = ctx.database.pool;
+  let callback: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+
+  /** Hands the raw request to oidc-provider with the mount path stripped (it reads it back from originalUrl). */
+  async function toProvider(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const p = await provider();
+    callback ??= p.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    reply.hijack();
+    const raw = req.raw as IncomingMessage & { originalUrl?: string };
+    const url = raw.url ?? '/';
+    raw.originalUrl = url;
+    raw.url = url.slice(OIDC_PREFIX.length) || '/';
+    await callback(raw, reply.raw);
+  }
+  root.route({
+    method: ['GET', 'POST', 'OPTIONS', 'DELETE'],
+    url: '/*',
+    onRequest: toProvider,
+    handler: async () => undefined, // never reached: the onRequest hook answered
+  });
+
+  const app = typed(root);
+
+  async function details(req: FastifyRequest, reply: FastifyReply, uid: string): Promise<Interaction | null> {
+    try {
+      const d = await (await provider()).interactionDetails(req.raw, reply.raw);
+      return d.uid === uid ? d : null;
+    } catch {
+      return null; // no or expired interaction cookie, unknown interaction
+    }
+  }
+
+  /**
+   * Ends the interaction: a page that sends the browser on to the provider (meta refresh, and a link). Not a 303:
+   * after a form (Trousseau's sign-in, the consent) Chromium applies the page's CSP `form-action 'self'` to every
+   * redirect that follows, and the last one goes to the application's origin.
+   */
+  async function finish(req: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<FastifyReply> {
+    const to = await (await provider()).interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: true });
+    const _ = translator(req.lang);
+    reply.header('refresh', `0;url=${to}`);
+    return sendPage(reply, {
+      req, title: _('oidc.continue.title'), narrow: true,
+      body: html`<p class="lead">${_('oidc.continue.lead')}</p><p><a class="button" href="${to}" data-oidc-continue>${_('oidc.continue.link')}</a></p>`,
+    });
+  }
+
+  /** Consent for the scopes the interaction still misses, saved as a grant (oidc-provider's Grant model). */
+  async function grantMissing(d: Interaction, accountId: string, allowed: string[]): Promise<string> {
+    const { Grant } = await provider();
+    const clientId = String(d.params.client_id);
+    // The session's earlier grant may be another account's (someone else signed in on this browser before).
+    const earlier = d.grantId ? await Grant.find(d.grantId) : undefined;
+    const grant = earlier?.accountId === accountId ? earlier : new Grant({ accountId, clientId });
+    const pd = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    // At the login prompt nothing is computed yet: the requested scopes (the provider keeps those the client may have).
+    const scopes = (d.prompt.name === 'consent' ? pd.missingOIDCScope ?? [] : String(d.params.scope ?? 'openid').split(' '))
+      .filter((s) => allowed.includes(s));
+    if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+    if (pd.missingOIDCClaims?.length) grant.addOIDCClaims(pd.missingOIDCClaims);
+    for (const [indicator, s] of Object.entries(pd.missingResourceScopes ?? {})) grant.addResourceScope(indicator, s.join(' '));
+    return grant.save();
+  }
+
+  function refuse(req: FastifyRequest, reply: FastifyReply, description: string): Promise<FastifyReply> {
+    return finish(req, reply, { error: 'access_denied', error_description: description });
+  }
+
+  app.get('/interaction/:uid', { schema: { params: UidParams } }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const { uid } = req.params;
+    const d = await details(req, reply, uid);
+    if (!d) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    // Trousseau's own sign-in page, back here afterwards: the sessions are one.
+    if (!req.user) return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${uid}`)}`, 303);
+    const user = req.user;
+    const client = await findClient(pool, String(d.params.client_id));
+    if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    // The same rules as sign-in and distribution: no code for a blocked, pre-deleted or external-only account.
+    const found = await accountClaims(pool, user.id);
+    if (!found || 'refused' in found) {
+      await recordAudit(pool, user.id, 'oidc.refused', { clientId: client.clientId, reason: found ? found.refused : 'unknown' });
+      return refuse(req, reply, found ? `account ${found.refused}` : 'account unknown');
+    }
+    if (d.prompt.name === 'login') {
+      const result: InteractionResults = { login: { accountId: user.id } };
+      if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id, client.scopes) };
+      return finish(req, reply, result);
+    }
+    if (d.prompt.name !== 'consent' || d.session?.accountId !== user.id) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    if (client.firstParty) return finish(req, reply, { consent: { grantId: await grantMissing(d, user.id, client.scopes) } });
+    const scopes = String(d.params.scope ?? 'openid').split(' ').filter((s) => client.scopes.includes(s));
+    return sendPage(reply, {
+      req,
+      title: _('oidc.consent.title', { app: client.name }),
+      narrow: true,
+      body: html`<p class="lead">${_('oidc.consent.lead', { app: client.name, login: user.login })}</p>
+<ul class="oidc-scopes">${scopes.map((s) => {
+        const key = `oidc.consent.scope.${s}`;
+        return isMessageKey(key) ? html`<li data-scope="${s}">${_(key)}</li>` : '';
+      })}</ul>
+<div class="actions">
+  <form method="post" action="${OIDC_PREFIX}/interaction/${uid}/accepter">${csrfField(req)}<button type="submit">${_('oidc.consent.accept')}</button></form>
+  <form method="post" action="${OIDC_PREFIX}/interaction/${uid}/refuser">${csrfField(req)}<button type="submit" class="button-secondary">${_('oidc.consent.deny')}</button></form>
+</div>`,
+    });
+  });
+
+  app.post('/interaction/:uid/accepter', { schema: { params: UidParams } }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const d = await details(req, reply, req.params.uid);
+    if (d?.prompt.name !== 'consent') return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    if (!req.user || d.session?.accountId !== req.user.id) {
+      return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${req.params.uid}`)}`, 303);
+    }
+    const client = await findClient(pool, String(d.params.client_id));
+    if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    await recordAudit(pool, req.user.id, 'oidc.consent', { clientId: client.clientId, scope: String(d.params.scope ?? '') });
+    return finish(req, reply, { consent: { grantId: await grantMissing(d, req.user.id, client.scopes) } });
+  });
+
+  app.post('/interaction/:uid/refuser', { schema: { params: UidParams } }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const d = await details(req, reply, req.params.uid);
+    if (!d) return sendErrorPage(req, reply, 400, _('oidc.expired'));
+    return refuse(req, reply, 'the user denied the request');
+  });
+}
