@@ -303,8 +303,19 @@ describe('Trousseau as the OpenID provider', () => {
       await pupilPage.goto(`${ent.url}/login`);
       await pupilPage.waitForURL(`${ent.url}/callback?**`);
       assert.deepEqual(ent.outcomes.slice(n), [{ error: 'access_denied' }]);
+      // Once linked to that provider (a first sign-in through EduConnect, src/federation/), it signs in there as
+      // sign-in allows: its applications get a code again.
+      await pool.query(
+        `INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', 'sub-lea', $1, 'EduConnect')`,
+        [pupilId],
+      );
+      const m = ent.outcomes.length;
+      await pupilPage.goto(`${ent.url}/login`);
+      await pupilPage.waitForURL(`${ent.url}/callback?**`);
+      assert.equal(ent.outcomes.slice(m)[0]?.idClaims?.sub, pupilId);
       await pupilPage.close();
     } finally {
+      await pool.query(`DELETE FROM federation_links WHERE user_id = $1`, [pupilId]);
       await pool.query(`DELETE FROM profile_policies WHERE profile = 'Student'`);
     }
   });

@@ -43,6 +43,7 @@ export type Refusal = 'blocked' | 'preDeleted' | 'external';
 const ACCOUNT_SQL = `
   SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.email_verified_at, u.blocked, u.pre_deleted_at,
     ${externalProviderSql('u')} AS external_provider,
+    EXISTS (SELECT 1 FROM federation_links fl WHERE fl.user_id = u.id) AS federated,
     COALESCE((SELECT json_agg(json_build_object('uai', s.uai, 'name', s.name) ORDER BY s.name)
               FROM structures s WHERE s.id IN ${accountStructuresSql('u')}), '[]') AS structures,
     COALESCE((SELECT json_agg(json_build_object('name', c.name, 'uai', s.uai) ORDER BY s.name, c.name)
@@ -50,11 +51,15 @@ const ACCOUNT_SQL = `
               WHERE uc.user_id = u.id), '[]') AS classes
   FROM users u WHERE u.id = $1`;
 
-/** The refusal that applies to an account row (first of blocked, pre-deleted, external-only). */
+/**
+ * The refusal that applies to an account row (first of blocked, pre-deleted, external-only). An external-only
+ * account linked to its identity provider (federation_links, src/federation/) signs in there, as sign-in allows:
+ * its applications get tokens; one never linked has no way in but a password it must not use.
+ */
 function refusalOf(r: Record<string, unknown>): Refusal | null {
   if (r.blocked) return 'blocked';
   if (r.pre_deleted_at) return 'preDeleted';
-  if (r.external_provider) return 'external';
+  if (r.external_provider && !r.federated) return 'external';
   return null;
 }
 
