@@ -132,6 +132,14 @@ test('publipostage at 1366×900: the counters stay in view while the filters cha
   assert.ok(await page.isDisabled('button[data-launch="pdf"]'));
   assert.ok(await page.isDisabled('button[data-launch="mail"]'));
   assert.ok(await page.isVisible('[data-launch-empty-label]'));
+  // The same selection asked for directly (a bookmark, a script): 422 and a page that says why, never a blank PDF.
+  const emptyClass = await chip.getAttribute('value');
+  for (const format of ['pdf', 'csv']) {
+    const direct = await page.request.get(`${server.url}/console/etablissements/${school}/publipostage/${format}?classIds=${emptyClass}`);
+    assert.equal(direct.status(), 422, format);
+    assert.match(direct.headers()['content-type'], /^text\/html/);
+    assert.match(await direct.text(), /Aucun compte ne correspond à cette sélection/);
+  }
   // Back to 6e A: enabled again; the table came from the server's fragment.
   await chip.uncheck();
   await page.locator('input[name="classIds"]').first().check();
@@ -155,9 +163,9 @@ test('class view: Enseignants and Personnels tabs; the mail confirmation prints 
   await page.locator('input[name="ids"]').nth(2).check();
   await page.click('summary:has-text("fiches")');
   await page.click('button[value="mail"]');
-  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
+  assert.match((await page.textContent('h1'))!, /^Fiches détaillées par courriel — /);
   const print = page.locator('button[data-print-paper]');
-  assert.match((await print.textContent())!, /Imprimer la fiche de ces 2 compte\(s\)/);
+  assert.match((await print.textContent())!, /Imprimer les fiches de ces 2 comptes/);
   const [download] = await Promise.all([page.waitForEvent('download'), print.click()]);
   assert.match(download.suggestedFilename(), /\.pdf$/);
 });

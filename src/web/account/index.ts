@@ -21,7 +21,7 @@ import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
 import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
+import { isMessageKey, plural, translator, type MessageKey } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
@@ -92,7 +92,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
     const _ = translator(req.lang);
     reply.header('retry-after', String(seconds));
-    const wait = seconds < 60 ? _('error.rateLimitedSeconds', { seconds }) : _('error.rateLimited', { minutes: Math.ceil(seconds / 60) });
+    const wait = seconds < 60 ? plural(req.lang, 'error.rateLimitedSeconds', seconds) : plural(req.lang, 'error.rateLimited', Math.ceil(seconds / 60));
     return sendErrorPage(req, reply, 429, wait, _('error.rateLimitedTitle'));
   }
 

@@ -15,7 +15,7 @@ import { HttpError, viewer } from '../context.js';
 import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
-import { translator } from '../i18n/index.js';
+import { plural, translator } from '../i18n/index.js';
 import { IdParams, text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import type { Notice } from '../layout.js';
@@ -129,7 +129,7 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
         s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''}<br>${activationBadge(_, s)}`;
     return dupPage(req, reply, school, _('dup.title', { school: school.name }), html`${sharedStyle}
 <p class="lead">${_('dup.lead')}</p>
-${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_('dup.count', { n: all.length })}</p>
+${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${plural(lang, 'dup.count', all.length)}</p>
 <div class="table-wrap"><table class="dup-table">
   <thead><tr><th scope="col">${_('dup.score')}</th><th scope="col">${_('dup.accountA')}</th><th scope="col">${_('dup.accountB')}</th>
     <th scope="col">${_('dup.reasons')}</th><th scope="col"><span class="visually-hidden">${_('dup.actions')}</span></th></tr></thead>
