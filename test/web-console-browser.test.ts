@@ -169,3 +169,22 @@ test('class view: Enseignants and Personnels tabs; the mail confirmation prints 
   const [download] = await Promise.all([page.waitForEvent('download'), print.click()]);
   assert.match(download.suggestedFilename(), /\.pdf$/);
 });
+
+test('a mail run while no SMTP server is configured says so and what to do, never "Envoi en cours…" for ever', async () => {
+  // An activated account with an address: its mail (renewal instructions) is queued, and waits.
+  const lea = await insertUser(ctx.database.pool, { firstName: 'Léa', lastName: 'Courriel', profile: 'Teacher', structureIds: [school], classIds: [cls], activated: true, email: 'lea@example.fr' });
+  await page.goto(`${server.url}/console/etablissements/${school}/publipostage/envoi?userIds=${lea}`);
+  await Promise.all([page.waitForURL(/\/console\/envois\/[0-9a-f-]{36}$/), page.click('form[action$="/publipostage/envoi"] button[type="submit"]')]);
+  const state = (await page.textContent('[data-run-state]'))!;
+  assert.doesNotMatch(state, /Envoi en cours/);
+  assert.match(state, /aucun serveur de courriel n’est configuré/);
+  assert.match(state, /SMTP_URL/);
+  assert.equal(await page.getAttribute('[data-run-status]', 'data-running'), '0', 'no polling for ever');
+  // What to do meanwhile: the sheets of the run's accounts, one click away.
+  const pdf = await page.request.get(`${server.url}${await page.getAttribute('[data-all-pdf]', 'href')}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  await page.goto(`${page.url()}?lang=en`);
+  assert.match((await page.textContent('[data-run-state]'))!, /no mail server is configured/);
+  await page.goto(`${server.url}/console?lang=fr`);
+});

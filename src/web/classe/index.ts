@@ -99,7 +99,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const { cls, classes } = await classOr404(req, classId);
     const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
     const q = ListQuery.parse(req.query ?? {});
-    const notice = state.notice ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0) : null);
+    const notice = state.notice ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     return sendPage(reply, {
       req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked: state.checked ?? new Set() }),
     }, status);

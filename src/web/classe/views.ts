@@ -104,11 +104,15 @@ export interface ListState {
   checked: ReadonlySet<string>;
 }
 
-/** The notice after a redirect (`?ok=mail&n=…&m=…`, `?ok=blocked&n=…`), or null. */
-export function okNotice(env: ViewEnv, ok: string, n: number, m: number): Notice | null {
+/**
+ * The notice after a redirect (`?ok=mail&n=…&m=…`, `?ok=blocked&n=…`), or null. `smtp`: whether a mail server is
+ * configured; without one the mails wait in the queue, and the notice says so.
+ */
+export function okNotice(env: ViewEnv, ok: string, n: number, m: number, smtp: boolean): Notice | null {
   if (ok === 'mail') {
-    const text = [plural(env.lang, 'classe.mail.queued', n), m ? plural(env.lang, 'classe.mail.queuedNoEmail', m) : ''].filter(Boolean).join(' ');
-    return { kind: 'success', text };
+    const text = [plural(env.lang, 'classe.mail.queued', n), m ? plural(env.lang, 'classe.mail.queuedNoEmail', m) : '', smtp ? '' : t(env.lang, 'classe.mail.noSmtp')]
+      .filter(Boolean).join(' ');
+    return { kind: smtp ? 'success' : 'error', text };
   }
   if (ok === 'blocked' || ok === 'unblocked') return { kind: 'success', text: plural(env.lang, `classe.ok.${ok}`, n) };
   return null;

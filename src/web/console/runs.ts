@@ -47,17 +47,21 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
     const { scope } = viewer(req);
     const r = await runOr404(ctx, scope, req.params.runId);
     const { school, filters } = await runContext(scope, r.runId);
-    const running = r.pending > 0;
+    // Without SMTP_URL the worker sends nothing (src/mail/worker.ts): the mails wait in the queue, and the page
+    // says so and what to do, rather than "Envoi en cours…" for ever.
+    const waiting = r.pending > 0 && !ctx.config.smtpUrl;
+    const running = r.pending > 0 && !waiting;
     const done = r.sent + r.failed;
     const rate = r.queued ? done / r.queued : 1;
     let noEmailPdf: string | null = null;
-    if (school && filters && r.withoutEmail > 0) {
+    let allPdf: string | null = null;
+    if (school && filters) {
       const { selection } = parseSelection(
         Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v ?? '')])),
         school.id,
       );
-      const p = selectionParams({ ...selection, email: 'without' });
-      noEmailPdf = `${ppBase(school.id)}/pdf?${p}`;
+      if (r.withoutEmail > 0) noEmailPdf = `${ppBase(school.id)}/pdf?${selectionParams({ ...selection, email: 'without' })}`;
+      if (waiting) allPdf = `${ppBase(school.id)}/pdf?${selectionParams(selection)}`;
     }
     const stat = (key: keyof typeof RUN_LABELS, n: number, cls: string) =>
       html`<div class="stat ${cls}"><span class="stat-value" data-run="${key}">${formatNumber(lang, n)}</span><span class="stat-label">${_(RUN_LABELS[key])}</span></div>`;
@@ -71,7 +75,9 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
       body: html`${scriptMessages(lang, ['run.status.running', 'run.status.done'])}
 <div class="card run-report" data-run-status="/api/console/envois/${r.runId}" data-running="${running ? '1' : '0'}">
   <p class="run-meta muted">${_('run.meta', { date: dateTime(lang, r.createdAt), actor: r.actorName ?? '—' })}</p>
-  <p class="run-state" role="status" aria-live="polite" data-run-state>${running ? _('run.status.running') : _('run.status.done')}</p>
+  <p class="run-state${waiting ? ' notice notice-error' : ''}" role="status" aria-live="polite" data-run-state${waiting ? html` data-no-smtp` : ''}>${
+    waiting ? _('run.status.noSmtp') : running ? _('run.status.running') : _('run.status.done')}</p>
+  ${allPdf ? html`<p><a class="button" href="${allPdf}" data-all-pdf>${plural(lang, 'run.noSmtp.pdf', r.selected)}</a></p>` : ''}
   <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="${r.queued}" aria-valuenow="${done}" aria-label="${_('run.progress')}" data-run-progress>
     <span class="progress-fill" style="width: ${(Math.round(rate * 1000) / 10).toString()}%"></span></div>
   <div class="stats">

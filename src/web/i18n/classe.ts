@@ -203,6 +203,7 @@ const fr = {
   'classe.block.titleOf': 'Bloquer des comptes — {name}',
   'classe.unblock.titleOf': 'Débloquer des comptes — {name}',
   'classe.renewal.titleOf': 'Code de renouvellement — {name}',
+  'classe.mail.noSmtp': 'Aucun serveur de courriel n’est configuré : ils restent en file jusqu’à ce que l’administrateur du serveur renseigne SMTP_URL. Imprimez les fiches pour les distribuer dès maintenant.',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.classe': 'My class',
@@ -404,6 +405,7 @@ const en: Record<keyof typeof fr, string> = {
   'classe.block.titleOf': 'Block accounts — {name}',
   'classe.unblock.titleOf': 'Unblock accounts — {name}',
   'classe.renewal.titleOf': 'Renewal code — {name}',
+  'classe.mail.noSmtp': 'No mail server is configured: they stay queued until the server administrator sets SMTP_URL. Print the sheets to hand them out now.',
 };
 
 
