@@ -188,3 +188,27 @@ test('a mail run while no SMTP server is configured says so and what to do, neve
   assert.match((await page.textContent('[data-run-state]'))!, /no mail server is configured/);
   await page.goto(`${server.url}/console?lang=fr`);
 });
+
+test('English switch: an import refused, or with rejected rows, reads in English (no French error text)', async () => {
+  const french = /obligatoire|absente|date invalide|attendu|fichier refusé|ligne ignorée/;
+  const upload = async (name: string, content: string) => {
+    await page.goto(`${server.url}/console/etablissements/${school}/import?lang=en`);
+    await page.setInputFiles('#f-files', { name, mimeType: 'text/csv', buffer: Buffer.from(content, 'utf8') });
+    await Promise.all([page.waitForLoadState('load'), page.click('form.import-form button[type="submit"]')]);
+  };
+  // A file refused as a whole: a required column is missing.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom\nDupont;Jean\n');
+  const refused = (await page.textContent('.notice-error'))!;
+  assert.match(refused, /CSV_Eleves\.csv:1:Date de naissance — required column “Date de naissance” missing/);
+  assert.doesNotMatch(refused, french);
+  // Rows rejected in the dry-run report: an impossible date, an invalid address.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Courriel\nDupont;Jean;31/02/2010;\nMartin;Léa;01/02/2011;pas-une-adresse\n');
+  const rejected = (await page.textContent('ul.rejected'))!;
+  assert.match(rejected, /CSV_Eleves\.csv:2:Date de naissance — invalid date “31\/02\/2010” \(expected DD\/MM\/YYYY\)/);
+  assert.match(rejected, /CSV_Eleves\.csv:3:Courriel — invalid email address “pas-une-adresse”: not imported/);
+  assert.doesNotMatch(rejected, french);
+  // The same file in French: the command line's wording.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance\nDupont;Jean;31/02/2010\n');
+  await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=fr`);
+  assert.match((await page.textContent('ul.rejected'))!, /date invalide « 31\/02\/2010 » \(attendu JJ\/MM\/AAAA\)/);
+});

@@ -64,8 +64,8 @@ const UAI_RE = /^\d{7}[A-Z]$/;
 export function uaiOf(file: string, params: XmlNode | undefined, rootLine: number): string {
   const uaj = params && child(params, 'UAJ');
   const uai = (uaj?.attrs.CODE ?? uaj?.text ?? '').trim().toUpperCase();
-  if (!uai) throw new ImportFileError(file, params?.line ?? rootLine, 'PARAMETRES/UAJ', 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient');
-  if (!UAI_RE.test(uai)) throw new ImportFileError(file, uaj!.line, 'PARAMETRES/UAJ', `UAI invalide « ${uai} » (attendu : 7 chiffres et une lettre)`);
+  if (!uai) throw new ImportFileError(file, params?.line ?? rootLine, 'PARAMETRES/UAJ', 'siecleNoUai');
+  if (!UAI_RE.test(uai)) throw new ImportFileError(file, uaj!.line, 'PARAMETRES/UAJ', 'siecleBadUai', { uai });
   return uai;
 }
 
@@ -118,7 +118,7 @@ export async function readSiecle(
       case 'ELEVES': {
         rows++;
         const pid = id('ELEVE_ID');
-        if (!pid) throw new ImportFileError(file, node.line, 'ELEVE_ID', 'identifiant de l’élève (ELEVE_ID) manquant');
+        if (!pid) throw new ImportFileError(file, node.line, 'ELEVE_ID', 'siecleNoStudentId');
         s.pupils.set(pid, { id: pid, node, file });
         break;
       }
@@ -136,7 +136,7 @@ export async function readSiecle(
       case 'PERSONNES': {
         rows++;
         const pid = id('PERSONNE_ID');
-        if (!pid) throw new ImportFileError(file, node.line, 'PERSONNE_ID', 'identifiant de la personne (PERSONNE_ID) manquant');
+        if (!pid) throw new ImportFileError(file, node.line, 'PERSONNE_ID', 'siecleNoPersonId');
         s.persons.set(pid, { node, file });
         break;
       }

@@ -93,7 +93,7 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
 
   for (const n of f.individuals) {
     const id = clean(n.attrs.ID);
-    if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'identifiant de l’individu manquant');
+    if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'stsNoId');
     const ext = stsKey(f.uai, id);
     const reject = (field: string, reason: string) => {
       batch.rejected.push({ file: f.file, line: n.line, field, reason });

@@ -32,6 +32,9 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'localAdmin.notYourSchool': 403,
   'localAdmin.notMember': 422,
   'localAdmin.pupil': 422,
+  'token.name': 400,
+  'token.noStructure': 400,
+  'token.unknownStructure': 400,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

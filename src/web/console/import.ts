@@ -16,10 +16,10 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import type { Profile } from '../../directory/vocabulary.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
-import { formatRejection } from '../../import/report.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
+import { forbiddenText, rejectionText } from '../import-text.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
@@ -43,7 +43,7 @@ interface Manifest {
 function importRefusal(lang: Lang, e: unknown): { status: number; text: string } | null {
   const _ = translator(lang);
   if (e instanceof ImportForbiddenError) {
-    return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : e.message };
+    return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : forbiddenText(lang, e) };
   }
   if (e instanceof UploadTooLargeError) return { status: 413, text: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) };
   if (e instanceof UploadMalformedError) return { status: 400, text: _('import.malformed') };
@@ -115,10 +115,10 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   </table></div>
   <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
   ${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
-    <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
+    <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
     ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>` : ''}
   ${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
-    <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
+    <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
     ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
 </section>`;
   }
@@ -176,7 +176,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     if (report.fatal) {
       await rm(dir, { recursive: true, force: true });
       return page(req, reply, school, {
-        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${rejectionText(lang, report.fatal)}</code></p>` },
       }, 422);
     }
     const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
@@ -238,7 +238,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     if (report.fatal) {
       return page(req, reply, school, {
-        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${rejectionText(lang, report.fatal)}</code></p>` },
       }, 422);
     }
     return page(req, reply, school, {
