@@ -5,10 +5,11 @@ import type { ClassMember } from '../../directory/class-members.js';
 import type { ClassRow } from '../../directory/structures.js';
 import { frenchDate } from '../../publipostage/format.js';
 import type { AccountRow } from '../../publipostage/selection.js';
+import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { plural, t, translator, type MessageKey } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { csrfInput, type PageView, type ViewEnv } from '../view.js';
+import type { PageView, ViewEnv } from '../view.js';
 
 /** Students and parents carry the actions; teachers and staff are listed (read-only), as in ONE's class view. */
 export const TABS = {
@@ -165,7 +166,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
 ${classSwitcher(env, frame)}
 ${profileTabs(env, frame)}
 <form method="post" action="${base}" id="class-form" class="class-form"${templates('classe.count', 'count')} data-noemail-template="${_('classe.countNoEmail')}"${templates('classe.sheets.introCount', 'sheets')}>
-  ${csrfInput(env)}
+  ${csrfField(env)}
   <div class="selection-bar">
     <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
       <span id="selection-count" class="muted" aria-live="polite"></span></p>
@@ -223,7 +224,7 @@ function confirmView(env: ViewEnv, o: ConfirmOptions): PageView {
 <ul class="card plain confirm-list">${o.rows.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${
   r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`)}</ul>
 <form method="post" action="${base}">
-  ${csrfInput(env)}
+  ${csrfField(env)}
   ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
   <input type="hidden" name="idem" value="${o.idem}">
   <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
@@ -257,7 +258,7 @@ export function mailConfirmView(env: ViewEnv, o: { cls: ClassRow; tab: ActionTab
   const paper = o.rows.filter((r) => !r.email?.trim());
   // "imprimez leur fiche": the button that does it, for exactly those accounts.
   const print = paper.length
-    ? html`<form method="post" action="${base}" class="card print-paper">${csrfInput(env)}
+    ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(env)}
   ${paper.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
   <p>${plural(lang, 'classe.mail.paper', paper.length)}</p>
   <button type="submit" name="action" value="pdf" class="button-secondary" data-print-paper>${plural(lang, 'classe.mail.print', paper.length)}</button>

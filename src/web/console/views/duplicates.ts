@@ -3,10 +3,11 @@
 // console/duplicates.ts loads.
 import type { DuplicatePair, DuplicateReason } from '../../../directory/duplicates.js';
 import { frenchDate } from '../../../publipostage/format.js';
+import { csrfField } from '../../forms.js';
 import { html, type HtmlValue, type SafeHtml } from '../../html.js';
 import { plural, translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
-import { csrfInput, type ViewEnv } from '../../view.js';
+import type { ViewEnv } from '../../view.js';
 import { schoolBase, sharedStyle, type School } from '../frame.js';
 import { pager } from '../selection.js';
 
@@ -132,7 +133,7 @@ export function mergeView(env: ViewEnv, school: School, a: Side, b: Side, keeper
   const choice = !a.activated && !b.activated;
   return html`${sharedStyle}${compareTable(env.lang, a, b, keeper)}
 <form method="post" action="${url}/fusionner" class="card">
-  ${csrfInput(env)}
+  ${csrfField(env)}
   ${choice
     ? html`<fieldset><legend>${_('dup.merge.choose')}</legend>${[keeper, other].map((s) => html`<div class="field field-check">
       <input type="radio" id="keep-${s.id}" name="keep" value="${s.id}"${s.id === keeper.id ? html` checked` : ''}>
@@ -151,7 +152,7 @@ export function dismissView(env: ViewEnv, school: School, a: Side, b: Side, keep
   const url = pairUrl(school.id, a.id, b.id);
   return html`${sharedStyle}${compareTable(env.lang, a, b, keeper)}
 <form method="post" action="${url}/ignorer" class="card">
-  ${csrfInput(env)}
+  ${csrfField(env)}
   <p>${_('dup.dismiss.explain', { a: `${a.firstName} ${a.lastName}`, b: `${b.firstName} ${b.lastName}` })}</p>
   <div class="actions"><button type="submit">${_('dup.dismiss.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>
 </form>`;

@@ -3,11 +3,12 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import type { Rejection } from '../../../import/types.js';
+import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { rejectionText } from '../../import-text.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
-import { csrfInput, type ViewEnv } from '../../view.js';
+import type { ViewEnv } from '../../view.js';
 import { formatNumber, plural, schoolBase, type School } from '../frame.js';
 
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
@@ -91,7 +92,7 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
   const { lang } = env;
   const _ = translator(lang);
   return html`${reportView(lang, o.report)}
-<form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfInput(env)}
+<form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(env)}
   <input type="hidden" name="token" value="${o.token}">
   <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
   <div class="actions"><button type="submit">${_('import.confirm')}</button>
