@@ -26,7 +26,7 @@ const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n
 /** A fixture as text (ISO-8859-15), to derive variants. */
 const text = (name: string) => iconv.decode(readFileSync(join(DIR, name)), 'iso-8859-15');
 const encoded = (name: string, s: string): ImportInput => ({ name, data: iconv.encode(s, 'iso-8859-15') });
-const user = async (last: string, first: string) => (await q<Record<string, any>>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
+const user = async (last: string, first: string) => (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
 const classesOf = async (id: string) =>
   q<{ name: string; level: string | null }>(
     `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,

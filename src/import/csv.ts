@@ -18,7 +18,9 @@ type Field =
  * (CSV_Eleves/Students/Alumnos/Alunos…) and its feeder's column aliases.
  */
 const ALIASES: Record<string, Field> = {};
-const alias = (field: Field, ...names: string[]) => names.forEach((n) => (ALIASES[foldName(n)] = field));
+const alias = (field: Field, ...names: string[]) => {
+  for (const n of names) ALIASES[foldName(n)] = field;
+};
 alias('externalId', 'id', 'externalid', 'external id', 'id externo', 'identifiant externe');
 alias('firstName', 'prénom', 'firstname', 'first name', 'given name', 'prénom élève', 'prénom responsable', 'nombre', 'nome');
 alias('lastName', 'nom', 'lastname', 'last name', 'surname', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'apellido', 'apellidos', 'sobrenome');

@@ -88,36 +88,41 @@ async function resolveUsers(ctx: AppContext, values: string[]): Promise<string[]
   return ids;
 }
 
+/** The command's options (strict: an unknown option throws). */
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      model: { type: 'string' },
+      sort: { type: 'string' },
+      structure: { type: 'string' },
+      profiles: { type: 'string' },
+      classes: { type: 'string' },
+      levels: { type: 'string' },
+      users: { type: 'string' },
+      activation: { type: 'string' },
+      email: { type: 'string' },
+      'local-admins': { type: 'string' },
+      'created-before': { type: 'string' },
+      'created-after': { type: 'string' },
+      'pre-deletion': { type: 'string' },
+      blocked: { type: 'string' },
+      external: { type: 'string' },
+      origin: { type: 'string' },
+      search: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
 /** Runs the command against an open context; returns the exit code. */
 export async function runWith(ctx: AppContext, args: string[], log: (m: string) => void = (m) => console.error(m)): Promise<number> {
-  let opts;
+  let opts: ReturnType<typeof parseOptions>;
   try {
-    opts = parseArgs({
-      args,
-      options: {
-        format: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        model: { type: 'string' },
-        sort: { type: 'string' },
-        structure: { type: 'string' },
-        profiles: { type: 'string' },
-        classes: { type: 'string' },
-        levels: { type: 'string' },
-        users: { type: 'string' },
-        activation: { type: 'string' },
-        email: { type: 'string' },
-        'local-admins': { type: 'string' },
-        'created-before': { type: 'string' },
-        'created-after': { type: 'string' },
-        'pre-deletion': { type: 'string' },
-        blocked: { type: 'string' },
-        external: { type: 'string' },
-        origin: { type: 'string' },
-        search: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
+    opts = parseOptions(args);
   } catch (e) {
     log(`${(e as Error).message}\n${USAGE}`);
     return 2;
