@@ -156,7 +156,7 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   const got = smtp.messages.slice(before);
   assert.deepEqual(got.map((m) => (Array.isArray(m.to) ? '' : m.to?.value[0].address)).sort(), ['agnes@rectorat.example', 'paul@rectorat.example']);
   const mail = smtp.to('agnes@rectorat.example').at(-1)!;
-  assert.match(mail.subject ?? '', /À vérifier — dépôt du 2026-11-30 : 1 importée\(s\), 1 refusée\(s\), 1 en attente/);
+  assert.match(mail.subject ?? '', /À vérifier — dépôt du 2026-11-30 : 1 importée, 1 refusée, 1 en attente/);
   assert.match(mail.text ?? '', /Livraison : jules-ferry[\s\S]*5 créé\(s\)[\s\S]*Livraison : voisine[\s\S]*colonne obligatoire[\s\S]*demain — /);
   assert.equal(smtp.to('diane@ecole.example').length, 0);
   assert.equal(smtp.to('ancien@rectorat.example').length, 0, 'a blocked super admin gets nothing');
