@@ -64,7 +64,10 @@ test('teachers and staff of the school named by its UAI, with functions, classes
   assert.equal(report.rejected.length, 1);
   const lines = iconv.decode(readFileSync(join(STS, FILE)), 'iso-8859-15').split('\n');
   const line = lines.findIndex((l) => l.includes('ID="41006"')) + 1;
-  assert.deepEqual(report.rejected[0], { file: FILE, line, field: 'DATE_NAISSANCE', reason: 'MOREL Inès : date de naissance invalide « 1980-02-31 »' });
+  assert.deepEqual(report.rejected[0], {
+    file: FILE, line, field: 'DATE_NAISSANCE', reason: 'MOREL Inès : date de naissance invalide « 1980-02-31 »',
+    message: { code: 'rowInvalidBirthOf', params: { who: 'MOREL Inès', value: '1980-02-31' } },
+  });
 });
 
 test('SIECLE and STS-web of one UAI land in one school; re-import changes nothing; a departure is pre-deleted', async () => {

@@ -57,6 +57,12 @@ export const IMPORT_MESSAGES_FR = {
   rowNameTooLong: 'nom de {length} caractères ({max} au plus) : ligne ignorée',
   rowNoLetter: '« {name} » ne contient aucune lettre : ligne ignorée',
   rowFutureBirth: 'date de naissance {date} dans le futur : ligne ignorée',
+  // SIECLE and STS-web records rejected.
+  rowNoLastName: 'nom manquant',
+  rowNoFirstName: 'prénom manquant',
+  rowNoFirstNameOf: '{who} : prénom manquant',
+  rowInvalidBirthOf: '{who} : date de naissance invalide « {value} »',
+  rowInvalidExitOf: '{who} : date de sortie invalide « {value} »',
 } as const;
 
 export type ImportCode = keyof typeof IMPORT_MESSAGES_FR;

@@ -51,6 +51,11 @@ const EN: Record<ImportCode, string> = {
   rowNameTooLong: 'name of {length} characters (at most {max}): row skipped',
   rowNoLetter: '“{name}” holds no letter: row skipped',
   rowFutureBirth: 'date of birth {date} in the future: row skipped',
+  rowNoLastName: 'last name missing',
+  rowNoFirstName: 'first name missing',
+  rowNoFirstNameOf: '{who}: first name missing',
+  rowInvalidBirthOf: '{who}: invalid date of birth “{value}”',
+  rowInvalidExitOf: '{who}: invalid leaving date “{value}”',
 };
 
 type Prefixed<T extends string> = `importError.${T}`;
