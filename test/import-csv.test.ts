@@ -310,7 +310,7 @@ test('CLI: `trousseau import` prints a French report with encodings; exit 0, or 
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /Simulation \(--dry-run\) : aucune modification enregistrée\./);
     assert.match(dry.stdout, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 9 lignes/);
-    assert.match(dry.stdout, /Comptes : 15 créé\(s\)/);
+    assert.match(dry.stdout, /Comptes : 15 créés/);
     const bad = join(tmp, 'CSV_Eleves.csv');
     writeFileSync(bad, 'Prénom;Nom\nA;B\n');
     const refused = cli(bad);

@@ -81,7 +81,7 @@ test('CLI: per-file report on a dry run (exit 0); a file of no supported format 
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', ...args], { env, encoding: 'utf8' });
     const dry = cli(SIECLE, '--dry-run');
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\)/);
+    assert.match(dry.stdout, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créés/);
 
     // A delivery with a stray file: before, « ignoré » then « Import terminé », exit 0.
     const dir = join(tmp, 'livraison');
