@@ -163,7 +163,7 @@ test('rate limits per login and per IP, shared by two instances, answered with 4
   const blocked = new Client(app, '192.0.2.50');
   const r = await blocked.signIn('cible.login', PASSWORD);
   assert.equal(r.statusCode, 429, 'even the right password waits');
-  assert.match(r.body, /Trop de tentatives, réessayez dans 1 seconde\(s\)/);
+  assert.match(r.body, /Trop de tentatives, réessayez dans 1 seconde\./);
   assert.equal(r.headers['retry-after'], '1');
   // Activation attempts for that login count in the same window.
   const act = new Client(app2, '192.0.2.51');

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createApiToken, TokenInputError } from '../src/accounts/api-tokens.js';
+import { domainMessage } from '../src/web/errors.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { Client, createUser } from './helpers/web.js';
@@ -100,6 +101,17 @@ test('a super admin creates a token in the console: shown once, only its hash st
   assert.equal(bad.statusCode, 422);
   assert.match(bad.body, /Donnez au jeton un nom/);
   assert.match(bad.body, /Choisissez au moins un établissement|Donnez au jeton un nom/);
+  // The refusal is a message code: English from the catalogue, naming the unknown school, no French.
+  await root.get('/jetons?lang=en');
+  const unknown = await createApiToken(ctx.database.pool, { name: 'x', structures: ['0000000X'], actorId: null, via: 'cli' }).catch((e: unknown) => e);
+  assert.ok(unknown instanceof TokenInputError);
+  assert.equal(unknown.messageCode, 'token.unknownStructure');
+  assert.equal(domainMessage('en', unknown), 'Unknown school: “0000000X”.');
+  const badEn = await root.post('/jetons', { name: ' ' });
+  assert.equal(badEn.statusCode, 422);
+  assert.match(badEn.body, /Give the token a name of 1 to 100 characters/);
+  assert.doesNotMatch(badEn.body, /Donnez au jeton/);
+  await root.get('/jetons?lang=fr');
 });
 
 test('a script imports with the token: no session, no CSRF; last use recorded; the use is audited', async () => {

@@ -107,7 +107,7 @@ test('the teacher sees only its class: students with birth date, login and code;
   assert.doesNotMatch(body!, /Inès|Petit|CM2 B/);
   // JS: the header box ticks everything and the count follows.
   await page.check('#select-all');
-  assert.equal(await page.textContent('#selection-count'), '3 compte(s) sélectionné(s) (dont 3 sans adresse courriel)');
+  assert.equal(await page.textContent('#selection-count'), '3 comptes sélectionnés (dont 3 sans adresse courriel)');
   await page.uncheck('#select-all');
   await page.screenshot({ path: screenshotPath('classe-eleves'), fullPage: true });
 
@@ -154,9 +154,9 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
   await page.goto(`${server.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.hugo}`);
   await page.check(`#sel-${ids.zoe}`);
-  assert.equal(await page.textContent('#selection-count'), '2 compte(s) sélectionné(s) (dont 2 sans adresse courriel)');
+  assert.equal(await page.textContent('#selection-count'), '2 comptes sélectionnés (dont 2 sans adresse courriel)');
   await page.click('summary:has-text("Fiches de connexion")');
-  assert.match((await page.textContent('[data-sheets-count]'))!, /de 2 utilisateur\(s\).*ordre alphabétique/);
+  assert.match((await page.textContent('[data-sheets-count]'))!, /de 2 utilisateurs\..*ordre alphabétique/);
   await page.screenshot({ path: screenshotPath('classe-fiches-menu'), fullPage: true });
 
   const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
@@ -191,7 +191,7 @@ test('renewal code for one active student, shown once and working', async () => 
   await page.uncheck(`#sel-${ids.hugo}`);
   await page.check(`#sel-${ids.lea}`);
   await page.click('button[value="renewal"]');
-  assert.equal(await page.textContent('h1'), 'Code de renouvellement');
+  assert.equal(await page.textContent('h1'), 'Code de renouvellement — CM1 A');
   const code = (await page.textContent('[data-renewal-code]'))!.trim();
   assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/);
   assert.match((await page.textContent('main'))!, /il ne sera plus jamais affiché/);
@@ -215,11 +215,11 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.goto(`${server.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.zoe}`);
   await page.click('button[value="block"]');
-  assert.equal(await page.textContent('h1'), 'Bloquer des comptes');
+  assert.equal(await page.textContent('h1'), 'Bloquer des comptes — CM1 A');
   assert.match((await page.textContent('.confirm-list'))!, /Zoé Durand/);
-  await page.click('button[value="block-confirm"]:has-text("Bloquer 1 compte(s)")');
+  await page.click('button[value="block-confirm"]:has-text("Bloquer 1 compte")');
   assert.match(page.url(), /ok=blocked/);
-  assert.equal(await page.textContent('.notice-success'), '1 compte(s) bloqué(s).');
+  assert.equal(await page.textContent('.notice-success'), '1 compte bloqué.');
   assert.match((await page.textContent(`tr:has(#sel-${ids.zoe})`))!, /Bloqué/);
   assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, true);
   await page.screenshot({ path: screenshotPath('classe-bloque'), fullPage: true });
@@ -229,11 +229,14 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.check(`#sel-${ids.marc}`);
   await page.click('summary:has-text("Fiches de connexion")');
   await page.click('button:has-text("Fiches détaillées par courriel")');
-  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
-  assert.match((await page.textContent('.lead'))!, /^1 courriel\(s\) seront envoyés\. 1 compte\(s\) sans adresse courriel/);
-  assert.match((await page.textContent('.lead'))!, /Contenu : CM1 A · parents · 2 compte\(s\) choisi\(s\)/);
-  await page.click('button:has-text("Envoyer 1 courriel(s)")');
-  assert.equal(await page.textContent('.notice-success'), '1 courriel(s) en cours d’envoi. 1 compte(s) sans adresse courriel.');
+  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel — CM1 A');
+  assert.match((await page.textContent('.lead'))!, /^1 courriel sera envoyé\. 1 compte sans adresse courriel ne recevra rien/);
+  assert.match((await page.textContent('.lead'))!, /Contenu : CM1 A · parents · 2 comptes choisis/);
+  await page.click('button:has-text("Envoyer 1 courriel")');
+  // No SMTP server in this test: the notice says the mails wait and what to do.
+  const queued = (await page.textContent('.notice-error'))!;
+  assert.match(queued, /^1 courriel en cours d’envoi\. 1 compte sans adresse courriel\. Aucun serveur de courriel n’est configuré/);
+  assert.match(queued, /SMTP_URL/);
   const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');
   assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', user_id: ids.claire }]);
 });

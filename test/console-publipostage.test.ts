@@ -28,7 +28,7 @@ let worker: MailWorker;
 let schoolA: { id: string; name: string };
 const dir = mkdtempSync(join(tmpdir(), 'trousseau-console-'));
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 
 before(async () => {
   smtp = await startTestSmtp();

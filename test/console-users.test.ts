@@ -25,7 +25,7 @@ let A: { id: string; name: string };
 let B: { id: string; name: string };
 let adminLogin: string;
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 
 before(async () => {
   ctx = await testContext();

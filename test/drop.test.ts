@@ -140,7 +140,7 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   const archived = join(drop, 'archive', '2026-11-30');
   assert.deepEqual(readdirSync(archived).sort(), ['jules-ferry', 'jules-ferry.rapport.json', 'jules-ferry.rapport.txt']);
   assert.deepEqual(readdirSync(join(archived, 'jules-ferry')).sort(), ['.done', 'CSV_Eleves.csv', 'CSV_Enseignants.csv']);
-  assert.match(readFileSync(join(archived, 'jules-ferry.rapport.txt'), 'utf8'), /Importée, rangée dans archive\/2026-11-30\/jules-ferry[\s\S]*Import terminé[\s\S]*5 créé\(s\)/);
+  assert.match(readFileSync(join(archived, 'jules-ferry.rapport.txt'), 'utf8'), /Importée, rangée dans archive\/2026-11-30\/jules-ferry[\s\S]*Import terminé[\s\S]*5 créés/);
   const json = JSON.parse(readFileSync(join(archived, 'jules-ferry.rapport.json'), 'utf8'));
   assert.equal(json.outcome, 'archived');
   assert.equal(json.report.created, 5);
@@ -156,8 +156,8 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   const got = smtp.messages.slice(before);
   assert.deepEqual(got.map((m) => (Array.isArray(m.to) ? '' : m.to?.value[0].address)).sort(), ['agnes@rectorat.example', 'paul@rectorat.example']);
   const mail = smtp.to('agnes@rectorat.example').at(-1)!;
-  assert.match(mail.subject ?? '', /À vérifier — dépôt du 2026-11-30 : 1 importée\(s\), 1 refusée\(s\), 1 en attente/);
-  assert.match(mail.text ?? '', /Livraison : jules-ferry[\s\S]*5 créé\(s\)[\s\S]*Livraison : voisine[\s\S]*colonne obligatoire[\s\S]*demain — /);
+  assert.match(mail.subject ?? '', /À vérifier — dépôt du 2026-11-30 : 1 importée, 1 refusée, 1 en attente/);
+  assert.match(mail.text ?? '', /Livraison : jules-ferry[\s\S]*5 créés[\s\S]*Livraison : voisine[\s\S]*colonne obligatoire[\s\S]*demain — /);
   assert.equal(smtp.to('diane@ecole.example').length, 0);
   assert.equal(smtp.to('ancien@rectorat.example').length, 0, 'a blocked super admin gets nothing');
   const [audit] = await q<{ details: { deliveries: Array<{ name: string; outcome: string }> } }>(`SELECT details FROM audit WHERE action = 'drop.run'`);

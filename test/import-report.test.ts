@@ -63,8 +63,8 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { scope: ALL, dryRun: true });
   const fr = formatReport(report, 'fr');
   assert.match(fr, /^Simulation \(--dry-run\) : aucune modification enregistrée\./);
-  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 absent\(s\) du flux \(période de grâce\), 1 ignoré\(s\)\n/);
-  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créé\(s\), 0 modifié\(s\), 0 inchangé\(s\), 0 absent\(s\) du flux \(période de grâce\), 3 ignoré\(s\)\n/);
+  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créés, 0 modifié, 0 inchangé, 0 absent du flux \(période de grâce\), 1 ignoré\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créés, 0 modifié, 0 inchangé, 0 absent du flux \(période de grâce\), 3 ignorés\n/);
   assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 lignes/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
   assert.match(fr, /\nIgnorés, sans compte \(4\) :\n/);
@@ -81,7 +81,7 @@ test('CLI: per-file report on a dry run (exit 0); a file of no supported format 
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'import', ...args], { env, encoding: 'utf8' });
     const dry = cli(SIECLE, '--dry-run');
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créé\(s\)/);
+    assert.match(dry.stdout, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créés/);
 
     // A delivery with a stray file: before, « ignoré » then « Import terminé », exit 0.
     const dir = join(tmp, 'livraison');

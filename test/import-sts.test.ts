@@ -23,7 +23,7 @@ after(async () => {
 
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
-const user = async (last: string, first: string) => (await q<Record<string, any>>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
+const user = async (last: string, first: string) => (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
 const classesOf = async (id: string) =>
   q<{ name: string; level: string | null }>(
     `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,
@@ -64,7 +64,10 @@ test('teachers and staff of the school named by its UAI, with functions, classes
   assert.equal(report.rejected.length, 1);
   const lines = iconv.decode(readFileSync(join(STS, FILE)), 'iso-8859-15').split('\n');
   const line = lines.findIndex((l) => l.includes('ID="41006"')) + 1;
-  assert.deepEqual(report.rejected[0], { file: FILE, line, field: 'DATE_NAISSANCE', reason: 'MOREL Inès : date de naissance invalide « 1980-02-31 »' });
+  assert.deepEqual(report.rejected[0], {
+    file: FILE, line, field: 'DATE_NAISSANCE', reason: 'MOREL Inès : date de naissance invalide « 1980-02-31 »',
+    message: { code: 'rowInvalidBirthOf', params: { who: 'MOREL Inès', value: '1980-02-31' } },
+  });
 });
 
 test('SIECLE and STS-web of one UAI land in one school; re-import changes nothing; a departure is pre-deleted', async () => {

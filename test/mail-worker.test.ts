@@ -176,7 +176,13 @@ describe('mail queue', () => {
     const sentBy = [0, 0];
     const counting = (i: number): MailTransport => {
       const t = nodemailer.createTransport(smtp.url);
-      return { sendMail: async (m) => (sentBy[i]++, t.sendMail(m)), close: () => t.close() };
+      return {
+        sendMail: async (m) => {
+          sentBy[i]++;
+          return t.sendMail(m);
+        },
+        close: () => t.close(),
+      };
     };
     const transports = [counting(0), counting(1)];
     try {
@@ -186,7 +192,7 @@ describe('mail queue', () => {
       await waitFor('all sent', async () => (await ctx.database.pool.query("SELECT count(*)::int AS n FROM mail_jobs WHERE status = 'sent'")).rows[0].n === n);
       await stopWorkers();
     } finally {
-      transports.forEach((t) => t.close?.());
+      for (const t of transports) t.close?.();
       await other.database.close();
     }
     assert.ok(sentBy[0] > 0 && sentBy[1] > 0, `both workers took part (${sentBy})`);

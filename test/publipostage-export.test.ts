@@ -79,7 +79,7 @@ test('CLI: CSV with profile (French name) and class names, PDF 8 per page by cla
   }
   const records = readCsv(readFileSync(csv));
   assert.deepEqual(records.map((r) => r.Login).sort(), [s.logins.aslog, s.logins.eckert, s.logins.eclair, s.logins.hugo, s.logins.zoe].sort());
-  assert.ok(logs.some((l) => l.includes('5 compte(s)')));
+  assert.ok(logs.some((l) => l.includes('5 comptes →')));
   // Hugo's code had expired: the export hands out a fresh one, stored (hashed) before the file is written.
   const hugoCode = normalizeCode(records.find((r) => r.Login === s.logins.hugo)!["Code d'activation"]);
   assert.ok(hugoCode, 'a code, not « Expiré »');

@@ -72,14 +72,14 @@ test('PDF and CSV downloads are attachments and are audited with the actor', asy
   const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`);
   assert.equal(pdf.statusCode, 200);
   assert.equal(pdf.headers['content-type'], 'application/pdf');
-  assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf"$/);
+  assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf"; filename\*=UTF-8''fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf$/);
   assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
   assert.equal(pdf.headers['x-account-count'], '2');
 
   const csv = await get('marc', '/api/publipostage/csv?profiles=Relative');
   assert.equal(csv.statusCode, 200);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
-  assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-parents-\d{4}-\d{2}-\d{2}\.csv"$/);
+  assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-parents-\d{4}-\d{2}-\d{2}\.csv";/);
   const rows = parse(csv.rawPayload, { delimiter: ';', bom: true, columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(rows.map((r) => r.Login).sort(), [s.logins.claire, s.logins.paul].sort());
 
@@ -90,6 +90,22 @@ test('PDF and CSV downloads are attachments and are audited with the actor', asy
   ]);
   assert.equal(audit.rows[0].details.model, 8);
   assert.equal(audit.rows[0].details.via, 'http');
+});
+
+test('a selection of no account: 422 with a message, no file, no audit row, no code issued', async () => {
+  const before = (await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'")).rows[0].n;
+  // Local admin of S1 asking for S2's accounts: nothing in scope.
+  for (const kind of ['pdf', 'csv']) {
+    const res = await get('marc', `/api/publipostage/${kind}?structureId=${s.structures.S2}`);
+    assert.equal(res.statusCode, 422, kind);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.match(res.json().error, /Aucun compte ne correspond à cette sélection/);
+    assert.equal(res.headers['content-disposition'], undefined);
+  }
+  const en = await get('marc', `/api/publipostage/pdf?structureId=${s.structures.S2}&lang=en`);
+  assert.match(en.json().error, /^No account matches this selection/);
+  const after = (await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'")).rows[0].n;
+  assert.equal(after, before);
 });
 
 test('explicitly named accounts outside the caller’s scope: 404, never an empty file', async () => {

@@ -188,7 +188,7 @@ test('templates: structure override > global > default; the PDF prints the overr
   await saveTemplate(ctx, { structureId: S1, profile: 'Student', kind: 'sheet_inactive', body: 'Bienvenue {prenom} en {classe} !\n\nGarde ton code : {code}.' });
   await assert.rejects(
     saveTemplate(ctx, { structureId: S1, profile: 'Student', kind: 'sheet_active', body: 'Bonjour {prenon}' }),
-    /champ\(s\) de fusion inconnu\(s\) : \{prenon\}/,
+    /champ de fusion inconnu : \{prenon\}/,
   );
   const set = await loadTemplates(ctx, S1);
   assert.equal(set.get('Student', 'sheet_inactive').source, 'structure');

@@ -135,7 +135,7 @@ test('mail preview, unknown field refused, default restored after confirmation',
 
   await page.fill('#body-sheet_active', 'Bonjour {prenom}, {inconnu}');
   await page.click('#sheet_active button[value="save"]');
-  assert.match((await page.textContent('#sheet_active .notice-error'))!, /champ\(s\) de fusion inconnu\(s\) : \{inconnu\}/);
+  assert.match((await page.textContent('#sheet_active .notice-error'))!, /champ de fusion inconnu : \{inconnu\}/);
   assert.equal(await page.inputValue('#body-sheet_active'), 'Bonjour {prenom}, {inconnu}', 'the typed text is kept');
   await page.screenshot({ path: screenshotPath('templates-erreur'), fullPage: false });
 

@@ -59,7 +59,7 @@ test('trousseau import --drop: one pass now, the report mailed before exiting; e
   writeFileSync(join(drop, 'jules-ferry', '.done'), '');
   const ok = await cli(importCli, ['--drop', '--dossier', drop]);
   assert.equal(ok.code, 0, ok.err);
-  assert.match(ok.out, /Livraison : jules-ferry[\s\S]*Importée[\s\S]*5 créé\(s\)/);
+  assert.match(ok.out, /Livraison : jules-ferry[\s\S]*Importée[\s\S]*5 créés/);
   const date = localDate(new Date(), 'Europe/Paris');
   assert.ok(existsSync(join(drop, 'archive', date, 'jules-ferry.rapport.json')));
   assert.equal(smtp.to('agnes@rectorat.example').length, 1, 'sent by the command itself, no server running');

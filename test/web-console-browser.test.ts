@@ -132,6 +132,14 @@ test('publipostage at 1366×900: the counters stay in view while the filters cha
   assert.ok(await page.isDisabled('button[data-launch="pdf"]'));
   assert.ok(await page.isDisabled('button[data-launch="mail"]'));
   assert.ok(await page.isVisible('[data-launch-empty-label]'));
+  // The same selection asked for directly (a bookmark, a script): 422 and a page that says why, never a blank PDF.
+  const emptyClass = await chip.getAttribute('value');
+  for (const format of ['pdf', 'csv']) {
+    const direct = await page.request.get(`${server.url}/console/etablissements/${school}/publipostage/${format}?classIds=${emptyClass}`);
+    assert.equal(direct.status(), 422, format);
+    assert.match(direct.headers()['content-type'], /^text\/html/);
+    assert.match(await direct.text(), /Aucun compte ne correspond à cette sélection/);
+  }
   // Back to 6e A: enabled again; the table came from the server's fragment.
   await chip.uncheck();
   await page.locator('input[name="classIds"]').first().check();
@@ -155,9 +163,52 @@ test('class view: Enseignants and Personnels tabs; the mail confirmation prints 
   await page.locator('input[name="ids"]').nth(2).check();
   await page.click('summary:has-text("fiches")');
   await page.click('button[value="mail"]');
-  assert.equal(await page.textContent('h1'), 'Fiches détaillées par courriel');
+  assert.match((await page.textContent('h1'))!, /^Fiches détaillées par courriel — /);
   const print = page.locator('button[data-print-paper]');
-  assert.match((await print.textContent())!, /Imprimer la fiche de ces 2 compte\(s\)/);
+  assert.match((await print.textContent())!, /Imprimer les fiches de ces 2 comptes/);
   const [download] = await Promise.all([page.waitForEvent('download'), print.click()]);
   assert.match(download.suggestedFilename(), /\.pdf$/);
+});
+
+test('a mail run while no SMTP server is configured says so and what to do, never "Envoi en cours…" for ever', async () => {
+  // An activated account with an address: its mail (renewal instructions) is queued, and waits.
+  const lea = await insertUser(ctx.database.pool, { firstName: 'Léa', lastName: 'Courriel', profile: 'Teacher', structureIds: [school], classIds: [cls], activated: true, email: 'lea@example.fr' });
+  await page.goto(`${server.url}/console/etablissements/${school}/publipostage/envoi?userIds=${lea}`);
+  await Promise.all([page.waitForURL(/\/console\/envois\/[0-9a-f-]{36}$/), page.click('form[action$="/publipostage/envoi"] button[type="submit"]')]);
+  const state = (await page.textContent('[data-run-state]'))!;
+  assert.doesNotMatch(state, /Envoi en cours/);
+  assert.match(state, /aucun serveur de courriel n’est configuré/);
+  assert.match(state, /SMTP_URL/);
+  assert.equal(await page.getAttribute('[data-run-status]', 'data-running'), '0', 'no polling for ever');
+  // What to do meanwhile: the sheets of the run's accounts, one click away.
+  const pdf = await page.request.get(`${server.url}${await page.getAttribute('[data-all-pdf]', 'href')}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  await page.goto(`${page.url()}?lang=en`);
+  assert.match((await page.textContent('[data-run-state]'))!, /no mail server is configured/);
+  await page.goto(`${server.url}/console?lang=fr`);
+});
+
+test('English switch: an import refused, or with rejected rows, reads in English (no French error text)', async () => {
+  const french = /obligatoire|absente|date invalide|attendu|fichier refusé|ligne ignorée/;
+  const upload = async (name: string, content: string) => {
+    await page.goto(`${server.url}/console/etablissements/${school}/import?lang=en`);
+    await page.setInputFiles('#f-files', { name, mimeType: 'text/csv', buffer: Buffer.from(content, 'utf8') });
+    await Promise.all([page.waitForLoadState('load'), page.click('form.import-form button[type="submit"]')]);
+  };
+  // A file refused as a whole: a required column is missing.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom\nDupont;Jean\n');
+  const refused = (await page.textContent('.notice-error'))!;
+  assert.match(refused, /CSV_Eleves\.csv:1:Date de naissance — required column “Date de naissance” missing/);
+  assert.doesNotMatch(refused, french);
+  // Rows rejected in the dry-run report: an impossible date, an invalid address.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Courriel\nDupont;Jean;31/02/2010;\nMartin;Léa;01/02/2011;pas-une-adresse\n');
+  const rejected = (await page.textContent('ul.rejected'))!;
+  assert.match(rejected, /CSV_Eleves\.csv:2:Date de naissance — invalid date “31\/02\/2010” \(expected DD\/MM\/YYYY\)/);
+  assert.match(rejected, /CSV_Eleves\.csv:3:Courriel — invalid email address “pas-une-adresse”: not imported/);
+  assert.doesNotMatch(rejected, french);
+  // The same file in French: the command line's wording.
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance\nDupont;Jean;31/02/2010\n');
+  await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=fr`);
+  assert.match((await page.textContent('ul.rejected'))!, /date invalide « 31\/02\/2010 » \(attendu JJ\/MM\/AAAA\)/);
 });

@@ -8,7 +8,12 @@ import { answerJson, guard, viewer } from '../src/web/context.js';
 import { escapeHtml, html, raw } from '../src/web/html.js';
 import { account } from '../src/web/i18n/account.js';
 import { common } from '../src/web/i18n/common.js';
-import { t, type MessageKey } from '../src/web/i18n/index.js';
+import { classe } from '../src/web/i18n/classe.js';
+import { consoleCatalogue } from '../src/web/i18n/console.js';
+import { errorsCatalogue } from '../src/web/i18n/errors.js';
+import { rulesCatalogue } from '../src/web/i18n/rules.js';
+import { tokensCatalogue } from '../src/web/i18n/tokens.js';
+import { plural, t, type MessageKey } from '../src/web/i18n/index.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { Client, createUser } from './helpers/web.js';
@@ -52,7 +57,15 @@ test('i18n: French first, English complete for the core and account catalogues, 
   }
   assert.equal(t('fr', 'login.title'), 'Connexion');
   assert.equal(t('en', 'login.title'), 'Sign in');
-  assert.equal(t('fr', 'error.rateLimited', { minutes: 3 }), 'Trop de tentatives, réessayez dans 3 minute(s).');
+  // Plurals by Intl.PluralRules, never "minute(s)": French reads 0 and 1 as singular, English only 1.
+  assert.equal(plural('fr', 'error.rateLimited', 3), 'Trop de tentatives, réessayez dans 3 minutes.');
+  assert.equal(plural('fr', 'error.rateLimited', 1), 'Trop de tentatives, réessayez dans 1 minute.');
+  assert.equal(plural('en', 'error.rateLimitedSeconds', 1), 'Too many attempts, try again in 1 second.');
+  assert.equal(plural('en', 'error.rateLimitedSeconds', 0), 'Too many attempts, try again in 0 seconds.');
+  assert.equal(plural('fr', 'classe.count', 0), '0 compte sélectionné');
+  for (const c of [common, account, classe, consoleCatalogue, errorsCatalogue, rulesCatalogue, tokensCatalogue]) {
+    for (const text of [...Object.values(c.fr), ...Object.values(c.en)]) assert.doesNotMatch(text, /\p{L}\(s\)/u, text);
+  }
   assert.equal(t('en', 'no.such.key' as MessageKey), 'no.such.key');
 });
 

@@ -261,7 +261,7 @@ test('duplicates are paginated, in the console frame with its tabs and breadcrum
   const first = await admin.get(`${base()}/doublons`);
   assert.equal(first.statusCode, 200);
   assert.equal((first.body.match(/<tr data-pair=/g) ?? []).length, 25);
-  const total = Number(/(\d+) paire\(s\)/.exec(first.body)?.[1]);
+  const total = Number(/(\d+) paires? de doublons/.exec(first.body)?.[1]);
   assert.ok(total >= 30 && total <= 40, `pairs: ${total}`);
   assert.match(first.body, /<nav class="crumbs"/);
   assert.match(first.body, /<a href="[^"]+\/doublons" aria-current="page">Gérer les doublons<\/a>/);

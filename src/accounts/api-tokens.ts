@@ -10,6 +10,7 @@ import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { isUuid } from '../directory/users.js';
+import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 
 /** The only action a token can carry today (the column leaves room for others). */
 export type TokenAction = 'import';
@@ -40,11 +41,16 @@ export interface ApiTokenRow extends TokenPrincipal {
   structures: Array<{ id: string; name: string; uai: string | null }>;
 }
 
-/** Bad input to createApiToken (French message for the form or the command line). */
-export class TokenInputError extends Error {
+/** Bad input to createApiToken: the field at fault and a message code (French `message` for the command line). */
+export class TokenInputError extends DomainError {
   readonly statusCode = 400;
-  constructor(readonly field: 'name' | 'structures', message: string) {
-    super(message);
+  constructor(
+    readonly field: 'name' | 'structures',
+    code: Extract<DomainCode, `token.${string}`>,
+    params?: DomainParams,
+  ) {
+    super(code, params);
+    this.name = 'TokenInputError';
   }
 }
 
@@ -69,17 +75,17 @@ export interface NewToken {
  */
 export async function createApiToken(db: Queryable, input: NewToken): Promise<{ id: string; prefix: string; token: string; structureIds: string[] }> {
   const name = input.name.replace(/[\u0000-\u001f]/g, '').trim();
-  if (!name || name.length > 100) throw new TokenInputError('name', 'Donnez au jeton un nom de 1 à 100 caractères (à quoi il sert, quel serveur l’utilise).');
+  if (!name || name.length > 100) throw new TokenInputError('name', 'token.name');
   const structureIds: string[] = [];
   if (!input.allStructures) {
     const wanted = [...new Set(input.structures.map((s) => s.trim()).filter(Boolean))];
-    if (!wanted.length) throw new TokenInputError('structures', 'Choisissez au moins un établissement (ou tous les établissements).');
+    if (!wanted.length) throw new TokenInputError('structures', 'token.noStructure');
     const { rows } = await db.query<{ id: string; uai: string | null; external_id: string | null }>(
       'SELECT id, uai, external_id FROM structures',
     );
     for (const w of wanted) {
       const s = rows.find((r) => (isUuid(w) && r.id === w.toLowerCase()) || r.uai?.toUpperCase() === w.toUpperCase() || r.external_id === w);
-      if (!s) throw new TokenInputError('structures', `Établissement inconnu : « ${w} ».`);
+      if (!s) throw new TokenInputError('structures', 'token.unknownStructure', { value: w });
       if (!structureIds.includes(s.id)) structureIds.push(s.id);
     }
   }

@@ -6,6 +6,7 @@ import type { Queryable } from '../db/index.js';
 import { runLifecycle } from './lifecycle.js';
 import { purgeExpiredOidc } from '../oidc/adapter.js';
 import type pg from 'pg';
+import { countFr } from '../lib/french.js';
 
 /** The account lifecycle job (grace period over -> pre-deleted -> deleted) runs once a day. */
 export const LIFECYCLE_EVERY_MS = 24 * 3_600_000;
@@ -37,7 +38,7 @@ export function startHousekeeping(pool: pg.Pool, log: (m: string) => void, every
   const lifecycle = () =>
     runLifecycle(pool)
       .then((r) => {
-        if (r.preDeleted || r.deleted) log(`Cycle de vie des comptes : ${r.preDeleted} pré-supprimé(s), ${r.deleted} supprimé(s)`);
+        if (r.preDeleted || r.deleted) log(`Cycle de vie des comptes : ${countFr(r.preDeleted, 'pré-supprimé', 'pré-supprimés')}, ${countFr(r.deleted, 'supprimé', 'supprimés')}`);
       })
       .catch((e: Error) => log(`Cycle de vie des comptes : ${e.message}`));
   void run();

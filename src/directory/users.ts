@@ -247,9 +247,9 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
  * Locks a user row the scope may change, or throws not_found (out-of-scope users are reported as missing) or
  * forbidden (visible but read-only, see requireManageable).
  */
-async function lockManageableUser(client: pg.PoolClient, scope: Scope, userId: string): Promise<Record<string, any>> {
+async function lockManageableUser(client: pg.PoolClient, scope: Scope, userId: string): Promise<{ login: string; blocked: boolean; email: string | null; phone: string | null }> {
   await requireManageable(client, scope, [userId], { lock: true });
-  return (await client.query('SELECT * FROM users WHERE id = $1', [userId])).rows[0];
+  return (await client.query('SELECT login, blocked, email, phone FROM users WHERE id = $1', [userId])).rows[0];
 }
 
 /**

@@ -13,6 +13,7 @@ import { formatRejection } from '../import/report.js';
 import { enqueueMails } from '../mail/queue.js';
 import { wakeMailWorkers } from '../mail/worker.js';
 import { scanDropFolder, type Delivery } from './deliveries.js';
+import { countFr } from '../lib/french.js';
 
 /** Session-level advisory lock key of a drop pass (the migrator holds 745201, an import 745202). */
 export const DROP_LOCK = 745203;
@@ -102,8 +103,8 @@ export function deliveryText(o: DeliveryOutcome): string {
 export function dropMail(r: DropRunResult, dir: string): { subject: string; text: string } {
   const n = (k: DeliveryOutcome['outcome']) => r.deliveries.filter((d) => d.outcome === k).length;
   const parts = [
-    n('archived') && `${n('archived')} importée(s)`,
-    n('rejected') && `${n('rejected')} refusée(s)`,
+    n('archived') && countFr(n('archived'), 'importée', 'importées'),
+    n('rejected') && countFr(n('rejected'), 'refusée', 'refusées'),
     n('error') && `${n('error')} en erreur`,
     r.waiting.length && `${r.waiting.length} en attente`,
   ].filter(Boolean);

@@ -123,7 +123,7 @@ export async function applyBatch(
   for (const key of referenced) {
     const rec = batch.structures.get(key);
     if (rec?.id) {
-      if (!importStructureAllowed(scope, rec.id)) throw new ImportForbiddenError('', `structure « ${rec.name} » hors de votre périmètre`);
+      if (!importStructureAllowed(scope, rec.id)) throw new ImportForbiddenError('', 'forbiddenStructure', { name: rec.name, uai: '' });
       structureIds.set(key, rec.id);
       continue;
     }
@@ -137,7 +137,7 @@ export async function applyBatch(
     const row = found.rows[0];
     // Outside 'all' a run neither creates, renames nor reaches another school, whatever UAI or id it names.
     if (!(row ? importStructureAllowed(scope, row.id) : scope.kind === 'all')) {
-      throw new ImportForbiddenError('', `structure « ${rec?.name ?? key} »${uai ? ` (${uai})` : ''} hors de votre périmètre`);
+      throw new ImportForbiddenError('', 'forbiddenStructure', { name: rec?.name ?? key, uai: uai ? ` (${uai})` : '' });
     }
     if (row) {
       structureIds.set(key, row.id);

@@ -4,7 +4,8 @@
 // one, a pupil is not born tomorrow.
 import { foldName } from '../directory/fold.js';
 import { checkEmail } from './text.js';
-import type { ImportBatch, Source, UserRecord } from './types.js';
+import type { ImportCode, ImportMessage } from './messages.js';
+import { rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
 /** Longest first or last name accepted (characters); a longer one is a broken or hostile file, not a person. */
 export const NAME_MAX = 100;
@@ -36,7 +37,7 @@ export function checkPeople(batch: ImportBatch, today: string): void {
     u.lastName = u.lastName.replace(INVISIBLE, '').trim();
     const refusal = refuse(u, f, today);
     if (refusal) {
-      batch.rejected.push({ file: u.file, line: u.line, field: refusal.field, reason: refusal.reason });
+      batch.rejected.push(rejection(u.file, u.line, refusal.field, refusal.code, refusal.params));
       batch.protect.push(u.externalId);
       batch.users.delete(key);
       continue;
@@ -44,19 +45,19 @@ export function checkPeople(batch: ImportBatch, today: string): void {
     const { email, invalid } = checkEmail(u.email);
     if (invalid === undefined) continue;
     u.email = email;
-    batch.rejected.push({ file: u.file, line: u.line, field: f.email, reason: `adresse électronique invalide « ${invalid} » : non importée` });
+    batch.rejected.push(rejection(u.file, u.line, f.email, 'rowInvalidEmail', { value: invalid }));
   }
 }
 
-function refuse(u: UserRecord, f: typeof DEFAULT_FIELD, today: string): { field: string; reason: string } | null {
+function refuse(u: UserRecord, f: typeof DEFAULT_FIELD, today: string): { field: string; code: ImportCode; params: ImportMessage['params'] } | null {
   for (const [field, value] of [[f.lastName, u.lastName], [f.firstName, u.firstName]] as const) {
-    if (value.length > NAME_MAX) return { field, reason: `nom de ${value.length} caractères (${NAME_MAX} au plus) : ligne ignorée` };
+    if (value.length > NAME_MAX) return { field, code: 'rowNameTooLong', params: { length: value.length, max: NAME_MAX } };
   }
   if (!foldName(`${u.firstName} ${u.lastName}`)) {
-    return { field: f.lastName, reason: `« ${u.firstName} ${u.lastName} » ne contient aucune lettre : ligne ignorée` };
+    return { field: f.lastName, code: 'rowNoLetter', params: { name: `${u.firstName} ${u.lastName}` } };
   }
   if (u.birthDate && u.birthDate > today) {
-    return { field: f.birthDate, reason: `date de naissance ${u.birthDate.split('-').reverse().join('/')} dans le futur : ligne ignorée` };
+    return { field: f.birthDate, code: 'rowFutureBirth', params: { date: u.birthDate.split('-').reverse().join('/') } };
   }
   return null;
 }

@@ -4,7 +4,8 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { checkEmail, clean, cleanPhone, decodeText, parseDate, type Encoding } from './text.js';
-import { ImportFileError, type ImportBatch, type Source, type UserRecord } from './types.js';
+import type { ImportCode, ImportMessage } from './messages.js';
+import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
 type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
@@ -17,7 +18,9 @@ type Field =
  * (CSV_Eleves/Students/Alumnos/Alunos…) and its feeder's column aliases.
  */
 const ALIASES: Record<string, Field> = {};
-const alias = (field: Field, ...names: string[]) => names.forEach((n) => (ALIASES[foldName(n)] = field));
+const alias = (field: Field, ...names: string[]) => {
+  for (const n of names) ALIASES[foldName(n)] = field;
+};
 alias('externalId', 'id', 'externalid', 'external id', 'id externo', 'identifiant externe');
 alias('firstName', 'prénom', 'firstname', 'first name', 'given name', 'prénom élève', 'prénom responsable', 'nombre', 'nome');
 alias('lastName', 'nom', 'lastname', 'last name', 'surname', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'apellido', 'apellidos', 'sobrenome');
@@ -179,7 +182,7 @@ function sameRelative(a: SeenRelative, email: string | null, address: string | n
 export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: ImportBatch): CsvResult {
   const { text, encoding } = decodeText(file, buf);
   const headerLine = text.split(/\r\n|\n|\r/, 1)[0] ?? '';
-  if (!headerLine.trim()) throw new ImportFileError(file, 1, '', 'fichier vide : la première ligne doit contenir les en-têtes de colonnes');
+  if (!headerLine.trim()) throw new ImportFileError(file, 1, '', 'csvEmpty');
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, {
@@ -192,7 +195,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (e) {
     const err = e as Error & { lines?: number };
-    throw new ImportFileError(file, err.lines ?? 0, '', `CSV mal formé : ${err.message.replace(/^Invalid/, 'invalide')}`);
+    throw new ImportFileError(file, err.lines ?? 0, '', 'csvMalformed', { detail: err.message.replace(/^Invalid/, 'invalide') });
   }
   const [head, ...rows] = records;
   const headers = head.record.map((h) => h.trim());
@@ -220,15 +223,15 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
   const present = new Set(columns.map((c) => c.field));
   const fileProfile = profileFromName(file) ?? (present.has('profile') ? undefined : profileFromHeaders(present));
   if (!fileProfile && !present.has('profile')) {
-    throw new ImportFileError(file, 1, '', 'profil introuvable : nommez le fichier CSV_Eleves, CSV_Enseignants, CSV_Personnels, CSV_Parents ou CSV_Invites, ou ajoutez une colonne « Profil »');
+    throw new ImportFileError(file, 1, '', 'csvNoProfile');
   }
   if (fileProfile) {
     for (const f of REQUIRED[fileProfile]) {
-      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
+      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], 'csvMissingColumn', { column: FIELD_LABEL[f] });
     }
   } else {
     for (const f of ['lastName', 'firstName'] as const) {
-      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], `colonne obligatoire « ${FIELD_LABEL[f]} » absente`);
+      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], 'csvMissingColumn', { column: FIELD_LABEL[f] });
     }
   }
   // Starred columns are required, except a pupil's class (the French template stars it, the reference does not
@@ -254,8 +257,8 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     const header = (f: Field) => columns.find((c) => c.field === f)?.header ?? FIELD_LABEL[f];
     const ownId = get('externalId');
     const rowProfile = fileProfile ?? profileFromName(get('profile') ?? '');
-    const reject = (field: string, reason: string) => {
-      batch.rejected.push({ file, line, field, reason });
+    const reject = (field: string, code: ImportCode, params?: ImportMessage['params']) => {
+      batch.rejected.push(rejection(file, line, field, code, params));
       // A row rejected for a typo must not take the account away.
       if (ownId) batch.protect.push(csvIdKey(source, target.id, ownId));
       const l = get('usageName') ?? get('lastName');
@@ -263,14 +266,15 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
     };
     if (!rowProfile) {
-      reject(header('profile'), `profil inconnu « ${get('profile') ?? ''} » (attendu : élève, enseignant, personnel, parent ou invité)`);
+      reject(header('profile'), 'rowUnknownProfile', { value: get('profile') ?? '' });
       continue;
     }
     const profile = rowProfile;
     let bad = false;
     for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
-        reject(header(f), present.has(f) ? 'champ obligatoire vide' : `colonne obligatoire « ${FIELD_LABEL[f]} » absente pour ce profil`);
+        if (present.has(f)) reject(header(f), 'rowEmptyField');
+        else reject(header(f), 'rowMissingColumn', { column: FIELD_LABEL[f] });
         bad = true;
         break;
       }
@@ -281,7 +285,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     if (rawBirth) {
       const d = parseDate(rawBirth);
       if (!d) {
-        reject(header('birthDate'), `date invalide « ${rawBirth} » (attendu JJ/MM/AAAA)`);
+        reject(header('birthDate'), 'rowInvalidDate', { value: rawBirth });
         continue;
       }
       birthDate = d;
@@ -291,7 +295,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
     const lastName = get('usageName') ?? get('lastName')!;
     // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
     const mail = checkEmail(get('email'));
-    if (mail.invalid) batch.rejected.push({ file, line, field: header('email'), reason: `adresse électronique invalide « ${mail.invalid} » : non importée` });
+    if (mail.invalid) batch.rejected.push(rejection(file, line, header('email'), 'rowInvalidEmail', { value: mail.invalid }));
     const address = [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') || null;
 
     // Children named on a parent's row, by position.
@@ -306,7 +310,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
         const lastNames = [cell('childUsage'), cell('childLast')].filter((x): x is string => !!x);
         if (!childFirst && !lastNames.length) continue;
         if (!childFirst || !lastNames.length) {
-          batch.rejected.push({ file, line, field: childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, reason: `enfant ${i + 1} incomplet : nom et prénom attendus` });
+          batch.rejected.push(rejection(file, line, childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, 'rowChildIncomplete', { n: i + 1 }));
           continue;
         }
         children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '' });

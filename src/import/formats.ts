@@ -6,11 +6,20 @@ import { aafKindFromName } from './aaf.js';
 import { SIECLE_ROOTS } from './siecle.js';
 import type { FileFormat } from './types.js';
 import { readHead, xmlRootName } from './xml.js';
+import { importText, type ImportCode } from './messages.js';
 
 export interface DetectedFormat {
   format: FileFormat;
   /** Why the file is ignored or unsupported (French, shown to the user). */
   reason?: string;
+  /** Why an unsupported file is refused, as a message code (src/import/messages.ts); `reason` is its French text. */
+  code?: ImportCode;
+  params?: Record<string, string>;
+}
+
+/** An unsupported format, its reason as a message code. */
+function unsupported(code: ImportCode, params?: Record<string, string>): DetectedFormat {
+  return { format: 'unsupported', reason: importText(code, params), code, ...(params ? { params } : {}) };
 }
 
 /** Known SIECLE/STS roots that carry no accounts. */
@@ -31,15 +40,15 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
   const ext = extname(name).toLowerCase();
   if (ext === '.dtd') return { format: 'ignored', reason: 'DTD de l’annuaire académique : aucun compte' };
   const head = readHead(input, 4096);
-  if (head.length === 0) return { format: 'unsupported', reason: 'fichier vide' };
-  if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return { format: 'unsupported', reason: 'classeur de tableur : enregistrez-le au format CSV' };
-  if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : { format: 'unsupported', reason: 'archive .zip illisible' };
+  if (head.length === 0) return unsupported('formatEmpty');
+  if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return unsupported('formatSpreadsheet');
+  if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : unsupported('formatBadZip');
   const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^ï»¿|^\xff\xfe|^\xfe\xff/, '').replace(/\0/g, '').trimStart();
   const looksXml = text.startsWith('<');
   // Content decides, whatever the name (`flux`, `flux.txt`): the import's scope gate runs on the detected format.
   if (ext === '.xml' || looksXml) {
     const root = xmlRootName(head);
-    if (!root) return { format: 'unsupported', reason: 'fichier XML sans élément racine reconnaissable' };
+    if (!root) return unsupported('formatXmlNoRoot');
     if (root === 'ficAlimMENESR') {
       if (aafKindFromName(name) === 'ignored') return { format: 'ignored', reason: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte' };
       return { format: 'aaf' };
@@ -48,10 +57,10 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
     if (siecle) return { format: siecle };
     if (root === 'STS_EDT') return { format: 'sts-emp' };
     if (IRRELEVANT_ROOTS[root]) return { format: 'ignored', reason: IRRELEVANT_ROOTS[root] };
-    if (root === 'EDT_STS') return { format: 'unsupported', reason: 'fichier remontant vers STS-web (emp_sts) : déposez l’export descendant sts_emp_<UAI>_<année>.xml' };
-    return { format: 'unsupported', reason: `format XML non reconnu (élément racine <${root}>) : formats acceptés AAF, SIECLE, STS-web` };
+    if (root === 'EDT_STS') return unsupported('formatStsUpward');
+    return unsupported('formatUnknownXml', { root });
   }
   // Text that is not XML: the CSV reader refuses undecodable bytes naming the line.
   if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') return { format: 'csv' };
-  return { format: 'unsupported', reason: `format non reconnu (${ext}) : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip` };
+  return unsupported('formatUnknown', { ext });
 }

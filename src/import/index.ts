@@ -108,12 +108,12 @@ export async function detectInputs(files: ImportInput[]): Promise<{ items: { inp
     archives.push({ name: input.name, members: members.length });
     for (const m of members) {
       const d = detectFormat(m);
-      if (d.format === 'zip') throw new ImportFileError(m.name, 0, '', 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même');
+      if (d.format === 'zip') throw new ImportFileError(m.name, 0, '', 'archiveInArchive');
       out.push({ input: m, detected: d });
     }
   }
   const bad = out.find((x) => x.detected.format === 'unsupported');
-  if (bad) throw new ImportFileError(bad.input.name, 0, '', `fichier refusé, ${bad.detected.reason}`);
+  if (bad) throw new ImportFileError(bad.input.name, 0, '', 'fileRefused', { reasonCode: bad.detected.code ?? 'formatUnknown', ...bad.detected.params });
   return { items: out, archives };
 }
 
@@ -158,14 +158,14 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
     ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => foldName(s.name) === foldName(wanted))
     : undefined;
   if (hinted?.uai && hinted.uai.toUpperCase() !== uai) {
-    throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', `fichier de l’établissement ${uai}, pas de « ${hinted.name} » (${hinted.uai})`);
+    throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', 'uaiMismatch', { uai, name: hinted.name, expected: hinted.uai ?? '' });
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
   // Accounts of these files are keyed by the UAI they name (`sts:<UAI>:…`, `siecle:<UAI>:…`): outside scope 'all'
   // the receiving school must carry that very UAI, or a school without one would let its admin create accounts
   // in another school's key space, which that school's own feed would later adopt.
   if (scope.kind !== 'all' && found?.uai?.toUpperCase() !== uai) {
-    throw new ImportForbiddenError(file, `fichier de l’établissement ${uai} : seul l’établissement qui porte ce code UAI peut le recevoir`);
+    throw new ImportForbiddenError(file, 'forbiddenOtherSchool', { uai });
   }
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
   const created = name ?? `Établissement ${uai}`;
@@ -197,7 +197,7 @@ export function structureFromFolder(folder: string): { name: string; externalId:
  * of `scope` are looked at, and only scope 'all' creates one (ImportForbiddenError otherwise).
  */
 async function resolveTarget(client: Queryable, scope: Scope, file: string, hint: string | undefined, folderName: string, source: Source): Promise<Target> {
-  if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'indiquez l’établissement où importer ce fichier');
+  if (scope.kind !== 'all' && !hint?.trim()) throw new ImportForbiddenError(file, 'forbiddenNeedStructure');
   const all = await structuresIn(client, scope);
   const origin = source === 'be1d' ? 'feed' : 'manual';
   const named = hint?.trim() ? undefined : structureFromFolder(folderName);
@@ -221,7 +221,7 @@ async function resolveTarget(client: Queryable, scope: Scope, file: string, hint
     all.find((s) => s.external_id === wanted) ??
     all.find((s) => foldName(s.name) === foldName(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
-  if (scope.kind !== 'all') throw new ImportForbiddenError(file, `établissement « ${wanted} » introuvable parmi les vôtres`);
+  if (scope.kind !== 'all') throw new ImportForbiddenError(file, 'forbiddenStructureNotFound', { name: wanted });
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;
@@ -303,7 +303,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const buf = input.data ?? readFileSync(input.path!);
       const folder = input.folder ?? (input.path ? basename(dirname(input.path)) : '');
       if (opts.uploaded && !opts.structureHint?.trim()) {
-        throw new ImportFileError(input.name, 0, 'structureId', 'indiquez l’établissement où importer les fichiers CSV');
+        throw new ImportFileError(input.name, 0, 'structureId', 'csvNeedsStructure');
       }
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
       assertImportAllowed('csv', opts.scope, input.name);
@@ -399,7 +399,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     if (e instanceof ImportFileError) {
       const failed = emptyReport(opts.dryRun);
       failed.files = report.files;
-      failed.fatal = { file: e.file, line: e.line, field: e.field, reason: e.reason };
+      failed.fatal = e.rejection;
       // A refused file that the detection had not listed yet (unsupported, unreadable archive) is named too.
       if (!failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason));
       failed.rejected = [failed.fatal];

@@ -1,6 +1,7 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
 import type { FileReport, ImportReport, Rejection } from './types.js';
+import { countFr } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
 
@@ -12,7 +13,7 @@ const T = {
     files: 'Fichiers',
     rows: (n: number) => `${n} ligne${n > 1 ? 's' : ''}`,
     fileCounts: (f: FileReport) =>
-      `${f.created} créé(s), ${f.updated} modifié(s), ${f.unchanged} inchangé(s), ${f.preDeleted} absent(s) du flux (période de grâce), ${f.ignored} ignoré(s)${f.rejected ? `, ${f.rejected} rejeté(s)` : ''}`,
+      `${countFr(f.created, 'créé', 'créés')}, ${countFr(f.updated, 'modifié', 'modifiés')}, ${countFr(f.unchanged, 'inchangé', 'inchangés')}, ${countFr(f.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(f.ignored, 'ignoré', 'ignorés')}${f.rejected ? `, ${countFr(f.rejected, 'rejeté', 'rejetés')}` : ''}`,
     ignoredFile: 'ignoré',
     ignored: (n: number) => `Ignorés, sans compte (${n})`,
     structures: 'Structures',
@@ -20,9 +21,9 @@ const T = {
     known: 'existante',
     accounts: 'Comptes',
     summary: (r: ImportReport) =>
-      `${r.created} créé(s), ${r.updated} modifié(s), ${r.unchanged} inchangé(s), ${r.preDeleted} absent(s) du flux (période de grâce), ${r.restored} restauré(s)`,
+      `${countFr(r.created, 'créé', 'créés')}, ${countFr(r.updated, 'modifié', 'modifiés')}, ${countFr(r.unchanged, 'inchangé', 'inchangés')}, ${countFr(r.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(r.restored, 'restauré', 'restaurés')}`,
     relations: (r: ImportReport) =>
-      `Liens parent-enfant : ${r.relations.created} ajouté(s), ${r.relations.removed} retiré(s)${r.relations.unresolved ? `, ${r.relations.unresolved} non résolu(s)` : ''}`,
+      `Liens parent-enfant : ${countFr(r.relations.created, 'ajouté', 'ajoutés')}, ${countFr(r.relations.removed, 'retiré', 'retirés')}${r.relations.unresolved ? `, ${countFr(r.relations.unresolved, 'non résolu', 'non résolus')}` : ''}`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
     renamed: (n: number) => `Changements de nom probables (${n})`,
     renameApplied: 'compte mis à jour',
@@ -64,7 +65,7 @@ export function formatRejection(r: Rejection): string {
   return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
 }
 
-/** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créé(s), …, 2 ignoré(s)`. */
+/** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, …, 2 ignorés`. */
 function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
   if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${f.rows}`;

@@ -12,6 +12,7 @@
 //  - no import, whoever runs it, ever matches, updates or pre-deletes a super admin.
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import type { FileFormat } from './types.js';
+import { importText, type ImportCode, type ImportMessage } from './messages.js';
 
 /**
  * Formats that carry structures and people across a whole académie: super admins only. School files (CSV,
@@ -21,13 +22,19 @@ const ACADEMIC_FEEDS: ReadonlySet<FileFormat> = new Set(['aaf']);
 
 /** A run refused because the caller's scope does not allow it (HTTP 403); nothing was written. */
 export class ImportForbiddenError extends Error {
+  /** French text of the refusal (the command line prints it); the web translates `messageCode`. */
+  readonly reason: string;
+  /** academic_feed: an AAF file from a local admin; scope: anything else beyond the caller's scope. */
+  readonly code: 'academic_feed' | 'scope';
   constructor(
     readonly file: string,
-    readonly reason: string,
-    /** academic_feed: an AAF file from a local admin; scope: anything else beyond the caller's scope. */
-    readonly code: 'academic_feed' | 'scope' = 'scope',
+    readonly messageCode: ImportCode,
+    readonly params: ImportMessage['params'] = {},
   ) {
+    const reason = importText(messageCode, params);
     super(file ? `${file} : ${reason}` : reason);
+    this.reason = reason;
+    this.code = messageCode === 'forbiddenAcademicFeed' ? 'academic_feed' : 'scope';
     this.name = 'ImportForbiddenError';
   }
 }
@@ -35,9 +42,9 @@ export class ImportForbiddenError extends Error {
 /** Throws ImportForbiddenError unless `scope` may import a file of `format` (detected from its content). */
 export function assertImportAllowed(format: FileFormat, scope: Scope, file: string): void {
   if (scope.kind === 'all') return;
-  if (scope.kind !== 'structures') throw new ImportForbiddenError(file, 'import réservé aux administrateurs');
+  if (scope.kind !== 'structures') throw new ImportForbiddenError(file, 'forbiddenNotAdmin');
   if (ACADEMIC_FEEDS.has(format)) {
-    throw new ImportForbiddenError(file, 'fichier de l’annuaire académique (AAF) : son import est réservé aux super-administrateurs', 'academic_feed');
+    throw new ImportForbiddenError(file, 'forbiddenAcademicFeed');
   }
 }
 

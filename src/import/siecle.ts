@@ -7,7 +7,8 @@
 // Keys: SIECLE's ELEVE_ID / PERSONNE_ID are stable within the school's base (the INE may arrive later for a
 // newcomer), hence `siecle:<UAI>:eleve:<ELEVE_ID>` and `siecle:<UAI>:personne:<PERSONNE_ID>`.
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
-import { ImportFileError, type ClassRef, type GroupRef, type ImportBatch, type UserRecord } from './types.js';
+import type { ImportCode, ImportMessage } from './messages.js';
+import { ImportFileError, rejection, type ClassRef, type GroupRef, type ImportBatch, type UserRecord } from './types.js';
 import { child, childrenNamed, childText, streamXml, type XmlNode, type XmlSource } from './xml.js';
 
 export type SiecleKind = 'siecle-eleves' | 'siecle-responsables' | 'siecle-nomenclature';
@@ -64,8 +65,8 @@ const UAI_RE = /^\d{7}[A-Z]$/;
 export function uaiOf(file: string, params: XmlNode | undefined, rootLine: number): string {
   const uaj = params && child(params, 'UAJ');
   const uai = (uaj?.attrs.CODE ?? uaj?.text ?? '').trim().toUpperCase();
-  if (!uai) throw new ImportFileError(file, params?.line ?? rootLine, 'PARAMETRES/UAJ', 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient');
-  if (!UAI_RE.test(uai)) throw new ImportFileError(file, uaj!.line, 'PARAMETRES/UAJ', `UAI invalide « ${uai} » (attendu : 7 chiffres et une lettre)`);
+  if (!uai) throw new ImportFileError(file, params?.line ?? rootLine, 'PARAMETRES/UAJ', 'siecleNoUai');
+  if (!UAI_RE.test(uai)) throw new ImportFileError(file, uaj!.line, 'PARAMETRES/UAJ', 'siecleBadUai', { uai });
   return uai;
 }
 
@@ -118,7 +119,7 @@ export async function readSiecle(
       case 'ELEVES': {
         rows++;
         const pid = id('ELEVE_ID');
-        if (!pid) throw new ImportFileError(file, node.line, 'ELEVE_ID', 'identifiant de l’élève (ELEVE_ID) manquant');
+        if (!pid) throw new ImportFileError(file, node.line, 'ELEVE_ID', 'siecleNoStudentId');
         s.pupils.set(pid, { id: pid, node, file });
         break;
       }
@@ -136,7 +137,7 @@ export async function readSiecle(
       case 'PERSONNES': {
         rows++;
         const pid = id('PERSONNE_ID');
-        if (!pid) throw new ImportFileError(file, node.line, 'PERSONNE_ID', 'identifiant de la personne (PERSONNE_ID) manquant');
+        if (!pid) throw new ImportFileError(file, node.line, 'PERSONNE_ID', 'siecleNoPersonId');
         s.persons.set(pid, { node, file });
         break;
       }
@@ -204,19 +205,19 @@ export function siecleToBatch(
     for (const p of s.pupils.values()) {
       const n = p.node;
       const ext = pupilKey(s.uai, p.id);
-      const reject = (field: string, reason: string) => {
-        batch.rejected.push({ file: p.file, line: n.line, field, reason });
+      const reject = (field: string, code: ImportCode, params?: ImportMessage['params']) => {
+        batch.rejected.push(rejection(p.file, n.line, field, code, params));
         batch.protect.push(ext);
       };
       const lastName = lastNameOf(n);
       const firstName = childText(n, 'PRENOM');
-      if (!lastName) { reject('NOM_DE_FAMILLE', 'nom manquant'); continue; }
-      if (!firstName) { reject('PRENOM', 'prénom manquant'); continue; }
+      if (!lastName) { reject('NOM_DE_FAMILLE', 'rowNoLastName'); continue; }
+      if (!firstName) { reject('PRENOM', 'rowNoFirstName'); continue; }
       const who = `${lastName} ${firstName}`;
       const exit = childText(n, 'DATE_SORTIE');
       if (exit) {
         const d = parseDate(exit);
-        if (!d) { reject('DATE_SORTIE', `${who} : date de sortie invalide « ${exit} »`); continue; }
+        if (!d) { reject('DATE_SORTIE', 'rowInvalidExitOf', { who, value: exit }); continue; }
         if (d <= today) {
           batch.ignored.push({ file: p.file, line: n.line, field: 'DATE_SORTIE', reason: `${who} : élève sorti le ${exit}, aucun compte` });
           continue;
@@ -226,7 +227,7 @@ export function siecleToBatch(
       const rawBirth = childText(n, 'DATE_NAISS');
       if (rawBirth) {
         const d = parseDate(rawBirth);
-        if (!d) { reject('DATE_NAISS', `${who} : date de naissance invalide « ${rawBirth} »`); continue; }
+        if (!d) { reject('DATE_NAISS', 'rowInvalidBirthOf', { who, value: rawBirth }); continue; }
         birthDate = d;
       }
       const mef = childText(n, 'CODE_MEF');
@@ -285,8 +286,8 @@ export function siecleToBatch(
         continue;
       }
       const ext = personKey(s.uai, pid);
-      if (!lastName) { batch.rejected.push({ file, line: n.line, field: 'NOM', reason: 'nom manquant' }); batch.protect.push(ext); continue; }
-      if (!firstName) { batch.rejected.push({ file, line: n.line, field: 'PRENOM', reason: `${lastName} : prénom manquant` }); batch.protect.push(ext); continue; }
+      if (!lastName) { batch.rejected.push(rejection(file, n.line, 'NOM', 'rowNoLastName')); batch.protect.push(ext); continue; }
+      if (!firstName) { batch.rejected.push(rejection(file, n.line, 'PRENOM', 'rowNoFirstNameOf', { who: lastName })); batch.protect.push(ext); continue; }
       const adr = childText(n, 'ADRESSE_ID');
       const u: UserRecord = {
         externalId: ext,

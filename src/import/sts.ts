@@ -6,7 +6,8 @@
 // Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
 // Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
 import { clean, parseDate } from './text.js';
-import { ImportFileError, type ImportBatch, type UserRecord } from './types.js';
+import type { ImportCode, ImportMessage } from './messages.js';
+import { ImportFileError, rejection, type ImportBatch, type UserRecord } from './types.js';
 import { uaiOf } from './siecle.js';
 import { child, childrenNamed, childText, streamXml, type XmlNode, type XmlSource } from './xml.js';
 
@@ -93,21 +94,21 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
 
   for (const n of f.individuals) {
     const id = clean(n.attrs.ID);
-    if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'identifiant de l’individu manquant');
+    if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'stsNoId');
     const ext = stsKey(f.uai, id);
-    const reject = (field: string, reason: string) => {
-      batch.rejected.push({ file: f.file, line: n.line, field, reason });
+    const reject = (field: string, code: ImportCode, params?: ImportMessage['params']) => {
+      batch.rejected.push(rejection(f.file, n.line, field, code, params));
       batch.protect.push(ext);
     };
     const lastName = childText(n, 'NOM_USAGE') ?? childText(n, 'NOM_PATRONYMIQUE');
     const firstName = childText(n, 'PRENOM');
-    if (!lastName) { reject('NOM_USAGE', 'nom manquant'); continue; }
-    if (!firstName) { reject('PRENOM', `${lastName} : prénom manquant`); continue; }
+    if (!lastName) { reject('NOM_USAGE', 'rowNoLastName'); continue; }
+    if (!firstName) { reject('PRENOM', 'rowNoFirstNameOf', { who: lastName }); continue; }
     let birthDate: string | null = null;
     const rawBirth = childText(n, 'DATE_NAISSANCE');
     if (rawBirth) {
       const d = parseDate(rawBirth);
-      if (!d) { reject('DATE_NAISSANCE', `${lastName} ${firstName} : date de naissance invalide « ${rawBirth} »`); continue; }
+      if (!d) { reject('DATE_NAISSANCE', 'rowInvalidBirthOf', { who: `${lastName} ${firstName}`, value: rawBirth }); continue; }
       birthDate = d;
     }
     const fn = childText(n, 'FONCTION')?.toUpperCase() ?? null;

@@ -111,15 +111,15 @@ export function decodeText(file: string, buf: Buffer): { text: string; encoding:
   if (encoding !== 'utf-8' && bom === 0) {
     const other = otherScriptEncoding(body);
     if (other) {
-      throw new ImportFileError(file, 1, '', `fichier qui semble encodé en ${other} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8`);
+      throw new ImportFileError(file, 1, '', 'otherScript', { encoding: other });
     }
     if (utf8Pairs(body) >= 3) {
       const at = firstInvalidUtf8(body);
-      throw new ImportFileError(file, lineAt(body, at), '', `encodage mélangé : UTF-8 et un autre encodage (octet 0x${body[at].toString(16)}) ; enregistrez tout le fichier en UTF-8`);
+      throw new ImportFileError(file, lineAt(body, at), '', 'mixedEncoding', { byte: body[at].toString(16) });
     }
     if (encoding === 'windows-1252') {
       for (let i = 0; i < body.length; i++) {
-        if (CP1252_UNDEFINED.has(body[i])) throw undecodable(file, lineAt(body, i), `octet 0x${body[i].toString(16)}`, encoding);
+        if (CP1252_UNDEFINED.has(body[i])) throw new ImportFileError(file, lineAt(body, i), '', 'undecodableByte', { byte: body[i].toString(16), encoding: ENCODING_LABEL[encoding] });
       }
     }
   }
@@ -127,7 +127,7 @@ export function decodeText(file: string, buf: Buffer): { text: string; encoding:
   const bad = text.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/);
   if (bad >= 0) {
     const line = text.slice(0, bad).split(/\r\n|\n|\r/).length;
-    throw undecodable(file, line, `caractère U+${text.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase()}`, encoding);
+    throw new ImportFileError(file, line, '', 'undecodableChar', { char: text.charCodeAt(bad).toString(16).padStart(4, '0').toUpperCase(), encoding: ENCODING_LABEL[encoding] });
   }
   return { text, encoding };
 }
@@ -139,14 +139,6 @@ function lineAt(buf: Buffer, index: number): number {
   return n;
 }
 
-function undecodable(file: string, line: number, what: string, encoding: Encoding): ImportFileError {
-  return new ImportFileError(
-    file,
-    line,
-    '',
-    `encodage illisible (${what}, lu comme ${ENCODING_LABEL[encoding]}) : enregistrez le fichier en UTF-8`,
-  );
-}
 
 /** Trimmed value, or null when empty. */
 export function clean(v: string | undefined | null): string | null {

@@ -1,5 +1,6 @@
 // The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
 import type { Origin, Profile } from '../directory/vocabulary.js';
+import { importText, type ImportCode, type ImportMessage } from './messages.js';
 
 /** Which importer wrote a row (users.source). */
 export type Source = 'aaf' | 'be1d' | 'csv' | 'siecle' | 'sts' | 'demo';
@@ -82,7 +83,16 @@ export interface Rejection {
   file: string;
   line: number;
   field: string;
+  /** French, as the command line prints it. */
   reason: string;
+  /** The reason as a message code and parameters (src/import/messages.ts), for the web to translate; absent on
+   * rows whose reader does not give one yet (the web then shows `reason`). */
+  message?: ImportMessage;
+}
+
+/** A rejected row whose reason is a message code: `reason` is its French text. */
+export function rejection(file: string, line: number, field: string, code: ImportCode, params?: ImportMessage['params']): Rejection {
+  return { file, line, field, reason: importText(code, params), message: { code, ...(params ? { params } : {}) } };
 }
 
 /** Everything parsed from one run, before touching the database. */
@@ -198,14 +208,23 @@ export interface ImportReport {
   durationMs: number;
 }
 
-/** A whole file refused: the run stops and nothing is written. */
+/** A whole file refused: the run stops and nothing is written. `reason` is the French text of `code`. */
 export class ImportFileError extends Error {
+  readonly reason: string;
   constructor(
     readonly file: string,
     readonly line: number,
     readonly field: string,
-    readonly reason: string,
+    readonly code: ImportCode,
+    readonly params?: ImportMessage['params'],
   ) {
+    const reason = importText(code, params);
     super(`${file}:${line}${field ? `:${field}` : ''} — ${reason}`);
+    this.reason = reason;
+    this.name = 'ImportFileError';
+  }
+
+  get rejection(): Rejection {
+    return { file: this.file, line: this.line, field: this.field, reason: this.reason, message: { code: this.code, ...(this.params ? { params: this.params } : {}) } };
   }
 }

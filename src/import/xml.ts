@@ -134,7 +134,7 @@ export async function feedParser(file: string, source: XmlSource, parser: SaxesP
       const s = decoder.write(chunk);
       const bad = s.indexOf('\ufffd');
       if (bad >= 0) {
-        throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', `encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare (${encoding})`);
+        throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', 'xmlBadEncoding', { encoding });
       }
       parser.write(s);
     }
@@ -146,7 +146,7 @@ export async function feedParser(file: string, source: XmlSource, parser: SaxesP
     const msg = (e as Error).message;
     // saxes messages look like "12:4: unexpected end" (or "file:12:4: …").
     const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
-    throw new ImportFileError(file, m ? Number(m[1]) : parser.line, '', `XML mal formé : ${m ? m[3] : msg}`);
+    throw new ImportFileError(file, m ? Number(m[1]) : parser.line, '', 'xmlMalformed', { detail: m ? m[3] : msg });
   } finally {
     stream.destroy();
   }

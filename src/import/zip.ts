@@ -5,6 +5,7 @@
 import { basename, dirname } from 'node:path';
 import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
+import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError } from './types.js';
 
 export interface ZipLimits {
@@ -55,15 +56,15 @@ function memberName(entry: yauzl.Entry): string {
 }
 
 export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS): Promise<ZipMember[]> {
-  const fail = (reason: string): never => {
-    throw new ImportFileError(file, 0, '', reason);
+  const fail = (code: ImportCode, params?: ImportMessage['params']): never => {
+    throw new ImportFileError(file, 0, '', code, params);
   };
   let zip: yauzl.ZipFile;
   try {
     const opts = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true };
     zip = source.data ? await yauzl.fromBufferPromise(source.data, opts) : await yauzl.openPromise(source.path!, opts);
   } catch (e) {
-    return fail(`archive .zip illisible : ${(e as Error).message}`);
+    return fail('zipUnreadable', { detail: (e as Error).message });
   }
   const archive = basename(file).replace(/\.zip$/i, '');
   const out: ZipMember[] = [];
@@ -73,7 +74,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       const list: yauzl.Entry[] = [];
       zip.on('entry', (entry: yauzl.Entry) => {
         list.push(entry);
-        if (list.length > limits.entries) return reject(new Error(`plus de ${limits.entries} fichiers dans l’archive`));
+        if (list.length > limits.entries) return reject(new ImportFileError(file, 0, '', 'zipTooManyFiles', { max: limits.entries }));
         zip.readEntry();
       });
       zip.on('end', () => resolve(list));
@@ -83,20 +84,20 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
     const named = entries.map((entry) => ({ entry, fileName: memberName(entry) }));
     for (const { entry, fileName } of named.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
       if (fileName.endsWith('/') || JUNK.test(fileName)) continue;
-      const where = `${fileName} : `;
+      const member = fileName;
       const invalid = yauzl.validateFileName(fileName);
-      if (invalid) fail(`${where}${invalid}`);
-      if (entry.isEncrypted()) fail(`${where}fichier chiffré (archive protégée par mot de passe) : déposez une archive sans mot de passe`);
+      if (invalid) fail('zipBadName', { member, detail: invalid });
+      if (entry.isEncrypted()) fail('zipEncrypted', { member });
       // Declared sizes first (cheap), then the real count while inflating: headers can lie.
-      if (entry.uncompressedSize > limits.entryBytes) fail(`${where}fichier trop gros une fois décompressé (${mib(entry.uncompressedSize)}, maximum ${mib(limits.entryBytes)})`);
-      if (total + entry.uncompressedSize > limits.totalBytes) fail(`archive trop grosse une fois décompressée (maximum ${mib(limits.totalBytes)})`);
+      if (entry.uncompressedSize > limits.entryBytes) fail('zipMemberTooBig', { member, size: mib(entry.uncompressedSize), max: mib(limits.entryBytes) });
+      if (total + entry.uncompressedSize > limits.totalBytes) fail('zipTooBig', { max: mib(limits.totalBytes) });
       const chunks: Buffer[] = [];
       let size = 0;
       const stream = await zip.openReadStreamPromise(entry);
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           size += chunk.length;
-          if (size > limits.entryBytes || total + size > limits.totalBytes) fail(`${where}contenu plus gros que déclaré ou que la limite (${mib(Math.min(limits.entryBytes, limits.totalBytes))})`);
+          if (size > limits.entryBytes || total + size > limits.totalBytes) fail('zipMemberOverflow', { member, max: mib(Math.min(limits.entryBytes, limits.totalBytes)) });
           chunks.push(chunk);
         }
       } finally {
@@ -108,7 +109,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
     }
   } catch (e) {
     if (e instanceof ImportFileError) throw e;
-    return fail(`archive .zip illisible : ${(e as Error).message}`);
+    return fail('zipUnreadable', { detail: (e as Error).message });
   } finally {
     zip.close();
   }

@@ -29,6 +29,10 @@ export const DOMAIN_MESSAGES_FR = {
   'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
   'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',
   'oidc.redirectUri': 'Adresse de retour refusée : « {value} » (https, ou http sur cette machine seulement, sans #).',
+  // API tokens (src/accounts/api-tokens.ts): the form's or the command line's input.
+  'token.name': 'Donnez au jeton un nom de 1 à 100 caractères (à quoi il sert, quel serveur l’utilise).',
+  'token.noStructure': 'Choisissez au moins un établissement (ou tous les établissements).',
+  'token.unknownStructure': 'Établissement inconnu : « {value} ».',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

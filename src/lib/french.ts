@@ -25,3 +25,14 @@ export function de(name: string): string {
   // "h" elides only when mute; names rarely start with an aspirated h, and "de Hugo" reads wrong to most.
   return VOWEL.test(n) ? `d’${n}` : `de ${n}`;
 }
+
+const FRENCH_PLURALS = new Intl.PluralRules('fr-FR');
+
+/**
+ * `n` and the French noun phrase that agrees with it: `countFr(1, 'compte choisi', 'comptes choisis')` →
+ * "1 compte choisi"; French reads 0 and 1 as singular (Intl.PluralRules). For the command line and the
+ * domain's French labels; the web uses its catalogues (`plural()` in src/web/i18n).
+ */
+export function countFr(n: number, one: string, other: string): string {
+  return `${n} ${FRENCH_PLURALS.select(n) === 'one' ? one : other}`;
+}

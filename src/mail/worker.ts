@@ -5,6 +5,7 @@
 // out again after the lease, with the same Message-ID so the duplicate is recognisable.
 import nodemailer from 'nodemailer';
 import type { AppContext } from '../context.js';
+import { countFr } from '../lib/french.js';
 
 /** What the worker needs from a nodemailer transporter (tests may pass their own). */
 export interface MailTransport {
@@ -196,7 +197,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
       const error = describe(err);
       if (isPermanentFailure(err) || job.attempts >= o.maxAttempts) {
         await finish(job, 'failed', error);
-        log(`Courriel ${job.id} : échec définitif après ${job.attempts} tentative(s) (${error})`);
+        log(`Courriel ${job.id} : échec définitif après ${countFr(job.attempts, 'tentative', 'tentatives')} (${error})`);
       } else {
         const delay = retryDelayMs(job.attempts, o.backoffMs, o.maxBackoffMs);
         await pool.query(

@@ -14,6 +14,7 @@ import { exportSelection, type ExportFormat } from './generate.js';
 import { leftOutOf } from './select.js';
 import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
+import { countFr } from '../lib/french.js';
 
 const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [options]
 
@@ -88,36 +89,41 @@ async function resolveUsers(ctx: AppContext, values: string[]): Promise<string[]
   return ids;
 }
 
+/** The command's options (strict: an unknown option throws). */
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      model: { type: 'string' },
+      sort: { type: 'string' },
+      structure: { type: 'string' },
+      profiles: { type: 'string' },
+      classes: { type: 'string' },
+      levels: { type: 'string' },
+      users: { type: 'string' },
+      activation: { type: 'string' },
+      email: { type: 'string' },
+      'local-admins': { type: 'string' },
+      'created-before': { type: 'string' },
+      'created-after': { type: 'string' },
+      'pre-deletion': { type: 'string' },
+      blocked: { type: 'string' },
+      external: { type: 'string' },
+      origin: { type: 'string' },
+      search: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
 /** Runs the command against an open context; returns the exit code. */
 export async function runWith(ctx: AppContext, args: string[], log: (m: string) => void = (m) => console.error(m)): Promise<number> {
-  let opts;
+  let opts: ReturnType<typeof parseOptions>;
   try {
-    opts = parseArgs({
-      args,
-      options: {
-        format: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        model: { type: 'string' },
-        sort: { type: 'string' },
-        structure: { type: 'string' },
-        profiles: { type: 'string' },
-        classes: { type: 'string' },
-        levels: { type: 'string' },
-        users: { type: 'string' },
-        activation: { type: 'string' },
-        email: { type: 'string' },
-        'local-admins': { type: 'string' },
-        'created-before': { type: 'string' },
-        'created-after': { type: 'string' },
-        'pre-deletion': { type: 'string' },
-        blocked: { type: 'string' },
-        external: { type: 'string' },
-        origin: { type: 'string' },
-        search: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
+    opts = parseOptions(args);
   } catch (e) {
     log(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -166,11 +172,11 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;
     if (opts.output === '-') await pipeline(source, process.stdout, { end: false });
     else await pipeline(source, createWriteStream(opts.output));
-    log(`${result.count} compte(s) → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
+    log(`${countFr(result.count, 'compte', 'comptes')} → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
     // The same "left out" counters as the console preview.
     const left = await leftOutOf(ctx, parsed.data, { kind: 'all' });
-    if (left.blocked) log(`${left.blocked} compte(s) bloqué(s) laissé(s) de côté (--blocked all pour les inclure)`);
-    if (left.absent) log(`${left.absent} compte(s) absent(s) du flux laissé(s) de côté (--pre-deletion all pour les inclure)`);
+    if (left.blocked) log(`${countFr(left.blocked, 'compte bloqué laissé', 'comptes bloqués laissés')} de côté (--blocked all pour les inclure)`);
+    if (left.absent) log(`${countFr(left.absent, 'compte absent du flux laissé', 'comptes absents du flux laissés')} de côté (--pre-deletion all pour les inclure)`);
     for (const e of left.external) log(externalSentence(e));
     return 0;
   } catch (e) {

@@ -13,6 +13,7 @@
 //    provider and the ENT address instead of a code.
 import { externalOnlyAbsentSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
+import { countFr } from '../lib/french.js';
 import { PROFILE_LABELS } from './format.js';
 import type { AccountRow, Selection } from './selection.js';
 
@@ -129,7 +130,7 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
   if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
   if (sel.email === 'without') add('sans-courriel', 'sans courriel');
-  if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, `${sel.userIds.length} compte(s) choisi(s)`);
+  if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, countFr(sel.userIds.length, 'compte choisi', 'comptes choisis'));
   return { parts, text: words.join(' · ') || 'tous les comptes' };
 }
 

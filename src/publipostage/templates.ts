@@ -30,7 +30,7 @@ export const TEMPLATE_KINDS = ['sheet_inactive', 'sheet_active', 'mail_inactive'
 export const MERGE_FIELDS = [
   { name: 'prenom', label: 'Prénom' },
   { name: 'nom', label: 'Nom' },
-  { name: 'classe', label: 'Classe(s) (pour un parent : celles de ses enfants)' },
+  { name: 'classe', label: 'Classe (pour un parent : celles de ses enfants)' },
   { name: 'login', label: 'Identifiant' },
   { name: 'code', label: "Code d'activation (vide si le compte est activé)" },
   { name: 'enfants', label: 'Enfants et leurs classes (parents)' },
@@ -261,7 +261,8 @@ export function validateTemplate(input: TemplateInput): string[] {
   if (isMail && !input.subject?.trim()) errors.push("l'objet du courriel est vide");
   if (input.subject && input.subject.length > 300) errors.push("l'objet du courriel dépasse 300 caractères");
   const unknown = [...unknownFields(input.body), ...unknownFields(input.subject ?? '')];
-  if (unknown.length) errors.push(`champ(s) de fusion inconnu(s) : ${[...new Set(unknown)].map((f) => `{${f}}`).join(', ')}`);
+  const names = [...new Set(unknown)];
+  if (names.length) errors.push(`${names.length === 1 ? 'champ de fusion inconnu' : 'champs de fusion inconnus'} : ${names.map((f) => `{${f}}`).join(', ')}`);
   return errors;
 }
 

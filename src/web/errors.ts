@@ -33,6 +33,9 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'localAdmin.notMember': 422,
   'localAdmin.pupil': 422,
   'oidc.redirectUri': 422,
+  'token.name': 400,
+  'token.noStructure': 400,
+  'token.unknownStructure': 400,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

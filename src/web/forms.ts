@@ -1,10 +1,18 @@
 // Accessible form pieces shared by every page: CSRF field, labelled inputs with inline errors, error summary.
-import type { FastifyRequest } from 'fastify';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
-import { t } from './i18n/index.js';
+import { t, type Lang } from './i18n/index.js';
+
+/**
+ * What the form pieces read from the request: its language and CSRF token. A FastifyRequest is one, and so is
+ * a view's ViewEnv (src/web/view.ts), so views build forms without the request.
+ */
+export interface FormEnv {
+  lang: Lang;
+  csrfToken?: string | null;
+}
 
 /** The hidden `_csrf` field every POST form must carry. */
-export function csrfField(req: FastifyRequest): SafeHtml {
+export function csrfField(req: FormEnv): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${req.csrfToken ?? ''}">`;
 }
 
@@ -39,7 +47,7 @@ export interface FieldOptions {
 export const fieldId = (name: string): string => `f-${name}`;
 
 /** A labelled input; the error is tied to it with aria-describedby so screen readers announce it. */
-export function field(req: FastifyRequest, o: FieldOptions): SafeHtml {
+export function field(req: FormEnv, o: FieldOptions): SafeHtml {
   const id = fieldId(o.name);
   const describedBy = [o.invalidBy ?? '', o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const invalid = !!o.error || !!o.invalidBy;
@@ -85,7 +93,7 @@ export function checkbox(o: CheckboxOptions): SafeHtml {
 }
 
 /** Explains the "*" of required fields; put once at the top of a form that has some. */
-export function requiredLegend(req: FastifyRequest): SafeHtml {
+export function requiredLegend(req: FormEnv): SafeHtml {
   return html`<p class="muted required-legend"><span class="req" aria-hidden="true">*</span> ${t(req.lang, 'form.requiredLegend')}</p>`;
 }
 
@@ -101,7 +109,7 @@ export function formError(message: string): SafeHtml {
 }
 
 /** A list of the form's errors at the top, each linking to its field. */
-export function errorSummary(req: FastifyRequest, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
+export function errorSummary(req: FormEnv, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
   const names = Object.keys(errors);
   if (names.length === 0) return html``;
   // Focused on load (tabindex=-1 + autofocus): fields must not ask for autofocus when there are errors.

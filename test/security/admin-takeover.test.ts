@@ -27,7 +27,7 @@ let pupil: { id: string; code: string };
 let director: Client;
 let teacher: Client;
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const user = async (id: string) => (await q('SELECT * FROM users WHERE id = $1', [id]))[0];
 
 const signedIn = (userId: string) => signedInClient(app, ctx.database.pool, userId);
@@ -121,7 +121,7 @@ test('class view: a teacher cannot hand a renewal code to, nor block, a parent w
 });
 
 test('a super admin still manages them all', async () => {
-  const [root] = await q(`INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+  const [root] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
      VALUES ('Personnel', 'Root', 'ADMIN', 'root.admin', true, 'x', now()) RETURNING id`);
   const superAdmin = await signedIn(root.id);
   assert.equal((await superAdmin.post(`/console/utilisateurs/${x}/renouvellement`, {})).statusCode, 303);

@@ -14,7 +14,7 @@ let schoolA: string;
 let schoolB: string;
 let director: Client;
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const rights = async (id: string) => (await q('SELECT structure_id FROM local_admins WHERE user_id = $1 ORDER BY 1', [id])).map((r) => r.structure_id);
 
 /** Two inactive Personnel accounts of school A with the same names (a duplicate pair). */

@@ -28,7 +28,7 @@ let schoolB: string;
 let local: SessionHeaders;
 let root: SessionHeaders;
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const session = (userId: string) => sessionFor(ctx.database.pool, userId);
 
 /** Everything the escalation file would change: the super admin, school B, accounts created. */
@@ -60,7 +60,7 @@ before(async () => {
   await q('INSERT INTO user_classes VALUES ($1, $2)', [pupil, cls.id]);
   // The super admin as `npm start` creates it.
   await ensureSuperAdmin(ctx, await hashPassword('mot-de-passe-initial'));
-  const [admin] = await q(`SELECT id FROM users WHERE login = 'admin'`);
+  const [admin] = await q<{ id: string }>(`SELECT id FROM users WHERE login = 'admin'`);
   const director = await createUser(ctx.database.pool, { login: 'paul.renard', firstName: 'Paul', lastName: 'RENARD', password: 'directeur-tilleuls-2026' });
   await q('INSERT INTO user_structures VALUES ($1, $2)', [director, schoolA]);
   await q('INSERT INTO local_admins VALUES ($1, $2)', [director, schoolA]);
@@ -121,7 +121,7 @@ test('a super admin’s import of the same feed never matches, updates nor pre-d
   const password = /admin : (\S+)/.exec(lines.join('\n'))![1];
   const browser = new Client(app);
   assert.equal((await browser.signIn('admin', password)).statusCode, 303, 'admin signs in with the new password');
-  root = await session((await q(`SELECT id FROM users WHERE login = 'admin'`))[0].id); // `trousseau admin` ended the others
+  root = await session((await q<{ id: string }>(`SELECT id FROM users WHERE login = 'admin'`))[0].id); // `trousseau admin` ended the others
 });
 
 test('a local admin’s CSV import never updates, links or pre-deletes an account that administers another school', async () => {

@@ -21,7 +21,7 @@ let app: FastifyInstance;
 let school: string;
 let root: SessionHeaders & { id: string };
 
-const q = async <T = Record<string, any>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const leftovers = () => (existsSync(imports) ? readdirSync(imports) : []);
 
 function post(url: string, files: Array<{ name: string; data: Buffer }>, fields: Record<string, string> = {}) {

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder, type CodePurpose,
+  activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder,
 } from '../../accounts/activation.js';
 import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
@@ -19,13 +19,16 @@ import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
-import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
-import { html } from '../html.js';
-import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
-import { profileLabel } from '../labels.js';
+import type { FieldErrors } from '../forms.js';
+import { isMessageKey, plural, translator, type MessageKey } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
+import { viewEnv } from '../view.js';
+import {
+  accountView, codeView, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView,
+  type CodeFlow, type PasswordStep, type StepPolicy,
+} from './views.js';
 
 type Form = Record<string, string>;
 
@@ -93,7 +96,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): FastifyReply {
     const _ = translator(req.lang);
     reply.header('retry-after', String(seconds));
-    const wait = seconds < 60 ? _('error.rateLimitedSeconds', { seconds }) : _('error.rateLimited', { minutes: Math.ceil(seconds / 60) });
+    const wait = seconds < 60 ? plural(req.lang, 'error.rateLimitedSeconds', seconds) : plural(req.lang, 'error.rateLimited', Math.ceil(seconds / 60));
     return sendErrorPage(req, reply, 429, wait, _('error.rateLimitedTitle'));
   }
 
@@ -107,62 +110,19 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   });
 
   app.get('/conditions', { schema: { querystring: TermsQuery } }, async (req, reply) => {
-    const _ = translator(req.lang);
     // Opened from step 2: the way back reopens the activation with the typed login and code (step 1 filled in).
     const { login, code } = req.query;
     const back = login ? `/activation?${new URLSearchParams(code ? { login, code } : { login }).toString()}` : '/activation';
     if (code) reply.header('referrer-policy', 'no-referrer');
-    return sendPage(reply, {
-      req,
-      title: _('terms.title'),
-      narrow: true,
-      body: html`<div class="card">
-  <p>${_('terms.intro')}</p>
-  <ul>
-    <li>${_('terms.personal')}</li>
-    <li>${_('terms.secret')}</li>
-    <li>${_('terms.respect')}</li>
-    <li>${_('terms.data')}</li>
-    <li>${_('terms.contact')}</li>
-  </ul>
-</div>
-<p><a href="${back}">${_('terms.back')}</a></p>`,
-    });
+    return sendPage(reply, { req, ...termsView(viewEnv(req), back) });
   });
 
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
   /** `error`: wrong credentials, told once for both fields; `errors`: fields left empty. */
   function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean }, status = 200) {
-    const _ = translator(req.lang);
-    const errors = o.errors ?? {};
-    const failed = !!o.error || Object.keys(errors).length > 0;
-    const labels = { login: _('field.login'), password: _('field.password') };
-    const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
-    return sendPage(reply, {
-      req,
-      title: _('login.title'),
-      error: failed,
-      narrow: true,
-      notice: failed ? null : o.notice,
-      body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
-<form class="card" method="post" action="/connexion" novalidate>
-  ${requiredLegend(req)}
-  ${csrfField(req)}
-  <input type="hidden" name="next" value="${safeNext(o.next)}">
-  ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy })}
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', autofocus: !failed && !!o.login, error: errors.password, invalidBy })}
-  ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
-  <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
-</form>
-${providerButtons(req, ctx, safeNext(o.next))}
-<div class="card">
-  <h2>${_('login.firstTime')}</h2>
-  <p>${_('login.firstTimeHelp')}</p>
-  <p><a class="button button-secondary" href="/activation">${_('login.activate')}</a></p>
-  <p class="muted">${_('login.renewalHelp')} <a href="/renouvellement">${_('login.renewal')}</a></p>
-</div>`,
-    }, status);
+    const next = safeNext(o.next);
+    return sendPage(reply, { req, ...loginView(viewEnv(req), { ...o, next, providers: providerButtons(req, ctx, next) }) }, status);
   }
 
   app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {
@@ -224,101 +184,21 @@ ${providerButtons(req, ctx, safeNext(o.next))}
 
   // ------------------------------------------------------------------------------------ code + new password (activation, renewal)
 
-  interface CodeFlow {
-    purpose: CodePurpose;
-    path: string;
-    prefix: 'activation' | 'renewal';
-  }
   const ACTIVATION_FLOW: CodeFlow = { purpose: 'activation', path: '/activation', prefix: 'activation' };
   const RENEWAL_FLOW: CodeFlow = { purpose: 'renewal', path: '/renouvellement', prefix: 'renewal' };
 
   /** Step 1. `error`: wrong or expired login/code, told once for both fields; `errors`: fields left empty. */
   function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; errors?: FieldErrors }, status = 200) {
-    const _ = translator(req.lang);
-    const p = flow.prefix;
-    const errors = o.errors ?? {};
-    const failed = !!o.error || Object.keys(errors).length > 0;
-    const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
-    const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
-    return sendPage(reply, {
-      req,
-      title: _(`${p}.title`),
-      documentTitle: _(`${p}.titleStep`, { n: 1 }),
-      error: failed,
-      narrow: true,
-      body: html`<p class="steps">${_('steps.one')}</p>
-${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
-<p>${_(`${p}.intro`)}</p>
-<form class="card" method="post" action="${flow.path}" novalidate>
-  ${requiredLegend(req)}
-  ${csrfField(req)}
-  <input type="hidden" name="step" value="code">
-  ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
-  ${field(req, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'off', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _('field.codeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
-  <div class="actions"><button type="submit">${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
-</form>`,
-    }, status);
+    return sendPage(reply, { req, ...codeView(viewEnv(req), flow, o) }, status);
   }
 
-  interface PasswordStep {
-    login: string;
-    code: string;
-    values: Form;
-    errors: FieldErrors;
-    /** The account's activation policy (directory/policies.ts): length, e-mail and phone required or not. */
-    policy: StepPolicy;
-  }
-  interface StepPolicy {
-    min: number;
-    emailRequired: boolean;
-    phoneRequired: boolean;
-    termsVersion: number | null;
-  }
   async function stepPolicy(userId: string): Promise<StepPolicy> {
     const [p, terms] = await Promise.all([policyForUser(pool, userId), termsDue(pool, userId)]);
     return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
   }
 
   function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
-    const _ = translator(req.lang);
-    const p = flow.prefix;
-    const activation = flow.purpose === 'activation';
-    const labels: Record<string, string> = {
-      password: _('field.newPassword'), confirm: _('field.confirmPassword'), email: _('field.email'), phone: _('field.phone'), terms: _('field.terms'),
-    };
-    const failed = Object.keys(o.errors).length > 0;
-    // A password that passed its checks is given back rather than retyped (the page is no-store; see finishCodeFlow).
-    const keepPassword = failed && !o.errors.password && !!o.values.password;
-    const keepConfirm = keepPassword && !o.errors.confirm;
-    const termsHref = `/conditions?${new URLSearchParams({ login: o.login, code: o.code }).toString()}`;
-    return sendPage(reply, {
-      req,
-      title: _(`${p}.title`),
-      documentTitle: _(`${p}.titleStep`, { n: 2 }),
-      error: failed,
-      narrow: true,
-      body: html`<p class="steps">${_('steps.two')}</p>
-${errorSummary(req, o.errors, labels)}
-<p>${_(`${p}.passwordIntro`, { login: o.login })}</p>
-<form class="card" method="post" action="${flow.path}" novalidate>
-  ${requiredLegend(req)}
-  ${csrfField(req)}
-  <input type="hidden" name="step" value="password">
-  <input type="hidden" name="login" value="${o.login}">
-  <input type="hidden" name="code" value="${o.code}">
-  <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: !failed,
-    value: keepPassword ? o.values.password : '', keepPassword })}
-  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm,
-    value: keepConfirm ? o.values.confirm : '', keepPassword: keepConfirm })}
-  ${activation ? html`
-  ${field(req, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
-  ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
-  ${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
-    label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` })}` : ''}
-  <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
-</form>`,
-    }, status);
+    return sendPage(reply, { req, ...passwordView(viewEnv(req), flow, o) }, status);
   }
 
   async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, q: z.infer<typeof CodeQuery>) {
@@ -399,64 +279,14 @@ ${errorSummary(req, o.errors, labels)}
     const d = await loadAccountDetails(ctx, viewer(req).user.id);
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
     const errors = o.errors ?? {};
-    const contactValues = o.form === 'contact' && o.values ? o.values : { email: d.email ?? '', phone: d.phone ?? '' };
+    const contactValues = o.form === 'contact' && o.values ? { email: o.values.email ?? '', phone: o.values.phone ?? '' } : { email: d.email ?? '', phone: d.phone ?? '' };
     const { ok } = OkQuery.parse(req.query ?? {});
     // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
     const absence = await absenceOf(pool, d.id);
     const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact'
       ? { kind: 'success', text: _(`account.ok.${ok}`) }
       : absence ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) } : null;
-    const list = (items: string[]) => (items.length ? items.join(', ') : '—');
-    const labels: Record<string, string> = {
-      email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
-    };
-    return sendPage(reply, {
-      req,
-      title: _('account.title'),
-      error: Object.keys(errors).length > 0,
-      notice,
-      body: html`${errorSummary(req, errors, labels)}
-<div class="grid grid-2">
-<section class="card" aria-labelledby="h-identity">
-  <h2 id="h-identity">${_('account.identity')}</h2>
-  <dl class="details">
-    <dt>${_('account.name')}</dt><dd>${d.firstName} ${d.lastName}</dd>
-    <dt>${_('field.login')}</dt><dd><code>${d.login}</code></dd>
-    <dt>${_('account.profile')}</dt><dd>${profileLabel(req.lang, d.profile)}${d.isSuperAdmin ? html` · <span class="badge">${_('account.superAdmin')}</span>` : ''}</dd>
-    <dt>${_('account.structures')}</dt><dd>${list(d.structures)}</dd>
-    ${d.classes.length ? html`<dt>${_('account.classes')}</dt><dd>${list(d.classes)}</dd>` : ''}
-    ${d.adminOf.length ? html`<dt>${_('account.adminOf')}</dt><dd>${list(d.adminOf)}</dd>` : ''}
-    ${d.children.length ? html`<dt>${_('account.children')}</dt><dd><ul class="plain">${d.children.map((c) => html`<li>${c.firstName} ${c.lastName}${c.classes.length ? ` (${c.classes.join(', ')})` : ''}</li>`)}</ul></dd>` : ''}
-    <dt>${_('field.email')}</dt><dd>${d.email ?? '—'}</dd>
-    <dt>${_('field.phone')}</dt><dd>${d.phone ?? '—'}</dd>
-  </dl>
-</section>
-<div>
-<section class="card" aria-labelledby="h-contact">
-  <h2 id="h-contact">${_('account.contact')}</h2>
-  <form method="post" action="/mon-compte/coordonnees" novalidate>
-    ${requiredLegend(req)}
-    ${csrfField(req)}
-    ${field(req, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: true, autocomplete: 'email', inputmode: 'email', error: errors.email })}
-    ${field(req, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
-    <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
-  </form>
-</section>
-<section class="card" aria-labelledby="h-password">
-  <h2 id="h-password">${_('account.changePassword')}</h2>
-  <form method="post" action="/mon-compte/mot-de-passe" novalidate>
-    ${requiredLegend(req)}
-    ${csrfField(req)}
-    <input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
-    ${field(req, { name: 'current', label: labels.current, type: 'password', required: true, autocomplete: 'current-password', error: errors.current })}
-    ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN })}
-    ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
-    <div class="actions"><button type="submit">${_('account.savePassword')}</button></div>
-  </form>
-</section>
-</div>
-</div>`,
-    }, status);
+    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, contactValues, notice }) }, status);
   }
 
   const signedIn = guard();
@@ -500,26 +330,7 @@ ${errorSummary(req, o.errors, labels)}
   // ------------------------------------------------------------------------------------ forgotten password
 
   function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string; errors?: FieldErrors }, status = 200) {
-    const _ = translator(req.lang);
-    const errors = o.errors ?? {};
-    const failed = Object.keys(errors).length > 0;
-    const labels = { identifier: _('forgot.identifier') };
-    return sendPage(reply, {
-      req,
-      title: _('forgot.title'),
-      error: failed,
-      narrow: true,
-      notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
-      body: html`${errorSummary(req, errors, labels)}
-<p>${_('forgot.intro')}</p>
-<form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
-  ${requiredLegend(req)}
-  ${csrfField(req)}
-  ${field(req, { name: 'identifier', label: labels.identifier, value: o.identifier, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.sent && !failed, error: errors.identifier })}
-  <div class="actions"><button type="submit">${_('forgot.submit')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
-</form>
-<p class="muted">${_('forgot.noEmail')} <a href="/renouvellement">${_('login.renewal')}</a></p>`,
-    }, status);
+    return sendPage(reply, { req, ...forgotView(viewEnv(req), o) }, status);
   }
 
   app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));
@@ -546,39 +357,11 @@ ${errorSummary(req, o.errors, labels)}
   });
 
   function resetPage(req: FastifyRequest, reply: FastifyReply, o: { token: string; login: string; errors?: FieldErrors }, status = 200) {
-    const _ = translator(req.lang);
-    const errors = o.errors ?? {};
-    const labels = { password: _('field.newPassword'), confirm: _('field.confirmPassword') };
-    const failed = Object.keys(errors).length > 0;
-    return sendPage(reply, {
-      req,
-      title: _('reset.title'),
-      error: failed,
-      narrow: true,
-      body: html`${errorSummary(req, errors, labels)}
-<p>${_('reset.intro', { login: o.login })}</p>
-<form class="card" method="post" action="/reinitialisation" novalidate>
-  ${requiredLegend(req)}
-  ${csrfField(req)}
-  <input type="hidden" name="token" value="${o.token}">
-  <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: !failed })}
-  ${field(req, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
-  <div class="actions"><button type="submit">${_('reset.submit')}</button></div>
-</form>`,
-    }, status);
+    return sendPage(reply, { req, ...resetView(viewEnv(req), o) }, status);
   }
 
   function resetInvalid(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const _ = translator(req.lang);
-    return sendPage(reply, {
-      req,
-      title: _('reset.title'),
-      error: true,
-      narrow: true,
-      notice: { kind: 'error', text: _('reset.invalid') },
-      body: html`<p><a class="button" href="/mot-de-passe-oublie">${_('reset.again')}</a></p>`,
-    }, 400);
+    return sendPage(reply, { req, ...resetInvalidView(viewEnv(req)) }, 400);
   }
 
   app.get('/reinitialisation', { schema: { querystring: TokenQuery } }, async (req, reply) => {

@@ -15,7 +15,7 @@ import type { AppContext } from '../../context.js';
 import { recordAudit } from '../../directory/audit.js';
 import { structureInScope } from '../../directory/users.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
-import { formatRejection } from '../../import/report.js';
+import { forbiddenText, rejectionText } from '../import-text.js';
 import { receiveUploads, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
@@ -60,7 +60,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
       if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
       report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {
-      if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : e.message);
+      if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : forbiddenText(req.lang, e));
       throw e;
     } finally {
       await rm(upload.dir, { recursive: true, force: true });
@@ -72,7 +72,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
         preDeleted: report.preDeleted,
       });
     }
-    if (report.fatal) return reply.code(400).send({ error: _('api.import.fatal'), detail: formatRejection(report.fatal), report });
+    if (report.fatal) return reply.code(400).send({ error: _('api.import.fatal'), detail: rejectionText(req.lang, report.fatal), report });
     return reply.send(report);
   });
 }

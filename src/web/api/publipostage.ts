@@ -1,19 +1,21 @@
 // /api/publipostage: preview of a selection, connection sheets (PDF) and account list (CSV), each within the
 // caller's scope (super admin: all; local admin: their structures; teacher: their classes' students and parents).
 // The selection comes as query parameters (SelectionSchema: lists comma-separated, e.g. profiles=Student,Relative);
-// an invalid one (unknown value, impossible date) is a 400 naming the parameter.
+// an invalid one (unknown value, impossible date) is a 400 naming the parameter; a PDF or CSV of no account is a
+// 422 (src/web/downloads.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { allInScope } from '../../directory/users.js';
 import { previewRow } from '../../publipostage/format.js';
-import { exportSelection, type ExportFormat } from '../../publipostage/generate.js';
+import type { ExportFormat } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, leftOutOf, selectPage } from '../../publipostage/select.js';
 import { leftOutLines } from '../console/distribution-view.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
+import { sendExport } from '../downloads.js';
 
 const PreviewQuery = SelectionSchema.extend({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -46,13 +48,7 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
   async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {
     await checkNamed(req, selection);
     const { user, scope } = viewer(req);
-    const result = await exportSelection(ctx, { format, selection, scope, actorId: user.id, model, via: 'http' });
-    return reply
-      .header('content-disposition', `attachment; filename="${result.filename}"`)
-      .header('cache-control', 'no-store')
-      .header('x-account-count', String(result.count))
-      .type(result.contentType)
-      .send(result.body);
+    return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model, via: 'http' });
   }
   app.get('/pdf', { schema: { querystring: PdfQuery } }, async (req, reply) => {
     const { model, ...selection } = req.query;

@@ -5,11 +5,34 @@
 // answered as downloads. /static/classe.js only adds "select all" and live counts.
 // Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
 // a teacher never reaches another class's students or their parents.
+// The routes load the data and answer; the markup is in views.ts (pure functions of typed data).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatCode } from '../../accounts/codes.js';
+import { RENEWAL_HOURS } from '../../accounts/issue.js';
+import { generateRenewalCode } from '../../accounts/renewal.js';
+import { listClassAdults } from '../../directory/class-members.js';
 import { teacherRightsForClass, type TeacherRight } from '../../directory/policies.js';
+import type { Scope } from '../../directory/scope.js';
+import { listClasses, type ClassRow } from '../../directory/structures.js';
+import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
+import { DomainError } from '../../lib/errors.js';
+import { startMailMerge } from '../../mail/merge.js';
+import { describeSelection, exportSelection } from '../../publipostage/generate.js';
+import { countSelection, selectAccounts } from '../../publipostage/select.js';
+import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
+import { typed, type AreaOptions } from '../area.js';
+import { guard, HttpError, viewer } from '../context.js';
+import { domainRefusal } from '../errors.js';
+import { translator, type MessageKey, type Params } from '../i18n/index.js';
+import { attachment, list, text } from '../input.js';
+import { registerNav, sendPage, type Notice } from '../layout.js';
+import { stashCode, takeCode } from '../reveal.js';
+import { viewEnv } from '../view.js';
+import {
+  adultsView, blockConfirmView, classBase, isActionTab, isTab, listView, mailConfirmView, noClassView, okNotice, renewalView,
+  TABS, type ActionTab, type AdultTab, type Tab,
+} from './views.js';
 
 /** The class-view right an action needs (settings per school, default sheets and renewal codes). */
 function teacherRightFor(action: string): TeacherRight | null {
@@ -19,52 +42,10 @@ function teacherRightFor(action: string): TeacherRight | null {
   if (/^(un)?block(-confirm)?$/.test(action)) return 'block';
   return null;
 }
-import { RENEWAL_HOURS } from '../../accounts/issue.js';
-import { generateRenewalCode } from '../../accounts/renewal.js';
-import { listClassAdults } from '../../directory/class-members.js';
-import type { Scope } from '../../directory/scope.js';
-import { listClasses, type ClassRow } from '../../directory/structures.js';
-import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
-import { DomainError } from '../../lib/errors.js';
-import { startMailMerge } from '../../mail/merge.js';
-import { frenchDate } from '../../publipostage/format.js';
-import { describeSelection, exportSelection } from '../../publipostage/generate.js';
-import { countSelection, selectAccounts } from '../../publipostage/select.js';
-import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
-import { typed, type AreaOptions } from '../area.js';
-import { guard, HttpError, viewer } from '../context.js';
-import { domainRefusal } from '../errors.js';
-import { csrfField } from '../forms.js';
-import { html, type SafeHtml } from '../html.js';
-import { translator, type MessageKey, type Params } from '../i18n/index.js';
-import { attachment, list, text } from '../input.js';
-import { registerNav, sendPage, type Notice } from '../layout.js';
-import { stashCode, takeCode } from '../reveal.js';
-
-/** The page's own script (CSP forbids inline scripts); `defer` so it runs once the form is parsed. */
-const pageScript = html`<script src="/static/classe.js" defer></script>`;
-const pageStyle = html`<link rel="stylesheet" href="/static/classe.css">`;
-
-// ---------------------------------------------------------------------------------------------------------
-
-/** Students and parents carry the actions; teachers and staff are listed (read-only), as in ONE's class view. */
-const TABS = {
-  eleves: { profile: 'Student' as const, key: 'classe.tab.students' },
-  parents: { profile: 'Relative' as const, key: 'classe.tab.parents' },
-  enseignants: { profile: 'Teacher' as const, key: 'classe.tab.teachers' },
-  personnels: { profile: 'Personnel' as const, key: 'classe.tab.staff' },
-} satisfies Record<string, { profile: string; key: MessageKey }>;
-type Tab = keyof typeof TABS;
-type ActionTab = 'eleves' | 'parents';
-const isTab = (s: string): s is Tab => Object.hasOwn(TABS, s);
-const isActionTab = (t: Tab): t is ActionTab => t === 'eleves' || t === 'parents';
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
 const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
 const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
-
-/** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
-const MAX_CLASS_TABS = 10;
 
 /** /classe: a teacher's classes (local admins too). One guard for the area. */
 export default async function classeArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -107,181 +88,21 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     return rows;
   }
 
-  // ------------------------------------------------------------------------------------------------- list page
-
-  interface ListState {
-    notice?: Notice | null;
-    checked?: Set<string>;
-  }
-
-  function activationCell(_: ReturnType<typeof translator>, r: AccountRow): SafeHtml {
-    if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
-    if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
-    // An account administering beyond the caller's scope: its code is not the caller's to hand out.
-    if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
-    return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
-  }
-
-  function classSwitcher(req: FastifyRequest, classes: ClassRow[], current: ClassRow, tab: Tab): SafeHtml {
-    const _ = translator(req.lang);
-    const label = (c: ClassRow) => (classes.some((o) => o.id !== c.id && o.name === c.name) ? `${c.name} (${c.structureName})` : c.name);
-    if (classes.length <= MAX_CLASS_TABS) {
-      return html`<nav class="pill-tabs class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map((c) => html`<li><a href="/classe/${c.id}/${tab}"${
-        c.id === current.id ? html` aria-current="page"` : ''}>${label(c)}</a></li>`)}</ul></nav>`;
-    }
-    return html`<form class="class-picker" method="get" action="/classe">
-  <label for="f-classe">${_('classe.pickClass')}</label>
-  <select id="f-classe" name="classe">${classes.map((c) => html`<option value="${c.id}"${c.id === current.id ? html` selected` : ''}>${label(c)}</option>`)}</select>
-  <input type="hidden" name="onglet" value="${tab}">
-  <button type="submit" class="button-secondary">${_('classe.show')}</button>
-</form>`;
-  }
-
-  /** The tabs of a class: Élèves, Parents (with actions), Enseignants, Personnels (listed). */
-  function profileTabs(req: FastifyRequest, cls: ClassRow, tab: Tab): SafeHtml {
-    const _ = translator(req.lang);
-    return html`<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map((t) => html`<li><a href="/classe/${cls.id}/${t}"${
-      t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`)}</ul></nav>`;
-  }
-
-  /** Enseignants / Personnels: the adults of the class, read-only. */
-  async function adultsPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: 'enseignants' | 'personnels') {
-    const _ = translator(req.lang);
+  async function adultsPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: AdultTab) {
     const { cls, classes } = await classOr404(req, classId);
     const rows = await listClassAdults(ctx, cls.id, TABS[tab].profile);
-    return sendPage(reply, {
-      req,
-      title: _('classe.titleOf', { name: cls.name }),
-      documentTitle: `${_('classe.titleOf', { name: cls.name })} — ${_(TABS[tab].key)}`,
-      body: html`${pageStyle}
-${classSwitcher(req, classes, cls, tab)}
-${profileTabs(req, cls, tab)}
-${rows.length === 0
-  ? html`<p class="card muted">${_(tab === 'enseignants' ? 'classe.empty.teachers' : 'classe.empty.staff')}</p>`
-  : html`<div class="table-wrap"><table class="class-table" data-adults="${tab}">
-  <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
-  <thead><tr><th scope="col">${_('classe.col.lastName')}</th><th scope="col">${_('classe.col.firstName')}</th>
-    <th scope="col">${_('classe.col.login')}</th><th scope="col">${_('classe.col.activation')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr><td>${r.lastName}</td><td>${r.firstName}</td><td><code>${r.login}</code></td>
-    <td>${r.activated ? html`<span class="badge badge-success">${_('classe.activated')}</span>` : html`<span class="badge">${_('classe.inactive')}</span>`}</td></tr>`)}</tbody>
-</table></div>`}
-<p class="muted">${_('classe.adults.readOnly')}</p>`,
-    });
+    return sendPage(reply, { req, ...adultsView(viewEnv(req), { cls, classes, tab }, rows) });
   }
 
-  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: ListState = {}, status = 200) {
-    const _ = translator(req.lang);
+  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: { notice?: Notice; checked?: Set<string> } = {}, status = 200) {
+    const env = viewEnv(req);
     const { cls, classes } = await classOr404(req, classId);
     const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
     const q = ListQuery.parse(req.query ?? {});
-    const all = q.tout === '1';
-    const checked = state.checked ?? new Set<string>();
-    const base = `/classe/${cls.id}/${tab}`;
-    const students = tab === 'eleves';
-    const ok = q.ok;
-    let notice = state.notice ?? null;
-    if (!notice && ok) {
-      const n = Number(q.n) || 0;
-      const m = Number(q.m) || 0;
-      if (ok === 'mail') notice = { kind: 'success', text: _('classe.mail.queued', { n, m }) };
-      if (ok === 'blocked' || ok === 'unblocked') notice = { kind: 'success', text: _(`classe.ok.${ok}`, { n }) };
-    }
-    const withEmail = (r: AccountRow) => !!r.email?.trim();
-    const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
-
-    const table = rows.length === 0
-      ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
-      : html`<div class="table-wrap"><table class="class-table">
-  <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
-  <thead><tr>
-    <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>
-    <th scope="col">${_('classe.col.lastName')}</th>
-    <th scope="col">${_('classe.col.firstName')}</th>
-    <th scope="col">${_(students ? 'classe.col.birthDate' : 'classe.col.children')}</th>
-    <th scope="col">${_('classe.col.login')}</th>
-    <th scope="col">${_('classe.col.activation')}</th>
-  </tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-row${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
-    <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}"${all || checked.has(r.id) ? html` checked` : ''}>
-      <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
-    <td>${r.lastName}</td>
-    <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${
-      r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
-    <td>${students
-      ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
-      : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
-    <td><code>${r.login}</code></td>
-    <td>${activationCell(_, r)}</td>
-  </tr>`)}</tbody>
-</table></div>`;
-
+    const notice = state.notice ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     return sendPage(reply, {
-      req,
-      title: _('classe.titleOf', { name: cls.name }),
-      documentTitle: `${_('classe.titleOf', { name: cls.name })} — ${_(TABS[tab].key)}`,
-      error: notice?.kind === 'error',
-      notice,
-      body: html`${pageStyle}
-${classSwitcher(req, classes, cls, tab)}
-${profileTabs(req, cls, tab)}
-<form method="post" action="${base}" id="class-form" class="class-form" data-count-template="${_('classe.count')}" data-noemail-template="${_('classe.countNoEmail')}" data-sheets-template="${_('classe.sheets.introCount')}">
-  ${csrfField(req)}
-  <div class="selection-bar">
-    <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
-      <span id="selection-count" class="muted" aria-live="polite"></span></p>
-    <p class="muted">${_('classe.tickHelp')}</p>
-  </div>
-  ${table}
-  ${rows.length > 0 && html`<div class="class-actions">
-    <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
-    <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
-    <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>
-    <details class="sheets-menu">
-      <summary class="button">${_('classe.action.sheets')}</summary>
-      <div class="sheets-panel card">
-        <p><strong>${_('classe.sheets.title')}</strong></p>
-        <p class="muted" data-sheets-count>${_('classe.sheets.intro')}</p>
-        <ul class="plain sheets-options">
-          <li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
-            <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>
-          <li><button type="submit" name="action" value="mail" class="button-secondary">${_('classe.sheets.mail')}</button>
-            <p class="hint">${_('classe.sheets.mailHelp')}</p></li>
-          <li><button type="submit" name="action" value="csv" class="button-secondary">${_('classe.sheets.csv')}</button>
-            <p class="hint">${_('classe.sheets.csvHelp')}</p></li>
-        </ul>
-      </div>
-    </details>
-  </div>`}
-</form>
-${pageScript}`,
+      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked: state.checked ?? new Set() }),
     }, status);
-  }
-
-  // ------------------------------------------------------------------------------------------------- other pages
-
-  /** A confirmation page re-posting the ticked ids with the confirmed action. */
-  function confirmPage(req: FastifyRequest, reply: FastifyReply, o: {
-    base: string; title: string; lead: SafeHtml | string; rows: AccountRow[]; action: string; button: string; danger?: boolean;
-    /** Shown under the form (the mail confirmation's "print the sheets of those without an address"). */
-    extra?: SafeHtml;
-  }) {
-    const _ = translator(req.lang);
-    return sendPage(reply, {
-      req,
-      title: o.title,
-      narrow: true,
-      body: html`${pageStyle}<p class="lead">${o.lead}</p>
-<ul class="card plain confirm-list">${o.rows.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${
-  r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`)}</ul>
-<form method="post" action="${o.base}">
-  ${csrfField(req)}
-  ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
-  <input type="hidden" name="idem" value="${randomUUID()}">
-  <div class="actions"><button type="submit" name="action" value="${o.action}"${o.danger ? html` class="button-danger"` : ''}>${o.button}</button>
-    <a href="${o.base}">${_('classe.cancel')}</a></div>
-</form>
-${o.extra ?? ''}`,
-    });
   }
 
   /**
@@ -289,31 +110,11 @@ ${o.extra ?? ''}`,
    * gone and says so instead of issuing another one.
    */
   async function renewalPage(req: FastifyRequest, reply: FastifyReply, cls: ClassRow, tab: ActionTab, revealId: string) {
-    const _ = translator(req.lang);
-    const base = `/classe/${cls.id}/${tab}`;
     const taken = await takeCode(ctx, req, revealId);
     const [row] = taken ? await selectAccounts(ctx, selectionFor(cls.id, tab, [taken.userId]), viewer(req).scope) : [];
-    if (!taken || !row) {
-      return sendPage(reply, {
-        req, title: _('classe.renewal.title'), narrow: true,
-        body: html`${pageStyle}<p class="card" data-renewal-gone>${_('user.renewal.gone')}</p><p><a href="${base}">${_('classe.back')}</a></p>`,
-      }, taken ? 404 : 410);
-    }
-    return sendPage(reply, {
-      req,
-      title: _('classe.renewal.title'),
-      narrow: true,
-      notice: { kind: 'info', text: _('classe.renewal.once') },
-      body: html`${pageStyle}<div class="card renewal-code">
-  <dl class="details">
-    <dt>${_('classe.renewal.for')}</dt><dd>${row.firstName} ${row.lastName}</dd>
-    <dt>${_('classe.col.login')}</dt><dd><code>${row.login}</code></dd>
-    <dt>${_('classe.renewal.code')}</dt><dd><code class="big-code" data-renewal-code>${formatCode(taken.code)}</code></dd>
-  </dl>
-  <p>${_('classe.renewal.how', { hours: RENEWAL_HOURS, url: `${ctx.config.publicUrl}/renouvellement` })}</p>
-</div>
-<p><a href="${base}">${_('classe.back')}</a></p>`,
-    });
+    const shown = taken && row ? { row, code: taken.code } : null;
+    const view = renewalView(viewEnv(req), { cls, tab, shown, hours: RENEWAL_HOURS, renewalUrl: `${ctx.config.publicUrl}/renouvellement` });
+    return sendPage(reply, { req, ...view }, shown ? 200 : taken ? 404 : 410);
   }
 
   // ------------------------------------------------------------------------------------------------- routes
@@ -324,8 +125,7 @@ ${o.extra ?? ''}`,
     if (wanted) return reply.redirect(`/classe/${encodeURIComponent(wanted)}/${tab}`, 303);
     const classes = await classesOf(req);
     if (classes.length) return reply.redirect(`/classe/${classes[0].id}/eleves`, 303);
-    const _ = translator(req.lang);
-    return sendPage(reply, { req, title: _('classe.title'), body: html`<p class="card">${_('classe.noClass')}</p>` });
+    return sendPage(reply, { req, ...noClassView(viewEnv(req)) });
   });
 
   app.get('/:classId/:tab', { schema: { params: ClassParams } }, async (req, reply) => {
@@ -343,16 +143,17 @@ ${o.extra ?? ''}`,
 
   app.post('/:classId/:tab', { schema: { params: ClassParams, body: ActionForm } }, async (req, reply) => {
     const _ = translator(req.lang);
+    const env = viewEnv(req);
     const { classId, tab } = req.params;
     if (!isTab(tab) || !isActionTab(tab)) throw new HttpError(404, 'error.notFound');
     const { cls } = await classOr404(req, classId);
     const rows = await tickedRows(req, cls.id, tab, req.body.ids);
-    const base = `/classe/${cls.id}/${tab}`;
+    const base = classBase(cls, tab);
     const { user, scope } = viewer(req);
     const action = req.body.action;
     const checked = new Set(rows.map((r) => r.id));
-    const error = (key: MessageKey, params?: Params, status = 422) =>
-      listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: _(key, params) }, checked }, status);
+    const refuse = (text: string, status: number) => listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text }, checked }, status);
+    const error = (key: MessageKey, params?: Params, status = 422) => refuse(_(key, params), status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);
     // A teacher (not administering the class's school) does only what the school allows (directory/policies.ts).
@@ -378,27 +179,12 @@ ${o.extra ?? ''}`,
       }
       case 'mail': {
         const counts = await countSelection(ctx, selectionFor(cls.id, tab, ids), scope);
-        const mails = counts.total - counts.withoutEmail;
-        // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 compte(s) choisi(s)".
+        // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 comptes choisis".
         const content = await describeSelection(ctx, selectionFor(cls.id, tab, ids));
-        const paper = rows.filter((r) => !r.email?.trim());
-        // "imprimez leur fiche": the button that does it, for exactly those accounts.
-        const print = paper.length
-          ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}
-  ${paper.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
-  <p>${_('classe.mail.paper', { n: paper.length })}</p>
-  <button type="submit" name="action" value="pdf" class="button-secondary" data-print-paper>${_('classe.mail.print', { n: paper.length })}</button>
-</form>`
-          : undefined;
-        return confirmPage(req, reply, {
-          base,
-          title: _('classe.mail.title'),
-          lead: `${_('classe.mail.lead', { n: mails, m: counts.withoutEmail })} ${_('send.content', { label: content.text })}`,
-          rows,
-          action: 'mail-send',
-          button: _('classe.mail.send', { n: mails }),
-          extra: print,
+        const view = mailConfirmView(env, {
+          cls, tab, rows, mails: counts.total - counts.withoutEmail, withoutEmail: counts.withoutEmail, content: content.text, idem: randomUUID(),
         });
+        return sendPage(reply, { req, ...view });
       }
       case 'mail-send': {
         const res = await startMailMerge(ctx, selectionFor(cls.id, tab, ids), scope, user.id, { idempotencyKey: req.body.idem });
@@ -414,24 +200,14 @@ ${o.extra ?? ''}`,
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
           const { status, message } = domainRefusal(req.lang, e);
-          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
+          return refuse(message, status);
         }
         // Post/redirect/get: a reload of the page showing the code neither re-posts nor replaces it.
         return reply.redirect(`${base}/renouvellement/${await stashCode(ctx, req, row.id, code)}`, 303);
       }
       case 'block':
-      case 'unblock': {
-        const a: 'block' | 'unblock' = action;
-        return confirmPage(req, reply, {
-          base,
-          title: _(`classe.${a}.title`),
-          lead: _(`classe.${a}.lead`, { n: rows.length }),
-          rows,
-          action: `${a}-confirm`,
-          button: _(`classe.${a}.confirm`, { n: rows.length }),
-          danger: a === 'block',
-        });
-      }
+      case 'unblock':
+        return sendPage(reply, { req, ...blockConfirmView(env, { cls, tab, rows, action, idem: randomUUID() }) });
       case 'block-confirm':
       case 'unblock-confirm': {
         const blocked = action === 'block-confirm';
@@ -447,7 +223,7 @@ ${o.extra ?? ''}`,
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
           const { status, message } = domainRefusal(req.lang, e);
-          return listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text: message }, checked }, status);
+          return refuse(message, status);
         }
         return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);
       }

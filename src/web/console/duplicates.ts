@@ -5,48 +5,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { dismissDuplicate, findDuplicates, mergeUsers, scorePair, type DuplicateReason } from '../../directory/duplicates.js';
+import { dismissDuplicate, findDuplicates, mergeUsers, scorePair } from '../../directory/duplicates.js';
 import { scopeSql } from '../../directory/scope.js';
 import { isUuid, memberOfStructureSql } from '../../directory/users.js';
 import { DomainError } from '../../lib/errors.js';
-import { frenchDate } from '../../publipostage/format.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
+import { viewEnv } from '../view.js';
 import { domainRefusal } from '../errors.js';
-import { csrfField } from '../forms.js';
-import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import type { HtmlValue } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { IdParams, text } from '../input.js';
-import { profileLabel } from '../labels.js';
 import type { Notice } from '../layout.js';
-import { schoolBase, schoolOr404, sendConsolePage, sharedStyle, type School } from './frame.js';
-import { pager } from './selection.js';
+import { schoolOr404, sendConsolePage, type School } from './frame.js';
+import { compareView, dismissView, duplicatesBase, duplicatesListView, mergeView, type Side } from './views/duplicates.js';
 
-type Translate = ReturnType<typeof translator>;
+export { DUPLICATES_PAGE_SIZE } from './views/duplicates.js';
+
 const PairParams = IdParams.extend({ a: z.string().max(100), b: z.string().max(100) });
-/** Pairs per page of the list. */
-export const DUPLICATES_PAGE_SIZE = 25;
 const ListQuery = z.object({ ok: text(20), offset: z.coerce.number().int().min(0).max(100_000).catch(0).default(0) });
-
-/** One account as the comparison shows it. */
-interface Side {
-  id: string;
-  firstName: string;
-  lastName: string;
-  birthDate: string | null;
-  email: string | null;
-  login: string;
-  profile: string;
-  activated: boolean;
-  blocked: boolean;
-  origin: 'feed' | 'manual';
-  source: string;
-  createdAt: Date;
-  classes: string[];
-  /** Parents of a student, children (with classes) of a parent. */
-  relatives: string[];
-  folded: { fl: string; ff: string; em: string | null };
-}
 
 export default async function duplicates(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(root);
@@ -100,18 +77,7 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
   /** Which account a merge keeps by default: the activated one, else the older one (as the service does). */
   const keeperOf = (x: Side, y: Side): Side => (x.activated !== y.activated ? (x.activated ? x : y) : x.createdAt <= y.createdAt ? x : y);
 
-  const base = (structureId: string) => `${schoolBase(structureId)}/doublons`;
-  const pairUrl = (structureId: string, a: string, b: string) => `${base(structureId)}/${a}/${b}`;
-
-  function reasons(_: Translate, list: DuplicateReason[]): SafeHtml {
-    return html`<ul class="plain reasons">${list.map((r) => html`<li>${_(`dup.reason.${r}`)}</li>`)}</ul>`;
-  }
-
-  function activationBadge(_: Translate, s: { activated: boolean }): SafeHtml {
-    return s.activated
-      ? html`<span class="badge badge-success">${_('dup.active')}</span>`
-      : html`<span class="badge">${_('dup.inactive')}</span>`;
-  }
+  const base = duplicatesBase;
 
   // ------------------------------------------------------------------------------------------------- list
 
@@ -122,58 +88,11 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const all = await findDuplicates(ctx, viewer(req).scope, { structureId: school.id, limit: 500 });
     const { ok } = req.query;
     const offset = req.query.offset < all.length ? req.query.offset : 0;
-    const pairs = all.slice(offset, offset + DUPLICATES_PAGE_SIZE);
     const notice: Notice | null = ok === 'merged' || ok === 'dismissed' ? { kind: 'success', text: _(`dup.ok.${ok}`) } : null;
-    const who = (s: { firstName: string; lastName: string; login: string; profile: string; activated: boolean; birthDate: string | null }) =>
-      html`<strong>${s.lastName} ${s.firstName}</strong><br><code>${s.login}</code> · ${profileLabel(lang, s.profile)}${
-        s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''}<br>${activationBadge(_, s)}`;
-    return dupPage(req, reply, school, _('dup.title', { school: school.name }), html`${sharedStyle}
-<p class="lead">${_('dup.lead')}</p>
-${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${_('dup.count', { n: all.length })}</p>
-<div class="table-wrap"><table class="dup-table">
-  <thead><tr><th scope="col">${_('dup.score')}</th><th scope="col">${_('dup.accountA')}</th><th scope="col">${_('dup.accountB')}</th>
-    <th scope="col">${_('dup.reasons')}</th><th scope="col"><span class="visually-hidden">${_('dup.actions')}</span></th></tr></thead>
-  <tbody>${pairs.map((p) => html`<tr data-pair="${p.keep.id}/${p.drop.id}">
-    <td><span class="score">${p.score}</span></td>
-    <td>${who(p.keep)}</td>
-    <td>${who(p.drop)}</td>
-    <td>${reasons(_, p.reasons)}</td>
-    <td><a class="button button-secondary" href="${pairUrl(school.id, p.keep.id, p.drop.id)}">${_('dup.compare')}</a></td>
-  </tr>`)}</tbody>
-</table></div>
-${pager(lang, base(school.id), new URLSearchParams(), offset, DUPLICATES_PAGE_SIZE, all.length)}`}`, { notice, list: true });
+    return dupPage(req, reply, school, _('dup.title', { school: school.name }), duplicatesListView(lang, school, all, offset), { notice, list: true });
   });
 
   // ------------------------------------------------------------------------------------------------- comparison
-
-  function compareTable(req: FastifyRequest, a: Side, b: Side, keeper: Side): SafeHtml {
-    const _ = translator(req.lang);
-    const list = (xs: string[]) => (xs.length ? xs.join(', ') : '—');
-    const date = (d: string | null) => (d ? frenchDate(new Date(`${d}T12:00:00Z`)) : '—');
-    const line = (label: string, f: (s: Side) => HtmlValue, text: (s: Side) => string) => {
-      const differ = text(a) !== text(b);
-      return html`<tr${differ ? html` class="differs"` : ''}><th scope="row">${label}${differ ? html` <span class="visually-hidden">(${_('dup.differs')})</span>` : ''}</th><td>${f(a)}</td><td>${f(b)}</td></tr>`;
-    };
-    const plain = (label: string, text: (s: Side) => string) => line(label, text, text);
-    return html`<div class="table-wrap"><table class="compare-table">
-  <thead><tr><th scope="col"><span class="visually-hidden">${_('dup.field')}</span></th>${[a, b].map((s) => html`<th scope="col">${
-    s.firstName} ${s.lastName}${s.id === keeper.id ? html` <span class="badge badge-success">${_('dup.kept')}</span>` : ''}</th>`)}</tr></thead>
-  <tbody>
-    ${plain(_('dup.f.lastName'), (s) => s.lastName)}
-    ${plain(_('dup.f.firstName'), (s) => s.firstName)}
-    ${plain(_('dup.f.birthDate'), (s) => date(s.birthDate))}
-    ${plain(_('dup.f.email'), (s) => s.email ?? '—')}
-    ${line(_('dup.f.login'), (s) => html`<code>${s.login}</code>`, (s) => s.login)}
-    ${plain(_('dup.f.profile'), (s) => profileLabel(req.lang, s.profile))}
-    ${line(_('dup.f.activation'), (s) => html`${activationBadge(_, s)}${s.blocked ? html` <span class="badge badge-danger">${_('dup.blocked')}</span>` : ''}`,
-      (s) => `${s.activated}/${s.blocked}`)}
-    ${plain(_('dup.f.classes'), (s) => list(s.classes))}
-    ${plain(_('dup.f.relatives'), (s) => list(s.relatives))}
-    ${plain(_('dup.f.origin'), (s) => `${_(`dup.origin.${s.origin}`)} (${s.source})`)}
-    ${plain(_('dup.f.createdAt'), (s) => frenchDate(s.createdAt))}
-  </tbody>
-</table></div>`;
-  }
 
   async function comparePage(req: FastifyRequest, reply: FastifyReply, schoolId: string, aId: string, bId: string) {
     const _ = translator(req.lang);
@@ -184,16 +103,7 @@ ${pager(lang, base(school.id), new URLSearchParams(), offset, DUPLICATES_PAGE_SI
       { fl: a.folded.fl, ff: a.folded.ff, birthDate: a.birthDate, email: a.folded.em },
       { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em },
     );
-    const url = pairUrl(school.id, a.id, b.id);
-    return dupPage(req, reply, school, _('dup.compare.title'), html`${sharedStyle}
-<p class="lead">${s ? html`${_('dup.score')} : <strong class="score">${s.score}</strong>` : _('dup.noScore')}</p>
-${s && reasons(_, s.reasons)}
-${compareTable(req, a, b, keeper)}
-<div class="actions">
-  <a class="button" href="${url}/fusionner">${_('dup.merge')}</a>
-  <a class="button button-secondary" href="${url}/ignorer">${_('dup.dismiss')}</a>
-  <a href="${base(school.id)}">${_('dup.backToList')}</a>
-</div>`);
+    return dupPage(req, reply, school, _('dup.compare.title'), compareView(req.lang, school, a, b, keeper, s));
   }
 
   app.get('/etablissements/:id/doublons/:a/:b', { schema: { params: PairParams } }, async (req, reply) =>
@@ -205,33 +115,9 @@ ${compareTable(req, a, b, keeper)}
     const _ = translator(req.lang);
     const school = await structureOr404(req, p.id);
     const [a, b] = await loadPair(req, school.id, p.a, p.b);
-    const url = pairUrl(school.id, a.id, b.id);
-    const keeper = keeperOf(a, b);
-    const other = keeper.id === a.id ? b : a;
-    const name = (s: Side) => `${s.firstName} ${s.lastName} (${s.login})`;
     const bothActive = a.activated && b.activated;
     const refusal = bothActive ? _('dup.merge.bothActive') : error;
-    let body: SafeHtml;
-    if (bothActive) {
-      body = html`${compareTable(req, a, b, keeper)}<p><a href="${url}">${_('dup.backToPair')}</a></p>`;
-    } else {
-      // Neither activated: the admin picks; one activated: it is kept, no choice.
-      const choice = !a.activated && !b.activated;
-      body = html`${compareTable(req, a, b, keeper)}
-<form method="post" action="${url}/fusionner" class="card">
-  ${csrfField(req)}
-  ${choice
-    ? html`<fieldset><legend>${_('dup.merge.choose')}</legend>${[keeper, other].map((s) => html`<div class="field field-check">
-      <input type="radio" id="keep-${s.id}" name="keep" value="${s.id}"${s.id === keeper.id ? html` checked` : ''}>
-      <label for="keep-${s.id}">${name(s)} — ${_('dup.f.createdAt')} ${frenchDate(s.createdAt)}</label></div>`)}</fieldset>`
-    : html`<input type="hidden" name="keep" value="${keeper.id}">
-      <p>${_('dup.merge.keepActive', { kept: name(keeper), dropped: name(other) })}</p>`}
-  <p>${_('dup.merge.explain')}</p>
-  <p><strong>${_('dup.merge.irreversible')}</strong></p>
-  <div class="actions"><button type="submit" class="button-danger">${_('dup.merge.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>
-</form>`;
-    }
-    return dupPage(req, reply, school, _('dup.merge.title'), html`${sharedStyle}${body}`,
+    return dupPage(req, reply, school, _('dup.merge.title'), mergeView(viewEnv(req), school, a, b, keeperOf(a, b)),
       { notice: refusal ? { kind: 'error', text: refusal } : null }, bothActive && status === 200 ? 409 : status);
   }
 
@@ -258,13 +144,7 @@ ${compareTable(req, a, b, keeper)}
     const _ = translator(req.lang);
     const school = await structureOr404(req, req.params.id);
     const [a, b] = await loadPair(req, school.id, req.params.a, req.params.b);
-    const url = pairUrl(school.id, a.id, b.id);
-    return dupPage(req, reply, school, _('dup.dismiss.title'), html`${sharedStyle}${compareTable(req, a, b, keeperOf(a, b))}
-<form method="post" action="${url}/ignorer" class="card">
-  ${csrfField(req)}
-  <p>${_('dup.dismiss.explain', { a: `${a.firstName} ${a.lastName}`, b: `${b.firstName} ${b.lastName}` })}</p>
-  <div class="actions"><button type="submit">${_('dup.dismiss.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>
-</form>`);
+    return dupPage(req, reply, school, _('dup.dismiss.title'), dismissView(viewEnv(req), school, a, b, keeperOf(a, b)));
   });
 
   app.post('/etablissements/:id/doublons/:a/:b/ignorer', { schema: { params: PairParams } }, async (req, reply) => {

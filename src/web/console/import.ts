@@ -14,22 +14,22 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import type { Profile } from '../../directory/vocabulary.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
-import { formatRejection } from '../../import/report.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
-import { csrfField } from '../forms.js';
-import { html, type SafeHtml } from '../html.js';
+import { viewEnv } from '../view.js';
+import { forbiddenText } from '../import-text.js';
+import type { SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { IdParams, text } from '../input.js';
-import { profileLabel } from '../labels.js';
-import { formatNumber, plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
+import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
+import { confirmView, doneView, fatalNotice, uploadForm } from './views/import.js';
+
+export { confirmQuestion } from './views/import.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
-const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
 
 interface Manifest {
   userId: string;
@@ -43,7 +43,7 @@ interface Manifest {
 function importRefusal(lang: Lang, e: unknown): { status: number; text: string } | null {
   const _ = translator(lang);
   if (e instanceof ImportForbiddenError) {
-    return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : e.message };
+    return { status: 403, text: e.code === 'academic_feed' ? _('import.xmlRefused', { file: e.file }) : forbiddenText(lang, e) };
   }
   if (e instanceof UploadTooLargeError) return { status: 413, text: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) };
   if (e instanceof UploadMalformedError) return { status: 400, text: _('import.malformed') };
@@ -52,76 +52,9 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
 
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
 
-/** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
-export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures'>): string {
-  const _ = translator(lang);
-  const others = r.structures.filter((s) => s.name !== school.name);
-  if (others.length === 0) return _('import.confirm.question', { school: school.name });
-  const names = r.structures.map((s) => s.name);
-  return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
-}
-
 export default async function importScreens(instance: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(instance);
   const root = uploadsRoot(ctx.config.dataDir);
-
-  function uploadForm(req: FastifyRequest, school: School): SafeHtml {
-    const _ = translator(req.lang);
-    const superAdmin = viewer(req).user.roles.includes('superadmin');
-    return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${req.csrfToken ?? ''}" enctype="multipart/form-data" class="card import-form" data-once>
-  <div class="field">
-    <label for="f-files">${_('import.files')}</label>
-    <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
-    <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml,.zip' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
-  </div>
-  <div class="field field-check">
-    <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
-    <label for="f-partial">${_('import.partial')}</label>
-    <p class="hint" id="f-partial-hint">${_('import.partial.hint')}</p>
-  </div>
-  <div class="actions"><button type="submit">${_('import.analyse')}</button></div>
-</form>`;
-  }
-
-  function reportView(lang: Lang, r: ImportReport): SafeHtml {
-    const _ = translator(lang);
-    const n = (v: number) => formatNumber(lang, v);
-    const profiles = PROFILE_ORDER.filter((p) => r.byProfile[p]);
-    return html`<section class="import-report" aria-labelledby="report-title">
-  <h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
-  <div class="table-wrap"><table>
-    <caption class="visually-hidden">${_('import.report.files')}</caption>
-    <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
-      <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
-      <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
-    <tbody>${r.files.map((f) => f.kind === 'ignored' || f.kind === 'zip'
-      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${f.format}${f.reason ? html` : ${f.reason}` : ''}</td></tr>`
-      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${f.format}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
-        <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`)}</tbody>
-  </table></div>
-  ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
-  <div class="table-wrap"><table class="import-counts">
-    <caption class="visually-hidden">${_('import.report.accounts')}</caption>
-    <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
-      <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
-    <tbody>${profiles.map((p) => {
-      const c = r.byProfile[p];
-      if (!c) return '';
-      return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
-        <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
-    })}</tbody>
-    <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
-      <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
-  </table></div>
-  <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
-  ${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
-    <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
-    ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>` : ''}
-  ${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
-    <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${formatRejection(x)}</code></li>`)}</ul>
-    ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
-</section>`;
-  }
 
   async function page(req: FastifyRequest, reply: FastifyReply, school: School, o: { notice?: Notice | null; body?: SafeHtml } = {}, status = 200) {
     const _ = translator(req.lang);
@@ -133,7 +66,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       ioTab: 'import',
       lead: o.body ? null : _('import.lead'),
       notice: o.notice,
-      body: o.body ?? uploadForm(req, school),
+      body: o.body ?? uploadForm(viewEnv(req), school, viewer(req).user.roles.includes('superadmin')),
     }, status);
   }
 
@@ -176,7 +109,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     if (report.fatal) {
       await rm(dir, { recursive: true, force: true });
       return page(req, reply, school, {
-        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+        notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
       }, 422);
     }
     const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
@@ -208,13 +141,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
       notice: { kind: 'info', text: _('import.dryNotice') },
-      body: html`${reportView(lang, report)}
-<form method="post" action="${schoolBase(school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(req)}
-  <input type="hidden" name="token" value="${token}">
-  <p data-confirm-question>${confirmQuestion(lang, school, report)}${manifest.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
-  <div class="actions"><button type="submit">${_('import.confirm')}</button>
-    <a href="${schoolBase(school.id)}/import">${_('console.cancel')}</a></div>
-</form>`,
+      body: confirmView(viewEnv(req), { school, token, report, partial: manifest.partial }),
     });
   });
 
@@ -238,14 +165,12 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     if (report.fatal) {
       return page(req, reply, school, {
-        notice: { kind: 'error', text: html`<p><strong>${_('import.fatal')}</strong></p><p><code>${formatRejection(report.fatal)}</code></p>` },
+        notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
       }, 422);
     }
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },
-      body: html`${reportView(lang, report)}
-<p class="actions"><a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())}">${_('import.next.publipostage')}</a>
-  <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`,
+      body: doneView(lang, school, report, new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())),
     });
   });
 }

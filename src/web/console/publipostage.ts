@@ -13,17 +13,18 @@ import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, listLevels } from '../../directory/structures.js';
 import { startMailMerge } from '../../mail/merge.js';
-import { describeSelection, exportSelection } from '../../publipostage/generate.js';
+import { describeSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, leftOutOf } from '../../publipostage/select.js';
 import { leftOutList } from './distribution-view.js';
 import type { Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
+import { sendExport } from '../downloads.js';
 import { csrfField } from '../forms.js';
 import { html, sendHtml } from '../html.js';
 import { translator, type MessageKey } from '../i18n/index.js';
-import { attachment, IdParams, text } from '../input.js';
+import { IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
@@ -131,15 +132,8 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       const school = await schoolOr404(ctx, scope, req.params.id);
       const selection = strictSelection(req, school.id);
       const { model } = ModelQuery.parse(req.query ?? {});
-      const result = await exportSelection(ctx, {
-        format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http',
-      });
-      return reply
-        .header('content-disposition', attachment(result.filename))
-        .header('cache-control', 'no-store')
-        .header('x-account-count', String(result.count))
-        .type(result.contentType)
-        .send(result.body);
+      // A selection of no account: 422 with a page saying so (the screen's buttons are disabled at 0).
+      return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http' });
     });
   }
 

@@ -102,7 +102,8 @@ export function activeFilters(sel: Selection, listing = false): number {
 }
 
 export interface FilterPanelOptions {
-  req: FastifyRequest;
+  /** The request, or a view's env: only its language is read. */
+  req: { lang: Lang };
   /** GET target of "Filtrer" (the page itself). */
   action: string;
   selection: Selection;

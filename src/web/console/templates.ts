@@ -8,28 +8,24 @@ import { z } from 'zod';
 import { generateCode } from '../../accounts/codes.js';
 import type { AppContext } from '../../context.js';
 import { PROFILES, type Profile } from '../../directory/vocabulary.js';
-import { frenchDate } from '../../publipostage/format.js';
 import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
 import {
-  fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
-  validateTemplate, type LetterTemplate, type TemplateKind,
+  fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
+  validateTemplate, type TemplateKind,
 } from '../../publipostage/templates.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
-import { csrfField } from '../forms.js';
-import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import { html, type HtmlValue } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { attachment, IdParams, text } from '../input.js';
 import { isProfile, profileLabel } from '../labels.js';
 import type { Notice } from '../layout.js';
-import { schoolBase, schoolOr404, sendConsolePage, sharedScript as pageScript, sharedStyle as pageStyle, type School } from './frame.js';
+import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
+import { editorView, errorList, isMail, mailPreviewView, PROFILE_SLUGS, resetConfirmView, templatesUrl, type Draft } from './views/templates.js';
+import { viewEnv } from '../view.js';
 
-const PROFILE_SLUGS: Record<Profile, string> = {
-  Student: 'eleves', Relative: 'parents', Teacher: 'enseignants', Personnel: 'personnels', Guest: 'invites',
-};
 const isKind = (s: string): s is TemplateKind => (TEMPLATE_KINDS as readonly string[]).includes(s);
-const isMail = (k: TemplateKind) => k === 'mail_inactive' || k === 'mail_active';
 
 /** The posted draft: profile and kind checked against the lists, text as typed. */
 const DraftForm = z.object({ profile: text(20), kind: text(30), subject: text(300), body: text(), action: text(20) });
@@ -96,48 +92,10 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     }, status);
   }
 
-  const pageUrl = (id: string, profile: Profile) => `/console/etablissements/${id}/modeles?profil=${PROFILE_SLUGS[profile]}`;
+  const pageUrl = templatesUrl;
   const profileOf = (slug: string): Profile =>
     (Object.entries(PROFILE_SLUGS).find(([, s]) => s === slug)?.[0] as Profile | undefined) ?? (isProfile(slug) ? slug : 'Student');
 
-  interface Draft {
-    kind: TemplateKind;
-    subject: string;
-    body: string;
-    errors: string[];
-  }
-
-  function kindCard(req: FastifyRequest, structureId: string, t: LetterTemplate, draft: Draft | null): SafeHtml {
-    const _ = translator(req.lang);
-    const k = t.kind;
-    const subject = draft?.subject ?? t.subject ?? '';
-    const body = draft?.body ?? t.body;
-    const bodyId = `body-${k}`;
-    const action = `${schoolBase(structureId)}/modeles`;
-    return html`<section class="card template-card" id="${k}" aria-labelledby="h-${k}">
-  <h2 id="h-${k}">${_(`tpl.kind.${k}`)} <span class="badge${t.source === 'structure' ? ' badge-success' : ''}">${_(`tpl.source.${t.source}`)}</span></h2>
-  <p class="hint">${_(`tpl.kindHelp.${k}`)}${t.updatedAt ? ` ${_('tpl.updatedAt', { date: frenchDate(t.updatedAt) })}` : ''}</p>
-  ${draft?.errors.length ? html`<div class="notice notice-error" role="alert"><ul>${draft.errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : ''}
-  <form method="post" action="${action}">
-    ${csrfField(req)}
-    <input type="hidden" name="profile" value="${t.profile}">
-    <input type="hidden" name="kind" value="${k}">
-    ${isMail(k) ? html`<div class="field"><label for="subject-${k}">${_('tpl.subject')}</label>
-      <input type="text" id="subject-${k}" name="subject" value="${subject}" maxlength="300" data-merge-target></div>` : ''}
-    <div class="field"><label for="${bodyId}">${_('tpl.body')}</label>
-      <textarea id="${bodyId}" name="body" rows="${isMail(k) ? 14 : 10}" spellcheck="true" data-merge-target>${body}</textarea></div>
-    <div class="merge-fields">
-      <p class="hint">${_('tpl.fieldsHelp')}</p>
-      <ul class="plain">${MERGE_FIELDS.map((f) => html`<li><button type="button" class="button-secondary merge-field" data-insert="{${f.name}}" data-target="${bodyId}" title="${f.label}"><code>{${f.name}}</code></button> <span class="muted">${_(`tpl.field.${f.name}`)}</span></li>`)}</ul>
-    </div>
-    <div class="actions">
-      <button type="submit" name="action" value="save">${_('tpl.save')}</button>
-      <button type="submit" class="button-secondary" formaction="${action}/apercu" formtarget="_blank">${_('tpl.preview')}</button>
-      ${t.source === 'structure' ? html`<button type="submit" name="action" value="reset" class="button-link">${_('tpl.reset')}</button>` : ''}
-    </div>
-  </form>
-</section>`;
-  }
 
   async function editorPage(req: FastifyRequest, reply: FastifyReply, structureId: string, profile: Profile, o: { notice?: Notice | null; draft?: Draft; ok?: string } = {}, status = 200) {
     const _ = translator(req.lang);
@@ -145,10 +103,7 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     const set = await loadTemplates(ctx, school.id);
     const ok = o.ok;
     const notice = o.notice ?? (ok === 'saved' || ok === 'reset' ? { kind: 'success' as const, text: _(`tpl.ok.${ok}`) } : null);
-    return tplPage(req, reply, school, _('tpl.title', { school: school.name }), html`${pageStyle}
-<p class="lead">${_('tpl.lead')}</p>
-${TEMPLATE_KINDS.map((k) => kindCard(req, school.id, set.get(profile, k), o.draft?.kind === k ? o.draft : null))}
-${pageScript}`, { notice, profile }, status);
+    return tplPage(req, reply, school, _('tpl.title', { school: school.name }), editorView(viewEnv(req), school, set, profile, o.draft), { notice, profile }, status);
   }
 
   /** The draft of the form, or a 422 when its profile or kind is not one of the lists. */
@@ -179,14 +134,7 @@ ${pageScript}`, { notice, profile }, status);
       return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=saved#${d.kind}`, 303);
     }
     if (action === 'reset') {
-      return tplPage(req, reply, school, _('tpl.reset.title'), html`<p class="lead">${_('tpl.reset.lead', { kind: _(`tpl.kind.${d.kind}`), profile: profileLabel(req.lang, d.profile), school: school.name })}</p>
-<form method="post" action="/console/etablissements/${school.id}/modeles">
-  ${csrfField(req)}
-  <input type="hidden" name="profile" value="${d.profile}">
-  <input type="hidden" name="kind" value="${d.kind}">
-  <div class="actions"><button type="submit" name="action" value="reset-confirm" class="button-danger">${_('tpl.reset')}</button>
-    <a href="${pageUrl(school.id, d.profile)}#${d.kind}">${_('classe.cancel')}</a></div>
-</form>`, { narrow: true });
+      return tplPage(req, reply, school, _('tpl.reset.title'), resetConfirmView(viewEnv(req), school, d.profile, d.kind), { narrow: true });
     }
     if (action === 'reset-confirm') {
       await resetTemplate(ctx, { structureId: school.id, profile: d.profile, kind: d.kind }, viewer(req).user.id);
@@ -203,15 +151,12 @@ ${pageScript}`, { notice, profile }, status);
     const errors = validateTemplate({ structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
     if (errors.length) {
       return tplPage(req, reply, school, _('tpl.preview.title'), html`<p>${_('tpl.preview.fix')}</p>`,
-        { narrow: true, notice: { kind: 'error', text: html`<ul>${errors.map((e) => html`<li>${e}</li>`)}</ul>` } }, 422);
+        { narrow: true, notice: { kind: 'error', text: errorList(errors) } }, 422);
     }
     const row = sampleAccount(ctx, d.profile, d.kind, school);
     if (isMail(d.kind)) {
       const fields = fieldsFor(row, ctx);
-      return tplPage(req, reply, school, _('tpl.preview.title'), html`${pageStyle}<article class="card mail-preview">
-  <p><strong>${_('tpl.subject')}${req.lang === 'fr' ? ' :' : ':'}</strong> ${renderTemplate(d.subject, fields)}</p>
-  <pre class="mail-body">${renderTemplate(d.body, fields)}</pre>
-</article>`, { notice: { kind: 'info', text: _('tpl.preview.sample') } });
+      return tplPage(req, reply, school, _('tpl.preview.title'), mailPreviewView(viewEnv(req), renderTemplate(d.subject, fields), renderTemplate(d.body, fields)), { notice: { kind: 'info', text: _('tpl.preview.sample') } });
     }
     // The draft replaces the stored text for this one profile and kind.
     const stored = await loadTemplates(ctx, school.id);

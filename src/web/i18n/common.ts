@@ -21,7 +21,6 @@ const fr = {
   'error.internal': 'Une erreur inattendue est survenue. Réessayez plus tard.',
   'error.badRequest': 'Requête invalide.',
   'error.back': 'Retour à l’accueil',
-  'error.rateLimited': 'Trop de tentatives, réessayez dans {minutes} minute(s).',
   'error.rateLimitedTitle': 'Trop de tentatives',
   'form.required': 'obligatoire',
   'form.optional': 'facultatif',
@@ -38,7 +37,12 @@ const fr = {
   'error.tooLarge': 'Envoi trop volumineux.',
   'error.accountNotFound': 'Compte introuvable.',
   'error.requestId': 'Référence de l’erreur : {id}',
-  'error.rateLimitedSeconds': 'Trop de tentatives, réessayez dans {seconds} seconde(s).',
+  // issue #8: plurals by the language's rules (plural() in index.ts), the empty selection refused (422).
+  'error.rateLimited.one': 'Trop de tentatives, réessayez dans {n} minute.',
+  'error.rateLimited.other': 'Trop de tentatives, réessayez dans {n} minutes.',
+  'error.rateLimitedSeconds.one': 'Trop de tentatives, réessayez dans {n} seconde.',
+  'error.rateLimitedSeconds.other': 'Trop de tentatives, réessayez dans {n} secondes.',
+  'error.emptySelection': 'Aucun compte ne correspond à cette sélection : il n’y a ni fiche ni liste à produire. Élargissez les filtres (profils, classes, état d’activation…) puis réessayez.',
 };
 const en: Record<keyof typeof fr, string> = {
   'app.name': 'Trousseau',
@@ -60,7 +64,6 @@ const en: Record<keyof typeof fr, string> = {
   'error.internal': 'An unexpected error occurred. Please try again later.',
   'error.badRequest': 'Invalid request.',
   'error.back': 'Back to the home page',
-  'error.rateLimited': 'Too many attempts, try again in {minutes} minute(s).',
   'error.rateLimitedTitle': 'Too many attempts',
   'form.required': 'required',
   'form.optional': 'optional',
@@ -77,7 +80,11 @@ const en: Record<keyof typeof fr, string> = {
   'error.tooLarge': 'Upload too large.',
   'error.accountNotFound': 'Account not found.',
   'error.requestId': 'Error reference: {id}',
-  'error.rateLimitedSeconds': 'Too many attempts, try again in {seconds} second(s).',
+  'error.rateLimited.one': 'Too many attempts, try again in {n} minute.',
+  'error.rateLimited.other': 'Too many attempts, try again in {n} minutes.',
+  'error.rateLimitedSeconds.one': 'Too many attempts, try again in {n} second.',
+  'error.rateLimitedSeconds.other': 'Too many attempts, try again in {n} seconds.',
+  'error.emptySelection': 'No account matches this selection: there is no sheet or list to produce. Widen the filters (profiles, classes, activation state…) and try again.',
 };
 
 export const common = { fr, en } satisfies Catalogue;

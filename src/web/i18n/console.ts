@@ -325,6 +325,10 @@ const fr = {
   'api.import.xml': '{file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.',
   'api.import.fatal': 'Import refusé, rien n’a été modifié.',
   'import.malformed': 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
+  // issue #8: a mail run while no SMTP server is configured.
+  'run.status.noSmtp': 'Envoi en attente : aucun serveur de courriel n’est configuré, rien ne part. Les courriels restent en file et partiront dès que l’administrateur du serveur aura renseigné SMTP_URL (et MAIL_FROM) puis redémarré Trousseau. Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
+  'run.noSmtp.pdf.one': 'PDF de la fiche de ce compte',
+  'run.noSmtp.pdf.other': 'PDF des fiches de ces {n} comptes',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -650,6 +654,9 @@ const en: Record<keyof typeof fr, string> = {
   'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
   'api.import.fatal': 'Import refused, nothing was changed.',
   'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
+  'run.status.noSmtp': 'Waiting: no mail server is configured, nothing goes out. The emails stay queued and will be sent once the server administrator sets SMTP_URL (and MAIL_FROM) and restarts Trousseau. To hand out the credentials now, print the sheets.',
+  'run.noSmtp.pdf.one': 'PDF of this account’s sheet',
+  'run.noSmtp.pdf.other': 'PDF of these {n} accounts’ sheets',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;

@@ -26,6 +26,9 @@ const EN: Record<DomainCode, string> = {
   'localAdmin.notMember': '{login} is not attached to this school.',
   'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
   'oidc.redirectUri': 'Redirect URI refused: “{value}” (https, or http on this machine only, no #).',
+  'token.name': 'Give the token a name of 1 to 100 characters (what it is for, which server uses it).',
+  'token.noStructure': 'Choose at least one school (or every school).',
+  'token.unknownStructure': 'Unknown school: “{value}”.',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

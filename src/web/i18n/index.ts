@@ -7,6 +7,7 @@ import { consoleCatalogue } from './console.js';
 import { errorsCatalogue } from './errors.js';
 import { federationCatalogue } from './federation.js';
 import { oidcCatalogue } from './oidc.js';
+import { importErrorsCatalogue } from './import-errors.js';
 import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
 import type { Catalogue, Lang } from './types.js';
@@ -15,7 +16,7 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue] satisfies Catalogue[];
+const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -27,7 +28,8 @@ export type MessageKey =
   | keyof typeof tokensCatalogue.fr
   | keyof typeof rulesCatalogue.fr
   | keyof typeof federationCatalogue.fr
-  | keyof typeof oidcCatalogue.fr;
+  | keyof typeof oidcCatalogue.fr
+  | keyof typeof importErrorsCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

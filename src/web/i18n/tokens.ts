@@ -33,8 +33,6 @@ const fr = {
   'tokens.submit': 'Créer le jeton',
   'tokens.created': 'Jeton « {name} » créé. Copiez-le maintenant : il ne sera plus jamais affiché.',
   'tokens.example': 'Exemple d’appel :',
-  'tokens.error.name': 'Donnez au jeton un nom de 1 à 100 caractères.',
-  'tokens.error.structures': 'Choisissez au moins un établissement existant (ou tous les établissements).',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.tokens': 'API tokens',
@@ -68,8 +66,6 @@ const en: Record<keyof typeof fr, string> = {
   'tokens.submit': 'Create the token',
   'tokens.created': 'Token “{name}” created. Copy it now: it will never be shown again.',
   'tokens.example': 'Example call:',
-  'tokens.error.name': 'Give the token a name of 1 to 100 characters.',
-  'tokens.error.structures': 'Choose at least one existing school (or every school).',
 };
 
 export const tokensCatalogue = { fr, en } satisfies Catalogue;

@@ -7,6 +7,14 @@
     return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? String(values[k]) : m; });
   }
 
+  // data-<name>-one / data-<name>-other, chosen by the page language's plural rules (French: 0 and 1 singular).
+  const rules = new Intl.PluralRules(document.documentElement.lang || 'fr');
+  const numbers = new Intl.NumberFormat(document.documentElement.lang || 'fr');
+  function counted(el, name, n) {
+    const template = el.getAttribute('data-' + name + '-' + (rules.select(n) === 'one' ? 'one' : 'other'));
+    return template == null ? null : fill(template, { n: numbers.format(n) });
+  }
+
   // ------------------------------------------------------------------ class view
   const form = document.getElementById('class-form');
   if (form) {
@@ -20,13 +28,12 @@
       const ticked = boxes.filter(function (b) { return b.checked; });
       const noEmail = ticked.filter(function (b) { return !b.closest('tr').hasAttribute('data-email'); }).length;
       if (count) {
-        let text = fill(form.getAttribute('data-count-template') || '{n}', { n: ticked.length });
+        let text = counted(form, 'count', ticked.length) || String(ticked.length);
         if (ticked.length && noEmail) text += ' (' + fill(form.getAttribute('data-noemail-template') || '{m}', { m: noEmail }) + ')';
         count.textContent = text;
       }
-      if (sheets && form.getAttribute('data-sheets-template')) {
-        sheets.textContent = fill(form.getAttribute('data-sheets-template'), { n: ticked.length });
-      }
+      const intro = sheets && counted(form, 'sheets', ticked.length);
+      if (intro) sheets.textContent = intro;
       if (all) {
         all.checked = boxes.length > 0 && ticked.length === boxes.length;
         all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;

@@ -7,6 +7,7 @@ import { listStructures } from '../../directory/structures.js';
 import { isUuid } from '../../directory/users.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
+import { domainMessage } from '../errors.js';
 import { csrfField, errorSummary, field, fieldId, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
@@ -107,8 +108,7 @@ ${createForm}`,
       });
     } catch (e) {
       if (!(e instanceof TokenInputError)) throw e;
-      // The domain's message is French and names the culprit; English gets the catalogue's.
-      form.errors[e.field] = req.lang === 'fr' ? e.message : _(`tokens.error.${e.field}`);
+      form.errors[e.field] = domainMessage(req.lang, e);
       return page(req, reply, { form }, 422);
     }
   });

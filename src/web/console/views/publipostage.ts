@@ -9,7 +9,7 @@ import { isMessageKey, translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import { pluralHtml, type School } from '../frame.js';
 import { pager } from '../selection.js';
-import { userHref } from '../users.js';
+import { userHref } from './users.js';
 import type { LeftOut } from '../../../publipostage/distribution.js';
 import { leftOutList } from '../distribution-view.js';
 

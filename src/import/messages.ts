@@ -1,0 +1,91 @@
+// Import refusals as message codes and parameters: the French wording here (the command line, logs, and the
+// report's `reason`, French first), the English one in the web catalogue (src/web/i18n/import-errors.ts).
+// A whole file refused (ImportFileError), a run beyond the caller's scope (ImportForbiddenError), a format not
+// accepted (formats.ts), and the CSV rows rejected (csv.ts, checks.ts) carry one of these codes.
+import { fillTemplate, type DomainParams } from '../lib/errors.js';
+
+export const IMPORT_MESSAGES_FR = {
+  // A file or an archive refused as a whole.
+  archiveInArchive: 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même',
+  fileRefused: 'fichier refusé, {reason}',
+  uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} » ({expected})',
+  csvNeedsStructure: 'indiquez l’établissement où importer les fichiers CSV',
+  otherScript: 'fichier qui semble encodé en {encoding} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8',
+  mixedEncoding: 'encodage mélangé : UTF-8 et un autre encodage (octet 0x{byte}) ; enregistrez tout le fichier en UTF-8',
+  undecodableByte: 'encodage illisible (octet 0x{byte}, lu comme {encoding}) : enregistrez le fichier en UTF-8',
+  undecodableChar: 'encodage illisible (caractère U+{char}, lu comme {encoding}) : enregistrez le fichier en UTF-8',
+  csvEmpty: 'fichier vide : la première ligne doit contenir les en-têtes de colonnes',
+  csvMalformed: 'CSV mal formé : {detail}',
+  csvNoProfile: 'profil introuvable : nommez le fichier CSV_Eleves, CSV_Enseignants, CSV_Personnels, CSV_Parents ou CSV_Invites, ou ajoutez une colonne « Profil »',
+  csvMissingColumn: 'colonne obligatoire « {column} » absente',
+  xmlBadEncoding: 'encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare ({encoding})',
+  xmlMalformed: 'XML mal formé : {detail}',
+  stsNoId: 'identifiant de l’individu manquant',
+  siecleNoUai: 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient',
+  siecleBadUai: 'UAI invalide « {uai} » (attendu : 7 chiffres et une lettre)',
+  siecleNoStudentId: 'identifiant de l’élève (ELEVE_ID) manquant',
+  siecleNoPersonId: 'identifiant de la personne (PERSONNE_ID) manquant',
+  zipUnreadable: 'archive .zip illisible : {detail}',
+  zipTooManyFiles: 'plus de {max} fichiers dans l’archive',
+  zipBadName: '{member} : {detail}',
+  zipEncrypted: '{member} : fichier chiffré (archive protégée par mot de passe) : déposez une archive sans mot de passe',
+  zipMemberTooBig: '{member} : fichier trop gros une fois décompressé ({size}, maximum {max})',
+  zipTooBig: 'archive trop grosse une fois décompressée (maximum {max})',
+  zipMemberOverflow: '{member} : contenu plus gros que déclaré ou que la limite ({max})',
+  // Formats not accepted (formats.ts), the {reason} of fileRefused.
+  formatEmpty: 'fichier vide',
+  formatSpreadsheet: 'classeur de tableur : enregistrez-le au format CSV',
+  formatBadZip: 'archive .zip illisible',
+  formatXmlNoRoot: 'fichier XML sans élément racine reconnaissable',
+  formatStsUpward: 'fichier remontant vers STS-web (emp_sts) : déposez l’export descendant sts_emp_<UAI>_<année>.xml',
+  formatUnknownXml: 'format XML non reconnu (élément racine <{root}>) : formats acceptés AAF, SIECLE, STS-web',
+  formatUnknown: 'format non reconnu ({ext}) : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip',
+  // A run beyond the caller's scope (HTTP 403).
+  forbiddenNotAdmin: 'import réservé aux administrateurs',
+  forbiddenAcademicFeed: 'fichier de l’annuaire académique (AAF) : son import est réservé aux super-administrateurs',
+  forbiddenOtherSchool: 'fichier de l’établissement {uai} : seul l’établissement qui porte ce code UAI peut le recevoir',
+  forbiddenNeedStructure: 'indiquez l’établissement où importer ce fichier',
+  forbiddenStructureNotFound: 'établissement « {name} » introuvable parmi les vôtres',
+  forbiddenStructure: 'structure « {name} »{uai} hors de votre périmètre',
+  // CSV rows rejected (the rest of the file is imported).
+  rowUnknownProfile: 'profil inconnu « {value} » (attendu : élève, enseignant, personnel, parent ou invité)',
+  rowEmptyField: 'champ obligatoire vide',
+  rowMissingColumn: 'colonne obligatoire « {column} » absente pour ce profil',
+  rowInvalidDate: 'date invalide « {value} » (attendu JJ/MM/AAAA)',
+  rowInvalidEmail: 'adresse électronique invalide « {value} » : non importée',
+  rowChildIncomplete: 'enfant {n} incomplet : nom et prénom attendus',
+  rowNameTooLong: 'nom de {length} caractères ({max} au plus) : ligne ignorée',
+  rowNoLetter: '« {name} » ne contient aucune lettre : ligne ignorée',
+  rowFutureBirth: 'date de naissance {date} dans le futur : ligne ignorée',
+  // SIECLE and STS-web records rejected.
+  rowNoLastName: 'nom manquant',
+  rowNoFirstName: 'prénom manquant',
+  rowNoFirstNameOf: '{who} : prénom manquant',
+  rowInvalidBirthOf: '{who} : date de naissance invalide « {value} »',
+  rowInvalidExitOf: '{who} : date de sortie invalide « {value} »',
+} as const;
+
+export type ImportCode = keyof typeof IMPORT_MESSAGES_FR;
+
+/** A message and its parameters; `reasonCode` names another code whose text fills `{reason}` (fileRefused). */
+export interface ImportMessage {
+  code: ImportCode;
+  params?: DomainParams & { reasonCode?: ImportCode };
+}
+
+/**
+ * The text of an import message with `wording` (French here; the web passes its catalogue's lookup). A
+ * `reasonCode` parameter is rendered first, with its own parameters, into `{reason}`.
+ */
+export function renderImportMessage(m: ImportMessage, wording: (code: ImportCode, params: DomainParams) => string = frenchWording): string {
+  const { reasonCode, ...params } = m.params ?? {};
+  const filled: DomainParams = reasonCode ? { ...params, reason: wording(reasonCode as ImportCode, params) } : params;
+  return wording(m.code, filled);
+}
+
+const frenchWording = (code: ImportCode, params: DomainParams) => fillTemplate(IMPORT_MESSAGES_FR[code], params);
+
+/** The French text of a code (the command line prints it; the report keeps it as `reason`). */
+export function importText(code: ImportCode, params?: ImportMessage['params']): string {
+  return renderImportMessage({ code, params });
+}

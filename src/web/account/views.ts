@@ -1,0 +1,266 @@
+// Views of the account pages (sign-in, activation and renewal steps, "Mon compte", forgotten password, terms):
+// pure functions of what the routes (account/index.ts) read and checked. Every page works without JavaScript.
+import type { CodePurpose } from '../../accounts/activation.js';
+import { PASSWORD_MIN } from '../../accounts/passwords.js';
+import type { AccountDetails } from '../../accounts/profile.js';
+import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
+import { html, type SafeHtml } from '../html.js';
+import { translator } from '../i18n/index.js';
+import { profileLabel } from '../labels.js';
+import type { Notice } from '../layout.js';
+import type { PageView, ViewEnv } from '../view.js';
+
+type Form = Record<string, string>;
+
+/** The two code flows: activation (first password) and renewal (a code from a teacher or an admin). */
+export interface CodeFlow {
+  purpose: CodePurpose;
+  path: string;
+  prefix: 'activation' | 'renewal';
+}
+
+export interface PasswordStep {
+  login: string;
+  code: string;
+  values: Form;
+  errors: FieldErrors;
+  /** The account's activation policy (directory/policies.ts): length, e-mail and phone required or not. */
+  policy: StepPolicy;
+}
+export interface StepPolicy {
+  min: number;
+  emailRequired: boolean;
+  phoneRequired: boolean;
+  termsVersion: number | null;
+}
+
+/** `providers`: the sign-in buttons of the configured identity providers (src/web/federation/sign-in.ts). */
+export function loginView(env: ViewEnv, o: { login?: string; next: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; providers?: SafeHtml }): PageView {
+  const _ = translator(env.lang);
+  const errors = o.errors ?? {};
+  const failed = !!o.error || Object.keys(errors).length > 0;
+  const labels = { login: _('field.login'), password: _('field.password') };
+  const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
+  return {
+    title: _('login.title'),
+    error: failed,
+    narrow: true,
+    notice: failed ? null : o.notice,
+    body: html`${o.error ? formError(o.error) : errorSummary(env, errors, labels)}
+<form class="card" method="post" action="/connexion" novalidate>
+${requiredLegend(env)}
+${csrfField(env)}
+<input type="hidden" name="next" value="${o.next}">
+${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy })}
+${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', autofocus: !failed && !!o.login, error: errors.password, invalidBy })}
+${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
+<div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
+</form>
+${o.providers ?? ''}
+<div class="card">
+<h2>${_('login.firstTime')}</h2>
+<p>${_('login.firstTimeHelp')}</p>
+<p><a class="button button-secondary" href="/activation">${_('login.activate')}</a></p>
+<p class="muted">${_('login.renewalHelp')} <a href="/renouvellement">${_('login.renewal')}</a></p>
+</div>`,
+  };
+}
+
+export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; errors?: FieldErrors }): PageView {
+  const _ = translator(env.lang);
+  const p = flow.prefix;
+  const errors = o.errors ?? {};
+  const failed = !!o.error || Object.keys(errors).length > 0;
+  const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
+  const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
+  return {
+    title: _(`${p}.title`),
+    documentTitle: _(`${p}.titleStep`, { n: 1 }),
+    error: failed,
+    narrow: true,
+    body: html`<p class="steps">${_('steps.one')}</p>
+${o.error ? formError(o.error) : errorSummary(env, errors, labels)}
+<p>${_(`${p}.intro`)}</p>
+<form class="card" method="post" action="${flow.path}" novalidate>
+${requiredLegend(env)}
+${csrfField(env)}
+<input type="hidden" name="step" value="code">
+${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
+${field(env, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'off', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _('field.codeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
+<div class="actions"><button type="submit">${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
+</form>`,
+  };
+}
+
+export function passwordView(env: ViewEnv, flow: CodeFlow, o: PasswordStep): PageView {
+  const _ = translator(env.lang);
+  const p = flow.prefix;
+  const activation = flow.purpose === 'activation';
+  const labels: Record<string, string> = {
+    password: _('field.newPassword'), confirm: _('field.confirmPassword'), email: _('field.email'), phone: _('field.phone'), terms: _('field.terms'),
+  };
+  const failed = Object.keys(o.errors).length > 0;
+  // A password that passed its checks is given back rather than retyped (the page is no-store; see finishCodeFlow).
+  const keepPassword = failed && !o.errors.password && !!o.values.password;
+  const keepConfirm = keepPassword && !o.errors.confirm;
+  const termsHref = `/conditions?${new URLSearchParams({ login: o.login, code: o.code }).toString()}`;
+  return {
+    title: _(`${p}.title`),
+    documentTitle: _(`${p}.titleStep`, { n: 2 }),
+    error: failed,
+    narrow: true,
+    body: html`<p class="steps">${_('steps.two')}</p>
+${errorSummary(env, o.errors, labels)}
+<p>${_(`${p}.passwordIntro`, { login: o.login })}</p>
+<form class="card" method="post" action="${flow.path}" novalidate>
+${requiredLegend(env)}
+${csrfField(env)}
+<input type="hidden" name="step" value="password">
+<input type="hidden" name="login" value="${o.login}">
+<input type="hidden" name="code" value="${o.code}">
+<input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
+${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: !failed,
+  value: keepPassword ? o.values.password : '', keepPassword })}
+${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm,
+  value: keepConfirm ? o.values.confirm : '', keepPassword: keepConfirm })}
+${activation ? html`
+${field(env, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
+${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
+  label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` })}` : ''}
+<div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
+</form>`,
+  };
+}
+
+export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; errors?: FieldErrors }): PageView {
+  const _ = translator(env.lang);
+  const errors = o.errors ?? {};
+  const failed = Object.keys(errors).length > 0;
+  const labels = { identifier: _('forgot.identifier') };
+  return {
+    title: _('forgot.title'),
+    error: failed,
+    narrow: true,
+    notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
+    body: html`${errorSummary(env, errors, labels)}
+<p>${_('forgot.intro')}</p>
+<form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
+${requiredLegend(env)}
+${csrfField(env)}
+${field(env, { name: 'identifier', label: labels.identifier, value: o.identifier, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !o.sent && !failed, error: errors.identifier })}
+<div class="actions"><button type="submit">${_('forgot.submit')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
+</form>
+<p class="muted">${_('forgot.noEmail')} <a href="/renouvellement">${_('login.renewal')}</a></p>`,
+  };
+}
+
+export function resetView(env: ViewEnv, o: { token: string; login: string; errors?: FieldErrors }): PageView {
+  const _ = translator(env.lang);
+  const errors = o.errors ?? {};
+  const labels = { password: _('field.newPassword'), confirm: _('field.confirmPassword') };
+  const failed = Object.keys(errors).length > 0;
+  return {
+    title: _('reset.title'),
+    error: failed,
+    narrow: true,
+    body: html`${errorSummary(env, errors, labels)}
+<p>${_('reset.intro', { login: o.login })}</p>
+<form class="card" method="post" action="/reinitialisation" novalidate>
+${requiredLegend(env)}
+${csrfField(env)}
+<input type="hidden" name="token" value="${o.token}">
+<input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
+${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: !failed })}
+${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
+<div class="actions"><button type="submit">${_('reset.submit')}</button></div>
+</form>`,
+  };
+}
+
+export function resetInvalidView(env: ViewEnv): PageView {
+  const _ = translator(env.lang);
+  return {
+    title: _('reset.title'),
+    error: true,
+    narrow: true,
+    notice: { kind: 'error', text: _('reset.invalid') },
+    body: html`<p><a class="button" href="/mot-de-passe-oublie">${_('reset.again')}</a></p>`,
+  };
+}
+
+/** "Mon compte": identity, contact form (`contactValues` as typed, or the account's), password change. */
+export function accountView(env: ViewEnv, d: AccountDetails, o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null }): PageView {
+  const _ = translator(env.lang);
+  const { errors, contactValues } = o;
+  const list = (items: string[]) => (items.length ? items.join(', ') : '—');
+  const labels: Record<string, string> = {
+    email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
+  };
+  return {
+    title: _('account.title'),
+    error: Object.keys(errors).length > 0,
+    notice: o.notice,
+    body: html`${errorSummary(env, errors, labels)}
+<div class="grid grid-2">
+<section class="card" aria-labelledby="h-identity">
+  <h2 id="h-identity">${_('account.identity')}</h2>
+  <dl class="details">
+    <dt>${_('account.name')}</dt><dd>${d.firstName} ${d.lastName}</dd>
+    <dt>${_('field.login')}</dt><dd><code>${d.login}</code></dd>
+    <dt>${_('account.profile')}</dt><dd>${profileLabel(env.lang, d.profile)}${d.isSuperAdmin ? html` · <span class="badge">${_('account.superAdmin')}</span>` : ''}</dd>
+    <dt>${_('account.structures')}</dt><dd>${list(d.structures)}</dd>
+    ${d.classes.length ? html`<dt>${_('account.classes')}</dt><dd>${list(d.classes)}</dd>` : ''}
+    ${d.adminOf.length ? html`<dt>${_('account.adminOf')}</dt><dd>${list(d.adminOf)}</dd>` : ''}
+    ${d.children.length ? html`<dt>${_('account.children')}</dt><dd><ul class="plain">${d.children.map((c) => html`<li>${c.firstName} ${c.lastName}${c.classes.length ? ` (${c.classes.join(', ')})` : ''}</li>`)}</ul></dd>` : ''}
+    <dt>${_('field.email')}</dt><dd>${d.email ?? '—'}</dd>
+    <dt>${_('field.phone')}</dt><dd>${d.phone ?? '—'}</dd>
+  </dl>
+</section>
+<div>
+<section class="card" aria-labelledby="h-contact">
+  <h2 id="h-contact">${_('account.contact')}</h2>
+  <form method="post" action="/mon-compte/coordonnees" novalidate>
+    ${requiredLegend(env)}
+    ${csrfField(env)}
+    ${field(env, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: true, autocomplete: 'email', inputmode: 'email', error: errors.email })}
+    ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
+    <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
+  </form>
+</section>
+<section class="card" aria-labelledby="h-password">
+  <h2 id="h-password">${_('account.changePassword')}</h2>
+  <form method="post" action="/mon-compte/mot-de-passe" novalidate>
+    ${requiredLegend(env)}
+    ${csrfField(env)}
+    <input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
+    ${field(env, { name: 'current', label: labels.current, type: 'password', required: true, autocomplete: 'current-password', error: errors.current })}
+    ${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN })}
+    ${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
+    <div class="actions"><button type="submit">${_('account.savePassword')}</button></div>
+  </form>
+</section>
+</div>
+</div>`,
+  };
+}
+
+/** The terms of use; `back` reopens the activation where it was left. */
+export function termsView(env: ViewEnv, back: string): PageView {
+  const _ = translator(env.lang);
+  return {
+    title: _('terms.title'),
+    narrow: true,
+    body: html`<div class="card">
+  <p>${_('terms.intro')}</p>
+  <ul>
+    <li>${_('terms.personal')}</li>
+    <li>${_('terms.secret')}</li>
+    <li>${_('terms.respect')}</li>
+    <li>${_('terms.data')}</li>
+    <li>${_('terms.contact')}</li>
+  </ul>
+</div>
+<p><a href="${back}">${_('terms.back')}</a></p>`,
+  };
+}

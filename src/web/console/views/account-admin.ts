@@ -1,0 +1,87 @@
+// The user page's "Cycle de vie" and "Administration locale" block (issue #9), a pure function of the account,
+// its absence from the feed and the schools it administers (console/account-admin.ts loads them).
+import type { LifecycleAction } from '../../../accounts/lifecycle.js';
+import { structureInScope, type UserDetails } from '../../../directory/users.js';
+import type { Scope } from '../../../directory/scope.js';
+import { frenchDate } from '../../../publipostage/format.js';
+import { csrfField } from '../../forms.js';
+import { html, type SafeHtml } from '../../html.js';
+import { plural, translator } from '../../i18n/index.js';
+import type { ViewEnv } from '../../view.js';
+import { schoolBase, type School } from '../frame.js';
+import type { AccountRow } from '../../../publipostage/selection.js';
+
+export const userBase = (id: string): string => `/console/utilisateurs/${id}`;
+export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ['pre-delete', 'restore', 'delete'];
+
+export interface AccountAdminData {
+  /** Since when the feed no longer lists the account (null: present). */
+  absentSince: Date | null;
+  /** Schools the account administers. */
+  adminOf: Array<{ id: string; name: string }>;
+  /** The caller's scope (which schools it may appoint in) and whether the account is the caller's own. */
+  scope: Scope;
+  isSelf: boolean;
+}
+
+export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | null, a: AccountAdminData): SafeHtml {
+  if (d.readOnly) return html``;
+  const _ = translator(env.lang);
+  const qs = school ? `&etablissement=${school.id}` : '';
+  const { absentSince: absent, adminOf, scope, isSelf } = a;
+  const link = (x: LifecycleAction, cls: string) => html`<a class="button ${cls}" href="${userBase(d.id)}/cycle?action=${x}${qs}" data-cycle="${x}">${_(`cycle.${x}.button`)}</a>`;
+  const lifecycle = html`<section class="card" aria-labelledby="cycle-title" data-lifecycle><h2 id="cycle-title">${_('cycle.title')}</h2>
+  <p>${d.preDeletedAt ? _('cycle.state.preDeleted', { date: frenchDate(d.preDeletedAt) }) : absent ? _('cycle.state.absent', { date: frenchDate(absent) }) : _('cycle.state.present')}</p>
+  <p class="actions">${d.preDeletedAt || absent ? link('restore', 'button-secondary') : ''}
+    ${!d.preDeletedAt && !isSelf ? link('pre-delete', 'button-secondary') : ''}
+    ${(d.preDeletedAt || !d.activated) && !isSelf ? link('delete', 'button-danger') : ''}</p>
+  ${!d.preDeletedAt && d.activated ? html`<p class="hint">${_('cycle.delete.hint')}</p>` : ''}
+</section>`;
+
+  const mine = d.structures.filter((s) => structureInScope(scope, s.id) && !adminOf.some((x) => x.id === s.id));
+  const canAdmin = d.profile !== 'Student' && d.profile !== 'Relative';
+  const local = canAdmin || adminOf.length
+    ? html`<section class="card" aria-labelledby="admin-title" data-local-admin><h2 id="admin-title">${_('localAdmin.title')}</h2>
+  ${adminOf.length ? html`<ul class="plain">${adminOf.map((s) => html`<li data-admin-of="${s.id}">${s.name}${structureInScope(scope, s.id)
+    ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
+      <button type="submit" class="button-link">${_('localAdmin.remove')}</button></form>` : ''}</li>`)}</ul>` : html`<p class="muted">${_('localAdmin.none')}</p>`}
+  ${canAdmin && mine.length ? html`<form method="post" action="${userBase(d.id)}/administration">${csrfField(env)}<input type="hidden" name="op" value="appoint">
+    <label for="f-admin-structure">${_('localAdmin.appoint.label')}</label>
+    <select id="f-admin-structure" name="structureId">${mine.map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select>
+    <button type="submit" class="button-secondary">${_('localAdmin.appoint')}</button></form>` : ''}
+</section>`
+    : '';
+  return html`${lifecycle}${local}`;
+}
+
+/** Link of the users list to act on every account of its current filter (`params`: the list's selection). */
+export function bulkLifecycleLinks(env: ViewEnv, schoolId: string, params: URLSearchParams, total: number): SafeHtml {
+  if (!total) return html``;
+  const _ = translator(env.lang);
+  return html`<p class="bulk-actions" data-bulk>${_('cycle.bulk.label')} ${LIFECYCLE_ACTIONS.map((a) => {
+    const p = new URLSearchParams(params);
+    p.set('action', a);
+    return html`<a href="${schoolBase(schoolId)}/utilisateurs/cycle?${p.toString()}" data-bulk-action="${a}">${_(`cycle.${a}.button`)}</a> `;
+  })}</p>`;
+}
+
+/** Confirmation of one account's pre-delete / restore / delete. */
+export function lifecycleConfirmView(env: ViewEnv, row: Pick<AccountRow, 'id' | 'firstName' | 'lastName' | 'login'>, action: LifecycleAction, school: School | null): SafeHtml {
+  const _ = translator(env.lang);
+  const back = `${userBase(row.id)}${school ? `?etablissement=${school.id}` : ''}`;
+  return html`<div class="card"><p data-confirm>${_(`cycle.${action}.lead`, { name: `${row.firstName} ${row.lastName}`, login: row.login })}</p>
+<form method="post" action="${userBase(row.id)}/cycle">${csrfField(env)}<input type="hidden" name="action" value="${action}">
+${school ? html`<input type="hidden" name="etablissement" value="${school.id}">` : ''}
+<div class="actions"><button type="submit" class="${action === 'restore' ? '' : 'button-danger'}">${_(`cycle.${action}.confirm`)}</button> <a href="${back}">${_('cycle.back')}</a></div></form></div>`;
+}
+
+/** Confirmation of a lifecycle action on every account of a users-list filter (`params`), the first 30 named. */
+export function bulkLifecycleConfirmView(env: ViewEnv, school: School, action: LifecycleAction, rows: Array<Pick<AccountRow, 'firstName' | 'lastName' | 'login'>>, params: URLSearchParams): SafeHtml {
+  const _ = translator(env.lang);
+  const back = `${schoolBase(school.id)}/utilisateurs?${params.toString()}`;
+  return html`<div class="card"><p data-confirm data-count="${rows.length}">${plural(env.lang, `cycle.bulk.${action}`, rows.length)}</p>
+<ul class="confirm-list">${rows.slice(0, 30).map((r) => html`<li>${r.firstName} ${r.lastName} (<code>${r.login}</code>)</li>`)}${rows.length > 30 ? html`<li>…</li>` : ''}</ul>
+<form method="post" action="${schoolBase(school.id)}/utilisateurs/cycle">${csrfField(env)}<input type="hidden" name="action" value="${action}">
+<input type="hidden" name="selection" value="${params.toString()}"><input type="hidden" name="count" value="${rows.length}">
+<div class="actions"><button type="submit" class="${action === 'restore' ? '' : 'button-danger'}">${plural(env.lang, `cycle.bulk.${action}.confirm`, rows.length)}</button> <a href="${back}">${_('cycle.back')}</a></div></form></div>`;
+}

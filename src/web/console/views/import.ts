@@ -1,0 +1,109 @@
+// Views of "Importer des utilisateurs": the upload form, the run's report, the confirmation. Pure functions of
+// the import report (src/import/types.ts); console/import.ts receives the files and runs the import.
+import type { Profile } from '../../../directory/vocabulary.js';
+import type { ImportReport } from '../../../import/index.js';
+import type { Rejection } from '../../../import/types.js';
+import { csrfField } from '../../forms.js';
+import { html, type SafeHtml } from '../../html.js';
+import { rejectionText } from '../../import-text.js';
+import { translator, type Lang } from '../../i18n/index.js';
+import { profileLabel } from '../../labels.js';
+import type { ViewEnv } from '../../view.js';
+import { formatNumber, plural, schoolBase, type School } from '../frame.js';
+
+const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
+
+/** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
+export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures'>): string {
+  const _ = translator(lang);
+  const others = r.structures.filter((s) => s.name !== school.name);
+  if (others.length === 0) return _('import.confirm.question', { school: school.name });
+  const names = r.structures.map((s) => s.name);
+  return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
+}
+
+/** The upload form; a super admin may also send AAF XML and .zip deliveries. */
+export function uploadForm(env: ViewEnv, school: School, superAdmin: boolean): SafeHtml {
+  const _ = translator(env.lang);
+  return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${env.csrfToken}" enctype="multipart/form-data" class="card import-form" data-once>
+<div class="field">
+  <label for="f-files">${_('import.files')}</label>
+  <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
+  <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml,.zip' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
+</div>
+<div class="field field-check">
+  <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
+  <label for="f-partial">${_('import.partial')}</label>
+  <p class="hint" id="f-partial-hint">${_('import.partial.hint')}</p>
+</div>
+<div class="actions"><button type="submit">${_('import.analyse')}</button></div>
+</form>`;
+}
+
+/** The report of a run (dry or applied): files, structures, counts per profile, links, ignored and rejected rows. */
+export function reportView(lang: Lang, r: ImportReport): SafeHtml {
+  const _ = translator(lang);
+  const n = (v: number) => formatNumber(lang, v);
+  const profiles = PROFILE_ORDER.filter((p) => r.byProfile[p]);
+  return html`<section class="import-report" aria-labelledby="report-title">
+<h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
+<div class="table-wrap"><table>
+  <caption class="visually-hidden">${_('import.report.files')}</caption>
+  <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
+    <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
+    <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
+  <tbody>${r.files.map((f) => f.kind === 'ignored' || f.kind === 'zip'
+    ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${f.format}${f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+    : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${f.format}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
+      <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`)}</tbody>
+</table></div>
+${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
+<div class="table-wrap"><table class="import-counts">
+  <caption class="visually-hidden">${_('import.report.accounts')}</caption>
+  <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
+    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
+  <tbody>${profiles.map((p) => {
+    const c = r.byProfile[p];
+    if (!c) return '';
+    return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
+      <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
+  })}</tbody>
+  <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
+    <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
+</table></div>
+<p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
+${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
+  <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
+  ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>` : ''}
+${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
+  <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
+  ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
+</section>`;
+}
+
+/** The notice of a refused run: the file (line, field) and the reason, in the request's language. */
+export function fatalNotice(lang: Lang, fatal: Rejection): SafeHtml {
+  const _ = translator(lang);
+  return html`<p><strong>${_('import.fatal')}</strong></p><p><code>${rejectionText(lang, fatal)}</code></p>`;
+}
+
+/** The dry run's report and the form applying exactly those files (`token`: the pending upload). */
+export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean }): SafeHtml {
+  const { lang } = env;
+  const _ = translator(lang);
+  return html`${reportView(lang, o.report)}
+<form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(env)}
+  <input type="hidden" name="token" value="${o.token}">
+  <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
+  <div class="actions"><button type="submit">${_('import.confirm')}</button>
+    <a href="${schoolBase(o.school.id)}/import">${_('console.cancel')}</a></div>
+</form>`;
+}
+
+/** The applied run's report and what comes next: the sheets of the accounts created since `today` (YYYY-MM-DD). */
+export function doneView(lang: Lang, school: School, report: ImportReport, today: string): SafeHtml {
+  const _ = translator(lang);
+  return html`${reportView(lang, report)}
+<p class="actions"><a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${today}">${_('import.next.publipostage')}</a>
+  <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`;
+}

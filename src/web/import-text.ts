@@ -1,0 +1,23 @@
+// Import refusals in the request's language: the message codes of src/import/messages.ts through the catalogue
+// (src/web/i18n/import-errors.ts), laid out as the command line prints them (`fichier.csv:12:Date — raison`).
+import type { ImportMessage } from '../import/messages.js';
+import { renderImportMessage } from '../import/messages.js';
+import type { ImportForbiddenError } from '../import/scope.js';
+import type { Rejection } from '../import/types.js';
+import { t, type Lang } from './i18n/index.js';
+
+export function importMessageText(lang: Lang, m: ImportMessage): string {
+  return renderImportMessage(m, (code, params) => t(lang, `importError.${code}`, params));
+}
+
+/** One refused file or row; a row whose reader gives no code yet keeps its French `reason`. */
+export function rejectionText(lang: Lang, r: Rejection): string {
+  const reason = r.message ? importMessageText(lang, r.message) : r.reason;
+  return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${reason}`;
+}
+
+/** A run refused for the caller's scope: `fichier : raison`. */
+export function forbiddenText(lang: Lang, e: ImportForbiddenError): string {
+  const reason = importMessageText(lang, { code: e.messageCode, params: e.params });
+  return e.file ? `${e.file} : ${reason}` : reason;
+}
