@@ -16,6 +16,8 @@ function teacherRightFor(action: string): TeacherRight | null {
   if (action === 'pdf' || action === 'csv') return 'sheets';
   if (action === 'mail' || action === 'mail-send') return 'mail';
   if (action === 'renewal') return 'renewal';
+  const more = handoutRight(action);
+  if (more) return more;
   if (/^(un)?block(-confirm)?$/.test(action)) return 'block';
   return null;
 }
@@ -40,6 +42,7 @@ import { translator, type MessageKey, type Params } from '../i18n/index.js';
 import { attachment, list, text } from '../input.js';
 import { registerNav, sendPage, type Notice } from '../layout.js';
 import { stashCode, takeCode } from '../reveal.js';
+import { handoutAction, handoutButtons, handoutRight, renewalButton } from './handout.js';
 
 /** The page's own script (CSP forbids inline scripts); `defer` so it runs once the form is parsed. */
 const pageScript = html`<script src="/static/classe.js" defer></script>`;
@@ -234,11 +237,13 @@ ${profileTabs(req, cls, tab)}
   ${table}
   ${rows.length > 0 && html`<div class="class-actions">
     <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
+    ${renewalButton(req)}
     <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
     <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>
     <details class="sheets-menu">
       <summary class="button">${_('classe.action.sheets')}</summary>
       <div class="sheets-panel card">
+        ${handoutButtons(req, students)}
         <p><strong>${_('classe.sheets.title')}</strong></p>
         <p class="muted" data-sheets-count>${_('classe.sheets.intro')}</p>
         <ul class="plain sheets-options">
@@ -451,8 +456,11 @@ ${o.extra ?? ''}`,
         }
         return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);
       }
-      default:
-        return error('classe.unknownAction');
+      default: {
+        // Family packs, ZIP, family mail, renewal sheets (issue #10): ./handout.ts.
+        const done = await handoutAction(ctx, req, reply, { cls, tab, rows, base, idem: req.body.idem, selectionFor, action });
+        return done ?? error('classe.unknownAction');
+      }
     }
   });
 }
