@@ -7,7 +7,6 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import yauzl from 'yauzl';
 import { formatCode } from '../src/accounts/codes.js';
 import { RENEWAL } from '../src/accounts/issue.js';
 import type { Scope } from '../src/directory/scope.js';
@@ -24,6 +23,7 @@ import { zipSheets } from '../src/publipostage/zip.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
 import { startTestSmtp, waitFor, type TestSmtp } from './helpers/smtp.js';
+import { zipEntries } from './helpers/zip.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let s: Sample;
@@ -71,28 +71,6 @@ function qrCodes(file: string, page: number): string[] {
   const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
   return execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
 }
-function zipEntries(zip: Buffer): Promise<Array<{ name: string; data: Buffer }>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err || !file) return reject(err);
-      const out: Array<{ name: string; data: Buffer }> = [];
-      file.on('entry', (entry: yauzl.Entry) => {
-        file.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            out.push({ name: entry.fileName, data: Buffer.concat(chunks) });
-            file.readEntry();
-          });
-        });
-      });
-      file.on('end', () => resolve(out));
-      file.readEntry();
-    });
-  });
-}
-
 describe('sort par famille', () => {
   test('each pupil (by class) is followed by their parents; a parent of two pupils comes once, after the first', async () => {
     const rows = await selectAccounts(ctx, sel({ profiles: 'Student,Relative', sort: 'family' }), ALL);
@@ -115,7 +93,7 @@ describe('sort par famille', () => {
     assert.deepEqual(keyOf(rows), ['leo', 'julie', 'paul', 'zoe']);
     const file = save(await renderSheetsPdf(ctx, rows, { model: 1, sort: 'family' }));
     const names = ['Léo MARTIN', 'Julie MARTIN', 'Paul MARTIN', 'Zoé MARTIN'];
-    names.forEach((name, i) => assert.match(text(file, i + 1), new RegExp(name)));
+    for (const [i, name] of names.entries()) assert.match(text(file, i + 1), new RegExp(name));
     assert.match(text(file, 2), /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
     const julie = rows[1];
     assert.ok(julie.code, 'a parent without a code gets one on their family sheet');

@@ -100,7 +100,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       if (!pupils) return null;
       const plan = await planFamilyMail(ctx, selection, scope);
       const paper = plan.parents.filter((p) => !reachable(p));
-      const kids = [...new Set(paper.flatMap((p) => plan.children.get(p.id)!.map((c) => c.id)))];
+      const kids = [...new Set(paper.flatMap((p) => (plan.children.get(p.id) ?? []).map((c) => c.id)))];
       return familyPdf(kids, 8, paper.map((p) => p.id));
     }
     case 'zip': {
@@ -113,7 +113,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const plan = await planFamilyMail(ctx, selection, scope);
       const mails = plan.parents.filter(reachable);
       const paper = plan.parents.filter((p) => !reachable(p));
-      const childNames = (p: AccountRow) => plan.children.get(p.id)!.map((c) => `${c.firstName} ${c.lastName}`).join(', ');
+      const childNames = (p: AccountRow) => (plan.children.get(p.id) ?? []).map((c) => `${c.firstName} ${c.lastName}`).join(', ');
       return sendPage(reply, {
         req,
         title: _('ho.family.mail.title'),

@@ -89,7 +89,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
     const paper = plan.parents.filter((p) => !reachable(p));
     const params = selectionParams(selection).toString();
     const base = ppBase(school.id);
-    const kids = (id: string) => plan.children.get(id)!.map((c) => `${c.firstName} ${c.lastName}`).join(', ');
+    const kids = (id: string) => (plan.children.get(id) ?? []).map((c) => `${c.firstName} ${c.lastName}`).join(', ');
     return sendConsolePage(reply, {
       req,
       title: _('ho.family.mail.title'),
@@ -130,7 +130,7 @@ ${paper.length ? html`<section class="card" aria-labelledby="paper-title"><h2 id
     const selection = posted(req.body.selection, school.id);
     const plan = await planFamilyMail(ctx, selection, scope);
     const paper = plan.parents.filter((p) => !reachable(p));
-    const ids = [...new Set(paper.flatMap((p) => [p.id, ...plan.children.get(p.id)!.map((c) => c.id)]))];
+    const ids = [...new Set(paper.flatMap((p) => [p.id, ...(plan.children.get(p.id) ?? []).map((c) => c.id)]))];
     const pdf = await familyPackPdf(ctx, req, selection, ids, 8);
     return download(reply, `fiches-famille-sans-courriel-${today()}.pdf`, 'application/pdf', pdf);
   });
