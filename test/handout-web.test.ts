@@ -213,3 +213,25 @@ test('console publipostage: sort par famille, ZIP, and renewal sheets only throu
   assert.deepEqual(entries.map((e) => e.name).sort(), ['Fiche de connexion – Claire BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
   assert.match(pageText(save(entries[0].data), 1), /(Claire Bernard|Marc Durand)/);
 });
+
+test('console family mail: confirmation lists the parents without an address, their packs as a PDF; the run carries the attachment', async () => {
+  const base = `/console/etablissements/${school}/publipostage`;
+  const page1 = await admin.get(`${base}/familles?profiles=Student&classIds=${cm1}`);
+  assert.equal(page1.statusCode, 200);
+  assert.match(page1.body, /data-mails="1"/);
+  assert.match(page1.body, /data-family-paper>\s*<li>Marc Durand/);
+  const paper = await admin.post(`${base}/familles/pdf`, { selection: `profiles=Student&classIds=${cm1}` });
+  assert.equal(paper.headers['content-type'], 'application/pdf');
+  const file = save(paper.rawPayload);
+  assert.equal(pages(file), 1);
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  assert.match(text, /Zoé Durand/);
+  assert.match(text, /Marc Durand/);
+  assert.doesNotMatch(text, /Claire|Hugo|Tom/);
+
+  const sent = await admin.post(`${base}/familles`, { selection: `profiles=Student&classIds=${cm1}`, idem: 'family-mail-web-000001' });
+  assert.equal(sent.statusCode, 303);
+  const runId = String(sent.headers.location).split('/').pop();
+  const jobs = await ctx.database.pool.query('SELECT recipient, attachments IS NOT NULL AS attached FROM mail_jobs WHERE run_id = $1', [runId]);
+  assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', attached: true }]);
+});

@@ -81,6 +81,7 @@ export async function startFamilyMail(
     const pdf = await renderSheetsPdf(ctx, kids, { model: 1, sort: 'class' });
     attachments.set(parent.id, [{ filename: packFileName(kids), contentType: 'application/pdf', content: pdf }]);
   }
-  const res = await queueMailMerge(ctx, recipients, runSelection, scope, actorId, { ...opts, attachments });
+  // Every parent goes to the run (its "sans adresse" count); only the reachable ones get a mail (merge.ts).
+  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...opts, attachments });
   return { ...res, withoutEmailParents };
 }

@@ -101,6 +101,8 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const plan = await planFamilyMail(ctx, selection, scope);
       const paper = plan.parents.filter((p) => !reachable(p));
       const kids = [...new Set(paper.flatMap((p) => (plan.children.get(p.id) ?? []).map((c) => c.id)))];
+      // An empty list of ids would select the whole class.
+      if (!kids.length) return reply.redirect(base, 303);
       return familyPdf(kids, 8, paper.map((p) => p.id));
     }
     case 'zip': {

@@ -131,6 +131,8 @@ ${paper.length ? html`<section class="card" aria-labelledby="paper-title"><h2 id
     const plan = await planFamilyMail(ctx, selection, scope);
     const paper = plan.parents.filter((p) => !reachable(p));
     const ids = [...new Set(paper.flatMap((p) => [p.id, ...(plan.children.get(p.id) ?? []).map((c) => c.id)]))];
+    // An empty list of ids would select the whole school.
+    if (!ids.length) throw new HttpError(404, 'error.notFound');
     const pdf = await familyPackPdf(ctx, req, selection, ids, 8);
     return download(reply, `fiches-famille-sans-courriel-${today()}.pdf`, 'application/pdf', pdf);
   });
