@@ -119,6 +119,21 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   assert.equal(qrCodes(file8, 1).length, 5);
 });
 
+test('class view « Envoyer aux familles »: confirmation with the parents reached and those to print for, then the run', async () => {
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  for (const k of ['hugo', 'zoe']) await page.check(`#sel-${ids[k]}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  await page.click('button:has-text("Envoyer aux familles")');
+  assert.match((await page.textContent('[data-family-mail]'))!, /Claire Bernard — claire\.bernard@example\.fr/);
+  assert.match((await page.textContent('[data-family-paper]'))!, /Marc Durand.*Zoé Durand/);
+  await Promise.all([page.waitForURL(/ok=mail/), page.click('button:has-text("Envoyer 1 courriel(s) aux familles")')]);
+  assert.match(page.url(), /ok=mail&n=1&m=1/);
+  const jobs = await ctx.database.pool.query(
+    `SELECT j.recipient FROM mail_jobs j JOIN mail_runs r ON r.id = j.run_id WHERE r.filters->>'sort' = 'family' AND j.attachments IS NOT NULL`,
+  );
+  assert.deepEqual(jobs.rows.map((r) => r.recipient), ['claire.bernard@example.fr']);
+});
+
 test('class view renewal sheets: activated pupils only, after a confirmation, codes printed once with QR to the renewal page', async () => {
   await page.goto(`${server.url}/classe/${cm1}/eleves`);
   for (const k of ['lea', 'hugo']) await page.check(`#sel-${ids[k]}`);
@@ -163,8 +178,9 @@ test('console: a user’s « Fiche PDF » and « Envoyer par courriel », and th
   const mail = await admin.post(`/console/utilisateurs/${ids.claire}/courriel`, { idem: 'one-user-mail-000001' });
   assert.equal(mail.statusCode, 303);
   assert.match(String(mail.headers.location), /^\/console\/envois\//);
-  const jobs = await ctx.database.pool.query('SELECT recipient FROM mail_jobs WHERE user_id = $1', [ids.claire]);
-  assert.deepEqual(jobs.rows.map((r) => r.recipient), ['claire.bernard@example.fr']);
+  const runId = String(mail.headers.location).split('/').pop();
+  const jobs = await ctx.database.pool.query('SELECT recipient, user_id, attachments FROM mail_jobs WHERE run_id = $1', [runId]);
+  assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', user_id: ids.claire, attachments: null }]);
 
   // The users list: checkboxes and a ZIP of the ticked rows.
   const list = await admin.get(`/console/etablissements/${school}/utilisateurs`);
