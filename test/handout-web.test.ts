@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { normalizeCode } from '../src/accounts/codes.js';
+import { saveStructureSettings } from '../src/directory/policies.js';
 import { RENEWAL } from '../src/accounts/issue.js';
 import { activationUrl } from '../src/publipostage/format.js';
 import { renewalUrl } from '../src/publipostage/pdf.js';
@@ -250,4 +251,30 @@ test('console family mail: confirmation lists the parents without an address, th
   const runId = String(sent.headers.location).split('/').pop();
   const jobs = await ctx.database.pool.query('SELECT recipient, attachments IS NOT NULL AS attached FROM mail_jobs WHERE run_id = $1', [runId]);
   assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', attached: true }]);
+});
+
+test('the school’s teacher rights apply: without « renewal » and « mail », renewal sheets and family mail are refused (403), family packs still work', async () => {
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets'], termsText: null, newVersion: false }, null);
+  try {
+    await page.goto(`${server.url}/classe/${cm1}/eleves`);
+    const req = context.request;
+    const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
+    const post = (action: string, id: string) => req.post(`${server.url}/classe/${cm1}/eleves`, {
+      data: new URLSearchParams([['_csrf', csrf ?? ''], ['ids', id], ['action', action]]).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0,
+    });
+    const macBefore = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea])).rows[0].renewal_code_mac;
+    for (const action of ['renewal-sheets', 'renewal-pdf-8', 'renewal-csv', 'family-mail', 'family-mail-send']) {
+      assert.equal((await post(action, ids.lea)).status(), 403, action);
+    }
+    const macAfter = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea])).rows[0].renewal_code_mac;
+    assert.equal(macAfter, macBefore, 'no renewal code issued');
+    const pack = await post('family-8', ids.zoe);
+    assert.equal(pack.status(), 200);
+    assert.equal(pack.headers()['content-type'], 'application/pdf');
+    const zip = await post('zip', ids.zoe);
+    assert.equal(zip.headers()['content-type'], 'application/zip');
+  } finally {
+    await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail'], termsText: null, newVersion: false }, null);
+  }
 });
