@@ -5,13 +5,13 @@
 // distribution record ('family_pack') commit before the mails are queued; the mail run is merge.ts's own.
 import type { AppContext } from '../context.js';
 import type { Scope } from '../directory/scope.js';
-import { familyLinks, relativesOf } from '../publipostage/family.js';
+import { familyLinks, familyPacks, relativesOf } from '../publipostage/family.js';
 import { handOutRows } from '../publipostage/handout.js';
 import { renderSheetsPdf } from '../publipostage/pdf.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
 import { sheetFileName } from '../publipostage/zip.js';
-import { findExistingRun, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
+import { findExistingRun, hasEmail, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
 import type { MailAttachment } from './queue.js';
 
 export interface FamilyMailPlan {
@@ -34,18 +34,12 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
     }, scope)
     : [];
   const links = await familyLinks(ctx.database.pool, [...pupils.map((p) => p.id), ...parents.map((p) => p.id)]);
-  const children = new Map<string, AccountRow[]>();
-  for (const p of parents) {
-    const mine = new Set(links.get(p.id) ?? []);
-    children.set(p.id, pupils.filter((c) => mine.has(c.id)));
-  }
-  return { pupils, parents: parents.filter((p) => children.get(p.id)?.length), children };
+  const packs = familyPacks([...pupils, ...parents], links);
+  return { pupils, parents: packs.map((p) => p.parent), children: new Map(packs.map((p) => [p.parent.id, p.children])) };
 }
 
-/** Has an address a merge mail can go to (merge.ts's rule: not for an account signing in elsewhere). */
-export function reachable(row: AccountRow): boolean {
-  return !!row.email?.trim() && !row.externalProvider;
-}
+/** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
+export const reachable = hasEmail;
 
 /** « Fiche de connexion – Zoé MARTIN.pdf », or « … – Zoé MARTIN, Léo MARTIN.pdf » for several children. */
 export function packFileName(children: readonly AccountRow[]): string {

@@ -90,7 +90,7 @@ export interface MailRunReport {
 export type MailRunSummary = Omit<MailRunReport, 'failures'>;
 
 /** Has an address, and something to be told by mail: an account that signs in elsewhere gets no merge mail. */
-function hasEmail(row: AccountRow): boolean {
+export function hasEmail(row: AccountRow): boolean {
   return !!row.email && row.email.trim() !== '' && !row.externalProvider;
 }
 
