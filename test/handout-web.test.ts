@@ -156,6 +156,14 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
   assert.deepEqual(qrCodes(file, 1), [renewalUrl(server.url, logins.lea, code)]);
   const { rows: [lea] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea]);
   assert.ok(ctx.secrets.verify(RENEWAL, code, lea.renewal_code_mac));
+  // The QR link opens the renewal page with the code filled in; submitting it leads to the new-password step.
+  const family = await frenchContext(browser);
+  const pupil = await family.newPage();
+  await pupil.goto(renewalUrl(server.url, logins.lea, code));
+  assert.equal(await pupil.textContent('h1'), 'Renouvellement du mot de passe');
+  await pupil.click('main form button[type="submit"]');
+  assert.match((await pupil.textContent('main'))!, new RegExp(`Compte ${logins.lea} : choisissez votre nouveau mot de passe`));
+  await family.close();
   // Nothing stores or shows the code again: the class page does not carry it.
   await page.goto(`${server.url}/classe/${cm1}/eleves`);
   assert.doesNotMatch((await page.content()), new RegExp(code));
