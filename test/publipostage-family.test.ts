@@ -142,6 +142,13 @@ describe('family mail', () => {
     assert.deepEqual(qrCodes(file, 1), [activationUrl(URL_BASE, zoe.login, zoe.code!)]);
     const [claire] = smtp.to('claire@example.org');
     assert.equal(claire.attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
+    // At rest the attachment is sealed like the bodies (it carries activation codes).
+    const stored = await ctx.database.pool.query('SELECT sealed, attachments FROM mail_jobs WHERE run_id = $1', [res.runId]);
+    for (const j of stored.rows) {
+      assert.equal(j.sealed, true);
+      assert.ok(!j.attachments[0].content.startsWith('JVBER'), 'not the PDF in clear (base64 of « %PDF »)');
+      assert.ok(Buffer.from(ctx.secrets.decrypt(j.attachments[0].content), 'base64').subarray(0, 4).equals(Buffer.from('%PDF')));
+    }
     // The same form again: the same run, nothing more sent.
     const again = await startFamilyMail(ctx, sel({ classIds: s.classes['6A'], profiles: 'Student' }), ALL, null, { idempotencyKey: 'family-mail-test-0001' });
     assert.equal(again.runId, res.runId);
