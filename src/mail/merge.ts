@@ -14,7 +14,8 @@ import type { Scope } from '../directory/scope.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
-import { enqueueMails, type MailJobInput } from './queue.js';
+import { enqueueMails, type MailAttachment, type MailJobInput } from './queue.js';
+import { recordDistribution } from '../publipostage/tracking.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
 
@@ -30,6 +31,8 @@ export interface MailMergeResult {
 export interface MailMergeOptions {
   /** The confirmation form's key (hidden field): the same key never makes two runs. */
   idempotencyKey?: string;
+  /** Files to attach, per account id (family packs: mail/family.ts). */
+  attachments?: ReadonlyMap<string, MailAttachment[]>;
 }
 
 /** Accepted shape of an idempotency key (a UUID or any base64url token of 16–64 chars). */
@@ -87,7 +90,7 @@ export interface MailRunReport {
 export type MailRunSummary = Omit<MailRunReport, 'failures'>;
 
 /** Has an address, and something to be told by mail: an account that signs in elsewhere gets no merge mail. */
-function hasEmail(row: AccountRow): boolean {
+export function hasEmail(row: AccountRow): boolean {
   return !!row.email && row.email.trim() !== '' && !row.externalProvider;
 }
 
@@ -154,7 +157,10 @@ export async function queueMailMerge(
   for (const r of recipients) {
     const fresh = issued.get(r.id);
     const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
-    jobs.push({ runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html });
+    jobs.push({
+      runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html,
+      attachments: opts.attachments?.get(r.id),
+    });
   }
 
   const outcome = await withTransaction(ctx.database.pool, async (client): Promise<MailMergeResult> => {
@@ -184,10 +190,18 @@ export async function queueMailMerge(
       queued: kept.length,
       codesIssued: kept.filter((j) => issued.has(j.userId)).length,
     });
+    await recordDistribution(client, { userIds: kept.map((j) => j.userId), kind: 'mail', actorId });
     return { runId, queued: kept.length, withoutEmail, selected: rows.length };
   });
   if (!outcome.existing) wakeMailWorkers();
   return outcome;
+}
+
+/** The run this form (or this selection, still sending) already made, if any: checked before drawing any code. */
+export function findExistingRun(
+  ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
+): Promise<MailMergeResult | null> {
+  return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
 }
 
 /**

@@ -13,6 +13,30 @@ export interface MailJobInput {
   subject: string;
   text: string;
   html?: string;
+  /** Files sent with the mail (a family pack's PDF); sealed with the bodies. */
+  attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+/** As stored in mail_jobs.attachments: content in base64, sealed when the job is. */
+interface StoredAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
+/** The attachments of a claimed job, opened (throws when a sealed one cannot be decrypted). */
+export function openAttachments(stored: StoredAttachment[] | null, sealed: Pick<Secrets, 'decrypt'> | null): MailAttachment[] {
+  return (stored ?? []).map((a) => ({
+    filename: a.filename,
+    contentType: a.contentType,
+    content: Buffer.from(sealed ? sealed.decrypt(a.content) : a.content, 'base64'),
+  }));
 }
 
 export interface EnqueueOptions {
@@ -22,7 +46,7 @@ export interface EnqueueOptions {
 
 // Rows per INSERT: keeps the statement under PostgreSQL's 65535 parameter limit.
 const CHUNK = 1000;
-const COLUMNS = 9;
+const COLUMNS = 10;
 
 /** Queues several mails (multi-row INSERTs); returns the job ids in input order. */
 export async function enqueueMails(db: Queryable, jobs: MailJobInput[], opts: EnqueueOptions = {}): Promise<string[]> {
@@ -45,13 +69,19 @@ export async function enqueueMails(db: Queryable, jobs: MailJobInput[], opts: En
         seal ? seal.encrypt(job.text) : job.text,
         job.html === undefined ? null : seal ? seal.encrypt(job.html) : job.html,
         seal !== undefined,
+        job.attachments?.length
+          ? JSON.stringify(job.attachments.map((a): StoredAttachment => {
+            const b64 = a.content.toString('base64');
+            return { filename: a.filename, contentType: a.contentType, content: seal ? seal.encrypt(b64) : b64 };
+          }))
+          : null,
       );
       const b = i * COLUMNS;
       const p = (k: number) => `$${b + k}`;
-      return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::boolean)`;
+      return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::boolean, ${p(10)}::jsonb)`;
     });
     await db.query(
-      `INSERT INTO mail_jobs (id, run_id, user_id, kind, recipient, subject, body_text, body_html, sealed)
+      `INSERT INTO mail_jobs (id, run_id, user_id, kind, recipient, subject, body_text, body_html, sealed, attachments)
        VALUES ${tuples.join(', ')}`,
       params,
     );

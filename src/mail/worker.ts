@@ -6,6 +6,7 @@
 import nodemailer from 'nodemailer';
 import type { AppContext } from '../context.js';
 import { countFr } from '../lib/french.js';
+import { openAttachments, type MailAttachment } from './queue.js';
 
 /** What the worker needs from a nodemailer transporter (tests may pass their own). */
 export interface MailTransport {
@@ -17,6 +18,7 @@ export interface MailTransport {
     html?: string;
     messageId: string;
     headers?: Record<string, string>;
+    attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
   }): Promise<unknown>;
   close?(): void;
 }
@@ -60,6 +62,7 @@ interface ClaimedJob {
   body_html: string | null;
   sealed: boolean;
   attempts: number;
+  attachments: Parameters<typeof openAttachments>[0];
 }
 
 const DEFAULTS = {
@@ -149,7 +152,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
        UPDATE mail_jobs j
        SET status = 'sending', locked_until = now() + $2 * interval '1 millisecond', attempts = j.attempts + 1
        FROM due WHERE j.id = due.id
-       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts`,
+       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts, j.attachments`,
       [o.batch, o.leaseMs],
     );
     return res.rows as ClaimedJob[];
@@ -176,9 +179,11 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     if (mine.rowCount !== 1) return;
     let text: string;
     let html: string | undefined;
+    let attachments: MailAttachment[];
     try {
       text = job.sealed ? ctx.secrets.decrypt(job.body_text) : job.body_text;
       html = job.body_html === null ? undefined : job.sealed ? ctx.secrets.decrypt(job.body_html) : job.body_html;
+      attachments = openAttachments(job.attachments, job.sealed ? ctx.secrets : null);
     } catch {
       await finish(job, 'failed', 'message illisible : la clé TROUSSEAU_SECRET a changé depuis la mise en file');
       return;
@@ -192,6 +197,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
         html,
         messageId: messageIdFor(job.id),
         headers: { 'Auto-Submitted': 'auto-generated' },
+        ...(attachments.length ? { attachments } : {}),
       });
     } catch (err) {
       const error = describe(err);

@@ -21,7 +21,8 @@ const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [o
   --format pdf|csv          fiches de connexion (PDF) ou liste des comptes (CSV)
   -o, --output <fichier>    fichier produit (« - » : sortie standard)
   --model 1|2|8             fiches par page A4 (PDF, défaut 1)
-  --sort alpha|profile|class   ordre des fiches (défaut alpha ; class : une page par classe)
+  --sort alpha|profile|class|family   ordre des fiches (défaut alpha ; class : une page par classe ;
+                            family : chaque élève suivi de ses responsables légaux)
   --structure <UAI|nom|id>  un établissement
   --profiles <liste>        Student,Relative,Teacher,Personnel,Guest (ou Élève,Parent,Enseignant,Personnel,Invité)
   --classes <liste>         noms (6A,6B) ou identifiants de classes

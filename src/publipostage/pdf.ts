@@ -40,6 +40,11 @@ export interface SheetOptions {
   lang?: 'fr' | 'en';
   /** Templates per structure id ('' = no structure); loaded from the database when absent. */
   templates?: Map<string, TemplateSet>;
+  /**
+   * 'renewal': renewal sheets (renewal-sheets.ts) — each row's `code` and `codeExpiresAt` are its renewal code,
+   * the QR code leads to the renewal page and a fixed text replaces the letter template.
+   */
+  variant?: 'renewal';
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -253,6 +258,31 @@ const LABELS = {
   },
 };
 type Labels = (typeof LABELS)['fr'];
+
+/** Renewal sheets: the words that differ from a connection sheet, and the text that replaces the letter. */
+const RENEWAL = {
+  fr: {
+    subtitle: 'Espace numérique de travail — nouveau mot de passe',
+    code: 'Code de renouvellement : ',
+    scan: 'Scannez pour changer de mot de passe',
+    title: 'Fiches de renouvellement',
+    qrAlt: 'QR code de renouvellement : ',
+    body: "Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scannez le QR code, ou allez sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez votre identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandez-en un nouveau.",
+  },
+  en: {
+    subtitle: 'Digital workspace — new password',
+    code: 'Renewal code: ',
+    scan: 'Scan to change your password',
+    title: 'Renewal sheets',
+    qrAlt: 'Renewal QR code: ',
+    body: 'Your current password stays valid until this code is used.\nTo choose a new password, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your login and this code.\nThe code works once. After its expiry date, ask for a new one.',
+  },
+};
+
+/** Where a renewal sheet's QR code leads: the renewal page with the login and the code filled in. */
+export function renewalUrl(publicUrl: string, login: string, code: string): string {
+  return `${publicUrl}/renouvellement?login=${encodeURIComponent(login)}&code=${encodeURIComponent(code)}`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Sheet drawing
@@ -676,7 +706,9 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   if (!SHEET_MODELS.includes(opts.model)) throw new Error(`modèle de fiche inconnu : ${opts.model} (1, 2 ou 8 par page)`);
   const templates = await templatesFor(ctx, rows, opts.templates);
   const lang = opts.lang ?? 'fr';
-  const L = LABELS[lang];
+  const renewal = opts.variant === 'renewal';
+  const L: Labels = renewal ? { ...LABELS[lang], ...RENEWAL[lang] } : LABELS[lang];
+  const linkOf = renewal ? renewalUrl : activationUrl;
   // Tagged (structure tree, see pdf-tags.ts), with a language and a title that viewers show instead of the file name.
   const doc = new PDFDocument({
     size: 'A4',
@@ -723,7 +755,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
       const code = codeOf(rows[i]);
       if (!code) return [];
       const o = origin(slot);
-      return [{ text: activationUrl(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
+      return [{ text: linkOf(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
     });
   // Every batch is queued at once: the worker runs ahead of the layout below.
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
@@ -735,6 +767,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
+    if (renewal) return RENEWAL[lang].body;
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));

@@ -78,7 +78,28 @@ function orderBy(sort: SortOrder, groupClass: string): string {
   const alpha = 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login';
   if (sort === 'profile') return `array_position(ARRAY['Student','Relative','Teacher','Personnel','Guest'], u.profile), ${alpha}`;
   if (sort === 'class') return `${groupClass} COLLATE trousseau_fr NULLS LAST, ${alpha}`;
+  if (sort === 'family') return `fam.rank NULLS LAST, fam.pos NULLS LAST, ${orderBy('profile', groupClass)}`;
   return alpha;
+}
+
+/**
+ * Family order ("par famille"), a CTE `fam` (id, rank, pos) over the users `src` with their filing classes `cls`:
+ * pupils ranked by class then name (pos 0), each of their relatives found in `src` taking the rank of its first
+ * pupil (pos 1). Joined as `fam` by orderBy('family').
+ */
+function familyCte(src: string, cls: string): string {
+  return `fam_s AS (
+    SELECT u.id, row_number() OVER (ORDER BY ${orderBy('class', `${cls}.group_class`)}) AS rank
+    FROM ${src} u LEFT JOIN ${cls} ON ${cls}.user_id = u.id WHERE u.profile = 'Student'
+  ),
+  fam AS (
+    SELECT id, min(rank) AS rank, min(pos) AS pos FROM (
+      SELECT id, rank, 0 AS pos FROM fam_s
+      UNION ALL
+      SELECT r.parent_id, f.rank, 1 FROM fam_s f JOIN relations r ON r.child_id = f.id
+        JOIN ${src} p ON p.id = r.parent_id AND p.profile = 'Relative') x
+    GROUP BY id
+  )`;
 }
 
 /**
@@ -235,8 +256,16 @@ async function selectRows(
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
   // selection, index lookups on a preview page), never per row.
   let sel: string;
+  const family = selection.sort === 'family';
   if (!page) sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where})`;
-  else if (selection.sort !== 'class') {
+  else if (family) {
+    // Paging by family needs every matching pupil's rank first.
+    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}),
+  ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
+  ${familyCte('hit', 'hit_cls')},
+  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN fam ON fam.id = u.id
+      ORDER BY ${orderBy('family', 'NULL')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
+  } else if (selection.sort !== 'class') {
     sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}
       ORDER BY ${orderBy(selection.sort, 'NULL')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
   } else {
@@ -248,10 +277,10 @@ async function selectRows(
   }
   const sql = `WITH ${sel},
   ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope))}
+  ${detailCtes(p, preferredStructures(selection, scope))}${family && !page ? `,\n  ${familyCte('sel', 'cls')}` : ''}
 SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
-LEFT JOIN cls ON cls.user_id = u.id
+LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
 LEFT JOIN st ON st.user_id = u.id
 LEFT JOIN kids ON kids.parent_id = u.id
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;

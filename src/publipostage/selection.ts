@@ -51,7 +51,11 @@ export const SelectionSchema = z.object({
   origin: z.enum(['all', 'feed', 'manual']).default('all'),
   /** Substring of the name ("Prénom Nom" or "Nom Prénom"), login or email, case-insensitive. */
   search: z.string().max(100).optional(),
-  sort: z.enum(['alpha', 'profile', 'class']).default('alpha'),
+  /**
+   * 'family' ("par famille"): each pupil (by class, then name) followed by their legal representatives; a parent of
+   * several pupils of the selection comes once, after the first; accounts outside any family follow (select.ts).
+   */
+  sort: z.enum(['alpha', 'profile', 'class', 'family']).default('alpha'),
 });
 export type Selection = z.infer<typeof SelectionSchema>;
 export type SortOrder = Selection['sort'];

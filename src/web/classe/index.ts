@@ -29,6 +29,7 @@ import { attachment, list, text } from '../input.js';
 import { registerNav, sendPage, type Notice } from '../layout.js';
 import { stashCode, takeCode } from '../reveal.js';
 import { viewEnv } from '../view.js';
+import { handoutAction, handoutRight } from './handout.js';
 import {
   adultsView, blockConfirmView, classBase, isActionTab, isTab, listView, mailConfirmView, noClassView, okNotice, renewalView,
   TABS, type ActionTab, type AdultTab, type Tab,
@@ -39,6 +40,8 @@ function teacherRightFor(action: string): TeacherRight | null {
   if (action === 'pdf' || action === 'csv') return 'sheets';
   if (action === 'mail' || action === 'mail-send') return 'mail';
   if (action === 'renewal') return 'renewal';
+  const more = handoutRight(action);
+  if (more) return more;
   if (/^(un)?block(-confirm)?$/.test(action)) return 'block';
   return null;
 }
@@ -227,8 +230,11 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
         }
         return reply.redirect(`${base}?ok=${blocked ? 'blocked' : 'unblocked'}&n=${ids.length}`, 303);
       }
-      default:
-        return error('classe.unknownAction');
+      default: {
+        // Family packs, ZIP, family mail, renewal sheets (issue #10): ./handout.ts.
+        const done = await handoutAction(ctx, req, reply, { cls, tab, rows, base, idem: req.body.idem, selectionFor, action });
+        return done ?? error('classe.unknownAction');
+      }
     }
   });
 }

@@ -10,6 +10,7 @@ import { html, type SafeHtml } from '../html.js';
 import { plural, t, translator, type MessageKey } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import type { PageView, ViewEnv } from '../view.js';
+import { handoutButtons, renewalButton } from './handout.js';
 
 /** Students and parents carry the actions; teachers and staff are listed (read-only), as in ONE's class view. */
 export const TABS = {
@@ -175,11 +176,13 @@ ${profileTabs(env, frame)}
   ${table}
   ${rows.length > 0 && html`<div class="class-actions">
     <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
+    ${renewalButton(env)}
     <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
     <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>
     <details class="sheets-menu">
       <summary class="button">${_('classe.action.sheets')}</summary>
       <div class="sheets-panel card">
+        ${handoutButtons(env, students)}
         <p><strong>${_('classe.sheets.title')}</strong></p>
         <p class="muted" data-sheets-count>${_('classe.sheets.intro')}</p>
         <ul class="plain sheets-options">

@@ -21,6 +21,7 @@ import publipostage from './publipostage.js';
 import runs from './runs.js';
 import templates from './templates.js';
 import users from './users.js';
+import handoutScreens from './handout.js';
 import accountAdmin from './account-admin.js';
 import federationConsole from './federation.js';
 import settings, { signInSection } from './settings.js';
@@ -74,4 +75,5 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   await settings(root, ctx);
   await accountAdmin(root, ctx);
   await federationConsole(root, ctx);
+  await handoutScreens(root, ctx);
 }

@@ -17,6 +17,8 @@ import { describeSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, leftOutOf } from '../../publipostage/select.js';
 import { leftOutList } from './distribution-view.js';
+import { handoutLaunch } from './handout.js';
+import { viewEnv } from '../view.js';
 import type { Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -82,7 +84,7 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
 
     const launch = html`<div class="card launch-bar">
   <div class="field"><label for="f-sort">${_('pp.sort')}</label>
-    <select id="f-sort" name="sort">${(['alpha', 'profile', 'class'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select>
+    <select id="f-sort" name="sort">${(['alpha', 'profile', 'class', 'family'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select>
     <p class="hint">${_('pp.sort.hint')}</p></div>
   <div class="field"><label for="f-model">${_('pp.model')}</label>
     <select id="f-model" name="model">${MODELS.map((m) => html`<option value="${m}"${model === m ? html` selected` : ''}>${_(`pp.model.${m}`)}</option>`)}</select>
@@ -92,6 +94,7 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
       <button type="submit" formaction="${base}/pdf" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
       <button type="submit" formaction="${base}/csv" class="button-secondary" data-launch="csv"${disabled}>${_('pp.csv')}</button>
       <button type="submit" formaction="${base}/envoi" class="button-secondary" data-launch="mail"${disabled}>${_('pp.mail')}</button>
+      ${handoutLaunch(viewEnv(req), base, disabled)}
     </div>
     <p class="launch-empty" id="launch-empty" data-launch-empty-label${empty ? '' : html` hidden`}>${_('pp.empty')}</p></div>
 </div>`;

@@ -23,6 +23,7 @@ import { viewEnv } from '../view.js';
 import { loadAccountAdmin } from './account-admin.js';
 import { plural, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 import { loadSelectionScreen, selectionParams } from './selection.js';
+import { handoutNotice } from './handout.js';
 import { activationConfirmView, blockConfirmView, renewalNoticeView, userHref, userView, usersListView } from './views/users.js';
 
 export { stateBadges, userHref } from './views/users.js';
@@ -47,6 +48,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
       title: _('users.title'),
       school,
       section: 'users',
+      notice: handoutNotice(req),
       body: usersListView(viewEnv(req), {
         school, selection, invalid, classes, levels, total: counts.total, rows, offset, params,
       }),
@@ -87,6 +89,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     }
     const ok = q.ok;
     let notice = state.notice ?? null;
+    notice ??= handoutNotice(req);
     if (!notice && q.code) notice = await renewalNotice(req, d, q.code);
     if (!notice && (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation')) {
       const n = Number(q.n) || 0;

@@ -8,6 +8,7 @@ import { errorsCatalogue } from './errors.js';
 import { federationCatalogue } from './federation.js';
 import { oidcCatalogue } from './oidc.js';
 import { importErrorsCatalogue } from './import-errors.js';
+import { handoutCatalogue } from './handout.js';
 import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
 import type { Catalogue, Lang } from './types.js';
@@ -16,7 +17,7 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue] satisfies Catalogue[];
+const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue, handoutCatalogue] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -29,7 +30,8 @@ export type MessageKey =
   | keyof typeof rulesCatalogue.fr
   | keyof typeof federationCatalogue.fr
   | keyof typeof oidcCatalogue.fr
-  | keyof typeof importErrorsCatalogue.fr;
+  | keyof typeof importErrorsCatalogue.fr
+  | keyof typeof handoutCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

@@ -14,6 +14,7 @@ import type { Notice } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { dateOnly, dateTime, plural, schoolBase, type School } from '../frame.js';
 import { activeFilters, filterPanel, LIST_PAGE_SIZE, pager, searchField } from '../selection.js';
+import { tickedActions, userHandoutActions } from '../handout.js';
 import { accountAdminView, bulkLifecycleLinks, type AccountAdminData } from './account-admin.js';
 
 /** State badges of an account, shared by the user list and the preview table. */
@@ -54,23 +55,27 @@ export function usersListView(env: ViewEnv, o: UsersListData): SafeHtml {
   const searchBar = html`<div class="toolbar card">
   <div class="field search-field">${searchField(lang, selection)}</div>
   <div class="field"><label for="f-sort">${_('users.sort')}</label>
-    <select id="f-sort" name="sort">${(['alpha', 'profile', 'class'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select></div>
+    <select id="f-sort" name="sort">${(['alpha', 'profile', 'class', 'family'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select></div>
   <button type="submit" data-search-submit>${_('users.show')}</button>
 </div>`;
   const narrowed = activeFilters(selection, true) - (selection.search?.trim() ? 1 : 0);
   return html`${filterPanel({ req: env, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, listing: true, open: narrowed > 0 || invalid.length > 0, invalid })}
 <p class="result-count" role="status">${plural(lang, 'users.count', o.total)}</p>
-${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div class="table-wrap"><table class="users-table">
+${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<form method="post" action="${base}/comptes" class="users-ticked-form">${csrfField(env)}
+<div class="table-wrap"><table class="users-table">
   <caption class="visually-hidden">${_('users.caption')}</caption>
-  <thead><tr><th scope="col">${_('col.lastName')}</th><th scope="col">${_('col.firstName')}</th><th scope="col">${_('col.profile')}</th>
+  <thead><tr><th scope="col" class="col-check"><span class="visually-hidden">${_('ho.users.ticked')}</span></th><th scope="col">${_('col.lastName')}</th><th scope="col">${_('col.firstName')}</th><th scope="col">${_('col.profile')}</th>
     <th scope="col">${_('col.login')}</th><th scope="col">${_('col.class')}</th><th scope="col">${_('col.email')}</th><th scope="col">${_('col.state')}</th></tr></thead>
   <tbody>${rows.map((r) => html`<tr data-login="${r.login}">
+    <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="tick-${r.id}"><label for="tick-${r.id}" class="visually-hidden">${_('ho.users.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td><a href="${userHref(r.id, school)}">${r.lastName}</a></td><td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td>
     <td><code>${r.login}</code></td><td>${r.classes.join(', ')}</td>
     <td>${r.email ? html`<span class="email">${r.email}</span>` : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
     <td>${stateBadges(lang, r)}</td>
   </tr>`)}</tbody>
-</table></div>`}
+</table></div>
+${tickedActions(env)}
+</form>`}
 ${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total)}
 ${bulkLifecycleLinks(env, school.id, o.params, o.total)}`;
 }
@@ -125,6 +130,7 @@ ${d.activated
   <p class="hint">${_('user.renewal.hint', { hours: RENEWAL_HOURS })}</p></form>`
   : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
   <span class="hint">${_('user.activation.hint')}</span></p>`}
+${userHandoutActions(env, d.id, school?.id ?? null, !!d.email?.trim())}
 ${isSelf ? '' : d.blocked
   ? html`<p class="action-block"><a class="button button-secondary" href="${self}/debloquer${qs}">${_('user.unblock.button')}</a></p>`
   : html`<p class="action-block"><a class="button button-danger" href="${self}/bloquer${qs}">${_('user.block.button')}</a>

@@ -1,0 +1,81 @@
+// "Envoyer aux familles": one mail per legal representative of the selection's pupils, with their own credentials
+// in the body (the usual merge mail, merge.ts) and, attached, ONE PDF holding their children's sheets, named
+// « Fiche de connexion – Prénom NOM.pdf » (the children's names). Parents without an address are returned, so the
+// screen can list them with the PDF of their pack (family.ts). The children's fresh codes, the audit entry and the
+// distribution record ('family_pack') commit before the mails are queued; the mail run is merge.ts's own.
+import type { AppContext } from '../context.js';
+import type { Scope } from '../directory/scope.js';
+import { familyLinks, familyPacks, relativesOf } from '../publipostage/family.js';
+import { handOutRows } from '../publipostage/handout.js';
+import { renderSheetsPdf } from '../publipostage/pdf.js';
+import { selectAccounts } from '../publipostage/select.js';
+import type { AccountRow, Selection } from '../publipostage/selection.js';
+import { sheetFileName } from '../publipostage/zip.js';
+import { findExistingRun, hasEmail, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
+import type { MailAttachment } from './queue.js';
+
+export interface FamilyMailPlan {
+  /** Pupils of the selection (as handed out). */
+  pupils: AccountRow[];
+  /** Their legal representatives the distribution rules keep, in name order. */
+  parents: AccountRow[];
+  /** parent id -> their children among `pupils`. */
+  children: Map<string, AccountRow[]>;
+}
+
+/** The selection's pupils and their legal representatives (same structure and distribution filters). */
+export async function planFamilyMail(ctx: AppContext, selection: Selection, scope: Scope): Promise<FamilyMailPlan> {
+  const pupils = await selectAccounts(ctx, { ...selection, profiles: ['Student'], sort: 'class' }, scope);
+  const relatives = await relativesOf(ctx.database.pool, pupils.map((p) => p.id));
+  const parents = relatives.length
+    ? await selectAccounts(ctx, {
+      ...selection, profiles: ['Relative'], userIds: relatives, classIds: [], levelIds: [], search: undefined,
+      email: 'all', activation: 'all', localAdmins: 'all', createdAfter: undefined, createdBefore: undefined, origin: 'all', sort: 'alpha',
+    }, scope)
+    : [];
+  const links = await familyLinks(ctx.database.pool, [...pupils.map((p) => p.id), ...parents.map((p) => p.id)]);
+  const packs = familyPacks([...pupils, ...parents], links);
+  return { pupils, parents: packs.map((p) => p.parent), children: new Map(packs.map((p) => [p.parent.id, p.children])) };
+}
+
+/** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
+export const reachable = hasEmail;
+
+/** « Fiche de connexion – Zoé MARTIN.pdf », or « … – Zoé MARTIN, Léo MARTIN.pdf » for several children. */
+export function packFileName(children: readonly AccountRow[]): string {
+  return sheetFileName({ firstName: children.map((c) => `${c.firstName} ${c.lastName.toUpperCase()}`).join(', '), lastName: '' });
+}
+
+export interface FamilyMailResult extends MailMergeResult {
+  /** Parents of the selection's pupils with no address: their packs are to be printed. */
+  withoutEmailParents: AccountRow[];
+}
+
+/**
+ * Queues one mail per reachable parent of the selection's pupils (their own credentials, their children's sheets
+ * attached). The same form submitted twice gives the same run (merge.ts idempotency), before any code is drawn.
+ */
+export async function startFamilyMail(
+  ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
+): Promise<FamilyMailResult> {
+  const runSelection: Selection = { ...selection, sort: 'family' };
+  const plan = await planFamilyMail(ctx, selection, scope);
+  const withoutEmailParents = plan.parents.filter((p) => !reachable(p));
+  const existing = await findExistingRun(ctx, runSelection, scope, actorId, opts);
+  if (existing) return { ...existing, withoutEmailParents };
+  const recipients = plan.parents.filter(reachable);
+  const sent = new Set(recipients.flatMap((p) => plan.children.get(p.id)!.map((c) => c.id)));
+  const pupils = await handOutRows(ctx, plan.pupils.filter((p) => sent.has(p.id)), {
+    selection: runSelection, scope, actorId, action: 'publipostage.family_pack', kind: 'family_pack', details: { via: 'mail' },
+  });
+  const byId = new Map(pupils.map((p) => [p.id, p]));
+  const attachments = new Map<string, MailAttachment[]>();
+  for (const parent of recipients) {
+    const kids = plan.children.get(parent.id)!.map((c) => byId.get(c.id) ?? c);
+    const pdf = await renderSheetsPdf(ctx, kids, { model: 1, sort: 'class' });
+    attachments.set(parent.id, [{ filename: packFileName(kids), contentType: 'application/pdf', content: pdf }]);
+  }
+  // Every parent goes to the run (its "sans adresse" count); only the reachable ones get a mail (merge.ts).
+  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...opts, attachments });
+  return { ...res, withoutEmailParents };
+}

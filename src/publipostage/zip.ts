@@ -1,0 +1,48 @@
+// "Une fiche par compte (ZIP)": one PDF per account, each named « Fiche de connexion – Prénom NOM.pdf », for
+// people who must pass sheets on through another messaging system (the guides: a teacher saving and renaming
+// each pupil's sheet by hand). Built with yazl; names are made unique when two accounts share a name.
+import yazl from 'yazl';
+import type { AppContext } from '../context.js';
+import { templatesOf } from './handout.js';
+import { renderSheetsPdf } from './pdf.js';
+import type { AccountRow } from './selection.js';
+
+/** Characters no file system or mail client takes in a name (and controls), replaced by a space. */
+const UNSAFE = /[\\/:*?"<>|\u0000-\u001f\u007f]+/g;
+
+/** `Fiche de connexion – Zoé MARTIN.pdf` (the issue's wording); `suffix` tells namesakes apart: « (2) ». */
+export function sheetFileName(p: Pick<AccountRow, 'firstName' | 'lastName'>, suffix = ''): string {
+  const name = `${p.firstName} ${p.lastName.toUpperCase()}`.normalize('NFC').replace(UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 150);
+  return `Fiche de connexion – ${name || 'compte'}${suffix}.pdf`;
+}
+
+/** One name per row, in order; namesakes get « (2) », « (3) »… (compared case-insensitively, as file systems may). */
+export function uniqueSheetNames(rows: ReadonlyArray<Pick<AccountRow, 'firstName' | 'lastName'>>): string[] {
+  const taken = new Set<string>();
+  return rows.map((r) => {
+    let name = sheetFileName(r);
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = sheetFileName(r, ` (${n})`);
+    taken.add(name.toLowerCase());
+    return name;
+  });
+}
+
+/** The ZIP of one single-sheet PDF per row (rows as handed out: handout.ts), in memory. */
+export async function zipSheets(ctx: AppContext, rows: readonly AccountRow[]): Promise<Buffer> {
+  const templates = await templatesOf(ctx, rows);
+  const names = uniqueSheetNames(rows);
+  const zip = new yazl.ZipFile();
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on('error', reject);
+  });
+  for (let i = 0; i < rows.length; i++) {
+    const pdf = await renderSheetsPdf(ctx, [rows[i]], { model: 1, templates });
+    // PDFs are already compressed: stored, not deflated again.
+    zip.addBuffer(pdf, names[i], { compress: false, mtime: new Date() });
+  }
+  zip.end();
+  return done;
+}

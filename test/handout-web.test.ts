@@ -1,0 +1,288 @@
+// Issue #10 (distrib-a) on the web: the class view's "Fiches famille" and renewal sheets in real Chromium (a teacher
+// ticks pupils, downloads the PDF, reads it back with pdftotext and zbarimg), and the console's one-user and
+// ticked-rows actions, ZIP and renewal sheets over HTTP (CSRF, confirmation, codes shown once).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { normalizeCode } from '../src/accounts/codes.js';
+import { saveStructureSettings } from '../src/directory/policies.js';
+import { RENEWAL } from '../src/accounts/issue.js';
+import { activationUrl } from '../src/publipostage/format.js';
+import { renewalUrl } from '../src/publipostage/pdf.js';
+import { buildServer } from '../src/web/server.js';
+import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { testContext } from './helpers/db.js';
+import { zipEntries } from './helpers/zip.js';
+import { createInactiveUser, createUser, signedInClient, type Client } from './helpers/web.js';
+
+const PASSWORD = 'une phrase de passe solide';
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let server: { url: string; close(): Promise<void> };
+let app: FastifyInstance;
+let admin: Client;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const dir = mkdtempSync(join(tmpdir(), 'trousseau-handout-'));
+const ids: Record<string, string> = {};
+const logins: Record<string, string> = {};
+const codes: Record<string, string> = {};
+let school = '';
+let cm1 = '';
+
+before(async () => {
+  ctx = await testContext();
+  const pool = ctx.database.pool;
+  school = (await pool.query(`INSERT INTO structures (name) VALUES ('École Jules Ferry') RETURNING id`)).rows[0].id;
+  cm1 = (await pool.query(`INSERT INTO classes (structure_id, name) VALUES ($1, 'CM1 A') RETURNING id`, [school])).rows[0].id;
+  const add = async (key: string, o: { first: string; last: string; profile: 'Student' | 'Relative' | 'Teacher' | 'Personnel'; active?: boolean; email?: string; inClass?: boolean }) => {
+    logins[key] = `${o.first}.${o.last}`.toLowerCase().normalize('NFD').replace(/[^a-z.]/g, '');
+    const u = { login: logins[key], firstName: o.first, lastName: o.last, profile: o.profile, email: o.email ?? null };
+    if (o.active) ids[key] = await createUser(pool, { ...u, password: PASSWORD });
+    else ({ id: ids[key], code: codes[key] } = await createInactiveUser(pool, ctx.secrets, u));
+    await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [ids[key], school]);
+    if (o.inClass) await pool.query('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2)', [ids[key], cm1]);
+  };
+  await add('teacher', { first: 'Paul', last: 'Professeur', profile: 'Teacher', active: true, inClass: true });
+  await add('hugo', { first: 'Hugo', last: 'Bernard', profile: 'Student', inClass: true });
+  await add('tom', { first: 'Tom', last: 'Bernard', profile: 'Student', inClass: true });
+  await add('zoe', { first: 'Zoé', last: 'Durand', profile: 'Student', inClass: true });
+  await add('lea', { first: 'Léa', last: 'Martin', profile: 'Student', active: true, inClass: true });
+  await add('claire', { first: 'Claire', last: 'Bernard', profile: 'Relative', email: 'claire.bernard@example.fr' });
+  await add('marc', { first: 'Marc', last: 'Durand', profile: 'Relative' });
+  await add('staff', { first: 'Rose', last: 'Secretaire', profile: 'Personnel', active: true, email: 'rose@example.fr' });
+  for (const [p, c] of [['claire', 'hugo'], ['claire', 'tom'], ['marc', 'zoe']]) {
+    await pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [ids[p], ids[c]]);
+  }
+  const superAdmin = await createUser(pool, { login: 'admin', profile: 'Personnel', password: PASSWORD, superAdmin: true });
+  app = await buildServer(ctx);
+  admin = await signedInClient(app, pool, superAdmin);
+  server = await startApp(ctx);
+  browser = await launchBrowser();
+  context = await frenchContext(browser);
+  page = await context.newPage();
+  await signIn(page, server.url, logins.teacher, PASSWORD, /\/classe\//);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await app?.close();
+  await ctx?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+const save = (data: Buffer): string => {
+  const f = join(dir, `f${++n}.pdf`);
+  writeFileSync(f, data);
+  return f;
+};
+const pageText = (file: string, p: number) => execFileSync('pdftotext', ['-f', String(p), '-l', String(p), file, '-'], { encoding: 'utf8' });
+const pages = (file: string) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
+function qrCodes(file: string, p: number): string[] {
+  const prefix = join(dir, `p${++n}`);
+  execFileSync('pdftoppm', ['-r', '150', '-png', '-f', String(p), '-l', String(p), file, prefix]);
+  const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
+  return execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
+}
+
+test('class view « Fiches famille »: the ticked pupils, each followed by their parents, a parent of two pupils once', async () => {
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  await page.screenshot({ path: screenshotPath('classe-fiches-famille'), fullPage: true });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (1 par page)")')]);
+  const file = join(dir, 'famille.pdf');
+  await dl.saveAs(file);
+  assert.match(dl.suggestedFilename(), /^fiches-famille-CM1A-3-comptes-\d{4}-\d{2}-\d{2}\.pdf$/);
+  assert.equal(pages(file), 5);
+  const who = [1, 2, 3, 4, 5].map((p) => /(Hugo|Claire|Tom|Zoé|Marc) (Bernard|Durand)/.exec(pageText(file, p))?.[0]);
+  assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand']);
+  assert.match(pageText(file, 2).replace(/\s+/g, ' '), /Responsable de : Hugo Bernard \(CM1 A\), Tom Bernard \(CM1 A\)/);
+  assert.deepEqual(qrCodes(file, 2), [activationUrl(server.url, logins.claire, codes.claire)]);
+  assert.deepEqual(qrCodes(file, 4), [activationUrl(server.url, logins.zoe, codes.zoe)]);
+  assert.doesNotMatch(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }), /Léa/);
+
+  // 8 per page: the same five sheets on one page.
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  const [dl8] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (8 par page)")')]);
+  const file8 = join(dir, 'famille8.pdf');
+  await dl8.saveAs(file8);
+  assert.equal(pages(file8), 1);
+  assert.equal(qrCodes(file8, 1).length, 5);
+});
+
+test('class view « Envoyer aux familles »: confirmation with the parents reached and those to print for, then the run', async () => {
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  for (const k of ['hugo', 'zoe']) await page.check(`#sel-${ids[k]}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  await page.click('button:has-text("Envoyer aux familles")');
+  assert.match((await page.textContent('[data-family-mail]'))!, /Claire Bernard — claire\.bernard@example\.fr/);
+  assert.match((await page.textContent('[data-family-paper]'))!, /Marc Durand.*Zoé Durand/);
+  await Promise.all([page.waitForURL(/ok=mail/), page.click('button:has-text("Envoyer 1 courriel(s) aux familles")')]);
+  assert.match(page.url(), /ok=mail&n=1&m=1/);
+  const jobs = await ctx.database.pool.query(
+    `SELECT j.recipient FROM mail_jobs j JOIN mail_runs r ON r.id = j.run_id WHERE r.filters->>'sort' = 'family' AND j.attachments IS NOT NULL`,
+  );
+  assert.deepEqual(jobs.rows.map((r) => r.recipient), ['claire.bernard@example.fr']);
+});
+
+test('class view renewal sheets: activated pupils only, after a confirmation, codes printed once with QR to the renewal page', async () => {
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  for (const k of ['lea', 'hugo']) await page.check(`#sel-${ids[k]}`);
+  await page.click('button:has-text("Fiches de renouvellement")');
+  const confirm = (await page.textContent('main'))!;
+  assert.match(confirm, /1 compte\(s\) activé\(s\) recevront un nouveau code/);
+  assert.match(confirm, /1 compte\(s\) coché\(s\) non activé\(s\)/);
+  assert.match(confirm, /ne seront plus jamais affichés/);
+  assert.equal(await page.locator('input[name="_csrf"]').count() > 0, true);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Générer les fiches (PDF, 8 par page)")')]);
+  const file = join(dir, 'renouvellement.pdf');
+  await dl.saveAs(file);
+  assert.match(dl.suggestedFilename(), /^renouvellement-CM1A-eleves-1-comptes-/);
+  const text = pageText(file, 1).replace(/\s+/g, ' ');
+  assert.match(text, /Léa Martin/);
+  assert.doesNotMatch(text, /Hugo/);
+  assert.match(text, /Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
+  const code = normalizeCode(/Code de renouvellement : ([0-9A-Z-]{12})/.exec(text)![1]) ?? "";
+  assert.deepEqual(qrCodes(file, 1), [renewalUrl(server.url, logins.lea, code)]);
+  const { rows: [lea] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea]);
+  assert.ok(ctx.secrets.verify(RENEWAL, code, lea.renewal_code_mac));
+  // The QR link opens the renewal page with the code filled in; submitting it leads to the new-password step.
+  const family = await frenchContext(browser);
+  const pupil = await family.newPage();
+  await pupil.goto(renewalUrl(server.url, logins.lea, code));
+  assert.equal(await pupil.textContent('h1'), 'Renouvellement du mot de passe');
+  await pupil.click('main form button[type="submit"]');
+  assert.match((await pupil.textContent('main'))!, new RegExp(`Compte ${logins.lea} : choisissez votre nouveau mot de passe`));
+  await family.close();
+  // Nothing stores or shows the code again: the class page does not carry it.
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  assert.doesNotMatch((await page.content()), new RegExp(code));
+});
+
+test('console: a user’s « Fiche PDF » and « Envoyer par courriel », and the ticked rows of the users list', async () => {
+  const detail = await admin.get(`/console/utilisateurs/${ids.zoe}`);
+  assert.match(detail.body, /data-user-sheet/);
+  assert.doesNotMatch(detail.body, /data-user-mail/, 'no address: no mail button');
+  // POST without the CSRF token: refused.
+  assert.equal((await admin.post(`/console/utilisateurs/${ids.zoe}/fiche`, {}, { csrf: false })).statusCode, 403);
+  const sheet = await admin.post(`/console/utilisateurs/${ids.zoe}/fiche`, {});
+  assert.equal(sheet.statusCode, 200);
+  assert.equal(sheet.headers['content-type'], 'application/pdf');
+  assert.match(String(sheet.headers['content-disposition']), /filename\*=UTF-8''Fiche%20de%20connexion%20%E2%80%93%20Zo%C3%A9%20DURAND\.pdf/);
+  const file = save(sheet.rawPayload);
+  assert.match(pageText(file, 1), /Zoé Durand/);
+  assert.deepEqual(qrCodes(file, 1), [activationUrl(ctx.config.publicUrl, logins.zoe, codes.zoe)]);
+
+  await admin.get(`/console/utilisateurs/${ids.claire}`);
+  const mail = await admin.post(`/console/utilisateurs/${ids.claire}/courriel`, { idem: 'one-user-mail-000001' });
+  assert.equal(mail.statusCode, 303);
+  assert.match(String(mail.headers.location), /^\/console\/envois\//);
+  const runId = String(mail.headers.location).split('/').pop();
+  const jobs = await ctx.database.pool.query('SELECT recipient, user_id, attachments FROM mail_jobs WHERE run_id = $1', [runId]);
+  assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', user_id: ids.claire, attachments: null }]);
+
+  // The users list: checkboxes and a ZIP of the ticked rows.
+  const list = await admin.get(`/console/etablissements/${school}/utilisateurs`);
+  assert.match(list.body, new RegExp(`name="ids" value="${ids.hugo}"`));
+  const body = new URLSearchParams([['_csrf', admin.csrf!], ['ids', ids.hugo], ['ids', ids.marc], ['action', 'zip']]);
+  const zip = await app.inject({
+    method: 'POST', url: `/console/etablissements/${school}/utilisateurs/comptes`, remoteAddress: admin.ip,
+    headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: body.toString(),
+  });
+  assert.equal(zip.statusCode, 200);
+  assert.equal(zip.headers['content-type'], 'application/zip');
+  const names = (await zipEntries(zip.rawPayload)).map((e) => e.name).sort();
+  assert.deepEqual(names, ['Fiche de connexion – Hugo BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
+});
+
+test('console publipostage: sort par famille, ZIP, and renewal sheets only through a confirmed POST', async () => {
+  const base = `/console/etablissements/${school}/publipostage`;
+  const screen = await admin.get(base);
+  assert.match(screen.body, /<option value="family"[^>]*>Par famille</);
+  const pdf = await admin.get(`${base}/pdf?profiles=Student,Relative&sort=family`);
+  const file = save(pdf.rawPayload);
+  const who = [1, 2, 3, 4, 5, 6].map((p) => /(Hugo|Claire|Tom|Zoé|Marc|Léa) (Bernard|Durand|Martin)/.exec(pageText(file, p))?.[0]);
+  assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand', 'Léa Martin']);
+
+  const confirm = await admin.get(`${base}/renouvellement?profiles=Student,Personnel`);
+  assert.equal(confirm.statusCode, 200);
+  assert.match(confirm.body, /data-renewal-count="2"/);
+  const before = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.staff])).rows[0].renewal_code_mac;
+  assert.equal(before, null, 'the confirmation page issues nothing');
+  const csv = await admin.post(`${base}/renouvellement`, { selection: 'profiles=Student%2CPersonnel', format: 'csv' });
+  assert.equal(csv.statusCode, 200);
+  const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+  assert.equal(lines.length, 3);
+  const staff = lines.find((l) => l.includes(logins.staff))!;
+  const code = normalizeCode(staff.split(";")[4]) ?? "";
+  const { rows: [u] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.staff]);
+  assert.ok(ctx.secrets.verify(RENEWAL, code, u.renewal_code_mac));
+  assert.equal((await admin.post(`${base}/renouvellement`, { selection: 'profiles=Personnel' }, { csrf: false })).statusCode, 403);
+  const audit = await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action = 'publipostage.renewal'`);
+  assert.ok(audit.rows[0].n >= 1);
+
+  const zip = await admin.get(`${base}/zip?profiles=Relative`);
+  assert.equal(zip.headers['content-type'], 'application/zip');
+  const entries = await zipEntries(zip.rawPayload);
+  assert.deepEqual(entries.map((e) => e.name).sort(), ['Fiche de connexion – Claire BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
+  assert.match(pageText(save(entries[0].data), 1), /(Claire Bernard|Marc Durand)/);
+});
+
+test('console family mail: confirmation lists the parents without an address, their packs as a PDF; the run carries the attachment', async () => {
+  const base = `/console/etablissements/${school}/publipostage`;
+  const page1 = await admin.get(`${base}/familles?profiles=Student&classIds=${cm1}`);
+  assert.equal(page1.statusCode, 200);
+  assert.match(page1.body, /data-mails="1"/);
+  assert.match(page1.body, /data-family-paper>\s*<li>Marc Durand/);
+  const paper = await admin.post(`${base}/familles/pdf`, { selection: `profiles=Student&classIds=${cm1}` });
+  assert.equal(paper.headers['content-type'], 'application/pdf');
+  const file = save(paper.rawPayload);
+  assert.equal(pages(file), 1);
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  assert.match(text, /Zoé Durand/);
+  assert.match(text, /Marc Durand/);
+  assert.doesNotMatch(text, /Claire|Hugo|Tom/);
+
+  const sent = await admin.post(`${base}/familles`, { selection: `profiles=Student&classIds=${cm1}`, idem: 'family-mail-web-000001' });
+  assert.equal(sent.statusCode, 303);
+  const runId = String(sent.headers.location).split('/').pop();
+  const jobs = await ctx.database.pool.query('SELECT recipient, attachments IS NOT NULL AS attached FROM mail_jobs WHERE run_id = $1', [runId]);
+  assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', attached: true }]);
+});
+
+test('the school’s teacher rights apply: without « renewal » and « mail », renewal sheets and family mail are refused (403), family packs still work', async () => {
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets'], termsText: null, newVersion: false }, null);
+  try {
+    await page.goto(`${server.url}/classe/${cm1}/eleves`);
+    const req = context.request;
+    const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
+    const post = (action: string, id: string) => req.post(`${server.url}/classe/${cm1}/eleves`, {
+      data: new URLSearchParams([['_csrf', csrf ?? ''], ['ids', id], ['action', action]]).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0,
+    });
+    const macBefore = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea])).rows[0].renewal_code_mac;
+    for (const action of ['renewal-sheets', 'renewal-pdf-8', 'renewal-csv', 'family-mail', 'family-mail-send']) {
+      assert.equal((await post(action, ids.lea)).status(), 403, action);
+    }
+    const macAfter = (await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea])).rows[0].renewal_code_mac;
+    assert.equal(macAfter, macBefore, 'no renewal code issued');
+    const pack = await post('family-8', ids.zoe);
+    assert.equal(pack.status(), 200);
+    assert.equal(pack.headers()['content-type'], 'application/pdf');
+    const zip = await post('zip', ids.zoe);
+    assert.equal(zip.headers()['content-type'], 'application/zip');
+  } finally {
+    await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail'], termsText: null, newVersion: false }, null);
+  }
+});
