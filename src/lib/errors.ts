@@ -28,6 +28,11 @@ export const DOMAIN_MESSAGES_FR = {
   'localAdmin.notYourSchool': 'Vous n’administrez pas cet établissement.',
   'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
   'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',
+  // Word letters (issue #10, docx.ts)
+  'docx.unreadable': '« {file} » n’est pas un document Word (.docx) lisible.',
+  'docx.syntax': '« {file} » : balise de fusion mal formée {tag} ({detail}). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
+  'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
+  'docx.notFound': 'Modèle Word introuvable.',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

@@ -10,8 +10,11 @@ import { streamSheetsPdf, type SheetModel } from './pdf.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { selectAccounts } from './select.js';
 import type { Selection } from './selection.js';
+import { recordDistribution } from './tracking.js';
+import { renderWordCsv } from './word.js';
 
-export type ExportFormat = 'pdf' | 'csv';
+/** 'word': the CSV for Word's / LibreOffice's mail merge (word.ts). */
+export type ExportFormat = 'pdf' | 'csv' | 'word';
 
 export interface ExportRequest {
   format: ExportFormat;
@@ -63,9 +66,14 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
       ...(req.format === 'pdf' ? { model } : {}),
       via: req.via,
     });
+    // What was handed out, with the audit row: "fiche remise le …" and the "Relancer" selection read it.
+    await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: req.format === 'word' ? 'word' : 'sheet', actorId: req.actorId });
     return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
   });
   const label = await describeSelection(ctx, req.selection);
+  if (req.format === 'word') {
+    return { count: rows.length, filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body: renderWordCsv(rows, ctx) };
+  }
   if (req.format === 'csv') {
     return { count: rows.length, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
   }

@@ -32,6 +32,10 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'localAdmin.notYourSchool': 403,
   'localAdmin.notMember': 422,
   'localAdmin.pupil': 422,
+  'docx.unreadable': 400,
+  'docx.syntax': 400,
+  'docx.unknownField': 400,
+  'docx.notFound': 404,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

@@ -25,6 +25,11 @@ const EN: Record<DomainCode, string> = {
   'localAdmin.notYourSchool': 'You do not administer this school.',
   'localAdmin.notMember': '{login} is not attached to this school.',
   'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
+  // Word letters (issue #10, docx.ts)
+  'docx.unreadable': '“{file}” is not a readable Word document (.docx).',
+  'docx.syntax': '“{file}”: malformed merge tag {tag} ({detail}). Each field is written between braces, for example {prenom}.',
+  'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
+  'docx.notFound': 'Word model not found.',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

@@ -1,0 +1,174 @@
+// Letters from the school's own model (issue #10): a .docx with merge fields ({prenom}, {nom}, {login}, {code},
+// {enfants}, {etablissement}, {url}, {qr} for the QR image, {adresse} for the postal address…) filled once per
+// account into one .docx, a page break between letters; optionally converted to PDF by LibreOffice.
+// Templating is docxtemplater's (no code runs from a template: a tag is only a field name); the QR image goes
+// through the free image module. The field list is MERGE_FIELDS (templates.ts) plus qr and adresse.
+import { execFile } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import ImageModule from '@slosarek/docxtemplater-image-module-free';
+import Docxtemplater from 'docxtemplater';
+import PizZip from 'pizzip';
+import QRCode from 'qrcode';
+import type { AppContext } from '../context.js';
+import { DomainError } from '../lib/errors.js';
+import type { AccountRow } from './selection.js';
+import { fieldsFor, MERGE_FIELDS } from './templates.js';
+
+/** Fields a .docx model may use: the letter fields, `qr` (image: the activation link) and `adresse` (postal). */
+export const DOCX_FIELDS = [...MERGE_FIELDS.map((f) => f.name as string), 'qr', 'adresse'] as const;
+const KNOWN = new Set<string>(DOCX_FIELDS);
+
+// The image module's own name: a `{qr}` tag is handed to it (its own syntax would be `{%qr}`).
+const IMAGE_MODULE = 'open-xml-templating/docxtemplater-image-module';
+/** QR side in the letter, in pixels at 96 dpi (3 cm): scanned easily from a printed page. */
+const QR_PX = 113;
+
+// Wraps the body so the model repeats once per account: the loop and the page break paragraphs are removed by
+// paragraphLoop, the break stays between two letters (not after the last).
+const LOOP_START = '<w:p><w:r><w:t>{#lettres}</w:t></w:r></w:p>';
+const LOOP_END =
+  '<w:p><w:r><w:t>{#saut}</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p><w:p><w:r><w:t>{/saut}</w:t></w:r></w:p>' +
+  '<w:p><w:r><w:t>{/lettres}</w:t></w:r></w:p>';
+
+function openZip(content: Buffer, name: string): PizZip {
+  let zip: PizZip;
+  try {
+    zip = new PizZip(content);
+  } catch {
+    throw new DomainError('docx.unreadable', { file: name });
+  }
+  if (!zip.file('word/document.xml')) throw new DomainError('docx.unreadable', { file: name });
+  return zip;
+}
+
+/** The body of word/document.xml wrapped in the per-account loop. */
+function wrapBody(zip: PizZip, name: string): void {
+  const xml = zip.file('word/document.xml')!.asText();
+  const open = /<w:body>/.exec(xml);
+  const sect = xml.lastIndexOf('<w:sectPr');
+  const close = xml.lastIndexOf('</w:body>');
+  if (!open || close < 0) throw new DomainError('docx.unreadable', { file: name });
+  // The body's own section properties (page size, margins) stay outside the loop: one section for all letters.
+  const end = sect > open.index ? sect : close;
+  const start = open.index + open[0].length;
+  zip.file('word/document.xml', `${xml.slice(0, start)}${LOOP_START}${xml.slice(start, end)}${LOOP_END}${xml.slice(end)}`);
+}
+
+interface Compiled {
+  doc: Docxtemplater;
+  tags: string[];
+}
+
+function compile(content: Buffer, name: string, getImage: (value: string) => Buffer): Compiled {
+  const zip = openZip(content, name);
+  wrapBody(zip, name);
+  const tags: string[] = [];
+  const imageModule = new ImageModule({
+    centered: false,
+    fileType: 'docx',
+    getImage: (value: string) => getImage(value),
+    getSize: () => [QR_PX, QR_PX],
+    setParser: (tag: string) => (tag.trim() === 'qr' ? { type: 'placeholder', value: 'qr', module: IMAGE_MODULE, centered: false } : null),
+  });
+  let doc: Docxtemplater;
+  try {
+    doc = new Docxtemplater(zip, {
+      modules: [imageModule],
+      paragraphLoop: true,
+      linebreaks: true,
+      // A tag is a field name and nothing else: no expression is ever evaluated.
+      parser: (tag: string) => {
+        const key = tag.trim();
+        tags.push(key);
+        return { get: (scope: Record<string, unknown>) => (key === '.' ? scope : scope?.[key]) };
+      },
+      nullGetter: () => '',
+      errorLogging: false,
+    });
+  } catch (e) {
+    throw syntaxError(e, name);
+  }
+  return { doc, tags };
+}
+
+/** docxtemplater's MultiError (unclosed tag, duplicated brace…) as one domain error naming the first problem. */
+function syntaxError(e: unknown, name: string): DomainError {
+  const errs = (e as { properties?: { errors?: { properties?: { xtag?: string; explanation?: string } }[] } }).properties?.errors;
+  const first = errs?.[0]?.properties;
+  return new DomainError('docx.syntax', { file: name, tag: first?.xtag ?? '', detail: first?.explanation ?? (e as Error).message });
+}
+
+/**
+ * Checks a model: a readable .docx whose tags are all known fields. Returns the fields it uses, in order.
+ * Errors: docx.unreadable (not a .docx), docx.syntax (unbalanced braces), docx.unknownField (names the field and
+ * the known ones).
+ */
+export function inspectDocxTemplate(content: Buffer, name: string): string[] {
+  const { tags } = compile(content, name, () => Buffer.alloc(0));
+  const used = tags.filter((t) => !['lettres', 'saut'].includes(t));
+  const unknown = used.find((t) => !KNOWN.has(t));
+  if (unknown !== undefined) throw new DomainError('docx.unknownField', { file: name, field: unknown, known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
+  return [...new Set(used)];
+}
+
+/**
+ * One .docx holding the model filled for each row, in order, a page break between two letters. `addresses`
+ * maps an account id to its postal address (users.address, several lines). QR: the activation link when the
+ * account has a code, else the ENT's address.
+ */
+export async function renderDocxLetters(
+  ctx: Pick<AppContext, 'config'>,
+  content: Buffer,
+  name: string,
+  rows: AccountRow[],
+  addresses: Map<string, string> = new Map(),
+): Promise<Buffer> {
+  inspectDocxTemplate(content, name);
+  const images = new Map<string, Buffer>();
+  const lettres = [];
+  for (const [i, row] of rows.entries()) {
+    const fields = fieldsFor(row, ctx);
+    const link = fields.lien_activation || ctx.config.publicUrl;
+    if (!images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
+    lettres.push({ ...fields, qr: link, adresse: addresses.get(row.id) ?? '', saut: i < rows.length - 1 });
+  }
+  const { doc } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
+  try {
+    doc.render({ lettres });
+  } catch (e) {
+    throw syntaxError(e, name);
+  }
+  return doc.getZip().generate({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+/** The LibreOffice binary on PATH (soffice or libreoffice), or null when it is not installed. */
+export async function findSoffice(path = process.env.PATH ?? ''): Promise<string | null> {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    for (const bin of ['soffice', 'libreoffice']) {
+      const file = join(dir, bin);
+      try {
+        await access(file);
+        return file;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return null;
+}
+
+/** Converts a .docx to PDF with `soffice --headless --convert-to pdf` in a private temporary directory. */
+export async function docxToPdf(soffice: string, docx: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'trousseau-docx-'));
+  try {
+    await writeFile(join(dir, 'lettres.docx'), docx);
+    // A profile of its own: a desktop LibreOffice already running would otherwise take the job (or lock it).
+    await promisify(execFile)(soffice, [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', dir, join(dir, 'lettres.docx')], { timeout: 5 * 60_000 });
+    return await readFile(join(dir, 'lettres.pdf'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
