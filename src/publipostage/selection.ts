@@ -52,6 +52,11 @@ export const SelectionSchema = z.object({
   /** Substring of the name ("Prénom Nom" or "Nom Prénom"), login or email, case-insensitive. */
   search: z.string().max(100).optional(),
   sort: z.enum(['alpha', 'profile', 'class']).default('alpha'),
+  /**
+   * « Relancer » (issue #10): only accounts handed a sheet or mail (distribution_events, tracking.ts) more than
+   * this many days ago and nothing since, still not activated. Absent: no such condition.
+   */
+  distributedBefore: z.coerce.number().int().min(1).max(3650).optional(),
 });
 export type Selection = z.infer<typeof SelectionSchema>;
 export type SortOrder = Selection['sort'];

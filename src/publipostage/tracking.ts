@@ -8,6 +8,15 @@ import type { Queryable } from '../db/index.js';
 export type DistributionKind = 'sheet' | 'mail' | 'renewal_sheet' | 'word' | 'zip' | 'family_pack';
 
 /**
+ * Whether a queued mail of this kind (mail_jobs.kind) hands out credentials and is tracked when sent: the merge
+ * mails (mail_inactive / mail_active, any mail_* kind) and family-pack mails (family*), not a password reset
+ * (asked for by the user themself) nor a report.
+ */
+export function isDistributionMail(kind: string): boolean {
+  return kind.startsWith('mail_') || kind.startsWith('family');
+}
+
+/**
  * Records that each of `userIds` was handed `kind` now, by `actorId` (null: the server, e.g. the CLI). One
  * set-based INSERT over unnest(uuid[]), whatever the number of ids (100,000 is one statement, one parameter).
  * Duplicate ids are recorded once.

@@ -4,6 +4,7 @@ import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
+import { distributionCatalogue } from './distribution.js';
 import { errorsCatalogue } from './errors.js';
 import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
@@ -13,7 +14,7 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue] satisfies Catalogue[];
+const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, distributionCatalogue] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -23,7 +24,8 @@ export type MessageKey =
   | keyof typeof consoleCatalogue.fr
   | keyof typeof errorsCatalogue.fr
   | keyof typeof tokensCatalogue.fr
-  | keyof typeof rulesCatalogue.fr;
+  | keyof typeof rulesCatalogue.fr
+  | keyof typeof distributionCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {
