@@ -13,6 +13,9 @@ import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
 import QRCode from 'qrcode';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
+import { withTransaction } from '../accounts/tx.js';
+import { recordAudit } from '../directory/audit.js';
 import { DomainError } from '../lib/errors.js';
 import type { AccountRow } from './selection.js';
 import { fieldsFor, MERGE_FIELDS } from './templates.js';
@@ -144,6 +147,18 @@ export async function renderDocxLetters(
   return doc.getZip().generate({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
+export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** Postal addresses (users.address, SIECLE: one line per row of the address) of the accounts that have one. */
+export async function postalAddresses(db: Queryable, userIds: string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT id, address FROM users WHERE id = ANY($1::uuid[]) AND coalesce(btrim(address), '') <> ''`,
+    [userIds],
+  );
+  return new Map(rows.map((r) => [r.id as string, r.address as string]));
+}
+
 /** The LibreOffice binary on PATH (soffice or libreoffice), or null when it is not installed. */
 export async function findSoffice(path = process.env.PATH ?? ''): Promise<string | null> {
   for (const dir of path.split(delimiter).filter(Boolean)) {
@@ -171,4 +186,56 @@ export async function docxToPdf(soffice: string, docx: Buffer): Promise<Buffer> 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+// ------------------------------------------------------------------------------------------ models per structure
+
+export interface DocxModel {
+  id: string;
+  name: string;
+  fields: string[];
+  uploadedAt: Date;
+}
+
+/** Checks then stores a school's model (audited); returns it. Errors: those of inspectDocxTemplate. */
+export async function saveDocxModel(
+  ctx: AppContext,
+  { structureId, name, content, actorId }: { structureId: string; name: string; content: Buffer; actorId: string | null },
+): Promise<DocxModel> {
+  const fields = inspectDocxTemplate(content, name);
+  return withTransaction(ctx.database.pool, async (client) => {
+    const { rows } = await client.query(
+      `INSERT INTO docx_templates (structure_id, name, content, fields, uploaded_by) VALUES ($1, $2, $3, $4, $5)
+       RETURNING id, name, fields, uploaded_at`,
+      [structureId, name.slice(0, 200), content, fields, actorId],
+    );
+    await recordAudit(client, actorId, 'publipostage.docx_model.save', { structureId, name, fields });
+    return { id: rows[0].id, name: rows[0].name, fields: rows[0].fields, uploadedAt: rows[0].uploaded_at };
+  });
+}
+
+export async function listDocxModels(db: Queryable, structureId: string): Promise<DocxModel[]> {
+  const { rows } = await db.query(
+    `SELECT id, name, fields, uploaded_at FROM docx_templates WHERE structure_id = $1 ORDER BY uploaded_at DESC, name`,
+    [structureId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, fields: r.fields, uploadedAt: r.uploaded_at }));
+}
+
+/** The model `id` of `structureId` with its content; docx.notFound otherwise (another school's id included). */
+export async function loadDocxModel(db: Queryable, structureId: string, id: string): Promise<DocxModel & { content: Buffer }> {
+  const { rows } = /^[0-9a-f-]{36}$/i.test(id)
+    ? await db.query(`SELECT id, name, fields, uploaded_at, content FROM docx_templates WHERE structure_id = $1 AND id = $2`, [structureId, id])
+    : { rows: [] };
+  if (!rows[0]) throw new DomainError('docx.notFound');
+  const r = rows[0];
+  return { id: r.id, name: r.name, fields: r.fields, uploadedAt: r.uploaded_at, content: r.content };
+}
+
+export async function deleteDocxModel(ctx: AppContext, structureId: string, id: string, actorId: string | null): Promise<void> {
+  const model = await loadDocxModel(ctx.database.pool, structureId, id);
+  await withTransaction(ctx.database.pool, async (client) => {
+    await client.query('DELETE FROM docx_templates WHERE id = $1', [model.id]);
+    await recordAudit(client, actorId, 'publipostage.docx_model.delete', { structureId, name: model.name });
+  });
 }

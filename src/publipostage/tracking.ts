@@ -4,6 +4,9 @@
 import type pg from 'pg';
 import type { Queryable } from '../db/index.js';
 
+/** « Relancer » offers, by default, the accounts handed out more than this many days ago (a school fortnight). */
+export const REMIND_DAYS = 15;
+
 /** What was handed out: a sheet (PDF/CSV of credentials), a mail, a renewal sheet, a Word export, a ZIP, a family pack. */
 export type DistributionKind = 'sheet' | 'mail' | 'renewal_sheet' | 'word' | 'zip' | 'family_pack';
 

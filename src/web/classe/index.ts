@@ -5,6 +5,9 @@
 // answered as downloads. /static/classe.js only adds "select all" and live counts.
 // Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
 // a teacher never reaches another class's students or their parents.
+import { lastDistributions } from '../../publipostage/tracking.js';
+import { handedOut } from '../tracking-view.js';
+import { remindLinkClass, remindNotice, remindRows } from './remind.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -60,7 +63,7 @@ const isTab = (s: string): s is Tab => Object.hasOwn(TABS, s);
 const isActionTab = (t: Tab): t is ActionTab => t === 'eleves' || t === 'parents';
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
-const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
+const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10), relancer: text(2) });
 const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
 
 /** Beyond this many classes (a local admin's whole school), a drop-down replaces the tabs. */
@@ -176,10 +179,15 @@ ${rows.length === 0
     const q = ListQuery.parse(req.query ?? {});
     const all = q.tout === '1';
     const checked = state.checked ?? new Set<string>();
+    // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
+    const handed = await lastDistributions(ctx.database.pool, rows.map((r) => r.id));
+    const remind = q.relancer === '1' ? await remindRows(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope) : null;
+    for (const id of remind ?? []) checked.add(id);
     const base = `/classe/${cls.id}/${tab}`;
     const students = tab === 'eleves';
     const ok = q.ok;
     let notice = state.notice ?? null;
+    if (!notice && remind) notice = remindNotice(req.lang, remind.length);
     if (!notice && ok) {
       const n = Number(q.n) || 0;
       const m = Number(q.m) || 0;
@@ -211,7 +219,7 @@ ${rows.length === 0
       ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
       : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
     <td><code>${r.login}</code></td>
-    <td>${activationCell(_, r)}</td>
+    <td>${activationCell(_, r)}${handed.has(r.id) ? html`<br>${handedOut(req.lang, handed.get(r.id), { compact: true })}` : ''}</td>
   </tr>`)}</tbody>
 </table></div>`;
 
@@ -228,7 +236,8 @@ ${profileTabs(req, cls, tab)}
   ${csrfField(req)}
   <div class="selection-bar">
     <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
-      <span id="selection-count" class="muted" aria-live="polite"></span></p>
+      <span id="selection-count" class="muted" aria-live="polite"></span>
+      ${remindLinkClass(req.lang, base)}</p>
     <p class="muted">${_('classe.tickHelp')}</p>
   </div>
   ${table}

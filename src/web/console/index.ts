@@ -21,6 +21,7 @@ import publipostage from './publipostage.js';
 import runs from './runs.js';
 import templates from './templates.js';
 import users from './users.js';
+import wordScreens from './word.js';
 import accountAdmin from './account-admin.js';
 import settings, { signInSection } from './settings.js';
 import { chooseView, homeView } from './views/home.js';
@@ -72,4 +73,5 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   await templates(root, ctx);
   await settings(root, ctx);
   await accountAdmin(root, ctx);
+  await wordScreens(root, ctx);
 }

@@ -27,6 +27,7 @@ import { attachment, IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
+import { remindLink } from './word.js';
 
 const MODELS = ['1', '2', '8'] as const;
 type Model = (typeof MODELS)[number];
@@ -91,7 +92,10 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
       <button type="submit" formaction="${base}/pdf" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
       <button type="submit" formaction="${base}/csv" class="button-secondary" data-launch="csv"${disabled}>${_('pp.csv')}</button>
       <button type="submit" formaction="${base}/envoi" class="button-secondary" data-launch="mail"${disabled}>${_('pp.mail')}</button>
+      <button type="submit" formaction="${base}/word" class="button-secondary" data-launch="word"${disabled}>${_('word.csv')}</button>
+      <button type="submit" formaction="${base}/lettres" class="button-secondary" data-launch="letters">${_('word.letters')}</button>
     </div>
+    ${remindLink(lang, base, selection)}
     <p class="launch-empty" id="launch-empty" data-launch-empty-label${empty ? '' : html` hidden`}>${_('pp.empty')}</p></div>
 </div>`;
 
@@ -125,7 +129,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
 
   // ------------------------------------------------------------------------------------------ downloads
 
-  for (const format of ['pdf', 'csv'] as const) {
+  for (const format of ['pdf', 'csv', 'word'] as const) {
     app.get(`/etablissements/:id/publipostage/${format}`, { schema: { params: IdParams } }, async (req, reply) => {
       const { user, scope } = viewer(req);
       const school = await schoolOr404(ctx, scope, req.params.id);

@@ -1,6 +1,8 @@
 // Console › Utilisateurs: the list (same filters as the publipostage, search, pagination) and one user's page
 // (details, family links, renewal code shown once, activation code, block/unblock with confirmation,
 // email/phone correction). Every account is looked up through the caller's Scope: out of scope = 404.
+import { lastDistributions } from '../../publipostage/tracking.js';
+import { handedOut } from '../tracking-view.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { accountAdminSection, bulkLifecycleLinks } from './account-admin.js';
@@ -134,6 +136,7 @@ ${bulkLifecycleLinks(req, school.id, params, counts.total)}`,
     if (!d.activated && d.activationCode) {
       [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id], blocked: 'all', preDeletion: 'all', external: 'info' }), viewer(req).scope);
     }
+    const last = (await lastDistributions(ctx.database.pool, [d.id])).get(d.id);
     const ok = q.ok;
     let notice = state.notice ?? null;
     if (!notice && q.code) notice = await renewalNotice(req, d, q.code);
@@ -157,6 +160,7 @@ ${bulkLifecycleLinks(req, school.id, params, counts.total)}`,
     : d.activationCode?.expired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="muted">${_('user.noCode')}</span>`}</dd>` : ''}
   ${d.renewalCode && !d.renewalCode.expired && d.renewalCode.expiresAt
     ? html`<dt>${_('user.renewalPending')}</dt><dd>${_('user.renewalUntil', { date: dateTime(lang, d.renewalCode.expiresAt) })}</dd>` : ''}
+  <dt>${_('track.title')}</dt><dd>${handedOut(lang, last)}</dd>
   <dt>${_('user.lastLogin')}</dt><dd>${d.lastLoginAt ? dateTime(lang, d.lastLoginAt) : html`<span class="muted">${_('user.never')}</span>`}</dd>
 </dl>`;
 
