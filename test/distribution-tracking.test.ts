@@ -219,3 +219,34 @@ test('letters from the school’s .docx model: one per account, a page break bet
   // Another school's model id is a 404.
   assert.equal((await get(`/console/etablissements/${s.structures.S1}/publipostage/lettres/00000000-0000-4000-8000-000000000000/docx`)).statusCode, 404);
 });
+
+test('« Adresse postale pour enveloppe à fenêtre »: the SIECLE address in the window of a DL/C5 envelope, the QR still readable', async () => {
+  await ctx.database.pool.query(`UPDATE users SET address = $2 WHERE id = $1`, [s.users.paul, '3 RUE DES ÉCOLES\nBÂTIMENT B\n75005 PARIS']);
+  const dir = mkdtempSync(join(tmpdir(), 'window-'));
+  try {
+    const pdfOf = async (q: string) => {
+      const res = await get(`${pp}/pdf?userIds=${s.users.paul}&model=1${q}`);
+      assert.equal(res.statusCode, 200);
+      const file = join(dir, `${q ? 'with' : 'without'}.pdf`);
+      writeFileSync(file, res.rawPayload);
+      return file;
+    };
+    // The window: 45 × 100 mm, 20 mm from the right edge and 50 mm from the top of an A4 page (at 72 dpi: points).
+    const mm = 72 / 25.4;
+    const windowText = (file: string) => execFileSync('pdftotext', ['-r', '72', '-x', String(Math.round(90 * mm)), '-y', String(Math.round(50 * mm)),
+      '-W', String(Math.round(100 * mm)), '-H', String(Math.round(45 * mm)), file, '-'], { encoding: 'utf8' }).trim();
+    const withBlock = await pdfOf('&adresse=1');
+    assert.equal(windowText(withBlock).replace(/\f/g, '').trim(), 'Paul MARTIN\n3 RUE DES ÉCOLES\nBÂTIMENT B\n75005 PARIS');
+    // Without the option, nothing of the address is printed, and the window shows no address.
+    const without = await pdfOf('');
+    assert.doesNotMatch(execFileSync('pdftotext', [without, '-'], { encoding: 'utf8' }), /RUE DES ÉCOLES/);
+    assert.doesNotMatch(windowText(without), /PARIS/);
+    // The sheet moved down under the band: its QR code is still where the PDF says, and decodes.
+    execFileSync('pdftoppm', ['-r', '150', '-png', withBlock, join(dir, 'p')]);
+    const png = join(dir, 'p-1.png');
+    const qr = execFileSync('zbarimg', ['-q', '--raw', png], { encoding: 'utf8' }).trim();
+    assert.equal(qr, `https://ent.example.fr/activation?login=${encodeURIComponent(s.logins.paul)}&code=${s.codes.paul}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -25,6 +25,8 @@ export interface ExportRequest {
   actorId: string | null;
   model?: SheetModel;
   via: 'cli' | 'http';
+  /** 'pdf', one sheet per page: print each account's postal address for a window envelope (address-block.ts). */
+  addressBlock?: boolean;
   /** For 'docx': the model, and the LibreOffice binary when the letters are wanted as PDF. */
   letters?: { name: string; content: Buffer; soffice: string | null };
 }
@@ -90,6 +92,7 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
   }
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
-  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
+  const addresses = req.addressBlock && model === 1 ? await postalAddresses(ctx.database.pool, rows.map((r) => r.id)) : undefined;
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, addresses });
   return { count: rows.length, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }

@@ -34,6 +34,9 @@ type Model = (typeof MODELS)[number];
 /** The PDF model of the query; anything else reads as 1 (the select only offers these). */
 const ModelQuery = z.object({ model: text(2).transform((m): Model => ((MODELS as readonly string[]).includes(m) ? (m as Model) : '1')) });
 
+/** « Bloc adresse » (PDF, one sheet per page): the SIECLE postal address placed for a window envelope. */
+const AddressQuery = z.object({ adresse: text(2) });
+
 /** Messages console.js needs (status line, filter badge). */
 const SCRIPT_KEYS: MessageKey[] = ['pp.loading', 'pp.error', 'filters.none', 'filters.active.one', 'filters.active.other'];
 
@@ -86,7 +89,10 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     <p class="hint">${_('pp.sort.hint')}</p></div>
   <div class="field"><label for="f-model">${_('pp.model')}</label>
     <select id="f-model" name="model">${MODELS.map((m) => html`<option value="${m}"${model === m ? html` selected` : ''}>${_(`pp.model.${m}`)}</option>`)}</select>
-    <p class="hint">${_('pp.model.hint')}</p></div>
+    <p class="hint">${_('pp.model.hint')}</p>
+    <div class="choice"><input type="checkbox" id="f-adresse" name="adresse" value="1"${AddressQuery.parse(req.query ?? {}).adresse === '1' ? html` checked` : ''}>
+      <label for="f-adresse">${_('address.option')}</label></div>
+    <p class="hint">${_('address.hint')}</p></div>
   <div class="launch"><p class="launch-label" id="launch-label">${_('pp.launch')}</p>
     <div class="launch-buttons" role="group" aria-labelledby="launch-label">
       <button type="submit" formaction="${base}/pdf" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
@@ -137,6 +143,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       const { model } = ModelQuery.parse(req.query ?? {});
       const result = await exportSelection(ctx, {
         format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http',
+        addressBlock: format === 'pdf' && AddressQuery.parse(req.query ?? {}).adresse === '1',
       });
       return reply
         .header('content-disposition', attachment(result.filename))

@@ -45,6 +45,10 @@ const fr = {
   'word.selection.other': 'Sélection : {n} comptes (filtres de la page « Publipostage des comptes »).',
   'word.noFile': 'Aucun fichier reçu : choisissez un document .docx.',
 
+  // Postal address for a window envelope (PDF, 1 per page)
+  'address.option': 'Adresse postale pour enveloppe à fenêtre',
+  'address.hint': 'PDF à 1 fiche par page : l’adresse postale (SIECLE) de chaque destinataire apparaît dans la fenêtre d’une enveloppe DL ou C5.',
+
   // Console home: activation over time and funnel
   'activity.title': 'Activation au fil des semaines',
   'activity.desc': 'Comptes activés chaque semaine sur les {weeks} dernières semaines ({scope}) : {total} au total sur la période.',
@@ -104,6 +108,9 @@ const en: Record<keyof typeof fr, string> = {
   'word.selection.one': 'Selection: {n} account (filters of the “Publipostage des comptes” page).',
   'word.selection.other': 'Selection: {n} accounts (filters of the “Publipostage des comptes” page).',
   'word.noFile': 'No file received: choose a .docx document.',
+
+  'address.option': 'Postal address for a window envelope',
+  'address.hint': 'PDF with 1 sheet per page: each recipient’s postal address (SIECLE) shows through the window of a DL or C5 envelope.',
 
   'activity.title': 'Activation week by week',
   'activity.desc': 'Accounts activated each week over the last {weeks} weeks ({scope}): {total} in all over the period.',
