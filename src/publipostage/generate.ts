@@ -59,7 +59,10 @@ export function today(): string {
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
   // A broken model is refused (400 naming the field) before any code is issued or anything recorded.
-  if (req.letters) inspectDocxTemplate(req.letters.content, req.letters.name);
+  if (req.format === 'docx') {
+    if (!req.letters) throw new Error("exportSelection : format 'docx' sans modèle (letters)");
+    inspectDocxTemplate(req.letters.content, req.letters.name);
+  }
   const selected = await selectAccounts(ctx, req.selection, req.scope);
   const model = req.model ?? 1;
   // Fresh codes and the audit row commit together: no code handed out without its trace.
