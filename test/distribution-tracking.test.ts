@@ -125,7 +125,10 @@ test('« Relancer » selects exactly the inactive accounts handed out more than 
   assert.doesNotMatch(cls.body, new RegExp(`value="${s.users.emile}" id="sel-${s.users.emile}" checked`));
   assert.match(cls.body, /1 compte à relancer est coché/);
   // Printing the reminder sheets is a hand-out: nobody is left to remind.
-  assert.equal((await get(`${pp}/pdf?profiles=Student&distributedBefore=10`)).statusCode, 200);
+  const sheets = await get(`${pp}/pdf?profiles=Student&distributedBefore=10`);
+  assert.equal(sheets.statusCode, 200);
+  assert.equal(sheets.headers['x-account-count'], '2');
+  assert.match(String(sheets.headers['content-disposition']), /fiches-eleves-relance-/);
   assert.deepEqual(await preview('profiles=Student&distributedBefore=10'), []);
 });
 

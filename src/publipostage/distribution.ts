@@ -129,6 +129,7 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
   if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
   if (sel.email === 'without') add('sans-courriel', 'sans courriel');
+  if (sel.distributedBefore !== undefined) add('relance', `relance (remis il y a plus de ${sel.distributedBefore} jours)`);
   if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, `${sel.userIds.length} compte(s) choisi(s)`);
   return { parts, text: words.join(' · ') || 'tous les comptes' };
 }
