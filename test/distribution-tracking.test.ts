@@ -163,13 +163,20 @@ async function upload(docx: Buffer, name: string) {
 test('a broken .docx model is refused with a 400 naming the unknown field, and nothing is stored', async () => {
   const broken = await upload(makeDocx(['Bonjour {prenom} {nom_de_famille},']), 'modele.docx');
   assert.equal(broken.statusCode, 400);
-  assert.match(broken.body, /champ de fusion inconnu \{nom_de_famille\}/);
+  assert.match(broken.body, /« modele.docx » : champ de fusion inconnu \{nom_de_famille\}/);
   const unclosed = await upload(makeDocx(['Bonjour {prenom']), 'modele.docx');
   assert.equal(unclosed.statusCode, 400);
   assert.match(unclosed.body, /balise de fusion mal formée/);
   const notDocx = await upload(Buffer.from('%PDF-1.7'), 'modele.docx');
   assert.equal(notDocx.statusCode, 400);
   assert.match(notDocx.body, /n’est pas un document Word/);
+  // A zip bomb (a 65 MiB document.xml in a few dozen KiB) is refused before it is inflated in memory.
+  const bomb = new PizZip(makeDocx(['{prenom}']));
+  const xml = bomb.file('word/document.xml')!.asText();
+  bomb.file('word/document.xml', xml.replace('{prenom}', `{prenom}${' '.repeat(65 * 2 ** 20)}`));
+  const bombed = await upload(bomb.generate({ type: 'nodebuffer', compression: 'DEFLATE' }), 'bombe.docx');
+  assert.equal(bombed.statusCode, 400);
+  assert.match(bombed.body, /« bombe.docx » n’est pas un document Word/);
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM docx_templates')).rows[0].n, 0);
 });
 

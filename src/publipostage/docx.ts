@@ -16,6 +16,8 @@ import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { ImportFileError } from '../import/types.js';
+import { unzip, type ZipLimits } from '../import/zip.js';
 import { DomainError } from '../lib/errors.js';
 import type { AccountRow } from './selection.js';
 import { fieldsFor, MERGE_FIELDS } from './templates.js';
@@ -197,12 +199,26 @@ export interface DocxModel {
   uploadedAt: Date;
 }
 
-/** Checks then stores a school's model (audited); returns it. Errors: those of inspectDocxTemplate. */
+/** A letter with its logo, unpacked: far beyond any real model, far below what hurts a server. */
+const DOCX_LIMITS: ZipLimits = { entries: 1000, entryBytes: 64 * 2 ** 20, totalBytes: 128 * 2 ** 20 };
+
+/**
+ * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS
+ * (import/zip.ts: sizes capped while inflating), so a zip bomb is refused before PizZip inflates it in memory.
+ * Errors name `fileName` (the uploaded file; `name` is what the page lists): docx.unreadable (also for a bomb),
+ * then those of inspectDocxTemplate.
+ */
 export async function saveDocxModel(
   ctx: AppContext,
-  { structureId, name, content, actorId }: { structureId: string; name: string; content: Buffer; actorId: string | null },
+  { structureId, name, fileName = name, content, actorId }: { structureId: string; name: string; fileName?: string; content: Buffer; actorId: string | null },
 ): Promise<DocxModel> {
-  const fields = inspectDocxTemplate(content, name);
+  try {
+    await unzip(fileName, { data: content }, DOCX_LIMITS);
+  } catch (e) {
+    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: fileName });
+    throw e;
+  }
+  const fields = inspectDocxTemplate(content, fileName);
   return withTransaction(ctx.database.pool, async (client) => {
     const { rows } = await client.query(
       `INSERT INTO docx_templates (structure_id, name, content, fields, uploaded_by) VALUES ($1, $2, $3, $4, $5)

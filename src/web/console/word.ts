@@ -123,7 +123,7 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
     }
     if (!file) return page(req, reply, school, { kind: 'error', text: _('word.noFile') }, 400);
     try {
-      const model = await saveDocxModel(ctx, { structureId: school.id, name: name || file.name, content: file.content, actorId: user.id });
+      const model = await saveDocxModel(ctx, { structureId: school.id, name: name || file.name, fileName: file.name, content: file.content, actorId: user.id });
       return page(req, reply, school, { kind: 'success', text: _('word.models.saved', { name: model.name, fields: model.fields.map((f) => `{${f}}`).join(' ') }) });
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
