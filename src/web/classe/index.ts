@@ -5,9 +5,6 @@
 // answered as downloads. /static/classe.js only adds "select all" and live counts.
 // Every posted id must be a row of the list being shown (this class, this tab, the caller's scope), else 404:
 // a teacher never reaches another class's students or their parents.
-import { lastDistributions } from '../../publipostage/tracking.js';
-import { handedOut } from '../tracking-view.js';
-import { remindLinkClass, remindNotice, remindRows } from './remind.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -43,6 +40,9 @@ import { translator, type MessageKey, type Params } from '../i18n/index.js';
 import { attachment, list, text } from '../input.js';
 import { registerNav, sendPage, type Notice } from '../layout.js';
 import { stashCode, takeCode } from '../reveal.js';
+import { lastDistributions } from '../../publipostage/tracking.js';
+import { handedOut } from '../tracking-view.js';
+import { remindLinkClass, remindNotice, remindRows } from './remind.js';
 
 /** The page's own script (CSP forbids inline scripts); `defer` so it runs once the form is parsed. */
 const pageScript = html`<script src="/static/classe.js" defer></script>`;

@@ -27,7 +27,7 @@ import { attachment, IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
-import { remindLink } from './word.js';
+import { remindLink } from './remind.js';
 
 const MODELS = ['1', '2', '8'] as const;
 type Model = (typeof MODELS)[number];

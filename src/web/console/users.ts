@@ -1,8 +1,6 @@
 // Console › Utilisateurs: the list (same filters as the publipostage, search, pagination) and one user's page
 // (details, family links, renewal code shown once, activation code, block/unblock with confirmation,
 // email/phone correction). Every account is looked up through the caller's Scope: out of scope = 404.
-import { lastDistributions } from '../../publipostage/tracking.js';
-import { handedOut } from '../tracking-view.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { accountAdminSection, bulkLifecycleLinks } from './account-admin.js';
@@ -30,6 +28,8 @@ import { dateOnly, dateTime, plural, schoolBase, schoolOr404, sendConsolePage, t
 import {
   activeFilters, filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, pager, searchField, selectionParams,
 } from './selection.js';
+import { lastDistributions } from '../../publipostage/tracking.js';
+import { handedOut } from '../tracking-view.js';
 
 
 /** State badges of an account, shared by the user list and the preview table. */

@@ -2,7 +2,6 @@
 // (« Exporter pour Word », publipostage/word.ts) is a download of the publipostage page; this page keeps the
 // school's own .docx models (upload, list, delete) and generates one .docx — or PDF, when LibreOffice is
 // installed — with a letter per account of the page's selection (the same filters, carried in the query).
-// Also « Relancer »: the link that turns the current filters into the reminder selection.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
@@ -10,15 +9,13 @@ import { DomainError } from '../../lib/errors.js';
 import { DOCX_FIELDS, DOCX_TYPE, deleteDocxModel, findSoffice, listDocxModels, loadDocxModel, saveDocxModel } from '../../publipostage/docx.js';
 import { exportSelection } from '../../publipostage/generate.js';
 import { countSelection } from '../../publipostage/select.js';
-import type { Selection } from '../../publipostage/selection.js';
-import { REMIND_DAYS } from '../../publipostage/tracking.js';
 import { WORD_COLUMNS } from '../../publipostage/word.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
-import { html, type SafeHtml } from '../html.js';
-import { plural, translator, type Lang } from '../i18n/index.js';
+import { html } from '../html.js';
+import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, text } from '../input.js';
 import type { Notice } from '../layout.js';
 import { dateOnly, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
@@ -26,13 +23,6 @@ import { parseSelection, selectionParams } from './selection.js';
 
 /** Largest model accepted (a letter with a logo; the images of a whole brochure are not a letter). */
 const MAX_MODEL_BYTES = 10 * 1024 * 1024;
-
-/** « Relancer »: the current filters, not activated, handed out more than N days ago (N: the filter's or REMIND_DAYS). */
-export function remindLink(lang: Lang, base: string, sel: Selection): SafeHtml {
-  const n = sel.distributedBefore ?? REMIND_DAYS;
-  const p = selectionParams({ ...sel, activation: 'inactive', distributedBefore: n });
-  return html`<p class="remind"><a class="button button-secondary button-small" href="${`${base}?${p}`}" data-remind>${translator(lang)('remind.button', { n })}</a></p>`;
-}
 
 const ModelParams = IdParams.extend({ tid: z.string().max(100) });
 
