@@ -106,17 +106,21 @@ function syntaxError(e: unknown, name: string): DomainError {
   return new DomainError('docx.syntax', { file: name, tag: first?.xtag ?? '', detail: first?.explanation ?? (e as Error).message });
 }
 
+/** The fields a compiled model uses, once each; docx.unknownField for the first tag that is not a field. */
+function checkTags(tags: string[], name: string): string[] {
+  const used = tags.filter((t) => !['lettres', 'saut'].includes(t));
+  const unknown = used.find((t) => !KNOWN.has(t));
+  if (unknown !== undefined) throw new DomainError('docx.unknownField', { file: name, field: unknown, known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
+  return [...new Set(used)];
+}
+
 /**
  * Checks a model: a readable .docx whose tags are all known fields. Returns the fields it uses, in order.
  * Errors: docx.unreadable (not a .docx), docx.syntax (unbalanced braces), docx.unknownField (names the field and
  * the known ones).
  */
 export function inspectDocxTemplate(content: Buffer, name: string): string[] {
-  const { tags } = compile(content, name, () => Buffer.alloc(0));
-  const used = tags.filter((t) => !['lettres', 'saut'].includes(t));
-  const unknown = used.find((t) => !KNOWN.has(t));
-  if (unknown !== undefined) throw new DomainError('docx.unknownField', { file: name, field: unknown, known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
-  return [...new Set(used)];
+  return checkTags(compile(content, name, () => Buffer.alloc(0)).tags, name);
 }
 
 /**
@@ -131,16 +135,17 @@ export async function renderDocxLetters(
   rows: AccountRow[],
   addresses: Map<string, string> = new Map(),
 ): Promise<Buffer> {
-  inspectDocxTemplate(content, name);
   const images = new Map<string, Buffer>();
+  // Compiled once; the images are looked up at render time, once all are made.
+  const { doc, tags } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
+  const wantsQr = checkTags(tags, name).includes('qr');
   const lettres = [];
   for (const [i, row] of rows.entries()) {
     const fields = fieldsFor(row, ctx);
     const link = fields.lien_activation || ctx.config.publicUrl;
-    if (!images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
+    if (wantsQr && !images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
     lettres.push({ ...fields, qr: link, adresse: addresses.get(row.id) ?? '', saut: i < rows.length - 1 });
   }
-  const { doc } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
   try {
     doc.render({ lettres });
   } catch (e) {
