@@ -33,6 +33,11 @@ export const DOMAIN_MESSAGES_FR = {
   'token.name': 'Donnez au jeton un nom de 1 à 100 caractères (à quoi il sert, quel serveur l’utilise).',
   'token.noStructure': 'Choisissez au moins un établissement (ou tous les établissements).',
   'token.unknownStructure': 'Établissement inconnu : « {value} ».',
+  // Word letters (issue #10, docx.ts)
+  'docx.unreadable': '« {file} » n’est pas un document Word (.docx) lisible.',
+  'docx.syntax': '« {file} » : balise de fusion mal formée {tag} ({detail}). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
+  'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
+  'docx.notFound': 'Modèle Word introuvable.',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

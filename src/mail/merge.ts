@@ -15,7 +15,6 @@ import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
 import { enqueueMails, type MailAttachment, type MailJobInput } from './queue.js';
-import { recordDistribution } from '../publipostage/tracking.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
 
@@ -190,7 +189,6 @@ export async function queueMailMerge(
       queued: kept.length,
       codesIssued: kept.filter((j) => issued.has(j.userId)).length,
     });
-    await recordDistribution(client, { userIds: kept.map((j) => j.userId), kind: 'mail', actorId });
     return { runId, queued: kept.length, withoutEmail, selected: rows.length };
   });
   if (!outcome.existing) wakeMailWorkers();

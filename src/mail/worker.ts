@@ -7,6 +7,8 @@ import nodemailer from 'nodemailer';
 import type { AppContext } from '../context.js';
 import { countFr } from '../lib/french.js';
 import { openAttachments, type MailAttachment } from './queue.js';
+import { withTransaction } from '../accounts/tx.js';
+import { isDistributionMail, recordDistribution } from '../publipostage/tracking.js';
 
 /** What the worker needs from a nodemailer transporter (tests may pass their own). */
 export interface MailTransport {
@@ -63,6 +65,10 @@ interface ClaimedJob {
   sealed: boolean;
   attempts: number;
   attachments: Parameters<typeof openAttachments>[0];
+  user_id: string | null;
+  kind: string;
+  /** Who started the run the mail belongs to (tracking: « courriel envoyé le … par … »). */
+  actor_id: string | null;
 }
 
 const DEFAULTS = {
@@ -152,7 +158,8 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
        UPDATE mail_jobs j
        SET status = 'sending', locked_until = now() + $2 * interval '1 millisecond', attempts = j.attempts + 1
        FROM due WHERE j.id = due.id
-       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts, j.attachments`,
+       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts, j.attachments, j.user_id, j.kind,
+         (SELECT r.actor_id FROM mail_runs r WHERE r.id = j.run_id) AS actor_id`,
       [o.batch, o.leaseMs],
     );
     return res.rows as ClaimedJob[];
@@ -220,12 +227,23 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
   }
 
   async function finish(job: ClaimedJob, status: 'sent' | 'failed', error: string | null): Promise<void> {
-    await pool.query(
-      `UPDATE mail_jobs SET status = $3, locked_until = NULL,
-         sent_at = CASE WHEN $3 = 'sent' THEN now() END, last_error = coalesce($4, last_error)
-       WHERE id = $1 AND status = 'sending' AND attempts = $2`,
-      [job.id, job.attempts, status, error],
-    );
+    const mark = (db: Pick<typeof pool, 'query'>) =>
+      db.query(
+        `UPDATE mail_jobs SET status = $3, locked_until = NULL,
+           sent_at = CASE WHEN $3 = 'sent' THEN now() END, last_error = coalesce($4, last_error)
+         WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+        [job.id, job.attempts, status, error],
+      );
+    if (status !== 'sent' || !job.user_id || !isDistributionMail(job.kind)) {
+      await mark(pool);
+      return;
+    }
+    // Credentials handed out by mail: tracked with the 'sent' mark, only by the worker that still owns the job.
+    const userId = job.user_id;
+    await withTransaction(pool, async (client) => {
+      const res = await mark(client);
+      if (res.rowCount === 1) await recordDistribution(client, { userIds: [userId], kind: 'mail', actorId: job.actor_id });
+    });
   }
 
   /** One claim-and-send round; returns how many jobs were claimed. */

@@ -28,7 +28,12 @@ export function csvCells(row: AccountRow): string[] {
   ].map(neutralizeCell);
 }
 
-export function renderCsv(rows: AccountRow[]): Buffer {
-  const text = stringify([[...CSV_COLUMNS], ...rows.map(csvCells)], { bom: true, delimiter: ';', record_delimiter: '\r\n' });
+/** The one writer of every CSV profile (this file's columns, Word's in word.ts): BOM, ';', CRLF, one header row. */
+export function stringifyCsv(header: readonly string[], records: string[][]): Buffer {
+  const text = stringify([[...header], ...records], { bom: true, delimiter: ';', record_delimiter: '\r\n' });
   return Buffer.from(text, 'utf8');
+}
+
+export function renderCsv(rows: AccountRow[]): Buffer {
+  return stringifyCsv(CSV_COLUMNS, rows.map(csvCells));
 }

@@ -130,6 +130,7 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
   if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
   if (sel.email === 'without') add('sans-courriel', 'sans courriel');
+  if (sel.distributedBefore !== undefined) add('relance', `relance (remis il y a plus de ${sel.distributedBefore} jours)`);
   if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, countFr(sel.userIds.length, 'compte choisi', 'comptes choisis'));
   return { parts, text: words.join(' · ') || 'tous les comptes' };
 }

@@ -10,8 +10,12 @@ import { streamSheetsPdf, type SheetModel } from './pdf.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { selectAccounts } from './select.js';
 import type { Selection } from './selection.js';
+import { recordDistribution } from './tracking.js';
+import { renderWordCsv } from './word.js';
+import { DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
-export type ExportFormat = 'pdf' | 'csv';
+/** 'word': the CSV for Word's / LibreOffice's mail merge (word.ts); 'docx': letters from a school's model (docx.ts). */
+export type ExportFormat = 'pdf' | 'csv' | 'word' | 'docx';
 
 export interface ExportRequest {
   format: ExportFormat;
@@ -21,6 +25,10 @@ export interface ExportRequest {
   actorId: string | null;
   model?: SheetModel;
   via: 'cli' | 'http';
+  /** 'pdf', one sheet per page: print each account's postal address for a window envelope (address-block.ts). */
+  addressBlock?: boolean;
+  /** For 'docx': the model, and the LibreOffice binary when the letters are wanted as PDF. */
+  letters?: { name: string; content: Buffer; soffice: string | null };
 }
 
 export interface ExportResult {
@@ -50,6 +58,11 @@ export function today(): string {
  * count, the codes issued and the model), then renders. The PDF is a stream; the CSV a buffer.
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
+  // A broken model is refused (400 naming the field) before any code is issued or anything recorded.
+  if (req.format === 'docx') {
+    if (!req.letters) throw new Error("exportSelection : format 'docx' sans modèle (letters)");
+    inspectDocxTemplate(req.letters.content, req.letters.name);
+  }
   const selected = await selectAccounts(ctx, req.selection, req.scope);
   const model = req.model ?? 1;
   // Fresh codes and the audit row commit together: no code handed out without its trace.
@@ -63,14 +76,26 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
       ...(req.format === 'pdf' ? { model } : {}),
       via: req.via,
     });
+    // What was handed out, with the audit row: "fiche remise le …" and the "Relancer" selection read it.
+    await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: req.format === 'word' || req.format === 'docx' ? 'word' : 'sheet', actorId: req.actorId });
     return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
   });
   const label = await describeSelection(ctx, req.selection);
+  if (req.format === 'docx' && req.letters) {
+    const docx = await renderDocxLetters(ctx, req.letters.content, req.letters.name, rows, await postalAddresses(ctx.database.pool, rows.map((r) => r.id)));
+    const base = ['lettres', ...label.parts, today()].join('-');
+    if (req.letters.soffice) return { count: rows.length, filename: `${base}.pdf`, contentType: 'application/pdf', body: await docxToPdf(req.letters.soffice, docx) };
+    return { count: rows.length, filename: `${base}.docx`, contentType: DOCX_TYPE, body: docx };
+  }
+  if (req.format === 'word') {
+    return { count: rows.length, filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body: renderWordCsv(rows, ctx) };
+  }
   if (req.format === 'csv') {
     return { count: rows.length, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
   }
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
-  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
+  const addresses = req.addressBlock && model === 1 ? await postalAddresses(ctx.database.pool, rows.map((r) => r.id)) : undefined;
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, addresses });
   return { count: rows.length, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }

@@ -26,6 +26,7 @@ import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
+import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
 import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
@@ -45,6 +46,11 @@ export interface SheetOptions {
    * the QR code leads to the renewal page and a fixed text replaces the letter template.
    */
   variant?: 'renewal';
+  /**
+   * Postal addresses per account id (model 1 only): each sheet leaves the top band free and the recipient's
+   * address is printed in a window envelope's window (address-block.ts).
+   */
+  addresses?: Map<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -349,10 +355,12 @@ class SheetPainter {
     private readonly publicUrl: string,
     /** Stores ops as a Form XObject of the sheet's size; returns its resource name. */
     private readonly makeForm: (ops: string) => string,
+    /** Height kept free above the sheet (the window envelope's address band). */
+    band = 0,
   ) {
     this.g = GEOMETRY[model];
     this.w = A4.w / this.g.cols;
-    this.h = A4.h / this.g.rows;
+    this.h = A4.h / this.g.rows - band;
     this.gap = this.g.detail * 0.9;
     const ruleY = num(this.h - this.headerHeight());
     this.rule = artifact(`0.6 G 0.5 w ${num(this.g.pad)} ${ruleY} m ${num(this.w - this.g.pad)} ${ruleY} l S 0 G`);
@@ -739,14 +747,15 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     formRefs.set(name, ref);
     return name;
   };
-  const painter = new SheetPainter(faces, opts.model, L, lang, ctx.config.publicUrl, makeForm);
+  const band = opts.addresses && opts.model === 1 ? ADDRESS_BAND : 0;
+  const painter = new SheetPainter(faces, opts.model, L, lang, ctx.config.publicUrl, makeForm, band);
   const cutMarks = painter.cutMarks();
   const g = GEOMETRY[opts.model];
   const out = new PassThrough();
   doc.pipe(out);
 
   const pages = paginate(rows, g.cols * g.rows, opts.sort === 'class');
-  const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - (Math.floor(slot / g.cols) + 1) * painter.h });
+  const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - band - (Math.floor(slot / g.cols) + 1) * painter.h });
   const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
   /** The QR codes of a page, in slot order (the order of their marked-content ids, see qrPageStream). */
@@ -789,6 +798,13 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
       const row = rows[i];
       const school = row.structureName || opts.structureName || '';
       const o = origin(slot);
+      const address = band ? opts.addresses?.get(row.id) : undefined;
+      if (address) {
+        // Read first: a paragraph of its own before the sheet.
+        const block = tags.mark('P', addressBlockOps(faces.sans, addressLines(row, address)));
+        parts.push(block.ops);
+        sections.push({ s: 'P', k: [block.mcid] });
+      }
       const sheet = painter.sheet(row, school, bodyFor(row, school), tags, figures.get(slot));
       parts.push(`q 1 0 0 1 ${num(o.x)} ${num(o.y)} cm\n${sheet.ops}\nQ`);
       for (const f of sheet.forms) xobjects[f] = formRefs.get(f);
@@ -813,6 +829,12 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     }
   })();
   return out;
+}
+
+/** The address lines in the window of the envelope (ADDRESS_WINDOW), each cut to the window's width. */
+function addressBlockOps(face: Face, lines: string[]): string {
+  const { left, top, width, size, leading } = ADDRESS_WINDOW;
+  return lines.map((l, i) => textOp(face, size, left, A4.h - top - size - i * leading, truncate(face, size, clean(l), width))).join('\n');
 }
 
 /** The whole PDF in memory (CLI, tests). */

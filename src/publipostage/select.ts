@@ -63,6 +63,7 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
   w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
+  if (sel.distributedBefore !== undefined) w.push(reminderCondition(p.add(sel.distributedBefore)));
   // Every word must match: folded in the names ("eleonore" finds "Éléonore", "jean paul" finds "Jean-Paul",
   // in either order), or as typed in the login or the email.
   for (const token of (sel.search ?? '').split(/\s+/).filter(Boolean).slice(0, 5)) {
@@ -71,6 +72,17 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
       OR strpos(u.login, lower(${t}::text)) > 0 OR strpos(lower(coalesce(u.email, '')), lower(${t}::text)) > 0)`);
   }
   return w;
+}
+
+/**
+ * « Relancer »: not activated, handed something (tracking.ts) before the cutoff and nothing since — as a semi-join
+ * and an anti-join on distribution_events (user_id, at), never a per-row scalar subquery.
+ */
+function reminderCondition(days: string): string {
+  const cutoff = `now() - ${days}::int * interval '1 day'`;
+  return `(u.activated_at IS NULL
+    AND EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at < ${cutoff})
+    AND NOT EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at >= ${cutoff}))`;
 }
 
 /** ORDER BY for users `u`, with `groupClass` the expression of the filing class. */

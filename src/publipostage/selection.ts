@@ -56,6 +56,11 @@ export const SelectionSchema = z.object({
    * several pupils of the selection comes once, after the first; accounts outside any family follow (select.ts).
    */
   sort: z.enum(['alpha', 'profile', 'class', 'family']).default('alpha'),
+  /**
+   * « Relancer » (issue #10): only accounts handed a sheet or mail (distribution_events, tracking.ts) more than
+   * this many days ago and nothing since, still not activated. Absent: no such condition.
+   */
+  distributedBefore: z.coerce.number().int().min(1).max(3650).optional(),
 });
 export type Selection = z.infer<typeof SelectionSchema>;
 export type SortOrder = Selection['sort'];

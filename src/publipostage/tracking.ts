@@ -1,15 +1,65 @@
-// What was handed out to whom (issue #10): one event per account and generation or mail.
-// TODO implemented by distrib-b (migration 0019, table distribution_events): this copy is the agreed signature
-// only, so the family packs, zips, renewal sheets and one-user actions can call it; the integrator keeps
-// distrib-b's version.
+// What was handed out to whom (issue #10): one distribution_events row per account and hand-out, written in the
+// same transaction as the audit row of the generation (or, for a mail, when the SMTP server accepted it).
+// Read back as "fiche remise le …" / "courriel envoyé le …" and by the "Relancer" selection (select.ts).
 import type pg from 'pg';
+import type { Queryable } from '../db/index.js';
 
+/** « Relancer » offers, by default, the accounts handed out more than this many days ago (a school fortnight). */
+export const REMIND_DAYS = 15;
+
+/** What was handed out: a sheet (PDF/CSV of credentials), a mail, a renewal sheet, a Word export, a ZIP, a family pack. */
 export type DistributionKind = 'sheet' | 'mail' | 'renewal_sheet' | 'word' | 'zip' | 'family_pack';
 
-/** Records that `userIds` were given `kind` by `actorId` (null: the CLI), inside the caller's transaction when given a client. */
+/**
+ * Whether a queued mail of this kind (mail_jobs.kind) hands out credentials and is tracked when sent: the merge
+ * mails (mail_inactive / mail_active, any mail_* kind) and family-pack mails (family*), not a password reset
+ * (asked for by the user themself) nor a report.
+ */
+export function isDistributionMail(kind: string): boolean {
+  return kind.startsWith('mail_') || kind.startsWith('family');
+}
+
+/**
+ * Records that each of `userIds` was handed `kind` now, by `actorId` (null: the server, e.g. the CLI). One
+ * set-based INSERT over unnest(uuid[]), whatever the number of ids (100,000 is one statement, one parameter).
+ * Duplicate ids are recorded once.
+ */
 export async function recordDistribution(
-  _client: pg.PoolClient | pg.Pool,
-  _event: { userIds: string[]; kind: DistributionKind; actorId: string | null },
+  client: pg.PoolClient | pg.Pool,
+  { userIds, kind, actorId }: { userIds: string[]; kind: DistributionKind; actorId: string | null },
 ): Promise<void> {
-  // TODO implemented by distrib-b
+  if (userIds.length === 0) return;
+  await client.query(
+    `INSERT INTO distribution_events (user_id, kind, actor_id)
+     SELECT DISTINCT id, $2, $3::uuid FROM unnest($1::uuid[]) AS t(id)`,
+    [userIds, kind, actorId],
+  );
+}
+
+/** The last hand-out of each kind, per account. */
+export interface LastDistribution {
+  sheet: Date | null;
+  mail: Date | null;
+  /** Any kind: the most recent hand-out of all. */
+  any: Date | null;
+}
+
+/**
+ * The last sheet (any printed kind: sheet, renewal sheet, Word, ZIP, family pack) and the last mail of each of
+ * `userIds`. Accounts never handed anything are absent from the map.
+ */
+export async function lastDistributions(db: Queryable, userIds: string[]): Promise<Map<string, LastDistribution>> {
+  const out = new Map<string, LastDistribution>();
+  if (userIds.length === 0) return out;
+  const { rows } = await db.query(
+    `SELECT e.user_id,
+            max(e.at) FILTER (WHERE e.kind <> 'mail') AS sheet,
+            max(e.at) FILTER (WHERE e.kind = 'mail') AS mail,
+            max(e.at) AS any
+     FROM distribution_events e WHERE e.user_id = ANY($1::uuid[])
+     GROUP BY e.user_id`,
+    [userIds],
+  );
+  for (const r of rows) out.set(r.user_id as string, { sheet: r.sheet ?? null, mail: r.mail ?? null, any: r.any ?? null });
+  return out;
 }

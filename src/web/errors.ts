@@ -36,6 +36,10 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'token.name': 400,
   'token.noStructure': 400,
   'token.unknownStructure': 400,
+  'docx.unreadable': 400,
+  'docx.syntax': 400,
+  'docx.unknownField': 400,
+  'docx.notFound': 404,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

@@ -34,6 +34,8 @@ import {
   adultsView, blockConfirmView, classBase, isActionTab, isTab, listView, mailConfirmView, noClassView, okNotice, renewalView,
   TABS, type ActionTab, type AdultTab, type Tab,
 } from './views.js';
+import { lastDistributions } from '../../publipostage/tracking.js';
+import { remindNotice, remindRows } from './remind.js';
 
 /** The class-view right an action needs (settings per school, default sheets and renewal codes). */
 function teacherRightFor(action: string): TeacherRight | null {
@@ -47,7 +49,7 @@ function teacherRightFor(action: string): TeacherRight | null {
 }
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
-const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10) });
+const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10), relancer: text(2) });
 const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
 
 /** /classe: a teacher's classes (local admins too). One guard for the area. */
@@ -102,9 +104,15 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const { cls, classes } = await classOr404(req, classId);
     const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
     const q = ListQuery.parse(req.query ?? {});
-    const notice = state.notice ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
+    const checked = new Set(state.checked ?? []);
+    // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
+    const handed = await lastDistributions(ctx.database.pool, rows.map((r) => r.id));
+    const remind = q.relancer === '1' ? await remindRows(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope) : null;
+    for (const id of remind ?? []) checked.add(id);
+    const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null)
+      ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     return sendPage(reply, {
-      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked: state.checked ?? new Set() }),
+      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed }),
     }, status);
   }
 

@@ -11,6 +11,9 @@ import { plural, t, translator, type MessageKey } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import type { PageView, ViewEnv } from '../view.js';
 import { handoutButtons, renewalButton } from './handout.js';
+import { remindLinkClass } from './remind.js';
+import type { LastDistribution } from '../../publipostage/tracking.js';
+import { handedOut } from '../tracking-view.js';
 
 /** Students and parents carry the actions; teachers and staff are listed (read-only), as in ONE's class view. */
 export const TABS = {
@@ -104,6 +107,8 @@ export interface ListState {
   notice: Notice | null;
   all: boolean;
   checked: ReadonlySet<string>;
+  /** Last sheet and mail handed out per account (« fiche remise le … »: publipostage/tracking.ts). */
+  handed?: ReadonlyMap<string, LastDistribution>;
 }
 
 /**
@@ -125,6 +130,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   const _ = translator(env.lang);
   const { cls, tab } = frame;
   const { all, checked, notice } = state;
+  const handed = state.handed ?? new Map<string, LastDistribution>();
   const base = classBase(cls, tab);
   const students = tab === 'eleves';
   const withEmail = (r: AccountRow) => !!r.email?.trim();
@@ -152,7 +158,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
       ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
       : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
     <td><code>${r.login}</code></td>
-    <td>${activationCell(env, r)}</td>
+    <td>${activationCell(env, r)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
   </tr>`)}</tbody>
 </table></div>`;
 
@@ -170,7 +176,8 @@ ${profileTabs(env, frame)}
   ${csrfField(env)}
   <div class="selection-bar">
     <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
-      <span id="selection-count" class="muted" aria-live="polite"></span></p>
+      <span id="selection-count" class="muted" aria-live="polite"></span>
+      ${remindLinkClass(env.lang, base)}</p>
     <p class="muted">${_('classe.tickHelp')}</p>
   </div>
   ${table}

@@ -22,10 +22,12 @@ import runs from './runs.js';
 import templates from './templates.js';
 import users from './users.js';
 import handoutScreens from './handout.js';
+import wordScreens from './word.js';
 import accountAdmin from './account-admin.js';
 import federationConsole from './federation.js';
 import settings, { signInSection } from './settings.js';
 import { chooseView, homeView } from './views/home.js';
+import { activitySection, ActivityQuery } from './activity.js';
 
 export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'], order: 10 });
@@ -51,7 +53,7 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
 
   // ------------------------------------------------------------------------------------------ home of a structure
 
-  app.get('/etablissements/:id', { schema: { params: z.object({ id: z.string().max(100) }) } }, async (req, reply) => {
+  app.get('/etablissements/:id', { schema: { params: z.object({ id: z.string().max(100) }), querystring: ActivityQuery } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
     const home = await structureHome(ctx, viewer(req).scope, req.params.id);
@@ -62,7 +64,7 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
       title: _('home.title'),
       school,
       section: 'home',
-      body: html`${homeView(lang, home)}${await signInSection(ctx, lang, school.id)}`,
+      body: html`${homeView(lang, home)}${await activitySection(ctx, lang, home, req.query)}${await signInSection(ctx, lang, school.id)}`,
     });
   });
 
@@ -76,4 +78,5 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   await accountAdmin(root, ctx);
   await federationConsole(root, ctx);
   await handoutScreens(root, ctx);
+  await wordScreens(root, ctx);
 }

@@ -30,11 +30,15 @@ import { IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
+import { remindLink } from './remind.js';
 
 const MODELS = ['1', '2', '8'] as const;
 type Model = (typeof MODELS)[number];
 /** The PDF model of the query; anything else reads as 1 (the select only offers these). */
 const ModelQuery = z.object({ model: text(2).transform((m): Model => ((MODELS as readonly string[]).includes(m) ? (m as Model) : '1')) });
+
+/** « Bloc adresse » (PDF, one sheet per page): the SIECLE postal address placed for a window envelope. */
+const AddressQuery = z.object({ adresse: text(2) });
 
 /** Messages console.js needs (status line, filter badge). */
 const SCRIPT_KEYS: MessageKey[] = ['pp.loading', 'pp.error', 'filters.none', 'filters.active.one', 'filters.active.other'];
@@ -88,14 +92,20 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     <p class="hint">${_('pp.sort.hint')}</p></div>
   <div class="field"><label for="f-model">${_('pp.model')}</label>
     <select id="f-model" name="model">${MODELS.map((m) => html`<option value="${m}"${model === m ? html` selected` : ''}>${_(`pp.model.${m}`)}</option>`)}</select>
-    <p class="hint">${_('pp.model.hint')}</p></div>
+    <p class="hint">${_('pp.model.hint')}</p>
+    <div class="choice"><input type="checkbox" id="f-adresse" name="adresse" value="1"${AddressQuery.parse(req.query ?? {}).adresse === '1' ? html` checked` : ''}>
+      <label for="f-adresse">${_('address.option')}</label></div>
+    <p class="hint">${_('address.hint')}</p></div>
   <div class="launch"><p class="launch-label" id="launch-label">${_('pp.launch')}</p>
     <div class="launch-buttons" role="group" aria-labelledby="launch-label">
       <button type="submit" formaction="${base}/pdf" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
       <button type="submit" formaction="${base}/csv" class="button-secondary" data-launch="csv"${disabled}>${_('pp.csv')}</button>
       <button type="submit" formaction="${base}/envoi" class="button-secondary" data-launch="mail"${disabled}>${_('pp.mail')}</button>
+      <button type="submit" formaction="${base}/word" class="button-secondary" data-launch="word"${disabled}>${_('word.csv')}</button>
+      <button type="submit" formaction="${base}/lettres" class="button-secondary" data-launch="letters">${_('word.letters')}</button>
       ${handoutLaunch(viewEnv(req), base, disabled)}
     </div>
+    ${remindLink(lang, base, selection)}
     <p class="launch-empty" id="launch-empty" data-launch-empty-label${empty ? '' : html` hidden`}>${_('pp.empty')}</p></div>
 </div>`;
 
@@ -129,14 +139,17 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
 
   // ------------------------------------------------------------------------------------------ downloads
 
-  for (const format of ['pdf', 'csv'] as const) {
+  for (const format of ['pdf', 'csv', 'word'] as const) {
     app.get(`/etablissements/:id/publipostage/${format}`, { schema: { params: IdParams } }, async (req, reply) => {
       const { user, scope } = viewer(req);
       const school = await schoolOr404(ctx, scope, req.params.id);
       const selection = strictSelection(req, school.id);
       const { model } = ModelQuery.parse(req.query ?? {});
       // A selection of no account: 422 with a page saying so (the screen's buttons are disabled at 0).
-      return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http' });
+      return sendExport(ctx, reply, {
+        format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http',
+        addressBlock: format === 'pdf' && AddressQuery.parse(req.query ?? {}).adresse === '1',
+      });
     });
   }
 

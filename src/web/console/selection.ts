@@ -16,6 +16,8 @@ import { profileLabel } from '../labels.js';
 /** `userIds` too: a selection of ticked rows (class view) stays that selection in links (mail run report). */
 const LIST_KEYS = ['profiles', 'classIds', 'levelIds', 'userIds'] as const;
 const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
+/** Numeric filters (« Relancer »: days since the last hand-out). */
+const NUMBER_KEYS = ['distributedBefore'] as const;
 /** Radio filters and their defaults (the distribution defaults of publipostage/distribution.ts for the last three). */
 const RADIO_DEFAULTS = { activation: 'all', email: 'all', localAdmins: 'all', origin: 'all', preDeletion: 'not', blocked: 'exclude', external: 'exclude' } as const;
 /** The users list is no distribution: it shows every account unless asked otherwise. */
@@ -30,7 +32,7 @@ const radioDefaults = (listing: boolean): Record<keyof typeof RADIO_DEFAULTS, st
 export function parseSelection(query: unknown, structureId: string, listing = false): { selection: Selection; invalid: string[] } {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
   const raw: Record<string, unknown> = listing ? { preDeletion: 'all', blocked: 'all', external: 'info' } : {};
-  for (const k of [...LIST_KEYS, ...VALUE_KEYS]) {
+  for (const k of [...LIST_KEYS, ...VALUE_KEYS, ...NUMBER_KEYS]) {
     const v = q[k];
     const list = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
     if (list.length === 0) continue;
@@ -84,6 +86,7 @@ export function selectionParams(sel: Selection, listing = false): URLSearchParam
     const v = sel[k];
     if (typeof v === 'string' && v.trim() !== '' && v !== defaults[k]) p.set(k, k === 'search' ? v.trim() : v);
   }
+  for (const k of NUMBER_KEYS) if (sel[k] !== undefined) p.set(k, String(sel[k]));
   return p;
 }
 
@@ -98,6 +101,7 @@ export function activeFilters(sel: Selection, listing = false): number {
   if (sel.createdBefore) n++;
   if (sel.createdAfter) n++;
   if (sel.search?.trim()) n++;
+  if (sel.distributedBefore !== undefined) n++;
   return n;
 }
 
@@ -194,6 +198,11 @@ ${o.before ?? ''}
         <input type="date" id="f-createdAfter" name="createdAfter" value="${sel.createdAfter ?? ''}"></div>
       <div class="field"><label for="f-createdBefore">${_('filters.createdBefore')}</label>
         <input type="date" id="f-createdBefore" name="createdBefore" value="${sel.createdBefore ?? ''}"></div>
+    </fieldset>
+    <fieldset class="filter-group"><legend>${_('remind.filter')}</legend>
+      <div class="field"><label for="f-distributedBefore">${_('remind.days')}</label>
+        <input type="number" id="f-distributedBefore" name="distributedBefore" min="1" max="3650" inputmode="numeric" value="${sel.distributedBefore ?? ''}" aria-describedby="f-distributedBefore-hint">
+        <p class="hint" id="f-distributedBefore-hint">${_('remind.hint')}</p></div>
     </fieldset>
     ${radios('preDeletion', _('filters.preDeletion'), sel.preDeletion, [
       ['not', _('filters.preDeletion.not')],

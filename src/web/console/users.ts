@@ -25,6 +25,7 @@ import { plural, schoolBase, schoolOr404, sendConsolePage, type School } from '.
 import { loadSelectionScreen, selectionParams } from './selection.js';
 import { handoutNotice } from './handout.js';
 import { activationConfirmView, blockConfirmView, renewalNoticeView, userHref, userView, usersListView } from './views/users.js';
+import { lastDistributions } from '../../publipostage/tracking.js';
 
 export { stateBadges, userHref } from './views/users.js';
 
@@ -87,6 +88,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     if (!d.activated && d.activationCode) {
       [code] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [d.id], blocked: 'all', preDeletion: 'all', external: 'info' }), viewer(req).scope);
     }
+    const last = (await lastDistributions(ctx.database.pool, [d.id])).get(d.id);
     const ok = q.ok;
     let notice = state.notice ?? null;
     notice ??= handoutNotice(req);
@@ -104,7 +106,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
       section: 'users',
       crumbs: school ? [{ href: `${schoolBase(school.id)}/utilisateurs`, label: _('console.nav.users') }] : [],
       notice,
-      body: userView(viewEnv(req), { d, school, code, contact, isSelf: d.id === viewer(req).user.id, admin }),
+      body: userView(viewEnv(req), { d, school, code, contact, isSelf: d.id === viewer(req).user.id, admin, last }),
     }, status);
   }
 

@@ -29,6 +29,11 @@ const EN: Record<DomainCode, string> = {
   'token.name': 'Give the token a name of 1 to 100 characters (what it is for, which server uses it).',
   'token.noStructure': 'Choose at least one school (or every school).',
   'token.unknownStructure': 'Unknown school: “{value}”.',
+  // Word letters (issue #10, docx.ts)
+  'docx.unreadable': '“{file}” is not a readable Word document (.docx).',
+  'docx.syntax': '“{file}”: malformed merge tag {tag} ({detail}). Each field is written between braces, for example {prenom}.',
+  'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
+  'docx.notFound': 'Word model not found.',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

@@ -4,6 +4,7 @@ import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
 import { consoleCatalogue } from './console.js';
+import { distributionCatalogue } from './distribution.js';
 import { errorsCatalogue } from './errors.js';
 import { federationCatalogue } from './federation.js';
 import { oidcCatalogue } from './oidc.js';
@@ -17,7 +18,7 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue, handoutCatalogue] satisfies Catalogue[];
+const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue, handoutCatalogue, distributionCatalogue] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -31,7 +32,8 @@ export type MessageKey =
   | keyof typeof federationCatalogue.fr
   | keyof typeof oidcCatalogue.fr
   | keyof typeof importErrorsCatalogue.fr
-  | keyof typeof handoutCatalogue.fr;
+  | keyof typeof handoutCatalogue.fr
+  | keyof typeof distributionCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

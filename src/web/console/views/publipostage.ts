@@ -107,6 +107,7 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${sel.createdAfter.split('-').reverse().join('/')}`);
   if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${sel.createdBefore.split('-').reverse().join('/')}`);
   if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}« ${sel.search.trim()} »`);
+  if (sel.distributedBefore !== undefined) out.push(_('remind.describe', { n: sel.distributedBefore }));
   return out;
 }
 

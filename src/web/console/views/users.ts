@@ -14,6 +14,8 @@ import type { Notice } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { dateOnly, dateTime, plural, schoolBase, type School } from '../frame.js';
 import { activeFilters, filterPanel, LIST_PAGE_SIZE, pager, searchField } from '../selection.js';
+import type { LastDistribution } from '../../../publipostage/tracking.js';
+import { handedOut } from '../../tracking-view.js';
 import { tickedActions, userHandoutActions } from '../handout.js';
 import { accountAdminView, bulkLifecycleLinks, type AccountAdminData } from './account-admin.js';
 
@@ -97,10 +99,12 @@ export interface UserPageData {
   contact: { email: string; phone: string; errors: FieldErrors };
   isSelf: boolean;
   admin: AccountAdminData;
+  /** Last sheet and mail handed out (publipostage/tracking.ts). */
+  last?: LastDistribution;
 }
 
 /** One user's page: account state and actions, lifecycle and local administration, contact, identity, links. */
-export function userView(env: ViewEnv, { d, school, code, contact, isSelf, admin }: UserPageData): SafeHtml {
+export function userView(env: ViewEnv, { d, school, code, contact, isSelf, admin, last }: UserPageData): SafeHtml {
   const { lang } = env;
   const _ = translator(lang);
   const self = `/console/utilisateurs/${d.id}`;
@@ -119,6 +123,7 @@ ${!d.activated ? html`<dt>${_('col.code')}</dt><dd>${code?.code
   : d.activationCode?.expired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="muted">${_('user.noCode')}</span>`}</dd>` : ''}
 ${d.renewalCode && !d.renewalCode.expired && d.renewalCode.expiresAt
   ? html`<dt>${_('user.renewalPending')}</dt><dd>${_('user.renewalUntil', { date: dateTime(lang, d.renewalCode.expiresAt) })}</dd>` : ''}
+<dt>${_('track.title')}</dt><dd>${handedOut(lang, last)}</dd>
 <dt>${_('user.lastLogin')}</dt><dd>${d.lastLoginAt ? dateTime(lang, d.lastLoginAt) : html`<span class="muted">${_('user.never')}</span>`}</dd>
 </dl>`;
 

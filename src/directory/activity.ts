@@ -1,0 +1,64 @@
+// Activation over time and the distribution funnel of a structure (console home, issue #10): accounts
+// activated per week (users.activated_at), narrowed to a profile or a class, and accounts → handed a sheet or
+// mail (distribution_events, publipostage/tracking.ts) → activated. Super admins are never counted.
+import type { Queryable } from '../db/index.js';
+import type { Profile } from './vocabulary.js';
+
+export interface WeekActivation {
+  /** Monday of the week (Europe/Paris), AAAA-MM-JJ. */
+  week: string;
+  /** Accounts activated during that week. */
+  activated: number;
+  /** Accounts activated by the end of that week. */
+  cumulative: number;
+}
+
+export interface ActivityFilter {
+  profile?: Profile;
+  /** Members of this class (for a relative: one of their children is). */
+  classId?: string;
+}
+
+export interface Activity {
+  weeks: WeekActivation[];
+  funnel: { accounts: number; given: number; activated: number };
+}
+
+/**
+ * The last `weeks` weeks (this one included) of activations and the funnel, for the accounts of `structureId`
+ * matching `filter`. One query: the population once, joined to the week series.
+ */
+export async function structureActivity(db: Queryable, structureId: string, filter: ActivityFilter = {}, weeks = 12): Promise<Activity> {
+  const { rows } = await db.query(
+    `WITH pop AS MATERIALIZED (
+       SELECT u.id, u.activated_at,
+              EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id) AS given
+       FROM user_structures us JOIN users u ON u.id = us.user_id
+       WHERE us.structure_id = $1 AND NOT u.is_super_admin
+         AND ($3::text IS NULL OR u.profile = $3)
+         AND ($4::uuid IS NULL
+              OR EXISTS (SELECT 1 FROM user_classes uc WHERE uc.user_id = u.id AND uc.class_id = $4)
+              OR EXISTS (SELECT 1 FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
+                         WHERE r.parent_id = u.id AND uc.class_id = $4))
+     ),
+     wk AS (
+       SELECT w::date AS week, (w AT TIME ZONE 'Europe/Paris') AS starts, ((w + interval '1 week') AT TIME ZONE 'Europe/Paris') AS ends
+       FROM generate_series(date_trunc('week', now() AT TIME ZONE 'Europe/Paris') - ($2::int - 1) * interval '1 week',
+                            date_trunc('week', now() AT TIME ZONE 'Europe/Paris'), interval '1 week') AS w
+     )
+     SELECT to_char(wk.week, 'YYYY-MM-DD') AS week,
+            count(p.id) FILTER (WHERE p.activated_at >= wk.starts AND p.activated_at < wk.ends)::int AS activated,
+            count(p.id) FILTER (WHERE p.activated_at < wk.ends)::int AS cumulative,
+            (SELECT count(*) FROM pop)::int AS accounts,
+            (SELECT count(*) FILTER (WHERE given) FROM pop)::int AS given,
+            (SELECT count(activated_at) FROM pop)::int AS total_activated
+     FROM wk LEFT JOIN pop p ON p.activated_at < wk.ends
+     GROUP BY wk.week ORDER BY wk.week`,
+    [structureId, weeks, filter.profile ?? null, filter.classId ?? null],
+  );
+  const first = rows[0];
+  return {
+    weeks: rows.map((r) => ({ week: r.week, activated: r.activated, cumulative: r.cumulative })),
+    funnel: { accounts: first?.accounts ?? 0, given: first?.given ?? 0, activated: first?.total_activated ?? 0 },
+  };
+}

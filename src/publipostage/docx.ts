@@ -1,0 +1,262 @@
+// Letters from the school's own model (issue #10): a .docx with merge fields ({prenom}, {nom}, {login}, {code},
+// {enfants}, {etablissement}, {url}, {qr} for the QR image, {adresse} for the postal address…) filled once per
+// account into one .docx, a page break between letters; optionally converted to PDF by LibreOffice.
+// Templating is docxtemplater's (no code runs from a template: a tag is only a field name); the QR image goes
+// through the free image module. The field list is MERGE_FIELDS (templates.ts) plus qr and adresse.
+import { execFile } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import ImageModule from '@slosarek/docxtemplater-image-module-free';
+import Docxtemplater from 'docxtemplater';
+import PizZip from 'pizzip';
+import QRCode from 'qrcode';
+import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
+import { withTransaction } from '../accounts/tx.js';
+import { recordAudit } from '../directory/audit.js';
+import { ImportFileError } from '../import/types.js';
+import { unzip, type ZipLimits } from '../import/zip.js';
+import { DomainError } from '../lib/errors.js';
+import type { AccountRow } from './selection.js';
+import { fieldsFor, MERGE_FIELDS } from './templates.js';
+
+/** Fields a .docx model may use: the letter fields, `qr` (image: the activation link) and `adresse` (postal). */
+export const DOCX_FIELDS = [...MERGE_FIELDS.map((f) => f.name as string), 'qr', 'adresse'] as const;
+const KNOWN = new Set<string>(DOCX_FIELDS);
+
+// The image module's own name: a `{qr}` tag is handed to it (its own syntax would be `{%qr}`).
+const IMAGE_MODULE = 'open-xml-templating/docxtemplater-image-module';
+/** QR side in the letter, in pixels at 96 dpi (3 cm): scanned easily from a printed page. */
+const QR_PX = 113;
+
+// Wraps the body so the model repeats once per account: the loop and the page break paragraphs are removed by
+// paragraphLoop, the break stays between two letters (not after the last).
+const LOOP_START = '<w:p><w:r><w:t>{#lettres}</w:t></w:r></w:p>';
+const LOOP_END =
+  '<w:p><w:r><w:t>{#saut}</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p><w:p><w:r><w:t>{/saut}</w:t></w:r></w:p>' +
+  '<w:p><w:r><w:t>{/lettres}</w:t></w:r></w:p>';
+
+function openZip(content: Buffer, name: string): PizZip {
+  let zip: PizZip;
+  try {
+    zip = new PizZip(content);
+  } catch {
+    throw new DomainError('docx.unreadable', { file: name });
+  }
+  if (!zip.file('word/document.xml')) throw new DomainError('docx.unreadable', { file: name });
+  return zip;
+}
+
+/** The body of word/document.xml wrapped in the per-account loop. */
+function wrapBody(zip: PizZip, name: string): void {
+  const xml = zip.file('word/document.xml')!.asText();
+  const open = /<w:body>/.exec(xml);
+  const sect = xml.lastIndexOf('<w:sectPr');
+  const close = xml.lastIndexOf('</w:body>');
+  if (!open || close < 0) throw new DomainError('docx.unreadable', { file: name });
+  // The body's own section properties (page size, margins) stay outside the loop: one section for all letters.
+  const end = sect > open.index ? sect : close;
+  const start = open.index + open[0].length;
+  zip.file('word/document.xml', `${xml.slice(0, start)}${LOOP_START}${xml.slice(start, end)}${LOOP_END}${xml.slice(end)}`);
+}
+
+interface Compiled {
+  doc: Docxtemplater;
+  tags: string[];
+}
+
+function compile(content: Buffer, name: string, getImage: (value: string) => Buffer): Compiled {
+  const zip = openZip(content, name);
+  wrapBody(zip, name);
+  const tags: string[] = [];
+  const imageModule = new ImageModule({
+    centered: false,
+    fileType: 'docx',
+    getImage: (value: string) => getImage(value),
+    getSize: () => [QR_PX, QR_PX],
+    setParser: (tag: string) => (tag.trim() === 'qr' ? { type: 'placeholder', value: 'qr', module: IMAGE_MODULE, centered: false } : null),
+  });
+  let doc: Docxtemplater;
+  try {
+    doc = new Docxtemplater(zip, {
+      modules: [imageModule],
+      paragraphLoop: true,
+      linebreaks: true,
+      // A tag is a field name and nothing else: no expression is ever evaluated.
+      parser: (tag: string) => {
+        const key = tag.trim();
+        tags.push(key);
+        return { get: (scope: Record<string, unknown>) => (key === '.' ? scope : scope?.[key]) };
+      },
+      nullGetter: () => '',
+      errorLogging: false,
+    });
+  } catch (e) {
+    throw syntaxError(e, name);
+  }
+  return { doc, tags };
+}
+
+/** docxtemplater's MultiError (unclosed tag, duplicated brace…) as one domain error naming the first problem. */
+function syntaxError(e: unknown, name: string): DomainError {
+  const errs = (e as { properties?: { errors?: { properties?: { xtag?: string; explanation?: string } }[] } }).properties?.errors;
+  const first = errs?.[0]?.properties;
+  return new DomainError('docx.syntax', { file: name, tag: first?.xtag ?? '', detail: first?.explanation ?? (e as Error).message });
+}
+
+/** The fields a compiled model uses, once each; docx.unknownField for the first tag that is not a field. */
+function checkTags(tags: string[], name: string): string[] {
+  const used = tags.filter((t) => !['lettres', 'saut'].includes(t));
+  const unknown = used.find((t) => !KNOWN.has(t));
+  if (unknown !== undefined) throw new DomainError('docx.unknownField', { file: name, field: unknown, known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
+  return [...new Set(used)];
+}
+
+/**
+ * Checks a model: a readable .docx whose tags are all known fields. Returns the fields it uses, in order.
+ * Errors: docx.unreadable (not a .docx), docx.syntax (unbalanced braces), docx.unknownField (names the field and
+ * the known ones).
+ */
+export function inspectDocxTemplate(content: Buffer, name: string): string[] {
+  return checkTags(compile(content, name, () => Buffer.alloc(0)).tags, name);
+}
+
+/**
+ * One .docx holding the model filled for each row, in order, a page break between two letters. `addresses`
+ * maps an account id to its postal address (users.address, several lines). QR: the activation link when the
+ * account has a code, else the ENT's address.
+ */
+export async function renderDocxLetters(
+  ctx: Pick<AppContext, 'config'>,
+  content: Buffer,
+  name: string,
+  rows: AccountRow[],
+  addresses: Map<string, string> = new Map(),
+): Promise<Buffer> {
+  const images = new Map<string, Buffer>();
+  // Compiled once; the images are looked up at render time, once all are made.
+  const { doc, tags } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
+  const wantsQr = checkTags(tags, name).includes('qr');
+  const lettres = [];
+  for (const [i, row] of rows.entries()) {
+    const fields = fieldsFor(row, ctx);
+    const link = fields.lien_activation || ctx.config.publicUrl;
+    if (wantsQr && !images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
+    lettres.push({ ...fields, qr: link, adresse: addresses.get(row.id) ?? '', saut: i < rows.length - 1 });
+  }
+  try {
+    doc.render({ lettres });
+  } catch (e) {
+    throw syntaxError(e, name);
+  }
+  return doc.getZip().generate({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** Postal addresses (users.address, SIECLE: one line per row of the address) of the accounts that have one. */
+export async function postalAddresses(db: Queryable, userIds: string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT id, address FROM users WHERE id = ANY($1::uuid[]) AND coalesce(btrim(address), '') <> ''`,
+    [userIds],
+  );
+  return new Map(rows.map((r) => [r.id as string, r.address as string]));
+}
+
+/** The LibreOffice binary on PATH (soffice or libreoffice), or null when it is not installed. */
+export async function findSoffice(path = process.env.PATH ?? ''): Promise<string | null> {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    for (const bin of ['soffice', 'libreoffice']) {
+      const file = join(dir, bin);
+      try {
+        await access(file);
+        return file;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return null;
+}
+
+/** Converts a .docx to PDF with `soffice --headless --convert-to pdf` in a private temporary directory. */
+export async function docxToPdf(soffice: string, docx: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'trousseau-docx-'));
+  try {
+    await writeFile(join(dir, 'lettres.docx'), docx);
+    // A profile of its own: a desktop LibreOffice already running would otherwise take the job (or lock it).
+    await promisify(execFile)(soffice, [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', dir, join(dir, 'lettres.docx')], { timeout: 5 * 60_000 });
+    return await readFile(join(dir, 'lettres.pdf'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------ models per structure
+
+export interface DocxModel {
+  id: string;
+  name: string;
+  fields: string[];
+  uploadedAt: Date;
+}
+
+/** A letter with its logo, unpacked: far beyond any real model, far below what hurts a server. */
+const DOCX_LIMITS: ZipLimits = { entries: 1000, entryBytes: 64 * 2 ** 20, totalBytes: 128 * 2 ** 20 };
+
+/**
+ * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS
+ * (import/zip.ts: sizes capped while inflating), so a zip bomb is refused before PizZip inflates it in memory.
+ * Errors name `fileName` (the uploaded file; `name` is what the page lists): docx.unreadable (also for a bomb),
+ * then those of inspectDocxTemplate.
+ */
+export async function saveDocxModel(
+  ctx: AppContext,
+  { structureId, name, fileName = name, content, actorId }: { structureId: string; name: string; fileName?: string; content: Buffer; actorId: string | null },
+): Promise<DocxModel> {
+  try {
+    await unzip(fileName, { data: content }, DOCX_LIMITS);
+  } catch (e) {
+    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: fileName });
+    throw e;
+  }
+  const fields = inspectDocxTemplate(content, fileName);
+  return withTransaction(ctx.database.pool, async (client) => {
+    const { rows } = await client.query(
+      `INSERT INTO docx_templates (structure_id, name, content, fields, uploaded_by) VALUES ($1, $2, $3, $4, $5)
+       RETURNING id, name, fields, uploaded_at`,
+      [structureId, name.slice(0, 200), content, fields, actorId],
+    );
+    await recordAudit(client, actorId, 'publipostage.docx_model.save', { structureId, name, fields });
+    return { id: rows[0].id, name: rows[0].name, fields: rows[0].fields, uploadedAt: rows[0].uploaded_at };
+  });
+}
+
+export async function listDocxModels(db: Queryable, structureId: string): Promise<DocxModel[]> {
+  const { rows } = await db.query(
+    `SELECT id, name, fields, uploaded_at FROM docx_templates WHERE structure_id = $1 ORDER BY uploaded_at DESC, name`,
+    [structureId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, fields: r.fields, uploadedAt: r.uploaded_at }));
+}
+
+/** The model `id` of `structureId` with its content; docx.notFound otherwise (another school's id included). */
+export async function loadDocxModel(db: Queryable, structureId: string, id: string): Promise<DocxModel & { content: Buffer }> {
+  const { rows } = /^[0-9a-f-]{36}$/i.test(id)
+    ? await db.query(`SELECT id, name, fields, uploaded_at, content FROM docx_templates WHERE structure_id = $1 AND id = $2`, [structureId, id])
+    : { rows: [] };
+  if (!rows[0]) throw new DomainError('docx.notFound');
+  const r = rows[0];
+  return { id: r.id, name: r.name, fields: r.fields, uploadedAt: r.uploaded_at, content: r.content };
+}
+
+export async function deleteDocxModel(ctx: AppContext, structureId: string, id: string, actorId: string | null): Promise<void> {
+  const model = await loadDocxModel(ctx.database.pool, structureId, id);
+  await withTransaction(ctx.database.pool, async (client) => {
+    await client.query('DELETE FROM docx_templates WHERE id = $1', [model.id]);
+    await recordAudit(client, actorId, 'publipostage.docx_model.delete', { structureId, name: model.name });
+  });
+}

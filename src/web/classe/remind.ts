@@ -1,0 +1,28 @@
+// « Relancer » in the class view: one click ticks the accounts of the tab handed a sheet or mail more than
+// REMIND_DAYS ago and still not activated (the publipostage's distributedBefore selection), ready for
+// « Fiches de connexion » (PDF or mail).
+import type { AppContext } from '../../context.js';
+import type { Scope } from '../../directory/scope.js';
+import { selectAccounts } from '../../publipostage/select.js';
+import type { Selection } from '../../publipostage/selection.js';
+import { REMIND_DAYS } from '../../publipostage/tracking.js';
+import { html, type SafeHtml } from '../html.js';
+import { plural, translator, type Lang } from '../i18n/index.js';
+import type { Notice } from '../layout.js';
+
+/** Ids of the class tab's accounts to remind. */
+export async function remindRows(ctx: AppContext, list: Selection, scope: Scope): Promise<string[]> {
+  const rows = await selectAccounts(ctx, { ...list, activation: 'inactive', distributedBefore: REMIND_DAYS }, scope);
+  return rows.map((r) => r.id);
+}
+
+export function remindLinkClass(lang: Lang, base: string): SafeHtml {
+  const _ = translator(lang);
+  return html`<a href="${`${base}?relancer=1`}" class="remind-link" data-remind title="${_('remind.classHint', { n: REMIND_DAYS })}">${_('remind.class')}</a>`;
+}
+
+export function remindNotice(lang: Lang, n: number): Notice {
+  return n
+    ? { kind: 'info', text: plural(lang, 'remind.ticked', n) }
+    : { kind: 'info', text: translator(lang)('remind.none', { n: REMIND_DAYS }) };
+}
