@@ -28,7 +28,15 @@ export function csvCells(row: AccountRow): string[] {
   ].map(neutralizeCell);
 }
 
+const OPTIONS = { delimiter: ';', record_delimiter: '\r\n' } as const;
+
 export function renderCsv(rows: AccountRow[]): Buffer {
-  const text = stringify([[...CSV_COLUMNS], ...rows.map(csvCells)], { bom: true, delimiter: ';', record_delimiter: '\r\n' });
+  const text = stringify([[...CSV_COLUMNS], ...rows.map(csvCells)], { ...OPTIONS, bom: true });
   return Buffer.from(text, 'utf8');
+}
+
+/** The same file as renderCsv, one chunk per batch of rows (the header first): for a streamed export. */
+export async function* csvChunks(batches: AsyncIterable<AccountRow[]>): AsyncGenerator<Buffer> {
+  yield Buffer.from(stringify([[...CSV_COLUMNS]], { ...OPTIONS, bom: true }), 'utf8');
+  for await (const rows of batches) yield Buffer.from(stringify(rows.map(csvCells), OPTIONS), 'utf8');
 }

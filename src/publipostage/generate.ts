@@ -1,15 +1,15 @@
-// One generation (PDF or CSV) from a selection, for the CLI and the HTTP routes alike: select, audit, render.
-import type { Readable } from 'node:stream';
+// One generation (PDF or CSV) from a selection, for the CLI and the HTTP routes alike: select, audit, render,
+// streamed batch by batch from a server-side cursor.
+import { Readable } from 'node:stream';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
-import { renderCsv } from './csv.js';
-import { withTransaction } from '../accounts/tx.js';
+import { csvChunks } from './csv.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
 import { streamSheetsPdf, type SheetModel } from './pdf.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
-import { selectAccounts } from './select.js';
-import type { Selection } from './selection.js';
+import { countSelection, streamSelection } from './select.js';
+import type { AccountRow, Selection } from './selection.js';
 
 export type ExportFormat = 'pdf' | 'csv';
 
@@ -45,32 +45,56 @@ export function today(): string {
 }
 
 /**
- * Selects the accounts, gives a fresh code to inactive ones whose code is missing or expired (a printed dead
- * code is a dead end), writes the audit entry (publipostage.pdf / publipostage.csv with the filters, the
- * count, the codes issued and the model), then renders. The PDF is a stream; the CSV a buffer.
+ * Streams the accounts of a selection in batches, giving a fresh code to inactive ones whose code is missing or
+ * expired (a printed dead code is a dead end), then writes the audit entry (publipostage.pdf / publipostage.csv
+ * with the filters, the count, the codes issued and the model). All of it in one transaction, held while the
+ * file is written: the codes of each batch are stored before the batch is rendered and commit together with
+ * the audit row after the last one; a file abandoned halfway (reader gone, error) rolls back, so no code is
+ * handed out without its trace.
  */
-export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
-  const selected = await selectAccounts(ctx, req.selection, req.scope);
-  const model = req.model ?? 1;
-  // Fresh codes and the audit row commit together: no code handed out without its trace.
-  const planned = planFreshCodes(ctx, selected);
-  const { rows } = await withTransaction(ctx.database.pool, async (client) => {
-    const stored = await storeFreshCodes(client, planned);
+async function* handedOut(ctx: AppContext, req: ExportRequest, model: SheetModel): AsyncGenerator<AccountRow[]> {
+  const client = await ctx.database.pool.connect();
+  let committed = false;
+  try {
+    await client.query('BEGIN');
+    let count = 0;
+    let issued = 0;
+    for await (const selected of streamSelection(ctx, client, req.selection, req.scope)) {
+      const planned = planFreshCodes(ctx, selected);
+      const stored = await storeFreshCodes(client, planned);
+      count += selected.length;
+      issued += stored.size;
+      yield selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r));
+    }
     await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
       filters: req.selection,
-      count: selected.length,
-      codesIssued: stored.size,
+      count,
+      codesIssued: issued,
       ...(req.format === 'pdf' ? { model } : {}),
       via: req.via,
     });
-    return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
-  });
-  const label = await describeSelection(ctx, req.selection);
+    await client.query('COMMIT');
+    committed = true;
+  } finally {
+    if (!committed) await client.query('ROLLBACK').catch(() => {});
+    client.release();
+  }
+}
+
+/**
+ * The file of a selection (handedOut: codes, audit), as a stream that reads the selection as it is written:
+ * the first bytes leave at once and memory stays flat whatever the selection's size. `count` is counted
+ * beforehand (the x-account-count header); the audit row holds the number actually written.
+ */
+export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
+  const model = req.model ?? 1;
+  const [{ total }, label] = await Promise.all([countSelection(ctx, req.selection, req.scope), describeSelection(ctx, req.selection)]);
+  const rows = handedOut(ctx, req, model);
   if (req.format === 'csv') {
-    return { count: rows.length, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
+    return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: Readable.from(csvChunks(rows)) };
   }
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
   const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
-  return { count: rows.length, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
+  return { count: total, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }
