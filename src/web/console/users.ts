@@ -58,7 +58,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
-    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
+    const { selection, invalid, offset, classes, levels, counts, rows, keyset } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
     const base = `${schoolBase(school.id)}/utilisateurs`;
     const params = selectionParams(selection, true);
     // Searching comes first here; the other filters stay folded until one is used.
@@ -87,7 +87,7 @@ ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<div c
     <td>${stateBadges(lang, r)}</td>
   </tr>`)}</tbody>
 </table></div>`}
-${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total)}
+${pager(lang, base, params, offset, LIST_PAGE_SIZE, counts.total, keyset)}
 ${bulkLifecycleLinks(req, school.id, params, counts.total)}`,
     }, invalid.length ? 400 : 200);
   });
