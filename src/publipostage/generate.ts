@@ -6,7 +6,9 @@ import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { csvChunks } from './csv.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
-import { streamSheetsPdf, type SheetModel } from './pdf.js';
+import { loadTemplatesFor, streamSheetsPdf, type SheetModel } from './pdf.js';
+import type { TemplateSet } from './templates.js';
+import type { Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { countSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
@@ -49,10 +51,16 @@ export function today(): string {
  * expired (a printed dead code is a dead end), then writes the audit entry (publipostage.pdf / publipostage.csv
  * with the filters, the count, the codes issued and the model). All of it in one transaction, held while the
  * file is written: the codes of each batch are stored before the batch is rendered and commit together with
- * the audit row after the last one; a file abandoned halfway (reader gone, error) rolls back, so no code is
- * handed out without its trace.
+ * the audit row once the last one is read; a file abandoned before that (reader gone, error) rolls back, so no
+ * code is handed out without its trace. The transaction holds the row locks of the codes it renewed until then.
  */
-async function* handedOut(ctx: AppContext, req: ExportRequest, model: SheetModel): AsyncGenerator<AccountRow[]> {
+async function* handedOut(
+  ctx: AppContext,
+  req: ExportRequest,
+  model: SheetModel,
+  /** Called with each batch before it is yielded, on the export's connection (e.g. loading its templates). */
+  prepare?: (client: Queryable, rows: AccountRow[]) => Promise<void>,
+): AsyncGenerator<AccountRow[]> {
   const client = await ctx.database.pool.connect();
   let committed = false;
   try {
@@ -64,6 +72,7 @@ async function* handedOut(ctx: AppContext, req: ExportRequest, model: SheetModel
       const stored = await storeFreshCodes(client, planned);
       count += selected.length;
       issued += stored.size;
+      await prepare?.(client, selected);
       yield selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r));
     }
     await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
@@ -89,12 +98,14 @@ async function* handedOut(ctx: AppContext, req: ExportRequest, model: SheetModel
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
   const model = req.model ?? 1;
   const [{ total }, label] = await Promise.all([countSelection(ctx, req.selection, req.scope), describeSelection(ctx, req.selection)]);
-  const rows = handedOut(ctx, req, model);
   if (req.format === 'csv') {
-    return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: Readable.from(csvChunks(rows)) };
+    const body = Readable.from(csvChunks(handedOut(ctx, req, model)));
+    return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };
   }
+  const templates = new Map<string, TemplateSet>();
+  const rows = handedOut(ctx, req, model, (client, batch) => loadTemplatesFor(client, batch, templates));
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
-  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort });
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, templates });
   return { count: total, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }

@@ -21,6 +21,7 @@ import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { formatCode } from '../accounts/codes.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
 import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
@@ -38,7 +39,7 @@ export interface SheetOptions {
   /** Printed when a row has no structure (e.g. a guest attached to none). */
   structureName?: string;
   lang?: 'fr' | 'en';
-  /** Templates per structure id ('' = no structure); loaded from the database when absent. */
+  /** Templates per structure id ('' = no structure); those missing are loaded from the database into it. */
   templates?: Map<string, TemplateSet>;
 }
 
@@ -630,11 +631,14 @@ function writePageContent(doc: PDFKit.PDFDocument, content: string): void {
   ref.data.Filter = 'FlateDecode';
 }
 
-/** Adds to `map` the templates of the structures of `rows` not loaded yet. */
-async function loadTemplatesFor(ctx: AppContext, rows: Iterable<AccountRow>, map: Map<string, TemplateSet>): Promise<void> {
+/**
+ * Adds to `map` the templates of the structures of `rows` not loaded yet, read through `db` (an export reads
+ * them on its own connection: a pool emptied by concurrent exports cannot stall it).
+ */
+export async function loadTemplatesFor(db: Queryable, rows: Iterable<AccountRow>, map: Map<string, TemplateSet>): Promise<void> {
   for (const row of rows) {
     const id = row.structureId ?? '';
-    if (!map.has(id)) map.set(id, await loadTemplates(ctx, id || null));
+    if (!map.has(id)) map.set(id, await loadTemplates({ database: { pool: db } }, id || null));
   }
 }
 
@@ -691,7 +695,7 @@ const PENDING_BYTES = 4 << 20;
  */
 export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | AsyncIterable<AccountRow[]>, opts: SheetOptions): Promise<Readable> {
   if (!SHEET_MODELS.includes(opts.model)) throw new Error(`modèle de fiche inconnu : ${opts.model} (1, 2 ou 8 par page)`);
-  const templates = new Map(opts.templates ?? []);
+  const templates = opts.templates ?? new Map<string, TemplateSet>();
   const lang = opts.lang ?? 'fr';
   const L = LABELS[lang];
   // Tagged (structure tree, see pdf-tags.ts), with a language and a title that viewers show instead of the file name.
@@ -803,7 +807,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
         // The next batch is read (and its codes sent to the worker) while this one is laid out.
         next = await pagesOf.next();
         qrNext = next.done ? null : encode(next.value);
-        await loadTemplatesFor(ctx, pages.flat(), templates);
+        await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
         const streams = await qr;
         pages.forEach((page, i) => drawPage(page, streams[i]));
         await room();
