@@ -65,7 +65,7 @@ async function database(adminUrl: string, name: string): Promise<AppContext & { 
   // An idle connection dropped by the server must not kill the whole run.
   db.pool.on('error', (e) => console.error(`(connexion ${name} : ${e.message})`));
   await migrate(db.pool);
-  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr' });
+  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'warn' });
   return { ...makeContext(config, db), url: u.toString(), close: () => db.close() };
 }
 

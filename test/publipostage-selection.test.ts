@@ -116,6 +116,17 @@ test('scope: a local admin sees only their structure', async () => {
   const admin: Scope = { kind: 'structures', structureIds: [s.structures.S2] };
   assert.deepEqual(sorted(await keys({}, admin)), ['hostile', 'jules', 'sophie']);
   assert.deepEqual(await keys({ structureId: s.structures.S1 }, admin), []);
+  // Their own school selected: the same accounts (the scope's test is then implied by the school's), and never a super admin.
+  assert.deepEqual(sorted(await keys({ structureId: s.structures.S2 }, admin)), ['hostile', 'jules', 'sophie']);
+  const root = await ctx.database.pool.query(
+    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin) VALUES ('Personnel', 'Root', 'ADMIN', 'root.scope', true) RETURNING id`);
+  await ctx.database.pool.query(`INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)`, [root.rows[0].id, s.structures.S2]);
+  try {
+    assert.deepEqual(sorted(await keys({ structureId: s.structures.S2 }, admin)), ['hostile', 'jules', 'sophie']);
+    assert.equal((await selectAccounts(ctx, sel({ structureId: s.structures.S2 }), ALL)).some((r) => r.login === 'root.scope'), true);
+  } finally {
+    await ctx.database.pool.query(`DELETE FROM users WHERE id = $1`, [root.rows[0].id]);
+  }
   assert.deepEqual(await keys({}, { kind: 'self', userId: s.users.anne }), ['anne']);
 });
 

@@ -40,7 +40,10 @@ function focusFilter(sel: Selection, scope: Scope, p: Params, classId: string): 
 /** WHERE conditions on users `u` for a selection within a scope. */
 function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   const scopeParams: unknown[] = p.values;
-  const w: string[] = [scopeSql(scope, 'u', scopeParams)];
+  // A local admin's own school, selected: its accounts are all visible to them (same set as scopeSql's, whose
+  // second membership test would only double the work).
+  const ownSchool = scope.kind === 'structures' && !!sel.structureId && scope.structureIds.includes(sel.structureId);
+  const w: string[] = [ownSchool ? 'NOT u.is_super_admin' : scopeSql(scope, 'u', scopeParams)];
   // `id IN (own UNION parents of)`: each branch is an index lookup from the filter's side, so the cost follows
   // the result (one class of a région: a few ms); `EXISTS (own) OR EXISTS (via child)` scanned every account.
   if (sel.structureId) {
