@@ -277,35 +277,38 @@ export async function selectPage(
 
 type RowsMode =
   | { kind: 'all' }
-  | { kind: 'page'; limit: number; offset?: number; after?: PageCursor; before?: PageCursor }
-  /** These accounts (already known to match), e.g. a batch of an export cursor. */
-  | { kind: 'ids'; ids: string[] };
+  | { kind: 'page'; limit: number; offset?: number; after?: PageCursor; before?: PageCursor };
 
 async function selectRows(ctx: AppContext, db: Queryable, selection: Selection, scope: Scope, mode: RowsMode): Promise<AccountRow[]> {
+  const { sql, values } = rowsQuery(selection, scope, mode);
+  const res = await db.query(sql, values);
+  const now = Date.now();
+  return res.rows.map((r) => toRow(r, ctx.secrets, now));
+}
+
+/** The SQL of selectRows (its rows go through toRow). */
+function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: string; values: unknown[] } {
   const p = new Params();
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
   // selection, index lookups on a preview page), never per row.
+  const where = conditions(selection, scope, p);
   let sel: string;
-  if (mode.kind === 'ids') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE u.id = ANY(${p.add(mode.ids)}::uuid[]))`;
+  if (mode.kind === 'all') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')})`;
   else {
-    const where = conditions(selection, scope, p);
-    if (mode.kind === 'all') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')})`;
-    else {
-      const cursor = mode.after ?? mode.before;
-      const key = cursor ? parseCursor(selection.sort, cursor) : null;
-      const before = !mode.after && !!mode.before;
-      const page = (groupClass: string) =>
-        `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
-      if (selection.sort !== 'class') {
-        if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
-        sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
-      } else {
-        // Paging by class needs every matching account's filing class first.
-        sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+    const cursor = mode.after ?? mode.before;
+    const key = cursor ? parseCursor(selection.sort, cursor) : null;
+    const before = !mode.after && !!mode.before;
+    const page = (groupClass: string) =>
+      `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
+    if (selection.sort !== 'class') {
+      if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
+      sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
+    } else {
+      // Paging by class needs every matching account's filing class first.
+      sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
       ${key ? `WHERE ${keysetCondition('class', 'cls.group_class', key, p, before)}` : ''} ${page('cls.group_class')})`;
-      }
     }
   }
   const sql = `WITH ${sel},
@@ -317,16 +320,15 @@ LEFT JOIN cls ON cls.user_id = u.id
 LEFT JOIN st ON st.user_id = u.id
 LEFT JOIN kids ON kids.parent_id = u.id
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
-  const res = await db.query(sql, p.values);
-  const now = Date.now();
-  return res.rows.map((r) => toRow(r, ctx.secrets, now));
+  return { sql, values: p.values };
 }
 
 /**
  * The selection in `selection.sort` order, `batchSize` accounts at a time, read through a server-side cursor
- * (DECLARE … CURSOR) on `client`, which must be inside a transaction: only the ids and sort keys are read by
- * the cursor, each batch's details (classes, children, structure, codes) are joined for that batch only, so
- * memory stays flat whatever the selection's size and the next batch is read only when the consumer asks.
+ * (DECLARE … CURSOR) on `client`, which must be inside a transaction. The query is selectAccounts' (details
+ * joined set-wise: hash joins reading each table once, as a hand-written export would), but PostgreSQL keeps
+ * the result and the next batch is fetched only when the consumer asks: memory stays flat in this process
+ * whatever the selection's size.
  */
 export async function* streamSelection(
   ctx: AppContext,
@@ -335,22 +337,16 @@ export async function* streamSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<AccountRow[]> {
-  const p = new Params();
-  const where = conditions(selection, scope, p).join('\n  AND ');
-  const sql =
-    selection.sort !== 'class'
-      ? `SELECT u.id FROM users u WHERE ${where} ORDER BY ${orderBy(selection.sort, 'NULL')}`
-      : `WITH hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}),
-  ${classesCte('hit_cls', 'hit', selection, scope, p, true)}
-SELECT u.id FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id ORDER BY ${orderBy('class', 'cls.group_class')}`;
+  const { sql, values } = rowsQuery(selection, scope, { kind: 'all' });
   const name = `selection_${++cursors}`;
-  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, p.values);
+  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
   try {
     for (;;) {
-      const ids = (await client.query<{ id: string }>(`FETCH ${batchSize} FROM ${name}`)).rows.map((r) => r.id);
-      if (!ids.length) break;
-      yield await selectRows(ctx, client, selection, scope, { kind: 'ids', ids });
-      if (ids.length < batchSize) break;
+      const res = await client.query(`FETCH ${batchSize} FROM ${name}`);
+      if (!res.rows.length) break;
+      const now = Date.now();
+      yield res.rows.map((r) => toRow(r, ctx.secrets, now));
+      if (res.rows.length < batchSize) break;
     }
   } finally {
     await client.query(`CLOSE ${name}`).catch(() => {});
