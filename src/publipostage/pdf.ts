@@ -809,7 +809,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
         qrNext = next.done ? null : encode(next.value);
         await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
         const streams = await qr;
-        pages.forEach((page, i) => drawPage(page, streams[i]));
+        for (let i = 0; i < pages.length; i++) drawPage(pages[i], streams[i]);
         await room();
       }
       if (out.destroyed) return;
