@@ -15,6 +15,9 @@ import type { AccountRow, Selection } from './selection.js';
 
 export type ExportFormat = 'pdf' | 'csv';
 
+/** Rows fetched from the export cursor at a time: each batch is decrypted and rendered in one go, so it stays small. */
+const EXPORT_BATCH = 500;
+
 export interface ExportRequest {
   format: ExportFormat;
   selection: Selection;
@@ -67,7 +70,7 @@ async function* handedOut(
     await client.query('BEGIN');
     let count = 0;
     let issued = 0;
-    for await (const selected of streamSelection(ctx, client, req.selection, req.scope)) {
+    for await (const selected of streamSelection(ctx, client, req.selection, req.scope, EXPORT_BATCH)) {
       const planned = planFreshCodes(ctx, selected);
       const stored = await storeFreshCodes(client, planned);
       count += selected.length;

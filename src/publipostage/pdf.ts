@@ -809,7 +809,11 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
         qrNext = next.done ? null : encode(next.value);
         await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
         const streams = await qr;
-        for (let i = 0; i < pages.length; i++) drawPage(pages[i], streams[i]);
+        for (let i = 0; i < pages.length; i++) {
+          drawPage(pages[i], streams[i]);
+          // Other requests get a turn every few pages (a batch of 96 one-sheet pages is tens of ms of layout).
+          if (i % 16 === 15) await new Promise((ok) => setImmediate(ok));
+        }
         await room();
       }
       if (out.destroyed) return;
