@@ -340,15 +340,22 @@ export async function* streamSelection(
   const { sql, values } = rowsQuery(selection, scope, { kind: 'all' });
   const name = `selection_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
+  const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => client.query(`FETCH ${batchSize} FROM ${name}`);
+  // The next batch is asked for before this one is handed over: PostgreSQL produces it while this process
+  // decrypts and renders the current one (queries on one connection run in order, so the consumer's own
+  // statements on `client` simply queue behind it).
+  let next: Promise<{ rows: Record<string, unknown>[] }> | null = fetch();
   try {
-    for (;;) {
-      const res = await client.query(`FETCH ${batchSize} FROM ${name}`);
+    while (next) {
+      const res: { rows: Record<string, unknown>[] } = await next;
+      next = res.rows.length === batchSize ? fetch() : null;
       if (!res.rows.length) break;
       const now = Date.now();
       yield res.rows.map((r) => toRow(r, ctx.secrets, now));
-      if (res.rows.length < batchSize) break;
     }
   } finally {
+    // A consumer that stops early: the prefetched batch is dropped, then the cursor closed.
+    await next?.catch(() => {});
     await client.query(`CLOSE ${name}`).catch(() => {});
   }
 }
