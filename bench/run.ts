@@ -1,165 +1,237 @@
-// `npm run bench`: publipostage throughput on its own embedded PostgreSQL (temporary directory).
-//   demo-size data (2,146 sheets): PDF sheets/s per model vs. a naive pdfkit loop, CSV rows/s vs. a naive writer;
-//   100,000 generated accounts: preview latency vs. "select everything then slice", full selection, PDF, CSV;
-//   import rows/s (AAF fixture feed), first pass vs. the idempotent second pass.
-// Goals are printed with OK / MISSED; nothing here fails a build. BENCH_QUICK=1 skips the 100k PDFs.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run bench`: every work of the product next to its baseline, measured in the same run (alternated, both
+// warm, medians of BENCH_RUNS = 3), with peak RSS added, time to first byte of streamed downloads and the latency
+// another request sees meanwhile (p99, max). On its own embedded PostgreSQL (temporary directory).
+//   demo size (2,146 sheets): PDF vs a naive pdfkit loop and vs Chromium's print; sign-in / activation vs argon2;
+//   100k and 1M accounts (bench/population.ts): selection filters vs hand-written SQL, CSV vs `psql \copy`, PDF;
+//   import (bench/import.ts).
+// BENCH_QUICK=1: 100k only, fewer PDF models (a few minutes). BENCH_SIZES=100k,1M picks sizes.
+// `npm run bench -- --markdown` also writes the table into README.md (between the bench markers).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { makeContext, type AppContext } from '../src/context.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import { createDemoSchool } from '../src/demo/seed.js';
-import { collectInputs, importFiles } from '../src/import/index.js';
 import { migrate, openDatabase } from '../src/db/index.js';
 import type { Scope } from '../src/directory/scope.js';
-import { renderCsv } from '../src/publipostage/csv.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { countSelection, selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { buildServer } from '../src/web/server.js';
+import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
+import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
 import { generateAccounts } from './data.js';
-import { naiveCsv, naiveSheetsPdf } from './naive.js';
+import { importWorks } from './import.js';
+import { writeReadme } from './markdown.js';
+import { compare, download, run, timed, type Work } from './measure.js';
+import { naiveSheetsPdf } from './naive.js';
+import { populate } from './population.js';
+import { productActivations, productSignIns, rawHashes, rawVerifies, signInAccounts } from './signin.js';
 
 const DEMO_SHEETS = 2146;
-const BIG = 100_000;
 const ALL: Scope = { kind: 'all' };
 const quick = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZES = (process.env.BENCH_SIZES ?? (quick ? '100k' : '100k,1M')).split(',').map((s) => s.trim());
+const count = (label: string) => Number(label.replace(/k$/i, '000').replace(/M$/i, '000000'));
 
-const fmt = (n: number, d = 0) => n.toLocaleString('fr-FR', { maximumFractionDigits: d, minimumFractionDigits: d });
-const line = (label: string, value: string, extra = '') => console.log(`  ${label.padEnd(44)} ${value.padStart(16)}  ${extra}`);
+const works: Work[] = [];
+const fmt = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('fr-FR', { maximumFractionDigits: d, minimumFractionDigits: d }));
 
-async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
-  const t = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t, value };
+function report(w: Work): void {
+  works.push(w);
+  const ratio = w.baselineMs ? ` ×${fmt(w.productMs / w.baselineMs, 2)} (${w.baseline} ${fmt(w.baselineMs)} ms)` : '';
+  const extra = [
+    w.ttfbMs !== undefined ? `1er octet ${fmt(w.ttfbMs)} ms` : '',
+    w.rssMb !== undefined ? `RSS +${fmt(w.rssMb)} Mo` : '',
+    w.loopP99 !== undefined ? `autre requête p99 ${fmt(w.loopP99)} / max ${fmt(w.loopMax)} ms` : '',
+    w.goal ? `objectif ${w.goal} : ${w.ok ? 'OK' : 'MANQUÉ'}` : '',
+    w.note ?? '',
+  ].filter(Boolean);
+  console.log(`  [${w.size}] ${w.work.padEnd(40)} ${`${fmt(w.productMs, w.productMs < 100 ? 1 : 0)} ms`.padStart(12)}${ratio}${extra.length ? ` | ${extra.join(' | ')}` : ''}`);
 }
 
-async function bestOf<T>(n: number, fn: () => Promise<T> | T): Promise<{ ms: number; first: number; value: T }> {
-  let best = Infinity;
-  let first = 0;
-  let value!: T;
-  for (let i = 0; i < n; i++) {
-    const r = await time(fn);
-    if (i === 0) first = r.ms;
-    if (r.ms < best) best = r.ms;
-    value = r.value;
-  }
-  return { ms: best, first, value };
-}
-
-async function database(adminUrl: string, name: string): Promise<AppContext & { close(): Promise<void> }> {
+async function database(adminUrl: string, name: string): Promise<AppContext & { url: string; close(): Promise<void> }> {
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  const db = openDatabase(u.toString(), 4);
+  const db = openDatabase(u.toString(), 8);
   // An idle connection dropped by the server must not kill the whole run.
   db.pool.on('error', (e) => console.error(`(connexion ${name} : ${e.message})`));
   await migrate(db.pool);
-  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr' });
-  return { ...makeContext(config, db), close: () => db.close() };
+  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'warn' });
+  return { ...makeContext(config, db), url: u.toString(), close: () => db.close() };
 }
 
 /** The demo collège, topped up (or cut) to exactly 2,146 accounts. */
-async function demoRows(ctx: AppContext): Promise<{ rows: AccountRow[]; source: string }> {
-  const r = await time(() => createDemoSchool(ctx, { scale: 1, password: 'bench', passwordHash: '$argon2id$bench' }));
-  let source = `createDemoSchool (${fmt(r.value.total)} comptes en ${fmt(r.ms)} ms)`;
+async function demoRows(ctx: AppContext): Promise<AccountRow[]> {
+  await createDemoSchool(ctx, { scale: 1, password: 'bench', passwordHash: '$argon2id$bench' });
   let rows = await selectAccounts(ctx, SelectionSchema.parse({}), ALL);
   if (rows.length < DEMO_SHEETS) {
     await generateAccounts(ctx, 1, 3);
     rows = await selectAccounts(ctx, SelectionSchema.parse({}), ALL);
-    source += ' + generated';
   }
-  return { rows: rows.slice(0, DEMO_SHEETS), source };
+  return rows.slice(0, DEMO_SHEETS);
+}
+
+/** The server on a loopback port, a super admin's session cookie and the probe URL. */
+async function serve(ctx: AppContext) {
+  const app = await buildServer(ctx, {});
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const root = await ctx.database.pool.query(
+    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+     VALUES ('Personnel', 'Banc', 'ADMIN', 'bench.root', true, 'x', now()) RETURNING id`,
+  );
+  const cookie = `${SESSION_COOKIE}=${(await createSession(ctx.database.pool, root.rows[0].id)).token}`;
+  return { app, url, cookie, probe: `${url}/healthz` };
+}
+
+async function demo(adminUrl: string, contexts: Array<{ close(): Promise<void> }>) {
+  const ctx = await database(adminUrl, 'bench_demo');
+  contexts.push(ctx);
+  const demoAll = await demoRows(ctx);
+  // The naive loop takes 10 to 25 s per run of 2,146 sheets on a busy machine: a quick run compares on a quarter.
+  const rows = quick ? demoAll.filter((_, i) => i % 4 === 0) : demoAll;
+  console.log(`\nDémo : ${fmt(rows.length)} fiches (${fmt(rows.filter((r) => r.code).length)} avec code et QR)`);
+  const size = `démo ${fmt(rows.length)}`;
+  for (const model of (quick ? [1] : [1, 2, 8]) as SheetModel[]) {
+    const r = await compare(
+      RUNS,
+      () => timed(() => renderSheetsPdf(ctx, rows, { model })),
+      () => timed(() => naiveSheetsPdf(rows, model as 1 | 2 | 8, ctx.config.publicUrl)),
+      null,
+    );
+    report({ size, work: `PDF modèle ${model}`, ...r, baseline: 'boucle pdfkit naïve', goal: '≤ 0,1× naïf', ok: r.productMs <= 0.1 * r.baselineMs! });
+  }
+  if (quick) console.log('  (BENCH_QUICK : pas de comparaison avec l’impression de Chromium)');
+  else if (chromiumAvailable()) {
+    const browser = await launch();
+    try {
+      const r = await compare(RUNS, () => timed(() => renderSheetsPdf(ctx, rows, { model: 1 })), () => timed(() => chromiumSheetsPdf(browser, rows, ctx.config.publicUrl)), null);
+      report({ size, work: 'PDF modèle 1', ...r, baseline: 'impression Chromium (HTML)' });
+    } finally {
+      await browser.close();
+    }
+  } else console.log('  (Chromium absent : pas de comparaison avec son impression)');
+
+  // Sign-in and activation: the product's functions against raw argon2 with the product's parameters.
+  const n = quick ? 16 : 96;
+  const acc = await signInAccounts(ctx, n * (RUNS + 1), 'demo');
+  let i = 0;
+  const s = await compare(RUNS, () => timed(() => productSignIns(ctx, acc.active.slice(0, n))), () => timed(() => rawVerifies(acc.hash, n)), null);
+  report({ size: `${n} comptes`, work: 'connexions (mot de passe)', ...s, baseline: 'argon2.verify seul', goal: 'débit ≥ 0,8× argon2', ok: s.baselineMs! / s.productMs >= 0.8 });
+  const a = await compare(RUNS, () => timed(() => productActivations(ctx, acc.inactive.slice(i * n, ++i * n))), () => timed(() => rawHashes(n)), null);
+  report({ size: `${n} comptes`, work: 'activations', ...a, baseline: 'argon2.hash seul', goal: 'débit ≥ 0,8× argon2', ok: a.baselineMs! / a.productMs >= 0.8 });
+}
+
+async function scale(adminUrl: string, label: string, contexts: Array<{ close(): Promise<void> }>) {
+  const ctx = await database(adminUrl, `bench_${label.toLowerCase()}`);
+  contexts.push(ctx);
+  const g = await timed(async () => Object.assign(ctx, { population: await populate(ctx, count(label)) }));
+  const pop = (ctx as unknown as { population: Awaited<ReturnType<typeof populate>> }).population;
+  console.log(`\n${label} : ${fmt(pop.structureIds.length * 2500)} comptes générés en ${fmt(g / 1000, 1)} s (bench/population.ts)`);
+  const { app, url, cookie, probe } = await serve(ctx);
+  contexts.push({ close: () => app.close() });
+  try {
+    // ---------------------------------------------------------------- selection: counters + first page of 50
+    const teacherClasses = (await ctx.database.pool.query(`SELECT id FROM classes WHERE structure_id = $1 ORDER BY name LIMIT 3`, [pop.structureId])).rows.map((r) => r.id as string);
+    const filters: Array<[string, Record<string, unknown>, Scope, string, unknown]> = [
+      ['une classe', { classIds: [pop.classId] }, ALL, BASELINE_FILTERS.class, pop.classId],
+      ['un niveau', { levelIds: [pop.levelId] }, ALL, BASELINE_FILTERS.level, pop.levelId],
+      ['un établissement', { structureId: pop.structureId }, ALL, BASELINE_FILTERS.school, pop.structureId],
+      ['admin local, sans filtre', { structureId: pop.structureId }, { kind: 'structures', structureIds: [pop.structureId] }, BASELINE_FILTERS.localAdmin, pop.structureId],
+      ['enseignant (3 classes), sans filtre', {}, { kind: 'classes', classIds: teacherClasses }, BASELINE_FILTERS.teacher, teacherClasses],
+    ];
+    for (const [name, input, scope, filter, value] of filters) {
+      const sel = SelectionSchema.parse(input);
+      let n = 0;
+      const r = await compare(
+        RUNS,
+        () => timed(async () => {
+          n = (await Promise.all([countSelection(ctx, sel, scope), selectPage(ctx, sel, scope, { limit: 50 })]))[0].total;
+        }),
+        () => timed(() => baselinePreview(ctx.database.pool, filter, value)),
+        probe,
+      );
+      report({ size: label, work: `aperçu : ${name} (${fmt(n)})`, ...r, baseline: 'SQL écrit à la main', goal: '≤ 1,5×', ok: r.productMs <= 1.5 * r.baselineMs! });
+    }
+
+    // ---------------------------------------------------------------- CSV of everything over HTTP vs psql \copy
+    const copy = `\\copy (${CSV_BASELINE_SQL.replace(/\s+/g, ' ')}) TO '/dev/null' WITH (FORMAT csv, DELIMITER ';', HEADER)`;
+    let bytes = 0;
+    const csv = await compare(
+      RUNS,
+      async () => {
+        const d = await download(`${url}/api/publipostage/csv`, cookie);
+        bytes = d.bytes;
+        return d;
+      },
+      () => timed(() => run('psql', [ctx.url, '-q', '-c', copy])),
+      probe,
+      !quick,
+    );
+    report({
+      size: label, work: `CSV de tout (${fmt(bytes / 1e6)} Mo)`, ...csv, baseline: 'psql \\copy mêmes colonnes',
+      goal: '≤ 1,5×, 1er octet < 1 s, +300 Mo max, autre requête < 100 ms',
+      ok: csv.productMs <= 1.5 * csv.baselineMs! && csv.ttfbMs! < 1000 && csv.rssMb! < 300 && csv.loopMax! < 100,
+    });
+
+    // ---------------------------------------------------------------- PDF over HTTP
+    const schoolPdf = await compare(RUNS, () => download(`${url}/api/publipostage/pdf?model=1&structureId=${pop.structureId}`, cookie), null, probe, !quick);
+    report({ size: label, work: 'PDF modèle 1, un établissement (2 500)', ...schoolPdf, note: `${fmt(2500 / (schoolPdf.productMs / 1000))} fiches/s` });
+    if (!quick && count(label) <= 100_000) {
+      const n = count(label);
+      const all = await compare(1, () => download(`${url}/api/publipostage/pdf?model=1`, cookie), null, probe, false);
+      report({
+        size: label, work: `PDF modèle 1, tout (${fmt(n)})`, ...all, note: `${fmt(n / (all.productMs / 1000))} fiches/s`,
+        goal: '1er octet < 1 s, +300 Mo max, autre requête < 100 ms', ok: all.ttfbMs! < 1000 && all.rssMb! < 300 && all.loopMax! < 100,
+      });
+    }
+    // Issue #10: sheets sorted by family within 1.2× the alphabetical ones (when the sort exists).
+    if (SelectionSchema.safeParse({ sort: 'family' }).success) {
+      const q = `${url}/api/publipostage/pdf?model=1&structureId=${pop.structureId}`;
+      const fam = await compare(RUNS, () => download(`${q}&sort=family`, cookie), () => download(q, cookie).then((d) => d.ms), probe);
+      report({ size: label, work: 'PDF par famille, un établissement', ...fam, baseline: 'ordre alphabétique', goal: '≤ 1,2×', ok: fam.productMs <= 1.2 * fam.baselineMs! });
+    }
+  } finally {
+    await app.close();
+  }
 }
 
 async function main() {
+  const markdown = process.argv.includes('--markdown');
+  const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'trousseau-bench-pg-'));
-  console.log('PostgreSQL embarqué…');
+  console.log(`PostgreSQL embarqué… (${cpus().length} cœurs, Node ${process.version}${quick ? ', BENCH_QUICK' : ''}, médianes de ${RUNS})`);
   const server = await startEmbedded(dir, undefined, true, ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
   const contexts: Array<{ close(): Promise<void> }> = [];
   try {
-    // ------------------------------------------------------------------ demo size
-    const demo = await database(server.url, 'bench_demo');
-    contexts.push(demo);
-    const { rows, source } = await demoRows(demo);
-    const withCode = rows.filter((r) => r.code).length;
-    console.log(`\nDonnées « démo » : ${fmt(rows.length)} fiches (${fmt(withCode)} avec code et QR) — ${source}`);
-    // Warm-up: JIT, fonts read, QR worker started.
-    await renderSheetsPdf(demo, rows.slice(0, 300), { model: 8 });
-
-    console.log('\nPDF, 2 146 fiches — objectif ≤ 1 000 ms (2 cœurs)');
-    for (const model of [1, 2, 8] as SheetModel[]) {
-      const mine = await bestOf(3, () => renderSheetsPdf(demo, rows, { model }));
-      const naive = await time(() => naiveSheetsPdf(rows, model as 1 | 2 | 8, demo.config.publicUrl));
-      line(`modèle ${model} (${model} par page)`, `${fmt(mine.ms)} ms`,
-        `${fmt((rows.length / mine.ms) * 1000)} fiches/s, 1er essai ${fmt(mine.first)} ms, ${fmt(mine.value.length / 1e6, 1)} Mo` +
-          ` | naïf ${fmt(naive.ms)} ms (×${fmt(naive.ms / mine.ms, 1)}) | ${mine.ms <= 1000 ? 'OK' : 'MANQUÉ'}`);
-    }
-
-    console.log('\nCSV, 2 146 lignes');
-    const csv = await bestOf(5, () => renderCsv(rows));
-    const naiveC = await bestOf(3, () => naiveCsv(rows));
-    line('renderCsv', `${fmt(csv.ms, 1)} ms`, `${fmt((rows.length / csv.ms) * 1000)} lignes/s | naïf ${fmt(naiveC.ms, 1)} ms (×${fmt(naiveC.ms / csv.ms, 1)})`);
-
-    // ------------------------------------------------------------------ 100,000 accounts
-    const big = await database(server.url, 'bench_big');
-    contexts.push(big);
-    const gen = await time(() => generateAccounts(big, BIG / 2500));
-    console.log(`\n${fmt(BIG)} comptes générés en ${fmt(gen.ms)} ms (${fmt((BIG / gen.ms) * 1000)} comptes/s, SQL en masse)`);
-    const firstSchool = gen.value[0];
-
-    console.log('\nAperçu (compteurs + page de 50) sur 100 000 comptes — référence : tout sélectionner puis découper');
-    const previews: Array<[string, Record<string, unknown>]> = [
-      ['sans filtre, ordre alphabétique', {}],
-      ['élèves inactifs, tri par classe', { profiles: 'Student', activation: 'inactive', sort: 'class' }],
-      ['un établissement, par profil', { structureId: firstSchool, sort: 'profile' }],
-      ['recherche « martin »', { search: 'martin' }],
-      ['sans courriel, créés depuis 2025', { email: 'without', createdAfter: '2025-01-01' }],
-    ];
-    for (const [label, input] of previews) {
-      const sel = SelectionSchema.parse(input);
-      const r = await bestOf(5, () => Promise.all([countSelection(big, sel, ALL), selectPage(big, sel, ALL, { limit: 50, offset: 0 })]));
-      const ref = await time(async () => (await selectAccounts(big, sel, ALL)).slice(0, 50));
-      line(label, `${fmt(r.ms, 1)} ms`, `${fmt(r.value[0].total)} comptes | référence ${fmt(ref.ms)} ms (×${fmt(ref.ms / r.ms, 1)})`);
-    }
-
-    const all = await time(() => selectAccounts(big, SelectionSchema.parse({}), ALL));
-    const bigRows = all.value;
-    line('sélection complète (100 000, codes déchiffrés)', `${fmt(all.ms)} ms`, `${fmt((bigRows.length / all.ms) * 1000)} comptes/s`);
-
-    console.log('\nCSV, 100 000 lignes');
-    const bigCsv = await time(() => renderCsv(bigRows));
-    line('renderCsv', `${fmt(bigCsv.ms)} ms`, `${fmt((bigRows.length / bigCsv.ms) * 1000)} lignes/s, ${fmt(bigCsv.value.length / 1e6, 1)} Mo`);
-
+    await demo(server.url, contexts);
+    for (const size of SIZES) await scale(server.url, size, contexts);
     if (!quick) {
-      console.log('\nPDF, 100 000 fiches (même objectif de débit : ≥ 2 146 fiches/s)');
-      for (const model of [1, 2, 8] as SheetModel[]) {
-        const r = await time(() => renderSheetsPdf(big, bigRows, { model }));
-        const rate = (bigRows.length / r.ms) * 1000;
-        line(`modèle ${model}`, `${fmt(r.ms)} ms`, `${fmt(rate)} fiches/s, ${fmt(r.value.length / 1e6, 1)} Mo | ${rate >= DEMO_SHEETS ? 'OK' : 'MANQUÉ'}`);
-      }
+      console.log('\nImport');
+      for (const w of await importWorks(async (name) => {
+        const c = await database(server.url, name);
+        contexts.push(c);
+        return c;
+      })) report(w);
     }
-
-    // ------------------------------------------------------------------ import
-    const feed = new URL('../../shared/fixtures/aaf-2013/', import.meta.url).pathname;
-    if (existsSync(feed)) {
-      const imp = await database(server.url, 'bench_import');
-      contexts.push(imp);
-      console.log('\nImport du flux AAF de démonstration (fixtures/aaf-2013), une transaction');
-      const first = await time(() => importFiles(imp, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
-      const n = first.value.created + first.value.updated + first.value.unchanged;
-      line('premier import (tout créé)', `${fmt(first.ms)} ms`, `${fmt(n)} comptes, ${fmt((n / first.ms) * 1000)} lignes/s`);
-      const again = await time(() => importFiles(imp, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
-      line('réimport identique (rien ne change)', `${fmt(again.ms)} ms`, `${fmt((n / again.ms) * 1000)} lignes/s | ×${fmt(first.ms / again.ms)} vs premier`);
-    } else console.log('\n(import non mesuré : ../shared/fixtures/aaf-2013 absent)');
   } finally {
-    for (const c of contexts) await c.close().catch(() => {});
+    for (const c of contexts.reverse()) await c.close().catch(() => {});
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+  const conditions = `${cpus().length} cœurs (${cpus()[0]?.model.trim()}, charge moyenne ${loadavg().map((l) => fmt(l, 1)).join(' / ')}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', BENCH_QUICK=1' : ''}, médianes de ${RUNS}, en ${fmt((Date.now() - started) / 1000)} s`;
+  console.log(`\nTerminé : ${conditions}`);
+  if (markdown) {
+    writeReadme(new URL('../README.md', import.meta.url).pathname, works, conditions);
+    console.log('README.md : tableau des performances mis à jour');
   }
 }
 

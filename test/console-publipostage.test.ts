@@ -14,6 +14,8 @@ import type { Browser, Download } from 'playwright-core';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailWorker, type MailWorker } from '../src/mail/worker.js';
+import { selectAccounts } from '../src/publipostage/select.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
 import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { startTestSmtp, waitFor, type TestSmtp } from './helpers/smtp.js';
@@ -233,4 +235,28 @@ test('on a phone the screen fits the width and the filters work from the keyboar
   await page.keyboard.press('Enter');
   await page.screenshot({ path: screenshotPath('console-publipostage-mobile'), fullPage: true });
   await context.close();
+});
+
+test('the pager reads the next and previous pages by cursor (keyset), with and without JavaScript', async () => {
+  const expected = (await selectAccounts(ctx, SelectionSchema.parse({ structureId: schoolA.id }), { kind: 'all' })).map((r) => r.login);
+  assert.ok(expected.length > 150);
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ locale: 'fr-FR', javaScriptEnabled });
+    const page = await context.newPage();
+    await signIn(page, server.url, 'admin', PASSWORD);
+    await page.goto(`${server.url}/console/etablissements/${schoolA.id}/publipostage`);
+    const logins = () => page.locator('[data-preview-body] tr').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-login')));
+    assert.deepEqual(await logins(), expected.slice(0, 50));
+    assert.match((await page.getAttribute('[data-pager] a[rel="next"]', 'href'))!, /after=/);
+    await Promise.all([page.waitForURL(/offset=50/), page.click('[data-pager] a[rel="next"]')]);
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    assert.deepEqual(await logins(), expected.slice(50, 100), `page 2, JS ${javaScriptEnabled}`);
+    await Promise.all([page.waitForURL(/offset=100/), page.click('[data-pager] a[rel="next"]')]);
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    assert.deepEqual(await logins(), expected.slice(100, 150), `page 3, JS ${javaScriptEnabled}`);
+    await Promise.all([page.waitForURL(/before=/), page.click('[data-pager] a[rel="prev"]')]);
+    await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+    assert.deepEqual(await logins(), expected.slice(50, 100), `back to page 2, JS ${javaScriptEnabled}`);
+    await context.close();
+  }
 });

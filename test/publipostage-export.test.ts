@@ -141,3 +141,30 @@ test('`trousseau publipostage` is dispatched by the main CLI', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readCsv(readFileSync(out)).map((x) => x.Login), [s.logins.zoe]);
 });
+
+test('streamed exports: more at once than the pool has connections all finish; fresh codes commit with the audit row', async () => {
+  const { exportSelection } = await import('../src/publipostage/generate.js');
+  const sel = SelectionSchema.parse({});
+  const req = { selection: sel, scope: { kind: 'all' } as const, actorId: null, via: 'cli' as const };
+  const read = async (body: NodeJS.ReadableStream | Buffer) => {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const before = (await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'`)).rows[0].n;
+  // The test pool has 5 connections; each export holds one for its transaction and reads its templates on it.
+  const files = await Promise.all(Array.from({ length: 7 }, (_, i) =>
+    exportSelection(ctx, { ...req, format: i % 2 ? 'csv' : 'pdf', model: 8 }).then((r) => read(r.body))));
+  assert.ok(files.every((f) => f.length > 0));
+  assert.equal((await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'`)).rows[0].n, before + 7);
+
+  // An inactive account without a code gets one with the export, committed with its audit row.
+  await ctx.database.pool.query(`UPDATE users SET activation_code_enc = NULL, activation_code_mac = NULL WHERE id = $1`, [s.users.zoe]);
+  const zoe = async () => (await ctx.database.pool.query(`SELECT activation_code_mac FROM users WHERE id = $1`, [s.users.zoe])).rows[0].activation_code_mac;
+  // Read to the end: the code and the audit row commit together.
+  await read((await exportSelection(ctx, { ...req, format: 'csv', selection: SelectionSchema.parse({ userIds: [s.users.zoe] }) })).body);
+  assert.notEqual(await zoe(), null);
+  assert.equal((await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'`)).rows[0].n, before + 8);
+  const csv = readCsv(await read((await exportSelection(ctx, { ...req, format: 'csv', selection: SelectionSchema.parse({ userIds: [s.users.zoe] }) })).body));
+  assert.equal(csv.length, 1);
+});

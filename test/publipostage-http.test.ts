@@ -47,6 +47,13 @@ test('preview: counts and one page of rows, within the caller’s scope', async 
   assert.equal(claire.code, 'Activé');
   assert.equal(claire.profileLabel, 'Parent');
   assert.equal(claire.children, 'Émile DURAND (6A)');
+  // Keyset paging: `next` continues right after the last row, like offset=3 but through the sort key.
+  const base = `/api/publipostage/preview?profiles=Student,Relative&structureId=${s.structures.S1}&limit=3`;
+  const byOffset = (await get('root', `${base}&offset=3`)).json();
+  const byCursor = (await get('root', `${base}&after=${body.next}`)).json();
+  assert.ok(byCursor.rows.length > 0);
+  assert.deepEqual(byCursor.rows.map((r: { login: string }) => r.login), byOffset.rows.map((r: { login: string }) => r.login));
+  assert.deepEqual((await get('root', `${base}&before=${byCursor.prev}`)).json().rows, body.rows);
 
   // Teacher of 6A: Zoé, Émile and their parents only.
   const teacher = (await get('anne', '/api/publipostage/preview')).json();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Scope } from '../src/directory/scope.js';
-import { countSelection, selectAccounts, selectPage } from '../src/publipostage/select.js';
+import { countSelection, cursorOf, selectAccounts, selectPage, streamSelection } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
@@ -116,6 +116,17 @@ test('scope: a local admin sees only their structure', async () => {
   const admin: Scope = { kind: 'structures', structureIds: [s.structures.S2] };
   assert.deepEqual(sorted(await keys({}, admin)), ['hostile', 'jules', 'sophie']);
   assert.deepEqual(await keys({ structureId: s.structures.S1 }, admin), []);
+  // Their own school selected: the same accounts (the scope's test is then implied by the school's), and never a super admin.
+  assert.deepEqual(sorted(await keys({ structureId: s.structures.S2 }, admin)), ['hostile', 'jules', 'sophie']);
+  const root = await ctx.database.pool.query(
+    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin) VALUES ('Personnel', 'Root', 'ADMIN', 'root.scope', true) RETURNING id`);
+  await ctx.database.pool.query(`INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)`, [root.rows[0].id, s.structures.S2]);
+  try {
+    assert.deepEqual(sorted(await keys({ structureId: s.structures.S2 }, admin)), ['hostile', 'jules', 'sophie']);
+    assert.equal((await selectAccounts(ctx, sel({ structureId: s.structures.S2 }), ALL)).some((r) => r.login === 'root.scope'), true);
+  } finally {
+    await ctx.database.pool.query(`DELETE FROM users WHERE id = $1`, [root.rows[0].id]);
+  }
   assert.deepEqual(await keys({}, { kind: 'self', userId: s.users.anne }), ['anne']);
 });
 
@@ -178,4 +189,45 @@ test('preview page: same order as the full selection, paged', async () => {
   }
   const page = await selectPage(ctx, sel({ profiles: ['Relative'] }), ALL, { limit: 10, offset: 0 });
   assert.equal(page.find((r) => r.id === s.users.paul)!.children.length, 2);
+});
+
+test('keyset pages: after/before a row’s cursor walk the whole selection in its order, in every sort', async () => {
+  for (const sort of ['alpha', 'profile', 'class'] as const) {
+    // The class filter files parents under their children's class and leaves some accounts without one (last).
+    for (const input of [{ sort }, { sort, profiles: ['Student', 'Relative', 'Teacher'] }]) {
+      const full = await selectAccounts(ctx, sel(input), ALL);
+      const walked: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const page = await selectPage(ctx, sel(input), ALL, { limit: 3, after });
+        walked.push(...page.map((r) => r.id));
+        if (page.length < 3) break;
+        after = cursorOf(sort, page[page.length - 1]) ?? undefined;
+      }
+      assert.deepEqual(walked, full.map((r) => r.id), sort);
+      // Backwards: the page before the 7th row is rows 4–6.
+      const back = await selectPage(ctx, sel(input), ALL, { limit: 3, before: cursorOf(sort, full[6]) ?? undefined });
+      assert.deepEqual(back.map((r) => r.id), full.slice(3, 6).map((r) => r.id), `${sort} before`);
+    }
+    // A cursor of another sort order (or a hand-edited one) is no cursor: the first page.
+    const first = await selectPage(ctx, sel({ sort }), ALL, { limit: 2, after: 'bm90IGEgY3Vyc29y' });
+    assert.deepEqual(first.map((r) => r.id), (await selectPage(ctx, sel({ sort }), ALL, { limit: 2 })).map((r) => r.id));
+  }
+});
+
+test('streamSelection: the same rows as selectAccounts, in batches, through a cursor in a transaction', async () => {
+  for (const sort of ['alpha', 'profile', 'class'] as const) {
+    const full = await selectAccounts(ctx, sel({ sort }), ALL);
+    const client = await ctx.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const batches: string[][] = [];
+      for await (const b of streamSelection(ctx, client, sel({ sort }), ALL, 4)) batches.push(b.map((r) => r.id));
+      await client.query('COMMIT');
+      assert.deepEqual(batches.flat(), full.map((r) => r.id), sort);
+      assert.ok(batches.length > 2 && batches.slice(0, -1).every((b) => b.length === 4), 'batches of 4');
+    } finally {
+      client.release();
+    }
+  }
 });

@@ -28,12 +28,19 @@ export function csvCells(row: AccountRow): string[] {
   ].map(neutralizeCell);
 }
 
+const OPTIONS = { delimiter: ';', record_delimiter: '\r\n' } as const;
+
 /** The one writer of every CSV profile (this file's columns, Word's in word.ts): BOM, ';', CRLF, one header row. */
 export function stringifyCsv(header: readonly string[], records: string[][]): Buffer {
-  const text = stringify([[...header], ...records], { bom: true, delimiter: ';', record_delimiter: '\r\n' });
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(stringify([[...header], ...records], { ...OPTIONS, bom: true }), 'utf8');
 }
 
 export function renderCsv(rows: AccountRow[]): Buffer {
   return stringifyCsv(CSV_COLUMNS, rows.map(csvCells));
+}
+
+/** The same file as renderCsv, one chunk per batch of rows (the header first): for a streamed export. */
+export async function* csvChunks(batches: AsyncIterable<AccountRow[]>): AsyncGenerator<Buffer> {
+  yield Buffer.from(stringify([[...CSV_COLUMNS]], { ...OPTIONS, bom: true }), 'utf8');
+  for await (const rows of batches) yield Buffer.from(stringify(rows.map(csvCells), OPTIONS), 'utf8');
 }

@@ -1,21 +1,29 @@
-// One generation (PDF or CSV) from a selection, for the CLI and the HTTP routes alike: select, audit, render.
-import type { Readable } from 'node:stream';
+// One generation (PDF or CSV) from a selection, for the CLI and the HTTP routes alike: select, audit, render,
+// streamed batch by batch from a server-side cursor.
+import { Readable } from 'node:stream';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
-import { renderCsv } from './csv.js';
-import { withTransaction } from '../accounts/tx.js';
+import { csvChunks } from './csv.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
-import { streamSheetsPdf, type SheetModel } from './pdf.js';
+import { loadTemplatesFor, streamSheetsPdf, type SheetModel } from './pdf.js';
+import type { TemplateSet } from './templates.js';
+import type { Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
-import { selectAccounts } from './select.js';
-import type { Selection } from './selection.js';
-import { recordDistribution } from './tracking.js';
+import { countSelection, streamSelection } from './select.js';
+import type { AccountRow, Selection } from './selection.js';
+import { recordDistribution, type DistributionKind } from './tracking.js';
 import { renderWordCsv } from './word.js';
 import { DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
 /** 'word': the CSV for Word's / LibreOffice's mail merge (word.ts); 'docx': letters from a school's model (docx.ts). */
 export type ExportFormat = 'pdf' | 'csv' | 'word' | 'docx';
+
+/** The hand-out each format records (tracking.ts): Word CSV and letters are 'word', sheets and lists 'sheet'. */
+const distributionKind = (format: ExportFormat): DistributionKind => (format === 'word' || format === 'docx' ? 'word' : 'sheet');
+
+/** Rows fetched from the export cursor at a time: each batch is decrypted and rendered in one go, so it stays small. */
+const EXPORT_BATCH = 500;
 
 export interface ExportRequest {
   format: ExportFormat;
@@ -53,9 +61,55 @@ export function today(): string {
 }
 
 /**
- * Selects the accounts, gives a fresh code to inactive ones whose code is missing or expired (a printed dead
- * code is a dead end), writes the audit entry (publipostage.pdf / publipostage.csv with the filters, the
- * count, the codes issued and the model), then renders. The PDF is a stream; the CSV a buffer.
+ * Streams the accounts of a selection in batches, giving a fresh code to inactive ones whose code is missing or
+ * expired (a printed dead code is a dead end), then writes the audit entry (publipostage.pdf / publipostage.csv
+ * with the filters, the count, the codes issued and the model). All of it in one transaction, held while the
+ * file is written: the codes of each batch are stored before the batch is rendered and commit together with
+ * the audit row once the last one is read; a file abandoned before that (reader gone, error) rolls back, so no
+ * code is handed out without its trace. The transaction holds the row locks of the codes it renewed until then.
+ */
+async function* handedOut(
+  ctx: AppContext,
+  req: ExportRequest,
+  model: SheetModel,
+  /** Called with each batch before it is yielded, on the export's connection (e.g. loading its templates). */
+  prepare?: (client: Queryable, rows: AccountRow[]) => Promise<void>,
+): AsyncGenerator<AccountRow[]> {
+  const client = await ctx.database.pool.connect();
+  let committed = false;
+  try {
+    await client.query('BEGIN');
+    let count = 0;
+    let issued = 0;
+    for await (const selected of streamSelection(ctx, client, req.selection, req.scope, EXPORT_BATCH)) {
+      const planned = planFreshCodes(ctx, selected);
+      const stored = await storeFreshCodes(client, planned);
+      count += selected.length;
+      issued += stored.size;
+      // What was handed out, with the codes and the audit row: « fiche remise le … » and « Relancer » read it.
+      await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: distributionKind(req.format), actorId: req.actorId });
+      await prepare?.(client, selected);
+      yield selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r));
+    }
+    await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
+      filters: req.selection,
+      count,
+      codesIssued: issued,
+      ...(req.format === 'pdf' ? { model } : {}),
+      via: req.via,
+    });
+    await client.query('COMMIT');
+    committed = true;
+  } finally {
+    if (!committed) await client.query('ROLLBACK').catch(() => {});
+    client.release();
+  }
+}
+
+/**
+ * The file of a selection (handedOut: codes, audit), as a stream that reads the selection as it is written:
+ * the first bytes leave at once and memory stays flat whatever the selection's size. `count` is counted
+ * beforehand (the x-account-count header); the audit row holds the number actually written.
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
   // A broken model is refused (400 naming the field) before any code is issued or anything recorded.
@@ -63,39 +117,33 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     if (!req.letters) throw new Error("exportSelection : format 'docx' sans modèle (letters)");
     inspectDocxTemplate(req.letters.content, req.letters.name);
   }
-  const selected = await selectAccounts(ctx, req.selection, req.scope);
   const model = req.model ?? 1;
-  // Fresh codes and the audit row commit together: no code handed out without its trace.
-  const planned = planFreshCodes(ctx, selected);
-  const { rows } = await withTransaction(ctx.database.pool, async (client) => {
-    const stored = await storeFreshCodes(client, planned);
-    await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
-      filters: req.selection,
-      count: selected.length,
-      codesIssued: stored.size,
-      ...(req.format === 'pdf' ? { model } : {}),
-      via: req.via,
-    });
-    // What was handed out, with the audit row: "fiche remise le …" and the "Relancer" selection read it.
-    await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: req.format === 'word' || req.format === 'docx' ? 'word' : 'sheet', actorId: req.actorId });
-    return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
-  });
-  const label = await describeSelection(ctx, req.selection);
-  if (req.format === 'docx' && req.letters) {
-    const docx = await renderDocxLetters(ctx, req.letters.content, req.letters.name, rows, await postalAddresses(ctx.database.pool, rows.map((r) => r.id)));
+  const [{ total }, label] = await Promise.all([countSelection(ctx, req.selection, req.scope), describeSelection(ctx, req.selection)]);
+  if (req.format === 'word' || req.format === 'docx') {
+    // A school's letters, not a région's directory: built in memory from the whole selection.
+    const rows: AccountRow[] = [];
+    for await (const batch of handedOut(ctx, req, model)) rows.push(...batch);
+    if (req.format === 'word') {
+      return { count: rows.length, filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body: renderWordCsv(rows, ctx) };
+    }
+    const letters = req.letters!;
+    const docx = await renderDocxLetters(ctx, letters.content, letters.name, rows, await postalAddresses(ctx.database.pool, rows.map((r) => r.id)));
     const base = ['lettres', ...label.parts, today()].join('-');
-    if (req.letters.soffice) return { count: rows.length, filename: `${base}.pdf`, contentType: 'application/pdf', body: await docxToPdf(req.letters.soffice, docx) };
+    if (letters.soffice) return { count: rows.length, filename: `${base}.pdf`, contentType: 'application/pdf', body: await docxToPdf(letters.soffice, docx) };
     return { count: rows.length, filename: `${base}.docx`, contentType: DOCX_TYPE, body: docx };
   }
-  if (req.format === 'word') {
-    return { count: rows.length, filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body: renderWordCsv(rows, ctx) };
-  }
   if (req.format === 'csv') {
-    return { count: rows.length, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body: renderCsv(rows) };
+    const body = Readable.from(csvChunks(handedOut(ctx, req, model)));
+    return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };
   }
+  const templates = new Map<string, TemplateSet>();
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
   // administrator's console: labels, letter and the PDF's declared language must agree for screen readers.
-  const addresses = req.addressBlock && model === 1 ? await postalAddresses(ctx.database.pool, rows.map((r) => r.id)) : undefined;
-  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, addresses });
-  return { count: rows.length, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
+  const addresses = new Map<string, string>();
+  const rows = handedOut(ctx, req, model, async (client, batch) => {
+    await loadTemplatesFor(client, batch, templates);
+    if (req.addressBlock && model === 1) for (const [id, a] of await postalAddresses(client, batch.map((r) => r.id))) addresses.set(id, a);
+  });
+  const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, templates, addresses: req.addressBlock && model === 1 ? addresses : undefined });
+  return { count: total, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
 }

@@ -21,6 +21,7 @@ import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { formatCode } from '../accounts/codes.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
 import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
@@ -39,7 +40,7 @@ export interface SheetOptions {
   /** Printed when a row has no structure (e.g. a guest attached to none). */
   structureName?: string;
   lang?: 'fr' | 'en';
-  /** Templates per structure id ('' = no structure); loaded from the database when absent. */
+  /** Templates per structure id ('' = no structure); those missing are loaded from the database into it. */
   templates?: Map<string, TemplateSet>;
   /**
    * 'renewal': renewal sheets (renewal-sheets.ts) — each row's `code` and `codeExpiresAt` are its renewal code,
@@ -668,30 +669,46 @@ function writePageContent(doc: PDFKit.PDFDocument, content: string): void {
   ref.data.Filter = 'FlateDecode';
 }
 
-async function templatesFor(ctx: AppContext, rows: AccountRow[], given?: Map<string, TemplateSet>): Promise<Map<string, TemplateSet>> {
-  const map = new Map(given ?? []);
-  for (const id of new Set(rows.map((r) => r.structureId ?? ''))) {
-    if (!map.has(id)) map.set(id, await loadTemplates(ctx, id || null));
+/**
+ * Adds to `map` the templates of the structures of `rows` not loaded yet, read through `db` (an export reads
+ * them on its own connection: a pool emptied by concurrent exports cannot stall it).
+ */
+export async function loadTemplatesFor(db: Queryable, rows: Iterable<AccountRow>, map: Map<string, TemplateSet>): Promise<void> {
+  for (const row of rows) {
+    const id = row.structureId ?? '';
+    if (!map.has(id)) map.set(id, await loadTemplates({ database: { pool: db } }, id || null));
   }
-  return map;
 }
 
-/** Sheets per page, in order: a new page when the current one is full, or when the class changes (class sort). */
-function paginate(rows: AccountRow[], perPage: number, byClass: boolean): number[][] {
-  const pages: number[][] = [];
-  let page: number[] = [];
+/**
+ * Sheets per page, in order, `batch` pages at a time: a new page when the current one is full, or when the
+ * class changes (class sort). Reads `source` only as far as the pages it yields need.
+ */
+async function* paginate(source: AsyncIterable<AccountRow[]>, perPage: number, byClass: boolean, batch: number): AsyncGenerator<AccountRow[][]> {
+  let pages: AccountRow[][] = [];
+  let page: AccountRow[] = [];
   let group: string | null | undefined;
-  rows.forEach((row, i) => {
-    const key = row.groupClass ?? null;
-    if (page.length === perPage || (byClass && group !== undefined && key !== group && page.length)) {
-      pages.push(page);
-      page = [];
+  for await (const rows of source) {
+    for (const row of rows) {
+      const key = row.groupClass ?? null;
+      if (page.length === perPage || (byClass && group !== undefined && key !== group && page.length)) {
+        pages.push(page);
+        page = [];
+        if (pages.length === batch) {
+          yield pages;
+          pages = [];
+        }
+      }
+      group = key;
+      page.push(row);
     }
-    group = key;
-    page.push(i);
-  });
+  }
   pages.push(page); // an empty selection still gives a (blank) page: a PDF has at least one
-  return pages;
+  yield pages;
+}
+
+async function* inBatches<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 /** Attaches an already deflated content stream to the current page, after its own. */
@@ -704,15 +721,19 @@ function appendPageStream(doc: PDFKit.PDFDocument, deflated: Uint8Array): void {
 
 /** Sheets per batch: the unit of work sent to the QR worker and of yielding to the event loop. */
 const BATCH_SHEETS = 96;
+/** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
+const PENDING_BYTES = 4 << 20;
 
 /**
- * Streams the sheets of `rows` (in their order) as a PDF. The QR codes of each batch of pages are encoded
- * on another thread (qr-pool.ts) while this one lays out the text; batches are awaited in order, which
- * also lets other requests run during a long document.
+ * Streams the sheets of `rows` (in their order: an array, or batches read as the document is written, e.g.
+ * streamSelection's) as a PDF. The QR codes of each batch of pages are encoded on another thread
+ * (qr-pool.ts) while this one lays out the text of the previous batch: at most two batches are in flight,
+ * and layout waits while the reader lags behind (more than PENDING_BYTES unread), so memory stays flat and
+ * other requests run between batches whatever the document's size.
  */
-export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts: SheetOptions): Promise<Readable> {
+export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | AsyncIterable<AccountRow[]>, opts: SheetOptions): Promise<Readable> {
   if (!SHEET_MODELS.includes(opts.model)) throw new Error(`modèle de fiche inconnu : ${opts.model} (1, 2 ou 8 par page)`);
-  const templates = await templatesFor(ctx, rows, opts.templates);
+  const templates = opts.templates ?? new Map<string, TemplateSet>();
   const lang = opts.lang ?? 'fr';
   const renewal = opts.variant === 'renewal';
   const L: Labels = renewal ? { ...LABELS[lang], ...RENEWAL[lang] } : LABELS[lang];
@@ -754,24 +775,21 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
   const out = new PassThrough();
   doc.pipe(out);
 
-  const pages = paginate(rows, g.cols * g.rows, opts.sort === 'class');
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - band - (Math.floor(slot / g.cols) + 1) * painter.h });
   const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
   /** The QR codes of a page, in slot order (the order of their marked-content ids, see qrPageStream). */
-  const qrPlacements = (page: number[]): Array<QrPlacement & { slot: number }> =>
-    page.flatMap((i, slot) => {
-      const code = codeOf(rows[i]);
+  const qrPlacements = (page: AccountRow[]): Array<QrPlacement & { slot: number }> =>
+    page.flatMap((row, slot) => {
+      const code = codeOf(row);
       if (!code) return [];
       const o = origin(slot);
-      return [{ text: linkOf(ctx.config.publicUrl, rows[i].login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
+      return [{ text: linkOf(ctx.config.publicUrl, row.login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
     });
-  // Every batch is queued at once: the worker runs ahead of the layout below.
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
-  const offload = rows.filter(codeOf).length >= MIN_CODES_FOR_WORKER;
-  const qrBatches: Array<Promise<Uint8Array[]>> = [];
-  const placementsOnly = (page: number[]): QrPlacement[] => qrPlacements(page).map(({ text, x, top, size }) => ({ text, x, top, size }));
-  for (let p = 0; p < pages.length; p += batch) qrBatches.push(qrStreams(pages.slice(p, p + batch).map(placementsOnly), offload));
+  const placementsOnly = (page: AccountRow[]): QrPlacement[] => qrPlacements(page).map(({ text, x, top, size }) => ({ text, x, top, size }));
+  const encode = (pages: AccountRow[][]): Promise<Uint8Array[]> =>
+    qrStreams(pages.map(placementsOnly), pages.reduce((n, page) => n + page.filter(codeOf).length, 0) >= MIN_CODES_FOR_WORKER);
 
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
@@ -781,7 +799,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));
   };
-  const drawPage = (page: number[], qr: Uint8Array) => {
+  const drawPage = (page: AccountRow[], qr: Uint8Array) => {
     doc.addPage({ size: 'A4', margin: 0 });
     const fonts = (doc.page as unknown as { fonts: Record<string, unknown> }).fonts;
     for (const f of Object.values(faces)) fonts[f.id] = f.f.ref();
@@ -794,8 +812,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
       figures.set(q.slot, { s: 'Figure', k: [tags.next()], alt: L.qrAlt + q.text, bbox: [q.x, q.top - q.size, q.x + q.size, q.top] });
     });
     const sections: Elem[] = [];
-    page.forEach((i, slot) => {
-      const row = rows[i];
+    page.forEach((row, slot) => {
       const school = row.structureName || opts.structureName || '';
       const o = origin(slot);
       const address = band ? opts.addresses?.get(row.id) : undefined;
@@ -812,20 +829,50 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[], opts:
     });
     tags.endPage(sections);
     writePageContent(doc, parts.join('\n'));
-    if (page.some((i) => codeOf(rows[i]))) appendPageStream(doc, qr);
+    if (page.some(codeOf)) appendPageStream(doc, qr);
   };
 
+  /** Resolves once the reader has taken enough of what is written (or gone away). */
+  const room = async () => {
+    while (!out.destroyed && doc.readableLength + out.readableLength > PENDING_BYTES) {
+      await new Promise((ok) => {
+        const t = setTimeout(ok, 50);
+        out.once('drain', () => {
+          clearTimeout(t);
+          ok(undefined);
+        });
+      });
+    }
+  };
+
+  const pagesOf = paginate(Array.isArray(rows) ? inBatches(rows, 1000) : rows, g.cols * g.rows, opts.sort === 'class', batch);
   (async () => {
     try {
-      for (let b = 0; b < qrBatches.length; b++) {
-        const qr = await qrBatches[b];
-        const first = b * batch;
-        for (let p = first; p < Math.min(pages.length, first + batch); p++) drawPage(pages[p], qr[p - first]);
+      let next = await pagesOf.next();
+      let qrNext = next.done ? null : encode(next.value);
+      while (!next.done && !out.destroyed) {
+        const pages = next.value;
+        const qr = qrNext!;
+        // The next batch is read (and its codes sent to the worker) while this one is laid out.
+        next = await pagesOf.next();
+        qrNext = next.done ? null : encode(next.value);
+        await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
+        const streams = await qr;
+        for (let i = 0; i < pages.length; i++) {
+          drawPage(pages[i], streams[i]);
+          // Other requests get a turn every few pages (a batch of 96 one-sheet pages is tens of ms of layout).
+          if (i % 16 === 15) await new Promise((ok) => setImmediate(ok));
+        }
+        await room();
       }
+      if (out.destroyed) return;
       tags.end();
       doc.end();
     } catch (e) {
       out.destroy(e as Error);
+    } finally {
+      // A reader gone early ends the source too (an export's transaction rolls back).
+      await pagesOf.return(undefined).catch(() => {});
     }
   })();
   return out;

@@ -2,6 +2,7 @@
 // one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
@@ -39,20 +40,22 @@ function focusFilter(sel: Selection, scope: Scope, p: Params, classId: string): 
 /** WHERE conditions on users `u` for a selection within a scope. */
 function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   const scopeParams: unknown[] = p.values;
-  const w: string[] = [scopeSql(scope, 'u', scopeParams)];
+  // A local admin's own school, selected: its accounts are all visible to them (same set as scopeSql's, whose
+  // second membership test would only double the work).
+  const ownSchool = scope.kind === 'structures' && !!sel.structureId && scope.structureIds.includes(sel.structureId);
+  const w: string[] = [ownSchool ? 'NOT u.is_super_admin' : scopeSql(scope, 'u', scopeParams)];
+  // `id IN (own UNION parents of)`: each branch is an index lookup from the filter's side, so the cost follows
+  // the result (one class of a région: a few ms); `EXISTS (own) OR EXISTS (via child)` scanned every account.
   if (sel.structureId) {
     const s = p.add(sel.structureId);
-    w.push(`(EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ${s})
-      OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id
-                 WHERE r.parent_id = u.id AND us.structure_id = ${s}))`);
+    w.push(`u.id IN (SELECT us.user_id FROM user_structures us WHERE us.structure_id = ${s}
+      UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id WHERE us.structure_id = ${s})`);
   }
   if (sel.profiles.length) w.push(`u.profile = ANY(${p.add(sel.profiles)}::text[])`);
   const own = classFilter(sel, p, 'uc.class_id');
   if (own) {
-    const kids = classFilter(sel, p, 'uc.class_id')!;
-    w.push(`(EXISTS (SELECT 1 FROM user_classes uc WHERE uc.user_id = u.id AND ${own})
-      OR EXISTS (SELECT 1 FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
-                 WHERE r.parent_id = u.id AND ${kids}))`);
+    w.push(`u.id IN (SELECT uc.user_id FROM user_classes uc WHERE ${own}
+      UNION SELECT r.parent_id FROM user_classes uc JOIN relations r ON r.child_id = uc.user_id WHERE ${own})`);
   }
   if (sel.userIds.length) w.push(`u.id = ANY(${p.add(sel.userIds)}::uuid[])`);
   if (sel.activation !== 'all') w.push(`u.activated_at IS ${sel.activation === 'active' ? 'NOT ' : ''}NULL`);
@@ -85,13 +88,61 @@ function reminderCondition(days: string): string {
     AND NOT EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at >= ${cutoff}))`;
 }
 
-/** ORDER BY for users `u`, with `groupClass` the expression of the filing class. */
-function orderBy(sort: SortOrder, groupClass: string): string {
-  const alpha = 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login';
-  if (sort === 'profile') return `array_position(ARRAY['Student','Relative','Teacher','Personnel','Guest'], u.profile), ${alpha}`;
-  if (sort === 'class') return `${groupClass} COLLATE trousseau_fr NULLS LAST, ${alpha}`;
-  if (sort === 'family') return `fam.rank NULLS LAST, fam.pos NULLS LAST, ${orderBy('profile', groupClass)}`;
+const PROFILE_ORDER = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const;
+
+/**
+ * The sort key of `sort` as SQL expressions over users `u` (with `groupClass` the filing class), most
+ * significant first, with the SQL type of each value; ends with the login (unique), so the order is total and
+ * a page can start right after a given row (keyset pagination). A missing class sorts last.
+ */
+function sortKey(sort: SortOrder, groupClass: string): Array<[expr: string, type: string]> {
+  const alpha: Array<[string, string]> = [['u.last_name COLLATE trousseau_fr', 'text'], ['u.first_name COLLATE trousseau_fr', 'text'], ['u.login', 'text']];
+  if (sort === 'profile') return [[`array_position(ARRAY['${PROFILE_ORDER.join("','")}'], u.profile)`, 'int'], ...alpha];
+  if (sort === 'class') return [[`(${groupClass} IS NULL)`, 'boolean'], [`coalesce(${groupClass}, '') COLLATE trousseau_fr`, 'text'], ...alpha];
+  // 'family' is ordered by the `fam` CTE's rank first (orderBy); it has no keyset (pages by offset).
+  if (sort === 'family') return sortKey('profile', groupClass);
   return alpha;
+}
+
+/** ORDER BY for users `u`, with `groupClass` the expression of the filing class. */
+function orderBy(sort: SortOrder, groupClass: string, descending = false): string {
+  if (sort === 'family') return `fam.rank NULLS LAST, fam.pos NULLS LAST, ${orderBy('profile', groupClass)}`;
+  return sortKey(sort, groupClass).map(([e]) => (descending ? `${e} DESC` : e)).join(', ');
+}
+
+/** A position in the order of a selection: the sort key of a row (see sortKey), opaque to clients. */
+export type PageCursor = string;
+
+/** The cursor of `row` in `sort` order: a page "after" it starts with the next row. */
+export function cursorOf(sort: SortOrder, row: Pick<AccountRow, 'lastName' | 'firstName' | 'login' | 'profile' | 'groupClass'>): PageCursor | null {
+  // The family order ranks pupils in a CTE of the whole selection: its pages go by offset.
+  if (sort === 'family') return null;
+  const alpha = [row.lastName, row.firstName, row.login];
+  const key =
+    sort === 'profile' ? [PROFILE_ORDER.indexOf(row.profile) + 1, ...alpha]
+    : sort === 'class' ? [row.groupClass === null, row.groupClass ?? '', ...alpha]
+    : alpha;
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The key values of a cursor made by cursorOf for the same sort; null when it is not one (hand-edited, other sort). */
+function parseCursor(sort: SortOrder, cursor: PageCursor): unknown[] | null {
+  if (sort === 'family') return null;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const types = sortKey(sort, 'NULL').map(([, t]) => t);
+    if (!Array.isArray(key) || key.length !== types.length) return null;
+    const ok = key.every((v, i) => (types[i] === 'text' ? typeof v === 'string' : types[i] === 'int' ? Number.isInteger(v) : typeof v === 'boolean'));
+    return ok ? key : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `(key) > (cursor)` (or `<` for a page before it), for users `u`. */
+function keysetCondition(sort: SortOrder, groupClass: string, key: unknown[], p: Params, before: boolean): string {
+  const k = sortKey(sort, groupClass);
+  return `(${k.map(([e]) => e).join(', ')}) ${before ? '<' : '>'} (${k.map(([, t], i) => `${p.add(key[i])}::${t}`).join(', ')})`;
 }
 
 /**
@@ -244,62 +295,117 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
  * accounts; an expired code is not returned (row.codeExpired is set instead).
  */
 export async function selectAccounts(ctx: AppContext, selection: Selection, scope: Scope): Promise<AccountRow[]> {
-  return selectRows(ctx, selection, scope);
+  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'all' });
 }
 
-/** One page of the selection (preview): only the page's rows are joined and decrypted. */
+/**
+ * One page of the selection (preview): only the page's rows are joined and decrypted. With `after` (a cursor
+ * of cursorOf), the page starts right after that row, found through the sort key (keyset: the cost does not
+ * grow with the position); `before` gives the page ending right before it. Otherwise `offset` rows are skipped.
+ * A cursor that is not one of this sort order counts as none (first page).
+ */
 export async function selectPage(
   ctx: AppContext,
   selection: Selection,
   scope: Scope,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset?: number; after?: PageCursor; before?: PageCursor },
 ): Promise<AccountRow[]> {
-  return selectRows(ctx, selection, scope, page);
+  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'page', ...page });
 }
 
-async function selectRows(
-  ctx: AppContext,
-  selection: Selection,
-  scope: Scope,
-  page?: { limit: number; offset: number },
-): Promise<AccountRow[]> {
+type RowsMode =
+  | { kind: 'all' }
+  | { kind: 'page'; limit: number; offset?: number; after?: PageCursor; before?: PageCursor };
+
+async function selectRows(ctx: AppContext, db: Queryable, selection: Selection, scope: Scope, mode: RowsMode): Promise<AccountRow[]> {
+  const { sql, values } = rowsQuery(selection, scope, mode);
+  const res = await db.query(sql, values);
+  const now = Date.now();
+  return res.rows.map((r) => toRow(r, ctx.secrets, now));
+}
+
+/** The SQL of selectRows (its rows go through toRow). */
+function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: string; values: unknown[] } {
   const p = new Params();
-  const where = conditions(selection, scope, p).join('\n  AND ');
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
   // selection, index lookups on a preview page), never per row.
+  const where = conditions(selection, scope, p);
   let sel: string;
   const family = selection.sort === 'family';
-  if (!page) sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where})`;
+  if (mode.kind === 'all') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')})`;
   else if (family) {
-    // Paging by family needs every matching pupil's rank first.
-    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}),
+    // Paging by family needs every matching pupil's rank first (no keyset: by offset).
+    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   ${familyCte('hit', 'hit_cls')},
   sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN fam ON fam.id = u.id
-      ORDER BY ${orderBy('family', 'NULL')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
-  } else if (selection.sort !== 'class') {
-    sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}
-      ORDER BY ${orderBy(selection.sort, 'NULL')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
+      ORDER BY ${orderBy('family', 'NULL')} LIMIT ${p.add(mode.limit)} OFFSET ${p.add(mode.offset ?? 0)})`;
   } else {
-    // Paging by class needs every matching account's filing class first.
-    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where}),
+    const cursor = mode.after ?? mode.before;
+    const key = cursor ? parseCursor(selection.sort, cursor) : null;
+    const before = !mode.after && !!mode.before;
+    const page = (groupClass: string) =>
+      `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
+    if (selection.sort !== 'class') {
+      if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
+      sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
+    } else {
+      // Paging by class needs every matching account's filing class first.
+      sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
-      ORDER BY ${orderBy('class', 'cls.group_class')} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)})`;
+      ${key ? `WHERE ${keysetCondition('class', 'cls.group_class', key, p, before)}` : ''} ${page('cls.group_class')})`;
+    }
   }
   const sql = `WITH ${sel},
   ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope))}${family && !page ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+  ${detailCtes(p, preferredStructures(selection, scope))}${family && mode.kind === 'all' ? `,\n  ${familyCte('sel', 'cls')}` : ''}
 SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
 LEFT JOIN st ON st.user_id = u.id
 LEFT JOIN kids ON kids.parent_id = u.id
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
-  const res = await ctx.database.pool.query(sql, p.values);
-  const now = Date.now();
-  return res.rows.map((r) => toRow(r, ctx.secrets, now));
+  return { sql, values: p.values };
 }
+
+/**
+ * The selection in `selection.sort` order, `batchSize` accounts at a time, read through a server-side cursor
+ * (DECLARE … CURSOR) on `client`, which must be inside a transaction. The query is selectAccounts' (details
+ * joined set-wise: hash joins reading each table once, as a hand-written export would), but PostgreSQL keeps
+ * the result and the next batch is fetched only when the consumer asks: memory stays flat in this process
+ * whatever the selection's size.
+ */
+export async function* streamSelection(
+  ctx: AppContext,
+  client: Queryable,
+  selection: Selection,
+  scope: Scope,
+  batchSize = 1000,
+): AsyncGenerator<AccountRow[]> {
+  const { sql, values } = rowsQuery(selection, scope, { kind: 'all' });
+  const name = `selection_${++cursors}`;
+  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
+  const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => client.query(`FETCH ${batchSize} FROM ${name}`);
+  // The next batch is asked for before this one is handed over: PostgreSQL produces it while this process
+  // decrypts and renders the current one (queries on one connection run in order, so the consumer's own
+  // statements on `client` simply queue behind it).
+  let next: Promise<{ rows: Record<string, unknown>[] }> | null = fetch();
+  try {
+    while (next) {
+      const res: { rows: Record<string, unknown>[] } = await next;
+      next = res.rows.length === batchSize ? fetch() : null;
+      if (!res.rows.length) break;
+      const now = Date.now();
+      yield res.rows.map((r) => toRow(r, ctx.secrets, now));
+    }
+  } finally {
+    // A consumer that stops early: the prefetched batch is dropped, then the cursor closed.
+    await next?.catch(() => {});
+    await client.query(`CLOSE ${name}`).catch(() => {});
+  }
+}
+let cursors = 0;
 
 /**
  * Who the distribution filters of `selection` leave out (blocked, absent from the feed, external sign-in), among

@@ -15,6 +15,7 @@
 //   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
 //   fieldsFor(row, ctx)                        merge values of one account
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
@@ -215,7 +216,7 @@ export class TemplateSet {
   }
 }
 
-export async function loadTemplates(ctx: Pick<AppContext, 'database'>, structureId: string | null): Promise<TemplateSet> {
+export async function loadTemplates(ctx: { database: { pool: Queryable } }, structureId: string | null): Promise<TemplateSet> {
   const res = await ctx.database.pool.query(
     `SELECT structure_id, profile, kind, subject, body, updated_at FROM letter_templates
      WHERE structure_id IS NULL OR structure_id = $1`,

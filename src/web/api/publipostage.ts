@@ -10,7 +10,7 @@ import { allInScope } from '../../directory/users.js';
 import { previewRow } from '../../publipostage/format.js';
 import type { ExportFormat } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, leftOutOf, selectPage } from '../../publipostage/select.js';
+import { countSelection, cursorOf, leftOutOf, selectPage } from '../../publipostage/select.js';
 import { leftOutLines } from '../console/distribution-view.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
@@ -20,6 +20,9 @@ import { sendExport } from '../downloads.js';
 const PreviewQuery = SelectionSchema.extend({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
+  /** Keyset pagination: the page right after (before) the row of this cursor (`next` / `prev` of a response). */
+  after: z.string().max(2000).optional(),
+  before: z.string().max(2000).optional(),
 });
 const PdfQuery = SelectionSchema.extend({ model: z.enum(['1', '2', '8']).default('1') });
 
@@ -34,14 +37,17 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
   }
 
   app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
-    const { limit, offset, ...selection } = req.query;
+    const { limit, offset, after, before, ...selection } = req.query;
     await checkNamed(req, selection);
     const { scope } = viewer(req);
     const [counts, rows, leftOut] = await Promise.all([
-      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset }), leftOutOf(ctx, selection, scope),
+      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset, after, before }), leftOutOf(ctx, selection, scope),
     ]);
     return reply.header('cache-control', 'no-store').send({
       ...counts, leftOut, leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut), limit, offset, rows: rows.map(previewRow),
+      // Cursors of the page's last and first rows: `?after=next` is the following page, found through the sort key.
+      next: rows.length === limit ? cursorOf(selection.sort, rows[rows.length - 1]) : null,
+      prev: rows.length ? cursorOf(selection.sort, rows[0]) : null,
     });
   });
 

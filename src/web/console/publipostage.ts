@@ -72,7 +72,7 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     const params = selectionParams(screen.selection);
     if (model !== '1') params.set('model', model);
     const parts = previewParts(req.lang, {
-      school, counts: screen.counts, rows: screen.rows, base, params, offset: screen.offset, limit: LIST_PAGE_SIZE,
+      school, counts: screen.counts, rows: screen.rows, base, params, offset: screen.offset, limit: LIST_PAGE_SIZE, keyset: screen.keyset,
     });
     return { school, model, base, parts, ...screen };
   }

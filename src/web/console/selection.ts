@@ -5,8 +5,8 @@ import type { AppContext } from '../../context.js';
 import { PROFILES } from '../../directory/vocabulary.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, listLevels, type ClassRow, type LevelRow } from '../../directory/structures.js';
-import { selectPage } from '../../publipostage/select.js';
-import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
+import { cursorOf, selectPage } from '../../publipostage/select.js';
+import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
 import { viewer } from '../context.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { formatNumber, isMessageKey, plural, t, translator, type Lang } from '../i18n/index.js';
@@ -72,9 +72,26 @@ export async function loadSelectionScreen<C>(
     listClasses(ctx, scope, schoolId),
     listLevels(ctx, scope, schoolId),
     count(ctx, selection, scope),
-    selectPage(ctx, selection, scope, { limit: LIST_PAGE_SIZE, offset }),
+    selectPage(ctx, selection, scope, { limit: LIST_PAGE_SIZE, offset, ...keysetOf(req) }),
   ]);
-  return { scope, selection, invalid, offset, classes, levels, counts, rows };
+  return { scope, selection, invalid, offset, classes, levels, counts, rows, keyset: pageCursors(selection, rows) };
+}
+
+/** The keyset cursor of the query (`after` / `before`, made by pageCursors), if any. */
+function keysetOf(req: FastifyRequest): { after?: string; before?: string } {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  const cursor = (v: unknown) => (typeof v === 'string' && v.length <= 2000 ? v : undefined);
+  return { after: cursor(q.after), before: cursor(q.before) };
+}
+
+/** Cursors of a page's last and first rows: the pager's next and previous pages start from them (keyset). */
+export function pageCursors(sel: Selection, rows: AccountRow[]): PageKeyset {
+  return { next: rows.length ? cursorOf(sel.sort, rows[rows.length - 1]) : null, prev: rows.length ? cursorOf(sel.sort, rows[0]) : null };
+}
+
+export interface PageKeyset {
+  next: string | null;
+  prev: string | null;
 }
 
 /** The selection as query parameters (defaults left out), for links and hidden fields. */
@@ -239,23 +256,35 @@ ${o.after ?? ''}
 </form>`;
 }
 
-/** "Précédents / Suivants" links keeping the selection. */
-export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number): SafeHtml {
+/**
+ * "Précédents / Suivants" links keeping the selection. With `keyset` (pageCursors of the page shown), the links
+ * carry the cursor of the page's last (first) row: the next page is read from there through the sort key, at
+ * the same cost however far it is; `offset` then only numbers the rows shown.
+ */
+export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number, keyset?: PageKeyset): SafeHtml {
   const _ = translator(lang);
+  const cursorFor = (o: number): [string, string] | null =>
+    !keyset || o <= 0 ? null : o > offset ? (keyset.next ? ['after', keyset.next] : null) : keyset.prev ? ['before', keyset.prev] : null;
   const link = (o: number) => {
     const p = new URLSearchParams(params);
     if (o > 0) p.set('offset', String(o));
     else p.delete('offset');
+    const c = cursorFor(o);
+    if (c) p.set(c[0], c[1]);
     const s = p.toString();
     return s ? `${base}?${s}` : base;
+  };
+  const cursorAttr = (o: number) => {
+    const c = cursorFor(o);
+    return c ? html` data-${c[0]}="${c[1]}"` : '';
   };
   const first = total === 0 ? 0 : offset + 1;
   const last = Math.min(total, offset + limit);
   return html`<nav class="pager" aria-label="${_('pager.label')}" data-pager data-offset="${offset}" data-limit="${limit}" data-total="${total}">
   <p class="pager-range" data-pager-range>${total === 0 ? '' : _('pager.range', { first: formatNumber(lang, first), last: formatNumber(lang, last), total: formatNumber(lang, total) })}</p>
   <p class="pager-links">
-    ${offset > 0 ? html`<a href="${link(Math.max(0, offset - limit))}" data-offset="${Math.max(0, offset - limit)}" rel="prev">${_('pager.prev')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.prev')}</span>`}
-    ${last < total ? html`<a href="${link(offset + limit)}" data-offset="${offset + limit}" rel="next">${_('pager.next')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.next')}</span>`}
+    ${offset > 0 ? html`<a href="${link(Math.max(0, offset - limit))}" data-offset="${Math.max(0, offset - limit)}"${cursorAttr(Math.max(0, offset - limit))} rel="prev">${_('pager.prev')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.prev')}</span>`}
+    ${last < total ? html`<a href="${link(offset + limit)}" data-offset="${offset + limit}"${cursorAttr(offset + limit)} rel="next">${_('pager.next')}</a>` : html`<span class="muted" aria-disabled="true">${_('pager.next')}</span>`}
   </p>
 </nav>`;
 }

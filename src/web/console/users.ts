@@ -42,7 +42,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     const lang = req.lang;
     const _ = translator(lang);
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
-    const { selection, invalid, offset, classes, levels, counts, rows } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
+    const { selection, invalid, offset, classes, levels, counts, rows, keyset } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
     const params = selectionParams(selection, true);
     return sendConsolePage(reply, {
       req,
@@ -51,7 +51,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
       section: 'users',
       notice: handoutNotice(req),
       body: usersListView(viewEnv(req), {
-        school, selection, invalid, classes, levels, total: counts.total, rows, offset, params,
+        school, selection, invalid, classes, levels, total: counts.total, rows, offset, params, keyset,
       }),
     }, invalid.length ? 400 : 200);
   });

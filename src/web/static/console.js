@@ -52,8 +52,13 @@
     const statusEl = section.querySelector('[data-preview-status]');
     const busy = [section, document.querySelector('[data-preview-counters]')];
     let offset = 0;
+    // Keyset paging: the pager's links carry the cursor of the row the page starts after (or ends before).
+    let cursor = null;
     const pagerEl = section.querySelector('[data-pager]');
     if (pagerEl) offset = Number(pagerEl.getAttribute('data-offset')) || 0;
+    const here = new URLSearchParams(window.location.search);
+    if (here.get('after')) cursor = ['after', here.get('after')];
+    else if (here.get('before')) cursor = ['before', here.get('before')];
     let seq = 0;
     let timer = null;
     const pagePath = form.getAttribute('action');
@@ -109,6 +114,7 @@
         if (q.get(k) === RADIO_DEFAULTS[k]) q.delete(k);
       });
       if (off > 0) q.set('offset', String(off));
+      if (off > 0 && cursor) q.set(cursor[0], cursor[1]);
       const s = q.toString();
       return s ? pagePath + '?' + s : pagePath;
     };
@@ -150,6 +156,7 @@
       updateFilterCount(p);
       const q = new URLSearchParams(p);
       if (offset > 0) q.set('offset', String(offset));
+      if (offset > 0 && cursor) q.set(cursor[0], cursor[1]);
       setBusy(true);
       statusEl.textContent = msg('pp.loading');
       fetch(fragmentUrl + '?' + q.toString(), { credentials: 'same-origin', headers: { accept: 'text/html' } })
@@ -208,6 +215,8 @@
       if (!a) return;
       e.preventDefault();
       offset = Number(a.getAttribute('data-offset')) || 0;
+      cursor = a.getAttribute('data-after') ? ['after', a.getAttribute('data-after')]
+        : a.getAttribute('data-before') ? ['before', a.getAttribute('data-before')] : null;
       schedule(0);
       const h = document.getElementById('preview-title');
       if (h?.scrollIntoView) h.scrollIntoView({ block: 'start' });

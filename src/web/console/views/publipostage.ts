@@ -8,7 +8,7 @@ import { html, type SafeHtml } from '../../html.js';
 import { isMessageKey, translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import { pluralHtml, type School } from '../frame.js';
-import { pager } from '../selection.js';
+import { pager, type PageKeyset } from '../selection.js';
 import { userHref } from './users.js';
 import type { LeftOut } from '../../../publipostage/distribution.js';
 import { leftOutList } from '../distribution-view.js';
@@ -73,6 +73,8 @@ export interface PreviewData {
   params: URLSearchParams;
   offset: number;
   limit: number;
+  /** Cursors of the page's rows, for the pager's keyset links (console/selection.ts pageCursors). */
+  keyset?: PageKeyset;
 }
 
 /**
@@ -84,7 +86,7 @@ export function previewParts(lang: Lang, d: PreviewData): { counters: SafeHtml; 
   return {
     counters: html`<div data-fragment="counters" data-total="${d.counts.total}">${counters(lang, d.counts)}</div>`,
     table: html`<div data-fragment="table">${previewTable(lang, d.rows, d.school)}
-  ${pager(lang, d.base, d.params, d.offset, d.limit, d.counts.total)}</div>`,
+  ${pager(lang, d.base, d.params, d.offset, d.limit, d.counts.total, d.keyset)}</div>`,
   };
 }
 

@@ -13,7 +13,7 @@ import { profileLabel } from '../../labels.js';
 import type { Notice } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { dateOnly, dateTime, plural, schoolBase, type School } from '../frame.js';
-import { activeFilters, filterPanel, LIST_PAGE_SIZE, pager, searchField } from '../selection.js';
+import { activeFilters, filterPanel, LIST_PAGE_SIZE, pager, searchField, type PageKeyset } from '../selection.js';
 import type { LastDistribution } from '../../../publipostage/tracking.js';
 import { handedOut } from '../../tracking-view.js';
 import { tickedActions, userHandoutActions } from '../handout.js';
@@ -46,6 +46,8 @@ export interface UsersListData {
   offset: number;
   /** The selection as query parameters (pager, bulk links). */
   params: URLSearchParams;
+  /** Cursors of the page's first and last rows: the pager's links page by keyset. */
+  keyset?: PageKeyset;
 }
 
 /** The users list: search and sort first, the other filters folded until one is used, a page of rows. */
@@ -78,7 +80,7 @@ ${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<form 
 </table></div>
 ${tickedActions(env)}
 </form>`}
-${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total)}
+${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total, o.keyset)}
 ${bulkLifecycleLinks(env, school.id, o.params, o.total)}`;
 }
 

@@ -1,0 +1,56 @@
+// Hand-written SQL the product is compared with: what a DBA would type for the same result, with the same
+// default distribution conditions (not blocked, not absent from the feed) and the same order.
+import type { Queryable } from '../src/db/index.js';
+
+const DEFAULTS = 'NOT u.blocked AND u.absent_since IS NULL AND u.pre_deleted_at IS NULL';
+const ORDER = 'u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login';
+
+/** Accounts of some classes (students, teachers) and the parents of their students. */
+const inClasses = (classes: string) => `u.id IN (SELECT uc.user_id FROM user_classes uc WHERE uc.class_id IN (${classes})
+  UNION SELECT r.parent_id FROM user_classes uc JOIN relations r ON r.child_id = uc.user_id WHERE uc.class_id IN (${classes}))`;
+const inSchool = `u.id IN (SELECT us.user_id FROM user_structures us WHERE us.structure_id = $1
+  UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id WHERE us.structure_id = $1)`;
+
+export const BASELINE_FILTERS = {
+  class: inClasses('$1'),
+  level: inClasses('SELECT id FROM classes WHERE level_id = $1'),
+  school: inSchool,
+  localAdmin: `NOT u.is_super_admin AND ${inSchool}`,
+  teacher: `NOT u.is_super_admin AND u.id IN (SELECT uc.user_id FROM user_classes uc JOIN users s ON s.id = uc.user_id AND s.profile = 'Student'
+    WHERE uc.class_id = ANY($1::uuid[])
+  UNION SELECT r.parent_id FROM user_classes uc JOIN users s ON s.id = uc.user_id AND s.profile = 'Student'
+    JOIN relations r ON r.child_id = s.id WHERE uc.class_id = ANY($1::uuid[]))`,
+} as const;
+
+/** Per account `u`: classes (a parent's are the children's), school, children: what a preview row shows. */
+const DETAILS = `(SELECT array_agg(DISTINCT c.name) FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
+     UNION ALL SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
+     JOIN classes c ON c.id = m.class_id) AS classes,
+  (SELECT min(s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS school,
+  (SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name)) FROM relations r JOIN users k ON k.id = r.child_id
+     WHERE r.parent_id = u.id) AS children`;
+
+/** The count and the first page of 50 (alphabetical) of a filter, with the preview's columns. */
+export async function baselinePreview(db: Queryable, filter: string, value: unknown): Promise<number> {
+  const where = `${filter} AND ${DEFAULTS}`;
+  const [count] = await Promise.all([
+    db.query(`SELECT count(*)::int AS n FROM users u WHERE ${where}`, [value]),
+    db.query(`SELECT u.id, u.last_name, u.first_name, u.login, u.profile, u.email, u.activation_code_enc, ${DETAILS}
+      FROM (SELECT * FROM users u WHERE ${where} ORDER BY ${ORDER} LIMIT 50) u ORDER BY ${ORDER}`, [value]),
+  ]);
+  return count.rows[0].n;
+}
+
+/**
+ * The CSV export's columns (names, profile, login, classes — a parent's are the children's —, code as stored,
+ * e-mail, school, children, expiry, INE, functions, mobile) for every account, in the same order.
+ */
+export const CSV_BASELINE_SQL = `SELECT u.last_name, u.first_name, u.profile, u.login,
+  (SELECT string_agg(DISTINCT c.name, ', ') FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
+     UNION ALL SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
+     JOIN classes c ON c.id = m.class_id) AS classes,
+  CASE WHEN u.activated_at IS NULL THEN u.activation_code_enc ELSE 'Activé' END AS code, u.email,
+  (SELECT min(s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS school,
+  (SELECT string_agg(k.first_name || ' ' || k.last_name, ', ') FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
+  u.activation_code_expires_at::date, u.ine, array_to_string(u.functions, ', '), u.mobile
+FROM users u WHERE ${DEFAULTS} ORDER BY ${ORDER}`;
