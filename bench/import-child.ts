@@ -19,6 +19,7 @@ if (r.fatal) throw new Error(`${r.fatal.file}:${r.fatal.line} ${r.fatal.reason}`
 console.log(
   JSON.stringify({
     ms,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     created: r.created,
     updated: r.updated,

@@ -20,6 +20,8 @@ const TABLES = ['structures', 'levels', 'classes', 'groups', 'users', 'user_stru
 
 interface ChildResult {
   ms: number;
+  /** CPU time of the importing process (user + system): less sensitive than `ms` to a busy machine. */
+  cpuMs: number;
   maxRssMb: number;
   created: number;
   updated: number;
