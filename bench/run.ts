@@ -1,7 +1,8 @@
 // `npm run bench`: publipostage throughput on its own embedded PostgreSQL (temporary directory).
 //   demo-size data (2,146 sheets): PDF sheets/s per model vs. a naive pdfkit loop, CSV rows/s vs. a naive writer;
 //   100,000 generated accounts: preview latency vs. "select everything then slice", full selection, PDF, CSV;
-//   import rows/s (AAF fixture feed), first pass vs. the idempotent second pass.
+//   import rows/s (AAF fixture feed), first pass vs. the idempotent second pass; generated AAF feeds of 100k
+//   (and 1M without BENCH_QUICK) accounts: first import, unchanged re-import, COPY of the same rows, peak RSS.
 // Goals are printed with OK / MISSED; nothing here fails a build. BENCH_QUICK=1 skips the 100k PDFs.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { countSelection, selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
 import { generateAccounts } from './data.js';
+import { benchImport, printImportRows } from './import.js';
 import { naiveCsv, naiveSheetsPdf } from './naive.js';
 
 const DEMO_SHEETS = 2146;
@@ -156,6 +158,9 @@ async function main() {
       const again = await time(() => importFiles(imp, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
       line('réimport identique (rien ne change)', `${fmt(again.ms)} ms`, `${fmt((n / again.ms) * 1000)} lignes/s | ×${fmt(first.ms / again.ms)} vs premier`);
     } else console.log('\n(import non mesuré : ../shared/fixtures/aaf-2013 absent)');
+
+    // Import at région scale: generated AAF feeds, vs. COPY of the same rows (bench/import.ts).
+    for (const n of quick ? [100_000] : [100_000, 1_000_000]) printImportRows(await benchImport(server.url, n, 3));
   } finally {
     for (const c of contexts) await c.close().catch(() => {});
     await server.stop();

@@ -370,7 +370,9 @@ export async function applyBatch(
           h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
           r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, hashes.get(r.externalId) ?? null,
         ];
-        row.forEach((v, k) => cols[k].push(v));
+        row.forEach((v, k) => {
+          cols[k].push(v);
+        });
       }
       await client.query(
         `INSERT INTO users (id, external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
@@ -421,7 +423,9 @@ export async function applyBatch(
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === existing.get(r.externalId)!.hash)) continue;
       [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff,
-        next.ine, next.functions, next.mobile, next.address, hash].forEach((v, k) => upd[k].push(v));
+        next.ine, next.functions, next.mobile, next.address, hash].forEach((v, k) => {
+        upd[k].push(v);
+      });
     }
     if (upd[0].length) {
       await client.query(
@@ -558,7 +562,10 @@ export async function applyBatch(
     );
   }
   for (const k of relAdd) for (const id of k.split('\t')) touched.add(id);
-  for (const x of relDel) touched.add(x.parent_id), touched.add(x.child_id);
+  for (const x of relDel) {
+    touched.add(x.parent_id);
+    touched.add(x.child_id);
+  }
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
   const stale = [...touched].filter((id) => !recById.has(id) || !hashes.has(recById.get(id)!.externalId));
@@ -621,7 +628,11 @@ export async function applyBatch(
       `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
-    for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
+    for (const x of r.rows) {
+      if (preDeletedIds.has(x.id)) continue;
+      preDeletedIds.add(x.id);
+      counts(byProfile, x.profile).preDeleted++;
+    }
   }
   if (preDeletedIds.size) {
     await unnestChunks(client, `UPDATE users SET absent_since = $2, import_hash = NULL WHERE id = ANY($1)`, [[...preDeletedIds]], [now]);

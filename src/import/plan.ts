@@ -202,7 +202,11 @@ export function planRelations(
 
 /** The report's line of a profile or file (created, updated, unchanged, pre-deleted, restored), made on first use. */
 export function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): ProfileCounts {
-  return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
+  const known = r[p];
+  if (known) return known;
+  const made: ProfileCounts = { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 };
+  r[p] = made;
+  return made;
 }
 
 /**
@@ -224,10 +228,25 @@ export function countOutcomes(
     const c = counts(byProfile, r.profile);
     const f = counts(byFile, r.file);
     const id = userId(r.externalId) ?? '';
-    if (outcome.created.has(r.externalId)) created++, c.created++, f.created++;
-    else if (outcome.changed.has(r.externalId) || outcome.touched.has(id)) updated++, c.updated++, f.updated++;
-    else if (!outcome.restored.has(r.externalId)) unchanged++, c.unchanged++, f.unchanged++;
-    if (outcome.restored.has(r.externalId)) c.restored++, f.restored++;
+    const restored = outcome.restored.has(r.externalId);
+    const kind = outcome.created.has(r.externalId)
+      ? 'created'
+      : outcome.changed.has(r.externalId) || outcome.touched.has(id)
+        ? 'updated'
+        : restored
+          ? null
+          : 'unchanged';
+    if (kind === 'created') created++;
+    else if (kind === 'updated') updated++;
+    else if (kind === 'unchanged') unchanged++;
+    if (kind) {
+      c[kind]++;
+      f[kind]++;
+    }
+    if (restored) {
+      c.restored++;
+      f.restored++;
+    }
   }
   return { created, updated, unchanged };
 }
