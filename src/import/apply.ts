@@ -8,6 +8,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
+import { copyRows } from '../db/copy.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
@@ -353,9 +354,9 @@ export async function applyBatch(
   if (fresh.length) {
     const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
     const logins = new LoginAllocator(taken);
-    for (let i = 0; i < fresh.length; i += CHUNK) {
-      const cols: unknown[][] = Array.from({ length: 24 }, () => []);
-      for (const r of fresh.slice(i, i + CHUNK)) {
+    // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
+    const rows = function* () {
+      for (const r of fresh) {
         let login: string;
         if (r.login && !taken.has(r.login)) {
           taken.add(r.login);
@@ -364,30 +365,20 @@ export async function applyBatch(
         const h = r.history;
         // An account generated as already active has used its code: it gets none.
         const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
-        const row = [
+        yield [
           userIds.get(r.externalId), r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
           code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
-          h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
+          h?.createdAt ?? now, h?.createdAt ?? now, h?.activatedAt ?? null, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
           r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, hashes.get(r.externalId) ?? null,
         ];
-        row.forEach((v, k) => {
-          cols[k].push(v);
-        });
       }
-      await client.query(
-        `INSERT INTO users (id, external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
-                            activation_code_enc, activation_code_mac, activation_code_expires_at,
-                            created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at,
-                            ine, functions, mobile, address, import_hash)
-         SELECT id, e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd, ine, fn::text[], mob, adr, ih
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[],
-                     $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[],
-                     $16::timestamptz[], $17::timestamptz[], $18::text[], $19::timestamptz[],
-                     $20::text[], $21::text[], $22::text[], $23::text[], $24::text[])
-              AS v(id, e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd, ine, fn, mob, adr, ih)`,
-        cols,
-      );
-    }
+    };
+    await copyRows(client, 'users', [
+      'id', 'external_id', 'origin', 'source', 'profile', 'title', 'first_name', 'last_name', 'birth_date', 'email', 'phone', 'login',
+      'activation_code_enc', 'activation_code_mac', 'activation_code_expires_at',
+      'created_at', 'updated_at', 'activated_at', 'terms_accepted_at', 'password_hash', 'pre_deleted_at',
+      'ine', 'functions', 'mobile', 'address', 'import_hash',
+    ], rows());
   }
 
   // ---- field updates (pure plan: planUserUpdate), accounts compared in full only ----
@@ -465,11 +456,18 @@ export async function applyBatch(
     { table: 'user_groups', col: 'group_id', want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
+  const isNew = (id: string) => created.has(recById.get(id)!.externalId);
+  const newIds = syncIds.filter(isNew);
+  const oldIds = syncIds.filter((id) => !isNew(id));
   for (const k of kinds) {
-    for (let i = 0; i < syncIds.length; i += CHUNK) {
-      const ids = syncIds.slice(i, i + CHUNK);
-      const old = ids.filter((id) => !created.has(recById.get(id)!.externalId));
-      const have = old.length ? (await client.query<Link>(k.have, [old])).rows : [];
+    // A new account's links are all new: one COPY.
+    const links = function* () {
+      for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
+    };
+    if (newIds.length) await copyRows(client, k.table, ['user_id', k.col], links());
+    for (let i = 0; i < oldIds.length; i += CHUNK) {
+      const ids = oldIds.slice(i, i + CHUNK);
+      const have = (await client.query<Link>(k.have, [ids])).rows;
       const wanted = new Set<string>();
       for (const id of ids) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
       const { add, del } = planLinks(have, wanted, runStructSet);
@@ -553,7 +551,12 @@ export async function applyBatch(
   const describedIds = new Set([...(batch.describedChildren ?? [])].map((e) => userIds.get(e)).filter((x): x is string => !!x));
   const describes = (x: StoredRelation) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
   const { add: relAdd, del: relDel } = planRelations(relHaveUnique, relWanted, runSet, describes);
-  if (relAdd.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAdd));
+  // Links of a new account cannot exist yet: one COPY; the others may race nothing but stay idempotent.
+  const newIdSet = new Set(newIds);
+  const relAddNew = relAdd.filter((k) => k.split('\t').some((id) => newIdSet.has(id)));
+  const relAddOld = relAdd.filter((k) => !k.split('\t').some((id) => newIdSet.has(id)));
+  if (relAddNew.length) await copyRows(client, 'relations', ['parent_id', 'child_id'], relAddNew.map((k) => k.split('\t')));
+  if (relAddOld.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAddOld));
   if (relDel.length) {
     await unnestChunks(
       client,
