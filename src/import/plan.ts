@@ -124,24 +124,28 @@ export function planMemberships(
   ids: MembershipIds,
   wantedRelations: Set<string>,
   childStructs: Map<string, string[]>,
-): { structures: Map<string, Set<string>>; classes: Map<string, Set<string>>; groups: Map<string, Set<string>> } {
-  const structures = new Map<string, Set<string>>();
-  const classes = new Map<string, Set<string>>();
-  const groups = new Map<string, Set<string>>();
-  const setOf = (m: Map<string, Set<string>>, id: string) => m.get(id) ?? m.set(id, new Set()).get(id)!;
+): { structures: Map<string, string[]>; classes: Map<string, string[]>; groups: Map<string, string[]> } {
+  // Lists, not sets: an account has a handful of each, and a million small sets weigh.
+  const structures = new Map<string, string[]>();
+  const classes = new Map<string, string[]>();
+  const groups = new Map<string, string[]>();
+  const listOf = (m: Map<string, string[]>, id: string) => m.get(id) ?? m.set(id, []).get(id)!;
+  const put = (list: string[], x: string) => {
+    if (!list.includes(x)) list.push(x);
+  };
   const byId = new Map<string, UserRecord>();
   for (const r of records) {
     const id = userId(r.externalId);
     byId.set(id, r);
-    const set = setOf(structures, id);
-    for (const s of r.structures) set.add(ids.structure(s));
+    const list = listOf(structures, id);
+    for (const s of r.structures) put(list, ids.structure(s));
     if (r.classes.length) {
-      const c = setOf(classes, id);
-      for (const x of r.classes) c.add(ids.classId(ids.structure(x.structure), x.name));
+      const c = listOf(classes, id);
+      for (const x of r.classes) put(c, ids.classId(ids.structure(x.structure), x.name));
     }
     if (r.groups.length) {
-      const g = setOf(groups, id);
-      for (const x of r.groups) g.add(ids.groupId(ids.structure(x.structure), x.name));
+      const g = listOf(groups, id);
+      for (const x of r.groups) put(g, ids.groupId(ids.structure(x.structure), x.name));
     }
   }
   for (const k of wantedRelations) {
@@ -149,8 +153,8 @@ export function planMemberships(
     const p = k.slice(0, t);
     const c = k.slice(t + 1);
     if (byId.get(p)?.profile !== 'Relative') continue;
-    const set = structures.get(p)!;
-    for (const s of byId.has(c) ? structures.get(c)! : childStructs.get(c) ?? []) set.add(s);
+    const list = structures.get(p)!;
+    for (const s of byId.has(c) ? structures.get(c)! : childStructs.get(c) ?? []) put(list, s);
   }
   return { structures, classes, groups };
 }
