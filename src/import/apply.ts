@@ -74,7 +74,6 @@ interface KnownUser {
 const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
   u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
 
-
 /**
  * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
  * existing one of the scope (else ImportForbiddenError, nothing written) and is never renamed; records that
@@ -551,7 +550,7 @@ export async function applyBatch(
   const describedIds = new Set([...(batch.describedChildren ?? [])].map((e) => userIds.get(e)).filter((x): x is string => !!x));
   const describes = (x: StoredRelation) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
   const { add: relAdd, del: relDel } = planRelations(relHaveUnique, relWanted, runSet, describes);
-  // Links of a new account cannot exist yet: one COPY; the others may race nothing but stay idempotent.
+  // Links of a new account cannot exist yet: one COPY; the others as before (INSERT … ON CONFLICT DO NOTHING).
   const newIdSet = new Set(newIds);
   const relAddNew = relAdd.filter((k) => k.split('\t').some((id) => newIdSet.has(id)));
   const relAddOld = relAdd.filter((k) => !k.split('\t').some((id) => newIdSet.has(id)));
