@@ -107,6 +107,9 @@ export async function benchImport(adminUrl: string, accounts: number, rounds = 3
       agains.push(await child(url, feed.dir));
       if (i === 0) await dump(url, work);
       copies.push(await copyBaseline(copyUrl, work));
+      // Progress on stderr: a long run (1M) still tells something if it is stopped.
+      const [f, a, c] = [firsts[i], agains[i], copies[i]];
+      console.error(`  (tour ${i + 1}/${rounds} : import ${Math.round(f.ms)} ms, ${Math.round(f.maxRssMb)} Mo ; réimport ${Math.round(a.ms)} ms, ${Math.round(a.maxRssMb)} Mo ; COPY ${Math.round(c)} ms)`);
     }
     const pickMedian = (xs: ChildResult[]) => {
       const m = median(xs.map((x) => x.ms));
