@@ -25,6 +25,7 @@ import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
 import { generateAccounts } from './data.js';
 import { importWorks } from './import.js';
+import { benchImport, type ImportBenchRow } from './import-scale.js';
 import { writeReadme } from './markdown.js';
 import { compare, download, run, timed, type Work } from './measure.js';
 import { naiveSheetsPdf } from './naive.js';
@@ -204,6 +205,17 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
   }
 }
 
+/** The rows of bench/import-scale.ts as works: first import vs COPY of the same rows, unchanged re-import vs first. */
+function importScaleWorks(size: string, r: ImportBenchRow): Work[] {
+  const rss = Math.max(r.first.maxRssMb, r.again.maxRssMb);
+  return [
+    { size, work: `import AAF généré (${fmt(r.accounts)} comptes)`, productMs: r.first.ms, baseline: 'COPY des mêmes lignes', baselineMs: r.copyMs,
+      rssMb: rss, goal: '≤ 1,5× COPY, RSS < 600 Mo', ok: r.first.ms <= 1.5 * r.copyMs && rss < 600, note: `CPU ${fmt(r.first.cpuMs)} ms` },
+    { size, work: 'réimport identique', productMs: r.again.ms, baseline: 'premier import', baselineMs: r.first.ms,
+      goal: '≤ 0,3×', ok: r.again.ms <= 0.3 * r.first.ms, note: `CPU ${fmt(r.again.cpuMs)} ms` },
+  ];
+}
+
 async function main() {
   const markdown = process.argv.includes('--markdown');
   const started = Date.now();
@@ -221,6 +233,8 @@ async function main() {
         contexts.push(c);
         return c;
       })) report(w);
+      // Generated AAF feeds (bench/aaf-feed.ts), each import in a process of its own (its peak RSS), vs COPY.
+      for (const size of SIZES) for (const w of importScaleWorks(size, await benchImport(server.url, count(size), RUNS))) report(w);
     }
   } finally {
     for (const c of contexts.reverse()) await c.close().catch(() => {});

@@ -86,7 +86,9 @@ export async function readAaf(
   parser.on('closetag', (tag) => {
     switch (tag.name) {
       case 'value':
-        if (values && text !== null) values.push(text);
+        // A long value would be a slice of the parser's chunk and keep that whole chunk alive as long as the
+        // batch holds it (an e-mail per person pins the whole file): keep a copy of its own.
+        if (values && text !== null) values.push(text.length >= 13 ? (` ${text}`).slice(1) : text);
         text = null;
         break;
       case 'id':

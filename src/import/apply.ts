@@ -1,4 +1,6 @@
-// Writes a parsed batch to PostgreSQL inside the caller's transaction, in a handful of set-based statements.
+// Writes a parsed batch to PostgreSQL inside the caller's transaction, in set-based statements per chunk of
+// accounts. What to write is decided by the pure functions of plan.ts; this module reads and writes.
+import { randomUUID } from 'node:crypto';
 import { isHeadOfSchool } from '../directory/local-admins.js';
 import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
@@ -6,9 +8,11 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
+import { copyRows } from '../db/copy.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
+import { countOutcomes, counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import type { FileCounts, ImportBatch, ProfileCounts, Rejection, RenameNote, StructureReport, UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -56,42 +60,19 @@ async function hasAliases(client: Client): Promise<boolean> {
   return r.rows[0].t !== null;
 }
 
-interface ExistingUser {
+type ExistingUser = StoredUser;
+
+/** An account found under a record's key: its digest (users.import_hash), whether it is absent, and its full row once read. */
+interface KnownUser {
   id: string;
-  external_id: string;
-  profile: Profile;
-  title: string | null;
-  first_name: string;
-  last_name: string;
-  birth_date: string | null;
-  email: string | null;
-  phone: string | null;
-  ine: string | null;
-  functions: string[];
-  mobile: string | null;
-  address: string | null;
-  origin: string;
-  source: string;
-  activated_at: Date | null;
-  /** Absent from the feed (grace period, users.absent_since) or pre-deleted: a record carrying it restores it. */
-  pre_deleted_at: Date | null;
+  hash: string | null;
+  absent: boolean;
+  full?: ExistingUser;
 }
 
 /** The columns of ExistingUser, from `users u`. */
 const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
   u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
-
-/**
- * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
- * (unnest flattens a 2-D array). Also a stable form to compare stored and incoming lists.
- */
-function pgTextArray(items: string[]): string {
-  return `{${items.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-}
-
-function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): ProfileCounts {
-  return (r[p] ??= { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 });
-}
 
 /**
  * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
@@ -113,6 +94,8 @@ export async function applyBatch(
   const rejected: Rejection[] = [];
   const byProfile: Partial<Record<Profile, ProfileCounts>> = {};
   const byFile: Record<string, FileCounts> = {};
+  // The import keeps users.import_hash right itself: migration 0016's triggers leave its writes alone (until the end of applyBatch).
+  await client.query(`SELECT set_config('trousseau.import', 'on', true)`);
 
   // ---- structures ----
   const structureIds = new Map<string, string>();
@@ -221,24 +204,28 @@ export async function applyBatch(
   }
 
   // ---- users ----
+  // Every record's account, if any, with its import digest (users.import_hash): a record whose digest is unchanged
+  // is skipped below (no field comparison, no membership or relation query). Full rows are read only for the others.
   let records = [...batch.users.values()];
   const ep: unknown[] = [null]; // $1: the external ids
-  const existingRows = await unnestChunks<ExistingUser & { allowed: boolean }>(
+  const knownRows = await unnestChunks<KnownUser & { external_id: string; allowed: boolean }>(
     client,
-    `SELECT ${EXISTING_COLUMNS}, ${allowed('u', ep)} AS allowed FROM users u WHERE u.external_id = ANY($1)`,
+    `SELECT u.id, u.external_id, u.import_hash AS hash, (u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL) AS absent,
+            ${allowed('u', ep)} AS allowed
+     FROM users u WHERE u.external_id = ANY($1)`,
     [records.map((r) => r.externalId)],
     ep.slice(1),
   );
-  const existing = new Map(existingRows.map((r) => [r.external_id, r]));
+  const existing = new Map<string, KnownUser>(knownRows.map((r) => [r.external_id, { id: r.id, hash: r.hash, absent: r.absent }]));
   const userIds = new Map<string, string>();
-  for (const r of existingRows) userIds.set(r.external_id, r.id);
+  for (const r of knownRows) userIds.set(r.external_id, r.id);
 
   // Accounts merged away by an admin ("Gérer les doublons") leave their external id as an alias of the kept
   // account: the feed keeps updating that one's memberships and does not recreate the dropped one.
   const aliased = new Map<string, { id: string; pre_deleted_at: Date | null }>();
   const unknown = records.filter((r) => !existing.has(r.externalId)).map((r) => r.externalId);
   const outside = new Map<string, string>(); // external id → user id of an account this run may not touch
-  for (const r of existingRows) if (!r.allowed) outside.set(r.external_id, r.id);
+  for (const r of knownRows) if (!r.allowed) outside.set(r.external_id, r.id);
   if (unknown.length && (await hasAliases(client))) {
     const ap: unknown[] = [null];
     const rows = await unnestChunks<{ alias: string; id: string; pre_deleted_at: Date | null; allowed: boolean }>(
@@ -271,109 +258,12 @@ export async function applyBatch(
   const reKeyed: { id: string; externalId: string }[] = [];
   const { renamed, keep } = await adoptAccounts(client, batch, records, existing, aliased, structureIds, reKeyed, allowed);
   for (const x of reKeyed) userIds.set(x.externalId, x.id);
+  // New accounts get their id here, so that everything they are linked to is known before they are written.
   const fresh = records.filter((r) => !existing.has(r.externalId) && !aliased.has(r.externalId));
   const created = new Set<string>();
-  if (fresh.length) {
-    const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
-    const logins = new LoginAllocator(taken);
-    const cols: unknown[][] = Array.from({ length: 22 }, () => []);
-    for (const r of fresh) {
-      let login: string;
-      if (r.login && !taken.has(r.login)) {
-        taken.add(r.login);
-        login = r.login;
-      } else login = logins.allocate(r.firstName, r.lastName);
-      const h = r.history;
-      // An account generated as already active has used its code: it gets none.
-      const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
-      const row = [
-        r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
-        code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
-        h?.createdAt ?? now, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
-        r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null,
-      ];
-      row.forEach((v, i) => cols[i].push(v));
-    }
-    const ins = await unnestChunks<{ id: string; external_id: string }>(
-      client,
-      `INSERT INTO users (external_id, origin, source, profile, title, first_name, last_name, birth_date, email, phone, login,
-                          activation_code_enc, activation_code_mac, activation_code_expires_at,
-                          created_at, updated_at, activated_at, terms_accepted_at, password_hash, pre_deleted_at,
-                          ine, functions, mobile, address)
-       SELECT e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, ca, aa, aa, pw, pd, ine, fn::text[], mob, adr
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[],
-                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
-                   $15::timestamptz[], $16::timestamptz[], $17::text[], $18::timestamptz[],
-                   $19::text[], $20::text[], $21::text[], $22::text[])
-            AS v(e, o, s, p, t, f, l, b, m, ph, lg, ce, cm, cx, ca, aa, pw, pd, ine, fn, mob, adr)
-       RETURNING id, external_id`,
-      cols,
-    );
-    for (const r of ins) {
-      userIds.set(r.external_id, r.id);
-      created.add(r.external_id);
-    }
-  }
-
-  // Field updates: the import owns names, profile and origin; optional facts only fill or correct, never erase;
-  // an activated user's e-mail is theirs.
-  const changed = new Set<string>();
-  const restored = new Set<string>();
-  const upd: unknown[][] = Array.from({ length: 15 }, () => []);
-  const aliasRestored: string[] = [];
-  for (const r of records) {
-    const e = existing.get(r.externalId);
-    const a = aliased.get(r.externalId);
-    if (a?.pre_deleted_at) {
-      restored.add(r.externalId);
-      aliasRestored.push(a.id);
-    }
-    if (!e) continue;
-    const next = {
-      profile: r.profile,
-      title: r.title ?? e.title,
-      first_name: r.firstName,
-      last_name: r.lastName,
-      birth_date: r.birthDate ?? e.birth_date,
-      email: r.email && (!e.email || (!e.activated_at && e.email !== r.email)) ? r.email : e.email,
-      phone: r.phone ?? e.phone,
-      ine: r.ine ?? e.ine,
-      functions: pgTextArray(r.functions ?? e.functions),
-      mobile: r.mobile ?? e.mobile,
-      address: r.address ?? e.address,
-      origin: r.origin,
-      source: r.source,
-    };
-    const stored = { ...e, functions: pgTextArray(e.functions) };
-    const diff = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== stored[k]);
-    if (e.pre_deleted_at) restored.add(r.externalId);
-    if (!diff && !e.pre_deleted_at) continue;
-    if (diff) changed.add(r.externalId);
-    [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff, next.ine, next.functions, next.mobile, next.address].forEach((v, i) => upd[i].push(v));
-  }
-  if (upd[0].length) {
-    await unnestChunks(
-      client,
-      `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
-              birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
-              ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address,
-              pre_deleted_at = NULL, absent_since = NULL, updated_at = CASE WHEN v.diff THEN $16::timestamptz ELSE u.updated_at END
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
-                   $12::text[], $13::text[], $14::text[], $15::text[])
-            AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address)
-       WHERE u.id = v.id`,
-      upd,
-      [now],
-    );
-  }
-
-  for (const x of reKeyed) changed.add(x.externalId);
-  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL WHERE id = ANY($1)`, [aliasRestored]);
-  if (reKeyed.length) {
-    await client.query(`UPDATE users u SET external_id = v.e FROM unnest($1::uuid[], $2::text[]) AS v(id, e) WHERE u.id = v.id`, [
-      reKeyed.map((x) => x.id),
-      reKeyed.map((x) => x.externalId),
-    ]);
+  for (const r of fresh) {
+    userIds.set(r.externalId, randomUUID());
+    created.add(r.externalId);
   }
 
   // ---- relations by external id (AAF: the student names its relatives) ----
@@ -410,21 +300,7 @@ export async function applyBatch(
     }
   }
 
-  // ---- memberships ----
-  const wantStructures = new Set<string>();
-  const wantClasses = new Set<string>();
-  const wantGroups = new Set<string>();
-  const userStructs = new Map<string, Set<string>>();
-  for (const r of records) {
-    const id = userIds.get(r.externalId)!;
-    // Two records may land on one account (an alias left by a merge): memberships add up.
-    const set = userStructs.get(id) ?? new Set<string>();
-    for (const s of r.structures) set.add(sid(s));
-    userStructs.set(id, set);
-    for (const c of r.classes) wantClasses.add(`${id}\t${classIds.get(`${sid(c.structure)}\t${c.name}`)}`);
-    for (const g of r.groups) wantGroups.add(`${id}\t${groupIds.get(`${sid(g.structure)}\t${g.name}`)}`);
-  }
-  // A relative belongs to the structures of the children the feed gives them.
+  // ---- memberships the run wants ----
   const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
   const outsideChildren = new Set<string>();
   for (const k of wantedRelations) {
@@ -434,65 +310,178 @@ export async function applyBatch(
   const childStructs = new Map<string, string[]>();
   if (outsideChildren.size) {
     // A relative follows the children's structures, only those the run may write into.
-    const r = await client.query<{ user_id: string; structure_id: string }>(
+    const r = await unnestChunks<{ user_id: string; structure_id: string }>(
+      client,
       `SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1) AND ($2::uuid[] IS NULL OR structure_id = ANY($2::uuid[]))`,
-      [[...outsideChildren], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+      [[...outsideChildren]],
+      [scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
     );
-    for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
+    for (const x of r) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
   }
-  for (const k of wantedRelations) {
-    const [p, c] = k.split('\t');
-    const parent = recById.get(p);
-    if (parent?.profile !== 'Relative') continue;
-    const set = userStructs.get(p)!;
-    const child = recById.get(c);
-    for (const s of child ? userStructs.get(c)! : childStructs.get(c) ?? []) set.add(s);
-  }
-  for (const [id, set] of userStructs) for (const s of set) wantStructures.add(`${id}\t${s}`);
+  const want = planMemberships(records, (ext) => userIds.get(ext)!, {
+    structure: sid,
+    classId: (s, name) => classIds.get(`${s}\t${name}`)!,
+    groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
+  }, wantedRelations, childStructs);
 
-  const batchIds = [...recById.keys()];
-  const oldIds = batchIds.filter((id) => !created.has(recById.get(id)!.externalId));
-  const touched = new Set<string>(); // user ids whose memberships or relations changed
-  const runStructSet = new Set(runStructures);
-  const sync = async (
-    have: { user_id: string; other: string; structure_id: string }[],
-    want: Set<string>,
-    table: string,
-    col: string,
-  ) => {
-    const haveKeys = new Set(have.map((h) => `${h.user_id}\t${h.other}`));
-    const add = [...want].filter((k) => !haveKeys.has(k));
-    // Only memberships in structures this run describes are removed: others belong to other sources.
-    const del = have.filter((h) => !want.has(`${h.user_id}\t${h.other}`) && runStructSet.has(h.structure_id));
-    if (add.length) await unnestChunks(client, `INSERT INTO ${table} (user_id, ${col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(add));
-    if (del.length) {
-      await unnestChunks(
-        client,
-        `DELETE FROM ${table} t USING unnest($1::uuid[], $2::uuid[]) AS v(u, o) WHERE t.user_id = v.u AND t.${col} = v.o`,
-        [del.map((d) => d.user_id), del.map((d) => d.other)],
+  // ---- which accounts have nothing to do: unchanged digest, untouched since, not absent ----
+  // A run naming children by name (CSV, BE1D parents) resolves links against the directory as it is written: it
+  // compares every account in full and clears the digests of the accounts it touches.
+  const hashing = !batch.childrenByName.length;
+  const partners = new Map<string, string[]>();
+  if (hashing) {
+    for (const k of wantedRelations) {
+      const [p, c] = k.split('\t');
+      (partners.get(p) ?? partners.set(p, []).get(p)!).push(`c:${c}`);
+      (partners.get(c) ?? partners.set(c, []).get(c)!).push(`p:${p}`);
+    }
+  }
+  const hashes = new Map<string, string>(); // external id → digest to store
+  const dirty = new Set<string>(); // user ids the run compares in full (new ones included)
+  for (const r of records) {
+    const id = userIds.get(r.externalId)!;
+    const h = hashing ? recordHash(r, {
+      structures: want.structures.get(id) ?? [], classes: want.classes.get(id) ?? [], groups: want.groups.get(id) ?? [], relations: partners.get(id) ?? [],
+    }) : null;
+    if (h) hashes.set(r.externalId, h);
+    const e = existing.get(r.externalId);
+    if (!h || !e || e.full || e.absent || e.hash !== h) dirty.add(id);
+  }
+  partners.clear();
+
+  // ---- new accounts ----
+  if (fresh.length) {
+    const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
+    const logins = new LoginAllocator(taken);
+    // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
+    const rows = function* () {
+      for (const r of fresh) {
+        let login: string;
+        if (r.login && !taken.has(r.login)) {
+          taken.add(r.login);
+          login = r.login;
+        } else login = logins.allocate(r.firstName, r.lastName);
+        const h = r.history;
+        // An account generated as already active has used its code: it gets none.
+        const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
+        yield [
+          userIds.get(r.externalId), r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
+          code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
+          h?.createdAt ?? now, h?.createdAt ?? now, h?.activatedAt ?? null, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
+          r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, hashes.get(r.externalId) ?? null,
+        ];
+      }
+    };
+    await copyRows(client, 'users', [
+      'id', 'external_id', 'origin', 'source', 'profile', 'title', 'first_name', 'last_name', 'birth_date', 'email', 'phone', 'login',
+      'activation_code_enc', 'activation_code_mac', 'activation_code_expires_at',
+      'created_at', 'updated_at', 'activated_at', 'terms_accepted_at', 'password_hash', 'pre_deleted_at',
+      'ine', 'functions', 'mobile', 'address', 'import_hash',
+    ], rows());
+  }
+
+  // ---- field updates (pure plan: planUserUpdate), accounts compared in full only ----
+  const changed = new Set<string>();
+  const restored = new Set<string>();
+  const aliasRestored: string[] = [];
+  for (const r of records) {
+    const a = aliased.get(r.externalId);
+    if (a?.pre_deleted_at) {
+      restored.add(r.externalId);
+      aliasRestored.push(a.id);
+    }
+  }
+  const compare = records.filter((r) => existing.has(r.externalId) && dirty.has(existing.get(r.externalId)!.id));
+  for (let i = 0; i < compare.length; i += CHUNK) {
+    const part = compare.slice(i, i + CHUNK);
+    const missing = part.filter((r) => !existing.get(r.externalId)!.full).map((r) => existing.get(r.externalId)!.id);
+    if (missing.length) {
+      const rows = await client.query<ExistingUser>(`SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.id = ANY($1)`, [missing]);
+      const byId = new Map(rows.rows.map((x) => [x.id, x]));
+      for (const r of part) {
+        const e = existing.get(r.externalId)!;
+        e.full ??= byId.get(e.id);
+      }
+    }
+    const upd: unknown[][] = Array.from({ length: 16 }, () => []);
+    for (const r of part) {
+      const e = existing.get(r.externalId)!.full!;
+      const { next, diff } = planUserUpdate(r, e);
+      if (e.pre_deleted_at) restored.add(r.externalId);
+      if (diff) changed.add(r.externalId);
+      const hash = hashes.get(r.externalId) ?? null;
+      // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
+      if (!diff && !e.pre_deleted_at && (!hash || hash === existing.get(r.externalId)!.hash)) continue;
+      [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff,
+        next.ine, next.functions, next.mobile, next.address, hash].forEach((v, k) => {
+        upd[k].push(v);
+      });
+    }
+    if (upd[0].length) {
+      await client.query(
+        `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
+                birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
+                ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address, import_hash = v.hash,
+                pre_deleted_at = NULL, absent_since = NULL, updated_at = CASE WHEN v.diff THEN $17::timestamptz ELSE u.updated_at END
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+              AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address, hash)
+         WHERE u.id = v.id`,
+        [...upd, now],
       );
     }
-    for (const k of add) touched.add(k.split('\t')[0]);
-    for (const d of del) touched.add(d.user_id);
-  };
-  await sync(
-    (await client.query(`SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)`, [oldIds])).rows,
-    wantStructures,
-    'user_structures',
-    'structure_id',
-  );
-  await sync(
-    (await client.query(`SELECT uc.user_id, uc.class_id AS other, c.structure_id FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)`, [oldIds])).rows,
-    wantClasses,
-    'user_classes',
-    'class_id',
-  );
-  await sync(
-    (await client.query(`SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)`, [oldIds])).rows,
-    wantGroups,
-    'user_groups',
-    'group_id',
-  );
+  }
+  compare.length = 0;
+
+  for (const x of reKeyed) changed.add(x.externalId);
+  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, import_hash = NULL WHERE id = ANY($1)`, [aliasRestored]);
+  if (reKeyed.length) {
+    await client.query(`UPDATE users u SET external_id = v.e FROM unnest($1::uuid[], $2::text[]) AS v(id, e) WHERE u.id = v.id`, [
+      reKeyed.map((x) => x.id),
+      reKeyed.map((x) => x.externalId),
+    ]);
+  }
+
+  // ---- memberships sync (pure plan: planLinks), per chunk of accounts compared in full ----
+  const batchIds = [...recById.keys()];
+  const touched = new Set<string>(); // user ids whose memberships or relations changed
+  const runStructSet = new Set(runStructures);
+  const syncIds = batchIds.filter((id) => dirty.has(id));
+  const kinds = [
+    { table: 'user_structures', col: 'structure_id', want: want.structures,
+      have: `SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)` },
+    { table: 'user_classes', col: 'class_id', want: want.classes,
+      have: `SELECT uc.user_id, uc.class_id AS other, c.structure_id FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)` },
+    { table: 'user_groups', col: 'group_id', want: want.groups,
+      have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
+  ];
+  const isNew = (id: string) => created.has(recById.get(id)!.externalId);
+  const newIds = syncIds.filter(isNew);
+  const oldIds = syncIds.filter((id) => !isNew(id));
+  for (const k of kinds) {
+    // A new account's links are all new: one COPY.
+    const links = function* () {
+      for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
+    };
+    if (newIds.length) await copyRows(client, k.table, ['user_id', k.col], links());
+    for (let i = 0; i < oldIds.length; i += CHUNK) {
+      const ids = oldIds.slice(i, i + CHUNK);
+      const have = (await client.query<Link>(k.have, [ids])).rows;
+      const wanted = new Set<string>();
+      for (const id of ids) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
+      const { add, del } = planLinks(have, wanted, runStructSet);
+      if (add.length) await unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(add));
+      if (del.length) {
+        await unnestChunks(
+          client,
+          `DELETE FROM ${k.table} t USING unnest($1::uuid[], $2::uuid[]) AS v(u, o) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
+          [del.map((d) => d.user_id), del.map((d) => d.other)],
+        );
+      }
+      for (const a of add) touched.add(a.slice(0, a.indexOf('\t')));
+      for (const d of del) touched.add(d.user_id);
+    }
+  }
 
   // ---- children named on parents' rows (CSV, BE1D): folded names + class, within the structure ----
   const runSet = new Set(batchIds);
@@ -524,6 +513,7 @@ export async function applyBatch(
       if (candidates.length === 1) {
         wantedRelations.add(`${parent}\t${candidates[0].id}`);
         runSet.add(candidates[0].id);
+        dirty.add(candidates[0].id);
       } else {
         unresolved++;
         rejected.push({
@@ -536,26 +526,36 @@ export async function applyBatch(
     }
   }
 
-  // ---- relations sync ----
-  const relHave = batchIds.length
-    ? (
-        await client.query<{ parent_id: string; child_id: string; parent_source: string }>(
-          `SELECT r.parent_id, r.child_id, p.source AS parent_source FROM relations r JOIN users p ON p.id = r.parent_id
-           WHERE r.parent_id = ANY($1) OR r.child_id = ANY($1)`,
-          [batchIds],
-        )
-      ).rows
+  // ---- relations sync (pure plan: planRelations): links of the accounts compared in full ----
+  const relIds = batchIds.filter((id) => dirty.has(id) && !created.has(recById.get(id)!.externalId));
+  const relHave = relIds.length
+    ? await unnestChunks<StoredRelation>(
+        client,
+        `SELECT r.parent_id, r.child_id, p.source AS parent_source FROM relations r JOIN users p ON p.id = r.parent_id
+         WHERE r.parent_id = ANY($1) OR r.child_id = ANY($1)`,
+        [relIds],
+      )
     : [];
-  const relHaveKeys = new Set(relHave.map((x) => `${x.parent_id}\t${x.child_id}`));
-  const relAdd = [...wantedRelations].filter((k) => !relHaveKeys.has(k));
-  // A link is removed only when the run describes both people and no longer names it, or when the run gives the
-  // child's whole list of parents of that source (AAF pupils) and the parent is not on it.
+  // The same link may come back from both of its sides' chunks.
+  const relSeen = new Set<string>();
+  const relHaveUnique = relHave.filter((x) => {
+    const k = `${x.parent_id}\t${x.child_id}`;
+    return !relSeen.has(k) && !!relSeen.add(k);
+  });
+  // Links between two skipped accounts are as the last import left them: only those of a compared account are planned.
+  const relWanted = new Set([...wantedRelations].filter((k) => {
+    const t = k.indexOf('\t');
+    return dirty.has(k.slice(0, t)) || dirty.has(k.slice(t + 1));
+  }));
   const describedIds = new Set([...(batch.describedChildren ?? [])].map((e) => userIds.get(e)).filter((x): x is string => !!x));
-  const describes = (x: { child_id: string; parent_source: string }) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
-  const relDel = relHave.filter(
-    (x) => !wantedRelations.has(`${x.parent_id}\t${x.child_id}`) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x)),
-  );
-  if (relAdd.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAdd));
+  const describes = (x: StoredRelation) => describedIds.has(x.child_id) && recById.get(x.child_id)?.source === x.parent_source;
+  const { add: relAdd, del: relDel } = planRelations(relHaveUnique, relWanted, runSet, describes);
+  // Links of a new account cannot exist yet: one COPY; the others as before (INSERT … ON CONFLICT DO NOTHING).
+  const newIdSet = new Set(newIds);
+  const relAddNew = relAdd.filter((k) => k.split('\t').some((id) => newIdSet.has(id)));
+  const relAddOld = relAdd.filter((k) => !k.split('\t').some((id) => newIdSet.has(id)));
+  if (relAddNew.length) await copyRows(client, 'relations', ['parent_id', 'child_id'], relAddNew.map((k) => k.split('\t')));
+  if (relAddOld.length) await unnestChunks(client, `INSERT INTO relations (parent_id, child_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split(relAddOld));
   if (relDel.length) {
     await unnestChunks(
       client,
@@ -564,7 +564,15 @@ export async function applyBatch(
     );
   }
   for (const k of relAdd) for (const id of k.split('\t')) touched.add(id);
-  for (const x of relDel) touched.add(x.parent_id), touched.add(x.child_id);
+  for (const x of relDel) {
+    touched.add(x.parent_id);
+    touched.add(x.child_id);
+  }
+  // Accounts this run changed without recording their digest (links to people outside the run, runs naming
+  // children by name) are compared in full next time.
+  const stale = [...touched].filter((id) => !recById.has(id) || !hashes.has(recById.get(id)!.externalId));
+  if (stale.length) await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]);
+  if (!hashing && batchIds.length) await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [batchIds]);
 
   // ---- local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in
   // AAF (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
@@ -622,30 +630,25 @@ export async function applyBatch(
       `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
-    for (const x of r.rows) if (!preDeletedIds.has(x.id)) preDeletedIds.add(x.id), counts(byProfile, x.profile).preDeleted++;
+    for (const x of r.rows) {
+      if (preDeletedIds.has(x.id)) continue;
+      preDeletedIds.add(x.id);
+      counts(byProfile, x.profile).preDeleted++;
+    }
   }
   if (preDeletedIds.size) {
-    await client.query(`UPDATE users SET absent_since = $2 WHERE id = ANY($1)`, [[...preDeletedIds], now]);
+    await unnestChunks(client, `UPDATE users SET absent_since = $2, import_hash = NULL WHERE id = ANY($1)`, [[...preDeletedIds]], [now]);
     preDeleted = preDeletedIds.size;
   }
 
+  await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
+
   // ---- counts ----
-  let nCreated = 0;
-  let nUpdated = 0;
-  let nUnchanged = 0;
-  for (const r of records) {
-    const c = counts(byProfile, r.profile);
-    const f = counts(byFile, r.file);
-    const id = userIds.get(r.externalId)!;
-    if (created.has(r.externalId)) nCreated++, c.created++, f.created++;
-    else if (changed.has(r.externalId) || touched.has(id)) nUpdated++, c.updated++, f.updated++;
-    else if (!restored.has(r.externalId)) nUnchanged++, c.unchanged++, f.unchanged++;
-    if (restored.has(r.externalId)) c.restored++, f.restored++;
-  }
+  const totals = countOutcomes(records, (ext) => userIds.get(ext), { created, changed, restored, touched }, byProfile, byFile);
   return {
-    created: nCreated,
-    updated: nUpdated,
-    unchanged: nUnchanged,
+    created: totals.created,
+    updated: totals.updated,
+    unchanged: totals.unchanged,
     preDeleted,
     restored: restored.size,
     byProfile,
@@ -668,7 +671,7 @@ async function adoptAccounts(
   client: Client,
   batch: ImportBatch,
   records: UserRecord[],
-  existing: Map<string, ExistingUser>,
+  existing: Map<string, KnownUser>,
   aliased: Map<string, { id: string }>,
   structureIds: Map<string, string>,
   reKeyed: { id: string; externalId: string }[],
@@ -679,7 +682,7 @@ async function adoptAccounts(
   const inBatch = new Set(records.map((r) => r.externalId));
   const claimed = new Set([...existing.values(), ...aliased.values()].map((e) => e.id));
   const adopt = (r: UserRecord, e: ExistingUser) => {
-    existing.set(r.externalId, e);
+    existing.set(r.externalId, { id: e.id, hash: null, absent: !!e.pre_deleted_at, full: e });
     claimed.add(e.id);
     reKeyed.push({ id: e.id, externalId: r.externalId });
   };

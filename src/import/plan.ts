@@ -1,0 +1,256 @@
+// The pure half of applying an import (apply.ts runs it): given the records of a run and what the directory holds
+// for them, what to write. No database access here: every function is tested on plain values (test/import-plan.test.ts).
+import { sha256 } from '../lib/crypto.js';
+import type { Profile } from '../directory/vocabulary.js';
+import type { FileCounts, ProfileCounts, UserRecord } from './types.js';
+
+/** What the directory holds of an account the import may update (columns of `users`). */
+export interface StoredUser {
+  id: string;
+  external_id: string;
+  profile: Profile;
+  title: string | null;
+  first_name: string;
+  last_name: string;
+  birth_date: string | null;
+  email: string | null;
+  phone: string | null;
+  ine: string | null;
+  functions: string[];
+  mobile: string | null;
+  address: string | null;
+  origin: string;
+  source: string;
+  activated_at: Date | null;
+  /** Absent from the feed (grace period, users.absent_since) or pre-deleted: a record carrying it restores it. */
+  pre_deleted_at: Date | null;
+}
+
+/**
+ * A text[] as a PostgreSQL array literal, so that a list can travel through unnest() as one text per row
+ * (unnest flattens a 2-D array). Also a stable form to compare stored and incoming lists.
+ */
+export function pgTextArray(items: string[]): string {
+  return `{${items.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** The columns an import writes on an existing account, as it will write them (`functions` as a text[] literal). */
+export interface UserUpdate {
+  profile: Profile;
+  title: string | null;
+  first_name: string;
+  last_name: string;
+  birth_date: string | null;
+  email: string | null;
+  phone: string | null;
+  ine: string | null;
+  functions: string;
+  mobile: string | null;
+  address: string | null;
+  origin: string;
+  source: string;
+}
+
+/**
+ * The fields of an existing account after the record: the import owns names, profile, origin and source;
+ * optional facts (title, birth date, phone, INE, functions, mobile, address) only fill or correct, never erase;
+ * the e-mail fills an empty one, or replaces the school's one while the account is not activated (an activated
+ * user's e-mail is theirs). `diff`: whether any column changes.
+ */
+export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate; diff: boolean } {
+  const next: UserUpdate = {
+    profile: r.profile,
+    title: r.title ?? e.title,
+    first_name: r.firstName,
+    last_name: r.lastName,
+    birth_date: r.birthDate ?? e.birth_date,
+    email: r.email && (!e.email || (!e.activated_at && e.email !== r.email)) ? r.email : e.email,
+    phone: r.phone ?? e.phone,
+    ine: r.ine ?? e.ine,
+    functions: pgTextArray(r.functions ?? e.functions),
+    mobile: r.mobile ?? e.mobile,
+    address: r.address ?? e.address,
+    origin: r.origin,
+    source: r.source,
+  };
+  const stored: UserUpdate = {
+    profile: e.profile, title: e.title, first_name: e.first_name, last_name: e.last_name, birth_date: e.birth_date, email: e.email,
+    phone: e.phone, ine: e.ine, functions: pgTextArray(e.functions), mobile: e.mobile, address: e.address, origin: e.origin, source: e.source,
+  };
+  const diff = (Object.keys(next) as (keyof UserUpdate)[]).some((k) => next[k] !== stored[k]);
+  return { next, diff };
+}
+
+/** What the run wants an account linked to: structure, class and group ids, relatives or children (user ids). */
+export interface Wanted {
+  structures: Iterable<string>;
+  classes: Iterable<string>;
+  groups: Iterable<string>;
+  relations: Iterable<string>;
+}
+
+/**
+ * Digest of what a record makes of its account (users.import_hash, migration 0016): the record's fields as the
+ * feed gives them and everything the run links the account to. Equal digests and an account untouched since
+ * (the migration's triggers clear the digest on any other write) mean the import has nothing to do for it.
+ */
+export function recordHash(r: UserRecord, want: Wanted): string {
+  const sorted = (x: Iterable<string>) => [...x].sort().join(',');
+  return sha256(
+    JSON.stringify([
+      r.source, r.origin, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone,
+      r.ine ?? null, r.functions ?? null, r.mobile ?? null, r.address ?? null, r.localAdmin ?? null,
+      sorted(want.structures), sorted(want.classes), sorted(want.groups), sorted(want.relations),
+    ]),
+  );
+}
+
+/** Resolved ids of the structures, classes and groups records name (structure keys → ids). */
+export interface MembershipIds {
+  structure: (key: string) => string;
+  classId: (structureId: string, name: string) => string;
+  groupId: (structureId: string, name: string) => string;
+}
+
+/**
+ * The structures, classes and groups the run wants each account in (user id → ids). Two records may land on one
+ * account (an alias left by a merge): their memberships add up. A relative also belongs to the structures of the
+ * children the run links them to (`wantedRelations`, `${parentId}\t${childId}`): a child of the run brings the
+ * structures the run gives it, a child outside the run those of `childStructs` (its stored ones within reach).
+ */
+export function planMemberships(
+  records: UserRecord[],
+  userId: (externalId: string) => string,
+  ids: MembershipIds,
+  wantedRelations: Set<string>,
+  childStructs: Map<string, string[]>,
+): { structures: Map<string, string[]>; classes: Map<string, string[]>; groups: Map<string, string[]> } {
+  // Lists, not sets: an account has a handful of each, and a million small sets weigh.
+  const structures = new Map<string, string[]>();
+  const classes = new Map<string, string[]>();
+  const groups = new Map<string, string[]>();
+  const listOf = (m: Map<string, string[]>, id: string) => m.get(id) ?? m.set(id, []).get(id)!;
+  const put = (list: string[], x: string) => {
+    if (!list.includes(x)) list.push(x);
+  };
+  const byId = new Map<string, UserRecord>();
+  for (const r of records) {
+    const id = userId(r.externalId);
+    byId.set(id, r);
+    const list = listOf(structures, id);
+    for (const s of r.structures) put(list, ids.structure(s));
+    if (r.classes.length) {
+      const c = listOf(classes, id);
+      for (const x of r.classes) put(c, ids.classId(ids.structure(x.structure), x.name));
+    }
+    if (r.groups.length) {
+      const g = listOf(groups, id);
+      for (const x of r.groups) put(g, ids.groupId(ids.structure(x.structure), x.name));
+    }
+  }
+  for (const k of wantedRelations) {
+    const t = k.indexOf('\t');
+    const p = k.slice(0, t);
+    const c = k.slice(t + 1);
+    if (byId.get(p)?.profile !== 'Relative') continue;
+    const list = structures.get(p)!;
+    for (const s of byId.has(c) ? structures.get(c)! : childStructs.get(c) ?? []) put(list, s);
+  }
+  return { structures, classes, groups };
+}
+
+/** A link of an account to something (`other`: structure, class or group id) within a structure. */
+export interface Link {
+  user_id: string;
+  other: string;
+  structure_id: string;
+}
+
+/**
+ * Synchronising one kind of membership: `want` holds `${userId}\t${otherId}` keys. Links the run wants and the
+ * directory lacks are added; links it holds and the run no longer wants are removed only in the structures the
+ * run describes (`runStructures`): memberships elsewhere belong to other sources.
+ */
+export function planLinks(have: Link[], want: Set<string>, runStructures: Set<string>): { add: string[]; del: Link[] } {
+  const haveKeys = new Set(have.map((h) => `${h.user_id}\t${h.other}`));
+  const add = [...want].filter((k) => !haveKeys.has(k));
+  const del = have.filter((h) => !want.has(`${h.user_id}\t${h.other}`) && runStructures.has(h.structure_id));
+  return { add, del };
+}
+
+export interface StoredRelation {
+  parent_id: string;
+  child_id: string;
+  /** users.source of the parent. */
+  parent_source: string;
+}
+
+/**
+ * Parent–child links: `wanted` holds `${parentId}\t${childId}` keys. A stored link is removed only when the run
+ * describes both people (`runSet`) and no longer names it, or when `describes(link)` (the run gives the child's
+ * whole list of parents of that source, AAF pupils) and the parent is not on it.
+ */
+export function planRelations(
+  have: StoredRelation[],
+  wanted: Set<string>,
+  runSet: Set<string>,
+  describes: (x: StoredRelation) => boolean,
+): { add: string[]; del: StoredRelation[] } {
+  const haveKeys = new Set(have.map((x) => `${x.parent_id}\t${x.child_id}`));
+  const add = [...wanted].filter((k) => !haveKeys.has(k));
+  const del = have.filter(
+    (x) => !wanted.has(`${x.parent_id}\t${x.child_id}`) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x)),
+  );
+  return { add, del };
+}
+
+/** The report's line of a profile or file (created, updated, unchanged, pre-deleted, restored), made on first use. */
+export function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p: K): ProfileCounts {
+  const known = r[p];
+  if (known) return known;
+  const made: ProfileCounts = { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 };
+  r[p] = made;
+  return made;
+}
+
+/**
+ * Each record's outcome, totalled and by profile and file: created; else updated when its fields changed or its
+ * account's memberships or relations did (`touched`, user ids); else unchanged unless restored. A restored account
+ * is counted as restored too.
+ */
+export function countOutcomes(
+  records: UserRecord[],
+  userId: (externalId: string) => string | undefined,
+  outcome: { created: Set<string>; changed: Set<string>; restored: Set<string>; touched: Set<string> },
+  byProfile: Partial<Record<Profile, ProfileCounts>>,
+  byFile: Record<string, FileCounts>,
+): { created: number; updated: number; unchanged: number } {
+  let created = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const r of records) {
+    const c = counts(byProfile, r.profile);
+    const f = counts(byFile, r.file);
+    const id = userId(r.externalId) ?? '';
+    const restored = outcome.restored.has(r.externalId);
+    const kind = outcome.created.has(r.externalId)
+      ? 'created'
+      : outcome.changed.has(r.externalId) || outcome.touched.has(id)
+        ? 'updated'
+        : restored
+          ? null
+          : 'unchanged';
+    if (kind === 'created') created++;
+    else if (kind === 'updated') updated++;
+    else if (kind === 'unchanged') unchanged++;
+    if (kind) {
+      c[kind]++;
+      f[kind]++;
+    }
+    if (restored) {
+      c.restored++;
+      f.restored++;
+    }
+  }
+  return { created, updated, unchanged };
+}

@@ -1,0 +1,118 @@
+// The pure plan of an import (src/import/plan.ts): no database here.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { countOutcomes, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type StoredUser } from '../src/import/plan.js';
+import type { ProfileCounts, UserRecord } from '../src/import/types.js';
+
+const record = (over: Partial<UserRecord> = {}): UserRecord => ({
+  externalId: 'aaf-1', source: 'aaf', origin: 'feed', profile: 'Student', title: null, firstName: 'Zoé', lastName: 'Martin',
+  birthDate: '2012-03-04', email: null, phone: null, structures: new Set(['S1']), classes: [{ structure: 'S1', name: '6A' }], groups: [],
+  file: 'Eleve_0001.xml', line: 5, ...over,
+});
+
+const stored = (over: Partial<StoredUser> = {}): StoredUser => ({
+  id: 'u1', external_id: 'aaf-1', profile: 'Student', title: null, first_name: 'Zoé', last_name: 'Martin', birth_date: '2012-03-04',
+  email: null, phone: null, ine: null, functions: [], mobile: null, address: null, origin: 'feed', source: 'aaf', activated_at: null,
+  pre_deleted_at: null, ...over,
+});
+
+test('field updates: the feed owns names; optional facts fill, never erase; an activated user keeps their e-mail', () => {
+  assert.equal(planUserUpdate(record(), stored()).diff, false);
+
+  const renamed = planUserUpdate(record({ lastName: 'Martin-Durand' }), stored());
+  assert.equal(renamed.diff, true);
+  assert.equal(renamed.next.last_name, 'Martin-Durand');
+
+  // No phone nor birth date in the file: the stored ones stay.
+  const kept = planUserUpdate(record({ phone: null, birthDate: null }), stored({ phone: '0102030405', birth_date: '2012-03-04' }));
+  assert.equal(kept.diff, false);
+  assert.equal(kept.next.phone, '0102030405');
+
+  // E-mail: fills an empty one, replaces the school's one before activation, never an activated user's.
+  assert.equal(planUserUpdate(record({ email: 'a@b.fr' }), stored()).next.email, 'a@b.fr');
+  assert.equal(planUserUpdate(record({ email: 'new@b.fr' }), stored({ email: 'old@b.fr' })).next.email, 'new@b.fr');
+  const active = planUserUpdate(record({ email: 'new@b.fr' }), stored({ email: 'mine@b.fr', activated_at: new Date() }));
+  assert.equal(active.next.email, 'mine@b.fr');
+  assert.equal(active.diff, false);
+
+  // Functions compare as lists, absent from the record: left as stored.
+  assert.equal(planUserUpdate(record({ functions: ['S1$ENS'] }), stored({ functions: ['S1$ENS'] })).diff, false);
+  assert.equal(planUserUpdate(record({ functions: ['S1$DIR'] }), stored({ functions: ['S1$ENS'] })).diff, true);
+  assert.equal(planUserUpdate(record(), stored({ functions: ['S1$ENS'] })).next.functions, '{"S1$ENS"}');
+});
+
+test('memberships: ids per account, records on one account add up, relatives follow their children', () => {
+  const ids = { structure: (k: string) => `sid-${k}`, classId: (s: string, n: string) => `${s}/${n}`, groupId: (s: string, n: string) => `${s}/g/${n}` };
+  const pupil = record();
+  const alias = record({ externalId: 'aaf-old', structures: new Set(['S2']), classes: [], groups: [{ structure: 'S2', name: 'latin' }] });
+  const parent = record({ externalId: 'aaf-p', profile: 'Relative', structures: new Set(), classes: [] });
+  const userId = (ext: string) => (ext === 'aaf-p' ? 'p' : 'u1'); // aaf-old is an alias of u1
+  const want = planMemberships([pupil, alias, parent], userId, ids, new Set(['p\tu1', 'p\toutside']), new Map([['outside', ['sid-S9']]]));
+  assert.deepEqual(want.structures.get('u1'), ['sid-S1', 'sid-S2']);
+  assert.deepEqual(want.classes.get('u1'), ['sid-S1/6A']);
+  assert.deepEqual(want.groups.get('u1'), ['sid-S2/g/latin']);
+  assert.deepEqual([...want.structures.get('p')!].sort(), ['sid-S1', 'sid-S2', 'sid-S9']);
+  assert.equal(want.classes.get('p'), undefined);
+});
+
+test('links: added when missing, removed only in the structures the run describes', () => {
+  const have = [
+    { user_id: 'u1', other: 'c1', structure_id: 'S1' },
+    { user_id: 'u1', other: 'c2', structure_id: 'S1' },
+    { user_id: 'u1', other: 'c9', structure_id: 'S9' },
+  ];
+  const { add, del } = planLinks(have, new Set(['u1\tc1', 'u1\tc3']), new Set(['S1']));
+  assert.deepEqual(add, ['u1\tc3']);
+  assert.deepEqual(del.map((d) => d.other), ['c2']); // c9 belongs to a structure the run does not describe
+  assert.deepEqual(planLinks(have.slice(0, 1), new Set(['u1\tc1']), new Set(['S1'])), { add: [], del: [] });
+});
+
+test('relations: removed when the run describes both people, or gives the child its whole list of parents of that source', () => {
+  const have = [
+    { parent_id: 'p1', child_id: 'c1', parent_source: 'aaf' }, // still named
+    { parent_id: 'p2', child_id: 'c1', parent_source: 'aaf' }, // no longer named; c1 describes its AAF parents
+    { parent_id: 'p3', child_id: 'c1', parent_source: 'csv' }, // another source's parent: stays
+    { parent_id: 'p4', child_id: 'c2', parent_source: 'csv' }, // both in the run, no longer named
+    { parent_id: 'p5', child_id: 'c3', parent_source: 'csv' }, // the parent is not in the run: stays
+  ];
+  const runSet = new Set(['p1', 'c1', 'p4', 'c2', 'c3']);
+  const described = new Map([['c1', 'aaf']]);
+  const { add, del } = planRelations(have, new Set(['p1\tc1', 'p6\tc3']), runSet, (x) => described.get(x.child_id) === x.parent_source);
+  assert.deepEqual(add, ['p6\tc3']);
+  assert.deepEqual(del.map((x) => `${x.parent_id}\t${x.child_id}`), ['p2\tc1', 'p4\tc2']);
+});
+
+test('record digest: same record and links, same digest; any field or link changes it; order of links does not', () => {
+  const links = { structures: ['s1', 's2'], classes: ['c1'], groups: [], relations: ['p:a', 'p:b'] };
+  const h = recordHash(record(), links);
+  assert.equal(recordHash(record(), { ...links, structures: ['s2', 's1'], relations: ['p:b', 'p:a'] }), h);
+  assert.notEqual(recordHash(record({ firstName: 'Zoe' }), links), h);
+  assert.notEqual(recordHash(record({ email: 'z@m.fr' }), links), h);
+  assert.notEqual(recordHash(record({ mobile: '0601020304' }), links), h);
+  assert.notEqual(recordHash(record(), { ...links, classes: ['c2'] }), h);
+  assert.notEqual(recordHash(record(), { ...links, relations: ['p:a'] }), h);
+  assert.notEqual(recordHash(record({ ine: '123456789AB' }), links), h);
+});
+
+test('outcomes: created, updated (fields or links), unchanged, restored, by profile and file', () => {
+  const recs = [
+    record({ externalId: 'new' }),
+    record({ externalId: 'renamed', file: 'PersEducNat_0001.xml', profile: 'Teacher' }),
+    record({ externalId: 'moved' }),
+    record({ externalId: 'same' }),
+    record({ externalId: 'back' }),
+  ];
+  const ids: Record<string, string> = { new: 'u1', renamed: 'u2', moved: 'u3', same: 'u4', back: 'u5' };
+  const byProfile: Partial<Record<string, ProfileCounts>> = {};
+  const byFile: Record<string, ProfileCounts> = {};
+  const totals = countOutcomes(
+    recs,
+    (e) => ids[e],
+    { created: new Set(['new']), changed: new Set(['renamed']), restored: new Set(['back']), touched: new Set(['u3']) },
+    byProfile,
+    byFile,
+  );
+  assert.deepEqual(totals, { created: 1, updated: 2, unchanged: 1 });
+  assert.deepEqual(byProfile.Student, { created: 1, updated: 1, unchanged: 1, preDeleted: 0, restored: 1 });
+  assert.deepEqual(byFile['PersEducNat_0001.xml'], { created: 0, updated: 1, unchanged: 0, preDeleted: 0, restored: 0 });
+});
