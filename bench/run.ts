@@ -9,21 +9,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { loadConfig } from '../src/config.js';
-import { makeContext, type AppContext } from '../src/context.js';
+import type { AppContext } from '../src/context.js';
 import { startEmbedded } from '../src/db/embedded.js';
-import { createDemoSchool } from '../src/demo/seed.js';
-import { migrate, openDatabase } from '../src/db/index.js';
 import type { Scope } from '../src/directory/scope.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
-import { countSelection, selectAccounts, selectPage } from '../src/publipostage/select.js';
-import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { countSelection, selectPage } from '../src/publipostage/select.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
 import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { buildServer } from '../src/web/server.js';
+import { database, demoRows } from './setup.js';
 import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
-import { generateAccounts } from './data.js';
 import { importWorks } from './import.js';
 import { benchImport, type ImportBenchRow } from './import-scale.js';
 import { writeReadme } from './markdown.js';
@@ -32,7 +28,6 @@ import { naiveSheetsPdf } from './naive.js';
 import { populate } from './population.js';
 import { productActivations, productSignIns, rawHashes, rawVerifies, signInAccounts } from './signin.js';
 
-const DEMO_SHEETS = 2146;
 const ALL: Scope = { kind: 'all' };
 const quick = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -53,32 +48,6 @@ function report(w: Work): void {
     w.note ?? '',
   ].filter(Boolean);
   console.log(`  [${w.size}] ${w.work.padEnd(40)} ${`${fmt(w.productMs, w.productMs < 100 ? 1 : 0)} ms`.padStart(12)}${ratio}${extra.length ? ` | ${extra.join(' | ')}` : ''}`);
-}
-
-async function database(adminUrl: string, name: string): Promise<AppContext & { url: string; close(): Promise<void> }> {
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  const db = openDatabase(u.toString(), 8);
-  // An idle connection dropped by the server must not kill the whole run.
-  db.pool.on('error', (e) => console.error(`(connexion ${name} : ${e.message})`));
-  await migrate(db.pool);
-  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'warn' });
-  return { ...makeContext(config, db), url: u.toString(), close: () => db.close() };
-}
-
-/** The demo collège, topped up (or cut) to exactly 2,146 accounts. */
-async function demoRows(ctx: AppContext): Promise<AccountRow[]> {
-  await createDemoSchool(ctx, { scale: 1, password: 'bench', passwordHash: '$argon2id$bench' });
-  let rows = await selectAccounts(ctx, SelectionSchema.parse({}), ALL);
-  if (rows.length < DEMO_SHEETS) {
-    await generateAccounts(ctx, 1, 3);
-    rows = await selectAccounts(ctx, SelectionSchema.parse({}), ALL);
-  }
-  return rows.slice(0, DEMO_SHEETS);
 }
 
 /** The server on a loopback port, a super admin's session cookie and the probe URL. */

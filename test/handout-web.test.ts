@@ -286,3 +286,30 @@ test('the school’s teacher rights apply: without « renewal » and « mail »,
     await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail'], termsText: null, newVersion: false }, null);
   }
 });
+
+test('class view « Par famille »: each pupil followed by their parents (tickable), and « Fiches de connexion .PDF » follows that order', async () => {
+  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  const shown = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));
+  // Alphabetical by default: the pupils only.
+  assert.deepEqual(await shown(), [logins.hugo, logins.tom, logins.zoe, logins.lea]);
+  await page.click('nav.order-switch >> text=Par famille');
+  assert.match(page.url(), /\/eleves\?ordre=famille$/);
+  assert.equal(await page.getAttribute('nav.order-switch a[aria-current]', 'href'), `/classe/${cm1}/eleves?ordre=famille`);
+  // Claire, mother of Hugo and Tom, once, after Hugo; Léa has no parent account.
+  assert.deepEqual(await shown(), [logins.hugo, logins.claire, logins.tom, logins.zoe, logins.marc, logins.lea]);
+  assert.deepEqual(await page.$$eval('tr[data-relative] td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim())), [logins.claire, logins.marc]);
+  assert.match((await page.textContent(`tr:has(#sel-${ids.claire})`))!, /Responsable de : Hugo Bernard, Tom Bernard/);
+  await page.screenshot({ path: screenshotPath('classe-par-famille'), fullPage: true });
+
+  for (const k of ['tom', 'zoe', 'marc', 'claire', 'hugo']) await page.check(`#sel-${ids[k]}`);
+  await page.click('summary:has-text("Fiches de connexion")');
+  assert.match((await page.textContent('[data-sheets-count]'))!, /de 5 utilisateurs\. .*par famille/);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
+  const file = join(dir, 'par-famille.pdf');
+  await dl.saveAs(file);
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  const at = ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand'].map((name) => text.indexOf(name));
+  assert.ok(at.every((i) => i >= 0), `every ticked account printed: ${at}`);
+  assert.deepEqual([...at].sort((a, b) => a - b), at, 'family order: Hugo, Claire, Tom, Zoé, Marc');
+  assert.doesNotMatch(text, /Léa/);
+});

@@ -13,6 +13,7 @@ import { CSV_COLUMNS, renderCsv } from '../src/publipostage/csv.js';
 import { frenchDate } from '../src/publipostage/format.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
+import { WORD_COLUMNS } from '../src/publipostage/word.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, type Sample } from './helpers/sample.js';
 
@@ -130,6 +131,38 @@ test('CLI: bad input is refused in French, nothing generated or audited', async 
   assert.ok(logs.some((l) => l.includes('--created-before invalide')));
   assert.throws(() => readFileSync(out));
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM audit')).rows[0].n, before);
+});
+
+test('CLI --format word: the Word / LibreOffice mail-merge CSV (BOM, « ; », ASCII headers, code in MotDePasse); audited and tracked', async () => {
+  const file = join(dir, 'word.csv');
+  const logs: string[] = [];
+  const log = console.error;
+  console.error = (m: string) => logs.push(String(m));
+  try {
+    assert.equal(await run(['--format', 'word', '--structure', '0750001A', '--profiles', 'Élève,Parent', '-o', file]), 0);
+  } finally {
+    console.error = log;
+  }
+  const buf = readFileSync(file);
+  assert.deepEqual([...buf.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 with BOM');
+  const header = buf.toString('utf8').slice(1).split('\r\n')[0];
+  assert.equal(header, WORD_COLUMNS.join(';'));
+  assert.match(header, /^[A-Za-z;]+$/, 'field names without spaces or accents');
+  const records = readCsv(buf);
+  const by = (login: string) => records.find((r) => r.Identifiant === login)!;
+  assert.equal(by(s.logins.zoe).MotDePasse, formatCode(s.codes.zoe));
+  assert.equal(by(s.logins.zoe).Prenom, 'Zoé');
+  assert.equal(by(s.logins.zoe).Classes, '6A');
+  assert.equal(by(s.logins.emile).MotDePasse, '', 'an activated account has no code');
+  assert.equal(by(s.logins.emile).Etat, 'Activé');
+  assert.match(by(s.logins.paul).Enfants, /Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
+  assert.ok(!records.some((r) => r.Profil === 'Enseignant'), 'only the profiles asked for');
+  assert.ok(logs.some((l) => l.includes(`${records.length} comptes →`)));
+  const audit = await ctx.database.pool.query("SELECT details FROM audit WHERE action = 'publipostage.word' ORDER BY id DESC LIMIT 1");
+  assert.equal(audit.rows[0].details.count, records.length);
+  assert.equal(audit.rows[0].details.via, 'cli');
+  const tracked = await ctx.database.pool.query("SELECT count(DISTINCT user_id)::int AS n FROM distribution_events WHERE kind = 'word'");
+  assert.equal(tracked.rows[0].n, records.length);
 });
 
 test('`trousseau publipostage` is dispatched by the main CLI', () => {

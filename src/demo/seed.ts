@@ -9,6 +9,7 @@ import { foldName } from '../directory/fold.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
 import { ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES } from './names.js';
+import { refreshStatistics } from '../db/statistics.js';
 
 /** mulberry32: small, fast, deterministic. */
 function prng(seed: number) {
@@ -234,6 +235,8 @@ export async function createDemoSchool(
       [heads.map((h) => res.userIds.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
     );
   });
+  // A school loaded from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
+  await refreshStatistics(ctx.database.pool, records.length);
   const by = (p: Profile) => records.filter((r) => r.profile === p).length;
   return {
     structures: scale,

@@ -20,6 +20,7 @@ import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type Imp
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
+import { refreshStatistics } from '../db/statistics.js';
 
 export { formatReport } from './report.js';
 export { detectFormat } from './formats.js';
@@ -393,6 +394,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       rejected: report.rejected.length,
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
+    // A first import fills the tables from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
+    if (!opts.dryRun) await refreshStatistics(client, report.created + report.updated + report.preDeleted + report.restored + report.relations.created + report.relations.removed);
     return report;
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});

@@ -1,4 +1,5 @@
-// `trousseau publipostage`: connection sheets (PDF) or the account list (CSV) from the server, unrestricted scope.
+// `trousseau publipostage`: connection sheets (PDF), the account list (CSV) or the CSV for Word's / LibreOffice's
+// mail merge (word.ts) from the server, unrestricted scope.
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,9 +17,11 @@ import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
 import { countFr } from '../lib/french.js';
 
-const USAGE = `usage : trousseau publipostage --format pdf|csv -o <fichier|-> [options]
+const USAGE = `usage : trousseau publipostage --format pdf|csv|word -o <fichier|-> [options]
 
-  --format pdf|csv          fiches de connexion (PDF) ou liste des comptes (CSV)
+  --format pdf|csv|word     fiches de connexion (PDF), liste des comptes (CSV) ou fichier de fusion
+                            pour Word / LibreOffice (CSV UTF-8 avec BOM, « ; », colonnes sans accents,
+                            code d'activation dans MotDePasse)
   -o, --output <fichier>    fichier produit (« - » : sortie standard)
   --model 1|2|8             fiches par page A4 (PDF, défaut 1)
   --sort alpha|profile|class|family   ordre des fiches (défaut alpha ; class : une page par classe ;
@@ -135,7 +138,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
   }
   try {
     const format = opts.format as ExportFormat | undefined;
-    if (format !== 'pdf' && format !== 'csv') throw new UsageError('--format pdf ou csv est obligatoire');
+    // 'docx' needs a letter model (console only).
+    if (format !== 'pdf' && format !== 'csv' && format !== 'word') throw new UsageError('--format pdf, csv ou word est obligatoire');
     if (!opts.output) throw new UsageError('-o <fichier> est obligatoire (« - » pour la sortie standard)');
     const model = Number(opts.model ?? 1);
     if (![1, 2, 8].includes(model)) throw new UsageError(`--model : 1, 2 ou 8 (reçu « ${opts.model} »)`);

@@ -5,14 +5,14 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { csvChunks } from './csv.js';
-import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
+import { handBatch } from './handout.js';
 import { loadTemplatesFor, streamSheetsPdf, type SheetModel } from './pdf.js';
 import type { TemplateSet } from './templates.js';
 import type { Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { countSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
-import { recordDistribution, type DistributionKind } from './tracking.js';
+import type { DistributionKind } from './tracking.js';
 import { renderWordCsv } from './word.js';
 import { DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
@@ -82,14 +82,12 @@ async function* handedOut(
     let count = 0;
     let issued = 0;
     for await (const selected of streamSelection(ctx, client, req.selection, req.scope, EXPORT_BATCH)) {
-      const planned = planFreshCodes(ctx, selected);
-      const stored = await storeFreshCodes(client, planned);
+      // Fresh codes and what was handed out, committed with the audit row (« fiche remise le … », « Relancer »).
+      const batch = await handBatch(ctx, client, selected, distributionKind(req.format), req.actorId);
       count += selected.length;
-      issued += stored.size;
-      // What was handed out, with the codes and the audit row: « fiche remise le … » and « Relancer » read it.
-      await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: distributionKind(req.format), actorId: req.actorId });
+      issued += batch.issued;
       await prepare?.(client, selected);
-      yield selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r));
+      yield batch.rows;
     }
     await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
       filters: req.selection,

@@ -6,8 +6,8 @@ import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import type pg from 'pg';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
-import { loadTemplates, type TemplateSet } from './templates.js';
 import { selectAccounts } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import { recordDistribution, type DistributionKind } from './tracking.js';
@@ -34,20 +34,31 @@ export async function handOut(ctx: AppContext, req: HandoutRequest): Promise<Acc
 
 /** handOut for rows already selected (same selection rules): codes, audit and record in one transaction. */
 export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: HandoutRequest): Promise<AccountRow[]> {
-  const planned = planFreshCodes(ctx, selected);
   return withTransaction(ctx.database.pool, async (client) => {
-    const stored = await storeFreshCodes(client, planned);
+    const { rows, issued } = await handBatch(ctx, client, selected, req.kind, req.actorId);
     await recordAudit(client, req.actorId, req.action, {
-      filters: req.selection, count: selected.length, codesIssued: stored.size, ...req.details,
+      filters: req.selection, count: selected.length, codesIssued: issued, ...req.details,
     });
-    await recordDistribution(client, { userIds: selected.map((r) => r.id), kind: req.kind, actorId: req.actorId });
-    return selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r));
+    return rows;
   });
 }
 
-/** The letter templates of every structure the rows are printed under, loaded once (for many small PDFs). */
-export async function templatesOf(ctx: AppContext, rows: readonly AccountRow[]): Promise<Map<string, TemplateSet>> {
-  const map = new Map<string, TemplateSet>();
-  for (const id of new Set(rows.map((r) => r.structureId ?? ''))) map.set(id, await loadTemplates(ctx, id || null));
-  return map;
+/**
+ * One batch of selected accounts handed out on `client` (inside the caller's transaction, which also writes the
+ * audit row): a fresh code stored for each inactive account whose code is missing or expired, and the hand-out of
+ * `kind` recorded for every account (tracking.ts: « fiche remise le … », « Relancer »). Returns the rows as they
+ * must be printed (with their fresh codes) and how many codes were issued. Shared by handOutRows and the
+ * streamed exports (generate.ts).
+ */
+export async function handBatch(
+  ctx: AppContext,
+  client: pg.PoolClient,
+  selected: AccountRow[],
+  kind: DistributionKind,
+  actorId: string | null,
+): Promise<{ rows: AccountRow[]; issued: number }> {
+  const planned = planFreshCodes(ctx, selected);
+  const stored = await storeFreshCodes(client, planned);
+  await recordDistribution(client, { userIds: selected.map((r) => r.id), kind, actorId });
+  return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
 }

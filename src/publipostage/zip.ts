@@ -3,9 +3,9 @@
 // each pupil's sheet by hand). Built with yazl; names are made unique when two accounts share a name.
 import yazl from 'yazl';
 import type { AppContext } from '../context.js';
-import { templatesOf } from './handout.js';
-import { renderSheetsPdf } from './pdf.js';
+import { loadTemplatesFor, renderSheetsPdf } from './pdf.js';
 import type { AccountRow } from './selection.js';
+import type { TemplateSet } from './templates.js';
 
 /** Characters no file system or mail client takes in a name (and controls), replaced by a space. */
 const UNSAFE = /[\\/:*?"<>|\u0000-\u001f\u007f]+/g;
@@ -29,7 +29,8 @@ export function uniqueSheetNames(rows: ReadonlyArray<Pick<AccountRow, 'firstName
 
 /** The ZIP of one single-sheet PDF per row (rows as handed out: handout.ts), in memory. */
 export async function zipSheets(ctx: AppContext, rows: readonly AccountRow[]): Promise<Buffer> {
-  const templates = await templatesOf(ctx, rows);
+  const templates = new Map<string, TemplateSet>();
+  await loadTemplatesFor(ctx.database.pool, rows, templates);
   const names = uniqueSheetNames(rows);
   const zip = new yazl.ZipFile();
   const chunks: Buffer[] = [];

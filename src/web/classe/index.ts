@@ -32,7 +32,7 @@ import { viewEnv } from '../view.js';
 import { handoutAction, handoutRight } from './handout.js';
 import {
   adultsView, blockConfirmView, classBase, isActionTab, isTab, listView, mailConfirmView, noClassView, okNotice, renewalView,
-  TABS, type ActionTab, type AdultTab, type Tab,
+  FAMILY_ORDER, TABS, type ActionTab, type AdultTab, type Tab,
 } from './views.js';
 import { lastDistributions } from '../../publipostage/tracking.js';
 import { remindNotice, remindRows } from './remind.js';
@@ -49,8 +49,8 @@ function teacherRightFor(action: string): TeacherRight | null {
 }
 
 const ClassParams = z.object({ classId: z.string().max(100), tab: z.string().max(30) });
-const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10), relancer: text(2) });
-const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100) });
+const ListQuery = z.object({ tout: text(2), ok: text(20), n: text(10), m: text(10), relancer: text(2), ordre: text(20) });
+const ActionForm = z.object({ ids: list(100), action: text(30), idem: text(100), ordre: text(20) });
 
 /** /classe: a teacher's classes (local admins too). One guard for the area. */
 export default async function classeArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -76,19 +76,26 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
   /**
    * The list shows every account of the class (a blocked one can be unblocked); what is handed out (sheets, CSV,
    * mail) follows the distribution defaults (distribution.ts): no blocked, absent or externally-authenticated account.
+   * `family` (Élèves tab « par famille »): the pupils and their legal representatives, each pupil followed by theirs
+   * (a relative matches the class through their children: select.ts).
    */
-  const selectionFor = (classId: string, tab: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout'): Selection =>
+  const selectionOf = (classId: string, tab: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout', family = false): Selection =>
     SelectionSchema.parse({
-      classIds: [classId], profiles: [TABS[tab].profile], userIds, sort: 'alpha',
+      classIds: [classId], userIds,
+      ...(family && tab === 'eleves' ? { profiles: ['Student', 'Relative'], sort: 'family' } : { profiles: [TABS[tab].profile], sort: 'alpha' }),
       ...(purpose === 'list' ? { blocked: 'all', preDeletion: 'all', external: 'info' } : {}),
     });
 
-  /** The ticked rows, all of which must be in the list shown (this class, this tab, the caller's scope). */
+  /**
+   * The ticked rows, all of which must be in a list this tab shows (this class, this tab, the caller's scope); the
+   * Élèves tab's family order also lists the pupils' legal representatives, so a confirmation page re-posting them
+   * needs no order of its own.
+   */
   async function tickedRows(req: FastifyRequest, classId: string, tab: Tab, posted: string[]): Promise<AccountRow[]> {
     const ids = [...new Set(posted)];
     if (!ids.length) return [];
     if (!ids.every(isUuid)) throw new HttpError(404, 'classe.userNotFound');
-    const rows = await selectAccounts(ctx, selectionFor(classId, tab, ids, 'list'), viewer(req).scope);
+    const rows = await selectAccounts(ctx, selectionOf(classId, tab, ids, 'list', true), viewer(req).scope);
     if (rows.length !== ids.length) throw new HttpError(404, 'classe.userNotFound');
     return rows;
   }
@@ -99,20 +106,21 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     return sendPage(reply, { req, ...adultsView(viewEnv(req), { cls, classes, tab }, rows) });
   }
 
-  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: { notice?: Notice; checked?: Set<string> } = {}, status = 200) {
+  async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: { notice?: Notice; checked?: Set<string>; family?: boolean } = {}, status = 200) {
     const env = viewEnv(req);
     const { cls, classes } = await classOr404(req, classId);
-    const rows = await selectAccounts(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope);
     const q = ListQuery.parse(req.query ?? {});
+    const family = tab === 'eleves' && (state.family ?? q.ordre === FAMILY_ORDER);
+    const rows = await selectAccounts(ctx, selectionOf(cls.id, tab, [], 'list', family), viewer(req).scope);
     const checked = new Set(state.checked ?? []);
     // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
     const handed = await lastDistributions(ctx.database.pool, rows.map((r) => r.id));
-    const remind = q.relancer === '1' ? await remindRows(ctx, selectionFor(cls.id, tab, [], 'list'), viewer(req).scope) : null;
+    const remind = q.relancer === '1' ? await remindRows(ctx, selectionOf(cls.id, tab, [], 'list'), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
     const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null)
       ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     return sendPage(reply, {
-      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed }),
+      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed, family }),
     }, status);
   }
 
@@ -122,7 +130,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
    */
   async function renewalPage(req: FastifyRequest, reply: FastifyReply, cls: ClassRow, tab: ActionTab, revealId: string) {
     const taken = await takeCode(ctx, req, revealId);
-    const [row] = taken ? await selectAccounts(ctx, selectionFor(cls.id, tab, [taken.userId]), viewer(req).scope) : [];
+    const [row] = taken ? await selectAccounts(ctx, selectionOf(cls.id, tab, [taken.userId], 'handout', true), viewer(req).scope) : [];
     const shown = taken && row ? { row, code: taken.code } : null;
     const view = renewalView(viewEnv(req), { cls, tab, shown, hours: RENEWAL_HOURS, renewalUrl: `${ctx.config.publicUrl}/renouvellement` });
     return sendPage(reply, { req, ...view }, shown ? 200 : taken ? 404 : 410);
@@ -163,7 +171,11 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const { user, scope } = viewer(req);
     const action = req.body.action;
     const checked = new Set(rows.map((r) => r.id));
-    const refuse = (text: string, status: number) => listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text }, checked }, status);
+    // Family order when the list was shown in it or a legal representative is ticked (Élèves tab only).
+    const family = tab === 'eleves' && (req.body.ordre === FAMILY_ORDER || rows.some((r) => r.profile === 'Relative'));
+    const selectionFor = (classId: string, t: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout') =>
+      selectionOf(classId, t, userIds, purpose, family);
+    const refuse = (text: string, status: number) => listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text }, checked, family }, status);
     const error = (key: MessageKey, params?: Params, status = 422) => refuse(_(key, params), status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);

@@ -109,6 +109,23 @@ export interface ListState {
   checked: ReadonlySet<string>;
   /** Last sheet and mail handed out per account (« fiche remise le … »: publipostage/tracking.ts). */
   handed?: ReadonlyMap<string, LastDistribution>;
+  /**
+   * « Par famille » (Élèves tab, `?ordre=famille`): the rows are pupils each followed by their legal representatives
+   * (select.ts sort 'family'); a representative's row is indented and says whose it is.
+   */
+  family?: boolean;
+}
+
+/** The query string of the Élèves tab's family order (kept by its links and its form). */
+export const FAMILY_ORDER = 'famille';
+
+/** « Ordre de la liste : Alphabétique · Par famille » on the Élèves tab: two links, the current one marked. */
+function orderSwitch(env: ViewEnv, base: string, family: boolean): SafeHtml {
+  const _ = translator(env.lang);
+  const link = (href: string, label: string, current: boolean) =>
+    html`<li><a href="${href}"${current ? html` aria-current="true"` : ''}>${label}</a></li>`;
+  return html`<nav class="order-switch" aria-label="${_('ho.order.label')}"><span class="muted">${_('ho.order.label')} :</span>
+  <ul class="plain">${link(base, _('ho.order.alpha'), !family)}${link(`${base}?ordre=${FAMILY_ORDER}`, _('sort.family'), family)}</ul></nav>`;
 }
 
 /**
@@ -133,6 +150,13 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   const handed = state.handed ?? new Map<string, LastDistribution>();
   const base = classBase(cls, tab);
   const students = tab === 'eleves';
+  const family = students && !!state.family;
+  const relative = (r: AccountRow) => r.profile === 'Relative';
+  /** This list (in its order), every box ticked or none. */
+  const listHref = (tout: boolean) => {
+    const q = new URLSearchParams([...(tout ? [['tout', '1']] : []), ...(family ? [['ordre', FAMILY_ORDER]] : [])]).toString();
+    return q ? `${base}?${q}` : base;
+  };
   const withEmail = (r: AccountRow) => !!r.email?.trim();
   const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
 
@@ -144,17 +168,19 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
     <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>
     <th scope="col">${_('classe.col.lastName')}</th>
     <th scope="col">${_('classe.col.firstName')}</th>
-    <th scope="col">${_(students ? 'classe.col.birthDate' : 'classe.col.children')}</th>
+    <th scope="col">${_(family ? 'ho.order.col' : students ? 'classe.col.birthDate' : 'classe.col.children')}</th>
     <th scope="col">${_('classe.col.login')}</th>
     <th scope="col">${_('classe.col.activation')}</th>
   </tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-row${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
+  <tbody>${rows.map((r) => html`<tr data-row${relative(r) ? html` data-relative class="family-member"` : ''}${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
     <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}"${all || checked.has(r.id) ? html` checked` : ''}>
       <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td>${r.lastName}</td>
     <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${
       r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
-    <td>${students
+    <td>${students && relative(r)
+      ? _('ho.order.relativeOf', { names: childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—' })
+      : students
       ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
       : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
     <td><code>${r.login}</code></td>
@@ -163,7 +189,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
 </table></div>`;
 
   // classe.js counts the ticked boxes live: it picks the template by the page language's plural rules.
-  const templates = (base: 'classe.count' | 'classe.sheets.introCount', attr: string) =>
+  const templates = (base: 'classe.count' | 'classe.sheets.introCount' | 'ho.order.introCount', attr: string) =>
     html` data-${attr}-one="${t(env.lang, `${base}.one`)}" data-${attr}-other="${t(env.lang, `${base}.other`)}"`;
   return {
     ...classTitles(env, frame),
@@ -172,13 +198,14 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
     body: html`${pageStyle}
 ${classSwitcher(env, frame)}
 ${profileTabs(env, frame)}
-<form method="post" action="${base}" id="class-form" class="class-form"${templates('classe.count', 'count')} data-noemail-template="${_('classe.countNoEmail')}"${templates('classe.sheets.introCount', 'sheets')}>
-  ${csrfField(env)}
+<form method="post" action="${base}" id="class-form" class="class-form"${templates('classe.count', 'count')} data-noemail-template="${_('classe.countNoEmail')}"${templates(family ? 'ho.order.introCount' : 'classe.sheets.introCount', 'sheets')}>
+  ${csrfField(env)}${family ? html`<input type="hidden" name="ordre" value="${FAMILY_ORDER}">` : ''}
   <div class="selection-bar">
-    <p class="selection-tools"><a href="${all ? base : `${base}?tout=1`}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
+    <p class="selection-tools"><a href="${listHref(!all)}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
       <span id="selection-count" class="muted" aria-live="polite"></span>
       ${remindLinkClass(env.lang, base)}</p>
     <p class="muted">${_('classe.tickHelp')}</p>
+    ${students ? orderSwitch(env, base, family) : ''}
   </div>
   ${table}
   ${rows.length > 0 && html`<div class="class-actions">
@@ -191,7 +218,7 @@ ${profileTabs(env, frame)}
       <div class="sheets-panel card">
         ${handoutButtons(env, students)}
         <p><strong>${_('classe.sheets.title')}</strong></p>
-        <p class="muted" data-sheets-count>${_('classe.sheets.intro')}</p>
+        <p class="muted" data-sheets-count>${_(family ? 'ho.order.intro' : 'classe.sheets.intro')}</p>
         <ul class="plain sheets-options">
           <li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
             <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>

@@ -38,6 +38,14 @@ const fr = {
   'ho.users.zip': 'Une fiche par compte (.ZIP)',
   'ho.users.select': 'Sélectionner {name}',
   'ho.users.none': 'Cochez au moins un compte.',
+  // Class view « par famille » (distrib-c): pupils each followed by their legal representatives.
+  'ho.order.label': 'Ordre de la liste',
+  'ho.order.alpha': 'Alphabétique',
+  'ho.order.col': 'Date de naissance ou enfants',
+  'ho.order.relativeOf': 'Responsable de : {names}',
+  'ho.order.intro': 'Vous allez générer les fiches de connexion des utilisateurs cochés. Elles seront classées par famille : chaque élève suivi de ses responsables légaux.',
+  'ho.order.introCount.one': 'Vous allez générer la fiche de connexion de {n} utilisateur.',
+  'ho.order.introCount.other': 'Vous allez générer les fiches de connexion de {n} utilisateurs. Elles seront classées par famille : chaque élève suivi de ses responsables légaux.',
 };
 
 const en: Record<keyof typeof fr, string> = {
@@ -77,6 +85,13 @@ const en: Record<keyof typeof fr, string> = {
   'ho.users.zip': 'One sheet per account (.ZIP)',
   'ho.users.select': 'Select {name}',
   'ho.users.none': 'Tick at least one account.',
+  'ho.order.label': 'List order',
+  'ho.order.alpha': 'Alphabetical',
+  'ho.order.col': 'Date of birth or children',
+  'ho.order.relativeOf': 'Legal representative of: {names}',
+  'ho.order.intro': 'You are about to generate the connection sheets of the ticked users, by family: each pupil followed by their legal representatives.',
+  'ho.order.introCount.one': 'You are about to generate the connection sheet of {n} user.',
+  'ho.order.introCount.other': 'You are about to generate the connection sheets of {n} users, by family: each pupil followed by their legal representatives.',
 };
 
 export const handoutCatalogue = { fr, en } satisfies Catalogue;

@@ -1,0 +1,40 @@
+// The benchmark's databases (bench/run.ts, bench/family.ts): one database per work on the embedded server, the demo
+// collège at its benchmark size.
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { makeContext, type AppContext } from '../src/context.js';
+import { migrate, openDatabase } from '../src/db/index.js';
+import { createDemoSchool } from '../src/demo/seed.js';
+import { selectAccounts } from '../src/publipostage/select.js';
+import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { generateAccounts } from './data.js';
+
+const DEMO_SHEETS = 2146;
+
+export async function database(adminUrl: string, name: string): Promise<AppContext & { url: string; close(): Promise<void> }> {
+  const admin = new pg.Client(adminUrl);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const db = openDatabase(u.toString(), 8);
+  // An idle connection dropped by the server must not kill the whole run.
+  db.pool.on('error', (e) => console.error(`(connexion ${name} : ${e.message})`));
+  await migrate(db.pool);
+  const config = loadConfig({ TROUSSEAU_SECRET: '42'.repeat(32), TROUSSEAU_DATA_DIR: join(tmpdir(), 'trousseau-bench'), TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'warn' });
+  return { ...makeContext(config, db), url: u.toString(), close: () => db.close() };
+}
+
+/** The demo collège, topped up (or cut) to exactly 2,146 accounts. */
+export async function demoRows(ctx: AppContext): Promise<AccountRow[]> {
+  await createDemoSchool(ctx, { scale: 1, password: 'bench', passwordHash: '$argon2id$bench' });
+  let rows = await selectAccounts(ctx, SelectionSchema.parse({}), { kind: 'all' });
+  if (rows.length < DEMO_SHEETS) {
+    await generateAccounts(ctx, 1, 3);
+    rows = await selectAccounts(ctx, SelectionSchema.parse({}), { kind: 'all' });
+  }
+  return rows.slice(0, DEMO_SHEETS);
+}
