@@ -177,8 +177,10 @@ export interface FileReport extends FileCounts {
   /** Records of this file deliberately not imported, and rows rejected (details in ImportReport.ignored / rejected). */
   ignored: number;
   rejected: number;
-  /** Why a whole file was left out (`ignored` files). */
+  /** Why a whole file was left out (`ignored` files), in French. */
   reason?: string;
+  /** The same reason as a message code and parameters, for the web to translate. */
+  reasonMessage?: ImportMessage;
 }
 
 export interface StructureReport {
