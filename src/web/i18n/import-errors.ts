@@ -83,3 +83,27 @@ const prefix = (o: Record<ImportCode, string>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [`importError.${k}`, v])) as Record<Prefixed<ImportCode>, string>;
 
 export const importErrorsCatalogue = { fr: prefix(IMPORT_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;
+
+/**
+ * English for the report's format labels (FileReport.format, French, src/import/index.ts): a closed set, plus
+ * CSV labels made of a prefix and profile words (« CSV élèves, parents »), translated word by word.
+ */
+export const IMPORT_FORMAT_EN: Record<string, string> = {
+  'AAF': 'AAF',
+  'AAF structures': 'AAF structures',
+  'AAF élèves': 'AAF pupils',
+  'AAF personnels Éducation nationale': 'AAF national education staff',
+  'AAF responsables': 'AAF guardians',
+  'SIECLE élèves': 'SIECLE pupils',
+  'SIECLE responsables': 'SIECLE guardians',
+  'SIECLE nomenclature (MEF)': 'SIECLE nomenclature (MEF)',
+  'STS-web personnels': 'STS-web staff',
+  'archive .zip': '.zip archive',
+  'ignoré': 'ignored',
+  'refusé': 'refused',
+  'élèves': 'pupils',
+  'enseignants': 'teachers',
+  'personnels': 'staff',
+  'parents': 'parents',
+  'invités': 'guests',
+};
