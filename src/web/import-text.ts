@@ -11,7 +11,7 @@ export function importMessageText(lang: Lang, m: ImportMessage): string {
   return renderImportMessage(m, (code, params) => t(lang, `importError.${code}`, params));
 }
 
-/** One refused file or row; a row whose reader gives no code yet keeps its French `reason`. */
+/** One refused file or row, or a record left out; one without a code keeps its French `reason`. */
 export function rejectionText(lang: Lang, r: Rejection): string {
   const reason = r.message ? importMessageText(lang, r.message) : r.reason;
   return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${reason}`;
