@@ -84,6 +84,9 @@ const FORMAT_LABEL: Partial<Record<FileFormat, string>> = {
   ignored: 'ignoré',
 };
 
+/** Every fixed label FileReport.format takes (CSV labels add profile words, csv.ts PROFILE_LABEL): the web translates them. */
+export const FORMAT_LABELS_FR: readonly string[] = ['AAF', ...Object.values(AAF_LABEL), ...Object.values(FORMAT_LABEL), 'refusé'];
+
 /** A line of the report for one file, counts to be filled after the run. */
 function fileEntry(file: string, kind: FileFormat, format: string, encoding: string | null, rows = 0, reason?: string, reasonMessage?: ImportMessage): FileReport {
   const e: FileReport = { file, kind, format, encoding, rows, created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, ignored: 0, rejected: 0 };
