@@ -101,7 +101,7 @@ test('the reference templates in French, English, Spanish and Portuguese import;
     ['CSV_Students.csv', 'CSV élèves', 3], ['CSV_Teachers.csv', 'CSV enseignants', 1],
   ]);
   assert.deepEqual(report.rejected, [
-    { file: 'CSV_Parents.csv', line: 4, field: 'Childexternalid', reason: "aucun élève d'identifiant « STU-404 » dans cet établissement : lien non créé" },
+    { file: 'CSV_Parents.csv', line: 4, field: 'Childexternalid', reason: "aucun élève d'identifiant « STU-404 » dans cet établissement : lien non créé", message: { code: 'applyNoPupilId', params: { id: 'STU-404' } } },
   ]);
   assert.equal(report.relations.created, 3);
   const [grace] = await q<Record<string, string>>(`SELECT * FROM users WHERE first_name = 'Grace'`);

@@ -1,8 +1,11 @@
 // The console in real headless Chromium: one page frame (breadcrumb + section tabs) on every tab, the English
 // switch showing no French error text, the live counters kept in view at 1366×900 while filters change and
 // the empty selection disabling the launch buttons, the class view's Enseignants/Personnels tabs and the
-// print button of its mail confirmation.
+// print button of its mail confirmation; an English AAF import report and letter-template refusal with no French.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { testContext } from './helpers/db.js';
@@ -211,4 +214,48 @@ test('English switch: an import refused, or with rejected rows, reads in English
   await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance\nDupont;Jean;31/02/2010\n');
   await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=fr`);
   assert.match((await page.textContent('ul.rejected'))!, /date invalide « 31\/02\/2010 » \(attendu JJ\/MM\/AAAA\)/);
+});
+
+test('English switch: an AAF import with rejected and ignored records, and a broken letter template, read in English', async () => {
+  // AAF feeds are for super admins: a second session.
+  await createUser(ctx.database.pool, { login: 'sophie.super', password: PASSWORD, superAdmin: true, firstName: 'Sophie', lastName: 'Super' });
+  const superContext = await frenchContext(browser);
+  const p = await superContext.newPage();
+  try {
+    await signIn(p, server.url, 'sophie.super', PASSWORD);
+    await p.goto(`${server.url}/console/etablissements/${school}/import?lang=en`);
+    const dir = fileURLToPath(new URL('./fixtures/aaf/english/', import.meta.url));
+    await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
+    await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
+    const report = (await p.textContent('section.import-report'))!;
+    // Rows rejected by the AAF reader (the rest of the run is imported).
+    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml:\d+:givenName — first name missing/);
+    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml:\d+:ENTPersonDateNaissance — invalid date of birth “31\/02\/2014”/);
+    // Records read and left out, and a file left out.
+    assert.match(report, /ENTEleveGroupes — structure “79999” absent from the EtabEducNat file and from the directory: group “LAT5” not created/);
+    assert.match(report, /ENTPersonJointure — Loriot Marc \(R901\): no pupil names them as legal representative, no account/);
+    assert.match(report, /ignored : DTD of the academic directory: no accounts/);
+    assert.match(report, /AAF pupils/);
+    assert.doesNotMatch(report, /manquant|invalide|absente|annuaire|aucun|représentant|ignoré|élèves|compte/);
+    // The same report in French: the command line's wording.
+    await p.goto(`${server.url}/console/etablissements/${school}/import?lang=fr`);
+    await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
+    await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
+    const french = (await p.textContent('section.import-report'))!;
+    assert.match(french, /Loriot Marc \(R901\) : aucun élève ne le désigne comme représentant légal, pas de compte/);
+    assert.match(french, /givenName — prénom manquant/);
+
+    // A letter template with an empty subject and an unknown merge field: the refusal in English.
+    await p.goto(`${server.url}/console/etablissements/${school}/modeles?lang=en`);
+    await p.fill('#subject-mail_inactive', '');
+    await p.fill('#body-mail_inactive', 'Bonjour {prenon}');
+    await Promise.all([p.waitForLoadState('load'), p.click('#mail_inactive button[value="save"]')]);
+    const refusal = (await p.textContent('#mail_inactive .notice-error'))!;
+    assert.match(refusal, /the email subject is empty/);
+    assert.match(refusal, /unknown merge field: \{prenon\}/);
+    assert.doesNotMatch(refusal, /objet|vide|inconnu|champ/);
+    assert.equal((await ctx.database.pool.query(`SELECT count(*)::int AS n FROM letter_templates WHERE structure_id = $1`, [school])).rows[0].n, 0);
+  } finally {
+    await superContext.close();
+  }
 });

@@ -4,8 +4,9 @@
 //  3. relatives: an account only for a legal representative of a pupil of the run or of the directory.
 import type { Profile } from '../directory/vocabulary.js';
 import type { Queryable } from '../db/index.js';
-import { addPerson, mapPerson, mapStructure, type AafCollector } from './aaf.js';
-import type { StructureRecord, UserRecord } from './types.js';
+import { addPerson, mapPerson, mapStructure, type AafCollector, type AafReject } from './aaf.js';
+import type { ImportCode } from './messages.js';
+import { rejection, type StructureRecord, type UserRecord } from './types.js';
 
 export async function settleAaf(client: Queryable, c: AafCollector): Promise<void> {
   if (c.modifies.length) await applyModifies(client, c);
@@ -29,13 +30,13 @@ async function applyModifies(client: Queryable, c: AafCollector) {
   const people = await storedPeople(client, c.modifies.filter((m) => m.kind !== 'EtabEducNat' && !batch.users.has(m.id)).map((m) => m.id));
 
   for (const m of c.modifies) {
-    const reject = (field: string, reason: string) => {
-      batch.rejected.push({ file: m.file, line: m.line, field, reason });
+    const reject: AafReject = (field, code, params) => {
+      batch.rejected.push(rejection(m.file, m.line, field, code, params));
       batch.protect.push(m.id);
     };
     if (m.kind === 'EtabEducNat') {
       const base = batch.structures.get(m.id) ?? storedStructs.get(m.id);
-      if (!base) reject('modifyRequest', `structure « ${m.id} » inconnue : rien à modifier`);
+      if (!base) reject('modifyRequest', 'aafModifyUnknownStructure', { id: m.id });
       else batch.structures.set(m.id, mapStructure(m.id, m.attrs, base));
       continue;
     }
@@ -43,7 +44,7 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     const stored = people.get(m.id);
     const base = inRun ?? stored?.user;
     if (!base) {
-      reject('modifyRequest', `aucun compte « ${m.id} » à modifier (la création arrive par un addRequest)`);
+      reject('modifyRequest', 'aafModifyUnknownAccount', { id: m.id });
       continue;
     }
     const mapped = mapPerson(m.kind, m.id, m.attrs, m.oneD, m.file, m.line, { ...base, structures: new Set(base.structures) });
@@ -135,16 +136,15 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
     (await client.query<{ external_id: string }>(`SELECT external_id FROM structures WHERE external_id = ANY($1)`, [[...refs]])).rows.map((r) => r.external_id),
   );
   const absent = (s: string) => refs.has(s) && !known.has(s);
-  const why = (s: string) => `structure « ${s} » absente du fichier EtabEducNat et de l'annuaire`;
   for (const u of batch.users.values()) {
     if (!isAaf(u) || ![...u.structures].some(absent)) continue;
     const fields = c.fields.get(u.externalId) ?? { classes: 'classes', groups: 'groupes' };
-    const ignore = (field: string, reason: string) => batch.ignored.push({ file: u.file, line: u.line, field, reason });
-    for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, `${why(x.structure)} : classe « ${x.name} » non créée`);
-    for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, `${why(x.structure)} : groupe « ${x.name} » non créé`);
+    const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string }) => batch.ignored.push(rejection(u.file, u.line, field, code, params));
+    for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
+    for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
     for (const s of u.structures) {
       if (absent(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s)) {
-        ignore('ENTPersonStructRattach', `${why(s)} : rattachement ignoré`);
+        ignore('ENTPersonStructRattach', 'ignoredAafAttachment', { structure: s });
       }
     }
     u.classes = u.classes.filter((x) => !absent(x.structure));
@@ -193,11 +193,6 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
     if (named.has(u.externalId) || ofDirectory.has(u.externalId)) continue;
     batch.users.delete(u.externalId);
     c.fields.delete(u.externalId);
-    batch.ignored.push({
-      file: u.file,
-      line: u.line,
-      field: 'ENTPersonJointure',
-      reason: `${u.lastName} ${u.firstName} (${u.externalId}) : aucun élève ne le désigne comme représentant légal, pas de compte`,
-    });
+    batch.ignored.push(rejection(u.file, u.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: u.externalId }));
   }
 }

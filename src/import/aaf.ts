@@ -3,7 +3,8 @@ import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
 import { feedParser } from './xml.js';
-import type { ImportBatch, StructureRecord, UserRecord } from './types.js';
+import type { ImportCode, ImportMessage } from './messages.js';
+import { rejection, type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
 
 export interface AafRecord {
   op: 'add' | 'modify' | 'delete';
@@ -225,7 +226,7 @@ type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
 
 export type PersonMapping =
   | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string }
-  | { ok: false; field: string; reason: string };
+  | { ok: false; field: string; code: ImportCode; params?: ImportMessage['params'] };
 
 /**
  * One person record → UserRecord. `base` is what the directory (or an earlier record of the run) already says
@@ -242,17 +243,17 @@ export function mapPerson(
   base?: UserRecord,
 ): PersonMapping {
   const given = (keys: readonly string[]) => !base || listed(a, keys);
-  const fail = (field: string, reason: string): PersonMapping => ({ ok: false, field, reason });
+  const fail = (field: string, code: ImportCode, params?: ImportMessage['params']): PersonMapping => ({ ok: false, field, code, ...(params ? { params } : {}) });
 
   const lastName = given(ATTR.lastName) ? firstOf(a, ATTR.lastName) ?? first(a, 'ENTPersonNomPatro') : base!.lastName;
-  if (!lastName) return fail(oneD ? 'ENTPersonNom' : 'sn', 'nom manquant');
+  if (!lastName) return fail(oneD ? 'ENTPersonNom' : 'sn', 'rowNoLastName');
   const firstName = given(ATTR.firstName) ? firstOf(a, ATTR.firstName) : base!.firstName;
-  if (!firstName) return fail(oneD ? 'ENTPersonPrenom' : 'givenName', 'prénom manquant');
+  if (!firstName) return fail(oneD ? 'ENTPersonPrenom' : 'givenName', 'rowNoFirstName');
   let birthDate = base?.birthDate ?? null;
   if (given(ATTR.birthDate)) {
     const raw = first(a, 'ENTPersonDateNaissance');
     const d = raw ? parseDate(raw) : null;
-    if (d === undefined) return fail('ENTPersonDateNaissance', `date de naissance invalide « ${raw} »`);
+    if (d === undefined) return fail('ENTPersonDateNaissance', 'aafInvalidBirth', { value: raw ?? '' });
     birthDate = d;
   }
   const functions = given(ATTR.functions) ? all(a, 'ENTPersonFonctions') : base!.functions;
@@ -368,14 +369,14 @@ export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): A
   c.kinds.add(kind);
   if (listed(a, ONE_D_ONLY)) c.oneD.add(file);
   const oneD = c.oneD.has(file);
-  const reject = (field: string, reason: string) => {
-    c.batch.rejected.push({ file, line: r.line, field, reason });
+  const reject: AafReject = (field, code, params) => {
+    c.batch.rejected.push(rejection(file, r.line, field, code, params));
     const id = first(a, 'ENTPersonJointure') ?? clean(r.id);
     if (id) c.batch.protect.push(id);
   };
   const ext = (kind === 'EtabEducNat' ? first(a, 'ENTStructureJointure') : first(a, 'ENTPersonJointure')) ?? clean(r.id);
   if (!ext) {
-    if (r.op !== 'delete') reject(kind === 'EtabEducNat' ? 'ENTStructureJointure' : 'ENTPersonJointure', 'identifiant (jointure) manquant');
+    if (r.op !== 'delete') reject(kind === 'EtabEducNat' ? 'ENTStructureJointure' : 'ENTPersonJointure', 'aafNoJoin');
     return kind;
   }
 
@@ -399,9 +400,12 @@ export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): A
   return kind;
 }
 
+/** Rejects a record of the feed: the field and why, as a message code (src/import/messages.ts). */
+export type AafReject = (field: string, code: ImportCode, params?: ImportMessage['params']) => void;
+
 /** Puts a mapped person in the batch (or rejects the record). */
-export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: (field: string, reason: string) => void, replace = false) {
-  if (!m.ok) return reject(m.field, m.reason);
+export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: AafReject, replace = false) {
+  if (!m.ok) return reject(m.field, m.code, m.params);
   if (replace) c.batch.users.set(ext, m.user);
   else mergeUser(c.batch, m.user);
   c.fields.set(ext, { classes: m.classField, groups: m.groupField });

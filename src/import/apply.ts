@@ -13,7 +13,7 @@ import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { countOutcomes, counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import type { FileCounts, ImportBatch, ProfileCounts, Rejection, RenameNote, StructureReport, UserRecord } from './types.js';
+import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -246,7 +246,7 @@ export async function applyBatch(
   if (outside.size) {
     records = records.filter((r) => {
       if (!outside.has(r.externalId)) return true;
-      rejected.push({ file: r.file, line: r.line, field: 'identifiant', reason: 'compte hors de votre périmètre : ligne ignorée' });
+      rejected.push(rejection(r.file, r.line, 'identifiant', 'applyOutOfScope'));
       existing.delete(r.externalId);
       aliased.delete(r.externalId);
       userIds.delete(r.externalId);
@@ -295,7 +295,7 @@ export async function applyBatch(
       unresolved++;
       if (rel.file && !c) {
         const id = rel.child.slice(rel.child.indexOf(':id:') + 4);
-        rejected.push({ file: rel.file, line: rel.line ?? 0, field: rel.field ?? '', reason: `aucun élève d'identifiant « ${id} » dans cet établissement : lien non créé` });
+        rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id }));
       }
     }
   }
@@ -516,12 +516,7 @@ export async function applyBatch(
         dirty.add(candidates[0].id);
       } else {
         unresolved++;
-        rejected.push({
-          file: c.file,
-          line: c.line,
-          field: "Prénom de l'élève",
-          reason: candidates.length ? `plusieurs élèves « ${who} » : lien non créé` : `élève « ${who} » introuvable : lien non créé`,
-        });
+        rejected.push(rejection(c.file, c.line, "Prénom de l'élève", candidates.length ? 'applyPupilAmbiguous' : 'applyPupilNotFound', { who }));
       }
     }
   }

@@ -10,9 +10,9 @@ import { importText, type ImportCode } from './messages.js';
 
 export interface DetectedFormat {
   format: FileFormat;
-  /** Why the file is ignored or unsupported (French, shown to the user). */
+  /** Why the file is ignored or unsupported (French, for the command line). */
   reason?: string;
-  /** Why an unsupported file is refused, as a message code (src/import/messages.ts); `reason` is its French text. */
+  /** Why the file is ignored or refused, as a message code (src/import/messages.ts); `reason` is its French text. */
   code?: ImportCode;
   params?: Record<string, string>;
 }
@@ -22,10 +22,15 @@ function unsupported(code: ImportCode, params?: Record<string, string>): Detecte
   return { format: 'unsupported', reason: importText(code, params), code, ...(params ? { params } : {}) };
 }
 
+/** A known part of a delivery that carries no accounts, its reason as a message code. */
+function ignored(code: ImportCode): DetectedFormat {
+  return { format: 'ignored', reason: importText(code), code };
+}
+
 /** Known SIECLE/STS roots that carry no accounts. */
-const IRRELEVANT_ROOTS: Record<string, string> = {
-  BEE_STRUCTURES: 'export SIECLE des structures : les classes viennent du fichier des élèves',
-  BEE_COMMUN: 'export SIECLE des données communes : aucun compte',
+const IRRELEVANT_ROOTS: Record<string, ImportCode> = {
+  BEE_STRUCTURES: 'ignoredFileSiecleStructures',
+  BEE_COMMUN: 'ignoredFileSiecleCommon',
 };
 
 const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06);
@@ -38,7 +43,7 @@ const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] 
 export function detectFormat(input: { name: string; path?: string; data?: Buffer }): DetectedFormat {
   const name = basename(input.name);
   const ext = extname(name).toLowerCase();
-  if (ext === '.dtd') return { format: 'ignored', reason: 'DTD de l’annuaire académique : aucun compte' };
+  if (ext === '.dtd') return ignored('ignoredFileAafDtd');
   const head = readHead(input, 4096);
   if (head.length === 0) return unsupported('formatEmpty');
   if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return unsupported('formatSpreadsheet');
@@ -50,13 +55,13 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
     const root = xmlRootName(head);
     if (!root) return unsupported('formatXmlNoRoot');
     if (root === 'ficAlimMENESR') {
-      if (aafKindFromName(name) === 'ignored') return { format: 'ignored', reason: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte' };
+      if (aafKindFromName(name) === 'ignored') return ignored('ignoredFileAafNomenclature');
       return { format: 'aaf' };
     }
     const siecle = SIECLE_ROOTS[root];
     if (siecle) return { format: siecle };
     if (root === 'STS_EDT') return { format: 'sts-emp' };
-    if (IRRELEVANT_ROOTS[root]) return { format: 'ignored', reason: IRRELEVANT_ROOTS[root] };
+    if (IRRELEVANT_ROOTS[root]) return ignored(IRRELEVANT_ROOTS[root]);
     if (root === 'EDT_STS') return unsupported('formatStsUpward');
     return unsupported('formatUnknownXml', { root });
   }

@@ -12,6 +12,7 @@ import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
+import type { ImportMessage } from './messages.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { readSts, stsToBatch } from './sts.js';
@@ -84,10 +85,14 @@ const FORMAT_LABEL: Partial<Record<FileFormat, string>> = {
   ignored: 'ignoré',
 };
 
+/** Every fixed label FileReport.format takes (CSV labels add profile words, csv.ts PROFILE_LABEL): the web translates them. */
+export const FORMAT_LABELS_FR: readonly string[] = ['AAF', ...Object.values(AAF_LABEL), ...Object.values(FORMAT_LABEL), 'refusé'];
+
 /** A line of the report for one file, counts to be filled after the run. */
-function fileEntry(file: string, kind: FileFormat, format: string, encoding: string | null, rows = 0, reason?: string): FileReport {
+function fileEntry(file: string, kind: FileFormat, format: string, encoding: string | null, rows = 0, reason?: string, reasonMessage?: ImportMessage): FileReport {
   const e: FileReport = { file, kind, format, encoding, rows, created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, ignored: 0, rejected: 0 };
   if (reason) e.reason = reason;
+  if (reasonMessage) e.reasonMessage = reasonMessage;
   return e;
 }
 
@@ -264,7 +269,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     for (const { input, detected } of items) {
       const { format } = detected;
       if (format === 'ignored') {
-        report.files.push(fileEntry(input.name, 'ignored', FORMAT_LABEL.ignored!, null, 0, detected.reason));
+        report.files.push(fileEntry(input.name, 'ignored', FORMAT_LABEL.ignored!, null, 0, detected.reason, detected.code && { code: detected.code }));
         continue;
       }
       if (format === 'siecle-eleves' || format === 'siecle-responsables' || format === 'siecle-nomenclature') {
@@ -404,7 +409,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       failed.files = report.files;
       failed.fatal = e.rejection;
       // A refused file that the detection had not listed yet (unsupported, unreadable archive) is named too.
-      if (!failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason));
+      if (!failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason, e.rejection.message));
       failed.rejected = [failed.fatal];
       failed.durationMs = Date.now() - started;
       return failed;

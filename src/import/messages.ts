@@ -1,7 +1,8 @@
 // Import refusals as message codes and parameters: the French wording here (the command line, logs, and the
 // report's `reason`, French first), the English one in the web catalogue (src/web/i18n/import-errors.ts).
 // A whole file refused (ImportFileError), a run beyond the caller's scope (ImportForbiddenError), a format not
-// accepted (formats.ts), and the CSV rows rejected (csv.ts, checks.ts) carry one of these codes.
+// accepted (formats.ts), the rows rejected by every reader (csv.ts, checks.ts, siecle.ts, sts.ts, aaf.ts,
+// aaf-settle.ts) or while applying (apply.ts), and the records and files left out (`ignored`) carry one of these codes.
 import { fillTemplate, type DomainParams } from '../lib/errors.js';
 
 export const IMPORT_MESSAGES_FR = {
@@ -63,6 +64,30 @@ export const IMPORT_MESSAGES_FR = {
   rowNoFirstNameOf: '{who} : prénom manquant',
   rowInvalidBirthOf: '{who} : date de naissance invalide « {value} »',
   rowInvalidExitOf: '{who} : date de sortie invalide « {value} »',
+  // AAF records rejected (aaf.ts, aaf-settle.ts).
+  aafNoJoin: 'identifiant (jointure) manquant',
+  aafInvalidBirth: 'date de naissance invalide « {value} »',
+  aafModifyUnknownStructure: 'structure « {id} » inconnue : rien à modifier',
+  aafModifyUnknownAccount: 'aucun compte « {id} » à modifier (la création arrive par un addRequest)',
+  // Rows rejected while applying (apply.ts).
+  applyOutOfScope: 'compte hors de votre périmètre : ligne ignorée',
+  applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
+  applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
+  applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',
+  // Records read and deliberately left out (ImportReport.ignored).
+  ignoredAafClass: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : classe « {name} » non créée",
+  ignoredAafGroup: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : groupe « {name} » non créé",
+  ignoredAafAttachment: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : rattachement ignoré",
+  ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
+  ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',
+  ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',
+  ignoredSiecleLegalOfAbsent: '{who} : représentant légal d’élèves absents ou sortis, aucun compte',
+  ignoredSiecleNotLegal: '{who} : pas représentant légal ({levels}), aucun compte',
+  // Whole files left out (formats.ts): FileReport.reason.
+  ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
+  ignoredFileAafNomenclature: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte',
+  ignoredFileSiecleStructures: 'export SIECLE des structures : les classes viennent du fichier des élèves',
+  ignoredFileSiecleCommon: 'export SIECLE des données communes : aucun compte',
 } as const;
 
 export type ImportCode = keyof typeof IMPORT_MESSAGES_FR;

@@ -219,7 +219,7 @@ export function siecleToBatch(
         const d = parseDate(exit);
         if (!d) { reject('DATE_SORTIE', 'rowInvalidExitOf', { who, value: exit }); continue; }
         if (d <= today) {
-          batch.ignored.push({ file: p.file, line: n.line, field: 'DATE_SORTIE', reason: `${who} : élève sorti le ${exit}, aucun compte` });
+          batch.ignored.push(rejection(p.file, n.line, 'DATE_SORTIE', 'ignoredSiecleLeft', { who, date: exit }));
           continue;
         }
       }
@@ -277,12 +277,10 @@ export function siecleToBatch(
       const children = legalOf.get(pid);
       if (!children) {
         const levels = [...new Set(s.links.filter((l) => l.person === pid).map((l) => l.level ?? '?'))];
-        const why = !s.links.some((l) => l.person === pid)
-          ? 'responsable d’aucun élève'
-          : s.links.some((l) => l.person === pid && l.legal)
-            ? 'représentant légal d’élèves absents ou sortis'
-            : `pas représentant légal (${levels.join(', ')})`;
-        batch.ignored.push({ file, line: n.line, field: 'NIVEAU_RESPONSABILITE', reason: `${who} : ${why}, aucun compte` });
+        const ignored = (code: ImportCode, params: ImportMessage['params']) => batch.ignored.push(rejection(file, n.line, 'NIVEAU_RESPONSABILITE', code, params));
+        if (!s.links.some((l) => l.person === pid)) ignored('ignoredSiecleNoPupil', { who });
+        else if (s.links.some((l) => l.person === pid && l.legal)) ignored('ignoredSiecleLegalOfAbsent', { who });
+        else ignored('ignoredSiecleNotLegal', { who, levels: levels.join(', ') });
         continue;
       }
       const ext = personKey(s.uai, pid);

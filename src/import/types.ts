@@ -85,8 +85,8 @@ export interface Rejection {
   field: string;
   /** French, as the command line prints it. */
   reason: string;
-  /** The reason as a message code and parameters (src/import/messages.ts), for the web to translate; absent on
-   * rows whose reader does not give one yet (the web then shows `reason`). */
+  /** The reason as a message code and parameters (src/import/messages.ts), for the web to translate. Every
+   * reader and the apply step set it; a report stored without it shows `reason`. */
   message?: ImportMessage;
 }
 
@@ -177,8 +177,10 @@ export interface FileReport extends FileCounts {
   /** Records of this file deliberately not imported, and rows rejected (details in ImportReport.ignored / rejected). */
   ignored: number;
   rejected: number;
-  /** Why a whole file was left out (`ignored` files). */
+  /** Why a whole file was left out (`ignored` files), in French. */
   reason?: string;
+  /** The same reason as a message code and parameters, for the web to translate. */
+  reasonMessage?: ImportMessage;
 }
 
 export interface StructureReport {

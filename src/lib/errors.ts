@@ -38,6 +38,15 @@ export const DOMAIN_MESSAGES_FR = {
   'docx.syntax': '« {file} » : balise de fusion mal formée {tag} ({detail}). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
   'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
   'docx.notFound': 'Modèle Word introuvable.',
+  // Letter templates (src/publipostage/templates.ts, validateTemplate): each problem of a draft, naming the field.
+  'template.unknownProfile': 'profil inconnu : « {value} »',
+  'template.unknownKind': 'type de modèle inconnu : « {value} »',
+  'template.emptyBody': 'le texte du modèle est vide',
+  'template.bodyTooLong': 'le texte du modèle dépasse 20 000 caractères',
+  'template.emptySubject': "l'objet du courriel est vide",
+  'template.subjectTooLong': "l'objet du courriel dépasse 300 caractères",
+  'template.unknownField': 'champ de fusion inconnu : {fields}',
+  'template.unknownFields': 'champs de fusion inconnus : {fields}',
 } as const;
 
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;

@@ -19,7 +19,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
-import { DomainError } from '../lib/errors.js';
+import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
@@ -251,20 +251,31 @@ export interface TemplateInput {
   body: string;
 }
 
-/** French validation errors, each naming the field; empty when the template can be saved. */
-export function validateTemplate(input: TemplateInput): string[] {
-  const errors: string[] = [];
-  if (!(PROFILES as readonly string[]).includes(input.profile)) errors.push(`profil inconnu : « ${input.profile} »`);
-  if (!(TEMPLATE_KINDS as readonly string[]).includes(input.kind)) errors.push(`type de modèle inconnu : « ${input.kind} »`);
-  if (!input.body.trim()) errors.push('le texte du modèle est vide');
-  if (input.body.length > 20_000) errors.push('le texte du modèle dépasse 20 000 caractères');
+/** One problem of a template draft: a message code (src/lib/errors.ts) and its parameters, naming the field. */
+export interface TemplateProblem {
+  code: DomainCode;
+  params?: DomainParams;
+}
+
+/** Why a draft cannot be saved, as message codes (the web translates them); empty when it can be saved. */
+export function templateProblems(input: TemplateInput): TemplateProblem[] {
+  const out: TemplateProblem[] = [];
+  if (!(PROFILES as readonly string[]).includes(input.profile)) out.push({ code: 'template.unknownProfile', params: { value: input.profile } });
+  if (!(TEMPLATE_KINDS as readonly string[]).includes(input.kind)) out.push({ code: 'template.unknownKind', params: { value: input.kind } });
+  if (!input.body.trim()) out.push({ code: 'template.emptyBody' });
+  if (input.body.length > 20_000) out.push({ code: 'template.bodyTooLong' });
   const isMail = input.kind === 'mail_inactive' || input.kind === 'mail_active';
-  if (isMail && !input.subject?.trim()) errors.push("l'objet du courriel est vide");
-  if (input.subject && input.subject.length > 300) errors.push("l'objet du courriel dépasse 300 caractères");
+  if (isMail && !input.subject?.trim()) out.push({ code: 'template.emptySubject' });
+  if (input.subject && input.subject.length > 300) out.push({ code: 'template.subjectTooLong' });
   const unknown = [...unknownFields(input.body), ...unknownFields(input.subject ?? '')];
   const names = [...new Set(unknown)];
-  if (names.length) errors.push(`${names.length === 1 ? 'champ de fusion inconnu' : 'champs de fusion inconnus'} : ${names.map((f) => `{${f}}`).join(', ')}`);
-  return errors;
+  if (names.length) out.push({ code: names.length === 1 ? 'template.unknownField' : 'template.unknownFields', params: { fields: names.map((f) => `{${f}}`).join(', ') } });
+  return out;
+}
+
+/** French validation errors, each naming the field (the command line, saveTemplate's error); empty when valid. */
+export function validateTemplate(input: TemplateInput): string[] {
+  return templateProblems(input).map((p) => fillTemplate(DOMAIN_MESSAGES_FR[p.code], p.params));
 }
 
 /** Creates or replaces an override. Throws a French error (nothing written) when validation fails. */

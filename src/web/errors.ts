@@ -40,6 +40,14 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'docx.syntax': 400,
   'docx.unknownField': 400,
   'docx.notFound': 404,
+  'template.unknownProfile': 422,
+  'template.unknownKind': 422,
+  'template.emptyBody': 422,
+  'template.bodyTooLong': 422,
+  'template.emptySubject': 422,
+  'template.subjectTooLong': 422,
+  'template.unknownField': 422,
+  'template.unknownFields': 422,
 };
 
 /** The message of a domain error in `lang` (French first, English from the catalogue). */

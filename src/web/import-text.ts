@@ -4,13 +4,14 @@ import type { ImportMessage } from '../import/messages.js';
 import { renderImportMessage } from '../import/messages.js';
 import type { ImportForbiddenError } from '../import/scope.js';
 import type { Rejection } from '../import/types.js';
+import { IMPORT_FORMAT_EN } from './i18n/import-errors.js';
 import { t, type Lang } from './i18n/index.js';
 
 export function importMessageText(lang: Lang, m: ImportMessage): string {
   return renderImportMessage(m, (code, params) => t(lang, `importError.${code}`, params));
 }
 
-/** One refused file or row; a row whose reader gives no code yet keeps its French `reason`. */
+/** One refused file or row, or a record left out; one without a code keeps its French `reason`. */
 export function rejectionText(lang: Lang, r: Rejection): string {
   const reason = r.message ? importMessageText(lang, r.message) : r.reason;
   return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${reason}`;
@@ -20,4 +21,14 @@ export function rejectionText(lang: Lang, r: Rejection): string {
 export function forbiddenText(lang: Lang, e: ImportForbiddenError): string {
   const reason = importMessageText(lang, { code: e.messageCode, params: e.params });
   return e.file ? `${e.file} : ${reason}` : reason;
+}
+
+/** A file's format label (« AAF élèves », « CSV élèves, parents », « ignoré ») in the request's language. */
+export function formatText(lang: Lang, format: string): string {
+  if (lang === 'fr') return format;
+  const whole = IMPORT_FORMAT_EN[format];
+  if (whole) return whole;
+  const csv = /^(CSV|ONDE\/BE1D) (.+)$/.exec(format);
+  if (!csv) return format;
+  return `${csv[1]} ${csv[2].split(', ').map((w) => IMPORT_FORMAT_EN[w] ?? w).join(', ')}`;
 }

@@ -12,12 +12,12 @@ import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
 import {
   fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
-  validateTemplate, type TemplateKind,
+  templateProblems, type TemplateInput, type TemplateKind,
 } from '../../publipostage/templates.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { html, type HtmlValue } from '../html.js';
-import { translator } from '../i18n/index.js';
+import { t, translator, type Lang } from '../i18n/index.js';
 import { attachment, IdParams, text } from '../input.js';
 import { isProfile, profileLabel } from '../labels.js';
 import type { Notice } from '../layout.js';
@@ -107,6 +107,11 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
   }
 
   /** The draft of the form, or a 422 when its profile or kind is not one of the lists. */
+  /** The draft's problems in the request's language (French first, English from the catalogue). */
+  function problemTexts(lang: Lang, input: TemplateInput): string[] {
+    return templateProblems(input).map((p) => t(lang, `domain.${p.code}`, p.params));
+  }
+
   function readDraft(f: DraftFields): { profile: Profile; kind: TemplateKind; subject: string; body: string } {
     if (!isProfile(f.profile) || !isKind(f.kind)) throw new HttpError(422, 'tpl.badRequest');
     // Browsers send CRLF line ends from a textarea; templates are stored with LF.
@@ -123,7 +128,7 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     const action = req.body.action;
     if (action === 'save') {
       const input = { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body };
-      const errors = validateTemplate(input);
+      const errors = problemTexts(req.lang, input);
       if (errors.length) {
         return editorPage(req, reply, school.id, d.profile, {
           notice: { kind: 'error', text: _('tpl.notSaved') },
@@ -148,7 +153,7 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     const _ = translator(req.lang);
     const school = await structureOr404(req, req.params.id);
     const d = readDraft(req.body);
-    const errors = validateTemplate({ structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
+    const errors = problemTexts(req.lang, { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
     if (errors.length) {
       return tplPage(req, reply, school, _('tpl.preview.title'), html`<p>${_('tpl.preview.fix')}</p>`,
         { narrow: true, notice: { kind: 'error', text: errorList(errors) } }, 422);

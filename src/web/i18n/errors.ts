@@ -34,6 +34,15 @@ const EN: Record<DomainCode, string> = {
   'docx.syntax': '“{file}”: malformed merge tag {tag} ({detail}). Each field is written between braces, for example {prenom}.',
   'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
   'docx.notFound': 'Word model not found.',
+  // Letter templates (validateTemplate)
+  'template.unknownProfile': 'unknown profile: “{value}”',
+  'template.unknownKind': 'unknown template type: “{value}”',
+  'template.emptyBody': 'the template text is empty',
+  'template.bodyTooLong': 'the template text is longer than 20,000 characters',
+  'template.emptySubject': 'the email subject is empty',
+  'template.subjectTooLong': 'the email subject is longer than 300 characters',
+  'template.unknownField': 'unknown merge field: {fields}',
+  'template.unknownFields': 'unknown merge fields: {fields}',
 };
 
 type Prefixed<T extends string> = `domain.${T}`;

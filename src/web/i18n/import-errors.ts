@@ -56,6 +56,26 @@ const EN: Record<ImportCode, string> = {
   rowNoFirstNameOf: '{who}: first name missing',
   rowInvalidBirthOf: '{who}: invalid date of birth “{value}”',
   rowInvalidExitOf: '{who}: invalid leaving date “{value}”',
+  aafNoJoin: 'identifier (jointure) missing',
+  aafInvalidBirth: 'invalid date of birth “{value}”',
+  aafModifyUnknownStructure: 'unknown structure “{id}”: nothing to modify',
+  aafModifyUnknownAccount: 'no account “{id}” to modify (creation comes with an addRequest)',
+  applyOutOfScope: 'account outside your scope: row skipped',
+  applyNoPupilId: 'no pupil with identifier “{id}” in this school: link not created',
+  applyPupilAmbiguous: 'several pupils “{who}”: link not created',
+  applyPupilNotFound: 'pupil “{who}” not found: link not created',
+  ignoredAafClass: 'structure “{structure}” absent from the EtabEducNat file and from the directory: class “{name}” not created',
+  ignoredAafGroup: 'structure “{structure}” absent from the EtabEducNat file and from the directory: group “{name}” not created',
+  ignoredAafAttachment: 'structure “{structure}” absent from the EtabEducNat file and from the directory: attachment skipped',
+  ignoredAafNotLegal: '{who} ({id}): no pupil names them as legal representative, no account',
+  ignoredSiecleLeft: '{who}: pupil left on {date}, no account',
+  ignoredSiecleNoPupil: '{who}: guardian of no pupil, no account',
+  ignoredSiecleLegalOfAbsent: '{who}: legal representative of absent or departed pupils, no account',
+  ignoredSiecleNotLegal: '{who}: not a legal representative ({levels}), no account',
+  ignoredFileAafDtd: 'DTD of the academic directory: no accounts',
+  ignoredFileAafNomenclature: 'academic directory nomenclature (subjects, MEF): no accounts',
+  ignoredFileSiecleStructures: 'SIECLE structures export: classes come from the pupils file',
+  ignoredFileSiecleCommon: 'SIECLE common data export: no accounts',
 };
 
 type Prefixed<T extends string> = `importError.${T}`;
@@ -63,3 +83,27 @@ const prefix = (o: Record<ImportCode, string>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [`importError.${k}`, v])) as Record<Prefixed<ImportCode>, string>;
 
 export const importErrorsCatalogue = { fr: prefix(IMPORT_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;
+
+/**
+ * English for the report's format labels (FileReport.format, French, src/import/index.ts): a closed set, plus
+ * CSV labels made of a prefix and profile words (« CSV élèves, parents »), translated word by word.
+ */
+export const IMPORT_FORMAT_EN: Record<string, string> = {
+  'AAF': 'AAF',
+  'AAF structures': 'AAF structures',
+  'AAF élèves': 'AAF pupils',
+  'AAF personnels Éducation nationale': 'AAF national education staff',
+  'AAF responsables': 'AAF guardians',
+  'SIECLE élèves': 'SIECLE pupils',
+  'SIECLE responsables': 'SIECLE guardians',
+  'SIECLE nomenclature (MEF)': 'SIECLE nomenclature (MEF)',
+  'STS-web personnels': 'STS-web staff',
+  'archive .zip': '.zip archive',
+  'ignoré': 'ignored',
+  'refusé': 'refused',
+  'élèves': 'pupils',
+  'enseignants': 'teachers',
+  'personnels': 'staff',
+  'parents': 'parents',
+  'invités': 'guests',
+};

@@ -5,7 +5,7 @@ import type { ImportReport } from '../../../import/index.js';
 import type { Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
-import { rejectionText } from '../../import-text.js';
+import { formatText, importMessageText, rejectionText } from '../../import-text.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import type { ViewEnv } from '../../view.js';
@@ -53,8 +53,8 @@ export function reportView(lang: Lang, r: ImportReport): SafeHtml {
     <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
     <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
   <tbody>${r.files.map((f) => f.kind === 'ignored' || f.kind === 'zip'
-    ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${f.format}${f.reason ? html` : ${f.reason}` : ''}</td></tr>`
-    : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${f.format}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
+    ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+    : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
       <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`)}</tbody>
 </table></div>
 ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
