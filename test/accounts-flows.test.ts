@@ -226,6 +226,7 @@ test('forgotten password: same answer always, a sealed mail for a known account,
   assert.notEqual(stored.rows[0].token_hash, token);
   assert.ok(stored.rows[0].ttl.minutes >= 59 || stored.rows[0].ttl.hours === 1);
 
+  assert.equal((await user('marc.oubli')).email_verified_at, null, 'no address verified before the link is followed');
   const c = new Client(app, '192.0.2.122');
   const form = await c.get(`/reinitialisation?token=${token}`);
   assert.equal(form.statusCode, 200);
@@ -239,6 +240,11 @@ test('forgotten password: same answer always, a sealed mail for a known account,
   assert.equal((await live.get('/mon-compte')).statusCode, 303, 'the other session ended');
   assert.equal((await c.get('/mon-compte')).statusCode, 200, 'signed in with the new password');
   assert.equal((await new Client(app, '192.0.2.123').signIn('marc.oubli', 'nouvelle phrase secrète')).statusCode, 303);
+  // Following the link proved the mailbox: the address is verified (released by the OpenID provider), until it changes.
+  assert.ok((await user('marc.oubli')).email_verified_at instanceof Date);
+  await pool.query(`UPDATE users SET email = 'marc.autre@example.fr' WHERE id = $1`, [id]);
+  assert.equal((await user('marc.oubli')).email_verified_at, null, 'a new address is not verified');
+  await pool.query(`UPDATE users SET email = 'marc@example.fr' WHERE id = $1`, [id]);
 
   const reuse = new Client(app, '192.0.2.124');
   const used = await reuse.get(`/reinitialisation?token=${token}`);

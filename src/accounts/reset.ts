@@ -88,8 +88,8 @@ export async function requestPasswordReset(
       }
       queued++;
       await c.query(
-        `INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + make_interval(mins => $3))`,
-        [hashToken(token), u.id, RESET_MINUTES],
+        `INSERT INTO password_resets (token_hash, user_id, expires_at, email) VALUES ($1, $2, now() + make_interval(mins => $3), $4)`,
+        [hashToken(token), u.id, RESET_MINUTES, u.email],
       );
       // Sealed: the link is a credential until used, so it does not sit in clear in the queue.
       await enqueueMail(c, { userId: u.id, kind: 'password_reset', recipient: u.email, ...mail }, { seal: ctx.secrets });
@@ -118,7 +118,8 @@ export async function findResetToken(ctx: AppContext, token: string): Promise<Re
 
 /**
  * Sets the new password and consumes the token in one transaction (a second use finds it used), voids the
- * account's other pending links and ends all its sessions. Returns the account id, or null when the token is no longer valid.
+ * account's other pending links and ends all its sessions; marks the address the link was mailed to verified when it
+ * is still the account's (users.email_verified_at: the OpenID provider releases only verified addresses). Returns the account id, or null when the token is no longer valid.
  */
 export async function resetPassword(ctx: AppContext, token: string, password: string, ip: string): Promise<string | null> {
   const target = await findResetToken(ctx, token);
@@ -126,12 +127,18 @@ export async function resetPassword(ctx: AppContext, token: string, password: st
   const hash = await hashPassword(password);
   return withTransaction(ctx.database.pool, async (c) => {
     const used = await c.query(
-      `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+      `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id, email`,
       [hashToken(token)],
     );
     if (used.rowCount !== 1) return null;
     const userId = used.rows[0].user_id as string;
-    await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    // The link was read in the mailbox it was sent to: that address, if still the account's, is now verified.
+    await c.query(
+      `UPDATE users SET password_hash = $2, updated_at = now(),
+         email_verified_at = CASE WHEN $3::text IS NOT NULL AND lower(email) = lower($3) THEN now() ELSE email_verified_at END
+       WHERE id = $1`,
+      [userId, hash, used.rows[0].email],
+    );
     await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
     await c.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
     await recordAudit(c, userId, 'account.password_reset', { userId, login: target.login, ip });
