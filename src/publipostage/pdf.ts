@@ -416,7 +416,9 @@ class SheetPainter {
         const m = /^(\s*(?:\d+[.)]|[-•–]))\s+/.exec(para);
         const indent = m ? sans.width(m[0], size) : 0;
         const lines = wrap(sans, size, para.trim(), width, 0, indent);
-        lines.forEach((s, i) => laid.push({ x: i === 0 ? 0 : indent, s, gapBefore: i === 0 ? pendingGap : 0, block, item: !!m }));
+        lines.forEach((s, i) => {
+          laid.push({ x: i === 0 ? 0 : indent, s, gapBefore: i === 0 ? pendingGap : 0, block, item: !!m });
+        });
         pendingGap = 0;
         block++;
       }

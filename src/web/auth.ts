@@ -46,7 +46,6 @@ declare module 'fastify' {
   }
 }
 
-
 export const SESSION_COOKIE = 'trousseau_sid';
 export const CSRF_COOKIE = 'trousseau_csrf';
 export const LANG_COOKIE = 'lang';
@@ -146,9 +145,7 @@ function secureCookies(ctx: AppContext): boolean {
  * The cookie ends with the browser unless `remember` (the "rester connecté" box): a shared classroom computer
  * must not keep the previous pupil signed in. The session itself ends after SESSION_HOURS either way.
  */
-export async function startSession(
-  ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string, opts: { remember?: boolean } = {},
-): Promise<SessionUser | null> {
+export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string, opts: { remember?: boolean } = {}): Promise<SessionUser | null> {
   const pool = ctx.database.pool;
   const user = await loadUser(pool, userId);
   if (!user) return null;
@@ -156,7 +153,11 @@ export async function startSession(
   const s = await createSession(pool, userId);
   await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
   reply.setCookie(SESSION_COOKIE, s.token, {
-    path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx), ...(opts.remember ? { expires: s.expiresAt } : {}),
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secureCookies(ctx),
+    ...(opts.remember ? { expires: s.expiresAt } : {}),
   });
   req.user = user;
   req.csrfToken = s.csrf;
@@ -297,8 +298,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
       reply.header('x-frame-options', 'DENY');
       reply.header(
         'content-security-policy',
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
-          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
       );
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     }

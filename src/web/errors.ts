@@ -61,7 +61,9 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
   if (err instanceof HttpError) return { status: err.statusCode, message: t(lang, err.key, err.params) };
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issue = err.validation[0];
-    const field = String(issue?.instancePath ?? '').replace(/^\//, '').split('/')[0];
+    const field = String(issue?.instancePath ?? '')
+      .replace(/^\//, '')
+      .split('/')[0];
     return { status: 400, message: t(lang, 'error.invalidParam', { field, reason: issue?.message ?? '' }) };
   }
   const e = err as FastifyError;

@@ -52,20 +52,18 @@ export function field(req: FormEnv, o: FieldOptions): SafeHtml {
   const describedBy = [o.invalidBy ?? '', o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const invalid = !!o.error || !!o.invalidBy;
   const showValue = o.type !== 'password' || o.keepPassword;
-  const marker = o.required
-    ? html`<span class="req" aria-hidden="true">*</span>`
-    : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
+  const marker = o.required ? html`<span class="req" aria-hidden="true">*</span>` : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
   return html`<div class="field${o.error ? ' field-invalid' : ''}">
   <label for="${id}">${o.label} ${marker}</label>
   ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
   ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
   <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}"${o.inputClass ? html` class="${o.inputClass}"` : ''}${showValue ? html` value="${o.value ?? ''}"` : ''}${
-    o.required ? html` required` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${
-    o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.autofocus ? html` autofocus` : ''}${
-    o.spellcheck === false ? html` spellcheck="false"` : ''}${o.autocapitalize ? html` autocapitalize="${o.autocapitalize}"` : ''}${
-    o.minlength ? html` minlength="${o.minlength}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
-    o.autocorrect ? html` autocorrect="${o.autocorrect}"` : ''}${o.enterkeyhint ? html` enterkeyhint="${o.enterkeyhint}"` : ''}${
-    describedBy ? html` aria-describedby="${describedBy}"` : ''}${invalid ? html` aria-invalid="true"` : ''}>
+    o.required ? html` required` : ''
+  }${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.autofocus ? html` autofocus` : ''}${
+    o.spellcheck === false ? html` spellcheck="false"` : ''
+  }${o.autocapitalize ? html` autocapitalize="${o.autocapitalize}"` : ''}${o.minlength ? html` minlength="${o.minlength}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
+    o.autocorrect ? html` autocorrect="${o.autocorrect}"` : ''
+  }${o.enterkeyhint ? html` enterkeyhint="${o.enterkeyhint}"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${invalid ? html` aria-invalid="true"` : ''}>
 </div>`;
 }
 
@@ -87,7 +85,8 @@ export function checkbox(o: CheckboxOptions): SafeHtml {
   return html`<div class="field field-check${o.error ? ' field-invalid' : ''}">
   ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
   <input id="${id}" name="${o.name}" type="checkbox" value="${o.value ?? 'on'}"${o.checked ? html` checked` : ''}${
-    o.required ? html` aria-required="true"` : ''}${o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+    o.required ? html` aria-required="true"` : ''
+  }${o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
   <label for="${id}">${o.label}${o.required ? html` <span class="req" aria-hidden="true">*</span>` : ''}</label>
 </div>`;
 }

@@ -30,5 +30,8 @@ export function formatText(lang: Lang, format: string): string {
   if (whole) return whole;
   const csv = /^(CSV|ONDE\/BE1D) (.+)$/.exec(format);
   if (!csv) return format;
-  return `${csv[1]} ${csv[2].split(', ').map((w) => IMPORT_FORMAT_EN[w] ?? w).join(', ')}`;
+  return `${csv[1]} ${csv[2]
+    .split(', ')
+    .map((w) => IMPORT_FORMAT_EN[w] ?? w)
+    .join(', ')}`;
 }

@@ -4,13 +4,22 @@ import { z } from 'zod';
 
 /** content-disposition for a download: ASCII fallback plus the UTF-8 name (RFC 6266). */
 export function attachment(filename: string, inline = false): string {
-  const ascii = filename.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+  const ascii = filename
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-');
   return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
 /** A form or query field that may be absent: '' then, at most `max` characters kept. */
 export const text = (max = 20_000) =>
-  z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional().transform((s) => (s ?? '').slice(0, max)));
+  z.preprocess(
+    (v) => (Array.isArray(v) ? v[0] : v),
+    z
+      .string()
+      .optional()
+      .transform((s) => (s ?? '').slice(0, max)),
+  );
 
 /** Every value of a repeated field (checkboxes arrive as a string or an array). */
 export const list = (max = 20_000) =>

@@ -119,10 +119,12 @@ export function layout(o: LayoutOptions): SafeHtml {
           ? html`<strong aria-current="true">FR</strong> | <a href="${langHref(req, other)}" hreflang="en" lang="en">EN</a>`
           : html`<a href="${langHref(req, other)}" hreflang="fr" lang="fr">FR</a> | <strong aria-current="true">EN</strong>`
       }</p>
-      ${user
-        ? html`<span class="who" title="${user.login}">${fullName}</span>
+      ${
+        user
+          ? html`<span class="who" title="${user.login}">${fullName}</span>
       <form class="logout" method="post" action="/deconnexion">${csrfField(req)}<button type="submit" class="button-link">${t(lang, 'layout.logout')}</button></form>`
-        : html`<a class="signin" href="/connexion">${t(lang, 'layout.login')}</a>`}
+          : html`<a class="signin" href="/connexion">${t(lang, 'layout.login')}</a>`
+      }
     </div>
   </div>
 </header>
@@ -144,12 +146,16 @@ export function sendPage(reply: FastifyReply, o: LayoutOptions, status = 200): F
 
 /** A short error page (HTML) with a link home. */
 export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string): FastifyReply {
-  return sendPage(reply, {
-    req,
-    title: title ?? t(req.lang ?? 'fr', 'error.title'),
-    narrow: true,
-    // The request id matches the log line of this request (every 5xx is logged with its stack).
-    body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>
+  return sendPage(
+    reply,
+    {
+      req,
+      title: title ?? t(req.lang ?? 'fr', 'error.title'),
+      narrow: true,
+      // The request id matches the log line of this request (every 5xx is logged with its stack).
+      body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>
 <p class="muted request-id" data-request-id="${req.id}">${t(req.lang ?? 'fr', 'error.requestId', { id: req.id })}</p>`,
-  }, status);
+    },
+    status,
+  );
 }

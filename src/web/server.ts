@@ -27,10 +27,7 @@ import oidcClientsArea from '../oidc/console.js';
 class OneLinePerRequest extends LogController {
   incomingRequest(): void {}
   requestCompleted(_err: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    req.log.info(
-      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.user?.login },
-      'request',
-    );
+    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: req.user?.login }, 'request');
   }
 }
 

@@ -17,4 +17,3 @@ export function viewEnv(req: FastifyRequest): ViewEnv {
 
 /** A page as a view describes it: the layout's options without the request (`sendPage(reply, { req, ...view })`). */
 export type PageView = Omit<LayoutOptions, 'req'>;
-

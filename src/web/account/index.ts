@@ -1,9 +1,7 @@
 // Account pages: sign-in/out, activation, "Mon compte", forgotten password, renewal code. All work without JavaScript.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import {
-  activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder,
-} from '../../accounts/activation.js';
+import { activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder } from '../../accounts/activation.js';
 import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
@@ -25,10 +23,7 @@ import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
-import {
-  accountView, codeView, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView,
-  type CodeFlow, type PasswordStep, type StepPolicy,
-} from './views.js';
+import { accountView, codeView, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView, type CodeFlow, type PasswordStep, type StepPolicy } from './views.js';
 
 type Form = Record<string, string>;
 
@@ -38,7 +33,14 @@ const LoginForm = z.object({ login: text(200), password: text(2000), next: text(
 const CodeQuery = z.object({ login: text(200), code: text(100) });
 const TermsQuery = CodeQuery;
 const CodeForm = z.object({
-  login: text(200), code: text(100), step: text(20), password: text(2000), confirm: text(2000), email: text(320), phone: text(40), terms: text(10),
+  login: text(200),
+  code: text(100),
+  step: text(20),
+  password: text(2000),
+  confirm: text(2000),
+  email: text(320),
+  phone: text(40),
+  terms: text(10),
 });
 type CodeFields = z.infer<typeof CodeForm>;
 const OkQuery = z.object({ ok: text(20) });
@@ -129,8 +131,13 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const q = req.query;
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
-    const notice: Notice | null = q.deja ? { kind: 'info', text: _('login.alreadyActivated') }
-      : q.bye ? { kind: 'success', text: _('login.bye') } : q.next ? { kind: 'info', text: _('error.unauthenticated') } : null;
+    const notice: Notice | null = q.deja
+      ? { kind: 'info', text: _('login.alreadyActivated') }
+      : q.bye
+        ? { kind: 'success', text: _('login.bye') }
+        : q.next
+          ? { kind: 'info', text: _('error.unauthenticated') }
+          : null;
     return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined });
   });
 
@@ -155,7 +162,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         if (viaCode.holder.externalProvider) return codePage(req, reply, flow, { login, error: _('external.refused', { provider: viaCode.holder.externalProvider }) }, 409);
         const { holder } = viaCode;
         return passwordPage(req, reply, flow, {
-          login: holder.login, code: formatCode(normalizeCode(f.password ?? '') ?? ''), values: { email: holder.email ?? '', phone: holder.phone ?? '' }, errors: {},
+          login: holder.login,
+          code: formatCode(normalizeCode(f.password ?? '') ?? ''),
+          values: { email: holder.email ?? '', phone: holder.phone ?? '' },
+          errors: {},
           policy: await stepPolicy(holder.id),
         });
       }
@@ -258,9 +268,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     }
     // no-store (also the default for pages, said here because a kept password may be in this page).
     if (Object.keys(errors).length) return passwordPage(req, reply.header('cache-control', 'no-store'), flow, { login: holder.login, code, values, errors, policy }, 422);
-    const done = flow.purpose === 'activation'
-      ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
-      : await renewPassword(ctx, holder, password, req.ip);
+    const done =
+      flow.purpose === 'activation'
+        ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
+        : await renewPassword(ctx, holder, password, req.ip);
     // Lost a race with a concurrent use of the same code: same answer as a wrong code.
     if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
     await startSession(ctx, req, reply, holder.id);
@@ -283,9 +294,12 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const { ok } = OkQuery.parse(req.query ?? {});
     // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
     const absence = await absenceOf(pool, d.id);
-    const notice: Notice | null = ok === 'activated' || ok === 'password' || ok === 'contact'
-      ? { kind: 'success', text: _(`account.ok.${ok}`) }
-      : absence ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) } : null;
+    const notice: Notice | null =
+      ok === 'activated' || ok === 'password' || ok === 'contact'
+        ? { kind: 'success', text: _(`account.ok.${ok}`) }
+        : absence
+          ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
+          : null;
     return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, contactValues, notice }) }, status);
   }
 
@@ -346,13 +360,19 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (!perIp.allowed || !perId.allowed) return tooMany(req, reply, Math.max(perIp.retryAfterSec, perId.retryAfterSec));
     const lang = req.lang;
     const _ = translator(lang);
-    await requestPasswordReset(ctx, identifier, ({ link, login, firstName, minutes }) => ({
-      subject: _('forgot.mailSubject'),
-      text: _('forgot.mailText', { firstName, login, link, minutes }),
-    }), req.ip, ({ login, firstName, provider }) => ({
-      subject: _('forgot.external.mailSubject', { provider }),
-      text: _('forgot.external.mailText', { firstName, login, provider }),
-    }));
+    await requestPasswordReset(
+      ctx,
+      identifier,
+      ({ link, login, firstName, minutes }) => ({
+        subject: _('forgot.mailSubject'),
+        text: _('forgot.mailText', { firstName, login, link, minutes }),
+      }),
+      req.ip,
+      ({ login, firstName, provider }) => ({
+        subject: _('forgot.external.mailSubject', { provider }),
+        text: _('forgot.external.mailText', { firstName, login, provider }),
+      }),
+    );
     return forgotPage(req, reply, { sent: true });
   });
 

@@ -97,7 +97,11 @@ export function passwordView(env: ViewEnv, flow: CodeFlow, o: PasswordStep): Pag
   const p = flow.prefix;
   const activation = flow.purpose === 'activation';
   const labels: Record<string, string> = {
-    password: _('field.newPassword'), confirm: _('field.confirmPassword'), email: _('field.email'), phone: _('field.phone'), terms: _('field.terms'),
+    password: _('field.newPassword'),
+    confirm: _('field.confirmPassword'),
+    email: _('field.email'),
+    phone: _('field.phone'),
+    terms: _('field.terms'),
   };
   const failed = Object.keys(o.errors).length > 0;
   // A password that passed its checks is given back rather than retyped (the page is no-store; see finishCodeFlow).
@@ -119,15 +123,43 @@ ${csrfField(env)}
 <input type="hidden" name="login" value="${o.login}">
 <input type="hidden" name="code" value="${o.code}">
 <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.password, hint: _('password.rules', { min: o.policy.min }), minlength: o.policy.min, autofocus: !failed,
-  value: keepPassword ? o.values.password : '', keepPassword })}
-${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: o.errors.confirm,
-  value: keepConfirm ? o.values.confirm : '', keepPassword: keepConfirm })}
-${activation ? html`
+${field(env, {
+  name: 'password',
+  label: labels.password,
+  type: 'password',
+  required: true,
+  autocomplete: 'new-password',
+  error: o.errors.password,
+  hint: _('password.rules', { min: o.policy.min }),
+  minlength: o.policy.min,
+  autofocus: !failed,
+  value: keepPassword ? o.values.password : '',
+  keepPassword,
+})}
+${field(env, {
+  name: 'confirm',
+  label: labels.confirm,
+  type: 'password',
+  required: true,
+  autocomplete: 'new-password',
+  error: o.errors.confirm,
+  value: keepConfirm ? o.values.confirm : '',
+  keepPassword: keepConfirm,
+})}
+${
+  activation
+    ? html`
 ${field(env, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
 ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
-${checkbox({ name: 'terms', checked: o.values.terms === 'on', required: true, error: o.errors.terms,
-  label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` })}` : ''}
+${checkbox({
+  name: 'terms',
+  checked: o.values.terms === 'on',
+  required: true,
+  error: o.errors.terms,
+  label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
+})}`
+    : ''
+}
 <div class="actions"><button type="submit">${_(`${p}.submit`)}</button></div>
 </form>`,
   };
@@ -195,7 +227,11 @@ export function accountView(env: ViewEnv, d: AccountDetails, o: { errors: FieldE
   const { errors, contactValues } = o;
   const list = (items: string[]) => (items.length ? items.join(', ') : '—');
   const labels: Record<string, string> = {
-    email: _('field.email'), phone: _('field.phone'), current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword'),
+    email: _('field.email'),
+    phone: _('field.phone'),
+    current: _('field.currentPassword'),
+    password: _('field.newPassword'),
+    confirm: _('field.confirmPassword'),
   };
   return {
     title: _('account.title'),

@@ -21,7 +21,10 @@ import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
 import { translator } from '../i18n/index.js';
 
-const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ dryRun: flag, partial: flag, structureId: z.string().uuid().optional() });
 
 export default async function importApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -67,8 +70,16 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     }
     if (token) {
       await recordAudit(ctx.database.pool, actorId, 'api_token.import', {
-        tokenId: token.id, prefix: token.prefix, name: token.name, ip: req.ip, structureId: structureId ?? null,
-        files: upload.files.map((f) => f.name), dryRun, refused: !!report.fatal, created: report.created, updated: report.updated,
+        tokenId: token.id,
+        prefix: token.prefix,
+        name: token.name,
+        ip: req.ip,
+        structureId: structureId ?? null,
+        files: upload.files.map((f) => f.name),
+        dryRun,
+        refused: !!report.fatal,
+        created: report.created,
+        updated: report.updated,
         preDeleted: report.preDeleted,
       });
     }

@@ -8,14 +8,20 @@ import runsApi from './runs.js';
 
 export default async function apiArea(app: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   answerJson(app);
-  await app.register(async (a) => {
-    a.addHook('preValidation', guard('superadmin', 'localadmin', 'teacher'));
-    await publipostageApi(a, ctx);
-  }, { prefix: '/publipostage' });
+  await app.register(
+    async (a) => {
+      a.addHook('preValidation', guard('superadmin', 'localadmin', 'teacher'));
+      await publipostageApi(a, ctx);
+    },
+    { prefix: '/publipostage' },
+  );
   // Sessions or API tokens: the route carries its own guard (guardOrToken).
   await app.register(async (a) => importApi(a, ctx), { prefix: '/import' });
-  await app.register(async (a) => {
-    a.addHook('preValidation', guard('localadmin'));
-    await runsApi(a, ctx);
-  }, { prefix: '/console' });
+  await app.register(
+    async (a) => {
+      a.addHook('preValidation', guard('localadmin'));
+      await runsApi(a, ctx);
+    },
+    { prefix: '/console' },
+  );
 }

@@ -40,11 +40,14 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
     const { limit, offset, after, before, ...selection } = req.query;
     await checkNamed(req, selection);
     const { scope } = viewer(req);
-    const [counts, rows, leftOut] = await Promise.all([
-      countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset, after, before }), leftOutOf(ctx, selection, scope),
-    ]);
+    const [counts, rows, leftOut] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset, after, before }), leftOutOf(ctx, selection, scope)]);
     return reply.header('cache-control', 'no-store').send({
-      ...counts, leftOut, leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut), limit, offset, rows: rows.map(previewRow),
+      ...counts,
+      leftOut,
+      leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut),
+      limit,
+      offset,
+      rows: rows.map(previewRow),
       // Cursors of the page's last and first rows: `?after=next` is the following page, found through the sort key.
       next: rows.length === limit ? cursorOf(selection.sort, rows[rows.length - 1]) : null,
       prev: rows.length ? cursorOf(selection.sort, rows[0]) : null,

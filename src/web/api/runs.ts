@@ -10,7 +10,13 @@ export default async function runsApi(root: FastifyInstance, ctx: AppContext): P
   typed(root).get('/envois/:runId', { schema: { params: z.object({ runId: z.string().max(100) }) } }, async (req, reply) => {
     const r = await runOr404(ctx, viewer(req).scope, req.params.runId);
     return reply.header('cache-control', 'no-store').send({
-      runId: r.runId, selected: r.selected, withoutEmail: r.withoutEmail, queued: r.queued, sent: r.sent, failed: r.failed, pending: r.pending,
+      runId: r.runId,
+      selected: r.selected,
+      withoutEmail: r.withoutEmail,
+      queued: r.queued,
+      sent: r.sent,
+      failed: r.failed,
+      pending: r.pending,
     });
   });
 }

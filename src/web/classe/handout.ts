@@ -37,14 +37,18 @@ export function handoutRight(action: string): TeacherRight | null {
 /** Buttons added to the "Fiches de connexion" panel: family packs and mail (pupils' tab), ZIP (both tabs). */
 export function handoutButtons(env: ViewEnv, students: boolean): SafeHtml {
   const _ = translator(env.lang);
-  return html`${students ? html`<p><strong>${_('ho.family.title')}</strong></p>
+  return html`${
+    students
+      ? html`<p><strong>${_('ho.family.title')}</strong></p>
         <p class="hint">${_('ho.family.help')}</p>
         <ul class="plain sheets-options">
           <li><button type="submit" name="action" value="family-8" data-family="8">${_('ho.family.pdf8')}</button></li>
           <li><button type="submit" name="action" value="family-1" class="button-secondary" data-family="1">${_('ho.family.pdf1')}</button></li>
           <li><button type="submit" name="action" value="family-mail" class="button-secondary">${_('ho.family.mail')}</button>
             <p class="hint">${_('ho.family.mailHelp')}</p></li>
-        </ul>` : ''}
+        </ul>`
+      : ''
+  }
         <ul class="plain sheets-options">
           <li><button type="submit" name="action" value="zip" class="button-secondary">${_('ho.zip')}</button>
             <p class="hint">${_('ho.zip.help')}</p></li>
@@ -104,7 +108,11 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const kids = [...new Set(paper.flatMap((p) => (plan.children.get(p.id) ?? []).map((c) => c.id)))];
       // An empty list of ids would select the whole class.
       if (!kids.length) return reply.redirect(base, 303);
-      return familyPdf(kids, 8, paper.map((p) => p.id));
+      return familyPdf(
+        kids,
+        8,
+        paper.map((p) => p.id),
+      );
     }
     case 'zip': {
       const handed = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.zip', kind: 'zip', details: { via: 'classe' } });
@@ -123,15 +131,23 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
         narrow: true,
         body: html`<p class="lead">${mails.length ? _('ho.family.mail.lead', { n: mails.length, m: paper.length }) : _('ho.family.mail.none')}</p>
 <ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
-${mails.length ? html`<form method="post" action="${base}">${csrfField(req)}${hiddenIds(rows)}
+${
+  mails.length
+    ? html`<form method="post" action="${base}">${csrfField(req)}${hiddenIds(rows)}
   <div class="actions"><button type="submit" name="action" value="family-mail-send">${_('ho.family.mail.send', { n: mails.length })}</button>
     <a href="${base}">${_('classe.cancel')}</a></div>
-</form>` : html`<p><a href="${base}">${_('classe.back')}</a></p>`}
-${paper.length ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}${hiddenIds(rows)}
+</form>`
+    : html`<p><a href="${base}">${_('classe.back')}</a></p>`
+}
+${
+  paper.length
+    ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}${hiddenIds(rows)}
   <p><strong>${_('ho.family.paper')}</strong></p>
   <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
   <button type="submit" name="action" value="family-paper" class="button-secondary">${_('ho.family.paper.pdf', { n: paper.length })}</button>
-</form>` : ''}`,
+</form>`
+    : ''
+}`,
       });
     }
     case 'family-mail-send': {
@@ -149,11 +165,15 @@ ${paper.length ? html`<form method="post" action="${base}" class="card print-pap
         body: html`<p class="lead">${ok.length ? _('ho.renewal.lead', { n: ok.length, hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
 ${ok.length < rows.length ? html`<p class="notice notice-warning">${_('ho.renewal.skipped', { n: rows.length - ok.length })}</p>` : ''}
 <ul class="card plain confirm-list">${ok.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code></li>`)}</ul>
-${ok.length ? html`<form method="post" action="${base}" data-renewal-form>${csrfField(req)}${hiddenIds(ok)}
+${
+  ok.length
+    ? html`<form method="post" action="${base}" data-renewal-form>${csrfField(req)}${hiddenIds(ok)}
   <div class="actions">${([8, 2, 1] as const).map((m) => html`<button type="submit" name="action" value="renewal-pdf-${m}"${m === 8 ? '' : html` class="button-secondary"`}>${_('ho.renewal.pdf', { model: m })}</button> `)}
     <button type="submit" name="action" value="renewal-csv" class="button-secondary">${_('ho.renewal.csv')}</button>
     <a href="${base}">${_('classe.cancel')}</a></div>
-</form>` : html`<p><a href="${base}">${_('classe.back')}</a></p>`}`,
+</form>`
+    : html`<p><a href="${base}">${_('classe.back')}</a></p>`
+}`,
       });
     }
     case 'renewal-pdf-1':

@@ -31,8 +31,21 @@ import { stashCode, takeCode } from '../reveal.js';
 import { viewEnv } from '../view.js';
 import { handoutAction, handoutRight } from './handout.js';
 import {
-  adultsView, blockConfirmView, classBase, isActionTab, isTab, listView, mailConfirmView, noClassView, okNotice, renewalView,
-  FAMILY_ORDER, TABS, type ActionTab, type AdultTab, type Tab,
+  adultsView,
+  blockConfirmView,
+  classBase,
+  isActionTab,
+  isTab,
+  listView,
+  mailConfirmView,
+  noClassView,
+  okNotice,
+  renewalView,
+  FAMILY_ORDER,
+  TABS,
+  type ActionTab,
+  type AdultTab,
+  type Tab,
 } from './views.js';
 import { lastDistributions } from '../../publipostage/tracking.js';
 import { remindNotice, remindRows } from './remind.js';
@@ -81,7 +94,8 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
    */
   const selectionOf = (classId: string, tab: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout', family = false): Selection =>
     SelectionSchema.parse({
-      classIds: [classId], userIds,
+      classIds: [classId],
+      userIds,
       ...(family && tab === 'eleves' ? { profiles: ['Student', 'Relative'], sort: 'family' } : { profiles: [TABS[tab].profile], sort: 'alpha' }),
       ...(purpose === 'list' ? { blocked: 'all', preDeletion: 'all', external: 'info' } : {}),
     });
@@ -114,14 +128,21 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const rows = await selectAccounts(ctx, selectionOf(cls.id, tab, [], 'list', family), viewer(req).scope);
     const checked = new Set(state.checked ?? []);
     // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
-    const handed = await lastDistributions(ctx.database.pool, rows.map((r) => r.id));
+    const handed = await lastDistributions(
+      ctx.database.pool,
+      rows.map((r) => r.id),
+    );
     const remind = q.relancer === '1' ? await remindRows(ctx, selectionOf(cls.id, tab, [], 'list'), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
-    const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null)
-      ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
-    return sendPage(reply, {
-      req, ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed, family }),
-    }, status);
+    const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
+    return sendPage(
+      reply,
+      {
+        req,
+        ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed, family }),
+      },
+      status,
+    );
   }
 
   /**
@@ -173,16 +194,14 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const checked = new Set(rows.map((r) => r.id));
     // Family order when the list was shown in it or a legal representative is ticked (Élèves tab only).
     const family = tab === 'eleves' && (req.body.ordre === FAMILY_ORDER || rows.some((r) => r.profile === 'Relative'));
-    const selectionFor = (classId: string, t: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout') =>
-      selectionOf(classId, t, userIds, purpose, family);
+    const selectionFor = (classId: string, t: Tab, userIds: string[] = [], purpose: 'list' | 'handout' = 'handout') => selectionOf(classId, t, userIds, purpose, family);
     const refuse = (text: string, status: number) => listPage(req, reply, cls.id, tab, { notice: { kind: 'error', text }, checked, family }, status);
     const error = (key: MessageKey, params?: Params, status = 422) => refuse(_(key, params), status);
     if (!rows.length) return error('classe.noneTicked');
     const ids = rows.map((r) => r.id);
     // A teacher (not administering the class's school) does only what the school allows (directory/policies.ts).
     const needed = teacherRightFor(action);
-    if (needed && !user.adminOf.includes(cls.structureId) && !user.roles.includes('superadmin')
-      && !(await teacherRightsForClass(ctx.database.pool, cls.id)).includes(needed)) {
+    if (needed && !user.adminOf.includes(cls.structureId) && !user.roles.includes('superadmin') && !(await teacherRightsForClass(ctx.database.pool, cls.id)).includes(needed)) {
       return error('classe.forbidden', undefined, 403);
     }
 
@@ -191,21 +210,28 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
       case 'csv': {
         // The same generation (and audit) as the publipostage API, on the ticked rows of this class.
         const result = await exportSelection(ctx, {
-          format: action, selection: selectionFor(cls.id, tab, ids), scope, actorId: user.id, model: 8, via: 'http',
+          format: action,
+          selection: selectionFor(cls.id, tab, ids),
+          scope,
+          actorId: user.id,
+          model: 8,
+          via: 'http',
         });
         // The name says what the file holds (distribution.ts fileName): fiches-6A-eleves-2-comptes-2026-09-02.pdf.
-        return reply
-          .header('content-disposition', attachment(result.filename))
-          .header('cache-control', 'no-store')
-          .type(result.contentType)
-          .send(result.body);
+        return reply.header('content-disposition', attachment(result.filename)).header('cache-control', 'no-store').type(result.contentType).send(result.body);
       }
       case 'mail': {
         const counts = await countSelection(ctx, selectionFor(cls.id, tab, ids), scope);
         // What the mails hold, in words (distribution.ts): "CM1 A · élèves · 2 comptes choisis".
         const content = await describeSelection(ctx, selectionFor(cls.id, tab, ids));
         const view = mailConfirmView(env, {
-          cls, tab, rows, mails: counts.total - counts.withoutEmail, withoutEmail: counts.withoutEmail, content: content.text, idem: randomUUID(),
+          cls,
+          tab,
+          rows,
+          mails: counts.total - counts.withoutEmail,
+          withoutEmail: counts.withoutEmail,
+          content: content.text,
+          idem: randomUUID(),
         });
         return sendPage(reply, { req, ...view });
       }

@@ -22,7 +22,5 @@ export function remindLinkClass(lang: Lang, base: string): SafeHtml {
 }
 
 export function remindNotice(lang: Lang, n: number): Notice {
-  return n
-    ? { kind: 'info', text: plural(lang, 'remind.ticked', n) }
-    : { kind: 'info', text: translator(lang)('remind.none', { n: REMIND_DAYS }) };
+  return n ? { kind: 'info', text: plural(lang, 'remind.ticked', n) } : { kind: 'info', text: translator(lang)('remind.none', { n: REMIND_DAYS }) };
 }

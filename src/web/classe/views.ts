@@ -57,8 +57,9 @@ function classSwitcher(env: ViewEnv, { classes, cls: current, tab }: ClassFrame)
   const _ = translator(env.lang);
   const label = (c: ClassRow) => (classes.some((o) => o.id !== c.id && o.name === c.name) ? `${c.name} (${c.structureName})` : c.name);
   if (classes.length <= MAX_CLASS_TABS) {
-    return html`<nav class="pill-tabs class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map((c) => html`<li><a href="/classe/${c.id}/${tab}"${
-      c.id === current.id ? html` aria-current="page"` : ''}>${label(c)}</a></li>`)}</ul></nav>`;
+    return html`<nav class="pill-tabs class-tabs" aria-label="${_('classe.classes')}"><ul>${classes.map(
+      (c) => html`<li><a href="/classe/${c.id}/${tab}"${c.id === current.id ? html` aria-current="page"` : ''}>${label(c)}</a></li>`,
+    )}</ul></nav>`;
   }
   return html`<form class="class-picker" method="get" action="/classe">
   <label for="f-classe">${_('classe.pickClass')}</label>
@@ -71,8 +72,9 @@ function classSwitcher(env: ViewEnv, { classes, cls: current, tab }: ClassFrame)
 /** The tabs of a class: Élèves, Parents (with actions), Enseignants, Personnels (listed). */
 function profileTabs(env: ViewEnv, { cls, tab }: ClassFrame): SafeHtml {
   const _ = translator(env.lang);
-  return html`<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map((t) => html`<li><a href="/classe/${cls.id}/${t}"${
-    t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`)}</ul></nav>`;
+  return html`<nav class="subnav" aria-label="${_('classe.profiles')}"><ul>${(Object.keys(TABS) as Tab[]).map(
+    (t) => html`<li><a href="/classe/${cls.id}/${t}"${t === tab ? html` aria-current="page"` : ''}>${_(TABS[t].key)}</a></li>`,
+  )}</ul></nav>`;
 }
 
 function classTitles(env: ViewEnv, { cls, tab }: ClassFrame): Pick<PageView, 'title' | 'documentTitle'> {
@@ -89,15 +91,19 @@ export function adultsView(env: ViewEnv, frame: ClassFrame & { tab: AdultTab }, 
     body: html`${pageStyle}
 ${classSwitcher(env, frame)}
 ${profileTabs(env, frame)}
-${rows.length === 0
-  ? html`<p class="card muted">${_(tab === 'enseignants' ? 'classe.empty.teachers' : 'classe.empty.staff')}</p>`
-  : html`<div class="table-wrap"><table class="class-table" data-adults="${tab}">
+${
+  rows.length === 0
+    ? html`<p class="card muted">${_(tab === 'enseignants' ? 'classe.empty.teachers' : 'classe.empty.staff')}</p>`
+    : html`<div class="table-wrap"><table class="class-table" data-adults="${tab}">
   <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
   <thead><tr><th scope="col">${_('classe.col.lastName')}</th><th scope="col">${_('classe.col.firstName')}</th>
     <th scope="col">${_('classe.col.login')}</th><th scope="col">${_('classe.col.activation')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr><td>${r.lastName}</td><td>${r.firstName}</td><td><code>${r.login}</code></td>
-    <td>${r.activated ? html`<span class="badge badge-success">${_('classe.activated')}</span>` : html`<span class="badge">${_('classe.inactive')}</span>`}</td></tr>`)}</tbody>
-</table></div>`}
+  <tbody>${rows.map(
+    (r) => html`<tr><td>${r.lastName}</td><td>${r.firstName}</td><td><code>${r.login}</code></td>
+    <td>${r.activated ? html`<span class="badge badge-success">${_('classe.activated')}</span>` : html`<span class="badge">${_('classe.inactive')}</span>`}</td></tr>`,
+  )}</tbody>
+</table></div>`
+}
 <p class="muted">${_('classe.adults.readOnly')}</p>`,
   };
 }
@@ -122,8 +128,7 @@ export const FAMILY_ORDER = 'famille';
 /** « Ordre de la liste : Alphabétique · Par famille » on the Élèves tab: two links, the current one marked. */
 function orderSwitch(env: ViewEnv, base: string, family: boolean): SafeHtml {
   const _ = translator(env.lang);
-  const link = (href: string, label: string, current: boolean) =>
-    html`<li><a href="${href}"${current ? html` aria-current="true"` : ''}>${label}</a></li>`;
+  const link = (href: string, label: string, current: boolean) => html`<li><a href="${href}"${current ? html` aria-current="true"` : ''}>${label}</a></li>`;
   return html`<nav class="order-switch" aria-label="${_('ho.order.label')}"><span class="muted">${_('ho.order.label')} :</span>
   <ul class="plain">${link(base, _('ho.order.alpha'), !family)}${link(`${base}?ordre=${FAMILY_ORDER}`, _('sort.family'), family)}</ul></nav>`;
 }
@@ -134,8 +139,7 @@ function orderSwitch(env: ViewEnv, base: string, family: boolean): SafeHtml {
  */
 export function okNotice(env: ViewEnv, ok: string, n: number, m: number, smtp: boolean): Notice | null {
   if (ok === 'mail') {
-    const text = [plural(env.lang, 'classe.mail.queued', n), m ? plural(env.lang, 'classe.mail.queuedNoEmail', m) : '', smtp ? '' : t(env.lang, 'classe.mail.noSmtp')]
-      .filter(Boolean).join(' ');
+    const text = [plural(env.lang, 'classe.mail.queued', n), m ? plural(env.lang, 'classe.mail.queuedNoEmail', m) : '', smtp ? '' : t(env.lang, 'classe.mail.noSmtp')].filter(Boolean).join(' ');
     return { kind: smtp ? 'success' : 'error', text };
   }
   if (ok === 'blocked' || ok === 'unblocked') return { kind: 'success', text: plural(env.lang, `classe.ok.${ok}`, n) };
@@ -160,9 +164,10 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   const withEmail = (r: AccountRow) => !!r.email?.trim();
   const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
 
-  const table = rows.length === 0
-    ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
-    : html`<div class="table-wrap"><table class="class-table">
+  const table =
+    rows.length === 0
+      ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
+      : html`<div class="table-wrap"><table class="class-table">
   <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
   <thead><tr>
     <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>
@@ -172,20 +177,32 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
     <th scope="col">${_('classe.col.login')}</th>
     <th scope="col">${_('classe.col.activation')}</th>
   </tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-row${relative(r) ? html` data-relative class="family-member"` : ''}${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
+  <tbody>${rows.map(
+    (
+      r,
+    ) => html`<tr data-row${relative(r) ? html` data-relative class="family-member"` : ''}${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
     <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}"${all || checked.has(r.id) ? html` checked` : ''}>
       <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td>${r.lastName}</td>
-    <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${
-      r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
-    <td>${students && relative(r)
-      ? _('ho.order.relativeOf', { names: childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—' })
-      : students
-      ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
-      : childrenHere(r).map((c) => `${c.firstName} ${c.lastName}`).join(', ') || '—'}</td>
+    <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
+    <td>${
+      students && relative(r)
+        ? _('ho.order.relativeOf', {
+            names:
+              childrenHere(r)
+                .map((c) => `${c.firstName} ${c.lastName}`)
+                .join(', ') || '—',
+          })
+        : students
+          ? (r.birthDate ? frenchDate(new Date(`${r.birthDate}T12:00:00Z`)) : '—')
+          : childrenHere(r)
+              .map((c) => `${c.firstName} ${c.lastName}`)
+              .join(', ') || '—'
+    }</td>
     <td><code>${r.login}</code></td>
     <td>${activationCell(env, r)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table></div>`;
 
   // classe.js counts the ticked boxes live: it picks the template by the page language's plural rules.
@@ -208,7 +225,9 @@ ${profileTabs(env, frame)}
     ${students ? orderSwitch(env, base, family) : ''}
   </div>
   ${table}
-  ${rows.length > 0 && html`<div class="class-actions">
+  ${
+    rows.length > 0 &&
+    html`<div class="class-actions">
     <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
     ${renewalButton(env)}
     <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
@@ -229,7 +248,8 @@ ${profileTabs(env, frame)}
         </ul>
       </div>
     </details>
-  </div>`}
+  </div>`
+  }
 </form>
 ${pageScript}`,
   };
@@ -258,8 +278,9 @@ function confirmView(env: ViewEnv, o: ConfirmOptions): PageView {
     title: o.title,
     narrow: true,
     body: html`${pageStyle}<p class="lead">${o.lead}</p>
-<ul class="card plain confirm-list">${o.rows.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${
-  r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`)}</ul>
+<ul class="card plain confirm-list">${o.rows.map(
+      (r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`,
+    )}</ul>
 <form method="post" action="${base}">
   ${csrfField(env)}
   ${o.rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
@@ -301,11 +322,9 @@ export function mailConfirmView(env: ViewEnv, o: { cls: ClassRow; tab: ActionTab
   <button type="submit" name="action" value="pdf" class="button-secondary" data-print-paper>${plural(lang, 'classe.mail.print', paper.length)}</button>
 </form>`
     : undefined;
-  const lead = [
-    plural(lang, 'classe.mail.lead', o.mails),
-    o.withoutEmail ? plural(lang, 'classe.mail.paper', o.withoutEmail) : '',
-    t(lang, 'send.content', { label: o.content }),
-  ].filter(Boolean).join(' ');
+  const lead = [plural(lang, 'classe.mail.lead', o.mails), o.withoutEmail ? plural(lang, 'classe.mail.paper', o.withoutEmail) : '', t(lang, 'send.content', { label: o.content })]
+    .filter(Boolean)
+    .join(' ');
   return confirmView(env, {
     cls: o.cls,
     tab: o.tab,

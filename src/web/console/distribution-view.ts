@@ -11,9 +11,13 @@ export function leftOutLines(lang: Lang, l: LeftOut): string[] {
   if (l.blocked) out.push(n('pp.leftOut.blocked', l.blocked));
   if (l.absent) out.push(n('pp.leftOut.absent', l.absent));
   for (const e of l.external) {
-    out.push(n('pp.leftOut.external', e.count, {
-      provider: e.provider, profile: t(lang, `profiles.one.${e.profile}`), profiles: t(lang, `profiles.plural.${e.profile}`),
-    }));
+    out.push(
+      n('pp.leftOut.external', e.count, {
+        provider: e.provider,
+        profile: t(lang, `profiles.one.${e.profile}`),
+        profiles: t(lang, `profiles.plural.${e.profile}`),
+      }),
+    );
   }
   return out;
 }

@@ -33,11 +33,19 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
   /** A page of this tab, in the console frame; `crumbs` lead back to the list. */
   function dupPage(req: FastifyRequest, reply: FastifyReply, school: School, title: string, body: HtmlValue, o: { notice?: Notice | null; list?: boolean } = {}, status = 200) {
     const _ = translator(req.lang);
-    return sendConsolePage(reply, {
-      req, title, school, section: 'duplicates', notice: o.notice,
-      crumbs: o.list ? [] : [{ href: base(school.id), label: _('console.nav.duplicates') }],
-      body,
-    }, status);
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title,
+        school,
+        section: 'duplicates',
+        notice: o.notice,
+        crumbs: o.list ? [] : [{ href: base(school.id), label: _('console.nav.duplicates') }],
+        body,
+      },
+      status,
+    );
   }
 
   /** Both accounts of a pair, visible to the caller and members of the school; 404 otherwise. */
@@ -66,9 +74,21 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
       const r = rows.find((x) => x.id === id);
       if (!r) throw notFound;
       return {
-        id: r.id, firstName: r.first_name, lastName: r.last_name, birthDate: r.birth_date, email: r.email, login: r.login,
-        profile: r.profile, activated: r.activated, blocked: r.blocked, origin: r.origin, source: r.source, createdAt: r.created_at,
-        classes: r.classes, relatives: [...r.parents, ...r.children], folded: { fl: r.fl, ff: r.ff, em: r.em },
+        id: r.id,
+        firstName: r.first_name,
+        lastName: r.last_name,
+        birthDate: r.birth_date,
+        email: r.email,
+        login: r.login,
+        profile: r.profile,
+        activated: r.activated,
+        blocked: r.blocked,
+        origin: r.origin,
+        source: r.source,
+        createdAt: r.created_at,
+        classes: r.classes,
+        relatives: [...r.parents, ...r.children],
+        folded: { fl: r.fl, ff: r.ff, em: r.em },
       };
     };
     return [side(a), side(b)];
@@ -99,15 +119,11 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const school = await structureOr404(req, schoolId);
     const [a, b] = await loadPair(req, school.id, aId, bId);
     const keeper = keeperOf(a, b);
-    const s = scorePair(
-      { fl: a.folded.fl, ff: a.folded.ff, birthDate: a.birthDate, email: a.folded.em },
-      { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em },
-    );
+    const s = scorePair({ fl: a.folded.fl, ff: a.folded.ff, birthDate: a.birthDate, email: a.folded.em }, { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em });
     return dupPage(req, reply, school, _('dup.compare.title'), compareView(req.lang, school, a, b, keeper, s));
   }
 
-  app.get('/etablissements/:id/doublons/:a/:b', { schema: { params: PairParams } }, async (req, reply) =>
-    comparePage(req, reply, req.params.id, req.params.a, req.params.b));
+  app.get('/etablissements/:id/doublons/:a/:b', { schema: { params: PairParams } }, async (req, reply) => comparePage(req, reply, req.params.id, req.params.a, req.params.b));
 
   // ------------------------------------------------------------------------------------------------- merge
 
@@ -117,8 +133,15 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const [a, b] = await loadPair(req, school.id, p.a, p.b);
     const bothActive = a.activated && b.activated;
     const refusal = bothActive ? _('dup.merge.bothActive') : error;
-    return dupPage(req, reply, school, _('dup.merge.title'), mergeView(viewEnv(req), school, a, b, keeperOf(a, b)),
-      { notice: refusal ? { kind: 'error', text: refusal } : null }, bothActive && status === 200 ? 409 : status);
+    return dupPage(
+      req,
+      reply,
+      school,
+      _('dup.merge.title'),
+      mergeView(viewEnv(req), school, a, b, keeperOf(a, b)),
+      { notice: refusal ? { kind: 'error', text: refusal } : null },
+      bothActive && status === 200 ? 409 : status,
+    );
   }
 
   app.get('/etablissements/:id/doublons/:a/:b/fusionner', { schema: { params: PairParams } }, async (req, reply) => mergePage(req, reply, req.params));

@@ -33,14 +33,17 @@ export default async function federationConsole(root: FastifyInstance, ctx: AppC
     const _ = translator(lang);
     const providers = [...ctx.config.federation.values()];
     const structures = await listStructures(ctx, scope);
-    const linked = new Map((await pool.query('SELECT provider_id, count(DISTINCT user_id)::int AS n FROM federation_links GROUP BY provider_id')).rows
-      .map((r) => [r.provider_id as string, r.n as number]));
-    const cards = await Promise.all(providers.map(async (p) => {
-      const on = await loadEnablement(pool, p.id);
-      const urls = p.kind === 'saml'
-        ? html`<p>${_('fed.console.metadata')} : <a href="${samlUrls(ctx.config.publicUrl, p).metadata}"><code>${samlUrls(ctx.config.publicUrl, p).metadata}</code></a></p>`
-        : html`<p>${_('fed.console.redirect')} : <code>${ctx.config.publicUrl}/federation/${p.id}/retour</code></p>`;
-      return html`<section class="card" id="provider-${p.id}" aria-labelledby="provider-${p.id}-title">
+    const linked = new Map(
+      (await pool.query('SELECT provider_id, count(DISTINCT user_id)::int AS n FROM federation_links GROUP BY provider_id')).rows.map((r) => [r.provider_id as string, r.n as number]),
+    );
+    const cards = await Promise.all(
+      providers.map(async (p) => {
+        const on = await loadEnablement(pool, p.id);
+        const urls =
+          p.kind === 'saml'
+            ? html`<p>${_('fed.console.metadata')} : <a href="${samlUrls(ctx.config.publicUrl, p).metadata}"><code>${samlUrls(ctx.config.publicUrl, p).metadata}</code></a></p>`
+            : html`<p>${_('fed.console.redirect')} : <code>${ctx.config.publicUrl}/federation/${p.id}/retour</code></p>`;
+        return html`<section class="card" id="provider-${p.id}" aria-labelledby="provider-${p.id}-title">
   <h2 id="provider-${p.id}-title">${p.label} <span class="muted">(${p.id})</span></h2>
   <p>${_('fed.console.kind')} : ${p.kind === 'saml' ? 'SAML 2.0' : 'OpenID Connect'} · ${_('fed.console.match')} : ${p.match.map((k) => _(`fed.match.${k}`)).join(', ')}
     · ${_('fed.console.linked', { count: linked.get(p.id) ?? 0 })}</p>
@@ -49,13 +52,19 @@ export default async function federationConsole(root: FastifyInstance, ctx: AppC
     <div class="table-wrap"><table>
       <caption>${_('fed.console.enabledFor', { provider: p.label })}</caption>
       <thead><tr><th scope="col">${_('fed.console.structure')}</th>${PROFILES.map((pr) => html`<th scope="col">${profileLabel(lang, pr)}</th>`)}</tr></thead>
-      <tbody>${structures.map((s) => html`<tr><th scope="row">${s.name}${s.uai ? ` (${s.uai})` : ''}<input type="hidden" name="structures" value="${s.id}"></th>${PROFILES.map((pr) => html`<td>
-        <input type="checkbox" name="enabled" value="${s.id}:${pr}" aria-label="${p.label} — ${s.name} — ${profileLabel(lang, pr)}"${on.has(`${s.id}:${pr}`) ? html` checked` : ''}></td>`)}</tr>`)}</tbody>
+      <tbody>${structures.map(
+        (s) =>
+          html`<tr><th scope="row">${s.name}${s.uai ? ` (${s.uai})` : ''}<input type="hidden" name="structures" value="${s.id}"></th>${PROFILES.map(
+            (pr) => html`<td>
+        <input type="checkbox" name="enabled" value="${s.id}:${pr}" aria-label="${p.label} — ${s.name} — ${profileLabel(lang, pr)}"${on.has(`${s.id}:${pr}`) ? html` checked` : ''}></td>`,
+          )}</tr>`,
+      )}</tbody>
     </table></div>
     <div class="actions"><button type="submit">${_('fed.console.save', { provider: p.label })}</button></div>
   </form>
 </section>`;
-    }));
+      }),
+    );
     const saved = ctx.config.federation.get(req.query.ok);
     return sendConsolePage(reply, {
       req,
@@ -74,7 +83,13 @@ export default async function federationConsole(root: FastifyInstance, ctx: AppC
     if (!p) throw new HttpError(404, 'fed.unknown');
     // Only structures that exist and that the form listed are rewritten.
     const known = new Set((await listStructures(ctx, scope)).map((s) => s.id));
-    await saveEnablement(pool, p.id, req.body.structures.filter((s) => known.has(s)), req.body.enabled, user.id);
+    await saveEnablement(
+      pool,
+      p.id,
+      req.body.structures.filter((s) => known.has(s)),
+      req.body.enabled,
+      user.id,
+    );
     return reply.redirect(`${BASE}?ok=${p.id}`, 303);
   });
 }

@@ -21,7 +21,6 @@ export const sharedScript = html`<script src="/static/classe.js" defer></script>
 
 // ---------------------------------------------------------------------------------------------- wording
 
-
 const DATE_TIME = {
   fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
   en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Paris' }),
@@ -90,9 +89,7 @@ export interface ConsolePageOptions {
 }
 
 function tabs(items: Array<{ href: string; label: string; current: boolean }>, cls: string, label: string): SafeHtml {
-  return html`<nav class="${cls}" aria-label="${label}"><ul>${items.map(
-    (i) => html`<li><a href="${i.href}"${i.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`,
-  )}</ul></nav>`;
+  return html`<nav class="${cls}" aria-label="${label}"><ul>${items.map((i) => html`<li><a href="${i.href}"${i.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`)}</ul></nav>`;
 }
 
 export function schoolBase(id: string): string {
@@ -153,7 +150,6 @@ ${consoleScript}`,
     status,
   );
 }
-
 
 /** Messages the browser script needs (French or English), handed over in a JSON data block (not executed). */
 export function scriptMessages(lang: Lang, keys: MessageKey[]): SafeHtml {

@@ -100,20 +100,28 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
       crumbs: [{ href: `${base}?${params}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails.length}">${mails.length ? _('ho.family.mail.lead', { n: mails.length, m: paper.length }) : _('ho.family.mail.none')}</p>
-  ${mails.length ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}
+  ${
+    mails.length
+      ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
     <input type="hidden" name="idem" value="${randomUUID()}">
     <div class="actions"><button type="submit">${_('ho.family.mail.send', { n: mails.length })}</button>
       <a href="${`${base}?${params}`}">${_('send.back')}</a></div>
-  </form>` : ''}
+  </form>`
+      : ''
+  }
 </div>
-${paper.length ? html`<section class="card" aria-labelledby="paper-title"><h2 id="paper-title">${_('ho.family.paper')}</h2>
+${
+  paper.length
+    ? html`<section class="card" aria-labelledby="paper-title"><h2 id="paper-title">${_('ho.family.paper')}</h2>
   <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: kids(p.id) })})</span></li>`)}</ul>
   <form method="post" action="${base}/familles/pdf">${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
     <button type="submit" class="button-secondary">${_('ho.family.paper.pdf', { n: paper.length })}</button>
   </form>
-</section>` : ''}`,
+</section>`
+    : ''
+}`,
     });
   });
 
@@ -158,12 +166,16 @@ ${paper.length ? html`<section class="card" aria-labelledby="paper-title"><h2 id
       notice: { kind: 'info', text: _('ho.renewal.once') },
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-renewal-count="${total}">${total ? _('ho.renewal.lead', { n: total, hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
-  ${total ? html`<form method="post" action="${base}/renouvellement" data-renewal-form>${csrfField(req)}
+  ${
+    total
+      ? html`<form method="post" action="${base}/renouvellement" data-renewal-form>${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
     <div class="actions">${(['8', '2', '1'] as const).map((m) => html`<button type="submit" name="model" value="${m}"${m === '8' ? '' : html` class="button-secondary"`}>${_('ho.renewal.pdf', { model: m })}</button> `)}
       <button type="submit" name="format" value="csv" class="button-secondary">${_('ho.renewal.csv')}</button>
       <a href="${`${base}?${params}`}">${_('send.back')}</a></div>
-  </form>` : html`<p><a href="${`${base}?${params}`}">${_('send.back')}</a></p>`}
+  </form>`
+      : html`<p><a href="${`${base}?${params}`}">${_('send.back')}</a></p>`
+  }
 </div>`,
     });
   });
@@ -200,7 +212,10 @@ ${paper.length ? html`<section class="card" aria-labelledby="paper-title"><h2 id
     return download(reply, name, 'application/pdf', await renderSheetsPdf(ctx, rows, { model: 1 }));
   }
 
-  for (const [path, action] of [['fiche', 'pdf'], ['courriel', 'mail']] as const) {
+  for (const [path, action] of [
+    ['fiche', 'pdf'],
+    ['courriel', 'mail'],
+  ] as const) {
     app.post(`/utilisateurs/:id/${path}`, { schema: { params: IdParams, body: UserForm } }, async (req, reply) => {
       const { scope } = viewer(req);
       if (!isUuid(req.params.id)) throw new HttpError(404, 'user.notFound');
@@ -234,9 +249,13 @@ export function userHandoutActions(env: ViewEnv, userId: string, schoolId: strin
   return html`<div class="action-block user-handout">
   <form method="post" action="${self}/fiche" class="inline-form">${csrfField(env)}${keep}
     <button type="submit" class="button-secondary" data-user-sheet>${_('ho.user.sheet')}</button></form>
-  ${hasEmail ? html`<form method="post" action="${self}/courriel" class="inline-form">${csrfField(env)}${keep}
+  ${
+    hasEmail
+      ? html`<form method="post" action="${self}/courriel" class="inline-form">${csrfField(env)}${keep}
     <input type="hidden" name="idem" value="${randomUUID()}">
-    <button type="submit" class="button-secondary" data-user-mail>${_('ho.user.mail')}</button></form>` : ''}
+    <button type="submit" class="button-secondary" data-user-mail>${_('ho.user.mail')}</button></form>`
+      : ''
+  }
   <p class="hint">${_('ho.user.sheetHint')}${hasEmail ? ` ${_('ho.user.mailHint')}` : ''}</p>
 </div>`;
 }

@@ -58,16 +58,20 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
 
   async function page(req: FastifyRequest, reply: FastifyReply, school: School, o: { notice?: Notice | null; body?: SafeHtml } = {}, status = 200) {
     const _ = translator(req.lang);
-    return sendConsolePage(reply, {
-      req,
-      title: _('console.io.import'),
-      school,
-      section: 'io',
-      ioTab: 'import',
-      lead: o.body ? null : _('import.lead'),
-      notice: o.notice,
-      body: o.body ?? uploadForm(viewEnv(req), school, viewer(req).user.roles.includes('superadmin')),
-    }, status);
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title: _('console.io.import'),
+        school,
+        section: 'io',
+        ioTab: 'import',
+        lead: o.body ? null : _('import.lead'),
+        notice: o.notice,
+        body: o.body ?? uploadForm(viewEnv(req), school, viewer(req).user.roles.includes('superadmin')),
+      },
+      status,
+    );
   }
 
   app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
@@ -108,9 +112,15 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     if (report.fatal) {
       await rm(dir, { recursive: true, force: true });
-      return page(req, reply, school, {
-        notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
-      }, 422);
+      return page(
+        req,
+        reply,
+        school,
+        {
+          notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
+        },
+        422,
+      );
     }
     const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
@@ -123,7 +133,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const dir = join(root, token);
     let manifest: Manifest | null = null;
     if (TOKEN_RE.test(token)) {
-      manifest = await readFile(join(dir, 'manifest.json'), 'utf8').then((s) => JSON.parse(s) as Manifest).catch(() => null);
+      manifest = await readFile(join(dir, 'manifest.json'), 'utf8')
+        .then((s) => JSON.parse(s) as Manifest)
+        .catch(() => null);
     }
     if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
       throw new HttpError(410, 'import.expired');
@@ -164,9 +176,15 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       await rm(dir, { recursive: true, force: true });
     }
     if (report.fatal) {
-      return page(req, reply, school, {
-        notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
-      }, 422);
+      return page(
+        req,
+        reply,
+        school,
+        {
+          notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
+        },
+        422,
+      );
     }
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },

@@ -72,7 +72,14 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     const params = selectionParams(screen.selection);
     if (model !== '1') params.set('model', model);
     const parts = previewParts(req.lang, {
-      school, counts: screen.counts, rows: screen.rows, base, params, offset: screen.offset, limit: LIST_PAGE_SIZE, keyset: screen.keyset,
+      school,
+      counts: screen.counts,
+      rows: screen.rows,
+      base,
+      params,
+      offset: screen.offset,
+      limit: LIST_PAGE_SIZE,
+      keyset: screen.keyset,
     });
     return { school, model, base, parts, ...screen };
   }
@@ -109,14 +116,16 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     <p class="launch-empty" id="launch-empty" data-launch-empty-label${empty ? '' : html` hidden`}>${_('pp.empty')}</p></div>
 </div>`;
 
-    return sendConsolePage(reply, {
-      req,
-      title: _('console.io.publipostage'),
-      school,
-      section: 'io',
-      ioTab: 'publipostage',
-      lead: _('pp.lead'),
-      body: html`${scriptMessages(lang, SCRIPT_KEYS)}
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title: _('console.io.publipostage'),
+        school,
+        section: 'io',
+        ioTab: 'publipostage',
+        lead: _('pp.lead'),
+        body: html`${scriptMessages(lang, SCRIPT_KEYS)}
 <div class="pp-layout">
 <aside class="pp-summary" aria-label="${_('pp.preview')}" data-preview-counters>${parts.counters}</aside>
 <div class="pp-main">
@@ -128,7 +137,9 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
 </section>
 </div>
 </div>`,
-    }, invalid.length ? 400 : 200);
+      },
+      invalid.length ? 400 : 200,
+    );
   });
 
   // The parts a filter change refreshes, rendered by the same views as the page.
@@ -147,7 +158,12 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       const { model } = ModelQuery.parse(req.query ?? {});
       // A selection of no account: 422 with a page saying so (the screen's buttons are disabled at 0).
       return sendExport(ctx, reply, {
-        format, selection, scope, actorId: user.id, model: Number(model) as SheetModel, via: 'http',
+        format,
+        selection,
+        scope,
+        actorId: user.id,
+        model: Number(model) as SheetModel,
+        via: 'http',
         addressBlock: format === 'pdf' && AddressQuery.parse(req.query ?? {}).adresse === '1',
       });
     });
@@ -162,11 +178,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = strictSelection(req, school.id);
     const { model } = ModelQuery.parse(req.query ?? {});
-    const [classes, levels, c] = await Promise.all([
-      listClasses(ctx, scope, school.id),
-      listLevels(ctx, scope, school.id),
-      countAll(ctx, selection, scope),
-    ]);
+    const [classes, levels, c] = await Promise.all([listClasses(ctx, scope, school.id), listLevels(ctx, scope, school.id), countAll(ctx, selection, scope)]);
     const base = ppBase(school.id);
     const params = selectionParams(selection);
     const back = new URLSearchParams(params);
@@ -188,23 +200,29 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   <p class="send-headline" data-mails="${mails}">${mails ? pluralHtml(lang, 'send.mails', mails) : c.total === 0 ? _('pp.empty') : _('send.noMails')}</p>
   <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
-  ${c.total === 0 ? '' : html`<ul class="send-facts">
+  ${
+    c.total === 0
+      ? ''
+      : html`<ul class="send-facts">
     <li data-fact="total">${pluralHtml(lang, 'pp.total', c.total)}</li>
-    <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${c.withoutEmail
-      ? html` <a class="button button-secondary button-small" href="${`${base}/pdf?${noEmailPdf}`}" data-no-email-pdf>${plural(lang, 'send.noEmailPdf', c.withoutEmail)}</a>`
-      : ''}</li>
+    <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${
+      c.withoutEmail ? html` <a class="button button-secondary button-small" href="${`${base}/pdf?${noEmailPdf}`}" data-no-email-pdf>${plural(lang, 'send.noEmailPdf', c.withoutEmail)}</a>` : ''
+    }</li>
     ${c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}
     ${c.total - c.active > 0 && mails ? html`<li>${_('send.codes')}</li>` : ''}
-  </ul>`}
+  </ul>`
+  }
   <p class="muted">${filters.length ? html`${_('send.filters')} ${filters.join(' · ')}` : _('send.noFilter')}</p>
-  ${mails
-    ? html`<form method="post" action="${base}/envoi" data-once>${csrfField(req)}
+  ${
+    mails
+      ? html`<form method="post" action="${base}/envoi" data-once>${csrfField(req)}
     <input type="hidden" name="selection" value="${params.toString()}">
     <input type="hidden" name="idem" value="${randomUUID()}">
     <div class="actions"><button type="submit">${plural(lang, 'send.confirm', mails)}</button>
       <a href="${`${base}?${back}`}">${_('send.back')}</a></div>
   </form>`
-    : html`<p><a href="${`${base}?${back}`}">${_('send.back')}</a></p>`}
+      : html`<p><a href="${`${base}?${back}`}">${_('send.back')}</a></p>`
+  }
 </div>`,
     });
   });

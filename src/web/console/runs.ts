@@ -30,10 +30,7 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
 
   /** The run's school (first structure it concerns, if the caller administers it) and its filters. */
   async function runContext(scope: Scope, runId: string): Promise<{ school: School | null; filters: Record<string, unknown> | null }> {
-    const r = await pool.query(
-      `SELECT s.id, s.name, s.uai, m.filters FROM mail_runs m LEFT JOIN structures s ON s.id = m.structure_ids[1] WHERE m.id = $1`,
-      [runId],
-    );
+    const r = await pool.query(`SELECT s.id, s.name, s.uai, m.filters FROM mail_runs m LEFT JOIN structures s ON s.id = m.structure_ids[1] WHERE m.id = $1`, [runId]);
     const row = r.rows[0];
     if (!row) return { school: null, filters: null };
     const school = row.id && structureInScope(scope, row.id) ? { id: row.id, name: row.name, uai: row.uai } : null;
@@ -51,10 +48,7 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
     let noEmailPdf: string | null = null;
     let allPdf: string | null = null;
     if (school && filters) {
-      const { selection } = parseSelection(
-        Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v ?? '')])),
-        school.id,
-      );
+      const { selection } = parseSelection(Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v ?? '')])), school.id);
       if (r.withoutEmail > 0) noEmailPdf = `${ppBase(school.id)}/pdf?${selectionParams({ ...selection, email: 'without' })}`;
       if (waiting) allPdf = `${ppBase(school.id)}/pdf?${selectionParams(selection)}`;
     }

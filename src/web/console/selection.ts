@@ -12,7 +12,6 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { formatNumber, isMessageKey, plural, t, translator, type Lang } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
 
-
 /** `userIds` too: a selection of ticked rows (class view) stays that selection in links (mail run report). */
 const LIST_KEYS = ['profiles', 'classIds', 'levelIds', 'userIds'] as const;
 const VALUE_KEYS = ['activation', 'email', 'localAdmins', 'createdBefore', 'createdAfter', 'preDeletion', 'blocked', 'external', 'origin', 'search', 'sort'] as const;
@@ -58,13 +57,7 @@ export const LIST_PAGE_SIZE = 50;
  * What a filtered list screen of a school needs (users list, publipostage): the selection of the query,
  * the school's classes and levels for the filter panel, the counters and one page of rows.
  */
-export async function loadSelectionScreen<C>(
-  ctx: AppContext,
-  req: FastifyRequest,
-  schoolId: string,
-  count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>,
-  listing = false,
-) {
+export async function loadSelectionScreen<C>(ctx: AppContext, req: FastifyRequest, schoolId: string, count: (ctx: AppContext, sel: Selection, scope: Scope) => Promise<C>, listing = false) {
   const { scope } = viewer(req);
   const { selection, invalid } = parseSelection(req.query, schoolId, listing);
   const offset = offsetOf(req);
@@ -148,15 +141,19 @@ export interface FilterPanelOptions {
 
 function radios(name: string, legend: string, current: string, options: Array<[string, string]>): SafeHtml {
   return html`<fieldset class="filter-group"><legend>${legend}</legend>${options.map(
-    ([value, label]) => html`<div class="choice"><input type="radio" id="f-${name}-${value}" name="${name}" value="${value}"${
-      current === value ? html` checked` : ''}><label for="f-${name}-${value}">${label}</label></div>`,
+    ([value, label]) =>
+      html`<div class="choice"><input type="radio" id="f-${name}-${value}" name="${name}" value="${value}"${
+        current === value ? html` checked` : ''
+      }><label for="f-${name}-${value}">${label}</label></div>`,
   )}</fieldset>`;
 }
 
 function boxes(name: string, checked: string[], options: Array<[string, string]>, cls = 'choice'): SafeHtml[] {
   return options.map(
-    ([value, label]) => html`<div class="${cls}"><input type="checkbox" id="f-${name}-${value}" name="${name}" value="${value}"${
-      checked.includes(value) ? html` checked` : ''}><label for="f-${name}-${value}">${label}</label></div>`,
+    ([value, label]) =>
+      html`<div class="${cls}"><input type="checkbox" id="f-${name}-${value}" name="${name}" value="${value}"${
+        checked.includes(value) ? html` checked` : ''
+      }><label for="f-${name}-${value}">${label}</label></div>`,
   );
 }
 
@@ -180,21 +177,43 @@ export function filterPanel(o: FilterPanelOptions): SafeHtml {
   }
   const levelLabel = (name: string) => (name ? name : _('filters.classes.noLevel'));
   return html`<form method="get" action="${o.action}" class="filters-form" id="filters"${
-    o.live ? html` data-live-preview data-structure="${o.live.structureId}" data-fragment-url="${o.live.fragment}"` : ''}>
+    o.live ? html` data-live-preview data-structure="${o.live.structureId}" data-fragment-url="${o.live.fragment}"` : ''
+  }>
 ${o.before ?? ''}
 <details class="card filter-panel"${o.open === false ? '' : html` open`}>
   <summary><span class="filter-title">${o.legend}</span>
     <span class="badge${n ? ' badge-active' : ''}" data-filter-count>${n ? plural(lang, 'filters.active', n) : _('filters.none')}</span></summary>
-  ${o.invalid?.length ? html`<p class="notice notice-error" role="alert">${_('filters.invalid', { fields: o.invalid.map((k) => { const key = `filters.name.${k}`; return isMessageKey(key) ? _(key) : k; }).join(', ') })}</p>` : ''}
+  ${
+    o.invalid?.length
+      ? html`<p class="notice notice-error" role="alert">${_('filters.invalid', {
+          fields: o.invalid
+            .map((k) => {
+              const key = `filters.name.${k}`;
+              return isMessageKey(key) ? _(key) : k;
+            })
+            .join(', '),
+        })}</p>`
+      : ''
+  }
   <div class="filter-grid">
     ${o.searchOutside ? '' : html`<div class="field filter-search">${searchField(lang, sel)}</div>`}
     <fieldset class="filter-group"><legend>${_('filters.profiles')} <span class="muted">${_('filters.profiles.hint')}</span></legend>
-      ${boxes('profiles', sel.profiles, PROFILES.map((p) => [p, profileLabel(lang, p)]))}
+      ${boxes(
+        'profiles',
+        sel.profiles,
+        PROFILES.map((p) => [p, profileLabel(lang, p)]),
+      )}
     </fieldset>
-    ${o.levels.length
-      ? html`<fieldset class="filter-group"><legend>${_('filters.levels')}</legend>
-      ${boxes('levelIds', sel.levelIds, o.levels.map((l) => [l.id, l.name]))}</fieldset>`
-      : ''}
+    ${
+      o.levels.length
+        ? html`<fieldset class="filter-group"><legend>${_('filters.levels')}</legend>
+      ${boxes(
+        'levelIds',
+        sel.levelIds,
+        o.levels.map((l) => [l.id, l.name]),
+      )}</fieldset>`
+        : ''
+    }
     ${radios('activation', _('filters.activation'), sel.activation, [
       ['all', _('filters.activation.all')],
       ['inactive', _('filters.activation.inactive')],
@@ -240,12 +259,21 @@ ${o.before ?? ''}
       ['feed', _('filters.origin.feed')],
       ['manual', _('filters.origin.manual')],
     ])}
-    ${o.classes.length
-      ? html`<fieldset class="filter-group filter-classes"><legend>${_('filters.classes')} <span class="muted">${_('filters.classes.hint')}</span></legend>
-      ${[...groups].map(([level, list]) => html`<div class="class-row"><span class="class-level">${levelLabel(level)}</span>
-        <div class="chips">${boxes('classIds', sel.classIds, list.map((c) => [c.id, c.name]), 'chip')}</div></div>`)}
+    ${
+      o.classes.length
+        ? html`<fieldset class="filter-group filter-classes"><legend>${_('filters.classes')} <span class="muted">${_('filters.classes.hint')}</span></legend>
+      ${[...groups].map(
+        ([level, list]) => html`<div class="class-row"><span class="class-level">${levelLabel(level)}</span>
+        <div class="chips">${boxes(
+          'classIds',
+          sel.classIds,
+          list.map((c) => [c.id, c.name]),
+          'chip',
+        )}</div></div>`,
+      )}
     </fieldset>`
-      : ''}
+        : ''
+    }
   </div>
   <div class="actions filter-actions">
     <button type="submit" class="button-secondary" data-filter-submit>${_('filters.apply')}</button>
@@ -263,8 +291,7 @@ ${o.after ?? ''}
  */
 export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number, keyset?: PageKeyset): SafeHtml {
   const _ = translator(lang);
-  const cursorFor = (o: number): [string, string] | null =>
-    !keyset || o <= 0 ? null : o > offset ? (keyset.next ? ['after', keyset.next] : null) : keyset.prev ? ['before', keyset.prev] : null;
+  const cursorFor = (o: number): [string, string] | null => (!keyset || o <= 0 ? null : o > offset ? (keyset.next ? ['after', keyset.next] : null) : keyset.prev ? ['before', keyset.prev] : null);
   const link = (o: number) => {
     const p = new URLSearchParams(params);
     if (o > 0) p.set('offset', String(o));
@@ -295,4 +322,3 @@ export function offsetOf(req: FastifyRequest): number {
   const n = typeof v === 'string' ? Number(v) : 0;
   return Number.isInteger(n) && n >= 0 && n < 10_000_000 ? n : 0;
 }
-

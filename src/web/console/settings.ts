@@ -7,8 +7,17 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import {
-  loadPolicies, loadStructureSettings, PolicyInputSchema, savePolicy, saveStructureSettings, signInSummary, TEACHER_RIGHTS,
-  type PolicyInput, type ProfilePolicy, type StructureSettings, type TeacherRight,
+  loadPolicies,
+  loadStructureSettings,
+  PolicyInputSchema,
+  savePolicy,
+  saveStructureSettings,
+  signInSummary,
+  TEACHER_RIGHTS,
+  type PolicyInput,
+  type ProfilePolicy,
+  type StructureSettings,
+  type TeacherRight,
 } from '../../directory/policies.js';
 import { withTransaction } from '../../accounts/tx.js';
 import { typed } from '../area.js';
@@ -20,7 +29,6 @@ import { profileLabel } from '../labels.js';
 import { schoolOr404, sendConsolePage, type School } from './frame.js';
 import { settingsFormView, settingsHref, signInSummaryView } from './views/settings.js';
 import { viewEnv } from '../view.js';
-
 
 /** Console home: per profile, how accounts sign in and how many have (activated, signed in once). */
 export async function signInSection(ctx: AppContext, lang: Lang, schoolId: string): Promise<SafeHtml> {
@@ -36,27 +44,30 @@ interface FormState {
 
 function page(req: FastifyRequest, reply: FastifyReply, school: School, st: FormState, status = 200) {
   const _ = translator(req.lang);
-  return sendConsolePage(reply, {
-    req,
-    title: _('settings.title'),
-    school,
-    section: 'home',
-    notice: st.errors.length
-      ? { kind: 'error', text: st.errors.join(' ') }
-      : st.ok ? { kind: 'success', text: _('settings.saved') } : null,
-    lead: _('settings.lead'),
-    body: settingsFormView(viewEnv(req), school, st),
-  }, status);
+  return sendConsolePage(
+    reply,
+    {
+      req,
+      title: _('settings.title'),
+      school,
+      section: 'home',
+      notice: st.errors.length ? { kind: 'error', text: st.errors.join(' ') } : st.ok ? { kind: 'success', text: _('settings.saved') } : null,
+      lead: _('settings.lead'),
+      body: settingsFormView(viewEnv(req), school, st),
+    },
+    status,
+  );
 }
 
 /** The settings form: five rows of `<Profile>.<field>`, the teachers' rights, the terms. */
-const SettingsForm = z.object({
-  ...Object.fromEntries(PROFILES.flatMap((p) => ['signIn', 'provider', 'emailRequired', 'phoneRequired', 'minPasswordLength', 'graceDays', 'deletionDays']
-    .map((k) => [`${p}.${k}`, text(100)]))),
-  teacherRights: list(20),
-  termsText: text(20_000),
-  newVersion: text(10),
-}).passthrough();
+const SettingsForm = z
+  .object({
+    ...Object.fromEntries(PROFILES.flatMap((p) => ['signIn', 'provider', 'emailRequired', 'phoneRequired', 'minPasswordLength', 'graceDays', 'deletionDays'].map((k) => [`${p}.${k}`, text(100)]))),
+    teacherRights: list(20),
+    termsText: text(20_000),
+    newVersion: text(10),
+  })
+  .passthrough();
 
 export default async function consoleSettings(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(root);
@@ -79,8 +90,13 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
     for (const profile of PROFILES) {
       const v = (k: string) => formValue(req, `${profile}.${k}`);
       const raw = {
-        signIn: v('signIn') || 'code', provider: v('provider'), emailRequired: v('emailRequired') === 'on', phoneRequired: v('phoneRequired') === 'on',
-        minPasswordLength: v('minPasswordLength'), graceDays: v('graceDays') || undefined, deletionDays: v('deletionDays') || undefined,
+        signIn: v('signIn') || 'code',
+        provider: v('provider'),
+        emailRequired: v('emailRequired') === 'on',
+        phoneRequired: v('phoneRequired') === 'on',
+        minPasswordLength: v('minPasswordLength'),
+        graceDays: v('graceDays') || undefined,
+        deletionDays: v('deletionDays') || undefined,
       };
       const r = PolicyInputSchema.safeParse(raw);
       if (r.success) {
@@ -90,9 +106,14 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
         const field = String(r.error.issues[0]?.path[0] ?? '');
         errors.push(_('settings.invalid', { profile: profileLabel(req.lang, profile), field: _(`settings.field.${field}` as MessageKey) }));
         shown.push({
-          profile, signIn: (['code', 'external', 'both'].includes(raw.signIn) ? raw.signIn : 'code') as ProfilePolicy['signIn'], provider: raw.provider || null,
-          emailRequired: raw.emailRequired, phoneRequired: raw.phoneRequired, minPasswordLength: Number(raw.minPasswordLength) || 0,
-          graceDays: Number(raw.graceDays) || 0, deletionDays: Number(raw.deletionDays) || 0,
+          profile,
+          signIn: (['code', 'external', 'both'].includes(raw.signIn) ? raw.signIn : 'code') as ProfilePolicy['signIn'],
+          provider: raw.provider || null,
+          emailRequired: raw.emailRequired,
+          phoneRequired: raw.phoneRequired,
+          minPasswordLength: Number(raw.minPasswordLength) || 0,
+          graceDays: Number(raw.graceDays) || 0,
+          deletionDays: Number(raw.deletionDays) || 0,
         });
       }
     }

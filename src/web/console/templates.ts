@@ -11,8 +11,16 @@ import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
 import {
-  fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, TemplateSet,
-  templateProblems, type TemplateInput, type TemplateKind,
+  fieldsFor,
+  loadTemplates,
+  renderTemplate,
+  resetTemplate,
+  saveTemplate,
+  TEMPLATE_KINDS,
+  TemplateSet,
+  templateProblems,
+  type TemplateInput,
+  type TemplateKind,
 } from '../../publipostage/templates.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -32,12 +40,7 @@ const DraftForm = z.object({ profile: text(20), kind: text(30), subject: text(30
 type DraftFields = z.infer<typeof DraftForm>;
 
 /** A made-up account of a profile, so a preview shows every merge field filled without exposing anyone. */
-export function sampleAccount(
-  ctx: Pick<AppContext, 'config'>,
-  profile: Profile,
-  kind: TemplateKind,
-  school: { id: string; name: string; className: string | null },
-): AccountRow {
+export function sampleAccount(ctx: Pick<AppContext, 'config'>, profile: Profile, kind: TemplateKind, school: { id: string; name: string; className: string | null }): AccountRow {
   const active = kind === 'sheet_active' || kind === 'mail_active';
   const classes = school.className && (profile === 'Student' || profile === 'Relative' || profile === 'Teacher') ? [school.className] : [];
   const now = new Date();
@@ -72,30 +75,34 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
   /** The school (or 404) and the first of its classes, which the sample account is filed in. */
   async function structureOr404(req: FastifyRequest, id: string): Promise<School & { className: string | null }> {
     const school = await schoolOr404(ctx, viewer(req).scope, id);
-    const r = await ctx.database.pool.query<{ name: string }>(
-      'SELECT c.name FROM classes c WHERE c.structure_id = $1 ORDER BY c.name COLLATE trousseau_fr LIMIT 1',
-      [school.id],
-    );
+    const r = await ctx.database.pool.query<{ name: string }>('SELECT c.name FROM classes c WHERE c.structure_id = $1 ORDER BY c.name COLLATE trousseau_fr LIMIT 1', [school.id]);
     return { ...school, className: r.rows[0]?.name ?? null };
   }
 
   /** A page of this tab, in the console frame. */
   function tplPage(req: FastifyRequest, reply: FastifyReply, school: School, title: string, body: HtmlValue, o: { notice?: Notice | null; profile?: Profile; narrow?: boolean } = {}, status = 200) {
     const _ = translator(req.lang);
-    return sendConsolePage(reply, {
-      req, title, school, section: 'templates', notice: o.notice, narrow: o.narrow,
-      crumbs: o.profile ? [] : [{ href: `${schoolBase(school.id)}/modeles`, label: _('console.nav.templates') }],
-      subTabs: o.profile
-        ? { label: _('console.nav.templates'), items: PROFILES.map((p) => ({ href: pageUrl(school.id, p), label: profileLabel(req.lang, p), current: p === o.profile })) }
-        : undefined,
-      body,
-    }, status);
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title,
+        school,
+        section: 'templates',
+        notice: o.notice,
+        narrow: o.narrow,
+        crumbs: o.profile ? [] : [{ href: `${schoolBase(school.id)}/modeles`, label: _('console.nav.templates') }],
+        subTabs: o.profile
+          ? { label: _('console.nav.templates'), items: PROFILES.map((p) => ({ href: pageUrl(school.id, p), label: profileLabel(req.lang, p), current: p === o.profile })) }
+          : undefined,
+        body,
+      },
+      status,
+    );
   }
 
   const pageUrl = templatesUrl;
-  const profileOf = (slug: string): Profile =>
-    (Object.entries(PROFILE_SLUGS).find(([, s]) => s === slug)?.[0] as Profile | undefined) ?? (isProfile(slug) ? slug : 'Student');
-
+  const profileOf = (slug: string): Profile => (Object.entries(PROFILE_SLUGS).find(([, s]) => s === slug)?.[0] as Profile | undefined) ?? (isProfile(slug) ? slug : 'Student');
 
   async function editorPage(req: FastifyRequest, reply: FastifyReply, structureId: string, profile: Profile, o: { notice?: Notice | null; draft?: Draft; ok?: string } = {}, status = 200) {
     const _ = translator(req.lang);
@@ -119,7 +126,8 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
   }
 
   app.get('/etablissements/:id/modeles', { schema: { params: IdParams, querystring: z.object({ profil: text(20), ok: text(20) }) } }, async (req, reply) =>
-    editorPage(req, reply, req.params.id, profileOf(req.query.profil), { ok: req.query.ok }));
+    editorPage(req, reply, req.params.id, profileOf(req.query.profil), { ok: req.query.ok }),
+  );
 
   app.post('/etablissements/:id/modeles', { schema: { params: IdParams, body: DraftForm } }, async (req, reply) => {
     const _ = translator(req.lang);
@@ -130,10 +138,17 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
       const input = { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body };
       const errors = problemTexts(req.lang, input);
       if (errors.length) {
-        return editorPage(req, reply, school.id, d.profile, {
-          notice: { kind: 'error', text: _('tpl.notSaved') },
-          draft: { kind: d.kind, subject: d.subject, body: d.body, errors },
-        }, 422);
+        return editorPage(
+          req,
+          reply,
+          school.id,
+          d.profile,
+          {
+            notice: { kind: 'error', text: _('tpl.notSaved') },
+            draft: { kind: d.kind, subject: d.subject, body: d.body, errors },
+          },
+          422,
+        );
       }
       await saveTemplate(ctx, input, viewer(req).user.id);
       return reply.redirect(`${pageUrl(school.id, d.profile)}&ok=saved#${d.kind}`, 303);
@@ -155,20 +170,23 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     const d = readDraft(req.body);
     const errors = problemTexts(req.lang, { structureId: school.id, profile: d.profile, kind: d.kind, subject: isMail(d.kind) ? d.subject : null, body: d.body });
     if (errors.length) {
-      return tplPage(req, reply, school, _('tpl.preview.title'), html`<p>${_('tpl.preview.fix')}</p>`,
-        { narrow: true, notice: { kind: 'error', text: errorList(errors) } }, 422);
+      return tplPage(req, reply, school, _('tpl.preview.title'), html`<p>${_('tpl.preview.fix')}</p>`, { narrow: true, notice: { kind: 'error', text: errorList(errors) } }, 422);
     }
     const row = sampleAccount(ctx, d.profile, d.kind, school);
     if (isMail(d.kind)) {
       const fields = fieldsFor(row, ctx);
-      return tplPage(req, reply, school, _('tpl.preview.title'), mailPreviewView(viewEnv(req), renderTemplate(d.subject, fields), renderTemplate(d.body, fields)), { notice: { kind: 'info', text: _('tpl.preview.sample') } });
+      return tplPage(req, reply, school, _('tpl.preview.title'), mailPreviewView(viewEnv(req), renderTemplate(d.subject, fields), renderTemplate(d.body, fields)), {
+        notice: { kind: 'info', text: _('tpl.preview.sample') },
+      });
     }
     // The draft replaces the stored text for this one profile and kind.
     const stored = await loadTemplates(ctx, school.id);
     const byKey = new Map(stored.all().map((t) => [`${t.profile}/${t.kind}`, t] as const));
     byKey.set(`${d.profile}/${d.kind}`, { ...stored.get(d.profile, d.kind), body: d.body });
     const pdf = await renderSheetsPdf(ctx, [row], {
-      model: 1, lang: req.lang, templates: new Map([[school.id, new TemplateSet(school.id, byKey)]]),
+      model: 1,
+      lang: req.lang,
+      templates: new Map([[school.id, new TemplateSet(school.id, byKey)]]),
     });
     return reply
       .header('content-disposition', attachment(`apercu-${PROFILE_SLUGS[d.profile]}-${d.kind}.pdf`, true))

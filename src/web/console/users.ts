@@ -44,16 +44,29 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     const { selection, invalid, offset, classes, levels, counts, rows, keyset } = await loadSelectionScreen(ctx, req, school.id, countSelection, true);
     const params = selectionParams(selection, true);
-    return sendConsolePage(reply, {
-      req,
-      title: _('users.title'),
-      school,
-      section: 'users',
-      notice: handoutNotice(req),
-      body: usersListView(viewEnv(req), {
-        school, selection, invalid, classes, levels, total: counts.total, rows, offset, params, keyset,
-      }),
-    }, invalid.length ? 400 : 200);
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title: _('users.title'),
+        school,
+        section: 'users',
+        notice: handoutNotice(req),
+        body: usersListView(viewEnv(req), {
+          school,
+          selection,
+          invalid,
+          classes,
+          levels,
+          total: counts.total,
+          rows,
+          offset,
+          params,
+          keyset,
+        }),
+      },
+      invalid.length ? 400 : 200,
+    );
   });
 
   // ------------------------------------------------------------------------------------------ one user
@@ -99,15 +112,19 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     }
     const contact = state.contact ?? { email: d.email ?? '', phone: d.phone ?? '', errors: {} };
     const admin = await loadAccountAdmin(ctx, req, d);
-    return sendConsolePage(reply, {
-      req,
-      title: `${d.firstName} ${d.lastName}`,
-      school,
-      section: 'users',
-      crumbs: school ? [{ href: `${schoolBase(school.id)}/utilisateurs`, label: _('console.nav.users') }] : [],
-      notice,
-      body: userView(viewEnv(req), { d, school, code, contact, isSelf: d.id === viewer(req).user.id, admin, last }),
-    }, status);
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title: `${d.firstName} ${d.lastName}`,
+        school,
+        section: 'users',
+        crumbs: school ? [{ href: `${schoolBase(school.id)}/utilisateurs`, label: _('console.nav.users') }] : [],
+        notice,
+        body: userView(viewEnv(req), { d, school, code, contact, isSelf: d.id === viewer(req).user.id, admin, last }),
+      },
+      status,
+    );
   }
 
   /** The renewal code stashed by the POST, shown once; a reload says it was already shown. */
@@ -161,10 +178,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
       school,
       section: 'users',
       narrow: true,
-      crumbs: [
-        ...(school ? [{ href: `${schoolBase(school.id)}/utilisateurs`, label: _('console.nav.users') }] : []),
-        { href: userHref(d.id, school), label: name },
-      ],
+      crumbs: [...(school ? [{ href: `${schoolBase(school.id)}/utilisateurs`, label: _('console.nav.users') }] : []), { href: userHref(d.id, school), label: name }],
       body: activationConfirmView(viewEnv(req), d, school),
     });
   });
@@ -180,7 +194,10 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
   });
 
   // Block / unblock: a confirmation page first (GET), the change on POST.
-  for (const [path, blocked] of [['bloquer', true], ['debloquer', false]] as const) {
+  for (const [path, blocked] of [
+    ['bloquer', true],
+    ['debloquer', false],
+  ] as const) {
     app.get(`/utilisateurs/:id/${path}`, { schema: { params: IdParams, querystring: Back } }, async (req, reply) => {
       const _ = translator(req.lang);
       const d = await detailsOr404(req, req.params.id);

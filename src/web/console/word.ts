@@ -37,23 +37,21 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
     const { selection } = parseSelection(req.query, school.id);
     const params = selectionParams(selection);
     const qs = params.toString();
-    const [models, count, soffice] = await Promise.all([
-      listDocxModels(ctx.database.pool, school.id),
-      countSelection(ctx, selection, scope),
-      findSoffice(),
-    ]);
+    const [models, count, soffice] = await Promise.all([listDocxModels(ctx.database.pool, school.id), countSelection(ctx, selection, scope), findSoffice()]);
     const pp = `${schoolBase(school.id)}/publipostage`;
     const fields = DOCX_FIELDS.map((f) => `{${f}}`).join(', ');
-    return sendConsolePage(reply, {
-      req,
-      title: _('word.title'),
-      school,
-      section: 'io',
-      ioTab: 'publipostage',
-      crumbs: [{ href: qs ? `${pp}?${qs}` : pp, label: _('console.io.publipostage') }],
-      lead: _('word.lead'),
-      notice,
-      body: html`<p class="muted" data-word-count="${count.total}">${plural(lang, 'word.selection', count.total)}</p>
+    return sendConsolePage(
+      reply,
+      {
+        req,
+        title: _('word.title'),
+        school,
+        section: 'io',
+        ioTab: 'publipostage',
+        crumbs: [{ href: qs ? `${pp}?${qs}` : pp, label: _('console.io.publipostage') }],
+        lead: _('word.lead'),
+        notice,
+        body: html`<p class="muted" data-word-count="${count.total}">${plural(lang, 'word.selection', count.total)}</p>
 <section class="card" aria-labelledby="word-csv-title">
   <h2 id="word-csv-title">${_('word.csv.title')}</h2>
   <p>${_('word.csv.help', { fields: WORD_COLUMNS.join(', ') })}</p>
@@ -63,16 +61,20 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
   <h2 id="word-models-title">${_('word.models.title')}</h2>
   <p>${_('word.models.help', { fields })}</p>
   ${soffice ? '' : html`<p class="notice notice-info" data-no-soffice>${_('word.noSoffice')}</p>`}
-  ${models.length === 0
-    ? html`<p class="muted">${_('word.models.none')}</p>`
-    : html`<ul class="plain docx-models">${models.map((m) => html`<li class="docx-model" data-model="${m.name}">
+  ${
+    models.length === 0
+      ? html`<p class="muted">${_('word.models.none')}</p>`
+      : html`<ul class="plain docx-models">${models.map(
+          (m) => html`<li class="docx-model" data-model="${m.name}">
     <strong>${m.name}</strong> <span class="muted">${_('word.models.uploaded', { date: dateOnly(lang, m.uploadedAt) })} · ${_('word.models.fields')} : ${m.fields.map((f) => `{${f}}`).join(' ')}</span>
     <span class="actions">
       <a class="button button-small" href="${`${base(school.id)}/${m.id}/docx${qs ? `?${qs}` : ''}`}" data-docx>${_('word.docx')}</a>
       ${soffice ? html`<a class="button button-small button-secondary" href="${`${base(school.id)}/${m.id}/pdf${qs ? `?${qs}` : ''}`}" data-docx-pdf>${_('word.pdf')}</a>` : ''}
       <form method="post" action="${`${base(school.id)}/${m.id}/supprimer${qs ? `?${qs}` : ''}`}" class="inline-form">${csrfField(req)}
         <button type="submit" class="button-small button-danger">${_('word.models.delete')}</button></form>
-    </span></li>`)}</ul>`}
+    </span></li>`,
+        )}</ul>`
+  }
   <form method="post" action="${`${base(school.id)}?_csrf=${encodeURIComponent(req.csrfToken ?? '')}${qs ? `&${qs}` : ''}`}" enctype="multipart/form-data" class="docx-upload" data-once>
     <h3>${_('word.models.upload')}</h3>
     <div class="field"><label for="f-model-file">${_('word.models.file')}</label>
@@ -82,7 +84,9 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
     <button type="submit">${_('word.models.send')}</button>
   </form>
 </section>`,
-    }, status);
+      },
+      status,
+    );
   }
 
   app.get('/etablissements/:id/publipostage/lettres', { schema: { params: IdParams } }, async (req, reply) => {
@@ -139,7 +143,12 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
       const soffice = format === 'pdf' ? await findSoffice() : null;
       if (format === 'pdf' && !soffice) throw new HttpError(404, 'error.notFound');
       const result = await exportSelection(ctx, {
-        format: 'docx', selection, scope, actorId: user.id, via: 'http', letters: { name: model.name, content: model.content, soffice },
+        format: 'docx',
+        selection,
+        scope,
+        actorId: user.id,
+        via: 'http',
+        letters: { name: model.name, content: model.content, soffice },
       });
       return reply
         .header('content-disposition', attachment(result.filename))

@@ -58,10 +58,17 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
 
   function failed(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, status = 400): FastifyReply {
     const _ = translator(req.lang);
-    return sendPage(reply, {
-      req, title: _('fed.failedTitle'), error: true, narrow: true,
-      body: html`${formError(_('fed.failed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
-    }, status);
+    return sendPage(
+      reply,
+      {
+        req,
+        title: _('fed.failedTitle'),
+        error: true,
+        narrow: true,
+        body: html`${formError(_('fed.failed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
+      },
+      status,
+    );
   }
 
   // ------------------------------------------------------------------------------------ start
@@ -148,12 +155,18 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (outcome.kind !== 'match') {
       await recordAudit(pool, null, 'federation.refused', { provider: p.id, ip: req.ip, reason: outcome.kind === 'none' ? 'none' : outcome.reason });
       if (outcome.kind === 'none') {
-        return sendPage(reply, {
-          req, title: _('fed.none.title'), narrow: true,
-          body: html`<div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
+        return sendPage(
+          reply,
+          {
+            req,
+            title: _('fed.none.title'),
+            narrow: true,
+            body: html`<div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
 <p>${p.contact ?? _('fed.none.contact')}</p></div>
 <p><a href="/connexion">${_('fed.none.back')}</a></p>`,
-        }, 403);
+          },
+          403,
+        );
       }
       const message = outcome.reason === 'blocked' ? _('fed.blocked') : _('fed.notEnabled', { provider: p.label });
       return sendPage(reply, { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(message)}<p><a href="/connexion">${_('fed.none.back')}</a></p>` }, 403);
@@ -166,34 +179,62 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
   }
 
   function choicePage(
-    req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, token: string, accounts: CandidateAccount[], fresh: Set<string>,
-    o: { chosen?: string; link?: boolean; terms?: boolean; errors?: Record<string, string> } = {}, status = 200,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    p: ProviderConfig,
+    token: string,
+    accounts: CandidateAccount[],
+    fresh: Set<string>,
+    o: { chosen?: string; link?: boolean; terms?: boolean; errors?: Record<string, string> } = {},
+    status = 200,
   ) {
     const _ = translator(req.lang);
     const errors = o.errors ?? {};
     const several = accounts.length > 1;
     const anyFresh = accounts.some((a) => fresh.has(a.id));
-    const line = (a: CandidateAccount) => html`${_('fed.choose.account', { name: `${a.firstName} ${a.lastName}`, login: a.login, profile: profileLabel(req.lang, a.profile) })}${
-      fresh.has(a.id) ? html` <span class="muted">— ${_('fed.choose.first')}</span>` : ''}`;
-    return sendPage(reply, {
-      req, title: _('fed.choose.title'), narrow: true, error: Object.keys(errors).length > 0,
-      body: html`${Object.values(errors).length ? formError(Object.values(errors).join(' ')) : ''}
+    const line = (a: CandidateAccount) =>
+      html`${_('fed.choose.account', { name: `${a.firstName} ${a.lastName}`, login: a.login, profile: profileLabel(req.lang, a.profile) })}${
+        fresh.has(a.id) ? html` <span class="muted">— ${_('fed.choose.first')}</span>` : ''
+      }`;
+    return sendPage(
+      reply,
+      {
+        req,
+        title: _('fed.choose.title'),
+        narrow: true,
+        error: Object.keys(errors).length > 0,
+        body: html`${Object.values(errors).length ? formError(Object.values(errors).join(' ')) : ''}
 <p>${several ? _('fed.choose.several', { provider: p.label }) : _('fed.choose.one', { provider: p.label })}</p>
 <form class="card" method="post" action="/federation/${p.id}/choix" novalidate>
   ${csrfField(req)}
   <input type="hidden" name="jeton" value="${token}">
-  ${several
-    ? html`<fieldset class="field"${errors.account ? html` aria-describedby="${ERROR_SUMMARY_ID}"` : ''}><legend>${_('fed.choose.legend')}</legend>
-    ${accounts.map((a, i) => html`<div class="field-check"><input type="radio" id="f-account-${i}" name="account" value="${a.id}"${o.chosen === a.id ? html` checked` : ''}>
-      <label for="f-account-${i}">${line(a)}</label></div>`)}
+  ${
+    several
+      ? html`<fieldset class="field"${errors.account ? html` aria-describedby="${ERROR_SUMMARY_ID}"` : ''}><legend>${_('fed.choose.legend')}</legend>
+    ${accounts.map(
+      (a, i) => html`<div class="field-check"><input type="radio" id="f-account-${i}" name="account" value="${a.id}"${o.chosen === a.id ? html` checked` : ''}>
+      <label for="f-account-${i}">${line(a)}</label></div>`,
+    )}
   </fieldset>
   ${checkbox({ name: 'link', checked: o.link === true, label: _('fed.choose.linkAll', { provider: p.label }) })}`
-    : html`<input type="hidden" name="account" value="${accounts[0].id}"><p>${line(accounts[0])}</p>`}
-  ${anyFresh ? checkbox({ name: 'terms', checked: o.terms === true, required: true, error: errors.terms,
-    label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>` }) : ''}
+      : html`<input type="hidden" name="account" value="${accounts[0].id}"><p>${line(accounts[0])}</p>`
+  }
+  ${
+    anyFresh
+      ? checkbox({
+          name: 'terms',
+          checked: o.terms === true,
+          required: true,
+          error: errors.terms,
+          label: html`${_('field.termsAccept')} <a href="/conditions" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
+        })
+      : ''
+  }
   <div class="actions"><button type="submit">${_('fed.choose.submit')}</button></div>
 </form>`,
-    }, status);
+      },
+      status,
+    );
   }
 
   const ChoiceForm = z.object({ jeton: text(200), account: text(100), link: text(10), terms: text(10) });

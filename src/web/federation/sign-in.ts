@@ -32,9 +32,12 @@ export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): 
   const p = s ? ctx.config.federation.get(s.providerId) : undefined;
   if (!s || !p) return null;
   try {
-    const url = p.kind === 'oidc'
-      ? await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`)
-      : s.nameId && s.nameIdFormat ? await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex }) : null;
+    const url =
+      p.kind === 'oidc'
+        ? await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`)
+        : s.nameId && s.nameIdFormat
+          ? await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex })
+          : null;
     return url ? { url, label: p.label } : null;
   } catch (e) {
     req.log.warn({ err: e, provider: p.id }, 'provider sign-out unavailable');
@@ -51,7 +54,9 @@ export function sendProviderSignOut(req: FastifyRequest, reply: FastifyReply, aw
   const _ = translator(req.lang);
   reply.header('refresh', `0;url=${away.url}`);
   return sendPage(reply, {
-    req, title: _('fed.signOut.title'), narrow: true,
+    req,
+    title: _('fed.signOut.title'),
+    narrow: true,
     body: html`<p>${_('fed.signOut', { provider: away.label })}</p><p><a class="button" href="${away.url}">${_('fed.signOut.go', { provider: away.label })}</a></p>`,
   });
 }

@@ -59,7 +59,8 @@ const fr = {
   'classe.block.self': 'Vous ne pouvez pas bloquer votre propre compte.',
 
   'tpl.title': 'Modèles de courrier — {school}',
-  'tpl.lead': 'Les textes imprimés sous les identifiants des fiches de connexion et ceux des courriels, pour chaque profil. Les champs entre accolades sont remplacés par les informations de chaque compte.',
+  'tpl.lead':
+    'Les textes imprimés sous les identifiants des fiches de connexion et ceux des courriels, pour chaque profil. Les champs entre accolades sont remplacés par les informations de chaque compte.',
   'tpl.back': 'Retour à l’établissement',
   'tpl.notFound': 'Établissement introuvable.',
   'tpl.badRequest': 'Modèle inconnu.',
@@ -150,7 +151,8 @@ const fr = {
   'dup.merge.bothActive': 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés, chacun a son mot de passe. Bloquez celui qui ne doit plus servir.',
   'dup.merge.choose': 'Compte à conserver (aucun des deux n’est activé)',
   'dup.merge.keepActive': 'Le compte activé {kept} est conservé : son utilisateur garde son mot de passe. Le compte {dropped} est supprimé.',
-  'dup.merge.explain': 'Les classes, établissements, groupes, liens parents / enfants et droits d’administration du compte supprimé sont reportés sur le compte conservé ; son courriel, son téléphone et sa date de naissance complètent ceux qui manquent. Son identifiant d’annuaire est gardé, pour que les prochains imports ne le recréent pas.',
+  'dup.merge.explain':
+    'Les classes, établissements, groupes, liens parents / enfants et droits d’administration du compte supprimé sont reportés sur le compte conservé ; son courriel, son téléphone et sa date de naissance complètent ceux qui manquent. Son identifiant d’annuaire est gardé, pour que les prochains imports ne le recréent pas.',
   'dup.merge.irreversible': 'Cette opération est définitive.',
   'dup.merge.confirm': 'Fusionner les deux comptes',
   'dup.dismiss': 'Ignorer définitivement',
@@ -203,7 +205,8 @@ const fr = {
   'classe.block.titleOf': 'Bloquer des comptes — {name}',
   'classe.unblock.titleOf': 'Débloquer des comptes — {name}',
   'classe.renewal.titleOf': 'Code de renouvellement — {name}',
-  'classe.mail.noSmtp': 'Aucun serveur de courriel n’est configuré : ils restent en file jusqu’à ce que l’administrateur du serveur renseigne SMTP_URL. Imprimez les fiches pour les distribuer dès maintenant.',
+  'classe.mail.noSmtp':
+    'Aucun serveur de courriel n’est configuré : ils restent en file jusqu’à ce que l’administrateur du serveur renseigne SMTP_URL. Imprimez les fiches pour les distribuer dès maintenant.',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.classe': 'My class',
@@ -354,7 +357,8 @@ const en: Record<keyof typeof fr, string> = {
   'dup.merge.bothActive': 'Both accounts are already activated: they cannot be merged, each has its own password. Block the one that should no longer be used.',
   'dup.merge.choose': 'Account to keep (neither is activated)',
   'dup.merge.keepActive': 'The activated account {kept} is kept: its user keeps their password. The account {dropped} is deleted.',
-  'dup.merge.explain': 'The classes, schools, groups, parent / child links and admin rights of the deleted account move to the kept one; its email, phone and date of birth fill in those missing. Its directory id is kept so that later imports do not recreate it.',
+  'dup.merge.explain':
+    'The classes, schools, groups, parent / child links and admin rights of the deleted account move to the kept one; its email, phone and date of birth fill in those missing. Its directory id is kept so that later imports do not recreate it.',
   'dup.merge.irreversible': 'This cannot be undone.',
   'dup.merge.confirm': 'Merge the two accounts',
   'dup.dismiss': 'Dismiss for good',
@@ -407,6 +411,5 @@ const en: Record<keyof typeof fr, string> = {
   'classe.renewal.titleOf': 'Renewal code — {name}',
   'classe.mail.noSmtp': 'No mail server is configured: they stay queued until the server administrator sets SMTP_URL. Print the sheets to hand them out now.',
 };
-
 
 export const classe = { fr, en } satisfies Catalogue;

@@ -267,10 +267,12 @@ const fr = {
   'runs.col.report': 'Rapport',
   'runs.open': 'Voir le rapport',
 
-  'import.lead': 'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
+  'import.lead':
+    'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
   'import.files': 'Fichiers à importer',
   'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
-  'import.files.hintSuper': 'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
+  'import.files.hintSuper':
+    'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
   'import.partial': 'Import partiel',
   'import.partial.hint': 'Cochez si les fichiers ne contiennent qu’une partie des utilisateurs : personne ne sera pré-supprimé.',
   'import.analyse': 'Analyser les fichiers',
@@ -326,7 +328,8 @@ const fr = {
   'api.import.fatal': 'Import refusé, rien n’a été modifié.',
   'import.malformed': 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
   // issue #8: a mail run while no SMTP server is configured.
-  'run.status.noSmtp': 'Envoi en attente : aucun serveur de courriel n’est configuré, rien ne part. Les courriels restent en file et partiront dès que l’administrateur du serveur aura renseigné SMTP_URL (et MAIL_FROM) puis redémarré Trousseau. Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
+  'run.status.noSmtp':
+    'Envoi en attente : aucun serveur de courriel n’est configuré, rien ne part. Les courriels restent en file et partiront dès que l’administrateur du serveur aura renseigné SMTP_URL (et MAIL_FROM) puis redémarré Trousseau. Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
   'run.noSmtp.pdf.one': 'PDF de la fiche de ce compte',
   'run.noSmtp.pdf.other': 'PDF des fiches de ces {n} comptes',
 };
@@ -654,7 +657,8 @@ const en: Record<keyof typeof fr, string> = {
   'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
   'api.import.fatal': 'Import refused, nothing was changed.',
   'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
-  'run.status.noSmtp': 'Waiting: no mail server is configured, nothing goes out. The emails stay queued and will be sent once the server administrator sets SMTP_URL (and MAIL_FROM) and restarts Trousseau. To hand out the credentials now, print the sheets.',
+  'run.status.noSmtp':
+    'Waiting: no mail server is configured, nothing goes out. The emails stay queued and will be sent once the server administrator sets SMTP_URL (and MAIL_FROM) and restarts Trousseau. To hand out the credentials now, print the sheets.',
   'run.noSmtp.pdf.one': 'PDF of this account’s sheet',
   'run.noSmtp.pdf.other': 'PDF of these {n} accounts’ sheets',
 };

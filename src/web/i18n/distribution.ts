@@ -24,11 +24,14 @@ const fr = {
   'word.csv': 'Exporter pour Word',
   'word.letters': 'Lettres Word (modèle de l’établissement)',
   'word.title': 'Publipostage Word / LibreOffice',
-  'word.lead': 'Deux façons d’utiliser votre traitement de texte : le fichier de données pour le publipostage de Word ou LibreOffice, ou vos propres lettres générées ici à partir de votre modèle .docx.',
+  'word.lead':
+    'Deux façons d’utiliser votre traitement de texte : le fichier de données pour le publipostage de Word ou LibreOffice, ou vos propres lettres générées ici à partir de votre modèle .docx.',
   'word.csv.title': 'Fichier de données pour Word ou LibreOffice',
-  'word.csv.help': 'Fichier CSV (UTF-8, séparateur « ; ») que Word (« Publipostage › Sélection des destinataires › Utiliser une liste existante ») et LibreOffice (« Mailing ») ouvrent sans question. Champs : {fields}. Le code d’activation est dans le champ MotDePasse.',
+  'word.csv.help':
+    'Fichier CSV (UTF-8, séparateur « ; ») que Word (« Publipostage › Sélection des destinataires › Utiliser une liste existante ») et LibreOffice (« Mailing ») ouvrent sans question. Champs : {fields}. Le code d’activation est dans le champ MotDePasse.',
   'word.models.title': 'Modèles de lettre (.docx)',
-  'word.models.help': 'Écrivez votre lettre dans Word ou LibreOffice et placez les champs entre accolades, par exemple « Bonjour {prenom} {nom}, votre identifiant est {login} ». Champs possibles : {fields}. {qr} insère le QR code d’activation, {adresse} l’adresse postale (SIECLE).',
+  'word.models.help':
+    'Écrivez votre lettre dans Word ou LibreOffice et placez les champs entre accolades, par exemple « Bonjour {prenom} {nom}, votre identifiant est {login} ». Champs possibles : {fields}. {qr} insère le QR code d’activation, {adresse} l’adresse postale (SIECLE).',
   'word.models.none': 'Aucun modèle pour le moment.',
   'word.models.upload': 'Ajouter un modèle (.docx)',
   'word.models.file': 'Fichier .docx',
@@ -91,9 +94,11 @@ const en: Record<keyof typeof fr, string> = {
   'word.title': 'Word / LibreOffice mail merge',
   'word.lead': 'Two ways to use your word processor: the data file for Word’s or LibreOffice’s mail merge, or your own letters generated here from your .docx model.',
   'word.csv.title': 'Data file for Word or LibreOffice',
-  'word.csv.help': 'CSV file (UTF-8, “;” separator) that Word (“Mailings › Select Recipients › Use an Existing List”) and LibreOffice (“Mail Merge”) open without questions. Fields: {fields}. The activation code is in the MotDePasse field.',
+  'word.csv.help':
+    'CSV file (UTF-8, “;” separator) that Word (“Mailings › Select Recipients › Use an Existing List”) and LibreOffice (“Mail Merge”) open without questions. Fields: {fields}. The activation code is in the MotDePasse field.',
   'word.models.title': 'Letter models (.docx)',
-  'word.models.help': 'Write your letter in Word or LibreOffice and put the fields between braces, e.g. “Bonjour {prenom} {nom}, votre identifiant est {login}”. Fields: {fields}. {qr} inserts the activation QR code, {adresse} the postal address (SIECLE).',
+  'word.models.help':
+    'Write your letter in Word or LibreOffice and put the fields between braces, e.g. “Bonjour {prenom} {nom}, votre identifiant est {login}”. Fields: {fields}. {qr} inserts the activation QR code, {adresse} the postal address (SIECLE).',
   'word.models.none': 'No model yet.',
   'word.models.upload': 'Add a model (.docx)',
   'word.models.file': '.docx file',

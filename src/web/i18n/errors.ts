@@ -46,7 +46,6 @@ const EN: Record<DomainCode, string> = {
 };
 
 type Prefixed<T extends string> = `domain.${T}`;
-const prefix = <V>(o: Record<DomainCode, V>) =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [`domain.${k}`, v])) as Record<Prefixed<DomainCode>, V>;
+const prefix = <V>(o: Record<DomainCode, V>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`domain.${k}`, v])) as Record<Prefixed<DomainCode>, V>;
 
 export const errorsCatalogue = { fr: prefix<string>(DOMAIN_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;

@@ -9,12 +9,14 @@ const fr = {
   'fed.unknown': 'Ce fournisseur d’identité n’est pas configuré.',
   'fed.none.title': 'Aucun compte à votre nom',
   'fed.none': '{provider} vous a bien identifié(e), mais aucun compte de l’ENT ne correspond à votre identité. Aucun compte n’a été créé.',
-  'fed.none.contact': 'Adressez-vous au secrétariat de l’établissement (le vôtre, ou celui de votre enfant) : il vérifiera vos nom, prénom et date de naissance dans l’annuaire, ou vous remettra un code d’activation.',
+  'fed.none.contact':
+    'Adressez-vous au secrétariat de l’établissement (le vôtre, ou celui de votre enfant) : il vérifiera vos nom, prénom et date de naissance dans l’annuaire, ou vous remettra un code d’activation.',
   'fed.none.back': 'Retour à la page de connexion',
   'fed.notEnabled': 'Votre compte ne peut pas se connecter avec {provider} dans votre établissement. Connectez-vous avec votre identifiant de l’ENT, ou adressez-vous à l’établissement.',
   'fed.blocked': 'Ce compte est bloqué : la connexion est refusée. Adressez-vous à l’établissement.',
   'fed.choose.title': 'Votre compte',
-  'fed.choose.several': '{provider} vous a identifié(e). Plusieurs comptes de l’ENT vous correspondent (par exemple un par établissement de vos enfants) : choisissez celui avec lequel vous connecter.',
+  'fed.choose.several':
+    '{provider} vous a identifié(e). Plusieurs comptes de l’ENT vous correspondent (par exemple un par établissement de vos enfants) : choisissez celui avec lequel vous connecter.',
   'fed.choose.one': '{provider} vous a identifié(e). Voici votre compte de l’ENT.',
   'fed.choose.legend': 'Compte',
   'fed.choose.account': '{name}, identifiant {login} ({profile})',
@@ -27,7 +29,8 @@ const fr = {
   'fed.signOut.go': 'Se déconnecter de {provider}',
   'fed.console.nav': 'Fournisseurs d’identité',
   'fed.console.title': 'Fournisseurs d’identité',
-  'fed.console.lead': 'Les fournisseurs viennent du fichier de configuration (TROUSSEAU_FEDERATION_CONFIG). Cochez où chacun peut servir : un compte s’y connecte quand le fournisseur est activé pour son profil dans l’un de ses établissements (pour un parent, ceux de ses enfants).',
+  'fed.console.lead':
+    'Les fournisseurs viennent du fichier de configuration (TROUSSEAU_FEDERATION_CONFIG). Cochez où chacun peut servir : un compte s’y connecte quand le fournisseur est activé pour son profil dans l’un de ses établissements (pour un parent, ceux de ses enfants).',
   'fed.console.none': 'Aucun fournisseur configuré. Décrivez-les dans le fichier nommé par TROUSSEAU_FEDERATION_CONFIG (voir le README).',
   'fed.console.kind': 'Protocole',
   'fed.console.match': 'Rapprochement',
@@ -70,7 +73,8 @@ const en: Record<keyof typeof fr, string> = {
   'fed.signOut.go': 'Sign out of {provider}',
   'fed.console.nav': 'Identity providers',
   'fed.console.title': 'Identity providers',
-  'fed.console.lead': 'Providers come from the configuration file (TROUSSEAU_FEDERATION_CONFIG). Tick where each may be used: an account signs in with it when the provider is enabled for its profile in one of its schools (for a parent, their children’s).',
+  'fed.console.lead':
+    'Providers come from the configuration file (TROUSSEAU_FEDERATION_CONFIG). Tick where each may be used: an account signs in with it when the provider is enabled for its profile in one of its schools (for a parent, their children’s).',
   'fed.console.none': 'No provider configured. Describe them in the file named by TROUSSEAU_FEDERATION_CONFIG (see the README).',
   'fed.console.kind': 'Protocol',
   'fed.console.match': 'Matching',

@@ -10,7 +10,8 @@ const fr = {
   'ho.family.mail': 'Envoyer aux familles',
   'ho.family.mailHelp': 'Chaque parent reçoit ses propres identifiants et, en pièce jointe, un PDF avec les fiches de ses enfants.',
   'ho.family.mail.title': 'Envoyer aux familles',
-  'ho.family.mail.lead': '{n} parent(s) recevront un courriel avec leurs identifiants et la fiche de leurs enfants en pièce jointe. {m} parent(s) sans adresse courriel ne recevront rien : imprimez leur fiche famille.',
+  'ho.family.mail.lead':
+    '{n} parent(s) recevront un courriel avec leurs identifiants et la fiche de leurs enfants en pièce jointe. {m} parent(s) sans adresse courriel ne recevront rien : imprimez leur fiche famille.',
   'ho.family.mail.send': 'Envoyer {n} courriel(s) aux familles',
   'ho.family.mail.none': 'Aucun responsable légal de ces élèves n’a d’adresse courriel.',
   'ho.family.paper': 'Parents sans adresse courriel',
@@ -57,7 +58,8 @@ const en: Record<keyof typeof fr, string> = {
   'ho.family.mail': 'Send to the families',
   'ho.family.mailHelp': 'Each parent receives their own credentials and, attached, a PDF with their children’s sheets.',
   'ho.family.mail.title': 'Send to the families',
-  'ho.family.mail.lead': '{n} parent(s) will receive an email with their credentials and their children’s sheets attached. {m} parent(s) without an email address will receive nothing: print their family sheets.',
+  'ho.family.mail.lead':
+    '{n} parent(s) will receive an email with their credentials and their children’s sheets attached. {m} parent(s) without an email address will receive nothing: print their family sheets.',
   'ho.family.mail.send': 'Send {n} email(s) to the families',
   'ho.family.mail.none': 'No legal representative of these pupils has an email address.',
   'ho.family.paper': 'Parents without an email address',

@@ -79,8 +79,7 @@ const EN: Record<ImportCode, string> = {
 };
 
 type Prefixed<T extends string> = `importError.${T}`;
-const prefix = (o: Record<ImportCode, string>) =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [`importError.${k}`, v])) as Record<Prefixed<ImportCode>, string>;
+const prefix = (o: Record<ImportCode, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`importError.${k}`, v])) as Record<Prefixed<ImportCode>, string>;
 
 export const importErrorsCatalogue = { fr: prefix(IMPORT_MESSAGES_FR), en: prefix(EN) } satisfies Catalogue;
 
@@ -89,7 +88,7 @@ export const importErrorsCatalogue = { fr: prefix(IMPORT_MESSAGES_FR), en: prefi
  * CSV labels made of a prefix and profile words (« CSV élèves, parents »), translated word by word.
  */
 export const IMPORT_FORMAT_EN: Record<string, string> = {
-  'AAF': 'AAF',
+  AAF: 'AAF',
   'AAF structures': 'AAF structures',
   'AAF élèves': 'AAF pupils',
   'AAF personnels Éducation nationale': 'AAF national education staff',
@@ -99,11 +98,11 @@ export const IMPORT_FORMAT_EN: Record<string, string> = {
   'SIECLE nomenclature (MEF)': 'SIECLE nomenclature (MEF)',
   'STS-web personnels': 'STS-web staff',
   'archive .zip': '.zip archive',
-  'ignoré': 'ignored',
-  'refusé': 'refused',
-  'élèves': 'pupils',
-  'enseignants': 'teachers',
-  'personnels': 'staff',
-  'parents': 'parents',
-  'invités': 'guests',
+  ignoré: 'ignored',
+  refusé: 'refused',
+  élèves: 'pupils',
+  enseignants: 'teachers',
+  personnels: 'staff',
+  parents: 'parents',
+  invités: 'guests',
 };

@@ -18,7 +18,20 @@ import { de } from '../../lib/french.js';
 export type { Catalogue, Lang } from './types.js';
 export { LANGS } from './types.js';
 
-const catalogues = [common, account, classe, consoleCatalogue, errorsCatalogue, tokensCatalogue, rulesCatalogue, federationCatalogue, oidcCatalogue, importErrorsCatalogue, handoutCatalogue, distributionCatalogue] satisfies Catalogue[];
+const catalogues = [
+  common,
+  account,
+  classe,
+  consoleCatalogue,
+  errorsCatalogue,
+  tokensCatalogue,
+  rulesCatalogue,
+  federationCatalogue,
+  oidcCatalogue,
+  importErrorsCatalogue,
+  handoutCatalogue,
+  distributionCatalogue,
+] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
 export type MessageKey =
@@ -49,8 +62,7 @@ export type Params = Record<string, string | number>;
  */
 function fill(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(de:)?(\w+)\}/g, (m, de_: string | undefined, name: string) =>
-    name in params ? (de_ ? de(String(params[name])) : String(params[name])) : m);
+  return template.replace(/\{(de:)?(\w+)\}/g, (m, de_: string | undefined, name: string) => (name in params ? (de_ ? de(String(params[name])) : String(params[name])) : m));
 }
 
 /** The message for `key` in `lang` (French when missing). `{name}` placeholders are filled from params. */

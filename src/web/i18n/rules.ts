@@ -41,7 +41,8 @@ const fr = {
   'settings.saved': 'Paramètres enregistrés.',
   'settings.save': 'Enregistrer',
   'settings.policies': 'Connexion et activation par profil',
-  'settings.policies.hint': 'Un profil qui se connecte seulement avec un fournisseur externe ne reçoit ni code ni fiche (une fiche d’information sur demande). Période de grâce : jours pendant lesquels un compte absent du flux se connecte encore ; ensuite il est pré-supprimé, puis supprimé après le délai de suppression.',
+  'settings.policies.hint':
+    'Un profil qui se connecte seulement avec un fournisseur externe ne reçoit ni code ni fiche (une fiche d’information sur demande). Période de grâce : jours pendant lesquels un compte absent du flux se connecte encore ; ensuite il est pré-supprimé, puis supprimé après le délai de suppression.',
   'settings.col.signIn': 'Connexion',
   'settings.col.provider': 'Fournisseur externe',
   'settings.col.emailRequired': 'Courriel obligatoire',
@@ -74,7 +75,8 @@ const fr = {
   'settings.terms.newVersion': 'Nouvelle version : chacun devra l’accepter à sa prochaine connexion',
   'settings.home.title': 'Comment les comptes se connectent',
   'classe.forbidden': 'Action non autorisée aux enseignants dans cet établissement.',
-  'account.absent': 'Votre compte n’apparaît plus dans l’annuaire de l’établissement. Il reste utilisable jusqu’au {date}, puis il sera désactivé. En cas d’erreur, prévenez l’administrateur de l’ENT.',
+  'account.absent':
+    'Votre compte n’apparaît plus dans l’annuaire de l’établissement. Il reste utilisable jusqu’au {date}, puis il sera désactivé. En cas d’erreur, prévenez l’administrateur de l’ENT.',
   'cycle.title': 'Cycle de vie du compte',
   'cycle.state.present': 'Présent dans l’annuaire.',
   'cycle.state.absent': 'Absent du flux depuis le {date} : période de grâce, le compte se connecte encore.',
@@ -114,7 +116,8 @@ const fr = {
   'localAdmin.appoint.label': 'Nommer administrateur local de',
   'localAdmin.appoint': 'Nommer',
   'forgot.external.mailSubject': 'Votre compte ENT se connecte avec {provider}',
-  'forgot.external.mailText': 'Bonjour {firstName},\n\nUne réinitialisation du mot de passe a été demandée pour le compte {login}. Ce compte se connecte avec {provider} : il n’a pas de mot de passe Trousseau. Sur la page de connexion de l’ENT, choisissez « {provider} » ; en cas de mot de passe oublié, suivez la procédure de {provider}.\n\nSi vous n’êtes pas à l’origine de cette demande, ignorez ce message.\n',
+  'forgot.external.mailText':
+    'Bonjour {firstName},\n\nUne réinitialisation du mot de passe a été demandée pour le compte {login}. Ce compte se connecte avec {provider} : il n’a pas de mot de passe Trousseau. Sur la page de connexion de l’ENT, choisissez « {provider} » ; en cas de mot de passe oublié, suivez la procédure de {provider}.\n\nSi vous n’êtes pas à l’origine de cette demande, ignorez ce message.\n',
   'login.alreadyActivated': 'Compte déjà activé : connectez-vous avec votre identifiant et votre mot de passe.',
   'field.phoneRequired': 'Indiquez un numéro de téléphone : l’établissement le demande.',
   'terms.accept.title': 'Conditions d’utilisation',
@@ -162,7 +165,8 @@ const en: Record<keyof typeof fr, string> = {
   'settings.saved': 'Settings saved.',
   'settings.save': 'Save',
   'settings.policies': 'Sign-in and activation per profile',
-  'settings.policies.hint': 'A profile that signs in only with an external provider gets no code nor sheet (an information sheet on request). Grace period: days an account absent from the feed can still sign in; then it is pre-deleted, and deleted after the deletion delay.',
+  'settings.policies.hint':
+    'A profile that signs in only with an external provider gets no code nor sheet (an information sheet on request). Grace period: days an account absent from the feed can still sign in; then it is pre-deleted, and deleted after the deletion delay.',
   'settings.col.signIn': 'Sign-in',
   'settings.col.provider': 'External provider',
   'settings.col.emailRequired': 'E-mail required',
@@ -235,7 +239,8 @@ const en: Record<keyof typeof fr, string> = {
   'localAdmin.appoint.label': 'Make local administrator of',
   'localAdmin.appoint': 'Appoint',
   'forgot.external.mailSubject': 'Your ENT account signs in with {provider}',
-  'forgot.external.mailText': 'Hello {firstName},\n\nA password reset was asked for the account {login}. This account signs in with {provider}: it has no Trousseau password. On the ENT sign-in page, choose “{provider}”; if you forgot your password, follow {provider}’s procedure.\n\nIf you did not ask for this, ignore this message.\n',
+  'forgot.external.mailText':
+    'Hello {firstName},\n\nA password reset was asked for the account {login}. This account signs in with {provider}: it has no Trousseau password. On the ENT sign-in page, choose “{provider}”; if you forgot your password, follow {provider}’s procedure.\n\nIf you did not ask for this, ignore this message.\n',
   'login.alreadyActivated': 'Account already activated: sign in with your login and password.',
   'field.phoneRequired': 'Give a phone number: the school asks for one.',
   'terms.accept.title': 'Terms of use',

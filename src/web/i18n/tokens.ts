@@ -5,7 +5,8 @@ const fr = {
   'nav.tokens': 'Jetons d’API',
   'error.badToken': 'Jeton d’API absent, invalide ou révoqué (en-tête « Authorization: Bearer <jeton> »), ou qui ne permet pas cette action.',
   'tokens.title': 'Jetons d’API pour les scripts',
-  'tokens.lead': 'Un jeton permet à un script d’importer des fichiers sans navigateur ni session : POST /api/import avec l’en-tête « Authorization: Bearer <jeton> ». Il ne permet rien d’autre, et seulement dans ses établissements. Il n’est affiché qu’une fois, à sa création ; révoquez-le dès qu’il n’est plus utile.',
+  'tokens.lead':
+    'Un jeton permet à un script d’importer des fichiers sans navigateur ni session : POST /api/import avec l’en-tête « Authorization: Bearer <jeton> ». Il ne permet rien d’autre, et seulement dans ses établissements. Il n’est affiché qu’une fois, à sa création ; révoquez-le dès qu’il n’est plus utile.',
   'tokens.list': 'Jetons existants',
   'tokens.none': 'Aucun jeton pour le moment.',
   'tokens.col.name': 'Nom',
@@ -38,7 +39,8 @@ const en: Record<keyof typeof fr, string> = {
   'nav.tokens': 'API tokens',
   'error.badToken': 'API token missing, invalid or revoked (header “Authorization: Bearer <token>”), or not allowing this action.',
   'tokens.title': 'API tokens for scripts',
-  'tokens.lead': 'A token lets a script import files without a browser or session: POST /api/import with the header “Authorization: Bearer <token>”. It allows nothing else, and only in its schools. It is shown once, when created; revoke it as soon as it is no longer needed.',
+  'tokens.lead':
+    'A token lets a script import files without a browser or session: POST /api/import with the header “Authorization: Bearer <token>”. It allows nothing else, and only in its schools. It is shown once, when created; revoke it as soon as it is no longer needed.',
   'tokens.list': 'Existing tokens',
   'tokens.none': 'No token yet.',
   'tokens.col.name': 'Name',

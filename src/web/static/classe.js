@@ -4,7 +4,9 @@
   'use strict';
 
   function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? String(values[k]) : m; });
+    return template.replace(/\{(\w+)\}/g, function (m, k) {
+      return k in values ? String(values[k]) : m;
+    });
   }
 
   // data-<name>-one / data-<name>-other, chosen by the page language's plural rules (French: 0 and 1 singular).
@@ -25,8 +27,12 @@
     const sheets = form.querySelector('[data-sheets-count]');
 
     const update = function () {
-      const ticked = boxes.filter(function (b) { return b.checked; });
-      const noEmail = ticked.filter(function (b) { return !b.closest('tr').hasAttribute('data-email'); }).length;
+      const ticked = boxes.filter(function (b) {
+        return b.checked;
+      });
+      const noEmail = ticked.filter(function (b) {
+        return !b.closest('tr').hasAttribute('data-email');
+      }).length;
       if (count) {
         let text = counted(form, 'count', ticked.length) || String(ticked.length);
         if (ticked.length && noEmail) text += ' (' + fill(form.getAttribute('data-noemail-template') || '{m}', { m: noEmail }) + ')';
@@ -38,7 +44,9 @@
         all.checked = boxes.length > 0 && ticked.length === boxes.length;
         all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
       }
-      boxes.forEach(function (b) { b.closest('tr').classList.toggle('is-selected', b.checked); });
+      boxes.forEach(function (b) {
+        b.closest('tr').classList.toggle('is-selected', b.checked);
+      });
       if (toggle) {
         const full = boxes.length > 0 && ticked.length === boxes.length;
         toggle.textContent = toggle.getAttribute(full ? 'data-label-none' : 'data-label-all') || toggle.textContent;
@@ -46,22 +54,32 @@
     };
 
     const setAll = function (checked) {
-      boxes.forEach(function (b) { b.checked = checked; });
+      boxes.forEach(function (b) {
+        b.checked = checked;
+      });
       update();
     };
 
     if (all) {
       all.hidden = false;
-      all.addEventListener('change', function () { setAll(all.checked); });
+      all.addEventListener('change', function () {
+        setAll(all.checked);
+      });
     }
     if (toggle) {
       // Without JS the link reloads the page with every box ticked; here it just ticks them.
       toggle.addEventListener('click', function (e) {
         e.preventDefault();
-        setAll(!boxes.every(function (b) { return b.checked; }));
+        setAll(
+          !boxes.every(function (b) {
+            return b.checked;
+          }),
+        );
       });
     }
-    boxes.forEach(function (b) { b.addEventListener('change', update); });
+    boxes.forEach(function (b) {
+      b.addEventListener('change', update);
+    });
     update();
   }
 
@@ -69,7 +87,9 @@
   // Fields go into the subject or the body, whichever was focused last in the same form (the body by default).
   const lastField = new WeakMap();
   document.querySelectorAll('[data-merge-target]').forEach(function (el) {
-    el.addEventListener('focus', function () { if (el.form) lastField.set(el.form, el); });
+    el.addEventListener('focus', function () {
+      if (el.form) lastField.set(el.form, el);
+    });
   });
   document.querySelectorAll('button.merge-field[data-insert]').forEach(function (btn) {
     btn.addEventListener('click', function () {

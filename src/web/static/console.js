@@ -215,8 +215,7 @@
       if (!a) return;
       e.preventDefault();
       offset = Number(a.getAttribute('data-offset')) || 0;
-      cursor = a.getAttribute('data-after') ? ['after', a.getAttribute('data-after')]
-        : a.getAttribute('data-before') ? ['before', a.getAttribute('data-before')] : null;
+      cursor = a.getAttribute('data-after') ? ['after', a.getAttribute('data-after')] : a.getAttribute('data-before') ? ['before', a.getAttribute('data-before')] : null;
       schedule(0);
       const h = document.getElementById('preview-title');
       if (h?.scrollIntoView) h.scrollIntoView({ block: 'start' });

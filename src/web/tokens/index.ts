@@ -37,24 +37,29 @@ export default async function tokensArea(root: FastifyInstance, { ctx }: AreaOpt
     const _ = translator(lang);
     const [tokens, structures] = await Promise.all([listApiTokens(ctx.database.pool), listStructures(ctx, { kind: 'all' })]);
     const form = o.form ?? { name: '', structures: [], all: false, errors: {} };
-    const list = tokens.length === 0
-      ? html`<p class="card">${_('tokens.none')}</p>`
-      : html`<div class="table-wrap"><table class="tokens">
+    const list =
+      tokens.length === 0
+        ? html`<p class="card">${_('tokens.none')}</p>`
+        : html`<div class="table-wrap"><table class="tokens">
   <caption class="visually-hidden">${_('tokens.list')}</caption>
   <thead><tr><th scope="col">${_('tokens.col.name')}</th><th scope="col">${_('tokens.col.prefix')}</th><th scope="col">${_('tokens.col.structures')}</th>
     <th scope="col">${_('tokens.col.created')}</th><th scope="col">${_('tokens.col.lastUse')}</th><th scope="col">${_('tokens.col.state')}</th></tr></thead>
-  <tbody>${tokens.map((t) => html`<tr data-token="${t.prefix}">
+  <tbody>${tokens.map(
+    (t) => html`<tr data-token="${t.prefix}">
     <th scope="row">${t.name}</th>
     <td><code>trs_${t.prefix}_…</code></td>
     <td>${t.allStructures ? html`<strong>${_('tokens.all')}</strong>` : t.structures.map((s, i) => html`${i ? ', ' : ''}${s.name}${s.uai ? ` (${s.uai})` : ''}`)}</td>
     <td>${dateTime(lang, t.createdAt)} <span class="muted">${t.createdByLogin ? _('tokens.by', { login: t.createdByLogin }) : _('tokens.byCli')}</span></td>
     <td data-last-use>${t.lastUsedAt ? html`${dateTime(lang, t.lastUsedAt)}${t.lastUsedIp ? html` <span class="muted">${_('tokens.from', { ip: t.lastUsedIp })}</span>` : ''}` : html`<span class="muted">${_('tokens.never')}</span>`}</td>
-    <td>${t.revokedAt
-      ? html`<span class="badge badge-danger">${_('tokens.revoked', { date: dateTime(lang, t.revokedAt) })}</span>`
-      : html`<span class="badge badge-success">${_('tokens.active')}</span>
+    <td>${
+      t.revokedAt
+        ? html`<span class="badge badge-danger">${_('tokens.revoked', { date: dateTime(lang, t.revokedAt) })}</span>`
+        : html`<span class="badge badge-success">${_('tokens.active')}</span>
       <form method="post" action="${BASE}/${t.id}/revoquer" class="inline-form">${csrfField(req)}
-        <button type="submit" class="button-danger" aria-label="${_('tokens.revoke.label', { name: t.name })}">${_('tokens.revoke')}</button></form>`}</td>
-  </tr>`)}</tbody>
+        <button type="submit" class="button-danger" aria-label="${_('tokens.revoke.label', { name: t.name })}">${_('tokens.revoke')}</button></form>`
+    }</td>
+  </tr>`,
+  )}</tbody>
 </table></div>`;
     const chosen = new Set(form.structures);
     const createForm = html`<form method="post" action="${BASE}" class="card token-form">${csrfField(req)}
@@ -76,15 +81,19 @@ export default async function tokensArea(root: FastifyInstance, { ctx }: AreaOpt
   </div>
   <div class="actions"><button type="submit">${_('tokens.submit')}</button></div>
 </form>`;
-    return sendPage(reply, {
-      req,
-      title: _('tokens.title'),
-      notice: o.notice,
-      body: html`<p class="lead">${_('tokens.lead')}</p>
+    return sendPage(
+      reply,
+      {
+        req,
+        title: _('tokens.title'),
+        notice: o.notice,
+        body: html`<p class="lead">${_('tokens.lead')}</p>
 ${o.created ?? ''}
 <section aria-labelledby="tokens-list"><h2 id="tokens-list">${_('tokens.list')}</h2>${list}</section>
 ${createForm}`,
-    }, status);
+      },
+      status,
+    );
   }
 
   app.get('/', { schema: { querystring: z.object({ revoque: text(2) }) } }, async (req, reply) => {

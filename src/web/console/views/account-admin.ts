@@ -40,17 +40,32 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
 
   const mine = d.structures.filter((s) => structureInScope(scope, s.id) && !adminOf.some((x) => x.id === s.id));
   const canAdmin = d.profile !== 'Student' && d.profile !== 'Relative';
-  const local = canAdmin || adminOf.length
-    ? html`<section class="card" aria-labelledby="admin-title" data-local-admin><h2 id="admin-title">${_('localAdmin.title')}</h2>
-  ${adminOf.length ? html`<ul class="plain">${adminOf.map((s) => html`<li data-admin-of="${s.id}">${s.name}${structureInScope(scope, s.id)
-    ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
-      <button type="submit" class="button-link">${_('localAdmin.remove')}</button></form>` : ''}</li>`)}</ul>` : html`<p class="muted">${_('localAdmin.none')}</p>`}
-  ${canAdmin && mine.length ? html`<form method="post" action="${userBase(d.id)}/administration">${csrfField(env)}<input type="hidden" name="op" value="appoint">
+  const local =
+    canAdmin || adminOf.length
+      ? html`<section class="card" aria-labelledby="admin-title" data-local-admin><h2 id="admin-title">${_('localAdmin.title')}</h2>
+  ${
+    adminOf.length
+      ? html`<ul class="plain">${adminOf.map(
+          (s) =>
+            html`<li data-admin-of="${s.id}">${s.name}${
+              structureInScope(scope, s.id)
+                ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
+      <button type="submit" class="button-link">${_('localAdmin.remove')}</button></form>`
+                : ''
+            }</li>`,
+        )}</ul>`
+      : html`<p class="muted">${_('localAdmin.none')}</p>`
+  }
+  ${
+    canAdmin && mine.length
+      ? html`<form method="post" action="${userBase(d.id)}/administration">${csrfField(env)}<input type="hidden" name="op" value="appoint">
     <label for="f-admin-structure">${_('localAdmin.appoint.label')}</label>
     <select id="f-admin-structure" name="structureId">${mine.map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select>
-    <button type="submit" class="button-secondary">${_('localAdmin.appoint')}</button></form>` : ''}
+    <button type="submit" class="button-secondary">${_('localAdmin.appoint')}</button></form>`
+      : ''
+  }
 </section>`
-    : '';
+      : '';
   return html`${lifecycle}${local}`;
 }
 

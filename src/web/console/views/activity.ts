@@ -31,8 +31,7 @@ export function activityView(lang: Lang, o: ActivityViewOptions): SafeHtml {
   const slot = (W - PAD.left - PAD.right) / Math.max(1, weeks.length);
   const barW = Math.max(4, slot * 0.7);
   const plotH = H - PAD.top - PAD.bottom;
-  const scope = [o.profile ? profileLabel(lang, o.profile) : null, o.classes.find((c) => c.id === o.classId)?.name ?? null].filter(Boolean).join(', ')
-    || _('activity.scope.all');
+  const scope = [o.profile ? profileLabel(lang, o.profile) : null, o.classes.find((c) => c.id === o.classId)?.name ?? null].filter(Boolean).join(', ') || _('activity.scope.all');
   const total = weeks.reduce((s, w) => s + w.activated, 0);
   const desc = _('activity.desc', { weeks: weeks.length, scope, total: n(total) });
 
@@ -57,8 +56,12 @@ export function activityView(lang: Lang, o: ActivityViewOptions): SafeHtml {
   <form method="get" action="${o.action}" class="inline-form activity-filter">
     <label for="f-activity-profile">${_('activity.profile')}</label>
     <select id="f-activity-profile" name="profil"><option value="">${_('activity.any')}</option>${PROFILES.map((p) => html`<option value="${p}"${o.profile === p ? html` selected` : ''}>${profileLabel(lang, p)}</option>`)}</select>
-    ${o.classes.length ? html`<label for="f-activity-class">${_('activity.class')}</label>
-    <select id="f-activity-class" name="classe"><option value="">${_('activity.any')}</option>${o.classes.map((c) => html`<option value="${c.id}"${o.classId === c.id ? html` selected` : ''}>${c.name}</option>`)}</select>` : ''}
+    ${
+      o.classes.length
+        ? html`<label for="f-activity-class">${_('activity.class')}</label>
+    <select id="f-activity-class" name="classe"><option value="">${_('activity.any')}</option>${o.classes.map((c) => html`<option value="${c.id}"${o.classId === c.id ? html` selected` : ''}>${c.name}</option>`)}</select>`
+        : ''
+    }
     <button type="submit" class="button-secondary button-small">${_('activity.show')}</button>
   </form>
   <svg class="activity-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="activity-svg-title activity-svg-desc" data-activity-chart>

@@ -44,9 +44,7 @@ function reasons(_: Translate, list: DuplicateReason[]): SafeHtml {
 }
 
 function activationBadge(_: Translate, s: { activated: boolean }): SafeHtml {
-  return s.activated
-    ? html`<span class="badge badge-success">${_('dup.active')}</span>`
-    : html`<span class="badge">${_('dup.inactive')}</span>`;
+  return s.activated ? html`<span class="badge badge-success">${_('dup.active')}</span>` : html`<span class="badge">${_('dup.inactive')}</span>`;
 }
 
 /** The school's probable pairs (`all`, most probable first), one page from `offset`. */
@@ -55,22 +53,29 @@ export function duplicatesListView(lang: Lang, school: School, all: DuplicatePai
   const pairs = all.slice(offset, offset + DUPLICATES_PAGE_SIZE);
   const who = (s: { firstName: string; lastName: string; login: string; profile: string; activated: boolean; birthDate: string | null }) =>
     html`<strong>${s.lastName} ${s.firstName}</strong><br><code>${s.login}</code> · ${profileLabel(lang, s.profile)}${
-      s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''}<br>${activationBadge(_, s)}`;
+      s.birthDate ? html` · ${frenchDate(new Date(`${s.birthDate}T12:00:00Z`))}` : ''
+    }<br>${activationBadge(_, s)}`;
   return html`${sharedStyle}
 <p class="lead">${_('dup.lead')}</p>
-${all.length === 0 ? html`<p class="card">${_('dup.none')}</p>` : html`<p>${plural(lang, 'dup.count', all.length)}</p>
+${
+  all.length === 0
+    ? html`<p class="card">${_('dup.none')}</p>`
+    : html`<p>${plural(lang, 'dup.count', all.length)}</p>
 <div class="table-wrap"><table class="dup-table">
   <thead><tr><th scope="col">${_('dup.score')}</th><th scope="col">${_('dup.accountA')}</th><th scope="col">${_('dup.accountB')}</th>
     <th scope="col">${_('dup.reasons')}</th><th scope="col"><span class="visually-hidden">${_('dup.actions')}</span></th></tr></thead>
-  <tbody>${pairs.map((p) => html`<tr data-pair="${p.keep.id}/${p.drop.id}">
+  <tbody>${pairs.map(
+    (p) => html`<tr data-pair="${p.keep.id}/${p.drop.id}">
     <td><span class="score">${p.score}</span></td>
     <td>${who(p.keep)}</td>
     <td>${who(p.drop)}</td>
     <td>${reasons(_, p.reasons)}</td>
     <td><a class="button button-secondary" href="${pairUrl(school.id, p.keep.id, p.drop.id)}">${_('dup.compare')}</a></td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table></div>
-${pager(lang, duplicatesBase(school.id), new URLSearchParams(), offset, DUPLICATES_PAGE_SIZE, all.length)}`}`;
+${pager(lang, duplicatesBase(school.id), new URLSearchParams(), offset, DUPLICATES_PAGE_SIZE, all.length)}`
+}`;
 }
 
 /** The two accounts field by field, differences marked; `keeper` is the one a merge keeps. */
@@ -84,17 +89,25 @@ function compareTable(lang: Lang, a: Side, b: Side, keeper: Side): SafeHtml {
   };
   const plain = (label: string, text: (s: Side) => string) => line(label, text, text);
   return html`<div class="table-wrap"><table class="compare-table">
-  <thead><tr><th scope="col"><span class="visually-hidden">${_('dup.field')}</span></th>${[a, b].map((s) => html`<th scope="col">${
-    s.firstName} ${s.lastName}${s.id === keeper.id ? html` <span class="badge badge-success">${_('dup.kept')}</span>` : ''}</th>`)}</tr></thead>
+  <thead><tr><th scope="col"><span class="visually-hidden">${_('dup.field')}</span></th>${[a, b].map(
+    (s) => html`<th scope="col">${s.firstName} ${s.lastName}${s.id === keeper.id ? html` <span class="badge badge-success">${_('dup.kept')}</span>` : ''}</th>`,
+  )}</tr></thead>
   <tbody>
     ${plain(_('dup.f.lastName'), (s) => s.lastName)}
     ${plain(_('dup.f.firstName'), (s) => s.firstName)}
     ${plain(_('dup.f.birthDate'), (s) => date(s.birthDate))}
     ${plain(_('dup.f.email'), (s) => s.email ?? '—')}
-    ${line(_('dup.f.login'), (s) => html`<code>${s.login}</code>`, (s) => s.login)}
+    ${line(
+      _('dup.f.login'),
+      (s) => html`<code>${s.login}</code>`,
+      (s) => s.login,
+    )}
     ${plain(_('dup.f.profile'), (s) => profileLabel(lang, s.profile))}
-    ${line(_('dup.f.activation'), (s) => html`${activationBadge(_, s)}${s.blocked ? html` <span class="badge badge-danger">${_('dup.blocked')}</span>` : ''}`,
-      (s) => `${s.activated}/${s.blocked}`)}
+    ${line(
+      _('dup.f.activation'),
+      (s) => html`${activationBadge(_, s)}${s.blocked ? html` <span class="badge badge-danger">${_('dup.blocked')}</span>` : ''}`,
+      (s) => `${s.activated}/${s.blocked}`,
+    )}
     ${plain(_('dup.f.classes'), (s) => list(s.classes))}
     ${plain(_('dup.f.relatives'), (s) => list(s.relatives))}
     ${plain(_('dup.f.origin'), (s) => `${_(`dup.origin.${s.origin}`)} (${s.source})`)}
@@ -134,12 +147,16 @@ export function mergeView(env: ViewEnv, school: School, a: Side, b: Side, keeper
   return html`${sharedStyle}${compareTable(env.lang, a, b, keeper)}
 <form method="post" action="${url}/fusionner" class="card">
   ${csrfField(env)}
-  ${choice
-    ? html`<fieldset><legend>${_('dup.merge.choose')}</legend>${[keeper, other].map((s) => html`<div class="field field-check">
+  ${
+    choice
+      ? html`<fieldset><legend>${_('dup.merge.choose')}</legend>${[keeper, other].map(
+          (s) => html`<div class="field field-check">
       <input type="radio" id="keep-${s.id}" name="keep" value="${s.id}"${s.id === keeper.id ? html` checked` : ''}>
-      <label for="keep-${s.id}">${name(s)} — ${_('dup.f.createdAt')} ${frenchDate(s.createdAt)}</label></div>`)}</fieldset>`
-    : html`<input type="hidden" name="keep" value="${keeper.id}">
-      <p>${_('dup.merge.keepActive', { kept: name(keeper), dropped: name(other) })}</p>`}
+      <label for="keep-${s.id}">${name(s)} — ${_('dup.f.createdAt')} ${frenchDate(s.createdAt)}</label></div>`,
+        )}</fieldset>`
+      : html`<input type="hidden" name="keep" value="${keeper.id}">
+      <p>${_('dup.merge.keepActive', { kept: name(keeper), dropped: name(other) })}</p>`
+  }
   <p>${_('dup.merge.explain')}</p>
   <p><strong>${_('dup.merge.irreversible')}</strong></p>
   <div class="actions"><button type="submit" class="button-danger">${_('dup.merge.confirm')}</button> <a href="${url}">${_('classe.cancel')}</a></div>

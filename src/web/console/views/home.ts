@@ -11,16 +11,22 @@ export function chooseView(lang: Lang, total: number, list: StructureRow[], q: s
   const _ = translator(lang);
   return total === 0
     ? html`<p class="card">${_('console.choose.none')}</p>`
-    : html`${total > 8 ? html`<form method="get" action="/console" class="inline-search" role="search">
+    : html`${
+        total > 8
+          ? html`<form method="get" action="/console" class="inline-search" role="search">
   <label for="f-q">${_('console.choose.search')}</label>
   <input type="search" id="f-q" name="q" value="${q}" autocomplete="off">
   <button type="submit" class="button-secondary">${_('console.choose.searchButton')}</button>
-</form>` : ''}
+</form>`
+          : ''
+      }
 <p class="muted">${plural(lang, 'console.choose.count', list.length)}</p>
-<ul class="plain school-list">${list.map((s) => html`<li><a class="card school-card" href="${schoolBase(s.id)}">
+<ul class="plain school-list">${list.map(
+        (s) => html`<li><a class="card school-card" href="${schoolBase(s.id)}">
   <span class="school-name">${s.name}</span>
   <span class="muted">${s.uai ? html`UAI ${s.uai} · ` : ''}${plural(lang, 'console.choose.accounts', s.userCount)} · ${plural(lang, 'console.choose.classes', s.classCount)}</span>
-</a></li>`)}</ul>`;
+</a></li>`,
+      )}</ul>`;
 }
 
 /** A structure's home: accounts and activation per profile, activation rate per class, shortcuts. */
@@ -39,15 +45,19 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('home.col.accounts')}</th>
   <th scope="col" class="num">${_('home.col.activated')}</th><th scope="col" class="num">${_('home.col.inactive')}</th>
   <th scope="col">${_('home.col.rate')}</th></tr></thead>
-  <tbody>${home.profiles.map((p) => html`<tr>
+  <tbody>${home.profiles.map(
+    (p) => html`<tr>
   <th scope="row"><a href="${base}/utilisateurs?profiles=${p.profile}">${profileLabel(lang, p.profile)}</a></th>
   <td class="num" data-profile-total="${p.profile}">${formatNumber(lang, p.total)}</td>
   <td class="num" data-profile-activated="${p.profile}">${formatNumber(lang, p.activated)}</td>
-  <td class="num">${p.total - p.activated > 0
-    ? html`<a href="${base}/publipostage?profiles=${p.profile}&amp;activation=inactive" title="${_('home.distribute', { profile: profileLabel(lang, p.profile) })}">${formatNumber(lang, p.total - p.activated)}</a>`
-    : '0'}</td>
+  <td class="num">${
+    p.total - p.activated > 0
+      ? html`<a href="${base}/publipostage?profiles=${p.profile}&amp;activation=inactive" title="${_('home.distribute', { profile: profileLabel(lang, p.profile) })}">${formatNumber(lang, p.total - p.activated)}</a>`
+      : '0'
+  }</td>
   <td class="rate-cell">${p.total ? bar(rate(p.activated, p.total), percent(lang, rate(p.activated, p.total))) : html`<span class="muted">—</span>`}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
   <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-total>${formatNumber(lang, home.total)}</td>
   <td class="num" data-total-activated>${formatNumber(lang, home.activated)}</td><td class="num">${formatNumber(lang, home.total - home.activated)}</td>
   <td class="rate-cell">${home.total ? bar(rate(home.activated, home.total), percent(lang, rate(home.activated, home.total))) : ''}</td></tr></tfoot>
@@ -58,26 +68,36 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
   <figcaption id="chart-title"><h2>${_('home.chart.title')}</h2><p class="muted">${_('home.chart.hint')}</p></figcaption>
   <table class="bar-chart">
   <thead class="visually-hidden"><tr><th scope="col">${_('home.chart.class')}</th><th scope="col">${_('home.chart.rate')}</th><th scope="col">${_('home.chart.action')}</th></tr></thead>
-  <tbody>${home.classes.map((c) => html`<tr data-class="${c.name}">
+  <tbody>${home.classes.map(
+    (c) => html`<tr data-class="${c.name}">
     <th scope="row"><a href="${base}/utilisateurs?classIds=${c.id}&amp;profiles=Student">${c.name}</a></th>
     <td class="bar-cell">${bar(c.rate, _('home.chart.value', { activated: formatNumber(lang, c.activated), students: formatNumber(lang, c.students), rate: percent(lang, c.rate) }))}</td>
-    <td class="chart-action">${c.students - c.activated > 0
-      ? html`<a href="${base}/publipostage?profiles=Student&amp;classIds=${c.id}&amp;activation=inactive">${plural(lang, 'home.chart.sheets', c.students - c.activated)}</a>`
-      : html`<span class="badge badge-success">${_('home.chart.done')}</span>`}</td>
-  </tr>`)}</tbody>
+    <td class="chart-action">${
+      c.students - c.activated > 0
+        ? html`<a href="${base}/publipostage?profiles=Student&amp;classIds=${c.id}&amp;activation=inactive">${plural(lang, 'home.chart.sheets', c.students - c.activated)}</a>`
+        : html`<span class="badge badge-success">${_('home.chart.done')}</span>`
+    }</td>
+  </tr>`,
+  )}</tbody>
   </table>
 </figure>`
     : html`<p class="card">${_('home.chart.none')}</p>`;
 
   return html`<p class="lead">${_('home.summary', {
-        total: formatNumber(lang, home.total), activated: formatNumber(lang, home.activated), rate: percent(lang, rate(home.activated, home.total)),
-      })}</p>
+    total: formatNumber(lang, home.total),
+    activated: formatNumber(lang, home.activated),
+    rate: percent(lang, rate(home.activated, home.total)),
+  })}</p>
 <div class="home-grid">
   <section aria-labelledby="profiles-title"><h2 id="profiles-title">${_('home.profiles.title')}</h2>${profileTable}</section>
   <section class="shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">${_('home.shortcuts')}</h2>
     <ul class="plain">
-      ${inactiveStudents > 0 ? html`<li><a class="card shortcut" href="${base}/publipostage?profiles=Student&amp;activation=inactive&amp;sort=class">
-        <strong>${_('home.shortcut.distribute')}</strong><span class="muted">${plural(lang, 'home.shortcut.distribute.hint', inactiveStudents)}</span></a></li>` : ''}
+      ${
+        inactiveStudents > 0
+          ? html`<li><a class="card shortcut" href="${base}/publipostage?profiles=Student&amp;activation=inactive&amp;sort=class">
+        <strong>${_('home.shortcut.distribute')}</strong><span class="muted">${plural(lang, 'home.shortcut.distribute.hint', inactiveStudents)}</span></a></li>`
+          : ''
+      }
       <li><a class="card shortcut" href="${base}/publipostage"><strong>${_('console.io.publipostage')}</strong><span class="muted">${_('home.shortcut.publipostage.hint')}</span></a></li>
       <li><a class="card shortcut" href="${base}/utilisateurs"><strong>${_('console.nav.users')}</strong><span class="muted">${_('home.shortcut.users.hint')}</span></a></li>
       <li><a class="card shortcut" href="${base}/import"><strong>${_('console.io.import')}</strong><span class="muted">${_('home.shortcut.import.hint')}</span></a></li>

@@ -52,10 +52,12 @@ export function reportView(lang: Lang, r: ImportReport): SafeHtml {
   <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
     <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
     <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
-  <tbody>${r.files.map((f) => f.kind === 'ignored' || f.kind === 'zip'
-    ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
-    : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
-      <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`)}</tbody>
+  <tbody>${r.files.map((f) =>
+    f.kind === 'ignored' || f.kind === 'zip'
+      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
+      <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`,
+  )}</tbody>
 </table></div>
 ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
 <div class="table-wrap"><table class="import-counts">
@@ -72,12 +74,20 @@ ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.
     <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
 </table></div>
 <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
-${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
+${
+  r.ignored.length
+    ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
   <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
-  ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>` : ''}
-${r.rejected.length ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
+  ${r.ignored.length > 200 ? html`<p>${_('import.report.more', { n: n(r.ignored.length - 200) })}</p>` : ''}</details>`
+    : ''
+}
+${
+  r.rejected.length
+    ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
   <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
-  ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>` : ''}
+  ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>`
+    : ''
+}
 </section>`;
 }
 

@@ -29,10 +29,13 @@ function counters(lang: Lang, c: Counts): SafeHtml {
   return html`<div class="counters" data-counters role="status" aria-live="polite" aria-atomic="true">
   <p class="counter counter-total" data-counter="total">${pluralHtml(lang, 'pp.total', c.total)}</p>
   <p class="counter counter-noemail" data-counter="withoutEmail">${pluralHtml(lang, 'pp.noEmail', c.withoutEmail)}</p>
-  <ul class="explain" data-counter="explain">${c.total === 0
-    ? html`<li>${_('pp.explain.none')}</li>`
-    : html`<li>${pluralHtml(lang, 'pp.explain.mail', withEmail)}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
-      c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}`}</ul>
+  <ul class="explain" data-counter="explain">${
+    c.total === 0
+      ? html`<li>${_('pp.explain.none')}</li>`
+      : html`<li>${pluralHtml(lang, 'pp.explain.mail', withEmail)}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
+          c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''
+        }`
+  }</ul>
   ${leftOutList(lang, c.leftOut)}
 </div>`;
 }
@@ -52,15 +55,17 @@ export function previewTable(lang: Lang, rows: AccountRow[], school: School): Sa
   <thead><tr><th scope="col">${_('col.lastName')}</th><th scope="col">${_('col.firstName')}</th><th scope="col">${_('col.profile')}</th>
     <th scope="col">${_('col.login')}</th><th scope="col">${_('col.code')}</th><th scope="col">${_('col.email')}</th>
     <th scope="col">${_('col.class')}</th><th scope="col">${_('col.created')}</th></tr></thead>
-  <tbody data-preview-body>${rows.map((r) => html`<tr data-login="${r.login}">
+  <tbody data-preview-body>${rows.map(
+    (r) => html`<tr data-login="${r.login}">
     <td><a href="${userHref(r.id, school)}">${r.lastName}</a>${r.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}${
-      r.preDeleted ? html` <span class="badge badge-warning">${_('state.preDeleted')}</span>` : ''}${
-      r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''}</td>
+      r.preDeleted ? html` <span class="badge badge-warning">${_('state.preDeleted')}</span>` : ''
+    }${r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''}</td>
     <td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td><td><code>${r.login}</code></td>
     <td>${codeCell(lang, r)}</td>
     <td>${r.email ? r.email : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
     <td>${r.classes.join(', ')}</td><td>${frenchDate(r.createdAt)}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table></div>`;
 }
 
@@ -96,8 +101,20 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   const colon = lang === 'fr' ? ' : ' : ': ';
   const out: string[] = [];
   if (sel.profiles.length) out.push(`${_('filters.profiles')}${colon}${sel.profiles.map((p) => profileLabel(lang, p)).join(', ')}`);
-  if (sel.levelIds.length) out.push(`${_('filters.levels')}${colon}${levels.filter((l) => sel.levelIds.includes(l.id)).map((l) => l.name).join(', ')}`);
-  if (sel.classIds.length) out.push(`${_('filters.classes')}${colon}${classes.filter((c) => sel.classIds.includes(c.id)).map((c) => c.name).join(', ')}`);
+  if (sel.levelIds.length)
+    out.push(
+      `${_('filters.levels')}${colon}${levels
+        .filter((l) => sel.levelIds.includes(l.id))
+        .map((l) => l.name)
+        .join(', ')}`,
+    );
+  if (sel.classIds.length)
+    out.push(
+      `${_('filters.classes')}${colon}${classes
+        .filter((c) => sel.classIds.includes(c.id))
+        .map((c) => c.name)
+        .join(', ')}`,
+    );
   for (const k of ['activation', 'email', 'localAdmins', 'origin'] as const) {
     const key = `filters.${k}.${sel[k]}`;
     if (sel[k] !== 'all' && isMessageKey(key)) out.push(_(key));
@@ -112,4 +129,3 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.distributedBefore !== undefined) out.push(_('remind.describe', { n: sel.distributedBefore }));
   return out;
 }
-

@@ -28,7 +28,8 @@ export function runReportView(lang: Lang, { run: r, waiting, noEmailPdf, allPdf 
 <div class="card run-report" data-run-status="/api/console/envois/${r.runId}" data-running="${running ? '1' : '0'}">
   <p class="run-meta muted">${_('run.meta', { date: dateTime(lang, r.createdAt), actor: r.actorName ?? '—' })}</p>
   <p class="run-state${waiting ? ' notice notice-error' : ''}" role="status" aria-live="polite" data-run-state${waiting ? html` data-no-smtp` : ''}>${
-    waiting ? _('run.status.noSmtp') : running ? _('run.status.running') : _('run.status.done')}</p>
+    waiting ? _('run.status.noSmtp') : running ? _('run.status.running') : _('run.status.done')
+  }</p>
   ${allPdf ? html`<p><a class="button" href="${allPdf}" data-all-pdf>${plural(lang, 'run.noSmtp.pdf', r.selected)}</a></p>` : ''}
   <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="${r.queued}" aria-valuenow="${done}" aria-label="${_('run.progress')}" data-run-progress>
     <span class="progress-fill" style="width: ${(Math.round(rate * 1000) / 10).toString()}%"></span></div>
@@ -42,10 +43,14 @@ export function runReportView(lang: Lang, { run: r, waiting, noEmailPdf, allPdf 
   ${noEmailPdf ? html`<p><a class="button button-secondary" href="${noEmailPdf}">${plural(lang, 'send.noEmailPdf', r.withoutEmail)}</a></p>` : ''}
   <p class="run-refresh"><a href="/console/envois/${r.runId}">${_('run.refresh')}</a></p>
 </div>
-${r.failures.length ? html`<h2>${_('run.failures')}</h2><div class="table-wrap"><table>
+${
+  r.failures.length
+    ? html`<h2>${_('run.failures')}</h2><div class="table-wrap"><table>
   <thead><tr><th scope="col">${_('run.col.name')}</th><th scope="col">${_('col.login')}</th><th scope="col">${_('run.col.recipient')}</th><th scope="col">${_('run.col.error')}</th></tr></thead>
   <tbody>${r.failures.map((f) => html`<tr><td>${f.name ?? '—'}</td><td>${f.login ? html`<code>${f.login}</code>` : '—'}</td><td>${f.recipient}</td><td>${f.error}</td></tr>`)}</tbody>
-</table></div>` : ''}`;
+</table></div>`
+    : ''
+}`;
 }
 
 /** A school's runs, newest first; `publipostage` is where to start one when there is none. */
@@ -57,11 +62,13 @@ export function runsListView(lang: Lang, runs: MailRunSummary[], publipostage: s
   <thead><tr><th scope="col">${_('runs.col.date')}</th><th scope="col">${_('runs.col.actor')}</th><th scope="col" class="num">${_('runs.col.selected')}</th>
     <th scope="col" class="num">${_('run.sent')}</th><th scope="col" class="num">${_('run.failed')}</th><th scope="col" class="num">${_('run.pending')}</th>
     <th scope="col" class="num">${_('run.withoutEmail')}</th><th scope="col"><span class="visually-hidden">${_('runs.col.report')}</span></th></tr></thead>
-  <tbody>${runs.map((r) => html`<tr>
+  <tbody>${runs.map(
+    (r) => html`<tr>
     <td>${dateTime(lang, r.createdAt)}</td><td>${r.actorName ?? '—'}</td><td class="num">${formatNumber(lang, r.selected)}</td>
     <td class="num">${formatNumber(lang, r.sent)}</td><td class="num">${r.failed ? html`<span class="badge badge-danger">${formatNumber(lang, r.failed)}</span>` : '0'}</td>
     <td class="num">${formatNumber(lang, r.pending)}</td><td class="num">${formatNumber(lang, r.withoutEmail)}</td>
     <td><a href="/console/envois/${r.runId}">${_('runs.open')}</a></td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table></div>`;
 }

@@ -28,9 +28,11 @@ export function signInSummaryView(lang: Lang, schoolId: string, rows: SignInRow[
 <div class="table-wrap"><table class="stats-table">
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col">${_('settings.col.signIn')}</th>
     <th scope="col" class="num">${_('home.col.accounts')}</th><th scope="col" class="num">${_('settings.col.signedIn')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-sign-in="${r.profile}"><th scope="row">${profileLabel(lang, r.profile)}</th>
+  <tbody>${rows.map(
+    (r) => html`<tr data-sign-in="${r.profile}"><th scope="row">${profileLabel(lang, r.profile)}</th>
     <td data-how>${how(r)}</td><td class="num">${formatNumber(lang, r.total)}</td>
-    <td class="num" data-signed-in>${formatNumber(lang, r.signedIn)}</td></tr>`)}</tbody>
+    <td class="num" data-signed-in>${formatNumber(lang, r.signedIn)}</td></tr>`,
+  )}</tbody>
 </table></div>
 <p><a href="${settingsHref(schoolId)}">${_('settings.title')}</a></p></section>`;
 }

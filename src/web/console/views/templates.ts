@@ -12,7 +12,11 @@ import type { ViewEnv } from '../../view.js';
 import { schoolBase, sharedScript as pageScript, sharedStyle as pageStyle, type School } from '../frame.js';
 
 export const PROFILE_SLUGS: Record<Profile, string> = {
-  Student: 'eleves', Relative: 'parents', Teacher: 'enseignants', Personnel: 'personnels', Guest: 'invites',
+  Student: 'eleves',
+  Relative: 'parents',
+  Teacher: 'enseignants',
+  Personnel: 'personnels',
+  Guest: 'invites',
 };
 export const isMail = (k: TemplateKind): boolean => k === 'mail_inactive' || k === 'mail_active';
 export const templatesUrl = (id: string, profile: Profile): string => `/console/etablissements/${id}/modeles?profil=${PROFILE_SLUGS[profile]}`;
@@ -40,8 +44,12 @@ ${draft?.errors.length ? html`<div class="notice notice-error" role="alert"><ul>
   ${csrfField(env)}
   <input type="hidden" name="profile" value="${t.profile}">
   <input type="hidden" name="kind" value="${k}">
-  ${isMail(k) ? html`<div class="field"><label for="subject-${k}">${_('tpl.subject')}</label>
-    <input type="text" id="subject-${k}" name="subject" value="${subject}" maxlength="300" data-merge-target></div>` : ''}
+  ${
+    isMail(k)
+      ? html`<div class="field"><label for="subject-${k}">${_('tpl.subject')}</label>
+    <input type="text" id="subject-${k}" name="subject" value="${subject}" maxlength="300" data-merge-target></div>`
+      : ''
+  }
   <div class="field"><label for="${bodyId}">${_('tpl.body')}</label>
     <textarea id="${bodyId}" name="body" rows="${isMail(k) ? 14 : 10}" spellcheck="true" data-merge-target>${body}</textarea></div>
   <div class="merge-fields">

@@ -22,17 +22,18 @@ import { accountAdminView, bulkLifecycleLinks, type AccountAdminData } from './a
 /** State badges of an account, shared by the user list and the preview table. */
 export function stateBadges(lang: Lang, r: Pick<AccountRow, 'activated' | 'codeExpired' | 'code' | 'blocked' | 'preDeleted' | 'isLocalAdmin'>): SafeHtml {
   const _ = translator(lang);
-  return html`${r.activated
-    ? html`<span class="badge badge-success">${_('state.activated')}</span>`
-    : r.codeExpired
-      ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>`
-      : html`<span class="badge">${_('state.inactive')}</span>`}${r.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}${
-    r.preDeleted ? html` <span class="badge badge-warning">${_('state.preDeleted')}</span>` : ''}${
-    r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''}`;
+  return html`${
+    r.activated
+      ? html`<span class="badge badge-success">${_('state.activated')}</span>`
+      : r.codeExpired
+        ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>`
+        : html`<span class="badge">${_('state.inactive')}</span>`
+  }${r.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}${r.preDeleted ? html` <span class="badge badge-warning">${_('state.preDeleted')}</span>` : ''}${
+    r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''
+  }`;
 }
 
-export const userHref = (id: string, school?: School | null): string =>
-  school ? `/console/utilisateurs/${id}?etablissement=${school.id}` : `/console/utilisateurs/${id}`;
+export const userHref = (id: string, school?: School | null): string => (school ? `/console/utilisateurs/${id}?etablissement=${school.id}` : `/console/utilisateurs/${id}`);
 
 export interface UsersListData {
   school: School;
@@ -65,30 +66,38 @@ export function usersListView(env: ViewEnv, o: UsersListData): SafeHtml {
   const narrowed = activeFilters(selection, true) - (selection.search?.trim() ? 1 : 0);
   return html`${filterPanel({ req: env, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, listing: true, open: narrowed > 0 || invalid.length > 0, invalid })}
 <p class="result-count" role="status">${plural(lang, 'users.count', o.total)}</p>
-${rows.length === 0 ? html`<p class="card">${_('users.none')}</p>` : html`<form method="post" action="${base}/comptes" class="users-ticked-form">${csrfField(env)}
+${
+  rows.length === 0
+    ? html`<p class="card">${_('users.none')}</p>`
+    : html`<form method="post" action="${base}/comptes" class="users-ticked-form">${csrfField(env)}
 <div class="table-wrap"><table class="users-table">
   <caption class="visually-hidden">${_('users.caption')}</caption>
   <thead><tr><th scope="col" class="col-check"><span class="visually-hidden">${_('ho.users.ticked')}</span></th><th scope="col">${_('col.lastName')}</th><th scope="col">${_('col.firstName')}</th><th scope="col">${_('col.profile')}</th>
     <th scope="col">${_('col.login')}</th><th scope="col">${_('col.class')}</th><th scope="col">${_('col.email')}</th><th scope="col">${_('col.state')}</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr data-login="${r.login}">
+  <tbody>${rows.map(
+    (r) => html`<tr data-login="${r.login}">
     <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="tick-${r.id}"><label for="tick-${r.id}" class="visually-hidden">${_('ho.users.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td><a href="${userHref(r.id, school)}">${r.lastName}</a></td><td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td>
     <td><code>${r.login}</code></td><td>${r.classes.join(', ')}</td>
     <td>${r.email ? html`<span class="email">${r.email}</span>` : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
     <td>${stateBadges(lang, r)}</td>
-  </tr>`)}</tbody>
+  </tr>`,
+  )}</tbody>
 </table></div>
 ${tickedActions(env)}
-</form>`}
+</form>`
+}
 ${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total, o.keyset)}
 ${bulkLifecycleLinks(env, school.id, o.params, o.total)}`;
 }
 
 function relatives(lang: Lang, list: RelativeInfo[], school: School | null): SafeHtml {
   const _ = translator(lang);
-  return html`<ul class="plain relatives">${list.map((r) => html`<li><a href="${userHref(r.id, school)}">${r.firstName} ${r.lastName}</a>
+  return html`<ul class="plain relatives">${list.map(
+    (r) => html`<li><a href="${userHref(r.id, school)}">${r.firstName} ${r.lastName}</a>
       <span class="muted">${profileLabel(lang, r.profile)}${r.classes.length ? ` · ${r.classes.join(', ')}` : ''}</span>
-      ${r.activated ? html`<span class="badge badge-success">${_('state.activated')}</span>` : html`<span class="badge">${_('state.inactive')}</span>`}</li>`)}</ul>`;
+      ${r.activated ? html`<span class="badge badge-success">${_('state.activated')}</span>` : html`<span class="badge">${_('state.inactive')}</span>`}</li>`,
+  )}</ul>`;
 }
 
 export interface UserPageData {
@@ -115,33 +124,54 @@ export function userView(env: ViewEnv, { d, school, code, contact, isSelf, admin
   const labels = { email: _('user.email'), phone: _('user.phone') };
 
   const accountState = html`<dl class="details">
-<dt>${_('user.state')}</dt><dd>${d.activated
-  ? html`<span class="badge badge-success">${_('state.activated')}</span> ${d.activatedAt ? _('user.activatedAt', { date: dateTime(lang, d.activatedAt) }) : ''}`
-  : html`<span class="badge">${_('state.inactive')}</span>`}
+<dt>${_('user.state')}</dt><dd>${
+    d.activated
+      ? html`<span class="badge badge-success">${_('state.activated')}</span> ${d.activatedAt ? _('user.activatedAt', { date: dateTime(lang, d.activatedAt) }) : ''}`
+      : html`<span class="badge">${_('state.inactive')}</span>`
+  }
   ${d.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}
   ${d.preDeletedAt ? html` <span class="badge badge-warning">${_('user.preDeletedAt', { date: dateOnly(lang, d.preDeletedAt) })}</span>` : ''}</dd>
-${!d.activated ? html`<dt>${_('col.code')}</dt><dd>${code?.code
-  ? html`<code class="activation-code" data-activation-code>${formatCode(code.code)}</code>${code.codeExpiresAt ? html` <span class="muted">${_('user.codeUntil', { date: dateOnly(lang, code.codeExpiresAt) })}</span>` : ''}`
-  : d.activationCode?.expired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="muted">${_('user.noCode')}</span>`}</dd>` : ''}
-${d.renewalCode && !d.renewalCode.expired && d.renewalCode.expiresAt
-  ? html`<dt>${_('user.renewalPending')}</dt><dd>${_('user.renewalUntil', { date: dateTime(lang, d.renewalCode.expiresAt) })}</dd>` : ''}
+${
+  !d.activated
+    ? html`<dt>${_('col.code')}</dt><dd>${
+        code?.code
+          ? html`<code class="activation-code" data-activation-code>${formatCode(code.code)}</code>${code.codeExpiresAt ? html` <span class="muted">${_('user.codeUntil', { date: dateOnly(lang, code.codeExpiresAt) })}</span>` : ''}`
+          : d.activationCode?.expired
+            ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>`
+            : html`<span class="muted">${_('user.noCode')}</span>`
+      }</dd>`
+    : ''
+}
+${
+  d.renewalCode && !d.renewalCode.expired && d.renewalCode.expiresAt
+    ? html`<dt>${_('user.renewalPending')}</dt><dd>${_('user.renewalUntil', { date: dateTime(lang, d.renewalCode.expiresAt) })}</dd>`
+    : ''
+}
 <dt>${_('track.title')}</dt><dd>${handedOut(lang, last)}</dd>
 <dt>${_('user.lastLogin')}</dt><dd>${d.lastLoginAt ? dateTime(lang, d.lastLoginAt) : html`<span class="muted">${_('user.never')}</span>`}</dd>
 </dl>`;
 
   // An account holding admin rights beyond the caller's scope is shown, never changed (requireManageable).
-  const actions = d.readOnly ? html`<p class="notice notice-warning" data-read-only>${_('user.readOnly')}</p>` : html`<div class="user-actions">
-${d.activated
-  ? html`<form method="post" action="${self}/renouvellement" class="action-block">${csrfField(env)}${keep}
+  const actions = d.readOnly
+    ? html`<p class="notice notice-warning" data-read-only>${_('user.readOnly')}</p>`
+    : html`<div class="user-actions">
+${
+  d.activated
+    ? html`<form method="post" action="${self}/renouvellement" class="action-block">${csrfField(env)}${keep}
   <button type="submit">${_('user.renewal.button')}</button>
   <p class="hint">${_('user.renewal.hint', { hours: RENEWAL_HOURS })}</p></form>`
-  : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
-  <span class="hint">${_('user.activation.hint')}</span></p>`}
+    : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
+  <span class="hint">${_('user.activation.hint')}</span></p>`
+}
 ${userHandoutActions(env, d.id, school?.id ?? null, !!d.email?.trim())}
-${isSelf ? '' : d.blocked
-  ? html`<p class="action-block"><a class="button button-secondary" href="${self}/debloquer${qs}">${_('user.unblock.button')}</a></p>`
-  : html`<p class="action-block"><a class="button button-danger" href="${self}/bloquer${qs}">${_('user.block.button')}</a>
-    <span class="hint">${_('user.block.hint')}</span></p>`}
+${
+  isSelf
+    ? ''
+    : d.blocked
+      ? html`<p class="action-block"><a class="button button-secondary" href="${self}/debloquer${qs}">${_('user.unblock.button')}</a></p>`
+      : html`<p class="action-block"><a class="button button-danger" href="${self}/bloquer${qs}">${_('user.block.button')}</a>
+    <span class="hint">${_('user.block.hint')}</span></p>`
+}
 </div>`;
   return html`<p class="user-subtitle"><span class="badge">${profileLabel(lang, d.profile)}</span> <code>${d.login}</code></p>
 <div class="grid grid-2">
@@ -149,12 +179,15 @@ ${isSelf ? '' : d.blocked
   ${accountAdminView(env, d, school, admin)}
   <section class="card" aria-labelledby="contact-title"><h2 id="contact-title">${_('user.contact')}</h2>
     ${errorSummary(env, contact.errors, labels)}
-    ${d.readOnly ? html`<dl class="details"><dt>${labels.email}</dt><dd>${d.email ?? '—'}</dd><dt>${labels.phone}</dt><dd>${d.phone ?? '—'}</dd></dl>`
-      : html`<form method="post" action="${self}/coordonnees" novalidate>${csrfField(env)}${keep}
+    ${
+      d.readOnly
+        ? html`<dl class="details"><dt>${labels.email}</dt><dd>${d.email ?? '—'}</dd><dt>${labels.phone}</dt><dd>${d.phone ?? '—'}</dd></dl>`
+        : html`<form method="post" action="${self}/coordonnees" novalidate>${csrfField(env)}${keep}
       ${field(env, { name: 'email', label: labels.email, type: 'email', value: contact.email, error: contact.errors.email, autocomplete: 'off', hint: _('user.email.hint') })}
       ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: contact.phone, error: contact.errors.phone, autocomplete: 'off' })}
       <button type="submit" class="button-secondary">${_('user.contact.save')}</button>
-    </form>`}
+    </form>`
+    }
   </section>
   <section class="card" aria-labelledby="identity-title"><h2 id="identity-title">${_('user.identity')}</h2>
     <dl class="details">
