@@ -132,7 +132,11 @@ function parseCursor(sort: SortOrder, cursor: PageCursor): unknown[] | null {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     const types = sortKey(sort, 'NULL').map(([, t]) => t);
     if (!Array.isArray(key) || key.length !== types.length) return null;
-    const ok = key.every((v, i) => (types[i] === 'text' ? typeof v === 'string' : types[i] === 'int' ? Number.isInteger(v) : typeof v === 'boolean'));
+    // Values PostgreSQL accepts as they are: no NUL in text, an int within int4 (a forged cursor is no cursor, not a 500).
+    const ok = key.every((v, i) =>
+      types[i] === 'text' ? typeof v === 'string' && v.length <= 1000 && !v.includes('\u0000')
+      : types[i] === 'int' ? Number.isInteger(v) && Math.abs(v) < 2 ** 31
+      : typeof v === 'boolean');
     return ok ? key : null;
   } catch {
     return null;
