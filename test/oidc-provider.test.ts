@@ -180,6 +180,9 @@ describe('Trousseau as the OpenID provider', () => {
     assert.equal(doc.issuer, `${trousseau.url}/oidc`);
     assert.equal(doc.authorization_endpoint, `${trousseau.url}/oidc/auth`);
     assert.deepEqual(doc.code_challenge_methods_supported, ['S256']);
+    // Only what registered applications may do: the code flow, a client secret (no implicit, no public clients).
+    assert.deepEqual(doc.response_types_supported, ['code']);
+    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
     for (const s of ['openid', 'profile', 'email', 'ent', 'offline_access']) assert.ok((doc.scopes_supported as string[]).includes(s), s);
     for (const c of ['login', 'ent_profile', 'structures', 'classes']) assert.ok((doc.claims_supported as string[]).includes(c), c);
     const jwks = (await (await fetch(doc.jwks_uri as string)).json()) as { keys: Array<Record<string, unknown>> };
@@ -448,6 +451,9 @@ test('applications are registered from the console by a super admin only; the se
     assert.equal(del.statusCode, 303);
     assert.equal((await pool.query('SELECT 1 FROM oidc_clients WHERE client_id = $1', [clientId])).rowCount, 0);
     assert.equal((await pool.query(`SELECT 1 FROM oidc_payloads WHERE id = 'g1'`)).rowCount, 0);
+    assert.equal((await pool.query(`SELECT 1 FROM audit WHERE action = 'oidc.client_delete' AND details->>'clientId' = $1`, [clientId])).rowCount, 1);
+    // Deleting it again (or any unknown id): 404, no second audit row.
+    assert.equal((await admin.post(`/applications/${clientId}/supprimer`, {})).statusCode, 404);
     assert.equal((await pool.query(`SELECT 1 FROM audit WHERE action = 'oidc.client_delete' AND details->>'clientId' = $1`, [clientId])).rowCount, 1);
   } finally {
     await app.close();

@@ -210,7 +210,7 @@ test('keyset pages: after/before a row’s cursor walk the whole selection in it
       assert.deepEqual(back.map((r) => r.id), full.slice(3, 6).map((r) => r.id), `${sort} before`);
     }
     // A cursor of another sort order (or a hand-edited one) is no cursor: the first page.
-    const firstPage = (await selectPage(ctx, sel({ sort }), ALL, { limit: 2 })).map((r) => r.id);
+    const firstPage: string[] = (await selectPage(ctx, sel({ sort }), ALL, { limit: 2 })).map((r) => r.id);
     const first = await selectPage(ctx, sel({ sort }), ALL, { limit: 2, after: 'bm90IGEgY3Vyc29y' });
     assert.deepEqual(first.map((r) => r.id), firstPage);
     // Forged keys PostgreSQL would refuse (NUL in text, out of int4, 1e308): no cursor either, never an error.

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../lib/errors.js';
 import { typed, type AreaOptions } from '../web/area.js';
-import { guard, viewer } from '../web/context.js';
+import { guard, HttpError, viewer } from '../web/context.js';
 import { domainMessage } from '../web/errors.js';
 import { checkbox, csrfField, errorSummary, field, fieldId, requiredLegend, type FieldErrors } from '../web/forms.js';
 import { html, type SafeHtml } from '../web/html.js';
@@ -122,7 +122,8 @@ ${createForm}`,
   });
 
   app.post('/:id/supprimer', { schema: { params: z.object({ id: z.string().max(100) }) } }, async (req, reply) => {
-    await deleteClient(pool, req.params.id, viewer(req).user.id);
+    // An unknown application is a 404, not « supprimée » over nothing (and no audit row).
+    if (!(await deleteClient(pool, req.params.id, viewer(req).user.id))) throw new HttpError(404, 'error.notFound');
     return reply.redirect(`${BASE}?supprimee=1`, 303);
   });
 }

@@ -80,6 +80,10 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: false },
     },
+    // What the registered applications may do, and nothing more in the discovery document: code flow only (no
+    // implicit or hybrid), clients authenticated by their secret (clients.ts registers client_secret_basic).
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     pkce: { required: () => true },
     // Every registered application may refresh (offline_access is not needed: it would force a consent prompt).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
