@@ -13,6 +13,11 @@ import { consoleCatalogue } from '../src/web/i18n/console.js';
 import { errorsCatalogue } from '../src/web/i18n/errors.js';
 import { rulesCatalogue } from '../src/web/i18n/rules.js';
 import { tokensCatalogue } from '../src/web/i18n/tokens.js';
+import { distributionCatalogue } from '../src/web/i18n/distribution.js';
+import { federationCatalogue } from '../src/web/i18n/federation.js';
+import { handoutCatalogue } from '../src/web/i18n/handout.js';
+import { importErrorsCatalogue } from '../src/web/i18n/import-errors.js';
+import { oidcCatalogue } from '../src/web/i18n/oidc.js';
 import { plural, t, type MessageKey } from '../src/web/i18n/index.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -63,7 +68,8 @@ test('i18n: French first, English complete for the core and account catalogues, 
   assert.equal(plural('en', 'error.rateLimitedSeconds', 1), 'Too many attempts, try again in 1 second.');
   assert.equal(plural('en', 'error.rateLimitedSeconds', 0), 'Too many attempts, try again in 0 seconds.');
   assert.equal(plural('fr', 'classe.count', 0), '0 compte sélectionné');
-  for (const c of [common, account, classe, consoleCatalogue, errorsCatalogue, rulesCatalogue, tokensCatalogue]) {
+  const every = [common, account, classe, consoleCatalogue, errorsCatalogue, rulesCatalogue, tokensCatalogue, distributionCatalogue, federationCatalogue, handoutCatalogue, importErrorsCatalogue, oidcCatalogue];
+  for (const c of every) {
     for (const text of [...Object.values(c.fr), ...Object.values(c.en)]) assert.doesNotMatch(text, /\p{L}\(s\)/u, text);
   }
   assert.equal(t('en', 'no.such.key' as MessageKey), 'no.such.key');

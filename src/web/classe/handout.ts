@@ -20,7 +20,7 @@ import { viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
-import { translator } from '../i18n/index.js';
+import { plural, translator } from '../i18n/index.js';
 import { attachment } from '../input.js';
 import { sendPage } from '../layout.js';
 
@@ -129,12 +129,12 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
         req,
         title: _('ho.family.mail.title'),
         narrow: true,
-        body: html`<p class="lead">${mails.length ? _('ho.family.mail.lead', { n: mails.length, m: paper.length }) : _('ho.family.mail.none')}</p>
+        body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
 <ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
 ${
   mails.length
     ? html`<form method="post" action="${base}">${csrfField(req)}${hiddenIds(rows)}
-  <div class="actions"><button type="submit" name="action" value="family-mail-send">${_('ho.family.mail.send', { n: mails.length })}</button>
+  <div class="actions"><button type="submit" name="action" value="family-mail-send">${plural(req.lang, 'ho.family.mail.send', mails.length)}</button>
     <a href="${base}">${_('classe.cancel')}</a></div>
 </form>`
     : html`<p><a href="${base}">${_('classe.back')}</a></p>`
@@ -144,7 +144,7 @@ ${
     ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}${hiddenIds(rows)}
   <p><strong>${_('ho.family.paper')}</strong></p>
   <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
-  <button type="submit" name="action" value="family-paper" class="button-secondary">${_('ho.family.paper.pdf', { n: paper.length })}</button>
+  <button type="submit" name="action" value="family-paper" class="button-secondary">${plural(req.lang, 'ho.family.paper.pdf', paper.length)}</button>
 </form>`
     : ''
 }`,
@@ -162,8 +162,8 @@ ${
         title: _('ho.renewal.title'),
         narrow: true,
         notice: { kind: 'info', text: _('ho.renewal.once') },
-        body: html`<p class="lead">${ok.length ? _('ho.renewal.lead', { n: ok.length, hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
-${ok.length < rows.length ? html`<p class="notice notice-warning">${_('ho.renewal.skipped', { n: rows.length - ok.length })}</p>` : ''}
+        body: html`<p class="lead">${ok.length ? plural(req.lang, 'ho.renewal.lead', ok.length, { hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
+${ok.length < rows.length ? html`<p class="notice notice-warning">${plural(req.lang, 'ho.renewal.skipped', rows.length - ok.length)}</p>` : ''}
 <ul class="card plain confirm-list">${ok.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code></li>`)}</ul>
 ${
   ok.length

@@ -25,7 +25,7 @@ import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
-import { translator } from '../i18n/index.js';
+import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, list, text } from '../input.js';
 import type { Notice } from '../layout.js';
 import { schoolBase, schoolOr404, sendConsolePage } from './frame.js';
@@ -99,13 +99,13 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
       ioTab: 'publipostage',
       crumbs: [{ href: `${base}?${params}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
-  <p class="send-headline" data-mails="${mails.length}">${mails.length ? _('ho.family.mail.lead', { n: mails.length, m: paper.length }) : _('ho.family.mail.none')}</p>
+  <p class="send-headline" data-mails="${mails.length}">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
   ${
     mails.length
       ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
     <input type="hidden" name="idem" value="${randomUUID()}">
-    <div class="actions"><button type="submit">${_('ho.family.mail.send', { n: mails.length })}</button>
+    <div class="actions"><button type="submit">${plural(req.lang, 'ho.family.mail.send', mails.length)}</button>
       <a href="${`${base}?${params}`}">${_('send.back')}</a></div>
   </form>`
       : ''
@@ -117,7 +117,7 @@ ${
   <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: kids(p.id) })})</span></li>`)}</ul>
   <form method="post" action="${base}/familles/pdf">${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
-    <button type="submit" class="button-secondary">${_('ho.family.paper.pdf', { n: paper.length })}</button>
+    <button type="submit" class="button-secondary">${plural(req.lang, 'ho.family.paper.pdf', paper.length)}</button>
   </form>
 </section>`
     : ''
@@ -165,7 +165,7 @@ ${
       crumbs: [{ href: `${base}?${params}`, label: _('console.io.publipostage') }],
       notice: { kind: 'info', text: _('ho.renewal.once') },
       body: html`<div class="card send-confirm">
-  <p class="send-headline" data-renewal-count="${total}">${total ? _('ho.renewal.lead', { n: total, hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
+  <p class="send-headline" data-renewal-count="${total}">${total ? plural(req.lang, 'ho.renewal.lead', total, { hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
   ${
     total
       ? html`<form method="post" action="${base}/renouvellement" data-renewal-form>${csrfField(req)}

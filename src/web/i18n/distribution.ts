@@ -112,8 +112,8 @@ const en: Record<keyof typeof fr, string> = {
   'word.docx': '.docx letters',
   'word.pdf': 'PDF letters',
   'word.noSoffice': 'Converting to PDF needs LibreOffice on the server (the soffice command), which is not installed: download the .docx and print it from your word processor.',
-  'word.selection.one': 'Selection: {n} account (filters of the “Publipostage des comptes” page).',
-  'word.selection.other': 'Selection: {n} accounts (filters of the “Publipostage des comptes” page).',
+  'word.selection.one': 'Selection: {n} account (filters of the “Account mail merge” page).',
+  'word.selection.other': 'Selection: {n} accounts (filters of the “Account mail merge” page).',
   'word.noFile': 'No file received: choose a .docx document.',
 
   'address.option': 'Postal address for a window envelope',

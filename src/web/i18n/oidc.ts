@@ -69,7 +69,7 @@ const en: Record<keyof typeof fr, string> = {
   'oidc.clients.col.scopes': 'Scopes',
   'oidc.clients.col.firstParty': 'Consent',
   'oidc.clients.firstParty': 'ENT application: no consent asked',
-  'oidc.clients.thirdParty': 'Asked to the user',
+  'oidc.clients.thirdParty': 'Consent asked of the user',
   'oidc.clients.delete': 'Delete',
   'oidc.clients.delete.label': 'Delete the application {name}',
   'oidc.clients.deleted': 'Application deleted: its tokens no longer work.',
