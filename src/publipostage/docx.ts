@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setImmediate } from 'node:timers/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import ImageModule from '@slosarek/docxtemplater-image-module-free';
@@ -16,6 +17,7 @@ import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { isUuid } from '../directory/users.js';
 import { ImportFileError } from '../import/types.js';
 import { unzip, type ZipLimits } from '../import/zip.js';
 import { DomainError } from '../lib/errors.js';
@@ -37,6 +39,33 @@ const LOOP_START = '<w:p><w:r><w:t>{#lettres}</w:t></w:r></w:p>';
 const LOOP_END =
   '<w:p><w:r><w:t>{#saut}</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p><w:p><w:r><w:t>{/saut}</w:t></w:r></w:p>' +
   '<w:p><w:r><w:t>{/lettres}</w:t></w:r></w:p>';
+
+/**
+ * A model's tags, checked by a linear scan of the text of its XML parts before docxtemplater parses anything:
+ * a model holds plain merge fields only ({prenom}…), never docxtemplater's loops, conditions, raw XML, delimiter
+ * changes (`#`, `/`, `^`, `@`, `=`…) nor the server's own `lettres`/`saut` — a user loop around the server's loop
+ * multiplies the letters (N² per download), and thousands of nested sections exhaust the parser's stack.
+ * Text is read with the XML markup removed, as docxtemplater joins the runs Word cuts a field into.
+ * Errors: docx.syntax (a brace left open, or a `}` never opened), docx.unknownField (names the first other tag).
+ */
+function scanTags(zip: PizZip, name: string): void {
+  const parts = Object.keys(zip.files).filter((f) => /^(word|docProps)\/[^/]+\.xml$/.test(f));
+  for (const part of parts) {
+    const text = zip.file(part)!.asText().replace(/<[^>]*>/g, '');
+    const tag = /[{}]/g;
+    for (let m = tag.exec(text); m; m = tag.exec(text)) {
+      const close = m[0] === '{' ? text.indexOf('}', m.index + 1) : -1;
+      const inner = close < 0 ? '' : text.slice(m.index + 1, close);
+      if (close < 0 || inner.includes('{')) {
+        const shown = text.slice(m.index, m.index + 40);
+        throw new DomainError('docx.syntax', { file: name, tag: shown, detail: m[0] === '}' ? 'unopened' : 'unclosed' });
+      }
+      const field = inner.trim();
+      if (!KNOWN.has(field)) throw new DomainError('docx.unknownField', { file: name, field: field.slice(0, 60), known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
+      tag.lastIndex = close + 1;
+    }
+  }
+}
 
 function openZip(content: Buffer, name: string): PizZip {
   let zip: PizZip;
@@ -69,6 +98,7 @@ interface Compiled {
 
 function compile(content: Buffer, name: string, getImage: (value: string) => Buffer): Compiled {
   const zip = openZip(content, name);
+  scanTags(zip, name);
   wrapBody(zip, name);
   const tags: string[] = [];
   const imageModule = new ImageModule({
@@ -123,6 +153,18 @@ export function inspectDocxTemplate(content: Buffer, name: string): string[] {
   return checkTags(compile(content, name, () => Buffer.alloc(0)).tags, name);
 }
 
+/** Largest letters document (word/document.xml, model size × accounts) generated at once, in MB. */
+export const MAX_LETTERS_MB = 64;
+
+/**
+ * Refuses (docx.tooLarge, 422) letters whose document.xml would exceed MAX_LETTERS_MB: the model's document.xml
+ * size times `count` accounts. Docxtemplater renders in one synchronous step, in memory: this bounds that step.
+ */
+export function checkLettersSize(content: Buffer, name: string, count: number): void {
+  const size = openZip(content, name).file('word/document.xml')!.asText().length;
+  if (size * count > MAX_LETTERS_MB * 2 ** 20) throw new DomainError('docx.tooLarge', { file: name, count, limit: MAX_LETTERS_MB });
+}
+
 /**
  * One .docx holding the model filled for each row, in order, a page break between two letters. `addresses`
  * maps an account id to its postal address (users.address, several lines). QR: the activation link when the
@@ -135,6 +177,7 @@ export async function renderDocxLetters(
   rows: AccountRow[],
   addresses: Map<string, string> = new Map(),
 ): Promise<Buffer> {
+  checkLettersSize(content, name, rows.length);
   const images = new Map<string, Buffer>();
   // Compiled once; the images are looked up at render time, once all are made.
   const { doc, tags } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
@@ -145,6 +188,8 @@ export async function renderDocxLetters(
     const link = fields.lien_activation || ctx.config.publicUrl;
     if (wantsQr && !images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
     lettres.push({ ...fields, qr: link, adresse: addresses.get(row.id) ?? '', saut: i < rows.length - 1 });
+    // QR codes are made synchronously: other requests are served between every few accounts.
+    if (i % 20 === 19) await setImmediate();
   }
   try {
     doc.render({ lettres });
@@ -245,7 +290,7 @@ export async function listDocxModels(db: Queryable, structureId: string): Promis
 
 /** The model `id` of `structureId` with its content; docx.notFound otherwise (another school's id included). */
 export async function loadDocxModel(db: Queryable, structureId: string, id: string): Promise<DocxModel & { content: Buffer }> {
-  const { rows } = /^[0-9a-f-]{36}$/i.test(id)
+  const { rows } = isUuid(id)
     ? await db.query(`SELECT id, name, fields, uploaded_at, content FROM docx_templates WHERE structure_id = $1 AND id = $2`, [structureId, id])
     : { rows: [] };
   if (!rows[0]) throw new DomainError('docx.notFound');
