@@ -14,6 +14,8 @@ import { formatCode } from '../src/accounts/codes.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { enqueueMail } from '../src/mail/queue.js';
 import { startMailWorker } from '../src/mail/worker.js';
+import { renderDocxLetters } from '../src/publipostage/docx.js';
+import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { recordDistribution } from '../src/publipostage/tracking.js';
 import { buildServer } from '../src/web/server.js';
@@ -314,4 +316,22 @@ test('Word letters: a malformed model id is a 404, an empty selection and an ove
   assert.match(tooBig.body, /pour 2 comptes ferait un document de plus de 64 Mo/);
   assert.equal(await audits(), before);
   assert.deepEqual(await events('word'), []);
+});
+
+test('letters rendered by slices (the server is not blocked) join into one document: every letter, break and QR image', async () => {
+  const sample = await selectAccounts(ctx, SelectionSchema.parse({ profiles: ['Student'], activation: 'inactive' }), { kind: 'all' });
+  const rows = Array.from({ length: 250 }, (_, i) => sample[i % sample.length]);
+  const docx = await renderDocxLetters(ctx, makeDocx(['Bonjour {prenom} {nom}', '{qr}']), 'lettre.docx', rows);
+  const zip = new PizZip(docx);
+  const xml = zip.file('word/document.xml')!.asText();
+  assert.equal((xml.match(/Bonjour /g) ?? []).length, 250);
+  assert.equal((xml.match(/<w:br w:type="page"\/>/g) ?? []).length, 249);
+  assert.equal((xml.match(/<w:body>/g) ?? []).length, 1);
+  const embeds = [...xml.matchAll(/r:embed="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(embeds.length, 250);
+  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
+  for (const id of new Set(embeds)) {
+    const target = new RegExp(`Id="${id}"[^>]*Target="([^"]+)"`).exec(rels)?.[1] ?? new RegExp(`Target="([^"]+)"[^>]*Id="${id}"`).exec(rels)?.[1];
+    assert.ok(target && zip.file(`word/${target}`), `${id} → ${target}`);
+  }
 });

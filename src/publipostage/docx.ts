@@ -78,17 +78,28 @@ function openZip(content: Buffer, name: string): PizZip {
   return zip;
 }
 
-/** The body of word/document.xml wrapped in the per-account loop. */
-function wrapBody(zip: PizZip, name: string): void {
-  const xml = zip.file('word/document.xml')!.asText();
+/**
+ * Where the body's content lies in document.xml: after `<w:body>`, before the body's own section properties (page
+ * size, margins: they stay outside the loop, one section for all letters); null when there is no body.
+ */
+function bodyRange(xml: string): { start: number; end: number } | null {
   const open = /<w:body>/.exec(xml);
   const sect = xml.lastIndexOf('<w:sectPr');
   const close = xml.lastIndexOf('</w:body>');
-  if (!open || close < 0) throw new DomainError('docx.unreadable', { file: name });
-  // The body's own section properties (page size, margins) stay outside the loop: one section for all letters.
-  const end = sect > open.index ? sect : close;
+  if (!open || close < 0) return null;
   const start = open.index + open[0].length;
-  zip.file('word/document.xml', `${xml.slice(0, start)}${LOOP_START}${xml.slice(start, end)}${LOOP_END}${xml.slice(end)}`);
+  return { start, end: sect > start ? sect : close };
+}
+
+/** The model opened, its tags checked (scanTags), the body of word/document.xml wrapped in the per-account loop. */
+function prepare(content: Buffer, name: string): PizZip {
+  const zip = openZip(content, name);
+  scanTags(zip, name);
+  const xml = zip.file('word/document.xml')!.asText();
+  const body = bodyRange(xml);
+  if (!body) throw new DomainError('docx.unreadable', { file: name });
+  zip.file('word/document.xml', `${xml.slice(0, body.start)}${LOOP_START}${xml.slice(body.start, body.end)}${LOOP_END}${xml.slice(body.end)}`);
+  return zip;
 }
 
 interface Compiled {
@@ -96,10 +107,8 @@ interface Compiled {
   tags: string[];
 }
 
-function compile(content: Buffer, name: string, getImage: (value: string) => Buffer): Compiled {
-  const zip = openZip(content, name);
-  scanTags(zip, name);
-  wrapBody(zip, name);
+/** A docxtemplater for `zip` (prepared: prepare), the tags it saw collected in `tags`. */
+function compile(zip: PizZip, name: string, getImage: (value: string) => Buffer): Compiled {
   const tags: string[] = [];
   const imageModule = new ImageModule({
     centered: false,
@@ -150,8 +159,11 @@ function checkTags(tags: string[], name: string): string[] {
  * the known ones).
  */
 export function inspectDocxTemplate(content: Buffer, name: string): string[] {
-  return checkTags(compile(content, name, () => Buffer.alloc(0)).tags, name);
+  return checkTags(compile(prepare(content, name), name, () => Buffer.alloc(0)).tags, name);
 }
+
+/** Letters rendered in one synchronous step (renderDocxLetters yields to the event loop between two slices). */
+const LETTERS_PER_SLICE = 100;
 
 /** Largest letters document (word/document.xml, model size × accounts) generated at once, in MB. */
 export const MAX_LETTERS_MB = 64;
@@ -179,9 +191,9 @@ export async function renderDocxLetters(
 ): Promise<Buffer> {
   checkLettersSize(content, name, rows.length);
   const images = new Map<string, Buffer>();
-  // Compiled once; the images are looked up at render time, once all are made.
-  const { doc, tags } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
-  const wantsQr = checkTags(tags, name).includes('qr');
+  const zip = prepare(content, name);
+  const template = zip.file('word/document.xml')!.asText();
+  const wantsQr = checkTags(compile(zip, name, () => Buffer.alloc(0)).tags, name).includes('qr');
   const lettres = [];
   for (const [i, row] of rows.entries()) {
     const fields = fieldsFor(row, ctx);
@@ -191,12 +203,28 @@ export async function renderDocxLetters(
     // QR codes are made synchronously: other requests are served between every few accounts.
     if (i % 20 === 19) await setImmediate();
   }
-  try {
-    doc.render({ lettres });
-  } catch (e) {
-    throw syntaxError(e, name);
+  // Rendered by slices of LETTERS_PER_SLICE on the same archive, the event loop yielded between two: a render is
+  // synchronous (about 10 MB of XML a second), a whole school's letters would block the server for seconds. Each
+  // slice starts again from the wrapped model; the image module adds its pictures and relationships next to those
+  // of the previous slices (it numbers past the existing ones); the bodies are joined at the end.
+  const bodies: string[] = [];
+  for (let from = 0; from < lettres.length || from === 0; from += LETTERS_PER_SLICE) {
+    zip.file('word/document.xml', template);
+    const { doc } = compile(zip, name, (link) => images.get(link) ?? Buffer.alloc(0));
+    try {
+      doc.render({ lettres: lettres.slice(from, from + LETTERS_PER_SLICE) });
+    } catch (e) {
+      throw syntaxError(e, name);
+    }
+    const xml = zip.file('word/document.xml')!.asText();
+    const body = bodyRange(xml)!;
+    bodies.push(xml.slice(body.start, body.end));
+    if (from + LETTERS_PER_SLICE < lettres.length) await setImmediate();
   }
-  return doc.getZip().generate({ type: 'nodebuffer', compression: 'DEFLATE' });
+  const last = zip.file('word/document.xml')!.asText();
+  const body = bodyRange(last)!;
+  zip.file('word/document.xml', `${last.slice(0, body.start)}${bodies.join('')}${last.slice(body.end)}`);
+  return zip.generate({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
