@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { buffer } from 'node:stream/consumers';
 import { setImmediate } from 'node:timers/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,7 @@ import ImageModule from '@slosarek/docxtemplater-image-module-free';
 import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
 import QRCode from 'qrcode';
+import yazl from 'yazl';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { withTransaction } from '../accounts/tx.js';
@@ -224,7 +226,16 @@ export async function renderDocxLetters(
   const last = zip.file('word/document.xml')!.asText();
   const body = bodyRange(last)!;
   zip.file('word/document.xml', `${last.slice(0, body.start)}${bodies.join('')}${last.slice(body.end)}`);
-  return zip.generate({ type: 'nodebuffer', compression: 'DEFLATE' });
+  return pack(zip);
+}
+
+/** The archive written by yazl, whose deflate runs off the event loop (PizZip's generate is synchronous). */
+async function pack(zip: PizZip): Promise<Buffer> {
+  const out = new yazl.ZipFile();
+  const mtime = new Date();
+  for (const [path, file] of Object.entries(zip.files)) if (!file.dir) out.addBuffer(file.asNodeBuffer(), path, { mtime });
+  out.end();
+  return buffer(out.outputStream);
 }
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
