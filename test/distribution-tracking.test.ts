@@ -14,6 +14,8 @@ import { formatCode } from '../src/accounts/codes.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { enqueueMail } from '../src/mail/queue.js';
 import { startMailWorker } from '../src/mail/worker.js';
+import { renderDocxLetters } from '../src/publipostage/docx.js';
+import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { recordDistribution } from '../src/publipostage/tracking.js';
 import { buildServer } from '../src/web/server.js';
@@ -258,5 +260,78 @@ test('« Adresse postale pour enveloppe à fenêtre »: the SIECLE address in th
     assert.equal(qr, `https://ent.example.fr/activation?login=${encodeURIComponent(s.logins.paul)}&code=${s.codes.paul}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a .docx model holds plain merge fields only: loops, the server’s own tags and deep nesting are refused at once', async () => {
+  const models = async () => (await ctx.database.pool.query('SELECT count(*)::int AS n FROM docx_templates')).rows[0].n as number;
+  const stored = await models();
+  // A user loop around the server's loop made N² letters per download.
+  const loop = await upload(makeDocx(['{#lettres}{nom}{/lettres}']), 'boucle.docx');
+  assert.equal(loop.statusCode, 400);
+  assert.match(loop.body, /« boucle.docx » : champ de fusion inconnu \{#lettres\}/);
+  for (const tag of ['{saut}', '{lettres}', '{^prenom}{/prenom}', '{@prenom}', '{=[[ ]]=}']) {
+    const res = await upload(makeDocx([`Bonjour ${tag}`]), 'modele.docx');
+    assert.equal(res.statusCode, 400, tag);
+    assert.match(res.body, /champ de fusion inconnu/, tag);
+  }
+  // A tag cut across runs is still seen: {#le|ttres}.
+  const cut = await upload(makeDocx(['{#le|ttres}{nom}{/lettres}']), 'coupe.docx');
+  assert.equal(cut.statusCode, 400);
+  assert.match(cut.body, /champ de fusion inconnu \{#lettres\}/);
+  // 3,000 nested sections exhausted the parser's stack (« Maximum call stack size exceeded », after 92 s).
+  const deep = await upload(makeDocx([`${'{#a}'.repeat(3000)}{nom}${'{/a}'.repeat(3000)}`]), 'profond.docx');
+  assert.equal(deep.statusCode, 400);
+  assert.match(deep.body, /« profond.docx » : champ de fusion inconnu \{#a\}/);
+  assert.equal(await models(), stored);
+});
+
+test('Word letters: a malformed model id is a 404, an empty selection and an oversized document a 422, nothing recorded', async () => {
+  const bad = '-'.repeat(36);
+  assert.equal((await get(`${pp}/lettres/${bad}/docx`)).statusCode, 404);
+  const del = await app.inject({
+    method: 'POST', url: `${pp}/lettres/${bad}/supprimer`, headers: { cookie: marc.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: marc.csrf }).toString(),
+  });
+  assert.equal(del.statusCode, 404);
+
+  const saved = await upload(makeDocx(['Bonjour {prenom} {nom}']), 'vide.docx');
+  assert.equal(saved.statusCode, 200);
+  const { rows: [model] } = await ctx.database.pool.query(`SELECT id FROM docx_templates WHERE name = 'Lettre aux familles' ORDER BY uploaded_at DESC LIMIT 1`);
+  const audits = async () => (await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%' AND action <> 'publipostage.docx_model.save'`)).rows[0].n as number;
+  const before = await audits();
+  const empty = await get(`${pp}/lettres/${model.id}/docx?userIds=00000000-0000-4000-8000-000000000000`);
+  assert.equal(empty.statusCode, 422);
+  assert.match(empty.body, /Aucun compte ne correspond à cette sélection/);
+
+  // 40 MB of document.xml (well compressed) for 2 accounts: 80 MB, over the 64 MB a document may reach.
+  const big = new PizZip(makeDocx(['{prenom}']));
+  big.file('word/document.xml', big.file('word/document.xml')!.asText().replace('{prenom}', `{prenom}${' '.repeat(40 * 2 ** 20)}`));
+  const { rows: [huge] } = await ctx.database.pool.query(
+    `INSERT INTO docx_templates (structure_id, name, content, fields) VALUES ($1, 'Gros', $2, '{prenom}') RETURNING id`,
+    [s.structures.S1, big.generate({ type: 'nodebuffer', compression: 'DEFLATE' })],
+  );
+  const tooBig = await get(`${pp}/lettres/${huge.id}/docx?profiles=Student&classIds=${s.classes['6A']},${s.classes['5A']}&activation=inactive`);
+  assert.equal(tooBig.statusCode, 422);
+  assert.match(tooBig.body, /pour 2 comptes ferait un document de plus de 64 Mo/);
+  assert.equal(await audits(), before);
+  assert.deepEqual(await events('word'), []);
+});
+
+test('letters rendered by slices (the server is not blocked) join into one document: every letter, break and QR image', async () => {
+  const sample = await selectAccounts(ctx, SelectionSchema.parse({ profiles: ['Student'], activation: 'inactive' }), { kind: 'all' });
+  const rows = Array.from({ length: 250 }, (_, i) => sample[i % sample.length]);
+  const docx = await renderDocxLetters(ctx, makeDocx(['Bonjour {prenom} {nom}', '{qr}']), 'lettre.docx', rows);
+  const zip = new PizZip(docx);
+  const xml = zip.file('word/document.xml')!.asText();
+  assert.equal((xml.match(/Bonjour /g) ?? []).length, 250);
+  assert.equal((xml.match(/<w:br w:type="page"\/>/g) ?? []).length, 249);
+  assert.equal((xml.match(/<w:body>/g) ?? []).length, 1);
+  const embeds = [...xml.matchAll(/r:embed="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(embeds.length, 250);
+  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
+  for (const id of new Set(embeds)) {
+    const target = new RegExp(`Id="${id}"[^>]*Target="([^"]+)"`).exec(rels)?.[1] ?? new RegExp(`Target="([^"]+)"[^>]*Id="${id}"`).exec(rels)?.[1];
+    assert.ok(target && zip.file(`word/${target}`), `${id} → ${target}`);
   }
 });

@@ -313,3 +313,25 @@ test('class view « Par famille »: each pupil followed by their parents (tickab
   assert.deepEqual([...at].sort((a, b) => a - b), at, 'family order: Hugo, Claire, Tom, Zoé, Marc');
   assert.doesNotMatch(text, /Léa/);
 });
+
+test('console publipostage: an empty selection is a 422 for the ZIP, renewal sheets and the family mail, nothing written', async () => {
+  const base = `/console/etablissements/${school}/publipostage`;
+  const written = async () => {
+    const a = await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'`);
+    const d = await ctx.database.pool.query('SELECT count(*)::int AS n FROM distribution_events');
+    const r = await ctx.database.pool.query('SELECT count(*)::int AS n FROM mail_runs');
+    return [a.rows[0].n, d.rows[0].n, r.rows[0].n];
+  };
+  const before = await written();
+  const zip = await admin.get(`${base}/zip?userIds=00000000-0000-4000-8000-000000000000`);
+  assert.equal(zip.statusCode, 422);
+  assert.match(zip.body, /Aucun compte ne correspond à cette sélection/);
+  // Parents are not activated here: no renewal sheet to make.
+  const renewal = await admin.post(`${base}/renouvellement`, { selection: 'profiles=Relative', format: 'csv' });
+  assert.equal(renewal.statusCode, 422);
+  assert.match(renewal.body, /Aucun compte ne correspond à cette sélection/);
+  // Marc has no address: his family mail reaches nobody.
+  const mail = await admin.post(`${base}/familles`, { selection: `userIds=${ids.zoe}`, idem: 'vide-1' });
+  assert.equal(mail.statusCode, 422);
+  assert.deepEqual(await written(), before);
+});

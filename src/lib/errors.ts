@@ -38,6 +38,7 @@ export const DOMAIN_MESSAGES_FR = {
   'docx.syntax': '« {file} » : balise de fusion mal formée {tag} ({detail}). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
   'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
   'docx.notFound': 'Modèle Word introuvable.',
+  'docx.tooLarge': '« {file} » pour {count} comptes ferait un document de plus de {limit} Mo : réduisez la sélection (une classe, un profil) ou allégez le modèle, puis réessayez.',
   // Letter templates (src/publipostage/templates.ts, validateTemplate): each problem of a draft, naming the field.
   'template.unknownProfile': 'profil inconnu : « {value} »',
   'template.unknownKind': 'type de modèle inconnu : « {value} »',

@@ -6,16 +6,20 @@
 import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { buffer } from 'node:stream/consumers';
+import { setImmediate } from 'node:timers/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import ImageModule from '@slosarek/docxtemplater-image-module-free';
 import Docxtemplater from 'docxtemplater';
 import PizZip from 'pizzip';
 import QRCode from 'qrcode';
+import yazl from 'yazl';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { isUuid } from '../directory/users.js';
 import { ImportFileError } from '../import/types.js';
 import { unzip, type ZipLimits } from '../import/zip.js';
 import { DomainError } from '../lib/errors.js';
@@ -38,6 +42,33 @@ const LOOP_END =
   '<w:p><w:r><w:t>{#saut}</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p><w:p><w:r><w:t>{/saut}</w:t></w:r></w:p>' +
   '<w:p><w:r><w:t>{/lettres}</w:t></w:r></w:p>';
 
+/**
+ * A model's tags, checked by a linear scan of the text of its XML parts before docxtemplater parses anything:
+ * a model holds plain merge fields only ({prenom}…), never docxtemplater's loops, conditions, raw XML, delimiter
+ * changes (`#`, `/`, `^`, `@`, `=`…) nor the server's own `lettres`/`saut` — a user loop around the server's loop
+ * multiplies the letters (N² per download), and thousands of nested sections exhaust the parser's stack.
+ * Text is read with the XML markup removed, as docxtemplater joins the runs Word cuts a field into.
+ * Errors: docx.syntax (a brace left open, or a `}` never opened), docx.unknownField (names the first other tag).
+ */
+function scanTags(zip: PizZip, name: string): void {
+  const parts = Object.keys(zip.files).filter((f) => /^(word|docProps)\/[^/]+\.xml$/.test(f));
+  for (const part of parts) {
+    const text = zip.file(part)!.asText().replace(/<[^>]*>/g, '');
+    const tag = /[{}]/g;
+    for (let m = tag.exec(text); m; m = tag.exec(text)) {
+      const close = m[0] === '{' ? text.indexOf('}', m.index + 1) : -1;
+      const inner = close < 0 ? '' : text.slice(m.index + 1, close);
+      if (close < 0 || inner.includes('{')) {
+        const shown = text.slice(m.index, m.index + 40);
+        throw new DomainError('docx.syntax', { file: name, tag: shown, detail: m[0] === '}' ? 'unopened' : 'unclosed' });
+      }
+      const field = inner.trim();
+      if (!KNOWN.has(field)) throw new DomainError('docx.unknownField', { file: name, field: field.slice(0, 60), known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
+      tag.lastIndex = close + 1;
+    }
+  }
+}
+
 function openZip(content: Buffer, name: string): PizZip {
   let zip: PizZip;
   try {
@@ -49,17 +80,28 @@ function openZip(content: Buffer, name: string): PizZip {
   return zip;
 }
 
-/** The body of word/document.xml wrapped in the per-account loop. */
-function wrapBody(zip: PizZip, name: string): void {
-  const xml = zip.file('word/document.xml')!.asText();
+/**
+ * Where the body's content lies in document.xml: after `<w:body>`, before the body's own section properties (page
+ * size, margins: they stay outside the loop, one section for all letters); null when there is no body.
+ */
+function bodyRange(xml: string): { start: number; end: number } | null {
   const open = /<w:body>/.exec(xml);
   const sect = xml.lastIndexOf('<w:sectPr');
   const close = xml.lastIndexOf('</w:body>');
-  if (!open || close < 0) throw new DomainError('docx.unreadable', { file: name });
-  // The body's own section properties (page size, margins) stay outside the loop: one section for all letters.
-  const end = sect > open.index ? sect : close;
+  if (!open || close < 0) return null;
   const start = open.index + open[0].length;
-  zip.file('word/document.xml', `${xml.slice(0, start)}${LOOP_START}${xml.slice(start, end)}${LOOP_END}${xml.slice(end)}`);
+  return { start, end: sect > start ? sect : close };
+}
+
+/** The model opened, its tags checked (scanTags), the body of word/document.xml wrapped in the per-account loop. */
+function prepare(content: Buffer, name: string): PizZip {
+  const zip = openZip(content, name);
+  scanTags(zip, name);
+  const xml = zip.file('word/document.xml')!.asText();
+  const body = bodyRange(xml);
+  if (!body) throw new DomainError('docx.unreadable', { file: name });
+  zip.file('word/document.xml', `${xml.slice(0, body.start)}${LOOP_START}${xml.slice(body.start, body.end)}${LOOP_END}${xml.slice(body.end)}`);
+  return zip;
 }
 
 interface Compiled {
@@ -67,9 +109,8 @@ interface Compiled {
   tags: string[];
 }
 
-function compile(content: Buffer, name: string, getImage: (value: string) => Buffer): Compiled {
-  const zip = openZip(content, name);
-  wrapBody(zip, name);
+/** A docxtemplater for `zip` (prepared: prepare), the tags it saw collected in `tags`. */
+function compile(zip: PizZip, name: string, getImage: (value: string) => Buffer): Compiled {
   const tags: string[] = [];
   const imageModule = new ImageModule({
     centered: false,
@@ -120,7 +161,22 @@ function checkTags(tags: string[], name: string): string[] {
  * the known ones).
  */
 export function inspectDocxTemplate(content: Buffer, name: string): string[] {
-  return checkTags(compile(content, name, () => Buffer.alloc(0)).tags, name);
+  return checkTags(compile(prepare(content, name), name, () => Buffer.alloc(0)).tags, name);
+}
+
+/** Letters rendered in one synchronous step (renderDocxLetters yields to the event loop between two slices). */
+const LETTERS_PER_SLICE = 100;
+
+/** Largest letters document (word/document.xml, model size × accounts) generated at once, in MB. */
+export const MAX_LETTERS_MB = 64;
+
+/**
+ * Refuses (docx.tooLarge, 422) letters whose document.xml would exceed MAX_LETTERS_MB: the model's document.xml
+ * size times `count` accounts. Docxtemplater renders in one synchronous step, in memory: this bounds that step.
+ */
+export function checkLettersSize(content: Buffer, name: string, count: number): void {
+  const size = openZip(content, name).file('word/document.xml')!.asText().length;
+  if (size * count > MAX_LETTERS_MB * 2 ** 20) throw new DomainError('docx.tooLarge', { file: name, count, limit: MAX_LETTERS_MB });
 }
 
 /**
@@ -135,23 +191,51 @@ export async function renderDocxLetters(
   rows: AccountRow[],
   addresses: Map<string, string> = new Map(),
 ): Promise<Buffer> {
+  checkLettersSize(content, name, rows.length);
   const images = new Map<string, Buffer>();
-  // Compiled once; the images are looked up at render time, once all are made.
-  const { doc, tags } = compile(content, name, (link) => images.get(link) ?? Buffer.alloc(0));
-  const wantsQr = checkTags(tags, name).includes('qr');
+  const zip = prepare(content, name);
+  const template = zip.file('word/document.xml')!.asText();
+  const wantsQr = checkTags(compile(zip, name, () => Buffer.alloc(0)).tags, name).includes('qr');
   const lettres = [];
   for (const [i, row] of rows.entries()) {
     const fields = fieldsFor(row, ctx);
     const link = fields.lien_activation || ctx.config.publicUrl;
     if (wantsQr && !images.has(link)) images.set(link, await QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: QR_PX * 3 }));
     lettres.push({ ...fields, qr: link, adresse: addresses.get(row.id) ?? '', saut: i < rows.length - 1 });
+    // QR codes are made synchronously: other requests are served between every few accounts.
+    if (i % 20 === 19) await setImmediate();
   }
-  try {
-    doc.render({ lettres });
-  } catch (e) {
-    throw syntaxError(e, name);
+  // Rendered by slices of LETTERS_PER_SLICE on the same archive, the event loop yielded between two: a render is
+  // synchronous (about 10 MB of XML a second), a whole school's letters would block the server for seconds. Each
+  // slice starts again from the wrapped model; the image module adds its pictures and relationships next to those
+  // of the previous slices (it numbers past the existing ones); the bodies are joined at the end.
+  const bodies: string[] = [];
+  for (let from = 0; from < lettres.length || from === 0; from += LETTERS_PER_SLICE) {
+    zip.file('word/document.xml', template);
+    const { doc } = compile(zip, name, (link) => images.get(link) ?? Buffer.alloc(0));
+    try {
+      doc.render({ lettres: lettres.slice(from, from + LETTERS_PER_SLICE) });
+    } catch (e) {
+      throw syntaxError(e, name);
+    }
+    const xml = zip.file('word/document.xml')!.asText();
+    const body = bodyRange(xml)!;
+    bodies.push(xml.slice(body.start, body.end));
+    if (from + LETTERS_PER_SLICE < lettres.length) await setImmediate();
   }
-  return doc.getZip().generate({ type: 'nodebuffer', compression: 'DEFLATE' });
+  const last = zip.file('word/document.xml')!.asText();
+  const body = bodyRange(last)!;
+  zip.file('word/document.xml', `${last.slice(0, body.start)}${bodies.join('')}${last.slice(body.end)}`);
+  return pack(zip);
+}
+
+/** The archive written by yazl, whose deflate runs off the event loop (PizZip's generate is synchronous). */
+async function pack(zip: PizZip): Promise<Buffer> {
+  const out = new yazl.ZipFile();
+  const mtime = new Date();
+  for (const [path, file] of Object.entries(zip.files)) if (!file.dir) out.addBuffer(file.asNodeBuffer(), path, { mtime });
+  out.end();
+  return buffer(out.outputStream);
 }
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
@@ -245,7 +329,7 @@ export async function listDocxModels(db: Queryable, structureId: string): Promis
 
 /** The model `id` of `structureId` with its content; docx.notFound otherwise (another school's id included). */
 export async function loadDocxModel(db: Queryable, structureId: string, id: string): Promise<DocxModel & { content: Buffer }> {
-  const { rows } = /^[0-9a-f-]{36}$/i.test(id)
+  const { rows } = isUuid(id)
     ? await db.query(`SELECT id, name, fields, uploaded_at, content FROM docx_templates WHERE structure_id = $1 AND id = $2`, [structureId, id])
     : { rows: [] };
   if (!rows[0]) throw new DomainError('docx.notFound');

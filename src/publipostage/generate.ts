@@ -14,7 +14,7 @@ import { countSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import type { DistributionKind } from './tracking.js';
 import { renderWordCsv } from './word.js';
-import { DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
+import { checkLettersSize, DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
 /** 'word': the CSV for Word's / LibreOffice's mail merge (word.ts); 'docx': letters from a school's model (docx.ts). */
 export type ExportFormat = 'pdf' | 'csv' | 'word' | 'docx';
@@ -117,6 +117,8 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
   }
   const model = req.model ?? 1;
   const [{ total }, label] = await Promise.all([countSelection(ctx, req.selection, req.scope), describeSelection(ctx, req.selection)]);
+  // Too many letters for one document: refused (422) before any code is issued.
+  if (req.format === 'docx') checkLettersSize(req.letters!.content, req.letters!.name, total);
   if (req.format === 'word' || req.format === 'docx') {
     // A school's letters, not a région's directory: built in memory from the whole selection.
     const rows: AccountRow[] = [];

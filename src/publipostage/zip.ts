@@ -1,6 +1,8 @@
 // "Une fiche par compte (ZIP)": one PDF per account, each named « Fiche de connexion – Prénom NOM.pdf », for
 // people who must pass sheets on through another messaging system (the guides: a teacher saving and renaming
 // each pupil's sheet by hand). Built with yazl; names are made unique when two accounts share a name.
+import type { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import yazl from 'yazl';
 import type { AppContext } from '../context.js';
 import { loadTemplatesFor, renderSheetsPdf } from './pdf.js';
@@ -27,23 +29,27 @@ export function uniqueSheetNames(rows: ReadonlyArray<Pick<AccountRow, 'firstName
   });
 }
 
-/** The ZIP of one single-sheet PDF per row (rows as handed out: handout.ts), in memory. */
-export async function zipSheets(ctx: AppContext, rows: readonly AccountRow[]): Promise<Buffer> {
+/**
+ * The ZIP of one single-sheet PDF per row (rows as handed out: handout.ts), as a stream written while it is read:
+ * the sheets are rendered one at a time, the event loop yielded between two accounts (a whole school is thousands
+ * of PDFs: other requests keep being served), and the archive never sits whole in memory. The templates are loaded
+ * before the stream is returned (a failure there is an ordinary error); a failure later destroys the stream.
+ */
+export async function zipSheets(ctx: AppContext, rows: readonly AccountRow[]): Promise<Readable> {
   const templates = new Map<string, TemplateSet>();
   await loadTemplatesFor(ctx.database.pool, rows, templates);
   const names = uniqueSheetNames(rows);
   const zip = new yazl.ZipFile();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-  for (let i = 0; i < rows.length; i++) {
-    const pdf = await renderSheetsPdf(ctx, [rows[i]], { model: 1, templates });
-    // PDFs are already compressed: stored, not deflated again.
-    zip.addBuffer(pdf, names[i], { compress: false, mtime: new Date() });
-  }
-  zip.end();
-  return done;
+  const out = zip.outputStream as Readable;
+  void (async () => {
+    for (let i = 0; i < rows.length; i++) {
+      if (out.destroyed) return;
+      const pdf = await renderSheetsPdf(ctx, [rows[i]], { model: 1, templates });
+      // PDFs are already compressed: stored, not deflated again.
+      zip.addBuffer(pdf, names[i], { compress: false, mtime: new Date() });
+      await setImmediate();
+    }
+    zip.end();
+  })().catch((e: Error) => out.destroy(e));
+  return out;
 }

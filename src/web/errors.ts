@@ -40,6 +40,7 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'docx.syntax': 400,
   'docx.unknownField': 400,
   'docx.notFound': 404,
+  'docx.tooLarge': 422,
   'template.unknownProfile': 422,
   'template.unknownKind': 422,
   'template.emptyBody': 422,

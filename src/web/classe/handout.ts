@@ -3,6 +3,7 @@
 // (codes for the ticked ACTIVATED accounts, printed or exported once). The rows were already checked against the
 // class, the tab and the caller's scope (index.ts tickedRows), and the teacher's rights (handoutRight).
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
@@ -16,6 +17,7 @@ import { renderSheetsPdf, type SheetModel } from '../../publipostage/pdf.js';
 import { issueRenewalSheets, renderRenewalCsv, renderRenewalPdf, renewable, renewalFileName } from '../../publipostage/renewal-sheets.js';
 import type { AccountRow, Selection } from '../../publipostage/selection.js';
 import { zipSheets } from '../../publipostage/zip.js';
+import { refuseEmpty, refuseNoFamilyMail, refuseNoRenewal } from '../console/handout.js';
 import { viewer } from '../context.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
@@ -69,7 +71,7 @@ export interface HandoutContext {
   selectionFor: (classId: string, tab: Tab, userIds?: string[]) => Selection;
 }
 
-function download(reply: FastifyReply, filename: string, type: string, body: Buffer): FastifyReply {
+function download(reply: FastifyReply, filename: string, type: string, body: Buffer | Readable): FastifyReply {
   return reply.header('content-disposition', attachment(filename)).header('cache-control', 'no-store').type(type).send(body);
 }
 
@@ -115,6 +117,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       );
     }
     case 'zip': {
+      await refuseEmpty(ctx, selection, scope);
       const handed = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.zip', kind: 'zip', details: { via: 'classe' } });
       const label = await describeSelection(ctx, selection);
       return download(reply, ['fiches', ...label.parts, today()].join('-') + '.zip', 'application/zip', await zipSheets(ctx, handed));
@@ -152,6 +155,7 @@ ${
     }
     case 'family-mail-send': {
       if (!pupils) return null;
+      await refuseNoFamilyMail(ctx, selection, scope);
       const res = await startFamilyMail(ctx, selection, scope, user.id, { idempotencyKey: h.idem });
       return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmailParents.length}`, 303);
     }
@@ -181,6 +185,7 @@ ${
     case 'renewal-pdf-8':
     case 'renewal-csv': {
       const format = action === 'renewal-csv' ? 'csv' : 'pdf';
+      await refuseNoRenewal(ctx, selection, scope);
       const issued = await issueRenewalSheets(ctx, selection, scope, user.id, format);
       const name = renewalFileName(await describeSelection(ctx, selection), today(), format);
       if (format === 'csv') return download(reply, name, 'text/csv; charset=utf-8', renderRenewalCsv(ctx, issued));

@@ -5,6 +5,7 @@
 // uses the one selection model (same filters and distribution rules as a run); anything that issues a code is
 // a POST (CSRF checked by the web layer) reached through a confirmation.
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
@@ -16,7 +17,7 @@ import { startMailMerge } from '../../mail/merge.js';
 import { describeSelection, today } from '../../publipostage/generate.js';
 import { handOut } from '../../publipostage/handout.js';
 import { renderSheetsPdf, type SheetModel } from '../../publipostage/pdf.js';
-import { issueRenewalSheets, renderRenewalCsv, renderRenewalPdf, renewalFileName, renewalSelection } from '../../publipostage/renewal-sheets.js';
+import { issueRenewalSheets, renderRenewalCsv, renderRenewalPdf, renewable, renewalFileName, renewalSelection } from '../../publipostage/renewal-sheets.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { zipSheets } from '../../publipostage/zip.js';
@@ -35,7 +36,7 @@ const SelectionForm = z.object({ selection: text(), idem: text(100), model: text
 const TickedForm = z.object({ ids: list(1000), action: text(20), idem: text(100) });
 const UserForm = z.object({ etablissement: text(100), idem: text(100) });
 
-function download(reply: FastifyReply, filename: string, type: string, body: Buffer): FastifyReply {
+function download(reply: FastifyReply, filename: string, type: string, body: Buffer | Readable): FastifyReply {
   return reply.header('content-disposition', attachment(filename)).header('cache-control', 'no-store').type(type).send(body);
 }
 
@@ -53,6 +54,24 @@ function posted(selection: string, schoolId: string): Selection {
   const fields: Record<string, string[]> = {};
   for (const [k, v] of new URLSearchParams(selection)) fields[k] = [...(fields[k] ?? []), v];
   return strict(fields, schoolId);
+}
+
+/**
+ * 422 error.emptySelection when `selection` holds no account (as sendExport, downloads.ts): an empty ZIP, a
+ * header-only list or a run of no mail helps nobody, and no code, audit or hand-out row is written for it.
+ */
+export async function refuseEmpty(ctx: AppContext, selection: Selection, scope: Scope): Promise<void> {
+  if ((await countSelection(ctx, selection, scope)).total === 0) throw new HttpError(422, 'error.emptySelection');
+}
+
+/** 422 error.emptySelection when the family mail of `selection` would reach no parent (no address among them). */
+export async function refuseNoFamilyMail(ctx: AppContext, selection: Selection, scope: Scope): Promise<void> {
+  if (!(await planFamilyMail(ctx, selection, scope)).parents.some(reachable)) throw new HttpError(422, 'error.emptySelection');
+}
+
+/** 422 error.emptySelection when `selection` holds no account a renewal code can serve (renewal-sheets.ts). */
+export async function refuseNoRenewal(ctx: AppContext, selection: Selection, scope: Scope): Promise<void> {
+  if (!(await selectAccounts(ctx, renewalSelection(selection), scope)).some(renewable)) throw new HttpError(422, 'error.emptySelection');
 }
 
 /** Family-pack PDF of the given pupils and parents (sort by family), with its audit and record. */
@@ -73,6 +92,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = strict(req.query, school.id);
+    await refuseEmpty(ctx, selection, scope);
     const rows = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.zip', kind: 'zip', details: { via: 'http' } });
     const label = await describeSelection(ctx, selection);
     return download(reply.header('x-account-count', String(rows.length)), ['fiches', ...label.parts, today()].join('-') + '.zip', 'application/zip', await zipSheets(ctx, rows));
@@ -128,7 +148,9 @@ ${
   app.post('/etablissements/:id/publipostage/familles', { schema: { params: IdParams, body: SelectionForm } }, async (req, reply) => {
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
-    const run = await startFamilyMail(ctx, posted(req.body.selection, school.id), scope, user.id, { idempotencyKey: req.body.idem });
+    const selection = posted(req.body.selection, school.id);
+    await refuseNoFamilyMail(ctx, selection, scope);
+    const run = await startFamilyMail(ctx, selection, scope, user.id, { idempotencyKey: req.body.idem });
     return reply.redirect(`/console/envois/${run.runId}`, 303);
   });
 
@@ -185,6 +207,7 @@ ${
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = posted(req.body.selection, school.id);
     const format = req.body.format === 'csv' ? 'csv' : 'pdf';
+    await refuseNoRenewal(ctx, selection, scope);
     const rows = await issueRenewalSheets(ctx, selection, scope, user.id, format);
     const name = renewalFileName(await describeSelection(ctx, selection), today(), format);
     reply.header('x-account-count', String(rows.length));

@@ -142,6 +142,8 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
       const model = await loadDocxModel(ctx.database.pool, school.id, req.params.tid);
       const soffice = format === 'pdf' ? await findSoffice() : null;
       if (format === 'pdf' && !soffice) throw new HttpError(404, 'error.notFound');
+      // No letter to write: refused before any code is issued or anything recorded (as sendExport does).
+      if ((await countSelection(ctx, selection, scope)).total === 0) throw new HttpError(422, 'error.emptySelection');
       const result = await exportSelection(ctx, {
         format: 'docx',
         selection,

@@ -34,6 +34,7 @@ const EN: Record<DomainCode, string> = {
   'docx.syntax': '“{file}”: malformed merge tag {tag} ({detail}). Each field is written between braces, for example {prenom}.',
   'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
   'docx.notFound': 'Word model not found.',
+  'docx.tooLarge': '“{file}” for {count} accounts would make a document over {limit} MB: narrow the selection (one class, one profile) or lighten the model, then try again.',
   // Letter templates (validateTemplate)
   'template.unknownProfile': 'unknown profile: “{value}”',
   'template.unknownKind': 'unknown template type: “{value}”',
