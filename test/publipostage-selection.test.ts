@@ -216,7 +216,7 @@ test('keyset pages: after/before a row’s cursor walk the whole selection in it
     // Forged keys PostgreSQL would refuse (NUL in text, out of int4, 1e308): no cursor either, never an error.
     const forged = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
     const texts = ['\u0000', 'a', 'b'];
-    for (const key of [texts, [1e308, ...texts], [99999999999999999, ...texts], [true, '\u0000', ...texts]]) {
+    for (const key of [texts, [1e308, ...texts], [4_000_000_000, ...texts], [true, '\u0000', ...texts]]) {
       const page = await selectPage(ctx, sel({ sort }), ALL, { limit: 2, after: forged(key) });
       assert.deepEqual(page.map((r) => r.id), firstPage, `${sort} ${JSON.stringify(key)}`);
     }
