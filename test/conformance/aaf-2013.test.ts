@@ -207,7 +207,7 @@ test('a bad row is rejected with file:line:field while the others are imported',
   const reqLine = xml.slice(0, start).split('\n').length;
   const report = await importFiles(ctx, [{ name: 'FULL_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'etab.xml', path: ETAB }], { scope: { kind: 'all' }, dryRun: true });
   assert.equal(report.fatal, null);
-  assert.deepEqual(report.rejected, [{ file: 'FULL_Eleve_0001.xml', line: reqLine, field: 'ENTPersonDateNaissance', reason: 'date de naissance invalide « 31/02/1995 »' }]);
+  assert.deepEqual(report.rejected, [{ file: 'FULL_Eleve_0001.xml', line: reqLine, field: 'ENTPersonDateNaissance', reason: 'date de naissance invalide « 31/02/1995 »', message: { code: 'aafInvalidBirth', params: { value: '31/02/1995' } } }]);
   assert.ok(line > reqLine);
   // The rejected student is not pre-deleted for all that.
   assert.equal(report.preDeleted, 0);
