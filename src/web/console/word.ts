@@ -7,16 +7,16 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { DomainError } from '../../lib/errors.js';
 import { DOCX_FIELDS, DOCX_TYPE, deleteDocxModel, findSoffice, listDocxModels, loadDocxModel, saveDocxModel } from '../../publipostage/docx.js';
-import { exportSelection } from '../../publipostage/generate.js';
 import { countSelection } from '../../publipostage/select.js';
 import { WORD_COLUMNS } from '../../publipostage/word.js';
+import { sendExport } from '../downloads.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { domainRefusal } from '../errors.js';
 import { csrfField } from '../forms.js';
 import { html } from '../html.js';
 import { plural, translator } from '../i18n/index.js';
-import { attachment, IdParams, text } from '../input.js';
+import { IdParams, text } from '../input.js';
 import type { Notice } from '../layout.js';
 import { dateOnly, schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
@@ -142,9 +142,8 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
       const model = await loadDocxModel(ctx.database.pool, school.id, req.params.tid);
       const soffice = format === 'pdf' ? await findSoffice() : null;
       if (format === 'pdf' && !soffice) throw new HttpError(404, 'error.notFound');
-      // No letter to write: refused before any code is issued or anything recorded (as sendExport does).
-      if ((await countSelection(ctx, selection, scope)).total === 0) throw new HttpError(422, 'error.emptySelection');
-      const result = await exportSelection(ctx, {
+      // No letter to write: 422 before any code is issued or anything recorded (sendExport).
+      return sendExport(ctx, reply, {
         format: 'docx',
         selection,
         scope,
@@ -152,12 +151,6 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
         via: 'http',
         letters: { name: model.name, content: model.content, soffice },
       });
-      return reply
-        .header('content-disposition', attachment(result.filename))
-        .header('cache-control', 'no-store')
-        .header('x-account-count', String(result.count))
-        .type(result.contentType)
-        .send(result.body);
     });
   }
 }
