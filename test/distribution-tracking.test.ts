@@ -169,6 +169,16 @@ test('a broken .docx model is refused with a 400 naming the unknown field, and n
   const unclosed = await upload(makeDocx(['Bonjour {prenom']), 'modele.docx');
   assert.equal(unclosed.statusCode, 400);
   assert.match(unclosed.body, /balise de fusion mal formée/);
+  assert.match(unclosed.body, /accolade ouverte sans être fermée/);
+  assert.doesNotMatch(unclosed.body, /unclosed|unopened/, 'no English in a French message');
+  // Entities (XXE, billion laughs) make no model: refused as unreadable, in French, without the library's English.
+  const entity = new PizZip(makeDocx(['Bonjour {prenom}']));
+  const entityXml = entity.file('word/document.xml')?.asText() ?? '';
+  entity.file('word/document.xml', entityXml.replace('<w:document', '<!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]><w:document').replace('Bonjour', 'Bonjour &x;'));
+  const hostile = await upload(entity.generate({ type: 'nodebuffer' }), 'modele.docx');
+  assert.equal(hostile.statusCode, 400);
+  assert.match(hostile.body, /« modele.docx » n’est pas un document Word \(\.docx\) lisible/);
+  assert.doesNotMatch(hostile.body, /invalid xml|root:/i);
   const notDocx = await upload(Buffer.from('%PDF-1.7'), 'modele.docx');
   assert.equal(notDocx.statusCode, 400);
   assert.match(notDocx.body, /n’est pas un document Word/);

@@ -35,7 +35,7 @@ export const DOMAIN_MESSAGES_FR = {
   'token.unknownStructure': 'Établissement inconnu : « {value} ».',
   // Word letters (issue #10, docx.ts)
   'docx.unreadable': '« {file} » n’est pas un document Word (.docx) lisible.',
-  'docx.syntax': '« {file} » : balise de fusion mal formée {tag} ({detail}). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
+  'docx.syntax': '« {file} » : balise de fusion mal formée {tag} (accolade ouverte sans être fermée, ou fermée sans avoir été ouverte). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
   'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
   'docx.notFound': 'Modèle Word introuvable.',
   'docx.tooLarge': '« {file} » pour {count} comptes ferait un document de plus de {limit} Mo : réduisez la sélection (une classe, un profil) ou allégez le modèle, puis réessayez.',

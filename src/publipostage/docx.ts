@@ -60,7 +60,7 @@ function scanTags(zip: PizZip, name: string): void {
       const inner = close < 0 ? '' : text.slice(m.index + 1, close);
       if (close < 0 || inner.includes('{')) {
         const shown = text.slice(m.index, m.index + 40);
-        throw new DomainError('docx.syntax', { file: name, tag: shown, detail: m[0] === '}' ? 'unopened' : 'unclosed' });
+        throw new DomainError('docx.syntax', { file: name, tag: shown });
       }
       const field = inner.trim();
       if (!KNOWN.has(field)) throw new DomainError('docx.unknownField', { file: name, field: field.slice(0, 60), known: DOCX_FIELDS.map((f) => `{${f}}`).join(', ') });
@@ -140,11 +140,15 @@ function compile(zip: PizZip, name: string, getImage: (value: string) => Buffer)
   return { doc, tags };
 }
 
-/** docxtemplater's MultiError (unclosed tag, duplicated brace…) as one domain error naming the first problem. */
+/**
+ * docxtemplater's MultiError (unclosed tag, duplicated brace…) as one domain error naming the first tag; the
+ * library's own explanation is English and not for families' schools: the catalogue says what to fix.
+ */
 function syntaxError(e: unknown, name: string): DomainError {
-  const errs = (e as { properties?: { errors?: { properties?: { xtag?: string; explanation?: string } }[] } }).properties?.errors;
-  const first = errs?.[0]?.properties;
-  return new DomainError('docx.syntax', { file: name, tag: first?.xtag ?? '', detail: first?.explanation ?? (e as Error).message });
+  const errs = (e as { properties?: { errors?: { properties?: { xtag?: string } }[] } }).properties?.errors;
+  const tag = errs?.[0]?.properties?.xtag;
+  // No tag to name: the XML itself is broken (or hostile: entities, DTD), not a merge field.
+  return tag ? new DomainError('docx.syntax', { file: name, tag }) : new DomainError('docx.unreadable', { file: name });
 }
 
 /** The fields a compiled model uses, once each; docx.unknownField for the first tag that is not a field. */

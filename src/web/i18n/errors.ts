@@ -31,7 +31,7 @@ const EN: Record<DomainCode, string> = {
   'token.unknownStructure': 'Unknown school: “{value}”.',
   // Word letters (issue #10, docx.ts)
   'docx.unreadable': '“{file}” is not a readable Word document (.docx).',
-  'docx.syntax': '“{file}”: malformed merge tag {tag} ({detail}). Each field is written between braces, for example {prenom}.',
+  'docx.syntax': '“{file}”: malformed merge tag {tag} (a brace opened and never closed, or closed and never opened). Each field is written between braces, for example {prenom}.',
   'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
   'docx.notFound': 'Word model not found.',
   'docx.tooLarge': '“{file}” for {count} accounts would make a document over {limit} MB: narrow the selection (one class, one profile) or lighten the model, then try again.',
