@@ -5,6 +5,7 @@
 // empty values. Names invented, deterministic (seeded) so that runs compare.
 import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng } from './data.js';
 
 /** Per collège of 1,000 accounts: 310 pupils, 620 legal representatives, 70 staff (52 teachers); plus 31 contacts (ignored). */
 const PER_SCHOOL = { pupils: 310, staff: 70 } as const;
@@ -15,16 +16,6 @@ const CLASSES = ['6A', '6B', '6C', '6D', '5A', '5B', '5C', '5D', '4A', '4B', '4C
 const LEVEL: Record<string, string> = { '6': '6EME', '5': '5EME', '4': '4EME', '3': '3EME' };
 const PREFIX = 'FULL_ENTBENCH_Complet_20260101';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const attr = (name: string, ...values: string[]) =>

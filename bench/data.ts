@@ -9,7 +9,7 @@ const LAST = ['MARTIN', 'BERNARD', 'DUBOIS', 'THOMAS', 'ROBERT', 'RICHARD', 'PET
 const CLASSES = ['6A', '6B', '6C', '6D', '6E', '5A', '5B', '5C', '5D', '5E', '4A', '4B', '4C', '4D', '4E', '3A', '3B', '3C', '3D', '3E'];
 
 /** mulberry32: deterministic data for comparable runs. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

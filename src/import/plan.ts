@@ -35,21 +35,7 @@ export function pgTextArray(items: string[]): string {
 }
 
 /** The columns an import writes on an existing account, as it will write them (`functions` as a text[] literal). */
-export interface UserUpdate {
-  profile: Profile;
-  title: string | null;
-  first_name: string;
-  last_name: string;
-  birth_date: string | null;
-  email: string | null;
-  phone: string | null;
-  ine: string | null;
-  functions: string;
-  mobile: string | null;
-  address: string | null;
-  origin: string;
-  source: string;
-}
+export type UserUpdate = Omit<StoredUser, 'id' | 'external_id' | 'activated_at' | 'pre_deleted_at' | 'functions'> & { functions: string };
 
 /**
  * The fields of an existing account after the record: the import owns names, profile, origin and source;

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import type { Rejection } from '../../import/types.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { viewEnv } from '../view.js';
@@ -74,6 +75,11 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     );
   }
 
+  /** A file the run could not read at all (report.fatal): the upload form again, with what to fix, 422. */
+  function fatalPage(req: FastifyRequest, reply: FastifyReply, school: School, fatal: Rejection) {
+    return page(req, reply, school, { notice: { kind: 'error', text: fatalNotice(req.lang, fatal) } }, 422);
+  }
+
   app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     return page(req, reply, school);
@@ -112,15 +118,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     if (report.fatal) {
       await rm(dir, { recursive: true, force: true });
-      return page(
-        req,
-        reply,
-        school,
-        {
-          notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
-        },
-        422,
-      );
+      return fatalPage(req, reply, school, report.fatal);
     }
     const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
@@ -176,15 +174,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       await rm(dir, { recursive: true, force: true });
     }
     if (report.fatal) {
-      return page(
-        req,
-        reply,
-        school,
-        {
-          notice: { kind: 'error', text: fatalNotice(lang, report.fatal) },
-        },
-        422,
-      );
+      return fatalPage(req, reply, school, report.fatal);
     }
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },
