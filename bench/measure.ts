@@ -128,10 +128,11 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
-/** GET `url` with curl (another process, as a browser would): time to first byte and total, ms; bytes. */
-export async function download(url: string, cookie: string): Promise<Run & { bytes: number; status: number }> {
-  const out = await run('curl', ['-s', '-o', '/dev/null', '-b', cookie, '-w', '%{http_code} %{time_starttransfer} %{time_total} %{size_download}', url]);
+/** POST `url` with curl (another process, as a browser would): time to first byte and total, ms; bytes. */
+export async function download(url: string, session: { cookie: string; csrf: string }): Promise<Run & { bytes: number; status: number }> {
+  // A POST with the session's CSRF header: the downloads issue codes (src/web/post-download.ts).
+  const out = await run('curl', ['-s', '-o', '/dev/null', '-X', 'POST', '-H', `x-csrf-token: ${session.csrf}`, '-b', session.cookie, '-w', '%{http_code} %{time_starttransfer} %{time_total} %{size_download}', url]);
   const [status, first, total, bytes] = out.trim().split(' ').map(Number);
-  if (status !== 200) throw new Error(`GET ${url}: HTTP ${status}`);
+  if (status !== 200) throw new Error(`POST ${url}: HTTP ${status}`);
   return { status, ttfbMs: first * 1000, ms: total * 1000, bytes };
 }

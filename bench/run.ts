@@ -50,7 +50,7 @@ function report(w: Work): void {
   console.log(`  [${w.size}] ${w.work.padEnd(40)} ${`${fmt(w.productMs, w.productMs < 100 ? 1 : 0)} ms`.padStart(12)}${ratio}${extra.length ? ` | ${extra.join(' | ')}` : ''}`);
 }
 
-/** The server on a loopback port, a super admin's session cookie and the probe URL. */
+/** The server on a loopback port, a super admin's session (cookie and CSRF token) and the probe URL. */
 async function serve(ctx: AppContext) {
   const app = await buildServer(ctx, {});
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -58,7 +58,9 @@ async function serve(ctx: AppContext) {
     `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
      VALUES ('Personnel', 'Banc', 'ADMIN', 'bench.root', true, 'x', now()) RETURNING id`,
   );
-  const cookie = `${SESSION_COOKIE}=${(await createSession(ctx.database.pool, root.rows[0].id)).token}`;
+  // Downloads are POSTs with the session's CSRF token (src/web/post-download.ts).
+  const session = await createSession(ctx.database.pool, root.rows[0].id);
+  const cookie = { cookie: `${SESSION_COOKIE}=${session.token}`, csrf: session.csrf };
   return { app, url, cookie, probe: `${url}/healthz` };
 }
 

@@ -88,7 +88,10 @@ test('a local admin of school A never sees school B', async () => {
     assert.ok(!body.rows.some((r) => r.login === bUser.login), query);
     if (query.startsWith('structureId') || query.startsWith('classIds')) assert.equal(body.total, 0, query);
   }
-  const csv = await page.request.get(`${server.url}/api/publipostage/csv?profiles=Student`);
+  const csv = await page.request.post(`${server.url}/api/publipostage/csv?profiles=Student`, {
+    headers: { 'x-csrf-token': (await page.getAttribute('form.logout input[name="_csrf"]', 'value'))! },
+  });
+  assert.equal(csv.status(), 200);
   assert.ok(!(await csv.text()).includes(bUser.login));
   // Without structureId the API covers A only: its total is A's.
   const all = (await (await page.request.get(`${server.url}/api/publipostage/preview?limit=1&blocked=all&preDeletion=all&external=info`)).json()) as { total: number };

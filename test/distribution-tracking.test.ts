@@ -50,6 +50,13 @@ beforeEach(async () => {
 });
 
 const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: marc.cookie } });
+/** A download (a POST: it issues codes, src/web/post-download.ts): the URL's query posted as form fields with the CSRF token. */
+const download = (url: string) => {
+  const [path, query = ''] = url.split('?');
+  const body = new URLSearchParams(query);
+  body.set('_csrf', marc.csrf);
+  return app.inject({ method: 'POST', url: path, headers: { cookie: marc.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
+};
 const events = async (kind?: string) =>
   (await ctx.database.pool.query(
     `SELECT u.login, e.kind, e.actor_id FROM distribution_events e JOIN users u ON u.id = e.user_id
@@ -58,7 +65,7 @@ const events = async (kind?: string) =>
   )).rows as Array<{ login: string; kind: string; actor_id: string | null }>;
 
 test('a PDF of sheets records one "sheet" event per account, with its author, shown on the user page and class view', async () => {
-  const res = await get(`${pp}/pdf?profiles=Student&classIds=${s.classes['6A']}`);
+  const res = await download(`${pp}/pdf?profiles=Student&classIds=${s.classes['6A']}`);
   assert.equal(res.statusCode, 200);
   assert.equal(res.headers['x-account-count'], '2');
   const rows = await events();
@@ -127,7 +134,7 @@ test('« Relancer » selects exactly the inactive accounts handed out more than 
   assert.doesNotMatch(cls.body, new RegExp(`value="${s.users.emile}" id="sel-${s.users.emile}" checked`));
   assert.match(cls.body, /1 compte à relancer est coché/);
   // Printing the reminder sheets is a hand-out: nobody is left to remind.
-  const sheets = await get(`${pp}/pdf?profiles=Student&distributedBefore=10`);
+  const sheets = await download(`${pp}/pdf?profiles=Student&distributedBefore=10`);
   assert.equal(sheets.statusCode, 200);
   assert.equal(sheets.headers['x-account-count'], '2');
   assert.match(String(sheets.headers['content-disposition']), /fiches-eleves-relance-/);
@@ -135,7 +142,7 @@ test('« Relancer » selects exactly the inactive accounts handed out more than 
 });
 
 test('« Exporter pour Word »: UTF-8 with BOM, ";", field names without spaces or accents, the code in MotDePasse', async () => {
-  const res = await get(`${pp}/word?profiles=Relative`);
+  const res = await download(`${pp}/word?profiles=Relative`);
   assert.equal(res.statusCode, 200);
   assert.match(String(res.headers['content-type']), /^text\/csv/);
   assert.match(String(res.headers['content-disposition']), /publipostage-word-.*\.csv/);
@@ -203,7 +210,7 @@ test('letters from the school’s .docx model: one per account, a page break bet
   assert.match(saved.body, /data-no-soffice/);
   const tid = (await ctx.database.pool.query('SELECT id FROM docx_templates')).rows[0].id as string;
 
-  const res = await get(`${pp}/lettres/${tid}/docx?profiles=Student&classIds=${s.classes['6A']},${s.classes['5A']}&activation=inactive`);
+  const res = await download(`${pp}/lettres/${tid}/docx?profiles=Student&classIds=${s.classes['6A']},${s.classes['5A']}&activation=inactive`);
   assert.equal(res.statusCode, 200);
   assert.equal(res.headers['content-type'], 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
   assert.equal(res.headers['x-account-count'], '2');
@@ -239,7 +246,7 @@ test('letters from the school’s .docx model: one per account, a page break bet
   }
   assert.deepEqual((await events('word')).map((r) => r.login), [s.logins.leo, s.logins.zoe]);
   // Another school's model id is a 404.
-  assert.equal((await get(`/console/etablissements/${s.structures.S1}/publipostage/lettres/00000000-0000-4000-8000-000000000000/docx`)).statusCode, 404);
+  assert.equal((await download(`/console/etablissements/${s.structures.S1}/publipostage/lettres/00000000-0000-4000-8000-000000000000/docx`)).statusCode, 404);
 });
 
 test('« Adresse postale pour enveloppe à fenêtre »: the SIECLE address in the window of a DL/C5 envelope, the QR still readable', async () => {
@@ -247,7 +254,7 @@ test('« Adresse postale pour enveloppe à fenêtre »: the SIECLE address in th
   const dir = mkdtempSync(join(tmpdir(), 'window-'));
   try {
     const pdfOf = async (q: string) => {
-      const res = await get(`${pp}/pdf?userIds=${s.users.paul}&model=1${q}`);
+      const res = await download(`${pp}/pdf?userIds=${s.users.paul}&model=1${q}`);
       assert.equal(res.statusCode, 200);
       const file = join(dir, `${q ? 'with' : 'without'}.pdf`);
       writeFileSync(file, res.rawPayload);
@@ -298,7 +305,7 @@ test('a .docx model holds plain merge fields only: loops, the server’s own tag
 
 test('Word letters: a malformed model id is a 404, an empty selection and an oversized document a 422, nothing recorded', async () => {
   const bad = '-'.repeat(36);
-  assert.equal((await get(`${pp}/lettres/${bad}/docx`)).statusCode, 404);
+  assert.equal((await download(`${pp}/lettres/${bad}/docx`)).statusCode, 404);
   const del = await app.inject({
     method: 'POST', url: `${pp}/lettres/${bad}/supprimer`, headers: { cookie: marc.cookie, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ _csrf: marc.csrf }).toString(),
@@ -310,7 +317,7 @@ test('Word letters: a malformed model id is a 404, an empty selection and an ove
   const { rows: [model] } = await ctx.database.pool.query(`SELECT id FROM docx_templates WHERE name = 'Lettre aux familles' ORDER BY uploaded_at DESC LIMIT 1`);
   const audits = async () => (await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%' AND action <> 'publipostage.docx_model.save'`)).rows[0].n as number;
   const before = await audits();
-  const empty = await get(`${pp}/lettres/${model.id}/docx?userIds=00000000-0000-4000-8000-000000000000`);
+  const empty = await download(`${pp}/lettres/${model.id}/docx?userIds=00000000-0000-4000-8000-000000000000`);
   assert.equal(empty.statusCode, 422);
   assert.match(empty.body, /Aucun compte ne correspond à cette sélection/);
 
@@ -321,7 +328,7 @@ test('Word letters: a malformed model id is a 404, an empty selection and an ove
     `INSERT INTO docx_templates (structure_id, name, content, fields) VALUES ($1, 'Gros', $2, '{prenom}') RETURNING id`,
     [s.structures.S1, big.generate({ type: 'nodebuffer', compression: 'DEFLATE' })],
   );
-  const tooBig = await get(`${pp}/lettres/${huge.id}/docx?profiles=Student&classIds=${s.classes['6A']},${s.classes['5A']}&activation=inactive`);
+  const tooBig = await download(`${pp}/lettres/${huge.id}/docx?profiles=Student&classIds=${s.classes['6A']},${s.classes['5A']}&activation=inactive`);
   assert.equal(tooBig.statusCode, 422);
   assert.match(tooBig.body, /pour 2 comptes ferait un document de plus de 64 Mo/);
   assert.equal(await audits(), before);

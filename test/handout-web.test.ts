@@ -210,7 +210,7 @@ test('console publipostage: sort par famille, ZIP, and renewal sheets only throu
   const base = `/console/etablissements/${school}/publipostage`;
   const screen = await admin.get(base);
   assert.match(screen.body, /<option value="family"[^>]*>Par famille</);
-  const pdf = await admin.get(`${base}/pdf?profiles=Student,Relative&sort=family`);
+  const pdf = await admin.post(`${base}/pdf`, { profiles: 'Student,Relative', sort: 'family' });
   const file = save(pdf.rawPayload);
   const who = [1, 2, 3, 4, 5, 6].map((p) => /(Hugo|Claire|Tom|Zoé|Marc|Léa) (Bernard|Durand|Martin)/.exec(pageText(file, p))?.[0]);
   assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand', 'Léa Martin']);
@@ -232,7 +232,7 @@ test('console publipostage: sort par famille, ZIP, and renewal sheets only throu
   const audit = await ctx.database.pool.query(`SELECT count(*)::int AS n FROM audit WHERE action = 'publipostage.renewal'`);
   assert.ok(audit.rows[0].n >= 1);
 
-  const zip = await admin.get(`${base}/zip?profiles=Relative`);
+  const zip = await admin.post(`${base}/zip`, { profiles: 'Relative' });
   assert.equal(zip.headers['content-type'], 'application/zip');
   const entries = await zipEntries(zip.rawPayload);
   assert.deepEqual(entries.map((e) => e.name).sort(), ['Fiche de connexion – Claire BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
@@ -323,7 +323,7 @@ test('console publipostage: an empty selection is a 422 for the ZIP, renewal she
     return [a.rows[0].n, d.rows[0].n, r.rows[0].n];
   };
   const before = await written();
-  const zip = await admin.get(`${base}/zip?userIds=00000000-0000-4000-8000-000000000000`);
+  const zip = await admin.post(`${base}/zip`, { userIds: '00000000-0000-4000-8000-000000000000' });
   assert.equal(zip.statusCode, 422);
   assert.match(zip.body, /Aucun compte ne correspond à cette sélection/);
   // Parents are not activated here: no renewal sheet to make.

@@ -1,4 +1,4 @@
-// GET /api/publipostage/{preview,pdf,csv}: roles, scope, query parsing, downloads and audit.
+// GET /api/publipostage/preview, POST /api/publipostage/{pdf,csv}: roles, scope, query parsing, downloads and audit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -7,11 +7,13 @@ import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, type Sample } from './helpers/sample.js';
+import { sideEffects } from './helpers/side-effects.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let s: Sample;
 let app: FastifyInstance;
 const cookies: Record<string, string> = {};
+const csrf: Record<string, string> = {};
 
 before(async () => {
   ctx = await testContext();
@@ -21,7 +23,9 @@ before(async () => {
      VALUES ('Personnel', 'Root', 'ADMIN', 'root.admin', true, 'x', now()) RETURNING id`,
   );
   for (const [who, id] of [['root', root.rows[0].id], ['marc', s.users.marc], ['anne', s.users.anne], ['zoe', s.users.zoe]] as const) {
-    cookies[who] = `${SESSION_COOKIE}=${(await createSession(ctx.database.pool, id)).token}`;
+    const session = await createSession(ctx.database.pool, id);
+    cookies[who] = `${SESSION_COOKIE}=${session.token}`;
+    csrf[who] = session.csrf;
   }
   app = await buildServer(ctx);
 });
@@ -31,6 +35,8 @@ after(async () => {
 });
 
 const get = (who: string | null, url: string) => app.inject({ method: 'GET', url, headers: who ? { cookie: cookies[who] } : {} });
+/** The downloads (they issue codes): POST with the session's CSRF header, the selection in the query. */
+const post = (who: string, url: string) => app.inject({ method: 'POST', url, headers: { cookie: cookies[who], 'x-csrf-token': csrf[who] } });
 
 test('preview: counts and one page of rows, within the caller’s scope', async () => {
   const res = await get('root', `/api/publipostage/preview?profiles=Student,Relative&structureId=${s.structures.S1}&limit=3&offset=0`);
@@ -72,18 +78,18 @@ test('roles and bad parameters', async () => {
   assert.equal(bad.statusCode, 400);
   assert.match(bad.json().error, /activation/);
   assert.equal((await get('root', '/api/publipostage/preview?limit=0')).statusCode, 400);
-  assert.equal((await get('root', '/api/publipostage/pdf?model=3')).statusCode, 400);
+  assert.equal((await post('root', '/api/publipostage/pdf?model=3')).statusCode, 400);
 });
 
 test('PDF and CSV downloads are attachments and are audited with the actor', async () => {
-  const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`);
+  const pdf = await post('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`);
   assert.equal(pdf.statusCode, 200);
   assert.equal(pdf.headers['content-type'], 'application/pdf');
   assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf"; filename\*=UTF-8''fiches-6A-non-actives-\d{4}-\d{2}-\d{2}\.pdf$/);
   assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
   assert.equal(pdf.headers['x-account-count'], '2');
 
-  const csv = await get('marc', '/api/publipostage/csv?profiles=Relative');
+  const csv = await post('marc', '/api/publipostage/csv?profiles=Relative');
   assert.equal(csv.statusCode, 200);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.match(String(csv.headers['content-disposition']), /^attachment; filename="comptes-parents-\d{4}-\d{2}-\d{2}\.csv";/);
@@ -103,13 +109,13 @@ test('a selection of no account: 422 with a message, no file, no audit row, no c
   const before = (await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'")).rows[0].n;
   // Local admin of S1 asking for S2's accounts: nothing in scope.
   for (const kind of ['pdf', 'csv']) {
-    const res = await get('marc', `/api/publipostage/${kind}?structureId=${s.structures.S2}`);
+    const res = await post('marc', `/api/publipostage/${kind}?structureId=${s.structures.S2}`);
     assert.equal(res.statusCode, 422, kind);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.match(res.json().error, /Aucun compte ne correspond à cette sélection/);
     assert.equal(res.headers['content-disposition'], undefined);
   }
-  const en = await get('marc', `/api/publipostage/pdf?structureId=${s.structures.S2}&lang=en`);
+  const en = await post('marc', `/api/publipostage/pdf?structureId=${s.structures.S2}&lang=en`);
   assert.match(en.json().error, /^No account matches this selection/);
   const after = (await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action LIKE 'publipostage.%'")).rows[0].n;
   assert.equal(after, before);
@@ -119,22 +125,36 @@ test('explicitly named accounts outside the caller’s scope: 404, never an empt
   // Anne teaches 6A: Léo (5A) and Jules (other school) are not hers, Zoé is.
   for (const who of ['leo', 'jules']) {
     for (const kind of ['preview', 'pdf', 'csv']) {
-      const res = await get('anne', `/api/publipostage/${kind}?userIds=${s.users.zoe},${s.users[who]}`);
+      const url = `/api/publipostage/${kind}?userIds=${s.users.zoe},${s.users[who]}`;
+      const res = kind === 'preview' ? await get('anne', url) : await post('anne', url);
       assert.equal(res.statusCode, 404, `${kind} with ${who}`);
     }
   }
   // Marc (local admin of S1) cannot name Jules either; the super admin can.
-  assert.equal((await get('marc', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 404);
-  assert.equal((await get('root', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 200);
+  assert.equal((await post('marc', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 404);
+  assert.equal((await post('root', `/api/publipostage/csv?userIds=${s.users.jules}`)).statusCode, 200);
   const mine = await get('anne', `/api/publipostage/preview?userIds=${s.users.zoe}`);
   assert.equal(mine.statusCode, 200);
   assert.equal(mine.json().total, 1);
 });
 
 test('sheets speak French to the families whatever the language of the administrator’s console', async () => {
-  const pdf = await get('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive&lang=en`);
+  const pdf = await post('anne', `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive&lang=en`);
   assert.equal(pdf.statusCode, 200);
   const raw = pdf.rawPayload.toString('latin1');
   assert.match(raw, /\/Lang \(fr-FR\)/);
   assert.doesNotMatch(raw, /\/Lang \(en/);
+});
+
+test('a GET or a POST without the CSRF token (a cross-site link or form) issues no code and writes nothing', async () => {
+  const before = await sideEffects(ctx.database.pool);
+  const url = `/api/publipostage/pdf?model=8&classIds=${s.classes['6A']}&activation=inactive`;
+  const viaGet = await get('anne', url);
+  assert.equal(viaGet.statusCode, 405);
+  assert.equal(viaGet.headers.allow, 'POST');
+  assert.match(viaGet.json().error, /POST/);
+  assert.equal((await get('marc', '/api/publipostage/csv?profiles=Relative')).statusCode, 405);
+  const forged = await app.inject({ method: 'POST', url, headers: { cookie: cookies.anne, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+  assert.equal(forged.statusCode, 403);
+  assert.equal(await sideEffects(ctx.database.pool), before);
 });

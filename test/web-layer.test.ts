@@ -81,8 +81,9 @@ const base = () => `/console/etablissements/${school}`;
 
 test('impossible dates are a 400 with a message everywhere: API, console pages, downloads, CLI', async () => {
   const bad = 'createdBefore=2026-02-30';
+  await admin.get(`${base()}/publipostage`); // the session's CSRF token, for the downloads (POST)
   for (const url of [`/api/publipostage/preview?${bad}`, `/api/publipostage/csv?${bad}`, `/api/publipostage/pdf?createdAfter=2025-13-01`]) {
-    const r = await admin.get(url);
+    const r = url.includes('/preview') ? await admin.get(url) : await admin.post(url, {});
     assert.equal(r.statusCode, 400, url);
     assert.match(r.json().error, /createdBefore|createdAfter/);
     assert.match(r.json().error, /date impossible|AAAA-MM-JJ/);
@@ -202,10 +203,13 @@ test('a mail run of ticked accounts: its report’s PDF keeps exactly that selec
     { kind: 'structures', structureIds: [school] }, adminId);
   const report = await admin.get(`/console/envois/${run.runId}`);
   assert.equal(report.statusCode, 200);
-  const href = /href="([^"]+\/publipostage\/pdf\?[^"]+)"/.exec(report.body)?.[1]?.replace(/&amp;/g, '&');
-  assert.ok(href, 'the report offers the PDF of the accounts without an address');
+  // A download form (POST: it issues codes) carrying the run's selection as hidden fields.
+  const form = /<form method="post" action="([^"]+\/publipostage\/pdf)"[^>]*>(.*?)<\/form>/s.exec(report.body);
+  assert.ok(form, 'the report offers the PDF of the accounts without an address');
   assert.match(report.body, /PDF des fiches de ces 3 comptes/);
-  const pdf = await admin.get(href);
+  const fields: Record<string, string> = {};
+  for (const [, k, v] of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[k] = fields[k] ? `${fields[k]},${v}` : v;
+  const pdf = await admin.post(form[1], fields);
   assert.equal(pdf.statusCode, 200);
   assert.equal(pdf.headers['x-account-count'], '3');
 });

@@ -43,6 +43,11 @@ declare module 'fastify' {
     apiToken?: TokenAction;
     /** A cross-site POST authenticated by its own signed content (the SAML ACS): no CSRF token can come with it. */
     crossSitePost?: boolean;
+    /**
+     * A POST download launched from a GET form's button (post-download.ts): its CSRF token may come in the query
+     * string, the form's own fields being shared with GET buttons that must not carry it.
+     */
+    csrfInQuery?: boolean;
   }
 }
 
@@ -220,14 +225,15 @@ function sameToken(a: string, b: string): boolean {
 
 /**
  * The token a mutation carries: `_csrf` form field, `x-csrf-token` header, or — for multipart uploads only,
- * whose body is streamed to the handler after this check — `_csrf` in the form's action query string.
+ * whose body is streamed to the handler after this check, and for POST downloads launched from a GET form
+ * (route config `csrfInQuery`) — `_csrf` in the form's action query string.
  */
 function submittedToken(req: FastifyRequest): string | null {
   const header = req.headers['x-csrf-token'];
   if (typeof header === 'string' && header) return header;
   const body = req.body as Record<string, unknown> | null | undefined;
   if (body && typeof body === 'object' && typeof body._csrf === 'string') return body._csrf;
-  if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+  if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data') || req.routeOptions.config?.csrfInQuery) {
     const q = (req.query as Record<string, unknown> | undefined)?._csrf;
     if (typeof q === 'string') return q;
   }

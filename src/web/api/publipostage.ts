@@ -1,5 +1,6 @@
-// /api/publipostage: preview of a selection, connection sheets (PDF) and account list (CSV), each within the
-// caller's scope (super admin: all; local admin: their structures; teacher: their classes' students and parents).
+// /api/publipostage: preview of a selection (GET), connection sheets (PDF) and account list (CSV) (POST with the
+// session's x-csrf-token header: they issue codes), each within the caller's scope (super admin: all; local
+// admin: their structures; teacher: their classes' students and parents).
 // The selection comes as query parameters (SelectionSchema: lists comma-separated, e.g. profiles=Student,Relative);
 // an invalid one (unknown value, impossible date) is a 400 naming the parameter; a PDF or CSV of no account is a
 // 422 (src/web/downloads.ts).
@@ -59,9 +60,17 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
     const { user, scope } = viewer(req);
     return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model, via: 'http' });
   }
-  app.get('/pdf', { schema: { querystring: PdfQuery } }, async (req, reply) => {
+  // POST (session's x-csrf-token header; the selection stays in the query): each issues codes and records a
+  // hand-out (post-download.ts). A GET changes nothing: 405.
+  app.post('/pdf', { schema: { querystring: PdfQuery } }, async (req, reply) => {
     const { model, ...selection } = req.query;
     return download(req, reply, 'pdf', selection, Number(model) as SheetModel);
   });
-  app.get('/csv', { schema: { querystring: SelectionSchema } }, async (req, reply) => download(req, reply, 'csv', req.query, 1));
+  app.post('/csv', { schema: { querystring: SelectionSchema } }, async (req, reply) => download(req, reply, 'csv', req.query, 1));
+  for (const path of ['/pdf', '/csv']) {
+    app.get(path, async (_req, reply) => {
+      reply.header('allow', 'POST');
+      throw new HttpError(405, 'download.postOnly');
+    });
+  }
 }

@@ -24,6 +24,7 @@ import { zipSheets } from '../../publipostage/zip.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { csrfField } from '../forms.js';
+import { confirmDownloadPage, fieldsOf, POST_DOWNLOAD, postAction } from '../post-download.js';
 import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
@@ -42,8 +43,11 @@ function download(reply: FastifyReply, filename: string, type: string, body: Buf
 
 const modelOf = (m: string): SheetModel => (m === '2' ? 2 : m === '8' ? 8 : 1);
 
-/** A selection read from a query or a posted `selection` field; a field it could not read is refused (400). */
-function strict(fields: unknown, schoolId: string): Selection {
+/**
+ * A selection read from a query or posted fields; a field it could not read is refused (400) before anything is
+ * generated or sent.
+ */
+export function strict(fields: unknown, schoolId: string): Selection {
   const { selection, invalid } = parseSelection(fields, schoolId);
   if (invalid.length) throw new HttpError(400, 'error.invalidParam', { field: invalid[0], reason: String((fields as Record<string, unknown>)[invalid[0]] ?? '') });
   return selection;
@@ -88,10 +92,18 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
 
   // ------------------------------------------------------------------------------------------ publipostage: ZIP
 
+  // POST with the CSRF token (post-download.ts); a GET only asks to confirm (an empty selection: 422 at once).
   app.get('/etablissements/:id/publipostage/zip', { schema: { params: IdParams } }, async (req, reply) => {
+    const { scope } = viewer(req);
+    const school = await schoolOr404(ctx, scope, req.params.id);
+    await refuseEmpty(ctx, strict(req.query, school.id), scope);
+    return confirmDownloadPage(req, reply, `${ppBase(school.id)}?${fieldsOf(req.query)}`);
+  });
+
+  app.post('/etablissements/:id/publipostage/zip', { ...POST_DOWNLOAD, schema: { params: IdParams } }, async (req, reply) => {
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
-    const selection = strict(req.query, school.id);
+    const selection = strict(req.body, school.id);
     await refuseEmpty(ctx, selection, scope);
     const rows = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.zip', kind: 'zip', details: { via: 'http' } });
     const label = await describeSelection(ctx, selection);
@@ -294,10 +306,10 @@ export function tickedActions(env: ViewEnv): SafeHtml {
 </div>`;
 }
 
-/** The publipostage screen's extra launch buttons (same GET form, own URLs): ZIP, family mail, renewal sheets. */
+/** The publipostage screen's extra launch buttons (same GET form, own URLs): ZIP (a POST), family mail, renewal sheets. */
 export function handoutLaunch(env: ViewEnv, base: string, disabled: SafeHtml | string): SafeHtml {
   const _ = translator(env.lang);
-  return html`<button type="submit" formaction="${base}/zip" class="button-secondary" data-launch="zip"${disabled}>${_('ho.zip')}</button>
+  return html`<button type="submit" formmethod="post" formaction="${postAction(env, `${base}/zip`)}" class="button-secondary" data-launch="zip"${disabled}>${_('ho.zip')}</button>
       <button type="submit" formaction="${base}/familles" class="button-secondary" data-launch="family-mail"${disabled}>${_('ho.family.mail')}</button>
       <button type="submit" formaction="${base}/renouvellement" class="button-secondary" data-launch="renewal"${disabled}>${_('ho.renewal.action')}</button>`;
 }

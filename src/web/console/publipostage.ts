@@ -3,8 +3,9 @@
 // "Envoyer par mail" (through a confirmation page that says how many mails go out and offers the PDF of the
 // accounts without an address). An empty selection disables the three buttons and says why.
 //
-// Without JavaScript everything is one GET form: "Filtrer" reloads the page, the three launch buttons submit
-// the same fields to their own URL (formaction). console.js only swaps in the server-rendered preview
+// Without JavaScript everything is one GET form: "Filtrer" reloads the page, the launch buttons submit the same
+// fields to their own URL (formaction); those that issue codes (PDF, CSV, Word, ZIP) POST them with the CSRF
+// token in their action (post-download.ts), the others lead to a confirmation page (GET). console.js only swaps in the server-rendered preview
 // fragment (…/publipostage/apercu) as the filters change.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -17,12 +18,13 @@ import { describeSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
 import { countSelection, leftOutOf } from '../../publipostage/select.js';
 import { leftOutList } from './distribution-view.js';
-import { handoutLaunch } from './handout.js';
+import { handoutLaunch, refuseEmpty, strict } from './handout.js';
 import { viewEnv } from '../view.js';
 import type { Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
-import { HttpError, viewer } from '../context.js';
+import { viewer } from '../context.js';
 import { sendExport } from '../downloads.js';
+import { confirmDownloadPage, downloadForm, fieldsOf, POST_DOWNLOAD, postAction } from '../post-download.js';
 import { csrfField } from '../forms.js';
 import { html, sendHtml } from '../html.js';
 import { translator, type MessageKey } from '../i18n/index.js';
@@ -50,13 +52,6 @@ async function countAll(ctx: AppContext, sel: Selection, scope: Scope): Promise<
     leftOutOf(ctx, sel, scope),
   ]);
   return { ...c, active: a.total, leftOut };
-}
-
-/** A selection that names a field it could not read is refused (400) before anything is generated or sent. */
-function strictSelection(req: FastifyRequest, schoolId: string): Selection {
-  const { selection, invalid } = parseSelection(req.query, schoolId);
-  if (invalid.length) throw new HttpError(400, 'error.invalidParam', { field: invalid[0], reason: String((req.query as Record<string, unknown>)[invalid[0]] ?? '') });
-  return selection;
 }
 
 export default async function publipostage(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -105,10 +100,10 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
     <p class="hint">${_('address.hint')}</p></div>
   <div class="launch"><p class="launch-label" id="launch-label">${_('pp.launch')}</p>
     <div class="launch-buttons" role="group" aria-labelledby="launch-label">
-      <button type="submit" formaction="${base}/pdf" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
-      <button type="submit" formaction="${base}/csv" class="button-secondary" data-launch="csv"${disabled}>${_('pp.csv')}</button>
+      <button type="submit" formmethod="post" formaction="${postAction(req, `${base}/pdf`)}" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
+      <button type="submit" formmethod="post" formaction="${postAction(req, `${base}/csv`)}" class="button-secondary" data-launch="csv"${disabled}>${_('pp.csv')}</button>
       <button type="submit" formaction="${base}/envoi" class="button-secondary" data-launch="mail"${disabled}>${_('pp.mail')}</button>
-      <button type="submit" formaction="${base}/word" class="button-secondary" data-launch="word"${disabled}>${_('word.csv')}</button>
+      <button type="submit" formmethod="post" formaction="${postAction(req, `${base}/word`)}" class="button-secondary" data-launch="word"${disabled}>${_('word.csv')}</button>
       <button type="submit" formaction="${base}/lettres" class="button-secondary" data-launch="letters">${_('word.letters')}</button>
       ${handoutLaunch(viewEnv(req), base, disabled)}
     </div>
@@ -150,12 +145,22 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
 
   // ------------------------------------------------------------------------------------------ downloads
 
+  // POST with the CSRF token (post-download.ts): each issues codes and records a hand-out. A GET (a bookmark, a
+  // cross-site link) generates nothing: a confirmation page whose button posts the same fields (an empty
+  // selection: 422 at once, as the POST would answer).
   for (const format of ['pdf', 'csv', 'word'] as const) {
-    app.get(`/etablissements/:id/publipostage/${format}`, { schema: { params: IdParams } }, async (req, reply) => {
+    const url = `/etablissements/:id/publipostage/${format}`;
+    app.get(url, { schema: { params: IdParams } }, async (req, reply) => {
+      const { scope } = viewer(req);
+      const school = await schoolOr404(ctx, scope, req.params.id);
+      await refuseEmpty(ctx, strict(req.query, school.id), scope);
+      return confirmDownloadPage(req, reply, `${ppBase(school.id)}?${fieldsOf(req.query)}`);
+    });
+    app.post(url, { ...POST_DOWNLOAD, schema: { params: IdParams } }, async (req, reply) => {
       const { user, scope } = viewer(req);
       const school = await schoolOr404(ctx, scope, req.params.id);
-      const selection = strictSelection(req, school.id);
-      const { model } = ModelQuery.parse(req.query ?? {});
+      const selection = strict(req.body, school.id);
+      const { model } = ModelQuery.parse(req.body ?? {});
       // A selection of no account: 422 with a page saying so (the screen's buttons are disabled at 0).
       return sendExport(ctx, reply, {
         format,
@@ -164,7 +169,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
         actorId: user.id,
         model: Number(model) as SheetModel,
         via: 'http',
-        addressBlock: format === 'pdf' && AddressQuery.parse(req.query ?? {}).adresse === '1',
+        addressBlock: format === 'pdf' && AddressQuery.parse(req.body ?? {}).adresse === '1',
       });
     });
   }
@@ -176,7 +181,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const _ = translator(lang);
     const { scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
-    const selection = strictSelection(req, school.id);
+    const selection = strict(req.query, school.id);
     const { model } = ModelQuery.parse(req.query ?? {});
     const [classes, levels, c] = await Promise.all([listClasses(ctx, scope, school.id), listLevels(ctx, scope, school.id), countAll(ctx, selection, scope)]);
     const base = ppBase(school.id);
@@ -206,7 +211,9 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       : html`<ul class="send-facts">
     <li data-fact="total">${pluralHtml(lang, 'pp.total', c.total)}</li>
     <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${
-      c.withoutEmail ? html` <a class="button button-secondary button-small" href="${`${base}/pdf?${noEmailPdf}`}" data-no-email-pdf>${plural(lang, 'send.noEmailPdf', c.withoutEmail)}</a>` : ''
+      c.withoutEmail
+        ? html` ${downloadForm(req, { action: `${base}/pdf`, params: noEmailPdf, label: plural(lang, 'send.noEmailPdf', c.withoutEmail), attrs: html` class="button-secondary button-small" data-no-email-pdf` })}`
+        : ''
     }</li>
     ${c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}
     ${c.total - c.active > 0 && mails ? html`<li>${_('send.codes')}</li>` : ''}

@@ -10,9 +10,10 @@ import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { translator } from '../i18n/index.js';
 import { IdParams } from '../input.js';
+import { viewEnv } from '../view.js';
 import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
-import { runReportView, runsListView } from './views/runs.js';
+import { type PdfLink, runReportView, runsListView } from './views/runs.js';
 
 const RunParams = z.object({ runId: z.string().max(100) });
 
@@ -45,12 +46,13 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
     // Without SMTP_URL the worker sends nothing (src/mail/worker.ts): the mails wait in the queue, and the page
     // says so and what to do, rather than "Envoi en cours…" for ever.
     const waiting = r.pending > 0 && !ctx.config.smtpUrl;
-    let noEmailPdf: string | null = null;
-    let allPdf: string | null = null;
+    let noEmailPdf: PdfLink | null = null;
+    let allPdf: PdfLink | null = null;
     if (school && filters) {
       const { selection } = parseSelection(Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v ?? '')])), school.id);
-      if (r.withoutEmail > 0) noEmailPdf = `${ppBase(school.id)}/pdf?${selectionParams({ ...selection, email: 'without' })}`;
-      if (waiting) allPdf = `${ppBase(school.id)}/pdf?${selectionParams(selection)}`;
+      const action = `${ppBase(school.id)}/pdf`;
+      if (r.withoutEmail > 0) noEmailPdf = { action, params: selectionParams({ ...selection, email: 'without' }) };
+      if (waiting) allPdf = { action, params: selectionParams(selection) };
     }
     return sendConsolePage(reply, {
       req,
@@ -59,7 +61,7 @@ export default async function runs(root: FastifyInstance, ctx: AppContext): Prom
       section: school ? 'io' : undefined,
       ioTab: 'runs',
       crumbs: school ? [{ href: `${schoolBase(school.id)}/envois`, label: _('console.io.runs') }] : [],
-      body: runReportView(req.lang, { run: r, waiting, noEmailPdf, allPdf }),
+      body: runReportView(viewEnv(req), { run: r, waiting, noEmailPdf, allPdf }),
     });
   });
 

@@ -1,5 +1,5 @@
 // Console › Publipostage › « Lettres Word »: the Word / LibreOffice mail merge (issue #10). The data file
-// (« Exporter pour Word », publipostage/word.ts) is a download of the publipostage page; this page keeps the
+// (« Exporter pour Word », publipostage/word.ts) is a download (POST) of the publipostage page; this page keeps the
 // school's own .docx models (upload, list, delete) and generates one .docx — or PDF, when LibreOffice is
 // installed — with a letter per account of the page's selection (the same filters, carried in the query).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +10,8 @@ import { DOCX_FIELDS, DOCX_TYPE, deleteDocxModel, findSoffice, listDocxModels, l
 import { countSelection } from '../../publipostage/select.js';
 import { WORD_COLUMNS } from '../../publipostage/word.js';
 import { sendExport } from '../downloads.js';
+import { confirmDownloadPage, downloadForm, fieldsOf, POST_DOWNLOAD } from '../post-download.js';
+import { refuseEmpty, strict } from './handout.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { domainRefusal } from '../errors.js';
@@ -55,7 +57,7 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
 <section class="card" aria-labelledby="word-csv-title">
   <h2 id="word-csv-title">${_('word.csv.title')}</h2>
   <p>${_('word.csv.help', { fields: WORD_COLUMNS.join(', ') })}</p>
-  <p><a class="button" href="${`${pp}/word${qs ? `?${qs}` : ''}`}" data-word-csv>${_('word.csv')}</a></p>
+  ${downloadForm(req, { action: `${pp}/word`, params, label: _('word.csv'), attrs: html` data-word-csv` })}
 </section>
 <section class="card" aria-labelledby="word-models-title">
   <h2 id="word-models-title">${_('word.models.title')}</h2>
@@ -68,8 +70,8 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
           (m) => html`<li class="docx-model" data-model="${m.name}">
     <strong>${m.name}</strong> <span class="muted">${_('word.models.uploaded', { date: dateOnly(lang, m.uploadedAt) })} · ${_('word.models.fields')} : ${m.fields.map((f) => `{${f}}`).join(' ')}</span>
     <span class="actions">
-      <a class="button button-small" href="${`${base(school.id)}/${m.id}/docx${qs ? `?${qs}` : ''}`}" data-docx>${_('word.docx')}</a>
-      ${soffice ? html`<a class="button button-small button-secondary" href="${`${base(school.id)}/${m.id}/pdf${qs ? `?${qs}` : ''}`}" data-docx-pdf>${_('word.pdf')}</a>` : ''}
+      ${downloadForm(req, { action: `${base(school.id)}/${m.id}/docx`, params, label: _('word.docx'), attrs: html` class="button-small" data-docx` })}
+      ${soffice ? downloadForm(req, { action: `${base(school.id)}/${m.id}/pdf`, params, label: _('word.pdf'), attrs: html` class="button-small button-secondary" data-docx-pdf` }) : ''}
       <form method="post" action="${`${base(school.id)}/${m.id}/supprimer${qs ? `?${qs}` : ''}`}" class="inline-form">${csrfField(req)}
         <button type="submit" class="button-small button-danger">${_('word.models.delete')}</button></form>
     </span></li>`,
@@ -133,12 +135,22 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
     return page(req, reply, school, { kind: 'success', text: translator(req.lang)('word.models.deleted') });
   });
 
+  // POST with the CSRF token (post-download.ts): letters issue codes and record a hand-out. A GET only asks to
+  // confirm (an empty selection: 422 at once).
   for (const format of ['docx', 'pdf'] as const) {
-    app.get(`/etablissements/:id/publipostage/lettres/:tid/${format}`, { schema: { params: ModelParams } }, async (req, reply) => {
+    const url = `/etablissements/:id/publipostage/lettres/:tid/${format}`;
+    app.get(url, { schema: { params: ModelParams } }, async (req, reply) => {
+      const { scope } = viewer(req);
+      const school = await schoolOr404(ctx, scope, req.params.id);
+      const selection = strict(req.query, school.id);
+      await loadDocxModel(ctx.database.pool, school.id, req.params.tid);
+      await refuseEmpty(ctx, selection, scope);
+      return confirmDownloadPage(req, reply, `${base(school.id)}?${fieldsOf(req.query)}`);
+    });
+    app.post(url, { ...POST_DOWNLOAD, schema: { params: ModelParams } }, async (req, reply) => {
       const { user, scope } = viewer(req);
       const school = await schoolOr404(ctx, scope, req.params.id);
-      const { selection, invalid } = parseSelection(req.query, school.id);
-      if (invalid.length) throw new HttpError(400, 'error.invalidParam', { field: invalid[0], reason: String((req.query as Record<string, unknown>)[invalid[0]] ?? '') });
+      const selection = strict(req.body, school.id);
       const model = await loadDocxModel(ctx.database.pool, school.id, req.params.tid);
       const soffice = format === 'pdf' ? await findSoffice() : null;
       if (format === 'pdf' && !soffice) throw new HttpError(404, 'error.notFound');

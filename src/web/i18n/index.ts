@@ -12,6 +12,7 @@ import { importErrorsCatalogue } from './import-errors.js';
 import { handoutCatalogue } from './handout.js';
 import { rulesCatalogue } from './rules.js';
 import { tokensCatalogue } from './tokens.js';
+import { downloadsCatalogue } from './downloads.js';
 import type { Catalogue, Lang } from './types.js';
 import { de } from '../../lib/french.js';
 
@@ -31,6 +32,7 @@ const catalogues = [
   importErrorsCatalogue,
   handoutCatalogue,
   distributionCatalogue,
+  downloadsCatalogue,
 ] satisfies Catalogue[];
 
 /** Every message key of every catalogue. */
@@ -46,7 +48,8 @@ export type MessageKey =
   | keyof typeof oidcCatalogue.fr
   | keyof typeof importErrorsCatalogue.fr
   | keyof typeof handoutCatalogue.fr
-  | keyof typeof distributionCatalogue.fr;
+  | keyof typeof distributionCatalogue.fr
+  | keyof typeof downloadsCatalogue.fr;
 
 const messages: Record<Lang, Map<string, string>> = { fr: new Map(), en: new Map() };
 for (const c of catalogues) {

@@ -3,6 +3,8 @@
 import type { MailRunReport, MailRunSummary } from '../../../mail/merge.js';
 import { html, type SafeHtml } from '../../html.js';
 import { translator, type Lang } from '../../i18n/index.js';
+import { downloadForm } from '../../post-download.js';
+import type { ViewEnv } from '../../view.js';
 import { dateTime, formatNumber, plural, scriptMessages } from '../frame.js';
 
 const RUN_LABELS = { sent: 'run.sent', failed: 'run.failed', pending: 'run.pending', withoutEmail: 'run.withoutEmail' } as const;
@@ -11,13 +13,22 @@ export interface RunReportData {
   run: MailRunReport;
   /** No SMTP server configured while mails are pending: they wait in the queue (src/mail/worker.ts). */
   waiting: boolean;
-  /** The PDF of the run's accounts without an address, and (while waiting) of all its accounts; null when unknown. */
-  noEmailPdf: string | null;
-  allPdf: string | null;
+  /**
+   * The PDF of the run's accounts without an address, and (while waiting) of all its accounts, as the POST
+   * download's URL and fields (post-download.ts); null when unknown.
+   */
+  noEmailPdf: PdfLink | null;
+  allPdf: PdfLink | null;
+}
+
+export interface PdfLink {
+  action: string;
+  params: URLSearchParams;
 }
 
 /** One run: state, progress (polled by console.js while running), counts, failures, the PDFs to print. */
-export function runReportView(lang: Lang, { run: r, waiting, noEmailPdf, allPdf }: RunReportData): SafeHtml {
+export function runReportView(env: ViewEnv, { run: r, waiting, noEmailPdf, allPdf }: RunReportData): SafeHtml {
+  const lang = env.lang;
   const _ = translator(lang);
   const running = r.pending > 0 && !waiting;
   const done = r.sent + r.failed;
@@ -30,7 +41,7 @@ export function runReportView(lang: Lang, { run: r, waiting, noEmailPdf, allPdf 
   <p class="run-state${waiting ? ' notice notice-error' : ''}" role="status" aria-live="polite" data-run-state${waiting ? html` data-no-smtp` : ''}>${
     waiting ? _('run.status.noSmtp') : running ? _('run.status.running') : _('run.status.done')
   }</p>
-  ${allPdf ? html`<p><a class="button" href="${allPdf}" data-all-pdf>${plural(lang, 'run.noSmtp.pdf', r.selected)}</a></p>` : ''}
+  ${allPdf ? html`<p>${downloadForm(env, { ...allPdf, label: plural(lang, 'run.noSmtp.pdf', r.selected), attrs: html` data-all-pdf` })}</p>` : ''}
   <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="${r.queued}" aria-valuenow="${done}" aria-label="${_('run.progress')}" data-run-progress>
     <span class="progress-fill" style="width: ${(Math.round(rate * 1000) / 10).toString()}%"></span></div>
   <div class="stats">
@@ -40,7 +51,7 @@ export function runReportView(lang: Lang, { run: r, waiting, noEmailPdf, allPdf 
     ${stat('withoutEmail', r.withoutEmail, '')}
   </div>
   <p>${_('run.summary', { selected: formatNumber(lang, r.selected), queued: formatNumber(lang, r.queued) })}</p>
-  ${noEmailPdf ? html`<p><a class="button button-secondary" href="${noEmailPdf}">${plural(lang, 'send.noEmailPdf', r.withoutEmail)}</a></p>` : ''}
+  ${noEmailPdf ? html`<p>${downloadForm(env, { ...noEmailPdf, label: plural(lang, 'send.noEmailPdf', r.withoutEmail), attrs: html` class="button-secondary" data-no-email-pdf` })}</p>` : ''}
   <p class="run-refresh"><a href="/console/envois/${r.runId}">${_('run.refresh')}</a></p>
 </div>
 ${
