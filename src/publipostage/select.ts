@@ -170,11 +170,34 @@ function familyCte(src: string, cls: string): string {
 }
 
 /**
+ * The schools whose classes a row may name (its own; a relative's children's), as a condition on a class's
+ * `structure_id` expression: the selection's school, else the schools of the classes or levels asked for, else
+ * the local admin's schools, else the schools of the teacher's classes; null when nothing narrows it (super
+ * admin, no filter). An account attached to two schools (a teacher in both, a parent with a child in each)
+ * never shows the other school's classes in a list, sheet or CSV of one school.
+ */
+function classSchools(sel: Selection, scope: Scope, p: Params, structureId: string): string | null {
+  if (sel.structureId) return `${structureId} = ${p.add(sel.structureId)}::uuid`;
+  const of = (classIds: string[], levelIds: string[]) =>
+    [
+      classIds.length ? `SELECT structure_id FROM classes WHERE id = ANY(${p.add(classIds)}::uuid[])` : '',
+      levelIds.length ? `SELECT structure_id FROM levels WHERE id = ANY(${p.add(levelIds)}::uuid[])` : '',
+    ].filter(Boolean);
+  const asked = of(sel.classIds, sel.levelIds);
+  if (asked.length) return `${structureId} IN (${asked.join(' UNION ')})`;
+  if (scope.kind === 'structures') return `${structureId} = ANY(${p.add(scope.structureIds)}::uuid[])`;
+  if (scope.kind === 'classes') return `${structureId} IN (${of(scope.classIds, [])[0] ?? 'SELECT NULL::uuid'})`;
+  return null;
+}
+
+/**
  * CTEs over a set of users `src` (columns id, profile): `${name}_m` their class memberships (own, and the
- * children's for a relative) and `${name}` one row per user with the class names and the filing class.
+ * children's for a relative) and `${name}` one row per user with the class names (those of classSchools) and
+ * the filing class.
  */
 function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: Params, groupOnly = false): string {
   const focus = focusFilter(sel, scope, p, 'c.id');
+  const shown = groupOnly ? null : classSchools(sel, scope, p, 'c.structure_id');
   const first = 'min(c.name COLLATE trousseau_fr)';
   // Only the filing class (paging by class): duplicates do not change a minimum, skip removing them.
   return `${name}_m AS (
@@ -185,7 +208,7 @@ function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: 
     WHERE ${src}.profile = 'Relative'
   ),
   ${name} AS (
-    SELECT m.user_id, ${groupOnly ? '' : 'array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names,'}
+    SELECT m.user_id, ${groupOnly ? '' : `array_agg(c.name ORDER BY c.name COLLATE trousseau_fr)${shown ? ` FILTER (WHERE ${shown})` : ''} AS names,`}
            ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
     FROM ${name}_m m JOIN classes c ON c.id = m.class_id
     GROUP BY m.user_id
@@ -199,9 +222,14 @@ function preferredStructures(sel: Selection, scope: Scope): string[] {
   return ids;
 }
 
-/** CTEs giving, for the users of `sel`, the printed structure (st) and the children with their classes (kids). */
-function detailCtes(p: Params, preferred: string[]): string {
+/**
+ * CTEs giving, for the users of `sel`, the printed structure (st) and the children with their classes (kids);
+ * `schools`: classSchools on a structure id column, the schools whose children and classes are shown.
+ */
+function detailCtes(p: Params, preferred: string[], schools: (structureId: string) => string | null): string {
   const pref = p.add(preferred);
+  const childSchool = schools('cs.structure_id');
+  const shownClasses = schools('c.structure_id');
   return `st AS (
     SELECT DISTINCT ON (x.user_id) x.user_id, s.id, s.name
     FROM (SELECT us.user_id, us.structure_id FROM sel JOIN user_structures us ON us.user_id = sel.id
@@ -213,16 +241,16 @@ function detailCtes(p: Params, preferred: string[]): string {
     ORDER BY x.user_id, s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr
   ),
   kin AS (
-    -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's structures.
+    -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's schools.
     SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id
       JOIN users ch ON ch.id = r.child_id AND ch.absent_since IS NULL AND ch.pre_deleted_at IS NULL
     WHERE sel.profile = 'Relative'
-      AND (cardinality(${pref}::uuid[]) = 0
-           OR EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND cs.structure_id = ANY(${pref}::uuid[])))
+      ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
   ),
   kin_cls AS (
     SELECT uc.user_id, array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names
     FROM (SELECT DISTINCT child_id FROM kin) k JOIN user_classes uc ON uc.user_id = k.child_id JOIN classes c ON c.id = uc.class_id
+    ${shownClasses ? `WHERE ${shownClasses}` : ''}
     GROUP BY uc.user_id
   ),
   kids AS (
@@ -363,7 +391,7 @@ function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: s
   }
   const sql = `WITH ${sel},
   ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope))}${family && mode.kind === 'all' ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+  ${detailCtes(p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}${family && mode.kind === 'all' ? `,\n  ${familyCte('sel', 'cls')}` : ''}
 SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
