@@ -10,9 +10,10 @@
 // that installs no handler of its own (test runner, bench) still stops its servers on SIGINT/SIGTERM/SIGHUP
 // (see fallbackOnSignal), and each server keeps an 'exit' hook as a last resort.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 export interface EmbeddedServer {
@@ -26,6 +27,8 @@ const USER = 'postgres';
 const LEGACY_PASSWORD = 'trousseau';
 /** File, inside the PostgreSQL data directory, that holds the superuser password. */
 export const PASSWORD_FILE = 'trousseau-password';
+/** File, inside the PostgreSQL data directory, naming the process that started the running server (its pid). */
+export const OWNER_FILE = 'trousseau-owner.pid';
 
 const FOREIGN_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
@@ -161,6 +164,8 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
     await server.stop();
     throw e;
   }
+  // Who runs it: a later start tells a server of a live Trousseau process (reused) from an orphan (stopped).
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
   // On 'exit' nothing asynchronous runs any more, but stop() sends PostgreSQL its signal synchronously.
   const lastResort = () => void server.stop();
   process.on('exit', lastResort);
@@ -175,4 +180,93 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
   started.add(handle);
   installFallback();
   return handle;
+}
+
+// ------------------------------------------------------------------------------------------------ after a crash
+
+/** Whether process `pid` exists and is not a zombie (an orphan that exited and waits for init to reap it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: it exists, under another user (PostgreSQL runs as its own user when we are root).
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = procFile(pid, 'stat');
+  return !stat || stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+/** /proc/<pid>/<name> (Linux), or null where there is no /proc or the process is gone. */
+function procFile(pid: number, name: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The parent pid of `pid` (from /proc), or null when unknown. */
+function parentOf(pid: number): number | null {
+  const stat = procFile(pid, 'stat');
+  return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : null;
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `pid` is a PostgreSQL server of `dir`: its command line is `postgres -D <dir> …` (/proc). Where /proc
+ * says nothing (not Linux), the pid file's own data directory line is trusted.
+ */
+function isServerOf(pid: number, dir: string): boolean {
+  const cmdline = procFile(pid, 'cmdline');
+  if (cmdline === null) return true;
+  const argv = cmdline.split('\0');
+  const d = argv.indexOf('-D');
+  return basename(argv[0]).startsWith('postgres') && d > 0 && samePath(argv[d + 1] ?? '', dir);
+}
+
+/**
+ * What a new start finds in `dir` (src/db/open.ts, before starting the server), from PostgreSQL's postmaster.pid
+ * (line 1 the pid, 2 the data directory, 4 the port) and OWNER_FILE:
+ * - no pid file: undefined;
+ * - a server that a live Trousseau process started (the app is up and the CLI is called): its URL, to reuse;
+ * - a server left running by a Trousseau process that died abruptly (SIGKILL, OOM, power cut of a container's
+ *   parent): stopped cleanly (SIGINT, PostgreSQL's fast shutdown) and undefined, so the caller starts and owns a
+ *   new one that it stops when it ends;
+ * - a stale pid file (its process gone, or another program now under that pid): removed, undefined.
+ * Each case but the first writes one French line to `log`. Throws when an orphan does not stop within `waitMs`.
+ */
+export async function reclaimEmbedded(dir: string, log: (line: string) => void, waitMs = 60_000): Promise<string | undefined> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pidLine, dataDir, , port] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !samePath(dataDir ?? '', dir) || !isServerOf(pid, dir)) {
+    rmSync(pidFile, { force: true });
+    log(`PostgreSQL embarqué : fichier ${pidFile} périmé (processus ${pidLine} absent ou étranger à cette base), supprimé`);
+    return undefined;
+  }
+  const ownerText = existsSync(join(dir, OWNER_FILE)) ? readFileSync(join(dir, OWNER_FILE), 'utf8').trim() : '';
+  const owner = Number(ownerText);
+  const parent = parentOf(pid);
+  // Owned: its recorded starter is alive and (where /proc tells) still its parent — a pid reused after the crash
+  // is not. A data directory from a version without OWNER_FILE: owned unless PostgreSQL was handed over to init.
+  const owned = ownerText ? Number.isInteger(owner) && alive(owner) && (parent === null || parent === owner) : parent !== 1;
+  if (owned) return embeddedUrl(dir, port);
+  log(`PostgreSQL embarqué : un serveur resté actif après un arrêt brutal de Trousseau (pid ${pid}, port ${port}) est arrêté proprement avant le démarrage`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + waitMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL embarqué (${dir}) : le serveur orphelin ${pid} ne s’arrête pas ; arrêtez-le (kill ${pid}) puis relancez`);
+    await sleep(100);
+  }
+  // A clean shutdown removes the pid file itself; a zombie awaiting its reaping may leave it behind.
+  rmSync(pidFile, { force: true });
+  return undefined;
 }

@@ -1,18 +1,18 @@
 // Opens the configured database: DATABASE_URL, or the private embedded server under data/.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { checkKeyFingerprint } from '../accounts/key-fingerprint.js';
 import { Secrets } from '../accounts/secrets.js';
-import { embeddedUrl, startEmbedded } from './embedded.js';
+import { reclaimEmbedded, startEmbedded } from './embedded.js';
 import { migrate, openDatabase, type Database } from './index.js';
 
 export async function openConfiguredDatabase(config: Config, log = (m: string) => console.log(m)): Promise<Database> {
   let url = config.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
-    const dir = join(config.dataDir, 'pg');
-    url = runningEmbeddedUrl(dir);
+    // Already running for a live Trousseau process (the CLI while the app is up): reused. Left behind by a crash:
+    // stopped, then started anew below, owned by this process.
+    url = await reclaimEmbedded(join(config.dataDir, 'pg'), log);
   }
   if (!url) {
     const dir = join(config.dataDir, 'pg');
@@ -39,15 +39,3 @@ export async function openConfiguredDatabase(config: Config, log = (m: string) =
   return { ...database, close };
 }
 
-/** The embedded server may already run (the app is up and the CLI is called): reuse it, from postmaster.pid. */
-function runningEmbeddedUrl(dir: string): string | undefined {
-  const pidFile = join(dir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
-  try {
-    process.kill(Number(pid), 0);
-  } catch {
-    return undefined;
-  }
-  return embeddedUrl(dir, port);
-}
