@@ -193,7 +193,7 @@ export function alive(pid: number): boolean {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   const stat = procFile(pid, 'stat');
-  return !stat || stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  return stat?.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 /** /proc/<pid>/<name> (Linux), or null where there is no /proc or the process is gone. */
