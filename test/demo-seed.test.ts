@@ -1,9 +1,12 @@
 // The demo collège: realistic counts, deterministic, written through the import apply layer.
 import assert from 'node:assert/strict';
 import argon2 from 'argon2';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { runWith as runAdmin } from '../src/accounts/admin.js';
 import { createDemoSchool, ensureDemo } from '../src/demo/seed.js';
+import { exportSelection } from '../src/publipostage/generate.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -76,6 +79,34 @@ test('ensureDemo creates the admin and a realistic collège on an empty database
   assert.equal(again.length, 1);
   assert.match(again[0], /connexion avec admin .*npm run trousseau -- admin/);
   assert.equal(await count(`SELECT count(*) n FROM users`), total);
+});
+
+test('the demo’s legal representatives have postal addresses: the window-envelope block shows on their sheet', async () => {
+  // Every parent has one, SIECLE-shaped: upper case, the town « code postal + commune » last.
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative' AND (address IS NULL OR address = '')`), 0);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative' AND address !~ '\\n\\d{5} [A-ZÀ-Ü -]+$'`), 0);
+  // Brothers and sisters' parents mostly share a home; a few live apart.
+  const homes = await count(`SELECT count(DISTINCT address) n FROM users WHERE profile = 'Relative'`);
+  const relatives = await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`);
+  assert.ok(homes < relatives * 0.75 && homes > relatives * 0.3, `${homes} / ${relatives}`);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile <> 'Relative' AND address IS NOT NULL`), 0);
+
+  // The publipostage's « Adresse postale pour enveloppe à fenêtre », 1 sheet per page: name and address in the window.
+  const [parent] = await q<{ id: string; first_name: string; last_name: string; address: string }>(
+    `SELECT id, first_name, last_name, address FROM users WHERE profile = 'Relative' AND activated_at IS NULL ORDER BY login LIMIT 1`,
+  );
+  const file = await exportSelection(ctx, {
+    format: 'pdf', model: 1, addressBlock: true, selection: SelectionSchema.parse({ userIds: [parent.id] }), scope: { kind: 'all' }, actorId: null, via: 'cli',
+  });
+  const chunks: Buffer[] = [];
+  for await (const c of file.body as AsyncIterable<Buffer>) chunks.push(c);
+  const pdf = Buffer.concat(chunks);
+  // The window of a DL/C5 envelope: 45 × 100 mm, 20 mm from the right edge and 50 mm from the top (points at 72 dpi).
+  const mm = 72 / 25.4;
+  const crop = (x: number, y: number, w: number, h: number) =>
+    execFileSync('pdftotext', ['-r', '72', '-x', String(Math.round(x * mm)), '-y', String(Math.round(y * mm)), '-W', String(Math.round(w * mm)), '-H', String(Math.round(h * mm)), '-', '-'], { input: pdf, encoding: 'utf8' });
+  const window = crop(90, 50, 100, 45).replace(/\f/g, '').trim();
+  assert.equal(window, [`${parent.first_name} ${parent.last_name}`, ...parent.address.split('\n')].join('\n'));
 });
 
 test('`trousseau admin` gives admin a new password, unblocks it and ends its sessions', async () => {

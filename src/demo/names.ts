@@ -47,3 +47,21 @@ export const SCHOOL_NAMES = [
 ];
 
 export const STAFF_FUNCTIONS = ['Principal', 'Principale adjointe', 'CPE', 'Gestionnaire', 'Secrétaire', 'Infirmière', 'Documentaliste', 'AED', 'Agent'];
+
+/**
+ * Postal addresses of the demo's legal representatives (invented: real street types and towns of the Loiret,
+ * made-up numbers and pairings), written as SIECLE gives them — upper case, one line per row, the complement
+ * line before the street (NF Z 10-011), « code postal + commune » last.
+ */
+export const STREET_TYPES = ['RUE', 'RUE', 'RUE', 'AVENUE', 'ALLÉE', 'CHEMIN', 'IMPASSE', 'PLACE', 'BOULEVARD', 'ROUTE'];
+export const STREET_NAMES = [
+  'DES LILAS', 'DU MOULIN', 'DE LA GARE', 'DES ÉCOLES', 'VICTOR HUGO', 'JEAN JAURÈS', 'DU CHÂTEAU', 'DES ACACIAS',
+  'DE LA FONTAINE', 'PASTEUR', 'DES TILLEULS', 'DU STADE', 'SAINT-GEORGES', 'DES GRANDS CHAMPS', 'DE L’ÉGLISE',
+  'DU 8 MAI 1945', 'DES ROSIERS', 'DE BEAUCE', 'DU GÂTINAIS', 'DES VIGNES', 'ANATOLE FRANCE', 'DES PRÉS',
+  'DE LA CROIX BLANCHE', 'MARIE CURIE', 'DES MARRONNIERS', 'DE LA MAIRIE', 'DU LAVOIR', 'DES CERISIERS',
+];
+export const ADDRESS_COMPLEMENTS = ['BÂTIMENT B', 'RÉSIDENCE LES TILLEULS', 'APPARTEMENT 12', 'ESCALIER 2', 'LE CLOS FLEURI', 'BÂTIMENT C APPARTEMENT 4'];
+export const TOWNS = [
+  '45300 PITHIVIERS', '45300 PITHIVIERS', '45300 PITHIVIERS', '45300 DADONVILLE', '45300 BONDAROY', '45300 ESTOUY',
+  '45300 SERMAISES', '45170 NEUVILLE-AUX-BOIS', '45480 OUTARVILLE', '45390 PUISEAUX', '45300 ASCOUX', '45300 BOYNES',
+];

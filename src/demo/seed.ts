@@ -8,7 +8,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
-import { ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES } from './names.js';
+import { ADDRESS_COMPLEMENTS, ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES, STREET_NAMES, STREET_TYPES, TOWNS } from './names.js';
 import { refreshStatistics } from '../db/statistics.js';
 
 /** mulberry32: small, fast, deterministic. */
@@ -59,8 +59,16 @@ function phone(rng: Rng): string {
   return `0${rng.pick([6, 7])} ${Array.from({ length: 4 }, () => String(rng.int(0, 99)).padStart(2, '0')).join(' ')}`;
 }
 
+/** An invented postal address as SIECLE gives it (names.ts): complement line now and then, street, town. */
+function postalAddress(rng: Rng): string {
+  const street = `${rng.int(1, 120)}${rng.chance(0.08) ? ' BIS' : ''} ${rng.pick(STREET_TYPES)} ${rng.pick(STREET_NAMES)}`;
+  return [...(rng.chance(0.15) ? [rng.pick(ADDRESS_COMPLEMENTS)] : []), street, rng.pick(TOWNS)].join('\n');
+}
+
 /** One collège: ~574 students in 20 classes, ~1,140 relatives, 46 teachers, 19 staff, 6 guests. */
 function buildSchool(batch: ImportBatch, index: number, rng: Rng, now: Date): { headteacher: string; studentIds: string[] } {
+  // Addresses draw from their own sequence: the rest of the school stays what it was before they existed.
+  const homes = prng(0xad7e55 + index);
   const skey = `demo-${index}`;
   const name = `Collège ${SCHOOL_NAMES[index % SCHOOL_NAMES.length]}${index >= SCHOOL_NAMES.length ? ` ${Math.floor(index / SCHOOL_NAMES.length) + 1}` : ''}`;
   batch.structures.set(skey, {
@@ -111,6 +119,9 @@ function buildSchool(batch: ImportBatch, index: number, rng: Rng, now: Date): { 
           const last = rng.pick(LAST_NAMES);
           const n = rng.chance(0.12) ? 3 : rng.chance(0.035) ? 1 : 2;
           const parents: string[] = [];
+          // Every legal representative has a postal address (the window-envelope option of the sheets): most
+          // share the family home, some (separated parents) have their own.
+          const home = postalAddress(homes);
           for (let p = 0; p < n; p++) {
             const woman = p === 0 ? rng.chance(0.55) : p === 1 ? !rng.chance(0.55) : rng.chance(0.5);
             const pfirst = rng.pick(woman ? ADULT_WOMEN : ADULT_MEN);
@@ -121,6 +132,7 @@ function buildSchool(batch: ImportBatch, index: number, rng: Rng, now: Date): { 
               title: woman ? 'Mme' : 'M.',
               email: rng.chance(0.65) ? email(pfirst, plast, rng) : null,
               phone: rng.chance(0.6) ? phone(rng) : null,
+              address: p === 0 || homes.chance(0.8) ? home : postalAddress(homes),
             });
             parents.push(`demo:${index}:${id}`);
           }
