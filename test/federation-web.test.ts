@@ -41,12 +41,21 @@ after(async () => {
   await ctx?.close();
 });
 
-test('the sign-in page has one button per configured provider', async () => {
+test('the sign-in page has one button per provider enabled somewhere, none for a provider enabled nowhere', async () => {
+  const pool = ctx.database.pool;
+  const none = await new Client(app).get('/connexion');
+  assert.doesNotMatch(none.body, /data-provider=|Se connecter avec|class="card federation"/);
+  await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('educonnect', $1, 'Relative')`, [s2]);
+  const one = await new Client(app).get('/connexion');
+  assert.match(one.body, /data-provider="educonnect"/);
+  assert.doesNotMatch(one.body, /FranceConnect/);
+  await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Student')`, [s1]);
   const res = await new Client(app).get('/connexion?next=/mon-compte');
   assert.match(res.body, /<a class="button button-secondary" data-provider="educonnect" href="\/federation\/educonnect\/connexion\?next=%2Fmon-compte">Se connecter avec EduConnect<\/a>/);
   assert.match(res.body, /Se connecter avec FranceConnect/);
   const en = await new Client(app).get('/connexion?lang=en');
   assert.match(en.body, /Sign in with EduConnect/);
+  await pool.query('DELETE FROM federation_enabled');
 });
 
 test('starting a flow sends the browser to the provider with PKCE, state and nonce, or the signed-in AuthnRequest', async () => {

@@ -13,6 +13,13 @@ export async function loadEnablement(db: Queryable, providerId: string): Promise
   return new Set(r.rows.map((x) => `${x.structure_id}:${x.profile}`));
 }
 
+/** Which of `providerIds` are enabled for some profile of some structure: the ones the sign-in page offers. */
+export async function enabledProviders(db: Queryable, providerIds: string[]): Promise<Set<string>> {
+  if (!providerIds.length) return new Set();
+  const r = await db.query('SELECT DISTINCT provider_id FROM federation_enabled WHERE provider_id = ANY($1::text[])', [providerIds]);
+  return new Set(r.rows.map((x) => x.provider_id as string));
+}
+
 /**
  * Replaces where `providerId` is enabled, over the structures listed in `structureIds` only (pairs of other
  * structures stay as they are). `pairs`: "structureId:profile". Audited as federation.enablement.

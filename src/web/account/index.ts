@@ -122,9 +122,14 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   // ------------------------------------------------------------------------------------ sign-in / sign-out
 
   /** `error`: wrong credentials, told once for both fields; `errors`: fields left empty. */
-  function loginPage(req: FastifyRequest, reply: FastifyReply, o: { login?: string; next?: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean }, status = 200) {
+  async function loginPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    o: { login?: string; next?: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean },
+    status = 200,
+  ) {
     const next = safeNext(o.next);
-    return sendPage(reply, { req, ...loginView(viewEnv(req), { ...o, next, providers: providerButtons(req, ctx, next) }) }, status);
+    return sendPage(reply, { req, ...loginView(viewEnv(req), { ...o, next, providers: await providerButtons(req, ctx, next) }) }, status);
   }
 
   app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {

@@ -1,17 +1,28 @@
-// What the account pages show and do for identity providers: one button per configured provider on the sign-in page,
+// What the account pages show and do for identity providers: one button per enabled provider on the sign-in page,
 // and, on sign-out, the provider's own sign-out when the session was opened there.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { providerSession } from '../../federation/accounts.js';
+import { enabledProviders } from '../../federation/enablement.js';
 import { oidcLogoutUrl } from '../../federation/oidc.js';
 import { samlLogoutUrl } from '../../federation/saml.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { sendPage } from '../layout.js';
 
-/** The sign-in page's provider buttons ("Se connecter avec EduConnect"), in the configuration's order; none: nothing. */
-export function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): SafeHtml {
-  const providers = [...ctx.config.federation.values()];
+/**
+ * The sign-in page's provider buttons ("Se connecter avec EduConnect"), in the configuration's order, for the
+ * providers enabled for some profile somewhere (federation_enabled): a provider no account may use offers nothing
+ * but a dead end. None: nothing.
+ */
+export async function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): Promise<SafeHtml> {
+  const configured = [...ctx.config.federation.values()];
+  if (configured.length === 0) return html``;
+  const enabled = await enabledProviders(
+    ctx.database.pool,
+    configured.map((p) => p.id),
+  );
+  const providers = configured.filter((p) => enabled.has(p.id));
   if (providers.length === 0) return html``;
   const _ = translator(req.lang);
   const q = next && next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
