@@ -159,15 +159,60 @@ test('a parent signs in with EduConnect (AAF jointure) and lands activated; sign
   // From now on the distribution rules say "signs in with EduConnect" (no sheet, no code).
   assert.equal(a.provider, 'EduConnect');
   assert.deepEqual(await links(ids.sophie), [{ provider_id: 'educonnect', subject: 'ec-sophie-7f3a', provider_name: 'EduConnect' }]);
-  // Sign-out: the local session ends, then EduConnect's (SAML single logout).
-  await Promise.all([page.waitForURL(/localhost:\d+\/slo/), page.click('form.logout button')]);
+  // Sign-out: the local session ends, then EduConnect's (SAML single logout), whose signed LogoutResponse answering
+  // our LogoutRequest brings the browser back to the sign-in page.
+  await Promise.all([page.waitForURL(/\/connexion\?bye=1$/), page.click('form.logout button')]);
   assert.equal(ec.logouts.length, 1);
   assert.equal((await row('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [ids.sophie])).n, 0);
+  // The same LogoutResponse again (posted, as the SP's metadata asks): the request it answers was already answered.
+  const { url, SAMLResponse, RelayState } = ec.lastLogoutResponse!;
+  const replay = await page.request.post(url, { form: { SAMLResponse: SAMLResponse!, RelayState: RelayState! } });
+  assert.equal(replay.status(), 400);
+  assert.match(await replay.text(), /EduConnect n’a pas confirmé la fin de votre session/);
   // The second time, the stored link signs in straight away.
   await throughEduConnect(page);
   await page.waitForURL(/\/mon-compte/);
   assert.match(await textOf(page, 'header'), /Sophie LEFEVRE/);
   await context.close();
+});
+
+test('a SAML LogoutResponse unsigned, or answering another request, is refused (POST and Redirect bindings): the page says the IdP session may be open', async () => {
+  const context = await frenchContext(browser);
+  context.setDefaultTimeout(8000);
+  const page = await context.newPage();
+  try {
+    for (const [binding, mode] of [['post', 'unsigned'], ['post', 'foreign'], ['redirect', 'unsigned'], ['redirect', 'foreign'], ['redirect', 'signed']] as const) {
+      // Sophie's account is linked (previous test): EduConnect signs her in straight away.
+      ecPerson('ec-sophie-7f3a', { FrEduCtPersonAffiliation: 'resp2d', ENTPersonJointure: 'AAF-RESP-1', givenName: 'Sophie', sn: 'LEFEVRE' });
+      await throughEduConnect(page);
+      await page.waitForURL(/\/mon-compte/);
+      const sessions = async () => (await row('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [ids.sophie])).n as number;
+      const open = await sessions();
+      ec.sloMode = mode;
+      ec.sloBinding = binding;
+      const what = `${binding} ${mode}`;
+      const [back] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/federation/educonnect/deconnexion')),
+        page.click('form.logout button'),
+      ]);
+      if (mode === 'signed') {
+        // A signed LogoutResponse over HTTP-Redirect (query signature) is accepted as well.
+        assert.equal(back.status(), 303, what);
+        await page.waitForURL(/\/connexion\?bye=1$/);
+      } else {
+        assert.equal(back.status(), 400, what);
+        await page.waitForLoadState();
+        assert.match(await textOf(page, 'h1'), /Déconnexion non confirmée/, what);
+        assert.match(await textOf(page, 'main'), /EduConnect n’a pas confirmé la fin de votre session chez lui\. Fermez votre navigateur/, what);
+      }
+      // The local session ended all the same.
+      assert.equal(await sessions(), open - 1, what);
+    }
+  } finally {
+    ec.sloMode = 'signed';
+    ec.sloBinding = 'post';
+    await context.close();
+  }
 });
 
 test('a blocked account found through EduConnect is refused as at password sign-in', async () => {

@@ -1,7 +1,9 @@
 // SAML 2.0 service provider (EduConnect, académie IdPs) with @node-saml/node-saml: SP-initiated Web SSO (AuthnRequest
 // over HTTP-Redirect, Response over HTTP-POST), signed assertions required, InResponseTo checked against the one
-// request this browser's flow sent (single use), SP metadata for the IdP's administrators, single logout.
+// request this browser's flow sent (single use), SP metadata for the IdP's administrators, single logout (the IdP's
+// LogoutResponse signed and answering the LogoutRequest this browser was sent with).
 import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import { SaxesParser } from 'saxes';
 import type { Profile as TrousseauProfile } from '../directory/vocabulary.js';
 import type { FederatedIdentity } from './matching.js';
 import { isCalendarDate } from './oidc.js';
@@ -19,6 +21,8 @@ export function samlUrls(publicUrl: string, p: SamlProviderConfig): { entityId: 
  */
 class FlowRequestIds implements CacheProvider {
   sent: string | null = null;
+  /** Whether node-saml asked for the expected ID (a message's InResponseTo matched it). */
+  answered = false;
   constructor(private expected: string | null) {}
   async saveAsync(key: string, value: string) {
     this.sent = key;
@@ -26,7 +30,9 @@ class FlowRequestIds implements CacheProvider {
   }
   async getAsync(key: string) {
     // node-saml reads the value as the request's creation instant; the flow's own expiry (flows.ts) bounds it.
-    return key === this.expected ? new Date().toISOString() : null;
+    if (key !== this.expected) return null;
+    this.answered = true;
+    return new Date().toISOString();
   }
   async removeAsync(key: string | null) {
     if (key !== this.expected) return null;
@@ -35,7 +41,7 @@ class FlowRequestIds implements CacheProvider {
   }
 }
 
-function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider): SAML {
+function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, inResponseTo = ValidateInResponseTo.always): SAML {
   const urls = samlUrls(publicUrl, p);
   return new SAML({
     callbackUrl: urls.acs,
@@ -48,7 +54,7 @@ function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider): S
     // is refused too); the response envelope may be signed or not, as IdPs differ.
     wantAssertionsSigned: true,
     wantAuthnResponseSigned: false,
-    validateInResponseTo: ValidateInResponseTo.always,
+    validateInResponseTo: inResponseTo,
     requestIdExpirationPeriodMs: 10 * 60_000,
     cacheProvider: ids,
     identifierFormat: p.nameIdFormat ?? null,
@@ -128,9 +134,72 @@ export function mapAttributes(p: SamlProviderConfig, profile: Profile): Federate
   };
 }
 
-/** The IdP's single logout URL for this session (a signed LogoutRequest when we have a key), or null. */
-export async function samlLogoutUrl(publicUrl: string, p: SamlProviderConfig, s: SamlSession): Promise<string | null> {
+/**
+ * The IdP's single logout URL for this session (a signed LogoutRequest when we have a key, `relayState` to come back
+ * with the answer) and the ID of that LogoutRequest, which the IdP's LogoutResponse must answer
+ * (samlValidateLogoutResponse); null without a logout URL.
+ */
+export async function samlLogoutUrl(
+  publicUrl: string, p: SamlProviderConfig, s: SamlSession, relayState: string,
+): Promise<{ url: string; requestId: string } | null> {
   if (!p.logoutUrl) return null;
   const profile: Profile = { issuer: p.idpIssuer ?? '', nameID: s.nameId, nameIDFormat: s.nameIdFormat, ...(s.sessionIndex ? { sessionIndex: s.sessionIndex } : {}) };
-  return client(publicUrl, p, new FlowRequestIds(null)).getLogoutUrlAsync(profile, '', {});
+  const ids = new FlowRequestIds(null);
+  const url = await client(publicUrl, p, ids).getLogoutUrlAsync(profile, relayState, {});
+  if (!ids.sent) throw new Error('node-saml saved no logout request ID');
+  return { url, requestId: ids.sent };
+}
+
+/** The IdP's LogoutResponse as it came: HTTP-Redirect (the query, parsed and raw for the signed octets) or HTTP-POST. */
+export type LogoutResponseMessage =
+  | { binding: 'redirect'; query: Record<string, unknown>; rawQuery: string }
+  | { binding: 'post'; samlResponse: string };
+
+/**
+ * Checks the IdP's LogoutResponse: signed by the IdP's certificate (HTTP-Redirect: SigAlg and Signature over the
+ * query; HTTP-POST: the whole message), issuer when configured, status Success, and InResponseTo = `requestId`, the
+ * LogoutRequest this sign-out sent. node-saml checks a redirect's signature only when there is one and its
+ * InResponseTo only when present, and a posted LogoutResponse's signature only: the rest is required here.
+ * Throws on any failure.
+ */
+export async function samlValidateLogoutResponse(publicUrl: string, p: SamlProviderConfig, message: LogoutResponseMessage, requestId: string): Promise<void> {
+  const ids = new FlowRequestIds(requestId);
+  // A posted message's InResponseTo is looked for on a <Response> only: checked below, on the LogoutResponse.
+  const saml = client(publicUrl, p, ids, message.binding === 'redirect' ? ValidateInResponseTo.always : ValidateInResponseTo.never);
+  if (message.binding === 'redirect') {
+    const fields = Object.fromEntries(Object.entries(message.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    if (!fields.SAMLResponse) throw new Error('no SAMLResponse');
+    if (!fields.Signature || !fields.SigAlg) throw new Error('unsigned LogoutResponse');
+    await saml.validateRedirectAsync(fields, message.rawQuery);
+    if (!ids.answered) throw new Error('LogoutResponse without InResponseTo');
+    return;
+  }
+  const { loggedOut } = await saml.validatePostResponseAsync({ SAMLResponse: message.samlResponse });
+  if (!loggedOut) throw new Error('not a LogoutResponse');
+  // The signature checked covers the whole document (its root): its attributes and status can be read from it.
+  const facts = logoutResponseFacts(Buffer.from(message.samlResponse, 'base64').toString('utf8'));
+  if (facts.inResponseTo !== requestId) throw new Error('InResponseTo is not valid');
+  if (facts.status !== SUCCESS) throw new Error(`bad status: ${facts.status}`);
+}
+
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+
+/** The root LogoutResponse's InResponseTo and its top-level StatusCode (saml-core §3.2.2). */
+function logoutResponseFacts(xml: string): { inResponseTo: string | null; status: string | null } {
+  const parser = new SaxesParser({ xmlns: true });
+  const path: string[] = [];
+  let inResponseTo: string | null = null;
+  let status: string | null = null;
+  parser.on('opentag', (tag) => {
+    const name = tag.uri === PROTOCOL ? tag.local : `{${tag.uri}}${tag.local}`;
+    if (path.length === 0) {
+      if (name !== 'LogoutResponse') throw new Error('not a LogoutResponse');
+      inResponseTo = tag.attributes.InResponseTo?.value ?? null;
+    } else if (name === 'StatusCode' && path.join('/') === 'LogoutResponse/Status') status = tag.attributes.Value?.value ?? null;
+    path.push(name);
+  });
+  parser.on('closetag', () => void path.pop());
+  parser.write(xml).close();
+  return { inResponseTo, status };
 }

@@ -3,7 +3,8 @@
 //    typed on its page signs in as the person registered under that login;
 //  - a SAML 2.0 IdP (samlify, key pair generated here) that plays EduConnect: it parses Trousseau's AuthnRequest and
 //    answers, on a page with a button, with a signed assertion about the person the test chose (or, on demand, an
-//    unsigned or a tampered one).
+//    unsigned or a tampered one), and answers a LogoutRequest with a LogoutResponse (signed, or on demand unsigned or
+//    answering another request).
 // They listen on `localhost` while Trousseau listens on 127.0.0.1: two sites, as in production (the SAML answer is a
 // cross-site POST).
 import { createServer, type Server } from 'node:http';
@@ -79,6 +80,11 @@ export interface SamlPerson {
 }
 
 export type SamlMode = 'signed' | 'unsigned' | 'tampered';
+/**
+ * How /slo answers a LogoutRequest: a signed LogoutResponse redirected to the SP's single logout URL (`signed`),
+ * the same unsigned, a signed one answering another request (`foreign`), or only a page (`page`).
+ */
+export type SloMode = 'signed' | 'unsigned' | 'foreign' | 'page';
 
 export interface TestSamlIdp {
   entityId: string;
@@ -92,6 +98,10 @@ export interface TestSamlIdp {
   lastResponse: { acs: string; SAMLResponse: string; RelayState: string } | null;
   /** SAML logout requests received. */
   logouts: string[];
+  sloMode: SloMode;
+  sloBinding: 'post' | 'redirect';
+  /** The last LogoutResponse sent back to the SP (its URL; posted: its fields too), to replay it. */
+  lastLogoutResponse: { url: string; SAMLResponse?: string; RelayState?: string } | null;
   close(): Promise<void>;
 }
 
@@ -127,8 +137,12 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
   });
   let sp: ReturnType<typeof samlify.ServiceProvider> | null = null;
   let unsignedSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
+  let sloSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
+  let sloRedirectSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
+  let unsignedRedirectSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
   const state: TestSamlIdp = {
     entityId: `${base}/idp`, ssoUrl: `${base}/sso`, logoutUrl: `${base}/slo`, cert: keys.cert, person: null, mode: 'signed', lastResponse: null, logouts: [],
+    sloMode: 'signed', sloBinding: 'post', lastLogoutResponse: null,
     close: () => close(server),
   };
   server.on('request', (req, res) => {
@@ -136,7 +150,31 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
       const url = new URL(req.url ?? '/', base);
       if (url.pathname === '/slo') {
         state.logouts.push(url.searchParams.get('SAMLRequest') ?? '');
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>EduConnect</title><h1>Vous êtes déconnecté d’EduConnect</h1>');
+        if (state.sloMode === 'page' || !sloSp) {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>EduConnect</title><h1>Vous êtes déconnecté d’EduConnect</h1>');
+          return;
+        }
+        // Back to the SP's single logout URL with a LogoutResponse, in the binding the test chose (the SP's metadata
+        // advertises HTTP-POST; the redirect variant reads the same metadata with HTTP-Redirect).
+        const query = Object.fromEntries(url.searchParams);
+        const redirect = state.sloBinding === 'redirect';
+        const signed = redirect ? sloRedirectSp! : sloSp;
+        const parsed = await idp.parseLogoutRequest(signed, 'redirect', { query, octetString: '' });
+        const target = state.sloMode === 'unsigned' ? (redirect ? unsignedRedirectSp! : sp!) : signed;
+        const info = state.sloMode === 'foreign' ? { extract: { request: { id: '_another-request' } } } : parsed;
+        const relay = query.RelayState ?? '';
+        if (redirect) {
+          const back = idp.createLogoutResponse(target, info as never, 'redirect', relay) as { context: string };
+          state.lastLogoutResponse = { url: back.context };
+          res.writeHead(302, { location: back.context }).end();
+          return;
+        }
+        const back = idp.createLogoutResponse(target, info as never, 'post', relay) as { context: string; entityEndpoint: string };
+        state.lastLogoutResponse = { url: back.entityEndpoint, SAMLResponse: back.context, RelayState: relay };
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html lang="fr"><title>EduConnect</title>
+<h1>Vous êtes déconnecté d’EduConnect</h1><form method="post" action="${esc(back.entityEndpoint)}">
+<input type="hidden" name="SAMLResponse" value="${esc(back.context)}"><input type="hidden" name="RelayState" value="${esc(relay)}">
+<button type="submit">Retour à l’ENT</button></form><script>document.forms[0].submit()</script></html>`);
         return;
       }
       if (url.pathname !== '/sso') return void res.writeHead(404).end();
@@ -145,6 +183,11 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
         sp = samlify.ServiceProvider({ metadata: xml });
         // The same SP, as if it did not ask for signed assertions: the IdP then signs nothing.
         unsignedSp = samlify.ServiceProvider({ metadata: xml.replace(/WantAssertionsSigned="true"/, 'WantAssertionsSigned="false"') });
+        // The same SP for single logout: its LogoutResponse is signed; the redirect variant, with HTTP-Redirect.
+        const redirectXml = xml.replace(/(<SingleLogoutService[^>]*Binding=")[^"]*/, '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect');
+        sloSp = samlify.ServiceProvider({ metadata: xml, wantLogoutResponseSigned: true });
+        sloRedirectSp = samlify.ServiceProvider({ metadata: redirectXml, wantLogoutResponseSigned: true });
+        unsignedRedirectSp = samlify.ServiceProvider({ metadata: redirectXml });
       }
       const query = Object.fromEntries(url.searchParams);
       const parsed = await idp.parseLoginRequest(sp, 'redirect', { query, octetString: '' });

@@ -7,7 +7,8 @@
 //   GET  /federation/:p/suite       the SAML answer continued in the browser that started the flow (binding cookie)
 //   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
 //   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
-//   GET  /federation/:p/deconnexion back from the provider's sign-out
+//   GET  /federation/:p/deconnexion back from the provider's sign-out (SAML: its LogoutResponse checked)
+//   POST /federation/:p/deconnexion the SAML LogoutResponse over HTTP-POST (cross-site, like …/acs)
 // Public area: no guard. Matching rules: src/federation/matching.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -19,7 +20,7 @@ import { saveFlow, takeFlow, peekFlow, FLOW_MINUTES, newFlowToken, type Provider
 import { matchAccounts, type CandidateAccount } from '../../federation/matching.js';
 import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
 import type { ProviderConfig } from '../../federation/providers.js';
-import { samlAuthorizationUrl, samlMetadata, samlValidate } from '../../federation/saml.js';
+import { samlAuthorizationUrl, samlMetadata, samlValidate, samlValidateLogoutResponse, type LogoutResponseMessage } from '../../federation/saml.js';
 import { sha256 } from '../../lib/crypto.js';
 import { safeNext } from '../account/index.js';
 import { typed, type AreaOptions } from '../area.js';
@@ -31,6 +32,7 @@ import { translator } from '../i18n/index.js';
 import { text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { sendPage } from '../layout.js';
+import { SIGNED_OUT } from './sign-in.js';
 
 /** The browser's binding to its flows: a random value in an httpOnly cookie, only its hash stored. */
 export const FLOW_COOKIE = 'trousseau_fed';
@@ -281,9 +283,43 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     return reply.type('application/samlmetadata+xml; charset=utf-8').send(samlMetadata(ctx.config.publicUrl, p));
   });
 
-  // The provider sends the browser back here once signed out there; the local session already ended.
+  // The provider sends the browser back here once signed out there; the local session already ended. A SAML IdP
+  // answers with a LogoutResponse (HTTP-Redirect, or HTTP-POST as our metadata advertises: a cross-site POST with no
+  // CSRF token possible, its signature is the proof): signed, answering the LogoutRequest of the flow its RelayState
+  // names (single use), else the page says the provider's session may still be open.
+  async function signedOut(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, relayState: string, message: LogoutResponseMessage) {
+    try {
+      if (p.kind !== 'saml') throw new Error('not a SAML provider');
+      const flow = await takeFlow(pool, relayState, p.id, null);
+      if (!flow?.samlRequestId || flow.next !== SIGNED_OUT) throw new Error('no logout request of ours');
+      await samlValidateLogoutResponse(ctx.config.publicUrl, p, message, flow.samlRequestId);
+    } catch (e) {
+      req.log.warn({ err: e, provider: p.id }, 'SAML LogoutResponse refused');
+      const _ = translator(req.lang);
+      return sendPage(
+        reply,
+        {
+          req,
+          title: _('fed.signOut.unconfirmed.title'),
+          error: true,
+          narrow: true,
+          body: html`${formError(_('fed.signOut.unconfirmed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
+        },
+        400,
+      );
+    }
+    return reply.redirect(SIGNED_OUT, 303);
+  }
+
   app.get('/:provider/deconnexion', { schema: { params: ProviderParams } }, async (req, reply) => {
-    provider(req.params.provider);
-    return reply.redirect('/connexion?bye=1', 303);
+    const p = provider(req.params.provider);
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    if (typeof query.SAMLResponse !== 'string') return reply.redirect(SIGNED_OUT, 303);
+    const relay = typeof query.RelayState === 'string' ? query.RelayState : '';
+    return signedOut(req, reply, p, relay, { binding: 'redirect', query, rawQuery: req.url.split('?')[1] ?? '' });
   });
+
+  app.post('/:provider/deconnexion', { config: { crossSitePost: true }, schema: { params: ProviderParams, body: AcsForm } }, async (req, reply) =>
+    signedOut(req, reply, provider(req.params.provider), req.body.RelayState, { binding: 'post', samlResponse: req.body.SAMLResponse }),
+  );
 }

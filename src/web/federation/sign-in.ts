@@ -1,11 +1,15 @@
 // What the account pages show and do for identity providers: one button per enabled provider on the sign-in page,
-// and, on sign-out, the provider's own sign-out when the session was opened there.
+// and, on sign-out, the provider's own sign-out when the session was opened there (SAML: the LogoutRequest's ID kept
+// in a flow, for the IdP's LogoutResponse to answer).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { providerSession } from '../../federation/accounts.js';
+import { newFlowToken, saveFlow } from '../../federation/flows.js';
 import { enabledProviders } from '../../federation/enablement.js';
 import { oidcLogoutUrl } from '../../federation/oidc.js';
-import { samlLogoutUrl } from '../../federation/saml.js';
+import type { SamlProviderConfig } from '../../federation/providers.js';
+import { samlLogoutUrl, type SamlSession } from '../../federation/saml.js';
+import { sha256 } from '../../lib/crypto.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { sendPage } from '../layout.js';
@@ -47,7 +51,7 @@ export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): 
       p.kind === 'oidc'
         ? await oidcLogoutUrl(p, s.idToken, `${ctx.config.publicUrl}/connexion?bye=1`)
         : s.nameId && s.nameIdFormat
-          ? await samlLogoutUrl(ctx.config.publicUrl, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex })
+          ? await samlSignOut(ctx, p, { nameId: s.nameId, nameIdFormat: s.nameIdFormat, sessionIndex: s.sessionIndex })
           : null;
     return url ? { url, label: p.label } : null;
   } catch (e) {
@@ -55,6 +59,22 @@ export async function providerSignOutUrl(ctx: AppContext, req: FastifyRequest): 
     return null;
   }
 }
+
+/**
+ * The IdP's single logout URL, its LogoutRequest's ID kept in a flow (federation_flows) whose token is the RelayState
+ * the IdP sends back with its LogoutResponse: a cross-site POST (the binding node-saml's metadata advertises)
+ * carries no Lax cookie, so the RelayState is what ties the answer to this request (GET …/deconnexion).
+ */
+async function samlSignOut(ctx: AppContext, p: SamlProviderConfig, session: SamlSession): Promise<string | null> {
+  const token = newFlowToken();
+  const slo = await samlLogoutUrl(ctx.config.publicUrl, p, session, token);
+  if (!slo) return null;
+  await saveFlow(ctx.database.pool, { providerId: p.id, bindingHash: sha256(token), samlRequestId: slo.requestId, next: SIGNED_OUT }, token);
+  return slo.url;
+}
+
+/** Where a flow of single logout leads (and how /deconnexion tells it from a sign-in's flow). */
+export const SIGNED_OUT = '/connexion?bye=1';
 
 /**
  * The page after the local sign-out that sends the browser on to the provider's sign-out. Not a redirect of the

@@ -27,6 +27,10 @@ const fr = {
   'fed.signOut.title': 'Déconnexion',
   'fed.signOut': 'Vous êtes déconnecté(e) de l’ENT. Vous allez être déconnecté(e) de {provider}.',
   'fed.signOut.go': 'Se déconnecter de {provider}',
+  // SAML single logout: the IdP's LogoutResponse could not be verified (signature, InResponseTo, status).
+  'fed.signOut.unconfirmed.title': 'Déconnexion non confirmée',
+  'fed.signOut.unconfirmed':
+    'Vous êtes déconnecté(e) de l’ENT, mais {provider} n’a pas confirmé la fin de votre session chez lui. Fermez votre navigateur pour la terminer, surtout sur un ordinateur partagé.',
   'fed.console.nav': 'Fournisseurs d’identité',
   'fed.console.title': 'Fournisseurs d’identité',
   'fed.console.lead':
@@ -71,6 +75,8 @@ const en: Record<keyof typeof fr, string> = {
   'fed.signOut.title': 'Sign-out',
   'fed.signOut': 'You are signed out of the workspace. You will now be signed out of {provider}.',
   'fed.signOut.go': 'Sign out of {provider}',
+  'fed.signOut.unconfirmed.title': 'Sign-out not confirmed',
+  'fed.signOut.unconfirmed': 'You are signed out of the workspace, but {provider} did not confirm the end of your session there. Close your browser to end it, especially on a shared computer.',
   'fed.console.nav': 'Identity providers',
   'fed.console.title': 'Identity providers',
   'fed.console.lead':
