@@ -233,6 +233,48 @@ function detailCtes(p: Params, preferred: string[]): string {
   )`;
 }
 
+/**
+ * The same details as classesCte('cls') and detailCtes, as LATERAL subqueries of each row of `sel` (joined as `cls`,
+ * `st`, `kids`): for a preview page (tens of rows) each is a few index lookups from the row, so the page costs the
+ * same in a collège and in a région. Classes and structures are looked up by id through a LATERAL of their own (LIMIT
+ * 1 keeps the planner from flattening it into a join that hashed every structure of the région once per row).
+ */
+function detailLaterals(sel: Selection, scope: Scope, p: Params, preferred: string[]): string {
+  const focus = focusFilter(sel, scope, p, 'c.id');
+  const first = 'min(c.name COLLATE trousseau_fr)';
+  const pref = p.add(preferred);
+  const className = (classId: string) => `CROSS JOIN LATERAL (SELECT c.id, c.name FROM classes c WHERE c.id = ${classId} LIMIT 1) c`;
+  return `LEFT JOIN LATERAL (
+    SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) AS names,
+           ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
+    FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
+          UNION
+          SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
+          WHERE r.parent_id = u.id AND u.profile = 'Relative') m
+    ${className('m.class_id')}
+  ) cls ON TRUE
+LEFT JOIN LATERAL (
+    SELECT s.id, s.name
+    FROM (SELECT us.structure_id FROM user_structures us WHERE us.user_id = u.id
+          UNION ALL
+          SELECT us.structure_id FROM relations r JOIN user_structures us ON us.user_id = r.child_id
+          WHERE r.parent_id = u.id AND u.profile = 'Relative') x
+    CROSS JOIN LATERAL (SELECT s.id, s.name FROM structures s WHERE s.id = x.structure_id LIMIT 1) s
+    ORDER BY s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr LIMIT 1
+  ) st ON TRUE
+LEFT JOIN LATERAL (
+    -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's structures.
+    SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes',
+             coalesce((SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) FROM user_classes uc ${className('uc.class_id')}
+                       WHERE uc.user_id = k.id), '{}'))
+             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
+    FROM relations r JOIN users k ON k.id = r.child_id AND k.absent_since IS NULL AND k.pre_deleted_at IS NULL
+    WHERE r.parent_id = u.id AND u.profile = 'Relative'
+      AND (cardinality(${pref}::uuid[]) = 0
+           OR EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND cs.structure_id = ANY(${pref}::uuid[])))
+  ) kids ON TRUE`;
+}
+
 const ROW_COLUMNS = () => `u.id, u.last_name, u.first_name, u.profile, u.login,
   u.activated_at IS NOT NULL AS activated,
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
@@ -330,19 +372,40 @@ async function selectRows(ctx: AppContext, db: Queryable, selection: Selection, 
 
 /** The SQL of selectRows (its rows go through toRow). */
 function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: string; values: unknown[] } {
+  if (mode.kind === 'page') return pageQuery(selection, scope, mode);
   const p = new Params();
-  // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
-  // selection, index lookups on a preview page), never per row.
+  // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins reading each table
+  // once), never per row.
   const where = conditions(selection, scope, p);
-  let sel: string;
   const family = selection.sort === 'family';
-  if (mode.kind === 'all') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')})`;
-  else if (family) {
+  const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+  ${classesCte('cls', 'sel', selection, scope, p)},
+  ${detailCtes(p, preferredStructures(selection, scope))}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
+FROM sel u
+LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+LEFT JOIN st ON st.user_id = u.id
+LEFT JOIN kids ON kids.parent_id = u.id
+ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
+  return { sql, values: p.values };
+}
+
+/**
+ * The SQL of selectPage: `sel`, the ids of the page's rows (filters, order, then keyset or offset), carrying only
+ * the sort key through the sort, not whole rows; then those rows read by id with their details (detailLaterals).
+ */
+function pageQuery(selection: Selection, scope: Scope, mode: Extract<RowsMode, { kind: 'page' }>): { sql: string; values: unknown[] } {
+  const p = new Params();
+  const where = conditions(selection, scope, p);
+  const keys = 'u.id, u.profile, u.last_name, u.first_name, u.login';
+  const family = selection.sort === 'family';
+  let sel: string;
+  if (family) {
     // Paging by family needs every matching pupil's rank first (no keyset: by offset).
-    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+    sel = `hit AS MATERIALIZED (SELECT ${keys} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   ${familyCte('hit', 'hit_cls')},
-  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN fam ON fam.id = u.id
+  sel AS MATERIALIZED (SELECT u.id FROM hit u LEFT JOIN fam ON fam.id = u.id
       ORDER BY ${orderBy('family', 'NULL')} LIMIT ${p.add(mode.limit)} OFFSET ${p.add(mode.offset ?? 0)})`;
   } else {
     const cursor = mode.after ?? mode.before;
@@ -352,23 +415,19 @@ function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: s
       `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
     if (selection.sort !== 'class') {
       if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
-      sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
+      sel = `sel AS MATERIALIZED (SELECT u.id FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
     } else {
       // Paging by class needs every matching account's filing class first.
-      sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+      sel = `hit AS MATERIALIZED (SELECT ${keys} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
-  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
+  sel AS MATERIALIZED (SELECT u.id FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
       ${key ? `WHERE ${keysetCondition('class', 'cls.group_class', key, p, before)}` : ''} ${page('cls.group_class')})`;
     }
   }
-  const sql = `WITH ${sel},
-  ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope))}${family && mode.kind === 'all' ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+  const sql = `WITH ${sel}
 SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
-FROM sel u
-LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
-LEFT JOIN st ON st.user_id = u.id
-LEFT JOIN kids ON kids.parent_id = u.id
+FROM sel JOIN users u ON u.id = sel.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+${detailLaterals(selection, scope, p, preferredStructures(selection, scope))}
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   return { sql, values: p.values };
 }
