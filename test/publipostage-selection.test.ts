@@ -200,7 +200,7 @@ test('a preview page carries the same rows as the full selection (details read p
   try {
     const scopes: Scope[] = [ALL, { kind: 'structures', structureIds: [s.structures.S2] }, { kind: 'classes', classIds: [s.classes['2NDE1'], s.classes['5A']] }];
     for (const sort of ['alpha', 'profile', 'class', 'family'] as const) {
-      for (const input of [{ sort }, { sort, classIds: [s.classes['2NDE1']] }, { sort, structureId: s.structures.S2 }, { sort, levelIds: [s.levels['5EME']] }]) {
+      for (const input of [{ sort }, { sort, external: 'info' }, { sort, classIds: [s.classes['2NDE1']] }, { sort, structureId: s.structures.S2 }, { sort, levelIds: [s.levels['5EME']] }]) {
         for (const scope of scopes) {
           const full = await selectAccounts(ctx, sel(input), scope);
           const page = await selectPage(ctx, sel(input), scope, { limit: 100 });

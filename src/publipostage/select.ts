@@ -275,10 +275,15 @@ LEFT JOIN LATERAL (
   ) kids ON TRUE`;
 }
 
-const ROW_COLUMNS = () => `u.id, u.last_name, u.first_name, u.profile, u.login,
+/**
+ * Columns of a row for toRow, over users `u` joined to cls, st and kids. When the selection leaves out accounts that
+ * sign in externally (the default), none of its rows has a provider: the per-row lookup is skipped.
+ */
+const ROW_COLUMNS = (sel: Selection) => `u.id, u.last_name, u.first_name, u.profile, u.login,
   u.activated_at IS NOT NULL AS activated,
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
-  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since, ${externalProviderSql('u')} AS external_provider,
+  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since,
+  ${sel.external === 'exclude' ? 'NULL::text' : externalProviderSql('u')} AS external_provider,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
   cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
 
@@ -341,7 +346,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
  * accounts; an expired code is not returned (row.codeExpired is set instead).
  */
 export async function selectAccounts(ctx: AppContext, selection: Selection, scope: Scope): Promise<AccountRow[]> {
-  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'all' });
+  return rowsOf(ctx, rowsQuery(selection, scope));
 }
 
 /**
@@ -350,29 +355,25 @@ export async function selectAccounts(ctx: AppContext, selection: Selection, scop
  * grow with the position); `before` gives the page ending right before it. Otherwise `offset` rows are skipped.
  * A cursor that is not one of this sort order counts as none (first page).
  */
-export async function selectPage(
-  ctx: AppContext,
-  selection: Selection,
-  scope: Scope,
-  page: { limit: number; offset?: number; after?: PageCursor; before?: PageCursor },
-): Promise<AccountRow[]> {
-  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'page', ...page });
+export async function selectPage(ctx: AppContext, selection: Selection, scope: Scope, page: PageRequest): Promise<AccountRow[]> {
+  return rowsOf(ctx, pageQuery(selection, scope, page));
 }
 
-type RowsMode =
-  | { kind: 'all' }
-  | { kind: 'page'; limit: number; offset?: number; after?: PageCursor; before?: PageCursor };
+interface PageRequest {
+  limit: number;
+  offset?: number;
+  after?: PageCursor;
+  before?: PageCursor;
+}
 
-async function selectRows(ctx: AppContext, db: Queryable, selection: Selection, scope: Scope, mode: RowsMode): Promise<AccountRow[]> {
-  const { sql, values } = rowsQuery(selection, scope, mode);
-  const res = await db.query(sql, values);
+async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }): Promise<AccountRow[]> {
+  const res = await ctx.database.pool.query(query.sql, query.values);
   const now = Date.now();
   return res.rows.map((r) => toRow(r, ctx.secrets, now));
 }
 
-/** The SQL of selectRows (its rows go through toRow). */
-function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: string; values: unknown[] } {
-  if (mode.kind === 'page') return pageQuery(selection, scope, mode);
+/** The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow). */
+function rowsQuery(selection: Selection, scope: Scope): { sql: string; values: unknown[] } {
   const p = new Params();
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins reading each table
   // once), never per row.
@@ -381,7 +382,7 @@ function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: s
   const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('cls', 'sel', selection, scope, p)},
   ${detailCtes(p, preferredStructures(selection, scope))}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
-SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
+SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
 LEFT JOIN st ON st.user_id = u.id
@@ -390,22 +391,26 @@ ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   return { sql, values: p.values };
 }
 
+/** The columns of users `u` that ROW_COLUMNS, detailLaterals, manageableSql and the sort keys read. */
+const PAGE_USER_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at, u.activation_code_enc,
+  u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile, u.pre_deleted_at,
+  u.blocked, u.absent_since, u.is_super_admin`;
+
 /**
- * The SQL of selectPage: `sel`, the ids of the page's rows (filters, order, then keyset or offset), carrying only
- * the sort key through the sort, not whole rows; then those rows read by id with their details (detailLaterals).
+ * The SQL of selectPage: `sel`, the page's rows (filters, order, then keyset or offset) with only the columns a row
+ * shows carried through the sort (not whole rows), then each row's details (detailLaterals).
  */
-function pageQuery(selection: Selection, scope: Scope, mode: Extract<RowsMode, { kind: 'page' }>): { sql: string; values: unknown[] } {
+function pageQuery(selection: Selection, scope: Scope, mode: PageRequest): { sql: string; values: unknown[] } {
   const p = new Params();
   const where = conditions(selection, scope, p);
-  const keys = 'u.id, u.profile, u.last_name, u.first_name, u.login';
   const family = selection.sort === 'family';
   let sel: string;
   if (family) {
     // Paging by family needs every matching pupil's rank first (no keyset: by offset).
-    sel = `hit AS MATERIALIZED (SELECT ${keys} FROM users u WHERE ${where.join('\n  AND ')}),
+    sel = `hit AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   ${familyCte('hit', 'hit_cls')},
-  sel AS MATERIALIZED (SELECT u.id FROM hit u LEFT JOIN fam ON fam.id = u.id
+  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN fam ON fam.id = u.id
       ORDER BY ${orderBy('family', 'NULL')} LIMIT ${p.add(mode.limit)} OFFSET ${p.add(mode.offset ?? 0)})`;
   } else {
     const cursor = mode.after ?? mode.before;
@@ -415,18 +420,18 @@ function pageQuery(selection: Selection, scope: Scope, mode: Extract<RowsMode, {
       `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
     if (selection.sort !== 'class') {
       if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
-      sel = `sel AS MATERIALIZED (SELECT u.id FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
+      sel = `sel AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
     } else {
       // Paging by class needs every matching account's filing class first.
-      sel = `hit AS MATERIALIZED (SELECT ${keys} FROM users u WHERE ${where.join('\n  AND ')}),
+      sel = `hit AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
-  sel AS MATERIALIZED (SELECT u.id FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
+  sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
       ${key ? `WHERE ${keysetCondition('class', 'cls.group_class', key, p, before)}` : ''} ${page('cls.group_class')})`;
     }
   }
   const sql = `WITH ${sel}
-SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
-FROM sel JOIN users u ON u.id = sel.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
+FROM sel u${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
 ${detailLaterals(selection, scope, p, preferredStructures(selection, scope))}
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   return { sql, values: p.values };
@@ -446,7 +451,7 @@ export async function* streamSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<AccountRow[]> {
-  const { sql, values } = rowsQuery(selection, scope, { kind: 'all' });
+  const { sql, values } = rowsQuery(selection, scope);
   const name = `selection_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
   const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => client.query(`FETCH ${batchSize} FROM ${name}`);
