@@ -120,6 +120,9 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
     ];
     for (const [name, input, scope, filter, value] of filters) {
       const sel = SelectionSchema.parse(input);
+      // Both sides must show the same thing: same count, same first page.
+      const [counts, page, base] = await Promise.all([countSelection(ctx, sel, scope), selectPage(ctx, sel, scope, { limit: 50 }), baselinePreview(ctx.database.pool, filter, value)]);
+      if (counts.total !== base.count || page.map((r) => r.id).join() !== base.ids.join()) throw new Error(`aperçu « ${name} » : le SQL écrit à la main ne donne pas les mêmes lignes`);
       let n = 0;
       const r = await compare(
         RUNS,
