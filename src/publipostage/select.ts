@@ -1,5 +1,5 @@
-// The selection as SQL: one query for the rows (children, classes and structure joined set-wise, never
-// one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
+// The selection as SQL: one query for the rows (children, classes and structure joined set-wise for a whole
+// selection, looked up by id for each row of a preview page; never one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
