@@ -22,23 +22,35 @@ export const BASELINE_FILTERS = {
     JOIN relations r ON r.child_id = s.id WHERE uc.class_id = ANY($1::uuid[]))`,
 } as const;
 
-/** Per account `u`: classes (a parent's are the children's), school, children: what a preview row shows. */
+/**
+ * Per account `u`: classes (a parent's are the children's), school, children with their classes ("Zoé MARTIN (6A)")
+ * and the local-admin badge: what a preview row shows.
+ */
 const DETAILS = `(SELECT array_agg(DISTINCT c.name) FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
      UNION ALL SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
      JOIN classes c ON c.id = m.class_id) AS classes,
   (SELECT min(s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS school,
-  (SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name)) FROM relations r JOIN users k ON k.id = r.child_id
-     WHERE r.parent_id = u.id) AS children`;
+  (SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name,
+       'classes', (SELECT array_agg(c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = k.id)))
+     FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
+  EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS local_admin`;
 
-/** The count and the first page of 50 (alphabetical) of a filter, with the preview's columns. */
-export async function baselinePreview(db: Queryable, filter: string, value: unknown): Promise<number> {
-  const where = `${filter} AND ${DEFAULTS}`;
-  const [count] = await Promise.all([
+/** Accounts that sign in only through an external provider get no code: left out, as the product's default does. */
+const NOT_EXTERNAL = `NOT EXISTS (SELECT 1 FROM federation_links fl WHERE fl.user_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM profile_policies pp JOIN user_structures us ON us.structure_id = pp.structure_id
+    WHERE pp.sign_in = 'external' AND pp.profile = u.profile AND us.user_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM profile_policies pp JOIN user_structures us ON us.structure_id = pp.structure_id
+    JOIN relations r ON r.child_id = us.user_id WHERE pp.sign_in = 'external' AND pp.profile = 'Relative' AND u.profile = 'Relative' AND r.parent_id = u.id)`;
+
+/** The count and the first page of 50 (alphabetical) of a filter, with the preview's columns; the page's ids. */
+export async function baselinePreview(db: Queryable, filter: string, value: unknown): Promise<{ count: number; ids: string[] }> {
+  const where = `${filter} AND ${DEFAULTS} AND ${NOT_EXTERNAL}`;
+  const [count, page] = await Promise.all([
     db.query(`SELECT count(*)::int AS n FROM users u WHERE ${where}`, [value]),
     db.query(`SELECT u.id, u.last_name, u.first_name, u.login, u.profile, u.email, u.activation_code_enc, ${DETAILS}
       FROM (SELECT * FROM users u WHERE ${where} ORDER BY ${ORDER} LIMIT 50) u ORDER BY ${ORDER}`, [value]),
   ]);
-  return count.rows[0].n;
+  return { count: count.rows[0].n, ids: page.rows.map((r) => r.id as string) };
 }
 
 /**

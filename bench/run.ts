@@ -93,7 +93,8 @@ async function demo(adminUrl: string, contexts: Array<{ close(): Promise<void> }
   } else console.log('  (Chromium absent : pas de comparaison avec son impression)');
 
   // Sign-in and activation: the product's functions against raw argon2 with the product's parameters.
-  const n = quick ? 16 : 96;
+  // Enough sign-ins per run that a busy machine's noise (2 cores shared) does not decide the ratio.
+  const n = quick ? 32 : 96;
   const acc = await signInAccounts(ctx, n * (RUNS + 1), 'demo');
   let i = 0;
   const s = await compare(RUNS, () => timed(() => productSignIns(ctx, acc.active.slice(0, n))), () => timed(() => rawVerifies(acc.hash, n)), null);
@@ -122,6 +123,9 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
     ];
     for (const [name, input, scope, filter, value] of filters) {
       const sel = SelectionSchema.parse(input);
+      // Both sides must show the same thing: same count, same first page.
+      const [counts, page, base] = await Promise.all([countSelection(ctx, sel, scope), selectPage(ctx, sel, scope, { limit: 50 }), baselinePreview(ctx.database.pool, filter, value)]);
+      if (counts.total !== base.count || page.map((r) => r.id).join() !== base.ids.join()) throw new Error(`aperçu « ${name} » : le SQL écrit à la main ne donne pas les mêmes lignes`);
       let n = 0;
       const r = await compare(
         RUNS,

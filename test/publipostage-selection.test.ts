@@ -191,6 +191,30 @@ test('preview page: same order as the full selection, paged', async () => {
   assert.equal(page.find((r) => r.id === s.users.paul)!.children.length, 2);
 });
 
+test('a preview page carries the same rows as the full selection (details read per row there, set-wise here)', async () => {
+  // A parent of children in two structures and a pupil in two classes: the filing class and the printed school
+  // depend on the filter and the scope.
+  await ctx.database.pool.query(`INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)`, [s.users.leo, s.structures.S2]);
+  await ctx.database.pool.query(`INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2)`, [s.users.leo, s.classes['2NDE1']]);
+  await ctx.database.pool.query(`INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)`, [s.users.paul, s.users.jules]);
+  try {
+    const scopes: Scope[] = [ALL, { kind: 'structures', structureIds: [s.structures.S2] }, { kind: 'classes', classIds: [s.classes['2NDE1'], s.classes['5A']] }];
+    for (const sort of ['alpha', 'profile', 'class', 'family'] as const) {
+      for (const input of [{ sort }, { sort, external: 'info' }, { sort, classIds: [s.classes['2NDE1']] }, { sort, structureId: s.structures.S2 }, { sort, levelIds: [s.levels['5EME']] }]) {
+        for (const scope of scopes) {
+          const full = await selectAccounts(ctx, sel(input), scope);
+          const page = await selectPage(ctx, sel(input), scope, { limit: 100 });
+          assert.deepEqual(page, full, `${JSON.stringify(input)} ${scope.kind}`);
+        }
+      }
+    }
+  } finally {
+    await ctx.database.pool.query(`DELETE FROM relations WHERE parent_id = $1 AND child_id = $2`, [s.users.paul, s.users.jules]);
+    await ctx.database.pool.query(`DELETE FROM user_classes WHERE user_id = $1 AND class_id = $2`, [s.users.leo, s.classes['2NDE1']]);
+    await ctx.database.pool.query(`DELETE FROM user_structures WHERE user_id = $1 AND structure_id = $2`, [s.users.leo, s.structures.S2]);
+  }
+});
+
 test('keyset pages: after/before a row’s cursor walk the whole selection in its order, in every sort', async () => {
   for (const sort of ['alpha', 'profile', 'class'] as const) {
     // The class filter files parents under their children's class and leaves some accounts without one (last).

@@ -1,5 +1,5 @@
-// The selection as SQL: one query for the rows (children, classes and structure joined set-wise, never
-// one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
+// The selection as SQL: one query for the rows (children, classes and structure joined set-wise for a whole
+// selection, looked up by id for each row of a preview page; never one query per account) and one for the counts. Sorting happens in PostgreSQL with the trousseau_fr
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
@@ -261,10 +261,65 @@ function detailCtes(p: Params, preferred: string[], schools: (structureId: strin
   )`;
 }
 
-const ROW_COLUMNS = () => `u.id, u.last_name, u.first_name, u.profile, u.login,
+/**
+ * The same details as classesCte('cls') and detailCtes, as LATERAL subqueries of each row of `sel` (joined as `cls`,
+ * `st`, `kids`): for a preview page (tens of rows) each is a few index lookups from the row, so the page costs the
+ * same in a collège and in a région. Classes and structures are looked up by id through a LATERAL of their own (LIMIT
+ * 1 keeps the planner from flattening it into a join that hashed every structure of the région once per row).
+ */
+function detailLaterals(
+  sel: Selection,
+  scope: Scope,
+  p: Params,
+  preferred: string[],
+  schools: (structureId: string) => string | null,
+): string {
+  const focus = focusFilter(sel, scope, p, 'c.id');
+  const first = 'min(c.name COLLATE trousseau_fr)';
+  const pref = p.add(preferred);
+  const shown = schools('c.structure_id');
+  const childSchool = schools('cs.structure_id');
+  const className = (classId: string) =>
+    `CROSS JOIN LATERAL (SELECT c.id, c.name, c.structure_id FROM classes c WHERE c.id = ${classId} LIMIT 1) c`;
+  return `LEFT JOIN LATERAL (
+    SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr)${shown ? ` FILTER (WHERE ${shown})` : ''} AS names,
+           ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
+    FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
+          UNION
+          SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
+          WHERE r.parent_id = u.id AND u.profile = 'Relative') m
+    ${className('m.class_id')}
+  ) cls ON TRUE
+LEFT JOIN LATERAL (
+    SELECT s.id, s.name
+    FROM (SELECT us.structure_id FROM user_structures us WHERE us.user_id = u.id
+          UNION ALL
+          SELECT us.structure_id FROM relations r JOIN user_structures us ON us.user_id = r.child_id
+          WHERE r.parent_id = u.id AND u.profile = 'Relative') x
+    CROSS JOIN LATERAL (SELECT s.id, s.name FROM structures s WHERE s.id = x.structure_id LIMIT 1) s
+    ORDER BY s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr LIMIT 1
+  ) st ON TRUE
+LEFT JOIN LATERAL (
+    -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's schools.
+    SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes',
+             coalesce((SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) FROM user_classes uc ${className('uc.class_id')}
+                       WHERE uc.user_id = k.id${shown ? ` AND ${shown}` : ''}), '{}'))
+             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
+    FROM relations r JOIN users k ON k.id = r.child_id AND k.absent_since IS NULL AND k.pre_deleted_at IS NULL
+    WHERE r.parent_id = u.id AND u.profile = 'Relative'
+      ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
+  ) kids ON TRUE`;
+}
+
+/**
+ * Columns of a row for toRow, over users `u` joined to cls, st and kids. When the selection leaves out accounts that
+ * sign in externally (the default), none of its rows has a provider: the per-row lookup is skipped.
+ */
+const ROW_COLUMNS = (sel: Selection) => `u.id, u.last_name, u.first_name, u.profile, u.login,
   u.activated_at IS NOT NULL AS activated,
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
-  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since, ${externalProviderSql('u')} AS external_provider,
+  u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since,
+  ${sel.external === 'exclude' ? 'NULL::text' : externalProviderSql('u')} AS external_provider,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
   cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
 
@@ -327,7 +382,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
  * accounts; an expired code is not returned (row.codeExpired is set instead).
  */
 export async function selectAccounts(ctx: AppContext, selection: Selection, scope: Scope): Promise<AccountRow[]> {
-  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'all' });
+  return rowsOf(ctx, rowsQuery(selection, scope));
 }
 
 /**
@@ -336,38 +391,59 @@ export async function selectAccounts(ctx: AppContext, selection: Selection, scop
  * grow with the position); `before` gives the page ending right before it. Otherwise `offset` rows are skipped.
  * A cursor that is not one of this sort order counts as none (first page).
  */
-export async function selectPage(
-  ctx: AppContext,
-  selection: Selection,
-  scope: Scope,
-  page: { limit: number; offset?: number; after?: PageCursor; before?: PageCursor },
-): Promise<AccountRow[]> {
-  return selectRows(ctx, ctx.database.pool, selection, scope, { kind: 'page', ...page });
+export async function selectPage(ctx: AppContext, selection: Selection, scope: Scope, page: PageRequest): Promise<AccountRow[]> {
+  return rowsOf(ctx, pageQuery(selection, scope, page));
 }
 
-type RowsMode =
-  | { kind: 'all' }
-  | { kind: 'page'; limit: number; offset?: number; after?: PageCursor; before?: PageCursor };
+interface PageRequest {
+  limit: number;
+  offset?: number;
+  after?: PageCursor;
+  before?: PageCursor;
+}
 
-async function selectRows(ctx: AppContext, db: Queryable, selection: Selection, scope: Scope, mode: RowsMode): Promise<AccountRow[]> {
-  const { sql, values } = rowsQuery(selection, scope, mode);
-  const res = await db.query(sql, values);
+async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }): Promise<AccountRow[]> {
+  const res = await ctx.database.pool.query(query.sql, query.values);
   const now = Date.now();
   return res.rows.map((r) => toRow(r, ctx.secrets, now));
 }
 
-/** The SQL of selectRows (its rows go through toRow). */
-function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: string; values: unknown[] } {
+/** The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow). */
+function rowsQuery(selection: Selection, scope: Scope): { sql: string; values: unknown[] } {
   const p = new Params();
-  // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins on a large
-  // selection, index lookups on a preview page), never per row.
+  // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins reading each table
+  // once), never per row.
   const where = conditions(selection, scope, p);
-  let sel: string;
   const family = selection.sort === 'family';
-  if (mode.kind === 'all') sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')})`;
-  else if (family) {
+  const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+  ${classesCte('cls', 'sel', selection, scope, p)},
+  ${detailCtes(p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
+FROM sel u
+LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+LEFT JOIN st ON st.user_id = u.id
+LEFT JOIN kids ON kids.parent_id = u.id
+ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
+  return { sql, values: p.values };
+}
+
+/** The columns of users `u` that ROW_COLUMNS, detailLaterals, manageableSql and the sort keys read. */
+const PAGE_USER_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at, u.activation_code_enc,
+  u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile, u.pre_deleted_at,
+  u.blocked, u.absent_since, u.is_super_admin`;
+
+/**
+ * The SQL of selectPage: `sel`, the page's rows (filters, order, then keyset or offset) with only the columns a row
+ * shows carried through the sort (not whole rows), then each row's details (detailLaterals).
+ */
+function pageQuery(selection: Selection, scope: Scope, mode: PageRequest): { sql: string; values: unknown[] } {
+  const p = new Params();
+  const where = conditions(selection, scope, p);
+  const family = selection.sort === 'family';
+  let sel: string;
+  if (family) {
     // Paging by family needs every matching pupil's rank first (no keyset: by offset).
-    sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+    sel = `hit AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   ${familyCte('hit', 'hit_cls')},
   sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN fam ON fam.id = u.id
@@ -380,23 +456,19 @@ function rowsQuery(selection: Selection, scope: Scope, mode: RowsMode): { sql: s
       `ORDER BY ${orderBy(selection.sort, groupClass, before && !!key)} LIMIT ${p.add(mode.limit)}${key ? '' : ` OFFSET ${p.add(mode.offset ?? 0)}`}`;
     if (selection.sort !== 'class') {
       if (key) where.push(keysetCondition(selection.sort, 'NULL', key, p, before));
-      sel = `sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
+      sel = `sel AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')} ${page('NULL')})`;
     } else {
       // Paging by class needs every matching account's filing class first.
-      sel = `hit AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
+      sel = `hit AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('hit_cls', 'hit', selection, scope, p, true)},
   sel AS MATERIALIZED (SELECT u.* FROM hit u LEFT JOIN hit_cls cls ON cls.user_id = u.id
       ${key ? `WHERE ${keysetCondition('class', 'cls.group_class', key, p, before)}` : ''} ${page('cls.group_class')})`;
     }
   }
-  const sql = `WITH ${sel},
-  ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}${family && mode.kind === 'all' ? `,\n  ${familyCte('sel', 'cls')}` : ''}
-SELECT ${ROW_COLUMNS()}, ${manageableSql(scope, 'u', p.values)} AS manageable
-FROM sel u
-LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
-LEFT JOIN st ON st.user_id = u.id
-LEFT JOIN kids ON kids.parent_id = u.id
+  const sql = `WITH ${sel}
+SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
+FROM sel u${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+${detailLaterals(selection, scope, p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   return { sql, values: p.values };
 }
@@ -415,7 +487,7 @@ export async function* streamSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<AccountRow[]> {
-  const { sql, values } = rowsQuery(selection, scope, { kind: 'all' });
+  const { sql, values } = rowsQuery(selection, scope);
   const name = `selection_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
   const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => client.query(`FETCH ${batchSize} FROM ${name}`);

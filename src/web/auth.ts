@@ -122,10 +122,10 @@ export async function createSession(pool: Queryable, userId: string): Promise<Ne
   const token = newToken();
   const csrf = newToken();
   const idHash = sha256(token);
-  // Housekeeping on the way: this user's expired sessions go.
-  await pool.query('DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()', [userId]);
+  // Housekeeping on the way, in the same statement (one round trip less per sign-in): this user's expired sessions go.
   const { rows } = await pool.query(
-    `INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+    `WITH expired AS (DELETE FROM sessions WHERE user_id = $2 AND expires_at <= now())
+     INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
      RETURNING expires_at`,
     [idHash, userId, csrf, SESSION_HOURS],
   );
