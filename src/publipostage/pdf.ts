@@ -19,7 +19,7 @@ import { formatCode } from '../accounts/codes.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
-import { MIN_SHEETS_FOR_WORKER, pageStreams } from './qr-pool.js';
+import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
 import type { QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
 import { dejavu, Face } from './pdf-font.js';
@@ -625,15 +625,16 @@ const BATCH_SHEETS = 96;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
-/** A page laid out, waiting for its content stream (text and QR codes, deflated on the worker). */
+/** A page laid out, waiting for its QR codes' content stream (made on the worker). */
 interface LaidPage {
   id: number;
   parent: number;
-  content: PageContentJob;
+  /** The content stream of its text, written already. */
+  text: number;
+  qr: QrPlacement[];
   /** The page's /Resources and /StructParents entries. */
   entries: string;
 }
-type PageContentJob = Parameters<typeof pageStreams>[0][number];
 
 /**
  * Streams the sheets of `rows` (in their order: an array, or batches read as the document is written, e.g.
@@ -721,13 +722,19 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     const key = tags.endPage(sections);
     const xobjects = [...forms].map((f) => `/${f} ${formRefs.get(f)} 0 R`).join('');
     const entries = `/Resources <</Font ${fontsId} 0 R${xobjects ? `/XObject <<${xobjects}>>` : ''}>>${key === null ? '' : `/StructParents ${key}`}`;
-    return { id, parent, content: { text: parts.join('\n'), qr }, entries };
+    const text = pdf.alloc();
+    pdf.deflated(text, '', parts.join('\n'));
+    return { id, parent, text, qr, entries };
   };
   const writePages = (pages: LaidPage[], streams: Uint8Array[]) => {
     pages.forEach((p, i) => {
-      const content = pdf.alloc();
-      pdf.stream(content, '/Filter /FlateDecode', streams[i]);
-      pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${content} 0 R${p.entries}/Tabs /S>>`);
+      let contents = `${p.text} 0 R`;
+      if (p.qr.length) {
+        const qr = pdf.alloc();
+        pdf.stream(qr, '/Filter /FlateDecode', streams[i]);
+        contents = `[${contents} ${qr} 0 R]`;
+      }
+      pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${contents}${p.entries}/Tabs /S>>`);
     });
   };
 
@@ -758,8 +765,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
           // Other requests get a turn every few pages (a batch of 96 one-sheet pages is tens of ms of layout).
           if (i % 16 === 15) await new Promise((ok) => setImmediate(ok));
         }
-        const sheets = pages.reduce((n, p) => n + p.length, 0);
-        const job = { pages: laid, streams: pageStreams(laid.map((p) => p.content), sheets >= MIN_SHEETS_FOR_WORKER) };
+        const codes = laid.reduce((n, p) => n + p.qr.length, 0);
+        const job = { pages: laid, streams: qrStreams(laid.map((p) => p.qr), codes >= MIN_CODES_FOR_WORKER) };
         if (inFlight) writePages(inFlight.pages, await inFlight.streams);
         inFlight = job;
         await room();
