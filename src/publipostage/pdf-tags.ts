@@ -89,12 +89,20 @@ export class StructTree {
     return this.pageArrays.length - 1;
   }
 
-  /** Writes the Document element, the parent tree and the root; returns the catalog's entries for a tagged document. */
-  end(): string {
-    this.pdf.pack(this.documentId, `<</S/Document/P ${this.rootId} 0 R/K [${this.sects.map((id) => `${id} 0 R`).join(' ')}]>>`);
+  /**
+   * Writes the Document element, the parent tree and the root; returns the catalog's entries for a tagged
+   * document. The two document-wide arrays (one entry per sheet, per page) are written in pieces.
+   */
+  async end(): Promise<string> {
+    await this.pdf.objectInParts(this.documentId, [`<</S/Document/P ${this.rootId} 0 R/K [`, ...refs(this.sects, (id) => `${id} 0 R`), ']>>']);
     const parentTree = this.pdf.alloc();
-    this.pdf.pack(parentTree, `<</Nums [${this.pageArrays.map((id, key) => `${key} ${id} 0 R`).join(' ')}]>>`);
+    await this.pdf.objectInParts(parentTree, ['<</Nums [', ...refs(this.pageArrays, (id, key) => `${key} ${id} 0 R`), ']>>']);
     this.pdf.pack(this.rootId, `<</Type /StructTreeRoot/K ${this.documentId} 0 R/ParentTree ${parentTree} 0 R/ParentTreeNextKey ${this.pageArrays.length}>>`);
     return `/MarkInfo <</Marked true>>/StructTreeRoot ${this.rootId} 0 R`;
   }
+}
+
+/** `ids` written by `each`, space-separated, a few thousand at a time. */
+function* refs(ids: number[], each: (id: number, i: number) => string): Generator<string> {
+  for (let i = 0; i < ids.length; i += 4096) yield ids.slice(i, i + 4096).map((id, j) => each(id, i + j)).join(' ') + ' ';
 }

@@ -7,7 +7,8 @@
 //  - the file ends with a cross-reference stream (§7.5.8), which can point into object streams.
 // Everything written is ASCII text or binary stream data: offsets count one byte per character.
 import { randomBytes } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createDeflate, deflateSync } from 'node:zlib';
 
 /** A PDF text string: literal when printable ASCII, UTF-16BE otherwise (§7.9.2.2). */
 export function pdfString(s: string): string {
@@ -18,20 +19,76 @@ export function pdfString(s: string): string {
 /** A number as PDF writes it: at most two decimals. */
 export const num = (v: number): string => String(Math.round(v * 100) / 100);
 
-/** Object streams are cut at about this many bytes (uncompressed). */
+/** Object streams are cut at about this many bytes (uncompressed), or objects (XrefTable's index field). */
 const OBJECT_STREAM_BYTES = 64 * 1024;
+const OBJECT_STREAM_MAX = 2000;
 /** Text is handed to the sink in chunks of about this size. */
 const CHUNK = 64 * 1024;
 /** Pages per intermediate node of the pages tree (§7.7.3.2: a balanced tree keeps readers' lookups short). */
 const PAGES_PER_NODE = 128;
 
+const CHUNK_ENTRIES = 1 << 16;
+
+/**
+ * Where each object is, in 4 bytes (a région's million sheets make some 33 million objects): for an object in
+ * an object stream, the stream's ordinal and the object's index in it; for a plain object, the index of its
+ * byte offset in a second table (a few per page). Both are stored in fixed-size chunks, so growing never
+ * copies them.
+ */
+class XrefTable {
+  private readonly entries: Uint32Array[] = [];
+  private readonly offsets: Float64Array[] = [];
+  private nOffsets = 0;
+  /** Object stream ordinal -> object id. */
+  private readonly streams: number[] = [];
+
+  private slot(id: number): { chunk: Uint32Array; at: number } {
+    const c = Math.floor(id / CHUNK_ENTRIES);
+    while (this.entries.length <= c) this.entries.push(new Uint32Array(CHUNK_ENTRIES));
+    return { chunk: this.entries[c], at: id % CHUNK_ENTRIES };
+  }
+
+  private set(id: number, value: number): void {
+    const { chunk, at } = this.slot(id);
+    if (chunk[at]) throw new Error(`PDF object ${id} written twice`);
+    chunk[at] = value;
+  }
+
+  /** Object `id` written at byte `offset`. */
+  direct(id: number, offset: number): void {
+    const n = this.nOffsets++;
+    const c = Math.floor(n / CHUNK_ENTRIES);
+    if (this.offsets.length <= c) this.offsets.push(new Float64Array(CHUNK_ENTRIES));
+    this.offsets[c][n % CHUNK_ENTRIES] = offset;
+    this.set(id, 1 + 2 * n);
+  }
+
+  /** Registers object stream `streamId`; returns its ordinal for packed(). */
+  objectStream(streamId: number): number {
+    return this.streams.push(streamId) - 1;
+  }
+
+  /** Object `id` at `index` in the object stream of ordinal `ordinal`. */
+  packed(id: number, ordinal: number, index: number): void {
+    this.set(id, 2 + 2 * (ordinal * 2048 + index));
+  }
+
+  /** [type, field 2, field 3] of the cross-reference entry of `id` (§7.5.8.3); type 0: never written. */
+  get(id: number): [number, number, number] {
+    const { chunk, at } = this.slot(id);
+    const v = chunk[at];
+    if (!v) return [0, 0, 0];
+    const n = Math.floor((v - 1) / 2);
+    if (v % 2) return [1, this.offsets[Math.floor(n / CHUNK_ENTRIES)][n % CHUNK_ENTRIES], 0];
+    const p = (v - 2) / 2;
+    return [2, this.streams[Math.floor(p / 2048)], p % 2048];
+  }
+}
+
 export class PdfWriter {
   private offset = 0;
   private text = '';
-  /** Per object id: 1 = written at byte offset `where`, 2 = packed in object stream `where` at `index`. */
-  private kind = new Uint8Array(1024);
-  private where = new Float64Array(1024);
-  private index = new Uint16Array(1024);
+  private readonly xref = new XrefTable();
   private last = 0;
   private packed: Array<[number, string]> = [];
   private packedBytes = 0;
@@ -55,18 +112,7 @@ export class PdfWriter {
 
   /** A new object id (1, 2, …): the object itself may be written later, in any order. */
   alloc(): number {
-    const id = ++this.last;
-    if (id >= this.kind.length) {
-      const grow = <T extends Uint8Array | Float64Array | Uint16Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.kind = grow(this.kind);
-      this.where = grow(this.where);
-      this.index = grow(this.index);
-    }
-    return id;
+    return ++this.last;
   }
 
   private write(s: string): void {
@@ -82,15 +128,27 @@ export class PdfWriter {
   }
 
   private mark(id: number): void {
-    if (this.kind[id]) throw new Error(`PDF object ${id} written twice`);
-    this.kind[id] = 1;
-    this.where[id] = this.offset;
+    this.xref.direct(id, this.offset);
   }
 
   /** Object `id` as a plain object (`body`: a dictionary, array… in PDF syntax). */
   object(id: number, body: string): void {
     this.mark(id);
     this.write(`${id} 0 obj\n${body}\nendobj\n`);
+  }
+
+  /**
+   * Object `id` as a plain object written piece by piece (a document-wide array of a million references):
+   * `parts` are concatenated; the event loop gets a turn between pieces.
+   */
+  async objectInParts(id: number, parts: Iterable<string>): Promise<void> {
+    this.mark(id);
+    this.write(`${id} 0 obj\n`);
+    for (const part of parts) {
+      this.write(part);
+      if (this.text.length === 0) await new Promise((ok) => setImmediate(ok));
+    }
+    this.write('\nendobj\n');
   }
 
   /** Stream object `id`: `dict` holds the entries other than /Length (e.g. "/Filter /FlateDecode"). */
@@ -116,7 +174,7 @@ export class PdfWriter {
   pack(id: number, body: string): void {
     this.packed.push([id, body]);
     this.packedBytes += body.length;
-    if (this.packedBytes > OBJECT_STREAM_BYTES) this.flushPacked();
+    if (this.packedBytes > OBJECT_STREAM_BYTES || this.packed.length === OBJECT_STREAM_MAX) this.flushPacked();
   }
 
   private flushPacked(): void {
@@ -131,12 +189,8 @@ export class PdfWriter {
       body += text + '\n';
     }
     const streamId = this.alloc();
-    objects.forEach(([id], i) => {
-      if (this.kind[id]) throw new Error(`PDF object ${id} written twice`);
-      this.kind[id] = 2;
-      this.where[id] = streamId;
-      this.index[id] = i;
-    });
+    const ordinal = this.xref.objectStream(streamId);
+    objects.forEach(([id], i) => this.xref.packed(id, ordinal, i));
     this.stream(streamId, `/Type /ObjStm/N ${objects.length}/First ${header.length}/Filter /FlateDecode`, deflateSync(Buffer.from(header + body, 'latin1'), { level: 1 }));
   }
 
@@ -162,9 +216,9 @@ export class PdfWriter {
 
   /**
    * Ends the file: the pages tree, the catalog (`catalog`: its entries other than /Type and /Pages), the
-   * document information (`info`: its entries) and the cross-reference stream.
+   * document information (`info`: its entries) and the cross-reference stream, compressed as it is built.
    */
-  end(catalog: string, info: string): void {
+  async end(catalog: string, info: string): Promise<void> {
     this.closeNode();
     this.pack(this.pagesId, `<</Type /Pages/Kids [${this.nodes.map((k) => `${k} 0 R`).join(' ')}]/Count ${this.pageCount}>>`);
     const infoId = this.alloc();
@@ -176,24 +230,39 @@ export class PdfWriter {
 
     const selfId = this.alloc();
     const size = selfId + 1;
-    const row = Buffer.alloc(8 * size);
-    row.writeUInt8(0, 0);
-    row.writeUInt16BE(65535, 6);
     const xrefAt = this.offset;
     this.mark(selfId);
-    for (let id = 1; id < size; id++) {
-      const at = 8 * id;
-      const k = this.kind[id];
-      if (!k) throw new Error(`PDF object ${id} was never written`);
-      row.writeUInt8(k, at);
-      row.writeUIntBE(this.where[id], at + 1, 5);
-      if (k === 2) row.writeUInt16BE(this.index[id], at + 6);
+    // Offsets in 4 bytes up to 4 GiB, 5 beyond.
+    const w = xrefAt < 2 ** 32 ? 4 : 5;
+    const rowSize = 3 + w;
+    const z = createDeflate({ level: 1 });
+    const data: Buffer[] = [];
+    z.on('data', (c: Buffer) => data.push(c));
+    for (let start = 0; start < size; start += CHUNK_ENTRIES) {
+      const n = Math.min(CHUNK_ENTRIES, size - start);
+      const rows = Buffer.alloc(rowSize * n);
+      for (let i = 0; i < n; i++) {
+        const id = start + i;
+        const at = rowSize * i;
+        if (id === 0) {
+          rows.writeUInt16BE(65535, at + 1 + w);
+          continue;
+        }
+        const [type, f2, f3] = this.xref.get(id);
+        if (!type) throw new Error(`PDF object ${id} was never written`);
+        rows[at] = type;
+        rows.writeUIntBE(f2, at + 1, w);
+        rows.writeUInt16BE(f3, at + 1 + w);
+      }
+      if (!z.write(rows)) await once(z, 'drain');
     }
+    z.end();
+    await once(z, 'end');
     const id = randomBytes(16).toString('hex');
     this.streamBody(
       selfId,
-      `/Type /XRef/Size ${size}/W [1 5 2]/Root ${rootId} 0 R/Info ${infoId} 0 R/ID [<${id}><${id}>]/Filter /FlateDecode`,
-      deflateSync(row),
+      `/Type /XRef/Size ${size}/W [1 ${w} 2]/Root ${rootId} 0 R/Info ${infoId} 0 R/ID [<${id}><${id}>]/Filter /FlateDecode`,
+      Buffer.concat(data),
     );
     this.write(`startxref\n${xrefAt}\n%%EOF\n`);
     this.flushText();

@@ -774,8 +774,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
       if (out.destroyed) return;
       if (inFlight) writePages(inFlight.pages, await inFlight.streams);
       for (const f of Object.values(faces)) f.embed(pdf);
-      const catalog = `${tags.end()}/Lang ${pdfString(L.lang)}/ViewerPreferences <</DisplayDocTitle true>>`;
-      pdf.end(catalog, `/Title ${pdfString(L.title)}/Creator (Trousseau)/Producer (Trousseau)/CreationDate (${pdfDate(new Date())})`);
+      const catalog = `${await tags.end()}/Lang ${pdfString(L.lang)}/ViewerPreferences <</DisplayDocTitle true>>`;
+      await pdf.end(catalog, `/Title ${pdfString(L.title)}/Creator (Trousseau)/Producer (Trousseau)/CreationDate (${pdfDate(new Date())})`);
       out.end();
     } catch (e) {
       out.destroy(e as Error);
