@@ -52,14 +52,22 @@ async function main() {
   const ctx = { config: { publicUrl: 'https://ent.example.fr' }, database: { pool: null } } as unknown as AppContext;
 
   global.gc?.();
+  let bytes = 0;
   const rss0 = process.memoryUsage.rss();
   let peak = rss0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  // Stalls over 100 ms, and how far the document was then (to tell layout from the end of the file).
+  const stalls: string[] = [];
+  let tick = performance.now();
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    if (now - tick > 110) stalls.push(`${Math.round(now - tick)} ms à ${(bytes / 1e6).toFixed(0)} Mo`);
+    tick = now;
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const t0 = performance.now();
   let first = 0;
-  let bytes = 0;
   const pdf = await streamSheetsPdf(ctx, rows(total, 500), { model, templates });
   for await (const chunk of pdf) {
     if (!bytes) first = performance.now() - t0;
@@ -73,6 +81,7 @@ async function main() {
     `${total} fiches, modèle ${model} : ${(ms / 1000).toFixed(1)} s, ${Math.round(total / (ms / 1000))} fiches/s, 1er octet ${first.toFixed(0)} ms, ` +
       `${mb(bytes)} Mo, RSS +${mb(peak - rss0)} Mo, boucle d'événements bloquée ${(loop.max / 1e6).toFixed(0)} ms au plus (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
   );
+  if (stalls.length) console.log(`attentes de plus de 100 ms : ${stalls.length} (${stalls.slice(-8).join(', ')})`);
 }
 
 main().then(

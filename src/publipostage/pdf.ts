@@ -622,6 +622,8 @@ async function* inBatches<T>(items: readonly T[], size: number): AsyncGenerator<
 
 /** Sheets per batch: the unit of work sent to the worker and of yielding to the event loop. */
 const BATCH_SHEETS = 96;
+/** Longest run of layout between two turns of the event loop, ms. */
+const YIELD_MS = 10;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
@@ -756,14 +758,18 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     try {
       // The batch whose content streams are being made while the next one is laid out.
       let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]> } | null = null;
+      let turn = performance.now();
       for await (const pages of pagesOf) {
         if (out.destroyed) break;
         await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
         const laid: LaidPage[] = [];
-        for (let i = 0; i < pages.length; i++) {
-          laid.push(layPage(pages[i]));
-          // Other requests get a turn every few pages (a batch of 96 one-sheet pages is tens of ms of layout).
-          if (i % 16 === 15) await new Promise((ok) => setImmediate(ok));
+        for (const page of pages) {
+          laid.push(layPage(page));
+          // Other requests get a turn every YIELD_MS of layout (by the clock: on a busy machine, fewer pages).
+          if (performance.now() - turn > YIELD_MS) {
+            await new Promise((ok) => setImmediate(ok));
+            turn = performance.now();
+          }
         }
         const codes = laid.reduce((n, p) => n + p.qr.length, 0);
         const job = { pages: laid, streams: qrStreams(laid.map((p) => p.qr), codes >= MIN_CODES_FOR_WORKER) };
