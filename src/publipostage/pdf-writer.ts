@@ -190,7 +190,9 @@ export class PdfWriter {
     }
     const streamId = this.alloc();
     const ordinal = this.xref.objectStream(streamId);
-    objects.forEach(([id], i) => this.xref.packed(id, ordinal, i));
+    objects.forEach(([id], i) => {
+      this.xref.packed(id, ordinal, i);
+    });
     this.stream(streamId, `/Type /ObjStm/N ${objects.length}/First ${header.length}/Filter /FlateDecode`, deflateSync(Buffer.from(header + body, 'latin1'), { level: 1 }));
   }
 

@@ -1,7 +1,9 @@
 // "Générer en PDF": connection sheets ("fiches de connexion"), 1, 2 or 8 per A4 page.
 //
-// Speed matters (a whole region prints at once), so pdfkit only provides the document structure and the
-// font embedding (subsetting, ToUnicode for copy/paste and pdftotext). Page content is written directly:
+// Speed matters (a whole région prints at once), so the file is written by a small writer of our own for
+// these fixed layouts (pdf-writer.ts: objects out as soon as complete, memory flat whatever the page count),
+// with DejaVu fonts subset and mapped back to Unicode for copy/paste, pdftotext and screen readers
+// (pdf-font.ts). Page content is written directly:
 //  - each font maps a code point to its glyph once per document (no shaping: names need none, and
 //    extracted text stays exactly what was written);
 //  - whatever repeats is built once and reused as Form XObjects or content-stream text: the school header,
