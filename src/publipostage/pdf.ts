@@ -21,14 +21,14 @@ import { formatCode } from '../accounts/codes.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
-import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
-import type { QrPlacement } from './qr.js';
+import { MIN_SHEETS_FOR_WORKER, pageStreams } from './qr-pool.js';
+import type { PageContent, QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
 import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { num, pdfDate, pdfString, PdfWriter } from './pdf-writer.js';
 import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
-import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
+import { fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
 export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
@@ -622,6 +622,16 @@ async function* inBatches<T>(items: readonly T[], size: number): AsyncGenerator<
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
+/** Merge fields whose value is the same for every account of a structure (templates.ts, fieldsFor). */
+const SCHOOL_FIELDS = new Set(['etablissement', 'de_etablissement', 'url']);
+const KNOWN_FIELDS = new Set<string>(MERGE_FIELDS.map((f) => f.name));
+
+/** Whether a letter template uses a field of the account itself (name, login, code…). */
+function personal(template: string): boolean {
+  for (const m of template.matchAll(/\{([a-z_]+)\}/g)) if (KNOWN_FIELDS.has(m[1]) && !SCHOOL_FIELDS.has(m[1])) return true;
+  return false;
+}
+
 /** Sheets per batch: the unit of work sent to the worker and of yielding to the event loop. */
 const BATCH_SHEETS = 96;
 /** Longest run of layout between two turns of the event loop, ms. */
@@ -629,13 +639,11 @@ const YIELD_MS = 10;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
-/** A page laid out, waiting for its QR codes' content stream (made on the worker). */
+/** A page laid out, waiting for its content stream (made on the worker). */
 interface LaidPage {
   id: number;
   parent: number;
-  /** The content stream of its text, written already. */
-  text: number;
-  qr: QrPlacement[];
+  content: PageContent;
   /** The page's /Resources and /StructParents entries. */
   entries: string;
 }
@@ -682,13 +690,22 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const spot = painter.qrSpot();
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
 
+  // A letter text naming only the school and the ENT is the same for every sheet of its school: rendered once.
+  const shared = new Map<string, string>();
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
     if (renewal) return RENEWAL[lang].body;
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
-    return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));
+    const template = set.get(row.profile, kind).body;
+    const key = `${template}\u0000${school}`;
+    let text = shared.get(key);
+    if (text === undefined) {
+      text = renderTemplate(template, fieldsFor({ ...row, structureName: school }, ctx));
+      if (!personal(template) && shared.size < 5_000) shared.set(key, text);
+    }
+    return text;
   };
   /** Lays out one page: its structure is written now, its content stream when the worker has made it. */
   const layPage = (page: AccountRow[]): LaidPage => {
@@ -726,19 +743,13 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     const key = tags.endPage(sections);
     const xobjects = [...forms].map((f) => `/${f} ${formRefs.get(f)} 0 R`).join('');
     const entries = `/Resources <</Font ${fontsId} 0 R${xobjects ? `/XObject <<${xobjects}>>` : ''}>>${key === null ? '' : `/StructParents ${key}`}`;
-    const text = pdf.alloc();
-    pdf.deflated(text, '', parts.join('\n'));
-    return { id, parent, text, qr, entries };
+    return { id, parent, content: { text: parts.join('\n'), qr }, entries };
   };
   const writePages = (pages: LaidPage[], streams: Uint8Array[]) => {
     pages.forEach((p, i) => {
-      let contents = `${p.text} 0 R`;
-      if (p.qr.length) {
-        const qr = pdf.alloc();
-        pdf.stream(qr, '/Filter /FlateDecode', streams[i]);
-        contents = `[${contents} ${qr} 0 R]`;
-      }
-      pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${contents}${p.entries}/Tabs /S>>`);
+      const content = pdf.alloc();
+      pdf.stream(content, '/Filter /FlateDecode', streams[i]);
+      pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${content} 0 R${p.entries}/Tabs /S>>`);
     });
   };
 
@@ -773,8 +784,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
             turn = performance.now();
           }
         }
-        const codes = laid.reduce((n, p) => n + p.qr.length, 0);
-        const job = { pages: laid, streams: qrStreams(laid.map((p) => p.qr), codes >= MIN_CODES_FOR_WORKER) };
+        const sheets = pages.reduce((n, p) => n + p.length, 0);
+        const job = { pages: laid, streams: pageStreams(laid.map((p) => p.content), sheets >= MIN_SHEETS_FOR_WORKER) };
         if (inFlight) writePages(inFlight.pages, await inFlight.streams);
         inFlight = job;
         await room();
