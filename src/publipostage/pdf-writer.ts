@@ -7,8 +7,7 @@
 //  - the file ends with a cross-reference stream (§7.5.8), which can point into object streams.
 // Everything written is ASCII text or binary stream data: offsets count one byte per character.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createDeflate, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 
 /** A PDF text string: literal when printable ASCII, UTF-16BE otherwise (§7.9.2.2). */
 export function pdfString(s: string): string {
@@ -19,7 +18,7 @@ export function pdfString(s: string): string {
 /** A number as PDF writes it: at most two decimals. */
 export const num = (v: number): string => String(Math.round(v * 100) / 100);
 
-/** Object streams are cut at about this many bytes (uncompressed), or objects (XrefTable's index field). */
+/** Object streams are cut at about this many bytes (uncompressed), or this many objects. */
 const OBJECT_STREAM_BYTES = 64 * 1024;
 const OBJECT_STREAM_MAX = 2000;
 /** Text is handed to the sink in chunks of about this size. */
@@ -27,68 +26,55 @@ const CHUNK = 64 * 1024;
 /** Pages per intermediate node of the pages tree (§7.7.3.2: a balanced tree keeps readers' lookups short). */
 const PAGES_PER_NODE = 128;
 
-const CHUNK_ENTRIES = 1 << 16;
-
 /**
- * Where each object is, in 4 bytes (a région's million sheets make some 33 million objects): for an object in
- * an object stream, the stream's ordinal and the object's index in it; for a plain object, the index of its
- * byte offset in a second table (a few per page). Both are stored in fixed-size chunks, so growing never
- * copies them.
+ * The cross-reference table in sections of a fixed range of object ids (§7.5.8: each section an xref stream,
+ * linked to the one before by /Prev, as incremental updates are). A range whose objects are all written is
+ * written out as its own section at once, so what stays in memory is the ranges still open — the first one
+ * (document-wide objects written at the end: fonts, structure root) and the last few — whatever the document's
+ * size: a région's million sheets are some 30 million objects.
  */
-class XrefTable {
-  private readonly entries: Uint32Array[] = [];
-  private readonly offsets: Float64Array[] = [];
-  private nOffsets = 0;
-  /** Object stream ordinal -> object id. */
-  private readonly streams: number[] = [];
+class XrefRange {
+  /** Per object: 0 = not written yet, 1 = at byte offset f2, 2 = in object stream f2 at index f3. */
+  readonly type: Uint8Array;
+  readonly f2: Float64Array;
+  readonly f3: Uint16Array;
+  written = 0;
 
-  private slot(id: number): { chunk: Uint32Array; at: number } {
-    const c = Math.floor(id / CHUNK_ENTRIES);
-    while (this.entries.length <= c) this.entries.push(new Uint32Array(CHUNK_ENTRIES));
-    return { chunk: this.entries[c], at: id % CHUNK_ENTRIES };
+  constructor(
+    readonly start: number,
+    readonly size: number,
+  ) {
+    this.type = new Uint8Array(size);
+    this.f2 = new Float64Array(size);
+    this.f3 = new Uint16Array(size);
   }
 
-  private set(id: number, value: number): void {
-    const { chunk, at } = this.slot(id);
-    if (chunk[at]) throw new Error(`PDF object ${id} written twice`);
-    chunk[at] = value;
-  }
-
-  /** Object `id` written at byte `offset`. */
-  direct(id: number, offset: number): void {
-    const n = this.nOffsets++;
-    const c = Math.floor(n / CHUNK_ENTRIES);
-    if (this.offsets.length <= c) this.offsets.push(new Float64Array(CHUNK_ENTRIES));
-    this.offsets[c][n % CHUNK_ENTRIES] = offset;
-    this.set(id, 1 + 2 * n);
-  }
-
-  /** Registers object stream `streamId`; returns its ordinal for packed(). */
-  objectStream(streamId: number): number {
-    return this.streams.push(streamId) - 1;
-  }
-
-  /** Object `id` at `index` in the object stream of ordinal `ordinal`. */
-  packed(id: number, ordinal: number, index: number): void {
-    this.set(id, 2 + 2 * (ordinal * 2048 + index));
-  }
-
-  /** [type, field 2, field 3] of the cross-reference entry of `id` (§7.5.8.3); type 0: never written. */
-  get(id: number): [number, number, number] {
-    const { chunk, at } = this.slot(id);
-    const v = chunk[at];
-    if (!v) return [0, 0, 0];
-    const n = Math.floor((v - 1) / 2);
-    if (v % 2) return [1, this.offsets[Math.floor(n / CHUNK_ENTRIES)][n % CHUNK_ENTRIES], 0];
-    const p = (v - 2) / 2;
-    return [2, this.streams[Math.floor(p / 2048)], p % 2048];
+  /** The section's rows (W [1 w 2]); the free head of the list for object 0. */
+  rows(w: number, count = this.size): Buffer {
+    const row = 3 + w;
+    const out = Buffer.alloc(row * count);
+    for (let i = 0; i < count; i++) {
+      const at = row * i;
+      if (this.start + i === 0) {
+        out.writeUInt16BE(65535, at + 1 + w);
+        continue;
+      }
+      if (!this.type[i]) throw new Error(`PDF object ${this.start + i} was never written`);
+      out[at] = this.type[i];
+      out.writeUIntBE(this.f2[i], at + 1, w);
+      out.writeUInt16BE(this.f3[i], at + 1 + w);
+    }
+    return out;
   }
 }
 
 export class PdfWriter {
   private offset = 0;
   private text = '';
-  private readonly xref = new XrefTable();
+  /** Open ranges of the cross-reference table, by range number. */
+  private readonly ranges = new Map<number, XrefRange>();
+  /** Offset of the last section written (the next one's /Prev), -1: none yet. */
+  private prevXref = -1;
   private last = 0;
   private packed: Array<[number, string]> = [];
   private packedBytes = 0;
@@ -99,8 +85,14 @@ export class PdfWriter {
   private readonly nodes: number[] = [];
   private pageCount = 0;
 
-  /** `sink` receives the file, chunk by chunk, in order. */
-  constructor(private readonly sink: (chunk: Buffer) => void) {
+  /**
+   * `sink` receives the file, chunk by chunk, in order. `xrefRange`: object ids per cross-reference section
+   * (tests make it small).
+   */
+  constructor(
+    private readonly sink: (chunk: Buffer) => void,
+    private readonly xrefRange = 1 << 16,
+  ) {
     this.write('%PDF-1.7\n%\xff\xff\xff\xff\n');
     this.pagesId = this.alloc();
   }
@@ -127,8 +119,43 @@ export class PdfWriter {
     this.text = '';
   }
 
+  private entry(id: number, type: number, f2: number, f3: number): void {
+    const n = Math.floor(id / this.xrefRange);
+    let r = this.ranges.get(n);
+    if (!r) {
+      r = new XrefRange(n * this.xrefRange, this.xrefRange);
+      this.ranges.set(n, r);
+    }
+    const i = id - r.start;
+    if (r.type[i]) throw new Error(`PDF object ${id} written twice`);
+    r.type[i] = type;
+    r.f2[i] = f2;
+    r.f3[i] = f3;
+    // Object 0 is never written (the head of the free list): a range holding it completes one short.
+    if (++r.written === r.size - (n === 0 ? 1 : 0)) this.completed.push(r);
+  }
+
+  private readonly completed: XrefRange[] = [];
+
   private mark(id: number): void {
-    this.xref.direct(id, this.offset);
+    this.entry(id, 1, this.offset, 0);
+  }
+
+  /**
+   * Writes out the sections of the ranges whose objects are all written (call between pages: the file is at
+   * an object boundary). The first range stays to the end (document-wide objects).
+   */
+  flushXref(): void {
+    for (const r of this.completed.splice(0)) {
+      if (r.start === 0) continue;
+      this.ranges.delete(r.start / this.xrefRange);
+      const id = this.alloc();
+      const at = this.offset;
+      const w = at < 2 ** 32 ? 4 : 5;
+      this.mark(id);
+      this.streamBody(id, `/Type /XRef/Size ${r.start + r.size}/Index [${r.start} ${r.size}]/W [1 ${w} 2]${this.prevXref < 0 ? '' : `/Prev ${this.prevXref}`}/Filter /FlateDecode`, deflateSync(r.rows(w), { level: 1 }));
+      this.prevXref = at;
+    }
   }
 
   /** Object `id` as a plain object (`body`: a dictionary, array… in PDF syntax). */
@@ -189,9 +216,8 @@ export class PdfWriter {
       body += text + '\n';
     }
     const streamId = this.alloc();
-    const ordinal = this.xref.objectStream(streamId);
     objects.forEach(([id], i) => {
-      this.xref.packed(id, ordinal, i);
+      this.entry(id, 2, streamId, i);
     });
     this.stream(streamId, `/Type /ObjStm/N ${objects.length}/First ${header.length}/Filter /FlateDecode`, deflateSync(Buffer.from(header + body, 'latin1'), { level: 1 }));
   }
@@ -218,9 +244,9 @@ export class PdfWriter {
 
   /**
    * Ends the file: the pages tree, the catalog (`catalog`: its entries other than /Type and /Pages), the
-   * document information (`info`: its entries) and the cross-reference stream, compressed as it is built.
+   * document information (`info`: its entries) and the last cross-reference section.
    */
-  async end(catalog: string, info: string): Promise<void> {
+  end(catalog: string, info: string): void {
     this.closeNode();
     this.pack(this.pagesId, `<</Type /Pages/Kids [${this.nodes.map((k) => `${k} 0 R`).join(' ')}]/Count ${this.pageCount}>>`);
     const infoId = this.alloc();
@@ -230,41 +256,21 @@ export class PdfWriter {
     const rootId = this.alloc();
     this.object(rootId, `<</Type /Catalog/Pages ${this.pagesId} 0 R${catalog}>>`);
 
+    // The last section: the ranges still open (the first one, the last ones), this stream included.
     const selfId = this.alloc();
     const size = selfId + 1;
     const xrefAt = this.offset;
     this.mark(selfId);
-    // Offsets in 4 bytes up to 4 GiB, 5 beyond.
     const w = xrefAt < 2 ** 32 ? 4 : 5;
-    const rowSize = 3 + w;
-    const z = createDeflate({ level: 1 });
-    const data: Buffer[] = [];
-    z.on('data', (c: Buffer) => data.push(c));
-    for (let start = 0; start < size; start += CHUNK_ENTRIES) {
-      const n = Math.min(CHUNK_ENTRIES, size - start);
-      const rows = Buffer.alloc(rowSize * n);
-      for (let i = 0; i < n; i++) {
-        const id = start + i;
-        const at = rowSize * i;
-        if (id === 0) {
-          rows.writeUInt16BE(65535, at + 1 + w);
-          continue;
-        }
-        const [type, f2, f3] = this.xref.get(id);
-        if (!type) throw new Error(`PDF object ${id} was never written`);
-        rows[at] = type;
-        rows.writeUIntBE(f2, at + 1, w);
-        rows.writeUInt16BE(f3, at + 1 + w);
-      }
-      if (!z.write(rows)) await once(z, 'drain');
-    }
-    z.end();
-    await once(z, 'end');
+    const open = [...this.ranges.values()].sort((x, y) => x.start - y.start);
+    const index = open.map((r) => `${r.start} ${Math.min(r.size, size - r.start)}`).join(' ');
+    const rows = Buffer.concat(open.map((r) => r.rows(w, Math.min(r.size, size - r.start))));
     const id = randomBytes(16).toString('hex');
     this.streamBody(
       selfId,
-      `/Type /XRef/Size ${size}/W [1 ${w} 2]/Root ${rootId} 0 R/Info ${infoId} 0 R/ID [<${id}><${id}>]/Filter /FlateDecode`,
-      Buffer.concat(data),
+      `/Type /XRef/Size ${size}/Index [${index}]/W [1 ${w} 2]/Root ${rootId} 0 R/Info ${infoId} 0 R/ID [<${id}><${id}>]` +
+        `${this.prevXref < 0 ? '' : `/Prev ${this.prevXref}`}/Filter /FlateDecode`,
+      deflateSync(rows),
     );
     this.write(`startxref\n${xrefAt}\n%%EOF\n`);
     this.flushText();

@@ -751,6 +751,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
       pdf.stream(content, '/Filter /FlateDecode', streams[i]);
       pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${content} 0 R${p.entries}/Tabs /S>>`);
     });
+    pdf.flushXref();
   };
 
   /** Resolves once the reader has taken enough of what is written (or gone away). */
@@ -794,7 +795,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
       if (inFlight) writePages(inFlight.pages, await inFlight.streams);
       for (const f of Object.values(faces)) f.embed(pdf);
       const catalog = `${await tags.end()}/Lang ${pdfString(L.lang)}/ViewerPreferences <</DisplayDocTitle true>>`;
-      await pdf.end(catalog, `/Title ${pdfString(L.title)}/Creator (Trousseau)/Producer (Trousseau)/CreationDate (${pdfDate(new Date())})`);
+      pdf.end(catalog, `/Title ${pdfString(L.title)}/Creator (Trousseau)/Producer (Trousseau)/CreationDate (${pdfDate(new Date())})`);
       out.end();
     } catch (e) {
       out.destroy(e as Error);
