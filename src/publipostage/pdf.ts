@@ -66,7 +66,6 @@ const FONT_FILES = {
 type FontName = keyof typeof FONT_FILES;
 type Faces = Record<FontName, Face>;
 
-
 /** Names and templates can carry anything: NFC (one glyph per accented letter), no control characters. */
 function clean(s: string): string {
   // eslint-disable-next-line no-control-regex
