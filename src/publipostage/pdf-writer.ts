@@ -270,7 +270,7 @@ export class PdfWriter {
       selfId,
       `/Type /XRef/Size ${size}/Index [${index}]/W [1 ${w} 2]/Root ${rootId} 0 R/Info ${infoId} 0 R/ID [<${id}><${id}>]` +
         `${this.prevXref < 0 ? '' : `/Prev ${this.prevXref}`}/Filter /FlateDecode`,
-      deflateSync(rows),
+      deflateSync(rows, { level: 1 }),
     );
     this.write(`startxref\n${xrefAt}\n%%EOF\n`);
     this.flushText();
