@@ -1,10 +1,11 @@
 // The smallest PDF file writer the sheets need (pdf.ts): objects are written out as soon as they are
-// complete, so what a document keeps in memory is its cross-reference table (13 bytes an object) and the
-// page tree's lists, however many pages it has.
+// complete, and so is the cross-reference table, section by section, so a document keeps in memory a few
+// ranges of that table and one number per page-tree node, however many pages it has.
 //  - small dictionaries (pages, structure elements, pages tree nodes) are packed into deflated object
 //    streams (ISO 32000-1 §7.5.7), several pages' worth at a time;
 //  - streams (page contents, fonts, Form XObjects) and the catalog are plain objects;
-//  - the file ends with a cross-reference stream (§7.5.8), which can point into object streams.
+//  - the cross-reference table is made of cross-reference streams (§7.5.8), which can point into object
+//    streams, linked by /Prev; the last one ends the file.
 // Everything written is ASCII text or binary stream data: offsets count one byte per character.
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
@@ -73,6 +74,8 @@ export class PdfWriter {
   private text = '';
   /** Open ranges of the cross-reference table, by range number. */
   private readonly ranges = new Map<number, XrefRange>();
+  /** Ranges whose objects are all written, waiting for flushXref. */
+  private readonly completed: XrefRange[] = [];
   /** Offset of the last section written (the next one's /Prev), -1: none yet. */
   private prevXref = -1;
   private last = 0;
@@ -95,11 +98,6 @@ export class PdfWriter {
   ) {
     this.write('%PDF-1.7\n%\xff\xff\xff\xff\n');
     this.pagesId = this.alloc();
-  }
-
-  /** Bytes handed to the sink so far, and waiting. */
-  get size(): number {
-    return this.offset;
   }
 
   /** A new object id (1, 2, …): the object itself may be written later, in any order. */
@@ -134,8 +132,6 @@ export class PdfWriter {
     // Object 0 is never written (the head of the free list): a range holding it completes one short.
     if (++r.written === r.size - (n === 0 ? 1 : 0)) this.completed.push(r);
   }
-
-  private readonly completed: XrefRange[] = [];
 
   private mark(id: number): void {
     this.entry(id, 1, this.offset, 0);
