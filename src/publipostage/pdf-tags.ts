@@ -23,9 +23,10 @@ export function artifact(ops: string): string {
 export class StructTree {
   private readonly rootId: number;
   private readonly documentId: number;
-  private readonly sects: number[] = [];
+  /** The Document element's children: one per sheet (a million for a région). */
+  private readonly sects = new IdList();
   /** Parent tree: per page key, the id of the array (marked-content id -> element). */
-  private readonly pageArrays: number[] = [];
+  private readonly pageArrays = new IdList();
   private mcid = 0;
   private page = 0;
 
@@ -85,8 +86,7 @@ export class StructTree {
     if (owner.some((o) => !o)) throw new Error('StructTree: marked content without a structure element');
     const arrayId = this.pdf.alloc();
     this.pdf.pack(arrayId, `[${owner.map((o) => `${o} 0 R`).join(' ')}]`);
-    this.pageArrays.push(arrayId);
-    return this.pageArrays.length - 1;
+    return this.pageArrays.push(arrayId);
   }
 
   /**
@@ -94,15 +94,40 @@ export class StructTree {
    * document. The two document-wide arrays (one entry per sheet, per page) are written in pieces.
    */
   async end(): Promise<string> {
-    await this.pdf.objectInParts(this.documentId, [`<</S/Document/P ${this.rootId} 0 R/K [`, ...refs(this.sects, (id) => `${id} 0 R`), ']>>']);
+    await this.pdf.objectInParts(this.documentId, wrap(`<</S/Document/P ${this.rootId} 0 R/K [`, this.sects.refs((id) => `${id} 0 R`), ']>>'));
     const parentTree = this.pdf.alloc();
-    await this.pdf.objectInParts(parentTree, ['<</Nums [', ...refs(this.pageArrays, (id, key) => `${key} ${id} 0 R`), ']>>']);
+    await this.pdf.objectInParts(parentTree, wrap('<</Nums [', this.pageArrays.refs((id, key) => `${key} ${id} 0 R`), ']>>'));
     this.pdf.pack(this.rootId, `<</Type /StructTreeRoot/K ${this.documentId} 0 R/ParentTree ${parentTree} 0 R/ParentTreeNextKey ${this.pageArrays.length}>>`);
     return `/MarkInfo <</Marked true>>/StructTreeRoot ${this.rootId} 0 R`;
   }
 }
 
-/** `ids` written by `each`, space-separated, a few thousand at a time. */
-function* refs(ids: number[], each: (id: number, i: number) => string): Generator<string> {
-  for (let i = 0; i < ids.length; i += 4096) yield ids.slice(i, i + 4096).map((id, j) => each(id, i + j)).join(' ') + ' ';
+function* wrap(head: string, body: Iterable<string>, tail: string): Generator<string> {
+  yield head;
+  yield* body;
+  yield tail;
+}
+
+/** Object ids in 4 bytes each, in chunks (growing never copies them). */
+class IdList {
+  private readonly chunks: Uint32Array[] = [];
+  length = 0;
+
+  /** Appends `id`; returns its index. */
+  push(id: number): number {
+    const at = this.length++ % 4096;
+    if (at === 0) this.chunks.push(new Uint32Array(4096));
+    this.chunks[this.chunks.length - 1][at] = id;
+    return this.length - 1;
+  }
+
+  /** The ids written by `each`, space-separated, a chunk at a time. */
+  *refs(each: (id: number, index: number) => string): Generator<string> {
+    for (let c = 0; c < this.chunks.length; c++) {
+      const n = Math.min(4096, this.length - c * 4096);
+      let out = '';
+      for (let i = 0; i < n; i++) out += `${each(this.chunks[c][i], c * 4096 + i)} `;
+      yield out;
+    }
+  }
 }
