@@ -1,7 +1,9 @@
 // "Générer en PDF": connection sheets ("fiches de connexion"), 1, 2 or 8 per A4 page.
 //
-// Speed matters (a whole region prints at once), so pdfkit only provides the document structure and the
-// font embedding (subsetting, ToUnicode for copy/paste and pdftotext). Page content is written directly:
+// Speed matters (a whole région prints at once), so the file is written by a small writer of our own for
+// these fixed layouts (pdf-writer.ts: objects out as soon as complete, memory flat whatever the page count),
+// with DejaVu fonts subset and mapped back to Unicode for copy/paste, pdftotext and screen readers
+// (pdf-font.ts). Page content is written directly:
 //  - each font maps a code point to its glyph once per document (no shaping: names need none, and
 //    extracted text stays exactly what was written);
 //  - whatever repeats is built once and reused as Form XObjects or content-stream text: the school header,
@@ -14,21 +16,19 @@
 // draws a shared Form XObject, so every sheet has its own structure (a Sect: school, heading with the
 // name, who, the credentials as a list, the QR code as a Figure whose alternative text is its link, the
 // letter text as paragraphs and lists). A label and its value are one text run, read together.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { PassThrough, type Readable } from 'node:stream';
-import { deflateSync } from 'node:zlib';
-import PDFDocument from 'pdfkit';
 import { formatCode } from '../accounts/codes.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
-import { MIN_CODES_FOR_WORKER, qrStreams } from './qr-pool.js';
-import type { QrPlacement } from './qr.js';
+import { MIN_SHEETS_FOR_WORKER, pageStreams } from './qr-pool.js';
+import type { PageContent, QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
+import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
+import { num, pdfDate, pdfString, PdfWriter } from './pdf-writer.js';
 import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
-import { fieldsFor, loadTemplates, renderTemplate, type TemplateSet } from './templates.js';
+import { fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
 export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
@@ -57,7 +57,6 @@ export interface SheetOptions {
 // ---------------------------------------------------------------------------------------------------------
 // Fonts
 
-const require = createRequire(import.meta.url);
 const FONT_FILES = {
   sans: 'DejaVuSans.ttf',
   bold: 'DejaVuSans-Bold.ttf',
@@ -65,74 +64,7 @@ const FONT_FILES = {
   monoBold: 'DejaVuSansMono-Bold.ttf',
 } as const;
 type FontName = keyof typeof FONT_FILES;
-let fontData: Record<FontName, Buffer> | undefined;
-
-/** Font files are read once per process. */
-function fontBuffers(): Record<FontName, Buffer> {
-  fontData ??= Object.fromEntries(
-    Object.entries(FONT_FILES).map(([k, file]) => [k, readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`))]),
-  ) as Record<FontName, Buffer>;
-  return fontData;
-}
-
-/** The parts of pdfkit's EmbeddedFont (0.20) used to register glyphs in the embedded subset. */
-interface EmbeddedFont {
-  id: string;
-  scale: number;
-  font: { glyphForCodePoint(cp: number): { id: number; advanceWidth: number } };
-  subset: { includeGlyph(id: number): number };
-  widths: number[];
-  unicode: number[][];
-  ref(): unknown;
-}
-
-/** One font of one document: code point -> (hex glyph id in the subset, advance in 1/1000 em). */
-class Face {
-  private readonly glyphs = new Map<number, { hex: string; adv: number }>();
-  private readonly hexCache = new Map<string, string>();
-
-  constructor(readonly f: EmbeddedFont) {}
-
-  get id(): string {
-    return this.f.id;
-  }
-
-  private glyph(cp: number): { hex: string; adv: number } {
-    let g = this.glyphs.get(cp);
-    if (!g) {
-      const glyph = this.f.font.glyphForCodePoint(cp);
-      const gid = this.f.subset.includeGlyph(glyph.id);
-      const adv = glyph.advanceWidth * this.f.scale;
-      // What pdfkit's own encode() records: the widths array and the ToUnicode map of the subset.
-      this.f.widths[gid] ??= adv;
-      this.f.unicode[gid] ??= [cp];
-      g = { hex: gid.toString(16).padStart(4, '0'), adv };
-      this.glyphs.set(cp, g);
-    }
-    return g;
-  }
-
-  /** Hex string of glyph ids for a Tj operator. */
-  hex(text: string): string {
-    let h = this.hexCache.get(text);
-    if (h === undefined) {
-      h = '';
-      for (const ch of text) h += this.glyph(ch.codePointAt(0)!).hex;
-      if (this.hexCache.size < 20_000) this.hexCache.set(text, h);
-    }
-    return h;
-  }
-
-  width(text: string, size: number): number {
-    let w = 0;
-    for (const ch of text) w += this.glyph(ch.codePointAt(0)!).adv;
-    return (w * size) / 1000;
-  }
-}
-
 type Faces = Record<FontName, Face>;
-
-const num = (v: number): string => String(Math.round(v * 100) / 100);
 
 /** Names and templates can carry anything: NFC (one glyph per accented letter), no control characters. */
 function clean(s: string): string {
@@ -647,30 +579,6 @@ class SheetPainter {
 // ---------------------------------------------------------------------------------------------------------
 // Document
 
-/** The parts of pdfkit's PDFReference (0.20) used to store a page content stream we compressed ourselves. */
-interface ContentRef {
-  compress: boolean;
-  buffer: Uint8Array[];
-  data: { Length?: number; Filter?: string };
-  uncompressedLength: number;
-  write(chunk: Uint8Array): void;
-}
-
-/**
- * Replaces the current page's content stream. pdfkit would deflate it at its default level, which costs more
- * than drawing the page; level 1 is several times faster for a few percent more bytes. pdfkit's own
- * opening matrix (y pointing down) is dropped too: sheets are drawn in PDF's native coordinates.
- */
-function writePageContent(doc: PDFKit.PDFDocument, content: string): void {
-  const ref = (doc.page as unknown as { content: ContentRef }).content;
-  ref.compress = false;
-  ref.buffer = [];
-  ref.uncompressedLength = 0;
-  ref.data.Length = 0;
-  ref.write(deflateSync(Buffer.from(content, 'latin1'), { level: 1 }));
-  ref.data.Filter = 'FlateDecode';
-}
-
 /**
  * Adds to `map` the templates of the structures of `rows` not loaded yet, read through `db` (an export reads
  * them on its own connection: a pool emptied by concurrent exports cannot stall it).
@@ -713,25 +621,38 @@ async function* inBatches<T>(items: readonly T[], size: number): AsyncGenerator<
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** Attaches an already deflated content stream to the current page, after its own. */
-function appendPageStream(doc: PDFKit.PDFDocument, deflated: Uint8Array): void {
-  const ref = doc.ref({ Filter: 'FlateDecode' }) as unknown as { end(chunk: Uint8Array): void };
-  ref.end(deflated);
-  const page = doc.page as unknown as { content: unknown; dictionary: { data: { Contents: unknown } } };
-  page.dictionary.data.Contents = [page.content, ref];
+/** Merge fields whose value is the same for every account of a structure (templates.ts, fieldsFor). */
+const SCHOOL_FIELDS = new Set(['etablissement', 'de_etablissement', 'url']);
+const KNOWN_FIELDS = new Set<string>(MERGE_FIELDS.map((f) => f.name));
+
+/** Whether a letter template uses a field of the account itself (name, login, code…). */
+function personal(template: string): boolean {
+  for (const m of template.matchAll(/\{([a-z_]+)\}/g)) if (KNOWN_FIELDS.has(m[1]) && !SCHOOL_FIELDS.has(m[1])) return true;
+  return false;
 }
 
-/** Sheets per batch: the unit of work sent to the QR worker and of yielding to the event loop. */
+/** Sheets per batch: the unit of work sent to the worker and of yielding to the event loop. */
 const BATCH_SHEETS = 96;
+/** Longest run of layout between two turns of the event loop, ms. */
+const YIELD_MS = 10;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
+/** A page laid out, waiting for its content stream (made on the worker). */
+interface LaidPage {
+  id: number;
+  parent: number;
+  content: PageContent;
+  /** The page's /Resources and /StructParents entries. */
+  entries: string;
+}
+
 /**
  * Streams the sheets of `rows` (in their order: an array, or batches read as the document is written, e.g.
- * streamSelection's) as a PDF. The QR codes of each batch of pages are encoded on another thread
- * (qr-pool.ts) while this one lays out the text of the previous batch: at most two batches are in flight,
- * and layout waits while the reader lags behind (more than PENDING_BYTES unread), so memory stays flat and
- * other requests run between batches whatever the document's size.
+ * streamSelection's) as a PDF (pdf-writer.ts). Each batch of pages is laid out here, then its content streams
+ * (QR codes encoded, text and codes deflated) are made on another thread (qr-pool.ts) while this one lays out
+ * the next batch: at most two batches are in flight, and layout waits while the reader lags behind (more than
+ * PENDING_BYTES unread), so memory stays flat and other requests run between batches whatever the size.
  */
 export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | AsyncIterable<AccountRow[]>, opts: SheetOptions): Promise<Readable> {
   if (!SHEET_MODELS.includes(opts.model)) throw new Error(`modèle de fiche inconnu : ${opts.model} (1, 2 ou 8 par page)`);
@@ -740,79 +661,68 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const renewal = opts.variant === 'renewal';
   const L: Labels = renewal ? { ...LABELS[lang], ...RENEWAL[lang] } : LABELS[lang];
   const linkOf = renewal ? renewalUrl : activationUrl;
-  // Tagged (structure tree, see pdf-tags.ts), with a language and a title that viewers show instead of the file name.
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: 0,
-    autoFirstPage: false,
-    pdfVersion: '1.7',
-    tagged: true,
-    displayTitle: true,
-    info: { Title: L.title, Creator: 'Trousseau', Producer: 'Trousseau' },
-    lang: L.lang,
-  } as PDFKit.PDFDocumentOptions);
-  const tags = new StructTree(doc);
-  const buffers = fontBuffers();
+  const out = new PassThrough();
+  const pdf = new PdfWriter((chunk) => out.write(chunk));
+  const tags = new StructTree(pdf);
   const faces = {} as Faces;
-  for (const name of Object.keys(FONT_FILES) as FontName[]) {
-    doc.registerFont(name, buffers[name]);
-    doc.font(name);
-    faces[name] = new Face((doc as unknown as { _font: EmbeddedFont })._font);
-  }
-  const fontResources = Object.fromEntries(Object.values(faces).map((f) => [f.id, f.f.ref()]));
-  const formRefs = new Map<string, unknown>();
+  (Object.keys(FONT_FILES) as FontName[]).forEach((name, i) => {
+    faces[name] = new Face(dejavu(FONT_FILES[name]), `F${i + 1}`, pdf.alloc());
+  });
+  // One font resource dictionary, shared by every page and Form XObject.
+  const fontsId = pdf.alloc();
+  pdf.pack(fontsId, `<<${Object.values(faces).map((f) => `/${f.id} ${f.ref} 0 R`).join('')}>>`);
+  const g = GEOMETRY[opts.model];
+  const formRefs = new Map<string, number>();
   const makeForm = (ops: string): string => {
-    const w = A4.w / GEOMETRY[opts.model].cols;
-    const h = A4.h / GEOMETRY[opts.model].rows;
-    const ref = doc.ref({ Type: 'XObject', Subtype: 'Form', BBox: [0, 0, w, h], Resources: { Font: fontResources } });
-    ref.end(Buffer.from(ops, 'latin1'));
+    const id = pdf.alloc();
+    pdf.deflated(id, `/Type /XObject/Subtype /Form/BBox [0 0 ${num(A4.w / g.cols)} ${num(A4.h / g.rows)}]/Resources <</Font ${fontsId} 0 R>>`, ops);
     const name = `S${formRefs.size + 1}`;
-    formRefs.set(name, ref);
+    formRefs.set(name, id);
     return name;
   };
   const band = opts.addresses && opts.model === 1 ? ADDRESS_BAND : 0;
   const painter = new SheetPainter(faces, opts.model, L, lang, ctx.config.publicUrl, makeForm, band);
   const cutMarks = painter.cutMarks();
-  const g = GEOMETRY[opts.model];
-  const out = new PassThrough();
-  doc.pipe(out);
 
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - band - (Math.floor(slot / g.cols) + 1) * painter.h });
   const codeOf = (row: AccountRow) => (!row.activated && !row.externalProvider && row.code ? row.code : null);
   const spot = painter.qrSpot();
-  /** The QR codes of a page, in slot order (the order of their marked-content ids, see qrPageStream). */
-  const qrPlacements = (page: AccountRow[]): Array<QrPlacement & { slot: number }> =>
-    page.flatMap((row, slot) => {
-      const code = codeOf(row);
-      if (!code) return [];
-      const o = origin(slot);
-      return [{ text: linkOf(ctx.config.publicUrl, row.login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size, slot }];
-    });
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
-  const placementsOnly = (page: AccountRow[]): QrPlacement[] => qrPlacements(page).map(({ text, x, top, size }) => ({ text, x, top, size }));
-  const encode = (pages: AccountRow[][]): Promise<Uint8Array[]> =>
-    qrStreams(pages.map(placementsOnly), pages.reduce((n, page) => n + page.filter(codeOf).length, 0) >= MIN_CODES_FOR_WORKER);
 
+  // A letter text naming only the school and the ENT is the same for every sheet of its school: rendered once.
+  const shared = new Map<string, string>();
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
     if (renewal) return RENEWAL[lang].body;
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
-    return renderTemplate(set.get(row.profile, kind).body, fieldsFor({ ...row, structureName: school }, ctx));
+    const template = set.get(row.profile, kind).body;
+    const key = `${template}\u0000${school}`;
+    let text = shared.get(key);
+    if (text === undefined) {
+      text = renderTemplate(template, fieldsFor({ ...row, structureName: school }, ctx));
+      if (!personal(template) && shared.size < 5_000) shared.set(key, text);
+    }
+    return text;
   };
-  const drawPage = (page: AccountRow[], qr: Uint8Array) => {
-    doc.addPage({ size: 'A4', margin: 0 });
-    const fonts = (doc.page as unknown as { fonts: Record<string, unknown> }).fonts;
-    for (const f of Object.values(faces)) fonts[f.id] = f.f.ref();
-    const parts: string[] = cutMarks ? [cutMarks] : [];
-    const xobjects = (doc.page as unknown as { xobjects: Record<string, unknown> }).xobjects;
-    // The QR stream marks its codes 0, 1, … (qr.ts): they take the page's first marked-content ids.
+  /** Lays out one page: its structure is written now, its content stream when the worker has made it. */
+  const layPage = (page: AccountRow[]): LaidPage => {
+    const { id, parent } = pdf.allocPage();
+    tags.beginPage(id);
+    // The QR codes, in slot order: the content stream marks them 0, 1, … (qr.ts), the page's first ids.
+    const qr: QrPlacement[] = [];
     const figures = new Map<number, SheetFigure>();
-    tags.beginPage();
-    qrPlacements(page).forEach((q) => {
-      figures.set(q.slot, { s: 'Figure', k: [tags.next()], alt: L.qrAlt + q.text, bbox: [q.x, q.top - q.size, q.x + q.size, q.top] });
+    page.forEach((row, slot) => {
+      const code = codeOf(row);
+      if (!code) return;
+      const o = origin(slot);
+      const q = { text: linkOf(ctx.config.publicUrl, row.login, code), x: o.x + spot.x, top: o.y + spot.top, size: spot.size };
+      qr.push(q);
+      figures.set(slot, { s: 'Figure', k: [tags.next()], alt: L.qrAlt + q.text, bbox: [q.x, q.top - q.size, q.x + q.size, q.top] });
     });
+    const parts: string[] = cutMarks ? [cutMarks] : [];
+    const forms = new Set<string>();
     const sections: Elem[] = [];
     page.forEach((row, slot) => {
       const school = row.structureName || opts.structureName || '';
@@ -826,17 +736,26 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
       }
       const sheet = painter.sheet(row, school, bodyFor(row, school), tags, figures.get(slot));
       parts.push(`q 1 0 0 1 ${num(o.x)} ${num(o.y)} cm\n${sheet.ops}\nQ`);
-      for (const f of sheet.forms) xobjects[f] = formRefs.get(f);
+      for (const f of sheet.forms) forms.add(f);
       sections.push(sheet.element);
     });
-    tags.endPage(sections);
-    writePageContent(doc, parts.join('\n'));
-    if (page.some(codeOf)) appendPageStream(doc, qr);
+    const key = tags.endPage(sections);
+    const xobjects = [...forms].map((f) => `/${f} ${formRefs.get(f)} 0 R`).join('');
+    const entries = `/Resources <</Font ${fontsId} 0 R${xobjects ? `/XObject <<${xobjects}>>` : ''}>>${key === null ? '' : `/StructParents ${key}`}`;
+    return { id, parent, content: { text: parts.join('\n'), qr }, entries };
+  };
+  const writePages = (pages: LaidPage[], streams: Uint8Array[]) => {
+    pages.forEach((p, i) => {
+      const content = pdf.alloc();
+      pdf.stream(content, '/Filter /FlateDecode', streams[i]);
+      pdf.pack(p.id, `<</Type /Page/Parent ${p.parent} 0 R/MediaBox [0 0 ${A4.w} ${A4.h}]/Contents ${content} 0 R${p.entries}/Tabs /S>>`);
+    });
+    pdf.flushXref();
   };
 
   /** Resolves once the reader has taken enough of what is written (or gone away). */
   const room = async () => {
-    while (!out.destroyed && doc.readableLength + out.readableLength > PENDING_BYTES) {
+    while (!out.destroyed && out.readableLength > PENDING_BYTES) {
       await new Promise((ok) => {
         const t = setTimeout(ok, 50);
         out.once('drain', () => {
@@ -850,26 +769,33 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const pagesOf = paginate(Array.isArray(rows) ? inBatches(rows, 1000) : rows, g.cols * g.rows, opts.sort === 'class', batch);
   (async () => {
     try {
-      let next = await pagesOf.next();
-      let qrNext = next.done ? null : encode(next.value);
-      while (!next.done && !out.destroyed) {
-        const pages = next.value;
-        const qr = qrNext!;
-        // The next batch is read (and its codes sent to the worker) while this one is laid out.
-        next = await pagesOf.next();
-        qrNext = next.done ? null : encode(next.value);
+      // The batch whose content streams are being made while the next one is laid out.
+      let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]> } | null = null;
+      let turn = performance.now();
+      for await (const pages of pagesOf) {
+        if (out.destroyed) break;
         await loadTemplatesFor(ctx.database.pool, pages.flat(), templates);
-        const streams = await qr;
-        for (let i = 0; i < pages.length; i++) {
-          drawPage(pages[i], streams[i]);
-          // Other requests get a turn every few pages (a batch of 96 one-sheet pages is tens of ms of layout).
-          if (i % 16 === 15) await new Promise((ok) => setImmediate(ok));
+        const laid: LaidPage[] = [];
+        for (const page of pages) {
+          laid.push(layPage(page));
+          // Other requests get a turn every YIELD_MS of layout (by the clock: on a busy machine, fewer pages).
+          if (performance.now() - turn > YIELD_MS) {
+            await new Promise((ok) => setImmediate(ok));
+            turn = performance.now();
+          }
         }
+        const sheets = pages.reduce((n, p) => n + p.length, 0);
+        const job = { pages: laid, streams: pageStreams(laid.map((p) => p.content), sheets >= MIN_SHEETS_FOR_WORKER) };
+        if (inFlight) writePages(inFlight.pages, await inFlight.streams);
+        inFlight = job;
         await room();
       }
       if (out.destroyed) return;
-      tags.end();
-      doc.end();
+      if (inFlight) writePages(inFlight.pages, await inFlight.streams);
+      for (const f of Object.values(faces)) f.embed(pdf);
+      const catalog = `${await tags.end()}/Lang ${pdfString(L.lang)}/ViewerPreferences <</DisplayDocTitle true>>`;
+      pdf.end(catalog, `/Title ${pdfString(L.title)}/Creator (Trousseau)/Producer (Trousseau)/CreationDate (${pdfDate(new Date())})`);
+      out.end();
     } catch (e) {
       out.destroy(e as Error);
     } finally {

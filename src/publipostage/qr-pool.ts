@@ -1,15 +1,15 @@
-// QR code streams computed on a second core: one long-lived worker thread, shared by every PDF being
+// Page content streams (QR codes encoded, everything deflated) made on a second core: one long-lived worker thread, shared by every PDF being
 // generated, started on first use. Anything going wrong with it (cannot start, crashes) falls back to
 // computing in the calling thread: same function, same output, only slower.
 import { Worker } from 'node:worker_threads';
-import { qrPageStream, type QrPlacement } from './qr.js';
+import { pageStream, type PageContent } from './qr.js';
 
-/** Below this many codes (in a whole document) a worker round trip is not worth it. */
-export const MIN_CODES_FOR_WORKER = 48;
+/** Below this many sheets (in a batch) a worker round trip is not worth it. */
+export const MIN_SHEETS_FOR_WORKER = 48;
 
 let worker: Worker | null | undefined; // undefined: not tried yet; null: unavailable
 let nextId = 0;
-const pending = new Map<number, { pages: QrPlacement[][]; ok: (b: Uint8Array[]) => void }>();
+const pending = new Map<number, { pages: PageContent[]; ok: (b: Uint8Array[]) => void }>();
 
 function spawn(): Worker {
   const self = import.meta.url;
@@ -23,8 +23,8 @@ function spawn(): Worker {
   return new Worker(new URL('./qr-worker.js', self));
 }
 
-function inline(pages: QrPlacement[][]): Uint8Array[] {
-  return pages.map(qrPageStream);
+function inline(pages: PageContent[]): Uint8Array[] {
+  return pages.map(pageStream);
 }
 
 function giveUp(): void {
@@ -64,10 +64,10 @@ function getWorker(): Worker | null {
 }
 
 /**
- * The QR content stream of each page (deflated), computed off the calling thread when `offload` (the
- * document has at least MIN_CODES_FOR_WORKER codes: below that, starting the worker costs more).
+ * The content stream of each page (deflated), made off the calling thread when `offload` (the batch has at
+ * least MIN_SHEETS_FOR_WORKER sheets: below that, a round trip to the worker costs more).
  */
-export function qrStreams(pages: QrPlacement[][], offload: boolean): Promise<Uint8Array[]> {
+export function pageStreams(pages: PageContent[], offload: boolean): Promise<Uint8Array[]> {
   const w = offload ? getWorker() : null;
   if (!w) return Promise.resolve(inline(pages));
   return new Promise((ok) => {

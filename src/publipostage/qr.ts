@@ -84,17 +84,26 @@ export interface QrPlacement {
 
 const num = (v: number): string => String(Math.round(v * 1000) / 1000);
 
+/** What a page shows: its text content (operators, laid out by pdf.ts) and its QR codes, drawn after it. */
+export interface PageContent {
+  text: string;
+  qr: QrPlacement[];
+}
+
 /**
- * The QR codes of one page as a complete, deflated content stream (a page may list several content
- * streams: the text goes in one, the codes in this one, so both can be produced in parallel).
- * Code i is tagged content: a Figure with marked-content id i (the page's first ids are the codes').
+ * The complete, deflated content stream of a page: its text, then its QR codes. Code i is tagged content: a
+ * Figure with marked-content id i (the page's first ids are the codes', pdf.ts).
  */
-export function qrPageStream(placements: QrPlacement[]): Buffer {
-  let s = 'q 0 g\n';
-  placements.forEach((p, i) => {
-    const m = qrMatrix(p.text);
-    const sc = p.size / m.size;
-    s += `/Figure <</MCID ${i}>> BDC q ${num(sc)} 0 0 ${num(-sc)} ${num(p.x)} ${num(p.top)} cm\n${qrPath(m)}f Q EMC\n`;
-  });
-  return deflateSync(Buffer.from(s + 'Q', 'latin1'), { level: 1 });
+export function pageStream(page: PageContent): Buffer {
+  let s = page.text;
+  if (page.qr.length) {
+    s += `${s ? '\n' : ''}q 0 g\n`;
+    page.qr.forEach((p, i) => {
+      const m = qrMatrix(p.text);
+      const sc = p.size / m.size;
+      s += `/Figure <</MCID ${i}>> BDC q ${num(sc)} 0 0 ${num(-sc)} ${num(p.x)} ${num(p.top)} cm\n${qrPath(m)}f Q EMC\n`;
+    });
+    s += 'Q';
+  }
+  return deflateSync(Buffer.from(s, 'latin1'), { level: 1 });
 }

@@ -1,0 +1,93 @@
+// `tsx bench/pdf-scale.ts <sheets> [model]`: the PDF generator alone on a large selection, without the
+// database — what the server's memory and event loop go through while a whole région's sheets stream out.
+// Rows are generated (bench/data.ts's names, 3 in 4 with a code and a QR code) and handed over in batches of
+// 500 as the export's cursor does; the PDF is read as fast as it comes and thrown away. Prints the time to the
+// first byte, the total, sheets per second, the peak RSS above the start and the longest event-loop stall
+// (a 10 ms timer's worst lateness). Example: `tsx bench/pdf-scale.ts 100000`.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { generateCode } from '../src/accounts/codes.js';
+import type { AppContext } from '../src/context.js';
+import { PROFILES } from '../src/directory/vocabulary.js';
+import { streamSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
+import type { AccountRow } from '../src/publipostage/selection.js';
+import { defaultTemplate, TEMPLATE_KINDS, TemplateSet, type LetterTemplate } from '../src/publipostage/templates.js';
+import { prng } from './data.js';
+
+const FIRST = ['Zoé', 'Léo', 'Émile', 'Chloé', 'Lucas', 'Inès', 'Noah', 'Jade', 'Adam', 'Lina', 'Hugo', 'Manon', 'Åslög', 'Kù'];
+const LAST = ['MARTIN', 'BERNARD', 'DUBOIS', 'THOMAS', 'LEFÈBVRE', 'ÉCLAIR', 'NGUYỄN', 'ŜTĚPÁN', 'DE LA FONTAINE', "O'NEILL"];
+
+/** `total` generated rows, `size` at a time. */
+async function* rows(total: number, size: number): AsyncGenerator<AccountRow[]> {
+  const rnd = prng(11);
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  const expires = new Date(Date.now() + 90 * 86_400_000);
+  for (let done = 0; done < total; ) {
+    const batch: AccountRow[] = [];
+    for (; batch.length < size && done < total; done++) {
+      const parent = done % 3 === 2;
+      const first = pick(FIRST);
+      const last = pick(LAST);
+      const withCode = done % 4 !== 3;
+      batch.push({
+        id: randomUUID(), lastName: last, firstName: first, profile: parent ? 'Relative' : 'Student', login: `${first}.${last}${done}`.toLowerCase(),
+        activated: !withCode, code: withCode ? generateCode() : null, codeExpiresAt: withCode ? expires : null, codeExpired: false,
+        email: null, birthDate: null, classes: ['5B'], groupClass: '5B', structureId: null, structureName: `Collège n°${1 + Math.floor(done / 2500)}`,
+        createdAt: new Date(), origin: 'feed', preDeleted: false, blocked: false, isLocalAdmin: false,
+        children: parent ? [{ firstName: pick(FIRST), lastName: last, classes: ['5B'] }] : [],
+      });
+    }
+    // A cursor's round trip: the next batch arrives on a later turn of the event loop.
+    await new Promise((ok) => setImmediate(ok));
+    yield batch;
+  }
+}
+
+async function main() {
+  const total = Number(process.argv[2] ?? 10_000);
+  const model = Number(process.argv[3] ?? 1) as SheetModel;
+  const map = new Map<string, LetterTemplate>();
+  for (const profile of PROFILES) for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind), source: 'default', updatedAt: null });
+  const templates = new Map([['', new TemplateSet(null, map)]]);
+  const ctx = { config: { publicUrl: 'https://ent.example.fr' }, database: { pool: null } } as unknown as AppContext;
+
+  global.gc?.();
+  let bytes = 0;
+  const rss0 = process.memoryUsage.rss();
+  let peak = rss0;
+  // Stalls over 100 ms, and how far the document was then (to tell layout from the end of the file).
+  const stalls: string[] = [];
+  let tick = performance.now();
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    if (now - tick > 110) stalls.push(`${Math.round(now - tick)} ms à ${(bytes / 1e6).toFixed(0)} Mo`);
+    tick = now;
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const t0 = performance.now();
+  let first = 0;
+  const pdf = await streamSheetsPdf(ctx, rows(total, 500), { model, templates });
+  for await (const chunk of pdf) {
+    if (!bytes) first = performance.now() - t0;
+    bytes += (chunk as Buffer).length;
+  }
+  const ms = performance.now() - t0;
+  loop.disable();
+  clearInterval(sampler);
+  const mb = (n: number) => (n / 1e6).toFixed(0);
+  console.log(
+    `${total} fiches, modèle ${model} : ${(ms / 1000).toFixed(1)} s, ${Math.round(total / (ms / 1000))} fiches/s, 1er octet ${first.toFixed(0)} ms, ` +
+      `${mb(bytes)} Mo, RSS +${mb(peak - rss0)} Mo, boucle d'événements bloquée ${(loop.max / 1e6).toFixed(0)} ms au plus (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
+  );
+  if (stalls.length) console.log(`attentes de plus de 100 ms : ${stalls.length} (${stalls.slice(-8).join(', ')})`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
