@@ -1,3 +1,5 @@
+-- Exports at the scale of a région (issue #11): bulk hand-out records, family mails queued without their PDFs.
+
 -- A région's CSV or PDF export records one distribution_events row per account (100,000 rows for 100k accounts).
 -- Their two foreign keys to users checked every row on its own (an index probe and a FOR KEY SHARE lock on the
 -- account's row: three quarters of the insert's time, more than `psql \copy` of the whole export). They give way to
@@ -26,3 +28,8 @@ END $$;
 
 CREATE TRIGGER users_truncate_distribution AFTER TRUNCATE ON users
   FOR EACH STATEMENT EXECUTE FUNCTION trousseau_truncate_distribution();
+
+-- A family mail's attachment (the children's sheets) is made by the mail worker when it sends the mail
+-- (src/mail/attachments.ts), no longer in the request that queues a whole school: the job holds what to make
+-- (children's ids, the author's scope), with no code in it.
+ALTER TABLE mail_jobs ADD COLUMN attachment_spec jsonb;
