@@ -41,7 +41,6 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
 /** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
 export const reachable = hasEmail;
 
-
 export interface FamilyMailResult extends MailMergeResult {
   /** Parents of the selection's pupils with no address: their packs are to be printed. */
   withoutEmailParents: AccountRow[];

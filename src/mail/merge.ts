@@ -18,7 +18,7 @@ import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/
 import { streamSelection } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
 import type { AttachmentSpec } from './attachments.js';
-import { enqueueMails, type MailAttachment, type MailJobInput } from './queue.js';
+import { enqueueMails, type MailJobInput } from './queue.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
 
@@ -34,8 +34,6 @@ export interface MailMergeResult {
 export interface MailMergeOptions {
   /** The confirmation form's key (hidden field): the same key never makes two runs. */
   idempotencyKey?: string;
-  /** Files to attach, per account id. */
-  attachments?: ReadonlyMap<string, MailAttachment[]>;
   /** Files the worker makes when it sends the mail, per account id (family packs: mail/family.ts, attachments.ts). */
   attachmentSpecs?: ReadonlyMap<string, AttachmentSpec>;
   /** Accounts read from the selection's cursor and queued at a time (default MAIL_BATCH; tests use a tiny one). */
@@ -225,7 +223,7 @@ async function queueRun(
         const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
         jobs.push({
           runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html,
-          attachments: opts.attachments?.get(r.id), attachmentSpec: opts.attachmentSpecs?.get(r.id),
+          attachmentSpec: opts.attachmentSpecs?.get(r.id),
         });
       }
       // Sealed: the bodies carry activation codes and family details.
