@@ -37,6 +37,11 @@ export interface ExportRequest {
   addressBlock?: boolean;
   /** For 'docx': the model, and the LibreOffice binary when the letters are wanted as PDF. */
   letters?: { name: string; content: Buffer; soffice: string | null };
+  /**
+   * The selection's size when the caller has just counted it (sendExport, for its 422): not counted a second time
+   * before the first byte (a région's count is a scan of every account).
+   */
+  total?: number;
 }
 
 export interface ExportResult {
@@ -116,7 +121,10 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     inspectDocxTemplate(req.letters.content, req.letters.name);
   }
   const model = req.model ?? 1;
-  const [{ total }, label] = await Promise.all([countSelection(ctx, req.selection, req.scope), describeSelection(ctx, req.selection)]);
+  const [{ total }, label] = await Promise.all([
+    req.total !== undefined ? { total: req.total } : countSelection(ctx, req.selection, req.scope),
+    describeSelection(ctx, req.selection),
+  ]);
   // Too many letters for one document: refused (422) before any code is issued.
   if (req.format === 'docx') checkLettersSize(req.letters!.content, req.letters!.name, total);
   if (req.format === 'word' || req.format === 'docx') {
