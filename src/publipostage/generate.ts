@@ -93,14 +93,19 @@ async function* handedOut(
     await client.query('BEGIN');
     let count = 0;
     let issued = 0;
+    let recorded: Promise<void> = Promise.resolve();
     for await (const selected of streamSelection(ctx, client, req.selection, req.scope, batchSize)) {
+      // The previous batch's record has answered (a failure stops the file here, before more is handed out).
+      await recorded;
       // Fresh codes and what was handed out, committed with the audit row (« fiche remise le … », « Relancer »).
       const batch = await handBatch(ctx, client, selected, distributionKind(req.format), req.actorId);
+      recorded = batch.recorded;
       count += selected.length;
       issued += batch.issued;
       await prepare?.(client, selected);
       yield batch.rows;
     }
+    await recorded;
     await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
       filters: req.selection,
       count,
