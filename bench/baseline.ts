@@ -54,15 +54,19 @@ export async function baselinePreview(db: Queryable, filter: string, value: unkn
 }
 
 /**
- * The CSV export's columns (names, profile, login, classes — a parent's are the children's —, code as stored,
- * e-mail, school, children, expiry, INE, functions, mobile) for every account, in the same order.
+ * The CSV export's columns, in its order (csv.ts CSV_COLUMNS): names, profile, login, code as stored (the product
+ * decrypts it), e-mail, classes — a parent's are the children's — sorted, creation day, children with their classes,
+ * code expiry day, INE, functions, mobile; for the same accounts (the default distribution conditions), in the same order.
  */
 export const CSV_BASELINE_SQL = `SELECT u.last_name, u.first_name, u.profile, u.login,
-  (SELECT string_agg(DISTINCT c.name, ', ') FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
-     UNION ALL SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
-     JOIN classes c ON c.id = m.class_id) AS classes,
   CASE WHEN u.activated_at IS NULL THEN u.activation_code_enc ELSE 'Activé' END AS code, u.email,
-  (SELECT min(s.name) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS school,
-  (SELECT string_agg(k.first_name || ' ' || k.last_name, ', ') FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
-  u.activation_code_expires_at::date, u.ine, array_to_string(u.functions, ', '), u.mobile
+  (SELECT string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr) FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
+     UNION SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
+     JOIN classes c ON c.id = m.class_id) AS classes,
+  to_char(u.created_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY') AS created,
+  (SELECT string_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || (SELECT string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr)
+       FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = k.id) || ')', ''),
+     ', ' ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr)
+   FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
+  to_char(u.activation_code_expires_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY') AS expires, u.ine, array_to_string(u.functions, ', '), u.mobile
 FROM users u WHERE ${DEFAULTS} ORDER BY ${ORDER}`;

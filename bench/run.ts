@@ -2,7 +2,8 @@
 // warm, medians of BENCH_RUNS = 3), with peak RSS added, time to first byte of streamed downloads and the latency
 // another request sees meanwhile (p99, max). On its own embedded PostgreSQL (temporary directory).
 //   demo size (2,146 sheets): PDF vs a naive pdfkit loop and vs Chromium's print; sign-in / activation vs argon2;
-//   100k and 1M accounts (bench/population.ts): selection filters vs hand-written SQL, CSV vs `psql \copy`, PDF;
+//   100k and 1M accounts (bench/population.ts): selection filters vs hand-written SQL, CSV vs `psql \copy`, mail
+//   merges of a school (queued), PDF;
 //   import (bench/import.ts).
 // BENCH_QUICK=1: 100k only, fewer PDF models (a few minutes). BENCH_SIZES=100k,1M picks sizes.
 // `npm run bench -- --markdown` also writes the table into README.md (between the bench markers).
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import type { AppContext } from '../src/context.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import type { Scope } from '../src/directory/scope.js';
+import { startFamilyMail } from '../src/mail/family.js';
+import { startMailMerge } from '../src/mail/merge.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { countSelection, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
@@ -157,6 +160,23 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
       goal: '≤ 1,5×, 1er octet < 1 s, +300 Mo max, autre requête < 100 ms',
       ok: csv.productMs <= 1.5 * csv.baselineMs! && csv.ttfbMs! < 1000 && csv.rssMb! < 300 && csv.loopMax! < 100,
     });
+
+    // ---------------------------------------------------------------- mail merges of a school: queued (no SMTP here),
+    // the time the confirmation takes before the console shows the run; each run starts from an empty queue.
+    const school = SelectionSchema.parse({ structureId: pop.structureId });
+    for (const [work, start] of [
+      ['publipostage par courriel, un établissement', () => startMailMerge(ctx, school, ALL, null)],
+      ['courriel aux familles, un établissement', () => startFamilyMail(ctx, school, ALL, null)],
+    ] as const) {
+      let queued = 0;
+      const r = await compare(RUNS, async () => {
+        await ctx.database.pool.query('DELETE FROM mail_runs');
+        return timed(async () => {
+          queued = (await start()).queued;
+        });
+      }, null, probe, !quick);
+      report({ size: label, work: `${work} (${fmt(queued)} courriels)`, ...r, note: 'mis en file (le worker envoie ensuite)' });
+    }
 
     // ---------------------------------------------------------------- PDF over HTTP
     const schoolPdf = await compare(RUNS, () => download(`${url}/api/publipostage/pdf?model=1&structureId=${pop.structureId}`, cookie), null, probe, !quick);

@@ -130,7 +130,7 @@ test('class view « Envoyer aux familles »: confirmation with the parents reach
   await Promise.all([page.waitForURL(/ok=mail/), page.click('button:has-text("Envoyer 1 courriel aux familles")')]);
   assert.match(page.url(), /ok=mail&n=1&m=1/);
   const jobs = await ctx.database.pool.query(
-    `SELECT j.recipient FROM mail_jobs j JOIN mail_runs r ON r.id = j.run_id WHERE r.filters->>'sort' = 'family' AND j.attachments IS NOT NULL`,
+    `SELECT j.recipient FROM mail_jobs j JOIN mail_runs r ON r.id = j.run_id WHERE r.filters->>'sort' = 'family' AND j.attachment_spec IS NOT NULL`,
   );
   assert.deepEqual(jobs.rows.map((r) => r.recipient), ['claire.bernard@example.fr']);
 });
@@ -257,7 +257,8 @@ test('console family mail: confirmation lists the parents without an address, th
   const sent = await admin.post(`${base}/familles`, { selection: `profiles=Student&classIds=${cm1}`, idem: 'family-mail-web-000001' });
   assert.equal(sent.statusCode, 303);
   const runId = String(sent.headers.location).split('/').pop();
-  const jobs = await ctx.database.pool.query('SELECT recipient, attachments IS NOT NULL AS attached FROM mail_jobs WHERE run_id = $1', [runId]);
+  // The pack is made by the worker when it sends: the job says which children's sheets to attach.
+  const jobs = await ctx.database.pool.query("SELECT recipient, attachment_spec->>'kind' = 'family_pack' AS attached FROM mail_jobs WHERE run_id = $1", [runId]);
   assert.deepEqual(jobs.rows, [{ recipient: 'claire.bernard@example.fr', attached: true }]);
 });
 

@@ -162,12 +162,13 @@ describe('family mail', () => {
     assert.deepEqual(qrCodes(file, 1), [activationUrl(URL_BASE, zoe.login, zoe.code!)]);
     const [claire] = smtp.to('claire@example.org');
     assert.equal(claire.attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
-    // At rest the attachment is sealed like the bodies (it carries activation codes).
-    const stored = await ctx.database.pool.query('SELECT sealed, attachments FROM mail_jobs WHERE run_id = $1', [res.runId]);
+    // At rest: sealed bodies, and no PDF at all (the worker made it when sending): only the children's ids, no code.
+    const stored = await ctx.database.pool.query('SELECT sealed, attachments, attachment_spec FROM mail_jobs WHERE run_id = $1', [res.runId]);
     for (const j of stored.rows) {
       assert.equal(j.sealed, true);
-      assert.ok(!j.attachments[0].content.startsWith('JVBER'), 'not the PDF in clear (base64 of « %PDF »)');
-      assert.ok(Buffer.from(ctx.secrets.decrypt(j.attachments[0].content), 'base64').subarray(0, 4).equals(Buffer.from('%PDF')));
+      assert.equal(j.attachments, null);
+      assert.equal(j.attachment_spec.kind, 'family_pack');
+      assert.doesNotMatch(JSON.stringify(j.attachment_spec), new RegExp(zoe.code!));
     }
     // The same form again: the same run, nothing more sent.
     const again = await startFamilyMail(ctx, sel({ classIds: s.classes['6A'], profiles: 'Student' }), ALL, null, { idempotencyKey: 'family-mail-test-0001' });

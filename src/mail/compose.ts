@@ -3,6 +3,7 @@
 // The template is plain text; the HTML part is derived from it so both always say the same thing.
 import { escapeHtml } from '../lib/html-escape.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import type { AccountRow } from '../publipostage/selection.js';
 import { fieldsFor, loadTemplates, renderTemplate, type MergeFields, type TemplateSet } from '../publipostage/templates.js';
 
@@ -51,16 +52,19 @@ export function textToHtml(template: string, fields: MergeFields): string {
   return `<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>\n<body style="font-family:sans-serif;line-height:1.45">\n${body}\n</body></html>\n`;
 }
 
-/** Composes merge mails, loading each structure's templates once. */
+/**
+ * Composes merge mails, loading each structure's templates once, on `db` (a run's own connection, so it never waits
+ * for a second one while holding it; the pool by default).
+ */
 export class MailComposer {
   private readonly sets = new Map<string | null, Promise<TemplateSet>>();
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AppContext, private readonly db: Queryable = ctx.database.pool) {}
 
   private templates(structureId: string | null): Promise<TemplateSet> {
     let set = this.sets.get(structureId);
     if (!set) {
-      set = loadTemplates(this.ctx, structureId);
+      set = loadTemplates({ database: { pool: this.db } }, structureId);
       this.sets.set(structureId, set);
     }
     return set;

@@ -2,17 +2,17 @@
 // in the body (the usual merge mail, merge.ts) and, attached, ONE PDF holding their children's sheets, named
 // « Fiche de connexion – Prénom NOM.pdf » (the children's names). Parents without an address are returned, so the
 // screen can list them with the PDF of their pack (family.ts). The children's fresh codes, the audit entry and the
-// distribution record ('family_pack') commit before the mails are queued; the mail run is merge.ts's own.
+// distribution record ('family_pack') commit before the mails are queued; the mail run is merge.ts's own. The PDFs
+// are made by the mail worker as it sends each mail (attachments.ts): the request only queues, in seconds, whatever
+// the school's size.
 import type { AppContext } from '../context.js';
 import type { Scope } from '../directory/scope.js';
 import { familyLinks, familyPacks, relativesOf } from '../publipostage/family.js';
 import { handOutRows } from '../publipostage/handout.js';
-import { renderSheetsPdf } from '../publipostage/pdf.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
-import { sheetFileName } from '../publipostage/zip.js';
 import { findExistingRun, hasEmail, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
-import type { MailAttachment } from './queue.js';
+import type { AttachmentSpec } from './attachments.js';
 
 export interface FamilyMailPlan {
   /** Pupils of the selection (as handed out). */
@@ -41,11 +41,6 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
 /** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
 export const reachable = hasEmail;
 
-/** « Fiche de connexion – Zoé MARTIN.pdf », or « … – Zoé MARTIN, Léo MARTIN.pdf » for several children. */
-export function packFileName(children: readonly AccountRow[]): string {
-  return sheetFileName({ firstName: children.map((c) => `${c.firstName} ${c.lastName.toUpperCase()}`).join(', '), lastName: '' });
-}
-
 export interface FamilyMailResult extends MailMergeResult {
   /** Parents of the selection's pupils with no address: their packs are to be printed. */
   withoutEmailParents: AccountRow[];
@@ -65,17 +60,14 @@ export async function startFamilyMail(
   if (existing) return { ...existing, withoutEmailParents };
   const recipients = plan.parents.filter(reachable);
   const sent = new Set(recipients.flatMap((p) => plan.children.get(p.id)!.map((c) => c.id)));
-  const pupils = await handOutRows(ctx, plan.pupils.filter((p) => sent.has(p.id)), {
+  // The children's codes are issued and stored now (the sheets the worker makes read them back).
+  await handOutRows(ctx, plan.pupils.filter((p) => sent.has(p.id)), {
     selection: runSelection, scope, actorId, action: 'publipostage.family_pack', kind: 'family_pack', details: { via: 'mail' },
   });
-  const byId = new Map(pupils.map((p) => [p.id, p]));
-  const attachments = new Map<string, MailAttachment[]>();
-  for (const parent of recipients) {
-    const kids = plan.children.get(parent.id)!.map((c) => byId.get(c.id) ?? c);
-    const pdf = await renderSheetsPdf(ctx, kids, { model: 1, sort: 'class' });
-    attachments.set(parent.id, [{ filename: packFileName(kids), contentType: 'application/pdf', content: pdf }]);
-  }
+  const attachmentSpecs = new Map<string, AttachmentSpec>(
+    recipients.map((parent) => [parent.id, { kind: 'family_pack', childIds: plan.children.get(parent.id)!.map((c) => c.id), scope }]),
+  );
   // Every parent goes to the run (its "sans adresse" count); only the reachable ones get a mail (merge.ts).
-  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...opts, attachments });
+  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...opts, attachmentSpecs });
   return { ...res, withoutEmailParents };
 }

@@ -5,6 +5,9 @@
 // one meanwhile (that account's mail then comes from the other run, with its working code).
 // Inactive accounts get their credentials (login, grouped code, expiry, activation link); active ones get
 // password-renewal instructions and no code. The worker (src/mail/worker.ts) does the sending.
+// A run reads its selection from a server-side cursor (select.ts streamSelection), MAIL_BATCH accounts at a time:
+// codes, composed and sealed mails, the run row and the audit entry all go in one transaction, and memory holds one
+// batch whatever the selection's size (a région's parents are one run).
 import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
@@ -12,9 +15,10 @@ import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
-import { selectAccounts } from '../publipostage/select.js';
+import { streamSelection } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
-import { enqueueMails, type MailAttachment, type MailJobInput } from './queue.js';
+import type { AttachmentSpec } from './attachments.js';
+import { enqueueMails, type MailJobInput } from './queue.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
 
@@ -30,14 +34,20 @@ export interface MailMergeResult {
 export interface MailMergeOptions {
   /** The confirmation form's key (hidden field): the same key never makes two runs. */
   idempotencyKey?: string;
-  /** Files to attach, per account id (family packs: mail/family.ts). */
-  attachments?: ReadonlyMap<string, MailAttachment[]>;
+  /** Files the worker makes when it sends the mail, per account id (family packs: mail/family.ts, attachments.ts). */
+  attachmentSpecs?: ReadonlyMap<string, AttachmentSpec>;
+  /** Accounts read from the selection's cursor and queued at a time (default MAIL_BATCH; tests use a tiny one). */
+  batchSize?: number;
 }
+
+/** Accounts per batch of a run: composed, sealed and inserted in one go (one multi-row INSERT per 1,000 mails). */
+export const MAIL_BATCH = 500;
 
 /** Accepted shape of an idempotency key (a UUID or any base64url token of 16–64 chars). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
-// Advisory lock taken by every run while it stores its codes and queues its mails (short: all is composed before).
+// Advisory lock taken by every run while it stores its codes and queues its mails: runs queue one after the other
+// (a région's run holds it for the time of reading its selection once).
 const MAIL_RUN_LOCK = 745_202;
 
 /**
@@ -130,8 +140,9 @@ function visibleTo(scope: Scope, params: unknown[]): string {
 }
 
 /**
- * Queues the merge for already-selected accounts, in one transaction with the run row and the audit entry.
- * Inactive accounts whose code is missing or expired get a fresh one (a mail with a dead code would be useless).
+ * Queues the merge for already-selected accounts (family mail: mail/family.ts), in one transaction with the run row
+ * and the audit entry. Inactive accounts whose code is missing or expired get a fresh one (a mail with a dead
+ * code would be useless).
  */
 export async function queueMailMerge(
   ctx: AppContext,
@@ -141,55 +152,88 @@ export async function queueMailMerge(
   actorId: string | null,
   opts: MailMergeOptions = {},
 ): Promise<MailMergeResult> {
-  const now = new Date();
+  const size = opts.batchSize ?? MAIL_BATCH;
+  async function* batches(): AsyncGenerator<AccountRow[]> {
+    for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+  }
+  return queueRun(ctx, () => batches(), selection, scope, actorId, opts);
+}
+
+/**
+ * Selects the accounts (same filters as the preview and the PDF) and queues one mail per account with an address;
+ * gives the existing run instead when the form was already submitted or the selection's run is still sending.
+ * The selection is read through a server-side cursor, `opts.batchSize` accounts at a time.
+ */
+export async function startMailMerge(
+  ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
+): Promise<MailMergeResult> {
+  // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
+  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  if (existing) return existing;
+  return queueRun(ctx, (client) => streamSelection(ctx, client, selection, scope, opts.batchSize ?? MAIL_BATCH), selection, scope, actorId, opts);
+}
+
+/**
+ * One run, in one transaction on one connection: under the run lock, the existing run if any; otherwise the run
+ * row, then batch after batch of `source` (read on that connection: a cursor, or rows in memory), the fresh codes
+ * stored, the mails composed (templates read on the same connection: a run never waits for a second one while
+ * holding its own) and sealed in the queue; then the run's counts and the audit entry. Wakes the workers once
+ * committed.
+ */
+async function queueRun(
+  ctx: AppContext,
+  source: (client: Queryable) => AsyncIterable<AccountRow[]>,
+  selection: Selection,
+  scope: Scope,
+  actorId: string | null,
+  opts: MailMergeOptions,
+): Promise<MailMergeResult> {
   const runId = randomUUID();
   const key = formKey(actorId, opts);
   const selKey = selectionKey(selection, scope);
-  const recipients = rows.filter(hasEmail);
-  const withoutEmail = rows.length - recipients.length;
-
-  // Everything is composed before the transaction opens: it stays short, and never waits for a second
-  // pool connection (template loading) while holding one.
-  const issued = planFreshCodes(ctx, recipients, now);
-  const composer = new MailComposer(ctx);
-  const jobs: Array<MailJobInput & { userId: string }> = [];
-  for (const r of recipients) {
-    const fresh = issued.get(r.id);
-    const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
-    jobs.push({
-      runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html,
-      attachments: opts.attachments?.get(r.id),
-    });
-  }
-
   const outcome = await withTransaction(ctx.database.pool, async (client): Promise<MailMergeResult> => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MAIL_RUN_LOCK]);
     const existing = await existingRun(client, key, selKey);
     if (existing) return existing;
-    // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
-    // gets no mail from this run (never a mail with a code that another mail has killed).
-    let kept = jobs;
-    if (issued.size) {
-      const renewed = await storeFreshCodes(client, issued, { onlyIfDead: true });
-      kept = jobs.filter((j) => !issued.has(j.userId) || renewed.has(j.userId));
-    }
     const where = await runScope(client, selection, scope);
+    // The jobs reference the run: its row first, its counts once the selection is read.
     await client.query(
-      `INSERT INTO mail_runs (id, actor_id, filters, selected, without_email, queued, structure_ids, class_ids, idempotency_key, selection_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [runId, actorId, JSON.stringify(selection), rows.length, withoutEmail, kept.length, where.structureIds, where.classIds, key, selKey],
+      `INSERT INTO mail_runs (id, actor_id, filters, structure_ids, class_ids, idempotency_key, selection_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [runId, actorId, JSON.stringify(selection), where.structureIds, where.classIds, key, selKey],
     );
-    // Sealed: the bodies carry activation codes and family details.
-    await enqueueMails(client, kept, { seal: ctx.secrets });
-    await recordAudit(client, actorId, 'publipostage.mail', {
-      runId,
-      filters: selection,
-      selected: rows.length,
-      withoutEmail,
-      queued: kept.length,
-      codesIssued: kept.filter((j) => issued.has(j.userId)).length,
-    });
-    return { runId, queued: kept.length, withoutEmail, selected: rows.length };
+    const composer = new MailComposer(ctx, client);
+    let selected = 0;
+    let queued = 0;
+    let withoutEmail = 0;
+    let codesIssued = 0;
+    for await (const rows of source(client)) {
+      const now = new Date();
+      const recipients = rows.filter(hasEmail);
+      selected += rows.length;
+      withoutEmail += rows.length - recipients.length;
+      const issued = planFreshCodes(ctx, recipients, now);
+      // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
+      // gets no mail from this run (never a mail with a code that another mail has killed).
+      const renewed = issued.size ? await storeFreshCodes(client, issued, { onlyIfDead: true }) : new Set<string>();
+      const jobs: MailJobInput[] = [];
+      for (const r of recipients) {
+        const fresh = issued.get(r.id);
+        if (fresh && !renewed.has(r.id)) continue;
+        const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
+        jobs.push({
+          runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html,
+          attachmentSpec: opts.attachmentSpecs?.get(r.id),
+        });
+      }
+      // Sealed: the bodies carry activation codes and family details.
+      await enqueueMails(client, jobs, { seal: ctx.secrets });
+      queued += jobs.length;
+      codesIssued += renewed.size;
+    }
+    await client.query('UPDATE mail_runs SET selected = $2, without_email = $3, queued = $4 WHERE id = $1', [runId, selected, withoutEmail, queued]);
+    await recordAudit(client, actorId, 'publipostage.mail', { runId, filters: selection, selected, withoutEmail, queued, codesIssued });
+    return { runId, queued, withoutEmail, selected };
   });
   if (!outcome.existing) wakeMailWorkers();
   return outcome;
@@ -200,20 +244,6 @@ export function findExistingRun(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult | null> {
   return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
-}
-
-/**
- * Selects the accounts (same filters as the preview and the PDF) and queues one mail per account with an address;
- * gives the existing run instead when the form was already submitted or the selection's run is still sending.
- */
-export async function startMailMerge(
-  ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
-): Promise<MailMergeResult> {
-  // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
-  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
-  if (existing) return existing;
-  const rows = await selectAccounts(ctx, selection, scope);
-  return queueMailMerge(ctx, rows, selection, scope, actorId, opts);
 }
 
 const COUNTS = `

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Secrets } from '../accounts/secrets.js';
 import type { Queryable } from '../db/index.js';
+import type { AttachmentSpec } from './attachments.js';
 
 
 export interface MailJobInput {
@@ -13,8 +14,10 @@ export interface MailJobInput {
   subject: string;
   text: string;
   html?: string;
-  /** Files sent with the mail (a family pack's PDF); sealed with the bodies. */
+  /** Files sent with the mail, sealed with the bodies (family packs queued before migration 0024 still carry theirs). */
   attachments?: MailAttachment[];
+  /** Files the worker makes when it sends the mail (a family pack's PDF: attachments.ts); no secret in it. */
+  attachmentSpec?: AttachmentSpec;
 }
 
 export interface MailAttachment {
@@ -46,7 +49,7 @@ export interface EnqueueOptions {
 
 // Rows per INSERT: keeps the statement under PostgreSQL's 65535 parameter limit.
 const CHUNK = 1000;
-const COLUMNS = 10;
+const COLUMNS = 11;
 
 /** Queues several mails (multi-row INSERTs); returns the job ids in input order. */
 export async function enqueueMails(db: Queryable, jobs: MailJobInput[], opts: EnqueueOptions = {}): Promise<string[]> {
@@ -75,13 +78,14 @@ export async function enqueueMails(db: Queryable, jobs: MailJobInput[], opts: En
             return { filename: a.filename, contentType: a.contentType, content: seal ? seal.encrypt(b64) : b64 };
           }))
           : null,
+        job.attachmentSpec ? JSON.stringify(job.attachmentSpec) : null,
       );
       const b = i * COLUMNS;
       const p = (k: number) => `$${b + k}`;
-      return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::boolean, ${p(10)}::jsonb)`;
+      return `(${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}::boolean, ${p(10)}::jsonb, ${p(11)}::jsonb)`;
     });
     await db.query(
-      `INSERT INTO mail_jobs (id, run_id, user_id, kind, recipient, subject, body_text, body_html, sealed, attachments)
+      `INSERT INTO mail_jobs (id, run_id, user_id, kind, recipient, subject, body_text, body_html, sealed, attachments, attachment_spec)
        VALUES ${tuples.join(', ')}`,
       params,
     );

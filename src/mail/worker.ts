@@ -6,6 +6,7 @@
 import nodemailer from 'nodemailer';
 import type { AppContext } from '../context.js';
 import { countFr } from '../lib/french.js';
+import { makeAttachments, type AttachmentSpec } from './attachments.js';
 import { openAttachments, type MailAttachment } from './queue.js';
 import { withTransaction } from '../accounts/tx.js';
 import { isDistributionMail, recordDistribution } from '../publipostage/tracking.js';
@@ -65,6 +66,8 @@ interface ClaimedJob {
   sealed: boolean;
   attempts: number;
   attachments: Parameters<typeof openAttachments>[0];
+  /** Files to make now (attachments.ts), e.g. a family pack's PDF. */
+  attachment_spec: AttachmentSpec | null;
   user_id: string | null;
   kind: string;
   /** Who started the run the mail belongs to (tracking: « courriel envoyé le … par … »). */
@@ -158,7 +161,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
        UPDATE mail_jobs j
        SET status = 'sending', locked_until = now() + $2 * interval '1 millisecond', attempts = j.attempts + 1
        FROM due WHERE j.id = due.id
-       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts, j.attachments, j.user_id, j.kind,
+       RETURNING j.id, j.recipient, j.subject, j.body_text, j.body_html, j.sealed, j.attempts, j.attachments, j.attachment_spec, j.user_id, j.kind,
          (SELECT r.actor_id FROM mail_runs r WHERE r.id = j.run_id) AS actor_id`,
       [o.batch, o.leaseMs],
     );
@@ -196,6 +199,8 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
       return;
     }
     try {
+      // Made here, per mail, not when a whole school was queued (a failure is retried like a failed send).
+      if (job.attachment_spec) attachments = [...attachments, ...(await makeAttachments(ctx, job.attachment_spec))];
       await transport!.sendMail({
         from: ctx.config.mailFrom,
         to: job.recipient,

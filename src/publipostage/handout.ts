@@ -35,7 +35,8 @@ export async function handOut(ctx: AppContext, req: HandoutRequest): Promise<Acc
 /** handOut for rows already selected (same selection rules): codes, audit and record in one transaction. */
 export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: HandoutRequest): Promise<AccountRow[]> {
   return withTransaction(ctx.database.pool, async (client) => {
-    const { rows, issued } = await handBatch(ctx, client, selected, req.kind, req.actorId);
+    const { rows, issued, recorded } = await handBatch(ctx, client, selected, req.kind, req.actorId);
+    await recorded;
     await recordAudit(client, req.actorId, req.action, {
       filters: req.selection, count: selected.length, codesIssued: issued, ...req.details,
     });
@@ -47,7 +48,8 @@ export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: 
  * One batch of selected accounts handed out on `client` (inside the caller's transaction, which also writes the
  * audit row): a fresh code stored for each inactive account whose code is missing or expired, and the hand-out of
  * `kind` recorded for every account (tracking.ts: « fiche remise le … », « Relancer »). Returns the rows as they
- * must be printed (with their fresh codes) and how many codes were issued. Shared by handOutRows and the
+ * must be printed (with their fresh codes), how many codes were issued, and the record's statement, to await
+ * before committing (a failed one aborts the transaction, and COMMIT would then quietly roll back). Shared by handOutRows and the
  * streamed exports (generate.ts).
  */
 export async function handBatch(
@@ -56,9 +58,12 @@ export async function handBatch(
   selected: AccountRow[],
   kind: DistributionKind,
   actorId: string | null,
-): Promise<{ rows: AccountRow[]; issued: number }> {
+): Promise<{ rows: AccountRow[]; issued: number; recorded: Promise<void> }> {
   const planned = planFreshCodes(ctx, selected);
   const stored = await storeFreshCodes(client, planned);
-  await recordDistribution(client, { userIds: selected.map((r) => r.id), kind, actorId });
-  return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size };
+  // Not waited for here: the record's answer is nothing the rows need, and its round trip (a streamed export's
+  // hundreds of batches) overlaps the rendering. The caller awaits `recorded` before it commits.
+  const recorded = recordDistribution(client, { userIds: selected.map((r) => r.id), kind, actorId });
+  recorded.catch(() => {});
+  return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size, recorded };
 }

@@ -21,7 +21,7 @@ export function isDistributionMail(kind: string): boolean {
 
 /**
  * Records that each of `userIds` was handed `kind` now, by `actorId` (null: the server, e.g. the CLI). One
- * set-based INSERT over unnest(uuid[]), whatever the number of ids (100,000 is one statement, one parameter).
+ * set-based INSERT over the ids, whatever their number (100,000 is one statement, one parameter).
  * Duplicate ids are recorded once.
  */
 export async function recordDistribution(
@@ -29,10 +29,12 @@ export async function recordDistribution(
   { userIds, kind, actorId }: { userIds: string[]; kind: DistributionKind; actorId: string | null },
 ): Promise<void> {
   if (userIds.length === 0) return;
+  // The ids travel as one comma-separated text (an export records 100,000 of them: pg's array literal escapes each
+  // element in JavaScript, a join does not); uuid parsing in PostgreSQL still refuses anything else.
   await client.query(
     `INSERT INTO distribution_events (user_id, kind, actor_id)
-     SELECT DISTINCT id, $2, $3::uuid FROM unnest($1::uuid[]) AS t(id)`,
-    [userIds, kind, actorId],
+     SELECT DISTINCT id, $2, $3::uuid FROM unnest(string_to_array($1, ',')::uuid[]) AS t(id)`,
+    [userIds.join(','), kind, actorId],
   );
 }
 

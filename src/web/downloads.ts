@@ -15,7 +15,7 @@ import { attachment } from './input.js';
 export async function sendExport(ctx: AppContext, reply: FastifyReply, request: ExportRequest & { via: 'http' }): Promise<FastifyReply> {
   const { total } = await countSelection(ctx, request.selection, request.scope);
   if (total === 0) throw new HttpError(422, 'error.emptySelection');
-  const result = await exportSelection(ctx, request);
+  const result = await exportSelection(ctx, { ...request, total });
   return reply
     .header('content-disposition', attachment(result.filename))
     .header('cache-control', 'no-store')

@@ -1,0 +1,41 @@
+// Attachments the mail worker makes when it sends a mail, from what the job describes (mail_jobs.attachment_spec),
+// rather than files made and stored when the mail was queued: a family mail to a whole school queues in seconds,
+// and the sheets carry the children's codes as they stand when the mail leaves.
+import type { AppContext } from '../context.js';
+import type { Scope } from '../directory/scope.js';
+import { widened } from '../publipostage/distribution.js';
+import { renderSheetsPdf } from '../publipostage/pdf.js';
+import { selectAccounts } from '../publipostage/select.js';
+import { SelectionSchema, type AccountRow } from '../publipostage/selection.js';
+import { sheetFileName } from '../publipostage/zip.js';
+import type { MailAttachment } from './queue.js';
+
+/**
+ * A family pack (mail/family.ts): ONE PDF of these children's sheets (model 1, class order), read within the scope of
+ * the run's author. Holds ids only, never a code.
+ */
+export interface FamilyPackSpec {
+  kind: 'family_pack';
+  childIds: string[];
+  scope: Scope;
+}
+
+export type AttachmentSpec = FamilyPackSpec;
+
+/** « Fiche de connexion – Zoé MARTIN.pdf », or « … – Zoé MARTIN, Léo MARTIN.pdf » for several children. */
+export function packFileName(children: readonly Pick<AccountRow, 'firstName' | 'lastName'>[]): string {
+  return sheetFileName({ firstName: children.map((c) => `${c.firstName} ${c.lastName.toUpperCase()}`).join(', '), lastName: '' });
+}
+
+/**
+ * The files of `spec` as they are to be sent now. A family pack reads its children as they are at this moment (the
+ * codes handed out when the mail was queued, or a later one; a child blocked or activated since gets the sheet that
+ * says so, never a dead code); none left (all deleted): no file.
+ */
+export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec): Promise<MailAttachment[]> {
+  const selection = { ...widened(SelectionSchema.parse({})), userIds: spec.childIds, sort: 'class' as const };
+  const children = spec.childIds.length ? await selectAccounts(ctx, selection, spec.scope) : [];
+  if (!children.length) return [];
+  const content = await renderSheetsPdf(ctx, children, { model: 1, sort: 'class' });
+  return [{ filename: packFileName(children), contentType: 'application/pdf', content }];
+}
