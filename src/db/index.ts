@@ -10,6 +10,23 @@ pg.types.setTypeParser(1082, (v) => v);
 
 /** Anything SQL can be sent through: the pool, or a client holding a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+/**
+ * `client` with its queries run one after another in the order they are issued, even when the caller sends one
+ * before the previous has answered (a cursor's next FETCH sent while the consumer writes the current batch):
+ * they are chained here instead of in pg's own queue, which pg 8 deprecates (it warns) and pg 9 removes.
+ * Promise-returning queries only (not COPY streams).
+ */
+export function serialQueries(client: Pick<pg.PoolClient, 'query'>): Pick<pg.PoolClient, 'query'> {
+  let tail: Promise<unknown> = Promise.resolve();
+  const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const query = (...args: unknown[]) => {
+    const run = tail.then(() => send(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return { query } as unknown as Pick<pg.PoolClient, 'query'>;
+}
+
 export interface Database {
   pool: pg.Pool;
   close(): Promise<void>;

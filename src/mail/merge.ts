@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
-import type { Queryable } from '../db/index.js';
+import { serialQueries, type Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
@@ -191,7 +191,9 @@ async function queueRun(
   const runId = randomUUID();
   const key = formKey(actorId, opts);
   const selKey = selectionKey(selection, scope);
-  const outcome = await withTransaction(ctx.database.pool, async (client): Promise<MailMergeResult> => {
+  const outcome = await withTransaction(ctx.database.pool, async (connection): Promise<MailMergeResult> => {
+    // The cursor's next FETCH is sent while this batch's mails are written (streamSelection).
+    const client = serialQueries(connection);
     await client.query('SELECT pg_advisory_xact_lock($1)', [MAIL_RUN_LOCK]);
     const existing = await existingRun(client, key, selKey);
     if (existing) return existing;

@@ -8,7 +8,7 @@ import { csvChunks } from './csv.js';
 import { handBatch } from './handout.js';
 import { loadTemplatesFor, streamSheetsPdf, type SheetModel } from './pdf.js';
 import type { TemplateSet } from './templates.js';
-import type { Queryable } from '../db/index.js';
+import { serialQueries, type Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { countSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
@@ -87,7 +87,9 @@ async function* handedOut(
   prepare?: (client: Queryable, rows: AccountRow[]) => Promise<void>,
   batchSize = EXPORT_BATCH,
 ): AsyncGenerator<AccountRow[]> {
-  const client = await ctx.database.pool.connect();
+  const connection = await ctx.database.pool.connect();
+  // The cursor's next FETCH is sent while this batch's codes and hand-outs are written (streamSelection).
+  const client = serialQueries(connection);
   let committed = false;
   try {
     await client.query('BEGIN');
@@ -117,7 +119,7 @@ async function* handedOut(
     committed = true;
   } finally {
     if (!committed) await client.query('ROLLBACK').catch(() => {});
-    client.release();
+    connection.release();
   }
 }
 

@@ -6,7 +6,7 @@ import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
-import type pg from 'pg';
+import type { Queryable } from '../db/index.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
 import { selectAccounts } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
@@ -54,7 +54,7 @@ export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: 
  */
 export async function handBatch(
   ctx: AppContext,
-  client: pg.PoolClient,
+  client: Queryable,
   selected: AccountRow[],
   kind: DistributionKind,
   actorId: string | null,

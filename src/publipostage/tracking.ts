@@ -1,7 +1,6 @@
 // What was handed out to whom (issue #10): one distribution_events row per account and hand-out, written in the
 // same transaction as the audit row of the generation (or, for a mail, when the SMTP server accepted it).
 // Read back as "fiche remise le …" / "courriel envoyé le …" and by the "Relancer" selection (select.ts).
-import type pg from 'pg';
 import type { Queryable } from '../db/index.js';
 
 /** « Relancer » offers, by default, the accounts handed out more than this many days ago (a school fortnight). */
@@ -25,7 +24,7 @@ export function isDistributionMail(kind: string): boolean {
  * Duplicate ids are recorded once.
  */
 export async function recordDistribution(
-  client: pg.PoolClient | pg.Pool,
+  client: Queryable,
   { userIds, kind, actorId }: { userIds: string[]; kind: DistributionKind; actorId: string | null },
 ): Promise<void> {
   if (userIds.length === 0) return;
