@@ -179,6 +179,8 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
      SELECT DISTINCT p, s.ext FROM import_stage s, unnest(s.legal) AS p WHERE s.source = 'aaf' AND s.profile = 'Student' AND s.legal IS NOT NULL`,
   );
   await batch.stage!.addRelations(c.rejectedPupils.flatMap((x) => x.legal.map((p) => ({ parent: p, child: x.externalId }))));
+  await client.query('CREATE INDEX ON import_relations (parent)');
+  await client.query('ANALYZE import_relations');
   // Links the directory holds to pupils the run does not describe: they stay, and so do their structures.
   await client.query(
     `INSERT INTO import_relations (parent, child)

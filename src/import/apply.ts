@@ -10,6 +10,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { LoginAllocator } from '../directory/login.js';
 import { copyRows } from '../db/copy.js';
+import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
@@ -233,7 +234,7 @@ export async function applyBatch(
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
   const { renamed, keep } = await adoptAccounts(client, batch, structureIds, allowed);
   // New accounts get their id now, so that everything they are linked to is known before they are written.
-  await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh' WHERE user_id IS NULL`);
+  const freshCount = (await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh' WHERE user_id IS NULL`)).rowCount ?? 0;
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
   await client.query(`ANALYZE import_stage`);
 
@@ -241,14 +242,16 @@ export async function applyBatch(
   // Resolved to accounts of the run, else to accounts of the directory the run may touch (a relation reaches the
   // other side's data).
   await stage.addRelations(batch.relations);
+  await client.query(`ANALYZE import_relations`);
   for (const side of ['parent', 'child'] as const) {
+    await client.query(`UPDATE import_relations r SET ${side}_id = s.user_id FROM import_stage s WHERE s.ext = r.${side}`);
     const rp: unknown[] = [];
     const ok = allowed('u', rp);
     await client.query(
       `UPDATE import_relations r SET ${side}_id = coalesce(
-         (SELECT s.user_id FROM import_stage s WHERE s.ext = r.${side} LIMIT 1),
          (SELECT u.id FROM users u WHERE u.external_id = r.${side} AND ${ok})
-         ${aliases ? `, (SELECT u.id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = r.${side} AND ${ok} LIMIT 1)` : ''})`,
+         ${aliases ? `, (SELECT u.id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = r.${side} AND ${ok} LIMIT 1)` : ''})
+       WHERE r.${side}_id IS NULL`,
       rp,
     );
   }
@@ -304,6 +307,9 @@ export async function applyBatch(
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
   // (src/accounts/lifecycle.ts) pre-deletes them once it is over. Counted as `preDeleted` in the report
   // ("absents du flux (période de grâce)"). ----
+  // The accounts this run created count for the planner (ANALYZE sees the transaction's own rows): a directory
+  // loaded from empty would otherwise be planned as empty, and the absence check below as nested loops.
+  if (batch.scopes.length) await refreshStatistics(client, freshCount, ['users', 'user_structures']);
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
   for (const complete of batch.scopes) {
@@ -423,15 +429,22 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   );
   const others = new Set<string>();
   for (const k of wantedRelations) for (const id of k.split('\t')) if (!recById.has(id)) others.add(id);
-  /** Accounts of the run in other chunks: their structures (structure keys), whether they are new. */
-  const inRun = new Map<string, { structures: string[]; fresh: boolean }>();
-  if (others.size) {
-    const r = await client.query<{ user_id: string; structures: string[]; state: string }>(
-      `SELECT user_id, structures, state FROM import_stage WHERE user_id = ANY($1)`,
+  /** Accounts of the run in other chunks: their structures (structure keys), whether they are new and not written yet. */
+  const inRun = new Map<string, { structures: string[]; fresh: boolean; later: boolean }>();
+  let othersRead = false;
+  // Read when the chunk has relatives (their children's structures) or accounts to write: an unchanged chunk of
+  // pupils needs nothing of the other side.
+  const readOthers = async () => {
+    if (othersRead || !others.size) return;
+    othersRead = true;
+    const last = Number(rows[rows.length - 1].n);
+    const r = await client.query<{ user_id: string; structures: string[]; state: string; n: string }>(
+      `SELECT user_id, structures, state, n FROM import_stage WHERE user_id = ANY($1)`,
       [[...others]],
     );
-    for (const x of r.rows) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh' });
-  }
+    for (const x of r.rows) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last });
+  };
+  if (records.some((r) => r.profile === 'Relative')) await readOthers();
 
   // ---- memberships the run wants ----
   const outsideChildren = new Set<string>();
@@ -474,6 +487,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     if (!h || row.state !== 'known' || row.absent || row.hash !== h) dirty.add(id);
   }
   partners.clear();
+  if (dirty.size) await readOthers();
 
   // ---- new accounts ----
   if (fresh.length) {
@@ -640,7 +654,11 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     : [];
   // Links between two skipped accounts are as the last import left them: only those of a compared account are
   // planned (by the chunk of either side: writes below are idempotent, counts are of rows written).
-  const relWanted = new Set([...wantedRelations].filter((k) => k.split('\t').some((id) => dirty.has(id))));
+  // A link to a new account of a later chunk waits for that chunk (the account does not exist yet).
+  const relWanted = new Set([...wantedRelations].filter((k) => {
+    const pair = k.split('\t');
+    return pair.some((id) => dirty.has(id)) && !pair.some((id) => inRun.get(id)?.fresh && inRun.get(id)?.later);
+  }));
   // Whether the stored links' other sides are in the run, and which children the run describes whole (AAF pupils).
   const described = new Map<string, string>(); // child id → its source
   const ends = [...new Set(relHave.flatMap((x) => [x.parent_id, x.child_id]))].filter((id) => !recById.has(id));
@@ -654,14 +672,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   }
   const describes = (x: StoredRelation) => described.get(x.child_id) === x.parent_source;
   const { add: relAdd, del: relDel } = planRelations(relHave, relWanted, runSet, describes);
-  // A link of a new account cannot exist yet: one COPY, unless its other side is in another chunk (which may
-  // plan it too); the others as before (INSERT … ON CONFLICT DO NOTHING), counting the rows written.
-  const elsewhere = (id: string) => !recById.has(id) && inRun.has(id);
+  // A link of a new account of this chunk cannot exist yet, nor be planned by another chunk (an earlier chunk
+  // leaves it to this one, a later one finds it stored): one COPY. The others as before (INSERT … ON CONFLICT DO
+  // NOTHING), counting the rows written.
   const relCopy: string[][] = [];
   const relInsert: string[][] = [];
   for (const k of relAdd) {
     const pair = k.split('\t');
-    if (pair.some((id) => recById.has(id) && isNew(id)) && !pair.some(elsewhere)) relCopy.push(pair);
+    if (pair.some((id) => recById.has(id) && isNew(id))) relCopy.push(pair);
     else relInsert.push(pair);
   }
   const addedPairs: string[][] = [...relCopy];
@@ -691,14 +709,9 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   if (!cc.hashing) {
     await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]);
   } else {
-    const stale = [...touched].filter((id) => !recById.has(id));
-    if (stale.length) {
-      await unnestChunks(
-        client,
-        `UPDATE users u SET import_hash = NULL WHERE u.id = ANY($1) AND u.import_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`,
-        [stale],
-      );
-    }
+    // Touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
+    const stale = [...touched].filter((id) => !recById.has(id) && !inRun.has(id));
+    if (stale.length) await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]);
   }
 
   // ---- outcomes, counted at the end of the run (touched may reach an account of another chunk) ----

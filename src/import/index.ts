@@ -353,6 +353,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // Everything parsed so far is staged; the same person read twice (two files) becomes one record.
     await spill();
     await stage.mergeDuplicates(mergeUser);
+    await stage.analyze();
     if (aaf.kinds.size) await settleAaf(client, aaf, spill);
     // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.
     if (aaf.delta) delta = true;

@@ -53,12 +53,17 @@ type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 's
 
 function encode(u: UserRecord): string {
   const { externalId: _e, source: _s, profile: _p, file: _f, structures, ...rest } = u;
-  return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored, (_k, v) => (v instanceof Date ? { $d: v.toISOString() } : v));
+  // Dates only in a demo account's history: JSON gives them back as strings (decodeStaged).
+  return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored);
 }
+
+const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /** The record of a staged row (`rec` plus its columns). */
 export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; rec: string }): UserRecord {
-  const s = JSON.parse(row.rec, (_k, v) => (v && typeof v === 'object' && typeof v.$d === 'string' ? new Date(v.$d) : v)) as Stored;
+  const s = JSON.parse(row.rec) as Stored;
+  const h = s.history;
+  if (h) s.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
   return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, structures: new Set(s.structures) };
 }
 
@@ -97,6 +102,11 @@ export class ImportStage {
 
   /** Creates the run's tables (inside the caller's transaction). */
   static async open(client: Client, chunkSize = DEFAULT_CHUNK): Promise<ImportStage> {
+    // Room for the table in the server's session memory (temp_buffers, 8 MB by default), settable only before
+    // the session's first temporary table: a pooled connection that already had one keeps its setting.
+    await client.query('SAVEPOINT import_stage_buffers');
+    await client.query(`SET LOCAL temp_buffers = '128MB'`).catch(() => client.query('ROLLBACK TO SAVEPOINT import_stage_buffers'));
+    await client.query('RELEASE SAVEPOINT import_stage_buffers');
     await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations');
     await client.query(TABLE);
     await client.query(RELATIONS);
@@ -151,6 +161,11 @@ export class ImportStage {
     await this.spill(users);
   }
 
+  /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
+  async analyze(): Promise<void> {
+    await this.client.query('ANALYZE import_stage');
+  }
+
   /** Adds wanted links by external id. */
   async addRelations(rels: { parent: string; child: string; file?: string; line?: number; field?: string }[]): Promise<void> {
     if (!rels.length) return;
@@ -167,3 +182,4 @@ export class ImportStage {
     ).rows;
   }
 }
+
