@@ -99,8 +99,13 @@ export async function applyBatch(
   // ---- structures ----
   const structureIds = new Map<string, string>();
   const structures: StructureReport[] = [];
+  // Structures named by the records still staged (not by those settling or the checks took out: a structure the run
+  // names decides which memberships it synchronises).
+  const named = new Set(
+    (await client.query<{ s: string }>(`SELECT DISTINCT unnest(structures) AS s FROM import_stage`)).rows.map((x) => x.s),
+  );
   const referenced = new Set<string>(batch.structures.keys());
-  for (const s of stage.refs.structures) referenced.add(s);
+  for (const s of named) referenced.add(s);
   for (const c of batch.childrenByName) referenced.add(c.structure);
   for (const key of referenced) {
     const rec = batch.structures.get(key);
@@ -153,12 +158,13 @@ export async function applyBatch(
   }
   for (const [ref, level] of stage.refs.classes) {
     const t = ref.indexOf('\t');
+    if (!named.has(ref.slice(0, t))) continue;
     const k = `${sid(ref.slice(0, t))}\t${ref.slice(t + 1)}`;
     if (!classLevel.get(k)) classLevel.set(k, level);
   }
   for (const ref of stage.refs.groups) {
     const t = ref.indexOf('\t');
-    groupKeys.add(`${sid(ref.slice(0, t))}\t${ref.slice(t + 1)}`);
+    if (named.has(ref.slice(0, t))) groupKeys.add(`${sid(ref.slice(0, t))}\t${ref.slice(t + 1)}`);
   }
   const levelKeys = new Set<string>();
   for (const [k, level] of classLevel) if (level) levelKeys.add(`${k.split('\t')[0]}\t${level}`);
