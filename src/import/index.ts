@@ -248,7 +248,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // One import at a time: logins are allocated against the whole table.
     await client.query('SELECT pg_advisory_xact_lock(745202)');
 
+    const aaf = aafCollector(batch);
     // Parsed accounts go to the run's staging table as they come (stage.ts): checked first (checks.ts), once each.
+    // A pupil the checks reject still names its legal representatives (they get their accounts).
     const stage = await ImportStage.open(client, opts.chunkSize);
     batch.stage = stage;
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
@@ -256,7 +258,6 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       for (const u of checkPeople(batch, today)) if (u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
       await stage.spill(batch.users);
     };
-    const aaf = aafCollector(batch);
     const aafFiles = new Map<AafKind, string>();
     let delta = false;
     const csvTargets = new Map<string, Target>();
