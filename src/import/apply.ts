@@ -320,14 +320,17 @@ export async function applyBatch(
   const preDeletedIds = new Set<string>();
   for (const complete of batch.scopes) {
     const sids = [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
-    const pp: unknown[] = [complete.source, [...complete.profiles], sids, complete.orphans];
+    const pp: unknown[] = [complete.source, [...complete.profiles], sids];
+    // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
+    // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
+    const absent = `u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
+         AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`;
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
       `SELECT u.id, u.external_id, u.profile FROM users u
-       WHERE u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
-         AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)
-         AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
-              OR ($4 AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id)))
-         AND ${importPreDeleteSql(scope, 'u', pp)}`,
+       WHERE ${absent} AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
+         AND ${importPreDeleteSql(scope, 'u', pp)}
+       ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile FROM users u
+       WHERE ${absent} AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}`,
       pp,
     );
     for (const x of r.rows) {
