@@ -197,7 +197,6 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
        AND NOT EXISTS (SELECT 1 FROM import_relations r WHERE r.parent = s.ext)
      RETURNING s.n, s.ext, s.file, s.rec`,
   );
-  batch.stage!.spilled -= dropped.rows.length;
   for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
     const u = JSON.parse(x.rec) as { lastName: string; firstName: string; line: number };
     batch.ignored.push(rejection(x.file, u.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }));

@@ -92,9 +92,6 @@ export interface StageRefs {
 
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
-  /** Records spilled so far (duplicates included until mergeDuplicates). */
-  spilled = 0;
-
   private constructor(
     readonly client: Client,
     readonly chunkSize: number,
@@ -130,7 +127,6 @@ export class ImportStage {
       }
     };
     await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec'], rows());
-    this.spilled += users.size;
     users.clear();
   }
 
@@ -138,14 +134,12 @@ export class ImportStage {
   async take(exts: string[]): Promise<UserRecord[]> {
     if (!exts.length) return [];
     const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, rec`, [exts]);
-    this.spilled -= r.rows.length;
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
   /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
   async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
     const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, rec`, params);
-    this.spilled -= r.rows.length;
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
