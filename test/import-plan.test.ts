@@ -1,8 +1,8 @@
 // The pure plan of an import (src/import/plan.ts): no database here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countOutcomes, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type StoredUser } from '../src/import/plan.js';
-import type { ProfileCounts, UserRecord } from '../src/import/types.js';
+import { planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type StoredUser } from '../src/import/plan.js';
+import type { UserRecord } from '../src/import/types.js';
 
 const record = (over: Partial<UserRecord> = {}): UserRecord => ({
   externalId: 'aaf-1', source: 'aaf', origin: 'feed', profile: 'Student', title: null, firstName: 'Zoé', lastName: 'Martin',
@@ -92,27 +92,4 @@ test('record digest: same record and links, same digest; any field or link chang
   assert.notEqual(recordHash(record(), { ...links, classes: ['c2'] }), h);
   assert.notEqual(recordHash(record(), { ...links, relations: ['p:a'] }), h);
   assert.notEqual(recordHash(record({ ine: '123456789AB' }), links), h);
-});
-
-test('outcomes: created, updated (fields or links), unchanged, restored, by profile and file', () => {
-  const recs = [
-    record({ externalId: 'new' }),
-    record({ externalId: 'renamed', file: 'PersEducNat_0001.xml', profile: 'Teacher' }),
-    record({ externalId: 'moved' }),
-    record({ externalId: 'same' }),
-    record({ externalId: 'back' }),
-  ];
-  const ids: Record<string, string> = { new: 'u1', renamed: 'u2', moved: 'u3', same: 'u4', back: 'u5' };
-  const byProfile: Partial<Record<string, ProfileCounts>> = {};
-  const byFile: Record<string, ProfileCounts> = {};
-  const totals = countOutcomes(
-    recs,
-    (e) => ids[e],
-    { created: new Set(['new']), changed: new Set(['renamed']), restored: new Set(['back']), touched: new Set(['u3']) },
-    byProfile,
-    byFile,
-  );
-  assert.deepEqual(totals, { created: 1, updated: 2, unchanged: 1 });
-  assert.deepEqual(byProfile.Student, { created: 1, updated: 1, unchanged: 1, preDeleted: 0, restored: 1 });
-  assert.deepEqual(byFile['PersEducNat_0001.xml'], { created: 0, updated: 1, unchanged: 0, preDeleted: 0, restored: 0 });
 });

@@ -242,9 +242,10 @@ export async function createDemoSchool(
   await withTransaction(ctx.database.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(745202)'); // the importers' lock: logins are allocated table-wide
     const res = await applyBatch(client, ctx, batch, { now, scope: { kind: 'all' } });
+    const ids = await res.idsOf(heads);
     await client.query(
       `INSERT INTO local_admins (user_id, structure_id) SELECT u, s FROM unnest($1::uuid[], $2::uuid[]) AS v(u, s) ON CONFLICT DO NOTHING`,
-      [heads.map((h) => res.userIds.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
+      [heads.map((h) => ids.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
     );
   });
   // A school loaded from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
@@ -281,7 +282,7 @@ export async function ensureSuperAdmin(ctx: AppContext, passwordHash: string): P
       history: { createdAt: new Date(), activatedAt: new Date(), passwordHash, preDeletedAt: null },
     });
     const res = await applyBatch(client, ctx, batch, { scope: { kind: 'all' } });
-    await client.query(`UPDATE users SET is_super_admin = true, external_id = NULL WHERE id = $1`, [res.userIds.get(key)]);
+    await client.query(`UPDATE users SET is_super_admin = true, external_id = NULL WHERE id = $1`, [(await res.idsOf([key])).get(key)]);
     return true;
   });
 }

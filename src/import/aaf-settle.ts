@@ -2,22 +2,29 @@
 //  1. modifyRequests (delta feeds) replace the attributes they list on top of the stored person or structure;
 //  2. references to structures neither in the run's EtabEducNat file nor in the directory are dropped and reported;
 //  3. relatives: an account only for a legal representative of a pupil of the run or of the directory.
+// The run's records are staged (stage.ts) when this runs: the few a step changes are taken out, changed here and
+// spilled again (`spill`: the run's checks, then the staging table); the rest is set-based SQL.
 import type { Profile } from '../directory/vocabulary.js';
 import type { Queryable } from '../db/index.js';
 import { addPerson, mapPerson, mapStructure, type AafCollector, type AafReject } from './aaf.js';
 import type { ImportCode } from './messages.js';
 import { rejection, type StructureRecord, type UserRecord } from './types.js';
 
-export async function settleAaf(client: Queryable, c: AafCollector): Promise<void> {
-  if (c.modifies.length) await applyModifies(client, c);
+/** `spill` writes `c.batch.users` to the staging table (with the run's checks) and empties it. */
+export async function settleAaf(client: Queryable, c: AafCollector, spill: () => Promise<void>): Promise<void> {
+  if (c.modifies.length) {
+    await applyModifies(client, c);
+    await spill();
+  }
   await dropUnknownStructures(client, c);
+  await spill();
   await settleRelatives(client, c);
 }
 
-const isAaf = (u: UserRecord) => u.source === 'aaf';
-
 async function applyModifies(client: Queryable, c: AafCollector) {
   const { batch } = c;
+  // The records the modifications change, back in memory.
+  for (const u of await batch.stage!.take([...new Set(c.modifies.map((m) => m.id))])) batch.users.set(u.externalId, u);
   const structIds = c.modifies.filter((m) => m.kind === 'EtabEducNat' && !batch.structures.has(m.id)).map((m) => m.id);
   const storedStructs = new Map<string, StructureRecord>();
   if (structIds.length) {
@@ -48,9 +55,9 @@ async function applyModifies(client: Queryable, c: AafCollector) {
       continue;
     }
     const mapped = mapPerson(m.kind, m.id, m.attrs, m.oneD, m.file, m.line, { ...base, structures: new Set(base.structures) });
-    addPerson(c, m.kind, m.id, mapped, reject, true);
     // Representatives the modification does not list stay those of the directory.
-    if (mapped.ok && m.kind === 'Eleve' && mapped.legal === undefined && !inRun) c.legal.set(m.id, stored?.parents ?? []);
+    if (mapped.ok && m.kind === 'Eleve' && mapped.legal === undefined && !inRun) mapped.legal = stored?.parents ?? [];
+    addPerson(c, m.kind, m.id, mapped, reject, true);
   }
 }
 
@@ -129,16 +136,20 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
  */
 async function dropUnknownStructures(client: Queryable, c: AafCollector) {
   const { batch } = c;
-  const refs = new Set<string>();
-  for (const u of batch.users.values()) if (isAaf(u)) for (const s of u.structures) if (!batch.structures.has(s)) refs.add(s);
-  if (!refs.size) return;
+  const stage = batch.stage!;
+  const refs = [...stage.refs.structures].filter((s) => !batch.structures.has(s));
+  if (!refs.length) return;
   const known = new Set(
-    (await client.query<{ external_id: string }>(`SELECT external_id FROM structures WHERE external_id = ANY($1)`, [[...refs]])).rows.map((r) => r.external_id),
+    (await client.query<{ external_id: string }>(`SELECT external_id FROM structures WHERE external_id = ANY($1)`, [refs])).rows.map((r) => r.external_id),
   );
-  const absent = (s: string) => refs.has(s) && !known.has(s);
-  for (const u of batch.users.values()) {
-    if (!isAaf(u) || ![...u.structures].some(absent)) continue;
-    const fields = c.fields.get(u.externalId) ?? { classes: 'classes', groups: 'groupes' };
+  const gone = new Set(refs.filter((s) => !known.has(s)));
+  if (!gone.size) return;
+  const absent = (s: string) => gone.has(s);
+  for (const s of gone) stage.refs.structures.delete(s);
+  for (const k of stage.refs.classes.keys()) if (absent(k.slice(0, k.indexOf('\t')))) stage.refs.classes.delete(k);
+  for (const k of stage.refs.groups) if (absent(k.slice(0, k.indexOf('\t')))) stage.refs.groups.delete(k);
+  for (const u of await stage.takeWhere(`source = 'aaf' AND structures && $1::text[]`, [[...gone]])) {
+    const fields = u.fields ?? { classes: 'classes', groups: 'groupes' };
     const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string }) => batch.ignored.push(rejection(u.file, u.line, field, code, params));
     for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
     for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
@@ -150,6 +161,7 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
     u.classes = u.classes.filter((x) => !absent(x.structure));
     u.groups = u.groups.filter((x) => !absent(x.structure));
     u.structures = new Set([...u.structures].filter((s) => !absent(s)));
+    batch.users.set(u.externalId, u);
   }
 }
 
@@ -161,38 +173,32 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
  */
 async function settleRelatives(client: Queryable, c: AafCollector) {
   const { batch } = c;
-  const named = new Set<string>();
-  const pupils = new Set<string>();
-  for (const u of batch.users.values()) {
-    if (!isAaf(u) || u.profile !== 'Student') continue;
-    const legal = c.legal.get(u.externalId);
-    if (!legal) continue;
-    pupils.add(u.externalId);
-    for (const p of legal) {
-      named.add(p);
-      batch.relations.push({ parent: p, child: u.externalId });
-    }
-  }
-  batch.describedChildren = pupils;
-  const relatives = [...batch.users.values()].filter((u) => isAaf(u) && u.profile === 'Relative');
-  if (!relatives.length) return;
+  // Pupils of the run name their legal representatives (a pupil the checks rejected still names them).
+  await client.query(
+    `INSERT INTO import_relations (parent, child)
+     SELECT DISTINCT p, s.ext FROM import_stage s, unnest(s.legal) AS p WHERE s.source = 'aaf' AND s.profile = 'Student' AND s.legal IS NOT NULL`,
+  );
+  await batch.stage!.addRelations(c.rejectedPupils.flatMap((x) => x.legal.map((p) => ({ parent: p, child: x.externalId }))));
+  await client.query('CREATE INDEX ON import_relations (parent)');
+  await client.query('ANALYZE import_relations');
   // Links the directory holds to pupils the run does not describe: they stay, and so do their structures.
-  const kept = (
-    await client.query<{ parent: string; child: string }>(
-      `SELECT p.external_id AS parent, ch.external_id AS child FROM users p JOIN relations r ON r.parent_id = p.id JOIN users ch ON ch.id = r.child_id
-       WHERE p.external_id = ANY($1) AND ch.external_id IS NOT NULL AND ch.pre_deleted_at IS NULL AND NOT (ch.external_id = ANY($2))`,
-      [relatives.map((u) => u.externalId), [...pupils]],
-    )
-  ).rows;
-  const ofDirectory = new Set<string>();
-  for (const k of kept) {
-    ofDirectory.add(k.parent);
-    batch.relations.push(k);
-  }
-  for (const u of relatives) {
-    if (named.has(u.externalId) || ofDirectory.has(u.externalId)) continue;
-    batch.users.delete(u.externalId);
-    c.fields.delete(u.externalId);
-    batch.ignored.push(rejection(u.file, u.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: u.externalId }));
+  await client.query(
+    `INSERT INTO import_relations (parent, child)
+     SELECT DISTINCT p.external_id, ch.external_id FROM import_stage s JOIN users p ON p.external_id = s.ext
+       JOIN relations r ON r.parent_id = p.id JOIN users ch ON ch.id = r.child_id
+     WHERE s.source = 'aaf' AND s.profile = 'Relative' AND ch.external_id IS NOT NULL AND ch.pre_deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM import_stage d WHERE d.ext = ch.external_id AND d.source = 'aaf' AND d.profile = 'Student' AND d.legal IS NOT NULL)
+       AND NOT (ch.external_id = ANY($1))`,
+    [c.rejectedPupils.map((x) => x.externalId)],
+  );
+  // Relatives no pupil names and linked to no pupil of the directory: no account.
+  const dropped = await client.query<{ n: string; ext: string; file: string; rec: string }>(
+    `DELETE FROM import_stage s WHERE s.source = 'aaf' AND s.profile = 'Relative'
+       AND NOT EXISTS (SELECT 1 FROM import_relations r WHERE r.parent = s.ext)
+     RETURNING s.n, s.ext, s.file, s.rec`,
+  );
+  for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
+    const u = JSON.parse(x.rec) as { lastName: string; firstName: string; line: number };
+    batch.ignored.push(rejection(x.file, u.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }));
   }
 }

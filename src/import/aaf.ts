@@ -32,11 +32,15 @@ export function isDeltaFeed(name: string): boolean {
   return /delta|diff|incr/i.test(name);
 }
 
-/** Streams every add/modify/delete request of one file to `onRecord`. Malformed XML throws ImportFileError. */
+/**
+ * Streams every add/modify/delete request of one file to `onRecord`; `drain` is awaited between pieces of the file
+ * (the run spills what it gathered). Malformed XML throws ImportFileError.
+ */
 export async function readAaf(
   file: string,
   source: { path?: string; data?: Buffer },
   onRecord: (r: AafRecord) => void,
+  drain?: () => Promise<void>,
 ): Promise<void> {
   const parser = new SaxesParser({ position: true });
   let rec: AafRecord | null = null;
@@ -117,7 +121,7 @@ export async function readAaf(
     }
   });
 
-  await feedParser(file, source, parser);
+  await feedParser(file, source, parser, drain);
 }
 
 // ---- mapping AAF records to the normalised batch ----
@@ -330,17 +334,15 @@ export interface AafCollector {
   kinds: Set<AafKind>;
   /** A modifyRequest or deleteRequest was read: the run is a delta and proves nothing by absence. */
   delta: boolean;
-  /** Pupil's external id → the legal representatives the run names for them (undefined: as in the directory). */
-  legal: Map<string, string[] | undefined>;
-  /** The attribute each person's classes and groups came from (to name it when a structure is unknown). */
-  fields: Map<string, { classes: string; groups: string }>;
   modifies: PendingModify[];
   /** Files whose records are 1D-shaped. */
   oneD: Set<string>;
+  /** Pupils the checks rejected (checks.ts), with the representatives they name: those still get their accounts. */
+  rejectedPupils: { externalId: string; legal: string[] }[];
 }
 
 export function aafCollector(batch: ImportBatch): AafCollector {
-  return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, legal: new Map(), fields: new Map(), modifies: [], oneD: new Set() };
+  return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, modifies: [], oneD: new Set(), rejectedPupils: [] };
 }
 
 function recordKind(category: string): AafKind {
@@ -406,16 +408,24 @@ export type AafReject = (field: string, code: ImportCode, params?: ImportMessage
 /** Puts a mapped person in the batch (or rejects the record). */
 export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: AafReject, replace = false) {
   if (!m.ok) return reject(m.field, m.code, m.params);
-  if (replace) c.batch.users.set(ext, m.user);
-  else mergeUser(c.batch, m.user);
-  c.fields.set(ext, { classes: m.classField, groups: m.groupField });
-  if (kind === 'Eleve' && (m.legal !== undefined || !c.legal.has(ext))) c.legal.set(ext, m.legal);
+  m.user.fields = { classes: m.classField, groups: m.groupField };
+  if (kind === 'Eleve' && m.legal !== undefined) m.user.legal = m.legal;
+  if (replace) {
+    // Representatives a modification does not list stay those the run gave.
+    const prev = c.batch.users.get(ext);
+    if (m.user.legal === undefined && prev?.legal !== undefined) m.user.legal = prev.legal;
+    c.batch.users.set(ext, m.user);
+  } else mergeUser(c.batch.users, m.user);
 }
 
-/** The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up. */
-export function mergeUser(batch: ImportBatch, u: UserRecord) {
-  const prev = batch.users.get(u.externalId);
+/**
+ * The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up, a pupil's
+ * representatives are the last ones listed.
+ */
+export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
+  const prev = users.get(u.externalId);
   if (prev) {
+    if (u.legal === undefined && prev.legal !== undefined) u.legal = prev.legal;
     for (const s of prev.structures) u.structures.add(s);
     const key = (x: { structure: string; name: string }) => `${x.structure}$${x.name}`;
     const cls = new Set(u.classes.map(key));
@@ -423,7 +433,7 @@ export function mergeUser(batch: ImportBatch, u: UserRecord) {
     const grp = new Set(u.groups.map(key));
     u.groups.push(...prev.groups.filter((x) => !grp.has(key(x))));
   }
-  batch.users.set(u.externalId, u);
+  users.set(u.externalId, u);
 }
 
 export const AAF_PROFILES: Record<Exclude<AafKind, 'ignored' | 'EtabEducNat'>, Profile[]> = {

@@ -29,8 +29,10 @@ const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
  *   rejects the record: it is dropped from the batch, listed in `batch.rejected` with file, line and field, and its
  *   account (if any) is protected from pre-deletion, as for any rejected row;
  * - an e-mail that is not an address is a rejected field: the person is imported without it (issue #7).
+ * Returns the records rejected. Runs on the records parsed since the last spill (stage.ts), once each.
  */
-export function checkPeople(batch: ImportBatch, today: string): void {
+export function checkPeople(batch: ImportBatch, today: string): UserRecord[] {
+  const out: UserRecord[] = [];
   for (const [key, u] of batch.users) {
     const f = FIELD[u.source] ?? DEFAULT_FIELD;
     u.firstName = u.firstName.replace(INVISIBLE, '').trim();
@@ -40,6 +42,7 @@ export function checkPeople(batch: ImportBatch, today: string): void {
       batch.rejected.push(rejection(u.file, u.line, refusal.field, refusal.code, refusal.params));
       batch.protect.push(u.externalId);
       batch.users.delete(key);
+      out.push(u);
       continue;
     }
     const { email, invalid } = checkEmail(u.email);
@@ -47,6 +50,7 @@ export function checkPeople(batch: ImportBatch, today: string): void {
     u.email = email;
     batch.rejected.push(rejection(u.file, u.line, f.email, 'rowInvalidEmail', { value: invalid }));
   }
+  return out;
 }
 
 function refuse(u: UserRecord, f: typeof DEFAULT_FIELD, today: string): { field: string; code: ImportCode; params: ImportMessage['params'] } | null {

@@ -363,7 +363,7 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
       file,
       line,
     };
-    mergeUser(batch, u);
+    mergeUser(batch.users, u);
     if (profile !== 'Relative') continue;
     for (const c of columns) {
       if (c.field !== 'childExternalId') continue;

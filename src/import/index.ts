@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
-import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, readAaf, type AafKind } from './aaf.js';
+import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, mergeUser, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { checkPeople } from './checks.js';
@@ -15,6 +15,7 @@ import { detectFormat, type DetectedFormat } from './formats.js';
 import type { ImportMessage } from './messages.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
+import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
@@ -52,6 +53,8 @@ export interface ImportOptions {
   partial?: boolean;
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
+  /** Accounts per spill to the staging table and per chunk written (stage.ts DEFAULT_CHUNK; tests use tiny ones). */
+  chunkSize?: number;
 }
 
 /** The first word of a name that already says what kind of school it is. */
@@ -246,6 +249,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     await client.query('SELECT pg_advisory_xact_lock(745202)');
 
     const aaf = aafCollector(batch);
+    // Parsed accounts go to the run's staging table as they come (stage.ts): checked first (checks.ts), once each.
+    // A pupil the checks reject still names its legal representatives (they get their accounts).
+    const stage = await ImportStage.open(client, opts.chunkSize);
+    batch.stage = stage;
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+    const spill = async () => {
+      for (const u of checkPeople(batch, today)) if (u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
+      await stage.spill(batch.users);
+    };
     const aafFiles = new Map<AafKind, string>();
     let delta = false;
     const csvTargets = new Map<string, Target>();
@@ -293,14 +305,19 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
         let anyKind: AafKind | undefined;
-        await readAaf(input.name, input, (r) => {
-          const k = collectAafRecord(aaf, input.name, r);
-          if (k !== 'ignored') {
-            entry.rows++;
-            anyKind ??= k;
-            if (!aafFiles.has(k)) aafFiles.set(k, input.name);
-          }
-        });
+        await readAaf(
+          input.name,
+          input,
+          (r) => {
+            const k = collectAafRecord(aaf, input.name, r);
+            if (k !== 'ignored') {
+              entry.rows++;
+              anyKind ??= k;
+              if (!aafFiles.has(k)) aafFiles.set(k, input.name);
+            }
+          },
+          () => (batch.users.size >= stage.chunkSize ? spill() : Promise.resolve()),
+        );
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
         report.files.push(entry);
         continue;
@@ -334,7 +351,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    if (aaf.kinds.size) await settleAaf(client, aaf);
+    // Everything parsed so far is staged; the same person read twice (two files) becomes one record.
+    await spill();
+    await stage.mergeDuplicates(mergeUser);
+    await stage.analyze();
+    if (aaf.kinds.size) await settleAaf(client, aaf, spill);
     // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.
     if (aaf.delta) delta = true;
 
@@ -348,6 +369,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       );
       const key = (uai: string) => `id:${schools.get(uai)!.id}`;
       siecleToBatch(siecle, batch, key, (ext) => known.has(ext), new Date().toISOString().slice(0, 10));
+      await spill();
     }
 
     if (opts.partial) batch.scopes.length = 0;
@@ -363,13 +385,13 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    checkPeople(batch, new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date()));
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
     const res = await applyBatch(client, ctx, batch, {
       protect: (ext) => protect.has(ext) || prefixes.some((p) => ext.startsWith(p)),
       scope: opts.scope,
     });
+    batch.stage = undefined;
     report.created = res.created;
     report.updated = res.updated;
     report.unchanged = res.unchanged;

@@ -2,7 +2,7 @@
 // for them, what to write. No database access here: every function is tested on plain values (test/import-plan.test.ts).
 import { sha256 } from '../lib/crypto.js';
 import type { Profile } from '../directory/vocabulary.js';
-import type { FileCounts, ProfileCounts, UserRecord } from './types.js';
+import type { ProfileCounts, UserRecord } from './types.js';
 
 /** What the directory holds of an account the import may update (columns of `users`). */
 export interface StoredUser {
@@ -197,46 +197,4 @@ export function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p
   const made: ProfileCounts = { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 };
   r[p] = made;
   return made;
-}
-
-/**
- * Each record's outcome, totalled and by profile and file: created; else updated when its fields changed or its
- * account's memberships or relations did (`touched`, user ids); else unchanged unless restored. A restored account
- * is counted as restored too.
- */
-export function countOutcomes(
-  records: UserRecord[],
-  userId: (externalId: string) => string | undefined,
-  outcome: { created: Set<string>; changed: Set<string>; restored: Set<string>; touched: Set<string> },
-  byProfile: Partial<Record<Profile, ProfileCounts>>,
-  byFile: Record<string, FileCounts>,
-): { created: number; updated: number; unchanged: number } {
-  let created = 0;
-  let updated = 0;
-  let unchanged = 0;
-  for (const r of records) {
-    const c = counts(byProfile, r.profile);
-    const f = counts(byFile, r.file);
-    const id = userId(r.externalId) ?? '';
-    const restored = outcome.restored.has(r.externalId);
-    const kind = outcome.created.has(r.externalId)
-      ? 'created'
-      : outcome.changed.has(r.externalId) || outcome.touched.has(id)
-        ? 'updated'
-        : restored
-          ? null
-          : 'unchanged';
-    if (kind === 'created') created++;
-    else if (kind === 'updated') updated++;
-    else if (kind === 'unchanged') unchanged++;
-    if (kind) {
-      c[kind]++;
-      f[kind]++;
-    }
-    if (restored) {
-      c.restored++;
-      f.restored++;
-    }
-  }
-  return { created, updated, unchanged };
 }

@@ -1,6 +1,7 @@
 // The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
 import type { Origin, Profile } from '../directory/vocabulary.js';
 import { importText, type ImportCode, type ImportMessage } from './messages.js';
+import type { ImportStage } from './stage.js';
 
 /** Which importer wrote a row (users.source). */
 export type Source = 'aaf' | 'be1d' | 'csv' | 'siecle' | 'sts' | 'demo';
@@ -64,6 +65,14 @@ export interface UserRecord {
   formerIds?: string[];
   /** History of a generated account (demo only), applied when it is created. */
   history?: { createdAt: Date; activatedAt: Date | null; passwordHash: string | null; preDeletedAt: Date | null };
+  /**
+   * The whole list of this child's parents of its source (AAF pupils: legal representatives of
+   * ENTElevePersRelEleve / ENTEleveAutoriteParentale): the run links them, and removes the child's links to other
+   * parents of that source. Absent: the run leaves the child's parents as they are.
+   */
+  legal?: string[];
+  /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
+  fields?: { classes: string; groups: string };
   file: string;
   line: number;
 }
@@ -95,17 +104,17 @@ export function rejection(file: string, line: number, field: string, code: Impor
   return { file, line, field, reason: importText(code, params), message: { code, ...(params ? { params } : {}) } };
 }
 
-/** Everything parsed from one run, before touching the database. */
+/**
+ * Everything parsed from one run. `users` holds the records parsed since the last spill: once `stage` is set, the run
+ * spills them there (stage.ts) and only small things stay in memory.
+ */
 export interface ImportBatch {
   structures: Map<string, StructureRecord>;
   users: Map<string, UserRecord>;
+  /** The run's staging table (set by importFiles; applyBatch opens one for a batch given whole). */
+  stage?: ImportStage;
   /** parent external id → child external id; file/line/field name the cell, reported when the child is unknown. */
   relations: { parent: string; child: string; file?: string; line?: number; field?: string }[];
-  /**
-   * Children whose whole list of parents the run gives (AAF pupils: ENTElevePersRelEleve): their links to parents
-   * of the same source that the run no longer names are removed, even when the parent is not in the run.
-   */
-  describedChildren?: Set<string>;
   childrenByName: ChildByName[];
   /** External ids a delta feed deletes: they get pre-deleted. */
   deletions: string[];

@@ -119,9 +119,10 @@ export async function streamXml(
 /**
  * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
  * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
- * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web).
+ * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web). `drain`, if given, is awaited
+ * after each piece of the file is parsed.
  */
-export async function feedParser(file: string, source: XmlSource, parser: SaxesParser): Promise<{ encoding: string }> {
+export async function feedParser(file: string, source: XmlSource, parser: SaxesParser, drain?: () => Promise<void>): Promise<{ encoding: string }> {
   const stream = source.data ? Readable.from([source.data]) : createReadStream(source.path!, { highWaterMark: 1 << 20 });
   let encoding = 'utf-8';
   let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
@@ -137,6 +138,8 @@ export async function feedParser(file: string, source: XmlSource, parser: SaxesP
         throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', 'xmlBadEncoding', { encoding });
       }
       parser.write(s);
+      // Between two pieces of the file: what the handlers gathered may be written away (the AAF staging).
+      if (drain) await drain();
     }
     const rest = decoder?.end();
     if (rest) parser.write(rest);

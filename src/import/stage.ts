@@ -1,0 +1,179 @@
+// The run's parsed accounts, kept in PostgreSQL rather than in memory (issue #11: a région's 1.5 million accounts
+// in flat memory). Parsers fill `batch.users` as before; every so often the run spills it here with COPY, into a
+// TEMP table of the run's own transaction (dropped at COMMIT or ROLLBACK: a dry run or a failure leaves nothing).
+// Whole-run questions (is X in the run? which structures does it name? which relatives do its pupils name?) are
+// set-based SQL on this table; apply.ts then reads it back in chunks, in the order the records were read.
+import type pg from 'pg';
+import { copyRows } from '../db/copy.js';
+import { pgTextArray } from './plan.js';
+import type { UserRecord } from './types.js';
+
+type Client = Pick<pg.PoolClient, 'query'>;
+
+/** Accounts per spill and per chunk applied (ImportOptions.chunkSize; tests use tiny ones). */
+export const DEFAULT_CHUNK = 5000;
+
+/**
+ * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
+ * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'fresh' to create), and the outcome
+ * flags the report is counted from at the end.
+ */
+const TABLE = `CREATE TEMP TABLE import_stage (
+  n bigserial PRIMARY KEY,
+  ext text NOT NULL,
+  source text NOT NULL,
+  profile text NOT NULL,
+  file text NOT NULL,
+  structures text[] NOT NULL,
+  legal text[],
+  rec text NOT NULL,
+  user_id uuid,
+  state text,
+  hash text,
+  absent boolean NOT NULL DEFAULT false,
+  allowed boolean NOT NULL DEFAULT true,
+  changed boolean NOT NULL DEFAULT false,
+  touched boolean NOT NULL DEFAULT false,
+  restored boolean NOT NULL DEFAULT false
+) ON COMMIT DROP`;
+
+/** Wanted parent–child links by external id (AAF pupils' legal representatives, CSV `Childexternalid`, SIECLE). */
+const RELATIONS = `CREATE TEMP TABLE import_relations (
+  parent text NOT NULL,
+  child text NOT NULL,
+  file text,
+  line integer,
+  field text,
+  parent_id uuid,
+  child_id uuid
+) ON COMMIT DROP`;
+
+/** A staged record: the UserRecord minus the columns kept apart, structures as a list. */
+type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'structures'> & { structures: string[] };
+
+function encode(u: UserRecord): string {
+  const { externalId: _e, source: _s, profile: _p, file: _f, structures, ...rest } = u;
+  // Dates only in a demo account's history: JSON gives them back as strings (decodeStaged).
+  return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored);
+}
+
+const date = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+/** The record of a staged row (`rec` plus its columns). */
+export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; rec: string }): UserRecord {
+  const s = JSON.parse(row.rec) as Stored;
+  const h = s.history;
+  if (h) s.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
+  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, structures: new Set(s.structures) };
+}
+
+export interface StagedRow {
+  n: string;
+  ext: string;
+  source: string;
+  profile: string;
+  file: string;
+  rec: string;
+  user_id: string;
+  state: 'known' | 'aliased' | 'rekeyed' | 'fresh';
+  hash: string | null;
+  absent: boolean;
+}
+
+/**
+ * What the run names besides its accounts, gathered as records are spilled (small: per structure, not per
+ * account): structure keys, classes (`${structure key}\t${name}` → first level given), groups.
+ */
+export interface StageRefs {
+  structures: Set<string>;
+  classes: Map<string, string | null>;
+  groups: Set<string>;
+}
+
+export class ImportStage {
+  readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
+  private constructor(
+    readonly client: Client,
+    readonly chunkSize: number,
+  ) {}
+
+  /** Creates the run's tables (inside the caller's transaction). */
+  static async open(client: Client, chunkSize = DEFAULT_CHUNK): Promise<ImportStage> {
+    // Room for the table in the server's session memory (temp_buffers, 8 MB by default), settable only before
+    // the session's first temporary table: a pooled connection that already had one keeps its setting.
+    await client.query('SAVEPOINT import_stage_buffers');
+    await client.query(`SET LOCAL temp_buffers = '128MB'`).catch(() => client.query('ROLLBACK TO SAVEPOINT import_stage_buffers'));
+    await client.query('RELEASE SAVEPOINT import_stage_buffers');
+    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations');
+    await client.query(TABLE);
+    await client.query(RELATIONS);
+    await client.query('CREATE INDEX ON import_stage (ext)');
+    return new ImportStage(client, Math.max(1, Math.floor(chunkSize)));
+  }
+
+  /** Writes `users` (in their order) to the table with one COPY and empties the map. */
+  async spill(users: Map<string, UserRecord>): Promise<void> {
+    if (!users.size) return;
+    const { refs } = this;
+    const rows = function* () {
+      for (const u of users.values()) {
+        for (const s of u.structures) refs.structures.add(s);
+        for (const c of u.classes) {
+          const k = `${c.structure}\t${c.name}`;
+          if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
+        }
+        for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
+        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, encode(u)];
+      }
+    };
+    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec'], rows());
+    users.clear();
+  }
+
+  /** Takes the staged records of `exts` back out of the table (to change them in memory and spill them again). */
+  async take(exts: string[]): Promise<UserRecord[]> {
+    if (!exts.length) return [];
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, rec`, [exts]);
+    return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
+  }
+
+  /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
+  async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, rec`, params);
+    return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
+  }
+
+  /**
+   * The same person spilled twice (two files of one run): `merge(earlier, later)` makes one record of them
+   * (aaf.ts mergeUser: last fields win, memberships add up), staged again in place of both.
+   */
+  async mergeDuplicates(merge: (into: Map<string, UserRecord>, u: UserRecord) => void): Promise<void> {
+    const dup = await this.client.query<{ ext: string }>(`SELECT ext FROM import_stage GROUP BY ext HAVING count(*) > 1`);
+    if (!dup.rows.length) return;
+    const users = new Map<string, UserRecord>();
+    for (const u of await this.take(dup.rows.map((x) => x.ext))) merge(users, u);
+    await this.spill(users);
+  }
+
+  /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
+  async analyze(): Promise<void> {
+    await this.client.query('ANALYZE import_stage');
+  }
+
+  /** Adds wanted links by external id. */
+  async addRelations(rels: { parent: string; child: string; file?: string; line?: number; field?: string }[]): Promise<void> {
+    if (!rels.length) return;
+    await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
+  }
+
+  /** The staged rows after `after` (row order), at most one chunk, resolved (apply.ts). */
+  async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
+    return (
+      await this.client.query<StagedRow>(
+        `SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent FROM import_stage WHERE n > $1 ORDER BY n LIMIT $2`,
+        [after, limit],
+      )
+    ).rows;
+  }
+}
+

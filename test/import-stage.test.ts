@@ -1,0 +1,112 @@
+// The run's records are staged in a TEMP table and written per chunk (src/import/stage.ts, issue #11): a run cut
+// into many tiny chunks writes exactly what a run in one chunk writes (accounts, logins, memberships, links across
+// chunks, counts per file), re-imports unchanged, and the staging tables never outlive the run's transaction —
+// neither after a dry run nor after a failure in the middle of the writes, which leaves nothing written.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { testContext } from './helpers/db.js';
+
+const AAF = new URL('./fixtures/aaf/', import.meta.url).pathname;
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+let whole: Ctx;
+let chunked: Ctx;
+
+before(async () => {
+  [whole, chunked] = await Promise.all([testContext(), testContext()]);
+});
+after(async () => {
+  await Promise.all([whole.close(), chunked.close()]);
+});
+
+const q = async <T = Record<string, unknown>>(ctx: Ctx, sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const run = async (ctx: Ctx, dir: string, opts: { chunkSize?: number; dryRun?: boolean } = {}): Promise<ImportReport> => {
+  const report = await importFiles(ctx, collectInputs([join(AAF, dir)]), { scope: { kind: 'all' }, dryRun: opts.dryRun ?? false, chunkSize: opts.chunkSize });
+  assert.equal(report.fatal, null, formatReport(report));
+  return report;
+};
+/** What a report says, without its timing (and lists in a stable order). */
+const outcome = (r: ImportReport) => ({
+  counts: [r.created, r.updated, r.unchanged, r.preDeleted, r.restored],
+  relations: r.relations,
+  byProfile: r.byProfile,
+  files: r.files.map((f) => [f.file, f.rows, f.created, f.updated, f.unchanged, f.preDeleted, f.restored, f.ignored, f.rejected]),
+  rejected: r.rejected.map((x) => `${x.file}:${x.line}:${x.field}:${x.reason}`).sort(),
+  ignored: r.ignored.map((x) => `${x.file}:${x.line}:${x.field}:${x.reason}`).sort(),
+});
+/** Everything an import writes, by external ids and names (not row ids). */
+const directory = (ctx: Ctx) =>
+  q(ctx, `SELECT u.external_id, u.profile, u.first_name, u.last_name, u.email, u.login, u.birth_date, u.functions, u.ine, u.import_hash IS NOT NULL AS hashed,
+                 u.absent_since IS NOT NULL AS absent,
+                 (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS structures,
+                 (SELECT array_agg(s.external_id || '/' || c.name || coalesce('/' || l.name, '') ORDER BY 1) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+                    JOIN structures s ON s.id = c.structure_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = u.id) AS classes,
+                 (SELECT array_agg(g.name ORDER BY g.name) FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id) AS groups,
+                 (SELECT array_agg(p.external_id ORDER BY p.external_id) FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id) AS parents,
+                 (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id) AS admin_of
+          FROM users u ORDER BY u.external_id`);
+const stagingTables = async (ctx: Ctx) =>
+  (await q<{ n: string }>(ctx, `SELECT count(*) AS n FROM pg_class WHERE relname IN ('import_stage', 'import_relations')`))[0].n;
+
+test('a run cut into chunks of 2 accounts writes what one chunk writes: accounts, logins, memberships, links across chunks, counts', async () => {
+  const a = await run(whole, '2d');
+  const b = await run(chunked, '2d', { chunkSize: 2 });
+  assert.ok(a.created > 6 && a.relations.created > 2, formatReport(a));
+  assert.deepEqual(outcome(b), outcome(a));
+  assert.deepEqual(await directory(chunked), await directory(whole));
+  // Unchanged: every account is skipped by its digest, chunk after chunk.
+  const again = await run(chunked, '2d', { chunkSize: 3 });
+  assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, a.created]);
+  assert.deepEqual(again.relations, { created: 0, removed: 0, unresolved: a.relations.unresolved });
+  assert.deepEqual(await directory(chunked), await directory(whole));
+});
+
+test('chunked: a delta (modifyRequest, deleteRequest) then a 1D feed give the same directory and reports as one chunk', async () => {
+  for (const dir of ['delta', '1d']) {
+    const a = await run(whole, dir);
+    const b = await run(chunked, dir, { chunkSize: 1 });
+    assert.deepEqual(outcome(b), outcome(a), dir);
+    assert.deepEqual(await directory(chunked), await directory(whole), dir);
+  }
+  // A link removed by hand is put back by a chunked re-import (its digests were cleared by the triggers).
+  const [link] = await q<{ parent_id: string; child_id: string }>(
+    chunked,
+    `SELECT r.parent_id, r.child_id FROM relations r JOIN users c ON c.id = r.child_id JOIN user_structures us ON us.user_id = c.id
+       JOIN structures s ON s.id = us.structure_id WHERE s.external_id = '81001' ORDER BY c.external_id LIMIT 1`,
+  );
+  await q(chunked, `DELETE FROM relations WHERE parent_id = $1 AND child_id = $2`, [link.parent_id, link.child_id]);
+  const back = await run(chunked, '1d', { chunkSize: 2 });
+  assert.equal(back.relations.created, 1);
+  assert.ok(back.updated >= 1 && back.updated <= 2, formatReport(back));
+  assert.deepEqual(await directory(chunked), await directory(whole));
+});
+
+test('the staging tables live only inside the run: none after a dry run, none after a run', async () => {
+  const before = await directory(chunked);
+  const dry = await run(chunked, '2d', { chunkSize: 2, dryRun: true });
+  assert.ok(dry.unchanged > 0);
+  assert.equal(await stagingTables(chunked), '0');
+  assert.deepEqual(await directory(chunked), before);
+});
+
+test('a failure in the middle of the writes (a later chunk) rolls the whole run back: nothing written, no staging left', async () => {
+  const ctx = await testContext();
+  try {
+    // Refuses the relatives (read last), once earlier chunks have written at least 4 accounts.
+    await q(ctx, `CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.profile = 'Relative' AND (SELECT count(*) FROM users) >= 4 THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$`);
+    await q(ctx, `CREATE TRIGGER refuse_one BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_one()`);
+    await assert.rejects(importFiles(ctx, collectInputs([join(AAF, '2d')]), { scope: { kind: 'all' }, dryRun: false, chunkSize: 2 }), /refused for the test/);
+    assert.deepEqual(await q(ctx, `SELECT external_id FROM users`), []);
+    assert.deepEqual(await q(ctx, `SELECT 1 FROM structures UNION ALL SELECT 1 FROM relations UNION ALL SELECT 1 FROM user_structures`), []);
+    assert.equal(await stagingTables(ctx), '0');
+    // The same run without the refusal goes through, on the same connection pool.
+    await q(ctx, `DROP TRIGGER refuse_one ON users`);
+    const ok = await run(ctx, '2d', { chunkSize: 2 });
+    assert.ok(ok.created > 0);
+    assert.equal(await stagingTables(ctx), '0');
+  } finally {
+    await ctx.close();
+  }
+});
