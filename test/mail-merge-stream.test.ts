@@ -106,3 +106,22 @@ test('the family mail returns once queued: no PDF made nor mail sent before the 
   assert.ok(text.includes(formatCode(zoe.code!)), 'the code in the attached sheet');
   assert.equal(smtp.to('claire@example.org')[0].attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
 });
+
+test('a family mail sent after a relation was removed leaves that child’s sheet out (the recipient is no longer the parent)', async () => {
+  smtp.messages.length = 0;
+  const selection = SelectionSchema.parse({ structureId: s.structures.S1, classIds: s.classes['6A'], profiles: 'Student' });
+  const res = await startFamilyMail(ctx, selection, ALL, null, { idempotencyKey: 'family-stream-test-0002', batchSize: 1 });
+  assert.equal(res.queued, 2);
+  // While the mails wait in the queue, Paul stops being Zoé's représentant légal.
+  const removed = await ctx.database.pool.query('DELETE FROM relations WHERE parent_id = $1 AND child_id = $2', [s.users.paul, s.users.zoe]);
+  assert.equal(removed.rowCount, 1);
+  const worker = startMailWorker(ctx, { pollMs: 20, log: () => {} });
+  try {
+    await waitFor('two family mails', () => smtp.messages.length >= 2);
+  } finally {
+    await worker.stop();
+    await ctx.database.pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.paul, s.users.zoe]);
+  }
+  assert.deepEqual(smtp.to('paul.martin@example.org')[0].attachments.map((a) => a.filename), []);
+  assert.equal(smtp.to('claire@example.org')[0].attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
+});

@@ -28,13 +28,23 @@ export function packFileName(children: readonly Pick<AccountRow, 'firstName' | '
 }
 
 /**
- * The files of `spec` as they are to be sent now. A family pack reads its children as they are at this moment (the
- * codes handed out when the mail was queued, or a later one; a child blocked or activated since gets the sheet that
- * says so, never a dead code); none left (all deleted): no file.
+ * The files of `spec` as they are to be sent now to the account `recipientId`. A family pack reads its children as
+ * they are at this moment (the codes handed out when the mail was queued, or a later one; a child blocked or
+ * activated since gets the sheet that says so, never a dead code), and only those the recipient is still the
+ * parent of (a relation removed while the mail waited in the queue takes the child's sheet out); none left: no file.
  */
-export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec): Promise<MailAttachment[]> {
-  const selection = { ...widened(SelectionSchema.parse({})), userIds: spec.childIds, sort: 'class' as const };
-  const children = spec.childIds.length ? await selectAccounts(ctx, selection, spec.scope) : [];
+export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MailAttachment[]> {
+  const related = recipientId && spec.childIds.length
+    ? (
+        await ctx.database.pool.query<{ child_id: string }>(
+          `SELECT r.child_id FROM relations r JOIN users p ON p.id = r.parent_id AND p.profile = 'Relative'
+           WHERE r.parent_id = $1 AND r.child_id = ANY($2::uuid[])`,
+          [recipientId, spec.childIds],
+        )
+      ).rows.map((r) => r.child_id)
+    : [];
+  const selection = { ...widened(SelectionSchema.parse({})), userIds: related, sort: 'class' as const };
+  const children = related.length ? await selectAccounts(ctx, selection, spec.scope) : [];
   if (!children.length) return [];
   const content = await renderSheetsPdf(ctx, children, { model: 1, sort: 'class' });
   return [{ filename: packFileName(children), contentType: 'application/pdf', content }];

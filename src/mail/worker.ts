@@ -200,7 +200,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     }
     try {
       // Made here, per mail, not when a whole school was queued (a failure is retried like a failed send).
-      if (job.attachment_spec) attachments = [...attachments, ...(await makeAttachments(ctx, job.attachment_spec))];
+      if (job.attachment_spec) attachments = [...attachments, ...(await makeAttachments(ctx, job.attachment_spec, job.user_id))];
       await transport!.sendMail({
         from: ctx.config.mailFrom,
         to: job.recipient,
