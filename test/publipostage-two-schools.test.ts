@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Scope } from '../src/directory/scope.js';
 import { exportSelection, type ExportFormat } from '../src/publipostage/generate.js';
-import { selectAccounts } from '../src/publipostage/select.js';
+import { selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, type Sample } from './helpers/sample.js';
@@ -86,4 +86,25 @@ test('a class (the class view, a class filter): the classes of that class’s sc
   assert.deepEqual(rows.find((r) => r.login === s.logins.zoe)?.classes, ['6A']);
   const word = byLogin(csv(await file('word', { classIds: s.classes['6A'] }, ALL)), 'Identifiant');
   assert.equal(word.get(s.logins.anne)?.Classes, '6A');
+});
+
+test('a filter naming the other school never shows a local admin or a teacher that school’s classes or children', async () => {
+  const teacher: Scope = { kind: 'classes', classIds: [s.classes['6A']] };
+  for (const scope of [marcScope(), teacher]) {
+    for (const selection of [{ structureId: s.structures.S2 }, { classIds: s.classes['2NDE1'] }, { profiles: 'Relative' }]) {
+      const what = JSON.stringify({ selection, scope: scope.kind });
+      const parsed = SelectionSchema.parse(selection);
+      // The preview's page query and the export's whole-selection query.
+      const page = await selectPage(ctx, parsed, scope, { limit: 50 });
+      const all = await selectAccounts(ctx, parsed, scope);
+      for (const rows of [page, all]) {
+        for (const r of rows) {
+          assert.ok(!r.classes.includes('2NDE1'), `${what}: ${r.login} shows 2NDE1`);
+          assert.ok(!r.children.some((c) => c.firstName === 'Jules' || c.classes.includes('2NDE1')), `${what}: ${r.login}'s children`);
+        }
+      }
+    }
+  }
+  const sheets = csv(await file('csv', { structureId: s.structures.S2 }, marcScope()));
+  assert.ok(sheets.every((r) => !r.Classe.includes('2NDE1') && !r.Enfants.includes('Jules')));
 });

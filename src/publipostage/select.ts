@@ -171,23 +171,25 @@ function familyCte(src: string, cls: string): string {
 
 /**
  * The schools whose classes a row may name (its own; a relative's children's), as a condition on a class's
- * `structure_id` expression: the selection's school, else the schools of the classes or levels asked for, else
- * the local admin's schools, else the schools of the teacher's classes; null when nothing narrows it (super
+ * `structure_id` expression: the selection's school, else the schools of the classes or levels asked for, within
+ * the local admin's schools or the schools of the teacher's classes; null when nothing narrows it (super
  * admin, no filter). An account attached to two schools (a teacher in both, a parent with a child in each)
  * never shows the other school's classes in a list, sheet or CSV of one school.
  */
 function classSchools(sel: Selection, scope: Scope, p: Params, structureId: string): string | null {
-  if (sel.structureId) return `${structureId} = ${p.add(sel.structureId)}::uuid`;
   const of = (classIds: string[], levelIds: string[]) =>
     [
       classIds.length ? `SELECT structure_id FROM classes WHERE id = ANY(${p.add(classIds)}::uuid[])` : '',
       levelIds.length ? `SELECT structure_id FROM levels WHERE id = ANY(${p.add(levelIds)}::uuid[])` : '',
     ].filter(Boolean);
-  const asked = of(sel.classIds, sel.levelIds);
-  if (asked.length) return `${structureId} IN (${asked.join(' UNION ')})`;
-  if (scope.kind === 'structures') return `${structureId} = ANY(${p.add(scope.structureIds)}::uuid[])`;
-  if (scope.kind === 'classes') return `${structureId} IN (${of(scope.classIds, [])[0] ?? 'SELECT NULL::uuid'})`;
-  return null;
+  const conditions: string[] = [];
+  if (sel.structureId) conditions.push(`${structureId} = ${p.add(sel.structureId)}::uuid`);
+  else if (sel.classIds.length || sel.levelIds.length) conditions.push(`${structureId} IN (${of(sel.classIds, sel.levelIds).join(' UNION ')})`);
+  // Never beyond the viewer's scope: a filter naming another school shows nothing of that school's classes or
+  // children on the rows the scope lets through (a parent with a child in each school).
+  if (scope.kind === 'structures') conditions.push(`${structureId} = ANY(${p.add(scope.structureIds)}::uuid[])`);
+  if (scope.kind === 'classes') conditions.push(`${structureId} IN (${of(scope.classIds, [])[0] ?? 'SELECT NULL::uuid'})`);
+  return conditions.length ? conditions.join(' AND ') : null;
 }
 
 /**
