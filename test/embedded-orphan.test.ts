@@ -1,7 +1,7 @@
 // After a crash (the Node process killed abruptly), the embedded PostgreSQL it had started kept running: the next
 // start reused it without owning it, so it never stopped. Now a new start stops such an orphan cleanly and starts
 // its own server; a server of a live Trousseau process is still reused (the CLI while the app runs); a stale
-// postmaster.pid (dead process, or another program under that pid) is removed.
+// postmaster.pid naming another program is removed, one whose process is gone is left to PostgreSQL.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,7 +76,7 @@ test('a start after the app was killed (SIGKILL) stops the orphaned PostgreSQL c
   assert.ok(!existsSync(join(pgDir, 'postmaster.pid')));
 });
 
-test('a stale postmaster.pid (its process gone, or another program under that pid) is removed, and PostgreSQL starts', async () => {
+test('a postmaster.pid naming another program is removed; one whose process is gone is left to PostgreSQL, which starts', async () => {
   const pidFile = join(pgDir, 'postmaster.pid');
   const stale = (pid: number) => writeFileSync(pidFile, `${pid}\n${resolve(pgDir)}\n1700000000\n5999\n\n127.0.0.1\n0 0\nready\n`);
   // Another live program under the recorded pid: PostgreSQL itself would refuse to start ("lock file already exists").
@@ -85,7 +85,7 @@ test('a stale postmaster.pid (its process gone, or another program under that pi
     stale(other.pid!);
     const lines: string[] = [];
     assert.equal(await reclaimEmbedded(pgDir, (l) => lines.push(l)), undefined);
-    assert.match(lines.join('\n'), new RegExp(`fichier .*postmaster\\.pid périmé \\(processus ${other.pid} absent ou étranger à cette base\\), supprimé`));
+    assert.match(lines.join('\n'), new RegExp(`fichier .*postmaster\\.pid périmé \\(processus ${other.pid} étranger à cette base\\), supprimé`));
     assert.ok(!existsSync(pidFile));
     assert.ok(alive(other.pid!), 'the other program is left alone');
   } finally {
@@ -98,7 +98,8 @@ test('a stale postmaster.pid (its process gone, or another program under that pi
   const lines: string[] = [];
   assert.equal(await reclaimEmbedded(pgDir, (l) => lines.push(l)), undefined);
   assert.equal(lines.length, 1);
-  assert.ok(!existsSync(pidFile));
+  // Not removed: a server of another PID namespace would look just as gone from here.
+  assert.ok(existsSync(pidFile));
   const server = await startEmbedded(pgDir);
   await server.stop();
 });

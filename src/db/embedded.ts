@@ -231,6 +231,12 @@ function isServerOf(pid: number, dir: string): boolean {
   return basename(argv[0]).startsWith('postgres') && d > 0 && samePath(argv[d + 1] ?? '', dir);
 }
 
+/** The live process `pid` is plainly not a PostgreSQL server (its command line is readable and names another program). */
+function isOtherProgram(pid: number): boolean {
+  const cmdline = procFile(pid, 'cmdline');
+  return cmdline !== null && !basename(cmdline.split('\0')[0]).startsWith('postgres');
+}
+
 /**
  * What a new start finds in `dir` (src/db/open.ts, before starting the server), from PostgreSQL's postmaster.pid
  * (line 1 the pid, 2 the data directory, 4 the port) and OWNER_FILE:
@@ -239,7 +245,9 @@ function isServerOf(pid: number, dir: string): boolean {
  * - a server left running by a Trousseau process that died abruptly (SIGKILL, OOM, power cut of a container's
  *   parent): stopped cleanly (SIGINT, PostgreSQL's fast shutdown) and undefined, so the caller starts and owns a
  *   new one that it stops when it ends;
- * - a stale pid file (its process gone, or another program now under that pid): removed, undefined.
+ * - a pid file whose process is gone: left for PostgreSQL to check (a server in another PID namespace looks gone);
+ * - a pid now held by another program (reused after a crash): the file is removed; a postgres seen under another
+ *   path is left alone; undefined.
  * Each case but the first writes one French line to `log`. Throws when an orphan does not stop within `waitMs`.
  */
 export async function reclaimEmbedded(dir: string, log: (line: string) => void, waitMs = 60_000): Promise<string | undefined> {
@@ -247,9 +255,22 @@ export async function reclaimEmbedded(dir: string, log: (line: string) => void, 
   if (!existsSync(pidFile)) return undefined;
   const [pidLine, dataDir, , port] = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(pidLine);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !samePath(dataDir ?? '', dir) || !isServerOf(pid, dir)) {
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+    // Left in place: PostgreSQL checks its own lock file on start and replaces a stale one. A server of another PID
+    // namespace (another container on the same volume) looks gone from here, and removing its lock file would make
+    // it shut down.
+    log(`PostgreSQL embarqué : fichier ${pidFile} d’un processus absent (${pidLine}), laissé à PostgreSQL qui le vérifie au démarrage`);
+    return undefined;
+  }
+  if (!samePath(dataDir ?? '', dir) || !isServerOf(pid, dir)) {
+    // Removed only when the pid is now plainly another program (reused after a crash): PostgreSQL would refuse to
+    // start. A postgres seen under another path (a bind mount) is left alone: PostgreSQL's refusal then says why.
+    if (!isOtherProgram(pid)) {
+      log(`PostgreSQL embarqué : ${pidFile} nomme un serveur PostgreSQL actif (pid ${pid}) vu sous un autre chemin ; il n’est pas touché`);
+      return undefined;
+    }
     rmSync(pidFile, { force: true });
-    log(`PostgreSQL embarqué : fichier ${pidFile} périmé (processus ${pidLine} absent ou étranger à cette base), supprimé`);
+    log(`PostgreSQL embarqué : fichier ${pidFile} périmé (processus ${pidLine} étranger à cette base), supprimé`);
     return undefined;
   }
   const ownerText = existsSync(join(dir, OWNER_FILE)) ? readFileSync(join(dir, OWNER_FILE), 'utf8').trim() : '';
