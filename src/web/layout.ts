@@ -60,6 +60,8 @@ function pathOf(req: FastifyRequest): string {
 function langHref(req: FastifyRequest, lang: Lang): string {
   const u = new URL(req.url, 'http://local');
   u.searchParams.set('lang', lang);
+  // A POST download's error page has its form's CSRF token in the URL (post-download.ts): never copied into a link.
+  u.searchParams.delete('_csrf');
   return u.pathname + u.search;
 }
 

@@ -81,3 +81,13 @@ test('the confirmation page’s form downloads, and so does the token in the act
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.match(screen.body, /formmethod="post" formaction="[^"]+\/zip\?_csrf=/);
 });
+
+test('the error page of a download posted with the token in its URL does not copy the token into its links', async () => {
+  const screen = await marc.get(`${pp}?profiles=Student`);
+  const action = /formaction="([^"]+\/pdf\?_csrf=[^"]+)"/.exec(screen.body)![1].replace(/&amp;/g, '&');
+  // No account matches: 422, an HTML page with the language switch.
+  const res = await marc.post(action, { profiles: 'Student', search: 'personne-de-ce-nom' }, { csrf: false });
+  assert.equal(res.statusCode, 422);
+  assert.match(res.body, /lang=en/);
+  assert.doesNotMatch(res.body.replace(/<input type="hidden" name="_csrf"[^>]*>/g, ''), /_csrf=/);
+});
