@@ -75,9 +75,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     );
   }
 
-  /** A file the run could not read at all (report.fatal): the upload form again, with what to fix, 422. */
+  /** A file the run could not read at all (report.fatal): the upload form again, with what to fix, 400. */
   function fatalPage(req: FastifyRequest, reply: FastifyReply, school: School, fatal: Rejection) {
-    return page(req, reply, school, { notice: { kind: 'error', text: fatalNotice(req.lang, fatal) } }, 422);
+    return page(req, reply, school, { notice: { kind: 'error', text: fatalNotice(req.lang, fatal) } }, 400);
   }
 
   app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
@@ -107,7 +107,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const partial = fields.partial === '1';
     if (files.length === 0) {
       await rm(dir, { recursive: true, force: true });
-      return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 422);
+      return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     }
     let report: ImportReport;
     try {
