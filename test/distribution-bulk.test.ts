@@ -1,4 +1,4 @@
-// distribution_events without per-row foreign keys (migration 0024): deleting accounts still deletes their hand-outs
+// distribution_events without per-row foreign keys (migration 0023): deleting accounts still deletes their hand-outs
 // and forgets them as authors, set-wise, and emptying users empties them too.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

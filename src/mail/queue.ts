@@ -14,7 +14,7 @@ export interface MailJobInput {
   subject: string;
   text: string;
   html?: string;
-  /** Files sent with the mail, sealed with the bodies (family packs queued before migration 0024 still carry theirs). */
+  /** Files sent with the mail, sealed with the bodies (family packs queued before migration 0023 still carry theirs). */
   attachments?: MailAttachment[];
   /** Files the worker makes when it sends the mail (a family pack's PDF: attachments.ts); no secret in it. */
   attachmentSpec?: AttachmentSpec;
