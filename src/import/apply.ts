@@ -14,7 +14,7 @@ import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import { decodeStaged, ImportStage, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
@@ -289,16 +289,13 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
-  // Each account's digest after this run is computed in SQL (chunkWithDigests): an unchanged record is passed over
-  // without being read back.
-  if (hashing) await stageIds(client, stage, named, structureIds, classIds, groupIds);
-  const last = await stage.last();
-  for (let after = 0; after < last; after += chunkSize) {
-    const upTo = Math.min(after + chunkSize, last);
-    const rows = hashing ? await chunkWithDigests(client, scope, after, upTo) : await stage.chunk(after, upTo);
-    if (!rows.length) continue;
+  let after = '0';
+  for (;;) {
+    const rows = await stage.chunk(after, chunkSize);
+    if (!rows.length) break;
+    after = rows[rows.length - 1].n;
     const res = await applyChunk(client, ctx, batch, rows, {
-      now, scope, hashing, sid, runStructSet, rejected, relCount,
+      now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount,
       classId: (s, name) => classIds.get(`${s}\t${name}`)!,
       groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
       structureId: (key) => structureIds.get(key),
@@ -312,7 +309,6 @@ export async function applyBatch(
     });
     unresolved += res.unresolved;
   }
-  await addLocalAdmins(client, stage, sid, structureKeys);
 
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
   // (src/accounts/lifecycle.ts) pre-deletes them once it is over. Counted as `preDeleted` in the report
@@ -414,6 +410,8 @@ interface ChunkContext {
   classId: (structureId: string, name: string) => string;
   groupId: (structureId: string, name: string) => string;
   runStructSet: Set<string>;
+  /** structure id → its UAI and external id (heads of school). */
+  structureKeys: Map<string, (string | null)[]>;
   rejected: Rejection[];
   relCount: { created: number; removed: number };
   logins: () => Promise<{ taken: Set<string>; allocator: LoginAllocator }>;
@@ -477,13 +475,27 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   }
   const want = planMemberships(records, (ext) => userIds.get(ext)!, { structure: sid, classId: cc.classId, groupId: cc.groupId }, wantedRelations, childStructs);
 
-  // ---- which accounts have nothing to do: unchanged digest, untouched since, not absent (passed over by the chunk's query) ----
+  // ---- which accounts have nothing to do: unchanged digest, untouched since, not absent ----
+  const partners = new Map<string, string[]>();
+  if (cc.hashing) {
+    for (const k of wantedRelations) {
+      const [p, c] = k.split('\t');
+      (partners.get(p) ?? partners.set(p, []).get(p)!).push(`c:${c}`);
+      (partners.get(c) ?? partners.set(c, []).get(c)!).push(`p:${p}`);
+    }
+  }
   const hashes = new Map<string, string>(); // external id → digest to store
   const dirty = new Set<string>(); // user ids the run compares in full (new ones included)
-  for (const row of rows) {
-    if (row.digest) hashes.set(row.ext, row.digest);
-    if (!row.digest || row.state !== 'known' || row.absent || row.hash !== row.digest) dirty.add(row.user_id);
+  for (const r of records) {
+    const id = userIds.get(r.externalId)!;
+    const h = cc.hashing ? recordHash(r, {
+      structures: want.structures.get(id) ?? [], classes: want.classes.get(id) ?? [], groups: want.groups.get(id) ?? [], relations: partners.get(id) ?? [],
+    }) : null;
+    if (h) hashes.set(r.externalId, h);
+    const row = rowOf.get(r.externalId)!;
+    if (!h || row.state !== 'known' || row.absent || row.hash !== h) dirty.add(id);
   }
+  partners.clear();
   if (dirty.size) await readOthers();
 
   // ---- new accounts ----
@@ -720,104 +732,23 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) await unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]);
 
-  return { unresolved };
-}
-
-/**
- * The ids the run resolved for the structures, classes and groups its records name, for the digest in SQL
- * (`import_ids`: ref `s\t<structure key>`, `c\t<structure key>\t<class>`, `g\t<structure key>\t<group>` → id).
- */
-async function stageIds(
-  client: Client,
-  stage: ImportStage,
-  named: Set<string>,
-  structureIds: Map<string, string>,
-  classIds: Map<string, string>,
-  groupIds: Map<string, string>,
-): Promise<void> {
-  await client.query(`CREATE TEMP TABLE import_ids (ref text PRIMARY KEY, id uuid NOT NULL) ON COMMIT DROP`);
-  const rows: string[][] = [];
-  for (const [key, id] of structureIds) rows.push([`s\t${key}`, id]);
-  for (const [kind, refs, ids] of [['c', stage.refs.classes.keys(), classIds], ['g', stage.refs.groups, groupIds]] as const) {
-    for (const ref of refs) {
-      const t = ref.indexOf('\t');
-      const s = structureIds.get(ref.slice(0, t));
-      const id = s && named.has(ref.slice(0, t)) ? ids.get(`${s}\t${ref.slice(t + 1)}`) : undefined;
-      if (id) rows.push([`${kind}\t${ref}`, id]);
-    }
-  }
-  await copyRows(client, 'import_ids', ['ref', 'id'], rows);
-  await client.query(`ANALYZE import_ids`);
-}
-
-/**
- * The staged rows numbered in (`after`, `upTo`], in row order, with the digest of what each makes of its account
- * (users.import_hash, migration 0016), passing over those the run has nothing to do for: the account is known under
- * the row's key, not absent, and already carries that digest. The digest covers the record's fields (plan.ts
- * fieldsDigest, computed when staged) and everything the run links the account to, as applyChunk resolves it:
- * structure, class and group ids, the other side of its wanted links, and for a relative the structures of its
- * children (a child outside the run: its stored ones within the scope). Set-based over the chunk.
- */
-async function chunkWithDigests(client: Client, scope: Scope, after: number, upTo: number): Promise<StagedRow[]> {
-  const within = scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : [];
-  const ref = (kind: string) => `i.ref = '${kind}' || chr(9) || k`;
-  const r = await client.query<StagedRow>(
-    `WITH c AS MATERIALIZED (SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent, fields, structures, classes, groups
-                             FROM import_stage WHERE n > $1 AND n <= $2),
-     st AS (SELECT n, string_agg(x, ',' ORDER BY x) AS v FROM (
-              SELECT c.n, i.id::text AS x FROM c CROSS JOIN unnest(c.structures) k JOIN import_ids i ON ${ref('s')}
-              UNION
-              SELECT c.n, i.id::text FROM c JOIN import_relations r ON r.parent_id = c.user_id JOIN import_stage ch ON ch.user_id = r.child_id
-                CROSS JOIN unnest(ch.structures) k JOIN import_ids i ON ${ref('s')}
-              WHERE c.profile = 'Relative'
-              UNION
-              SELECT c.n, us.structure_id::text FROM c JOIN import_relations r ON r.parent_id = c.user_id JOIN user_structures us ON us.user_id = r.child_id
-              WHERE c.profile = 'Relative' AND ($3::uuid[] IS NULL OR us.structure_id = ANY($3::uuid[]))
-                AND NOT EXISTS (SELECT 1 FROM import_stage ch WHERE ch.user_id = r.child_id)) t GROUP BY n),
-     cl AS (SELECT c.n, string_agg(DISTINCT i.id::text, ',' ORDER BY i.id::text) AS v FROM c CROSS JOIN unnest(c.classes) k JOIN import_ids i ON ${ref('c')} GROUP BY c.n),
-     gr AS (SELECT c.n, string_agg(DISTINCT i.id::text, ',' ORDER BY i.id::text) AS v FROM c CROSS JOIN unnest(c.groups) k JOIN import_ids i ON ${ref('g')} GROUP BY c.n),
-     li AS (SELECT n, string_agg(x, ',' ORDER BY x) AS v FROM (
-              SELECT c.n, 'c:' || r.child_id AS x FROM c JOIN import_relations r ON r.parent_id = c.user_id
-              UNION SELECT c.n, 'p:' || r.parent_id FROM c JOIN import_relations r ON r.child_id = c.user_id) t GROUP BY n),
-     d AS (SELECT c.n, c.ext, c.source, c.profile, c.file, c.rec, c.user_id, c.state, c.hash, c.absent,
-                  md5(concat_ws('|', c.fields, coalesce(st.v, ''), coalesce(cl.v, ''), coalesce(gr.v, ''), coalesce(li.v, ''))) AS digest
-           FROM c LEFT JOIN st ON st.n = c.n LEFT JOIN cl ON cl.n = c.n LEFT JOIN gr ON gr.n = c.n LEFT JOIN li ON li.n = c.n)
-     SELECT * FROM d WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT DISTINCT FROM digest) ORDER BY n`,
-    [after, upTo, within],
-  );
-  return r.rows;
-}
-
-/**
- * Local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in AAF
- * (function DIR for the structure's UAI, users.functions), over every staged record, unchanged ones included. Added
- * only: an import never removes one (an admin appointed by hand stays). The run's structures are already within its
- * scope; pupils and parents never are.
- */
-async function addLocalAdmins(client: Client, stage: ImportStage, sid: (key: string) => string, structureKeys: Map<string, (string | null)[]>): Promise<void> {
+  // ---- local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in
+  // AAF (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
+  // appointed by hand stays). The run's structures are already within its scope; pupils and parents never are.
   const admins: string[][] = [[], []];
-  let after = 0;
-  for (;;) {
-    const rows = (
-      await client.query<StagedRow>(
-        `SELECT n, ext, source, profile, file, rec, user_id FROM import_stage WHERE n > $1 AND profile NOT IN ('Student', 'Relative') ORDER BY n LIMIT $2`,
-        [after, stage.chunkSize],
-      )
-    ).rows;
-    if (!rows.length) break;
-    after = Number(rows[rows.length - 1].n);
-    for (const row of rows) {
-      const r = decodeStaged(row);
-      for (const key of r.structures) {
-        if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], structureKeys.get(sid(key)) ?? [])) continue;
-        admins[0].push(row.user_id);
-        admins[1].push(sid(key));
-      }
+  for (const r of records) {
+    const id = userIds.get(r.externalId);
+    if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
+    for (const key of r.structures) {
+      if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], cc.structureKeys.get(sid(key)) ?? [])) continue;
+      admins[0].push(id);
+      admins[1].push(sid(key));
     }
   }
   if (admins[0].length) {
     await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
   }
+  return { unresolved };
 }
 
 /** `a\tb` keys → two columns. */

@@ -67,17 +67,26 @@ export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate
   return { next, diff };
 }
 
+/** What the run wants an account linked to: structure, class and group ids, relatives or children (user ids). */
+export interface Wanted {
+  structures: Iterable<string>;
+  classes: Iterable<string>;
+  groups: Iterable<string>;
+  relations: Iterable<string>;
+}
+
 /**
- * Digest of a record's fields as the feed gives them (the first half of users.import_hash, migration 0016): computed
- * once, when the record is staged (stage.ts). The account's digest adds everything the run links it to, resolved
- * in SQL (apply.ts `DIGEST`): equal digests and an account untouched since (the migration's triggers clear the
- * digest on any other write) mean the import has nothing to do for it.
+ * Digest of what a record makes of its account (users.import_hash, migration 0016): the record's fields as the
+ * feed gives them and everything the run links the account to. Equal digests and an account untouched since
+ * (the migration's triggers clear the digest on any other write) mean the import has nothing to do for it.
  */
-export function fieldsDigest(r: UserRecord): string {
+export function recordHash(r: UserRecord, want: Wanted): string {
+  const sorted = (x: Iterable<string>) => [...x].sort().join(',');
   return sha256(
     JSON.stringify([
       r.source, r.origin, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone,
       r.ine ?? null, r.functions ?? null, r.mobile ?? null, r.address ?? null, r.localAdmin ?? null,
+      sorted(want.structures), sorted(want.classes), sorted(want.groups), sorted(want.relations),
     ]),
   );
 }

@@ -5,7 +5,7 @@
 // set-based SQL on this table; apply.ts then reads it back in chunks, in the order the records were read.
 import type pg from 'pg';
 import { copyRows } from '../db/copy.js';
-import { fieldsDigest, pgTextArray } from './plan.js';
+import { pgTextArray } from './plan.js';
 import type { UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -14,8 +14,7 @@ type Client = Pick<pg.PoolClient, 'query'>;
 export const DEFAULT_CHUNK = 5000;
 
 /**
- * One staged record: its columns (`fields`: plan.ts fieldsDigest; `classes`, `groups`: `${structure key}\t${name}`,
- * for the account's digest in SQL), then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
+ * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
  * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'fresh' to create), and the outcome
  * flags the report is counted from at the end.
  */
@@ -28,9 +27,6 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   structures text[] NOT NULL,
   legal text[],
   rec text NOT NULL,
-  fields text NOT NULL,
-  classes text[] NOT NULL,
-  groups text[] NOT NULL,
   user_id uuid,
   state text,
   hash text,
@@ -82,8 +78,6 @@ export interface StagedRow {
   state: 'known' | 'aliased' | 'rekeyed' | 'fresh';
   hash: string | null;
   absent: boolean;
-  /** The account's digest after this run (null in a run that does not keep digests). */
-  digest: string | null;
 }
 
 /**
@@ -128,15 +122,11 @@ export class ImportStage {
           const k = `${c.structure}\t${c.name}`;
           if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
         }
-        const groups = u.groups.map((g) => `${g.structure}\t${g.name}`);
-        for (const g of groups) refs.groups.add(g);
-        yield [
-          u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, encode(u),
-          fieldsDigest(u), pgTextArray(u.classes.map((c) => `${c.structure}\t${c.name}`)), pgTextArray(groups),
-        ];
+        for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
+        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, encode(u)];
       }
     };
-    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec', 'fields', 'classes', 'groups'], rows());
+    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec'], rows());
     users.clear();
   }
 
@@ -176,18 +166,14 @@ export class ImportStage {
     await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
   }
 
-  /** The staged rows numbered in (`after`, `upTo`] (row order: one chunk), resolved (apply.ts), without digests. */
-  async chunk(after: number, upTo: number): Promise<StagedRow[]> {
+  /** The staged rows after `after` (row order), at most one chunk, resolved (apply.ts). */
+  async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
     return (
       await this.client.query<StagedRow>(
-        `SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent, NULL::text AS digest FROM import_stage WHERE n > $1 AND n <= $2 ORDER BY n`,
-        [after, upTo],
+        `SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent FROM import_stage WHERE n > $1 ORDER BY n LIMIT $2`,
+        [after, limit],
       )
     ).rows;
   }
-
-  /** The highest row number staged (0 when none). */
-  async last(): Promise<number> {
-    return Number((await this.client.query<{ n: string | null }>(`SELECT max(n) AS n FROM import_stage`)).rows[0].n ?? 0);
-  }
 }
+
