@@ -4,15 +4,12 @@
 // Chromium is installed. Product and baseline alternated, both warm, medians of BENCH_RUNS (default 5); the
 // process's CPU time (both threads) is printed too, as the wall-clock time of a shared machine is noisy (not for
 // Chromium, which works in processes of its own).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbedded } from '../src/db/embedded.js';
+import { cpus, loadavg } from 'node:os';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
 import { median } from './measure.js';
 import { naiveSheetsPdf } from './naive.js';
-import { database, demoRows } from './setup.js';
+import { demoRows, standalone } from './setup.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -43,37 +40,23 @@ async function compare(name: string, product: () => Promise<unknown>, baseline: 
   );
 }
 
-async function main() {
+standalone('pdf', async (ctx) => {
   const sheets = Number(process.argv[2] ?? 537);
-  const dir = mkdtempSync(join(tmpdir(), 'trousseau-bench-pdf-'));
-  const server = await startEmbedded(dir, undefined, true, ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
-  const ctx = await database(server.url, 'bench_pdf');
-  try {
-    const all = await demoRows(ctx);
-    // Every n-th row, as bench/run.ts's quick run does.
-    const step = Math.max(1, Math.floor(all.length / sheets));
-    const rows = all.filter((_, i) => i % step === 0).slice(0, sheets);
-    console.log(`Démo : ${rows.length} fiches (${rows.filter((r) => r.code).length} avec code et QR), médianes de ${RUNS} (${cpus().length} cœurs, charge ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`);
-    for (const model of [1, 2, 8] as SheetModel[]) {
-      await compare(`PDF modèle ${model}`, () => renderSheetsPdf(ctx, rows, { model }), () => naiveSheetsPdf(rows, model as 1 | 2 | 8, ctx.config.publicUrl), 'boucle pdfkit naïve');
-    }
-    if (chromiumAvailable()) {
-      const browser = await launch();
-      try {
-        await compare('PDF modèle 1', () => renderSheetsPdf(ctx, rows, { model: 1 }), () => chromiumSheetsPdf(browser, rows, ctx.config.publicUrl), 'impression Chromium', false);
-      } finally {
-        await browser.close();
-      }
-    } else console.log('  (Chromium absent : pas de comparaison avec son impression)');
-    console.log(`  charge en fin de mesure ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
-  } finally {
-    await ctx.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const all = await demoRows(ctx);
+  // Every n-th row, as bench/run.ts's quick run does.
+  const step = Math.max(1, Math.floor(all.length / sheets));
+  const rows = all.filter((_, i) => i % step === 0).slice(0, sheets);
+  console.log(`Démo : ${rows.length} fiches (${rows.filter((r) => r.code).length} avec code et QR), médianes de ${RUNS} (${cpus().length} cœurs, charge ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`);
+  for (const model of [1, 2, 8] as SheetModel[]) {
+    await compare(`PDF modèle ${model}`, () => renderSheetsPdf(ctx, rows, { model }), () => naiveSheetsPdf(rows, model as 1 | 2 | 8, ctx.config.publicUrl), 'boucle pdfkit naïve');
   }
-}
-
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
+  if (chromiumAvailable()) {
+    const browser = await launch();
+    try {
+      await compare('PDF modèle 1', () => renderSheetsPdf(ctx, rows, { model: 1 }), () => chromiumSheetsPdf(browser, rows, ctx.config.publicUrl), 'impression Chromium', false);
+    } finally {
+      await browser.close();
+    }
+  } else console.log('  (Chromium absent : pas de comparaison avec son impression)');
+  console.log(`  charge en fin de mesure ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
 });

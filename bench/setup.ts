@@ -1,10 +1,12 @@
-// The benchmark's databases (bench/run.ts, bench/family.ts): one database per work on the embedded server, the demo
+// The benchmark's databases (bench/run.ts, and the standalone measures bench/family.ts, bench/pdf-models.ts): one database per work on the embedded server, the demo
 // collège at its benchmark size.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { makeContext, type AppContext } from '../src/context.js';
+import { startEmbedded } from '../src/db/embedded.js';
 import { migrate, openDatabase } from '../src/db/index.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { selectAccounts } from '../src/publipostage/select.js';
@@ -37,4 +39,30 @@ export async function demoRows(ctx: AppContext): Promise<AccountRow[]> {
     rows = await selectAccounts(ctx, SelectionSchema.parse({}), { kind: 'all' });
   }
   return rows.slice(0, DEMO_SHEETS);
+}
+
+/**
+ * A measure run on its own (`npx tsx bench/<name>.ts`): `work` gets a database `bench_<name>` on a throwaway embedded
+ * PostgreSQL (durability off, as bench/run.ts), removed afterwards; the process exits 0, or 1 after printing the error.
+ */
+export function standalone(name: string, work: (ctx: AppContext) => Promise<void>): void {
+  const run = async () => {
+    const dir = mkdtempSync(join(tmpdir(), `trousseau-bench-${name}-`));
+    const server = await startEmbedded(dir, undefined, true, ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']);
+    const ctx = await database(server.url, `bench_${name}`);
+    try {
+      await work(ctx);
+    } finally {
+      await ctx.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  run().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }
