@@ -1,5 +1,5 @@
-// The benchmark's databases (bench/run.ts, and the standalone measures bench/family.ts, bench/pdf-models.ts): one database per work on the embedded server, the demo
-// collège at its benchmark size.
+// The benchmark's databases (bench/run.ts, and the standalone measures bench/family.ts, bench/pdf-models.ts): one
+// database per work on the embedded server, the demo collège at its benchmark size.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
