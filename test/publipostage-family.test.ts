@@ -201,5 +201,9 @@ describe('renewal sheets', () => {
     const csv = renderRenewalCsv(ctx, rows).toString('utf8');
     assert.match(csv, /^\uFEFFNom;Prénom;Profil;Login;Code de renouvellement/);
     for (const r of rows) assert.ok(csv.includes(formatCode(r.code!)));
+    // A bare line break inside a cell stays inside its quoted cell (the export's one CSV writer): one record per account.
+    const broken = renderRenewalCsv(ctx, [{ ...rows[0], lastName: 'DU\nPONT' }]).toString('utf8');
+    assert.match(broken, /;"DU\nPONT";|^\uFEFF[^\n]*\r\n"DU\nPONT";/m);
+    assert.equal(broken.split('\r\n').filter(Boolean).length, 2);
   });
 });

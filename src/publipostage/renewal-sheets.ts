@@ -3,7 +3,6 @@
 // address need when they forget their password. Only the HMAC of a renewal code is stored (accounts/issue.ts):
 // the file produced here is the one place the codes ever appear. The codes, their audit entry and the
 // distribution record commit in one transaction, before anything is rendered.
-import { stringify } from 'csv-stringify/sync';
 import { formatCode } from '../accounts/codes.js';
 import { issueRenewalCode, RENEWAL_HOURS } from '../accounts/issue.js';
 import { withTransaction } from '../accounts/tx.js';
@@ -11,7 +10,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { requireManageable } from '../directory/users.js';
-import { neutralizeCell } from './csv.js';
+import { neutralizeCell, stringifyCsv } from './csv.js';
 import { fileName, type ContentLabel } from './distribution.js';
 import { frenchDate, PROFILE_LABELS } from './format.js';
 import { renderSheetsPdf, renewalUrl, type SheetModel } from './pdf.js';
@@ -79,13 +78,13 @@ export function renderRenewalPdf(ctx: AppContext, rows: AccountRow[], model: She
 
 export const RENEWAL_CSV_COLUMNS = ['Nom', 'Prénom', 'Profil', 'Login', 'Code de renouvellement', 'Valable jusqu’au', 'Classe', 'Lien'] as const;
 
-/** The same codes as a CSV (UTF-8 BOM, ';', CRLF, formulas neutralised, like csv.ts). */
+/** The same codes as a CSV, by csv.ts's one writer (UTF-8 BOM, ';', CRLF, formulas neutralised, line breaks quoted). */
 export function renderRenewalCsv(ctx: AppContext, rows: AccountRow[]): Buffer {
   const lines = rows.map((r) => [
     r.lastName, r.firstName, PROFILE_LABELS[r.profile].fr, r.login, r.code ? formatCode(r.code) : '',
     r.codeExpiresAt ? frenchDate(r.codeExpiresAt) : '', r.classes.join(', '), r.code ? renewalUrl(ctx.config.publicUrl, r.login, r.code) : '',
   ].map(neutralizeCell));
-  return Buffer.from(stringify([[...RENEWAL_CSV_COLUMNS], ...lines], { bom: true, delimiter: ';', record_delimiter: '\r\n' }), 'utf8');
+  return stringifyCsv(RENEWAL_CSV_COLUMNS, lines);
 }
 
 /** `renouvellement-6A-eleves-2026-09-02.pdf` */
