@@ -21,7 +21,8 @@ async function main() {
   const app = await buildServer(ctx);
   await app.listen({ port: config.port, host: config.host });
   for (const m of startupMessages(config)) (m.level === 'warn' ? console.warn : console.log)(m.text);
-  const mailWorker = startMailWorker(ctx);
+  // startupMessages has said whether mail can leave.
+  const mailWorker = startMailWorker(ctx, { announceMissingSmtp: false });
   const drop = config.drop.dir ? startDropSchedule(ctx, (m) => console.log(m)) : null;
   if (drop) console.log(`Dossier de dépôt ${config.drop.dir} : « ${config.drop.cron} » (${config.drop.timezone}), prochain passage ${drop.next()?.toISOString()}`);
   const housekeeping = startHousekeeping(database.pool, (m) => console.error(m), undefined, uploadsRoot(config.dataDir));

@@ -72,6 +72,8 @@ test('a start after the app was killed (SIGKILL) stops the orphaned PostgreSQL c
   // This one is owned: a clean stop of the app stops it too.
   second.app.child.kill('SIGTERM');
   await second.app.exited();
+  // Without SMTP_URL the start log says so once (the start messages), not again in the mail worker's words.
+  assert.equal(second.app.output().match(/SMTP/g)?.length, 1, second.app.output());
   await waitFor('PostgreSQL stopped', () => !alive(own), 400);
   assert.ok(!existsSync(join(pgDir, 'postmaster.pid')));
 });

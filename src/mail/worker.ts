@@ -43,6 +43,8 @@ export interface MailWorkerOptions {
   /** Attempts before a job is marked failed. */
   maxAttempts?: number;
   log?: (message: string) => void;
+  /** Say at start that no SMTP server is configured (default true; `npm start` says it among its start messages). */
+  announceMissingSmtp?: boolean;
 }
 
 export interface MailWorker {
@@ -146,7 +148,7 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     return p;
   };
 
-  if (!transport) log("Courriel : SMTP non configuré (SMTP_URL), les messages restent en file d'attente.");
+  if (!transport && opts.announceMissingSmtp !== false) log("Courriel : SMTP non configuré (SMTP_URL), les messages restent en file d'attente.");
 
   async function claim(): Promise<ClaimedJob[]> {
     // The CTE is evaluated once, so LIMIT and SKIP LOCKED hold; a 'sending' row whose lease ran out was abandoned
