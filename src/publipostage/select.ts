@@ -225,13 +225,13 @@ function preferredStructures(sel: Selection, scope: Scope): string[] {
 }
 
 /**
- * CTEs giving, for the users of `sel`, the printed structure (st) and the children with their classes (kids);
- * `schools`: classSchools on a structure id column, the schools whose children and classes are shown.
+ * CTEs giving, for the users of `sel`, the printed structure (st) and the children with their classes (kids), those
+ * of classSchools only.
  */
-function detailCtes(p: Params, preferred: string[], schools: (structureId: string) => string | null): string {
-  const pref = p.add(preferred);
-  const childSchool = schools('cs.structure_id');
-  const shownClasses = schools('c.structure_id');
+function detailCtes(sel: Selection, scope: Scope, p: Params): string {
+  const pref = p.add(preferredStructures(sel, scope));
+  const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
+  const shownClasses = classSchools(sel, scope, p, 'c.structure_id');
   return `st AS (
     SELECT DISTINCT ON (x.user_id) x.user_id, s.id, s.name
     FROM (SELECT us.user_id, us.structure_id FROM sel JOIN user_structures us ON us.user_id = sel.id
@@ -269,18 +269,12 @@ function detailCtes(p: Params, preferred: string[], schools: (structureId: strin
  * same in a collège and in a région. Classes and structures are looked up by id through a LATERAL of their own (LIMIT
  * 1 keeps the planner from flattening it into a join that hashed every structure of the région once per row).
  */
-function detailLaterals(
-  sel: Selection,
-  scope: Scope,
-  p: Params,
-  preferred: string[],
-  schools: (structureId: string) => string | null,
-): string {
+function detailLaterals(sel: Selection, scope: Scope, p: Params): string {
   const focus = focusFilter(sel, scope, p, 'c.id');
   const first = 'min(c.name COLLATE trousseau_fr)';
-  const pref = p.add(preferred);
-  const shown = schools('c.structure_id');
-  const childSchool = schools('cs.structure_id');
+  const pref = p.add(preferredStructures(sel, scope));
+  const shown = classSchools(sel, scope, p, 'c.structure_id');
+  const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
   const className = (classId: string) =>
     `CROSS JOIN LATERAL (SELECT c.id, c.name, c.structure_id FROM classes c WHERE c.id = ${classId} LIMIT 1) c`;
   return `LEFT JOIN LATERAL (
@@ -419,7 +413,7 @@ function rowsQuery(selection: Selection, scope: Scope): { sql: string; values: u
   const family = selection.sort === 'family';
   const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('cls', 'sel', selection, scope, p)},
-  ${detailCtes(p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+  ${detailCtes(selection, scope, p)}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
 SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u
 LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
@@ -470,7 +464,7 @@ function pageQuery(selection: Selection, scope: Scope, mode: PageRequest): { sql
   const sql = `WITH ${sel}
 SELECT ${ROW_COLUMNS(selection)}, ${manageableSql(scope, 'u', p.values)} AS manageable
 FROM sel u${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
-${detailLaterals(selection, scope, p, preferredStructures(selection, scope), (column) => classSchools(selection, scope, p, column))}
+${detailLaterals(selection, scope, p)}
 ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
   return { sql, values: p.values };
 }
