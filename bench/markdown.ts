@@ -14,13 +14,14 @@ export function table(works: Work[], conditions: string): string {
   const lines = [
     `Mesuré : ${conditions}.`,
     '',
-    '| taille | mesure | produit | référence (même exécution) | rapport | 1er octet | RSS ajoutée | autre requête p99 / max | objectif |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| taille | mesure | produit | référence (même exécution) | rapport | 1er octet | RSS ajoutée | autre requête p99 / max | boucle bloquée max (CPU) | objectif |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const w of works) {
     lines.push(`| ${w.size} | ${w.work}${w.note ? ` (${w.note})` : ''} | ${ms(w.productMs)} | ${w.baseline ? `${w.baseline} : ${ms(w.baselineMs)}` : '—'} | ${
       w.baselineMs ? `×${n(w.productMs / w.baselineMs, 2)}` : '—'} | ${ms(w.ttfbMs)} | ${w.rssMb === undefined ? '—' : `${n(w.rssMb)} Mo`} | ${
-      w.loopP99 === undefined ? '—' : `${ms(w.loopP99)} / ${ms(w.loopMax)}`} | ${w.goal ? `${w.goal} : ${w.ok ? 'OK' : 'manqué'}` : '—'} |`);
+      w.loopP99 === undefined ? '—' : `${ms(w.loopP99)} / ${ms(w.loopMax)}`} | ${
+      w.stallMs === undefined ? '—' : `${ms(w.stallMs)} (${w.stallCpuMs ? ms(w.stallCpuMs) : '< 50 ms'})`} | ${w.goal ? `${w.goal} : ${w.ok ? 'OK' : 'manqué'}` : '—'} |`);
   }
   return lines.join('\n');
 }

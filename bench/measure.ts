@@ -1,7 +1,10 @@
 // How the benchmark measures: product and baseline alternated in the same run (both warm), medians; peak RSS
-// added during a work (this process: the server and the product's code), and the latency another request sees
-// meanwhile (GET /healthz every 20 ms over a real socket: the event loop's delay as a user would feel it).
+// added during a work (this process: the server and the product's code), the latency another request sees
+// meanwhile (GET /healthz every 20 ms over a real socket: the event loop's delay as a user would feel it), and the
+// event loop's longest stall seen from inside (bench/stalls.ts), with the part of it this process spent on a core:
+// on 2 shared cores a stall is often the process waiting for a core, not our code running.
 import { execFile } from 'node:child_process';
+import { describeStalls, watchStalls, type Stall } from './stalls.js';
 
 export interface Work {
   /** 100k, 1M, démo… */
@@ -17,6 +20,11 @@ export interface Work {
   /** Latency of the probe requests during the product runs, ms. */
   loopP99?: number;
   loopMax?: number;
+  /** Longest event-loop stall seen in this process during the product runs, and its CPU time (the rest: waiting for a core), ms. */
+  stallMs?: number;
+  stallCpuMs?: number;
+  /** The longest stalls, described (bench/stalls.ts), for the console. */
+  stalls?: string;
   /** Goal, e.g. "≤ 1.5×", and whether it is met. */
   goal?: string;
   ok?: boolean;
@@ -86,7 +94,7 @@ export async function compare(
   baseline: (() => Promise<Run | number>) | null,
   probeUrl: string | null,
   warm = true,
-): Promise<Pick<Work, 'productMs' | 'baselineMs' | 'rssMb' | 'ttfbMs' | 'loopP99' | 'loopMax'>> {
+): Promise<Pick<Work, 'productMs' | 'baselineMs' | 'rssMb' | 'ttfbMs' | 'loopP99' | 'loopMax' | 'stallMs' | 'stallCpuMs' | 'stalls'>> {
   const asRun = (r: Run | number): Run => (typeof r === 'number' ? { ms: r } : r);
   if (warm) {
     await product();
@@ -96,8 +104,18 @@ export async function compare(
   const base: number[] = [];
   let rss = 0;
   const lat: number[] = [];
+  const stalls: Stall[] = [];
+  let stallMs = 0;
+  let stallCpuMs = 0;
   for (let i = 0; i < n; i++) {
+    const watch = probeUrl ? watchStalls() : null;
     const r = await withRss(() => withProbe(probeUrl, product));
+    const seen = watch?.stop();
+    if (seen) {
+      stallMs = Math.max(stallMs, seen.maxMs);
+      stallCpuMs = Math.max(stallCpuMs, seen.maxCpuMs);
+      stalls.push(...seen.stalls);
+    }
     rss = Math.max(rss, r.rssMb);
     mine.push(asRun(r.value.value));
     lat.push(...r.value.lat);
@@ -111,6 +129,7 @@ export async function compare(
     ttfbMs: ttfb.length ? median(ttfb) : undefined,
     loopP99: lat.length ? p99(lat) : undefined,
     loopMax: lat.length ? Math.max(...lat) : undefined,
+    ...(probeUrl ? { stallMs, stallCpuMs, stalls: describeStalls(stalls, 2) } : {}),
   };
 }
 

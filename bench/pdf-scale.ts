@@ -2,9 +2,9 @@
 // database — what the server's memory and event loop go through while a whole région's sheets stream out.
 // Rows are generated (bench/data.ts's names, 3 in 4 with a code and a QR code) and handed over in batches of
 // 500 as the export's cursor does; the PDF is read as fast as it comes and thrown away. Prints the time to the
-// first byte, the total, sheets per second, the peak RSS above the start and the longest event-loop stall
-// (a 10 ms timer's worst lateness). Example: `tsx bench/pdf-scale.ts 100000`.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// first byte, the total, sheets per second, the peak RSS above the start and the event loop's stalls (bench/stalls.ts:
+// the longest, and for each its CPU time, its time waiting for a core and its GC pauses, to tell our code from a
+// busy machine). Example: `tsx bench/pdf-scale.ts 100000`.
 import { randomUUID } from 'node:crypto';
 import { generateCode } from '../src/accounts/codes.js';
 import type { AppContext } from '../src/context.js';
@@ -13,6 +13,7 @@ import { streamSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import type { AccountRow } from '../src/publipostage/selection.js';
 import { defaultTemplate, TEMPLATE_KINDS, TemplateSet, type LetterTemplate } from '../src/publipostage/templates.js';
 import { prng } from './data.js';
+import { describeStalls, watchStalls } from './stalls.js';
 
 const FIRST = ['Zoé', 'Léo', 'Émile', 'Chloé', 'Lucas', 'Inès', 'Noah', 'Jade', 'Adam', 'Lina', 'Hugo', 'Manon', 'Åslög', 'Kù'];
 const LAST = ['MARTIN', 'BERNARD', 'DUBOIS', 'THOMAS', 'LEFÈBVRE', 'ÉCLAIR', 'NGUYỄN', 'ŜTĚPÁN', 'DE LA FONTAINE', "O'NEILL"];
@@ -55,17 +56,10 @@ async function main() {
   let bytes = 0;
   const rss0 = process.memoryUsage.rss();
   let peak = rss0;
-  // Stalls over 100 ms, and how far the document was then (to tell layout from the end of the file).
-  const stalls: string[] = [];
-  let tick = performance.now();
   const sampler = setInterval(() => {
-    const now = performance.now();
-    if (now - tick > 110) stalls.push(`${Math.round(now - tick)} ms à ${(bytes / 1e6).toFixed(0)} Mo`);
-    tick = now;
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 10);
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
+  const watch = watchStalls({ thresholdMs: 50, label: () => `à ${(bytes / 1e6).toFixed(0)} Mo` });
   const t0 = performance.now();
   let first = 0;
   const pdf = await streamSheetsPdf(ctx, rows(total, 500), { model, templates });
@@ -74,14 +68,15 @@ async function main() {
     bytes += (chunk as Buffer).length;
   }
   const ms = performance.now() - t0;
-  loop.disable();
+  const loop = watch.stop();
   clearInterval(sampler);
   const mb = (n: number) => (n / 1e6).toFixed(0);
   console.log(
     `${total} fiches, modèle ${model} : ${(ms / 1000).toFixed(1)} s, ${Math.round(total / (ms / 1000))} fiches/s, 1er octet ${first.toFixed(0)} ms, ` +
-      `${mb(bytes)} Mo, RSS +${mb(peak - rss0)} Mo, boucle d'événements bloquée ${(loop.max / 1e6).toFixed(0)} ms au plus (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
+      `${mb(bytes)} Mo, RSS +${mb(peak - rss0)} Mo, boucle d'événements bloquée ${loop.maxMs.toFixed(0)} ms au plus (p99 ${loop.p99Ms.toFixed(0)} ms), ` +
+      `dont CPU de ce processus ${loop.maxCpuMs.toFixed(0)} ms au plus`,
   );
-  if (stalls.length) console.log(`attentes de plus de 100 ms : ${stalls.length} (${stalls.slice(-8).join(', ')})`);
+  if (loop.stalls.length) console.log(`attentes de plus de 50 ms : ${loop.stalls.length} ; les plus longues : ${describeStalls(loop.stalls)}`);
 }
 
 main().then(
