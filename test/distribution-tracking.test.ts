@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import mammoth from 'mammoth';
 import PizZip from 'pizzip';
 import { formatCode } from '../src/accounts/codes.js';
+import { DomainError } from '../src/lib/errors.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { enqueueMail } from '../src/mail/queue.js';
 import { startMailWorker } from '../src/mail/worker.js';
@@ -333,6 +334,17 @@ test('Word letters: a malformed model id is a 404, an empty selection and an ove
   assert.match(tooBig.body, /pour 2 comptes ferait un document de plus de 64 Mo/);
   assert.equal(await audits(), before);
   assert.deepEqual(await events('word'), []);
+});
+
+test('letters made on the worker thread refuse a broken model with the same domain error as in the calling thread', async () => {
+  const sample = await selectAccounts(ctx, SelectionSchema.parse({ profiles: ['Student'], activation: 'inactive' }), { kind: 'all' });
+  const rows = Array.from({ length: 60 }, (_, i) => sample[i % sample.length]);
+  await assert.rejects(renderDocxLetters(ctx, makeDocx(['Bonjour {prenom} {surnom}']), 'lettre.docx', rows), (e: unknown) => {
+    assert.ok(e instanceof DomainError);
+    assert.equal(e.messageCode, 'docx.unknownField');
+    assert.equal(e.params.field, 'surnom');
+    return true;
+  });
 });
 
 test('letters rendered by slices (the server is not blocked) join into one document: every letter, break and QR image', async () => {

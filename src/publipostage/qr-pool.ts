@@ -1,7 +1,8 @@
 // Page content streams (QR codes encoded, everything deflated) made on a second core: one long-lived worker thread, shared by every PDF being
 // generated, started on first use. Anything going wrong with it (cannot start, crashes) falls back to
 // computing in the calling thread: same function, same output, only slower.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, spawnModuleWorker } from '../lib/module-worker.js';
 import { pageStream, type PageContent } from './qr.js';
 
 /** Below this many sheets (in a batch) a worker round trip is not worth it. */
@@ -12,15 +13,7 @@ let nextId = 0;
 const pending = new Map<number, { pages: PageContent[]; ok: (b: Uint8Array[]) => void }>();
 
 function spawn(): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from TypeScript sources (tsx): a worker does not inherit the loader, register it first.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const file = new URL('./qr-worker.ts', self).href;
-    const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(file)}); })`;
-    return new Worker(boot, { eval: true });
-  }
-  return new Worker(new URL('./qr-worker.js', self));
+  return spawnModuleWorker(siblingModule(import.meta.url, 'qr-worker'));
 }
 
 function inline(pages: PageContent[]): Uint8Array[] {
