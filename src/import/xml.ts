@@ -116,6 +116,9 @@ export async function streamXml(
   return feedParser(file, source, parser);
 }
 
+/** Characters parsed between two turns of the event loop (feedParser). */
+const PARSE_SLICE = 128 * 1024;
+
 /**
  * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
  * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
@@ -137,7 +140,12 @@ export async function feedParser(file: string, source: XmlSource, parser: SaxesP
       if (bad >= 0) {
         throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', 'xmlBadEncoding', { encoding });
       }
-      parser.write(s);
+      // Parsed by slices, the event loop turning between two: a read is 1 MB, whose parsing and records are some
+      // 100 ms of CPU that other requests would otherwise wait for (an import runs in the server).
+      for (let at = 0; at < s.length; at += PARSE_SLICE) {
+        if (at) await new Promise((turn) => setImmediate(turn));
+        parser.write(at === 0 && s.length <= PARSE_SLICE ? s : s.slice(at, at + PARSE_SLICE));
+      }
       // Between two pieces of the file: what the handlers gathered may be written away (the AAF staging).
       if (drain) await drain();
     }
