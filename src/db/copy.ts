@@ -2,6 +2,7 @@
 // cannot conflict (new accounts and their links). Values travel in COPY's text format.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -19,13 +20,16 @@ export function copyText(v: unknown): string {
  * transaction. Rows violating a constraint fail the whole statement (use it for rows that cannot conflict).
  */
 export async function copyRows(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<void> {
-  function* lines() {
+  // The event loop turns after each piece of 64 KB: the stream would otherwise pull a dozen pieces in one go, and
+  // `rows` may compute as it goes (an import's new accounts: codes encrypted, logins allocated).
+  async function* lines() {
     let buf = '';
     for (const row of rows) {
       buf += `${row.map(copyText).join('\t')}\n`;
       if (buf.length > 1 << 16) {
         yield buf;
         buf = '';
+        await nextTurn();
       }
     }
     if (buf) yield buf;

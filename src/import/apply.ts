@@ -3,6 +3,7 @@
 // the staging table, then the records are read back and written per chunk of accounts, so that memory follows
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
 import { isHeadOfSchool } from '../directory/local-admins.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
@@ -473,7 +474,11 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     );
     for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
   }
+  // The plans and digests of a chunk are some 100 ms of CPU: the event loop turns between their pieces (the import
+  // runs in the server, whose other requests wait meanwhile).
+  await nextTurn();
   const want = planMemberships(records, (ext) => userIds.get(ext)!, { structure: sid, classId: cc.classId, groupId: cc.groupId }, wantedRelations, childStructs);
+  await nextTurn();
 
   // ---- which accounts have nothing to do: unchanged digest, untouched since, not absent ----
   const partners = new Map<string, string[]>();
@@ -486,7 +491,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   }
   const hashes = new Map<string, string>(); // external id → digest to store
   const dirty = new Set<string>(); // user ids the run compares in full (new ones included)
-  for (const r of records) {
+  for (const [i, r] of records.entries()) {
+    if (i % 1000 === 999) await nextTurn();
     const id = userIds.get(r.externalId)!;
     const h = cc.hashing ? recordHash(r, {
       structures: want.structures.get(id) ?? [], classes: want.classes.get(id) ?? [], groups: want.groups.get(id) ?? [], relations: partners.get(id) ?? [],
