@@ -1,5 +1,6 @@
 // CSV imports: the ENT templates (CSV_Eleves, CSV_Enseignants, …) and the ONDE/BE1D extraction of primary schools.
-import { parse } from 'csv-parse/sync';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { parse as csvParser, type Options } from 'csv-parse';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
@@ -178,21 +179,48 @@ function sameRelative(a: SeenRelative, email: string | null, address: string | n
   return [...childNames].some((n) => a.childNames.has(n));
 }
 
+/** Characters handed to the CSV parser, and rows read into the batch, between two turns of the event loop. */
+const PARSE_SLICE = 64 * 1024;
+const ROWS_PER_TURN = 500;
+
+/**
+ * csv-parse's records of `text`, fed by slices with a turn of the event loop between two (an import runs in the
+ * server: a school's file is some 50 ms of parsing). Same records and errors as csv-parse/sync's parse.
+ */
+async function parseRecords(text: string, options: Options): Promise<Array<{ record: string[]; info: { lines: number } }>> {
+  const records: Array<{ record: string[]; info: { lines: number } }> = [];
+  const parser = csvParser(options);
+  let failed: Error | null = null;
+  parser.on('readable', () => {
+    for (let r = parser.read(); r !== null; r = parser.read()) records.push(r);
+  });
+  parser.on('error', (e) => (failed ??= e));
+  const ended = new Promise<void>((ok) => parser.on('end', ok).on('error', () => ok()));
+  for (let at = 0; at < text.length && !failed; at += PARSE_SLICE) {
+    if (at) await nextTurn();
+    parser.write(text.slice(at, at + PARSE_SLICE));
+  }
+  if (!failed) parser.end();
+  await ended;
+  if (failed) throw failed;
+  return records;
+}
+
 /** Parses one CSV file into the batch. Throws ImportFileError for a file-level problem; bad rows are rejected. */
-export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: ImportBatch): CsvResult {
+export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: ImportBatch): Promise<CsvResult> {
   const { text, encoding } = decodeText(file, buf);
   const headerLine = text.split(/\r\n|\n|\r/, 1)[0] ?? '';
   if (!headerLine.trim()) throw new ImportFileError(file, 1, '', 'csvEmpty');
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, {
+    records = await parseRecords(text, {
       delimiter: detectDelimiter(headerLine),
       relax_column_count: true,
       // Spreadsheets leave quotes inside unquoted cells (=HYPERLINK("x")): keep them as text.
       relax_quotes: true,
       skip_empty_lines: true,
       info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    });
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw new ImportFileError(file, err.lines ?? 0, '', 'csvMalformed', { detail: err.message.replace(/^Invalid/, 'invalide') });
@@ -242,7 +270,8 @@ export function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: Im
   const relatives = new Map<string, SeenRelative[]>();
   const profiles = new Set<Profile>();
   let count = 0;
-  for (const { record, info } of rows) {
+  for (const [i, { record, info }] of rows.entries()) {
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     if (record.every((v) => !v.trim())) continue;
     count++;
     const line = info.lines;

@@ -339,7 +339,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
-      const res = parseCsv(input.name, buf, { key, id: target.id }, batch);
+      const res = await parseCsv(input.name, buf, { key, id: target.id }, batch);
       const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
       report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, ENCODING_LABEL[res.encoding], res.rows));
       for (const profile of res.profiles) {
