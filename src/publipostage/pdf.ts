@@ -22,7 +22,7 @@ import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
 import { MIN_SHEETS_FOR_WORKER, pageStreams } from './qr-pool.js';
-import type { PageContent, QrPlacement } from './qr.js';
+import { pageStream, type PageContent, type QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
 import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
@@ -638,6 +638,14 @@ const YIELD_MS = 10;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
+/**
+ * Share of a batch's content streams made on the worker (qr-pool.ts); the rest is made on this thread, right
+ * after layout. It moves by sixteenths, batch after batch and from one document to the next, towards the
+ * share where neither thread waits for the other (with a QR code on most sheets, content streams cost more
+ * than layout: then part of them is best made here).
+ */
+let workerShare = 7 / 8;
+
 /** A page laid out, waiting for its content stream (made on the worker). */
 interface LaidPage {
   id: number;
@@ -650,8 +658,8 @@ interface LaidPage {
 /**
  * Streams the sheets of `rows` (in their order: an array, or batches read as the document is written, e.g.
  * streamSelection's) as a PDF (pdf-writer.ts). Each batch of pages is laid out here, then its content streams
- * (QR codes encoded, text and codes deflated) are made on another thread (qr-pool.ts) while this one lays out
- * the next batch: at most two batches are in flight, and layout waits while the reader lags behind (more than
+ * (QR codes encoded, text and codes deflated) are made on another thread (qr-pool.ts), but for a share made
+ * here when that thread is the slower one (workerShare), while this one lays out the next batch: at most two batches are in flight, and layout waits while the reader lags behind (more than
  * PENDING_BYTES unread), so memory stays flat and other requests run between batches whatever the size.
  */
 export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | AsyncIterable<AccountRow[]>, opts: SheetOptions): Promise<Readable> {
@@ -770,7 +778,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   (async () => {
     try {
       // The batch whose content streams are being made while the next one is laid out.
-      let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]> } | null = null;
+      let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]>; ready: boolean } | null = null;
       let turn = performance.now();
       for await (const pages of pagesOf) {
         if (out.destroyed) break;
@@ -785,8 +793,19 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
           }
         }
         const sheets = pages.reduce((n, p) => n + p.length, 0);
-        const job = { pages: laid, streams: pageStreams(laid.map((p) => p.content), sheets >= MIN_SHEETS_FOR_WORKER) };
-        if (inFlight) writePages(inFlight.pages, await inFlight.streams);
+        const offload = sheets >= MIN_SHEETS_FOR_WORKER;
+        const away = offload ? Math.ceil(laid.length * workerShare) : laid.length;
+        const contents = laid.map((p) => p.content);
+        const job = { pages: laid, streams: pageStreams(contents.slice(0, away), offload), ready: false };
+        void job.streams.then(() => {
+          job.ready = true;
+        });
+        const here = contents.slice(away).map(pageStream);
+        if (here.length) job.streams = job.streams.then((s) => s.concat(here));
+        if (inFlight) {
+          if (offload) workerShare = inFlight.ready ? Math.min(1, workerShare + 1 / 16) : Math.max(1 / 2, workerShare - 1 / 16);
+          writePages(inFlight.pages, await inFlight.streams);
+        }
         inFlight = job;
         await room();
       }

@@ -47,6 +47,15 @@ class Bytes {
 }
 
 const RE = Buffer.from('re\n', 'latin1');
+/** Work arrays of qrPath, for the largest symbol (version 40: 177 modules a side; a row has at most one run per two modules). */
+const MAX_SIDE = 177;
+const scratch = {
+  prevRect: new Int32Array(MAX_SIDE),
+  prevW: new Int32Array(MAX_SIDE),
+  curRect: new Int32Array(MAX_SIDE),
+  curW: new Int32Array(MAX_SIDE),
+  rects: new Int32Array(4 * MAX_SIDE * ((MAX_SIDE + 1) >> 1)),
+};
 
 /**
  * PDF path operators ("x y w h re" …) in module units, origin at the top-left module, y growing downwards,
@@ -56,12 +65,12 @@ const RE = Buffer.from('re\n', 'latin1');
 function qrPath(m: QrMatrix, out: Bytes): void {
   const { size, data } = m;
   // Rectangle being grown by the run starting at column x on the previous row (-1: none), and its width.
-  let prevRect = new Int32Array(size).fill(-1);
-  let prevW = new Int32Array(size);
-  let curRect = new Int32Array(size).fill(-1);
-  let curW = new Int32Array(size);
-  // Rectangles as x, y, w, h (at most one per module).
-  const rects = new Int32Array(4 * ((size * size + 1) >> 1) + 4);
+  let prevRect = scratch.prevRect.fill(-1, 0, size);
+  let prevW = scratch.prevW;
+  let curRect = scratch.curRect.fill(-1, 0, size);
+  let curW = scratch.curW;
+  // Rectangles as x, y, w, h.
+  const rects = scratch.rects;
   let count = 0;
   for (let y = 0; y < size; y++) {
     const row = y * size;
@@ -88,7 +97,7 @@ function qrPath(m: QrMatrix, out: Bytes): void {
     }
     [prevRect, curRect] = [curRect, prevRect];
     [prevW, curW] = [curW, prevW];
-    curRect.fill(-1);
+    curRect.fill(-1, 0, size);
   }
   // At most 4 numbers of 3 digits and a space each, and "re\n", per rectangle.
   out.room(count * 19);
