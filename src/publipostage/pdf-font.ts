@@ -55,6 +55,11 @@ export class Face {
     this.unicode.push(0);
   }
 
+  /** Code points below this are looked up in arrays (Latin, punctuation, symbols such as ✂), others in a map. */
+  private static readonly DIRECT = 0x2800;
+  private readonly directHex: string[] = [];
+  private readonly directAdv = new Float64Array(Face.DIRECT).fill(-1);
+
   private glyph(cp: number): { hex: string; adv: number } {
     let g = this.glyphs.get(cp);
     if (!g) {
@@ -65,6 +70,10 @@ export class Face {
       this.unicode[gid] ??= cp;
       g = { hex: hex4(gid), adv };
       this.glyphs.set(cp, g);
+      if (cp < Face.DIRECT) {
+        this.directHex[cp] = g.hex;
+        this.directAdv[cp] = adv;
+      }
     }
     return g;
   }
@@ -74,7 +83,16 @@ export class Face {
     let h = this.hexCache.get(text);
     if (h === undefined) {
       h = '';
-      for (const ch of text) h += this.glyph(ch.codePointAt(0)!).hex;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        // Surrogate pairs (code points beyond the BMP) take the general path.
+        if (c < Face.DIRECT) h += this.directHex[c] ?? this.glyph(c).hex;
+        else {
+          const cp = text.codePointAt(i)!;
+          if (cp > 0xffff) i++;
+          h += this.glyph(cp).hex;
+        }
+      }
       if (this.hexCache.size < 20_000) this.hexCache.set(text, h);
     }
     return h;
@@ -83,7 +101,17 @@ export class Face {
   /** Width of `text` at `size`, in points. */
   width(text: string, size: number): number {
     let w = 0;
-    for (const ch of text) w += this.glyph(ch.codePointAt(0)!).adv;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < Face.DIRECT) {
+        const a = this.directAdv[c];
+        w += a >= 0 ? a : this.glyph(c).adv;
+      } else {
+        const cp = text.codePointAt(i)!;
+        if (cp > 0xffff) i++;
+        w += this.glyph(cp).adv;
+      }
+    }
     return (w * size) / 1000;
   }
 
