@@ -275,7 +275,7 @@ class SheetPainter {
   readonly h: number;
   private readonly g: Geometry;
   private readonly headers = new Map<string, string>();
-  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string }> }>();
+  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string; draw: string }> }>();
   private readonly layouts = new Map<string, SheetLayout>();
   private readonly gap: number;
   private readonly rule: string;
@@ -405,8 +405,11 @@ class SheetPainter {
     const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
     const hit = this.bodies.get(key);
     if (hit) {
-      hit.forms ??= hit.blocks.map((b) => ({ item: b.item, form: this.makeForm(`${at}\n${b.ops}\nQ`) }));
-      return hit.forms.map((f) => ({ ...f, draw: `/${f.form} Do` }));
+      hit.forms ??= hit.blocks.map((b) => {
+        const form = this.makeForm(`${at}\n${b.ops}\nQ`);
+        return { item: b.item, form, draw: `/${form} Do` };
+      });
+      return hit.forms;
     }
     const room = h - g.pad - lay.bodyTop;
     const blocks = room > g.bodyMin * 1.3 && text.trim() ? this.bodyBlocks(text, this.w - 2 * g.pad, room) : [];
@@ -470,6 +473,22 @@ class SheetPainter {
     return lay;
   }
 
+  /** A structure element holding `ops` as one marked-content sequence of the current page, added to `parts`. */
+  private mark(parts: string[], tags: StructTree, tag: string, ops: string): Elem {
+    const m = tags.mark(tag, ops);
+    parts.push(m.ops);
+    return { s: tag, k: [m.mcid] };
+  }
+
+  /** A label and its value; a long value (a login) shrinks, then is cut, rather than running into the QR code. */
+  private pair(label: string, at: TextSlot, face: Face, size: number, text: string): string {
+    const { sans } = this.faces;
+    const tw = face.width(text, size);
+    if (tw <= at.room) return pairOp(sans, this.g.label, at.x, at.y, label, face, size, text);
+    const vs = Math.max(size * 0.6, (size * at.room) / tw);
+    return pairOp(sans, this.g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
+  }
+
   /**
    * The content of one sheet, in sheet coordinates (origin bottom-left, w × h), drawn on the current page
    * of `tags`: its operators, the Form XObjects they draw, and its structure element (a Sect: the school, a
@@ -496,55 +515,38 @@ class SheetPainter {
     const lay = this.layout(layoutKey, kind, detailLines.length, provider);
 
     const parts: string[] = [this.rule];
-    /** A structure element holding `ops` as one marked-content sequence. */
-    const mark = (tag: string, ops: string): Elem => {
-      const m = tags.mark(tag, ops);
-      parts.push(m.ops);
-      return { s: tag, k: [m.mcid] };
-    };
-    const li = (ops: string): Elem => ({ s: 'LI', k: [mark('LBody', ops)] });
     const header = this.header(school);
     const forms = [header, lay.address];
     const kids: Elem[] = [
-      mark('P', `/${header} Do`),
-      mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
-      mark('P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
+      this.mark(parts, tags, 'P', `/${header} Do`),
+      this.mark(parts, tags, 'H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
+      this.mark(parts, tags, 'P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
     ];
-    // A long login shrinks (then is cut) rather than running into the QR code.
-    const pair = (label: string, at: TextSlot, face: Face, size: number, text: string): string => {
-      const tw = face.width(text, size);
-      if (tw <= at.room) return pairOp(sans, g.label, at.x, at.y, label, face, size, text);
-      const vs = Math.max(size * 0.6, (size * at.room) / tw);
-      return pairOp(sans, g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
-    };
-    const items = [`/${lay.address} Do`, pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
+    const items = [`/${lay.address} Do`, this.pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
     if (code && lay.code && lay.expiry) {
-      items.push(pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
-      if (row.codeExpiresAt) items.push(pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
+      items.push(this.pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
+      if (row.codeExpiresAt) items.push(this.pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
     }
-    kids.push({ s: 'L', k: items.map(li) });
+    kids.push({ s: 'L', k: items.map((ops) => ({ s: 'LI', k: [this.mark(parts, tags, 'LBody', ops)] })) });
     if (figure) kids.push(figure);
     for (const form of [lay.caption, lay.note]) {
       if (!form) continue;
       forms.push(form);
-      kids.push(mark('P', `/${form} Do`));
+      kids.push(this.mark(parts, tags, 'P', `/${form} Do`));
     }
 
     // The letter text: paragraphs, and consecutive list items as one list.
     let list: Elem[] = [];
-    const flush = () => {
-      if (list.length) kids.push({ s: 'L', k: list });
-      list = [];
-    };
     for (const b of this.body(layoutKey, lay, bodyText)) {
       if (b.form) forms.push(b.form);
-      if (b.item) list.push(li(b.draw));
+      if (b.item) list.push({ s: 'LI', k: [this.mark(parts, tags, 'LBody', b.draw)] });
       else {
-        flush();
-        kids.push(mark('P', b.draw));
+        if (list.length) kids.push({ s: 'L', k: list });
+        list = [];
+        kids.push(this.mark(parts, tags, 'P', b.draw));
       }
     }
-    flush();
+    if (list.length) kids.push({ s: 'L', k: list });
     return { forms, ops: parts.join('\n'), element: { s: 'Sect', k: kids } };
   }
 
