@@ -1,4 +1,4 @@
-// QR codes as vector paths: the module matrix from `qrcode`, drawn as a handful of rectangles
+// QR codes as vector paths: the module matrix (qr-symbol.ts), drawn as a handful of rectangles
 // (horizontal runs of dark modules, stacked identical runs merged) filled in one operation.
 import { deflateSync } from 'node:zlib';
 import { qrSymbol } from './qr-symbol.js';
