@@ -1,6 +1,7 @@
 // Embedded TrueType fonts for pdf-writer.ts (ISO 32000-1 §9.7: Type0 font, Identity-H encoding, CIDFontType2
-// descendant): each document embeds the subset of glyphs it used (ttf-subset.ts; fontkit maps code points), their widths, and a ToUnicode map
-// so that text extraction (pdftotext, screen readers, copy/paste) gives back the characters written.
+// descendant): each document embeds the subset of glyphs it used (written by ttf-subset.ts; fontkit maps code
+// points to glyphs), their widths, and a ToUnicode map so that text extraction (pdftotext, screen readers,
+// copy/paste) gives back the characters written.
 // A font file is read and parsed once per process; a document only keeps its own subset.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
