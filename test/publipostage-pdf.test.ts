@@ -146,6 +146,23 @@ test('a large document (QR codes encoded on the worker thread) stays decodable',
   assert.match(text(file, 12), /Prénom89 MARTIN/);
 });
 
+test('content streams made partly on the worker, partly on the layout thread: every page shows its own sheets, in order', async () => {
+  const base = (await select({ userIds: [s.users.zoe] }))[0];
+  const rows: AccountRow[] = Array.from({ length: 100 }, (_, i) => ({ ...base, id: `y${i}`, login: `eleve.split${i}`, firstName: `Prénom${i}`, code: generateCode() }));
+  // Model 2: batches of 48 pages; the worker makes the first ones of a batch, this thread the last ones (pdf.ts, workerShare).
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 2 }));
+  assert.equal(pages(file), 50);
+  const all = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).split('\f');
+  for (let p = 0; p < 50; p++) {
+    const names = [...all[p].matchAll(/Prénom(\d+) MARTIN/g)].map((m) => Number(m[1]));
+    assert.deepEqual(names, [2 * p, 2 * p + 1], `page ${p + 1}`);
+  }
+  for (const page of [1, 42, 43, 48, 49, 50]) {
+    const own = rows.slice(2 * (page - 1), 2 * page);
+    assert.deepEqual(qrCodes(file, page), own.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort(), `QR codes of page ${page}`);
+  }
+});
+
 test('empty selection: a valid one-page PDF', async () => {
   const file = save(await renderSheetsPdf(ctx, [], { model: 8 }));
   assert.equal(pages(file), 1);

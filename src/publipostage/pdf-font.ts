@@ -1,21 +1,27 @@
 // Embedded TrueType fonts for pdf-writer.ts (ISO 32000-1 §9.7: Type0 font, Identity-H encoding, CIDFontType2
-// descendant): each document embeds the subset of glyphs it used (fontkit), their widths, and a ToUnicode map
-// so that text extraction (pdftotext, screen readers, copy/paste) gives back the characters written.
+// descendant): each document embeds the subset of glyphs it used (written by ttf-subset.ts; fontkit maps code
+// points to glyphs), their widths, and a ToUnicode map so that text extraction (pdftotext, screen readers,
+// copy/paste) gives back the characters written.
 // A font file is read and parsed once per process; a document only keeps its own subset.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
 import type { PdfWriter } from './pdf-writer.js';
+import { TrueTypeSubset, TrueTypeTables } from './ttf-subset.js';
 
 const require = createRequire(import.meta.url);
 const parsed = new Map<string, fontkit.Font>();
+/** The tables of the fonts dejavu() read, for subsets made without fontkit (ttf-subset.ts). */
+const tablesOf = new WeakMap<fontkit.Font, TrueTypeTables>();
 
 /** A DejaVu font (package dejavu-fonts-ttf), parsed once per process. */
 export function dejavu(file: string): fontkit.Font {
   let f = parsed.get(file);
   if (!f) {
-    f = fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`)));
+    const bytes = readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`));
+    f = fontkit.create(bytes);
+    tablesOf.set(f, new TrueTypeTables(bytes));
     parsed.set(file, f);
   }
   return f;
@@ -30,7 +36,7 @@ const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 export class Face {
   private readonly glyphs = new Map<number, { hex: string; adv: number }>();
   private readonly hexCache = new Map<string, string>();
-  private readonly subset: fontkit.Subset;
+  private readonly subset: Pick<fontkit.Subset, 'includeGlyph' | 'encode'>;
   private readonly scale: number;
   /** Per subset glyph: advance (1/1000 em) and the code point it stands for. */
   private readonly widths: number[] = [];
@@ -42,11 +48,18 @@ export class Face {
     /** The font dictionary's object id (written by embed()). */
     readonly ref: number,
   ) {
-    this.subset = font.createSubset();
+    // fontkit reads the font (code points, advances); the subset is written from its tables when they are known.
+    const tables = tablesOf.get(font);
+    this.subset = tables ? new TrueTypeSubset(tables) : font.createSubset();
     this.scale = 1000 / font.unitsPerEm;
     this.widths.push(font.getGlyph(0).advanceWidth * this.scale);
     this.unicode.push(0);
   }
+
+  /** Code points below this are looked up in arrays (Latin, punctuation, symbols such as ✂), others in a map. */
+  private static readonly DIRECT = 0x2800;
+  private readonly directHex: string[] = [];
+  private readonly directAdv = new Float64Array(Face.DIRECT).fill(-1);
 
   private glyph(cp: number): { hex: string; adv: number } {
     let g = this.glyphs.get(cp);
@@ -58,6 +71,10 @@ export class Face {
       this.unicode[gid] ??= cp;
       g = { hex: hex4(gid), adv };
       this.glyphs.set(cp, g);
+      if (cp < Face.DIRECT) {
+        this.directHex[cp] = g.hex;
+        this.directAdv[cp] = adv;
+      }
     }
     return g;
   }
@@ -67,7 +84,16 @@ export class Face {
     let h = this.hexCache.get(text);
     if (h === undefined) {
       h = '';
-      for (const ch of text) h += this.glyph(ch.codePointAt(0)!).hex;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        // Surrogate pairs (code points beyond the BMP) take the general path.
+        if (c < Face.DIRECT) h += this.directHex[c] ?? this.glyph(c).hex;
+        else {
+          const cp = text.codePointAt(i)!;
+          if (cp > 0xffff) i++;
+          h += this.glyph(cp).hex;
+        }
+      }
       if (this.hexCache.size < 20_000) this.hexCache.set(text, h);
     }
     return h;
@@ -76,7 +102,17 @@ export class Face {
   /** Width of `text` at `size`, in points. */
   width(text: string, size: number): number {
     let w = 0;
-    for (const ch of text) w += this.glyph(ch.codePointAt(0)!).adv;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < Face.DIRECT) {
+        const a = this.directAdv[c];
+        w += a >= 0 ? a : this.glyph(c).adv;
+      } else {
+        const cp = text.codePointAt(i)!;
+        if (cp > 0xffff) i++;
+        w += this.glyph(cp).adv;
+      }
+    }
     return (w * size) / 1000;
   }
 

@@ -62,30 +62,49 @@ export class StructTree {
     const page = this.page;
     this.page = 0;
     if (!sections.length) return null;
-    const owner: number[] = new Array(this.mcid).fill(0);
-    const write = (e: Elem, parent: number): number => {
+    // Per marked-content id, the element holding it (0: none yet).
+    const owner = new Int32Array(this.mcid);
+    const pg = `/Pg ${page} 0 R/K `;
+    const write = (e: Elem, parentRef: string): number => {
       const id = this.pdf.alloc();
-      const kids: string[] = [];
+      const kids = e.k;
+      let K: string;
       let content = false;
-      for (const k of e.k) {
-        if (typeof k === 'number') {
-          owner[k] = id;
-          kids.push(String(k));
-          content = true;
-        } else kids.push(`${write(k, id)} 0 R`);
+      if (kids.length === 1 && typeof kids[0] === 'number') {
+        // The common case (a paragraph, a heading): one marked-content sequence.
+        owner[kids[0]] = id;
+        K = String(kids[0]);
+        content = true;
+      } else {
+        const self = `/P ${id} 0 R`;
+        K = '';
+        for (const k of kids) {
+          if (K) K += ' ';
+          if (typeof k === 'number') {
+            owner[k] = id;
+            K += k;
+            content = true;
+          } else K += `${write(k, self)} 0 R`;
+        }
+        // Compact: a lone child without brackets.
+        if (kids.length !== 1) K = `[${K}]`;
       }
-      // Compact: the page only where the element has content of its own, a lone child without brackets.
-      const K = kids.length === 1 ? kids[0] : `[${kids.join(' ')}]`;
-      let dict = `<</S/${e.s}/P ${parent} 0 R${content ? `/Pg ${page} 0 R` : ''}/K ${K}`;
+      // The page only where the element has content of its own.
+      let dict = `<</S/${e.s}${parentRef}${content ? pg : '/K '}${K}`;
       if (e.alt !== undefined) dict += `/Alt${pdfString(e.alt)}`;
-      if (e.bbox) dict += `/A<</O/Layout/Placement/Block/BBox[${e.bbox.map(num).join(' ')}]>>`;
-      this.pdf.pack(id, dict + '>>');
+      if (e.bbox) dict += `/A<</O/Layout/Placement/Block/BBox[${num(e.bbox[0])} ${num(e.bbox[1])} ${num(e.bbox[2])} ${num(e.bbox[3])}]>>`;
+      this.pdf.pack(id, `${dict}>>`);
       return id;
     };
-    for (const sect of sections) this.sects.push(write(sect, this.documentId));
-    if (owner.some((o) => !o)) throw new Error('StructTree: marked content without a structure element');
+    const documentRef = `/P ${this.documentId} 0 R`;
+    for (const sect of sections) this.sects.push(write(sect, documentRef));
+    let array = '[';
+    for (let i = 0; i < owner.length; i++) {
+      if (!owner[i]) throw new Error('StructTree: marked content without a structure element');
+      array += i ? ` ${owner[i]} 0 R` : `${owner[i]} 0 R`;
+    }
     const arrayId = this.pdf.alloc();
-    this.pdf.pack(arrayId, `[${owner.map((o) => `${o} 0 R`).join(' ')}]`);
+    this.pdf.pack(arrayId, `${array}]`);
     return this.pageArrays.push(arrayId);
   }
 

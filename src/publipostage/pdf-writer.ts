@@ -79,7 +79,11 @@ export class PdfWriter {
   /** Offset of the last section written (the next one's /Prev), -1: none yet. */
   private prevXref = -1;
   private last = 0;
-  private packed: Array<[number, string]> = [];
+  // The object stream being filled: its objects' ids, where each starts in `packedBuf`, and the bytes used
+  // (written straight into one reused buffer: no string of the whole stream is ever built).
+  private packedIds: number[] = [];
+  private packedAt: number[] = [];
+  private packedBuf = Buffer.allocUnsafe(2 * OBJECT_STREAM_BYTES);
   private packedBytes = 0;
   // Pages tree: the root, the node being filled and its pages, the finished nodes.
   readonly pagesId: number;
@@ -193,29 +197,33 @@ export class PdfWriter {
     this.stream(id, `${dict}/Filter /FlateDecode`, deflateSync(Buffer.from(text, 'latin1'), { level: 1 }));
   }
 
-  /** Object `id` (not a stream) into the next object stream. */
+  /** Object `id` (not a stream, ASCII) into the next object stream. */
   pack(id: number, body: string): void {
-    this.packed.push([id, body]);
-    this.packedBytes += body.length;
-    if (this.packedBytes > OBJECT_STREAM_BYTES || this.packed.length === OBJECT_STREAM_MAX) this.flushPacked();
+    let buf = this.packedBuf;
+    if (this.packedBytes + body.length + 1 > buf.length) {
+      buf = Buffer.allocUnsafe(2 * (this.packedBytes + body.length + 1));
+      this.packedBuf.copy(buf, 0, 0, this.packedBytes);
+      this.packedBuf = buf;
+    }
+    this.packedIds.push(id);
+    this.packedAt.push(this.packedBytes);
+    this.packedBytes += buf.write(body, this.packedBytes, 'latin1');
+    buf[this.packedBytes++] = 10;
+    if (this.packedBytes > OBJECT_STREAM_BYTES || this.packedIds.length === OBJECT_STREAM_MAX) this.flushPacked();
   }
 
   private flushPacked(): void {
-    const objects = this.packed;
-    if (!objects.length) return;
-    this.packed = [];
-    this.packedBytes = 0;
+    const ids = this.packedIds;
+    if (!ids.length) return;
     let header = '';
-    let body = '';
-    for (const [id, text] of objects) {
-      header += `${id} ${body.length} `;
-      body += text + '\n';
-    }
+    for (let i = 0; i < ids.length; i++) header += `${ids[i]} ${this.packedAt[i]} `;
     const streamId = this.alloc();
-    objects.forEach(([id], i) => {
-      this.entry(id, 2, streamId, i);
-    });
-    this.stream(streamId, `/Type /ObjStm/N ${objects.length}/First ${header.length}/Filter /FlateDecode`, deflateSync(Buffer.from(header + body, 'latin1'), { level: 1 }));
+    for (let i = 0; i < ids.length; i++) this.entry(ids[i], 2, streamId, i);
+    const data = deflateSync(Buffer.concat([Buffer.from(header, 'latin1'), this.packedBuf.subarray(0, this.packedBytes)]), { level: 1 });
+    this.stream(streamId, `/Type /ObjStm/N ${ids.length}/First ${header.length}/Filter /FlateDecode`, data);
+    this.packedIds = [];
+    this.packedAt = [];
+    this.packedBytes = 0;
   }
 
   /** The id of the page about to be added (its structure elements refer to it before it is written). */

@@ -22,7 +22,7 @@ import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from './format.js';
 import { MIN_SHEETS_FOR_WORKER, pageStreams } from './qr-pool.js';
-import type { PageContent, QrPlacement } from './qr.js';
+import { pageStream, type PageContent, type QrPlacement } from './qr.js';
 import type { AccountRow, SortOrder } from './selection.js';
 import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
@@ -275,7 +275,7 @@ class SheetPainter {
   readonly h: number;
   private readonly g: Geometry;
   private readonly headers = new Map<string, string>();
-  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string }> }>();
+  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string; draw: string }> }>();
   private readonly layouts = new Map<string, SheetLayout>();
   private readonly gap: number;
   private readonly rule: string;
@@ -405,8 +405,11 @@ class SheetPainter {
     const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
     const hit = this.bodies.get(key);
     if (hit) {
-      hit.forms ??= hit.blocks.map((b) => ({ item: b.item, form: this.makeForm(`${at}\n${b.ops}\nQ`) }));
-      return hit.forms.map((f) => ({ ...f, draw: `/${f.form} Do` }));
+      hit.forms ??= hit.blocks.map((b) => {
+        const form = this.makeForm(`${at}\n${b.ops}\nQ`);
+        return { item: b.item, form, draw: `/${form} Do` };
+      });
+      return hit.forms;
     }
     const room = h - g.pad - lay.bodyTop;
     const blocks = room > g.bodyMin * 1.3 && text.trim() ? this.bodyBlocks(text, this.w - 2 * g.pad, room) : [];
@@ -470,6 +473,22 @@ class SheetPainter {
     return lay;
   }
 
+  /** A structure element holding `ops` as one marked-content sequence of the current page, added to `parts`. */
+  private mark(parts: string[], tags: StructTree, tag: string, ops: string): Elem {
+    const m = tags.mark(tag, ops);
+    parts.push(m.ops);
+    return { s: tag, k: [m.mcid] };
+  }
+
+  /** A label and its value; a long value (a login) shrinks, then is cut, rather than running into the QR code. */
+  private pair(label: string, at: TextSlot, face: Face, size: number, text: string): string {
+    const { sans } = this.faces;
+    const tw = face.width(text, size);
+    if (tw <= at.room) return pairOp(sans, this.g.label, at.x, at.y, label, face, size, text);
+    const vs = Math.max(size * 0.6, (size * at.room) / tw);
+    return pairOp(sans, this.g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
+  }
+
   /**
    * The content of one sheet, in sheet coordinates (origin bottom-left, w × h), drawn on the current page
    * of `tags`: its operators, the Form XObjects they draw, and its structure element (a Sect: the school, a
@@ -496,55 +515,38 @@ class SheetPainter {
     const lay = this.layout(layoutKey, kind, detailLines.length, provider);
 
     const parts: string[] = [this.rule];
-    /** A structure element holding `ops` as one marked-content sequence. */
-    const mark = (tag: string, ops: string): Elem => {
-      const m = tags.mark(tag, ops);
-      parts.push(m.ops);
-      return { s: tag, k: [m.mcid] };
-    };
-    const li = (ops: string): Elem => ({ s: 'LI', k: [mark('LBody', ops)] });
     const header = this.header(school);
     const forms = [header, lay.address];
     const kids: Elem[] = [
-      mark('P', `/${header} Do`),
-      mark('H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
-      mark('P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
+      this.mark(parts, tags, 'P', `/${header} Do`),
+      this.mark(parts, tags, 'H1', textOp(bold, g.name, g.pad, lay.nameY, truncate(bold, g.name, clean(`${row.firstName} ${row.lastName}`), lay.colW))),
+      this.mark(parts, tags, 'P', detailLines.map((d, i) => textOp(sans, g.detail, g.pad, lay.detailY[i], d)).join('\n')),
     ];
-    // A long login shrinks (then is cut) rather than running into the QR code.
-    const pair = (label: string, at: TextSlot, face: Face, size: number, text: string): string => {
-      const tw = face.width(text, size);
-      if (tw <= at.room) return pairOp(sans, g.label, at.x, at.y, label, face, size, text);
-      const vs = Math.max(size * 0.6, (size * at.room) / tw);
-      return pairOp(sans, g.label, at.x, at.y, label, face, vs, truncate(face, vs, text, at.room));
-    };
-    const items = [`/${lay.address} Do`, pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
+    const items = [`/${lay.address} Do`, this.pair(L.login, lay.login, monoBold, g.login, clean(row.login))];
     if (code && lay.code && lay.expiry) {
-      items.push(pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
-      if (row.codeExpiresAt) items.push(pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
+      items.push(this.pair(L.code, lay.code, monoBold, g.code, formatCode(code)));
+      if (row.codeExpiresAt) items.push(this.pair(L.validUntil, lay.expiry, sans, g.label, frenchDate(row.codeExpiresAt)));
     }
-    kids.push({ s: 'L', k: items.map(li) });
+    kids.push({ s: 'L', k: items.map((ops) => ({ s: 'LI', k: [this.mark(parts, tags, 'LBody', ops)] })) });
     if (figure) kids.push(figure);
     for (const form of [lay.caption, lay.note]) {
       if (!form) continue;
       forms.push(form);
-      kids.push(mark('P', `/${form} Do`));
+      kids.push(this.mark(parts, tags, 'P', `/${form} Do`));
     }
 
     // The letter text: paragraphs, and consecutive list items as one list.
     let list: Elem[] = [];
-    const flush = () => {
-      if (list.length) kids.push({ s: 'L', k: list });
-      list = [];
-    };
     for (const b of this.body(layoutKey, lay, bodyText)) {
       if (b.form) forms.push(b.form);
-      if (b.item) list.push(li(b.draw));
+      if (b.item) list.push({ s: 'LI', k: [this.mark(parts, tags, 'LBody', b.draw)] });
       else {
-        flush();
-        kids.push(mark('P', b.draw));
+        if (list.length) kids.push({ s: 'L', k: list });
+        list = [];
+        kids.push(this.mark(parts, tags, 'P', b.draw));
       }
     }
-    flush();
+    if (list.length) kids.push({ s: 'L', k: list });
     return { forms, ops: parts.join('\n'), element: { s: 'Sect', k: kids } };
   }
 
@@ -638,6 +640,14 @@ const YIELD_MS = 10;
 /** Bytes the PDF may have waiting for the reader before layout pauses (backpressure). */
 const PENDING_BYTES = 4 << 20;
 
+/**
+ * Share of a batch's content streams made on the worker (qr-pool.ts); the rest is made on this thread, right
+ * after layout. It moves by sixteenths, batch after batch and from one document to the next, towards the
+ * share where neither thread waits for the other (with a QR code on most sheets, content streams cost more
+ * than layout: then part of them is best made here).
+ */
+let workerShare = 7 / 8;
+
 /** A page laid out, waiting for its content stream (made on the worker). */
 interface LaidPage {
   id: number;
@@ -650,8 +660,8 @@ interface LaidPage {
 /**
  * Streams the sheets of `rows` (in their order: an array, or batches read as the document is written, e.g.
  * streamSelection's) as a PDF (pdf-writer.ts). Each batch of pages is laid out here, then its content streams
- * (QR codes encoded, text and codes deflated) are made on another thread (qr-pool.ts) while this one lays out
- * the next batch: at most two batches are in flight, and layout waits while the reader lags behind (more than
+ * (QR codes encoded, text and codes deflated) are made on another thread (qr-pool.ts), but for a share made
+ * here when that thread is the slower one (workerShare), while this one lays out the next batch: at most two batches are in flight, and layout waits while the reader lags behind (more than
  * PENDING_BYTES unread), so memory stays flat and other requests run between batches whatever the size.
  */
 export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | AsyncIterable<AccountRow[]>, opts: SheetOptions): Promise<Readable> {
@@ -770,7 +780,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   (async () => {
     try {
       // The batch whose content streams are being made while the next one is laid out.
-      let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]> } | null = null;
+      let inFlight: { pages: LaidPage[]; streams: Promise<Uint8Array[]>; ready: boolean } | null = null;
       let turn = performance.now();
       for await (const pages of pagesOf) {
         if (out.destroyed) break;
@@ -785,8 +795,19 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
           }
         }
         const sheets = pages.reduce((n, p) => n + p.length, 0);
-        const job = { pages: laid, streams: pageStreams(laid.map((p) => p.content), sheets >= MIN_SHEETS_FOR_WORKER) };
-        if (inFlight) writePages(inFlight.pages, await inFlight.streams);
+        const offload = sheets >= MIN_SHEETS_FOR_WORKER;
+        const away = offload ? Math.ceil(laid.length * workerShare) : laid.length;
+        const contents = laid.map((p) => p.content);
+        const job = { pages: laid, streams: pageStreams(contents.slice(0, away), offload), ready: false };
+        void job.streams.then(() => {
+          job.ready = true;
+        });
+        const here = contents.slice(away).map(pageStream);
+        if (here.length) job.streams = job.streams.then((s) => s.concat(here));
+        if (inFlight) {
+          if (offload) workerShare = inFlight.ready ? Math.min(1, workerShare + 1 / 16) : Math.max(1 / 2, workerShare - 1 / 16);
+          writePages(inFlight.pages, await inFlight.streams);
+        }
         inFlight = job;
         await room();
       }
