@@ -1,27 +1,21 @@
 // Embedded TrueType fonts for pdf-writer.ts (ISO 32000-1 §9.7: Type0 font, Identity-H encoding, CIDFontType2
-// descendant): each document embeds the subset of glyphs it used (written by ttf-subset.ts; fontkit maps code
-// points to glyphs), their widths, and a ToUnicode map so that text extraction (pdftotext, screen readers,
-// copy/paste) gives back the characters written.
+// descendant): each document embeds the subset of glyphs it used (fontkit), their widths, and a ToUnicode map
+// so that text extraction (pdftotext, screen readers, copy/paste) gives back the characters written.
 // A font file is read and parsed once per process; a document only keeps its own subset.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
 import type { PdfWriter } from './pdf-writer.js';
-import { TrueTypeSubset, TrueTypeTables } from './ttf-subset.js';
 
 const require = createRequire(import.meta.url);
 const parsed = new Map<string, fontkit.Font>();
-/** The tables of the fonts dejavu() read, for subsets made without fontkit (ttf-subset.ts). */
-const tablesOf = new WeakMap<fontkit.Font, TrueTypeTables>();
 
 /** A DejaVu font (package dejavu-fonts-ttf), parsed once per process. */
 export function dejavu(file: string): fontkit.Font {
   let f = parsed.get(file);
   if (!f) {
-    const bytes = readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`));
-    f = fontkit.create(bytes);
-    tablesOf.set(f, new TrueTypeTables(bytes));
+    f = fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${file}`)));
     parsed.set(file, f);
   }
   return f;
@@ -36,7 +30,7 @@ const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 export class Face {
   private readonly glyphs = new Map<number, { hex: string; adv: number }>();
   private readonly hexCache = new Map<string, string>();
-  private readonly subset: Pick<fontkit.Subset, 'includeGlyph' | 'encode'>;
+  private readonly subset: fontkit.Subset;
   private readonly scale: number;
   /** Per subset glyph: advance (1/1000 em) and the code point it stands for. */
   private readonly widths: number[] = [];
@@ -48,9 +42,7 @@ export class Face {
     /** The font dictionary's object id (written by embed()). */
     readonly ref: number,
   ) {
-    // fontkit reads the font (code points, advances); the subset is written from its tables when they are known.
-    const tables = tablesOf.get(font);
-    this.subset = tables ? new TrueTypeSubset(tables) : font.createSubset();
+    this.subset = font.createSubset();
     this.scale = 1000 / font.unitsPerEm;
     this.widths.push(font.getGlyph(0).advanceWidth * this.scale);
     this.unicode.push(0);
