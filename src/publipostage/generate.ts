@@ -5,12 +5,13 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { csvChunks } from './csv.js';
+import type { CodeBearer } from './fresh-codes.js';
 import { handBatch } from './handout.js';
 import { loadTemplatesFor, streamSheetsPdf, type SheetModel } from './pdf.js';
 import type { TemplateSet } from './templates.js';
 import { serialQueries, type Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
-import { countSelection, streamSelection } from './select.js';
+import { countSelection, streamCsvSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import type { DistributionKind } from './tracking.js';
 import { renderWordCsv } from './word.js';
@@ -79,14 +80,24 @@ export function today(): string {
  * the audit row once the last one is read; a file abandoned before that (reader gone, error) rolls back, so no
  * code is handed out without its trace. The transaction holds the row locks of the codes it renewed until then.
  */
-async function* handedOut(
+function handedOut(
   ctx: AppContext,
   req: ExportRequest,
   model: SheetModel,
   /** Called with each batch before it is yielded, on the export's connection (e.g. loading its templates). */
   prepare?: (client: Queryable, rows: AccountRow[]) => Promise<void>,
-  batchSize = EXPORT_BATCH,
 ): AsyncGenerator<AccountRow[]> {
+  return handedOutFrom(ctx, req, model, (client) => streamSelection(ctx, client, req.selection, req.scope, EXPORT_BATCH), prepare);
+}
+
+/** handedOut over the batches `read` gives on the export's connection (the CSV's lighter rows: streamCsvSelection). */
+async function* handedOutFrom<R extends CodeBearer>(
+  ctx: AppContext,
+  req: ExportRequest,
+  model: SheetModel,
+  read: (client: Queryable) => AsyncIterable<R[]>,
+  prepare?: (client: Queryable, rows: R[]) => Promise<void>,
+): AsyncGenerator<R[]> {
   const connection = await ctx.database.pool.connect();
   // The cursor's next FETCH is sent while this batch's codes and hand-outs are written (streamSelection).
   const client = serialQueries(connection);
@@ -96,7 +107,7 @@ async function* handedOut(
     let count = 0;
     let issued = 0;
     let recorded: Promise<void> = Promise.resolve();
-    for await (const selected of streamSelection(ctx, client, req.selection, req.scope, batchSize)) {
+    for await (const selected of read(client)) {
       // The previous batch's record has answered (a failure stops the file here, before more is handed out).
       await recorded;
       // Fresh codes and what was handed out, committed with the audit row (« fiche remise le … », « Relancer »).
@@ -155,7 +166,8 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     return { count: rows.length, filename: `${base}.docx`, contentType: DOCX_TYPE, body: docx };
   }
   if (req.format === 'csv') {
-    const body = Readable.from(csvChunks(handedOut(ctx, req, model, undefined, CSV_BATCH)));
+    const rows = handedOutFrom(ctx, req, model, (client) => streamCsvSelection(ctx, client, req.selection, req.scope, CSV_BATCH));
+    const body = Readable.from(csvChunks(rows));
     return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };
   }
   const templates = new Map<string, TemplateSet>();

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import type { Queryable } from '../db/index.js';
-import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
+import { planFreshCodes, storeFreshCodes, withFreshCode, type CodeBearer } from './fresh-codes.js';
 import { selectAccounts } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import { recordDistribution, type DistributionKind } from './tracking.js';
@@ -52,13 +52,13 @@ export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: 
  * before committing (a failed one aborts the transaction, and COMMIT would then quietly roll back). Shared by handOutRows and the
  * streamed exports (generate.ts).
  */
-export async function handBatch(
+export async function handBatch<R extends CodeBearer>(
   ctx: AppContext,
   client: Queryable,
-  selected: AccountRow[],
+  selected: R[],
   kind: DistributionKind,
   actorId: string | null,
-): Promise<{ rows: AccountRow[]; issued: number; recorded: Promise<void> }> {
+): Promise<{ rows: R[]; issued: number; recorded: Promise<void> }> {
   const planned = planFreshCodes(ctx, selected);
   const stored = await storeFreshCodes(client, planned);
   // Not waited for here: the record's answer is nothing the rows need, and its round trip (a streamed export's
