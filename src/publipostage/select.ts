@@ -557,16 +557,22 @@ async function* cursorBatches<T, R>(
 let cursors = 0;
 
 /**
- * The CSV export's SQL: the rows, filters, order and details of rowsQuery, but only what the CSV's cells need (no
- * structure, no local-admin badge), with PostgreSQL writing the cells it can as they read: the classes ("5A, 6A"),
- * the children (childrenLabel), the creation day (frenchDate's dd/mm/yyyy in Paris). Read as arrays, in this order:
- * see toCsvRow. `sel` carries only the columns read (PAGE_USER_COLUMNS), not whole rows.
+ * The temporary table (one column, id) where streamCsvSelection keeps the ids of the accounts it selected, for the
+ * rest of the transaction (dropped at its end): the cursor reads the accounts from it, and the hand-out of the
+ * very same accounts is recorded from it (tracking.ts recordDistributionOf).
+ */
+export const SELECTED_IDS = 'selected_ids';
+
+/**
+ * The CSV export's SQL over the accounts of SELECTED_IDS: the details and order of rowsQuery, but only what the CSV's
+ * cells need (no structure, no local-admin badge), with PostgreSQL writing the cells it can as they read: the classes
+ * ("5A, 6A"), the children (childrenLabel), the creation day (frenchDate's dd/mm/yyyy in Paris). Read as arrays, in
+ * this order: see toCsvRow. `sel` carries only the columns read (PAGE_USER_COLUMNS), not whole rows.
  */
 function csvRowsQuery(selection: Selection, scope: Scope): { sql: string; values: unknown[] } {
   const p = new Params();
-  const where = conditions(selection, scope, p);
   const family = selection.sort === 'family';
-  const sql = `WITH sel AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM users u WHERE ${where.join('\n  AND ')}),
+  const sql = `WITH sel AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM ${SELECTED_IDS} x JOIN users u ON u.id = x.id),
   ${classesCte('cls', 'sel', selection, scope, p)},
   ${kidsCtes(selection, scope, p, 'label')}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
 SELECT u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at IS NOT NULL,
@@ -608,7 +614,9 @@ function toCsvRow(r: unknown[], secrets: Decrypter, now: number): CsvAccountRow 
 
 /**
  * The selection as streamSelection gives it (same accounts, order, cursor, batches), in the CSV export's shape
- * (CsvAccountRow): a région's export reads and allocates only what its cells need.
+ * (CsvAccountRow): a région's export reads and allocates only what its cells need. The selected ids are first kept in
+ * SELECTED_IDS (on `client`, inside a transaction, which must hold no such table yet), where the caller records the
+ * hand-out of exactly the accounts of the file.
  */
 export async function* streamCsvSelection(
   ctx: AppContext,
@@ -617,6 +625,10 @@ export async function* streamCsvSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<CsvAccountRow[]> {
+  const p = new Params();
+  const where = conditions(selection, scope, p);
+  await client.query(`CREATE TEMP TABLE ${SELECTED_IDS} (id uuid) ON COMMIT DROP`);
+  await client.query(`INSERT INTO ${SELECTED_IDS} SELECT u.id FROM users u WHERE ${where.join('\n  AND ')}`, p.values);
   yield* cursorBatches(client, csvRowsQuery(selection, scope), batchSize, 'array', (rows: unknown[][]) => {
     const now = Date.now();
     return rows.map((r) => toCsvRow(r, ctx.secrets, now));
