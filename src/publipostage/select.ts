@@ -259,7 +259,8 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
       : `string_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || array_to_string(kc.names, ', ') || ')', ''), ', ' ${order})`;
   return `kin AS (
     -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's schools.
-    SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id
+    -- With their names: users is read once for both.
+    SELECT r.parent_id, r.child_id, ch.first_name, ch.last_name FROM sel JOIN relations r ON r.parent_id = sel.id
       JOIN users ch ON ch.id = r.child_id AND ch.absent_since IS NULL AND ch.pre_deleted_at IS NULL
     WHERE sel.profile = 'Relative'
       ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
@@ -271,9 +272,9 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
     GROUP BY uc.user_id
   ),
   kids AS (
-    SELECT kin.parent_id, ${children} AS children
-    FROM kin JOIN users k ON k.id = kin.child_id LEFT JOIN kin_cls kc ON kc.user_id = k.id
-    GROUP BY kin.parent_id
+    SELECT k.parent_id, ${children} AS children
+    FROM kin k LEFT JOIN kin_cls kc ON kc.user_id = k.child_id
+    GROUP BY k.parent_id
   )`;
 }
 
