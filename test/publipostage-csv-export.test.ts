@@ -12,6 +12,7 @@ import { previewCells } from '../src/publipostage/format.js';
 import { exportSelection } from '../src/publipostage/generate.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
+import { distributionRecorder } from '../src/publipostage/tracking.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, type Sample } from './helpers/sample.js';
 
@@ -94,4 +95,28 @@ test('the export issues working codes where they were missing, expired or unread
 test("the CSV's first cells are the preview's (same columns, same words)", async () => {
   const rows = await selectAccounts(ctx, SelectionSchema.parse({ blocked: 'all', preDeletion: 'all', external: 'info' }), ALL);
   for (const row of rows) assert.deepEqual(csvCells(row).slice(0, 8), previewCells(row).map((v) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v)), row.login);
+});
+
+test('the hand-out recorded range by range holds every account of the table exactly once, however the steps fall', async () => {
+  const client = await ctx.database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('CREATE TEMP TABLE picked (id uuid) ON COMMIT DROP');
+    // 5,000 ids: some 25 pages of the table, recorded in uneven steps (a step may cover no new page).
+    await client.query('INSERT INTO picked SELECT gen_random_uuid() FROM generate_series(1, 5000) ORDER BY 1');
+    const recorder = await distributionRecorder(client, 'picked', { kind: 'sheet', actorId: null });
+    const recorded = async () => Number((await client.query(`SELECT count(*) FROM distribution_events WHERE user_id IN (SELECT id FROM picked)`)).rows[0].count);
+    for (const read of [1, 700, 700, 2100, 4999]) await recorder.step(read);
+    const beforeFinish = await recorded();
+    assert.ok(beforeFinish > 0 && beforeFinish < 5000, `steps record as they go (${beforeFinish})`);
+    await recorder.finish();
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n, count(DISTINCT user_id)::int AS d, bool_and(kind = 'sheet') AS sheet
+       FROM distribution_events WHERE user_id IN (SELECT id FROM picked)`,
+    );
+    assert.deepEqual(rows[0], { n: 5000, d: 5000, sheet: true });
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
 });

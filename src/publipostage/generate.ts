@@ -13,7 +13,7 @@ import { serialQueries, type Queryable } from '../db/index.js';
 import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { countSelection, SELECTED_IDS, streamCsvSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
-import { recordDistributionOf, type DistributionKind } from './tracking.js';
+import { distributionRecorder, type DistributionKind, type DistributionRecorder } from './tracking.js';
 import { renderWordCsv } from './word.js';
 import { checkLettersSize, DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
@@ -91,8 +91,7 @@ function handedOut(
 
 /**
  * handedOut over the batches `read` gives on the export's connection (the CSV's lighter rows: streamCsvSelection).
- * With `recordAll`, the hand-out is recorded by it once every batch is read, for the whole selection, instead of
- * batch by batch.
+ * With `recorder` (made once the first batch is read), the hand-out is recorded by its steps instead of batch by batch.
  */
 async function* handedOutFrom<R extends CodeBearer>(
   ctx: AppContext,
@@ -100,7 +99,7 @@ async function* handedOutFrom<R extends CodeBearer>(
   model: SheetModel,
   read: (client: Queryable) => AsyncIterable<R[]>,
   prepare?: (client: Queryable, rows: R[]) => Promise<void>,
-  recordAll?: (client: Queryable, kind: DistributionKind) => Promise<void>,
+  recorder?: (client: Queryable, kind: DistributionKind) => Promise<DistributionRecorder>,
 ): AsyncGenerator<R[]> {
   const connection = await ctx.database.pool.connect();
   // The cursor's next FETCH is sent while this batch's codes and hand-outs are written (streamSelection).
@@ -111,13 +110,19 @@ async function* handedOutFrom<R extends CodeBearer>(
     let count = 0;
     let issued = 0;
     let recorded: Promise<void> = Promise.resolve();
+    let steps: DistributionRecorder | undefined;
     for await (const selected of read(client)) {
       // The previous batch's record has answered (a failure stops the file here, before more is handed out).
       await recorded;
       // Fresh codes and what was handed out, committed with the audit row (« fiche remise le … », « Relancer »).
       let batch: { rows: R[]; issued: number };
-      if (recordAll) batch = await issueBatch(ctx, client, selected);
-      else {
+      if (recorder) {
+        batch = await issueBatch(ctx, client, selected);
+        steps ??= await recorder(client, distributionKind(req.format));
+        // Not waited for here (as handBatch's record): PostgreSQL writes it while this batch is rendered.
+        recorded = steps.step(count + selected.length);
+        recorded.catch(() => {});
+      } else {
         const handed = await handBatch(ctx, client, selected, distributionKind(req.format), req.actorId);
         recorded = handed.recorded;
         batch = handed;
@@ -128,7 +133,7 @@ async function* handedOutFrom<R extends CodeBearer>(
       yield batch.rows;
     }
     await recorded;
-    await recordAll?.(client, distributionKind(req.format));
+    await steps?.finish();
     await recordAudit(client, req.actorId, `publipostage.${req.format}`, {
       filters: req.selection,
       count,
@@ -176,15 +181,15 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     return { count: rows.length, filename: `${base}.docx`, contentType: DOCX_TYPE, body: docx };
   }
   if (req.format === 'csv') {
-    // The file's accounts are kept in SELECTED_IDS by streamCsvSelection, and their hand-out recorded from there at the
-    // end: one INSERT in id order, half the cost of one per batch in the file's order (tracking.ts).
+    // The file's accounts are kept in SELECTED_IDS by streamCsvSelection, and their hand-out recorded from there in id
+    // order, a range of it per batch: half the cost of one INSERT per batch in the file's order (tracking.ts).
     const rows = handedOutFrom(
       ctx,
       req,
       model,
       (client) => streamCsvSelection(ctx, client, req.selection, req.scope, CSV_BATCH),
       undefined,
-      (client, kind) => recordDistributionOf(client, SELECTED_IDS, { kind, actorId: req.actorId }),
+      (client, kind) => distributionRecorder(client, SELECTED_IDS, { kind, actorId: req.actorId }),
     );
     const body = Readable.from(csvChunks(rows));
     return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };

@@ -68,8 +68,8 @@ export async function handBatch<R extends CodeBearer>(
 }
 
 /**
- * handBatch without the record (the CSV export records its whole selection at once, tracking.ts
- * recordDistributionOf): the fresh codes stored, the rows as they must be printed and how many codes were issued.
+ * handBatch without the record (the CSV export records its whole selection from the ids it kept, tracking.ts
+ * distributionRecorder): the fresh codes stored, the rows as they must be printed and how many codes were issued.
  */
 export async function issueBatch<R extends CodeBearer>(ctx: AppContext, client: Queryable, selected: R[]): Promise<{ rows: R[]; issued: number }> {
   const planned = planFreshCodes(ctx, selected);

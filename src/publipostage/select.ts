@@ -560,7 +560,7 @@ let cursors = 0;
 /**
  * The temporary table (one column, id) where streamCsvSelection keeps the ids of the accounts it selected, for the
  * rest of the transaction (dropped at its end): the cursor reads the accounts from it, and the hand-out of the
- * very same accounts is recorded from it (tracking.ts recordDistributionOf).
+ * very same accounts is recorded from it (tracking.ts distributionRecorder).
  */
 export const SELECTED_IDS = 'selected_ids';
 
@@ -616,8 +616,8 @@ function toCsvRow(r: unknown[], secrets: Decrypter, now: number): CsvAccountRow 
 /**
  * The selection as streamSelection gives it (same accounts, order, cursor, batches), in the CSV export's shape
  * (CsvAccountRow): a région's export reads and allocates only what its cells need. The selected ids are first kept in
- * SELECTED_IDS (on `client`, inside a transaction, which must hold no such table yet), where the caller records the
- * hand-out of exactly the accounts of the file.
+ * SELECTED_IDS in id order (on `client`, inside a transaction, which must hold no such table yet), where the caller
+ * records the hand-out of exactly the accounts of the file.
  */
 export async function* streamCsvSelection(
   ctx: AppContext,
@@ -629,7 +629,8 @@ export async function* streamCsvSelection(
   const p = new Params();
   const where = conditions(selection, scope, p);
   await client.query(`CREATE TEMP TABLE ${SELECTED_IDS} (id uuid) ON COMMIT DROP`);
-  await client.query(`INSERT INTO ${SELECTED_IDS} SELECT u.id FROM users u WHERE ${where.join('\n  AND ')}`, p.values);
+  // In id order: the hand-out is recorded from it range by range (tracking.ts distributionRecorder).
+  await client.query(`INSERT INTO ${SELECTED_IDS} SELECT u.id FROM users u WHERE ${where.join('\n  AND ')} ORDER BY u.id`, p.values);
   yield* cursorBatches(client, csvRowsQuery(selection, scope), batchSize, 'array', (rows: unknown[][]) => {
     const now = Date.now();
     return rows.map((r) => toCsvRow(r, ctx.secrets, now));
