@@ -342,8 +342,8 @@ interface Decrypter {
 type CodeFacts = Pick<AccountRow, 'activated' | 'readOnly' | 'blocked' | 'preDeleted' | 'externalProvider'>;
 
 /**
- * The code to print from the stored one (`enc`, expiring at `expiresAt`, ms): decrypted when the account may carry a
- * code and it has not expired at `now` (ms); `codeExpiresAt` is null when no code may be printed at all.
+ * The code to print from the stored one (`enc`, expiring at `expiresAt`): decrypted when the account may carry a code
+ * and it has not expired at `now` (epoch ms); `codeExpiresAt` is null when no code may be printed at all.
  */
 function storedCode(enc: string | null, expiresAt: Date | null, facts: CodeFacts, secrets: Decrypter, now: number): Pick<AccountRow, 'code' | 'codeExpired' | 'codeExpiresAt'> {
   const carries = mayCarryCode(facts);
