@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { csvChunks, csvRecord, renderCsv } from '../src/publipostage/csv.js';
-import type { AccountRow } from '../src/publipostage/selection.js';
+import { csvChunks, csvRecord, csvRowOf, renderCsv } from '../src/publipostage/csv.js';
+import type { AccountRow, CsvAccountRow } from '../src/publipostage/selection.js';
 
 const HOSTILE = ['', 'plain', 'a;b', 'say "hi"', '"', 'line\nbreak', 'cr\rhere', 'crlf\r\n', ';', '=SUM(A1)', '+33 6', '-1', '@x', '\tlead', 'Éléonore Ŝtěpán', "O'NEILL", 'tail\r', ' spaced '];
 
@@ -42,8 +42,8 @@ function row(i: number, over: Partial<AccountRow> = {}): AccountRow {
   };
 }
 
-async function* batches(rows: AccountRow[], size: number): AsyncGenerator<AccountRow[]> {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+async function* batches(rows: AccountRow[], size: number): AsyncGenerator<CsvAccountRow[]> {
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size).map(csvRowOf);
 }
 
 test('csvRecord writes each record as csv-stringify does (quotes, doubled quotes, line breaks, CRLF)', () => {

@@ -2,8 +2,8 @@
 // UTF-8 with BOM (Excel otherwise assumes a legacy code page), ';' (the French list separator), CRLF.
 import { stringify } from 'csv-stringify/sync';
 import { functionLabels } from '../directory/functions.js';
-import { childrenLabel, frenchDate, PREVIEW_COLUMNS, previewCells } from './format.js';
-import type { AccountRow } from './selection.js';
+import { childrenLabel, codeCell, frenchDate, PREVIEW_COLUMNS, PROFILE_LABELS } from './format.js';
+import type { AccountRow, CsvAccountRow } from './selection.js';
 
 /** The preview's columns (code in clear for inactive accounts), then what a parents' letter needs, then feed data. */
 export const CSV_COLUMNS = [...PREVIEW_COLUMNS, 'Enfants', 'Expiration du code', 'INE', 'Fonctions', 'Mobile'] as const;
@@ -16,14 +16,32 @@ export function neutralizeCell(v: string): string {
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
+/** The CSV's cells of an account: the preview's (previewCells, same words), then the parents' letter's and the feed's. */
 export function csvCells(row: AccountRow): string[] {
+  return csvRowCells(csvRowOf(row));
+}
+
+/** An AccountRow in the export's shape: its classes, creation day and children written as their cells read. */
+export function csvRowOf(row: AccountRow): CsvAccountRow {
+  return { ...row, classesLabel: row.classes.join(', '), createdDay: frenchDate(row.createdAt), childrenLabel: childrenLabel(row.children) };
+}
+
+/** csvCells of a row in the export's shape (streamCsvSelection gives them with these cells written by PostgreSQL). */
+export function csvRowCells(row: CsvAccountRow): string[] {
   const valid = !row.activated && row.code && row.codeExpiresAt;
   return [
-    ...previewCells(row),
-    childrenLabel(row.children),
+    row.lastName,
+    row.firstName,
+    PROFILE_LABELS[row.profile].fr,
+    row.login,
+    codeCell(row),
+    row.email ?? '',
+    row.classesLabel,
+    row.createdDay,
+    row.childrenLabel,
     valid ? frenchDate(row.codeExpiresAt!) : '',
     row.ine ?? '',
-    functionLabels(row.functions ?? []).join(', '),
+    row.functions?.length ? functionLabels(row.functions).join(', ') : '',
     row.mobile ?? '',
   ].map(neutralizeCell);
 }
@@ -66,13 +84,13 @@ const SLICE = 500;
  * The same file as renderCsv, one chunk per slice of SLICE rows (the header first): for a streamed export. Between
  * two slices the event loop turns (setImmediate), so other requests are served during a large batch.
  */
-export async function* csvChunks(batches: AsyncIterable<AccountRow[]>): AsyncGenerator<Buffer> {
+export async function* csvChunks(batches: AsyncIterable<CsvAccountRow[]>): AsyncGenerator<Buffer> {
   yield Buffer.from(stringify([[...CSV_COLUMNS]], { ...OPTIONS, bom: true }), 'utf8');
   for await (const rows of batches) {
     for (let start = 0; start < rows.length; start += SLICE) {
       if (start) await new Promise((turn) => setImmediate(turn));
       let text = '';
-      for (let i = start; i < Math.min(start + SLICE, rows.length); i++) text += csvRecord(csvCells(rows[i]));
+      for (let i = start; i < Math.min(start + SLICE, rows.length); i++) text += csvRecord(csvRowCells(rows[i]));
       yield Buffer.from(text, 'utf8');
     }
   }

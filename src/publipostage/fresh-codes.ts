@@ -7,8 +7,11 @@ import type { AccountRow } from './selection.js';
 import type { Queryable } from '../db/index.js';
 
 
+/** What planFreshCodes reads of a row: an AccountRow, or the CSV export's lighter CsvAccountRow. */
+export type CodeBearer = Pick<AccountRow, 'id' | 'activated' | 'blocked' | 'preDeleted' | 'externalProvider' | 'readOnly' | 'code' | 'codeExpiresAt' | 'codeExpired'>;
+
 /** The inactive rows that need a new code, with one freshly drawn for each (nothing stored yet). */
-export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly AccountRow[], now = new Date()): Map<string, IssuedCode> {
+export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly CodeBearer[], now = new Date()): Map<string, IssuedCode> {
   const issued = new Map<string, IssuedCode>();
   for (const r of rows) {
     // A read-only row (admin rights beyond the caller's scope), a blocked, pre-deleted or externally-authenticated
@@ -41,6 +44,6 @@ export async function storeFreshCodes(db: Queryable, issued: ReadonlyMap<string,
 }
 
 /** The row as it reads with its new code. */
-export function withFreshCode(row: AccountRow, fresh: IssuedCode): AccountRow {
+export function withFreshCode<R extends CodeBearer>(row: R, fresh: IssuedCode): R {
   return { ...row, code: fresh.code, codeExpiresAt: fresh.expiresAt, codeExpired: false };
 }

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import type { Queryable } from '../db/index.js';
-import { planFreshCodes, storeFreshCodes, withFreshCode } from './fresh-codes.js';
+import { planFreshCodes, storeFreshCodes, withFreshCode, type CodeBearer } from './fresh-codes.js';
 import { selectAccounts } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import { recordDistribution, type DistributionKind } from './tracking.js';
@@ -46,24 +46,33 @@ export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: 
 
 /**
  * One batch of selected accounts handed out on `client` (inside the caller's transaction, which also writes the
- * audit row): a fresh code stored for each inactive account whose code is missing or expired, and the hand-out of
- * `kind` recorded for every account (tracking.ts: « fiche remise le … », « Relancer »). Returns the rows as they
- * must be printed (with their fresh codes), how many codes were issued, and the record's statement, to await
- * before committing (a failed one aborts the transaction, and COMMIT would then quietly roll back). Shared by handOutRows and the
- * streamed exports (generate.ts).
+ * audit row): a fresh code stored for each inactive account whose code is missing or expired (issueBatch), and the
+ * hand-out of `kind` recorded for every account (tracking.ts: « fiche remise le … », « Relancer »). Returns the rows
+ * as they must be printed (with their fresh codes), how many codes were issued, and the record's statement, to await
+ * before committing (a failed one aborts the transaction, and COMMIT would then quietly roll back). Shared by
+ * handOutRows and the streamed exports (generate.ts).
  */
-export async function handBatch(
+export async function handBatch<R extends CodeBearer>(
   ctx: AppContext,
   client: Queryable,
-  selected: AccountRow[],
+  selected: R[],
   kind: DistributionKind,
   actorId: string | null,
-): Promise<{ rows: AccountRow[]; issued: number; recorded: Promise<void> }> {
-  const planned = planFreshCodes(ctx, selected);
-  const stored = await storeFreshCodes(client, planned);
+): Promise<{ rows: R[]; issued: number; recorded: Promise<void> }> {
+  const { rows, issued } = await issueBatch(ctx, client, selected);
   // Not waited for here: the record's answer is nothing the rows need, and its round trip (a streamed export's
   // hundreds of batches) overlaps the rendering. The caller awaits `recorded` before it commits.
   const recorded = recordDistribution(client, { userIds: selected.map((r) => r.id), kind, actorId });
   recorded.catch(() => {});
-  return { rows: selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)), issued: stored.size, recorded };
+  return { rows, issued, recorded };
+}
+
+/**
+ * handBatch without the record (the CSV export records its whole selection from the ids it kept, tracking.ts
+ * distributionRecorder): the fresh codes stored, the rows as they must be printed and how many codes were issued.
+ */
+export async function issueBatch<R extends CodeBearer>(ctx: AppContext, client: Queryable, selected: R[]): Promise<{ rows: R[]; issued: number }> {
+  const planned = planFreshCodes(ctx, selected);
+  const stored = await storeFreshCodes(client, planned);
+  return { rows: stored.size ? selected.map((r) => (stored.has(r.id) ? withFreshCode(r, planned.get(r.id)!) : r)) : selected, issued: stored.size };
 }

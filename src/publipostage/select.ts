@@ -7,7 +7,7 @@ import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
-import type { AccountRow, ChildInfo, Selection, SortOrder } from './selection.js';
+import type { AccountRow, ChildInfo, CsvAccountRow, Selection, SortOrder } from './selection.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
 class Params {
@@ -230,8 +230,6 @@ function preferredStructures(sel: Selection, scope: Scope): string[] {
  */
 function detailCtes(sel: Selection, scope: Scope, p: Params): string {
   const pref = p.add(preferredStructures(sel, scope));
-  const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
-  const shownClasses = classSchools(sel, scope, p, 'c.structure_id');
   return `st AS (
     SELECT DISTINCT ON (x.user_id) x.user_id, s.id, s.name
     FROM (SELECT us.user_id, us.structure_id FROM sel JOIN user_structures us ON us.user_id = sel.id
@@ -242,9 +240,27 @@ function detailCtes(sel: Selection, scope: Scope, p: Params): string {
     JOIN structures s ON s.id = x.structure_id
     ORDER BY x.user_id, s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr
   ),
-  kin AS (
+  ${kidsCtes(sel, scope, p, 'json')}`;
+}
+
+/**
+ * CTEs giving, for the relatives of `sel`, their children with their classes (kids.children), those of
+ * classSchools only: as JSON for toRow ('json': ChildInfo[]), or as the CSV's "Enfants" cell ('label': childrenLabel's
+ * "Zoé MARTIN (6A), Léo MARTIN (5A)", written by PostgreSQL).
+ */
+function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label'): string {
+  const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
+  const shownClasses = classSchools(sel, scope, p, 'c.structure_id');
+  const order = 'ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr';
+  const children =
+    as === 'json'
+      ? `json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes', coalesce(kc.names, '{}'))
+             ${order})`
+      : `string_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || array_to_string(kc.names, ', ') || ')', ''), ', ' ${order})`;
+  return `kin AS (
     -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's schools.
-    SELECT r.parent_id, r.child_id FROM sel JOIN relations r ON r.parent_id = sel.id
+    -- With their names: users is read once for both.
+    SELECT r.parent_id, r.child_id, ch.first_name, ch.last_name FROM sel JOIN relations r ON r.parent_id = sel.id
       JOIN users ch ON ch.id = r.child_id AND ch.absent_since IS NULL AND ch.pre_deleted_at IS NULL
     WHERE sel.profile = 'Relative'
       ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
@@ -256,10 +272,9 @@ function detailCtes(sel: Selection, scope: Scope, p: Params): string {
     GROUP BY uc.user_id
   ),
   kids AS (
-    SELECT kin.parent_id, json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes', coalesce(kc.names, '{}'))
-             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
-    FROM kin JOIN users k ON k.id = kin.child_id LEFT JOIN kin_cls kc ON kc.user_id = k.id
-    GROUP BY kin.parent_id
+    SELECT k.parent_id, ${children} AS children
+    FROM kin k LEFT JOIN kin_cls kc ON kc.user_id = k.child_id
+    GROUP BY k.parent_id
   )`;
 }
 
@@ -323,25 +338,43 @@ interface Decrypter {
   decrypt(blob: string): string;
 }
 
-function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): AccountRow {
-  const activated = r.activated as boolean;
-  const readOnly = r.manageable === false;
-  const expiresAt = (r.activation_code_expires_at as Date | null) ?? null;
-  const externalProvider = (r.external_provider as string | null) ?? null;
-  const facts = { activated, readOnly, blocked: r.blocked as boolean, preDeleted: r.pre_deleted as boolean, externalProvider };
+/** What a row's stored code is worth to whoever prints it (toRow, toCsvRow): facts as mayCarryCode reads them. */
+type CodeFacts = Pick<AccountRow, 'activated' | 'readOnly' | 'blocked' | 'preDeleted' | 'externalProvider'>;
+
+/**
+ * The code to print from the stored one (`enc`, expiring at `expiresAt`): decrypted when the account may carry a code
+ * and it has not expired at `now` (epoch ms); `codeExpiresAt` is null when no code may be printed at all.
+ */
+function storedCode(enc: string | null, expiresAt: Date | null, facts: CodeFacts, secrets: Decrypter, now: number): Pick<AccountRow, 'code' | 'codeExpired' | 'codeExpiresAt'> {
+  const carries = mayCarryCode(facts);
   let code: string | null = null;
   let codeExpired = false;
-  if (r.activation_code_enc && mayCarryCode(facts)) {
+  if (enc && carries) {
     if (expiresAt && expiresAt.getTime() <= now) codeExpired = true;
     else {
       try {
-        code = secrets.decrypt(r.activation_code_enc as string);
+        code = secrets.decrypt(enc);
       } catch {
         // Encrypted under another key (restored backup): unusable, treated as missing so a new one gets issued.
         code = null;
       }
     }
   }
+  return { code, codeExpired, codeExpiresAt: facts.activated || !carries ? null : expiresAt };
+}
+
+function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): AccountRow {
+  const activated = r.activated as boolean;
+  const readOnly = r.manageable === false;
+  const externalProvider = (r.external_provider as string | null) ?? null;
+  const facts = { activated, readOnly, blocked: r.blocked as boolean, preDeleted: r.pre_deleted as boolean, externalProvider };
+  const { code, codeExpired, codeExpiresAt } = storedCode(
+    (r.activation_code_enc as string | null) ?? null,
+    (r.activation_code_expires_at as Date | null) ?? null,
+    facts,
+    secrets,
+    now,
+  );
   return {
     id: r.id as string,
     lastName: r.last_name as string,
@@ -350,7 +383,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     login: r.login as string,
     activated,
     code,
-    codeExpiresAt: activated || !mayCarryCode(facts) ? null : expiresAt,
+    codeExpiresAt,
     codeExpired,
     email: (r.email as string | null) ?? null,
     birthDate: (r.birth_date as string | null) ?? null,
@@ -483,21 +516,38 @@ export async function* streamSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<AccountRow[]> {
-  const { sql, values } = rowsQuery(selection, scope);
+  yield* cursorBatches(client, rowsQuery(selection, scope), batchSize, 'object', (rows: Record<string, unknown>[]) => {
+    const now = Date.now();
+    return rows.map((r) => toRow(r, ctx.secrets, now));
+  });
+}
+
+/**
+ * `query` through a server-side cursor on `client` (inside a transaction), `batchSize` rows at a time (as objects or
+ * arrays: pg's rowMode), each batch mapped by `map`.
+ */
+async function* cursorBatches<T, R>(
+  client: Queryable,
+  query: { sql: string; values: unknown[] },
+  batchSize: number,
+  rowMode: 'object' | 'array',
+  map: (rows: T[]) => R[],
+): AsyncGenerator<R[]> {
   const name = `selection_${++cursors}`;
-  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
-  const fetch = (): Promise<{ rows: Record<string, unknown>[] }> => client.query(`FETCH ${batchSize} FROM ${name}`);
+  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${query.sql}`, query.values);
+  const text = `FETCH ${batchSize} FROM ${name}`;
+  const fetch = (): Promise<{ rows: T[] }> =>
+    (rowMode === 'array' ? client.query({ text, rowMode: 'array' }) : client.query(text)) as unknown as Promise<{ rows: T[] }>;
   // The next batch is asked for before this one is handed over: PostgreSQL produces it while this process
   // decrypts and renders the current one (queries on one connection run in order, so the consumer's own
   // statements on `client` simply queue behind it).
-  let next: Promise<{ rows: Record<string, unknown>[] }> | null = fetch();
+  let next: Promise<{ rows: T[] }> | null = fetch();
   try {
     while (next) {
-      const res: { rows: Record<string, unknown>[] } = await next;
+      const res: { rows: T[] } = await next;
       next = res.rows.length === batchSize ? fetch() : null;
       if (!res.rows.length) break;
-      const now = Date.now();
-      yield res.rows.map((r) => toRow(r, ctx.secrets, now));
+      yield map(res.rows);
     }
   } finally {
     // A consumer that stops early: the prefetched batch is dropped, then the cursor closed.
@@ -506,6 +556,86 @@ export async function* streamSelection(
   }
 }
 let cursors = 0;
+
+/**
+ * The temporary table (one column, id) where streamCsvSelection keeps the ids of the accounts it selected, for the
+ * rest of the transaction (dropped at its end): the cursor reads the accounts from it, and the hand-out of the
+ * very same accounts is recorded from it (tracking.ts distributionRecorder).
+ */
+export const SELECTED_IDS = 'selected_ids';
+
+/**
+ * The CSV export's SQL over the accounts of SELECTED_IDS: the details and order of rowsQuery, but only what the CSV's
+ * cells need (no structure, no local-admin badge), with PostgreSQL writing the cells it can as they read: the classes
+ * ("5A, 6A"), the children (childrenLabel), the creation day (frenchDate's dd/mm/yyyy in Paris). Read as arrays, in
+ * this order: see toCsvRow. `sel` carries only the columns read (PAGE_USER_COLUMNS), not whole rows.
+ */
+function csvRowsQuery(selection: Selection, scope: Scope): { sql: string; values: unknown[] } {
+  const p = new Params();
+  const family = selection.sort === 'family';
+  const sql = `WITH sel AS MATERIALIZED (SELECT ${PAGE_USER_COLUMNS} FROM ${SELECTED_IDS} x JOIN users u ON u.id = x.id),
+  ${classesCte('cls', 'sel', selection, scope, p)},
+  ${kidsCtes(selection, scope, p, 'label')}${family ? `,\n  ${familyCte('sel', 'cls')}` : ''}
+SELECT u.id, u.last_name, u.first_name, u.profile, u.login, u.activated_at IS NOT NULL,
+  u.activation_code_enc, extract(epoch FROM u.activation_code_expires_at) * 1000, u.email,
+  array_to_string(cls.names, ', '), to_char(u.created_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY'), kids.children,
+  u.ine, u.functions, u.mobile, u.pre_deleted_at IS NOT NULL, u.blocked,
+  ${selection.external === 'exclude' ? 'NULL::text' : externalProviderSql('u')}, ${manageableSql(scope, 'u', p.values)}
+FROM sel u
+LEFT JOIN cls ON cls.user_id = u.id${family ? '\nLEFT JOIN fam ON fam.id = u.id' : ''}
+LEFT JOIN kids ON kids.parent_id = u.id
+ORDER BY ${orderBy(selection.sort, 'cls.group_class')}`;
+  return { sql, values: p.values };
+}
+
+/** One array row of csvRowsQuery. */
+function toCsvRow(r: unknown[], secrets: Decrypter, now: number): CsvAccountRow {
+  const activated = r[5] as boolean;
+  const externalProvider = (r[17] as string | null) ?? null;
+  const facts = { activated, readOnly: r[18] === false, blocked: r[16] as boolean, preDeleted: r[15] as boolean, externalProvider };
+  // The expiry as epoch milliseconds (numeric text): a Date is made only for the accounts that have one.
+  const expiresAt = r[7] === null ? null : new Date(Number(r[7]));
+  return {
+    id: r[0] as string,
+    lastName: r[1] as string,
+    firstName: r[2] as string,
+    profile: r[3] as AccountRow['profile'],
+    login: r[4] as string,
+    ...facts,
+    ...storedCode(r[6] as string | null, expiresAt, facts, secrets, now),
+    email: r[8] as string | null,
+    classesLabel: (r[9] as string | null) ?? '',
+    createdDay: r[10] as string,
+    childrenLabel: (r[11] as string | null) ?? '',
+    ine: r[12] as string | null,
+    functions: (r[13] as string[] | null) ?? [],
+    mobile: r[14] as string | null,
+  };
+}
+
+/**
+ * The selection as streamSelection gives it (same accounts, order, cursor, batches), in the CSV export's shape
+ * (CsvAccountRow): a région's export reads and allocates only what its cells need. The selected ids are first kept in
+ * SELECTED_IDS in id order (on `client`, inside a transaction, which must hold no such table yet), where the caller
+ * records the hand-out of exactly the accounts of the file.
+ */
+export async function* streamCsvSelection(
+  ctx: AppContext,
+  client: Queryable,
+  selection: Selection,
+  scope: Scope,
+  batchSize = 1000,
+): AsyncGenerator<CsvAccountRow[]> {
+  const p = new Params();
+  const where = conditions(selection, scope, p);
+  await client.query(`CREATE TEMP TABLE ${SELECTED_IDS} (id uuid) ON COMMIT DROP`);
+  // In id order: the hand-out is recorded from it range by range (tracking.ts distributionRecorder).
+  await client.query(`INSERT INTO ${SELECTED_IDS} SELECT u.id FROM users u WHERE ${where.join('\n  AND ')} ORDER BY u.id`, p.values);
+  yield* cursorBatches(client, csvRowsQuery(selection, scope), batchSize, 'array', (rows: unknown[][]) => {
+    const now = Date.now();
+    return rows.map((r) => toCsvRow(r, ctx.secrets, now));
+  });
+}
 
 /**
  * Who the distribution filters of `selection` leave out (blocked, absent from the feed, external sign-in), among

@@ -121,3 +121,21 @@ export interface AccountRow {
   /** For a relative: the children, with their classes. */
   children: ChildInfo[];
 }
+
+/**
+ * One selected account as the CSV export reads it (select.ts streamCsvSelection, csv.ts): the facts and code of
+ * AccountRow, and the cells PostgreSQL writes itself instead of the arrays and dates they come from.
+ */
+export interface CsvAccountRow
+  extends Pick<
+    AccountRow,
+    | 'id' | 'lastName' | 'firstName' | 'profile' | 'login' | 'activated' | 'code' | 'codeExpiresAt' | 'codeExpired' | 'email'
+    | 'blocked' | 'preDeleted' | 'externalProvider' | 'readOnly' | 'ine' | 'functions' | 'mobile'
+  > {
+  /** The classes, sorted and joined as the "Classe" cell reads: "5A, 6A". */
+  classesLabel: string;
+  /** The creation day, dd/mm/yyyy in Paris (frenchDate). */
+  createdDay: string;
+  /** The "Enfants" cell (childrenLabel): "Zoé MARTIN (6A), Léo MARTIN (5A)". */
+  childrenLabel: string;
+}

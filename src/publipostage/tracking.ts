@@ -37,6 +37,55 @@ export async function recordDistribution(
   );
 }
 
+/** Records a streamed export's hand-out in steps (distributionRecorder). */
+export interface DistributionRecorder {
+  /** Records the share of the accounts that matches `read` of them having been read (read: a running total). */
+  step(read: number): Promise<void>;
+  /** Records whatever is left: after it, every account of the table is recorded exactly once. */
+  finish(): Promise<void>;
+}
+
+/**
+ * recordDistribution for the accounts whose ids fill `table` (a temporary table of the transaction, column id, written
+ * in id order, such as select.ts SELECTED_IDS), in steps a streamed export takes as it reads them: each step is one
+ * INSERT … SELECT of the next range of the table's pages, so PostgreSQL writes the record while this process renders
+ * the rows, and each index entry lands next to the previous one (in id order: half the cost of the same rows in the
+ * order of a file, by name). Steps are proportional to the rows read, whatever their order in the file.
+ */
+export async function distributionRecorder(
+  client: Queryable,
+  table: string,
+  { kind, actorId }: { kind: DistributionKind; actorId: string | null },
+): Promise<DistributionRecorder> {
+  const { rows } = await client.query(
+    `SELECT count(*)::float8 AS n, ceil(pg_relation_size('${table}') / current_setting('block_size')::float8)::int AS pages FROM ${table}`,
+  );
+  const total = Number(rows[0].n);
+  const pages = Number(rows[0].pages);
+  let done = 0;
+  // Pages [from, to) of the table (to null: to its end), as a TID range (read as such since PostgreSQL 14).
+  const insert = (from: number, to: number | null) =>
+    client.query(
+      `INSERT INTO distribution_events (user_id, kind, actor_id)
+       SELECT DISTINCT id, $1, $2::uuid FROM ${table}
+       WHERE ctid >= $3::tid${to === null ? '' : ' AND ctid < $4::tid'}
+       ORDER BY id`,
+      [kind, actorId, `(${from},0)`, ...(to === null ? [] : [`(${to},0)`])],
+    );
+  return {
+    async step(read: number) {
+      const to = Math.min(pages, Math.floor((pages * read) / Math.max(total, 1)));
+      if (to <= done) return;
+      await insert(done, to);
+      done = to;
+    },
+    async finish() {
+      await insert(done, null);
+      done = pages;
+    },
+  };
+}
+
 /** The last hand-out of each kind, per account. */
 export interface LastDistribution {
   sheet: Date | null;
