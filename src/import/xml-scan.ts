@@ -379,12 +379,16 @@ export class XmlScanner {
     while (e < n && isNameChar(s.charCodeAt(e))) e++;
     if (e >= n) return -1;
     const check = new SaxesParser({ position: true });
+    let version: string | undefined;
     try {
-      check.write(`${s.slice(0, i)}<${s.slice(i + 1, e)}/>`).close();
+      check.write(`${s.slice(0, i)}<${s.slice(i + 1, e)}/>`);
+      version = check.xmlDecl.version;
+      check.close();
     } catch {
       throw new XmlScanFallback('prolog');
     }
-    if (check.xmlDecl.version !== undefined && check.xmlDecl.version !== '1.0') throw new XmlScanFallback('XML version');
+    // XML 1.1 has other line breaks (NEL, LS) and characters.
+    if (version !== undefined && version !== '1.0') throw new XmlScanFallback('XML version');
     return i;
   }
 }
