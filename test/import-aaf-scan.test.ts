@@ -11,6 +11,7 @@ import iconv from 'iconv-lite';
 import { generateAafFeed } from '../bench/aaf-feed.js';
 import { readAaf, type AafReadOptions, type AafRecord } from '../src/import/aaf.js';
 import { XmlScanFallback } from '../src/import/xml-scan.js';
+import { clean } from '../src/import/text.js';
 import { ImportFileError } from '../src/import/types.js';
 
 const FIXTURES = new URL('./fixtures/aaf/', import.meta.url).pathname;
@@ -165,4 +166,13 @@ test('malformed XML and undecodable bytes: the same error, file and line as saxe
     assert.ok(r.error.line >= 1, label);
     await assert.rejects(read({ data }, { reader: 'scan' }), XmlScanFallback, label);
   }
+});
+
+test('clean(): its shortcut for values already clean gives what the full rule gives', () => {
+  const rule = (v: string) => v.replace(/\s+/g, ' ').trim() || null;
+  const values = ['MARTIN', 'DE LA FONTAINE', ' MARTIN', 'MARTIN ', 'DE  LA', 'A\tB', 'A\nB', 'A\u00a0B', 'A\u2028B', 'A\u3000B', 'A\ufeffB',
+    'NGUYỄN', 'Zoé 😀', '\u0001', ' ', '\u00a0', 'a b c', 'x\u1680y', 'Åslög'];
+  for (const v of values) assert.equal(clean(v), rule(v), JSON.stringify(v));
+  assert.equal(clean(''), null);
+  assert.equal(clean(undefined), null);
 });

@@ -190,9 +190,29 @@ const copy = (t: string) => (t.length >= 13 ? ` ${t}`.slice(1) : t);
 //    `structure$…$…$id$LIBELLE` (ENTPersonClasses), legal representatives in ENTEleveAutoriteParentale.
 // A record is 1D when it carries one of the 1D-only attributes (or an earlier record of its file did).
 
-const first = (a: Map<string, string[]>, k: string): string | null => clean(a.get(k)?.find((v) => clean(v) !== null));
-const all = (a: Map<string, string[]>, k: string): string[] =>
-  (a.get(k) ?? []).map((v) => clean(v)).filter((v): v is string => v !== null);
+/** First non-empty value of `k`, cleaned. */
+const first = (a: Map<string, string[]>, k: string): string | null => {
+  const values = a.get(k);
+  if (values) {
+    for (const v of values) {
+      const c = clean(v);
+      if (c !== null) return c;
+    }
+  }
+  return null;
+};
+/** Every non-empty value of `k`, cleaned. */
+const all = (a: Map<string, string[]>, k: string): string[] => {
+  const out: string[] = [];
+  const values = a.get(k);
+  if (values) {
+    for (const v of values) {
+      const c = clean(v);
+      if (c !== null) out.push(c);
+    }
+  }
+  return out;
+};
 const listed = (a: Map<string, string[]>, keys: readonly string[]) => keys.some((k) => a.has(k));
 const firstOf = (a: Map<string, string[]>, keys: readonly string[]): string | null => {
   for (const k of keys) {
@@ -343,10 +363,17 @@ export function mapPerson(
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
-  for (const x of [...classes, ...groups]) structures.add(x.structure);
+  for (const x of classes) structures.add(x.structure);
+  for (const x of groups) structures.add(x.structure);
 
-  const phones = ATTR.phone.map((k) => cleanPhone(first(a, k)));
-  const mobiles = ATTR.mobile.map((k) => cleanPhone(first(a, k)));
+  // First usable number of the attributes, in their order.
+  const phoneOf = (keys: readonly string[]) => {
+    for (const k of keys) {
+      const p = cleanPhone(first(a, k));
+      if (p !== null) return p;
+    }
+    return null;
+  };
   const user: UserRecord = {
     externalId: ext,
     source: 'aaf',
@@ -357,7 +384,7 @@ export function mapPerson(
     lastName,
     birthDate,
     email: given(ATTR.email) ? cleanEmail(firstOf(a, ATTR.email)) : base!.email,
-    phone: given(ATTR.phone) ? phones.find((p) => p !== null) ?? null : base!.phone,
+    phone: given(ATTR.phone) ? phoneOf(ATTR.phone) : base!.phone,
     structures,
     classes,
     groups,
@@ -367,7 +394,7 @@ export function mapPerson(
   // Absent from an addRequest: left as stored (UserRecord contract).
   if (listed(a, ATTR.ine)) user.ine = first(a, 'ENTEleveINE')?.toUpperCase() ?? null;
   else if (base?.ine !== undefined) user.ine = base.ine;
-  if (listed(a, ATTR.mobile)) user.mobile = mobiles.find((p) => p !== null) ?? null;
+  if (listed(a, ATTR.mobile)) user.mobile = phoneOf(ATTR.mobile);
   else if (base?.mobile !== undefined) user.mobile = base.mobile;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;

@@ -296,8 +296,9 @@ export class XmlScanner {
       let c = s.charCodeAt(i);
       if (isWs(c)) {
         ws = true;
-        while (++i < n && isWs((c = s.charCodeAt(i))));
+        while (++i < n && isWs(s.charCodeAt(i)));
         if (i >= n) return -1;
+        c = s.charCodeAt(i);
       }
       if (c === GT) break;
       if (c === SLASH) {
