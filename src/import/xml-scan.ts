@@ -119,10 +119,6 @@ export class XmlScanner {
       if (this.pendingCr) s += '\r';
     }
     this.s = s;
-    this.countedPos = 0;
-    this.countedLine = this.lineBase;
-    this.nextAmp = -1;
-    this.nextCdEnd = -1;
     this.cut(this.scan());
   }
 
@@ -141,7 +137,12 @@ export class XmlScanner {
     this.at = done;
     this.lineBase = this.countLines();
     this.s = this.s.slice(done);
+    // Positions in the string just dropped.
     this.at = 0;
+    this.countedPos = 0;
+    this.countedLine = this.lineBase;
+    this.nextAmp = -1;
+    this.nextCdEnd = -1;
     if (this.s.length - (this.pendingCr ? 1 : 0) > MAX_CARRY) throw new XmlScanFallback('construct too long');
   }
 
