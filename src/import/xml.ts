@@ -1,5 +1,6 @@
 // Streaming XML for the record-shaped national exports (SIECLE/BEE, STS-web): the file is never loaded whole,
 // only the small elements the caller asks for are built as trees (one pupil, one person, one division…).
+// The AAF feed goes through scanXml first (the fast scanner of xml-scan.ts, saxes behind it: aaf.ts readAaf).
 import iconv from 'iconv-lite';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { SaxesParser } from 'saxes';
