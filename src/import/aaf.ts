@@ -1,8 +1,10 @@
-// AAF directory feed (`ficAlimMENESR` XML): streamed with saxes, never loaded whole.
+// AAF directory feed (`ficAlimMENESR` XML): streamed (the fast scanner of xml-scan.ts, saxes beyond it), never
+// loaded whole.
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
-import { feedParser } from './xml.js';
+import { feedParser, saxesEvents, scanXml, type XmlSource } from './xml.js';
+import { type XmlEvents, XmlScanFallback } from './xml-scan.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { rejection, type ImportBatch, type StructureRecord, type UserRecord } from './types.js';
 
@@ -32,97 +34,152 @@ export function isDeltaFeed(name: string): boolean {
   return /delta|diff|incr/i.test(name);
 }
 
+/** How readAaf reads: the fast scanner falling back to saxes (default), either alone (tests). */
+export interface AafReadOptions {
+  reader?: 'auto' | 'scan' | 'saxes';
+  /** Bytes per piece of the file (1 MiB); `drain` is awaited after each. */
+  chunkSize?: number;
+}
+
 /**
  * Streams every add/modify/delete request of one file to `onRecord`; `drain` is awaited between pieces of the file
- * (the run spills what it gathered). Malformed XML throws ImportFileError.
+ * (the run spills what it gathered). Read with the fast scanner (xml-scan.ts); a file beyond it (or malformed) is
+ * read again with saxes, whose records the scanner already handed over are skipped: the records, and the
+ * ImportFileError of a malformed file (file, line, detail), are saxes' in every case.
+ * Returns which reader finished the file, and why the scanner gave up if it did.
  */
 export async function readAaf(
   file: string,
-  source: { path?: string; data?: Buffer },
+  source: XmlSource,
   onRecord: (r: AafRecord) => void,
   drain?: () => Promise<void>,
-): Promise<void> {
-  const parser = new SaxesParser({ position: true });
-  let rec: AafRecord | null = null;
-  let inOperational = false;
-  let attrName: string | null = null;
-  let values: string[] | null = null;
-  let text: string | null = null;
-  let inId = false;
-  let idText = '';
+  opts: AafReadOptions = {},
+): Promise<{ reader: 'scan' | 'saxes'; fallback?: string }> {
+  let taken = 0;
+  let fallback: string | undefined;
+  if (opts.reader !== 'saxes') {
+    try {
+      const events = new AafEvents((r) => {
+        taken++;
+        onRecord(r);
+      });
+      await scanXml(file, source, events, drain, opts.chunkSize);
+      return { reader: 'scan' };
+    } catch (e) {
+      if (!(e instanceof XmlScanFallback) || opts.reader === 'scan') throw e;
+      fallback = e.reason;
+    }
+  }
+  let skip = taken;
+  const parser = saxesEvents(
+    new SaxesParser({ position: true }),
+    new AafEvents((r) => {
+      if (skip > 0) skip--;
+      else onRecord(r);
+    }),
+  );
+  await feedParser(file, source, parser, drain, opts.chunkSize);
+  return { reader: 'saxes', ...(fallback ? { fallback } : {}) };
+}
 
-  parser.on('opentag', (tag) => {
-    switch (tag.name) {
+/** Builds AafRecords out of XML events, whichever parser sends them. */
+class AafEvents implements XmlEvents {
+  private rec: AafRecord | null = null;
+  private inOperational = false;
+  private attrName: string | null = null;
+  private values: string[] | null = null;
+  private value: string | null = null;
+  private inId = false;
+  private idText = '';
+  /** Attribute names, one string each (a name sliced from a piece would keep the whole piece alive). */
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly onRecord: (r: AafRecord) => void) {}
+
+  open(name: string, attrs: readonly string[], line: () => number) {
+    switch (name) {
       case 'addRequest':
       case 'modifyRequest':
       case 'deleteRequest':
-        rec = {
-          op: tag.name === 'addRequest' ? 'add' : tag.name === 'modifyRequest' ? 'modify' : 'delete',
+        this.rec = {
+          op: name === 'addRequest' ? 'add' : name === 'modifyRequest' ? 'modify' : 'delete',
           category: '',
           id: '',
           attrs: new Map(),
-          line: parser.line,
+          line: line(),
         };
         break;
       case 'operationalAttributes':
-        inOperational = true;
+        this.inOperational = true;
         break;
       case 'id':
-        inId = true;
-        idText = '';
+        this.inId = true;
+        this.idText = '';
         break;
       case 'attr':
-      case 'modification':
-        attrName = String(tag.attributes.name ?? '');
-        values = [];
+      case 'modification': {
+        let n = '';
+        for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === 'name') n = attrs[i + 1];
+        let own = this.names.get(n);
+        if (own === undefined) {
+          own = copy(n);
+          this.names.set(own, own);
+        }
+        this.attrName = own;
+        this.values = [];
         break;
+      }
       case 'value':
-        text = '';
+        this.value = '';
         break;
     }
-  });
-  parser.on('text', (t) => {
-    if (text !== null) text += t;
-    else if (inId) idText += t;
-  });
-  parser.on('cdata', (t) => {
-    if (text !== null) text += t;
-  });
-  parser.on('closetag', (tag) => {
-    switch (tag.name) {
+  }
+
+  text(t: string) {
+    if (this.value !== null) this.value += t;
+    else if (this.inId) this.idText += t;
+  }
+
+  cdata(t: string) {
+    if (this.value !== null) this.value += t;
+  }
+
+  close(name: string) {
+    switch (name) {
       case 'value':
-        // A long value would be a slice of the parser's chunk and keep that whole chunk alive as long as the
+        // A long value would be a slice of the parser's piece and keep that whole piece alive as long as the
         // batch holds it (an e-mail per person pins the whole file): keep a copy of its own.
-        if (values && text !== null) values.push(text.length >= 13 ? (` ${text}`).slice(1) : text);
-        text = null;
+        if (this.values && this.value !== null) this.values.push(copy(this.value));
+        this.value = null;
         break;
       case 'id':
-        inId = false;
-        if (rec) rec.id = idText.trim();
+        this.inId = false;
+        if (this.rec) this.rec.id = this.idText.trim();
         break;
       case 'attr':
       case 'modification':
-        if (rec && attrName !== null && values) {
-          if (inOperational) rec.category = values[0]?.trim() ?? '';
-          else rec.attrs.set(attrName, values);
+        if (this.rec && this.attrName !== null && this.values) {
+          if (this.inOperational) this.rec.category = this.values[0]?.trim() ?? '';
+          else this.rec.attrs.set(this.attrName, this.values);
         }
-        attrName = null;
-        values = null;
+        this.attrName = null;
+        this.values = null;
         break;
       case 'operationalAttributes':
-        inOperational = false;
+        this.inOperational = false;
         break;
       case 'addRequest':
       case 'modifyRequest':
       case 'deleteRequest':
-        if (rec) onRecord(rec);
-        rec = null;
+        if (this.rec) this.onRecord(this.rec);
+        this.rec = null;
         break;
     }
-  });
-
-  await feedParser(file, source, parser, drain);
+  }
 }
+
+/** A string of its own: V8 makes a slice of 13 characters or more a view on its parent string. */
+const copy = (t: string) => (t.length >= 13 ? ` ${t}`.slice(1) : t);
 
 // ---- mapping AAF records to the normalised batch ----
 //
@@ -133,9 +190,29 @@ export async function readAaf(
 //    `structure$…$…$id$LIBELLE` (ENTPersonClasses), legal representatives in ENTEleveAutoriteParentale.
 // A record is 1D when it carries one of the 1D-only attributes (or an earlier record of its file did).
 
-const first = (a: Map<string, string[]>, k: string): string | null => clean(a.get(k)?.find((v) => clean(v) !== null));
-const all = (a: Map<string, string[]>, k: string): string[] =>
-  (a.get(k) ?? []).map((v) => clean(v)).filter((v): v is string => v !== null);
+/** First non-empty value of `k`, cleaned. */
+const first = (a: Map<string, string[]>, k: string): string | null => {
+  const values = a.get(k);
+  if (values) {
+    for (const v of values) {
+      const c = clean(v);
+      if (c !== null) return c;
+    }
+  }
+  return null;
+};
+/** Every non-empty value of `k`, cleaned. */
+const all = (a: Map<string, string[]>, k: string): string[] => {
+  const out: string[] = [];
+  const values = a.get(k);
+  if (values) {
+    for (const v of values) {
+      const c = clean(v);
+      if (c !== null) out.push(c);
+    }
+  }
+  return out;
+};
 const listed = (a: Map<string, string[]>, keys: readonly string[]) => keys.some((k) => a.has(k));
 const firstOf = (a: Map<string, string[]>, keys: readonly string[]): string | null => {
   for (const k of keys) {
@@ -286,10 +363,17 @@ export function mapPerson(
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
-  for (const x of [...classes, ...groups]) structures.add(x.structure);
+  for (const x of classes) structures.add(x.structure);
+  for (const x of groups) structures.add(x.structure);
 
-  const phones = ATTR.phone.map((k) => cleanPhone(first(a, k)));
-  const mobiles = ATTR.mobile.map((k) => cleanPhone(first(a, k)));
+  // First usable number of the attributes, in their order.
+  const phoneOf = (keys: readonly string[]) => {
+    for (const k of keys) {
+      const p = cleanPhone(first(a, k));
+      if (p !== null) return p;
+    }
+    return null;
+  };
   const user: UserRecord = {
     externalId: ext,
     source: 'aaf',
@@ -300,7 +384,7 @@ export function mapPerson(
     lastName,
     birthDate,
     email: given(ATTR.email) ? cleanEmail(firstOf(a, ATTR.email)) : base!.email,
-    phone: given(ATTR.phone) ? phones.find((p) => p !== null) ?? null : base!.phone,
+    phone: given(ATTR.phone) ? phoneOf(ATTR.phone) : base!.phone,
     structures,
     classes,
     groups,
@@ -310,7 +394,7 @@ export function mapPerson(
   // Absent from an addRequest: left as stored (UserRecord contract).
   if (listed(a, ATTR.ine)) user.ine = first(a, 'ENTEleveINE')?.toUpperCase() ?? null;
   else if (base?.ine !== undefined) user.ine = base.ine;
-  if (listed(a, ATTR.mobile)) user.mobile = mobiles.find((p) => p !== null) ?? null;
+  if (listed(a, ATTR.mobile)) user.mobile = phoneOf(ATTR.mobile);
   else if (base?.mobile !== undefined) user.mobile = base.mobile;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;

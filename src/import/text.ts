@@ -140,11 +140,30 @@ function lineAt(buf: Buffer, index: number): number {
 }
 
 
-/** Trimmed value, or null when empty. */
+/** Trimmed value, white space runs made one space (`\s` of JavaScript), or null when empty. */
 export function clean(v: string | undefined | null): string | null {
-  if (v === undefined || v === null) return null;
+  if (v === undefined || v === null || v === '') return null;
+  if (isClean(v)) return v;
   const t = v.replace(/\s+/g, ' ').trim();
   return t === '' ? null : t;
+}
+
+/**
+ * True when clean() would give `v` back unchanged: single spaces between other characters only. A cheap check that
+ * spares most values of a feed the regular expression and a new string; any other space-like character (below
+ * U+0021, U+00A0, from U+1680 on) sends the value to the full rule.
+ */
+function isClean(v: string): boolean {
+  let space = true;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x20) {
+      if (space) return false;
+      space = true;
+    } else if (c < 0x20 || c === 0xa0 || c >= 0x1680) return false;
+    else space = false;
+  }
+  return !space;
 }
 
 /** Phone numbers: the AAF writes 0000000000 for "none". */

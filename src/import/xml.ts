@@ -1,9 +1,10 @@
 // Streaming XML for the record-shaped national exports (SIECLE/BEE, STS-web): the file is never loaded whole,
 // only the small elements the caller asks for are built as trees (one pupil, one person, one division…).
+// The AAF feed goes through scanXml first (the fast scanner of xml-scan.ts, saxes behind it: aaf.ts readAaf).
 import iconv from 'iconv-lite';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { SaxesParser } from 'saxes';
+import { type XmlEvents, XmlScanFallback, XmlScanner } from './xml-scan.js';
 import { ImportFileError } from './types.js';
 
 export interface XmlSource {
@@ -120,22 +121,60 @@ export async function streamXml(
 const PARSE_SLICE = 128 * 1024;
 
 /**
- * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
- * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
- * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web). `drain`, if given, is awaited
- * after each piece of the file is parsed.
+ * The pieces of `source` (about `chunkSize` bytes each, 1 MiB by default), decoded with the encoding its XML
+ * declaration names (UTF-8 when absent; declaredEncoding reads the first 200 bytes).
  */
-export async function feedParser(file: string, source: XmlSource, parser: SaxesParser, drain?: () => Promise<void>): Promise<{ encoding: string }> {
-  const stream = source.data ? Readable.from([source.data]) : createReadStream(source.path!, { highWaterMark: 1 << 20 });
+async function* decodedPieces(source: XmlSource, chunkSize: number): AsyncGenerator<{ text: string; encoding: string }> {
+  const bytes: Iterable<Buffer> | AsyncIterable<Buffer> = source.data
+    ? slices(source.data, chunkSize)
+    : createReadStream(source.path!, { highWaterMark: chunkSize });
   let encoding = 'utf-8';
   let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of bytes) {
       if (!decoder) {
-        encoding = declaredEncoding(chunk);
+        encoding = declaredEncoding(chunk.length >= 200 ? chunk : readHead(source, 200));
         decoder = iconv.getDecoder(encoding);
       }
-      const s = decoder.write(chunk);
+      yield { text: decoder.write(chunk), encoding };
+    }
+    const rest = decoder?.end();
+    if (rest) yield { text: rest, encoding };
+  } finally {
+    if (!source.data) (bytes as ReturnType<typeof createReadStream>).destroy();
+  }
+}
+
+function* slices(data: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+/** An error out of a parser (or a handler) as ImportFileError: saxes messages look like "12:4: unexpected end". */
+function xmlError(file: string, e: unknown, line: number): ImportFileError {
+  if (e instanceof ImportFileError) return e;
+  const msg = (e as Error).message;
+  const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
+  return new ImportFileError(file, m ? Number(m[1]) : line, '', 'xmlMalformed', { detail: m ? m[3] : msg });
+}
+
+/**
+ * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
+ * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
+ * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web). `drain`, if given, is awaited
+ * after each piece of the file (`chunkSize` bytes, 1 MiB by default) is parsed.
+ */
+export async function feedParser(
+  file: string,
+  source: XmlSource,
+  parser: SaxesParser,
+  drain?: () => Promise<void>,
+  chunkSize = 1 << 20,
+): Promise<{ encoding: string }> {
+  let encoding = 'utf-8';
+  try {
+    for await (const piece of decodedPieces(source, chunkSize)) {
+      const s = piece.text;
+      encoding = piece.encoding;
       const bad = s.indexOf('\ufffd');
       if (bad >= 0) {
         throw new ImportFileError(file, parser.line + countLines(s.slice(0, bad)), '', 'xmlBadEncoding', { encoding });
@@ -149,17 +188,53 @@ export async function feedParser(file: string, source: XmlSource, parser: SaxesP
       // Between two pieces of the file: what the handlers gathered may be written away (the AAF staging).
       if (drain) await drain();
     }
-    const rest = decoder?.end();
-    if (rest) parser.write(rest);
     parser.close();
   } catch (e) {
-    if (e instanceof ImportFileError) throw e;
-    const msg = (e as Error).message;
-    // saxes messages look like "12:4: unexpected end" (or "file:12:4: …").
-    const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
-    throw new ImportFileError(file, m ? Number(m[1]) : parser.line, '', 'xmlMalformed', { detail: m ? m[3] : msg });
-  } finally {
-    stream.destroy();
+    throw xmlError(file, e, parser.line);
+  }
+  return { encoding };
+}
+
+/** Sends a saxes parser's events to `events` (the reader shared with the fast scanner, xml-scan.ts). */
+export function saxesEvents(parser: SaxesParser, events: XmlEvents): SaxesParser {
+  const line = () => parser.line;
+  parser.on('opentag', (tag) => {
+    const attrs: string[] = [];
+    for (const [k, v] of Object.entries(tag.attributes)) attrs.push(k, String(v));
+    events.open(tag.name, attrs, line);
+  });
+  parser.on('text', (t) => events.text(t));
+  parser.on('cdata', (t) => events.cdata(t));
+  parser.on('closetag', (tag) => events.close(tag.name));
+  return parser;
+}
+
+/**
+ * Reads `source` with the fast scanner (xml-scan.ts), decoded as feedParser decodes it, `drain` awaited after each
+ * piece. Throws XmlScanFallback when the file is beyond the scanner (events may have been sent: the caller reads
+ * the file again with saxes and skips them); an error of a handler or of `drain` as feedParser words it.
+ */
+export async function scanXml(
+  file: string,
+  source: XmlSource,
+  events: XmlEvents,
+  drain?: () => Promise<void>,
+  chunkSize = 1 << 20,
+): Promise<{ encoding: string }> {
+  const scanner = new XmlScanner(events);
+  let encoding = 'utf-8';
+  try {
+    for await (const piece of decodedPieces(source, chunkSize)) {
+      encoding = piece.encoding;
+      // UTF-16 may decode to unpaired surrogates, which the scanner does not look for.
+      if (encoding.startsWith('utf-16')) throw new XmlScanFallback('UTF-16');
+      scanner.write(piece.text);
+      if (drain) await drain();
+    }
+    scanner.end();
+  } catch (e) {
+    if (e instanceof XmlScanFallback) throw e;
+    throw xmlError(file, e, scanner.line());
   }
   return { encoding };
 }
