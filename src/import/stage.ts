@@ -26,10 +26,14 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   file text NOT NULL,
   structures text[] NOT NULL,
   legal text[],
+  line integer NOT NULL,
+  refs text[] NOT NULL,
   rec text NOT NULL,
   user_id uuid,
   state text,
   hash text,
+  digest text,
+  clean boolean NOT NULL DEFAULT false,
   absent boolean NOT NULL DEFAULT false,
   allowed boolean NOT NULL DEFAULT true,
   changed boolean NOT NULL DEFAULT false,
@@ -48,11 +52,15 @@ const RELATIONS = `CREATE TEMP TABLE import_relations (
   child_id uuid
 ) ON COMMIT DROP`;
 
-/** A staged record: the UserRecord minus the columns kept apart, structures as a list. */
-type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'structures'> & { structures: string[] };
+/**
+ * A staged record: the UserRecord minus the columns kept apart, structures as a list. `rec` holds what the
+ * record says of its person and nothing of where it was read (file, line are columns): the same person read from
+ * another file or line gives the same text, which the run's digest covers (apply.ts).
+ */
+type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'line' | 'structures'> & { structures: string[] };
 
 function encode(u: UserRecord): string {
-  const { externalId: _e, source: _s, profile: _p, file: _f, structures, ...rest } = u;
+  const { externalId: _e, source: _s, profile: _p, file: _f, line: _l, structures, ...rest } = u;
   // Dates only in a demo account's history: JSON gives them back as strings (decodeStaged).
   return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored);
 }
@@ -60,11 +68,11 @@ function encode(u: UserRecord): string {
 const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /** The record of a staged row (`rec` plus its columns). */
-export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; rec: string }): UserRecord {
+export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; line: number; rec: string }): UserRecord {
   const s = JSON.parse(row.rec) as Stored;
   const h = s.history;
   if (h) s.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
-  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, structures: new Set(s.structures) };
+  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, line: row.line, structures: new Set(s.structures) };
 }
 
 export interface StagedRow {
@@ -73,10 +81,13 @@ export interface StagedRow {
   source: string;
   profile: string;
   file: string;
+  line: number;
   rec: string;
   user_id: string;
   state: 'known' | 'aliased' | 'rekeyed' | 'fresh';
   hash: string | null;
+  /** The run's digest of the record and its links (apply.ts), stored as users.import_hash; null when not hashing. */
+  digest: string | null;
   absent: boolean;
 }
 
@@ -88,6 +99,14 @@ export interface StageRefs {
   structures: Set<string>;
   classes: Map<string, string | null>;
   groups: Set<string>;
+}
+
+/** Every structure key a record names (its structures, its classes' and groups' structures), sorted, once each. */
+function structureKeys(u: UserRecord): string[] {
+  const keys = new Set(u.structures);
+  for (const c of u.classes) keys.add(c.structure);
+  for (const g of u.groups) keys.add(g.structure);
+  return [...keys].sort();
 }
 
 export class ImportStage {
@@ -123,23 +142,23 @@ export class ImportStage {
           if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
         }
         for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
-        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, encode(u)];
+        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u)];
       }
     };
-    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec'], rows());
+    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec'], rows());
     users.clear();
   }
 
   /** Takes the staged records of `exts` back out of the table (to change them in memory and spill them again). */
   async take(exts: string[]): Promise<UserRecord[]> {
     if (!exts.length) return [];
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, rec`, [exts]);
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, line, rec`, [exts]);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
   /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
   async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, rec`, params);
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, line, rec`, params);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
@@ -166,11 +185,12 @@ export class ImportStage {
     await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
   }
 
-  /** The staged rows after `after` (row order), at most one chunk, resolved (apply.ts). */
+  /** The staged rows after `after` (row order) the run has something to do for (not `clean`), at most one chunk, resolved (apply.ts). */
   async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
     return (
       await this.client.query<StagedRow>(
-        `SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent FROM import_stage WHERE n > $1 ORDER BY n LIMIT $2`,
+        `SELECT n, ext, source, profile, file, line, rec, user_id, state, hash, digest, absent FROM import_stage
+         WHERE n > $1 AND NOT clean ORDER BY n LIMIT $2`,
         [after, limit],
       )
     ).rows;
