@@ -8,7 +8,7 @@ import { issueActivationCode } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
-import { LoginAllocator } from '../directory/login.js';
+import { BatchLoginAllocator } from '../directory/login.js';
 import { copyRows } from '../db/copy.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
@@ -284,7 +284,10 @@ export async function applyBatch(
   const chunkSize = hashing ? stage.chunkSize : Number.MAX_SAFE_INTEGER;
   if (hashing) await digestStaged(client, structureIds, scope);
   const runStructSet = new Set(runStructures);
-  let logins: { taken: Set<string>; allocator: LoginAllocator } | undefined;
+  // Logins are checked against the directory per chunk, candidates only (BatchLoginAllocator): memory follows the chunk.
+  const logins = new BatchLoginAllocator(async (candidates) =>
+    (await client.query<{ login: string }>('SELECT login FROM users WHERE login = ANY($1::text[])', [candidates])).rows.map((r) => r.login),
+  );
   const structureKeys = new Map(
     (await client.query<{ id: string; uai: string | null; external_id: string | null }>('SELECT id, uai, external_id FROM structures WHERE id = ANY($1)', [runStructures]))
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
@@ -300,13 +303,7 @@ export async function applyBatch(
       classId: (s, name) => classIds.get(`${s}\t${name}`)!,
       groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
       structureId: (key) => structureIds.get(key),
-      logins: async () => {
-        if (!logins) {
-          const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
-          logins = { taken, allocator: new LoginAllocator(taken) };
-        }
-        return logins;
-      },
+      logins,
     });
     unresolved += res.unresolved;
   }
@@ -470,7 +467,7 @@ interface ChunkContext {
   structureKeys: Map<string, (string | null)[]>;
   rejected: Rejection[];
   relCount: { created: number; removed: number };
-  logins: () => Promise<{ taken: Set<string>; allocator: LoginAllocator }>;
+  logins: BatchLoginAllocator;
 }
 
 /** Writes one chunk of staged records: new accounts, field updates, memberships, relations, local admins. */
@@ -530,15 +527,11 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
 
   // ---- new accounts ----
   if (fresh.length) {
-    const { taken, allocator } = await cc.logins();
+    const loginOf = await cc.logins.allocate(fresh);
     // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
     const newRows = function* () {
-      for (const r of fresh) {
-        let login: string;
-        if (r.login && !taken.has(r.login)) {
-          taken.add(r.login);
-          login = r.login;
-        } else login = allocator.allocate(r.firstName, r.lastName);
+      for (const [i, r] of fresh.entries()) {
+        const login = loginOf[i];
         const h = r.history;
         // An account generated as already active has used its code: it gets none.
         const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
