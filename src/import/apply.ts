@@ -283,6 +283,7 @@ export async function applyBatch(
   const hashing = !batch.childrenByName.length;
   const chunkSize = hashing ? stage.chunkSize : Number.MAX_SAFE_INTEGER;
   if (hashing) await digestStaged(client, structureIds, scope);
+  else await client.query(`CREATE TEMP TABLE import_todo ON COMMIT DROP AS SELECT n, NULL::text AS digest FROM import_stage`);
   const runStructSet = new Set(runStructures);
   // Logins are checked against the directory per chunk, candidates only (BatchLoginAllocator): memory follows the chunk.
   const logins = new BatchLoginAllocator(async (candidates) =>
@@ -307,12 +308,12 @@ export async function applyBatch(
     });
     unresolved += res.unresolved;
   }
-  // Records not read back (clean) still name their local administrators: the few that may (a superset by text,
+  // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
   // decided exactly by addLocalAdmins).
   if (hashing) {
     const r = await client.query<StagedRow>(
       `SELECT n, ext, source, profile, file, line, rec, user_id FROM import_stage
-       WHERE clean AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
+       WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = import_stage.n) AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
     );
     const ids = new Map(r.rows.map((x) => [x.ext, x.user_id]));
     await addLocalAdmins(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys });
@@ -408,10 +409,10 @@ export async function applyBatch(
 }
 
 /**
- * The run's digest of each staged record (`import_stage.digest`, stored as users.import_hash, migration 0016), set-based
- * in PostgreSQL, and which records have nothing to do (`clean`: known under their key, not absent, alone on their
- * account, digest equal to the stored one). Clean records are never read back, decoded nor compared (apply reads
- * only the others): an unchanged feed costs its parsing and a few statements.
+ * The run's digest of each staged record (stored as users.import_hash, migration 0016), set-based in PostgreSQL, and
+ * the records the run has something to do for (`import_todo`: all but those known under their key, not absent, alone
+ * on their account, whose digest equals the stored one). The others are never read back, decoded nor compared
+ * (ImportStage.chunk reads only import_todo): an unchanged feed costs its parsing and a few statements.
  *
  * The digest covers everything that decides what the run writes for the account: the record as the feed gives it
  * (`rec`: fields, memberships by structure key and name, legal representatives; not its file nor its line), the
@@ -421,8 +422,10 @@ export async function applyBatch(
  * clears users.import_hash (the migration's triggers).
  */
 async function digestStaged(client: Client, structureIds: Map<string, string>, scope: Scope): Promise<void> {
+  // A narrow table of the records to work on rather than an UPDATE of every staged row (each would be rewritten whole).
   await client.query(
-    `WITH keymap AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS m(k, id)),
+    `CREATE TEMP TABLE import_todo ON COMMIT DROP AS
+     WITH keymap AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS m(k, id)),
      pairs AS (SELECT DISTINCT parent_id, child_id FROM import_relations),
      partners AS (
        SELECT id, string_agg(p, ',' ORDER BY p) AS p
@@ -440,16 +443,15 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
        SELECT s.n, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
        FROM import_stage s CROSS JOIN LATERAL unnest(s.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key GROUP BY s.n),
      d AS (
-       SELECT s.n, md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
+       SELECT s.n, s.state, s.absent, s.hash, count(*) OVER (PARTITION BY s.user_id) AS shared,
+              md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
        FROM import_stage s LEFT JOIN refs r ON r.n = s.n LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
-     UPDATE import_stage s SET digest = d.digest, clean = (s.state = 'known' AND NOT s.absent AND s.hash IS NOT DISTINCT FROM d.digest AND s.hash IS NOT NULL)
-     FROM d WHERE d.n = s.n`,
+     SELECT n, digest FROM d
+     -- Two records on one account (an alias left by a merge) add up: both are compared.
+     WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND shared = 1)`,
     [[...structureIds.keys()], [...structureIds.values()], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
   );
-  // Two records on one account (an alias left by a merge) add up: both are compared.
-  await client.query(
-    `UPDATE import_stage s SET clean = false WHERE clean AND EXISTS (SELECT 1 FROM import_stage o WHERE o.user_id = s.user_id AND o.n <> s.n)`,
-  );
+  await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
 }
 
 /** What a chunk needs of the whole run. */
@@ -522,7 +524,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   }
   const want = planMemberships(records, (ext) => userIds.get(ext)!, { structure: sid, classId: cc.classId, groupId: cc.groupId }, wantedRelations, childStructs);
 
-  // ---- which accounts the run compares in full (digestStaged: clean records are not read back at all) ----
+  // ---- which accounts the run compares in full (digestStaged: unchanged records are not read back at all) ----
   const dirty = new Set<string>(rows.map((r) => r.user_id)); // user ids the run compares in full (new ones included)
 
   // ---- new accounts ----

@@ -32,8 +32,6 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   user_id uuid,
   state text,
   hash text,
-  digest text,
-  clean boolean NOT NULL DEFAULT false,
   absent boolean NOT NULL DEFAULT false,
   allowed boolean NOT NULL DEFAULT true,
   changed boolean NOT NULL DEFAULT false,
@@ -123,7 +121,9 @@ export class ImportStage {
     await client.query('SAVEPOINT import_stage_buffers');
     await client.query(`SET LOCAL temp_buffers = '128MB'`).catch(() => client.query('ROLLBACK TO SAVEPOINT import_stage_buffers'));
     await client.query('RELEASE SAVEPOINT import_stage_buffers');
-    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations');
+    // The run's whole-run statements sort and hash the staged rows: in memory rather than in temporary files (4 MB by default).
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo');
     await client.query(TABLE);
     await client.query(RELATIONS);
     await client.query('CREATE INDEX ON import_stage (ext)');
@@ -185,12 +185,15 @@ export class ImportStage {
     await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
   }
 
-  /** The staged rows after `after` (row order) the run has something to do for (not `clean`), at most one chunk, resolved (apply.ts). */
+  /**
+   * The staged rows after `after` (row order) the run has something to do for (`import_todo`, apply.ts digestStaged:
+   * unchanged records are not read back), at most one chunk, resolved, with their digest.
+   */
   async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
     return (
       await this.client.query<StagedRow>(
-        `SELECT n, ext, source, profile, file, line, rec, user_id, state, hash, digest, absent FROM import_stage
-         WHERE n > $1 AND NOT clean ORDER BY n LIMIT $2`,
+        `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
+         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2`,
         [after, limit],
       )
     ).rows;
