@@ -4,7 +4,7 @@
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
 import { isHeadOfSchool } from '../directory/local-admins.js';
 import type pg from 'pg';
-import { issueActivationCode } from '../accounts/issue.js';
+import { issueActivationCodes } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
@@ -530,13 +530,15 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   // ---- new accounts ----
   if (fresh.length) {
     const loginOf = await cc.logins.allocate(fresh);
+    // An account generated as already active has used its code: it gets none.
+    const codes = issueActivationCodes(ctx.secrets, ctx.config.activationCodeDays, fresh.filter((r) => !r.history?.activatedAt).length, now);
+    let nextCode = 0;
     // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
     const newRows = function* () {
       for (const [i, r] of fresh.entries()) {
         const login = loginOf[i];
         const h = r.history;
-        // An account generated as already active has used its code: it gets none.
-        const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
+        const code = h?.activatedAt ? null : codes[nextCode++];
         yield [
           userIds.get(r.externalId), r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
           code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
