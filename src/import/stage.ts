@@ -4,7 +4,10 @@
 // Whole-run questions (is X in the run? which structures does it name? which relatives do its pupils name?) are
 // set-based SQL on this table; apply.ts then reads it back in chunks, in the order the records were read.
 import type pg from 'pg';
-import { copyRows } from '../db/copy.js';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { copyLines, copyRows, copyStream } from '../db/copy.js';
 import { pgTextArray } from './plan.js';
 import type { UserRecord } from './types.js';
 
@@ -107,6 +110,8 @@ function structureKeys(u: UserRecord): string[] {
   return [...keys].sort();
 }
 
+const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec'];
+
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
   private constructor(
@@ -130,34 +135,78 @@ export class ImportStage {
     return new ImportStage(client, Math.max(1, Math.floor(chunkSize)));
   }
 
-  /** Writes `users` (in their order) to the table with one COPY and empties the map. */
-  async spill(users: Map<string, UserRecord>): Promise<void> {
+  /** The COPY `stream` keeps open while the caller parses on (flush ends it). */
+  private open?: { stream: Writable; done: Promise<void> };
+
+  /**
+   * Writes `users` (in their order) into the run's open COPY (opened when needed) and empties the map, waiting only
+   * while the connection's buffer is full: PostgreSQL stores them while the caller parses the next ones. Nothing
+   * else may be sent on the connection until `flush` (this class's own statements flush first).
+   */
+  async stream(users: Map<string, UserRecord>): Promise<void> {
     if (!users.size) return;
-    const { refs } = this;
-    const rows = function* () {
-      for (const u of users.values()) {
-        for (const s of u.structures) refs.structures.add(s);
-        for (const c of u.classes) {
-          const k = `${c.structure}\t${c.name}`;
-          if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
-        }
-        for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
-        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u)];
-      }
-    };
-    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec'], rows());
+    if (!this.open) {
+      const stream = copyStream(this.client, 'import_stage', STAGED_COLUMNS);
+      const done = finished(stream);
+      done.catch(() => {}); // awaited by flush, or raced by a write waiting for room
+      this.open = { stream, done };
+    }
+    const { stream, done } = this.open;
+    for (const piece of copyLines(this.rows(users))) {
+      if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), done]);
+    }
     users.clear();
+  }
+
+  /** Ends the open COPY, if any, once the server has stored its rows (throws its error, if it failed). */
+  async flush(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    open.stream.end();
+    await open.done;
+  }
+
+  /** Cancels the open COPY, if any (a run failing while parsing: the connection is free again for its ROLLBACK). */
+  async abort(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    open.stream.destroy(new Error('import aborted'));
+    await open.done.catch(() => {});
+  }
+
+  /** Writes `users` (in their order) to the table and empties the map, once stored. */
+  async spill(users: Map<string, UserRecord>): Promise<void> {
+    await this.stream(users);
+    await this.flush();
+  }
+
+  /** The staged columns of `users` (STAGED_COLUMNS), noting what they name besides accounts (refs). */
+  private *rows(users: Map<string, UserRecord>): Generator<unknown[]> {
+    const { refs } = this;
+    for (const u of users.values()) {
+      for (const s of u.structures) refs.structures.add(s);
+      for (const c of u.classes) {
+        const k = `${c.structure}\t${c.name}`;
+        if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
+      }
+      for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
+      yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u)];
+    }
   }
 
   /** Takes the staged records of `exts` back out of the table (to change them in memory and spill them again). */
   async take(exts: string[]): Promise<UserRecord[]> {
     if (!exts.length) return [];
+    await this.flush();
     const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, line, rec`, [exts]);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
   /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
   async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
+    await this.flush();
     const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, line, rec`, params);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
@@ -167,6 +216,7 @@ export class ImportStage {
    * (aaf.ts mergeUser: last fields win, memberships add up), staged again in place of both.
    */
   async mergeDuplicates(merge: (into: Map<string, UserRecord>, u: UserRecord) => void): Promise<void> {
+    await this.flush();
     const dup = await this.client.query<{ ext: string }>(`SELECT ext FROM import_stage GROUP BY ext HAVING count(*) > 1`);
     if (!dup.rows.length) return;
     const users = new Map<string, UserRecord>();
@@ -176,11 +226,13 @@ export class ImportStage {
 
   /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
   async analyze(): Promise<void> {
+    await this.flush();
     await this.client.query('ANALYZE import_stage');
   }
 
   /** Adds wanted links by external id. */
   async addRelations(rels: { parent: string; child: string; file?: string; line?: number; field?: string }[]): Promise<void> {
+    await this.flush();
     if (!rels.length) return;
     await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
   }
@@ -190,6 +242,7 @@ export class ImportStage {
    * unchanged records are not read back), at most one chunk, resolved, with their digest.
    */
   async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
+    await this.flush();
     return (
       await this.client.query<StagedRow>(
         `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
