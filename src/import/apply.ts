@@ -15,7 +15,7 @@ import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import { decodeStaged, ImportStage, type StagedRow } from './stage.js';
+import { ANALYZE, decodeStaged, ImportStage, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -226,7 +226,7 @@ export async function applyBatch(
     await client.query(
       `UPDATE import_stage s SET user_id = u.id, state = 'aliased', absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
               allowed = ${allowed('u', ap)}
-       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.user_id IS NULL`,
+       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.state = 'fresh'`,
       ap,
     );
   }
@@ -239,10 +239,10 @@ export async function applyBatch(
   // Records without an account of their key may still be someone already here: under the key a file used before
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
   const { renamed, keep } = await adoptAccounts(client, batch, structureIds, allowed);
-  // New accounts get their id now, so that everything they are linked to is known before they are written.
-  const freshCount = (await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh' WHERE user_id IS NULL`)).rowCount ?? 0;
+  // New accounts keep the id drawn when they were staged: everything they are linked to is known before they are written.
+  const freshCount = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE state = 'fresh'`)).rows[0].n);
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
-  await client.query(`ANALYZE import_stage`);
+  await client.query(ANALYZE);
 
   // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
   // Resolved to accounts of the run, else to accounts of the directory the run may touch (a relation reaches the
@@ -817,7 +817,7 @@ async function adoptAccounts(
   const keep = new Set<string>();
   // Open records of the school files (one school's files: a small set).
   let open = (
-    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE user_id IS NULL AND source IN ('csv', 'be1d') ORDER BY n`)
+    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d') ORDER BY n`)
   ).rows.map(decodeStaged);
   if (!open.length) return { renamed: [], keep };
   // An account is claimed when a record of the run is it (by key or by alias).

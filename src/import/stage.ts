@@ -4,6 +4,7 @@
 // Whole-run questions (is X in the run? which structures does it name? which relatives do its pupils name?) are
 // set-based SQL on this table; apply.ts then reads it back in chunks, in the order the records were read.
 import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -18,7 +19,8 @@ export const DEFAULT_CHUNK = 5000;
 
 /**
  * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
- * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'fresh' to create), and the outcome
+ * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, else 'fresh' to create, under the id drawn
+ * when it was staged: a first import rewrites none of its rows to give them ids), and the outcome
  * flags the report is counted from at the end.
  */
 const TABLE = `CREATE TEMP TABLE import_stage (
@@ -32,8 +34,8 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   line integer NOT NULL,
   refs text[] NOT NULL,
   rec text NOT NULL,
-  user_id uuid,
-  state text,
+  user_id uuid NOT NULL,
+  state text NOT NULL DEFAULT 'fresh',
   hash text,
   absent boolean NOT NULL DEFAULT false,
   allowed boolean NOT NULL DEFAULT true,
@@ -110,7 +112,10 @@ function structureKeys(u: UserRecord): string[] {
   return [...keys].sort();
 }
 
-const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec'];
+/** Statistics of the columns statements join and filter on (not of the records' text: slow to sample, never used). */
+export const ANALYZE = 'ANALYZE import_stage (n, ext, source, profile, structures, legal, user_id, state, absent)';
+
+const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec', 'user_id'];
 
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
@@ -192,7 +197,7 @@ export class ImportStage {
         if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
       }
       for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
-      yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u)];
+      yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u), randomUUID()];
     }
   }
 
@@ -227,7 +232,7 @@ export class ImportStage {
   /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
   async analyze(): Promise<void> {
     await this.flush();
-    await this.client.query('ANALYZE import_stage');
+    await this.client.query(ANALYZE);
   }
 
   /** Adds wanted links by external id. */
