@@ -442,14 +442,15 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
      refs AS (
        SELECT s.n, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
        FROM import_stage s CROSS JOIN LATERAL unnest(s.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key GROUP BY s.n),
+     -- Two records on one account (an alias left by a merge) add up: both are compared.
+     shared AS (SELECT user_id FROM import_stage GROUP BY user_id HAVING count(*) > 1),
      d AS (
        SELECT s.n, s.user_id, s.state, s.absent, s.hash,
               md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
        FROM import_stage s LEFT JOIN refs r ON r.n = s.n LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
      SELECT n, digest FROM d
-     -- Two records on one account (an alias left by a merge) add up: both are compared.
-     WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest
-                AND NOT EXISTS (SELECT 1 FROM import_stage o WHERE o.user_id = d.user_id AND o.n <> d.n))`,
+       LEFT JOIN shared sh ON sh.user_id = d.user_id
+     WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND sh.user_id IS NULL)`,
     [[...structureIds.keys()], [...structureIds.values()], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
   );
   await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
