@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { foldKey, foldName } from '../src/directory/fold.js';
-import { baseLogin, LoginAllocator } from '../src/directory/login.js';
+import { BatchLoginAllocator, baseLogin, LoginAllocator, type LoginRequest } from '../src/directory/login.js';
 
 test('login folding table', () => {
   const table: [string, string, string][] = [
@@ -54,4 +54,43 @@ test('collisions are suffixed 2, 3… across all logins', () => {
   assert.equal(a.allocate('Lea', 'COLIN'), 'lea.colin4');
   assert.equal(a.allocate('Théo', 'Colin'), 'theo.colin');
   assert.equal(a.allocate('Theo', 'Colin'), 'theo.colin2');
+});
+
+test('logins by batches, asking the directory only about candidates, are those of one allocator over every login', async () => {
+  const names = ['Léa', 'Lea', 'Théo', 'Zoé'].flatMap((f) => ['Colin', 'COLIN', 'Roux'].map((l) => [f, l]));
+  const directory = new Set(['lea.colin', 'lea.colin3', 'lea.colin4', 'lea.colin9', 'theo.roux', 'zoe.colin2']);
+  const reference = new LoginAllocator(new Set(directory));
+  const asked: number[] = [];
+  const batches = new BatchLoginAllocator(async (logins) => {
+    asked.push(logins.length);
+    return logins.filter((x) => directory.has(x));
+  });
+  // A pseudo-random sequence of people, with a wanted login now and then (taken or free), in batches of 1 to 7.
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const people: LoginRequest[] = Array.from({ length: 120 }, (_, i) => {
+    const [firstName, lastName] = names[rnd(names.length)];
+    return i % 17 === 5 ? { firstName, lastName, login: i % 2 ? 'lea.colin5' : `admin${i}` } : { firstName, lastName };
+  });
+  const want: string[] = [];
+  const taken = new Set(directory);
+  for (const p of people) {
+    const login = p.login && !taken.has(p.login) ? p.login : reference.allocate(p.firstName, p.lastName);
+    taken.add(login);
+    want.push(login);
+  }
+  const got: string[] = [];
+  for (let i = 0; i < people.length; ) {
+    const batch = people.slice(i, i + 1 + rnd(7));
+    const logins = await batches.allocate(batch);
+    for (const l of logins) directory.add(l); // the batch is written before the next one
+    got.push(...logins);
+    i += batch.length;
+  }
+  assert.deepEqual(got, want);
+  assert.equal(new Set(got).size, got.length);
+  assert.ok(Math.max(...asked) < 200, 'candidates only, never the directory');
 });

@@ -3,6 +3,8 @@
 // chunks, counts per file), re-imports unchanged, and the staging tables never outlive the run's transaction —
 // neither after a dry run nor after a failure in the middle of the writes, which leaves nothing written.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
@@ -107,6 +109,26 @@ test('a failure in the middle of the writes (a later chunk) rolls the whole run 
     assert.ok(ok.created > 0);
     assert.equal(await stagingTables(ctx), '0');
   } finally {
+    await ctx.close();
+  }
+});
+
+test('a file found malformed while earlier records stream into the staging COPY: the run is refused, nothing written, the connection serves again', { timeout: 60_000 }, async () => {
+  const ctx = await testContext();
+  const dir = mkdtempSync(join(tmpdir(), 'trousseau-aaf-broken-'));
+  try {
+    for (const f of readdirSync(join(AAF, '2d'))) copyFileSync(join(AAF, '2d', f), join(dir, f));
+    // Read last (sorted), after several chunks of 1 have gone to the open COPY: cut in the middle of a record.
+    const pupils = readFileSync(join(AAF, '2d', 'ENT_Complet_20240901_Eleve_0000.xml'), 'utf8');
+    writeFileSync(join(dir, 'ENT_Complet_20240901_PersRelEleve_0001.xml'), pupils.slice(0, pupils.lastIndexOf('<attr name="sn">')) + '<attr </ficAlimMENESR>');
+    const report = await importFiles(ctx, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false, chunkSize: 1 });
+    assert.equal(report.fatal?.file, 'ENT_Complet_20240901_PersRelEleve_0001.xml');
+    assert.deepEqual(await q(ctx, `SELECT external_id FROM users`), []);
+    assert.equal(await stagingTables(ctx), '0');
+    const ok = await run(ctx, '2d', { chunkSize: 1 });
+    assert.ok(ok.created > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await ctx.close();
   }
 });

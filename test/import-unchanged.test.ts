@@ -1,6 +1,8 @@
 // Re-importing an unchanged feed skips unchanged accounts by their digest (users.import_hash, migration 0016),
 // and any write outside an import clears the digest, so that the next import puts the feed's values back.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
@@ -99,4 +101,44 @@ test('an account whose digest is unchanged is not compared at all (a change hidd
   await q(`UPDATE users SET import_hash = NULL WHERE id = $1`, [pupil.id]);
   assert.equal((await run()).updated, 1);
   assert.notEqual((await q<{ f: string }>(`SELECT first_name AS f FROM users WHERE id = $1`, [pupil.id]))[0].f, 'Caché');
+});
+
+test("a change in a child's school alone reaches its relatives: their digest covers the structures they follow", async () => {
+  // E101 moves from school 71001 to 71002; nothing else changes, R200 (its parent, also E100's in 71001) included.
+  const dir = mkdtempSync(join(tmpdir(), 'trousseau-aaf-moved-'));
+  try {
+    for (const f of readdirSync(D2)) {
+      let xml = readFileSync(join(D2, f), 'utf8');
+      if (f.includes('_Eleve_')) {
+        const at = xml.indexOf('<id>E101</id>');
+        const end = xml.indexOf('</addRequest>', at);
+        const moved = xml
+          .slice(at, end)
+          .replace('<attr name="ENTPersonStructRattach"><value>71001</value></attr>', '<attr name="ENTPersonStructRattach"><value>71002</value></attr>')
+          .replace('<value>71001$5B</value>', '<value>71002$5B</value>');
+        assert.notEqual(moved, xml.slice(at, end));
+        xml = xml.slice(0, at) + moved + xml.slice(end);
+      }
+      writeFileSync(join(dir, f), xml);
+    }
+    const schoolsOf = async (ext: string) =>
+      (await q<{ s: string }>(
+        `SELECT s.external_id AS s FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+         WHERE u.external_id = $1 ORDER BY 1`,
+        [ext],
+      )).map((x) => x.s);
+    assert.deepEqual(await schoolsOf('R200'), ['71001']);
+    const hash = await hashOf('R200');
+    const moved = await importFiles(ctx, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false });
+    assert.equal(moved.fatal, null, formatReport(moved));
+    assert.deepEqual(await schoolsOf('E101'), ['71002']);
+    assert.deepEqual(await schoolsOf('R200'), ['71001', '71002']);
+    assert.notEqual(await hashOf('R200'), hash);
+    // And back: the relative leaves the school with the child.
+    await run();
+    assert.deepEqual(await schoolsOf('R200'), ['71001']);
+    assert.equal(await hashOf('R200'), hash);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 // Activation and renewal codes: Crockford base32, 10 symbols = 50 bits, from the CSPRNG.
-import { randomInt } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 
 export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const CODE_LENGTH = 10;
@@ -8,6 +8,21 @@ export function generateCode(): string {
   let s = '';
   for (let i = 0; i < CODE_LENGTH; i++) s += CROCKFORD[randomInt(32)];
   return s;
+}
+
+/**
+ * `count` codes from one draw of the CSPRNG (an import's new accounts): one byte per symbol, its low 5 bits
+ * (256 is a multiple of 32: every symbol stays equally likely).
+ */
+export function generateCodes(count: number): string[] {
+  const bytes = randomFillSync(Buffer.alloc(count * CODE_LENGTH));
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let s = '';
+    for (let j = i * CODE_LENGTH; j < (i + 1) * CODE_LENGTH; j++) s += CROCKFORD[bytes[j] & 31];
+    out.push(s);
+  }
+  return out;
 }
 
 /** Printed form, grouped for reading aloud: MXTT-GF5E-AB. */

@@ -1,5 +1,6 @@
 // Issuing one-time codes for accounts.
-import { generateCode } from './codes.js';
+import { randomFillSync } from 'node:crypto';
+import { generateCode, generateCodes } from './codes.js';
 import type { Secrets } from './secrets.js';
 
 export interface IssuedCode {
@@ -20,6 +21,18 @@ export function issueActivationCode(secrets: Secrets, days: number, now = new Da
     mac: secrets.mac(ACTIVATION, code),
     expiresAt: new Date(now.getTime() + days * 86_400_000),
   };
+}
+
+/** `count` activation codes at once (an import's new accounts): their symbols and IVs from one draw of the CSPRNG. */
+export function issueActivationCodes(secrets: Secrets, days: number, count: number, now = new Date()): IssuedCode[] {
+  const ivs = randomFillSync(Buffer.alloc(count * 12));
+  const expiresAt = new Date(now.getTime() + days * 86_400_000);
+  return generateCodes(count).map((code, i) => ({
+    code,
+    enc: secrets.encrypt(code, ivs.subarray(i * 12, (i + 1) * 12)),
+    mac: secrets.mac(ACTIVATION, code),
+    expiresAt,
+  }));
 }
 
 export interface IssuedRenewalCode {

@@ -14,8 +14,8 @@ export class Secrets {
     this.fingerprint = Buffer.from(hkdfSync('sha256', master, 'trousseau', 'key-fingerprint', 16)).toString('hex');
   }
 
-  encrypt(plain: string): string {
-    const iv = randomBytes(12);
+  /** AES-256-GCM under a fresh 12-byte `iv` (drawn here unless the caller drew many at once). */
+  encrypt(plain: string, iv: Buffer = randomBytes(12)): string {
     const c = createCipheriv('aes-256-gcm', this.encKey, iv);
     const ct = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     return Buffer.concat([iv, c.getAuthTag(), ct]).toString('base64');

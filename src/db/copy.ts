@@ -1,6 +1,6 @@
 // Bulk writes with COPY … FROM STDIN (pg-copy-streams): several times cheaper than INSERT … unnest for rows that
 // cannot conflict (new accounts and their links). Values travel in COPY's text format.
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
@@ -15,6 +15,24 @@ export function copyText(v: unknown): string {
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
 }
 
+/** `rows` as COPY text, in pieces of about 64 KB (one value per column, in the COPY's column order). */
+export function* copyLines(rows: Iterable<unknown[]>): Generator<string> {
+  let buf = '';
+  for (const row of rows) {
+    buf += `${row.map(copyText).join('\t')}\n`;
+    if (buf.length > 1 << 16) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+/** `COPY table (columns) FROM STDIN` on `client`: the stream to write copyLines into; it finishes once the server has stored them. */
+export function copyStream(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[]): Writable {
+  return client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+}
+
 /**
  * Writes `rows` (one value per column, in `columns` order) into `table` with one COPY, inside the caller's
  * transaction. Rows violating a constraint fail the whole statement (use it for rows that cannot conflict).
@@ -22,18 +40,11 @@ export function copyText(v: unknown): string {
 export async function copyRows(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[], rows: Iterable<unknown[]>): Promise<void> {
   // The event loop turns after each piece of 64 KB: the stream would otherwise pull a dozen pieces in one go, and
   // `rows` may compute as it goes (an import's new accounts: codes encrypted, logins allocated).
-  async function* lines() {
-    let buf = '';
-    for (const row of rows) {
-      buf += `${row.map(copyText).join('\t')}\n`;
-      if (buf.length > 1 << 16) {
-        yield buf;
-        buf = '';
-        await nextTurn();
-      }
+  async function* turning() {
+    for (const piece of copyLines(rows)) {
+      yield piece;
+      await nextTurn();
     }
-    if (buf) yield buf;
   }
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(lines()), stream);
+  await pipeline(Readable.from(turning()), copyStream(client, table, columns));
 }

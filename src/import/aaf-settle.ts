@@ -192,13 +192,13 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
     [c.rejectedPupils.map((x) => x.externalId)],
   );
   // Relatives no pupil names and linked to no pupil of the directory: no account.
-  const dropped = await client.query<{ n: string; ext: string; file: string; rec: string }>(
+  const dropped = await client.query<{ n: string; ext: string; file: string; line: number; rec: string }>(
     `DELETE FROM import_stage s WHERE s.source = 'aaf' AND s.profile = 'Relative'
        AND NOT EXISTS (SELECT 1 FROM import_relations r WHERE r.parent = s.ext)
-     RETURNING s.n, s.ext, s.file, s.rec`,
+     RETURNING s.n, s.ext, s.file, s.line, s.rec`,
   );
   for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
-    const u = JSON.parse(x.rec) as { lastName: string; firstName: string; line: number };
-    batch.ignored.push(rejection(x.file, u.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }));
+    const u = JSON.parse(x.rec) as { lastName: string; firstName: string };
+    batch.ignored.push(rejection(x.file, x.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }));
   }
 }

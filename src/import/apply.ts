@@ -5,18 +5,18 @@
 import { isHeadOfSchool } from '../directory/local-admins.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
-import { issueActivationCode } from '../accounts/issue.js';
+import { issueActivationCodes } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
-import { LoginAllocator } from '../directory/login.js';
+import { BatchLoginAllocator } from '../directory/login.js';
 import { copyRows } from '../db/copy.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, recordHash, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import { decodeStaged, ImportStage, type StagedRow } from './stage.js';
+import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
+import { ANALYZE, decodeStaged, ImportStage, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -227,23 +227,23 @@ export async function applyBatch(
     await client.query(
       `UPDATE import_stage s SET user_id = u.id, state = 'aliased', absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
               allowed = ${allowed('u', ap)}
-       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.user_id IS NULL`,
+       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.state = 'fresh'`,
       ap,
     );
   }
   // A record naming an account outside the run's reach (another school's, an administrator beyond the scope,
   // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either.
-  const outside = await client.query<{ n: string; file: string; rec: string }>(`DELETE FROM import_stage WHERE NOT allowed RETURNING n, file, rec`);
+  const outside = await client.query<{ n: string; file: string; line: number }>(`DELETE FROM import_stage WHERE NOT allowed RETURNING n, file, line`);
   for (const x of outside.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
-    rejected.push(rejection(x.file, (JSON.parse(x.rec) as { line: number }).line, 'identifiant', 'applyOutOfScope'));
+    rejected.push(rejection(x.file, x.line, 'identifiant', 'applyOutOfScope'));
   }
   // Records without an account of their key may still be someone already here: under the key a file used before
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
   const { renamed, keep } = await adoptAccounts(client, batch, structureIds, allowed);
-  // New accounts get their id now, so that everything they are linked to is known before they are written.
-  const freshCount = (await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh' WHERE user_id IS NULL`)).rowCount ?? 0;
+  // New accounts keep the id drawn when they were staged: everything they are linked to is known before they are written.
+  const freshCount = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE state = 'fresh'`)).rows[0].n);
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
-  await client.query(`ANALYZE import_stage`);
+  await client.query(ANALYZE);
 
   // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
   // Resolved to accounts of the run, else to accounts of the directory the run may touch (a relation reaches the
@@ -283,8 +283,13 @@ export async function applyBatch(
   // (one school's files).
   const hashing = !batch.childrenByName.length;
   const chunkSize = hashing ? stage.chunkSize : Number.MAX_SAFE_INTEGER;
+  if (hashing) await digestStaged(client, structureIds, scope);
+  else await client.query(`CREATE TEMP TABLE import_todo ON COMMIT DROP AS SELECT n, NULL::text AS digest FROM import_stage`);
   const runStructSet = new Set(runStructures);
-  let logins: { taken: Set<string>; allocator: LoginAllocator } | undefined;
+  // Logins are checked against the directory per chunk, candidates only (BatchLoginAllocator): memory follows the chunk.
+  const logins = new BatchLoginAllocator(async (candidates) =>
+    (await client.query<{ login: string }>('SELECT login FROM users WHERE login = ANY($1::text[])', [candidates])).rows.map((r) => r.login),
+  );
   const structureKeys = new Map(
     (await client.query<{ id: string; uai: string | null; external_id: string | null }>('SELECT id, uai, external_id FROM structures WHERE id = ANY($1)', [runStructures]))
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
@@ -300,15 +305,19 @@ export async function applyBatch(
       classId: (s, name) => classIds.get(`${s}\t${name}`)!,
       groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
       structureId: (key) => structureIds.get(key),
-      logins: async () => {
-        if (!logins) {
-          const taken = new Set((await client.query<{ login: string }>('SELECT login FROM users')).rows.map((r) => r.login));
-          logins = { taken, allocator: new LoginAllocator(taken) };
-        }
-        return logins;
-      },
+      logins,
     });
     unresolved += res.unresolved;
+  }
+  // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
+  // decided exactly by addLocalAdmins).
+  if (hashing) {
+    const r = await client.query<StagedRow>(
+      `SELECT n, ext, source, profile, file, line, rec, user_id FROM import_stage
+       WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = import_stage.n) AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
+    );
+    const ids = new Map(r.rows.map((x) => [x.ext, x.user_id]));
+    await addLocalAdmins(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys });
   }
 
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
@@ -400,6 +409,54 @@ export async function applyBatch(
   };
 }
 
+/**
+ * The run's digest of each staged record (stored as users.import_hash, migration 0016), set-based in PostgreSQL, and
+ * the records the run has something to do for (`import_todo`: all but those known under their key, not absent, alone
+ * on their account, whose digest equals the stored one). The others are never read back, decoded nor compared
+ * (ImportStage.chunk reads only import_todo): an unchanged feed costs its parsing and a few statements.
+ *
+ * The digest covers everything that decides what the run writes for the account: the record as the feed gives it
+ * (`rec`: fields, memberships by structure key and name, legal representatives; not its file nor its line), the
+ * structure ids its keys resolve to (`refs`), the accounts it is linked to (import_relations, both directions) and,
+ * for a relative, the structures of its children (a relative follows them: the child's staged structures, else its
+ * stored ones within `scope`). Anything else that changes the account's memberships or relations outside an import
+ * clears users.import_hash (the migration's triggers).
+ */
+async function digestStaged(client: Client, structureIds: Map<string, string>, scope: Scope): Promise<void> {
+  // A narrow table of the records to work on rather than an UPDATE of every staged row (each would be rewritten whole).
+  await client.query(
+    `CREATE TEMP TABLE import_todo ON COMMIT DROP AS
+     WITH keymap AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS m(k, id)),
+     pairs AS (SELECT DISTINCT parent_id, child_id FROM import_relations),
+     partners AS (
+       SELECT id, string_agg(p, ',' ORDER BY p) AS p
+       FROM (SELECT parent_id AS id, 'c:' || child_id AS p FROM pairs UNION ALL SELECT child_id, 'p:' || parent_id FROM pairs) x
+       GROUP BY id),
+     staged_structs AS (
+       SELECT DISTINCT c.user_id, m.id AS sid FROM import_stage c CROSS JOIN LATERAL unnest(c.structures) AS t(key) JOIN keymap m ON m.k = t.key),
+     kid_structs AS (
+       SELECT pr.parent_id AS id, ss.sid FROM pairs pr JOIN staged_structs ss ON ss.user_id = pr.child_id
+       UNION
+       SELECT pr.parent_id, us.structure_id FROM pairs pr JOIN user_structures us ON us.user_id = pr.child_id
+       WHERE NOT EXISTS (SELECT 1 FROM import_stage c WHERE c.user_id = pr.child_id) AND ($3::uuid[] IS NULL OR us.structure_id = ANY($3::uuid[]))),
+     kids AS (SELECT id, string_agg(sid::text, ',' ORDER BY sid::text) AS s FROM kid_structs GROUP BY id),
+     refs AS (
+       SELECT s.n, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
+       FROM import_stage s CROSS JOIN LATERAL unnest(s.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key GROUP BY s.n),
+     -- Two records on one account (an alias left by a merge) add up: both are compared.
+     shared AS (SELECT user_id FROM import_stage GROUP BY user_id HAVING count(*) > 1),
+     d AS (
+       SELECT s.n, s.user_id, s.state, s.absent, s.hash,
+              md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
+       FROM import_stage s LEFT JOIN refs r ON r.n = s.n LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
+     SELECT n, digest FROM d
+       LEFT JOIN shared sh ON sh.user_id = d.user_id
+     WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND sh.user_id IS NULL)`,
+    [[...structureIds.keys()], [...structureIds.values()], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+  );
+  await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
+}
+
 /** What a chunk needs of the whole run. */
 interface ChunkContext {
   now: Date;
@@ -415,7 +472,7 @@ interface ChunkContext {
   structureKeys: Map<string, (string | null)[]>;
   rejected: Rejection[];
   relCount: { created: number; removed: number };
-  logins: () => Promise<{ taken: Set<string>; allocator: LoginAllocator }>;
+  logins: BatchLoginAllocator;
 }
 
 /** Writes one chunk of staged records: new accounts, field updates, memberships, relations, local admins. */
@@ -441,20 +498,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   for (const k of wantedRelations) for (const id of k.split('\t')) if (!recById.has(id)) others.add(id);
   /** Accounts of the run in other chunks: their structures (structure keys), whether they are new and not written yet. */
   const inRun = new Map<string, { structures: string[]; fresh: boolean; later: boolean }>();
-  let othersRead = false;
-  // Read when the chunk has relatives (their children's structures) or accounts to write: an unchanged chunk of
-  // pupils needs nothing of the other side.
-  const readOthers = async () => {
-    if (othersRead || !others.size) return;
-    othersRead = true;
+  if (others.size) {
     const last = Number(rows[rows.length - 1].n);
     const r = await client.query<{ user_id: string; structures: string[]; state: string; n: string }>(
       `SELECT user_id, structures, state, n FROM import_stage WHERE user_id = ANY($1)`,
       [[...others]],
     );
     for (const x of r.rows) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last });
-  };
-  if (records.some((r) => r.profile === 'Relative')) await readOthers();
+  }
 
   // ---- memberships the run wants ----
   const outsideChildren = new Set<string>();
@@ -480,49 +531,26 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   const want = planMemberships(records, (ext) => userIds.get(ext)!, { structure: sid, classId: cc.classId, groupId: cc.groupId }, wantedRelations, childStructs);
   await nextTurn();
 
-  // ---- which accounts have nothing to do: unchanged digest, untouched since, not absent ----
-  const partners = new Map<string, string[]>();
-  if (cc.hashing) {
-    for (const k of wantedRelations) {
-      const [p, c] = k.split('\t');
-      (partners.get(p) ?? partners.set(p, []).get(p)!).push(`c:${c}`);
-      (partners.get(c) ?? partners.set(c, []).get(c)!).push(`p:${p}`);
-    }
-  }
-  const hashes = new Map<string, string>(); // external id → digest to store
-  const dirty = new Set<string>(); // user ids the run compares in full (new ones included)
-  for (const [i, r] of records.entries()) {
-    if (i % 1000 === 999) await nextTurn();
-    const id = userIds.get(r.externalId)!;
-    const h = cc.hashing ? recordHash(r, {
-      structures: want.structures.get(id) ?? [], classes: want.classes.get(id) ?? [], groups: want.groups.get(id) ?? [], relations: partners.get(id) ?? [],
-    }) : null;
-    if (h) hashes.set(r.externalId, h);
-    const row = rowOf.get(r.externalId)!;
-    if (!h || row.state !== 'known' || row.absent || row.hash !== h) dirty.add(id);
-  }
-  partners.clear();
-  if (dirty.size) await readOthers();
+  // ---- which accounts the run compares in full (digestStaged: unchanged records are not read back at all) ----
+  const dirty = new Set<string>(rows.map((r) => r.user_id)); // user ids the run compares in full (new ones included)
 
   // ---- new accounts ----
   if (fresh.length) {
-    const { taken, allocator } = await cc.logins();
+    const loginOf = await cc.logins.allocate(fresh);
+    // An account generated as already active has used its code: it gets none.
+    const codes = issueActivationCodes(ctx.secrets, ctx.config.activationCodeDays, fresh.filter((r) => !r.history?.activatedAt).length, now);
+    let nextCode = 0;
     // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
     const newRows = function* () {
-      for (const r of fresh) {
-        let login: string;
-        if (r.login && !taken.has(r.login)) {
-          taken.add(r.login);
-          login = r.login;
-        } else login = allocator.allocate(r.firstName, r.lastName);
+      for (const [i, r] of fresh.entries()) {
+        const login = loginOf[i];
         const h = r.history;
-        // An account generated as already active has used its code: it gets none.
-        const code = h?.activatedAt ? null : issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now);
+        const code = h?.activatedAt ? null : codes[nextCode++];
         yield [
           userIds.get(r.externalId), r.externalId, r.origin, r.source, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone, login,
           code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
           h?.createdAt ?? now, h?.createdAt ?? now, h?.activatedAt ?? null, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
-          r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, hashes.get(r.externalId) ?? null,
+          r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, rowOf.get(r.externalId)!.digest,
         ];
       }
     };
@@ -558,7 +586,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
       const { next, diff } = planUserUpdate(r, e);
       if (e.pre_deleted_at) restored.add(r.externalId);
       if (diff) changed.add(r.externalId);
-      const hash = hashes.get(r.externalId) ?? null;
+      const hash = row.digest;
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === row.hash)) continue;
       [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff,
@@ -738,23 +766,35 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) await unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]);
 
-  // ---- local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in
-  // AAF (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
-  // appointed by hand stays). The run's structures are already within its scope; pupils and parents never are.
+  await addLocalAdmins(client, records, (ext) => userIds.get(ext), cc);
+  return { unresolved };
+}
+
+/**
+ * Local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in AAF
+ * (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
+ * appointed by hand stays), and unchanged records add theirs again too. The run's structures are already within
+ * its scope; pupils and parents never are.
+ */
+async function addLocalAdmins(
+  client: Client,
+  records: UserRecord[],
+  userId: (ext: string) => string | undefined,
+  cc: Pick<ChunkContext, 'sid' | 'structureKeys'>,
+): Promise<void> {
   const admins: string[][] = [[], []];
   for (const r of records) {
-    const id = userIds.get(r.externalId);
+    const id = userId(r.externalId);
     if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
     for (const key of r.structures) {
-      if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], cc.structureKeys.get(sid(key)) ?? [])) continue;
+      if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], cc.structureKeys.get(cc.sid(key)) ?? [])) continue;
       admins[0].push(id);
-      admins[1].push(sid(key));
+      admins[1].push(cc.sid(key));
     }
   }
   if (admins[0].length) {
     await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
   }
-  return { unresolved };
 }
 
 /** `a\tb` keys → two columns. */
@@ -784,7 +824,7 @@ async function adoptAccounts(
   const keep = new Set<string>();
   // Open records of the school files (one school's files: a small set).
   let open = (
-    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, rec FROM import_stage WHERE user_id IS NULL AND source IN ('csv', 'be1d') ORDER BY n`)
+    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d') ORDER BY n`)
   ).rows.map(decodeStaged);
   if (!open.length) return { renamed: [], keep };
   // An account is claimed when a record of the run is it (by key or by alias).

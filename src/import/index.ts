@@ -243,6 +243,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   const report = emptyReport(opts.dryRun);
   const batch = emptyBatch();
   const client = await ctx.database.pool.connect();
+  let staged: ImportStage | undefined;
   try {
     await client.query('BEGIN');
     // One import at a time: logins are allocated against the whole table.
@@ -252,11 +253,14 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // Parsed accounts go to the run's staging table as they come (stage.ts): checked first (checks.ts), once each.
     // A pupil the checks reject still names its legal representatives (they get their accounts).
     const stage = await ImportStage.open(client, opts.chunkSize);
+    staged = stage;
     batch.stage = stage;
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
-    const spill = async () => {
+    // `open`: left in the stage's open COPY (PostgreSQL stores them while the AAF reading goes on), flushed before
+    // anything else is sent on the connection.
+    const spill = async (open = false) => {
       for (const u of checkPeople(batch, today)) if (u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
-      await stage.spill(batch.users);
+      await (open ? stage.stream(batch.users) : stage.spill(batch.users));
     };
     const aafFiles = new Map<AafKind, string>();
     let delta = false;
@@ -280,6 +284,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
     for (const { input, detected } of items) {
       const { format } = detected;
+      if (format !== 'aaf') await stage.flush();
       if (format === 'ignored') {
         report.files.push(fileEntry(input.name, 'ignored', FORMAT_LABEL.ignored!, null, 0, detected.reason, detected.code && { code: detected.code }));
         continue;
@@ -316,7 +321,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
               if (!aafFiles.has(k)) aafFiles.set(k, input.name);
             }
           },
-          () => (batch.users.size >= stage.chunkSize ? spill() : Promise.resolve()),
+          () => (batch.users.size >= stage.chunkSize ? spill(true) : Promise.resolve()),
         );
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
         report.files.push(entry);
@@ -355,7 +360,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     await spill();
     await stage.mergeDuplicates(mergeUser);
     await stage.analyze();
-    if (aaf.kinds.size) await settleAaf(client, aaf, spill);
+    if (aaf.kinds.size) await settleAaf(client, aaf, () => spill());
     // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.
     if (aaf.delta) delta = true;
 
@@ -425,6 +430,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     if (!opts.dryRun) await refreshStatistics(client, report.created + report.updated + report.preDeleted + report.restored + report.relations.created + report.relations.removed);
     return report;
   } catch (e) {
+    await staged?.abort();
     await client.query('ROLLBACK').catch(() => {});
     if (e instanceof ImportFileError) {
       const failed = emptyReport(opts.dryRun);

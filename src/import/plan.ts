@@ -1,6 +1,5 @@
 // The pure half of applying an import (apply.ts runs it): given the records of a run and what the directory holds
 // for them, what to write. No database access here: every function is tested on plain values (test/import-plan.test.ts).
-import { sha256 } from '../lib/crypto.js';
 import type { Profile } from '../directory/vocabulary.js';
 import type { ProfileCounts, UserRecord } from './types.js';
 
@@ -65,30 +64,6 @@ export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate
   };
   const diff = (Object.keys(next) as (keyof UserUpdate)[]).some((k) => next[k] !== stored[k]);
   return { next, diff };
-}
-
-/** What the run wants an account linked to: structure, class and group ids, relatives or children (user ids). */
-export interface Wanted {
-  structures: Iterable<string>;
-  classes: Iterable<string>;
-  groups: Iterable<string>;
-  relations: Iterable<string>;
-}
-
-/**
- * Digest of what a record makes of its account (users.import_hash, migration 0016): the record's fields as the
- * feed gives them and everything the run links the account to. Equal digests and an account untouched since
- * (the migration's triggers clear the digest on any other write) mean the import has nothing to do for it.
- */
-export function recordHash(r: UserRecord, want: Wanted): string {
-  const sorted = (x: Iterable<string>) => [...x].sort().join(',');
-  return sha256(
-    JSON.stringify([
-      r.source, r.origin, r.profile, r.title, r.firstName, r.lastName, r.birthDate, r.email, r.phone,
-      r.ine ?? null, r.functions ?? null, r.mobile ?? null, r.address ?? null, r.localAdmin ?? null,
-      sorted(want.structures), sorted(want.classes), sorted(want.groups), sorted(want.relations),
-    ]),
-  );
 }
 
 /** Resolved ids of the structures, classes and groups records name (structure keys → ids). */

@@ -4,7 +4,11 @@
 // Whole-run questions (is X in the run? which structures does it name? which relatives do its pupils name?) are
 // set-based SQL on this table; apply.ts then reads it back in chunks, in the order the records were read.
 import type pg from 'pg';
-import { copyRows } from '../db/copy.js';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { copyLines, copyRows, copyStream } from '../db/copy.js';
 import { pgTextArray } from './plan.js';
 import type { UserRecord } from './types.js';
 
@@ -15,7 +19,8 @@ export const DEFAULT_CHUNK = 5000;
 
 /**
  * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
- * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'fresh' to create), and the outcome
+ * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, else 'fresh' to create, under the id drawn
+ * when it was staged: a first import rewrites none of its rows to give them ids), and the outcome
  * flags the report is counted from at the end.
  */
 const TABLE = `CREATE TEMP TABLE import_stage (
@@ -26,9 +31,11 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   file text NOT NULL,
   structures text[] NOT NULL,
   legal text[],
+  line integer NOT NULL,
+  refs text[] NOT NULL,
   rec text NOT NULL,
-  user_id uuid,
-  state text,
+  user_id uuid NOT NULL,
+  state text NOT NULL DEFAULT 'fresh',
   hash text,
   absent boolean NOT NULL DEFAULT false,
   allowed boolean NOT NULL DEFAULT true,
@@ -48,11 +55,15 @@ const RELATIONS = `CREATE TEMP TABLE import_relations (
   child_id uuid
 ) ON COMMIT DROP`;
 
-/** A staged record: the UserRecord minus the columns kept apart, structures as a list. */
-type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'structures'> & { structures: string[] };
+/**
+ * A staged record: the UserRecord minus the columns kept apart, structures as a list. `rec` holds what the
+ * record says of its person and nothing of where it was read (file, line are columns): the same person read from
+ * another file or line gives the same text, which the run's digest covers (apply.ts).
+ */
+type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'line' | 'structures'> & { structures: string[] };
 
 function encode(u: UserRecord): string {
-  const { externalId: _e, source: _s, profile: _p, file: _f, structures, ...rest } = u;
+  const { externalId: _e, source: _s, profile: _p, file: _f, line: _l, structures, ...rest } = u;
   // Dates only in a demo account's history: JSON gives them back as strings (decodeStaged).
   return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored);
 }
@@ -60,11 +71,11 @@ function encode(u: UserRecord): string {
 const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /** The record of a staged row (`rec` plus its columns). */
-export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; rec: string }): UserRecord {
+export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; line: number; rec: string }): UserRecord {
   const s = JSON.parse(row.rec) as Stored;
   const h = s.history;
   if (h) s.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
-  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, structures: new Set(s.structures) };
+  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, line: row.line, structures: new Set(s.structures) };
 }
 
 export interface StagedRow {
@@ -73,10 +84,13 @@ export interface StagedRow {
   source: string;
   profile: string;
   file: string;
+  line: number;
   rec: string;
   user_id: string;
   state: 'known' | 'aliased' | 'rekeyed' | 'fresh';
   hash: string | null;
+  /** The run's digest of the record and its links (apply.ts), stored as users.import_hash; null when not hashing. */
+  digest: string | null;
   absent: boolean;
 }
 
@@ -89,6 +103,19 @@ export interface StageRefs {
   classes: Map<string, string | null>;
   groups: Set<string>;
 }
+
+/** Every structure key a record names (its structures, its classes' and groups' structures), sorted, once each. */
+function structureKeys(u: UserRecord): string[] {
+  const keys = new Set(u.structures);
+  for (const c of u.classes) keys.add(c.structure);
+  for (const g of u.groups) keys.add(g.structure);
+  return [...keys].sort();
+}
+
+/** Statistics of the columns statements join and filter on (not of the records' text: slow to sample, never used). */
+export const ANALYZE = 'ANALYZE import_stage (n, ext, source, profile, structures, legal, user_id, state, absent)';
+
+const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec', 'user_id'];
 
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
@@ -104,42 +131,88 @@ export class ImportStage {
     await client.query('SAVEPOINT import_stage_buffers');
     await client.query(`SET LOCAL temp_buffers = '128MB'`).catch(() => client.query('ROLLBACK TO SAVEPOINT import_stage_buffers'));
     await client.query('RELEASE SAVEPOINT import_stage_buffers');
-    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations');
+    // The run's whole-run statements sort and hash the staged rows: in memory rather than in temporary files (4 MB by default).
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo');
     await client.query(TABLE);
     await client.query(RELATIONS);
     await client.query('CREATE INDEX ON import_stage (ext)');
     return new ImportStage(client, Math.max(1, Math.floor(chunkSize)));
   }
 
-  /** Writes `users` (in their order) to the table with one COPY and empties the map. */
-  async spill(users: Map<string, UserRecord>): Promise<void> {
+  /** The COPY `stream` keeps open while the caller parses on (flush ends it). */
+  private open?: { stream: Writable; done: Promise<void> };
+
+  /**
+   * Writes `users` (in their order) into the run's open COPY (opened when needed) and empties the map, waiting only
+   * while the connection's buffer is full: PostgreSQL stores them while the caller parses the next ones. Nothing
+   * else may be sent on the connection until `flush` (this class's own statements flush first).
+   */
+  async stream(users: Map<string, UserRecord>): Promise<void> {
     if (!users.size) return;
-    const { refs } = this;
-    const rows = function* () {
-      for (const u of users.values()) {
-        for (const s of u.structures) refs.structures.add(s);
-        for (const c of u.classes) {
-          const k = `${c.structure}\t${c.name}`;
-          if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
-        }
-        for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
-        yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, encode(u)];
-      }
-    };
-    await copyRows(this.client, 'import_stage', ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'rec'], rows());
+    if (!this.open) {
+      const stream = copyStream(this.client, 'import_stage', STAGED_COLUMNS);
+      const done = finished(stream);
+      done.catch(() => {}); // awaited by flush, or raced by a write waiting for room
+      this.open = { stream, done };
+    }
+    const { stream, done } = this.open;
+    for (const piece of copyLines(this.rows(users))) {
+      if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), done]);
+    }
     users.clear();
+  }
+
+  /** Ends the open COPY, if any, once the server has stored its rows (throws its error, if it failed). */
+  async flush(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    open.stream.end();
+    await open.done;
+  }
+
+  /** Cancels the open COPY, if any (a run failing while parsing: the connection is free again for its ROLLBACK). */
+  async abort(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    open.stream.destroy(new Error('import aborted'));
+    await open.done.catch(() => {});
+  }
+
+  /** Writes `users` (in their order) to the table and empties the map, once stored. */
+  async spill(users: Map<string, UserRecord>): Promise<void> {
+    await this.stream(users);
+    await this.flush();
+  }
+
+  /** The staged columns of `users` (STAGED_COLUMNS), noting what they name besides accounts (refs). */
+  private *rows(users: Map<string, UserRecord>): Generator<unknown[]> {
+    const { refs } = this;
+    for (const u of users.values()) {
+      for (const s of u.structures) refs.structures.add(s);
+      for (const c of u.classes) {
+        const k = `${c.structure}\t${c.name}`;
+        if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
+      }
+      for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
+      yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u), randomUUID()];
+    }
   }
 
   /** Takes the staged records of `exts` back out of the table (to change them in memory and spill them again). */
   async take(exts: string[]): Promise<UserRecord[]> {
     if (!exts.length) return [];
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, rec`, [exts]);
+    await this.flush();
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, line, rec`, [exts]);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
   /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
   async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, rec`, params);
+    await this.flush();
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, line, rec`, params);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
@@ -148,6 +221,7 @@ export class ImportStage {
    * (aaf.ts mergeUser: last fields win, memberships add up), staged again in place of both.
    */
   async mergeDuplicates(merge: (into: Map<string, UserRecord>, u: UserRecord) => void): Promise<void> {
+    await this.flush();
     const dup = await this.client.query<{ ext: string }>(`SELECT ext FROM import_stage GROUP BY ext HAVING count(*) > 1`);
     if (!dup.rows.length) return;
     const users = new Map<string, UserRecord>();
@@ -157,20 +231,27 @@ export class ImportStage {
 
   /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
   async analyze(): Promise<void> {
-    await this.client.query('ANALYZE import_stage');
+    await this.flush();
+    await this.client.query(ANALYZE);
   }
 
   /** Adds wanted links by external id. */
   async addRelations(rels: { parent: string; child: string; file?: string; line?: number; field?: string }[]): Promise<void> {
+    await this.flush();
     if (!rels.length) return;
     await copyRows(this.client, 'import_relations', ['parent', 'child', 'file', 'line', 'field'], rels.map((r) => [r.parent, r.child, r.file ?? null, r.line ?? null, r.field ?? null]));
   }
 
-  /** The staged rows after `after` (row order), at most one chunk, resolved (apply.ts). */
+  /**
+   * The staged rows after `after` (row order) the run has something to do for (`import_todo`, apply.ts digestStaged:
+   * unchanged records are not read back), at most one chunk, resolved, with their digest.
+   */
   async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
+    await this.flush();
     return (
       await this.client.query<StagedRow>(
-        `SELECT n, ext, source, profile, file, rec, user_id, state, hash, absent FROM import_stage WHERE n > $1 ORDER BY n LIMIT $2`,
+        `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
+         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2`,
         [after, limit],
       )
     ).rows;
