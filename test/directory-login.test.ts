@@ -1,7 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { foldKey, foldName } from '../src/directory/fold.js';
-import { BatchLoginAllocator, baseLogin, LoginAllocator, type LoginRequest } from '../src/directory/login.js';
+import { BatchLoginAllocator, baseLogin, type LoginRequest } from '../src/directory/login.js';
+
+/** The oracle: unique logins handed out against the set of every taken login (what imports did before batches). */
+class LoginAllocator {
+  private readonly next = new Map<string, number>();
+  constructor(private readonly taken: Set<string>) {}
+
+  allocate(firstName: string, lastName: string): string {
+    const base = baseLogin(firstName, lastName);
+    if (!this.taken.has(base)) {
+      this.taken.add(base);
+      return base;
+    }
+    let n = this.next.get(base) ?? 2;
+    while (this.taken.has(`${base}${n}`)) n++;
+    this.next.set(base, n + 1);
+    this.taken.add(`${base}${n}`);
+    return `${base}${n}`;
+  }
+}
 
 test('login folding table', () => {
   const table: [string, string, string][] = [
@@ -57,8 +76,9 @@ test('collisions are suffixed 2, 3… across all logins', () => {
 });
 
 test('logins by batches, asking the directory only about candidates, are those of one allocator over every login', async () => {
-  const names = ['Léa', 'Lea', 'Théo', 'Zoé'].flatMap((f) => ['Colin', 'COLIN', 'Roux'].map((l) => [f, l]));
-  const directory = new Set(['lea.colin', 'lea.colin3', 'lea.colin4', 'lea.colin9', 'theo.roux', 'zoe.colin2']);
+  // Last names ending in digits (test accounts "Élève1"…): their base is another base's suffixed login.
+  const names = ['Léa', 'Lea', 'Théo', 'Zoé'].flatMap((f) => ['Colin', 'COLIN', 'Roux', 'Colin2', 'Colin1'].map((l) => [f, l]));
+  const directory = new Set(['lea.colin', 'lea.colin3', 'lea.colin4', 'lea.colin9', 'theo.roux', 'zoe.colin2', 'lea.colin12', 'lea.colin13']);
   const reference = new LoginAllocator(new Set(directory));
   const asked: number[] = [];
   const batches = new BatchLoginAllocator(async (logins) => {
@@ -73,7 +93,7 @@ test('logins by batches, asking the directory only about candidates, are those o
   };
   const people: LoginRequest[] = Array.from({ length: 120 }, (_, i) => {
     const [firstName, lastName] = names[rnd(names.length)];
-    return i % 17 === 5 ? { firstName, lastName, login: i % 2 ? 'lea.colin5' : `admin${i}` } : { firstName, lastName };
+    return i % 17 === 5 ? { firstName, lastName, login: i % 2 ? 'lea.colin5' : `admin${i}` } : i % 23 === 4 ? { firstName, lastName, login: 'theo.colin' } : { firstName, lastName };
   });
   const want: string[] = [];
   const taken = new Set(directory);
@@ -93,4 +113,16 @@ test('logins by batches, asking the directory only about candidates, are those o
   assert.deepEqual(got, want);
   assert.equal(new Set(got).size, got.length);
   assert.ok(Math.max(...asked) < 200, 'candidates only, never the directory');
+});
+
+test('a batch never hands out a login the directory has, when its window of suffixes is used up by the batch itself', async () => {
+  const check = async (directory: Set<string>, people: LoginRequest[], want: string[]) => {
+    const got = await new BatchLoginAllocator(async (logins) => logins.filter((x) => directory.has(x))).allocate(people);
+    assert.deepEqual(got, want);
+  };
+  // `x.a2` is X A2's base and X A's first suffix; x.a3 … x.a10 are taken: the window of 8 is used up.
+  const taken = new Set(['x.a', ...Array.from({ length: 8 }, (_, i) => `x.a${i + 3}`)]);
+  await check(taken, [{ firstName: 'X', lastName: 'A2' }, { firstName: 'X', lastName: 'A' }], ['x.a2', 'x.a11']);
+  // A wanted login equal to another person's base: the base alone in the batch gets its suffix asked about.
+  await check(new Set(['lea.colin2']), [{ firstName: 'A', lastName: 'B', login: 'lea.colin' }, { firstName: 'Léa', lastName: 'Colin' }], ['lea.colin', 'lea.colin3']);
 });
