@@ -44,3 +44,16 @@ test('a quote left open far into a large file is refused naming the file', async
     return true;
   });
 });
+
+test('a character of two UTF-16 units across a slice boundary arrives whole', async () => {
+  const header = 'Nom*;Prénom*;Date de naissance*;Classes*\r\n';
+  // The name's 𝔘 starts on the last unit of the first slice of 64k characters.
+  const pad = 64 * 1024 - 1 - header.length;
+  const name = `${'A'.repeat(pad)}𝔘LRICH`;
+  const batch = emptyBatch();
+  await parseCsv('CSV_Eleves.csv', Buffer.from(`${header}${name};Zoé;01/03/2015;CE1\r\nMARTIN;Léo;02/03/2015;CE1\r\n`, 'utf8'), TARGET, batch);
+  assert.deepEqual(batch.rejected, []);
+  const users = [...batch.users.values()];
+  assert.equal(users.length, 2);
+  assert.ok(users.some((u) => u.lastName.endsWith('𝔘LRICH') && !u.lastName.includes('\ufffd')), users.map((u) => u.lastName.slice(-8)).join(', '));
+});

@@ -196,9 +196,13 @@ async function parseRecords(text: string, options: Options): Promise<Array<{ rec
   });
   parser.on('error', (e) => (failed ??= e));
   const ended = new Promise<void>((ok) => parser.on('end', ok).on('error', () => ok()));
-  for (let at = 0; at < text.length && !failed; at += PARSE_SLICE) {
+  for (let at = 0, end = 0; at < text.length && !failed; at = end) {
     if (at) await nextTurn();
-    parser.write(text.slice(at, at + PARSE_SLICE));
+    // A slice never ends between the two halves of a surrogate pair (each half alone would become U+FFFD).
+    end = Math.min(text.length, at + PARSE_SLICE);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parser.write(text.slice(at, end));
   }
   if (!failed) parser.end();
   await ended;
