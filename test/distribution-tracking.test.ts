@@ -15,7 +15,7 @@ import { DomainError } from '../src/lib/errors.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { enqueueMail } from '../src/mail/queue.js';
 import { startMailWorker } from '../src/mail/worker.js';
-import { renderDocxLetters } from '../src/publipostage/docx.js';
+import { docxWorkerRuns, renderDocxLetters } from '../src/publipostage/docx.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { recordDistribution } from '../src/publipostage/tracking.js';
@@ -339,18 +339,22 @@ test('Word letters: a malformed model id is a 404, an empty selection and an ove
 test('letters made on the worker thread refuse a broken model with the same domain error as in the calling thread', async () => {
   const sample = await selectAccounts(ctx, SelectionSchema.parse({ profiles: ['Student'], activation: 'inactive' }), { kind: 'all' });
   const rows = Array.from({ length: 60 }, (_, i) => sample[i % sample.length]);
+  const before = docxWorkerRuns();
   await assert.rejects(renderDocxLetters(ctx, makeDocx(['Bonjour {prenom} {surnom}']), 'lettre.docx', rows), (e: unknown) => {
     assert.ok(e instanceof DomainError);
     assert.equal(e.messageCode, 'docx.unknownField');
     assert.equal(e.params.field, 'surnom');
     return true;
   });
+  assert.equal(docxWorkerRuns(), before + 1, 'the worker thread answered');
 });
 
 test('letters rendered by slices (the server is not blocked) join into one document: every letter, break and QR image', async () => {
   const sample = await selectAccounts(ctx, SelectionSchema.parse({ profiles: ['Student'], activation: 'inactive' }), { kind: 'all' });
   const rows = Array.from({ length: 250 }, (_, i) => sample[i % sample.length]);
+  const before = docxWorkerRuns();
   const docx = await renderDocxLetters(ctx, makeDocx(['Bonjour {prenom} {nom}', '{qr}']), 'lettre.docx', rows);
+  assert.equal(docxWorkerRuns(), before + 1, 'made on the worker thread');
   const zip = new PizZip(docx);
   const xml = zip.file('word/document.xml')!.asText();
   assert.equal((xml.match(/Bonjour /g) ?? []).length, 250);

@@ -212,20 +212,30 @@ export async function renderDocxLetters(
   }
   const job: DocxJob = { publicUrl: ctx.config.publicUrl, content, name, rows, addresses };
   try {
-    const answer = await new Promise<DocxAnswer | null>((ok) => {
+    const answer = await new Promise<DocxAnswer | null>((ok, fail) => {
+      let online = false;
+      worker.once('online', () => (online = true));
       worker.once('message', (m: DocxAnswer) => ok(m));
-      // The worker could not run (module not found, out of memory…): null, the letters are made here instead.
-      worker.once('error', () => ok(null));
-      worker.once('exit', () => ok(null));
+      // A worker that could not start (module not found…): null, the letters are made here instead. One that died
+      // while rendering (out of memory…) is an error: rendering the same letters here would only carry that load
+      // onto the server's own thread.
+      const died = (e?: unknown) => (online ? fail(e instanceof Error ? e : new Error('Word letters worker stopped')) : ok(null));
+      worker.once('error', died);
+      worker.once('exit', () => died());
       worker.postMessage(job);
     });
     if (!answer) return renderDocxLettersHere(ctx, content, name, rows, addresses);
+    docxWorkerAnswers++;
     if ('docx' in answer) return Buffer.from(answer.docx.buffer, answer.docx.byteOffset, answer.docx.byteLength);
     throw 'domain' in answer ? new DomainError(answer.domain.code, answer.domain.params) : new Error(answer.message);
   } finally {
     void worker.terminate();
   }
 }
+
+let docxWorkerAnswers = 0;
+/** How many letters documents a worker thread answered (made or refused) since the process started. For tests. */
+export const docxWorkerRuns = (): number => docxWorkerAnswers;
 
 /** Below this many letters, a worker's start (a few hundred ms) costs more than the letters' turns of the event loop. */
 const MIN_LETTERS_FOR_WORKER = 50;
