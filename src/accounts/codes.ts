@@ -1,18 +1,17 @@
 // Activation and renewal codes: Crockford base32, 10 symbols = 50 bits, from the CSPRNG.
-import { randomFillSync, randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const CODE_LENGTH = 10;
 
+/** One code (generateCodes). */
 export function generateCode(): string {
-  let s = '';
-  for (let i = 0; i < CODE_LENGTH; i++) s += CROCKFORD[randomInt(32)];
-  return s;
+  return generateCodes(1)[0];
 }
 
 /**
- * `count` codes from one draw of the CSPRNG (an import's new accounts): one byte per symbol, its low 5 bits
- * (256 is a multiple of 32: every symbol stays equally likely).
+ * `count` codes from one draw of the CSPRNG (an import's new accounts draw a chunk's at once): one byte per symbol,
+ * its low 5 bits (256 is a multiple of 32: every symbol stays equally likely).
  */
 export function generateCodes(count: number): string[] {
   const bytes = randomFillSync(Buffer.alloc(count * CODE_LENGTH));

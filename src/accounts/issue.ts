@@ -13,14 +13,9 @@ export interface IssuedCode {
 export const ACTIVATION = 'activation';
 export const RENEWAL = 'renewal';
 
+/** One activation code, valid `days` days from `now` (issueActivationCodes). */
 export function issueActivationCode(secrets: Secrets, days: number, now = new Date()): IssuedCode {
-  const code = generateCode();
-  return {
-    code,
-    enc: secrets.encrypt(code),
-    mac: secrets.mac(ACTIVATION, code),
-    expiresAt: new Date(now.getTime() + days * 86_400_000),
-  };
+  return issueActivationCodes(secrets, days, 1, now)[0];
 }
 
 /** `count` activation codes at once (an import's new accounts): their symbols and IVs from one draw of the CSPRNG. */
