@@ -2,7 +2,7 @@
 // UTF-8 with BOM (Excel otherwise assumes a legacy code page), ';' (the French list separator), CRLF.
 import { stringify } from 'csv-stringify/sync';
 import { functionLabels } from '../directory/functions.js';
-import { childrenLabel, codeCell, frenchDate, PREVIEW_COLUMNS, PROFILE_LABELS } from './format.js';
+import { childrenLabel, frenchDate, PREVIEW_COLUMNS, previewCellsWith } from './format.js';
 import type { AccountRow, CsvAccountRow } from './selection.js';
 
 /** The preview's columns (code in clear for inactive accounts), then what a parents' letter needs, then feed data. */
@@ -30,14 +30,7 @@ export function csvRowOf(row: AccountRow): CsvAccountRow {
 export function csvRowCells(row: CsvAccountRow): string[] {
   const valid = !row.activated && row.code && row.codeExpiresAt;
   return [
-    row.lastName,
-    row.firstName,
-    PROFILE_LABELS[row.profile].fr,
-    row.login,
-    codeCell(row),
-    row.email ?? '',
-    row.classesLabel,
-    row.createdDay,
+    ...previewCellsWith(row, row.classesLabel, row.createdDay),
     row.childrenLabel,
     valid ? frenchDate(row.codeExpiresAt!) : '',
     row.ine ?? '',

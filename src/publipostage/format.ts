@@ -60,16 +60,19 @@ export const PREVIEW_COLUMNS = ['Nom', 'Prénom', 'Profil', 'Login', "Code d'act
 
 /** One preview line, in PREVIEW_COLUMNS order. */
 export function previewCells(row: AccountRow): string[] {
-  return [
-    row.lastName,
-    row.firstName,
-    PROFILE_LABELS[row.profile].fr,
-    row.login,
-    codeCell(row),
-    row.email ?? '',
-    row.classes.join(', '),
-    frenchDate(row.createdAt),
-  ];
+  return previewCellsWith(row, row.classes.join(', '), frenchDate(row.createdAt));
+}
+
+/**
+ * previewCells with the "Classe" and "Date de création" cells already written (`classes`, `createdDay`: the CSV
+ * export has PostgreSQL write them).
+ */
+export function previewCellsWith(
+  row: Pick<AccountRow, 'lastName' | 'firstName' | 'profile' | 'login' | 'email'> & Parameters<typeof codeCell>[0],
+  classes: string,
+  createdDay: string,
+): string[] {
+  return [row.lastName, row.firstName, PROFILE_LABELS[row.profile].fr, row.login, codeCell(row), row.email ?? '', classes, createdDay];
 }
 
 /** What GET /api/publipostage/preview returns per account: the cells, plus ids and states for the UI. */
