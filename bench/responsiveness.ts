@@ -18,13 +18,11 @@ import { exportSelection } from '../src/publipostage/generate.js';
 import { handOut } from '../src/publipostage/handout.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { zipSheets } from '../src/publipostage/zip.js';
-import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
-import { buildServer } from '../src/web/server.js';
 import { makeDocx } from '../test/helpers/docx.js';
 import { generateAafFeed } from './aaf-feed.js';
 import { download } from './measure.js';
 import { populate } from './population.js';
-import { standalone } from './setup.js';
+import { serve, standalone } from './setup.js';
 import { describeStalls, watchStalls } from './stalls.js';
 
 const ACCOUNTS = Number(process.argv[2] ?? 100_000);
@@ -71,16 +69,8 @@ const drain = async (body: Buffer | Readable) => {
 
 standalone('responsiveness', async (ctx: AppContext) => {
   const pop = await populate(ctx, ACCOUNTS);
-  const app = await buildServer(ctx, {});
+  const { app, url, cookie, probe } = await serve(ctx);
   try {
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const root = await ctx.database.pool.query(
-      `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
-       VALUES ('Personnel', 'Banc', 'ADMIN', 'bench.root', true, 'x', now()) RETURNING id`,
-    );
-    const session = await createSession(ctx.database.pool, root.rows[0].id);
-    const cookie = { cookie: `${SESSION_COOKIE}=${session.token}`, csrf: session.csrf };
-    const probe = `${url}/healthz`;
     const school = SelectionSchema.parse({ structureId: pop.structureId });
     const all = SelectionSchema.parse({});
     console.log(`${pop.structureIds.length * 2500} comptes ; ${cpus().length} cœurs, charge ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);

@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppContext } from '../src/context.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import type { Scope } from '../src/directory/scope.js';
 import { startFamilyMail } from '../src/mail/family.js';
@@ -18,9 +17,7 @@ import { startMailMerge } from '../src/mail/merge.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { countSelection, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
-import { buildServer } from '../src/web/server.js';
-import { database, demoRows } from './setup.js';
+import { database, demoRows, serve } from './setup.js';
 import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
 import { importWorks } from './import.js';
@@ -61,20 +58,6 @@ function report(w: Work): void {
  */
 const RESPONSIVE = 'autre requête p99 < 100 ms, boucle bloquée < 100 ms (CPU)';
 const responsive = (w: Pick<Work, 'loopP99' | 'stallCpuMs'>) => w.loopP99! < 100 && (w.stallCpuMs ?? 0) < 100;
-
-/** The server on a loopback port, a super admin's session (cookie and CSRF token) and the probe URL. */
-async function serve(ctx: AppContext) {
-  const app = await buildServer(ctx, {});
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  const root = await ctx.database.pool.query(
-    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
-     VALUES ('Personnel', 'Banc', 'ADMIN', 'bench.root', true, 'x', now()) RETURNING id`,
-  );
-  // Downloads are POSTs with the session's CSRF token (src/web/post-download.ts).
-  const session = await createSession(ctx.database.pool, root.rows[0].id);
-  const cookie = { cookie: `${SESSION_COOKIE}=${session.token}`, csrf: session.csrf };
-  return { app, url, cookie, probe: `${url}/healthz` };
-}
 
 async function demo(adminUrl: string, contexts: Array<{ close(): Promise<void> }>) {
   const ctx = await database(adminUrl, 'bench_demo');

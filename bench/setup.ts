@@ -11,6 +11,8 @@ import { migrate, openDatabase } from '../src/db/index.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { buildServer } from '../src/web/server.js';
 import { generateAccounts } from './data.js';
 
 const DEMO_SHEETS = 2146;
@@ -65,4 +67,18 @@ export function standalone(name: string, work: (ctx: AppContext) => Promise<void
       process.exit(1);
     },
   );
+}
+
+/** The server on a loopback port, a super admin's session (cookie and CSRF token) and the probe URL. */
+export async function serve(ctx: AppContext) {
+  const app = await buildServer(ctx, {});
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const root = await ctx.database.pool.query(
+    `INSERT INTO users (profile, first_name, last_name, login, is_super_admin, password_hash, activated_at)
+     VALUES ('Personnel', 'Banc', 'ADMIN', 'bench.root', true, 'x', now()) RETURNING id`,
+  );
+  // Downloads are POSTs with the session's CSRF token (src/web/post-download.ts).
+  const session = await createSession(ctx.database.pool, root.rows[0].id);
+  const cookie = { cookie: `${SESSION_COOKIE}=${session.token}`, csrf: session.csrf };
+  return { app, url, cookie, probe: `${url}/healthz` };
 }
