@@ -14,7 +14,7 @@ import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { distributionRecorder } from '../src/publipostage/tracking.js';
 import { testContext } from './helpers/db.js';
-import { insertSample, type Sample } from './helpers/sample.js';
+import { addSecondSchool, insertSample, type Sample } from './helpers/sample.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let s: Sample;
@@ -22,11 +22,9 @@ let s: Sample;
 before(async () => {
   ctx = await testContext();
   s = await insertSample(ctx);
-  const q = (sql: string, v: unknown[]) => ctx.database.pool.query(sql, v);
   // Two schools: Anne teaches in both, Zoé is enrolled in both, Sophie (S2) is Zoé's parent too.
-  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2), ($3, $2)', [s.users.anne, s.structures.S2, s.users.zoe]);
-  await q('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2), ($3, $2)', [s.users.anne, s.classes['2NDE1'], s.users.zoe]);
-  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.sophie, s.users.zoe]);
+  await addSecondSchool(ctx, s);
+  const q = (sql: string, v: unknown[]) => ctx.database.pool.query(sql, v);
   // Feed data with separators, quotes, line breaks and formulas; AAF functions (labels) and a plain one.
   await q(`UPDATE users SET ine = $2, mobile = $3, functions = $4 WHERE id = $1`, [
     s.users.anne, '=1+1', '+33 6 12;34', ['0750001A$ENS$ENSEIGNEMENT$L0201$LETTRES CLASSIQUES', 'Prof "principal"\nde 6A'],

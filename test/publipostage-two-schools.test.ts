@@ -10,7 +10,7 @@ import { exportSelection, type ExportFormat } from '../src/publipostage/generate
 import { selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
-import { insertSample, type Sample } from './helpers/sample.js';
+import { addSecondSchool, insertSample, type Sample } from './helpers/sample.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let s: Sample;
@@ -18,12 +18,7 @@ let s: Sample;
 before(async () => {
   ctx = await testContext();
   s = await insertSample(ctx);
-  const q = (sql: string, v: unknown[]) => ctx.database.pool.query(sql, v);
-  // Anne teaches 6A (S1) and 2NDE1 (S2); Zoé (6A) is also enrolled in 2NDE1; Sophie (S2) is Zoé's parent too.
-  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [s.users.anne, s.structures.S2]);
-  await q('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2), ($3, $2)', [s.users.anne, s.classes['2NDE1'], s.users.zoe]);
-  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [s.users.zoe, s.structures.S2]);
-  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.sophie, s.users.zoe]);
+  await addSecondSchool(ctx, s);
 });
 after(async () => {
   await ctx.close();

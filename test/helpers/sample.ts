@@ -130,3 +130,14 @@ export async function insertSample(ctx: AppContext, users: SampleUser[] = SAMPLE
   }
   return { structures, classes, levels, users: ids, logins, codes, expiresAt };
 }
+
+/**
+ * A second school on the sample: Anne teaches 6A (S1) and 2NDE1 (S2); Zoé (6A) is also enrolled in S2's 2NDE1;
+ * Sophie (S2) is Zoé's parent too. For what an account in two schools shows of each.
+ */
+export async function addSecondSchool(ctx: AppContext, s: Sample): Promise<void> {
+  const q = (sql: string, v: unknown[]) => ctx.database.pool.query(sql, v);
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2), ($3, $2)', [s.users.anne, s.structures.S2, s.users.zoe]);
+  await q('INSERT INTO user_classes (user_id, class_id) VALUES ($1, $2), ($3, $2)', [s.users.anne, s.classes['2NDE1'], s.users.zoe]);
+  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.sophie, s.users.zoe]);
+}
