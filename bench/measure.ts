@@ -54,7 +54,7 @@ async function withRss<T>(fn: () => Promise<T>): Promise<{ value: T; rssMb: numb
 }
 
 /** Latencies of GET `url` sent every 20 ms (one at a time) while `fn` runs. */
-async function withProbe<T>(url: string | null, fn: () => Promise<T>): Promise<{ value: T; lat: number[] }> {
+export async function withProbe<T>(url: string | null, fn: () => Promise<T>): Promise<{ value: T; lat: number[] }> {
   const lat: number[] = [];
   if (!url) return { value: await fn(), lat };
   let running = true;

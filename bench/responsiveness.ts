@@ -20,7 +20,7 @@ import { SelectionSchema } from '../src/publipostage/selection.js';
 import { zipSheets } from '../src/publipostage/zip.js';
 import { makeDocx } from '../test/helpers/docx.js';
 import { generateAafFeed } from './aaf-feed.js';
-import { download } from './measure.js';
+import { download, withProbe } from './measure.js';
 import { populate } from './population.js';
 import { serve, standalone } from './setup.js';
 import { describeStalls, watchStalls } from './stalls.js';
@@ -32,27 +32,14 @@ const ALL = { kind: 'all' } as const;
 
 /** Runs `work` once while probing `probe`; prints its time, CPU, the probe's p99 / max and the loop's stalls. */
 async function measure(name: string, probe: string, work: () => Promise<unknown>): Promise<void> {
-  const lat: number[] = [];
-  let running = true;
-  const probing = (async () => {
-    while (running) {
-      const t = performance.now();
-      await fetch(probe).then((r) => r.arrayBuffer()).catch(() => {});
-      lat.push(performance.now() - t);
-      await new Promise((ok) => setTimeout(ok, 20));
-    }
-  })();
   const watch = watchStalls({ thresholdMs: 40 });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  try {
+  const { value: ms, lat } = await withProbe(probe, async () => {
     await work();
-  } finally {
-    running = false;
-  }
-  const ms = performance.now() - t0;
+    return performance.now() - t0;
+  });
   const seen = watch.stop();
-  await probing;
   const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
   const f = (v: number | undefined) => (v === undefined ? '—' : Math.round(v).toLocaleString('fr-FR'));
