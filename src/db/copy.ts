@@ -9,10 +9,23 @@ import { from as copyFrom } from 'pg-copy-streams';
 /** A value in COPY text format: NULL as \N; backslash, tab, newline and carriage return escaped. */
 export function copyText(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return isoText(v);
   if (typeof v === 'boolean') return v ? 't' : 'f';
   const s = String(v);
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
+}
+
+const isoCache = new Map<number, string>();
+/** A Date as ISO text; the rows of a batch share a few instants (the run's `now`, a code's expiry): remembered by value. */
+function isoText(d: Date): string {
+  const t = d.getTime();
+  let iso = isoCache.get(t);
+  if (iso === undefined) {
+    if (isoCache.size >= 64) isoCache.clear();
+    iso = d.toISOString();
+    isoCache.set(t, iso);
+  }
+  return iso;
 }
 
 /** `rows` as COPY text, in pieces of about 64 KB (one value per column, in the COPY's column order). */

@@ -10,6 +10,7 @@ import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
 import { ADDRESS_COMPLEMENTS, ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES, STREET_NAMES, STREET_TYPES, TOWNS } from './names.js';
 import { refreshStatistics } from '../db/statistics.js';
+import { sequenced } from '../db/queued.js';
 
 /** mulberry32: small, fast, deterministic. */
 function prng(seed: number) {
@@ -241,7 +242,7 @@ export async function createDemoSchool(
 
   await withTransaction(ctx.database.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(745202)'); // the importers' lock: logins are allocated table-wide
-    const res = await applyBatch(client, ctx, batch, { now, scope: { kind: 'all' } });
+    const res = await applyBatch(sequenced(client), ctx, batch, { now, scope: { kind: 'all' } });
     const ids = await res.idsOf(heads);
     await client.query(
       `INSERT INTO local_admins (user_id, structure_id) SELECT u, s FROM unnest($1::uuid[], $2::uuid[]) AS v(u, s) ON CONFLICT DO NOTHING`,
@@ -281,7 +282,7 @@ export async function ensureSuperAdmin(ctx: AppContext, passwordHash: string): P
       structures: new Set(), classes: [], groups: [], login: 'admin', file: 'démo', line: 0,
       history: { createdAt: new Date(), activatedAt: new Date(), passwordHash, preDeletedAt: null },
     });
-    const res = await applyBatch(client, ctx, batch, { scope: { kind: 'all' } });
+    const res = await applyBatch(sequenced(client), ctx, batch, { scope: { kind: 'all' } });
     await client.query(`UPDATE users SET is_super_admin = true, external_id = NULL WHERE id = $1`, [(await res.idsOf([key])).get(key)]);
     return true;
   });

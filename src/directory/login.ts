@@ -27,7 +27,8 @@ export interface LoginRequest {
  * would give: the wanted login when free, else the base, else the base with the smallest free suffix
  * from 2. A login is only handed out once `taken` said it is free and no one of the batch got it before (a suffixed
  * login may also be another person's base or wanted login: `x.a2`); a window used up asks for the next one.
- * Each batch's accounts must be written before the next batch is allocated.
+ * Each batch's accounts must be written before the next batch is allocated (or their writes sent before, on the
+ * connection `taken` queries: it runs them first).
  */
 export class BatchLoginAllocator {
   private readonly next = new Map<string, number>();

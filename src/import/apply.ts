@@ -11,12 +11,13 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { BatchLoginAllocator } from '../directory/login.js';
 import { copyRows } from '../db/copy.js';
+import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import { ANALYZE, decodeStaged, ImportStage, type StagedRow } from './stage.js';
+import { ANALYZE, decodeStaged, ImportStage, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -38,12 +39,17 @@ export interface ApplyResult {
   idsOf: (externalIds: string[]) => Promise<Map<string, string>>;
   /** structure key → structure id */
   structureIds: Map<string, string>;
+  /** Tables analyzed within the run's transaction (their statistics count its rows once committed). */
+  analyzed: string[];
 }
 
 /** Rows per statement of the whole-run steps (unnest arrays). */
 const CHUNK = 5000;
 
-/** Runs `sql` once per chunk of rows, the rows passed as one array parameter per column (unnest). */
+/**
+ * Runs `sql` once per chunk of rows, the rows passed as one array parameter per column (unnest). Every statement is
+ * sent at once (before the returned promise is awaited): the connection runs them in that order.
+ */
 async function unnestChunks<R extends pg.QueryResultRow = pg.QueryResultRow>(
   client: Client,
   sql: string,
@@ -51,12 +57,9 @@ async function unnestChunks<R extends pg.QueryResultRow = pg.QueryResultRow>(
   extra: unknown[] = [],
 ): Promise<R[]> {
   const n = columns[0]?.length ?? 0;
-  const out: R[] = [];
-  for (let i = 0; i < n; i += CHUNK) {
-    const res = await client.query<R>(sql, [...columns.map((c) => c.slice(i, i + CHUNK)), ...extra]);
-    out.push(...res.rows);
-  }
-  return out;
+  const sent: Promise<pg.QueryResult<R>>[] = [];
+  for (let i = 0; i < n; i += CHUNK) sent.push(client.query<R>(sql, [...columns.map((c) => c.slice(i, i + CHUNK)), ...extra]));
+  return (await Promise.all(sent)).flatMap((r) => r.rows);
 }
 
 /** user_aliases comes with the duplicates feature (a later migration): tolerate its absence. */
@@ -211,7 +214,7 @@ export async function applyBatch(
     for (const x of r.rows) groupIds.set(`${x.structure_id}\t${x.name}`, x.id);
   }
 
-  // ---- which account each record is (whole run, SQL on the staging table) ----
+    // ---- which account each record is (whole run, SQL on the staging table) ----
   // Under its key, with its import digest (users.import_hash) and whether it is absent; else under an alias left by a
   // merge ("Gérer les doublons": the feed keeps updating the kept account and does not recreate the dropped one).
   const kp: unknown[] = [];
@@ -245,13 +248,23 @@ export async function applyBatch(
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
   await client.query(ANALYZE);
 
-  // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
+    // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
   // Resolved to accounts of the run, else to accounts of the directory the run may touch (a relation reaches the
   // other side's data).
   await stage.addRelations(batch.relations);
   await client.query(`ANALYZE import_relations`);
+  // Both sides resolved against the run in one pass, into a new table: cheaper than an UPDATE per side (each would
+  // rewrite every row).
+  await client.query(
+    `CREATE TEMP TABLE import_links ON COMMIT DROP AS
+     SELECT r.parent, r.child, r.file, r.line, r.field,
+            (SELECT s.user_id FROM import_stage s WHERE s.ext = r.parent LIMIT 1) AS parent_id,
+            (SELECT s.user_id FROM import_stage s WHERE s.ext = r.child LIMIT 1) AS child_id
+     FROM import_relations r`,
+  );
+  await client.query('DROP TABLE import_relations');
+  await client.query('ALTER TABLE import_links RENAME TO import_relations');
   for (const side of ['parent', 'child'] as const) {
-    await client.query(`UPDATE import_relations r SET ${side}_id = s.user_id FROM import_stage s WHERE s.ext = r.${side}`);
     const rp: unknown[] = [];
     const ok = allowed('u', rp);
     await client.query(
@@ -277,7 +290,7 @@ export async function applyBatch(
   await client.query(`CREATE INDEX ON import_relations (child_id)`);
   await client.query(`ANALYZE import_relations`);
 
-  // ---- per chunk of records, in the order they were read ----
+    // ---- per chunk of records, in the order they were read ----
   // A run naming children by name (CSV, BE1D parents) resolves links against the directory as it is written: it
   // compares every account in full, clears the digests of the accounts it touches, and is applied in one chunk
   // (one school's files).
@@ -295,21 +308,37 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
-  let after = '0';
-  for (;;) {
-    const rows = await stage.chunk(after, chunkSize);
-    if (!rows.length) break;
-    after = rows[rows.length - 1].n;
-    const res = await applyChunk(client, ctx, batch, rows, {
-      now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount,
-      classId: (s, name) => classIds.get(`${s}\t${name}`)!,
-      groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
-      structureId: (key) => structureIds.get(key),
-      logins,
-    });
-    unresolved += res.unresolved;
+  // Chunks are pipelined on the connection: the next chunk is read before this one's writes are sent, and those writes
+  // are not waited for (QueuedWrites), so PostgreSQL stores a chunk while the next one is planned here. Every
+  // statement still runs in the order of a chunk-by-chunk run: a chunk's reads that depend on the directory (logins,
+  // stored fields, links) are sent after the previous chunk's writes; readChunk reads nothing a chunk writes.
+  const writes = new QueuedWrites();
+  const scopeIds = scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : [];
+  const read = (after: string) => {
+    const p = stage.readChunk(after, chunkSize, scopeIds);
+    p.catch(() => {}); // awaited by the next round, unless a chunk fails first
+    return p;
+  };
+  try {
+    for (let next = read('0'); ; ) {
+      const input = await next;
+      if (!input) break;
+      next = read(input.rows[input.rows.length - 1].n);
+      const res = await applyChunk(client, ctx, batch, input, {
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount,
+        classId: (s, name) => classIds.get(`${s}\t${name}`)!,
+        groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
+        structureId: (key) => structureIds.get(key),
+        logins,
+        writes,
+      });
+      unresolved += res.unresolved;
+    }
+    await writes.settle();
+  } catch (e) {
+    throw await writes.cause(e);
   }
-  // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
+    // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
   // decided exactly by addLocalAdmins).
   if (hashing) {
     const r = await client.query<StagedRow>(
@@ -325,7 +354,7 @@ export async function applyBatch(
   // ("absents du flux (période de grâce)"). ----
   // The accounts this run created count for the planner (ANALYZE sees the transaction's own rows): a directory
   // loaded from empty would otherwise be planned as empty, and the absence check below as nested loops.
-  if (batch.scopes.length) await refreshStatistics(client, freshCount, ['users', 'user_structures']);
+  const analyzed = batch.scopes.length ? await refreshStatistics(client, freshCount, ['users', 'user_structures']) : [];
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
   for (const complete of batch.scopes) {
@@ -406,6 +435,7 @@ export async function applyBatch(
     renamed,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
+    analyzed,
   };
 }
 
@@ -473,39 +503,30 @@ interface ChunkContext {
   rejected: Rejection[];
   relCount: { created: number; removed: number };
   logins: BatchLoginAllocator;
+  /** The chunk's writes whose outcome it does not need: sent, not waited for. */
+  writes: QueuedWrites;
 }
 
 /** Writes one chunk of staged records: new accounts, field updates, memberships, relations, local admins. */
-async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, rows: StagedRow[], cc: ChunkContext): Promise<{ unresolved: number }> {
-  const { now, scope, sid, rejected } = cc;
+async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, input: StagedChunk, cc: ChunkContext): Promise<{ unresolved: number }> {
+  const { now, sid, rejected, writes } = cc;
+  const { rows } = input;
   let unresolved = 0;
   const records = rows.map(decodeStaged);
   const rowOf = new Map(rows.map((r) => [r.ext, r]));
   const userIds = new Map(rows.map((r) => [r.ext, r.user_id]));
   const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
   const created = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.ext));
+  const newIds0 = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.user_id));
   const fresh = records.filter((r) => created.has(r.externalId));
 
   // ---- the links the run wants that reach this chunk's accounts, and what the run says of their other side ----
   const chunkIds = [...recById.keys()];
-  const wantedRelations = new Set(
-    (await client.query<{ parent_id: string; child_id: string }>(
-      `SELECT DISTINCT parent_id, child_id FROM import_relations WHERE parent_id = ANY($1) OR child_id = ANY($1)`,
-      [chunkIds],
-    )).rows.map((x) => `${x.parent_id}\t${x.child_id}`),
-  );
-  const others = new Set<string>();
-  for (const k of wantedRelations) for (const id of k.split('\t')) if (!recById.has(id)) others.add(id);
+  const wantedRelations = new Set(input.pairs.map((x) => `${x.parent_id}\t${x.child_id}`));
   /** Accounts of the run in other chunks: their structures (structure keys), whether they are new and not written yet. */
   const inRun = new Map<string, { structures: string[]; fresh: boolean; later: boolean }>();
-  if (others.size) {
-    const last = Number(rows[rows.length - 1].n);
-    const r = await client.query<{ user_id: string; structures: string[]; state: string; n: string }>(
-      `SELECT user_id, structures, state, n FROM import_stage WHERE user_id = ANY($1)`,
-      [[...others]],
-    );
-    for (const x of r.rows) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last });
-  }
+  const last = Number(rows[rows.length - 1].n);
+  for (const x of input.others) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last });
 
   // ---- memberships the run wants ----
   const outsideChildren = new Set<string>();
@@ -517,13 +538,9 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     if (other) childStructs.set(c, [...new Set(other.structures.map(cc.structureId).filter((x): x is string => !!x))]);
     else outsideChildren.add(c);
   }
-  if (outsideChildren.size) {
-    // A relative follows the children's structures, only those the run may write into.
-    const r = await client.query<{ user_id: string; structure_id: string }>(
-      `SELECT user_id, structure_id FROM user_structures WHERE user_id = ANY($1) AND ($2::uuid[] IS NULL OR structure_id = ANY($2::uuid[]))`,
-      [[...outsideChildren], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
-    );
-    for (const x of r.rows) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
+  // A relative follows the children's structures, only those the run may write into (readChunk: within the scope).
+  for (const x of input.outsideStructures) {
+    if (outsideChildren.has(x.user_id)) (childStructs.get(x.user_id) ?? childStructs.set(x.user_id, []).get(x.user_id)!).push(x.structure_id);
   }
   // The plans and digests of a chunk are some 100 ms of CPU: the event loop turns between their pieces (the import
   // runs in the server, whose other requests wait meanwhile).
@@ -554,12 +571,12 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
         ];
       }
     };
-    await copyRows(client, 'users', [
+    writes.add(copyRows(client, 'users', [
       'id', 'external_id', 'origin', 'source', 'profile', 'title', 'first_name', 'last_name', 'birth_date', 'email', 'phone', 'login',
       'activation_code_enc', 'activation_code_mac', 'activation_code_expires_at',
       'created_at', 'updated_at', 'activated_at', 'terms_accepted_at', 'password_hash', 'pre_deleted_at',
       'ine', 'functions', 'mobile', 'address', 'import_hash',
-    ], newRows());
+    ], newRows()));
   }
 
   // ---- field updates (pure plan: planUserUpdate), accounts compared in full only ----
@@ -595,7 +612,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
       });
     }
     if (upd[0].length) {
-      await client.query(
+      writes.add(client.query(
         `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
                 birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
                 ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address, import_hash = v.hash,
@@ -605,10 +622,10 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
               AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address, hash)
          WHERE u.id = v.id`,
         [...upd, now],
-      );
+      ));
     }
   }
-  if (aliasRestored.length) await client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, import_hash = NULL WHERE id = ANY($1)`, [aliasRestored]);
+  if (aliasRestored.length) writes.add(client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, import_hash = NULL WHERE id = ANY($1)`, [aliasRestored]));
 
   // ---- memberships sync (pure plan: planLinks), accounts compared in full ----
   const touched = new Set<string>(); // user ids whose memberships or relations changed
@@ -621,7 +638,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     { table: 'user_groups', col: 'group_id', want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
-  const isNew = (id: string) => created.has(recById.get(id)!.externalId);
+  const isNew = (id: string) => newIds0.has(id);
   const newIds = syncIds.filter(isNew);
   const oldIds = syncIds.filter((id) => !isNew(id));
   for (const k of kinds) {
@@ -629,19 +646,19 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     const links = function* () {
       for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
     };
-    if (newIds.length) await copyRows(client, k.table, ['user_id', k.col], links());
+    if (newIds.length) writes.add(copyRows(client, k.table, ['user_id', k.col], links()));
     if (!oldIds.length) continue;
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
     const { add, del } = planLinks(have, wanted, cc.runStructSet);
-    if (add.length) await unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add));
+    if (add.length) writes.add(unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
     if (del.length) {
-      await unnestChunks(
+      writes.add(unnestChunks(
         client,
         `DELETE FROM ${k.table} t USING unnest($1::uuid[], $2::uuid[]) AS v(u, o) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
         [del.map((d) => d.user_id), del.map((d) => d.other)],
-      );
+      ));
     }
     for (const a of add) touched.add(a.slice(0, a.indexOf('\t')));
     for (const d of del) touched.add(d.user_id);
@@ -726,7 +743,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
     else relInsert.push(pair);
   }
   const addedPairs: string[][] = [...relCopy];
-  if (relCopy.length) await copyRows(client, 'relations', ['parent_id', 'child_id'], relCopy);
+  if (relCopy.length) writes.add(copyRows(client, 'relations', ['parent_id', 'child_id'], relCopy));
   if (relInsert.length) {
     const r = await unnestChunks<{ parent_id: string; child_id: string }>(
       client,
@@ -750,23 +767,23 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, r
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
   if (!cc.hashing) {
-    await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]);
+    writes.add(unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]));
   } else {
     // Touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
     const stale = [...touched].filter((id) => !recById.has(id) && !inRun.has(id));
-    if (stale.length) await unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]);
+    if (stale.length) writes.add(unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]));
   }
 
   // ---- outcomes, counted at the end of the run (touched may reach an account of another chunk) ----
-  const flag = async (column: 'changed' | 'restored', exts: Set<string>) => {
-    if (exts.size) await client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [[...exts].map((e) => rowOf.get(e)!.n)]);
+  const flag = (column: 'changed' | 'restored', exts: Set<string>) => {
+    if (exts.size) writes.add(client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [[...exts].map((e) => rowOf.get(e)!.n)]));
   };
-  await flag('changed', changed);
-  await flag('restored', restored);
+  flag('changed', changed);
+  flag('restored', restored);
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
-  if (touchedOld.length) await unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]);
+  if (touchedOld.length) writes.add(unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  await addLocalAdmins(client, records, (ext) => userIds.get(ext), cc);
+  writes.add(addLocalAdmins(client, records, (ext) => userIds.get(ext), cc));
   return { unresolved };
 }
 
@@ -781,7 +798,7 @@ async function addLocalAdmins(
   records: UserRecord[],
   userId: (ext: string) => string | undefined,
   cc: Pick<ChunkContext, 'sid' | 'structureKeys'>,
-): Promise<void> {
+): Promise<unknown> {
   const admins: string[][] = [[], []];
   for (const r of records) {
     const id = userId(r.externalId);
@@ -792,9 +809,10 @@ async function addLocalAdmins(
       admins[1].push(cc.sid(key));
     }
   }
-  if (admins[0].length) {
-    await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
-  }
+  // Sent at once (the returned promise need not be awaited before the next statement).
+  return admins[0].length
+    ? unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins)
+    : Promise.resolve();
 }
 
 /** `a\tb` keys → two columns. */

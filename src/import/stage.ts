@@ -72,10 +72,19 @@ const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /** The record of a staged row (`rec` plus its columns). */
 export function decodeStaged(row: { ext: string; source: string; profile: string; file: string; line: number; rec: string }): UserRecord {
-  const s = JSON.parse(row.rec) as Stored;
-  const h = s.history;
-  if (h) s.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
-  return { ...s, externalId: row.ext, source: row.source as UserRecord['source'], profile: row.profile as UserRecord['profile'], file: row.file, line: row.line, structures: new Set(s.structures) };
+  // The parsed object is completed in place: a copy by spread costs more than the parse itself (a région's chunks).
+  const stored = JSON.parse(row.rec) as Stored;
+  const structures = stored.structures;
+  const u = stored as unknown as UserRecord;
+  const h = u.history;
+  if (h) u.history = { createdAt: new Date(h.createdAt), activatedAt: date(h.activatedAt), passwordHash: h.passwordHash, preDeletedAt: date(h.preDeletedAt) };
+  u.externalId = row.ext;
+  u.source = row.source as UserRecord['source'];
+  u.profile = row.profile as UserRecord['profile'];
+  u.file = row.file;
+  u.line = row.line;
+  u.structures = new Set(structures);
+  return u;
 }
 
 export interface StagedRow {
@@ -92,6 +101,17 @@ export interface StagedRow {
   /** The run's digest of the record and its links (apply.ts), stored as users.import_hash; null when not hashing. */
   digest: string | null;
   absent: boolean;
+}
+
+/** A chunk of staged rows and what the run says around them (ImportStage.readChunk). */
+export interface StagedChunk {
+  rows: StagedRow[];
+  /** Wanted links (import_relations) with a side among the chunk's accounts. */
+  pairs: { parent_id: string; child_id: string }[];
+  /** Staged records (any chunk) on the other side of those links. */
+  others: { user_id: string; structures: string[]; state: string; n: string }[];
+  /** Stored structures of the children, not staged, of the chunk's accounts' links. */
+  outsideStructures: { user_id: string; structure_id: string }[];
 }
 
 /**
@@ -243,18 +263,58 @@ export class ImportStage {
   }
 
   /**
-   * The staged rows after `after` (row order) the run has something to do for (`import_todo`, apply.ts digestStaged:
-   * unchanged records are not read back), at most one chunk, resolved, with their digest.
+   * The next chunk of staged rows after `after` (row order) the run has something to do for (`import_todo`, apply.ts
+   * digestStaged: unchanged records are not read back), at most `limit`, resolved, with their digest; and what the
+   * run says around them: the wanted links reaching them (import_relations), the staged records on the other side of
+   * those links, and the stored structures, within `scopeIds` (null: all), of their links' children that the run
+   * does not stage. Null after the last chunk.
+   *
+   * Its two statements are sent together and read only the run's tables and the memberships of accounts the run
+   * does not write: a chunk can be read while the previous one's writes are still queued on the connection.
    */
-  async chunk(after: string, limit = this.chunkSize): Promise<StagedRow[]> {
-    await this.flush();
-    return (
-      await this.client.query<StagedRow>(
+  readChunk(after: string, limit: number, scopeIds: string[] | null): Promise<StagedChunk | null> {
+    // The chunk's accounts as one array (`= ANY` of it uses the indexes on import_relations and import_stage).
+    const chunk = `chunk AS (SELECT array_agg(user_id) AS ids FROM (
+      SELECT s.user_id FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2) x)`;
+    const pairs = `pairs AS (
+      SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[])
+      UNION SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.child_id = ANY((SELECT ids FROM chunk)::uuid[]))`;
+    const c = this.client;
+    const queries = Promise.all([
+      c.query<StagedRow>(
         `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
          FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2`,
         [after, limit],
-      )
-    ).rows;
+      ),
+      // One statement for the rest (the chunk and its links computed once): a row per link ('p': parent, child), per
+      // staged record on the other side ('o': user id, structures, state, n), per structure of a child not staged
+      // ('k': user id, structure id).
+      c.query<{ kind: 'p' | 'o' | 'k'; a: string; b: string | null; structures: string[] | null; state: string | null; n: string | null }>(
+        `WITH ${chunk}, ${pairs},
+         others AS (SELECT array_agg(id) AS ids FROM (
+           SELECT parent_id AS id FROM pairs UNION SELECT child_id FROM pairs EXCEPT SELECT unnest(ids) FROM chunk) x),
+         kids AS (SELECT array_agg(r.child_id) AS ids FROM import_relations r
+           WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[]) AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = r.child_id))
+         SELECT 'p' AS kind, parent_id AS a, child_id::text AS b, NULL::text[] AS structures, NULL AS state, NULL::bigint AS n FROM pairs
+         UNION ALL
+         SELECT 'o', user_id, NULL, structures, state, n FROM import_stage WHERE user_id = ANY((SELECT ids FROM others)::uuid[])
+         UNION ALL
+         SELECT 'k', user_id, structure_id::text, NULL, NULL, NULL FROM user_structures
+         WHERE user_id = ANY((SELECT ids FROM kids)::uuid[]) AND ($3::uuid[] IS NULL OR structure_id = ANY($3::uuid[]))`,
+        [after, limit, scopeIds],
+      ),
+    ]);
+    // Queued behind the open COPY, if any, which flush ends.
+    return Promise.all([this.flush(), queries]).then(([, [rows, around]]) => {
+      if (!rows.rows.length) return null;
+      const out: StagedChunk = { rows: rows.rows, pairs: [], others: [], outsideStructures: [] };
+      for (const x of around.rows) {
+        if (x.kind === 'p') out.pairs.push({ parent_id: x.a, child_id: x.b! });
+        else if (x.kind === 'o') out.others.push({ user_id: x.a, structures: x.structures!, state: x.state!, n: x.n! });
+        else out.outsideStructures.push({ user_id: x.a, structure_id: x.b! });
+      }
+      return out;
+    });
   }
 }
 

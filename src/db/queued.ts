@@ -1,0 +1,71 @@
+// Statements sent on one connection without waiting for each. PostgreSQL runs a connection's statements in the
+// order they were sent, so a statement sent later sees the earlier ones' writes, while the caller goes on computing:
+// an import plans its next chunk while PostgreSQL stores the previous one (issue #11).
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type pg from 'pg';
+
+type Client = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * `client` with its statements sent one after another, in call order, whether or not the caller awaited the
+ * previous ones (node-postgres deprecates calling query() while one runs: this is the flow control it asks for).
+ * Takes `query(text, values)` and `query(copyStream)` (pg-copy-streams: returned at once, sent in turn; rows written
+ * to it meanwhile wait in its buffer). A statement that fails does not stop the next ones: PostgreSQL answers them
+ * within the aborted transaction.
+ */
+export function sequenced(client: Client): Client {
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = (first: unknown, values?: unknown): unknown => {
+    if (typeof first === 'object' && first !== null && 'submit' in first) {
+      const stream = first as unknown as Writable;
+      // Ends once the server has answered (finished), failing or not; a stream destroyed before its turn is not sent.
+      tail = tail.then(() => {
+        if (stream.destroyed) return;
+        client.query(first as pg.Submittable);
+        return finished(stream).catch(() => {});
+      });
+      return stream;
+    }
+    const sent = tail.then(() => client.query(first as string, values as unknown[]));
+    tail = sent.catch(() => {});
+    return sent;
+  };
+  return { query } as Client;
+}
+
+/**
+ * The writes in flight on a sequenced connection. `settle` waits for them and throws the first failure: a failed
+ * write aborts the transaction, so any later statement's error ("current transaction is aborted") is its
+ * consequence — `cause` gives the write's error in its place.
+ */
+export class QueuedWrites {
+  private pending: Promise<void>[] = [];
+  private failure: { error: unknown } | undefined;
+
+  /** Follows `write`, already sent (its statements are queued on the connection). */
+  add(write: Promise<unknown>): void {
+    this.pending.push(
+      write.then(
+        () => {},
+        (error) => {
+          this.failure ??= { error };
+        },
+      ),
+    );
+  }
+
+  /** Waits for every write added so far; throws the first one's error if any failed. */
+  async settle(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending);
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** The error to report for `e`, thrown while writes were in flight: the first failed write's, else `e`. */
+  async cause(e: unknown): Promise<unknown> {
+    await Promise.all(this.pending);
+    return this.failure ? this.failure.error : e;
+  }
+}
