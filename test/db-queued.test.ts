@@ -47,8 +47,11 @@ test('a failed write is the error reported, not the aborted transaction of the s
     const client = sequenced(connection);
     await client.query('BEGIN');
     const writes = new QueuedWrites();
-    writes.add(client.query('SELECT 1/0'));
-    writes.add(client.query('SELECT 1'));
+    writes.hold(() => client.query('SELECT 1/0'));
+    writes.hold(() => client.query('SELECT 1'));
+    // Held writes are not sent yet: a statement sent now runs first.
+    assert.equal((await client.query<{ x: number }>('SELECT 1 AS x')).rows[0].x, 1);
+    writes.send();
     const later = client.query('SELECT 2').catch((e: Error) => e);
     const e = (await later) as Error;
     assert.match(e.message, /current transaction is aborted/);

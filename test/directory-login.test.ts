@@ -75,7 +75,7 @@ test('collisions are suffixed 2, 3… across all logins', () => {
   assert.equal(a.allocate('Theo', 'Colin'), 'theo.colin2');
 });
 
-test('logins by batches, asking the directory only about candidates, are those of one allocator over every login', async () => {
+for (const lag of [0, 1]) test(`logins by batches${lag ? ', each written once the next one has its logins,' : ''} asking the directory only about candidates, are those of one allocator over every login`, async () => {
   // Last names ending in digits (test accounts "Élève1"…): their base is another base's suffixed login.
   const names = ['Léa', 'Lea', 'Théo', 'Zoé'].flatMap((f) => ['Colin', 'COLIN', 'Roux', 'Colin2', 'Colin1'].map((l) => [f, l]));
   const directory = new Set(['lea.colin', 'lea.colin3', 'lea.colin4', 'lea.colin9', 'theo.roux', 'zoe.colin2', 'lea.colin12', 'lea.colin13']);
@@ -103,10 +103,13 @@ test('logins by batches, asking the directory only about candidates, are those o
     want.push(login);
   }
   const got: string[] = [];
+  let unwritten: string[] = [];
   for (let i = 0; i < people.length; ) {
     const batch = people.slice(i, i + 1 + rnd(7));
     const logins = await batches.allocate(batch);
-    for (const l of logins) directory.add(l); // the batch is written before the next one
+    // The batch is written before the next one is allocated, or (lag) just after.
+    for (const l of lag ? unwritten : logins) directory.add(l);
+    unwritten = logins;
     got.push(...logins);
     i += batch.length;
   }

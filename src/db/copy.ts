@@ -61,3 +61,13 @@ export async function copyRows(client: Pick<pg.PoolClient, 'query'>, table: stri
   }
   await pipeline(Readable.from(turning()), copyStream(client, table, columns));
 }
+
+/** `rows` as COPY text now (copyLines' pieces): a batch rendered ahead of its turn on the connection (sendCopy). */
+export function renderCopy(rows: Iterable<unknown[]>): string[] {
+  return [...copyLines(rows)];
+}
+
+/** `COPY table (columns) FROM STDIN` of pieces rendered by renderCopy; resolves once the server has stored them. */
+export function sendCopy(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[], pieces: string[]): Promise<void> {
+  return pipeline(Readable.from(pieces), copyStream(client, table, columns));
+}

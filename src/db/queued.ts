@@ -35,36 +35,49 @@ export function sequenced(client: Client): Client {
 }
 
 /**
- * The writes in flight on a sequenced connection. `settle` waits for them and throws the first failure: a failed
- * write aborts the transaction, so any later statement's error ("current transaction is aborted") is its
- * consequence — `cause` gives the write's error in its place.
+ * The writes of a sequenced connection that the caller does not wait for: held (`hold`, not sent yet: the caller may
+ * first send statements that must not see them), then sent in the order they were held (`send`). `settle` waits for
+ * the sent ones and throws the first failure: a failed write aborts the transaction, so any later statement's error
+ * ("current transaction is aborted") is its consequence — `cause` gives the write's error in its place.
  */
 export class QueuedWrites {
+  private held: (() => Promise<unknown>)[] = [];
   private pending: Promise<void>[] = [];
   private failure: { error: unknown } | undefined;
 
-  /** Follows `write`, already sent (its statements are queued on the connection). */
-  add(write: Promise<unknown>): void {
-    this.pending.push(
-      write.then(
-        () => {},
-        (error) => {
-          this.failure ??= { error };
-        },
-      ),
-    );
+  /** Keeps `write` (a function sending statements) to send with the others, in order, at the next `send`. */
+  hold(write: () => Promise<unknown>): void {
+    this.held.push(write);
   }
 
-  /** Waits for every write added so far; throws the first one's error if any failed. */
+  /** Sends the held writes, in the order they were held. */
+  send(): void {
+    const held = this.held;
+    this.held = [];
+    for (const write of held) {
+      this.pending.push(
+        write().then(
+          () => {},
+          (error) => {
+            this.failure ??= { error };
+          },
+        ),
+      );
+    }
+  }
+
+  /** Sends what is held, waits for every write sent; throws the first one's error if any failed. */
   async settle(): Promise<void> {
+    this.send();
     const pending = this.pending;
     this.pending = [];
     await Promise.all(pending);
     if (this.failure) throw this.failure.error;
   }
 
-  /** The error to report for `e`, thrown while writes were in flight: the first failed write's, else `e`. */
+  /** The error to report for `e`, thrown while writes were in flight: the first failed write's, else `e`. Drops what is held. */
   async cause(e: unknown): Promise<unknown> {
+    this.held = [];
     await Promise.all(this.pending);
     return this.failure ? this.failure.error : e;
   }

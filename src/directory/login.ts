@@ -27,11 +27,14 @@ export interface LoginRequest {
  * would give: the wanted login when free, else the base, else the base with the smallest free suffix
  * from 2. A login is only handed out once `taken` said it is free and no one of the batch got it before (a suffixed
  * login may also be another person's base or wanted login: `x.a2`); a window used up asks for the next one.
- * Each batch's accounts must be written before the next batch is allocated (or their writes sent before, on the
- * connection `taken` queries: it runs them first).
+ * The previous batch's accounts may still be unwritten when a batch is allocated (an import sends a chunk's writes
+ * once the next chunk has its logins): its logins are remembered until then. Every batch before it must be written,
+ * or its writes sent before `taken` asks, on the same connection.
  */
 export class BatchLoginAllocator {
   private readonly next = new Map<string, number>();
+  /** Logins the previous batch got: perhaps not written yet. */
+  private previous = new Set<string>();
   constructor(private readonly taken: (logins: string[]) => Promise<Iterable<string>>) {}
 
   /** Logins for `people`, in order. */
@@ -46,7 +49,7 @@ export class BatchLoginAllocator {
       for (const c of fresh) asked.add(c);
       for (const x of await this.taken(fresh)) inDirectory.add(x);
     };
-    const free = (login: string) => asked.has(login) && !inDirectory.has(login) && !given.has(login);
+    const free = (login: string) => asked.has(login) && !inDirectory.has(login) && !given.has(login) && !this.previous.has(login);
     const window = (base: string, from: number, size: number) => Array.from({ length: size }, (_, i) => `${base}${from + i}`);
 
     const demand = new Map<string, number>();
@@ -56,7 +59,7 @@ export class BatchLoginAllocator {
     // batch), sized to its demand: most batches need no other.
     const windows: string[] = [];
     for (const [b, d] of demand) {
-      if (this.next.has(b) || inDirectory.has(b) || d > 1) windows.push(...window(b, this.next.get(b) ?? 2, Math.max(8, 2 * d)));
+      if (this.next.has(b) || inDirectory.has(b) || this.previous.has(b) || d > 1) windows.push(...window(b, this.next.get(b) ?? 2, Math.max(8, 2 * d)));
     }
     await ask(windows);
 
@@ -80,6 +83,7 @@ export class BatchLoginAllocator {
       given.add(login);
       out.push(login);
     }
+    this.previous = given;
     return out;
   }
 }

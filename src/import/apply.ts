@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { BatchLoginAllocator } from '../directory/login.js';
-import { copyRows } from '../db/copy.js';
+import { renderCopy, sendCopy } from '../db/copy.js';
 import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
@@ -254,13 +254,13 @@ export async function applyBatch(
   await stage.addRelations(batch.relations);
   await client.query(`ANALYZE import_relations`);
   // Both sides resolved against the run in one pass, into a new table: cheaper than an UPDATE per side (each would
-  // rewrite every row).
+  // rewrite every row). Hash joins over the run's keys, read once: a lookup per link would read the staged rows at
+  // random, slow once they outgrow the session's buffers (a région's feed).
   await client.query(
     `CREATE TEMP TABLE import_links ON COMMIT DROP AS
-     SELECT r.parent, r.child, r.file, r.line, r.field,
-            (SELECT s.user_id FROM import_stage s WHERE s.ext = r.parent LIMIT 1) AS parent_id,
-            (SELECT s.user_id FROM import_stage s WHERE s.ext = r.child LIMIT 1) AS child_id
-     FROM import_relations r`,
+     WITH keys AS MATERIALIZED (SELECT ext, (array_agg(user_id))[1] AS user_id FROM import_stage GROUP BY ext)
+     SELECT r.parent, r.child, r.file, r.line, r.field, p.user_id AS parent_id, c.user_id AS child_id
+     FROM import_relations r LEFT JOIN keys p ON p.ext = r.parent LEFT JOIN keys c ON c.ext = r.child`,
   );
   await client.query('DROP TABLE import_relations');
   await client.query('ALTER TABLE import_links RENAME TO import_relations');
@@ -308,10 +308,10 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
-  // Chunks are pipelined on the connection: the next chunk is read before this one's writes are sent, and those writes
-  // are not waited for (QueuedWrites), so PostgreSQL stores a chunk while the next one is planned here. Every
-  // statement still runs in the order of a chunk-by-chunk run: a chunk's reads that depend on the directory (logins,
-  // stored fields, links) are sent after the previous chunk's writes; readChunk reads nothing a chunk writes.
+  // Chunks are pipelined on the connection: a chunk is read (readChunk: the run's tables, and links no chunk writes)
+  // and gets its logins (the allocator remembers the previous chunk's) before the previous chunk's writes are sent;
+  // PostgreSQL stores those writes while this chunk is planned here, its COPY text rendered ahead (QueuedWrites holds
+  // them until the next chunk has its logins). The chunk's other reads (stored fields, links) are sent after them.
   const writes = new QueuedWrites();
   const scopeIds = scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : [];
   const read = (after: string) => {
@@ -462,23 +462,27 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
        SELECT id, string_agg(p, ',' ORDER BY p) AS p
        FROM (SELECT parent_id AS id, 'c:' || child_id AS p FROM pairs UNION ALL SELECT child_id, 'p:' || parent_id FROM pairs) x
        GROUP BY id),
+     -- The children's structures, from their staged records.
      staged_structs AS (
-       SELECT DISTINCT c.user_id, m.id AS sid FROM import_stage c CROSS JOIN LATERAL unnest(c.structures) AS t(key) JOIN keymap m ON m.k = t.key),
+       SELECT DISTINCT c.user_id, m.id AS sid FROM import_stage c CROSS JOIN LATERAL unnest(c.structures) AS t(key) JOIN keymap m ON m.k = t.key
+       WHERE c.user_id IN (SELECT child_id FROM pairs)),
      kid_structs AS (
        SELECT pr.parent_id AS id, ss.sid FROM pairs pr JOIN staged_structs ss ON ss.user_id = pr.child_id
        UNION
        SELECT pr.parent_id, us.structure_id FROM pairs pr JOIN user_structures us ON us.user_id = pr.child_id
        WHERE NOT EXISTS (SELECT 1 FROM import_stage c WHERE c.user_id = pr.child_id) AND ($3::uuid[] IS NULL OR us.structure_id = ANY($3::uuid[]))),
      kids AS (SELECT id, string_agg(sid::text, ',' ORDER BY sid::text) AS s FROM kid_structs GROUP BY id),
+     -- Each list of structure keys records name (a handful per run, not one per record), as digest text.
      refs AS (
-       SELECT s.n, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
-       FROM import_stage s CROSS JOIN LATERAL unnest(s.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key GROUP BY s.n),
+       SELECT x.refs, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
+       FROM (SELECT DISTINCT refs FROM import_stage) x CROSS JOIN LATERAL unnest(x.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key
+       GROUP BY x.refs),
      -- Two records on one account (an alias left by a merge) add up: both are compared.
      shared AS (SELECT user_id FROM import_stage GROUP BY user_id HAVING count(*) > 1),
      d AS (
        SELECT s.n, s.user_id, s.state, s.absent, s.hash,
               md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
-       FROM import_stage s LEFT JOIN refs r ON r.n = s.n LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
+       FROM import_stage s LEFT JOIN refs r ON r.refs = s.refs LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
      SELECT n, digest FROM d
        LEFT JOIN shared sh ON sh.user_id = d.user_id
      WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND sh.user_id IS NULL)`,
@@ -503,7 +507,7 @@ interface ChunkContext {
   rejected: Rejection[];
   relCount: { created: number; removed: number };
   logins: BatchLoginAllocator;
-  /** The chunk's writes whose outcome it does not need: sent, not waited for. */
+  /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
 }
 
@@ -519,6 +523,10 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const created = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.ext));
   const newIds0 = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.user_id));
   const fresh = records.filter((r) => created.has(r.externalId));
+  // Logins first, asked about before the previous chunk's writes are sent (the allocator remembers that chunk's
+  // logins): its writes then run in PostgreSQL while this chunk is planned here.
+  const loginOf = fresh.length ? await cc.logins.allocate(fresh) : [];
+  writes.send();
 
   // ---- the links the run wants that reach this chunk's accounts, and what the run says of their other side ----
   const chunkIds = [...recById.keys()];
@@ -553,7 +561,6 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
 
   // ---- new accounts ----
   if (fresh.length) {
-    const loginOf = await cc.logins.allocate(fresh);
     // An account generated as already active has used its code: it gets none.
     const codes = issueActivationCodes(ctx.secrets, ctx.config.activationCodeDays, fresh.filter((r) => !r.history?.activatedAt).length, now);
     let nextCode = 0;
@@ -571,12 +578,15 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
         ];
       }
     };
-    writes.add(copyRows(client, 'users', [
+    const userColumns = [
       'id', 'external_id', 'origin', 'source', 'profile', 'title', 'first_name', 'last_name', 'birth_date', 'email', 'phone', 'login',
       'activation_code_enc', 'activation_code_mac', 'activation_code_expires_at',
       'created_at', 'updated_at', 'activated_at', 'terms_accepted_at', 'password_hash', 'pre_deleted_at',
       'ine', 'functions', 'mobile', 'address', 'import_hash',
-    ], newRows()));
+    ];
+    // Rendered now, while PostgreSQL stores the previous chunk: sent, ready, once the next chunk has its logins.
+    const pieces = renderCopy(newRows());
+    writes.hold(() => sendCopy(client, 'users', userColumns, pieces));
   }
 
   // ---- field updates (pure plan: planUserUpdate), accounts compared in full only ----
@@ -612,7 +622,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       });
     }
     if (upd[0].length) {
-      writes.add(client.query(
+      writes.hold(() => client.query(
         `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
                 birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
                 ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address, import_hash = v.hash,
@@ -625,7 +635,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       ));
     }
   }
-  if (aliasRestored.length) writes.add(client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, import_hash = NULL WHERE id = ANY($1)`, [aliasRestored]));
+  if (aliasRestored.length) writes.hold(() => client.query(`UPDATE users SET pre_deleted_at = NULL, absent_since = NULL, import_hash = NULL WHERE id = ANY($1)`, [aliasRestored]));
 
   // ---- memberships sync (pure plan: planLinks), accounts compared in full ----
   const touched = new Set<string>(); // user ids whose memberships or relations changed
@@ -646,15 +656,18 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const links = function* () {
       for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
     };
-    if (newIds.length) writes.add(copyRows(client, k.table, ['user_id', k.col], links()));
+    if (newIds.length) {
+      const pieces = renderCopy(links());
+      writes.hold(() => sendCopy(client, k.table, ['user_id', k.col], pieces));
+    }
     if (!oldIds.length) continue;
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
     const { add, del } = planLinks(have, wanted, cc.runStructSet);
-    if (add.length) writes.add(unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
+    if (add.length) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
     if (del.length) {
-      writes.add(unnestChunks(
+      writes.hold(() => unnestChunks(
         client,
         `DELETE FROM ${k.table} t USING unnest($1::uuid[], $2::uuid[]) AS v(u, o) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
         [del.map((d) => d.user_id), del.map((d) => d.other)],
@@ -667,6 +680,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   // ---- children named on parents' rows (CSV, BE1D): folded names + class, within the structure (one chunk) ----
   const runSet = new Set(chunkIds);
   if (batch.childrenByName.length) {
+    // The pupils this chunk wrote are among those to find.
+    writes.send();
     const sids = [...new Set(batch.childrenByName.map((c) => sid(c.structure)))];
     const r = await client.query<{ id: string; structure_id: string; last_name: string; first_name: string; classes: string[] }>(
       `SELECT u.id, us.structure_id, u.last_name, u.first_name,
@@ -743,7 +758,10 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     else relInsert.push(pair);
   }
   const addedPairs: string[][] = [...relCopy];
-  if (relCopy.length) writes.add(copyRows(client, 'relations', ['parent_id', 'child_id'], relCopy));
+  if (relCopy.length) {
+    const pieces = renderCopy(relCopy);
+    writes.hold(() => sendCopy(client, 'relations', ['parent_id', 'child_id'], pieces));
+  }
   if (relInsert.length) {
     const r = await unnestChunks<{ parent_id: string; child_id: string }>(
       client,
@@ -767,23 +785,23 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
   if (!cc.hashing) {
-    writes.add(unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]));
+    writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]));
   } else {
     // Touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
     const stale = [...touched].filter((id) => !recById.has(id) && !inRun.has(id));
-    if (stale.length) writes.add(unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]));
+    if (stale.length) writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]));
   }
 
   // ---- outcomes, counted at the end of the run (touched may reach an account of another chunk) ----
   const flag = (column: 'changed' | 'restored', exts: Set<string>) => {
-    if (exts.size) writes.add(client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [[...exts].map((e) => rowOf.get(e)!.n)]));
+    if (exts.size) writes.hold(() => client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [[...exts].map((e) => rowOf.get(e)!.n)]));
   };
   flag('changed', changed);
   flag('restored', restored);
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
-  if (touchedOld.length) writes.add(unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
+  if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  writes.add(addLocalAdmins(client, records, (ext) => userIds.get(ext), cc));
+  writes.hold(() => addLocalAdmins(client, records, (ext) => userIds.get(ext), cc));
   return { unresolved };
 }
 

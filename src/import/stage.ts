@@ -273,9 +273,11 @@ export class ImportStage {
    * does not write: a chunk can be read while the previous one's writes are still queued on the connection.
    */
   readChunk(after: string, limit: number, scopeIds: string[] | null): Promise<StagedChunk | null> {
-    // The chunk's accounts as one array (`= ANY` of it uses the indexes on import_relations and import_stage).
+    // Both tables from `after` on (`s.n > $1` too): a merge join would otherwise read the staged rows from the first
+    // one at every chunk, a cost growing with the run (quadratic over a région's feed). The chunk's accounts as one
+    // array (`= ANY` of it uses the indexes on import_relations and import_stage).
     const chunk = `chunk AS (SELECT array_agg(user_id) AS ids FROM (
-      SELECT s.user_id FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2) x)`;
+      SELECT s.user_id FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 ORDER BY t.n LIMIT $2) x)`;
     const pairs = `pairs AS (
       SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[])
       UNION SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.child_id = ANY((SELECT ids FROM chunk)::uuid[]))`;
@@ -283,7 +285,7 @@ export class ImportStage {
     const queries = Promise.all([
       c.query<StagedRow>(
         `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
-         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 ORDER BY t.n LIMIT $2`,
+         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 ORDER BY t.n LIMIT $2`,
         [after, limit],
       ),
       // One statement for the rest (the chunk and its links computed once): a row per link ('p': parent, child), per
