@@ -339,14 +339,14 @@ export async function applyBatch(
     throw await writes.cause(e);
   }
     // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
-  // decided exactly by addLocalAdmins).
+  // decided exactly by localAdminsWrite).
   if (hashing) {
     const r = await client.query<StagedRow>(
       `SELECT n, ext, source, profile, file, line, rec, user_id FROM import_stage
        WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = import_stage.n) AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
     );
     const ids = new Map(r.rows.map((x) => [x.ext, x.user_id]));
-    await addLocalAdmins(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys });
+    await localAdminsWrite(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys })();
   }
 
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
@@ -785,7 +785,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
   if (!cc.hashing) {
-    writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [[...new Set([...chunkIds, ...touched])]]));
+    const ids = [...new Set([...chunkIds, ...touched])];
+    writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [ids]));
   } else {
     // Touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
     const stale = [...touched].filter((id) => !recById.has(id) && !inRun.has(id));
@@ -793,15 +794,17 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   }
 
   // ---- outcomes, counted at the end of the run (touched may reach an account of another chunk) ----
+  // What held writes send is computed now: they keep nothing else of the chunk while it waits (the next chunk's plan).
   const flag = (column: 'changed' | 'restored', exts: Set<string>) => {
-    if (exts.size) writes.hold(() => client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [[...exts].map((e) => rowOf.get(e)!.n)]));
+    const ns = [...exts].map((e) => rowOf.get(e)!.n);
+    if (ns.length) writes.hold(() => client.query(`UPDATE import_stage SET ${column} = true WHERE n = ANY($1::bigint[])`, [ns]));
   };
   flag('changed', changed);
   flag('restored', restored);
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  writes.hold(() => addLocalAdmins(client, records, (ext) => userIds.get(ext), cc));
+  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc));
   return { unresolved };
 }
 
@@ -809,14 +812,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
  * Local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in AAF
  * (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
  * appointed by hand stays), and unchanged records add theirs again too. The run's structures are already within
- * its scope; pupils and parents never are.
+ * its scope; pupils and parents never are. The rows are picked now; the returned function sends them.
  */
-async function addLocalAdmins(
+function localAdminsWrite(
   client: Client,
   records: UserRecord[],
   userId: (ext: string) => string | undefined,
   cc: Pick<ChunkContext, 'sid' | 'structureKeys'>,
-): Promise<unknown> {
+): () => Promise<unknown> {
   const admins: string[][] = [[], []];
   for (const r of records) {
     const id = userId(r.externalId);
@@ -827,10 +830,10 @@ async function addLocalAdmins(
       admins[1].push(cc.sid(key));
     }
   }
-  // Sent at once (the returned promise need not be awaited before the next statement).
-  return admins[0].length
-    ? unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins)
-    : Promise.resolve();
+  return () =>
+    admins[0].length
+      ? unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins)
+      : Promise.resolve();
 }
 
 /** `a\tb` keys → two columns. */
