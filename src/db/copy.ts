@@ -62,9 +62,16 @@ export async function copyRows(client: Pick<pg.PoolClient, 'query'>, table: stri
   await pipeline(Readable.from(turning()), copyStream(client, table, columns));
 }
 
-/** `rows` as COPY text now (copyLines' pieces): a batch rendered ahead of its turn on the connection (sendCopy). */
-export function renderCopy(rows: Iterable<unknown[]>): string[] {
-  return [...copyLines(rows)];
+/**
+ * `rows` as COPY text (copyLines' pieces), rendered ahead of their turn on the connection (sendCopy). The event loop
+ * turns every few pieces: a chunk of new accounts is some tens of milliseconds of CPU.
+ */
+export async function renderCopy(rows: Iterable<unknown[]>): Promise<string[]> {
+  const pieces: string[] = [];
+  for (const piece of copyLines(rows)) {
+    if (pieces.push(piece) % 4 === 0) await nextTurn();
+  }
+  return pieces;
 }
 
 /** `COPY table (columns) FROM STDIN` of pieces rendered by renderCopy; resolves once the server has stored them. */

@@ -19,9 +19,9 @@ export function sequenced(client: Client): Client {
   const query = (first: unknown, values?: unknown): unknown => {
     if (typeof first === 'object' && first !== null && 'submit' in first) {
       const stream = first as unknown as Writable;
-      // Ends once the server has answered (finished), failing or not; a stream destroyed before its turn is not sent.
+      // Ends once the server has answered (finished), failing or not. A stream destroyed before its turn is sent all
+      // the same: pg-copy-streams ends it with CopyFail once the server answers (it would otherwise never finish).
       tail = tail.then(() => {
-        if (stream.destroyed) return;
         client.query(first as pg.Submittable);
         return finished(stream).catch(() => {});
       });
@@ -42,7 +42,9 @@ export function sequenced(client: Client): Client {
  */
 export class QueuedWrites {
   private held: (() => Promise<unknown>)[] = [];
-  private pending: Promise<void>[] = [];
+  /** Writes sent and not settled yet, and who waits for none to be left. */
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
   private failure: { error: unknown } | undefined;
 
   /** Keeps `write` (a function sending statements) to send with the others, in order, at the next `send`. */
@@ -55,30 +57,32 @@ export class QueuedWrites {
     const held = this.held;
     this.held = [];
     for (const write of held) {
-      this.pending.push(
-        write().then(
-          () => {},
-          (error) => {
-            this.failure ??= { error };
-          },
-        ),
-      );
+      this.inFlight++;
+      write()
+        .catch((error: unknown) => {
+          this.failure ??= { error };
+        })
+        .finally(() => {
+          if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+        });
     }
+  }
+
+  private async drained(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((wake) => this.idle.push(wake));
   }
 
   /** Sends what is held, waits for every write sent; throws the first one's error if any failed. */
   async settle(): Promise<void> {
     this.send();
-    const pending = this.pending;
-    this.pending = [];
-    await Promise.all(pending);
+    await this.drained();
     if (this.failure) throw this.failure.error;
   }
 
   /** The error to report for `e`, thrown while writes were in flight: the first failed write's, else `e`. Drops what is held. */
   async cause(e: unknown): Promise<unknown> {
     this.held = [];
-    await Promise.all(this.pending);
+    await this.drained();
     return this.failure ? this.failure.error : e;
   }
 }

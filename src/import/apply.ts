@@ -59,7 +59,11 @@ async function unnestChunks<R extends pg.QueryResultRow = pg.QueryResultRow>(
   const n = columns[0]?.length ?? 0;
   const sent: Promise<pg.QueryResult<R>>[] = [];
   for (let i = 0; i < n; i += CHUNK) sent.push(client.query<R>(sql, [...columns.map((c) => c.slice(i, i + CHUNK)), ...extra]));
-  return (await Promise.all(sent)).flatMap((r) => r.rows);
+  // Settles once all have run, failing or not: a caller's ROLLBACK sent on the bare connection must come after them.
+  const done = await Promise.allSettled(sent);
+  const failed = done.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return done.flatMap((r) => (r.status === 'fulfilled' ? r.value.rows : []));
 }
 
 /** user_aliases comes with the duplicates feature (a later migration): tolerate its absence. */
@@ -82,6 +86,7 @@ const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name,
  * matches or pre-deletes a super admin.
  */
 export async function applyBatch(
+  /** A sequenced connection (db/queued.ts): the run sends writes without waiting for each. */
   client: Client,
   ctx: AppContext,
   batch: ImportBatch,
@@ -214,7 +219,7 @@ export async function applyBatch(
     for (const x of r.rows) groupIds.set(`${x.structure_id}\t${x.name}`, x.id);
   }
 
-    // ---- which account each record is (whole run, SQL on the staging table) ----
+  // ---- which account each record is (whole run, SQL on the staging table) ----
   // Under its key, with its import digest (users.import_hash) and whether it is absent; else under an alias left by a
   // merge ("Gérer les doublons": the feed keeps updating the kept account and does not recreate the dropped one).
   const kp: unknown[] = [];
@@ -248,7 +253,7 @@ export async function applyBatch(
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
   await client.query(ANALYZE);
 
-    // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
+  // ---- relations by external id (AAF: the pupil names its relatives; CSV Childexternalid; SIECLE) ----
   // Resolved to accounts of the run, else to accounts of the directory the run may touch (a relation reaches the
   // other side's data).
   await stage.addRelations(batch.relations);
@@ -290,7 +295,7 @@ export async function applyBatch(
   await client.query(`CREATE INDEX ON import_relations (child_id)`);
   await client.query(`ANALYZE import_relations`);
 
-    // ---- per chunk of records, in the order they were read ----
+  // ---- per chunk of records, in the order they were read ----
   // A run naming children by name (CSV, BE1D parents) resolves links against the directory as it is written: it
   // compares every account in full, clears the digests of the accounts it touches, and is applied in one chunk
   // (one school's files).
@@ -308,10 +313,10 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
-  // Chunks are pipelined on the connection: a chunk is read (readChunk: the run's tables, and links no chunk writes)
-  // and gets its logins (the allocator remembers the previous chunk's) before the previous chunk's writes are sent;
-  // PostgreSQL stores those writes while this chunk is planned here, its COPY text rendered ahead (QueuedWrites holds
-  // them until the next chunk has its logins). The chunk's other reads (stored fields, links) are sent after them.
+  // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
+  // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
+  // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
+  // them while this chunk is planned here. This chunk's other reads (stored fields, memberships, links) come after them.
   const writes = new QueuedWrites();
   const scopeIds = scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : [];
   const read = (after: string) => {
@@ -338,7 +343,7 @@ export async function applyBatch(
   } catch (e) {
     throw await writes.cause(e);
   }
-    // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
+  // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
   // decided exactly by localAdminsWrite).
   if (hashing) {
     const r = await client.query<StagedRow>(
@@ -443,7 +448,7 @@ export async function applyBatch(
  * The run's digest of each staged record (stored as users.import_hash, migration 0016), set-based in PostgreSQL, and
  * the records the run has something to do for (`import_todo`: all but those known under their key, not absent, alone
  * on their account, whose digest equals the stored one). The others are never read back, decoded nor compared
- * (ImportStage.chunk reads only import_todo): an unchanged feed costs its parsing and a few statements.
+ * (ImportStage.readChunk reads only import_todo): an unchanged feed costs its parsing and a few statements.
  *
  * The digest covers everything that decides what the run writes for the account: the record as the feed gives it
  * (`rec`: fields, memberships by structure key and name, legal representatives; not its file nor its line), the
@@ -517,6 +522,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const { rows } = input;
   let unresolved = 0;
   const records = rows.map(decodeStaged);
+  // The JSON text is not needed once decoded: let it go while the chunk waits on the connection (memory at région scale).
+  for (const r of rows) r.rec = '';
   const rowOf = new Map(rows.map((r) => [r.ext, r]));
   const userIds = new Map(rows.map((r) => [r.ext, r.user_id]));
   const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
@@ -563,6 +570,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   if (fresh.length) {
     // An account generated as already active has used its code: it gets none.
     const codes = issueActivationCodes(ctx.secrets, ctx.config.activationCodeDays, fresh.filter((r) => !r.history?.activatedAt).length, now);
+    await nextTurn();
     let nextCode = 0;
     // New accounts cannot conflict (fresh ids, logins checked, keys unknown): one COPY.
     const newRows = function* () {
@@ -585,7 +593,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       'ine', 'functions', 'mobile', 'address', 'import_hash',
     ];
     // Rendered now, while PostgreSQL stores the previous chunk: sent, ready, once the next chunk has its logins.
-    const pieces = renderCopy(newRows());
+    const pieces = await renderCopy(newRows());
     writes.hold(() => sendCopy(client, 'users', userColumns, pieces));
   }
 
@@ -657,7 +665,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
     };
     if (newIds.length) {
-      const pieces = renderCopy(links());
+      const pieces = await renderCopy(links());
       writes.hold(() => sendCopy(client, k.table, ['user_id', k.col], pieces));
     }
     if (!oldIds.length) continue;
@@ -759,7 +767,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   }
   const addedPairs: string[][] = [...relCopy];
   if (relCopy.length) {
-    const pieces = renderCopy(relCopy);
+    const pieces = await renderCopy(relCopy);
     writes.hold(() => sendCopy(client, 'relations', ['parent_id', 'child_id'], pieces));
   }
   if (relInsert.length) {
