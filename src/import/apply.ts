@@ -528,7 +528,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const userIds = new Map(rows.map((r) => [r.ext, r.user_id]));
   const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
   const created = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.ext));
-  const newIds0 = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.user_id));
+  const freshIds = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.user_id));
   const fresh = records.filter((r) => created.has(r.externalId));
   // Logins first, asked about before the previous chunk's writes are sent (the allocator remembers that chunk's
   // logins): its writes then run in PostgreSQL while this chunk is planned here.
@@ -656,7 +656,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     { table: 'user_groups', col: 'group_id', want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
-  const isNew = (id: string) => newIds0.has(id);
+  const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
   const oldIds = syncIds.filter((id) => !isNew(id));
   for (const k of kinds) {
