@@ -527,9 +527,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const rowOf = new Map(rows.map((r) => [r.ext, r]));
   const userIds = new Map(rows.map((r) => [r.ext, r.user_id]));
   const recById = new Map(records.map((r) => [userIds.get(r.externalId)!, r]));
-  const created = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.ext));
   const freshIds = new Set(rows.filter((r) => r.state === 'fresh').map((r) => r.user_id));
-  const fresh = records.filter((r) => created.has(r.externalId));
+  const fresh = records.filter((_, i) => rows[i].state === 'fresh');
   // Logins first, asked about before the previous chunk's writes are sent (the allocator remembers that chunk's
   // logins): its writes then run in PostgreSQL while this chunk is planned here.
   const loginOf = fresh.length ? await cc.logins.allocate(fresh) : [];
@@ -792,14 +791,9 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
 
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
-  if (!cc.hashing) {
-    const ids = [...new Set([...chunkIds, ...touched])];
-    writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [ids]));
-  } else {
-    // Touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
-    const stale = [...touched].filter((id) => !recById.has(id) && !inRun.has(id));
-    if (stale.length) writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]));
-  }
+  // When hashing, touched accounts are this chunk's or the other side of a link the run wants (`inRun` when in the run).
+  const stale = cc.hashing ? [...touched].filter((id) => !recById.has(id) && !inRun.has(id)) : [...new Set([...chunkIds, ...touched])];
+  if (stale.length) writes.hold(() => unnestChunks(client, `UPDATE users SET import_hash = NULL WHERE id = ANY($1) AND import_hash IS NOT NULL`, [stale]));
 
   // ---- outcomes, counted at the end of the run (touched may reach an account of another chunk) ----
   // What held writes send is computed now: they keep nothing else of the chunk while it waits (the next chunk's plan).
