@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { ImportStage } from '../src/import/stage.js';
 import { testContext } from './helpers/db.js';
 
 const AAF = new URL('./fixtures/aaf/', import.meta.url).pathname;
@@ -130,5 +131,53 @@ test('a file found malformed while earlier records stream into the staging COPY:
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await ctx.close();
+  }
+});
+
+test('ImportStage.update: few rows matching are updated in place, most rows matching rewrite the table; same rows either way, numbering goes on', async () => {
+  const client = await whole.database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const stage = await ImportStage.open(client);
+    await client.query(
+      `INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id)
+       SELECT 'e' || g, 'aaf', 'Student', 'f.xml', '{S1}', g, '{S1}', '{}', gen_random_uuid() FROM generate_series(1, 10) g`,
+    );
+    await client.query(`CREATE TEMP TABLE accounts (ext text, id uuid, h text) ON COMMIT DROP`);
+    const table = async () => {
+      const oid = (await client.query<{ oid: string }>(`SELECT 'pg_temp.import_stage'::regclass::oid AS oid`)).rows[0].oid;
+      const rows = (await client.query(`SELECT n, ext, user_id, state, hash, absent FROM import_stage ORDER BY n`)).rows;
+      return { oid, rows };
+    };
+    const expected = async (before: Awaited<ReturnType<typeof table>>) => {
+      const acc = new Map((await client.query<{ ext: string; id: string; h: string }>('SELECT * FROM accounts')).rows.map((a) => [a.ext, a]));
+      return before.rows.map((r) => (acc.has(r.ext) ? { ...r, user_id: acc.get(r.ext)!.id, state: 'known', hash: `${acc.get(r.ext)!.h}!` } : r));
+    };
+    const set = { user_id: 'a.id', state: `'known'`, hash: 'a.h || $1' };
+    // One row of ten: an UPDATE, the same table.
+    await client.query(`INSERT INTO accounts VALUES ('e3', gen_random_uuid(), 'h3')`);
+    let before = await table();
+    await stage.update(set, 'accounts', 'a', 'a.ext = s.ext', ['!']);
+    let now = await table();
+    assert.equal(now.oid, before.oid);
+    assert.deepEqual(now.rows, await expected(before));
+    // Nine of ten: the table written anew, the same rows as an UPDATE gives.
+    await client.query(`INSERT INTO accounts SELECT 'e' || g, gen_random_uuid(), 'h' || g FROM generate_series(4, 10) g`);
+    await client.query(`INSERT INTO accounts VALUES ('e1', gen_random_uuid(), 'h1')`);
+    before = await table();
+    await stage.update(set, 'accounts', 'a', 'a.ext = s.ext', ['!']);
+    now = await table();
+    assert.notEqual(now.oid, before.oid);
+    assert.deepEqual(now.rows, await expected(before));
+    // Its indexes, defaults and numbering are the table's own: a record staged afterwards comes after the others.
+    const indexes = (await client.query<{ d: string }>(`SELECT indexdef AS d FROM pg_indexes WHERE tablename = 'import_stage' ORDER BY 1`)).rows.map((x) => x.d);
+    assert.equal(indexes.length, 2, indexes.join('\n'));
+    assert.ok(indexes.some((d) => /UNIQUE .*\(n\)/.test(d)) && indexes.some((d) => /\(ext\)/.test(d)), indexes.join('\n'));
+    await client.query(`INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id) VALUES ('e11', 'aaf', 'Student', 'f.xml', '{}', 11, '{}', '{}', gen_random_uuid())`);
+    const last = (await client.query(`SELECT n, state, absent, allowed FROM import_stage WHERE ext = 'e11'`)).rows[0];
+    assert.deepEqual(last, { n: '11', state: 'fresh', absent: false, allowed: true });
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
   }
 });

@@ -223,12 +223,14 @@ export async function applyBatch(
   // Under its key, with its import digest (users.import_hash) and whether it is absent; else under an alias left by a
   // merge ("Gérer les doublons": the feed keeps updating the kept account and does not recreate the dropped one).
   const kp: unknown[] = [];
-  await client.query(
-    `UPDATE import_stage s SET user_id = u.id, state = 'known', hash = u.import_hash,
-            absent = (u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL), allowed = ${allowed('u', kp)}
-     FROM users u WHERE u.external_id = s.ext`,
-    kp,
-  );
+  const known = {
+    user_id: 'u.id',
+    state: `'known'`,
+    hash: 'u.import_hash',
+    absent: '(u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL)',
+    allowed: allowed('u', kp),
+  };
+  await stage.update(known, 'users', 'u', 'u.external_id = s.ext', kp);
   const aliases = await hasAliases(client);
   if (aliases) {
     const ap: unknown[] = [];
@@ -264,7 +266,7 @@ export async function applyBatch(
   await client.query(
     `CREATE TEMP TABLE import_links ON COMMIT DROP AS
      WITH keys AS MATERIALIZED (SELECT ext, (array_agg(user_id))[1] AS user_id FROM import_stage GROUP BY ext)
-     SELECT r.parent, r.child, r.file, r.line, r.field, p.user_id AS parent_id, c.user_id AS child_id
+     SELECT r.parent, r.child, r.file, r.line, r.field, p.user_id AS parent_id, c.user_id AS child_id, c.user_id IS NOT NULL AS child_staged
      FROM import_relations r LEFT JOIN keys p ON p.ext = r.parent LEFT JOIN keys c ON c.ext = r.child`,
   );
   await client.query('DROP TABLE import_relations');
@@ -280,6 +282,11 @@ export async function applyBatch(
       rp,
     );
   }
+  // A child found in the directory may still be a staged account (a record under another key, an alias).
+  await client.query(
+    `UPDATE import_relations r SET child_staged = true
+     WHERE NOT r.child_staged AND EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = r.child_id)`,
+  );
   let unresolved = 0;
   const bad = await client.query<{ child: string; file: string | null; line: number | null; field: string | null; child_id: string | null }>(
     `DELETE FROM import_relations WHERE parent_id IS NULL OR child_id IS NULL OR parent_id = child_id RETURNING child, file, line, field, child_id`,
@@ -362,19 +369,28 @@ export async function applyBatch(
   const analyzed = batch.scopes.length ? await refreshStatistics(client, freshCount, ['users', 'user_structures']) : [];
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
+  // The directory's accounts the run does not name, once for all its scopes (one anti-join of the directory with
+  // the staged records, not one per scope and half: five more at a région's size); few on a feed's re-import.
+  if (batch.scopes.length) {
+    await client.query(
+      `CREATE TEMP TABLE import_gone ON COMMIT DROP AS
+       SELECT u.id FROM users u WHERE u.pre_deleted_at IS NULL AND u.absent_since IS NULL
+         AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`,
+    );
+    await client.query('ANALYZE import_gone');
+  }
   for (const complete of batch.scopes) {
     const sids = [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
     const pp: unknown[] = [complete.source, [...complete.profiles], sids];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
-    const absent = `u.source = $1 AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
-         AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`;
+    const absent = `FROM import_gone g JOIN users u ON u.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
-      `SELECT u.id, u.external_id, u.profile FROM users u
-       WHERE ${absent} AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
+      `SELECT u.id, u.external_id, u.profile ${absent}
+         AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
          AND ${importPreDeleteSql(scope, 'u', pp)}
-       ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile FROM users u
-       WHERE ${absent} AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}`,
+       ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile ${absent}
+         AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}`,
       pp,
     );
     for (const x of r.rows) {
@@ -458,25 +474,39 @@ export async function applyBatch(
  * clears users.import_hash (the migration's triggers).
  */
 async function digestStaged(client: Client, structureIds: Map<string, string>, scope: Scope): Promise<void> {
+  const keymap = `keymap AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS m(k, id))`;
+  const keys = [[...structureIds.keys()], [...structureIds.values()]];
+  // Per account, its partners and (a relative) its children's structures, as digest text: tables of their own,
+  // analyzed, so that the digest below streams the staged rows against them. As subqueries, their sizes were
+  // guessed (200 rows) and the staged rows, records included, were hashed instead: past memory at a région's size
+  // (work_mem), the join went through temporary files.
+  await client.query(
+    `CREATE TEMP TABLE import_partners ON COMMIT DROP AS
+     WITH pairs AS (SELECT DISTINCT parent_id, child_id FROM import_relations)
+     SELECT id, string_agg(p, ',' ORDER BY p) AS p
+     FROM (SELECT parent_id AS id, 'c:' || child_id AS p FROM pairs UNION ALL SELECT child_id, 'p:' || parent_id FROM pairs) x
+     GROUP BY id`,
+  );
+  await client.query(
+    `CREATE TEMP TABLE import_kids ON COMMIT DROP AS
+     WITH ${keymap},
+     -- The children's structures: from their staged records, else those stored (few: the feed names its pupils).
+     staged_structs AS (
+       SELECT DISTINCT c.user_id, m.id AS sid FROM import_stage c CROSS JOIN LATERAL unnest(c.structures) AS t(key) JOIN keymap m ON m.k = t.key
+       WHERE c.user_id IN (SELECT child_id FROM import_relations WHERE child_staged)),
+     kid_structs AS (
+       SELECT r.parent_id AS id, ss.sid FROM import_relations r JOIN staged_structs ss ON ss.user_id = r.child_id
+       UNION
+       SELECT r.parent_id, us.structure_id FROM import_relations r JOIN user_structures us ON us.user_id = r.child_id
+       WHERE NOT r.child_staged AND ($3::uuid[] IS NULL OR us.structure_id = ANY($3::uuid[])))
+     SELECT id, string_agg(sid::text, ',' ORDER BY sid::text) AS s FROM kid_structs GROUP BY id`,
+    [...keys, scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+  );
+  await client.query('ANALYZE import_partners, import_kids');
   // A narrow table of the records to work on rather than an UPDATE of every staged row (each would be rewritten whole).
   await client.query(
     `CREATE TEMP TABLE import_todo ON COMMIT DROP AS
-     WITH keymap AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS m(k, id)),
-     pairs AS (SELECT DISTINCT parent_id, child_id FROM import_relations),
-     partners AS (
-       SELECT id, string_agg(p, ',' ORDER BY p) AS p
-       FROM (SELECT parent_id AS id, 'c:' || child_id AS p FROM pairs UNION ALL SELECT child_id, 'p:' || parent_id FROM pairs) x
-       GROUP BY id),
-     -- The children's structures, from their staged records.
-     staged_structs AS (
-       SELECT DISTINCT c.user_id, m.id AS sid FROM import_stage c CROSS JOIN LATERAL unnest(c.structures) AS t(key) JOIN keymap m ON m.k = t.key
-       WHERE c.user_id IN (SELECT child_id FROM pairs)),
-     kid_structs AS (
-       SELECT pr.parent_id AS id, ss.sid FROM pairs pr JOIN staged_structs ss ON ss.user_id = pr.child_id
-       UNION
-       SELECT pr.parent_id, us.structure_id FROM pairs pr JOIN user_structures us ON us.user_id = pr.child_id
-       WHERE NOT EXISTS (SELECT 1 FROM import_stage c WHERE c.user_id = pr.child_id) AND ($3::uuid[] IS NULL OR us.structure_id = ANY($3::uuid[]))),
-     kids AS (SELECT id, string_agg(sid::text, ',' ORDER BY sid::text) AS s FROM kid_structs GROUP BY id),
+     WITH ${keymap},
      -- Each list of structure keys records name (a handful per run, not one per record), as digest text.
      refs AS (
        SELECT x.refs, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
@@ -487,11 +517,11 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
      d AS (
        SELECT s.n, s.user_id, s.state, s.absent, s.hash,
               md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
-       FROM import_stage s LEFT JOIN refs r ON r.refs = s.refs LEFT JOIN partners p ON p.id = s.user_id LEFT JOIN kids k ON k.id = s.user_id)
+       FROM import_stage s LEFT JOIN refs r ON r.refs = s.refs LEFT JOIN import_partners p ON p.id = s.user_id LEFT JOIN import_kids k ON k.id = s.user_id)
      SELECT n, digest FROM d
        LEFT JOIN shared sh ON sh.user_id = d.user_id
      WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND sh.user_id IS NULL)`,
-    [[...structureIds.keys()], [...structureIds.values()], scope.kind === 'all' ? null : scope.kind === 'structures' ? scope.structureIds : []],
+    keys,
   );
   await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
 }

@@ -157,7 +157,7 @@ export class ImportStage {
     await client.query('RELEASE SAVEPOINT import_stage_buffers');
     // The run's whole-run statements sort and hash the staged rows: in memory rather than in temporary files (4 MB by default).
     await client.query(`SET LOCAL work_mem = '64MB'`);
-    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo');
+    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo, pg_temp.import_partners, pg_temp.import_kids, pg_temp.import_gone, pg_temp.import_stage_next');
     await client.query(TABLE);
     await client.query(RELATIONS);
     await client.query('CREATE INDEX ON import_stage (ext)');
@@ -251,6 +251,40 @@ export class ImportStage {
     const users = new Map<string, UserRecord>();
     for (const u of await this.take(dup.rows.map((x) => x.ext))) merge(users, u);
     await this.spill(users);
+  }
+
+  /**
+   * Sets `set` (column → SQL expression, with `params`) on the staged rows `s` that match a row `alias` of `table` by
+   * `condition` (without parameters; one row at most per staged row), as `UPDATE import_stage s SET … FROM table
+   * alias WHERE condition` does. When half the rows match or more (a feed imported again: every account is known), the
+   * table is written anew in one pass instead: an UPDATE writes a second version of each row it sets, and every later
+   * pass over the table reads both (twice the table, beyond the session's buffers at a région's size).
+   */
+  async update(set: Record<string, string>, table: string, alias: string, condition: string, params: unknown[]): Promise<void> {
+    await this.flush();
+    const c = this.client;
+    const from = `${table} ${alias}`;
+    const counts = await c.query<{ staged: string; matching: string }>(
+      `SELECT count(*) AS staged, count(${alias}.ctid) AS matching FROM import_stage s LEFT JOIN ${from} ON ${condition}`,
+    );
+    const { staged, matching } = counts.rows[0];
+    if (Number(matching) * 2 < Number(staged) || Number(staged) === 0) {
+      const assignments = Object.entries(set).map(([k, v]) => `${k} = ${v}`);
+      await c.query(`UPDATE import_stage s SET ${assignments.join(', ')} FROM ${from} WHERE ${condition}`, params);
+      return;
+    }
+    // A table made as the staging table is (TABLE), filled from it: a staged row unmatched keeps its values.
+    const columns = (
+      await c.query<{ name: string }>(`SELECT attname AS name FROM pg_attribute WHERE attrelid = 'pg_temp.import_stage'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)
+    ).rows.map((x) => x.name);
+    const values = columns.map((k) => (k in set ? `CASE WHEN ${alias}.ctid IS NULL THEN s.${k} ELSE ${set[k]} END` : `s.${k}`));
+    await c.query(TABLE.replace('TABLE import_stage', 'TABLE import_stage_next'));
+    await c.query(`INSERT INTO import_stage_next (${columns.join(', ')}) SELECT ${values.join(', ')} FROM import_stage s LEFT JOIN ${from} ON ${condition}`, params);
+    // Rows staged later are numbered after these.
+    await c.query(`SELECT setval(pg_get_serial_sequence('import_stage_next', 'n'), (SELECT max(n) FROM import_stage_next))`);
+    await c.query('DROP TABLE import_stage');
+    await c.query('ALTER TABLE import_stage_next RENAME TO import_stage');
+    await c.query('CREATE INDEX ON import_stage (ext)');
   }
 
   /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
