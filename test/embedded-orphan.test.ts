@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { alive, freePort, reclaimEmbedded, startEmbedded } from '../src/db/embedded.js';
-import { type AppProcess, startAppProcess } from './helpers/process.js';
+import { alive, reclaimEmbedded, startEmbedded } from '../src/db/embedded.js';
+import { type AppProcess, appPort, startAppProcess } from './helpers/process.js';
 import { waitFor } from './helpers/smtp.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'trousseau-orphan-'));
@@ -36,7 +36,7 @@ function postmaster(): number {
 }
 
 async function startApp(): Promise<{ app: AppProcess; port: number }> {
-  const port = await freePort();
+  const port = await appPort();
   const app = startAppProcess({
     TROUSSEAU_DATA_DIR: dataDir, PORT: String(port), TROUSSEAU_DEMO: '0', TROUSSEAU_SECRET: '7a'.repeat(32),
     TROUSSEAU_ADMIN_PASSWORD: 'Orphelin-Sapin-Rouge-42',

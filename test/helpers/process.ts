@@ -1,5 +1,7 @@
 // The application as a real child process (`npm start` or `node --import tsx src/main.ts`), its output collected.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,4 +44,29 @@ export function startAppProcess(env: Record<string, string>, via: 'npm' | 'node'
     },
     exited: (ms = 60_000) => timeout(done, ms, 'process did not exit'),
   };
+}
+
+/**
+ * A free port for an app started as a child process, drawn below the kernel's ephemeral range (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default). freePort() (src/db/embedded.ts) takes its ports
+ * from that range: an embedded PostgreSQL started by another test file during the seconds the app takes to listen
+ * could otherwise be handed the same port (EADDRINUSE).
+ */
+export async function appPort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the default range's start
+  }
+  const from = Math.max(1024, low - 12_000);
+  for (;;) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const free = await new Promise<boolean>((ok) => {
+      const s = createServer();
+      s.once('error', () => ok(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => ok(true)));
+    });
+    if (free) return port;
+  }
 }

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { makeContext } from '../../src/context.js';
-import { freePort } from '../../src/db/embedded.js';
 import { openConfiguredDatabase } from '../../src/db/open.js';
 import { buildServer } from '../../src/web/server.js';
 import { freshDatabase } from '../helpers/db.js';
-import { startAppProcess } from '../helpers/process.js';
+import { appPort, startAppProcess } from '../helpers/process.js';
 import { createInactiveUser, Client } from '../helpers/web.js';
 
 const KEY_A = 'a1'.repeat(32);
@@ -68,7 +67,7 @@ test('two instances on one database: the second, with another key, refuses to st
 
 test('the real server started with another key exits at once with the message', async () => {
   const app = startAppProcess({
-    DATABASE_URL: db.url, TROUSSEAU_SECRET: KEY_B, TROUSSEAU_DATA_DIR: dir, PORT: String(await freePort()), TROUSSEAU_DEMO: '0',
+    DATABASE_URL: db.url, TROUSSEAU_SECRET: KEY_B, TROUSSEAU_DATA_DIR: dir, PORT: String(await appPort()), TROUSSEAU_DEMO: '0',
   });
   const code = await app.exited();
   assert.equal(code, 1, app.output());

@@ -9,10 +9,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { embeddedUrl, freePort, startEmbedded } from '../../src/db/embedded.js';
+import { embeddedUrl, startEmbedded } from '../../src/db/embedded.js';
 import { openDatabase } from '../../src/db/index.js';
 import { enqueueMails } from '../../src/mail/queue.js';
-import { startAppProcess } from '../helpers/process.js';
+import { appPort, startAppProcess } from '../helpers/process.js';
 import { startTestSmtp, waitFor, type TestSmtp } from '../helpers/smtp.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'trousseau-shutdown-'));
@@ -38,7 +38,7 @@ const refusedConnection = (port: number) =>
 
 test('SIGTERM to `npm start` during a mail run: sent mails are marked, the rest released, everything stops, quietly', async () => {
   smtp = await startTestSmtp({ dataDelayMs: 400 });
-  const port = await freePort();
+  const port = await appPort();
   const app = startAppProcess({
     TROUSSEAU_DATA_DIR: dataDir, PORT: String(port), TROUSSEAU_DEMO: '0', TROUSSEAU_SECRET: '5e'.repeat(32),
     TROUSSEAU_ADMIN_PASSWORD: 'Arret-Propre-Sapin-Bleu-3', SMTP_URL: smtp.url,
