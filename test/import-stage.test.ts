@@ -181,3 +181,32 @@ test('ImportStage.update: few rows matching are updated in place, most rows matc
     client.release();
   }
 });
+
+test('ImportStage.update on a large table decides from every 64th row: a third matching is updated in place, two thirds rewrite it', async () => {
+  const client = await whole.database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const stage = await ImportStage.open(client);
+    await client.query(
+      `INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id)
+       SELECT 'e' || g, 'aaf', 'Student', 'f.xml', '{}', g, '{}', '{}', gen_random_uuid() FROM generate_series(1, 90000) g`,
+    );
+    await client.query(`CREATE TEMP TABLE accounts ON COMMIT DROP AS SELECT 'e' || g AS ext, gen_random_uuid() AS id FROM generate_series(1, 90000, 3) g`);
+    const oid = async () => (await client.query<{ oid: string }>(`SELECT 'pg_temp.import_stage'::regclass::oid AS oid`)).rows[0].oid;
+    const known = async () => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE state = 'known'`)).rows[0].n);
+    let before = await oid();
+    await stage.update({ user_id: 'a.id', state: `'known'` }, 'accounts', 'a', 'a.ext = s.ext', []);
+    assert.equal(await oid(), before);
+    assert.equal(await known(), 30000);
+    await client.query(`INSERT INTO accounts SELECT 'e' || g, gen_random_uuid() FROM generate_series(2, 90000, 3) g`);
+    before = await oid();
+    await stage.update({ user_id: 'a.id', state: `'known'` }, 'accounts', 'a', 'a.ext = s.ext', []);
+    assert.notEqual(await oid(), before);
+    assert.equal(await known(), 60000);
+    const wrong = await client.query(`SELECT count(*) AS n FROM import_stage s JOIN accounts a ON a.ext = s.ext WHERE s.user_id <> a.id`);
+    assert.equal(wrong.rows[0].n, '0');
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+});
