@@ -369,13 +369,21 @@ export async function applyBatch(
   const analyzed = batch.scopes.length ? await refreshStatistics(client, freshCount, ['users', 'user_structures']) : [];
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
-  // The directory's accounts the run does not name, once for all its scopes (one anti-join of the directory with
-  // the staged records, not one per scope and half: five more at a région's size); few on a feed's re-import.
+  // The directory's accounts of the scopes' sources and profiles that the run does not name, once for all its scopes
+  // (one anti-join with the staged records, not one per scope and half: five more for a région's feed); few on a
+  // feed's re-import. Without orphans to find (a school's files), only the accounts of the scopes' structures are read.
   if (batch.scopes.length) {
+    const gp: unknown[] = [[...new Set(batch.scopes.map((s) => s.source))], [...new Set(batch.scopes.flatMap((s) => [...s.profiles]))]];
+    let within = '';
+    if (!batch.scopes.some((s) => s.orphans)) {
+      gp.push([...new Set(batch.scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x)))]);
+      within = 'AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))';
+    }
     await client.query(
       `CREATE TEMP TABLE import_gone ON COMMIT DROP AS
-       SELECT u.id FROM users u WHERE u.pre_deleted_at IS NULL AND u.absent_since IS NULL
-         AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`,
+       SELECT u.id FROM users u WHERE u.source = ANY($1) AND u.profile = ANY($2) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL
+         ${within} AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = u.id)`,
+      gp,
     );
     await client.query('ANALYZE import_gone');
   }
@@ -570,7 +578,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   /** Accounts of the run in other chunks: their structures (structure keys), whether they are new and not written yet. */
   const inRun = new Map<string, { structures: string[]; fresh: boolean; later: boolean }>();
   const last = Number(rows[rows.length - 1].n);
-  for (const x of input.others) inRun.set(x.user_id, { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last });
+  for (const x of input.others) {
+    const seen = inRun.get(x.user_id);
+    const other = { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last };
+    // An account staged twice (its key and the alias a merge left) is both records: their structures add up, as in
+    // its digest (digestStaged), whatever order the rows come in.
+    if (seen) inRun.set(x.user_id, { structures: [...new Set([...seen.structures, ...other.structures])], fresh: seen.fresh || other.fresh, later: seen.later || other.later });
+    else inRun.set(x.user_id, other);
+  }
 
   // ---- memberships the run wants ----
   const outsideChildren = new Set<string>();
