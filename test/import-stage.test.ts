@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { PoolClient } from 'pg';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
 import { ImportStage } from '../src/import/stage.js';
 import { testContext } from './helpers/db.js';
@@ -134,15 +135,26 @@ test('a file found malformed while earlier records stream into the staging COPY:
   }
 });
 
-test('ImportStage.update: few rows matching are updated in place, most rows matching rewrite the table; same rows either way, numbering goes on', async () => {
+/** `work` on a staging table of `count` records e1…e<count> (structures `keys`), in a transaction rolled back after. */
+async function withStage(count: number, keys: string, work: (client: PoolClient, stage: ImportStage) => Promise<void>): Promise<void> {
   const client = await whole.database.pool.connect();
   try {
     await client.query('BEGIN');
     const stage = await ImportStage.open(client);
     await client.query(
       `INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id)
-       SELECT 'e' || g, 'aaf', 'Student', 'f.xml', '{S1}', g, '{S1}', '{}', gen_random_uuid() FROM generate_series(1, 10) g`,
+       SELECT 'e' || g, 'aaf', 'Student', 'f.xml', $2, g, $2, '{}', gen_random_uuid() FROM generate_series(1, $1::int) g`,
+      [count, keys],
     );
+    await work(client, stage);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+test('ImportStage.update: few rows matching are updated in place, most rows matching rewrite the table; same rows either way, numbering goes on', async () => {
+  await withStage(10, '{S1}', async (client, stage) => {
     await client.query(`CREATE TEMP TABLE accounts (ext text, id uuid, h text) ON COMMIT DROP`);
     const table = async () => {
       const oid = (await client.query<{ oid: string }>(`SELECT 'pg_temp.import_stage'::regclass::oid AS oid`)).rows[0].oid;
@@ -176,21 +188,11 @@ test('ImportStage.update: few rows matching are updated in place, most rows matc
     await client.query(`INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id) VALUES ('e11', 'aaf', 'Student', 'f.xml', '{}', 11, '{}', '{}', gen_random_uuid())`);
     const last = (await client.query(`SELECT n, state, absent, allowed FROM import_stage WHERE ext = 'e11'`)).rows[0];
     assert.deepEqual(last, { n: '11', state: 'fresh', absent: false, allowed: true });
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
+  });
 });
 
 test('ImportStage.update on a large table decides from every 64th row: a third matching is updated in place, two thirds rewrite it', async () => {
-  const client = await whole.database.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const stage = await ImportStage.open(client);
-    await client.query(
-      `INSERT INTO import_stage (ext, source, profile, file, structures, line, refs, rec, user_id)
-       SELECT 'e' || g, 'aaf', 'Student', 'f.xml', '{}', g, '{}', '{}', gen_random_uuid() FROM generate_series(1, 90000) g`,
-    );
+  await withStage(90000, '{}', async (client, stage) => {
     await client.query(`CREATE TEMP TABLE accounts ON COMMIT DROP AS SELECT 'e' || g AS ext, gen_random_uuid() AS id FROM generate_series(1, 90000, 3) g`);
     const oid = async () => (await client.query<{ oid: string }>(`SELECT 'pg_temp.import_stage'::regclass::oid AS oid`)).rows[0].oid;
     const known = async () => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE state = 'known'`)).rows[0].n);
@@ -205,8 +207,5 @@ test('ImportStage.update on a large table decides from every 64th row: a third m
     assert.equal(await known(), 60000);
     const wrong = await client.query(`SELECT count(*) AS n FROM import_stage s JOIN accounts a ON a.ext = s.ext WHERE s.user_id <> a.id`);
     assert.equal(wrong.rows[0].n, '0');
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
+  });
 });
