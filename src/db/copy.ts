@@ -59,7 +59,7 @@ export async function copyRows(client: Pick<pg.PoolClient, 'query'>, table: stri
       await nextTurn();
     }
   }
-  await pipeline(Readable.from(turning()), copyStream(client, table, columns));
+  await sendCopy(client, table, columns, turning());
 }
 
 /**
@@ -74,7 +74,7 @@ export async function renderCopy(rows: Iterable<unknown[]>): Promise<string[]> {
   return pieces;
 }
 
-/** `COPY table (columns) FROM STDIN` of pieces rendered by renderCopy; resolves once the server has stored them. */
-export function sendCopy(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[], pieces: string[]): Promise<void> {
+/** `COPY table (columns) FROM STDIN` of COPY text pieces (copyLines'); resolves once the server has stored them. */
+export function sendCopy(client: Pick<pg.PoolClient, 'query'>, table: string, columns: string[], pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
   return pipeline(Readable.from(pieces), copyStream(client, table, columns));
 }

@@ -369,6 +369,7 @@ export async function applyBatch(
   const analyzed = batch.scopes.length ? await refreshStatistics(client, freshCount, ['users', 'user_structures']) : [];
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
+  const scopeStructureIds = (complete: ImportBatch['scopes'][number]) => [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
   // The directory's accounts of the scopes' sources and profiles that the run does not name, once for all its scopes
   // (one anti-join with the staged records, not one per scope and half: five more for a région's feed); few on a
   // feed's re-import. Without orphans to find (a school's files), only the accounts of the scopes' structures are read.
@@ -376,7 +377,7 @@ export async function applyBatch(
     const gp: unknown[] = [[...new Set(batch.scopes.map((s) => s.source))], [...new Set(batch.scopes.flatMap((s) => [...s.profiles]))]];
     let within = '';
     if (!batch.scopes.some((s) => s.orphans)) {
-      gp.push([...new Set(batch.scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x)))]);
+      gp.push([...new Set(batch.scopes.flatMap(scopeStructureIds))]);
       within = 'AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))';
     }
     await client.query(
@@ -388,8 +389,7 @@ export async function applyBatch(
     await client.query('ANALYZE import_gone');
   }
   for (const complete of batch.scopes) {
-    const sids = [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
-    const pp: unknown[] = [complete.source, [...complete.profiles], sids];
+    const pp: unknown[] = [complete.source, [...complete.profiles], scopeStructureIds(complete)];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
     const absent = `FROM import_gone g JOIN users u ON u.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;

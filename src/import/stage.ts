@@ -308,7 +308,7 @@ export class ImportStage {
    * digestStaged: unchanged records are not read back), at most `limit`, resolved, with their digest; and what the
    * run says around them: the wanted links reaching them (import_relations), the staged records on the other side of
    * those links, and the stored structures, within `scopeIds` (null: all), of their links' children that the run
-   * does not stage. Null after the last chunk.
+   * does not stage (`import_relations.child_staged`, apply.ts). Null after the last chunk.
    *
    * Its two statements are sent together and read only the run's tables and the memberships of accounts the run
    * does not write: a chunk can be read while the previous one's writes are still queued on the connection.
@@ -337,7 +337,7 @@ export class ImportStage {
          others AS (SELECT array_agg(id) AS ids FROM (
            SELECT parent_id AS id FROM pairs UNION SELECT child_id FROM pairs EXCEPT SELECT unnest(ids) FROM chunk) x),
          kids AS (SELECT array_agg(r.child_id) AS ids FROM import_relations r
-           WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[]) AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = r.child_id))
+           WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[]) AND NOT r.child_staged)
          SELECT 'p' AS kind, parent_id AS a, child_id::text AS b, NULL::text[] AS structures, NULL AS state, NULL::bigint AS n FROM pairs
          UNION ALL
          SELECT 'o', user_id, NULL, structures, state, n FROM import_stage WHERE user_id = ANY((SELECT ids FROM others)::uuid[])
