@@ -60,6 +60,20 @@ test('preview: counts and one page of rows, within the caller’s scope', async 
   assert.ok(byCursor.rows.length > 0);
   assert.deepEqual(byCursor.rows.map((r: { login: string }) => r.login), byOffset.rows.map((r: { login: string }) => r.login));
   assert.deepEqual((await get('root', `${base}&before=${byCursor.prev}`)).json().rows, body.rows);
+  // 9 accounts in pages of 3: the first page has no `prev`, the last (full) one no `next` — no page leads nowhere.
+  assert.equal(body.prev, null);
+  assert.ok(byCursor.prev && byCursor.next);
+  const third = (await get('root', `${base}&after=${byCursor.next}`)).json();
+  assert.equal(third.rows.length, 3);
+  assert.equal(third.next, null);
+  assert.deepEqual(third.rows.map((r: { login: string }) => r.login), (await get('root', `${base}&offset=6`)).json().rows.map((r: { login: string }) => r.login));
+  const back = (await get('root', `${base}&before=${byCursor.prev}`)).json();
+  assert.equal(back.prev, null);
+  assert.equal(back.next, body.next);
+  // A cursor that is not one: refused, naming the parameter (not silently the first page).
+  const forged = await get('root', `${base}&after=bm90LWEtY3Vyc29y`);
+  assert.equal(forged.statusCode, 400);
+  assert.match(forged.json().error, /« after »/);
 
   // Teacher of 6A: Zoé, Émile and their parents only.
   const teacher = (await get('anne', '/api/publipostage/preview')).json();

@@ -143,6 +143,11 @@ function parseCursor(sort: SortOrder, cursor: PageCursor): unknown[] | null {
   }
 }
 
+/** Whether `cursor` is one cursorOf made for `sort` (a hand-edited or other sort's cursor is not). */
+export function isPageCursor(sort: SortOrder, cursor: PageCursor): boolean {
+  return parseCursor(sort, cursor) !== null;
+}
+
 /** `(key) > (cursor)` (or `<` for a page before it), for users `u`. */
 function keysetCondition(sort: SortOrder, groupClass: string, key: unknown[], p: Params, before: boolean): string {
   const k = sortKey(sort, groupClass);

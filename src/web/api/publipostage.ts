@@ -11,7 +11,7 @@ import { allInScope } from '../../directory/users.js';
 import { previewRow } from '../../publipostage/format.js';
 import type { ExportFormat } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, cursorOf, leftOutOf, selectPage } from '../../publipostage/select.js';
+import { countSelection, cursorOf, isPageCursor, leftOutOf, selectPage } from '../../publipostage/select.js';
 import { leftOutLines } from '../console/distribution-view.js';
 import { SelectionSchema, type Selection } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
@@ -39,19 +39,30 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
 
   app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
     const { limit, offset, after, before, ...selection } = req.query;
+    for (const [field, cursor] of [['after', after], ['before', before]] as const) {
+      if (cursor !== undefined && !isPageCursor(selection.sort, cursor)) throw new HttpError(400, 'error.pageCursor', { field });
+    }
     await checkNamed(req, selection);
     const { scope } = viewer(req);
-    const [counts, rows, leftOut] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit, offset, after, before }), leftOutOf(ctx, selection, scope)]);
+    // One row more than the page says whether there is another page on its far side.
+    const backwards = !after && !!before;
+    const [counts, rows, leftOut] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit: limit + 1, offset, after, before }), leftOutOf(ctx, selection, scope)]);
+    const beyond = rows.length > limit;
+    const page = beyond ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
+    // Before the page: rows skipped by offset, the row of an `after` cursor, or the extra row of a page before one.
+    const hasPrev = backwards ? beyond : !!after || offset > 0;
+    // After it: the extra row, or the row of a `before` cursor.
+    const hasNext = backwards || beyond;
     return reply.header('cache-control', 'no-store').send({
       ...counts,
       leftOut,
       leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut),
       limit,
       offset,
-      rows: rows.map(previewRow),
+      rows: page.map(previewRow),
       // Cursors of the page's last and first rows: `?after=next` is the following page, found through the sort key.
-      next: rows.length === limit ? cursorOf(selection.sort, rows[rows.length - 1]) : null,
-      prev: rows.length ? cursorOf(selection.sort, rows[0]) : null,
+      next: hasNext && page.length ? cursorOf(selection.sort, page[page.length - 1]) : null,
+      prev: hasPrev && page.length ? cursorOf(selection.sort, page[0]) : null,
     });
   });
 
