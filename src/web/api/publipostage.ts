@@ -39,14 +39,21 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
 
   app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
     const { limit, offset, after, before, ...selection } = req.query;
-    for (const [field, cursor] of [['after', after], ['before', before]] as const) {
+    for (const [field, cursor] of [
+      ['after', after],
+      ['before', before],
+    ] as const) {
       if (cursor !== undefined && !isPageCursor(selection.sort, cursor)) throw new HttpError(400, 'error.pageCursor', { field });
     }
     await checkNamed(req, selection);
     const { scope } = viewer(req);
     // One row more than the page says whether there is another page on its far side.
     const backwards = !after && !!before;
-    const [counts, rows, leftOut] = await Promise.all([countSelection(ctx, selection, scope), selectPage(ctx, selection, scope, { limit: limit + 1, offset, after, before }), leftOutOf(ctx, selection, scope)]);
+    const [counts, rows, leftOut] = await Promise.all([
+      countSelection(ctx, selection, scope),
+      selectPage(ctx, selection, scope, { limit: limit + 1, offset, after, before }),
+      leftOutOf(ctx, selection, scope),
+    ]);
     const beyond = rows.length > limit;
     const page = beyond ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
     // Before the page: rows skipped by offset, the row of an `after` cursor, or the extra row of a page before one.
