@@ -52,3 +52,22 @@ test('malformed XML far into a large file is reported at its line', async () => 
     (e: unknown) => e instanceof ImportFileError && e.file === 'broken.xml' && e.line === 3 + 4 * count,
   );
 });
+
+test('a feed written on one line: the error names line 1 and its column', async () => {
+  const path = join(dir, 'one-line.xml');
+  const records = Array.from({ length: 2_000 }, (_, i) => record(i).replace(/\r\n\s*/g, '')).join('');
+  const body = `<?xml version="1.0" encoding="UTF-8"?><BEE_ELEVES><DONNEES><ELEVES>${records}<ELEVE ELEVE_ID="x"><NOM>Sans fin</ELEVE></ELEVES></DONNEES></BEE_ELEVES>`;
+  writeFileSync(path, body);
+  // saxes reports the column just after the faulty end tag, counted in characters (the 𝔘 of the names is one).
+  const column = [...body.slice(0, body.indexOf('</ELEVE></ELEVES>'))].length + '</ELEVE>'.length;
+  await assert.rejects(
+    streamXml('one-line.xml', { path }, (p) => p.at(-1) === 'ELEVE', () => {}),
+    (e: unknown) => {
+      assert.ok(e instanceof ImportFileError);
+      assert.equal(e.line, 1);
+      assert.equal(e.code, 'xmlMalformedAt');
+      assert.match(e.reason, new RegExp(`^XML mal formé \\(colonne ${column}\\) : `));
+      return true;
+    },
+  );
+});

@@ -21,6 +21,8 @@ export const IMPORT_MESSAGES_FR = {
   csvMissingColumn: 'colonne obligatoire « {column} » absente',
   xmlBadEncoding: 'encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare ({encoding})',
   xmlMalformed: 'XML mal formé : {detail}',
+  // The column too: a feed written on one line (some exporters do) has every error on line 1.
+  xmlMalformedAt: 'XML mal formé (colonne {column}) : {detail}',
   stsNoId: 'identifiant de l’individu manquant',
   siecleNoUai: 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient',
   siecleBadUai: 'UAI invalide « {uai} » (attendu : 7 chiffres et une lettre)',

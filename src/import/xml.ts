@@ -154,7 +154,9 @@ function xmlError(file: string, e: unknown, line: number): ImportFileError {
   if (e instanceof ImportFileError) return e;
   const msg = (e as Error).message;
   const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
-  return new ImportFileError(file, m ? Number(m[1]) : line, '', 'xmlMalformed', { detail: m ? m[3] : msg });
+  return m
+    ? new ImportFileError(file, Number(m[1]), '', 'xmlMalformedAt', { column: Number(m[2]), detail: m[3] })
+    : new ImportFileError(file, line, '', 'xmlMalformed', { detail: msg });
 }
 
 /**

@@ -17,6 +17,7 @@ const EN: Record<ImportCode, string> = {
   csvMissingColumn: 'required column “{column}” missing',
   xmlBadEncoding: 'unreadable encoding: the file does not follow the encoding it declares ({encoding})',
   xmlMalformed: 'malformed XML: {detail}',
+  xmlMalformedAt: 'malformed XML (column {column}): {detail}',
   stsNoId: 'person identifier missing',
   siecleNoUai: 'school UAI missing: the file does not say which school it comes from',
   siecleBadUai: 'invalid UAI “{uai}” (expected: 7 digits and a letter)',
