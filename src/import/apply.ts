@@ -309,7 +309,8 @@ export async function applyBatch(
   const hashing = !batch.childrenByName.length;
   const chunkSize = hashing ? stage.chunkSize : Number.MAX_SAFE_INTEGER;
   if (hashing) await digestStaged(client, structureIds, scope);
-  else await client.query(`CREATE TEMP TABLE import_todo ON COMMIT DROP AS SELECT n, NULL::text AS digest FROM import_stage`);
+  // One chunk: an account's records are all in it (no `lead` needed).
+  else await client.query(`CREATE TEMP TABLE import_todo ON COMMIT DROP AS SELECT n, NULL::text AS digest, NULL::bigint AS lead FROM import_stage`);
   const runStructSet = new Set(runStructures);
   // Logins are checked against the directory per chunk, candidates only (BatchLoginAllocator): memory follows the chunk.
   const logins = new BatchLoginAllocator(async (candidates) =>
@@ -335,7 +336,7 @@ export async function applyBatch(
     for (let next = read('0'); ; ) {
       const input = await next;
       if (!input) break;
-      next = read(input.rows[input.rows.length - 1].n);
+      next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
         now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
@@ -520,18 +521,21 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
        SELECT x.refs, string_agg(t.key || '=' || coalesce(m.id::text, ''), ',' ORDER BY t.key) AS r
        FROM (SELECT DISTINCT refs FROM import_stage) x CROSS JOIN LATERAL unnest(x.refs) AS t(key) LEFT JOIN keymap m ON m.k = t.key
        GROUP BY x.refs),
-     -- Two records on one account (an alias left by a merge) add up: both are compared.
-     shared AS (SELECT user_id FROM import_stage GROUP BY user_id HAVING count(*) > 1),
+     -- Two records on one account (an alias left by a merge) add up: both are compared, and read by the same chunk
+     -- (ImportStage.readChunk): the later ones name their account's first record (\`lead\`), whose chunk reads them.
+     shared AS (SELECT user_id, min(n) AS lead FROM import_stage GROUP BY user_id HAVING count(*) > 1),
      d AS (
        SELECT s.n, s.user_id, s.state, s.absent, s.hash,
               md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
        FROM import_stage s LEFT JOIN refs r ON r.refs = s.refs LEFT JOIN import_partners p ON p.id = s.user_id LEFT JOIN import_kids k ON k.id = s.user_id)
-     SELECT n, digest FROM d
+     SELECT n, digest, CASE WHEN sh.lead <> d.n THEN sh.lead END AS lead FROM d
        LEFT JOIN shared sh ON sh.user_id = d.user_id
      WHERE NOT (state = 'known' AND NOT absent AND hash IS NOT NULL AND hash = digest AND sh.user_id IS NULL)`,
     keys,
   );
   await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
+  // A chunk finds its accounts' later records by this index (few rows: merged accounts only).
+  await client.query('CREATE INDEX ON import_todo (lead) WHERE lead IS NOT NULL');
 }
 
 /** What a chunk needs of the whole run. */
@@ -577,7 +581,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const wantedRelations = new Set(input.pairs.map((x) => `${x.parent_id}\t${x.child_id}`));
   /** Accounts of the run in other chunks: their structures (structure keys), whether they are new and not written yet. */
   const inRun = new Map<string, { structures: string[]; fresh: boolean; later: boolean }>();
-  const last = Number(rows[rows.length - 1].n);
+  const last = Number(input.last);
   for (const x of input.others) {
     const seen = inRun.get(x.user_id);
     const other = { structures: x.structures, fresh: x.state === 'fresh', later: Number(x.n) > last };

@@ -109,7 +109,10 @@ export interface StagedRow {
 
 /** A chunk of staged rows and what the run says around them (ImportStage.readChunk). */
 export interface StagedChunk {
+  /** The chunk's records in reading order, then the later records of its accounts (import_todo.lead). */
   rows: StagedRow[];
+  /** Where the next chunk starts: the last record read in order (not one of the later records pulled in). */
+  last: string;
   /** Wanted links (import_relations) with a side among the chunk's accounts. */
   pairs: { parent_id: string; child_id: string }[];
   /** Staged records (any chunk) on the other side of those links. */
@@ -310,6 +313,10 @@ export class ImportStage {
    * those links, and the stored structures, within `scopeIds` (null: all), of their links' children that the run
    * does not stage (`import_relations.child_staged`, apply.ts). Null after the last chunk.
    *
+   * An account staged twice (its key and a merge's alias) is read whole by the chunk of its first record: its later
+   * records (`import_todo.lead`, apply.ts digestStaged) come with it and are skipped in reading order. Its
+   * memberships are planned from all its records; chunks that split them each wrote one record's memberships only.
+   *
    * Its two statements are sent together and read only the run's tables and the memberships of accounts the run
    * does not write: a chunk can be read while the previous one's writes are still queued on the connection.
    */
@@ -318,15 +325,22 @@ export class ImportStage {
     // one at every chunk, a cost growing with the run (quadratic over a région's feed). The chunk's accounts as one
     // array (`= ANY` of it uses the indexes on import_relations and import_stage).
     const chunk = `chunk AS (SELECT array_agg(user_id) AS ids FROM (
-      SELECT s.user_id FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 ORDER BY t.n LIMIT $2) x)`;
+      SELECT s.user_id FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 AND t.lead IS NULL ORDER BY t.n LIMIT $2) x)`;
     const pairs = `pairs AS (
       SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.parent_id = ANY((SELECT ids FROM chunk)::uuid[])
       UNION SELECT r.parent_id, r.child_id FROM import_relations r WHERE r.child_id = ANY((SELECT ids FROM chunk)::uuid[]))`;
     const c = this.client;
     const queries = Promise.all([
-      c.query<StagedRow>(
-        `SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
-         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 ORDER BY t.n LIMIT $2`,
+      // The records in order (first records of their accounts), then the later records of the same accounts.
+      c.query<StagedRow & { later: boolean }>(
+        `WITH first AS (
+           SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
+           FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 AND t.lead IS NULL ORDER BY t.n LIMIT $2)
+         SELECT *, false AS later FROM first
+         UNION ALL
+         SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent, true
+         FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.lead = ANY((SELECT array_agg(n) FROM first)::bigint[])
+         ORDER BY later, n`,
         [after, limit],
       ),
       // One statement for the rest (the chunk and its links computed once): a row per link ('p': parent, child), per
@@ -350,7 +364,9 @@ export class ImportStage {
     // Queued behind the open COPY, if any, which flush ends.
     return Promise.all([this.flush(), queries]).then(([, [rows, around]]) => {
       if (!rows.rows.length) return null;
-      const out: StagedChunk = { rows: rows.rows, pairs: [], others: [], outsideStructures: [] };
+      let last = '';
+      for (const x of rows.rows) if (!x.later) last = x.n;
+      const out: StagedChunk = { rows: rows.rows, last, pairs: [], others: [], outsideStructures: [] };
       for (const x of around.rows) {
         if (x.kind === 'p') out.pairs.push({ parent_id: x.a, child_id: x.b! });
         else if (x.kind === 'o') out.others.push({ user_id: x.a, structures: x.structures!, state: x.state!, n: x.n! });
