@@ -44,8 +44,8 @@ const directory = (ctx: Ctx) =>
   q(ctx, `SELECT u.external_id, u.profile, u.first_name, u.last_name, u.email, u.login, u.birth_date, u.functions, u.ine, u.import_hash IS NOT NULL AS hashed,
                  u.absent_since IS NOT NULL AS absent,
                  (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS structures,
-                 (SELECT array_agg(s.external_id || '/' || c.name || coalesce('/' || l.name, '') ORDER BY 1) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
-                    JOIN structures s ON s.id = c.structure_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = u.id) AS classes,
+                 (SELECT array_agg(x ORDER BY x) FROM (SELECT s.external_id || '/' || c.name || coalesce('/' || l.name, '') AS x FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+                    JOIN structures s ON s.id = c.structure_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = u.id) y) AS classes,
                  (SELECT array_agg(g.name ORDER BY g.name) FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id) AS groups,
                  (SELECT array_agg(p.external_id ORDER BY p.external_id) FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id) AS parents,
                  (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id) AS admin_of

@@ -3,6 +3,7 @@
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
+import { PERSON_KIND } from './checks.js';
 import { feedParser, saxesEvents, scanXml, type XmlSource } from './xml.js';
 import { type XmlEvents, XmlScanFallback } from './xml-scan.js';
 import type { ImportCode, ImportMessage } from './messages.js';
@@ -504,10 +505,16 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
 
 /**
  * The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up, a pupil's
- * representatives are the last ones listed.
+ * representatives are the last ones listed. Not two kinds of person (checks.ts PERSON_KIND): both are kept.
  */
 export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
   const prev = users.get(u.externalId);
+  if (prev && PERSON_KIND[prev.profile] !== PERSON_KIND[u.profile]) {
+    // Two people under one key: both staged (the map's key is then not the record's), for
+    // ImportStage.mergeDuplicates to refuse them (checks.ts refuseSharedKeys).
+    users.set(`${u.externalId}\u0000${u.file}:${u.line}`, u);
+    return;
+  }
   if (prev) {
     if (u.legal === undefined && prev.legal !== undefined) u.legal = prev.legal;
     for (const s of prev.structures) u.structures.add(s);

@@ -15,6 +15,7 @@ import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
+import { personKindSql, shownId } from './checks.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, type StagedChunk, type StagedRow } from './stage.js';
@@ -247,6 +248,19 @@ export async function applyBatch(
   for (const x of outside.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
     rejected.push(rejection(x.file, x.line, 'identifiant', 'applyOutOfScope'));
   }
+  // A record whose key is an account of another kind of person (a pupil's identifier given to a parent) is not that
+  // person: rejected, and the account is neither turned into another profile (its credentials would change hands)
+  // nor pre-deleted.
+  const crossed = new Set<string>();
+  const kinds = await client.query<{ n: string; ext: string; file: string; line: number; id: string; login: string }>(
+    `DELETE FROM import_stage s USING users u
+     WHERE u.id = s.user_id AND s.state IN ('known', 'aliased') AND ${personKindSql('s.profile')} <> ${personKindSql('u.profile')}
+     RETURNING s.n, s.ext, s.file, s.line, u.id, u.login`,
+  );
+  for (const x of kinds.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
+    crossed.add(x.id);
+    rejected.push(rejection(x.file, x.line, 'identifiant', 'applyProfileConflict', { id: shownId(x.ext), login: x.login }));
+  }
   // Records without an account of their key may still be someone already here: under the key a file used before
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
   const { renamed, keep } = await adoptAccounts(client, batch, structureIds, allowed);
@@ -294,8 +308,7 @@ export async function applyBatch(
   for (const rel of bad.rows) {
     unresolved++;
     if (rel.file && !rel.child_id) {
-      const id = rel.child.slice(rel.child.indexOf(':id:') + 4);
-      rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id }));
+      rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id: shownId(rel.child) }));
     }
   }
   await client.query(`CREATE INDEX ON import_relations (parent_id)`);
@@ -406,7 +419,7 @@ export async function applyBatch(
       // A row rejected for a typo must not take the account away; nor may a run that creates an activated
       // account's near-twin (an ambiguous rename).
       if (x.external_id && opts.protect?.(x.external_id)) continue;
-      if (keep.has(x.id)) continue;
+      if (keep.has(x.id) || crossed.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
       counts(byProfile, x.profile).preDeleted++;

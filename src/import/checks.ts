@@ -5,6 +5,7 @@
 import { foldName } from '../directory/fold.js';
 import { checkEmail } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
+import type { Profile } from '../directory/vocabulary.js';
 import { rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
 /** Longest first or last name accepted (characters); a longer one is a broken or hostile file, not a person. */
@@ -64,4 +65,36 @@ function refuse(u: UserRecord, f: typeof DEFAULT_FIELD, today: string): { field:
     return { field: f.birthDate, code: 'rowFutureBirth', params: { date: u.birthDate.split('-').reverse().join('/') } };
   }
   return null;
+}
+
+/**
+ * The kind of person an account is and stays: a pupil, a relative, an adult of the school (teachers, staff and
+ * guests, who may change function). A key naming two kinds is two people, never one: an ENT CSV numbering its pupils
+ * and its parents from 1 each, two feeds' identifiers colliding. Merging them, or turning a pupil's account into a
+ * parent's, would hand one person's credentials to another.
+ */
+export const PERSON_KIND: Record<Profile, number> = { Student: 1, Relative: 2, Teacher: 3, Personnel: 3, Guest: 3 };
+
+/** PERSON_KIND as SQL over a profile column. */
+export function personKindSql(profile: string): string {
+  return `CASE ${profile} ${Object.entries(PERSON_KIND).map(([p, k]) => `WHEN '${p}' THEN ${k}`).join(' ')} END`;
+}
+
+/** The identifier a key shows to the person who wrote the file: a CSV's own `Id` (csv.ts csvIdKey), else the key. */
+export function shownId(key: string): string {
+  const i = key.indexOf(':id:');
+  return i >= 0 && /^(csv|be1d):/.test(key) ? key.slice(i + 4) : key;
+}
+
+/**
+ * Records of a run that share a key across kinds of person (personKindSql; read back by ImportStage.mergeDuplicates):
+ * all are rejected, each naming another record of that key of another kind, and the key's account (if any) is
+ * protected from pre-deletion. `records` in reading order.
+ */
+export function refuseSharedKeys(batch: ImportBatch, records: UserRecord[]): void {
+  for (const u of records) {
+    const other = records.find((x) => x.externalId === u.externalId && PERSON_KIND[x.profile] !== PERSON_KIND[u.profile])!;
+    batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', { id: shownId(u.externalId), file: other.file, line: other.line }));
+    batch.protect.push(u.externalId);
+  }
 }

@@ -60,6 +60,7 @@ export const IMPORT_MESSAGES_FR = {
   rowNameTooLong: 'nom de {length} caractères ({max} au plus) : ligne ignorée',
   rowNoLetter: '« {name} » ne contient aucune lettre : ligne ignorée',
   rowFutureBirth: 'date de naissance {date} dans le futur : ligne ignorée',
+  rowSharedId: 'identifiant « {id} » donné aussi à une personne d’un autre profil ({file}, ligne {line}) : un identifiant ne désigne qu’une personne ; corrigez l’un des deux fichiers (aucune des deux lignes n’est importée)',
   // SIECLE and STS-web records rejected.
   rowNoLastName: 'nom manquant',
   rowNoFirstName: 'prénom manquant',
@@ -73,6 +74,7 @@ export const IMPORT_MESSAGES_FR = {
   aafModifyUnknownAccount: 'aucun compte « {id} » à modifier (la création arrive par un addRequest)',
   // Rows rejected while applying (apply.ts).
   applyOutOfScope: 'compte hors de votre périmètre : ligne ignorée',
+  applyProfileConflict: 'identifiant « {id} » déjà celui du compte {login}, d’un autre profil : ligne ignorée, le compte n’est pas modifié',
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
   applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
   applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',

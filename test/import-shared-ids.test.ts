@@ -1,0 +1,89 @@
+// One identifier, two kinds of person (checks.ts PERSON_KIND): an ENT CSV that numbers its pupils and its parents
+// from 1 each, an AAF feed whose pupil and relative jointures collide. Merged, the pupil vanished into the parent's
+// account (0 pupils created, no warning); matched to an existing account, a parent's row turned the pupil's
+// activated account into a parent's — credentials in the wrong hands. Both records are now refused, named.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
+import { testContext } from './helpers/db.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let tmp: string;
+before(async () => {
+  ctx = await testContext();
+  tmp = mkdtempSync(join(tmpdir(), 'trousseau-shared-ids-'));
+});
+after(async () => {
+  await ctx.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const opts = (structureHint: string, o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, structureHint, ...o });
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const people = (school: string) =>
+  q<{ p: string }>(
+    `SELECT u.profile || ' ' || u.first_name || ' ' || u.last_name || CASE WHEN u.absent_since IS NULL THEN '' ELSE ' (absent)' END AS p
+     FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id WHERE s.name = $1 ORDER BY 1`,
+    [school],
+  ).then((r) => r.map((x) => x.p));
+const csv = (name: string, text: string) => ({ name, data: Buffer.from(text) });
+const PUPILS = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n2;DURAND;Tom;03/04/2013;6A\n3;PETIT;Zoé;05/06/2013;6B\n';
+const PARENTS = 'Id;Nom;Prénom;Id élève\n1;MARTIN;Paul;1\n2;DURAND;Anne;2\n';
+
+test('CSV files numbering pupils and parents from 1: the colliding rows are refused, each naming the other, nobody merged', async () => {
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS), csv('CSV_Parents.csv', PARENTS)], opts('Collège Un'));
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.deepEqual(
+    r.rejected.map((x) => `${x.file}:${x.line}:${x.field}:${x.message?.code}`).sort(),
+    ['CSV_Eleves.csv:2:identifiant:rowSharedId', 'CSV_Eleves.csv:3:identifiant:rowSharedId', 'CSV_Parents.csv:2:identifiant:rowSharedId', 'CSV_Parents.csv:3:identifiant:rowSharedId'],
+  );
+  assert.match(formatReport(r), /CSV_Eleves\.csv:2:identifiant — identifiant « 1 » donné aussi à une personne d’un autre profil \(CSV_Parents\.csv, ligne 2\)/);
+  // The pupil with an identifier of its own is imported; none of the others became anyone.
+  assert.deepEqual(await people('Collège Un'), ['Student Zoé PETIT']);
+  assert.equal(r.created, 1);
+});
+
+test('a parent row under the identifier of an existing pupil is refused: the pupil’s account keeps its profile, names and sign-in, and is not absent', async () => {
+  const first = await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS)], opts('Collège Deux'));
+  assert.equal(first.created, 3, formatReport(first));
+  await q(`UPDATE users SET activated_at = now() WHERE first_name = 'Léa' AND last_name = 'MARTIN'`);
+  const before = await q(`SELECT id, profile, first_name, last_name, login, activated_at, import_hash FROM users WHERE first_name = 'Léa' AND last_name = 'MARTIN'`);
+  const r = await importFiles(ctx, [csv('CSV_Parents.csv', PARENTS)], opts('Collège Deux'));
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.deepEqual(r.rejected.map((x) => `${x.file}:${x.line}:${x.message?.code}`), ['CSV_Parents.csv:2:applyProfileConflict', 'CSV_Parents.csv:3:applyProfileConflict']);
+  assert.match(formatReport(r), /identifiant « 1 » déjà celui du compte lea\.martin, d’un autre profil : ligne ignorée/);
+  assert.deepEqual(await q(`SELECT id, profile, first_name, last_name, login, activated_at, import_hash FROM users WHERE first_name = 'Léa' AND last_name = 'MARTIN'`), before);
+  assert.deepEqual(await people('Collège Deux'), ['Student Léa MARTIN', 'Student Tom DURAND', 'Student Zoé PETIT']);
+  assert.equal(r.created + r.updated + r.preDeleted, 0);
+  // The pupils' own file again: unchanged, nobody absent.
+  const again = await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS)], opts('Collège Deux'));
+  assert.deepEqual([again.created, again.updated, again.unchanged, again.preDeleted], [0, 0, 3, 0], formatReport(again));
+});
+
+test('AAF: a pupil and a relative under one jointure, in files read apart, are both refused; the others import', async () => {
+  const rec = (cat: string, id: string, attrs: [string, string][]) =>
+    `<addRequest><operationalAttributes><attr name="categoriePersonne"><value>${cat}</value></attr></operationalAttributes>` +
+    `<identifier><id>${id}</id></identifier><attributes>${attrs.map(([n, v]) => `<attr name="${n}"><value>${v}</value></attr>`).join('')}</attributes></addRequest>\n`;
+  const dir = mkdtempSync(join(tmp, 'aaf-'));
+  const file = (kind: string, body: string) => {
+    writeFileSync(join(dir, `ENT_Complet_20240901_${kind}_0000.xml`), `<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
+  };
+  const etab = `<addRequest><operationalAttributes><attr name="categorieStructure"><value>EtabEducNat</value></attr></operationalAttributes><identifier><id>91001</id></identifier><attributes><attr name="ENTStructureJointure"><value>91001</value></attr><attr name="ENTStructureUAI"><value>0910001X</value></attr><attr name="ENTStructureNomCourant"><value>CLG TROIS</value></attr></attributes></addRequest>\n`;
+  file('EtabEducNat', etab);
+  // A relative no pupil names is left out of an AAF run: Inès names Julie.
+  const pupil = (id: string, first: string, relative: string) =>
+    rec('Eleve', id, [['ENTPersonJointure', id], ['sn', 'Bernard'], ['givenName', first], ['ENTPersonDateNaissance', '01/01/2012'], ['ENTPersonStructRattach', '91001'], ['ENTElevePersRelEleve', `${relative}$10$1$1$0$0`]]);
+  file('Eleve', pupil('7001', 'Léo', '7001') + pupil('7002', 'Inès', '7003'));
+  file('PersRelEleve', rec('PersRelEleve', '7001', [['ENTPersonJointure', '7001'], ['sn', 'Bernard'], ['givenName', 'Marc']]) + rec('PersRelEleve', '7003', [['ENTPersonJointure', '7003'], ['sn', 'Bernard'], ['givenName', 'Julie']]));
+  // Chunks of 1: the two records are staged apart and meet only in the staging table.
+  const r = await importFiles(ctx, collectInputs([dir]), { dryRun: false, scope: { kind: 'all' }, chunkSize: 1 });
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.deepEqual(r.rejected.map((x) => `${x.file.replace(/.*_(\w+)_0000\.xml$/, '$1')}:${x.message?.code}:${x.message?.params?.id}`).sort(), ['Eleve:rowSharedId:7001', 'PersRelEleve:rowSharedId:7001']);
+  assert.deepEqual(
+    (await q<{ x: string }>(`SELECT external_id || ' ' || profile || ' ' || first_name AS x FROM users WHERE external_id LIKE '700%' ORDER BY 1`)).map((x) => x.x),
+    ['7002 Student Inès', '7003 Relative Julie'],
+  );
+});
