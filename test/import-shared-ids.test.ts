@@ -31,19 +31,37 @@ const people = (school: string) =>
   ).then((r) => r.map((x) => x.p));
 const csv = (name: string, text: string) => ({ name, data: Buffer.from(text) });
 const PUPILS = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n2;DURAND;Tom;03/04/2013;6A\n3;PETIT;Zoé;05/06/2013;6B\n';
-const PARENTS = 'Id;Nom;Prénom;Id élève\n1;MARTIN;Paul;1\n2;DURAND;Anne;2\n';
+const PARENTS = 'Id;Nom;Prénom;Id enfant\n1;MARTIN;Paul;1\n2;DURAND;Anne;2\n';
 
 test('CSV files numbering pupils and parents from 1: the colliding rows are refused, each naming the other, nobody merged', async () => {
   const r = await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS), csv('CSV_Parents.csv', PARENTS)], opts('Collège Un'));
   assert.equal(r.fatal, null, formatReport(r));
+  // (The parents' links to the refused pupils are reported too: not created.)
   assert.deepEqual(
-    r.rejected.map((x) => `${x.file}:${x.line}:${x.field}:${x.message?.code}`).sort(),
+    r.rejected.filter((x) => x.message?.code !== 'applyNoPupilId').map((x) => `${x.file}:${x.line}:${x.field}:${x.message?.code}`).sort(),
     ['CSV_Eleves.csv:2:identifiant:rowSharedId', 'CSV_Eleves.csv:3:identifiant:rowSharedId', 'CSV_Parents.csv:2:identifiant:rowSharedId', 'CSV_Parents.csv:3:identifiant:rowSharedId'],
   );
-  assert.match(formatReport(r), /CSV_Eleves\.csv:2:identifiant — identifiant « 1 » donné aussi à une personne d’un autre profil \(CSV_Parents\.csv, ligne 2\)/);
+  assert.match(formatReport(r), /CSV_Eleves\.csv:2:identifiant — identifiant « 1 » donné aussi à Paul MARTIN \(CSV_Parents\.csv, ligne 2\)/);
   // The pupil with an identifier of its own is imported; none of the others became anyone.
   assert.deepEqual(await people('Collège Un'), ['Student Zoé PETIT']);
   assert.equal(r.created, 1);
+  assert.equal(r.relations.created, 0);
+});
+
+test('one identifier on two pupils’ rows (pasted): both refused; the same pupil spelt twice, or a parent given once per child, is one account', async () => {
+  const pupils =
+    'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n1;DURAND;Tom;03/04/2013;6A\n2;petit jean;eloise;05/06/2013;6B\n2;PETIT-JEAN;Éloïse;05/06/2013;6B\n' +
+    '4;PETIT-JEAN;Hugo;07/08/2014;6A\n';
+  const parents = 'Id;Nom;Prénom;Id enfant\n10;PETIT-JEAN;Marc;2\n10;PETIT-JEAN;Marc;4\n';
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', pupils), csv('CSV_Parents.csv', parents)], opts('Collège Quatre'));
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.deepEqual(r.rejected.filter((x) => x.message?.code === 'rowSharedId').map((x) => `${x.file}:${x.line}:${x.message?.params?.name}`), [
+    'CSV_Eleves.csv:2:Tom DURAND',
+    'CSV_Eleves.csv:3:Léa MARTIN',
+  ]);
+  assert.deepEqual(await people('Collège Quatre'), ['Relative Marc PETIT-JEAN', 'Student Hugo PETIT-JEAN', 'Student Éloïse PETIT-JEAN']);
+  assert.deepEqual(r.relations.created, 2);
+  assert.equal(r.rejected.length, 2, formatReport(r));
 });
 
 test('a parent row under the identifier of an existing pupil is refused: the pupil’s account keeps its profile, names and sign-in, and is not absent', async () => {

@@ -3,7 +3,7 @@
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
 import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
-import { PERSON_KIND } from './checks.js';
+import { refuseSharedKey, twoPeople } from './checks.js';
 import { feedParser, saxesEvents, scanXml, type XmlSource } from './xml.js';
 import { type XmlEvents, XmlScanFallback } from './xml-scan.js';
 import type { ImportCode, ImportMessage } from './messages.js';
@@ -505,13 +505,12 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
 
 /**
  * The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up, a pupil's
- * representatives are the last ones listed. Not two kinds of person (checks.ts PERSON_KIND): both are kept.
+ * representatives are the last ones listed. Two people under one key (checks.ts twoPeople) are both kept, the map's
+ * key then not the record's, for mergeStaged to refuse once staged.
  */
 export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
   const prev = users.get(u.externalId);
-  if (prev && PERSON_KIND[prev.profile] !== PERSON_KIND[u.profile]) {
-    // Two people under one key: both staged (the map's key is then not the record's), for
-    // ImportStage.mergeDuplicates to refuse them (checks.ts refuseSharedKeys).
+  if (prev && twoPeople(prev, u)) {
     users.set(`${u.externalId}\u0000${u.file}:${u.line}`, u);
     return;
   }
@@ -525,6 +524,18 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
     u.groups.push(...prev.groups.filter((x) => !grp.has(key(x))));
   }
   users.set(u.externalId, u);
+}
+
+/**
+ * The records staged more than once under a key (ImportStage.mergeDuplicates, reading order): one merged record per
+ * key (mergeUser), none for a key two people share (checks.ts refuseSharedKey: all rejected into `batch`).
+ */
+export function mergeStaged(batch: ImportBatch, records: UserRecord[]): Map<string, UserRecord> {
+  const byKey = new Map<string, UserRecord[]>();
+  for (const u of records) (byKey.get(u.externalId) ?? byKey.set(u.externalId, []).get(u.externalId)!).push(u);
+  const users = new Map<string, UserRecord>();
+  for (const same of byKey.values()) if (!refuseSharedKey(batch, same)) for (const u of same) mergeUser(users, u);
+  return users;
 }
 
 export const AAF_PROFILES: Record<Exclude<AafKind, 'ignored' | 'EtabEducNat'>, Profile[]> = {

@@ -87,14 +87,26 @@ export function shownId(key: string): string {
 }
 
 /**
- * Records of a run that share a key across kinds of person (personKindSql; read back by ImportStage.mergeDuplicates):
- * all are rejected, each naming another record of that key of another kind, and the key's account (if any) is
- * protected from pre-deletion. `records` in reading order.
+ * Whether two records under one key are two people: another kind of person (PERSON_KIND), or other names once folded
+ * as logins are (accents, case, dashes and spaces agree: the same person spelt twice is one). A hand-made CSV with an
+ * identifier pasted on two pupils' rows, or parents numbered like the pupils, would otherwise make one account of two.
  */
-export function refuseSharedKeys(batch: ImportBatch, records: UserRecord[]): void {
+export function twoPeople(a: UserRecord, b: UserRecord): boolean {
+  return PERSON_KIND[a.profile] !== PERSON_KIND[b.profile] || foldName(`${a.firstName} ${a.lastName}`) !== foldName(`${b.firstName} ${b.lastName}`);
+}
+
+/**
+ * Records of a run staged under one key (`records`, reading order, one key) that are two people or more (twoPeople):
+ * all are rejected, each naming another person of that key with file and line, and the key's account (if any) is
+ * protected from pre-deletion. Returns false (nothing done) when they are all one person.
+ */
+export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): boolean {
+  if (!records.some((u, i) => records.slice(i + 1).some((x) => twoPeople(u, x)))) return false;
   for (const u of records) {
-    const other = records.find((x) => x.externalId === u.externalId && PERSON_KIND[x.profile] !== PERSON_KIND[u.profile])!;
-    batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', { id: shownId(u.externalId), file: other.file, line: other.line }));
-    batch.protect.push(u.externalId);
+    const other = records.find((x) => twoPeople(x, u))!;
+    const params = { id: shownId(u.externalId), name: `${other.firstName} ${other.lastName}`, file: other.file, line: other.line };
+    batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', params));
   }
+  batch.protect.push(records[0].externalId);
+  return true;
 }

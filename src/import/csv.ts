@@ -4,7 +4,7 @@ import { parse as csvParser, type Options } from 'csv-parse';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
-import { PERSON_KIND } from './checks.js';
+import { twoPeople } from './checks.js';
 import { checkEmail, clean, cleanPhone, decodeText, parseDate, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
@@ -375,9 +375,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       }
     }
     const level = get('level');
-    // Earlier rows of the same person complete this one; a record of another kind under that key is someone else.
+    // Earlier rows of the same person complete this one; another person under that key (twoPeople) does not.
     const earlier = batch.users.get(externalId);
-    const prev = earlier && PERSON_KIND[earlier.profile] === PERSON_KIND[profile] ? earlier : undefined;
+    const prev = earlier && !twoPeople(earlier, { ...earlier, profile, firstName, lastName }) ? earlier : undefined;
     const u: UserRecord = {
       externalId,
       source,

@@ -5,10 +5,10 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
-import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, mergeUser, readAaf, type AafKind } from './aaf.js';
+import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
-import { checkPeople, refuseSharedKeys } from './checks.js';
+import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
@@ -361,7 +361,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
 
     // Everything parsed so far is staged; the same person read twice (two files) becomes one record.
     await spill();
-    await stage.mergeDuplicates(mergeUser, (records) => refuseSharedKeys(batch, records));
+    await stage.mergeDuplicates((records) => mergeStaged(batch, records));
     await stage.analyze();
     if (aaf.kinds.size) await settleAaf(client, aaf, () => spill());
     // A delta (by its name, or because it modifies or deletes) only carries changes: absence proves nothing.

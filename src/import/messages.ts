@@ -60,7 +60,7 @@ export const IMPORT_MESSAGES_FR = {
   rowNameTooLong: 'nom de {length} caractères ({max} au plus) : ligne ignorée',
   rowNoLetter: '« {name} » ne contient aucune lettre : ligne ignorée',
   rowFutureBirth: 'date de naissance {date} dans le futur : ligne ignorée',
-  rowSharedId: 'identifiant « {id} » donné aussi à une personne d’un autre profil ({file}, ligne {line}) : un identifiant ne désigne qu’une personne ; corrigez l’un des deux fichiers (aucune des deux lignes n’est importée)',
+  rowSharedId: 'identifiant « {id} » donné aussi à {name} ({file}, ligne {line}) : un identifiant ne désigne qu’une personne ; corrigez le fichier (aucune de ces lignes n’est importée)',
   // SIECLE and STS-web records rejected.
   rowNoLastName: 'nom manquant',
   rowNoFirstName: 'prénom manquant',

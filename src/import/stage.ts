@@ -10,7 +10,6 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { copyLines, copyRows, copyStream } from '../db/copy.js';
 import { pgTextArray } from './plan.js';
-import { personKindSql } from './checks.js';
 import type { UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -245,22 +244,14 @@ export class ImportStage {
   }
 
   /**
-   * The same person spilled twice (two files of one run): `merge(earlier, later)` makes one record of them
-   * (aaf.ts mergeUser: last fields win, memberships add up), staged again in place of both. A key staged for two
-   * kinds of person (checks.ts PERSON_KIND) is two people: its records are taken out and handed to `refuse`, in
-   * reading order, not merged.
+   * The same key spilled twice (two files of one run): its records are taken out, handed to `settle` in reading order
+   * (aaf.ts mergeStaged: one person's are merged, two people's refused) and what it returns staged in their place.
    */
-  async mergeDuplicates(merge: (into: Map<string, UserRecord>, u: UserRecord) => void, refuse: (records: UserRecord[]) => void): Promise<void> {
+  async mergeDuplicates(settle: (records: UserRecord[]) => Map<string, UserRecord>): Promise<void> {
     await this.flush();
-    const dup = await this.client.query<{ ext: string; shared: boolean }>(
-      `SELECT ext, count(DISTINCT ${personKindSql('profile')}) > 1 AS shared FROM import_stage GROUP BY ext HAVING count(*) > 1`,
-    );
+    const dup = await this.client.query<{ ext: string }>(`SELECT ext FROM import_stage GROUP BY ext HAVING count(*) > 1`);
     if (!dup.rows.length) return;
-    const shared = dup.rows.filter((x) => x.shared).map((x) => x.ext);
-    if (shared.length) refuse(await this.take(shared));
-    const users = new Map<string, UserRecord>();
-    for (const u of await this.take(dup.rows.filter((x) => !x.shared).map((x) => x.ext))) merge(users, u);
-    await this.spill(users);
+    await this.spill(settle(await this.take(dup.rows.map((x) => x.ext))));
   }
 
   /**

@@ -52,7 +52,7 @@ const EN: Record<ImportCode, string> = {
   rowNameTooLong: 'name of {length} characters (at most {max}): row skipped',
   rowNoLetter: '“{name}” holds no letter: row skipped',
   rowFutureBirth: 'date of birth {date} in the future: row skipped',
-  rowSharedId: 'identifier “{id}” also given to a person of another profile ({file}, line {line}): an identifier names one person; correct one of the two files (neither row is imported)',
+  rowSharedId: 'identifier “{id}” also given to {name} ({file}, line {line}): an identifier names one person; correct the file (none of these rows is imported)',
   rowNoLastName: 'last name missing',
   rowNoFirstName: 'first name missing',
   rowNoFirstNameOf: '{who}: first name missing',
