@@ -25,9 +25,57 @@ export function aafKindFromName(name: string): AafKind | undefined {
   if (!m) return undefined;
   const k = m[1].toLowerCase();
   if (k === 'matiereeducnat' || k === 'mefeducnat') return 'ignored';
-  return ({ etabeducnat: 'EtabEducNat', eleve: 'Eleve', perseducnat: 'PersEducNat', persreleve: 'PersRelEleve' } as const)[
+  return ({ etabeducnat: 'EtabEducNat', eleve: 'Eleve', perseducnat: 'PersEducNat', persreleleve: 'PersRelEleve' } as const)[
     k as 'eleve'
   ];
+}
+
+/** A gap in the numbering of one kind's files: the names of the files missing (those before the first one too). */
+export interface AafNumberingGap {
+  kind: Exclude<AafKind, 'ignored'>;
+  /** The first missing files' names (at most 10), made from a present one's (same prefix, folder or archive, width). */
+  missing: string[];
+  /** How many are missing. */
+  count: number;
+}
+
+/**
+ * The gaps in the numbering of a delivery's files, kind by kind (`…_PersRelEleve_0001.xml`, `_0003.xml`: `_0002`
+ * is missing). A kind's numbering starts at 0000 or 0001 (`_0002` alone misses `_0001`); files whose name gives no
+ * kind and number are not counted, nor the nomenclatures (MatiereEducNat, MefEducNat: no accounts). The files of
+ * one kind are counted together whatever their prefix (`clean-…`): two deliveries in one run never make a gap.
+ * A missing last file leaves no gap (the absence step keeps the accounts the run's pupils still name: apply.ts).
+ */
+export function aafNumberingGaps(names: readonly string[]): AafNumberingGap[] {
+  const byKind = new Map<Exclude<AafKind, 'ignored'>, Map<number, string>>();
+  for (const name of names) {
+    const kind = aafKindFromName(name);
+    const m = /_(\d+)\.xml$/i.exec(name);
+    if (!kind || kind === 'ignored' || !m) continue;
+    const numbers = byKind.get(kind) ?? byKind.set(kind, new Map()).get(kind)!;
+    const n = Number(m[1]);
+    if (!numbers.has(n)) numbers.set(n, name);
+  }
+  const gaps: AafNumberingGap[] = [];
+  for (const [kind, numbers] of byKind) {
+    const sorted = [...numbers.keys()].sort((a, b) => a - b);
+    const missing: string[] = [];
+    let count = 0;
+    // Named after the next file present: its prefix, its folder and the width of its number.
+    const nameOf = (n: number, next: string) => {
+      const m = /_(\d+)(\.xml)$/i.exec(next)!;
+      return `${next.slice(0, m.index)}_${String(n).padStart(m[1].length, '0')}${m[2]}`;
+    };
+    let expected = Math.min(sorted[0], 1);
+    for (const n of sorted) {
+      for (let k = expected; k < n && missing.length < 10; k++) missing.push(nameOf(k, numbers.get(n)!));
+      count += Math.max(0, n - expected);
+      expected = n + 1;
+    }
+    if (count) gaps.push({ kind, missing, count });
+  }
+  const order: AafKind[] = ['EtabEducNat', 'Eleve', 'PersEducNat', 'PersRelEleve'];
+  return gaps.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
 }
 
 /** A delta feed only carries changes: it must not pre-delete absent users. */

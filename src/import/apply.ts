@@ -36,6 +36,8 @@ export interface ApplyResult {
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
   renamed: RenameNote[];
+  /** Accounts a scope would have pre-deleted that the run's pupils name as legal representative: kept (ImportReport.keptNamed). */
+  keptNamed: number;
   /** The accounts of these external ids (after the run, inside its transaction): external id → user id. */
   idsOf: (externalIds: string[]) => Promise<Map<string, string>>;
   /** structure key → structure id */
@@ -401,18 +403,34 @@ export async function applyBatch(
       gp,
     );
     await client.query('ANALYZE import_gone');
+    // Accounts the run names as a parent (import_relations: the legal representatives its pupils name; CSV and SIECLE
+    // parents are records of the run) though their own records are not in it: a PersRelEleve file left out of a
+    // complete delivery. Never pre-deleted by absence: the pupils that name them are here and keep their links. One
+    // hash join of the absent with the run's links, whatever the run's size; `covered` is set by the scopes below
+    // (those that would have pre-deleted them: the report counts them). Accounts of rejected records are kept as such.
+    await client.query(
+      `CREATE TEMP TABLE import_named ON COMMIT DROP AS
+       SELECT DISTINCT r.parent_id AS id, false AS covered FROM import_relations r JOIN import_gone g ON g.id = r.parent_id
+       WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.parent_id AND u.external_id = ANY($1::text[]))`,
+      [batch.protect.filter((p) => !p.endsWith(':'))],
+    );
+    await client.query('ANALYZE import_named');
   }
   for (const complete of batch.scopes) {
     const pp: unknown[] = [complete.source, [...complete.profiles], scopeStructureIds(complete)];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
-    const absent = `FROM import_gone g JOIN users u ON u.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
+    // The accounts the run names (import_named) are marked covered, not returned: never pre-deleted.
+    const absent = `FROM import_gone g JOIN users u ON u.id = g.id LEFT JOIN import_named k ON k.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
-      `SELECT u.id, u.external_id, u.profile ${absent}
-         AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
-         AND ${importPreDeleteSql(scope, 'u', pp)}
-       ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile ${absent}
-         AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}`,
+      `WITH a AS (
+         SELECT u.id, u.external_id, u.profile, k.id IS NOT NULL AS named ${absent}
+           AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
+           AND ${importPreDeleteSql(scope, 'u', pp)}
+         ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, k.id IS NOT NULL ${absent}
+           AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}),
+       kept AS (UPDATE import_named k SET covered = true FROM a WHERE a.named AND k.id = a.id AND NOT k.covered)
+       SELECT id, external_id, profile FROM a WHERE NOT named`,
       pp,
     );
     for (const x of r.rows) {
@@ -426,6 +444,9 @@ export async function applyBatch(
       if (complete.file) counts(byFile, complete.file).preDeleted++;
     }
   }
+  const keptNamed = batch.scopes.length
+    ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_named WHERE covered`)).rows[0].n)
+    : 0;
   if (batch.deletions.length) {
     const dp: unknown[] = [batch.deletions];
     const r = await client.query<{ id: string; profile: Profile }>(
@@ -476,6 +497,7 @@ export async function applyBatch(
     relations: { created: relCount.created, removed: relCount.removed, unresolved },
     rejected,
     renamed,
+    keptNamed,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
     analyzed,

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
-import { AAF_PROFILES, aafCollector, aafKindFromName, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
+import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { checkPeople } from './checks.js';
@@ -143,6 +143,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
     renamed: [],
+    keptNamed: 0,
     durationMs: 0,
   };
 }
@@ -266,6 +267,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       await (open ? stage.stream(batch.users) : stage.spill(batch.users));
     };
     const aafFiles = new Map<AafKind, string>();
+    /** The AAF files read, by name: a complete delivery's numbering is checked for gaps. */
+    const aafNames: string[] = [];
     let delta = false;
     const csvTargets = new Map<string, Target>();
     const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean; file?: string }>();
@@ -310,6 +313,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         // The gate runs on the detected format, before anything is parsed.
         assertImportAllowed('aaf', opts.scope, input.name);
         const byName = aafKindFromName(input.name);
+        if (byName) aafNames.push(input.name);
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
         let anyKind: AafKind | undefined;
@@ -356,6 +360,20 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         const scope = csvScopes.get(sk) ?? { source: res.source, profiles: new Set<Profile>(), structures: new Set([key]), orphans: false, file: input.name };
         scope.profiles.add(profile);
         csvScopes.set(sk, scope);
+      }
+    }
+
+    // A complete AAF delivery (below: not partial, no delta, its EtabEducNat file read) pre-deletes every account of
+    // its kinds that it does not carry: a numbered file left out (…_0001, _0003 without _0002) would take thousands
+    // of accounts away. The run is refused (nothing written: the transaction is rolled back), naming the missing files,
+    // once its files are read and before it is settled or applied; a partial run or a delta computes no absence and passes.
+    if (!opts.partial && !delta && !aaf.delta && aaf.feedStructures.size) {
+      const gaps = aafNumberingGaps(aafNames);
+      if (gaps.length) {
+        const count = gaps.reduce((n, g) => n + g.count, 0);
+        const named = gaps.flatMap((g) => g.missing).slice(0, 10);
+        const missing = `${named.join(', ')}${count > named.length ? ` … (+${count - named.length})` : ''}`;
+        throw new ImportFileError(gaps[0].missing[0], 0, '', 'aafMissingFile', { kind: gaps.map((g) => g.kind).join(', '), missing });
       }
     }
 
@@ -408,6 +426,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.byProfile = res.byProfile;
     report.relations = res.relations;
     report.renamed = res.renamed;
+    report.keptNamed = res.keptNamed;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
     for (const f of report.files) {
@@ -426,6 +445,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       unchanged: report.unchanged,
       preDeleted: report.preDeleted,
       restored: report.restored,
+      keptNamed: report.keptNamed,
       rejected: report.rejected.length,
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
@@ -441,8 +461,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const failed = emptyReport(opts.dryRun);
       failed.files = report.files;
       failed.fatal = e.rejection;
-      // A refused file that the detection had not listed yet (unsupported, unreadable archive) is named too.
-      if (!failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason, e.rejection.message));
+      // A refused file that the detection had not listed yet (unsupported, unreadable archive) is named too; a file
+      // missing from the delivery is named by the message only.
+      if (e.code !== 'aafMissingFile' && !failed.files.some((f) => f.file === e.file)) failed.files.push(fileEntry(e.file, 'unsupported', 'refusé', null, 0, e.reason, e.rejection.message));
       failed.rejected = [failed.fatal];
       failed.durationMs = Date.now() - started;
       return failed;

@@ -35,6 +35,10 @@ export const IMPORT_MESSAGES_FR = {
   zipMemberTooBig: '{member} : fichier trop gros une fois décompressé ({size}, maximum {max})',
   zipTooBig: 'archive trop grosse une fois décompressée (maximum {max})',
   zipMemberOverflow: '{member} : contenu plus gros que déclaré ou que la limite ({max})',
+  // A complete AAF delivery whose numbered files have a gap (index.ts): its absence step would pre-delete the
+  // accounts of the missing files.
+  aafMissingFile:
+    'livraison AAF complète incomplète : les fichiers {kind} sont numérotés avec un trou, il manque {missing}. Leurs comptes seraient pré-supprimés : déposez la livraison entière, ou faites un import partiel (--partiel) : personne n’est alors pré-supprimé',
   // Formats not accepted (formats.ts), the {reason} of fileRefused.
   formatEmpty: 'fichier vide',
   formatSpreadsheet: 'classeur de tableur : enregistrez-le au format CSV',

@@ -24,6 +24,10 @@ const T = {
       `${countFr(r.created, 'créé', 'créés')}, ${countFr(r.updated, 'modifié', 'modifiés')}, ${countFr(r.unchanged, 'inchangé', 'inchangés')}, ${countFr(r.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(r.restored, 'restauré', 'restaurés')}`,
     relations: (r: ImportReport) =>
       `Liens parent-enfant : ${countFr(r.relations.created, 'ajouté', 'ajoutés')}, ${countFr(r.relations.removed, 'retiré', 'retirés')}${r.relations.unresolved ? `, ${countFr(r.relations.unresolved, 'non résolu', 'non résolus')}` : ''}`,
+    keptNamed: (n: number) =>
+      n > 1
+        ? `Attention : ${n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
+        : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
     renamed: (n: number) => `Changements de nom probables (${n})`,
     renameApplied: 'compte mis à jour',
@@ -50,6 +54,8 @@ const T = {
       `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.preDeleted} absent from the feed (grace period), ${r.restored} restored`,
     relations: (r: ImportReport) =>
       `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
+    keptNamed: (n: number) =>
+      `Warning: ${n} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     rejected: (n: number) => `Rejected rows (${n})`,
     renamed: (n: number) => `Likely renames (${n})`,
     renameApplied: 'account updated',
@@ -91,6 +97,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
   if (report.renamed?.length) {
     out.push(`${t.renamed(report.renamed.length)} :`);
     for (const r of report.renamed) out.push(`  ${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`);

@@ -160,7 +160,7 @@ export class ImportStage {
     await client.query('RELEASE SAVEPOINT import_stage_buffers');
     // The run's whole-run statements sort and hash the staged rows: in memory rather than in temporary files (4 MB by default).
     await client.query(`SET LOCAL work_mem = '64MB'`);
-    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo, pg_temp.import_partners, pg_temp.import_kids, pg_temp.import_gone, pg_temp.import_stage_next');
+    await client.query('DROP TABLE IF EXISTS pg_temp.import_stage, pg_temp.import_relations, pg_temp.import_todo, pg_temp.import_partners, pg_temp.import_kids, pg_temp.import_gone, pg_temp.import_named, pg_temp.import_stage_next');
     await client.query(TABLE);
     await client.query(RELATIONS);
     await client.query('CREATE INDEX ON import_stage (ext)');

@@ -216,6 +216,12 @@ export interface ImportReport {
   relations: { created: number; removed: number; unresolved: number };
   /** Likely renames found by the run (CSV, ONDE/BE1D). */
   renamed: RenameNote[];
+  /**
+   * Accounts the run's absence step would have pre-deleted (absent from a complete run) but kept, because a pupil of
+   * the run names them as legal representative (apply.ts): their own record is missing, a sign that the delivery is
+   * incomplete (a PersRelEleve file left out). Optional: a dry run's report stored before it existed (console) has none.
+   */
+  keptNamed?: number;
   durationMs: number;
 }
 

@@ -319,6 +319,10 @@ const fr = {
   'import.col.encoding': 'Encodage',
   'import.col.ignored': 'Ignorés',
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
+  'import.report.keptNamed.one':
+    '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
+  'import.report.keptNamed.other':
+    '{n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'user.readOnly': 'Ce compte administre aussi un établissement hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
   'import.tooLarge': 'Envoi trop volumineux : {max} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.',
   'api.import.noFile': 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
@@ -649,6 +653,10 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.encoding': 'Encoding',
   'import.col.ignored': 'Ignored',
   'import.report.ignored': 'Read but given no account ({n}):',
+  'import.report.keptNamed.one':
+    '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
+  'import.report.keptNamed.other':
+    '{n} accounts that pupils of the import name as legal representatives are missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'user.readOnly': 'This account also administers a school outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
   'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
   'api.import.noFile': 'No file received (send the files as multipart/form-data).',

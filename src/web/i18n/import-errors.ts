@@ -30,6 +30,8 @@ const EN: Record<ImportCode, string> = {
   zipMemberTooBig: '{member}: file too large once uncompressed ({size}, at most {max})',
   zipTooBig: 'archive too large once uncompressed (at most {max})',
   zipMemberOverflow: '{member}: content larger than declared or than the limit ({max})',
+  aafMissingFile:
+    'complete AAF delivery with files left out: the {kind} files are numbered with a gap, {missing} not uploaded. Their accounts would be pre-deleted: upload the whole delivery, or make a partial import (--partiel): nobody is pre-deleted then',
   formatEmpty: 'empty file',
   formatSpreadsheet: 'spreadsheet workbook: save it as CSV',
   formatBadZip: 'unreadable .zip archive',
