@@ -228,7 +228,8 @@ export async function applyBatch(
   const kp: unknown[] = [];
   const known = {
     user_id: 'u.id',
-    state: `'known'`,
+    // A record of another kind of person than its account's (checks.ts PERSON_KIND) is 'crossed': rejected below.
+    state: `CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'known' ELSE 'crossed' END`,
     hash: 'u.import_hash',
     absent: '(u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL)',
     allowed: allowed('u', kp),
@@ -238,30 +239,27 @@ export async function applyBatch(
   if (aliases) {
     const ap: unknown[] = [];
     await client.query(
-      `UPDATE import_stage s SET user_id = u.id, state = 'aliased', absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
+      `UPDATE import_stage s SET user_id = u.id,
+              state = CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'aliased' ELSE 'crossed' END, absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
               allowed = ${allowed('u', ap)}
        FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.state = 'fresh'`,
       ap,
     );
   }
   // A record naming an account outside the run's reach (another school's, an administrator beyond the scope,
-  // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either.
-  const outside = await client.query<{ n: string; file: string; line: number }>(`DELETE FROM import_stage WHERE NOT allowed RETURNING n, file, line`);
-  for (const x of outside.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
-    rejected.push(rejection(x.file, x.line, 'identifiant', 'applyOutOfScope'));
-  }
-  // A record whose key is an account of another kind of person (a pupil's identifier given to a parent) is not that
-  // person: rejected, and the account is neither turned into another profile (its credentials would change hands)
-  // nor pre-deleted.
-  const crossed = new Set<string>();
-  const kinds = await client.query<{ n: string; ext: string; file: string; line: number; id: string; login: string }>(
-    `DELETE FROM import_stage s USING users u
-     WHERE u.id = s.user_id AND s.state IN ('known', 'aliased') AND ${personKindSql('s.profile')} <> ${personKindSql('u.profile')}
-     RETURNING s.n, s.ext, s.file, s.line, u.id, u.login`,
+  // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either. So is a record
+  // whose account is another kind of person (a pupil's identifier given to a parent): that account is neither turned
+  // into another profile (its credentials would change hands) nor pre-deleted.
+  const outside = await client.query<{ n: string; file: string; line: number; ext: string; allowed: boolean; user_id: string }>(
+    `DELETE FROM import_stage WHERE NOT allowed OR state = 'crossed' RETURNING n, file, line, ext, allowed, user_id`,
   );
-  for (const x of kinds.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
-    crossed.add(x.id);
-    rejected.push(rejection(x.file, x.line, 'identifiant', 'applyProfileConflict', { id: shownId(x.ext), login: x.login }));
+  const crossed = new Set(outside.rows.filter((x) => x.allowed).map((x) => x.user_id));
+  const crossedLogins = crossed.size
+    ? new Map((await client.query<{ id: string; login: string }>(`SELECT id, login FROM users WHERE id = ANY($1)`, [[...crossed]])).rows.map((x) => [x.id, x.login]))
+    : new Map<string, string>();
+  for (const x of outside.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
+    if (!x.allowed) rejected.push(rejection(x.file, x.line, 'identifiant', 'applyOutOfScope'));
+    else rejected.push(rejection(x.file, x.line, 'identifiant', 'applyProfileConflict', { id: shownId(x.ext), login: crossedLogins.get(x.user_id)! }));
   }
   // Records without an account of their key may still be someone already here: under the key a file used before
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.

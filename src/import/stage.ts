@@ -23,7 +23,8 @@ export const DEFAULT_CHUNK = 3000;
 
 /**
  * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
- * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, else 'fresh' to create, under the id drawn
+ * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'crossed' (rejected) when that account is
+ * another kind of person, else 'fresh' to create, under the id drawn
  * when it was staged: a first import rewrites none of its rows to give them ids), and the outcome
  * flags the report is counted from at the end.
  */
@@ -100,7 +101,7 @@ export interface StagedRow {
   line: number;
   rec: string;
   user_id: string;
-  state: 'known' | 'aliased' | 'rekeyed' | 'fresh';
+  state: 'known' | 'aliased' | 'rekeyed' | 'fresh' | 'crossed';
   hash: string | null;
   /** The run's digest of the record and its links (apply.ts), stored as users.import_hash; null when not hashing. */
   digest: string | null;
