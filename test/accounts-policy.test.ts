@@ -1,7 +1,7 @@
 // Activation policy per structure and profile (issue #9), through HTTP on real PostgreSQL: e-mail and phone required
 // or optional, minimum password length (8 for pupils, 12 for adults), a code typed in the sign-in page's password
-// field continues to activation or renewal, the QR code of an activated account says so, and a new version of the
-// school's terms of use is accepted at the next sign-in.
+// field continues to activation or renewal, the QR code of an activated account says so (to the holder of its code),
+// and a new version of the school's terms of use is accepted at the next sign-in.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -104,16 +104,24 @@ test('an activation or renewal code typed in the password field continues to act
   assert.equal(wrong.statusCode, 401);
 });
 
-test('the QR code of an already-activated account: « compte déjà activé, connectez-vous »', async () => {
+test('the QR code of an already-activated account: « compte déjà activé, connectez-vous », for its own code only', async () => {
+  const pupil = await inactive('lou.ecole');
+  const qr = `/activation?login=lou.ecole&code=${formatCode(pupil.code)}`;
+  // Not activated yet: the activation page, filled in.
   const c = new Client(app);
-  const res = await c.get('/activation?login=zoe.ecole&code=ABCDEFGHJK');
+  assert.equal((await c.get(qr)).statusCode, 200);
+  assert.equal((await activate('lou.ecole', pupil.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' })).res.statusCode, 303);
+  const res = await c.get(qr);
   assert.equal(res.statusCode, 303);
-  assert.equal(res.headers.location, '/connexion?deja=1&login=zoe.ecole');
+  assert.equal(res.headers.location, '/connexion?deja=1&login=lou.ecole');
   const page = await c.get(res.headers.location as string);
   assert.match(page.body, /Compte déjà activé : connectez-vous/);
-  assert.match(page.body, /value="zoe.ecole"/);
-  // Not activated: the activation page, as before.
-  assert.equal((await c.get('/activation?login=maman.ecole&code=ABCDEFGHJK')).statusCode, 200);
+  assert.match(page.body, /value="lou.ecole"/);
+  // Any other code: the activation page, as for a login that does not exist (security audit: no oracle on logins).
+  const other = await c.get('/activation?login=lou.ecole&code=ABCDEFGHJK');
+  assert.equal(other.statusCode, 200);
+  assert.equal(other.headers.location, undefined);
+  assert.equal((await c.get('/activation?login=personne.ecole&code=ABCDEFGHJK')).statusCode, 200);
 });
 
 test('a new version of the terms of use is accepted at the next sign-in, once', async () => {

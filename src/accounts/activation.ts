@@ -72,7 +72,8 @@ export async function activateAccount(ctx: AppContext, holder: CodeHolder, input
   return withTransaction(ctx.database.pool, async (client) => {
     const r = await client.query(
       `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
-         activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
+         activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now(),
+         activation_code_used_mac = $2
        WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
          AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
        RETURNING id`,
@@ -117,12 +118,18 @@ export async function findCodeTypedAsPassword(ctx: AppContext, login: string, ty
 }
 
 /**
- * True when `login` names an account already activated (and usable): the activation page opened from a sheet's
- * QR code then says "compte déjà activé, connectez-vous" instead of a dead end.
+ * True when `login` names an account already activated (and usable) AND `typedCode` is the activation code it was
+ * activated with (migration 0024): the activation page opened from the sheet's QR code then says « compte déjà
+ * activé, connectez-vous » instead of a dead end. Any other code is false, as for an unknown login: the answer
+ * must not tell who exists and is activated.
  */
-export async function isAlreadyActivated(ctx: AppContext, login: string): Promise<boolean> {
+export async function isAlreadyActivated(ctx: AppContext, login: string, typedCode: string): Promise<boolean> {
   const l = normalizeLogin(login);
-  if (!l) return false;
-  const r = await ctx.database.pool.query('SELECT 1 FROM users WHERE login = $1 AND activated_at IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL', [l]);
-  return (r.rowCount ?? 0) > 0;
+  const code = normalizeCode(typedCode);
+  if (!l || !code) return false;
+  const r = await ctx.database.pool.query(
+    'SELECT activation_code_used_mac AS mac FROM users WHERE login = $1 AND activated_at IS NOT NULL AND NOT blocked AND pre_deleted_at IS NULL',
+    [l],
+  );
+  return ctx.secrets.verify(ACTIVATION, code, r.rows[0]?.mac);
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile } from './vocabulary.js';
+import type { Role } from './scope.js';
 import { recordAudit } from './audit.js';
 
 export type SignIn = 'code' | 'external' | 'both';
@@ -213,13 +214,21 @@ export async function saveStructureSettings(
   return { termsVersion: r.terms_version, termsText: r.terms_text ?? null, teacherRights: r.teacher_rights };
 }
 
-/** A teacher's rights over a class: those of the class's structure. */
-export async function teacherRightsForClass(db: Queryable, classId: string): Promise<TeacherRight[]> {
+/**
+ * Whether a caller may use `right` as a teacher over every class of `classIds`: each class's school grants it to
+ * its teachers (structure_settings, defaults when unset) or is one the caller administers (`adminOf`); a super
+ * admin always may. The one check of the class view and of the publipostage API (a school's refusal must hold
+ * at every door).
+ */
+export async function teacherMay(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, right: TeacherRight, classIds: readonly string[]): Promise<boolean> {
+  if (caller.roles.includes('superadmin') || !classIds.length) return true;
   const r = await db.query(
-    `SELECT ss.teacher_rights FROM classes c LEFT JOIN structure_settings ss ON ss.structure_id = c.structure_id WHERE c.id = $1`,
-    [classId],
+    `SELECT 1 FROM classes c LEFT JOIN structure_settings ss ON ss.structure_id = c.structure_id
+      WHERE c.id = ANY($1::uuid[]) AND NOT (c.structure_id = ANY($2::uuid[]))
+        AND NOT (coalesce(ss.teacher_rights, $3::text[]) @> ARRAY[$4::text]) LIMIT 1`,
+    [classIds, caller.adminOf, DEFAULT_TEACHER_RIGHTS, right],
   );
-  return (r.rows[0]?.teacher_rights as TeacherRight[] | null) ?? [...DEFAULT_TEACHER_RIGHTS];
+  return r.rowCount === 0;
 }
 
 /**

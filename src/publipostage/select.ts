@@ -28,13 +28,23 @@ function classFilter(sel: Selection, p: Params, classId: string): string | null 
   return parts.length ? parts.join(' AND ') : null;
 }
 
-/** The class a row is filed under should be one the caller asked for (filter) or may see (teacher). */
-function focusFilter(sel: Selection, scope: Scope, p: Params, classId: string): string | null {
-  const parts: string[] = [];
-  const f = classFilter(sel, p, classId);
-  if (f) parts.push(f);
-  if (scope.kind === 'classes') parts.push(`${classId} = ANY(${p.add(scope.classIds)}::uuid[])`);
-  return parts.length ? parts.join(' AND ') : null;
+/**
+ * The class a row is filed under (sort by class), as an aggregate over its classes `c` (id, structure_id, name): the
+ * first one the caller asked for (class/level filter), else the first one. Only among the classes the scope may see
+ * (a local admin's schools, a teacher's classes): the filing class goes into page cursors (cursorOf), which must not
+ * name another school's class (a parent with a child in each school); with none visible, no class (sorted last).
+ */
+function groupClassSql(sel: Selection, scope: Scope, p: Params): string {
+  const seen =
+    scope.kind === 'structures' ? `c.structure_id = ANY(${p.add(scope.structureIds)}::uuid[])`
+    : scope.kind === 'classes' ? `c.id = ANY(${p.add(scope.classIds)}::uuid[])`
+    : null;
+  const asked = classFilter(sel, p, 'c.id');
+  const first = (...conds: Array<string | null>) => {
+    const where = conds.filter(Boolean);
+    return `min(c.name COLLATE trousseau_fr)${where.length ? ` FILTER (WHERE ${where.join(' AND ')})` : ''}`;
+  };
+  return asked ? `coalesce(${first(asked, seen)}, ${first(seen)})` : first(seen);
 }
 
 /** WHERE conditions on users `u` for a selection within a scope. */
@@ -203,9 +213,8 @@ function classSchools(sel: Selection, scope: Scope, p: Params, structureId: stri
  * the filing class.
  */
 function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: Params, groupOnly = false): string {
-  const focus = focusFilter(sel, scope, p, 'c.id');
+  const groupClass = groupClassSql(sel, scope, p);
   const shown = groupOnly ? null : classSchools(sel, scope, p, 'c.structure_id');
-  const first = 'min(c.name COLLATE trousseau_fr)';
   // Only the filing class (paging by class): duplicates do not change a minimum, skip removing them.
   return `${name}_m AS (
     SELECT uc.user_id, uc.class_id FROM ${src} JOIN user_classes uc ON uc.user_id = ${src}.id
@@ -216,7 +225,7 @@ function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: 
   ),
   ${name} AS (
     SELECT m.user_id, ${groupOnly ? '' : `array_agg(c.name ORDER BY c.name COLLATE trousseau_fr)${shown ? ` FILTER (WHERE ${shown})` : ''} AS names,`}
-           ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
+           ${groupClass} AS group_class
     FROM ${name}_m m JOIN classes c ON c.id = m.class_id
     GROUP BY m.user_id
   )`;
@@ -290,8 +299,7 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
  * 1 keeps the planner from flattening it into a join that hashed every structure of the région once per row).
  */
 function detailLaterals(sel: Selection, scope: Scope, p: Params): string {
-  const focus = focusFilter(sel, scope, p, 'c.id');
-  const first = 'min(c.name COLLATE trousseau_fr)';
+  const groupClass = groupClassSql(sel, scope, p);
   const pref = p.add(preferredStructures(sel, scope));
   const shown = classSchools(sel, scope, p, 'c.structure_id');
   const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
@@ -299,7 +307,7 @@ function detailLaterals(sel: Selection, scope: Scope, p: Params): string {
     `CROSS JOIN LATERAL (SELECT c.id, c.name, c.structure_id FROM classes c WHERE c.id = ${classId} LIMIT 1) c`;
   return `LEFT JOIN LATERAL (
     SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr)${shown ? ` FILTER (WHERE ${shown})` : ''} AS names,
-           ${focus ? `coalesce(${first} FILTER (WHERE ${focus}), ${first})` : first} AS group_class
+           ${groupClass} AS group_class
     FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
           UNION
           SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id

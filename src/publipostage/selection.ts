@@ -96,7 +96,10 @@ export interface AccountRow {
   mobile?: string | null;
   /** Own classes; for a relative, the children's classes. Sorted (French, numeric). */
   classes: string[];
-  /** The class the row is filed under when sorting by class: first class inside the class filter / teacher scope. */
+  /**
+   * The class the row is filed under when sorting by class: first class inside the class filter, among those the
+   * caller's scope sees (a local admin's schools, a teacher's classes: select.ts groupClassSql).
+   */
   groupClass: string | null;
   /** The structure printed on the sheet (the selected one when the account belongs to several). */
   structureId: string | null;

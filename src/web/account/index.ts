@@ -220,9 +220,18 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // From the QR code on the sheet: shown as printed; it is checked only when submitted.
     const canonical = q.code ? normalizeCode(q.code) : null;
     const code = canonical ? formatCode(canonical) : (q.code ?? '');
-    // The QR code of an account activated since the sheet was printed: say so, and where to go.
-    if (flow.purpose === 'activation' && q.login && q.code && (await isAlreadyActivated(ctx, q.login))) {
-      return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
+    // The QR code of an account activated since the sheet was printed: say so, and where to go — but only to the
+    // holder of the code it was activated with. The pair is counted like a submitted one (a right code gives its
+    // attempt back), and any other code gets the page of an unknown login: no oracle on which logins are activated.
+    if (flow.purpose === 'activation' && q.login && q.code) {
+      const wait = await attempt(req, q.login);
+      if (wait !== null) return tooMany(req, reply, wait);
+      if (await isAlreadyActivated(ctx, q.login, q.code)) {
+        await succeeded(req, q.login);
+        return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
+      }
+      // A sheet still to be used: scanning it costs nothing either.
+      if (await findCodeHolder(ctx, flow.purpose, q.login, q.code)) await succeeded(req, q.login);
     }
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }

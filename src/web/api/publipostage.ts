@@ -3,10 +3,11 @@
 // admin: their structures; teacher: their classes' students and parents).
 // The selection comes as query parameters (SelectionSchema: lists comma-separated, e.g. profiles=Student,Relative);
 // an invalid one (unknown value, impossible date) is a 400 naming the parameter; a PDF or CSV of no account is a
-// 422 (src/web/downloads.ts).
+// 422 (src/web/downloads.ts); a teacher whose school withholds the "sheets" right gets a 403, as in the class view.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import { teacherMay } from '../../directory/policies.js';
 import { allInScope } from '../../directory/users.js';
 import { previewRow } from '../../publipostage/format.js';
 import type { ExportFormat } from '../../publipostage/generate.js';
@@ -76,6 +77,13 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
   async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {
     await checkNamed(req, selection);
     const { user, scope } = viewer(req);
+    // A teacher gets sheets (which issue codes) only where the school grants them the "sheets" right, as in the
+    // class view. Checked over the classes the request may reach: those asked for when all are the teacher's
+    // (every row is then visible through one of them), else every class of the teacher.
+    if (scope.kind === 'classes') {
+      const asked = selection.classIds.length > 0 && selection.classIds.every((id) => scope.classIds.includes(id));
+      if (!(await teacherMay(ctx.database.pool, user, 'sheets', asked ? selection.classIds : scope.classIds))) throw new HttpError(403, 'classe.forbidden');
+    }
     return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model, via: 'http' });
   }
   // POST (session's x-csrf-token header; the selection stays in the query): each issues codes and records a

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { generateRenewalCode } from '../../accounts/renewal.js';
 import { listClassAdults } from '../../directory/class-members.js';
-import { teacherRightsForClass, type TeacherRight } from '../../directory/policies.js';
+import { teacherMay, type TeacherRight } from '../../directory/policies.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, type ClassRow } from '../../directory/structures.js';
 import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
@@ -201,7 +201,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const ids = rows.map((r) => r.id);
     // A teacher (not administering the class's school) does only what the school allows (directory/policies.ts).
     const needed = teacherRightFor(action);
-    if (needed && !user.adminOf.includes(cls.structureId) && !user.roles.includes('superadmin') && !(await teacherRightsForClass(ctx.database.pool, cls.id)).includes(needed)) {
+    if (needed && !(await teacherMay(ctx.database.pool, user, needed, [cls.id]))) {
       return error('classe.forbidden', undefined, 403);
     }
 

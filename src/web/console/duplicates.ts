@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { dismissDuplicate, findDuplicates, mergeUsers, scorePair } from '../../directory/duplicates.js';
 import { scopeSql } from '../../directory/scope.js';
-import { isUuid, memberOfStructureSql } from '../../directory/users.js';
+import { isUuid, memberOfStructureSql, visibleStructureSql } from '../../directory/users.js';
 import { DomainError } from '../../lib/errors.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -53,8 +53,14 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const notFound = new HttpError(404, 'dup.userNotFound');
     if (!isUuid(a) || !isUuid(b) || a === b) throw notFound;
     const params: unknown[] = [[a, b], structureId];
-    const scope = scopeSql(viewer(req).scope, 'u', params);
+    const { scope: viewerScope } = viewer(req);
+    const scope = scopeSql(viewerScope, 'u', params);
     const member = memberOfStructureSql(structureId, 'u', params);
+    // Relatives and their classes as the user page shows them (getUserDetails): only those the caller's scope
+    // sees, never a child or class of another school.
+    const parentSeen = scopeSql(viewerScope, 'p', params);
+    const kidSeen = scopeSql(viewerScope, 'k', params);
+    const kidClassSeen = visibleStructureSql(viewerScope, 'kc.structure_id', params);
     const { rows } = await pool.query(
       `SELECT u.id, u.first_name, u.last_name, to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date, u.email, u.login, u.profile,
               u.activated_at IS NOT NULL AS activated, u.blocked, u.origin, u.source, u.created_at,
@@ -62,11 +68,11 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
               coalesce((SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
                          WHERE uc.user_id = u.id AND c.structure_id = $2), '{}') AS classes,
               coalesce((SELECT array_agg(p.first_name || ' ' || p.last_name ORDER BY p.last_name, p.first_name)
-                          FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id), '{}') AS parents,
+                          FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id AND ${parentSeen}), '{}') AS parents,
               coalesce((SELECT array_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || (
                             SELECT string_agg(kc.name, ', ' ORDER BY kc.name) FROM user_classes kuc JOIN classes kc ON kc.id = kuc.class_id
-                             WHERE kuc.user_id = k.id) || ')', '') ORDER BY k.last_name, k.first_name)
-                          FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id), '{}') AS children
+                             WHERE kuc.user_id = k.id AND ${kidClassSeen}) || ')', '') ORDER BY k.last_name, k.first_name)
+                          FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id AND ${kidSeen}), '{}') AS children
          FROM users u WHERE u.id = ANY($1::uuid[]) AND ${scope} AND ${member}`,
       params,
     );
