@@ -569,6 +569,9 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
   await client.query('CREATE UNIQUE INDEX ON import_todo (n)');
   // A chunk finds its accounts' later records by this index (few rows: merged accounts only).
   await client.query('CREATE INDEX ON import_todo (lead) WHERE lead IS NOT NULL');
+  // Without statistics PostgreSQL takes `lead IS NULL` (readChunk) for 0.5 % of the rows, and reads each chunk by
+  // joining and sorting the whole table: 90 ms a chunk instead of 15 on 100,000 accounts.
+  await client.query('ANALYZE import_todo');
 }
 
 /** What a chunk needs of the whole run. */
