@@ -279,15 +279,17 @@ export async function applyBatch(
   // random, slow once they outgrow the session's buffers (a région's feed).
   await client.query(
     `CREATE TEMP TABLE import_links ON COMMIT DROP AS
-     WITH keys AS MATERIALIZED (SELECT ext, (array_agg(user_id))[1] AS user_id FROM import_stage GROUP BY ext)
+     WITH keys AS MATERIALIZED (SELECT ext, (array_agg(user_id))[1] AS user_id, (array_agg(profile))[1] AS profile FROM import_stage GROUP BY ext)
      SELECT r.parent, r.child, r.file, r.line, r.field, p.user_id AS parent_id, c.user_id AS child_id, c.user_id IS NOT NULL AS child_staged
-     FROM import_relations r LEFT JOIN keys p ON p.ext = r.parent LEFT JOIN keys c ON c.ext = r.child`,
+     FROM import_relations r LEFT JOIN keys p ON p.ext = r.parent AND p.profile = 'Relative' LEFT JOIN keys c ON c.ext = r.child AND c.profile = 'Student'`,
   );
   await client.query('DROP TABLE import_relations');
   await client.query('ALTER TABLE import_links RENAME TO import_relations');
-  for (const side of ['parent', 'child'] as const) {
+  // A link goes from a relative to a pupil, whatever its keys name: a key refused in this run (rowSharedId, 'crossed')
+  // may still be another kind of person's account, and a pupil must never become another pupil's "parent".
+  for (const [side, profile] of [['parent', 'Relative'], ['child', 'Student']] as const) {
     const rp: unknown[] = [];
-    const ok = allowed('u', rp);
+    const ok = `u.profile = '${profile}' AND ${allowed('u', rp)}`;
     await client.query(
       `UPDATE import_relations r SET ${side}_id = coalesce(
          (SELECT u.id FROM users u WHERE u.external_id = r.${side} AND ${ok})

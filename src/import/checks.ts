@@ -97,8 +97,8 @@ export function twoPeople(a: UserRecord, b: UserRecord): boolean {
 
 /**
  * Records of a run staged under one key (`records`, reading order, one key) that are two people or more (twoPeople):
- * all are rejected, each naming another person of that key with file and line, and the key's account (if any) is
- * protected from pre-deletion. Returns false (nothing done) when they are all one person.
+ * all are rejected, each naming another person of that key with file and line, and their accounts (under the key or
+ * a former key) are protected from pre-deletion. Returns false (nothing done) when they are all one person.
  */
 export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): boolean {
   if (!records.some((u, i) => records.slice(i + 1).some((x) => twoPeople(u, x)))) return false;
@@ -107,6 +107,7 @@ export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): bool
     const params = { id: shownId(u.externalId), name: `${other.firstName} ${other.lastName}`, file: other.file, line: other.line };
     batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', params));
   }
-  batch.protect.push(records[0].externalId);
+  // Their accounts stay, under the key or under the names a file used before it had identifiers (formerIds).
+  for (const u of records) batch.protect.push(u.externalId, ...(u.formerIds ?? []));
   return true;
 }
