@@ -1,6 +1,7 @@
 // A generated AAF feed (`ficAlimMENESR` XML) of any size, with the shape of ../shared/fixtures/aaf-2013: one
 // EtabEducNat file, Eleve / PersEducNat / PersRelEleve files cut every FILE_RECORDS records, the same attributes
-// (2D: sn / givenName, ENTElevePersRelEleve `id$lien$financier$légal$contact$…`, `structure$CLASSE`), and the same
+// (2D: sn / givenName, ENTElevePersRelEleve `id$lien$financier$légal$contact$…`, the father as second legal
+// representative, légal = 2, as in aaf-2013, `structure$CLASSE`), and the same
 // kinds of noise: deprecated parent attributes, a contact per family who is no legal representative (no account),
 // empty values. Names invented, deterministic (seeded) so that runs compare.
 import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
@@ -100,7 +101,7 @@ export function generateAafFeed(dir: string, accounts: number, seed = 11): Gener
       const mother = String(++person);
       const father = String(++person);
       const contact = i % 10 === 0 ? String(++person) : null;
-      const links = [`${mother}$2$1$1$0$0`, `${father}$1$0$1$0$0`, ...(contact ? [`${contact}$10$0$0$1$0`] : [])];
+      const links = [`${mother}$2$1$1$0$0`, `${father}$1$0$2$0$0`, ...(contact ? [`${contact}$10$0$0$1$0`] : [])];
       eleve.write(
         request('categoriePersonne', 'Eleve', id,
           attr('ENTPersonJointure', id) + attr('ENTPersonDateNaissance', date(2010, 5)) + attr('ENTPersonNomPatro', last.toUpperCase()) +

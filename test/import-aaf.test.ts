@@ -153,7 +153,7 @@ test('a relative of a pupil already in the directory keeps the account when the 
 test('a relative who stops being a legal representative loses the link and the account, even absent from the run', async () => {
   const eleve = file('2d', 'Eleve');
   const xml = readFileSync(eleve.path!, 'utf8');
-  const asLegal = xml.replace('R202$90$0$2$1$0', 'R202$90$0$1$1$0');
+  const asLegal = xml.replace('R202$90$0$0$1$0', 'R202$90$0$1$1$0');
   assert.notEqual(asLegal, xml);
   const first = await run([file('2d', 'EtabEducNat'), { name: eleve.name, data: Buffer.from(asLegal) }, file('2d', 'PersRelEleve')]);
   assert.equal(first.byProfile.Relative?.created, 1);
@@ -238,7 +238,8 @@ test('field rules: structure names, legal representatives, teacher functions, cl
   assert.equal(structureName('CLG$DES TILLEULS$VILLEBOIS'), 'CLG - DES TILLEULS - VILLEBOIS');
   assert.equal(structureName('LYCEE  JEAN MOULIN'), 'LYCEE JEAN MOULIN');
   const a = (k: string, ...v: string[]) => new Map([[k, v]]);
-  assert.deepEqual(legalRepresentatives(a('ENTElevePersRelEleve', 'A$10$1$1$0$0', 'B$20$1$0$1$0', 'C$90$0$2$1$0', 'S$10$1$1$1$1'), false, 'S'), ['A']);
+  // 4th field: responsable légal 1 or 2 (the second one too: a father listed `$1$0$2$…`); 0 is a contact or a payer.
+  assert.deepEqual(legalRepresentatives(a('ENTElevePersRelEleve', 'A$10$1$1$0$0', 'B$20$1$0$1$0', 'C$90$0$2$1$0', 'D$90$0$0$1$0', 'S$10$1$1$1$1'), false, 'S'), ['A', 'C']);
   assert.deepEqual(legalRepresentatives(a('ENTEleveAutoriteParentale', 'A', 'B'), false, 'S'), undefined);
   assert.deepEqual(legalRepresentatives(a('ENTEleveAutoriteParentale', 'A', 'B$x'), true, 'S'), ['A', 'B']);
   assert.equal(isTeacher(new Map(), ['1$DOC$DOCUMENTATION$L0080$DOCUMENTATION']), true);

@@ -320,8 +320,9 @@ export function structureName(raw: string): string {
 }
 
 /**
- * Legal representatives a pupil names. 2D: ENTElevePersRelEleve values whose 4th `$` field is `1` (the others
- * are contacts, payers, other relatives: no account). 1D: every ENTEleveAutoriteParentale value (first `$` field).
+ * Legal representatives a pupil names. 2D: ENTElevePersRelEleve values whose 4th `$` field (responsable légal) is
+ * `1` or `2` — the first and the second legal representative, as SIECLE's RESP_LEGAL and the reference ENT's
+ * ENTEleveAutoriteParentale (field `0`: contacts, payers, other relatives, no account). 1D: every ENTEleveAutoriteParentale value (first `$` field).
  * In 2D, ENTEleveAutoriteParentale, ENTEleveParents, ENTElevePere/Mere, ENTElevePersRelEleve1/2 are deprecated
  * and name nothing. Undefined when the record does not list the attribute (a modifyRequest leaves them as they are).
  */
@@ -331,7 +332,8 @@ export function legalRepresentatives(a: Map<string, string[]>, oneD: boolean, se
   const out = new Set<string>();
   for (const v of all(a, key)) {
     const f = v.split('$');
-    if (!oneD && f[3]?.trim() !== '1') continue;
+    const legal = f[3]?.trim();
+    if (!oneD && legal !== '1' && legal !== '2') continue;
     const id = clean(f[0]);
     if (id && id !== self) out.add(id);
   }

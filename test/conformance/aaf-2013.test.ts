@@ -38,7 +38,9 @@ const snapshot = async () =>
 
 /**
  * What the files say, counted apart from the importer: every pupil's legal representatives (4th `$` field of
- * ENTElevePersRelEleve = 1) and every PersRelEleve record.
+ * ENTElevePersRelEleve, responsable légal, = 1 or 2: the first and the second), checked against the deprecated
+ * ENTEleveAutoriteParentale, which lists the same people; the relatives named only as contacts or payers (field 0);
+ * every PersRelEleve record.
  */
 async function expectedFamilies() {
   const relatives = new Set<string>();
@@ -46,13 +48,19 @@ async function expectedFamilies() {
     if (/PersRelEleve/.test(f.name)) await readAaf(f.name, f, (r) => relatives.add(r.attrs.get('ENTPersonJointure')![0]));
   }
   const links = new Set<string>();
+  const authority = new Set<string>();
+  const named = new Set<string>();
   await readAaf('eleve', { path: ELEVE }, (r) => {
+    const pupil = r.attrs.get('ENTPersonJointure')![0];
     for (const v of r.attrs.get('ENTElevePersRelEleve') ?? []) {
       const f = v.split('$');
-      if (f[3] === '1') links.add(`${f[0]}>${r.attrs.get('ENTPersonJointure')![0]}`);
+      named.add(f[0]);
+      if (f[3] === '1' || f[3] === '2') links.add(`${f[0]}>${pupil}`);
     }
+    for (const id of r.attrs.get('ENTEleveAutoriteParentale') ?? []) if (id) authority.add(`${id}>${pupil}`);
   });
-  return { relatives, links };
+  const legal = new Set([...links].map((l) => l.split('>')[0]));
+  return { relatives, links, authority, contactsOnly: [...named].filter((id) => !legal.has(id)) };
 }
 
 test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {
@@ -65,33 +73,37 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
      'Z.REMP-DIGNE-AIX_MARS.', 'Z.REMP-GAP-AIX_MARS.', 'Z.REMP-MANOSQUE-AIX_MARS.', 'Z.REMP-NORD EST 13-AIX_MARS.', 'Z.REMP-OUEST 13-AIX_MARS.'],
   );
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Student'`), 642);
-  // 603 legal representatives named by the 642 pupils, 622 links; the 9,364 other PersRelEleve records
-  // (contacts, payers, relatives of the pupils of the missing Eleve_0000 file) get no account.
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 603);
-  assert.equal(await count(`SELECT count(*) n FROM relations`), 622);
-  assert.equal(report.relations.created, 622);
+  // 881 legal representatives named by the 642 pupils (first and second), 911 links; the 9,086 other PersRelEleve
+  // records (contacts, payers, relatives of the pupils of the missing Eleve_0000 file) get no account.
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 881);
+  assert.equal(await count(`SELECT count(*) n FROM relations`), 911);
+  assert.equal(report.relations.created, 911);
   assert.equal(report.relations.unresolved, 0);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Teacher'`), 544);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Personnel'`), 157);
-  assert.equal(report.created, 642 + 603 + 701);
+  assert.equal(report.created, 642 + 881 + 701);
   assert.equal(report.created, await count(`SELECT count(*) n FROM users`));
-  assert.equal(report.ignored.length, 9967 - 603);
+  assert.equal(report.ignored.length, 9967 - 881);
   assert.ok(report.ignored.every((i) => /PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)));
   assert.equal(await count(`SELECT count(*) n FROM users WHERE origin = 'feed' AND source = 'aaf'`), report.created);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NULL OR activation_code_mac IS NULL OR activation_code_expires_at IS NULL`), 0);
   for (const f of report.files.filter((f) => /MatiereEducNat|MefEducNat|\.dtd$/.test(f.file))) assert.equal(f.format, 'ignoré');
-  assert.match(formatReport(report), /Comptes : 1946 créés/);
+  assert.match(formatReport(report), /Comptes : 2224 créés/);
 
   // Exactly the legal representatives' links the files give, counted apart from the importer.
   const expected = await expectedFamilies();
-  assert.equal(expected.links.size, 622);
-  assert.equal(new Set([...expected.links].map((l) => l.split('>')[0])).size, 603);
+  assert.equal(expected.links.size, 911);
+  assert.deepEqual([...expected.links].sort(), [...expected.authority].sort());
+  assert.equal(new Set([...expected.links].map((l) => l.split('>')[0])).size, 881);
+  // Named only as contacts or payers: no account.
+  assert.ok(expected.contactsOnly.length > 0);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE external_id = ANY($1)`, [expected.contactsOnly]), 0);
   assert.equal(expected.relatives.size, 9967);
   const linked = await q<{ l: string }>(`SELECT p.external_id || '>' || c.external_id AS l FROM relations r JOIN users c ON c.id = r.child_id JOIN users p ON p.id = r.parent_id`);
   assert.deepEqual(linked.map((r) => r.l).sort(), [...expected.links].sort());
 
-  // A known student: accents intact, date, class, group, level, and her one legal representative: 2867254 is
-  // named with `$1$0$2$…` (a relative who is not her legal representative), as are ENTElevePere and ENTEleveParents.
+  // A known student: accents intact, date, class, group, level, and her two legal representatives: her mother
+  // 2867253 (`$2$1$1$…`: responsable légal 1) and her father 2867254 (`$1$0$2$…`: responsable légal 2).
   const [ku] = await q<Record<string, string>>(`SELECT * FROM users WHERE external_id = '2605692'`);
   assert.equal(ku.first_name, 'Kù');
   assert.equal(ku.last_name, 'Long');
@@ -107,10 +119,8 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   assert.deepEqual((await q(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1`, [ku.id])).map((r) => r.name), ['206']);
   assert.deepEqual(
     (await q(`SELECT p.external_id FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = $1 ORDER BY 1`, [ku.id])).map((r) => r.external_id),
-    ['2867253'],
+    ['2867253', '2867254'],
   );
-  assert.equal(await count(`SELECT count(*) n FROM users WHERE external_id = '2867254'`), 0);
-  assert.ok(report.ignored.some((i) => i.reason.includes('(2867254)')));
   // Parents get their children's structures; the AAF "no phone" 0000000000 is no phone.
   const [mother] = await q<Record<string, string>>(`SELECT id, phone, profile FROM users WHERE external_id = '2867253'`);
   assert.equal(mother.profile, 'Relative');
@@ -144,7 +154,7 @@ test('re-importing the same feed changes nothing', async () => {
   assert.equal(report.created, 0);
   assert.equal(report.updated, 0);
   assert.equal(report.preDeleted, 0);
-  assert.equal(report.unchanged, 1946);
+  assert.equal(report.unchanged, 2224);
   assert.equal(report.relations.created, 0);
   assert.equal(await snapshot(), before);
 });
