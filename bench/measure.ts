@@ -85,8 +85,9 @@ export interface Run {
 }
 
 /**
- * Product and baseline alternated `n` times after one warm-up run of each (not counted); medians. The product
- * runs are watched (RSS, probe latency); a baseline of null measures the product alone.
+ * Product and baseline alternated `n` times after one warm-up run of each (not counted); medians. Both run under
+ * the same watch (RSS sampling, probe requests), whose figures are the product's; a baseline of null measures the
+ * product alone.
  */
 export async function compare(
   n: number,
@@ -119,7 +120,9 @@ export async function compare(
     rss = Math.max(rss, r.rssMb);
     mine.push(asRun(r.value.value));
     lat.push(...r.value.lat);
-    if (baseline) base.push(asRun(await baseline()).ms);
+    // Under the same watch as the product (probe requests served by this process, RSS sampling): a 5 ms query
+    // measured beside a probe request and its baseline measured bare would not be compared fairly.
+    if (baseline) base.push(asRun((await withRss(() => withProbe(probeUrl, baseline))).value.value).ms);
   }
   const ttfb = mine.map((r) => r.ttfbMs).filter((x): x is number => x !== undefined);
   return {

@@ -125,8 +125,9 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
       const [counts, page, base] = await Promise.all([countSelection(ctx, sel, scope), selectPage(ctx, sel, scope, { limit: 50 }), baselinePreview(ctx.database.pool, filter, value)]);
       if (counts.total !== base.count || page.map((r) => r.id).join() !== base.ids.join()) throw new Error(`aperçu « ${name} » : le SQL écrit à la main ne donne pas les mêmes lignes`);
       let n = 0;
+      // Queries of a few milliseconds: more rounds, so that the machine's noise does not decide the ratio.
       const r = await compare(
-        RUNS,
+        Math.max(RUNS, 15),
         () => timed(async () => {
           n = (await Promise.all([countSelection(ctx, sel, scope), selectPage(ctx, sel, scope, { limit: 50 })]))[0].total;
         }),
