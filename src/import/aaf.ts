@@ -2,7 +2,7 @@
 // loaded whole.
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
-import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
+import { clean, cleanEmail, cleanPhone, parseDate, postalAddress } from './text.js';
 import { refuseSharedKey, twoPeople } from './checks.js';
 import { feedParser, saxesEvents, scanXml, type XmlSource } from './xml.js';
 import { type XmlEvents, XmlScanFallback } from './xml-scan.js';
@@ -282,6 +282,7 @@ const ATTR = {
   phone: ['telephoneNumber', 'homePhone', 'ENTPersonTelPerso', 'ENTPersRelEleveTelPro', 'mobile'],
   mobile: ['ENTPersonMobileSMS', 'ENTPersRelEleveTelMobile', 'mobile'],
   ine: ['ENTEleveINE'],
+  address: ['ENTPersonAdresse', 'ENTPersonCodePostal', 'ENTPersonVille', 'ENTPersonPays'],
   functions: ['ENTPersonFonctions'],
   structures: ['ENTPersonStructRattach'],
   level: ['ENTEleveNivFormation', 'ENTEleveLibelleMEF', 'ENTEleveNiveau'],
@@ -447,6 +448,10 @@ export function mapPerson(
   else if (base?.ine !== undefined) user.ine = base.ine;
   if (listed(a, ATTR.mobile)) user.mobile = phoneOf(ATTR.mobile);
   else if (base?.mobile !== undefined) user.mobile = base.mobile;
+  // The postal address, for letters sent in window envelopes (address-block.ts).
+  if (listed(a, ATTR.address)) {
+    user.address = postalAddress(all(a, 'ENTPersonAdresse'), first(a, 'ENTPersonCodePostal'), first(a, 'ENTPersonVille'), first(a, 'ENTPersonPays'));
+  } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;
   return { ok: true, user, legal, classField, groupField };

@@ -5,13 +5,13 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { twoPeople } from './checks.js';
-import { checkEmail, clean, cleanPhone, decodeText, parseDate, type Encoding } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
 type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
-  | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'localAdmin'
+  | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'country' | 'localAdmin'
   | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
 
 /**
@@ -41,6 +41,7 @@ alias('profile', 'type', 'profil', 'profile', 'perfil');
 alias('address', 'adresse', 'adresse1', 'adresse responsable', 'address', 'dirección', 'endereço');
 alias('zipCode', 'cp', 'cp1', 'code postal', 'cp responsable', 'postcode', 'zip code', 'código postal');
 alias('city', 'ville', 'commune', 'commune1', 'commune responsable', 'city', 'ciudad', 'cidade');
+alias('country', 'pays', 'pays responsable', 'country', 'país');
 alias('childExternalId', 'childexternalid', 'child external id', 'childid', 'id enfant', 'identifiant externe enfant', 'id externo hijo', 'id externo filho');
 alias('childLast', "nom de l'élève", 'nom de famille enfant', 'nom enfant', 'nom élève rattaché');
 alias('childUsage', "nom d'usage enfant", 'nom usage enfant');
@@ -55,7 +56,7 @@ const FIELD_LABEL: Record<Field, string> = {
   level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', title: 'Civilité',
   function: 'Fonction', director: 'Directeur', localAdmin: 'ADML', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
   childFirst: "Prénom de l'élève", childClass: "Classe de l'élève", externalId: 'Identifiant externe', profile: 'Profil',
-  address: 'Adresse', zipCode: 'Code postal', city: 'Ville', childExternalId: "Identifiant externe de l'enfant",
+  address: 'Adresse', zipCode: 'Code postal', city: 'Ville', country: 'Pays', childExternalId: "Identifiant externe de l'enfant",
 };
 
 // A pupil without a class is accepted: the reference's templates mark the class optional.
@@ -331,6 +332,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     const mail = checkEmail(get('email'));
     if (mail.invalid) batch.rejected.push(rejection(file, line, header('email'), 'rowInvalidEmail', { value: mail.invalid }));
     const address = [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') || null;
+    // Every address column (Adresse, Adresse1…), one line each, commas kept.
+    const street = columns.filter((c) => c.field === 'address' && c.child < 0).map((c) => record[c.index]);
+    const postal = postalAddress(street, get('zipCode'), get('city'), get('country'));
 
     // Children named on a parent's row, by position.
     const children: { lastNames: string[]; firstName: string; className: string }[] = [];
@@ -390,6 +394,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       email: mail.email ?? prev?.email ?? null,
       phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
       ...(get('function') ? { functions: [get('function')!] } : {}),
+      // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
+      ...((postal ?? prev?.address) ? { address: postal ?? prev?.address } : {}),
       // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school.
       ...(isYes(get('localAdmin')) ? { localAdmin: true } : {}),
       structures: new Set([target.key]),

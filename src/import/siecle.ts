@@ -6,7 +6,7 @@
 //
 // Keys: SIECLE's ELEVE_ID / PERSONNE_ID are stable within the school's base (the INE may arrive later for a
 // newcomer), hence `siecle:<UAI>:eleve:<ELEVE_ID>` and `siecle:<UAI>:personne:<PERSONNE_ID>`.
-import { clean, cleanEmail, cleanPhone, parseDate } from './text.js';
+import { clean, cleanEmail, cleanPhone, parseDate, postalAddress } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ClassRef, type GroupRef, type ImportBatch, type UserRecord } from './types.js';
 import { child, childrenNamed, childText, streamXml, type XmlNode, type XmlSource } from './xml.js';
@@ -71,12 +71,12 @@ export function uaiOf(file: string, params: XmlNode | undefined, rootLine: numbe
 }
 
 function addressText(n: XmlNode): string | null {
-  const lines = ['LIGNE1_ADRESSE', 'LIGNE2_ADRESSE', 'LIGNE3_ADRESSE', 'LIGNE4_ADRESSE'].map((k) => childText(n, k)).filter((x): x is string => !!x);
-  const town = [childText(n, 'CODE_POSTAL'), childText(n, 'LIBELLE_POSTAL') ?? childText(n, 'COMMUNE_ETRANGERE')].filter(Boolean).join(' ');
-  if (town) lines.push(town);
-  const country = childText(n, 'LL_PAYS');
-  if (country && !/^france$/i.test(country)) lines.push(country);
-  return lines.length ? lines.join('\n') : null;
+  return postalAddress(
+    ['LIGNE1_ADRESSE', 'LIGNE2_ADRESSE', 'LIGNE3_ADRESSE', 'LIGNE4_ADRESSE'].map((k) => childText(n, k)),
+    childText(n, 'CODE_POSTAL'),
+    childText(n, 'LIBELLE_POSTAL') ?? childText(n, 'COMMUNE_ETRANGERE'),
+    childText(n, 'LL_PAYS'),
+  );
 }
 
 /**

@@ -141,6 +141,22 @@ function lineAt(buf: Buffer, index: number): number {
 
 
 /** Trimmed value, white space runs made one space (`\s` of JavaScript), or null when empty. */
+/**
+ * A postal address as users.address keeps it (one line per row, as address-block.ts prints it in the envelope's
+ * window, NF Z 10-011): the street lines, then `CODE POSTAL VILLE`, then the country when it is not France. Values
+ * cleaned (clean); null when nothing is left. Sources: SIECLE ADRESSE (LIGNE1…4_ADRESSE, CODE_POSTAL,
+ * LIBELLE_POSTAL, LL_PAYS), AAF ENTPersonAdresse / ENTPersonCodePostal / ENTPersonVille / ENTPersonPays, the ENT's
+ * CSV columns Adresse / Code postal / Ville / Pays.
+ */
+export function postalAddress(street: readonly (string | null | undefined)[], postcode: string | null | undefined, town: string | null | undefined, country: string | null | undefined): string | null {
+  const lines = street.map(clean).filter((x): x is string => x !== null);
+  const place = [clean(postcode), clean(town)].filter(Boolean).join(' ');
+  if (place) lines.push(place);
+  const land = clean(country);
+  if (land && !/^france$/i.test(land)) lines.push(land);
+  return lines.length ? lines.join('\n') : null;
+}
+
 export function clean(v: string | undefined | null): string | null {
   if (v === undefined || v === null || v === '') return null;
   if (isClean(v)) return v;

@@ -1,5 +1,5 @@
-// The postal address block of a letter sent in a window envelope (issue #10): the SIECLE address (users.address,
-// migration 0011) under the recipient's name, placed where the window of a French DL (110 × 220 mm, A4 folded in
+// The postal address block of a letter sent in a window envelope (issue #10): the postal address the feed gives (users.address:
+// SIECLE, AAF, the ENT CSV and ONDE; text.ts postalAddress) under the recipient's name, placed where the window of a French DL (110 × 220 mm, A4 folded in
 // three) or C5 (162 × 229 mm, A4 folded in two) envelope shows it: window 45 × 100 mm, 20 mm from the right
 // edge and 50 mm from the top (NF EN ISO 269 envelopes as La Poste sells them). Pure.
 import type { AccountRow } from './selection.js';

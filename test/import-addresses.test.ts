@@ -1,0 +1,74 @@
+// Postal addresses from every feed that carries them, for letters in window envelopes (address-block.ts): the
+// ENT's CSV (Adresse / Code postal / Ville / Pays, ONDE's parents), AAF (ENTPersonAdresse / ENTPersonCodePostal /
+// ENTPersonVille / ENTPersonPays). Only SIECLE's were kept before: an imported school's envelopes had no address.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
+import { exportSelection } from '../src/publipostage/generate.js';
+import { SelectionSchema } from '../src/publipostage/selection.js';
+import { testContext } from './helpers/db.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let tmp: string;
+before(async () => {
+  ctx = await testContext();
+  tmp = mkdtempSync(join(tmpdir(), 'trousseau-addresses-'));
+});
+after(async () => {
+  await ctx.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+const address = async (first: string) => (await ctx.database.pool.query(`SELECT address FROM users WHERE first_name = $1`, [first])).rows[0]?.address as string | null;
+
+test('CSV: street (commas kept), postcode and town, a foreign country, on their lines; a row without any keeps what is stored', async () => {
+  const parents =
+    'Nom;Prénom;Adresse;Code postal;Ville;Pays;Nom de l\'élève;Prénom de l\'élève\n' +
+    'MARTIN;Paul;12, rue des  Acacias;75017;PARIS;France;MARTIN;Léa\n' +
+    'WEBER;Hans;Hauptstraße 5;10115;Berlin;Allemagne;WEBER;Lena\n' +
+    'DUPONT;Anne;;;;;DUPONT;Tom\n';
+  const pupils = 'Nom;Prénom;Date de naissance;Classe\nMARTIN;Léa;01/02/2014;6A\nWEBER;Lena;03/04/2013;6A\nDUPONT;Tom;05/06/2013;6A\n';
+  const files = [{ name: 'CSV_Eleves.csv', data: Buffer.from(pupils) }, { name: 'CSV_Parents.csv', data: Buffer.from(parents) }];
+  const r = await importFiles(ctx, files, { dryRun: false, scope: { kind: 'all' }, structureHint: 'École des Adresses' });
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.equal(await address('Paul'), '12, rue des Acacias\n75017 PARIS');
+  assert.equal(await address('Hans'), 'Hauptstraße 5\n10115 Berlin\nAllemagne');
+  assert.equal(await address('Anne'), null);
+  await ctx.database.pool.query(`UPDATE users SET address = 'Chemin du Moulin\n38000 GRENOBLE' WHERE first_name = 'Anne'`);
+  const again = await importFiles(ctx, files, { dryRun: false, scope: { kind: 'all' }, structureHint: 'École des Adresses' });
+  assert.deepEqual([again.created, again.updated], [0, 0], formatReport(again));
+  assert.equal(await address('Anne'), 'Chemin du Moulin\n38000 GRENOBLE');
+
+  // The letter's window (DL envelope, 45 × 100 mm, 20 mm from the right, 50 mm from the top) shows it.
+  const id = (await ctx.database.pool.query(`SELECT id FROM users WHERE first_name = 'Paul'`)).rows[0].id as string;
+  const file = await exportSelection(ctx, { format: 'pdf', model: 1, addressBlock: true, selection: SelectionSchema.parse({ userIds: [id] }), scope: { kind: 'all' }, actorId: null, via: 'cli' });
+  const chunks: Buffer[] = [];
+  for await (const c of file.body as AsyncIterable<Buffer>) chunks.push(c);
+  const mm = 72 / 25.4;
+  const window = execFileSync('pdftotext', ['-r', '72', '-x', String(Math.round(90 * mm)), '-y', String(Math.round(50 * mm)), '-W', String(Math.round(100 * mm)), '-H', String(Math.round(45 * mm)), '-', '-'], {
+    input: Buffer.concat(chunks),
+    encoding: 'utf8',
+  });
+  assert.equal(window.replace(/\f/g, '').trim(), 'Paul MARTIN\n12, rue des Acacias\n75017 PARIS');
+});
+
+test('AAF: ENTPersonAdresse (one line per value), ENTPersonCodePostal, ENTPersonVille; France left out', async () => {
+  const dir = mkdtempSync(join(tmp, 'aaf-'));
+  const person = (cat: string, id: string, attrs: [string, string[]][]) =>
+    `<addRequest><operationalAttributes><attr name="categoriePersonne"><value>${cat}</value></attr></operationalAttributes><identifier><id>${id}</id></identifier><attributes>` +
+    attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('') + '</attributes></addRequest>\n';
+  const file = (kind: string, body: string) => writeFileSync(join(dir, `ENT_Complet_20240901_${kind}_0000.xml`), `<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
+  file('EtabEducNat', `<addRequest><operationalAttributes><attr name="categorieStructure"><value>EtabEducNat</value></attr></operationalAttributes><identifier><id>93001</id></identifier><attributes><attr name="ENTStructureJointure"><value>93001</value></attr><attr name="ENTStructureUAI"><value>0930001A</value></attr><attr name="ENTStructureNomCourant"><value>CLG ADRESSES</value></attr></attributes></addRequest>\n`);
+  file('Eleve', person('Eleve', '9100', [['ENTPersonJointure', ['9100']], ['sn', ['Roux']], ['givenName', ['Jade']], ['ENTPersonDateNaissance', ['01/01/2012']], ['ENTPersonStructRattach', ['93001']], ['ENTElevePersRelEleve', ['9200$10$1$1$0$0']]]));
+  file('PersRelEleve', person('PersRelEleve', '9200', [['ENTPersonJointure', ['9200']], ['sn', ['Roux']], ['givenName', ['Noël']],
+    ['ENTPersonAdresse', ['Résidence Les Pins, bât. B', '4 allée des Cèdres']], ['ENTPersonCodePostal', ['13090']], ['ENTPersonVille', ['AIX EN PROVENCE']], ['ENTPersonPays', ['FRANCE']]]));
+  const r = await importFiles(ctx, collectInputs([dir]), { dryRun: false, scope: { kind: 'all' } });
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.equal(await address('Noël'), 'Résidence Les Pins, bât. B\n4 allée des Cèdres\n13090 AIX EN PROVENCE');
+  assert.equal(await address('Jade'), null);
+  const again = await importFiles(ctx, collectInputs([dir]), { dryRun: false, scope: { kind: 'all' } });
+  assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, 2], formatReport(again));
+});
