@@ -5,7 +5,7 @@ import { detectAll } from 'jschardet';
 import { z } from 'zod';
 import { ImportFileError } from './types.js';
 
-export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1' | 'windows-1252' | 'iso-8859-15' | 'macintosh';
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1' | 'windows-1252' | 'iso-8859-15' | 'macintosh' | 'cp850';
 
 /** How the report names an encoding. */
 export const ENCODING_LABEL: Record<Encoding, string> = {
@@ -16,6 +16,7 @@ export const ENCODING_LABEL: Record<Encoding, string> = {
   'windows-1252': 'Windows-1252',
   'iso-8859-15': 'ISO-8859-15',
   macintosh: 'Mac Roman',
+  cp850: 'MS-DOS (CP850)',
 };
 
 // The single-byte encodings French schools' files come in: Windows-1252 (Excel on Windows; covers ISO-8859-1),
@@ -37,7 +38,8 @@ const LATIN_DIFF = new Set([0xa4, 0xa6, 0xa8, 0xb4, 0xb8, 0xbc, 0xbd, 0xbe]);
 
 /**
  * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else the most likely of Windows-1252,
- * ISO-8859-15 and Mac Roman according to jschardet.
+ * ISO-8859-15 and Mac Roman according to jschardet, or CP850 (MS-DOS) when its bytes above 0x7F read twice as
+ * French that way (frenchness).
  */
 export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number } {
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
@@ -52,6 +54,10 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
       break;
     }
   }
+  // Excel's « CSV (MS-DOS) » writes the DOS code page (CP850 in French Windows), which jschardet does not know: its
+  // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »).
+  const dos = frenchness(buf, 'cp850');
+  if (dos > 2 && dos > 2 * frenchness(buf, encoding)) return { encoding: 'cp850', bom: 0 };
   // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
   const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
   if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
@@ -59,6 +65,26 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
   // the report names the common one.
   if (encoding !== 'macintosh' && !c1 && !buf.some((b) => LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
   return { encoding, bom: 0 };
+}
+
+// How French a character above 0x7F is: the accented letters by their rough frequency in French names and words
+// (é far ahead), anything else counts against. Read in the wrong encoding, a French file's bytes give letters
+// of other languages (Ä, ì, Ú) or symbols.
+const FRENCH_WEIGHT = new Map<string, number>([
+  ...[...'é'].map((c) => [c, 10] as const),
+  ...[...'èà'].map((c) => [c, 3] as const),
+  ...[...'ê'].map((c) => [c, 2] as const),
+  ...[...'çôîâ'].map((c) => [c, 1] as const),
+  ...[...'ùûÉ'].map((c) => [c, 0.5] as const),
+  ...[...'ëïüœ'].map((c) => [c, 0.3] as const),
+  ...[...'ÈÀÇÊÔÎÂŒÙÛËÏÜ'].map((c) => [c, 0.2] as const),
+]);
+
+/** How French the bytes above 0x7F of `buf` read in `encoding` (FRENCH_WEIGHT summed). */
+function frenchness(buf: Buffer, encoding: Encoding): number {
+  let n = 0;
+  for (const c of iconv.decode(buf.filter((b) => b >= 0x80), encoding)) n += FRENCH_WEIGHT.get(c) ?? -1;
+  return n;
 }
 
 // Single- and multi-byte encodings of other scripts (Cyrillic, Greek, Hebrew, Arabic, Thai, Chinese, Japanese,
