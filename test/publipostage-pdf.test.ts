@@ -73,7 +73,9 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.ok(zoe.includes(formatCode(s.codes.zoe)), 'grouped code');
   assert.ok(zoe.includes(frenchDate(s.expiresAt.zoe)), 'expiry date');
   assert.match(zoe, /saisissez-le deux fois|saisis-le deux fois/);
-  assert.match(zoe, /courriel \(obligatoire\)/);
+  // The school decides whether the e-mail is required (profile policies): the letter does not say it is.
+  assert.match(zoe, /Indique ton adresse de courriel : elle servira/);
+  assert.doesNotMatch(zoe, /obligatoire/);
   assert.match(zoe, /téléphone.*facultatif/);
   assert.match(zoe, /conditions d'utilisation/);
   assert.ok(zoe.includes(URL_BASE));

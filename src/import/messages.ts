@@ -19,7 +19,7 @@ export const IMPORT_MESSAGES_FR = {
   csvMalformed: 'CSV mal formé : {detail}',
   csvNoProfile: 'profil introuvable : nommez le fichier CSV_Eleves, CSV_Enseignants, CSV_Personnels, CSV_Parents ou CSV_Invites, ou ajoutez une colonne « Profil »',
   csvMissingColumn: 'colonne obligatoire « {column} » absente',
-  xmlBadEncoding: 'encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare ({encoding})',
+  xmlBadEncoding: 'encodage illisible : le fichier ne respecte pas l’encodage qu’il déclare ou, sans déclaration, UTF-8 ({encoding})',
   xmlMalformed: 'XML mal formé : {detail}',
   // The column too: a feed written on one line (some exporters do) has every error on line 1.
   xmlMalformedAt: 'XML mal formé (colonne {column}) : {detail}',

@@ -149,14 +149,47 @@ function* slices(data: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-/** An error out of a parser (or a handler) as ImportFileError: saxes messages look like "12:4: unexpected end". */
+// saxes' messages in French, those a broken feed gives (truncated, hand-edited, badly escaped); any other stays as
+// saxes words it. `{x}` is the name saxes quotes.
+const SAXES_FR: [RegExp, string][] = [
+  [/^unexpected close tag\.?$/, 'balise fermante inattendue'],
+  [/^unclosed tag: (.*)$/, 'balise « {x} » jamais fermée'],
+  [/^unmatched closing tag: (.*?)\.?$/, 'balise fermante « {x} » sans balise ouvrante'],
+  [/^unexpected end\.?$/, 'fin de fichier inattendue (fichier tronqué ?)'],
+  [/^text data outside of root node\.?$/, 'texte en dehors de l’élément racine'],
+  [/^documents may contain only one root\.?$/, 'un second élément racine'],
+  [/^document must contain a root element\.?$/, 'aucun élément racine'],
+  [/^disallowed character in entity name\.?$/, 'caractère interdit dans un nom d’entité (un « & » à écrire « &amp; » ?)'],
+  [/^undefined entity: (.*?)\.?$/, 'entité « {x} » inconnue (un « & » à écrire « &amp; » ?)'],
+  [/^malformed character entity\.?$/, 'référence de caractère mal formée'],
+  [/^disallowed character\.?$/, 'caractère interdit en XML'],
+  [/^disallowed character in (?:tag|attribute|closing tag) name\.?$/, 'caractère interdit dans un nom de balise ou d’attribut'],
+  [/^unquoted attribute value\.?$/, 'valeur d’attribut sans guillemets'],
+  [/^no whitespace between attributes\.?$/, 'attributs sans espace entre eux'],
+  [/^duplicate attribute: (.*?)\.?$/, 'attribut « {x} » en double'],
+  [/^malformed comment\.?$/, 'commentaire mal formé'],
+];
+
+/** saxes' detail in French (SAXES_FR), else as it is. */
+function frenchDetail(detail: string): string {
+  for (const [re, fr] of SAXES_FR) {
+    const m = re.exec(detail);
+    if (m) return fr.replace('{x}', m[1] ?? '');
+  }
+  return detail;
+}
+
+/**
+ * An error out of a parser (or a handler) as ImportFileError: saxes messages look like "12:4: unexpected end".
+ * `detail` is French (frenchDetail), `detailEn` saxes' own words for the English catalogue.
+ */
 function xmlError(file: string, e: unknown, line: number): ImportFileError {
   if (e instanceof ImportFileError) return e;
   const msg = (e as Error).message;
   const m = /^(?:.*?:)?(\d+):(\d+): (.*)$/s.exec(msg);
   return m
-    ? new ImportFileError(file, Number(m[1]), '', 'xmlMalformedAt', { column: Number(m[2]), detail: m[3] })
-    : new ImportFileError(file, line, '', 'xmlMalformed', { detail: msg });
+    ? new ImportFileError(file, Number(m[1]), '', 'xmlMalformedAt', { column: Number(m[2]), detail: frenchDetail(m[3]), detailEn: m[3] })
+    : new ImportFileError(file, line, '', 'xmlMalformed', { detail: frenchDetail(msg), detailEn: msg });
 }
 
 /**

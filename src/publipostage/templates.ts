@@ -93,13 +93,13 @@ const stepsText = (tu: boolean, qr: boolean) =>
     ? `Première connexion :
 1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
-3. Indique ton adresse de courriel (obligatoire) : elle servira si tu oublies ton mot de passe.
+3. Indique ton adresse de courriel : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
 5. Lis et accepte les conditions d'utilisation de l'ENT.`
     : `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse de courriel (obligatoire) : elle permet de renouveler un mot de passe oublié.
+3. Indiquez votre adresse de courriel : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
 
