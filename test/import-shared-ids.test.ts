@@ -105,3 +105,24 @@ test('AAF: a pupil and a relative under one jointure, in files read apart, are b
     ['7002 Student Inès', '7003 Relative Julie'],
   );
 });
+
+test('the person of a refused row keeps their account though its key is not in the file: nobody sent to the grace period', async () => {
+  const school = opts('Collège Cinq');
+  const pupils = 'Id;Nom;Prénom;Date de naissance;Classe\nE1;MARTIN;Léa;01/02/2014;6A\nE2;DURAND;Tom;03/04/2013;6A\nE3;PETIT;Inès;05/06/2013;6B\nE4;ROUX;Zoé;07/08/2013;6B\n';
+  const parents = 'Id;Nom;Prénom;Id enfant\nP1;MARTIN;Karim;E1\nP2;PETIT;Nadia;E3\n';
+  const first = await importFiles(ctx, [csv('CSV_Eleves.csv', pupils), csv('CSV_Parents.csv', parents)], school);
+  assert.equal(first.created, 6, formatReport(first));
+  // Tom's row now carries Inès's identifier; Karim's a pupil's.
+  const pasted = pupils.replace('E2;DURAND;Tom', 'E3;DURAND;Tom');
+  const wrongParent = parents.replace('P1;MARTIN;Karim', 'E2;MARTIN;Karim');
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', pasted), csv('CSV_Parents.csv', wrongParent)], school);
+  assert.equal(r.fatal, null, formatReport(r));
+  assert.deepEqual(
+    r.rejected.filter((x) => x.message?.code !== 'applyNoPupilId').map((x) => `${x.file}:${x.line}:${x.message?.code}`).sort(),
+    ['CSV_Eleves.csv:3:rowSharedId', 'CSV_Eleves.csv:4:rowSharedId', 'CSV_Parents.csv:2:applyProfileConflict'],
+  );
+  assert.equal(r.preDeleted, 0, formatReport(r));
+  assert.deepEqual(await people('Collège Cinq'), [
+    'Relative Karim MARTIN', 'Relative Nadia PETIT', 'Student Inès PETIT', 'Student Léa MARTIN', 'Student Tom DURAND', 'Student Zoé ROUX',
+  ]);
+});

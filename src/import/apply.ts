@@ -15,7 +15,7 @@ import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
-import { personKindSql, shownId } from './checks.js';
+import { personKindSql, personName, shownId } from './checks.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, type StagedChunk, type StagedRow } from './stage.js';
@@ -250,10 +250,16 @@ export async function applyBatch(
   // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either. So is a record
   // whose account is another kind of person (a pupil's identifier given to a parent): that account is neither turned
   // into another profile (its credentials would change hands) nor pre-deleted.
-  const outside = await client.query<{ n: string; file: string; line: number; ext: string; allowed: boolean; user_id: string }>(
-    `DELETE FROM import_stage WHERE NOT allowed OR state = 'crossed' RETURNING n, file, line, ext, allowed, user_id`,
+  const outside = await client.query<StagedRow & { allowed: boolean; user_id: string }>(
+    `DELETE FROM import_stage WHERE NOT allowed OR state = 'crossed' RETURNING n, ext, source, profile, file, line, rec, allowed, user_id`,
   );
   const crossed = new Set(outside.rows.filter((x) => x.allowed).map((x) => x.user_id));
+  // The person of a crossed row keeps an account of theirs that the run would miss (another key, by their names).
+  for (const x of outside.rows) {
+    if (!x.allowed) continue;
+    const u = decodeStaged(x);
+    batch.protectNames.push(personName(u.profile, u.firstName, u.lastName));
+  }
   const crossedLogins = crossed.size
     ? new Map((await client.query<{ id: string; login: string }>(`SELECT id, login FROM users WHERE id = ANY($1)`, [[...crossed]])).rows.map((x) => [x.id, x.login]))
     : new Map<string, string>();
@@ -416,27 +422,29 @@ export async function applyBatch(
     );
     await client.query('ANALYZE import_named');
   }
+  const protectedNames = new Set(batch.protectNames);
   for (const complete of batch.scopes) {
     const pp: unknown[] = [complete.source, [...complete.profiles], scopeStructureIds(complete)];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
     // The accounts the run names (import_named) are marked covered, not returned: never pre-deleted.
     const absent = `FROM import_gone g JOIN users u ON u.id = g.id LEFT JOIN import_named k ON k.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
-    const r = await client.query<{ id: string; external_id: string | null; profile: Profile }>(
+    const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string }>(
       `WITH a AS (
-         SELECT u.id, u.external_id, u.profile, k.id IS NOT NULL AS named ${absent}
+         SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL AS named ${absent}
            AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
            AND ${importPreDeleteSql(scope, 'u', pp)}
-         ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, k.id IS NOT NULL ${absent}
+         ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL ${absent}
            AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}),
        kept AS (UPDATE import_named k SET covered = true FROM a WHERE a.named AND k.id = a.id AND NOT k.covered)
-       SELECT id, external_id, profile FROM a WHERE NOT named`,
+       SELECT id, external_id, profile, first_name, last_name FROM a WHERE NOT named`,
       pp,
     );
     for (const x of r.rows) {
       // A row rejected for a typo must not take the account away; nor may a run that creates an activated
       // account's near-twin (an ambiguous rename).
       if (x.external_id && opts.protect?.(x.external_id)) continue;
+      if (protectedNames.has(personName(x.profile, x.first_name, x.last_name))) continue;
       if (keep.has(x.id) || crossed.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);

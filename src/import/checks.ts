@@ -86,19 +86,24 @@ export function shownId(key: string): string {
   return i >= 0 && /^(csv|be1d):/.test(key) ? key.slice(i + 4) : key;
 }
 
+/** A person as ImportBatch.protectNames holds them: kind of person (PERSON_KIND) and names folded as logins are. */
+export function personName(profile: Profile, firstName: string, lastName: string): string {
+  return `${PERSON_KIND[profile]}\t${foldName(`${firstName} ${lastName}`)}`;
+}
+
 /**
  * Whether two records under one key are two people: another kind of person (PERSON_KIND), or other names once folded
  * as logins are (accents, case, dashes and spaces agree: the same person spelt twice is one). A hand-made CSV with an
  * identifier pasted on two pupils' rows, or parents numbered like the pupils, would otherwise make one account of two.
  */
 export function twoPeople(a: UserRecord, b: UserRecord): boolean {
-  return PERSON_KIND[a.profile] !== PERSON_KIND[b.profile] || foldName(`${a.firstName} ${a.lastName}`) !== foldName(`${b.firstName} ${b.lastName}`);
+  return personName(a.profile, a.firstName, a.lastName) !== personName(b.profile, b.firstName, b.lastName);
 }
 
 /**
  * Records of a run staged under one key (`records`, reading order, one key) that are two people or more (twoPeople):
- * all are rejected, each naming another person of that key with file and line, and their accounts (under the key or
- * a former key) are protected from pre-deletion. Returns false (nothing done) when they are all one person.
+ * all are rejected, each naming another person of that key with file and line, and their accounts (under the key, a
+ * former key, or their names: protectNames) are protected from pre-deletion. Returns false (nothing done) when they are all one person.
  */
 export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): boolean {
   if (!records.some((u, i) => records.slice(i + 1).some((x) => twoPeople(u, x)))) return false;
@@ -108,6 +113,9 @@ export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): bool
     batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', params));
   }
   // Their accounts stay, under the key or under the names a file used before it had identifiers (formerIds).
-  for (const u of records) batch.protect.push(u.externalId, ...(u.formerIds ?? []));
+  for (const u of records) {
+    batch.protect.push(u.externalId, ...(u.formerIds ?? []));
+    batch.protectNames.push(personName(u.profile, u.firstName, u.lastName));
+  }
   return true;
 }

@@ -124,6 +124,12 @@ export interface ImportBatch {
   /** External ids (or prefixes ending in ':') of rejected rows: their accounts must not be pre-deleted. */
   protect: string[];
   /**
+   * People of rows rejected because their key names someone else (checks.ts personName: kind of person and folded
+   * names): the run cannot tell their account by its key, so an account of theirs in the run's scope is not
+   * pre-deleted either (an identifier pasted on another pupil's row must not send this pupil to the grace period).
+   */
+  protectNames: string[];
+  /**
    * What this run is complete for: users of `source` with one of `profiles` attached to one of `structures`
    * (structure keys) and absent from the run get pre-deleted. `orphans` also covers such users with no structure.
    */
@@ -131,7 +137,7 @@ export interface ImportBatch {
 }
 
 export function emptyBatch(): ImportBatch {
-  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], protect: [], scopes: [] };
+  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], protect: [], protectNames: [], scopes: [] };
 }
 
 /**
