@@ -450,12 +450,16 @@ async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }
   return res.rows.map((r) => toRow(r, ctx.secrets, now));
 }
 
-/** The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow). */
-function rowsQuery(selection: Selection, scope: Scope): { sql: string; values: unknown[] } {
+/**
+ * The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow); with `after`
+ * (a sort key, as parseCursor gives it; not for the class and family orders), only the rows after it.
+ */
+function rowsQuery(selection: Selection, scope: Scope, after: unknown[] | null = null): { sql: string; values: unknown[] } {
   const p = new Params();
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins reading each table
   // once), never per row.
   const where = conditions(selection, scope, p);
+  if (after) where.push(keysetCondition(selection.sort, 'NULL', after, p, false));
   const family = selection.sort === 'family';
   const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('cls', 'sel', selection, scope, p)},
@@ -529,10 +533,23 @@ export async function* streamSelection(
   scope: Scope,
   batchSize = 1000,
 ): AsyncGenerator<AccountRow[]> {
-  yield* cursorBatches(client, rowsQuery(selection, scope), batchSize, 'object', (rows: Record<string, unknown>[]) => {
+  const toRows = (rows: Record<string, unknown>[]) => {
     const now = Date.now();
     return rows.map((r) => toRow(r, ctx.secrets, now));
-  });
+  };
+  // The cursor's query joins and sorts the whole selection before its first row (1.5 s for 100,000 accounts, 15 s
+  // for a région): the first batch is read as a preview page is (the index on names gives its rows unsorted, their
+  // details row by row), so the file's first pages leave at once; the cursor then reads the rows after its last
+  // key. Not for the class and family orders, which need every row's filing class or rank first.
+  let after: unknown[] | null = null;
+  if (selection.sort !== 'class' && selection.sort !== 'family') {
+    const page = pageQuery(selection, scope, { limit: batchSize });
+    const first = toRows((await client.query<Record<string, unknown>>(page.sql, page.values)).rows);
+    if (first.length) yield first;
+    if (first.length < batchSize) return;
+    after = parseCursor(selection.sort, cursorOf(selection.sort, first[first.length - 1])!);
+  }
+  yield* cursorBatches(client, rowsQuery(selection, scope, after), batchSize, 'object', toRows);
 }
 
 /**
