@@ -30,6 +30,15 @@ const people = (school: string) =>
     [school],
   ).then((r) => r.map((x) => x.p));
 const csv = (name: string, text: string) => ({ name, data: Buffer.from(text) });
+const links = async (school: string) =>
+  (
+    await ctx.database.pool.query<{ l: string }>(
+      `SELECT p.profile || ' ' || p.first_name || ' -> ' || c.profile || ' ' || c.first_name AS l FROM relations r
+       JOIN users p ON p.id = r.parent_id JOIN users c ON c.id = r.child_id
+       JOIN user_structures us ON us.user_id = c.id JOIN structures s ON s.id = us.structure_id WHERE s.name = $1 ORDER BY 1`,
+      [school],
+    )
+  ).rows.map((x) => x.l);
 const PUPILS = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n2;DURAND;Tom;03/04/2013;6A\n3;PETIT;Zoé;05/06/2013;6B\n';
 const PARENTS = 'Id;Nom;Prénom;Id enfant\n1;MARTIN;Paul;1\n2;DURAND;Anne;2\n';
 
@@ -125,4 +134,49 @@ test('the person of a refused row keeps their account though its key is not in t
   assert.deepEqual(await people('Collège Cinq'), [
     'Relative Karim MARTIN', 'Relative Nadia PETIT', 'Student Inès PETIT', 'Student Léa MARTIN', 'Student Tom DURAND', 'Student Zoé ROUX',
   ]);
+});
+
+// Links: a refused or crossed parent key must not link the pupil its key names (found by a review).
+test('pupils and parents numbered from 1 in one run, after the pupils were imported: no pupil becomes another pupil’s parent', async () => {
+  assert.equal((await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS)], opts('Collège Liens'))).created, 3);
+  // Parent 1 (Paul DURAND) is Tom's (pupil 2) father; his Id collides with pupil 1 Léa.
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS), csv('CSV_Parents.csv', 'Id;Nom;Prénom;Id enfant\n1;DURAND;Paul;2\n')], opts('Collège Liens'));
+  assert.ok(r.rejected.some((x) => x.message?.code === 'rowSharedId'), formatReport(r));
+  assert.deepEqual(await links('Collège Liens'), [], formatReport(r));
+});
+
+test('a parents file alone whose Id is an existing pupil’s (applyProfileConflict): no link from that pupil', async () => {
+  assert.equal((await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS)], opts('Collège Liens Deux'))).created, 3);
+  const r = await importFiles(ctx, [csv('CSV_Parents.csv', 'Id;Nom;Prénom;Id enfant\n1;DURAND;Paul;2\n')], opts('Collège Liens Deux'));
+  assert.ok(r.rejected.some((x) => x.message?.code === 'applyProfileConflict'), formatReport(r));
+  assert.deepEqual(await links('Collège Liens Deux'), [], formatReport(r));
+});
+
+test('a parent row crossed with an existing pupil (applyProfileConflict) while the child is in the run: no link from that pupil', async () => {
+  assert.equal((await importFiles(ctx, [csv('CSV_Eleves.csv', PUPILS)], opts('Collège Liens Trois'))).created, 3);
+  // The pupils' file now numbers from 11; the parents' Id 1 is still pupil Léa's key.
+  const pupils = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n2;DURAND;Tom;03/04/2013;6B\n3;PETIT;Zoé;05/06/2013;6B\n';
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', pupils.replace('1;MARTIN', '1;MARTIN').replace(/\n1;MARTIN.*\n/, '\n')), csv('CSV_Parents.csv', 'Id;Nom;Prénom;Id enfant\n1;DURAND;Paul;2\n')], opts('Collège Liens Trois'));
+  assert.ok(r.rejected.some((x) => x.message?.code === 'applyProfileConflict'), formatReport(r));
+  assert.deepEqual(await links('Collège Liens Trois'), [], formatReport(r));
+});
+
+// A file that gains an identifier column adopts the accounts it made by name (formerIds): refused rows keep them.
+test('an identifier column added with one Id pasted on two pupils: both refused, neither account absent', async () => {
+  const byName = 'Nom;Prénom;Date de naissance;Classe\nMARTIN;Léa;01/02/2014;6A\nDURAND;Tom;03/04/2013;6A\nPETIT;Zoé;05/06/2013;6B\n';
+  assert.equal((await importFiles(ctx, [csv('CSV_Eleves.csv', byName)], opts('Collège Ids'))).created, 3);
+  const withIds = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;01/02/2014;6A\n1;DURAND;Tom;03/04/2013;6A\n3;PETIT;Zoé;05/06/2013;6B\n';
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', withIds)], opts('Collège Ids'));
+  assert.deepEqual(r.rejected.map((x) => x.message?.code), ['rowSharedId', 'rowSharedId'], formatReport(r));
+  assert.deepEqual(await people('Collège Ids'), ['Student Léa MARTIN', 'Student Tom DURAND', 'Student Zoé PETIT'], formatReport(r));
+  assert.equal(r.preDeleted, 0, formatReport(r));
+});
+
+test('control: the same file with one row refused for a typo keeps that row’s account', async () => {
+  const byName = 'Nom;Prénom;Date de naissance;Classe\nMARTIN;Léa;01/02/2014;6A\nDURAND;Tom;03/04/2013;6A\n';
+  assert.equal((await importFiles(ctx, [csv('CSV_Eleves.csv', byName)], opts('Collège Typo'))).created, 2);
+  const withIds = 'Id;Nom;Prénom;Date de naissance;Classe\n1;MARTIN;Léa;31/02/2014;6A\n2;DURAND;Tom;03/04/2013;6A\n';
+  const r = await importFiles(ctx, [csv('CSV_Eleves.csv', withIds)], opts('Collège Typo'));
+  assert.equal(r.rejected.length, 1, formatReport(r));
+  assert.equal(r.preDeleted, 0, formatReport(r));
 });
