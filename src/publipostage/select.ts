@@ -451,15 +451,17 @@ async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }
 }
 
 /**
- * The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow); with `after`
- * (a sort key, as parseCursor gives it; not for the class and family orders), only the rows after it.
+ * The SQL of the whole selection, for selectAccounts and streamSelection (its rows go through toRow); with
+ * `afterHead` (streamQuery; not for the class and family orders), only the rows after the last of the CTE `head`.
  */
-function rowsQuery(selection: Selection, scope: Scope, after: unknown[] | null = null): { sql: string; values: unknown[] } {
-  const p = new Params();
+function rowsQuery(selection: Selection, scope: Scope, p = new Params(), afterHead = false): { sql: string; values: unknown[] } {
   // `sel`: the accounts to return. Everything else is joined to it set-wise (hash joins reading each table
   // once), never per row.
   const where = conditions(selection, scope, p);
-  if (after) where.push(keysetCondition(selection.sort, 'NULL', after, p, false));
+  if (afterHead) {
+    const key = sortKey(selection.sort, 'NULL').map(([e]) => e).join(', ');
+    where.push(`(${key}) > (SELECT ${key} FROM head u ORDER BY ${orderBy(selection.sort, 'NULL', true)} LIMIT 1)`);
+  }
   const family = selection.sort === 'family';
   const sql = `WITH sel AS MATERIALIZED (SELECT u.* FROM users u WHERE ${where.join('\n  AND ')}),
   ${classesCte('cls', 'sel', selection, scope, p)},
@@ -482,8 +484,7 @@ const PAGE_USER_COLUMNS = `u.id, u.last_name, u.first_name, u.profile, u.login, 
  * The SQL of selectPage: `sel`, the page's rows (filters, order, then keyset or offset) with only the columns a row
  * shows carried through the sort (not whole rows), then each row's details (detailLaterals).
  */
-function pageQuery(selection: Selection, scope: Scope, mode: PageRequest): { sql: string; values: unknown[] } {
-  const p = new Params();
+function pageQuery(selection: Selection, scope: Scope, mode: PageRequest, p = new Params()): { sql: string; values: unknown[] } {
   const where = conditions(selection, scope, p);
   const family = selection.sort === 'family';
   let sel: string;
@@ -537,19 +538,27 @@ export async function* streamSelection(
     const now = Date.now();
     return rows.map((r) => toRow(r, ctx.secrets, now));
   };
-  // The cursor's query joins and sorts the whole selection before its first row (1.5 s for 100,000 accounts, 15 s
-  // for a région): the first batch is read as a preview page is (the index on names gives its rows unsorted, their
-  // details row by row), so the file's first pages leave at once; the cursor then reads the rows after its last
-  // key. Not for the class and family orders, which need every row's filing class or rank first.
-  let after: unknown[] | null = null;
-  if (selection.sort !== 'class' && selection.sort !== 'family') {
-    const page = pageQuery(selection, scope, { limit: batchSize });
-    const first = toRows((await client.query<Record<string, unknown>>(page.sql, page.values)).rows);
-    if (first.length) yield first;
-    if (first.length < batchSize) return;
-    after = parseCursor(selection.sort, cursorOf(selection.sort, first[first.length - 1])!);
-  }
-  yield* cursorBatches(client, rowsQuery(selection, scope, after), batchSize, 'object', toRows);
+  if (selection.sort === 'class' || selection.sort === 'family') yield* cursorBatches(client, rowsQuery(selection, scope), batchSize, 'object', toRows);
+  else yield* cursorBatches(client, streamQuery(selection, scope, batchSize), batchSize, 'object', toRows, true);
+}
+
+/**
+ * rowsQuery for a cursor whose first rows leave at once: rowsQuery joins and sorts the whole selection before its
+ * first row (1.5 s for 100,000 accounts, ~15 s for a région). Its first `head` rows are a preview page (pageQuery:
+ * the index on names gives them without sorting the selection, their details row by row); then, in the same
+ * statement (one snapshot: nobody renamed in between is lost or printed twice), rowsQuery's rows after the last
+ * of them. Not for the class and family orders, which need every row's filing class or rank first.
+ */
+function streamQuery(selection: Selection, scope: Scope, head: number): { sql: string; values: unknown[] } {
+  const p = new Params();
+  const first = pageQuery(selection, scope, { limit: head }, p).sql;
+  const rest = rowsQuery(selection, scope, p, true).sql;
+  // A MATERIALIZED CTE is read in the order it was written; Append returns its branches one after the other.
+  const sql = `WITH head AS MATERIALIZED (${first})
+(SELECT * FROM head u ORDER BY ${orderBy(selection.sort, 'NULL')})
+UNION ALL
+(${rest})`;
+  return { sql, values: p.values };
 }
 
 /**
@@ -562,6 +571,8 @@ async function* cursorBatches<T, R>(
   batchSize: number,
   rowMode: 'object' | 'array',
   map: (rows: T[]) => R[],
+  /** Ask for the second batch only once the first is handed back (streamQuery: the second is the slow one). */
+  lazySecond = false,
 ): AsyncGenerator<R[]> {
   const name = `selection_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${query.sql}`, query.values);
@@ -571,13 +582,19 @@ async function* cursorBatches<T, R>(
   // The next batch is asked for before this one is handed over: PostgreSQL produces it while this process
   // decrypts and renders the current one (queries on one connection run in order, so the consumer's own
   // statements on `client` simply queue behind it).
+  // With lazySecond, the consumer's statements on the first batch (its codes, its hand-out) do not queue behind the
+  // second batch, which joins and sorts the rest of the selection: the first pages leave first.
   let next: Promise<{ rows: T[] }> | null = fetch();
+  let first = lazySecond;
   try {
     while (next) {
       const res: { rows: T[] } = await next;
-      next = res.rows.length === batchSize ? fetch() : null;
+      const more = res.rows.length === batchSize;
+      next = more && !first ? fetch() : null;
       if (!res.rows.length) break;
       yield map(res.rows);
+      if (first && more) next = fetch();
+      first = false;
     }
   } finally {
     // A consumer that stops early: the prefetched batch is dropped, then the cursor closed.
