@@ -69,9 +69,9 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
   const rows = (
     await client.query<{
       id: string; key: string; profile: Profile; title: string | null; first_name: string; last_name: string; birth_date: string | null;
-      email: string | null; phone: string | null; ine: string | null; functions: string[]; mobile: string | null;
+      email: string | null; phone: string | null; ine: string | null; functions: string[]; mobile: string | null; address: string | null;
     }>(
-      `SELECT u.id, k.key, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine, u.functions, u.mobile
+      `SELECT u.id, k.key, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine, u.functions, u.mobile, u.address
        FROM (SELECT id AS user_id, external_id AS key FROM users WHERE external_id = ANY($1)
              ${aliases ? 'UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)' : ''}) k
        JOIN users u ON u.id = k.user_id`,
@@ -118,7 +118,7 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
     out.set(r.key, {
       user: {
         externalId: r.key, source: 'aaf', origin: 'feed', profile: r.profile, title: r.title, firstName: r.first_name, lastName: r.last_name,
-        birthDate: r.birth_date, email: r.email, phone: r.phone, ine: r.ine, functions: r.functions, mobile: r.mobile,
+        birthDate: r.birth_date, email: r.email, phone: r.phone, ine: r.ine, functions: r.functions, mobile: r.mobile, address: r.address,
         structures: new Set((structs.get(r.id) ?? []).map((x) => x.ext)),
         classes: (classes.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, level: x.level })),
         groups: (groups.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name })),

@@ -2,7 +2,7 @@
 // loaded whole.
 import { SaxesParser } from 'saxes';
 import type { Profile } from '../directory/vocabulary.js';
-import { clean, cleanEmail, cleanPhone, parseDate, postalAddress } from './text.js';
+import { clean, cleanEmail, cleanPhone, parseDate, postalAddress, postalParts } from './text.js';
 import { refuseSharedKey, twoPeople } from './checks.js';
 import { feedParser, saxesEvents, scanXml, type XmlSource } from './xml.js';
 import { type XmlEvents, XmlScanFallback } from './xml-scan.js';
@@ -448,9 +448,20 @@ export function mapPerson(
   else if (base?.ine !== undefined) user.ine = base.ine;
   if (listed(a, ATTR.mobile)) user.mobile = phoneOf(ATTR.mobile);
   else if (base?.mobile !== undefined) user.mobile = base.mobile;
-  // The postal address, for letters sent in window envelopes (address-block.ts).
+  // The postal address, for letters sent in window envelopes (address-block.ts). Stored as one text: a modifyRequest
+  // listing only some of its parts (a new street, same town) takes the others from the stored one (postalParts),
+  // and leaves it as it is when it cannot be split.
   if (listed(a, ATTR.address)) {
-    user.address = postalAddress(all(a, 'ENTPersonAdresse'), first(a, 'ENTPersonCodePostal'), first(a, 'ENTPersonVille'), first(a, 'ENTPersonPays'));
+    const stored = base?.address ? postalParts(base.address) : null;
+    const part = (k: string, old: string | null | undefined) => (a.has(k) ? first(a, k) : old);
+    if (!base || ATTR.address.every((k) => a.has(k)) || stored) {
+      user.address = postalAddress(
+        a.has('ENTPersonAdresse') ? all(a, 'ENTPersonAdresse') : (stored?.street ?? []),
+        part('ENTPersonCodePostal', stored?.postcode),
+        part('ENTPersonVille', stored?.town),
+        part('ENTPersonPays', stored?.country),
+      );
+    } else user.address = base.address;
   } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;

@@ -166,7 +166,6 @@ function lineAt(buf: Buffer, index: number): number {
 }
 
 
-/** Trimmed value, white space runs made one space (`\s` of JavaScript), or null when empty. */
 /**
  * A postal address as users.address keeps it (one line per row, as address-block.ts prints it in the envelope's
  * window, NF Z 10-011): the street lines, then `CODE POSTAL VILLE`, then the country when it is not France. Values
@@ -183,6 +182,19 @@ export function postalAddress(street: readonly (string | null | undefined)[], po
   return lines.length ? lines.join('\n') : null;
 }
 
+/**
+ * The parts of an address postalAddress wrote (null when it has no `CODE VILLE` line to split at): what a feed that
+ * changes only some of them (an AAF modifyRequest: a new street, same town) is completed with.
+ */
+export function postalParts(address: string): { street: string[]; postcode: string | null; town: string | null; country: string | null } | null {
+  const lines = address.split('\n');
+  const at = lines.findIndex((l) => /^\d{4,5}( |$)/.test(l));
+  if (at < 0) return null;
+  const [postcode, ...town] = lines[at].split(' ');
+  return { street: lines.slice(0, at), postcode, town: town.join(' ') || null, country: lines[at + 1] ?? null };
+}
+
+/** Trimmed value, white space runs made one space (`\s` of JavaScript), or null when empty. */
 export function clean(v: string | undefined | null): string | null {
   if (v === undefined || v === null || v === '') return null;
   if (isClean(v)) return v;
