@@ -258,7 +258,7 @@ export async function applyBatch(
   for (const x of outside.rows) {
     if (!x.allowed) continue;
     const u = decodeStaged(x);
-    batch.protectNames.push(personName(u.profile, u.firstName, u.lastName));
+    batch.protectNames.push({ name: personName(u.profile, u.firstName, u.lastName), structures: [...u.structures] });
   }
   const crossedLogins = crossed.size
     ? new Map((await client.query<{ id: string; login: string }>(`SELECT id, login FROM users WHERE id = ANY($1)`, [[...crossed]])).rows.map((x) => [x.id, x.login]))
@@ -422,14 +422,15 @@ export async function applyBatch(
     );
     await client.query('ANALYZE import_named');
   }
-  const protectedNames = new Set(batch.protectNames);
+  // `structure id\tperson` (protectNames): only in the structures of the refused row.
+  const protectedNames = new Set(batch.protectNames.flatMap((x) => x.structures.map((k) => `${structureIds.get(k)}\t${x.name}`)));
   for (const complete of batch.scopes) {
     const pp: unknown[] = [complete.source, [...complete.profiles], scopeStructureIds(complete)];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
     // The accounts the run names (import_named) are marked covered, not returned: never pre-deleted.
     const absent = `FROM import_gone g JOIN users u ON u.id = g.id LEFT JOIN import_named k ON k.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
-    const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string }>(
+    const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string; structure_ids: string[] | null }>(
       `WITH a AS (
          SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL AS named ${absent}
            AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
@@ -437,14 +438,16 @@ export async function applyBatch(
          ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL ${absent}
            AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}),
        kept AS (UPDATE import_named k SET covered = true FROM a WHERE a.named AND k.id = a.id AND NOT k.covered)
-       SELECT id, external_id, profile, first_name, last_name FROM a WHERE NOT named`,
+       SELECT id, external_id, profile, first_name, last_name,
+              ${protectedNames.size ? '(SELECT array_agg(us.structure_id) FROM user_structures us WHERE us.user_id = a.id)' : 'NULL::uuid[]'} AS structure_ids
+       FROM a WHERE NOT named`,
       pp,
     );
     for (const x of r.rows) {
       // A row rejected for a typo must not take the account away; nor may a run that creates an activated
       // account's near-twin (an ambiguous rename).
       if (x.external_id && opts.protect?.(x.external_id)) continue;
-      if (protectedNames.has(personName(x.profile, x.first_name, x.last_name))) continue;
+      if (x.structure_ids?.some((sid) => protectedNames.has(`${sid}\t${personName(x.profile, x.first_name, x.last_name)}`))) continue;
       if (keep.has(x.id) || crossed.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);

@@ -115,7 +115,7 @@ export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): bool
   // Their accounts stay, under the key or under the names a file used before it had identifiers (formerIds).
   for (const u of records) {
     batch.protect.push(u.externalId, ...(u.formerIds ?? []));
-    batch.protectNames.push(personName(u.profile, u.firstName, u.lastName));
+    batch.protectNames.push({ name: personName(u.profile, u.firstName, u.lastName), structures: [...u.structures] });
   }
   return true;
 }

@@ -125,10 +125,11 @@ export interface ImportBatch {
   protect: string[];
   /**
    * People of rows rejected because their key names someone else (checks.ts personName: kind of person and folded
-   * names): the run cannot tell their account by its key, so an account of theirs in the run's scope is not
-   * pre-deleted either (an identifier pasted on another pupil's row must not send this pupil to the grace period).
+   * names) and the structures (keys) of their rows: the run cannot tell their account by its key, so an account of
+   * theirs in one of those structures is not pre-deleted either (an identifier pasted on another pupil's row must not
+   * send this pupil to the grace period; a namesake in another school of the run is not them).
    */
-  protectNames: string[];
+  protectNames: { name: string; structures: string[] }[];
   /**
    * What this run is complete for: users of `source` with one of `profiles` attached to one of `structures`
    * (structure keys) and absent from the run get pre-deleted. `orphans` also covers such users with no structure.
