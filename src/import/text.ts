@@ -57,7 +57,7 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
   // Excel's « CSV (MS-DOS) » writes the DOS code page (CP850 in French Windows), which jschardet does not know: its
   // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »).
   const dos = frenchness(buf, 'cp850');
-  if (dos > 2 && dos > 2 * frenchness(buf, encoding)) return { encoding: 'cp850', bom: 0 };
+  if (dos > 0 && dos > 2 * Math.max(0, frenchness(buf, encoding))) return { encoding: 'cp850', bom: 0 };
   // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
   const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
   if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
@@ -68,22 +68,40 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
 }
 
 // How French a character above 0x7F is: the accented letters by their rough frequency in French names and words
-// (é far ahead), anything else counts against. Read in the wrong encoding, a French file's bytes give letters
-// of other languages (Ä, ì, Ú) or symbols.
+// (é far ahead), other letters a little. Read in the wrong encoding, a French file's bytes give letters of other
+// languages or symbols, and letters of the wrong case for where they stand.
 const FRENCH_WEIGHT = new Map<string, number>([
   ...[...'é'].map((c) => [c, 10] as const),
   ...[...'èà'].map((c) => [c, 3] as const),
   ...[...'ê'].map((c) => [c, 2] as const),
-  ...[...'çôîâ'].map((c) => [c, 1] as const),
-  ...[...'ùûÉ'].map((c) => [c, 0.5] as const),
-  ...[...'ëïüœ'].map((c) => [c, 0.3] as const),
-  ...[...'ÈÀÇÊÔÎÂŒÙÛËÏÜ'].map((c) => [c, 0.2] as const),
+  ...[...'çôîâÉ'].map((c) => [c, 1] as const),
+  ...[...'ùûëïüœÈÀÇÊÔÎÂŒÙÛËÏÜ'].map((c) => [c, 0.5] as const),
 ]);
+const LOWER = /\p{Ll}/u;
+const UPPER = /\p{Lu}/u;
+const ASCII_LOWER = /[a-z]/;
+const ASCII_UPPER = /[A-Z]/;
 
-/** How French the bytes above 0x7F of `buf` read in `encoding` (FRENCH_WEIGHT summed). */
+/**
+ * How French the bytes above 0x7F of `buf` read in `encoding`: each character weighed (FRENCH_WEIGHT; another letter
+ * 0.1) when its case fits the ASCII letters around it — lower case next to lower case (« L?a », « H?l?ne »), upper
+ * case within upper case (« ?ELIK », « GAR?ON ») — and counted against (−1) when it does not: a letter between two
+ * non-letters, a symbol within a word.
+ */
 function frenchness(buf: Buffer, encoding: Encoding): number {
+  const text = iconv.decode(buf, encoding); // single-byte: one character per byte
   let n = 0;
-  for (const c of iconv.decode(buf.filter((b) => b >= 0x80), encoding)) n += FRENCH_WEIGHT.get(c) ?? -1;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] < 0x80) continue;
+    const c = text[i];
+    // The case the neighbours ask for: the next ASCII letter's, else the previous one's; none between non-letters.
+    const next = buf[i + 1] < 0x80 ? String.fromCharCode(buf[i + 1]) : '';
+    const prev = i > 0 && buf[i - 1] < 0x80 ? String.fromCharCode(buf[i - 1]) : '';
+    const want = ASCII_LOWER.test(next) ? 'lower' : ASCII_UPPER.test(next) ? 'upper' : ASCII_LOWER.test(prev) ? 'lower' : ASCII_UPPER.test(prev) ? 'upper' : null;
+    const is = LOWER.test(c) ? 'lower' : UPPER.test(c) ? 'upper' : null;
+    if (want === null) n += is === null ? 0.5 : -1;
+    else n += is === want ? FRENCH_WEIGHT.get(c) ?? 0.1 : -1;
+  }
   return n;
 }
 
