@@ -37,3 +37,8 @@ test('Windows-1252 without lowercase accents but with an ellipsis (Excel AutoCor
   const data = iconv.encode('Nom;Prenom;Date de naissance;Classe;Observations\r\nMARTIN;Paul;01/02/2014;6A;PAI… voir infirmerie\r\n', 'windows-1252');
   assert.notEqual(detectEncoding(data).encoding, 'cp850');
 });
+
+test('Mac Roman whose only accents are capital Ç surnames: not Windows-1252 (« ‚ELIK »)', () => {
+  const data = iconv.encode('Prenom*;Nom*;Date de naissance*;Classes*\r\nAli;ÇELIK;13/08/2014;CP A\r\nEmre;ÇAKIR;02/01/2013;CE1 B\r\n', 'macintosh');
+  assert.equal(detectEncoding(data).encoding, 'macintosh');
+});

@@ -55,9 +55,17 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
     }
   }
   // Excel's « CSV (MS-DOS) » writes the DOS code page (CP850 in French Windows), which jschardet does not know: its
-  // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »).
-  const dos = frenchness(buf, 'cp850');
-  if (dos > 0 && dos > 2 * Math.max(0, frenchness(buf, encoding))) return { encoding: 'cp850', bom: 0 };
+  // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »). And
+  // on a few letters jschardet may take Mac Roman for Windows-1252 (ÇELIK's 0x82 read as a low quote « ‚ELIK »).
+  // The reading whose letters fit the words around them twice as well as jschardet's (frenchness) wins.
+  const base = Math.max(0, frenchness(buf, encoding));
+  let best: { encoding: Encoding; score: number } | null = null;
+  for (const other of ['cp850', 'macintosh'] as const) {
+    if (other === encoding) continue;
+    const score = frenchness(buf, other);
+    if (score > 0 && score > 2 * base && (!best || score > best.score)) best = { encoding: other, score };
+  }
+  if (best) return { encoding: best.encoding, bom: 0 };
   // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
   const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
   if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
