@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
+import { runWith } from '../src/publipostage/cli.js';
 import { exportSelection } from '../src/publipostage/generate.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
@@ -53,6 +54,15 @@ test('CSV: street (commas kept), postcode and town, a foreign country, on their 
     encoding: 'utf8',
   });
   assert.equal(window.replace(/\f/g, '').trim(), 'Paul MARTIN\n12, rue des Acacias\n75017 PARIS');
+
+  // The command line too (`trousseau publipostage --address-block`), model 1 only.
+  const out = join(tmp, 'lettres.pdf');
+  const logs: string[] = [];
+  assert.equal(await runWith(ctx, ['--format', 'pdf', '--address-block', '--users', 'paul.martin', '-o', out], (m) => logs.push(m)), 0, logs.join('\n'));
+  const cli = execFileSync('pdftotext', ['-r', '72', '-x', String(Math.round(90 * mm)), '-y', String(Math.round(50 * mm)), '-W', String(Math.round(100 * mm)), '-H', String(Math.round(45 * mm)), out, '-'], { encoding: 'utf8' });
+  assert.equal(cli.replace(/\f/g, '').trim(), 'Paul MARTIN\n12, rue des Acacias\n75017 PARIS');
+  assert.equal(await runWith(ctx, ['--format', 'pdf', '--model', '8', '--address-block', '-o', out], (m) => logs.push(m)), 2);
+  assert.match(logs.at(-1)!, /--address-block : PDF modèle 1 seulement/);
 });
 
 test('AAF: ENTPersonAdresse (one line per value), ENTPersonCodePostal, ENTPersonVille; France left out', async () => {

@@ -24,6 +24,7 @@ const USAGE = `usage : trousseau publipostage --format pdf|csv|word -o <fichier|
                             code d'activation dans MotDePasse)
   -o, --output <fichier>    fichier produit (« - » : sortie standard)
   --model 1|2|8             fiches par page A4 (PDF, défaut 1)
+  --address-block           adresse postale dans la fenêtre d'une enveloppe DL ou C5 (PDF modèle 1)
   --sort alpha|profile|class|family   ordre des fiches (défaut alpha ; class : une page par classe ;
                             family : chaque élève suivi de ses responsables légaux)
   --structure <UAI|nom|id>  un établissement
@@ -117,6 +118,7 @@ function parseOptions(args: string[]) {
       external: { type: 'string' },
       origin: { type: 'string' },
       search: { type: 'string' },
+      'address-block': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -143,6 +145,7 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     if (!opts.output) throw new UsageError('-o <fichier> est obligatoire (« - » pour la sortie standard)');
     const model = Number(opts.model ?? 1);
     if (![1, 2, 8].includes(model)) throw new UsageError(`--model : 1, 2 ou 8 (reçu « ${opts.model} »)`);
+    if (opts['address-block'] && (format !== 'pdf' || model !== 1)) throw new UsageError('--address-block : PDF modèle 1 seulement (une fiche par page)');
     const structureId = opts.structure ? await resolveStructure(ctx, opts.structure) : undefined;
     const parsed = SelectionSchema.safeParse({
       structureId,
@@ -172,6 +175,7 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
       scope: { kind: 'all' },
       actorId: null,
       model: model as SheetModel,
+      addressBlock: opts['address-block'] === true,
       via: 'cli',
     });
     const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;
