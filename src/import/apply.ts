@@ -310,12 +310,15 @@ export async function applyBatch(
      WHERE NOT r.child_staged AND EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = r.child_id)`,
   );
   let unresolved = 0;
-  const bad = await client.query<{ child: string; file: string | null; line: number | null; field: string | null; child_id: string | null }>(
-    `DELETE FROM import_relations WHERE parent_id IS NULL OR child_id IS NULL OR parent_id = child_id RETURNING child, file, line, field, child_id`,
+  const bad = await client.query<{ parent: string; child: string; file: string | null; line: number | null; field: string | null; child_id: string | null }>(
+    `DELETE FROM import_relations WHERE parent_id IS NULL OR child_id IS NULL OR parent_id = child_id RETURNING parent, child, file, line, field, child_id`,
   );
+  // A link of a row rejected already (the parent's), or to a pupil whose row was (rejected, protect), is not reported
+  // again as « no such pupil »: the pupil may well exist, its row said why.
+  const refused = new Set([...batch.protect, ...outside.rows.filter((x) => x.allowed).map((x) => x.ext)]);
   for (const rel of bad.rows) {
     unresolved++;
-    if (rel.file && !rel.child_id) {
+    if (rel.file && !rel.child_id && !refused.has(rel.child) && !refused.has(rel.parent)) {
       rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id: shownId(rel.child) }));
     }
   }
