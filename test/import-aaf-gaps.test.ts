@@ -213,6 +213,15 @@ test('the last PersRelEleve file left out: relatives the pupils name are kept an
   assert.match(String(reportView('fr', report)), /<p class="notice notice-warning" data-import="keptNamed">2 comptes que des élèves/);
   assert.match(String(reportView('en', report)), /data-import="keptNamed">2 accounts that pupils/);
   assert.match(formatReport({ ...report, keptNamed: 1 }), /Attention : 1 compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé\./);
+  // Who enters the grace period is named, not only counted (login — name (profile)).
+  assert.deepEqual(report.absent?.map((a) => a.profile).sort(), ['Relative', 'Student']);
+  const absentLines = fr.split('\n').slice(fr.split('\n').indexOf('Absents du flux, en période de grâce (2) :') + 1).slice(0, 2);
+  assert.equal(absentLines.length, 2);
+  for (const a of report.absent!) assert.ok(absentLines.includes(`  ${a.login} — ${a.name} (${a.profile === 'Student' ? 'Élèves' : 'Parents'})`), absentLines.join('\n'));
+  assert.match(formatReport(report, 'en'), /\nAbsent from the feed, in their grace period \(2\) :/);
+  const view = String(reportView('fr', report));
+  assert.match(view, /data-import="absent"><summary>Absents du flux, en période de grâce \(2\) :<\/summary>/);
+  for (const a of report.absent!) assert.ok(view.includes(`<code>${a.login}</code>`));
 
   // Again: still kept, still counted; the whole delivery back, nothing to warn about.
   const again = await ok([ETAB, STAFF, eleves(PUPILS.slice(0, 3)), REL['0001'], REL['0002']]);

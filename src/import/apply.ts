@@ -38,6 +38,8 @@ export interface ApplyResult {
   renamed: RenameNote[];
   /** Accounts a scope would have pre-deleted that the run's pupils name as legal representative: kept (ImportReport.keptNamed). */
   keptNamed: number;
+  /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
+  absent?: { login: string; name: string; profile: Profile }[];
   /** The accounts of these external ids (after the run, inside its transaction): external id → user id. */
   idsOf: (externalIds: string[]) => Promise<Map<string, string>>;
   /** structure key → structure id */
@@ -394,6 +396,9 @@ export async function applyBatch(
   const analyzed = batch.scopes.length ? await refreshStatistics(client, freshCount, ['users', 'user_structures']) : [];
   let preDeleted = 0;
   const preDeletedIds = new Set<string>();
+  // Who enters the grace period, named in the report (its first ABSENT_SAMPLE): a count alone tells an administrator
+  // nothing to check.
+  const absentSample: NonNullable<ApplyResult['absent']> = [];
   const scopeStructureIds = (complete: ImportBatch['scopes'][number]) => [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
   // The directory's accounts of the scopes' sources and profiles that the run does not name, once for all its scopes
   // (one anti-join with the staged records, not one per scope and half: five more for a région's feed); few on a
@@ -433,7 +438,7 @@ export async function applyBatch(
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
     // The accounts the run names (import_named) are marked covered, not returned: never pre-deleted.
     const absent = `FROM import_gone g JOIN users u ON u.id = g.id LEFT JOIN import_named k ON k.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
-    const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string; structure_ids: string[] | null }>(
+    const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string; login: string; structure_ids: string[] | null }>(
       `WITH a AS (
          SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL AS named ${absent}
            AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
@@ -441,7 +446,7 @@ export async function applyBatch(
          ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL ${absent}
            AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}),
        kept AS (UPDATE import_named k SET covered = true FROM a WHERE a.named AND k.id = a.id AND NOT k.covered)
-       SELECT id, external_id, profile, first_name, last_name,
+       SELECT id, external_id, profile, first_name, last_name, (SELECT login FROM users WHERE id = a.id) AS login,
               ${protectedNames.size ? '(SELECT array_agg(us.structure_id) FROM user_structures us WHERE us.user_id = a.id)' : 'NULL::uuid[]'} AS structure_ids
        FROM a WHERE NOT named`,
       pp,
@@ -454,6 +459,7 @@ export async function applyBatch(
       if (keep.has(x.id) || crossed.has(x.id)) continue;
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
+      if (absentSample.length < ABSENT_SAMPLE) absentSample.push({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile });
       counts(byProfile, x.profile).preDeleted++;
       if (complete.file) counts(byFile, complete.file).preDeleted++;
     }
@@ -463,13 +469,15 @@ export async function applyBatch(
     : 0;
   if (batch.deletions.length) {
     const dp: unknown[] = [batch.deletions];
-    const r = await client.query<{ id: string; profile: Profile }>(
-      `SELECT u.id, u.profile FROM users u WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
+    const r = await client.query<{ id: string; profile: Profile; login: string; first_name: string; last_name: string }>(
+      `SELECT u.id, u.profile, u.login, u.first_name, u.last_name FROM users u
+       WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
     for (const x of r.rows) {
       if (preDeletedIds.has(x.id)) continue;
       preDeletedIds.add(x.id);
+      if (absentSample.length < ABSENT_SAMPLE) absentSample.push({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile });
       counts(byProfile, x.profile).preDeleted++;
     }
   }
@@ -512,6 +520,7 @@ export async function applyBatch(
     rejected,
     renamed,
     keptNamed,
+    absent: absentSample,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
     analyzed,
@@ -589,6 +598,9 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
   // joining and sorting the whole table: 90 ms a chunk instead of 15 on 100,000 accounts.
   await client.query('ANALYZE import_todo');
 }
+
+/** How many of the accounts a run sends to the grace period its report names. */
+export const ABSENT_SAMPLE = 200;
 
 /** What a chunk needs of the whole run. */
 interface ChunkContext {

@@ -427,6 +427,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.relations = res.relations;
     report.renamed = res.renamed;
     report.keptNamed = res.keptNamed;
+    report.absent = res.absent;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
     for (const f of report.files) {

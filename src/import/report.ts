@@ -28,6 +28,7 @@ const T = {
       n > 1
         ? `Attention : ${n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
+    absent: (n: number) => `Absents du flux, en période de grâce (${n})`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
     renamed: (n: number) => `Changements de nom probables (${n})`,
     renameApplied: 'compte mis à jour',
@@ -56,6 +57,7 @@ const T = {
       `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
     keptNamed: (n: number) =>
       `Warning: ${n} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
+    absent: (n: number) => `Absent from the feed, in their grace period (${n})`,
     rejected: (n: number) => `Rejected rows (${n})`,
     renamed: (n: number) => `Likely renames (${n})`,
     renameApplied: 'account updated',
@@ -98,6 +100,11 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   }
   out.push(t.relations(report));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
+  if (report.absent?.length) {
+    out.push(`${t.absent(report.preDeleted)} :`);
+    for (const a of report.absent) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
+    if (report.preDeleted > report.absent.length) out.push(`  … (+${report.preDeleted - report.absent.length})`);
+  }
   if (report.renamed?.length) {
     out.push(`${t.renamed(report.renamed.length)} :`);
     for (const r of report.renamed) out.push(`  ${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`);

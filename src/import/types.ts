@@ -229,6 +229,11 @@ export interface ImportReport {
    * incomplete (a PersRelEleve file left out). Optional: a dry run's report stored before it existed (console) has none.
    */
   keptNamed?: number;
+  /**
+   * The first accounts (apply.ts ABSENT_SAMPLE) the run sends to the grace period, absent from a complete run or
+   * deleted by a delta: who to check. Optional: reports stored before it existed (console) have none.
+   */
+  absent?: { login: string; name: string; profile: Profile }[];
   durationMs: number;
 }
 

@@ -319,6 +319,7 @@ const fr = {
   'import.col.encoding': 'Encodage',
   'import.col.ignored': 'Ignorés',
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
+  'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
@@ -653,6 +654,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.encoding': 'Encoding',
   'import.col.ignored': 'Ignored',
   'import.report.ignored': 'Read but given no account ({n}):',
+  'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':

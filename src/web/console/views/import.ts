@@ -76,6 +76,13 @@ ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.
 <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
 ${
+  r.absent?.length
+    ? html`<details class="absent" data-import="absent"><summary>${_('import.report.absent', { n: n(r.preDeleted) })}</summary>
+  <ul>${r.absent.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>
+  ${r.preDeleted > r.absent.length ? html`<p>${_('import.report.more', { n: n(r.preDeleted - r.absent.length) })}</p>` : ''}</details>`
+    : ''
+}
+${
   r.ignored.length
     ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>
   <ul>${r.ignored.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
