@@ -255,10 +255,11 @@ export async function applyBatch(
   const outside = await client.query<StagedRow & { allowed: boolean; user_id: string }>(
     `DELETE FROM import_stage WHERE NOT allowed OR state = 'crossed' RETURNING n, ext, source, profile, file, line, rec, allowed, user_id`,
   );
-  const crossed = new Set(outside.rows.filter((x) => x.allowed).map((x) => x.user_id));
+  // Rows allowed yet deleted are the crossed ones.
+  const crossedRows = outside.rows.filter((x) => x.allowed);
+  const crossed = new Set(crossedRows.map((x) => x.user_id));
   // The person of a crossed row keeps an account of theirs that the run would miss (another key, by their names).
-  for (const x of outside.rows) {
-    if (!x.allowed) continue;
+  for (const x of crossedRows) {
     const u = decodeStaged(x);
     batch.protectNames.push({ name: personName(u.profile, u.firstName, u.lastName), structures: [...u.structures] });
   }
@@ -317,7 +318,7 @@ export async function applyBatch(
   );
   // A link of a row rejected already (the parent's), or to a pupil whose row was (rejected, protect), is not reported
   // again as « no such pupil »: the pupil may well exist, its row said why.
-  const refused = new Set([...batch.protect, ...outside.rows.filter((x) => x.allowed).map((x) => x.ext)]);
+  const refused = new Set([...batch.protect, ...crossedRows.map((x) => x.ext)]);
   for (const rel of bad.rows) {
     unresolved++;
     if (rel.file && !rel.child_id && !refused.has(rel.child) && !refused.has(rel.parent)) {
@@ -399,6 +400,14 @@ export async function applyBatch(
   // Who enters the grace period, named in the report (its first ABSENT_SAMPLE): a count alone tells an administrator
   // nothing to check.
   const absentSample: NonNullable<ApplyResult['absent']> = [];
+  /** Sends an account to the grace period (once), counted by profile and named in the sample; false if it was already. */
+  const markAbsent = (x: { id: string; profile: Profile; login: string; first_name: string; last_name: string }): boolean => {
+    if (preDeletedIds.has(x.id)) return false;
+    preDeletedIds.add(x.id);
+    if (absentSample.length < ABSENT_SAMPLE) absentSample.push({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile });
+    counts(byProfile, x.profile).preDeleted++;
+    return true;
+  };
   const scopeStructureIds = (complete: ImportBatch['scopes'][number]) => [...complete.structures].map((k) => structureIds.get(k)).filter((x): x is string => !!x);
   // The directory's accounts of the scopes' sources and profiles that the run does not name, once for all its scopes
   // (one anti-join with the staged records, not one per scope and half: five more for a région's feed); few on a
@@ -440,13 +449,13 @@ export async function applyBatch(
     const absent = `FROM import_gone g JOIN users u ON u.id = g.id LEFT JOIN import_named k ON k.id = g.id WHERE u.source = $1 AND u.profile = ANY($2)`;
     const r = await client.query<{ id: string; external_id: string | null; profile: Profile; first_name: string; last_name: string; login: string; structure_ids: string[] | null }>(
       `WITH a AS (
-         SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL AS named ${absent}
+         SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, u.login, k.id IS NOT NULL AS named ${absent}
            AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = ANY($3))
            AND ${importPreDeleteSql(scope, 'u', pp)}
-         ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, k.id IS NOT NULL ${absent}
+         ${complete.orphans ? `UNION SELECT u.id, u.external_id, u.profile, u.first_name, u.last_name, u.login, k.id IS NOT NULL ${absent}
            AND NOT EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id) AND ${importPreDeleteSql(scope, 'u', pp)}` : ''}),
        kept AS (UPDATE import_named k SET covered = true FROM a WHERE a.named AND k.id = a.id AND NOT k.covered)
-       SELECT id, external_id, profile, first_name, last_name, (SELECT login FROM users WHERE id = a.id) AS login,
+       SELECT id, external_id, profile, first_name, last_name, login,
               ${protectedNames.size ? '(SELECT array_agg(us.structure_id) FROM user_structures us WHERE us.user_id = a.id)' : 'NULL::uuid[]'} AS structure_ids
        FROM a WHERE NOT named`,
       pp,
@@ -457,11 +466,7 @@ export async function applyBatch(
       if (x.external_id && opts.protect?.(x.external_id)) continue;
       if (x.structure_ids?.some((sid) => protectedNames.has(`${sid}\t${personName(x.profile, x.first_name, x.last_name)}`))) continue;
       if (keep.has(x.id) || crossed.has(x.id)) continue;
-      if (preDeletedIds.has(x.id)) continue;
-      preDeletedIds.add(x.id);
-      if (absentSample.length < ABSENT_SAMPLE) absentSample.push({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile });
-      counts(byProfile, x.profile).preDeleted++;
-      if (complete.file) counts(byFile, complete.file).preDeleted++;
+      if (markAbsent(x) && complete.file) counts(byFile, complete.file).preDeleted++;
     }
   }
   const keptNamed = batch.scopes.length
@@ -474,12 +479,7 @@ export async function applyBatch(
        WHERE u.external_id = ANY($1) AND u.pre_deleted_at IS NULL AND u.absent_since IS NULL AND ${importPreDeleteSql(scope, 'u', dp)}`,
       dp,
     );
-    for (const x of r.rows) {
-      if (preDeletedIds.has(x.id)) continue;
-      preDeletedIds.add(x.id);
-      if (absentSample.length < ABSENT_SAMPLE) absentSample.push({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile });
-      counts(byProfile, x.profile).preDeleted++;
-    }
+    for (const x of r.rows) markAbsent(x);
   }
   if (preDeletedIds.size) {
     await unnestChunks(client, `UPDATE users SET absent_since = $2, import_hash = NULL WHERE id = ANY($1)`, [[...preDeletedIds]], [now]);

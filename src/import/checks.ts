@@ -106,12 +106,14 @@ export function twoPeople(a: UserRecord, b: UserRecord): boolean {
  * former key, or their names: protectNames) are protected from pre-deletion. Returns false (nothing done) when they are all one person.
  */
 export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): boolean {
-  if (!records.some((u, i) => records.slice(i + 1).some((x) => twoPeople(u, x)))) return false;
-  for (const u of records) {
-    const other = records.find((x) => twoPeople(x, u))!;
+  // Another person for each record: none for any (personName is an equality) when they are all one person.
+  const others = records.map((u) => records.find((x) => twoPeople(x, u)));
+  if (!others[0]) return false;
+  records.forEach((u, i) => {
+    const other = others[i]!;
     const params = { id: shownId(u.externalId), name: `${other.firstName} ${other.lastName}`, file: other.file, line: other.line };
     batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', params));
-  }
+  });
   // Their accounts stay, under the key or under the names a file used before it had identifiers (formerIds).
   for (const u of records) {
     batch.protect.push(u.externalId, ...(u.formerIds ?? []));

@@ -38,8 +38,8 @@ const LATIN_DIFF = new Set([0xa4, 0xa6, 0xa8, 0xb4, 0xb8, 0xbc, 0xbd, 0xbe]);
 
 /**
  * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else the most likely of Windows-1252,
- * ISO-8859-15 and Mac Roman according to jschardet, or CP850 (MS-DOS) when its bytes above 0x7F read twice as
- * French that way (frenchness).
+ * ISO-8859-15 and Mac Roman according to jschardet, unless CP850 (MS-DOS) or Mac Roman reads its bytes above 0x7F
+ * twice as French (frenchness).
  */
 export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number } {
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
