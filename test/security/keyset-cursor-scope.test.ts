@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { createUser, signedInClient, type Client } from '../helpers/web.js';
+import { sharedParent } from '../helpers/shared-parent.js';
+import type { Client } from '../helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -21,23 +21,7 @@ const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = [
 
 before(async () => {
   ctx = await testContext();
-  const pool = ctx.database.pool;
-  [{ id: schoolA }] = await q(`INSERT INTO structures (uai, name) VALUES ('0451234K', 'Collège Les Tilleuls') RETURNING id`);
-  const [{ id: schoolB }] = await q(`INSERT INTO structures (uai, name) VALUES ('0457777X', 'École des Peupliers') RETURNING id`);
-  const [{ id: classA }] = await q(`INSERT INTO classes (structure_id, name) VALUES ($1, '6A') RETURNING id`, [schoolA]);
-  const [{ id: classB }] = await q(`INSERT INTO classes (structure_id, name) VALUES ($1, $2) RETURNING id`, [schoolB, SECRET_CLASS]);
-  const inA = await createUser(pool, { login: 'lea.faure', firstName: 'Léa', lastName: 'FAURE', profile: 'Student' });
-  const inB = await createUser(pool, { login: 'tom.faure', firstName: 'Tom', lastName: 'FAURE', profile: 'Student' });
-  const other = await createUser(pool, { login: 'zoe.martin', firstName: 'Zoé', lastName: 'MARTIN', profile: 'Student' });
-  const parent = await createUser(pool, { login: 'damien.faure', firstName: 'Damien', lastName: 'FAURE', profile: 'Relative' });
-  await q('INSERT INTO user_structures VALUES ($1, $2), ($3, $2), ($4, $5)', [inA, schoolA, other, inB, schoolB]);
-  await q('INSERT INTO user_classes VALUES ($1, $2), ($3, $2), ($4, $5)', [inA, classA, other, inB, classB]);
-  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2), ($1, $3)', [parent, inA, inB]);
-  const dir = await createUser(pool, { login: 'paul.renard', firstName: 'Paul', lastName: 'RENARD', password: 'directeur-tilleuls-2026' });
-  await q('INSERT INTO user_structures VALUES ($1, $2)', [dir, schoolA]);
-  await q('INSERT INTO local_admins VALUES ($1, $2)', [dir, schoolA]);
-  app = await buildServer(ctx);
-  director = await signedInClient(app, pool, dir);
+  ({ app, director, schoolA } = await sharedParent(ctx, { className: SECRET_CLASS, childName: 'Tom' }));
 });
 after(async () => {
   await app.close();
