@@ -97,11 +97,11 @@ const ASCII_UPPER = /[A-Z]/;
  * non-letters, a symbol within a word.
  */
 function frenchness(buf: Buffer, encoding: Encoding): number {
-  const text = iconv.decode(buf, encoding); // single-byte: one character per byte
+  const chars = byteChars(encoding);
   let n = 0;
   for (let i = 0; i < buf.length; i++) {
     if (buf[i] < 0x80) continue;
-    const c = text[i];
+    const c = chars[buf[i]];
     // The case the neighbours ask for: the next ASCII letter's, else the previous one's; none between non-letters.
     const next = buf[i + 1] < 0x80 ? String.fromCharCode(buf[i + 1]) : '';
     const prev = i > 0 && buf[i - 1] < 0x80 ? String.fromCharCode(buf[i - 1]) : '';
@@ -111,6 +111,17 @@ function frenchness(buf: Buffer, encoding: Encoding): number {
     else n += is === want ? FRENCH_WEIGHT.get(c) ?? 0.1 : -1;
   }
   return n;
+}
+
+/** The character each byte is in a single-byte encoding (256 of them), made once per encoding. */
+const BYTE_CHARS = new Map<Encoding, string>();
+function byteChars(encoding: Encoding): string {
+  let chars = BYTE_CHARS.get(encoding);
+  if (chars === undefined) {
+    chars = iconv.decode(Buffer.from(Array.from({ length: 256 }, (_, i) => i)), encoding);
+    BYTE_CHARS.set(encoding, chars);
+  }
+  return chars;
 }
 
 // Single- and multi-byte encodings of other scripts (Cyrillic, Greek, Hebrew, Arabic, Thai, Chinese, Japanese,
