@@ -45,13 +45,17 @@ export function activationUrl(publicUrl: string, login: string, code: string): s
   return `${publicUrl}/activation?login=${encodeURIComponent(login)}&code=${encodeURIComponent(code)}`;
 }
 
-/** The "Code d'activation" column: grouped code, or why there is none. */
-export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired' | 'externalProvider' | 'blocked' | 'preDeleted'>): string {
+/**
+ * The "Code d'activation" column: grouped code, or why there is none. `withheld`: the reader is a teacher whose
+ * school keeps the « fiches » right (directory/policies.ts teacherMay), who sees no code.
+ */
+export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired' | 'externalProvider' | 'blocked' | 'preDeleted'>, withheld = false): string {
   // Why there is no code comes first: a code is never shown for these (distribution.ts).
   if (row.externalProvider) return `Connexion ${row.externalProvider}`;
   if (row.blocked) return 'Bloqué';
   if (row.preDeleted) return 'Pré-supprimé';
   if (row.activated) return 'Activé';
+  if (withheld) return 'Code remis par l’établissement';
   if (row.code) return formatCode(row.code);
   return row.codeExpired ? 'Expiré' : 'Aucun code';
 }
@@ -97,7 +101,8 @@ export interface PreviewRow {
   externalProvider: string | null;
 }
 
-export function previewRow(row: AccountRow): PreviewRow {
+/** A preview line; `withheld` as codeCell's. */
+export function previewRow(row: AccountRow, withheld = false): PreviewRow {
   return {
     id: row.id,
     lastName: row.lastName,
@@ -105,7 +110,7 @@ export function previewRow(row: AccountRow): PreviewRow {
     profile: row.profile,
     profileLabel: PROFILE_LABELS[row.profile].fr,
     login: row.login,
-    code: codeCell(row),
+    code: codeCell(row, withheld),
     activated: row.activated,
     codeExpired: row.codeExpired,
     email: row.email,

@@ -3,7 +3,8 @@
 // admin: their structures; teacher: their classes' students and parents).
 // The selection comes as query parameters (SelectionSchema: lists comma-separated, e.g. profiles=Student,Relative);
 // an invalid one (unknown value, impossible date) is a 400 naming the parameter; a PDF or CSV of no account is a
-// 422 (src/web/downloads.ts); a teacher whose school withholds the "sheets" right gets a 403, as in the class view.
+// 422 (src/web/downloads.ts); a teacher whose school withholds the "sheets" right gets a 403, as in the class view,
+// and a preview without codes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
@@ -50,10 +51,11 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
     const { scope } = viewer(req);
     // One row more than the page says whether there is another page on its far side.
     const backwards = !after && !!before;
-    const [counts, rows, leftOut] = await Promise.all([
+    const [counts, rows, leftOut, sheets] = await Promise.all([
       countSelection(ctx, selection, scope),
       selectPage(ctx, selection, scope, { limit: limit + 1, offset, after, before }),
       leftOutOf(ctx, selection, scope),
+      sheetsAllowed(req, selection),
     ]);
     const beyond = rows.length > limit;
     const page = beyond ? (backwards ? rows.slice(1) : rows.slice(0, limit)) : rows;
@@ -67,23 +69,30 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
       leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut),
       limit,
       offset,
-      rows: page.map(previewRow),
+      // Codes only for whoever may hand them out (the class view's rule).
+      rows: page.map((r) => previewRow(sheets ? r : { ...r, code: null }, !sheets)),
       // Cursors of the page's last and first rows: `?after=next` is the following page, found through the sort key.
       next: hasNext && page.length ? cursorOf(selection.sort, page[page.length - 1]) : null,
       prev: hasPrev && page.length ? cursorOf(selection.sort, page[0]) : null,
     });
   });
 
+  /**
+   * Whether the caller may have this selection's sheets and see its codes: a teacher only where the school grants
+   * them the "sheets" right, as in the class view. Checked over the classes the request may reach: those asked for
+   * when all are the teacher's (every row is then visible through one of them), else every class of the teacher.
+   */
+  async function sheetsAllowed(req: FastifyRequest, selection: Selection): Promise<boolean> {
+    const { user, scope } = viewer(req);
+    if (scope.kind !== 'classes') return true;
+    const asked = selection.classIds.length > 0 && selection.classIds.every((id) => scope.classIds.includes(id));
+    return teacherMay(ctx.database.pool, user, 'sheets', asked ? selection.classIds : scope.classIds);
+  }
+
   async function download(req: FastifyRequest, reply: FastifyReply, format: ExportFormat, selection: Selection, model: SheetModel) {
     await checkNamed(req, selection);
     const { user, scope } = viewer(req);
-    // A teacher gets sheets (which issue codes) only where the school grants them the "sheets" right, as in the
-    // class view. Checked over the classes the request may reach: those asked for when all are the teacher's
-    // (every row is then visible through one of them), else every class of the teacher.
-    if (scope.kind === 'classes') {
-      const asked = selection.classIds.length > 0 && selection.classIds.every((id) => scope.classIds.includes(id));
-      if (!(await teacherMay(ctx.database.pool, user, 'sheets', asked ? selection.classIds : scope.classIds))) throw new HttpError(403, 'classe.forbidden');
-    }
+    if (!(await sheetsAllowed(req, selection))) throw new HttpError(403, 'classe.forbidden');
     return sendExport(ctx, reply, { format, selection, scope, actorId: user.id, model, via: 'http' });
   }
   // POST (session's x-csrf-token header; the selection stays in the query): each issues codes and records a

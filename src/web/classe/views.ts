@@ -44,9 +44,11 @@ export interface ClassFrame {
   tab: Tab;
 }
 
-function activationCell(env: ViewEnv, r: AccountRow): SafeHtml {
+function activationCell(env: ViewEnv, r: AccountRow, codesWithheld: boolean): SafeHtml {
   const _ = translator(env.lang);
   if (r.activated) return html`<span class="badge badge-success">${_('classe.activated')}</span>`;
+  // The school hands the codes out itself (no « fiches » right for its teachers): not shown, whatever the row holds.
+  if (codesWithheld) return html`<span class="badge">${_('classe.codeWithheld')}</span>`;
   if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
   // An account administering beyond the caller's scope: its code is not the caller's to hand out.
   if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
@@ -120,6 +122,11 @@ export interface ListState {
    * (select.ts sort 'family'); a representative's row is indented and says whose it is.
    */
   family?: boolean;
+  /**
+   * The class's school withholds the « fiches » right from its teachers (directory/policies.ts teacherMay): it hands
+   * the activation codes out itself, and the list shows none.
+   */
+  codesWithheld?: boolean;
 }
 
 /** The query string of the Élèves tab's family order (kept by its links and its form). */
@@ -200,7 +207,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
               .join(', ') || '—'
     }</td>
     <td><code>${r.login}</code></td>
-    <td>${activationCell(env, r)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
+    <td>${activationCell(env, r, !!state.codesWithheld)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
   </tr>`,
   )}</tbody>
 </table></div>`;
