@@ -74,6 +74,10 @@ test('preview: counts and one page of rows, within the caller’s scope', async 
   const forged = await get('root', `${base}&after=bm90LWEtY3Vyc29y`);
   assert.equal(forged.statusCode, 400);
   assert.match(forged.json().error, /« after »/);
+  // Both directions at once: refused, not one of them silently dropped.
+  const both = await get('root', `${base}&after=${body.next}&before=${byCursor.prev}`);
+  assert.equal(both.statusCode, 400);
+  assert.match(both.json().error, /« after » et « before »/);
 
   // Teacher of 6A: Zoé, Émile and their parents only.
   const teacher = (await get('anne', '/api/publipostage/preview')).json();

@@ -41,6 +41,8 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
 
   app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
     const { limit, offset, after, before, ...selection } = req.query;
+    // One direction per page: `before` would otherwise be dropped without a word.
+    if (after !== undefined && before !== undefined) throw new HttpError(400, 'error.pageCursorBoth');
     for (const [field, cursor] of [
       ['after', after],
       ['before', before],
