@@ -190,6 +190,33 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
 });
 
+test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and says where that pupil is; a pupil moving class in both files keeps the link', async () => {
+  const eleves = (emma: string) =>
+    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    `"VENISSE";;"Lucas";"2017-04-02";"M";;;;;"CYCLE II";"CP";"CP"\n"ROUX";;"Emma";"2016-05-03";"F";;;;;"CYCLE II";"${emma}";"${emma}"\n`;
+  const responsables = (emma: string) =>
+    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n` +
+    // Another Lucas VENISSE, in CE2: not the CP pupil of this school.
+    `"Mme";;"VENISSE";"Carole";"3 rue Haute";"99200";"Cerisy";;;;;;;;"VENISSE";"Lucas";"CE2"\n` +
+    `"M.";;"ROUX";"Hugo";"8 rue Basse";"99200";"Cerisy";;;;;;;;"ROUX";"Emma";"${emma}"\n`;
+  const files = (emma: string) => [
+    { name: 'CSVExtraction-eleves.csv', data: latin1(eleves(emma)) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(responsables(emma)) },
+  ];
+  const otherClass = [{ file: 'CSVExtraction-responsables.csv', line: 2, field: 'Prénom enfant', reason: 'élève « VENISSE Lucas (CE2) » : un élève de ce nom est en CP, pas dans cette classe : lien non créé' }];
+  const kids = async (first: string) => childrenOf((await q<{ id: string }>(`SELECT id FROM users WHERE first_name = $1 AND profile = 'Relative'`, [first]))[0].id);
+  const first = await importFiles(ctx, files('CE1'), opts({ structureHint: 'École du Pré Vert' }));
+  assert.equal(first.fatal, null, formatReport(first));
+  assert.deepEqual(plain(first.rejected), otherClass);
+  assert.deepEqual(await kids('Carole'), []);
+  assert.deepEqual(await kids('Hugo'), ['ROUX Emma']);
+  // The next school year's files: Emma is in CE2 in both, her father stays linked.
+  const next = await importFiles(ctx, files('CE2'), opts({ structureHint: 'École du Pré Vert' }));
+  assert.deepEqual(plain(next.rejected), otherClass);
+  assert.deepEqual(await kids('Hugo'), ['ROUX Emma']);
+  assert.deepEqual(await kids('Carole'), []);
+});
+
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(CSV, 'rename', 'ids-v1')]), opts({ structureHint: 'École Ids' }));
   assert.equal(v1.created, 2, formatReport(v1));

@@ -812,28 +812,40 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
        GROUP BY u.id, us.structure_id`,
       [sids],
     );
-    const byName = new Map<string, { id: string; classes: Set<string> }[]>();
+    /** `classes`: folded, to compare; `classNames`: as stored, to name them. */
+    const byName = new Map<string, { id: string; classes: Set<string>; classNames: string[] }[]>();
     for (const x of r.rows) {
       const k = `${x.structure_id}\t${foldName(x.last_name)}\t${foldName(x.first_name)}`;
-      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(foldName)) });
+      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(foldName)), classNames: x.classes });
     }
     for (const c of batch.childrenByName) {
       const parent = userIds.get(c.parent);
       if (!parent) continue;
       const s = sid(c.structure);
-      const seen = new Map<string, { id: string; classes: Set<string> }>();
+      const seen = new Map<string, { id: string; classes: Set<string>; classNames: string[] }>();
       for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${foldName(ln)}\t${foldName(c.firstName)}`) ?? []) seen.set(x.id, x);
       let candidates = [...seen.values()];
-      const inClass = c.className ? candidates.filter((x) => x.classes.has(foldName(c.className))) : candidates;
-      if (inClass.length) candidates = inClass;
       const who = `${c.lastNames[0]} ${c.firstName}${c.className ? ` (${c.className})` : ''}`;
+      if (c.className && candidates.length) {
+        // The class the row gives must be the pupil's (a pupil without a class cannot contradict it): a namesake in
+        // another class is another child, and linking them would show a parent someone else's child. ONDE and the
+        // ENT's templates name the child by names and class, as the reference matches them.
+        const inClass = candidates.filter((x) => !x.classes.size || x.classes.has(foldName(c.className)));
+        if (!inClass.length) {
+          unresolved++;
+          const elsewhere = [...new Set(candidates.flatMap((x) => [...x.classNames]))].join(', ');
+          rejected.push(rejection(c.file, c.line, c.field, 'applyPupilOtherClass', { who, classes: elsewhere }));
+          continue;
+        }
+        candidates = inClass;
+      }
       if (candidates.length === 1) {
         wantedRelations.add(`${parent}\t${candidates[0].id}`);
         runSet.add(candidates[0].id);
         dirty.add(candidates[0].id);
       } else {
         unresolved++;
-        rejected.push(rejection(c.file, c.line, "Prénom de l'élève", candidates.length ? 'applyPupilAmbiguous' : 'applyPupilNotFound', { who }));
+        rejected.push(rejection(c.file, c.line, c.field, candidates.length ? 'applyPupilAmbiguous' : 'applyPupilNotFound', { who }));
       }
     }
   }

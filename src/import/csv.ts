@@ -337,11 +337,12 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     const postal = postalAddress(street, get('zipCode'), get('city'), get('country'));
 
     // Children named on a parent's row, by position.
-    const children: { lastNames: string[]; firstName: string; className: string }[] = [];
+    const children: { lastNames: string[]; firstName: string; className: string; field: string }[] = [];
     if (profile === 'Relative') {
       for (let i = 0; i <= child; i++) {
+        const column = (f: Field) => columns.find((x) => x.field === f && x.child === i);
         const cell = (f: Field) => {
-          const c = columns.find((x) => x.field === f && x.child === i);
+          const c = column(f);
           return c ? clean(record[c.index]) : null;
         };
         const childFirst = cell('childFirst');
@@ -351,7 +352,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
           batch.rejected.push(rejection(file, line, childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, 'rowChildIncomplete', { n: i + 1 }));
           continue;
         }
-        children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '' });
+        children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '', field: column('childFirst')?.header ?? FIELD_LABEL.childFirst });
       }
     }
     const childNames = new Set(children.flatMap((c) => c.lastNames.map(foldName)));

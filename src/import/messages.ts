@@ -82,6 +82,7 @@ export const IMPORT_MESSAGES_FR = {
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
   applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
   applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',
+  applyPupilOtherClass: 'élève « {who} » : un élève de ce nom est en {classes}, pas dans cette classe : lien non créé',
   // Records read and deliberately left out (ImportReport.ignored).
   ignoredAafClass: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : classe « {name} » non créée",
   ignoredAafGroup: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : groupe « {name} » non créé",

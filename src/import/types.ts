@@ -84,6 +84,8 @@ export interface ChildByName {
   lastNames: string[];
   firstName: string;
   className: string;
+  /** The row's header naming the child (its first-name column), as rejections say. */
+  field: string;
   file: string;
   line: number;
 }

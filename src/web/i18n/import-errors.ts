@@ -69,6 +69,7 @@ const EN: Record<ImportCode, string> = {
   applyNoPupilId: 'no pupil with identifier “{id}” in this school: link not created',
   applyPupilAmbiguous: 'several pupils “{who}”: link not created',
   applyPupilNotFound: 'pupil “{who}” not found: link not created',
+  applyPupilOtherClass: 'pupil “{who}”: a pupil of this name is in {classes}, not in this class: link not created',
   ignoredAafClass: 'structure “{structure}” absent from the EtabEducNat file and from the directory: class “{name}” not created',
   ignoredAafGroup: 'structure “{structure}” absent from the EtabEducNat file and from the directory: group “{name}” not created',
   ignoredAafAttachment: 'structure “{structure}” absent from the EtabEducNat file and from the directory: attachment skipped',
