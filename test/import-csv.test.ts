@@ -217,6 +217,24 @@ test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and 
   assert.deepEqual(await kids('Carole'), []);
 });
 
+test('adults: a birth date filled in later (optional in their files) finds the same accounts; one keyed with its date before is re-keyed, not recreated', async () => {
+  const school = { structureHint: 'École des Dates' };
+  const teachers = (dates: [string, string]) => [
+    { name: 'CSV_Enseignants.csv', data: latin1(`Prénom;Nom;Date de naissance;Classe\nFélicité;SIMANI;${dates[0]};CM1\nHugo;LAMBERT;${dates[1]};CM2\n`) },
+  ];
+  const first = await importFiles(ctx, teachers(['', '']), opts(school));
+  assert.deepEqual([first.created, first.rejected.length], [2, 0], formatReport(first));
+  const before = await q<{ id: string; login: string }>(`SELECT id, login FROM users WHERE last_name IN ('SIMANI', 'LAMBERT') ORDER BY last_name`);
+  // An account made before adults' keys left the date out: its key still holds the date.
+  await q(`UPDATE users SET external_id = external_id || '1979-11-05' WHERE last_name = 'LAMBERT'`);
+  const dated = await importFiles(ctx, teachers(['12/03/1984', '05/11/1979']), opts(school));
+  assert.deepEqual([dated.created, dated.updated, dated.preDeleted], [0, 2, 0], formatReport(dated));
+  assert.deepEqual(await q(`SELECT id, login FROM users WHERE last_name IN ('SIMANI', 'LAMBERT') ORDER BY last_name`), before);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE last_name = 'LAMBERT' AND external_id LIKE '%1979%'`), 0, 're-keyed');
+  const again = await importFiles(ctx, teachers(['12/03/1984', '05/11/1979']), opts(school));
+  assert.deepEqual([again.created, again.updated, again.unchanged, again.preDeleted], [0, 0, 2, 0], formatReport(again));
+});
+
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(CSV, 'rename', 'ids-v1')]), opts({ structureHint: 'École Ids' }));
   assert.equal(v1.created, 2, formatReport(v1));

@@ -16,6 +16,7 @@ import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { findRenames, type RenameCandidate } from './renames.js';
 import { personKindSql, personName, shownId } from './checks.js';
+import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, type StagedChunk, type StagedRow } from './stage.js';
@@ -1015,7 +1016,7 @@ async function adoptAccounts(
   }
 
   // Likely renames: only name-keyed records, only among accounts this run would otherwise pre-delete.
-  const named = open.filter((r) => !r.formerIds);
+  const named = open.filter((r) => !isCsvIdKey(r.externalId));
   const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
   const renamed: RenameNote[] = [];
   if (named.length && scopes.length) {

@@ -153,9 +153,26 @@ export function csvIdKey(source: Source, structureId: string, id: string): strin
   return `${source}:${structureId}:id:${id}`;
 }
 
-/** Account key built from the names (no identifier column): folded like logins, so spelling variants agree. */
+/**
+ * Account key built from the names (no identifier column): folded like logins, so spelling variants agree. A pupil's
+ * holds the birth date (required in the pupils' files: it tells namesakes apart); an adult's does not, as the date is
+ * optional in the adults' templates and a file that fills it in later must find the same accounts.
+ */
 export function csvNameKey(source: Source, structureId: string, profile: Profile, lastName: string, firstName: string, birthDate: string | null): string {
-  return `${source}:${structureId}:${profile}:${foldName(lastName)}:${foldName(firstName)}:${birthDate ?? ''}`;
+  return `${source}:${structureId}:${profile}:${foldName(lastName)}:${foldName(firstName)}:${profile === 'Student' ? (birthDate ?? '') : ''}`;
+}
+
+/**
+ * The key an adult given with a birth date had before adults' keys left the date out (csvNameKey): their accounts
+ * are found under it once (a former key), then re-keyed. None for a pupil or without a date.
+ */
+function datedAdultKey(source: Source, structureId: string, profile: Profile, lastName: string, firstName: string, birthDate: string | null): string[] {
+  return profile !== 'Student' && birthDate ? [`${csvNameKey(source, structureId, profile, lastName, firstName, null)}${birthDate}`] : [];
+}
+
+/** Whether an account key is a file's own identifier (csvIdKey) rather than built from the names (csvNameKey). */
+export function isCsvIdKey(key: string): boolean {
+  return key.split(':', 3)[2] === 'id';
 }
 
 /** A relative seen earlier in the file under the same name: the same person unless their contact data disagree. */
@@ -362,9 +379,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     if (ownId) {
       externalId = csvIdKey(source, target.id, ownId);
       // The same people imported before without an identifier column keep their accounts.
-      formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate)];
+      formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate), ...datedAdultKey(source, target.id, profile, lastName, firstName, birthDate)];
     } else {
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
+      const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
+      if (dated.length) formerIds = dated;
       const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, mail.email, address, childNames)) : undefined;
       if (same) {
         externalId = same.externalId;
