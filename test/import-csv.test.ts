@@ -186,6 +186,11 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   assert.deepEqual(await kids('claire.duval'), ['DUVAL Enzo', 'DUVAL Théa']);
   assert.deepEqual(await kids('julie.morel'), ['BLONDEL Rémi']);
   assert.deepEqual(await kids('julie.morel2'), ['CARON Lina']);
+  // The teachers' file names the school's director (« Directeur » : oui): its local administrator, as AAF's DIR.
+  assert.deepEqual(
+    (await q<{ login: string }>(`SELECT u.login FROM local_admins la JOIN users u ON u.id = la.user_id JOIN structures s ON s.id = la.structure_id WHERE s.name = 'École Les Cerisiers'`)).map((x) => x.login),
+    ['odile.hamel'],
+  );
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
 });
