@@ -36,10 +36,14 @@ const SINGLE_BYTE: Record<string, Encoding> = {
 // Bytes that ISO-8859-15 reads as € Š š Ž ž Œ œ Ÿ and Windows-1252/ISO-8859-1 as ¤ ¦ ¨ ´ ¸ ¼ ½ ¾.
 const LATIN_DIFF = new Set([0xa4, 0xa6, 0xa8, 0xb4, 0xb8, 0xbc, 0xbd, 0xbe]);
 
+// The single-byte readings weighed against jschardet's pick (frenchness). On a tie, the first listed wins:
+// ISO-8859-15 before Windows-1252 reads 0xA4 as « € » rather than « ¤ ».
+const READINGS: readonly Encoding[] = ['cp850', 'macintosh', 'iso-8859-15', 'windows-1252'];
+
 /**
  * Guesses the encoding of a text file: BOMs first, then strict UTF-8, else the most likely of Windows-1252,
- * ISO-8859-15 and Mac Roman according to jschardet, unless CP850 (MS-DOS) or Mac Roman reads its bytes above 0x7F
- * twice as French (frenchness).
+ * ISO-8859-15 and Mac Roman according to jschardet, unless another of READINGS reads its bytes above 0x7F twice as
+ * French (frenchness).
  */
 export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number } {
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { encoding: 'utf-8', bom: 3 };
@@ -55,23 +59,23 @@ export function detectEncoding(buf: Buffer): { encoding: Encoding; bom: number }
     }
   }
   // Excel's « CSV (MS-DOS) » writes the DOS code page (CP850 in French Windows), which jschardet does not know: its
-  // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »). And
-  // on a few letters jschardet may take Mac Roman for Windows-1252 (ÇELIK's 0x82 read as a low quote « ‚ELIK »).
+  // accented letters sit at 0x80–0x9F, where Mac Roman has letters too (é 0x82 read as Ç, è 0x8A as ä: « LÇa »). On
+  // a few letters jschardet may take Mac Roman for Windows-1252 (ÇELIK's 0x82 read as a low quote « ‚ELIK »), and on
+  // a small file where its models tie it ranks Mac Roman first (ISO-8859-15's « Bœuf, Léa » read as « BΩuf, LÈa »).
   // The reading whose letters fit the words around them twice as well as jschardet's (frenchness) wins.
-  const base = Math.max(0, frenchness(buf, encoding));
   let best: { encoding: Encoding; score: number } | null = null;
-  for (const other of ['cp850', 'macintosh'] as const) {
+  for (const other of READINGS) {
     if (other === encoding) continue;
-    const score = frenchness(buf, other);
-    if (score > 0 && score > 2 * base && (!best || score > best.score)) best = { encoding: other, score };
+    const [base, score] = frenchness(buf, encoding, other);
+    if (score > 0 && score > 2 * Math.max(0, base) && (!best || score > best.score)) best = { encoding: other, score };
   }
-  if (best) return { encoding: best.encoding, bom: 0 };
+  if (best) encoding = best.encoding;
   // ISO-8859-15 has only control characters at 0x80–0x9F, which text never holds: such bytes are Windows-1252.
   const c1 = buf.some((b) => b >= 0x80 && b <= 0x9f);
   if (encoding === 'iso-8859-15' && c1) encoding = 'windows-1252';
   // Without any byte where Windows-1252, ISO-8859-15 and ISO-8859-1 differ, the three read the file alike:
   // the report names the common one.
-  if (encoding !== 'macintosh' && !c1 && !buf.some((b) => LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
+  if ((encoding === 'windows-1252' || encoding === 'iso-8859-15') && !c1 && !buf.some((b) => LATIN_DIFF.has(b))) encoding = 'iso-8859-1';
   return { encoding, bom: 0 };
 }
 
@@ -89,28 +93,56 @@ const LOWER = /\p{Ll}/u;
 const UPPER = /\p{Lu}/u;
 const ASCII_LOWER = /[a-z]/;
 const ASCII_UPPER = /[A-Z]/;
+const ASCII_LETTER = /[A-Za-z]/;
 
 /**
- * How French the bytes above 0x7F of `buf` read in `encoding`: each character weighed (FRENCH_WEIGHT; another letter
- * 0.1) when its case fits the ASCII letters around it — lower case next to lower case (« L?a », « H?l?ne »), upper
- * case within upper case (« ?ELIK », « GAR?ON ») — and counted against (−1) when it does not: a letter between two
- * non-letters, a symbol within a word.
+ * How French the bytes above 0x7F of `buf` read in encodings `a` and `b`, as [a's score, b's score], over the bytes
+ * the two read as different characters only: those they read alike say nothing between them, and would drown the
+ * few that do (Windows-1252 and ISO-8859-15 differ on 0xA4, 0xA6, 0xA8, 0xB4, 0xB8, 0xBC–0xBE and 0x80–0x9F, and
+ * share é è à ç: « Prénom, Léa, Bœuf » is 20.5 against 19 on all bytes, 0.5 against −1 on the differing one).
  */
-function frenchness(buf: Buffer, encoding: Encoding): number {
-  const chars = byteChars(encoding);
-  let n = 0;
+function frenchness(buf: Buffer, a: Encoding, b: Encoding): [number, number] {
+  const [as, bs] = [byteChars(a), byteChars(b)];
+  let na = 0;
+  let nb = 0;
   for (let i = 0; i < buf.length; i++) {
-    if (buf[i] < 0x80) continue;
-    const c = chars[buf[i]];
-    // The case the neighbours ask for: the next ASCII letter's, else the previous one's; none between non-letters.
-    const next = buf[i + 1] < 0x80 ? String.fromCharCode(buf[i + 1]) : '';
-    const prev = i > 0 && buf[i - 1] < 0x80 ? String.fromCharCode(buf[i - 1]) : '';
-    const want = ASCII_LOWER.test(next) ? 'lower' : ASCII_UPPER.test(next) ? 'upper' : ASCII_LOWER.test(prev) ? 'lower' : ASCII_UPPER.test(prev) ? 'upper' : null;
-    const is = LOWER.test(c) ? 'lower' : UPPER.test(c) ? 'upper' : null;
-    if (want === null) n += is === null ? 0.5 : -1;
-    else n += is === want ? FRENCH_WEIGHT.get(c) ?? 0.1 : -1;
+    const byte = buf[i];
+    if (byte < 0x80 || as[byte] === bs[byte]) continue;
+    const want = wantedCase(buf, i);
+    na += fit(as[byte], want);
+    nb += fit(bs[byte], want);
   }
-  return n;
+  return [na, nb];
+}
+
+/**
+ * The case the ASCII neighbours of byte `i` ask for: the next ASCII letter's, else the previous one's (« L?a »,
+ * « H?l?ne » lower, « ?ELIK », « GAR?ON » upper); either at the start of a word followed by lower case, where a name
+ * begins with a capital and a word with a small letter (« ?mile », « ?l?ve »); null between non-letters.
+ */
+function wantedCase(buf: Buffer, i: number): 'lower' | 'upper' | 'either' | null {
+  const next = buf[i + 1] < 0x80 ? String.fromCharCode(buf[i + 1]) : '';
+  const prev = i === 0 ? ' ' : buf[i - 1] < 0x80 ? String.fromCharCode(buf[i - 1]) : '';
+  if (ASCII_LOWER.test(next)) return prev !== '' && !ASCII_LETTER.test(prev) ? 'either' : 'lower';
+  if (ASCII_UPPER.test(next)) return 'upper';
+  if (ASCII_LOWER.test(prev)) return 'lower';
+  if (ASCII_UPPER.test(prev)) return 'upper';
+  return null;
+}
+
+/**
+ * How well character `c` fits where it stands: its weight (FRENCH_WEIGHT; another letter 0.1) when its case is the
+ * one wanted, or where either is, its small letter's (« Émile » counts as « émile »: Mac Roman's É 0x83, read as
+ * Windows-1252's « ƒmile », had lost to it); 0.5 for a non-letter between non-letters (« 1½ h », « 12 € »); −1
+ * otherwise: a letter between two non-letters, a symbol within a word (« B½uf », « ¼illet »), a letter of the wrong
+ * case.
+ */
+function fit(c: string, want: 'lower' | 'upper' | 'either' | null): number {
+  const is = LOWER.test(c) ? 'lower' : UPPER.test(c) ? 'upper' : null;
+  if (want === null) return is === null ? 0.5 : -1;
+  if (is === null) return -1;
+  if (want === 'either') return FRENCH_WEIGHT.get(c.toLowerCase()) ?? 0.1;
+  return is === want ? (FRENCH_WEIGHT.get(c) ?? 0.1) : -1;
 }
 
 /** The character each byte is in a single-byte encoding (256 of them), made once per encoding. */
