@@ -121,6 +121,12 @@ test('ISO-8859-1 and ISO-8859-15 files decode as their declaration says, through
   }
 });
 
+test('a file declaring ISO-8859-15 but written in UTF-8 is read as UTF-8, whatever the pieces (a sequence cut between two)', async () => {
+  const text = doc(person('E1', '<attr name="sn"><value>LEFÈBVRE Œuvre €</value></attr>'), '<?xml version="1.0" encoding="ISO-8859-15"?>\n');
+  const r = await same(Buffer.from(text, 'utf8'), 'scan', 'UTF-8 under an ISO-8859-15 declaration');
+  assert.equal(r.records[0].attrs.get('sn')![0], 'LEFÈBVRE Œuvre €');
+});
+
 test('valid XML beyond the scanner is read by saxes, without losing or repeating the records already read', async () => {
   const records = Array.from({ length: 4 }, (_, i) => person(`E${i}`)).join('');
   const cases: [string, string][] = [

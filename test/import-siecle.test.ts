@@ -176,3 +176,17 @@ test('malformed XML, a missing UAI or a bad date: the file is named with line an
 
   assert.equal(await snapshot(), start);
 });
+
+test('an export declaring ISO-8859-15 but saved in UTF-8 (an editor kept the declaration) is read as UTF-8: no garbled name', async () => {
+  const utf8 = (name: string): ImportInput => ({ name, data: Buffer.from(text(name), 'utf8') });
+  assert.match(text(ELEVES), /encoding="ISO-8859-15"/);
+  assert.match(text(ELEVES), /[À-ÿ]/, 'the fixture has accented names');
+  const run = (inputs: ImportInput[]) => importFiles(ctx, inputs, { scope: ALL, dryRun: true });
+  const asDeclared = await run([encoded(ELEVES, text(ELEVES)), encoded(RESP, text(RESP))]);
+  const resaved = await run([utf8(ELEVES), utf8(RESP)]);
+  assert.equal(resaved.fatal, null, formatReport(resaved));
+  // Read as declared, every accent would be two letters (« ChloÃ© »): names changed, accounts updated.
+  assert.deepEqual([resaved.created, resaved.updated, resaved.unchanged], [asDeclared.created, asDeclared.updated, asDeclared.unchanged], formatReport(resaved));
+  assert.deepEqual(resaved.files.map((f) => f.encoding), ['utf-8', 'utf-8']);
+  assert.deepEqual(asDeclared.files.map((f) => f.encoding), ['iso-8859-15', 'iso-8859-15']);
+});

@@ -3,6 +3,7 @@
 // The AAF feed goes through scanXml first (the fast scanner of xml-scan.ts, saxes behind it: aaf.ts readAaf).
 import iconv from 'iconv-lite';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { SaxesParser } from 'saxes';
 import { type XmlEvents, XmlScanFallback, XmlScanner } from './xml-scan.js';
 import { ImportFileError } from './types.js';
@@ -120,24 +121,75 @@ export async function streamXml(
 /** Characters parsed between two turns of the event loop (feedParser). */
 const PARSE_SLICE = 128 * 1024;
 
+/** Single-byte encodings (iconv names) a declaration may name: ASCII reads the same in all of them. */
+const SINGLE_BYTE = /^(iso-?8859|windows-?125|cp125|latin|l\d$|us-ascii$|ascii$)/;
+
+/**
+ * How `chunk` is written, for a file declaring a single-byte encoding: 'ascii' (no byte above 0x7F: any reading
+ * gives the same text), 'utf-8' (its bytes above 0x7F are UTF-8 sequences), 'other', or 'undecided' when its only
+ * byte above 0x7F starts a sequence cut by the chunk's end. A French text in a single-byte encoding is never UTF-8:
+ * its accented letters (é 0xE9) are not followed by continuation bytes.
+ */
+function writtenAs(chunk: Buffer): 'ascii' | 'utf-8' | 'other' | 'undecided' {
+  const high = chunk.findIndex((b) => b >= 0x80);
+  if (high < 0) return 'ascii';
+  let end = chunk.length;
+  // A lead byte among the last three whose sequence runs past the end: left out.
+  for (let i = Math.max(0, end - 3); i < end; i++) {
+    const b = chunk[i];
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (length > 1 && i + length > end) {
+      end = i;
+      break;
+    }
+  }
+  if (end <= high) return 'undecided';
+  return isUtf8(chunk.subarray(0, end)) ? 'utf-8' : 'other';
+}
+
 /**
  * The pieces of `source` (about `chunkSize` bytes each, 1 MiB by default), decoded with the encoding its XML
- * declaration names (UTF-8 when absent; declaredEncoding reads the first 200 bytes).
+ * declaration names (UTF-8 when absent; declaredEncoding reads the first 200 bytes). A file declaring a single-byte
+ * encoding but written in UTF-8 (SIECLE's ISO-8859-15 export saved again by an editor that kept the declaration) is
+ * read as UTF-8, as its bytes say: read as declared, every accent became two letters (« ChloÃ© ») and the garbled
+ * names would replace the real ones. Decided on the first bytes above 0x7F (writtenAs).
  */
 async function* decodedPieces(source: XmlSource, chunkSize: number): AsyncGenerator<{ text: string; encoding: string }> {
   const bytes: Iterable<Buffer> | AsyncIterable<Buffer> = source.data
     ? slices(source.data, chunkSize)
     : createReadStream(source.path!, { highWaterMark: chunkSize });
   let encoding = 'utf-8';
+  let declared: string | null = null;
+  /** Bytes not decoded yet: the reading is undecided (writtenAs). */
+  let held: Buffer | null = null;
   let decoder: { write(b: Buffer): string; end(): string | undefined } | null = null;
   try {
-    for await (const chunk of bytes) {
+    for await (const piece of bytes) {
+      let chunk = piece;
       if (!decoder) {
-        encoding = declaredEncoding(chunk.length >= 200 ? chunk : readHead(source, 200));
+        declared ??= declaredEncoding(chunk.length >= 200 ? chunk : readHead(source, 200));
+        encoding = declared;
+        if (SINGLE_BYTE.test(declared)) {
+          if (held) chunk = Buffer.concat([held, chunk]);
+          held = null;
+          const how = writtenAs(chunk);
+          if (how === 'ascii') {
+            yield { text: chunk.toString('latin1'), encoding };
+            continue;
+          }
+          if (how === 'undecided') {
+            held = chunk;
+            continue;
+          }
+          if (how === 'utf-8') encoding = 'utf-8';
+        }
         decoder = iconv.getDecoder(encoding);
       }
       yield { text: decoder.write(chunk), encoding };
     }
+    // The file ends within a cut sequence: not UTF-8, read as declared.
+    if (held) decoder = iconv.getDecoder(encoding);
+    if (held && decoder) yield { text: decoder.write(held), encoding };
     const rest = decoder?.end();
     if (rest) yield { text: rest, encoding };
   } finally {
