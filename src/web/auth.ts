@@ -62,11 +62,15 @@ const newToken = (): string => randomBytes(32).toString('base64url');
 
 // ---------------------------------------------------------------------------------------------- sessions
 
+// An account absent from its feed (users.absent_since: the grace period before pre-deletion) still signs in to its
+// own account, but holds no right over others': a head of school or a teacher who left would otherwise go on
+// issuing codes and sheets for months (local admin from the feed's DIR, a teacher's classes).
 const USER_SQL = `
   SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.is_super_admin,
     CASE WHEN u.is_super_admin THEN ARRAY(SELECT id::text FROM structures ORDER BY name)
+         WHEN u.absent_since IS NOT NULL THEN '{}'::text[]
          ELSE ARRAY(SELECT structure_id::text FROM local_admins WHERE user_id = u.id) END AS admin_of,
-    CASE WHEN u.profile = 'Teacher' THEN ARRAY(SELECT class_id::text FROM user_classes WHERE user_id = u.id)
+    CASE WHEN u.profile = 'Teacher' AND u.absent_since IS NULL THEN ARRAY(SELECT class_id::text FROM user_classes WHERE user_id = u.id)
          ELSE '{}'::text[] END AS teacher_of`;
 
 // Blocked and pre-deleted accounts never resolve to a user, whatever sessions remain.
