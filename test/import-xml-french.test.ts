@@ -31,3 +31,15 @@ test('a declaration after a blank line is said in French', async () => {
   const e = await reason(`\n${wrap('x')}`);
   assert.doesNotMatch(e.reason, /XML declaration must/, e.reason);
 });
+
+test('a bare « & » (PETIT & FILS) is named at its own line and column, not as a tag never closed at the end of the file', async () => {
+  const xml = wrap('PETIT & FILS').replace('</ficAlimMENESR>', `${'<addRequest><identifier><id>2</id></identifier></addRequest>\n'.repeat(5)}</ficAlimMENESR>`);
+  const e = await reason(xml);
+  assert.equal(e.code, 'xmlBareAmpersand', e.reason);
+  assert.equal(e.line, 3);
+  assert.equal(e.params?.column, xml.split('\n')[2].indexOf('&'));
+  assert.match(e.reason, /« &amp; »/);
+  // A well-escaped one and a character reference are no fault; the error another fault gives stays saxes'.
+  const other = await reason(wrap('PETIT &amp; FILS &#233;').replace('</ficAlimMENESR>', '</ficAlimMENESR><oops/>'));
+  assert.notEqual(other.code, 'xmlBareAmpersand', other.reason);
+});

@@ -23,6 +23,7 @@ export const IMPORT_MESSAGES_FR = {
   xmlMalformed: 'XML mal formé : {detail}',
   // The column too: a feed written on one line (some exporters do) has every error on line 1.
   xmlMalformedAt: 'XML mal formé (colonne {column}) : {detail}',
+  xmlBareAmpersand: 'XML mal formé (colonne {column}) : caractère « & » à écrire « &amp; » (par exemple « PETIT &amp; FILS »)',
   stsNoId: 'identifiant de l’individu manquant',
   siecleNoUai: 'UAI de l’établissement absent : le fichier ne dit pas de quel établissement il vient',
   siecleBadUai: 'UAI invalide « {uai} » (attendu : 7 chiffres et une lettre)',

@@ -281,9 +281,48 @@ export async function feedParser(
     }
     parser.close();
   } catch (e) {
-    throw xmlError(file, e, parser.line);
+    const error = xmlError(file, e, parser.line);
+    // saxes takes a bare « & » (« PETIT & FILS ») for an entity running on and reports what follows from it, often
+    // at the end of the file (« balise jamais fermée »): the « & » itself is named when it comes first.
+    if (error.code === 'xmlMalformed' || error.code === 'xmlMalformedAt') {
+      const amp = await bareAmpersand(source, chunkSize);
+      if (amp && amp.line <= error.line) throw new ImportFileError(file, amp.line, '', 'xmlBareAmpersand', { column: amp.column });
+    }
+    throw error;
   }
   return { encoding };
+}
+
+/** An « & » that starts no entity or character reference (XML 1.0 §4.1). */
+const BARE_AMP = /&(?!(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);)/g;
+
+/**
+ * The first bare « & » of `source` (1-based line, 0-based column as saxes counts them), or null. Read again only on
+ * the error path; CDATA sections and comments are not told apart (the caller uses it only before saxes' error).
+ */
+async function bareAmpersand(source: XmlSource, chunkSize: number): Promise<{ line: number; column: number } | null> {
+  let line = 1;
+  let carry = '';
+  for await (const piece of decodedPieces(source, chunkSize)) {
+    // A reference cut by the piece's end is read whole with the next piece (references are short).
+    const text = carry + piece.text;
+    const keep = Math.max(0, text.length - 64);
+    const cut = text.lastIndexOf('&') >= keep ? text.lastIndexOf('&') : text.length;
+    const scanned = text.slice(0, cut);
+    BARE_AMP.lastIndex = 0;
+    const m = BARE_AMP.exec(scanned);
+    if (m) {
+      const before = scanned.slice(0, m.index);
+      return { line: line + countLines(before), column: m.index - (before.lastIndexOf('\n') + 1) };
+    }
+    line += countLines(scanned);
+    carry = text.slice(cut);
+  }
+  BARE_AMP.lastIndex = 0;
+  const m = BARE_AMP.exec(carry);
+  if (!m) return null;
+  const before = carry.slice(0, m.index);
+  return { line: line + countLines(before), column: m.index - (before.lastIndexOf('\n') + 1) };
 }
 
 /** Sends a saxes parser's events to `events` (the reader shared with the fast scanner, xml-scan.ts). */

@@ -29,7 +29,8 @@ test('a local admin and teacher absent from the next complete import keeps signi
   assert.equal((await run(both)).created, 2);
   const [odile] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'HAMEL'`);
   const before = await loadUser(ctx.database.pool, odile.id);
-  assert.ok(before?.roles.includes('localadmin') && before.roles.includes('teacher'), 'control: the feed made her local admin');
+  assert.ok(before);
+  assert.ok(before.roles.includes('localadmin') && before.roles.includes('teacher'), 'control: the feed made her local admin');
   assert.equal(before.teacherOf.length, 1);
 
   // The next delivery no longer lists her (she left the school): grace period.
@@ -44,6 +45,7 @@ test('a local admin and teacher absent from the next complete import keeps signi
   assert.equal((await q(`SELECT 1 FROM local_admins WHERE user_id = $1`, [odile.id])).length, 1);
   await run(both);
   const back = await loadUser(ctx.database.pool, odile.id);
-  assert.ok(back?.roles.includes('localadmin'));
+  assert.ok(back);
+  assert.ok(back.roles.includes('localadmin'));
   assert.equal(back.teacherOf.length, 1);
 });

@@ -18,6 +18,7 @@ const EN: Record<ImportCode, string> = {
   xmlBadEncoding: 'unreadable encoding: the file does not follow the encoding it declares or, without a declaration, UTF-8 ({encoding})',
   xmlMalformed: 'malformed XML: {detailEn}',
   xmlMalformedAt: 'malformed XML (column {column}): {detailEn}',
+  xmlBareAmpersand: 'malformed XML (column {column}): an “&” to be written “&amp;” (e.g. “PETIT &amp; FILS”)',
   stsNoId: 'person identifier missing',
   siecleNoUai: 'school UAI missing: the file does not say which school it comes from',
   siecleBadUai: 'invalid UAI “{uai}” (expected: 7 digits and a letter)',
