@@ -331,6 +331,24 @@ test('ENT template parents: « Monsieur » and « Madame » of one name and addr
   assert.deepEqual(report.merged, [{ file: 'CSV_Parents.csv', first: 4, line: 5, name: 'ROBERT Lou-Anne' }]);
 });
 
+test('parents: two birth dates given and different are two people (a mother and a grandmother of one name and home); a date on one row only is no contradiction', async () => {
+  const report = await importFiles(ctx, collectInputs([join(CSV, 'naissances')]), opts({ structureHint: 'École des Naissances' }));
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  const relatives = await q<{ id: string; login: string; birth_date: string | null }>(
+    `SELECT u.id, u.login, u.birth_date FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+     WHERE s.name = 'École des Naissances' AND u.profile = 'Relative' ORDER BY u.login`,
+  );
+  const stored = [];
+  for (const r of relatives) stored.push([r.login, r.birth_date, await childrenOf(r.id)]);
+  assert.deepEqual(stored, [
+    ['jeanne.petit', '1986-04-14', ['PETIT Zoé']],
+    ['jeanne.petit2', '1958-09-02', ['PETIT Zoé']],
+    ['marc.petit', '1984-01-30', ['PETIT Max', 'PETIT Zoé']],
+  ]);
+  assert.deepEqual(report.merged, [{ file: 'CSV_Parents.csv', first: 4, line: 5, name: 'PETIT Marc' }]);
+});
+
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(CSV, 'rename', 'ids-v1')]), opts({ structureHint: 'École Ids' }));
   assert.equal(v1.created, 2, formatReport(v1));

@@ -180,6 +180,8 @@ interface RelativeRow {
   /** Civility as normTitle gives it (M., Mme, Mlle…); null when the row has none. */
   title: string | null;
   email: string | null;
+  /** YYYY-MM-DD, optional in the parents' files. */
+  birthDate: string | null;
   /** Folded street line + postcode. */
   address: string | null;
   /** Folded family names of the children named on the row. */
@@ -209,9 +211,17 @@ function emailsDiffer(a: string | null, b: string | null): boolean {
 }
 
 /**
+ * Two birth dates given and different: two people (a mother and a grandmother of one name and home). Adults' keys
+ * leave the optional date out (csvNameKey), so it no longer keeps such namesakes apart by itself.
+ */
+function datesDiffer(a: string | null, b: string | null): boolean {
+  return !!a && !!b && a !== b;
+}
+
+/**
  * Same person (a parent given once per child, as ONDE extractions and hand-made files do)? Names already match
- * within the structure. Never when the rows contradict each other — two civilities, or two e-mails, given and
- * different —: a father and a mother who share a first name (Camille, Dominique) and a home are two accounts, and a
+ * within the structure. Never when the rows contradict each other — two civilities, two e-mails or two birth dates,
+ * given and different —: a father and a mother who share a first name (Camille, Dominique) and a home are two accounts, and a
  * merge would hand one of them the other's credentials. Otherwise the same e-mail, or the same postal address, or
  * children named who are siblings (a family name in common: the 8 parents of the Emile Zola BE1D file given on two
  * rows, 6 of them with two addresses). Homonyms with unrelated children at different addresses stay two accounts.
@@ -219,7 +229,7 @@ function emailsDiffer(a: string | null, b: string | null): boolean {
  * audit of the BE1D import (the father DUMONT Camille lost his account to the mother's, silently).
  */
 function sameRelative(a: SeenRelative, row: RelativeRow): boolean {
-  if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email)) return false;
+  if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return false;
   if (a.email && row.email) return true;
   if (a.address && row.address === a.address) return true;
   return [...row.childNames].some((n) => a.childNames.has(n));
@@ -229,6 +239,7 @@ function sameRelative(a: SeenRelative, row: RelativeRow): boolean {
 function completeRelative(seen: SeenRelative, row: RelativeRow): void {
   seen.title ??= row.title;
   seen.email ??= row.email;
+  seen.birthDate ??= row.birthDate;
   seen.address ??= row.address;
   for (const n of row.childNames) seen.childNames.add(n);
 }
@@ -419,7 +430,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
       const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
       if (dated.length) formerIds = dated;
-      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, address, childNames };
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames };
       const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, row)) : undefined;
       if (same) {
         externalId = same.externalId;
