@@ -9,11 +9,14 @@ import { after, before, test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
 import type { Rejection } from '../src/import/types.js';
+import { reportView } from '../src/web/console/views/import.js';
 import { freshDatabase, testContext } from './helpers/db.js';
 
 const FX = new URL('./fixtures/', import.meta.url).pathname;
 const CSV = join(FX, 'csv');
 const BE1D = join(FX, 'be1d', 'be1d-les-cerisiers');
+/** Parents who share a first name, or give two e-mails, at one address; parents given once per child. */
+const PLATANES = join(FX, 'be1d', 'be1d-les-platanes');
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let tmp: string;
 const opts = (o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, ...o });
@@ -167,6 +170,11 @@ test('French template: a parent given once per child is one account; a pupil wit
   const [sacha] = await q<Record<string, string>>(`SELECT * FROM users WHERE first_name = 'Sacha'`);
   assert.deepEqual(await classesOf(sacha.id), []);
   assert.match(formatReport(report), /CSV_Parents\.csv:5:Courriel — adresse électronique invalide/);
+  // Each row read as a parent of an earlier row is named: same address (VERGER), siblings (TERRIER).
+  assert.deepEqual(report.merged, [
+    { file: 'CSV_Parents.csv', first: 3, line: 4, name: 'VERGER Marc' },
+    { file: 'CSV_Parents.csv', first: 5, line: 6, name: 'TERRIER Anne' },
+  ]);
 });
 
 test('ONDE/BE1D parents: one account per person given on several rows (same address, or siblings); homonyms kept apart', async () => {
@@ -191,6 +199,11 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
     (await q<{ login: string }>(`SELECT u.login FROM local_admins la JOIN users u ON u.id = la.user_id JOIN structures s ON s.id = la.structure_id WHERE s.name = 'École Les Cerisiers'`)).map((x) => x.login),
     ['odile.hamel'],
   );
+  // 9 rows, 7 parents: the two rows folded into an earlier one are named in the report.
+  assert.deepEqual(report.merged, [
+    { file: 'CSVExtraction-responsables.csv', first: 2, line: 3, name: 'BLONDEL Agathe' },
+    { file: 'CSVExtraction-responsables.csv', first: 4, line: 5, name: 'CARON Gilles' },
+  ]);
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
 });
@@ -238,6 +251,102 @@ test('adults: a birth date filled in later (optional in their files) finds the s
   assert.equal(await count(`SELECT count(*) n FROM users WHERE last_name = 'LAMBERT' AND external_id LIKE '%1979%'`), 0, 're-keyed');
   const again = await importFiles(ctx, teachers(['12/03/1984', '05/11/1979']), opts(school));
   assert.deepEqual([again.created, again.updated, again.unchanged, again.preDeleted], [0, 0, 2, 0], formatReport(again));
+});
+
+test('ONDE/BE1D parents: a father and a mother of one first name at one address, or two e-mails, are two accounts; a parent on two rows is one, named in the report', async () => {
+  const report = await importFiles(ctx, collectInputs([PLATANES]), opts());
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  const file = 'CSVExtraction-responsables.csv';
+  const parents = report.files.find((f) => f.file === file);
+  assert.deepEqual([parents?.rows, parents?.created], [10, 8]);
+  // As stored: M. and Mme DUMONT Camille (one address, two e-mails), M. and Mme BERNARD Dominique (one address, no
+  // e-mail), two LEFEBVRE Anne (one address, two e-mails) are two accounts each, each with their own civility and
+  // e-mail; LEROY Sandrine (two addresses, siblings) and LEROY Paul (« M. » and « Monsieur », one e-mail in two
+  // cases) are one account each, linked to both children.
+  const relatives = await q<{ id: string; login: string; title: string | null; email: string | null }>(
+    `SELECT u.id, u.login, u.title, u.email FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+     WHERE s.name = 'École Les Platanes' AND u.profile = 'Relative' ORDER BY u.login`,
+  );
+  const stored = [];
+  for (const r of relatives) stored.push([r.login, r.title, r.email?.toLowerCase() ?? null, await childrenOf(r.id)]);
+  assert.deepEqual(stored, [
+    ['anne.lefebvre', 'Mme', 'anne.lefebvre@example.org', ['LEFEBVRE Tom']],
+    ['anne.lefebvre2', 'Mme', 'a.lefebvre@example.net', ['LEFEBVRE Tom']],
+    ['camille.dumont', 'M.', 'camille.dumont@example.org', ['DUMONT Léo']],
+    ['camille.dumont2', 'Mme', 'c.dumont@example.net', ['DUMONT Léo']],
+    ['dominique.bernard', 'M.', null, ['BERNARD Noé']],
+    ['dominique.bernard2', 'Mme', null, ['BERNARD Noé']],
+    ['paul.leroy', 'M.', 'paul.leroy@example.org', ['LEROY Chloé', 'LEROY Lucas']],
+    ['sandrine.leroy', 'Mme', null, ['LEROY Chloé', 'LEROY Lucas']],
+  ]);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NOT NULL AND login = ANY($1)`, [relatives.map((r) => r.login)]), 8);
+
+  // 10 rows, 8 accounts: the two rows read as an earlier row's parent are warnings, not rejections.
+  assert.deepEqual(report.merged, [
+    { file, first: 8, line: 10, name: 'LEROY Sandrine' },
+    { file, first: 9, line: 11, name: 'LEROY Paul' },
+  ]);
+  const fr = formatReport(report);
+  assert.match(fr, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 10 lignes — 8 créés/);
+  assert.ok(
+    fr.includes(
+      '\nLignes regroupées, un seul compte par représentant légal (2) :\n' +
+        '  CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte\n' +
+        '  CSVExtraction-responsables.csv — lignes 9 et 11 : même représentant légal (LEROY Paul), un seul compte\n',
+    ),
+    fr,
+  );
+  assert.match(formatReport(report, 'en'), /\nRows merged, one account per legal representative \(2\) :\n {2}CSVExtraction-responsables\.csv — lignes 8 et 10/);
+  // The console shows them as a warning, in the request's language.
+  const view = String(reportView('fr', report));
+  assert.match(view, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);
+  assert.ok(view.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte</code>'), view);
+  const en = String(reportView('en', report));
+  assert.match(en, /data-import="merged"><p><strong>2 rows merged with an earlier row of the same legal representative/);
+  assert.ok(en.includes('<code>CSVExtraction-responsables.csv — rows 9 and 11: same legal representative (LEROY Paul), one account</code>'), en);
+  assert.doesNotMatch(String(reportView('fr', { ...report, merged: [] })), /data-import="merged"/);
+
+  // Again: the same accounts, the same warnings.
+  const again = await importFiles(ctx, collectInputs([PLATANES]), opts());
+  assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 14]);
+  assert.deepEqual(again.merged, report.merged);
+});
+
+test('ENT template parents: « Monsieur » and « Madame » of one name and address are two accounts; « Mlle » and « Mme » are one woman', async () => {
+  const report = await importFiles(ctx, collectInputs([join(CSV, 'civilites')]), opts({ structureHint: 'École des Civilités' }));
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  const relatives = await q<{ id: string; login: string; title: string }>(
+    `SELECT u.id, u.login, u.title FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+     WHERE s.name = 'École des Civilités' AND u.profile = 'Relative' ORDER BY u.login`,
+  );
+  const stored = [];
+  for (const r of relatives) stored.push([r.login, r.title, await childrenOf(r.id)]);
+  assert.deepEqual(stored, [
+    ['claude.martin', 'M.', ['MARTIN Jade']],
+    ['claude.martin2', 'Mme', ['MARTIN Jade']],
+    ['lou-anne.robert', 'Mme', ['ROBERT Lou', 'ROBERT Nina']],
+  ]);
+  assert.deepEqual(report.merged, [{ file: 'CSV_Parents.csv', first: 4, line: 5, name: 'ROBERT Lou-Anne' }]);
+});
+
+test('parents: two birth dates given and different are two people (a mother and a grandmother of one name and home); a date on one row only is no contradiction', async () => {
+  const report = await importFiles(ctx, collectInputs([join(CSV, 'naissances')]), opts({ structureHint: 'École des Naissances' }));
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, []);
+  const relatives = await q<{ id: string; login: string; birth_date: string | null }>(
+    `SELECT u.id, u.login, u.birth_date FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+     WHERE s.name = 'École des Naissances' AND u.profile = 'Relative' ORDER BY u.login`,
+  );
+  const stored = [];
+  for (const r of relatives) stored.push([r.login, r.birth_date, await childrenOf(r.id)]);
+  assert.deepEqual(stored, [
+    ['jeanne.petit', '1986-04-14', ['PETIT Zoé']],
+    ['jeanne.petit2', '1958-09-02', ['PETIT Zoé']],
+    ['marc.petit', '1984-01-30', ['PETIT Max', 'PETIT Zoé']],
+  ]);
+  assert.deepEqual(report.merged, [{ file: 'CSV_Parents.csv', first: 4, line: 5, name: 'PETIT Marc' }]);
 });
 
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {

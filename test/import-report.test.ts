@@ -41,6 +41,8 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+const PLATANES = new URL('./fixtures/be1d/be1d-les-platanes/', import.meta.url).pathname;
+const platanesFiles = () => ['CSVExtraction-eleves.csv', 'CSVExtraction-responsables.csv'].map((name) => ({ name, data: readFileSync(join(PLATANES, name)) }));
 const siecleFiles = () => ['ElevesSansAdresses.xml', 'ResponsablesAvecAdresses.xml', 'Nomenclature.xml'].map((name) => ({ name, data: readFileSync(join(SIECLE, name)) }));
 
 function multipart(files: Array<{ name: string; data: Buffer }>): { body: Buffer; type: string } {
@@ -149,7 +151,7 @@ test('a local admin cannot slip XML in through an archive or a .csv name (conten
   assert.equal(disguised.files[0].kind, 'siecle-eleves', formatReport(disguised));
 });
 
-test('the console shows the same per-file table and the ignored records', async () => {
+test('the console shows the same per-file table, the ignored records and the rows merged as one parent', async () => {
   // The upload redirects to its report (post/redirect/get: the CSRF token never stays in the address bar).
   const posted = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, siecleFiles());
   assert.equal(posted.statusCode, 303, posted.body.slice(0, 500));
@@ -161,6 +163,19 @@ test('the console shows the same per-file table and the ignored records', async 
   assert.match(res.body, /Lus mais sans compte \(4\)/);
   assert.match(res.body, /ROUX Paul : pas représentant légal/);
   assert.equal(await accounts(), 0, 'the console analyses first');
+
+  // Rows read as an earlier row's parent (one account) are a warning of the report, before anything is applied.
+  const parents = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, platanesFiles());
+  assert.equal(parents.statusCode, 303, parents.body.slice(0, 500));
+  const merged = await app.inject({ method: 'GET', url: String(parents.headers.location), headers: { cookie: root.cookie } });
+  assert.match(merged.body, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);
+  assert.ok(merged.body.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte</code>'));
+  const api = await post(`/api/import?dryRun=true&structureId=${school}`, platanesFiles());
+  assert.deepEqual(api.json().merged, [
+    { file: 'CSVExtraction-responsables.csv', first: 8, line: 10, name: 'LEROY Sandrine' },
+    { file: 'CSVExtraction-responsables.csv', first: 9, line: 11, name: 'LEROY Paul' },
+  ]);
+  assert.equal(await accounts(), 0);
 
   const refused = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff]) }]);
   assert.equal(refused.statusCode, 400);

@@ -175,27 +175,73 @@ export function isCsvIdKey(key: string): boolean {
   return key.split(':', 3)[2] === 'id';
 }
 
-/** A relative seen earlier in the file under the same name: the same person unless their contact data disagree. */
-interface SeenRelative {
-  externalId: string;
+/** What a parent's row says about who they are, beyond the names (compared by sameRelative). */
+interface RelativeRow {
+  /** Civility as normTitle gives it (M., Mme, Mlle…); null when the row has none. */
+  title: string | null;
   email: string | null;
+  /** YYYY-MM-DD, optional in the parents' files. */
+  birthDate: string | null;
   /** Folded street line + postcode. */
   address: string | null;
-  /** Folded family names of the children named on the row(s). */
+  /** Folded family names of the children named on the row. */
   childNames: Set<string>;
+}
+
+/** A relative seen earlier in the file under the same name: its first row, completed by the rows read as them. */
+interface SeenRelative extends RelativeRow {
+  externalId: string;
+  /** Line of the person's first row: the report names it beside each row read as the same person. */
+  line: number;
+}
+
+/**
+ * Two civilities given and different: two people (M. and Mme DUMONT Camille are a father and a mother, whatever
+ * else their rows share). « Mlle » counts as « Mme »: the administration dropped « Mademoiselle » in 2012
+ * (circulaire du 21 février 2012), so one woman may carry both in a file kept over the years.
+ */
+function titlesDiffer(a: string | null, b: string | null): boolean {
+  const woman = (t: string) => (t === 'Mlle' ? 'Mme' : t).toLowerCase();
+  return !!a && !!b && woman(a) !== woman(b);
+}
+
+/** Two e-mails given and different: two people (case aside, as mail servers read the domain). */
+function emailsDiffer(a: string | null, b: string | null): boolean {
+  return !!a && !!b && a.toLowerCase() !== b.toLowerCase();
+}
+
+/**
+ * Two birth dates given and different: two people (a mother and a grandmother of one name and home). Adults' keys
+ * leave the optional date out (csvNameKey), so it no longer keeps such namesakes apart by itself.
+ */
+function datesDiffer(a: string | null, b: string | null): boolean {
+  return !!a && !!b && a !== b;
 }
 
 /**
  * Same person (a parent given once per child, as ONDE extractions and hand-made files do)? Names already match
- * within the structure; then the e-mails match, or the postal addresses match, or — no two e-mails contradicting —
- * the children named are siblings (a family name in common). Homonyms with different e-mails at different
- * addresses, or with unrelated children at different addresses, stay two accounts. Rule: issue #14.
+ * within the structure. Never when the rows contradict each other — two civilities, two e-mails or two birth dates,
+ * given and different —: a father and a mother who share a first name (Camille, Dominique) and a home are two accounts, and a
+ * merge would hand one of them the other's credentials. Otherwise the same e-mail, or the same postal address, or
+ * children named who are siblings (a family name in common: the 8 parents of the Emile Zola BE1D file given on two
+ * rows, 6 of them with two addresses). Homonyms with unrelated children at different addresses stay two accounts.
+ * The reference ENT merges on the names alone; this is stricter. Rule: issue #14, and the contradictions from the
+ * audit of the BE1D import (the father DUMONT Camille lost his account to the mother's, silently).
  */
-function sameRelative(a: SeenRelative, email: string | null, address: string | null, childNames: Set<string>): boolean {
-  if (a.email && email && a.email.toLowerCase() === email.toLowerCase()) return true;
-  if (a.address && address && a.address === address) return true;
-  if (a.email && email) return false;
-  return [...childNames].some((n) => a.childNames.has(n));
+function sameRelative(a: SeenRelative, row: RelativeRow): boolean {
+  if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return false;
+  if (a.email && row.email) return true;
+  if (a.address && row.address === a.address) return true;
+  return [...row.childNames].some((n) => a.childNames.has(n));
+}
+
+/** A later row read as `seen`'s person completes what the earlier rows left empty, for the next rows to compare. */
+function completeRelative(seen: SeenRelative, row: RelativeRow): void {
+  seen.title ??= row.title;
+  seen.email ??= row.email;
+  seen.birthDate ??= row.birthDate;
+  seen.address ??= row.address;
+  for (const n of row.childNames) seen.childNames.add(n);
 }
 
 /** Characters handed to the CSV parser, and rows read into the batch, between two turns of the event loop. */
@@ -384,18 +430,19 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
       const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
       if (dated.length) formerIds = dated;
-      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, mail.email, address, childNames)) : undefined;
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames };
+      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, row)) : undefined;
       if (same) {
         externalId = same.externalId;
-        same.email ??= mail.email;
-        same.address ??= address;
-        for (const n of childNames) same.childNames.add(n);
+        completeRelative(same, row);
+        // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
+        batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}` });
       } else {
         // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         externalId = n === 1 ? base : `${base}#${n}`;
-        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, email: mail.email, address, childNames });
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
       }
     }
     const level = get('level');

@@ -143,6 +143,7 @@ function emptyReport(dryRun: boolean): ImportReport {
     byProfile: {},
     relations: { created: 0, removed: 0, unresolved: 0 },
     renamed: [],
+    merged: [],
     keptNamed: 0,
     durationMs: 0,
   };
@@ -430,6 +431,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.absent = res.absent;
     report.rejected = [...batch.rejected, ...res.rejected];
     report.ignored = batch.ignored;
+    report.merged = batch.merged;
     for (const f of report.files) {
       Object.assign(f, res.byFile[f.file] ?? {});
       f.ignored = report.ignored.filter((x) => x.file === f.file).length;
@@ -447,6 +449,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       preDeleted: report.preDeleted,
       restored: report.restored,
       keptNamed: report.keptNamed,
+      merged: batch.merged.length,
       rejected: report.rejected.length,
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');

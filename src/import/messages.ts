@@ -2,7 +2,8 @@
 // report's `reason`, French first), the English one in the web catalogue (src/web/i18n/import-errors.ts).
 // A whole file refused (ImportFileError), a run beyond the caller's scope (ImportForbiddenError), a format not
 // accepted (formats.ts), the rows rejected by every reader (csv.ts, checks.ts, siecle.ts, sts.ts, aaf.ts,
-// aaf-settle.ts) or while applying (apply.ts), and the records and files left out (`ignored`) carry one of these codes.
+// aaf-settle.ts) or while applying (apply.ts), the records and files left out (`ignored`) and the rows read as an
+// earlier row's person (`merged`, a warning) carry one of these codes.
 import { fillTemplate, type DomainParams } from '../lib/errors.js';
 
 export const IMPORT_MESSAGES_FR = {
@@ -93,6 +94,8 @@ export const IMPORT_MESSAGES_FR = {
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',
   ignoredSiecleLegalOfAbsent: '{who} : représentant légal d’élèves absents ou sortis, aucun compte',
   ignoredSiecleNotLegal: '{who} : pas représentant légal ({levels}), aucun compte',
+  // Warnings: rows imported, but read as someone of an earlier row (ImportReport.merged, csv.ts sameRelative).
+  relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
   // Whole files left out (formats.ts): FileReport.reason.
   ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
   ignoredFileAafNomenclature: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte',

@@ -1,6 +1,7 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
-import type { FileReport, ImportReport, Rejection } from './types.js';
+import { importText } from './messages.js';
+import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type Rejection } from './types.js';
 import { countFr } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
@@ -33,6 +34,7 @@ const T = {
     renamed: (n: number) => `Changements de nom probables (${n})`,
     renameApplied: 'compte mis à jour',
     renameKept: 'ambigu : nouveau compte créé, compte activé conservé (à vérifier dans « Gérer les doublons »)',
+    merged: (n: number) => `Lignes regroupées, un seul compte par représentant légal (${n})`,
     line: 'ligne',
     duration: (ms: number) => `Durée : ${(ms / 1000).toFixed(1)} s`,
     profiles: { Student: 'Élèves', Teacher: 'Enseignants', Personnel: 'Personnels', Relative: 'Parents', Guest: 'Invités' } as Record<Profile, string>,
@@ -62,6 +64,7 @@ const T = {
     renamed: (n: number) => `Likely renames (${n})`,
     renameApplied: 'account updated',
     renameKept: 'ambiguous: new account created, activated account kept (check "Duplicates")',
+    merged: (n: number) => `Rows merged, one account per legal representative (${n})`,
     line: 'line',
     duration: (ms: number) => `Duration: ${(ms / 1000).toFixed(1)} s`,
     profiles: { Student: 'Students', Teacher: 'Teachers', Personnel: 'Staff', Relative: 'Relatives', Guest: 'Guests' } as Record<Profile, string>,
@@ -71,6 +74,15 @@ const T = {
 /** `fichier.csv:12:Date de naissance — date invalide` (no line for a whole file: `fichier.pdf — format non reconnu`) */
 export function formatRejection(r: Rejection): string {
   return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
+}
+
+/**
+ * `CSVExtraction-responsables.csv — lignes 20 et 21 : même représentant légal (LEROY Sandrine), un seul compte`:
+ * French in both languages, as the rejected rows are (the web translates the code, import-text.ts).
+ */
+export function formatMerge(m: MergeNote): string {
+  const message = mergeMessage(m);
+  return `${m.file} — ${importText(message.code, message.params)}`;
 }
 
 /** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, …, 2 ignorés`. */
@@ -108,6 +120,12 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   if (report.renamed?.length) {
     out.push(`${t.renamed(report.renamed.length)} :`);
     for (const r of report.renamed) out.push(`  ${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`);
+  }
+  // Rows of one parent, one account: never silent, they are why a file's rows outnumber its accounts.
+  if (report.merged?.length) {
+    out.push(`${t.merged(report.merged.length)} :`);
+    for (const m of report.merged.slice(0, 200)) out.push(`  ${formatMerge(m)}`);
+    if (report.merged.length > 200) out.push(`  … (+${report.merged.length - 200})`);
   }
   if (report.ignored.length) {
     out.push(`${t.ignored(report.ignored.length)} :`);

@@ -123,6 +123,8 @@ export interface ImportBatch {
   rejected: Rejection[];
   /** Records read and deliberately left out, with the reason (reported, not errors). */
   ignored: Rejection[];
+  /** Rows read as the same person as an earlier row of their file (csv.ts sameRelative): reported, not errors. */
+  merged: MergeNote[];
   /** External ids (or prefixes ending in ':') of rejected rows: their accounts must not be pre-deleted. */
   protect: string[];
   /**
@@ -140,7 +142,7 @@ export interface ImportBatch {
 }
 
 export function emptyBatch(): ImportBatch {
-  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], protect: [], protectNames: [], scopes: [] };
+  return { structures: new Map(), users: new Map(), relations: [], childrenByName: [], deletions: [], rejected: [], ignored: [], merged: [], protect: [], protectNames: [], scopes: [] };
 }
 
 /**
@@ -170,6 +172,27 @@ export interface RenameNote {
   from: string;
   to: string;
   applied: boolean;
+}
+
+/**
+ * A row read as the same legal representative as an earlier row of its file (a CSV or ONDE/BE1D parent given once
+ * per child, without an identifier: csv.ts sameRelative): one account for both. A guess on names and contact data,
+ * so it is reported as a warning (`relativeMerged` in messages.ts) with both lines, for the school to check; the
+ * file's « N lignes — M créés » differs by these rows.
+ */
+export interface MergeNote {
+  file: string;
+  /** Line of the person's first row. */
+  first: number;
+  /** Line of the row read as them. */
+  line: number;
+  /** « NOM Prénom » as the row gives them. */
+  name: string;
+}
+
+/** A merge note as a message code and parameters, for the command line (French) and the web (its catalogue). */
+export function mergeMessage(m: MergeNote): ImportMessage {
+  return { code: 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
 }
 
 export interface ProfileCounts {
@@ -225,6 +248,8 @@ export interface ImportReport {
   relations: { created: number; removed: number; unresolved: number };
   /** Likely renames found by the run (CSV, ONDE/BE1D). */
   renamed: RenameNote[];
+  /** Rows read as an earlier row's legal representative (one account). Optional: reports stored before it existed (console) have none. */
+  merged?: MergeNote[];
   /**
    * Accounts the run's absence step would have pre-deleted (absent from a complete run) but kept, because a pupil of
    * the run names them as legal representative (apply.ts): their own record is missing, a sign that the delivery is

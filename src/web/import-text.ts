@@ -3,7 +3,7 @@
 import type { ImportMessage } from '../import/messages.js';
 import { renderImportMessage } from '../import/messages.js';
 import type { ImportForbiddenError } from '../import/scope.js';
-import type { Rejection } from '../import/types.js';
+import { mergeMessage, type MergeNote, type Rejection } from '../import/types.js';
 import { IMPORT_FORMAT_EN } from './i18n/import-errors.js';
 import { t, type Lang } from './i18n/index.js';
 
@@ -15,6 +15,11 @@ export function importMessageText(lang: Lang, m: ImportMessage): string {
 export function rejectionText(lang: Lang, r: Rejection): string {
   const reason = r.message ? importMessageText(lang, r.message) : r.reason;
   return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${reason}`;
+}
+
+/** A row read as an earlier row's legal representative (a warning): `fichier.csv — lignes 20 et 21 : …`. */
+export function mergeText(lang: Lang, m: MergeNote): string {
+  return `${m.file} — ${importMessageText(lang, mergeMessage(m))}`;
 }
 
 /** A run refused for the caller's scope: `fichier : raison`. */

@@ -324,6 +324,9 @@ const fr = {
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
     '{n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
+  // Rows read as an earlier row's legal representative (ImportReport.merged): one account, a guess to check.
+  'import.report.merged.one': '{n} ligne regroupée avec une ligne précédente du même représentant légal : un seul compte pour les deux. Vérifiez qu’il s’agit bien de la même personne.',
+  'import.report.merged.other': '{n} lignes regroupées avec une ligne précédente du même représentant légal : un seul compte chaque fois. Vérifiez qu’il s’agit bien de la même personne.',
   'user.readOnly': 'Ce compte administre aussi un établissement hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
   'import.tooLarge': 'Envoi trop volumineux : {max} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.',
   'api.import.noFile': 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
@@ -659,6 +662,8 @@ const en: Record<keyof typeof fr, string> = {
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':
     '{n} accounts that pupils of the import name as legal representatives are missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
+  'import.report.merged.one': '{n} row merged with an earlier row of the same legal representative: one account for both. Check that it is the same person.',
+  'import.report.merged.other': '{n} rows merged with an earlier row of the same legal representative: one account each time. Check that it is the same person.',
   'user.readOnly': 'This account also administers a school outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
   'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
   'api.import.noFile': 'No file received (send the files as multipart/form-data).',

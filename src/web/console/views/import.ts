@@ -5,7 +5,7 @@ import type { ImportReport } from '../../../import/index.js';
 import type { Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
-import { formatText, importMessageText, rejectionText } from '../../import-text.js';
+import { formatText, importMessageText, mergeText, rejectionText } from '../../import-text.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import type { ViewEnv } from '../../view.js';
@@ -40,7 +40,7 @@ export function uploadForm(env: ViewEnv, school: School, superAdmin: boolean): S
 </form>`;
 }
 
-/** The report of a run (dry or applied): files, structures, counts per profile, links, ignored and rejected rows. */
+/** The report of a run (dry or applied): files, structures, counts per profile, links, warnings, ignored and rejected rows. */
 export function reportView(lang: Lang, r: ImportReport): SafeHtml {
   const _ = translator(lang);
   const n = (v: number) => formatNumber(lang, v);
@@ -75,6 +75,13 @@ ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.
 </table></div>
 <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
+${
+  r.merged?.length
+    ? html`<div class="notice notice-warning" data-import="merged"><p><strong>${plural(lang, 'import.report.merged', r.merged.length)}</strong></p>
+  <ul class="merged">${r.merged.slice(0, 200).map((m) => html`<li><code>${mergeText(lang, m)}</code></li>`)}</ul>
+  ${r.merged.length > 200 ? html`<p>${_('import.report.more', { n: n(r.merged.length - 200) })}</p>` : ''}</div>`
+    : ''
+}
 ${
   r.absent?.length
     ? html`<details class="absent" data-import="absent"><summary>${_('import.report.absent', { n: n(r.preDeleted) })}</summary>
