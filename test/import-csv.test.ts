@@ -349,6 +349,36 @@ test('parents: two birth dates given and different are two people (a mother and 
   assert.deepEqual(report.merged, [{ file: 'CSV_Parents.csv', first: 4, line: 5, name: 'PETIT Marc' }]);
 });
 
+test('ONDE: two parents of one name in one school keep their own accounts when the next export lists them the other way round', async () => {
+  const school = { structureHint: 'École des Homonymes' };
+  const eleves =
+    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    `"MARTIN";;"Zoé";"2017-04-02";"F";;;;;"CYCLE II";"CP";"CP"\n"DUPONT";;"Léo";"2016-05-03";"M";;;;;"CYCLE II";"CE1";"CE1"\n`;
+  const header = `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
+  // Two mothers named Sophie MARTIN: Zoé MARTIN's, and Léo DUPONT's (who kept her maiden name).
+  const zoe = `"Mme";;"MARTIN";"Sophie";"1 rue Haute";"99200";"Cerisy";;"sophie.zoe@example.org";;;;;;"MARTIN";"Zoé";"CP"\n`;
+  const leo = `"Mme";;"MARTIN";"Sophie";"9 rue Basse";"99200";"Cerisy";;;;;;;;"DUPONT";"Léo";"CE1"\n`;
+  const files = (rows: string) => [
+    { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(header + rows) },
+  ];
+  const first = await importFiles(ctx, files(zoe + leo), opts(school));
+  assert.deepEqual([first.created, first.rejected.length], [4, 0], formatReport(first));
+  const sophies = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        (await q<{ id: string; login: string; email: string | null }>(`SELECT id, login, email FROM users WHERE first_name = 'Sophie' AND last_name = 'MARTIN' ORDER BY login`))
+          .map(async (x) => [x.login, { id: x.id, email: x.email, children: await childrenOf(x.id) }]),
+      ),
+    );
+  const before = await sophies();
+  assert.deepEqual(Object.values(before).map((x) => x.children), [['MARTIN Zoé'], ['DUPONT Léo']]);
+  // The next export lists Léo's mother first: each account stays its own mother's, nothing changes.
+  const swapped = await importFiles(ctx, files(leo + zoe), opts(school));
+  assert.deepEqual([swapped.created, swapped.updated, swapped.preDeleted], [0, 0, 0], formatReport(swapped));
+  assert.deepEqual(await sophies(), before);
+});
+
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(CSV, 'rename', 'ids-v1')]), opts({ structureHint: 'École Ids' }));
   assert.equal(v1.created, 2, formatReport(v1));

@@ -138,7 +138,70 @@ export interface CsvTarget {
   key: string;
   /** Database id of the structure: part of derived external ids, so re-imports find the same accounts. */
   id: string;
+  /** The structure's relatives stored under name keys, by key without its `#n` (storedRelatives). */
+  storedRelatives?: Map<string, StoredRelative[]>;
 }
+
+/** A relative's account stored under a name key (csvNameKey, `#n` for the second homonym on): what rows are compared with. */
+export interface StoredRelative {
+  key: string;
+  title: string | null;
+  email: string | null;
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  /** Folded family names of the children linked to the account. */
+  childNames: Set<string>;
+}
+
+/**
+ * The relatives of structure `structureId` stored under name keys (ONDE and CSV files without identifiers), by key
+ * without `#n`: parseCsv gives each parent of a file the stored account of that name that is them (relativeKey).
+ */
+export async function storedRelatives(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredRelative[]>> {
+  const r = await db.query(
+    `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date,
+            coalesce(array_agg(c.last_name) FILTER (WHERE c.id IS NOT NULL), '{}') AS children
+     FROM users u LEFT JOIN relations rl ON rl.parent_id = u.id LEFT JOIN users c ON c.id = rl.child_id
+     WHERE u.profile = 'Relative' AND u.pre_deleted_at IS NULL AND (u.external_id LIKE $1 OR u.external_id LIKE $2)
+     GROUP BY u.id`,
+    [`csv:${structureId}:Relative:%`, `be1d:${structureId}:Relative:%`],
+  );
+  const out = new Map<string, StoredRelative[]>();
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[] }[]) {
+    const base = x.key.replace(/#\d+$/, '');
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)) };
+    (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
+  }
+  return out;
+}
+
+/**
+ * The key of a parent met for the first time in a file, among `base`'s homonyms: the stored account the row agrees
+ * with best (no civility or birth date contradicting; then the same e-mail, children of one family name, the same
+ * civility), else the first key neither stored nor taken. Numbering homonyms by file order alone swapped two
+ * namesakes' accounts (and their sign-in) whenever a delivery listed them the other way round. An e-mail differing
+ * from the stored one is no contradiction here: people change addresses between deliveries.
+ */
+function relativeKey(base: string, row: RelativeRow, stored: StoredRelative[] | undefined, claimed: Set<string>): string {
+  let best: { key: string; score: number } | null = null;
+  for (const x of stored ?? []) {
+    if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
+    const score =
+      (x.email && row.email && x.email.toLowerCase() === row.email.toLowerCase() ? 4 : 0) +
+      ([...row.childNames].some((n) => x.childNames.has(n)) ? 2 : 0) +
+      (x.title && x.title === row.title ? 1 : 0);
+    if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
+  }
+  if (best) return best.key;
+  const storedKeys = new Set((stored ?? []).map((x) => x.key));
+  for (let n = 1; ; n++) {
+    const key = n === 1 ? base : `${base}#${n}`;
+    if (!storedKeys.has(key) && !claimed.has(key)) return key;
+  }
+}
+
+/** Position of a homonym's key: `base` 1, `base#2` 2… */
+const keyOrder = (key: string) => Number(/#(\d+)$/.exec(key)?.[1] ?? 1);
 
 export interface CsvResult {
   source: Source;
@@ -337,6 +400,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
 
   const taken = new Map<string, number>();
   const relatives = new Map<string, SeenRelative[]>();
+  /** Relatives' keys given to a person of this file. */
+  const claimed = new Set<string>();
   const profiles = new Set<Profile>();
   let count = 0;
   for (const [i, { record, info }] of rows.entries()) {
@@ -437,12 +502,16 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         completeRelative(same, row);
         // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
         batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}` });
+      } else if (profile === 'Relative') {
+        // A parent's account among the stored ones of that name, whatever the order the file lists namesakes in.
+        externalId = relativeKey(base, row, target.storedRelatives?.get(base), claimed);
+        claimed.add(externalId);
+        (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
       } else {
         // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         externalId = n === 1 ? base : `${base}#${n}`;
-        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
       }
     }
     const level = get('level');
