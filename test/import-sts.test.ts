@@ -87,3 +87,102 @@ test('SIECLE and STS-web of one UAI land in one school; re-import changes nothin
   assert.ok((await user('ROCHE', 'Yann')).absent_since);
   assert.equal((await user('COQUELICOT', 'Léa')).absent_since, null, 'an STS-web file covers teachers and staff only');
 });
+
+// ---- Invented files (UTF-8), built here: their dates are relative to the run's day ----
+
+/**
+ * The run's day shifted by `days`, as importFiles computes it (index.ts: Europe/Paris, YYYY-MM-DD). Shifts are whole
+ * days far from the boundary (±30) except 0, so that the tests never depend on the real date.
+ */
+const parisDay = (days = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date(Date.now() + days * 86_400_000));
+
+interface StsPerson {
+  id: string;
+  type?: string;
+  last: string;
+  first: string;
+  /** FONCTION; absent: no element (a person on leave, SACoche). */
+  fonction?: string;
+  /** PROFS_PRINC: a class and its DATE_FIN (absent: no element). */
+  pp?: { code: string; end?: string }[];
+}
+/** Services of a division or group: the teachers' IDs and TYPEs. */
+type StsTeaching = { code: string; teachers: { id: string; type?: string }[] };
+
+const attr = (id: string, type?: string) => `ID="${id}"${type ? ` TYPE="${type}"` : ''}`;
+const services = (t: StsTeaching) =>
+  `<SERVICES><SERVICE CODE_MATIERE="020700" CODE_MOD_COURS="CG"><ENSEIGNANTS>${t.teachers.map((x) => `<ENSEIGNANT ${attr(x.id, x.type)}/>`).join('')}</ENSEIGNANTS></SERVICE></SERVICES>`;
+
+/** An STS-web export of school `uai`: one INDIVIDU per line, so that a rejection's line names its person. */
+function stsFile(uai: string, people: StsPerson[], divisions: StsTeaching[] = [], groups: StsTeaching[] = []) {
+  const person = (p: StsPerson) =>
+    `<INDIVIDU ${attr(p.id, p.type ?? 'epp')}><CIVILITE>2</CIVILITE><NOM_USAGE>${p.last}</NOM_USAGE><PRENOM>${p.first}</PRENOM>` +
+    (p.fonction ? `<FONCTION>${p.fonction}</FONCTION>` : '') +
+    (p.pp
+      ? `<PROFS_PRINC>${p.pp.map((x) => `<PROF_PRINC><CODE_STRUCTURE>${x.code}</CODE_STRUCTURE><DATE_DEBUT>2025-09-01</DATE_DEBUT>${x.end ? `<DATE_FIN>${x.end}</DATE_FIN>` : ''}</PROF_PRINC>`).join('')}</PROFS_PRINC>`
+      : '') +
+    `</INDIVIDU>`;
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<STS_EDT>
+<PARAMETRES><UAJ CODE="${uai}"><DENOM_PRINC>COLLEGE</DENOM_PRINC><DENOM_COMPL>${uai}</DENOM_COMPL></UAJ></PARAMETRES>
+<DONNEES>
+<INDIVIDUS>
+${people.map(person).join('\n')}
+</INDIVIDUS>
+<STRUCTURE>
+<DIVISIONS>${divisions.map((d) => `<DIVISION CODE="${d.code}">${services(d)}</DIVISION>`).join('')}</DIVISIONS>
+<GROUPES>${groups.map((g) => `<GROUPE CODE="${g.code}">${services(g)}</GROUPE>`).join('')}</GROUPES>
+</STRUCTURE>
+</DONNEES>
+</STS_EDT>
+`;
+  return { name: `sts_emp_${uai}_2025.xml`, data: Buffer.from(xml) };
+}
+const importSts = async (file: ReturnType<typeof stsFile>) => {
+  const report = await importFiles(ctx, [file], { scope: ALL, dryRun: false });
+  assert.equal(report.fatal, null, formatReport(report));
+  return report;
+};
+/** The line of the INDIVIDU whose ID and TYPE are given, in a file stsFile built. */
+const lineOf = (file: ReturnType<typeof stsFile>, id: string, type = 'epp') => file.data.toString().split('\n').findIndex((l) => l.includes(`<INDIVIDU ${attr(id, type)}>`)) + 1;
+/** An account's class names, by login. */
+const classesByLogin = async (login: string) =>
+  (await q<{ name: string }>(`SELECT c.name FROM users u JOIN user_classes uc ON uc.user_id = u.id JOIN classes c ON c.id = uc.class_id WHERE u.login = $1 ORDER BY 1`, [login])).map((r) => r.name);
+
+test('a principal teacher is one while the PROF_PRINC lasts (SACoche: DATE_FIN ≥ today): an ended one gives no class, and takes it back', async () => {
+  const uai = '0990002Y';
+  const people = (lucEnd: string): StsPerson[] => [
+    { id: '501', last: 'BONNET', first: 'Luc', fonction: 'ENS', pp: [{ code: '6B', end: lucEnd }] },
+    { id: '502', last: 'FAURE', first: 'Anne', fonction: 'ENS', pp: [{ code: '6C' }] },
+    { id: '503', last: 'ROUX', first: 'Marc', fonction: 'ENS', pp: [{ code: '6D', end: parisDay(0) }] },
+    // The file's other spelling of a date (JJ/MM/AAAA) is read too.
+    { id: '504', last: 'PERRIN', first: 'Julie', fonction: 'ENS', pp: [{ code: '6E', end: parisDay(30).split('-').reverse().join('/') }] },
+  ];
+  // Luc was 6B's principal teacher until the school changed it; his account had the class.
+  await importSts(stsFile(uai, people(parisDay(30))));
+  assert.deepEqual(await classesByLogin('luc.bonnet'), ['6B']);
+
+  const report = await importSts(stsFile(uai, people(parisDay(-30))));
+  assert.deepEqual(report.rejected, []);
+  assert.deepEqual(await classesByLogin('luc.bonnet'), [], 'an ended PROF_PRINC gives no class');
+  assert.deepEqual(await classesByLogin('anne.faure'), ['6C'], 'no DATE_FIN: still principal teacher');
+  assert.deepEqual(await classesByLogin('marc.roux'), ['6D'], 'ending today: still principal teacher');
+  assert.deepEqual(await classesByLogin('julie.perrin'), ['6E']);
+  // He is still a teacher of the school, only not of 6B.
+  const luc = (await q<{ profile: string; absent_since: string | null }>(`SELECT profile, absent_since FROM users WHERE login = 'luc.bonnet'`))[0];
+  assert.deepEqual(luc, { profile: 'Teacher', absent_since: null });
+});
+
+test('a PROF_PRINC whose DATE_FIN cannot be read gives no class, and says so; the person is imported', async () => {
+  const file = stsFile('0990003Z', [{ id: '601', last: 'LEROY', first: 'Paul', fonction: 'ENS', pp: [{ code: '5A', end: '31/02/2026' }] }]);
+  const report = await importSts(file);
+  assert.deepEqual(await classesByLogin('paul.leroy'), []);
+  assert.equal(report.files[0].created, 1);
+  assert.deepEqual(report.rejected, [
+    {
+      file: file.name, line: lineOf(file, '601'), field: 'PROF_PRINC/DATE_FIN',
+      reason: 'LEROY Paul : date de fin de professeur principal invalide « 31/02/2026 » : classe 5A non attribuée',
+      message: { code: 'rowInvalidPrincipalEndOf', params: { who: 'LEROY Paul', value: '31/02/2026', class: '5A' } },
+    },
+  ]);
+});

@@ -1,7 +1,7 @@
 // STS-web export `sts_emp_<UAI>_<année>.xml` (root STS_EDT): the school's teachers and staff (INDIVIDUS),
 // the MEF nomenclature, and the timetable structure (DIVISIONS and GROUPES, each with SERVICES naming
 // the ENSEIGNANTS). Teachers join the classes and groups they teach, and the classes of which they are
-// professeur principal.
+// professeur principal while that lasts (principalClasses).
 //
 // Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
 // Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
@@ -73,8 +73,37 @@ function teachersOf(n: XmlNode): Set<string> {
 
 export const stsKey = (uai: string, id: string) => `sts:${uai}:${id}`;
 
-/** Turns one STS-web file into accounts of the structure `key`; the file is complete for teachers and staff there. */
-export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
+/**
+ * The classes of which an INDIVIDU is professeur principal on `today` (YYYY-MM-DD, the run's day): its PROF_PRINC
+ * without DATE_FIN or ending today or later. An ended one stays in the export (a PP replaced during the year, with
+ * DATE_FIN in the past) and must not keep the class: a teacher prints the sheets and renewal codes of their class.
+ * SACoche's STS-web import counts someone as principal teacher only while DATE_FIN ≥ today; so does this one.
+ * A DATE_FIN that cannot be read proves nothing: no class, reported through `invalid` (the field, the raw value).
+ */
+export function principalClasses(n: XmlNode, today: string, invalid: (pp: XmlNode, code: string, value: string) => void): string[] {
+  const out: string[] = [];
+  for (const pp of childrenNamed(n, 'PROFS_PRINC').flatMap((x) => childrenNamed(x, 'PROF_PRINC'))) {
+    const code = clean(childText(pp, 'CODE_STRUCTURE'));
+    if (!code) continue;
+    const rawEnd = childText(pp, 'DATE_FIN');
+    if (rawEnd) {
+      const end = parseDate(rawEnd);
+      if (!end) {
+        invalid(pp, code, rawEnd);
+        continue;
+      }
+      if (end < today) continue;
+    }
+    out.push(code);
+  }
+  return out;
+}
+
+/**
+ * Turns one STS-web file into accounts of the structure `key`; the file is complete for teachers and staff there.
+ * `today` (YYYY-MM-DD, Europe/Paris: index.ts) is the run's day, against which PROF_PRINC dates are read.
+ */
+export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: string): void {
   const classesOf = new Map<string, Set<string>>();
   const groupsOf = new Map<string, Set<string>>();
   const add = (m: Map<string, Set<string>>, id: string, name: string) => (m.get(id) ?? m.set(id, new Set()).get(id)!).add(name);
@@ -113,12 +142,15 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string): void {
     }
     const fn = childText(n, 'FONCTION')?.toUpperCase() ?? null;
     const classes = new Set(classesOf.get(id) ?? []);
-    for (const pp of childrenNamed(n, 'PROFS_PRINC').flatMap((x) => childrenNamed(x, 'PROF_PRINC'))) {
-      const code = childText(pp, 'CODE_STRUCTURE');
-      if (code) classes.add(code);
-    }
+    const who = `${lastName} ${firstName}`;
+    const principal = principalClasses(n, today, (pp, code, value) =>
+      // The person is imported, without that class (as an invalid e-mail is left out: checks.ts).
+      batch.rejected.push(rejection(f.file, pp.line, 'PROF_PRINC/DATE_FIN', 'rowInvalidPrincipalEndOf', { who, value, class: code })),
+    );
+    for (const code of principal) classes.add(code);
     const groups = groupsOf.get(id) ?? new Set<string>();
-    const teaches = classes.size > 0 || groups.size > 0;
+    // The profile reads what the file lists, an ended PROF_PRINC included: only memberships follow the dates.
+    const teaches = classes.size > 0 || groups.size > 0 || childrenNamed(n, 'PROFS_PRINC').some((x) => childrenNamed(x, 'PROF_PRINC').length > 0);
     const u: UserRecord = {
       externalId: ext,
       source: 'sts',
