@@ -186,3 +186,33 @@ test('a PROF_PRINC whose DATE_FIN cannot be read gives no class, and says so; th
     },
   ]);
 });
+
+test('a person without FONCTION (on leave, SACoche) joins no class or group from leftover services; the account stays, unchanged otherwise', async () => {
+  const uai = '0990004A';
+  const teaching = (): [StsTeaching[], StsTeaching[]] => [[{ code: '6B', teachers: [{ id: '701', type: 'epp' }] }], [{ code: '6LATIN', teachers: [{ id: '701', type: 'epp' }] }]];
+  const others: StsPerson[] = [
+    // On leave too, still listed as 5A's principal teacher: no class either.
+    { id: '702', last: 'MASSON', first: 'Eric', pp: [{ code: '5A' }] },
+    { id: '703', last: 'BLANC', first: 'Nora' },
+  ];
+  await importSts(stsFile(uai, [{ id: '701', last: 'GIRAUD', first: 'Paule', fonction: 'ENS' }, ...others], ...teaching()));
+  assert.deepEqual(await classesByLogin('paule.giraud'), ['6B']);
+  await q(`UPDATE users SET activated_at = now() WHERE login = 'paule.giraud'`);
+
+  // Paule goes on maternity leave: STS-web drops her FONCTION and keeps her services.
+  const report = await importSts(stsFile(uai, [{ id: '701', last: 'GIRAUD', first: 'Paule' }, ...others], ...teaching()));
+  assert.deepEqual(report.rejected, []);
+  const paule = (await q<{ id: string; profile: string; functions: string[]; absent_since: string | null; activated: boolean }>(
+    `SELECT id, profile, functions, absent_since, activated_at IS NOT NULL AS activated FROM users WHERE login = 'paule.giraud'`,
+  ))[0];
+  assert.deepEqual(await classesOf(paule.id), [], 'no class from the services of a person without FONCTION');
+  assert.deepEqual(await groupsOf(paule.id), []);
+  // Her account stays, activated, and is not sent to the grace period: she comes back. A teacher still (her services
+  // say so, as before), of no class.
+  assert.deepEqual([paule.profile, paule.functions, paule.absent_since, paule.activated], ['Teacher', [], null, true]);
+  assert.deepEqual(await classesByLogin('eric.masson'), []);
+  assert.equal((await q<{ profile: string }>(`SELECT profile FROM users WHERE login = 'eric.masson'`))[0].profile, 'Teacher');
+  assert.equal((await q<{ profile: string }>(`SELECT profile FROM users WHERE login = 'nora.blanc'`))[0].profile, 'Personnel');
+  // The class and the group stay, with nobody in them.
+  assert.equal(await count(`SELECT count(*) n FROM classes c JOIN structures s ON s.id = c.structure_id WHERE s.uai = $1 AND c.name = '6B'`, [uai]), 1);
+});

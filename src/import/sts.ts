@@ -5,6 +5,7 @@
 //
 // Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
 // Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
+// Without FONCTION (on leave: onDuty), no class or group.
 import { clean, parseDate } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type UserRecord } from './types.js';
@@ -100,6 +101,18 @@ export function principalClasses(n: XmlNode, today: string, invalid: (pp: XmlNod
 }
 
 /**
+ * Whether an INDIVIDU of FONCTION `fn` (null: none) holds its post in the school, and so joins the classes and groups
+ * of its services and PROF_PRINC. SACoche explains that individuals without FONCTION are on long sick leave, maternity
+ * leave or retiring, their services left over in the timetable, to be ignored: someone away must not get a class whose
+ * pupils' and parents' sheets and renewal codes a teacher prints. GEPI still imports them as teachers: they keep their
+ * account (not sent to the grace period while away, as a complete file would do to someone it left out), with the
+ * profile the code gave before (Teacher when their services say so, else Personnel) and no function.
+ */
+export function onDuty(fn: string | null): boolean {
+  return fn !== null;
+}
+
+/**
  * Turns one STS-web file into accounts of the structure `key`; the file is complete for teachers and staff there.
  * `today` (YYYY-MM-DD, Europe/Paris: index.ts) is the run's day, against which PROF_PRINC dates are read.
  */
@@ -141,16 +154,22 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: s
       birthDate = d;
     }
     const fn = childText(n, 'FONCTION')?.toUpperCase() ?? null;
-    const classes = new Set(classesOf.get(id) ?? []);
-    const who = `${lastName} ${firstName}`;
-    const principal = principalClasses(n, today, (pp, code, value) =>
-      // The person is imported, without that class (as an invalid e-mail is left out: checks.ts).
-      batch.rejected.push(rejection(f.file, pp.line, 'PROF_PRINC/DATE_FIN', 'rowInvalidPrincipalEndOf', { who, value, class: code })),
-    );
-    for (const code of principal) classes.add(code);
-    const groups = groupsOf.get(id) ?? new Set<string>();
-    // The profile reads what the file lists, an ended PROF_PRINC included: only memberships follow the dates.
-    const teaches = classes.size > 0 || groups.size > 0 || childrenNamed(n, 'PROFS_PRINC').some((x) => childrenNamed(x, 'PROF_PRINC').length > 0);
+    const served = { classes: classesOf.get(id) ?? new Set<string>(), groups: groupsOf.get(id) ?? new Set<string>() };
+    // The profile reads what the file lists (services, PROF_PRINC ended or not, for a person on leave too): only
+    // memberships follow the dates and the FONCTION.
+    const teaches = served.classes.size > 0 || served.groups.size > 0 || childrenNamed(n, 'PROFS_PRINC').some((x) => childrenNamed(x, 'PROF_PRINC').length > 0);
+    const classes = new Set<string>();
+    const groups = new Set<string>();
+    if (onDuty(fn)) {
+      for (const code of served.classes) classes.add(code);
+      for (const code of served.groups) groups.add(code);
+      const who = `${lastName} ${firstName}`;
+      const principal = principalClasses(n, today, (pp, code, value) =>
+        // The person is imported, without that class (as an invalid e-mail is left out: checks.ts).
+        batch.rejected.push(rejection(f.file, pp.line, 'PROF_PRINC/DATE_FIN', 'rowInvalidPrincipalEndOf', { who, value, class: code })),
+      );
+      for (const code of principal) classes.add(code);
+    }
     const u: UserRecord = {
       externalId: ext,
       source: 'sts',
