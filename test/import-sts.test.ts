@@ -216,3 +216,41 @@ test('a person without FONCTION (on leave, SACoche) joins no class or group from
   // The class and the group stay, with nobody in them.
   assert.equal(await count(`SELECT count(*) n FROM classes c JOIN structures s ON s.id = c.structure_id WHERE s.uai = $1 AND c.name = '6B'`, [uai]), 1);
 });
+
+test('one INDIVIDU ID given to two people: both refused, each naming the other, the account under it unchanged; one person listed twice is one account', async () => {
+  const uai = '0990005B';
+  const helene: StsPerson = { id: '100', last: 'MARTINEZ', first: 'Hélène', fonction: 'ENS' };
+  await importSts(stsFile(uai, [helene], [{ code: '6B', teachers: [{ id: '100', type: 'epp' }] }]));
+  await q(`UPDATE users SET activated_at = now() WHERE login = 'helene.martinez'`);
+  const before = await q(`SELECT id, external_id, first_name, last_name, login, activated_at, absent_since FROM users WHERE login = 'helene.martinez'`);
+  assert.equal(before[0].external_id, `sts:${uai}:100`);
+
+  const file = stsFile(
+    uai,
+    [
+      helene,
+      { id: '100', last: 'DUMONT', first: 'Kevin', fonction: 'ENS' },
+      { id: '200', last: 'PETIT-JEAN', first: 'Éloïse', fonction: 'ENS' },
+      // The same person spelt twice (folded names agree): one account, both rows' classes.
+      { id: '200', last: 'Petit Jean', first: 'Eloise', fonction: 'ENS' },
+    ],
+    [{ code: '6C', teachers: [{ id: '100', type: 'epp' }, { id: '200', type: 'epp' }] }],
+  );
+  const report = await importSts(file);
+  const [hl, kl] = [lineOf(file, '100'), file.data.toString().split('\n').findIndex((l) => l.includes('DUMONT')) + 1];
+  assert.deepEqual(
+    report.rejected.map((x) => [x.line, x.field, x.message?.code, x.message?.params?.id, x.message?.params?.name, x.message?.params?.line]),
+    [
+      [hl, 'identifiant', 'rowSharedId', '100', 'Kevin DUMONT', kl],
+      [kl, 'identifiant', 'rowSharedId', '100', 'Hélène MARTINEZ', hl],
+    ],
+  );
+  assert.match(formatReport(report), /identifiant « 100 » donné aussi à Kevin DUMONT/);
+  // Hélène's activated account is neither renamed nor given the other's class, nor sent to the grace period.
+  assert.deepEqual(await q(`SELECT id, external_id, first_name, last_name, login, activated_at, absent_since FROM users WHERE id = $1`, [before[0].id]), before);
+  assert.deepEqual(await classesByLogin('helene.martinez'), ['6B']);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE last_name = 'DUMONT'`), 0);
+  assert.deepEqual([report.created, report.updated], [1, 0]);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE external_id = $1`, [`sts:${uai}:200`]), 1);
+  assert.deepEqual(await classesByLogin((await q<{ login: string }>(`SELECT login FROM users WHERE external_id = $1`, [`sts:${uai}:200`]))[0].login), ['6C']);
+});

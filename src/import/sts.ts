@@ -6,6 +6,7 @@
 // Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
 // Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
 // Without FONCTION (on leave: onDuty), no class or group.
+import { mergeUser } from './aaf.js';
 import { clean, parseDate } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type UserRecord } from './types.js';
@@ -189,7 +190,10 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: s
       file: f.file,
       line: n.line,
     };
-    batch.users.set(ext, u);
+    // Not `set`: a second INDIVIDU under this key would silently replace the first (its account renamed, given the
+    // other's classes). The same person listed twice is merged; two people (checks.ts twoPeople) are both kept for the
+    // run to refuse once staged (aaf.ts mergeStaged, refuseSharedKey), each naming the other, as AAF and CSV are.
+    mergeUser(batch.users, u);
   }
   // Divisions and groups of the timetable exist even before anyone joins them.
   const rec = batch.structures.get(key);
