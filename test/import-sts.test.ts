@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import iconv from 'iconv-lite';
+import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
 import { testContext } from './helpers/db.js';
 
@@ -253,4 +254,116 @@ test('one INDIVIDU ID given to two people: both refused, each naming the other, 
   assert.deepEqual([report.created, report.updated], [1, 0]);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE external_id = $1`, [`sts:${uai}:200`]), 1);
   assert.deepEqual(await classesByLogin((await q<{ login: string }>(`SELECT login FROM users WHERE external_id = $1`, [`sts:${uai}:200`]))[0].login), ['6C']);
+});
+
+test('INDIVIDU TYPE is part of the identity: an epp and a local person sharing a small ID are two people, each with their own services', async () => {
+  const uai = '0990006C';
+  const helene: StsPerson = { id: '100', last: 'MARTINEZ', first: 'Hélène', fonction: 'ENS' };
+  await importSts(stsFile(uai, [helene], [{ code: '6B', teachers: [{ id: '100', type: 'epp' }] }]));
+  await q(`UPDATE users SET activated_at = now() WHERE login = 'helene.martinez'`);
+  const before = await q(`SELECT id, external_id, first_name, last_name, login, activated_at, absent_since FROM users WHERE login = 'helene.martinez'`);
+
+  // GEPI: small IDs under both TYPEs. Kevin, created in STS-web by the school (local), teaches 6C.
+  const report = await importSts(
+    stsFile(
+      uai,
+      [helene, { id: '100', type: 'local', last: 'DUMONT', first: 'Kevin', fonction: 'ENS' }, { id: '500', type: 'local', last: 'LEGRAND', first: 'Sami', fonction: 'ENS' }],
+      [
+        { code: '6B', teachers: [{ id: '100', type: 'epp' }] },
+        { code: '6C', teachers: [{ id: '100', type: 'local' }] },
+        // Without TYPE, an ENSEIGNANT names the one INDIVIDU of that ID; two of them: neither.
+        { code: '6D', teachers: [{ id: '500' }, { id: '100' }] },
+      ],
+    ),
+  );
+  assert.deepEqual(report.rejected, []);
+  assert.deepEqual([report.created, report.updated, report.unchanged], [2, 0, 1]);
+  assert.deepEqual(await q(`SELECT id, external_id, first_name, last_name, login, activated_at, absent_since FROM users WHERE id = $1`, [before[0].id]), before);
+  assert.deepEqual(await classesByLogin('helene.martinez'), ['6B']);
+  const kevin = (await q<{ external_id: string; login: string }>(`SELECT external_id, login FROM users WHERE last_name = 'DUMONT'`))[0];
+  assert.deepEqual(kevin, { external_id: `sts:${uai}:local:100`, login: 'kevin.dumont' });
+  assert.deepEqual(await classesByLogin('kevin.dumont'), ['6C']);
+  assert.deepEqual(await classesByLogin('sami.legrand'), ['6D']);
+});
+
+test('accounts keyed before TYPE counted: a local person’s is found under its former key and re-keyed; another person’s is not taken', async () => {
+  // Nadia (local) was imported when the key ignored TYPE: her account is under `sts:<UAI>:300`.
+  const uai = '0990007D';
+  const nadia = stsFile(uai, [{ id: '300', type: 'local', last: 'HAMDI', first: 'Nadia', fonction: 'EDU' }]);
+  await importSts(nadia);
+  await q(`UPDATE users SET activated_at = now(), external_id = $1 WHERE login = 'nadia.hamdi'`, [`sts:${uai}:300`]);
+  const [{ id }] = await q<{ id: string }>(`SELECT id FROM users WHERE login = 'nadia.hamdi'`);
+  const again = await importSts(nadia);
+  assert.deepEqual([again.created, again.preDeleted], [0, 0]);
+  assert.deepEqual(await q(`SELECT id, external_id, login, activated_at IS NOT NULL AS activated, absent_since FROM users WHERE last_name = 'HAMDI'`), [
+    { id, external_id: `sts:${uai}:local:300`, login: 'nadia.hamdi', activated: true, absent_since: null },
+  ]);
+
+  // Claire (epp 400) left; Kevin, local 400, is not her: her activated account is not handed to him.
+  const other = '0990008E';
+  await importSts(stsFile(other, [{ id: '400', last: 'BERNARD', first: 'Claire', fonction: 'ENS' }], [{ code: '4A', teachers: [{ id: '400', type: 'epp' }] }]));
+  await q(`UPDATE users SET activated_at = now() WHERE login = 'claire.bernard'`);
+  const report = await importSts(stsFile(other, [{ id: '400', type: 'local', last: 'DUMONT', first: 'Kevin', fonction: 'ENS' }], [{ code: '4A', teachers: [{ id: '400', type: 'local' }] }]));
+  assert.deepEqual([report.created, report.updated, report.preDeleted], [1, 0, 1]);
+  const claire = (await q<{ external_id: string; first_name: string; absent: boolean }>(`SELECT external_id, first_name, absent_since IS NOT NULL AS absent FROM users WHERE login = 'claire.bernard'`))[0];
+  assert.deepEqual(claire, { external_id: `sts:${other}:400`, first_name: 'Claire', absent: true });
+  const kevin = (await q<{ external_id: string; login: string }>(`SELECT external_id, login FROM users WHERE last_name = 'DUMONT' AND external_id LIKE $1`, [`sts:${other}:%`]))[0];
+  assert.equal(kevin.external_id, `sts:${other}:local:400`);
+  assert.deepEqual(await classesByLogin(kevin.login), ['4A']);
+});
+
+test('a local person’s former key kept as an alias (duplicate merged into another account) still leads to that account', async () => {
+  const uai = '0990009F';
+  const ines = stsFile(uai, [{ id: '300', type: 'local', last: 'KACI', first: 'Inès', fonction: 'EDU' }]);
+  await importSts(ines);
+  await q(`UPDATE users SET external_id = $1 WHERE last_name = 'KACI'`, [`sts:${uai}:300`]);
+  const [{ id: stsId }] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'KACI'`);
+  // The school also typed her in (CSV); that activated account is kept, the STS-web one merged into it.
+  const typed = await importFiles(ctx, [{ name: 'CSV_Personnels.csv', data: Buffer.from('Nom;Prénom\nKACI;Inès\n') }], { scope: ALL, dryRun: false, structureHint: uai });
+  assert.equal(typed.created, 1, formatReport(typed));
+  const [{ id: kept }] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'KACI' AND source = 'csv'`);
+  await q(`UPDATE users SET activated_at = now() WHERE id = $1`, [kept]);
+  await mergeUsers(ctx, ALL, kept, stsId, null);
+  assert.deepEqual(await q(`SELECT external_id, user_id FROM user_aliases`), [{ external_id: `sts:${uai}:300`, user_id: kept }]);
+
+  const report = await importSts(ines);
+  assert.deepEqual([report.created, report.preDeleted], [0, 0]);
+  assert.deepEqual(await q(`SELECT id, activated_at IS NOT NULL AS activated FROM users WHERE last_name = 'KACI'`), [{ id: kept, activated: true }]);
+  assert.deepEqual(await q(`SELECT external_id, user_id FROM user_aliases`), [{ external_id: `sts:${uai}:local:300`, user_id: kept }]);
+});
+
+test('a local person’s account keyed before TYPE counted is not taken over by an epp person of the same ID: it stays theirs, the epp person gets a new one', async () => {
+  // Omar (local 12) was imported when the key ignored TYPE; he activated his account. Now an epp person with ID 12 is listed too.
+  const uai = '0990010G';
+  const omar: StsPerson = { id: '12', type: 'local', last: 'SAIDI', first: 'Omar', fonction: 'ENS' };
+  await importSts(stsFile(uai, [omar], [{ code: '3A', teachers: [{ id: '12', type: 'local' }] }]));
+  await q(`UPDATE users SET activated_at = now(), external_id = $1 WHERE login = 'omar.saidi'`, [`sts:${uai}:12`]);
+  const [{ id }] = await q<{ id: string }>(`SELECT id FROM users WHERE login = 'omar.saidi'`);
+
+  const report = await importSts(
+    stsFile(uai, [{ id: '12', last: 'COLIN', first: 'Lise', fonction: 'ENS' }, omar], [
+      { code: '3A', teachers: [{ id: '12', type: 'local' }] },
+      { code: '3B', teachers: [{ id: '12', type: 'epp' }] },
+    ]),
+  );
+  assert.deepEqual(report.rejected, []);
+  assert.deepEqual([report.created, report.preDeleted], [1, 0]);
+  assert.deepEqual(await q(`SELECT id, external_id, first_name, activated_at IS NOT NULL AS activated FROM users WHERE login = 'omar.saidi'`), [
+    { id, external_id: `sts:${uai}:local:12`, first_name: 'Omar', activated: true },
+  ]);
+  assert.deepEqual(await classesByLogin('omar.saidi'), ['3A']);
+  assert.deepEqual(await q(`SELECT external_id, activated_at FROM users WHERE login = 'lise.colin'`), [{ external_id: `sts:${uai}:12`, activated_at: null }]);
+  assert.deepEqual(await classesByLogin('lise.colin'), ['3B']);
+});
+
+test('a local person’s row rejected keeps the account made under the former key from the grace period', async () => {
+  const uai = '0990011H';
+  await importSts(stsFile(uai, [{ id: '77', type: 'local', last: 'VIDAL', first: 'Rose', fonction: 'EDU' }]));
+  await q(`UPDATE users SET external_id = $1 WHERE login = 'rose.vidal'`, [`sts:${uai}:77`]);
+  const file = stsFile(uai, [{ id: '77', type: 'local', last: 'VIDAL', first: 'Rose', fonction: 'EDU' }]);
+  const broken = { ...file, data: Buffer.from(file.data.toString().replace('<PRENOM>Rose</PRENOM>', '<PRENOM>Rose</PRENOM><DATE_NAISSANCE>1980-02-31</DATE_NAISSANCE>')) };
+  const report = await importSts(broken);
+  assert.deepEqual(report.rejected.map((x) => x.message?.code), ['rowInvalidBirthOf']);
+  assert.equal(report.preDeleted, 0);
+  assert.deepEqual(await q(`SELECT external_id, absent_since FROM users WHERE login = 'rose.vidal'`), [{ external_id: `sts:${uai}:77`, absent_since: null }]);
 });

@@ -3,7 +3,7 @@
 // the ENSEIGNANTS). Teachers join the classes and groups they teach, and the classes of which they are
 // professeur principal while that lasts (principalClasses).
 //
-// Key: `sts:<UAI>:<INDIVIDU ID>` (the ID is the person's EPP number for TYPE="epp").
+// Key: `sts:<UAI>:<INDIVIDU ID>` for TYPE="epp", `sts:<UAI>:<TYPE>:<ID>` for another TYPE (stsKey).
 // Teacher or staff: Teacher when FONCTION is ENS or DOC (the AAF rule) or when the person teaches a service.
 // Without FONCTION (on leave: onDuty), no class or group.
 import { mergeUser } from './aaf.js';
@@ -60,20 +60,61 @@ export async function readSts(file: string, source: XmlSource): Promise<StsFile>
 
 const TITLES: Record<string, string> = { '1': 'M.', '2': 'Mme', '3': 'Mlle' };
 
-/** IDs of the ENSEIGNANTS of every SERVICE of a division or group. */
-function teachersOf(n: XmlNode): Set<string> {
-  const ids = new Set<string>();
+/** An ENSEIGNANT of a service: its ID and TYPE (null when the element has none). */
+interface TeacherRef {
+  id: string;
+  type: string | null;
+}
+
+/** The ENSEIGNANTS of every SERVICE of a division or group. */
+function teachersOf(n: XmlNode): TeacherRef[] {
+  const refs: TeacherRef[] = [];
   for (const services of childrenNamed(n, 'SERVICES')) {
     for (const service of childrenNamed(services, 'SERVICE')) {
       for (const list of childrenNamed(service, 'ENSEIGNANTS')) {
-        for (const t of childrenNamed(list, 'ENSEIGNANT')) if (t.attrs.ID) ids.add(t.attrs.ID.trim());
+        for (const t of childrenNamed(list, 'ENSEIGNANT')) {
+          const id = clean(t.attrs.ID);
+          if (id) refs.push({ id, type: typeOf(t) });
+        }
       }
     }
   }
-  return ids;
+  return refs;
 }
 
-export const stsKey = (uai: string, id: string) => `sts:${uai}:${id}`;
+/** The TYPE of an INDIVIDU or ENSEIGNANT, in lower case; null when absent. */
+function typeOf(n: XmlNode): string | null {
+  return clean(n.attrs.TYPE)?.toLowerCase() ?? null;
+}
+
+/**
+ * An STS-web person's key. STS-web numbers its INDIVIDUs per TYPE: `epp` (people of the national staff database) and
+ * `local` (created in STS-web by the school) may both have a small ID such as 100, two people (GEPI stores the TYPE
+ * next to the ID). TYPE epp, or none, keeps the key used before TYPE counted, `sts:<UAI>:<ID>`: those accounts keep
+ * their key. Another TYPE gets `sts:<UAI>:<TYPE>:<ID>`; its account made before is under `sts:<UAI>:<ID>`, which the
+ * record names as former key (formerIds): apply.ts adoptAccounts re-keys it when it is the same person.
+ */
+export function stsKey(uai: string, id: string, type: string | null = null): string {
+  return type === null || type === 'epp' ? `sts:${uai}:${id}` : `sts:${uai}:${type}:${id}`;
+}
+
+/**
+ * Who the ENSEIGNANTS of a file are, by key (stsKey): an ENSEIGNANT with a TYPE is the INDIVIDU of that ID and TYPE;
+ * without one, the only INDIVIDU of that ID, and nobody when several TYPEs share it (a class given to the wrong one of
+ * two people would hand over its pupils' sheets).
+ */
+function teacherKeys(f: StsFile): (t: TeacherRef) => string | null {
+  const keys = new Map<string, Set<string>>();
+  for (const n of f.individuals) {
+    const id = clean(n.attrs.ID);
+    if (id) (keys.get(id) ?? keys.set(id, new Set()).get(id)!).add(stsKey(f.uai, id, typeOf(n)));
+  }
+  return (t) => {
+    if (t.type !== null) return stsKey(f.uai, t.id, t.type);
+    const same = keys.get(t.id);
+    return same?.size === 1 ? [...same][0] : null;
+  };
+}
 
 /**
  * The classes of which an INDIVIDU is professeur principal on `today` (YYYY-MM-DD, the run's day): its PROF_PRINC
@@ -120,28 +161,32 @@ export function onDuty(fn: string | null): boolean {
 export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: string): void {
   const classesOf = new Map<string, Set<string>>();
   const groupsOf = new Map<string, Set<string>>();
-  const add = (m: Map<string, Set<string>>, id: string, name: string) => (m.get(id) ?? m.set(id, new Set()).get(id)!).add(name);
+  const add = (m: Map<string, Set<string>>, ext: string, name: string) => (m.get(ext) ?? m.set(ext, new Set()).get(ext)!).add(name);
   const levelOf = new Map<string, string | null>();
+  const keyOf = teacherKeys(f);
+  const teaching = (n: XmlNode) => teachersOf(n).map(keyOf).filter((k): k is string => k !== null);
   for (const d of f.divisions) {
     const code = clean(d.attrs.CODE);
     if (!code) continue;
     // MEFS_APPARTENANCE lists MEF (or MEF_APPARTENANCE) elements by CODE.
     const mef = childrenNamed(d, 'MEFS_APPARTENANCE').flatMap((m) => m.children).map((m) => f.mefs.get(m.attrs.CODE?.trim() ?? '')).find(Boolean);
     levelOf.set(code, mef ?? null);
-    for (const id of teachersOf(d)) add(classesOf, id, code);
+    for (const ext of teaching(d)) add(classesOf, ext, code);
   }
   for (const g of f.groups) {
     const code = clean(g.attrs.CODE);
-    if (code) for (const id of teachersOf(g)) add(groupsOf, id, code);
+    if (code) for (const ext of teaching(g)) add(groupsOf, ext, code);
   }
 
   for (const n of f.individuals) {
     const id = clean(n.attrs.ID);
     if (!id) throw new ImportFileError(f.file, n.line, 'INDIVIDU/ID', 'stsNoId');
-    const ext = stsKey(f.uai, id);
+    const ext = stsKey(f.uai, id, typeOf(n));
+    // Keyed without its TYPE before (stsKey): that account is this person's when the names agree (apply.ts mayAdopt).
+    const formerIds = ext === stsKey(f.uai, id) ? [] : [stsKey(f.uai, id)];
     const reject = (field: string, code: ImportCode, params?: ImportMessage['params']) => {
       batch.rejected.push(rejection(f.file, n.line, field, code, params));
-      batch.protect.push(ext);
+      batch.protect.push(ext, ...formerIds);
     };
     const lastName = childText(n, 'NOM_USAGE') ?? childText(n, 'NOM_PATRONYMIQUE');
     const firstName = childText(n, 'PRENOM');
@@ -155,7 +200,7 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: s
       birthDate = d;
     }
     const fn = childText(n, 'FONCTION')?.toUpperCase() ?? null;
-    const served = { classes: classesOf.get(id) ?? new Set<string>(), groups: groupsOf.get(id) ?? new Set<string>() };
+    const served = { classes: classesOf.get(ext) ?? new Set<string>(), groups: groupsOf.get(ext) ?? new Set<string>() };
     // The profile reads what the file lists (services, PROF_PRINC ended or not, for a person on leave too): only
     // memberships follow the dates and the FONCTION.
     const teaches = served.classes.size > 0 || served.groups.size > 0 || childrenNamed(n, 'PROFS_PRINC').some((x) => childrenNamed(x, 'PROF_PRINC').length > 0);
@@ -187,6 +232,7 @@ export function stsToBatch(f: StsFile, batch: ImportBatch, key: string, today: s
       structures: new Set([key]),
       classes: [...classes].map((name) => ({ structure: key, name, level: levelOf.get(name) ?? null })),
       groups: [...groups].map((name) => ({ structure: key, name })),
+      ...(formerIds.length ? { formerIds } : {}),
       file: f.file,
       line: n.line,
     };
