@@ -977,9 +977,86 @@ function split2(keys: Iterable<string>): string[][] {
 }
 
 /**
- * Finds the accounts of staged records that have none under their key (CSV/BE1D): by a former key (formerIds),
- * then — for name-keyed records of a complete run — by a likely rename (renames.ts). Adopted accounts are re-keyed
- * to the record's key and staged as 'rekeyed'; `keep` holds activated near-twins that must not be pre-deleted.
+ * Whether the account `e`, found under a former key of the record `r` (formerIds), is that person's to adopt. A CSV's
+ * former keys are built from the record's own names (csv.ts csvNameKey): they name this person. An STS-web former key
+ * (`sts:<UAI>:<ID>`, made before the INDIVIDU's TYPE counted: sts.ts stsKey) names whoever had that ID under any TYPE,
+ * perhaps an epp person who has left: adopted only when it is the same person (checks.ts personName: kind of person
+ * and folded names), never handed to another with their activation and their classes.
+ */
+function mayAdopt(r: UserRecord, e: ExistingUser): boolean {
+  return r.source !== 'sts' || personName(r.profile, r.firstName, r.lastName) === personName(e.profile, e.first_name, e.last_name);
+}
+
+/**
+ * STS-web records of a TYPE other than epp (`open`, with formerIds) whose former key `sts:<UAI>:<ID>` (sts.ts stsKey)
+ * is, in this run, also the key of the epp record of that ID, which has matched the account under it ('known'). When
+ * that account bears this record's person (mayAdopt) and not the epp one's, it was this person's, made before the TYPE
+ * counted: the epp person would take it over, renamed, activated by someone else, with its classes. The epp record is
+ * made a new account instead (a fresh id) and this record's is that account: returned, to be adopted (re-keyed).
+ */
+async function reclaimFormerAccounts(client: Client, open: UserRecord[]): Promise<{ ext: string; account: ExistingUser }[]> {
+  const byFormer = new Map(open.filter((r) => r.source === 'sts').flatMap((r) => (r.formerIds ?? []).map((f) => [f, r] as const)));
+  if (!byFormer.size) return [];
+  const rows = (
+    await client.query<ExistingUser & { staged: StagedRow }>(
+      `SELECT ${EXISTING_COLUMNS}, json_build_object('n', s.n, 'ext', s.ext, 'source', s.source, 'profile', s.profile, 'file', s.file, 'line', s.line, 'rec', s.rec) AS staged
+       FROM import_stage s JOIN users u ON u.id = s.user_id WHERE s.state = 'known' AND s.source = 'sts' AND s.ext = ANY($1)`,
+      [[...byFormer.keys()]],
+    )
+  ).rows;
+  const out: { ext: string; account: ExistingUser; n: string }[] = [];
+  for (const row of rows) {
+    const r = byFormer.get(row.staged.ext)!;
+    if (mayAdopt(r, row) && !mayAdopt(decodeStaged(row.staged), row)) out.push({ ext: r.externalId, account: row, n: String(row.staged.n) });
+  }
+  if (out.length) {
+    await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh', hash = NULL, absent = false WHERE n = ANY($1::bigint[])`, [out.map((x) => x.n)]);
+  }
+  return out;
+}
+
+/**
+ * STS-web records (`open`: none of them placed yet) whose former key (formerIds) lives on as an alias: its account was
+ * merged into another (directory/duplicates.ts mergeUsers), which a record under that key reached through the alias.
+ * Such a record is staged as 'aliased' to the kept account, as one under the alias itself would be, when that account
+ * is the same person (mayAdopt); the alias takes the record's key, under which the next runs find it directly.
+ * Returns the keys of the records so placed.
+ */
+async function followFormerAliases(client: Client, open: UserRecord[], allowed: (u: string, params: unknown[]) => string): Promise<string[]> {
+  const sts = open.filter((r) => r.source === 'sts' && r.formerIds?.length);
+  if (!sts.length || !(await hasAliases(client))) return [];
+  const ap: unknown[] = [null];
+  const rows = await unnestChunks<ExistingUser & { alias: string }>(
+    client,
+    `SELECT a.external_id AS alias, ${EXISTING_COLUMNS} FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = ANY($1) AND ${allowed('u', ap)}`,
+    [[...new Set(sts.flatMap((r) => r.formerIds!))]],
+    ap.slice(1),
+  );
+  const byAlias = new Map(rows.map((x) => [x.alias, x]));
+  const placed: { ext: string; alias: string; id: string; absent: boolean }[] = [];
+  for (const r of sts) {
+    const alias = r.formerIds!.find((f) => byAlias.has(f) && !placed.some((x) => x.alias === f) && mayAdopt(r, byAlias.get(f)!));
+    if (alias) placed.push({ ext: r.externalId, alias, id: byAlias.get(alias)!.id, absent: !!byAlias.get(alias)!.pre_deleted_at });
+  }
+  if (!placed.length) return [];
+  await client.query(
+    `UPDATE import_stage s SET user_id = v.id, state = 'aliased', absent = v.absent
+     FROM unnest($1::uuid[], $2::text[], $3::bool[]) AS v(id, ext, absent) WHERE s.ext = v.ext`,
+    [placed.map((x) => x.id), placed.map((x) => x.ext), placed.map((x) => x.absent)],
+  );
+  await client.query(`UPDATE user_aliases a SET external_id = v.ext FROM unnest($1::text[], $2::text[]) AS v(alias, ext) WHERE a.external_id = v.alias`, [
+    placed.map((x) => x.alias),
+    placed.map((x) => x.ext),
+  ]);
+  return placed.map((x) => x.ext);
+}
+
+/**
+ * Finds the accounts of staged records that have none under their key (CSV/BE1D; STS-web by former key only): by a
+ * former key (formerIds, mayAdopt; STS-web also taken back from the epp record of its ID, reclaimFormerAccounts, or
+ * through an alias, followFormerAliases), then — for name-keyed records of a complete CSV/BE1D run — by a likely
+ * rename (renames.ts). Adopted accounts are re-keyed to the record's key and staged as 'rekeyed'; `keep` holds
+ * activated near-twins that must not be pre-deleted.
  */
 async function adoptAccounts(
   client: Client,
@@ -991,8 +1068,8 @@ async function adoptAccounts(
   const keep = new Set<string>();
   // Open records of the school files (one school's files: a small set).
   let open = (
-    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d') ORDER BY n`)
-  ).rows.map(decodeStaged);
+    await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d', 'sts') ORDER BY n`)
+  ).rows.map(decodeStaged).filter((r) => r.source !== 'sts' || r.formerIds?.length);
   if (!open.length) return { renamed: [], keep };
   // An account is claimed when a record of the run is it (by key or by alias).
   const unclaimed = `NOT EXISTS (SELECT 1 FROM import_stage cl WHERE cl.user_id = u.id OR cl.ext = u.external_id)`;
@@ -1004,19 +1081,27 @@ async function adoptAccounts(
   };
   const former = [...new Set(open.flatMap((r) => r.formerIds ?? []))];
   if (former.length) {
+    for (const x of await reclaimFormerAccounts(client, open)) {
+      const r = open.find((o) => o.externalId === x.ext)!;
+      adopt(r, x.account);
+    }
     const fp: unknown[] = [null];
     const rows = await unnestChunks<ExistingUser>(client, `SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.external_id = ANY($1) AND ${unclaimed} AND ${allowed('u', fp)}`, [former], fp.slice(1));
     const byExt = new Map(rows.map((x) => [x.external_id, x]));
+    const reclaimed = new Set(adopted.map((x) => x.ext));
     for (const r of open) {
-      const e = (r.formerIds ?? []).map((f) => byExt.get(f)).find((x) => x && !claimed.has(x.id));
+      if (reclaimed.has(r.externalId)) continue;
+      const e = (r.formerIds ?? []).map((f) => byExt.get(f)).find((x) => x && !claimed.has(x.id) && mayAdopt(r, x));
       if (e) adopt(r, e);
     }
     const done = new Set(adopted.map((x) => x.ext));
+    for (const ext of await followFormerAliases(client, open.filter((r) => !done.has(r.externalId)), allowed)) done.add(ext);
     open = open.filter((r) => !done.has(r.externalId));
   }
 
   // Likely renames: only name-keyed records, only among accounts this run would otherwise pre-delete.
-  const named = open.filter((r) => !isCsvIdKey(r.externalId));
+  // STS-web records are keyed by the file's own ID: never matched to another account by their names.
+  const named = open.filter((r) => r.source !== 'sts' && !isCsvIdKey(r.externalId));
   const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
   const renamed: RenameNote[] = [];
   if (named.length && scopes.length) {

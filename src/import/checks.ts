@@ -80,10 +80,16 @@ export function personKindSql(profile: string): string {
   return `CASE ${profile} ${Object.entries(PERSON_KIND).map(([p, k]) => `WHEN '${p}' THEN ${k}`).join(' ')} END`;
 }
 
-/** The identifier a key shows to the person who wrote the file: a CSV's own `Id` (csv.ts csvIdKey), else the key. */
+/**
+ * The identifier a key shows to the person who wrote the file: a CSV's own `Id` (csv.ts csvIdKey), an STS-web
+ * INDIVIDU's `ID`, with its TYPE when not epp (sts.ts stsKey: `sts:<UAI>:<ID>`, `sts:<UAI>:<TYPE>:<ID>`), else the key.
+ */
 export function shownId(key: string): string {
   const i = key.indexOf(':id:');
-  return i >= 0 && /^(csv|be1d):/.test(key) ? key.slice(i + 4) : key;
+  if (i >= 0 && /^(csv|be1d):/.test(key)) return key.slice(i + 4);
+  const sts = /^sts:[^:]+:(?:([^:]+):)?([^:]+)$/.exec(key);
+  if (!sts) return key;
+  return sts[1] ? `${sts[2]} (${sts[1]})` : sts[2];
 }
 
 /** A person as ImportBatch.protectNames holds them: kind of person (PERSON_KIND) and names folded as logins are. */

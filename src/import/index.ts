@@ -309,7 +309,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       if (format === 'sts-emp') {
         assertImportAllowed(format, opts.scope, input.name);
         const f = await readSts(input.name, input);
-        stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName));
+        stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName), today);
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, f.encoding, f.rows));
         continue;
       }

@@ -73,6 +73,7 @@ export const IMPORT_MESSAGES_FR = {
   rowNoFirstNameOf: '{who} : prénom manquant',
   rowInvalidBirthOf: '{who} : date de naissance invalide « {value} »',
   rowInvalidExitOf: '{who} : date de sortie invalide « {value} »',
+  rowInvalidPrincipalEndOf: '{who} : date de fin de professeur principal invalide « {value} » : classe {class} non attribuée',
   // AAF records rejected (aaf.ts, aaf-settle.ts).
   aafNoJoin: 'identifiant (jointure) manquant',
   aafInvalidBirth: 'date de naissance invalide « {value} »',

@@ -61,6 +61,7 @@ const EN: Record<ImportCode, string> = {
   rowNoFirstNameOf: '{who}: first name missing',
   rowInvalidBirthOf: '{who}: invalid date of birth “{value}”',
   rowInvalidExitOf: '{who}: invalid leaving date “{value}”',
+  rowInvalidPrincipalEndOf: '{who}: invalid end date of principal teacher “{value}”: class {class} not given',
   aafNoJoin: 'identifier (jointure) missing',
   aafInvalidBirth: 'invalid date of birth “{value}”',
   aafModifyUnknownStructure: 'unknown structure “{id}”: nothing to modify',
