@@ -364,7 +364,7 @@ test('ONDE: two parents of one name in one school keep their own accounts when t
   ];
   const first = await importFiles(ctx, files(zoe + leo), opts(school));
   assert.deepEqual([first.created, first.rejected.length], [4, 0], formatReport(first));
-  const sophies = async () =>
+  const sophies = async (): Promise<Record<string, { id: string; email: string | null; children: string[] }>> =>
     Object.fromEntries(
       await Promise.all(
         (await q<{ id: string; login: string; email: string | null }>(`SELECT id, login, email FROM users WHERE first_name = 'Sophie' AND last_name = 'MARTIN' ORDER BY login`))
