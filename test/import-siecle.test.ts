@@ -176,3 +176,163 @@ test('malformed XML, a missing UAI or a bad date: the file is named with line an
 
   assert.equal(await snapshot(), start);
 });
+
+// ---- small deliveries built inline, one school each (the tests below do not see each other's accounts) ----
+
+interface SPupil {
+  id: string;
+  last: string;
+  first: string;
+  birth?: string;
+  exit?: string;
+  /** Divisions (TYPE_STRUCTURE D); default one class, `[]` for none. */
+  divisions?: string[];
+}
+interface SPerson {
+  id: string;
+  last: string;
+  first: string;
+}
+/** A RESPONSABLE_ELEVE row: NIVEAU_RESPONSABILITE 1 and CODE_PARENTE 10 unless said. */
+interface SLink {
+  pupil: string;
+  person: string;
+  level?: string;
+  code?: string;
+}
+const head = (root: string, uai: string) => ['<?xml version="1.0" encoding="ISO-8859-15"?>', `<${root} VERSION="3.1">`, `  <PARAMETRES><UAJ>${uai}</UAJ></PARAMETRES>`, '  <DONNEES>'];
+/** ElevesSansAdresses.xml of `uai`: one ELEVE and one STRUCTURES_ELEVE per line. */
+const elevesOf = (uai: string, pupils: SPupil[]): ImportInput =>
+  encoded(
+    ELEVES,
+    [
+      ...head('BEE_ELEVES', uai),
+      '    <ELEVES>',
+      ...pupils.map(
+        (p) =>
+          `      <ELEVE ELEVE_ID="${p.id}"><NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM><DATE_NAISS>${p.birth ?? '01/02/2012'}</DATE_NAISS>` +
+          `${p.exit ? `<DATE_SORTIE>${p.exit}</DATE_SORTIE>` : ''}</ELEVE>`,
+      ),
+      '    </ELEVES>',
+      '    <STRUCTURES>',
+      ...pupils
+        .filter((p) => p.divisions?.length !== 0)
+        .map(
+          (p) =>
+            `      <STRUCTURES_ELEVE ELEVE_ID="${p.id}">${(p.divisions ?? ['3A']).map((d) => `<STRUCTURE><CODE_STRUCTURE>${d}</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>`).join('')}</STRUCTURES_ELEVE>`,
+        ),
+      '    </STRUCTURES>',
+      '  </DONNEES>',
+      '</BEE_ELEVES>',
+      '',
+    ].join('\n'),
+  );
+/** ResponsablesAvecAdresses.xml of `uai`: one PERSONNE and one RESPONSABLE_ELEVE per line. */
+const responsablesOf = (uai: string, persons: SPerson[], links: SLink[]): ImportInput =>
+  encoded(
+    RESP,
+    [
+      ...head('BEE_RESPONSABLES', uai),
+      '    <PERSONNES>',
+      ...persons.map((p) => `      <PERSONNE PERSONNE_ID="${p.id}"><NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM></PERSONNE>`),
+      '    </PERSONNES>',
+      '    <RESPONSABLES>',
+      ...links.map(
+        (l) =>
+          `      <RESPONSABLE_ELEVE><ELEVE_ID>${l.pupil}</ELEVE_ID><PERSONNE_ID>${l.person}</PERSONNE_ID><NIVEAU_RESPONSABILITE>${l.level ?? '1'}</NIVEAU_RESPONSABILITE><CODE_PARENTE>${l.code ?? '10'}</CODE_PARENTE></RESPONSABLE_ELEVE>`,
+      ),
+      '    </RESPONSABLES>',
+      '  </DONNEES>',
+      '</BEE_RESPONSABLES>',
+      '',
+    ].join('\n'),
+  );
+/** An account of school `uai`'s SIECLE files, by names. */
+const inSchool = async (uai: string, last: string, first: string) =>
+  (
+    await q<{ id: string; profile: string; login: string; absent_since: Date | null; activated_at: Date | null }>(
+      `SELECT id, profile, login, absent_since, activated_at FROM users WHERE external_id LIKE $1 AND last_name = $2 AND first_name = $3`,
+      [`siecle:${uai}:%`, last, first],
+    )
+  )[0];
+/** Every parent–child link of the school's pupils, as `parent (source) -> child`. */
+const familyLinks = async (uai: string) =>
+  (
+    await q<{ l: string }>(
+      `SELECT p.first_name || ' ' || p.last_name || ' (' || p.source || ') -> ' || c.first_name AS l FROM relations r
+       JOIN users p ON p.id = r.parent_id JOIN users c ON c.id = r.child_id WHERE c.external_id LIKE $1 ORDER BY 1`,
+      [`siecle:${uai}:%`],
+    )
+  ).map((x) => x.l);
+const run = async (inputs: ImportInput[], o: { dryRun?: boolean; chunkSize?: number } = {}) => {
+  const r = await importFiles(ctx, inputs, { scope: ALL, dryRun: o.dryRun ?? false, ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}) });
+  assert.equal(r.fatal, null, formatReport(r));
+  return r;
+};
+
+test('a parent who is no longer a représentant légal of any child loses the links, though the file no longer makes them a record (pupils described whole, as the AAF does)', async () => {
+  const UAI = '0990011A';
+  const pupils: SPupil[] = [
+    { id: '1101', last: 'DUPONT', first: 'Emma' },
+    { id: '1102', last: 'DUPONT', first: 'Jules' },
+    { id: '1103', last: 'DUPONT', first: 'Hugo' },
+  ];
+  const persons: SPerson[] = [
+    { id: '2101', last: 'DUPONT', first: 'Marc' },
+    { id: '2102', last: 'DUPONT', first: 'Claire' },
+  ];
+  await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101' },
+      { pupil: '1102', person: '2101' },
+      { pupil: '1101', person: '2102', code: '20' },
+      { pupil: '1103', person: '2102', code: '20' },
+    ]),
+  ]);
+  // Marc has signed in; an aunt linked to Emma by hand (another source) is no business of the SIECLE files.
+  await ctx.database.pool.query(`UPDATE users SET activated_at = now() WHERE id = $1`, [(await inSchool(UAI, 'DUPONT', 'Marc')).id]);
+  const [emma] = await q<{ id: string }>(`SELECT id FROM users WHERE external_id = $1`, [`siecle:${UAI}:eleve:1101`]);
+  const [aunt] = await q<{ id: string }>(`INSERT INTO users (login, profile, first_name, last_name, origin, source) VALUES ('lucie.martin', 'Relative', 'Lucie', 'MARTIN', 'manual', 'csv') RETURNING id`);
+  await q(`INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)`, [aunt.id, emma.id]);
+  assert.deepEqual(await familyLinks(UAI), [
+    'Claire DUPONT (siecle) -> Emma',
+    'Claire DUPONT (siecle) -> Hugo',
+    'Lucie MARTIN (csv) -> Emma',
+    'Marc DUPONT (siecle) -> Emma',
+    'Marc DUPONT (siecle) -> Jules',
+  ]);
+
+  // Next export: Marc is now only a contact (3) for both children, Claire only « en charge » (2) of Hugo.
+  const r = await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101', level: '3' },
+      { pupil: '1102', person: '2101', level: '3' },
+      { pupil: '1101', person: '2102', code: '20' },
+      { pupil: '1103', person: '2102', level: '2', code: '20' },
+    ]),
+  ], { chunkSize: 1 });
+  assert.ok(r.ignored.some((x) => x.reason === 'DUPONT Marc : pas représentant légal (NIVEAU_RESPONSABILITE 3), aucun compte'), JSON.stringify(r.ignored));
+  assert.ok((await inSchool(UAI, 'DUPONT', 'Marc')).absent_since, 'no longer a record: grace period');
+  // He no longer sees the children during his grace period; the aunt's link (csv) stays, as the AAF's rule leaves
+  // other sources' links alone.
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma']);
+  assert.equal(r.relations.removed, 3);
+
+  // A pupils file alone says nothing of the parents: their links stay as they are.
+  const alone = await run([elevesOf(UAI, pupils)]);
+  assert.equal(alone.relations.removed, 0);
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma']);
+
+  // Marc légal again (new judgment): account back, links back.
+  await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101' },
+      { pupil: '1101', person: '2102', code: '20' },
+    ]),
+  ]);
+  assert.equal((await inSchool(UAI, 'DUPONT', 'Marc')).absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma', 'Marc DUPONT (siecle) -> Emma']);
+});

@@ -310,8 +310,30 @@ export function siecleToBatch(
       for (const pupil of new Set(children)) batch.relations.push({ parent: ext, child: pupilKey(s.uai, pupil) });
     }
 
+    describeLegal(s, batch);
+
     // Each file is complete for its profile in its school.
     if (s.elevesFile) batch.scopes.push({ source: 'siecle', profiles: new Set(['Student']), structures: new Set([key]), orphans: false, file: s.elevesFile });
     if (s.responsablesFile) batch.scopes.push({ source: 'siecle', profiles: new Set(['Relative']), structures: new Set([key]), orphans: false, file: s.responsablesFile });
+  }
+}
+
+/**
+ * Each pupil of the run whose school's responsables file was read is described whole (UserRecord.legal, as the AAF's
+ * pupils are, aaf.ts legalRepresentatives): its représentants légaux are exactly those the file lists at level 1
+ * (RESP_LEGAL 1 or 2 in older files), and apply.ts removes the pupil's link to any other SIECLE parent in this run,
+ * whether or not the file still makes that parent a record. A parent moved from NIVEAU_RESPONSABILITE 1 to 3 for all
+ * their children is no record of the run any more (a contact gets no account): the rule that a link goes only when
+ * the run describes both people kept their links, and with them the children's data, through the grace period.
+ * Links of other sources stay (apply.ts `describes`: the parent's source must be the pupil's). Without the
+ * responsables file (a pupils file alone) the run says nothing of the parents: `legal` stays unset, links stay.
+ */
+function describeLegal(s: SiecleSchool, batch: ImportBatch): void {
+  if (!s.responsablesFile) return;
+  const legalOf = new Map<string, Set<string>>();
+  for (const l of s.links) if (l.legal) (legalOf.get(l.pupil) ?? legalOf.set(l.pupil, new Set()).get(l.pupil)!).add(personKey(s.uai, l.person));
+  for (const id of s.pupils.keys()) {
+    const u = batch.users.get(pupilKey(s.uai, id));
+    if (u) u.legal = [...(legalOf.get(id) ?? [])];
   }
 }
