@@ -336,3 +336,44 @@ test('a parent who is no longer a représentant légal of any child loses the li
   assert.equal((await inSchool(UAI, 'DUPONT', 'Marc')).absent_since, null);
   assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma', 'Marc DUPONT (siecle) -> Emma']);
 });
+
+test('a typo in a pupil’s row rejects the pupil only: the représentants légaux keep their accounts and links, nothing says the pupil left', async () => {
+  const UAI = '0990012B';
+  const persons: SPerson[] = [
+    { id: '2201', last: 'ROBERT', first: 'Sandrine' },
+    { id: '2202', last: 'NAJI', first: 'Karim' },
+  ];
+  const links: SLink[] = [
+    { pupil: '1201', person: '2201', code: '20' },
+    { pupil: '1202', person: '2202' },
+  ];
+  await run([elevesOf(UAI, [{ id: '1201', last: 'ROBERT', first: 'Inès' }]), responsablesOf(UAI, persons.slice(0, 1), links.slice(0, 1))]);
+  assert.deepEqual(await familyLinks(UAI), ['Sandrine ROBERT (siecle) -> Inès']);
+
+  // Next export: Inès's birth date mistyped; Yanis, new, mistyped too.
+  const r = await run([
+    elevesOf(UAI, [
+      { id: '1201', last: 'ROBERT', first: 'Inès', birth: '31/02/2012' },
+      { id: '1202', last: 'NAJI', first: 'Yanis', birth: '2012-13-01' },
+    ]),
+    responsablesOf(UAI, persons, links),
+  ]);
+  assert.deepEqual(
+    r.rejected.map((x) => [x.field, x.reason]),
+    [
+      ['DATE_NAISS', 'ROBERT Inès : date de naissance invalide « 31/02/2012 »'],
+      ['DATE_NAISS', 'NAJI Yanis : date de naissance invalide « 2012-13-01 »'],
+    ],
+  );
+  assert.deepEqual(r.ignored, [], 'no parent is « représentant légal d’élèves absents ou sortis »');
+  assert.equal(r.preDeleted, 0);
+  assert.deepEqual(r.absent, []);
+  assert.equal((await inSchool(UAI, 'ROBERT', 'Inès')).absent_since, null);
+  assert.equal((await inSchool(UAI, 'ROBERT', 'Sandrine')).absent_since, null, 'her account stays, out of the grace period');
+  assert.deepEqual(await familyLinks(UAI), ['Sandrine ROBERT (siecle) -> Inès']);
+  // As the AAF does for a pupil the checks reject: the représentant légal of a new pupil whose row is refused gets
+  // their account, linked once the pupil's row is right.
+  assert.equal((await inSchool(UAI, 'NAJI', 'Karim'))?.profile, 'Relative');
+  await run([elevesOf(UAI, [{ id: '1201', last: 'ROBERT', first: 'Inès' }, { id: '1202', last: 'NAJI', first: 'Yanis' }]), responsablesOf(UAI, persons, links)]);
+  assert.deepEqual(await familyLinks(UAI), ['Karim NAJI (siecle) -> Yanis', 'Sandrine ROBERT (siecle) -> Inès']);
+});

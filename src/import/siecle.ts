@@ -174,6 +174,23 @@ export async function readSiecle(
   return { uai, rows, encoding };
 }
 
+/**
+ * What became of a pupil of the pupils file: an account (`accepted`); a row rejected for a mistake in it
+ * (`rejected`: its account, if any, is protected from pre-deletion); no account on purpose (`ignored`: left).
+ */
+type PupilFate = 'accepted' | 'rejected' | 'ignored';
+
+/**
+ * Whether a représentant légal of a pupil gets (keeps) an account for that pupil: the pupil is one of the run, even
+ * rejected for a mistake in its own row (a typo in a pupil's birth date must not send the parents to the grace period
+ * as if the pupil had left: the AAF keeps them likewise, aaf.ts `rejectedPupils`), or not in the pupils file at all
+ * but in the directory (`known`: a responsables file imported alone). A pupil who left gets no account, and neither do
+ * the parents of that pupil only.
+ */
+function represents(fate: PupilFate | undefined, known: () => boolean): boolean {
+  return fate === undefined ? known() : fate !== 'ignored';
+}
+
 export const pupilKey = (uai: string, id: string) => `siecle:${uai}:eleve:${id}`;
 export const personKey = (uai: string, id: string) => `siecle:${uai}:personne:${id}`;
 
@@ -201,13 +218,15 @@ export function siecleToBatch(
 ): void {
   for (const s of c.schools.values()) {
     const key = structureKey(s.uai);
-    const accepted = new Set<string>();
+    /** What became of each pupil of the pupils file (PupilFate). */
+    const fate = new Map<string, PupilFate>();
     for (const p of s.pupils.values()) {
       const n = p.node;
       const ext = pupilKey(s.uai, p.id);
       const reject = (field: string, code: ImportCode, params?: ImportMessage['params']) => {
         batch.rejected.push(rejection(p.file, n.line, field, code, params));
         batch.protect.push(ext);
+        fate.set(p.id, 'rejected');
       };
       const lastName = lastNameOf(n);
       const firstName = childText(n, 'PRENOM');
@@ -220,6 +239,7 @@ export function siecleToBatch(
         if (!d) { reject('DATE_SORTIE', 'rowInvalidExitOf', { who, value: exit }); continue; }
         if (d <= today) {
           batch.ignored.push(rejection(p.file, n.line, 'DATE_SORTIE', 'ignoredSiecleLeft', { who, date: exit }));
+          fate.set(p.id, 'ignored');
           continue;
         }
       }
@@ -259,15 +279,13 @@ export function siecleToBatch(
       };
       if (adr) u.address = s.addresses.get(`${p.file}\t${adr}`) ?? null;
       batch.users.set(ext, u);
-      accepted.add(p.id);
+      fate.set(p.id, 'accepted');
     }
 
     // A person gets an account only as représentant légal of a pupil of the run or of the directory.
     const legalOf = new Map<string, string[]>();
     for (const l of s.links) {
-      if (!l.legal) continue;
-      const inRun = accepted.has(l.pupil);
-      if (!inRun && (s.pupils.has(l.pupil) || !known(pupilKey(s.uai, l.pupil)))) continue;
+      if (!l.legal || !represents(fate.get(l.pupil), () => known(pupilKey(s.uai, l.pupil)))) continue;
       (legalOf.get(l.person) ?? legalOf.set(l.person, []).get(l.person)!).push(l.pupil);
     }
     for (const [pid, { node: n, file }] of s.persons) {
