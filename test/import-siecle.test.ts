@@ -247,6 +247,8 @@ const responsablesOf = (uai: string, persons: SPerson[], links: SLink[]): Import
       '',
     ].join('\n'),
   );
+/** The line of a file's text where `needle` first appears (1-based). */
+const lineOf = (input: ImportInput, needle: string) => iconv.decode(input.data!, 'iso-8859-15').split('\n').findIndex((l) => l.includes(needle)) + 1;
 /** An account of school `uai`'s SIECLE files, by names. */
 const inSchool = async (uai: string, last: string, first: string) =>
   (
@@ -376,4 +378,68 @@ test('a typo in a pupil’s row rejects the pupil only: the représentants léga
   assert.equal((await inSchool(UAI, 'NAJI', 'Karim'))?.profile, 'Relative');
   await run([elevesOf(UAI, [{ id: '1201', last: 'ROBERT', first: 'Inès' }, { id: '1202', last: 'NAJI', first: 'Yanis' }]), responsablesOf(UAI, persons, links)]);
   assert.deepEqual(await familyLinks(UAI), ['Karim NAJI (siecle) -> Yanis', 'Sandrine ROBERT (siecle) -> Inès']);
+});
+
+test('one PERSONNE_ID or ELEVE_ID given to two people: every row carrying it is refused, naming the other (as AAF and CSV keys); one person listed twice is one account', async () => {
+  const UAI = '0990013C';
+  const pupils: SPupil[] = [
+    { id: '1301', last: 'MOREAU', first: 'Chloé' },
+    { id: '1302', last: 'FAURE', first: 'Léo' },
+  ];
+  const eric: SPerson = { id: '7011', last: 'MOREAU', first: 'Eric' };
+  const nadia: SPerson = { id: '7011', last: 'FAURE', first: 'Nadia' };
+  // Anne twice under her id (spelt in two cases): the same person.
+  const anne: SPerson[] = [
+    { id: '7012', last: 'PETIT', first: 'Anne' },
+    { id: '7012', last: 'Petit', first: 'ANNE' },
+  ];
+  const links: SLink[] = [
+    { pupil: '1301', person: '7011' },
+    { pupil: '1302', person: '7011', code: '20' },
+    { pupil: '1302', person: '7012' },
+  ];
+  const shared = async () => {
+    // Two pupils under one ELEVE_ID too.
+    const eleves = elevesOf(UAI, [...pupils, { id: '1303', last: 'GIRARD', first: 'Paul' }, { id: '1303', last: 'LAMBERT', first: 'Sophie' }]);
+    const resp = responsablesOf(UAI, [eric, nadia, ...anne], links);
+    const r = await run([eleves, resp]);
+    const [ericLine, nadiaLine] = [lineOf(resp, 'Eric'), lineOf(resp, 'Nadia')];
+    const [paulLine, sophieLine] = [lineOf(eleves, 'Paul'), lineOf(eleves, 'Sophie')];
+    assert.deepEqual(
+      r.rejected.map((x) => [x.file, x.line, x.field, x.message?.code]),
+      [
+        [ELEVES, paulLine, 'ELEVE_ID', 'rowSharedId'],
+        [ELEVES, sophieLine, 'ELEVE_ID', 'rowSharedId'],
+        [RESP, ericLine, 'PERSONNE_ID', 'rowSharedId'],
+        [RESP, nadiaLine, 'PERSONNE_ID', 'rowSharedId'],
+      ],
+    );
+    assert.equal(
+      r.rejected[2].reason,
+      `identifiant « 7011 » donné aussi à Nadia FAURE (${RESP}, ligne ${nadiaLine}) : un identifiant ne désigne qu’une personne ; corrigez le fichier (aucune de ces lignes n’est importée)`,
+    );
+    assert.match(r.rejected[3].reason, new RegExp(`^identifiant « 7011 » donné aussi à Eric MOREAU \\(${RESP}, ligne ${ericLine}\\)`));
+    assert.match(r.rejected[0].reason, /^identifiant « 1303 » donné aussi à Sophie LAMBERT/);
+    assert.equal(r.preDeleted, 0);
+    for (const [last, first] of [['FAURE', 'Nadia'], ['GIRARD', 'Paul'], ['LAMBERT', 'Sophie']]) assert.equal(await inSchool(UAI, last, first), undefined, `${first} ${last}`);
+    return r;
+  };
+
+  // A first import: nobody is made of the shared identifiers, Anne is one account.
+  await shared();
+  assert.equal(await inSchool(UAI, 'MOREAU', 'Eric'), undefined);
+  assert.equal((await q(`SELECT 1 FROM users WHERE external_id = $1`, [`siecle:${UAI}:personne:7012`])).length, 1);
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo']);
+
+  // Corrected: Eric is 7011, Nadia not given yet.
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, [eric, ...anne], [links[0], links[2]])]);
+  const before = await inSchool(UAI, 'MOREAU', 'Eric');
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo', 'Eric MOREAU (siecle) -> Chloé']);
+
+  // The mistake again: Eric's account is neither renamed Nadia nor absent, and gains no child of Nadia's.
+  await shared();
+  const after = await inSchool(UAI, 'MOREAU', 'Eric');
+  assert.equal(after?.id, before.id);
+  assert.equal(after.absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo', 'Eric MOREAU (siecle) -> Chloé']);
 });
