@@ -443,3 +443,18 @@ test('one PERSONNE_ID or ELEVE_ID given to two people: every row carrying it is 
   assert.equal(after.absent_since, null);
   assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo', 'Eric MOREAU (siecle) -> Chloé']);
 });
+
+test('a parent’s row rejected for a mistake keeps the parent’s links to the pupils now described whole', async () => {
+  const UAI = '0990017G';
+  const pupils: SPupil[] = [{ id: '1701', last: 'LEROY', first: 'Nina' }];
+  const links: SLink[] = [{ pupil: '1701', person: '2701' }];
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, [{ id: '2701', last: 'LEROY', first: 'Paul' }], links)]);
+  assert.deepEqual(await familyLinks(UAI), ['Paul LEROY (siecle) -> Nina']);
+
+  const r = await run([elevesOf(UAI, pupils), responsablesOf(UAI, [{ id: '2701', last: 'LEROY', first: '' }], links)]);
+  assert.deepEqual(r.rejected.map((x) => [x.field, x.reason]), [['PRENOM', 'LEROY : prénom manquant']]);
+  assert.equal(r.preDeleted, 0);
+  assert.equal(r.relations.removed, 0);
+  assert.equal((await inSchool(UAI, 'LEROY', 'Paul')).absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['Paul LEROY (siecle) -> Nina']);
+});

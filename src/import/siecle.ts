@@ -257,9 +257,10 @@ export function siecleToBatch(
       }
       const ext = personKey(s.uai, pid);
       const u = oneRecord(rows.map((r) => personRecord(s, r, ext, key, batch)));
-      if (!u) continue;
-      batch.users.set(ext, u);
-      // Not to a pupil whose ELEVE_ID two people share: which of them has this parent?
+      if (u) batch.users.set(ext, u);
+      // A row rejected for a mistake (names missing) still names the person's children, as an AAF pupil still names a
+      // relative whose record is rejected: the link to their account stays wanted, not removed from a pupil described
+      // whole (describeLegal). Not to a pupil whose ELEVE_ID two people share: which of them has this parent?
       for (const pupil of new Set(children)) if (fate.get(pupil) !== 'refused') batch.relations.push({ parent: ext, child: pupilKey(s.uai, pupil) });
     }
 
