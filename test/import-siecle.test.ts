@@ -458,3 +458,41 @@ test('a parent’s row rejected for a mistake keeps the parent’s links to the 
   assert.equal((await inSchool(UAI, 'LEROY', 'Paul')).absent_since, null);
   assert.deepEqual(await familyLinks(UAI), ['Paul LEROY (siecle) -> Nina']);
 });
+
+test('CODE_PARENTE 70 « élève lui-même »: an adult pupil responsible for himself gets no parent account of his own; one made before goes', async () => {
+  const UAI = '0990014D';
+  // In SIECLE the adult pupil is also a PERSONNE of his own (another PERSONNE_ID, his names again), tied to his ELEVE_ID
+  // by a RESPONSABLE_ELEVE row whose CODE_PARENTE is 70 (ELEVE LUI-MEME), at level 1.
+  const pupils: SPupil[] = [
+    { id: '1401', last: 'BERNARD', first: 'Lucas', birth: '12/05/2006' },
+    { id: '1402', last: 'COLIN', first: 'Maëlle' },
+  ];
+  const persons: SPerson[] = [
+    { id: '2401', last: 'BERNARD', first: 'Lucas' },
+    { id: '2402', last: 'COLIN', first: 'Agnès' },
+  ];
+  const self: SLink = { pupil: '1401', person: '2401', code: '70' };
+  const mother: SLink = { pupil: '1402', person: '2402', code: '20' };
+  // Before he came of age his file said « père » (10): his account as his own parent was made then.
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, persons, [{ ...self, code: '10' }, mother])]);
+  assert.deepEqual(await familyLinks(UAI), ['Agnès COLIN (siecle) -> Maëlle', 'Lucas BERNARD (siecle) -> Lucas']);
+
+  const resp = responsablesOf(UAI, persons, [self, mother]);
+  const r = await run([elevesOf(UAI, pupils), resp]);
+  assert.deepEqual(
+    r.ignored.map((x) => [x.file, x.line, x.field, x.reason]),
+    [[RESP, lineOf(resp, 'PERSONNE_ID="2401"'), 'CODE_PARENTE', 'BERNARD Lucas : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent']],
+  );
+  assert.equal(r.ignored[0].message?.code, 'ignoredSiecleSelf');
+  // His pupil's account only; the parent account made before is out of the run (grace period) and loses the link.
+  assert.deepEqual(
+    (await q<{ p: string }>(`SELECT profile || ' ' || login || CASE WHEN absent_since IS NULL THEN '' ELSE ' (absent)' END AS p FROM users WHERE external_id LIKE $1 AND first_name = 'Lucas' ORDER BY 1`, [`siecle:${UAI}:%`])).map((x) => x.p),
+    ['Relative lucas.bernard2 (absent)', 'Student lucas.bernard'],
+  );
+  assert.deepEqual(await familyLinks(UAI), ['Agnès COLIN (siecle) -> Maëlle']);
+
+  // A first import makes no parent account of him at all.
+  const UAI2 = '0990018H';
+  await run([elevesOf(UAI2, pupils.slice(0, 1)), responsablesOf(UAI2, persons.slice(0, 1), [self])]);
+  assert.deepEqual((await q<{ profile: string }>(`SELECT profile FROM users WHERE external_id LIKE $1`, [`siecle:${UAI2}:%`])).map((x) => x.profile), ['Student']);
+});

@@ -92,6 +92,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',
   ignoredSiecleLegalOfAbsent: '{who} : représentant légal d’élèves absents ou sortis, aucun compte',
   ignoredSiecleNotLegal: '{who} : pas représentant légal ({levels}), aucun compte',
+  ignoredSiecleSelf: '{who} : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent',
   // Whole files left out (formats.ts): FileReport.reason.
   ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
   ignoredFileAafNomenclature: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte',

@@ -32,6 +32,8 @@ interface Link {
   pupil: string;
   person: string;
   legal: boolean;
+  /** CODE_PARENTE 70 (« élève lui-même »): the pupil is his own responsable (SELF_PARENTE). */
+  self: boolean;
   /** What the file says, for the report: `NIVEAU_RESPONSABILITE 2`, `RESP_LEGAL 0`. */
   level: string | null;
   file: string;
@@ -83,6 +85,18 @@ function addressText(n: XmlNode): string | null {
     childText(n, 'LL_PAYS'),
   );
 }
+
+/**
+ * CODE_PARENTE of a responsable who is the pupil himself (« ELEVE LUI-MEME », as GEPI's table of SIECLE's codes
+ * names it: lib/global.inc.php): an adult pupil is his own représentant légal. SIECLE makes him a PERSONNE of his own
+ * (his names again, under a PERSONNE_ID: another numbering than ELEVE_ID, so the ids never tell) tied to his ELEVE_ID
+ * by a RESPONSABLE_ELEVE row at level 1 with this code. The code is the only sure tie: a father may bear his son's
+ * names. Such a row makes no parent account (he has his pupil's account) and no link from himself to himself.
+ */
+const SELF_PARENTE = '70';
+
+/** Whether a RESPONSABLE_ELEVE row makes its person a parent of its pupil: a représentant légal, not the pupil himself. */
+const parentLink = (l: Link) => l.legal && !l.self;
 
 /** The rows read under one id, kept all: a second row must not silently replace the first (refuseShared). */
 const rowsOf = (m: Map<string, Row[]>, id: string) => m.get(id) ?? m.set(id, []).get(id)!;
@@ -159,7 +173,7 @@ export async function readSiecle(
         const old = childText(node, 'RESP_LEGAL');
         const legal = level !== null ? level === '1' : ['1', '2'].includes(old ?? '');
         const said = level !== null ? `NIVEAU_RESPONSABILITE ${level}` : old !== null ? `RESP_LEGAL ${old}` : null;
-        s.links.push({ pupil, person, legal, level: said, file, line: node.line });
+        s.links.push({ pupil, person, legal, self: childText(node, 'CODE_PARENTE') === SELF_PARENTE, level: said, file, line: node.line });
         break;
       }
       case 'ADRESSES': {
@@ -207,7 +221,7 @@ export const personKey = (uai: string, id: string) => `siecle:${uai}:personne:${
 /** External ids of pupils named by responsables files but absent from the run: the caller looks them up. */
 export function siecleOutsidePupils(c: SiecleCollector): string[] {
   const out = new Set<string>();
-  for (const s of c.schools.values()) for (const l of s.links) if (l.legal && !s.pupils.has(l.pupil)) out.add(pupilKey(s.uai, l.pupil));
+  for (const s of c.schools.values()) for (const l of s.links) if (parentLink(l) && !s.pupils.has(l.pupil)) out.add(pupilKey(s.uai, l.pupil));
   return [...out];
 }
 
@@ -239,7 +253,7 @@ export function siecleToBatch(
     // A person gets an account only as représentant légal of a pupil of the run or of the directory.
     const legalOf = new Map<string, string[]>();
     for (const l of s.links) {
-      if (!l.legal || !represents(fate.get(l.pupil), () => known(pupilKey(s.uai, l.pupil)))) continue;
+      if (!parentLink(l) || !represents(fate.get(l.pupil), () => known(pupilKey(s.uai, l.pupil)))) continue;
       (legalOf.get(l.person) ?? legalOf.set(l.person, []).get(l.person)!).push(l.pupil);
     }
     for (const [pid, rows] of s.persons) {
@@ -249,9 +263,10 @@ export function siecleToBatch(
         const { node: n, file } = rows[0];
         const who = `${lastNameOf(n) ?? '?'} ${childText(n, 'PRENOM') ?? '?'}`;
         const levels = [...new Set(s.links.filter((l) => l.person === pid).map((l) => l.level ?? '?'))];
-        const ignored = (code: ImportCode, params: ImportMessage['params']) => batch.ignored.push(rejection(file, n.line, 'NIVEAU_RESPONSABILITE', code, params));
+        const ignored = (code: ImportCode, params: ImportMessage['params'], field = 'NIVEAU_RESPONSABILITE') => batch.ignored.push(rejection(file, n.line, field, code, params));
         if (!s.links.some((l) => l.person === pid)) ignored('ignoredSiecleNoPupil', { who });
-        else if (s.links.some((l) => l.person === pid && l.legal)) ignored('ignoredSiecleLegalOfAbsent', { who });
+        else if (s.links.some((l) => l.person === pid && parentLink(l))) ignored('ignoredSiecleLegalOfAbsent', { who });
+        else if (s.links.some((l) => l.person === pid && l.self)) ignored('ignoredSiecleSelf', { who }, 'CODE_PARENTE');
         else ignored('ignoredSiecleNotLegal', { who, levels: levels.join(', ') });
         continue;
       }
@@ -275,8 +290,8 @@ export function siecleToBatch(
 /**
  * Each pupil of the run whose school's responsables file was read is described whole (UserRecord.legal, as the AAF's
  * pupils are, aaf.ts legalRepresentatives): its représentants légaux are exactly those the file lists at level 1
- * (RESP_LEGAL 1 or 2 in older files), and apply.ts removes the pupil's link to any other SIECLE parent in this run,
- * whether or not the file still makes that parent a record. A parent moved from NIVEAU_RESPONSABILITE 1 to 3 for all
+ * (RESP_LEGAL 1 or 2 in older files; never the pupil himself, SELF_PARENTE), and apply.ts removes the pupil's link
+ * to any other SIECLE parent in this run, whether or not the file still makes that parent a record. A parent moved from NIVEAU_RESPONSABILITE 1 to 3 for all
  * their children is no record of the run any more (a contact gets no account): the rule that a link goes only when
  * the run describes both people kept their links, and with them the children's data, through the grace period.
  * Links of other sources stay (apply.ts `describes`: the parent's source must be the pupil's). Without the
@@ -288,7 +303,7 @@ function describeLegal(s: SiecleSchool, batch: ImportBatch, refused: Set<string>
   /** Pupils naming a PERSONNE_ID two people share: their list is not known, their links stay as they are. */
   const unsure = new Set<string>();
   for (const l of s.links) {
-    if (!l.legal) continue;
+    if (!parentLink(l)) continue;
     if (refused.has(l.person)) unsure.add(l.pupil);
     (legalOf.get(l.pupil) ?? legalOf.set(l.pupil, new Set()).get(l.pupil)!).add(personKey(s.uai, l.person));
   }

@@ -78,6 +78,7 @@ const EN: Record<ImportCode, string> = {
   ignoredSiecleNoPupil: '{who}: guardian of no pupil, no account',
   ignoredSiecleLegalOfAbsent: '{who}: legal representative of absent or departed pupils, no account',
   ignoredSiecleNotLegal: '{who}: not a legal representative ({levels}), no account',
+  ignoredSiecleSelf: '{who}: the pupil himself (CODE_PARENTE 70: an adult pupil, his own guardian), no parent account',
   ignoredFileAafDtd: 'DTD of the academic directory: no accounts',
   ignoredFileAafNomenclature: 'academic directory nomenclature (subjects, MEF): no accounts',
   ignoredFileSiecleStructures: 'SIECLE structures export: classes come from the pupils file',
