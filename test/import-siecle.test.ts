@@ -1,5 +1,7 @@
 // SIECLE (BEE) exports: pupils with INE, divisions and groups, levels from the MEF nomenclature, représentants
-// légaux only, ISO-8859-15 decoded by the declaration, idempotence and pre-deletion, malformed files.
+// légaux only, ISO-8859-15 decoded by the declaration, idempotence and pre-deletion, malformed files; pupils described
+// whole by their responsables file, rows rejected for a mistake, identifiers given to two people, CODE_PARENTE 70,
+// the division « Inactifs ».
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,7 +104,7 @@ test('a SIECLE delivery, files in any order: pupils, classes and groups, levels,
   const ignored = report.ignored.filter((x) => x.file === RESP).map((x) => x.reason);
   assert.deepEqual(ignored.sort(), [
     'DUPIN Germaine : pas représentant légal (NIVEAU_RESPONSABILITE 2), aucun compte',
-    'LEFEUVRE Anne : représentant légal d’élèves absents ou sortis, aucun compte',
+    'LEFEUVRE Anne : représentant légal d’élèves absents, sortis ou inactifs, aucun compte',
     'ROUX Paul : pas représentant légal (NIVEAU_RESPONSABILITE 3), aucun compte',
   ]);
   assert.ok(report.ignored.every((x) => x.line > 0));
@@ -367,7 +369,7 @@ test('a typo in a pupil’s row rejects the pupil only: the représentants léga
       ['DATE_NAISS', 'NAJI Yanis : date de naissance invalide « 2012-13-01 »'],
     ],
   );
-  assert.deepEqual(r.ignored, [], 'no parent is « représentant légal d’élèves absents ou sortis »');
+  assert.deepEqual(r.ignored, [], 'no parent is « représentant légal d’élèves absents, sortis ou inactifs »');
   assert.equal(r.preDeleted, 0);
   assert.deepEqual(r.absent, []);
   assert.equal((await inSchool(UAI, 'ROBERT', 'Inès')).absent_since, null);
@@ -495,4 +497,40 @@ test('CODE_PARENTE 70 « élève lui-même »: an adult pupil responsible for hi
   const UAI2 = '0990018H';
   await run([elevesOf(UAI2, pupils.slice(0, 1)), responsablesOf(UAI2, persons.slice(0, 1), [self])]);
   assert.deepEqual((await q<{ profile: string }>(`SELECT profile FROM users WHERE external_id LIKE $1`, [`siecle:${UAI2}:%`])).map((x) => x.profile), ['Student']);
+});
+
+test('a pupil of the division « Inactifs » gets no account and no class is made of it, like a pupil who left; a pupil without a division is imported', async () => {
+  const UAI = '0990015E';
+  const schoolClasses = async () =>
+    (await q<{ name: string }>(`SELECT c.name FROM classes c JOIN structures s ON s.id = c.structure_id WHERE s.uai = $1 ORDER BY 1`, [UAI])).map((x) => x.name);
+  const persons: SPerson[] = [{ id: '2501', last: 'MASSON', first: 'Julie' }];
+  const links: SLink[] = [{ pupil: '1501', person: '2501', code: '20' }];
+  await run([
+    elevesOf(UAI, [
+      { id: '1501', last: 'MASSON', first: 'Léna', divisions: ['4B'] },
+      { id: '1502', last: 'RIVIERE', first: 'Tom', divisions: [] },
+    ]),
+    responsablesOf(UAI, persons, links),
+  ]);
+  assert.deepEqual(await familyLinks(UAI), ['Julie MASSON (siecle) -> Léna']);
+
+  // Next export: Léna is put in « Inactifs »; Max arrives there.
+  const eleves = elevesOf(UAI, [
+    { id: '1501', last: 'MASSON', first: 'Léna', divisions: ['Inactifs'] },
+    { id: '1502', last: 'RIVIERE', first: 'Tom', divisions: [] },
+    { id: '1503', last: 'ROCHE', first: 'Max', divisions: ['Inactifs'] },
+  ]);
+  const r = await run([eleves, responsablesOf(UAI, persons, links)]);
+  assert.deepEqual(
+    r.ignored.filter((x) => x.file === ELEVES).map((x) => [x.line, x.field, x.reason, x.message?.code]),
+    [
+      [lineOf(eleves, 'Léna'), 'CODE_STRUCTURE', 'MASSON Léna : élève de la division « Inactifs » (inactif dans SIECLE), aucun compte', 'ignoredSiecleInactive'],
+      [lineOf(eleves, 'Max'), 'CODE_STRUCTURE', 'ROCHE Max : élève de la division « Inactifs » (inactif dans SIECLE), aucun compte', 'ignoredSiecleInactive'],
+    ],
+  );
+  assert.ok(r.ignored.some((x) => x.reason === 'MASSON Julie : représentant légal d’élèves absents, sortis ou inactifs, aucun compte'), JSON.stringify(r.ignored));
+  assert.ok((await inSchool(UAI, 'MASSON', 'Léna')).absent_since, 'as a pupil who left: grace period');
+  assert.equal(await inSchool(UAI, 'ROCHE', 'Max'), undefined);
+  assert.equal((await inSchool(UAI, 'RIVIERE', 'Tom')).absent_since, null, 'no division yet (rentrée): imported');
+  assert.deepEqual(await schoolClasses(), ['4B'], 'no class « Inactifs »');
 });

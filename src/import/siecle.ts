@@ -6,6 +6,7 @@
 //
 // Keys: SIECLE's ELEVE_ID / PERSONNE_ID are stable within the school's base (the INE may arrive later for a
 // newcomer), hence `siecle:<UAI>:eleve:<ELEVE_ID>` and `siecle:<UAI>:personne:<PERSONNE_ID>`.
+import { foldName } from '../directory/fold.js';
 import { refuseSharedKey } from './checks.js';
 import { clean, cleanEmail, cleanPhone, parseDate, postalAddress } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
@@ -94,6 +95,14 @@ function addressText(n: XmlNode): string | null {
  * names. Such a row makes no parent account (he has his pupil's account) and no link from himself to himself.
  */
 const SELF_PARENTE = '70';
+
+/**
+ * The division SIECLE keeps its inactive pupils in (« Inactifs »): no class, and a pupil there gets no account (listed
+ * as ignored), as a pupil who left. Pix's SIECLE reader never takes it for a division either (1024pix/pix,
+ * xml-organization-learner-set.js `updateDivision`) and leaves such pupils out. Compared folded (case, accents).
+ */
+const INACTIVE_DIVISION = 'inactifs';
+const inactiveDivision = (code: string) => foldName(code) === INACTIVE_DIVISION;
 
 /** Whether a RESPONSABLE_ELEVE row makes its person a parent of its pupil: a représentant légal, not the pupil himself. */
 const parentLink = (l: Link) => l.legal && !l.self;
@@ -200,7 +209,7 @@ export async function readSiecle(
  * What became of a pupil of the pupils file: an account (`accepted`); a row rejected for a mistake in it
  * (`rejected`: its account, if any, is protected from pre-deletion); its ELEVE_ID given to two people (`refused`:
  * protected too, and nobody can tell whose family the responsables file gives under that id); no account on purpose
- * (`ignored`: left).
+ * (`ignored`: left, or in the division « Inactifs »).
  */
 type PupilFate = 'accepted' | 'rejected' | 'refused' | 'ignored';
 
@@ -332,7 +341,7 @@ function addPupil(s: SiecleSchool, id: string, rows: Row[], key: string, batch: 
 
 /**
  * One pupil row as a record, or why it is none: 'rejected' (listed in `batch.rejected`: names missing, a date that
- * does not exist), 'ignored' (listed in `batch.ignored`: DATE_SORTIE reached).
+ * does not exist), 'ignored' (listed in `batch.ignored`: DATE_SORTIE reached, division « Inactifs »).
  */
 function pupilRecord(s: SiecleSchool, p: Row, ext: string, key: string, batch: ImportBatch, today: string): UserRecord | 'rejected' | 'ignored' {
   const n = p.node;
@@ -354,6 +363,12 @@ function pupilRecord(s: SiecleSchool, p: Row, ext: string, key: string, batch: I
       return 'ignored';
     }
   }
+  // Only in « Inactifs »: set aside. A pupil without any division is imported (at the rentrée some are not placed yet).
+  const divisions = (s.structures.get(p.id) ?? []).filter((st) => st.type !== 'G');
+  if (divisions.length && divisions.every((st) => inactiveDivision(st.code))) {
+    batch.ignored.push(rejection(p.file, n.line, 'CODE_STRUCTURE', 'ignoredSiecleInactive', { who, division: divisions[0].code }));
+    return 'ignored';
+  }
   let birthDate: string | null = null;
   const rawBirth = childText(n, 'DATE_NAISS');
   if (rawBirth) {
@@ -367,7 +382,7 @@ function pupilRecord(s: SiecleSchool, p: Row, ext: string, key: string, batch: I
   const groups: GroupRef[] = [];
   for (const st of s.structures.get(p.id) ?? []) {
     if (st.type === 'G') groups.push({ structure: key, name: st.code });
-    else classes.push({ structure: key, name: st.code, level });
+    else if (!inactiveDivision(st.code)) classes.push({ structure: key, name: st.code, level });
   }
   const adr = childText(n, 'ADRESSE_ID');
   const u: UserRecord = {
