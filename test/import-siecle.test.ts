@@ -1,5 +1,7 @@
 // SIECLE (BEE) exports: pupils with INE, divisions and groups, levels from the MEF nomenclature, représentants
-// légaux only, ISO-8859-15 decoded by the declaration, idempotence and pre-deletion, malformed files.
+// légaux only, ISO-8859-15 decoded by the declaration, idempotence and pre-deletion, malformed files; pupils described
+// whole by their responsables file, rows rejected for a mistake, identifiers given to two people, CODE_PARENTE 70,
+// the division « Inactifs ».
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,7 +104,7 @@ test('a SIECLE delivery, files in any order: pupils, classes and groups, levels,
   const ignored = report.ignored.filter((x) => x.file === RESP).map((x) => x.reason);
   assert.deepEqual(ignored.sort(), [
     'DUPIN Germaine : pas représentant légal (NIVEAU_RESPONSABILITE 2), aucun compte',
-    'LEFEUVRE Anne : représentant légal d’élèves absents ou sortis, aucun compte',
+    'LEFEUVRE Anne : représentant légal d’élèves absents, sortis ou inactifs, aucun compte',
     'ROUX Paul : pas représentant légal (NIVEAU_RESPONSABILITE 3), aucun compte',
   ]);
   assert.ok(report.ignored.every((x) => x.line > 0));
@@ -189,4 +191,360 @@ test('an export declaring ISO-8859-15 but saved in UTF-8 (an editor kept the dec
   assert.deepEqual([resaved.created, resaved.updated, resaved.unchanged], [asDeclared.created, asDeclared.updated, asDeclared.unchanged], formatReport(resaved));
   assert.deepEqual(resaved.files.map((f) => f.encoding), ['utf-8', 'utf-8']);
   assert.deepEqual(asDeclared.files.map((f) => f.encoding), ['iso-8859-15', 'iso-8859-15']);
+});
+
+// ---- small deliveries built inline, one school each (the tests below do not see each other's accounts) ----
+
+interface SPupil {
+  id: string;
+  last: string;
+  first: string;
+  birth?: string;
+  exit?: string;
+  /** Divisions (TYPE_STRUCTURE D); default one class, `[]` for none. */
+  divisions?: string[];
+}
+interface SPerson {
+  id: string;
+  last: string;
+  first: string;
+}
+/** A RESPONSABLE_ELEVE row: NIVEAU_RESPONSABILITE 1 and CODE_PARENTE 10 unless said. */
+interface SLink {
+  pupil: string;
+  person: string;
+  level?: string;
+  code?: string;
+}
+const head = (root: string, uai: string) => ['<?xml version="1.0" encoding="ISO-8859-15"?>', `<${root} VERSION="3.1">`, `  <PARAMETRES><UAJ>${uai}</UAJ></PARAMETRES>`, '  <DONNEES>'];
+/** ElevesSansAdresses.xml of `uai`: one ELEVE and one STRUCTURES_ELEVE per line. */
+const elevesOf = (uai: string, pupils: SPupil[]): ImportInput =>
+  encoded(
+    ELEVES,
+    [
+      ...head('BEE_ELEVES', uai),
+      '    <ELEVES>',
+      ...pupils.map(
+        (p) =>
+          `      <ELEVE ELEVE_ID="${p.id}"><NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM><DATE_NAISS>${p.birth ?? '01/02/2012'}</DATE_NAISS>` +
+          `${p.exit ? `<DATE_SORTIE>${p.exit}</DATE_SORTIE>` : ''}</ELEVE>`,
+      ),
+      '    </ELEVES>',
+      '    <STRUCTURES>',
+      ...pupils
+        .filter((p) => p.divisions?.length !== 0)
+        .map(
+          (p) =>
+            `      <STRUCTURES_ELEVE ELEVE_ID="${p.id}">${(p.divisions ?? ['3A']).map((d) => `<STRUCTURE><CODE_STRUCTURE>${d}</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>`).join('')}</STRUCTURES_ELEVE>`,
+        ),
+      '    </STRUCTURES>',
+      '  </DONNEES>',
+      '</BEE_ELEVES>',
+      '',
+    ].join('\n'),
+  );
+/** ResponsablesAvecAdresses.xml of `uai`: one PERSONNE and one RESPONSABLE_ELEVE per line. */
+const responsablesOf = (uai: string, persons: SPerson[], links: SLink[]): ImportInput =>
+  encoded(
+    RESP,
+    [
+      ...head('BEE_RESPONSABLES', uai),
+      '    <PERSONNES>',
+      ...persons.map((p) => `      <PERSONNE PERSONNE_ID="${p.id}"><NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM></PERSONNE>`),
+      '    </PERSONNES>',
+      '    <RESPONSABLES>',
+      ...links.map(
+        (l) =>
+          `      <RESPONSABLE_ELEVE><ELEVE_ID>${l.pupil}</ELEVE_ID><PERSONNE_ID>${l.person}</PERSONNE_ID><NIVEAU_RESPONSABILITE>${l.level ?? '1'}</NIVEAU_RESPONSABILITE><CODE_PARENTE>${l.code ?? '10'}</CODE_PARENTE></RESPONSABLE_ELEVE>`,
+      ),
+      '    </RESPONSABLES>',
+      '  </DONNEES>',
+      '</BEE_RESPONSABLES>',
+      '',
+    ].join('\n'),
+  );
+/** The line of a file's text where `needle` first appears (1-based). */
+const lineOf = (input: ImportInput, needle: string) => iconv.decode(input.data!, 'iso-8859-15').split('\n').findIndex((l) => l.includes(needle)) + 1;
+/** An account of school `uai`'s SIECLE files, by names. */
+const inSchool = async (uai: string, last: string, first: string) =>
+  (
+    await q<{ id: string; profile: string; login: string; absent_since: Date | null; activated_at: Date | null }>(
+      `SELECT id, profile, login, absent_since, activated_at FROM users WHERE external_id LIKE $1 AND last_name = $2 AND first_name = $3`,
+      [`siecle:${uai}:%`, last, first],
+    )
+  )[0];
+/** Every parent–child link of the school's pupils, as `parent (source) -> child`. */
+const familyLinks = async (uai: string) =>
+  (
+    await q<{ l: string }>(
+      `SELECT p.first_name || ' ' || p.last_name || ' (' || p.source || ') -> ' || c.first_name AS l FROM relations r
+       JOIN users p ON p.id = r.parent_id JOIN users c ON c.id = r.child_id WHERE c.external_id LIKE $1 ORDER BY 1`,
+      [`siecle:${uai}:%`],
+    )
+  ).map((x) => x.l);
+const run = async (inputs: ImportInput[], o: { dryRun?: boolean; chunkSize?: number } = {}) => {
+  const r = await importFiles(ctx, inputs, { scope: ALL, dryRun: o.dryRun ?? false, ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}) });
+  assert.equal(r.fatal, null, formatReport(r));
+  return r;
+};
+
+test('a parent who is no longer a représentant légal of any child loses the links, though the file no longer makes them a record (pupils described whole, as the AAF does)', async () => {
+  const UAI = '0990011A';
+  const pupils: SPupil[] = [
+    { id: '1101', last: 'DUPONT', first: 'Emma' },
+    { id: '1102', last: 'DUPONT', first: 'Jules' },
+    { id: '1103', last: 'DUPONT', first: 'Hugo' },
+  ];
+  const persons: SPerson[] = [
+    { id: '2101', last: 'DUPONT', first: 'Marc' },
+    { id: '2102', last: 'DUPONT', first: 'Claire' },
+  ];
+  await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101' },
+      { pupil: '1102', person: '2101' },
+      { pupil: '1101', person: '2102', code: '20' },
+      { pupil: '1103', person: '2102', code: '20' },
+    ]),
+  ]);
+  // Marc has signed in; an aunt linked to Emma by hand (another source) is no business of the SIECLE files.
+  await ctx.database.pool.query(`UPDATE users SET activated_at = now() WHERE id = $1`, [(await inSchool(UAI, 'DUPONT', 'Marc')).id]);
+  const [emma] = await q<{ id: string }>(`SELECT id FROM users WHERE external_id = $1`, [`siecle:${UAI}:eleve:1101`]);
+  const [aunt] = await q<{ id: string }>(`INSERT INTO users (login, profile, first_name, last_name, origin, source) VALUES ('lucie.martin', 'Relative', 'Lucie', 'MARTIN', 'manual', 'csv') RETURNING id`);
+  await q(`INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)`, [aunt.id, emma.id]);
+  assert.deepEqual(await familyLinks(UAI), [
+    'Claire DUPONT (siecle) -> Emma',
+    'Claire DUPONT (siecle) -> Hugo',
+    'Lucie MARTIN (csv) -> Emma',
+    'Marc DUPONT (siecle) -> Emma',
+    'Marc DUPONT (siecle) -> Jules',
+  ]);
+
+  // Next export: Marc is now only a contact (3) for both children, Claire only « en charge » (2) of Hugo.
+  const r = await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101', level: '3' },
+      { pupil: '1102', person: '2101', level: '3' },
+      { pupil: '1101', person: '2102', code: '20' },
+      { pupil: '1103', person: '2102', level: '2', code: '20' },
+    ]),
+  ], { chunkSize: 1 });
+  assert.ok(r.ignored.some((x) => x.reason === 'DUPONT Marc : pas représentant légal (NIVEAU_RESPONSABILITE 3), aucun compte'), JSON.stringify(r.ignored));
+  assert.ok((await inSchool(UAI, 'DUPONT', 'Marc')).absent_since, 'no longer a record: grace period');
+  // He no longer sees the children during his grace period; the aunt's link (csv) stays, as the AAF's rule leaves
+  // other sources' links alone.
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma']);
+  assert.equal(r.relations.removed, 3);
+
+  // A pupils file alone says nothing of the parents: their links stay as they are.
+  const alone = await run([elevesOf(UAI, pupils)]);
+  assert.equal(alone.relations.removed, 0);
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma']);
+
+  // Marc légal again (new judgment): account back, links back.
+  await run([
+    elevesOf(UAI, pupils),
+    responsablesOf(UAI, persons, [
+      { pupil: '1101', person: '2101' },
+      { pupil: '1101', person: '2102', code: '20' },
+    ]),
+  ]);
+  assert.equal((await inSchool(UAI, 'DUPONT', 'Marc')).absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['Claire DUPONT (siecle) -> Emma', 'Lucie MARTIN (csv) -> Emma', 'Marc DUPONT (siecle) -> Emma']);
+});
+
+test('a typo in a pupil’s row rejects the pupil only: the représentants légaux keep their accounts and links, nothing says the pupil left', async () => {
+  const UAI = '0990012B';
+  const persons: SPerson[] = [
+    { id: '2201', last: 'ROBERT', first: 'Sandrine' },
+    { id: '2202', last: 'NAJI', first: 'Karim' },
+  ];
+  const links: SLink[] = [
+    { pupil: '1201', person: '2201', code: '20' },
+    { pupil: '1202', person: '2202' },
+  ];
+  await run([elevesOf(UAI, [{ id: '1201', last: 'ROBERT', first: 'Inès' }]), responsablesOf(UAI, persons.slice(0, 1), links.slice(0, 1))]);
+  assert.deepEqual(await familyLinks(UAI), ['Sandrine ROBERT (siecle) -> Inès']);
+
+  // Next export: Inès's birth date mistyped; Yanis, new, mistyped too.
+  const r = await run([
+    elevesOf(UAI, [
+      { id: '1201', last: 'ROBERT', first: 'Inès', birth: '31/02/2012' },
+      { id: '1202', last: 'NAJI', first: 'Yanis', birth: '2012-13-01' },
+    ]),
+    responsablesOf(UAI, persons, links),
+  ]);
+  assert.deepEqual(
+    r.rejected.map((x) => [x.field, x.reason]),
+    [
+      ['DATE_NAISS', 'ROBERT Inès : date de naissance invalide « 31/02/2012 »'],
+      ['DATE_NAISS', 'NAJI Yanis : date de naissance invalide « 2012-13-01 »'],
+    ],
+  );
+  assert.deepEqual(r.ignored, [], 'no parent is « représentant légal d’élèves absents, sortis ou inactifs »');
+  assert.equal(r.preDeleted, 0);
+  assert.deepEqual(r.absent, []);
+  assert.equal((await inSchool(UAI, 'ROBERT', 'Inès')).absent_since, null);
+  assert.equal((await inSchool(UAI, 'ROBERT', 'Sandrine')).absent_since, null, 'her account stays, out of the grace period');
+  assert.deepEqual(await familyLinks(UAI), ['Sandrine ROBERT (siecle) -> Inès']);
+  // As the AAF does for a pupil the checks reject: the représentant légal of a new pupil whose row is refused gets
+  // their account, linked once the pupil's row is right.
+  assert.equal((await inSchool(UAI, 'NAJI', 'Karim'))?.profile, 'Relative');
+  await run([elevesOf(UAI, [{ id: '1201', last: 'ROBERT', first: 'Inès' }, { id: '1202', last: 'NAJI', first: 'Yanis' }]), responsablesOf(UAI, persons, links)]);
+  assert.deepEqual(await familyLinks(UAI), ['Karim NAJI (siecle) -> Yanis', 'Sandrine ROBERT (siecle) -> Inès']);
+});
+
+test('one PERSONNE_ID or ELEVE_ID given to two people: every row carrying it is refused, naming the other (as AAF and CSV keys); one person listed twice is one account', async () => {
+  const UAI = '0990013C';
+  const pupils: SPupil[] = [
+    { id: '1301', last: 'MOREAU', first: 'Chloé' },
+    { id: '1302', last: 'FAURE', first: 'Léo' },
+  ];
+  const eric: SPerson = { id: '7011', last: 'MOREAU', first: 'Eric' };
+  const nadia: SPerson = { id: '7011', last: 'FAURE', first: 'Nadia' };
+  // Anne twice under her id (spelt in two cases): the same person.
+  const anne: SPerson[] = [
+    { id: '7012', last: 'PETIT', first: 'Anne' },
+    { id: '7012', last: 'Petit', first: 'ANNE' },
+  ];
+  const links: SLink[] = [
+    { pupil: '1301', person: '7011' },
+    { pupil: '1302', person: '7011', code: '20' },
+    { pupil: '1302', person: '7012' },
+  ];
+  const shared = async () => {
+    // Two pupils under one ELEVE_ID too.
+    const eleves = elevesOf(UAI, [...pupils, { id: '1303', last: 'GIRARD', first: 'Paul' }, { id: '1303', last: 'LAMBERT', first: 'Sophie' }]);
+    const resp = responsablesOf(UAI, [eric, nadia, ...anne], links);
+    const r = await run([eleves, resp]);
+    const [ericLine, nadiaLine] = [lineOf(resp, 'Eric'), lineOf(resp, 'Nadia')];
+    const [paulLine, sophieLine] = [lineOf(eleves, 'Paul'), lineOf(eleves, 'Sophie')];
+    assert.deepEqual(
+      r.rejected.map((x) => [x.file, x.line, x.field, x.message?.code]),
+      [
+        [ELEVES, paulLine, 'ELEVE_ID', 'rowSharedId'],
+        [ELEVES, sophieLine, 'ELEVE_ID', 'rowSharedId'],
+        [RESP, ericLine, 'PERSONNE_ID', 'rowSharedId'],
+        [RESP, nadiaLine, 'PERSONNE_ID', 'rowSharedId'],
+      ],
+    );
+    assert.equal(
+      r.rejected[2].reason,
+      `identifiant « 7011 » donné aussi à Nadia FAURE (${RESP}, ligne ${nadiaLine}) : un identifiant ne désigne qu’une personne ; corrigez le fichier (aucune de ces lignes n’est importée)`,
+    );
+    assert.match(r.rejected[3].reason, new RegExp(`^identifiant « 7011 » donné aussi à Eric MOREAU \\(${RESP}, ligne ${ericLine}\\)`));
+    assert.match(r.rejected[0].reason, /^identifiant « 1303 » donné aussi à Sophie LAMBERT/);
+    assert.equal(r.preDeleted, 0);
+    for (const [last, first] of [['FAURE', 'Nadia'], ['GIRARD', 'Paul'], ['LAMBERT', 'Sophie']]) assert.equal(await inSchool(UAI, last, first), undefined, `${first} ${last}`);
+    return r;
+  };
+
+  // A first import: nobody is made of the shared identifiers, Anne is one account.
+  await shared();
+  assert.equal(await inSchool(UAI, 'MOREAU', 'Eric'), undefined);
+  assert.equal((await q(`SELECT 1 FROM users WHERE external_id = $1`, [`siecle:${UAI}:personne:7012`])).length, 1);
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo']);
+
+  // Corrected: Eric is 7011, Nadia not given yet.
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, [eric, ...anne], [links[0], links[2]])]);
+  const before = await inSchool(UAI, 'MOREAU', 'Eric');
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo', 'Eric MOREAU (siecle) -> Chloé']);
+
+  // The mistake again: Eric's account is neither renamed Nadia nor absent, and gains no child of Nadia's.
+  await shared();
+  const after = await inSchool(UAI, 'MOREAU', 'Eric');
+  assert.equal(after?.id, before.id);
+  assert.equal(after.absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['ANNE Petit (siecle) -> Léo', 'Eric MOREAU (siecle) -> Chloé']);
+});
+
+test('a parent’s row rejected for a mistake keeps the parent’s links to the pupils now described whole', async () => {
+  const UAI = '0990017G';
+  const pupils: SPupil[] = [{ id: '1701', last: 'LEROY', first: 'Nina' }];
+  const links: SLink[] = [{ pupil: '1701', person: '2701' }];
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, [{ id: '2701', last: 'LEROY', first: 'Paul' }], links)]);
+  assert.deepEqual(await familyLinks(UAI), ['Paul LEROY (siecle) -> Nina']);
+
+  const r = await run([elevesOf(UAI, pupils), responsablesOf(UAI, [{ id: '2701', last: 'LEROY', first: '' }], links)]);
+  assert.deepEqual(r.rejected.map((x) => [x.field, x.reason]), [['PRENOM', 'LEROY : prénom manquant']]);
+  assert.equal(r.preDeleted, 0);
+  assert.equal(r.relations.removed, 0);
+  assert.equal((await inSchool(UAI, 'LEROY', 'Paul')).absent_since, null);
+  assert.deepEqual(await familyLinks(UAI), ['Paul LEROY (siecle) -> Nina']);
+});
+
+test('CODE_PARENTE 70 « élève lui-même »: an adult pupil responsible for himself gets no parent account of his own; one made before goes', async () => {
+  const UAI = '0990014D';
+  // In SIECLE the adult pupil is also a PERSONNE of his own (another PERSONNE_ID, his names again), tied to his ELEVE_ID
+  // by a RESPONSABLE_ELEVE row whose CODE_PARENTE is 70 (ELEVE LUI-MEME), at level 1.
+  const pupils: SPupil[] = [
+    { id: '1401', last: 'BERNARD', first: 'Lucas', birth: '12/05/2006' },
+    { id: '1402', last: 'COLIN', first: 'Maëlle' },
+  ];
+  const persons: SPerson[] = [
+    { id: '2401', last: 'BERNARD', first: 'Lucas' },
+    { id: '2402', last: 'COLIN', first: 'Agnès' },
+  ];
+  const self: SLink = { pupil: '1401', person: '2401', code: '70' };
+  const mother: SLink = { pupil: '1402', person: '2402', code: '20' };
+  // Before he came of age his file said « père » (10): his account as his own parent was made then.
+  await run([elevesOf(UAI, pupils), responsablesOf(UAI, persons, [{ ...self, code: '10' }, mother])]);
+  assert.deepEqual(await familyLinks(UAI), ['Agnès COLIN (siecle) -> Maëlle', 'Lucas BERNARD (siecle) -> Lucas']);
+
+  const resp = responsablesOf(UAI, persons, [self, mother]);
+  const r = await run([elevesOf(UAI, pupils), resp]);
+  assert.deepEqual(
+    r.ignored.map((x) => [x.file, x.line, x.field, x.reason]),
+    [[RESP, lineOf(resp, 'PERSONNE_ID="2401"'), 'CODE_PARENTE', 'BERNARD Lucas : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent']],
+  );
+  assert.equal(r.ignored[0].message?.code, 'ignoredSiecleSelf');
+  // His pupil's account only; the parent account made before is out of the run (grace period) and loses the link.
+  assert.deepEqual(
+    (await q<{ p: string }>(`SELECT profile || ' ' || login || CASE WHEN absent_since IS NULL THEN '' ELSE ' (absent)' END AS p FROM users WHERE external_id LIKE $1 AND first_name = 'Lucas' ORDER BY 1`, [`siecle:${UAI}:%`])).map((x) => x.p),
+    ['Relative lucas.bernard2 (absent)', 'Student lucas.bernard'],
+  );
+  assert.deepEqual(await familyLinks(UAI), ['Agnès COLIN (siecle) -> Maëlle']);
+
+  // A first import makes no parent account of him at all.
+  const UAI2 = '0990018H';
+  await run([elevesOf(UAI2, pupils.slice(0, 1)), responsablesOf(UAI2, persons.slice(0, 1), [self])]);
+  assert.deepEqual((await q<{ profile: string }>(`SELECT profile FROM users WHERE external_id LIKE $1`, [`siecle:${UAI2}:%`])).map((x) => x.profile), ['Student']);
+});
+
+test('a pupil of the division « Inactifs » gets no account and no class is made of it, like a pupil who left; a pupil without a division is imported', async () => {
+  const UAI = '0990015E';
+  const schoolClasses = async () =>
+    (await q<{ name: string }>(`SELECT c.name FROM classes c JOIN structures s ON s.id = c.structure_id WHERE s.uai = $1 ORDER BY 1`, [UAI])).map((x) => x.name);
+  const persons: SPerson[] = [{ id: '2501', last: 'MASSON', first: 'Julie' }];
+  const links: SLink[] = [{ pupil: '1501', person: '2501', code: '20' }];
+  await run([
+    elevesOf(UAI, [
+      { id: '1501', last: 'MASSON', first: 'Léna', divisions: ['4B'] },
+      { id: '1502', last: 'RIVIERE', first: 'Tom', divisions: [] },
+    ]),
+    responsablesOf(UAI, persons, links),
+  ]);
+  assert.deepEqual(await familyLinks(UAI), ['Julie MASSON (siecle) -> Léna']);
+
+  // Next export: Léna is put in « Inactifs »; Max arrives there.
+  const eleves = elevesOf(UAI, [
+    { id: '1501', last: 'MASSON', first: 'Léna', divisions: ['Inactifs'] },
+    { id: '1502', last: 'RIVIERE', first: 'Tom', divisions: [] },
+    { id: '1503', last: 'ROCHE', first: 'Max', divisions: ['Inactifs'] },
+  ]);
+  const r = await run([eleves, responsablesOf(UAI, persons, links)]);
+  assert.deepEqual(
+    r.ignored.filter((x) => x.file === ELEVES).map((x) => [x.line, x.field, x.reason, x.message?.code]),
+    [
+      [lineOf(eleves, 'Léna'), 'CODE_STRUCTURE', 'MASSON Léna : élève de la division « Inactifs » (inactif dans SIECLE), aucun compte', 'ignoredSiecleInactive'],
+      [lineOf(eleves, 'Max'), 'CODE_STRUCTURE', 'ROCHE Max : élève de la division « Inactifs » (inactif dans SIECLE), aucun compte', 'ignoredSiecleInactive'],
+    ],
+  );
+  assert.ok(r.ignored.some((x) => x.reason === 'MASSON Julie : représentant légal d’élèves absents, sortis ou inactifs, aucun compte'), JSON.stringify(r.ignored));
+  assert.ok((await inSchool(UAI, 'MASSON', 'Léna')).absent_since, 'as a pupil who left: grace period');
+  assert.equal(await inSchool(UAI, 'ROCHE', 'Max'), undefined);
+  assert.equal((await inSchool(UAI, 'RIVIERE', 'Tom')).absent_since, null, 'no division yet (rentrée): imported');
+  assert.deepEqual(await schoolClasses(), ['4B'], 'no class « Inactifs »');
 });

@@ -867,7 +867,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const pair = k.split('\t');
     return pair.some((id) => dirty.has(id)) && !pair.some((id) => inRun.get(id)?.fresh && inRun.get(id)?.later);
   }));
-  // Whether the stored links' other sides are in the run, and which children the run describes whole (AAF pupils).
+  // Whether the stored links' other sides are in the run, and which children the run describes whole (AAF pupils,
+  // SIECLE pupils whose responsables file is read: UserRecord.legal).
   const described = new Map<string, string>(); // child id → its source
   const ends = [...new Set(relHave.flatMap((x) => [x.parent_id, x.child_id]))].filter((id) => !recById.has(id));
   if (ends.length) {

@@ -81,12 +81,15 @@ export function personKindSql(profile: string): string {
 }
 
 /**
- * The identifier a key shows to the person who wrote the file: a CSV's own `Id` (csv.ts csvIdKey), an STS-web
- * INDIVIDU's `ID`, with its TYPE when not epp (sts.ts stsKey: `sts:<UAI>:<ID>`, `sts:<UAI>:<TYPE>:<ID>`), else the key.
+ * The identifier a key shows to the person who wrote the file: a CSV's own `Id` (csv.ts csvIdKey), SIECLE's ELEVE_ID
+ * or PERSONNE_ID (siecle.ts pupilKey, personKey), an STS-web INDIVIDU's `ID`, with its TYPE when not epp (sts.ts
+ * stsKey: `sts:<UAI>:<ID>`, `sts:<UAI>:<TYPE>:<ID>`), else the key.
  */
 export function shownId(key: string): string {
   const i = key.indexOf(':id:');
   if (i >= 0 && /^(csv|be1d):/.test(key)) return key.slice(i + 4);
+  const siecle = /^siecle:[^:]+:(?:eleve|personne):(.+)$/.exec(key);
+  if (siecle) return siecle[1];
   const sts = /^sts:[^:]+:(?:([^:]+):)?([^:]+)$/.exec(key);
   if (!sts) return key;
   return sts[1] ? `${sts[2]} (${sts[1]})` : sts[2];
@@ -108,17 +111,17 @@ export function twoPeople(a: UserRecord, b: UserRecord): boolean {
 
 /**
  * Records of a run staged under one key (`records`, reading order, one key) that are two people or more (twoPeople):
- * all are rejected, each naming another person of that key with file and line, and their accounts (under the key, a
+ * all are rejected (in `field`: the file's name for the identifier), each naming another person of that key with file and line, and their accounts (under the key, a
  * former key, or their names: protectNames) are protected from pre-deletion. Returns false (nothing done) when they are all one person.
  */
-export function refuseSharedKey(batch: ImportBatch, records: UserRecord[]): boolean {
+export function refuseSharedKey(batch: ImportBatch, records: UserRecord[], field = 'identifiant'): boolean {
   // Another person for each record: none for any (personName is an equality) when they are all one person.
   const others = records.map((u) => records.find((x) => twoPeople(x, u)));
   if (!others[0]) return false;
   records.forEach((u, i) => {
     const other = others[i]!;
     const params = { id: shownId(u.externalId), name: `${other.firstName} ${other.lastName}`, file: other.file, line: other.line };
-    batch.rejected.push(rejection(u.file, u.line, 'identifiant', 'rowSharedId', params));
+    batch.rejected.push(rejection(u.file, u.line, field, 'rowSharedId', params));
   });
   // Their accounts stay, under the key or under the names a file used before it had identifiers (formerIds).
   for (const u of records) {

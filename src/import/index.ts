@@ -264,7 +264,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // `open`: left in the stage's open COPY (PostgreSQL stores them while the AAF reading goes on), flushed before
     // anything else is sent on the connection.
     const spill = async (open = false) => {
-      for (const u of checkPeople(batch, today)) if (u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
+      // SIECLE pupils carry `legal` too (siecle.ts describeLegal), but their links are already in batch.relations.
+      for (const u of checkPeople(batch, today)) if (u.source === 'aaf' && u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
       await (open ? stage.stream(batch.users) : stage.spill(batch.users));
     };
     const aafFiles = new Map<AafKind, string>();

@@ -93,8 +93,10 @@ export const IMPORT_MESSAGES_FR = {
   ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
   ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',
-  ignoredSiecleLegalOfAbsent: '{who} : représentant légal d’élèves absents ou sortis, aucun compte',
+  ignoredSiecleInactive: '{who} : élève de la division « {division} » (inactif dans SIECLE), aucun compte',
+  ignoredSiecleLegalOfAbsent: '{who} : représentant légal d’élèves absents, sortis ou inactifs, aucun compte',
   ignoredSiecleNotLegal: '{who} : pas représentant légal ({levels}), aucun compte',
+  ignoredSiecleSelf: '{who} : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent',
   // Warnings: rows imported, but read as someone of an earlier row (ImportReport.merged, csv.ts sameRelative).
   relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
   // Whole files left out (formats.ts): FileReport.reason.

@@ -149,7 +149,7 @@ export interface StoredRelation {
 /**
  * Parent–child links: `wanted` holds `${parentId}\t${childId}` keys. A stored link is removed only when the run
  * describes both people (`runSet`) and no longer names it, or when `describes(link)` (the run gives the child's
- * whole list of parents of that source, AAF pupils) and the parent is not on it.
+ * whole list of parents of that source: AAF pupils, SIECLE pupils with their responsables file) and the parent is not on it.
  */
 export function planRelations(
   have: StoredRelation[],

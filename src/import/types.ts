@@ -67,8 +67,9 @@ export interface UserRecord {
   history?: { createdAt: Date; activatedAt: Date | null; passwordHash: string | null; preDeletedAt: Date | null };
   /**
    * The whole list of this child's parents of its source (AAF pupils: legal representatives of
-   * ENTElevePersRelEleve / ENTEleveAutoriteParentale): the run links them, and removes the child's links to other
-   * parents of that source. Absent: the run leaves the child's parents as they are.
+   * ENTElevePersRelEleve / ENTEleveAutoriteParentale; SIECLE pupils whose responsables file is read: level 1): the
+   * run links them, and removes the child's links to other parents of that source. Absent: the run leaves the
+   * child's parents as they are.
    */
   legal?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
