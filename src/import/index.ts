@@ -399,7 +399,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           : [],
       );
       const key = (uai: string) => `id:${schools.get(uai)!.id}`;
-      siecleToBatch(siecle, batch, key, (ext) => known.has(ext), new Date().toISOString().slice(0, 10));
+      siecleToBatch(siecle, batch, key, (ext) => known.has(ext), today);
       await spill();
     }
 
