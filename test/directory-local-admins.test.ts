@@ -108,3 +108,35 @@ test('imports name local admins: a CSV ADML column, the AAF head of school (func
                            JOIN structures s ON s.id = la.structure_id WHERE u.source = 'aaf'`)).rows;
   assert.deepEqual(heads, [{ external_id: 'P303', structure: '71001' }]);
 });
+
+test('a feed takes back the administration it gave (ADML « oui » removed), never one appointed by hand; a file without the column changes nothing', async () => {
+  const staff = (agnes: string, yves: string, column = true) => [
+    {
+      name: 'CSV_Personnels.csv',
+      data: Buffer.from(
+        column
+          ? `Nom;Prénom;Fonction;ADML\r\nDURAND;Agnès;Principale adjointe;${agnes}\r\nLEBLANC;Yves;Surveillant;${yves}\r\n`
+          : 'Nom;Prénom;Fonction\r\nDURAND;Agnès;Principale adjointe\r\nLEBLANC;Yves;Surveillant\r\n',
+        'utf8',
+      ),
+    },
+  ];
+  const run = async (files: ReturnType<typeof staff>) => {
+    const r = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false, structureHint: A });
+    assert.equal(r.fatal, null);
+  };
+  await run(staff('oui', ''));
+  const agnes = (await q(`SELECT id FROM users WHERE first_name = 'Agnès'`)).rows[0].id;
+  const yves = (await q(`SELECT id FROM users WHERE first_name = 'Yves'`)).rows[0].id;
+  assert.deepEqual(await adminsOf(agnes), [A]);
+  // Yves is appointed by hand (console): the file's empty ADML does not take that back.
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [yves, A]);
+  await run(staff('non', ''));
+  assert.deepEqual(await adminsOf(agnes), [], 'the file says she is no longer local admin');
+  assert.deepEqual(await adminsOf(yves), [A], 'appointed by hand: stays');
+  // Given again, then a file without an ADML column: it says nothing, nothing changes.
+  await run(staff('oui', ''));
+  assert.deepEqual(await adminsOf(agnes), [A]);
+  await run(staff('', '', false));
+  assert.deepEqual(await adminsOf(agnes), [A]);
+});

@@ -39,7 +39,11 @@ export async function appointLocalAdmin(db: Queryable, scope: Scope, userId: str
   const member = (await db.query('SELECT 1 FROM user_structures WHERE user_id = $1 AND structure_id = $2', [userId, structureId])).rowCount;
   if (!member) throw new DirectoryError('invalid', 'localAdmin.notMember', { login: u.login });
   if (u.profile === 'Student' || u.profile === 'Relative') throw new DirectoryError('invalid', 'localAdmin.pupil');
-  const r = await db.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, structureId]);
+  // Appointed by hand, it stays whatever the feeds say (migration 0025): a feed's row becomes the administrator's.
+  const r = await db.query(
+    'INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT (user_id, structure_id) DO UPDATE SET from_feed = false WHERE local_admins.from_feed',
+    [userId, structureId],
+  );
   if (r.rowCount) await recordAudit(db, actorId, 'admin.local.appoint', { userId, login: u.login, structureId });
   return (r.rowCount ?? 0) > 0;
 }

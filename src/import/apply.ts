@@ -387,7 +387,7 @@ export async function applyBatch(
        WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = import_stage.n) AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
     );
     const ids = new Map(r.rows.map((x) => [x.ext, x.user_id]));
-    await localAdminsWrite(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys })();
+    await localAdminsWrite(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys, runStructSet }, false)();
   }
 
   // ---- users absent from a complete run enter their grace period (users.absent_since); the daily lifecycle job
@@ -933,36 +933,51 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc));
+  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true));
   return { unresolved };
 }
 
 /**
- * Local administrators the feed names: a CSV `ADML` column (UserRecord.localAdmin), or the head of school in AAF
- * (function DIR for the structure's UAI, users.functions). Added only: an import never removes one (an admin
- * appointed by hand stays), and unchanged records add theirs again too. The run's structures are already within
- * its scope; pupils and parents never are. The rows are picked now; the returned function sends them.
+ * Local administrators the feed names: a CSV `ADML` column or ONDE's « Directeur » (UserRecord.localAdmin), or the
+ * head of school in AAF/STS-web (function DIR for the structure's UAI, users.functions), marked as the feed's
+ * (local_admins.from_feed, migration 0025). With `revoke` (the records compared in full: read back because they
+ * changed), a feed's administration that a record no longer gives, in the run's structures, is taken back: the ADML
+ * « oui » removed from a teacher's row, a head of school no longer DIR. One appointed by hand always stays, and
+ * unchanged records give theirs again. The run's structures are already within its scope; pupils and parents never
+ * are. The rows are picked now; the returned function sends them.
  */
 function localAdminsWrite(
   client: Client,
   records: UserRecord[],
   userId: (ext: string) => string | undefined,
-  cc: Pick<ChunkContext, 'sid' | 'structureKeys'>,
+  cc: Pick<ChunkContext, 'sid' | 'structureKeys' | 'runStructSet'>,
+  revoke: boolean,
 ): () => Promise<unknown> {
   const admins: string[][] = [[], []];
+  const compared: string[] = [];
   for (const r of records) {
     const id = userId(r.externalId);
     if (!id || r.profile === 'Student' || r.profile === 'Relative') continue;
+    // Only a record that speaks of it takes a feed's administration back: a CSV without an ADML column says nothing.
+    if (r.localAdmin !== undefined || r.source === 'aaf' || r.source === 'sts') compared.push(id);
     for (const key of r.structures) {
       if (!r.localAdmin && !isHeadOfSchool(r.functions ?? [], cc.structureKeys.get(cc.sid(key)) ?? [])) continue;
       admins[0].push(id);
       admins[1].push(cc.sid(key));
     }
   }
-  return () =>
-    admins[0].length
-      ? unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins)
-      : Promise.resolve();
+  return async () => {
+    if (revoke && compared.length) {
+      await client.query(
+        `DELETE FROM local_admins la WHERE la.from_feed AND la.user_id = ANY($1::uuid[]) AND la.structure_id = ANY($2::uuid[])
+           AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::uuid[]) AS g(u, s) WHERE g.u = la.user_id AND g.s = la.structure_id)`,
+        [compared, [...cc.runStructSet], ...admins],
+      );
+    }
+    if (admins[0].length) {
+      await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id, from_feed) SELECT *, true FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
+    }
+  };
 }
 
 /** `a\tb` keys → two columns. */

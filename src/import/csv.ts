@@ -533,8 +533,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
       ...((postal ?? prev?.address) ? { address: postal ?? prev?.address } : {}),
       // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school; so does
-      // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's).
-      ...(isYes(get('localAdmin')) || isYes(get('director')) ? { localAdmin: true } : {}),
+      // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's). Another value
+      // says they are not (a feed's administration is taken back: apply.ts localAdminsWrite); no such column, nothing.
+      ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
       groups: [],

@@ -51,7 +51,10 @@ export interface UserRecord {
   mobile?: string | null;
   /** Postal address, one line per row (SIECLE ADRESSES). Absent: left as stored. */
   address?: string | null;
-  /** Local administrator of its structures (CSV `ADML` / `Administrateur local` column). Absent: unchanged. */
+  /**
+   * Local administrator of its structures (CSV `ADML` / `Administrateur local`, ONDE `Directeur`): true, false (the
+   * file's column says no), absent (no such column: unchanged).
+   */
   localAdmin?: boolean;
   structures: Set<string>;
   classes: ClassRef[];
