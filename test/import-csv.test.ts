@@ -379,6 +379,40 @@ test('ONDE: two parents of one name in one school keep their own accounts when t
   assert.deepEqual(await sophies(), before);
 });
 
+test('two teachers of one name keep their own accounts (and the director her administration) when the next file lists them the other way round', async () => {
+  const school = { structureHint: 'École des Deux Sophie' };
+  const director = 'Sophie;MARTIN;01/02/1975;CP;oui\n';
+  const colleague = 'Sophie;MARTIN;03/04/1985;CM2;non\n';
+  const run = (rows: string) => importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: latin1(`Prénom;Nom;Date de naissance;Classe;ADML\n${rows}`) }], opts(school));
+  const first = await run(director + colleague);
+  assert.deepEqual([first.created, first.rejected.length], [2, 0], formatReport(first));
+  const state = async () =>
+    q(`SELECT u.id, u.birth_date::text AS born, EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS admin,
+              ARRAY(SELECT c.name FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id) AS classes
+       FROM users u WHERE u.first_name = 'Sophie' AND u.last_name = 'MARTIN' AND u.profile = 'Teacher' ORDER BY born`);
+  const before = await state();
+  assert.deepEqual(before.map((x) => [x.born, x.admin, x.classes]), [['1975-02-01', true, ['CP']], ['1985-04-03', false, ['CM2']]]);
+  const swapped = await run(colleague + director);
+  assert.deepEqual([swapped.created, swapped.updated, swapped.preDeleted], [0, 0, 0], formatReport(swapped));
+  assert.deepEqual(await state(), before);
+});
+
+test('a new parent of the same name as a stored one, with children of another family, gets an account of their own', async () => {
+  const school = { structureHint: 'École des Deux Claire' };
+  const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: latin1(`Nom;Prénom;Date de naissance;Classe\n${rows}`) });
+  const parents = (rows: string) => ({ name: 'CSV_Parents.csv', data: latin1(`Nom;Prénom;Courriel;Nom de l'élève;Prénom de l'élève;Classe de l'élève\n${rows}`) });
+  const first = await importFiles(ctx, [eleves('DUPONT;Hugo;02/02/2018;CP\n'), parents('DUPONT;Claire;claire@old.example;DUPONT;Hugo;CP\n')], opts(school));
+  assert.deepEqual([first.created, first.rejected.length], [2, 0], formatReport(first));
+  const [claire] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Claire' AND last_name = 'DUPONT'`);
+  await q(`UPDATE users SET activated_at = now() WHERE id = $1`, [claire.id]);
+  // Next year: Hugo has left; another Claire DUPONT, Zoé BERNARD's mother, is in the files.
+  const next = await importFiles(ctx, [eleves('BERNARD;Zoé;03/03/2017;CE1\n'), parents('DUPONT;Claire;;BERNARD;Zoé;CE1\n')], opts(school));
+  assert.equal(next.created, 2, formatReport(next));
+  assert.deepEqual(await childrenOf(claire.id), ['DUPONT Hugo'], 'the activated account is not handed to the other Claire');
+  const [other] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Claire' AND last_name = 'DUPONT' AND id <> $1`, [claire.id]);
+  assert.deepEqual(await childrenOf(other.id), ['BERNARD Zoé']);
+});
+
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(CSV, 'rename', 'ids-v1')]), opts({ structureHint: 'École Ids' }));
   assert.equal(v1.created, 2, formatReport(v1));

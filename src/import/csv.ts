@@ -138,58 +138,68 @@ export interface CsvTarget {
   key: string;
   /** Database id of the structure: part of derived external ids, so re-imports find the same accounts. */
   id: string;
-  /** The structure's relatives stored under name keys, by key without its `#n` (storedRelatives). */
-  storedRelatives?: Map<string, StoredRelative[]>;
+  /** The structure's adults stored under name keys, by key without its `#n` (storedNamesakes). */
+  namesakes?: Map<string, StoredNamesake[]>;
 }
 
-/** A relative's account stored under a name key (csvNameKey, `#n` for the second homonym on): what rows are compared with. */
-export interface StoredRelative {
+/**
+ * An adult's account (parent, teacher, staff, guest) stored under a name key (csvNameKey, `#n` for the second
+ * homonym on): what a row of that name is compared with (namesakeKey).
+ */
+export interface StoredNamesake {
   key: string;
   title: string | null;
   email: string | null;
   /** YYYY-MM-DD */
   birthDate: string | null;
-  /** Folded family names of the children linked to the account. */
+  /** Folded family names of the children linked to the account (a parent). */
   childNames: Set<string>;
+  /** Folded names of its classes (a teacher). */
+  classes: Set<string>;
 }
 
 /**
- * The relatives of structure `structureId` stored under name keys (ONDE and CSV files without identifiers), by key
- * without `#n`: parseCsv gives each parent of a file the stored account of that name that is them (relativeKey).
+ * The adults of structure `structureId` stored under name keys (ONDE and CSV files without identifiers), pre-deleted
+ * ones included (a key of theirs is not free), by key without `#n`: parseCsv gives each adult of a file the stored
+ * account of that name that is them (namesakeKey).
  */
-export async function storedRelatives(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredRelative[]>> {
+export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
     `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date,
-            coalesce(array_agg(c.last_name) FILTER (WHERE c.id IS NOT NULL), '{}') AS children
-     FROM users u LEFT JOIN relations rl ON rl.parent_id = u.id LEFT JOIN users c ON c.id = rl.child_id
-     WHERE u.profile = 'Relative' AND u.pre_deleted_at IS NULL AND (u.external_id LIKE $1 OR u.external_id LIKE $2)
-     GROUP BY u.id`,
-    [`csv:${structureId}:Relative:%`, `be1d:${structureId}:Relative:%`],
+            ARRAY(SELECT c.last_name FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children,
+            ARRAY(SELECT cl.name FROM user_classes uc JOIN classes cl ON cl.id = uc.class_id WHERE uc.user_id = u.id) AS classes
+     FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
+    [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
-  const out = new Map<string, StoredRelative[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[] }[]) {
+  const out = new Map<string, StoredNamesake[]>();
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[]; classes: string[] }[]) {
+    if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)) };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)), classes: new Set(x.classes.map(foldName)) };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
 }
 
 /**
- * The key of a parent met for the first time in a file, among `base`'s homonyms: the stored account the row agrees
- * with best (no civility or birth date contradicting; then the same e-mail, children of one family name, the same
- * civility), else the first key neither stored nor taken. Numbering homonyms by file order alone swapped two
- * namesakes' accounts (and their sign-in) whenever a delivery listed them the other way round. An e-mail differing
- * from the stored one is no contradiction here: people change addresses between deliveries.
+ * The key of an adult met for the first time in a file, among `base`'s namesakes: the stored account the row agrees
+ * with best, else the first key neither stored nor taken. Numbering namesakes by file order alone swapped two
+ * people's accounts (and their sign-in, and a director's local administration) whenever a delivery listed them the
+ * other way round. Never the same person: two civilities or two birth dates given and different; a parent whose
+ * children share no family name with the stored account's, whose e-mail does not agree either (another family: a
+ * namesake would otherwise take an activated account, even a pre-deleted one, and be linked to its children).
+ * Agreeing: the same e-mail, children of one family name, a class in common, then the same civility. An e-mail
+ * differing from the stored one is no contradiction: people change addresses between deliveries; nor are other
+ * classes for a teacher (a new school year).
  */
-function relativeKey(base: string, row: RelativeRow, stored: StoredRelative[] | undefined, claimed: Set<string>): string {
+function namesakeKey(base: string, row: RelativeRow & { classes: Set<string> }, stored: StoredNamesake[] | undefined, claimed: Set<string>): string {
   let best: { key: string; score: number } | null = null;
   for (const x of stored ?? []) {
     if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
-    const score =
-      (x.email && row.email && x.email.toLowerCase() === row.email.toLowerCase() ? 4 : 0) +
-      ([...row.childNames].some((n) => x.childNames.has(n)) ? 2 : 0) +
-      (x.title && x.title === row.title ? 1 : 0);
+    const sameEmail = !!x.email && !!row.email && x.email.toLowerCase() === row.email.toLowerCase();
+    const siblings = [...row.childNames].some((n) => x.childNames.has(n));
+    if (row.childNames.size && x.childNames.size && !siblings && !sameEmail) continue;
+    const score = (sameEmail ? 4 : 0) + (siblings ? 2 : 0) + ([...row.classes].some((c) => x.classes.has(c)) ? 2 : 0) + (x.title && x.title === row.title ? 1 : 0);
     if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
   }
   if (best) return best.key;
@@ -400,7 +410,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
 
   const taken = new Map<string, number>();
   const relatives = new Map<string, SeenRelative[]>();
-  /** Relatives' keys given to a person of this file. */
+  /** Adults' keys given to a person of this file. */
   const claimed = new Set<string>();
   const profiles = new Set<Profile>();
   let count = 0;
@@ -502,13 +512,14 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         completeRelative(same, row);
         // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
         batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}` });
-      } else if (profile === 'Relative') {
-        // A parent's account among the stored ones of that name, whatever the order the file lists namesakes in.
-        externalId = relativeKey(base, row, target.storedRelatives?.get(base), claimed);
+      } else if (profile !== 'Student') {
+        // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in.
+        const classes = new Set(getAll('classes').map(foldName));
+        externalId = namesakeKey(base, { ...row, classes }, target.namesakes?.get(base), claimed);
         claimed.add(externalId);
-        (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
       } else {
-        // Homonyms without birth date in one file: numbered in file order, which a re-import repeats.
+        // Pupils of one name and birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         externalId = n === 1 ? base : `${base}#${n}`;

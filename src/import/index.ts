@@ -9,7 +9,7 @@ import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectA
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
 import { checkPeople } from './checks.js';
-import { parseCsv, PROFILE_LABEL, storedRelatives, type StoredRelative } from './csv.js';
+import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
 import type { ImportMessage } from './messages.js';
@@ -273,9 +273,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const aafNames: string[] = [];
     let delta = false;
     const csvTargets = new Map<string, Target>();
-    const relativesByStructure = new Map<string, Promise<Map<string, StoredRelative[]>>>();
-    /** A school's stored name-keyed relatives, read once per run (csv.ts storedRelatives). */
-    const storedRelativesOf = (id: string) => relativesByStructure.get(id) ?? relativesByStructure.set(id, storedRelatives(client, id)).get(id)!;
+    const namesakesByStructure = new Map<string, Promise<Map<string, StoredNamesake[]>>>();
+    /** A school's stored name-keyed adults, read once per run (csv.ts storedNamesakes). */
+    const namesakesOf = (id: string) => namesakesByStructure.get(id) ?? namesakesByStructure.set(id, storedNamesakes(client, id)).get(id)!;
     const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean; file?: string }>();
     const siecle = emptySiecle();
     const schools = new Map<string, Target>(); // UAI → structure of SIECLE / STS-web files
@@ -356,7 +356,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
-      const res = await parseCsv(input.name, buf, { key, id: target.id, storedRelatives: await storedRelativesOf(target.id) }, batch);
+      const res = await parseCsv(input.name, buf, { key, id: target.id, namesakes: await namesakesOf(target.id) }, batch);
       const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
       report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, ENCODING_LABEL[res.encoding], res.rows));
       for (const profile of res.profiles) {
