@@ -48,7 +48,8 @@ const ACCOUNT_SQL = `
               FROM structures s WHERE s.id IN ${accountStructuresSql('u')}), '[]') AS structures,
     COALESCE((SELECT json_agg(json_build_object('name', c.name, 'uai', s.uai) ORDER BY s.name, c.name)
               FROM user_classes uc JOIN classes c ON c.id = uc.class_id JOIN structures s ON s.id = c.structure_id
-              WHERE uc.user_id = u.id), '[]') AS classes
+              -- Absent from its feed (grace period): no class, as the class view has none (web/auth.ts USER_SQL).
+              WHERE uc.user_id = u.id AND u.absent_since IS NULL), '[]') AS classes
   FROM users u WHERE u.id = $1`;
 
 /**

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import iconv from 'iconv-lite';
 import { importFiles, type ImportInput } from '../../src/import/index.js';
+import { accountClaims } from '../../src/oidc/claims.js';
 import { loadUser } from '../../src/web/auth.js';
 import { testContext } from '../helpers/db.js';
 
@@ -41,6 +42,10 @@ test('a local admin and teacher absent from the next complete import keeps signi
   assert.deepEqual(absent.adminOf, []);
   assert.ok(!absent.roles.includes('localadmin'), `roles: ${absent.roles.join(', ')}`);
   assert.deepEqual(absent.teacherOf, []);
+  // Nor do the ENT's applications learn her classes through OpenID Connect (a class notebook would open them).
+  const claims = await accountClaims(ctx.database.pool, odile.id);
+  assert.ok(claims && 'claims' in claims, 'she still signs in to the applications');
+  assert.deepEqual(claims.claims.classes, []);
   // Her local-admin row is kept: she is back in the next delivery (a file that forgot her), with her rights.
   assert.equal((await q(`SELECT 1 FROM local_admins WHERE user_id = $1`, [odile.id])).length, 1);
   await run(both);
@@ -48,4 +53,7 @@ test('a local admin and teacher absent from the next complete import keeps signi
   assert.ok(back);
   assert.ok(back.roles.includes('localadmin'));
   assert.equal(back.teacherOf.length, 1);
+  const claimsBack = await accountClaims(ctx.database.pool, odile.id);
+  assert.ok(claimsBack && 'claims' in claimsBack);
+  assert.equal(claimsBack.claims.classes.length, 1);
 });
