@@ -125,6 +125,11 @@ test('a file declaring ISO-8859-15 but written in UTF-8 is read as UTF-8, whatev
   const text = doc(person('E1', '<attr name="sn"><value>LEFÈBVRE Œuvre €</value></attr>'), '<?xml version="1.0" encoding="ISO-8859-15"?>\n');
   const r = await same(Buffer.from(text, 'utf8'), 'scan', 'UTF-8 under an ISO-8859-15 declaration');
   assert.equal(r.records[0].attrs.get('sn')![0], 'LEFÈBVRE Œuvre €');
+  // A real ISO-8859-15 file whose only accent is a capital before a no-break space (É + NBSP, C9 A0: valid UTF-8 for
+  // « ɠ ») stays as declared.
+  const andre = doc(person('E2', '<attr name="sn"><value>ANDRÉ\u00a0JEAN</value></attr>'), '<?xml version="1.0" encoding="ISO-8859-15"?>\n');
+  const r2 = await same(iconv.encode(andre, 'ISO-8859-15'), 'scan', 'É and a no-break space in ISO-8859-15');
+  assert.equal(r2.records[0].attrs.get('sn')![0], 'ANDRÉ\u00a0JEAN');
 });
 
 test('valid XML beyond the scanner is read by saxes, without losing or repeating the records already read', async () => {

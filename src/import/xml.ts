@@ -144,8 +144,24 @@ function writtenAs(chunk: Buffer): 'ascii' | 'utf-8' | 'other' | 'undecided' {
     }
   }
   if (end <= high) return 'undecided';
-  return isUtf8(chunk.subarray(0, end)) ? 'utf-8' : 'other';
+  const head = chunk.subarray(0, end);
+  if (!isUtf8(head)) return 'other';
+  // Valid UTF-8, and mostly the characters of names in Latin script: a single-byte file whose only accented capital
+  // happens to precede a byte UTF-8 continues with (« ANDRÉ » and a no-break space, C9 A0, is « ANDRɠ ») stays as declared.
+  let latin = 0;
+  let other = 0;
+  for (const c of head.toString('utf8')) {
+    const cp = c.codePointAt(0)!;
+    if (cp < 0x80) continue;
+    if (latinText(cp)) latin++;
+    else other++;
+  }
+  return latin > 0 && latin >= other ? 'utf-8' : 'other';
 }
+
+/** Characters of names and text in Latin script: letters with their accents, typographic punctuation, €, ™. */
+const latinText = (cp: number) =>
+  (cp >= 0xa0 && cp <= 0x24f) || (cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1e00 && cp <= 0x1eff) || (cp >= 0x2010 && cp <= 0x205e) || cp === 0x20ac || cp === 0x2122 || cp === 0xfeff;
 
 /**
  * The pieces of `source` (about `chunkSize` bytes each, 1 MiB by default), decoded with the encoding its XML
