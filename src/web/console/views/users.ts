@@ -10,6 +10,10 @@ import { csrfField, errorSummary, field, type FieldErrors } from '../../forms.js
 import { html, type SafeHtml } from '../../html.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
+
+/** The feeds an account may come from, each named on the user page (an ONDE export is not the académie's directory). */
+const FEED_SOURCES = ['aaf', 'be1d', 'siecle', 'sts'] as const;
+const isFeedSource = (s: string): s is (typeof FEED_SOURCES)[number] => (FEED_SOURCES as readonly string[]).includes(s);
 import type { Notice } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { dateOnly, dateTime, plural, schoolBase, type School } from '../frame.js';
@@ -199,7 +203,7 @@ ${
       ${d.functions.length ? html`<dt>${_('user.functions')}</dt><dd>${functionLabels(d.functions).join(', ')}</dd>` : ''}
       ${d.mobile ? html`<dt>${_('user.mobile')}</dt><dd>${d.mobile}</dd>` : ''}
       <dt>${_('col.login')}</dt><dd><code>${d.login}</code></dd>
-      <dt>${_('user.origin')}</dt><dd>${_(`user.origin.${d.origin}`)}${d.externalId ? html` <span class="muted">(${d.externalId})</span>` : ''}</dd>
+      <dt>${_('user.origin')}</dt><dd>${_(d.origin === 'feed' && isFeedSource(d.source) ? `user.source.${d.source}` : `user.origin.${d.origin}`)}${d.externalId ? html` <span class="muted">(${d.externalId})</span>` : ''}</dd>
       <dt>${_('col.created')}</dt><dd>${dateOnly(lang, d.createdAt)}</dd>
     </dl>
   </section>
