@@ -311,9 +311,19 @@ export async function ensureDemo(ctx: AppContext, log: (m: string) => void): Pro
 
   if (!wantSchool) return;
   const c = await createDemoSchool(ctx, { password, passwordHash: hash });
+  // Someone to sign in as besides admin: an activated teacher (class view) and local administrator (console).
+  const who = (
+    await ctx.database.pool.query<{ teacher: string | null; admin: string | null }>(
+      `SELECT (SELECT u.login FROM users u WHERE u.profile = 'Teacher' AND u.activated_at IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) ORDER BY u.login LIMIT 1) AS teacher,
+              (SELECT u.login FROM local_admins la JOIN users u ON u.id = la.user_id WHERE u.activated_at IS NOT NULL ORDER BY u.login LIMIT 1) AS admin`,
+    )
+  ).rows[0];
+  const tryThem = [who.teacher && `${who.teacher} (enseignant : vue classe)`, who.admin && `${who.admin} (administrateur local)`].filter(Boolean).join(', ');
   log(
     `Établissement de démonstration créé : ${c.students} élèves, ${c.relatives} parents, ${c.teachers} enseignants, ` +
       `${c.personnel} personnels, ${c.guests} invités ; ${c.active} comptes déjà activés, ` +
-      (createdAdmin ? 'même mot de passe que admin.' : `mot de passe : ${shown}`),
+      (createdAdmin ? 'même mot de passe que admin' : `mot de passe : ${shown}`) +
+      (tryThem ? ` ; par exemple ${tryThem}.` : '.'),
   );
 }
