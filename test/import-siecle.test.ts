@@ -208,6 +208,8 @@ interface SPerson {
   id: string;
   last: string;
   first: string;
+  /** LC_CIVILITE */
+  title?: string;
 }
 /** A RESPONSABLE_ELEVE row: NIVEAU_RESPONSABILITE 1 and CODE_PARENTE 10 unless said. */
 interface SLink {
@@ -250,7 +252,10 @@ const responsablesOf = (uai: string, persons: SPerson[], links: SLink[]): Import
     [
       ...head('BEE_RESPONSABLES', uai),
       '    <PERSONNES>',
-      ...persons.map((p) => `      <PERSONNE PERSONNE_ID="${p.id}"><NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM></PERSONNE>`),
+      ...persons.map(
+        (p) =>
+          `      <PERSONNE PERSONNE_ID="${p.id}">${p.title ? `<LC_CIVILITE>${p.title}</LC_CIVILITE>` : ''}<NOM_DE_FAMILLE>${p.last}</NOM_DE_FAMILLE><PRENOM>${p.first}</PRENOM></PERSONNE>`,
+      ),
       '    </PERSONNES>',
       '    <RESPONSABLES>',
       ...links.map(
@@ -547,4 +552,26 @@ test('a pupil of the division « Inactifs » gets no account and no class is mad
   assert.equal(await inSchool(UAI, 'ROCHE', 'Max'), undefined);
   assert.equal((await inSchool(UAI, 'RIVIERE', 'Tom')).absent_since, null, 'no division yet (rentrée): imported');
   assert.deepEqual(await schoolClasses(), ['4B'], 'no class « Inactifs »');
+});
+
+test('one PERSONNE_ID given to a father and a mother of the same names (M. and MME Camille DUPONT): two people, both refused, no shared account', async () => {
+  const UAI = '0990019J';
+  const pupils: SPupil[] = [
+    { id: '1901', last: 'DUPONT', first: 'Hugo' },
+    { id: '1902', last: 'DUPONT', first: 'Léa' },
+  ];
+  const people: SPerson[] = [
+    { id: '900', last: 'DUPONT', first: 'Camille', title: 'M.' },
+    { id: '900', last: 'DUPONT', first: 'Camille', title: 'MME' },
+  ];
+  const resp = responsablesOf(UAI, people, [
+    { pupil: '1901', person: '900' },
+    { pupil: '1902', person: '900' },
+  ]);
+  const r = await run([elevesOf(UAI, pupils), resp]);
+  assert.deepEqual(r.rejected.map((x) => [x.file, x.field, x.message?.code]), [
+    [RESP, 'PERSONNE_ID', 'rowSharedId'],
+    [RESP, 'PERSONNE_ID', 'rowSharedId'],
+  ]);
+  assert.equal(await inSchool(UAI, 'DUPONT', 'Camille'), undefined, 'no account for two people');
 });

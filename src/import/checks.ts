@@ -101,12 +101,35 @@ export function personName(profile: Profile, firstName: string, lastName: string
 }
 
 /**
- * Whether two records under one key are two people: another kind of person (PERSON_KIND), or other names once folded
- * as logins are (accents, case, dashes and spaces agree: the same person spelt twice is one). A hand-made CSV with an
- * identifier pasted on two pupils' rows, or parents numbered like the pupils, would otherwise make one account of two.
+ * Two civilities given and different: two people (M. and Mme DUMONT Camille are a father and a mother, whatever
+ * else they share). « Mlle » counts as « Mme »: the administration dropped « Mademoiselle » in 2012 (circulaire du
+ * 21 février 2012), so one woman may carry both over the years; spellings agree (M., Monsieur; MME, Madame).
+ */
+export function titlesDiffer(a: string | null, b: string | null): boolean {
+  const civility = (t: string) => {
+    const x = t.trim().toLowerCase().replace(/\.$/, '');
+    return x === 'mlle' || x === 'mademoiselle' || x === 'madame' ? 'mme' : x === 'monsieur' || x === 'mr' ? 'm' : x;
+  };
+  return !!a?.trim() && !!b?.trim() && civility(a) !== civility(b);
+}
+
+/** Two birth dates given and different (YYYY-MM-DD): two people (a mother and a grandmother of one name and home). */
+export function datesDiffer(a: string | null, b: string | null): boolean {
+  return !!a && !!b && a !== b;
+}
+
+/**
+ * Whether two records under one key are two people: another kind of person (PERSON_KIND), other names once folded
+ * as logins are (accents, case, dashes and spaces agree: the same person spelt twice is one), or two civilities or
+ * two birth dates given and different (the same names: a father and a mother, Camille DUPONT). A hand-made CSV with
+ * an identifier pasted on two pupils' rows, or parents numbered like the pupils, would otherwise make one account of two.
  */
 export function twoPeople(a: UserRecord, b: UserRecord): boolean {
-  return personName(a.profile, a.firstName, a.lastName) !== personName(b.profile, b.firstName, b.lastName);
+  return (
+    personName(a.profile, a.firstName, a.lastName) !== personName(b.profile, b.firstName, b.lastName) ||
+    titlesDiffer(a.title, b.title) ||
+    datesDiffer(a.birthDate, b.birthDate)
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { parse as csvParser, type Options } from 'csv-parse';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
-import { twoPeople } from './checks.js';
+import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
 import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
@@ -268,27 +268,9 @@ interface SeenRelative extends RelativeRow {
   line: number;
 }
 
-/**
- * Two civilities given and different: two people (M. and Mme DUMONT Camille are a father and a mother, whatever
- * else their rows share). « Mlle » counts as « Mme »: the administration dropped « Mademoiselle » in 2012
- * (circulaire du 21 février 2012), so one woman may carry both in a file kept over the years.
- */
-function titlesDiffer(a: string | null, b: string | null): boolean {
-  const woman = (t: string) => (t === 'Mlle' ? 'Mme' : t).toLowerCase();
-  return !!a && !!b && woman(a) !== woman(b);
-}
-
 /** Two e-mails given and different: two people (case aside, as mail servers read the domain). */
 function emailsDiffer(a: string | null, b: string | null): boolean {
   return !!a && !!b && a.toLowerCase() !== b.toLowerCase();
-}
-
-/**
- * Two birth dates given and different: two people (a mother and a grandmother of one name and home). Adults' keys
- * leave the optional date out (csvNameKey), so it no longer keeps such namesakes apart by itself.
- */
-function datesDiffer(a: string | null, b: string | null): boolean {
-  return !!a && !!b && a !== b;
 }
 
 /**

@@ -440,11 +440,17 @@ function personRecord(s: SiecleSchool, r: Row, ext: string, key: string, batch: 
   return u;
 }
 
-/** The names a row gives, as a record refuseSharedKey compares (checks.ts twoPeople): missing names count as empty. */
+/**
+ * Who a row says the person is, as a record refuseSharedKey compares (checks.ts twoPeople): names (missing ones count
+ * as empty), a person's civility, a pupil's birth date (M. and MME Camille DUPONT under one PERSONNE_ID are two people).
+ */
 function identity(ext: string, profile: 'Student' | 'Relative', r: Row, key: string): UserRecord {
   const firstName = childText(r.node, 'PRENOM') ?? '';
   const lastName = lastNameOf(r.node) ?? '';
-  return { externalId: ext, source: 'siecle', origin: 'feed', profile, title: null, firstName, lastName, birthDate: null, email: null, phone: null, structures: new Set([key]), classes: [], groups: [], file: r.file, line: r.node.line };
+  const title = profile === 'Relative' ? childText(r.node, 'LC_CIVILITE') : null;
+  const born = profile === 'Student' ? childText(r.node, 'DATE_NAISS') : null;
+  const birthDate = (born && parseDate(born)) || null;
+  return { externalId: ext, source: 'siecle', origin: 'feed', profile, title, firstName, lastName, birthDate, email: null, phone: null, structures: new Set([key]), classes: [], groups: [], file: r.file, line: r.node.line };
 }
 
 /**
