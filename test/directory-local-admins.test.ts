@@ -140,3 +140,13 @@ test('a feed takes back the administration it gave (ADML « oui » removed), nev
   await run(staff('', '', false));
   assert.deepEqual(await adminsOf(agnes), [A]);
 });
+
+test('one person on two rows under one Id, the ADML cell filled on the first only: stays local admin', async () => {
+  const file = Buffer.from('Id;Nom;Prénom;Classe;ADML\r\nT1;DUPONT;Marc;CP;oui\r\nT1;DUPONT;Marc;CE1;\r\n', 'utf8');
+  for (let i = 0; i < 2; i++) {
+    const r = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: file }], { scope: { kind: 'all' }, dryRun: false, structureHint: A });
+    assert.equal(r.fatal, null);
+    const marc = (await q(`SELECT id FROM users WHERE first_name = 'Marc' AND last_name = 'DUPONT'`)).rows[0].id;
+    assert.deepEqual(await adminsOf(marc), [A], `import ${i + 1}`);
+  }
+});

@@ -397,6 +397,28 @@ test('two teachers of one name keep their own accounts (and the director her adm
   assert.deepEqual(await state(), before);
 });
 
+test('ONDE: a class in common proves nothing (primary classes come back every year): the director keeps her account when her namesake colleague leaves; « Melle » then « Mme » is one person', async () => {
+  const school = { structureHint: 'École des Deux Martin' };
+  const header = `"Civilité";"Nom usage";"Nom";"Prénom";"Adresse";"CP";"Commune";"Pays";"Courriel";"Téléphone domicile";"Téléphone portable";"Directeur";"Classe"\n`;
+  const row = (title: string, first: string, director: string, cls: string) => `"${title}";;"MARTIN";"${first}";;;;;;;;"${director}";"${cls}"\n`;
+  const run = (rows: string) => importFiles(ctx, [{ name: 'CSVExtraction-enseignants.csv', data: latin1(header + rows) }], opts(school));
+  const first = await run(row('MME', 'Sophie', 'oui', 'CP') + row('MME', 'Sophie', 'non', 'CM2') + row('Melle', 'Anne', 'non', 'CE1'));
+  assert.deepEqual([first.created, first.rejected.length], [3, 0], formatReport(first));
+  const [director] = await q<{ id: string }>(
+    `SELECT u.id FROM users u JOIN local_admins la ON la.user_id = u.id WHERE u.first_name = 'Sophie' AND u.last_name = 'MARTIN'`,
+  );
+  const [anne] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Anne' AND last_name = 'MARTIN'`);
+  // Next year the CM2 colleague has left; the director now teaches CM2; Anne, married, is « Mme ».
+  const next = await run(row('MME', 'Sophie', 'oui', 'CM2') + row('Mme', 'Anne', 'non', 'CE1'));
+  assert.equal(next.created, 0, formatReport(next));
+  const [still] = await q<{ id: string }>(
+    `SELECT u.id FROM users u JOIN local_admins la ON la.user_id = u.id WHERE u.first_name = 'Sophie' AND u.last_name = 'MARTIN'`,
+  );
+  assert.equal(still.id, director.id, 'the director keeps her own account and her administration');
+  assert.equal((await q<{ absent_since: string | null }>(`SELECT absent_since FROM users WHERE id = $1`, [director.id]))[0].absent_since, null);
+  assert.equal((await q<{ absent_since: string | null }>(`SELECT absent_since FROM users WHERE id = $1`, [anne.id]))[0].absent_since, null, 'Melle then Mme: the same account');
+});
+
 test('a new parent of the same name as a stored one, with children of another family, gets an account of their own', async () => {
   const school = { structureHint: 'École des Deux Claire' };
   const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: latin1(`Nom;Prénom;Date de naissance;Classe\n${rows}`) });

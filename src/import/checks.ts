@@ -108,7 +108,7 @@ export function personName(profile: Profile, firstName: string, lastName: string
 export function titlesDiffer(a: string | null, b: string | null): boolean {
   const civility = (t: string) => {
     const x = t.trim().toLowerCase().replace(/\.$/, '');
-    return x === 'mlle' || x === 'mademoiselle' || x === 'madame' ? 'mme' : x === 'monsieur' || x === 'mr' ? 'm' : x;
+    return ['mlle', 'melle', 'mle', 'mademoiselle', 'madame'].includes(x) ? 'mme' : x === 'monsieur' || x === 'mr' ? 'm' : x;
   };
   return !!a?.trim() && !!b?.trim() && civility(a) !== civility(b);
 }

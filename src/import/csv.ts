@@ -123,7 +123,7 @@ function detectDelimiter(firstLine: string): string {
 
 function normTitle(t: string | null): string | null {
   if (!t) return null;
-  if (/^(mme|madame|mlle|mademoiselle)\.?$/i.test(t)) return t.toLowerCase().startsWith('mlle') ? 'Mlle' : 'Mme';
+  if (/^(mme|madame|mlle|melle|mle|mademoiselle)\.?$/i.test(t)) return /^(mme|madame)/i.test(t) ? 'Mme' : 'Mlle';
   if (/^(m|mr|monsieur)\.?$/i.test(t)) return 'M.';
   return t;
 }
@@ -154,8 +154,6 @@ export interface StoredNamesake {
   birthDate: string | null;
   /** Folded family names of the children linked to the account (a parent). */
   childNames: Set<string>;
-  /** Folded names of its classes (a teacher). */
-  classes: Set<string>;
 }
 
 /**
@@ -166,16 +164,15 @@ export interface StoredNamesake {
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
     `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date,
-            ARRAY(SELECT c.last_name FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children,
-            ARRAY(SELECT cl.name FROM user_classes uc JOIN classes cl ON cl.id = uc.class_id WHERE uc.user_id = u.id) AS classes
+            ARRAY(SELECT c.last_name FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
   const out = new Map<string, StoredNamesake[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[]; classes: string[] }[]) {
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[] }[]) {
     if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)), classes: new Set(x.classes.map(foldName)) };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)) };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
@@ -188,18 +185,19 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
  * other way round. Never the same person: two civilities or two birth dates given and different; a parent whose
  * children share no family name with the stored account's, whose e-mail does not agree either (another family: a
  * namesake would otherwise take an activated account, even a pre-deleted one, and be linked to its children).
- * Agreeing: the same e-mail, children of one family name, a class in common, then the same civility. An e-mail
- * differing from the stored one is no contradiction: people change addresses between deliveries; nor are other
- * classes for a teacher (a new school year).
+ * Agreeing: the same e-mail, children of one family name; else the lowest key, as file order gave it. An e-mail
+ * differing from the stored one is no contradiction: people change addresses between deliveries. Neither a class
+ * nor a civility in common counts: primary classes come back every year under the same names (CP, CM2), and most
+ * namesakes share a civility (a director landed on a colleague's account who had her new class).
  */
-function namesakeKey(base: string, row: RelativeRow & { classes: Set<string> }, stored: StoredNamesake[] | undefined, claimed: Set<string>): string {
+function namesakeKey(base: string, row: RelativeRow, stored: StoredNamesake[] | undefined, claimed: Set<string>): string {
   let best: { key: string; score: number } | null = null;
   for (const x of stored ?? []) {
     if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
     const sameEmail = !!x.email && !!row.email && x.email.toLowerCase() === row.email.toLowerCase();
     const siblings = [...row.childNames].some((n) => x.childNames.has(n));
     if (row.childNames.size && x.childNames.size && !siblings && !sameEmail) continue;
-    const score = (sameEmail ? 4 : 0) + (siblings ? 2 : 0) + ([...row.classes].some((c) => x.classes.has(c)) ? 2 : 0) + (x.title && x.title === row.title ? 1 : 0);
+    const score = (sameEmail ? 4 : 0) + (siblings ? 2 : 0);
     if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
   }
   if (best) return best.key;
@@ -496,8 +494,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}` });
       } else if (profile !== 'Student') {
         // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in.
-        const classes = new Set(getAll('classes').map(foldName));
-        externalId = namesakeKey(base, { ...row, classes }, target.namesakes?.get(base), claimed);
+        externalId = namesakeKey(base, row, target.namesakes?.get(base), claimed);
         claimed.add(externalId);
         if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
       } else {
@@ -528,7 +525,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school; so does
       // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's). Another value
       // says they are not (a feed's administration is taken back: apply.ts localAdminsWrite); no such column, nothing.
-      ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) } : {}),
+      // An earlier row of the same person that gave it keeps it (one teacher on two rows, the ADML cell filled once).
+      ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) || prev?.localAdmin === true } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
       groups: [],
