@@ -419,6 +419,19 @@ test('ONDE: a class in common proves nothing (primary classes come back every ye
   assert.equal((await q<{ absent_since: string | null }>(`SELECT absent_since FROM users WHERE id = $1`, [anne.id]))[0].absent_since, null, 'Melle then Mme: the same account');
 });
 
+test('a parent at the same address whose new child is of another family name (a blended family) keeps the account', async () => {
+  const school = { structureHint: 'École de la Famille Recomposée' };
+  const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: latin1(`Nom;Prénom;Date de naissance;Classe\n${rows}`) });
+  const parents = (child: string) => ({ name: 'CSV_Parents.csv', data: latin1(`Nom;Prénom;Adresse;Code postal;Ville;Nom de l'élève;Prénom de l'élève;Classe de l'élève\nLEROY;Julie;3 rue Basse;99200;Cerisy;${child}\n`) });
+  await importFiles(ctx, [eleves('DURAND;Léo;02/02/2016;CM1\n'), parents('DURAND;Léo;CM1')], opts(school));
+  const [julie] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Julie' AND last_name = 'LEROY'`);
+  await q(`UPDATE users SET activated_at = now() WHERE id = $1`, [julie.id]);
+  const next = await importFiles(ctx, [eleves('BERNARD;Zoé;03/03/2018;CP\n'), parents('BERNARD;Zoé;CP')], opts(school));
+  assert.equal(next.created, 1, formatReport(next));
+  assert.ok((await childrenOf(julie.id)).includes('BERNARD Zoé'));
+  assert.equal((await q(`SELECT 1 FROM users WHERE first_name = 'Julie' AND last_name = 'LEROY'`)).length, 1, 'no second Julie LEROY');
+});
+
 test('a new parent of the same name as a stored one, with children of another family, gets an account of their own', async () => {
   const school = { structureHint: 'École des Deux Claire' };
   const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: latin1(`Nom;Prénom;Date de naissance;Classe\n${rows}`) });

@@ -5,7 +5,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
-import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, type Encoding } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
@@ -154,6 +154,8 @@ export interface StoredNamesake {
   birthDate: string | null;
   /** Folded family names of the children linked to the account (a parent). */
   childNames: Set<string>;
+  /** Folded first street line and postcode of its postal address, as a row's (RelativeRow.address). */
+  address: string | null;
 }
 
 /**
@@ -163,19 +165,26 @@ export interface StoredNamesake {
  */
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
-    `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date,
+    `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date, u.address,
             ARRAY(SELECT c.last_name FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
   const out = new Map<string, StoredNamesake[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; children: string[] }[]) {
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: string[] }[]) {
     if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)) };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)), address: foldedAddress(x.address) };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
+}
+
+/** A stored postal address (text.ts postalAddress) as a row's is compared: its first street line and postcode, folded. */
+function foldedAddress(address: string | null): string | null {
+  const parts = address ? postalParts(address) : null;
+  if (!parts) return null;
+  return [parts.street[0], parts.postcode].filter((x): x is string => !!x).map(foldName).join(' ') || null;
 }
 
 /**
@@ -183,9 +192,10 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
  * with best, else the first key neither stored nor taken. Numbering namesakes by file order alone swapped two
  * people's accounts (and their sign-in, and a director's local administration) whenever a delivery listed them the
  * other way round. Never the same person: two civilities or two birth dates given and different; a parent whose
- * children share no family name with the stored account's, whose e-mail does not agree either (another family: a
+ * children share no family name with the stored account's, whose e-mail and address do not agree either (another family: a
  * namesake would otherwise take an activated account, even a pre-deleted one, and be linked to its children).
- * Agreeing: the same e-mail, children of one family name; else the lowest key, as file order gave it. An e-mail
+ * Agreeing: the same e-mail, the same address (a blended family's new child), children of one family name; else the
+ * lowest key, as file order gave it. An e-mail
  * differing from the stored one is no contradiction: people change addresses between deliveries. Neither a class
  * nor a civility in common counts: primary classes come back every year under the same names (CP, CM2), and most
  * namesakes share a civility (a director landed on a colleague's account who had her new class).
@@ -196,8 +206,9 @@ function namesakeKey(base: string, row: RelativeRow, stored: StoredNamesake[] | 
     if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
     const sameEmail = !!x.email && !!row.email && x.email.toLowerCase() === row.email.toLowerCase();
     const siblings = [...row.childNames].some((n) => x.childNames.has(n));
-    if (row.childNames.size && x.childNames.size && !siblings && !sameEmail) continue;
-    const score = (sameEmail ? 4 : 0) + (siblings ? 2 : 0);
+    const sameAddress = !!x.address && x.address === row.address;
+    if (row.childNames.size && x.childNames.size && !siblings && !sameEmail && !sameAddress) continue;
+    const score = (sameEmail ? 4 : 0) + (sameAddress ? 3 : 0) + (siblings ? 2 : 0);
     if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
   }
   if (best) return best.key;
