@@ -432,20 +432,26 @@ test('a parent at the same address whose new child is of another family name (a 
   assert.equal((await q(`SELECT 1 FROM users WHERE first_name = 'Julie' AND last_name = 'LEROY'`)).length, 1, 'no second Julie LEROY');
 });
 
-test('a new parent of the same name as a stored one, with children of another family, gets an account of their own', async () => {
+test('two parents of one name, one leaves: the other keeps her own account, even with a new child of the other’s family name, and after a move', async () => {
   const school = { structureHint: 'École des Deux Claire' };
   const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: latin1(`Nom;Prénom;Date de naissance;Classe\n${rows}`) });
-  const parents = (rows: string) => ({ name: 'CSV_Parents.csv', data: latin1(`Nom;Prénom;Courriel;Nom de l'élève;Prénom de l'élève;Classe de l'élève\n${rows}`) });
-  const first = await importFiles(ctx, [eleves('DUPONT;Hugo;02/02/2018;CP\n'), parents('DUPONT;Claire;claire@old.example;DUPONT;Hugo;CP\n')], opts(school));
-  assert.deepEqual([first.created, first.rejected.length], [2, 0], formatReport(first));
-  const [claire] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Claire' AND last_name = 'DUPONT'`);
-  await q(`UPDATE users SET activated_at = now() WHERE id = $1`, [claire.id]);
-  // Next year: Hugo has left; another Claire DUPONT, Zoé BERNARD's mother, is in the files.
-  const next = await importFiles(ctx, [eleves('BERNARD;Zoé;03/03/2017;CE1\n'), parents('DUPONT;Claire;;BERNARD;Zoé;CE1\n')], opts(school));
-  assert.equal(next.created, 2, formatReport(next));
-  assert.deepEqual(await childrenOf(claire.id), ['DUPONT Hugo'], 'the activated account is not handed to the other Claire');
-  const [other] = await q<{ id: string }>(`SELECT id FROM users WHERE first_name = 'Claire' AND last_name = 'DUPONT' AND id <> $1`, [claire.id]);
-  assert.deepEqual(await childrenOf(other.id), ['BERNARD Zoé']);
+  const parents = (rows: string) => ({ name: 'CSV_Parents.csv', data: latin1(`Nom;Prénom;Adresse;Code postal;Ville;Nom de l'élève;Prénom de l'élève;Classe de l'élève\n${rows}`) });
+  // Claire MARTIN A (Léo DURAND's mother), Claire MARTIN B (Emma MARTIN's mother): both accounts activated.
+  const first = await importFiles(ctx, [
+    eleves('DURAND;Léo;02/02/2016;CM1\nMARTIN;Emma;04/04/2017;CE2\n'),
+    parents('MARTIN;Claire;3 rue Basse;99200;Cerisy;DURAND;Léo;CM1\nMARTIN;Claire;8 rue Haute;99200;Cerisy;MARTIN;Emma;CE2\n'),
+  ], opts(school));
+  assert.deepEqual([first.created, first.rejected.length], [4, 0], formatReport(first));
+  const accounts = await q<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE first_name = 'Claire' AND last_name = 'MARTIN' ORDER BY external_id`);
+  const a = accounts.find((x) => !x.external_id.includes('#'))!;
+  const b = accounts.find((x) => x.external_id.includes('#'))!;
+  await q(`UPDATE users SET activated_at = now() WHERE id = ANY($1)`, [[a.id, b.id]]);
+  // Next year: B and Emma have left, so has Léo (collège); A has moved and her new child is Zoé MARTIN, of B's
+  // children's family name.
+  const next = await importFiles(ctx, [eleves('MARTIN;Zoé;03/03/2019;CP\n'), parents('MARTIN;Claire;7 rue Neuve;99200;Cerisy;MARTIN;Zoé;CP\n')], opts(school));
+  assert.equal(next.created, 1, formatReport(next));
+  assert.ok((await childrenOf(a.id)).includes('MARTIN Zoé'), 'A keeps her account, with her new child');
+  assert.deepEqual(await childrenOf(b.id), ['MARTIN Emma'], 'B’s account is not handed to A');
 });
 
 test('externalid is the key: a name fixed in v2 updates the (activated) account, no creation, no pre-deletion', async () => {

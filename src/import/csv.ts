@@ -5,7 +5,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
-import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
@@ -152,11 +152,14 @@ export interface StoredNamesake {
   email: string | null;
   /** YYYY-MM-DD */
   birthDate: string | null;
-  /** Folded family names of the children linked to the account (a parent). */
-  childNames: Set<string>;
+  /** The children linked to the account (a parent), folded `last first` (childIdentity). */
+  children: Set<string>;
   /** Folded first street line and postcode of its postal address, as a row's (RelativeRow.address). */
   address: string | null;
 }
+
+/** A child as namesakeKey compares children: both names, folded (the same child, not one of the same family name). */
+const childIdentity = (lastName: string, firstName: string) => `${foldName(lastName)} ${foldName(firstName)}`;
 
 /**
  * The adults of structure `structureId` stored under name keys (ONDE and CSV files without identifiers), pre-deleted
@@ -166,49 +169,54 @@ export interface StoredNamesake {
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
     `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date, u.address,
-            ARRAY(SELECT c.last_name FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children
+            ARRAY(SELECT json_build_array(c.last_name, c.first_name) FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
   const out = new Map<string, StoredNamesake[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: string[] }[]) {
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][] }[]) {
     if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, childNames: new Set(x.children.map(foldName)), address: foldedAddress(x.address) };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address) };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
 }
 
-/** A stored postal address (text.ts postalAddress) as a row's is compared: its first street line and postcode, folded. */
+/**
+ * A stored postal address (text.ts postalAddress: street lines, then `CODE VILLE`) as a row's is compared: its first
+ * street line and postcode, folded; null without a street. The postcode line is the last of five digits and a town
+ * (a rural street number, « 1250 chemin des Crêtes », would pass for one).
+ */
 function foldedAddress(address: string | null): string | null {
-  const parts = address ? postalParts(address) : null;
-  if (!parts) return null;
-  return [parts.street[0], parts.postcode].filter((x): x is string => !!x).map(foldName).join(' ') || null;
+  const lines = address?.split('\n') ?? [];
+  let at = -1;
+  lines.forEach((l, i) => {
+    if (/^\d{5}( |$)/.test(l)) at = i;
+  });
+  if (at < 1) return null;
+  return `${foldName(lines[0])} ${foldName(lines[at].split(' ')[0])}`;
 }
 
 /**
  * The key of an adult met for the first time in a file, among `base`'s namesakes: the stored account the row agrees
  * with best, else the first key neither stored nor taken. Numbering namesakes by file order alone swapped two
  * people's accounts (and their sign-in, and a director's local administration) whenever a delivery listed them the
- * other way round. Never the same person: two civilities or two birth dates given and different; a parent whose
- * children share no family name with the stored account's, whose e-mail and address do not agree either (another family: a
- * namesake would otherwise take an activated account, even a pre-deleted one, and be linked to its children).
- * Agreeing: the same e-mail, the same address (a blended family's new child), children of one family name; else the
- * lowest key, as file order gave it. An e-mail
- * differing from the stored one is no contradiction: people change addresses between deliveries. Neither a class
- * nor a civility in common counts: primary classes come back every year under the same names (CP, CM2), and most
- * namesakes share a civility (a director landed on a colleague's account who had her new class).
+ * other way round. Never the same person: two civilities or two birth dates given and different. Agreeing: the same
+ * e-mail, the same street address, a child in common (both names: a family name alone is often the parent's own);
+ * else the lowest key, as file order gave it. Nothing else is evidence: an e-mail or an address may change between
+ * deliveries, primary classes come back every year under the same names (a director landed on her departed
+ * colleague's account who had had her new class), most namesakes share a civility. A namesake who left is still
+ * taken for a newcomer of that name with nothing to tell them apart, as file order did.
  */
 function namesakeKey(base: string, row: RelativeRow, stored: StoredNamesake[] | undefined, claimed: Set<string>): string {
   let best: { key: string; score: number } | null = null;
   for (const x of stored ?? []) {
     if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
     const sameEmail = !!x.email && !!row.email && x.email.toLowerCase() === row.email.toLowerCase();
-    const siblings = [...row.childNames].some((n) => x.childNames.has(n));
     const sameAddress = !!x.address && x.address === row.address;
-    if (row.childNames.size && x.childNames.size && !siblings && !sameEmail && !sameAddress) continue;
-    const score = (sameEmail ? 4 : 0) + (sameAddress ? 3 : 0) + (siblings ? 2 : 0);
+    const sameChild = [...row.children].some((c) => x.children.has(c));
+    const score = (sameEmail ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0);
     if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
   }
   if (best) return best.key;
@@ -268,6 +276,8 @@ interface RelativeRow {
   address: string | null;
   /** Folded family names of the children named on the row. */
   childNames: Set<string>;
+  /** The children named on the row, folded `last first` (childIdentity), every family name they are given under. */
+  children: Set<string>;
 }
 
 /** A relative seen earlier in the file under the same name: its first row, completed by the rows read as them. */
@@ -460,7 +470,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
     const mail = checkEmail(get('email'));
     if (mail.invalid) batch.rejected.push(rejection(file, line, header('email'), 'rowInvalidEmail', { value: mail.invalid }));
-    const address = [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') || null;
+    // Street and postcode; a postcode alone (the whole village) tells nobody apart.
+    const address = get('address') ? [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') : null;
     // Every address column (Adresse, Adresse1…), one line each, commas kept.
     const street = columns.filter((c) => c.field === 'address' && c.child < 0).map((c) => record[c.index]);
     const postal = postalAddress(street, get('zipCode'), get('city'), get('country'));
@@ -496,7 +507,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
       const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
       if (dated.length) formerIds = dated;
-      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames };
+      const kids = new Set(children.flatMap((c) => c.lastNames.map((l) => childIdentity(l, c.firstName))));
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
       const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, row)) : undefined;
       if (same) {
         externalId = same.externalId;
