@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
 import { runWith } from '../src/publipostage/cli.js';
+import { postalParts } from '../src/import/text.js';
 import { exportSelection } from '../src/publipostage/generate.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
@@ -110,4 +111,10 @@ test('AAF: a delta changing only the street keeps the postcode and the town', as
   assert.equal(d.fatal, null, formatReport(d));
   assert.deepEqual(d.rejected, []);
   assert.equal(await address('Noël'), '4 allée des Cèdres\n13090 AIX EN PROVENCE');
+});
+
+test('postalParts: the postcode line is the last one starting with digits, not a rural street number', () => {
+  assert.deepEqual(postalParts('1250 chemin des Crêtes\n83000 DRAGUIGNAN'), { street: ['1250 chemin des Crêtes'], postcode: '83000', town: 'DRAGUIGNAN', country: null });
+  assert.deepEqual(postalParts('12 rue des Lilas\n1000 BRUXELLES\nBelgique'), { street: ['12 rue des Lilas'], postcode: '1000', town: 'BRUXELLES', country: 'Belgique' });
+  assert.equal(postalParts('Lieu-dit Les Granges'), null);
 });

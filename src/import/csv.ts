@@ -5,7 +5,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
-import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, type Encoding } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
@@ -183,19 +183,10 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
   return out;
 }
 
-/**
- * A stored postal address (text.ts postalAddress: street lines, then `CODE VILLE`) as a row's is compared: its first
- * street line and postcode, folded; null without a street. The postcode line is the last of five digits and a town
- * (a rural street number, « 1250 chemin des Crêtes », would pass for one).
- */
+/** A stored postal address (text.ts postalParts) as a row's is compared: first street line and postcode, folded; null without a street. */
 function foldedAddress(address: string | null): string | null {
-  const lines = address?.split('\n') ?? [];
-  let at = -1;
-  lines.forEach((l, i) => {
-    if (/^\d{5}( |$)/.test(l)) at = i;
-  });
-  if (at < 1) return null;
-  return `${foldName(lines[0])} ${foldName(lines[at].split(' ')[0])}`;
+  const parts = address ? postalParts(address) : null;
+  return parts?.street.length && parts.postcode ? `${foldName(parts.street[0])} ${foldName(parts.postcode)}` : null;
 }
 
 /**

@@ -253,11 +253,13 @@ export function postalAddress(street: readonly (string | null | undefined)[], po
 
 /**
  * The parts of an address postalAddress wrote (null when it has no `CODE VILLE` line to split at): what a feed that
- * changes only some of them (an AAF modifyRequest: a new street, same town) is completed with.
+ * changes only some of them (an AAF modifyRequest: a new street, same town) is completed with. The `CODE VILLE` line
+ * is the last line starting with 4 or 5 digits: a rural street number (« 1250 chemin des Crêtes ») starts one too.
  */
 export function postalParts(address: string): { street: string[]; postcode: string | null; town: string | null; country: string | null } | null {
   const lines = address.split('\n');
-  const at = lines.findIndex((l) => /^\d{4,5}( |$)/.test(l));
+  let at = lines.length - 1;
+  while (at >= 0 && !/^\d{4,5}( |$)/.test(lines[at])) at--;
   if (at < 0) return null;
   const [postcode, ...town] = lines[at].split(' ');
   return { street: lines.slice(0, at), postcode, town: town.join(' ') || null, country: lines[at + 1] ?? null };
