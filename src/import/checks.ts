@@ -3,7 +3,7 @@
 // hold whatever the format: what is printed on a sheet and in a mail must be a person's name, an address must be
 // one, a pupil is not born tomorrow.
 import { foldName } from '../directory/fold.js';
-import { checkEmail } from './text.js';
+import { checkEmail, normTitle } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
@@ -107,8 +107,8 @@ export function personName(profile: Profile, firstName: string, lastName: string
  */
 export function titlesDiffer(a: string | null, b: string | null): boolean {
   const civility = (t: string) => {
-    const x = t.trim().toLowerCase().replace(/\.$/, '');
-    return ['mlle', 'melle', 'mle', 'mademoiselle', 'madame'].includes(x) ? 'mme' : x === 'monsieur' || x === 'mr' ? 'm' : x;
+    const x = normTitle(t.trim());
+    return (x === 'Mlle' ? 'Mme' : x ?? '').toLowerCase().replace(/\.$/, '');
   };
   return !!a?.trim() && !!b?.trim() && civility(a) !== civility(b);
 }

@@ -5,7 +5,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
-import { checkEmail, clean, cleanPhone, decodeText, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
+import { checkEmail, clean, cleanPhone, decodeText, normTitle, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
 
@@ -121,12 +121,6 @@ function detectDelimiter(firstLine: string): string {
   return best;
 }
 
-function normTitle(t: string | null): string | null {
-  if (!t) return null;
-  if (/^(mme|madame|mlle|melle|mle|mademoiselle)\.?$/i.test(t)) return /^(mme|madame)/i.test(t) ? 'Mme' : 'Mlle';
-  if (/^(m|mr|monsieur)\.?$/i.test(t)) return 'M.';
-  return t;
-}
 
 /** Splits a classes cell: several classes in one cell are separated by `|` (commas occur in class names). */
 function splitClasses(v: string | null): string[] {
@@ -204,10 +198,9 @@ function namesakeKey(base: string, row: RelativeRow, stored: StoredNamesake[] | 
   let best: { key: string; score: number } | null = null;
   for (const x of stored ?? []) {
     if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
-    const sameEmail = !!x.email && !!row.email && x.email.toLowerCase() === row.email.toLowerCase();
     const sameAddress = !!x.address && x.address === row.address;
     const sameChild = [...row.children].some((c) => x.children.has(c));
-    const score = (sameEmail ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0);
+    const score = (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0);
     if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
   }
   if (best) return best.key;
@@ -278,9 +271,14 @@ interface SeenRelative extends RelativeRow {
   line: number;
 }
 
-/** Two e-mails given and different: two people (case aside, as mail servers read the domain). */
+/** Two e-mails given and the same, case aside (as mail servers read the domain). */
+function sameEmail(a: string | null, b: string | null): boolean {
+  return !!a && !!b && a.toLowerCase() === b.toLowerCase();
+}
+
+/** Two e-mails given and different: two people. */
 function emailsDiffer(a: string | null, b: string | null): boolean {
-  return !!a && !!b && a.toLowerCase() !== b.toLowerCase();
+  return !!a && !!b && !sameEmail(a, b);
 }
 
 /**
@@ -295,7 +293,7 @@ function emailsDiffer(a: string | null, b: string | null): boolean {
  */
 function sameRelative(a: SeenRelative, row: RelativeRow): boolean {
   if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return false;
-  if (a.email && row.email) return true;
+  if (sameEmail(a.email, row.email)) return true;
   if (a.address && row.address === a.address) return true;
   return [...row.childNames].some((n) => a.childNames.has(n));
 }

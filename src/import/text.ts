@@ -341,3 +341,11 @@ export function titleFromFolder(folder: string): string {
     .filter((w) => w && !/^(be1d|onde|csv|export|extraction|import|fichiers?|aaf|\d+)$/i.test(w));
   return words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join(' ');
 }
+
+/** A civility as files write it (Mme, Madame, MME., Melle, Mle, Mademoiselle, M, Mr, Monsieur): Mme, Mlle or M.; another one as it is. */
+export function normTitle(t: string | null): string | null {
+  if (!t) return null;
+  if (/^(mme|madame|mlle|melle|mle|mademoiselle)\.?$/i.test(t)) return /^(mme|madame)/i.test(t) ? 'Mme' : 'Mlle';
+  if (/^(m|mr|monsieur)\.?$/i.test(t)) return 'M.';
+  return t;
+}
