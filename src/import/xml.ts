@@ -204,8 +204,10 @@ async function* decodedPieces(source: XmlSource, chunkSize: number): AsyncGenera
       yield { text: decoder.write(chunk), encoding };
     }
     // The file ends within a cut sequence: not UTF-8, read as declared.
-    if (held) decoder = iconv.getDecoder(encoding);
-    if (held && decoder) yield { text: decoder.write(held), encoding };
+    if (held) {
+      decoder = iconv.getDecoder(encoding);
+      yield { text: decoder.write(held), encoding };
+    }
     const rest = decoder?.end();
     if (rest) yield { text: rest, encoding };
   } finally {
@@ -310,7 +312,7 @@ export async function feedParser(
 }
 
 /** An « & » that starts no entity or character reference (XML 1.0 §4.1). */
-const BARE_AMP = /&(?!(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);)/g;
+const BARE_AMP = /&(?!(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);)/;
 
 /**
  * The first bare « & » of `source` (1-based line, 0-based column as saxes counts them), or null. Read again only on
@@ -319,26 +321,25 @@ const BARE_AMP = /&(?!(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);)/g;
 async function bareAmpersand(source: XmlSource, chunkSize: number): Promise<{ line: number; column: number } | null> {
   let line = 1;
   let carry = '';
+  /** The first bare « & » of `text`, which starts at `line`. */
+  const find = (text: string) => {
+    const m = BARE_AMP.exec(text);
+    if (!m) return null;
+    const before = text.slice(0, m.index);
+    return { line: line + countLines(before), column: m.index - (before.lastIndexOf('\n') + 1) };
+  };
   for await (const piece of decodedPieces(source, chunkSize)) {
     // A reference cut by the piece's end is read whole with the next piece (references are short).
     const text = carry + piece.text;
-    const keep = Math.max(0, text.length - 64);
-    const cut = text.lastIndexOf('&') >= keep ? text.lastIndexOf('&') : text.length;
+    const amp = text.lastIndexOf('&');
+    const cut = amp >= Math.max(0, text.length - 64) ? amp : text.length;
     const scanned = text.slice(0, cut);
-    BARE_AMP.lastIndex = 0;
-    const m = BARE_AMP.exec(scanned);
-    if (m) {
-      const before = scanned.slice(0, m.index);
-      return { line: line + countLines(before), column: m.index - (before.lastIndexOf('\n') + 1) };
-    }
+    const found = find(scanned);
+    if (found) return found;
     line += countLines(scanned);
     carry = text.slice(cut);
   }
-  BARE_AMP.lastIndex = 0;
-  const m = BARE_AMP.exec(carry);
-  if (!m) return null;
-  const before = carry.slice(0, m.index);
-  return { line: line + countLines(before), column: m.index - (before.lastIndexOf('\n') + 1) };
+  return find(carry);
 }
 
 /** Sends a saxes parser's events to `events` (the reader shared with the fast scanner, xml-scan.ts). */
