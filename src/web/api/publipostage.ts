@@ -71,8 +71,8 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
       leftOutLines: leftOutLines(req.lang ?? 'fr', leftOut),
       limit,
       offset,
-      // Codes only for whoever may hand them out (the class view's rule).
-      rows: page.map((r) => previewRow(sheets ? r : { ...r, code: null }, !sheets)),
+      // Codes only for whoever may hand them out (the class view's rule: codeCell).
+      rows: page.map((r) => previewRow(r, !sheets)),
       // Cursors of the page's last and first rows: `?after=next` is the following page, found through the sort key.
       next: hasNext && page.length ? cursorOf(selection.sort, page[page.length - 1]) : null,
       prev: hasPrev && page.length ? cursorOf(selection.sort, page[0]) : null,

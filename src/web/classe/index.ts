@@ -125,10 +125,9 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const { cls, classes } = await classOr404(req, classId);
     const q = ListQuery.parse(req.query ?? {});
     const family = tab === 'eleves' && (state.family ?? q.ordre === FAMILY_ORDER);
-    const listed = await selectAccounts(ctx, selectionOf(cls.id, tab, [], 'list', family), viewer(req).scope);
-    // Codes are for whoever hands them out: a teacher whose school keeps the « fiches » right sees none.
+    const rows = await selectAccounts(ctx, selectionOf(cls.id, tab, [], 'list', family), viewer(req).scope);
+    // Codes are for whoever hands them out: a teacher whose school keeps the « fiches » right sees none (activationCell).
     const codesWithheld = !(await teacherMay(ctx.database.pool, viewer(req).user, 'sheets', [cls.id]));
-    const rows = codesWithheld ? listed.map((r) => ({ ...r, code: null })) : listed;
     const checked = new Set(state.checked ?? []);
     // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
     const handed = await lastDistributions(
