@@ -44,7 +44,7 @@ interface Link {
 interface SiecleSchool {
   uai: string;
   /** ELEVE_ID → its rows, in reading order: one, or the same pupil in two files (ElevesSansAdresses and
-   * ElevesAvecAdresses), or two pupils a broken file gave one id (refused: refuseShared). */
+   * ElevesAvecAdresses), or two pupils a broken file gave one id (refused: checks.ts refuseSharedKey). */
   pupils: Map<string, Row[]>;
   /** ELEVE_ID → divisions (D) and groups (G) */
   structures: Map<string, { code: string; type: string }[]>;
@@ -107,7 +107,7 @@ const inactiveDivision = (code: string) => foldName(code) === INACTIVE_DIVISION;
 /** Whether a RESPONSABLE_ELEVE row makes its person a parent of its pupil: a représentant légal, not the pupil himself. */
 const parentLink = (l: Link) => l.legal && !l.self;
 
-/** The rows read under one id, kept all: a second row must not silently replace the first (refuseShared). */
+/** The rows read under one id, kept all: a second row must not silently replace the first (checks.ts refuseSharedKey). */
 const rowsOf = (m: Map<string, Row[]>, id: string) => m.get(id) ?? m.set(id, []).get(id)!;
 
 /**
@@ -239,7 +239,7 @@ const lastNameOf = (n: XmlNode) => childText(n, 'NOM_USAGE') ?? childText(n, 'NO
 /**
  * Turns the collected files into accounts in `batch`, the structure of each UAI being `structureKey(uai)`.
  * Pupils who left (DATE_SORTIE reached) and persons who are no pupil's représentant légal get no account and
- * are listed in `batch.ignored`; an ELEVE_ID or PERSONNE_ID given to two people is refused (refuseShared).
+ * are listed in `batch.ignored`; an ELEVE_ID or PERSONNE_ID given to two people is refused (checks.ts refuseSharedKey).
  * `known(externalId)`: a pupil already in the directory (responsables imported without the pupils file).
  * `today`: YYYY-MM-DD.
  */
@@ -257,7 +257,7 @@ export function siecleToBatch(
     for (const [id, rows] of s.pupils) fate.set(id, addPupil(s, id, rows, key, batch, today));
     /** PERSONNE_IDs given to two people: no account, no link. */
     const refused = new Set<string>();
-    for (const [id, rows] of s.persons) if (refuseShared(batch, rows.map((r) => identity(personKey(s.uai, id), 'Relative', r, key)), 'PERSONNE_ID')) refused.add(id);
+    for (const [id, rows] of s.persons) if (refuseSharedKey(batch, rows.map((r) => identity(personKey(s.uai, id), 'Relative', r, key)), 'PERSONNE_ID')) refused.add(id);
 
     // A person gets an account only as représentant légal of a pupil of the run or of the directory.
     const legalOf = new Map<string, string[]>();
@@ -323,12 +323,12 @@ function describeLegal(s: SiecleSchool, batch: ImportBatch, refused: Set<string>
 }
 
 /**
- * The pupil of ELEVE_ID `id` from its rows: refused when they are two people (refuseShared), else each row mapped
+ * The pupil of ELEVE_ID `id` from its rows: refused when they are two people (checks.ts refuseSharedKey), else each row mapped
  * (pupilRecord: rejected, ignored, or a record) and the records made one (oneRecord). Returns what became of it.
  */
 function addPupil(s: SiecleSchool, id: string, rows: Row[], key: string, batch: ImportBatch, today: string): PupilFate {
   const ext = pupilKey(s.uai, id);
-  if (refuseShared(batch, rows.map((r) => identity(ext, 'Student', r, key)), 'ELEVE_ID')) return 'refused';
+  if (refuseSharedKey(batch, rows.map((r) => identity(ext, 'Student', r, key)), 'ELEVE_ID')) return 'refused';
   const outcomes = rows.map((r) => pupilRecord(s, r, ext, key, batch, today));
   if (outcomes.includes('rejected')) {
     batch.protect.push(ext);
@@ -451,16 +451,6 @@ function identity(ext: string, profile: 'Student' | 'Relative', r: Row, key: str
   const born = profile === 'Student' ? childText(r.node, 'DATE_NAISS') : null;
   const birthDate = (born && parseDate(born)) || null;
   return { externalId: ext, source: 'siecle', origin: 'feed', profile, title, firstName, lastName, birthDate, email: null, phone: null, structures: new Set([key]), classes: [], groups: [], file: r.file, line: r.node.line };
-}
-
-/**
- * One ELEVE_ID or PERSONNE_ID on rows of two people (names that differ once folded, checks.ts twoPeople): every row is
- * refused, naming another (`rowSharedId`, field `field`), and the account under that id is protected from
- * pre-deletion, as AAF and CSV keys are (checks.ts refuseSharedKey). Keeping the last row silently handed one person's
- * account — and the children the file links to that id — to the other. False when the rows are one person.
- */
-function refuseShared(batch: ImportBatch, rows: UserRecord[], field: string): boolean {
-  return rows.length > 1 && refuseSharedKey(batch, rows, field);
 }
 
 /**
