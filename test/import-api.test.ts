@@ -93,3 +93,16 @@ test('a broken file is refused whole, naming file, line and field; nothing chang
   assert.match(body.detail, /^CSV_Eleves\.csv:\d+/);
   assert.equal(await users(), before);
 });
+
+test('a structureId naming no school is refused (400, naming it), not made a school called by that id; nothing changes', async () => {
+  const schools = () => count(`SELECT count(*) n FROM structures`);
+  const [beforeUsers, beforeSchools] = [await users(), await schools()];
+  const unknown = '00000000-0000-0000-0000-000000000000';
+  for (const dry of ['true', 'false']) {
+    const res = await post('root', `?dryRun=${dry}&structureId=${unknown}`, templates());
+    assert.equal(res.statusCode, 400, res.body);
+    assert.match(res.json().detail, new RegExp(`aucun établissement d’identifiant « ${unknown} »`));
+  }
+  assert.equal(await users(), beforeUsers);
+  assert.equal(await schools(), beforeSchools);
+});

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
+import { isUuid } from '../directory/users.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { applyBatch } from './apply.js';
@@ -234,6 +235,8 @@ async function resolveTarget(client: Queryable, scope: Scope, file: string, hint
     all.find((s) => foldName(s.name) === foldName(wanted));
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
   if (scope.kind !== 'all') throw new ImportForbiddenError(file, 'forbiddenStructureNotFound', { name: wanted });
+  // A structure id names one that exists: an unknown one (a stale link, a typo) is refused, not made a school named by it.
+  if (isUuid(wanted)) throw new ImportFileError(file, 0, 'structureId', 'csvStructureUnknown', { id: wanted });
   const isUai = /^\d{7}[A-Za-z]$/.test(wanted);
   const uai = isUai ? wanted.toUpperCase() : null;
   const name = isUai ? `Établissement ${uai}` : wanted;

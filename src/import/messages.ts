@@ -12,6 +12,7 @@ export const IMPORT_MESSAGES_FR = {
   fileRefused: 'fichier refusé, {reason}',
   uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} » ({expected})',
   csvNeedsStructure: 'indiquez l’établissement où importer les fichiers CSV',
+  csvStructureUnknown: 'aucun établissement d’identifiant « {id} » : rien n’est importé',
   otherScript: 'fichier qui semble encodé en {encoding} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8',
   mixedEncoding: 'encodage mélangé : UTF-8 et un autre encodage (octet 0x{byte}) ; enregistrez tout le fichier en UTF-8',
   undecodableByte: 'encodage illisible (octet 0x{byte}, lu comme {encoding}) : enregistrez le fichier en UTF-8',
