@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
+import { pruneAafCache } from '../import/aaf-cache.js';
 import { accountStructuresSql, DEFAULT_DELETION_DAYS, DEFAULT_GRACE_DAYS } from '../directory/policies.js';
 import type { Scope } from '../directory/scope.js';
 import { DirectoryError, requireManageable } from '../directory/users.js';
@@ -59,6 +60,7 @@ export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promi
       [now],
     );
     const deleted = await eraseAccounts(c, due.rows.map((r) => r.id));
+    await pruneAafCache(c);
     if (pre.rowCount || deleted) {
       await recordAudit(c, null, 'lifecycle.run', { at: now.toISOString(), preDeleted: pre.rows.map((r) => r.id), deleted });
     }
@@ -73,7 +75,9 @@ export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promi
  */
 export async function eraseAccounts(c: Queryable, ids: string[]): Promise<number> {
   if (!ids.length) return 0;
-  const rows = (await c.query<{ id: string; login: string }>('SELECT id, login FROM users WHERE id = ANY($1) AND NOT is_super_admin', [ids])).rows;
+  const rows = (await c.query<{ id: string; login: string; external_id: string | null }>('SELECT id, login, external_id FROM users WHERE id = ANY($1) AND NOT is_super_admin', [ids])).rows;
+  // Their records as an import last read them (src/import/aaf-cache.ts).
+  await pruneAafCache(c, rows.flatMap((u) => (u.external_id ? [u.external_id] : [])));
   for (const u of rows) {
     const pseudonym = `supprime-${randomBytes(6).toString('hex')}`;
     await c.query('UPDATE audit SET actor_pseudonym = $2 WHERE actor_id = $1', [u.id, pseudonym]);

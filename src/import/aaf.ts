@@ -15,6 +15,8 @@ export interface AafRecord {
   id: string;
   attrs: Map<string, string[]>;
   line: number;
+  /** An addRequest the record cache may keep: the digest of its text (AafRecordCache.digestOf). */
+  digest?: Buffer;
 }
 
 export type AafKind = 'EtabEducNat' | 'Eleve' | 'PersEducNat' | 'PersRelEleve' | 'ignored';
@@ -88,6 +90,19 @@ export interface AafReadOptions {
   reader?: 'auto' | 'scan' | 'saxes';
   /** Bytes per piece of the file (1 MiB); `drain` is awaited after each. */
   chunkSize?: number;
+  /**
+   * Records read before (aaf-cache.ts), checked by the fast scanner only: an addRequest whose text `hit` takes is
+   * not read (`hit` stages what it gave then); any other one carries the digest it may be cached under.
+   */
+  cache?: AafRecordCache;
+}
+
+/** What readAaf asks of a cache of records read before (aaf-cache.ts AafCache, for one file). */
+export interface AafRecordCache {
+  /** The digest a whole `<addRequest>…</addRequest>` of the file would be cached under; null when none may be. */
+  digestOf(text: string): Buffer | null;
+  /** Takes the record cached under `digest`, read at `line`, if there is one (then true). */
+  hit(digest: Buffer, line: number): boolean;
 }
 
 /**
@@ -111,6 +126,14 @@ export async function readAaf(
       const events = new AafEvents((r) => {
         taken++;
         onRecord(r);
+      }, opts.cache && {
+        digestOf: (text) => opts.cache!.digestOf(text),
+        // A record taken from the cache is one handed over too (saxes, reading again, skips it).
+        hit: (d, line) => {
+          if (!opts.cache!.hit(d, line)) return false;
+          taken++;
+          return true;
+        },
       });
       await scanXml(file, source, events, drain, opts.chunkSize);
       return { reader: 'scan' };
@@ -142,8 +165,23 @@ class AafEvents implements XmlEvents {
   private idText = '';
   /** Attribute names, one string each (a name sliced from a piece would keep the whole piece alive). */
   private readonly names = new Map<string, string>();
+  /** The digest of the addRequest about to be read (whole), for its record. */
+  private digest: Buffer | undefined;
+  readonly wholeName?: string;
 
-  constructor(private readonly onRecord: (r: AafRecord) => void) {}
+  constructor(
+    private readonly onRecord: (r: AafRecord) => void,
+    private readonly cache?: AafRecordCache,
+  ) {
+    if (cache) this.wholeName = 'addRequest';
+  }
+
+  whole(text: string, line: number): boolean {
+    const d = this.cache?.digestOf(text) ?? undefined;
+    if (d && this.cache!.hit(d, line)) return true;
+    this.digest = d;
+    return false;
+  }
 
   open(name: string, attrs: readonly string[], line: () => number) {
     switch (name) {
@@ -157,6 +195,8 @@ class AafEvents implements XmlEvents {
           attrs: new Map(),
           line: line(),
         };
+        if (this.digest && name === 'addRequest') this.rec.digest = this.digest;
+        this.digest = undefined;
         break;
       case 'operationalAttributes':
         this.inOperational = true;
@@ -355,7 +395,7 @@ export function isTeacher(a: Map<string, string[]>, functions: string[]): boolea
   return yes('ENTPersonCategorieEnseignant') || teaching || yes('PersEducNatPresenceDevantEleves');
 }
 
-type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
+export type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
 
 export type PersonMapping =
   | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string }
@@ -549,7 +589,9 @@ export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): A
     c.feedStructures.add(ext);
     return kind;
   }
-  addPerson(c, kind, ext, mapPerson(kind, ext, a, oneD, file, r.line), reject);
+  const m = mapPerson(kind, ext, a, oneD, file, r.line);
+  if (m.ok && r.digest) m.user.digest = r.digest;
+  addPerson(c, kind, ext, m, reject);
   return kind;
 }
 
@@ -581,6 +623,9 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
     return;
   }
   if (prev) {
+    // Two records made one: no longer the record as read (aaf-cache.ts keeps only those).
+    u.digest = undefined;
+    prev.digest = undefined;
     if (u.legal === undefined && prev.legal !== undefined) u.legal = prev.legal;
     for (const s of prev.structures) u.structures.add(s);
     const key = (x: { structure: string; name: string }) => `${x.structure}$${x.name}`;

@@ -49,6 +49,8 @@ export function checkPeople(batch: ImportBatch, today: string): UserRecord[] {
     const { email, invalid } = checkEmail(u.email);
     if (invalid === undefined) continue;
     u.email = email;
+    // The report names this field on every run: the record is read each time (aaf-cache.ts).
+    u.digest = undefined;
     batch.rejected.push(rejection(u.file, u.line, f.email, 'rowInvalidEmail', { value: invalid }));
   }
   return out;

@@ -8,6 +8,7 @@ import { recordAudit } from '../directory/audit.js';
 import { isUuid } from '../directory/users.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
+import { AafCache, IMPORT_LOCK } from './aaf-cache.js';
 import { applyBatch } from './apply.js';
 import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
@@ -255,7 +256,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   try {
     await client.query('BEGIN');
     // One import at a time: logins are allocated against the whole table.
-    await client.query('SELECT pg_advisory_xact_lock(745202)');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
 
     const aaf = aafCollector(batch);
     // Parsed accounts go to the run's staging table as they come (stage.ts): checked first (checks.ts), once each.
@@ -266,11 +267,17 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
     // `open`: left in the stage's open COPY (PostgreSQL stores them while the AAF reading goes on), flushed before
     // anything else is sent on the connection.
-    const spill = async (open = false) => {
+    /** Checks what was parsed since the last spill: a pupil the checks reject still names its legal representatives. */
+    const checked = () => {
       // SIECLE pupils carry `legal` too (siecle.ts describeLegal), but their links are already in batch.relations.
       for (const u of checkPeople(batch, today)) if (u.source === 'aaf' && u.legal?.length) aaf.rejectedPupils.push({ externalId: u.externalId, legal: u.legal });
+    };
+    const spill = async (open = false) => {
+      checked();
       await (open ? stage.stream(batch.users) : stage.spill(batch.users));
     };
+    /** AAF records read before (aaf-cache.ts), read when the run meets its first AAF file. */
+    let cache: AafCache | undefined;
     const aafFiles = new Map<AafKind, string>();
     /** The AAF files read, by name: a complete delivery's numbering is checked for gaps. */
     const aafNames: string[] = [];
@@ -325,6 +332,24 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
         let anyKind: AafKind | undefined;
+        if (!cache) {
+          await stage.flush();
+          cache = await AafCache.load(client);
+        }
+        // A record the cache gives is staged in its place among the others: those read before it go first.
+        const records = cache.forFile(
+          () => aaf.oneD.has(input.name),
+          (digest, line, kind) => {
+            // As for a record read (below).
+            entry.rows++;
+            anyKind ??= kind;
+            aaf.kinds.add(kind);
+            if (!aafFiles.has(kind)) aafFiles.set(kind, input.name);
+            checked();
+            stage.push(batch.users);
+            stage.hit(digest, input.name, line);
+          },
+        );
         await readAaf(
           input.name,
           input,
@@ -336,7 +361,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
               if (!aafFiles.has(k)) aafFiles.set(k, input.name);
             }
           },
-          () => (batch.users.size >= stage.chunkSize ? spill(true) : Promise.resolve()),
+          () => (batch.users.size >= stage.chunkSize ? spill(true) : stage.room()),
+          { cache: records },
         );
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
         report.files.push(entry);
@@ -385,8 +411,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    // Everything parsed so far is staged; the same person read twice (two files) becomes one record.
+    // Everything parsed so far is staged, the records the cache gives filled in (and what the run read as is
+    // cached, before anything changes it); the same person read twice (two files) becomes one record.
     await spill();
+    await stage.fillHits();
+    if (cache && !opts.dryRun) await cache.store(client);
     await stage.mergeDuplicates((records) => mergeStaged(batch, records));
     await stage.analyze();
     if (aaf.kinds.size) await settleAaf(client, aaf, () => spill());

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { copyLines, copyRows, copyStream } from '../db/copy.js';
+import { copyRows, copyStream, copyText } from '../db/copy.js';
 import { pgTextArray } from './plan.js';
 import type { UserRecord } from './types.js';
 
@@ -22,7 +22,9 @@ type Client = Pick<pg.PoolClient, 'query'>;
 export const DEFAULT_CHUNK = 3000;
 
 /**
- * One staged record: its columns, then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
+ * One staged record: its columns (`raw`: the digest of an AAF record as read, which the record cache keeps it
+ * under, aaf-cache.ts; `hit`: a row the cache gives, filled by fillHits; `named`: what such a record names besides
+ * its structures, as JSON: `{c: [[structure, class, level]…], g: [[structure, group]…]}`), then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
  * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'crossed' (rejected) when that account is
  * another kind of person, else 'fresh' to create, under the id drawn
  * when it was staged: a first import rewrites none of its rows to give them ids), and the outcome
@@ -46,7 +48,10 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   allowed boolean NOT NULL DEFAULT true,
   changed boolean NOT NULL DEFAULT false,
   touched boolean NOT NULL DEFAULT false,
-  restored boolean NOT NULL DEFAULT false
+  restored boolean NOT NULL DEFAULT false,
+  raw bytea,
+  hit boolean NOT NULL DEFAULT false,
+  named text
 ) ON COMMIT DROP`;
 
 /** Wanted parent–child links by external id (AAF pupils' legal representatives, CSV `Childexternalid`, SIECLE). */
@@ -68,7 +73,7 @@ const RELATIONS = `CREATE TEMP TABLE import_relations (
 type Stored = Omit<UserRecord, 'externalId' | 'source' | 'profile' | 'file' | 'line' | 'structures'> & { structures: string[] };
 
 function encode(u: UserRecord): string {
-  const { externalId: _e, source: _s, profile: _p, file: _f, line: _l, structures, ...rest } = u;
+  const { externalId: _e, source: _s, profile: _p, file: _f, line: _l, digest: _d, structures, ...rest } = u;
   // Dates only in a demo account's history: JSON gives them back as strings (decodeStaged).
   return JSON.stringify({ ...rest, structures: [...structures] } satisfies Stored);
 }
@@ -143,7 +148,13 @@ function structureKeys(u: UserRecord): string[] {
 /** Statistics of the columns statements join and filter on (not of the records' text: slow to sample, never used). */
 export const ANALYZE = 'ANALYZE import_stage (n, ext, source, profile, structures, legal, user_id, state, absent)';
 
-const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec', 'user_id'];
+const STAGED_COLUMNS = ['ext', 'source', 'profile', 'file', 'structures', 'legal', 'line', 'refs', 'rec', 'user_id', 'raw', 'hit', 'named'];
+
+/** What a record names besides its structures (the `named` column), as StageRefs gathers it. */
+interface Named {
+  c: [string, string, string | null][];
+  g: [string, string][];
+}
 
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
@@ -170,29 +181,67 @@ export class ImportStage {
 
   /** The COPY `stream` keeps open while the caller parses on (flush ends it). */
   private open?: { stream: Writable; done: Promise<void> };
+  /** COPY text not written yet (a row per line, in reading order): written by pieces of 64 KB. */
+  private text = '';
+  /** Rows the cache gives (`hit`) since the table was opened. */
+  private hits = 0;
 
-  /**
-   * Writes `users` (in their order) into the run's open COPY (opened when needed) and empties the map, waiting only
-   * while the connection's buffer is full: PostgreSQL stores them while the caller parses the next ones. Nothing
-   * else may be sent on the connection until `flush` (this class's own statements flush first).
-   */
-  async stream(users: Map<string, UserRecord>): Promise<void> {
-    if (!users.size) return;
+  private copy(): Writable {
     if (!this.open) {
       const stream = copyStream(this.client, 'import_stage', STAGED_COLUMNS);
       const done = finished(stream);
       done.catch(() => {}); // awaited by flush, or raced by a write waiting for room
       this.open = { stream, done };
     }
-    const { stream, done } = this.open;
-    for (const piece of copyLines(this.rows(users))) {
-      if (!stream.write(piece)) await Promise.race([once(stream, 'drain'), done]);
+    return this.open.stream;
+  }
+
+  private append(line: string) {
+    this.text += line;
+    if (this.text.length > 1 << 16) {
+      this.copy().write(this.text);
+      this.text = '';
     }
+  }
+
+  /** Waits while the connection's buffer is full (the server is behind). */
+  async room(): Promise<void> {
+    const open = this.open;
+    if (open?.stream.writableNeedDrain) await Promise.race([once(open.stream, 'drain'), open.done]);
+  }
+
+  /**
+   * Writes `users` (in their order) into the run's open COPY (opened when needed) and empties the map, then waits
+   * only while the connection's buffer is full: PostgreSQL stores them while the caller parses the next ones.
+   * Nothing else may be sent on the connection until `flush` (this class's own statements flush first).
+   */
+  async stream(users: Map<string, UserRecord>): Promise<void> {
+    this.push(users);
+    await this.room();
+  }
+
+  /** Writes `users` into the open COPY now, in their order, and empties the map (`stream` without the wait). */
+  push(users: Map<string, UserRecord>): void {
+    if (!users.size) return;
+    for (const row of this.rows(users)) this.append(`${row.map(copyText).join('\t')}\n`);
     users.clear();
+  }
+
+  /**
+   * Stages the record the cache keeps under `digest` (aaf-cache.ts), read at `file`, `line`: a row filled from the
+   * cache by fillHits. Rows are staged in call order: push what was read before it first.
+   */
+  hit(digest: Buffer, file: string, line: number): void {
+    this.hits++;
+    this.append(`\taaf\t\t${copyText(file)}\t{}\t\\N\t${line}\t{}\t\t${randomUUID()}\t\\\\x${digest.toString('hex')}\tt\t\\N\n`);
   }
 
   /** Ends the open COPY, if any, once the server has stored its rows (throws its error, if it failed). */
   async flush(): Promise<void> {
+    if (this.text) {
+      this.copy().write(this.text);
+      this.text = '';
+    }
     const open = this.open;
     if (!open) return;
     this.open = undefined;
@@ -202,11 +251,38 @@ export class ImportStage {
 
   /** Cancels the open COPY, if any (a run failing while parsing: the connection is free again for its ROLLBACK). */
   async abort(): Promise<void> {
+    this.text = '';
     const open = this.open;
     if (!open) return;
     this.open = undefined;
     open.stream.destroy(new Error('import aborted'));
     await open.done.catch(() => {});
+  }
+
+  /**
+   * Fills the rows the cache gave (`hit`) from `aaf_record_cache` (aaf-cache.ts), noting what they name (refs).
+   * Throws if a row's digest is not in the cache (read under the run's lock, it cannot have changed).
+   */
+  async fillHits(): Promise<void> {
+    await this.flush();
+    if (!this.hits) return;
+    const c = this.client;
+    const from = ['ext', 'source', 'profile', 'structures', 'legal', 'refs', 'rec', 'named'];
+    await this.update(Object.fromEntries(from.map((k) => [k, `c.${k}`])), 'aaf_record_cache', 'c', 's.hit AND c.digest = s.raw', []);
+    const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
+    if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
+    const { refs } = this;
+    for (const { named } of (await c.query<{ named: string }>(`SELECT DISTINCT named FROM import_stage WHERE hit AND named IS NOT NULL`)).rows) {
+      const x = JSON.parse(named) as Named;
+      for (const [structure, name, level] of x.c) {
+        const k = `${structure}\t${name}`;
+        if (!refs.classes.get(k)) refs.classes.set(k, level);
+      }
+      for (const [structure, name] of x.g) refs.groups.add(`${structure}\t${name}`);
+    }
+    for (const { structures } of (await c.query<{ structures: string[] }>(`SELECT DISTINCT structures FROM import_stage WHERE hit`)).rows) {
+      for (const k of structures) refs.structures.add(k);
+    }
   }
 
   /** Writes `users` (in their order) to the table and empties the map, once stored. */
@@ -225,7 +301,11 @@ export class ImportStage {
         if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
       }
       for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
-      yield [u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u), randomUUID()];
+      const named: Named | null = u.digest ? { c: u.classes.map((c) => [c.structure, c.name, c.level ?? null]), g: u.groups.map((g) => [g.structure, g.name]) } : null;
+      yield [
+        u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u), randomUUID(),
+        u.digest ? `\\x${u.digest.toString('hex')}` : null, false, named && JSON.stringify(named),
+      ];
     }
   }
 

@@ -77,6 +77,11 @@ export interface UserRecord {
   legal?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
   fields?: { classes: string; groups: string };
+  /**
+   * AAF: the digest of the addRequest this record was read from, under which the record cache keeps it
+   * (aaf-cache.ts). Only on a record as read and checked: merged or corrected ones have none.
+   */
+  digest?: Buffer;
   file: string;
   line: number;
 }

@@ -25,6 +25,14 @@ export interface XmlEvents {
   cdata(t: string): void;
   /** An end tag (also sent right after `open` for an empty-element tag `<x/>`). */
   close(name: string): void;
+  /**
+   * Optional: the children of the root written `<wholeName>` (no attribute) are first handed whole to `whole`:
+   * `text` runs from their `<` to the first `</wholeName>` that follows, line breaks normalised, `line` is what `open`
+   * would get. Returning true skips the element (no events for it; the caller vouches that it is well-formed),
+   * false reads it as usual. Only this scanner calls it (saxes gives no element's text).
+   */
+  readonly wholeName?: string;
+  whole?(text: string, line: number): boolean;
 }
 
 /** The scanner met something it does not handle (or an error): read the file with saxes instead. */
@@ -88,7 +96,16 @@ export class XmlScanner {
   /** Tag names and short attribute values seen, by a hash of their characters (see `intern`). */
   private readonly interned: (string | undefined)[] = new Array(INTERN_SLOTS);
 
-  constructor(private readonly events: XmlEvents) {}
+  /** `<wholeName>` and `</wholeName>` (XmlEvents.whole), when the handler takes elements whole. */
+  private readonly wholeOpen?: string;
+  private readonly wholeClose?: string;
+
+  constructor(private readonly events: XmlEvents) {
+    if (events.wholeName && events.whole) {
+      this.wholeOpen = `<${events.wholeName}>`;
+      this.wholeClose = `</${events.wholeName}>`;
+    }
+  }
 
   /** Line of the current tag's `>`, counted on demand from the last counted position. */
   readonly line = (): number => this.countLines();
@@ -192,6 +209,18 @@ export class XmlScanner {
       } else if (c === QMARK) {
         throw new XmlScanFallback('processing instruction');
       } else {
+        const { wholeOpen, wholeClose } = this;
+        if (wholeOpen && wholeClose && stack.length === 1 && s.startsWith(wholeOpen, lt)) {
+          const close = s.indexOf(wholeClose, lt + wholeOpen.length);
+          // Not all there yet: wait for the next piece (cut keeps it, within MAX_CARRY).
+          if (close < 0 || close + wholeClose.length > n) return pos;
+          const end = close + wholeClose.length;
+          this.at = lt + wholeOpen.length - 1;
+          if (ev.whole!(s.slice(lt, end), this.countLines())) {
+            pos = end;
+            continue;
+          }
+        }
         const end = this.startTag(s, lt, n);
         if (end < 0) return pos;
         pos = end;
