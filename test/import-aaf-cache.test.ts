@@ -219,7 +219,7 @@ test('the scanner hands each addRequest whole, in pieces of any size: taken ones
       let n = 0;
       const events: (AafRecord | { taken: number; line: number })[] = [];
       const cache: AafRecordCache = {
-        digestOf: (text) => (text.includes('<!--') ? null : createHash('sha256').update(text).digest()),
+        digestOf: (text) => (text.includes('<!--') ? null : createHash('sha256').update(text).digest('hex')),
         hit: (_d, line) => {
           if (n++ % 2) return false;
           events.push({ taken: n, line });

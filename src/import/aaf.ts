@@ -15,8 +15,8 @@ export interface AafRecord {
   id: string;
   attrs: Map<string, string[]>;
   line: number;
-  /** An addRequest the record cache may keep: the digest of its text (AafRecordCache.digestOf). */
-  digest?: Buffer;
+  /** An addRequest the record cache may keep: the digest of its text (AafRecordCache.digestOf), hex. */
+  digest?: string;
 }
 
 export type AafKind = 'EtabEducNat' | 'Eleve' | 'PersEducNat' | 'PersRelEleve' | 'ignored';
@@ -100,9 +100,9 @@ export interface AafReadOptions {
 /** What readAaf asks of a cache of records read before (aaf-cache.ts AafCache, for one file). */
 export interface AafRecordCache {
   /** The digest a whole `<addRequest>…</addRequest>` of the file would be cached under; null when none may be. */
-  digestOf(text: string): Buffer | null;
+  digestOf(text: string): string | null;
   /** Takes the record cached under `digest`, read at `line`, if there is one (then true). */
-  hit(digest: Buffer, line: number): boolean;
+  hit(digest: string, line: number): boolean;
 }
 
 /**
@@ -166,7 +166,7 @@ class AafEvents implements XmlEvents {
   /** Attribute names, one string each (a name sliced from a piece would keep the whole piece alive). */
   private readonly names = new Map<string, string>();
   /** The digest of the addRequest about to be read (whole), for its record. */
-  private digest: Buffer | undefined;
+  private digest: string | undefined;
   readonly wholeName?: string;
 
   constructor(

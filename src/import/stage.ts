@@ -231,9 +231,9 @@ export class ImportStage {
    * Stages the record the cache keeps under `digest` (aaf-cache.ts), read at `file`, `line`: a row filled from the
    * cache by fillHits. Rows are staged in call order: push what was read before it first.
    */
-  hit(digest: Buffer, file: string, line: number): void {
+  hit(digest: string, file: string, line: number): void {
     this.hits++;
-    this.append(`\taaf\t\t${copyText(file)}\t{}\t\\N\t${line}\t{}\t\t${randomUUID()}\t\\\\x${digest.toString('hex')}\tt\t\\N\n`);
+    this.append(`\taaf\t\t${copyText(file)}\t{}\t\\N\t${line}\t{}\t\t${randomUUID()}\t\\\\x${digest}\tt\t\\N\n`);
   }
 
   /** Ends the open COPY, if any, once the server has stored its rows (throws its error, if it failed). */
@@ -304,7 +304,7 @@ export class ImportStage {
       const named: Named | null = u.digest ? { c: u.classes.map((c) => [c.structure, c.name, c.level ?? null]), g: u.groups.map((g) => [g.structure, g.name]) } : null;
       yield [
         u.externalId, u.source, u.profile, u.file, pgTextArray([...u.structures]), u.legal ? pgTextArray(u.legal) : null, u.line, pgTextArray(structureKeys(u)), encode(u), randomUUID(),
-        u.digest ? `\\x${u.digest.toString('hex')}` : null, false, named && JSON.stringify(named),
+        u.digest ? `\\x${u.digest}` : null, false, named && JSON.stringify(named),
       ];
     }
   }

@@ -79,9 +79,9 @@ export interface UserRecord {
   fields?: { classes: string; groups: string };
   /**
    * AAF: the digest of the addRequest this record was read from, under which the record cache keeps it
-   * (aaf-cache.ts). Only on a record as read and checked: merged or corrected ones have none.
+   * (aaf-cache.ts), hex. Only on a record as read and checked: merged or corrected ones have none.
    */
-  digest?: Buffer;
+  digest?: string;
   file: string;
   line: number;
 }
