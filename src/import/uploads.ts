@@ -40,6 +40,8 @@ export interface ReceivedUpload {
   dir: string;
   /** Named as the user knows them (empty files skipped), each on disk as `<i>.bin` in `dir`. */
   files: Array<ImportInput & { path: string; size: number }>;
+  /** Names of the files received empty (skipped): a request with no other file names them in its refusal. */
+  empty: string[];
   fields: Record<string, string>;
 }
 
@@ -58,6 +60,7 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
   const dir = join(root, token);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files: ReceivedUpload['files'] = [];
+  const empty: string[] = [];
   const fields: Record<string, string> = {};
   let total = 0;
   try {
@@ -79,7 +82,10 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
       if (part.file.truncated) throw new UploadTooLargeError(maxBytes);
       const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
       if (name && size > 0) files.push({ name, path, size });
-      else await rm(path, { force: true });
+      else {
+        if (name) empty.push(name);
+        await rm(path, { force: true });
+      }
     }
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
@@ -90,7 +96,7 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
     if ((e as NodeJS.ErrnoException).syscall === undefined) throw new UploadMalformedError((e as Error).message);
     throw e;
   }
-  return { token, dir, files, fields };
+  return { token, dir, files, empty, fields };
 }
 
 /** Removes upload folders older than `ttlMs` under `root`; returns how many went. Never throws for a missing root. */

@@ -60,7 +60,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     }
     let report: ImportReport;
     try {
-      if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
+      if (!upload.files.length) return reply.code(400).send({ error: upload.empty.length ? _('import.emptyFile', { files: upload.empty.join(', ') }) : _('api.import.noFile') });
       report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {
       if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : forbiddenText(req.lang, e));

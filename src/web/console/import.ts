@@ -107,7 +107,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const partial = fields.partial === '1';
     if (files.length === 0) {
       await rm(dir, { recursive: true, force: true });
-      return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
+      const text = upload.empty.length ? _('import.emptyFile', { files: upload.empty.join(', ') }) : _('import.noFile');
+      return page(req, reply, school, { notice: { kind: 'error', text } }, 400);
     }
     let report: ImportReport;
     try {
