@@ -18,14 +18,14 @@ type Client = Pick<pg.PoolClient, 'query'>;
 
 /**
  * The code a cached row depends on: every module of src/import and src/directory (parsing, mapping, checks, name
- * folding, the staged form) and the installed libraries (package-lock.json: transliteration, decoding), read once
- * per process. Any change to them gives other keys: rows cached by another version are never taken (and are
- * replaced as their people's records are read again).
+ * folding, the staged form), the installed libraries (package-lock.json: transliteration, decoding) and Node's
+ * version (its Unicode tables: `\p{…}` in the checks), read when this module is loaded, as the code that runs is.
+ * Any change to them gives other keys: rows cached by another version are never taken (and are replaced as their
+ * people's records are read again).
  */
-let codeHash: string | undefined;
+const CODE = code();
 function code(): string {
-  if (codeHash) return codeHash;
-  const h = createHash('sha256').update('trousseau aaf-cache 1\n');
+  const h = createHash('sha256').update(`trousseau aaf-cache 1\n${process.version}\n`);
   const here = dirname(fileURLToPath(import.meta.url));
   for (const dir of [here, join(here, '..', 'directory')]) {
     for (const f of readdirSync(dir, { withFileTypes: true }).filter((x) => x.isFile()).map((x) => x.name).sort()) {
@@ -35,8 +35,7 @@ function code(): string {
   }
   const lock = join(here, '..', '..', 'package-lock.json');
   if (existsSync(lock)) h.update(readFileSync(lock));
-  codeHash = h.digest('hex');
-  return codeHash;
+  return h.digest('hex');
 }
 
 /**
@@ -87,7 +86,7 @@ export class AafCache {
 
   /** Reads the cache's digests (inside the run's transaction, after its lock). */
   static async load(client: Client): Promise<AafCache> {
-    const r = await client.query<{ all: Buffer | null }>(`SELECT string_agg(digest || ${KIND_SQL}, ''::bytea ORDER BY digest) AS all FROM aaf_record_cache`);
+    const r = await client.query<{ all: Buffer | null }>(`SELECT string_agg(digest || ${KIND_SQL}, ''::bytea ORDER BY digest) AS all FROM aaf_record_cache WHERE length(digest) = ${SIZE}`);
     const all = r.rows[0].all ?? Buffer.alloc(0);
     return new AafCache(all, all.length / ENTRY);
   }
@@ -101,7 +100,7 @@ export class AafCache {
   digestOf(text: string, oneD: boolean): string | null {
     UNCACHED.lastIndex = 1;
     if (UNCACHED.test(text)) return null;
-    return sha256(`${code()}${oneD ? '1' : '2'}${text}`).slice(0, 2 * SIZE);
+    return sha256(`${CODE}${oneD ? '1' : '2'}${text}`).slice(0, 2 * SIZE);
   }
 
   /** The kind of the record the cache held under `digest` when the run started, if it held one (binary search). */

@@ -608,11 +608,16 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
     const prev = c.batch.users.get(ext);
     if (m.user.legal === undefined && prev?.legal !== undefined) m.user.legal = prev.legal;
     c.batch.users.set(ext, m.user);
-  } else mergeUser(c.batch.users, m.user);
+  } else {
+    // The same key read again is merged once staged (ImportStage.mergeDuplicates, mergeStaged), each record checked
+    // first as read: where the batch is cut (chunk size, a record the cache gives) changes nothing. Merged in
+    // memory, two records of a key in one batch were checked together and the same two in two batches apart.
+    c.batch.users.set(c.batch.users.has(ext) ? `${ext}\u0000${m.user.file}:${m.user.line}` : ext, m.user);
+  }
 }
 
 /**
- * The same person twice in a run (e.g. two PersEducNat files): last fields win, memberships add up, a pupil's
+ * The same person twice in a run (e.g. two PersEducNat files; AAF records once staged, mergeStaged): last fields win, memberships add up, a pupil's
  * representatives are the last ones listed. Two people under one key (checks.ts twoPeople) are both kept, the map's
  * key then not the record's, for mergeStaged to refuse once staged.
  */

@@ -336,6 +336,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           await stage.flush();
           cache = await AafCache.load(client);
         }
+        // The records of other files not spilled yet stay out of the AAF's spills: a later CSV file completes them
+        // with its rows of the same people (csv.ts), which it finds in the batch.
+        const pending = new Map(batch.users);
+        batch.users.clear();
         // A record the cache gives is staged in its place among the others: those read before it go first.
         const records = cache.forFile(
           () => aaf.oneD.has(input.name),
@@ -364,6 +368,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           () => (batch.users.size >= stage.chunkSize ? spill(true) : stage.room()),
           { cache: records },
         );
+        for (const [k, u] of pending) if (!batch.users.has(k)) batch.users.set(k, u);
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
         report.files.push(entry);
         continue;
@@ -465,7 +470,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.renamed = res.renamed;
     report.keptNamed = res.keptNamed;
     report.absent = res.absent;
-    report.rejected = [...batch.rejected, ...res.rejected];
+    // In file and line order: the checks run when a batch is spilled, the readers as they read (stable sort).
+    const fileOrder = new Map(report.files.map((f, i) => [f.file, i]));
+    const place = (x: { file: string }) => fileOrder.get(x.file) ?? report.files.length;
+    report.rejected = [...batch.rejected, ...res.rejected].sort((a, b) => place(a) - place(b) || a.line - b.line);
     report.ignored = batch.ignored;
     report.merged = batch.merged;
     for (const f of report.files) {

@@ -185,6 +185,10 @@ export class ImportStage {
   private text = '';
   /** Rows the cache gives (`hit`) since the table was opened. */
   private hits = 0;
+  /** Rows written since the table was opened: the number (`n`) the next one gets, until fillHits rewrites the table. */
+  private written = 0;
+  /** The row (`n`) whose level a class of StageRefs took: a row the cache gives may come before it (fillHits). */
+  private readonly levelAt = new Map<string, number>();
 
   private copy(): Writable {
     if (!this.open) {
@@ -233,6 +237,7 @@ export class ImportStage {
    */
   hit(digest: string, file: string, line: number): void {
     this.hits++;
+    this.written++;
     this.append(`\taaf\t\t${copyText(file)}\t{}\t\\N\t${line}\t{}\t\t${randomUUID()}\t\\\\x${digest}\tt\t\\N\n`);
   }
 
@@ -271,12 +276,19 @@ export class ImportStage {
     await this.update(Object.fromEntries(from.map((k) => [k, `c.${k}`])), 'aaf_record_cache', 'c', 's.hit AND c.digest = s.raw', []);
     const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
     if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
-    const { refs } = this;
-    for (const { named } of (await c.query<{ named: string }>(`SELECT DISTINCT named FROM import_stage WHERE hit AND named IS NOT NULL`)).rows) {
+    // A class takes the first level given in reading order (rows): each list of the cached rows with the first row
+    // naming it, in that order, against the row that gave the level so far.
+    const { refs, levelAt } = this;
+    const lists = await c.query<{ named: string; n: string }>(`SELECT named, min(n) AS n FROM import_stage WHERE hit AND named IS NOT NULL GROUP BY named ORDER BY 2`);
+    for (const { named, n } of lists.rows) {
+      const at = Number(n);
       const x = JSON.parse(named) as Named;
       for (const [structure, name, level] of x.c) {
         const k = `${structure}\t${name}`;
-        if (!refs.classes.get(k)) refs.classes.set(k, level);
+        if (level && (!refs.classes.get(k) || (levelAt.get(k) ?? Number.POSITIVE_INFINITY) > at)) {
+          refs.classes.set(k, level);
+          levelAt.set(k, at);
+        } else if (!refs.classes.has(k)) refs.classes.set(k, null);
       }
       for (const [structure, name] of x.g) refs.groups.add(`${structure}\t${name}`);
     }
@@ -293,12 +305,16 @@ export class ImportStage {
 
   /** The staged columns of `users` (STAGED_COLUMNS), noting what they name besides accounts (refs). */
   private *rows(users: Map<string, UserRecord>): Generator<unknown[]> {
-    const { refs } = this;
+    const { refs, levelAt } = this;
     for (const u of users.values()) {
+      const n = ++this.written;
       for (const s of u.structures) refs.structures.add(s);
       for (const c of u.classes) {
         const k = `${c.structure}\t${c.name}`;
-        if (!refs.classes.get(k)) refs.classes.set(k, c.level ?? null);
+        if (!refs.classes.get(k)) {
+          refs.classes.set(k, c.level ?? null);
+          if (c.level) levelAt.set(k, n);
+        }
       }
       for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
       const named: Named | null = u.digest ? { c: u.classes.map((c) => [c.structure, c.name, c.level ?? null]), g: u.groups.map((g) => [g.structure, g.name]) } : null;
