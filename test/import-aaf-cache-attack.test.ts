@@ -5,75 +5,24 @@
 // (not in memory, where the batch's cuts decided what was checked together); rejections come in file and line
 // order; the records of a CSV file stay in the batch across an AAF file, for a later CSV file to complete them.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateAafFeed } from '../bench/aaf-feed.js';
-import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { type Ctx, deliveries, extOf, files, named, q, RECORD, runImport, shown, withPair } from './helpers/aaf-cache.js';
 import { testContext } from './helpers/db.js';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
 const root = mkdtempSync(join(tmpdir(), 'trousseau-aaf-cache-attack-'));
 const original = join(root, 'original');
+const delivery = deliveries(root, original);
 before(() => {
   generateAafFeed(original, 900, 5);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const q = async <T = Record<string, unknown>>(ctx: Ctx, sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const run = async (ctx: Ctx, dir: string, dryRun = false, partial = false): Promise<ImportReport> => {
-  const report = await importFiles(ctx, collectInputs([dir]), { scope: { kind: 'all' }, dryRun, partial, chunkSize: 97 });
-  assert.equal(report.fatal, null, formatReport(report));
-  return report;
-};
-const directory = (ctx: Ctx) =>
-  q(
-    ctx,
-    `SELECT u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.mobile, u.ine,
-            u.address, u.functions, u.source, u.origin, u.absent_since IS NOT NULL AS absent, u.pre_deleted_at IS NOT NULL AS pre_deleted,
-            (SELECT array_agg(s.external_id || '/' || c.name ORDER BY s.external_id, c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
-               JOIN structures s ON s.id = c.structure_id WHERE uc.user_id = u.id) AS classes,
-            (SELECT array_agg(g.name ORDER BY g.name) FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id) AS groups,
-            (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS structures,
-            (SELECT array_agg(p.external_id ORDER BY p.external_id) FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id) AS parents,
-            (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id) AS admin_of,
-            (SELECT array_agg(l.name || '/' || c.name ORDER BY l.name, c.name) FROM classes c JOIN levels l ON l.id = c.level_id
-               JOIN user_classes uc ON uc.class_id = c.id WHERE uc.user_id = u.id) AS levels
-     FROM users u WHERE u.external_id IS NOT NULL ORDER BY u.external_id`,
-  );
-const shown = (r: ImportReport) => ({ ...r, durationMs: 0 });
-const RECORD = /<addRequest>[\s\S]*?<\/addRequest>/g;
-const files = (dir: string) => readdirSync(dir).sort();
-let n = 0;
-function delivery(edit: (text: Map<string, string>) => void, from = original): string {
-  const dir = join(root, `d${++n}`);
-  mkdirSync(dir);
-  const text = new Map(files(from).map((f) => [f, readFileSync(join(from, f), 'utf8')]));
-  edit(text);
-  for (const [f, t] of text) writeFileSync(join(dir, f), t);
-  return dir;
-}
-const named = (text: Map<string, string>, kind: string) => [...text.keys()].find((f) => f.includes(`_${kind}_`))!;
-const extOf = (rec: string) => /<attr name="ENTPersonJointure"><value>([^<]*)/.exec(rec)![1];
-
-/** A fresh pair of databases: `both` runs a delivery on each (the plain one's cache emptied first) and compares. */
-async function pair() {
-  const [cached, plain] = await Promise.all([testContext(), testContext()]);
-  const both = async (dir: string, label: string, opts: { dryRun?: boolean; partial?: boolean } = {}) => {
-    await q(plain, 'TRUNCATE aaf_record_cache');
-    const [a, b] = [await run(cached, dir, opts.dryRun, opts.partial), await run(plain, dir, opts.dryRun, opts.partial)];
-    assert.deepEqual(shown(a), shown(b), `${label}: the reports differ`);
-    assert.deepEqual(await directory(cached), await directory(plain), `${label}: the directories differ`);
-    return a;
-  };
-  return { cached, plain, both, close: () => Promise.all([cached.close(), plain.close()]) };
-}
-
 test('class level: a cached pupil naming a class first, a pupil read in full naming it later with another level', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -83,15 +32,11 @@ test('class level: a cached pupil naming a class first, a pupil read in full nam
       text.set(eleve, text.get(eleve)!.replace(pupils[16], pupils[16].replace('<attr name="ENTEleveNivFormation"><value>6EME', '<attr name="ENTEleveNivFormation"><value>6EME SEGPA')));
     });
     await p.both(dir, 'level changed on a later pupil');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('merge before checks: a record with an invalid e-mail, a cached record, then the same person again', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -99,15 +44,11 @@ test('merge before checks: a record with an invalid e-mail, a cached record, the
       text.set(eleve, text.get(eleve)!.replace(pupils[3], `${bad}\n${pupils[3]}`));
     });
     await p.both(dir, 'invalid e-mail then the same person');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('merge before checks: a new pupil without birth date, a cached record, then the same pupil born in 2099', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -120,15 +61,11 @@ test('merge before checks: a new pupil without birth date, a cached record, then
       text.set(eleve, text.get(eleve)!.replace(pupils[3], `${a}\n${pupils[3]}`).replace(pupils[4], `${pupils[4]}\n${b}`));
     });
     await p.both(dir, 'undated then future-dated pupil');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('order of rejections: a pupil born in 2099, a cached record, then a record whose birth date does not exist', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -137,14 +74,11 @@ test('order of rejections: a pupil born in 2099, a cached record, then a record 
       text.set(eleve, text.get(eleve)!.replace(pupils[2], future).replace(pupils[6], impossible));
     });
     await p.both(dir, 'two rejections');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('CSV before and after an AAF file with hits: an earlier CSV row completes a later one', async () => {
-  const p = await pair();
-  try {
+  await withPair(null, async (p) => {
     const dir = join(root, 'mixed');
     mkdirSync(dir);
     const etab = files(original).find((f) => f.includes('_EtabEducNat_'))!;
@@ -160,19 +94,15 @@ test('CSV before and after an AAF file with hits: an earlier CSV row completes a
     for (const label of ['first mixed run', 'second mixed run']) {
       if (label === 'second mixed run') writeFileSync(join(dir, 'A_Enseignants.csv'), 'Id;Prénom;Nom;email;téléphone\nT1;Hélène;ROUSSEL;h.roussel@exemple.test;0102030405\n');
       await q(p.plain, 'TRUNCATE aaf_record_cache');
-      const [a, b] = [await run(p.cached, dir), await run(p.plain, dir)];
+      const [a, b] = [await runImport(p.cached, dir), await runImport(p.plain, dir)];
       assert.deepEqual(shown(a), shown(b), `${label}: the reports differ`);
       assert.deepEqual(await csvPeople(p.cached), await csvPeople(p.plain), `${label}: the CSV people differ`);
     }
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('delta: modify and delete requests for people whose addRequest is a hit in the same run', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -188,15 +118,11 @@ test('delta: modify and delete requests for people whose addRequest is a hit in 
     });
     await p.both(dir, 'delta in a complete delivery');
     await p.both(dir, 'same again');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('same key in Eleve and PersRelEleve; the same record in two files; a record identical in Eleve twice', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const rel = named(text, 'PersRelEleve');
@@ -210,15 +136,11 @@ test('same key in Eleve and PersRelEleve; the same record in two files; a record
     await p.both(dir, 'clashes');
     await p.both(dir, 'clashes again');
     await p.both(original, 'back');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('three records under one key (A, another person B, A again) with A cached', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -226,16 +148,13 @@ test('three records under one key (A, another person B, A again) with A cached',
       text.set(eleve, text.get(eleve)!.replace(pupils[50], `${pupils[50]}\n${b}\n${pupils[50]}`));
     });
     await p.both(dir, 'A B A');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 const FIX = new URL('./fixtures/aaf/', import.meta.url).pathname;
 
 test('1D: a record without 1D-only attributes before, then after, the first 1D record of its file', async () => {
-  const p = await pair();
-  try {
+  await withPair(null, async (p) => {
     const plain2d =
       '<addRequest>\n<operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes>\n' +
       '<identifier><id>1D-E9</id></identifier>\n<attributes>\n<attr name="ENTPersonJointure"><value>1D-E9</value></attr>\n' +
@@ -256,15 +175,11 @@ test('1D: a record without 1D-only attributes before, then after, the first 1D r
     await p.both(last, 'again');
     await p.both(first, 'first again');
     await p.both(join(FIX, '1d'), 'fixture');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('a pupil rejected (born in 2099) whose representatives are cached; partial and dry runs; the 2d and delta fixtures', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');
       const pupils = text.get(eleve)!.match(RECORD)!;
@@ -279,15 +194,11 @@ test('a pupil rejected (born in 2099) whose representatives are cached; partial 
     await p.both(join(FIX, '2d'), '2d again');
     await p.both(join(FIX, 'delta'), 'delta', { partial: true });
     await p.both(join(FIX, '2d'), '2d after delta');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('ISO-8859-15 file with character references, entities, attributes and spaces on addRequest, comments between records', async () => {
-  const p = await pair();
-  try {
-    await p.both(original, 'first import');
+  await withPair(original, async (p) => {
     const iconv = (await import('iconv-lite')).default;
     const dir = delivery(() => {});
     const eleve = files(dir).find((f) => f.includes('_Eleve_'))!;
@@ -302,14 +213,11 @@ test('ISO-8859-15 file with character references, entities, attributes and space
     await p.both(dir, 'ISO-8859-15');
     await p.both(dir, 'ISO-8859-15 again');
     await p.both(original, 'back to UTF-8');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('records cut by the 1 MiB pieces (a feed of 4 collèges), one changed at a piece boundary', async () => {
-  const p = await pair();
-  try {
+  await withPair(null, async (p) => {
     const big = join(root, 'big');
     generateAafFeed(big, 3500, 7);
     const eleve = files(big).find((f) => f.includes('_Eleve_'))!;
@@ -325,9 +233,7 @@ test('records cut by the 1 MiB pieces (a feed of 4 collèges), one changed at a 
       text.set(eleve, s.replace(rec, rec.replace(/(<attr name="givenName"><value>)[^<]*/, '$1Coupée')));
     }, big);
     await p.both(dir, 'big changed');
-  } finally {
-    await p.close();
-  }
+  });
 });
 
 test('erasure while an import holds the lock: the erased person stays in the cache until a later lifecycle run', async () => {
@@ -335,7 +241,7 @@ test('erasure while an import holds the lock: the erased person stays in the cac
   const { IMPORT_LOCK } = await import('../src/import/aaf-cache.js');
   const ctx = await testContext();
   try {
-    await run(ctx, original);
+    await runImport(ctx, original);
     const [gone] = await q<{ id: string; external_id: string }>(ctx, `SELECT id, external_id FROM users WHERE profile = 'Student' ORDER BY external_id LIMIT 1`);
     const importing = await ctx.database.pool.connect();
     const eraser = await ctx.database.pool.connect();

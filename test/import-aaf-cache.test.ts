@@ -4,7 +4,7 @@
 // whose cache is emptied before each run, on invented deliveries that change records in the ways real ones do.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,77 +12,24 @@ import { generateAafFeed } from '../bench/aaf-feed.js';
 import { eraseAccounts } from '../src/accounts/lifecycle.js';
 import { IMPORT_LOCK, pruneAafCache } from '../src/import/aaf-cache.js';
 import { readAaf, type AafRecord, type AafRecordCache } from '../src/import/aaf.js';
-import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { deliveries, files, named, q, RECORD, runImport, withPair } from './helpers/aaf-cache.js';
 import { testContext } from './helpers/db.js';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let cached: Ctx;
-let plain: Ctx;
 const root = mkdtempSync(join(tmpdir(), 'trousseau-aaf-cache-'));
 const original = join(root, 'original');
+const delivery = deliveries(root, original);
 
-before(async () => {
-  [cached, plain] = await Promise.all([testContext(), testContext()]);
+before(() => {
   generateAafFeed(original, 900, 5);
 });
-after(async () => {
-  await Promise.all([cached.close(), plain.close()]);
+after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const q = async <T = Record<string, unknown>>(ctx: Ctx, sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-
-const run = async (ctx: Ctx, dir: string, dryRun = false): Promise<ImportReport> => {
-  const report = await importFiles(ctx, collectInputs([dir]), { scope: { kind: 'all' }, dryRun, chunkSize: 97 });
-  assert.equal(report.fatal, null, formatReport(report));
-  return report;
-};
-
-/** Everything an import owns, by external id (ids and logins drawn at random left out, links by external id). */
-const directory = (ctx: Ctx) =>
-  q(
-    ctx,
-    `SELECT u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.mobile, u.ine,
-            u.address, u.functions, u.source, u.origin, u.absent_since IS NOT NULL AS absent, u.pre_deleted_at IS NOT NULL AS pre_deleted,
-            (SELECT array_agg(s.external_id || '/' || c.name ORDER BY s.external_id, c.name) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
-               JOIN structures s ON s.id = c.structure_id WHERE uc.user_id = u.id) AS classes,
-            (SELECT array_agg(g.name ORDER BY g.name) FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = u.id) AS groups,
-            (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS structures,
-            (SELECT array_agg(p.external_id ORDER BY p.external_id) FROM relations r JOIN users p ON p.id = r.parent_id WHERE r.child_id = u.id) AS parents,
-            (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id) AS admin_of,
-            (SELECT array_agg(l.name || '/' || c.name ORDER BY l.name, c.name) FROM classes c JOIN levels l ON l.id = c.level_id
-               JOIN user_classes uc ON uc.class_id = c.id WHERE uc.user_id = u.id) AS levels
-     FROM users u WHERE u.external_id IS NOT NULL ORDER BY u.external_id`,
-  );
-
-/** A report as the person reading it sees it (its duration left out). */
-const shown = (r: ImportReport) => ({ ...r, durationMs: 0 });
-
-const RECORD = /<addRequest>[\s\S]*?<\/addRequest>/g;
-const files = (dir: string) => readdirSync(dir).sort();
 const kindFile = (dir: string, kind: string) => join(dir, files(dir).find((f) => f.includes(`_${kind}_`))!);
 
-/** A copy of the original delivery, changed by `edit` (file name → its text, written back). */
-function delivery(name: string, edit: (text: Map<string, string>) => void): string {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  const text = new Map(files(original).map((f) => [f, readFileSync(join(original, f), 'utf8')]));
-  edit(text);
-  for (const [f, t] of text) writeFileSync(join(dir, f), t);
-  return dir;
-}
-const named = (text: Map<string, string>, kind: string) => [...text.keys()].find((f) => f.includes(`_${kind}_`))!;
-
-/** Runs `dir` on both databases (the plain one's cache emptied first) and checks they agree. */
-async function both(dir: string, label: string, dryRun = false): Promise<ImportReport> {
-  await q(plain, 'TRUNCATE aaf_record_cache');
-  const [a, b] = [await run(cached, dir, dryRun), await run(plain, dir, dryRun)];
-  assert.deepEqual(shown(a), shown(b), `${label}: the reports differ`);
-  assert.deepEqual(await directory(cached), await directory(plain), `${label}: the directories differ`);
-  return a;
-}
-
 test('deliveries changed as real ones are: the cache gives the same report and directory as reading every record', async () => {
+  await withPair(null, async ({ cached, both }) => {
   const first = await both(original, 'first import');
   assert.ok(first.created > 900);
   const entries = Number((await q<{ n: string }>(cached, 'SELECT count(*) AS n FROM aaf_record_cache'))[0].n);
@@ -90,7 +37,7 @@ test('deliveries changed as real ones are: the cache gives the same report and d
   assert.ok(entries > 900, `${entries} entries`);
 
   let renamed = '';
-  const changed = delivery('changed', (text) => {
+  const changed = delivery((text) => {
     const eleve = named(text, 'Eleve');
     const pupils = text.get(eleve)!.match(RECORD)!;
     renamed = /<attr name="ENTPersonJointure"><value>([^<]*)/.exec(pupils[3])![1];
@@ -134,13 +81,16 @@ test('deliveries changed as real ones are: the cache gives the same report and d
   // Back to the original: the records cached at the first run come back.
   await both(original, 'original again');
   // A dry run, then the delta of the fixtures on top.
-  await both(changed, 'dry run', true);
+  await both(changed, 'dry run', { dryRun: true });
   await both(join(new URL('./fixtures/aaf/', import.meta.url).pathname, '2d'), 'another feed');
+  });
 });
 
 test('a record the cache holds is not read again: its staged row is what the run takes, until its text changes', async () => {
-  const dir = delivery('tampered', () => {});
-  await run(cached, dir);
+  const cached = await testContext();
+  try {
+  const dir = delivery(() => {});
+  await runImport(cached, dir);
   const pupil = readFileSync(kindFile(dir, 'Eleve'), 'utf8').match(RECORD)![12];
   const ext = /<attr name="ENTPersonJointure"><value>([^<]*)/.exec(pupil)![1];
   const name = (await q<{ first_name: string }>(cached, 'SELECT first_name FROM users WHERE external_id = $1', [ext]))[0].first_name;
@@ -152,22 +102,25 @@ test('a record the cache holds is not read again: its staged row is what the run
     [ext, name],
   );
   assert.equal(tampered.length, 1);
-  await run(cached, dir);
+  await runImport(cached, dir);
   assert.equal((await q<{ first_name: string }>(cached, 'SELECT first_name FROM users WHERE external_id = $1', [ext]))[0].first_name, 'Pris-Du-Cache');
   // The record's text changed (a space the reader drops): read again, the file's name is back.
   const file = kindFile(dir, 'Eleve');
   writeFileSync(file, readFileSync(file, 'utf8').replace(pupil, pupil.replace('<attributes>', '<attributes> ')));
-  await run(cached, dir);
+  await runImport(cached, dir);
   assert.equal((await q<{ first_name: string }>(cached, 'SELECT first_name FROM users WHERE external_id = $1', [ext]))[0].first_name, name);
+  } finally {
+    await cached.close();
+  }
 });
 
 test('what the cache keeps: nothing from a dry run; an erased account takes its entries; entries of nobody are pruned, not during an import', async () => {
   const ctx = await testContext();
   try {
     const dir = join(new URL('./fixtures/aaf/', import.meta.url).pathname, '2d');
-    await run(ctx, dir, true);
+    await runImport(ctx, dir, { dryRun: true });
     assert.deepEqual(await q(ctx, 'SELECT ext FROM aaf_record_cache'), []);
-    const report = await run(ctx, dir);
+    const report = await runImport(ctx, dir);
     const exts = (await q<{ ext: string }>(ctx, 'SELECT ext FROM aaf_record_cache ORDER BY ext')).map((x) => x.ext);
     const people = (await q<{ external_id: string }>(ctx, `SELECT external_id FROM users WHERE source = 'aaf' ORDER BY external_id`)).map((x) => x.external_id);
     // Every person read and staged: the accounts, and the contacts no pupil names (read each time, left without one).
