@@ -121,7 +121,7 @@ test('delta: modify and delete requests for people whose addRequest is a hit in 
   });
 });
 
-test('same key in Eleve and PersRelEleve; the same record in two files; a record identical in Eleve twice', async () => {
+test('same key in Eleve and PersRelEleve; a record identical in Eleve twice', async () => {
   await withPair(original, async (p) => {
     const dir = delivery((text) => {
       const eleve = named(text, 'Eleve');

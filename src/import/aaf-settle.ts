@@ -178,7 +178,14 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
     `INSERT INTO import_relations (parent, child)
      SELECT DISTINCT p, s.ext FROM import_stage s, unnest(s.legal) AS p WHERE s.source = 'aaf' AND s.profile = 'Student' AND s.legal IS NOT NULL`,
   );
-  await batch.stage!.addRelations(c.rejectedPupils.flatMap((x) => x.legal.map((p) => ({ parent: p, child: x.externalId }))));
+  // …unless another record of that pupil is accepted (read twice, each record checked as read): that one says who
+  // its representatives are.
+  const accepted = new Set(
+    c.rejectedPupils.length
+      ? (await client.query<{ ext: string }>(`SELECT DISTINCT ext FROM import_stage WHERE ext = ANY($1) AND source = 'aaf' AND profile = 'Student'`, [c.rejectedPupils.map((x) => x.externalId)])).rows.map((x) => x.ext)
+      : [],
+  );
+  await batch.stage!.addRelations(c.rejectedPupils.filter((x) => !accepted.has(x.externalId)).flatMap((x) => x.legal.map((p) => ({ parent: p, child: x.externalId }))));
   await client.query('CREATE INDEX ON import_relations (parent)');
   await client.query('ANALYZE import_relations');
   // Links the directory holds to pupils the run does not describe: they stay, and so do their structures.

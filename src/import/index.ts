@@ -20,7 +20,7 @@ import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport } from './types.js';
+import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
@@ -336,10 +336,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           await stage.flush();
           cache = await AafCache.load(client);
         }
-        // The records of other files not spilled yet stay out of the AAF's spills: a later CSV file completes them
-        // with its rows of the same people (csv.ts), which it finds in the batch.
-        const pending = new Map(batch.users);
-        batch.users.clear();
+        // The records of other formats not spilled yet stay out of the AAF's spills: a later CSV file completes
+        // them with its rows of the same people (csv.ts), which it finds in the batch. (The last records of an
+        // earlier AAF file stay: they are spilled in reading order with this file's.)
+        const pending = new Map<string, UserRecord>();
+        for (const [k, u] of batch.users) {
+          if (u.source === 'aaf') continue;
+          pending.set(k, u);
+          batch.users.delete(k);
+        }
         // A record the cache gives is staged in its place among the others: those read before it go first.
         const records = cache.forFile(
           () => aaf.oneD.has(input.name),
@@ -368,7 +373,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           () => (batch.users.size >= stage.chunkSize ? spill(true) : stage.room()),
           { cache: records },
         );
-        for (const [k, u] of pending) if (!batch.users.has(k)) batch.users.set(k, u);
+        // Their keys are not AAF keys (csv:, siecle:, sts:…): none is taken meanwhile.
+        for (const [k, u] of pending) batch.users.set(k, u);
         if (!byName) entry.format = anyKind ? AAF_LABEL[anyKind] : 'ignoré';
         report.files.push(entry);
         continue;
