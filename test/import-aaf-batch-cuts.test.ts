@@ -58,6 +58,8 @@ test('a teacher at the end of one file and again in the next: structures and cla
   });
   await eachChunk(dir, async (r, q) => {
     assert.deepEqual(r.rejected, []);
+    // The report's profiles in the directory's order, whatever order the run met them in.
+    assert.deepEqual(Object.keys(r.byProfile), ['Student', 'Relative', 'Teacher', 'Personnel']);
     const [p] = await q<{ email: string | null; structures: string[]; classes: string[] | null }>(
       `SELECT u.email,
               (SELECT array_agg(s.external_id ORDER BY s.external_id) FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id) AS structures,
@@ -68,16 +70,25 @@ test('a teacher at the end of one file and again in the next: structures and cla
   });
 });
 
-test('a relative’s record carrying a pupil’s key in the next file: both records refused, naming each other', async () => {
-  const dir = copy((d) => {
+test('a pupil’s key carried by a relative in a later file, or by a teacher: both records refused, naming each other', async () => {
+  const relative = copy((d) => {
     const r205 = recordOf(readFileSync(fileOf(d, 'PersRelEleve'), 'utf8'), 'R205');
     second(d, 'PersRelEleve', [r205.replaceAll('R205', 'E101')]);
   });
-  await eachChunk(dir, async (r, q) => {
-    const shared = r.rejected.filter((x) => x.message?.code === 'rowSharedId');
-    assert.deepEqual(shared.map((x) => x.file).sort(), ['ENT_Complet_20240901_Eleve_0000.xml', 'ENT_Complet_20240901_PersRelEleve_0001.xml']);
-    assert.deepEqual(await q(`SELECT 1 FROM users WHERE external_id = 'E101'`), []);
+  // Found by a newcomer: Paul DURAND, teacher, under Léna ROSSIGNOL's jointure (the pupil was silently left out).
+  const teacher = copy((d) => {
+    const file = fileOf(d, 'PersEducNat');
+    const t = readFileSync(file, 'utf8');
+    const p300 = recordOf(t, 'P300');
+    writeFileSync(file, t.replace(p300, `${p300}\n${p300.replaceAll('P300', 'E100').replace('Fontaine', 'Durand').replace('Hélène', 'Paul')}`));
   });
+  for (const [dir, pupil, other] of [[relative, 'E101', 'ENT_Complet_20240901_PersRelEleve_0001.xml'], [teacher, 'E100', 'ENT_Complet_20240901_PersEducNat_0000.xml']]) {
+    await eachChunk(dir, async (r, q) => {
+      const shared = r.rejected.filter((x) => x.message?.code === 'rowSharedId');
+      assert.deepEqual(shared.map((x) => x.file).sort(), ['ENT_Complet_20240901_Eleve_0000.xml', other]);
+      assert.deepEqual(await q(`SELECT 1 FROM users WHERE external_id = $1`, [pupil]), []);
+    });
+  }
 });
 
 test('a pupil listed twice, once born in 2099: that record is refused, the other one gives the pupil and its representatives', async () => {

@@ -107,15 +107,16 @@ test('a structureId naming no school is refused (400, naming it), not made a sch
   assert.equal(await schools(), beforeSchools);
 });
 
-test('an empty file is named in the refusal (400), not answered « no file received »; nothing is written', async () => {
+test('an empty file is named in the refusal (400), alone or beside another file, as the CLI refuses it; nothing is written', async () => {
   const before = await users();
   const r = await post('local', `?structureId=${school}`, [{ name: 'Eleves.csv', data: Buffer.alloc(0) }]);
   assert.equal(r.statusCode, 400, r.body);
   assert.match(r.json().error, /Fichier vide.*Eleves\.csv/);
   assert.equal(await users(), before);
-  // Beside a file that is not empty, an empty one is skipped as before.
+  // Beside a file that is not empty: refused too (it was skipped without a word), naming only the empty one.
   const [first] = templates();
-  const both = await post('local', `?structureId=${school}&dryRun=1`, [{ name: 'Vide.csv', data: Buffer.alloc(0) }, first]);
-  assert.equal(both.statusCode, 200, both.body);
-  assert.deepEqual(both.json().files.map((f: { file: string }) => f.file), [first.name]);
+  const both = await post('local', `?structureId=${school}`, [{ name: 'Vide.csv', data: Buffer.alloc(0) }, first]);
+  assert.equal(both.statusCode, 400, both.body);
+  assert.equal(both.json().error, 'Fichier vide, rien n’a été importé : Vide.csv.');
+  assert.equal(await users(), before);
 });

@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { issueActivationCodes } from '../accounts/issue.js';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../directory/vocabulary.js';
+import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
 import { BatchLoginAllocator } from '../directory/login.js';
 import { renderCopy, sendCopy } from '../db/copy.js';
@@ -514,7 +514,8 @@ export async function applyBatch(
     unchanged: totals.unchanged,
     preDeleted,
     restored: totals.restored,
-    byProfile,
+    // In the directory's order of profiles (pupils first), not in the order the run met them: two reports compare.
+    byProfile: Object.fromEntries(PROFILES.filter((p) => byProfile[p]).map((p) => [p, byProfile[p]])),
     byFile,
     structures,
     relations: { created: relCount.created, removed: relCount.removed, unresolved },

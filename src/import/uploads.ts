@@ -40,7 +40,7 @@ export interface ReceivedUpload {
   dir: string;
   /** Named as the user knows them (empty files skipped), each on disk as `<i>.bin` in `dir`. */
   files: Array<ImportInput & { path: string; size: number }>;
-  /** Names of the files received empty (skipped): a request with no other file names them in its refusal. */
+  /** Names of the files received empty (not in `files`): the request is refused naming them. */
   empty: string[];
   fields: Record<string, string>;
 }

@@ -60,7 +60,9 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     }
     let report: ImportReport;
     try {
-      if (!upload.files.length) return reply.code(400).send({ error: upload.empty.length ? _('import.emptyFile', { files: upload.empty.join(', ') }) : _('api.import.noFile') });
+      // An empty file is refused, alone or not, as the command line refuses it (nothing imported).
+      if (upload.empty.length) return reply.code(400).send({ error: _('import.emptyFile', { files: upload.empty.join(', ') }) });
+      if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
       report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {
       if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : forbiddenText(req.lang, e));

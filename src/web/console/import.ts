@@ -105,8 +105,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     const { files, fields, dir, token } = upload;
     const partial = fields.partial === '1';
-    if (files.length === 0) {
+    if (files.length === 0 || upload.empty.length) {
       await rm(dir, { recursive: true, force: true });
+      // An empty file is refused, alone or not, as the command line refuses it (nothing imported).
       const text = upload.empty.length ? _('import.emptyFile', { files: upload.empty.join(', ') }) : _('import.noFile');
       return page(req, reply, school, { notice: { kind: 'error', text } }, 400);
     }
