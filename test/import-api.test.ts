@@ -107,6 +107,16 @@ test('a structureId naming no school is refused (400, naming it), not made a sch
   assert.equal(await schools(), beforeSchools);
 });
 
+test('a binary file whose first byte is « < » is refused as an unknown format, not as XML without a root', async () => {
+  const before = await users();
+  const png = Buffer.concat([Buffer.from('<'), Buffer.from([0x89, 0x01, 0x02, 0x03, 0x1a, 0x0a]), Buffer.alloc(64, 7)]);
+  const r = await post('local', `?structureId=${school}`, [{ name: 'image.png', data: png }]);
+  assert.equal(r.statusCode, 400, r.body);
+  assert.match(r.body, /format non reconnu \(\.png\)/);
+  assert.doesNotMatch(r.body, /racine/);
+  assert.equal(await users(), before);
+});
+
 test('an empty file is named in the refusal (400), alone or beside another file, as the CLI refuses it; nothing is written', async () => {
   const before = await users();
   const r = await post('local', `?structureId=${school}`, [{ name: 'Eleves.csv', data: Buffer.alloc(0) }]);

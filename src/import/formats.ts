@@ -49,7 +49,8 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
   if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return unsupported('formatSpreadsheet');
   if (ext === '.zip' || (ext === '' && isZip(head))) return isZip(head) ? { format: 'zip' } : unsupported('formatBadZip');
   const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^ï»¿|^\xff\xfe|^\xfe\xff/, '').replace(/\0/g, '').trimStart();
-  const looksXml = text.startsWith('<');
+  // A binary file (an image, a PDF…) whose first byte happens to be « < » is not XML: control characters say so.
+  const looksXml = text.startsWith('<') && !/[\x01-\x08\x0E-\x1A\x1C-\x1F]/.test(text);
   // Content decides, whatever the name (`flux`, `flux.txt`): the import's scope gate runs on the detected format.
   if (ext === '.xml' || looksXml) {
     const root = xmlRootName(head);
