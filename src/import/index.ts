@@ -332,6 +332,12 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         if (isDeltaFeed(input.name)) delta = true;
         const entry = fileEntry(input.name, 'aaf', byName ? AAF_LABEL[byName] : 'AAF', declaredEncoding(readHead(input, 200)));
         let anyKind: AafKind | undefined;
+        /** A record of kind `k` read or given by the cache: counted for the file and its kind. */
+        const counted = (k: AafKind) => {
+          entry.rows++;
+          anyKind ??= k;
+          if (!aafFiles.has(k)) aafFiles.set(k, input.name);
+        };
         if (!cache) {
           await stage.flush();
           cache = await AafCache.load(client);
@@ -349,11 +355,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         const records = cache.forFile(
           () => aaf.oneD.has(input.name),
           (digest, line, kind) => {
-            // As for a record read (below).
-            entry.rows++;
-            anyKind ??= kind;
+            counted(kind);
+            // collectAafRecord's part for a record read.
             aaf.kinds.add(kind);
-            if (!aafFiles.has(kind)) aafFiles.set(kind, input.name);
             checked();
             stage.push(batch.users);
             stage.hit(digest, input.name, line);
@@ -364,11 +368,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           input,
           (r) => {
             const k = collectAafRecord(aaf, input.name, r);
-            if (k !== 'ignored') {
-              entry.rows++;
-              anyKind ??= k;
-              if (!aafFiles.has(k)) aafFiles.set(k, input.name);
-            }
+            if (k !== 'ignored') counted(k);
           },
           () => (batch.users.size >= stage.chunkSize ? spill(true) : stage.room()),
           { cache: records },

@@ -232,13 +232,26 @@ export class ImportStage {
   }
 
   /**
-   * Stages the record the cache keeps under `digest` (aaf-cache.ts), read at `file`, `line`: a row filled from the
-   * cache by fillHits. Rows are staged in call order: push what was read before it first.
+   * Stages the record the cache keeps under `digest` (aaf-cache.ts), read at `file`, `line`: a row (STAGED_COLUMNS)
+   * filled from the cache by fillHits. Rows are staged in call order: push what was read before it first.
    */
   hit(digest: string, file: string, line: number): void {
     this.hits++;
     this.written++;
-    this.append(`\taaf\t\t${copyText(file)}\t{}\t\\N\t${line}\t{}\t\t${randomUUID()}\t\\\\x${digest}\tt\t\\N\n`);
+    const row = ['', 'aaf', '', file, '{}', null, line, '{}', '', randomUUID(), `\\x${digest}`, true, null];
+    this.append(`${row.map(copyText).join('\t')}\n`);
+  }
+
+  /**
+   * Notes a class a staged row names (StageRefs.classes): it takes the first level given in reading order, `n`
+   * being the row's number (rows read are numbered as they are written, those the cache gives by fillHits).
+   */
+  private noteClass(k: string, level: string | null, n: number) {
+    const { refs, levelAt } = this;
+    if (level && (!refs.classes.get(k) || (levelAt.get(k) ?? Number.POSITIVE_INFINITY) > n)) {
+      refs.classes.set(k, level);
+      levelAt.set(k, n);
+    } else if (!refs.classes.has(k)) refs.classes.set(k, null);
   }
 
   /** Ends the open COPY, if any, once the server has stored its rows (throws its error, if it failed). */
@@ -276,20 +289,12 @@ export class ImportStage {
     await this.update(Object.fromEntries(from.map((k) => [k, `c.${k}`])), 'aaf_record_cache', 'c', 's.hit AND c.digest = s.raw', []);
     const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
     if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
-    // A class takes the first level given in reading order (rows): each list of the cached rows with the first row
-    // naming it, in that order, against the row that gave the level so far.
-    const { refs, levelAt } = this;
+    // Each list the cached rows name, with the first row naming it (noteClass: the first level in reading order).
+    const { refs } = this;
     const lists = await c.query<{ named: string; n: string }>(`SELECT named, min(n) AS n FROM import_stage WHERE hit AND named IS NOT NULL GROUP BY named ORDER BY 2`);
     for (const { named, n } of lists.rows) {
-      const at = Number(n);
       const x = JSON.parse(named) as Named;
-      for (const [structure, name, level] of x.c) {
-        const k = `${structure}\t${name}`;
-        if (level && (!refs.classes.get(k) || (levelAt.get(k) ?? Number.POSITIVE_INFINITY) > at)) {
-          refs.classes.set(k, level);
-          levelAt.set(k, at);
-        } else if (!refs.classes.has(k)) refs.classes.set(k, null);
-      }
+      for (const [structure, name, level] of x.c) this.noteClass(`${structure}\t${name}`, level, Number(n));
       for (const [structure, name] of x.g) refs.groups.add(`${structure}\t${name}`);
     }
     for (const { structures } of (await c.query<{ structures: string[] }>(`SELECT DISTINCT structures FROM import_stage WHERE hit`)).rows) {
@@ -305,17 +310,11 @@ export class ImportStage {
 
   /** The staged columns of `users` (STAGED_COLUMNS), noting what they name besides accounts (refs). */
   private *rows(users: Map<string, UserRecord>): Generator<unknown[]> {
-    const { refs, levelAt } = this;
+    const { refs } = this;
     for (const u of users.values()) {
       const n = ++this.written;
       for (const s of u.structures) refs.structures.add(s);
-      for (const c of u.classes) {
-        const k = `${c.structure}\t${c.name}`;
-        if (!refs.classes.get(k)) {
-          refs.classes.set(k, c.level ?? null);
-          if (c.level) levelAt.set(k, n);
-        }
-      }
+      for (const c of u.classes) this.noteClass(`${c.structure}\t${c.name}`, c.level ?? null, n);
       for (const g of u.groups) refs.groups.add(`${g.structure}\t${g.name}`);
       const named: Named | null = u.digest ? { c: u.classes.map((c) => [c.structure, c.name, c.level ?? null]), g: u.groups.map((g) => [g.structure, g.name]) } : null;
       yield [
