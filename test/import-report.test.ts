@@ -180,4 +180,10 @@ test('the console shows the same per-file table, the ignored records and the row
   const refused = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff]) }]);
   assert.equal(refused.statusCode, 400);
   assert.match(refused.body, /Import refusé : aucune modification enregistrée\.[\s\S]*photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
+
+  // An empty file beside others: refused naming it, as the API and the command line refuse it; nothing written.
+  const empty = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'Vide.xml', data: Buffer.alloc(0) }]);
+  assert.equal(empty.statusCode, 400);
+  assert.match(empty.body, /Fichier vide, rien n’a été importé : Vide\.xml\./);
+  assert.equal(await accounts(), 0);
 });

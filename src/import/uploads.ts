@@ -26,6 +26,15 @@ export class UploadTooLargeError extends Error {
   }
 }
 
+/** The request carried empty files (named): HTTP 400, nothing kept, as the command line refuses an empty file. */
+export class UploadEmptyError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly files: string[]) {
+    super(`Fichier vide, rien n’a été importé : ${files.join(', ')}.`);
+    this.name = 'UploadEmptyError';
+  }
+}
+
 /** The multipart body could not be read (cut short, no boundary, malformed part): HTTP 400, nothing kept. */
 export class UploadMalformedError extends Error {
   readonly statusCode = 400;
@@ -38,10 +47,8 @@ export class UploadMalformedError extends Error {
 export interface ReceivedUpload {
   token: string;
   dir: string;
-  /** Named as the user knows them (empty files skipped), each on disk as `<i>.bin` in `dir`. */
+  /** Named as the user knows them, each on disk as `<i>.bin` in `dir` (a part without a file name is skipped). */
   files: Array<ImportInput & { path: string; size: number }>;
-  /** Names of the files received empty (not in `files`): the request is refused naming them. */
-  empty: string[];
   fields: Record<string, string>;
 }
 
@@ -52,8 +59,8 @@ export function uploadsRoot(dataDir: string): string {
 
 /**
  * Streams the multipart files of `req` to a new folder under `root`, refusing (UploadTooLargeError, folder
- * removed) as soon as the request's files together exceed `maxBytes`, and a body that cannot be read
- * (UploadMalformedError). Other parts are returned as fields.
+ * removed) as soon as the request's files together exceed `maxBytes`, a body that cannot be read
+ * (UploadMalformedError) and, once read, one with empty files (UploadEmptyError). Other parts are returned as fields.
  */
 export async function receiveUploads(req: FastifyRequest, root: string, maxBytes: number): Promise<ReceivedUpload> {
   const token = randomBytes(24).toString('base64url');
@@ -96,7 +103,11 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
     if ((e as NodeJS.ErrnoException).syscall === undefined) throw new UploadMalformedError((e as Error).message);
     throw e;
   }
-  return { token, dir, files, empty, fields };
+  if (empty.length) {
+    await rm(dir, { recursive: true, force: true });
+    throw new UploadEmptyError(empty);
+  }
+  return { token, dir, files, fields };
 }
 
 /** Removes upload folders older than `ttlMs` under `root`; returns how many went. Never throws for a missing root. */

@@ -16,7 +16,7 @@ import { recordAudit } from '../../directory/audit.js';
 import { structureInScope } from '../../directory/users.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { forbiddenText, rejectionText } from '../import-text.js';
-import { receiveUploads, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { receiveUploads, UploadEmptyError, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
 import { translator } from '../i18n/index.js';
@@ -56,12 +56,11 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     } catch (e) {
       if (e instanceof UploadTooLargeError) return reply.code(413).send({ error: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) });
       if (e instanceof UploadMalformedError) return reply.code(400).send({ error: _('import.malformed') });
+      if (e instanceof UploadEmptyError) return reply.code(400).send({ error: _('import.emptyFile', { files: e.files.join(', ') }) });
       throw e;
     }
     let report: ImportReport;
     try {
-      // An empty file is refused, alone or not, as the command line refuses it (nothing imported).
-      if (upload.empty.length) return reply.code(400).send({ error: _('import.emptyFile', { files: upload.empty.join(', ') }) });
       if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
       report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {

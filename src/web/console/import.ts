@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
-import { receiveUploads, UPLOAD_TTL_MS, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
+import { receiveUploads, UPLOAD_TTL_MS, UploadEmptyError, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import type { Rejection } from '../../import/types.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
@@ -48,6 +48,7 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
   }
   if (e instanceof UploadTooLargeError) return { status: 413, text: _('import.tooLarge', { max: Math.floor(e.maxBytes / (1024 * 1024)) }) };
   if (e instanceof UploadMalformedError) return { status: 400, text: _('import.malformed') };
+  if (e instanceof UploadEmptyError) return { status: 400, text: _('import.emptyFile', { files: e.files.join(', ') }) };
   return null;
 }
 
@@ -105,11 +106,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     const { files, fields, dir, token } = upload;
     const partial = fields.partial === '1';
-    if (files.length === 0 || upload.empty.length) {
+    if (files.length === 0) {
       await rm(dir, { recursive: true, force: true });
-      // An empty file is refused, alone or not, as the command line refuses it (nothing imported).
-      const text = upload.empty.length ? _('import.emptyFile', { files: upload.empty.join(', ') }) : _('import.noFile');
-      return page(req, reply, school, { notice: { kind: 'error', text } }, 400);
+      return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     }
     let report: ImportReport;
     try {
