@@ -18,7 +18,7 @@ type Client = Pick<pg.PoolClient, 'query'>;
 
 /**
  * The code a cached row depends on: every module of src/import and src/directory (parsing, mapping, checks, name
- * folding, the staged form), the installed libraries (package-lock.json: transliteration, decoding) and Node's
+ * folding, the staged form), src/db/copy.ts (how staged values are written into COPY), the installed libraries (package-lock.json: transliteration, decoding) and Node's
  * version (its Unicode tables: `\p{…}` in the checks), read when this module is loaded, as the code that runs is.
  * Any change to them gives other keys: rows cached by another version are never taken (and are replaced as their
  * people's records are read again).
@@ -27,8 +27,13 @@ const CODE = code();
 function code(): string {
   const h = createHash('sha256').update(`trousseau aaf-cache 1\n${process.version}\n`);
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const dir of [here, join(here, '..', 'directory')]) {
-    for (const f of readdirSync(dir, { withFileTypes: true }).filter((x) => x.isFile()).map((x) => x.name).sort()) {
+  const modules: [string, (name: string) => boolean][] = [
+    [here, () => true],
+    [join(here, '..', 'directory'), () => true],
+    [join(here, '..', 'db'), (name) => name.startsWith('copy.')],
+  ];
+  for (const [dir, wanted] of modules) {
+    for (const f of readdirSync(dir, { withFileTypes: true }).filter((x) => x.isFile() && wanted(x.name)).map((x) => x.name).sort()) {
       h.update(`${f}\n`);
       h.update(readFileSync(join(dir, f)));
     }
