@@ -230,7 +230,7 @@ async function main() {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const conditions = `${cpus().length} cœurs (${cpus()[0]?.model.trim()}, charge moyenne ${loadavg().map((l) => fmt(l, 1)).join(' / ')}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', BENCH_QUICK=1' : ''}, médianes de ${RUNS}, en ${fmt((Date.now() - started) / 1000)} s`;
+  const conditions = `${cpus().length} cœurs (${cpus()[0]?.model.trim()}, charge moyenne ${loadavg().map((l) => fmt(l, 1)).join(' / ')}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', BENCH_QUICK=1' : ''}${process.env.BENCH_SIZES ? `, BENCH_SIZES=${process.env.BENCH_SIZES}` : ''}, médianes de ${RUNS}, en ${fmt((Date.now() - started) / 1000)} s`;
   console.log(`\nTerminé : ${conditions}`);
   if (markdown) {
     writeReadme(new URL('../README.md', import.meta.url).pathname, works, conditions);
