@@ -95,6 +95,14 @@ test('CLI: per-file report on a dry run (exit 0); a file of no supported format 
     assert.match(refused.stderr, /Import refusé : aucune modification enregistrée\.\n {2}notes\.pdf — fichier refusé, format non reconnu \(\.pdf\)/);
     assert.doesNotMatch(refused.stdout + refused.stderr, /Import terminé/);
 
+    // A folder holding no file: an error naming it, not « Import terminé ».
+    const nothing = join(tmp, 'vide');
+    mkdirSync(nothing);
+    const none = cli(nothing);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /aucun fichier à importer dans : .*vide/);
+    assert.doesNotMatch(none.stdout + none.stderr, /Import terminé/);
+
     // XML of another kind: recognised by its root, not by its name.
     rmSync(join(dir, 'notes.pdf'));
     writeFileSync(join(dir, 'Eleves.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_PRONOTE><ELEVE/></EXPORT_PRONOTE>\n');

@@ -42,11 +42,17 @@ export async function run(args: string[]): Promise<number> {
     console.error(`introuvable : ${missing.join(', ')}`);
     return 1;
   }
+  // Folders holding no file: nothing to import is an error, not « Import terminé » with nothing done.
+  const inputs = collectInputs(paths);
+  if (!inputs.length) {
+    console.error(`aucun fichier à importer dans : ${paths.join(', ')}`);
+    return 1;
+  }
   const config = loadConfig();
   const database = await openConfiguredDatabase(config, (m) => console.error(m));
   try {
     const ctx = makeContext(config, database);
-    const report = await importFiles(ctx, collectInputs(paths), { scope: { kind: 'all' }, dryRun, structureHint, partial } /* the CLI runs with the server's own rights */);
+    const report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial } /* the CLI runs with the server's own rights */);
     const text = formatReport(report, 'fr');
     if (report.fatal) console.error(text);
     else console.log(text);
