@@ -117,7 +117,9 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   const file8 = join(dir, 'famille8.pdf');
   await dl8.saveAs(file8);
   assert.equal(pages(file8), 1);
-  assert.equal(qrCodes(file8, 1).length, 5);
+  // zbarimg may read one symbol twice on a dense page: compare the people the codes open, not the raw count.
+  const people = [...new Set(qrCodes(file8, 1).map((url) => new URL(url).searchParams.get('login')))].sort();
+  assert.deepEqual(people, ['hugo', 'claire', 'tom', 'zoe', 'marc'].map((k) => logins[k]).sort());
 });
 
 test('class view « Envoyer aux familles »: confirmation with the parents reached and those to print for, then the run', async () => {
