@@ -266,3 +266,35 @@ test('erasure while an import holds the lock: the erased person stays in the cac
     await ctx.close();
   }
 });
+
+test('accounts changed between two runs of the same feed: the rows the cache fill resolves are refused as when read (another kind of person), absent ones come back, a changed digest is written', async () => {
+  await withPair(original, async (p) => {
+    const text = new Map(files(original).map((f) => [f, readFileSync(join(original, f), 'utf8')]));
+    const pupils = text.get(named(text, 'Eleve'))!.match(RECORD)!;
+    const staff = text.get(named(text, 'PersEducNat'))!.match(RECORD)!;
+    const [crossed, edited, gone] = [extOf(pupils[2]), extOf(staff[1]), extOf(pupils[7])];
+    for (const ctx of [p.cached, p.plain]) {
+      // A pupil's account is now a parent's (a merge by hand), a teacher's import digest is another, a pupil is pre-deleted.
+      await q(ctx, `UPDATE users SET profile = 'Relative' WHERE external_id = $1`, [crossed]);
+      await q(ctx, `UPDATE users SET import_hash = 'autre' WHERE external_id = $1`, [edited]);
+      // (its digest put back: only its absence tells the run to write it)
+      const [{ h }] = await q<{ h: string }>(ctx, 'SELECT import_hash AS h FROM users WHERE external_id = $1', [gone]);
+      await q(ctx, `UPDATE users SET pre_deleted_at = now(), absent_since = now() WHERE external_id = $1`, [gone]);
+      await q(ctx, `UPDATE users SET import_hash = $2 WHERE external_id = $1`, [gone, h]);
+    }
+    const hits = Number((await q<{ n: string }>(p.cached, 'SELECT count(*) AS n FROM aaf_record_cache'))[0].n);
+    assert.ok(hits > 900);
+    const report = await p.both(original, 'accounts changed between runs');
+    assert.deepEqual(report.rejected.map((r) => r.message?.code), ['applyProfileConflict'], JSON.stringify(report.rejected));
+    assert.notEqual((await q<{ h: string }>(p.cached, 'SELECT import_hash AS h FROM users WHERE external_id = $1', [edited]))[0].h, 'autre');
+    const rows = await q<{ external_id: string; profile: string; pre_deleted: boolean }>(
+      p.cached,
+      'SELECT external_id, profile, pre_deleted_at IS NOT NULL AS pre_deleted FROM users WHERE external_id = ANY($1) ORDER BY external_id',
+      [[crossed, gone]],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.external_id, r.profile, r.pre_deleted]).sort(),
+      [[crossed, 'Relative', false], [gone, 'Student', false]].sort(),
+    );
+  });
+});

@@ -19,7 +19,7 @@ import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import { ANALYZE, decodeStaged, ImportStage, type StagedChunk, type StagedRow } from './stage.js';
+import { ANALYZE, decodeStaged, ImportStage, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -83,6 +83,29 @@ type ExistingUser = StoredUser;
 /** The columns of ExistingUser, from `users u`. */
 const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
   u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
+
+/**
+ * Which account each staged record still 'fresh' is under its key (`users.external_id` = its external id), with the
+ * account's import digest (users.import_hash), whether it is absent, whether the run may touch it (`scope`), and
+ * 'crossed' when it is another kind of person (checks.ts PERSON_KIND: rejected by applyBatch). Its placeholders
+ * continue `params`. Used by applyBatch, and by the cache's fill (ImportStage.fillHits), which may do it in its
+ * own pass over the table; rows it resolved are not fresh any more, and those staged since are.
+ */
+export function knownAccounts(scope: Scope, params: unknown[]): StageJoin {
+  return {
+    set: {
+      user_id: 'u.id',
+      state: `CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'known' ELSE 'crossed' END`,
+      hash: 'u.import_hash',
+      absent: '(u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL)',
+      allowed: importScopeSql(scope, 'u', params),
+    },
+    table: 'users',
+    alias: 'u',
+    condition: `s.state = 'fresh' AND u.external_id = s.ext`,
+    params,
+  };
+}
 
 /**
  * Applies `batch` within `opts.scope` (see src/import/scope.ts): outside 'all', every structure must be an
@@ -226,18 +249,10 @@ export async function applyBatch(
   }
 
   // ---- which account each record is (whole run, SQL on the staging table) ----
-  // Under its key, with its import digest (users.import_hash) and whether it is absent; else under an alias left by a
-  // merge ("Gérer les doublons": the feed keeps updating the kept account and does not recreate the dropped one).
-  const kp: unknown[] = [];
-  const known = {
-    user_id: 'u.id',
-    // A record of another kind of person than its account's (checks.ts PERSON_KIND) is 'crossed': rejected below.
-    state: `CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'known' ELSE 'crossed' END`,
-    hash: 'u.import_hash',
-    absent: '(u.pre_deleted_at IS NOT NULL OR u.absent_since IS NOT NULL)',
-    allowed: allowed('u', kp),
-  };
-  await stage.update(known, 'users', 'u', 'u.external_id = s.ext', kp);
+  // Under its key, with its import digest (users.import_hash) and whether it is absent (rows the cache's fill resolved
+  // already are skipped); else under an alias left by a merge ("Gérer les doublons": the feed keeps updating the kept
+  // account and does not recreate the dropped one).
+  await stage.update(knownAccounts(scope, []));
   const aliases = await hasAliases(client);
   if (aliases) {
     const ap: unknown[] = [];

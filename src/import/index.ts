@@ -9,7 +9,7 @@ import { isUuid } from '../directory/users.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { AafCache, IMPORT_LOCK } from './aaf-cache.js';
-import { applyBatch } from './apply.js';
+import { applyBatch, knownAccounts } from './apply.js';
 import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
 import { foldName } from '../directory/fold.js';
@@ -422,10 +422,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       }
     }
 
-    // Everything parsed so far is staged, the records the cache gives filled in (and what the run read as is
-    // cached, before anything changes it); the same person read twice (two files) becomes one record.
+    // Everything parsed so far is staged, the records the cache gives filled in (with their accounts, when that
+    // rewrites the table: apply's lookup then skips them) and what the run read as is cached, before anything changes
+    // it; the same person read twice (two files) becomes one record.
     await spill();
-    await stage.fillHits();
+    await stage.fillHits((params) => knownAccounts(opts.scope, params));
     if (cache && !opts.dryRun) await cache.store(client);
     await stage.mergeDuplicates((records) => mergeStaged(batch, records));
     await stage.analyze();

@@ -156,6 +156,18 @@ interface Named {
   g: [string, string][];
 }
 
+/**
+ * Columns of the staged rows `s` set from the row of `table alias` matching `condition` (without placeholders; one row at
+ * most per staged row): `set` maps a column to an SQL expression over `s` and `alias`, whose placeholders are `params`.
+ */
+export interface StageJoin {
+  set: Record<string, string>;
+  table: string;
+  alias: string;
+  condition: string;
+  params: unknown[];
+}
+
 export class ImportStage {
   readonly refs: StageRefs = { structures: new Set(), classes: new Map(), groups: new Set() };
   private constructor(
@@ -279,14 +291,18 @@ export class ImportStage {
 
   /**
    * Fills the rows the cache gave (`hit`) from `aaf_record_cache` (aaf-cache.ts), noting what they name (refs).
-   * Throws if a row's digest is not in the cache (read under the run's lock, it cannot have changed).
+   * Throws if a row's digest is not in the cache (read under the run's lock, it cannot have changed). `accounts`:
+   * the lookup of each row's account (apply.ts knownAccounts), made in the same pass when the table is written anew
+   * (most rows come from the cache: a feed imported again), which spares the run a second pass; `params` are those
+   * the fill's statement already has, to append the lookup's to.
    */
-  async fillHits(): Promise<void> {
+  async fillHits(accounts?: (params: unknown[]) => StageJoin): Promise<void> {
     await this.flush();
     if (!this.hits) return;
     const c = this.client;
     const from = ['ext', 'source', 'profile', 'structures', 'legal', 'refs', 'rec', 'named'];
-    await this.update(Object.fromEntries(from.map((k) => [k, `c.${k}`])), 'aaf_record_cache', 'c', 's.hit AND c.digest = s.raw', []);
+    const fill = { set: Object.fromEntries(from.map((k) => [k, `c.${k}`])), table: 'aaf_record_cache', alias: 'c', condition: 's.hit AND c.digest = s.raw', params: [] };
+    await this.update(fill, accounts);
     const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
     if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
     // Each list the cached rows name, with the first row naming it (noteClass: the first level in reading order).
@@ -351,16 +367,18 @@ export class ImportStage {
   }
 
   /**
-   * Sets `set` (column → SQL expression, with `params`) on the staged rows `s` that match a row `alias` of `table` by
-   * `condition` (without parameters; one row at most per staged row), as `UPDATE import_stage s SET … FROM table
-   * alias WHERE condition` does. When half the rows match or more (a feed imported again: every account is known), the
-   * table is written anew in one pass instead: an UPDATE writes a second version of each row it sets, and every later
-   * pass over the table reads both (twice the table, beyond the session's buffers at a région's size).
+   * Sets `join.set` on the staged rows `s` that match a row of `join.table` (StageJoin), as `UPDATE import_stage s
+   * SET … FROM table alias WHERE condition` does. When half the rows match or more (a feed imported again: every
+   * account is known), the table is written anew in one pass instead: an UPDATE writes a second version of each row it
+   * sets, and every later pass over the table reads both (twice the table, beyond the session's buffers at a région's
+   * size). Then only, `then` (given the params so far, to append its own to) is applied in the same pass, to the rows
+   * as `join` leaves them.
    */
-  async update(set: Record<string, string>, table: string, alias: string, condition: string, params: unknown[]): Promise<void> {
+  async update(join: StageJoin, then?: (params: unknown[]) => StageJoin): Promise<void> {
     await this.flush();
     const c = this.client;
-    const from = `${table} ${alias}`;
+    const { set, alias, condition } = join;
+    const from = `${join.table} ${alias}`;
     // Counted on every 64th row of a large table (its numbers are the reading order: spread over the files).
     const last = Number((await c.query<{ n: string | null }>('SELECT max(n) AS n FROM import_stage')).rows[0].n ?? 0);
     const counts = await c.query<{ staged: string; matching: string }>(
@@ -370,16 +388,22 @@ export class ImportStage {
     const { staged, matching } = counts.rows[0];
     if (Number(matching) * 2 < Number(staged) || Number(staged) === 0) {
       const assignments = Object.entries(set).map(([k, v]) => `${k} = ${v}`);
-      await c.query(`UPDATE import_stage s SET ${assignments.join(', ')} FROM ${from} WHERE ${condition}`, params);
+      await c.query(`UPDATE import_stage s SET ${assignments.join(', ')} FROM ${from} WHERE ${condition}`, join.params);
       return;
     }
     // A table made as the staging table is (TABLE), filled from it: a staged row unmatched keeps its values.
     const columns = (
       await c.query<{ name: string }>(`SELECT attname AS name FROM pg_attribute WHERE attrelid = 'pg_temp.import_stage'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)
     ).rows.map((x) => x.name);
-    const values = columns.map((k) => (k in set ? `CASE WHEN ${alias}.ctid IS NULL THEN s.${k} ELSE ${set[k]} END` : `s.${k}`));
+    const values = (j: StageJoin) => columns.map((k) => (k in j.set ? `CASE WHEN ${j.alias}.ctid IS NULL THEN s.${k} ELSE ${j.set[k]} END AS ${k}` : `s.${k}`));
+    const params = [...join.params];
+    let select = `SELECT ${values(join).join(', ')} FROM import_stage s LEFT JOIN ${from} ON ${condition}`;
+    if (then) {
+      const next = then(params);
+      select = `SELECT ${values(next).join(', ')} FROM (${select}) s LEFT JOIN ${next.table} ${next.alias} ON ${next.condition}`;
+    }
     await c.query(TABLE.replace('TABLE import_stage', 'TABLE import_stage_next'));
-    await c.query(`INSERT INTO import_stage_next (${columns.join(', ')}) SELECT ${values.join(', ')} FROM import_stage s LEFT JOIN ${from} ON ${condition}`, params);
+    await c.query(`INSERT INTO import_stage_next (${columns.join(', ')}) ${select}`, params);
     // Rows staged later are numbered after these.
     await c.query(`SELECT setval(pg_get_serial_sequence('import_stage_next', 'n'), (SELECT max(n) FROM import_stage_next))`);
     await c.query('DROP TABLE import_stage');
