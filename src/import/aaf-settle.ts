@@ -9,6 +9,7 @@ import type { Queryable } from '../db/index.js';
 import { addPerson, mapPerson, mapStructure, type AafCollector, type AafReject } from './aaf.js';
 import type { ImportCode } from './messages.js';
 import { rejection, type StructureRecord, type UserRecord } from './types.js';
+import { recOf } from './stage.js';
 
 /** `spill` writes `c.batch.users` to the staging table (with the run's checks) and empties it. */
 export async function settleAaf(client: Queryable, c: AafCollector, spill: () => Promise<void>): Promise<void> {
@@ -202,7 +203,7 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
   const dropped = await client.query<{ n: string; ext: string; file: string; line: number; rec: string }>(
     `DELETE FROM import_stage s WHERE s.source = 'aaf' AND s.profile = 'Relative'
        AND NOT EXISTS (SELECT 1 FROM import_relations r WHERE r.parent = s.ext)
-     RETURNING s.n, s.ext, s.file, s.line, s.rec`,
+     RETURNING s.n, s.ext, s.file, s.line, ${recOf('s')} AS rec`,
   );
   for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
     const u = JSON.parse(x.rec) as { lastName: string; firstName: string };

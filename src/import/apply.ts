@@ -19,7 +19,7 @@ import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
-import { ANALYZE, decodeStaged, ImportStage, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
+import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
@@ -269,7 +269,7 @@ export async function applyBatch(
   // whose account is another kind of person (a pupil's identifier given to a parent): that account is neither turned
   // into another profile (its credentials would change hands) nor pre-deleted.
   const outside = await client.query<StagedRow & { allowed: boolean; user_id: string }>(
-    `DELETE FROM import_stage WHERE NOT allowed OR state = 'crossed' RETURNING n, ext, source, profile, file, line, rec, allowed, user_id`,
+    `DELETE FROM import_stage s WHERE NOT allowed OR state = 'crossed' RETURNING n, ext, source, profile, file, line, ${recOf('s')} AS rec, allowed, user_id`,
   );
   // Rows allowed yet deleted are the crossed ones.
   const crossedRows = outside.rows.filter((x) => x.allowed);
@@ -398,8 +398,10 @@ export async function applyBatch(
   // decided exactly by localAdminsWrite).
   if (hashing) {
     const r = await client.query<StagedRow>(
-      `SELECT n, ext, source, profile, file, line, rec, user_id FROM import_stage
-       WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = import_stage.n) AND profile NOT IN ('Student', 'Relative') AND (rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%')`,
+      `SELECT n, ext, source, profile, file, line, rec, user_id FROM (
+         SELECT n, ext, source, profile, file, line, ${recOf('s')} AS rec, user_id FROM import_stage s
+         WHERE NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = s.n) AND profile NOT IN ('Student', 'Relative')) x
+       WHERE rec LIKE '%"localAdmin":true%' OR rec ILIKE '%$%dir%'`,
     );
     const ids = new Map(r.rows.map((x) => [x.ext, x.user_id]));
     await localAdminsWrite(client, r.rows.map(decodeStaged), (ext) => ids.get(ext), { sid, structureKeys, runStructSet }, false)();
@@ -551,7 +553,8 @@ export async function applyBatch(
  * (ImportStage.readChunk reads only import_todo): an unchanged feed costs its parsing and a few statements.
  *
  * The digest covers everything that decides what the run writes for the account: the record as the feed gives it
- * (`rec`: fields, memberships by structure key and name, legal representatives; not its file nor its line), the
+ * (the MD5 of `rec`: fields, memberships by structure key and name, legal representatives; not its file nor its line;
+ * a row the cache gave has it computed when filled, stage.ts recOf), the
  * structure ids its keys resolve to (`refs`), the accounts it is linked to (import_relations, both directions) and,
  * for a relative, the structures of its children (a relative follows them: the child's staged structures, else its
  * stored ones within `scope`). Anything else that changes the account's memberships or relations outside an import
@@ -601,7 +604,7 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
      shared AS (SELECT user_id, min(n) AS lead FROM import_stage GROUP BY user_id HAVING count(*) > 1),
      d AS (
        SELECT s.n, s.user_id, s.state, s.absent, s.hash,
-              md5(concat_ws(chr(31), s.source, s.profile, s.rec, r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
+              md5(concat_ws(chr(31), s.source, s.profile, coalesce(s.rec_md5, md5(s.rec)), r.r, p.p, CASE WHEN s.profile = 'Relative' THEN k.s END)) AS digest
        FROM import_stage s LEFT JOIN refs r ON r.refs = s.refs LEFT JOIN import_partners p ON p.id = s.user_id LEFT JOIN import_kids k ON k.id = s.user_id)
      SELECT n, digest, CASE WHEN sh.lead <> d.n THEN sh.lead END AS lead FROM d
        LEFT JOIN shared sh ON sh.user_id = d.user_id

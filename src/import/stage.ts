@@ -24,7 +24,8 @@ export const DEFAULT_CHUNK = 3000;
 /**
  * One staged record: its columns (`raw`: the digest of an AAF record as read, which the record cache keeps it
  * under, aaf-cache.ts; `hit`: a row the cache gives, filled by fillHits; `named`: what such a record names besides
- * its structures, as JSON: `{c: [[structure, class, level]…], g: [[structure, group]…]}`), then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
+ * its structures, as JSON: `{c: [[structure, class, level]…], g: [[structure, group]…]}`; such a row's `rec` stays in
+ * the cache, recOf, and `rec_md5` is its MD5), then what apply.ts resolves for it (`user_id`, `state`: 'known' under its key,
  * 'aliased' by a merge, 'rekeyed' adopted from a former key or a rename, 'crossed' (rejected) when that account is
  * another kind of person, else 'fresh' to create, under the id drawn
  * when it was staged: a first import rewrites none of its rows to give them ids), and the outcome
@@ -40,7 +41,7 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   legal text[],
   line integer NOT NULL,
   refs text[] NOT NULL,
-  rec text NOT NULL,
+  rec text,
   user_id uuid NOT NULL,
   state text NOT NULL DEFAULT 'fresh',
   hash text,
@@ -51,8 +52,15 @@ const TABLE = `CREATE TEMP TABLE import_stage (
   restored boolean NOT NULL DEFAULT false,
   raw bytea,
   hit boolean NOT NULL DEFAULT false,
-  named text
+  named text,
+  rec_md5 text
 ) ON COMMIT DROP`;
+
+/**
+ * A staged row's record text (SQL, over the staged row `s`). A row the cache gave leaves it in the cache (fillHits:
+ * a feed imported again stages thin rows, a fraction of the table a record's text makes), and `rec_md5` its MD5.
+ */
+export const recOf = (s: string) => `coalesce(${s}.rec, (SELECT c.rec FROM aaf_record_cache c WHERE c.digest = ${s}.raw))`;
 
 /** Wanted parent–child links by external id (AAF pupils' legal representatives, CSV `Childexternalid`, SIECLE). */
 const RELATIONS = `CREATE TEMP TABLE import_relations (
@@ -250,7 +258,7 @@ export class ImportStage {
   hit(digest: string, file: string, line: number): void {
     this.hits++;
     this.written++;
-    const row = ['', 'aaf', '', file, '{}', null, line, '{}', '', randomUUID(), `\\x${digest}`, true, null];
+    const row = ['', 'aaf', '', file, '{}', null, line, '{}', null, randomUUID(), `\\x${digest}`, true, null];
     this.append(`${row.map(copyText).join('\t')}\n`);
   }
 
@@ -300,8 +308,9 @@ export class ImportStage {
     await this.flush();
     if (!this.hits) return;
     const c = this.client;
-    const from = ['ext', 'source', 'profile', 'structures', 'legal', 'refs', 'rec', 'named'];
-    const fill = { set: Object.fromEntries(from.map((k) => [k, `c.${k}`])), table: 'aaf_record_cache', alias: 'c', condition: 's.hit AND c.digest = s.raw', params: [] };
+    const from = ['ext', 'source', 'profile', 'structures', 'legal', 'refs', 'named'];
+    const set = { ...Object.fromEntries(from.map((k) => [k, `c.${k}`])), rec_md5: 'md5(c.rec)' };
+    const fill = { set, table: 'aaf_record_cache', alias: 'c', condition: 's.hit AND c.digest = s.raw', params: [] };
     await this.update(fill, accounts);
     const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
     if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
@@ -344,14 +353,14 @@ export class ImportStage {
   async take(exts: string[]): Promise<UserRecord[]> {
     if (!exts.length) return [];
     await this.flush();
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, line, rec`, [exts]);
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage s WHERE ext = ANY($1) RETURNING n, ext, source, profile, file, line, ${recOf('s')} AS rec`, [exts]);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
   /** Staged records matching an SQL condition on `import_stage` (taken out, as `take`). */
   async takeWhere(condition: string, params: unknown[]): Promise<UserRecord[]> {
     await this.flush();
-    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage WHERE ${condition} RETURNING n, ext, source, profile, file, line, rec`, params);
+    const r = await this.client.query<StagedRow>(`DELETE FROM import_stage s WHERE ${condition} RETURNING n, ext, source, profile, file, line, ${recOf('s')} AS rec`, params);
     return r.rows.sort((a, b) => Number(a.n) - Number(b.n)).map(decodeStaged);
   }
 
@@ -452,11 +461,11 @@ export class ImportStage {
       // The records in order (first records of their accounts), then the later records of the same accounts.
       c.query<StagedRow & { later: boolean }>(
         `WITH first AS (
-           SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent
+           SELECT s.n, ext, source, profile, file, line, ${recOf('s')} AS rec, user_id, state, hash, t.digest, absent
            FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.n > $1 AND s.n > $1 AND t.lead IS NULL ORDER BY t.n LIMIT $2)
          SELECT *, false AS later FROM first
          UNION ALL
-         SELECT s.n, ext, source, profile, file, line, rec, user_id, state, hash, t.digest, absent, true
+         SELECT s.n, ext, source, profile, file, line, ${recOf('s')}, user_id, state, hash, t.digest, absent, true
          FROM import_todo t JOIN import_stage s ON s.n = t.n WHERE t.lead = ANY((SELECT array_agg(n) FROM first)::bigint[])
          ORDER BY later, n`,
         [after, limit],
