@@ -9,7 +9,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type pg from 'pg';
 import { generateAafFeed } from '../bench/aaf-feed.js';
+import { eraseAccounts } from '../src/accounts/lifecycle.js';
+import { collectInputs, importFiles } from '../src/import/index.js';
 import { type Ctx, deliveries, extOf, files, named, q, RECORD, runImport, shown, withPair } from './helpers/aaf-cache.js';
 import { testContext } from './helpers/db.js';
 
@@ -296,5 +299,60 @@ test('accounts changed between two runs of the same feed: the rows the cache fil
       rows.map((r) => [r.external_id, r.profile, r.pre_deleted]).sort(),
       [[crossed, 'Relative', false], [gone, 'Student', false]].sort(),
     );
+  });
+});
+
+/**
+ * Runs `write` on another connection, committed, right after the import's cache fill statement (the next connection
+ * `ctx`'s pool hands out is the import's): a change made by another transaction while the import runs.
+ */
+function afterFill(ctx: Ctx, write: () => Promise<void>) {
+  const pool = ctx.database.pool as unknown as { connect: (...a: unknown[]) => Promise<pg.PoolClient> };
+  const connect = pool.connect;
+  pool.connect = async function (this: unknown, ...a: unknown[]) {
+    pool.connect = connect;
+    const c = await connect.apply(this, a);
+    const query = c.query.bind(c) as (...x: unknown[]) => Promise<unknown>;
+    let fired = false;
+    (c as unknown as { query: unknown }).query = (...x: unknown[]) => {
+      const r = query(...x);
+      const sql = typeof x[0] === 'string' ? x[0] : '';
+      if (!fired && /s\.hit AND c\.digest = s\.raw/.test(sql) && /INSERT INTO import_stage_next/.test(sql)) {
+        fired = true;
+        return r.then(async (v) => {
+          await write();
+          return v;
+        });
+      }
+      return r;
+    };
+    return c;
+  } as typeof pool.connect;
+}
+
+const importAll = (ctx: Ctx) => importFiles(ctx, collectInputs([original]), { scope: { kind: 'all' }, dryRun: false, chunkSize: 97 });
+
+test('another transaction changes accounts while the feed is imported again, after the cache fill: an erased account is created again, a pupil made a parent is refused', async () => {
+  await withPair(original, async (p) => {
+    const text = new Map(files(original).map((f) => [f, readFileSync(join(original, f), 'utf8')]));
+    const gone = extOf(text.get(named(text, 'PersEducNat'))!.match(RECORD)![3]);
+    const crossed = extOf(text.get(named(text, 'Eleve'))!.match(RECORD)![2]);
+    const [{ id }] = await q<{ id: string }>(p.cached, 'SELECT id FROM users WHERE external_id = $1', [gone]);
+    afterFill(p.cached, async () => {
+      const c = await p.cached.database.pool.connect();
+      try {
+        await c.query('BEGIN');
+        assert.equal(await eraseAccounts(c, [id]), 1);
+        await c.query(`UPDATE users SET profile = 'Relative' WHERE external_id = $1`, [crossed]);
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+    });
+    const report = await importAll(p.cached);
+    assert.equal(report.fatal, null);
+    assert.equal(report.created, 1);
+    assert.equal((await q(p.cached, 'SELECT 1 FROM users WHERE external_id = $1', [gone])).length, 1);
+    assert.deepEqual(report.rejected.map((r) => r.message?.code), ['applyProfileConflict']);
   });
 });

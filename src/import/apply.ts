@@ -252,6 +252,19 @@ export async function applyBatch(
   // Under its key, with its import digest (users.import_hash) and whether it is absent (rows the cache's fill resolved
   // already are skipped); else under an alias left by a merge ("Gérer les doublons": the feed keeps updating the kept
   // account and does not recreate the dropped one).
+  // Rows resolved by the cache's fill, checked again: the directory may have changed since (another transaction erased
+  // an account, made it another profile…): those whose account is not what it was go back to 'fresh', looked up below.
+  if (stage.resolvedEarly) {
+    const rp: unknown[] = [];
+    const { set } = knownAccounts(scope, rp);
+    const differs = Object.entries(set).map(([k, v]) => `s.${k} IS DISTINCT FROM ${v}`);
+    await client.query(
+      `UPDATE import_stage s SET user_id = gen_random_uuid(), state = 'fresh', hash = NULL, absent = false, allowed = true
+       WHERE s.state <> 'fresh' AND s.n IN (SELECT s.n FROM import_stage s LEFT JOIN users u ON u.external_id = s.ext
+                                            WHERE s.state <> 'fresh' AND (${differs.join(' OR ')}))`,
+      rp,
+    );
+  }
   await stage.update(knownAccounts(scope, []));
   const aliases = await hasAliases(client);
   if (aliases) {

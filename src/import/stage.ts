@@ -205,6 +205,11 @@ export class ImportStage {
   private text = '';
   /** Rows the cache gives (`hit`) since the table was opened. */
   private hits = 0;
+  /**
+   * Whether fillHits looked up the rows' accounts (`accounts`): apply.ts checks them again against the directory,
+   * which other transactions may have changed since (an account erased, made another profile).
+   */
+  resolvedEarly = false;
   /** Rows written since the table was opened: the number (`n`) the next one gets, until fillHits rewrites the table. */
   private written = 0;
   /** The row (`n`) whose level a class of StageRefs took: a row the cache gives may come before it (fillHits). */
@@ -311,7 +316,7 @@ export class ImportStage {
     const from = ['ext', 'source', 'profile', 'structures', 'legal', 'refs', 'named'];
     const set = { ...Object.fromEntries(from.map((k) => [k, `c.${k}`])), rec_md5: 'md5(c.rec)' };
     const fill = { set, table: 'aaf_record_cache', alias: 'c', condition: 's.hit AND c.digest = s.raw', params: [] };
-    await this.update(fill, accounts);
+    this.resolvedEarly = (await this.update(fill, accounts)) && !!accounts;
     const lost = await c.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE hit AND ext = ''`);
     if (Number(lost.rows[0].n)) throw new Error(`import: ${lost.rows[0].n} cached records not found`);
     // Each list the cached rows name, with the first row naming it (noteClass: the first level in reading order).
@@ -381,9 +386,9 @@ export class ImportStage {
    * account is known), the table is written anew in one pass instead: an UPDATE writes a second version of each row it
    * sets, and every later pass over the table reads both (twice the table, beyond the session's buffers at a région's
    * size). Then only, `then` (given the params so far, to append its own to) is applied in the same pass, to the rows
-   * as `join` leaves them.
+   * as `join` leaves them. Returns whether the table was written anew.
    */
-  async update(join: StageJoin, then?: (params: unknown[]) => StageJoin): Promise<void> {
+  async update(join: StageJoin, then?: (params: unknown[]) => StageJoin): Promise<boolean> {
     await this.flush();
     const c = this.client;
     const { set, alias, condition } = join;
@@ -398,7 +403,7 @@ export class ImportStage {
     if (Number(matching) * 2 < Number(staged) || Number(staged) === 0) {
       const assignments = Object.entries(set).map(([k, v]) => `${k} = ${v}`);
       await c.query(`UPDATE import_stage s SET ${assignments.join(', ')} FROM ${from} WHERE ${condition}`, join.params);
-      return;
+      return false;
     }
     // A table made as the staging table is (TABLE), filled from it: a staged row unmatched keeps its values.
     const columns = (
@@ -418,6 +423,7 @@ export class ImportStage {
     await c.query('DROP TABLE import_stage');
     await c.query('ALTER TABLE import_stage_next RENAME TO import_stage');
     await c.query('CREATE INDEX ON import_stage (ext)');
+    return true;
   }
 
   /** Planner statistics of the table (never gathered by autovacuum for a temporary table). */
