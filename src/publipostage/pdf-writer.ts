@@ -19,6 +19,17 @@ export function pdfString(s: string): string {
 /** A number as PDF writes it: at most two decimals. */
 export const num = (v: number): string => String(Math.round(v * 100) / 100);
 
+/** Writes the non-negative integer `v` in decimal into `buf` at `at`; returns the offset after its last digit. */
+function putInt(buf: Buffer, at: number, v: number): number {
+  let end = at + 1;
+  for (let p = 10; p <= v; p *= 10) end++;
+  for (let i = end - 1; i >= at; i--) {
+    buf[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return end;
+}
+
 /** Object streams are cut at about this many bytes (uncompressed), or this many objects. */
 const OBJECT_STREAM_BYTES = 64 * 1024;
 const OBJECT_STREAM_MAX = 2000;
@@ -215,12 +226,19 @@ export class PdfWriter {
   private flushPacked(): void {
     const ids = this.packedIds;
     if (!ids.length) return;
-    let header = '';
-    for (let i = 0; i < ids.length; i++) header += `${ids[i]} ${this.packedAt[i]} `;
+    // "id offset " pairs (§7.5.7), digits written straight into bytes: as a string, the header cost as much as the objects.
+    const header = Buffer.allocUnsafe(ids.length * 32);
+    let first = 0;
+    for (let i = 0; i < ids.length; i++) {
+      first = putInt(header, first, ids[i]);
+      header[first++] = 32;
+      first = putInt(header, first, this.packedAt[i]);
+      header[first++] = 32;
+    }
     const streamId = this.alloc();
     for (let i = 0; i < ids.length; i++) this.entry(ids[i], 2, streamId, i);
-    const data = deflateSync(Buffer.concat([Buffer.from(header, 'latin1'), this.packedBuf.subarray(0, this.packedBytes)]), { level: 1 });
-    this.stream(streamId, `/Type /ObjStm/N ${ids.length}/First ${header.length}/Filter /FlateDecode`, data);
+    const data = deflateSync(Buffer.concat([header.subarray(0, first), this.packedBuf.subarray(0, this.packedBytes)]), { level: 1 });
+    this.stream(streamId, `/Type /ObjStm/N ${ids.length}/First ${first}/Filter /FlateDecode`, data);
     this.packedIds = [];
     this.packedAt = [];
     this.packedBytes = 0;
