@@ -1,20 +1,28 @@
 // Import rows of the benchmark: the AAF fixture feed (../shared/fixtures/aaf-2013), first import then the
-// unchanged re-import. (The 100k / 1M feed-file imports and their COPY baseline belong here too.)
+// unchanged re-import, each round on a database of its own, medians of `rounds`. (The 100k / 1M feed-file imports
+// and their COPY baseline: bench/import-scale.ts.)
 import { existsSync } from 'node:fs';
 import type { AppContext } from '../src/context.js';
 import { collectInputs, importFiles } from '../src/import/index.js';
-import { timed, type Work } from './measure.js';
+import { median, timed, type Work } from './measure.js';
 
-export async function importWorks(newDatabase: (name: string) => Promise<AppContext>): Promise<Work[]> {
+export async function importWorks(newDatabase: (name: string) => Promise<AppContext>, rounds: number): Promise<Work[]> {
   const feed = new URL('../../shared/fixtures/aaf-2013/', import.meta.url).pathname;
   if (!existsSync(feed)) return [];
-  const ctx = await newDatabase('bench_import');
   let n = 0;
-  const first = await timed(async () => {
-    const r = await importFiles(ctx, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false });
-    n = r.created + r.updated + r.unchanged;
-  });
-  const again = await timed(() => importFiles(ctx, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false }));
+  const firsts: number[] = [];
+  const agains: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const ctx = await newDatabase(`bench_import_${i + 1}`);
+    firsts.push(
+      await timed(async () => {
+        const r = await importFiles(ctx, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false });
+        n = r.created + r.updated + r.unchanged;
+      }),
+    );
+    agains.push(await timed(() => importFiles(ctx, collectInputs([feed]), { scope: { kind: 'all' }, dryRun: false })));
+  }
+  const [first, again] = [median(firsts), median(agains)];
   const size = `AAF démo (${n.toLocaleString('fr-FR')})`;
   return [
     { size, work: 'import AAF (une transaction)', productMs: first },

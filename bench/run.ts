@@ -222,7 +222,7 @@ async function main() {
       const c = await database(server.url, name);
       contexts.push(c);
       return c;
-    })) report(w);
+    }, RUNS)) report(w);
     // Generated AAF feeds (bench/aaf-feed.ts), each import in a process of its own (its peak RSS), vs COPY.
     for (const size of IMPORT_SIZES) for (const w of importScaleWorks(size, await benchImport(server.url, count(size), RUNS))) report(w);
   } finally {
