@@ -13,6 +13,7 @@ import { exportSelection } from '../src/publipostage/generate.js';
 import { countSelection, leftOutOf, selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
+import { createUser } from './helpers/web.js';
 import { insertSample, type Sample } from './helpers/sample.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -115,6 +116,32 @@ test('externally-authenticated profiles: left out and counted apart, or an infor
   const run = await startMailMerge(ctx, info, ALL, null);
   assert.equal(run.queued, 0);
   assert.equal((await q('SELECT count(*)::int n FROM mail_jobs WHERE user_id = $1', [s.users.paul])).rows[0].n, 0);
+});
+
+test('external-only sign-in, decided alike by the selection and the provider column for every account: a relative through a child’s school only, one in the school without a child there, pupils by their policy, a federated account', async () => {
+  const policy = { emailRequired: false, phoneRequired: false, minPasswordLength: 12, graceDays: 90, deletionDays: 90 } as const;
+  await savePolicy(ctx.database.pool, s.structures.S1, 'Relative', { ...policy, signIn: 'external', provider: 'EduConnect' }, null);
+  await savePolicy(ctx.database.pool, s.structures.S2, 'Student', { ...policy, signIn: 'external', provider: 'Portail' }, null);
+  // Rémi: no school of his own, the father of a pupil of S1; Inès: attached to S1, her only child in S2.
+  const remi = await createUser(ctx.database.pool, { login: 'remi.hors', profile: 'Relative' });
+  const ines = await createUser(ctx.database.pool, { login: 'ines.s1', profile: 'Relative' });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [ines, s.structures.S1]);
+  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2), ($3, $4)', [remi, s.users.emile, ines, s.users.jules]);
+  await q(`INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', 'anne', $1, 'EduConnect')`, [s.users.anne]);
+  try {
+    const open = { blocked: 'all', preDeletion: 'all' };
+    const everyone = await selectAccounts(ctx, sel({ ...open, external: 'info' }), ALL);
+    const kept = new Set((await selectAccounts(ctx, sel(open), ALL)).map((r) => r.id));
+    const byId = new Map([...Object.entries(s.users).map(([k, id]) => [id, k] as const), [remi, 'remi'], [ines, 'ines']]);
+    const external = everyone.filter((r) => r.externalProvider !== null).map((r) => byId.get(r.id)).sort();
+    assert.deepEqual(external, ['anne', 'claire', 'hostile', 'ines', 'jules', 'paul', 'remi'].sort());
+    assert.deepEqual(everyone.filter((r) => !kept.has(r.id)).map((r) => byId.get(r.id)).sort(), external);
+    // Sophie (S2's parent) and S1's pupils keep their codes.
+    for (const k of ['sophie', 'zoe', 'emile']) assert.ok(kept.has(s.users[k]), k);
+  } finally {
+    await q('DELETE FROM federation_links');
+    await q('DELETE FROM users WHERE id = ANY($1)', [[remi, ines]]);
+  }
 });
 
 test('a parent’s sheet lists only children present in the feed, in the structures of the selection', async () => {
