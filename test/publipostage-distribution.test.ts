@@ -138,6 +138,12 @@ test('external-only sign-in, decided alike by the selection and the provider col
     assert.deepEqual(everyone.filter((r) => !kept.has(r.id)).map((r) => byId.get(r.id)).sort(), external);
     // Sophie (S2's parent) and S1's pupils keep their codes.
     for (const k of ['sophie', 'zoe', 'emile']) assert.ok(kept.has(s.users[k]), k);
+    // The preview's counters of those left out say the same, by profile and provider.
+    const counted = new Map<string, number>();
+    for (const r of everyone.filter((x) => x.externalProvider !== null)) counted.set(`${r.profile}/${r.externalProvider}`, (counted.get(`${r.profile}/${r.externalProvider}`) ?? 0) + 1);
+    const left = await leftOutOf(ctx, sel(open), ALL);
+    assert.deepEqual(new Map(left.external.map((e) => [`${e.profile}/${e.provider}`, e.count])), counted);
+    assert.deepEqual([...counted.keys()].sort(), ['Relative/EduConnect', 'Student/Portail', 'Teacher/EduConnect']);
   } finally {
     await q('DELETE FROM federation_links');
     await q('DELETE FROM users WHERE id = ANY($1)', [[remi, ines]]);

@@ -4,7 +4,7 @@
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
-import { externalProviderSql } from '../directory/policies.js';
+import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
 import type { AccountRow, ChildInfo, CsvAccountRow, Selection, SortOrder } from './selection.js';
@@ -691,10 +691,11 @@ export async function* streamCsvSelection(
 export async function leftOutOf(ctx: AppContext, selection: Selection, scope: Scope): Promise<LeftOut> {
   const p = new Params();
   const where = conditions(widened(selection), scope, p).join('\n  AND ');
+  const external = externalProviderJoin('u');
   const res = await ctx.database.pool.query(
     `SELECT x.blocked, x.absent, x.provider, x.profile, count(*)::int AS count FROM (
-       SELECT u.blocked, (u.absent_since IS NOT NULL OR u.pre_deleted_at IS NOT NULL) AS absent, ${externalProviderSql('u')} AS provider, u.profile
-       FROM users u WHERE ${where}) x
+       SELECT u.blocked, (u.absent_since IS NOT NULL OR u.pre_deleted_at IS NOT NULL) AS absent, ${external.provider} AS provider, u.profile
+       FROM users u ${external.join} WHERE ${where}) x
      GROUP BY 1, 2, 3, 4`,
     p.values,
   );
