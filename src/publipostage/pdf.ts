@@ -275,7 +275,12 @@ class SheetPainter {
   readonly h: number;
   private readonly g: Geometry;
   private readonly headers = new Map<string, string>();
-  private readonly bodies = new Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string; draw: string }> }>();
+  /**
+   * Letter texts laid out, by layout then text (two levels: a text is the same string from sheet to sheet, whose hash
+   * V8 keeps; a key made of both would be a new long string to hash on every sheet).
+   */
+  private readonly bodies = new Map<string, Map<string, { blocks: BodyBlock[]; forms?: Array<{ item: boolean; form: string; draw: string }> }>>();
+  private bodyCount = 0;
   private readonly layouts = new Map<string, SheetLayout>();
   private readonly gap: number;
   private readonly rule: string;
@@ -400,10 +405,11 @@ class SheetPainter {
    * XObjects (one per block) once a second sheet shares it. `draw` is the block's operators on the sheet.
    */
   private body(layoutKey: string, lay: SheetLayout, text: string): Array<{ item: boolean; draw: string; form?: string }> {
-    const key = `${layoutKey}\u0000${text}`;
+    let texts = this.bodies.get(layoutKey);
+    if (!texts) this.bodies.set(layoutKey, (texts = new Map()));
     const { g, h } = this;
     const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
-    const hit = this.bodies.get(key);
+    const hit = texts.get(text);
     if (hit) {
       hit.forms ??= hit.blocks.map((b) => {
         const form = this.makeForm(`${at}\n${b.ops}\nQ`);
@@ -414,7 +420,10 @@ class SheetPainter {
     const room = h - g.pad - lay.bodyTop;
     const blocks = room > g.bodyMin * 1.3 && text.trim() ? this.bodyBlocks(text, this.w - 2 * g.pad, room) : [];
     // Templates with personal fields make every text unique: those stay inline, and are not all kept.
-    if (this.bodies.size < 5_000) this.bodies.set(key, { blocks });
+    if (this.bodyCount < 5_000) {
+      texts.set(text, { blocks });
+      this.bodyCount++;
+    }
     return blocks.map((b) => ({ item: b.item, draw: `${at}\n${b.ops}\nQ` }));
   }
 
@@ -699,8 +708,10 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const spot = painter.qrSpot();
   const batch = Math.max(1, Math.floor(BATCH_SHEETS / (g.cols * g.rows)));
 
-  // A letter text naming only the school and the ENT is the same for every sheet of its school: rendered once.
-  const shared = new Map<string, string>();
+  // A letter text naming only the school and the ENT is the same for every sheet of its school: rendered once (by
+  // template, then school: the template is the same string every time, whose hash V8 keeps).
+  const shared = new Map<string, Map<string, string>>();
+  let sharedCount = 0;
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
@@ -708,11 +719,15 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     const template = set.get(row.profile, kind).body;
-    const key = `${template}\u0000${school}`;
-    let text = shared.get(key);
+    let bySchool = shared.get(template);
+    if (!bySchool) shared.set(template, (bySchool = new Map()));
+    let text = bySchool.get(school);
     if (text === undefined) {
       text = renderTemplate(template, fieldsFor({ ...row, structureName: school }, ctx));
-      if (!personal(template) && shared.size < 5_000) shared.set(key, text);
+      if (!personal(template) && sharedCount < 5_000) {
+        bySchool.set(school, text);
+        sharedCount++;
+      }
     }
     return text;
   };
