@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AccountStateError, generateRenewalCode, regenerateActivationCode } from '../src/accounts/renewal.js';
 import { requestPasswordReset } from '../src/accounts/reset.js';
 import { loadPolicies, loadStructureSettings, policyForUser } from '../src/directory/policies.js';
+import { NO_PROVIDERS, parseFederation } from '../src/federation/providers.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
@@ -90,7 +91,20 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   await page.fill('#f-termsText', 'Charte d’usage du collège, version de rentrée.');
   await page.check('#f-newVersion');
   await page.click('button:has-text("Enregistrer")');
-  await page.waitForSelector('.notice-success');
+  // Saved, but no provider named EduConnect serves this school's parents: they could not sign in at all.
+  assert.match((await page.textContent('.notice-error'))!, /^Paramètres enregistrés\. Parent : connexion par « EduConnect » seulement, mais aucun fournisseur « EduConnect » n’est configuré et activé/);
+  ctx.config.federation = parseFederation({ providers: [{ id: 'educonnect', label: 'EduConnect', kind: 'oidc', issuer: 'https://educonnect.example.fr', clientId: 'x', match: ['externalId'] }] });
+  try {
+    await page.reload();
+    assert.match((await page.textContent('.notice-error'))!, /aucun fournisseur « EduConnect »/, 'configured, but not enabled here');
+    await ctx.database.pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('educonnect', $1, 'Relative')`, [school]);
+    await page.reload();
+    await page.waitForSelector('.notice-success');
+    assert.equal(await page.locator('.notice-error').count(), 0);
+  } finally {
+    ctx.config.federation = NO_PROVIDERS;
+    await ctx.database.pool.query('DELETE FROM federation_enabled');
+  }
   await page.screenshot({ path: screenshotPath('console-parametres'), fullPage: true });
   assert.equal(await page.inputValue('#f-Relative\\.provider'), 'EduConnect');
   assert.equal(await page.getAttribute('[data-terms-version]', 'data-terms-version'), '1');

@@ -406,7 +406,10 @@ class SheetPainter {
    */
   private body(layoutKey: string, lay: SheetLayout, text: string): Array<{ item: boolean; draw: string; form?: string }> {
     let texts = this.bodies.get(layoutKey);
-    if (!texts) this.bodies.set(layoutKey, (texts = new Map()));
+    if (!texts) {
+      texts = new Map();
+      this.bodies.set(layoutKey, texts);
+    }
     const { g, h } = this;
     const at = `q 1 0 0 1 ${num(g.pad)} ${num(h - lay.bodyTop)} cm`;
     const hit = texts.get(text);
@@ -720,7 +723,10 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
     const template = set.get(row.profile, kind).body;
     let bySchool = shared.get(template);
-    if (!bySchool) shared.set(template, (bySchool = new Map()));
+    if (!bySchool) {
+      bySchool = new Map();
+      shared.set(template, bySchool);
+    }
     let text = bySchool.get(school);
     if (text === undefined) {
       text = renderTemplate(template, fieldsFor({ ...row, structureName: school }, ctx));

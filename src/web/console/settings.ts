@@ -40,6 +40,26 @@ interface FormState {
   settings: StructureSettings;
   errors: string[];
   ok?: boolean;
+  /** Saved policies whose accounts cannot sign in at all (unreachablePolicies). */
+  unreachable?: ProfilePolicy[];
+}
+
+/**
+ * The 'external' policies of `schoolId` no configured provider serves there: none whose label is the policy's provider
+ * name is enabled for the school and the profile (federation_enabled). Their accounts get no code, and the sign-in page
+ * offers no button for them: locked out. (Relatives may still reach a provider through a child's other school.)
+ */
+async function unreachablePolicies(ctx: AppContext, schoolId: string, policies: ProfilePolicy[]): Promise<ProfilePolicy[]> {
+  const external = policies.filter((p) => p.signIn === 'external');
+  if (!external.length) return [];
+  const enabled = await ctx.database.pool.query<{ provider_id: string; profile: string }>('SELECT provider_id, profile FROM federation_enabled WHERE structure_id = $1', [schoolId]);
+  const served = new Set(
+    enabled.rows.flatMap((r) => {
+      const p = ctx.config.federation.get(r.provider_id);
+      return p ? [`${r.profile}\u0000${p.label.trim().toLowerCase()}`] : [];
+    }),
+  );
+  return external.filter((p) => !served.has(`${p.profile}\u0000${(p.provider ?? '').trim().toLowerCase()}`));
 }
 
 function page(req: FastifyRequest, reply: FastifyReply, school: School, st: FormState, status = 200) {
@@ -51,7 +71,18 @@ function page(req: FastifyRequest, reply: FastifyReply, school: School, st: Form
       title: _('settings.title'),
       school,
       section: 'home',
-      notice: st.errors.length ? { kind: 'error', text: st.errors.join(' ') } : st.ok ? { kind: 'success', text: _('settings.saved') } : null,
+      notice: st.errors.length
+        ? { kind: 'error', text: st.errors.join(' ') }
+        : st.unreachable?.length
+          ? {
+              kind: 'error',
+              text: [...(st.ok ? [_('settings.saved')] : []), ...st.unreachable.map((p) => _('settings.unreachable', { profile: profileLabel(req.lang, p.profile), provider: p.provider ?? '' }))].join(
+                ' ',
+              ),
+            }
+          : st.ok
+            ? { kind: 'success', text: _('settings.saved') }
+            : null,
       lead: _('settings.lead'),
       body: settingsFormView(viewEnv(req), school, st),
     },
@@ -76,7 +107,8 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
   app.get('/etablissements/:id/parametres', { schema: { params: IdParams, querystring: z.object({ ok: text(10) }) } }, async (req, reply) => {
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     const [policies, settings] = await Promise.all([loadPolicies(pool, school.id), loadStructureSettings(pool, school.id)]);
-    return page(req, reply, school, { policies, settings, errors: [], ok: req.query.ok === '1' });
+    const unreachable = await unreachablePolicies(ctx, school.id, policies);
+    return page(req, reply, school, { policies, settings, errors: [], ok: req.query.ok === '1', unreachable });
   });
 
   app.post('/etablissements/:id/parametres', { schema: { params: IdParams, body: SettingsForm } }, async (req, reply) => {

@@ -39,6 +39,8 @@ const fr = {
   'settings.title': 'Paramètres des comptes',
   'settings.lead': 'Pour chaque profil : comment les comptes se connectent, ce que l’activation demande, et les délais après une absence du flux.',
   'settings.saved': 'Paramètres enregistrés.',
+  'settings.unreachable':
+    '{profile} : connexion par « {provider} » seulement, mais aucun fournisseur « {provider} » n’est configuré et activé pour cet établissement et ce profil : ces comptes ne peuvent se connecter d’aucune façon. Activez-le dans « Fournisseurs d’identité », ou choisissez « Les deux » en attendant.',
   'settings.save': 'Enregistrer',
   'settings.policies': 'Connexion et activation par profil',
   'settings.policies.hint':
@@ -163,6 +165,8 @@ const en: Record<keyof typeof fr, string> = {
   'settings.title': 'Account settings',
   'settings.lead': 'For each profile: how accounts sign in, what activation asks for, and the delays after an absence from the feed.',
   'settings.saved': 'Settings saved.',
+  'settings.unreachable':
+    '{profile}: sign-in with “{provider}” only, but no “{provider}” provider is configured and enabled for this school and profile: these accounts cannot sign in at all. Enable it under “Identity providers”, or choose “Both” meanwhile.',
   'settings.save': 'Save',
   'settings.policies': 'Sign-in and activation per profile',
   'settings.policies.hint':
