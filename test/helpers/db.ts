@@ -46,4 +46,7 @@ export async function testContext(overrides: Record<string, string> = {}): Promi
   return { ...makeContext(config, database), close: () => database.close() };
 }
 
-export const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url).pathname;
+/** The real-shaped files of the conformance suite: `../shared/fixtures/` beside the repository, or TROUSSEAU_FIXTURES. */
+export const FIXTURES = process.env.TROUSSEAU_FIXTURES
+  ? `${process.env.TROUSSEAU_FIXTURES.replace(/\/+$/, '')}/`
+  : new URL('../../../shared/fixtures/', import.meta.url).pathname;
