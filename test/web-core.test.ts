@@ -66,6 +66,9 @@ test('i18n: French first, English complete for the core and account catalogues, 
   assert.equal(plural('fr', 'error.rateLimited', 3), 'Trop de tentatives, réessayez dans 3 minutes.');
   assert.equal(plural('fr', 'error.rateLimited', 1), 'Trop de tentatives, réessayez dans 1 minute.');
   assert.equal(plural('en', 'error.rateLimitedSeconds', 1), 'Too many attempts, try again in 1 second.');
+  // The console home's activation bar: « 0 / 1 élève », not « élèves ».
+  assert.equal(plural('fr', 'home.chart.value', 1, { activated: '0', rate: '0 %' }), '0 / 1 élève (0 %)');
+  assert.equal(plural('fr', 'home.chart.value', 2500, { activated: '12', rate: '0 %' }), '12 / 2\u202f500 élèves (0 %)');
   assert.equal(plural('en', 'error.rateLimitedSeconds', 0), 'Too many attempts, try again in 0 seconds.');
   assert.equal(plural('fr', 'classe.count', 0), '0 compte sélectionné');
   const every = [common, account, classe, consoleCatalogue, errorsCatalogue, rulesCatalogue, tokensCatalogue, distributionCatalogue, federationCatalogue, handoutCatalogue, importErrorsCatalogue, oidcCatalogue];

@@ -71,7 +71,7 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
   <tbody>${home.classes.map(
     (c) => html`<tr data-class="${c.name}">
     <th scope="row"><a href="${base}/utilisateurs?classIds=${c.id}&amp;profiles=Student">${c.name}</a></th>
-    <td class="bar-cell">${bar(c.rate, _('home.chart.value', { activated: formatNumber(lang, c.activated), students: formatNumber(lang, c.students), rate: percent(lang, c.rate) }))}</td>
+    <td class="bar-cell">${bar(c.rate, plural(lang, 'home.chart.value', c.students, { activated: formatNumber(lang, c.activated), rate: percent(lang, c.rate) }))}</td>
     <td class="chart-action">${
       c.students - c.activated > 0
         ? html`<a href="${base}/publipostage?profiles=Student&amp;classIds=${c.id}&amp;activation=inactive">${plural(lang, 'home.chart.sheets', c.students - c.activated)}</a>`
