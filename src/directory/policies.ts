@@ -104,10 +104,10 @@ export function accountStructuresSql(u: string): string {
 }
 
 /**
- * The accounts that sign in only with an external provider by a structure's policy (externalProviderSql's first
- * test), as a set of (id, profile, provider): the members of a structure whose policy for their profile is
- * 'external', and the relatives of its pupils when its relatives' policy is. Its size follows the policies' reach,
- * not the directory's.
+ * The accounts that sign in only with an external provider by a structure's policy, as a set of (id, profile,
+ * provider): the members of a structure whose policy for their profile is 'external', and the relatives of its
+ * pupils when its relatives' policy is. The one definition externalProviderSql, externalOnlyAbsentSql and
+ * externalProviderJoin test against. Its size follows the policies' reach, not the directory's.
  */
 const EXTERNAL_BY_POLICY = `(SELECT us.user_id AS id, pp.profile, pp.provider FROM profile_policies pp JOIN user_structures us ON us.structure_id = pp.structure_id
              WHERE pp.sign_in = 'external'
@@ -150,9 +150,9 @@ export function externalProviderJoin(u: string): { join: string; provider: strin
  * else null. 'both' keeps codes.
  */
 export function externalProviderSql(u: string): string {
-  return `coalesce((SELECT pp.provider FROM profile_policies pp
-           WHERE pp.profile = ${u}.profile AND pp.sign_in = 'external' AND pp.structure_id IN ${accountStructuresSql(u)}
-           ORDER BY pp.provider LIMIT 1),
+  // The same set as externalOnlyAbsentSql's and externalProviderJoin's: PostgreSQL pushes `x.id = u.id` into both of
+  // its branches (index lookups of the account's structures, of its children's).
+  return `coalesce((SELECT min(x.provider) FROM ${EXTERNAL_BY_POLICY} x WHERE x.id = ${u}.id AND x.profile = ${u}.profile),
           (SELECT fl.provider_name FROM federation_links fl WHERE fl.user_id = ${u}.id ORDER BY fl.created_at, fl.provider_name LIMIT 1))`;
 }
 
