@@ -84,6 +84,9 @@ type ExistingUser = StoredUser;
 const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
   u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
 
+/** Assignments that make a staged row an account to create again (its values as staged: a new id, nothing known). */
+const AS_FRESH = `user_id = gen_random_uuid(), state = 'fresh', hash = NULL, absent = false, allowed = true`;
+
 /**
  * Which account each staged record still 'fresh' is under its key (`users.external_id` = its external id), with the
  * account's import digest (users.import_hash), whether it is absent, whether the run may touch it (`scope`), and
@@ -259,7 +262,7 @@ export async function applyBatch(
     const { set } = knownAccounts(scope, rp);
     const differs = Object.entries(set).map(([k, v]) => `s.${k} IS DISTINCT FROM ${v}`);
     await client.query(
-      `UPDATE import_stage s SET user_id = gen_random_uuid(), state = 'fresh', hash = NULL, absent = false, allowed = true
+      `UPDATE import_stage s SET ${AS_FRESH}
        WHERE s.state <> 'fresh' AND s.n IN (SELECT s.n FROM import_stage s LEFT JOIN users u ON u.external_id = s.ext
                                             WHERE s.state <> 'fresh' AND (${differs.join(' OR ')}))`,
       rp,
@@ -1058,7 +1061,7 @@ async function reclaimFormerAccounts(client: Client, open: UserRecord[]): Promis
     if (mayAdopt(r, row) && !mayAdopt(decodeStaged(row.staged), row)) out.push({ ext: r.externalId, account: row, n: String(row.staged.n) });
   }
   if (out.length) {
-    await client.query(`UPDATE import_stage SET user_id = gen_random_uuid(), state = 'fresh', hash = NULL, absent = false WHERE n = ANY($1::bigint[])`, [out.map((x) => x.n)]);
+    await client.query(`UPDATE import_stage SET ${AS_FRESH} WHERE n = ANY($1::bigint[])`, [out.map((x) => x.n)]);
   }
   return out;
 }
