@@ -1,16 +1,19 @@
-// `trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel]`
+// `trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel] [--confirmer-absences]`
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { makeContext } from '../context.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
 
-const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel]
+const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel] [--confirmer-absences]
        trousseau import --drop [--dossier <chemin>]   un passage du dossier de dépôt, tout de suite
   --dry-run     analyse et calcule le rapport sans rien enregistrer
   --structure   structure cible des fichiers CSV (UAI, identifiant ou nom ; créée si inconnue).
                 Sans cette option, les CSV d'un dossier vont dans « École <nom du dossier> ».
   --partiel     les fichiers ne sont qu'une partie de l'annuaire : personne n'est pré-supprimé
+  --confirmer-absences
+                un import complet qui ferait sortir plus de la moitié des comptes d'un profil
+                (un fichier oublié ?) est refusé ; cette option confirme ces départs
 Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -18,11 +21,13 @@ export async function run(args: string[]): Promise<number> {
   const paths: string[] = [];
   let dryRun = false;
   let partial = false;
+  let confirmAbsences = false;
   let structureHint: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--dry-run') dryRun = true;
     else if (a === '--partiel' || a === '--partial') partial = true;
+    else if (a === '--confirmer-absences' || a === '--confirm-absences') confirmAbsences = true;
     else if (a === '--structure') structureHint = args[++i];
     else if (a.startsWith('--structure=')) structureHint = a.slice('--structure='.length);
     else if (a === '-h' || a === '--help') {
@@ -52,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
   const database = await openConfiguredDatabase(config, (m) => console.error(m));
   try {
     const ctx = makeContext(config, database);
-    const report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial } /* the CLI runs with the server's own rights */);
+    const report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial, confirmAbsences } /* the CLI runs with the server's own rights */);
     const text = formatReport(report, 'fr');
     if (report.fatal) console.error(text);
     else console.log(text);

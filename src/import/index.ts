@@ -14,7 +14,8 @@ import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
-import type { ImportMessage } from './messages.js';
+import { absentShare, massAbsences } from './plan.js';
+import { WHOSE, type ImportMessage } from './messages.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
@@ -56,6 +57,11 @@ export interface ImportOptions {
   partial?: boolean;
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
+  /**
+   * The administrator confirmed that a complete run may send most of a profile's accounts to the grace period
+   * (ImportReport.massAbsence); without it such a run is refused (`massAbsence`), nothing written.
+   */
+  confirmAbsences?: boolean;
   /** Accounts per spill to the staging table and per chunk written (stage.ts DEFAULT_CHUNK; tests use tiny ones). */
   chunkSize?: number;
 }
@@ -457,8 +463,12 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
           if (k === 'EtabEducNat' || k === 'ignored') continue;
           batch.scopes.push({ source: 'aaf', profiles: new Set(AAF_PROFILES[k]), structures: new Set(aaf.feedStructures), orphans: true, file: aafFiles.get(k) });
         }
+        // Only the kinds delivered are checked: said, since a kind's file left out looks like nobody leaving.
+        const unchecked = (Object.keys(AAF_PROFILES) as AafKind[]).filter((k) => !aaf.kinds.has(k));
+        if (unchecked.length) report.unchecked = unchecked;
       }
     }
+    const complete = batch.scopes.length > 0;
 
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
@@ -477,6 +487,23 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.renamed = res.renamed;
     report.keptNamed = res.keptNamed;
     report.absent = res.absent;
+    // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsences): nothing is
+    // written (the transaction is rolled back below). The file named is the one whose absence counts most.
+    if (complete) {
+      const mass = massAbsences(res.byProfile);
+      if (mass.length) report.massAbsence = mass;
+      if (mass.length && !opts.dryRun && !opts.confirmAbsences) {
+        const { profile, absent, of } = mass[0];
+        const file = Object.entries(res.byFile).sort((a, b) => b[1].preDeleted - a[1].preDeleted)[0]?.[0] ?? '';
+        throw new ImportFileError(file, 0, '', 'massAbsence', {
+          absent,
+          of,
+          share: absentShare(mass[0]),
+          whose: WHOSE.fr[profile],
+          whoseEn: WHOSE.en[profile],
+        });
+      }
+    }
     // In file and line order: the checks run when a batch is spilled, the readers as they read (stable sort).
     const fileOrder = new Map(report.files.map((f, i) => [f.file, i]));
     const place = (x: { file: string }) => fileOrder.get(x.file) ?? report.files.length;

@@ -4,6 +4,7 @@
 // accepted (formats.ts), the rows rejected by every reader (csv.ts, checks.ts, siecle.ts, sts.ts, aaf.ts,
 // aaf-settle.ts) or while applying (apply.ts), the records and files left out (`ignored`) and the rows read as an
 // earlier row's person (`merged`, a warning) carry one of these codes.
+import type { Profile } from '../directory/vocabulary.js';
 import { fillTemplate, type DomainParams } from '../lib/errors.js';
 
 export const IMPORT_MESSAGES_FR = {
@@ -42,6 +43,10 @@ export const IMPORT_MESSAGES_FR = {
   // accounts of the missing files.
   aafMissingFile:
     'livraison AAF complète incomplète : les fichiers {kind} sont numérotés avec un trou, il manque {missing}. Leurs comptes seraient pré-supprimés : déposez la livraison entière, ou faites un import partiel (--partiel) : personne n’est alors pré-supprimé',
+  // A complete run that would send most of a profile's accounts to the grace period (index.ts, plan.ts massAbsences),
+  // refused unless confirmed: a file missing from the delivery looks the same as everyone leaving.
+  massAbsence:
+    'import complet qui ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers : un fichier manque-t-il à la livraison ? Rien n’a été modifié. Si ces départs sont réels, confirmez les absences (console : case « Je confirme ces départs » ; ligne de commande : --confirmer-absences ; API : confirmAbsences=true)',
   // Formats not accepted (formats.ts), the {reason} of fileRefused.
   formatEmpty: 'fichier vide',
   formatSpreadsheet: 'classeur de tableur : enregistrez-le au format CSV',
@@ -108,6 +113,12 @@ export const IMPORT_MESSAGES_FR = {
 } as const;
 
 export type ImportCode = keyof typeof IMPORT_MESSAGES_FR;
+
+/** A profile's accounts as « N comptes {whose} sur M » / "N of M {whose} accounts" (massAbsence, the report's warning). */
+export const WHOSE: Record<'fr' | 'en', Record<Profile, string>> = {
+  fr: { Student: 'd’élèves', Teacher: 'd’enseignants', Personnel: 'de personnels', Relative: 'de parents', Guest: 'd’invités' },
+  en: { Student: 'student', Teacher: 'teacher', Personnel: 'staff', Relative: 'parent', Guest: 'guest' },
+};
 
 /** A message and its parameters; `reasonCode` names another code whose text fills `{reason}` (fileRefused). */
 export interface ImportMessage {

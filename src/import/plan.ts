@@ -173,3 +173,43 @@ export function counts<K extends string>(r: Partial<Record<K, ProfileCounts>>, p
   r[p] = made;
   return made;
 }
+
+/** A profile most of whose known accounts a complete run would send to the grace period (ImportReport.massAbsence). */
+export interface MassAbsence {
+  profile: Profile;
+  /** Accounts the run sends to the grace period, absent from its files. */
+  absent: number;
+  /** The profile's accounts the run covered: those it carries that existed before it (updated, unchanged, restored) and the absent. */
+  of: number;
+}
+
+/**
+ * Below this many accounts sent away, a profile is never a mass absence: a small school's few staff leaving is
+ * ordinary, and the grace period restores them if they come back.
+ */
+export const MASS_ABSENCE_MIN = 10;
+/**
+ * More than this share of a profile's accounts sent away is not a school year's turnover (a collège loses its 3e, a
+ * quarter; a lycée a third) but a file missing from the delivery: an AAF PersEducNat_0000 left out with _0001 kept
+ * (numbering may start at either, aaf.ts aafNumberingGaps) sends every staff member of the first file away.
+ */
+export const MASS_ABSENCE_SHARE = 0.5;
+
+/**
+ * The profiles a complete run would empty out: `preDeleted` ≥ MASS_ABSENCE_MIN and more than MASS_ABSENCE_SHARE of
+ * the profile's covered accounts, largest first. `byProfile` is the run's counts (apply.ts ApplyResult.byProfile);
+ * in a run with completeness scopes `preDeleted` holds absences only (deletions come with deltas, which have none).
+ */
+export function massAbsences(byProfile: Partial<Record<Profile, ProfileCounts>>): MassAbsence[] {
+  const out: MassAbsence[] = [];
+  for (const [profile, c] of Object.entries(byProfile) as [Profile, ProfileCounts][]) {
+    const of = c.preDeleted + c.updated + c.unchanged + c.restored;
+    if (c.preDeleted >= MASS_ABSENCE_MIN && c.preDeleted > MASS_ABSENCE_SHARE * of) out.push({ profile, absent: c.preDeleted, of });
+  }
+  return out.sort((a, b) => b.absent - a.absent);
+}
+
+/** The share of a profile's covered accounts a run sends away, in whole percent (massAbsence's wording). */
+export function absentShare(m: MassAbsence): number {
+  return Math.round((100 * m.absent) / m.of);
+}

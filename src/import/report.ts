@@ -1,6 +1,7 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
-import { importText } from './messages.js';
+import { importText, WHOSE } from './messages.js';
+import { absentShare, type MassAbsence } from './plan.js';
 import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type Rejection } from './types.js';
 import { countFr } from '../lib/french.js';
 
@@ -30,6 +31,12 @@ const T = {
         ? `Attention : ${n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
     absent: (n: number) => `Absents du flux, en période de grâce (${n})`,
+    massAbsence: (m: MassAbsence, dry: boolean) =>
+      dry
+        ? `Attention : cet import complet ferait sortir ${m.absent} comptes ${WHOSE.fr[m.profile]} sur ${m.of} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences.`
+        : `Départs confirmés : ${m.absent} comptes ${WHOSE.fr[m.profile]} sur ${m.of} (${absentShare(m)} %) entrent en période de grâce.`,
+    unchecked: (kinds: string[]) =>
+      `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
     rejected: (n: number) => `Lignes rejetées (${n})`,
     renamed: (n: number) => `Changements de nom probables (${n})`,
     renameApplied: 'compte mis à jour',
@@ -60,6 +67,11 @@ const T = {
     keptNamed: (n: number) =>
       `Warning: ${n} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     absent: (n: number) => `Absent from the feed, in their grace period (${n})`,
+    massAbsence: (m: MassAbsence, dry: boolean) =>
+      dry
+        ? `Warning: this complete import would send ${m.absent} of ${m.of} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences.`
+        : `Confirmed departures: ${m.absent} of ${m.of} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
+    unchecked: (kinds: string[]) => `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
     rejected: (n: number) => `Rejected rows (${n})`,
     renamed: (n: number) => `Likely renames (${n})`,
     renameApplied: 'account updated',
@@ -111,6 +123,8 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun));
+  if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
   if (report.absent?.length) {
     out.push(`${t.absent(report.preDeleted)} :`);

@@ -1,6 +1,7 @@
 // The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
 import type { Origin, Profile } from '../directory/vocabulary.js';
 import { importText, type ImportCode, type ImportMessage } from './messages.js';
+import type { MassAbsence } from './plan.js';
 import type { ImportStage } from './stage.js';
 
 /** Which importer wrote a row (users.source). */
@@ -270,6 +271,17 @@ export interface ImportReport {
    * deleted by a delta: who to check. Optional: reports stored before it existed (console) have none.
    */
   absent?: { login: string; name: string; profile: Profile }[];
+  /**
+   * Profiles most of whose accounts the complete run sends to the grace period (plan.ts massAbsences): a dry run
+   * reports them, a real run is refused unless `confirmAbsences` (a confirmed run still lists them). Optional:
+   * reports stored before it existed (console) have none.
+   */
+  massAbsence?: MassAbsence[];
+  /**
+   * Kinds of a complete AAF delivery (its EtabEducNat read) with no file in the run: their accounts' absence is not
+   * looked for (only kinds delivered are), so none of them enters the grace period. Optional, as above.
+   */
+  unchecked?: string[];
   durationMs: number;
 }
 

@@ -195,6 +195,32 @@ test('a student missing from a full feed enters its grace period, then is restor
   assert.equal((await q(`SELECT login FROM users WHERE external_id = '2605692'`))[0].login, 'ku.long');
 });
 
+test('the delivery without its first staff file (PersEducNat_0000, _0001 kept): refused unless confirmed, nothing written', async () => {
+  // Nothing in the numbering shows it (a kind may start at 0001): without the guard, the 698 people of that file
+  // entered their grace period. Counted here from the file: its ids, and the accounts they hold by profile.
+  const first = join(AAF, 'FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml');
+  const ids: string[] = [];
+  await readAaf('p', { path: first }, (r) => ids.push(r.attrs.get('ENTPersonJointure')![0]));
+  assert.equal(ids.length, 698);
+  const held = await q<{ profile: string; absent: string; of: string }>(
+    `SELECT profile, count(*) FILTER (WHERE external_id = ANY($1)) AS absent, count(*) AS of FROM users
+     WHERE source = 'aaf' AND profile IN ('Teacher', 'Personnel') GROUP BY profile ORDER BY 2 DESC`,
+    [ids],
+  );
+  const expected = held.map((x) => ({ profile: x.profile, absent: Number(x.absent), of: Number(x.of) })).filter((x) => x.absent >= 10 && x.absent > x.of / 2);
+  assert.ok(expected.length, JSON.stringify(held));
+  const files = collectInputs([AAF]).filter((f) => f.path !== first);
+  const before = await snapshot();
+  const dry = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: true });
+  assert.equal(dry.fatal, null, formatReport(dry));
+  assert.deepEqual(dry.massAbsence, expected);
+  assert.match(formatReport(dry), /Attention : cet import complet ferait sortir \d+ comptes d’(enseignants|personnels)/);
+  const refused = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false });
+  assert.equal(refused.fatal?.message?.code, 'massAbsence', formatReport(refused));
+  assert.equal(await snapshot(), before);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE absent_since IS NOT NULL`), 0);
+});
+
 test('a malformed XML file refuses the whole run and names file and line', async () => {
   const before = await snapshot();
   const xml = readFileSync(ELEVE, 'utf8').replace('<value>Kù</value>', '<value>Kù</valeur>');

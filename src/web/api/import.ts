@@ -1,5 +1,6 @@
 // POST /api/import (guard: guardOrToken — super admins, local admins, or an import token): the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
-// query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted) and `structureId`
+// query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted), `confirmAbsences` (a complete
+// run may send most of a profile's accounts to the grace period: refused without it, report.massAbsence) and `structureId`
 // (the school CSV files go to; required for a local admin, one of theirs). What the run may touch is decided by
 // the import service from the files' content and the caller's scope (academic feeds: super admins only → 403).
 // Files stream to disk (capped per request → 413) and are deleted after the run. Answers the report as JSON
@@ -25,7 +26,7 @@ const flag = z
   .enum(['true', 'false', '1', '0'])
   .optional()
   .transform((v) => v === 'true' || v === '1');
-const QuerySchema = z.object({ dryRun: flag, partial: flag, structureId: z.string().uuid().optional() });
+const QuerySchema = z.object({ dryRun: flag, partial: flag, confirmAbsences: flag, structureId: z.string().uuid().optional() });
 
 export default async function importApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(root);
@@ -39,7 +40,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     const token = req.apiToken;
     const scope = token ? tokenScope(token) : viewer(req).scope;
     const actorId = token ? token.createdBy : viewer(req).user.id;
-    const { dryRun, partial, structureId } = req.query;
+    const { dryRun, partial, confirmAbsences, structureId } = req.query;
     // A token reaching outside its structures is worth a trace: a misconfigured script, or a leaked token probing.
     const outOfScope = async (status: number, error: string) => {
       if (token) await recordAudit(ctx.database.pool, actorId, 'api_token.refused', { tokenId: token.id, prefix: token.prefix, reason: 'scope', status, structureId: structureId ?? null, ip: req.ip });
@@ -62,7 +63,7 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     let report: ImportReport;
     try {
       if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
-      report = await importFiles(ctx, upload.files, { dryRun, partial, scope, actorId, structureHint: structureId, uploaded: true });
+      report = await importFiles(ctx, upload.files, { dryRun, partial, confirmAbsences, scope, actorId, structureHint: structureId, uploaded: true });
     } catch (e) {
       if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : forbiddenText(req.lang, e));
       throw e;

@@ -157,7 +157,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   });
 
   // Step 2: apply the very files that were analysed.
-  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100) }) } }, async (req, reply) => {
+  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100), absences: z.literal('1').optional() }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
@@ -166,7 +166,15 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const files = manifest.files.map((name, i) => ({ name, path: join(dir, `${i}.bin`) }));
     let report: ImportReport;
     try {
-      report = await importFiles(ctx, files, { dryRun: false, scope, actorId: user.id, structureHint: school.id, partial: manifest.partial, uploaded: true });
+      report = await importFiles(ctx, files, {
+        dryRun: false,
+        scope,
+        actorId: user.id,
+        structureHint: school.id,
+        partial: manifest.partial,
+        confirmAbsences: req.body.absences === '1',
+        uploaded: true,
+      });
     } catch (e) {
       const r = importRefusal(lang, e);
       if (!r) throw e;

@@ -326,6 +326,14 @@ const fr = {
   'import.col.ignored': 'Ignorés',
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
+  // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsences).
+  'import.report.massAbsence':
+    'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé.',
+  'import.report.massAbsence.done': 'Départs confirmés : {absent} comptes {whose} sur {of} ({share} %) sont entrés en période de grâce.',
+  'import.report.unchecked': 'Livraison AAF complète sans fichier {kinds} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).',
+  'import.confirm.absences.one': 'Je confirme ces départs : {n} compte entrera en période de grâce.',
+  'import.confirm.absences.other': 'Je confirme ces départs : {n} comptes entreront en période de grâce.',
+  'import.confirm.absences.hint': 'Ils restent restaurables pendant la période de grâce s’ils reviennent dans un prochain import. Sans cette case, l’import est refusé.',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
@@ -670,6 +678,13 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.ignored': 'Ignored',
   'import.report.ignored': 'Read but given no account ({n}):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
+  'import.report.massAbsence':
+    'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused.',
+  'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',
+  'import.report.unchecked': 'Complete AAF delivery without a {kinds} file: these accounts’ absence is not looked for (none enters the grace period).',
+  'import.confirm.absences.one': 'I confirm they left: {n} account will enter its grace period.',
+  'import.confirm.absences.other': 'I confirm they left: {n} accounts will enter their grace period.',
+  'import.confirm.absences.hint': 'They can still be restored during the grace period if a later import brings them back. Without this box, the import is refused.',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':

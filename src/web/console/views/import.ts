@@ -2,6 +2,8 @@
 // the import report (src/import/types.ts); console/import.ts receives the files and runs the import.
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
+import { WHOSE } from '../../../import/messages.js';
+import { absentShare } from '../../../import/plan.js';
 import type { Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
@@ -74,6 +76,11 @@ ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.
     <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
 </table></div>
 <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
+${(r.massAbsence ?? []).map(
+  (m) =>
+    html`<p class="notice notice-warning" data-import="massAbsence">${_(r.dryRun ? 'import.report.massAbsence' : 'import.report.massAbsence.done', { absent: n(m.absent), of: n(m.of), share: absentShare(m), whose: WHOSE[lang][m.profile] })}</p>`,
+)}
+${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_('import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
 ${
   r.merged?.length
@@ -120,6 +127,15 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
 <form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(env)}
   <input type="hidden" name="token" value="${o.token}">
   <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
+  ${
+    o.report.massAbsence?.length
+      ? html`<div class="field field-check">
+    <input type="checkbox" id="f-absences" name="absences" value="1" required aria-describedby="f-absences-hint">
+    <label for="f-absences">${plural(lang, 'import.confirm.absences', o.report.preDeleted)}</label>
+    <p class="hint" id="f-absences-hint">${_('import.confirm.absences.hint')}</p>
+  </div>`
+      : ''
+  }
   <div class="actions"><button type="submit">${_('import.confirm')}</button>
     <a href="${schoolBase(o.school.id)}/import">${_('console.cancel')}</a></div>
 </form>`;

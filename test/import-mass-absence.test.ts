@@ -1,0 +1,278 @@
+// A complete run sends every account of its kinds it does not carry to the grace period. A file missing from the
+// delivery in a way the numbering cannot show (AAF PersEducNat_0000 left out with _0001 kept: numbering may start at
+// either) looked like everyone of that file leaving. Now a complete run that would send more than half of a
+// profile's accounts away (10 or more) is:
+//  - reported by a dry run (CLI, console, API), with the counts;
+//  - refused for real unless confirmed (nothing written; console checkbox, --confirmer-absences, confirmAbsences=true;
+//    the drop folder, which no one confirms, files the delivery under rejected/);
+//  - applied when confirmed, the report saying so.
+// A complete AAF delivery without one kind's file says that the kind's absence was not looked for.
+// Small invented feeds, written here: one collège, 12 teachers in PersEducNat_0000 and 3 in _0001.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, mock, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { runDropFolder } from '../src/drop/run.js';
+import { run as importCli } from '../src/import/cli.js';
+import { formatReport, importFiles, type ImportOptions, type ImportReport } from '../src/import/index.js';
+import { MASS_ABSENCE_MIN, massAbsences } from '../src/import/plan.js';
+import { reportView } from '../src/web/console/views/import.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { createUser, multipart, sessionFor, signedInClient, type SessionHeaders } from './helpers/web.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-mass-absence-'));
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+let root: SessionHeaders & { id: string };
+
+before(async () => {
+  ctx = await testContext({ TROUSSEAU_DATA_DIR: dataDir });
+  app = await buildServer(ctx);
+  const id = await createUser(ctx.database.pool, { login: 'root.absences', superAdmin: true, password: 'super-admin-2026-absences' });
+  root = { id, ...(await sessionFor(ctx.database.pool, id)) };
+});
+after(async () => {
+  await app.close();
+  await ctx.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+
+// ---- the feed ----
+
+type File = { name: string; data: Buffer };
+const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
+  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
+  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
+  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') +
+  '\n</attributes>\n</addRequest>\n';
+const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
+const NAME = (kind: string, n: string) => `ENT_0911002B_Complet_20250901_${kind}_${n}.xml`;
+const ETAB: File = {
+  name: NAME('EtabEducNat', '0000'),
+  data: xml(rec('EtabEducNat', '92001', [['ENTStructureJointure', ['92001']], ['ENTStructureUAI', ['0911002B']], ['ENTStructureNomCourant', ['CLG$LES GROTTES$ETRECHY']], ['ENTStructureClasses', ['6A$6EME A']]])),
+};
+const FIRST = ['Anne', 'Bruno', 'Chloé', 'David', 'Émilie', 'Fabrice', 'Gaëlle', 'Hervé', 'Isabelle', 'Jérôme', 'Karine', 'Laurent', 'Manon', 'Nicolas', 'Odile'];
+const teacher = (i: number) =>
+  rec('PersEducNat', `T${i}`, [['ENTPersonJointure', [`T${i}`]], ['sn', ['Morel']], ['givenName', [FIRST[i - 1]]], ['ENTPersonStructRattach', ['92001']], ['ENTPersonFonctions', ['92001$ENS$ENSEIGNEMENT$L0201$LETTRES']]]);
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+/** PersEducNat_0000: teachers T1–T12; _0001: T13–T15. */
+const STAFF0: File = { name: NAME('PersEducNat', '0000'), data: xml(range(1, 12).map(teacher).join('')) };
+const STAFF1: File = { name: NAME('PersEducNat', '0001'), data: xml(range(13, 15).map(teacher).join('')) };
+const PUPILS: File = {
+  name: NAME('Eleve', '0001'),
+  data: xml(
+    rec('Eleve', 'E1', [['ENTPersonJointure', ['E1']], ['sn', ['Garnier']], ['givenName', ['Léo']], ['ENTPersonDateNaissance', ['03/04/2013']], ['ENTElevePersRelEleve', ['R1$10$1$1$0$0']], ['ENTPersonStructRattach', ['92001']], ['ENTEleveClasses', ['92001$6A']]]),
+  ),
+};
+const RELATIVES: File = { name: NAME('PersRelEleve', '0001'), data: xml(rec('PersRelEleve', 'R1', [['ENTPersonJointure', ['R1']], ['sn', ['Garnier']], ['givenName', ['Marc']]])) };
+const WHOLE = [ETAB, STAFF0, STAFF1, PUPILS, RELATIVES];
+/** The first staff file left out: nothing in the numbering shows it (_0001 may be the first). */
+const WITHOUT_FIRST = [ETAB, STAFF1, PUPILS, RELATIVES];
+
+const run = (files: File[], opts: Partial<ImportOptions> = {}) => importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false, ...opts });
+const absent = async () => (await q<{ x: string }>(`SELECT external_id AS x FROM users WHERE absent_since IS NOT NULL ORDER BY 1`)).map((r) => r.x);
+/** Everything a refused run must leave alone. */
+const snapshot = async () =>
+  JSON.stringify([
+    await q(`SELECT id, external_id, login, first_name, updated_at, absent_since, pre_deleted_at, import_hash FROM users ORDER BY id`),
+    await q(`SELECT user_id, structure_id FROM user_structures ORDER BY 1, 2`),
+    await q(`SELECT count(*) FROM audit`),
+  ]);
+/** Runs `trousseau import` with the test database; exit code and what it printed. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, { TROUSSEAU_SECRET: '11'.repeat(32), TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'silent', DATABASE_URL: (ctx.database as { url?: string }).url });
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
+  const error = mock.method(console, 'error', (...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    return { code: await importCli(args), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mock.restore();
+    error.mock.restore();
+    process.env = saved;
+  }
+}
+const folder = (files: File[]) => {
+  const dir = mkdtempSync(join(dataDir, 'livraison-'));
+  for (const f of files) writeFileSync(join(dir, f.name), f.data);
+  return dir;
+};
+
+test('the rule: 10 or more accounts of a profile and more than half of those the run covers', () => {
+  const c = (preDeleted: number, unchanged: number, updated = 0, restored = 0) => ({ created: 5, updated, unchanged, preDeleted, restored });
+  assert.equal(MASS_ABSENCE_MIN, 10);
+  assert.deepEqual(massAbsences({ Teacher: c(10, 9) }), [{ profile: 'Teacher', absent: 10, of: 19 }]);
+  assert.deepEqual(massAbsences({ Teacher: c(10, 10) }), [], 'half exactly: a lycée at the end of a two-year course');
+  assert.deepEqual(massAbsences({ Teacher: c(9, 0) }), [], 'a few: ordinary, and the grace period restores them');
+  assert.deepEqual(massAbsences({ Student: c(10, 5, 3, 3) }), [], 'updated and restored count among those the run covers');
+  // Accounts created by the run do not dilute the share: they are not those who left.
+  assert.deepEqual(massAbsences({ Relative: c(40, 10), Student: c(100, 20), Teacher: c(3, 0) }), [
+    { profile: 'Student', absent: 100, of: 120 },
+    { profile: 'Relative', absent: 40, of: 50 },
+  ]);
+});
+
+test('the whole delivery, then the same without its first staff file: dry run warns, real run refused, nothing written', async () => {
+  const first = await run(WHOLE);
+  assert.equal(first.fatal, null, formatReport(first));
+  assert.equal(first.byProfile.Teacher?.created, 15);
+  assert.equal(first.massAbsence, undefined);
+  assert.equal(first.unchecked, undefined);
+
+  const before = await snapshot();
+  const dry = await run(WITHOUT_FIRST, { dryRun: true });
+  assert.equal(dry.fatal, null, formatReport(dry));
+  assert.deepEqual(dry.massAbsence, [{ profile: 'Teacher', absent: 12, of: 15 }]);
+  assert.equal(dry.preDeleted, 12);
+  assert.match(formatReport(dry), /\nAttention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers\. Un fichier manque-t-il à la livraison \? L’import réel sera refusé sans --confirmer-absences\./);
+  assert.match(formatReport(dry, 'en'), /\nWarning: this complete import would send 12 of 15 teacher accounts away \(80 %\)/);
+  assert.equal(await snapshot(), before);
+
+  const refused = await run(WITHOUT_FIRST);
+  assert.ok(refused.fatal, formatReport(refused));
+  assert.equal(refused.fatal.message?.code, 'massAbsence');
+  assert.equal(refused.fatal.file, STAFF1.name, 'the file whose absences count most');
+  assert.match(refused.fatal.reason, /^import complet qui ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers : un fichier manque-t-il à la livraison \? Rien n’a été modifié\./);
+  assert.match(formatReport(refused), /^Import refusé : aucune modification enregistrée\.\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — import complet qui ferait sortir/);
+  assert.deepEqual(refused.files.map((f) => f.file), WITHOUT_FIRST.map((f) => f.name), 'no file invented for the refusal');
+  assert.equal(await snapshot(), before);
+  assert.deepEqual(await absent(), []);
+});
+
+test('the command line: refused with exit code 1 and how to confirm; --confirmer-absences applies it', async () => {
+  const dir = folder(WITHOUT_FIRST);
+  const before = await snapshot();
+  const dry = await cli([dir, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /ferait sortir 12 comptes d’enseignants sur 15/);
+  const refused = await cli([dir]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /Import refusé[\s\S]*12 comptes d’enseignants sur 15[\s\S]*--confirmer-absences/);
+  assert.equal(await snapshot(), before);
+  assert.match((await cli(['--help'])).out, /--confirmer-absences/);
+
+  const done = await cli([dir, '--confirmer-absences']);
+  assert.equal(done.code, 0, done.err);
+  assert.match(done.out, /\nDéparts confirmés : 12 comptes d’enseignants sur 15 \(80 %\) entrent en période de grâce\./);
+  assert.deepEqual(await absent(), range(1, 12).map((i) => `T${i}`).sort());
+  // Back to the whole delivery: restored, nothing to warn about.
+  const back = await run(WHOLE);
+  assert.equal(back.restored, 12);
+  assert.equal(back.massAbsence, undefined);
+  assert.deepEqual(await absent(), []);
+});
+
+test('the console: the dry run warns and asks for a box; confirming without it is refused, with it applied', async () => {
+  const [{ id: school }] = await q<{ id: string }>(`SELECT id FROM structures WHERE uai = '0911002B'`);
+  const browser = await signedInClient(app, ctx.database.pool, root.id);
+  const upload = async () => {
+    const { body, type } = multipart(WITHOUT_FIRST);
+    const res = await app.inject({
+      method: 'POST',
+      url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
+      headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
+      payload: body,
+    });
+    assert.equal(res.statusCode, 303, res.body);
+    const location = String(res.headers.location);
+    return { location, token: location.split('/').pop()! };
+  };
+  const before = await snapshot();
+  const first = await upload();
+  const page = await browser.get(first.location);
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /data-import="massAbsence">Attention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\)/);
+  assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="1" required[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\.<\/label>/);
+  const refused = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token });
+  assert.equal(refused.statusCode, 400, refused.body.slice(0, 500));
+  assert.match(refused.body, /12 comptes d’enseignants sur 15/);
+  assert.equal(await snapshot(), before);
+
+  const second = await upload();
+  await browser.get(second.location);
+  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: second.token, absences: '1' });
+  assert.equal(done.statusCode, 200, done.body.slice(0, 500));
+  assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80 %\) sont entrés en période de grâce\./);
+  assert.equal((await absent()).length, 12);
+  assert.match(String(reportView('en', { ...(await run(WITHOUT_FIRST, { dryRun: true })), massAbsence: [{ profile: 'Teacher', absent: 12, of: 15 }] })), /would send 12 of 15 teacher accounts away \(80 %\)/);
+  await run(WHOLE);
+  assert.deepEqual(await absent(), []);
+});
+
+test('the API: 400 naming the file without confirmAbsences, applied with it', async () => {
+  const post = async (query: string) => {
+    const { body, type } = multipart(WITHOUT_FIRST);
+    return app.inject({ method: 'POST', url: `/api/import${query}`, headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf, 'accept-language': 'en' }, payload: body });
+  };
+  const before = await snapshot();
+  const dry = await post('?dryRun=true');
+  assert.equal(dry.statusCode, 200, dry.body);
+  assert.deepEqual((dry.json() as ImportReport).massAbsence, [{ profile: 'Teacher', absent: 12, of: 15 }]);
+  const refused = await post('');
+  assert.equal(refused.statusCode, 400, refused.body);
+  assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — complete import that would send 12 of 15 teacher accounts away \(80 %\)/);
+  assert.equal(await snapshot(), before);
+  const done = await post('?confirmAbsences=true');
+  assert.equal(done.statusCode, 200, done.body);
+  assert.equal((await absent()).length, 12);
+  await run(WHOLE);
+});
+
+test('the drop folder, which nobody confirms: the delivery is refused and filed under rejected/', async () => {
+  const drop = mkdtempSync(join(dataDir, 'depot-'));
+  const dir = join(drop, 'aaf-nuit');
+  mkdirSync(dir);
+  for (const f of WITHOUT_FIRST) writeFileSync(join(dir, f.name), f.data);
+  writeFileSync(join(dir, '.done'), '');
+  const before = await snapshot();
+  const r = await runDropFolder(ctx, { dir: drop, log: () => {} });
+  assert.equal(r.deliveries.length, 1);
+  assert.equal(r.deliveries[0].outcome, 'rejected');
+  assert.match(r.deliveries[0].error ?? '', /12 comptes d’enseignants sur 15[\s\S]*--confirmer-absences/);
+  assert.ok(readdirSync(join(drop, 'rejected')).length, 'filed under rejected/<date>/');
+  // Only the audit of the pass itself, if any: no account touched.
+  assert.equal(JSON.stringify(JSON.parse(await snapshot()).slice(0, 2)), JSON.stringify(JSON.parse(before).slice(0, 2)));
+});
+
+test('a complete delivery without one kind’s file: that kind’s absence is not looked for, and the report says so', async () => {
+  const report = await run([ETAB, STAFF0, STAFF1, PUPILS]);
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.unchecked, ['PersRelEleve']);
+  assert.deepEqual(await absent(), [], 'R1 kept: no PersRelEleve file, no absence computed for relatives');
+  assert.match(formatReport(report), /\nLivraison AAF complète sans fichier PersRelEleve : l’absence de ces comptes n’est pas recherchée \(aucun n’entre en période de grâce\)\./);
+  assert.match(formatReport(report, 'en'), /\nComplete AAF delivery without a PersRelEleve file: these accounts' absence is not looked for/);
+  assert.match(String(reportView('fr', report)), /data-import="unchecked">Livraison AAF complète sans fichier PersRelEleve/);
+  // A partial run checks nothing by design: nothing to say.
+  assert.equal((await run([ETAB, STAFF0, STAFF1, PUPILS], { partial: true })).unchecked, undefined);
+});
+
+test('not only AAF: a school’s CSV of pupils that would send most of them away is refused the same way', async () => {
+  const [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0911003C', 'École des Prés') RETURNING id`);
+  const csv = (names: string[]) => ({
+    name: 'CSV_Eleves.csv',
+    data: Buffer.from(`Prénom*;Nom*;Date de naissance*;Classes*\n${names.map((n, i) => `${n};PRÉVOST;0${(i % 9) + 1}/05/2016;CE1 de Mme ROUSSEL`).join('\n')}\n`),
+  });
+  const opts = { structureHint: school, uploaded: true };
+  const all = await run([csv(FIRST.slice(0, 12))], opts);
+  assert.equal(all.fatal, null, formatReport(all));
+  assert.equal(all.created, 12);
+  // Two pupils kept, ten gone (more than half, ten or more).
+  const before = await snapshot();
+  const refused = await run([csv(FIRST.slice(0, 2))], opts);
+  assert.ok(refused.fatal, formatReport(refused));
+  assert.equal(refused.fatal.message?.code, 'massAbsence');
+  assert.match(refused.fatal.reason, /10 comptes d’élèves sur 12 \(83 %\)/);
+  assert.equal(await snapshot(), before);
+  // Three kept, nine gone: under ten, an ordinary turnover; applied.
+  const fewer = await run([csv(FIRST.slice(0, 3))], opts);
+  assert.equal(fewer.fatal, null, formatReport(fewer));
+  assert.equal(fewer.preDeleted, 9);
+  assert.equal(fewer.massAbsence, undefined);
+});
