@@ -184,6 +184,9 @@ test('the console: the dry run warns and asks for a box; confirming without it i
     const location = String(res.headers.location);
     return { location, token: location.split('/').pop()! };
   };
+  // A super admin's form says what an AAF delivery reaches (not only « les fichiers CSV de l’établissement »).
+  const form = await browser.get(`/console/etablissements/${school}/import`);
+  assert.match(form.body, /ou une livraison de l’annuaire académique \(AAF\), qui peut toucher tous les établissements qu’elle nomme/);
   const before = await snapshot();
   const first = await upload();
   const page = await browser.get(first.location);

@@ -76,6 +76,37 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   assert.equal(await accounts(), 0, 'a dry run writes nothing');
 });
 
+test('formatReport writes numbers as French does, and groups records ignored for the same reason', () => {
+  const ignoredRelative = (i: number) => ({
+    file: 'clean-ENT_PersRelEleve_0016.xml',
+    line: 4 + 18 * i,
+    field: 'ENTPersonJointure',
+    reason: `Parent${i} Léa (${2004000 + i}) : aucun élève ne le désigne comme représentant légal, pas de compte`,
+    message: { code: 'ignoredAafNotLegal' as const, params: { who: `Parent${i} Léa`, id: String(2004000 + i) } },
+  });
+  const left = (who: string) => ({
+    file: 'Eleves.xml', line: 9, field: 'DATE_SORTIE', reason: `${who} : élève sorti le 03/07/2025, aucun compte`,
+    message: { code: 'ignoredSiecleLeft' as const, params: { who, date: '03/07/2025' } },
+  });
+  const ignored = [ignoredRelative(0), left('DUPONT Léo'), ...Array.from({ length: 9085 }, (_, i) => ignoredRelative(i + 1))];
+  const report = {
+    dryRun: true, fatal: null, files: [], created: 2224, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, rejected: [], ignored,
+    structures: [], byProfile: {}, relations: { created: 911, removed: 0, unresolved: 0 }, renamed: [], durationMs: 7649,
+  };
+  const fr = formatReport(report, 'fr');
+  // Narrow no-break space between thousands, decimal comma.
+  assert.match(fr, /\nComptes : 2\u202f224 créés, 0 modifié/);
+  assert.match(fr, /\nDurée : 7,6 s$/);
+  assert.match(formatReport(report, 'en'), /\nAccounts : 2,224 created/);
+  assert.match(formatReport(report, 'en'), /\nDuration: 7\.6 s$/);
+  // 9,086 relatives no pupil names: one line, three of them; the pupil who left keeps their own line.
+  assert.match(
+    fr,
+    /\nIgnorés, sans compte \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
+  );
+  assert.equal(fr.split('\n').length, 11, fr);
+});
+
 test('CLI: per-file report on a dry run (exit 0); a file of no supported format fails the run (exit 1), naming it', async () => {
   const db = await freshDatabase();
   try {

@@ -1,23 +1,30 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
-import { importText, WHOSE } from './messages.js';
+import { IMPORT_MESSAGES_FR, importText, WHOSE } from './messages.js';
 import { absentShare, type MassAbsence } from './plan.js';
 import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type Rejection } from './types.js';
-import { countFr } from '../lib/french.js';
+import { countFr, frenchNumber } from '../lib/french.js';
+import { fillTemplate } from '../lib/errors.js';
 
 type Lang = 'fr' | 'en';
 
+const EN_NUMBERS = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 });
+const fr = frenchNumber;
+const en = (n: number) => EN_NUMBERS.format(n);
+
 const T = {
   fr: {
+    num: fr,
+    example: 'par exemple',
     fatal: 'Import refusé : aucune modification enregistrée.',
     done: 'Import terminé.',
     dry: 'Simulation (--dry-run) : aucune modification enregistrée.',
     files: 'Fichiers',
-    rows: (n: number) => `${n} ligne${n > 1 ? 's' : ''}`,
+    rows: (n: number) => countFr(n, 'ligne', 'lignes'),
     fileCounts: (f: FileReport) =>
       `${countFr(f.created, 'créé', 'créés')}, ${countFr(f.updated, 'modifié', 'modifiés')}, ${countFr(f.unchanged, 'inchangé', 'inchangés')}, ${countFr(f.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(f.ignored, 'ignoré', 'ignorés')}${f.rejected ? `, ${countFr(f.rejected, 'rejeté', 'rejetés')}` : ''}`,
     ignoredFile: 'ignoré',
-    ignored: (n: number) => `Ignorés, sans compte (${n})`,
+    ignored: (n: number) => `Ignorés, sans compte (${fr(n)})`,
     structures: 'Structures',
     created: 'créée',
     known: 'existante',
@@ -28,57 +35,59 @@ const T = {
       `Liens parent-enfant : ${countFr(r.relations.created, 'ajouté', 'ajoutés')}, ${countFr(r.relations.removed, 'retiré', 'retirés')}${r.relations.unresolved ? `, ${countFr(r.relations.unresolved, 'non résolu', 'non résolus')}` : ''}`,
     keptNamed: (n: number) =>
       n > 1
-        ? `Attention : ${n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
+        ? `Attention : ${fr(n)} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
-    absent: (n: number) => `Absents du flux, en période de grâce (${n})`,
+    absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
-        ? `Attention : cet import complet ferait sortir ${m.absent} comptes ${WHOSE.fr[m.profile]} sur ${m.of} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences.`
-        : `Départs confirmés : ${m.absent} comptes ${WHOSE.fr[m.profile]} sur ${m.of} (${absentShare(m)} %) entrent en période de grâce.`,
+        ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences.`
+        : `Départs confirmés : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entrent en période de grâce.`,
     unchecked: (kinds: string[]) =>
       `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
-    rejected: (n: number) => `Lignes rejetées (${n})`,
-    renamed: (n: number) => `Changements de nom probables (${n})`,
+    rejected: (n: number) => `Lignes rejetées (${fr(n)})`,
+    renamed: (n: number) => `Changements de nom probables (${fr(n)})`,
     renameApplied: 'compte mis à jour',
     renameKept: 'ambigu : nouveau compte créé, compte activé conservé (à vérifier dans « Gérer les doublons »)',
-    merged: (n: number) => `Lignes regroupées, un seul compte par représentant légal (${n})`,
+    merged: (n: number) => `Lignes regroupées, un seul compte par représentant légal (${fr(n)})`,
     line: 'ligne',
-    duration: (ms: number) => `Durée : ${(ms / 1000).toFixed(1)} s`,
+    duration: (ms: number) => `Durée : ${fr(Math.round(ms / 100) / 10)} s`,
     profiles: { Student: 'Élèves', Teacher: 'Enseignants', Personnel: 'Personnels', Relative: 'Parents', Guest: 'Invités' } as Record<Profile, string>,
   },
   en: {
+    num: en,
+    example: 'for instance',
     fatal: 'Import refused: nothing was changed.',
     done: 'Import finished.',
     dry: 'Dry run: nothing was changed.',
     files: 'Files',
-    rows: (n: number) => `${n} row${n > 1 ? 's' : ''}`,
+    rows: (n: number) => `${en(n)} row${n > 1 ? 's' : ''}`,
     fileCounts: (f: FileReport) =>
-      `${f.created} created, ${f.updated} updated, ${f.unchanged} unchanged, ${f.preDeleted} absent from the feed (grace period), ${f.ignored} ignored${f.rejected ? `, ${f.rejected} rejected` : ''}`,
+      `${en(f.created)} created, ${en(f.updated)} updated, ${en(f.unchanged)} unchanged, ${en(f.preDeleted)} absent from the feed (grace period), ${en(f.ignored)} ignored${f.rejected ? `, ${en(f.rejected)} rejected` : ''}`,
     ignoredFile: 'ignored',
-    ignored: (n: number) => `Ignored, no account (${n})`,
+    ignored: (n: number) => `Ignored, no account (${en(n)})`,
     structures: 'Structures',
     created: 'created',
     known: 'existing',
     accounts: 'Accounts',
     summary: (r: ImportReport) =>
-      `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.preDeleted} absent from the feed (grace period), ${r.restored} restored`,
+      `${en(r.created)} created, ${en(r.updated)} updated, ${en(r.unchanged)} unchanged, ${en(r.preDeleted)} absent from the feed (grace period), ${en(r.restored)} restored`,
     relations: (r: ImportReport) =>
-      `Parent-child links: ${r.relations.created} added, ${r.relations.removed} removed${r.relations.unresolved ? `, ${r.relations.unresolved} unresolved` : ''}`,
+      `Parent-child links: ${en(r.relations.created)} added, ${en(r.relations.removed)} removed${r.relations.unresolved ? `, ${en(r.relations.unresolved)} unresolved` : ''}`,
     keptNamed: (n: number) =>
-      `Warning: ${n} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
-    absent: (n: number) => `Absent from the feed, in their grace period (${n})`,
+      `Warning: ${en(n)} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
+    absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
-        ? `Warning: this complete import would send ${m.absent} of ${m.of} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences.`
-        : `Confirmed departures: ${m.absent} of ${m.of} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
+        ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences.`
+        : `Confirmed departures: ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
     unchecked: (kinds: string[]) => `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
-    rejected: (n: number) => `Rejected rows (${n})`,
-    renamed: (n: number) => `Likely renames (${n})`,
+    rejected: (n: number) => `Rejected rows (${en(n)})`,
+    renamed: (n: number) => `Likely renames (${en(n)})`,
     renameApplied: 'account updated',
     renameKept: 'ambiguous: new account created, activated account kept (check "Duplicates")',
-    merged: (n: number) => `Rows merged, one account per legal representative (${n})`,
+    merged: (n: number) => `Rows merged, one account per legal representative (${en(n)})`,
     line: 'line',
-    duration: (ms: number) => `Duration: ${(ms / 1000).toFixed(1)} s`,
+    duration: (ms: number) => `Duration: ${en(Math.round(ms / 100) / 10)} s`,
     profiles: { Student: 'Students', Teacher: 'Teachers', Personnel: 'Staff', Relative: 'Relatives', Guest: 'Guests' } as Record<Profile, string>,
   },
 };
@@ -100,8 +109,29 @@ export function formatMerge(m: MergeNote): string {
 /** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, …, 2 ignorés`. */
 function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
-  if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${f.rows}`;
+  if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${t.num(f.rows)}`;
   return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
+}
+
+/** Records of a group of ignored ones shown by the command line (the rest are counted). */
+const IGNORED_EXAMPLES = 3;
+
+/**
+ * The ignored records grouped by their reason without whom it is about (the message's leading « {who} : » or
+ * « {who} ({id}) : », messages.ts), in order of first appearance: « aucun élève ne le désigne comme représentant
+ * légal, pas de compte » gathers every such relative, « élève sorti le 03/07/2025, aucun compte » the pupils of that day.
+ */
+export function groupIgnored(ignored: Rejection[]): { reason: string; records: Rejection[] }[] {
+  const groups = new Map<string, Rejection[]>();
+  for (const r of ignored) {
+    const template = r.message ? IMPORT_MESSAGES_FR[r.message.code] : undefined;
+    const rest = template?.match(/^\{who\}(?: \(\{id\}\))? : (.*)$/)?.[1];
+    const reason = rest === undefined ? r.reason : fillTemplate(rest, r.message?.params);
+    const g = groups.get(reason);
+    if (g) g.push(r);
+    else groups.set(reason, [r]);
+  }
+  return [...groups].map(([reason, records]) => ({ reason, records }));
 }
 
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
@@ -129,7 +159,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   if (report.absent?.length) {
     out.push(`${t.absent(report.preDeleted)} :`);
     for (const a of report.absent) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
-    if (report.preDeleted > report.absent.length) out.push(`  … (+${report.preDeleted - report.absent.length})`);
+    if (report.preDeleted > report.absent.length) out.push(`  … (+${t.num(report.preDeleted - report.absent.length)})`);
   }
   if (report.renamed?.length) {
     out.push(`${t.renamed(report.renamed.length)} :`);
@@ -139,17 +169,32 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   if (report.merged?.length) {
     out.push(`${t.merged(report.merged.length)} :`);
     for (const m of report.merged.slice(0, 200)) out.push(`  ${formatMerge(m)}`);
-    if (report.merged.length > 200) out.push(`  … (+${report.merged.length - 200})`);
+    if (report.merged.length > 200) out.push(`  … (+${t.num(report.merged.length - 200)})`);
   }
   if (report.ignored.length) {
     out.push(`${t.ignored(report.ignored.length)} :`);
-    for (const r of report.ignored.slice(0, 200)) out.push(`  ${formatRejection(r)}`);
-    if (report.ignored.length > 200) out.push(`  … (+${report.ignored.length - 200})`);
+    // Thousands of relatives no pupil names (an AAF delivery's contacts and payers) read as one line each drowned the
+    // rest: records ignored for the same reason are one line with their count and a few of them.
+    // At most 200 lines, as the other lists: the rest is counted.
+    let lines = 0;
+    let left = report.ignored.length;
+    for (const g of groupIgnored(report.ignored)) {
+      if (lines >= 200) break;
+      if (g.records.length <= IGNORED_EXAMPLES) {
+        for (const r of g.records) out.push(`  ${formatRejection(r)}`);
+      } else {
+        out.push(`  ${g.reason} (${t.num(g.records.length)}), ${t.example} :`);
+        for (const r of g.records.slice(0, IGNORED_EXAMPLES)) out.push(`    ${formatRejection({ ...r, reason: r.reason.slice(0, r.reason.length - g.reason.length).replace(/ : $/, '') })}`);
+      }
+      lines += Math.min(g.records.length, IGNORED_EXAMPLES + 1);
+      left -= g.records.length;
+    }
+    if (left > 0) out.push(`  … (+${t.num(left)})`);
   }
   if (report.rejected.length) {
     out.push(`${t.rejected(report.rejected.length)} :`);
     for (const r of report.rejected.slice(0, 200)) out.push(`  ${formatRejection(r)}`);
-    if (report.rejected.length > 200) out.push(`  … (+${report.rejected.length - 200})`);
+    if (report.rejected.length > 200) out.push(`  … (+${t.num(report.rejected.length - 200)})`);
   }
   out.push(t.duration(report.durationMs));
   return out.join('\n');

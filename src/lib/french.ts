@@ -27,6 +27,12 @@ export function de(name: string): string {
 }
 
 const FRENCH_PLURALS = new Intl.PluralRules('fr-FR');
+const FRENCH_NUMBERS = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
+
+/** A number as French writes it: "2 224" (narrow no-break space between thousands), "7,6". */
+export function frenchNumber(n: number): string {
+  return FRENCH_NUMBERS.format(n);
+}
 
 /**
  * `n` and the French noun phrase that agrees with it: `countFr(1, 'compte choisi', 'comptes choisis')` →
@@ -34,5 +40,5 @@ const FRENCH_PLURALS = new Intl.PluralRules('fr-FR');
  * domain's French labels; the web uses its catalogues (`plural()` in src/web/i18n).
  */
 export function countFr(n: number, one: string, other: string): string {
-  return `${n} ${FRENCH_PLURALS.select(n) === 'one' ? one : other}`;
+  return `${frenchNumber(n)} ${FRENCH_PLURALS.select(n) === 'one' ? one : other}`;
 }

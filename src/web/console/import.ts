@@ -68,7 +68,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         school,
         section: 'io',
         ioTab: 'import',
-        lead: o.body ? null : _('import.lead'),
+        lead: o.body ? null : _(viewer(req).user.roles.includes('superadmin') ? 'import.leadSuper' : 'import.lead'),
         notice: o.notice,
         body: o.body ?? uploadForm(viewEnv(req), school, viewer(req).user.roles.includes('superadmin')),
       },

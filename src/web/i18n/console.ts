@@ -275,6 +275,9 @@ const fr = {
   'import.lead':
     'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
   'import.files': 'Fichiers à importer',
+  // A super admin may also send what reaches beyond this school: an AAF delivery touches every school it names.
+  'import.leadSuper':
+    'Déposez les fichiers de l’établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web) ou une livraison de l’annuaire académique (AAF), qui peut toucher tous les établissements qu’elle nomme. Une simulation montre d’abord ce qui changera et quels établissements sont touchés ; rien n’est enregistré avant votre confirmation.',
   'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
   'import.files.hintSuper':
     'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
@@ -628,6 +631,8 @@ const en: Record<keyof typeof fr, string> = {
 
   'import.lead': 'Upload the school’s CSV files (student, parent, teacher, staff, guest templates, or an ONDE export). A dry run first shows what will change; nothing is saved before you confirm.',
   'import.files': 'Files to import',
+  'import.leadSuper':
+    'Upload the school’s files (CSV templates, ONDE export, SIECLE or STS-web exports) or an academic directory (AAF) delivery, which may touch every school it names. A dry run first shows what will change and which schools are touched; nothing is saved before you confirm.',
   'import.files.hint': 'CSV files (separator ; , or tab, UTF-8 or Windows-1252). Several files allowed.',
   'import.files.hintSuper': 'CSV files, academic directory (AAF) XML files, SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed.',
   'import.partial': 'Partial import',
