@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
 import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
+import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { freshDatabase, testContext } from './helpers/db.js';
 
@@ -105,6 +106,32 @@ test('formatReport writes numbers as French does, and groups records ignored for
     /\nIgnorés, sans compte \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
   );
   assert.equal(fr.split('\n').length, 11, fr);
+});
+
+test('a re-import names the accounts whose fields it changes, with what changes, before anything is written', async () => {
+  const own = await testContext();
+  try {
+    const files = collectInputs([SIECLE]);
+    const first = await importFiles(own, files, { scope: ALL, dryRun: false });
+    assert.equal(first.fatal, null, formatReport(first));
+    assert.equal(first.modified?.count, 0);
+    // The secretary corrects Léa's family name and birth date in SIECLE.
+    const eleves = files.find((f) => f.name === 'ElevesSansAdresses.xml')!;
+    const fixed = readFileSync(eleves.path!, 'latin1').replace('<NOM_DE_FAMILLE>COQUELICOT</NOM_DE_FAMILLE>', '<NOM_DE_FAMILLE>COQUELICO</NOM_DE_FAMILLE>').replace('<DATE_NAISS>14/03/2014</DATE_NAISS>', '<DATE_NAISS>14/04/2014</DATE_NAISS>');
+    const again = files.map((f) => (f === eleves ? { name: f.name, data: Buffer.from(fixed, 'latin1') } : f));
+    const login = (await own.database.pool.query(`SELECT login FROM users WHERE external_id LIKE '%700101%'`)).rows[0].login as string;
+    const dry = await importFiles(own, again, { scope: ALL, dryRun: true });
+    assert.deepEqual(dry.modified, {
+      count: 1,
+      sample: [{ login, name: 'Léa COQUELICO', profile: 'Student', changes: [{ field: 'last_name', from: 'COQUELICOT', to: 'COQUELICO' }, { field: 'birth_date', from: '2014-03-14', to: '2014-04-14' }] }],
+    });
+    assert.match(formatReport(dry), new RegExp(`\\nFiches modifiées \\(1\\) :\\n {2}${login} — Léa COQUELICO : nom « COQUELICOT » → « COQUELICO » ; date de naissance 14/03/2014 → 14/04/2014\\n`));
+    assert.match(formatReport(dry, 'en'), new RegExp(`\\nRecords changed \\(1\\) :\\n {2}${login} — Léa COQUELICO : last name “COQUELICOT” → “COQUELICO”; birth date 2014-03-14 → 2014-04-14\\n`));
+    assert.match(String(reportView('fr', dry)), /data-import="modified"><summary>Fiches modifiées \(1\) :<\/summary>\s*<ul><li><code>[^<]+<\/code> — Léa COQUELICO : nom « COQUELICOT » → « COQUELICO » ; date de naissance 14\/03\/2014 → 14\/04\/2014<\/li><\/ul>/);
+    assert.equal((await own.database.pool.query(`SELECT last_name FROM users WHERE login = $1`, [login])).rows[0].last_name, 'COQUELICOT', 'a dry run writes nothing');
+  } finally {
+    await own.close();
+  }
 });
 
 test('CLI: per-file report on a dry run (exit 0); a file of no supported format fails the run (exit 1), naming it', async () => {

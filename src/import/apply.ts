@@ -20,7 +20,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type FileCounts, type ImportBatch, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
+import { rejection, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -41,6 +41,8 @@ export interface ApplyResult {
   keptNamed: number;
   /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
   absent?: { login: string; name: string; profile: Profile }[];
+  /** Accounts whose fields the run changes: how many, the first MODIFIED_SAMPLE with their changes (ImportReport.modified). */
+  modified: { count: number; sample: ModifiedNote[] };
   /** The accounts of these external ids (after the run, inside its transaction): external id → user id. */
   idsOf: (externalIds: string[]) => Promise<Map<string, string>>;
   /** structure key → structure id */
@@ -81,7 +83,7 @@ async function hasAliases(client: Client): Promise<boolean> {
 type ExistingUser = StoredUser;
 
 /** The columns of ExistingUser, from `users u`. */
-const EXISTING_COLUMNS = `u.id, u.external_id, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
+const EXISTING_COLUMNS = `u.id, u.external_id, u.login, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine,
   u.functions, u.mobile, u.address, u.origin, u.source, u.activated_at, coalesce(u.pre_deleted_at, u.absent_since) AS pre_deleted_at`;
 
 /** Assignments that make a staged row an account to create again (its values as staged: a new id, nothing known). */
@@ -380,6 +382,7 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
+  const modified = { count: 0, sample: [] as ModifiedNote[] };
   // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
   // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
   // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
@@ -397,7 +400,7 @@ export async function applyBatch(
       if (!input) break;
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
-        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount,
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, modified,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
         structureId: (key) => structureIds.get(key),
@@ -556,6 +559,7 @@ export async function applyBatch(
     renamed,
     keptNamed,
     absent: absentSample,
+    modified,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
     analyzed,
@@ -637,6 +641,8 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
 
 /** How many of the accounts a run sends to the grace period its report names. */
 export const ABSENT_SAMPLE = 200;
+/** How many of the accounts whose fields a run changes its report names, with the changes. */
+export const MODIFIED_SAMPLE = 200;
 
 /** What a chunk needs of the whole run. */
 interface ChunkContext {
@@ -653,6 +659,8 @@ interface ChunkContext {
   structureKeys: Map<string, (string | null)[]>;
   rejected: Rejection[];
   relCount: { created: number; removed: number };
+  /** The run's field changes on existing accounts: counted, the first MODIFIED_SAMPLE named (ImportReport.modified). */
+  modified: { count: number; sample: ModifiedNote[] };
   logins: BatchLoginAllocator;
   /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
@@ -766,9 +774,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const r of compare) {
       const row = rowOf.get(r.externalId)!;
       const e = byId.get(row.user_id)!;
-      const { next, diff } = planUserUpdate(r, e);
+      const { next, diff, changes } = planUserUpdate(r, e);
       if (e.pre_deleted_at) restored.add(r.externalId);
-      if (diff) changed.add(r.externalId);
+      if (diff) {
+        changed.add(r.externalId);
+        // Who changes, and how: a dry run shows it before anything is written (a corrected name, a new e-mail).
+        if (cc.modified.sample.length < MODIFIED_SAMPLE) cc.modified.sample.push({ login: e.login ?? '', name: `${next.first_name} ${next.last_name}`, profile: next.profile as Profile, changes });
+        cc.modified.count++;
+      }
       const hash = row.digest;
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === row.hash)) continue;

@@ -487,6 +487,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.renamed = res.renamed;
     report.keptNamed = res.keptNamed;
     report.absent = res.absent;
+    report.modified = res.modified;
     // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsences): nothing is
     // written (the transaction is rolled back below). The file named is the one whose absence counts most.
     if (complete) {

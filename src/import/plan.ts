@@ -6,6 +6,8 @@ import type { ProfileCounts, UserRecord } from './types.js';
 /** What the directory holds of an account the import may update (columns of `users`). */
 export interface StoredUser {
   id: string;
+  /** Read to name the account in the report's changes (FieldChange); not written by the import. */
+  login?: string;
   external_id: string;
   profile: Profile;
   title: string | null;
@@ -34,15 +36,15 @@ export function pgTextArray(items: string[]): string {
 }
 
 /** The columns an import writes on an existing account, as it will write them (`functions` as a text[] literal). */
-export type UserUpdate = Omit<StoredUser, 'id' | 'external_id' | 'activated_at' | 'pre_deleted_at' | 'functions'> & { functions: string };
+export type UserUpdate = Omit<StoredUser, 'id' | 'external_id' | 'login' | 'activated_at' | 'pre_deleted_at' | 'functions'> & { functions: string };
 
 /**
  * The fields of an existing account after the record: the import owns names, profile, origin and source;
  * optional facts (title, birth date, phone, INE, functions, mobile, address) only fill or correct, never erase;
  * the e-mail fills an empty one, or replaces the school's one while the account is not activated (an activated
- * user's e-mail is theirs). `diff`: whether any column changes.
+ * user's e-mail is theirs). `diff`: whether any column changes; `changes`: which, from what to what.
  */
-export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate; diff: boolean } {
+export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate; diff: boolean; changes: FieldChange[] } {
   const next: UserUpdate = {
     profile: r.profile,
     title: r.title ?? e.title,
@@ -62,8 +64,21 @@ export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate
     profile: e.profile, title: e.title, first_name: e.first_name, last_name: e.last_name, birth_date: e.birth_date, email: e.email,
     phone: e.phone, ine: e.ine, functions: pgTextArray(e.functions), mobile: e.mobile, address: e.address, origin: e.origin, source: e.source,
   };
-  const diff = (Object.keys(next) as (keyof UserUpdate)[]).some((k) => next[k] !== stored[k]);
-  return { next, diff };
+  const changes: FieldChange[] = [];
+  for (const k of Object.keys(next) as (keyof UserUpdate)[]) {
+    if (next[k] === stored[k]) continue;
+    // functions travel as an array literal: shown as the list they are.
+    const shown = (v: string | null, list: string[]) => (k === 'functions' ? list.join(', ') || null : v);
+    changes.push({ field: k, from: shown(stored[k], e.functions), to: shown(next[k], r.functions ?? e.functions) });
+  }
+  return { next, diff: changes.length > 0, changes };
+}
+
+/** A column an import changes on an existing account, with its stored and new values (the report names them). */
+export interface FieldChange {
+  field: keyof UserUpdate;
+  from: string | null;
+  to: string | null;
 }
 
 /** Resolved ids of the structures, classes and groups records name (structure keys → ids). */

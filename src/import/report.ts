@@ -1,8 +1,8 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
 import { IMPORT_MESSAGES_FR, importText, WHOSE } from './messages.js';
-import { absentShare, type MassAbsence } from './plan.js';
-import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type Rejection } from './types.js';
+import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
+import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
 import { fillTemplate } from '../lib/errors.js';
 
@@ -38,6 +38,12 @@ const T = {
         ? `Attention : ${fr(n)} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
     absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
+    modified: (n: number) => `Fiches modifiées (${fr(n)})`,
+    empty: '(vide)',
+    fields: {
+      profile: 'profil', title: 'civilité', first_name: 'prénom', last_name: 'nom', birth_date: 'date de naissance', email: 'courriel',
+      phone: 'téléphone', ine: 'INE', functions: 'fonctions', mobile: 'mobile', address: 'adresse', origin: 'origine', source: 'source',
+    } as Record<FieldChange['field'], string>,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
         ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences.`
@@ -76,6 +82,12 @@ const T = {
     keptNamed: (n: number) =>
       `Warning: ${en(n)} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
+    modified: (n: number) => `Records changed (${en(n)})`,
+    empty: '(empty)',
+    fields: {
+      profile: 'profile', title: 'title', first_name: 'first name', last_name: 'last name', birth_date: 'birth date', email: 'e-mail',
+      phone: 'phone', ine: 'INE', functions: 'functions', mobile: 'mobile', address: 'address', origin: 'origin', source: 'source',
+    } as Record<FieldChange['field'], string>,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
         ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences.`
@@ -111,6 +123,21 @@ function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
   if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${t.num(f.rows)}`;
   return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
+}
+
+/**
+ * What a run changes on an account: `nom « DUPONT » → « DUPOND » ; date de naissance 03/04/2012 → 04/03/2012`
+ * (dates as the language writes them, an empty value named).
+ */
+export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
+  const t = T[lang] ?? T.fr;
+  const value = (v: string | null) => {
+    if (v === null || v === '') return t.empty;
+    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    if (d) return lang === 'fr' ? `${d[3]}/${d[2]}/${d[1]}` : v;
+    return lang === 'fr' ? `« ${v} »` : `“${v}”`;
+  };
+  return m.changes.map((c) => `${t.fields[c.field]} ${value(c.from)} → ${value(c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
 }
 
 /** Records of a group of ignored ones shown by the command line (the rest are counted). */
@@ -160,6 +187,11 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`${t.absent(report.preDeleted)} :`);
     for (const a of report.absent) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
     if (report.preDeleted > report.absent.length) out.push(`  … (+${t.num(report.preDeleted - report.absent.length)})`);
+  }
+  if (report.modified?.count) {
+    out.push(`${t.modified(report.modified.count)} :`);
+    for (const m of report.modified.sample) out.push(`  ${m.login} — ${m.name} : ${formatChanges(m, lang)}`);
+    if (report.modified.count > report.modified.sample.length) out.push(`  … (+${t.num(report.modified.count - report.modified.sample.length)})`);
   }
   if (report.renamed?.length) {
     out.push(`${t.renamed(report.renamed.length)} :`);

@@ -1,7 +1,7 @@
 // The one normalised shape every importer (AAF, BE1D, ENT CSV, demo) produces and the apply layer consumes.
 import type { Origin, Profile } from '../directory/vocabulary.js';
 import { importText, type ImportCode, type ImportMessage } from './messages.js';
-import type { MassAbsence } from './plan.js';
+import type { FieldChange, MassAbsence } from './plan.js';
 import type { ImportStage } from './stage.js';
 
 /** Which importer wrote a row (users.source). */
@@ -205,6 +205,15 @@ export function mergeMessage(m: MergeNote): ImportMessage {
   return { code: 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
 }
 
+/** An existing account whose fields a run changes, named with the changes (ImportReport.modified). */
+export interface ModifiedNote {
+  login: string;
+  /** First and last name as the run writes them. */
+  name: string;
+  profile: Profile;
+  changes: FieldChange[];
+}
+
 export interface ProfileCounts {
   created: number;
   updated: number;
@@ -277,6 +286,11 @@ export interface ImportReport {
    * reports stored before it existed (console) have none.
    */
   massAbsence?: MassAbsence[];
+  /**
+   * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
+   * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.
+   */
+  modified?: { count: number; sample: ModifiedNote[] };
   /**
    * Kinds of a complete AAF delivery (its EtabEducNat read) with no file in the run: their accounts' absence is not
    * looked for (only kinds delivered are), so none of them enters the grace period. Optional, as above.

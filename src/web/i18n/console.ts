@@ -329,6 +329,7 @@ const fr = {
   'import.col.ignored': 'Ignorés',
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
+  'import.report.modified': 'Fiches modifiées ({n}) :',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsences).
   'import.report.massAbsence':
     'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé.',
@@ -683,6 +684,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.ignored': 'Ignored',
   'import.report.ignored': 'Read but given no account ({n}):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
+  'import.report.modified': 'Records changed ({n}):',
   'import.report.massAbsence':
     'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused.',
   'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',

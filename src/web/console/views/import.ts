@@ -3,6 +3,7 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
+import { formatChanges } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import type { Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
@@ -94,6 +95,13 @@ ${
     ? html`<details class="absent" data-import="absent"><summary>${_('import.report.absent', { n: n(r.preDeleted) })}</summary>
   <ul>${r.absent.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>
   ${r.preDeleted > r.absent.length ? html`<p>${_('import.report.more', { n: n(r.preDeleted - r.absent.length) })}</p>` : ''}</details>`
+    : ''
+}
+${
+  r.modified?.count
+    ? html`<details class="modified" data-import="modified"><summary>${_('import.report.modified', { n: n(r.modified.count) })}</summary>
+  <ul>${r.modified.sample.map((m) => html`<li><code>${m.login}</code> — ${m.name} : ${formatChanges(m, lang)}</li>`)}</ul>
+  ${r.modified.count > r.modified.sample.length ? html`<p>${_('import.report.more', { n: n(r.modified.count - r.modified.sample.length) })}</p>` : ''}</details>`
     : ''
 }
 ${
