@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { formatReport, importFiles, type ImportOptions, type ImportReport } from '../src/import/index.js';
-import { MASS_ABSENCE_MIN, massAbsences } from '../src/import/plan.js';
+import { MASS_ABSENCE_MIN, massAbsencesOf } from '../src/import/plan.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -105,18 +105,18 @@ const folder = (files: File[]) => {
   return dir;
 };
 
-test('the rule: 10 or more accounts of a profile and more than half of those the run covers', () => {
-  const c = (preDeleted: number, unchanged: number, updated = 0, restored = 0) => ({ created: 5, updated, unchanged, preDeleted, restored });
+test('the rule: 10 or more accounts of a profile and more than half of those a scope covers; a profile\u2019s scopes together too', () => {
+  const scope = (profile: 'Teacher' | 'Student' | 'Relative', absent: number, covered: number, file = `${profile}.csv`) => ({ profile, absent, covered, file });
   assert.equal(MASS_ABSENCE_MIN, 10);
-  assert.deepEqual(massAbsences({ Teacher: c(10, 9) }), [{ profile: 'Teacher', absent: 10, of: 19 }]);
-  assert.deepEqual(massAbsences({ Teacher: c(10, 10) }), [], 'half exactly: a lycée at the end of a two-year course');
-  assert.deepEqual(massAbsences({ Teacher: c(9, 0) }), [], 'a few: ordinary, and the grace period restores them');
-  assert.deepEqual(massAbsences({ Student: c(10, 5, 3, 3) }), [], 'updated and restored count among those the run covers');
-  // Accounts created by the run do not dilute the share: they are not those who left.
-  assert.deepEqual(massAbsences({ Relative: c(40, 10), Student: c(100, 20), Teacher: c(3, 0) }), [
-    { profile: 'Student', absent: 100, of: 120 },
-    { profile: 'Relative', absent: 40, of: 50 },
-  ]);
+  assert.deepEqual(massAbsencesOf([scope('Teacher', 10, 9)]), [{ profile: 'Teacher', absent: 10, of: 19, file: 'Teacher.csv' }]);
+  assert.deepEqual(massAbsencesOf([scope('Teacher', 10, 10)]), [], 'half exactly: a lycée at the end of a two-year course');
+  assert.deepEqual(massAbsencesOf([scope('Teacher', 9, 0)]), [], 'a few: ordinary, and the grace period restores them');
+  // One school emptied out beside another's unchanged pupils: the school's scope decides, and names its file.
+  assert.deepEqual(massAbsencesOf([scope('Student', 28, 2, 'a/CSV_Eleves.csv'), scope('Student', 0, 60, 'b/CSV_Eleves.csv')]), [{ profile: 'Student', absent: 28, of: 30, file: 'a/CSV_Eleves.csv' }]);
+  // Several small schools each under ten, together more than half: the profile's scopes taken together.
+  assert.deepEqual(massAbsencesOf([scope('Relative', 6, 2, 'a.csv'), scope('Relative', 7, 3, 'b.csv')]), [{ profile: 'Relative', absent: 13, of: 18, file: 'b.csv' }]);
+  // Largest first.
+  assert.deepEqual(massAbsencesOf([scope('Relative', 40, 10), scope('Student', 100, 20), scope('Teacher', 3, 0)]).map((m) => m.profile), ['Student', 'Relative']);
 });
 
 test('the whole delivery, then the same without its first staff file: dry run warns, real run refused, nothing written', async () => {
@@ -131,7 +131,7 @@ test('the whole delivery, then the same without its first staff file: dry run wa
   assert.equal(dry.fatal, null, formatReport(dry));
   assert.deepEqual(dry.massAbsence, [{ profile: 'Teacher', absent: 12, of: 15 }]);
   assert.equal(dry.preDeleted, 12);
-  assert.match(formatReport(dry), /\nAttention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers\. Un fichier manque-t-il à la livraison \? L’import réel sera refusé sans --confirmer-absences\./);
+  assert.match(formatReport(dry), /\nAttention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers\. Un fichier manque-t-il à la livraison \? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel\./);
   assert.match(formatReport(dry, 'en'), /\nWarning: this complete import would send 12 of 15 teacher accounts away \(80 %\)/);
   assert.equal(await snapshot(), before);
 
@@ -150,7 +150,7 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
   const dir = folder(WITHOUT_FIRST);
   const before = await snapshot();
   const dry = await cli([dir, '--dry-run']);
-  assert.equal(dry.code, 0, dry.err);
+  assert.equal(dry.code, 1, 'the real run would be refused: the dry run says so in its exit code');
   assert.match(dry.out, /ferait sortir 12 comptes d’enseignants sur 15/);
   const refused = await cli([dir]);
   assert.equal(refused.code, 1);

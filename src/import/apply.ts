@@ -18,7 +18,7 @@ import { findRenames, type RenameCandidate } from './renames.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
@@ -43,6 +43,8 @@ export interface ApplyResult {
   absent?: { login: string; name: string; profile: Profile }[];
   /** Accounts whose fields the run changes: how many, the first MODIFIED_SAMPLE with their changes (ImportReport.modified). */
   modified: { count: number; sample: ModifiedNote[] };
+  /** Each completeness scope's absences and covered accounts, by profile (plan.ts massAbsencesOf). */
+  scopeAbsences: ScopeAbsence[];
   /** The accounts of these external ids (after the run, inside its transaction): external id → user id. */
   idsOf: (externalIds: string[]) => Promise<Map<string, string>>;
   /** structure key → structure id */
@@ -478,7 +480,9 @@ export async function applyBatch(
   }
   // `structure id\tperson` (protectNames): only in the structures of the refused row.
   const protectedNames = new Set(batch.protectNames.flatMap((x) => x.structures.map((k) => `${structureIds.get(k)}\t${x.name}`)));
-  for (const complete of batch.scopes) {
+  /** Per scope (batch.scopes' order), the accounts it sends to the grace period by profile. */
+  const scopeAbsent = batch.scopes.map(() => new Map<Profile, number>());
+  for (const [i, complete] of batch.scopes.entries()) {
     const pp: unknown[] = [complete.source, [...complete.profiles], scopeStructureIds(complete)];
     // Two halves rather than `EXISTS … OR NOT EXISTS …`: each is a plain semi- or anti-join, which PostgreSQL hashes
     // at any size (an OR of subqueries is re-run per account once the tables are known to be large).
@@ -503,7 +507,9 @@ export async function applyBatch(
       if (x.external_id && opts.protect?.(x.external_id)) continue;
       if (x.structure_ids?.some((sid) => protectedNames.has(`${sid}\t${personName(x.profile, x.first_name, x.last_name)}`))) continue;
       if (keep.has(x.id) || crossed.has(x.id)) continue;
-      if (markAbsent(x) && complete.file) counts(byFile, complete.file).preDeleted++;
+      if (!markAbsent(x)) continue;
+      if (complete.file) counts(byFile, complete.file).preDeleted++;
+      scopeAbsent[i].set(x.profile, (scopeAbsent[i].get(x.profile) ?? 0) + 1);
     }
   }
   const keptNamed = batch.scopes.length
@@ -544,6 +550,38 @@ export async function applyBatch(
       counts(byFile, x.file)[k] += v;
     }
   }
+  // What each scope covers: the records of its source and profiles, in its structures (an AAF kind: anywhere), whose
+  // accounts existed before the run (not those it creates; updated, unchanged or restored, as the report counts them).
+  // Judged per scope, a school emptied out in a run over several schools, or an AAF file left out beside another
+  // source's accounts of that profile, shows. An AAF kind's scopes are counted in one pass over the staged records.
+  const scopeAbsences: ScopeAbsence[] = [];
+  if (batch.scopes.length) {
+    const existing = `s.state NOT IN ('fresh', 'crossed')`;
+    const anywhere = new Map<string, number>();
+    if (batch.scopes.some((c, i) => c.orphans && scopeAbsent[i].size)) {
+      const r = await client.query<{ source: string; profile: Profile; n: string }>(
+        `SELECT s.source, s.profile, count(*) AS n FROM import_stage s WHERE ${existing} GROUP BY s.source, s.profile`,
+      );
+      for (const x of r.rows) anywhere.set(`${x.source}\t${x.profile}`, Number(x.n));
+    }
+    for (const [i, complete] of batch.scopes.entries()) {
+      const absent = [...complete.profiles].filter((p) => scopeAbsent[i].get(p));
+      if (!absent.length) continue;
+      let covered = (p: Profile) => anywhere.get(`${complete.source}\t${p}`) ?? 0;
+      if (!complete.orphans) {
+        const r = await client.query<{ profile: Profile; n: string }>(
+          `SELECT s.profile, count(*) AS n FROM import_stage s
+           WHERE ${existing} AND s.source = $1 AND s.profile = ANY($2)
+             AND EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = s.user_id AND us.structure_id = ANY($3))
+           GROUP BY s.profile`,
+          [complete.source, absent, scopeStructureIds(complete)],
+        );
+        const n = new Map(r.rows.map((x) => [x.profile, Number(x.n)]));
+        covered = (p) => n.get(p) ?? 0;
+      }
+      for (const profile of absent) scopeAbsences.push({ profile, absent: scopeAbsent[i].get(profile)!, covered: covered(profile), file: complete.file });
+    }
+  }
   return {
     created: totals.created,
     updated: totals.updated,
@@ -560,6 +598,7 @@ export async function applyBatch(
     keptNamed,
     absent: absentSample,
     modified,
+    scopeAbsences,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
     analyzed,

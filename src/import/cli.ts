@@ -14,7 +14,7 @@ const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--st
   --confirmer-absences
                 un import complet qui ferait sortir plus de la moitié des comptes d'un profil
                 (un fichier oublié ?) est refusé ; cette option confirme ces départs
-Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés.`;
+Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés (avec --dry-run : le seraient).`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--drop')) return (await import('../drop/cli.js')).run(args.filter((a) => a !== '--drop'));
@@ -61,8 +61,10 @@ export async function run(args: string[]): Promise<number> {
     const text = formatReport(report, 'fr');
     if (report.fatal) console.error(text);
     else console.log(text);
-    // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code.
-    return report.fatal || report.rejected.length ? 1 : 0;
+    // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code. So does a dry run
+    // whose real run would be refused (massAbsence without --confirmer-absences), as it does for rows refused.
+    const refusedForReal = dryRun && !confirmAbsences && !!report.massAbsence?.length;
+    return report.fatal || report.rejected.length || refusedForReal ? 1 : 0;
   } finally {
     await database.close();
   }

@@ -14,7 +14,7 @@ import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
 import { foldName } from '../directory/fold.js';
 import { detectFormat, type DetectedFormat } from './formats.js';
-import { absentShare, massAbsences } from './plan.js';
+import { absentShare, massAbsencesOf } from './plan.js';
 import { WHOSE, type ImportMessage } from './messages.js';
 import { emptySiecle, readSiecle, siecleOutsidePupils, siecleToBatch } from './siecle.js';
 import { assertImportAllowed, ImportForbiddenError } from './scope.js';
@@ -69,15 +69,23 @@ export interface ImportOptions {
 /** The first word of a name that already says what kind of school it is. */
 const SCHOOL_WORD = /^(e|é)cole|^coll(e|è)ge|^lyc(e|é)e|^cit(e|é) scolaire|^ensemble scolaire|^groupe scolaire|^erea|^segpa/i;
 
-/** Expands folders (recursively, sorted) into files. */
+/** A drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts) or a hidden file: no part of a delivery. */
+const NOT_DELIVERED = /^\.|(^|\.)(done|ok)$/i;
+
+/**
+ * Expands folders (recursively, sorted) into files. Inside a folder, hidden files and drop-folder markers are left
+ * out, as the drop folder leaves them out: a delivery it filed under rejected/ imports as it is (a file named on
+ * the command line is always taken).
+ */
 export function collectInputs(paths: string[]): ImportInput[] {
   const out: ImportInput[] = [];
-  const walk = (p: string) => {
+  const walk = (p: string, named: boolean) => {
+    if (!named && NOT_DELIVERED.test(basename(p))) return;
     if (statSync(p).isDirectory()) {
-      for (const f of readdirSync(p).sort()) walk(join(p, f));
+      for (const f of readdirSync(p).sort()) walk(join(p, f), false);
     } else out.push({ name: basename(p), path: p });
   };
-  for (const p of paths) walk(p);
+  for (const p of paths) walk(p, true);
   return out;
 }
 
@@ -488,14 +496,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.keptNamed = res.keptNamed;
     report.absent = res.absent;
     report.modified = res.modified;
-    // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsences): nothing is
+    // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsencesOf): nothing is
     // written (the transaction is rolled back below). The file named is the one whose absence counts most.
+    // Judged per scope (a school's file, an AAF kind), not over the whole run: another school or source of the run does
+    // not hide one emptied out.
     if (complete) {
-      const mass = massAbsences(res.byProfile);
-      if (mass.length) report.massAbsence = mass;
+      const mass = massAbsencesOf(res.scopeAbsences);
+      if (mass.length) report.massAbsence = mass.map(({ profile, absent, of }) => ({ profile, absent, of }));
       if (mass.length && !opts.dryRun && !opts.confirmAbsences) {
-        const { profile, absent, of } = mass[0];
-        const file = Object.entries(res.byFile).sort((a, b) => b[1].preDeleted - a[1].preDeleted)[0]?.[0] ?? '';
+        const { profile, absent, of, file = '' } = mass[0];
         throw new ImportFileError(file, 0, '', 'massAbsence', {
           absent,
           of,
@@ -530,6 +539,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       keptNamed: report.keptNamed,
       merged: batch.merged.length,
       rejected: report.rejected.length,
+      // Who confirmed that most of a profile's accounts leave, and which (a run refused without it writes nothing).
+      ...(report.massAbsence ? { massAbsence: report.massAbsence } : {}),
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
     // A first import fills the tables from empty: statistics now, not at autovacuum's next round (db/statistics.ts).

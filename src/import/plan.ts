@@ -211,15 +211,39 @@ export const MASS_ABSENCE_MIN = 10;
 export const MASS_ABSENCE_SHARE = 0.5;
 
 /**
- * The profiles a complete run would empty out: `preDeleted` ≥ MASS_ABSENCE_MIN and more than MASS_ABSENCE_SHARE of
- * the profile's covered accounts, largest first. `byProfile` is the run's counts (apply.ts ApplyResult.byProfile);
- * in a run with completeness scopes `preDeleted` holds absences only (deletions come with deltas, which have none).
+ * A completeness scope's absences for one profile (apply.ts ApplyResult.scopeAbsences): the accounts it sends to the
+ * grace period and those of its source, profile and structures the run carries that existed before it.
  */
-export function massAbsences(byProfile: Partial<Record<Profile, ProfileCounts>>): MassAbsence[] {
-  const out: MassAbsence[] = [];
-  for (const [profile, c] of Object.entries(byProfile) as [Profile, ProfileCounts][]) {
-    const of = c.preDeleted + c.updated + c.unchanged + c.restored;
-    if (c.preDeleted >= MASS_ABSENCE_MIN && c.preDeleted > MASS_ABSENCE_SHARE * of) out.push({ profile, absent: c.preDeleted, of });
+export interface ScopeAbsence {
+  profile: Profile;
+  absent: number;
+  covered: number;
+  /** The file whose completeness implied the absences (the scope's). */
+  file?: string;
+}
+
+const isMass = (absent: number, of: number) => absent >= MASS_ABSENCE_MIN && absent > MASS_ABSENCE_SHARE * of;
+
+/**
+ * The mass absences of a run, judged per completeness scope (one school's CSV file of a profile, a SIECLE or STS-web
+ * file, an AAF kind): a school emptied out in a run over several schools, or an AAF file left out in a run that also
+ * carries another source's accounts of that profile, is not hidden by the rest of the run. A profile's scopes taken
+ * together count too (several small schools each under MASS_ABSENCE_MIN). Largest first, each with the file to name.
+ */
+export function massAbsencesOf(scopes: ScopeAbsence[]): (MassAbsence & { file?: string })[] {
+  const out: (MassAbsence & { file?: string })[] = [];
+  const total = new Map<Profile, { absent: number; of: number; file?: string; most: number }>();
+  for (const s of scopes) {
+    const of = s.absent + s.covered;
+    if (isMass(s.absent, of)) out.push({ profile: s.profile, absent: s.absent, of, file: s.file });
+    const t = total.get(s.profile) ?? { absent: 0, of: 0, most: -1 };
+    t.absent += s.absent;
+    t.of += of;
+    if (s.absent > t.most) Object.assign(t, { most: s.absent, file: s.file });
+    total.set(s.profile, t);
+  }
+  for (const [profile, t] of total) {
+    if (!out.some((m) => m.profile === profile) && isMass(t.absent, t.of)) out.push({ profile, absent: t.absent, of: t.of, file: t.file });
   }
   return out.sort((a, b) => b.absent - a.absent);
 }

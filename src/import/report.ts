@@ -46,7 +46,7 @@ const T = {
     } as Record<FieldChange['field'], string>,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
-        ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences.`
+        ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel.`
         : `Départs confirmés : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entrent en période de grâce.`,
     unchecked: (kinds: string[]) =>
       `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
@@ -90,7 +90,7 @@ const T = {
     } as Record<FieldChange['field'], string>,
     massAbsence: (m: MassAbsence, dry: boolean) =>
       dry
-        ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences.`
+        ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences; if the files are only part of the directory, import them with --partiel.`
         : `Confirmed departures: ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
     unchecked: (kinds: string[]) => `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
     rejected: (n: number) => `Rejected rows (${en(n)})`,

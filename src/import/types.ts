@@ -281,7 +281,7 @@ export interface ImportReport {
    */
   absent?: { login: string; name: string; profile: Profile }[];
   /**
-   * Profiles most of whose accounts the complete run sends to the grace period (plan.ts massAbsences): a dry run
+   * Profiles most of whose accounts the complete run sends to the grace period (plan.ts massAbsencesOf): a dry run
    * reports them, a real run is refused unless `confirmAbsences` (a confirmed run still lists them). Optional:
    * reports stored before it existed (console) have none.
    */

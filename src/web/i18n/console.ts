@@ -330,9 +330,9 @@ const fr = {
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.modified': 'Fiches modifiées ({n}) :',
-  // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsences).
+  // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
   'import.report.massAbsence':
-    'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé.',
+    'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
   'import.report.massAbsence.done': 'Départs confirmés : {absent} comptes {whose} sur {of} ({share} %) sont entrés en période de grâce.',
   'import.report.unchecked': 'Livraison AAF complète sans fichier {kinds} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).',
   'import.confirm.absences.one': 'Je confirme ces départs : {n} compte entrera en période de grâce.',
@@ -686,7 +686,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.modified': 'Records changed ({n}):',
   'import.report.massAbsence':
-    'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused.',
+    'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
   'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',
   'import.report.unchecked': 'Complete AAF delivery without a {kinds} file: these accounts’ absence is not looked for (none enters the grace period).',
   'import.confirm.absences.one': 'I confirm they left: {n} account will enter its grace period.',
