@@ -55,18 +55,28 @@ export async function baselinePreview(db: Queryable, filter: string, value: unkn
 
 /**
  * The CSV export's columns, in its order (csv.ts CSV_COLUMNS): names, profile, login, code as stored (the product
- * decrypts it), e-mail, classes — a parent's are the children's — sorted, creation day, children with their classes,
- * code expiry day, INE, functions, mobile; for the same accounts (the default distribution conditions), in the same order.
+ * decrypts it), e-mail, classes — a parent's are the children's — sorted, creation day, children still present with
+ * their classes, code expiry day, INE, functions, mobile; for the same accounts (the default distribution conditions),
+ * in the same order. Written set-wise, as one would by hand: classes and children aggregated once by a hash of all
+ * rows, then joined (a first version looked them up with subqueries per account: 2.3× slower at 100k, which made
+ * the product look faster than `psql \copy`).
  */
-export const CSV_BASELINE_SQL = `SELECT u.last_name, u.first_name, u.profile, u.login,
-  CASE WHEN u.activated_at IS NULL THEN u.activation_code_enc ELSE 'Activé' END AS code, u.email,
-  (SELECT string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr) FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
-     UNION SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id WHERE r.parent_id = u.id) m
-     JOIN classes c ON c.id = m.class_id) AS classes,
-  to_char(u.created_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY') AS created,
-  (SELECT string_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || (SELECT string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr)
-       FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = k.id) || ')', ''),
-     ', ' ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr)
-   FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
+export const CSV_BASELINE_SQL = `WITH cls AS (
+  SELECT m.user_id, string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr) AS classes
+  FROM (SELECT uc.user_id, uc.class_id FROM user_classes uc
+        UNION SELECT r.parent_id, uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id) m
+  JOIN classes c ON c.id = m.class_id GROUP BY m.user_id),
+own AS (
+  SELECT uc.user_id, string_agg(c.name, ', ' ORDER BY c.name COLLATE trousseau_fr) AS classes
+  FROM user_classes uc JOIN classes c ON c.id = uc.class_id GROUP BY uc.user_id),
+kids AS (
+  SELECT r.parent_id, string_agg(k.first_name || ' ' || k.last_name || coalesce(' (' || o.classes || ')', ''), ', '
+           ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
+  FROM relations r JOIN users k ON k.id = r.child_id AND k.absent_since IS NULL AND k.pre_deleted_at IS NULL
+  LEFT JOIN own o ON o.user_id = k.id GROUP BY r.parent_id)
+SELECT u.last_name, u.first_name, u.profile, u.login,
+  CASE WHEN u.activated_at IS NULL THEN u.activation_code_enc ELSE 'Activé' END AS code, u.email, cls.classes,
+  to_char(u.created_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY') AS created, kids.children,
   to_char(u.activation_code_expires_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY') AS expires, u.ine, array_to_string(u.functions, ', '), u.mobile
-FROM users u WHERE ${DEFAULTS} ORDER BY ${ORDER}`;
+FROM users u LEFT JOIN cls ON cls.user_id = u.id LEFT JOIN kids ON kids.parent_id = u.id
+WHERE ${DEFAULTS} ORDER BY ${ORDER}`;
