@@ -192,15 +192,22 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   const page = await browser.get(first.location);
   assert.equal(page.statusCode, 200);
   assert.match(page.body, /data-import="massAbsence">Attention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\)/);
-  assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="1" required[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\.<\/label>/);
+  assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="12" required[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\.<\/label>/);
   const refused = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token });
   assert.equal(refused.statusCode, 400, refused.body.slice(0, 500));
   assert.match(refused.body, /12 comptes d’enseignants sur 15/);
   assert.equal(await snapshot(), before);
 
+  // A box ticked for fewer accounts than the run would send away (the directory changed since the dry run): refused.
+  const stale = await upload();
+  await browser.get(stale.location);
+  const fewer = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: stale.token, absences: '11' });
+  assert.equal(fewer.statusCode, 400, fewer.body.slice(0, 500));
+  assert.equal(await snapshot(), before);
+
   const second = await upload();
   await browser.get(second.location);
-  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: second.token, absences: '1' });
+  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: second.token, absences: '12' });
   assert.equal(done.statusCode, 200, done.body.slice(0, 500));
   assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80 %\) sont entrés en période de grâce\./);
   assert.equal((await absent()).length, 12);

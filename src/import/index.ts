@@ -59,9 +59,11 @@ export interface ImportOptions {
   uploaded?: boolean;
   /**
    * The administrator confirmed that a complete run may send most of a profile's accounts to the grace period
-   * (ImportReport.massAbsence); without it such a run is refused (`massAbsence`), nothing written.
+   * (ImportReport.massAbsence); without it such a run is refused (`massAbsence`), nothing written. A number: the
+   * accounts the confirmation was given for (the dry run's `preDeleted`, as the console shows it): a run that would
+   * send more away (the directory changed since) is refused all the same.
    */
-  confirmAbsences?: boolean;
+  confirmAbsences?: boolean | number;
   /** Accounts per spill to the staging table and per chunk written (stage.ts DEFAULT_CHUNK; tests use tiny ones). */
   chunkSize?: number;
 }
@@ -503,7 +505,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     if (complete) {
       const mass = massAbsencesOf(res.scopeAbsences);
       if (mass.length) report.massAbsence = mass.map(({ profile, absent, of }) => ({ profile, absent, of }));
-      if (mass.length && !opts.dryRun && !opts.confirmAbsences) {
+      const confirmed = opts.confirmAbsences === true || (typeof opts.confirmAbsences === 'number' && report.preDeleted <= opts.confirmAbsences);
+      if (mass.length && !opts.dryRun && !confirmed) {
         const { profile, absent, of, file = '' } = mass[0];
         throw new ImportFileError(file, 0, '', 'massAbsence', {
           absent,

@@ -54,6 +54,15 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
 
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
 
+/** The confirmation of a dry run: its upload, and the accounts sent away the administrator confirmed (massAbsence). */
+const ConfirmBody = z.object({
+  token: text(100),
+  absences: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional(),
+});
+
 export default async function importScreens(instance: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = typed(instance);
   const root = uploadsRoot(ctx.config.dataDir);
@@ -157,7 +166,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   });
 
   // Step 2: apply the very files that were analysed.
-  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: z.object({ token: text(100), absences: z.literal('1').optional() }) } }, async (req, reply) => {
+  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: ConfirmBody } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
@@ -172,7 +181,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         actorId: user.id,
         structureHint: school.id,
         partial: manifest.partial,
-        confirmAbsences: req.body.absences === '1',
+        // The number the box was ticked for: more accounts away than that (the directory changed since) is refused.
+        confirmAbsences: req.body.absences === undefined ? false : Number(req.body.absences),
         uploaded: true,
       });
     } catch (e) {

@@ -138,7 +138,7 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
   ${
     o.report.massAbsence?.length
       ? html`<div class="field field-check">
-    <input type="checkbox" id="f-absences" name="absences" value="1" required aria-describedby="f-absences-hint">
+    <input type="checkbox" id="f-absences" name="absences" value="${o.report.preDeleted}" required aria-describedby="f-absences-hint">
     <label for="f-absences">${plural(lang, 'import.confirm.absences', o.report.preDeleted)}</label>
     <p class="hint" id="f-absences-hint">${_('import.confirm.absences.hint')}</p>
   </div>`
