@@ -21,6 +21,7 @@ import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { freshDatabase } from './helpers/db.js';
 import { multipart } from './helpers/web.js';
+import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let ctx: AppContext;
@@ -49,12 +50,6 @@ const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = [
 
 // ---- the feed ----
 
-const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
-  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
-  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
-  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') +
-  '\n</attributes>\n</addRequest>\n';
-const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
 const pupil = (id: string, first: string, legal: string[]) =>
   rec('Eleve', id, [
     ['ENTPersonJointure', [id]], ['sn', ['Garnier']], ['givenName', [first]], ['ENTPersonDateNaissance', ['03/04/2012']],

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, mock, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { formatReport, importFiles, type ImportInput, type ImportOptions } from '../src/import/index.js';
 import { massAbsencesOf } from '../src/import/plan.js';
 import { testContext } from './helpers/db.js';
+import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
+import { runCli } from './helpers/cli.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-absence-scopes-'));
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -43,12 +45,6 @@ const teachersCsv = (folder: string, ids: number[]): ImportInput => ({
 
 // ---- an AAF feed, as in test/import-mass-absence.test.ts ----
 type File = { name: string; data: Buffer };
-const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
-  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
-  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
-  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') +
-  '\n</attributes>\n</addRequest>\n';
-const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
 const NAME = (kind: string, n: string) => `ENT_0911002B_Complet_20250901_${kind}_${n}.xml`;
 const ETAB: File = {
   name: NAME('EtabEducNat', '0000'),
@@ -60,20 +56,8 @@ const STAFF0: File = { name: NAME('PersEducNat', '0000'), data: xml(range(1, 12)
 const STAFF1: File = { name: NAME('PersEducNat', '0001'), data: xml(range(13, 15).map(teacher).join('')) };
 
 /** Runs `trousseau import` with the test database; exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, { TROUSSEAU_SECRET: '11'.repeat(32), TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'silent', DATABASE_URL: (ctx.database as { url?: string }).url });
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
-  const error = mock.method(console, 'error', (...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await importCli(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-    process.env = saved;
-  }
+function cli(args: string[]) {
+  return runCli(importCli, args, { TROUSSEAU_SECRET: '11'.repeat(32), TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'silent', DATABASE_URL: (ctx.database as { url?: string }).url ?? '' });
 }
 
 test('two schools in one run (a folder each): one school whose pupils all vanish is refused, whatever the other school weighs', async () => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, mock, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
@@ -22,6 +22,8 @@ import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { createUser, multipart, sessionFor, signedInClient, type SessionHeaders } from './helpers/web.js';
+import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
+import { runCli } from './helpers/cli.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-mass-absence-'));
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -45,12 +47,6 @@ const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = [
 // ---- the feed ----
 
 type File = { name: string; data: Buffer };
-const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
-  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
-  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
-  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') +
-  '\n</attributes>\n</addRequest>\n';
-const xml = (body: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n${body}</ficAlimMENESR>\n`);
 const NAME = (kind: string, n: string) => `ENT_0911002B_Complet_20250901_${kind}_${n}.xml`;
 const ETAB: File = {
   name: NAME('EtabEducNat', '0000'),
@@ -84,20 +80,8 @@ const snapshot = async () =>
     await q(`SELECT count(*) FROM audit`),
   ]);
 /** Runs `trousseau import` with the test database; exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, { TROUSSEAU_SECRET: '11'.repeat(32), TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'silent', DATABASE_URL: (ctx.database as { url?: string }).url });
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
-  const error = mock.method(console, 'error', (...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await importCli(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-    process.env = saved;
-  }
+function cli(args: string[]) {
+  return runCli(importCli, args, { TROUSSEAU_SECRET: '11'.repeat(32), TROUSSEAU_DATA_DIR: dataDir, TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr', LOG_LEVEL: 'silent', DATABASE_URL: (ctx.database as { url?: string }).url ?? '' });
 }
 const folder = (files: File[]) => {
   const dir = mkdtempSync(join(dataDir, 'livraison-'));

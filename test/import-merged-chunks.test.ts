@@ -11,13 +11,10 @@ import { test } from 'node:test';
 import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
 import { testContext } from './helpers/db.js';
+import { aafRecord as rec } from './helpers/aaf-feed.js';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
-const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
-  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
-  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
-  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') + '\n</attributes>\n</addRequest>\n';
 
 const SCHOOLS: [string, string, string][] = [['81001', '6A', 'LAT6'], ['81002', '5B', 'ESP5']]; // school, class, group
 

@@ -11,11 +11,8 @@ import { test } from 'node:test';
 import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
 import { testContext } from './helpers/db.js';
+import { aafRecord as rec } from './helpers/aaf-feed.js';
 
-const rec = (cat: string, id: string, attrs: [string, string[]][]) =>
-  `<addRequest>\n<operationalAttributes><attr name="categorie${cat === 'EtabEducNat' ? 'Structure' : 'Personne'}"><value>${cat}</value></attr></operationalAttributes>\n` +
-  `<identifier><id>${id}</id></identifier>\n<attributes>\n` +
-  attrs.map(([n, vs]) => `<attr name="${n}">${vs.map((v) => `<value>${v}</value>`).join('')}</attr>`).join('\n') + '\n</attributes>\n</addRequest>\n';
 
 /** An AAF feed: schools 81001 and 81002, pupils (key, school, relatives' keys), relatives' keys. */
 function feed(pupils: [string, string, string[]][], relatives: string[]): string {

@@ -4,30 +4,19 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, mock, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { run as tokenCli } from '../src/accounts/api-tokens-cli.js';
 import { localDate } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { freshDatabase } from './helpers/db.js';
 import { startTestSmtp, type TestSmtp } from './helpers/smtp.js';
+import { runCli } from './helpers/cli.js';
 
 const FIX = new URL('./fixtures/drop/', import.meta.url).pathname;
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let smtp: TestSmtp;
 
-/** Runs a CLI entry point, returning its exit code and what it printed. */
-async function cli(fn: (args: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
-  const error = mock.method(console, 'error', (...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await fn(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
+const cli = (fn: (args: string[]) => Promise<number>, args: string[]) => runCli(fn, args);
 
 before(async () => {
   database = await freshDatabase();
