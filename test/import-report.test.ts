@@ -106,6 +106,12 @@ test('formatReport writes numbers as French does, and groups records ignored for
     /\nIgnorés, sans compte \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
   );
   assert.equal(fr.split('\n').length, 11, fr);
+  // The console groups them the same way, in its language.
+  const html = (lang: 'fr' | 'en') => String(reportView(lang, report as Parameters<typeof reportView>[1])).replace(/\s+</g, '<');
+  assert.match(html('fr'), /<li data-ignored-group>aucun élève ne le désigne comme représentant légal, pas de compte \(9[\s\u202f]086\), par exemple :<ul><li><code>clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)<\/code><\/li>/);
+  assert.match(html('en'), /<li data-ignored-group>no pupil names them as legal representative, no account \(9,086\), for instance:<ul><li><code>clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)<\/code><\/li>/);
+  assert.match(html('en'), /<li><code>Eleves\.xml:9:DATE_SORTIE — DUPONT Léo: pupil left on 03\/07\/2025, no account<\/code><\/li>/);
+  assert.equal((html('fr').match(/<li/g) ?? []).length, 5, 'one group of three, one record on its own');
 });
 
 test('a re-import names the accounts whose fields it changes, with what changes, before anything is written', async () => {

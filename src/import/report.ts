@@ -1,10 +1,9 @@
 // Text rendering of an import report, French first.
 import type { Profile } from '../directory/vocabulary.js';
-import { IMPORT_MESSAGES_FR, importText, WHOSE } from './messages.js';
+import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
 import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
-import { fillTemplate } from '../lib/errors.js';
 
 type Lang = 'fr' | 'en';
 
@@ -141,22 +140,40 @@ export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
 }
 
 /** Records of a group of ignored ones shown by the command line (the rest are counted). */
-const IGNORED_EXAMPLES = 3;
+export const IGNORED_EXAMPLES = 3;
+
+/** Ignored records that share their reason once whom each is about is set apart (groupIgnored). */
+export interface IgnoredGroup {
+  /** The reason without the person: « aucun élève ne le désigne comme représentant légal, pas de compte ». */
+  reason: string;
+  /** The records, each with whom it is about (« GARNIER Marc (2004775) »; empty for a message that names nobody). */
+  records: { record: Rejection; who: string }[];
+}
 
 /**
- * The ignored records grouped by their reason without whom it is about (the message's leading « {who} : » or
- * « {who} ({id}) : », messages.ts), in order of first appearance: « aucun élève ne le désigne comme représentant
- * légal, pas de compte » gathers every such relative, « élève sorti le 03/07/2025, aucun compte » the pupils of that day.
+ * The ignored records grouped by their reason without whom it is about (a message whose text starts with its
+ * `who` parameter, and `id` after it: « {who} ({id}) : … »), in order of first appearance: « aucun élève ne le désigne
+ * comme représentant légal » gathers every such relative, « élève sorti le 03/07/2025 » the pupils of that day.
+ * `render` writes a message in the wanted language (French by default: messages.ts).
  */
-export function groupIgnored(ignored: Rejection[]): { reason: string; records: Rejection[] }[] {
-  const groups = new Map<string, Rejection[]>();
-  for (const r of ignored) {
-    const template = r.message ? IMPORT_MESSAGES_FR[r.message.code] : undefined;
-    const rest = template?.match(/^\{who\}(?: \(\{id\}\))? : (.*)$/)?.[1];
-    const reason = rest === undefined ? r.reason : fillTemplate(rest, r.message?.params);
+export function groupIgnored(ignored: Rejection[], render: (m: ImportMessage) => string = (m) => importText(m.code, m.params)): IgnoredGroup[] {
+  const groups = new Map<string, IgnoredGroup['records']>();
+  for (const record of ignored) {
+    const params = record.message?.params;
+    let reason = record.message ? render(record.message) : record.reason;
+    let who = '';
+    if (record.message && params?.who !== undefined) {
+      // The message with markers for the person: what follows them (and the separator) is the shared reason.
+      const masked = render({ code: record.message.code, params: { ...params, who: '\u0001', id: '\u0002' } });
+      const rest = /^\u0001(?: \(\u0002\))?\s?:\s(.*)$/s.exec(masked)?.[1];
+      if (rest !== undefined) {
+        reason = rest;
+        who = params.id !== undefined ? `${params.who} (${params.id})` : String(params.who);
+      }
+    }
     const g = groups.get(reason);
-    if (g) g.push(r);
-    else groups.set(reason, [r]);
+    if (g) g.push({ record, who });
+    else groups.set(reason, [{ record, who }]);
   }
   return [...groups].map(([reason, records]) => ({ reason, records }));
 }
@@ -213,10 +230,10 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     for (const g of groupIgnored(report.ignored)) {
       if (lines >= 200) break;
       if (g.records.length <= IGNORED_EXAMPLES) {
-        for (const r of g.records) out.push(`  ${formatRejection(r)}`);
+        for (const { record } of g.records) out.push(`  ${formatRejection(record)}`);
       } else {
         out.push(`  ${g.reason} (${t.num(g.records.length)}), ${t.example} :`);
-        for (const r of g.records.slice(0, IGNORED_EXAMPLES)) out.push(`    ${formatRejection({ ...r, reason: r.reason.slice(0, r.reason.length - g.reason.length).replace(/ : $/, '') })}`);
+        for (const { record, who } of g.records.slice(0, IGNORED_EXAMPLES)) out.push(`    ${formatRejection({ ...record, reason: who })}`);
       }
       lines += Math.min(g.records.length, IGNORED_EXAMPLES + 1);
       left -= g.records.length;

@@ -330,6 +330,7 @@ const fr = {
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.modified': 'Fiches modifiées ({n}) :',
+  'import.report.ignoredGroup': '{reason} ({n}), par exemple :',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
   'import.report.massAbsence':
     'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
@@ -685,6 +686,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.ignored': 'Read but given no account ({n}):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.modified': 'Records changed ({n}):',
+  'import.report.ignoredGroup': '{reason} ({n}), for instance:',
   'import.report.massAbsence':
     'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
   'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',
