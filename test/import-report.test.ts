@@ -14,6 +14,7 @@ import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { freshDatabase, testContext } from './helpers/db.js';
+import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const ALL = { kind: 'all' } as const;
@@ -135,6 +136,30 @@ test('a re-import names the accounts whose fields it changes, with what changes,
     assert.match(formatReport(dry, 'en'), new RegExp(`\\nRecords changed \\(1\\) :\\n {2}${login} — Léa COQUELICO : last name “COQUELICOT” → “COQUELICO”; birth date 2014-03-14 → 2014-04-14\\n`));
     assert.match(String(reportView('fr', dry)), /data-import="modified"><summary>Fiches modifiées \(1\) :<\/summary>\s*<ul><li><code>[^<]+<\/code> — Léa COQUELICO : nom « COQUELICOT » → « COQUELICO » ; date de naissance 14\/03\/2014 → 14\/04\/2014<\/li><\/ul>/);
     assert.equal((await own.database.pool.query(`SELECT last_name FROM users WHERE login = $1`, [login])).rows[0].last_name, 'COQUELICOT', 'a dry run writes nothing');
+  } finally {
+    await own.close();
+  }
+});
+
+test('a school the feed renames is reported renamed, with its former name (not « existante »)', async () => {
+  const own = await testContext();
+  try {
+    const etab = (name: string) => ({
+      name: 'ENT_0911009K_Complet_20250901_EtabEducNat_0000.xml',
+      data: xml(rec('EtabEducNat', '99001', [['ENTStructureJointure', ['99001']], ['ENTStructureUAI', ['0911009K']], ['ENTStructureNomCourant', [name]]])),
+    });
+    const first = await importFiles(own, [etab('CLG$DES SABLONS$ETAMPES')], { scope: ALL, dryRun: false });
+    const before = first.structures[0].name;
+    assert.equal(first.structures[0].created, true);
+    const again = await importFiles(own, [etab('CLG$LUCIE AUBRAC$ETAMPES')], { scope: ALL, dryRun: false });
+    assert.equal(again.structures[0].formerName, before);
+    assert.notEqual(again.structures[0].name, before);
+    assert.match(formatReport(again), new RegExp(`\\n {2}${again.structures[0].name} \\(0911009K\\) — renommée \\(anciennement « ${before} »\\)\\n`));
+    assert.match(String(reportView('fr', again)), new RegExp(`<span class="badge badge-warning">renommé, anciennement « ${before} »</span>`));
+    // The same again: nothing renamed.
+    const same = await importFiles(own, [etab('CLG$LUCIE AUBRAC$ETAMPES')], { scope: ALL, dryRun: false });
+    assert.equal(same.structures[0].formerName, undefined);
+    assert.match(formatReport(same), / — existante\n/);
   } finally {
     await own.close();
   }

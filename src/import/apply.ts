@@ -175,10 +175,12 @@ export async function applyBatch(
       structureIds.set(key, row.id);
       // A known structure only changes when the feed describes it (a bare reference leaves it alone).
       // Only a run with every right ('all') changes one: a school's own files never rename it.
-      if (rec && scope.kind === 'all' && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name)) {
+      const renames = rec && scope.kind === 'all' && (row.external_id !== ext || row.uai !== uai || row.name !== rec.name);
+      if (renames) {
         await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
       }
-      if (rec) structures.push({ name: rec.name, uai, created: false });
+      // A school the run renames is named with its former name (« Collège Jean Moulin, anciennement … »).
+      if (rec) structures.push({ name: rec.name, uai, created: false, ...(renames && row.name !== rec.name ? { formerName: row.name } : {}) });
     } else {
       const name = rec?.name ?? `Structure ${key}`;
       const ins = await client.query<{ id: string }>(

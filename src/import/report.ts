@@ -27,6 +27,7 @@ const T = {
     structures: 'Structures',
     created: 'créée',
     known: 'existante',
+    structureRenamed: (former: string) => `renommée (anciennement « ${former} »)`,
     accounts: 'Comptes',
     summary: (r: ImportReport) =>
       `${countFr(r.created, 'créé', 'créés')}, ${countFr(r.updated, 'modifié', 'modifiés')}, ${countFr(r.unchanged, 'inchangé', 'inchangés')}, ${countFr(r.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(r.restored, 'restauré', 'restaurés')}`,
@@ -73,6 +74,7 @@ const T = {
     structures: 'Structures',
     created: 'created',
     known: 'existing',
+    structureRenamed: (former: string) => `renamed (formerly “${former}”)`,
     accounts: 'Accounts',
     summary: (r: ImportReport) =>
       `${en(r.created)} created, ${en(r.updated)} updated, ${en(r.unchanged)} unchanged, ${en(r.preDeleted)} absent from the feed (grace period), ${en(r.restored)} restored`,
@@ -190,7 +192,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length) {
     out.push(`${t.structures} :`);
-    for (const s of report.structures) out.push(`  ${s.name}${s.uai ? ` (${s.uai})` : ''} — ${s.created ? t.created : t.known}`);
+    for (const s of report.structures) out.push(`  ${s.name}${s.uai ? ` (${s.uai})` : ''} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`);
   }
   out.push(`${t.accounts} : ${t.summary(report)}`);
   for (const [p, c] of Object.entries(report.byProfile) as [Profile, NonNullable<ImportReport['byProfile'][Profile]>][]) {

@@ -247,6 +247,8 @@ export interface StructureReport {
   name: string;
   uai: string | null;
   created: boolean;
+  /** The name it had before the run renamed it (a feed describing the school under a new name). */
+  formerName?: string;
 }
 
 export interface ImportReport {

@@ -62,7 +62,7 @@ export function reportView(lang: Lang, r: ImportReport): SafeHtml {
       <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`,
   )}</tbody>
 </table></div>
-${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}`)}</p>` : ''}
+${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}${s.formerName ? html` <span class="badge badge-warning">${_('import.report.renamedStructure', { former: s.formerName })}</span>` : ''}`)}</p>` : ''}
 <div class="table-wrap"><table class="import-counts">
   <caption class="visually-hidden">${_('import.report.accounts')}</caption>
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
