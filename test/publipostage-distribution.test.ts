@@ -181,6 +181,9 @@ test('file names say what they hold', async () => {
   assert.equal(many.text, '4 classes · parents · comptes non activés');
   assert.equal(fileName('comptes', contentLabel(sel(), { classes: [], levels: [] }), '2026-09-02', 'csv'), 'comptes-2026-09-02.csv');
   assert.equal(fileName('fiches', contentLabel(sel(), { classes: ['6e A/B'], levels: [] }), '2026-09-02', 'pdf'), 'fiches-6eAB-2026-09-02.pdf');
+  const external = contentLabel(sel({ external: 'info' }), { classes: ['6A'], levels: [] });
+  assert.equal(fileName('comptes', external, '2026-09-02', 'csv'), 'comptes-6A-avec-connexion-externe-2026-09-02.csv');
+  assert.equal(external.text, '6A · avec les comptes à connexion externe');
 });
 
 test('left-out reasons: first of blocked, absent, external; counters per profile and provider', () => {

@@ -130,6 +130,9 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
   if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
   if (sel.email === 'without') add('sans-courriel', 'sans courriel');
+  // Accounts that sign in elsewhere are left out unless asked for (their sheet then says how they sign in): a file
+  // holding them says so, or it is taken for the usual one.
+  if (sel.external === 'info') add('avec-connexion-externe', 'avec les comptes à connexion externe');
   if (sel.distributedBefore !== undefined) add('relance', `relance (remis il y a plus de ${sel.distributedBefore} jours)`);
   if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, countFr(sel.userIds.length, 'compte choisi', 'comptes choisis'));
   return { parts, text: words.join(' · ') || 'tous les comptes' };
