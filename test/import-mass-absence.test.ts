@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { formatReport, importFiles, type ImportOptions, type ImportReport } from '../src/import/index.js';
-import { MASS_ABSENCE_MIN, massAbsencesOf } from '../src/import/plan.js';
+import { absentShare, MASS_ABSENCE_MIN, massAbsencesOf } from '../src/import/plan.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -99,6 +99,10 @@ test('the rule: 10 or more accounts of a profile and more than half of those a s
   assert.deepEqual(massAbsencesOf([scope('Student', 28, 2, 'a/CSV_Eleves.csv'), scope('Student', 0, 60, 'b/CSV_Eleves.csv')]), [{ profile: 'Student', absent: 28, of: 30, file: 'a/CSV_Eleves.csv' }]);
   // Several small schools each under ten, together more than half: the profile's scopes taken together.
   assert.deepEqual(massAbsencesOf([scope('Relative', 6, 2, 'a.csv'), scope('Relative', 7, 3, 'b.csv')]), [{ profile: 'Relative', absent: 13, of: 18, file: 'b.csv' }]);
+  // « 542 sur 544 » is not everyone: a share short of all reads 99 %, never 100 %.
+  assert.equal(absentShare({ profile: 'Teacher', absent: 542, of: 544 }), 99);
+  assert.equal(absentShare({ profile: 'Teacher', absent: 544, of: 544 }), 100);
+  assert.equal(absentShare({ profile: 'Teacher', absent: 12, of: 15 }), 80);
   // Largest first.
   assert.deepEqual(massAbsencesOf([scope('Relative', 40, 10), scope('Student', 100, 20), scope('Teacher', 3, 0)]).map((m) => m.profile), ['Student', 'Relative']);
 });
@@ -141,6 +145,11 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
   assert.match(refused.err, /Import refusé[\s\S]*12 comptes d’enseignants sur 15[\s\S]*--confirmer-absences/);
   assert.equal(await snapshot(), before);
   assert.match((await cli(['--help'])).out, /--confirmer-absences/);
+  // A dry run told to confirm says the departures will happen (not that the run will be refused), exit 0.
+  const dryConfirmed = await cli([dir, '--dry-run', '--confirmer-absences']);
+  assert.equal(dryConfirmed.code, 0, dryConfirmed.err);
+  assert.match(dryConfirmed.out, /\nDéparts confirmés \(--confirmer-absences\) : 12 comptes d’enseignants sur 15 \(80 %\) entreront en période de grâce\./);
+  assert.doesNotMatch(dryConfirmed.out, /sera refusé/);
 
   const done = await cli([dir, '--confirmer-absences']);
   assert.equal(done.code, 0, done.err);
@@ -176,10 +185,14 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   const page = await browser.get(first.location);
   assert.equal(page.statusCode, 200);
   assert.match(page.body, /data-import="massAbsence">Attention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\)/);
-  assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="12" required[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\.<\/label>/);
-  const refused = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token });
-  assert.equal(refused.statusCode, 400, refused.body.slice(0, 500));
-  assert.match(refused.body, /12 comptes d’enseignants sur 15/);
+  // Required as the console's checkboxes are: announced (aria-required), checked by the server.
+  assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="12" aria-required="true"[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\. <span class="req" aria-hidden="true">\*<\/span><\/label>/);
+  assert.doesNotMatch(page.body, /id="f-absences"[^>]* required/);
+  // Left unticked: the same page again with the error on the box, nothing written, the upload kept for a second try.
+  const unticked = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token });
+  assert.equal(unticked.statusCode, 400, unticked.body.slice(0, 500));
+  assert.match(unticked.body, /<p class="field-error" id="f-absences-error">Cochez « Je confirme ces départs » pour appliquer cet import, ou annulez-le : rien n’a été modifié\.<\/p>/);
+  assert.match(unticked.body, /id="f-absences"[^>]*aria-invalid="true"/);
   assert.equal(await snapshot(), before);
 
   // A box ticked for fewer accounts than the run would send away (the directory changed since the dry run): refused.
@@ -189,9 +202,9 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   assert.equal(fewer.statusCode, 400, fewer.body.slice(0, 500));
   assert.equal(await snapshot(), before);
 
-  const second = await upload();
-  await browser.get(second.location);
-  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: second.token, absences: '12' });
+  // The first upload, kept after the unticked try: ticked for the number shown, applied.
+  await browser.get(first.location);
+  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token, absences: '12' });
   assert.equal(done.statusCode, 200, done.body.slice(0, 500));
   assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80 %\) sont entrés en période de grâce\./);
   assert.equal((await absent()).length, 12);
@@ -245,6 +258,16 @@ test('a complete delivery without one kind’s file: that kind’s absence is no
   assert.match(String(reportView('fr', report)), /data-import="unchecked">Livraison AAF complète sans fichier PersRelEleve/);
   // A partial run checks nothing by design: nothing to say.
   assert.equal((await run([ETAB, STAFF0, STAFF1, PUPILS], { partial: true })).unchecked, undefined);
+  // Without EtabEducNat the delivery is not complete: nobody's absence is looked for (the first staff file missing
+  // sends nobody away), and the report says so rather than « 0 absent » alone.
+  const noEtab = await run([STAFF1, PUPILS, RELATIVES]);
+  assert.equal(noEtab.fatal, null, formatReport(noEtab));
+  assert.deepEqual(noEtab.unchecked, ['EtabEducNat']);
+  assert.equal(noEtab.preDeleted, 0);
+  assert.deepEqual(await absent(), []);
+  assert.match(formatReport(noEtab), /\nLivraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée/);
+  assert.match(String(reportView('en', noEtab)), /data-import="unchecked">AAF delivery without its EtabEducNat file: it is not taken as complete/);
+  assert.equal((await run([STAFF1, PUPILS, RELATIVES], { partial: true })).unchecked, undefined);
 });
 
 test('not only AAF: a school’s CSV of pupils that would send most of them away is refused the same way', async () => {

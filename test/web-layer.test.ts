@@ -245,13 +245,16 @@ test('import: the upload answers with a redirect that carries no CSRF token; the
 test('the AAF confirmation question names what the files touch', async () => {
   const { confirmQuestion } = await import('../src/web/console/import.js');
   const schoolRow = { id: school, name: 'Collège Denis Poisson', uai: null };
-  const report = (names: string[]) => ({ structures: names.map((name) => ({ name, created: false })) }) as never;
+  const report = (names: string[], kind = 'csv') => ({ structures: names.map((name) => ({ name, created: false })), files: [{ kind }] }) as never;
   assert.equal(confirmQuestion('fr', schoolRow, report(['Collège Denis Poisson'])), 'Appliquer cet import à Collège Denis Poisson ?');
   assert.equal(
     confirmQuestion('fr', schoolRow, report(['Collège Denis Poisson', 'Lycée Arago', 'École Jules Ferry'])),
     'Appliquer cet import ? Il touche 3 établissements : Collège Denis Poisson, Lycée Arago, École Jules Ferry.',
   );
   assert.match(confirmQuestion('en', schoolRow, report(['Lycée Arago'])), /It touches 1 school: Lycée Arago/);
+  // AAF person files without their EtabEducNat file name no school: the question does not pretend it is this one.
+  assert.equal(confirmQuestion('fr', schoolRow, report([], 'aaf')), 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.');
+  assert.equal(confirmQuestion('fr', schoolRow, report([], 'csv')), 'Appliquer cet import à Collège Denis Poisson ?');
 });
 
 test('duplicates are paginated, in the console frame with its tabs and breadcrumb', async () => {

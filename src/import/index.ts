@@ -476,6 +476,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         // Only the kinds delivered are checked: said, since a kind's file left out looks like nobody leaving.
         const unchecked = (Object.keys(AAF_PROFILES) as AafKind[]).filter((k) => !aaf.kinds.has(k));
         if (unchecked.length) report.unchecked = unchecked;
+      } else if (!delta && [...aaf.kinds].some((k) => k in AAF_PROFILES)) {
+        // Persons without the EtabEducNat file: not a complete delivery, nobody's absence is looked for; said, since
+        // an administrator would otherwise believe departures were handled (report.ts: its own sentence).
+        report.unchecked = ['EtabEducNat'];
       }
     }
     const complete = batch.scopes.length > 0;
@@ -506,6 +510,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const mass = massAbsencesOf(res.scopeAbsences);
       if (mass.length) report.massAbsence = mass.map(({ profile, absent, of }) => ({ profile, absent, of }));
       const confirmed = opts.confirmAbsences === true || (typeof opts.confirmAbsences === 'number' && report.preDeleted <= opts.confirmAbsences);
+      // A dry run told the departures are confirmed says they will happen, not that the run will be refused.
+      if (mass.length && confirmed) report.absencesConfirmed = true;
       if (mass.length && !opts.dryRun && !confirmed) {
         const { profile, absent, of, file = '' } = mass[0];
         throw new ImportFileError(file, 0, '', 'massAbsence', {

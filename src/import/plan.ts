@@ -250,5 +250,6 @@ export function massAbsencesOf(scopes: ScopeAbsence[]): (MassAbsence & { file?: 
 
 /** The share of a profile's covered accounts a run sends away, in whole percent (massAbsence's wording). */
 export function absentShare(m: MassAbsence): number {
-  return Math.round((100 * m.absent) / m.of);
+  // « 542 sur 544 (100 %) » would read as everyone: a share short of all stays under 100.
+  return Math.min(Math.round((100 * m.absent) / m.of), m.absent < m.of ? 99 : 100);
 }

@@ -44,12 +44,16 @@ const T = {
       profile: 'profil', title: 'civilité', first_name: 'prénom', last_name: 'nom', birth_date: 'date de naissance', email: 'courriel',
       phone: 'téléphone', ine: 'INE', functions: 'fonctions', mobile: 'mobile', address: 'adresse', origin: 'origine', source: 'source',
     } as Record<FieldChange['field'], string>,
-    massAbsence: (m: MassAbsence, dry: boolean) =>
-      dry
+    massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
+      dry && confirmed
+        ? `Départs confirmés (--confirmer-absences) : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entreront en période de grâce.`
+        : dry
         ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel.`
         : `Départs confirmés : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entrent en période de grâce.`,
     unchecked: (kinds: string[]) =>
-      `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
+      kinds.includes('EtabEducNat')
+        ? 'Livraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce). Pour que les départs soient pris en compte, importez la livraison entière.'
+        : `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
     rejected: (n: number) => `Lignes rejetées (${fr(n)})`,
     renamed: (n: number) => `Changements de nom probables (${fr(n)})`,
     renameApplied: 'compte mis à jour',
@@ -89,11 +93,16 @@ const T = {
       profile: 'profile', title: 'title', first_name: 'first name', last_name: 'last name', birth_date: 'birth date', email: 'e-mail',
       phone: 'phone', ine: 'INE', functions: 'functions', mobile: 'mobile', address: 'address', origin: 'origin', source: 'source',
     } as Record<FieldChange['field'], string>,
-    massAbsence: (m: MassAbsence, dry: boolean) =>
-      dry
+    massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
+      dry && confirmed
+        ? `Confirmed departures (--confirmer-absences): ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts will enter their grace period (${absentShare(m)} %).`
+        : dry
         ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences; if the files are only part of the directory, import them with --partiel.`
         : `Confirmed departures: ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
-    unchecked: (kinds: string[]) => `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
+    unchecked: (kinds: string[]) =>
+      kinds.includes('EtabEducNat')
+        ? 'AAF delivery without its EtabEducNat file: it is not taken as complete, no account’s absence is looked for (none enters the grace period). For departures to be handled, import the whole delivery.'
+        : `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
     rejected: (n: number) => `Rejected rows (${en(n)})`,
     renamed: (n: number) => `Likely renames (${en(n)})`,
     renameApplied: 'account updated',
@@ -199,7 +208,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
-  for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun));
+  for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun, !!report.absencesConfirmed));
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
   if (report.absent?.length) {

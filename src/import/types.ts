@@ -288,6 +288,8 @@ export interface ImportReport {
    * reports stored before it existed (console) have none.
    */
   massAbsence?: MassAbsence[];
+  /** The run was told to send them away all the same (ImportOptions.confirmAbsences): a dry run says they will go. */
+  absencesConfirmed?: boolean;
   /**
    * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
    * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.
@@ -295,7 +297,8 @@ export interface ImportReport {
   modified?: { count: number; sample: ModifiedNote[] };
   /**
    * Kinds of a complete AAF delivery (its EtabEducNat read) with no file in the run: their accounts' absence is not
-   * looked for (only kinds delivered are), so none of them enters the grace period. Optional, as above.
+   * looked for (only kinds delivered are), so none of them enters the grace period; `['EtabEducNat']` when a run
+   * (not partial, not a delta) carries AAF persons without it: nobody's absence is looked for. Optional, as above.
    */
   unchecked?: string[];
   durationMs: number;

@@ -172,6 +172,22 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const { dir, manifest } = await pending(req, school, req.body.token);
+    // Departures to confirm and the box left unticked: the same page again with the error, the upload kept.
+    if (req.body.absences === undefined) {
+      const dry = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
+      if (dry.massAbsence?.length) {
+        return page(
+          req,
+          reply,
+          school,
+          {
+            notice: { kind: 'error', text: _('import.confirm.absences.missing') },
+            body: confirmView(viewEnv(req), { school, token: req.body.token, report: dry, partial: manifest.partial, absencesError: true }),
+          },
+          400,
+        );
+      }
+    }
     const files = manifest.files.map((name, i) => ({ name, path: join(dir, `${i}.bin`) }));
     let report: ImportReport;
     try {

@@ -312,6 +312,7 @@ const fr = {
   'import.col.restored': 'Restaurés',
   'import.confirm.question': 'Appliquer cet import à {school} ?',
   'import.confirm.partial': 'Import partiel : personne ne sera pré-supprimé.',
+  'import.confirm.feed': 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.',
   'import.confirm': 'Confirmer l’import',
   'import.next.publipostage': 'Distribuer les identifiants des nouveaux comptes',
   'import.again': 'Importer d’autres fichiers',
@@ -331,6 +332,8 @@ const fr = {
   'import.report.ignored': 'Lus mais sans compte ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.modified': 'Fiches modifiées ({n}) :',
+  'import.report.noEtab':
+    'Livraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce). Pour que les départs soient pris en compte, importez la livraison entière.',
   'import.report.ignoredGroup': '{reason} ({n}), par exemple :',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
   'import.report.massAbsence':
@@ -339,6 +342,7 @@ const fr = {
   'import.report.unchecked': 'Livraison AAF complète sans fichier {kinds} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).',
   'import.confirm.absences.one': 'Je confirme ces départs : {n} compte entrera en période de grâce.',
   'import.confirm.absences.other': 'Je confirme ces départs : {n} comptes entreront en période de grâce.',
+  'import.confirm.absences.missing': 'Cochez « Je confirme ces départs » pour appliquer cet import, ou annulez-le : rien n’a été modifié.',
   'import.confirm.absences.hint': 'Ils restent restaurables pendant la période de grâce s’ils reviennent dans un prochain import. Sans cette case, l’import est refusé.',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
@@ -669,6 +673,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.restored': 'Restored',
   'import.confirm.question': 'Apply this import to {school}?',
   'import.confirm.partial': 'Partial import: nobody will be pre-deleted.',
+  'import.confirm.feed': 'Apply this import? Its academic directory (AAF) files touch the accounts of the schools they name, not only this one’s.',
   'import.confirm': 'Confirm the import',
   'import.next.publipostage': 'Hand out the new accounts’ credentials',
   'import.again': 'Import other files',
@@ -688,6 +693,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.ignored': 'Read but given no account ({n}):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.modified': 'Records changed ({n}):',
+  'import.report.noEtab':
+    'AAF delivery without its EtabEducNat file: it is not taken as complete, no account’s absence is looked for (none enters the grace period). For departures to be handled, import the whole delivery.',
   'import.report.ignoredGroup': '{reason} ({n}), for instance:',
   'import.report.massAbsence':
     'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
@@ -695,6 +702,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.unchecked': 'Complete AAF delivery without a {kinds} file: these accounts’ absence is not looked for (none enters the grace period).',
   'import.confirm.absences.one': 'I confirm they left: {n} account will enter its grace period.',
   'import.confirm.absences.other': 'I confirm they left: {n} accounts will enter their grace period.',
+  'import.confirm.absences.missing': 'Tick “I confirm they left” to apply this import, or cancel it: nothing was changed.',
   'import.confirm.absences.hint': 'They can still be restored during the grace period if a later import brings them back. Without this box, the import is refused.',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',

@@ -17,8 +17,11 @@ import { formatNumber, plural, schoolBase, type School } from '../frame.js';
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
 
 /** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
-export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures'>): string {
+export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures' | 'files'>): string {
   const _ = translator(lang);
+  // AAF person files without their EtabEducNat name no school the report could list: their accounts are wherever the
+  // files say, not necessarily in this school.
+  if (r.structures.length === 0 && r.files.some((f) => f.kind === 'aaf')) return _('import.confirm.feed');
   const others = r.structures.filter((s) => s.name !== school.name);
   if (others.length === 0) return _('import.confirm.question', { school: school.name });
   const names = r.structures.map((s) => s.name);
@@ -81,7 +84,7 @@ ${(r.massAbsence ?? []).map(
   (m) =>
     html`<p class="notice notice-warning" data-import="massAbsence">${_(r.dryRun ? 'import.report.massAbsence' : 'import.report.massAbsence.done', { absent: n(m.absent), of: n(m.of), share: absentShare(m), whose: WHOSE[lang][m.profile] })}</p>`,
 )}
-${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_('import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
+${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
 ${
   r.merged?.length
@@ -145,7 +148,7 @@ export function fatalNotice(lang: Lang, fatal: Rejection): SafeHtml {
 }
 
 /** The dry run's report and the form applying exactly those files (`token`: the pending upload). */
-export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean }): SafeHtml {
+export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean; absencesError?: boolean }): SafeHtml {
   const { lang } = env;
   const _ = translator(lang);
   return html`${reportView(lang, o.report)}
@@ -154,9 +157,12 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
   <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
   ${
     o.report.massAbsence?.length
-      ? html`<div class="field field-check">
-    <input type="checkbox" id="f-absences" name="absences" value="${o.report.preDeleted}" required aria-describedby="f-absences-hint">
-    <label for="f-absences">${plural(lang, 'import.confirm.absences', o.report.preDeleted)}</label>
+      ? // Required as forms.ts checkboxes are (aria-required, checked by the server: a native required is announced
+        // invalid as soon as the page opens); left unticked, the page comes back with the error, the upload kept.
+        html`<div class="field field-check${o.absencesError ? ' field-invalid' : ''}">
+    ${o.absencesError ? html`<p class="field-error" id="f-absences-error">${_('import.confirm.absences.missing')}</p>` : ''}
+    <input type="checkbox" id="f-absences" name="absences" value="${o.report.preDeleted}" aria-required="true" aria-describedby="${o.absencesError ? 'f-absences-error ' : ''}f-absences-hint"${o.absencesError ? html` aria-invalid="true"` : ''}>
+    <label for="f-absences">${plural(lang, 'import.confirm.absences', o.report.preDeleted)} <span class="req" aria-hidden="true">*</span></label>
     <p class="hint" id="f-absences-hint">${_('import.confirm.absences.hint')}</p>
   </div>`
       : ''
@@ -170,6 +176,6 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
 export function doneView(lang: Lang, school: School, report: ImportReport, today: string): SafeHtml {
   const _ = translator(lang);
   return html`${reportView(lang, report)}
-<p class="actions"><a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${today}">${_('import.next.publipostage')}</a>
+<p class="actions">${report.created ? html`<a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${today}">${_('import.next.publipostage')}</a>` : ''}
   <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`;
 }
