@@ -224,6 +224,26 @@ test('POST /api/import answers the per-file report as JSON; an unsupported file 
   assert.equal(await accounts(), 0);
 });
 
+test('what a Mac or a drop folder leaves beside the files is listed as left out, not refused', async () => {
+  // Picked with the files in a file dialog or copied with the folder: binary metadata, an AppleDouble twin, a marker.
+  const litter = [
+    { name: '.DS_Store', data: Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, 0xff, 0xfe]) },
+    { name: '._ElevesSansAdresses.xml', data: Buffer.from([0, 5, 0x16, 7, 0, 2, 0xff]) },
+    { name: '.done', data: Buffer.alloc(0) },
+  ];
+  const dry = await post('/api/import?dryRun=true', [...siecleFiles(), ...litter]);
+  assert.equal(dry.statusCode, 200, dry.body);
+  const files = dry.json().files as Array<Record<string, unknown>>;
+  assert.deepEqual(files.slice(3).map((f) => [f.file, f.kind, f.reason]), litter.map((l) => [l.name, 'ignored', 'fichier caché ou marqueur de dépôt (.DS_Store, .done…) : pas un fichier de la livraison']));
+  assert.equal(dry.json().created, 9);
+  // The command line, given the folder: the same files left out, named.
+  const dir = mkdtempSync(join(tmp, 'mac-'));
+  for (const f of [...siecleFiles(), ...litter]) writeFileSync(join(dir, f.name), f.data);
+  const report = await importFiles(ctx, collectInputs([dir]), { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.match(formatReport(report), /\n {2}\.DS_Store — ignoré : fichier caché ou marqueur de dépôt/);
+});
+
 test('a local admin cannot slip XML in through an archive or a .csv name (content decides the format)', async () => {
   const [local] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, password_hash, activated_at)
      VALUES ('Personnel', 'Diane', 'DIRECTRICE', 'diane.directrice', 'x', now()) RETURNING id`);

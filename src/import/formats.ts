@@ -27,6 +27,9 @@ function ignored(code: ImportCode): DetectedFormat {
   return { format: 'ignored', reason: importText(code), code };
 }
 
+/** A hidden file or a drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts). */
+export const NOT_DELIVERED = /^\.|(^|\.)(done|ok)$/i;
+
 /** Known SIECLE/STS roots that carry no accounts. */
 const IRRELEVANT_ROOTS: Record<string, ImportCode> = {
   BEE_STRUCTURES: 'ignoredFileSiecleStructures',
@@ -44,6 +47,9 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
   const name = basename(input.name);
   const ext = extname(name).toLowerCase();
   if (ext === '.dtd') return ignored('ignoredFileAafDtd');
+  // What a Mac or a drop folder leaves beside the files (.DS_Store, ._Eleves.xml, .done, livraison.ok): not a file of
+  // the delivery, whatever it holds (an empty marker, binary metadata), named among the files left out.
+  if (NOT_DELIVERED.test(name)) return ignored('ignoredFileHidden');
   const head = readHead(input, 4096);
   if (head.length === 0) return unsupported('formatEmpty');
   if (ext === '.xlsx' || ext === '.xls' || ext === '.ods') return unsupported('formatSpreadsheet');

@@ -71,19 +71,16 @@ export interface ImportOptions {
 /** The first word of a name that already says what kind of school it is. */
 const SCHOOL_WORD = /^(e|é)cole|^coll(e|è)ge|^lyc(e|é)e|^cit(e|é) scolaire|^ensemble scolaire|^groupe scolaire|^erea|^segpa/i;
 
-/** A drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts) or a hidden file: no part of a delivery. */
-const NOT_DELIVERED = /^\.|(^|\.)(done|ok)$/i;
-
 /**
- * Expands folders (recursively, sorted) into files. Inside a folder, hidden files and drop-folder markers are left
- * out, as the drop folder leaves them out: a delivery it filed under rejected/ imports as it is (a file named on
- * the command line is always taken).
+ * Expands folders (recursively, sorted) into files. Hidden files and drop-folder markers are kept: the run lists
+ * them as left out (formats.ts NOT_DELIVERED), so a delivery the drop folder filed under rejected/ imports as it is.
+ * Hidden folders (.git, .Trashes) are not walked.
  */
 export function collectInputs(paths: string[]): ImportInput[] {
   const out: ImportInput[] = [];
   const walk = (p: string, named: boolean) => {
-    if (!named && NOT_DELIVERED.test(basename(p))) return;
     if (statSync(p).isDirectory()) {
+      if (!named && basename(p).startsWith('.')) return;
       for (const f of readdirSync(p).sort()) walk(join(p, f), false);
     } else out.push({ name: basename(p), path: p });
   };

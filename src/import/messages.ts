@@ -107,6 +107,7 @@ export const IMPORT_MESSAGES_FR = {
   relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
   // Whole files left out (formats.ts): FileReport.reason.
   ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
+  ignoredFileHidden: 'fichier caché ou marqueur de dépôt (.DS_Store, .done…) : pas un fichier de la livraison',
   ignoredFileAafNomenclature: 'nomenclature de l’annuaire académique (matières, MEF) : aucun compte',
   ignoredFileSiecleStructures: 'export SIECLE des structures : les classes viennent du fichier des élèves',
   ignoredFileSiecleCommon: 'export SIECLE des données communes : aucun compte',

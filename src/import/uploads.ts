@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
+import { NOT_DELIVERED } from './formats.js';
 import type { ImportInput } from './index.js';
 
 /** How long an upload waits for its confirmation before the sweep removes it. */
@@ -88,7 +89,8 @@ export async function receiveUploads(req: FastifyRequest, root: string, maxBytes
       await pipeline(part.file, count, createWriteStream(path, { mode: 0o600 }));
       if (part.file.truncated) throw new UploadTooLargeError(maxBytes);
       const name = basename(part.filename || '').replace(/[\u0000-\u001f]/g, '').slice(0, 200);
-      if (name && size > 0) files.push({ name, path, size });
+      // An empty drop marker (.done) picked with the files is left out by the run (formats.ts), not an error.
+      if (name && (size > 0 || NOT_DELIVERED.test(name))) files.push({ name, path, size });
       else {
         if (name) empty.push(name);
         await rm(path, { force: true });

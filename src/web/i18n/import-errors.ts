@@ -87,6 +87,7 @@ const EN: Record<ImportCode, string> = {
   relativeMerged: 'rows {first} and {line}: same legal representative ({who}), one account',
   ignoredSiecleSelf: '{who}: the pupil himself (CODE_PARENTE 70: an adult pupil, his own guardian), no parent account',
   ignoredFileAafDtd: 'DTD of the academic directory: no accounts',
+  ignoredFileHidden: 'hidden file or drop-folder marker (.DS_Store, .done…): not a file of the delivery',
   ignoredFileAafNomenclature: 'academic directory nomenclature (subjects, MEF): no accounts',
   ignoredFileSiecleStructures: 'SIECLE structures export: classes come from the pupils file',
   ignoredFileSiecleCommon: 'SIECLE common data export: no accounts',
