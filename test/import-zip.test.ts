@@ -64,6 +64,7 @@ test('a .zip delivery is unpacked and its files imported as one run, OS leftover
     ],
   );
   assert.match(report.files[4].reason!, /DTD/);
+  assert.match(formatReport(report), /\n {2}livraison\.zip — [^\n]* — 5 fichiers\n/);
   assert.deepEqual([report.created, report.relations.created], [14, 5]);
   assert.equal(report.files.find((f) => f.kind === 'siecle-eleves')!.created, 5);
   assert.equal(await count(`SELECT count(*) n FROM users`), 14);

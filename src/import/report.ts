@@ -21,8 +21,9 @@ const T = {
     files: 'Fichiers',
     rows: (n: number) => countFr(n, 'ligne', 'lignes'),
     fileCounts: (f: FileReport) =>
-      `${countFr(f.created, 'créé', 'créés')}, ${countFr(f.updated, 'modifié', 'modifiés')}, ${countFr(f.unchanged, 'inchangé', 'inchangés')}, ${countFr(f.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(f.ignored, 'ignoré', 'ignorés')}${f.rejected ? `, ${countFr(f.rejected, 'rejeté', 'rejetés')}` : ''}`,
+      `${countFr(f.created, 'créé', 'créés')}, ${countFr(f.updated, 'modifié', 'modifiés')}, ${countFr(f.unchanged, 'inchangé', 'inchangés')}, ${countFr(f.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(f.ignored, 'ignoré', 'ignorés')}${f.restored ? `, ${countFr(f.restored, 'restauré', 'restaurés')}` : ''}${f.rejected ? `, ${countFr(f.rejected, 'rejeté', 'rejetés')}` : ''}`,
     ignoredFile: 'ignoré',
+    members: (n: number) => countFr(n, 'fichier', 'fichiers'),
     ignored: (n: number) => `Ignorés, sans compte (${fr(n)})`,
     structures: 'Structures',
     created: 'créée',
@@ -72,8 +73,9 @@ const T = {
     files: 'Files',
     rows: (n: number) => `${en(n)} row${n > 1 ? 's' : ''}`,
     fileCounts: (f: FileReport) =>
-      `${en(f.created)} created, ${en(f.updated)} updated, ${en(f.unchanged)} unchanged, ${en(f.preDeleted)} absent from the feed (grace period), ${en(f.ignored)} ignored${f.rejected ? `, ${en(f.rejected)} rejected` : ''}`,
+      `${en(f.created)} created, ${en(f.updated)} updated, ${en(f.unchanged)} unchanged, ${en(f.preDeleted)} absent from the feed (grace period), ${en(f.ignored)} ignored${f.restored ? `, ${en(f.restored)} restored` : ''}${f.rejected ? `, ${en(f.rejected)} rejected` : ''}`,
     ignoredFile: 'ignored',
+    members: (n: number) => `${en(n)} file${n > 1 ? 's' : ''}`,
     ignored: (n: number) => `Ignored, no account (${en(n)})`,
     structures: 'Structures',
     created: 'created',
@@ -131,7 +133,7 @@ export function formatMerge(m: MergeNote): string {
 /** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, …, 2 ignorés`. */
 function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
-  if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${t.num(f.rows)}`;
+  if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${t.members(f.rows)}`;
   return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
 }
 
