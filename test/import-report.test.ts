@@ -244,6 +244,23 @@ test('what a Mac or a drop folder leaves beside the files is listed as left out,
   assert.match(formatReport(report), /\n {2}\.DS_Store — ignoré : fichier caché ou marqueur de dépôt/);
 });
 
+test('what Windows leaves in a folder (Thumbs.db, desktop.ini) is left out as in an archive, not a refusal of the whole run', async () => {
+  // An archive skips them (zip.ts); a folder copied from a Windows share, or files picked with them, were refused whole:
+  // « format non reconnu (.db) ».
+  const litter = [
+    { name: 'Thumbs.db', data: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]) },
+    { name: 'desktop.ini', data: Buffer.from('\r\n[.ShellClassInfo]\r\nIconResource=C:\\Windows\\System32\\imageres.dll,-3\r\n') },
+  ];
+  const dir = mkdtempSync(join(tmp, 'win-'));
+  for (const f of [...siecleFiles(), ...litter]) writeFileSync(join(dir, f.name), f.data);
+  const report = await importFiles(ctx, collectInputs([dir]), { scope: ALL, dryRun: true });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.equal(report.created, 9);
+  assert.deepEqual(report.files.filter((f) => f.kind === 'ignored').map((f) => f.file).sort(), ['Thumbs.db', 'desktop.ini']);
+  const dry = await post('/api/import?dryRun=true', [...siecleFiles(), ...litter]);
+  assert.equal(dry.statusCode, 200, dry.body);
+});
+
 test('a local admin cannot slip XML in through an archive or a .csv name (content decides the format)', async () => {
   const [local] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, password_hash, activated_at)
      VALUES ('Personnel', 'Diane', 'DIRECTRICE', 'diane.directrice', 'x', now()) RETURNING id`);

@@ -27,8 +27,11 @@ function ignored(code: ImportCode): DetectedFormat {
   return { format: 'ignored', reason: importText(code), code };
 }
 
-/** A hidden file or a drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts). */
-export const NOT_DELIVERED = /^\.|(^|\.)(done|ok)$/i;
+/**
+ * A hidden file (Unix names, and what Windows hides in a folder: Thumbs.db, desktop.ini — an archive skips the same,
+ * zip.ts) or a drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts).
+ */
+export const NOT_DELIVERED = /^\.|^(thumbs\.db|desktop\.ini)$|(^|\.)(done|ok)$/i;
 
 /** Known SIECLE/STS roots that carry no accounts. */
 const IRRELEVANT_ROOTS: Record<string, ImportCode> = {
