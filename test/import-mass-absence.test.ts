@@ -215,6 +215,37 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   assert.deepEqual(await absent(), []);
 });
 
+test('the console confirmation with odd input: no 500, nothing written (absences 0 or not a number, another school’s or user’s token)', async () => {
+  const [{ id: school }] = await q<{ id: string }>(`SELECT id FROM structures WHERE uai = '0911002B'`);
+  const [{ id: other }] = await q<{ id: string }>(`INSERT INTO structures (name) VALUES ('Autre école (confirmation)') RETURNING id`);
+  const browser = await signedInClient(app, ctx.database.pool, root.id);
+  const otherId = await createUser(ctx.database.pool, { login: 'root.other', superAdmin: true, password: 'super-admin-2026-other-one' });
+  const stranger = await signedInClient(app, ctx.database.pool, otherId);
+  const { body, type } = multipart(WITHOUT_FIRST);
+  const res = await app.inject({
+    method: 'POST',
+    url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
+    headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
+    payload: body,
+  });
+  assert.equal(res.statusCode, 303, res.body);
+  const token = String(res.headers.location).split('/').pop()!;
+  const before = await snapshot();
+  for (const absences of ['abc', '-1', '1e3', '9999999999']) {
+    const r = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences });
+    assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${absences}: ${r.statusCode}`);
+  }
+  // Another school's page, another user: gone (410), whatever the token.
+  assert.equal((await browser.post(`/console/etablissements/${other}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
+  assert.equal((await stranger.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
+  assert.equal((await stranger.get(`/console/etablissements/${school}/import/${token}`)).statusCode, 410);
+  assert.equal(await snapshot(), before);
+  // Ticked for none: refused as too few.
+  const zero = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '0' });
+  assert.equal(zero.statusCode, 400, zero.body.slice(0, 300));
+  assert.equal(await snapshot(), before);
+});
+
 test('the API: 400 naming the file without confirmAbsences, applied with it', async () => {
   const post = async (query: string) => {
     const { body, type } = multipart(WITHOUT_FIRST);
