@@ -10,6 +10,7 @@ import yazl from 'yazl';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
+import { formatChanges } from '../src/import/report.js';
 import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
@@ -113,6 +114,12 @@ test('formatReport writes numbers as French does, and groups records ignored for
   assert.match(html('en'), /<li data-ignored-group>no pupil names them as legal representative, no account \(9,086\), for instance:<ul><li><code>clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)<\/code><\/li>/);
   assert.match(html('en'), /<li><code>Eleves\.xml:9:DATE_SORTIE — DUPONT Léo: pupil left on 03\/07\/2025, no account<\/code><\/li>/);
   assert.equal((html('fr').match(/<li/g) ?? []).length, 5, 'one group of three, one record on its own');
+});
+
+test('a profile change is named as the report names people, not by its stored code', () => {
+  const m = { login: 'j.dupont', name: 'Jean DUPONT', profile: 'Personnel' as const, changes: [{ field: 'profile' as const, from: 'Teacher', to: 'Personnel' }] };
+  assert.equal(formatChanges(m), 'profil « Enseignant » → « Personnel »');
+  assert.equal(formatChanges(m, 'en'), 'profile “Teacher” → “Staff”');
 });
 
 test('a re-import names the accounts whose fields it changes, with what changes, before anything is written', async () => {

@@ -137,6 +137,12 @@ function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
 }
 
+/** One person of a profile, as the report names a profile change. */
+const PROFILE_ONE: Record<Lang, Record<Profile, string>> = {
+  fr: { Student: 'Élève', Teacher: 'Enseignant', Personnel: 'Personnel', Relative: 'Parent', Guest: 'Invité' },
+  en: { Student: 'Student', Teacher: 'Teacher', Personnel: 'Staff', Relative: 'Relative', Guest: 'Guest' },
+};
+
 /**
  * What a run changes on an account: `nom « DUPONT » → « DUPOND » ; date de naissance 03/04/2012 → 04/03/2012`
  * (dates as the language writes them, an empty value named).
@@ -149,7 +155,9 @@ export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
     if (d) return lang === 'fr' ? `${d[3]}/${d[2]}/${d[1]}` : v;
     return lang === 'fr' ? `« ${v} »` : `“${v}”`;
   };
-  return m.changes.map((c) => `${t.fields[c.field]} ${value(c.from)} → ${value(c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
+  // A profile as the language names one person of it (« Enseignant » → « Personnel »), not the stored code (Teacher).
+  const shown = (c: FieldChange, v: string | null) => value(c.field === 'profile' && v && v in PROFILE_ONE[lang] ? PROFILE_ONE[lang][v as Profile] : v);
+  return m.changes.map((c) => `${t.fields[c.field]} ${shown(c, c.from)} → ${shown(c, c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
 }
 
 /** Records of a group of ignored ones shown by the command line (the rest are counted). */
