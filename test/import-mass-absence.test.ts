@@ -89,6 +89,20 @@ const folder = (files: File[]) => {
   return dir;
 };
 
+/** Uploads the delivery without its first staff file on a school's import page (root's session): the dry run's page. */
+async function consoleUpload(school: string): Promise<{ location: string; token: string }> {
+  const { body, type } = multipart(WITHOUT_FIRST);
+  const res = await app.inject({
+    method: 'POST',
+    url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
+    headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
+    payload: body,
+  });
+  assert.equal(res.statusCode, 303, res.body);
+  const location = String(res.headers.location);
+  return { location, token: location.split('/').pop()! };
+}
+
 test('the rule: 10 or more accounts of a profile and more than half of those a scope covers; a profile\u2019s scopes together too', () => {
   const scope = (profile: 'Teacher' | 'Student' | 'Relative', absent: number, covered: number, file = `${profile}.csv`) => ({ profile, absent, covered, file });
   assert.equal(MASS_ABSENCE_MIN, 10);
@@ -167,18 +181,7 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
 test('the console: the dry run warns and asks for a box; confirming without it is refused, with it applied', async () => {
   const [{ id: school }] = await q<{ id: string }>(`SELECT id FROM structures WHERE uai = '0911002B'`);
   const browser = await signedInClient(app, ctx.database.pool, root.id);
-  const upload = async () => {
-    const { body, type } = multipart(WITHOUT_FIRST);
-    const res = await app.inject({
-      method: 'POST',
-      url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
-      headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
-      payload: body,
-    });
-    assert.equal(res.statusCode, 303, res.body);
-    const location = String(res.headers.location);
-    return { location, token: location.split('/').pop()! };
-  };
+  const upload = () => consoleUpload(school);
   // A super admin's form says what an AAF delivery reaches (not only « les fichiers CSV de l’établissement »).
   const form = await browser.get(`/console/etablissements/${school}/import`);
   assert.match(form.body, /ou une livraison de l’annuaire académique \(AAF\), qui peut toucher tous les établissements qu’elle nomme/);
@@ -221,15 +224,7 @@ test('the console confirmation with odd input: no 500, nothing written (absences
   const browser = await signedInClient(app, ctx.database.pool, root.id);
   const otherId = await createUser(ctx.database.pool, { login: 'root.other', superAdmin: true, password: 'super-admin-2026-other-one' });
   const stranger = await signedInClient(app, ctx.database.pool, otherId);
-  const { body, type } = multipart(WITHOUT_FIRST);
-  const res = await app.inject({
-    method: 'POST',
-    url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
-    headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
-    payload: body,
-  });
-  assert.equal(res.statusCode, 303, res.body);
-  const token = String(res.headers.location).split('/').pop()!;
+  const { token } = await consoleUpload(school);
   const before = await snapshot();
   for (const absences of ['abc', '-1', '1e3', '9999999999']) {
     const r = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences });
