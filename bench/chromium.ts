@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import QRCode from 'qrcode';
 import { formatCode } from '../src/accounts/codes.js';
-import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from '../src/publipostage/format.js';
+import { PROFILE_LABELS } from '../src/directory/vocabulary.js';
+import { activationUrl, childrenLabel, frenchDate } from '../src/publipostage/format.js';
 import type { AccountRow } from '../src/publipostage/selection.js';
 import { defaultTemplate, renderTemplate, type MergeFields } from '../src/publipostage/templates.js';
 

@@ -9,7 +9,8 @@ import QRCode from 'qrcode';
 import { stringify } from 'csv-stringify/sync';
 import { formatCode } from '../src/accounts/codes.js';
 import { CSV_COLUMNS, csvCells } from '../src/publipostage/csv.js';
-import { activationUrl, childrenLabel, frenchDate, PROFILE_LABELS } from '../src/publipostage/format.js';
+import { PROFILE_LABELS } from '../src/directory/vocabulary.js';
+import { activationUrl, childrenLabel, frenchDate } from '../src/publipostage/format.js';
 import type { AccountRow } from '../src/publipostage/selection.js';
 import { defaultTemplate, renderTemplate, type MergeFields } from '../src/publipostage/templates.js';
 

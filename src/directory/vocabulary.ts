@@ -5,6 +5,15 @@
 export const PROFILES = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const;
 export type Profile = (typeof PROFILES)[number];
 
+/** One person of each profile, as sheets, exports and reports name them, in French and English. */
+export const PROFILE_LABELS: Record<Profile, { fr: string; en: string }> = {
+  Student: { fr: 'Élève', en: 'Student' },
+  Relative: { fr: 'Parent', en: 'Parent' },
+  Teacher: { fr: 'Enseignant', en: 'Teacher' },
+  Personnel: { fr: 'Personnel', en: 'Staff' },
+  Guest: { fr: 'Invité', en: 'Guest' },
+};
+
 /** Where an account comes from (users.origin): an academic or school feed, or typed/imported by hand. */
 export type Origin = 'feed' | 'manual';
 

@@ -1,5 +1,5 @@
 // Text rendering of an import report, French first.
-import type { Profile } from '../directory/vocabulary.js';
+import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
 import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
@@ -137,12 +137,6 @@ function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
 }
 
-/** One person of a profile, as the report names a profile change. */
-const PROFILE_ONE: Record<Lang, Record<Profile, string>> = {
-  fr: { Student: 'Élève', Teacher: 'Enseignant', Personnel: 'Personnel', Relative: 'Parent', Guest: 'Invité' },
-  en: { Student: 'Student', Teacher: 'Teacher', Personnel: 'Staff', Relative: 'Relative', Guest: 'Guest' },
-};
-
 /**
  * What a run changes on an account: `nom « DUPONT » → « DUPOND » ; date de naissance 03/04/2012 → 04/03/2012`
  * (dates as the language writes them, an empty value named).
@@ -156,7 +150,7 @@ export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
     return lang === 'fr' ? `« ${v} »` : `“${v}”`;
   };
   // A profile as the language names one person of it (« Enseignant » → « Personnel »), not the stored code (Teacher).
-  const shown = (c: FieldChange, v: string | null) => value(c.field === 'profile' && v && v in PROFILE_ONE[lang] ? PROFILE_ONE[lang][v as Profile] : v);
+  const shown = (c: FieldChange, v: string | null) => value(c.field === 'profile' && v && v in PROFILE_LABELS ? PROFILE_LABELS[v as Profile][lang] : v);
   return m.changes.map((c) => `${t.fields[c.field]} ${shown(c, c.from)} → ${shown(c, c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
 }
 

@@ -14,7 +14,7 @@
 import { externalOnlyAbsentSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countFr } from '../lib/french.js';
-import { PROFILE_LABELS } from './format.js';
+import { PROFILE_LABELS } from '../directory/vocabulary.js';
 import type { AccountRow, Selection } from './selection.js';
 
 /** SQL conditions (on users `u`) for the distribution filters of `sel` (no parameters: the values are fixed words). */

@@ -1,15 +1,7 @@
 // How an account reads in the preview table and the CSV export (same columns, same words). Pure.
 import { formatCode } from '../accounts/codes.js';
-import type { Profile } from '../directory/vocabulary.js';
+import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import type { AccountRow, ChildInfo } from './selection.js';
-
-export const PROFILE_LABELS: Record<Profile, { fr: string; en: string }> = {
-  Student: { fr: 'Élève', en: 'Student' },
-  Relative: { fr: 'Parent', en: 'Parent' },
-  Teacher: { fr: 'Enseignant', en: 'Teacher' },
-  Personnel: { fr: 'Personnel', en: 'Staff' },
-  Guest: { fr: 'Invité', en: 'Guest' },
-};
 
 // Built once: toLocaleDateString builds a formatter per call, which costs more than a whole sheet.
 const FRENCH_DATE = new Intl.DateTimeFormat('fr-FR', { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'Europe/Paris' });

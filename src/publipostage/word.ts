@@ -5,7 +5,8 @@
 // Same writer as the CSV export (csv.ts: stringifyCsv), another column profile.
 import type { AppContext } from '../context.js';
 import { neutralizeCell, stringifyCsv } from './csv.js';
-import { PROFILE_LABELS, codeCell, frenchDate } from './format.js';
+import { codeCell, frenchDate } from './format.js';
+import { PROFILE_LABELS } from '../directory/vocabulary.js';
 import type { AccountRow } from './selection.js';
 import { fieldsFor } from './templates.js';
 
