@@ -154,8 +154,10 @@ export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
   return m.changes.map((c) => `${t.fields[c.field]} ${shown(c, c.from)} → ${shown(c, c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
 }
 
-/** Records of a group of ignored ones shown by the command line (the rest are counted). */
-export const IGNORED_EXAMPLES = 3;
+/** Records shown of a group of ignored ones (the rest are counted). */
+const IGNORED_EXAMPLES = 3;
+/** Lines a list of ignored records takes at most, as the report's other lists (the rest are counted). */
+const IGNORED_LINES = 200;
 
 /** Ignored records that share their reason once whom each is about is set apart (groupIgnored). */
 export interface IgnoredGroup {
@@ -171,7 +173,7 @@ export interface IgnoredGroup {
  * comme représentant légal » gathers every such relative, « élève sorti le 03/07/2025 » the pupils of that day.
  * `render` writes a message in the wanted language (French by default: messages.ts).
  */
-export function groupIgnored(ignored: Rejection[], render: (m: ImportMessage) => string = (m) => importText(m.code, m.params)): IgnoredGroup[] {
+function groupIgnored(ignored: Rejection[], render: (m: ImportMessage) => string = (m) => importText(m.code, m.params)): IgnoredGroup[] {
   const groups = new Map<string, IgnoredGroup['records']>();
   for (const record of ignored) {
     const params = record.message?.params;
@@ -191,6 +193,28 @@ export function groupIgnored(ignored: Rejection[], render: (m: ImportMessage) =>
     else groups.set(reason, [{ record, who }]);
   }
   return [...groups].map(([reason, records]) => ({ reason, records }));
+}
+
+/** One entry of a list of ignored records: a record alone, or a group of one reason with a few of its records. */
+export type IgnoredItem = { record: Rejection } | { reason: string; count: number; examples: IgnoredGroup['records'] };
+
+/**
+ * The ignored records as a list shows them, the command line's and the console's: a group of more than
+ * IGNORED_EXAMPLES records is one entry with its count and that many of them (aaf-2013's 9,086 relatives no pupil
+ * names were as many identical lines), the others one entry each; at most IGNORED_LINES lines, `left` records not shown.
+ */
+export function ignoredListing(ignored: Rejection[], render?: (m: ImportMessage) => string): { items: IgnoredItem[]; left: number } {
+  const items: IgnoredItem[] = [];
+  let lines = 0;
+  let left = ignored.length;
+  for (const g of groupIgnored(ignored, render)) {
+    if (lines >= IGNORED_LINES) break;
+    if (g.records.length <= IGNORED_EXAMPLES) items.push(...g.records.map(({ record }) => ({ record })));
+    else items.push({ reason: g.reason, count: g.records.length, examples: g.records.slice(0, IGNORED_EXAMPLES) });
+    lines += Math.min(g.records.length, IGNORED_EXAMPLES + 1);
+    left -= g.records.length;
+  }
+  return { items, left };
 }
 
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
@@ -237,21 +261,13 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   }
   if (report.ignored.length) {
     out.push(`${t.ignored(report.ignored.length)} :`);
-    // Thousands of relatives no pupil names (an AAF delivery's contacts and payers) read as one line each drowned the
-    // rest: records ignored for the same reason are one line with their count and a few of them.
-    // At most 200 lines, as the other lists: the rest is counted.
-    let lines = 0;
-    let left = report.ignored.length;
-    for (const g of groupIgnored(report.ignored)) {
-      if (lines >= 200) break;
-      if (g.records.length <= IGNORED_EXAMPLES) {
-        for (const { record } of g.records) out.push(`  ${formatRejection(record)}`);
-      } else {
-        out.push(`  ${g.reason} (${t.num(g.records.length)}), ${t.example} :`);
-        for (const { record, who } of g.records.slice(0, IGNORED_EXAMPLES)) out.push(`    ${formatRejection({ ...record, reason: who })}`);
+    const { items, left } = ignoredListing(report.ignored);
+    for (const it of items) {
+      if ('record' in it) out.push(`  ${formatRejection(it.record)}`);
+      else {
+        out.push(`  ${it.reason} (${t.num(it.count)}), ${t.example} :`);
+        for (const { record, who } of it.examples) out.push(`    ${formatRejection({ ...record, reason: who })}`);
       }
-      lines += Math.min(g.records.length, IGNORED_EXAMPLES + 1);
-      left -= g.records.length;
     }
     if (left > 0) out.push(`  … (+${t.num(left)})`);
   }

@@ -3,7 +3,7 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { formatChanges, groupIgnored, IGNORED_EXAMPLES } from '../../../import/report.js';
+import { formatChanges, ignoredListing } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import type { Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
@@ -118,27 +118,16 @@ ${
 </section>`;
 }
 
-/**
- * The ignored records, those of one reason together (report.ts groupIgnored): a group of more than IGNORED_EXAMPLES
- * is one item with its count and a few of them (9,086 relatives no pupil names were as many identical lines), at most
- * 200 records shown in all.
- */
+/** The ignored records as the command line lists them (report.ts ignoredListing), in the console's language. */
 function ignoredList(lang: Lang, ignored: Rejection[]): SafeHtml {
   const _ = translator(lang);
-  const items: SafeHtml[] = [];
-  let shown = 0;
-  let left = ignored.length;
-  for (const g of groupIgnored(ignored, (m) => importMessageText(lang, m))) {
-    if (shown >= 200) break;
-    if (g.records.length <= IGNORED_EXAMPLES) items.push(...g.records.map(({ record }) => html`<li><code>${rejectionText(lang, record)}</code></li>`));
-    else {
-      const some = g.records.slice(0, IGNORED_EXAMPLES).map(({ record, who }) => html`<li><code>${rejectionText(lang, { ...record, message: undefined, reason: who })}</code></li>`);
-      items.push(html`<li data-ignored-group>${_('import.report.ignoredGroup', { reason: g.reason, n: formatNumber(lang, g.records.length) })}<ul>${some}</ul></li>`);
-    }
-    shown += Math.min(g.records.length, IGNORED_EXAMPLES + 1);
-    left -= g.records.length;
-  }
-  return html`<ul>${items}</ul>${left > 0 ? html`<p>${_('import.report.more', { n: formatNumber(lang, left) })}</p>` : ''}`;
+  const { items, left } = ignoredListing(ignored, (m) => importMessageText(lang, m));
+  const li = items.map((it) => {
+    if ('record' in it) return html`<li><code>${rejectionText(lang, it.record)}</code></li>`;
+    const some = it.examples.map(({ record, who }) => html`<li><code>${rejectionText(lang, { ...record, message: undefined, reason: who })}</code></li>`);
+    return html`<li data-ignored-group>${_('import.report.ignoredGroup', { reason: it.reason, n: formatNumber(lang, it.count) })}<ul>${some}</ul></li>`;
+  });
+  return html`<ul>${li}</ul>${left > 0 ? html`<p>${_('import.report.more', { n: formatNumber(lang, left) })}</p>` : ''}`;
 }
 
 /** The notice of a refused run: the file (line, field) and the reason, in the request's language. */
