@@ -63,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
     else console.log(text);
     // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code. So does a dry run
     // whose real run would be refused (massAbsence without --confirmer-absences), as it does for rows refused.
-    const refusedForReal = dryRun && !confirmAbsences && !!report.massAbsence?.length;
+    const refusedForReal = dryRun && !!report.massAbsence?.length && !report.absencesConfirmed;
     return report.fatal || report.rejected.length || refusedForReal ? 1 : 0;
   } finally {
     await database.close();

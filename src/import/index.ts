@@ -479,7 +479,6 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         report.unchecked = ['EtabEducNat'];
       }
     }
-    const complete = batch.scopes.length > 0;
 
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));
@@ -502,23 +501,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsencesOf): nothing is
     // written (the transaction is rolled back below). The file named is the one whose absence counts most.
     // Judged per scope (a school's file, an AAF kind), not over the whole run: another school or source of the run does
-    // not hide one emptied out.
-    if (complete) {
-      const mass = massAbsencesOf(res.scopeAbsences);
-      if (mass.length) report.massAbsence = mass.map(({ profile, absent, of }) => ({ profile, absent, of }));
-      const confirmed = opts.confirmAbsences === true || (typeof opts.confirmAbsences === 'number' && report.preDeleted <= opts.confirmAbsences);
-      // A dry run told the departures are confirmed says they will happen, not that the run will be refused.
-      if (mass.length && confirmed) report.absencesConfirmed = true;
-      if (mass.length && !opts.dryRun && !confirmed) {
-        const { profile, absent, of, file = '' } = mass[0];
-        throw new ImportFileError(file, 0, '', 'massAbsence', {
-          absent,
-          of,
-          share: absentShare(mass[0]),
-          whose: WHOSE.fr[profile],
-          whoseEn: WHOSE.en[profile],
-        });
-      }
+    // not hide one emptied out. A run without completeness scopes (partial, delta) has none to judge.
+    const mass = massAbsencesOf(res.scopeAbsences);
+    if (mass.length) report.massAbsence = mass.map(({ profile, absent, of }) => ({ profile, absent, of }));
+    const confirmed = opts.confirmAbsences === true || (typeof opts.confirmAbsences === 'number' && report.preDeleted <= opts.confirmAbsences);
+    // A dry run told the departures are confirmed says they will happen, not that the run will be refused.
+    if (mass.length && confirmed) report.absencesConfirmed = true;
+    if (mass.length && !opts.dryRun && !confirmed) {
+      const { profile, absent, of, file = '' } = mass[0];
+      throw new ImportFileError(file, 0, '', 'massAbsence', { absent, of, share: absentShare(mass[0]), whose: WHOSE.fr[profile], whoseEn: WHOSE.en[profile] });
     }
     // In file and line order: the checks run when a batch is spilled, the readers as they read (stable sort).
     const fileOrder = new Map(report.files.map((f, i) => [f.file, i]));
