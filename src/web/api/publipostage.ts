@@ -27,6 +27,8 @@ const PreviewQuery = SelectionSchema.extend({
   after: z.string().max(2000).optional(),
   before: z.string().max(2000).optional(),
 });
+/** Query parameters every page of the web layer may carry (the language switch), beside a route's own. */
+const WEB_PARAMS = { lang: z.string().max(10).optional() };
 const PdfQuery = SelectionSchema.extend({ model: z.enum(['1', '2', '8']).default('1') });
 
 export default async function publipostageApi(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -99,11 +101,17 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
   }
   // POST (session's x-csrf-token header; the selection stays in the query): each issues codes and records a
   // hand-out (post-download.ts). A GET changes nothing: 405.
-  app.post('/pdf', { schema: { querystring: PdfQuery } }, async (req, reply) => {
-    const { model, ...selection } = req.query;
+  // Strict: a filter name the API does not know (`classes=6A` for `classIds`) is a 400, never ignored — ignored, it
+  // would hand out the codes of every account the rest of the selection matches. `lang` is the web layer's own.
+  app.post('/pdf', { schema: { querystring: PdfQuery.extend(WEB_PARAMS).strict() } }, async (req, reply) => {
+    const { lang: _lang, ...query } = req.query;
+    const { model, ...selection } = query;
     return download(req, reply, 'pdf', selection, Number(model) as SheetModel);
   });
-  app.post('/csv', { schema: { querystring: SelectionSchema } }, async (req, reply) => download(req, reply, 'csv', req.query, 1));
+  app.post('/csv', { schema: { querystring: SelectionSchema.extend(WEB_PARAMS).strict() } }, async (req, reply) => {
+    const { lang: _lang, ...selection } = req.query;
+    return download(req, reply, 'csv', selection, 1);
+  });
   for (const path of ['/pdf', '/csv']) {
     app.get(path, async (_req, reply) => {
       reply.header('allow', 'POST');
