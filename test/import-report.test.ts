@@ -172,6 +172,52 @@ test('a school the feed renames is reported renamed, with its former name (not �
   }
 });
 
+test('ignored records are counted once each, however many of their references are left out; each reason is still listed', async () => {
+  const own = await testContext();
+  try {
+    const etab = {
+      name: 'ENT_0911010A_Complet_20250901_EtabEducNat_0000.xml',
+      data: xml(rec('EtabEducNat', '98001', [['ENTStructureJointure', ['98001']], ['ENTStructureUAI', ['0911010A']], ['ENTStructureNomCourant', ['CLG$LES SAULES$MASSY']], ['ENTStructureClasses', ['6A$6EME A']]])),
+    };
+    const pupil = (id: string, first: string, unknown: string) =>
+      rec('Eleve', id, [
+        ['ENTPersonJointure', [id]], ['sn', ['Garnier']], ['givenName', [first]], ['ENTPersonDateNaissance', ['03/04/2013']],
+        // A class in the school, and a class, a group and an attachment in schools neither the delivery nor the directory knows.
+        ['ENTPersonStructRattach', ['98001', `${unknown}1`]], ['ENTEleveClasses', ['98001$6A', `${unknown}2$5B`]], ['ENTEleveGroupes', [`${unknown}2$LATIN`]],
+      ]);
+    const pupils = { name: 'ENT_0911010A_Complet_20250901_Eleve_0000.xml', data: xml(pupil('E1', 'Léo', '9877')) };
+    const report = await importFiles(own, [etab, pupils], { scope: ALL, dryRun: false });
+    assert.equal(report.fatal, null, formatReport(report));
+    // The pupil is imported, in the school's class only: nothing invented for the other schools.
+    const rows = (await own.database.pool.query(
+      `SELECT s.external_id || '/' || c.name AS x FROM users u JOIN user_classes uc ON uc.user_id = u.id JOIN classes c ON c.id = uc.class_id
+       JOIN structures s ON s.id = c.structure_id WHERE u.external_id = 'E1'`,
+    )).rows.map((r) => r.x);
+    assert.deepEqual(rows, ['98001/6A']);
+    assert.equal(Number((await own.database.pool.query(`SELECT count(*) n FROM structures`)).rows[0].n), 1);
+    // Three references left out of one record: one ignored record, three reasons.
+    assert.equal(report.ignored.length, 3);
+    assert.equal(report.files.find((f) => f.file === pupils.name)!.ignored, 1);
+    const fr = formatReport(report);
+    assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé, [^\n]*, 1 ignoré\n/);
+    assert.match(fr, /\nIgnorés[^\n]* \(1\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
+    assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1\) :\n/);
+    assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1\) :<\/summary>/);
+    assert.match(String(reportView('en', report)), /<details class="ignored"><summary>[^<]* \(1\):<\/summary>/);
+
+    // A feed written on one line (some exporters do) puts every record on line 1: two records are still two.
+    const oneLine = (b: Buffer) => Buffer.from(b.toString().replace(/\n/g, ''));
+    const twice = await importFiles(own, [{ ...etab, data: oneLine(etab.data) }, { ...pupils, data: oneLine(xml(pupil('E1', 'Léo', '9877') + pupil('E2', 'Lou', '9866'))) }], { scope: ALL, dryRun: true });
+    assert.equal(twice.fatal, null, formatReport(twice));
+    assert.equal(twice.ignored.length, 6);
+    assert.ok(twice.ignored.every((i) => i.line === 1));
+    assert.equal(twice.files.find((f) => f.file === pupils.name)!.ignored, 2);
+    assert.match(formatReport(twice), /\nIgnorés[^\n]* \(2\) :\n/);
+  } finally {
+    await own.close();
+  }
+});
+
 test('CLI: per-file report on a dry run (exit 0); a file of no supported format fails the run (exit 1), naming it', async () => {
   const db = await freshDatabase();
   try {

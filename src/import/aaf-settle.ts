@@ -151,7 +151,9 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
   for (const k of stage.refs.groups) if (absent(k.slice(0, k.indexOf('\t')))) stage.refs.groups.delete(k);
   for (const u of await stage.takeWhere(`source = 'aaf' AND structures && $1::text[]`, [[...gone]])) {
     const fields = u.fields ?? { classes: 'classes', groups: 'groupes' };
-    const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string }) => batch.ignored.push(rejection(u.file, u.line, field, code, params));
+    // One record, however many of its references are left out (types.ts ignoredRecords).
+    const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string }) =>
+      batch.ignored.push({ ...rejection(u.file, u.line, field, code, params), record: u.externalId });
     for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
     for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
     for (const s of u.structures) {
@@ -207,6 +209,6 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
   );
   for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
     const u = JSON.parse(x.rec) as { lastName: string; firstName: string };
-    batch.ignored.push(rejection(x.file, x.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }));
+    batch.ignored.push({ ...rejection(x.file, x.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }), record: x.ext });
   }
 }

@@ -21,7 +21,7 @@ import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
+import { emptyBatch, ignoredRecords, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
@@ -519,7 +519,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.merged = batch.merged;
     for (const f of report.files) {
       Object.assign(f, res.byFile[f.file] ?? {});
-      f.ignored = report.ignored.filter((x) => x.file === f.file).length;
+      f.ignored = ignoredRecords(report.ignored.filter((x) => x.file === f.file));
       f.rejected = report.rejected.filter((x) => x.file === f.file).length;
     }
     const seen = new Set(report.structures.map((s) => s.name));

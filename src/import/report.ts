@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
+import { ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
@@ -260,7 +260,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     if (report.merged.length > 200) out.push(`  … (+${t.num(report.merged.length - 200)})`);
   }
   if (report.ignored.length) {
-    out.push(`${t.ignored(report.ignored.length)} :`);
+    out.push(`${t.ignored(ignoredRecords(report.ignored))} :`);
     const { items, left } = ignoredListing(report.ignored);
     for (const it of items) {
       if ('record' in it) out.push(`  ${formatRejection(it.record)}`);

@@ -109,6 +109,26 @@ export interface Rejection {
   /** The reason as a message code and parameters (src/import/messages.ts), for the web to translate. Every
    * reader and the apply step set it; a report stored without it shows `reason`. */
   message?: ImportMessage;
+  /**
+   * The record an ignored entry is about, when one record may give several (AAF: its jointure, for each class, group
+   * or attachment left out, and for the record itself): counted once (ignoredRecords). Without it, an entry is a
+   * record of its own.
+   */
+  record?: string;
+}
+
+/**
+ * How many records of a file (or of the run) the entries of `ImportReport.ignored` are about: a pupil whose class,
+ * group and attachment name unknown schools is one record ignored in part, listed with three reasons.
+ */
+export function ignoredRecords(ignored: Rejection[]): number {
+  const keyed = new Set<string>();
+  let alone = 0;
+  for (const x of ignored) {
+    if (x.record === undefined) alone++;
+    else keyed.add(`${x.file}\t${x.record}`);
+  }
+  return alone + keyed.size;
 }
 
 /** A rejected row whose reason is a message code: `reason` is its French text. */
@@ -234,7 +254,10 @@ export interface FileReport extends FileCounts {
   encoding: string | null;
   /** Records read (pupils, persons, individuals, rows, MEFs). */
   rows: number;
-  /** Records of this file deliberately not imported, and rows rejected (details in ImportReport.ignored / rejected). */
+  /**
+   * Records of this file deliberately not imported (each once, however many entries of ImportReport.ignored it has:
+   * ignoredRecords), and rows rejected (details in ImportReport.ignored / rejected).
+   */
   ignored: number;
   rejected: number;
   /** Why a whole file was left out (`ignored` files), in French. */

@@ -5,7 +5,7 @@ import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
 import { formatChanges, ignoredListing } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
-import type { Rejection } from '../../../import/types.js';
+import { ignoredRecords, type Rejection } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { formatText, importMessageText, mergeText, rejectionText } from '../../import-text.js';
@@ -107,7 +107,7 @@ ${
   ${r.modified.count > r.modified.sample.length ? html`<p>${_('import.report.more', { n: n(r.modified.count - r.modified.sample.length) })}</p>` : ''}</details>`
     : ''
 }
-${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(r.ignored.length) })}</summary>${ignoredList(lang, r.ignored)}</details>` : ''}
+${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(ignoredRecords(r.ignored)) })}</summary>${ignoredList(lang, r.ignored)}</details>` : ''}
 ${
   r.rejected.length
     ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
