@@ -298,8 +298,8 @@ test('what a Mac or a drop folder leaves beside the files is listed as left out,
 });
 
 test('what Windows leaves in a folder (Thumbs.db, desktop.ini) is left out as in an archive, not a refusal of the whole run', async () => {
-  // An archive skips them (zip.ts); a folder copied from a Windows share, or files picked with them, were refused whole:
-  // « format non reconnu (.db) ».
+  // An archive lists them as left out (import-zip.test.ts); a folder copied from a Windows share, or files picked with
+  // them, were refused whole: « format non reconnu (.db) ».
   const litter = [
     { name: 'Thumbs.db', data: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]) },
     { name: 'desktop.ini', data: Buffer.from('\r\n[.ShellClassInfo]\r\nIconResource=C:\\Windows\\System32\\imageres.dll,-3\r\n') },

@@ -39,7 +39,7 @@ async function zip(entries: Array<[string, Buffer | string]>): Promise<Buffer> {
 
 const fixture = (dir: string, name: string): [string, Buffer] => [name, readFileSync(join(dir, name))];
 
-test('a .zip delivery is unpacked and its files imported as one run, OS leftovers skipped', async () => {
+test('a .zip delivery is unpacked and its files imported as one run, OS leftovers left out', async () => {
   const data = await zip([
     ['export/', ''],
     fixture(SIECLE, 'ElevesSansAdresses.xml'),
@@ -55,20 +55,48 @@ test('a .zip delivery is unpacked and its files imported as one run, OS leftover
   assert.deepEqual(
     report.files.map((f) => [f.file, f.kind, f.rows]),
     [
-      ['livraison.zip', 'zip', 5],
+      ['livraison.zip', 'zip', 7],
+      ['livraison.zip/.DS_Store', 'ignored', 0],
       ['livraison.zip/ElevesSansAdresses.xml', 'siecle-eleves', 6],
       ['livraison.zip/Nomenclature.xml', 'siecle-nomenclature', 3],
+      ['livraison.zip/__MACOSX/._Nomenclature.xml', 'ignored', 0],
       ['livraison.zip/export/ResponsablesAvecAdresses.xml', 'siecle-responsables', 7],
       ['livraison.zip/ficAlimMENESR.dtd', 'ignored', 0],
       ['livraison.zip/sts_emp_0990001X_2025.xml', 'sts-emp', 6],
     ],
   );
-  assert.match(report.files[4].reason!, /DTD/);
-  assert.match(formatReport(report), /\n {2}livraison\.zip — [^\n]* — 5 fichiers\n/);
+  assert.match(report.files[6].reason!, /DTD/);
+  assert.match(formatReport(report), /\n {2}livraison\.zip — [^\n]* — 7 fichiers\n/);
   assert.deepEqual([report.created, report.relations.created], [14, 5]);
   assert.equal(report.files.find((f) => f.kind === 'siecle-eleves')!.created, 5);
   assert.equal(await count(`SELECT count(*) n FROM users`), 14);
   assert.equal(await count(`SELECT count(*) n FROM structures`), 1);
+});
+
+test('what a Mac, Windows or a drop folder leaves inside an archive is listed as left out, as beside the files, and never imported', async () => {
+  const HIDDEN = 'fichier caché ou marqueur de dépôt (.DS_Store, .done…) : pas un fichier de la livraison';
+  // Importable content under names that say « not a file of the delivery »: listed, never read.
+  const pupil = 'Nom;Prénom;Date de naissance;Classe\r\nFANTOME;Casper;01/01/2015;CM2\r\n';
+  const litter: Array<[string, string]> = [
+    ['.DS_Store', pupil],
+    ['__MACOSX/._CSV_Eleves.csv', pupil],
+    ['ecole/._CSV_Eleves.csv', pupil],
+    ['ecole/Thumbs.db', pupil],
+    ['ecole/desktop.ini', pupil],
+    ['livraison.done', pupil],
+  ];
+  const data = await zip([['ecole/CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n'], ...litter]);
+  const before = await count(`SELECT count(*) n FROM users`);
+  const report = await importFiles(ctx, [{ name: 'caches.zip', data }], { scope: ALL, dryRun: false });
+  assert.equal(report.fatal, null, formatReport(report));
+  const left = report.files.filter((f) => f.kind === 'ignored');
+  assert.deepEqual(left.map((f) => f.file).sort(), litter.map(([name]) => `caches.zip/${name}`).sort());
+  assert.ok(left.every((f) => f.reason === HIDDEN && f.reasonMessage?.code === 'ignoredFileHidden'), JSON.stringify(left));
+  assert.match(formatReport(report), /\n {2}caches\.zip\/__MACOSX\/\._CSV_Eleves\.csv — ignoré : fichier caché ou marqueur de dépôt/);
+  // One pupil imported: Jade, not the phantom of the hidden files.
+  assert.equal(report.created, 1);
+  assert.equal(await count(`SELECT count(*) n FROM users`), before + 1);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE last_name = 'FANTOME'`), 0);
 });
 
 test('CSV files in a folder of the archive go to the school named after that folder', async () => {

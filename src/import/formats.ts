@@ -28,8 +28,8 @@ function ignored(code: ImportCode): DetectedFormat {
 }
 
 /**
- * A hidden file (Unix names, and what Windows hides in a folder: Thumbs.db, desktop.ini — an archive skips the same,
- * zip.ts) or a drop-folder marker (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts).
+ * A hidden file (Unix names, and what Windows hides in a folder: Thumbs.db, desktop.ini) or a drop-folder marker
+ * (`.done`, `.ok`, `livraison.done`…, src/drop/deliveries.ts), uploaded, in a folder or inside an archive (zip.ts).
  */
 export const NOT_DELIVERED = /^\.|^(thumbs\.db|desktop\.ini)$|(^|\.)(done|ok)$/i;
 

@@ -28,15 +28,8 @@ export interface ZipMember {
   data: Buffer;
 }
 
-/** Operating-system leftovers that are not part of a delivery. */
-const JUNK = /(^|\/)(__MACOSX\/|\.[^/]*$|Thumbs\.db$|desktop\.ini$)/i;
-
 const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
 
-/**
- * Unpacks every file of the archive (directories and OS leftovers skipped), sorted by name.
- * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
- */
 /**
  * A member's name as its author typed it. Zip names without the UTF-8 flag are CP437 by the spec, but Linux and
  * macOS tools write UTF-8 without the flag, and French Windows writes its OEM code page (CP850): a name that is
@@ -55,6 +48,12 @@ function memberName(entry: yauzl.Entry): string {
   }
 }
 
+/**
+ * Unpacks every file of the archive (directories skipped), sorted by name. What an operating system or a drop folder
+ * leaves among the files (`__MACOSX/._x.xml`, `.DS_Store`, `Thumbs.db`, `livraison.done`) is a member like any other:
+ * the run lists it as left out by its name (formats.ts NOT_DELIVERED), as beside the files, and never reads it.
+ * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
+ */
 export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS): Promise<ZipMember[]> {
   const fail = (code: ImportCode, params?: ImportMessage['params']): never => {
     throw new ImportFileError(file, 0, '', code, params);
@@ -83,7 +82,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
     });
     const named = entries.map((entry) => ({ entry, fileName: memberName(entry) }));
     for (const { entry, fileName } of named.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
-      if (fileName.endsWith('/') || JUNK.test(fileName)) continue;
+      if (fileName.endsWith('/')) continue;
       const member = fileName;
       const invalid = yauzl.validateFileName(fileName);
       if (invalid) fail('zipBadName', { member, detail: invalid });
