@@ -172,6 +172,28 @@ test('a school the feed renames is reported renamed, with its former name (not �
   }
 });
 
+test('a school created from its UAI is named once in the report: « Établissement 0750099Z », not « … (0750099Z) »', async () => {
+  const own = await testContext();
+  try {
+    const csv = { name: 'CSV_Eleves.csv', data: Buffer.from('Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n') };
+    const created = await importFiles(own, [csv], { scope: ALL, dryRun: false, structureHint: '0750099Z' });
+    assert.equal(created.fatal, null, formatReport(created));
+    assert.deepEqual((await own.database.pool.query(`SELECT name, uai FROM structures`)).rows, [{ name: 'Établissement 0750099Z', uai: '0750099Z' }]);
+    assert.match(formatReport(created), /\nStructures :\n {2}Établissement 0750099Z — créée\n/);
+    assert.match(formatReport(created, 'en'), /\nStructures :\n {2}Établissement 0750099Z — created\n/);
+    // The next run finds it by its UAI: named the same way.
+    const again = await importFiles(own, [csv], { scope: ALL, dryRun: true, structureHint: '0750099Z' });
+    assert.match(formatReport(again), /\nStructures :\n {2}Établissement 0750099Z — existante\n/);
+    // SIECLE files of a school the directory does not know name it so too; a name without the UAI keeps it beside.
+    const siecle = await importFiles(own, siecleFiles(), { scope: ALL, dryRun: true });
+    assert.match(formatReport(siecle), /\nStructures :\n {2}Établissement 0990001X — créée\n/);
+    await own.database.pool.query(`UPDATE structures SET name = 'Collège Victor Hugo'`);
+    assert.match(formatReport(await importFiles(own, [csv], { scope: ALL, dryRun: true, structureHint: '0750099Z' })), /\nStructures :\n {2}Collège Victor Hugo \(0750099Z\) — existante\n/);
+  } finally {
+    await own.close();
+  }
+});
+
 test('ignored records are counted once each, however many of their references are left out; each reason is still listed', async () => {
   const own = await testContext();
   try {

@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection } from './types.js';
+import { ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, uaiAfter } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
@@ -229,7 +229,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length) {
     out.push(`${t.structures} :`);
-    for (const s of report.structures) out.push(`  ${s.name}${s.uai ? ` (${s.uai})` : ''} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`);
+    for (const s of report.structures) out.push(`  ${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`);
   }
   out.push(`${t.accounts} : ${t.summary(report)}`);
   for (const [p, c] of Object.entries(report.byProfile) as [Profile, NonNullable<ImportReport['byProfile'][Profile]>][]) {

@@ -266,6 +266,14 @@ export interface FileReport extends FileCounts {
   reasonMessage?: ImportMessage;
 }
 
+/**
+ * A structure's UAI as the report writes it after its name, « Collège Victor Hugo (0750099Z) »: nothing when the name
+ * already shows it (« Établissement 0750099Z », the name of a school created from its UAI), or when it has none.
+ */
+export function uaiAfter(name: string, uai: string | null): string {
+  return uai && !name.toUpperCase().includes(uai.toUpperCase()) ? ` (${uai})` : '';
+}
+
 export interface StructureReport {
   name: string;
   uai: string | null;
