@@ -8,6 +8,7 @@ import yazl from 'yazl';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { ImportFileError } from '../src/import/types.js';
 import { unzip } from '../src/import/zip.js';
+import { reportView } from '../src/web/console/views/import.js';
 import { testContext } from './helpers/db.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
@@ -97,6 +98,22 @@ test('what a Mac, Windows or a drop folder leaves inside an archive is listed as
   assert.equal(report.created, 1);
   assert.equal(await count(`SELECT count(*) n FROM users`), before + 1);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE last_name = 'FANTOME'`), 0);
+});
+
+test('an archive\'s line counts its files with their unit, on the command line and in the console, in both languages', async () => {
+  const row = 'Nom;Prénom;Date de naissance;Classe\r\nPOMMIER;Jade;12/05/2016;CM1\r\n';
+  const one = await importFiles(ctx, [{ name: 'une.zip', data: await zip([['Jules Ferry/CSV_Eleves.csv', row]]) }], { scope: ALL, dryRun: true });
+  const three = await importFiles(ctx, [{ name: 'trois.zip', data: await zip([['a/CSV_Eleves.csv', row], ['b/CSV_Eleves.csv', row], ['c/CSV_Eleves.csv', row]]) }], { scope: ALL, dryRun: true });
+  for (const r of [one, three]) assert.equal(r.fatal, null, formatReport(r));
+  assert.match(formatReport(one), /\n {2}une\.zip — archive \.zip — 1 fichier\n/);
+  assert.match(formatReport(three), /\n {2}trois\.zip — archive \.zip — 3 fichiers\n/);
+  assert.match(formatReport(one, 'en'), /\n {2}une\.zip — archive \.zip — 1 file\n/);
+  assert.match(formatReport(three, 'en'), /\n {2}trois\.zip — archive \.zip — 3 files\n/);
+  const row0 = (lang: 'fr' | 'en', r: typeof one) => /<tr data-file="[^"]+\.zip">(.*?)<\/tr>/s.exec(String(reportView(lang, r)))?.[1].replace(/\s+/g, ' ');
+  assert.equal(row0('fr', one), '<td>une.zip</td><td colspan="8">archive .zip — 1 fichier</td>');
+  assert.equal(row0('fr', three), '<td>trois.zip</td><td colspan="8">archive .zip — 3 fichiers</td>');
+  assert.equal(row0('en', one), '<td>une.zip</td><td colspan="8">.zip archive — 1 file</td>');
+  assert.equal(row0('en', three), '<td>trois.zip</td><td colspan="8">.zip archive — 3 files</td>');
 });
 
 test('CSV files in a folder of the archive go to the school named after that folder', async () => {

@@ -335,6 +335,9 @@ const fr = {
   'import.report.noEtab':
     'Livraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce). Pour que les départs soient pris en compte, importez la livraison entière.',
   'import.report.ignoredGroup': '{reason} ({n}), par exemple :',
+  // An archive's line: the files it holds, each on a line of its own below.
+  'import.report.members.one': '{n} fichier',
+  'import.report.members.other': '{n} fichiers',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
   'import.report.massAbsence':
     'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
@@ -696,6 +699,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.noEtab':
     'AAF delivery without its EtabEducNat file: it is not taken as complete, no account’s absence is looked for (none enters the grace period). For departures to be handled, import the whole delivery.',
   'import.report.ignoredGroup': '{reason} ({n}), for instance:',
+  'import.report.members.one': '{n} file',
+  'import.report.members.other': '{n} files',
   'import.report.massAbsence':
     'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
   'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',

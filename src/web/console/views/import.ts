@@ -60,7 +60,7 @@ export function reportView(lang: Lang, r: ImportReport): SafeHtml {
     <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
   <tbody>${r.files.map((f) =>
     f.kind === 'ignored' || f.kind === 'zip'
-      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.kind === 'zip' ? ` — ${plural(lang, 'import.report.members', f.rows)}` : ''}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
       : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
       <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`,
   )}</tbody>
