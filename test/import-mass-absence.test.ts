@@ -226,10 +226,17 @@ test('the console confirmation with odd input: no 500, nothing written (absences
   const stranger = await signedInClient(app, ctx.database.pool, otherId);
   const { token } = await consoleUpload(school);
   const before = await snapshot();
+  // A forged count (the box's value is the number of accounts it confirms): a 400 that names the field, in the
+  // page's language, not the validator's English default.
   for (const absences of ['abc', '-1', '1e3', '9999999999']) {
     const r = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences });
-    assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${absences}: ${r.statusCode}`);
+    assert.equal(r.statusCode, 400, `${absences}: ${r.statusCode}`);
+    assert.match(r.body, /<p class="lead">Paramètre « absences » invalide : nombre de comptes attendu, celui que la case « Je confirme ces départs » affiche ; rien n’a été modifié\.<\/p>/, absences);
   }
+  const en = await browser.post(`/console/etablissements/${school}/import/confirmer?lang=en`, { token, absences: 'abc' });
+  assert.equal(en.statusCode, 400);
+  assert.match(en.body, /<p class="lead">Invalid parameter “absences”: a number of accounts expected, the one the “I confirm they left” box shows; nothing was changed\.<\/p>/);
+  assert.doesNotMatch(en.body + (await browser.post(`/console/etablissements/${school}/import/confirmer?lang=fr`, { token, absences: 'abc' })).body, /Invalid string|must match pattern/);
   // Another school's page, another user: gone (410), whatever the token.
   assert.equal((await browser.post(`/console/etablissements/${other}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
   assert.equal((await stranger.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
@@ -242,14 +249,22 @@ test('the console confirmation with odd input: no 500, nothing written (absences
 });
 
 test('the API: 400 naming the file without confirmAbsences, applied with it', async () => {
-  const post = async (query: string) => {
+  const post = async (query: string, lang = 'en') => {
     const { body, type } = multipart(WITHOUT_FIRST);
-    return app.inject({ method: 'POST', url: `/api/import${query}`, headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf, 'accept-language': 'en' }, payload: body });
+    return app.inject({ method: 'POST', url: `/api/import${query}`, headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf, 'accept-language': lang }, payload: body });
   };
   const before = await snapshot();
   const dry = await post('?dryRun=true');
   assert.equal(dry.statusCode, 200, dry.body);
   assert.deepEqual((dry.json() as ImportReport).massAbsence, [{ profile: 'Teacher', absent: 12, of: 15 }]);
+  // A forged flag: a 400 naming it, in the caller's language (not the validator's default), nothing written.
+  const forged = await post('?confirmAbsences=abc');
+  assert.equal(forged.statusCode, 400, forged.body);
+  assert.equal(forged.json().error, 'Invalid parameter “confirmAbsences”: true, false, 1 or 0 expected; nothing was changed.');
+  const forgedFr = await post('?confirmAbsences=abc', 'fr');
+  assert.equal(forgedFr.statusCode, 400, forgedFr.body);
+  assert.equal(forgedFr.json().error, 'Paramètre « confirmAbsences » invalide : true, false, 1 ou 0 attendu ; rien n’a été modifié.');
+  assert.equal(await snapshot(), before);
   const refused = await post('');
   assert.equal(refused.statusCode, 400, refused.body);
   assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — complete import that would send 12 of 15 teacher accounts away \(80 %\)/);

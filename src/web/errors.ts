@@ -65,7 +65,9 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
     const field = String(issue?.instancePath ?? '')
       .replace(/^\//, '')
       .split('/')[0];
-    return { status: 400, message: t(lang, 'error.invalidParam', { field, reason: issue?.message ?? '' }) };
+    // A schema's own refusal is a catalogue key (input.ts reasonKey), said in the request's language.
+    const reason = issue?.message ?? '';
+    return { status: 400, message: t(lang, 'error.invalidParam', { field, reason: isMessageKey(reason) ? t(lang, reason) : reason }) };
   }
   const e = err as FastifyError;
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

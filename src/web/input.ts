@@ -1,6 +1,7 @@
 // Schema pieces shared by the areas' routes, and the download header. Multipart uploads stream to disk
 // through src/import/uploads.ts.
 import { z } from 'zod';
+import type { MessageKey } from './i18n/index.js';
 
 /** content-disposition for a download: ASCII fallback plus the UTF-8 name (RFC 6266). */
 export function attachment(filename: string, inline = false): string {
@@ -30,3 +31,9 @@ export const list = (max = 20_000) =>
 
 /** The id in a URL: any string (a malformed one is a 404 in the lookup, never a 400 that says it was checked). */
 export const IdParams = z.object({ id: z.string().max(100) });
+
+/**
+ * A schema's refusal as a catalogue key (`.regex(re, reasonKey('…'))`): the error handler (errors.ts describeError)
+ * says it in the request's language after the field's name, instead of the validator's English default.
+ */
+export const reasonKey = (key: MessageKey): string => key;

@@ -20,10 +20,11 @@ import { forbiddenText, rejectionText } from '../import-text.js';
 import { receiveUploads, UploadEmptyError, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import { typed } from '../area.js';
 import { guardOrToken, viewer } from '../context.js';
+import { reasonKey } from '../input.js';
 import { translator } from '../i18n/index.js';
 
 const flag = z
-  .enum(['true', 'false', '1', '0'])
+  .enum(['true', 'false', '1', '0'], reasonKey('api.import.flag'))
   .optional()
   .transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ dryRun: flag, partial: flag, confirmAbsences: flag, structureId: z.string().uuid().optional() });

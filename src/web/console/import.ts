@@ -24,7 +24,7 @@ import { forbiddenText } from '../import-text.js';
 import type { SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { IdParams, text } from '../input.js';
+import { IdParams, reasonKey, text } from '../input.js';
 import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
 import { confirmView, doneView, fatalNotice, uploadForm } from './views/import.js';
 
@@ -59,7 +59,7 @@ const ConfirmBody = z.object({
   token: text(100),
   absences: z
     .string()
-    .regex(/^\d{1,9}$/)
+    .regex(/^\d{1,9}$/, reasonKey('import.confirm.absences.invalid'))
     .optional(),
 });
 

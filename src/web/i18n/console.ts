@@ -346,6 +346,8 @@ const fr = {
   'import.confirm.absences.one': 'Je confirme ces départs : {n} compte entrera en période de grâce.',
   'import.confirm.absences.other': 'Je confirme ces départs : {n} comptes entreront en période de grâce.',
   'import.confirm.absences.missing': 'Cochez « Je confirme ces départs » pour appliquer cet import, ou annulez-le : rien n’a été modifié.',
+  // A forged value of the box (its value is the count the dry run showed): the reason of error.invalidParam.
+  'import.confirm.absences.invalid': 'nombre de comptes attendu, celui que la case « Je confirme ces départs » affiche ; rien n’a été modifié.',
   'import.confirm.absences.hint': 'Ils restent restaurables pendant la période de grâce s’ils reviennent dans un prochain import. Sans cette case, l’import est refusé.',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
@@ -361,6 +363,8 @@ const fr = {
   'api.import.forbiddenStructure': 'Établissement introuvable ou hors de vos établissements.',
   'api.import.xml': '{file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.',
   'api.import.fatal': 'Import refusé, rien n’a été modifié.',
+  // dryRun, partial, confirmAbsences: the reason of error.invalidParam.
+  'api.import.flag': 'true, false, 1 ou 0 attendu ; rien n’a été modifié.',
   'import.malformed': 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
   // issue #8: a mail run while no SMTP server is configured.
   'run.status.noSmtp':
@@ -708,6 +712,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.confirm.absences.one': 'I confirm they left: {n} account will enter its grace period.',
   'import.confirm.absences.other': 'I confirm they left: {n} accounts will enter their grace period.',
   'import.confirm.absences.missing': 'Tick “I confirm they left” to apply this import, or cancel it: nothing was changed.',
+  'import.confirm.absences.invalid': 'a number of accounts expected, the one the “I confirm they left” box shows; nothing was changed.',
   'import.confirm.absences.hint': 'They can still be restored during the grace period if a later import brings them back. Without this box, the import is refused.',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
@@ -722,6 +727,7 @@ const en: Record<keyof typeof fr, string> = {
   'api.import.forbiddenStructure': 'School not found or not one of yours.',
   'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
   'api.import.fatal': 'Import refused, nothing was changed.',
+  'api.import.flag': 'true, false, 1 or 0 expected; nothing was changed.',
   'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
   'run.status.noSmtp':
     'Waiting: no mail server is configured, nothing goes out. The emails stay queued and will be sent once the server administrator sets SMTP_URL (and MAIL_FROM) and restarts Trousseau. To hand out the credentials now, print the sheets.',
