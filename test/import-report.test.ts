@@ -72,7 +72,7 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créés, 0 modifié, 0 inchangé, 0 absent du flux \(période de grâce\), 3 ignorés\n/);
   assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 lignes/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
-  assert.match(fr, /\nIgnorés, sans compte \(4\) :\n/);
+  assert.match(fr, /\nIgnorés, en tout ou en partie \(4\) :\n/);
   assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
   const en = formatReport(report, 'en');
   assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 0 updated, 0 unchanged, 0 absent from the feed \(grace period\), 1 ignored/);
@@ -105,7 +105,7 @@ test('formatReport writes numbers as French does, and groups records ignored for
   // 9,086 relatives no pupil names: one line, three of them; the pupil who left keeps their own line.
   assert.match(
     fr,
-    /\nIgnorés, sans compte \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
+    /\nIgnorés, en tout ou en partie \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
   );
   assert.equal(fr.split('\n').length, 11, fr);
   // The console groups them the same way, in its language.
@@ -369,7 +369,7 @@ test('the console shows the same per-file table, the ignored records and the row
   const row = /<tr data-file="ElevesSansAdresses.xml">([\s\S]*?)<\/tr>/.exec(res.body)?.[1] ?? '';
   const cells = [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
   assert.deepEqual(cells, ['ElevesSansAdresses.xml', 'SIECLE élèves', 'iso-8859-15', '6', '5', '0', '0', '0', '1']);
-  assert.match(res.body, /Lus mais sans compte \(4\)/);
+  assert.match(res.body, /Lus et ignorés, en tout ou en partie \(4\)/);
   assert.match(res.body, /ROUX Paul : pas représentant légal/);
   assert.equal(await accounts(), 0, 'the console analyses first');
 

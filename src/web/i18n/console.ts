@@ -329,7 +329,7 @@ const fr = {
   'user.mobile': 'Mobile (SMS)',
   'import.col.encoding': 'Encodage',
   'import.col.ignored': 'Ignorés',
-  'import.report.ignored': 'Lus mais sans compte ({n}) :',
+  'import.report.ignored': 'Lus et ignorés, en tout ou en partie ({n}) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.modified': 'Fiches modifiées ({n}) :',
   'import.report.noEtab':
@@ -697,7 +697,7 @@ const en: Record<keyof typeof fr, string> = {
   'user.mobile': 'Mobile (SMS)',
   'import.col.encoding': 'Encoding',
   'import.col.ignored': 'Ignored',
-  'import.report.ignored': 'Read but given no account ({n}):',
+  'import.report.ignored': 'Read and ignored, wholly or in part ({n}):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.modified': 'Records changed ({n}):',
   'import.report.noEtab':
