@@ -79,6 +79,26 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   assert.equal(await accounts(), 0, 'a dry run writes nothing');
 });
 
+test('the English report counts as English does: « 0 rows », « 1 row », « 0 files » (not « 0 row »)', () => {
+  const file = (name: string, kind: 'csv' | 'zip', rows: number) => ({
+    file: name, kind, format: kind === 'zip' ? 'archive .zip' : 'CSV élèves', encoding: kind === 'zip' ? null : 'utf-8', rows,
+    created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, ignored: 0, rejected: 0,
+  });
+  const report = {
+    dryRun: true, fatal: null, files: [file('vide.csv', 'csv', 0), file('un.csv', 'csv', 1), file('vide.zip', 'zip', 0), file('un.zip', 'zip', 1)],
+    created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0, rejected: [], ignored: [],
+    structures: [], byProfile: {}, relations: { created: 0, removed: 0, unresolved: 0 }, renamed: [], durationMs: 10,
+  };
+  const en = formatReport(report as unknown as Parameters<typeof formatReport>[0], 'en');
+  assert.match(en, /vide\.csv — CSV élèves — utf-8 — 0 rows — /);
+  assert.match(en, /un\.csv — CSV élèves — utf-8 — 1 row — /);
+  assert.match(en, /vide\.zip — archive \.zip — 0 files\n/);
+  assert.match(en, /un\.zip — archive \.zip — 1 file\n/);
+  const fr = formatReport(report as unknown as Parameters<typeof formatReport>[0], 'fr');
+  assert.match(fr, /vide\.csv — CSV élèves — utf-8 — 0 ligne — /);
+  assert.match(fr, /vide\.zip — archive \.zip — 0 fichier\n/);
+});
+
 test('formatReport writes numbers as French does, and groups records ignored for the same reason', () => {
   const ignoredRelative = (i: number) => ({
     file: 'clean-ENT_PersRelEleve_0016.xml',

@@ -153,6 +153,20 @@ test('older exports without NIVEAU_RESPONSABILITE: RESP_LEGAL 1 or 2 is a repré
   assert.ok(report.ignored.some((x) => x.reason === 'ROUX Paul : pas représentant légal (RESP_LEGAL 0), aucun compte'), JSON.stringify(report.ignored));
 });
 
+test('a SIECLE file of another school than the one asked for is refused, naming both; a school named after its UAI is not named twice', async () => {
+  const start = await count(`SELECT count(*) AS n FROM users`);
+  for (const [name, uai, expected] of [
+    ['Collège Les Tilleuls', '0990777A', /fichier de l’établissement 0990001X, pas de « Collège Les Tilleuls » \(0990777A\)$/],
+    ['Établissement 0990888B', '0990888B', /fichier de l’établissement 0990001X, pas de « Établissement 0990888B »$/],
+  ] as const) {
+    await q(`INSERT INTO structures (name, uai, external_id) VALUES ($1, $2, $3)`, [name, uai, `test:${uai}`]);
+    const r = await importFiles(ctx, collectInputs([join(DIR, ELEVES)]), { scope: ALL, dryRun: false, structureHint: uai });
+    assert.equal(r.fatal?.field, 'PARAMETRES/UAJ');
+    assert.match(r.fatal!.reason, expected);
+  }
+  assert.equal(await count(`SELECT count(*) AS n FROM users`), start, 'nothing imported');
+});
+
 test('malformed XML, a missing UAI or a bad date: the file is named with line and field, nothing changes', async () => {
   const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at, absent_since FROM users ORDER BY external_id`));
   const start = await snapshot();

@@ -21,7 +21,7 @@ import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ignoredRecords, ImportFileError, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
+import { emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip } from './zip.js';
 import type { Queryable } from '../db/index.js';
@@ -185,7 +185,8 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
     ? all.find((s) => s.id === wanted) ?? all.find((s) => s.uai?.toUpperCase() === wanted.toUpperCase()) ?? all.find((s) => s.external_id === wanted) ?? all.find((s) => foldName(s.name) === foldName(wanted))
     : undefined;
   if (hinted?.uai && hinted.uai.toUpperCase() !== uai) {
-    throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', 'uaiMismatch', { uai, name: hinted.name, expected: hinted.uai ?? '' });
+    // The expected UAI after the name unless the name shows it (« Établissement 0750099Z »): types.ts uaiAfter.
+    throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', 'uaiMismatch', { uai, name: hinted.name, expected: uaiAfter(hinted.name, hinted.uai) });
   }
   const found = hinted ?? all.find((s) => s.uai?.toUpperCase() === uai);
   // Accounts of these files are keyed by the UAI they name (`sts:<UAI>:…`, `siecle:<UAI>:…`): outside scope 'all'

@@ -11,7 +11,7 @@ export const IMPORT_MESSAGES_FR = {
   // A file or an archive refused as a whole.
   archiveInArchive: 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même',
   fileRefused: 'fichier refusé, {reason}',
-  uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} » ({expected})',
+  uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} »{expected}',
   csvNeedsStructure: 'indiquez l’établissement où importer les fichiers CSV',
   csvStructureUnknown: 'aucun établissement d’identifiant « {id} » : rien n’est importé',
   otherScript: 'fichier qui semble encodé en {encoding} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8',

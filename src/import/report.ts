@@ -71,11 +71,11 @@ const T = {
     done: 'Import finished.',
     dry: 'Dry run: nothing was changed.',
     files: 'Files',
-    rows: (n: number) => `${en(n)} row${n > 1 ? 's' : ''}`,
+    rows: (n: number) => `${en(n)} row${n === 1 ? '' : 's'}`,
     fileCounts: (f: FileReport) =>
       `${en(f.created)} created, ${en(f.updated)} updated, ${en(f.unchanged)} unchanged, ${en(f.preDeleted)} absent from the feed (grace period), ${en(f.ignored)} ignored${f.restored ? `, ${en(f.restored)} restored` : ''}${f.rejected ? `, ${en(f.rejected)} rejected` : ''}`,
     ignoredFile: 'ignored',
-    members: (n: number) => `${en(n)} file${n > 1 ? 's' : ''}`,
+    members: (n: number) => `${en(n)} file${n === 1 ? '' : 's'}`,
     ignored: (n: number) => `Ignored, wholly or in part (${en(n)})`,
     structures: 'Structures',
     created: 'created',
@@ -87,7 +87,7 @@ const T = {
     relations: (r: ImportReport) =>
       `Parent-child links: ${en(r.relations.created)} added, ${en(r.relations.removed)} removed${r.relations.unresolved ? `, ${en(r.relations.unresolved)} unresolved` : ''}`,
     keptNamed: (n: number) =>
-      `Warning: ${en(n)} account${n > 1 ? 's' : ''} that pupils of the import name as legal representative${n > 1 ? 's are' : ' is'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
+      `Warning: ${en(n)} account${n === 1 ? '' : 's'} that pupils of the import name as legal representative${n === 1 ? ' is' : 's are'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
     modified: (n: number) => `Records changed (${en(n)})`,
     empty: '(empty)',

@@ -5,7 +5,7 @@ import type { Catalogue } from './types.js';
 const EN: Record<ImportCode, string> = {
   archiveInArchive: 'archive inside the archive: upload its files or the archive itself',
   fileRefused: 'file refused, {reason}',
-  uaiMismatch: 'file of school {uai}, not of “{name}” ({expected})',
+  uaiMismatch: 'file of school {uai}, not of “{name}”{expected}',
   csvNeedsStructure: 'say which school the CSV files are for',
   csvStructureUnknown: 'no school with id “{id}”: nothing is imported',
   otherScript: 'file that seems encoded in {encoding} (another alphabet), unreadable as French text: save it as UTF-8',
