@@ -72,6 +72,7 @@ test('two schools in one run (a folder each): one school whose pupils all vanish
   assert.equal(dry.fatal, null, formatReport(dry));
   assert.equal(dry.preDeleted, 28);
   assert.deepEqual(dry.massAbsence, [{ profile: 'Student', absent: 28, of: 30 }], 'école A loses 28 of its 30 pupils');
+  assert.deepEqual(dry.emptied?.map((e) => [e.name, e.absent, e.of]), [['Ecole A', 28, 30]], 'and the report names the school');
   const refused = await run([pupilsCsv('ecole-a', range(1, 2)), pupilsCsv('ecole-b', range(1, 60))]);
   assert.equal(refused.fatal?.message?.code, 'massAbsence', formatReport(refused));
   assert.match(refused.fatal?.reason ?? '', /28 comptes d’élèves sur 30/);

@@ -18,9 +18,9 @@ import { findRenames, type RenameCandidate } from './renames.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
+import { rejection, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -37,6 +37,8 @@ export interface ApplyResult {
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
   renamed: RenameNote[];
+  /** Structures most of whose present accounts the run sends to the grace period (ImportReport.emptied). */
+  emptied: EmptiedStructure[];
   /** Accounts a scope would have pre-deleted that the run's pupils name as legal representative: kept (ImportReport.keptNamed). */
   keptNamed: number;
   /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
@@ -530,6 +532,7 @@ export async function applyBatch(
     await unnestChunks(client, `UPDATE users SET absent_since = $2, import_hash = NULL WHERE id = ANY($1)`, [[...preDeletedIds]], [now]);
     preDeleted = preDeletedIds.size;
   }
+  const emptied = preDeleted >= MASS_ABSENCE_MIN ? await emptiedStructures(client, now) : [];
 
   await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
 
@@ -598,6 +601,7 @@ export async function applyBatch(
     rejected,
     renamed,
     keptNamed,
+    emptied,
     absent: absentSample,
     modified,
     scopeAbsences,
@@ -1269,4 +1273,24 @@ async function adoptAccounts(
     ]);
   }
   return { renamed, keep };
+}
+
+/**
+ * The structures most of whose accounts this run sent to the grace period (those whose `absent_since` is the run's
+ * `now`), counted among the accounts each had present before the run (neither absent already nor pre-deleted), every
+ * profile and source together: plan.ts isMass (10 or more, over half). What the per-scope check (massAbsencesOf) cannot
+ * see: an AAF kind is one scope over a whole région, where one school's missing records are a small share.
+ */
+async function emptiedStructures(client: Client, now: Date): Promise<EmptiedStructure[]> {
+  const r = await client.query<{ name: string; uai: string | null; absent: number; of: number }>(
+    `WITH hit AS (SELECT DISTINCT us.structure_id FROM users u JOIN user_structures us ON us.user_id = u.id WHERE u.absent_since = $1)
+     SELECT s.name, s.uai, count(*) FILTER (WHERE u.absent_since = $1)::int AS absent, count(*)::int AS of
+     FROM hit JOIN structures s ON s.id = hit.structure_id
+       JOIN user_structures us ON us.structure_id = s.id JOIN users u ON u.id = us.user_id
+     WHERE u.pre_deleted_at IS NULL AND (u.absent_since IS NULL OR u.absent_since = $1)
+     GROUP BY s.id, s.name, s.uai
+     ORDER BY absent DESC, s.name`,
+    [now],
+  );
+  return r.rows.filter((x) => isMass(x.absent, x.of));
 }

@@ -222,7 +222,8 @@ export interface ScopeAbsence {
   file?: string;
 }
 
-const isMass = (absent: number, of: number) => absent >= MASS_ABSENCE_MIN && absent > MASS_ABSENCE_SHARE * of;
+/** `absent` of `of` accounts is a mass absence: MASS_ABSENCE_MIN or more, and more than MASS_ABSENCE_SHARE of them. */
+export const isMass = (absent: number, of: number) => absent >= MASS_ABSENCE_MIN && absent > MASS_ABSENCE_SHARE * of;
 
 /**
  * The mass absences of a run, judged per completeness scope (one school's CSV file of a profile, a SIECLE or STS-web
@@ -248,8 +249,8 @@ export function massAbsencesOf(scopes: ScopeAbsence[]): (MassAbsence & { file?: 
   return out.sort((a, b) => b.absent - a.absent);
 }
 
-/** The share of a profile's covered accounts a run sends away, in whole percent (massAbsence's wording). */
-export function absentShare(m: MassAbsence): number {
+/** The share of a profile's (or a structure's) accounts a run sends away, in whole percent (massAbsence's, emptied's wording). */
+export function absentShare(m: { absent: number; of: number; profile?: Profile }): number {
   // « 542 sur 544 (100 %) » would read as everyone: a share short of all stays under 100.
   return Math.min(Math.round((100 * m.absent) / m.of), m.absent < m.of ? 99 : 100);
 }

@@ -274,6 +274,14 @@ export function uaiAfter(name: string, uai: string | null): string {
   return uai && !name.toUpperCase().includes(uai.toUpperCase()) ? ` (${uai})` : '';
 }
 
+/** A structure a run empties out (ImportReport.emptied): `absent` of the `of` accounts it had present. */
+export interface EmptiedStructure {
+  name: string;
+  uai: string | null;
+  absent: number;
+  of: number;
+}
+
 export interface StructureReport {
   name: string;
   uai: string | null;
@@ -321,6 +329,13 @@ export interface ImportReport {
   massAbsence?: MassAbsence[];
   /** The run was told to send them away all the same (ImportOptions.confirmAbsences): a dry run says they will go. */
   absencesConfirmed?: boolean;
+  /**
+   * Structures most of whose accounts the run sends to the grace period (apply.ts emptiedStructures: 10 or more, over
+   * half of the accounts they had present), largest first: a warning, not a refusal — a région's feed without one
+   * school's records reads exactly as a school leaving the ENT, and refusing the nightly run would block every other
+   * school. Optional, as above.
+   */
+  emptied?: EmptiedStructure[];
   /**
    * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
    * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.

@@ -349,6 +349,11 @@ const fr = {
   // A forged value of the box (its value is the count the dry run showed): the reason of error.invalidParam.
   'import.confirm.absences.invalid': 'nombre de comptes attendu, celui que la case « Je confirme ces départs » affiche ; rien n’a été modifié.',
   'import.confirm.absences.hint': 'Ils restent restaurables pendant la période de grâce s’ils reviennent dans un prochain import. Sans cette case, l’import est refusé.',
+  // A structure the run empties out (ImportReport.emptied): a warning, not a refusal.
+  'import.report.emptied':
+    'Attention : {school} perdrait {absent} de ses {of} comptes ({share} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant d’importer.',
+  'import.report.emptied.done':
+    'Attention : {school} perd {absent} de ses {of} comptes ({share} %), absents du flux : ils sont en période de grâce. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
@@ -714,6 +719,10 @@ const en: Record<keyof typeof fr, string> = {
   'import.confirm.absences.missing': 'Tick “I confirm they left” to apply this import, or cancel it: nothing was changed.',
   'import.confirm.absences.invalid': 'a number of accounts expected, the one the “I confirm they left” box shows; nothing was changed.',
   'import.confirm.absences.hint': 'They can still be restored during the grace period if a later import brings them back. Without this box, the import is refused.',
+  'import.report.emptied':
+    'Warning: {school} would lose {absent} of its {of} accounts ({share} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before importing.',
+  'import.report.emptied.done':
+    'Warning: {school} loses {absent} of its {of} accounts ({share} %), absent from the feed: they are in their grace period. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':

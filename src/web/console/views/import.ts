@@ -5,7 +5,7 @@ import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
 import { formatChanges, ignoredListing } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
-import { ignoredRecords, type Rejection } from '../../../import/types.js';
+import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { formatText, importMessageText, mergeText, rejectionText } from '../../import-text.js';
@@ -86,6 +86,10 @@ ${(r.massAbsence ?? []).map(
 )}
 ${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
+${(r.emptied ?? []).map(
+  (e) =>
+    html`<p class="notice notice-warning" data-import="emptied">${_(r.dryRun ? 'import.report.emptied' : 'import.report.emptied.done', { school: `${e.name}${uaiAfter(e.name, e.uai)}`, absent: n(e.absent), of: n(e.of), share: absentShare(e) })}</p>`,
+)}
 ${
   r.merged?.length
     ? html`<div class="notice notice-warning" data-import="merged"><p><strong>${plural(lang, 'import.report.merged', r.merged.length)}</strong></p>
