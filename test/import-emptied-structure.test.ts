@@ -57,6 +57,8 @@ test('a complete feed without one school’s teachers: not refused (12 of 52), b
   assert.equal(real.fatal, null, formatReport(real));
   assert.match(formatReport(real), /\nAttention : CLG - LES TILLEULS - BAGNOLET \(0931002B\) perd 12 de ses 12 comptes/);
   assert.equal((await q(`SELECT 1 FROM users WHERE absent_since IS NOT NULL AND external_id LIKE 'P%'`)).length, 12);
+  const [audit] = await q<{ details: { emptied?: unknown } }>(`SELECT details FROM audit WHERE action = 'import' ORDER BY id DESC LIMIT 1`);
+  assert.deepEqual(audit.details.emptied, [{ name: 'CLG - LES TILLEULS - BAGNOLET', uai: '0931002B', absent: 12, of: 12 }], 'the audit row keeps the warning');
   // A re-import of the same delivery: the 12 are already absent, nothing new empties out.
   const again = await run([ETAB, staff(range(1, 40))]);
   assert.equal(again.emptied, undefined, formatReport(again));

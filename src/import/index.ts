@@ -540,6 +540,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       rejected: report.rejected.length,
       // Who confirmed that most of a profile's accounts leave, and which (a run refused without it writes nothing).
       ...(report.massAbsence ? { massAbsence: report.massAbsence } : {}),
+      // Schools the run empties out (a warning the run went on after): who to ask about them later.
+      ...(report.emptied ? { emptied: report.emptied } : {}),
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
     // A first import fills the tables from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
