@@ -202,7 +202,8 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   // 9 rows, 7 parents: the two rows folded into an earlier one are named in the report.
   assert.deepEqual(report.merged, [
     { file: 'CSVExtraction-responsables.csv', first: 2, line: 3, name: 'BLONDEL Agathe' },
-    { file: 'CSVExtraction-responsables.csv', first: 4, line: 5, name: 'CARON Gilles' },
+    // « 12 place de la Mairie », « 12 pl. de la Mairie »: the report says which one the account keeps.
+    { file: 'CSVExtraction-responsables.csv', first: 4, line: 5, name: 'CARON Gilles', addressDiffers: true },
   ]);
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
@@ -281,10 +282,12 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
     ['sandrine.leroy', 'Mme', null, ['LEROY Chloé', 'LEROY Lucas']],
   ]);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NOT NULL AND login = ANY($1)`, [relatives.map((r) => r.login)]), 8);
+  // The report says which of LEROY Sandrine's two addresses her account keeps: line 10's.
+  assert.match((await q<{ address: string }>(`SELECT address FROM users WHERE login = 'sandrine.leroy'`))[0].address, /3 place du Marché/);
 
   // 10 rows, 8 accounts: the two rows read as an earlier row's parent are warnings, not rejections.
   assert.deepEqual(report.merged, [
-    { file, first: 8, line: 10, name: 'LEROY Sandrine' },
+    { file, first: 8, line: 10, name: 'LEROY Sandrine', addressDiffers: true },
     { file, first: 9, line: 11, name: 'LEROY Paul' },
   ]);
   const fr = formatReport(report);
@@ -292,7 +295,7 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
   assert.ok(
     fr.includes(
       '\nLignes regroupées, un seul compte par représentant légal (2) :\n' +
-        '  CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte\n' +
+        '  CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 10 est gardée\n' +
         '  CSVExtraction-responsables.csv — lignes 9 et 11 : même représentant légal (LEROY Paul), un seul compte\n',
     ),
     fr,
@@ -301,7 +304,7 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
   // The console shows them as a warning, in the request's language.
   const view = String(reportView('fr', report));
   assert.match(view, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);
-  assert.ok(view.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte</code>'), view);
+  assert.ok(view.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 10 est gardée</code>'), view);
   const en = String(reportView('en', report));
   assert.match(en, /data-import="merged"><p><strong>2 rows merged with an earlier row of the same legal representative/);
   assert.ok(en.includes('<code>CSVExtraction-responsables.csv — rows 9 and 11: same legal representative (LEROY Paul), one account</code>'), en);

@@ -501,9 +501,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, row)) : undefined;
       if (same) {
         externalId = same.externalId;
+        // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
+        const addressDiffers = !!same.address && !!row.address && same.address !== row.address;
         completeRelative(same, row);
         // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
-        batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}` });
+        batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}`, ...(addressDiffers ? { addressDiffers } : {}) });
       } else if (profile !== 'Student') {
         // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in.
         externalId = namesakeKey(base, row, target.namesakes?.get(base), claimed);

@@ -42,7 +42,7 @@ export const IMPORT_MESSAGES_FR = {
   // A complete AAF delivery whose numbered files have a gap (index.ts): its absence step would pre-delete the
   // accounts of the missing files.
   aafMissingFile:
-    'livraison AAF complète incomplète : les fichiers {kind} sont numérotés avec un trou, il manque {missing}. Leurs comptes seraient pré-supprimés : déposez la livraison entière, ou faites un import partiel (--partiel) : personne n’est alors pré-supprimé',
+    'fichier manquant dans une livraison AAF complète : les fichiers {kind} sont numérotés avec un trou, il manque {missing}. Leurs comptes seraient pré-supprimés : déposez la livraison entière, ou faites un import partiel (--partiel) : personne n’est alors pré-supprimé',
   // A complete run that would send most of a profile's accounts to the grace period (index.ts, plan.ts massAbsencesOf),
   // refused unless confirmed: a file missing from the delivery looks the same as everyone leaving.
   massAbsence:
@@ -105,6 +105,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredSiecleSelf: '{who} : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent',
   // Warnings: rows imported, but read as someone of an earlier row (ImportReport.merged, csv.ts sameRelative).
   relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
+  relativeMergedAddress: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte ; deux adresses postales, celle de la ligne {line} est gardée',
   // Whole files left out (formats.ts): FileReport.reason.
   ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
   ignoredFileHidden: 'fichier caché ou marqueur de dépôt (.DS_Store, .done…) : pas un fichier de la livraison',

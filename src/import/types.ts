@@ -218,11 +218,13 @@ export interface MergeNote {
   line: number;
   /** « NOM Prénom » as the row gives them. */
   name: string;
+  /** The two rows give two postal addresses: the account keeps the later row's (its record is completed by the earlier). */
+  addressDiffers?: boolean;
 }
 
 /** A merge note as a message code and parameters, for the command line (French) and the web (its catalogue). */
 export function mergeMessage(m: MergeNote): ImportMessage {
-  return { code: 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
+  return { code: m.addressDiffers ? 'relativeMergedAddress' : 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
 }
 
 /** An existing account whose fields a run changes, named with the changes (ImportReport.modified). */
