@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import yazl from 'yazl';
 import { createSession, SESSION_COOKIE } from '../src/web/auth.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -129,4 +130,32 @@ test('an empty file is named in the refusal (400), alone or beside another file,
   assert.equal(both.statusCode, 400, both.body);
   assert.equal(both.json().error, 'Fichier vide, rien n’a été importé : Vide.csv.');
   assert.equal(await users(), before);
+});
+
+test('control characters in the names inside an archive are shown as « � »: a NUL no longer fails the run with a 500 (its audit row), an escape never reaches the terminal', async () => {
+  const z = new yazl.ZipFile();
+  const row = 'Nom;Prénom;Date de naissance;Classe\r\nCONTROLE;Nul;12/05/2016;CM1\r\n';
+  for (const [name, data] of [['.DS_Store\u0000', 'junk'], ['livraison\u001b[2J.done', ''], ['CSV_Eleves\u0000.csv', row]]) z.addBuffer(Buffer.from(data), name);
+  z.end();
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream as AsyncIterable<Buffer>) chunks.push(c);
+  const data = Buffer.concat(chunks);
+  const before = await users();
+  for (const dry of ['true', 'false']) {
+    const res = await post('local', `?dryRun=${dry}&structureId=${school}`, [{ name: 'controle.zip', data }]);
+    assert.equal(res.statusCode, 200, res.body);
+    const report = res.json();
+    assert.deepEqual(
+      report.files.map((f: { file: string; kind: string }) => [f.file, f.kind]),
+      [
+        ['controle.zip', 'zip'],
+        ['controle.zip/.DS_Store\uFFFD', 'ignored'],
+        ['controle.zip/CSV_Eleves\uFFFD.csv', 'csv'],
+        ['controle.zip/livraison\uFFFD[2J.done', 'ignored'],
+      ],
+    );
+    assert.equal(report.created, 1);
+  }
+  assert.equal(await users(), before + 1);
+  assert.equal(await count(`SELECT count(*) n FROM audit WHERE action = 'import' AND details->'files' ? 'controle.zip/.DS_Store\uFFFD'`), 1);
 });

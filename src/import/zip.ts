@@ -37,6 +37,17 @@ const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
  * them, plus À, Â, Ê, Î, Ô…). Folder names name schools (`Name@externalId_UAI`): they must arrive intact.
  */
 function memberName(entry: yauzl.Entry): string {
+  return decodedName(entry).replace(CONTROL, '\uFFFD');
+}
+
+/**
+ * Control characters in a member's name, shown as « � »: a NUL cannot be stored (the run's audit row is jsonb: the
+ * import failed with a 500, the drop folder stuck on the delivery), an escape sequence would drive the terminal the
+ * command line's report is read in. Replaced, not removed: a name never becomes another one's or a folder's.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function decodedName(entry: yauzl.Entry): string {
   if (entry.generalPurposeBitFlag & 0x800) return entry.fileName;
   const raw = entry.fileNameRaw;
   if (raw.every((b) => b < 0x80)) return entry.fileName;
