@@ -108,6 +108,26 @@ test('impossible dates are a 400 with a message everywhere: API, console pages, 
   assert.ok(!logs.some((l) => /date\/time field value out of range/.test(l)));
 });
 
+test('a NUL character (%00) in a field is a 400 naming it, never a 500 from PostgreSQL: anonymous pages, searches, downloads, forms', async () => {
+  const nul = (r: { statusCode: number; body: string }, what: string, field: string) => {
+    assert.equal(r.statusCode, 400, `${what}: ${r.body.slice(0, 300)}`);
+    assert.ok(r.body.includes(`« ${field} »`) && r.body.includes('caractère nul'), `${what}: ${r.body.slice(0, 300)}`);
+  };
+  const anon = new Client(app, '203.0.113.77');
+  nul(await anon.get('/activation?login=%00&code=ABCD'), 'activation link', 'login');
+  await anon.get('/connexion');
+  nul(await anon.post('/connexion', { login: 'admin.poisson\u0000', password: PASSWORD }), 'sign-in', 'login');
+  nul(await anon.post('/activation', { login: '\u0000', code: 'ABCD' }), 'activation form', 'login');
+  await admin.get(`${base()}/publipostage`);
+  for (const path of ['publipostage', 'publipostage/apercu', 'utilisateurs']) nul(await admin.get(`${base()}/${path}?search=%00`), path, 'search');
+  nul(await admin.get('/api/publipostage/preview?search=%00'), 'preview API', 'search');
+  nul(await admin.post('/api/publipostage/csv?search=%00', {}, { headers: { 'x-csrf-token': admin.csrf! } }), 'CSV API', 'search');
+  nul(await admin.post(`${base()}/publipostage/csv`, { search: '\u0000' }), 'console CSV', 'search');
+  nul(await admin.post(`/console/utilisateurs/${inactive.id}/coordonnees`, { email: 'emma\u0000@example.org', mobile: '' }), 'contact', 'email');
+  // Typed ones still work.
+  assert.equal((await admin.get(`${base()}/utilisateurs?search=emma`)).statusCode, 200);
+});
+
 test('renewal code: post/redirect/get, shown once; a reload neither re-posts nor replaces it', async () => {
   const pool = ctx.database.pool;
   const page = await admin.get(`/console/utilisateurs/${activeStudent}?etablissement=${school}`);

@@ -6,8 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { sha256 } from '../lib/crypto.js';
 import { installAuth } from './auth.js';
-import { installRequestContext } from './context.js';
+import { HttpError, installRequestContext } from './context.js';
 import { handleError, handleNotFound } from './errors.js';
+import { t } from './i18n/index.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 const TYPES: Record<string, string> = {
@@ -37,11 +38,36 @@ function loadStatic(): Map<string, StaticFile> {
   return files;
 }
 
+/**
+ * The first field of a parsed query, form or JSON body whose name or value holds a NUL (`%00`, `\u0000`), else null.
+ * No field means one, and PostgreSQL text cannot hold it: a search, a login or an address with one reached the
+ * database and failed the request with a 500 (an anonymous `/activation?login=%00` among them).
+ */
+function nulField(v: unknown, field = '', depth = 0): string | null {
+  if (typeof v === 'string') return v.includes('\u0000') ? field : null;
+  if (v === null || typeof v !== 'object' || depth > 8) return null;
+  for (const [k, x] of Object.entries(v)) {
+    const name = field || k;
+    if (k.includes('\u0000')) return name;
+    const found = nulField(x, name, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 /** Installed on the root instance (not encapsulated): its hooks and handlers apply to every area. */
 export async function installCore(app: FastifyInstance, ctx: AppContext): Promise<void> {
   installRequestContext(app);
   installAuth(app, ctx);
   const files = loadStatic();
+  // Before any route's schema and handler (multipart fields are read by their handlers: src/import/uploads.ts; an id in
+  // the URL stays a 404 of its lookup, input.ts IdParams).
+  app.addHook('preValidation', async (req) => {
+    for (const part of [req.query, req.body]) {
+      const field = nulField(part);
+      if (field !== null) throw new HttpError(400, 'error.invalidParam', { field, reason: t(req.lang, 'error.nulChar') });
+    }
+  });
 
   const sendStatic = (name: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     const f = files.get(name);

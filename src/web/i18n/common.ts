@@ -34,6 +34,8 @@ const fr = {
   'profile.Personnel': 'Personnel',
   'profile.Guest': 'Invité',
   'error.invalidParam': 'Paramètre « {field} » invalide : {reason}',
+  // A NUL character in a field (core.ts): never typed, and nothing can store it.
+  'error.nulChar': 'caractère nul (%00) interdit.',
   'error.pageCursor': 'Paramètre « {field} » invalide : ce n’est pas un curseur de page de ce tri.',
   'error.pageCursorBoth': 'Paramètres « after » et « before » ensemble : une page se demande après un curseur ou avant, pas les deux.',
   'error.tooLarge': 'Envoi trop volumineux.',
@@ -79,6 +81,7 @@ const en: Record<keyof typeof fr, string> = {
   'profile.Personnel': 'Staff',
   'profile.Guest': 'Guest',
   'error.invalidParam': 'Invalid parameter “{field}”: {reason}',
+  'error.nulChar': 'NUL character (%00) not allowed.',
   'error.pageCursor': 'Invalid parameter “{field}”: not a page cursor of this sort.',
   'error.pageCursorBoth': 'Parameters “after” and “before” together: a page is asked for after a cursor or before one, not both.',
   'error.tooLarge': 'Upload too large.',
