@@ -200,6 +200,17 @@ test('a broken .docx model is refused with a 400 naming the unknown field, and n
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int AS n FROM docx_templates')).rows[0].n, 0);
 });
 
+test('a NUL in the name given to a .docx model is dropped as in its file name, not a 500 from PostgreSQL', async () => {
+  const body = multipart([{ name: 'nul.docx', data: makeDocx(['Bonjour {prenom}']) }], { name: 'Lettre\u0000 aux familles' });
+  const res = await app.inject({
+    method: 'POST', url: `${pp}/lettres?_csrf=${encodeURIComponent(marc.csrf)}`, headers: { cookie: marc.cookie, 'content-type': body.type }, payload: body.body,
+  });
+  assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+  const { rows } = await ctx.database.pool.query(`SELECT name FROM docx_templates WHERE name LIKE 'Lettre%familles'`);
+  assert.deepEqual(rows.map((r) => r.name), ['Lettre aux familles']);
+  await ctx.database.pool.query(`DELETE FROM docx_templates WHERE name = 'Lettre aux familles'`);
+});
+
 test('letters from the school’s .docx model: one per account, a page break between, names, codes, address and QR image', async () => {
   await ctx.database.pool.query(`UPDATE users SET address = $2 WHERE id = $1`, [s.users.zoe, '12 RUE DES LILAS\n75011 PARIS']);
   // Word cuts fields across runs ({pre|nom}): the templating must see through it.

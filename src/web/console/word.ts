@@ -110,7 +110,11 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
           const content = await part.toBuffer();
           if (part.file.truncated || content.length > MAX_MODEL_BYTES) throw new HttpError(413, 'error.tooLarge');
           if (content.length) file = { name: (part.filename || 'modele.docx').replace(/[\u0000-\u001f]/g, '').slice(0, 200), content };
-        } else if (part.fieldname === 'name' && typeof part.value === 'string') name = part.value.trim().slice(0, 200);
+        } else if (part.fieldname === 'name' && typeof part.value === 'string')
+          name = part.value
+            .replace(/[\u0000-\u001f]/g, '')
+            .trim()
+            .slice(0, 200);
       }
     } catch (e) {
       if (e instanceof HttpError) throw e;
