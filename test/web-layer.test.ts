@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../src/lib/errors.js';
 import { de } from '../src/lib/french.js';
+import { registerClient } from '../src/oidc/clients.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { runWith } from '../src/publipostage/cli.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
@@ -126,6 +127,25 @@ test('a NUL character (%00) in a field is a 400 naming it, never a 500 from Post
   nul(await admin.post(`/console/utilisateurs/${inactive.id}/coordonnees`, { email: 'emma\u0000@example.org', mobile: '' }), 'contact', 'email');
   // Typed ones still work.
   assert.equal((await admin.get(`${base()}/utilisateurs?search=emma`)).statusCode, 200);
+});
+
+test('the OpenID provider: a NUL in an authorization request or a token is refused as any bad value, not a 500 from PostgreSQL', async () => {
+  const root = await createUser(ctx.database.pool, { login: 'root.oidc', superAdmin: true });
+  const { clientId, secret } = await registerClient(ctx.database.pool, ctx.secrets, { name: 'ENT', redirectUris: ['https://app.example.fr/cb'], scopes: ['profile'], firstParty: true }, root);
+  const auth = `/oidc/auth?client_id=${clientId}&redirect_uri=${encodeURIComponent('https://app.example.fr/cb')}&response_type=code&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`;
+  for (const extra of ['&state=%00', '&nonce=a%00b', '&login_hint=%00']) {
+    const r = await app.inject({ method: 'GET', url: `${auth}${extra}` });
+    assert.equal(r.statusCode, 303, `${extra}: ${r.body.slice(0, 300)}`);
+    assert.match(String(r.headers.location), /^\/oidc\/interaction\//);
+  }
+  const basic = `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+  for (const body of ['grant_type=authorization_code&code=%00&redirect_uri=https%3A%2F%2Fapp.example.fr%2Fcb&code_verifier=x', 'grant_type=refresh_token&refresh_token=a%00b']) {
+    const r = await app.inject({ method: 'POST', url: '/oidc/token', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
+    assert.equal(r.statusCode, 400, `${body}: ${r.body}`);
+    assert.equal(r.json().error, 'invalid_grant');
+  }
+  const revoked = await app.inject({ method: 'POST', url: '/oidc/token/revocation', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=%00' });
+  assert.equal(revoked.statusCode, 200, revoked.body);
 });
 
 test('renewal code: post/redirect/get, shown once; a reload neither re-posts nor replaces it', async () => {

@@ -6,6 +6,14 @@ import type { Queryable } from '../db/index.js';
 import type { Secrets } from '../accounts/secrets.js';
 import { clientMetadata } from './clients.js';
 
+/**
+ * A payload's strings as jsonb can hold them: a NUL (`state=%00`, `nonce=%00` of an authorization request, kept in its
+ * interaction) shown as « � »; stored as given, it failed the request with a 500.
+ */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
 /** The adapter class oidc-provider instantiates once per model name (`new Adapter('Session')`…). */
 export function postgresAdapter(db: Queryable, secrets: Secrets): new (name: string) => Adapter {
   return class PostgresAdapter implements Adapter {
@@ -18,11 +26,13 @@ export function postgresAdapter(db: Queryable, secrets: Secrets): new (name: str
         `INSERT INTO oidc_payloads (kind, id, payload, expires_at, uid, grant_id, user_code)
          VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN now() + make_interval(secs => $4::int) END, $5, $6, $7)
          ON CONFLICT (kind, id) DO UPDATE SET payload = $3, expires_at = EXCLUDED.expires_at, uid = $5, grant_id = $6, user_code = $7`,
-        [this.kind, id, JSON.stringify(payload), expiresIn ?? 0, payload.uid ?? null, payload.grantId ?? null, payload.userCode ?? null],
+        [this.kind, id, JSON.stringify(payload, withoutNul), expiresIn ?? 0, payload.uid ?? null, payload.grantId ?? null, payload.userCode ?? null],
       );
     }
 
     private async findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+      // A token, code or id with a NUL (`code=%00`) is none of ours, and PostgreSQL text cannot hold it (a 500).
+      if (value.includes('\u0000')) return undefined;
       const { rows } = await db.query(
         `SELECT payload, extract(epoch FROM consumed)::bigint AS consumed FROM oidc_payloads
          WHERE kind = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
