@@ -181,5 +181,8 @@ test('a GET or a POST without the CSRF token (a cross-site link or form) issues 
     const r = await post('root', bad);
     assert.equal(r.statusCode, 400, `${bad}: ${r.body.slice(0, 200)}`);
   }
+  // Named, in the caller's language (it said « Paramètre «  » invalide : Unrecognized key: "classes" »).
+  assert.equal((await post('root', '/api/publipostage/csv?classes=6A')).json().error, 'Paramètre « classes » invalide : paramètre inconnu de cette adresse ; rien n’a été fait.');
+  assert.equal((await post('root', '/api/publipostage/pdf?classes=6A&lang=en')).json().error, 'Invalid parameter “classes”: not a parameter of this address; nothing was done.');
   assert.equal(await sideEffects(ctx.database.pool), before);
 });

@@ -62,6 +62,10 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
   if (err instanceof HttpError) return { status: err.statusCode, message: t(lang, err.key, err.params) };
   if (hasZodFastifySchemaValidationErrors(err)) {
     const issue = err.validation[0];
+    // A parameter a strict schema does not know (`classes=6A` for `classIds`): named, said in the request's language
+    // (zod's « Unrecognized key » came after an empty name).
+    const unknown = issue?.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown[] }).keys?.[0] : undefined;
+    if (unknown !== undefined) return { status: 400, message: t(lang, 'error.invalidParam', { field: String(unknown), reason: t(lang, 'error.unknownParam') }) };
     const field = String(issue?.instancePath ?? '')
       .replace(/^\//, '')
       .split('/')[0];

@@ -36,6 +36,8 @@ const fr = {
   'error.invalidParam': 'Paramètre « {field} » invalide : {reason}',
   // A NUL character in a field (core.ts): never typed, and nothing can store it.
   'error.nulChar': 'caractère nul (%00) interdit.',
+  // A parameter a strict query does not know (errors.ts describeError).
+  'error.unknownParam': 'paramètre inconnu de cette adresse ; rien n’a été fait.',
   'error.pageCursor': 'Paramètre « {field} » invalide : ce n’est pas un curseur de page de ce tri.',
   'error.pageCursorBoth': 'Paramètres « after » et « before » ensemble : une page se demande après un curseur ou avant, pas les deux.',
   'error.tooLarge': 'Envoi trop volumineux.',
@@ -82,6 +84,7 @@ const en: Record<keyof typeof fr, string> = {
   'profile.Guest': 'Guest',
   'error.invalidParam': 'Invalid parameter “{field}”: {reason}',
   'error.nulChar': 'NUL character (%00) not allowed.',
+  'error.unknownParam': 'not a parameter of this address; nothing was done.',
   'error.pageCursor': 'Invalid parameter “{field}”: not a page cursor of this sort.',
   'error.pageCursorBoth': 'Parameters “after” and “before” together: a page is asked for after a cursor or before one, not both.',
   'error.tooLarge': 'Upload too large.',
