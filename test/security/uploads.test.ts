@@ -73,6 +73,26 @@ test('a dry run keeps its files on disk (0600, not in memory) until confirmed; t
   assert.deepEqual(leftovers(), [], 'applied, then deleted');
 });
 
+test('a confirmation submitted twice at once (a double click, two tabs) is applied once; the other is told so (410), never a 500', async () => {
+  const [{ id: other }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0451235L', 'École des Deux Clics') RETURNING id`);
+  const rows = ['Nom;Prénom;Date de naissance;Classe', ...Array.from({ length: 300 }, (_, i) => `DOUBLE${i};Clic${i};01/01/2015;CM${i % 2 + 1}`)];
+  const dry = await post(`/console/etablissements/${other}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: Buffer.from(rows.join('\r\n')) }]);
+  assert.equal(dry.statusCode, 303, dry.body);
+  const token = String(dry.headers.location).split('/').pop()!;
+  const confirm = () =>
+    app.inject({
+      method: 'POST',
+      url: `/console/etablissements/${other}/import/confirmer`,
+      headers: { cookie: root.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ token, _csrf: root.csrf }).toString(),
+    });
+  const answers = await Promise.all([confirm(), confirm()]);
+  assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 410], answers.map((r) => r.body.slice(0, 200)).join('\n'));
+  assert.match(answers.find((r) => r.statusCode === 410)!.body, /a expiré ou a déjà été confirmée/);
+  assert.equal((await q(`SELECT count(*)::int n FROM users WHERE last_name LIKE 'DOUBLE%'`))[0].n, 300);
+  assert.ok(!leftovers().includes(token), 'applied, then deleted');
+});
+
 test('the hourly housekeeping deletes dry runs never confirmed, and keeps recent ones', async () => {
   const dry = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [{ name: 'CSV_Eleves.csv', data: ELEVES }]);
   assert.equal(dry.statusCode, 303);

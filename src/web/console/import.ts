@@ -9,7 +9,7 @@
 // redirect to the report's page (post/redirect/get; the dry-run report is kept beside the files), so the
 // address bar never shows the upload's URL, which carries the CSRF token (multipart bodies are read after
 // the check). The confirmation names every structure the files touch.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -188,6 +188,11 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         );
       }
     }
+    // Claimed before the run: a second submission of the form (a double click, two tabs) finds the upload gone (410),
+    // not its files deleted under it by the first run (a 500).
+    await rename(join(dir, 'manifest.json'), join(dir, 'manifest.claimed.json')).catch(() => {
+      throw new HttpError(410, 'import.expired');
+    });
     const files = manifest.files.map((name, i) => ({ name, path: join(dir, `${i}.bin`) }));
     let report: ImportReport;
     try {
