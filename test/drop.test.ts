@@ -1,7 +1,7 @@
 // The drop folder: which deliveries are complete, a pass that imports, files away and mails the report,
 // one pass at a time across instances, and the schedule (parsed and triggered without waiting for the clock).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
@@ -182,6 +182,30 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   assert.equal(again.deliveries[0].report?.created, 0);
   assert.equal(again.deliveries[0].report?.unchanged, 5);
   rmSync(drop, { recursive: true, force: true });
+});
+
+test('a symbolic link in the drop folder is never followed, and said; a name with a line break cannot forge a line of the log', async () => {
+  // Whoever can write into the drop folder must not make the import read a file of the server.
+  const secret = mkdtempSync(join(tmpdir(), 'trousseau-secret-'));
+  writeFileSync(join(secret, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+  const dir = join(drop, 'livraison');
+  mkdirSync(dir);
+  symlinkSync(join(secret, 'passwd'), join(dir, 'ENT_Eleves.csv'));
+  symlinkSync(secret, join(dir, 'dossier'));
+  symlinkSync(secret, join(drop, 'lien-racine'));
+  writeFileSync(join(dir, 'note\nDépôt : tout va bien.txt'), 'x');
+  writeFileSync(join(dir, '.done'), '');
+  const [d, ...others] = scanDropFolder(drop, { now: NIGHT.getTime(), quietMs: 0 });
+  assert.deepEqual(others, [], 'a link at the top is no delivery');
+  assert.deepEqual(d.links.sort(), [join(dir, 'ENT_Eleves.csv'), join(dir, 'dossier')]);
+  assert.deepEqual(d.inputs.map((i) => i.name), ['note\uFFFDDépôt : tout va bien.txt'], 'links are not inputs; the line break is shown as « � »');
+  const lines: string[] = [];
+  await runDropFolder(ctx, { dir: drop, log: (m) => lines.push(m), now: NIGHT });
+  const log = lines.join('\n');
+  assert.match(log, /Dépôt : livraison — 2 liens symboliques non suivis, non importés : .*ENT_Eleves\.csv, .*dossier/);
+  assert.ok(!log.includes('root:x'), log);
+  assert.ok(!lines.some((l) => l.startsWith('Dépôt : tout va bien')), log);
+  rmSync(secret, { recursive: true, force: true });
 });
 
 test('one pass at a time: a pass finding the lock taken does nothing; two at once import once', async () => {

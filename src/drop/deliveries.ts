@@ -10,9 +10,10 @@
 //  - quiet period: the newest modification inside is at least `quietMs` old (0 disables it: markers only).
 // A file still being transferred (`*.part`, `*.filepart`, `*.tmp`, `*.crdownload`: what SFTP/WinSCP/lftp clients
 // write before renaming) keeps its delivery incomplete whatever the markers say.
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { ImportInput } from '../import/index.js';
+import { printable } from '../lib/printable.js';
 
 /** Top-level folders the run writes into; never deliveries. */
 export const RESERVED = new Set(['archive', 'rejected']);
@@ -35,6 +36,8 @@ export interface Delivery {
   reason: string;
   /** Newest modification inside (ms since epoch). */
   changedAt: number;
+  /** Symbolic links found inside, not followed (paths): never imported, said in the run's log. */
+  links: string[];
 }
 
 export const isMarker = (name: string): boolean => MARKER_RE.test(name);
@@ -45,20 +48,26 @@ interface Walked {
   changedAt: number;
   markers: string[];
   inTransfer: string[];
+  links: string[];
 }
 
-/** Every file under `path` (or `path` itself), with the newest mtime of files and folders. */
-function walk(path: string, st: Stats = statSync(path)): Walked {
-  const out: Walked = { files: [], changedAt: st.mtimeMs, markers: [], inTransfer: [] };
+/**
+ * Every file under `path` (or `path` itself), with the newest mtime of files and folders. Symbolic links are listed,
+ * never followed: whoever can write into the drop folder must not make the import read a file of the server
+ * (`ln -s /etc/… livraison/`), whose report would quote it.
+ */
+function walk(path: string, st: Stats = lstatSync(path)): Walked {
+  const out: Walked = { files: [], changedAt: st.mtimeMs, markers: [], inTransfer: [], links: [] };
   const visit = (p: string, s: Stats) => {
     out.changedAt = Math.max(out.changedAt, s.mtimeMs);
     const name = basename(p);
-    if (s.isDirectory()) {
+    if (s.isSymbolicLink()) out.links.push(p);
+    else if (s.isDirectory()) {
       // Hidden folders (.git, .Trash…) are not part of what was delivered.
       if (p !== path && hidden(name)) return;
       for (const n of readdirSync(p).sort()) {
         const child = join(p, n);
-        visit(child, statSync(child));
+        visit(child, lstatSync(child));
       }
     } else if (IN_TRANSFER_RE.test(name)) out.inTransfer.push(name);
     else if (isMarker(name)) out.markers.push(name);
@@ -99,28 +108,31 @@ export function scanDropFolder(dir: string, opts: { now: number; quietMs: number
   for (const name of names) {
     if (RESERVED.has(name) || hidden(name)) continue;
     const path = join(dir, name);
-    const st = statSync(path);
+    const st = lstatSync(path);
+    // A symbolic link at the top is no delivery (never followed, see walk).
+    if (st.isSymbolicLink()) continue;
     const kind: DeliveryKind | null = st.isDirectory() ? 'folder' : extname(name).toLowerCase() === '.zip' ? 'zip' : null;
     if (!kind) continue;
     taken.add(name);
     const walked = walk(path, st);
     const beside = siblings(name);
-    for (const m of beside) walked.changedAt = Math.max(walked.changedAt, statSync(join(dir, m)).mtimeMs);
+    for (const m of beside) walked.changedAt = Math.max(walked.changedAt, lstatSync(join(dir, m)).mtimeMs);
     const { complete, reason } = decide(walked, [...walked.markers, ...beside], opts.now, opts.quietMs);
     out.push({
-      name,
+      name: printable(name),
       kind,
       paths: [path, ...beside.map((m) => join(dir, m))],
-      inputs: kind === 'zip' ? [{ name, path }] : walked.files.map((p) => ({ name: basename(p), path: p })),
+      inputs: kind === 'zip' ? [{ name: printable(name), path }] : walked.files.map((p) => ({ name: printable(basename(p)), path: p })),
       complete,
       reason,
       changedAt: walked.changedAt,
+      links: walked.links,
     });
   }
-  const loose = names.filter((n) => !taken.has(n) && !RESERVED.has(n) && statSync(join(dir, n)).isFile());
+  const loose = names.filter((n) => !taken.has(n) && !RESERVED.has(n) && lstatSync(join(dir, n)).isFile());
   const looseFiles = loose.filter((n) => !isMarker(n) && !hidden(n));
   if (looseFiles.length || loose.some((n) => IN_TRANSFER_RE.test(n))) {
-    const walked: Walked = { files: [], changedAt: 0, markers: [], inTransfer: [] };
+    const walked: Walked = { files: [], changedAt: 0, markers: [], inTransfer: [], links: [] };
     for (const n of loose) {
       const w = walk(join(dir, n));
       walked.changedAt = Math.max(walked.changedAt, w.changedAt);
@@ -133,10 +145,11 @@ export function scanDropFolder(dir: string, opts: { now: number; quietMs: number
       name: 'fichiers',
       kind: 'files',
       paths: loose.filter((n) => !hidden(n) || isMarker(n)).map((n) => join(dir, n)),
-      inputs: walked.files.map((p) => ({ name: basename(p), path: p })),
+      inputs: walked.files.map((p) => ({ name: printable(basename(p)), path: p })),
       complete,
       reason,
       changedAt: walked.changedAt,
+      links: walked.links,
     });
   }
   return out.sort((a, b) => a.changedAt - b.changedAt || a.name.localeCompare(b.name));

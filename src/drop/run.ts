@@ -3,6 +3,7 @@
 // archive/<date>/ when imported or rejected/<date>/ when refused, and the super admins get the summary by mail
 // (durable queue, src/mail/). A PostgreSQL advisory lock held for the whole pass makes it run at most once at a
 // time across every instance sharing the database; a pass that finds the lock taken does nothing.
+import { printable } from '../lib/printable.js';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
@@ -184,6 +185,8 @@ export async function runDropFolder(ctx: AppContext, opts: DropRunOptions = {}):
           result.waiting.push({ name: d.name, reason: d.reason });
           continue;
         }
+        // Never followed (deliveries.ts walk): said, so that a file delivered as a link is not lost silently.
+        if (d.links.length) log(`Dépôt : ${d.name} — ${countFr(d.links.length, 'lien symbolique non suivi', 'liens symboliques non suivis')}, non importés : ${d.links.map(printable).join(', ')}`);
         const o = await importDelivery(ctx, dir, d, date);
         result.deliveries.push(o);
         log(`Dépôt : ${d.name} — ${o.outcome === 'archived' ? 'importée' : o.outcome === 'rejected' ? 'refusée' : 'erreur'}${o.error ? ` (${o.error})` : ''}`);

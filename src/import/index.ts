@@ -1,5 +1,6 @@
 // One import run: detect each file's format, parse everything, apply in ONE transaction (rolled back on dry-run).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { printable } from '../lib/printable.js';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
@@ -82,7 +83,7 @@ export function collectInputs(paths: string[]): ImportInput[] {
     if (statSync(p).isDirectory()) {
       if (!named && basename(p).startsWith('.')) return;
       for (const f of readdirSync(p).sort()) walk(join(p, f), false);
-    } else out.push({ name: basename(p), path: p });
+    } else out.push({ name: printable(basename(p)), path: p });
   };
   for (const p of paths) walk(p, true);
   return out;

@@ -2,6 +2,7 @@
 // its files are imported as one run. Nothing is written to disk, so entry names never become paths; names
 // with `..`, absolute or backslashed paths are refused anyway (yauzl), and sizes are capped before and while
 // inflating (a zip bomb, or a header that lies about its size, fails the run instead of filling memory).
+import { printable } from '../lib/printable.js';
 import { basename, dirname } from 'node:path';
 import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
@@ -37,15 +38,9 @@ const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
  * them, plus À, Â, Ê, Î, Ô…). Folder names name schools (`Name@externalId_UAI`): they must arrive intact.
  */
 function memberName(entry: yauzl.Entry): string {
-  return decodedName(entry).replace(CONTROL, '\uFFFD');
+  // A NUL failed the run's audit row (jsonb) with a 500 and stuck the drop folder on the delivery.
+  return printable(decodedName(entry));
 }
-
-/**
- * Control characters in a member's name, shown as « � »: a NUL cannot be stored (the run's audit row is jsonb: the
- * import failed with a 500, the drop folder stuck on the delivery), an escape sequence would drive the terminal the
- * command line's report is read in. Replaced, not removed: a name never becomes another one's or a folder's.
- */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 function decodedName(entry: yauzl.Entry): string {
   if (entry.generalPurposeBitFlag & 0x800) return entry.fileName;
