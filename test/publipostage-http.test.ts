@@ -184,5 +184,9 @@ test('a GET or a POST without the CSRF token (a cross-site link or form) issues 
   // Named, in the caller's language (it said « Paramètre «  » invalide : Unrecognized key: "classes" »).
   assert.equal((await post('root', '/api/publipostage/csv?classes=6A')).json().error, 'Paramètre « classes » invalide : paramètre inconnu de cette adresse ; rien n’a été fait.');
   assert.equal((await post('root', '/api/publipostage/pdf?classes=6A&lang=en')).json().error, 'Invalid parameter “classes”: not a parameter of this address; nothing was done.');
+  // The preview too: ignored, `classes=6A` previewed every account of the scope, codes included.
+  const preview = await get('root', '/api/publipostage/preview?classes=6A');
+  assert.equal(preview.statusCode, 400, preview.body.slice(0, 200));
+  assert.equal(preview.json().error, 'Paramètre « classes » invalide : paramètre inconnu de cette adresse ; rien n’a été fait.');
   assert.equal(await sideEffects(ctx.database.pool), before);
 });

@@ -41,7 +41,8 @@ export default async function publipostageApi(root: FastifyInstance, ctx: AppCon
     }
   }
 
-  app.get('/preview', { schema: { querystring: PreviewQuery } }, async (req, reply) => {
+  // Strict as the downloads: an unknown filter (the command line's `classes=`) ignored would preview the whole scope.
+  app.get('/preview', { schema: { querystring: PreviewQuery.extend(WEB_PARAMS).strict() } }, async (req, reply) => {
     const { limit, offset, after, before, ...selection } = req.query;
     // One direction per page: `before` would otherwise be dropped without a word.
     if (after !== undefined && before !== undefined) throw new HttpError(400, 'error.pageCursorBoth');
