@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { runLocal } from '../src/accounts/admin.js';
 import { isHeadOfSchool } from '../src/directory/local-admins.js';
-import { collectInputs, importFiles } from '../src/import/index.js';
+import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
+import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { createUser, signedInClient } from './helpers/web.js';
@@ -124,20 +125,28 @@ test('a feed takes back the administration it gave (ADML « oui » removed), nev
   const run = async (files: ReturnType<typeof staff>) => {
     const r = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false, structureHint: A });
     assert.equal(r.fatal, null);
+    return r;
   };
   await run(staff('oui', ''));
+  const school = (await q(`SELECT name FROM structures WHERE id = $1`, [A])).rows[0].name as string;
   const agnes = (await q(`SELECT id FROM users WHERE first_name = 'Agnès'`)).rows[0].id;
   const yves = (await q(`SELECT id FROM users WHERE first_name = 'Yves'`)).rows[0].id;
   assert.deepEqual(await adminsOf(agnes), [A]);
   // Yves is appointed by hand (console): the file's empty ADML does not take that back.
   await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [yves, A]);
-  await run(staff('non', ''));
+  const revoked = await run(staff('non', ''));
+  assert.deepEqual(revoked.adminChanges, [{ change: 'revoked', login: 'agnes.durand', name: 'Agnès DURAND', structure: school }], 'the hand-made Yves is not said');
+  assert.match(formatReport(revoked), /\nAdministrateurs locaux retirés par l’import \(1\) :\n {2}agnes\.durand — Agnès DURAND/);
   assert.deepEqual(await adminsOf(agnes), [], 'the file says she is no longer local admin');
   assert.deepEqual(await adminsOf(yves), [A], 'appointed by hand: stays');
-  // Given again, then a file without an ADML column: it says nothing, nothing changes.
-  await run(staff('oui', ''));
+  // Given again, then a file without an ADML column: it says nothing, nothing changes. Rights over other people's
+  // accounts never change without the report saying so.
+  const appointed = await run(staff('oui', ''));
+  assert.deepEqual(appointed.adminChanges, [{ change: 'appointed', login: 'agnes.durand', name: 'Agnès DURAND', structure: school }]);
+  assert.ok(formatReport(appointed).includes(`\nAdministrateurs locaux nommés par l’import (1) :\n  agnes.durand — Agnès DURAND (${school})\n`), formatReport(appointed));
+  assert.match(String(reportView('en', appointed)).replace(/\s+/g, ' '), /data-import="admins-appointed"><p><strong>Local administrators appointed by the import \(1\):<\/strong><\/p> <ul><li><code>agnes\.durand<\/code> — Agnès DURAND/);
   assert.deepEqual(await adminsOf(agnes), [A]);
-  await run(staff('', '', false));
+  assert.equal((await run(staff('', '', false))).adminChanges, undefined, 'nothing changes, nothing said');
   assert.deepEqual(await adminsOf(agnes), [A]);
 });
 

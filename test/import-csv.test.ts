@@ -199,6 +199,8 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
     (await q<{ login: string }>(`SELECT u.login FROM local_admins la JOIN users u ON u.id = la.user_id JOIN structures s ON s.id = la.structure_id WHERE s.name = 'École Les Cerisiers'`)).map((x) => x.login),
     ['odile.hamel'],
   );
+  // …and the report says so (a newcomer trial found the director appointed without a word).
+  assert.deepEqual(report.adminChanges?.map((x) => [x.change, x.login, x.structure]), [['appointed', 'odile.hamel', 'École Les Cerisiers']]);
   // 9 rows, 7 parents: the two rows folded into an earlier one are named in the report.
   assert.deepEqual(report.merged, [
     { file: 'CSVExtraction-responsables.csv', first: 2, line: 3, name: 'BLONDEL Agathe' },

@@ -20,7 +20,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
+import { rejection, type AdminChange, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -39,6 +39,8 @@ export interface ApplyResult {
   renamed: RenameNote[];
   /** Structures most of whose present accounts the run sends to the grace period (ImportReport.emptied). */
   emptied: EmptiedStructure[];
+  /** Local administrators the run appoints or removes (ImportReport.adminChanges). */
+  adminChanges: AdminChange[];
   /** Accounts a scope would have pre-deleted that the run's pupils name as legal representative: kept (ImportReport.keptNamed). */
   keptNamed: number;
   /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
@@ -142,6 +144,8 @@ export async function applyBatch(
   const byFile: Record<string, FileCounts> = {};
   // The import keeps users.import_hash right itself: migration 0016's triggers leave its writes alone (until the end of applyBatch).
   await client.query(`SELECT set_config('trousseau.import', 'on', true)`);
+  // Who holds local administration before the run: the report names whom it appoints or removes (adminChanges).
+  await client.query(`DROP TABLE IF EXISTS import_admins_before; CREATE TEMP TABLE import_admins_before ON COMMIT DROP AS SELECT user_id, structure_id FROM local_admins`);
 
   // ---- structures ----
   const structureIds = new Map<string, string>();
@@ -533,6 +537,7 @@ export async function applyBatch(
     preDeleted = preDeletedIds.size;
   }
   const emptied = preDeleted >= MASS_ABSENCE_MIN ? await emptiedStructures(client, now) : [];
+  const adminChanges = await localAdminChanges(client);
 
   await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
 
@@ -602,6 +607,7 @@ export async function applyBatch(
     renamed,
     keptNamed,
     emptied,
+    adminChanges,
     absent: absentSample,
     modified,
     scopeAbsences,
@@ -1293,4 +1299,21 @@ async function emptiedStructures(client: Client, now: Date): Promise<EmptiedStru
     [now],
   );
   return r.rows.filter((x) => isMass(x.absent, x.of));
+}
+
+/**
+ * The local administrators the run appointed (an ADML column, a director's function in the feed) or removed (a feed
+ * that no longer gives the function), against import_admins_before; by structure, then login. Rights to other
+ * people's accounts must never change without the report saying so.
+ */
+async function localAdminChanges(client: Client): Promise<AdminChange[]> {
+  const r = await client.query<AdminChange>(
+    `SELECT x.change, u.login, u.first_name || ' ' || u.last_name AS name, s.name AS structure
+     FROM (SELECT 'appointed' AS change, * FROM (SELECT user_id, structure_id FROM local_admins EXCEPT SELECT user_id, structure_id FROM import_admins_before) a
+           UNION ALL
+           SELECT 'revoked', * FROM (SELECT user_id, structure_id FROM import_admins_before EXCEPT SELECT user_id, structure_id FROM local_admins) b) x
+     JOIN users u ON u.id = x.user_id JOIN structures s ON s.id = x.structure_id
+     ORDER BY x.change, s.name, u.login`,
+  );
+  return r.rows;
 }

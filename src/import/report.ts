@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, uaiAfter } from './types.js';
+import { type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, uaiAfter } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
@@ -40,6 +40,8 @@ const T = {
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
+    admins: (change: AdminChange['change'], n: number) =>
+      change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
     absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
     modified: (n: number) => `Fiches modifiées (${fr(n)})`,
     empty: '(vide)',
@@ -92,6 +94,8 @@ const T = {
       `Warning: ${en(n)} account${n === 1 ? '' : 's'} that pupils of the import name as legal representative${n === 1 ? ' is' : 's are'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
+    admins: (change: AdminChange['change'], n: number) =>
+      change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
     modified: (n: number) => `Records changed (${en(n)})`,
     empty: '(empty)',
@@ -244,6 +248,12 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
   for (const e of report.emptied ?? []) out.push(t.emptied(e, report.dryRun));
+  for (const change of ['appointed', 'revoked'] as const) {
+    const list = (report.adminChanges ?? []).filter((x) => x.change === change);
+    if (!list.length) continue;
+    out.push(`${t.admins(change, list.length)} :`);
+    for (const x of list) out.push(`  ${x.login} — ${x.name} (${x.structure})`);
+  }
   if (report.absent?.length) {
     out.push(`${t.absent(report.preDeleted)} :`);
     for (const a of report.absent) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);

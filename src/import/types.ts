@@ -276,6 +276,16 @@ export function uaiAfter(name: string, uai: string | null): string {
   return uai && !name.toUpperCase().includes(uai.toUpperCase()) ? ` (${uai})` : '';
 }
 
+/** A local administrator a run appoints or removes (ImportReport.adminChanges). */
+export interface AdminChange {
+  change: 'appointed' | 'revoked';
+  login: string;
+  /** First and last name. */
+  name: string;
+  /** The structure's name. */
+  structure: string;
+}
+
 /** A structure a run empties out (ImportReport.emptied): `absent` of the `of` accounts it had present. */
 export interface EmptiedStructure {
   name: string;
@@ -338,6 +348,11 @@ export interface ImportReport {
    * school. Optional, as above.
    */
   emptied?: EmptiedStructure[];
+  /**
+   * Local administrators the run appoints (CSV `ADML` / « Administrateur local », a director in the feed) or removes
+   * (a feed that no longer gives the function): rights over other people's accounts, always said. Optional, as above.
+   */
+  adminChanges?: AdminChange[];
   /**
    * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
    * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.

@@ -86,6 +86,13 @@ ${(r.massAbsence ?? []).map(
 )}
 ${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
+${(['appointed', 'revoked'] as const).map((change) => {
+  const list = (r.adminChanges ?? []).filter((x) => x.change === change);
+  return list.length
+    ? html`<div class="notice notice-info" data-import="admins-${change}"><p><strong>${_(`import.report.admins.${change}`, { n: n(list.length) })}</strong></p>
+  <ul>${list.map((x) => html`<li><code>${x.login}</code> — ${x.name} (${x.structure})</li>`)}</ul></div>`
+    : '';
+})}
 ${(r.emptied ?? []).map(
   (e) =>
     html`<p class="notice notice-warning" data-import="emptied">${_(r.dryRun ? 'import.report.emptied' : 'import.report.emptied.done', { school: `${e.name}${uaiAfter(e.name, e.uai)}`, absent: n(e.absent), of: n(e.of), share: absentShare(e) })}</p>`,
