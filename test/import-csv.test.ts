@@ -201,6 +201,11 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   );
   // …and the report says so (a newcomer trial found the director appointed without a word).
   assert.deepEqual(report.adminChanges?.map((x) => [x.change, x.login, x.structure]), [['appointed', 'odile.hamel', 'École Les Cerisiers']]);
+  // The classes the run created, named (a dry run shows a misspelt one before it exists).
+  const made = (await q<{ name: string }>(`SELECT c.name FROM classes c JOIN structures s ON s.id = c.structure_id WHERE s.name = 'École Les Cerisiers'`)).map((x) => x.name);
+  assert.ok(made.length >= 2, made.join());
+  assert.deepEqual(report.newClasses, [{ structure: 'École Les Cerisiers', names: made.sort((a, b) => a.localeCompare(b, 'fr')) }]);
+  assert.ok(formatReport(report).includes(`\nClasses créées (${made.length}) :\n  École Les Cerisiers : ${made.join(', ')}\n`), formatReport(report));
   // 9 rows, 7 parents: the two rows folded into an earlier one are named in the report.
   assert.deepEqual(report.merged, [
     { file: 'CSVExtraction-responsables.csv', first: 2, line: 3, name: 'BLONDEL Agathe' },
@@ -209,6 +214,7 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   ]);
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
+  assert.equal(again.newClasses, undefined, 'no class created twice');
 });
 
 test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and says where that pupil is; a pupil moving class in both files keeps the link', async () => {

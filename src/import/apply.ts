@@ -20,7 +20,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type AdminChange, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
+import { rejection, type AdminChange, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -41,6 +41,8 @@ export interface ApplyResult {
   emptied: EmptiedStructure[];
   /** Local administrators the run appoints or removes (ImportReport.adminChanges). */
   adminChanges: AdminChange[];
+  /** Classes the run creates, by structure (ImportReport.newClasses). */
+  newClasses: NewClasses[];
   /** Accounts a scope would have pre-deleted that the run's pupils name as legal representative: kept (ImportReport.keptNamed). */
   keptNamed: number;
   /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
@@ -238,14 +240,19 @@ export async function applyBatch(
     for (const x of r.rows) levelIds.set(`${x.structure_id}\t${x.name}`, x.id);
   }
   const classIds = new Map<string, string>();
+  /** Names of the classes the run creates, by structure id. */
+  const newClassIds = new Map<string, string[]>();
   if (classLevel.size) {
     const [s, n] = split(classLevel.keys());
     const lv = [...classLevel].map(([k, level]) => (level ? levelIds.get(`${k.split('\t')[0]}\t${level}`) ?? null : null));
-    await unnestChunks(
+    // The classes the run creates, said in the report (a dry run shows a misspelt class before it exists).
+    const created = await unnestChunks<{ structure_id: string; name: string }>(
       client,
-      `INSERT INTO classes (structure_id, name, level_id) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) ON CONFLICT DO NOTHING`,
+      `INSERT INTO classes (structure_id, name, level_id) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) ON CONFLICT DO NOTHING
+       RETURNING structure_id, name`,
       [s, n, lv],
     );
+    for (const c of created) (newClassIds.get(c.structure_id) ?? newClassIds.set(c.structure_id, []).get(c.structure_id)!).push(c.name);
     // A class keeps its level unless the feed now gives another one.
     await unnestChunks(
       client,
@@ -538,6 +545,11 @@ export async function applyBatch(
   }
   const emptied = preDeleted >= MASS_ABSENCE_MIN ? await emptiedStructures(client, now) : [];
   const adminChanges = await localAdminChanges(client);
+  const newClasses = newClassIds.size
+    ? (await client.query<{ id: string; name: string }>(`SELECT id, name FROM structures WHERE id = ANY($1::uuid[])`, [[...newClassIds.keys()]])).rows
+        .map((x) => ({ structure: x.name, names: newClassIds.get(x.id)!.sort((a, b) => a.localeCompare(b, 'fr')) }))
+        .sort((a, b) => a.structure.localeCompare(b.structure, 'fr'))
+    : [];
 
   await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
 
@@ -608,6 +620,7 @@ export async function applyBatch(
     keptNamed,
     emptied,
     adminChanges,
+    newClasses,
     absent: absentSample,
     modified,
     scopeAbsences,

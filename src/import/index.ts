@@ -500,6 +500,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.keptNamed = res.keptNamed;
     if (res.emptied.length) report.emptied = res.emptied;
     if (res.adminChanges.length) report.adminChanges = res.adminChanges;
+    if (res.newClasses.length) report.newClasses = res.newClasses;
     report.absent = res.absent;
     report.modified = res.modified;
     // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsencesOf): nothing is

@@ -40,6 +40,7 @@ const T = {
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
+    newClasses: (n: number) => `Classes créées (${fr(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
     absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
@@ -94,6 +95,7 @@ const T = {
       `Warning: ${en(n)} account${n === 1 ? '' : 's'} that pupils of the import name as legal representative${n === 1 ? ' is' : 's are'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
+    newClasses: (n: number) => `Classes created (${en(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
@@ -239,6 +241,11 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`${t.structures} :`);
     for (const s of report.structures) out.push(`  ${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`);
   }
+  if (report.newClasses?.length) {
+    out.push(`${t.newClasses(report.newClasses.reduce((n, x) => n + x.names.length, 0))} :`);
+    for (const x of report.newClasses.slice(0, NEW_CLASSES_SHOWN)) out.push(`  ${x.structure} : ${classList(x.names, t)}`);
+    if (report.newClasses.length > NEW_CLASSES_SHOWN) out.push(`  … (+${t.num(report.newClasses.length - NEW_CLASSES_SHOWN)})`);
+  }
   out.push(`${t.accounts} : ${t.summary(report)}`);
   for (const [p, c] of Object.entries(report.byProfile) as [Profile, NonNullable<ImportReport['byProfile'][Profile]>][]) {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
@@ -293,4 +300,14 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   }
   out.push(t.duration(report.durationMs));
   return out.join('\n');
+}
+
+/** Structures whose new classes the report lists (a région's first import creates thousands, in every school). */
+export const NEW_CLASSES_SHOWN = 50;
+/** New class names listed per structure; the rest counted. */
+const CLASSES_PER_STRUCTURE = 30;
+
+function classList(names: string[], t: (typeof T)['fr']): string {
+  const shown = names.slice(0, CLASSES_PER_STRUCTURE).join(', ');
+  return names.length > CLASSES_PER_STRUCTURE ? `${shown}, … (+${t.num(names.length - CLASSES_PER_STRUCTURE)})` : shown;
 }

@@ -276,6 +276,12 @@ export function uaiAfter(name: string, uai: string | null): string {
   return uai && !name.toUpperCase().includes(uai.toUpperCase()) ? ` (${uai})` : '';
 }
 
+/** The classes a run creates in one structure (ImportReport.newClasses), names sorted. */
+export interface NewClasses {
+  structure: string;
+  names: string[];
+}
+
 /** A local administrator a run appoints or removes (ImportReport.adminChanges). */
 export interface AdminChange {
   change: 'appointed' | 'revoked';
@@ -353,6 +359,8 @@ export interface ImportReport {
    * (a feed that no longer gives the function): rights over other people's accounts, always said. Optional, as above.
    */
   adminChanges?: AdminChange[];
+  /** Classes the run creates, by structure (a dry run shows a misspelt class before it exists). Optional, as above. */
+  newClasses?: NewClasses[];
   /**
    * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
    * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.

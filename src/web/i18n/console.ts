@@ -349,6 +349,8 @@ const fr = {
   // A forged value of the box (its value is the count the dry run showed): the reason of error.invalidParam.
   'import.confirm.absences.invalid': 'nombre de comptes attendu, celui que la case « Je confirme ces départs » affiche ; rien n’a été modifié.',
   'import.confirm.absences.hint': 'Ils restent restaurables pendant la période de grâce s’ils reviennent dans un prochain import. Sans cette case, l’import est refusé.',
+  // Classes the run creates (ImportReport.newClasses).
+  'import.report.newClasses': 'Classes créées ({n})',
   // Local administrators the run appoints or removes (ImportReport.adminChanges).
   'import.report.admins.appointed': 'Administrateurs locaux nommés par l’import ({n}) :',
   'import.report.admins.revoked': 'Administrateurs locaux retirés par l’import ({n}) :',
@@ -722,6 +724,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.confirm.absences.missing': 'Tick “I confirm they left” to apply this import, or cancel it: nothing was changed.',
   'import.confirm.absences.invalid': 'a number of accounts expected, the one the “I confirm they left” box shows; nothing was changed.',
   'import.confirm.absences.hint': 'They can still be restored during the grace period if a later import brings them back. Without this box, the import is refused.',
+  'import.report.newClasses': 'Classes created ({n})',
   'import.report.admins.appointed': 'Local administrators appointed by the import ({n}):',
   'import.report.admins.revoked': 'Local administrators removed by the import ({n}):',
   'import.report.emptied':

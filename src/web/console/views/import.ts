@@ -3,7 +3,7 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { formatChanges, ignoredListing } from '../../../import/report.js';
+import { formatChanges, ignoredListing, NEW_CLASSES_SHOWN } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
 import { csrfField } from '../../forms.js';
@@ -86,6 +86,13 @@ ${(r.massAbsence ?? []).map(
 )}
 ${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
+${
+  r.newClasses?.length
+    ? html`<details class="new-classes" data-import="newClasses"><summary>${_('import.report.newClasses', { n: n(r.newClasses.reduce((k, x) => k + x.names.length, 0)) })}</summary>
+  <ul>${r.newClasses.slice(0, NEW_CLASSES_SHOWN).map((x) => html`<li>${x.structure} : ${x.names.join(', ')}</li>`)}</ul>
+  ${r.newClasses.length > NEW_CLASSES_SHOWN ? html`<p>${_('import.report.more', { n: n(r.newClasses.length - NEW_CLASSES_SHOWN) })}</p>` : ''}</details>`
+    : ''
+}
 ${(['appointed', 'revoked'] as const).map((change) => {
   const list = (r.adminChanges ?? []).filter((x) => x.change === change);
   return list.length
