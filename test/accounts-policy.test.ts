@@ -142,3 +142,40 @@ test('a new version of the terms of use is accepted at the next sign-in, once', 
   assert.equal((await q('SELECT terms_version FROM users WHERE id = $1', [id])).rows[0].terms_version, 1);
   assert.equal((await new Client(app).signIn('anne.ecole', PASSWORD)).headers.location, '/');
 });
+
+test('« Mon compte » asks for the e-mail and phone as the activation does: none kept when optional, required when the school asks', async () => {
+  // Activated without an e-mail (as the demo's khadija.bourgeois): a phone number alone is saved.
+  const parent = await inactive('nour.ecole', 'Relative');
+  const { c, res } = await activate('nour.ecole', parent.code, { password: PASSWORD, confirm: PASSWORD, email: '', phone: '' });
+  assert.equal(res.statusCode, 303, res.body.slice(0, 300));
+  const page = await c.get('/mon-compte');
+  assert.doesNotMatch(/<input[^>]*name="email"[^>]*>/.exec(page.body)![0], /required/);
+  const saved = await c.post('/mon-compte/coordonnees', { email: '', phone: '06 12 34 56 78' });
+  assert.equal(saved.statusCode, 303, saved.body.slice(0, 300));
+  let row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
+  assert.deepEqual(row, { email: null, phone: '06 12 34 56 78' });
+  // An e-mail given once may be taken back while the school does not ask for one.
+  await c.get('/mon-compte');
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '06 12 34 56 78' })).statusCode, 303);
+  await c.get('/mon-compte');
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: '', phone: '' })).statusCode, 303);
+  row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
+  assert.deepEqual(row, { email: null, phone: null });
+
+  // The school now asks parents for both: « Mon compte » asks for them too, as the activation would.
+  await savePolicy(ctx.database.pool, school, 'Relative', {
+    signIn: 'code', provider: null, emailRequired: true, phoneRequired: true, minPasswordLength: 12, graceDays: 90, deletionDays: 90,
+  }, null);
+  const asked = await c.get('/mon-compte');
+  assert.match(/<input[^>]*name="email"[^>]*>/.exec(asked.body)![0], /required/);
+  assert.match(/<input[^>]*name="phone"[^>]*>/.exec(asked.body)![0], /required/);
+  const refused = await c.post('/mon-compte/coordonnees', { email: '', phone: '' });
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.body, /L’adresse électronique est obligatoire/);
+  assert.match(refused.body, /l’établissement le demande/);
+  await c.get('/mon-compte');
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '0612345678' })).statusCode, 303);
+  row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
+  assert.deepEqual(row, { email: 'nour@example.org', phone: '06 12 34 56 78' });
+  await q('DELETE FROM profile_policies');
+});

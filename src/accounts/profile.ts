@@ -58,7 +58,8 @@ export async function loadAccountDetails(ctx: AppContext, userId: string): Promi
   };
 }
 
-export async function updateContact(ctx: AppContext, userId: string, email: string, phone: string | null): Promise<void> {
+/** `email` null: none kept (it is optional unless the account's policy requires it, as at activation). */
+export async function updateContact(ctx: AppContext, userId: string, email: string | null, phone: string | null): Promise<void> {
   await withTransaction(ctx.database.pool, async (c) => {
     await c.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, email, phone || null]);
     await recordAudit(c, userId, 'account.contact_update', { userId });

@@ -305,6 +305,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
     const errors = o.errors ?? {};
     const contactValues = o.form === 'contact' && o.values ? { email: o.values.email ?? '', phone: o.values.phone ?? '' } : { email: d.email ?? '', phone: d.phone ?? '' };
+    const policy = await policyForUser(pool, d.id);
     const { ok } = OkQuery.parse(req.query ?? {});
     // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
     const absence = await absenceOf(pool, d.id);
@@ -314,7 +315,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         : absence
           ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
           : null;
-    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, contactValues, notice }) }, status);
+    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, contactValues, notice, contactPolicy: policy }) }, status);
   }
 
   const signedIn = guard();
@@ -326,15 +327,20 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   app.post('/mon-compte/coordonnees', { preValidation: signedIn, schema: { body: ContactForm } }, async (req, reply) => {
     const _ = translator(req.lang);
     const f = req.body;
+    const { user } = viewer(req);
     const values = { email: (f.email ?? '').trim(), phone: (f.phone ?? '').trim() };
     const errors: FieldErrors = {};
+    // The activation's rules (finishCodeFlow): e-mail and phone optional unless the account's policy requires them,
+    // so an account activated without an e-mail keeps none and can still save its phone.
+    const policy = await policyForUser(pool, user.id);
     const email = values.email ? normalizeEmail(values.email) : null;
-    if (!values.email) errors.email = _('field.emailRequired');
-    else if (!email) errors.email = _('field.emailInvalid');
+    if (!values.email && policy.emailRequired) errors.email = _('field.emailRequired');
+    else if (values.email && !email) errors.email = _('field.emailInvalid');
     const phone = normalizePhone(values.phone);
     if (phone === null) errors.phone = _('field.phoneInvalid');
-    if (Object.keys(errors).length || !email) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
-    await updateContact(ctx, viewer(req).user.id, email, phone);
+    else if (!phone && policy.phoneRequired) errors.phone = _('field.phoneRequired');
+    if (Object.keys(errors).length) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
+    await updateContact(ctx, user.id, email, phone);
     return reply.redirect('/mon-compte?ok=contact', 303);
   });
 

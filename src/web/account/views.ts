@@ -222,9 +222,14 @@ export function resetInvalidView(env: ViewEnv): PageView {
 }
 
 /** "Mon compte": identity, contact form (`contactValues` as typed, or the account's), password change. */
-export function accountView(env: ViewEnv, d: AccountDetails, o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null }): PageView {
+/** `contactPolicy`: the account's policy (directory/policies.ts), the activation's rule for e-mail and phone. */
+export function accountView(
+  env: ViewEnv,
+  d: AccountDetails,
+  o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null; contactPolicy: { emailRequired: boolean; phoneRequired: boolean } },
+): PageView {
   const _ = translator(env.lang);
-  const { errors, contactValues } = o;
+  const { errors, contactValues, contactPolicy } = o;
   const list = (items: string[]) => (items.length ? items.join(', ') : '—');
   const labels: Record<string, string> = {
     email: _('field.email'),
@@ -257,10 +262,10 @@ export function accountView(env: ViewEnv, d: AccountDetails, o: { errors: FieldE
 <section class="card" aria-labelledby="h-contact">
   <h2 id="h-contact">${_('account.contact')}</h2>
   <form method="post" action="/mon-compte/coordonnees" novalidate>
-    ${requiredLegend(env)}
+    ${contactPolicy.emailRequired || contactPolicy.phoneRequired ? requiredLegend(env) : ''}
     ${csrfField(env)}
-    ${field(env, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: true, autocomplete: 'email', inputmode: 'email', error: errors.email })}
-    ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
+    ${field(env, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: contactPolicy.emailRequired, autocomplete: 'email', inputmode: 'email', error: errors.email, hint: _('field.emailHint') })}
+    ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, required: contactPolicy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
     <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
   </form>
 </section>
