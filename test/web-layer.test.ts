@@ -16,6 +16,7 @@ import { runWith } from '../src/publipostage/cli.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { startupMessages } from '../src/startup.js';
 import { loadConfig } from '../src/config.js';
+import { makeContext } from '../src/context.js';
 import { HttpError } from '../src/web/context.js';
 import { plural, t } from '../src/web/i18n/index.js';
 import { buildServer } from '../src/web/server.js';
@@ -230,6 +231,33 @@ test('an empty selection disables the launch buttons and says so; its mail page 
   assert.match(fragment.body, /data-fragment="counters" data-total="0"/);
   assert.match(fragment.body, /data-fragment="table"/);
   assert.doesNotMatch(fragment.body, /<html/);
+});
+
+test('the mail confirmation warns, in French and English, when no mail server is configured', async () => {
+  await insertUser(ctx.database.pool, { firstName: 'Jade', lastName: 'Sansserveur', email: 'jade@example.fr', structureIds: [school], classIds: [cls] });
+  const url = `${base()}/publipostage/envoi?search=Sansserveur`;
+  // This server has no SMTP_URL: the mails would stay queued, and the page says so before the click.
+  assert.equal(ctx.config.smtpUrl, undefined);
+  const fr = await admin.get(url);
+  assert.equal(fr.statusCode, 200);
+  assert.match(fr.body, /data-mails="1"/);
+  const warning = /<p class="notice notice-warning" data-no-smtp>(.*?)<\/p>/s.exec(fr.body);
+  assert.ok(warning, 'a warning notice on the confirmation page');
+  assert.match(warning[1], /aucun serveur de courriel n’est configuré/);
+  assert.match(warning[1], /file d’attente/);
+  const en = await admin.get(url, { 'accept-language': 'en' });
+  assert.match(en.body, /<p class="notice notice-warning" data-no-smtp>[^<]*no mail server is configured[^<]*queue/);
+  // With a mail server configured, no such warning.
+  const withSmtp = await buildServer(makeContext({ ...ctx.config, smtpUrl: 'smtp://127.0.0.1:2525' }, ctx.database));
+  try {
+    const c = new Client(withSmtp);
+    assert.equal((await c.signIn('admin.poisson', PASSWORD)).statusCode, 303);
+    const page = await c.get(url);
+    assert.match(page.body, /data-mails="1"/);
+    assert.doesNotMatch(page.body, /data-no-smtp/);
+  } finally {
+    await withSmtp.close();
+  }
 });
 
 test('a mail run of ticked accounts: its report’s PDF keeps exactly that selection', async () => {

@@ -203,6 +203,10 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       crumbs: [{ href: `${base}?${back}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails}">${mails ? pluralHtml(lang, 'send.mails', mails) : c.total === 0 ? _('pp.empty') : _('send.noMails')}</p>
+  ${
+    // Without SMTP_URL the worker sends nothing (src/mail/worker.ts): said before the click, not only in the report.
+    mails && !ctx.config.smtpUrl ? html`<p class="notice notice-warning" data-no-smtp>${_('send.noSmtp')}</p>` : ''
+  }
   <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
   ${

@@ -246,6 +246,8 @@ const fr = {
   'send.confirm.one': 'Envoyer {n} courriel',
   'send.confirm.other': 'Envoyer {n} courriels',
   'send.back': 'Revenir à la sélection',
+  'send.noSmtp':
+    'Attention : aucun serveur de courriel n’est configuré. Les courriels resteront dans la file d’attente et ne partiront qu’une fois un serveur configuré (SMTP_URL, à renseigner par l’administrateur du serveur). Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
 
   'run.title': 'Rapport d’envoi',
   'run.notFound': 'Envoi introuvable.',
@@ -627,6 +629,8 @@ const en: Record<keyof typeof fr, string> = {
   'send.confirm.one': 'Send {n} email',
   'send.confirm.other': 'Send {n} emails',
   'send.back': 'Back to the selection',
+  'send.noSmtp':
+    'Warning: no mail server is configured. The emails will wait in the queue and go out only once a mail server is configured (SMTP_URL, set by the server administrator). To hand out the credentials now, print the sheets.',
 
   'run.title': 'Sending report',
   'run.notFound': 'Run not found.',
