@@ -85,15 +85,20 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
   await page.screenshot({ path: screenshotPath('console-etablissements'), fullPage: true });
   await Promise.all([page.waitForURL(new RegExp(`/console/etablissements/${schoolA.id}$`)), page.click(`a[href="/console/etablissements/${schoolA.id}"]`)]);
 
-  // Home: accounts and activated accounts per profile, as in Postgres.
+  // Home: accounts and activated accounts per profile, as in Postgres (members and their children's relatives;
+  // super admins and the pre-deleted accounts, out of the feed, left out and said in a note).
   const perProfile = await q<{ profile: string; total: number; activated: number }>(
-    `SELECT u.profile, count(*)::int AS total, count(u.activated_at)::int AS activated FROM user_structures us JOIN users u ON u.id = us.user_id
-      WHERE us.structure_id = $1 AND NOT u.is_super_admin GROUP BY 1`, [schoolA.id]);
+    `SELECT u.profile, count(*)::int AS total, count(u.activated_at)::int AS activated
+       FROM (SELECT us.user_id AS id FROM user_structures us WHERE us.structure_id = $1
+             UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id WHERE us.structure_id = $1) m
+       JOIN users u ON u.id = m.id
+      WHERE NOT u.is_super_admin AND u.pre_deleted_at IS NULL GROUP BY 1`, [schoolA.id]);
   for (const p of perProfile) {
     assert.equal((await page.textContent(`[data-profile-total="${p.profile}"]`))!.replace(/\s/g, ''), String(p.total));
     assert.equal((await page.textContent(`[data-profile-activated="${p.profile}"]`))!.replace(/\s/g, ''), String(p.activated));
   }
   assert.equal(await page.locator('.bar-chart tbody tr').count(), 20);
+  assert.match((await page.textContent('[data-pre-deleted]')) ?? '', /^2 comptes absents du flux/);
   await page.screenshot({ path: screenshotPath('console-accueil'), fullPage: true });
 
   // Imports/Exports › Publipostage des comptes.

@@ -1,7 +1,9 @@
 // Activation over time and the distribution funnel of a structure (console home, issue #10): accounts
 // activated per week (users.activated_at), narrowed to a profile or a class, and accounts → handed a sheet or
-// mail (distribution_events, publipostage/tracking.ts) → activated. Super admins are never counted.
+// mail (distribution_events, publipostage/tracking.ts) → activated. The accounts of the home's profile table
+// (structureAccountsSql: super admins and pre-deleted accounts never counted).
 import type { Queryable } from '../db/index.js';
+import { structureAccountsSql } from './policies.js';
 import type { Profile } from './vocabulary.js';
 
 export interface WeekActivation {
@@ -21,7 +23,20 @@ export interface ActivityFilter {
 
 export interface Activity {
   weeks: WeekActivation[];
-  funnel: { accounts: number; given: number; activated: number };
+  funnel: Funnel;
+}
+
+/**
+ * Each step within the previous one: accounts ⊇ handed a sheet or mail ⊇ activated after that. Accounts activated
+ * with no hand-out recorded (before the tracking, or a sheet given outside Trousseau) are counted apart.
+ */
+export interface Funnel {
+  accounts: number;
+  given: number;
+  /** Handed out and activated. */
+  activated: number;
+  /** Activated with no hand-out recorded: outside the steps. */
+  activatedUnrecorded: number;
 }
 
 /**
@@ -33,9 +48,8 @@ export async function structureActivity(db: Queryable, structureId: string, filt
     `WITH pop AS MATERIALIZED (
        SELECT u.id, u.activated_at,
               EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id) AS given
-       FROM user_structures us JOIN users u ON u.id = us.user_id
-       WHERE us.structure_id = $1 AND NOT u.is_super_admin
-         AND ($3::text IS NULL OR u.profile = $3)
+       FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
+       WHERE ($3::text IS NULL OR u.profile = $3)
          AND ($4::uuid IS NULL
               OR EXISTS (SELECT 1 FROM user_classes uc WHERE uc.user_id = u.id AND uc.class_id = $4)
               OR EXISTS (SELECT 1 FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
@@ -51,7 +65,8 @@ export async function structureActivity(db: Queryable, structureId: string, filt
             count(p.id) FILTER (WHERE p.activated_at < wk.ends)::int AS cumulative,
             (SELECT count(*) FROM pop)::int AS accounts,
             (SELECT count(*) FILTER (WHERE given) FROM pop)::int AS given,
-            (SELECT count(activated_at) FROM pop)::int AS total_activated
+            (SELECT count(activated_at) FILTER (WHERE given) FROM pop)::int AS given_activated,
+            (SELECT count(activated_at) FILTER (WHERE NOT given) FROM pop)::int AS unrecorded_activated
      FROM wk LEFT JOIN pop p ON p.activated_at < wk.ends
      GROUP BY wk.week ORDER BY wk.week`,
     [structureId, weeks, filter.profile ?? null, filter.classId ?? null],
@@ -59,6 +74,11 @@ export async function structureActivity(db: Queryable, structureId: string, filt
   const first = rows[0];
   return {
     weeks: rows.map((r) => ({ week: r.week, activated: r.activated, cumulative: r.cumulative })),
-    funnel: { accounts: first?.accounts ?? 0, given: first?.given ?? 0, activated: first?.total_activated ?? 0 },
+    funnel: {
+      accounts: first?.accounts ?? 0,
+      given: first?.given ?? 0,
+      activated: first?.given_activated ?? 0,
+      activatedUnrecorded: first?.unrecorded_activated ?? 0,
+    },
   };
 }

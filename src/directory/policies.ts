@@ -104,6 +104,30 @@ export function accountStructuresSql(u: string): string {
 }
 
 /**
+ * SQL: the ids of the accounts a structure's console home counts (`s`: its id, e.g. '$1'): its members and the
+ * relatives of its members (as accountStructuresSql reads them), super admins and pre-deleted accounts (out of the
+ * feed, locked, waiting for the purge) left out. The one population of the profile table (stats.ts), the
+ * sign-in summary (signInSummary) and the funnel (activity.ts), so that their counts agree;
+ * structurePreDeletedSql counts those left out, said in a note.
+ */
+export function structureAccountsSql(s: string): string {
+  return `(SELECT hu.id FROM ${structureMembersSql(s)} hm JOIN users hu ON hu.id = hm.id
+           WHERE NOT hu.is_super_admin AND hu.pre_deleted_at IS NULL)`;
+}
+
+/** SQL: how many accounts of the structure `s` the console home leaves out as pre-deleted (super admins never counted). */
+export function structurePreDeletedSql(s: string): string {
+  return `(SELECT count(*) FROM ${structureMembersSql(s)} hm JOIN users hu ON hu.id = hm.id
+           WHERE NOT hu.is_super_admin AND hu.pre_deleted_at IS NOT NULL)`;
+}
+
+function structureMembersSql(s: string): string {
+  return `(SELECT us.user_id AS id FROM user_structures us WHERE us.structure_id = ${s}
+           UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id
+             JOIN users rp ON rp.id = r.parent_id AND rp.profile = 'Relative' WHERE us.structure_id = ${s})`;
+}
+
+/**
  * The accounts that sign in only with an external provider by a structure's policy, as a set of (id, profile,
  * provider): the members of a structure whose policy for their profile is 'external', and the relatives of its
  * pupils when its relatives' policy is. The one definition externalProviderSql, externalOnlyAbsentSql and
@@ -284,7 +308,10 @@ export async function acceptTerms(db: Queryable, userId: string, version: number
   await recordAudit(db, userId, 'account.terms', { userId, version });
 }
 
-/** Per profile: how accounts of the structure sign in and how many of them have (activated / signed in at least once). */
+/**
+ * Per profile: how accounts of the structure sign in and how many of them have (activated / signed in at least once).
+ * The accounts of the home's profile table (structureAccountsSql): the two tables agree.
+ */
 export async function signInSummary(
   db: Queryable,
   structureId: string,
@@ -293,7 +320,7 @@ export async function signInSummary(
   const res = await db.query(
     `SELECT u.profile, count(*)::int AS total, count(*) FILTER (WHERE u.activated_at IS NOT NULL)::int AS activated,
             count(*) FILTER (WHERE u.last_login_at IS NOT NULL)::int AS signed_in
-     FROM users u WHERE u.pre_deleted_at IS NULL AND $1::uuid IN ${accountStructuresSql('u')}
+     FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
      GROUP BY u.profile`,
     [structureId],
   );

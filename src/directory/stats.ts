@@ -1,5 +1,6 @@
 // Figures for a structure's home page in the console: accounts and activation per profile and per class.
 import type { AppContext } from '../context.js';
+import { structureAccountsSql, structurePreDeletedSql } from './policies.js';
 import { PROFILES, type Profile } from './vocabulary.js';
 import type { Scope } from './scope.js';
 import { byName } from './structures.js';
@@ -27,6 +28,8 @@ export interface StructureHome {
   profiles: ProfileCount[];
   total: number;
   activated: number;
+  /** Pre-deleted accounts (out of the feed, waiting for the purge): left out of every figure, said in a note. */
+  preDeleted: number;
   /** Students' activation per class (bar chart), classes in natural name order. */
   classes: ClassActivation[];
 }
@@ -38,14 +41,15 @@ export async function structureHome(ctx: AppContext, scope: Scope, structureId: 
   const s = (await pool.query('SELECT id, name, uai FROM structures WHERE id = $1', [structureId])).rows[0];
   if (!s) return null;
 
-  // Super admins are never counted: a local admin must not even learn how many there are.
+  // Super admins are never counted: a local admin must not even learn how many there are. The accounts of the
+  // sign-in summary and of the funnel (structureAccountsSql): members and their relatives, pre-deleted ones aside.
   const byProfile = await pool.query(
     `SELECT u.profile, count(*)::int AS total, count(u.activated_at)::int AS activated
-       FROM user_structures us JOIN users u ON u.id = us.user_id
-      WHERE us.structure_id = $1 AND NOT u.is_super_admin
+       FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
       GROUP BY u.profile`,
     [structureId],
   );
+  const preDeleted = Number((await pool.query(`SELECT ${structurePreDeletedSql('$1::uuid')}::int AS n`, [structureId])).rows[0].n);
   const counts = new Map(byProfile.rows.map((r) => [r.profile as Profile, r]));
   const profiles = PROFILES.map((profile) => ({
     profile,
@@ -59,7 +63,7 @@ export async function structureHome(ctx: AppContext, scope: Scope, structureId: 
        FROM classes c
        LEFT JOIN levels l ON l.id = c.level_id
        LEFT JOIN user_classes uc ON uc.class_id = c.id
-       LEFT JOIN users u ON u.id = uc.user_id AND u.profile = 'Student'
+       LEFT JOIN users u ON u.id = uc.user_id AND u.profile = 'Student' AND u.pre_deleted_at IS NULL
       WHERE c.structure_id = $1
       GROUP BY c.id, c.name, l.name`,
     [structureId],
@@ -80,6 +84,7 @@ export async function structureHome(ctx: AppContext, scope: Scope, structureId: 
     profiles,
     total: profiles.reduce((n, p) => n + p.total, 0),
     activated: profiles.reduce((n, p) => n + p.activated, 0),
+    preDeleted,
     classes,
   };
 }

@@ -68,8 +68,10 @@ const fr = {
   'funnel.title': 'De la remise à l’activation',
   'funnel.accounts': 'Comptes',
   'funnel.given': 'Fiche ou courriel remis',
-  'funnel.activated': 'Activés',
-  'funnel.desc': '{accounts} comptes, {given} ont reçu une fiche ou un courriel, {activated} sont activés.',
+  'funnel.activated': 'Activés après la remise',
+  'funnel.desc': '{accounts} comptes, {given} ont reçu une fiche ou un courriel, {activated} d’entre eux sont activés.',
+  'funnel.unrecorded.one': '{n} compte activé sans remise enregistrée (avant le suivi des remises, ou fiche remise hors de Trousseau) n’est pas dans ces étapes.',
+  'funnel.unrecorded.other': '{n} comptes activés sans remise enregistrée (avant le suivi des remises, ou fiches remises hors de Trousseau) ne sont pas dans ces étapes.',
 };
 
 const en: Record<keyof typeof fr, string> = {
@@ -133,8 +135,10 @@ const en: Record<keyof typeof fr, string> = {
   'funnel.title': 'From hand-out to activation',
   'funnel.accounts': 'Accounts',
   'funnel.given': 'Sheet or e-mail handed out',
-  'funnel.activated': 'Activated',
-  'funnel.desc': '{accounts} accounts, {given} given a sheet or an e-mail, {activated} activated.',
+  'funnel.activated': 'Activated after the hand-out',
+  'funnel.desc': '{accounts} accounts, {given} given a sheet or an e-mail, {activated} of them activated.',
+  'funnel.unrecorded.one': '{n} account activated with no hand-out recorded (before hand-outs were tracked, or a sheet given outside Trousseau) is not in these steps.',
+  'funnel.unrecorded.other': '{n} accounts activated with no hand-out recorded (before hand-outs were tracked, or sheets given outside Trousseau) are not in these steps.',
 };
 
 export const distributionCatalogue = { fr, en } satisfies Catalogue;

@@ -4,7 +4,7 @@
 import type { Activity } from '../../../directory/activity.js';
 import { PROFILES, type Profile } from '../../../directory/vocabulary.js';
 import { html, type SafeHtml } from '../../html.js';
-import { formatNumber, translator, type Lang } from '../../i18n/index.js';
+import { formatNumber, plural, translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 
 const W = 640;
@@ -84,5 +84,6 @@ export function activityView(lang: Lang, o: ActivityViewOptions): SafeHtml {
     ${funnelRow('funnel.activated', funnel.activated, 'activated')}
   </ol>
   <p class="visually-hidden" id="funnel-desc">${_('funnel.desc', { accounts: n(funnel.accounts), given: n(funnel.given), activated: n(funnel.activated) })}</p>
+  ${funnel.activatedUnrecorded ? html`<p class="muted" data-funnel-unrecorded="${funnel.activatedUnrecorded}">${plural(lang, 'funnel.unrecorded', funnel.activatedUnrecorded)}</p>` : ''}
 </section>`;
 }

@@ -89,7 +89,9 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
     rate: percent(lang, rate(home.activated, home.total)),
   })}</p>
 <div class="home-grid">
-  <section aria-labelledby="profiles-title"><h2 id="profiles-title">${_('home.profiles.title')}</h2>${profileTable}</section>
+  <section aria-labelledby="profiles-title"><h2 id="profiles-title">${_('home.profiles.title')}</h2>${profileTable}${
+    home.preDeleted ? html`<p class="muted" data-pre-deleted="${home.preDeleted}">${plural(lang, 'home.preDeleted', home.preDeleted)}</p>` : ''
+  }</section>
   <section class="shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">${_('home.shortcuts')}</h2>
     <ul class="plain">
       ${
