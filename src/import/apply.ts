@@ -3,6 +3,7 @@
 // the staging table, then the records are read back and written per chunk of accounts, so that memory follows
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
 import { isHeadOfSchool } from '../directory/local-admins.js';
+import { UNATTACHED_SQL } from '../directory/unattached.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { issueActivationCodes } from '../accounts/issue.js';
@@ -20,7 +21,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type AdminChange, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UserRecord } from './types.js';
+import { rejection, type AdminChange, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -49,6 +50,10 @@ export interface ApplyResult {
   absent?: { login: string; name: string; profile: Profile }[];
   /** Accounts whose fields the run changes: how many, the first MODIFIED_SAMPLE with their changes (ImportReport.modified). */
   modified: { count: number; sample: ModifiedNote[] };
+  /** The instant the run wrote: created_at of the accounts it created, absent_since of those it sent away. */
+  now: Date;
+  /** The run's accounts left in no school (ImportReport.unattached); undefined when there are none. */
+  unattached?: UnattachedAccounts;
   /** Each completeness scope's absences and covered accounts, by profile (plan.ts massAbsencesOf). */
   scopeAbsences: ScopeAbsence[];
   /** The accounts of these external ids (after the run, inside its transaction): external id → user id. */
@@ -552,6 +557,7 @@ export async function applyBatch(
     : [];
 
   await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
+  const unattached = await unattachedAccounts(client);
 
   // ---- counts: each record's outcome, by file and profile. Created; else updated when its fields changed or its
   // account's memberships or relations did (`touched`, possibly by another chunk); else unchanged unless restored.
@@ -623,6 +629,8 @@ export async function applyBatch(
     newClasses,
     absent: absentSample,
     modified,
+    ...(unattached ? { unattached } : {}),
+    now,
     scopeAbsences,
     idsOf: async (exts) => new Map((await client.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE external_id = ANY($1)`, [exts])).rows.map((x) => [x.external_id, x.id])),
     structureIds,
@@ -707,6 +715,32 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
 export const ABSENT_SAMPLE = 200;
 /** How many of the accounts whose fields a run changes its report names, with the changes. */
 export const MODIFIED_SAMPLE = 200;
+/** How many of the run's accounts left in no school its report names. */
+export const UNATTACHED_SAMPLE = 10;
+
+/**
+ * The run's accounts (its staged records') that belong to no school once it is written: no user_structures row and,
+ * for a parent, no child in one (as the console counts a school's accounts, directory/stats.ts, and the publipostage
+ * selects them, select.ts). An AAF staff record with an empty ENTPersonStructRattach and no class gets such an
+ * account: kept (a staff member of the académie may need one), but counted in no school, so the report says so.
+ */
+async function unattachedAccounts(client: Client): Promise<UnattachedAccounts | undefined> {
+  const r = await client.query<{ login: string; first_name: string; last_name: string; profile: Profile; n: number }>(
+    `WITH x AS (
+       SELECT DISTINCT u.id, u.login, u.first_name, u.last_name, u.profile FROM import_stage s JOIN users u ON u.id = s.user_id
+       WHERE u.absent_since IS NULL AND ${UNATTACHED_SQL})
+     SELECT login, first_name, last_name, profile, (count(*) OVER (PARTITION BY profile))::int AS n FROM x
+     ORDER BY login`,
+  );
+  if (!r.rows.length) return undefined;
+  const byProfile: Partial<Record<Profile, number>> = {};
+  for (const p of PROFILES) {
+    const row = r.rows.find((x) => x.profile === p);
+    if (row) byProfile[p] = row.n;
+  }
+  const sample = r.rows.slice(0, UNATTACHED_SAMPLE).map((x) => ({ login: x.login, name: `${x.first_name} ${x.last_name}`, profile: x.profile }));
+  return { count: r.rows.length, byProfile, sample };
+}
 
 /** What a chunk needs of the whole run. */
 interface ChunkContext {

@@ -503,6 +503,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     if (res.newClasses.length) report.newClasses = res.newClasses;
     report.absent = res.absent;
     report.modified = res.modified;
+    if (res.unattached) report.unattached = res.unattached;
+    if (!opts.dryRun) report.at = res.now.toISOString();
     // A complete run that would empty out a profile is refused unless confirmed (plan.ts massAbsencesOf): nothing is
     // written (the transaction is rolled back below). The file named is the one whose absence counts most.
     // Judged per scope (a school's file, an AAF kind), not over the whole run: another school or source of the run does
@@ -545,6 +547,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       ...(report.massAbsence ? { massAbsence: report.massAbsence } : {}),
       // Schools the run empties out (a warning the run went on after): who to ask about them later.
       ...(report.emptied ? { emptied: report.emptied } : {}),
+      // Accounts the run leaves in no school: how many, by profile (the console lists them for the super admin).
+      ...(report.unattached ? { unattached: report.unattached.byProfile } : {}),
     });
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
     // A first import fills the tables from empty: statistics now, not at autovacuum's next round (db/statistics.ts).

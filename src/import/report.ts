@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, uaiAfter } from './types.js';
+import { type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, frenchNumber } from '../lib/french.js';
 
 type Lang = 'fr' | 'en';
@@ -43,6 +43,8 @@ const T = {
     newClasses: (n: number) => `Classes créées (${fr(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
+    unattached: (u: UnattachedAccounts, dry: boolean, profiles: Record<Profile, string>) =>
+      `Attention : ${u.count > 1 ? `${fr(u.count)} comptes de l’import ${dry ? 'ne seraient' : 'ne sont'} rattachés` : `1 compte de l’import ${dry ? 'ne serait' : 'n’est'} rattaché`} à aucun établissement (${byProfile(u, profiles, fr, ' : ')}) : ${u.count > 1 ? 'ils sont comptés' : 'il est compté'} dans aucun établissement et aucun publipostage d’établissement ne les choisit. Fiche sans établissement de rattachement dans le fichier ? Le super administrateur les retrouve dans la console, « Comptes sans établissement ».`,
     absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
     modified: (n: number) => `Fiches modifiées (${fr(n)})`,
     empty: '(vide)',
@@ -98,6 +100,8 @@ const T = {
     newClasses: (n: number) => `Classes created (${en(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
+    unattached: (u: UnattachedAccounts, dry: boolean, profiles: Record<Profile, string>) =>
+      `Warning: ${en(u.count)} account${u.count === 1 ? '' : 's'} of the import ${dry ? 'would belong' : u.count === 1 ? 'belongs' : 'belong'} to no school (${byProfile(u, profiles, en, ': ')}): counted in no school, chosen by no school’s publipostage. A record without its school in the file? The super admin finds them in the console, “Accounts without a school”.`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
     modified: (n: number) => `Records changed (${en(n)})`,
     empty: '(empty)',
@@ -125,6 +129,11 @@ const T = {
     profiles: { Student: 'Students', Teacher: 'Teachers', Personnel: 'Staff', Relative: 'Relatives', Guest: 'Guests' } as Record<Profile, string>,
   },
 };
+
+/** « Personnels : 96, Enseignants : 3 » — the counts of `u` by profile, in the directory's order. */
+function byProfile(u: UnattachedAccounts, profiles: Record<Profile, string>, num: (n: number) => string, colon: string): string {
+  return (Object.entries(u.byProfile) as [Profile, number][]).map(([p, n]) => `${profiles[p]}${colon}${num(n)}`).join(', ');
+}
 
 /** `fichier.csv:12:Date de naissance — date invalide` (no line for a whole file: `fichier.pdf — format non reconnu`) */
 export function formatRejection(r: Rejection): string {
@@ -260,6 +269,12 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     if (!list.length) continue;
     out.push(`${t.admins(change, list.length)} :`);
     for (const x of list) out.push(`  ${x.login} — ${x.name} (${x.structure})`);
+  }
+  if (report.unattached) {
+    const u = report.unattached;
+    out.push(`${t.unattached(u, report.dryRun, t.profiles)} ${t.example} :`);
+    for (const a of u.sample) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
+    if (u.count > u.sample.length) out.push(`  … (+${t.num(u.count - u.sample.length)})`);
   }
   if (report.absent?.length) {
     out.push(`${t.absent(report.preDeleted)} :`);

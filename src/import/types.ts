@@ -292,6 +292,17 @@ export interface AdminChange {
   structure: string;
 }
 
+/**
+ * The run's accounts that belong to no school once it is written (apply.ts unattachedAccounts): how many, by profile,
+ * and the first few (UNATTACHED_SAMPLE). Counted in no school of the console, chosen by no school's publipostage: a
+ * super admin finds them on « Comptes sans établissement » (console/unattached.ts).
+ */
+export interface UnattachedAccounts {
+  count: number;
+  byProfile: Partial<Record<Profile, number>>;
+  sample: { login: string; name: string; profile: Profile }[];
+}
+
 /** A structure a run empties out (ImportReport.emptied): `absent` of the `of` accounts it had present. */
 export interface EmptiedStructure {
   name: string;
@@ -372,6 +383,13 @@ export interface ImportReport {
    * (not partial, not a delta) carries AAF persons without it: nobody's absence is looked for. Optional, as above.
    */
   unchecked?: string[];
+  /** Accounts of the run left in no school (a warning: they are kept). Optional, as above; absent when there are none. */
+  unattached?: UnattachedAccounts;
+  /**
+   * When the run wrote (ISO): the `created_at` of every account it created, so the publipostage can select exactly
+   * them (console « Distribuer les identifiants des nouveaux comptes »). Absent from a dry run and older reports.
+   */
+  at?: string;
   durationMs: number;
 }
 
