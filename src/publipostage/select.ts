@@ -72,8 +72,9 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   if (sel.email === 'with') w.push(`NOT ${EMPTY_EMAIL}`);
   if (sel.email === 'without') w.push(EMPTY_EMAIL);
   if (sel.localAdmins !== 'all') w.push(`${sel.localAdmins === 'exclude' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id)`);
-  if (sel.createdBefore) w.push(`u.created_at < (${p.add(sel.createdBefore)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
-  if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::date::timestamp AT TIME ZONE 'Europe/Paris')`);
+  // A day reads as its midnight, an instant as itself (selection.ts CalendarMoment), both in Paris time.
+  if (sel.createdBefore) w.push(`u.created_at < (${p.add(sel.createdBefore)}::timestamp AT TIME ZONE 'Europe/Paris')`);
+  if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::timestamp AT TIME ZONE 'Europe/Paris')`);
   w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
   if (sel.distributedBefore !== undefined) w.push(reminderCondition(p.add(sel.distributedBefore)));

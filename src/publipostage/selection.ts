@@ -16,11 +16,35 @@ const csvList = <T extends z.ZodTypeAny>(item: T) =>
 export const CalendarDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'date attendue au format AAAA-MM-JJ')
-  .refine((v) => {
-    const [y, m, d] = v.split('-').map(Number);
-    const t = new Date(Date.UTC(y, m - 1, d));
-    return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
-  }, 'date impossible');
+  .refine(possibleDay, 'date impossible');
+
+function possibleDay(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+const MOMENT_RE = /^\d{4}-\d{2}-\d{2}(?:T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?)?$/;
+
+/**
+ * A day (AAAA-MM-JJ: its midnight), or an instant of it to the millisecond, AAAA-MM-JJTHH:MM[:SS[.mmm]] (the value of an
+ * <input type="datetime-local">), in Paris time as every date of the selection. The instant is how an import's
+ * « Distribuer les identifiants des nouveaux comptes » selects the accounts of that run alone (parisMoment).
+ */
+export const CalendarMoment = z
+  .string()
+  .regex(MOMENT_RE, 'date attendue au format AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS.mmm')
+  .refine(possibleDay, 'date impossible');
+
+const PARIS_MOMENT = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+});
+
+/** An instant as CalendarMoment writes it in Paris time, to the millisecond: `2026-03-04T10:15:23.123`. */
+export function parisMoment(d: Date): string {
+  const part = Object.fromEntries(PARIS_MOMENT.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
+}
 
 export const SelectionSchema = z.object({
   structureId: z.string().uuid().optional(),
@@ -35,10 +59,10 @@ export const SelectionSchema = z.object({
   activation: z.enum(['all', 'active', 'inactive']).default('all'),
   email: z.enum(['all', 'with', 'without']).default('all'),
   localAdmins: z.enum(['all', 'only', 'exclude']).default('all'),
-  /** Created strictly before this day (Europe/Paris midnight). */
-  createdBefore: CalendarDate.optional(),
-  /** Created on or after this day ("depuis"). */
-  createdAfter: CalendarDate.optional(),
+  /** Created strictly before this day (Europe/Paris midnight), or this instant (Paris time). */
+  createdBefore: CalendarMoment.optional(),
+  /** Created on or after this day ("depuis"), or this instant. */
+  createdAfter: CalendarMoment.optional(),
   /**
    * Absent from the feed (grace period or pre-deleted): 'not' (default) leaves them out, 'pending' keeps only
    * them. Distribution rules: distribution.ts.

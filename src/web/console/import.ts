@@ -26,7 +26,9 @@ import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { IdParams, reasonKey, text } from '../input.js';
 import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
-import { confirmView, doneView, fatalNotice, uploadForm } from './views/import.js';
+import { confirmView, doneView, fatalNotice, type NewAccounts, uploadForm } from './views/import.js';
+import type { Scope } from '../../directory/scope.js';
+import { structureInScope } from '../../directory/users.js';
 
 export { confirmQuestion } from './views/import.js';
 
@@ -50,6 +52,29 @@ function importRefusal(lang: Lang, e: unknown): { status: number; text: string }
   if (e instanceof UploadMalformedError) return { status: 400, text: _('import.malformed') };
   if (e instanceof UploadEmptyError) return { status: 400, text: _('import.emptyFile', { files: e.files.join(', ') }) };
   return null;
+}
+
+const isSuper = (req: FastifyRequest) => viewer(req).user.roles.includes('superadmin');
+
+/**
+ * Where the accounts an applied run created are: each school of the caller's scope with how many (their own school,
+ * or for a parent a child's, as the publipostage selects them), and how many are in none. They are the accounts
+ * created at the run's instant (ImportReport.at: apply.ts writes every new account with it; imports take turns).
+ */
+async function newAccounts(ctx: AppContext, scope: Scope, report: ImportReport): Promise<NewAccounts> {
+  if (!report.at || !report.created) return { schools: [], unattached: 0 };
+  const r = await ctx.database.pool.query<{ id: string | null; name: string | null; n: number }>(
+    `WITH fresh AS (SELECT id FROM users WHERE created_at = $1),
+     own AS (SELECT us.user_id, us.structure_id FROM fresh f JOIN user_structures us ON us.user_id = f.id
+             UNION SELECT r.parent_id, us.structure_id FROM fresh f JOIN relations r ON r.parent_id = f.id JOIN user_structures us ON us.user_id = r.child_id)
+     SELECT s.id, s.name, count(DISTINCT own.user_id)::int AS n FROM own JOIN structures s ON s.id = own.structure_id GROUP BY s.id, s.name
+     UNION ALL SELECT NULL, NULL, count(*)::int FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM own WHERE own.user_id = f.id)`,
+    [new Date(report.at)],
+  );
+  const schools = r.rows
+    .filter((x): x is { id: string; name: string; n: number } => x.id !== null && x.name !== null && structureInScope(scope, x.id))
+    .sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  return { schools, unattached: r.rows.find((x) => x.id === null)?.n ?? 0 };
 }
 
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
@@ -161,7 +186,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
       notice: { kind: 'info', text: _('import.dryNotice') },
-      body: confirmView(viewEnv(req), { school, token, report, partial: manifest.partial }),
+      body: confirmView(viewEnv(req), { school, token, report, partial: manifest.partial, superAdmin: isSuper(req) }),
     });
   });
 
@@ -182,7 +207,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
           school,
           {
             notice: { kind: 'error', text: _('import.confirm.absences.missing') },
-            body: confirmView(viewEnv(req), { school, token: req.body.token, report: dry, partial: manifest.partial, absencesError: true }),
+            body: confirmView(viewEnv(req), { school, token: req.body.token, report: dry, partial: manifest.partial, absencesError: true, superAdmin: isSuper(req) }),
           },
           400,
         );
@@ -218,7 +243,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },
-      body: doneView(lang, school, report, new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date())),
+      body: doneView(lang, school, report, await newAccounts(ctx, scope, report), isSuper(req)),
     });
   });
 }

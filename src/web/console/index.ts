@@ -26,6 +26,9 @@ import wordScreens from './word.js';
 import accountAdmin from './account-admin.js';
 import federationConsole from './federation.js';
 import settings, { signInSection } from './settings.js';
+import unattachedScreen from './unattached.js';
+import { countUnattached } from '../../directory/unattached.js';
+import { hasRole } from '../auth.js';
 import { chooseView, homeView } from './views/home.js';
 import { activitySection, ActivityQuery } from './activity.js';
 
@@ -39,15 +42,18 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   app.get('/', { schema: { querystring: z.object({ q: text(100) }) } }, async (req, reply) => {
     const lang = req.lang;
     const _ = translator(lang);
-    const all = await listStructures(ctx, viewer(req).scope);
-    if (all.length === 1) return reply.redirect(schoolBase(all[0].id), 303);
+    const { user, scope } = viewer(req);
+    const all = await listStructures(ctx, scope);
+    // The super admin's way to the accounts of no school (« Comptes sans établissement »), when there are some.
+    const unattached = hasRole(user, 'superadmin') ? await countUnattached(ctx) : 0;
+    if (all.length === 1 && !unattached) return reply.redirect(schoolBase(all[0].id), 303);
     const q = req.query.q.trim();
     const list = q ? all.filter((s) => foldName(`${s.name} ${s.uai ?? ''}`).includes(foldName(q))) : all;
     return sendConsolePage(reply, {
       req,
       title: _('console.choose.title'),
       lead: all.length ? _('console.choose.lead') : null,
-      body: chooseView(lang, all.length, list, q),
+      body: chooseView(lang, all.length, list, q, unattached),
     });
   });
 
@@ -77,6 +83,7 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
   await settings(root, ctx);
   await accountAdmin(root, ctx);
   await federationConsole(root, ctx);
+  await unattachedScreen(root, ctx);
   await handoutScreens(root, ctx);
   await wordScreens(root, ctx);
 }

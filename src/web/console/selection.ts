@@ -157,6 +157,16 @@ function boxes(name: string, checked: string[], options: Array<[string, string]>
   );
 }
 
+/**
+ * A creation bound's input: a day (type="date"), or the instant an import's link set (type="datetime-local", to the
+ * millisecond), so that the filter stays as it is when the form is sent again.
+ */
+function momentInput(name: 'createdAfter' | 'createdBefore', value: string | undefined): SafeHtml {
+  return value?.includes('T')
+    ? html`<input type="datetime-local" step="0.001" id="f-${name}" name="${name}" value="${value}">`
+    : html`<input type="date" id="f-${name}" name="${name}" value="${value ?? ''}">`;
+}
+
 /** The search input with its label (inside the panel, or in a caller's search bar). */
 export function searchField(lang: Lang, sel: Selection): SafeHtml {
   return html`<label for="f-search">${t(lang, 'filters.search')}</label>
@@ -231,9 +241,9 @@ ${o.before ?? ''}
     ])}
     <fieldset class="filter-group"><legend>${_('filters.created')}</legend>
       <div class="field"><label for="f-createdAfter">${_('filters.createdAfter')}</label>
-        <input type="date" id="f-createdAfter" name="createdAfter" value="${sel.createdAfter ?? ''}"></div>
+        ${momentInput('createdAfter', sel.createdAfter)}</div>
       <div class="field"><label for="f-createdBefore">${_('filters.createdBefore')}</label>
-        <input type="date" id="f-createdBefore" name="createdBefore" value="${sel.createdBefore ?? ''}"></div>
+        ${momentInput('createdBefore', sel.createdBefore)}</div>
     </fieldset>
     <fieldset class="filter-group"><legend>${_('remind.filter')}</legend>
       <div class="field"><label for="f-distributedBefore">${_('remind.days')}</label>

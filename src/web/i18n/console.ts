@@ -319,6 +319,29 @@ const fr = {
   'import.confirm.feed': 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.',
   'import.confirm': 'Confirmer l’import',
   'import.next.publipostage': 'Distribuer les identifiants des nouveaux comptes',
+  // More than one school got new accounts (an AAF delivery): one link per school, each selecting this run's accounts.
+  'import.next.schools': 'Distribuer les identifiants des nouveaux comptes, établissement par établissement :',
+  'import.next.school.one': '{school} : {n} nouveau compte',
+  'import.next.school.other': '{school} : {n} nouveaux comptes',
+  'import.next.unattached.one': '{n} nouveau compte rattaché à aucun établissement : comptes sans établissement',
+  'import.next.unattached.other': '{n} nouveaux comptes rattachés à aucun établissement : comptes sans établissement',
+  // The run's accounts left in no school (ImportReport.unattached): kept, but counted and chosen by no school.
+  'import.report.unattached.one':
+    'Attention : {n} compte de l’import ne serait rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Fiche sans établissement de rattachement dans le fichier ?',
+  'import.report.unattached.other':
+    'Attention : {n} comptes de l’import ne seraient rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Fiches sans établissement de rattachement dans le fichier ?',
+  'import.report.unattached.done.one':
+    'Attention : {n} compte de l’import n’est rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Fiche sans établissement de rattachement dans le fichier ?',
+  'import.report.unattached.done.other':
+    'Attention : {n} comptes de l’import ne sont rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Fiches sans établissement de rattachement dans le fichier ?',
+  'import.report.unattached.examples': 'Par exemple :',
+  'import.report.unattached.link': 'Voir les comptes sans établissement',
+  'unattached.title': 'Comptes sans établissement',
+  'unattached.lead':
+    'Ces comptes ne sont rattachés à aucun établissement (ni, pour un parent, par un enfant) : aucun établissement ne les compte ni ne les liste, aucun publipostage d’établissement ne les choisit. Ce sont souvent des personnels de l’annuaire académique dont la fiche ne nomme aucun établissement (ENTPersonStructRattach vide). Ils sont conservés ; ouvrez un compte pour le consulter.',
+  'unattached.none': 'Tous les comptes sont rattachés à un établissement.',
+  'unattached.count.one': '{n} compte sans établissement',
+  'unattached.count.other': '{n} comptes sans établissement',
   'import.again': 'Importer d’autres fichiers',
   'user.renewal.gone': 'Ce code de renouvellement a déjà été affiché une fois et n’est plus lisible ici. S’il a été perdu, générez-en un nouveau (l’ancien cessera de fonctionner).',
   'user.activation.title': 'Régénérer le code d’activation',
@@ -701,6 +724,27 @@ const en: Record<keyof typeof fr, string> = {
   'import.confirm.feed': 'Apply this import? Its academic directory (AAF) files touch the accounts of the schools they name, not only this one’s.',
   'import.confirm': 'Confirm the import',
   'import.next.publipostage': 'Hand out the new accounts’ credentials',
+  'import.next.schools': 'Hand out the new accounts’ credentials, school by school:',
+  'import.next.school.one': '{school}: {n} new account',
+  'import.next.school.other': '{school}: {n} new accounts',
+  'import.next.unattached.one': '{n} new account belonging to no school: accounts without a school',
+  'import.next.unattached.other': '{n} new accounts belonging to no school: accounts without a school',
+  'import.report.unattached.one':
+    'Warning: {n} account of the import would belong to no school ({profiles}): no school counts it, no school’s publipostage chooses it. A record without its school in the file?',
+  'import.report.unattached.other':
+    'Warning: {n} accounts of the import would belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Records without their school in the file?',
+  'import.report.unattached.done.one':
+    'Warning: {n} account of the import belongs to no school ({profiles}): no school counts it, no school’s publipostage chooses it. A record without its school in the file?',
+  'import.report.unattached.done.other':
+    'Warning: {n} accounts of the import belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Records without their school in the file?',
+  'import.report.unattached.examples': 'For instance:',
+  'import.report.unattached.link': 'See the accounts without a school',
+  'unattached.title': 'Accounts without a school',
+  'unattached.lead':
+    'These accounts belong to no school (nor, for a parent, through a child): no school counts or lists them, no school’s publipostage chooses them. They are often staff of the academic directory whose record names no school (empty ENTPersonStructRattach). They are kept; open an account to see it.',
+  'unattached.none': 'Every account belongs to a school.',
+  'unattached.count.one': '{n} account without a school',
+  'unattached.count.other': '{n} accounts without a school',
   'import.again': 'Import other files',
   'user.renewal.gone': 'This renewal code has already been shown once and can no longer be read here. If it was lost, generate a new one (the old one will stop working).',
   'user.activation.title': 'Regenerate the activation code',

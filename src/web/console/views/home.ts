@@ -6,8 +6,15 @@ import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import { formatNumber, percent, plural, schoolBase } from '../frame.js';
 
-/** The structures the caller administers (`list`, narrowed by the search `q`; `total` before narrowing). */
-export function chooseView(lang: Lang, total: number, list: StructureRow[], q: string): SafeHtml {
+/**
+ * The structures the caller administers (`list`, narrowed by the search `q`; `total` before narrowing), and for the
+ * super admin the link to the `unattached` accounts of no school, when there are some.
+ */
+export function chooseView(lang: Lang, total: number, list: StructureRow[], q: string, unattached = 0): SafeHtml {
+  return html`${unattached ? html`<p class="notice notice-warning" data-unattached><a href="/console/sans-etablissement">${plural(lang, 'unattached.count', unattached)}</a></p>` : ''}${schoolsView(lang, total, list, q)}`;
+}
+
+function schoolsView(lang: Lang, total: number, list: StructureRow[], q: string): SafeHtml {
   const _ = translator(lang);
   return total === 0
     ? html`<p class="card">${_('console.choose.none')}</p>`

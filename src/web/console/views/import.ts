@@ -6,6 +6,7 @@ import { WHOSE } from '../../../import/messages.js';
 import { formatChanges, ignoredListing, NEW_CLASSES_SHOWN } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
+import { parisMoment } from '../../../publipostage/selection.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { formatText, importMessageText, mergeText, rejectionText } from '../../import-text.js';
@@ -47,7 +48,7 @@ export function uploadForm(env: ViewEnv, school: School, superAdmin: boolean): S
 }
 
 /** The report of a run (dry or applied): files, structures, counts per profile, links, warnings, ignored and rejected rows. */
-export function reportView(lang: Lang, r: ImportReport): SafeHtml {
+export function reportView(lang: Lang, r: ImportReport, superAdmin = false): SafeHtml {
   const _ = translator(lang);
   const n = (v: number) => formatNumber(lang, v);
   const profiles = PROFILE_ORDER.filter((p) => r.byProfile[p]);
@@ -105,6 +106,17 @@ ${(r.emptied ?? []).map(
     html`<p class="notice notice-warning" data-import="emptied">${_(r.dryRun ? 'import.report.emptied' : 'import.report.emptied.done', { school: `${e.name}${uaiAfter(e.name, e.uai)}`, absent: n(e.absent), of: n(e.of), share: absentShare(e) })}</p>`,
 )}
 ${
+  r.unattached
+    ? html`<div class="notice notice-warning" data-import="unattached"><p>${plural(lang, r.dryRun ? 'import.report.unattached' : 'import.report.unattached.done', r.unattached.count, {
+        profiles: (Object.entries(r.unattached.byProfile) as [Profile, number][]).map(([p, c]) => `${profileLabel(lang, p)}${lang === 'fr' ? ' : ' : ': '}${n(c)}`).join(', '),
+      })}</p>
+  <p>${_('import.report.unattached.examples')}</p>
+  <ul>${r.unattached.sample.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>
+  ${r.unattached.count > r.unattached.sample.length ? html`<p>${_('import.report.more', { n: n(r.unattached.count - r.unattached.sample.length) })}</p>` : ''}
+  ${superAdmin ? html`<p><a href="/console/sans-etablissement">${_('import.report.unattached.link')}</a></p>` : ''}</div>`
+    : ''
+}
+${
   r.merged?.length
     ? html`<div class="notice notice-warning" data-import="merged"><p><strong>${plural(lang, 'import.report.merged', r.merged.length)}</strong></p>
   <ul class="merged">${r.merged.slice(0, 200).map((m) => html`<li><code>${mergeText(lang, m)}</code></li>`)}</ul>
@@ -155,10 +167,10 @@ export function fatalNotice(lang: Lang, fatal: Rejection): SafeHtml {
 }
 
 /** The dry run's report and the form applying exactly those files (`token`: the pending upload). */
-export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean; absencesError?: boolean }): SafeHtml {
+export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean; absencesError?: boolean; superAdmin?: boolean }): SafeHtml {
   const { lang } = env;
   const _ = translator(lang);
-  return html`${reportView(lang, o.report)}
+  return html`${reportView(lang, o.report, o.superAdmin)}
 <form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(env)}
   <input type="hidden" name="token" value="${o.token}">
   <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
@@ -179,10 +191,40 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
 </form>`;
 }
 
-/** The applied run's report and what comes next: the sheets of the accounts created since `today` (YYYY-MM-DD). */
-export function doneView(lang: Lang, school: School, report: ImportReport, today: string): SafeHtml {
+/** Where an applied run's new accounts are (console/import.ts newAccounts): by school in the caller's scope, and none. */
+export interface NewAccounts {
+  schools: { id: string; name: string; n: number }[];
+  /** New accounts of no school: only the super admin's « Comptes sans établissement » shows them. */
+  unattached: number;
+}
+
+/**
+ * The publipostage of `schoolId` narrowed to the accounts the run created, not yet activated: all of them were written
+ * at the run's instant (ImportReport.at), so the window [at, at + 1 ms) in Paris time holds them and no other (imports
+ * take turns, apply.ts writes every new account with the run's `now`).
+ */
+export function newAccountsLink(schoolId: string, at: string): string {
+  const t = new Date(at);
+  const p = new URLSearchParams({ activation: 'inactive', createdAfter: parisMoment(t), createdBefore: parisMoment(new Date(t.getTime() + 1)) });
+  return `${schoolBase(schoolId)}/publipostage?${p}`;
+}
+
+/**
+ * The applied run's report and what comes next: the sheets of the accounts it created — the one school's publipostage
+ * when they are all in one, else one link per school; those of no school on the super admin's list.
+ */
+export function doneView(lang: Lang, school: School, report: ImportReport, next: NewAccounts, superAdmin: boolean): SafeHtml {
   const _ = translator(lang);
-  return html`${reportView(lang, report)}
-<p class="actions">${report.created ? html`<a class="button" href="${schoolBase(school.id)}/publipostage?activation=inactive&amp;createdAfter=${today}">${_('import.next.publipostage')}</a>` : ''}
+  const at = report.at;
+  const one = next.schools.length === 1 ? next.schools[0] : null;
+  return html`${reportView(lang, report, superAdmin)}
+${
+  at && next.schools.length > 1
+    ? html`<div class="card" data-import="next"><p>${_('import.next.schools')}</p>
+  <ul>${next.schools.map((s) => html`<li><a href="${newAccountsLink(s.id, at)}">${plural(lang, 'import.next.school', s.n, { school: s.name })}</a></li>`)}</ul></div>`
+    : ''
+}
+${superAdmin && next.unattached ? html`<p data-import="nextUnattached"><a href="/console/sans-etablissement">${plural(lang, 'import.next.unattached', next.unattached)}</a></p>` : ''}
+<p class="actions">${at && one ? html`<a class="button" href="${newAccountsLink(one.id, at)}">${_('import.next.publipostage')}</a>` : ''}
   <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`;
 }

@@ -123,9 +123,16 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.preDeletion !== 'not') out.push(`${_('filters.preDeletion')}${colon}${_(`filters.preDeletion.${sel.preDeletion}`)}`);
   if (sel.blocked !== 'exclude') out.push(`${_('filters.blocked')}${colon}${_(`filters.blocked.${sel.blocked}`)}`);
   if (sel.external !== 'exclude') out.push(`${_('filters.external')}${colon}${_(`filters.external.${sel.external}`)}`);
-  if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${sel.createdAfter.split('-').reverse().join('/')}`);
-  if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${sel.createdBefore.split('-').reverse().join('/')}`);
+  if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${momentText(lang, sel.createdAfter)}`);
+  if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${momentText(lang, sel.createdBefore)}`);
   if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}« ${sel.search.trim()} »`);
   if (sel.distributedBefore !== undefined) out.push(_('remind.describe', { n: sel.distributedBefore }));
   return out;
+}
+
+/** A selection's day or instant (selection.ts CalendarMoment) as read: « 04/03/2026 », « 04/03/2026 10:15:23,123 ». */
+export function momentText(lang: Lang, v: string): string {
+  const [day, time] = v.split('T');
+  const d = day.split('-').reverse().join('/');
+  return time ? `${d} ${lang === 'fr' ? time.replace('.', ',') : time}` : d;
 }

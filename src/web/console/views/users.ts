@@ -13,7 +13,7 @@ import { profileLabel } from '../../labels.js';
 
 /** The feeds an account may come from, each named on the user page (an ONDE export is not the académie's directory). */
 const FEED_SOURCES = ['aaf', 'be1d', 'siecle', 'sts'] as const;
-const isFeedSource = (s: string): s is (typeof FEED_SOURCES)[number] => (FEED_SOURCES as readonly string[]).includes(s);
+export const isFeedSource = (s: string): s is (typeof FEED_SOURCES)[number] => (FEED_SOURCES as readonly string[]).includes(s);
 import type { Notice } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { dateOnly, dateTime, plural, schoolBase, type School } from '../frame.js';
