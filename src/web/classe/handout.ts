@@ -71,16 +71,23 @@ export interface HandoutContext {
   selectionFor: (classId: string, tab: Tab, userIds?: string[]) => Selection;
 }
 
-function download(reply: FastifyReply, filename: string, type: string, body: Buffer | Readable): FastifyReply {
-  return reply.header('content-disposition', attachment(filename)).header('cache-control', 'no-store').type(type).send(body);
+/** Marks an answer as given (handoutAction's result): the reply is sent or being streamed. */
+const sent = (_reply: FastifyReply): 'sent' => 'sent';
+
+function download(reply: FastifyReply, filename: string, type: string, body: Buffer | Readable): 'sent' {
+  return sent(reply.header('content-disposition', attachment(filename)).header('cache-control', 'no-store').type(type).send(body));
 }
 
 /** Hidden fields re-posting the ticked ids (and a fresh idempotency key). */
 const hiddenIds = (rows: AccountRow[]) => html`${rows.map((r) => html`<input type="hidden" name="ids" value="${r.id}">`)}
   <input type="hidden" name="idem" value="${randomUUID()}">`;
 
-/** Runs an issue #10 action; null when `action` is not one of them (the caller answers "unknown action"). */
-export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, h: HandoutContext): Promise<FastifyReply | null> {
+/**
+ * Runs an issue #10 action: 'sent' once it has answered, null when `action` is not one of them (the caller answers
+ * "unknown action"). Never the reply itself: a FastifyReply is a thenable, which `await` resolves to undefined once
+ * the response is sent, and the caller then took the action for unknown and rendered a page after the download.
+ */
+export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, h: HandoutContext): Promise<'sent' | null> {
   const _ = translator(req.lang);
   const { user, scope } = viewer(req);
   const { cls, tab, rows, base, action } = h;
@@ -109,7 +116,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const paper = plan.parents.filter((p) => !reachable(p));
       const kids = [...new Set(paper.flatMap((p) => (plan.children.get(p.id) ?? []).map((c) => c.id)))];
       // An empty list of ids would select the whole class.
-      if (!kids.length) return reply.redirect(base, 303);
+      if (!kids.length) return sent(reply.redirect(base, 303));
       return familyPdf(
         kids,
         8,
@@ -128,11 +135,12 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const mails = plan.parents.filter(reachable);
       const paper = plan.parents.filter((p) => !reachable(p));
       const childNames = (p: AccountRow) => (plan.children.get(p.id) ?? []).map((c) => `${c.firstName} ${c.lastName}`).join(', ');
-      return sendPage(reply, {
-        req,
-        title: _('ho.family.mail.title'),
-        narrow: true,
-        body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
+      return sent(
+        sendPage(reply, {
+          req,
+          title: _('ho.family.mail.title'),
+          narrow: true,
+          body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
 <ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
 ${
   mails.length
@@ -151,22 +159,24 @@ ${
 </form>`
     : ''
 }`,
-      });
+        }),
+      );
     }
     case 'family-mail-send': {
       if (!pupils) return null;
       await refuseNoFamilyMail(ctx, selection, scope);
       const res = await startFamilyMail(ctx, selection, scope, user.id, { idempotencyKey: h.idem });
-      return reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmailParents.length}`, 303);
+      return sent(reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmailParents.length}`, 303));
     }
     case 'renewal-sheets': {
       const ok = rows.filter(renewable);
-      return sendPage(reply, {
-        req,
-        title: _('ho.renewal.title'),
-        narrow: true,
-        notice: { kind: 'info', text: _('ho.renewal.once') },
-        body: html`<p class="lead">${ok.length ? plural(req.lang, 'ho.renewal.lead', ok.length, { hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
+      return sent(
+        sendPage(reply, {
+          req,
+          title: _('ho.renewal.title'),
+          narrow: true,
+          notice: { kind: 'info', text: _('ho.renewal.once') },
+          body: html`<p class="lead">${ok.length ? plural(req.lang, 'ho.renewal.lead', ok.length, { hours: RENEWAL_HOURS }) : _('ho.renewal.none')}</p>
 ${ok.length < rows.length ? html`<p class="notice notice-warning">${plural(req.lang, 'ho.renewal.skipped', rows.length - ok.length)}</p>` : ''}
 <ul class="card plain confirm-list">${ok.map((r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code></li>`)}</ul>
 ${
@@ -178,7 +188,8 @@ ${
 </form>`
     : html`<p><a href="${base}">${_('classe.back')}</a></p>`
 }`,
-      });
+        }),
+      );
     }
     case 'renewal-pdf-1':
     case 'renewal-pdf-2':

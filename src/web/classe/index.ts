@@ -281,7 +281,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
       default: {
         // Family packs, ZIP, family mail, renewal sheets (issue #10): ./handout.ts.
         const done = await handoutAction(ctx, req, reply, { cls, tab, rows, base, idem: req.body.idem, selectionFor, action });
-        return done ?? error('classe.unknownAction');
+        return done ? reply : error('classe.unknownAction');
       }
     }
   });
