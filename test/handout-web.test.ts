@@ -153,7 +153,9 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
   const text = pageText(file, 1).replace(/\s+/g, ' ');
   assert.match(text, /Léa Martin/);
   assert.doesNotMatch(text, /Hugo/);
-  assert.match(text, /Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
+  // A pupil's renewal sheet says « tu », its caption too.
+  assert.match(text, /Scanne pour changer de mot de passe Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
+  assert.doesNotMatch(text, /\b(vous|votre|scannez|saisissez)\b/i);
   const code = normalizeCode(/Code de renouvellement : ([0-9A-Z-]{12})/.exec(text)![1]) ?? "";
   assert.deepEqual(qrCodes(file, 1), [renewalUrl(server.url, logins.lea, code)]);
   const { rows: [lea] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea]);

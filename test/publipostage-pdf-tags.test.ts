@@ -121,7 +121,8 @@ for (const model of [1, 2, 8] as SheetModel[]) {
       `LI: Code d'activation : ${formatCode(s.codes.zoe)}`,
       `LI: Code valable jusqu'au ${frenchDate(s.expiresAt.zoe)}`,
       'Figure:',
-      'P: Scannez pour activer',
+      // A pupil's sheet says « tu » on every line, the caption too.
+      'P: Scanne pour activer',
     ]);
     // The letter text: paragraphs and a numbered list; the words either side of a line break stay apart.
     assert.ok(zoe.includes('LI: 2. Choisis ton mot de passe et saisis-le deux fois.'), zoe.join('\n'));
@@ -131,7 +132,7 @@ for (const model of [1, 2, 8] as SheetModel[]) {
     // A parent: who the children are; an active account: no code, no figure.
     assert.ok(outline(sheetOf('paul')).includes('P: Responsable de : Léo MARTIN (5A), Zoé MARTIN (6A)'));
     const emile = outline(sheetOf('emile'));
-    assert.ok(emile.includes('P: Compte déjà activé : pas de code, votre mot de passe reste valable.'), emile.join('\n'));
+    assert.ok(emile.includes('P: Compte déjà activé : pas de code, ton mot de passe reste valable.'), emile.join('\n'));
     assert.ok(!emile.some((l) => l.startsWith('Figure') || l.includes("Code d'activation :")));
 
     // Each QR code is a Figure whose alternative text is the link it encodes.

@@ -29,7 +29,7 @@ import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { num, pdfDate, pdfString, PdfWriter } from './pdf-writer.js';
 import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
-import { fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, type TemplateSet } from './templates.js';
+import { defaultSheetActiveWithoutEmail, fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
 export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
@@ -199,6 +199,21 @@ const LABELS = {
 };
 type Labels = (typeof LABELS)['fr'];
 
+/**
+ * A pupil's sheet says « tu » on every line, like its letter text (templates.ts); everyone else's « vous ». English
+ * has one form. The words printed by the sheet itself that address the reader: the QR caption, the notes.
+ */
+const TU: Record<'fr' | 'en', Partial<Labels>> = {
+  fr: {
+    scan: 'Scanne pour activer',
+    active: 'Compte déjà activé : pas de code, ton mot de passe reste valable.',
+    expired: "Code d'activation expiré : demandes-en un nouveau à ton professeur ou à l'administrateur de l'ENT.",
+    none: "Aucun code d'activation : demande-le à ton professeur ou à l'administrateur de l'ENT.",
+    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisis « {provider} » et utilise tes identifiants {provider}.",
+  },
+  en: {},
+};
+
 /** Renewal sheets: the words that differ from a connection sheet, and the text that replaces the letter. */
 const RENEWAL = {
   fr: {
@@ -208,6 +223,9 @@ const RENEWAL = {
     title: 'Fiches de renouvellement',
     qrAlt: 'QR code de renouvellement : ',
     body: "Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scannez le QR code, ou allez sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez votre identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandez-en un nouveau.",
+    /** A pupil's renewal sheet (« tu »). */
+    tuScan: 'Scanne pour changer de mot de passe',
+    tuBody: "Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scanne le QR code, ou va sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisis ton identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandes-en un nouveau.",
   },
   en: {
     subtitle: 'Digital workspace — new password',
@@ -216,6 +234,8 @@ const RENEWAL = {
     title: 'Renewal sheets',
     qrAlt: 'Renewal QR code: ',
     body: 'Your current password stays valid until this code is used.\nTo choose a new password, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your login and this code.\nThe code works once. After its expiry date, ask for a new one.',
+    tuScan: 'Scan to change your password',
+    tuBody: 'Your current password stays valid until this code is used.\nTo choose a new password, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your login and this code.\nThe code works once. After its expiry date, ask for a new one.',
   },
 };
 
@@ -290,6 +310,8 @@ class SheetPainter {
     private readonly faces: Faces,
     readonly model: SheetModel,
     private readonly L: Labels,
+    /** The labels of a pupil's sheet (« tu »: TU). */
+    private readonly Ltu: Labels,
     private readonly lang: 'fr' | 'en',
     private readonly publicUrl: string,
     /** Stores ops as a Form XObject of the sheet's size; returns its resource name. */
@@ -435,10 +457,10 @@ class SheetPainter {
    * Where everything goes on a sheet of one variant, and the ops that do not depend on the account
    * (address, caption, notes). Built once per variant: what is left per sheet is the account's own text.
    */
-  private layout(key: string, kind: CredentialKind, detailLines: number, provider = ''): SheetLayout {
+  private layout(key: string, kind: CredentialKind, detailLines: number, provider: string, L: Labels): SheetLayout {
     let lay = this.layouts.get(key);
     if (lay) return lay;
-    const { g, faces, L, h } = this;
+    const { g, faces, h } = this;
     const { sans, bold } = faces;
     const pad = g.pad;
     const inner = this.w - 2 * pad;
@@ -524,8 +546,10 @@ class SheetPainter {
     const colW = code ? this.w - 2 * g.pad - g.qr - this.gap : this.w - 2 * g.pad;
     const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
     if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join('').trimEnd(), colW));
-    const layoutKey = `${kind}/${detailLines.length}/${provider}`;
-    const lay = this.layout(layoutKey, kind, detailLines.length, provider);
+    // A pupil is addressed as « tu » on the whole sheet: its notes and caption are laid out apart.
+    const tu = row.profile === 'Student';
+    const layoutKey = `${tu ? 'tu' : 'vous'}/${kind}/${detailLines.length}/${provider}`;
+    const lay = this.layout(layoutKey, kind, detailLines.length, provider, tu ? this.Ltu : L);
 
     const parts: string[] = [this.rule];
     const header = this.header(school);
@@ -704,7 +728,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     return name;
   };
   const band = opts.addresses && opts.model === 1 ? ADDRESS_BAND : 0;
-  const painter = new SheetPainter(faces, opts.model, L, lang, ctx.config.publicUrl, makeForm, band);
+  const Ltu: Labels = { ...L, ...TU[lang], ...(renewal ? { scan: RENEWAL[lang].tuScan } : {}) };
+  const painter = new SheetPainter(faces, opts.model, L, Ltu, lang, ctx.config.publicUrl, makeForm, band);
   const cutMarks = painter.cutMarks();
 
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - band - (Math.floor(slot / g.cols) + 1) * painter.h });
@@ -719,10 +744,12 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
-    if (renewal) return RENEWAL[lang].body;
+    if (renewal) return row.profile === 'Student' ? RENEWAL[lang].tuBody : RENEWAL[lang].body;
     const set = templates.get(row.structureId ?? '')!;
     const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
-    const template = set.get(row.profile, kind).body;
+    const chosen = set.get(row.profile, kind);
+    // The built-in « Mot de passe oublié » steps send a link by e-mail: not to an account without an address.
+    const template = kind === 'sheet_active' && chosen.source === 'default' && !row.email?.trim() ? defaultSheetActiveWithoutEmail(row.profile) : chosen.body;
     let bySchool = shared.get(template);
     if (!bySchool) {
       bySchool = new Map();

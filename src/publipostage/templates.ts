@@ -119,6 +119,27 @@ Mot de passe oublié ?
 3. Suivez ce lien et choisissez un nouveau mot de passe.
 Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
 
+// The same for an account without an e-mail address: « Mot de passe oublié » sends its link to the account's address,
+// so such a sheet sends the reader to a renewal code instead (given by a teacher in the class view, or the school),
+// typed on the sign-in page's « Utiliser un code de renouvellement ».
+const RENEWAL_TU_NO_EMAIL = `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
+
+Mot de passe oublié ?
+Ton compte n'a pas d'adresse de courriel : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`;
+
+const RENEWAL_VOUS_NO_EMAIL = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
+
+Mot de passe oublié ?
+Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`;
+
+/**
+ * The built-in sheet_active text for an account without an e-mail address (no reset link can reach it). Used only
+ * where the built-in text applies: a school's own text is printed as written.
+ */
+export function defaultSheetActiveWithoutEmail(profile: Profile): string {
+  return profile === 'Student' ? RENEWAL_TU_NO_EMAIL : RENEWAL_VOUS_NO_EMAIL;
+}
+
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
 const SHEET_INTRO: Record<Profile, string> = {
