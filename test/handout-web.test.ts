@@ -96,11 +96,16 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   await page.goto(`${server.url}/classe/${cm1}/eleves`);
   for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
   await page.click('summary:has-text("Fiches de connexion")');
+  // The panel counts what the PDF holds, parents too, as boxes are ticked (classe.js).
+  assert.equal(await page.textContent('[data-family-count]'), 'Le PDF contiendra 5 fiches : 3 élèves et 2 parents.');
+  await page.uncheck(`#sel-${ids.tom}`);
+  assert.equal(await page.textContent('[data-family-count]'), 'Le PDF contiendra 4 fiches : 2 élèves et 2 parents.');
+  await page.check(`#sel-${ids.tom}`);
   await page.screenshot({ path: screenshotPath('classe-fiches-famille'), fullPage: true });
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (1 par page)")')]);
   const file = join(dir, 'famille.pdf');
   await dl.saveAs(file);
-  assert.match(dl.suggestedFilename(), /^fiches-famille-CM1A-3-comptes-\d{4}-\d{2}-\d{2}\.pdf$/);
+  assert.match(dl.suggestedFilename(), /^fiches-famille-CM1A-3-eleves-2-parents-\d{4}-\d{2}-\d{2}\.pdf$/);
   assert.equal(pages(file), 5);
   const who = [1, 2, 3, 4, 5].map((p) => /(Hugo|Claire|Tom|Zoé|Marc) (Bernard|Durand)/.exec(pageText(file, p))?.[0]);
   assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand']);

@@ -286,6 +286,16 @@ export async function teacherMay(db: Queryable, caller: { roles: readonly Role[]
 }
 
 /**
+ * The rights of TEACHER_RIGHTS a caller holds over these classes, each by teacherMay: what the class view offers
+ * (an action the school refuses is not shown, rather than refused once clicked).
+ */
+export async function teacherRightsOver(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, classIds: readonly string[]): Promise<Set<TeacherRight>> {
+  const held = new Set<TeacherRight>();
+  for (const right of TEACHER_RIGHTS) if (await teacherMay(db, caller, right, classIds)) held.add(right);
+  return held;
+}
+
+/**
  * The terms version account `u` must have accepted: the highest of its structures' (0 when none is versioned).
  * The sign-in flow asks again when users.terms_version is lower.
  */

@@ -36,25 +36,41 @@ export function handoutRight(action: string): TeacherRight | null {
   return null;
 }
 
-/** Buttons added to the "Fiches de connexion" panel: family packs and mail (pupils' tab), ZIP (both tabs). */
-export function handoutButtons(env: ViewEnv, students: boolean): SafeHtml {
+/**
+ * Buttons added to the "Fiches de connexion" panel: family packs and mail (pupils' tab), ZIP (both tabs); only those
+ * whose right (handoutRight) the caller holds.
+ */
+export function handoutButtons(env: ViewEnv, students: boolean, may: { sheets: boolean; mail: boolean }, familyCount = ''): SafeHtml {
   const _ = translator(env.lang);
   return html`${
     students
       ? html`<p><strong>${_('ho.family.title')}</strong></p>
         <p class="hint">${_('ho.family.help')}</p>
+        ${may.sheets ? html`<p class="muted" data-family-count aria-live="polite">${familyCount}</p>` : ''}
         <ul class="plain sheets-options">
-          <li><button type="submit" name="action" value="family-8" data-family="8">${_('ho.family.pdf8')}</button></li>
-          <li><button type="submit" name="action" value="family-1" class="button-secondary" data-family="1">${_('ho.family.pdf1')}</button></li>
-          <li><button type="submit" name="action" value="family-mail" class="button-secondary">${_('ho.family.mail')}</button>
-            <p class="hint">${_('ho.family.mailHelp')}</p></li>
+          ${
+            may.sheets
+              ? html`<li><button type="submit" name="action" value="family-8" data-family="8">${_('ho.family.pdf8')}</button></li>
+          <li><button type="submit" name="action" value="family-1" class="button-secondary" data-family="1">${_('ho.family.pdf1')}</button></li>`
+              : ''
+          }
+          ${
+            may.mail
+              ? html`<li><button type="submit" name="action" value="family-mail" class="button-secondary">${_('ho.family.mail')}</button>
+            <p class="hint">${_('ho.family.mailHelp')}</p></li>`
+              : ''
+          }
         </ul>`
       : ''
   }
-        <ul class="plain sheets-options">
+        ${
+          may.sheets
+            ? html`<ul class="plain sheets-options">
           <li><button type="submit" name="action" value="zip" class="button-secondary">${_('ho.zip')}</button>
             <p class="hint">${_('ho.zip.help')}</p></li>
-        </ul>`;
+        </ul>`
+            : ''
+        }`;
 }
 
 export function renewalButton(env: ViewEnv): SafeHtml {
@@ -100,8 +116,12 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
     if (parentIds) sel.userIds = [...pupilIds, ...parentIds];
     const handed = await handOut(ctx, { selection: sel, scope, actorId: user.id, action: 'publipostage.family_pack', kind: 'family_pack', details: { model, via: 'classe' } });
     const pdf = await renderSheetsPdf(ctx, handed, { model, sort: 'family' });
-    const label = await describeSelection(ctx, h.selectionFor(cls.id, 'eleves', pupilIds));
-    return download(reply, ['fiches-famille', ...label.parts.filter((p) => p !== 'eleves'), today()].join('-') + '.pdf', 'application/pdf', pdf);
+    // The name says what the file holds, the parents too: fiches-famille-3C-28-eleves-57-parents-2026-09-02.pdf (the
+    // selection's « 28-comptes » counted the ticked pupils only).
+    const label = await describeSelection(ctx, h.selectionFor(cls.id, 'eleves'));
+    const parents = handed.filter((r) => r.profile === 'Relative').length;
+    const counts = [`${handed.length - parents}-eleves`, `${parents}-parents`];
+    return download(reply, ['fiches-famille', ...label.parts.filter((p) => p !== 'eleves'), ...counts, today()].join('-') + '.pdf', 'application/pdf', pdf);
   };
 
   switch (action) {

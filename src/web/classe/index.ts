@@ -12,12 +12,13 @@ import { z } from 'zod';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { generateRenewalCode } from '../../accounts/renewal.js';
 import { listClassAdults } from '../../directory/class-members.js';
-import { teacherMay, type TeacherRight } from '../../directory/policies.js';
+import { teacherMay, teacherRightsOver, type TeacherRight } from '../../directory/policies.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, type ClassRow } from '../../directory/structures.js';
 import { isUuid, requireManageable, setBlocked } from '../../directory/users.js';
 import { DomainError } from '../../lib/errors.js';
 import { startMailMerge } from '../../mail/merge.js';
+import { familyLinks } from '../../publipostage/family.js';
 import { describeSelection, exportSelection } from '../../publipostage/generate.js';
 import { countSelection, selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
@@ -120,20 +121,40 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     return sendPage(reply, { req, ...adultsView(viewEnv(req), { cls, classes, tab }, rows) });
   }
 
+  /** The accounts a « Fiches famille » of the whole class would print, and each pupil's parents among them. */
+  async function familySheetsOf(req: FastifyRequest, classId: string, listed: AccountRow[]): Promise<{ ids: Set<string>; parentsOf: Map<string, string[]> }> {
+    const rows = await selectAccounts(ctx, selectionOf(classId, 'eleves', [], 'handout', true), viewer(req).scope);
+    const ids = new Set(rows.map((r) => r.id));
+    const parentsOf = new Map<string, string[]>();
+    // A ticked pupil left out (blocked…) still brings their parents (handout.ts familySelection): links from every listed row.
+    for (const [parent, children] of await familyLinks(ctx.database.pool, [...new Set([...ids, ...listed.map((r) => r.id)])])) {
+      if (!ids.has(parent)) continue;
+      for (const child of children) parentsOf.set(child, [...(parentsOf.get(child) ?? []), parent]);
+    }
+    return { ids, parentsOf };
+  }
+
   async function listPage(req: FastifyRequest, reply: FastifyReply, classId: string, tab: ActionTab, state: { notice?: Notice; checked?: Set<string>; family?: boolean } = {}, status = 200) {
     const env = viewEnv(req);
     const { cls, classes } = await classOr404(req, classId);
     const q = ListQuery.parse(req.query ?? {});
     const family = tab === 'eleves' && (state.family ?? q.ordre === FAMILY_ORDER);
     const rows = await selectAccounts(ctx, selectionOf(cls.id, tab, [], 'list', family), viewer(req).scope);
-    // Codes are for whoever hands them out: a teacher whose school keeps the « fiches » right sees none (activationCell).
-    const codesWithheld = !(await teacherMay(ctx.database.pool, viewer(req).user, 'sheets', [cls.id]));
+    // The actions offered are those the POST below allows (teacherMay, per right): a school that keeps blocking
+    // from its teachers shows them no « Bloquer ». Codes are for whoever hands them out: a teacher whose school
+    // keeps the « fiches » right sees none (activationCell).
+    const rights = await teacherRightsOver(ctx.database.pool, viewer(req).user, [cls.id]);
+    const codesWithheld = !rights.has('sheets');
     const checked = new Set(state.checked ?? []);
     // « Fiche remise le … » per row, and « Relancer »: tick who was handed out long ago and has not activated.
     const handed = await lastDistributions(
       ctx.database.pool,
       rows.map((r) => r.id),
     );
+    // « Fiches famille » holds more than the ticked pupils: what a family PDF of the whole class would hold (the
+    // same selection as handout.ts familyPdf, distribution defaults), and each pupil's parents in it, so the panel
+    // counts the sheets of the ticked families (« 85 fiches : 28 élèves et 57 parents »).
+    const familySheets = tab === 'eleves' && rights.has('sheets') ? await familySheetsOf(req, cls.id, rows) : undefined;
     const remind = q.relancer === '1' ? await remindRows(ctx, selectionOf(cls.id, tab, [], 'list'), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
     const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
@@ -141,7 +162,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
       reply,
       {
         req,
-        ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed, family, codesWithheld }),
+        ...listView(env, { cls, classes, tab }, rows, { notice, all: q.tout === '1', checked, handed, family, codesWithheld, rights, familySheets }),
       },
       status,
     );

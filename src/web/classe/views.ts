@@ -2,6 +2,7 @@
 // classe/index.ts loads the rows, calls one of these, and sends the page it describes.
 import { formatCode } from '../../accounts/codes.js';
 import type { ClassMember } from '../../directory/class-members.js';
+import { TEACHER_RIGHTS, type TeacherRight } from '../../directory/policies.js';
 import type { ClassRow } from '../../directory/structures.js';
 import { frenchDate } from '../../publipostage/format.js';
 import type { AccountRow } from '../../publipostage/selection.js';
@@ -127,6 +128,45 @@ export interface ListState {
    * the activation codes out itself, and the list shows none.
    */
   codesWithheld?: boolean;
+  /**
+   * The class-view rights the caller holds here (directory/policies.ts teacherRightsOver, the check the POST makes):
+   * only their actions are offered. Absent: all of them.
+   */
+  rights?: ReadonlySet<TeacherRight>;
+  /**
+   * Élèves tab: the accounts a « Fiches famille » of the whole class would print and each pupil's parents among them
+   * (classe/index.ts familySheetsOf), from which the panel counts what the PDF of the ticked pupils holds.
+   */
+  familySheets?: FamilySheets;
+}
+
+export interface FamilySheets {
+  ids: ReadonlySet<string>;
+  parentsOf: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * What a « Fiches famille » PDF of the ticked rows holds: the ticked pupils it prints and the parents of every ticked
+ * pupil (a ticked parent, in the family order, counts as one); classe.js does the same count from the rows'
+ * data-family-sheet and data-parents as boxes are ticked.
+ */
+export function familyCount(sheets: FamilySheets, ticked: readonly AccountRow[]): { pupils: number; parents: number } {
+  const parents = new Set<string>();
+  let pupils = 0;
+  for (const r of ticked) {
+    if (r.profile === 'Relative') {
+      if (sheets.ids.has(r.id)) parents.add(r.id);
+      continue;
+    }
+    if (sheets.ids.has(r.id)) pupils++;
+    for (const p of sheets.parentsOf.get(r.id) ?? []) parents.add(p);
+  }
+  return { pupils, parents: parents.size };
+}
+
+/** « Le PDF contiendra 85 fiches : 28 élèves et 57 parents. » */
+export function familyCountText(lang: ViewEnv['lang'], c: { pupils: number; parents: number }): string {
+  return plural(lang, 'ho.family.count', c.pupils + c.parents, { pupils: plural(lang, 'ho.family.pupils', c.pupils), parents: plural(lang, 'ho.family.parents', c.parents) });
 }
 
 /** The query string of the Élèves tab's family order (kept by its links and its form). */
@@ -168,7 +208,12 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
     const q = new URLSearchParams([...(tout ? [['tout', '1']] : []), ...(family ? [['ordre', FAMILY_ORDER]] : [])]).toString();
     return q ? `${base}?${q}` : base;
   };
+  const may = (right: TeacherRight) => !state.rights || state.rights.has(right);
+  /** What the school keeps from its teachers, said once under the buttons (the buttons themselves are not shown). */
+  const withheld = TEACHER_RIGHTS.filter((r) => !may(r));
   const withEmail = (r: AccountRow) => !!r.email?.trim();
+  const sheets = students ? state.familySheets : undefined;
+  const ticked = rows.filter((r) => all || checked.has(r.id));
   const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
 
   const table =
@@ -187,7 +232,9 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   <tbody>${rows.map(
     (
       r,
-    ) => html`<tr data-row${relative(r) ? html` data-relative class="family-member"` : ''}${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}>
+    ) => html`<tr data-row${relative(r) ? html` data-relative class="family-member"` : ''}${withEmail(r) ? html` data-email` : ''}${r.activated ? html` data-active` : ''}${r.blocked ? html` data-blocked` : ''}${
+      sheets?.ids.has(r.id) ? html` data-family-sheet` : ''
+    }${sheets?.parentsOf.has(r.id) ? html` data-parents="${sheets.parentsOf.get(r.id)?.join(' ')}"` : ''}>
     <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}"${all || checked.has(r.id) ? html` checked` : ''}>
       <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td>${r.lastName}</td>
@@ -213,7 +260,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
 </table></div>`;
 
   // classe.js counts the ticked boxes live: it picks the template by the page language's plural rules.
-  const templates = (base: 'classe.count' | 'classe.sheets.introCount' | 'ho.order.introCount', attr: string) =>
+  const templates = (base: 'classe.count' | 'classe.sheets.introCount' | 'ho.order.introCount' | 'ho.family.count' | 'ho.family.pupils' | 'ho.family.parents', attr: string) =>
     html` data-${attr}-one="${t(env.lang, `${base}.one`)}" data-${attr}-other="${t(env.lang, `${base}.other`)}"`;
   return {
     ...classTitles(env, frame),
@@ -222,7 +269,9 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
     body: html`${pageStyle}
 ${classSwitcher(env, frame)}
 ${profileTabs(env, frame)}
-<form method="post" action="${base}" id="class-form" class="class-form"${templates('classe.count', 'count')} data-noemail-template="${_('classe.countNoEmail')}"${templates(family ? 'ho.order.introCount' : 'classe.sheets.introCount', 'sheets')}>
+<form method="post" action="${base}" id="class-form" class="class-form"${templates('classe.count', 'count')} data-noemail-template="${_('classe.countNoEmail')}"${templates(family ? 'ho.order.introCount' : 'classe.sheets.introCount', 'sheets')}${
+      sheets ? html`${templates('ho.family.count', 'family')}${templates('ho.family.pupils', 'pupils')}${templates('ho.family.parents', 'parents')}` : ''
+    }>
   ${csrfField(env)}${family ? html`<input type="hidden" name="ordre" value="${FAMILY_ORDER}">` : ''}
   <div class="selection-bar">
     <p class="selection-tools"><a href="${listHref(!all)}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
@@ -235,27 +284,52 @@ ${profileTabs(env, frame)}
   ${
     rows.length > 0 &&
     html`<div class="class-actions">
-    <button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
-    ${renewalButton(env)}
-    <button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
-    <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>
-    <details class="sheets-menu">
+    ${
+      may('renewal')
+        ? html`<button type="submit" name="action" value="renewal" class="button-secondary">${_('classe.action.renewal')}</button>
+    ${renewalButton(env)}`
+        : ''
+    }
+    ${
+      may('block')
+        ? html`<button type="submit" name="action" value="block" class="button-secondary">${_('classe.action.block')}</button>
+    <button type="submit" name="action" value="unblock" class="button-secondary">${_('classe.action.unblock')}</button>`
+        : ''
+    }
+    ${
+      may('sheets') || may('mail')
+        ? html`<details class="sheets-menu">
       <summary class="button">${_('classe.action.sheets')}</summary>
       <div class="sheets-panel card">
-        ${handoutButtons(env, students)}
+        ${handoutButtons(env, students, { sheets: may('sheets'), mail: may('mail') }, sheets && ticked.length ? familyCountText(env.lang, familyCount(sheets, ticked)) : '')}
         <p><strong>${_('classe.sheets.title')}</strong></p>
         <p class="muted" data-sheets-count>${_(family ? 'ho.order.intro' : 'classe.sheets.intro')}</p>
         <ul class="plain sheets-options">
-          <li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
-            <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>
-          <li><button type="submit" name="action" value="mail" class="button-secondary">${_('classe.sheets.mail')}</button>
-            <p class="hint">${_('classe.sheets.mailHelp')}</p></li>
-          <li><button type="submit" name="action" value="csv" class="button-secondary">${_('classe.sheets.csv')}</button>
-            <p class="hint">${_('classe.sheets.csvHelp')}</p></li>
+          ${
+            may('sheets')
+              ? html`<li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
+            <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>`
+              : ''
+          }
+          ${
+            may('mail')
+              ? html`<li><button type="submit" name="action" value="mail" class="button-secondary">${_('classe.sheets.mail')}</button>
+            <p class="hint">${_('classe.sheets.mailHelp')}</p></li>`
+              : ''
+          }
+          ${
+            may('sheets')
+              ? html`<li><button type="submit" name="action" value="csv" class="button-secondary">${_('classe.sheets.csv')}</button>
+            <p class="hint">${_('classe.sheets.csvHelp')}</p></li>`
+              : ''
+          }
         </ul>
       </div>
-    </details>
-  </div>`
+    </details>`
+        : ''
+    }
+  </div>
+  ${withheld.length ? html`<p class="muted" data-withheld>${_('classe.rights.withheld', { actions: withheld.map((r) => _(`settings.right.${r}`)).join(', ') })}</p>` : ''}`
   }
 </form>
 ${pageScript}`,

@@ -169,6 +169,7 @@ const fr = {
   'classe.adults.readOnly': 'Les fiches, codes et blocages des adultes se gèrent dans la console d’administration.',
   'classe.readOnly': 'Lecture seule',
   'classe.codeWithheld': 'Code remis par l’établissement',
+  'classe.rights.withheld': 'Réservé aux administrateurs de l’établissement : {actions}.',
 
   // Counts, by the language's plural rules (plural() in index.ts; French reads 0 and 1 as singular).
   'classe.count.one': '{n} compte sélectionné',
@@ -376,6 +377,7 @@ const en: Record<keyof typeof fr, string> = {
   'classe.adults.readOnly': 'Sheets, codes and blocking of adults are managed in the admin console.',
   'classe.readOnly': 'Read-only',
   'classe.codeWithheld': 'Code handed out by the school',
+  'classe.rights.withheld': 'Left to the school’s administrators: {actions}.',
 
   'classe.count.one': '{n} account selected',
   'classe.count.other': '{n} accounts selected',

@@ -25,6 +25,7 @@
     const toggle = form.querySelector('[data-toggle-all]');
     const count = document.getElementById('selection-count');
     const sheets = form.querySelector('[data-sheets-count]');
+    const familyCount = form.querySelector('[data-family-count]');
 
     const update = function () {
       const ticked = boxes.filter(function (b) {
@@ -40,6 +41,25 @@
       }
       const intro = sheets && counted(form, 'sheets', ticked.length);
       if (intro) sheets.textContent = intro;
+      // « Fiches famille »: the ticked pupils the PDF prints and all their parents, each parent once (views.ts familyCount).
+      if (familyCount && form.hasAttribute('data-family-other')) {
+        const parents = new Set();
+        let pupils = 0;
+        ticked.forEach(function (b) {
+          const tr = b.closest('tr');
+          if (tr.hasAttribute('data-relative')) {
+            if (tr.hasAttribute('data-family-sheet')) parents.add(b.value);
+            return;
+          }
+          if (tr.hasAttribute('data-family-sheet')) pupils++;
+          (tr.getAttribute('data-parents') || '').split(' ').forEach(function (id) {
+            if (id) parents.add(id);
+          });
+        });
+        familyCount.textContent = ticked.length
+          ? fill(counted(form, 'family', pupils + parents.size) || '', { pupils: counted(form, 'pupils', pupils), parents: counted(form, 'parents', parents.size) })
+          : '';
+      }
       if (all) {
         all.checked = boxes.length > 0 && ticked.length === boxes.length;
         all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
