@@ -38,8 +38,8 @@ export const directory = (ctx: Ctx) =>
      FROM users u WHERE u.external_id IS NOT NULL ORDER BY u.external_id`,
   );
 
-/** A report as the person reading it sees it (its duration left out). */
-export const shown = (r: ImportReport) => ({ ...r, durationMs: 0 });
+/** A report as the person reading it sees it (its duration and the run's instant left out). */
+export const shown = (r: ImportReport) => ({ ...r, durationMs: 0, at: undefined });
 
 export interface Pair {
   /** The database whose cache is kept from run to run. */
