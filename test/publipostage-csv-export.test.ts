@@ -119,3 +119,33 @@ test('the hand-out recorded range by range holds every account of the table exac
     client.release();
   }
 });
+
+test('an export whose file is never read, or read in part, ends: its transaction rolled back, nothing handed out, no connection kept', async () => {
+  // The CSV asks for its first batch as soon as it is made (its count runs beside): a stream closed before its first
+  // read must still end the export, not leave it holding a connection inside an open transaction.
+  const q = async (sql: string) => (await ctx.database.pool.query(sql)).rows;
+  const handedOut = async () => Number((await q(`SELECT count(*) AS n FROM distribution_events`))[0].n);
+  const before = await handedOut();
+  const inTransaction = async () => {
+    for (let i = 0; i < 50; i++) {
+      const open = Number((await q(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`))[0].n);
+      if (open === 0) return 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return -1;
+  };
+  for (const part of [0, 1]) {
+    const r = await exportSelection(ctx, { format: 'csv', selection: SelectionSchema.parse({}), scope: ALL, actorId: null, via: 'cli' });
+    assert.ok(r.count > 0);
+    const body = r.body as import('node:stream').Readable;
+    if (part) await new Promise((ok) => body.once('data', ok));
+    body.destroy();
+    assert.equal(await inTransaction(), 0, `read ${part ? 'in part' : 'not at all'}: no export left in an open transaction`);
+    assert.equal(await handedOut(), before, 'nothing recorded as handed out');
+  }
+  // Released once its ROLLBACK has answered: a moment after.
+  const pool = ctx.database.pool;
+  for (let i = 0; i < 50 && pool.totalCount !== pool.idleCount; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(pool.waitingCount, 0);
+  assert.equal(pool.totalCount, pool.idleCount, 'every connection back in the pool');
+});

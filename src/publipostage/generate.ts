@@ -45,8 +45,8 @@ export interface ExportRequest {
   /** For 'docx': the model, and the LibreOffice binary when the letters are wanted as PDF. */
   letters?: { name: string; content: Buffer; soffice: string | null };
   /**
-   * The selection's size when the caller has just counted it (sendExport, for its 422): not counted a second time
-   * before the first byte (a région's count is a scan of every account).
+   * The selection's size when the caller has just counted it: not counted a second time (a région's count is a scan
+   * of every account; without it, exportSelection counts beside the file's first reads).
    */
   total?: number;
 }
@@ -152,8 +152,8 @@ async function* handedOutFrom<R extends CodeBearer>(
 
 /**
  * The file of a selection (handedOut: codes, audit), as a stream that reads the selection as it is written:
- * the first bytes leave at once and memory stays flat whatever the selection's size. `count` is counted
- * beforehand (the x-account-count header); the audit row holds the number actually written.
+ * the first bytes leave at once and memory stays flat whatever the selection's size. `count` (the x-account-count
+ * header) is counted while the file's first rows are read; the audit row holds the number actually written.
  */
 export async function exportSelection(ctx: AppContext, req: ExportRequest): Promise<ExportResult> {
   // A broken model is refused (400 naming the field) before any code is issued or anything recorded.
@@ -162,13 +162,13 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     inspectDocxTemplate(req.letters.content, req.letters.name);
   }
   const model = req.model ?? 1;
-  const [{ total }, label] = await Promise.all([
-    req.total !== undefined ? { total: req.total } : countSelection(ctx, req.selection, req.scope),
-    describeSelection(ctx, req.selection),
-  ]);
-  // Too many letters for one document: refused (422) before any code is issued.
-  if (req.format === 'docx') checkLettersSize(req.letters!.content, req.letters!.name, total);
+  // Counted beside the file's first reads (the header needs it, the first byte need not wait for it).
+  const counted = req.total !== undefined ? Promise.resolve(req.total) : countSelection(ctx, req.selection, req.scope).then((c) => c.total);
+  counted.catch(() => {});
+  const label = await describeSelection(ctx, req.selection);
   if (req.format === 'word' || req.format === 'docx') {
+    // Too many letters for one document: refused (422) before any code is issued.
+    if (req.format === 'docx') checkLettersSize(req.letters!.content, req.letters!.name, await counted);
     // A school's letters, not a région's directory: built in memory from the whole selection.
     const rows: AccountRow[] = [];
     for await (const batch of handedOut(ctx, req, model)) rows.push(...batch);
@@ -192,8 +192,14 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
       undefined,
       (client, kind) => distributionRecorder(client, SELECTED_IDS, { kind, actorId: req.actorId }),
     );
-    const body = Readable.from(csvChunks(rows));
-    return { count: total, filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };
+    // Its first batch asked for now (transaction, selection, first rows under way while the count runs): a stream pulls
+    // only once the reply is sent. Whatever ends the stream (read to the end, reader gone) ends the export (rolled
+    // back unless complete): `rows` may be suspended at its first batch, before the stream ever reads it.
+    const first = rows.next();
+    first.catch(() => {});
+    const body = Readable.from(csvChunks(resumed(first, rows)));
+    body.on('close', () => void rows.return(undefined).catch(() => {}));
+    return { count: await countOr(counted, body), filename: fileName('comptes', label, today(), 'csv'), contentType: 'text/csv; charset=utf-8', body };
   }
   const templates = new Map<string, TemplateSet>();
   // Sheets speak to the families in the language of their letter texts (French), whatever the language of the
@@ -204,5 +210,23 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     if (req.addressBlock && model === 1) for (const [id, a] of await postalAddresses(client, batch.map((r) => r.id))) addresses.set(id, a);
   });
   const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, templates, addresses: req.addressBlock && model === 1 ? addresses : undefined });
-  return { count: total, filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
+  return { count: await countOr(counted, body), filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
+}
+
+/** `first` (a batch already asked of `batches`), then the rest of `batches`. */
+async function* resumed<T>(first: Promise<IteratorResult<T>>, batches: AsyncGenerator<T>): AsyncGenerator<T> {
+  const r = await first;
+  if (r.done) return;
+  yield r.value;
+  for (let next = await batches.next(); !next.done; next = await batches.next()) yield next.value;
+}
+
+/** The count, or the file's stream destroyed (its export rolled back) when counting fails. */
+async function countOr(counted: Promise<number>, body: Readable): Promise<number> {
+  try {
+    return await counted;
+  } catch (e) {
+    body.destroy();
+    throw e;
+  }
 }

@@ -703,6 +703,17 @@ export async function leftOutOf(ctx: AppContext, selection: Selection, scope: Sc
   return countLeftOut(selection, res.rows.map((r) => ({ blocked: r.blocked, absent: r.absent, provider: r.provider ?? null, profile: r.profile as Profile, count: r.count })));
 }
 
+/**
+ * Whether the selection holds no account: what a download checks before anything else (422), at the cost of finding
+ * one row when there are some (counting a région's million is a scan, left to run beside the export: generate.ts).
+ */
+export async function selectionIsEmpty(ctx: AppContext, selection: Selection, scope: Scope): Promise<boolean> {
+  const p = new Params();
+  const where = conditions(selection, scope, p).join('\n  AND ');
+  const res = await ctx.database.pool.query(`SELECT NOT EXISTS (SELECT 1 FROM users u WHERE ${where}) AS empty`, p.values);
+  return res.rows[0].empty as boolean;
+}
+
 /** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
 export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number }> {
   const p = new Params();
