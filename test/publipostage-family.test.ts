@@ -13,7 +13,7 @@ import { RENEWAL } from '../src/accounts/issue.js';
 import type { Scope } from '../src/directory/scope.js';
 import { startFamilyMail } from '../src/mail/family.js';
 import { startMailWorker, type MailWorker } from '../src/mail/worker.js';
-import { familySelection } from '../src/publipostage/family.js';
+import { familyPacks, familySelection } from '../src/publipostage/family.js';
 import { activationUrl } from '../src/publipostage/format.js';
 import { handOut } from '../src/publipostage/handout.js';
 import { renderSheetsPdf, renewalUrl } from '../src/publipostage/pdf.js';
@@ -206,4 +206,19 @@ describe('renewal sheets', () => {
     assert.match(broken, /;"DU\nPONT";|^\uFEFF[^\n]*\r\n"DU\nPONT";/m);
     assert.equal(broken.split('\r\n').filter(Boolean).length, 2);
   });
+});
+
+test('familyPacks: each relative with their children among the rows, in the rows’ order, links outside the rows ignored', () => {
+  const row = (id: string, profile: AccountRow['profile']) => ({ id, profile }) as AccountRow;
+  const [leo, zoe, anna, marc, sans] = [row('leo', 'Student'), row('zoe', 'Student'), row('anna', 'Relative'), row('marc', 'Relative'), row('sans', 'Relative')];
+  const links = new Map([
+    ['anna', ['zoe', 'leo', 'leo', 'absent']],
+    ['marc', ['zoe']],
+  ]);
+  const packs = familyPacks([leo, anna, zoe, marc, sans], links);
+  assert.deepEqual(
+    packs.map((p) => [p.parent.id, p.children.map((c) => c.id)]),
+    [['anna', ['leo', 'zoe']], ['marc', ['zoe']]],
+    'a relative without a child among the rows has no pack; a link given twice counts once',
+  );
 });

@@ -8,6 +8,7 @@
 // A run reads its selection from a server-side cursor (select.ts streamSelection), MAIL_BATCH accounts at a time:
 // codes, composed and sealed mails, the run row and the audit entry all go in one transaction, and memory holds one
 // batch whatever the selection's size (a région's parents are one run).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
@@ -21,6 +22,9 @@ import type { AttachmentSpec } from './attachments.js';
 import { enqueueMails, type MailJobInput } from './queue.js';
 import { MailComposer } from './compose.js';
 import { wakeMailWorkers } from './worker.js';
+
+/** Composing time (ms) between two turns of the event loop. */
+const YIELD_MS = 10;
 
 export interface MailMergeResult {
   runId: string;
@@ -219,9 +223,15 @@ async function queueRun(
       // gets no mail from this run (never a mail with a code that another mail has killed).
       const renewed = issued.size ? await storeFreshCodes(client, issued, { onlyIfDead: true }) : new Set<string>();
       const jobs: MailJobInput[] = [];
+      let turn = performance.now();
       for (const r of recipients) {
         const fresh = issued.get(r.id);
         if (fresh && !renewed.has(r.id)) continue;
+        // Other requests get a turn every YIELD_MS of composing (a batch's mails are some 100 ms of CPU: issue #11).
+        if (performance.now() - turn > YIELD_MS) {
+          await nextTurn();
+          turn = performance.now();
+        }
         const mail = await composer.compose(fresh ? withFreshCode(r, fresh) : r);
         jobs.push({
           runId, userId: r.id, kind: mail.kind, recipient: r.email!.trim(), subject: mail.subject, text: mail.text, html: mail.html,

@@ -39,13 +39,18 @@ export interface FamilyPack {
   children: AccountRow[];
 }
 
-/** One pack per relative of `rows` with at least one child in `rows` (pure; `links` from familyLinks). */
+/**
+ * One pack per relative of `rows` with at least one child in `rows` (pure; `links` from familyLinks). Rows are found by
+ * their position, not by scanning `rows` for each parent: a school's 1,500 parents × 2,400 rows held the event loop
+ * 140 ms (a family mail merge, issue #11).
+ */
 export function familyPacks(rows: readonly AccountRow[], links: ReadonlyMap<string, readonly string[]>): FamilyPack[] {
+  const position = new Map(rows.map((r, i) => [r.id, i]));
   const packs: FamilyPack[] = [];
   for (const parent of rows) {
     if (parent.profile !== 'Relative') continue;
-    const mine = new Set(links.get(parent.id) ?? []);
-    const children = rows.filter((r) => mine.has(r.id));
+    const at = [...new Set(links.get(parent.id) ?? [])].flatMap((id) => position.get(id) ?? []);
+    const children = at.sort((a, b) => a - b).map((i) => rows[i]);
     if (children.length) packs.push({ parent, children });
   }
   return packs;
