@@ -244,16 +244,19 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     return out.join('\n');
   }
   out.push(report.dryRun ? t.dry : t.done);
+  /** A heading, its lines indented, and « … (+N) » for the `total` not listed. */
+  const section = (heading: string, lines: string[], total = lines.length) => {
+    out.push(`${heading} :`, ...lines.map((l) => `  ${l}`));
+    if (total > lines.length) out.push(`  … (+${t.num(total - lines.length)})`);
+  };
   out.push(`${t.files} :`);
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length) {
-    out.push(`${t.structures} :`);
-    for (const s of report.structures) out.push(`  ${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`);
+    section(t.structures, report.structures.map((s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`));
   }
-  if (report.newClasses?.length) {
-    out.push(`${t.newClasses(report.newClasses.reduce((n, x) => n + x.names.length, 0))} :`);
-    for (const x of report.newClasses.slice(0, NEW_CLASSES_SHOWN)) out.push(`  ${x.structure} : ${classList(x.names, t)}`);
-    if (report.newClasses.length > NEW_CLASSES_SHOWN) out.push(`  … (+${t.num(report.newClasses.length - NEW_CLASSES_SHOWN)})`);
+  const newClasses = report.newClasses ?? [];
+  if (newClasses.length) {
+    section(t.newClasses(newClasses.reduce((n, x) => n + x.names.length, 0)), newClasses.slice(0, NEW_CLASSES_SHOWN).map((x) => `${x.structure} : ${classList(x.names, t)}`), newClasses.length);
   }
   out.push(`${t.accounts} : ${t.summary(report)}`);
   for (const [p, c] of Object.entries(report.byProfile) as [Profile, NonNullable<ImportReport['byProfile'][Profile]>][]) {
@@ -264,38 +267,22 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
   for (const e of report.emptied ?? []) out.push(t.emptied(e, report.dryRun));
+  const person = (a: { login: string; name: string; profile: Profile }) => `${a.login} — ${a.name} (${t.profiles[a.profile]})`;
   for (const change of ['appointed', 'revoked'] as const) {
     const list = (report.adminChanges ?? []).filter((x) => x.change === change);
-    if (!list.length) continue;
-    out.push(`${t.admins(change, list.length)} :`);
-    for (const x of list) out.push(`  ${x.login} — ${x.name} (${x.structure})`);
+    if (list.length) section(t.admins(change, list.length), list.map((x) => `${x.login} — ${x.name} (${x.structure})`));
   }
-  if (report.unattached) {
-    const u = report.unattached;
-    out.push(`${t.unattached(u, report.dryRun, t.profiles)} ${t.example} :`);
-    for (const a of u.sample) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
-    if (u.count > u.sample.length) out.push(`  … (+${t.num(u.count - u.sample.length)})`);
-  }
-  if (report.absent?.length) {
-    out.push(`${t.absent(report.preDeleted)} :`);
-    for (const a of report.absent) out.push(`  ${a.login} — ${a.name} (${t.profiles[a.profile]})`);
-    if (report.preDeleted > report.absent.length) out.push(`  … (+${t.num(report.preDeleted - report.absent.length)})`);
-  }
+  const u = report.unattached;
+  if (u) section(`${t.unattached(u, report.dryRun, t.profiles)} ${t.example}`, u.sample.map(person), u.count);
+  if (report.absent?.length) section(t.absent(report.preDeleted), report.absent.map(person), report.preDeleted);
   if (report.modified?.count) {
-    out.push(`${t.modified(report.modified.count)} :`);
-    for (const m of report.modified.sample) out.push(`  ${m.login} — ${m.name} : ${formatChanges(m, lang)}`);
-    if (report.modified.count > report.modified.sample.length) out.push(`  … (+${t.num(report.modified.count - report.modified.sample.length)})`);
+    section(t.modified(report.modified.count), report.modified.sample.map((m) => `${m.login} — ${m.name} : ${formatChanges(m, lang)}`), report.modified.count);
   }
   if (report.renamed?.length) {
-    out.push(`${t.renamed(report.renamed.length)} :`);
-    for (const r of report.renamed) out.push(`  ${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`);
+    section(t.renamed(report.renamed.length), report.renamed.map((r) => `${r.file}:${r.line} — ${r.from} → ${r.to} (${r.login}) : ${r.applied ? t.renameApplied : t.renameKept}`));
   }
   // Rows of one parent, one account: never silent, they are why a file's rows outnumber its accounts.
-  if (report.merged?.length) {
-    out.push(`${t.merged(report.merged.length)} :`);
-    for (const m of report.merged.slice(0, 200)) out.push(`  ${formatMerge(m)}`);
-    if (report.merged.length > 200) out.push(`  … (+${t.num(report.merged.length - 200)})`);
-  }
+  if (report.merged?.length) section(t.merged(report.merged.length), report.merged.slice(0, 200).map(formatMerge), report.merged.length);
   if (report.ignored.length) {
     out.push(`${t.ignored(ignoredRecords(report.ignored))} :`);
     const { items, left } = ignoredListing(report.ignored);
@@ -308,11 +295,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     }
     if (left > 0) out.push(`  … (+${t.num(left)})`);
   }
-  if (report.rejected.length) {
-    out.push(`${t.rejected(report.rejected.length)} :`);
-    for (const r of report.rejected.slice(0, 200)) out.push(`  ${formatRejection(r)}`);
-    if (report.rejected.length > 200) out.push(`  … (+${t.num(report.rejected.length - 200)})`);
-  }
+  if (report.rejected.length) section(t.rejected(report.rejected.length), report.rejected.slice(0, 200).map(formatRejection), report.rejected.length);
   out.push(t.duration(report.durationMs));
   return out.join('\n');
 }
