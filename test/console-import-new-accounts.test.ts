@@ -31,7 +31,7 @@ const ETAB = xml(
 const person = (id: string, sn: string, given: string, attach: string[], extra: [string, string[]][] = []) =>
   rec('PersEducNat', id, [['ENTPersonJointure', [id]], ['sn', [sn]], ['givenName', [given]], ['ENTPersonStructRattach', attach], ...extra]);
 const teaches = (school: string): [string, string[]] => ['ENTPersonFonctions', [`${school}$ENS$ENSEIGNEMENT$L0201$LETTRES`]];
-const STAFF = xml(
+const STAFF_RECORDS =
   person('P1', 'Moulin', 'Jeanne', ['93001'], [teaches('93001')]) +
     person('P2', 'Tilleul', 'Bruno', ['93002'], [teaches('93002')]) +
     person('P3', 'Tilleul', 'Claire', ['93002']) +
@@ -39,8 +39,8 @@ const STAFF = xml(
     person('P4', 'De Scorbiac', 'Annaig', []) +
     person('P5', 'Nomade', 'Paul', [], [teaches('93001')]) +
     // No attachment, but a class: in that school.
-    person('P6', 'Classe', 'Lina', [], [teaches('93001'), ['ENTAuxEnsClasses', ['93001$3A']]]),
-);
+    person('P6', 'Classe', 'Lina', [], [teaches('93001'), ['ENTAuxEnsClasses', ['93001$3A']]]);
+const STAFF = xml(STAFF_RECORDS);
 const FILES = () => [
   { name: NAME('EtabEducNat'), data: ETAB },
   { name: NAME('PersEducNat'), data: STAFF },
@@ -142,12 +142,7 @@ test('the super admin lists the accounts of no school; a local admin never sees 
 test('« Distribuer les identifiants » after an AAF run opened from another school: one link per school, each with its new accounts', async () => {
   // The run above created the accounts; a new teacher in each school now.
   const more = xml(
-    person('P1', 'Moulin', 'Jeanne', ['93001'], [teaches('93001')]) +
-      person('P2', 'Tilleul', 'Bruno', ['93002'], [teaches('93002')]) +
-      person('P3', 'Tilleul', 'Claire', ['93002']) +
-      person('P4', 'De Scorbiac', 'Annaig', []) +
-      person('P5', 'Nomade', 'Paul', [], [teaches('93001')]) +
-      person('P6', 'Classe', 'Lina', [], [teaches('93001'), ['ENTAuxEnsClasses', ['93001$3A']]]) +
+    STAFF_RECORDS +
       person('P7', 'Neuf', 'Marc', ['93001'], [teaches('93001')]) +
       person('P8', 'Neuve', 'Zoé', ['93002']) +
       person('P9', 'Seul', 'Hugo', []),
