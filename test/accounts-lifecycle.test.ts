@@ -159,3 +159,46 @@ test('in bulk from the users list: every account of the filter, after a confirma
   assert.equal(done.statusCode, 303);
   for (const id of ids) assert.ok((await state(id)).pre_deleted_at instanceof Date);
 });
+
+test('erasing many accounts at once: every audit row naming them is rewritten, found by the index; other names stay', async () => {
+  const gone = await Promise.all(Array.from({ length: 40 }, (_, i) => member(`efface.eleve${i}`)));
+  const kept = await member('efface.eleve1x');
+  const admin = await member('efface.admin', { profile: 'Personnel' });
+  await recordAudit(ctx.database.pool, gone[0], 'account.activate', { userId: gone[0], login: 'efface.eleve0' });
+  await recordAudit(ctx.database.pool, admin, 'account.renew', { userId: gone[1], login: 'efface.eleve1', other: kept, otherLogin: 'efface.eleve1x' });
+  await recordAudit(ctx.database.pool, admin, 'note', { url: `/console/utilisateurs/${gone[2]}`, byLogin: { 'efface.eleve3': 2 } });
+  await recordAudit(ctx.database.pool, null, 'lifecycle.run', { preDeleted: gone });
+  // A trail the size where the planner would rather scan: the lookup must still probe the index.
+  await q(`INSERT INTO audit (action, details) SELECT 'filler', jsonb_build_object('userId', gen_random_uuid(), 'login', 'x' || g) FROM generate_series(1, 5000) g`);
+  await q('ANALYZE audit');
+  const { AUDIT_NAMING, eraseAccounts } = await import('../src/accounts/lifecycle.js');
+  const logins = gone.map((_, i) => `efface.eleve${i}`);
+  const plan = (await q(`EXPLAIN ${AUDIT_NAMING}`, [[...gone, ...logins]])).rows.map((r) => r['QUERY PLAN']).join('\n');
+  assert.match(plan, /audit_mentions_idx/, plan);
+
+  await q('UPDATE users SET pre_deleted_at = now() WHERE id = ANY($1)', [gone]);
+  assert.equal(await eraseAccounts(ctx.database.pool, gone), 40);
+  const rows = (await q(`SELECT action, actor_id, actor_pseudonym, details, details::text AS t FROM audit WHERE action <> 'filler' ORDER BY id`)).rows;
+  const byAction = (a: string) => rows.filter((r) => r.action === a).at(-1)!;
+  const activate = byAction('account.activate');
+  assert.equal(activate.actor_id, null);
+  assert.equal(activate.details.userId, activate.actor_pseudonym, 'the actor and the id in details: one pseudonym per account');
+  const renew = byAction('account.renew');
+  assert.equal(renew.actor_id, admin, 'the author, not erased, stays');
+  assert.match(renew.details.userId, /^supprime-/);
+  assert.equal(renew.details.login, renew.details.userId);
+  assert.equal(renew.details.other, kept, 'an account not erased stays named');
+  assert.equal(renew.details.otherLogin, 'efface.eleve1x', 'a login extending an erased one stays');
+  const note = byAction('note');
+  assert.match(note.details.url, /^\/console\/utilisateurs\/supprime-[0-9a-f]{12}$/, 'an id inside a string');
+  assert.match(Object.keys(note.details.byLogin)[0], /^supprime-/, 'a login as a key');
+  const run = byAction('lifecycle.run');
+  assert.equal(run.details.preDeleted.length, 40);
+  assert.ok(run.details.preDeleted.every((p: string) => /^supprime-[0-9a-f]{12}$/.test(p)));
+  assert.equal(new Set(run.details.preDeleted).size, 40);
+  const all = rows.map((r) => r.t).join('\n');
+  for (const id of gone) assert.ok(!all.includes(id), `${id} is gone from the trail`);
+  for (const l of logins) assert.ok(!all.includes(`"${l}"`), `${l} is gone from the trail`);
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = ANY($1)', [gone])).rows[0].n, 0);
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [kept])).rows[0].n, 1);
+});

@@ -70,26 +70,58 @@ export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promi
 
 /**
  * Deletes accounts for good: each gets a random pseudonym that replaces its id and login in the audit trail
- * (actor_pseudonym for the rows it wrote), then the row is deleted (classes, relations, sessions, mails follow
- * by cascade). Returns how many went. Run inside the caller's transaction.
+ * (actor_pseudonym for the rows it wrote; in details, its id wherever written and its login as a JSON string), then
+ * the rows are deleted (classes, relations, sessions, mails follow by cascade). Returns how many went. Run inside
+ * the caller's transaction. Set-based (a year's leavers at a région's scale): the audit rows naming the accounts
+ * are found through `audit_mentions` (migration 0027), and each is rewritten once whatever the number it names.
  */
 export async function eraseAccounts(c: Queryable, ids: string[]): Promise<number> {
   if (!ids.length) return 0;
   const rows = (await c.query<{ id: string; login: string; external_id: string | null }>('SELECT id, login, external_id FROM users WHERE id = ANY($1) AND NOT is_super_admin', [ids])).rows;
+  if (!rows.length) return 0;
   // Their records as an import last read them (src/import/aaf-cache.ts).
   await pruneAafCache(c, rows.flatMap((u) => (u.external_id ? [u.external_id] : [])));
-  for (const u of rows) {
-    const pseudonym = `supprime-${randomBytes(6).toString('hex')}`;
-    await c.query('UPDATE audit SET actor_pseudonym = $2 WHERE actor_id = $1', [u.id, pseudonym]);
-    await c.query(
-      `UPDATE audit SET details = replace(replace(details::text, $1::text, $3), to_json($2::text)::text, to_json($3::text)::text)::jsonb
-       WHERE details::text LIKE '%' || $1::text || '%' OR details::text LIKE '%' || to_json($2::text)::text || '%'`,
-      [u.id, u.login, pseudonym],
-    );
-    await c.query('DELETE FROM user_aliases WHERE user_id = $1', [u.id]);
-    await c.query('DELETE FROM users WHERE id = $1', [u.id]);
+  const gone = rows.map((u) => u.id);
+  const pseudonyms = rows.map(() => `supprime-${randomBytes(6).toString('hex')}`);
+  const byId = new Map(rows.map((u, i) => [u.id, pseudonyms[i]]));
+  const byLogin = new Map(rows.map((u, i) => [u.login, pseudonyms[i]]));
+  await c.query(`UPDATE audit a SET actor_pseudonym = g.p FROM unnest($1::uuid[], $2::text[]) g(id, p) WHERE a.actor_id = g.id`, [gone, pseudonyms]);
+  const named = await c.query<{ id: string; details: string }>(AUDIT_NAMING, [[...byId.keys(), ...byLogin.keys()]]);
+  for (let i = 0; i < named.rows.length; i += ERASE_BATCH) {
+    const batch = named.rows.slice(i, i + ERASE_BATCH);
+    const texts = batch.map((r) => pseudonymise(r.details, byId, byLogin));
+    await c.query(`UPDATE audit a SET details = x.d::jsonb FROM unnest($1::bigint[], $2::text[]) x(id, d) WHERE a.id = x.id`, [batch.map((r) => r.id), texts]);
   }
+  await c.query('DELETE FROM user_aliases WHERE user_id = ANY($1)', [gone]);
+  await c.query('DELETE FROM users WHERE id = ANY($1)', [gone]);
   return rows.length;
+}
+
+/**
+ * The audit rows whose details name any of `$1` (ids, logins; `audit_mentions`, migration 0027), with their text.
+ * One index probe per name: `audit_mentions(details) && $1` over thousands of names is planned as a scan of the whole
+ * trail, the function run on every row.
+ */
+export const AUDIT_NAMING = `SELECT id, details::text AS details FROM audit WHERE id = ANY(ARRAY(
+  SELECT DISTINCT m.id FROM unnest($1::text[]) k(name), LATERAL (SELECT id FROM audit WHERE audit_mentions(details) @> ARRAY[k.name]) m))`;
+
+/** Audit rows rewritten per statement by eraseAccounts. */
+const ERASE_BATCH = 1000;
+
+const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const JSON_STRING = /"((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * An audit row's details (JSON text) with the erased accounts' ids replaced wherever they are written and their
+ * logins where they are a whole JSON string (as `audit_mentions` reads them), by their pseudonyms.
+ */
+export function pseudonymise(details: string, byId: ReadonlyMap<string, string>, byLogin: ReadonlyMap<string, string>): string {
+  return details
+    .replace(UUID_IN_TEXT, (id) => byId.get(id) ?? id)
+    .replace(JSON_STRING, (whole, s: string) => {
+      const p = byLogin.get(s);
+      return p === undefined ? whole : JSON.stringify(p);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------- by hand
