@@ -201,4 +201,37 @@ test('erasing many accounts at once: every audit row naming them is rewritten, f
   for (const l of logins) assert.ok(!all.includes(`"${l}"`), `${l} is gone from the trail`);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = ANY($1)', [gone])).rows[0].n, 0);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [kept])).rows[0].n, 1);
+
+test('a local admin never pre-deletes nor deletes an account another school still has (its teacher, a parent of its pupils)', async () => {
+  const admin = (await q(`SELECT id FROM users WHERE login = 'cpe.camus'`)).rows[0].id;
+  const c = await signedInClient(app, ctx.database.pool, admin);
+  const other = (await q(`INSERT INTO structures (name) VALUES ('Lycée voisin') RETURNING id`)).rows[0].id;
+  // A teacher of both schools, never activated (deleted at once otherwise), and a parent of a pupil of each.
+  const shared = (await createInactiveUser(ctx.database.pool, ctx.secrets, { login: 'prof.partage', profile: 'Teacher' })).id;
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2), ($1, $3)', [shared, school, other]);
+  const here = await member('eleve.ici');
+  const there = await createUser(ctx.database.pool, { login: 'eleve.voisin', profile: 'Student' });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [there, other]);
+  const parent = await createUser(ctx.database.pool, { login: 'parent.partage', profile: 'Relative', password: PASSWORD });
+  await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2), ($1, $3)', [parent, here, there]);
+
+  for (const [id, action] of [[shared, 'delete'], [shared, 'pre-delete'], [parent, 'pre-delete']] as const) {
+    const r = await c.post(`/console/utilisateurs/${id}/cycle`, { action, etablissement: school });
+    assert.equal(r.statusCode, 403, `${action} ${id}`);
+    assert.match(r.body, /aussi rattaché à un établissement que vous n’administrez pas/);
+  }
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [shared])).rows[0].n, 1, 'the other school keeps its teacher');
+  assert.equal((await state(shared)).pre_deleted_at, null);
+  assert.equal((await state(parent)).pre_deleted_at, null);
+  // In bulk too: the filter holding the shared teacher is refused whole, nothing done.
+  const confirm = await c.get(`/console/etablissements/${school}/utilisateurs/cycle?search=prof.partage&action=pre-delete`);
+  const selection = /name="selection" value="([^"]*)"/.exec(confirm.body)![1].replace(/&amp;/g, '&');
+  const bulk = await c.post(`/console/etablissements/${school}/utilisateurs/cycle`, { action: 'pre-delete', selection, count: '1' });
+  assert.equal(bulk.statusCode, 403);
+  assert.equal((await state(shared)).pre_deleted_at, null);
+  // The super admin (every school) still pre-deletes it.
+  assert.equal(await applyLifecycleAction(ctx.database.pool, { kind: 'all' }, 'pre-delete', [parent], admin), 1);
+  // Restoring is no loss to the other school.
+  assert.equal((await c.post(`/console/utilisateurs/${parent}/cycle`, { action: 'restore', etablissement: school })).statusCode, 303);
+  assert.equal((await state(parent)).pre_deleted_at, null);
 });

@@ -130,9 +130,13 @@ export type LifecycleAction = 'pre-delete' | 'restore' | 'delete';
 
 /**
  * An administrator's pre-deletion, restoration or deletion of accounts `ids`, all of which `scope` must be allowed
- * to change (requireManageable: DirectoryError otherwise, nothing done). Deletion is refused (DirectoryError
- * 'conflict', nothing done) for an account neither pre-deleted nor never activated. Audited per account
- * (account.pre_delete / account.restore / account.delete). Returns how many accounts changed.
+ * to change (requireManageable: DirectoryError otherwise, nothing done). Pre-deletion and deletion are account-wide:
+ * outside the 'all' scope they are refused (DirectoryError 'forbidden', nothing done) for an account another
+ * structure still has — its own, or for a relative its children's (accountStructuresSql) — as an import never
+ * pre-deletes one (import/scope.ts importPreDeleteSql): a local admin would otherwise lock out or erase the
+ * teacher or the parent of another school. Deletion is refused (DirectoryError 'conflict', nothing done) for an
+ * account neither pre-deleted nor never activated. Audited per account (account.pre_delete / account.restore /
+ * account.delete). Returns how many accounts changed.
  */
 export async function applyLifecycleAction(
   pool: pg.Pool,
@@ -145,6 +149,18 @@ export async function applyLifecycleAction(
   if (!unique.length) return 0;
   if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
   await requireManageable(pool, scope, unique);
+  if (action !== 'restore' && scope.kind !== 'all') {
+    const held = scope.kind === 'structures' ? scope.structureIds : [];
+    const elsewhere = await pool.query<{ login: string }>(
+      `SELECT u.login FROM users u WHERE u.id = ANY($1::uuid[])
+         AND EXISTS (SELECT 1 FROM ${accountStructuresSql('u')} a (structure_id) WHERE NOT (a.structure_id = ANY($2::uuid[])))
+       ORDER BY u.login`,
+      [unique, held],
+    );
+    if (elsewhere.rows.length) {
+      throw new DirectoryError('forbidden', 'lifecycle.elsewhere', { logins: elsewhere.rows.map((r) => r.login).join(', ') });
+    }
+  }
   return withTransaction(pool, async (c) => {
     if (action === 'pre-delete') {
       const r = await c.query<{ id: string; login: string }>(

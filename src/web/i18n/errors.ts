@@ -22,6 +22,8 @@ const EN: Record<DomainCode, string> = {
   'lifecycle.self': 'You cannot pre-delete or delete your own account.',
   'lifecycle.activated': 'Cannot delete {logins} at once: activated and not pre-deleted. Pre-delete it first.',
   'lifecycle.selectionChanged': 'The selection changed since the confirmation: check it again.',
+  'lifecycle.elsewhere':
+    '{logins}: the account also belongs to a school you do not administer (itself or through its children); it is neither pre-deleted nor deleted. Its import will remove it there, or a super administrator.',
   'localAdmin.notYourSchool': 'You do not administer this school.',
   'localAdmin.notMember': '{login} is not attached to this school.',
   'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
