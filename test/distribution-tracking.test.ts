@@ -19,6 +19,7 @@ import { docxWorkerRuns, renderDocxLetters } from '../src/publipostage/docx.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { recordDistribution } from '../src/publipostage/tracking.js';
+import { DEFAULT_TEACHER_RIGHTS, saveStructureSettings } from '../src/directory/policies.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { makeDocx } from './helpers/docx.js';
@@ -140,6 +141,46 @@ test('« Relancer » selects exactly the inactive accounts handed out more than 
   assert.equal(sheets.headers['x-account-count'], '2');
   assert.match(String(sheets.headers['content-disposition']), /fiches-eleves-relance-/);
   assert.deepEqual(await preview('profiles=Student&distributedBefore=10'), []);
+});
+
+test('« Relancer » is not offered where a sheet would be refused: blocked or absent accounts, a teacher the school keeps from handing out', async () => {
+  const pool = ctx.database.pool;
+  await recordDistribution(pool, { userIds: [s.users.zoe, s.users.nina], kind: 'sheet', actorId: null });
+  await pool.query(`UPDATE distribution_events SET at = now() - interval '20 days'`);
+  await pool.query('UPDATE users SET blocked = true WHERE id = $1', [s.users.zoe]);
+  try {
+    // Zoé (6A) is blocked: her sheet would be left out of « Fiches de connexion », so she is not ticked.
+    const cls = await get(`/classe/${s.classes['6A']}/eleves?relancer=1`);
+    assert.equal(cls.statusCode, 200);
+    assert.doesNotMatch(cls.body, new RegExp(`id="sel-${s.users.zoe}" checked`));
+    assert.match(cls.body, /Aucun compte à relancer/);
+    // Nina (5A) is absent from the feed: neither.
+    const nina = await get(`/classe/${s.classes['5A']}/eleves?relancer=1`);
+    assert.doesNotMatch(nina.body, new RegExp(`id="sel-${s.users.nina}" checked`));
+    // The console's link, from a list of blocked or absent accounts, reminds only those a sheet can serve.
+    for (const filter of ['blocked=only', 'preDeletion=pending']) {
+      const page = await get(`${pp}?profiles=Student&${filter}`);
+      const href = /href="([^"]+)" data-remind/.exec(page.body)?.[1].replace(/&amp;/g, '&');
+      assert.ok(href, filter);
+      const q = new URL(href, 'http://x').searchParams;
+      assert.equal(q.get('blocked'), null, filter);
+      assert.equal(q.get('preDeletion'), null, filter);
+    }
+  } finally {
+    await pool.query('UPDATE users SET blocked = false WHERE id = $1', [s.users.zoe]);
+  }
+  // A teacher who may neither print nor mail sheets (school settings) is not offered the link, nor ticked rows.
+  const anne = await sessionFor(pool, s.users.anne);
+  await saveStructureSettings(pool, s.structures.S1, { teacherRights: ['renewal', 'block'], termsText: null, newVersion: false }, null);
+  try {
+    const teacher = await app.inject({ method: 'GET', url: `/classe/${s.classes['6A']}/eleves?relancer=1`, headers: { cookie: anne.cookie } });
+    assert.equal(teacher.statusCode, 200);
+    assert.doesNotMatch(teacher.body, /data-remind/);
+    assert.doesNotMatch(teacher.body, /à relancer/);
+    assert.doesNotMatch(teacher.body, new RegExp(`id="sel-${s.users.zoe}" checked`));
+  } finally {
+    await saveStructureSettings(pool, s.structures.S1, { teacherRights: [...DEFAULT_TEACHER_RIGHTS], termsText: null, newVersion: false }, null);
+  }
 });
 
 test('« Exporter pour Word »: UTF-8 with BOM, ";", field names without spaces or accents, the code in MotDePasse', async () => {

@@ -155,7 +155,9 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     // same selection as handout.ts familyPdf, distribution defaults), and each pupil's parents in it, so the panel
     // counts the sheets of the ticked families (« 85 fiches : 28 élèves et 57 parents »).
     const familySheets = tab === 'eleves' && rights.has('sheets') ? await familySheetsOf(req, cls.id, rows) : undefined;
-    const remind = q.relancer === '1' ? await remindRows(ctx, selectionOf(cls.id, tab, [], 'list'), viewer(req).scope) : null;
+    // Only for a caller who may hand the sheets out (printed or mailed), and only the rows a sheet would serve.
+    const mayRemind = rights.has('sheets') || rights.has('mail');
+    const remind = q.relancer === '1' && mayRemind ? await remindRows(ctx, selectionOf(cls.id, tab), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
     const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     return sendPage(

@@ -3,6 +3,7 @@
 // « Fiches de connexion » (PDF or mail).
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
+import { mayCarryCode } from '../../publipostage/distribution.js';
 import { selectAccounts } from '../../publipostage/select.js';
 import type { Selection } from '../../publipostage/selection.js';
 import { REMIND_DAYS } from '../../publipostage/tracking.js';
@@ -10,10 +11,14 @@ import { html, type SafeHtml } from '../html.js';
 import { plural, translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 
-/** Ids of the class tab's accounts to remind. */
-export async function remindRows(ctx: AppContext, list: Selection, scope: Scope): Promise<string[]> {
-  const rows = await selectAccounts(ctx, { ...list, activation: 'inactive', distributedBefore: REMIND_DAYS }, scope);
-  return rows.map((r) => r.id);
+/**
+ * Ids of the class tab's accounts to remind: only those « Fiches de connexion » would serve (`handout`, the tab's
+ * hand-out selection: blocked, absent and externally-authenticated accounts left out by its distribution defaults)
+ * and whose sheet may carry a code (mayCarryCode: not read-only either). Ticking the others would only be refused.
+ */
+export async function remindRows(ctx: AppContext, handout: Selection, scope: Scope): Promise<string[]> {
+  const rows = await selectAccounts(ctx, { ...handout, activation: 'inactive', distributedBefore: REMIND_DAYS }, scope);
+  return rows.filter(mayCarryCode).map((r) => r.id);
 }
 
 export function remindLinkClass(lang: Lang, base: string): SafeHtml {

@@ -276,7 +276,7 @@ ${profileTabs(env, frame)}
   <div class="selection-bar">
     <p class="selection-tools"><a href="${listHref(!all)}" data-toggle-all data-label-all="${_('classe.selectAll')}" data-label-none="${_('classe.unselectAll')}">${_(all ? 'classe.unselectAll' : 'classe.selectAll')}</a>
       <span id="selection-count" class="muted" aria-live="polite"></span>
-      ${remindLinkClass(env.lang, base)}</p>
+      ${may('sheets') || may('mail') ? remindLinkClass(env.lang, base) : ''}</p>
     <p class="muted">${_('classe.tickHelp')}</p>
     ${students ? orderSwitch(env, base, family) : ''}
   </div>
