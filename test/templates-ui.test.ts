@@ -151,3 +151,28 @@ test('mail preview, unknown field refused, default restored after confirmation',
   const other = (await ctx.database.pool.query(`INSERT INTO structures (name) VALUES ('Collège Voltaire') RETURNING id`)).rows[0].id;
   assert.equal((await context.request.get(`${server.url}/console/etablissements/${other}/modeles`)).status(), 404);
 });
+
+test('the preview of an activated account’s sheet shows what an account without an e-mail address receives too', async () => {
+  const pages = (pdf: Buffer) => {
+    const f = join(dir, `n${Math.random().toString(36).slice(2)}.pdf`);
+    writeFileSync(f, pdf);
+    return Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [f], { encoding: 'utf8' }))![1]);
+  };
+  await page.goto(`${server.url}/console/etablissements/${school}/modeles?profil=parents`);
+  // The built-in text: page 1 the account with an address (reset link), page 2 the one without (renewal code).
+  const res = await preview('sheet_active');
+  assert.equal(res.status, 200);
+  assert.equal(pages(res.body), 2);
+  const shown = pdfText(res.body);
+  assert.match(shown, /un lien de renouvellement est envoyé à l'adresse de courriel de votre compte/);
+  assert.match(shown, /Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement/);
+  await res.page.close();
+  // A school's own text is printed as written for both: the preview shows it twice, never the built-in variant.
+  await page.fill('#body-sheet_active', 'Texte de l’école pour {prenom}.');
+  const own = await preview('sheet_active');
+  assert.equal(pages(own.body), 2);
+  const ownText = pdfText(own.body);
+  assert.equal(ownText.match(/Texte de l’école pour Dominique\./g)?.length, 2);
+  assert.doesNotMatch(ownText, /n'a pas d'adresse de courriel/);
+  await own.page.close();
+});

@@ -179,11 +179,16 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
         notice: { kind: 'info', text: _('tpl.preview.sample') },
       });
     }
-    // The draft replaces the stored text for this one profile and kind.
+    // The draft replaces the stored text for this one profile and kind; an edited text is the school's own once saved
+    // (printed as written, pdf.ts bodyFor), an unchanged one keeps its source (the built-in text has a no-e-mail wording).
     const stored = await loadTemplates(ctx, school.id);
+    const current = stored.get(d.profile, d.kind);
     const byKey = new Map(stored.all().map((t) => [`${t.profile}/${t.kind}`, t] as const));
-    byKey.set(`${d.profile}/${d.kind}`, { ...stored.get(d.profile, d.kind), body: d.body });
-    const pdf = await renderSheetsPdf(ctx, [row], {
+    byKey.set(`${d.profile}/${d.kind}`, { ...current, body: d.body, source: d.body === current.body ? current.source : 'structure' });
+    // An activated account's sheet reads differently without an e-mail address (no reset link can reach it): the
+    // preview shows that account too, on a second page, as it will really be printed.
+    const rows = d.kind === 'sheet_active' ? [row, { ...row, email: null }] : [row];
+    const pdf = await renderSheetsPdf(ctx, rows, {
       model: 1,
       lang: req.lang,
       templates: new Map([[school.id, new TemplateSet(school.id, byKey)]]),
