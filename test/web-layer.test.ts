@@ -21,7 +21,7 @@ import { HttpError } from '../src/web/context.js';
 import { plural, t } from '../src/web/i18n/index.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
-import { insertClass, insertStructure, insertUser } from './helpers/directory-sample.js';
+import { insertClass, insertStructure, insertUser, relate } from './helpers/directory-sample.js';
 import { Client, createInactiveUser, createUser } from './helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -234,7 +234,19 @@ test('an empty selection disables the launch buttons and says so; its mail page 
 });
 
 test('the mail confirmation warns, in French and English, when no mail server is configured', async () => {
-  await insertUser(ctx.database.pool, { firstName: 'Jade', lastName: 'Sansserveur', email: 'jade@example.fr', structureIds: [school], classIds: [cls] });
+  const jade = await insertUser(ctx.database.pool, { firstName: 'Jade', lastName: 'Sansserveur', email: 'jade@example.fr', structureIds: [school], classIds: [cls] });
+  const parent = await insertUser(ctx.database.pool, { profile: 'Relative', firstName: 'Paul', lastName: 'Parentdejade', email: 'paul.p@example.fr', structureIds: [school] });
+  await relate(ctx.database.pool, parent, jade);
+  // The class view's mail and family-mail confirmations, and the console's family mail, say the same, in the same words.
+  const others = (c: Client) => [
+    c.post(`/classe/${cls}/eleves`, { ids: jade, action: 'mail' }),
+    c.post(`/classe/${cls}/eleves`, { ids: jade, action: 'family-mail' }),
+    c.get(`${base()}/publipostage/familles?profiles=Student&search=Sansserveur`),
+  ];
+  for (const res of await Promise.all(others(admin))) {
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /<p class="notice notice-warning" data-no-smtp>[^<]*aucun serveur de courriel n’est configuré[^<]*file d’attente/);
+  }
   const url = `${base()}/publipostage/envoi?search=Sansserveur`;
   // This server has no SMTP_URL: the mails would stay queued, and the page says so before the click.
   assert.equal(ctx.config.smtpUrl, undefined);
@@ -255,6 +267,10 @@ test('the mail confirmation warns, in French and English, when no mail server is
     const page = await c.get(url);
     assert.match(page.body, /data-mails="1"/);
     assert.doesNotMatch(page.body, /data-no-smtp/);
+    for (const res of await Promise.all(others(c))) {
+      assert.equal(res.statusCode, 200);
+      assert.doesNotMatch(res.body, /data-no-smtp/);
+    }
   } finally {
     await withSmtp.close();
   }

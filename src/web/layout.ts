@@ -22,6 +22,14 @@ export interface TopNavEntry {
   order?: number;
 }
 
+/**
+ * The warning of a page that queues mails when no mail server is configured (SMTP_URL): the worker sends nothing
+ * (src/mail/worker.ts) and the mails stay queued. Said before the click, in the same words on every such page.
+ */
+export function noSmtpWarning(lang: Lang, mails: number, smtpConfigured: boolean): SafeHtml | '' {
+  return mails > 0 && !smtpConfigured ? html`<p class="notice notice-warning" data-no-smtp>${t(lang, 'send.noSmtp')}</p>` : '';
+}
+
 // Top navigation is contributed by each route plugin at registration (deduplicated by href).
 const topNav = new Map<string, TopNavEntry>();
 

@@ -24,7 +24,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment } from '../input.js';
-import { sendPage } from '../layout.js';
+import { noSmtpWarning, sendPage } from '../layout.js';
 
 type Tab = 'eleves' | 'parents';
 
@@ -161,6 +161,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
           title: _('ho.family.mail.title'),
           narrow: true,
           body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
+${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
 <ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
 ${
   mails.length

@@ -257,6 +257,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
           withoutEmail: counts.withoutEmail,
           content: content.text,
           idem: randomUUID(),
+          smtpConfigured: !!ctx.config.smtpUrl,
         });
         return sendPage(reply, { req, ...view });
       }

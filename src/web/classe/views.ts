@@ -9,7 +9,7 @@ import type { AccountRow } from '../../publipostage/selection.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { plural, t, translator, type MessageKey } from '../i18n/index.js';
-import type { Notice } from '../layout.js';
+import { noSmtpWarning, type Notice } from '../layout.js';
 import type { PageView, ViewEnv } from '../view.js';
 import { handoutButtons, renewalButton } from './handout.js';
 import { remindLinkClass } from './remind.js';
@@ -350,6 +350,8 @@ interface ConfirmOptions {
   idem: string;
   /** Shown under the form (the mail confirmation's "print the sheets of those without an address"). */
   extra?: SafeHtml;
+  /** Shown under the lead (the mail confirmation's warning when no mail server is configured). */
+  warning?: SafeHtml | '';
 }
 
 function confirmView(env: ViewEnv, o: ConfirmOptions): PageView {
@@ -359,6 +361,7 @@ function confirmView(env: ViewEnv, o: ConfirmOptions): PageView {
     title: o.title,
     narrow: true,
     body: html`${pageStyle}<p class="lead">${o.lead}</p>
+${o.warning ?? ''}
 <ul class="card plain confirm-list">${o.rows.map(
       (r) => html`<li>${r.firstName} ${r.lastName} — <code>${r.login}</code>${r.email?.trim() ? '' : html` <span class="badge">${_('classe.noEmail')}</span>`}</li>`,
     )}</ul>
@@ -391,7 +394,10 @@ export function blockConfirmView(env: ViewEnv, o: { cls: ClassRow; tab: ActionTa
  * "Fiches détaillées par courriel — 6A": how many mails go out, what they hold (`content`, distribution.ts), and
  * a button printing the sheets of the ticked accounts without an address.
  */
-export function mailConfirmView(env: ViewEnv, o: { cls: ClassRow; tab: ActionTab; rows: AccountRow[]; mails: number; withoutEmail: number; content: string; idem: string }): PageView {
+export function mailConfirmView(
+  env: ViewEnv,
+  o: { cls: ClassRow; tab: ActionTab; rows: AccountRow[]; mails: number; withoutEmail: number; content: string; idem: string; smtpConfigured: boolean },
+): PageView {
   const { lang } = env;
   const base = classBase(o.cls, o.tab);
   const paper = o.rows.filter((r) => !r.email?.trim());
@@ -415,6 +421,7 @@ export function mailConfirmView(env: ViewEnv, o: { cls: ClassRow; tab: ActionTab
     lead,
     action: 'mail-send',
     button: plural(lang, 'classe.mail.send', o.mails),
+    warning: noSmtpWarning(lang, o.mails, o.smtpConfigured),
     extra: print,
   });
 }

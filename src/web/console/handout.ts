@@ -29,7 +29,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, list, text } from '../input.js';
-import type { Notice } from '../layout.js';
+import { noSmtpWarning, type Notice } from '../layout.js';
 import { schoolBase, schoolOr404, sendConsolePage } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
 
@@ -132,6 +132,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
       crumbs: [{ href: `${base}?${params}`, label: _('console.io.publipostage') }],
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails.length}">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
+  ${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
   ${
     mails.length
       ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}

@@ -32,6 +32,7 @@ import { IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
+import { noSmtpWarning } from '../layout.js';
 import { remindLink } from './remind.js';
 
 const MODELS = ['1', '2', '8'] as const;
@@ -205,7 +206,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   <p class="send-headline" data-mails="${mails}">${mails ? pluralHtml(lang, 'send.mails', mails) : c.total === 0 ? _('pp.empty') : _('send.noMails')}</p>
   ${
     // Without SMTP_URL the worker sends nothing (src/mail/worker.ts): said before the click, not only in the report.
-    mails && !ctx.config.smtpUrl ? html`<p class="notice notice-warning" data-no-smtp>${_('send.noSmtp')}</p>` : ''
+    noSmtpWarning(lang, mails, !!ctx.config.smtpUrl)
   }
   <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
