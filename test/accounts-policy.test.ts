@@ -3,6 +3,7 @@
 // field continues to activation or renewal, the QR code of an activated account says so (to the holder of its code),
 // and a new version of the school's terms of use is accepted at the next sign-in.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { formatCode } from '../src/accounts/codes.js';
@@ -178,4 +179,43 @@ test('« Mon compte » asks for the e-mail and phone as the activation does: non
   row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
   assert.deepEqual(row, { email: 'nour@example.org', phone: '06 12 34 56 78' });
   await q('DELETE FROM profile_policies');
+});
+
+test('« Mon compte » and the reset link check a new password against the account’s policy, as the activation does', async () => {
+  // A pupil (policy: 8 characters) changes to an 8-character password the activation would accept.
+  const pupil = await inactive('theo.ecole');
+  const { c } = await activate('theo.ecole', pupil.code, { password: 'Kx7#pq2!', confirm: 'Kx7#pq2!', email: '', phone: '' });
+  const form = await c.get('/mon-compte');
+  assert.match(/<input[^>]*name="password"[^>]*>/.exec(form.body)![0], /minlength="8"/);
+  const changed = await c.post('/mon-compte/mot-de-passe', { current: 'Kx7#pq2!', password: 'Vb4&zr8?', confirm: 'Vb4&zr8?' });
+  assert.equal(changed.statusCode, 303, changed.body.slice(0, 300));
+  // The school asks 20 characters of parents: « Mon compte » and the reset page refuse a 17-character one.
+  const parent = await inactive('lina.ecole', 'Relative');
+  const p = await activate('lina.ecole', parent.code, { password: PASSWORD, confirm: PASSWORD, email: 'lina@example.org', phone: '' });
+  assert.equal(p.res.statusCode, 303);
+  await savePolicy(ctx.database.pool, school, 'Relative', {
+    signIn: 'code', provider: null, emailRequired: false, phoneRequired: false, minPasswordLength: 20, graceDays: 90, deletionDays: 90,
+  }, null);
+  try {
+    const page = await p.c.get('/mon-compte');
+    assert.match(/<input[^>]*name="password"[^>]*>/.exec(page.body)![0], /minlength="20"/);
+    const short = await p.c.post('/mon-compte/mot-de-passe', { current: PASSWORD, password: 'girafe bleue lune', confirm: 'girafe bleue lune' });
+    assert.equal(short.statusCode, 422);
+    assert.match(short.body, /20 caractères/);
+    const token = randomBytes(32).toString('base64url');
+    await q(`INSERT INTO password_resets (token_hash, user_id, expires_at, email) VALUES ($1, $2, now() + interval '1 hour', 'lina@example.org')`, [
+      createHash('sha256').update(token).digest('hex'), parent.id,
+    ]);
+    const r = new Client(app);
+    const resetPage = await r.get(`/reinitialisation?token=${token}`);
+    assert.match(/<input[^>]*name="password"[^>]*>/.exec(resetPage.body)![0], /minlength="20"/);
+    const reset = await r.post('/reinitialisation', { token, password: 'girafe bleue lune', confirm: 'girafe bleue lune' });
+    assert.equal(reset.statusCode, 422);
+    assert.match(reset.body, /20 caractères/);
+    const hash = (await q('SELECT password_hash FROM users WHERE id = $1', [parent.id])).rows[0].password_hash;
+    assert.equal((await q('SELECT count(*)::int AS n FROM password_resets WHERE used_at IS NOT NULL')).rows[0].n, 0);
+    assert.ok(hash);
+  } finally {
+    await q('DELETE FROM profile_policies');
+  }
 });

@@ -6,7 +6,7 @@ import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
-import { checkPasswordPolicy, PASSWORD_MIN } from '../../accounts/passwords.js';
+import { checkPasswordPolicy } from '../../accounts/passwords.js';
 import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
 import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
@@ -64,7 +64,7 @@ const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.b
  * same answer): an empty field is named as such, then the policy (checkPasswordPolicy), then the mismatch.
  */
 /** `min`: the account's minimum length (profile policy, directory/policies.ts); PASSWORD_MIN elsewhere. */
-function newPasswordErrors(_: ReturnType<typeof translator>, password: string, confirm: string, login: string, min = PASSWORD_MIN): FieldErrors {
+function newPasswordErrors(_: ReturnType<typeof translator>, password: string, confirm: string, login: string, min: number): FieldErrors {
   const errors: FieldErrors = {};
   if (!password) errors.password = _('field.newPasswordRequired');
   else {
@@ -212,6 +212,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
   }
 
+  /** The account's minimum password length: the policy its activation step checks (stepPolicy), for every new password. */
+  async function minPasswordLength(userId: string): Promise<number> {
+    return (await policyForUser(pool, userId)).minPasswordLength;
+  }
+
   function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
     return sendPage(reply, { req, ...passwordView(viewEnv(req), flow, o) }, status);
   }
@@ -348,7 +353,8 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const _ = translator(req.lang);
     const f = req.body;
     const { user } = viewer(req);
-    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', user.login);
+    // The account's policy (profile, school, admin rights: policyForUser), as the activation's step 2 checks it.
+    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', user.login, await minPasswordLength(user.id));
     if (!f.current) errors.current = _('field.currentRequired');
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
     // The current password is a credential: guessing it is limited like sign-in.
@@ -396,7 +402,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     return forgotPage(req, reply, { sent: true });
   });
 
-  function resetPage(req: FastifyRequest, reply: FastifyReply, o: { token: string; login: string; errors?: FieldErrors }, status = 200) {
+  function resetPage(req: FastifyRequest, reply: FastifyReply, o: { token: string; login: string; min: number; errors?: FieldErrors }, status = 200) {
     return sendPage(reply, { req, ...resetView(viewEnv(req), o) }, status);
   }
 
@@ -410,7 +416,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const token = req.query.token;
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
-    return resetPage(req, reply, { token, login: target.login });
+    return resetPage(req, reply, { token, login: target.login, min: await minPasswordLength(target.userId) });
   });
 
   app.post('/reinitialisation', { schema: { body: ResetForm } }, async (req, reply) => {
@@ -419,8 +425,9 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const token = f.token ?? '';
     const target = await findResetToken(ctx, token);
     if (!target) return resetInvalid(req, reply);
-    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', target.login);
-    if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, errors }, 422);
+    const min = await minPasswordLength(target.userId);
+    const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', target.login, min);
+    if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, min, errors }, 422);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);
     await startSession(ctx, req, reply, userId);

@@ -1,7 +1,6 @@
 // Views of the account pages (sign-in, activation and renewal steps, "Mon compte", forgotten password, terms):
 // pure functions of what the routes (account/index.ts) read and checked. Every page works without JavaScript.
 import type { CodePurpose } from '../../accounts/activation.js';
-import { PASSWORD_MIN } from '../../accounts/passwords.js';
 import type { AccountDetails } from '../../accounts/profile.js';
 import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
@@ -187,7 +186,8 @@ ${field(env, { name: 'identifier', label: labels.identifier, value: o.identifier
   };
 }
 
-export function resetView(env: ViewEnv, o: { token: string; login: string; errors?: FieldErrors }): PageView {
+/** `min`: the account's minimum password length (its policy, as at activation). */
+export function resetView(env: ViewEnv, o: { token: string; login: string; min: number; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
   const labels = { password: _('field.newPassword'), confirm: _('field.confirmPassword') };
@@ -203,7 +203,7 @@ ${requiredLegend(env)}
 ${csrfField(env)}
 <input type="hidden" name="token" value="${o.token}">
 <input type="text" name="username" value="${o.login}" autocomplete="username" hidden>
-${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN, autofocus: !failed })}
+${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: o.min }), minlength: o.min, autofocus: !failed })}
 ${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
 <div class="actions"><button type="submit">${_('reset.submit')}</button></div>
 </form>`,
@@ -222,11 +222,11 @@ export function resetInvalidView(env: ViewEnv): PageView {
 }
 
 /** "Mon compte": identity, contact form (`contactValues` as typed, or the account's), password change. */
-/** `contactPolicy`: the account's policy (directory/policies.ts), the activation's rule for e-mail and phone. */
+/** `contactPolicy`: the account's policy (directory/policies.ts), the activation's rules for e-mail, phone and password length. */
 export function accountView(
   env: ViewEnv,
   d: AccountDetails,
-  o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null; contactPolicy: { emailRequired: boolean; phoneRequired: boolean } },
+  o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null; contactPolicy: { emailRequired: boolean; phoneRequired: boolean; minPasswordLength: number } },
 ): PageView {
   const _ = translator(env.lang);
   const { errors, contactValues, contactPolicy } = o;
@@ -276,7 +276,7 @@ export function accountView(
     ${csrfField(env)}
     <input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
     ${field(env, { name: 'current', label: labels.current, type: 'password', required: true, autocomplete: 'current-password', error: errors.current })}
-    ${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: PASSWORD_MIN }), minlength: PASSWORD_MIN })}
+    ${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'new-password', error: errors.password, hint: _('password.rules', { min: contactPolicy.minPasswordLength }), minlength: contactPolicy.minPasswordLength })}
     ${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
     <div class="actions"><button type="submit">${_('account.savePassword')}</button></div>
   </form>
