@@ -85,7 +85,7 @@ test('completeness: markers inside or beside, quiet period, files still in trans
   for (const n of ['jules-ferry', 'voisine', 'transfert', 'ent-nuit.zip']) fresh(join(drop, n));
   for (const f of readdirSync(join(drop, 'jules-ferry'))) fresh(join(drop, 'jules-ferry', f));
 
-  const byName = (quietMs: number) => Object.fromEntries(scanDropFolder(drop, { now: NIGHT.getTime(), quietMs }).map((d) => [d.name, d]));
+  const byName = (quietMs: number) => Object.fromEntries(scanDropFolder(drop, { now: NIGHT.getTime(), quietMs }).deliveries.map((d) => [d.name, d]));
   const found = byName(60 * 60_000);
   assert.deepEqual(Object.keys(found).sort(), ['ancienne', 'en-cours', 'ent-nuit.zip', 'fichiers', 'jules-ferry', 'transfert', 'voisine']);
   assert.equal(found['jules-ferry'].complete, true);
@@ -102,7 +102,7 @@ test('completeness: markers inside or beside, quiet period, files still in trans
   assert.deepEqual(found['ent-nuit.zip'].inputs.map((i) => i.name), ['ent-nuit.zip'], 'a zip goes to the import whole');
   assert.equal(found.fichiers.complete, false, 'loose files without marker, changed a minute ago');
   assert.equal(found.ancienne.changedAt < found['jules-ferry'].changedAt, true);
-  assert.equal(scanDropFolder(drop, { now: NIGHT.getTime(), quietMs: 60 * 60_000 })[0].name, 'ancienne', 'oldest first');
+  assert.equal(scanDropFolder(drop, { now: NIGHT.getTime(), quietMs: 60 * 60_000 }).deliveries[0].name, 'ancienne', 'oldest first');
 
   assert.equal(byName(0).ancienne.complete, false, 'quiet period 0: markers only');
   writeFileSync(join(drop, '.done'), '');
@@ -195,14 +195,18 @@ test('a symbolic link in the drop folder is never followed, and said; a name wit
   symlinkSync(secret, join(drop, 'lien-racine'));
   writeFileSync(join(dir, 'note\nDépôt : tout va bien.txt'), 'x');
   writeFileSync(join(dir, '.done'), '');
-  const [d, ...others] = scanDropFolder(drop, { now: NIGHT.getTime(), quietMs: 0 });
+  const scan = scanDropFolder(drop, { now: NIGHT.getTime(), quietMs: 0 });
+  const [d, ...others] = scan.deliveries;
   assert.deepEqual(others, [], 'a link at the top is no delivery');
+  assert.deepEqual(scan.links, [join(drop, 'lien-racine')]);
   assert.deepEqual(d.links.sort(), [join(dir, 'ENT_Eleves.csv'), join(dir, 'dossier')]);
   assert.deepEqual(d.inputs.map((i) => i.name), ['note\uFFFDDépôt : tout va bien.txt'], 'links are not inputs; the line break is shown as « � »');
   const lines: string[] = [];
   await runDropFolder(ctx, { dir: drop, log: (m) => lines.push(m), now: NIGHT });
   const log = lines.join('\n');
   assert.match(log, /Dépôt : livraison — 2 liens symboliques non suivis, non importés : .*ENT_Eleves\.csv, .*dossier/);
+  // The link at the top of the folder is said the same way (it was skipped without a word).
+  assert.match(log, /Dépôt : 1 lien symbolique non suivi à la racine du dossier, non importé : .*lien-racine/);
   assert.ok(!log.includes('root:x'), log);
   assert.ok(!lines.some((l) => l.startsWith('Dépôt : tout va bien')), log);
   rmSync(secret, { recursive: true, force: true });

@@ -90,14 +90,22 @@ function decide(walked: Walked, markers: string[], now: number, quietMs: number)
   };
 }
 
+/** What the drop folder holds: its deliveries, and the symbolic links at its top level (never followed, no delivery). */
+export interface DropScan {
+  deliveries: Delivery[];
+  /** Paths of the links at the top level, said in the run's log as those inside a delivery are. */
+  links: string[];
+}
+
 /**
  * The deliveries of the drop folder `dir`, oldest first (by newest modification, then name). `now` and `quietMs`
  * (ms) decide completeness as described at the top of this file. A missing folder is an error (config mistake).
  */
-export function scanDropFolder(dir: string, opts: { now: number; quietMs: number }): Delivery[] {
+export function scanDropFolder(dir: string, opts: { now: number; quietMs: number }): DropScan {
   const names = readdirSync(dir).sort();
   const taken = new Set<string>();
   const out: Delivery[] = [];
+  const links: string[] = [];
   const siblings = (entry: string): string[] => {
     const stem = entry.slice(0, entry.length - extname(entry).length);
     const found = names.filter((n) => n !== entry && isMarker(n) && [entry, stem].some((s) => s && n.toLowerCase().startsWith(`${s.toLowerCase()}.`) && isMarker(n.slice(s.length))));
@@ -109,8 +117,11 @@ export function scanDropFolder(dir: string, opts: { now: number; quietMs: number
     if (RESERVED.has(name) || hidden(name)) continue;
     const path = join(dir, name);
     const st = lstatSync(path);
-    // A symbolic link at the top is no delivery (never followed, see walk).
-    if (st.isSymbolicLink()) continue;
+    // A symbolic link at the top is no delivery (never followed, see walk): listed for the log.
+    if (st.isSymbolicLink()) {
+      links.push(path);
+      continue;
+    }
     const kind: DeliveryKind | null = st.isDirectory() ? 'folder' : extname(name).toLowerCase() === '.zip' ? 'zip' : null;
     if (!kind) continue;
     taken.add(name);
@@ -152,5 +163,5 @@ export function scanDropFolder(dir: string, opts: { now: number; quietMs: number
       links: walked.links,
     });
   }
-  return out.sort((a, b) => a.changedAt - b.changedAt || a.name.localeCompare(b.name));
+  return { deliveries: out.sort((a, b) => a.changedAt - b.changedAt || a.name.localeCompare(b.name)), links };
 }

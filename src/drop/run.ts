@@ -179,7 +179,10 @@ export async function runDropFolder(ctx: AppContext, opts: DropRunOptions = {}):
       return { ...result, status: 'busy' };
     }
     try {
-      const found = scanDropFolder(dir, { now: now.getTime(), quietMs: ctx.config.drop.quietMinutes * 60_000 });
+      const scan = scanDropFolder(dir, { now: now.getTime(), quietMs: ctx.config.drop.quietMinutes * 60_000 });
+      const found = scan.deliveries;
+      // Never followed (deliveries.ts): said as the links inside a delivery are, so that a delivery made as a link is not lost silently.
+      if (scan.links.length) log(`Dépôt : ${countFr(scan.links.length, 'lien symbolique non suivi', 'liens symboliques non suivis')} à la racine du dossier, ${scan.links.length === 1 ? 'non importé' : 'non importés'} : ${scan.links.map(printable).join(', ')}`);
       for (const d of found) {
         if (!d.complete) {
           result.waiting.push({ name: d.name, reason: d.reason });
