@@ -8,6 +8,7 @@ import yazl from 'yazl';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { ImportFileError } from '../src/import/types.js';
 import { unzip } from '../src/import/zip.js';
+import { SHOWN_NAME_MAX, shownName } from '../src/lib/printable.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { testContext } from './helpers/db.js';
 
@@ -191,6 +192,26 @@ test('hostile archives fail the whole run, naming the archive and the member; no
   assert.equal(fake.file, 'faux.zip');
 
   assert.equal(await count(`SELECT count(*) n FROM users`), before);
+});
+
+test('a member name of thousands of characters is shown capped, keeping its start and its end, in the report and in errors', async () => {
+  const long = `${'dossier-'.repeat(500)}é/`;
+  // A member of no supported format: the run is refused, naming it.
+  const report = await importFiles(ctx, [{ name: 'longue.zip', data: await zip([[`${long}photo.png`, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0])]]) }], { scope: ALL, dryRun: true });
+  assert.ok(report.fatal);
+  assert.ok(report.fatal.file.length <= SHOWN_NAME_MAX, `${report.fatal.file.length} characters`);
+  assert.match(report.fatal.file, /^longue\.zip\/dossier-dossier-.*….*dossier-é\/photo\.png$/);
+  // The limits' errors name the member the same way.
+  const tooBig = await unzip('longue.zip', { data: await zip([[`${long}ENT_Eleves.csv`, Buffer.alloc(100, 'a')]]) }, { entries: 10, entryBytes: 10, totalBytes: 1000 }).then(
+    () => assert.fail('refused'),
+    (e: ImportFileError) => e,
+  );
+  assert.ok(tooBig instanceof ImportFileError);
+  assert.ok(tooBig.reason.length < SHOWN_NAME_MAX + 100, `${tooBig.reason.length} characters`);
+  assert.match(tooBig.reason, /^dossier-dossier-.*….*dossier-é\/ENT_Eleves\.csv : fichier trop gros/);
+  // A character outside the BMP is never cut in half (an unpaired surrogate cannot be stored in jsonb).
+  assert.equal(shownName(`${'😀'.repeat(300)}`).length <= SHOWN_NAME_MAX * 2, true);
+  assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(shownName('😀'.repeat(300))));
 });
 
 test('size limits: declared sizes are checked before inflating, real sizes while inflating', async () => {

@@ -2,7 +2,7 @@
 // its files are imported as one run. Nothing is written to disk, so entry names never become paths; names
 // with `..`, absolute or backslashed paths are refused anyway (yauzl), and sizes are capped before and while
 // inflating (a zip bomb, or a header that lies about its size, fails the run instead of filling memory).
-import { printable } from '../lib/printable.js';
+import { printable, shownName } from '../lib/printable.js';
 import { basename, dirname } from 'node:path';
 import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
@@ -89,7 +89,8 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
     const named = entries.map((entry) => ({ entry, fileName: memberName(entry) }));
     for (const { entry, fileName } of named.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
       if (fileName.endsWith('/')) continue;
-      const member = fileName;
+      // Shown capped (a member may be named with 65,535 bytes): kept whole to be read, unpacked and filed.
+      const member = shownName(fileName);
       const invalid = yauzl.validateFileName(fileName);
       if (invalid) fail('zipBadName', { member, detail: invalid });
       if (entry.isEncrypted()) fail('zipEncrypted', { member });
@@ -110,7 +111,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       }
       total += size;
       const dir = dirname(fileName);
-      out.push({ name: `${basename(file)}/${fileName}`, folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
+      out.push({ name: shownName(`${basename(file)}/${fileName}`), folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
     }
   } catch (e) {
     if (e instanceof ImportFileError) throw e;
