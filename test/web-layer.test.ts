@@ -233,6 +233,25 @@ test('an empty selection disables the launch buttons and says so; its mail page 
   assert.doesNotMatch(fragment.body, /<html/);
 });
 
+test('a keyset cursor past the last row: the preview says its page is empty and links to the first page', async () => {
+  const beyond = Buffer.from(JSON.stringify(['zzzzzzzzzz', 'zzzz', 'zzzzzzzzzz'])).toString('base64url');
+  const url = `${base()}/publipostage`;
+  const res = await admin.get(`${url}?profiles=Student&after=${beyond}&offset=50`);
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /<tbody data-preview-body><\/tbody>/);
+  const pager = /<nav class="pager"[\s\S]*?<\/nav>/.exec(res.body)![0];
+  assert.match(pager, /Cette page est vide/);
+  assert.doesNotMatch(pager, /Comptes \d+ à/);
+  assert.match(pager, new RegExp(`<a href="${url.replace(/[/]/g, '\\/')}\\?profiles=Student"[^>]*>Première page</a>`));
+  const en = await admin.get(`${url}?profiles=Student&after=${beyond}`, { 'accept-language': 'en' });
+  assert.match(en.body, /This page is empty/);
+  assert.match(en.body, />First page<\/a>/);
+  // The users list pages the same way.
+  const users = await admin.get(`${base()}/utilisateurs?after=${beyond}`);
+  assert.equal(users.statusCode, 200);
+  assert.match(users.body, /Cette page est vide/);
+});
+
 test('the mail confirmation warns, in French and English, when no mail server is configured', async () => {
   const jade = await insertUser(ctx.database.pool, { firstName: 'Jade', lastName: 'Sansserveur', email: 'jade@example.fr', structureIds: [school], classIds: [cls] });
   const parent = await insertUser(ctx.database.pool, { profile: 'Relative', firstName: 'Paul', lastName: 'Parentdejade', email: 'paul.p@example.fr', structureIds: [school] });

@@ -299,8 +299,19 @@ ${o.after ?? ''}
  * carry the cursor of the page's last (first) row: the next page is read from there through the sort key, at
  * the same cost however far it is; `offset` then only numbers the rows shown.
  */
-export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number, keyset?: PageKeyset): SafeHtml {
+export function pager(lang: Lang, base: string, params: URLSearchParams, offset: number, limit: number, total: number, keyset?: PageKeyset, shown?: number): SafeHtml {
   const _ = translator(lang);
+  // A page of no rows in a selection that has some (a cursor past the last row, hand-edited or of a list that has
+  // shrunk since): neither range nor cursor to page from, so it says so and leads back to the first page.
+  if (shown === 0 && total > 0) {
+    const p = new URLSearchParams(params);
+    for (const k of ['offset', 'after', 'before']) p.delete(k);
+    const s = p.toString();
+    return html`<nav class="pager" aria-label="${_('pager.label')}" data-pager data-offset="0" data-limit="${limit}" data-total="${total}">
+  <p class="pager-range" data-pager-range data-pager-empty>${_('pager.empty')}</p>
+  <p class="pager-links"><a href="${s ? `${base}?${s}` : base}" data-offset="0" rel="first">${_('pager.first')}</a></p>
+</nav>`;
+  }
   const cursorFor = (o: number): [string, string] | null => (!keyset || o <= 0 ? null : o > offset ? (keyset.next ? ['after', keyset.next] : null) : keyset.prev ? ['before', keyset.prev] : null);
   const link = (o: number) => {
     const p = new URLSearchParams(params);

@@ -118,6 +118,8 @@ const fr = {
   'pager.range': 'Comptes {first} à {last} sur {total}',
   'pager.prev': '← Précédents',
   'pager.next': 'Suivants →',
+  'pager.empty': 'Cette page est vide : la liste s’arrête avant elle.',
+  'pager.first': 'Première page',
 
   'col.lastName': 'Nom',
   'col.firstName': 'Prénom',
@@ -526,6 +528,8 @@ const en: Record<keyof typeof fr, string> = {
   'pager.range': 'Accounts {first} to {last} of {total}',
   'pager.prev': '← Previous',
   'pager.next': 'Next →',
+  'pager.empty': 'This page is empty: the list ends before it.',
+  'pager.first': 'First page',
 
   'col.lastName': 'Last name',
   'col.firstName': 'First name',

@@ -91,7 +91,7 @@ export function previewParts(lang: Lang, d: PreviewData): { counters: SafeHtml; 
   return {
     counters: html`<div data-fragment="counters" data-total="${d.counts.total}">${counters(lang, d.counts)}</div>`,
     table: html`<div data-fragment="table">${previewTable(lang, d.rows, d.school)}
-  ${pager(lang, d.base, d.params, d.offset, d.limit, d.counts.total, d.keyset)}</div>`,
+  ${pager(lang, d.base, d.params, d.offset, d.limit, d.counts.total, d.keyset, d.rows.length)}</div>`,
   };
 }
 

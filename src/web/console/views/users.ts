@@ -91,7 +91,7 @@ ${
 ${tickedActions(env)}
 </form>`
 }
-${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total, o.keyset)}
+${pager(lang, base, o.params, o.offset, LIST_PAGE_SIZE, o.total, o.keyset, rows.length)}
 ${bulkLifecycleLinks(env, school.id, o.params, o.total)}`;
 }
 
