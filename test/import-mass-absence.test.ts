@@ -13,11 +13,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { formatReport, importFiles, type ImportOptions, type ImportReport } from '../src/import/index.js';
 import { absentShare, MASS_ABSENCE_MIN, massAbsencesOf } from '../src/import/plan.js';
+import { uploadsRoot } from '../src/import/uploads.js';
 import { reportView } from '../src/web/console/views/import.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -205,6 +207,16 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   await browser.get(stale.location);
   const fewer = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: stale.token, absences: '11' });
   assert.equal(fewer.statusCode, 400, fewer.body.slice(0, 500));
+  assert.equal(await snapshot(), before);
+
+  // A forged count of 999,999,999 (nine digits pass the form's check) confirms no more than the dry run showed: here
+  // it showed 11 (the directory changed since), the run would send 12 away, and it is refused as the box for 11 is.
+  const forged = await upload();
+  await browser.get(forged.location);
+  const dryFile = join(uploadsRoot(ctx.config.dataDir), forged.token, 'report.json');
+  await writeFile(dryFile, JSON.stringify({ ...JSON.parse(await readFile(dryFile, 'utf8')), preDeleted: 11 }));
+  const huge = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: forged.token, absences: '999999999' });
+  assert.equal(huge.statusCode, 400, huge.body.slice(0, 500));
   assert.equal(await snapshot(), before);
 
   // The first upload, kept after the unticked try: ticked for the number shown, applied.

@@ -197,9 +197,9 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const { dir, manifest } = await pending(req, school, req.body.token);
+    const dry = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     // Departures to confirm and the box left unticked: the same page again with the error, the upload kept.
     if (req.body.absences === undefined) {
-      const dry = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
       if (dry.massAbsence?.length) {
         return page(
           req,
@@ -228,7 +228,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         structureHint: school.id,
         partial: manifest.partial,
         // The number the box was ticked for: more accounts away than that (the directory changed since) is refused.
-        confirmAbsences: req.body.absences === undefined ? false : Number(req.body.absences),
+        // Never more than the dry run showed (the box's value): a forged 999999999 confirms no departure nobody saw.
+        confirmAbsences: req.body.absences === undefined ? false : Math.min(Number(req.body.absences), dry.preDeleted),
         uploaded: true,
       });
     } catch (e) {
