@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Scope } from '../src/directory/scope.js';
 import { countSelection, cursorOf, selectAccounts, selectPage, streamSelection } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
+import { newAccountsLink } from '../src/web/console/views/import.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
 
@@ -261,5 +262,31 @@ test('streamSelection: the same rows as selectAccounts, in batches, through a cu
     } finally {
       client.release();
     }
+  }
+});
+
+test('the import report’s « new accounts » link selects its run to the millisecond, even in the hour the autumn DST change repeats', async () => {
+  // 02:30 in Paris happens twice on 2026-10-25: at 00:30 UTC (summer time) and at 01:30 UTC (winter time).
+  const pool = ctx.database.pool;
+  const ids: string[] = [];
+  for (const at of ['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']) {
+    const { rows } = await pool.query(
+      `INSERT INTO users (profile, first_name, last_name, login, created_at) VALUES ('Student', 'Heure', 'Double', $1, $2) RETURNING id`,
+      [`dst.${at.slice(11, 13)}`, at],
+    );
+    await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [rows[0].id, s.structures.S1]);
+    ids.push(rows[0].id);
+  }
+  try {
+    for (const [i, at] of ['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z'].entries()) {
+      const link = new URL(newAccountsLink(s.structures.S1, at), 'http://x');
+      const rows = await selectAccounts(ctx, SelectionSchema.parse(Object.fromEntries(link.searchParams)), { kind: 'all' });
+      assert.deepEqual(rows.map((r) => r.id), [ids[i]], `${at}: ${link.search}`);
+    }
+    // A day or an instant typed without an offset still reads as Paris time.
+    assert.equal(SelectionSchema.parse({ createdAfter: '2026-10-25T02:30' }).createdAfter, '2026-10-25T02:30');
+    assert.throws(() => SelectionSchema.parse({ createdAfter: '2026-10-25+02:00' }));
+  } finally {
+    await pool.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [ids]);
   }
 });

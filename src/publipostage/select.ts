@@ -7,7 +7,7 @@ import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
-import type { AccountRow, ChildInfo, CsvAccountRow, Selection, SortOrder } from './selection.js';
+import { hasOffset, type AccountRow, type ChildInfo, type CsvAccountRow, type Selection, type SortOrder } from './selection.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
 class Params {
@@ -72,9 +72,11 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   if (sel.email === 'with') w.push(`NOT ${EMPTY_EMAIL}`);
   if (sel.email === 'without') w.push(EMPTY_EMAIL);
   if (sel.localAdmins !== 'all') w.push(`${sel.localAdmins === 'exclude' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id)`);
-  // A day reads as its midnight, an instant as itself (selection.ts CalendarMoment), both in Paris time.
-  if (sel.createdBefore) w.push(`u.created_at < (${p.add(sel.createdBefore)}::timestamp AT TIME ZONE 'Europe/Paris')`);
-  if (sel.createdAfter) w.push(`u.created_at >= (${p.add(sel.createdAfter)}::timestamp AT TIME ZONE 'Europe/Paris')`);
+  // A day reads as its midnight, an instant as itself (selection.ts CalendarMoment), both in Paris time; an instant
+  // with its offset (an import's link) as exactly that instant.
+  const moment = (v: string) => (hasOffset(v) ? `${p.add(v)}::timestamptz` : `(${p.add(v)}::timestamp AT TIME ZONE 'Europe/Paris')`);
+  if (sel.createdBefore) w.push(`u.created_at < ${moment(sel.createdBefore)}`);
+  if (sel.createdAfter) w.push(`u.created_at >= ${moment(sel.createdAfter)}`);
   w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
   if (sel.distributedBefore !== undefined) w.push(reminderCondition(p.add(sel.distributedBefore)));

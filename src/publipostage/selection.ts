@@ -24,12 +24,16 @@ function possibleDay(v: string): boolean {
   return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
-const MOMENT_RE = /^\d{4}-\d{2}-\d{2}(?:T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?)?$/;
+const MOMENT_RE = /^\d{4}-\d{2}-\d{2}(?:T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?)?$/;
+
+/** An instant that says its offset from UTC (`…+02:00`, `…Z`): exact, even in the hour the autumn change repeats. */
+export const hasOffset = (moment: string): boolean => /(?:Z|[+-]\d{2}:\d{2})$/.test(moment);
 
 /**
  * A day (AAAA-MM-JJ: its midnight), or an instant of it to the millisecond, AAAA-MM-JJTHH:MM[:SS[.mmm]] (the value of an
  * <input type="datetime-local">), in Paris time as every date of the selection. The instant is how an import's
- * « Distribuer les identifiants des nouveaux comptes » selects the accounts of that run alone (parisMoment).
+ * « Distribuer les identifiants des nouveaux comptes » selects the accounts of that run alone (parisMoment): it then
+ * carries its offset (`+02:00`), without which 02:00–03:00 on the last Sunday of October would name two instants.
  */
 export const CalendarMoment = z
   .string()
@@ -40,10 +44,13 @@ const PARIS_MOMENT = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
 
-/** An instant as CalendarMoment writes it in Paris time, to the millisecond: `2026-03-04T10:15:23.123`. */
+/** An instant as CalendarMoment writes it in Paris time, to the millisecond, with its offset: `2026-03-04T10:15:23.123+01:00`. */
 export function parisMoment(d: Date): string {
   const part = Object.fromEntries(PARIS_MOMENT.formatToParts(d).map((x) => [x.type, x.value]));
-  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
+  const wall = Date.UTC(+part.year, +part.month - 1, +part.day, +part.hour, +part.minute, +part.second, d.getUTCMilliseconds());
+  const offset = Math.round((wall - d.getTime()) / 60_000);
+  const hm = `${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${String(d.getUTCMilliseconds()).padStart(3, '0')}${offset < 0 ? '-' : '+'}${hm}`;
 }
 
 export const SelectionSchema = z.object({

@@ -132,7 +132,11 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
 
 /** A selection's day or instant (selection.ts CalendarMoment) as read: « 04/03/2026 », « 04/03/2026 10:15:23,123 ». */
 export function momentText(lang: Lang, v: string): string {
-  const [day, time] = v.split('T');
+  const [day, instant] = v.split('T');
   const d = day.split('-').reverse().join('/');
-  return time ? `${d} ${lang === 'fr' ? time.replace('.', ',') : time}` : d;
+  if (!instant) return d;
+  // An import's instant says its offset (selection.ts parisMoment): « 25/10/2026 02:30:00,000 (UTC+02:00) ».
+  const offset = /(Z|[+-]\d{2}:\d{2})$/.exec(instant)?.[1];
+  const time = offset ? instant.slice(0, -offset.length) : instant;
+  return `${d} ${lang === 'fr' ? time.replace('.', ',') : time}${offset ? ` (UTC${offset === 'Z' ? '' : offset})` : ''}`;
 }
