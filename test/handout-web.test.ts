@@ -211,6 +211,8 @@ test('console: a user’s « Fiche PDF » and « Envoyer par courriel », and th
   });
   assert.equal(zip.statusCode, 200);
   assert.equal(zip.headers['content-type'], 'application/zip');
+  // Ticked rows of a school's list: the file names the school (no class to name), like every other download.
+  assert.match(String(zip.headers['content-disposition']), /^attachment; filename="fiches-EcoleJulesFerry-2-comptes-\d{4}-\d{2}-\d{2}\.zip"; filename\*=UTF-8''fiches-EcoleJulesFerry-2-comptes-/);
   const names = (await zipEntries(zip.rawPayload)).map((e) => e.name).sort();
   assert.deepEqual(names, ['Fiche de connexion – Hugo BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
 });
@@ -256,6 +258,8 @@ test('console family mail: confirmation lists the parents without an address, th
   assert.match(page1.body, /data-family-paper>\s*<li>Marc Durand/);
   const paper = await admin.post(`${base}/familles/pdf`, { selection: `profiles=Student&classIds=${cm1}` });
   assert.equal(paper.headers['content-type'], 'application/pdf');
+  // The packs' file says whose they are, as the class view's « Fiches famille » does.
+  assert.match(String(paper.headers['content-disposition']), /^attachment; filename="fiches-famille-sans-courriel-CM1A-1-eleves-1-parents-\d{4}-\d{2}-\d{2}\.pdf"; filename\*=UTF-8''/);
   const file = save(paper.rawPayload);
   assert.equal(pages(file), 1);
   const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });

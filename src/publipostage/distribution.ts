@@ -89,7 +89,7 @@ export function externalSentence(e: { profile: Profile; provider: string; count:
 }
 
 /** A safe file-name part: accents folded, anything but letters, digits and '-' dropped ("6e A" -> "6eA"). */
-function slug(s: string): string {
+export function slug(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9-]+/g, '').slice(0, 30);
 }
 

@@ -14,6 +14,7 @@ import type { Scope } from '../../directory/scope.js';
 import { isUuid } from '../../directory/users.js';
 import { planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
 import { startMailMerge } from '../../mail/merge.js';
+import { slug } from '../../publipostage/distribution.js';
 import { describeSelection, today } from '../../publipostage/generate.js';
 import { handOut } from '../../publipostage/handout.js';
 import { renderSheetsPdf, type SheetModel } from '../../publipostage/pdf.js';
@@ -78,12 +79,13 @@ export async function refuseNoRenewal(ctx: AppContext, selection: Selection, sco
   if (!(await selectAccounts(ctx, renewalSelection(selection), scope)).some(renewable)) throw new HttpError(422, 'error.emptySelection');
 }
 
-/** Family-pack PDF of the given pupils and parents (sort by family), with its audit and record. */
-async function familyPackPdf(ctx: AppContext, req: FastifyRequest, base: Selection, userIds: string[], model: SheetModel): Promise<Buffer> {
+/** Family-pack PDF of the given pupils and parents (sort by family), with its audit and record, and how many of each it holds. */
+async function familyPackPdf(ctx: AppContext, req: FastifyRequest, base: Selection, userIds: string[], model: SheetModel): Promise<{ pdf: Buffer; pupils: number; parents: number }> {
   const { user, scope } = viewer(req);
   const selection: Selection = { ...base, profiles: ['Student', 'Relative'], userIds, classIds: [], levelIds: [], sort: 'family' };
   const rows = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.family_pack', kind: 'family_pack', details: { model } });
-  return renderSheetsPdf(ctx, rows, { model, sort: 'family' });
+  const parents = rows.filter((r) => r.profile === 'Relative').length;
+  return { pdf: await renderSheetsPdf(ctx, rows, { model, sort: 'family' }), pupils: rows.length - parents, parents };
 }
 
 export default async function handoutScreens(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -177,8 +179,11 @@ ${
     const ids = [...new Set(paper.flatMap((p) => [p.id, ...(plan.children.get(p.id) ?? []).map((c) => c.id)]))];
     // An empty list of ids would select the whole school.
     if (!ids.length) throw new HttpError(404, 'error.notFound');
-    const pdf = await familyPackPdf(ctx, req, selection, ids, 8);
-    return download(reply, `fiches-famille-sans-courriel-${today()}.pdf`, 'application/pdf', pdf);
+    const { pdf, pupils, parents } = await familyPackPdf(ctx, req, selection, ids, 8);
+    // Named as the class view's packs (classe/handout.ts): fiches-famille-sans-courriel-3C-4-eleves-3-parents-2026-09-02.pdf.
+    const label = await describeSelection(ctx, selection);
+    const parts = [...label.parts.filter((p) => p !== 'eleves' && p !== 'parents'), `${pupils}-eleves`, `${parents}-parents`];
+    return download(reply, ['fiches-famille-sans-courriel', ...parts, today()].join('-') + '.pdf', 'application/pdf', pdf);
   });
 
   // ------------------------------------------------------------------------------------------ publipostage: renewal sheets
@@ -231,7 +236,7 @@ ${
   // ------------------------------------------------------------------------------------------ one user, ticked users
 
   /** Sheets (PDF, 1 per page), mails or a ZIP for explicit accounts, under the distribution rules of a run. */
-  async function forAccounts(req: FastifyRequest, reply: FastifyReply, scope: Scope, ids: string[], action: string, idem: string, back: string) {
+  async function forAccounts(req: FastifyRequest, reply: FastifyReply, scope: Scope, ids: string[], action: string, idem: string, back: string, schoolName?: string) {
     const { user } = viewer(req);
     const selection = SelectionSchema.parse({ userIds: ids });
     if (action === 'mail') {
@@ -242,9 +247,10 @@ ${
     const kind = action === 'zip' ? 'zip' : 'sheet';
     const rows = await handOut(ctx, { selection, scope, actorId: user.id, action: `publipostage.${kind === 'zip' ? 'zip' : 'pdf'}`, kind, details: { via: 'users' } });
     if (!rows.length) return reply.redirect(`${back}${back.includes('?') ? '&' : '?'}ok=nosheet`, 303);
-    const label = await describeSelection(ctx, selection);
-    if (kind === 'zip') return download(reply, ['fiches', ...label.parts, today()].join('-') + '.zip', 'application/zip', await zipSheets(ctx, rows));
-    const name = rows.length === 1 ? `Fiche de connexion – ${rows[0].firstName} ${rows[0].lastName.toUpperCase()}.pdf` : ['fiches', ...label.parts, today()].join('-') + '.pdf';
+    // Ticked rows have no class to name: the school's list they were ticked in names the file (fiches-EcoleJulesFerry-3-comptes-…).
+    const parts = [...(schoolName ? [slug(schoolName)].filter(Boolean) : []), ...(await describeSelection(ctx, selection)).parts];
+    if (kind === 'zip') return download(reply, ['fiches', ...parts, today()].join('-') + '.zip', 'application/zip', await zipSheets(ctx, rows));
+    const name = rows.length === 1 ? `Fiche de connexion – ${rows[0].firstName} ${rows[0].lastName.toUpperCase()}.pdf` : ['fiches', ...parts, today()].join('-') + '.pdf';
     return download(reply, name, 'application/pdf', await renderSheetsPdf(ctx, rows, { model: 1 }));
   }
 
@@ -273,7 +279,7 @@ ${
     const seen = await selectAccounts(ctx, SelectionSchema.parse({ structureId: school.id, userIds: ids, blocked: 'all', preDeletion: 'all', external: 'info' }), scope);
     if (seen.length !== ids.length) throw new HttpError(404, 'user.notFound');
     const action = ['pdf', 'mail', 'zip'].includes(req.body.action) ? req.body.action : 'pdf';
-    return forAccounts(req, reply, scope, ids, action, req.body.idem, back);
+    return forAccounts(req, reply, scope, ids, action, req.body.idem, back, school.name);
   });
 }
 
