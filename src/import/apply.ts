@@ -1306,6 +1306,8 @@ async function adoptAccounts(
         const e = byId.get(m.id)!;
         if (m.applied) adopt(r, e);
         else keep.add(e.id);
+        // A teacher now staff under the same names is no rename: the report's changed records say the profile.
+        if (m.applied && e.first_name === r.firstName && e.last_name === r.lastName) continue;
         renamed.push({
           file: r.file, line: r.line, login: e.login, applied: m.applied,
           from: `${e.first_name} ${e.last_name}`, to: `${r.firstName} ${r.lastName}`,

@@ -40,6 +40,27 @@ export function closeNames(a: { firstName: string; lastName: string }, b: { firs
   return (df === 0 && near(al, bl, dl)) || (dl === 0 && near(af, bf, df));
 }
 
+/** Teacher and staff: one adult of the school, whose file (CSV_Enseignants / CSV_Personnels) may change. */
+const SCHOOL_ADULTS: readonly Profile[] = ['Teacher', 'Personnel'];
+
+/**
+ * The same person under another profile: a teacher now staff (or back) is in the other file of the same school, so
+ * under another name-built key. Only between teacher and staff, with the very same names once folded and no birth
+ * date contradicting (both given and different): the rule that gives a namesake the account of that name (csv.ts
+ * namesakeKey) whatever the row, and the reference ENT's.
+ */
+function roleChange(r: RenameIncoming, c: RenameCandidate): boolean {
+  return (
+    r.profile !== c.profile &&
+    SCHOOL_ADULTS.includes(r.profile) &&
+    SCHOOL_ADULTS.includes(c.profile) &&
+    r.structureIds.includes(c.structureId) &&
+    !(r.birthDate && c.birthDate && r.birthDate !== c.birthDate) &&
+    foldKey(r.firstName) === foldKey(c.firstName) &&
+    foldKey(r.lastName) === foldKey(c.lastName)
+  );
+}
+
 const sharesClass = (a: string[], b: string[]) => {
   const set = new Set(a.map(foldName));
   return b.some((c) => set.has(foldName(c)));
@@ -51,7 +72,7 @@ const sharesClass = (a: string[], b: string[]) => {
  * must be one-to-one. Otherwise an ACTIVATED account with a close name and the same birth date or class (or, for
  * people files give neither, e.g. parents, the close name alone) is a
  * near-twin: listed with `applied: false`, so the caller keeps it rather than pre-deleting it in the run that
- * creates its twin. Source of the rule: issue #14 (identity must not churn on spelling).
+ * creates its twin. A teacher now staff (or back) with the same names is the same person (roleChange). Source of the rule: issue #14 (identity must not churn on spelling).
  */
 export function findRenames(incoming: RenameIncoming[], candidates: RenameCandidate[]): { key: string; id: string; applied: boolean }[] {
   const strict = new Map<string, RenameCandidate[]>();
@@ -59,12 +80,13 @@ export function findRenames(incoming: RenameIncoming[], candidates: RenameCandid
   for (const r of incoming) {
     const list = candidates.filter(
       (c) =>
-        c.profile === r.profile &&
+        roleChange(r, c) ||
+        (c.profile === r.profile &&
         r.structureIds.includes(c.structureId) &&
         !!r.birthDate &&
         c.birthDate === r.birthDate &&
         (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : true) &&
-        closeNames(r, c),
+        closeNames(r, c)),
     );
     const ids = [...new Map(list.map((c) => [c.id, c])).values()];
     strict.set(r.key, ids);
