@@ -201,6 +201,7 @@ test('erasing many accounts at once: every audit row naming them is rewritten, f
   for (const l of logins) assert.ok(!all.includes(`"${l}"`), `${l} is gone from the trail`);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = ANY($1)', [gone])).rows[0].n, 0);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [kept])).rows[0].n, 1);
+});
 
 test('a local admin never pre-deletes nor deletes an account another school still has (its teacher, a parent of its pupils)', async () => {
   const admin = (await q(`SELECT id FROM users WHERE login = 'cpe.camus'`)).rows[0].id;
