@@ -238,8 +238,13 @@ test('field rules: structure names, legal representatives, teacher functions, cl
   assert.equal(structureName('CLG$DES TILLEULS$VILLEBOIS'), 'CLG - DES TILLEULS - VILLEBOIS');
   assert.equal(structureName('LYCEE  JEAN MOULIN'), 'LYCEE JEAN MOULIN');
   const a = (k: string, ...v: string[]) => new Map([[k, v]]);
-  // 4th field: responsable légal 1 or 2 (the second one too: a father listed `$1$0$2$…`); 0 is a contact or a payer.
-  assert.deepEqual(legalRepresentatives(a('ENTElevePersRelEleve', 'A$10$1$1$0$0', 'B$20$1$0$1$0', 'C$90$0$2$1$0', 'D$90$0$0$1$0', 'S$10$1$1$1$1'), false, 'S'), ['A', 'C']);
+  // 4th field: 1 a legal representative; 2 the second one only when ENTEleveAutoriteParentale names them (older
+  // feeds), else a « personne en charge » (test/import-aaf-roles.test.ts); 0 is a contact or a payer.
+  assert.deepEqual(legalRepresentatives(a('ENTElevePersRelEleve', 'A$10$1$1$0$0', 'B$20$1$0$1$0', 'C$90$0$2$1$0', 'D$90$0$0$1$0', 'S$10$1$1$1$1'), false, 'S'), ['A']);
+  assert.deepEqual(
+    legalRepresentatives(new Map([['ENTElevePersRelEleve', ['A$10$1$1$0$0', 'C$90$0$2$1$0']], ['ENTEleveAutoriteParentale', ['A', 'C']]]), false, 'S'),
+    ['A', 'C'],
+  );
   assert.deepEqual(legalRepresentatives(a('ENTEleveAutoriteParentale', 'A', 'B'), false, 'S'), undefined);
   assert.deepEqual(legalRepresentatives(a('ENTEleveAutoriteParentale', 'A', 'B$x'), true, 'S'), ['A', 'B']);
   assert.equal(isTeacher(new Map(), ['1$DOC$DOCUMENTATION$L0080$DOCUMENTATION']), true);

@@ -172,7 +172,7 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
  * Links: each pupil of the run to the legal representatives it names (and only those: a link to another AAF
  * relative is removed). Relative accounts: only for a legal representative of a pupil of the run, or of a pupil
  * of the directory the run does not describe (a link the directory already holds). Other PersRelEleve records
- * (contacts, payers, relatives of pupils of other files) are listed as ignored.
+ * (contacts, payers, « personnes en charge », relatives of pupils of other files) are listed as ignored.
  */
 async function settleRelatives(client: Queryable, c: AafCollector) {
   const { batch } = c;
@@ -207,8 +207,23 @@ async function settleRelatives(client: Queryable, c: AafCollector) {
        AND NOT EXISTS (SELECT 1 FROM import_relations r WHERE r.parent = s.ext)
      RETURNING s.n, s.ext, s.file, s.line, ${recOf('s')} AS rec`,
   );
+  // Of those, the ones a pupil of the run names as « personne en charge » (aaf.ts relativeRoles: `2` in a current
+  // feed): said as such, the report counts them. Only pupils' records naming one are parsed.
+  const inCharge = new Set(
+    dropped.rows.length
+      ? (
+          await client.query<{ p: string }>(
+            `SELECT DISTINCT p FROM (SELECT ${recOf('s')} AS rec FROM import_stage s WHERE s.source = 'aaf' AND s.profile = 'Student') s,
+               json_array_elements_text(s.rec::json -> 'inCharge') AS p
+             WHERE strpos(s.rec, '"inCharge"') > 0 AND p = ANY($1)`,
+            [dropped.rows.map((x) => x.ext)],
+          )
+        ).rows.map((x) => x.p)
+      : [],
+  );
   for (const x of dropped.rows.sort((a, b) => Number(a.n) - Number(b.n))) {
     const u = JSON.parse(x.rec) as { lastName: string; firstName: string };
-    batch.ignored.push({ ...rejection(x.file, x.line, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: `${u.lastName} ${u.firstName}`, id: x.ext }), record: x.ext });
+    const code = inCharge.has(x.ext) ? 'ignoredAafInCharge' : 'ignoredAafNotLegal';
+    batch.ignored.push({ ...rejection(x.file, x.line, 'ENTPersonJointure', code, { who: `${u.lastName} ${u.firstName}`, id: x.ext }), record: x.ext });
   }
 }

@@ -361,24 +361,41 @@ export function structureName(raw: string): string {
 }
 
 /**
- * Legal representatives a pupil names. 2D: ENTElevePersRelEleve values whose 4th `$` field (responsable légal) is
- * `1` or `2` — the first and the second legal representative, as SIECLE's RESP_LEGAL and the reference ENT's
- * ENTEleveAutoriteParentale (field `0`: contacts, payers, other relatives, no account). 1D: every ENTEleveAutoriteParentale value (first `$` field).
- * In 2D, ENTEleveAutoriteParentale, ENTEleveParents, ENTElevePere/Mere, ENTElevePersRelEleve1/2 are deprecated
- * and name nothing. Undefined when the record does not list the attribute (a modifyRequest leaves them as they are).
+ * Relatives a pupil names, by role. 2D: ENTElevePersRelEleve `id$lien$financier$représentant légal$contact$paiement`,
+ * whose 4th field changed meaning over the feed's versions:
+ *  - older feeds (AAF-VE1301, aaf-2013): `1` and `2` are the first and the second legal representative, as SIECLE's
+ *    RESP_LEGAL, and the deprecated ENTEleveAutoriteParentale lists both;
+ *  - current feeds: `1` is every legal representative, `2` a « personne en charge » (SIECLE NIVEAU_RESPONSABILITE 2:
+ *    no parental authority), and ENTEleveAutoriteParentale is left empty (the reference ENT has counted only `1` since
+ *    2020, `2` behind an option it calls import-person-in-charge).
+ * The feed says its version nowhere the import can rely on, so the pupil's own record decides: `1` is a legal
+ * representative; `2` is one only when that record's ENTEleveAutoriteParentale names them, otherwise `inCharge` (no
+ * account, reported). `0`: contacts, payers, other relatives. 1D: every ENTEleveAutoriteParentale value (first `$`
+ * field). In 2D, ENTEleveParents, ENTElevePere/Mere, ENTElevePersRelEleve1/2 (and ENTEleveAutoriteParentale beyond
+ * confirming a `2`) name nobody. Undefined when the record does not list the attribute (a modifyRequest leaves them
+ * as they are).
  */
-export function legalRepresentatives(a: Map<string, string[]>, oneD: boolean, self: string): string[] | undefined {
+export function relativeRoles(a: Map<string, string[]>, oneD: boolean, self: string): { legal: string[]; inCharge: string[] } | undefined {
   const key = oneD ? 'ENTEleveAutoriteParentale' : 'ENTElevePersRelEleve';
   if (!a.has(key)) return undefined;
-  const out = new Set<string>();
+  const legal = new Set<string>();
+  const inCharge = new Set<string>();
+  const authority = oneD ? null : new Set(all(a, 'ENTEleveAutoriteParentale').map((v) => clean(v.split('$')[0])));
   for (const v of all(a, key)) {
     const f = v.split('$');
-    const legal = f[3]?.trim();
-    if (!oneD && legal !== '1' && legal !== '2') continue;
     const id = clean(f[0]);
-    if (id && id !== self) out.add(id);
+    if (!id || id === self) continue;
+    const role = f[3]?.trim();
+    if (oneD || role === '1' || (role === '2' && authority!.has(id))) legal.add(id);
+    else if (role === '2') inCharge.add(id);
   }
-  return [...out];
+  for (const id of legal) inCharge.delete(id);
+  return { legal: [...legal], inCharge: [...inCharge] };
+}
+
+/** The legal representatives a pupil names (relativeRoles). */
+export function legalRepresentatives(a: Map<string, string[]>, oneD: boolean, self: string): string[] | undefined {
+  return relativeRoles(a, oneD, self)?.legal;
 }
 
 /**
@@ -504,7 +521,10 @@ export function mapPerson(
     } else user.address = base.address;
   } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
-  const legal = kind === 'Eleve' ? legalRepresentatives(a, oneD, ext) ?? (base ? undefined : []) : undefined;
+  const roles = kind === 'Eleve' ? relativeRoles(a, oneD, ext) : undefined;
+  const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
+  // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».
+  if (roles?.inCharge.length) user.inCharge = roles.inCharge;
   return { ok: true, user, legal, classField, groupField };
 }
 
@@ -606,7 +626,10 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
   if (replace) {
     // Representatives a modification does not list stay those the run gave.
     const prev = c.batch.users.get(ext);
-    if (m.user.legal === undefined && prev?.legal !== undefined) m.user.legal = prev.legal;
+    if (m.user.legal === undefined && prev?.legal !== undefined) {
+      m.user.legal = prev.legal;
+      m.user.inCharge = prev.inCharge;
+    }
     c.batch.users.set(ext, m.user);
   } else {
     // The same key read again is merged once staged (ImportStage.mergeDuplicates, mergeStaged), each record checked
@@ -631,7 +654,10 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
     // Two records made one: no longer the record as read (aaf-cache.ts keeps only those).
     u.digest = undefined;
     prev.digest = undefined;
-    if (u.legal === undefined && prev.legal !== undefined) u.legal = prev.legal;
+    if (u.legal === undefined && prev.legal !== undefined) {
+      u.legal = prev.legal;
+      u.inCharge = prev.inCharge;
+    }
     for (const s of prev.structures) u.structures.add(s);
     const key = (x: { structure: string; name: string }) => `${x.structure}$${x.name}`;
     const cls = new Set(u.classes.map(key));

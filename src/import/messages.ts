@@ -97,6 +97,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredAafGroup: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : groupe « {name} » non créé",
   ignoredAafAttachment: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : rattachement ignoré",
   ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
+  ignoredAafInCharge: '{who} ({id}) : personne en charge d’un élève (ENTElevePersRelEleve, 4ᵉ champ 2), pas représentant légal : pas de compte',
   ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',
   ignoredSiecleInactive: '{who} : élève de la division « {division} » (inactif dans SIECLE), aucun compte',

@@ -38,6 +38,10 @@ const T = {
       n > 1
         ? `Attention : ${fr(n)} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).`
         : `Attention : ${n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).`,
+    inCharge: (n: number) =>
+      n > 1
+        ? `${fr(n)} personnes en charge d’élèves (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentants légaux dans un flux qui ne les confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`
+        : `1 personne en charge d’élève (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentant légal dans un flux qui ne le confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
     newClasses: (n: number) => `Classes créées (${fr(n)})`,
@@ -95,6 +99,8 @@ const T = {
       `Parent-child links: ${en(r.relations.created)} added, ${en(r.relations.removed)} removed${r.relations.unresolved ? `, ${en(r.relations.unresolved)} unresolved` : ''}`,
     keptNamed: (n: number) =>
       `Warning: ${en(n)} account${n === 1 ? '' : 's'} that pupils of the import name as legal representative${n === 1 ? ' is' : 's are'} missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).`,
+    inCharge: (n: number) =>
+      `${en(n)} ${n === 1 ? 'person' : 'people'} in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Ignored”).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
     newClasses: (n: number) => `Classes created (${en(n)})`,
@@ -236,6 +242,11 @@ export function ignoredListing(ignored: Rejection[], render?: (m: ImportMessage)
   return { items, left };
 }
 
+/** Relatives left without an account as « personne en charge » (aaf.ts relativeRoles), from the ignored records. */
+export function inChargeCount(report: Pick<ImportReport, 'ignored'>): number {
+  return report.ignored.filter((x) => x.message?.code === 'ignoredAafInCharge').length;
+}
+
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   const t = T[lang] ?? T.fr;
   const out: string[] = [];
@@ -266,6 +277,8 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun, !!report.absencesConfirmed));
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));
+  const inCharge = inChargeCount(report);
+  if (inCharge) out.push(t.inCharge(inCharge));
   for (const e of report.emptied ?? []) out.push(t.emptied(e, report.dryRun));
   const person = (a: { login: string; name: string; profile: Profile }) => `${a.login} — ${a.name} (${t.profiles[a.profile]})`;
   for (const change of ['appointed', 'revoked'] as const) {

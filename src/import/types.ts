@@ -76,6 +76,11 @@ export interface UserRecord {
    * child's parents as they are.
    */
   legal?: string[];
+  /**
+   * AAF pupils: the people ENTElevePersRelEleve names as « personne en charge » (4th field `2` in a current feed,
+   * aaf.ts relativeRoles), not legal representatives: no link, and the report says why they have no account.
+   */
+  inCharge?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
   fields?: { classes: string; groups: string };
   /**

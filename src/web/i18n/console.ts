@@ -392,6 +392,11 @@ const fr = {
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
     '{n} comptes que des élèves de l’import désignent comme représentants légaux sont absents de ses fichiers : conservés, non pré-supprimés. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
+  // AAF relatives named as « personne en charge » (4th field 2 of a current feed): no account (aaf.ts relativeRoles).
+  'import.report.inCharge.one':
+    '{n} personne en charge d’élève (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentant légal dans un flux qui ne le confirme pas par ENTEleveAutoriteParentale (voir « Lus et ignorés »).',
+  'import.report.inCharge.other':
+    '{n} personnes en charge d’élèves (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentants légaux dans un flux qui ne les confirme pas par ENTEleveAutoriteParentale (voir « Lus et ignorés »).',
   // Rows read as an earlier row's legal representative (ImportReport.merged): one account, a guess to check.
   'import.report.merged.one': '{n} ligne regroupée avec une ligne précédente du même représentant légal : un seul compte pour les deux. Vérifiez qu’il s’agit bien de la même personne.',
   'import.report.merged.other': '{n} lignes regroupées avec une ligne précédente du même représentant légal : un seul compte chaque fois. Vérifiez qu’il s’agit bien de la même personne.',
@@ -791,6 +796,10 @@ const en: Record<keyof typeof fr, string> = {
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':
     '{n} accounts that pupils of the import name as legal representatives are missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
+  'import.report.inCharge.one':
+    '{n} person in charge of a pupil (ENTElevePersRelEleve, 4th field 2) without an account: not a legal representative in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Read and ignored”).',
+  'import.report.inCharge.other':
+    '{n} people in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Read and ignored”).',
   'import.report.merged.one': '{n} row merged with an earlier row of the same legal representative: one account for both. Check that it is the same person.',
   'import.report.merged.other': '{n} rows merged with an earlier row of the same legal representative: one account each time. Check that it is the same person.',
   'user.readOnly': 'This account also administers a school outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',

@@ -79,6 +79,7 @@ const EN: Record<ImportCode, string> = {
   ignoredAafGroup: 'structure “{structure}” absent from the EtabEducNat file and from the directory: group “{name}” not created',
   ignoredAafAttachment: 'structure “{structure}” absent from the EtabEducNat file and from the directory: attachment skipped',
   ignoredAafNotLegal: '{who} ({id}): no pupil names them as legal representative, no account',
+  ignoredAafInCharge: '{who} ({id}): person in charge of a pupil (ENTElevePersRelEleve, 4th field 2), not a legal representative: no account',
   ignoredSiecleLeft: '{who}: pupil left on {date}, no account',
   ignoredSiecleNoPupil: '{who}: guardian of no pupil, no account',
   ignoredSiecleInactive: '{who}: pupil of the division “{division}” (inactive in SIECLE), no account',

@@ -3,7 +3,7 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { formatChanges, ignoredListing, NEW_CLASSES_SHOWN } from '../../../import/report.js';
+import { formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
 import { parisMoment } from '../../../publipostage/selection.js';
@@ -87,6 +87,7 @@ ${(r.massAbsence ?? []).map(
 )}
 ${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
+${inChargeCount(r) ? html`<p class="notice notice-info" data-import="inCharge">${plural(lang, 'import.report.inCharge', inChargeCount(r))}</p>` : ''}
 ${
   r.newClasses?.length
     ? html`<details class="new-classes" data-import="newClasses"><summary>${_('import.report.newClasses', { n: n(r.newClasses.reduce((k, x) => k + x.names.length, 0)) })}</summary>
