@@ -157,13 +157,14 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
     for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
     for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
     for (const s of u.structures) {
-      if (absent(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s)) {
+      if (absent(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s) && !u.byFunction?.includes(s)) {
         ignore('ENTPersonStructRattach', 'ignoredAafAttachment', { structure: s });
       }
     }
     u.classes = u.classes.filter((x) => !absent(x.structure));
     u.groups = u.groups.filter((x) => !absent(x.structure));
     u.structures = new Set([...u.structures].filter((s) => !absent(s)));
+    if (u.byFunction) u.byFunction = u.byFunction.filter((s) => !absent(s));
     batch.users.set(u.externalId, u);
   }
 }

@@ -474,6 +474,19 @@ export function mapPerson(
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
   for (const x of classes) structures.add(x.structure);
   for (const x of groups) structures.add(x.structure);
+  // Staff are attached to the structures their functions name too (`structure$CODE$…`: the ENTStructureJointure),
+  // as the reference ENT does: a member of staff whose ENTPersonStructRattach is empty is not left in no school.
+  // Those only a function names are kept apart: one unknown to the run and the directory is dropped unsaid.
+  const byFunction: string[] = [];
+  if (kind === 'PersEducNat') {
+    for (const f of functions ?? []) {
+      const s = f.includes('$') ? clean(f.slice(0, f.indexOf('$'))) : null;
+      if (s && !structures.has(s)) {
+        structures.add(s);
+        byFunction.push(s);
+      }
+    }
+  }
 
   // First usable number of the attributes, in their order.
   const phoneOf = (keys: readonly string[]) => {
@@ -521,6 +534,7 @@ export function mapPerson(
     } else user.address = base.address;
   } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
+  if (byFunction.length) user.byFunction = byFunction;
   const roles = kind === 'Eleve' ? relativeRoles(a, oneD, ext) : undefined;
   const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
   // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».

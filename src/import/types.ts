@@ -81,6 +81,11 @@ export interface UserRecord {
    * aaf.ts relativeRoles), not legal representatives: no link, and the report says why they have no account.
    */
   inCharge?: string[];
+  /**
+   * AAF staff: the structures of `structures` that only their functions name (ENTPersonFonctions `structure$CODE$…`,
+   * aaf.ts mapPerson). One that neither the run nor the directory knows is dropped without a « rattachement ignoré ».
+   */
+  byFunction?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
   fields?: { classes: string; groups: string };
   /**
