@@ -275,24 +275,28 @@ export async function saveStructureSettings(
  * at every door).
  */
 export async function teacherMay(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, right: TeacherRight, classIds: readonly string[]): Promise<boolean> {
-  if (caller.roles.includes('superadmin') || !classIds.length) return true;
-  const r = await db.query(
-    `SELECT 1 FROM classes c LEFT JOIN structure_settings ss ON ss.structure_id = c.structure_id
-      WHERE c.id = ANY($1::uuid[]) AND NOT (c.structure_id = ANY($2::uuid[]))
-        AND NOT (coalesce(ss.teacher_rights, $3::text[]) @> ARRAY[$4::text]) LIMIT 1`,
-    [classIds, caller.adminOf, DEFAULT_TEACHER_RIGHTS, right],
-  );
-  return r.rowCount === 0;
+  return (await heldRights(db, caller, [right], classIds)).has(right);
 }
 
 /**
- * The rights of TEACHER_RIGHTS a caller holds over these classes, each by teacherMay: what the class view offers
- * (an action the school refuses is not shown, rather than refused once clicked).
+ * The rights of TEACHER_RIGHTS a caller holds over these classes, as teacherMay says of each: what the class view
+ * offers (an action the school refuses is not shown, rather than refused once clicked).
  */
-export async function teacherRightsOver(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, classIds: readonly string[]): Promise<Set<TeacherRight>> {
-  const held = new Set<TeacherRight>();
-  for (const right of TEACHER_RIGHTS) if (await teacherMay(db, caller, right, classIds)) held.add(right);
-  return held;
+export function teacherRightsOver(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, classIds: readonly string[]): Promise<Set<TeacherRight>> {
+  return heldRights(db, caller, TEACHER_RIGHTS, classIds);
+}
+
+/** Which of `rights` the caller holds over every class of `classIds` (teacherMay's rule), in one query. */
+async function heldRights(db: Queryable, caller: { roles: readonly Role[]; adminOf: readonly string[] }, rights: readonly TeacherRight[], classIds: readonly string[]): Promise<Set<TeacherRight>> {
+  if (caller.roles.includes('superadmin') || !classIds.length) return new Set(rights);
+  const r = await db.query<{ right: TeacherRight }>(
+    `SELECT w.r AS right FROM unnest($4::text[]) w(r)
+      WHERE NOT EXISTS (SELECT 1 FROM classes c LEFT JOIN structure_settings ss ON ss.structure_id = c.structure_id
+                         WHERE c.id = ANY($1::uuid[]) AND NOT (c.structure_id = ANY($2::uuid[]))
+                           AND NOT (coalesce(ss.teacher_rights, $3::text[]) @> ARRAY[w.r]))`,
+    [classIds, caller.adminOf, DEFAULT_TEACHER_RIGHTS, rights],
+  );
+  return new Set(r.rows.map((x) => x.right));
 }
 
 /**
