@@ -58,6 +58,16 @@ describe('structures and their figures', () => {
     const mine = await listStructures(ctx, charlemagneAdmin);
     assert.deepEqual(mine.map((x) => [x.name, x.uai, x.classCount]), [['École Charlemagne', '0750001A', 4]]);
     assert.deepEqual((await listStructures(ctx, teacher)).map((x) => x.name), ['École Charlemagne']);
+    // Accounts per school, super admins aside (one is attached to Charlemagne): as a join of every membership to its
+    // account would count them, without that join.
+    const expected = await ctx.database.pool.query(
+      `SELECT s.name, count(u.id) FILTER (WHERE NOT u.is_super_admin)::int AS n, bool_or(u.is_super_admin) AS has_super
+         FROM structures s LEFT JOIN user_structures us ON us.structure_id = s.id LEFT JOIN users u ON u.id = us.user_id
+        GROUP BY s.name ORDER BY s.name`,
+    );
+    assert.ok(expected.rows.some((r) => r.has_super), 'a super admin is attached to a school');
+    assert.deepEqual((await listStructures(ctx, ALL)).map((x) => [x.name, x.userCount]), expected.rows.map((r) => [r.name, r.n]));
+    assert.deepEqual(mine.map((x) => x.userCount), [expected.rows.find((r) => r.name === 'École Charlemagne')!.n]);
 
     const classes = await listClasses(ctx, charlemagneAdmin);
     assert.deepEqual(classes.map((c) => [c.name, c.levelName, c.studentCount]), [
