@@ -135,6 +135,14 @@ test('the super admin lists the accounts of no school; a local admin never sees 
   assert.deepEqual(logins, ['annaig.de-scorbiac', 'paul.nomade']);
   assert.match(flat(list.body), /<code>paul\.nomade<\/code><\/a><\/td><td>Nomade<\/td><td>Paul<\/td> <td>Enseignant<\/td><td>Annuaire académique \(AAF\)<\/td>/);
 
+  // The count stays whatever the page: the second page of one, and a page past the end.
+  const { listUnattached } = await import('../src/directory/unattached.js');
+  const second = await listUnattached(ctx, { limit: 1, offset: 1 });
+  assert.deepEqual([second.total, second.rows.map((r) => r.login)], [2, ['paul.nomade']]);
+  assert.deepEqual(Object.keys(second.rows[0]).sort(), ['createdAt', 'firstName', 'id', 'lastName', 'login', 'origin', 'profile', 'source']);
+  const past = await listUnattached(ctx, { limit: 50, offset: 50 });
+  assert.deepEqual([past.total, past.rows], [2, []]);
+
   assert.equal((await localAdmin.get('/console/sans-etablissement')).statusCode, 403);
   assert.doesNotMatch((await localAdmin.get('/console')).body, /sans-etablissement/);
 });

@@ -28,16 +28,20 @@ export async function countUnattached(ctx: AppContext): Promise<number> {
   return r.rows[0].n;
 }
 
-/** One page of the accounts of no school, by name (then login), and how many there are. */
+/**
+ * One page of the accounts of no school, by name (then login), and how many there are. The accounts are found
+ * first (one anti-join of the directory against the memberships), then counted and sorted: left to itself, the
+ * planner walked the name index of every account for the first page's 50 (7 s for a million accounts).
+ */
 export async function listUnattached(ctx: AppContext, page: { limit: number; offset: number }): Promise<{ total: number; rows: UnattachedRow[] }> {
-  const [total, r] = await Promise.all([
-    countUnattached(ctx),
-    ctx.database.pool.query<UnattachedRow>(
-      `SELECT u.id, u.login, u.first_name AS "firstName", u.last_name AS "lastName", u.profile, u.source, u.origin, u.created_at AS "createdAt"
-       FROM users u WHERE ${UNATTACHED_SQL}
-       ORDER BY u.last_name COLLATE trousseau_fr, u.first_name COLLATE trousseau_fr, u.login LIMIT $1 OFFSET $2`,
-      [page.limit, page.offset],
-    ),
-  ]);
-  return { total, rows: r.rows };
+  const r = await ctx.database.pool.query<UnattachedRow & { total: number }>(
+    `WITH un AS MATERIALIZED (
+       SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.source, u.origin, u.created_at FROM users u WHERE ${UNATTACHED_SQL})
+     SELECT t.total, p.id, p.login, p.first_name AS "firstName", p.last_name AS "lastName", p.profile, p.source, p.origin, p.created_at AS "createdAt"
+     FROM (SELECT count(*)::int AS total FROM un) t
+     LEFT JOIN LATERAL (SELECT * FROM un ORDER BY un.last_name COLLATE trousseau_fr, un.first_name COLLATE trousseau_fr, un.login LIMIT $1 OFFSET $2) p ON true`,
+    [page.limit, page.offset],
+  );
+  const total = r.rows[0]?.total ?? 0;
+  return { total, rows: r.rows.filter((x) => x.id !== null).map(({ total: _, ...row }) => row) };
 }

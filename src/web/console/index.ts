@@ -43,9 +43,9 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
-    const all = await listStructures(ctx, scope);
-    // The super admin's way to the accounts of no school (« Comptes sans établissement »), when there are some.
-    const unattached = hasRole(user, 'superadmin') ? await countUnattached(ctx) : 0;
+    // The super admin's way to the accounts of no school (« Comptes sans établissement »), when there are some:
+    // counted while the schools are (each reads the whole directory's memberships, about 0.3 s at a million).
+    const [all, unattached] = await Promise.all([listStructures(ctx, scope), hasRole(user, 'superadmin') ? countUnattached(ctx) : 0]);
     if (all.length === 1 && !unattached) return reply.redirect(schoolBase(all[0].id), 303);
     const q = req.query.q.trim();
     const list = q ? all.filter((s) => foldName(`${s.name} ${s.uai ?? ''}`).includes(foldName(q))) : all;
