@@ -82,4 +82,24 @@ describe('structures and their figures', () => {
     assert.deepEqual(await listLevels(ctx, { kind: 'structures', structureIds: [s.structures.voltaire] }), []);
     assert.deepEqual((await listLevels(ctx, teacher)).map((l) => l.name), ['CM1']);
   });
+
+  // Last: it fills the directory with families of no school.
+  test("a school's accounts: its relatives are probed in the relations' index, not read from all of them", async () => {
+    const { structureAccountsSql } = await import('../src/directory/policies.js');
+    const pool = ctx.database.pool;
+    const accounts = async () =>
+      (await pool.query(`SELECT u.login FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id ORDER BY u.login`, [s.structures.charlemagne])).rows.map((r) => r.login);
+    const before = await accounts();
+    assert.ok(before.length > 0);
+    // A région's relations, none of them this school's: the planner would rather read them all than probe.
+    await pool.query(`INSERT INTO users (profile, first_name, last_name, login)
+      SELECT CASE WHEN g % 2 = 0 THEN 'Student' ELSE 'Relative' END, 'A', 'B', 'famille' || g FROM generate_series(1, 40000) g`);
+    await pool.query(`INSERT INTO relations (parent_id, child_id)
+      SELECT p.id, c.id FROM users p JOIN users c ON c.login = 'famille' || (substr(p.login, 8)::int + 1) WHERE p.login LIKE 'famille%' AND p.profile = 'Relative'`);
+    await pool.query('ANALYZE');
+    assert.deepEqual(await accounts(), before);
+    const plan = (await pool.query(`EXPLAIN SELECT count(*) FROM ${structureAccountsSql('$1::uuid')} h`, [s.structures.charlemagne])).rows.map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(plan, /(Index (Only )?Scan using|Bitmap Index Scan on) relations_child\w*/, plan);
+    assert.doesNotMatch(plan, /Seq Scan on relations/, plan);
+  });
 });

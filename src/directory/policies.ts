@@ -121,10 +121,15 @@ export function structurePreDeletedSql(s: string): string {
            WHERE NOT hu.is_super_admin AND hu.pre_deleted_at IS NOT NULL)`;
 }
 
+/**
+ * The members of structure `s` and the relatives of its members. The relatives are looked up by an array of the
+ * members' ids: as a join, the planner hashed the members and read all the relations of the région instead of
+ * probing the index for a school's 2,500 (172 ms a query at a million accounts, four queries on a school's home).
+ */
 function structureMembersSql(s: string): string {
   return `(SELECT us.user_id AS id FROM user_structures us WHERE us.structure_id = ${s}
-           UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id
-             JOIN users rp ON rp.id = r.parent_id AND rp.profile = 'Relative' WHERE us.structure_id = ${s})`;
+           UNION SELECT r.parent_id FROM relations r JOIN users rp ON rp.id = r.parent_id AND rp.profile = 'Relative'
+             WHERE r.child_id = ANY(ARRAY(SELECT us.user_id FROM user_structures us WHERE us.structure_id = ${s})))`;
 }
 
 /**
