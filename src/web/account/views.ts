@@ -34,10 +34,22 @@ export interface StepPolicy {
 }
 
 /** `providers`: the sign-in buttons of the configured identity providers (src/web/federation/sign-in.ts). */
-export function loginView(env: ViewEnv, o: { login?: string; next: string; error?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; providers?: SafeHtml }): PageView {
+/**
+ * `wait`: too many attempts (rate limit), said on the form where it happened like an error, without marking the
+ * fields invalid (nothing typed was checked). Shared by the sign-in, code, forgotten-password and account views.
+ */
+function waitOrErrors(env: ViewEnv, wait: string | undefined, error: string | undefined, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
+  if (wait) return formError(wait);
+  return error ? formError(error) : errorSummary(env, errors, labels);
+}
+
+export function loginView(
+  env: ViewEnv,
+  o: { login?: string; next: string; error?: string; wait?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; providers?: SafeHtml },
+): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
-  const failed = !!o.error || Object.keys(errors).length > 0;
+  const failed = !!o.error || !!o.wait || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), password: _('field.password') };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
   return {
@@ -45,7 +57,7 @@ export function loginView(env: ViewEnv, o: { login?: string; next: string; error
     error: failed,
     narrow: true,
     notice: failed ? null : o.notice,
-    body: html`${o.error ? formError(o.error) : errorSummary(env, errors, labels)}
+    body: html`${waitOrErrors(env, o.wait, o.error, errors, labels)}
 <form class="card" method="post" action="/connexion" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
@@ -65,11 +77,11 @@ ${o.providers ?? ''}
   };
 }
 
-export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; errors?: FieldErrors }): PageView {
+export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; wait?: string; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const p = flow.prefix;
   const errors = o.errors ?? {};
-  const failed = !!o.error || Object.keys(errors).length > 0;
+  const failed = !!o.error || !!o.wait || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
   return {
@@ -78,7 +90,7 @@ export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code
     error: failed,
     narrow: true,
     body: html`<p class="steps">${_('steps.one')}</p>
-${o.error ? formError(o.error) : errorSummary(env, errors, labels)}
+${waitOrErrors(env, o.wait, o.error, errors, labels)}
 <p>${_(`${p}.intro`)}</p>
 <form class="card" method="post" action="${flow.path}" novalidate>
 ${requiredLegend(env)}
@@ -164,17 +176,17 @@ ${checkbox({
   };
 }
 
-export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; errors?: FieldErrors }): PageView {
+export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; wait?: string; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
-  const failed = Object.keys(errors).length > 0;
+  const failed = !!o.wait || Object.keys(errors).length > 0;
   const labels = { identifier: _('forgot.identifier') };
   return {
     title: _('forgot.title'),
     error: failed,
     narrow: true,
     notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
-    body: html`${errorSummary(env, errors, labels)}
+    body: html`${waitOrErrors(env, o.wait, undefined, errors, labels)}
 <p>${_('forgot.intro')}</p>
 <form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
 ${requiredLegend(env)}
@@ -226,7 +238,13 @@ export function resetInvalidView(env: ViewEnv): PageView {
 export function accountView(
   env: ViewEnv,
   d: AccountDetails,
-  o: { errors: FieldErrors; contactValues: { email: string; phone: string }; notice: Notice | null; contactPolicy: { emailRequired: boolean; phoneRequired: boolean; minPasswordLength: number } },
+  o: {
+    errors: FieldErrors;
+    wait?: string;
+    contactValues: { email: string; phone: string };
+    notice: Notice | null;
+    contactPolicy: { emailRequired: boolean; phoneRequired: boolean; minPasswordLength: number };
+  },
 ): PageView {
   const _ = translator(env.lang);
   const { errors, contactValues, contactPolicy } = o;
@@ -240,9 +258,9 @@ export function accountView(
   };
   return {
     title: _('account.title'),
-    error: Object.keys(errors).length > 0,
+    error: !!o.wait || Object.keys(errors).length > 0,
     notice: o.notice,
-    body: html`${errorSummary(env, errors, labels)}
+    body: html`${waitOrErrors(env, o.wait, undefined, errors, labels)}
 <div class="grid grid-2">
 <section class="card" aria-labelledby="h-identity">
   <h2 id="h-identity">${_('account.identity')}</h2>
