@@ -96,3 +96,52 @@ test('too many attempts: said on the same form, focused, in the title, with the 
     await signedIn.close();
   }
 });
+
+test('a session that expired while Mon compte was open: sign in again, told why, then back to Mon compte', async () => {
+  const context = await env.browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  try {
+    await signIn(page, env.server.url, env.accounts.parent, PASSWORD, /\/mon-compte/);
+    await env.ctx.database.pool.query('DELETE FROM sessions');
+    await page.fill('#f-phone', '06 12 34 56 78');
+    await submit(page, 'form[action="/mon-compte/coordonnees"] button[type="submit"]');
+    assert.match(new URL(page.url()).pathname, /^\/connexion$/);
+    await assertAnnounced(page, /^Erreur : Connexion/, /Votre session a expiré.*n’a pas été enregistré/s);
+    await page.fill('#f-login', env.accounts.parent);
+    await page.fill('#f-password', PASSWORD);
+    await Promise.all([page.waitForURL(/\/mon-compte$/), page.click('main form[action="/connexion"] button[type="submit"]')]);
+
+    // « Se déconnecter » once the session is over: signed out all the same, not a security error.
+    await env.ctx.database.pool.query('DELETE FROM sessions');
+    await submit(page, 'form.logout button[type="submit"]');
+    assert.match(new URL(page.url()).pathname, /^\/connexion$/);
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /Jeton/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an anonymous form sent once its security cookie is gone: the advice works (back to the form), the title names it', async () => {
+  const context = await env.browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${env.server.url}/activation`);
+    await page.fill('#f-login', env.accounts.newcomer.login);
+    await page.fill('#f-code', env.accounts.newcomer.code);
+    await context.clearCookies();
+    assert.equal(await submit(page), 403);
+    assert.match(await page.title(), /^Erreur : Formulaire expiré/);
+    const main = (await page.textContent('main')) ?? '';
+    // Reloading a refused POST sends the same stale token again: it never helps.
+    assert.doesNotMatch(main, /Rechargez la page/);
+    const back = await page.getAttribute('main a[data-back]', 'href');
+    assert.equal(back, '/activation');
+    await Promise.all([page.waitForNavigation(), page.click('main a[data-back]')]);
+    await page.fill('#f-login', env.accounts.newcomer.login);
+    await page.fill('#f-code', env.accounts.newcomer.code);
+    assert.equal(await submit(page), 200);
+    assert.match(await page.title(), /étape 2 sur 2/);
+  } finally {
+    await context.close();
+  }
+});

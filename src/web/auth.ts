@@ -10,7 +10,7 @@ import type { TokenAction, TokenPrincipal } from '../accounts/api-tokens.js';
 import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
 import { t, type Lang, type MessageKey } from './i18n/index.js';
-import { sendErrorPage } from './layout.js';
+import { type ErrorPageOptions, sendErrorPage } from './layout.js';
 import type { Queryable } from '../db/index.js';
 
 export interface SessionUser {
@@ -37,6 +37,8 @@ declare module 'fastify' {
     bearer: string | null;
     /** Set by guardOrToken (context.ts) once the bearer token is checked and allows the route's action. */
     apiToken: TokenPrincipal | null;
+    /** The request carried a session cookie that no longer opens a session (expired, signed out elsewhere). */
+    sessionExpired: boolean;
   }
   interface FastifyContextConfig {
     /** The route accepts an API token for this action (see guardOrToken in context.ts); no CSRF token then. */
@@ -211,10 +213,41 @@ function pickLang(req: FastifyRequest, reply: FastifyReply, secure: boolean): La
 // ---------------------------------------------------------------------------------------------- request kinds
 
 /** Refusal before any route code runs, answered as the area answers (JSON areas mark requests in onRequest). */
-function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: MessageKey): FastifyReply {
+function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: MessageKey, page: ErrorPageOptions = {}): FastifyReply {
   const message = t(req.lang ?? 'fr', key);
   if (req.responseKind === 'json') return reply.code(status).send({ error: message, requestId: req.id });
-  return sendErrorPage(req, reply, status, message);
+  return sendErrorPage(req, reply, status, message, undefined, page);
+}
+
+/** The page a form was sent from (a same-site Referer's path and query), or null: where to go back to. */
+function formPage(req: FastifyRequest): string | null {
+  const referer = req.headers.referer;
+  if (!referer) return null;
+  try {
+    const u = new URL(referer);
+    const host = req.headers.host;
+    if (!host || u.host !== host) return null;
+    // The form's own token is never copied into a link (post-download.ts puts it in some URLs).
+    u.searchParams.delete('_csrf');
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A form whose CSRF token does not match. Its session ended while it was open (the usual case for a family: the
+ * page left open for hours): sign in again, told so, then back to the form's page — or, for « Se déconnecter »,
+ * simply signed out. Otherwise (the anonymous cookie gone, a forged post): a page whose title names the refusal
+ * and whose link reopens the form; reloading the refused POST would send the same stale token again.
+ */
+function refuseForm(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (req.sessionExpired && req.responseKind !== 'json') {
+    if (req.routeOptions.url === '/deconnexion') return reply.redirect('/connexion?bye=1', 303);
+    const next = formPage(req);
+    return reply.redirect(`/connexion?${new URLSearchParams({ expiree: '1', ...(next ? { next } : {}) }).toString()}`, 303);
+  }
+  return deny(req, reply, 403, 'error.csrf', { title: t(req.lang ?? 'fr', 'error.csrfTitle'), error: true, back: formPage(req) });
 }
 
 // ---------------------------------------------------------------------------------------------- CSRF
@@ -255,6 +288,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('sessionIdHash', null);
   app.decorateRequest('bearer', null);
   app.decorateRequest('apiToken', null);
+  app.decorateRequest('sessionExpired', false);
 
   app.addHook('onRequest', async (req, reply) => {
     req.lang = pickLang(req, reply, secure);
@@ -274,6 +308,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
         req.sessionIdHash = s.idHash;
         return;
       }
+      req.sessionExpired = true;
       reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     }
     // Anonymous forms (sign-in, activation, forgotten password) use a double-submit cookie.
@@ -294,7 +329,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
     if (req.routeOptions.config?.crossSitePost) return;
     const expected = req.user ? req.csrfToken : req.cookies[CSRF_COOKIE];
     const got = submittedToken(req);
-    if (!expected || !got || !sameToken(expected, got)) return deny(req, reply, 403, 'error.csrf');
+    if (!expected || !got || !sameToken(expected, got)) return refuseForm(req, reply);
   });
 
   // Defence in depth for every HTML page; referrer kept in-site so reset tokens in URLs do not leak.

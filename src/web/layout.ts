@@ -154,16 +154,26 @@ export function sendPage(reply: FastifyReply, o: LayoutOptions, status = 200): F
   return sendHtml(reply, layout(o), status);
 }
 
+export interface ErrorPageOptions {
+  /** A title of its own that names the refusal: the <title> then starts with « Erreur : ». */
+  title?: string;
+  error?: boolean;
+  /** A same-site page to go back to (the form that was refused), offered before the link home. */
+  back?: string | null;
+}
+
 /** A short error page (HTML) with a link home. */
-export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string): FastifyReply {
+export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string, o: ErrorPageOptions = {}): FastifyReply {
+  const lang = req.lang ?? 'fr';
   return sendPage(
     reply,
     {
       req,
-      title: title ?? t(req.lang ?? 'fr', 'error.title'),
+      title: o.title ?? title ?? t(lang, 'error.title'),
+      error: o.error,
       narrow: true,
       // The request id matches the log line of this request (every 5xx is logged with its stack).
-      body: html`<p class="lead">${message}</p><p><a href="/">${t(req.lang ?? 'fr', 'error.back')}</a></p>
+      body: html`<p class="lead">${message}</p>${o.back ? html`<p><a class="button" href="${o.back}" data-back>${t(lang, 'error.backToForm')}</a></p>` : ''}<p><a href="/">${t(lang, 'error.back')}</a></p>
 <p class="muted request-id" data-request-id="${req.id}">${t(req.lang ?? 'fr', 'error.requestId', { id: req.id })}</p>`,
     },
     status,

@@ -28,7 +28,7 @@ import { accountView, codeView, forgotView, loginView, passwordView, resetInvali
 type Form = Record<string, string>;
 
 // Each route's input: absent fields read as '' (text), at most `max` characters kept.
-const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200) });
+const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200), expiree: text(10) });
 const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
 const CodeQuery = z.object({ login: text(200), code: text(100) });
 const TermsQuery = CodeQuery;
@@ -97,7 +97,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   /**
    * Too many attempts: the Retry-After header, and the wait in words for the page to say on the form where it happened
-   * (`wait` of the views: announced, focused, « Erreur : » in the title, what was typed kept), answered with 429.
+   * (`alert` of the views: announced, focused, « Erreur : » in the title, what was typed kept), answered with 429.
    */
   function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): string {
     reply.header('retry-after', String(seconds));
@@ -127,7 +127,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   async function loginPage(
     req: FastifyRequest,
     reply: FastifyReply,
-    o: { login?: string; next?: string; error?: string; wait?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean },
+    o: { login?: string; next?: string; error?: string; alert?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean },
     status = 200,
   ) {
     const next = safeNext(o.next);
@@ -138,6 +138,8 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const q = req.query;
     if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
+    // A form sent after the session ended (auth.ts refuseForm): said like an error, focused, before signing in again.
+    if (q.expiree) return loginPage(req, reply, { next: q.next, alert: _('login.expired') });
     const notice: Notice | null = q.deja
       ? { kind: 'info', text: _('login.alreadyActivated') }
       : q.bye
@@ -158,7 +160,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // Nothing to guess with an empty form: said field by field, not counted as an attempt.
     if (Object.keys(empty).length) return loginPage(req, reply, { login, next: f.next, errors: empty, remember: f.remember === 'on' }, 422);
     const wait = await attempt(req, login);
-    if (wait !== null) return loginPage(req, reply, { login, next: f.next, wait: tooMany(req, reply, wait), remember: f.remember === 'on' }, 429);
+    if (wait !== null) return loginPage(req, reply, { login, next: f.next, alert: tooMany(req, reply, wait), remember: f.remember === 'on' }, 429);
     const res = await checkCredentials(ctx, login, f.password ?? '');
     if (!res.ok && res.reason === 'invalid') {
       // An activation or renewal code typed as the password: continue to that flow (issue #9).
@@ -205,7 +207,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   const RENEWAL_FLOW: CodeFlow = { purpose: 'renewal', path: '/renouvellement', prefix: 'renewal' };
 
   /** Step 1. `error`: wrong or expired login/code, told once for both fields; `errors`: fields left empty. */
-  function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; wait?: string; errors?: FieldErrors }, status = 200) {
+  function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors }, status = 200) {
     return sendPage(reply, { req, ...codeView(viewEnv(req), flow, o) }, status);
   }
 
@@ -232,7 +234,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // attempt back), and any other code gets the page of an unknown login: no oracle on which logins are activated.
     if (flow.purpose === 'activation' && q.login && q.code) {
       const wait = await attempt(req, q.login);
-      if (wait !== null) return codePage(req, reply, flow, { login: q.login, code, wait: tooMany(req, reply, wait) }, 429);
+      if (wait !== null) return codePage(req, reply, flow, { login: q.login, code, alert: tooMany(req, reply, wait) }, 429);
       if (await isAlreadyActivated(ctx, q.login, q.code)) {
         await succeeded(req, q.login);
         return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
@@ -253,7 +255,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // Nothing to guess with an empty form: said field by field, not counted as an attempt.
     if (Object.keys(empty).length) return codePage(req, reply, flow, { login, code: typed, errors: empty }, 422);
     const wait = await attempt(req, login);
-    if (wait !== null) return codePage(req, reply, flow, { login, code: typed, wait: tooMany(req, reply, wait) }, 429);
+    if (wait !== null) return codePage(req, reply, flow, { login, code: typed, alert: tooMany(req, reply, wait) }, 429);
     const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
     if (!holder) {
       await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
@@ -306,7 +308,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   // ------------------------------------------------------------------------------------ Mon compte
 
-  async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; wait?: string; form?: 'contact' | 'password' } = {}, status = 200) {
+  async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; alert?: string; form?: 'contact' | 'password' } = {}, status = 200) {
     const _ = translator(req.lang);
     const d = await loadAccountDetails(ctx, viewer(req).user.id);
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
@@ -322,7 +324,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         : absence
           ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
           : null;
-    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, wait: o.wait, contactValues, notice, contactPolicy: policy }) }, status);
+    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, alert: o.alert, contactValues, notice, contactPolicy: policy }) }, status);
   }
 
   const signedIn = guard();
@@ -361,7 +363,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'password', errors }, 422);
     // The current password is a credential: guessing it is limited like sign-in.
     const wait = await attempt(req, user.login);
-    if (wait !== null) return accountPage(req, reply, { form: 'password', wait: tooMany(req, reply, wait) }, 429);
+    if (wait !== null) return accountPage(req, reply, { form: 'password', alert: tooMany(req, reply, wait) }, 429);
     if (!(await changePassword(ctx, user.id, f.current, f.password, req.sessionIdHash))) {
       return accountPage(req, reply, { form: 'password', errors: { current: _('field.currentWrong') } }, 422);
     }
@@ -371,7 +373,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   // ------------------------------------------------------------------------------------ forgotten password
 
-  function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string; wait?: string; errors?: FieldErrors }, status = 200) {
+  function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string; alert?: string; errors?: FieldErrors }, status = 200) {
     return sendPage(reply, { req, ...forgotView(viewEnv(req), o) }, status);
   }
 
@@ -385,7 +387,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const l = normalizeLogin(identifier);
     const perIp = await checkRate(pool, `reset:ip:${req.ip}`, limits.perIp, limits.windowSec);
     const perId = l ? await checkRate(pool, `reset:id:${l}`, limits.perLogin, limits.windowSec) : perIp;
-    if (!perIp.allowed || !perId.allowed) return forgotPage(req, reply, { identifier, wait: tooMany(req, reply, Math.max(perIp.retryAfterSec, perId.retryAfterSec)) }, 429);
+    if (!perIp.allowed || !perId.allowed) return forgotPage(req, reply, { identifier, alert: tooMany(req, reply, Math.max(perIp.retryAfterSec, perId.retryAfterSec)) }, 429);
     const lang = req.lang;
     const _ = translator(lang);
     await requestPasswordReset(

@@ -33,23 +33,24 @@ export interface StepPolicy {
   termsVersion: number | null;
 }
 
-/** `providers`: the sign-in buttons of the configured identity providers (src/web/federation/sign-in.ts). */
 /**
- * `wait`: too many attempts (rate limit), said on the form where it happened like an error, without marking the
- * fields invalid (nothing typed was checked). Shared by the sign-in, code, forgotten-password and account views.
+ * `alert`: a refusal that is not about what was typed (too many attempts, a session that expired), said on the form
+ * where it happened like an error (focused, role alert, « Erreur : » in the title) without marking any field invalid.
+ * Shared by the sign-in, code, forgotten-password and account views.
  */
-function waitOrErrors(env: ViewEnv, wait: string | undefined, error: string | undefined, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
-  if (wait) return formError(wait);
+function alertOrErrors(env: ViewEnv, alert: string | undefined, error: string | undefined, errors: FieldErrors, labels: Record<string, string>): SafeHtml {
+  if (alert) return formError(alert);
   return error ? formError(error) : errorSummary(env, errors, labels);
 }
 
+/** `providers`: the sign-in buttons of the configured identity providers (src/web/federation/sign-in.ts). */
 export function loginView(
   env: ViewEnv,
-  o: { login?: string; next: string; error?: string; wait?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; providers?: SafeHtml },
+  o: { login?: string; next: string; error?: string; alert?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; providers?: SafeHtml },
 ): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
-  const failed = !!o.error || !!o.wait || Object.keys(errors).length > 0;
+  const failed = !!o.error || !!o.alert || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), password: _('field.password') };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
   return {
@@ -57,7 +58,7 @@ export function loginView(
     error: failed,
     narrow: true,
     notice: failed ? null : o.notice,
-    body: html`${waitOrErrors(env, o.wait, o.error, errors, labels)}
+    body: html`${alertOrErrors(env, o.alert, o.error, errors, labels)}
 <form class="card" method="post" action="/connexion" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
@@ -77,11 +78,11 @@ ${o.providers ?? ''}
   };
 }
 
-export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; wait?: string; errors?: FieldErrors }): PageView {
+export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const p = flow.prefix;
   const errors = o.errors ?? {};
-  const failed = !!o.error || !!o.wait || Object.keys(errors).length > 0;
+  const failed = !!o.error || !!o.alert || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
   return {
@@ -90,7 +91,7 @@ export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code
     error: failed,
     narrow: true,
     body: html`<p class="steps">${_('steps.one')}</p>
-${waitOrErrors(env, o.wait, o.error, errors, labels)}
+${alertOrErrors(env, o.alert, o.error, errors, labels)}
 <p>${_(`${p}.intro`)}</p>
 <form class="card" method="post" action="${flow.path}" novalidate>
 ${requiredLegend(env)}
@@ -176,17 +177,17 @@ ${checkbox({
   };
 }
 
-export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; wait?: string; errors?: FieldErrors }): PageView {
+export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; alert?: string; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
-  const failed = !!o.wait || Object.keys(errors).length > 0;
+  const failed = !!o.alert || Object.keys(errors).length > 0;
   const labels = { identifier: _('forgot.identifier') };
   return {
     title: _('forgot.title'),
     error: failed,
     narrow: true,
     notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
-    body: html`${waitOrErrors(env, o.wait, undefined, errors, labels)}
+    body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
 <p>${_('forgot.intro')}</p>
 <form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
 ${requiredLegend(env)}
@@ -240,7 +241,7 @@ export function accountView(
   d: AccountDetails,
   o: {
     errors: FieldErrors;
-    wait?: string;
+    alert?: string;
     contactValues: { email: string; phone: string };
     notice: Notice | null;
     contactPolicy: { emailRequired: boolean; phoneRequired: boolean; minPasswordLength: number };
@@ -258,9 +259,9 @@ export function accountView(
   };
   return {
     title: _('account.title'),
-    error: !!o.wait || Object.keys(errors).length > 0,
+    error: !!o.alert || Object.keys(errors).length > 0,
     notice: o.notice,
-    body: html`${waitOrErrors(env, o.wait, undefined, errors, labels)}
+    body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
 <div class="grid grid-2">
 <section class="card" aria-labelledby="h-identity">
   <h2 id="h-identity">${_('account.identity')}</h2>

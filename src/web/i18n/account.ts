@@ -113,6 +113,7 @@ const fr = {
   'renewal.titleStep': 'Renouvellement du mot de passe — étape {n} sur 2',
   'renewal.codeRequired': 'Saisissez le code de renouvellement.',
   'forgot.identifierRequired': 'Saisissez votre identifiant ou votre adresse électronique.',
+  'login.expired': 'Votre session a expiré : ce que vous veniez d’envoyer n’a pas été enregistré. Reconnectez-vous pour continuer.',
 };
 const en: Record<keyof typeof fr, string> = {
   'field.login': 'Login',
@@ -226,6 +227,7 @@ const en: Record<keyof typeof fr, string> = {
   'renewal.titleStep': 'Password renewal — step {n} of 2',
   'renewal.codeRequired': 'Enter the renewal code.',
   'forgot.identifierRequired': 'Enter your login or your email address.',
+  'login.expired': 'Your session has expired: what you had just sent was not saved. Sign in again to continue.',
 };
 
 export const account = { fr, en } satisfies Catalogue;
