@@ -14,6 +14,7 @@ import { registerClient } from '../src/oidc/clients.js';
 import { loadSigningKeys, rotateSigningKey } from '../src/oidc/keys.js';
 import { purgeExpired } from '../src/accounts/housekeeping.js';
 import { setBlocked } from '../src/directory/users.js';
+import { changePassword } from '../src/accounts/profile.js';
 import { frenchContext, launchBrowser, startApp } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { Client, createUser } from './helpers/web.js';
@@ -270,6 +271,28 @@ describe('Trousseau as the OpenID provider', () => {
     } finally {
       await setBlocked(ctx, { kind: 'all' }, pupilId, false, adminId);
     }
+  });
+
+  test('a new password ends the applications\' access too: refresh and access tokens stop working, the next visit signs in again', async () => {
+    // A fresh sign-in (blocking just ended the earlier one's tokens).
+    const page = await context.newPage();
+    await page.goto(`${ent.url}/login`);
+    if (!page.url().startsWith(ent.url)) await trousseauSignIn(page, 'lea.dupont');
+    await page.waitForURL(`${ent.url}/callback?**`);
+    const { tokens } = ent.outcomes.at(-1) ?? {};
+    assert.ok(tokens?.refresh_token && tokens.access_token);
+    assert.equal((await oidc.fetchUserInfo(ent.config, tokens.access_token, pupilId)).sub, pupilId, 'valid before');
+    // « Mon compte »: the password changed by its owner (whoever had the old one keeps nothing).
+    assert.equal(await changePassword(ctx, pupilId, PASSWORD, 'une toute autre phrase', null), true);
+    try {
+      await assert.rejects(oidc.refreshTokenGrant(ent.config, tokens.refresh_token), (e: Error & { error?: string }) => e.error === 'invalid_grant');
+      await assert.rejects(oidc.fetchUserInfo(ent.config, tokens.access_token, pupilId));
+      const held = await ctx.database.pool.query(`SELECT kind FROM oidc_payloads WHERE payload->>'accountId' = $1`, [pupilId]);
+      assert.deepEqual(held.rows, [], 'nothing the provider held for the account is left');
+    } finally {
+      assert.equal(await changePassword(ctx, pupilId, 'une toute autre phrase', PASSWORD, null), true);
+    }
+    await page.close();
   });
 
   test('an account that signs in only with an external provider gets no code', async () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { canSeeUser, endSessions, loadUser, scopeOf } from '../src/web/auth.js';
+import { endSignIns } from '../src/accounts/signins.js';
+import { canSeeUser, loadUser, scopeOf } from '../src/web/auth.js';
 import { answerJson, guard, viewer } from '../src/web/context.js';
 import { escapeHtml, html, raw } from '../src/web/html.js';
 import { account } from '../src/web/i18n/account.js';
@@ -191,7 +192,7 @@ test('blocked and pre-deleted accounts cannot sign in; blocking ends live sessio
   await c2.signIn('bientot.bloque', PASSWORD);
   await pool.query('UPDATE users SET blocked = true WHERE id = $1', [id]);
   assert.equal((await c1.get('/mon-compte')).statusCode, 303, 'a blocked user has no session even before rows are purged');
-  assert.equal(await endSessions(pool, id), 2);
+  assert.equal(await endSignIns(pool, id), 2);
   assert.equal((await pool.query('SELECT 1 FROM sessions WHERE user_id = $1', [id])).rowCount, 0);
 });
 

@@ -5,6 +5,7 @@
 // forgotten, its sessions ended, and its e-mail address removed with every pending reset link (an address
 // set by someone else would hand them the account through "mot de passe oublié"; the admin sets it again in
 // "Mon compte").
+import { endSignIns } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import { makeContext, type AppContext } from '../context.js';
@@ -39,7 +40,7 @@ export async function resetSuperAdmin(ctx: AppContext, password?: string): Promi
     );
     const u = rows[0];
     if (!u) return null;
-    await c.query('DELETE FROM sessions WHERE user_id = $1', [u.id]);
+    await endSignIns(c, u.id);
     await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [u.id]);
     await clearRate(c, loginKey('admin'));
     await c.query("DELETE FROM rate_limits WHERE key LIKE 'auth:login-ip:admin:%'");

@@ -1,4 +1,5 @@
 // "Mon compte": what a signed-in user sees about their own account, and the changes they may make.
+import { endSignIns } from './signins.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -75,7 +76,7 @@ export async function changePassword(
   const hash = await hashPassword(next);
   await withTransaction(ctx.database.pool, async (c) => {
     await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
-    await c.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [userId, keepSessionIdHash]);
+    await endSignIns(c, userId, keepSessionIdHash);
     await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
     await recordAudit(c, userId, 'account.password_change', { userId });
   });

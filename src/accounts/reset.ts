@@ -1,5 +1,6 @@
 // "Mot de passe oublié": a single-use link mailed to the account's address. Only the token's SHA-256 is
 // stored, it expires after an hour, and using it ends every session of the account.
+import { endSignIns } from './signins.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
@@ -140,7 +141,7 @@ export async function resetPassword(ctx: AppContext, token: string, password: st
       [userId, hash, used.rows[0].email],
     );
     await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
-    await c.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    await endSignIns(c, userId);
     await recordAudit(c, userId, 'account.password_reset', { userId, login: target.login, ip });
     return userId;
   });

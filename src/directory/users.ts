@@ -5,7 +5,7 @@ import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import type { Profile } from './vocabulary.js';
-import { endSessions } from '../web/auth.js';
+import { endSignIns } from '../accounts/signins.js';
 import { recordAudit } from './audit.js';
 import { manageableSql, scopeSql, type Scope } from './scope.js';
 import type { Queryable } from '../db/index.js';
@@ -263,7 +263,7 @@ export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, 
     const u = await lockManageableUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
     let sessionsEnded = 0;
-    if (blocked) sessionsEnded = await endSessions(client, userId);
+    if (blocked) sessionsEnded = await endSignIns(client, userId);
     await recordAudit(client, actorId, blocked ? 'user.block' : 'user.unblock', {
       userId, login: u.login, wasBlocked: u.blocked, sessionsEnded,
     });

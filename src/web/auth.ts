@@ -138,14 +138,6 @@ export async function createSession(pool: Queryable, userId: string): Promise<Ne
   return { token, csrf, idHash, expiresAt: rows[0].expires_at as Date };
 }
 
-/** Ends every session of a user (blocking, password change), except optionally the caller's own. */
-export async function endSessions(pool: Queryable, userId: string, exceptIdHash?: string | null): Promise<number> {
-  const r = exceptIdHash
-    ? await pool.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2', [userId, exceptIdHash])
-    : await pool.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-  return r.rowCount ?? 0;
-}
-
 function secureCookies(ctx: AppContext): boolean {
   return ctx.config.publicUrl.startsWith('https:');
 }

@@ -1,0 +1,17 @@
+// Ending what signs an account in, everywhere at once: after a password change, reset or renewal, and when an
+// account is blocked, whoever held the old password (or a session) keeps no access — neither to Trousseau's pages
+// nor, through its OpenID provider, to the ENT's applications (whose refresh tokens lived 30 days on).
+import type { Queryable } from '../db/index.js';
+
+/**
+ * Ends user `userId`'s web sessions (all but `keepSessionIdHash`, the caller's own when it changes its own password)
+ * and everything Trousseau's OpenID provider holds for the account: its sessions at the provider, grants,
+ * authorization codes, access and refresh tokens (oidc_payloads rows whose payload names it as `accountId`,
+ * migration 0029). An application then gets `invalid_grant` on refresh and must sign the user in again. Run in the
+ * caller's transaction. Returns the number of web sessions ended.
+ */
+export async function endSignIns(db: Queryable, userId: string, keepSessionIdHash: string | null = null): Promise<number> {
+  const r = await db.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [userId, keepSessionIdHash]);
+  await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = $1`, [userId]);
+  return r.rowCount ?? 0;
+}
