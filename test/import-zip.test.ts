@@ -1,7 +1,8 @@
-// `.zip` deliveries: unpacked in memory and imported as one run; hostile archives (path traversal, sizes that
+// `.zip` deliveries: unpacked (to files of the run) and imported as one run; hostile archives (path traversal, sizes that
 // lie, bombs, nested or unknown members) fail the run naming the archive and member, and change nothing.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import yazl from 'yazl';
@@ -225,5 +226,35 @@ test('size limits: declared sizes are checked before inflating, real sizes while
   await assert.rejects(unzip('nombreux.zip', { data: await zip([['1', 'x'], ['2', 'x'], ['3', 'x'], ['4', 'x']]) }, limits), /plus de 3 fichiers/);
   // Within the limits: the members, sorted, directories skipped.
   const ok = await unzip('ok.zip', { data: await zip([['b/x.csv', 'x'], ['a.csv', 'y']]) }, limits);
-  assert.deepEqual(ok.map((m) => [m.name, m.folder, m.data.toString()]), [['ok.zip/a.csv', 'ok', 'y'], ['ok.zip/b/x.csv', 'b', 'x']]);
+  assert.deepEqual(ok.map((m) => [m.name, m.folder, m.data!.toString()]), [['ok.zip/a.csv', 'ok', 'y'], ['ok.zip/b/x.csv', 'b', 'x']]);
+});
+
+test('an import unpacks an archive to numbered files of a private directory, never to memory nor to its members\' names; the directory goes with the run', async () => {
+  const into = mkdtempSync(join(tmpdir(), 'zip-into-'));
+  try {
+    const members = await unzip('livraison.zip', { data: await zip([['0931002B/CSV_Eleves.csv', 'Nom;Prénom\r\n'], ['a.csv', 'y']]) }, undefined, into);
+    assert.deepEqual(members.map((m) => [m.name, m.folder, m.data, m.path]), [
+      ['livraison.zip/0931002B/CSV_Eleves.csv', '0931002B', undefined, join(into, '1')],
+      ['livraison.zip/a.csv', 'livraison', undefined, join(into, '2')],
+    ]);
+    assert.equal(readFileSync(join(into, '1'), 'utf8'), 'Nom;Prénom\r\n');
+    assert.equal(statSync(join(into, '2')).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(into).sort(), ['1', '2']);
+  } finally {
+    rmSync(into, { recursive: true, force: true });
+  }
+  // The run's own directory: made for its archives, removed after a run, a dry run and a refused run alike.
+  const ours = () => readdirSync(ctx.config.dataDir).filter((n) => n.startsWith('import-zip-')).sort();
+  const before = ours();
+  const delivery = await zip([fixture(SIECLE, 'Nomenclature.xml'), fixture(SIECLE, 'ElevesSansAdresses.xml'), fixture(SIECLE, 'ResponsablesAvecAdresses.xml')]);
+  for (const dryRun of [true, false]) {
+    const report = await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun });
+    assert.ok(!report.fatal, JSON.stringify(report.fatal));
+    assert.deepEqual(report.files.map((f) => f.file), ['siecle.zip', 'siecle.zip/ElevesSansAdresses.xml', 'siecle.zip/Nomenclature.xml', 'siecle.zip/ResponsablesAvecAdresses.xml']);
+    assert.equal(report.created + report.unchanged + report.updated, 9, 'its six pupils and three legal representatives, read from the unpacked files');
+    assert.deepEqual(ours(), before);
+  }
+  const refused = await importFiles(ctx, [{ name: 'mixte.zip', data: await zip([fixture(SIECLE, 'Nomenclature.xml'), ['photo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47])]]) }], { scope: ALL, dryRun: false });
+  assert.ok(refused.fatal, 'a member of no supported format fails the run');
+  assert.deepEqual(ours(), before);
 });

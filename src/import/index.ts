@@ -1,5 +1,6 @@
 // One import run: detect each file's format, parse everything, apply in ONE transaction (rolled back on dry-run).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { printable } from '../lib/printable.js';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
@@ -24,7 +25,7 @@ import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
-import { unzip } from './zip.js';
+import { unzip, ZIP_LIMITS } from './zip.js';
 import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
 import { sequenced } from '../db/queued.js';
@@ -119,9 +120,14 @@ function fileEntry(file: string, kind: FileFormat, format: string, encoding: str
 /**
  * Every file of the run with its format (what an access check per format needs): `.zip` deliveries unpacked
  * into their members (`archives`: each archive and its number of members). Throws ImportFileError for a file
- * of no supported format or an unreadable archive (the whole run fails, naming the file and why).
+ * of no supported format or an unreadable archive (the whole run fails, naming the file and why). `unpackInto` gives
+ * the private directory an archive's members are unpacked to (zip.ts), made when the first archive comes; without
+ * it they are unpacked in memory.
  */
-export async function detectInputs(files: ImportInput[]): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
+export async function detectInputs(
+  files: ImportInput[],
+  unpackInto?: () => Promise<string>,
+): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
   const out: { input: ImportInput; detected: DetectedFormat }[] = [];
   const archives: { name: string; members: number }[] = [];
   for (const input of files) {
@@ -130,7 +136,7 @@ export async function detectInputs(files: ImportInput[]): Promise<{ items: { inp
       out.push({ input, detected });
       continue;
     }
-    const members = await unzip(input.name, input);
+    const members = await unzip(input.name, input, ZIP_LIMITS, await unpackInto?.());
     archives.push({ name: input.name, members: members.length });
     for (const m of members) {
       const d = detectFormat(m);
@@ -268,6 +274,15 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   // Statements in call order even when not awaited one by one (apply.ts pipelines its chunks).
   const client = sequenced(connection);
   let staged: ImportStage | undefined;
+  // The run's archives are unpacked here, one file per member, removed whatever the outcome (zip.ts). Under the data
+  // directory, not /tmp: a tmpfs there (Debian's default) would hold a région's delivery in memory again.
+  let unpacked: string | undefined;
+  const unpackInto = async () => {
+    if (unpacked) return unpacked;
+    await mkdir(ctx.config.dataDir, { recursive: true });
+    unpacked = await mkdtemp(join(ctx.config.dataDir, 'import-zip-'));
+    return unpacked;
+  };
   try {
     await client.query('BEGIN');
     // One import at a time: logins are allocated against the whole table.
@@ -316,7 +331,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       return `id:${t.id}`;
     };
 
-    const { items, archives } = await detectInputs(files);
+    const { items, archives } = await detectInputs(files, unpackInto);
     for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
     for (const { input, detected } of items) {
       const { format } = detected;
@@ -573,5 +588,6 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     throw e;
   } finally {
     connection.release();
+    if (unpacked) await rm(unpacked, { recursive: true, force: true });
   }
 }

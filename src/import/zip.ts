@@ -1,9 +1,13 @@
-// A `.zip` delivery (what académies and SIECLE/STS-web exports hand out) unpacked in memory with yauzl, so that
-// its files are imported as one run. Nothing is written to disk, so entry names never become paths; names
-// with `..`, absolute or backslashed paths are refused anyway (yauzl), and sizes are capped before and while
-// inflating (a zip bomb, or a header that lies about its size, fails the run instead of filling memory).
+// A `.zip` delivery (what académies and SIECLE/STS-web exports hand out) unpacked with yauzl, so that its files are
+// imported as one run. An import unpacks it into a private directory of the run (`into`), each member to a numbered
+// file read as any file on disk: a région's AAF delivery (2 GB of XML for 1.5 million accounts) never sits in memory
+// (issue #11). Entry names never become paths (the files are numbered); names with `..`, absolute or backslashed paths
+// are refused anyway (yauzl), and sizes are capped before and while inflating (a zip bomb, or a header that lies
+// about its size, fails the run instead of filling the disk or memory). Small archives (.docx) unpack in memory.
 import { printable, shownName } from '../lib/printable.js';
-import { basename, dirname } from 'node:path';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { basename, dirname, join } from 'node:path';
 import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
 import type { ImportCode, ImportMessage } from './messages.js';
@@ -18,15 +22,17 @@ export interface ZipLimits {
   totalBytes: number;
 }
 
-/** Generous for a whole académie's AAF delivery (a few hundred MB), far below what hurts a server. */
-export const ZIP_LIMITS: ZipLimits = { entries: 2000, entryBytes: 512 * 2 ** 20, totalBytes: 1024 * 2 ** 20 };
+/** Unpacked to disk: a whole région's AAF delivery (about 2 GB of XML for 1.5 million accounts, in files of a few hundred MB at most). */
+export const ZIP_LIMITS: ZipLimits = { entries: 2000, entryBytes: 2 * 2 ** 30, totalBytes: 8 * 2 ** 30 };
 
 export interface ZipMember {
   /** `archive.zip/dossier/fichier.xml`: how the report names it. */
   name: string;
   /** The folder the file sits in (inside the archive, else the archive's own name), as for a folder on disk. */
   folder: string;
-  data: Buffer;
+  /** The member's bytes (unpacked in memory), or the file they were unpacked to (`into`). */
+  data?: Buffer;
+  path?: string;
 }
 
 const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
@@ -59,8 +65,10 @@ function decodedName(entry: yauzl.Entry): string {
  * leaves among the files (`__MACOSX/._x.xml`, `.DS_Store`, `Thumbs.db`, `livraison.done`) is a member like any other:
  * the run lists it as left out by its name (formats.ts NOT_DELIVERED), as beside the files, and never reads it.
  * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
+ * `into`: an existing private directory (the caller removes it) where member n is written as file `n`; the members
+ * then have `path`, else `data`.
  */
-export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS): Promise<ZipMember[]> {
+export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS, into?: string): Promise<ZipMember[]> {
   const fail = (code: ImportCode, params?: ImportMessage['params']): never => {
     throw new ImportFileError(file, 0, '', code, params);
   };
@@ -99,19 +107,26 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       if (total + entry.uncompressedSize > limits.totalBytes) fail('zipTooBig', { max: mib(limits.totalBytes) });
       const chunks: Buffer[] = [];
       let size = 0;
-      const stream = await zip.openReadStreamPromise(entry);
+      const path = into ? join(into, String(out.length + 1)) : undefined;
+      // The file first: the stream must be read from as soon as it is open (its size check errors as it flows).
+      const sink = path ? await open(path, 'wx', 0o600) : undefined;
+      let stream: Readable | undefined;
       try {
+        stream = await zip.openReadStreamPromise(entry);
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           size += chunk.length;
           if (size > limits.entryBytes || total + size > limits.totalBytes) fail('zipMemberOverflow', { member, max: mib(Math.min(limits.entryBytes, limits.totalBytes)) });
-          chunks.push(chunk);
+          if (sink) await sink.write(chunk);
+          else chunks.push(chunk);
         }
       } finally {
-        stream.destroy();
+        stream?.destroy();
+        await sink?.close();
       }
       total += size;
       const dir = dirname(fileName);
-      out.push({ name: shownName(`${basename(file)}/${fileName}`), folder: dir === '.' ? archive : basename(dir), data: Buffer.concat(chunks) });
+      const where = path ? { path } : { data: Buffer.concat(chunks) };
+      out.push({ name: shownName(`${basename(file)}/${fileName}`), folder: dir === '.' ? archive : basename(dir), ...where });
     }
   } catch (e) {
     if (e instanceof ImportFileError) throw e;
