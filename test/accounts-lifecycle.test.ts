@@ -3,6 +3,7 @@
 // period signs in and sees the date; an import puts absent accounts in their grace period; administrators
 // pre-delete, restore and delete by hand, one account or a whole filter, with confirmation.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { applyLifecycleAction, runLifecycle } from '../src/accounts/lifecycle.js';
@@ -168,6 +169,8 @@ test('erasing many accounts at once: every audit row naming them is rewritten, f
   await recordAudit(ctx.database.pool, admin, 'account.renew', { userId: gone[1], login: 'efface.eleve1', other: kept, otherLogin: 'efface.eleve1x' });
   await recordAudit(ctx.database.pool, admin, 'note', { url: `/console/utilisateurs/${gone[2]}`, byLogin: { 'efface.eleve3': 2 } });
   await recordAudit(ctx.database.pool, null, 'lifecycle.run', { preDeleted: gone });
+  // A long text names nobody: kept out of the index (an index entry holds 2.7 kB at most; the insert failed).
+  await recordAudit(ctx.database.pool, admin, 'templates.save', { body: randomBytes(4000).toString('hex'), userId: gone[5] });
   // A trail the size where the planner would rather scan: the lookup must still probe the index.
   await q(`INSERT INTO audit (action, details) SELECT 'filler', jsonb_build_object('userId', gen_random_uuid(), 'login', 'x' || g) FROM generate_series(1, 5000) g`);
   await q('ANALYZE audit');
@@ -189,6 +192,7 @@ test('erasing many accounts at once: every audit row naming them is rewritten, f
   assert.equal(renew.details.login, renew.details.userId);
   assert.equal(renew.details.other, kept, 'an account not erased stays named');
   assert.equal(renew.details.otherLogin, 'efface.eleve1x', 'a login extending an erased one stays');
+  assert.match(byAction('templates.save').details.userId, /^supprime-/, 'beside a long text');
   const note = byAction('note');
   assert.match(note.details.url, /^\/console\/utilisateurs\/supprime-[0-9a-f]{12}$/, 'an id inside a string');
   assert.match(Object.keys(note.details.byLogin)[0], /^supprime-/, 'a login as a key');

@@ -35,9 +35,10 @@ const STAFF_RECORDS =
   person('P1', 'Moulin', 'Jeanne', ['93001'], [teaches('93001')]) +
     person('P2', 'Tilleul', 'Bruno', ['93002'], [teaches('93002')]) +
     person('P3', 'Tilleul', 'Claire', ['93002']) +
-    // No school: a staff member of the académie, and a teacher whose record lost its attachment.
+    // No school: a staff member of the académie, and a teacher whose record lost its attachment (his function names a
+    // school outside the delivery; one of the delivery would attach him, as the reference ENT does).
     person('P4', 'De Scorbiac', 'Annaig', []) +
-    person('P5', 'Nomade', 'Paul', [], [teaches('93001')]) +
+    person('P5', 'Nomade', 'Paul', [], [teaches('93999')]) +
     // No attachment, but a class: in that school.
     person('P6', 'Classe', 'Lina', [], [teaches('93001'), ['ENTAuxEnsClasses', ['93001$3A']]]);
 const STAFF = xml(STAFF_RECORDS);

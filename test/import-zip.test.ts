@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import yazl from 'yazl';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { ImportFileError } from '../src/import/types.js';
+import { uploadsRoot } from '../src/import/uploads.js';
 import { unzip } from '../src/import/zip.js';
 import { SHOWN_NAME_MAX, shownName } from '../src/lib/printable.js';
 import { reportView } from '../src/web/console/views/import.js';
@@ -227,24 +228,34 @@ test('size limits: declared sizes are checked before inflating, real sizes while
   // Within the limits: the members, sorted, directories skipped.
   const ok = await unzip('ok.zip', { data: await zip([['b/x.csv', 'x'], ['a.csv', 'y']]) }, limits);
   assert.deepEqual(ok.map((m) => [m.name, m.folder, m.data!.toString()]), [['ok.zip/a.csv', 'ok', 'y'], ['ok.zip/b/x.csv', 'b', 'x']]);
+  // The total is the run's: two archives each within it, not together.
+  const used = { bytes: 0 };
+  await unzip('un.zip', { data: await zip([['a.xml', half]]) }, limits, undefined, used);
+  await assert.rejects(unzip('deux.zip', { data: await zip([['b.xml', half]]) }, limits, undefined, used), /archive trop grosse une fois décompressée/);
 });
 
 test('an import unpacks an archive to numbered files of a private directory, never to memory nor to its members\' names; the directory goes with the run', async () => {
   const into = mkdtempSync(join(tmpdir(), 'zip-into-'));
   try {
     const members = await unzip('livraison.zip', { data: await zip([['0931002B/CSV_Eleves.csv', 'Nom;Prénom\r\n'], ['a.csv', 'y']]) }, undefined, into);
+    const [own] = readdirSync(into);
+    const dir = join(into, own);
     assert.deepEqual(members.map((m) => [m.name, m.folder, m.data, m.path]), [
-      ['livraison.zip/0931002B/CSV_Eleves.csv', '0931002B', undefined, join(into, '1')],
-      ['livraison.zip/a.csv', 'livraison', undefined, join(into, '2')],
+      ['livraison.zip/0931002B/CSV_Eleves.csv', '0931002B', undefined, join(dir, '1')],
+      ['livraison.zip/a.csv', 'livraison', undefined, join(dir, '2')],
     ]);
-    assert.equal(readFileSync(join(into, '1'), 'utf8'), 'Nom;Prénom\r\n');
-    assert.equal(statSync(join(into, '2')).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(into).sort(), ['1', '2']);
+    assert.equal(readFileSync(join(dir, '1'), 'utf8'), 'Nom;Prénom\r\n');
+    assert.equal(statSync(join(dir, '2')).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir).sort(), ['1', '2']);
+    // A second archive of the run: a directory of its own (both have a member 1).
+    const second = await unzip('autre.zip', { data: await zip([['b.csv', 'z']]) }, undefined, into);
+    assert.equal(readFileSync(second[0].path!, 'utf8'), 'z');
+    assert.equal(readdirSync(into).length, 2);
   } finally {
     rmSync(into, { recursive: true, force: true });
   }
   // The run's own directory: made for its archives, removed after a run, a dry run and a refused run alike.
-  const ours = () => readdirSync(ctx.config.dataDir).filter((n) => n.startsWith('import-zip-')).sort();
+  const ours = () => readdirSync(uploadsRoot(ctx.config.dataDir)).filter((n) => n.startsWith('zip-')).sort();
   const before = ours();
   const delivery = await zip([fixture(SIECLE, 'Nomenclature.xml'), fixture(SIECLE, 'ElevesSansAdresses.xml'), fixture(SIECLE, 'ResponsablesAvecAdresses.xml')]);
   for (const dryRun of [true, false]) {
@@ -254,6 +265,18 @@ test('an import unpacks an archive to numbered files of a private directory, nev
     assert.equal(report.created + report.unchanged + report.updated, 9, 'its six pupils and three legal representatives, read from the unpacked files');
     assert.deepEqual(ours(), before);
   }
+  // Several archives in one run (SIECLE hands out one per export).
+  const two = await importFiles(
+    ctx,
+    [
+      { name: 'eleves.zip', data: await zip([fixture(SIECLE, 'Nomenclature.xml'), fixture(SIECLE, 'ElevesSansAdresses.xml')]) },
+      { name: 'responsables.zip', data: await zip([fixture(SIECLE, 'ResponsablesAvecAdresses.xml')]) },
+    ],
+    { scope: ALL, dryRun: true },
+  );
+  assert.ok(!two.fatal, JSON.stringify(two.fatal));
+  assert.equal(two.files.filter((f) => f.file.includes('.zip/')).length, 3);
+  assert.deepEqual(ours(), before);
   const refused = await importFiles(ctx, [{ name: 'mixte.zip', data: await zip([fixture(SIECLE, 'Nomenclature.xml'), ['photo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47])]]) }], { scope: ALL, dryRun: false });
   assert.ok(refused.fatal, 'a member of no supported format fails the run');
   assert.deepEqual(ours(), before);

@@ -32,13 +32,16 @@ export function visibleStructureSql(scope: Scope, col: string, params: unknown[]
   return 'true';
 }
 
-/** SQL condition "user `u` belongs to the structure" (attached to it, or parent of a student attached to it). */
+/**
+ * SQL condition "user `u` belongs to the structure" (attached to it, or parent of a student attached to it), as
+ * `id IN (own UNION parents of)`: each branch is an index lookup from the structure's side, so the cost follows the
+ * school, not the directory (issue #11: `EXISTS (own) OR EXISTS (via child)` scanned every account of a région).
+ */
 export function memberOfStructureSql(structureId: string, u: string, params: unknown[]): string {
   params.push(structureId);
   const p = `$${params.length}::uuid`;
-  return `(EXISTS (SELECT 1 FROM user_structures ms WHERE ms.user_id = ${u}.id AND ms.structure_id = ${p})
-    OR (${u}.profile = 'Relative' AND EXISTS (SELECT 1 FROM relations mr JOIN user_structures ms ON ms.user_id = mr.child_id
-                                           WHERE mr.parent_id = ${u}.id AND ms.structure_id = ${p})))`;
+  return `${u}.id IN (SELECT ms.user_id FROM user_structures ms WHERE ms.structure_id = ${p}
+    UNION SELECT mr.parent_id FROM user_structures ms JOIN relations mr ON mr.child_id = ms.user_id WHERE ms.structure_id = ${p})`;
 }
 
 /** True when the scope may change accounts (super admin or local admin); teachers and users only read. */

@@ -26,6 +26,7 @@ import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip, ZIP_LIMITS } from './zip.js';
+import { uploadsRoot } from './uploads.js';
 import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
 import { sequenced } from '../db/queued.js';
@@ -130,13 +131,15 @@ export async function detectInputs(
 ): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
   const out: { input: ImportInput; detected: DetectedFormat }[] = [];
   const archives: { name: string; members: number }[] = [];
+  // The run's archives together within ZIP_LIMITS.totalBytes.
+  const unpackedBytes = { bytes: 0 };
   for (const input of files) {
     const detected = detectFormat(input);
     if (detected.format !== 'zip') {
       out.push({ input, detected });
       continue;
     }
-    const members = await unzip(input.name, input, ZIP_LIMITS, await unpackInto?.());
+    const members = await unzip(input.name, input, ZIP_LIMITS, await unpackInto?.(), unpackedBytes);
     archives.push({ name: input.name, members: members.length });
     for (const m of members) {
       const d = detectFormat(m);
@@ -275,12 +278,14 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   const client = sequenced(connection);
   let staged: ImportStage | undefined;
   // The run's archives are unpacked here, one file per member, removed whatever the outcome (zip.ts). Under the data
-  // directory, not /tmp: a tmpfs there (Debian's default) would hold a région's delivery in memory again.
+  // directory, not /tmp: a tmpfs there (Debian's default) would hold a région's delivery in memory again. Beside the
+  // uploads, whose sweep (an hour) removes what a killed process left.
   let unpacked: string | undefined;
   const unpackInto = async () => {
     if (unpacked) return unpacked;
-    await mkdir(ctx.config.dataDir, { recursive: true });
-    unpacked = await mkdtemp(join(ctx.config.dataDir, 'import-zip-'));
+    const root = uploadsRoot(ctx.config.dataDir);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    unpacked = await mkdtemp(join(root, 'zip-'));
     return unpacked;
   };
   try {

@@ -5,7 +5,7 @@
 // are refused anyway (yauzl), and sizes are capped before and while inflating (a zip bomb, or a header that lies
 // about its size, fails the run instead of filling the disk or memory). Small archives (.docx) unpack in memory.
 import { printable, shownName } from '../lib/printable.js';
-import { open } from 'node:fs/promises';
+import { mkdtemp, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import iconv from 'iconv-lite';
@@ -37,6 +37,12 @@ export interface ZipMember {
 
 const mib = (n: number) => `${Math.round(n / 2 ** 20)} Mio`;
 
+/** What an unreadable archive's error says: the zip reader's words; a file system error (disk full…) by its code only, never the server's paths. */
+const zipDetail = (e: unknown): string => {
+  const err = e as NodeJS.ErrnoException;
+  return err.syscall ? `${err.code ?? 'erreur'} (${err.syscall})` : err.message;
+};
+
 /**
  * A member's name as its author typed it. Zip names without the UTF-8 flag are CP437 by the spec, but Linux and
  * macOS tools write UTF-8 without the flag, and French Windows writes its OEM code page (CP850): a name that is
@@ -65,10 +71,18 @@ function decodedName(entry: yauzl.Entry): string {
  * leaves among the files (`__MACOSX/._x.xml`, `.DS_Store`, `Thumbs.db`, `livraison.done`) is a member like any other:
  * the run lists it as left out by its name (formats.ts NOT_DELIVERED), as beside the files, and never reads it.
  * Throws ImportFileError naming the archive (and the member) when it is unreadable, encrypted, or too big.
- * `into`: an existing private directory (the caller removes it) where member n is written as file `n`; the members
- * then have `path`, else `data`.
+ * `into`: an existing private directory (the caller removes it) where the archive gets a directory of its own and
+ * member n is written there as file `n`; the members then have `path`, else `data`. `used`: the bytes the run's
+ * earlier archives unpacked, counted against `limits.totalBytes` with this one's (the cap is the run's, not each
+ * archive's), and increased by them.
  */
-export async function unzip(file: string, source: { path?: string; data?: Buffer }, limits: ZipLimits = ZIP_LIMITS, into?: string): Promise<ZipMember[]> {
+export async function unzip(
+  file: string,
+  source: { path?: string; data?: Buffer },
+  limits: ZipLimits = ZIP_LIMITS,
+  into?: string,
+  used: { bytes: number } = { bytes: 0 },
+): Promise<ZipMember[]> {
   const fail = (code: ImportCode, params?: ImportMessage['params']): never => {
     throw new ImportFileError(file, 0, '', code, params);
   };
@@ -77,11 +91,13 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
     const opts = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true };
     zip = source.data ? await yauzl.fromBufferPromise(source.data, opts) : await yauzl.openPromise(source.path!, opts);
   } catch (e) {
-    return fail('zipUnreadable', { detail: (e as Error).message });
+    return fail('zipUnreadable', { detail: zipDetail(e) });
   }
   const archive = basename(file).replace(/\.zip$/i, '');
   const out: ZipMember[] = [];
-  let total = 0;
+  let total = used.bytes;
+  // Its own directory: two archives of a run both have a member 1.
+  const dir = into ? await mkdtemp(join(into, 'a')) : undefined;
   try {
     const entries: yauzl.Entry[] = await new Promise((resolve, reject) => {
       const list: yauzl.Entry[] = [];
@@ -107,7 +123,7 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
       if (total + entry.uncompressedSize > limits.totalBytes) fail('zipTooBig', { max: mib(limits.totalBytes) });
       const chunks: Buffer[] = [];
       let size = 0;
-      const path = into ? join(into, String(out.length + 1)) : undefined;
+      const path = dir ? join(dir, String(out.length + 1)) : undefined;
       // The file first: the stream must be read from as soon as it is open (its size check errors as it flows).
       const sink = path ? await open(path, 'wx', 0o600) : undefined;
       let stream: Readable | undefined;
@@ -124,13 +140,14 @@ export async function unzip(file: string, source: { path?: string; data?: Buffer
         await sink?.close();
       }
       total += size;
-      const dir = dirname(fileName);
+      used.bytes = total;
+      const folder = dirname(fileName);
       const where = path ? { path } : { data: Buffer.concat(chunks) };
-      out.push({ name: shownName(`${basename(file)}/${fileName}`), folder: dir === '.' ? archive : basename(dir), ...where });
+      out.push({ name: shownName(`${basename(file)}/${fileName}`), folder: folder === '.' ? archive : basename(folder), ...where });
     }
   } catch (e) {
     if (e instanceof ImportFileError) throw e;
-    return fail('zipUnreadable', { detail: (e as Error).message });
+    return fail('zipUnreadable', { detail: zipDetail(e) });
   } finally {
     zip.close();
   }

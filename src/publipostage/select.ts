@@ -4,6 +4,7 @@
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
+import { memberOfStructureSql } from '../directory/users.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
@@ -56,11 +57,7 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   const w: string[] = [ownSchool ? 'NOT u.is_super_admin' : scopeSql(scope, 'u', scopeParams)];
   // `id IN (own UNION parents of)`: each branch is an index lookup from the filter's side, so the cost follows
   // the result (one class of a région: a few ms); `EXISTS (own) OR EXISTS (via child)` scanned every account.
-  if (sel.structureId) {
-    const s = p.add(sel.structureId);
-    w.push(`u.id IN (SELECT us.user_id FROM user_structures us WHERE us.structure_id = ${s}
-      UNION SELECT r.parent_id FROM user_structures us JOIN relations r ON r.child_id = us.user_id WHERE us.structure_id = ${s})`);
-  }
+  if (sel.structureId) w.push(memberOfStructureSql(sel.structureId, 'u', p.values));
   if (sel.profiles.length) w.push(`u.profile = ANY(${p.add(sel.profiles)}::text[])`);
   const own = classFilter(sel, p, 'uc.class_id');
   if (own) {
