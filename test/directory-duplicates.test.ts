@@ -214,6 +214,22 @@ describe('merging duplicates', () => {
     assert.equal((await pool.query('SELECT 1 FROM local_admins WHERE user_id = $1', [keep])).rowCount, 1);
   });
 
+  test('a local admin never merges away an account another school still has, nor into it: 403, nothing changes', async () => {
+    const pool = ctx.database.pool;
+    const { charlemagne, voltaire } = s.structures;
+    // A teacher of both schools, never activated, and the local admin's own activated account (same names).
+    const shared = await insertUser(pool, { firstName: 'Yves', lastName: 'Marin', profile: 'Teacher', structureIds: [charlemagne, voltaire] });
+    const own = await insertUser(pool, { firstName: 'Yves', lastName: 'Marin', profile: 'Teacher', activated: true, structureIds: [charlemagne] });
+    const local: Scope = { kind: 'structures', structureIds: [charlemagne] };
+    for (const [keep, drop] of [[own, shared], [shared, own]]) {
+      await assert.rejects(mergeUsers(ctx, local, keep, drop, own), (e) => e instanceof DirectoryError && e.code === 'forbidden' && /aussi rattaché à un établissement que vous n’administrez pas/.test(e.message));
+    }
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])', [[shared, own]])).rows[0].n, 2);
+    assert.equal((await pool.query('SELECT count(*)::int AS n FROM user_structures WHERE user_id = $1 AND structure_id = $2', [own, voltaire])).rows[0].n, 0, 'not in the other school');
+    // The super admin (every school) still merges them.
+    assert.equal((await mergeUsers(ctx, ALL, own, shared, null)).droppedId, shared);
+  });
+
   test('refuses two activated accounts (in French), other profiles, and users out of scope; nothing changes', async () => {
     const pool = ctx.database.pool;
     const { charlemagne } = s.structures;

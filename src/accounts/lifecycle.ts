@@ -15,7 +15,7 @@ import { recordAudit } from '../directory/audit.js';
 import { pruneAafCache } from '../import/aaf-cache.js';
 import { accountStructuresSql, DEFAULT_DELETION_DAYS, DEFAULT_GRACE_DAYS } from '../directory/policies.js';
 import type { Scope } from '../directory/scope.js';
-import { DirectoryError, requireManageable } from '../directory/users.js';
+import { DirectoryError, requireManageable, requireWholeAccountsInScope } from '../directory/users.js';
 import { withTransaction } from './tx.js';
 import type pg from 'pg';
 
@@ -149,18 +149,7 @@ export async function applyLifecycleAction(
   if (!unique.length) return 0;
   if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
   await requireManageable(pool, scope, unique);
-  if (action !== 'restore' && scope.kind !== 'all') {
-    const held = scope.kind === 'structures' ? scope.structureIds : [];
-    const elsewhere = await pool.query<{ login: string }>(
-      `SELECT u.login FROM users u WHERE u.id = ANY($1::uuid[])
-         AND EXISTS (SELECT 1 FROM ${accountStructuresSql('u')} a (structure_id) WHERE NOT (a.structure_id = ANY($2::uuid[])))
-       ORDER BY u.login`,
-      [unique, held],
-    );
-    if (elsewhere.rows.length) {
-      throw new DirectoryError('forbidden', 'lifecycle.elsewhere', { logins: elsewhere.rows.map((r) => r.login).join(', ') });
-    }
-  }
+  if (action !== 'restore') await requireWholeAccountsInScope(pool, scope, unique, 'lifecycle.elsewhere');
   return withTransaction(pool, async (c) => {
     if (action === 'pre-delete') {
       const r = await c.query<{ id: string; login: string }>(

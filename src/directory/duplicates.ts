@@ -12,7 +12,7 @@ import type { Profile } from './vocabulary.js';
 import { recordAudit } from './audit.js';
 import { scopeSql, type Scope } from './scope.js';
 import {
-  allInScope, DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, requireManageable, visibleStructureSql,
+  allInScope, DirectoryError, isUuid, memberOfStructureSql, requireAdminScope, requireManageable, requireWholeAccountsInScope, visibleStructureSql,
 } from './users.js';
 
 /** Why a pair was proposed; the console translates these. */
@@ -297,6 +297,9 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     // the kept one inherits the dropped one's local-admin rights, which therefore lie within the caller's
     // scope already. Locked in id order so two concurrent merges of the same pair cannot deadlock.
     await requireManageable(client, scope, [keepId, dropId], { lock: true });
+    // The dropped account is deleted and the kept one inherits its schools: both must be the caller's schools' alone
+    // (a local admin would otherwise delete another school's teacher, or enter that school by merging it into his own).
+    await requireWholeAccountsInScope(client, scope, [keepId, dropId], 'directory.mergeElsewhere');
     const { rows } = await client.query(`SELECT u.* FROM users u WHERE u.id = ANY($1::uuid[])`, [[keepId, dropId]]);
     let keep = rows.find((r) => r.id === keepId);
     let drop = rows.find((r) => r.id === dropId);

@@ -8,6 +8,7 @@ import type { Profile } from './vocabulary.js';
 import { endSignIns } from '../accounts/signins.js';
 import { recordAudit } from './audit.js';
 import { manageableSql, scopeSql, type Scope } from './scope.js';
+import { accountStructuresSql } from './policies.js';
 import type { Queryable } from '../db/index.js';
 
 /** A refused directory operation: `code` is its kind, `messageCode`/`params` its message (see DomainError). */
@@ -57,6 +58,24 @@ export function requireAdminScope(scope: Scope): void {
 /** True when `structureId` is within the scope's structures (super admins see all). */
 export function structureInScope(scope: Scope, structureId: string): boolean {
   return scope.kind === 'all' || (scope.kind === 'structures' && scope.structureIds.includes(structureId));
+}
+
+/**
+ * Throws DirectoryError 'forbidden' (`code`, naming the logins) unless every account of `ids` belongs only to the
+ * scope's structures — its own, or for a relative its children's (policies.ts accountStructuresSql). For account-wide
+ * acts a local admin may not do to an account another school still has (pre-deletion, deletion, a merge that deletes
+ * it): they would take the account from that school too. The 'all' scope always may.
+ */
+export async function requireWholeAccountsInScope(db: Queryable, scope: Scope, ids: readonly string[], code: 'lifecycle.elsewhere' | 'directory.mergeElsewhere'): Promise<void> {
+  if (scope.kind === 'all' || !ids.length) return;
+  const held = scope.kind === 'structures' ? scope.structureIds : [];
+  const elsewhere = await db.query<{ login: string }>(
+    `SELECT u.login FROM users u WHERE u.id = ANY($1::uuid[])
+       AND EXISTS (SELECT 1 FROM ${accountStructuresSql('u')} a (structure_id) WHERE NOT (a.structure_id = ANY($2::uuid[])))
+     ORDER BY u.login`,
+    [ids, held],
+  );
+  if (elsewhere.rows.length) throw new DirectoryError('forbidden', code, { logins: elsewhere.rows.map((r) => r.login).join(', ') });
 }
 
 /**

@@ -26,6 +26,7 @@ export const DOMAIN_MESSAGES_FR = {
   'lifecycle.activated': 'Suppression immédiate impossible pour {logins} : compte activé et non pré-supprimé. Pré-supprimez-le d’abord.',
   'lifecycle.selectionChanged': 'La sélection a changé depuis la confirmation : vérifiez-la à nouveau.',
   'lifecycle.elsewhere': '{logins} : compte aussi rattaché à un établissement que vous n’administrez pas (lui-même ou ses enfants) ; il n’y est pas pré-supprimé ni supprimé. Son import l’en retirera, ou un super-administrateur.',
+  'directory.mergeElsewhere': '{logins} : compte aussi rattaché à un établissement que vous n’administrez pas (lui-même ou ses enfants) ; la fusion le retirerait à cet établissement. Un super-administrateur peut fusionner ces comptes.',
   'localAdmin.notYourSchool': 'Vous n’administrez pas cet établissement.',
   'localAdmin.notMember': '{login} n’est pas rattaché à cet établissement.',
   'localAdmin.pupil': 'Un élève ou un parent ne peut pas administrer un établissement.',

@@ -30,6 +30,7 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'lifecycle.activated': 409,
   'lifecycle.selectionChanged': 409,
   'lifecycle.elsewhere': 403,
+  'directory.mergeElsewhere': 403,
   'localAdmin.notYourSchool': 403,
   'localAdmin.notMember': 422,
   'localAdmin.pupil': 422,

@@ -24,6 +24,8 @@ const EN: Record<DomainCode, string> = {
   'lifecycle.selectionChanged': 'The selection changed since the confirmation: check it again.',
   'lifecycle.elsewhere':
     '{logins}: the account also belongs to a school you do not administer (itself or through its children); it is neither pre-deleted nor deleted. Its import will remove it there, or a super administrator.',
+  'directory.mergeElsewhere':
+    '{logins}: the account also belongs to a school you do not administer (itself or through its children); the merge would take it from that school. A super administrator can merge these accounts.',
   'localAdmin.notYourSchool': 'You do not administer this school.',
   'localAdmin.notMember': '{login} is not attached to this school.',
   'localAdmin.pupil': 'A pupil or a parent cannot administer a school.',
