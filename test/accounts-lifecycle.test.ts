@@ -234,8 +234,13 @@ test('a local admin never pre-deletes nor deletes an account another school stil
   const bulk = await c.post(`/console/etablissements/${school}/utilisateurs/cycle`, { action: 'pre-delete', selection, count: '1' });
   assert.equal(bulk.statusCode, 403);
   assert.equal((await state(shared)).pre_deleted_at, null);
-  // The super admin (every school) still pre-deletes it.
+  // Nor himself, his id typed in capitals.
+  await assert.rejects(applyLifecycleAction(ctx.database.pool, { kind: 'structures', structureIds: [school] }, 'pre-delete', [admin.toUpperCase()], admin), /votre propre compte/);
+  // The super admin (every school) still pre-deletes it, and what signs it in ends: its sessions and what the OpenID
+  // provider holds for it (a restored account found its old refresh tokens working again).
+  await q(`INSERT INTO oidc_payloads (kind, id, payload) VALUES ('RefreshToken', 'rt-partage', jsonb_build_object('accountId', $1::text))`, [parent]);
   assert.equal(await applyLifecycleAction(ctx.database.pool, { kind: 'all' }, 'pre-delete', [parent], admin), 1);
+  assert.equal((await q(`SELECT count(*)::int n FROM oidc_payloads WHERE id = 'rt-partage'`)).rows[0].n, 0);
   // Restoring is no loss to the other school.
   assert.equal((await c.post(`/console/utilisateurs/${parent}/cycle`, { action: 'restore', etablissement: school })).statusCode, 303);
   assert.equal((await state(parent)).pre_deleted_at, null);

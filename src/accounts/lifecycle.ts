@@ -16,6 +16,7 @@ import { pruneAafCache } from '../import/aaf-cache.js';
 import { accountStructuresSql, DEFAULT_DELETION_DAYS, DEFAULT_GRACE_DAYS } from '../directory/policies.js';
 import type { Scope } from '../directory/scope.js';
 import { DirectoryError, requireManageable, requireWholeAccountsInScope } from '../directory/users.js';
+import { endSignIns } from './signins.js';
 import { withTransaction } from './tx.js';
 import type pg from 'pg';
 
@@ -51,8 +52,9 @@ export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promi
        RETURNING u.id, u.login`,
       [now],
     );
-    // Sessions of a pre-deleted account end now (auth refuses them anyway).
-    if (pre.rowCount) await c.query('DELETE FROM sessions WHERE user_id = ANY($1)', [pre.rows.map((r) => r.id)]);
+    // What signs a pre-deleted account in ends now (auth and the OpenID provider refuse it anyway, but a restored
+    // account would find its old sessions and refresh tokens working again).
+    await endSignIns(c, pre.rows.map((r) => r.id));
     const due = await c.query<{ id: string }>(
       `SELECT u.id FROM users u
        WHERE u.pre_deleted_at IS NOT NULL AND NOT u.is_super_admin
@@ -92,6 +94,7 @@ export async function eraseAccounts(c: Queryable, ids: string[]): Promise<number
     const texts = batch.map((r) => pseudonymise(r.details, byId, byLogin));
     await c.query(`UPDATE audit a SET details = x.d::jsonb FROM unnest($1::bigint[], $2::text[]) x(id, d) WHERE a.id = x.id`, [batch.map((r) => r.id), texts]);
   }
+  await endSignIns(c, gone);
   await c.query('DELETE FROM user_aliases WHERE user_id = ANY($1)', [gone]);
   await c.query('DELETE FROM users WHERE id = ANY($1)', [gone]);
   return rows.length;
@@ -145,7 +148,8 @@ export async function applyLifecycleAction(
   ids: string[],
   actorId: string,
 ): Promise<number> {
-  const unique = [...new Set(ids)];
+  // Ids compare lower case (a UUID may be typed in capitals: the self-check must still see the caller's own).
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
   if (!unique.length) return 0;
   if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
   await requireManageable(pool, scope, unique);
@@ -156,7 +160,7 @@ export async function applyLifecycleAction(
         `UPDATE users SET pre_deleted_at = now(), updated_at = now() WHERE id = ANY($1) AND pre_deleted_at IS NULL AND NOT is_super_admin RETURNING id, login`,
         [unique],
       );
-      await c.query('DELETE FROM sessions WHERE user_id = ANY($1)', [r.rows.map((x) => x.id)]);
+      await endSignIns(c, r.rows.map((x) => x.id));
       for (const x of r.rows) await recordAudit(c, actorId, 'account.pre_delete', { userId: x.id, login: x.login });
       return r.rowCount ?? 0;
     }

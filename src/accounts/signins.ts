@@ -4,14 +4,17 @@
 import type { Queryable } from '../db/index.js';
 
 /**
- * Ends user `userId`'s web sessions (all but `keepSessionIdHash`, the caller's own when it changes its own password)
+ * Ends the web sessions of `userId` (one id or several: a pre-deletion, an erasure; all but `keepSessionIdHash`, the
+ * caller's own when it changes its own password)
  * and everything Trousseau's OpenID provider holds for the account: its sessions at the provider, grants,
  * authorization codes, access and refresh tokens (oidc_payloads rows whose payload names it as `accountId`,
  * migration 0029). An application then gets `invalid_grant` on refresh and must sign the user in again. Run in the
  * caller's transaction. Returns the number of web sessions ended.
  */
-export async function endSignIns(db: Queryable, userId: string, keepSessionIdHash: string | null = null): Promise<number> {
-  const r = await db.query('DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [userId, keepSessionIdHash]);
-  await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = $1`, [userId]);
+export async function endSignIns(db: Queryable, userId: string | readonly string[], keepSessionIdHash: string | null = null): Promise<number> {
+  const ids = typeof userId === 'string' ? [userId] : [...userId];
+  if (!ids.length) return 0;
+  const r = await db.query('DELETE FROM sessions WHERE user_id = ANY($1::uuid[]) AND id_hash IS DISTINCT FROM $2', [ids, keepSessionIdHash]);
+  await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = ANY($1::text[])`, [ids]);
   return r.rowCount ?? 0;
 }

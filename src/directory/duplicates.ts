@@ -6,6 +6,7 @@
 //   within one edit share a one-character deletion) · same last name and same first part of a compound first
 //   name ("Marie" / "Marie-Anne") · same first name and same email (e.g. a parent's married name).
 // Each candidate is then scored here (0–100) and kept from `minScore` on.
+import { endSignIns } from '../accounts/signins.js';
 import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from './vocabulary.js';
@@ -361,6 +362,7 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
          FROM users d WHERE k.id = $1 AND d.id = $2`,
       [k, d],
     );
+    await endSignIns(client, d);
     await client.query('DELETE FROM users WHERE id = $1', [d]);
     await recordAudit(client, actorId, 'user.merge', {
       kept: { id: k, login: keep.login, externalId: adoptedExternalId ? drop.external_id : keep.external_id },

@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { scopeSql, type Role, type Scope } from '../directory/scope.js';
 import { t, type Lang, type MessageKey } from './i18n/index.js';
 import { type ErrorPageOptions, sendErrorPage } from './layout.js';
+import { safeNext } from './next.js';
 import type { Queryable } from '../db/index.js';
 
 export interface SessionUser {
@@ -221,7 +222,9 @@ function formPage(req: FastifyRequest): string | null {
     if (!host || u.host !== host) return null;
     // The form's own token is never copied into a link (post-download.ts puts it in some URLs).
     u.searchParams.delete('_csrf');
-    return u.pathname + u.search;
+    // A same-host Referer may still carry a path such as `//elsewhere.example/` (a link off the site).
+    const page = safeNext(u.pathname + u.search);
+    return page === '/' ? null : page;
   } catch {
     return null;
   }

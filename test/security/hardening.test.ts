@@ -166,3 +166,14 @@ test('HOST defaults to 127.0.0.1 (the demo is not exposed to the network unless 
   assert.equal(loadConfig({ TROUSSEAU_SECRET: '11'.repeat(32) }).host, '127.0.0.1');
   assert.equal(loadConfig({ TROUSSEAU_SECRET: '11'.repeat(32), HOST: '0.0.0.0' }).host, '0.0.0.0');
 });
+
+test('a refused form\'s « Rouvrir le formulaire » link stays on the site, whatever path a same-host Referer carries', async () => {
+  const refused = (referer: string) =>
+    app.inject({ method: 'POST', url: '/activation', headers: { host: 'ent.example.fr', referer, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'step=code&login=x&code=y' });
+  const off = await refused('https://ent.example.fr//evil.example/phish');
+  assert.equal(off.statusCode, 403);
+  assert.doesNotMatch(off.body, /href="\/\/evil\.example/, 'no link off the site');
+  const back = await refused('https://ent.example.fr/activation?login=lea.dupont');
+  assert.equal(back.statusCode, 403);
+  assert.match(back.body, /href="\/activation\?login=lea\.dupont"/, 'the form\'s own page');
+});

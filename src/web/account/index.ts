@@ -15,6 +15,7 @@ import accountTerms from './terms.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession, stopSession } from '../auth.js';
+import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
 import type { FieldErrors } from '../forms.js';
@@ -50,11 +51,7 @@ const ForgotForm = z.object({ identifier: text(320) });
 const TokenQuery = z.object({ token: text(200) });
 const ResetForm = z.object({ token: text(200), password: text(2000), confirm: text(2000) });
 
-/** Only a same-site path may be a post-sign-in destination (no scheme, no //host, no backslash tricks). */
-export function safeNext(next: string | undefined): string {
-  if (!next || !/^\/(?![/\\])[^\s\\]*$/.test(next) || /[\u0000-\u001f]/.test(next)) return '/';
-  return next;
-}
+export { safeNext };
 
 /** A key returned by a domain rule (password policy) as a catalogue key; the generic "invalid" otherwise. */
 const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
