@@ -15,8 +15,9 @@ CREATE INDEX revealed_codes_user_idx ON revealed_codes (user_id);
 -- What an audit row names: every JSON string of its details of 200 characters at most (keys and values, as written in
 -- JSON: an id, a login; a longer text, a letter's body say, names nobody and would not fit in an index entry) and every
 -- id written inside any string (`/console/utilisateurs/<id>`). An erasure finds the rows naming its accounts through this
--- index (src/accounts/lifecycle.ts eraseAccounts) instead of reading the whole trail. No pending list (fastupdate):
--- an erasure probes the index once per name, and each probe would read the whole list; audit rows come one at a time.
+-- index (src/accounts/lifecycle.ts eraseAccounts) instead of reading the whole trail. Its pending list (fastupdate)
+-- keeps audit inserts cheap (a pre-deletion writes one row per account, the job one row naming thousands); an erasure
+-- first moves the list into the index (gin_clean_pending_list), since each of its probes would read the whole list.
 CREATE FUNCTION audit_mentions(details jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $$
   SELECT coalesce(array_agg(DISTINCT m), '{}') FROM (
     SELECT (regexp_matches(details::text, '"((?:[^"\\]|\\.)*)"', 'g'))[1] AS m
@@ -24,4 +25,4 @@ CREATE FUNCTION audit_mentions(details jsonb) RETURNS text[] LANGUAGE sql IMMUTA
     SELECT (regexp_matches(details::text, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', 'g'))[1]
   ) x WHERE length(m) <= 200
 $$;
-CREATE INDEX audit_mentions_idx ON audit USING gin (audit_mentions(details)) WITH (fastupdate = off);
+CREATE INDEX audit_mentions_idx ON audit USING gin (audit_mentions(details));

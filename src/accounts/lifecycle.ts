@@ -88,6 +88,8 @@ export async function eraseAccounts(c: Queryable, ids: string[]): Promise<number
   const byId = new Map(rows.map((u, i) => [u.id, pseudonyms[i]]));
   const byLogin = new Map(rows.map((u, i) => [u.login, pseudonyms[i]]));
   await c.query(`UPDATE audit a SET actor_pseudonym = g.p FROM unnest($1::uuid[], $2::text[]) g(id, p) WHERE a.actor_id = g.id`, [gone, pseudonyms]);
+  // The index's pending list merged first: each probe below would read all of it.
+  await c.query(`SELECT gin_clean_pending_list('audit_mentions_idx'::regclass)`);
   const named = await c.query<{ id: string; details: string }>(AUDIT_NAMING, [[...byId.keys(), ...byLogin.keys()]]);
   for (let i = 0; i < named.rows.length; i += ERASE_BATCH) {
     const batch = named.rows.slice(i, i + ERASE_BATCH);
