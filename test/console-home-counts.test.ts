@@ -71,6 +71,8 @@ test('the profile table and the sign-in summary count the same accounts; the pre
   // 5 pupils (2 pre-deleted aside), the parent through its child, the director (the super admin never counted).
   assert.deepEqual(profiles, { Student: 5, Relative: 1, Teacher: 0, Personnel: 1, Guest: 0 });
   assert.deepEqual(signIn, profiles);
+  // « dont N activé(s) » agrees with N (« 1 activés » read wrong).
+  assert.match(page.body, /<p class="lead">\d+ comptes, dont (1 activé|[02-9]\d* activés|1\d+ activés) \(/);
   assert.match(page.body, /data-pre-deleted="2">2 comptes absents du flux \(supprimés, en attente de purge\) ne sont comptés nulle part sur cette page\./);
   // The whole-school funnel starts from the same accounts.
   assert.equal(funnel(page.body)[0][1], 7);

@@ -30,7 +30,8 @@ const fr = {
   'console.choose.classes.other': '{n} classes',
 
   'home.title': 'Accueil de l’établissement',
-  'home.summary': '{total} comptes, dont {activated} activés ({rate}).',
+  'home.summary.one': '{total} comptes, dont {n} activé ({rate}).',
+  'home.summary.other': '{total} comptes, dont {n} activés ({rate}).',
   'home.profiles.title': 'Comptes par profil',
   'home.profiles.caption': 'Nombre de comptes et de comptes activés par profil',
   'home.col.profile': 'Profil',
@@ -445,7 +446,8 @@ const en: Record<keyof typeof fr, string> = {
   'console.choose.classes.other': '{n} classes',
 
   'home.title': 'School home',
-  'home.summary': '{total} accounts, {activated} of them activated ({rate}).',
+  'home.summary.one': '{total} accounts, {n} of them activated ({rate}).',
+  'home.summary.other': '{total} accounts, {n} of them activated ({rate}).',
   'home.profiles.title': 'Accounts by profile',
   'home.profiles.caption': 'Number of accounts and activated accounts by profile',
   'home.col.profile': 'Profile',

@@ -90,9 +90,8 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
 </figure>`
     : html`<p class="card">${_('home.chart.none')}</p>`;
 
-  return html`<p class="lead">${_('home.summary', {
+  return html`<p class="lead">${plural(lang, 'home.summary', home.activated, {
     total: formatNumber(lang, home.total),
-    activated: formatNumber(lang, home.activated),
     rate: percent(lang, rate(home.activated, home.total)),
   })}</p>
 <div class="home-grid">
