@@ -198,3 +198,17 @@ test('« Distribuer les identifiants » after a CSV run: the run’s accounts, n
   assert.deepEqual(pp.logins.filter((l) => /leo|ines|ancien/.test(l)).sort(), ['ines.martin', 'leo.durand']);
   assert.doesNotMatch(html, /sans-etablissement/);
 });
+
+test('the mail merge confirmation warns when one address would receive several accounts\' codes', async () => {
+  const [school] = await q<{ id: string }>(`INSERT INTO structures (name, uai) VALUES ('École Adresse Commune', '0930999Z') RETURNING id`);
+  for (const [login, email] of [['ana.commune', 'No-Reply@Example.fr'], ['bea.commune', 'no-reply@example.fr '], ['cy.seule', 'cy@example.fr']]) {
+    const [u] = await q<{ id: string }>(`INSERT INTO users (profile, first_name, last_name, login, email) VALUES ('Teacher', 'X', 'Y', $1, $2) RETURNING id`, [login, email]);
+    await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [u.id, school.id]);
+  }
+  const page = await superAdmin.get(`/console/etablissements/${school.id}/publipostage/envoi`);
+  assert.equal(page.statusCode, 200);
+  assert.match(flat(page.body), /data-shared-addresses>Attention : une même adresse recevrait les codes de plusieurs comptes, un courriel par compte : no-reply@example\.fr \(2 comptes\)\./);
+  assert.doesNotMatch(page.body, /cy@example\.fr \(/);
+  const en = await superAdmin.get(`/console/etablissements/${school.id}/publipostage/envoi`, { 'accept-language': 'en' });
+  assert.match(flat(en.body), /one address would receive the codes of several accounts, one mail per account: no-reply@example\.fr \(2 accounts\)/);
+});

@@ -714,6 +714,22 @@ export async function selectionIsEmpty(ctx: AppContext, selection: Selection, sc
 }
 
 /** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
+/**
+ * The addresses several accounts of a selection share, most shared first (at most `limit`), with their number of
+ * accounts: a mail merge sends each account's code in a mail of its own, so a shared mailbox receives every one of
+ * them (a data error between adults — the ENT's CSV templates give one address to all nine —, or a family's parents).
+ */
+export async function sharedAddresses(ctx: AppContext, selection: Selection, scope: Scope, limit = 5): Promise<{ email: string; accounts: number }[]> {
+  const p = new Params();
+  const where = conditions(selection, scope, p).join('\n  AND ');
+  const res = await ctx.database.pool.query<{ email: string; accounts: number }>(
+    `SELECT lower(btrim(u.email)) AS email, count(*)::int AS accounts FROM users u WHERE ${where} AND NOT ${EMPTY_EMAIL}
+      GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT ${Math.max(1, Math.floor(limit))}`,
+    p.values,
+  );
+  return res.rows;
+}
+
 export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number }> {
   const p = new Params();
   const where = conditions(selection, scope, p).join('\n  AND ');

@@ -16,7 +16,7 @@ import { listClasses, listLevels } from '../../directory/structures.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { describeSelection } from '../../publipostage/generate.js';
 import type { SheetModel } from '../../publipostage/pdf.js';
-import { countSelection, leftOutOf } from '../../publipostage/select.js';
+import { countSelection, leftOutOf, sharedAddresses } from '../../publipostage/select.js';
 import { leftOutList } from './distribution-view.js';
 import { handoutLaunch, refuseEmpty, strict } from './handout.js';
 import { viewEnv } from '../view.js';
@@ -184,7 +184,12 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = strict(req.query, school.id);
     const { model } = ModelQuery.parse(req.query ?? {});
-    const [classes, levels, c] = await Promise.all([listClasses(ctx, scope, school.id), listLevels(ctx, scope, school.id), countAll(ctx, selection, scope)]);
+    const [classes, levels, c, shared] = await Promise.all([
+      listClasses(ctx, scope, school.id),
+      listLevels(ctx, scope, school.id),
+      countAll(ctx, selection, scope),
+      sharedAddresses(ctx, selection, scope),
+    ]);
     const base = ppBase(school.id);
     const params = selectionParams(selection);
     const back = new URLSearchParams(params);
@@ -207,6 +212,14 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   ${
     // Without SMTP_URL the worker sends nothing (src/mail/worker.ts): said before the click, not only in the report.
     noSmtpWarning(lang, mails, !!ctx.config.smtpUrl)
+  }
+  ${
+    // Several codes to one mailbox: said before the click (who receives what).
+    shared.length
+      ? html`<p class="notice notice-warning" data-shared-addresses>${_('send.sharedAddresses', {
+          list: shared.map((s) => `${s.email} (${plural(lang, 'send.sharedAccounts', s.accounts)})`).join(', '),
+        })}</p>`
+      : ''
   }
   <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
   ${leftOutList(lang, c.leftOut)}

@@ -251,6 +251,10 @@ const fr = {
   'send.confirm.one': 'Envoyer {n} courriel',
   'send.confirm.other': 'Envoyer {n} courriels',
   'send.back': 'Revenir à la sélection',
+  'send.sharedAddresses':
+    'Attention : une même adresse recevrait les codes de plusieurs comptes, un courriel par compte : {list}. Vérifiez ces adresses avant l’envoi (les parents d’une même famille peuvent partager la leur) ; une adresse erronée remet les identifiants de chacun à la même personne.',
+  'send.sharedAccounts.one': '{n} compte',
+  'send.sharedAccounts.other': '{n} comptes',
   'send.noSmtp':
     'Attention : aucun serveur de courriel n’est configuré. Les courriels resteront dans la file d’attente et ne partiront qu’une fois un serveur configuré (SMTP_URL, à renseigner par l’administrateur du serveur). Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
 
@@ -667,6 +671,10 @@ const en: Record<keyof typeof fr, string> = {
   'send.confirm.one': 'Send {n} email',
   'send.confirm.other': 'Send {n} emails',
   'send.back': 'Back to the selection',
+  'send.sharedAddresses':
+    'Warning: one address would receive the codes of several accounts, one mail per account: {list}. Check these addresses before sending (the parents of one family may share theirs); a wrong address hands everyone’s credentials to the same person.',
+  'send.sharedAccounts.one': '{n} account',
+  'send.sharedAccounts.other': '{n} accounts',
   'send.noSmtp':
     'Warning: no mail server is configured. The emails will wait in the queue and go out only once a mail server is configured (SMTP_URL, set by the server administrator). To hand out the credentials now, print the sheets.',
 
