@@ -128,6 +128,13 @@ test('by hand: pre-delete, restore, delete at once only a never-activated or pre
 
   assert.equal((await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'pre-delete', etablissement: school })).statusCode, 303);
   assert.ok((await state(active)).pre_deleted_at instanceof Date);
+  // Restoring a blocked account promises no access: it stays blocked.
+  assert.match((await c.get(`/console/utilisateurs/${active}/cycle?action=restore&etablissement=${school}`)).body, /retrouve l’accès à son compte/);
+  await q('UPDATE users SET blocked = true WHERE id = $1', [active]);
+  const blockedRestore = (await c.get(`/console/utilisateurs/${active}/cycle?action=restore&etablissement=${school}`)).body;
+  assert.match(blockedRestore, /n’est plus pré-supprimé, mais son compte reste bloqué/);
+  assert.doesNotMatch(blockedRestore, /retrouve l’accès/);
+  await q('UPDATE users SET blocked = false WHERE id = $1', [active]);
   assert.equal((await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'restore', etablissement: school })).statusCode, 303);
   assert.equal((await state(active)).pre_deleted_at, null);
   assert.equal((await c.post(`/console/utilisateurs/${fresh}/cycle`, { action: 'delete', etablissement: school })).statusCode, 303);

@@ -6,7 +6,7 @@ import type { Scope } from '../../../directory/scope.js';
 import { frenchDate } from '../../../publipostage/format.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
-import { plural, translator } from '../../i18n/index.js';
+import { plural, translator, type MessageKey } from '../../i18n/index.js';
 import type { ViewEnv } from '../../view.js';
 import { schoolBase, type School } from '../frame.js';
 import type { AccountRow } from '../../../publipostage/selection.js';
@@ -81,10 +81,12 @@ export function bulkLifecycleLinks(env: ViewEnv, schoolId: string, params: URLSe
 }
 
 /** Confirmation of one account's pre-delete / restore / delete. */
-export function lifecycleConfirmView(env: ViewEnv, row: Pick<AccountRow, 'id' | 'firstName' | 'lastName' | 'login'>, action: LifecycleAction, school: School | null): SafeHtml {
+export function lifecycleConfirmView(env: ViewEnv, row: Pick<AccountRow, 'id' | 'firstName' | 'lastName' | 'login' | 'blocked'>, action: LifecycleAction, school: School | null): SafeHtml {
   const _ = translator(env.lang);
   const back = `${userBase(row.id)}${school ? `?etablissement=${school.id}` : ''}`;
-  return html`<div class="card"><p data-confirm>${_(`cycle.${action}.lead`, { name: `${row.firstName} ${row.lastName}`, login: row.login })}</p>
+  // A blocked account restored stays blocked: « retrouve l’accès » would promise what it does not do.
+  const key: MessageKey = action === 'restore' && row.blocked ? 'cycle.restore.leadBlocked' : `cycle.${action}.lead`;
+  return html`<div class="card"><p data-confirm>${_(key, { name: `${row.firstName} ${row.lastName}`, login: row.login })}</p>
 <form method="post" action="${userBase(row.id)}/cycle">${csrfField(env)}<input type="hidden" name="action" value="${action}">
 ${school ? html`<input type="hidden" name="etablissement" value="${school.id}">` : ''}
 <div class="actions"><button type="submit" class="${action === 'restore' ? '' : 'button-danger'}">${_(`cycle.${action}.confirm`)}</button> <a href="${back}">${_('cycle.back')}</a></div></form></div>`;
