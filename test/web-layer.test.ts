@@ -457,3 +457,11 @@ test('favicon is served; the start log mentions SMTP and warns without TROUSSEAU
   assert.ok(bare.some((m) => m.level === 'warn' && /SMTP_URL absent/.test(m.text)));
   assert.ok(bare.some((m) => m.level === 'warn' && /TROUSSEAU_PUBLIC_URL absent.*http:\/\/localhost:3000/.test(m.text)));
 });
+
+test('a value ending with a full stop (a school named « …AIX_MARS. ») takes the place of the sentence\'s own: no « .. »', async () => {
+  assert.equal(t('fr', 'run.meta', { date: '01/12/2026', actor: 'Z.REMP-OUEST 13-AIX_MARS.' }), 'Lancé le 01/12/2026 par Z.REMP-OUEST 13-AIX_MARS.');
+  assert.equal(t('fr', 'run.meta', { date: '01/12/2026', actor: 'Claire Martin' }), 'Lancé le 01/12/2026 par Claire Martin.');
+  const { fillTemplate } = await import('../src/lib/errors.js');
+  assert.equal(fillTemplate('Appliquer cet import à {name}.', { name: 'CLG MOULIN.' }), 'Appliquer cet import à CLG MOULIN.');
+  assert.equal(fillTemplate('{a}.{b}', { a: 'x.', b: 'y' }), 'x..y', 'a full stop inside a word is not a sentence\'s');
+});

@@ -57,7 +57,12 @@ export type DomainParams = Record<string, string | number>;
 
 /** Fills `{name}` placeholders; unknown ones stay as written. */
 export function fillTemplate(template: string, params: DomainParams = {}): string {
-  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  // A value ending with a full stop (a school named « …AIX_MARS. ») takes the place of the sentence's own.
+  return template.replace(/\{(\w+)\}((?:\.(?=\s|$))?)/g, (m, name: string, stop: string) => {
+    if (!(name in params)) return m;
+    const v = String(params[name]);
+    return stop && v.endsWith('.') ? v : v + stop;
+  });
 }
 
 /** A refused domain operation: `code` names the message, `params` fill it. */

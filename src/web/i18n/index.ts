@@ -61,11 +61,16 @@ export type Params = Record<string, string | number>;
 
 /**
  * Fills `{name}` placeholders; `{de:name}` writes « de » + the value with its article or elision
- * ("du Collège…", "de l’École…", "d’Arthur"), for French sentences.
+ * ("du Collège…", "de l’École…", "d’Arthur"), for French sentences. A value ending with a full stop (a school named
+ * « …AIX_MARS. ») takes the place of the sentence's own: no « .. ».
  */
 function fill(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(de:)?(\w+)\}/g, (m, de_: string | undefined, name: string) => (name in params ? (de_ ? de(String(params[name])) : String(params[name])) : m));
+  return template.replace(/\{(de:)?(\w+)\}((?:\.(?=\s|$))?)/g, (m, de_: string | undefined, name: string, stop: string) => {
+    if (!(name in params)) return m;
+    const v = de_ ? de(String(params[name])) : String(params[name]);
+    return stop && v.endsWith('.') ? v : v + stop;
+  });
 }
 
 /** The message for `key` in `lang` (French when missing). `{name}` placeholders are filled from params. */
