@@ -465,3 +465,15 @@ test('a value ending with a full stop (a school named « …AIX_MARS. ») takes 
   assert.equal(fillTemplate('Appliquer cet import à {name}.', { name: 'CLG MOULIN.' }), 'Appliquer cet import à CLG MOULIN.');
   assert.equal(fillTemplate('{a}.{b}', { a: 'x.', b: 'y' }), 'x..y', 'a full stop inside a word is not a sentence\'s');
 });
+
+test('the class view\'s mail confirmation warns when ticked accounts share an address, as the console\'s does', async () => {
+  const a = await insertUser(ctx.database.pool, { firstName: 'Noa', lastName: 'Partage', email: 'Famille.Partage@example.fr', structureIds: [school], classIds: [cls] });
+  const b = await insertUser(ctx.database.pool, { firstName: 'Eli', lastName: 'Partage', email: 'famille.partage@example.fr ', structureIds: [school], classIds: [cls] });
+  const c = await insertUser(ctx.database.pool, { firstName: 'Sam', lastName: 'Seul', email: 'sam@example.fr', structureIds: [school], classIds: [cls] });
+  const res = await admin.post(`/classe/${cls}/eleves`, { ids: [a, b, c], action: 'mail' });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /data-shared-addresses>Attention : une même adresse recevrait les codes de plusieurs comptes, un courriel par compte : famille\.partage@example\.fr \(2 comptes\)\./);
+  assert.doesNotMatch(res.body, /sam@example\.fr \(/);
+  const one = await admin.post(`/classe/${cls}/eleves`, { ids: [a, c], action: 'mail' });
+  assert.doesNotMatch(one.body, /data-shared-addresses/);
+});

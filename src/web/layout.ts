@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../directory/scope.js';
 import { csrfField } from './forms.js';
 import { html, sendHtml, type HtmlValue, type SafeHtml } from './html.js';
-import { t, type Lang, type MessageKey } from './i18n/index.js';
+import { plural, t, type Lang, type MessageKey } from './i18n/index.js';
 
 export interface NavItem {
   href: string;
@@ -28,6 +28,31 @@ export interface TopNavEntry {
  */
 export function noSmtpWarning(lang: Lang, mails: number, smtpConfigured: boolean): SafeHtml | '' {
   return mails > 0 && !smtpConfigured ? html`<p class="notice notice-warning" data-no-smtp>${t(lang, 'send.noSmtp')}</p>` : '';
+}
+
+/**
+ * The warning of every mail merge confirmation whose accounts share addresses: one mailbox would receive each of
+ * their codes (`shared`: address and number of accounts, most shared first; publipostage/select.ts sharedAddresses,
+ * or sharedAddressesOf for ticked rows).
+ */
+export function sharedAddressWarning(lang: Lang, shared: readonly { email: string; accounts: number }[]): SafeHtml | '' {
+  if (!shared.length) return '';
+  const list = shared.map((s) => `${s.email} (${plural(lang, 'send.sharedAccounts', s.accounts)})`).join(', ');
+  return html`<p class="notice notice-warning" data-shared-addresses>${t(lang, 'send.sharedAddresses', { list })}</p>`;
+}
+
+/** The addresses several of `rows` share (trimmed, lower case), most shared first: sharedAddresses for rows in hand. */
+export function sharedAddressesOf(rows: readonly { email?: string | null }[], limit = 5): { email: string; accounts: number }[] {
+  const n = new Map<string, number>();
+  for (const r of rows) {
+    const e = r.email?.trim().toLowerCase();
+    if (e) n.set(e, (n.get(e) ?? 0) + 1);
+  }
+  return [...n]
+    .filter(([, k]) => k > 1)
+    .map(([email, accounts]) => ({ email, accounts }))
+    .sort((a, b) => b.accounts - a.accounts || (a.email < b.email ? -1 : 1))
+    .slice(0, limit);
 }
 
 // Top navigation is contributed by each route plugin at registration (deduplicated by href).

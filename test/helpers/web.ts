@@ -34,8 +34,9 @@ export class Client {
   }
 
   /** POSTs a urlencoded form; `_csrf` is added from the last page unless `csrf: false`. */
-  async post(url: string, form: Record<string, string>, opts: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
-    const body = new URLSearchParams(form);
+  /** A form POST; a list value is sent as repeated fields (`ids=a&ids=b`, ticked rows). */
+  async post(url: string, form: Record<string, string | string[]>, opts: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+    const body = new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])));
     if (opts.csrf !== false && !body.has('_csrf') && this.csrf) body.set('_csrf', this.csrf);
     return this.keep(await this.app.inject({
       method: 'POST',

@@ -9,7 +9,7 @@ import type { AccountRow } from '../../publipostage/selection.js';
 import { csrfField } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { plural, t, translator, type MessageKey } from '../i18n/index.js';
-import { noSmtpWarning, type Notice } from '../layout.js';
+import { noSmtpWarning, sharedAddressesOf, sharedAddressWarning, type Notice } from '../layout.js';
 import type { PageView, ViewEnv } from '../view.js';
 import { handoutButtons, renewalButton } from './handout.js';
 import { remindLinkClass } from './remind.js';
@@ -421,7 +421,7 @@ export function mailConfirmView(
     lead,
     action: 'mail-send',
     button: plural(lang, 'classe.mail.send', o.mails),
-    warning: noSmtpWarning(lang, o.mails, o.smtpConfigured),
+    warning: html`${noSmtpWarning(lang, o.mails, o.smtpConfigured)}${sharedAddressWarning(lang, sharedAddressesOf(o.rows))}`,
     extra: print,
   });
 }

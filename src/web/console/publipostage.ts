@@ -32,7 +32,7 @@ import { IdParams, text } from '../input.js';
 import { plural, pluralHtml, schoolBase, schoolOr404, scriptMessages, sendConsolePage } from './frame.js';
 import { filterPanel, LIST_PAGE_SIZE, loadSelectionScreen, parseSelection, selectionParams } from './selection.js';
 import { describe, previewParts, type Counts } from './views/publipostage.js';
-import { noSmtpWarning } from '../layout.js';
+import { noSmtpWarning, sharedAddressWarning } from '../layout.js';
 import { remindLink } from './remind.js';
 
 const MODELS = ['1', '2', '8'] as const;
@@ -215,11 +215,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
   }
   ${
     // Several codes to one mailbox: said before the click (who receives what).
-    shared.length
-      ? html`<p class="notice notice-warning" data-shared-addresses>${_('send.sharedAddresses', {
-          list: shared.map((s) => `${s.email} (${plural(lang, 'send.sharedAccounts', s.accounts)})`).join(', '),
-        })}</p>`
-      : ''
+    sharedAddressWarning(lang, shared)
   }
   <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
