@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalizeEmail, normalizePhone } from '../src/accounts/contact.js';
 import { checkPasswordPolicy } from '../src/accounts/passwords.js';
-import { safeNext } from '../src/web/account/index.js';
+import { safeNext } from '../src/web/next.js';
 
 test('emails are trimmed and lowered, implausible ones refused', () => {
   assert.equal(normalizeEmail('  Jean.Dupont@AC-Paris.FR '), 'jean.dupont@ac-paris.fr');

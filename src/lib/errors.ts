@@ -55,14 +55,18 @@ export const DOMAIN_MESSAGES_FR = {
 export type DomainCode = keyof typeof DOMAIN_MESSAGES_FR;
 export type DomainParams = Record<string, string | number>;
 
-/** Fills `{name}` placeholders; unknown ones stay as written. */
+/**
+ * A placeholder's value followed by `stop`, the sentence's full stop right after the placeholder ('' when none): a
+ * value ending with one (a school named « …AIX_MARS. ») takes its place, no « .. ». Used by every template filler
+ * (fillTemplate here, the web catalogue's fill).
+ */
+export function valueThenStop(value: string, stop: string): string {
+  return stop && value.endsWith('.') ? value : value + stop;
+}
+
+/** Fills `{name}` placeholders (valueThenStop before a sentence's full stop); unknown ones stay as written. */
 export function fillTemplate(template: string, params: DomainParams = {}): string {
-  // A value ending with a full stop (a school named « …AIX_MARS. ») takes the place of the sentence's own.
-  return template.replace(/\{(\w+)\}((?:\.(?=\s|$))?)/g, (m, name: string, stop: string) => {
-    if (!(name in params)) return m;
-    const v = String(params[name]);
-    return stop && v.endsWith('.') ? v : v + stop;
-  });
+  return template.replace(/\{(\w+)\}((?:\.(?=\s|$))?)/g, (m, name: string, stop: string) => (name in params ? valueThenStop(String(params[name]), stop) : m));
 }
 
 /** A refused domain operation: `code` names the message, `params` fill it. */

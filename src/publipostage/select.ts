@@ -713,7 +713,6 @@ export async function selectionIsEmpty(ctx: AppContext, selection: Selection, sc
   return res.rows[0].empty as boolean;
 }
 
-/** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
 /**
  * The addresses several accounts of a selection share, most shared first (at most `limit`), with their number of
  * accounts: a mail merge sends each account's code in a mail of its own, so a shared mailbox receives every one of
@@ -730,6 +729,7 @@ export async function sharedAddresses(ctx: AppContext, selection: Selection, sco
   return res.rows;
 }
 
+/** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
 export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number }> {
   const p = new Params();
   const where = conditions(selection, scope, p).join('\n  AND ');

@@ -51,8 +51,6 @@ const ForgotForm = z.object({ identifier: text(320) });
 const TokenQuery = z.object({ token: text(200) });
 const ResetForm = z.object({ token: text(200), password: text(2000), confirm: text(2000) });
 
-export { safeNext };
-
 /** A key returned by a domain rule (password policy) as a catalogue key; the generic "invalid" otherwise. */
 const ruleKey = (key: string): MessageKey => (isMessageKey(key) ? key : 'error.badRequest');
 

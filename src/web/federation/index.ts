@@ -22,7 +22,7 @@ import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
 import type { ProviderConfig } from '../../federation/providers.js';
 import { samlAuthorizationUrl, samlMetadata, samlValidate, samlValidateLogoutResponse, type LogoutResponseMessage } from '../../federation/saml.js';
 import { sha256 } from '../../lib/crypto.js';
-import { safeNext } from '../account/index.js';
+import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { startSession } from '../auth.js';
 import { HttpError } from '../context.js';

@@ -1,5 +1,6 @@
 // Message lookup: t(lang, key, params) over typed keys. Each area keeps its own catalogue file (French first,
 // English typed against it, so a missing English entry fails to compile); register it below.
+import { valueThenStop } from '../../lib/errors.js';
 import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
@@ -66,11 +67,9 @@ export type Params = Record<string, string | number>;
  */
 function fill(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(de:)?(\w+)\}((?:\.(?=\s|$))?)/g, (m, de_: string | undefined, name: string, stop: string) => {
-    if (!(name in params)) return m;
-    const v = de_ ? de(String(params[name])) : String(params[name]);
-    return stop && v.endsWith('.') ? v : v + stop;
-  });
+  return template.replace(/\{(de:)?(\w+)\}((?:\.(?=\s|$))?)/g, (m, de_: string | undefined, name: string, stop: string) =>
+    name in params ? valueThenStop(de_ ? de(String(params[name])) : String(params[name]), stop) : m,
+  );
 }
 
 /** The message for `key` in `lang` (French when missing). `{name}` placeholders are filled from params. */
