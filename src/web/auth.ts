@@ -209,7 +209,7 @@ function pickLang(req: FastifyRequest, reply: FastifyReply, secure: boolean): La
 function deny(req: FastifyRequest, reply: FastifyReply, status: number, key: MessageKey, page: ErrorPageOptions = {}): FastifyReply {
   const message = t(req.lang ?? 'fr', key);
   if (req.responseKind === 'json') return reply.code(status).send({ error: message, requestId: req.id });
-  return sendErrorPage(req, reply, status, message, undefined, page);
+  return sendErrorPage(req, reply, status, message, page);
 }
 
 /** The page a form was sent from (a same-site Referer's path and query), or null: where to go back to. */

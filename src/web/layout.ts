@@ -188,13 +188,13 @@ export interface ErrorPageOptions {
 }
 
 /** A short error page (HTML) with a link home. */
-export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, title?: string, o: ErrorPageOptions = {}): FastifyReply {
+export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, o: ErrorPageOptions = {}): FastifyReply {
   const lang = req.lang ?? 'fr';
   return sendPage(
     reply,
     {
       req,
-      title: o.title ?? title ?? t(lang, 'error.title'),
+      title: o.title ?? t(lang, 'error.title'),
       error: o.error,
       narrow: true,
       // The request id matches the log line of this request (every 5xx is logged with its stack).
