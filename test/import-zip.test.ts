@@ -1,7 +1,7 @@
 // `.zip` deliveries: unpacked (to files of the run) and imported as one run; hostile archives (path traversal, sizes that
 // lie, bombs, nested or unknown members) fail the run naming the archive and member, and change nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -258,6 +258,17 @@ test('an import unpacks an archive to numbered files of a private directory, nev
   const ours = () => readdirSync(uploadsRoot(ctx.config.dataDir)).filter((n) => n.startsWith('zip-')).sort();
   const before = ours();
   const delivery = await zip([fixture(SIECLE, 'Nomenclature.xml'), fixture(SIECLE, 'ElevesSansAdresses.xml'), fixture(SIECLE, 'ResponsablesAvecAdresses.xml')]);
+  // What a killed process left (over an hour old) goes when a run unpacks, even with no server to sweep; a younger
+  // directory (another run's, an upload awaiting confirmation) stays.
+  const root = uploadsRoot(ctx.config.dataDir);
+  mkdirSync(join(root, 'zip-abandonne', 'a1'), { recursive: true });
+  writeFileSync(join(root, 'zip-abandonne', 'a1', '1'), 'x');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(join(root, 'zip-abandonne'), twoHoursAgo, twoHoursAgo);
+  mkdirSync(join(root, 'zip-recent'));
+  assert.ok(!(await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun: true })).fatal, 'the run with leftovers beside it');
+  assert.deepEqual(ours(), [...before, 'zip-recent'].sort(), 'the abandoned directory swept, the recent one kept');
+  rmSync(join(root, 'zip-recent'), { recursive: true });
   for (const dryRun of [true, false]) {
     const report = await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun });
     assert.ok(!report.fatal, JSON.stringify(report.fatal));

@@ -26,7 +26,7 @@ import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip, ZIP_LIMITS } from './zip.js';
-import { uploadsRoot } from './uploads.js';
+import { sweepUploads, uploadsRoot } from './uploads.js';
 import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
 import { sequenced } from '../db/queued.js';
@@ -277,14 +277,16 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   // Statements in call order even when not awaited one by one (apply.ts pipelines its chunks).
   const client = sequenced(connection);
   let staged: ImportStage | undefined;
-  // The run's archives are unpacked here, one file per member, removed whatever the outcome (zip.ts). Under the data
+  // The run's archives are unpacked here, one file per member, removed when the run ends (zip.ts). Under the data
   // directory, not /tmp: a tmpfs there (Debian's default) would hold a région's delivery in memory again. Beside the
-  // uploads, whose sweep (an hour) removes what a killed process left.
+  // uploads, whose sweep (an hour) removes what a killed process left: the server's housekeeping runs it, and so does
+  // every run that unpacks (a command-line-only install has no housekeeping).
   let unpacked: string | undefined;
   const unpackInto = async () => {
     if (unpacked) return unpacked;
     const root = uploadsRoot(ctx.config.dataDir);
     await mkdir(root, { recursive: true, mode: 0o700 });
+    await sweepUploads(root);
     unpacked = await mkdtemp(join(root, 'zip-'));
     return unpacked;
   };
