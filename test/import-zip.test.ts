@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import yazl from 'yazl';
 import { formatReport, importFiles } from '../src/import/index.js';
@@ -261,14 +261,20 @@ test('an import unpacks an archive to numbered files of a private directory, nev
   // What a killed process left (over an hour old) goes when a run unpacks, even with no server to sweep; a younger
   // directory (another run's, an upload awaiting confirmation) stays.
   const root = uploadsRoot(ctx.config.dataDir);
-  mkdirSync(join(root, 'zip-abandonne', 'a1'), { recursive: true });
-  writeFileSync(join(root, 'zip-abandonne', 'a1', '1'), 'x');
+  // (Names of their own: the test data folder outlives a run of the suite that fails half-way.)
+  mkdirSync(root, { recursive: true });
+  const abandoned = mkdtempSync(join(root, 'zip-abandonne-'));
+  writeFileSync(join(abandoned, '1'), 'x');
   const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-  utimesSync(join(root, 'zip-abandonne'), twoHoursAgo, twoHoursAgo);
-  mkdirSync(join(root, 'zip-recent'));
-  assert.ok(!(await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun: true })).fatal, 'the run with leftovers beside it');
-  assert.deepEqual(ours(), [...before, 'zip-recent'].sort(), 'the abandoned directory swept, the recent one kept');
-  rmSync(join(root, 'zip-recent'), { recursive: true });
+  utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+  const recent = mkdtempSync(join(root, 'zip-recent-'));
+  try {
+    assert.ok(!(await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun: true })).fatal, 'the run with leftovers beside it');
+    assert.deepEqual(ours(), [...before, basename(recent)].sort(), 'the abandoned directory swept, the recent one kept');
+  } finally {
+    rmSync(recent, { recursive: true, force: true });
+    rmSync(abandoned, { recursive: true, force: true });
+  }
   for (const dryRun of [true, false]) {
     const report = await importFiles(ctx, [{ name: 'siecle.zip', data: delivery }], { scope: ALL, dryRun });
     assert.ok(!report.fatal, JSON.stringify(report.fatal));
