@@ -47,18 +47,24 @@ export function scopeSql(scope: Scope, u: string, params: unknown[]): string {
 /**
  * SQL condition "the scope may CHANGE user `u`" (block, contact, codes, merge, import): the scope must cover
  * every right the account holds, so an account that administers a school outside the caller's structures
- * (local_admins) or is a super admin stays read-only to them, even when it is visible. Visibility itself is
- * scopeSql's; combine both. 'all' changes anyone; teachers ('classes') and 'self' change no account holding
- * admin rights.
+ * (local_admins), a teacher of a class outside them (the class view hands that class's families their codes), or a
+ * super admin stays read-only to them, even when it is visible. Visibility itself is scopeSql's; combine both.
+ * 'all' changes anyone; teachers ('classes') and 'self' change no account holding admin rights.
  */
 export function manageableSql(scope: Scope, u: string, params: unknown[]): string {
   switch (scope.kind) {
     case 'all':
       return 'TRUE';
-    case 'structures':
+    case 'structures': {
       params.push(scope.structureIds);
+      const ids = `$${params.length}::uuid[]`;
+      // A teacher's classes count whatever the account's state (an absent teacher gets them back on returning to
+      // the feed: web/auth.ts USER_SQL), so taking the account over never pays off later either.
       return `(NOT ${u}.is_super_admin AND NOT EXISTS (SELECT 1 FROM local_admins mg_la
-        WHERE mg_la.user_id = ${u}.id AND NOT (mg_la.structure_id = ANY($${params.length}::uuid[]))))`;
+        WHERE mg_la.user_id = ${u}.id AND NOT (mg_la.structure_id = ANY(${ids})))
+        AND NOT (${u}.profile = 'Teacher' AND EXISTS (SELECT 1 FROM user_classes mg_uc JOIN classes mg_c ON mg_c.id = mg_uc.class_id
+          WHERE mg_uc.user_id = ${u}.id AND NOT (mg_c.structure_id = ANY(${ids})))))`;
+    }
     case 'classes':
     case 'self':
       return `(NOT ${u}.is_super_admin AND NOT EXISTS (SELECT 1 FROM local_admins mg_la WHERE mg_la.user_id = ${u}.id))`;
