@@ -105,20 +105,30 @@ export interface ResetTarget {
   login: string;
 }
 
-/** The account a reset token opens, or null when unknown, used, expired, or the account is blocked/pre-deleted. */
+/**
+ * A link is good only while the address it was mailed to is still the account's: once the person or an administrator
+ * replaces it (the old mailbox was someone else's), a link waiting there must not set the password.
+ */
+const SAME_ADDRESS = (r: string, u: string) => `${r}.email IS NOT NULL AND lower(${u}.email) = lower(${r}.email)`;
+
+/**
+ * The account a reset token opens, or null when unknown, used, expired, mailed to an address the account no longer
+ * has, or the account is blocked/pre-deleted.
+ */
 export async function findResetToken(ctx: AppContext, token: string): Promise<ResetTarget | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const { rows } = await ctx.database.pool.query(
     `SELECT u.id, u.login FROM password_resets r JOIN users u ON u.id = r.user_id
      WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() AND NOT u.blocked AND u.pre_deleted_at IS NULL
-       AND ${externalProviderSql('u')} IS NULL`,
+       AND ${SAME_ADDRESS('r', 'u')} AND ${externalProviderSql('u')} IS NULL`,
     [hashToken(token)],
   );
   return rows[0] ? { userId: rows[0].id, login: rows[0].login } : null;
 }
 
 /**
- * Sets the new password and consumes the token in one transaction (a second use finds it used), voids the
+ * Sets the new password and consumes the token in one transaction (a second use finds it used, a replaced address
+ * finds it void), voids the
  * account's other pending links and ends all its sessions; marks the address the link was mailed to verified when it
  * is still the account's (users.email_verified_at: the OpenID provider releases only verified addresses). Returns the account id, or null when the token is no longer valid.
  */
@@ -127,9 +137,12 @@ export async function resetPassword(ctx: AppContext, token: string, password: st
   if (!target) return null;
   const hash = await hashPassword(password);
   return withTransaction(ctx.database.pool, async (c) => {
+    // The address is checked again under the account's lock: a change committed since findResetToken wins.
     const used = await c.query(
-      `UPDATE password_resets SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id, email`,
-      [hashToken(token)],
+      `UPDATE password_resets r SET used_at = now() FROM (SELECT id, email FROM users WHERE id = $2 FOR UPDATE) u
+       WHERE r.token_hash = $1 AND r.user_id = u.id AND r.used_at IS NULL AND r.expires_at > now() AND ${SAME_ADDRESS('r', 'u')}
+       RETURNING r.user_id, r.email`,
+      [hashToken(token), target.userId],
     );
     if (used.rowCount !== 1) return null;
     const userId = used.rows[0].user_id as string;
