@@ -15,7 +15,7 @@ import { renderCopy, sendCopy } from '../db/copy.js';
 import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
-import { findRenames, type RenameCandidate } from './renames.js';
+import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenamePresent } from './renames.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
@@ -1291,9 +1291,35 @@ async function adoptAccounts(
       scopes.some((s) => s.source === x.source && s.profiles.has(x.profile) && [...s.structures].some((k) => structureIds.get(k) === x.structure_id)),
     );
     if (free.length) {
+      // The people of the school the run names under their own key: where they were in class before the run and
+      // whether they still are (a class whose pupils moved on proves nothing: classesKept), and who may be a twin.
+      const mine = new Set(named.map((r) => r.externalId));
+      const staged = (
+        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[] }>(
+          `SELECT s.ext, s.source, s.profile, s.file, s.line, s.rec,
+                  coalesce((SELECT json_agg(json_build_object('structure_id', c.structure_id, 'name', c.name))
+                            FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+                            WHERE uc.user_id = s.user_id AND c.structure_id = ANY($2)), '[]') AS old_classes
+           FROM import_stage s WHERE s.source = ANY($1) AND s.structures && $3::text[]`,
+          [rp[0], sids, [...structureIds].filter(([, id]) => sids.includes(id)).map(([k]) => k)],
+        )
+      ).rows;
+      const moves: ClassMove[] = [];
+      const present: RenamePresent[] = [];
+      for (const row of staged) {
+        const r = decodeStaged(row);
+        const sIds = [...r.structures].map((k) => structureIds.get(k)!);
+        if (!mine.has(r.externalId)) present.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate });
+        const now = new Set(r.classes.map((c) => classKey(structureIds.get(c.structure)!, r.profile, c.name)));
+        for (const c of row.old_classes) {
+          moves.push({ structureId: c.structure_id, profile: r.profile, className: c.name, stays: now.has(classKey(c.structure_id, r.profile, c.name)) });
+        }
+      }
+      const kept = classesKept(moves);
       const candidates: RenameCandidate[] = free.map((x) => ({
         id: x.id, profile: x.profile, structureId: x.structure_id, firstName: x.first_name, lastName: x.last_name,
         birthDate: x.birth_date, classes: x.classes, activated: !!x.activated_at,
+        classStale: x.classes.length > 0 && !x.classes.some((c) => kept.has(classKey(x.structure_id, x.profile, c))),
       }));
       const incoming = named.map((r) => ({
         key: r.externalId, profile: r.profile, structureIds: [...r.structures].map((k) => structureIds.get(k)!),
@@ -1301,7 +1327,7 @@ async function adoptAccounts(
       }));
       const byId = new Map(free.map((x) => [x.id, x]));
       const byKey = new Map(named.map((r) => [r.externalId, r]));
-      for (const m of findRenames(incoming, candidates)) {
+      for (const m of findRenames(incoming, candidates, present)) {
         const r = byKey.get(m.key)!;
         const e = byId.get(m.id)!;
         if (m.applied) adopt(r, e);

@@ -25,6 +25,45 @@ export interface RenameCandidate {
   birthDate: string | null;
   classes: string[];
   activated: boolean;
+  /**
+   * Its classes no longer hold the pupils they had before the run (classesKept: every class moved on, as in
+   * September, or is gone): its class proves nothing, so a rename may be found without it (findRenames).
+   */
+  classStale?: boolean;
+}
+
+/** Another person of the school, present in the run (a record with an account): a possible twin (findRenames). */
+export interface RenamePresent {
+  key: string;
+  profile: Profile;
+  structureIds: string[];
+  firstName: string;
+  lastName: string;
+  birthDate: string | null;
+}
+
+/** An account of the run's structures that was in a class before the run, and whether its record of the run still is. */
+export interface ClassMove {
+  structureId: string;
+  profile: Profile;
+  className: string;
+  stays: boolean;
+}
+
+export const classKey = (structureId: string, profile: Profile, className: string) => `${structureId}\u0000${profile}\u0000${foldName(className)}`;
+
+/**
+ * The classes (classKey) that still hold most of their people of before the run: more of those the run names stay
+ * in them than leave. A class whose pupils all moved on (CE1 → CE2 in September, whatever the run puts in a class
+ * of that name now) or that the run empties is not kept: it says nothing any more about who a newcomer is.
+ */
+export function classesKept(moves: ClassMove[]): Set<string> {
+  const count = new Map<string, number>();
+  for (const m of moves) {
+    const k = classKey(m.structureId, m.profile, m.className);
+    count.set(k, (count.get(k) ?? 0) + (m.stays ? 1 : -1));
+  }
+  return new Set([...count].filter(([, n]) => n > 0).map(([k]) => k));
 }
 
 /**
@@ -66,40 +105,63 @@ const sharesClass = (a: string[], b: string[]) => {
   return b.some((c) => set.has(foldName(c)));
 };
 
+/** Same birth date (known) and the same last name or close names: twins, or siblings born the same day (Louis and Lucas, Léa and Léo). */
+function twins(a: { firstName: string; lastName: string; birthDate: string | null }, b: { firstName: string; lastName: string; birthDate: string | null }): boolean {
+  return !!a.birthDate && a.birthDate === b.birthDate && (foldKey(a.lastName) === foldKey(b.lastName) || closeNames(a, b));
+}
+
 /**
  * Pairs records with the accounts they likely rename. A rename (`applied`) needs the same profile and structure,
- * the same birth date (known on both sides), the same class (or no class on either side) and close names, and
- * must be one-to-one. Otherwise an ACTIVATED account with a close name and the same birth date or class (or, for
- * people files give neither, e.g. parents, the close name alone) is a
+ * the same birth date (known on both sides), close names, and the same class (or no class on either side), and
+ * must be one-to-one. The class is not asked of an account whose classes moved on (`classStale`: in September every
+ * pupil changes class, and a name corrected over the summer would otherwise give the pupil a second account, a new
+ * activation code to the family); such a match stands only if neither side has a twin in the school — another
+ * person, in the run or absent from it, born the same day with the same last name or a close name: twins are
+ * never told apart by a guess. Otherwise an ACTIVATED account with a close name and the same birth date or class
+ * (or, for people files give neither, e.g. parents, the close name alone) is a
  * near-twin: listed with `applied: false`, so the caller keeps it rather than pre-deleting it in the run that
  * creates its twin. A teacher now staff (or back) with the same names is the same person (roleChange). Source of the rule: issue #14 (identity must not churn on spelling).
  */
-export function findRenames(incoming: RenameIncoming[], candidates: RenameCandidate[]): { key: string; id: string; applied: boolean }[] {
+export function findRenames(
+  incoming: RenameIncoming[],
+  candidates: RenameCandidate[],
+  present: RenamePresent[] = [],
+): { key: string; id: string; applied: boolean }[] {
   const strict = new Map<string, RenameCandidate[]>();
   const claims = new Map<string, number>();
+  /** Matches that the class did not confirm. */
+  const classless = new Set<string>();
   for (const r of incoming) {
-    const list = candidates.filter(
-      (c) =>
-        roleChange(r, c) ||
-        (c.profile === r.profile &&
-        r.structureIds.includes(c.structureId) &&
-        !!r.birthDate &&
-        c.birthDate === r.birthDate &&
-        (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : true) &&
-        closeNames(r, c)),
-    );
+    const list = candidates.filter((c) => {
+      if (roleChange(r, c)) return true;
+      if (c.profile !== r.profile || !r.structureIds.includes(c.structureId) || !r.birthDate || c.birthDate !== r.birthDate || !closeNames(r, c)) return false;
+      if (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : true) return true;
+      if (!c.classStale) return false;
+      classless.add(`${r.key}\u0000${c.id}`);
+      return true;
+    });
     const ids = [...new Map(list.map((c) => [c.id, c])).values()];
     strict.set(r.key, ids);
     for (const c of ids) claims.set(c.id, (claims.get(c.id) ?? 0) + 1);
   }
+  // A match the class did not confirm is refused when either side has a twin in the school.
+  const twinned = (r: RenameIncoming, c: RenameCandidate) => {
+    const school = (p: { profile: Profile }, structureIds: string[]) => p.profile === r.profile && structureIds.includes(c.structureId);
+    const others = [
+      ...candidates.filter((o) => o.id !== c.id && school(o, [o.structureId])),
+      ...incoming.filter((o) => o.key !== r.key && school(o, o.structureIds)),
+      ...present.filter((o) => o.key !== r.key && school(o, o.structureIds)),
+    ];
+    return others.some((o) => twins(o, r) || twins(o, c));
+  };
   const out: { key: string; id: string; applied: boolean }[] = [];
   const applied = new Set<string>();
   for (const r of incoming) {
     const list = strict.get(r.key)!;
-    if (list.length === 1 && claims.get(list[0].id) === 1) {
-      out.push({ key: r.key, id: list[0].id, applied: true });
-      applied.add(list[0].id);
-    }
+    if (list.length !== 1 || claims.get(list[0].id) !== 1) continue;
+    if (classless.has(`${r.key}\u0000${list[0].id}`) && twinned(r, list[0])) continue;
+    out.push({ key: r.key, id: list[0].id, applied: true });
+    applied.add(list[0].id);
   }
   const kept = new Set<string>();
   for (const r of incoming) {
