@@ -89,7 +89,7 @@ test('2D feed: accounts only for legal representatives, teachers by function, na
   assert.equal(claire.phone, '01 60 00 00 01');
   assert.equal(claire.mobile, '06 00 00 00 01');
 
-  // Teacher: in front of pupils, or an ENS or DOC function, or ENTPersonCategorieEnseignant; else staff.
+  // Teacher: ENTPersonCategorieEnseignant O; without it, in front of pupils or an ENS or DOC function; else staff.
   const profiles = await q<{ external_id: string; profile: string }>(`SELECT external_id, profile FROM users WHERE external_id LIKE 'P%' ORDER BY 1`);
   assert.deepEqual(profiles, [
     { external_id: 'P300', profile: 'Teacher' },
@@ -251,7 +251,13 @@ test('field rules: structure names, legal representatives, teacher functions, cl
   assert.equal(isTeacher(new Map(), ['1$DIR$DIRECTION$-$DIRECTION']), false);
   assert.equal(isTeacher(a('PersEducNatPresenceDevantEleves', 'o'), []), true);
   assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', 'O'), []), true);
-  assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', 'N'), ['1$ENS$ENSEIGNEMENT$L1300$MATHS']), true);
+  // The category decides when given, as the reference ENT reads it: N is staff whatever the functions or presence say.
+  assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', 'N'), ['1$ENS$ENSEIGNEMENT$L1300$MATHS']), false);
+  assert.equal(isTeacher(new Map([['ENTPersonCategorieEnseignant', ['n']], ['PersEducNatPresenceDevantEleves', ['O']]]), []), false);
+  assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', 'O'), ['1$DIR$DIRECTION$-$DIRECTION']), true);
+  // Anything else (empty, unknown) says nothing: the functions and presence decide.
+  assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', ''), ['1$ENS$ENSEIGNEMENT$L1300$MATHS']), true);
+  assert.equal(isTeacher(a('ENTPersonCategorieEnseignant', 'X'), []), false);
   assert.deepEqual(structRefs(['1$6A', '1$ELEM$CM1$1-C1$CM1 A', '1$6A', '$X', '2$']), [
     { structure: '1', name: '6A' },
     { structure: '1', name: 'CM1 A' },
@@ -268,4 +274,22 @@ test('an e-mail that is not one is a rejected field (file, line, field): the per
   assert.deepEqual(bad.map((r) => [r.file, r.reason]), [[staff.name, 'adresse électronique invalide « helene.fontaine(at)ac-exemple » : non importée']]);
   assert.ok(bad[0].line > 1, 'the line of the record is named');
   assert.match(formatReport(report), /PersEducNat_0000\.xml:\d+:mail — adresse électronique invalide/);
+});
+
+test('ENTPersonCategorieEnseignant N makes staff of a person whose function is ENS: a teacher of the directory becomes staff', async () => {
+  const etab = file('2d', 'EtabEducNat');
+  const staff = file('2d', 'PersEducNat');
+  assert.equal((await run([etab, staff])).fatal, null);
+  assert.equal((await user('P301')).profile, 'Teacher', 'P301 teaches mathematics (function ENS)');
+  const marker = '<attr name="ENTPersonFonctions"><value>71001$ENS$ENSEIGNEMENT$L1300$MATHEMATIQUES</value></attr>';
+  const text = readFileSync(staff.path!, 'utf8');
+  assert.ok(text.includes(marker), 'the fixture gives P301 an ENS function');
+  const xml = text.replace(marker, `${marker}\n<attr name="ENTPersonCategorieEnseignant"><value>N</value></attr>`);
+  const report = await run([etab, { name: staff.name, data: Buffer.from(xml) }]);
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.equal((await user('P301')).profile, 'Personnel', formatReport(report));
+  assert.deepEqual((await user('P301')).functions, ['71001$ENS$ENSEIGNEMENT$L1300$MATHEMATIQUES'], 'the function is kept as data');
+  // Back as the feed first said: a teacher again.
+  assert.equal((await run([etab, staff])).fatal, null);
+  assert.equal((await user('P301')).profile, 'Teacher');
 });

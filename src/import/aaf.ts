@@ -399,17 +399,21 @@ export function legalRepresentatives(a: Map<string, string[]>, oneD: boolean, se
 }
 
 /**
- * Teacher or staff (PersEducNat): Teacher when ENTPersonCategorieEnseignant is `O`, or a function of
- * ENTPersonFonctions (`structure$CODE$…`) is ENS or DOC, or PersEducNatPresenceDevantEleves is `O`.
+ * Teacher or staff (PersEducNat). ENTPersonCategorieEnseignant decides when it says `O` (Teacher) or `N` (staff,
+ * whatever the functions say: the category is the academy's word, and a teacher's rights — the class view, the
+ * families' codes — must not come from a function code alone); as the reference ENT reads it (PersonnelImportProcessing
+ * detectProfile). Without it: Teacher when PersEducNatPresenceDevantEleves is `O` or a function of ENTPersonFonctions
+ * (`structure$CODE$…`) is ENS or DOC.
  */
 export function isTeacher(a: Map<string, string[]>, functions: string[]): boolean {
-  const yes = (k: string) => first(a, k)?.toUpperCase() === 'O';
+  const category = first(a, 'ENTPersonCategorieEnseignant')?.trim().toUpperCase();
+  if (category === 'O' || category === 'N') return category === 'O';
   const teaching = functions.some((f) => {
     const parts = f.split('$');
     const code = (parts.length > 1 ? parts[1] : parts[0]).trim().toUpperCase();
     return code === 'ENS' || code === 'DOC';
   });
-  return yes('ENTPersonCategorieEnseignant') || teaching || yes('PersEducNatPresenceDevantEleves');
+  return teaching || first(a, 'PersEducNatPresenceDevantEleves')?.toUpperCase() === 'O';
 }
 
 export type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
