@@ -307,11 +307,12 @@ describe('Trousseau as the OpenID provider', () => {
     const page = await fresh.newPage();
     const before = ent.outcomes.length;
     await page.goto(`${ent.url}/login`);
+    // Its password opens no Trousseau session (security/external-only-password.test.ts): the sign-in page says where to go.
     await trousseauSignIn(page, 'marc.dupont');
-    await page.waitForURL(`${ent.url}/callback?**`);
-    assert.deepEqual(ent.outcomes.slice(before), [{ error: 'access_denied' }]);
-    const audit = await pool.query(`SELECT details FROM audit WHERE action = 'oidc.refused' AND actor_id = $1`, [parentId]);
-    assert.equal(audit.rows[0]?.details.reason, 'external');
+    await page.waitForSelector('[role="alert"]');
+    assert.match(await page.textContent('[role="alert"]') ?? '', /EduConnect/, 'the sign-in page names the provider');
+    assert.match(page.url(), /\/connexion$/, 'still on the sign-in page');
+    assert.deepEqual(ent.outcomes.slice(before), [], 'the application gets nothing');
     await fresh.close();
 
     // The pupil, signed in to Trousseau and to the provider already (blocking ended its Trousseau session: signed in
@@ -329,6 +330,8 @@ describe('Trousseau as the OpenID provider', () => {
       await pupilPage.goto(`${ent.url}/login`);
       await pupilPage.waitForURL(`${ent.url}/callback?**`);
       assert.deepEqual(ent.outcomes.slice(n), [{ error: 'access_denied' }]);
+      const audit = await pool.query(`SELECT details FROM audit WHERE action = 'oidc.refused' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [pupilId]);
+      assert.equal(audit.rows[0]?.details.reason, 'external', 'the refusal is audited as external-only');
       // Once linked to that provider (a first sign-in through EduConnect, src/federation/), it signs in there as
       // sign-in allows: its applications get a code again.
       await pool.query(

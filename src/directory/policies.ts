@@ -186,6 +186,19 @@ export function externalProviderSql(u: string): string {
 }
 
 /**
+ * SQL expression: the provider account `u` must sign in with INSTEAD of its Trousseau password, or null when its
+ * password works. Only when EVERY structure of the account (accountStructuresSql: a parent's through the children)
+ * says 'external' for its profile — a structure without a row is 'code' —, so that one school's « Paramètres »
+ * never lock out an account another school lets sign in with a password (a parent with children in both, a
+ * teacher of both). A link to a provider (federation_links) is not a refusal: 'both' keeps the password. The
+ * provider named is the first by name of those structures'.
+ */
+export function passwordRefusedSql(u: string): string {
+  return `(SELECT CASE WHEN bool_and(coalesce(pp.sign_in, 'code') = 'external') THEN min(pp.provider) END
+           FROM ${accountStructuresSql(u)} acs LEFT JOIN profile_policies pp ON pp.structure_id = acs.structure_id AND pp.profile = ${u}.profile)`;
+}
+
+/**
  * The policy that applies to one account: over its structures, the strictest (e-mail/phone required if any
  * structure requires them, the longest minimum, the longest delays) and an external-only provider when one says so.
  * Accounts holding admin rights need ADMIN_MIN_PASSWORD_LENGTH at least.

@@ -20,13 +20,7 @@ import { sendPage } from '../layout.js';
  * but a dead end. None: nothing.
  */
 export async function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): Promise<SafeHtml> {
-  const configured = [...ctx.config.federation.values()];
-  if (configured.length === 0) return html``;
-  const enabled = await enabledProviders(
-    ctx.database.pool,
-    configured.map((p) => p.id),
-  );
-  const providers = configured.filter((p) => enabled.has(p.id));
+  const providers = await shownProviders(ctx);
   if (providers.length === 0) return html``;
   const _ = translator(req.lang);
   const q = next && next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
@@ -34,6 +28,27 @@ export async function providerButtons(req: FastifyRequest, ctx: AppContext, next
   <h2 id="federation-title">${_('fed.buttons')}</h2>
   <ul class="provider-buttons">${providers.map((p) => html`<li><a class="button button-secondary" data-provider="${p.id}" href="/federation/${p.id}/connexion${q}">${_('fed.button', { provider: p.label })}</a></li>`)}</ul>
 </section>`;
+}
+
+/** The configured providers the sign-in page shows a button for (providerButtons), in the configuration's order. */
+async function shownProviders(ctx: AppContext) {
+  const configured = [...ctx.config.federation.values()];
+  if (configured.length === 0) return [];
+  const enabled = await enabledProviders(
+    ctx.database.pool,
+    configured.map((p) => p.id),
+  );
+  return configured.filter((p) => enabled.has(p.id));
+}
+
+/**
+ * The label of the sign-in page's button for the provider a school's « Paramètres » name (free text: matched with the
+ * configured providers' labels and ids, case aside), or null when the page shows no such button.
+ */
+export async function shownProviderLabel(ctx: AppContext, name: string): Promise<string | null> {
+  const n = name.trim().toLowerCase();
+  const p = (await shownProviders(ctx)).find((x) => x.label.trim().toLowerCase() === n || x.id.toLowerCase() === n);
+  return p?.label ?? null;
 }
 
 /**
