@@ -86,7 +86,10 @@ export async function activateAccount(ctx: AppContext, holder: CodeHolder, input
   });
 }
 
-/** Sets a new password with a renewal code, consuming the code (guarded like activation) and ending every session. */
+/**
+ * Sets a new password with a renewal code, consuming the code (guarded like activation), voiding pending reset links
+ * and ending every session.
+ */
 export async function renewPassword(ctx: AppContext, holder: CodeHolder, password: string, ip: string): Promise<boolean> {
   const hash = await hashPassword(password);
   return withTransaction(ctx.database.pool, async (client) => {
@@ -99,6 +102,8 @@ export async function renewPassword(ctx: AppContext, holder: CodeHolder, passwor
     );
     if (r.rowCount !== 1) return false;
     await endSignIns(client, holder.id);
+    // A reset link mailed before is no way in any more either (as a password change voids them).
+    await client.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [holder.id]);
     await recordAudit(client, holder.id, 'account.renewal', { userId: holder.id, login: holder.login, ip });
     return true;
   });

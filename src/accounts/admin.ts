@@ -32,7 +32,7 @@ export async function resetSuperAdmin(ctx: AppContext, password?: string): Promi
   const hash = await hashPassword(chosen);
   return withTransaction(ctx.database.pool, async (c) => {
     const { rows } = await c.query<{ id: string; email: string | null; pre_deleted_at: Date | null }>(
-      `UPDATE users u SET password_hash = $1, blocked = false, pre_deleted_at = NULL, email = NULL,
+      `UPDATE users u SET password_hash = $1, blocked = false, pre_deleted_at = NULL, email = NULL, renewal_code_mac = NULL, renewal_code_expires_at = NULL,
           activated_at = coalesce(u.activated_at, now()), updated_at = now()
         FROM users old WHERE old.id = u.id AND u.login = 'admin' AND u.is_super_admin
         RETURNING u.id, old.email, old.pre_deleted_at`,

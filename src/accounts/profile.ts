@@ -67,7 +67,11 @@ export async function updateContact(ctx: AppContext, userId: string, email: stri
   });
 }
 
-/** Checks the current password (false when wrong); on success sets the new one and ends the user's other sessions. */
+/**
+ * Checks the current password (false when wrong); on success sets the new one, ends the user's other sessions and
+ * voids what would set it again behind the person's back: pending reset links and a renewal code not yet used (a
+ * printed sheet is a way back in for someone who lost the password; found later, it must not take the account).
+ */
 export async function changePassword(
   ctx: AppContext, userId: string, current: string, next: string, keepSessionIdHash: string | null,
 ): Promise<boolean> {
@@ -75,7 +79,10 @@ export async function changePassword(
   if (!(await verifyPassword(rows[0]?.password_hash, current))) return false;
   const hash = await hashPassword(next);
   await withTransaction(ctx.database.pool, async (c) => {
-    await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    await c.query(
+      'UPDATE users SET password_hash = $2, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now() WHERE id = $1',
+      [userId, hash],
+    );
     await endSignIns(c, userId, keepSessionIdHash);
     await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
     await recordAudit(c, userId, 'account.password_change', { userId });

@@ -129,7 +129,8 @@ export async function findResetToken(ctx: AppContext, token: string): Promise<Re
 /**
  * Sets the new password and consumes the token in one transaction (a second use finds it used, a replaced address
  * finds it void), voids the
- * account's other pending links and ends all its sessions; marks the address the link was mailed to verified when it
+ * account's other pending links and its renewal code not yet used (a printed sheet found later must not set the
+ * password again) and ends all its sessions; marks the address the link was mailed to verified when it
  * is still the account's (users.email_verified_at: the OpenID provider releases only verified addresses). Returns the account id, or null when the token is no longer valid.
  */
 export async function resetPassword(ctx: AppContext, token: string, password: string, ip: string): Promise<string | null> {
@@ -148,7 +149,7 @@ export async function resetPassword(ctx: AppContext, token: string, password: st
     const userId = used.rows[0].user_id as string;
     // The link was read in the mailbox it was sent to: that address, if still the account's, is now verified.
     await c.query(
-      `UPDATE users SET password_hash = $2, updated_at = now(),
+      `UPDATE users SET password_hash = $2, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now(),
          email_verified_at = CASE WHEN $3::text IS NOT NULL AND lower(email) = lower($3) THEN now() ELSE email_verified_at END
        WHERE id = $1`,
       [userId, hash, used.rows[0].email],
