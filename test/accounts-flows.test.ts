@@ -342,7 +342,7 @@ test('Mon compte: details with structures, classes and children; contact and pas
   assert.match(bad.body, /value="paul@"/);
   assert.match(bad.body, /Ce numéro de téléphone n’est pas valide/);
   await c.get('/mon-compte');
-  const saved = await c.post('/mon-compte/coordonnees', { email: 'paul.nouveau@example.fr', phone: '01.23.45.67.89' });
+  const saved = await c.post('/mon-compte/coordonnees', { email: 'paul.nouveau@example.fr', phone: '01.23.45.67.89', contactCurrent: PASSWORD });
   assert.equal(saved.statusCode, 303);
   assert.equal((await user('paul.parent')).phone, '01 23 45 67 89');
 

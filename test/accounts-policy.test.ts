@@ -157,9 +157,10 @@ test('« Mon compte » asks for the e-mail and phone as the activation does: non
   assert.deepEqual(row, { email: null, phone: '06 12 34 56 78' });
   // An e-mail given once may be taken back while the school does not ask for one.
   await c.get('/mon-compte');
-  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '06 12 34 56 78' })).statusCode, 303);
+  // (a new address, or none, asks for the current password: security/email-change-reauth.test.ts)
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '06 12 34 56 78', contactCurrent: PASSWORD })).statusCode, 303);
   await c.get('/mon-compte');
-  assert.equal((await c.post('/mon-compte/coordonnees', { email: '', phone: '' })).statusCode, 303);
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: '', phone: '', contactCurrent: PASSWORD })).statusCode, 303);
   row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
   assert.deepEqual(row, { email: null, phone: null });
 
@@ -175,7 +176,7 @@ test('« Mon compte » asks for the e-mail and phone as the activation does: non
   assert.match(refused.body, /L’adresse électronique est obligatoire/);
   assert.match(refused.body, /l’établissement le demande/);
   await c.get('/mon-compte');
-  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '0612345678' })).statusCode, 303);
+  assert.equal((await c.post('/mon-compte/coordonnees', { email: 'nour@example.org', phone: '0612345678', contactCurrent: PASSWORD })).statusCode, 303);
   row = (await q('SELECT email, phone FROM users WHERE login = $1', ['nour.ecole'])).rows[0];
   assert.deepEqual(row, { email: 'nour@example.org', phone: '06 12 34 56 78' });
   await q('DELETE FROM profile_policies');

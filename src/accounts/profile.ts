@@ -24,12 +24,14 @@ export interface AccountDetails {
   classes: string[];
   adminOf: string[];
   isSuperAdmin: boolean;
+  /** False for an account that signs in only through an identity provider (activated there, no Trousseau password). */
+  hasPassword: boolean;
   children: ChildDetails[];
 }
 
 export async function loadAccountDetails(ctx: AppContext, userId: string): Promise<AccountDetails | null> {
   const { rows } = await ctx.database.pool.query(
-    `SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.phone, u.activated_at, u.is_super_admin,
+    `SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.phone, u.activated_at, u.is_super_admin, u.password_hash IS NOT NULL AS has_password,
        ARRAY(SELECT s.name FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id ORDER BY s.name) AS structures,
        ARRAY(SELECT c.name FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id ORDER BY c.name) AS classes,
        ARRAY(SELECT s.name FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id ORDER BY s.name) AS admin_of,
@@ -55,11 +57,32 @@ export async function loadAccountDetails(ctx: AppContext, userId: string): Promi
     classes: r.classes,
     adminOf: r.admin_of,
     isSuperAdmin: r.is_super_admin,
+    hasPassword: r.has_password,
     children: r.children,
   };
 }
 
-/** `email` null: none kept (it is optional unless the account's policy requires it, as at activation). */
+/**
+ * Whether replacing the account's address with `email` asks for its current password: the address changes (its case
+ * aside, as reset links see it) and the account has a password. A session alone must not do it — a stolen one would
+ * put its own address there, then a reset link mailed to it would take the account for good. An account without a
+ * password (signs in only through an identity provider) has none to give, and its address opens no reset link
+ * (requestPasswordReset and findResetToken want a password and no provider).
+ */
+export function emailChangeNeedsPassword(d: Pick<AccountDetails, 'email' | 'hasPassword'>, email: string | null): boolean {
+  return d.hasPassword && (email ?? '').toLowerCase() !== (d.email ?? '').toLowerCase();
+}
+
+/** Whether `current` is the account's password (false when it has none). */
+export async function verifyCurrentPassword(ctx: AppContext, userId: string, current: string): Promise<boolean> {
+  const { rows } = await ctx.database.pool.query('SELECT password_hash FROM users WHERE id = $1', [userId]);
+  return verifyPassword(rows[0]?.password_hash, current);
+}
+
+/**
+ * `email` null: none kept (it is optional unless the account's policy requires it, as at activation). The caller has
+ * checked the current password when emailChangeNeedsPassword says so.
+ */
 export async function updateContact(ctx: AppContext, userId: string, email: string | null, phone: string | null): Promise<void> {
   await withTransaction(ctx.database.pool, async (c) => {
     await c.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, email, phone || null]);
@@ -75,8 +98,7 @@ export async function updateContact(ctx: AppContext, userId: string, email: stri
 export async function changePassword(
   ctx: AppContext, userId: string, current: string, next: string, keepSessionIdHash: string | null,
 ): Promise<boolean> {
-  const { rows } = await ctx.database.pool.query('SELECT password_hash FROM users WHERE id = $1', [userId]);
-  if (!(await verifyPassword(rows[0]?.password_hash, current))) return false;
+  if (!(await verifyCurrentPassword(ctx, userId, current))) return false;
   const hash = await hashPassword(next);
   await withTransaction(ctx.database.pool, async (c) => {
     await c.query(

@@ -42,6 +42,8 @@ export interface FieldOptions {
   invalidBy?: string;
   /** Re-fills a password field (only with a value that already passed its checks, on a no-store page). */
   keepPassword?: boolean;
+  /** false: neither « * » nor « (facultatif) » — a field asked only in some cases, which its hint says. */
+  mark?: false;
 }
 
 export const fieldId = (name: string): string => `f-${name}`;
@@ -52,7 +54,7 @@ export function field(req: FormEnv, o: FieldOptions): SafeHtml {
   const describedBy = [o.invalidBy ?? '', o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const invalid = !!o.error || !!o.invalidBy;
   const showValue = o.type !== 'password' || o.keepPassword;
-  const marker = o.required ? html`<span class="req" aria-hidden="true">*</span>` : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
+  const marker = o.mark === false ? '' : o.required ? html`<span class="req" aria-hidden="true">*</span>` : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
   return html`<div class="field${o.error ? ' field-invalid' : ''}">
   <label for="${id}">${o.label} ${marker}</label>
   ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}

@@ -57,7 +57,7 @@ async function linkRefused(token: string, id: string, hash: string, who: string)
 test('a reset link mailed to the old address dies when « Mon compte » replaces it', async () => {
   const { id, token, hash } = await parentWithLink('olivia.reset', 'adresse.partagee@exemple.test');
   const self = await signedInClient(app, ctx.database.pool, id);
-  const saved = await self.post('/mon-compte/coordonnees', { email: 'olivia.seule@exemple.test', phone: '' });
+  const saved = await self.post('/mon-compte/coordonnees', { email: 'olivia.seule@exemple.test', phone: '', contactCurrent: 'ancienne phrase secrète' });
   assert.equal(saved.statusCode, 303, 'address changed');
   await linkRefused(token, id, hash, 'Mon compte');
 });

@@ -7,7 +7,7 @@ import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy } from '../../accounts/passwords.js';
-import { changePassword, loadAccountDetails, updateContact } from '../../accounts/profile.js';
+import { changePassword, emailChangeNeedsPassword, loadAccountDetails, updateContact, verifyCurrentPassword } from '../../accounts/profile.js';
 import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { absenceOf } from '../../accounts/lifecycle.js';
@@ -45,7 +45,7 @@ const CodeForm = z.object({
 });
 type CodeFields = z.infer<typeof CodeForm>;
 const OkQuery = z.object({ ok: text(20) });
-const ContactForm = z.object({ email: text(320), phone: text(40) });
+const ContactForm = z.object({ email: text(320), phone: text(40), contactCurrent: text(2000) });
 const PasswordForm = z.object({ current: text(2000), password: text(2000), confirm: text(2000) });
 const ForgotForm = z.object({ identifier: text(320) });
 const TokenQuery = z.object({ token: text(200) });
@@ -351,7 +351,21 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const phone = normalizePhone(values.phone);
     if (phone === null) errors.phone = _('field.phoneInvalid');
     else if (!phone && policy.phoneRequired) errors.phone = _('field.phoneRequired');
+    // A new address needs the current password (emailChangeNeedsPassword): a session alone would hand the account to
+    // whoever holds it, through a reset link mailed to their own address.
+    const d = await loadAccountDetails(ctx, user.id);
+    const needsPassword = !!d && !errors.email && emailChangeNeedsPassword(d, email);
+    if (needsPassword && !f.contactCurrent) errors.contactCurrent = _('field.currentRequiredForEmail');
     if (Object.keys(errors).length) return accountPage(req, reply, { form: 'contact', values, errors }, 422);
+    if (needsPassword) {
+      // The current password is a credential: guessing it is limited like sign-in.
+      const wait = await attempt(req, user.login);
+      if (wait !== null) return accountPage(req, reply, { form: 'contact', values, alert: tooMany(req, reply, wait) }, 429);
+      if (!(await verifyCurrentPassword(ctx, user.id, f.contactCurrent))) {
+        return accountPage(req, reply, { form: 'contact', values, errors: { contactCurrent: _('field.currentWrong') } }, 422);
+      }
+      await succeeded(req, user.login);
+    }
     await updateContact(ctx, user.id, email, phone);
     return reply.redirect('/mon-compte?ok=contact', 303);
   });

@@ -253,6 +253,7 @@ export function accountView(
   const labels: Record<string, string> = {
     email: _('field.email'),
     phone: _('field.phone'),
+    contactCurrent: _('field.currentPassword'),
     current: _('field.currentPassword'),
     password: _('field.newPassword'),
     confirm: _('field.confirmPassword'),
@@ -285,6 +286,11 @@ export function accountView(
     ${csrfField(env)}
     ${field(env, { name: 'email', label: labels.email, type: 'email', value: contactValues.email, required: contactPolicy.emailRequired, autocomplete: 'email', inputmode: 'email', error: errors.email, hint: _('field.emailHint') })}
     ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: contactValues.phone, required: contactPolicy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: errors.phone, hint: _('field.phoneHint') })}
+    ${
+      d.hasPassword &&
+      html`<input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
+    ${field(env, { name: 'contactCurrent', label: labels.contactCurrent, type: 'password', autocomplete: 'current-password', error: errors.contactCurrent, hint: _('field.contactCurrentHint'), mark: false })}`
+    }
     <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
   </form>
 </section>
