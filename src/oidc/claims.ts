@@ -9,7 +9,7 @@
 //                   count them) and classes ([{ name, uai }])
 //   offline_access  refresh tokens (issued to every registered application anyway, see provider.ts)
 import type { Queryable } from '../db/index.js';
-import { accountStructuresSql, externalProviderSql } from '../directory/policies.js';
+import { accountStructuresSql, passwordRefusedSql } from '../directory/policies.js';
 
 export const SCOPES = ['openid', 'profile', 'email', 'ent', 'offline_access'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -42,7 +42,7 @@ export type Refusal = 'blocked' | 'preDeleted' | 'external';
 
 const ACCOUNT_SQL = `
   SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.email_verified_at, u.blocked, u.pre_deleted_at,
-    ${externalProviderSql('u')} AS external_provider,
+    ${passwordRefusedSql('u')} AS external_provider,
     EXISTS (SELECT 1 FROM federation_links fl WHERE fl.user_id = u.id) AS federated,
     COALESCE((SELECT json_agg(json_build_object('uai', s.uai, 'name', s.name) ORDER BY s.name)
               FROM structures s WHERE s.id IN ${accountStructuresSql('u')}), '[]') AS structures,
@@ -53,9 +53,12 @@ const ACCOUNT_SQL = `
   FROM users u WHERE u.id = $1`;
 
 /**
- * The refusal that applies to an account row (first of blocked, pre-deleted, external-only). An external-only
- * account linked to its identity provider (federation_links, src/federation/) signs in there, as sign-in allows:
- * its applications get tokens; one never linked has no way in but a password it must not use.
+ * The refusal that applies to an account row (first of blocked, pre-deleted, external-only). External-only is the
+ * sign-in page's rule (passwordRefusedSql: every structure of the account says so for its profile — a parent or a
+ * teacher shared with a school that keeps passwords signs in with one, and its applications get tokens: one school's
+ * « Paramètres » do not shut another's users out of the ENT). An external-only account linked to its identity
+ * provider (federation_links, src/federation/) signs in there: its applications get tokens; one never linked has no
+ * way in but a password it must not use.
  */
 function refusalOf(r: Record<string, unknown>): Refusal | null {
   if (r.blocked) return 'blocked';

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { savePolicy } from '../../src/directory/policies.js';
 import { parseFederation } from '../../src/federation/providers.js';
+import { accountClaims } from '../../src/oidc/claims.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
 import { Client, createUser } from '../helpers/web.js';
@@ -130,4 +131,16 @@ test('a password still works where the school lets it: shared with another schoo
   assert.equal((await signIn('noe.bouleaux', PASSWORD)).signedIn, true, 'linked to the provider, under « les deux »: the password works');
   const wrong = await signIn('noe.bouleaux', 'pas le bon');
   assert.equal(wrong.res.statusCode, 401, 'a wrong password is still the usual 401');
+});
+
+test('the OpenID provider follows the same rule: a parent shared with a school that keeps passwords gets tokens', async () => {
+  const id = (login: string) => q<{ id: string }>('SELECT id FROM users WHERE login = $1', [login]).then((r) => r[0].id);
+  // Before: any school's « fournisseur externe seulement » refused the shared parent at every application, while
+  // the sign-in page (rightly) let them in with the password their other school gives them.
+  const shared = await accountClaims(ctx.database.pool, await id('sacha.deux-ecoles'));
+  assert.ok(shared && 'claims' in shared, `the shared parent gets claims: ${JSON.stringify(shared)}`);
+  const onlyA = await accountClaims(ctx.database.pool, await id('paul.acacias'));
+  assert.deepEqual(onlyA, { refused: 'external' }, 'an external-only account never linked is refused');
+  const linked = await accountClaims(ctx.database.pool, await id('lina.acacias'));
+  assert.ok(linked && 'claims' in linked, 'an external-only account linked to its provider signs in there: claims');
 });
