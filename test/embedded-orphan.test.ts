@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
+import pg from 'pg';
 import { alive, reclaimEmbedded, startEmbedded } from '../src/db/embedded.js';
 import { type AppProcess, appPort, startAppProcess } from './helpers/process.js';
 import { waitFor } from './helpers/smtp.js';
@@ -103,5 +104,14 @@ test('a postmaster.pid naming another program is removed; one whose process is g
   // Not removed: a server of another PID namespace would look just as gone from here.
   assert.ok(existsSync(pidFile));
   const server = await startEmbedded(pgDir);
-  await server.stop();
+  try {
+    // The private server is planned for its own disk (embedded.ts PLANNER_FLAGS), not a spinning one.
+    const c = new pg.Client(server.url);
+    await c.connect();
+    const cost = (await c.query('SHOW random_page_cost')).rows[0].random_page_cost;
+    await c.end();
+    assert.equal(cost, '1.1', 'random_page_cost of the embedded server');
+  } finally {
+    await server.stop();
+  }
 });
