@@ -1,12 +1,14 @@
 // After a crash (the Node process killed abruptly), the embedded PostgreSQL it had started kept running: the next
 // start reused it without owning it, so it never stopped. Now a new start stops such an orphan cleanly and starts
 // its own server; a server of a live Trousseau process is still reused (the CLI while the app runs); a stale
-// postmaster.pid naming another program is removed, one whose process is gone is left to PostgreSQL.
+// postmaster.pid naming another program is removed, one whose process is gone is left to PostgreSQL. A server that
+// stopped on its own (the terminal’s Ctrl-C reaches it with the command) does not hang the stop that follows.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { alive, reclaimEmbedded, startEmbedded } from '../src/db/embedded.js';
@@ -114,4 +116,16 @@ test('a postmaster.pid naming another program is removed; one whose process is g
   } finally {
     await server.stop();
   }
+});
+
+test('stop() returns when PostgreSQL already stopped on its own (a terminal’s Ctrl-C reaches it with the command)', async () => {
+  const server = await startEmbedded(pgDir);
+  const pid = postmaster();
+  process.kill(pid, 'SIGINT');
+  await waitFor('PostgreSQL stopped', () => !alive(pid), 800);
+  // Its exit seen by Node (the child reaped) before anyone asks it to stop: the package then waited forever for it,
+  // and a command ending on it quit at once, code 0, before saying anything.
+  await sleep(500);
+  const stopped = server.stop().then(() => 'stopped');
+  assert.equal(await Promise.race([stopped, sleep(10_000, 'still waiting', { ref: false })]), 'stopped');
 });

@@ -9,6 +9,7 @@
 // removed on load: the application stops the server itself, in order (src/main.ts). In their place, a process
 // that installs no handler of its own (test runner, bench) still stops its servers on SIGINT/SIGTERM/SIGHUP
 // (see fallbackOnSignal), and each server keeps an 'exit' hook as a last resort.
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -182,6 +183,15 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
     storePassword(dir, password);
   }
   await server.start();
+  // The server may stop before it is told to: a terminal's Ctrl-C goes to the whole process group, PostgreSQL
+  // included. The package's stop() would then wait for an 'exit' that has already been, forever (a command ending
+  // on it would quit with nothing left to run, code 0, before saying anything): it is raced with the exit itself.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const exited = new Promise<void>((ok) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) ok();
+    else child.once('exit', () => ok());
+  });
+  const stopServer = () => Promise.race([server.stop(), exited]);
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${p}/postgres`;
   try {
     if (legacy) {
@@ -198,7 +208,7 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
       throw new Error(`PostgreSQL embarqué (${dir}) : le mot de passe de ${join(dir, PASSWORD_FILE)} est refusé`);
     }
   } catch (e) {
-    await server.stop();
+    await stopServer();
     throw e;
   }
   // Who runs it: a later start tells a server of a live Trousseau process (reused) from an orphan (stopped).
@@ -211,7 +221,7 @@ export async function startEmbedded(dir: string, port?: number, quiet = true, ex
     stop: async () => {
       started.delete(handle);
       process.removeListener('exit', lastResort);
-      await server.stop();
+      await stopServer();
     },
   };
   started.add(handle);
