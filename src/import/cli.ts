@@ -1,9 +1,12 @@
 // `trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel] [--confirmer-absences]`
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config.js';
 import { makeContext } from '../context.js';
 import { openConfiguredDatabase } from '../db/open.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
+import type { ImportReport } from './types.js';
 
 const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel] [--confirmer-absences]
        trousseau import --drop [--dossier <chemin>]   un passage du dossier de dépôt, tout de suite
@@ -53,19 +56,50 @@ export async function run(args: string[]): Promise<number> {
     console.error(`aucun fichier à importer dans : ${paths.join(', ')}`);
     return 1;
   }
-  const config = loadConfig();
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
+  // Ctrl-C (SIGINT; a terminal sends it to the whole process group, an embedded PostgreSQL started here included)
+  // or SIGTERM: the run is stopped and rolled back (importFiles `signal`), the database closed, one line said, and
+  // the exit code is the signal’s (130 for Ctrl-C). A second one changes nothing.
+  const stop = new AbortController();
+  let exitCode = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stop.signal.aborted) return;
+    exitCode = 128 + constants.signals[name];
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let report: ImportReport | undefined;
+  let failure: unknown;
   try {
-    const ctx = makeContext(config, database);
-    const report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial, confirmAbsences } /* the CLI runs with the server's own rights */);
-    const text = formatReport(report, 'fr');
-    if (report.fatal) console.error(text);
-    else console.log(text);
-    // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code. So does a dry run
-    // whose real run would be refused (massAbsence without --confirmer-absences), as it does for rows refused.
-    const refusedForReal = dryRun && !!report.massAbsence?.length && !report.absencesConfirmed;
-    return report.fatal || report.rejected.length || refusedForReal ? 1 : 0;
-  } finally {
-    await database.close();
+    const config = loadConfig();
+    const database = await openConfiguredDatabase(config, (m) => console.error(m));
+    try {
+      const ctx = makeContext(config, database);
+      // The CLI runs with the server's own rights.
+      report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial, confirmAbsences, signal: stop.signal });
+    } finally {
+      await database.close();
+    }
+  } catch (e) {
+    failure = e;
   }
+  // A run that did not get to its end may have failed because of the signal before its handler ran (the terminal's
+  // Ctrl-C stops an embedded server too, and the run dies of it: « write EPIPE »): one turn of the event loop, with
+  // time to poll, handles a signal already received. A run that got to its end was committed (or, dry, rolled
+  // back) before the signal: its report stands.
+  if (!report || report.fatal) await sleep(20);
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  if (!report && !stop.signal.aborted) throw failure;
+  if (!report || (stop.signal.aborted && report.fatal)) {
+    console.error('Import interrompu : rien n’a été importé.');
+    return exitCode;
+  }
+  const text = formatReport(report, 'fr');
+  if (report.fatal) console.error(text);
+  else console.log(text);
+  // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code. So does a dry run
+  // whose real run would be refused (massAbsence without --confirmer-absences), as it does for rows refused.
+  const refusedForReal = dryRun && !!report.massAbsence?.length && !report.absencesConfirmed;
+  return report.fatal || report.rejected.length || refusedForReal ? 1 : 0;
 }

@@ -69,6 +69,12 @@ export interface ImportOptions {
   confirmAbsences?: boolean | number;
   /** Accounts per spill to the staging table and per chunk written (stage.ts DEFAULT_CHUNK; tests use tiny ones). */
   chunkSize?: number;
+  /**
+   * Stops the run (the command line's Ctrl-C): its running statement is cancelled, the run checks it between files,
+   * between pieces of an AAF file and before it commits, and its transaction is rolled back; importFiles then throws
+   * the signal's reason, whatever else failed meanwhile (the database going away with the signal).
+   */
+  signal?: AbortSignal;
 }
 
 /** The first word of a name that already says what kind of school it is. */
@@ -274,8 +280,22 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
   const report = emptyReport(opts.dryRun);
   const batch = emptyBatch();
   const connection = await ctx.database.pool.connect();
+  // A connection the server cuts while no statement runs emits 'error' (an embedded PostgreSQL in the command's
+  // process group gets the terminal's Ctrl-C too, and shuts down): without a listener, the process would die on it
+  // with a stack trace. The run learns it from its next statement, which fails.
+  const lost = () => {};
+  connection.on('error', lost);
   // Statements in call order even when not awaited one by one (apply.ts pipelines its chunks).
   const client = sequenced(connection);
+  const { signal } = opts;
+  let committing = false;
+  let backend: number | undefined;
+  // Whatever statement runs when the signal comes is cancelled from another connection: the transaction is then
+  // aborted, every later statement fails, and the run rolls back. Not once the COMMIT is sent: too late to stop.
+  const cancel = () => {
+    if (backend && !committing) ctx.database.pool.query('SELECT pg_cancel_backend($1)', [backend]).catch(() => {});
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
   let staged: ImportStage | undefined;
   // The run's archives are unpacked here, one file per member, removed when the run ends (zip.ts). Under the data
   // directory, not /tmp: a tmpfs there (Debian's default) would hold a région's delivery in memory again. Beside the
@@ -291,6 +311,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     return unpacked;
   };
   try {
+    if (signal) backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await client.query('BEGIN');
     // One import at a time: logins are allocated against the whole table.
     await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
@@ -341,6 +362,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const { items, archives } = await detectInputs(files, unpackInto);
     for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
     for (const { input, detected } of items) {
+      signal?.throwIfAborted();
       const { format } = detected;
       if (format !== 'aaf') await stage.flush();
       if (format === 'ignored') {
@@ -407,7 +429,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
             const k = collectAafRecord(aaf, input.name, r);
             if (k !== 'ignored') counted(k);
           },
-          () => (batch.users.size >= stage.chunkSize ? spill(true) : stage.room()),
+          () => {
+            signal?.throwIfAborted();
+            return batch.users.size >= stage.chunkSize ? spill(true) : stage.room();
+          },
           { cache: records },
         );
         // Their keys are not AAF keys (csv:, siecle:, sts:…): none is taken meanwhile.
@@ -572,15 +597,19 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       // Accounts the run leaves in no school: how many, by profile (the console lists them for the super admin).
       ...(report.unattached ? { unattached: report.unattached.byProfile } : {}),
     });
+    signal?.throwIfAborted();
+    committing = true;
     await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
     // A first import fills the tables from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
     // Tables the run analyzed itself (apply.ts, before its absence check) already count its rows.
     const stale = DIRECTORY_TABLES.filter((t) => !res.analyzed.includes(t));
-    if (!opts.dryRun) await refreshStatistics(client, report.created + report.updated + report.preDeleted + report.restored + report.relations.created + report.relations.removed, stale);
+    if (!opts.dryRun && !signal?.aborted) await refreshStatistics(client, report.created + report.updated + report.preDeleted + report.restored + report.relations.created + report.relations.removed, stale);
     return report;
   } catch (e) {
     await staged?.abort();
     await client.query('ROLLBACK').catch(() => {});
+    // Stopped: whatever failed was the signal's doing (a cancelled statement, a connection cut).
+    if (signal?.aborted && !committing) throw signal.reason;
     if (e instanceof ImportFileError) {
       const failed = emptyReport(opts.dryRun);
       failed.files = report.files;
@@ -594,6 +623,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     }
     throw e;
   } finally {
+    signal?.removeEventListener('abort', cancel);
+    connection.removeListener('error', lost);
     connection.release();
     if (unpacked) await rm(unpacked, { recursive: true, force: true });
   }
