@@ -185,6 +185,21 @@ test('renderTemplate: unknown fields stay visible, values are not re-interpreted
   }
 });
 
+test('a school named « Collège A. »: the letter keeps one full stop, on the sheet and in the mail, not « A.. »', async () => {
+  const [zoe] = await select({ userIds: [s.users.zoe] });
+  const row = { ...zoe, structureName: 'Collège A.' };
+  const sheet = text(save(await renderSheetsPdf(ctx, [row], { model: 1 }))).replace(/\s+/g, ' ');
+  assert.match(sheet, /\(ENT\) du Collège A\. Garde cette fiche/, sheet);
+  assert.doesNotMatch(sheet, /A\.\./, sheet);
+  const mail = renderTemplate(defaultTemplate('Student', 'mail_inactive').body, fieldsFor(row, ctx));
+  assert.match(mail, /\(ENT\) du Collège A\. Ne les partage/, mail);
+  // The rule of the messages (lib/errors.ts valueThenStop): only a sentence's full stop, right after the field.
+  assert.equal(renderTemplate('{etablissement}.', { etablissement: 'A.' }), 'A.');
+  assert.equal(renderTemplate('{etablissement}. Fin', { etablissement: 'Collège' }), 'Collège. Fin');
+  assert.equal(renderTemplate('{url}.fr {x}.', { url: 'ent.', x: 'y' }), 'ent..fr y.', 'a full stop inside a word is not a sentence\'s');
+  assert.equal(renderTemplate('{inconnu}.', {}), '{inconnu}.');
+});
+
 test('fieldsFor: merge values of an account', async () => {
   const [paul] = await select({ userIds: [s.users.paul] });
   const f = fieldsFor(paul, ctx);

@@ -58,7 +58,7 @@ export type DomainParams = Record<string, string | number>;
 /**
  * A placeholder's value followed by `stop`, the sentence's full stop right after the placeholder ('' when none): a
  * value ending with one (a school named « …AIX_MARS. ») takes its place, no « .. ». Used by every template filler
- * (fillTemplate here, the web catalogue's fill).
+ * (fillTemplate here, the web catalogue's fill, the letter texts' renderTemplate in publipostage/templates.ts).
  */
 export function valueThenStop(value: string, stop: string): string {
   return stop && value.endsWith('.') ? value : value + stop;

@@ -19,7 +19,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
-import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, type DomainCode, type DomainParams } from '../lib/errors.js';
+import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, valueThenStop, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
@@ -46,15 +46,19 @@ export type MergeFields = Record<MergeField, string>;
 const FIELD_NAMES = new Set<string>(MERGE_FIELDS.map((f) => f.name));
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
+/** A placeholder and the sentence's full stop right after it, if any (the rule of lib/errors.ts fillTemplate). */
+const PLACEHOLDER_STOP = /\{([a-z_]+)\}((?:\.(?=\s|$))?)/g;
 
 /**
  * Replaces each {field} by its value in one pass: values are inserted as-is (a value containing "{code}"
  * stays literal text), and unknown or missing fields are left visible as written so a typo shows on paper.
+ * A value ending with a full stop takes the place of the sentence's own (valueThenStop): a school named
+ * « Collège A. » prints « du Collège A. Garde… », not « A.. ».
  */
 export function renderTemplate(text: string, fields: Partial<Record<string, string>>): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) => {
+  return text.replace(PLACEHOLDER_STOP, (whole, name: string, stop: string) => {
     const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
-    return v === undefined ? whole : v;
+    return v === undefined ? whole : valueThenStop(v, stop);
   });
 }
 
