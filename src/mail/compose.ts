@@ -37,8 +37,55 @@ const NAME_FIELDS = ['prenom', 'nom', 'enfants', 'etablissement', 'de_etablissem
 // An URL in already-escaped text; trailing punctuation belongs to the sentence, not to the link.
 const URL_IN_HTML = /https?:\/\/[^\s<]+?(?=[.,;:!?)»]*(?:\s|<|$))/g;
 
-/** Paragraphs from blank lines, line breaks kept, links clickable, the code set apart. */
-export function textToHtml(template: string, fields: MergeFields): string {
+/** A numbered step of a letter (« 1. Va sur … »): its number and its words. */
+const STEP = /^(\d+)\.\s+(.*)$/s;
+
+/**
+ * One paragraph of the text (HTML already): runs of numbered steps (1., 2., … in order) become an ordered list that a
+ * screen reader announces as one (« liste, 5 éléments »), the other lines paragraphs with their line breaks.
+ */
+function blockToHtml(lines: string[]): string {
+  const out: string[] = [];
+  let plain: string[] = [];
+  let items: string[] = [];
+  let first = 1;
+  let next = 0;
+  const flushPlain = () => {
+    if (plain.length) out.push(`<p>${plain.join('<br>\n')}</p>`);
+    plain = [];
+  };
+  const flushItems = () => {
+    if (items.length) out.push(`<ol${first === 1 ? '' : ` start="${first}"`}>\n${items.map((i) => `<li>${i}</li>`).join('\n')}\n</ol>`);
+    items = [];
+  };
+  for (const line of lines) {
+    const m = STEP.exec(line);
+    if (m && (!items.length || Number(m[1]) === next)) {
+      flushPlain();
+      if (!items.length) first = Number(m[1]);
+      next = Number(m[1]) + 1;
+      items.push(m[2]);
+    } else if (m) {
+      flushItems();
+      first = Number(m[1]);
+      next = first + 1;
+      items.push(m[2]);
+    } else {
+      flushItems();
+      plain.push(line);
+    }
+  }
+  flushItems();
+  flushPlain();
+  return out.join('\n');
+}
+
+/**
+ * The HTML part of a mail whose plain text is `template` filled with `fields`: titled by the mail's subject, in
+ * French; paragraphs from blank lines, numbered steps as an ordered list, other line breaks kept, links clickable,
+ * the code set apart.
+ */
+export function textToHtml(template: string, fields: MergeFields, subject: string): string {
   const htmlFields: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) htmlFields[k] = escapeHtml(v);
   if (fields.code) htmlFields.code = `<strong style="font-family:monospace;font-size:1.2em;letter-spacing:.05em">${escapeHtml(fields.code)}</strong>`;
@@ -47,9 +94,9 @@ export function textToHtml(template: string, fields: MergeFields): string {
     .split(/\n\s*\n/)
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => `<p>${p.replace(URL_IN_HTML, (u) => `<a href="${u}">${u}</a>`).replace(/\n/g, '<br>\n')}</p>`)
+    .map((p) => blockToHtml(p.replace(URL_IN_HTML, (u) => `<a href="${u}">${u}</a>`).split('\n').map((l) => l.trim())))
     .join('\n');
-  return `<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>\n<body style="font-family:sans-serif;line-height:1.45">\n${body}\n</body></html>\n`;
+  return `<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>\n<body style="font-family:sans-serif;line-height:1.45">\n${body}\n</body></html>\n`;
 }
 
 /**
@@ -77,6 +124,6 @@ export class MailComposer {
     for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
     // One line: a template's subject must not smuggle extra headers or a folded line.
     const subject = renderTemplate(template.subject ?? '', fields).replace(/\s+/g, ' ').trim();
-    return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields) };
+    return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields, subject) };
   }
 }
