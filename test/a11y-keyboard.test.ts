@@ -184,6 +184,30 @@ test('sign-in: empty fields named, a wrong password marks and describes both fie
   await context.close();
 });
 
+test('sign-in after « compte déjà activé » (or signed out): the notice has focus and is read first, then the form', async () => {
+  const page = await phonePage();
+  const focused = () => page.evaluate('({ id: document.activeElement.id, role: document.activeElement.getAttribute("role"), text: document.activeElement.textContent })') as Promise<{ id: string; role: string | null; text: string }>;
+  await page.goto(`${env.server.url}/connexion?deja=1&login=${env.accounts.parent}`);
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'the notice, not the password field after it');
+  const notice = await focused();
+  assert.equal(notice.role, 'status');
+  assert.match(notice.text, /Compte déjà activé/);
+  // Then the form in reading order: the login (filled in), the password.
+  assert.equal(await page.inputValue('#f-login'), env.accounts.parent);
+  await page.keyboard.press('Tab');
+  assert.equal((await focused()).id, 'f-login');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused()).id, 'f-password');
+
+  await page.goto(`${env.server.url}/connexion?bye=1`);
+  assert.equal(await focusedId(page, 'notice'), 'notice');
+  assert.match((await focused()).text, /Vous êtes déconnecté/);
+  // Without a notice, the first empty field.
+  await page.goto(`${env.server.url}/connexion`);
+  assert.equal(await focusedId(page, 'f-login'), 'f-login');
+  await context.close();
+});
+
 test('forgotten password sent empty: asks for the identifier instead of claiming a mail was sent', async () => {
   const page = await phonePage();
   await page.goto(`${env.server.url}/mot-de-passe-oublie`);

@@ -66,7 +66,16 @@ export function registerNav(entry: TopNavEntry): void {
 export interface Notice {
   kind: 'success' | 'error' | 'info';
   text: HtmlValue;
+  /**
+   * Focused on load (tabindex=-1 + autofocus, id NOTICE_ID), so a screen reader reads it before the form: a notice
+   * that says why the visitor is on the page (sign-in after « compte déjà activé »). The page's fields then ask for
+   * no autofocus.
+   */
+  focus?: boolean;
 }
+
+/** The id of a notice focused on load (Notice.focus). */
+export const NOTICE_ID = 'notice';
 
 export interface LayoutOptions {
   req: FastifyRequest;
@@ -112,7 +121,8 @@ function navList(items: NavItem[], path: string, cls: string, label: string): Sa
 
 export function renderNotice(n: Notice | null | undefined): SafeHtml {
   if (!n) return html``;
-  return html`<div class="notice notice-${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}">${n.text}</div>`;
+  const focus = n.focus ? html` id="${NOTICE_ID}" tabindex="-1" autofocus` : '';
+  return html`<div class="notice notice-${n.kind}" role="${n.kind === 'error' ? 'alert' : 'status'}"${focus}>${n.text}</div>`;
 }
 
 function documentTitle(o: LayoutOptions, lang: Lang): string {

@@ -53,18 +53,22 @@ export function loginView(
   const failed = !!o.error || !!o.alert || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), password: _('field.password') };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
+  // A notice says why the visitor is here (« compte déjà activé », signed out, sign in to continue): read first,
+  // focused, rather than skipped by a field's autofocus after it. Otherwise the first empty field.
+  const notice = failed || !o.notice ? null : { ...o.notice, focus: true };
+  const autofocus = !failed && !notice;
   return {
     title: _('login.title'),
     error: failed,
     narrow: true,
-    notice: failed ? null : o.notice,
+    notice,
     body: html`${alertOrErrors(env, o.alert, o.error, errors, labels)}
 <form class="card" method="post" action="/connexion" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
 <input type="hidden" name="next" value="${o.next}">
-${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy })}
-${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', autofocus: !failed && !!o.login, error: errors.password, invalidBy })}
+${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: autofocus && !o.login, error: errors.login, invalidBy })}
+${field(env, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', autofocus: autofocus && !!o.login, error: errors.password, invalidBy })}
 ${checkbox({ name: 'remember', checked: o.remember === true, label: _('login.remember') })}
 <div class="actions"><button type="submit">${_('login.submit')}</button><a href="/mot-de-passe-oublie">${_('login.forgot')}</a></div>
 </form>
