@@ -110,6 +110,24 @@ test('impossible dates are a 400 with a message everywhere: API, console pages, 
   assert.ok(!logs.some((l) => /date\/time field value out of range/.test(l)));
 });
 
+test('an error page\'s <title> says what happened (« Erreur : Page introuvable »), not just « Erreur », in French and English', async () => {
+  const title = (r: { body: string }) => /<title>(.*?)<\/title>/s.exec(r.body)?.[1];
+  const anon = new Client(app, '203.0.113.78');
+  const missing = await anon.get('/pas-une-page');
+  assert.equal(missing.statusCode, 404);
+  assert.equal(title(missing), 'Erreur : Page introuvable — Trousseau');
+  assert.equal(title(await anon.get('/pas-une-page?lang=en')), 'Error: Page not found — Trousseau');
+  // A 400 is named by its first clause (the reason follows on the page).
+  const bad = await anon.get('/activation?login=%00&code=ABCD&lang=fr');
+  assert.equal(bad.statusCode, 400);
+  assert.equal(title(bad), 'Erreur : Paramètre « login » invalide — Trousseau');
+  assert.match(bad.body, /<h1>Erreur<\/h1>\s*<p class="lead">Paramètre « login » invalide : caractère nul/);
+  assert.equal(title(await anon.get('/activation?login=%00&code=ABCD&lang=en')), 'Error: Invalid parameter “login” — Trousseau');
+  // Other refusals and the 500 alike.
+  assert.equal(title(await admin.get('/test/refused')), 'Erreur : Vous ne pouvez pas bloquer votre propre compte — Trousseau');
+  assert.equal(title(await admin.get('/test/boom')), 'Erreur : Une erreur inattendue est survenue. Réessayez plus tard — Trousseau');
+});
+
 test('a NUL character (%00) in a field is a 400 naming it, never a 500 from PostgreSQL: anonymous pages, searches, downloads, forms', async () => {
   const nul = (r: { statusCode: number; body: string }, what: string, field: string) => {
     assert.equal(r.statusCode, 400, `${what}: ${r.body.slice(0, 300)}`);

@@ -197,7 +197,19 @@ export interface ErrorPageOptions {
   back?: string | null;
 }
 
-/** A short error page (HTML) with a link home. */
+/**
+ * What a page title says of an error message: its first clause (a reason after « : » is left to the page) without
+ * its full stop. « Paramètre « login » invalide : caractère nul… » → « Paramètre « login » invalide ».
+ */
+export function errorHeadline(message: string): string {
+  const head = message.split(/\s?:\s/)[0].trim() || message.trim();
+  return head.replace(/\.$/, '');
+}
+
+/**
+ * A short error page (HTML) with a link home. Without a title of its own, the page is headed « Erreur » and its
+ * <title> says what happened: « Erreur : Page introuvable — Trousseau » (errorHeadline of the message).
+ */
 export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: number, message: string, o: ErrorPageOptions = {}): FastifyReply {
   const lang = req.lang ?? 'fr';
   return sendPage(
@@ -205,7 +217,7 @@ export function sendErrorPage(req: FastifyRequest, reply: FastifyReply, status: 
     {
       req,
       title: o.title ?? t(lang, 'error.title'),
-      error: o.error,
+      ...(o.title ? { error: o.error } : { documentTitle: errorHeadline(message), error: true }),
       narrow: true,
       // The request id matches the log line of this request (every 5xx is logged with its stack).
       body: html`<p class="lead">${message}</p>${o.back ? html`<p><a class="button" href="${o.back}" data-back>${t(lang, 'error.backToForm')}</a></p>` : ''}<p><a href="/">${t(lang, 'error.back')}</a></p>
