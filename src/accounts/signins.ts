@@ -9,12 +9,17 @@ import type { Queryable } from '../db/index.js';
  * and everything Trousseau's OpenID provider holds for the account: its sessions at the provider, grants,
  * authorization codes, access and refresh tokens (oidc_payloads rows whose payload names it as `accountId`,
  * migration 0029). An application then gets `invalid_grant` on refresh and must sign the user in again. Run in the
- * caller's transaction. Returns the number of web sessions ended.
+ * caller's transaction. Returns the number of live web sessions ended: expired ones the housekeeping has not removed
+ * yet are deleted too, but were no longer « en cours » (« 1 session en cours a été fermée »).
  */
 export async function endSignIns(db: Queryable, userId: string | readonly string[], keepSessionIdHash: string | null = null): Promise<number> {
   const ids = typeof userId === 'string' ? [userId] : [...userId];
   if (!ids.length) return 0;
-  const r = await db.query('DELETE FROM sessions WHERE user_id = ANY($1::uuid[]) AND id_hash IS DISTINCT FROM $2', [ids, keepSessionIdHash]);
+  const r = await db.query<{ live: number }>(
+    `WITH ended AS (DELETE FROM sessions WHERE user_id = ANY($1::uuid[]) AND id_hash IS DISTINCT FROM $2 RETURNING expires_at)
+     SELECT count(*) FILTER (WHERE expires_at > now())::int AS live FROM ended`,
+    [ids, keepSessionIdHash],
+  );
   await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = ANY($1::text[])`, [ids]);
-  return r.rowCount ?? 0;
+  return r.rows[0].live;
 }
