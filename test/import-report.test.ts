@@ -380,6 +380,30 @@ test('a local admin cannot slip XML in through an archive or a .csv name (conten
   assert.equal(disguised.files[0].kind, 'siecle-eleves', formatReport(disguised));
 });
 
+test('a complete run says where it looked for absent accounts: source, profiles, schools (French and English)', async () => {
+  const own = await testContext();
+  try {
+    const templates = new URL('./fixtures/csv/templates/fr/', import.meta.url).pathname;
+    const files = collectInputs([join(templates, 'CSV_Eleves.csv'), join(templates, 'CSV_Parents.csv')]);
+    const csv = await importFiles(own, files, { scope: ALL, dryRun: true, structureHint: 'Collège A.' });
+    assert.equal(csv.fatal, null, formatReport(csv));
+    assert.deepEqual(csv.absenceScopes, [{ source: 'csv', profiles: ['Student', 'Relative'], structures: ['Collège A.'], structureCount: 1, orphans: false }]);
+    assert.match(formatReport(csv), /^Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.$/m, formatReport(csv));
+    assert.match(formatReport(csv, 'en'), /^Absent accounts looked for among the student and parent accounts from source csv at Collège A\.$/m);
+    assert.match(String(reportView('fr', csv)), /<p data-import="absenceScope">Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.<\/p>/);
+    // A partial run looks for nobody: nothing said.
+    const partial = await importFiles(own, files, { scope: ALL, dryRun: true, structureHint: 'Collège A.', partial: true });
+    assert.equal(partial.absenceScopes, undefined);
+    assert.doesNotMatch(formatReport(partial), /Absents recherchés/);
+    // A complete AAF delivery: its kinds' profiles in its schools, and accounts in none.
+    const aaf = await importFiles(own, collectInputs([new URL('./fixtures/aaf/2d/', import.meta.url).pathname]), { scope: ALL, dryRun: true });
+    assert.equal(aaf.fatal, null, formatReport(aaf));
+    assert.match(formatReport(aaf), /^Absents recherchés parmi les comptes élèves, parents, enseignants et personnels de source aaf .+ ou sans établissement\.$/m, formatReport(aaf));
+  } finally {
+    await own.close();
+  }
+});
+
 test('the console shows the same per-file table, the ignored records and the rows merged as one parent', async () => {
   // The upload redirects to its report (post/redirect/get: the CSRF token never stays in the address bar).
   const posted = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, siecleFiles());

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { printable } from '../lib/printable.js';
 import { basename, dirname, join } from 'node:path';
 import type { AppContext } from '../context.js';
-import type { Profile } from '../directory/vocabulary.js';
+import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import type { Scope } from '../directory/scope.js';
 import { recordAudit } from '../directory/audit.js';
 import { isUuid } from '../directory/users.js';
@@ -23,7 +23,7 @@ import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
-import { emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type FileFormat, type FileReport, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
+import { ABSENCE_SCOPE_NAMES, emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type AbsenceScope, type FileFormat, type FileReport, type ImportBatch, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip, ZIP_LIMITS } from './zip.js';
 import { sweepUploads, uploadsRoot } from './uploads.js';
@@ -273,6 +273,27 @@ async function resolveTarget(client: Queryable, scope: Scope, file: string, hint
   const name = isUai ? `Établissement ${uai}` : wanted;
   const r = await client.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, $3) RETURNING id`, [uai, name, origin]);
   return { id: r.rows[0].id, name, uai, created: true };
+}
+
+/**
+ * The run's completeness scopes as its report says them (ImportReport.absenceScopes): one per source and set of
+ * structures (a school's CSV files give one scope per file and profile), named by the structures' names.
+ */
+function absenceScopes(batch: ImportBatch): AbsenceScope[] {
+  const merged = new Map<string, { source: Source; profiles: Set<Profile>; structures: string[]; orphans: boolean }>();
+  for (const s of batch.scopes) {
+    const structures = [...s.structures].sort();
+    const key = `${s.source}\t${s.orphans}\t${structures.join('\t')}`;
+    const m = merged.get(key) ?? merged.set(key, { source: s.source, profiles: new Set(), structures, orphans: s.orphans }).get(key)!;
+    for (const p of s.profiles) m.profiles.add(p);
+  }
+  return [...merged.values()].map((m) => ({
+    source: m.source,
+    profiles: PROFILES.filter((p) => m.profiles.has(p)),
+    structures: m.structures.slice(0, ABSENCE_SCOPE_NAMES).map((k) => batch.structures.get(k)?.name ?? k),
+    structureCount: m.structures.length,
+    orphans: m.orphans,
+  }));
 }
 
 export async function importFiles(ctx: AppContext, files: ImportInput[], opts: ImportOptions): Promise<ImportReport> {
@@ -528,6 +549,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
         report.unchecked = ['EtabEducNat'];
       }
     }
+
+    if (batch.scopes.length) report.absenceScopes = absenceScopes(batch);
 
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));

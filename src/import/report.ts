@@ -2,8 +2,9 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
-import { countFr, frenchNumber } from '../lib/french.js';
+import { type AbsenceScope, type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
+import { countFr, de, frenchNumber } from '../lib/french.js';
+import { valueThenStop } from '../lib/errors.js';
 
 type Lang = 'fr' | 'en';
 
@@ -247,6 +248,30 @@ export function inChargeCount(report: Pick<ImportReport, 'ignored'>): number {
   return report.ignored.filter((x) => x.message?.code === 'ignoredAafInCharge').length;
 }
 
+const SCOPE_PROFILES: Record<Lang, Record<Profile, string>> = {
+  fr: { Student: 'élèves', Relative: 'parents', Teacher: 'enseignants', Personnel: 'personnels', Guest: 'invités' },
+  en: { Student: 'student', Relative: 'parent', Teacher: 'teacher', Personnel: 'staff', Guest: 'guest' },
+};
+
+/** « a, b et c » / « a, b and c ». */
+function listed(items: string[], and: string): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} ${and} ${items[items.length - 1]}` : (items[0] ?? '');
+}
+
+/**
+ * Where a complete run looked for absent accounts, one sentence (CLI, drop folder, console): « Absents recherchés
+ * parmi les comptes élèves et parents de source csv du Collège A. »
+ */
+export function absenceScopeText(s: AbsenceScope, lang: Lang = 'fr'): string {
+  const profiles = listed(s.profiles.map((p) => SCOPE_PROFILES[lang][p]), lang === 'fr' ? 'et' : 'and');
+  if (lang === 'fr') {
+    const where = s.structureCount > s.structures.length ? `des ${fr(s.structureCount)} établissements de l’import` : listed(s.structures.map(de), 'et');
+    return `Absents recherchés parmi les comptes ${profiles} de source ${s.source} ${valueThenStop(`${where}${s.orphans ? ' ou sans établissement' : ''}`, '.')}`;
+  }
+  const where = s.structureCount > s.structures.length ? `the ${en(s.structureCount)} schools of the import` : listed(s.structures, 'and');
+  return `Absent accounts looked for among the ${profiles} accounts from source ${s.source} at ${valueThenStop(`${where}${s.orphans ? ' or in no school' : ''}`, '.')}`;
+}
+
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   const t = T[lang] ?? T.fr;
   const out: string[] = [];
@@ -274,6 +299,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  for (const a of report.absenceScopes ?? []) out.push(absenceScopeText(a, lang));
   for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun, !!report.absencesConfirmed));
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));

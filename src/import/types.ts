@@ -393,6 +393,12 @@ export interface ImportReport {
    * (not partial, not a delta) carries AAF persons without it: nobody's absence is looked for. Optional, as above.
    */
   unchecked?: string[];
+  /**
+   * Where the complete run looked for absent accounts: only accounts of these sources and profiles, in these
+   * structures, may enter the grace period (a CSV import does not touch the feed's accounts, nor an AAF feed a CSV
+   * import's). Optional, as above; absent when none was looked for (partial run, delta).
+   */
+  absenceScopes?: AbsenceScope[];
   /** Accounts of the run left in no school (a warning: they are kept). Optional, as above; absent when there are none. */
   unattached?: UnattachedAccounts;
   /**
@@ -402,6 +408,21 @@ export interface ImportReport {
   at?: string;
   durationMs: number;
 }
+
+/** One completeness scope of a run (ImportReport.absenceScopes): those of one source over the same structures merged. */
+export interface AbsenceScope {
+  source: Source;
+  /** In the directory's order. */
+  profiles: Profile[];
+  /** Its structures' names, the first ABSENCE_SCOPE_NAMES (more are counted only). */
+  structures: string[];
+  structureCount: number;
+  /** Accounts in no structure too (a complete AAF delivery). */
+  orphans: boolean;
+}
+
+/** Structure names an AbsenceScope keeps (a région's feed covers hundreds: counted, not listed). */
+export const ABSENCE_SCOPE_NAMES = 3;
 
 /** A whole file refused: the run stops and nothing is written. `reason` is the French text of `code`. */
 export class ImportFileError extends Error {
