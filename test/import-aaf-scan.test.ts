@@ -179,6 +179,20 @@ test('malformed XML and undecodable bytes: the same error, file and line as saxe
   }
 });
 
+test('a failure of the run between two pieces (the database gone) is its own error, not « XML mal formé »', async () => {
+  const data = Buffer.from(doc(person('E1') + person('E2')));
+  const gone = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+  for (const reader of ['scan', 'saxes'] as const) {
+    await assert.rejects(
+      readAaf('ENT_Complet_20260901_Eleve_0000.xml', { data }, () => {}, async () => {
+        throw gone;
+      }, { reader }),
+      (e) => e === gone,
+      reader,
+    );
+  }
+});
+
 test('clean(): its shortcut for values already clean gives what the full rule gives', () => {
   const rule = (v: string) => v.replace(/\s+/g, ' ').trim() || null;
   const values = ['MARTIN', 'DE LA FONTAINE', ' MARTIN', 'MARTIN ', 'DE  LA', 'A\tB', 'A\nB', 'A\u00a0B', 'A\u2028B', 'A\u3000B', 'A\ufeffB',

@@ -267,10 +267,27 @@ function xmlError(file: string, e: unknown, line: number): ImportFileError {
 }
 
 /**
+ * A failure of `drain` (the run's own work between two pieces: the database gone, the run stopped), carried past the
+ * XML error handling unchanged: it says nothing of the file.
+ */
+class DrainFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Awaits `drain`, its failure wrapped as DrainFailure. */
+async function drained(drain: () => Promise<void>): Promise<void> {
+  try {
+    await drain();
+  } catch (e) {
+    throw new DrainFailure(e);
+  }
+}
+
+/**
  * Feeds `source` to a saxes parser whose handlers are set, decoding it with the encoding its XML declaration
  * names (UTF-8 when absent). Undecodable bytes and malformed XML throw ImportFileError naming the file and line.
  * Returns the encoding used. Shared by every XML importer (AAF, SIECLE, STS-web). `drain`, if given, is awaited
- * after each piece of the file (`chunkSize` bytes, 1 MiB by default) is parsed.
+ * after each piece of the file (`chunkSize` bytes, 1 MiB by default) is parsed; its failure is thrown as it is.
  */
 export async function feedParser(
   file: string,
@@ -295,10 +312,11 @@ export async function feedParser(
         parser.write(at === 0 && s.length <= PARSE_SLICE ? s : s.slice(at, at + PARSE_SLICE));
       }
       // Between two pieces of the file: what the handlers gathered may be written away (the AAF staging).
-      if (drain) await drain();
+      if (drain) await drained(drain);
     }
     parser.close();
   } catch (e) {
+    if (e instanceof DrainFailure) throw e.error;
     const error = xmlError(file, e, parser.line);
     // saxes takes a bare « & » (« PETIT & FILS ») for an entity running on and reports what follows from it, often
     // at the end of the file (« balise jamais fermée »): the « & » itself is named when it comes first.
@@ -359,7 +377,7 @@ export function saxesEvents(parser: SaxesParser, events: XmlEvents): SaxesParser
 /**
  * Reads `source` with the fast scanner (xml-scan.ts), decoded as feedParser decodes it, `drain` awaited after each
  * piece. Throws XmlScanFallback when the file is beyond the scanner (events may have been sent: the caller reads
- * the file again with saxes and skips them); an error of a handler or of `drain` as feedParser words it.
+ * the file again with saxes and skips them); an error of a handler as feedParser words it, one of `drain` as it is.
  */
 export async function scanXml(
   file: string,
@@ -376,10 +394,11 @@ export async function scanXml(
       // UTF-16 may decode to unpaired surrogates, which the scanner does not look for.
       if (encoding.startsWith('utf-16')) throw new XmlScanFallback('UTF-16');
       scanner.write(piece.text);
-      if (drain) await drain();
+      if (drain) await drained(drain);
     }
     scanner.end();
   } catch (e) {
+    if (e instanceof DrainFailure) throw e.error;
     if (e instanceof XmlScanFallback) throw e;
     throw xmlError(file, e, scanner.line());
   }
