@@ -3,8 +3,8 @@ import { distance } from 'fastest-levenshtein';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldKey, foldName } from '../directory/fold.js';
 
-/** A record of the run that has no account under its (name-built) key. */
-export interface RenameIncoming {
+/** A person of the run as findRenames compares them. */
+interface RenamePerson {
   key: string;
   profile: Profile;
   structureIds: string[];
@@ -12,6 +12,13 @@ export interface RenameIncoming {
   lastName: string;
   /** YYYY-MM-DD */
   birthDate: string | null;
+}
+
+/** Another person of the school, present in the run (a record with an account): a possible twin (findRenames). */
+export type RenamePresent = RenamePerson;
+
+/** A record of the run that has no account under its (name-built) key. */
+export interface RenameIncoming extends RenamePerson {
   classes: string[];
 }
 
@@ -30,16 +37,6 @@ export interface RenameCandidate {
    * September, or is gone): its class proves nothing, so a rename may be found without it (findRenames).
    */
   classStale?: boolean;
-}
-
-/** Another person of the school, present in the run (a record with an account): a possible twin (findRenames). */
-export interface RenamePresent {
-  key: string;
-  profile: Profile;
-  structureIds: string[];
-  firstName: string;
-  lastName: string;
-  birthDate: string | null;
 }
 
 /** An account of the run's structures that was in a class before the run, and whether its record of the run still is. */
