@@ -49,49 +49,57 @@ test('a class keeps its evidence while most of its pupils of before the run stay
 });
 
 test('September: a class that moved on proves nothing; the birth date and close names, one-to-one, rename', () => {
-  const stale = (c: RenameCandidate): RenameCandidate => ({ ...c, classStale: true });
+  // The family confirms a match the class does not: the record and the account name the same parent.
+  const stale = (c: RenameCandidate): RenameCandidate => ({ ...c, classStale: true, parents: ['be1d:mère'] });
+  const fam = (...a: Parameters<typeof inc>) => ({ ...inc(...a), parents: ['be1d:mère'] });
   // Jade ROUSSEL (CE2 in June) is Jade ROUSSELLE in CM1: renamed only when her old class moved on.
-  assert.deepEqual(findRenames([inc('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))]), [
+  assert.deepEqual(findRenames([fam('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))]), [
     { key: 'k1', id: 'u1', applied: true },
   ]);
-  assert.deepEqual(findRenames([inc('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'])]), []);
+  assert.deepEqual(findRenames([fam('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'])]), []);
   // Still the same birth date, close names, same profile and structure.
-  assert.deepEqual(findRenames([inc('k1', 'Jade', 'ROUSSELLE', '2016-10-22', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'], true))]), []);
-  assert.deepEqual(findRenames([inc('k1', 'Inès', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))]), []);
-  assert.deepEqual(findRenames([inc('k1', 'Jade', 'ROUSSELLE', null, ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', null, ['CE2']))]), []);
+  assert.deepEqual(findRenames([fam('k1', 'Jade', 'ROUSSELLE', '2016-10-22', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'], true))]), []);
+  assert.deepEqual(findRenames([fam('k1', 'Inès', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))]), []);
+  assert.deepEqual(findRenames([fam('k1', 'Jade', 'ROUSSELLE', null, ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', null, ['CE2']))]), []);
   // One-to-one: two newcomers for one account (not twins of each other: other families) claim it both, neither gets it;
   // the activated account is kept.
   assert.deepEqual(
     findRenames(
-      [inc('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1']), inc('k2', 'Jad', 'ROUSEL', '2016-10-21', ['CM2'])],
+      [fam('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1']), fam('k2', 'Jad', 'ROUSEL', '2016-10-21', ['CM2'])],
       [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'], true))],
     ),
     [{ key: 'k1', id: 'u1', applied: false }],
   );
+  // No parent in common (a pupil who left, a newcomer of another family born the same day), or none known: no guess.
+  assert.deepEqual(findRenames([{ ...fam('k1', 'Emma', 'MARTINEZ', '2013-04-02', ['CM1']), parents: ['be1d:autre'] }], [stale(cand('u1', 'Emma', 'MARTIN', '2013-04-02', ['CM2']))]), []);
+  assert.deepEqual(findRenames([inc('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))]), []);
+  assert.deepEqual(findRenames([fam('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [{ ...stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2'])), parents: [] }]), []);
 });
 
 test('twins are never told apart by a guess: a match the class did not confirm is refused when either side has a twin', () => {
-  const stale = (c: RenameCandidate): RenameCandidate => ({ ...c, classStale: true });
+  // The family confirms a match the class does not: the record and the account name the same parent.
+  const stale = (c: RenameCandidate): RenameCandidate => ({ ...c, classStale: true, parents: ['be1d:mère'] });
+  const fam = (...a: Parameters<typeof inc>) => ({ ...inc(...a), parents: ['be1d:mère'] });
   const here = (key: string, firstName: string, lastName: string, birthDate: string): RenamePresent => ({
     key, profile: 'Student', structureIds: ['s1'], firstName, lastName, birthDate,
   });
   // Louis has left, Lucas's family name corrected: Lucas PERIN is close to Lucas PERRIN only, but Lucas has a twin.
   assert.deepEqual(
     findRenames(
-      [inc('k1', 'Lucas', 'PERIN', '2017-05-09', ['CE2'])],
+      [fam('k1', 'Lucas', 'PERIN', '2017-05-09', ['CE2'])],
       [stale(cand('u1', 'Louis', 'PERRIN', '2017-05-09', ['CE1'], true)), stale(cand('u2', 'Lucas', 'PERRIN', '2017-05-09', ['CE1'], true))],
     ),
     [{ key: 'k1', id: 'u2', applied: false }],
   );
   // Léo is in the run under his own name; Léa's corrected name is close to hers (and to his): no guess either.
   assert.deepEqual(
-    findRenames([inc('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1'])], [stale(cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP']))], [here('k2', 'Léo', 'GIRARD', '2018-03-14')]),
+    findRenames([fam('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1'])], [stale(cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP']))], [here('k2', 'Léo', 'GIRARD', '2018-03-14')]),
     [],
   );
   // Léa and Léo both corrected: each is close to both accounts, ambiguous; both activated accounts are kept.
   assert.deepEqual(
     findRenames(
-      [inc('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1']), inc('k2', 'Léo', 'GIRAUD', '2018-03-14', ['CE1'])],
+      [fam('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1']), fam('k2', 'Léo', 'GIRAUD', '2018-03-14', ['CE1'])],
       [stale(cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP'], true)), stale(cand('u2', 'Léo', 'GIRARD', '2018-03-14', ['CP'], true))],
     ),
     [
@@ -101,13 +109,13 @@ test('twins are never told apart by a guess: a match the class did not confirm i
   );
   // Someone of the same birth date but another family and a far name is no twin: the rename stands.
   assert.deepEqual(
-    findRenames([inc('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))], [here('k2', 'Hugo', 'LAMBERT', '2016-10-21')]),
+    findRenames([fam('k1', 'Jade', 'ROUSSELLE', '2016-10-21', ['CM1'])], [stale(cand('u1', 'Jade', 'ROUSSEL', '2016-10-21', ['CE2']))], [here('k2', 'Hugo', 'LAMBERT', '2016-10-21')]),
     [{ key: 'k1', id: 'u1', applied: true }],
   );
   // A twin in another school or of another profile does not count.
   assert.deepEqual(
     findRenames(
-      [inc('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1'])],
+      [fam('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CE1'])],
       [stale(cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP']))],
       [{ ...here('k2', 'Léo', 'GIRARD', '2018-03-14'), structureIds: ['s2'] }, { ...here('k3', 'Léo', 'GIRARD', '2018-03-14'), profile: 'Teacher' }],
     ),
@@ -115,7 +123,7 @@ test('twins are never told apart by a guess: a match the class did not confirm i
   );
   // The class confirms a match (mid-year, same class): twins or not, the rule is the one before.
   assert.deepEqual(
-    findRenames([inc('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CP'])], [cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP'])], [here('k2', 'Léo', 'GIRARD', '2018-03-14')]),
+    findRenames([fam('k1', 'Léa', 'GIRAUD', '2018-03-14', ['CP'])], [cand('u1', 'Léa', 'GIRARD', '2018-03-14', ['CP'])], [here('k2', 'Léo', 'GIRARD', '2018-03-14')]),
     [{ key: 'k1', id: 'u1', applied: true }],
   );
 });

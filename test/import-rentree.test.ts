@@ -146,14 +146,35 @@ test('mid-year, classes keep their pupils: a corrected name in another class is 
   assert.deepEqual([report.created, report.renamed.length], [1, 0], formatReport(report));
 });
 
-test('the ENT’s CSV template, September: the same rule (name-built keys of csv: records)', async () => {
+test('the ENT’s CSV template, September: the same rule (name-built keys of csv: records), confirmed by a parent the account and the record share', async () => {
   const school = 'École du Modèle';
-  const eleves = (rows: string) => [{ name: 'CSV_Eleves.csv', data: iconv.encode(`Prénom*;Nom*;Date de naissance*;Classes*\r\n${rows}`, 'latin1') }];
-  const june = await importFiles(ctx, eleves('Anaïs;LEFEBVRE;12/03/2017;CE1\r\nBastien;COLIN;01/09/2017;CE1\r\nCamille;NOËL;20/11/2016;CE2\r\n'), opts(school));
-  assert.equal(june.created, 3, formatReport(june));
+  const eleves = (rows: string) => ({ name: 'CSV_Eleves.csv', data: iconv.encode(`Prénom*;Nom*;Date de naissance*;Classes*\r\n${rows}`, 'latin1') });
+  const parents = (child: string, className: string) => ({
+    name: 'CSV_Parents.csv',
+    data: iconv.encode(`Nom*;Prénom*;Nom de l'élève;Prénom de l'élève;Classes de l'élève\r\nLEFEBVRE;Hélène;${child};Anaïs;${className}\r\n`, 'latin1'),
+  });
+  const june = await importFiles(ctx, [eleves('Anaïs;LEFEBVRE;12/03/2017;CE1\r\nBastien;COLIN;01/09/2017;CE1\r\nCamille;NOËL;20/11/2016;CE2\r\n'), parents('LEFEBVRE', 'CE1')], opts(school));
+  assert.equal(june.created, 4, formatReport(june));
   const anais = await idOf(school, 'Anaïs');
-  const sept = await importFiles(ctx, eleves('Anaïs;LEFÈVRE;12/03/2017;CE2\r\nBastien;COLIN;01/09/2017;CE2\r\nCamille;NOËL;20/11/2016;CM1\r\n'), opts(school));
-  assert.deepEqual([sept.created, sept.updated, sept.preDeleted], [0, 3, 0], formatReport(sept));
+  const sept = await importFiles(ctx, [eleves('Anaïs;LEFÈVRE;12/03/2017;CE2\r\nBastien;COLIN;01/09/2017;CE2\r\nCamille;NOËL;20/11/2016;CM1\r\n'), parents('LEFÈVRE', 'CE2')], opts(school));
+  assert.deepEqual([sept.created, sept.preDeleted], [0, 0], formatReport(sept));
   assert.deepEqual(sept.renamed.map((x) => [x.from, x.to, x.applied]), [['Anaïs LEFEBVRE', 'Anaïs LEFÈVRE', true]]);
   assert.equal(await idOf(school, 'Anaïs'), anais, 'one account for Anaïs');
+});
+
+test('September without a parent to confirm it: a pupil who left and a newcomer born the same day with a close name are two children', async () => {
+  // Emma MARTIN left in June (her family activated her account), Emma MARTINEZ arrives: nothing but the birth date
+  // and the names ties them, and the leaver's password must not open the newcomer's account.
+  const school = 'École des Départs';
+  const eleves = (rows: string) => [{ name: 'CSV_Eleves.csv', data: iconv.encode(`Prénom*;Nom*;Date de naissance*;Classes*\r\n${rows}`, 'latin1') }];
+  const june = await importFiles(ctx, eleves('Emma;MARTIN;02/04/2013;CM2\r\nLucas;BLANC;05/06/2014;CM1\r\nZoé;NOIR;07/08/2014;CM1\r\n'), opts(school));
+  assert.equal(june.created, 3, formatReport(june));
+  const leaver = await idOf(school, 'Emma');
+  await ctx.database.pool.query(`UPDATE users SET activated_at = now(), password_hash = 'x' WHERE id = $1`, [leaver]);
+  const sept = await importFiles(ctx, eleves('Emma;MARTINEZ;02/04/2013;CM1\r\nLucas;BLANC;05/06/2014;CM2\r\nZoé;NOIR;07/08/2014;CM2\r\n'), opts(school));
+  assert.equal(sept.created, 1, `the newcomer gets an account of her own: ${formatReport(sept)}`);
+  assert.ok(!sept.renamed.some((x) => x.applied), `no rename applied: ${JSON.stringify(sept.renamed)}`);
+  const r = await ctx.database.pool.query(`SELECT id, last_name FROM users WHERE first_name = 'Emma' AND last_name IN ('MARTIN', 'MARTINEZ') ORDER BY last_name`);
+  assert.deepEqual(r.rows.map((x) => x.last_name), ['MARTIN', 'MARTINEZ'], 'two accounts');
+  assert.equal(r.rows[0].id, leaver, 'the leaver keeps hers');
 });

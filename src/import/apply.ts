@@ -1316,14 +1316,39 @@ async function adoptAccounts(
         }
       }
       const kept = classesKept(moves);
+      // Their legal representatives, by external id: in the directory for the accounts, named by the run for the records.
+      const parentsOf = new Map(
+        (
+          await client.query<{ child: string; parents: string[] }>(
+            `SELECT r.child_id::text AS child, array_agg(p.external_id) AS parents FROM relations r JOIN users p ON p.id = r.parent_id
+             WHERE r.child_id = ANY($1) AND p.external_id IS NOT NULL GROUP BY r.child_id
+             UNION ALL
+             SELECT child, array_agg(parent) FROM import_relations WHERE child = ANY($2) GROUP BY child`,
+            [[...new Set(free.map((x) => x.id))], named.map((r) => r.externalId)],
+          )
+        ).rows.map((x) => [x.child, x.parents]),
+      );
       const candidates: RenameCandidate[] = free.map((x) => ({
         id: x.id, profile: x.profile, structureId: x.structure_id, firstName: x.first_name, lastName: x.last_name,
         birthDate: x.birth_date, classes: x.classes, activated: !!x.activated_at,
         classStale: x.classes.length > 0 && !x.classes.some((c) => kept.has(classKey(x.structure_id, x.profile, c))),
+        parents: parentsOf.get(x.id) ?? [],
       }));
+      // Parents' rows name their children by name (CSV, BE1D): by structure and folded names.
+      const namedBy = new Map<string, string[]>();
+      for (const c of batch.childrenByName) {
+        for (const ln of c.lastNames) {
+          const k = `${c.structure}\t${foldName(ln)}\t${foldName(c.firstName)}`;
+          (namedBy.get(k) ?? namedBy.set(k, []).get(k)!).push(c.parent);
+        }
+      }
       const incoming = named.map((r) => ({
         key: r.externalId, profile: r.profile, structureIds: [...r.structures].map((k) => structureIds.get(k)!),
         firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name),
+        parents: [
+          ...(parentsOf.get(r.externalId) ?? []),
+          ...[...r.structures].flatMap((k) => namedBy.get(`${k}\t${foldName(r.lastName)}\t${foldName(r.firstName)}`) ?? []),
+        ],
       }));
       const byId = new Map(free.map((x) => [x.id, x]));
       const byKey = new Map(named.map((r) => [r.externalId, r]));

@@ -20,6 +20,8 @@ export type RenamePresent = RenamePerson;
 /** A record of the run that has no account under its (name-built) key. */
 export interface RenameIncoming extends RenamePerson {
   classes: string[];
+  /** External ids of the legal representatives the run names for it (import_relations). */
+  parents?: string[];
 }
 
 /** An account of the same source absent from the run, that a complete run would pre-delete. */
@@ -37,6 +39,8 @@ export interface RenameCandidate {
    * September, or is gone): its class proves nothing, so a rename may be found without it (findRenames).
    */
   classStale?: boolean;
+  /** External ids of its legal representatives in the directory. */
+  parents?: string[];
 }
 
 /** An account of the run's structures that was in a class before the run, and whether its record of the run still is. */
@@ -102,6 +106,9 @@ const sharesClass = (a: string[], b: string[]) => {
   return b.some((c) => set.has(foldName(c)));
 };
 
+/** A legal representative both name (external ids, known on both sides). */
+const sharesParent = (r: RenameIncoming, c: RenameCandidate) => !!r.parents?.some((p) => c.parents?.includes(p));
+
 /** Same birth date (known) and the same last name or close names: twins, or siblings born the same day (Louis and Lucas, Léa and Léo). */
 function twins(a: { firstName: string; lastName: string; birthDate: string | null }, b: { firstName: string; lastName: string; birthDate: string | null }): boolean {
   return !!a.birthDate && a.birthDate === b.birthDate && (foldKey(a.lastName) === foldKey(b.lastName) || closeNames(a, b));
@@ -112,9 +119,11 @@ function twins(a: { firstName: string; lastName: string; birthDate: string | nul
  * the same birth date (known on both sides), close names, and the same class (or no class on either side), and
  * must be one-to-one. The class is not asked of an account whose classes moved on (`classStale`: in September every
  * pupil changes class, and a name corrected over the summer would otherwise give the pupil a second account, a new
- * activation code to the family); such a match stands only if neither side has a twin in the school — another
- * person, in the run or absent from it, born the same day with the same last name or a close name: twins are
- * never told apart by a guess. Otherwise an ACTIVATED account with a close name and the same birth date or class
+ * activation code to the family); such a match stands only if the record and the account share a legal
+ * representative (a pupil who left in June and a newcomer born the same day with a close name, Emma MARTIN and Emma
+ * MARTINEZ, are two families: the leaver's password or printed code must not open the newcomer's account) and
+ * neither side has a twin in the school — another person, in the run or absent from it, born the same day with the
+ * same last name or a close name: twins are never told apart by a guess. Otherwise an ACTIVATED account with a close name and the same birth date or class
  * (or, for people files give neither, e.g. parents, the close name alone) is a
  * near-twin: listed with `applied: false`, so the caller keeps it rather than pre-deleting it in the run that
  * creates its twin. A teacher now staff (or back) with the same names is the same person (roleChange). Source of the rule: issue #14 (identity must not churn on spelling).
@@ -156,7 +165,7 @@ export function findRenames(
   for (const r of incoming) {
     const list = strict.get(r.key)!;
     if (list.length !== 1 || claims.get(list[0].id) !== 1) continue;
-    if (classless.has(`${r.key}\u0000${list[0].id}`) && twinned(r, list[0])) continue;
+    if (classless.has(`${r.key}\u0000${list[0].id}`) && (!sharesParent(r, list[0]) || twinned(r, list[0]))) continue;
     out.push({ key: r.key, id: list[0].id, applied: true });
     applied.add(list[0].id);
   }
