@@ -2,8 +2,8 @@
 // FranceConnect, the académie's), an account of that profile that already had a Trousseau password (activated before
 // the setting, or by a feed) still signed in with it — and, through Trousseau's session, the OpenID provider gave the
 // ENT's applications their tokens (it lets an account linked to its provider through). Now the sign-in page refuses
-// such an account, naming the provider's button, with one answer whatever the password, and the attempt counted as
-// before. One school's setting never refuses an account another school of it lets sign in with a password.
+// such an account with the answer of an unknown login, pointing to the provider's button, whatever the password
+// (external-only-login-oracle.test.ts), and the attempt counted as before. One school's setting never refuses an account another school of it lets sign in with a password.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -70,10 +70,9 @@ async function signIn(login: string, password: string, lang = ''): Promise<{ res
 test('an external-only parent with a password is refused, pointed to the provider’s button, whatever the password', async () => {
   await parent('paul.acacias', [schoolA]);
   const right = await signIn('paul.acacias', PASSWORD);
-  assert.equal(right.res.statusCode, 409, `the right password is refused: ${right.res.statusCode}`);
+  assert.equal(right.res.statusCode, 401, `the right password is refused: ${right.res.statusCode}`);
   assert.equal(right.signedIn, false, 'no session with the right password');
-  assert.match(right.alert, /se connecte seulement avec EduConnect/, `the message names the provider: ${right.alert}`);
-  assert.match(right.alert, /« Se connecter avec EduConnect »/, 'the message names the button of the page');
+  assert.match(right.alert, /utilisez son bouton plus bas/, `the message points to the provider's button: ${right.alert}`);
   assert.match(right.res.body, /data-provider="educonnect"/, 'the button is on the page');
   assert.match(right.res.body, /<title>Erreur : /, 'said as an error');
 
@@ -83,7 +82,7 @@ test('an external-only parent with a password is refused, pointed to the provide
   assert.equal(wrong.signedIn, false, 'no session with a wrong password');
 
   const en = await signIn('paul.acacias', PASSWORD, '?lang=en');
-  assert.match(en.alert, /signs in only with EduConnect.*“Sign in with EduConnect”/s, `English: ${en.alert}`);
+  assert.match(en.alert, /use its button further down/, `English: ${en.alert}`);
 
   const [audit] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM audit WHERE action = 'auth.login_failed' AND details->>'reason' = 'external'`);
   assert.equal(audit.n, 3, 'each refusal is in the audit log');
@@ -93,17 +92,17 @@ test('an external-only account linked to its provider (which the OpenID provider
   const id = await parent('lina.acacias', [schoolA]);
   await q(`INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', 'ec-lina', $1, 'EduConnect')`, [id]);
   const r = await signIn('lina.acacias', PASSWORD);
-  assert.equal(r.res.statusCode, 409, 'refused');
+  assert.equal(r.res.statusCode, 401, 'refused');
   assert.equal(r.signedIn, false, 'no session, hence no token for the ENT’s applications');
 });
 
-test('a provider named in the settings but without a button on the page: the ENT’s sign-in page is named', async () => {
+test('a provider named in the settings but without a button on the page: refused all the same', async () => {
   await savePolicy(ctx.database.pool, schoolB, 'Teacher', policy('external', 'IdP académique'), null);
   const t = await createUser(ctx.database.pool, { login: 'theo.bouleaux', profile: 'Teacher', password: PASSWORD });
   await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [t, schoolB]);
   const r = await signIn('theo.bouleaux', PASSWORD);
-  assert.equal(r.res.statusCode, 409, 'refused');
-  assert.match(r.alert, /se connecte avec IdP académique.*choisissez « IdP académique »/s, `message: ${r.alert}`);
+  assert.equal(r.res.statusCode, 401, 'refused');
+  assert.equal(r.signedIn, false, 'no session');
   await savePolicy(ctx.database.pool, schoolB, 'Teacher', policy('code', null), null);
   assert.equal((await signIn('theo.bouleaux', PASSWORD)).signedIn, true, 'back to codes: the password works again');
 });
@@ -114,7 +113,7 @@ test('the refusal is counted like any attempt: the limit per login and IP still 
   await c.get('/connexion');
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) statuses.push((await c.post('/connexion', { login: 'rose.acacias', password: PASSWORD })).statusCode);
-  assert.deepEqual(statuses.slice(0, 4), [409, 409, 409, 409], `statuses: ${statuses}`);
+  assert.deepEqual(statuses.slice(0, 4), [401, 401, 401, 401], `statuses: ${statuses}`);
   assert.equal(statuses[5], 429, `then too many attempts: ${statuses}`);
 });
 

@@ -22,7 +22,7 @@ import type { FieldErrors } from '../forms.js';
 import { isMessageKey, plural, translator, type MessageKey } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
-import { providerButtons, providerSignOutUrl, sendProviderSignOut, shownProviderLabel } from '../federation/sign-in.js';
+import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
 import { accountView, codeView, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView, type CodeFlow, type PasswordStep, type StepPolicy } from './views.js';
 
@@ -174,17 +174,13 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         });
       }
     }
-    if (!res.ok && res.reason === 'external') {
-      // Its school signs this profile in only with an identity provider: told where to go, the same answer whether the
-      // password typed is right or not, and the attempt stays counted (checkCredentials).
-      await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
-      const label = await shownProviderLabel(ctx, res.provider);
-      const alert = label ? _('login.external', { provider: res.provider, button: _('fed.button', { provider: label }) }) : _('external.refused', { provider: res.provider });
-      return loginPage(req, reply, { login, next: f.next, alert, remember: f.remember === 'on' }, 409);
-    }
     if (!res.ok) {
+      // An external-only account (its school signs this profile in only with an identity provider) gets the answer of
+      // an unknown login, whatever the password: a message of its own would tell anyone, without a secret, which logins
+      // exist. The audit keeps the reason; while the page shows a provider's button, every refusal points to it.
       await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: res.reason });
-      const error = res.reason === 'blocked' ? _('login.blocked') : _('login.invalid');
+      const hint = res.reason !== 'blocked' && (await hasShownProviders(ctx)) ? ` ${_('login.invalid.providers')}` : '';
+      const error = res.reason === 'blocked' ? _('login.blocked') : `${_('login.invalid')}${hint}`;
       return loginPage(req, reply, { login, next: f.next, error, remember: f.remember === 'on' }, 401);
     }
     await succeeded(req, login);

@@ -41,14 +41,9 @@ async function shownProviders(ctx: AppContext) {
   return configured.filter((p) => enabled.has(p.id));
 }
 
-/**
- * The label of the sign-in page's button for the provider a school's « Paramètres » name (free text: matched with the
- * configured providers' labels and ids, case aside), or null when the page shows no such button.
- */
-export async function shownProviderLabel(ctx: AppContext, name: string): Promise<string | null> {
-  const n = name.trim().toLowerCase();
-  const p = (await shownProviders(ctx)).find((x) => x.label.trim().toLowerCase() === n || x.id.toLowerCase() === n);
-  return p?.label ?? null;
+/** Whether the sign-in page shows a provider's button (the refusal of a password sign-in then points to them). */
+export async function hasShownProviders(ctx: AppContext): Promise<boolean> {
+  return (await shownProviders(ctx)).length > 0;
 }
 
 /**

@@ -38,6 +38,9 @@ const fr = {
   'login.submit': 'Se connecter',
   'login.forgot': 'Mot de passe oublié ?',
   'login.invalid': 'Identifiant ou mot de passe incorrect.',
+  // Said after it whenever the page shows a provider's button: an account its school signs in only with an identity
+  // provider gets this answer too, whatever the password (no oracle on which logins exist).
+  'login.invalid.providers': 'Si votre établissement vous fait vous connecter avec un fournisseur d’identité, utilisez son bouton plus bas sur cette page.',
   'login.blocked': 'Ce compte est bloqué. Contactez l’administrateur de votre établissement.',
   'login.bye': 'Vous êtes déconnecté.',
   'login.firstTime': 'Première connexion ?',
@@ -154,6 +157,7 @@ const en: Record<keyof typeof fr, string> = {
   'login.submit': 'Sign in',
   'login.forgot': 'Forgot your password?',
   'login.invalid': 'Wrong login or password.',
+  'login.invalid.providers': 'If your school has you sign in with an identity provider, use its button further down this page.',
   'login.blocked': 'This account is blocked. Contact your school’s administrator.',
   'login.bye': 'You are signed out.',
   'login.firstTime': 'First time here?',

@@ -127,7 +127,6 @@ const fr = {
   'terms.accept.lead': 'Votre établissement a publié une nouvelle version (n° {v}) de ses conditions d’utilisation. Lisez-la et acceptez-la pour continuer.',
   'terms.accept.button': 'J’accepte les conditions d’utilisation',
   'external.refused': 'Ce compte se connecte avec {provider} : il n’a pas de code ni de mot de passe Trousseau. Sur la page de connexion de l’ENT, choisissez « {provider} ».',
-  'login.external': 'Ce compte se connecte seulement avec {provider} : son établissement n’accepte pas de mot de passe Trousseau. Utilisez le bouton « {button} » plus bas sur cette page.',
 };
 
 const en: Record<keyof typeof fr, string> = {
@@ -254,7 +253,6 @@ const en: Record<keyof typeof fr, string> = {
   'terms.accept.lead': 'Your school published a new version (no. {v}) of its terms of use. Read and accept it to go on.',
   'terms.accept.button': 'I accept the terms of use',
   'external.refused': 'This account signs in with {provider}: it has no Trousseau code or password. On the ENT sign-in page, choose “{provider}”.',
-  'login.external': 'This account signs in only with {provider}: its school does not accept a Trousseau password. Use the “{button}” button further down this page.',
 };
 
 export const rulesCatalogue = { fr, en } satisfies Catalogue;
