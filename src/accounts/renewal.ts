@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
 import { externalProviderOf } from '../directory/policies.js';
-import { requireManageable } from '../directory/users.js';
+import { DirectoryError, requireManageable } from '../directory/users.js';
 import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 import { withTransaction } from './tx.js';
@@ -33,9 +33,11 @@ export async function refuseExternal(ctx: AppContext, userId: string): Promise<v
  * New renewal code for an ACTIVE account, valid 72 hours; only its HMAC is stored (purpose 'renewal'), so the
  * returned canonical code (format it with formatCode) must be shown to the admin once. Replaces any previous one.
  * The account must be one `scope` may change (requireManageable: DirectoryError not_found / forbidden);
- * AccountStateError('account.notActivated') for an account not yet activated.
+ * AccountStateError('account.notActivated') for an account not yet activated; DirectoryError selfRenewal for one's own.
  */
 export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId: string, actorId: string): Promise<string> {
+  // Not for oneself: a session alone would set the password (« Mon compte » asks the current one to change it).
+  if (actorId === userId) throw new DirectoryError('invalid', 'directory.selfRenewal');
   const issued = issueRenewalCode(ctx.secrets);
   return withTransaction(ctx.database.pool, async (client) => {
     await requireManageable(client, scope, [userId], { lock: true });

@@ -321,6 +321,11 @@ export async function updateUserContact(
     const u = await lockManageableUser(client, scope, userId);
     const next = { email: email === undefined ? u.email : email, phone: phone === undefined ? u.phone : phone };
     if (next.email === u.email && next.phone === u.phone) return next;
+    // One's own address is changed in « Mon compte », where the current password is asked (emailChangeNeedsPassword):
+    // a stolen admin session must not put its own address there, then take the account by a reset link.
+    if (actorId === userId && (next.email ?? '').toLowerCase() !== (u.email ?? '').toLowerCase()) {
+      throw new DirectoryError('invalid', 'directory.selfContact');
+    }
     await client.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, next.email, next.phone]);
     await recordAudit(client, actorId, 'user.contact', {
       userId, login: u.login, before: { email: u.email, phone: u.phone }, after: next,

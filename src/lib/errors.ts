@@ -9,6 +9,8 @@ export const DOMAIN_MESSAGES_FR = {
   'directory.adminOnly': 'Action réservée aux administrateurs.',
   'directory.userNotFound': 'Utilisateur introuvable.',
   'directory.selfBlock': 'Vous ne pouvez pas bloquer votre propre compte.',
+  'directory.selfContact': 'Changez votre propre adresse électronique dans « Mon compte » : votre mot de passe actuel y est demandé.',
+  'directory.selfRenewal': 'Pas de code de renouvellement pour votre propre compte : changez votre mot de passe dans « Mon compte ».',
   'directory.invalidEmail': 'Adresse électronique invalide : « {value} ».',
   'directory.invalidPhone': 'Numéro de téléphone invalide : « {value} ».',
   'directory.mergeSelf': 'Un compte ne peut pas être fusionné avec lui-même.',

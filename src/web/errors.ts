@@ -13,6 +13,8 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'directory.adminOnly': 403,
   'directory.userNotFound': 404,
   'directory.selfBlock': 422,
+  'directory.selfContact': 422,
+  'directory.selfRenewal': 422,
   'directory.invalidEmail': 422,
   'directory.invalidPhone': 422,
   'directory.mergeSelf': 422,
