@@ -8,8 +8,8 @@
 import { endSignIns } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
-import { makeContext, type AppContext } from '../context.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import type { AppContext } from '../context.js';
+import { withCommandContext } from '../db/open.js';
 import { parseArgs } from 'node:util';
 import { recordAudit } from '../directory/audit.js';
 import { appointLocalAdmin, removeLocalAdmin } from '../directory/local-admins.js';
@@ -110,13 +110,5 @@ export async function run(args: string[] = []): Promise<number> {
     console.error(USAGE);
     return 0;
   }
-  const config = loadConfig();
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
-  try {
-    const ctx = makeContext(config, database);
-    if (args.length) return await runLocal(ctx, args, (m) => console.log(m));
-    return await runWith(ctx, (m) => console.log(m));
-  } finally {
-    await database.close();
-  }
+  return withCommandContext(loadConfig(), (ctx) => (args.length ? runLocal(ctx, args, (m) => console.log(m)) : runWith(ctx, (m) => console.log(m))));
 }

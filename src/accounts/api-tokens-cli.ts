@@ -1,7 +1,7 @@
 // `trousseau jeton creer|liste|revoquer`: API tokens for scripts from the server's command line (whoever runs it
 // holds the database, hence super-admin rights). English aliases: `trousseau token create|list|revoke`.
 import { loadConfig } from '../config.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import { withCommandContext } from '../db/open.js';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from './api-tokens.js';
 
 const USAGE = `usage : trousseau jeton creer --nom <nom> (--etablissement <UAI|id>… | --tous)
@@ -37,9 +37,8 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
-  try {
-    const db = database.pool;
+  return withCommandContext(config, async (ctx) => {
+    const db = ctx.database.pool;
     if (action === 'create') {
       try {
         const t = await createApiToken(db, { name, structures, allStructures: all, actorId: null, via: 'cli' });
@@ -67,7 +66,5 @@ export async function run(args: string[]): Promise<number> {
     }
     console.error(`Aucun jeton actif « ${positional[0]} ».`);
     return 1;
-  } finally {
-    await database.close();
-  }
+  });
 }

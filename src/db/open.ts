@@ -1,6 +1,7 @@
 // Opens the configured database: DATABASE_URL, or the private embedded server under data/.
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { makeContext, type AppContext } from '../context.js';
 import { checkKeyFingerprint } from '../accounts/key-fingerprint.js';
 import { Secrets } from '../accounts/secrets.js';
 import { reclaimEmbedded, startEmbedded } from './embedded.js';
@@ -39,3 +40,16 @@ export async function openConfiguredDatabase(config: Config, log = (m: string) =
   return { ...database, close };
 }
 
+
+/**
+ * A `trousseau …` command's run: `use` gets the configured database's context, then the database is closed. The
+ * database's own messages go to stderr, as stdout is the command's output (a PDF on `-o -`, a list).
+ */
+export async function withCommandContext<T>(config: Config, use: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const database = await openConfiguredDatabase(config, (m) => console.error(m));
+  try {
+    return await use(makeContext(config, database));
+  } finally {
+    await database.close();
+  }
+}

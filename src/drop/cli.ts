@@ -1,8 +1,7 @@
 // `trousseau import --drop [--dossier <chemin>]`: one pass over the drop folder now, as the schedule would run it.
 // Mail queued for the super admins is sent before exiting when SMTP_URL is set (else a running server sends it).
 import { loadConfig } from '../config.js';
-import { makeContext } from '../context.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import { withCommandContext } from '../db/open.js';
 import { startMailWorker } from '../mail/worker.js';
 import { deliveryText, runDropFolder } from './run.js';
 
@@ -30,9 +29,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`Aucun dossier de dépôt : définissez TROUSSEAU_DROP_DIR ou passez --dossier.\n${USAGE}`);
     return 2;
   }
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
-  try {
-    const ctx = makeContext(config, database);
+  return withCommandContext(config, async (ctx) => {
     const result = await runDropFolder(ctx, { log: (m) => console.error(m) });
     if (result.status === 'busy') {
       console.error('Un autre passage du dossier de dépôt est en cours (autre instance) : rien fait.');
@@ -48,7 +45,5 @@ export async function run(args: string[]): Promise<number> {
     }
     const bad = result.deliveries.some((d) => d.outcome !== 'archived' || (d.report?.rejected.length ?? 0) > 0);
     return bad ? 1 : 0;
-  } finally {
-    await database.close();
-  }
+  });
 }

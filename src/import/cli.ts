@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config.js';
-import { makeContext } from '../context.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import { withCommandContext } from '../db/open.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
 import type { ImportReport } from './types.js';
 
@@ -71,15 +70,10 @@ export async function run(args: string[]): Promise<number> {
   let report: ImportReport | undefined;
   let failure: unknown;
   try {
-    const config = loadConfig();
-    const database = await openConfiguredDatabase(config, (m) => console.error(m));
-    try {
-      const ctx = makeContext(config, database);
-      // The CLI runs with the server's own rights.
-      report = await importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial, confirmAbsences, signal: stop.signal });
-    } finally {
-      await database.close();
-    }
+    // The CLI runs with the server's own rights.
+    report = await withCommandContext(loadConfig(), (ctx) =>
+      importFiles(ctx, inputs, { scope: { kind: 'all' }, dryRun, structureHint, partial, confirmAbsences, signal: stop.signal }),
+    );
   } catch (e) {
     failure = e;
   }

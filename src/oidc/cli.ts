@@ -1,8 +1,7 @@
 // `trousseau oidc cles|rotation`: the OpenID provider's signing keys from the server's command line (whoever runs
 // it holds the database and TROUSSEAU_SECRET). English aliases: `trousseau oidc keys|rotate`.
-import { Secrets } from '../accounts/secrets.js';
 import { loadConfig } from '../config.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import { withCommandContext } from '../db/open.js';
 import { rotateSigningKey } from './keys.js';
 
 const USAGE = `usage : trousseau oidc cles
@@ -32,11 +31,9 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
-  try {
+  return withCommandContext(loadConfig(), async ({ database, secrets }) => {
     if (action === 'rotate') {
-      const kid = await rotateSigningKey(database.pool, new Secrets(config.secretKey), retireDays);
+      const kid = await rotateSigningKey(database.pool, secrets, retireDays);
       console.log(`Nouvelle clé de signature ${kid} : redémarrez chaque instance pour qu'elle signe et soit publiée.`);
     }
     const { rows } = await database.pool.query('SELECT kid, created_at, retired_at FROM oidc_keys ORDER BY created_at DESC');
@@ -44,7 +41,5 @@ export async function run(args: string[]): Promise<number> {
       console.log(`${r.kid}  créée ${(r.created_at as Date).toISOString().slice(0, 16)}  ${r.retired_at ? `retirée ${(r.retired_at as Date).toISOString().slice(0, 16)}` : 'en service'}`);
     }
     return 0;
-  } finally {
-    await database.close();
-  }
+  });
 }

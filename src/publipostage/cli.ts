@@ -5,8 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { makeContext, type AppContext } from '../context.js';
-import { openConfiguredDatabase } from '../db/open.js';
+import type { AppContext } from '../context.js';
+import { withCommandContext } from '../db/open.js';
 import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { isUuid } from '../directory/users.js';
 import { foldName } from '../directory/fold.js';
@@ -202,11 +202,5 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 0;
   }
-  const config = loadConfig();
-  const database = await openConfiguredDatabase(config, (m) => console.error(m));
-  try {
-    return await runWith(makeContext(config, database), args);
-  } finally {
-    await database.close();
-  }
+  return withCommandContext(loadConfig(), (ctx) => runWith(ctx, args));
 }
