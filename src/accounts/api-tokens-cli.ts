@@ -2,6 +2,7 @@
 // holds the database, hence super-admin rights). English aliases: `trousseau token create|list|revoke`.
 import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
+import { notAnOption } from '../lib/command.js';
 import { createApiToken, listApiTokens, revokeApiToken, TokenInputError } from './api-tokens.js';
 
 const USAGE = `usage : trousseau jeton creer --nom <nom> (--etablissement <UAI|id>… | --tous)
@@ -23,13 +24,8 @@ export async function run(args: string[]): Promise<number> {
     if (a === '--nom' || a === '--name') name = rest[++i] ?? '';
     else if (a === '--etablissement' || a === '--structure') structures.push(rest[++i] ?? '');
     else if (a === '--tous' || a === '--all') all = true;
-    else if (a === '-h' || a === '--help') {
-      console.log(USAGE);
-      return 0;
-    } else if (a.startsWith('--')) {
-      console.error(`option inconnue : ${a}\n${USAGE}`);
-      return 2;
-    } else positional.push(a);
+    else if (a === '-h' || a.startsWith('--')) return notAnOption(a, USAGE);
+    else positional.push(a);
   }
   const action = ({ creer: 'create', create: 'create', liste: 'list', list: 'list', revoquer: 'revoke', revoke: 'revoke' } as Record<string, string>)[sub ?? ''];
   if (!action || (action === 'revoke' && positional.length !== 1) || (action === 'create' && all && structures.length)) {

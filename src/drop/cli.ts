@@ -2,6 +2,7 @@
 // Mail queued for the super admins is sent before exiting when SMTP_URL is set (else a running server sends it).
 import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
+import { notAnOption } from '../lib/command.js';
 import { startMailWorker } from '../mail/worker.js';
 import { deliveryText, runDropFolder } from './run.js';
 
@@ -16,13 +17,7 @@ export async function run(args: string[]): Promise<number> {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--dossier' || a === '--dir') dir = args[++i];
-    else if (a === '-h' || a === '--help') {
-      console.log(USAGE);
-      return 0;
-    } else {
-      console.error(`option inconnue : ${a}\n${USAGE}`);
-      return 2;
-    }
+    else return notAnOption(a, USAGE);
   }
   const config = loadConfig(dir ? { ...process.env, TROUSSEAU_DROP_DIR: dir } : process.env);
   if (!config.drop.dir) {

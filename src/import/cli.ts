@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
+import { notAnOption } from '../lib/command.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
 import type { ImportReport } from './types.js';
 
@@ -32,13 +33,8 @@ export async function run(args: string[]): Promise<number> {
     else if (a === '--confirmer-absences' || a === '--confirm-absences') confirmAbsences = true;
     else if (a === '--structure') structureHint = args[++i];
     else if (a.startsWith('--structure=')) structureHint = a.slice('--structure='.length);
-    else if (a === '-h' || a === '--help') {
-      console.log(USAGE);
-      return 0;
-    } else if (a.startsWith('--')) {
-      console.error(`option inconnue : ${a}\n${USAGE}`);
-      return 2;
-    } else paths.push(a);
+    else if (a === '-h' || a.startsWith('--')) return notAnOption(a, USAGE);
+    else paths.push(a);
   }
   if (!paths.length || (args.includes('--structure') && !structureHint)) {
     console.error(USAGE);
