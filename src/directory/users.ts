@@ -183,23 +183,24 @@ export async function getUserDetails(ctx: AppContext, scope: Scope, userId: stri
   const u = rows[0];
   if (!u) return null;
 
-  const sp = [userId];
-  const structures = await pool.query(
+  /** The user's ($1) links of one kind, only those in structures the scope sees: `sql` gets that condition on `col`. */
+  const visibleLinks = (col: string, sql: (visible: string) => string) => {
+    const p: unknown[] = [userId];
+    return pool.query(sql(visibleStructureSql(scope, col, p)), p);
+  };
+  const structures = await visibleLinks('s.id', (visible) =>
     `SELECT s.id, s.name, s.uai FROM user_structures us JOIN structures s ON s.id = us.structure_id
-      WHERE us.user_id = $1 AND ${visibleStructureSql(scope, 's.id', sp)} ORDER BY s.name`, sp);
-  const cp = [userId];
-  const classes = await pool.query(
+      WHERE us.user_id = $1 AND ${visible} ORDER BY s.name`);
+  const classes = await visibleLinks('c.structure_id', (visible) =>
     `SELECT c.id, c.name, c.structure_id, l.name AS level_name FROM user_classes uc JOIN classes c ON c.id = uc.class_id
        LEFT JOIN levels l ON l.id = c.level_id
-      WHERE uc.user_id = $1 AND ${visibleStructureSql(scope, 'c.structure_id', cp)} ORDER BY c.name`, cp);
-  const gp = [userId];
-  const groups = await pool.query(
+      WHERE uc.user_id = $1 AND ${visible} ORDER BY c.name`);
+  const groups = await visibleLinks('g.structure_id', (visible) =>
     `SELECT g.id, g.name, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id
-      WHERE ug.user_id = $1 AND ${visibleStructureSql(scope, 'g.structure_id', gp)} ORDER BY g.name`, gp);
-  const ap = [userId];
-  const adminOf = await pool.query(
+      WHERE ug.user_id = $1 AND ${visible} ORDER BY g.name`);
+  const adminOf = await visibleLinks('s.id', (visible) =>
     `SELECT s.id, s.name FROM local_admins la JOIN structures s ON s.id = la.structure_id
-      WHERE la.user_id = $1 AND ${visibleStructureSql(scope, 's.id', ap)} ORDER BY s.name`, ap);
+      WHERE la.user_id = $1 AND ${visible} ORDER BY s.name`);
   const aliases = await pool.query('SELECT external_id FROM user_aliases WHERE user_id = $1 ORDER BY merged_at', [userId]);
 
   const relatives = async (side: 'parent' | 'child'): Promise<RelativeInfo[]> => {
