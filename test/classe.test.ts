@@ -8,21 +8,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
+import type { APIRequestContext, Page } from 'playwright-core';
 import { normalizeCode } from '../src/accounts/codes.js';
 import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
 import { saveStructureSettings } from '../src/directory/policies.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 const PASSWORD = 'une phrase de passe solide';
 
 let ctx: Ctx;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 const dir = mkdtempSync(join(tmpdir(), 'trousseau-classe-'));
 const ids: Record<string, string> = {};
@@ -63,16 +61,12 @@ before(async () => {
     await pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [ids[p], ids[c]]);
   }
 
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await signIn(page, server.url, logins.teacher, PASSWORD, /\/classe\//);
+  ui = await signedInBrowser(ctx, logins.teacher, PASSWORD, { home: /\/classe\// });
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -91,11 +85,11 @@ const shownLogins = () => page.$$eval('table.class-table tbody tr td:nth-child(5
 async function postForm(req: APIRequestContext, url: string, fields: Array<[string, string]>) {
   const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
   const body = new URLSearchParams([['_csrf', csrf!], ...fields]).toString();
-  return req.post(`${server.url}${url}`, { data: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0 });
+  return req.post(`${ui.url}${url}`, { data: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0 });
 }
 
 test('the teacher sees only its class: students with birth date, login and code; parents of those students', async () => {
-  await page.goto(`${server.url}/classe`);
+  await page.goto(`${ui.url}/classe`);
   assert.match(page.url(), new RegExp(`/classe/${cm1a}/eleves$`));
   assert.equal(await page.textContent('h1'), 'Paramétrage de la classe CM1 A');
   assert.match(await page.title(), /^Paramétrage de la classe CM1 A — Élèves — /);
@@ -118,10 +112,10 @@ test('the teacher sees only its class: students with birth date, login and code;
 });
 
 test('another class and its people: 404 on every class-view endpoint, absent from the publipostage API', async () => {
-  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
-  const req = context.request;
+  await page.goto(`${ui.url}/classe/${cm1a}/eleves`);
+  const req = ui.context.request;
   for (const url of [`/classe/${cm2b}/eleves`, `/classe/${cm2b}/parents`, `/classe/not-a-uuid/eleves`, `/classe?classe=${cm2b}`]) {
-    assert.equal((await req.get(`${server.url}${url}`)).status(), 404, url);
+    assert.equal((await req.get(`${ui.url}${url}`)).status(), 404, url);
   }
   for (const action of ['pdf', 'csv', 'mail', 'mail-send', 'renewal', 'block', 'block-confirm', 'unblock-confirm']) {
     assert.equal((await postForm(req, `/classe/${cm1a}/eleves`, [['ids', ids.hugo], ['ids', ids.ines], ['action', action]])).status(), 404, action);
@@ -142,7 +136,7 @@ test('another class and its people: 404 on every class-view endpoint, absent fro
   // The publipostage API (teachers allowed, scope = their classes): naming the other class's people is a 404.
   for (const url of [`/api/publipostage/pdf?userIds=${ids.ines},${ids.remi}&model=8`, `/api/publipostage/csv?userIds=${ids.ines},${ids.remi}`,
     `/api/publipostage/preview?userIds=${ids.ines},${ids.remi}`, `/api/publipostage/csv?userIds=${ids.hugo},${ids.ines}`]) {
-    const res = url.includes('/preview') ? await req.get(`${server.url}${url}`) : await postForm(req, url, []);
+    const res = url.includes('/preview') ? await req.get(`${ui.url}${url}`) : await postForm(req, url, []);
     assert.equal(res.status(), 404, url);
   }
   // Without ids, the whole API selection stays inside the class: no one from the other class.
@@ -152,7 +146,7 @@ test('another class and its people: 404 on every class-view endpoint, absent fro
 });
 
 test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads', async () => {
-  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.hugo}`);
   await page.check(`#sel-${ids.zoe}`);
   assert.equal(await page.textContent('#selection-count'), '2 comptes sélectionnés (dont 2 sans adresse courriel)');
@@ -183,7 +177,7 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
 });
 
 test('renewal code for one active student, shown once and working', async () => {
-  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1a}/eleves`);
   // Inactive account: refused with an explanation, the ticks kept.
   await page.check(`#sel-${ids.hugo}`);
   await page.click('button[value="renewal"]');
@@ -206,15 +200,15 @@ test('renewal code for one active student, shown once and working', async () => 
 test('blocking a student after confirmation; mailing detailed sheets to parents with counts', async () => {
   // By default a school lets its teachers print sheets and renewal codes, not block (issue #9): no « Bloquer » is
   // offered, and a posted one is refused.
-  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1a}/eleves`);
   assert.equal(await page.locator('button[value="block"], button[value="unblock"]').count(), 0);
   assert.match((await page.textContent('[data-withheld]'))!, /bloquer et débloquer des comptes/);
-  assert.equal((await postForm(context.request, `/classe/${cm1a}/eleves`, [['ids', ids.zoe], ['action', 'block']])).status(), 403);
+  assert.equal((await postForm(ui.context.request, `/classe/${cm1a}/eleves`, [['ids', ids.zoe], ['action', 'block']])).status(), 403);
   assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, false);
   const school = (await ctx.database.pool.query('SELECT structure_id FROM classes WHERE id = $1', [cm1a])).rows[0].structure_id;
   await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail', 'block'], termsText: null, newVersion: false }, null);
 
-  await page.goto(`${server.url}/classe/${cm1a}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1a}/eleves`);
   await page.check(`#sel-${ids.zoe}`);
   await page.click('button[value="block"]');
   assert.equal(await page.textContent('h1'), 'Bloquer des comptes — CM1 A');
@@ -226,7 +220,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, true);
   await page.screenshot({ path: screenshotPath('classe-bloque'), fullPage: true });
 
-  await page.goto(`${server.url}/classe/${cm1a}/parents`);
+  await page.goto(`${ui.url}/classe/${cm1a}/parents`);
   await page.check(`#sel-${ids.claire}`);
   await page.check(`#sel-${ids.marc}`);
   await page.click('summary:has-text("Fiches de connexion")');

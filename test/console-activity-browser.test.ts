@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { recordDistribution } from '../src/publipostage/tracking.js';
-import { frenchContext, launchBrowser, signIn, startApp } from './helpers/browser.js';
+import { type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { insertClass, insertStructure, insertUser } from './helpers/directory-sample.js';
 import { createUser } from './helpers/web.js';
@@ -14,9 +14,7 @@ import { createUser } from './helpers/web.js';
 const PASSWORD = 'une phrase de passe solide';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let school: string;
 let classA: string;
@@ -41,18 +39,12 @@ before(async () => {
   const b = [await pupil('Gus', classB, 14), await pupil('Hal', classB, null), await pupil('Ivy', classB, null)];
   // Sheets handed out to CM1 A entirely and to one pupil of CM2 B.
   await recordDistribution(pool, { userIds: [...a, b[1]], kind: 'sheet', actorId: admin });
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await page.setViewportSize({ width: 1366, height: 900 });
-  await signIn(page, server.url, 'dir.ecole', PASSWORD);
+  ui = await signedInBrowser(ctx, 'dir.ecole', PASSWORD, { viewport: { width: 1366, height: 900 } });
+  page = ui.page;
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
 });
 
@@ -63,7 +55,7 @@ async function bars(p: Page) {
 }
 
 test('activations per week: an SVG chart with a name, a description and the same figures as a table; the funnel', async () => {
-  await page.goto(`${server.url}/console/etablissements/${school}?profil=Student`);
+  await page.goto(`${ui.url}/console/etablissements/${school}?profil=Student`);
   const chart = page.locator('svg[data-activity-chart]');
   await chart.waitFor();
   assert.equal(await chart.getAttribute('role'), 'img');
@@ -93,7 +85,7 @@ test('activations per week: an SVG chart with a name, a description and the same
 });
 
 test('the filter narrows the chart to a class', async () => {
-  await page.goto(`${server.url}/console/etablissements/${school}`);
+  await page.goto(`${ui.url}/console/etablissements/${school}`);
   await page.selectOption('#f-activity-profile', 'Student');
   await page.selectOption('#f-activity-class', classA);
   await Promise.all([page.waitForURL(/classe=/), page.click('.activity-filter button[type="submit"]')]);
@@ -104,9 +96,9 @@ test('the filter narrows the chart to a class', async () => {
 });
 
 test('axe: no WCAG A/AA violation in the activity section', async () => {
-  const ctx2 = await browser.newContext({ locale: 'fr-FR', bypassCSP: true, storageState: await context.storageState() });
+  const ctx2 = await ui.browser.newContext({ locale: 'fr-FR', bypassCSP: true, storageState: await ui.context.storageState() });
   const p = await ctx2.newPage();
-  await p.goto(`${server.url}/console/etablissements/${school}`);
+  await p.goto(`${ui.url}/console/etablissements/${school}`);
   await p.addScriptTag({ path: AXE });
   const result = (await p.evaluate(() => (globalThis as unknown as { axe: { run(c: unknown, o: unknown): Promise<unknown> } }).axe.run(
     { include: [['.activity']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } },

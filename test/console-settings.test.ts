@@ -4,21 +4,19 @@
 // provider, and so are an admin's renewal/activation codes for them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { AccountStateError, generateRenewalCode, regenerateActivationCode } from '../src/accounts/renewal.js';
 import { requestPasswordReset } from '../src/accounts/reset.js';
 import { loadPolicies, loadStructureSettings, policyForUser } from '../src/directory/policies.js';
 import { NO_PROVIDERS, parseFederation } from '../src/federation/providers.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { screenshotPath, type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
 import { Client, createInactiveUser, createUser } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let school = '';
 let other = '';
@@ -40,17 +38,12 @@ before(async () => {
   for (const id of [ids.admin, ids.pupil]) await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, school]);
   // Parents belong to the school through their child (no user_structures row of their own).
   await pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $3), ($2, $3)', [ids.parent, ids.activeParent, ids.pupil]);
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await signIn(page, server.url, 'cpe.admin', PASSWORD);
+  ui = await signedInBrowser(ctx, 'cpe.admin', PASSWORD);
+  page = ui.page;
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
 });
 
@@ -70,7 +63,7 @@ test('defaults: code sign-in, 8 characters for pupils and 12 for adults, 90 + 90
 });
 
 test('the settings screen: an external provider needs a name; parents sign in with EduConnect; a new terms version', async () => {
-  await page.goto(`${server.url}/console/etablissements/${school}`);
+  await page.goto(`${ui.url}/console/etablissements/${school}`);
   assert.match((await page.textContent('[data-sign-in="Relative"] [data-how]'))!, /Code Trousseau/);
   await page.click('a:has-text("Paramètres des comptes")');
   assert.equal(await page.textContent('h1'), 'Paramètres des comptes');
@@ -122,13 +115,13 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   assert.equal(audit.rows[0].n, 5);
 
   // The console home says how each profile signs in, and how many have.
-  await page.goto(`${server.url}/console/etablissements/${school}`);
+  await page.goto(`${ui.url}/console/etablissements/${school}`);
   assert.equal((await page.textContent('[data-sign-in="Relative"] [data-how]'))!.trim(), 'EduConnect');
   assert.equal((await page.textContent('[data-sign-in="Relative"] [data-signed-in]'))!.trim(), '0');
   assert.match((await page.textContent('[data-sign-in="Student"] [data-how]'))!, /Code Trousseau/);
 
   // The publipostage preview leaves them out and says why, live as the filters change.
-  await page.goto(`${server.url}/console/etablissements/${school}/publipostage`);
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage`);
   assert.equal((await page.textContent('[data-counter="leftOut"]'))!.trim(), '2 parents se connectent avec EduConnect : pas de fiche');
   await page.check('#f-external-info');
   await page.waitForSelector('[data-counter="leftOut"][hidden]', { state: 'attached' });
@@ -136,7 +129,7 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   assert.match((await page.textContent('[data-preview-body] tr[data-login="marie.roux"]'))!, /EduConnect/);
 
   // Another school's settings: 404 for this local admin.
-  const res = await page.goto(`${server.url}/console/etablissements/${other}/parametres`);
+  const res = await page.goto(`${ui.url}/console/etablissements/${other}/parametres`);
   assert.equal(res!.status(), 404);
 });
 

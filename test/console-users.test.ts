@@ -4,22 +4,20 @@
 // corrected; "Importer des utilisateurs" runs a dry run first, then the confirmed import.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { normalizeCode } from '../src/accounts/codes.js';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { frenchContext, screenshotPath, type SignedInBrowser, signedInBrowser, signIn } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 
 /** Invented import fixtures (npm test needs nothing beside the repo). */
 const FIX = new URL('./fixtures/import/', import.meta.url).pathname;
 const PASSWORD = 'Console-local-2025!';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let A: { id: string; name: string };
 let B: { id: string; name: string };
@@ -37,23 +35,18 @@ before(async () => {
     'SELECT u.id, u.login FROM local_admins la JOIN users u ON u.id = la.user_id WHERE la.structure_id = $1', [A.id]);
   await q('UPDATE users SET password_hash = $2, activated_at = coalesce(activated_at, now()), activation_code_enc = NULL, activation_code_mac = NULL WHERE id = $1', [head.id, hash]);
   adminLogin = head.login;
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await signIn(page, server.url, adminLogin, PASSWORD);
+  ui = await signedInBrowser(ctx, adminLogin, PASSWORD, { viewport: { width: 1280, height: 900 } });
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
 });
 
 test('a local admin of school A never sees school B', async () => {
   // One school: /console goes straight to it.
-  await page.goto(`${server.url}/console`);
+  await page.goto(`${ui.url}/console`);
   assert.equal(new URL(page.url()).pathname, `/console/etablissements/${A.id}`);
 
   const [bUser] = await q<{ id: string; login: string; last_name: string }>(
@@ -68,39 +61,39 @@ test('a local admin of school A never sees school B', async () => {
     `/console/etablissements/${B.id}/publipostage/envoi`, `/console/etablissements/${B.id}/envois`, `/console/etablissements/${B.id}/import`,
     `/console/utilisateurs/${bUser.id}`, `/console/envois/${runB.runId}`, `/api/console/envois/${runB.runId}`,
   ]) {
-    const res = await page.request.get(`${server.url}${path}`);
+    const res = await page.request.get(`${ui.url}${path}`);
     assert.equal(res.status(), 404, path);
     assert.ok(!(await res.text()).includes(B.name), `${path} does not name school B`);
   }
-  const post = await page.request.post(`${server.url}/console/utilisateurs/${bUser.id}/bloquer`, {
+  const post = await page.request.post(`${ui.url}/console/utilisateurs/${bUser.id}/bloquer`, {
     form: { _csrf: (await page.getAttribute('form.logout input[name="_csrf"]', 'value'))! },
   });
   assert.equal(post.status(), 404);
   assert.equal((await q('SELECT blocked FROM users WHERE id = $1', [bUser.id]))[0].blocked, false);
 
   // Lists and the API: B's accounts are simply not there.
-  await page.goto(`${server.url}/console/etablissements/${A.id}/utilisateurs?search=${encodeURIComponent(bUser.login)}`);
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/utilisateurs?search=${encodeURIComponent(bUser.login)}`);
   assert.equal(await page.locator(`tr[data-login="${bUser.login}"]`).count(), 0);
   for (const query of [`structureId=${B.id}`, `classIds=${bClass.id}`, `search=${bUser.login}`, '']) {
-    const res = await page.request.get(`${server.url}/api/publipostage/preview?${query}&limit=500`);
+    const res = await page.request.get(`${ui.url}/api/publipostage/preview?${query}&limit=500`);
     assert.equal(res.status(), 200);
     const body = (await res.json()) as { total: number; rows: Array<{ login: string }> };
     assert.ok(!body.rows.some((r) => r.login === bUser.login), query);
     if (query.startsWith('structureId') || query.startsWith('classIds')) assert.equal(body.total, 0, query);
   }
-  const csv = await page.request.post(`${server.url}/api/publipostage/csv?profiles=Student`, {
+  const csv = await page.request.post(`${ui.url}/api/publipostage/csv?profiles=Student`, {
     headers: { 'x-csrf-token': (await page.getAttribute('form.logout input[name="_csrf"]', 'value'))! },
   });
   assert.equal(csv.status(), 200);
   assert.ok(!(await csv.text()).includes(bUser.login));
   // Without structureId the API covers A only: its total is A's.
-  const all = (await (await page.request.get(`${server.url}/api/publipostage/preview?limit=1&blocked=all&preDeletion=all&external=info`)).json()) as { total: number };
+  const all = (await (await page.request.get(`${ui.url}/api/publipostage/preview?limit=1&blocked=all&preDeletion=all&external=info`)).json()) as { total: number };
   const [inA] = await q<{ n: number }>(
     `SELECT count(*)::int n FROM users u WHERE NOT u.is_super_admin AND (EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = $1)
        OR EXISTS (SELECT 1 FROM relations r JOIN user_structures us ON us.user_id = r.child_id WHERE r.parent_id = u.id AND us.structure_id = $1))`, [A.id]);
   assert.equal(all.total, inA.n);
   // Runs about B are not listed in A.
-  await page.goto(`${server.url}/console/etablissements/${A.id}/envois`);
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/envois`);
   assert.equal(await page.locator('.runs-table').count(), 0);
 });
 
@@ -109,12 +102,12 @@ test('user page: renewal code shown once, block ends the session, new activation
   const [student] = await q<{ id: string; login: string; first_name: string; last_name: string }>(
     `SELECT u.id, u.login, u.first_name, u.last_name FROM users u JOIN user_structures us ON us.user_id = u.id
       WHERE us.structure_id = $1 AND u.profile = 'Student' AND u.password_hash IS NOT NULL ORDER BY u.login LIMIT 1`, [A.id]);
-  const victimContext = await frenchContext(browser);
+  const victimContext = await frenchContext(ui.browser);
   const victim = await victimContext.newPage();
-  await signIn(victim, server.url, student.login, PASSWORD);
+  await signIn(victim, ui.url, student.login, PASSWORD);
 
   // Found through the list's search.
-  await page.goto(`${server.url}/console/etablissements/${A.id}/utilisateurs`);
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/utilisateurs`);
   await page.fill('#f-search', student.login);
   await Promise.all([page.waitForURL(/search=/), page.press('#f-search', 'Enter')]);
   await page.screenshot({ path: screenshotPath('console-utilisateurs'), fullPage: true });
@@ -134,7 +127,7 @@ test('user page: renewal code shown once, block ends the session, new activation
     `SELECT renewal_code_mac, extract(epoch FROM renewal_code_expires_at - now())::int AS expires FROM users WHERE id = $1`, [student.id]);
   assert.ok(ctx.secrets.verify('renewal', normalizeCode(shown)!, row.renewal_code_mac));
   assert.ok(row.expires > 71 * 3600 && row.expires <= 72 * 3600);
-  await page.goto(`${server.url}/console/utilisateurs/${student.id}`);
+  await page.goto(`${ui.url}/console/utilisateurs/${student.id}`);
   assert.ok(!(await page.content()).includes(shown), 'never shown again');
   assert.match((await page.textContent('main'))!, /Un code est en cours, valable jusqu’au/);
 
@@ -144,7 +137,7 @@ test('user page: renewal code shown once, block ends the session, new activation
   await Promise.all([page.waitForURL(/ok=blocked/), page.click('main form button[type="submit"]')]);
   assert.match((await page.textContent('.notice'))!, /Compte bloqué\. 1 session en cours a été fermée\./);
   assert.equal((await q('SELECT count(*)::int n FROM sessions WHERE user_id = $1', [student.id]))[0].n, 0);
-  await victim.goto(`${server.url}/mon-compte`);
+  await victim.goto(`${ui.url}/mon-compte`);
   assert.match(new URL(victim.url()).pathname, /^\/connexion$/);
   await victimContext.close();
   await Promise.all([page.waitForURL(/\/debloquer/), page.click('a:has-text("Débloquer le compte")')]);
@@ -164,7 +157,7 @@ test('user page: renewal code shown once, block ends the session, new activation
   const [inactive] = await q<{ id: string; activation_code_mac: string }>(
     `SELECT u.id, u.activation_code_mac FROM users u JOIN user_structures us ON us.user_id = u.id
       WHERE us.structure_id = $1 AND u.profile = 'Relative' AND u.activated_at IS NULL AND u.password_hash IS NULL ORDER BY u.login LIMIT 1`, [A.id]);
-  await page.goto(`${server.url}/console/utilisateurs/${inactive.id}`);
+  await page.goto(`${ui.url}/console/utilisateurs/${inactive.id}`);
   const before = (await page.textContent('[data-activation-code]'))!;
   // It kills a sheet already handed out: a confirmation page comes first.
   await page.click('a:has-text("Régénérer le code d’activation")');
@@ -180,7 +173,7 @@ test('user page: renewal code shown once, block ends the session, new activation
 test('import: dry run first (nothing written), then the confirmed import into the school', async () => {
   const count = async () => (await q<{ n: number }>('SELECT count(*)::int n FROM user_structures WHERE structure_id = $1', [A.id]))[0].n;
   const start = await count();
-  await page.goto(`${server.url}/console/etablissements/${A.id}/import`);
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/import`);
   // A local admin cannot push an AAF feed (it carries its own structures).
   await page.setInputFiles('#f-files', `${FIX}ENTTEST_Complet_20260901_EtabEducNat_0000.xml`);
   await page.click('form.import-form button[type="submit"]');
@@ -201,7 +194,7 @@ test('import: dry run first (nothing written), then the confirmed import into th
   assert.equal(await count(), start + planned);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE source = $1', ['csv']))[0].n, planned);
   // The token is single use.
-  const again = await page.request.post(`${server.url}/console/etablissements/${A.id}/import/confirmer`, {
+  const again = await page.request.post(`${ui.url}/console/etablissements/${A.id}/import/confirmer`, {
     form: { _csrf: (await page.getAttribute('form.logout input[name="_csrf"]', 'value'))!, token },
   });
   assert.equal(again.status(), 410);

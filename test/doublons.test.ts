@@ -3,17 +3,15 @@
 // accounts are refused with a clear message; another school's accounts answer 404.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { insertUser, relate } from './helpers/directory-sample.js';
 import { createUser } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let school = '';
 let cm1 = '';
@@ -45,20 +43,16 @@ before(async () => {
   ids.jules1 = await insertUser(pool, { firstName: 'Jules', lastName: 'Moreau', structureIds: [other] });
   ids.jules2 = await insertUser(pool, { firstName: 'Jules', lastName: 'Moreau', structureIds: [other] });
 
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await signIn(page, server.url, 'diane.directrice', PASSWORD);
+  ui = await signedInBrowser(ctx, 'diane.directrice', PASSWORD);
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
 });
 
-const list = () => `${server.url}/console/etablissements/${school}/doublons`;
+const list = () => `${ui.url}/console/etablissements/${school}/doublons`;
 const pairRows = () => page.$$eval('table.dup-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-pair')));
 
 test('pairs listed with score and reasons; compare side by side; merge keeps the activated account', async () => {
@@ -125,14 +119,14 @@ test('dismiss for good after confirmation; two activated accounts refused; other
   await page.screenshot({ path: screenshotPath('doublons-refus'), fullPage: true });
   // Even a forged post changes nothing.
   const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
-  const forged = await context.request.post(both, { form: { _csrf: csrf!, keep: ids.emma1 }, maxRedirects: 0 });
+  const forged = await ui.context.request.post(both, { form: { _csrf: csrf!, keep: ids.emma1 }, maxRedirects: 0 });
   assert.equal(forged.status(), 409);
   assert.equal((await pool.query('SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])', [[ids.emma1, ids.emma2]])).rows[0].n, 2);
 
   for (const url of [`${list()}/${ids.jules1}/${ids.jules2}`, `${list()}/${ids.jules1}/${ids.jules2}/fusionner`, `${list()}/${ids.emma1}/${ids.jules1}`]) {
-    assert.equal((await context.request.get(url)).status(), 404, url);
+    assert.equal((await ui.context.request.get(url)).status(), 404, url);
   }
   const otherSchool = (await pool.query(`SELECT id FROM structures WHERE name = 'Collège Voltaire'`)).rows[0].id;
-  assert.equal((await context.request.get(`${server.url}/console/etablissements/${otherSchool}/doublons`)).status(), 404);
-  assert.equal((await context.request.post(`${list()}/${ids.jules1}/${ids.jules2}/ignorer`, { form: { _csrf: csrf! } })).status(), 404);
+  assert.equal((await ui.context.request.get(`${ui.url}/console/etablissements/${otherSchool}/doublons`)).status(), 404);
+  assert.equal((await ui.context.request.post(`${list()}/${ids.jules1}/${ids.jules2}/ignorer`, { form: { _csrf: csrf! } })).status(), 404);
 });

@@ -8,25 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { normalizeCode } from '../src/accounts/codes.js';
 import { saveStructureSettings } from '../src/directory/policies.js';
 import { RENEWAL } from '../src/accounts/issue.js';
 import { activationUrl } from '../src/publipostage/format.js';
 import { renewalUrl } from '../src/publipostage/pdf.js';
 import { buildServer } from '../src/web/server.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { frenchContext, screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { zipEntries } from './helpers/zip.js';
 import { createInactiveUser, createUser, signedInClient, type Client } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
+let ui: SignedInBrowser;
 let app: FastifyInstance;
 let admin: Client;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const dir = mkdtempSync(join(tmpdir(), 'trousseau-handout-'));
 const ids: Record<string, string> = {};
@@ -62,16 +60,12 @@ before(async () => {
   const superAdmin = await createUser(pool, { login: 'admin', profile: 'Personnel', password: PASSWORD, superAdmin: true });
   app = await buildServer(ctx);
   admin = await signedInClient(app, pool, superAdmin);
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await signIn(page, server.url, logins.teacher, PASSWORD, /\/classe\//);
+  ui = await signedInBrowser(ctx, logins.teacher, PASSWORD, { home: /\/classe\// });
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await app?.close();
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -93,7 +87,7 @@ function qrCodes(file: string, p: number): string[] {
 }
 
 test('class view « Fiches famille »: the ticked pupils, each followed by their parents, a parent of two pupils once', async () => {
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
   await page.click('summary:has-text("Fiches de connexion")');
   // The panel counts what the PDF holds, parents too, as boxes are ticked (classe.js).
@@ -110,12 +104,12 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   const who = [1, 2, 3, 4, 5].map((p) => /(Hugo|Claire|Tom|Zoé|Marc) (Bernard|Durand)/.exec(pageText(file, p))?.[0]);
   assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand']);
   assert.match(pageText(file, 2).replace(/\s+/g, ' '), /Responsable de : Hugo Bernard \(CM1 A\), Tom Bernard \(CM1 A\)/);
-  assert.deepEqual(qrCodes(file, 2), [activationUrl(server.url, logins.claire, codes.claire)]);
-  assert.deepEqual(qrCodes(file, 4), [activationUrl(server.url, logins.zoe, codes.zoe)]);
+  assert.deepEqual(qrCodes(file, 2), [activationUrl(ui.url, logins.claire, codes.claire)]);
+  assert.deepEqual(qrCodes(file, 4), [activationUrl(ui.url, logins.zoe, codes.zoe)]);
   assert.doesNotMatch(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }), /Léa/);
 
   // 8 per page: the same five sheets on one page.
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
   await page.click('summary:has-text("Fiches de connexion")');
   const [dl8] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (8 par page)")')]);
@@ -128,7 +122,7 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
 });
 
 test('class view « Envoyer aux familles »: confirmation with the parents reached and those to print for, then the run', async () => {
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   for (const k of ['hugo', 'zoe']) await page.check(`#sel-${ids[k]}`);
   await page.click('summary:has-text("Fiches de connexion")');
   await page.click('button:has-text("Envoyer aux familles")');
@@ -143,7 +137,7 @@ test('class view « Envoyer aux familles »: confirmation with the parents reach
 });
 
 test('class view renewal sheets: activated pupils only, after a confirmation, codes printed once with QR to the renewal page', async () => {
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   for (const k of ['lea', 'hugo']) await page.check(`#sel-${ids[k]}`);
   await page.click('button:has-text("Fiches de renouvellement")');
   const confirm = (await page.textContent('main'))!;
@@ -162,19 +156,19 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
   assert.match(text, /Scanne pour changer de mot de passe Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
   assert.doesNotMatch(text, /\b(vous|votre|scannez|saisissez)\b/i);
   const code = normalizeCode(/Code de renouvellement : ([0-9A-Z-]{12})/.exec(text)![1]) ?? "";
-  assert.deepEqual(qrCodes(file, 1), [renewalUrl(server.url, logins.lea, code)]);
+  assert.deepEqual(qrCodes(file, 1), [renewalUrl(ui.url, logins.lea, code)]);
   const { rows: [lea] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea]);
   assert.ok(ctx.secrets.verify(RENEWAL, code, lea.renewal_code_mac));
   // The QR link opens the renewal page with the code filled in; submitting it leads to the new-password step.
-  const family = await frenchContext(browser);
+  const family = await frenchContext(ui.browser);
   const pupil = await family.newPage();
-  await pupil.goto(renewalUrl(server.url, logins.lea, code));
+  await pupil.goto(renewalUrl(ui.url, logins.lea, code));
   assert.equal(await pupil.textContent('h1'), 'Renouvellement du mot de passe');
   await pupil.click('main form button[type="submit"]');
   assert.match((await pupil.textContent('main'))!, new RegExp(`Compte ${logins.lea} : choisissez votre nouveau mot de passe`));
   await family.close();
   // Nothing stores or shows the code again: the class page does not carry it.
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   assert.doesNotMatch((await page.content()), new RegExp(code));
 });
 
@@ -278,10 +272,10 @@ test('console family mail: confirmation lists the parents without an address, th
 test('the school’s teacher rights apply: without « renewal » and « mail », renewal sheets and family mail are refused (403), family packs still work', async () => {
   await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets'], termsText: null, newVersion: false }, null);
   try {
-    await page.goto(`${server.url}/classe/${cm1}/eleves`);
-    const req = context.request;
+    await page.goto(`${ui.url}/classe/${cm1}/eleves`);
+    const req = ui.context.request;
     const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
-    const post = (action: string, id: string) => req.post(`${server.url}/classe/${cm1}/eleves`, {
+    const post = (action: string, id: string) => req.post(`${ui.url}/classe/${cm1}/eleves`, {
       data: new URLSearchParams([['_csrf', csrf ?? ''], ['ids', id], ['action', action]]).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0,
     });
@@ -302,7 +296,7 @@ test('the school’s teacher rights apply: without « renewal » and « mail »,
 });
 
 test('class view « Par famille »: each pupil followed by their parents (tickable), and « Fiches de connexion .PDF » follows that order', async () => {
-  await page.goto(`${server.url}/classe/${cm1}/eleves`);
+  await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   const shown = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));
   // Alphabetical by default: the pupils only.
   assert.deepEqual(await shown(), [logins.hugo, logins.tom, logins.zoe, logins.lea]);

@@ -7,20 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderSheetsPdf } from '../src/publipostage/pdf.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { defaultTemplate } from '../src/publipostage/templates.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { screenshotPath, type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let school = '';
 let parentId = '';
@@ -47,16 +45,12 @@ before(async () => {
   parentId = (await createInactiveUser(pool, ctx.secrets, { login: 'marie.roux', firstName: 'Marie', lastName: 'Roux', profile: 'Relative' })).id;
   await pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [parentId, child]);
 
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  page = await context.newPage();
-  await signIn(page, server.url, 'diane.directrice', PASSWORD);
+  ui = await signedInBrowser(ctx, 'diane.directrice', PASSWORD);
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -67,20 +61,20 @@ after(async () => {
  */
 async function preview(card: string): Promise<{ status: number; type: string; body: Buffer; page: Page }> {
   let answer: { status: number; type: string; body: Buffer } | undefined;
-  await context.route('**/modeles/apercu', async (route) => {
+  await ui.context.route('**/modeles/apercu', async (route) => {
     const res = await route.fetch();
     answer = { status: res.status(), type: res.headers()['content-type'], body: await res.body() };
     await route.fulfill({ response: res });
   });
-  const [tab] = await Promise.all([context.waitForEvent('page'), page.click(`#${card} button:has-text("Aperçu")`)]);
+  const [tab] = await Promise.all([ui.context.waitForEvent('page'), page.click(`#${card} button:has-text("Aperçu")`)]);
   await tab.waitForLoadState();
-  await context.unroute('**/modeles/apercu');
+  await ui.context.unroute('**/modeles/apercu');
   assert.ok(answer, 'preview answered');
   return { ...answer, page: tab };
 }
 
 test('edit the parents\u2019 sheet text, preview it as a PDF filled from a sample account, save it', async () => {
-  const url = `${server.url}/console/etablissements/${school}/modeles?profil=parents`;
+  const url = `${ui.url}/console/etablissements/${school}/modeles?profil=parents`;
   await page.goto(url);
   assert.equal(await page.textContent('h1'), 'Modèles de courrier — École Jules Ferry');
   assert.equal(await page.getAttribute('nav.profile-tabs a[aria-current="page"]', 'href'), `/console/etablissements/${school}/modeles?profil=parents`);
@@ -124,7 +118,7 @@ test('edit the parents\u2019 sheet text, preview it as a PDF filled from a sampl
 });
 
 test('mail preview, unknown field refused, default restored after confirmation', async () => {
-  const url = `${server.url}/console/etablissements/${school}/modeles?profil=parents`;
+  const url = `${ui.url}/console/etablissements/${school}/modeles?profil=parents`;
   await page.goto(url);
   await page.fill('#subject-mail_inactive', 'Accès ENT de {prenom} {nom}');
   const res = await preview('mail_inactive');
@@ -149,7 +143,7 @@ test('mail preview, unknown field refused, default restored after confirmation',
 
   // Another school's templates are out of reach.
   const other = (await ctx.database.pool.query(`INSERT INTO structures (name) VALUES ('Collège Voltaire') RETURNING id`)).rows[0].id;
-  assert.equal((await context.request.get(`${server.url}/console/etablissements/${other}/modeles`)).status(), 404);
+  assert.equal((await ui.context.request.get(`${ui.url}/console/etablissements/${other}/modeles`)).status(), 404);
 });
 
 test('the preview of an activated account’s sheet shows what an account without an e-mail address receives too', async () => {
@@ -158,7 +152,7 @@ test('the preview of an activated account’s sheet shows what an account withou
     writeFileSync(f, pdf);
     return Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [f], { encoding: 'utf8' }))![1]);
   };
-  await page.goto(`${server.url}/console/etablissements/${school}/modeles?profil=parents`);
+  await page.goto(`${ui.url}/console/etablissements/${school}/modeles?profil=parents`);
   // The built-in text: page 1 the account with an address (reset link), page 2 the one without (renewal code).
   const res = await preview('sheet_active');
   assert.equal(res.status, 200);

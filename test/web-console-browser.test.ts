@@ -7,17 +7,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { testContext } from './helpers/db.js';
-import { frenchContext, launchBrowser, screenshotPath, signIn, startApp } from './helpers/browser.js';
+import { frenchContext, screenshotPath, type SignedInBrowser, signedInBrowser, signIn } from './helpers/browser.js';
 import { insertClass, insertStructure, insertUser } from './helpers/directory-sample.js';
 import { createUser } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 let ctx: Awaited<ReturnType<typeof testContext>>;
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
-let context: BrowserContext;
+let ui: SignedInBrowser;
 let page: Page;
 let school: string;
 let other: string;
@@ -44,24 +42,17 @@ before(async () => {
   for (let i = 0; i < 12; i++) {
     await insertUser(pool, { firstName: `Élève${i}`, lastName: `Nom${String.fromCharCode(65 + i)}x`, structureIds: [school], classIds: [cls] });
   }
-  server = await startApp(ctx);
-  browser = await launchBrowser();
-  context = await frenchContext(browser);
-  await context.addInitScript(() => {});
-  page = await context.newPage();
-  await page.setViewportSize({ width: 1366, height: 900 });
-  await signIn(page, server.url, 'paul.prof', PASSWORD);
+  ui = await signedInBrowser(ctx, 'paul.prof', PASSWORD, { viewport: { width: 1366, height: 900 } });
+  page = ui.page;
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await ui?.close();
   await ctx?.close();
 });
 
 test('one console frame on every tab: breadcrumb, section tabs, the current tab marked', async () => {
-  const base = `${server.url}/console/etablissements/${school}`;
+  const base = `${ui.url}/console/etablissements/${school}`;
   const tabs: Array<[string, string]> = [
     ['', 'Accueil'],
     ['/utilisateurs', 'Utilisateurs'],
@@ -87,34 +78,34 @@ test('one console frame on every tab: breadcrumb, section tabs, the current tab 
 
 test('English switch: pages and refusals in English, no French error text', async () => {
   const french = /introuvable|invalide|Paramètre|Vous devez|Aucun compte|droits nécessaires|Établissement|Référence de l’erreur/;
-  await page.goto(`${server.url}/console/etablissements/${school}/publipostage?lang=en`);
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage?lang=en`);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.match((await page.textContent('h1'))!, /Account mail merge|mail merge/i);
   // Impossible date: a 400 page with the filter named, in English.
-  const bad = await page.goto(`${server.url}/console/etablissements/${school}/publipostage?createdBefore=2026-02-30`);
+  const bad = await page.goto(`${ui.url}/console/etablissements/${school}/publipostage?createdBefore=2026-02-30`);
   assert.equal(bad?.status(), 400);
   assert.doesNotMatch((await page.textContent('main'))!, french);
   // Another school: 404, in English.
-  const foreign = await page.goto(`${server.url}/console/etablissements/${other}/doublons`);
+  const foreign = await page.goto(`${ui.url}/console/etablissements/${other}/doublons`);
   assert.equal(foreign?.status(), 404);
   const text = (await page.textContent('main'))!;
   assert.match(text, /School not found/);
   assert.match(text, /Error reference: [0-9a-f-]{36}/);
   assert.doesNotMatch(text, french);
   // A download with an impossible date: English refusal naming the parameter.
-  const csv = await page.goto(`${server.url}/console/etablissements/${school}/publipostage/csv?createdAfter=2025-02-29`);
+  const csv = await page.goto(`${ui.url}/console/etablissements/${school}/publipostage/csv?createdAfter=2025-02-29`);
   assert.equal(csv?.status(), 400);
   assert.match((await page.textContent('main'))!, /Invalid parameter “createdAfter”/);
   assert.doesNotMatch((await page.textContent('main'))!, french);
   // A refused action of the class view, in English.
-  await page.goto(`${server.url}/classe/${cls}/eleves`);
+  await page.goto(`${ui.url}/classe/${cls}/eleves`);
   await page.click('button[value="block"]');
   assert.match((await page.textContent('.notice-error'))!, /Tick at least one account/);
-  await page.goto(`${server.url}/console?lang=fr`);
+  await page.goto(`${ui.url}/console?lang=fr`);
 });
 
 test('publipostage at 1366×900: the counters stay in view while the filters change; an empty selection disables the buttons', async () => {
-  await page.goto(`${server.url}/console/etablissements/${school}/publipostage`);
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage`);
   const counters = page.locator('[data-fragment="counters"]');
   const inView = async () => {
     const box = await counters.boundingBox();
@@ -138,7 +129,7 @@ test('publipostage at 1366×900: the counters stay in view while the filters cha
   // The same selection asked for directly (a bookmark, a script): 422 and a page that says why, never a blank PDF.
   const emptyClass = await chip.getAttribute('value');
   for (const format of ['pdf', 'csv']) {
-    const direct = await page.request.get(`${server.url}/console/etablissements/${school}/publipostage/${format}?classIds=${emptyClass}`);
+    const direct = await page.request.get(`${ui.url}/console/etablissements/${school}/publipostage/${format}?classIds=${emptyClass}`);
     assert.equal(direct.status(), 422, format);
     assert.match(direct.headers()['content-type'], /^text\/html/);
     assert.match(await direct.text(), /Aucun compte ne correspond à cette sélection/);
@@ -155,7 +146,7 @@ test('publipostage at 1366×900: the counters stay in view while the filters cha
 });
 
 test('class view: Enseignants and Personnels tabs; the mail confirmation prints the sheets of those without an address', async () => {
-  await page.goto(`${server.url}/classe/${cls}/enseignants`);
+  await page.goto(`${ui.url}/classe/${cls}/enseignants`);
   assert.deepEqual(await page.locator('nav.subnav a').allTextContents(), ['Élèves', 'Parents', 'Enseignants', 'Personnels']);
   assert.match((await page.textContent('table[data-adults="enseignants"]'))!, /Collègue/);
   await page.click('nav.subnav a:has-text("Personnels")');
@@ -176,7 +167,7 @@ test('class view: Enseignants and Personnels tabs; the mail confirmation prints 
 test('a mail run while no SMTP server is configured says so and what to do, never "Envoi en cours…" for ever', async () => {
   // An activated account with an address: its mail (renewal instructions) is queued, and waits.
   const lea = await insertUser(ctx.database.pool, { firstName: 'Léa', lastName: 'Courriel', profile: 'Teacher', structureIds: [school], classIds: [cls], activated: true, email: 'lea@example.fr' });
-  await page.goto(`${server.url}/console/etablissements/${school}/publipostage/envoi?userIds=${lea}`);
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage/envoi?userIds=${lea}`);
   await Promise.all([page.waitForURL(/\/console\/envois\/[0-9a-f-]{36}$/), page.click('form[action$="/publipostage/envoi"] button[type="submit"]')]);
   const state = (await page.textContent('[data-run-state]'))!;
   assert.doesNotMatch(state, /Envoi en cours/);
@@ -188,13 +179,13 @@ test('a mail run while no SMTP server is configured says so and what to do, neve
   assert.match(pdf.suggestedFilename(), /\.pdf$/);
   await page.goto(`${page.url()}?lang=en`);
   assert.match((await page.textContent('[data-run-state]'))!, /no mail server is configured/);
-  await page.goto(`${server.url}/console?lang=fr`);
+  await page.goto(`${ui.url}/console?lang=fr`);
 });
 
 test('English switch: an import refused, or with rejected rows, reads in English (no French error text)', async () => {
   const french = /obligatoire|absente|date invalide|attendu|fichier refusé|ligne ignorée/;
   const upload = async (name: string, content: string) => {
-    await page.goto(`${server.url}/console/etablissements/${school}/import?lang=en`);
+    await page.goto(`${ui.url}/console/etablissements/${school}/import?lang=en`);
     await page.setInputFiles('#f-files', { name, mimeType: 'text/csv', buffer: Buffer.from(content, 'utf8') });
     await Promise.all([page.waitForLoadState('load'), page.click('form.import-form button[type="submit"]')]);
   };
@@ -218,11 +209,11 @@ test('English switch: an import refused, or with rejected rows, reads in English
 test('English switch: an AAF import with rejected and ignored records, and a broken letter template, read in English', async () => {
   // AAF feeds are for super admins: a second session.
   await createUser(ctx.database.pool, { login: 'sophie.super', password: PASSWORD, superAdmin: true, firstName: 'Sophie', lastName: 'Super' });
-  const superContext = await frenchContext(browser);
+  const superContext = await frenchContext(ui.browser);
   const p = await superContext.newPage();
   try {
-    await signIn(p, server.url, 'sophie.super', PASSWORD);
-    await p.goto(`${server.url}/console/etablissements/${school}/import?lang=en`);
+    await signIn(p, ui.url, 'sophie.super', PASSWORD);
+    await p.goto(`${ui.url}/console/etablissements/${school}/import?lang=en`);
     const dir = fileURLToPath(new URL('./fixtures/aaf/english/', import.meta.url));
     await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
@@ -237,7 +228,7 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
     assert.match(report, /AAF pupils/);
     assert.doesNotMatch(report, /manquant|invalide|absente|annuaire|aucun|représentant|ignoré|élèves|compte/);
     // The same report in French: the command line's wording.
-    await p.goto(`${server.url}/console/etablissements/${school}/import?lang=fr`);
+    await p.goto(`${ui.url}/console/etablissements/${school}/import?lang=fr`);
     await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
     const french = (await p.textContent('section.import-report'))!;
@@ -245,7 +236,7 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
     assert.match(french, /givenName — prénom manquant/);
 
     // A letter template with an empty subject and an unknown merge field: the refusal in English.
-    await p.goto(`${server.url}/console/etablissements/${school}/modeles?lang=en`);
+    await p.goto(`${ui.url}/console/etablissements/${school}/modeles?lang=en`);
     await p.fill('#subject-mail_inactive', '');
     await p.fill('#body-mail_inactive', 'Bonjour {prenon}');
     await Promise.all([p.waitForLoadState('load'), p.click('#mail_inactive button[value="save"]')]);

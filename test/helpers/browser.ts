@@ -44,3 +44,43 @@ export async function signIn(page: Page, baseUrl: string, login: string, passwor
   await page.fill('#f-password', password);
   await Promise.all([page.waitForURL(home), page.click('main form[action="/connexion"] button[type="submit"]')]);
 }
+
+/** The app on loopback and a French Chromium page signed in to it: what a browser test drives. */
+export interface SignedInBrowser {
+  /** The server's address (also ctx.config.publicUrl). */
+  url: string;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Closes the browser and the server (not ctx). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the app on `ctx` (startApp), a French browser context with one page (`viewport` when given) and signs in
+ * as `login` through the form, waiting for `home` (signIn's default when absent).
+ */
+export async function signedInBrowser(
+  ctx: AppContext,
+  login: string,
+  password: string,
+  o: { home?: RegExp; viewport?: { width: number; height: number } } = {},
+): Promise<SignedInBrowser> {
+  const server = await startApp(ctx);
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server.close();
+  };
+  try {
+    browser = await launchBrowser();
+    const context = await frenchContext(browser);
+    const page = await context.newPage();
+    if (o.viewport) await page.setViewportSize(o.viewport);
+    await signIn(page, server.url, login, password, o.home);
+    return { url: server.url, browser, context, page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
