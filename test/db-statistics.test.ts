@@ -2,19 +2,13 @@
 // from empty analyzes it at once, instead of leaving PostgreSQL to plan for "a handful of rows" until autovacuum's
 // next round (the publipostage selection of the demo school: 10 s before, 45 ms after).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { needsAnalyze, refreshStatistics } from '../src/db/statistics.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { importFiles } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx?.close();
-});
+const ctx = await fileContext();
 
 /** pg_class's row estimate of a table (below 0: never analyzed) and its true row count. */
 async function estimate(table: string): Promise<{ estimated: number; actual: number }> {

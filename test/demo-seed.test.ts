@@ -2,23 +2,15 @@
 import assert from 'node:assert/strict';
 import argon2 from 'argon2';
 import { execFileSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { runWith as runAdmin } from '../src/accounts/admin.js';
 import { createDemoSchool, ensureDemo } from '../src/demo/seed.js';
 import { exportSelection } from '../src/publipostage/generate.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders, testContext } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
+const ctx = await fileContext();
+const { q, count } = sqlReaders(ctx);
 
 test('ensureDemo creates the admin and a realistic collège on an empty database, once', async () => {
   process.env.TROUSSEAU_ADMIN_PASSWORD = 'Mot-de-passe-admin-1';

@@ -1,14 +1,10 @@
 // SQL trousseau_fold (search, duplicates) and foldKey (logins, import keys) agree on Latin-script names.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { foldKey } from '../src/directory/fold.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(() => ctx.close());
+const ctx = await fileContext();
 
 test('trousseau_fold(x) = foldKey(x) on accents, ligatures, compatibility forms, dashes and special letters', async () => {
   const names = [

@@ -1,17 +1,11 @@
 // Periodic clean-up: what has expired goes, what is alive stays.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { purgeExpired } from '../src/accounts/housekeeping.js';
 import { createSession } from '../src/web/auth.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
 
 test('expired sessions, old reset links and old attempt windows are purged; live ones stay', async () => {
   const q = (sql: string, p: unknown[] = []) => ctx.database.pool.query(sql, p);

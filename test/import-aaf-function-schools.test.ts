@@ -4,20 +4,14 @@
 // school unknown to both attaches nothing and is not reported as a skipped attachment (the function is kept).
 // Small invented feed, written here: the directory knows 94002, the delivery carries 94001.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { formatReport, importFiles, type ImportReport } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const structuresOf = async (ext: string) =>
   (
     await q<{ x: string }>(

@@ -7,22 +7,16 @@
 // account, and the report says how many were left out for that reason.
 // Small invented feed, written here: one collège, pupils E1–E3, relatives R1–R6.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { legalRepresentatives, relativeRoles } from '../src/import/aaf.js';
 import { formatReport, importFiles, type ImportReport } from '../src/import/index.js';
 import { reportView } from '../src/web/console/views/import.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const ids = async (sql: string) => (await q<{ x: string }>(sql)).map((r) => r.x);
 const links = () => ids(`SELECT p.external_id || '>' || c.external_id AS x FROM relations r JOIN users p ON p.id = r.parent_id JOIN users c ON c.id = r.child_id ORDER BY 1`);
 

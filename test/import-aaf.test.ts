@@ -4,28 +4,21 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { isTeacher, legalRepresentatives, structRefs, structureName } from '../src/import/aaf.js';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
 import { CSV_COLUMNS, renderCsv } from '../src/publipostage/csv.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { buildServer } from '../src/web/server.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 import { Client, createUser } from './helpers/web.js';
 
 const DIR = new URL('./fixtures/aaf/', import.meta.url).pathname;
 const D2 = join(DIR, '2d');
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await q<T>(sql, params))[0];
 const ids = async (sql: string, params: unknown[] = []) => (await q<{ x: string }>(sql, params)).map((r) => r.x);
 const user = (ext: string) =>

@@ -1,11 +1,11 @@
 // Rules every importer's records go through (src/import/checks.ts): hostile names, impossible birth dates,
 // e-mails — pure, then end to end through a CSV file (rejected with file, line and field, nothing else changed).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { checkPeople, NAME_MAX } from '../src/import/checks.js';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { emptyBatch, type UserRecord } from '../src/import/types.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
 const person = (over: Partial<UserRecord>): UserRecord => ({
   externalId: 'x', source: 'csv', origin: 'manual', profile: 'Student', title: null, firstName: 'Léa', lastName: 'MARTIN',
@@ -31,13 +31,7 @@ test('names lose invisible characters; too long, letterless names and future bir
   assert.deepEqual(batch.protect, ['long', 'dashes', 'emoji', 'future'], 'their accounts are not pre-deleted for it');
 });
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
 
 test('a CSV file with a future birth date and a hostile name: those rows are rejected naming line and field, the rest imports', async () => {
   const csv = [

@@ -2,21 +2,15 @@
 // school), so the mass-absence guard lets it through, but the report names the school that empties out — a warning,
 // not a refusal (a school leaving the ENT reads the same, and the other schools' run must go on).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { formatReport, importFiles, type ImportInput } from '../src/import/index.js';
 import { reportView } from '../src/web/console/views/import.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const run = (files: ImportInput[], dryRun = false) => importFiles(ctx, files, { scope: { kind: 'all' }, dryRun });
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 

@@ -4,19 +4,13 @@
 // both for CP850 (review). ISO-8859-15 from Windows-1252 and Mac Roman: its œ (0xBD) is ½ and Ω in them. Capitals
 // starting a name (Émile, Ève, Œillet) fit either reading's case.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { decodeText, detectEncoding } from '../src/import/text.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
 
 const names = async (school: string) =>
   (

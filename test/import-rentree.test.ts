@@ -4,23 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 
 const RENTREE = new URL('./fixtures/be1d/rentree/', import.meta.url).pathname;
-let ctx: Awaited<ReturnType<typeof testContext>>;
 const opts = (structureHint: string): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, structureHint });
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 /** The pupils of a school: `login first last class pre-deleted?`, sorted. */
 const pupils = async (school: string) =>
   (

@@ -3,20 +3,15 @@
 // second one beside the activated one sent to its grace period.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 
 const RENAME = join(new URL('./fixtures/', import.meta.url).pathname, 'csv', 'rename');
-let ctx: Awaited<ReturnType<typeof testContext>>;
 const opts = (o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, structureHint: 'École des Rôles', ...o });
 
-before(async () => {
-  ctx = await testContext();
-});
-after(() => ctx.close());
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
 test('a teacher moved to the staff file keeps her (activated) account, now staff; nobody duplicated or sent away', async () => {
   const v1 = await importFiles(ctx, collectInputs([join(RENAME, 'role-v1')]), opts());

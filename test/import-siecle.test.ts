@@ -5,26 +5,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportInput } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 
 const DIR = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const ELEVES = 'ElevesSansAdresses.xml';
 const RESP = 'ResponsablesAvecAdresses.xml';
 const ALL = { kind: 'all' } as const;
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q, count } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 /** A fixture as text (ISO-8859-15), to derive variants. */
 const text = (name: string) => iconv.decode(readFileSync(join(DIR, name)), 'iso-8859-15');
 const encoded = (name: string, s: string): ImportInput => ({ name, data: iconv.encode(s, 'iso-8859-15') });

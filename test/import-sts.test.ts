@@ -3,27 +3,19 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const FILE = 'sts_emp_0990001X_2025.xml';
 const ALL = { kind: 'all' } as const;
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q, count } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 const user = async (last: string, first: string) => (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
 const classesOf = async (id: string) =>
   q<{ name: string; level: string | null }>(

@@ -4,21 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportReport } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
 
 const D2 = join(new URL('./fixtures/aaf/', import.meta.url).pathname, '2d');
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const run = async (dryRun = false): Promise<ImportReport> => {
   const report = await importFiles(ctx, collectInputs([D2]), { scope: { kind: 'all' }, dryRun });
   assert.equal(report.fatal, null, formatReport(report));

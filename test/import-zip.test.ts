@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import yazl from 'yazl';
 import { formatReport, importFiles } from '../src/import/index.js';
 import { ImportFileError } from '../src/import/types.js';
@@ -12,19 +12,12 @@ import { uploadsRoot } from '../src/import/uploads.js';
 import { unzip } from '../src/import/zip.js';
 import { SHOWN_NAME_MAX, shownName } from '../src/lib/printable.js';
 import { reportView } from '../src/web/console/views/import.js';
-import { testContext } from './helpers/db.js';
+import { fileContext } from './helpers/db.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
 const ALL = { kind: 'all' } as const;
-let ctx: Awaited<ReturnType<typeof testContext>>;
-
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
 
 const count = async (sql: string) => Number((await ctx.database.pool.query(sql)).rows[0].n);
 

@@ -9,21 +9,15 @@
 //                                   civility or e-mail contradicts → 461 accounts, 8 rows named in the report.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles } from '../../src/import/index.js';
-import { FIXTURES, testContext } from '../helpers/db.js';
+import { fileContext, FIXTURES, sqlReaders } from '../helpers/db.js';
 
 const BE1D = join(FIXTURES, 'be1d-emile-zola');
 const ALL = { kind: 'all' } as const;
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q, count } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(() => ctx.close());
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 const snapshot = async () =>
   JSON.stringify(await q(`SELECT external_id, login, activation_code_enc, first_name, last_name, email, updated_at, pre_deleted_at FROM users ORDER BY external_id`)) +
   JSON.stringify(await q(`SELECT (SELECT count(*) FROM relations) r, (SELECT count(*) FROM user_classes) c, (SELECT count(*) FROM structures) s`));

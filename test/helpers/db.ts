@@ -1,5 +1,6 @@
 // A fresh, migrated database per test file, cloned from the template scripts/test.ts prepared.
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { makeContext, type AppContext } from '../../src/context.js';
@@ -44,6 +45,25 @@ export async function testContext(overrides: Record<string, string> = {}): Promi
     ...overrides,
   });
   return { ...makeContext(config, database), close: () => database.close() };
+}
+
+export type TestContext = Awaited<ReturnType<typeof testContext>>;
+
+/**
+ * The context every test of a file shares: `const ctx = await fileContext();` at the file's top level (instead of a
+ * `before` filling a `let`); closed after the file's last test.
+ */
+export async function fileContext(overrides: Record<string, string> = {}): Promise<TestContext> {
+  const ctx = await testContext(overrides);
+  after(() => ctx.close());
+  return ctx;
+}
+
+/** `q`: the rows of a query on ctx's database; `count`: the number a `SELECT count(*) AS n …` answers. */
+export function sqlReaders(ctx: AppContext) {
+  const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
+  const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
+  return { q, count };
 }
 
 /** The real-shaped files of the conformance suite: `../shared/fixtures/` beside the repository, or TROUSSEAU_FIXTURES. */

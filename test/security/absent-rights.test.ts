@@ -3,23 +3,16 @@
 // every right for months: issue renewal codes (take over accounts), print sheets. Absent, an account keeps its own
 // sign-in but holds no right over others' accounts (src/web/auth.ts USER_SQL); back in the feed, it has them again.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { importFiles, type ImportInput } from '../../src/import/index.js';
 import { accountClaims } from '../../src/oidc/claims.js';
 import { loadUser } from '../../src/web/auth.js';
-import { testContext } from '../helpers/db.js';
+import { fileContext, sqlReaders } from '../helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.close();
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const teachers = (rows: string): ImportInput[] => [
   { name: 'CSV_Enseignants.csv', data: iconv.encode(`Prénom;Nom;Classe;ADML\n${rows}`.replace(/\n/g, '\r\n'), 'latin1') },
 ];
