@@ -3,27 +3,18 @@
 // ENTPersonVille / ENTPersonPays). Only SIECLE's were kept before: an imported school's envelopes had no address.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
 import { runWith } from '../src/publipostage/cli.js';
 import { postalParts } from '../src/import/text.js';
 import { exportSelection } from '../src/publipostage/generate.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, fileTempDir } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-addresses-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-addresses-');
 const address = async (first: string) => (await ctx.database.pool.query(`SELECT address FROM users WHERE first_name = $1`, [first])).rows[0]?.address as string | null;
 
 test('CSV: street (commas kept), postcode and town, a foreign country, on their lines; a row without any keeps what is stored', async () => {

@@ -2,36 +2,26 @@
 // in four languages, account keys and renames, repeated parents, bad input, hostile names, CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
 import type { Rejection } from '../src/import/types.js';
 import { reportView } from '../src/web/console/views/import.js';
-import { freshDatabase, testContext } from './helpers/db.js';
+import { fileContext, fileTempDir, freshDatabase, sqlReaders } from './helpers/db.js';
 
 const FX = new URL('./fixtures/', import.meta.url).pathname;
 const CSV = join(FX, 'csv');
 const BE1D = join(FX, 'be1d', 'be1d-les-cerisiers');
 /** Parents who share a first name, or give two e-mails, at one address; parents given once per child. */
 const PLATANES = join(FX, 'be1d', 'be1d-les-platanes');
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
 const opts = (o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, ...o });
 
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-csv-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-csv-');
+const { q, count } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 const snapshot = async () =>
   JSON.stringify(await q(`SELECT external_id, login, activation_code_enc, first_name, last_name, email, updated_at, pre_deleted_at, absent_since FROM users ORDER BY external_id`)) +
   JSON.stringify(await q(`SELECT (SELECT count(*) FROM relations) r, (SELECT count(*) FROM user_classes) c, (SELECT count(*) FROM structures) s`));

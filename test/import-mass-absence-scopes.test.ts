@@ -2,30 +2,21 @@
 // another source's accounts of the same profile, and the command line around the guard (a dry run the real run would
 // refuse exits 1; a delivery the drop folder refused imports with --confirmer-absences).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { runDropFolder } from '../src/drop/run.js';
 import { run as importCli } from '../src/import/cli.js';
 import { formatReport, importFiles, type ImportInput, type ImportOptions } from '../src/import/index.js';
 import { massAbsencesOf } from '../src/import/plan.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, fileTempDir, sqlReaders } from './helpers/db.js';
 import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 import { runCli } from './helpers/cli.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'trousseau-absence-scopes-'));
-let ctx: Awaited<ReturnType<typeof testContext>>;
+const dataDir = fileTempDir('trousseau-absence-scopes-');
+const ctx = await fileContext({ TROUSSEAU_DATA_DIR: dataDir });
+const { q } = sqlReaders(ctx);
 
-before(async () => {
-  ctx = await testContext({ TROUSSEAU_DATA_DIR: dataDir });
-});
-after(async () => {
-  await ctx.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const run = (files: ImportInput[], opts: Partial<ImportOptions> = {}) => importFiles(ctx, files, { scope: { kind: 'all' }, dryRun: false, ...opts });
 const absentIn = async (like: string) =>
   Number((await q<{ n: string }>(`SELECT count(*) AS n FROM users WHERE absent_since IS NOT NULL AND external_id LIKE $1`, [like]))[0].n);

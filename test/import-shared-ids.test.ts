@@ -3,26 +3,17 @@
 // account (0 pupils created, no warning); matched to an existing account, a parent's row turned the pupil's
 // activated account into a parent's — credentials in the wrong hands. Both records are now refused, named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, fileTempDir, sqlReaders } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-shared-ids-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-shared-ids-');
+const { q } = sqlReaders(ctx);
 
 const opts = (structureHint: string, o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, structureHint, ...o });
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
 const people = (school: string) =>
   q<{ p: string }>(
     `SELECT u.profile || ' ' || u.first_name || ' ' || u.last_name || CASE WHEN u.absent_since IS NULL THEN '' ELSE ' (absent)' END AS p

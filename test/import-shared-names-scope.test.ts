@@ -2,23 +2,14 @@
 // run would find absent — in the refused row's own structures only: a namesake who left another school of the same
 // run is pre-deleted as before. (Found by a review.)
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
-import { testContext } from './helpers/db.js';
+import { fileContext, fileTempDir } from './helpers/db.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-review2-protect-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-review2-protect-');
 
 const people = async (school: string) =>
   (

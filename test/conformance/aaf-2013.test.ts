@@ -1,31 +1,21 @@
 // AAF feed import over the shared aaf-2013 folder: counts checked against the files, then idempotence, dry-run,
 // pre-deletion, restoration, broken files.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readAaf } from '../../src/import/aaf.js';
 import { collectInputs, formatReport, importFiles } from '../../src/import/index.js';
-import { FIXTURES, testContext } from '../helpers/db.js';
+import { fileContext, fileTempDir, FIXTURES, sqlReaders } from '../helpers/db.js';
 
 const AAF = join(FIXTURES, 'aaf-2013');
 const ELEVE = join(AAF, 'FULL_ENTTSSERVICES_Complet_20130117_Eleve_0001.xml');
 const ETAB = join(AAF, 'FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml');
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
 
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-aaf-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-aaf-');
+const { q, count } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 /** Everything an import must leave alone on a second pass, as one comparable string. */
 const snapshot = async () =>
   JSON.stringify(

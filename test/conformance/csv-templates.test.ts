@@ -1,30 +1,20 @@
 // The reference ENT's French CSV templates (../shared/fixtures/csv-templates), counts read from the files:
 // 7 pupils, 3 teachers, 3 staff, 3 guests, 8 parent rows (8 different parents, children by name + class).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../../src/import/index.js';
-import { FIXTURES, testContext } from '../helpers/db.js';
+import { fileContext, fileTempDir, FIXTURES, sqlReaders } from '../helpers/db.js';
 
 const TPL = join(FIXTURES, 'csv-templates');
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let tmp: string;
 const opts = (o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, ...o });
 
-before(async () => {
-  ctx = await testContext();
-  tmp = mkdtempSync(join(tmpdir(), 'trousseau-tpl-'));
-});
-after(async () => {
-  await ctx.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = await fileContext();
+const tmp = fileTempDir('trousseau-tpl-');
+const { q, count } = sqlReaders(ctx);
 
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-const count = async (sql: string, params: unknown[] = []) => Number((await q<{ n: string }>(sql, params))[0].n);
 const snapshot = async () =>
   JSON.stringify(await q(`SELECT external_id, login, activation_code_enc, first_name, last_name, email, updated_at, pre_deleted_at FROM users ORDER BY external_id`)) +
   JSON.stringify(await q(`SELECT (SELECT count(*) FROM relations) r, (SELECT count(*) FROM user_classes) c, (SELECT count(*) FROM structures) s`));

@@ -1,5 +1,8 @@
 // A fresh, migrated database per test file, cloned from the template scripts/test.ts prepared.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
@@ -57,6 +60,13 @@ export async function fileContext(overrides: Record<string, string> = {}): Promi
   const ctx = await testContext(overrides);
   after(() => ctx.close());
   return ctx;
+}
+
+/** A temporary folder for the whole test file (`prefix` as mkdtemp's), removed after the file's last test. */
+export function fileTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** `q`: the rows of a query on ctx's database; `count`: the number a `SELECT count(*) AS n …` answers. */
