@@ -12,6 +12,7 @@ import type { APIRequestContext, Page } from 'playwright-core';
 import { normalizeCode } from '../src/accounts/codes.js';
 import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
+import { pdfPages } from './helpers/pdf.js';
 import { saveStructureSettings } from '../src/directory/policies.js';
 import { screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
@@ -76,7 +77,6 @@ const pdfText = (pdf: Buffer): string => {
   writeFileSync(f, pdf);
   return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
 };
-const pdfPages = (file: string): number => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
 
 /** The rows' login column of the table shown. */
 const shownLogins = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));

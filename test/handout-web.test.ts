@@ -3,7 +3,7 @@
 // ticked-rows actions, ZIP and renewal sheets over HTTP (CSRF, confirmation, codes shown once).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +17,7 @@ import { renewalUrl } from '../src/publipostage/pdf.js';
 import { buildServer } from '../src/web/server.js';
 import { frenchContext, screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
+import { pdfPages, pdfQrCodes, pdfText } from './helpers/pdf.js';
 import { zipEntries } from './helpers/zip.js';
 import { createInactiveUser, createUser, signedInClient, type Client } from './helpers/web.js';
 
@@ -77,14 +78,6 @@ const save = (data: Buffer): string => {
   writeFileSync(f, data);
   return f;
 };
-const pageText = (file: string, p: number) => execFileSync('pdftotext', ['-f', String(p), '-l', String(p), file, '-'], { encoding: 'utf8' });
-const pages = (file: string) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
-function qrCodes(file: string, p: number): string[] {
-  const prefix = join(dir, `p${++n}`);
-  execFileSync('pdftoppm', ['-r', '150', '-png', '-f', String(p), '-l', String(p), file, prefix]);
-  const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
-  return execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
-}
 
 test('class view « Fiches famille »: the ticked pupils, each followed by their parents, a parent of two pupils once', async () => {
   await page.goto(`${ui.url}/classe/${cm1}/eleves`);
@@ -100,12 +93,12 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   const file = join(dir, 'famille.pdf');
   await dl.saveAs(file);
   assert.match(dl.suggestedFilename(), /^fiches-famille-CM1A-3-eleves-2-parents-\d{4}-\d{2}-\d{2}\.pdf$/);
-  assert.equal(pages(file), 5);
-  const who = [1, 2, 3, 4, 5].map((p) => /(Hugo|Claire|Tom|Zoé|Marc) (Bernard|Durand)/.exec(pageText(file, p))?.[0]);
+  assert.equal(pdfPages(file), 5);
+  const who = [1, 2, 3, 4, 5].map((p) => /(Hugo|Claire|Tom|Zoé|Marc) (Bernard|Durand)/.exec(pdfText(file, p))?.[0]);
   assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand']);
-  assert.match(pageText(file, 2).replace(/\s+/g, ' '), /Responsable de : Hugo Bernard \(CM1 A\), Tom Bernard \(CM1 A\)/);
-  assert.deepEqual(qrCodes(file, 2), [activationUrl(ui.url, logins.claire, codes.claire)]);
-  assert.deepEqual(qrCodes(file, 4), [activationUrl(ui.url, logins.zoe, codes.zoe)]);
+  assert.match(pdfText(file, 2).replace(/\s+/g, ' '), /Responsable de : Hugo Bernard \(CM1 A\), Tom Bernard \(CM1 A\)/);
+  assert.deepEqual(pdfQrCodes(file, 2), [activationUrl(ui.url, logins.claire, codes.claire)]);
+  assert.deepEqual(pdfQrCodes(file, 4), [activationUrl(ui.url, logins.zoe, codes.zoe)]);
   assert.doesNotMatch(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }), /Léa/);
 
   // 8 per page: the same five sheets on one page.
@@ -115,9 +108,9 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   const [dl8] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (8 par page)")')]);
   const file8 = join(dir, 'famille8.pdf');
   await dl8.saveAs(file8);
-  assert.equal(pages(file8), 1);
+  assert.equal(pdfPages(file8), 1);
   // zbarimg may read one symbol twice on a dense page: compare the people the codes open, not the raw count.
-  const people = [...new Set(qrCodes(file8, 1).map((url) => new URL(url).searchParams.get('login')))].sort();
+  const people = [...new Set(pdfQrCodes(file8, 1).map((url) => new URL(url).searchParams.get('login')))].sort();
   assert.deepEqual(people, ['hugo', 'claire', 'tom', 'zoe', 'marc'].map((k) => logins[k]).sort());
 });
 
@@ -149,14 +142,14 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
   const file = join(dir, 'renouvellement.pdf');
   await dl.saveAs(file);
   assert.match(dl.suggestedFilename(), /^renouvellement-CM1A-eleves-1-comptes-/);
-  const text = pageText(file, 1).replace(/\s+/g, ' ');
+  const text = pdfText(file, 1).replace(/\s+/g, ' ');
   assert.match(text, /Léa Martin/);
   assert.doesNotMatch(text, /Hugo/);
   // A pupil's renewal sheet says « tu », its caption too.
   assert.match(text, /Scanne pour changer de mot de passe Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
   assert.doesNotMatch(text, /\b(vous|votre|scannez|saisissez)\b/i);
   const code = normalizeCode(/Code de renouvellement : ([0-9A-Z-]{12})/.exec(text)![1]) ?? "";
-  assert.deepEqual(qrCodes(file, 1), [renewalUrl(ui.url, logins.lea, code)]);
+  assert.deepEqual(pdfQrCodes(file, 1), [renewalUrl(ui.url, logins.lea, code)]);
   const { rows: [lea] } = await ctx.database.pool.query('SELECT renewal_code_mac FROM users WHERE id = $1', [ids.lea]);
   assert.ok(ctx.secrets.verify(RENEWAL, code, lea.renewal_code_mac));
   // The QR link opens the renewal page with the code filled in; submitting it leads to the new-password step.
@@ -183,8 +176,8 @@ test('console: a user’s « Fiche PDF » and « Envoyer par courriel », and th
   assert.equal(sheet.headers['content-type'], 'application/pdf');
   assert.match(String(sheet.headers['content-disposition']), /filename\*=UTF-8''Fiche%20de%20connexion%20%E2%80%93%20Zo%C3%A9%20DURAND\.pdf/);
   const file = save(sheet.rawPayload);
-  assert.match(pageText(file, 1), /Zoé Durand/);
-  assert.deepEqual(qrCodes(file, 1), [activationUrl(ctx.config.publicUrl, logins.zoe, codes.zoe)]);
+  assert.match(pdfText(file, 1), /Zoé Durand/);
+  assert.deepEqual(pdfQrCodes(file, 1), [activationUrl(ctx.config.publicUrl, logins.zoe, codes.zoe)]);
 
   await admin.get(`/console/utilisateurs/${ids.claire}`);
   const mail = await admin.post(`/console/utilisateurs/${ids.claire}/courriel`, { idem: 'one-user-mail-000001' });
@@ -217,7 +210,7 @@ test('console publipostage: sort par famille, ZIP, and renewal sheets only throu
   assert.match(screen.body, /<option value="family"[^>]*>Par famille</);
   const pdf = await admin.post(`${base}/pdf`, { profiles: 'Student,Relative', sort: 'family' });
   const file = save(pdf.rawPayload);
-  const who = [1, 2, 3, 4, 5, 6].map((p) => /(Hugo|Claire|Tom|Zoé|Marc|Léa) (Bernard|Durand|Martin)/.exec(pageText(file, p))?.[0]);
+  const who = [1, 2, 3, 4, 5, 6].map((p) => /(Hugo|Claire|Tom|Zoé|Marc|Léa) (Bernard|Durand|Martin)/.exec(pdfText(file, p))?.[0]);
   assert.deepEqual(who, ['Hugo Bernard', 'Claire Bernard', 'Tom Bernard', 'Zoé Durand', 'Marc Durand', 'Léa Martin']);
 
   const confirm = await admin.get(`${base}/renouvellement?profiles=Student,Personnel`);
@@ -241,7 +234,7 @@ test('console publipostage: sort par famille, ZIP, and renewal sheets only throu
   assert.equal(zip.headers['content-type'], 'application/zip');
   const entries = await zipEntries(zip.rawPayload);
   assert.deepEqual(entries.map((e) => e.name).sort(), ['Fiche de connexion – Claire BERNARD.pdf', 'Fiche de connexion – Marc DURAND.pdf']);
-  assert.match(pageText(save(entries[0].data), 1), /(Claire Bernard|Marc Durand)/);
+  assert.match(pdfText(save(entries[0].data), 1), /(Claire Bernard|Marc Durand)/);
 });
 
 test('console family mail: confirmation lists the parents without an address, their packs as a PDF; the run carries the attachment', async () => {
@@ -255,7 +248,7 @@ test('console family mail: confirmation lists the parents without an address, th
   // The packs' file says whose they are, as the class view's « Fiches famille » does.
   assert.match(String(paper.headers['content-disposition']), /^attachment; filename="fiches-famille-sans-courriel-CM1A-1-eleves-1-parents-\d{4}-\d{2}-\d{2}\.pdf"; filename\*=UTF-8''/);
   const file = save(paper.rawPayload);
-  assert.equal(pages(file), 1);
+  assert.equal(pdfPages(file), 1);
   const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
   assert.match(text, /Zoé Durand/);
   assert.match(text, /Marc Durand/);

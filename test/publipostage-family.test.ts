@@ -3,8 +3,7 @@
 // family would get them: PDF text (pdftotext), QR codes (zbarimg), ZIP entries (yauzl), mails (SMTP server).
 import assert from 'node:assert/strict';
 import { buffer } from 'node:stream/consumers';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +21,7 @@ import { selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
 import { zipSheets } from '../src/publipostage/zip.js';
 import { testContext } from './helpers/db.js';
+import { pdfQrCodes, pdfText } from './helpers/pdf.js';
 import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
 import { startTestSmtp, waitFor, type TestSmtp } from './helpers/smtp.js';
 import { zipEntries } from './helpers/zip.js';
@@ -62,16 +62,6 @@ function save(pdf: Buffer): string {
   return file;
 }
 const flat = (t: string) => t.replace(/\s+/g, ' ');
-function text(file: string, page?: number): string {
-  const range = page ? ['-f', String(page), '-l', String(page)] : [];
-  return execFileSync('pdftotext', [...range, file, '-'], { encoding: 'utf8' });
-}
-function qrCodes(file: string, page: number): string[] {
-  const prefix = join(dir, `p${++n}`);
-  execFileSync('pdftoppm', ['-r', '150', '-png', '-f', String(page), '-l', String(page), file, prefix]);
-  const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
-  return execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).sort();
-}
 describe('sort par famille', () => {
   test('each pupil (by class) is followed by their parents; a parent of two pupils comes once, after the first', async () => {
     const rows = await selectAccounts(ctx, sel({ profiles: 'Student,Relative', sort: 'family' }), ALL);
@@ -94,16 +84,16 @@ describe('sort par famille', () => {
     assert.deepEqual(keyOf(rows), ['leo', 'julie', 'paul', 'zoe']);
     const file = save(await renderSheetsPdf(ctx, rows, { model: 1, sort: 'family' }));
     const names = ['Léo MARTIN', 'Julie MARTIN', 'Paul MARTIN', 'Zoé MARTIN'];
-    for (const [i, name] of names.entries()) assert.match(text(file, i + 1), new RegExp(name));
-    assert.match(text(file, 2), /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
+    for (const [i, name] of names.entries()) assert.match(pdfText(file, i + 1), new RegExp(name));
+    assert.match(pdfText(file, 2), /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
     const julie = rows[1];
     assert.ok(julie.code, 'a parent without a code gets one on their family sheet');
-    assert.deepEqual(qrCodes(file, 2), [activationUrl(URL_BASE, julie.login, julie.code)]);
-    assert.match(flat(text(file, 2)), new RegExp(formatCode(julie.code)));
+    assert.deepEqual(pdfQrCodes(file, 2), [activationUrl(URL_BASE, julie.login, julie.code)]);
+    assert.match(flat(pdfText(file, 2)), new RegExp(formatCode(julie.code)));
     // 8 per page: one page, the four sheets.
     const eight = save(await renderSheetsPdf(ctx, rows, { model: 8, sort: 'family' }));
-    for (const name of names) assert.match(text(eight, 1), new RegExp(name));
-    assert.equal(qrCodes(eight, 1).length, 4);
+    for (const name of names) assert.match(pdfText(eight, 1), new RegExp(name));
+    assert.equal(pdfQrCodes(eight, 1).length, 4);
   });
 });
 
@@ -117,8 +107,8 @@ describe('ZIP of sheets', () => {
     for (const e of entries) {
       const file = save(e.data);
       const who = e.name.replace('Fiche de connexion – ', '').replace(/( \(2\))?\.pdf$/, '');
-      assert.match(text(file), new RegExp(who.replace('MARTIN', '(MARTIN|Martin)')));
-      assert.equal(qrCodes(file, 1).length, 1);
+      assert.match(pdfText(file), new RegExp(who.replace('MARTIN', '(MARTIN|Martin)')));
+      assert.equal(pdfQrCodes(file, 1).length, 1);
     }
   });
 
@@ -156,10 +146,10 @@ describe('family mail', () => {
     assert.equal(att.filename, 'Fiche de connexion – Zoé MARTIN.pdf');
     assert.equal(att.contentType, 'application/pdf');
     const file = save(att.content);
-    assert.match(text(file), /Zoé MARTIN/);
-    assert.doesNotMatch(text(file), /Léo|Paul/);
+    assert.match(pdfText(file), /Zoé MARTIN/);
+    assert.doesNotMatch(pdfText(file), /Léo|Paul/);
     const [zoe] = await selectAccounts(ctx, sel({ userIds: s.users.zoe }), ALL);
-    assert.deepEqual(qrCodes(file, 1), [activationUrl(URL_BASE, zoe.login, zoe.code!)]);
+    assert.deepEqual(pdfQrCodes(file, 1), [activationUrl(URL_BASE, zoe.login, zoe.code!)]);
     const [claire] = smtp.to('claire@example.org');
     assert.equal(claire.attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
     // At rest: sealed bodies, and no PDF at all (the worker made it when sending): only the children's ids, no code.
@@ -190,13 +180,13 @@ describe('renewal sheets', () => {
     assert.equal(audit.rows[0].details.count, 2);
     for (const model of [1, 2] as const) {
       const file = save(await renderRenewalPdf(ctx, rows, model));
-      const t = flat(text(file, 1));
+      const t = flat(pdfText(file, 1));
       assert.match(t, /Code de renouvellement : /);
       assert.match(t, /Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
       assert.match(t, new RegExp(formatCode(rows[0].code!)));
       assert.doesNotMatch(t, /Code d'activation/);
       const expected = rows.slice(0, model).map((r) => renewalUrl(URL_BASE, r.login, r.code!)).sort();
-      assert.deepEqual(qrCodes(file, 1), expected);
+      assert.deepEqual(pdfQrCodes(file, 1), expected);
     }
     const csv = renderRenewalCsv(ctx, rows).toString('utf8');
     assert.match(csv, /^\uFEFFNom;Prénom;Profil;Login;Code de renouvellement/);
