@@ -2,10 +2,9 @@
 // alternative text of the QR figures from the document's object streams, title and language from the catalog.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { formatCode } from '../src/accounts/codes.js';
 import type { Scope } from '../src/directory/scope.js';
@@ -14,24 +13,15 @@ import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
 import { resetTemplate, saveTemplate } from '../src/publipostage/templates.js';
-import { testContext } from './helpers/db.js';
-import { insertSample, type Sample } from './helpers/sample.js';
+import { fileContext, fileTempDir } from './helpers/db.js';
+import { insertSample } from './helpers/sample.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let s: Sample;
-let dir: string;
 const ALL: Scope = { kind: 'all' };
 const URL_BASE = 'https://ent.example.fr';
 
-before(async () => {
-  ctx = await testContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
-  s = await insertSample(ctx);
-  dir = mkdtempSync(join(tmpdir(), 'trousseau-pdf-tags-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await ctx.close();
-});
+const ctx = await fileContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
+const s = await insertSample(ctx);
+const dir = fileTempDir('trousseau-pdf-tags-');
 
 interface Node {
   type: string;

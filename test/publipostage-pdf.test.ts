@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { formatCode, generateCode } from '../src/accounts/codes.js';
 import type { Scope } from '../src/directory/scope.js';
 import { activationUrl, frenchDate } from '../src/publipostage/format.js';
@@ -12,24 +11,16 @@ import { qrWorkerState } from '../src/publipostage/qr-pool.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
 import { defaultTemplate, fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, unknownFields, validateTemplate } from '../src/publipostage/templates.js';
-import { testContext } from './helpers/db.js';
-import { insertSample, type Sample } from './helpers/sample.js';
+import { fileContext, fileTempDir } from './helpers/db.js';
+import { pdfPages, pdfQrCodes, pdfText } from './helpers/pdf.js';
+import { insertSample } from './helpers/sample.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let s: Sample;
-let dir: string;
 const ALL: Scope = { kind: 'all' };
 const URL_BASE = 'https://ent.example.fr';
 
-before(async () => {
-  ctx = await testContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
-  s = await insertSample(ctx);
-  dir = mkdtempSync(join(tmpdir(), 'trousseau-pdf-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await ctx.close();
-});
+const ctx = await fileContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
+const s = await insertSample(ctx);
+const dir = fileTempDir('trousseau-pdf-');
 
 // Layout tests: every sample account, the distribution filters opened (their defaults: publipostage-distribution.test.ts).
 const select = (input: Record<string, unknown> = {}) => selectAccounts(ctx, SelectionSchema.parse({ preDeletion: 'all', blocked: 'all', ...input }), ALL);
@@ -39,34 +30,14 @@ function save(pdf: Buffer): string {
   writeFileSync(file, pdf);
   return file;
 }
-function pages(file: string): number {
-  return Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
-}
-function text(file: string, page?: number): string {
-  const range = page ? ['-f', String(page), '-l', String(page)] : [];
-  return execFileSync('pdftotext', [...range, file, '-'], { encoding: 'utf8' });
-}
-/** Every QR code zbarimg finds on a page rendered at 150 dpi. */
-function qrCodes(file: string, page: number): string[] {
-  const prefix = join(dir, `p${++n}`);
-  execFileSync('pdftoppm', ['-r', '150', '-png', '-f', String(page), '-l', String(page), file, prefix]);
-  const png = readdirSync(dir).find((f) => f.startsWith(`p${n}-`) && f.endsWith('.png'))!;
-  try {
-    const out = execFileSync('zbarimg', ['-q', '--raw', join(dir, png)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n').filter(Boolean).sort();
-  } catch (e) {
-    if ((e as { status?: number }).status === 4) return []; // zbarimg: no symbol found
-    throw e;
-  }
-}
 const pageOf = (rows: AccountRow[], id: string) => rows.findIndex((r) => r.id === id) + 1;
 
 test('model 1: one sheet per page, with names, login, grouped code, school, expiry and a working QR code', async () => {
   const rows = await select({});
   const file = save(await renderSheetsPdf(ctx, rows, { model: 1 }));
-  assert.equal(pages(file), rows.length);
+  assert.equal(pdfPages(file), rows.length);
 
-  const zoe = text(file, pageOf(rows, s.users.zoe));
+  const zoe = pdfText(file, pageOf(rows, s.users.zoe));
   assert.match(zoe, /Zoé MARTIN/);
   assert.match(zoe, /Collège Jean Moulin/);
   assert.ok(zoe.includes(s.logins.zoe));
@@ -79,28 +50,28 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.match(zoe, /téléphone.*facultatif/);
   assert.match(zoe, /conditions d'utilisation/);
   assert.ok(zoe.includes(URL_BASE));
-  assert.deepEqual(qrCodes(file, pageOf(rows, s.users.zoe)), [activationUrl(URL_BASE, s.logins.zoe, s.codes.zoe)]);
+  assert.deepEqual(pdfQrCodes(file, pageOf(rows, s.users.zoe)), [activationUrl(URL_BASE, s.logins.zoe, s.codes.zoe)]);
 
   // Non-Latin-1 names survive (embedded DejaVu, ToUnicode map).
-  assert.match(text(file, pageOf(rows, s.users.aslog)), /Åslög Ŝtěpán Ωmega/);
+  assert.match(pdfText(file, pageOf(rows, s.users.aslog)), /Åslög Ŝtěpán Ωmega/);
 
   // A parent's sheet names the children and their classes.
-  const paul = text(file, pageOf(rows, s.users.paul));
+  const paul = pdfText(file, pageOf(rows, s.users.paul));
   assert.match(paul, /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
   assert.ok(paul.includes(formatCode(s.codes.paul)));
 
   // An active account: renewal instructions, no code, no QR code.
   const emilePage = pageOf(rows, s.users.emile);
-  const emile = text(file, emilePage);
+  const emile = pdfText(file, emilePage);
   assert.match(emile, /déjà activé/);
   assert.match(emile, /Mot de passe oublié/);
   assert.match(emile, /code de renouvellement/);
   assert.doesNotMatch(emile, /Code d'activation :/);
   assert.doesNotMatch(emile, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
-  assert.deepEqual(qrCodes(file, emilePage), []);
+  assert.deepEqual(pdfQrCodes(file, emilePage), []);
 
   // An expired code is never printed.
-  const hugo = text(file, pageOf(rows, s.users.hugo));
+  const hugo = pdfText(file, pageOf(rows, s.users.hugo));
   assert.match(hugo, /expiré/);
   assert.doesNotMatch(hugo, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
 });
@@ -109,14 +80,14 @@ test('models 2 and 8: page counts, cut marks, QR codes readable at 8 per page', 
   const rows = await select({ activation: 'inactive' });
   for (const model of [2, 8] as SheetModel[]) {
     const file = save(await renderSheetsPdf(ctx, rows, { model }));
-    assert.equal(pages(file), Math.ceil(rows.length / model), `model ${model}`);
-    assert.ok(text(file, 1).includes('✂'), 'scissors on the cut lines');
+    assert.equal(pdfPages(file), Math.ceil(rows.length / model), `model ${model}`);
+    assert.ok(pdfText(file, 1).includes('✂'), 'scissors on the cut lines');
   }
   const file = save(await renderSheetsPdf(ctx, rows, { model: 8 }));
   const first = rows.slice(0, 8).filter((r) => r.code);
   assert.ok(first.length >= 5);
-  assert.deepEqual(qrCodes(file, 1), first.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
-  const t = text(file, 1);
+  assert.deepEqual(pdfQrCodes(file, 1), first.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
+  const t = pdfText(file, 1);
   for (const r of first) assert.ok(t.includes(formatCode(r.code!)), r.login);
 });
 
@@ -127,12 +98,12 @@ test('sorted by class: a new page at each class', async () => {
   for (const model of [2, 8] as SheetModel[]) {
     const file = save(await renderSheetsPdf(ctx, rows, { model, sort: 'class' }));
     const expected = [...groups.values()].reduce((a, c) => a + Math.ceil(c / model), 0);
-    assert.equal(pages(file), expected, `model ${model}`);
+    assert.equal(pdfPages(file), expected, `model ${model}`);
     assert.ok(expected > Math.ceil(rows.length / model));
   }
   // First page of the 8-per-page document holds 2NDE1 only.
   const file = save(await renderSheetsPdf(ctx, rows, { model: 8, sort: 'class' }));
-  const p1 = text(file, 1);
+  const p1 = pdfText(file, 1);
   assert.match(p1, /Jules VERNE/);
   assert.doesNotMatch(p1, /Zoé MARTIN/);
 });
@@ -142,10 +113,10 @@ test('a large document (QR codes encoded on the worker thread) stays decodable',
   const rows: AccountRow[] = Array.from({ length: 90 }, (_, i) => ({ ...base, id: `x${i}`, login: `eleve.${i}`, firstName: `Prénom${i}`, code: generateCode() }));
   const file = save(await renderSheetsPdf(ctx, rows, { model: 8 }));
   assert.equal(qrWorkerState(), true, 'the worker thread did the encoding');
-  assert.equal(pages(file), Math.ceil(90 / 8));
+  assert.equal(pdfPages(file), Math.ceil(90 / 8));
   const last = rows.slice(88);
-  assert.deepEqual(qrCodes(file, 12), last.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
-  assert.match(text(file, 12), /Prénom89 MARTIN/);
+  assert.deepEqual(pdfQrCodes(file, 12), last.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
+  assert.match(pdfText(file, 12), /Prénom89 MARTIN/);
 });
 
 test('content streams made partly on the worker, partly on the layout thread: every page shows its own sheets, in order', async () => {
@@ -153,7 +124,7 @@ test('content streams made partly on the worker, partly on the layout thread: ev
   const rows: AccountRow[] = Array.from({ length: 100 }, (_, i) => ({ ...base, id: `y${i}`, login: `eleve.split${i}`, firstName: `Prénom${i}`, code: generateCode() }));
   // Model 2: batches of 48 pages; the worker makes the first ones of a batch, this thread the last ones (pdf.ts, workerShare).
   const file = save(await renderSheetsPdf(ctx, rows, { model: 2 }));
-  assert.equal(pages(file), 50);
+  assert.equal(pdfPages(file), 50);
   const all = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).split('\f');
   for (let p = 0; p < 50; p++) {
     const names = [...all[p].matchAll(/Prénom(\d+) MARTIN/g)].map((m) => Number(m[1]));
@@ -161,13 +132,13 @@ test('content streams made partly on the worker, partly on the layout thread: ev
   }
   for (const page of [1, 42, 43, 48, 49, 50]) {
     const own = rows.slice(2 * (page - 1), 2 * page);
-    assert.deepEqual(qrCodes(file, page), own.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort(), `QR codes of page ${page}`);
+    assert.deepEqual(pdfQrCodes(file, page), own.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort(), `QR codes of page ${page}`);
   }
 });
 
 test('empty selection: a valid one-page PDF', async () => {
   const file = save(await renderSheetsPdf(ctx, [], { model: 8 }));
-  assert.equal(pages(file), 1);
+  assert.equal(pdfPages(file), 1);
 });
 
 test('renderTemplate: unknown fields stay visible, values are not re-interpreted', () => {
@@ -231,7 +202,7 @@ test('templates: structure override > global > default; the PDF prints the overr
 
   const rows = await select({ userIds: [s.users.zoe, s.users.jules] });
   const file = save(await renderSheetsPdf(ctx, rows, { model: 2 }));
-  const t = text(file).replace(/\s+/g, ' ');
+  const t = pdfText(file).replace(/\s+/g, ' ');
   assert.ok(t.includes(`Bienvenue Zoé en 6A ! Garde ton code : ${formatCode(s.codes.zoe)}.`), t);
   assert.ok(t.includes('Texte global pour Lycée Victor Hugo.'));
 
