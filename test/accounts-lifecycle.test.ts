@@ -4,32 +4,21 @@
 // pre-delete, restore and delete by hand, one account or a whole filter, with confirmation.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { test } from 'node:test';
 import { applyLifecycleAction, runLifecycle } from '../src/accounts/lifecycle.js';
 import { recordAudit } from '../src/directory/audit.js';
 import { savePolicy } from '../src/directory/policies.js';
 import { importFiles } from '../src/import/index.js';
-import { buildServer } from '../src/web/server.js';
-import { testContext } from './helpers/db.js';
-import { Client, createInactiveUser, createUser, signedInClient } from './helpers/web.js';
+import { fileContext } from './helpers/db.js';
+import { insertStructure } from './helpers/directory-sample.js';
+import { Client, createInactiveUser, createUser, fileServer, signedInClient } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
 const DAY = 86_400_000;
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let app: FastifyInstance;
-let school = '';
+const ctx = await fileContext();
+const app = await fileServer(ctx);
 const q = (sql: string, params: unknown[] = []) => ctx.database.pool.query(sql, params);
-
-before(async () => {
-  ctx = await testContext();
-  app = await buildServer(ctx);
-  school = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège Camus', '0690001A') RETURNING id`)).rows[0].id;
-});
-after(async () => {
-  await app.close();
-  await ctx.close();
-});
+const school = await insertStructure(ctx.database.pool, 'Collège Camus', '0690001A');
 
 async function member(login: string, o: { profile?: 'Student' | 'Teacher' | 'Personnel'; password?: string } = {}): Promise<string> {
   const id = await createUser(ctx.database.pool, { login, profile: o.profile ?? 'Student', password: o.password });

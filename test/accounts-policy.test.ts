@@ -4,30 +4,19 @@
 // and a new version of the school's terms of use is accepted at the next sign-in.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { test } from 'node:test';
 import { formatCode } from '../src/accounts/codes.js';
 import { issueRenewalCode } from '../src/accounts/issue.js';
 import { savePolicy, saveStructureSettings } from '../src/directory/policies.js';
-import { buildServer } from '../src/web/server.js';
-import { testContext } from './helpers/db.js';
-import { Client, createInactiveUser, createUser } from './helpers/web.js';
+import { fileContext } from './helpers/db.js';
+import { insertStructure } from './helpers/directory-sample.js';
+import { Client, createInactiveUser, createUser, fileServer } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let app: FastifyInstance;
-let school = '';
+const ctx = await fileContext();
+const app = await fileServer(ctx);
 const q = (sql: string, params: unknown[] = []) => ctx.database.pool.query(sql, params);
-
-before(async () => {
-  ctx = await testContext();
-  app = await buildServer(ctx);
-  school = (await q(`INSERT INTO structures (name, uai) VALUES ('École Prévert', '0440001P') RETURNING id`)).rows[0].id;
-});
-after(async () => {
-  await app.close();
-  await ctx.close();
-});
+const school = await insertStructure(ctx.database.pool, 'École Prévert', '0440001P');
 
 async function inactive(login: string, profile: 'Student' | 'Relative' = 'Student') {
   const u = await createInactiveUser(ctx.database.pool, ctx.secrets, { login, profile });

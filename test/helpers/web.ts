@@ -1,11 +1,14 @@
 // HTTP test helpers: a cookie-keeping client over app.inject(), sessions and account rows made directly in SQL,
 // multipart upload bodies.
+import { after } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
 import { issueActivationCode } from '../../src/accounts/issue.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import type { Secrets } from '../../src/accounts/secrets.js';
+import type { AppContext } from '../../src/context.js';
 import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
+import { buildServer } from '../../src/web/server.js';
 
 /** A browser stand-in: keeps cookies, remembers the last page's CSRF token and sends it with forms. */
 export class Client {
@@ -124,4 +127,11 @@ export async function signedInClient(app: FastifyInstance, pool: pg.Pool, userId
   c.cookies.set(SESSION_COOKIE, s.token);
   c.csrf = s.csrf;
   return c;
+}
+
+/** The app (buildServer, not listening: app.inject) every test of a file shares, closed after the file's last test. */
+export async function fileServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = await buildServer(ctx);
+  after(() => app.close());
+  return app;
 }
