@@ -3,7 +3,7 @@
 // with the codes it issues, the hand-outs it records and the hostile cells (formulas, separators, line breaks) of
 // the directory.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { issueActivationCode } from '../src/accounts/issue.js';
 import { Secrets } from '../src/accounts/secrets.js';
 import type { Scope } from '../src/directory/scope.js';
@@ -13,17 +13,15 @@ import { exportSelection } from '../src/publipostage/generate.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { distributionRecorder } from '../src/publipostage/tracking.js';
-import { testContext } from './helpers/db.js';
-import { addSecondSchool, insertSample, type Sample } from './helpers/sample.js';
+import { fileContext } from './helpers/db.js';
+import { addSecondSchool, insertSample } from './helpers/sample.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let s: Sample;
+const ctx = await fileContext();
+const s = await insertSample(ctx);
+// Two schools: Anne teaches in both, Zoé is enrolled in both, Sophie (S2) is Zoé's parent too.
+await addSecondSchool(ctx, s);
 
 before(async () => {
-  ctx = await testContext();
-  s = await insertSample(ctx);
-  // Two schools: Anne teaches in both, Zoé is enrolled in both, Sophie (S2) is Zoé's parent too.
-  await addSecondSchool(ctx, s);
   const q = (sql: string, v: unknown[]) => ctx.database.pool.query(sql, v);
   // Feed data with separators, quotes, line breaks and formulas; AAF functions (labels) and a plain one.
   await q(`UPDATE users SET ine = $2, mobile = $3, functions = $4 WHERE id = $1`, [
@@ -36,9 +34,6 @@ before(async () => {
   // A blocked account and one that signs in only with an external provider (shown with external=info).
   await q(`UPDATE users SET blocked = true WHERE id = $1`, [s.users.eclair]);
   await q(`INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('edu', 'x-1', $1, 'ÉduConnect')`, [s.users.jules]);
-});
-after(async () => {
-  await ctx.close();
 });
 
 async function exported(selection: Record<string, unknown>, scope: Scope): Promise<{ bytes: Buffer; count: number }> {

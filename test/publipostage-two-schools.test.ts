@@ -3,26 +3,18 @@
 // — names that school's classes only, never the other's.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import type { Scope } from '../src/directory/scope.js';
 import { exportSelection, type ExportFormat } from '../src/publipostage/generate.js';
 import { selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { testContext } from './helpers/db.js';
-import { addSecondSchool, insertSample, type Sample } from './helpers/sample.js';
+import { fileContext } from './helpers/db.js';
+import { addSecondSchool, insertSample } from './helpers/sample.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let s: Sample;
-
-before(async () => {
-  ctx = await testContext();
-  s = await insertSample(ctx);
-  await addSecondSchool(ctx, s);
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const s = await insertSample(ctx);
+await addSecondSchool(ctx, s);
 
 async function file(format: ExportFormat, selection: Record<string, unknown>, scope: Scope): Promise<Buffer> {
   const r = await exportSelection(ctx, { format, selection: SelectionSchema.parse(selection), scope, actorId: null, via: 'cli', model: 8 });
