@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { collectInputs, formatReport, importFiles, type ImportInput } from '../src/import/index.js';
-import { fileContext, sqlReaders } from './helpers/db.js';
+import { accountReaders, fileContext, sqlReaders } from './helpers/db.js';
 
 const DIR = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const ELEVES = 'ElevesSansAdresses.xml';
@@ -16,17 +16,11 @@ const RESP = 'ResponsablesAvecAdresses.xml';
 const ALL = { kind: 'all' } as const;
 const ctx = await fileContext();
 const { q, count } = sqlReaders(ctx);
+const { user, classesOf, groupsOf } = accountReaders(ctx);
 
 /** A fixture as text (ISO-8859-15), to derive variants. */
 const text = (name: string) => iconv.decode(readFileSync(join(DIR, name)), 'iso-8859-15');
 const encoded = (name: string, s: string): ImportInput => ({ name, data: iconv.encode(s, 'iso-8859-15') });
-const user = async (last: string, first: string) => (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
-const classesOf = async (id: string) =>
-  q<{ name: string; level: string | null }>(
-    `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,
-    [id],
-  );
-const groupsOf = async (id: string) => (await q<{ name: string }>(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY 1`, [id])).map((r) => r.name);
 const childrenOf = async (id: string) =>
   (await q<{ n: string }>(`SELECT c.first_name n FROM relations r JOIN users c ON c.id = r.child_id WHERE r.parent_id = $1 ORDER BY 1`, [id])).map((r) => r.n);
 

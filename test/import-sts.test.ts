@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import iconv from 'iconv-lite';
 import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles } from '../src/import/index.js';
-import { fileContext, sqlReaders } from './helpers/db.js';
+import { accountReaders, fileContext, sqlReaders } from './helpers/db.js';
 
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
@@ -15,14 +15,8 @@ const FILE = 'sts_emp_0990001X_2025.xml';
 const ALL = { kind: 'all' } as const;
 const ctx = await fileContext();
 const { q, count } = sqlReaders(ctx);
+const { user, classesOf, groupsOf } = accountReaders(ctx);
 
-const user = async (last: string, first: string) => (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0];
-const classesOf = async (id: string) =>
-  q<{ name: string; level: string | null }>(
-    `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,
-    [id],
-  );
-const groupsOf = async (id: string) => (await q<{ name: string }>(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY 1`, [id])).map((r) => r.name);
 
 test('teachers and staff of the school named by its UAI, with functions, classes, groups and levels', async () => {
   const report = await importFiles(ctx, collectInputs([STS]), { scope: ALL, dryRun: false });

@@ -76,6 +76,22 @@ export function sqlReaders(ctx: AppContext) {
   return { q, count };
 }
 
+/** What an import made of a person, read back: the account by name, its classes (with their level), its groups. */
+export function accountReaders(ctx: AppContext) {
+  const { q } = sqlReaders(ctx);
+  return {
+    user: async (last: string, first: string) =>
+      (await q<Record<string, unknown> & { id: string }>(`SELECT * FROM users WHERE last_name = $1 AND first_name = $2`, [last, first]))[0],
+    classesOf: async (id: string) =>
+      q<{ name: string; level: string | null }>(
+        `SELECT c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id LEFT JOIN levels l ON l.id = c.level_id WHERE uc.user_id = $1 ORDER BY 1`,
+        [id],
+      ),
+    groupsOf: async (id: string) =>
+      (await q<{ name: string }>(`SELECT g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = $1 ORDER BY 1`, [id])).map((r) => r.name),
+  };
+}
+
 /** The real-shaped files of the conformance suite: `../shared/fixtures/` beside the repository, or TROUSSEAU_FIXTURES. */
 export const FIXTURES = process.env.TROUSSEAU_FIXTURES
   ? `${process.env.TROUSSEAU_FIXTURES.replace(/\/+$/, '')}/`
