@@ -58,19 +58,15 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     return b && BINDING_RE.test(b) ? b : '';
   }
 
+  /** A provider's flow that cannot go on: the reason, and the way back to the sign-in page. */
+  function failurePage(req: FastifyRequest, reply: FastifyReply, title: string, message: string, status: number): FastifyReply {
+    const _ = translator(req.lang);
+    return sendPage(reply, { req, title, error: true, narrow: true, body: html`${formError(message)}<p><a href="/connexion">${_('fed.none.back')}</a></p>` }, status);
+  }
+
   function failed(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, status = 400): FastifyReply {
     const _ = translator(req.lang);
-    return sendPage(
-      reply,
-      {
-        req,
-        title: _('fed.failedTitle'),
-        error: true,
-        narrow: true,
-        body: html`${formError(_('fed.failed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
-      },
-      status,
-    );
+    return failurePage(req, reply, _('fed.failedTitle'), _('fed.failed', { provider: p.label }), status);
   }
 
   // ------------------------------------------------------------------------------------ start
@@ -171,7 +167,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
         );
       }
       const message = outcome.reason === 'blocked' ? _('fed.blocked') : _('fed.notEnabled', { provider: p.label });
-      return sendPage(reply, { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(message)}<p><a href="/connexion">${_('fed.none.back')}</a></p>` }, 403);
+      return failurePage(req, reply, _('fed.failedTitle'), message, 403);
     }
     const ids = outcome.accounts.map((a) => a.id);
     const fresh = await unactivated(pool, ids);
@@ -296,17 +292,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     } catch (e) {
       req.log.warn({ err: e, provider: p.id }, 'SAML LogoutResponse refused');
       const _ = translator(req.lang);
-      return sendPage(
-        reply,
-        {
-          req,
-          title: _('fed.signOut.unconfirmed.title'),
-          error: true,
-          narrow: true,
-          body: html`${formError(_('fed.signOut.unconfirmed', { provider: p.label }))}<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
-        },
-        400,
-      );
+      return failurePage(req, reply, _('fed.signOut.unconfirmed.title'), _('fed.signOut.unconfirmed', { provider: p.label }), 400);
     }
     return reply.redirect(SIGNED_OUT, 303);
   }
