@@ -1,21 +1,13 @@
 // distribution_events without per-row foreign keys (migration 0023): deleting accounts still deletes their hand-outs
 // and forgets them as authors, set-wise, and emptying users empties them too.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { recordDistribution } from '../src/publipostage/tracking.js';
-import { testContext } from './helpers/db.js';
-import { insertSample, type Sample } from './helpers/sample.js';
+import { fileContext } from './helpers/db.js';
+import { insertSample } from './helpers/sample.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let s: Sample;
-
-before(async () => {
-  ctx = await testContext();
-  s = await insertSample(ctx);
-});
-after(async () => {
-  await ctx.close();
-});
+const ctx = await fileContext();
+const s = await insertSample(ctx);
 
 test('an account deleted takes its hand-outs with it, and the ones it handed out keep no author', async () => {
   const pool = ctx.database.pool;

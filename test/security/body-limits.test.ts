@@ -3,25 +3,14 @@
 // 2,000 fields on every route (refused with 413 before any parsing or CSRF check); only multipart upload
 // routes take large bodies, with their own limits.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { test } from 'node:test';
 import { createSession, SESSION_COOKIE } from '../../src/web/auth.js';
-import { buildServer, FORM_BODY_LIMIT } from '../../src/web/server.js';
-import { testContext } from '../helpers/db.js';
-import { Client, createUser } from '../helpers/web.js';
+import { FORM_BODY_LIMIT } from '../../src/web/server.js';
+import { fileContext } from '../helpers/db.js';
+import { Client, createUser, fileServer } from '../helpers/web.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await testContext();
-  app = await buildServer(ctx);
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const ctx = await fileContext();
+const app = await fileServer(ctx);
 
 const form = (payload: string, url = '/connexion') =>
   app.inject({ method: 'POST', url, remoteAddress: '203.0.113.5', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
