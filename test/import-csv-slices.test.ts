@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCsv } from '../src/import/csv.js';
 import { emptyBatch, ImportFileError } from '../src/import/types.js';
+import { loopTurnsDuring } from './helpers/event-loop.js';
 
 const TARGET = { key: 'id:ecole', id: '6f1c1a52-3c1e-4c55-9a57-3b2f4e0c9d10' };
 const ROWS = 6000; // ~300 KB: several slices of 64k characters and of 500 rows
@@ -18,15 +19,7 @@ function file(tail = ''): Buffer {
 
 test('a file of many slices gives every row whole, the event loop turning meanwhile', async () => {
   const batch = emptyBatch();
-  let turns = 0;
-  let ticking = true;
-  const tick = () => {
-    turns++;
-    if (ticking) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const res = await parseCsv('CSV_Eleves.csv', file(), TARGET, batch);
-  ticking = false;
+  const { result: res, turns } = await loopTurnsDuring(() => parseCsv('CSV_Eleves.csv', file(), TARGET, batch));
   assert.equal(res.rows, ROWS);
   assert.deepEqual(batch.rejected, []);
   const users = [...batch.users.values()];
