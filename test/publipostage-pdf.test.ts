@@ -159,7 +159,7 @@ test('renderTemplate: unknown fields stay visible, values are not re-interpreted
 test('a school named « Collège A. »: the letter keeps one full stop, on the sheet and in the mail, not « A.. »', async () => {
   const [zoe] = await select({ userIds: [s.users.zoe] });
   const row = { ...zoe, structureName: 'Collège A.' };
-  const sheet = text(save(await renderSheetsPdf(ctx, [row], { model: 1 }))).replace(/\s+/g, ' ');
+  const sheet = pdfText(save(await renderSheetsPdf(ctx, [row], { model: 1 }))).replace(/\s+/g, ' ');
   assert.match(sheet, /\(ENT\) du Collège A\. Garde cette fiche/, sheet);
   assert.doesNotMatch(sheet, /A\.\./, sheet);
   const mail = renderTemplate(defaultTemplate('Student', 'mail_inactive').body, fieldsFor(row, ctx));
