@@ -84,20 +84,26 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   await page.fill('#f-termsText', 'Charte d’usage du collège, version de rentrée.');
   await page.check('#f-newVersion');
   await page.click('button:has-text("Enregistrer")');
-  // Saved, but no provider named EduConnect serves this school's parents: they could not sign in at all.
-  assert.match((await page.textContent('.notice-error'))!, /^Paramètres enregistrés\. Parent : connexion par « EduConnect » seulement, mais aucun fournisseur « EduConnect » n’est configuré et activé/);
+  // No provider named EduConnect serves this school's parents: they could not sign in at all, so nothing is saved.
+  assert.match((await page.textContent('.notice-error'))!, /Parent : aucun fournisseur « EduConnect » n’est configuré et activé .* Rien n’a été enregistré/);
+  assert.equal((await ctx.database.pool.query('SELECT count(*)::int n FROM profile_policies')).rows[0].n, 0, 'nothing saved');
+  assert.equal(await page.inputValue('#f-Relative\\.provider'), 'EduConnect', 'the form comes back as typed');
   ctx.config.federation = parseFederation({ providers: [{ id: 'educonnect', label: 'EduConnect', kind: 'oidc', issuer: 'https://educonnect.example.fr', clientId: 'x', match: ['externalId'] }] });
   try {
-    await page.reload();
+    await page.click('button:has-text("Enregistrer")');
     assert.match((await page.textContent('.notice-error'))!, /aucun fournisseur « EduConnect »/, 'configured, but not enabled here');
     await ctx.database.pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('educonnect', $1, 'Relative')`, [school]);
-    await page.reload();
+    await page.check('#f-newVersion');
+    await page.click('button:has-text("Enregistrer")');
     await page.waitForSelector('.notice-success');
     assert.equal(await page.locator('.notice-error').count(), 0);
   } finally {
     ctx.config.federation = NO_PROVIDERS;
     await ctx.database.pool.query('DELETE FROM federation_enabled');
   }
+  // The provider gone since (configuration changed): the saved policy is named as locking its accounts out.
+  await page.reload();
+  assert.match((await page.textContent('.notice-error'))!, /Parent : connexion par « EduConnect » seulement, mais aucun fournisseur « EduConnect » n’est configuré et activé/);
   await page.screenshot({ path: screenshotPath('console-parametres'), fullPage: true });
   assert.equal(await page.inputValue('#f-Relative\\.provider'), 'EduConnect');
   assert.equal(await page.getAttribute('[data-terms-version]', 'data-terms-version'), '1');

@@ -151,6 +151,13 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
     }
     const rights = req.body.teacherRights.filter((r): r is TeacherRight => (TEACHER_RIGHTS as readonly string[]).includes(r));
     const termsText = formValue(req, 'termsText').slice(0, 20_000);
+    // An external-only profile no enabled provider serves could not sign in at all (its passwords are refused:
+    // passwordRefusedSql): refused before anything is saved, a local admin's own profile included.
+    if (!errors.length) {
+      for (const p of await unreachablePolicies(ctx, school.id, shown)) {
+        errors.push(_('settings.unreachable.refused', { profile: profileLabel(req.lang, p.profile), provider: p.provider ?? '' }));
+      }
+    }
     if (errors.length) {
       const current = await loadStructureSettings(pool, school.id);
       // Nothing is saved: the form comes back as typed, with what is wrong named.

@@ -41,6 +41,8 @@ const fr = {
   'settings.saved': 'Paramètres enregistrés.',
   'settings.unreachable':
     '{profile} : connexion par « {provider} » seulement, mais aucun fournisseur « {provider} » n’est configuré et activé pour cet établissement et ce profil : ces comptes ne peuvent se connecter d’aucune façon. Activez-le dans « Fournisseurs d’identité », ou choisissez « Les deux » en attendant.',
+  'settings.unreachable.refused':
+    '{profile} : aucun fournisseur « {provider} » n’est configuré et activé pour cet établissement et ce profil ; avec « {provider} » seulement, ces comptes ne pourraient se connecter d’aucune façon. Rien n’a été enregistré : activez d’abord ce fournisseur dans « Fournisseurs d’identité » (super-administrateur), ou choisissez « Les deux ».',
   'settings.save': 'Enregistrer',
   'settings.policies': 'Connexion et activation par profil',
   'settings.policies.hint':
@@ -168,6 +170,8 @@ const en: Record<keyof typeof fr, string> = {
   'settings.saved': 'Settings saved.',
   'settings.unreachable':
     '{profile}: sign-in with “{provider}” only, but no “{provider}” provider is configured and enabled for this school and profile: these accounts cannot sign in at all. Enable it under “Identity providers”, or choose “Both” meanwhile.',
+  'settings.unreachable.refused':
+    '{profile}: no “{provider}” provider is configured and enabled for this school and profile; with “{provider}” only, these accounts could not sign in at all. Nothing was saved: first enable this provider under “Identity providers” (super administrator), or choose “Both”.',
   'settings.save': 'Save',
   'settings.policies': 'Sign-in and activation per profile',
   'settings.policies.hint':
