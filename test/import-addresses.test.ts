@@ -51,6 +51,12 @@ test('CSV: street (commas kept), postcode and town, a foreign country, on their 
   const out = join(tmp, 'lettres.pdf');
   const logs: string[] = [];
   assert.equal(await runWith(ctx, ['--format', 'pdf', '--address-block', '--users', 'paul.martin', '-o', out], (m) => logs.push(m)), 0, logs.join('\n'));
+  assert.ok(!logs.some((l) => l.includes('TROUSSEAU_PUBLIC_URL')), `the public address is set: no warning (${logs.join(' | ')})`);
+  // Without it, the command says what the sheets print (a server on another port does not share this process's).
+  const bare = { ...ctx, config: { ...ctx.config, publicUrl: 'http://localhost:3000', publicUrlSet: false } };
+  const said: string[] = [];
+  assert.equal(await runWith(bare, ['--format', 'pdf', '--users', 'paul.martin', '-o', `${out}.localhost.pdf`], (m) => said.push(m)), 0, said.join('\n'));
+  assert.ok(said.some((l) => l.startsWith('TROUSSEAU_PUBLIC_URL absent') && l.includes('http://localhost:3000')), `warned: ${said.join(' | ')}`);
   const cli = execFileSync('pdftotext', ['-r', '72', '-x', String(Math.round(90 * mm)), '-y', String(Math.round(50 * mm)), '-W', String(Math.round(100 * mm)), '-H', String(Math.round(45 * mm)), out, '-'], { encoding: 'utf8' });
   assert.equal(cli.replace(/\f/g, '').trim(), 'Paul MARTIN\n12, rue des Acacias\n75017 PARIS');
   assert.equal(await runWith(ctx, ['--format', 'pdf', '--model', '8', '--address-block', '-o', out], (m) => logs.push(m)), 2);

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import type { AppContext } from '../context.js';
 import { withCommandContext } from '../db/open.js';
+import { publicUrlWarning } from '../startup.js';
 import { PROFILES, type Profile } from '../directory/vocabulary.js';
 import { isUuid } from '../directory/users.js';
 import { foldName } from '../directory/fold.js';
@@ -169,6 +170,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
       const issue = parsed.error.issues[0];
       throw new UsageError(`option --${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} invalide : ${issue.message}`);
     }
+    const unset = publicUrlWarning(ctx.config);
+    if (unset) log(unset);
     const result = await exportSelection(ctx, {
       format,
       selection: parsed.data,
