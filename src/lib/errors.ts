@@ -42,6 +42,10 @@ export const DOMAIN_MESSAGES_FR = {
   'docx.syntax': '« {file} » : balise de fusion mal formée {tag} (accolade ouverte sans être fermée, ou fermée sans avoir été ouverte). Chaque champ s’écrit entre accolades, par exemple {prenom}.',
   'docx.unknownField': '« {file} » : champ de fusion inconnu {{field}}. Champs possibles : {known}.',
   'docx.notFound': 'Modèle Word introuvable.',
+  // A model that links to something outside itself (docx.ts, checkNoExternalReferences): LibreOffice would fetch it.
+  'docx.linkedImage': 'Le modèle {file} contient une image liée à une adresse extérieure ({part}) : incorporez l’image dans le document.',
+  'docx.linkedTemplate': 'Le modèle {file} est rattaché à un modèle de document extérieur ({part}) : enregistrez-le comme simple document Word (.docx), sans modèle attaché.',
+  'docx.linkedContent': 'Le modèle {file} contient un contenu lié à une adresse extérieure ({part}) — objet, sous-document, cadre ou champ INCLUDETEXT : copiez ce contenu dans le document lui-même.',
   'docx.tooLarge': '« {file} » pour {count} comptes ferait un document de plus de {limit} Mo : réduisez la sélection (une classe, un profil) ou allégez le modèle, puis réessayez.',
   // Letter templates (src/publipostage/templates.ts, validateTemplate): each problem of a draft, naming the field.
   'template.unknownProfile': 'profil inconnu : « {value} »',

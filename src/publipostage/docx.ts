@@ -71,6 +71,144 @@ function scanTags(zip: PizZip, name: string): void {
   }
 }
 
+/** Decodes the XML escapes of an attribute value or text (`&#69;xternal` is `External` to every XML reader). */
+function xmlDecode(s: string): string {
+  return s.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(amp|lt|gt|quot|apos));/gi, (m, dec: string, hex: string, named: string) => {
+    if (named) return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[named.toLowerCase()] ?? m;
+    const code = dec ? Number(dec) : Number.parseInt(hex, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  });
+}
+
+/** An element's attributes (the opening tag's text after its name), by local name (prefix dropped), values decoded. */
+function attributes(tag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of tag.matchAll(/([\w.-]+:)?([\w.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) out.set(m[2], xmlDecode(m[3] ?? m[4] ?? ''));
+  return out;
+}
+
+/** An opening tag's attributes: quoted values may hold `>`. */
+const ATTRS = `(?:[^>"']|"[^"]*"|'[^']*')*`;
+
+/**
+ * A part's text when it is markup (its first character `<`, after a byte order mark or blanks), else null (images,
+ * fonts). Read as XML readers read it: UTF-16 by its byte order mark or its first `<`, UTF-8 otherwise — a relationship
+ * part written in UTF-16 is still a relationship part for LibreOffice.
+ */
+function markupText(bytes: Uint8Array): string | null {
+  let encoding = 'utf-8';
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0x3c && bytes[1] === 0)) encoding = 'utf-16le';
+  else if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0 && bytes[1] === 0x3c)) encoding = 'utf-16be';
+  const text = new TextDecoder(encoding).decode(bytes.subarray(0, 64)).replace(/^\uFEFF/, '').trimStart();
+  if (!text.startsWith('<')) return null;
+  return new TextDecoder(encoding).decode(bytes);
+}
+
+/** A target outside the package: an absolute URI (http:, file:, smb:, a drive C:…) or a network path (//host, \\host). */
+const OUTSIDE = /^\s*(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
+
+/** The elements that name a hyperlink relationship: a text hyperlink, a drawing's click or hover action. */
+const HYPERLINK_ELEMENTS = new Set(['hyperlink', 'hlinkClick', 'hlinkHover', 'hlinkMouseOver']);
+
+/** Field codes whose result LibreOffice (and Word) fetch from their argument: a picture, a file, another program. */
+const FETCHING_FIELDS: Record<string, 'docx.linkedImage' | 'docx.linkedContent'> = {
+  INCLUDEPICTURE: 'docx.linkedImage',
+  IMPORT: 'docx.linkedImage',
+  INCLUDETEXT: 'docx.linkedContent',
+  INCLUDE: 'docx.linkedContent',
+  LINK: 'docx.linkedContent',
+  DDE: 'docx.linkedContent',
+  DDEAUTO: 'docx.linkedContent',
+};
+
+/**
+ * Refuses a model that makes whoever opens it fetch something outside the file: LibreOffice, converting the letters
+ * to PDF on the server, would fetch it from there (http://169.254.169.254/… in the hosting's network, file:///etc/passwd
+ * on the server's disk, into the letters). In every relationship part (`*.rels`), a relationship whose target is
+ * external (TargetMode="External", or an absolute URI or network path as its target) — a linked image (`r:link`), an OLE
+ * object, an attached template, a frame, a subdocument, an altChunk — unless it is a hyperlink (LibreOffice only
+ * follows those when someone clicks them); in every XML part, the field codes that include a picture or a file
+ * (INCLUDEPICTURE, INCLUDETEXT, LINK, DDE… whatever their case, in complex fields cut across runs or in
+ * `w:fldSimple`), an absolute `src`/`href` attribute (VML's `o:href`), and any DTD (external entities). Word never writes
+ * a DTD; the rest is refused with what to do instead.
+ * Errors: docx.linkedImage, docx.linkedTemplate, docx.linkedContent (the file and the part), docx.unreadable (a DTD).
+ */
+export function checkNoExternalReferences(zip: PizZip, name: string): void {
+  /** External hyperlinks by the part whose relationships they are: their ids, and the relationship part. */
+  const hyperlinkIds = new Map<string, { rels: string; ids: Set<string> }>();
+  const texts = new Map<string, string>();
+  for (const [part, file] of Object.entries(zip.files)) {
+    const raw = file.dir ? null : markupText(file.asUint8Array());
+    if (raw === null) continue;
+    if (/<!(?:DOCTYPE|ENTITY)/i.test(raw)) throw new DomainError('docx.unreadable', { file: name });
+    // Comments and processing instructions dropped, CDATA sections as escaped text: what an XML reader sees.
+    const xml = raw
+      .replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '')
+      .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+    // Relationships (in `*.rels` parts; looked for everywhere, whatever the part's name).
+    for (const m of xml.matchAll(new RegExp(`<(?:[\\w.-]+:)?Relationship\\b(${ATTRS})>`, 'g'))) {
+      const a = attributes(m[1]);
+      const type = (a.get('Type') ?? '').trim();
+      if ((a.get('TargetMode') ?? '').trim().toLowerCase() !== 'external' && !OUTSIDE.test(a.get('Target') ?? '')) continue;
+      if (/\/hyperlink$/i.test(type)) {
+        // Its id may only serve hyperlinks: an image's r:link naming it would be fetched whatever its declared type.
+        const source = /^(.*?)_rels\/([^/]+)\.rels$/i.exec(part);
+        if (source) {
+          const ids = hyperlinkIds.get(`${source[1]}${source[2]}`) ?? { rels: part, ids: new Set<string>() };
+          ids.ids.add((a.get('Id') ?? '').trim());
+          hyperlinkIds.set(`${source[1]}${source[2]}`, ids);
+        }
+        continue;
+      }
+      const code = /\/image$/i.test(type) ? 'docx.linkedImage' : /\/attachedTemplate$/i.test(type) ? 'docx.linkedTemplate' : 'docx.linkedContent';
+      throw new DomainError(code, { file: name, part });
+    }
+    const fetching = (instr: string) => FETCHING_FIELDS[/^\s*([a-z]+)/i.exec(instr)?.[1].toUpperCase() ?? ''];
+    // Complex fields: begin, instruction text (often cut into several runs), separate, end; fields nest.
+    const open: { instr: string; done: boolean }[] = [];
+    const check = (instr: string) => {
+      const code = fetching(instr);
+      if (code) throw new DomainError(code, { file: name, part });
+    };
+    for (const m of xml.matchAll(new RegExp(`<(?:[\\w.-]+:)?(fldChar|instrText|fldSimple)\\b(${ATTRS})>`, 'g'))) {
+      const a = attributes(m[2]);
+      if (m[1] === 'fldSimple') check(a.get('instr') ?? '');
+      else if (m[1] === 'instrText') {
+        const end = xml.indexOf('<', m.index + m[0].length);
+        const text = m[0].endsWith('/>') ? '' : xmlDecode(xml.slice(m.index + m[0].length, end < 0 ? undefined : end));
+        const top = open.at(-1);
+        if (top && !top.done) top.instr += text;
+        else check(text);
+      } else {
+        const kind = a.get('fldCharType');
+        if (kind === 'begin') open.push({ instr: '', done: false });
+        else if (kind === 'separate' || kind === 'end') {
+          const top = kind === 'end' ? open.pop() : open.at(-1);
+          if (top && !top.done) {
+            top.done = true;
+            check(top.instr);
+          }
+        }
+      }
+    }
+    for (const f of open) check(f.instr);
+    for (const m of xml.matchAll(/\s(?:[\w.-]+:)?(?:src|href)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+      if (OUTSIDE.test(xmlDecode(m[1] ?? m[2] ?? ''))) throw new DomainError('docx.linkedContent', { file: name, part });
+    }
+    texts.set(part, xml);
+  }
+  for (const [source, { rels, ids }] of hyperlinkIds) {
+    const xml = texts.get(source);
+    if (!xml) continue;
+    for (const m of xml.matchAll(new RegExp(`<(?:[\\w.-]+:)?([\\w.-]+)\\b(${ATTRS})>`, 'g'))) {
+      if (HYPERLINK_ELEMENTS.has(m[1])) continue;
+      for (const value of attributes(m[2]).values()) {
+        if (ids.has(value.trim())) throw new DomainError(/^(blip|imagedata|fill)$/.test(m[1]) ? 'docx.linkedImage' : 'docx.linkedContent', { file: name, part: rels });
+      }
+    }
+  }
+}
+
 function openZip(content: Buffer, name: string): PizZip {
   let zip: PizZip;
   try {
@@ -95,9 +233,13 @@ function bodyRange(xml: string): { start: number; end: number } | null {
   return { start, end: sect > start ? sect : close };
 }
 
-/** The model opened, its tags checked (scanTags), the body of word/document.xml wrapped in the per-account loop. */
+/**
+ * The model opened, nothing outside it referenced (checkNoExternalReferences), its tags checked (scanTags), the body
+ * of word/document.xml wrapped in the per-account loop.
+ */
 function prepare(content: Buffer, name: string): PizZip {
   const zip = openZip(content, name);
+  checkNoExternalReferences(zip, name);
   scanTags(zip, name);
   const xml = zip.file('word/document.xml')!.asText();
   const body = bodyRange(xml);
@@ -162,9 +304,10 @@ function checkTags(tags: string[], name: string): string[] {
 }
 
 /**
- * Checks a model: a readable .docx whose tags are all known fields. Returns the fields it uses, in order.
- * Errors: docx.unreadable (not a .docx), docx.syntax (unbalanced braces), docx.unknownField (names the field and
- * the known ones).
+ * Checks a model: a readable .docx that references nothing outside itself and whose tags are all known fields.
+ * Returns the fields it uses, in order. Errors: docx.unreadable (not a .docx), docx.linkedImage, docx.linkedTemplate,
+ * docx.linkedContent (checkNoExternalReferences), docx.syntax (unbalanced braces), docx.unknownField (names the
+ * field and the known ones).
  */
 export function inspectDocxTemplate(content: Buffer, name: string): string[] {
   return checkTags(compile(prepare(content, name), name, () => Buffer.alloc(0)).tags, name);
@@ -333,8 +476,19 @@ export async function findSoffice(path = process.env.PATH ?? ''): Promise<string
   return null;
 }
 
-/** Converts a .docx to PDF with `soffice --headless --convert-to pdf` in a private temporary directory. */
-export async function docxToPdf(soffice: string, docx: Buffer): Promise<Buffer> {
+/**
+ * Converts a .docx to PDF with `soffice --headless --convert-to pdf` in a private temporary directory. The letters
+ * are checked again first (checkNoExternalReferences, errors naming `name`, the model): LibreOffice fetches what a
+ * document links to, and a model stored before that check existed (or a document made another way) must not reach it.
+ */
+export async function docxToPdf(soffice: string, docx: Buffer, name: string): Promise<Buffer> {
+  let zip: PizZip;
+  try {
+    zip = new PizZip(docx);
+  } catch {
+    throw new DomainError('docx.unreadable', { file: name });
+  }
+  checkNoExternalReferences(zip, name);
   const dir = await mkdtemp(join(tmpdir(), 'trousseau-docx-'));
   try {
     await writeFile(join(dir, 'lettres.docx'), docx);

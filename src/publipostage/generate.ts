@@ -178,7 +178,7 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
     const letters = req.letters!;
     const docx = await renderDocxLetters(ctx, letters.content, letters.name, rows, await postalAddresses(ctx.database.pool, rows.map((r) => r.id)));
     const base = ['lettres', ...label.parts, today()].join('-');
-    if (letters.soffice) return { count: rows.length, filename: `${base}.pdf`, contentType: 'application/pdf', body: await docxToPdf(letters.soffice, docx) };
+    if (letters.soffice) return { count: rows.length, filename: `${base}.pdf`, contentType: 'application/pdf', body: await docxToPdf(letters.soffice, docx, letters.name) };
     return { count: rows.length, filename: `${base}.docx`, contentType: DOCX_TYPE, body: docx };
   }
   if (req.format === 'csv') {

@@ -40,6 +40,9 @@ const EN: Record<DomainCode, string> = {
   'docx.syntax': '“{file}”: malformed merge tag {tag} (a brace opened and never closed, or closed and never opened). Each field is written between braces, for example {prenom}.',
   'docx.unknownField': '“{file}”: unknown merge field {{field}}. Known fields: {known}.',
   'docx.notFound': 'Word model not found.',
+  'docx.linkedImage': 'The model {file} contains an image linked to an outside address ({part}): embed the image in the document.',
+  'docx.linkedTemplate': 'The model {file} is attached to an outside document template ({part}): save it as a plain Word document (.docx), with no attached template.',
+  'docx.linkedContent': 'The model {file} contains content linked to an outside address ({part}) — an object, subdocument, frame or INCLUDETEXT field: copy that content into the document itself.',
   'docx.tooLarge': '“{file}” for {count} accounts would make a document over {limit} MB: narrow the selection (one class, one profile) or lighten the model, then try again.',
   // Letter templates (validateTemplate)
   'template.unknownProfile': 'unknown profile: “{value}”',
