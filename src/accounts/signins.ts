@@ -23,3 +23,23 @@ export async function endSignIns(db: Queryable, userId: string | readonly string
   await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = ANY($1::text[])`, [ids]);
   return r.rows[0].live;
 }
+
+/**
+ * endSignIns for a set of accounts written as SQL (`accounts`: a query whose one column is `id`; its parameters
+ * `params`), in one statement: the ids never travel through Node, so a school's thousands of parents cost one round
+ * trip. `keepProviderSessions`: the web sessions opened through an identity provider (those with a federation_sessions
+ * row, src/federation/accounts.ts) stay — only those opened with the Trousseau password end. The OpenID provider's
+ * rows of these accounts all go (they do not record which Trousseau session signed them in): an application signs the
+ * person in again, through the provider. Run in the caller's transaction; returns the live web sessions ended.
+ */
+export async function endSignInsOf(db: Queryable, accounts: string, params: unknown[], opts: { keepProviderSessions?: boolean } = {}): Promise<number> {
+  const keep = opts.keepProviderSessions ? 'AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash)' : '';
+  const r = await db.query<{ live: number }>(
+    `WITH acc AS MATERIALIZED (${accounts}),
+     ended AS (DELETE FROM sessions s WHERE s.user_id IN (SELECT id FROM acc) ${keep} RETURNING s.expires_at),
+     tokens AS (DELETE FROM oidc_payloads o WHERE o.payload ? 'accountId' AND o.payload->>'accountId' IN (SELECT id::text FROM acc))
+     SELECT count(*) FILTER (WHERE expires_at > now())::int AS live FROM ended`,
+    params,
+  );
+  return r.rows[0].live;
+}

@@ -7,6 +7,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile } from './vocabulary.js';
 import type { Role } from './scope.js';
 import { recordAudit } from './audit.js';
+import { endSignInsOf } from '../accounts/signins.js';
 
 export type SignIn = 'code' | 'external' | 'both';
 
@@ -80,8 +81,15 @@ export async function loadPolicies(db: Queryable, structureId: string): Promise<
   return PROFILES.map((p) => byProfile.get(p) ?? defaultPolicy(p));
 }
 
-/** Stores one profile's policy (audited as settings.policy with the old and new values). */
-export async function savePolicy(db: Queryable, structureId: string, profile: Profile, input: PolicyInput, actorId: string | null): Promise<void> {
+/**
+ * Stores one profile's policy (audited as settings.policy with the new values and the sessions ended). Saved as
+ * 'external', it also ends the password sign-ins of the accounts whose password it now refuses (passwordRefusedSql:
+ * every structure of the account says 'external' — a parent shared with a school that keeps passwords is not one),
+ * in the caller's transaction: their web sessions opened with the password (8 hours) and their applications' tokens
+ * (refresh tokens lived 30 days), so the setting is not waited out; sessions opened through the identity provider
+ * stay (endSignInsOf). Returns the number of live web sessions ended.
+ */
+export async function savePolicy(db: Queryable, structureId: string, profile: Profile, input: PolicyInput, actorId: string | null): Promise<number> {
   await db.query(
     `INSERT INTO profile_policies (structure_id, profile, sign_in, provider, email_required, phone_required, min_password_length, grace_days, deletion_days)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -90,7 +98,18 @@ export async function savePolicy(db: Queryable, structureId: string, profile: Pr
     [structureId, profile, input.signIn, input.signIn === 'code' ? null : input.provider, input.emailRequired, input.phoneRequired,
       input.minPasswordLength, input.graceDays, input.deletionDays],
   );
-  await recordAudit(db, actorId, 'settings.policy', { structureId, profile, ...input });
+  const sessionsEnded =
+    input.signIn === 'external'
+      ? await endSignInsOf(
+          db,
+          `SELECT u.id FROM ${structureMembersSql('$1::uuid')} m JOIN users u ON u.id = m.id
+           WHERE u.profile = $2 AND ${passwordRefusedSql('u')} IS NOT NULL`,
+          [structureId, profile],
+          { keepProviderSessions: true },
+        )
+      : 0;
+  await recordAudit(db, actorId, 'settings.policy', { structureId, profile, ...input, sessionsEnded });
+  return sessionsEnded;
 }
 
 /**

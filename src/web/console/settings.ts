@@ -23,7 +23,7 @@ import { withTransaction } from '../../accounts/tx.js';
 import { typed } from '../area.js';
 import { viewer } from '../context.js';
 import type { SafeHtml } from '../html.js';
-import { translator, type Lang, type MessageKey } from '../i18n/index.js';
+import { plural, translator, type Lang, type MessageKey } from '../i18n/index.js';
 import { IdParams, list, text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { schoolOr404, sendConsolePage, type School } from './frame.js';
@@ -40,6 +40,8 @@ interface FormState {
   settings: StructureSettings;
   errors: string[];
   ok?: boolean;
+  /** After a save with a profile on 'external': the password sessions it ended (savePolicy). */
+  sessionsEnded?: number;
   /** Saved policies whose accounts cannot sign in at all (unreachablePolicies). */
   unreachable?: ProfilePolicy[];
 }
@@ -64,6 +66,8 @@ async function unreachablePolicies(ctx: AppContext, schoolId: string, policies: 
 
 function page(req: FastifyRequest, reply: FastifyReply, school: School, st: FormState, status = 200) {
   const _ = translator(req.lang);
+  const ended = st.sessionsEnded === undefined ? '' : st.sessionsEnded === 0 ? _('settings.sessionsEnded.none') : plural(req.lang, 'settings.sessionsEnded', st.sessionsEnded);
+  const saved = ended ? `${_('settings.saved')} ${ended}` : _('settings.saved');
   return sendConsolePage(
     reply,
     {
@@ -76,12 +80,10 @@ function page(req: FastifyRequest, reply: FastifyReply, school: School, st: Form
         : st.unreachable?.length
           ? {
               kind: 'error',
-              text: [...(st.ok ? [_('settings.saved')] : []), ...st.unreachable.map((p) => _('settings.unreachable', { profile: profileLabel(req.lang, p.profile), provider: p.provider ?? '' }))].join(
-                ' ',
-              ),
+              text: [...(st.ok ? [saved] : []), ...st.unreachable.map((p) => _('settings.unreachable', { profile: profileLabel(req.lang, p.profile), provider: p.provider ?? '' }))].join(' '),
             }
           : st.ok
-            ? { kind: 'success', text: _('settings.saved') }
+            ? { kind: 'success', text: saved }
             : null,
       lead: _('settings.lead'),
       body: settingsFormView(viewEnv(req), school, st),
@@ -104,11 +106,12 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
   const app = typed(root);
   const pool = ctx.database.pool;
 
-  app.get('/etablissements/:id/parametres', { schema: { params: IdParams, querystring: z.object({ ok: text(10) }) } }, async (req, reply) => {
+  app.get('/etablissements/:id/parametres', { schema: { params: IdParams, querystring: z.object({ ok: text(10), fermees: text(10) }) } }, async (req, reply) => {
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
     const [policies, settings] = await Promise.all([loadPolicies(pool, school.id), loadStructureSettings(pool, school.id)]);
     const unreachable = await unreachablePolicies(ctx, school.id, policies);
-    return page(req, reply, school, { policies, settings, errors: [], ok: req.query.ok === '1', unreachable });
+    const ended = /^\d{1,9}$/.test(req.query.fermees ?? '') ? Number(req.query.fermees) : undefined;
+    return page(req, reply, school, { policies, settings, errors: [], ok: req.query.ok === '1', sessionsEnded: ended, unreachable });
   });
 
   app.post('/etablissements/:id/parametres', { schema: { params: IdParams, body: SettingsForm } }, async (req, reply) => {
@@ -163,10 +166,14 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
       // Nothing is saved: the form comes back as typed, with what is wrong named.
       return page(req, reply, school, { policies: shown, settings: { ...current, teacherRights: rights, termsText }, errors }, 400);
     }
-    await withTransaction(pool, async (c) => {
-      for (const [profile, input] of inputs) await savePolicy(c, school.id, profile, input, viewer(req).user.id);
+    // A profile saved as 'external' ends the password sign-ins its setting now refuses (savePolicy): said on the page.
+    const ended = await withTransaction(pool, async (c) => {
+      let n = 0;
+      for (const [profile, input] of inputs) n += await savePolicy(c, school.id, profile, input, viewer(req).user.id);
       await saveStructureSettings(c, school.id, { teacherRights: rights, termsText, newVersion: formValue(req, 'newVersion') === 'on' }, viewer(req).user.id);
+      return n;
     });
-    return reply.redirect(`${settingsHref(school.id)}?ok=1`, 303);
+    const external = [...inputs.values()].some((p) => p.signIn === 'external');
+    return reply.redirect(`${settingsHref(school.id)}?ok=1${external ? `&fermees=${ended}` : ''}`, 303);
   });
 }

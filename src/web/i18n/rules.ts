@@ -39,6 +39,9 @@ const fr = {
   'settings.title': 'Paramètres des comptes',
   'settings.lead': 'Pour chaque profil : comment les comptes se connectent, ce que l’activation demande, et les délais après une absence du flux.',
   'settings.saved': 'Paramètres enregistrés.',
+  'settings.sessionsEnded.none': 'Aucune session ouverte par mot de passe n’était à fermer.',
+  'settings.sessionsEnded.one': '{n} session fermée : ouverte par mot de passe, que ce réglage refuse désormais (les sessions ouvertes avec le fournisseur d’identité restent).',
+  'settings.sessionsEnded.other': '{n} sessions fermées : ouvertes par mot de passe, que ce réglage refuse désormais (les sessions ouvertes avec le fournisseur d’identité restent).',
   'settings.unreachable':
     '{profile} : connexion par « {provider} » seulement, mais aucun fournisseur « {provider} » n’est configuré et activé pour cet établissement et ce profil : ces comptes ne peuvent se connecter d’aucune façon. Activez-le dans « Fournisseurs d’identité », ou choisissez « Les deux » en attendant.',
   'settings.unreachable.refused':
@@ -168,6 +171,9 @@ const en: Record<keyof typeof fr, string> = {
   'settings.title': 'Account settings',
   'settings.lead': 'For each profile: how accounts sign in, what activation asks for, and the delays after an absence from the feed.',
   'settings.saved': 'Settings saved.',
+  'settings.sessionsEnded.none': 'No session opened with a password was left to end.',
+  'settings.sessionsEnded.one': '{n} session ended: opened with a password, which this setting now refuses (sessions opened with the identity provider stay).',
+  'settings.sessionsEnded.other': '{n} sessions ended: opened with a password, which this setting now refuses (sessions opened with the identity provider stay).',
   'settings.unreachable':
     '{profile}: sign-in with “{provider}” only, but no “{provider}” provider is configured and enabled for this school and profile: these accounts cannot sign in at all. Enable it under “Identity providers”, or choose “Both” meanwhile.',
   'settings.unreachable.refused':
