@@ -2,6 +2,7 @@
 import { endSignIns } from './signins.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
+import { externalProviderSql } from '../directory/policies.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { withTransaction } from './tx.js';
 
@@ -26,12 +27,19 @@ export interface AccountDetails {
   isSuperAdmin: boolean;
   /** False for an account that signs in only through an identity provider (activated there, no Trousseau password). */
   hasPassword: boolean;
+  /**
+   * The identity provider the account signs in with, as people know it (« EduConnect »): the one it is linked to
+   * (federation_links, the first linked), else the one its school's « Paramètres » name; null when none.
+   */
+  signInProvider: string | null;
   children: ChildDetails[];
 }
 
 export async function loadAccountDetails(ctx: AppContext, userId: string): Promise<AccountDetails | null> {
   const { rows } = await ctx.database.pool.query(
     `SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.email, u.phone, u.activated_at, u.is_super_admin, u.password_hash IS NOT NULL AS has_password,
+       coalesce((SELECT fl.provider_name FROM federation_links fl WHERE fl.user_id = u.id ORDER BY fl.created_at, fl.provider_name LIMIT 1),
+                ${externalProviderSql('u')}) AS sign_in_provider,
        ARRAY(SELECT s.name FROM user_structures us JOIN structures s ON s.id = us.structure_id WHERE us.user_id = u.id ORDER BY s.name) AS structures,
        ARRAY(SELECT c.name FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = u.id ORDER BY c.name) AS classes,
        ARRAY(SELECT s.name FROM local_admins la JOIN structures s ON s.id = la.structure_id WHERE la.user_id = u.id ORDER BY s.name) AS admin_of,
@@ -58,6 +66,7 @@ export async function loadAccountDetails(ctx: AppContext, userId: string): Promi
     adminOf: r.admin_of,
     isSuperAdmin: r.is_super_admin,
     hasPassword: r.has_password,
+    signInProvider: r.sign_in_provider,
     children: r.children,
   };
 }

@@ -24,7 +24,7 @@ import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
-import { accountView, codeView, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView, type CodeFlow, type PasswordStep, type StepPolicy } from './views.js';
+import { accountView, codeView, noPasswordText, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView, type CodeFlow, type PasswordStep, type StepPolicy } from './views.js';
 
 type Form = Record<string, string>;
 
@@ -370,6 +370,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const _ = translator(req.lang);
     const f = req.body;
     const { user } = viewer(req);
+    // No Trousseau password (signs in through an identity provider only): nothing to check nor change; said as the page
+    // says it (a stale or hand-made form), not « mot de passe actuel incorrect », and no attempt counted.
+    const d = await loadAccountDetails(ctx, user.id);
+    if (d && !d.hasPassword) return accountPage(req, reply, { alert: noPasswordText(req.lang, d.signInProvider) }, 409);
     // The account's policy (profile, school, admin rights: policyForUser), as the activation's step 2 checks it.
     const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', user.login, await minPasswordLength(user.id));
     if (!f.current) errors.current = _('field.currentRequired');

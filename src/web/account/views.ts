@@ -4,7 +4,7 @@ import type { CodePurpose } from '../../accounts/activation.js';
 import type { AccountDetails } from '../../accounts/profile.js';
 import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
-import { translator } from '../i18n/index.js';
+import { translator, type Lang } from '../i18n/index.js';
 import { profileLabel } from '../labels.js';
 import type { Notice } from '../layout.js';
 import type { PageView, ViewEnv } from '../view.js';
@@ -298,7 +298,34 @@ export function accountView(
     <div class="actions"><button type="submit">${_('account.saveContact')}</button></div>
   </form>
 </section>
-<section class="card" aria-labelledby="h-password">
+${
+  d.hasPassword
+    ? passwordSection(env, d, o)
+    : html`<section class="card" aria-labelledby="h-password">
+  <h2 id="h-password">${_('account.password')}</h2>
+  <p data-no-password>${noPasswordText(env.lang, d.signInProvider)}</p>
+</section>`
+}
+</div>
+</div>`,
+  };
+}
+
+/**
+ * What « Mon compte » says instead of the password form to an account that has no Trousseau password (it signs in
+ * through an identity provider only): there is nothing to change here, its password is the provider's.
+ */
+export function noPasswordText(lang: Lang, provider: string | null): string {
+  const _ = translator(lang);
+  return provider ? _('account.noPassword', { provider }) : _('account.noPasswordAnyProvider');
+}
+
+/** The password change form of « Mon compte ». */
+function passwordSection(env: ViewEnv, d: AccountDetails, o: { errors: FieldErrors; contactPolicy: { minPasswordLength: number } }): SafeHtml {
+  const _ = translator(env.lang);
+  const { errors, contactPolicy } = o;
+  const labels = { current: _('field.currentPassword'), password: _('field.newPassword'), confirm: _('field.confirmPassword') };
+  return html`<section class="card" aria-labelledby="h-password">
   <h2 id="h-password">${_('account.changePassword')}</h2>
   <form method="post" action="/mon-compte/mot-de-passe" novalidate>
     ${requiredLegend(env)}
@@ -309,10 +336,7 @@ export function accountView(
     ${field(env, { name: 'confirm', label: labels.confirm, type: 'password', required: true, autocomplete: 'new-password', error: errors.confirm })}
     <div class="actions"><button type="submit">${_('account.savePassword')}</button></div>
   </form>
-</section>
-</div>
-</div>`,
-  };
+</section>`;
 }
 
 /** The terms of use; `back` reopens the activation where it was left. */

@@ -76,6 +76,11 @@ const fr = {
   'account.saveContact': 'Enregistrer mes coordonnées',
   'account.changePassword': 'Changer de mot de passe',
   'account.savePassword': 'Changer mon mot de passe',
+  'account.password': 'Mot de passe',
+  'account.noPassword':
+    'Vous vous connectez avec {provider} : votre compte n’a pas de mot de passe Trousseau, il n’y a donc rien à changer ici. Votre mot de passe est celui de votre compte {provider}, et c’est là qu’il se change.',
+  'account.noPasswordAnyProvider':
+    'Vous vous connectez avec un fournisseur d’identité (EduConnect, FranceConnect…) : votre compte n’a pas de mot de passe Trousseau, il n’y a donc rien à changer ici. Votre mot de passe se change chez ce fournisseur.',
   'account.ok.activated': 'Votre compte est activé. Bienvenue !',
   'account.ok.password': 'Votre mot de passe a été changé.',
   'account.ok.contact': 'Vos coordonnées ont été enregistrées.',
@@ -193,6 +198,11 @@ const en: Record<keyof typeof fr, string> = {
   'account.saveContact': 'Save my contact details',
   'account.changePassword': 'Change password',
   'account.savePassword': 'Change my password',
+  'account.password': 'Password',
+  'account.noPassword':
+    'You sign in with {provider}: your account has no Trousseau password, so there is nothing to change here. Your password is the one of your {provider} account, and that is where you change it.',
+  'account.noPasswordAnyProvider':
+    'You sign in with an identity provider (EduConnect, FranceConnect…): your account has no Trousseau password, so there is nothing to change here. You change your password with that provider.',
   'account.ok.activated': 'Your account is activated. Welcome!',
   'account.ok.password': 'Your password has been changed.',
   'account.ok.contact': 'Your contact details have been saved.',
