@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { endSignIns } from '../../src/accounts/signins.js';
 import { savePolicy } from '../../src/directory/policies.js';
+import { parseFederation } from '../../src/federation/providers.js';
 import { PROFILES } from '../../src/directory/vocabulary.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
@@ -26,12 +27,15 @@ const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = [
 
 before(async () => {
   ctx = await testContext();
+  // EduConnect serves the parents of school A (the settings refuse an external-only profile no enabled provider serves).
+  ctx.config.federation = parseFederation({ providers: [{ id: 'educonnect', label: 'EduConnect', kind: 'oidc', issuer: 'https://educonnect.example.fr', clientId: 'x', match: ['externalId'] }] });
   app = await buildServer(ctx);
   [{ id: schoolA }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0457001A', 'Collège des Acacias') RETURNING id`);
   [{ id: schoolB }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0457002B', 'École des Bouleaux') RETURNING id`);
   ids.admin = await createUser(ctx.database.pool, { login: 'chef.acacias', password: PASSWORD });
   await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [ids.admin, schoolA]);
   await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [ids.admin, schoolA]);
+  await q(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('educonnect', $1, 'Relative')`, [schoolA]);
   admin = await signedInClient(app, ctx.database.pool, ids.admin);
 });
 after(async () => {
