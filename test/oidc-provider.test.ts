@@ -307,10 +307,11 @@ describe('Trousseau as the OpenID provider', () => {
     const page = await fresh.newPage();
     const before = ent.outcomes.length;
     await page.goto(`${ent.url}/login`);
-    // Its password opens no Trousseau session (security/external-only-password.test.ts): the sign-in page says where to go.
+    // Its password opens no Trousseau session (security/external-only-password.test.ts), answered as an unknown login
+    // (nothing tells a guesser the account exists; no provider button on this page to point to).
     await trousseauSignIn(page, 'marc.dupont');
     await page.waitForSelector('[role="alert"]');
-    assert.match(await page.textContent('[role="alert"]') ?? '', /EduConnect/, 'the sign-in page names the provider');
+    assert.match(await page.textContent('[role="alert"]') ?? '', /Identifiant ou mot de passe incorrect/, 'the answer of an unknown login');
     assert.match(page.url(), /\/connexion$/, 'still on the sign-in page');
     assert.deepEqual(ent.outcomes.slice(before), [], 'the application gets nothing');
     await fresh.close();

@@ -74,10 +74,14 @@ export async function run(args: string[]): Promise<number> {
     failure = e;
   }
   // A run that did not get to its end may have failed because of the signal before its handler ran (the terminal's
-  // Ctrl-C stops an embedded server too, and the run dies of it: « write EPIPE »): one turn of the event loop, with
-  // time to poll, handles a signal already received. A run that got to its end was committed (or, dry, rolled
-  // back) before the signal: its report stands.
-  if (!report || report.fatal) await sleep(20);
+  // Ctrl-C stops an embedded server too, or the database cuts the connections, and the run dies of it: « write
+  // EPIPE »): the signal is waited for, up to a second (on a loaded machine it came 20 ms after the failure, the
+  // process then killed by it without a word). A failure of its own is said a second later. A run that got to its end
+  // was committed (or, dry, rolled back) before the signal: its report stands.
+  if (!report || report.fatal) {
+    const signalled = new Promise((ok) => stop.signal.addEventListener('abort', ok, { once: true }));
+    if (!stop.signal.aborted) await Promise.race([signalled, sleep(1000)]);
+  }
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
   if (!report && !stop.signal.aborted) throw failure;
