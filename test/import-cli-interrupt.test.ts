@@ -31,12 +31,13 @@ async function interrupted(cutConnections: boolean) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | string>((ok) => child.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
-    // Under way: the run holds the import lock and streams the feed into its staging table.
+    // Under way: the run holds the import lock and streams the feed into its staging table (in this test's database:
+    // the other test files' imports share the server, and one of theirs made this test signal a command not started).
     const deadline = Date.now() + 60_000;
     for (;;) {
       const { rows } = await db.pool.query<{ n: number }>(
         `SELECT count(*)::int n FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-          WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted AND a.query ILIKE 'COPY%'`,
+          WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted AND a.query ILIKE 'COPY%' AND a.datname = current_database()`,
         [IMPORT_LOCK],
       );
       if (rows[0].n) break;

@@ -75,8 +75,8 @@ export async function run(args: string[]): Promise<number> {
   }
   // A run that did not get to its end may have failed because of the signal before its handler ran (the terminal's
   // Ctrl-C stops an embedded server too, or the database cuts the connections, and the run dies of it: « write
-  // EPIPE »): the signal is waited for, up to a second (on a loaded machine it came 20 ms after the failure, the
-  // process then killed by it without a word). A failure of its own is said a second later. A run that got to its end
+  // EPIPE »): the signal is waited for, up to a second (a loaded machine may run its handler later than the
+  // failure's). A failure of its own is said a second later. A run that got to its end
   // was committed (or, dry, rolled back) before the signal: its report stands.
   if (!report || report.fatal) {
     const signalled = new Promise((ok) => stop.signal.addEventListener('abort', ok, { once: true }));
