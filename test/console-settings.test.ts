@@ -71,7 +71,8 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   // External without a provider: refused, named, nothing stored.
   await page.selectOption('#f-Relative\\.signIn', 'external');
   await page.click('button:has-text("Enregistrer")');
-  assert.match((await page.textContent('.notice-error'))!, /Parent : fournisseur externe .* invalide/);
+  assert.match((await page.textContent('.notice-error'))!, /Parent : fournisseur externe .* manquant/);
+  assert.match(await page.title(), /^Erreur : Paramètres des comptes/, 'the refused form’s title says so first');
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int n FROM profile_policies')).rows[0].n, 0);
 
   await page.selectOption('#f-Relative\\.signIn', 'external');

@@ -134,6 +134,8 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
     {
       req: o.req,
       title: s && !o.title.includes(s.name) ? `${o.title} — ${s.name}` : o.title,
+      // A form sent back refused (400, 403, 422…): its <title> says so first (RGAA 8.6), as the account pages' do.
+      error: status >= 400,
       heading: false,
       narrow: o.narrow,
       body: html`${consoleStyle}

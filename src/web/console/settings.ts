@@ -139,7 +139,9 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
         shown.push({ profile, ...r.data });
       } else {
         const field = String(r.error.issues[0]?.path[0] ?? '');
-        errors.push(_('settings.invalid', { profile: profileLabel(req.lang, profile), field: _(`settings.field.${field}` as MessageKey) }));
+        // An external provider left empty is missing, not invalid.
+        const key = field === 'provider' && !raw.provider.trim() ? 'settings.missing' : 'settings.invalid';
+        errors.push(_(key, { profile: profileLabel(req.lang, profile), field: _(`settings.field.${field}` as MessageKey) }));
         shown.push({
           profile,
           signIn: (['code', 'external', 'both'].includes(raw.signIn) ? raw.signIn : 'code') as ProfilePolicy['signIn'],
