@@ -391,10 +391,14 @@ test('a complete run says where it looked for absent accounts: source, profiles,
     assert.match(formatReport(csv), /^Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.$/m, formatReport(csv));
     assert.match(formatReport(csv, 'en'), /^Absent accounts looked for among the student and parent accounts from source csv at Collège A\.$/m);
     assert.match(String(reportView('fr', csv)), /<p data-import="absenceScope">Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.<\/p>/);
-    // A partial run looks for nobody: nothing said.
+    // A partial run looks for nobody, and says so.
     const partial = await importFiles(own, files, { scope: ALL, dryRun: true, structureHint: 'Collège A.', partial: true });
     assert.equal(partial.absenceScopes, undefined);
     assert.doesNotMatch(formatReport(partial), /Absents recherchés/);
+    assert.match(formatReport(partial), /^Import partiel \(--partiel\) : l’absence des comptes n’est pas recherchée/m, formatReport(partial));
+    assert.match(formatReport(partial, 'en'), /^Partial import \(--partiel\): no account’s absence is looked for/m);
+    assert.match(String(reportView('fr', partial)), /<p data-import="absenceSkipped">Import partiel/);
+    assert.equal(csv.absenceSkipped, undefined, 'a complete run skips nothing');
     // A complete AAF delivery: its kinds' profiles in its schools, and accounts in none.
     const aaf = await importFiles(own, collectInputs([new URL('./fixtures/aaf/2d/', import.meta.url).pathname]), { scope: ALL, dryRun: true });
     assert.equal(aaf.fatal, null, formatReport(aaf));

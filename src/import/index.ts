@@ -551,6 +551,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     }
 
     if (batch.scopes.length) report.absenceScopes = absenceScopes(batch);
+    else if (opts.partial || delta) report.absenceSkipped = opts.partial ? 'partial' : 'delta';
 
     const protect = new Set(batch.protect.filter((p) => !p.endsWith(':')));
     const prefixes = batch.protect.filter((p) => p.endsWith(':'));

@@ -272,6 +272,14 @@ export function absenceScopeText(s: AbsenceScope, lang: Lang = 'fr'): string {
   return `Absent accounts looked for among the ${profiles} accounts from source ${s.source} at ${valueThenStop(`${where}${s.orphans ? ' or in no school' : ''}`, '.')}`;
 }
 
+/** Why a run looked for nobody's absence (ImportReport.absenceSkipped): none of its accounts enters the grace period. */
+export function absenceSkippedText(why: 'partial' | 'delta', lang: Lang = 'fr'): string {
+  if (lang === 'fr') {
+    return `${why === 'partial' ? 'Import partiel (--partiel)' : 'Flux de mise à jour (delta)'} : l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce).`;
+  }
+  return `${why === 'partial' ? 'Partial import (--partiel)' : 'Update feed (delta)'}: no account’s absence is looked for (none enters the grace period).`;
+}
+
 export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   const t = T[lang] ?? T.fr;
   const out: string[] = [];
@@ -300,6 +308,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   }
   out.push(t.relations(report));
   for (const a of report.absenceScopes ?? []) out.push(absenceScopeText(a, lang));
+  if (report.absenceSkipped) out.push(absenceSkippedText(report.absenceSkipped, lang));
   for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun, !!report.absencesConfirmed));
   if (report.unchecked?.length) out.push(t.unchecked(report.unchecked));
   if (report.keptNamed) out.push(t.keptNamed(report.keptNamed));

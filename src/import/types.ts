@@ -399,6 +399,8 @@ export interface ImportReport {
    * import's). Optional, as above; absent when none was looked for (partial run, delta).
    */
   absenceScopes?: AbsenceScope[];
+  /** Why no absence was looked for at all: a partial run (--partiel) or a delta. Optional, as above. */
+  absenceSkipped?: 'partial' | 'delta';
   /** Accounts of the run left in no school (a warning: they are kept). Optional, as above; absent when there are none. */
   unattached?: UnattachedAccounts;
   /**

@@ -3,7 +3,7 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { absenceScopeText, formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN } from '../../../import/report.js';
+import { absenceScopeText, absenceSkippedText, formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
 import { parisMoment } from '../../../publipostage/selection.js';
@@ -82,6 +82,7 @@ ${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.
 </table></div>
 <p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
 ${(r.absenceScopes ?? []).map((a) => html`<p data-import="absenceScope">${absenceScopeText(a, lang)}</p>`)}
+${r.absenceSkipped ? html`<p data-import="absenceSkipped">${absenceSkippedText(r.absenceSkipped, lang)}</p>` : ''}
 ${(r.massAbsence ?? []).map(
   (m) =>
     html`<p class="notice notice-warning" data-import="massAbsence">${_(r.dryRun ? 'import.report.massAbsence' : 'import.report.massAbsence.done', { absent: n(m.absent), of: n(m.of), share: absentShare(m), whose: WHOSE[lang][m.profile] })}</p>`,
