@@ -1,7 +1,7 @@
 // One-time codes typed back by users: activation (first sign-in) and admin-issued renewal.
 // Every failure looks the same to the caller, so the flows cannot be used to learn which logins exist.
 
-import { endSignIns } from './signins.js';
+import { passwordReplaced } from './signins.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { externalProviderSql } from '../directory/policies.js';
@@ -101,9 +101,7 @@ export async function renewPassword(ctx: AppContext, holder: CodeHolder, passwor
       [holder.id, holder.mac, hash],
     );
     if (r.rowCount !== 1) return false;
-    await endSignIns(client, holder.id);
-    // A reset link mailed before is no way in any more either (as a password change voids them).
-    await client.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [holder.id]);
+    await passwordReplaced(client, holder.id);
     await recordAudit(client, holder.id, 'account.renewal', { userId: holder.id, login: holder.login, ip });
     return true;
   });

@@ -5,7 +5,7 @@
 // forgotten, its sessions ended, and its e-mail address removed with every pending reset link (an address
 // set by someone else would hand them the account through "mot de passe oublié"; the admin sets it again in
 // "Mon compte").
-import { endSignIns } from './signins.js';
+import { passwordReplaced } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import type { AppContext } from '../context.js';
@@ -32,7 +32,7 @@ export async function resetSuperAdmin(ctx: AppContext, password?: string): Promi
   const hash = await hashPassword(chosen);
   return withTransaction(ctx.database.pool, async (c) => {
     const { rows } = await c.query<{ id: string; email: string | null; pre_deleted_at: Date | null }>(
-      `UPDATE users u SET password_hash = $1, blocked = false, pre_deleted_at = NULL, email = NULL, renewal_code_mac = NULL, renewal_code_expires_at = NULL,
+      `UPDATE users u SET password_hash = $1, blocked = false, pre_deleted_at = NULL, email = NULL,
           activated_at = coalesce(u.activated_at, now()), updated_at = now()
         FROM users old WHERE old.id = u.id AND u.login = 'admin' AND u.is_super_admin
         RETURNING u.id, old.email, old.pre_deleted_at`,
@@ -40,8 +40,7 @@ export async function resetSuperAdmin(ctx: AppContext, password?: string): Promi
     );
     const u = rows[0];
     if (!u) return null;
-    await endSignIns(c, u.id);
-    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [u.id]);
+    await passwordReplaced(c, u.id);
     await clearRate(c, loginKey('admin'));
     await c.query("DELETE FROM rate_limits WHERE key LIKE 'auth:login-ip:admin:%'");
     const removedEmail = u.email || null;

@@ -1,5 +1,5 @@
 // "Mon compte": what a signed-in user sees about their own account, and the changes they may make.
-import { endSignIns } from './signins.js';
+import { passwordReplaced } from './signins.js';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { externalProviderSql } from '../directory/policies.js';
@@ -110,12 +110,8 @@ export async function changePassword(
   if (!(await verifyCurrentPassword(ctx, userId, current))) return false;
   const hash = await hashPassword(next);
   await withTransaction(ctx.database.pool, async (c) => {
-    await c.query(
-      'UPDATE users SET password_hash = $2, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now() WHERE id = $1',
-      [userId, hash],
-    );
-    await endSignIns(c, userId, keepSessionIdHash);
-    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+    await c.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    await passwordReplaced(c, userId, keepSessionIdHash);
     await recordAudit(c, userId, 'account.password_change', { userId });
   });
   return true;

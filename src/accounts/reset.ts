@@ -1,6 +1,6 @@
 // "Mot de passe oublié": a single-use link mailed to the account's address. Only the token's SHA-256 is
 // stored, it expires after an hour, and using it ends every session of the account.
-import { endSignIns } from './signins.js';
+import { passwordReplaced } from './signins.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
@@ -149,13 +149,12 @@ export async function resetPassword(ctx: AppContext, token: string, password: st
     const userId = used.rows[0].user_id as string;
     // The link was read in the mailbox it was sent to: that address, if still the account's, is now verified.
     await c.query(
-      `UPDATE users SET password_hash = $2, renewal_code_mac = NULL, renewal_code_expires_at = NULL, updated_at = now(),
+      `UPDATE users SET password_hash = $2, updated_at = now(),
          email_verified_at = CASE WHEN $3::text IS NOT NULL AND lower(email) = lower($3) THEN now() ELSE email_verified_at END
        WHERE id = $1`,
       [userId, hash, used.rows[0].email],
     );
-    await c.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
-    await endSignIns(c, userId);
+    await passwordReplaced(c, userId);
     await recordAudit(c, userId, 'account.password_reset', { userId, login: target.login, ip });
     return userId;
   });

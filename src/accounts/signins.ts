@@ -15,31 +15,47 @@ import type { Queryable } from '../db/index.js';
 export async function endSignIns(db: Queryable, userId: string | readonly string[], keepSessionIdHash: string | null = null): Promise<number> {
   const ids = typeof userId === 'string' ? [userId] : [...userId];
   if (!ids.length) return 0;
-  const r = await db.query<{ live: number }>(
-    `WITH ended AS (DELETE FROM sessions WHERE user_id = ANY($1::uuid[]) AND id_hash IS DISTINCT FROM $2 RETURNING expires_at)
-     SELECT count(*) FILTER (WHERE expires_at > now())::int AS live FROM ended`,
-    [ids, keepSessionIdHash],
-  );
-  await db.query(`DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload->>'accountId' = ANY($1::text[])`, [ids]);
-  return r.rows[0].live;
+  return endSignInsOf(db, 'SELECT unnest($1::uuid[]) AS id', [ids], { keepSessionIdHash });
+}
+
+/**
+ * After the account's password is replaced (« Mon compte », a reset link, a renewal code, the admin's CLI reset): ends
+ * its sign-ins (endSignIns, but `keepSessionIdHash`) and voids what would set the password again behind the person's
+ * back — pending reset links and a renewal code not yet used (a printed sheet is a way back in for someone who lost
+ * the password; found later, it must not take the account). In the caller's transaction.
+ */
+export async function passwordReplaced(db: Queryable, userId: string, keepSessionIdHash: string | null = null): Promise<void> {
+  await db.query('UPDATE users SET renewal_code_mac = NULL, renewal_code_expires_at = NULL WHERE id = $1 AND renewal_code_mac IS NOT NULL', [userId]);
+  await db.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+  await endSignIns(db, userId, keepSessionIdHash);
 }
 
 /**
  * endSignIns for a set of accounts written as SQL (`accounts`: a query whose one column is `id`; its parameters
  * `params`), in one statement: the ids never travel through Node, so a school's thousands of parents cost one round
- * trip. `keepProviderSessions`: the web sessions opened through an identity provider (those with a federation_sessions
+ * trip. `keepSessionIdHash`: that web session stays (the caller's own, as endSignIns). `keepProviderSessions`: the web sessions opened through an identity provider (those with a federation_sessions
  * row, src/federation/accounts.ts) stay — only those opened with the Trousseau password end. The OpenID provider's
  * rows of these accounts all go (they do not record which Trousseau session signed them in): an application signs the
  * person in again, through the provider. Run in the caller's transaction; returns the live web sessions ended.
  */
-export async function endSignInsOf(db: Queryable, accounts: string, params: unknown[], opts: { keepProviderSessions?: boolean } = {}): Promise<number> {
-  const keep = opts.keepProviderSessions ? 'AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash)' : '';
+export async function endSignInsOf(
+  db: Queryable,
+  accounts: string,
+  params: unknown[],
+  opts: { keepProviderSessions?: boolean; keepSessionIdHash?: string | null } = {},
+): Promise<number> {
+  const p = [...params];
+  let keep = opts.keepProviderSessions ? 'AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash)' : '';
+  if (opts.keepSessionIdHash) {
+    p.push(opts.keepSessionIdHash);
+    keep += ` AND s.id_hash <> $${p.length}`;
+  }
   const r = await db.query<{ live: number }>(
     `WITH acc AS MATERIALIZED (${accounts}),
      ended AS (DELETE FROM sessions s WHERE s.user_id IN (SELECT id FROM acc) ${keep} RETURNING s.expires_at),
      tokens AS (DELETE FROM oidc_payloads o WHERE o.payload ? 'accountId' AND o.payload->>'accountId' IN (SELECT id::text FROM acc))
      SELECT count(*) FILTER (WHERE expires_at > now())::int AS live FROM ended`,
-    params,
+    p,
   );
   return r.rows[0].live;
 }
