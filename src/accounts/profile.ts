@@ -79,7 +79,12 @@ export async function loadAccountDetails(ctx: AppContext, userId: string): Promi
  * (requestPasswordReset and findResetToken want a password and no provider).
  */
 export function emailChangeNeedsPassword(d: Pick<AccountDetails, 'email' | 'hasPassword'>, email: string | null): boolean {
-  return d.hasPassword && (email ?? '').toLowerCase() !== (d.email ?? '').toLowerCase();
+  return d.hasPassword && addressChanges(d.email, email);
+}
+
+/** Whether `next` is another address than `current` (null: none); a change of case only is none, as reset links compare them. */
+export function addressChanges(current: string | null, next: string | null): boolean {
+  return (next ?? '').toLowerCase() !== (current ?? '').toLowerCase();
 }
 
 /** Whether `current` is the account's password (false when it has none). */

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import type { Profile } from './vocabulary.js';
 import { endSignIns } from '../accounts/signins.js';
+import { addressChanges } from '../accounts/profile.js';
 import { recordAudit } from './audit.js';
 import { manageableSql, scopeSql, type Scope } from './scope.js';
 import { accountStructuresSql } from './policies.js';
@@ -324,7 +325,7 @@ export async function updateUserContact(
     if (next.email === u.email && next.phone === u.phone) return next;
     // One's own address is changed in « Mon compte », where the current password is asked (emailChangeNeedsPassword):
     // a stolen admin session must not put its own address there, then take the account by a reset link.
-    if (actorId === userId && (next.email ?? '').toLowerCase() !== (u.email ?? '').toLowerCase()) {
+    if (actorId === userId && addressChanges(u.email, next.email)) {
       throw new DirectoryError('invalid', 'directory.selfContact');
     }
     await client.query('UPDATE users SET email = $2, phone = $3, updated_at = now() WHERE id = $1', [userId, next.email, next.phone]);
