@@ -70,9 +70,20 @@ export function valueThenStop(value: string, stop: string): string {
   return stop && value.endsWith('.') ? value : value + stop;
 }
 
+/**
+ * Placeholders `{…}` whose inside matches `name` (a regular expression's source, its groups the caller's), then the
+ * sentence's full stop right after one, if any (a full stop followed by a space or the end): the last group, for
+ * valueThenStop. Every template filler's pattern.
+ */
+export function placeholdersThenStop(name: string): RegExp {
+  return new RegExp(`\\{${name}\\}((?:\\.(?=\\s|$))?)`, 'g');
+}
+
+const DOMAIN_PLACEHOLDER = placeholdersThenStop('(\\w+)');
+
 /** Fills `{name}` placeholders (valueThenStop before a sentence's full stop); unknown ones stay as written. */
 export function fillTemplate(template: string, params: DomainParams = {}): string {
-  return template.replace(/\{(\w+)\}((?:\.(?=\s|$))?)/g, (m, name: string, stop: string) => (name in params ? valueThenStop(String(params[name]), stop) : m));
+  return template.replace(DOMAIN_PLACEHOLDER, (m, name: string, stop: string) => (name in params ? valueThenStop(String(params[name]), stop) : m));
 }
 
 /** A refused domain operation: `code` names the message, `params` fill it. */

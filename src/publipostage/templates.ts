@@ -19,7 +19,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
-import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, valueThenStop, type DomainCode, type DomainParams } from '../lib/errors.js';
+import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, placeholdersThenStop, valueThenStop, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
 import { formatCode } from '../accounts/codes.js';
@@ -47,7 +47,7 @@ const FIELD_NAMES = new Set<string>(MERGE_FIELDS.map((f) => f.name));
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 /** A placeholder and the sentence's full stop right after it, if any (the rule of lib/errors.ts fillTemplate). */
-const PLACEHOLDER_STOP = /\{([a-z_]+)\}((?:\.(?=\s|$))?)/g;
+const PLACEHOLDER_STOP = placeholdersThenStop('([a-z_]+)');
 
 /**
  * Replaces each {field} by its value in one pass: values are inserted as-is (a value containing "{code}"

@@ -1,6 +1,6 @@
 // Message lookup: t(lang, key, params) over typed keys. Each area keeps its own catalogue file (French first,
 // English typed against it, so a missing English entry fails to compile); register it below.
-import { valueThenStop } from '../../lib/errors.js';
+import { placeholdersThenStop, valueThenStop } from '../../lib/errors.js';
 import { account } from './account.js';
 import { classe } from './classe.js';
 import { common } from './common.js';
@@ -65,9 +65,11 @@ export type Params = Record<string, string | number>;
  * ("du Collège…", "de l’École…", "d’Arthur"), for French sentences. A value ending with a full stop (a school named
  * « …AIX_MARS. ») takes the place of the sentence's own: no « .. ».
  */
+const CATALOGUE_PLACEHOLDER = placeholdersThenStop('(de:)?(\\w+)');
+
 function fill(template: string, params?: Params): string {
   if (!params) return template;
-  return template.replace(/\{(de:)?(\w+)\}((?:\.(?=\s|$))?)/g, (m, de_: string | undefined, name: string, stop: string) =>
+  return template.replace(CATALOGUE_PLACEHOLDER, (m, de_: string | undefined, name: string, stop: string) =>
     name in params ? valueThenStop(de_ ? de(String(params[name])) : String(params[name]), stop) : m,
   );
 }
