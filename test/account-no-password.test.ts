@@ -3,28 +3,15 @@
 // was none to give. The page now says instead that the account signs in with its provider and has no Trousseau
 // password (no form), French first, English in step; a posted form gets the same sentence, not « incorrect ».
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { test } from 'node:test';
 import { savePolicy } from '../src/directory/policies.js';
-import { buildServer } from '../src/web/server.js';
-import { testContext } from './helpers/db.js';
-import { createUser, signedInClient } from './helpers/web.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
+import { createUser, fileServer, signedInClient } from './helpers/web.js';
 
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let app: FastifyInstance;
-let school = '';
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-
-before(async () => {
-  ctx = await testContext();
-  app = await buildServer(ctx);
-  [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0459001N', 'Collège des Noisetiers') RETURNING id`);
-});
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const ctx = await fileContext();
+const app = await fileServer(ctx);
+const { q } = sqlReaders(ctx);
+const [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0459001N', 'Collège des Noisetiers') RETURNING id`);
 
 /** An activated parent of the school, without a password unless given one, linked to `provider` when named. */
 async function parent(login: string, o: { password?: string; linked?: string } = {}) {

@@ -4,30 +4,17 @@
 // password (checked, rate limited like sign-in); the phone, or the address's case, does not. An account without a
 // password (signs in only through an identity provider) changes its address freely: that address opens no reset link.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/web/server.js';
-import { testContext } from '../helpers/db.js';
-import { Client, createUser, signedInClient } from '../helpers/web.js';
+import { test } from 'node:test';
+import { fileContext, sqlReaders } from '../helpers/db.js';
+import { Client, createUser, fileServer, signedInClient } from '../helpers/web.js';
 
 process.env.TROUSSEAU_RATE_LOGIN_MAX = '3';
 
 const PASSWORD = 'phrase de passe du titulaire';
-let ctx: Awaited<ReturnType<typeof testContext>>;
-let app: FastifyInstance;
-let school = '';
-
-const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows as T[];
-
-before(async () => {
-  ctx = await testContext();
-  app = await buildServer(ctx);
-  [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0458001M', 'Collège des Mésanges') RETURNING id`);
-});
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const ctx = await fileContext();
+const app = await fileServer(ctx);
+const { q } = sqlReaders(ctx);
+const [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0458001M', 'Collège des Mésanges') RETURNING id`);
 
 async function account(login: string, password: string | undefined, email: string): Promise<{ id: string; c: Client }> {
   const id = await createUser(ctx.database.pool, { login, profile: 'Relative', password, email });
