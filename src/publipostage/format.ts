@@ -41,12 +41,17 @@ export function activationUrl(publicUrl: string, login: string, code: string): s
  * The "Code d'activation" column: grouped code, or why there is none. `withheld`: the reader is a teacher whose
  * school keeps the « fiches » right (directory/policies.ts teacherMay), who sees no code.
  */
-export function codeCell(row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired' | 'externalProvider' | 'blocked' | 'preDeleted'>, withheld = false): string {
+export function codeCell(
+  row: Pick<AccountRow, 'activated' | 'code' | 'codeExpired' | 'externalProvider' | 'blocked' | 'preDeleted' | 'readOnly'>,
+  withheld = false,
+): string {
   // Why there is no code comes first: a code is never shown for these (distribution.ts).
   if (row.externalProvider) return `Connexion ${row.externalProvider}`;
   if (row.blocked) return 'Bloqué';
   if (row.preDeleted) return 'Pré-supprimé';
   if (row.activated) return 'Activé';
+  // Its code is never read for this caller (manageableSql): « Aucun code » would send the admin looking for one.
+  if (row.readOnly) return 'Géré hors de votre périmètre';
   if (withheld) return 'Code remis par l’établissement';
   if (row.code) return formatCode(row.code);
   return row.codeExpired ? 'Expiré' : 'Aucun code';

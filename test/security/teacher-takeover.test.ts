@@ -72,6 +72,20 @@ test('console: a teacher who also teaches in another school is read-only to this
   const block = await directorA.post(`/console/utilisateurs/${shared}/bloquer`, {});
   assert.equal(block.statusCode, 403, 'no blocking');
   assert.equal((await user(shared)).blocked, false, 'not blocked');
+  // Her page offers no « Fiche PDF » nor « Envoyer par courriel »: a forged post is refused the same way (it used to
+  // answer « Pas de fiche pour ce compte : bloqué, absent du flux… », a wrong reason, with a 303).
+  for (const action of ['fiche', 'courriel']) {
+    const res = await directorA.post(`/console/utilisateurs/${shared}/${action}`, { idem: '3f0b6c1e-1111-4a1a-9a1a-000000000001' });
+    assert.equal(res.statusCode, 403, `${action}: refused`);
+    assert.match(res.body, /lecture seule/, `${action}: says why`);
+  }
+  // The school's preview says why she, not activated, has no code (her code is never read for A's admin).
+  await q('UPDATE users SET activated_at = NULL WHERE id = $1', [shared]);
+  const preview = await directorA.get(`/console/etablissements/${schoolA}/publipostage/apercu?profiles=Teacher`);
+  assert.equal(preview.statusCode, 200, 'preview');
+  const row = preview.body.match(/<tr data-login="irene\.marchal">[\s\S]*?<\/tr>/)?.[0] ?? '';
+  assert.match(row, /Géré hors de votre périmètre/, `her code cell says why: ${row}`);
+  await q('UPDATE users SET activated_at = now() WHERE id = $1', [shared]);
 
   // A teacher of A only stays manageable by A's admin.
   const own = await directorA.post(`/console/utilisateurs/${ownTeacher}/renouvellement`, {});

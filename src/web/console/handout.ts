@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
-import { isUuid } from '../../directory/users.js';
+import { DirectoryError, isUuid } from '../../directory/users.js';
 import { planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { slug } from '../../publipostage/distribution.js';
@@ -263,6 +263,8 @@ ${
       if (!isUuid(req.params.id)) throw new HttpError(404, 'user.notFound');
       const [visible] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: [req.params.id], blocked: 'all', preDeletion: 'all', external: 'info' }), scope);
       if (!visible) throw new HttpError(404, 'user.notFound');
+      // Its page offers neither button: a forged post is refused as every other action on it (not « Pas de fiche »).
+      if (visible.readOnly) throw new DirectoryError('forbidden', 'directory.readOnly');
       const back = `/console/utilisateurs/${visible.id}${req.body.etablissement ? `?etablissement=${encodeURIComponent(req.body.etablissement)}` : ''}`;
       return forAccounts(req, reply, scope, [visible.id], action, req.body.idem, back);
     });

@@ -44,6 +44,8 @@ function codeCell(lang: Lang, r: AccountRow): SafeHtml {
   const _ = translator(lang);
   if (r.externalProvider) return html`<span class="badge badge-info">${r.externalProvider}</span>`;
   if (r.activated) return html`<span class="badge badge-success">${_('state.activated')}</span>`;
+  // Its code is never read for this caller (manageableSql): say why rather than « Aucun code ».
+  if (r.readOnly) return html`<span class="badge">${_('state.outOfScope')}</span>`;
   if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
   return r.codeExpired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="badge">${_('state.noCode')}</span>`;
 }
