@@ -13,7 +13,13 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const load = name ? commands[name] : undefined;
   if (!load) {
-    console.error(`usage : trousseau <${Object.keys(commands).join('|')}> [options]`);
+    const usage = `usage : trousseau <${Object.keys(commands).join('|')}> [options] (trousseau <commande> --help : ses options)`;
+    // Asked for, the usage is the answer (stdout, 0); anything else is an error.
+    if (name === '-h' || name === '--help') {
+      console.log(usage);
+      return 0;
+    }
+    console.error(usage);
     return 2;
   }
   return (await load()).run(rest);

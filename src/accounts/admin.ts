@@ -106,7 +106,8 @@ export async function runWith(ctx: AppContext, log: (m: string) => void): Promis
 
 export async function run(args: string[] = []): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.error(USAGE);
+    // Asked for: the usage is the answer (stdout, as every command's), not an error.
+    console.log(USAGE);
     return 0;
   }
   return withCommandContext(loadConfig(), (ctx) => (args.length ? runLocal(ctx, args, (m) => console.log(m)) : runWith(ctx, (m) => console.log(m))));

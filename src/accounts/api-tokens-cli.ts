@@ -15,6 +15,7 @@ const day = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 
 
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') return notAnOption(sub, USAGE);
   let name = '';
   let all = false;
   const structures: string[] = [];

@@ -2,6 +2,7 @@
 // it holds the database and TROUSSEAU_SECRET). English aliases: `trousseau oidc keys|rotate`.
 import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
+import { notAnOption } from '../lib/command.js';
 import { rotateSigningKey } from './keys.js';
 
 const USAGE = `usage : trousseau oidc cles
@@ -12,6 +13,7 @@ const USAGE = `usage : trousseau oidc cles
 
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === '-h' || sub === '--help') return notAnOption(sub, USAGE);
   let retireDays: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -22,8 +24,7 @@ export async function run(args: string[]): Promise<number> {
         return 2;
       }
     } else {
-      console.error(`${a === '-h' || a === '--help' ? '' : `option inconnue : ${a}\n`}${USAGE}`);
-      return a === '-h' || a === '--help' ? 0 : 2;
+      return notAnOption(a, USAGE);
     }
   }
   const action = ({ cles: 'list', keys: 'list', rotation: 'rotate', rotate: 'rotate' } as Record<string, string>)[sub ?? ''];

@@ -202,7 +202,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.error(USAGE);
+    // Asked for: the usage is the answer (stdout, as every command's), not an error.
+    console.log(USAGE);
     return 0;
   }
   return withCommandContext(loadConfig(), (ctx) => runWith(ctx, args));
