@@ -16,10 +16,11 @@ import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
 import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenamePresent } from './renames.js';
+import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, type FieldChange, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type AdminChange, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
@@ -48,7 +49,7 @@ export interface ApplyResult {
   keptNamed: number;
   /** The first ABSENT_SAMPLE accounts the run sends to the grace period (ImportReport.absent). */
   absent?: { login: string; name: string; profile: Profile }[];
-  /** Accounts whose fields the run changes: how many, the first MODIFIED_SAMPLE with their changes (ImportReport.modified). */
+  /** Existing accounts the run changes: how many, the first changes.ts MODIFIED_SAMPLE with their changes (ImportReport.modified). */
   modified: { count: number; sample: ModifiedNote[] };
   /** The instant the run wrote: created_at of the accounts it created, absent_since of those it sent away. */
   now: Date;
@@ -328,7 +329,7 @@ export async function applyBatch(
   }
   // Records without an account of their key may still be someone already here: under the key a file used before
   // (formerIds), or renamed in the school's file. Such accounts are re-keyed and updated, not created anew.
-  const { renamed, keep } = await adoptAccounts(client, batch, structureIds, allowed);
+  const { renamed, keep, formerKeys } = await adoptAccounts(client, batch, structureIds, allowed);
   // New accounts keep the id drawn when they were staged: everything they are linked to is known before they are written.
   const freshCount = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_stage WHERE state = 'fresh'`)).rows[0].n);
   await client.query(`CREATE INDEX ON import_stage (user_id)`);
@@ -404,7 +405,7 @@ export async function applyBatch(
       .rows.map((x) => [x.id, [x.uai, x.external_id]]),
   );
   const relCount = { created: 0, removed: 0 };
-  const modified = { count: 0, sample: [] as ModifiedNote[] };
+  const changes = new ChangeSample();
   // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
   // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
   // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
@@ -422,7 +423,7 @@ export async function applyBatch(
       if (!input) break;
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
-        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, modified,
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, formerKeys,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
         structureId: (key) => structureIds.get(key),
@@ -578,6 +579,8 @@ export async function applyBatch(
       counts(byFile, x.file)[k] += v;
     }
   }
+  // The accounts behind `updated`, the first named with what changes (fields, memberships, links).
+  const modified = totals.updated ? await modifiedAccounts(client, changes) : { count: 0, sample: [] };
   // What each scope covers: the records of its source and profiles, in its structures (an AAF kind: anywhere), whose
   // accounts existed before the run (not those it creates; updated, unchanged or restored, as the report counts them).
   // Judged per scope, a school emptied out in a run over several schools, or an AAF file left out beside another
@@ -713,8 +716,6 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
 
 /** How many of the accounts a run sends to the grace period its report names. */
 export const ABSENT_SAMPLE = 200;
-/** How many of the accounts whose fields a run changes its report names, with the changes. */
-export const MODIFIED_SAMPLE = 200;
 /** How many of the run's accounts left in no school its report names. */
 export const UNATTACHED_SAMPLE = 10;
 
@@ -757,8 +758,10 @@ interface ChunkContext {
   structureKeys: Map<string, (string | null)[]>;
   rejected: Rejection[];
   relCount: { created: number; removed: number };
-  /** The run's field changes on existing accounts: counted, the first MODIFIED_SAMPLE named (ImportReport.modified). */
-  modified: { count: number; sample: ModifiedNote[] };
+  /** What the run changes on the first accounts it changes (ImportReport.modified, named once the run is written). */
+  changes: ChangeSample;
+  /** Accounts adoptAccounts took over under a record's key: user id → the key they had. */
+  formerKeys: Map<string, string>;
   logins: BatchLoginAllocator;
   /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
@@ -874,12 +877,12 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       const e = byId.get(row.user_id)!;
       const { next, diff, changes } = planUserUpdate(r, e);
       if (e.pre_deleted_at) restored.add(r.externalId);
-      if (diff) {
-        changed.add(r.externalId);
-        // Who changes, and how: a dry run shows it before anything is written (a corrected name, a new e-mail).
-        if (cc.modified.sample.length < MODIFIED_SAMPLE) cc.modified.sample.push({ login: e.login ?? '', name: `${next.first_name} ${next.last_name}`, profile: next.profile as Profile, changes });
-        cc.modified.count++;
-      }
+      // Who changes, and how: a dry run shows it before anything is written (a corrected name, a new e-mail, an
+      // identifier the file now gives).
+      const former = row.state === 'rekeyed' ? cc.formerKeys.get(e.id) : undefined;
+      const key = former !== undefined ? keyChange(former, r.externalId) : [];
+      cc.changes.field(e.id, [...key, ...changes]);
+      if (diff) changed.add(r.externalId);
       const hash = row.digest;
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === row.hash)) continue;
@@ -908,11 +911,11 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touched = new Set<string>(); // user ids whose memberships or relations changed
   const syncIds = chunkIds.filter((id) => dirty.has(id));
   const kinds = [
-    { table: 'user_structures', col: 'structure_id', want: want.structures,
+    { table: 'user_structures', col: 'structure_id', field: 'structures' as const, want: want.structures,
       have: `SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)` },
-    { table: 'user_classes', col: 'class_id', want: want.classes,
+    { table: 'user_classes', col: 'class_id', field: 'classes' as const, want: want.classes,
       have: `SELECT uc.user_id, uc.class_id AS other, c.structure_id FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)` },
-    { table: 'user_groups', col: 'group_id', want: want.groups,
+    { table: 'user_groups', col: 'group_id', field: 'groups' as const, want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
   const isNew = (id: string) => freshIds.has(id);
@@ -940,8 +943,15 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
         [del.map((d) => d.user_id), del.map((d) => d.other)],
       ));
     }
-    for (const a of add) touched.add(a.slice(0, a.indexOf('\t')));
-    for (const d of del) touched.add(d.user_id);
+    for (const a of add) {
+      const t = a.indexOf('\t');
+      touched.add(a.slice(0, t));
+      cc.changes.link(a.slice(0, t), k.field, '+', a.slice(t + 1));
+    }
+    for (const d of del) {
+      touched.add(d.user_id);
+      cc.changes.link(d.user_id, k.field, '-', d.other);
+    }
   }
 
   // ---- children named on parents' rows (CSV, BE1D): folded names + class, within the structure (one chunk) ----
@@ -1061,6 +1071,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   cc.relCount.removed += removed.length;
   for (const [p, c] of addedPairs) touched.add(p).add(c);
   for (const x of removed) touched.add(x.parent_id).add(x.child_id);
+  // Each side the report counts « modifié » (an account of the run, not new) names the other.
+  const reported = (id: string) => (recById.has(id) ? !isNew(id) : inRun.has(id) ? !inRun.get(id)!.fresh : runSet.has(id));
+  const linkNote = (p: string, c: string, op: '+' | '-') => {
+    if (reported(p)) cc.changes.link(p, 'children', op, c);
+    if (reported(c)) cc.changes.link(c, 'parents', op, p);
+  };
+  for (const [p, c] of addedPairs) linkNote(p, c, '+');
+  for (const x of removed) linkNote(x.parent_id, x.child_id, '-');
 
   // Accounts this run changed without recording their digest (links to people outside the run, runs naming
   // children by name) are compared in full next time.
@@ -1226,13 +1244,15 @@ async function adoptAccounts(
   structureIds: Map<string, string>,
   /** The run's scope condition (importScopeSql): only accounts it may touch are adopted. */
   allowed: (u: string, params: unknown[]) => string,
-): Promise<{ renamed: RenameNote[]; keep: Set<string> }> {
+): Promise<{ renamed: RenameNote[]; keep: Set<string>; formerKeys: Map<string, string> }> {
   const keep = new Set<string>();
+  /** user id → the key an adopted account had (the report shows the identifier a file now gives). */
+  const formerKeys = new Map<string, string>();
   // Open records of the school files (one school's files: a small set).
   let open = (
     await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d', 'sts') ORDER BY n`)
   ).rows.map(decodeStaged).filter((r) => r.source !== 'sts' || r.formerIds?.length);
-  if (!open.length) return { renamed: [], keep };
+  if (!open.length) return { renamed: [], keep, formerKeys };
   // An account is claimed when a record of the run is it (by key or by alias).
   const unclaimed = `NOT EXISTS (SELECT 1 FROM import_stage cl WHERE cl.user_id = u.id OR cl.ext = u.external_id)`;
   const claimed = new Set<string>();
@@ -1240,6 +1260,7 @@ async function adoptAccounts(
   const adopt = (r: UserRecord, e: ExistingUser) => {
     claimed.add(e.id);
     adopted.push({ id: e.id, ext: r.externalId, absent: !!e.pre_deleted_at });
+    formerKeys.set(e.id, e.external_id);
   };
   const former = [...new Set(open.flatMap((r) => r.formerIds ?? []))];
   if (former.length) {
@@ -1378,7 +1399,19 @@ async function adoptAccounts(
       adopted.map((x) => x.ext),
     ]);
   }
-  return { renamed, keep };
+  return { renamed, keep, formerKeys };
+}
+
+/**
+ * The identifier change of an account taken over under a record's key, as the report shows it: the identifiers the
+ * files give (checks.ts shownId: a CSV `Id`, an ELEVE_ID, an STS-web ID), none for a key built from names — nothing
+ * to show when neither key is one (a rename, a teacher now staff: their names and profile say it).
+ */
+function keyChange(former: string, key: string): FieldChange[] {
+  const shown = (k: string) => (shownId(k) === k ? null : shownId(k));
+  const from = shown(former);
+  const to = shown(key);
+  return from === to ? [] : [{ field: 'external_id', from, to }];
 }
 
 /**

@@ -74,9 +74,13 @@ export function planUserUpdate(r: UserRecord, e: StoredUser): { next: UserUpdate
   return { next, diff: changes.length > 0, changes };
 }
 
-/** A column an import changes on an existing account, with its stored and new values (the report names them). */
+/**
+ * A column an import changes on an existing account, with its stored and new values (the report names them);
+ * `external_id` when the run takes an account over under the record's key (apply.ts adoptAccounts: the identifier a
+ * file now gives, checks.ts shownId).
+ */
 export interface FieldChange {
-  field: keyof UserUpdate;
+  field: keyof UserUpdate | 'external_id';
   from: string | null;
   to: string | null;
 }

@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -56,7 +56,15 @@ const T = {
     fields: {
       profile: 'profil', title: 'civilité', first_name: 'prénom', last_name: 'nom', birth_date: 'date de naissance', email: 'courriel',
       phone: 'téléphone', ine: 'INE', functions: 'fonctions', mobile: 'mobile', address: 'adresse', origin: 'origine', source: 'source',
+      external_id: 'identifiant',
     } as Record<FieldChange['field'], string>,
+    /** A kind of link, one or several names: « classe » / « classes ». */
+    links: {
+      structures: ['établissement', 'établissements'], classes: ['classe', 'classes'], groups: ['groupe', 'groupes'],
+      children: ['enfant', 'enfants'], parents: ['représentant légal', 'représentants légaux'],
+    } as Record<LinkField, [string, string]>,
+    /** « ajoutée », « retirés »: agreeing with the kind (classe is feminine) and the number. */
+    linkOp: (field: LinkField, op: '+' | '-', n: number) => `${op === '+' ? 'ajouté' : 'retiré'}${field === 'classes' ? 'e' : ''}${n > 1 ? 's' : ''}`,
     massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
       dry && confirmed
         ? `Départs confirmés (--confirmer-absences) : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entreront en période de grâce.`
@@ -115,7 +123,13 @@ const T = {
     fields: {
       profile: 'profile', title: 'title', first_name: 'first name', last_name: 'last name', birth_date: 'birth date', email: 'e-mail',
       phone: 'phone', ine: 'INE', functions: 'functions', mobile: 'mobile', address: 'address', origin: 'origin', source: 'source',
+      external_id: 'identifier',
     } as Record<FieldChange['field'], string>,
+    links: {
+      structures: ['school', 'schools'], classes: ['class', 'classes'], groups: ['group', 'groups'],
+      children: ['child', 'children'], parents: ['legal representative', 'legal representatives'],
+    } as Record<LinkField, [string, string]>,
+    linkOp: (_field: LinkField, op: '+' | '-') => (op === '+' ? 'added' : 'removed'),
     massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
       dry && confirmed
         ? `Confirmed departures (--confirmer-absences): ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts will enter their grace period (${absentShare(m)} %).`
@@ -165,7 +179,8 @@ function formatFile(f: FileReport, t: (typeof T)['fr']): string {
 
 /**
  * What a run changes on an account: `nom « DUPONT » → « DUPOND » ; date de naissance 03/04/2012 → 04/03/2012`
- * (dates as the language writes them, an empty value named).
+ * (dates as the language writes them, an empty value named), then its links: a move `classe « 6A » → « 5B »`, a
+ * link gained or lost alone `établissement ajouté « Lycée X »`, `enfants retirés « Léa DUPONT », « Noé DUPONT »`.
  */
 export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
   const t = T[lang] ?? T.fr;
@@ -177,7 +192,18 @@ export function formatChanges(m: ModifiedNote, lang: Lang = 'fr'): string {
   };
   // A profile as the language names one person of it (« Enseignant » → « Personnel »), not the stored code (Teacher).
   const shown = (c: FieldChange, v: string | null) => value(c.field === 'profile' && v && v in PROFILE_LABELS ? PROFILE_LABELS[v as Profile][lang] : v);
-  return m.changes.map((c) => `${t.fields[c.field]} ${shown(c, c.from)} → ${shown(c, c.to)}`).join(lang === 'fr' ? ' ; ' : '; ');
+  const names = (list: string[]) => list.map(value).join(', ');
+  const link = (l: LinkChange) => {
+    const [one, many] = t.links[l.field];
+    const more = l.more ? ` … (+${t.num(l.more)})` : '';
+    if (l.removed.length && l.added.length) {
+      return `${l.removed.length + l.added.length > 2 ? many : one} ${names(l.removed)} → ${names(l.added)}${more}`;
+    }
+    const side = l.added.length ? l.added : l.removed;
+    const n = side.length + (l.more ?? 0);
+    return `${n > 1 ? many : one} ${t.linkOp(l.field, l.added.length ? '+' : '-', n)} ${names(side)}${more}`;
+  };
+  return [...m.changes.map((c) => `${t.fields[c.field]} ${shown(c, c.from)} → ${shown(c, c.to)}`), ...(m.links ?? []).map(link)].join(lang === 'fr' ? ' ; ' : '; ');
 }
 
 /** Records shown of a group of ignored ones (the rest are counted). */

@@ -237,13 +237,36 @@ export function mergeMessage(m: MergeNote): ImportMessage {
   return { code: m.addressDiffers ? 'relativeMergedAddress' : 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
 }
 
-/** An existing account whose fields a run changes, named with the changes (ImportReport.modified). */
+/** An existing account a run changes, named with the changes (ImportReport.modified). */
 export interface ModifiedNote {
   login: string;
   /** First and last name as the run writes them. */
   name: string;
   profile: Profile;
+  /** Its own fields (names, profile, birth date, e-mail…). */
   changes: FieldChange[];
+  /**
+   * Its memberships and parent–child links the run adds or removes (structures, classes, groups, children, legal
+   * representatives). Absent when none: reports stored before it existed have none either.
+   */
+  links?: LinkChange[];
+}
+
+/** Memberships and links of an account, as ModifiedNote.links names them. */
+export const LINK_FIELDS = ['structures', 'classes', 'groups', 'children', 'parents'] as const;
+export type LinkField = (typeof LINK_FIELDS)[number];
+
+/**
+ * One kind of membership or link of an account the run changes: the names of what it leaves and what it joins (a
+ * class move is one of each), the first apply.ts LINKS_SHOWN of each sorted, `more` counting the others. A class or
+ * group is named « 6A (Collège X) » when the account's changes of that kind span several structures.
+ */
+export interface LinkChange {
+  field: LinkField;
+  removed: string[];
+  added: string[];
+  /** Names of either list left out (the report stays bounded for a teacher leaving thirty classes). */
+  more?: number;
 }
 
 export interface ProfileCounts {
@@ -383,8 +406,9 @@ export interface ImportReport {
   /** Classes the run creates, by structure (a dry run shows a misspelt class before it exists). Optional, as above. */
   newClasses?: NewClasses[];
   /**
-   * Accounts whose own fields the run changes (names, birth date, e-mail…; not memberships or links, also counted in
-   * `updated`): how many, and the first apply.ts MODIFIED_SAMPLE with what changes. Optional, as above.
+   * Existing accounts the run changes — their fields (names, profile, birth date, e-mail…), their structures, classes,
+   * groups or parent–child links: the accounts behind `updated` (records: an account staged twice counts once here),
+   * how many, and the first apply.ts MODIFIED_SAMPLE in reading order with what changes. Optional, as above.
    */
   modified?: { count: number; sample: ModifiedNote[] };
   /**
