@@ -67,7 +67,9 @@ const newToken = (): string => randomBytes(32).toString('base64url');
 
 // An account absent from its feed (users.absent_since: the grace period before pre-deletion) still signs in to its
 // own account, but holds no right over others': a head of school or a teacher who left would otherwise go on
-// issuing codes and sheets for months (local admin from the feed's DIR, a teacher's classes).
+// issuing codes and sheets for months (local admin from the feed's DIR, a teacher's classes). A class gives rights to
+// its teachers only: staff in a class (an AAF teacher made Personnel by ENTPersonCategorieEnseignant N keeps the
+// feed's classes, as the reference ENT keeps her in the class's Personnel group) are listed there, nothing more.
 const USER_SQL = `
   SELECT u.id, u.login, u.first_name, u.last_name, u.profile, u.is_super_admin,
     CASE WHEN u.is_super_admin THEN ARRAY(SELECT id::text FROM structures ORDER BY name)
