@@ -4,6 +4,15 @@
 import type { Queryable } from '../db/index.js';
 
 /**
+ * Transaction-level advisory lock between what decides whether an account's password may sign it in (a school's
+ * « Paramètres », savePolicy: exclusive) and the insertion of a session opened with that password (shared,
+ * web/auth.ts createSession with `password`): a sign-in that checked the old rule cannot insert its session after
+ * the save ended the refused ones. Shared holders never wait for each other. (The migrator holds 745201, an import
+ * 745202, a drop pass 745203.)
+ */
+export const SIGN_IN_RULES_LOCK = 745204;
+
+/**
  * Ends the web sessions of `userId` (one id or several: a pre-deletion, an erasure; all but `keepSessionIdHash`, the
  * caller's own when it changes its own password)
  * and everything Trousseau's OpenID provider holds for the account: its sessions at the provider, grants,

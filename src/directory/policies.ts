@@ -7,7 +7,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile } from './vocabulary.js';
 import type { Role } from './scope.js';
 import { recordAudit } from './audit.js';
-import { endSignInsOf } from '../accounts/signins.js';
+import { endSignInsOf, SIGN_IN_RULES_LOCK } from '../accounts/signins.js';
 
 export type SignIn = 'code' | 'external' | 'both';
 
@@ -90,9 +90,12 @@ export async function loadPolicies(db: Queryable, structureId: string): Promise<
  * stay (endSignInsOf). Returns the number of live web sessions ended.
  */
 export async function savePolicy(db: Queryable, structureId: string, profile: Profile, input: PolicyInput, actorId: string | null): Promise<number> {
+  // The sign-in rules' lock (SIGN_IN_RULES_LOCK), taken by the statement that writes the rule so that it holds until
+  // the rule is committed even outside a transaction: a password sign-in checks the rule and inserts its session
+  // under the shared lock, so it either ended before (its session is ended below) or reads the rule saved here.
   await db.query(
     `INSERT INTO profile_policies (structure_id, profile, sign_in, provider, email_required, phone_required, min_password_length, grace_days, deletion_days)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM (SELECT pg_advisory_xact_lock(${SIGN_IN_RULES_LOCK})) AS sign_in_rules_lock
      ON CONFLICT (structure_id, profile) DO UPDATE SET sign_in = $3, provider = $4, email_required = $5, phone_required = $6,
        min_password_length = $7, grace_days = $8, deletion_days = $9, updated_at = now()`,
     [structureId, profile, input.signIn, input.signIn === 'code' ? null : input.provider, input.emailRequired, input.phoneRequired,

@@ -13,6 +13,10 @@ import { t, type Lang, type MessageKey } from './i18n/index.js';
 import { type ErrorPageOptions, sendErrorPage } from './layout.js';
 import { safeNext } from './next.js';
 import type { Queryable } from '../db/index.js';
+import type pg from 'pg';
+import { SIGN_IN_RULES_LOCK } from '../accounts/signins.js';
+import { withTransaction } from '../accounts/tx.js';
+import { passwordRefusedSql } from '../directory/policies.js';
 
 export interface SessionUser {
   id: string;
@@ -127,18 +131,43 @@ export interface NewSession {
   expiresAt: Date;
 }
 
-export async function createSession(pool: Queryable, userId: string): Promise<NewSession> {
+function newSession(userId: string) {
   const token = newToken();
   const csrf = newToken();
-  const idHash = sha256(token);
+  return { token, csrf, idHash: sha256(token), userId };
+}
+
+/** Inserts the session `s` (`onlyIf`: a FROM … WHERE its insertion needs); its expiry, none when `onlyIf` refused it. */
+async function insertSession(db: Queryable, s: ReturnType<typeof newSession>, onlyIf = ''): Promise<NewSession | null> {
   // Housekeeping on the way, in the same statement (one round trip less per sign-in): this user's expired sessions go.
-  const { rows } = await pool.query(
+  const { rows } = await db.query(
     `WITH expired AS (DELETE FROM sessions WHERE user_id = $2 AND expires_at <= now())
-     INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+     INSERT INTO sessions (id_hash, user_id, csrf, expires_at) SELECT $1, $2, $3, now() + make_interval(hours => $4) ${onlyIf}
      RETURNING expires_at`,
-    [idHash, userId, csrf, SESSION_HOURS],
+    [s.idHash, s.userId, s.csrf, SESSION_HOURS],
   );
-  return { token, csrf, idHash, expiresAt: rows[0].expires_at as Date };
+  return rows.length ? { token: s.token, csrf: s.csrf, idHash: s.idHash, expiresAt: rows[0].expires_at as Date } : null;
+}
+
+export async function createSession(pool: Queryable, userId: string): Promise<NewSession> {
+  const s = await insertSession(pool, newSession(userId));
+  if (!s) throw new Error('session not inserted'); // nothing refuses an insertion without `onlyIf`
+  return s;
+}
+
+/**
+ * A session opened with the Trousseau password (or a code that just set it): inserted in one transaction under the
+ * shared sign-in rules' lock (SIGN_IN_RULES_LOCK), and only if the account's schools still let its password sign it
+ * in (passwordRefusedSql) — null otherwise, nothing inserted. The caller checked that rule before hashing the
+ * password; a « Paramètres » save that switched the profile to an identity provider meanwhile has either ended this
+ * session already (it waited for the lock) or is read here. Sign-ins share the lock: they never wait for each other.
+ */
+export async function createPasswordSession(pool: Pick<pg.Pool, 'connect'>, userId: string): Promise<NewSession | null> {
+  return withTransaction(pool, async (c) => {
+    // Its own statement: the rule is then read with a snapshot taken once the lock is held (after any save).
+    await c.query('SELECT pg_advisory_xact_lock_shared($1)', [SIGN_IN_RULES_LOCK]);
+    return insertSession(c, newSession(userId), `FROM users u WHERE u.id = $2 AND ${passwordRefusedSql('u')} IS NULL`);
+  });
 }
 
 function secureCookies(ctx: AppContext): boolean {
@@ -148,15 +177,18 @@ function secureCookies(ctx: AppContext): boolean {
 /**
  * Signs the user in on this response: a fresh session (never reuses the anonymous one: no fixation),
  * the cookie set, last_login_at recorded, and request.user/csrfToken updated for the rest of the request.
+ * `password`: opened with the Trousseau password or a code (createPasswordSession's rule check); null when it is refused.
  * The cookie ends with the browser unless `remember` (the "rester connecté" box): a shared classroom computer
  * must not keep the previous pupil signed in. The session itself ends after SESSION_HOURS either way.
  */
-export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string, opts: { remember?: boolean } = {}): Promise<SessionUser | null> {
+export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string, opts: { remember?: boolean; password?: boolean } = {}): Promise<SessionUser | null> {
   const pool = ctx.database.pool;
   const user = await loadUser(pool, userId);
   if (!user) return null;
+  // `password`: refused (null, nothing changed) when the account's schools now sign it in only through a provider.
+  const s = opts.password ? await createPasswordSession(pool, userId) : await createSession(pool, userId);
+  if (!s) return null;
   if (req.sessionIdHash) await pool.query('DELETE FROM sessions WHERE id_hash = $1', [req.sessionIdHash]);
-  const s = await createSession(pool, userId);
   await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
   reply.setCookie(SESSION_COOKIE, s.token, {
     path: '/',

@@ -184,7 +184,13 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
       return loginPage(req, reply, { login, next: f.next, error, remember: f.remember === 'on' }, 401);
     }
     await succeeded(req, login);
-    await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on' });
+    if (!(await startSession(ctx, req, reply, res.userId, { remember: f.remember === 'on', password: true }))) {
+      // Switched to an identity provider by a « Paramètres » saved since checkCredentials read them (or blocked
+      // meanwhile): the answer of checkCredentials' own refusals, nothing opened.
+      await recordAudit(pool, null, 'auth.login_failed', { login: normalizeLogin(login).slice(0, 100), ip: req.ip, reason: 'external' });
+      const hint = (await hasShownProviders(ctx)) ? ` ${_('login.invalid.providers')}` : '';
+      return loginPage(req, reply, { login, next: f.next, error: `${_('login.invalid')}${hint}`, remember: f.remember === 'on' }, 401);
+    }
     await recordAudit(pool, res.userId, 'auth.login', { ip: req.ip });
     // A new version of the school's terms of use: accepted before anything else (account-terms.ts).
     if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(f.next))}`, 303);
@@ -296,7 +302,8 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         : await renewPassword(ctx, holder, password, req.ip);
     // Lost a race with a concurrent use of the same code: same answer as a wrong code.
     if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
-    await startSession(ctx, req, reply, holder.id);
+    // A school that switched the profile to an identity provider meanwhile: the sign-in page says where to go.
+    if (!(await startSession(ctx, req, reply, holder.id, { password: true }))) return reply.redirect('/connexion', 303);
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
   }
 
@@ -451,7 +458,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, min, errors }, 422);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);
-    await startSession(ctx, req, reply, userId);
+    if (!(await startSession(ctx, req, reply, userId, { password: true }))) return reply.redirect('/connexion', 303);
     return reply.redirect('/mon-compte?ok=password', 303);
   });
 }
