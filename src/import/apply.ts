@@ -2,6 +2,7 @@
 // whole-run steps (which account each record is, which links the run wants, who is absent) are set-based SQL on
 // the staging table, then the records are read back and written per chunk of accounts, so that memory follows
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
+import { addressChanges } from '../accounts/profile.js';
 import { isHeadOfSchool } from '../directory/local-admins.js';
 import { UNATTACHED_SQL } from '../directory/unattached.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -131,14 +132,15 @@ export function knownAccounts(scope: Scope, params: unknown[]): StageJoin {
  * existing one of the scope (else ImportForbiddenError, nothing written) and is never renamed; records that
  * match an account the scope may not change are rejected, and links, memberships and pre-deletion never reach
  * such accounts (pre-deletion, account-wide, only reaches accounts wholly inside the scope). No scope ever
- * matches or pre-deletes a super admin.
+ * matches or pre-deletes a super admin. `self`: the account running the import (importFiles' actorId); its own
+ * e-mail is never changed by it (reported `applySelfEmail`, the rest of its row applied), as in the console.
  */
 export async function applyBatch(
   /** A sequenced connection (db/queued.ts): the run sends writes without waiting for each. */
   client: Client,
   ctx: AppContext,
   batch: ImportBatch,
-  opts: { now?: Date; protect?: (externalId: string) => boolean; scope: Scope; chunkSize?: number },
+  opts: { now?: Date; protect?: (externalId: string) => boolean; scope: Scope; chunkSize?: number; self?: string | null },
 ): Promise<ApplyResult> {
   // A batch given whole (demo seed, admin account) is staged here; importFiles stages as it parses.
   const stage = batch.stage ?? (await ImportStage.open(client, opts.chunkSize));
@@ -424,6 +426,7 @@ export async function applyBatch(
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
         now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, formerKeys,
+        self: opts.self ?? null,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
         structureId: (key) => structureIds.get(key),
@@ -765,6 +768,8 @@ interface ChunkContext {
   logins: BatchLoginAllocator;
   /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
+  /** The account running the import: its e-mail is never changed by it (applyBatch's `self`). */
+  self: string | null;
 }
 
 /** Writes one chunk of staged records: new accounts, field updates, memberships, relations, local admins. */
@@ -875,7 +880,12 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const r of compare) {
       const row = rowOf.get(r.externalId)!;
       const e = byId.get(row.user_id)!;
-      const { next, diff, changes } = planUserUpdate(r, e);
+      // One's own address is changed in « Mon compte », where the current password is asked: a stolen admin session
+      // must not put its address on the account by importing its own row (then take it with a reset link). The
+      // row is imported but that field, reported; no digest, so the next run compares and reports it again.
+      const own = row.user_id === cc.self && addressChanges(e.email, planUserUpdate(r, e).next.email);
+      if (own) cc.rejected.push(rejection(row.file, row.line, 'courriel', 'applySelfEmail'));
+      const { next, diff, changes } = planUserUpdate(own ? { ...r, email: e.email } : r, e);
       if (e.pre_deleted_at) restored.add(r.externalId);
       // Who changes, and how: a dry run shows it before anything is written (a corrected name, a new e-mail, an
       // identifier the file now gives).
@@ -883,7 +893,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       const key = former !== undefined ? keyChange(former, r.externalId) : [];
       cc.changes.field(e.id, [...key, ...changes]);
       if (diff) changed.add(r.externalId);
-      const hash = row.digest;
+      const hash = own ? null : row.digest;
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === row.hash)) continue;
       [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff,

@@ -53,6 +53,7 @@ export interface ImportOptions {
    * the files say, and academic feeds are refused (ImportForbiddenError).
    */
   scope: Scope;
+  /** Who runs it (audit); the import never changes this account's own e-mail (applyBatch's `self`). */
   actorId?: string | null;
   /** Target structure of CSV files: UAI, external id or name (created if unknown). */
   structureHint?: string;
@@ -558,6 +559,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const res = await applyBatch(client, ctx, batch, {
       protect: (ext) => protect.has(ext) || prefixes.some((p) => ext.startsWith(p)),
       scope: opts.scope,
+      self: opts.actorId ?? null,
     });
     batch.stage = undefined;
     report.created = res.created;

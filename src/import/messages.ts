@@ -88,6 +88,7 @@ export const IMPORT_MESSAGES_FR = {
   // Rows rejected while applying (apply.ts).
   applyOutOfScope: 'compte hors de votre périmètre : ligne ignorée',
   applyProfileConflict: 'identifiant « {id} » déjà celui du compte {login}, d’un autre profil : ligne ignorée, le compte n’est pas modifié',
+  applySelfEmail: 'votre propre adresse électronique : non importée (le reste de la ligne l’est) ; changez-la dans « Mon compte », où votre mot de passe actuel est demandé',
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
   applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
   applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',
