@@ -149,6 +149,7 @@ async function insertSession(db: Queryable, s: ReturnType<typeof newSession>, on
   return rows.length ? { token: s.token, csrf: s.csrf, idHash: s.idHash, expiresAt: rows[0].expires_at as Date } : null;
 }
 
+/** A session of `userId` whatever its state (scripts and tests; startSession signs a person in: openSession). */
 export async function createSession(pool: Queryable, userId: string): Promise<NewSession> {
   const s = await insertSession(pool, newSession(userId));
   if (!s) throw new Error('session not inserted'); // nothing refuses an insertion without `onlyIf`
@@ -156,9 +157,24 @@ export async function createSession(pool: Queryable, userId: string): Promise<Ne
 }
 
 /**
+ * The account may hold a session: neither blocked nor pre-deleted, read under a key-share lock of its row (the
+ * one the session's foreign key takes anyway). Blocking (setBlocked) locks the row FOR UPDATE, blocks it and ends
+ * its sessions in one transaction: an insert that checked the account before waits for that transaction, reads the
+ * committed row again (READ COMMITTED re-checks a locked row) and inserts nothing — else its session, inserted
+ * after the sessions were ended, came back at unblocking. A key-share lock waits for no plain UPDATE: a long import
+ * writing the account does not hold its sign-in back. `also`: a further condition on `u`.
+ */
+const liveAccount = (also = 'TRUE') => `FROM users u WHERE u.id = $2 AND NOT u.blocked AND u.pre_deleted_at IS NULL AND ${also} FOR KEY SHARE OF u`;
+
+/** A session of a live account (liveAccount), null when it is no longer one. */
+export function openSession(pool: Queryable, userId: string): Promise<NewSession | null> {
+  return insertSession(pool, newSession(userId), liveAccount());
+}
+
+/**
  * A session opened with the Trousseau password (or a code that just set it): inserted in one transaction under the
  * shared sign-in rules' lock (SIGN_IN_RULES_LOCK), and only if the account's schools still let its password sign it
- * in (passwordRefusedSql) — null otherwise, nothing inserted. The caller checked that rule before hashing the
+ * in (passwordRefusedSql) and it is live (liveAccount) — null otherwise, nothing inserted. The caller checked that rule before hashing the
  * password; a « Paramètres » save that switched the profile to an identity provider meanwhile has either ended this
  * session already (it waited for the lock) or is read here. Sign-ins share the lock: they never wait for each other.
  */
@@ -166,7 +182,7 @@ export async function createPasswordSession(pool: Pick<pg.Pool, 'connect'>, user
   return withTransaction(pool, async (c) => {
     // Its own statement: the rule is then read with a snapshot taken once the lock is held (after any save).
     await c.query('SELECT pg_advisory_xact_lock_shared($1)', [SIGN_IN_RULES_LOCK]);
-    return insertSession(c, newSession(userId), `FROM users u WHERE u.id = $2 AND ${passwordRefusedSql('u')} IS NULL`);
+    return insertSession(c, newSession(userId), liveAccount(`${passwordRefusedSql('u')} IS NULL`));
   });
 }
 
@@ -186,7 +202,7 @@ export async function startSession(ctx: AppContext, req: FastifyRequest, reply: 
   const user = await loadUser(pool, userId);
   if (!user) return null;
   // `password`: refused (null, nothing changed) when the account's schools now sign it in only through a provider.
-  const s = opts.password ? await createPasswordSession(pool, userId) : await createSession(pool, userId);
+  const s = opts.password ? await createPasswordSession(pool, userId) : await openSession(pool, userId);
   if (!s) return null;
   if (req.sessionIdHash) await pool.query('DELETE FROM sessions WHERE id_hash = $1', [req.sessionIdHash]);
   await pool.query('UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
