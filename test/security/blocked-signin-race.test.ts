@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { endSignIns } from '../../src/accounts/signins.js';
+import { setBlocked } from '../../src/directory/users.js';
 import { fileContext, sqlReaders } from '../helpers/db.js';
-import { Client, createUser, fileServer } from '../helpers/web.js';
+import { Client, createUser, fileServer, sessionFor } from '../helpers/web.js';
 
 const PASSWORD = 'phrase de passe de la victime';
 const ctx = await fileContext();
@@ -52,4 +53,19 @@ test('a sign-in racing the blocking of the account leaves no session to come bac
   // Unblocked: nothing of the intruder's sign-in comes back.
   await ctx.database.pool.query('UPDATE users SET blocked = false WHERE id = $1', [id]);
   assert.equal((await c.get('/mon-compte')).statusCode === 200, false, 'the browser that raced the block is not signed in');
+});
+
+test('blocking ends every session of the account, those opened through an identity provider included, and its tokens', async () => {
+  const id = await createUser(ctx.database.pool, { login: 'lou.federee', password: PASSWORD });
+  const password = await sessionFor(ctx.database.pool, id);
+  const provider = await sessionFor(ctx.database.pool, id);
+  await ctx.database.pool.query(`INSERT INTO federation_sessions (session_id_hash, provider_id) SELECT id_hash, 'educonnect' FROM sessions WHERE id_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`, [provider.token]);
+  assert.equal(await count(`SELECT count(*) AS n FROM federation_sessions f JOIN sessions s ON s.id_hash = f.session_id_hash WHERE s.user_id = $1`, [id]), 1, 'one session opened through the provider');
+  await ctx.database.pool.query(`INSERT INTO oidc_payloads (kind, id, payload, expires_at) VALUES ('RefreshToken', 'rt-lou', jsonb_build_object('accountId', $1::text), now() + interval '30 days')`, [id]);
+  const ended = await setBlocked(ctx, { kind: 'all' }, id, true, null);
+  assert.equal(ended.sessionsEnded, 2, 'both sessions ended');
+  assert.equal(await count('SELECT count(*) AS n FROM sessions WHERE user_id = $1', [id]), 0, 'no session row left (none comes back at unblocking)');
+  assert.equal(await count(`SELECT count(*) AS n FROM oidc_payloads WHERE payload->>'accountId' = $1`, [id]), 0, 'its applications’ tokens are revoked');
+  await setBlocked(ctx, { kind: 'all' }, id, false, null);
+  for (const s of [password, provider]) assert.notEqual((await app.inject({ method: 'GET', url: '/mon-compte', headers: { cookie: s.cookie } })).statusCode, 200, 'unblocked: the old sessions stay ended');
 });
