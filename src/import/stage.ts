@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { copyRows, copyStream, copyText } from '../db/copy.js';
+import { COPY_PIECE, copyRows, copyStream, copyText } from '../db/copy.js';
 import { pgTextArray } from './plan.js';
 import type { UserRecord } from './types.js';
 
@@ -201,7 +201,7 @@ export class ImportStage {
 
   /** The COPY `stream` keeps open while the caller parses on (flush ends it). */
   private open?: { stream: Writable; done: Promise<void> };
-  /** COPY text not written yet (a row per line, in reading order): written by pieces of 64 KB. */
+  /** COPY text not written yet (a row per line, in reading order): written by pieces of COPY_PIECE characters. */
   private text = '';
   /** Rows the cache gives (`hit`) since the table was opened. */
   private hits = 0;
@@ -227,7 +227,7 @@ export class ImportStage {
 
   private append(line: string) {
     this.text += line;
-    if (this.text.length > 1 << 16) {
+    if (this.text.length > COPY_PIECE) {
       this.copy().write(this.text);
       this.text = '';
     }
