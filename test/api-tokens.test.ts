@@ -219,3 +219,35 @@ test('a revoked token stops working at once and shows as revoked', async () => {
   assert.match(page.body, /Jeton révoqué/);
   assert.match(page.body, new RegExp(`data-token="${token.slice(4, 14)}"[\\s\\S]*?Révoqué le`));
 });
+
+test('a token stops working once its creator is no longer a super admin (demoted, blocked, pre-deleted, erased); a command-line token has no creator to lose', async () => {
+  const issuer = await createUser(ctx.database.pool, { login: 'ancien.admin', password: 'Mot-de-passe-1234', superAdmin: true });
+  const made = await createApiToken(ctx.database.pool, { name: 'Import du départ', structures: [], allStructures: true, actorId: issuer, via: 'console' });
+  const cli = await createApiToken(ctx.database.pool, { name: 'Import du serveur', structures: [schoolA], actorId: null, via: 'cli' });
+  const tries = async (token: string) => (await scriptImport(token, `?structureId=${schoolA}&dryRun=true`)).statusCode;
+  assert.equal(await tries(made.token), 200, 'works while its creator is a super admin');
+
+  for (const [change, undo] of [
+    ['UPDATE users SET is_super_admin = false WHERE id = $1', 'UPDATE users SET is_super_admin = true WHERE id = $1'],
+    ['UPDATE users SET blocked = true WHERE id = $1', 'UPDATE users SET blocked = false WHERE id = $1'],
+    ['UPDATE users SET pre_deleted_at = now() WHERE id = $1', 'UPDATE users SET pre_deleted_at = NULL WHERE id = $1'],
+  ]) {
+    await q(change, [issuer]);
+    assert.equal(await tries(made.token), 401, `refused after: ${change}`);
+    if (change.includes('is_super_admin')) {
+      const page = await root.get('/jetons');
+      assert.match(page.body, new RegExp(`data-token="${made.prefix}"[\\s\\S]*?data-issuer-gone`), 'the console says why it is inactive');
+    }
+    await q(undo, [issuer]);
+    assert.equal(await tries(made.token), 200, `works again after: ${undo}`);
+  }
+  assert.ok(
+    (await count(`SELECT count(*) n FROM audit WHERE action = 'api_token.refused' AND details->>'tokenId' = $1 AND details->>'reason' = 'issuer'`, [made.id])) >= 3,
+    'each refusal is audited with its reason',
+  );
+  // Erased: created_by becomes NULL, as a command-line token's, yet the token stays refused.
+  await q('DELETE FROM users WHERE id = $1', [issuer]);
+  assert.equal((await q<{ created_by: string | null }>('SELECT created_by FROM api_tokens WHERE id = $1', [made.id]))[0].created_by, null, 'creator erased');
+  assert.equal(await tries(made.token), 401, 'refused once its creator is erased');
+  assert.equal(await tries(cli.token), 200, 'a command-line token keeps working');
+});

@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     if (action === 'list') {
       for (const t of await listApiTokens(db)) {
         const where = t.allStructures ? 'tous les établissements' : t.structures.map((s) => s.uai ?? s.name).join(', ');
-        console.log(`${t.prefix}  ${t.revokedAt ? 'révoqué ' : 'actif   '} ${t.name} — ${where} — créé ${day(t.createdAt)} — dernier usage ${day(t.lastUsedAt)}`);
+        console.log(`${t.prefix}  ${t.revokedAt ? 'révoqué ' : t.issuerValid ? 'actif   ' : 'inactif (son créateur n’est plus super administrateur)'} ${t.name} — ${where} — créé ${day(t.createdAt)} — dernier usage ${day(t.lastUsedAt)}`);
       }
       return 0;
     }

@@ -37,6 +37,8 @@ export interface ApiTokenRow extends TokenPrincipal {
   lastUsedAt: Date | null;
   lastUsedIp: string | null;
   revokedAt: Date | null;
+  /** False when the super admin who created it no longer is one (ISSUER_VALID_SQL): the token is refused. */
+  issuerValid: boolean;
   /** Names of the structures (in structureIds order, unknown ones left out). */
   structures: Array<{ id: string; name: string; uai: string | null }>;
 }
@@ -58,6 +60,15 @@ export class TokenInputError extends DomainError {
 export function tokenScope(t: Pick<TokenPrincipal, 'allStructures' | 'structureIds'>): Scope {
   return t.allStructures ? { kind: 'all' } : { kind: 'structures', structureIds: t.structureIds };
 }
+
+/**
+ * SQL (over api_tokens `t`): whether the token's issuer still stands behind it. A token created in the console speaks
+ * for its super admin (the imports it runs are theirs): once that person is demoted, blocked, pre-deleted or erased,
+ * an all-schools import token in a departed administrator's hands would still rewrite every family's address (then
+ * a reset link takes the account). A token created on the server's command line has no issuer to lose.
+ */
+const ISSUER_VALID_SQL = `(NOT t.issued_by_person OR EXISTS (SELECT 1 FROM users iu WHERE iu.id = t.created_by
+  AND iu.is_super_admin AND NOT iu.blocked AND iu.pre_deleted_at IS NULL))`;
 
 export interface NewToken {
   name: string;
@@ -92,8 +103,8 @@ export async function createApiToken(db: Queryable, input: NewToken): Promise<{ 
   const prefix = randomBytes(5).toString('hex');
   const token = `trs_${prefix}_${randomBytes(32).toString('base64url')}`;
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO api_tokens (name, prefix, secret_hash, all_structures, structure_ids, created_by)
-     VALUES ($1, $2, $3, $4, $5::uuid[], $6) RETURNING id`,
+    `INSERT INTO api_tokens (name, prefix, secret_hash, all_structures, structure_ids, created_by, issued_by_person)
+     VALUES ($1, $2, $3, $4, $5::uuid[], $6::uuid, $6::uuid IS NOT NULL) RETURNING id`,
     [name, prefix, hashToken(token), !!input.allStructures, structureIds, input.actorId],
   );
   await recordAudit(db, input.actorId, 'api_token.create', {
@@ -105,7 +116,7 @@ export async function createApiToken(db: Queryable, input: NewToken): Promise<{ 
 /** Every token, newest first, revoked ones included. */
 export async function listApiTokens(db: Queryable): Promise<ApiTokenRow[]> {
   const { rows } = await db.query(
-    `SELECT t.*, u.login AS created_by_login,
+    `SELECT t.*, u.login AS created_by_login, ${ISSUER_VALID_SQL} AS issuer_valid,
        coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'uai', s.uai) ORDER BY array_position(t.structure_ids, s.id))
                  FROM structures s WHERE s.id = ANY(t.structure_ids)), '[]') AS structures
      FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by
@@ -118,6 +129,7 @@ export async function listApiTokens(db: Queryable): Promise<ApiTokenRow[]> {
     lastUsedAt: r.last_used_at as Date | null,
     lastUsedIp: r.last_used_ip as string | null,
     revokedAt: r.revoked_at as Date | null,
+    issuerValid: r.issuer_valid as boolean,
     structures: r.structures as ApiTokenRow['structures'],
   }));
 }
@@ -148,22 +160,23 @@ export async function revokeApiToken(db: Queryable, idOrPrefix: string, actorId:
   return true;
 }
 
-export type TokenCheck = { ok: true; token: TokenPrincipal } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
+export type TokenCheck = { ok: true; token: TokenPrincipal } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' | 'issuer' };
 
 /**
- * Checks a presented token: well-formed, known prefix, same hash (constant-time), not revoked. A valid token's
- * use is recorded (last_used_at, last_used_ip). A known prefix with a wrong secret or a revoked token is audited
+ * Checks a presented token: well-formed, known prefix, same hash (constant-time), not revoked, its issuer still a
+ * super admin (ISSUER_VALID_SQL). A valid token's use is recorded (last_used_at, last_used_ip). A known prefix with a
+ * wrong secret, a revoked token or one whose issuer lost the rights is audited
  * (`api_token.refused`): someone holds an old or forged token.
  */
 export async function verifyApiToken(db: Queryable, presented: string, ip: string | null): Promise<TokenCheck> {
   const m = TOKEN_RE.exec(presented);
   if (!m) return { ok: false, reason: 'malformed' };
-  const { rows } = await db.query('SELECT * FROM api_tokens WHERE prefix = $1', [m[1]]);
+  const { rows } = await db.query(`SELECT t.*, ${ISSUER_VALID_SQL} AS issuer_valid FROM api_tokens t WHERE t.prefix = $1`, [m[1]]);
   const row = rows[0];
   if (!row) return { ok: false, reason: 'unknown' };
   const same = timingSafeEqual(Buffer.from(hashToken(presented), 'hex'), Buffer.from(row.secret_hash as string, 'hex'));
-  if (!same || row.revoked_at) {
-    const reason = same ? 'revoked' : 'unknown';
+  if (!same || row.revoked_at || !row.issuer_valid) {
+    const reason = !same ? 'unknown' : row.revoked_at ? 'revoked' : 'issuer';
     await recordAudit(db, null, 'api_token.refused', { tokenId: row.id, prefix: row.prefix, reason, ip });
     return { ok: false, reason };
   }

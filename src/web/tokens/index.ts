@@ -54,7 +54,7 @@ export default async function tokensArea(root: FastifyInstance, { ctx }: AreaOpt
     <td>${
       t.revokedAt
         ? html`<span class="badge badge-danger">${_('tokens.revoked', { date: dateTime(lang, t.revokedAt) })}</span>`
-        : html`<span class="badge badge-success">${_('tokens.active')}</span>
+        : html`${t.issuerValid ? html`<span class="badge badge-success">${_('tokens.active')}</span>` : html`<span class="badge badge-warning" data-issuer-gone>${_('tokens.issuerGone')}</span>`}
       <form method="post" action="${BASE}/${t.id}/revoquer" class="inline-form">${csrfField(req)}
         <button type="submit" class="button-danger" aria-label="${_('tokens.revoke.label', { name: t.name })}">${_('tokens.revoke')}</button></form>`
     }</td>
