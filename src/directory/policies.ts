@@ -116,6 +116,30 @@ export async function savePolicy(db: Queryable, structureId: string, profile: Pr
 }
 
 /**
+ * After a change of memberships (an import): ends the live password sign-ins of the accounts whose password is now
+ * refused (passwordRefusedSql), as savePolicy does for the accounts of one structure — a parent whose only child in a
+ * school that keeps passwords has left now signs in only with the provider, and their password session (8 hours) and
+ * the applications' tokens must not wait that out. Only accounts holding a live web session opened with the password
+ * are looked at (the live sessions, not the directory: a région's import pays for its signed-in users only), and
+ * nothing when no structure says 'external'. Takes SIGN_IN_RULES_LOCK exclusively (until the caller's transaction
+ * ends): a password sign-in waits, then reads the committed memberships. Returns the live web sessions ended.
+ */
+export async function endRefusedPasswordSignIns(db: Queryable): Promise<number> {
+  const external = await db.query(`SELECT 1 FROM profile_policies WHERE sign_in = 'external' LIMIT 1`);
+  if (!external.rowCount) return 0;
+  await db.query(`SELECT pg_advisory_xact_lock(${SIGN_IN_RULES_LOCK})`);
+  return endSignInsOf(
+    db,
+    `SELECT u.id FROM users u
+     WHERE u.id IN (SELECT s.user_id FROM sessions s WHERE s.expires_at > now()
+                    AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash))
+       AND ${passwordRefusedSql('u')} IS NOT NULL`,
+    [],
+    { keepProviderSessions: true },
+  );
+}
+
+/**
  * SQL: the structures an account `u` belongs to — its own, and for a relative those of its children (a parent is
  * often attached to no structure in the feeds, only through the children).
  */

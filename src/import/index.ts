@@ -11,6 +11,7 @@ import { isUuid } from '../directory/users.js';
 import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectAafRecord, isDeltaFeed, mergeStaged, readAaf, type AafKind } from './aaf.js';
 import { settleAaf } from './aaf-settle.js';
 import { AafCache, IMPORT_LOCK } from './aaf-cache.js';
+import { endRefusedPasswordSignIns } from '../directory/policies.js';
 import { applyBatch, knownAccounts } from './apply.js';
 import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
@@ -604,8 +605,12 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     }
     const seen = new Set(report.structures.map((s) => s.name));
     report.structures.push(...res.structures.filter((s: StructureReport) => !seen.has(s.name)));
+    // Accounts the run leaves in external-only schools alone (a parent whose child in a school keeping passwords left)
+    // lose the password sign-ins they hold, as a « Paramètres » save would end them.
+    const sessionsEnded = opts.dryRun ? 0 : await endRefusedPasswordSignIns(client);
     report.durationMs = Date.now() - started;
     await recordAudit(client, opts.actorId ?? null, 'import', {
+      ...(sessionsEnded ? { sessionsEnded } : {}),
       files: report.files.map((f) => f.file),
       dryRun: opts.dryRun,
       created: report.created,
