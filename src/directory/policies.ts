@@ -121,13 +121,14 @@ export async function savePolicy(db: Queryable, structureId: string, profile: Pr
  * school that keeps passwords has left now signs in only with the provider, and their password session (8 hours) and
  * the applications' tokens must not wait that out. Only accounts holding a live web session opened with the password
  * are looked at (the live sessions, not the directory: a région's import pays for its signed-in users only), and
- * nothing when no structure says 'external'. Takes SIGN_IN_RULES_LOCK exclusively (until the caller's transaction
- * ends): a password sign-in waits, then reads the committed memberships. Returns the live web sessions ended.
+ * nothing when no structure says 'external'. Returns the live web sessions ended.
+ * Unlike savePolicy it does not take SIGN_IN_RULES_LOCK: the import holds row locks of accounts it renamed, which a
+ * sign-in holding the shared lock may be waiting for — a deadlock that would roll the whole import back. A sign-in
+ * that read the memberships in the moment before the import commits may keep its session (a window of milliseconds).
  */
 export async function endRefusedPasswordSignIns(db: Queryable): Promise<number> {
   const external = await db.query(`SELECT 1 FROM profile_policies WHERE sign_in = 'external' LIMIT 1`);
   if (!external.rowCount) return 0;
-  await db.query(`SELECT pg_advisory_xact_lock(${SIGN_IN_RULES_LOCK})`);
   return endSignInsOf(
     db,
     `SELECT u.id FROM users u
