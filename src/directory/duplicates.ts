@@ -285,7 +285,7 @@ export interface MergeResult {
  * never reach beyond the caller's scope; super admins are never merged. Any such pair may be merged, proposed by
  * findDuplicates or not. Structures, classes, groups, relations (both directions), local-admin
  * rights, aliases and dismissals move to the kept account without duplicates; its empty email, phone, birth
- * date and title are filled from the dropped one. The dropped external id becomes the kept one's when it has
+ * date and title are filled from the dropped one (the email never when the kept account is the caller's own). The dropped external id becomes the kept one's when it has
  * none, else an alias (user_aliases) so a feed re-import maps it to the kept account. Then the dropped
  * account is deleted and the merge audited.
  */
@@ -351,16 +351,20 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
       }
     }
     // Still present somewhere (the dropped account was not pre-deleted): the kept one is no longer leaving.
+    // One's own address is changed in « Mon compte », where the current password is asked (as updateUserContact's
+    // directory.selfContact and an import's `self`): a merge into the caller's own account never fills it, or a stolen
+    // admin session would give a duplicate its address, merge it in, then take the account with a reset link.
+    const ownAccount = actorId !== null && actorId === k;
     await client.query(
       `UPDATE users k SET
-          email = CASE WHEN coalesce(btrim(k.email), '') = '' THEN d.email ELSE k.email END,
+          email = CASE WHEN coalesce(btrim(k.email), '') = '' AND NOT $3::boolean THEN d.email ELSE k.email END,
           phone = CASE WHEN coalesce(btrim(k.phone), '') = '' THEN d.phone ELSE k.phone END,
           birth_date = coalesce(k.birth_date, d.birth_date),
           title = coalesce(k.title, d.title),
           pre_deleted_at = CASE WHEN d.pre_deleted_at IS NULL THEN NULL ELSE k.pre_deleted_at END,
           updated_at = now()
          FROM users d WHERE k.id = $1 AND d.id = $2`,
-      [k, d],
+      [k, d, ownAccount],
     );
     await endSignIns(client, d);
     await client.query('DELETE FROM users WHERE id = $1', [d]);
