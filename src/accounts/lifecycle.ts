@@ -158,6 +158,10 @@ export async function applyLifecycleAction(
   if (action !== 'restore') await requireWholeAccountsInScope(pool, scope, unique, 'lifecycle.elsewhere');
   return withTransaction(pool, async (c) => {
     if (action === 'pre-delete') {
+      // Locked FOR UPDATE first, as setBlocked does: a plain UPDATE's row lock does not conflict with the key-share lock
+      // a sign-in inserts its session under (web/auth.ts liveAccount), which would insert it after endSignIns below —
+      // a session that came back to life at restoration. Locked, the sign-in waits, re-reads the row, inserts nothing.
+      await c.query('SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE', [unique]);
       const r = await c.query<{ id: string; login: string }>(
         `UPDATE users SET pre_deleted_at = now(), updated_at = now() WHERE id = ANY($1) AND pre_deleted_at IS NULL AND NOT is_super_admin RETURNING id, login`,
         [unique],
