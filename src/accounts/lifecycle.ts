@@ -45,10 +45,15 @@ export async function runLifecycle(pool: pg.Pool, now: Date = new Date()): Promi
   return withTransaction(pool, async (c) => {
     const locked = (await c.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [LOCK_KEY])).rows[0].ok as boolean;
     if (!locked) return { skipped: true, preDeleted: 0, deleted: 0 };
+    // Locked FOR UPDATE, as a pre-deletion by hand (applyLifecycleAction): a plain UPDATE's row lock lets a sign-in's
+    // key-share lock through (web/auth.ts liveAccount), and its session, inserted after endSignIns below, would come
+    // back to life at restoration.
     const pre = await c.query<{ id: string; login: string }>(
-      `UPDATE users u SET pre_deleted_at = $1, updated_at = $1
-       WHERE u.absent_since IS NOT NULL AND u.pre_deleted_at IS NULL AND NOT u.is_super_admin
-         AND u.absent_since + make_interval(days => ${delaySql('grace_days', 'u')}) <= $1
+      `WITH due AS (SELECT u.id FROM users u
+                    WHERE u.absent_since IS NOT NULL AND u.pre_deleted_at IS NULL AND NOT u.is_super_admin
+                      AND u.absent_since + make_interval(days => ${delaySql('grace_days', 'u')}) <= $1
+                    FOR UPDATE OF u)
+       UPDATE users u SET pre_deleted_at = $1, updated_at = $1 FROM due WHERE u.id = due.id
        RETURNING u.id, u.login`,
       [now],
     );

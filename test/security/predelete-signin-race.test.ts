@@ -6,7 +6,7 @@
 // The pre-deletion is held after its endSignIns by a lock on the audit table (its next write), the sign-in runs then.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { applyLifecycleAction } from '../../src/accounts/lifecycle.js';
+import { applyLifecycleAction, runLifecycle } from '../../src/accounts/lifecycle.js';
 import { openSession } from '../../src/web/auth.js';
 import { testContext } from '../helpers/db.js';
 import { createUser } from '../helpers/web.js';
@@ -54,6 +54,43 @@ test('a sign-in racing a pre-deletion leaves no session that restoration brings 
   }
   const [{ n }] = await q<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [target]);
   assert.equal(n, 0, 'no session of the pre-deleted account remains');
+  await applyLifecycleAction(pool, { kind: 'structures', structureIds: [school] }, 'restore', [target], admin);
+  const [{ live }] = await q<{ live: number }>(`SELECT count(*)::int AS live FROM sessions WHERE user_id = $1 AND expires_at > now()`, [target]);
+  assert.equal(live, 0, 'restoration brings no session back');
+});
+
+test('the same race with the daily pass that pre-deletes accounts whose grace period ended', async () => {
+  const pool = ctx.database.pool;
+  const [{ id: school }] = await q<{ id: string }>(`INSERT INTO structures (uai, name) VALUES ('0459667G', 'Collège des Genêts') RETURNING id`);
+  const target = await createUser(pool, { login: 'parti.genets', password: 'parti-genets-2026' });
+  const admin = await createUser(pool, { login: 'dir.genets', password: 'direction-genets-2026' });
+  await q('INSERT INTO user_structures VALUES ($1, $3), ($2, $3)', [admin, target, school]);
+  await q('INSERT INTO local_admins VALUES ($1, $2)', [admin, school]);
+  // Absent from the feed for longer than the default grace period (90 days).
+  await q(`UPDATE users SET absent_since = now() - interval '100 days' WHERE id = $1`, [target]);
+
+  const holder = await pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE audit IN EXCLUSIVE MODE');
+    const pass = runLifecycle(pool);
+    // Wait until the pass has pre-deleted the account and ended its sessions (it then waits for the audit lock).
+    for (let i = 0; i < 100; i++) {
+      const [{ n }] = await q<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'audit' AND NOT l.granted`,
+      );
+      if (n > 0) break;
+      await sleep(20);
+    }
+    const signIn = openSession(pool, target);
+    const early = await Promise.race([signIn.then(() => 'inserted' as const), sleep(300).then(() => 'waiting' as const)]);
+    await holder.query('COMMIT');
+    assert.equal((await pass).preDeleted, 1, 'the pass pre-deleted the account');
+    const s = await signIn;
+    assert.ok(early === 'waiting' || s === null, `the sign-in does not insert its session past the pass (${early})`);
+  } finally {
+    holder.release();
+  }
   await applyLifecycleAction(pool, { kind: 'structures', structureIds: [school] }, 'restore', [target], admin);
   const [{ live }] = await q<{ live: number }>(`SELECT count(*)::int AS live FROM sessions WHERE user_id = $1 AND expires_at > now()`, [target]);
   assert.equal(live, 0, 'restoration brings no session back');
