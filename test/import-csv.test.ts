@@ -552,6 +552,9 @@ test('a broken file (missing column, undecodable bytes, bad quoting) changes not
   const good = { name: 'CSV_Eleves.csv', path: join(CSV, 'encodings', 'utf8', 'CSV_Eleves.csv') };
   const cases: [string, Buffer, RegExp][] = [
     ['CSV_Eleves_sans_date.csv', latin1('Prénom*;Nom*;Classes*\nLéa;COLIN;CP\n'), /^CSV_Eleves_sans_date\.csv:1:Date de naissance — colonne obligatoire « Date de naissance » absente$/],
+    // Without its class column, a pupils' file (the template's, ONDE's) took every pupil out of its class.
+    ['CSV_Eleves_sans_classe.csv', latin1('Prénom*;Nom*;Date de naissance*\nLéa;COLIN;04/05/2015\n'), /^CSV_Eleves_sans_classe\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
+    ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
     ['CSV_Invites.csv', Buffer.from('Prénom;Nom\n\u0000\u0001\u0002;x\n'), /^CSV_Invites\.csv:2 — encodage illisible \(caractère U\+0000, lu comme UTF-8\)/],
     ['CSV_Personnels.csv', Buffer.concat([Buffer.from('Prénom;Nom\nHélène;Éluard\nAnaïs;Lévêque\n'), latin1('Noël;Crépin\n')]), /^CSV_Personnels\.csv:4 — encodage mélangé/],
     ['CSV_Parents.csv', latin1('Nom;Prénom\n"COLIN;Julie\nDUPONT;Julien\n'), /^CSV_Parents\.csv:\d+ — CSV mal formé/],

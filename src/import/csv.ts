@@ -68,6 +68,15 @@ const REQUIRED: Record<Profile, Field[]> = {
   Guest: ['lastName', 'firstName'],
 };
 
+/**
+ * Columns a file of one profile must have, though a row may leave them empty: without its class column (cut in a
+ * spreadsheet; ONDE always exports « Classe », the template stars « Classes* »), a pupils' file took every pupil out
+ * of its class — an empty cell says « no class », a missing column said it for everyone. Not teachers: their classes
+ * often come from STS-web, and a teachers' list without classes is a real file (it still removes the classes it does
+ * not give: a missing column should leave them as they are — not done yet).
+ */
+const FILE_REQUIRED: Partial<Record<Profile, Field[]>> = { Student: ['classes'] };
+
 /** A yes cell of a flag column (ADML): oui, o, x, 1, yes, y, vrai, true. */
 function isYes(v: string | null | undefined): boolean {
   return !!v && /^(oui|o|x|1|yes|y|vrai|true)$/i.test(v.trim());
@@ -386,7 +395,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     throw new ImportFileError(file, 1, '', 'csvNoProfile');
   }
   if (fileProfile) {
-    for (const f of REQUIRED[fileProfile]) {
+    for (const f of [...REQUIRED[fileProfile], ...(FILE_REQUIRED[fileProfile] ?? [])]) {
       if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], 'csvMissingColumn', { column: FIELD_LABEL[f] });
     }
   } else {
