@@ -555,6 +555,9 @@ test('a broken file (missing column, undecodable bytes, bad quoting) changes not
     // Without its class column, a pupils' file (the template's, ONDE's) took every pupil out of its class.
     ['CSV_Eleves_sans_classe.csv', latin1('Prénom*;Nom*;Date de naissance*\nLéa;COLIN;04/05/2015\n'), /^CSV_Eleves_sans_classe\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
     ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
+    // Judged by content, not name: a PDF or a workbook saved as .csv is named for what it is (not « encodage mélangé »).
+    ['CSV_Invites.csv', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1'), /^CSV_Invites\.csv — fichier refusé, ce fichier est un document PDF, pas un CSV ni un XML/],
+    ['CSV_Personnels.csv', Buffer.from('PK\u0003\u0004\u0014\u0000\u0006\u0000[Content_Types].xml', 'latin1'), /^CSV_Personnels\.csv — fichier refusé, classeur de tableur : enregistrez-le au format CSV/],
     ['CSV_Invites.csv', Buffer.from('Prénom;Nom\n\u0000\u0001\u0002;x\n'), /^CSV_Invites\.csv:2 — encodage illisible \(caractère U\+0000, lu comme UTF-8\)/],
     ['CSV_Personnels.csv', Buffer.concat([Buffer.from('Prénom;Nom\nHélène;Éluard\nAnaïs;Lévêque\n'), latin1('Noël;Crépin\n')]), /^CSV_Personnels\.csv:4 — encodage mélangé/],
     ['CSV_Parents.csv', latin1('Nom;Prénom\n"COLIN;Julie\nDUPONT;Julien\n'), /^CSV_Parents\.csv:\d+ — CSV mal formé/],

@@ -39,6 +39,19 @@ const IRRELEVANT_ROOTS: Record<string, ImportCode> = {
   BEE_COMMUN: 'ignoredFileSiecleCommon',
 };
 
+/**
+ * Files named as text that are none (a PDF saved as `eleves.csv`): named by what they are, rather than read
+ * as a CSV and refused for its « encodage mélangé », which sent the administrator re-saving a PDF as UTF-8. French
+ * and English names, by the first bytes each format begins with.
+ */
+const BINARY_KINDS: [magic: number[], fr: string, en: string][] = [
+  [[0x25, 0x50, 0x44, 0x46, 0x2d], 'un document PDF', 'a PDF document'],
+  [[0x89, 0x50, 0x4e, 0x47], 'une image PNG', 'a PNG image'],
+  [[0xff, 0xd8, 0xff], 'une image JPEG', 'a JPEG image'],
+  [[0x47, 0x49, 0x46, 0x38], 'une image GIF', 'a GIF image'],
+  [[0xd0, 0xcf, 0x11, 0xe0], 'un document Office à l’ancien format (.xls, .doc)', 'a legacy Office document (.xls, .doc)'],
+];
+
 const isZip = (head: Buffer) => head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06);
 
 /**
@@ -76,6 +89,12 @@ export function detectFormat(input: { name: string; path?: string; data?: Buffer
     return unsupported('formatUnknownXml', { root });
   }
   // Text that is not XML: the CSV reader refuses undecodable bytes naming the line.
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') return { format: 'csv' };
+  if (ext === '.csv' || ext === '.txt' || ext === '.tsv' || ext === '') {
+    const binary = BINARY_KINDS.find(([magic]) => magic.every((b, i) => head[i] === b));
+    if (binary) return unsupported('formatBinary', { kind: binary[1], kindEn: binary[2] });
+    // An .xlsx or .ods workbook is a zip archive: renamed .csv, it is still a workbook.
+    if (isZip(head)) return unsupported('formatSpreadsheet');
+    return { format: 'csv' };
+  }
   return unsupported('formatUnknown', { ext });
 }

@@ -55,6 +55,7 @@ export const IMPORT_MESSAGES_FR = {
   formatStsUpward: 'fichier remontant vers STS-web (emp_sts) : déposez l’export descendant sts_emp_<UAI>_<année>.xml',
   formatUnknownXml: 'format XML non reconnu (élément racine <{root}>) : formats acceptés AAF, SIECLE, STS-web',
   formatUnknown: 'format non reconnu ({ext}) : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip',
+  formatBinary: 'ce fichier est {kind}, pas un CSV ni un XML : formats acceptés AAF, SIECLE, STS-web (XML), CSV, archive .zip',
   // A run beyond the caller's scope (HTTP 403).
   forbiddenNotAdmin: 'import réservé aux administrateurs',
   forbiddenAcademicFeed: 'fichier de l’annuaire académique (AAF) : son import est réservé aux super-administrateurs',

@@ -43,6 +43,7 @@ const EN: Record<ImportCode, string> = {
   formatStsUpward: 'file going up to STS-web (emp_sts): upload the downward export sts_emp_<UAI>_<year>.xml',
   formatUnknownXml: 'unrecognised XML format (root element <{root}>): accepted formats AAF, SIECLE, STS-web',
   formatUnknown: 'unrecognised format ({ext}): accepted formats AAF, SIECLE, STS-web (XML), CSV, .zip archive',
+  formatBinary: 'this file is {kindEn}, not a CSV nor an XML: accepted formats AAF, SIECLE, STS-web (XML), CSV, .zip archive',
   forbiddenNotAdmin: 'importing is for administrators',
   forbiddenAcademicFeed: 'academic directory (AAF) file: only super admins may import it',
   forbiddenOtherSchool: 'file of school {uai}: only the school holding this UAI may receive it',
