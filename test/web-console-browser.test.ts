@@ -195,13 +195,13 @@ test('English switch: an import refused, or with rejected rows, reads in English
   assert.match(refused, /CSV_Eleves\.csv:1:Date de naissance — required column “Date de naissance” missing/);
   assert.doesNotMatch(refused, french);
   // Rows rejected in the dry-run report: an impossible date, an invalid address.
-  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Courriel\nDupont;Jean;31/02/2010;\nMartin;Léa;01/02/2011;pas-une-adresse\n');
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe;Courriel\nDupont;Jean;31/02/2010;6A;\nMartin;Léa;01/02/2011;6A;pas-une-adresse\n');
   const rejected = (await page.textContent('ul.rejected'))!;
   assert.match(rejected, /CSV_Eleves\.csv:2:Date de naissance — invalid date “31\/02\/2010” \(expected DD\/MM\/YYYY\)/);
   assert.match(rejected, /CSV_Eleves\.csv:3:Courriel — invalid email address “pas-une-adresse”: not imported/);
   assert.doesNotMatch(rejected, french);
   // The same file in French: the command line's wording.
-  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance\nDupont;Jean;31/02/2010\n');
+  await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\nDupont;Jean;31/02/2010;6A\n');
   await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=fr`);
   assert.match((await page.textContent('ul.rejected'))!, /date invalide « 31\/02\/2010 » \(attendu JJ\/MM\/AAAA\)/);
 });
