@@ -398,6 +398,35 @@ test('two teachers of one name keep their own accounts (and the director her adm
   assert.deepEqual(await state(), before);
 });
 
+test('a teachers’ file without a class column leaves their classes as they are; a column with an empty cell takes them away', async () => {
+  const school = { structureHint: 'Collège des Classes Gardées' };
+  const run = (header: string, row: string, dryRun = false) =>
+    importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: latin1(`${header}\n${row}\n`) }], opts({ ...school, dryRun }));
+  const first = await run('Prénom;Nom;Date de naissance;Classe', 'Inès;GARDE;02/03/1980;4B|3A');
+  assert.deepEqual([first.created, first.rejected.length], [1, 0], formatReport(first));
+  const [{ id }] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'GARDE'`);
+  assert.deepEqual(await classesOf(id), ['3A', '4B']);
+  // The list the secretary keeps beside STS-web: names and e-mails, no classes. Neither the dry run nor the run
+  // takes her classes away; the new e-mail is imported.
+  const noClasses = ['Prénom;Nom;Date de naissance;Courriel', 'Inès;GARDE;02/03/1980;ines.garde@example.org'] as const;
+  const dry = await run(...noClasses, true);
+  assert.doesNotMatch(formatReport(dry), /4B|3A/, 'the dry run announces no class removed');
+  const kept = await run(...noClasses);
+  assert.equal(kept.updated, 1, formatReport(kept));
+  assert.doesNotMatch(formatReport(kept), /4B|3A/, formatReport(kept));
+  assert.deepEqual(await classesOf(id), ['3A', '4B'], 'classes kept without a class column');
+  assert.deepEqual(await q(`SELECT email FROM users WHERE id = $1`, [id]), [{ email: 'ines.garde@example.org' }]);
+  // Re-importing it changes nothing.
+  const again = await run(...noClasses);
+  assert.deepEqual([again.created, again.updated], [0, 0], formatReport(again));
+  // The column given, one class: the other one goes; given empty: no class left.
+  await run('Prénom;Nom;Date de naissance;Classe', 'Inès;GARDE;02/03/1980;3A');
+  assert.deepEqual(await classesOf(id), ['3A']);
+  const emptied = await run('Prénom;Nom;Date de naissance;Classe', 'Inès;GARDE;02/03/1980;');
+  assert.match(formatReport(emptied), /3A/, 'the class taken away is named');
+  assert.deepEqual(await classesOf(id), [], 'an empty cell says « no class »');
+});
+
 test('ONDE: a class in common proves nothing (primary classes come back every year): the director keeps her account when her namesake colleague leaves; « Melle » then « Mme » is one person', async () => {
   const school = { structureHint: 'École des Deux Martin' };
   const header = `"Civilité";"Nom usage";"Nom";"Prénom";"Adresse";"CP";"Commune";"Pays";"Courriel";"Téléphone domicile";"Téléphone portable";"Directeur";"Classe"\n`;
@@ -554,7 +583,9 @@ test('a broken file (missing column, undecodable bytes, bad quoting) changes not
     ['CSV_Eleves_sans_date.csv', latin1('Prénom*;Nom*;Classes*\nLéa;COLIN;CP\n'), /^CSV_Eleves_sans_date\.csv:1:Date de naissance — colonne obligatoire « Date de naissance » absente$/],
     // Without its class column, a pupils' file (the template's, ONDE's) took every pupil out of its class.
     ['CSV_Eleves_sans_classe.csv', latin1('Prénom*;Nom*;Date de naissance*\nLéa;COLIN;04/05/2015\n'), /^CSV_Eleves_sans_classe\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
-    ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
+    ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Classe — colonne obligatoire « Classe » absente$/],
+    // An ONDE file's missing column is named as ONDE heads it.
+    ['CSVExtraction-eleves.csv', latin1('"Prénom Elève";"Date naissance";"Classe"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Nom Elève — colonne obligatoire « Nom Elève » absente$/],
     // Judged by content, not name: a PDF or a workbook saved as .csv is named for what it is (not « encodage mélangé »).
     ['CSV_Invites.csv', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1'), /^CSV_Invites\.csv — fichier refusé, ce fichier est un document PDF, pas un CSV ni un XML/],
     ['CSV_Personnels.csv', Buffer.from('PK\u0003\u0004\u0014\u0000\u0006\u0000[Content_Types].xml', 'latin1'), /^CSV_Personnels\.csv — fichier refusé, classeur de tableur : enregistrez-le au format CSV/],

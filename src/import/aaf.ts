@@ -774,6 +774,8 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
       u.inCharge = prev.inCharge;
     }
     for (const s of prev.structures) u.structures.add(s);
+    // A file that gives the person's classes says them all, though another of the run gives none.
+    if (!(u.keepClasses && prev.keepClasses)) delete u.keepClasses;
     const key = (x: { structure: string; name: string }) => `${x.structure}$${x.name}`;
     const cls = new Set(u.classes.map(key));
     u.classes.push(...prev.classes.filter((x) => !cls.has(key(x))));

@@ -928,6 +928,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     { table: 'user_groups', col: 'group_id', field: 'groups' as const, want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
+  // Accounts whose file gives no classes (a teachers' CSV without class column) keep those they have.
+  const keptClasses = new Set(records.filter((r) => r.keepClasses).map((r) => userIds.get(r.externalId)!));
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
   const oldIds = syncIds.filter((id) => !isNew(id));
@@ -944,7 +946,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
-    const { add, del } = planLinks(have, wanted, cc.runStructSet);
+    const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined);
     if (add.length) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
     if (del.length) {
       writes.hold(() => unnestChunks(
@@ -1343,7 +1345,7 @@ async function adoptAccounts(
         if (!mine.has(r.externalId)) present.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate });
         const now = new Set(r.classes.map((c) => classKey(structureIds.get(c.structure)!, r.profile, c.name)));
         for (const c of row.old_classes) {
-          moves.push({ structureId: c.structure_id, profile: r.profile, className: c.name, stays: now.has(classKey(c.structure_id, r.profile, c.name)) });
+          moves.push({ structureId: c.structure_id, profile: r.profile, className: c.name, stays: !!r.keepClasses || now.has(classKey(c.structure_id, r.profile, c.name)) });
         }
       }
       const kept = classesKept(moves);

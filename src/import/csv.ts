@@ -72,10 +72,22 @@ const REQUIRED: Record<Profile, Field[]> = {
  * Columns a file of one profile must have, though a row may leave them empty: without its class column (cut in a
  * spreadsheet; ONDE always exports « Classe », the template stars « Classes* »), a pupils' file took every pupil out
  * of its class — an empty cell says « no class », a missing column said it for everyone. Not teachers: their classes
- * often come from STS-web, and a teachers' list without classes is a real file (it still removes the classes it does
- * not give: a missing column should leave them as they are — not done yet).
+ * often come from STS-web, and a teachers' list without classes is a real file; it leaves their classes as they are
+ * (UserRecord.keepClasses).
  */
 const FILE_REQUIRED: Partial<Record<Profile, Field[]>> = { Student: ['classes'] };
+
+/** ONDE's own headers (CSVExtraction-eleves / -responsables / -enseignants), to name a missing column as the file would. */
+const BE1D_LABEL: Partial<Record<Profile, Partial<Record<Field, string>>>> = {
+  Student: { lastName: 'Nom Elève', firstName: 'Prénom Elève', birthDate: 'Date naissance', classes: 'Classe' },
+  Relative: { lastName: 'Nom responsable', firstName: 'Prénom responsable' },
+  Teacher: { classes: 'Classe' },
+};
+
+/** The name of a column a file lacks: ONDE's header for an ONDE file, the ENT template's otherwise. */
+function missingLabel(f: Field, source: Source, profile: Profile | undefined): string {
+  return (source === 'be1d' && profile && BE1D_LABEL[profile]?.[f]) || FIELD_LABEL[f];
+}
 
 /** A yes cell of a flag column (ADML): oui, o, x, 1, yes, y, vrai, true. */
 function isYes(v: string | null | undefined): boolean {
@@ -394,14 +406,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   if (!fileProfile && !present.has('profile')) {
     throw new ImportFileError(file, 1, '', 'csvNoProfile');
   }
-  if (fileProfile) {
-    for (const f of [...REQUIRED[fileProfile], ...(FILE_REQUIRED[fileProfile] ?? [])]) {
-      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], 'csvMissingColumn', { column: FIELD_LABEL[f] });
-    }
-  } else {
-    for (const f of ['lastName', 'firstName'] as const) {
-      if (!present.has(f)) throw new ImportFileError(file, 1, FIELD_LABEL[f], 'csvMissingColumn', { column: FIELD_LABEL[f] });
-    }
+  for (const f of fileProfile ? [...REQUIRED[fileProfile], ...(FILE_REQUIRED[fileProfile] ?? [])] : (['lastName', 'firstName'] as const)) {
+    if (present.has(f)) continue;
+    const column = missingLabel(f, source, fileProfile);
+    throw new ImportFileError(file, 1, column, 'csvMissingColumn', { column });
   }
   // Starred columns are required, except a pupil's class (the French template stars it, the reference does not
   // require it).
@@ -446,7 +454,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
         if (present.has(f)) reject(header(f), 'rowEmptyField');
-        else reject(header(f), 'rowMissingColumn', { column: FIELD_LABEL[f] });
+        else reject(missingLabel(f, source, profile), 'rowMissingColumn', { column: missingLabel(f, source, profile) });
         bad = true;
         break;
       }
@@ -552,6 +560,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) || prev?.localAdmin === true } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
+      // No class column (a teachers' list, a mixed file): their classes are left as stored, not emptied.
+      ...(present.has('classes') ? {} : { keepClasses: true as const }),
       groups: [],
       formerIds,
       file,

@@ -59,6 +59,11 @@ export interface UserRecord {
   localAdmin?: boolean;
   structures: Set<string>;
   classes: ClassRef[];
+  /**
+   * The file gives no classes at all (CSV without a class column: a teachers' list beside STS-web): the run neither
+   * adds nor removes the person's classes. Absent: `classes` is the whole list in the run's structures.
+   */
+  keepClasses?: true;
   groups: GroupRef[];
   /** Preferred login for a new account (demo `admin`); otherwise allocated from the name. */
   login?: string;
