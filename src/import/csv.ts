@@ -560,8 +560,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) || prev?.localAdmin === true } : {}),
       structures: new Set([target.key]),
       classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
-      // No class column (a teachers' list, a mixed file): their classes are left as stored, not emptied.
-      ...(present.has('classes') ? {} : { keepClasses: true as const }),
+      // A teachers' list without class column: their classes are left as stored, not emptied. Not staff: their file
+      // has no such column, and a teacher who moved to it leaves her classes (import-role-change.test.ts).
+      ...(profile === 'Teacher' && !present.has('classes') ? { keepClasses: true as const } : {}),
       groups: [],
       formerIds,
       file,

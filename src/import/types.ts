@@ -60,8 +60,8 @@ export interface UserRecord {
   structures: Set<string>;
   classes: ClassRef[];
   /**
-   * The file gives no classes at all (CSV without a class column: a teachers' list beside STS-web): the run neither
-   * adds nor removes the person's classes. Absent: `classes` is the whole list in the run's structures.
+   * The file gives no classes at all (a teachers' CSV without a class column: the list kept beside STS-web): the run
+   * neither adds nor removes the person's classes. Absent: `classes` is the whole list in the run's structures.
    */
   keepClasses?: true;
   groups: GroupRef[];
