@@ -1,5 +1,8 @@
 // Structures (schools), their levels and classes, as far as the caller's scope reaches.
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
+import { recordAudit } from './audit.js';
+import { foldName } from './fold.js';
 import { isUuid } from './users.js';
 import type { Scope } from './scope.js';
 
@@ -137,4 +140,44 @@ export async function listLevels(ctx: AppContext, scope: Scope, structureId?: st
   return rows
     .map((r) => ({ id: r.id, name: r.name, structureId: r.structure_id, classCount: r.class_count }))
     .sort((a, b) => byName(a.name, b.name));
+}
+
+/** The letters of a UAI's key: 23, without I, O and Q. */
+const UAI_KEY_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+
+/**
+ * A UAI (numéro d'immatriculation des établissements, 7 digits and a key letter) as typed, upper-cased, or why not:
+ * `'format'` (not 7 digits and a letter), `{ expected }` (the key letter is not the remainder of the 7 digits by 23
+ * in the RNE's alphabet of 23 letters: a mistyped digit). Empty input: null (no UAI: a school of the ENT only).
+ */
+export function parseUai(input: string): { uai: string | null } | { error: 'format' } | { error: 'key'; expected: string } {
+  const v = input.replace(/\s+/g, '').toUpperCase();
+  if (!v) return { uai: null };
+  if (!/^\d{7}[A-Z]$/.test(v)) return { error: 'format' };
+  const expected = UAI_KEY_LETTERS[Number(v.slice(0, 7)) % 23];
+  return v[7] === expected ? { uai: v } : { error: 'key', expected: `${v.slice(0, 7)}${expected}` };
+}
+
+/** Why a new structure cannot be created: its name or UAI is another structure's (its name and UAI). */
+export type NewStructureConflict = { field: 'name' | 'uai'; name: string; uai: string | null };
+
+/**
+ * Creates a school by hand (the super admin's « Nouvel établissement »: a primary school whose only files are ONDE
+ * exports, before its first import in the console), origin 'manual', audited `structure.create`. `uai` is already
+ * checked (parseUai). Refused when another structure has that UAI or the same name (folded: case and accents aside),
+ * which the import would then confuse: returns the conflict, nothing written.
+ */
+export async function createStructure(
+  db: Queryable,
+  actorId: string,
+  input: { name: string; uai: string | null },
+): Promise<{ id: string } | { conflict: NewStructureConflict }> {
+  const name = input.name.trim().replace(/\s+/g, ' ');
+  // Compared as the import finds a school by name (foldName): a région holds a few thousand structures.
+  const all = (await db.query<{ name: string; uai: string | null }>(`SELECT name, uai FROM structures`)).rows;
+  const other = all.find((x) => input.uai && x.uai?.toUpperCase() === input.uai) ?? all.find((x) => foldName(x.name) === foldName(name));
+  if (other) return { conflict: { field: input.uai && other.uai?.toUpperCase() === input.uai ? 'uai' : 'name', name: other.name, uai: other.uai } };
+  const r = await db.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'manual') RETURNING id`, [input.uai, name]);
+  await recordAudit(db, actorId, 'structure.create', { structureId: r.rows[0].id, name, uai: input.uai });
+  return { id: r.rows[0].id };
 }

@@ -232,6 +232,7 @@ export function consoleStates(a: A11yAccounts): PageState[] {
     console('console, utilisateurs', `/console/etablissements/${a.schoolId}/utilisateurs`),
     console('console, publipostage', `/console/etablissements/${a.schoolId}/publipostage`),
     console('console, import', `/console/etablissements/${a.schoolId}/import`),
+    console('console, nouvel établissement', `/console/etablissements/nouveau`),
   ];
 }
 

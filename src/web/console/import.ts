@@ -115,9 +115,11 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     return page(req, reply, school, { notice: { kind: 'error', text: fatalNotice(req.lang, fatal) } }, 400);
   }
 
-  app.get('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
+  app.get('/etablissements/:id/import', { schema: { params: IdParams, querystring: z.object({ cree: text(2) }) } }, async (req, reply) => {
     const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
-    return page(req, reply, school);
+    // Just created by « Nouvel établissement »: said, the form below.
+    const created = req.query.cree === '1' ? { kind: 'success' as const, text: translator(req.lang)('console.newSchool.created', { name: school.name }) } : null;
+    return page(req, reply, school, { notice: created });
   });
 
   // Step 1: receive the files, dry-run, show the report and a confirmation form.

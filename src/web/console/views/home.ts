@@ -1,23 +1,47 @@
 // Views of the console's home and structure chooser: pure functions of the directory's figures.
 import type { StructureRow } from '../../../directory/structures.js';
 import type { StructureHome } from '../../../directory/stats.js';
+import { csrfField, errorSummary, field, requiredLegend, type FieldErrors } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
+import type { ViewEnv } from '../../view.js';
 import { formatNumber, percent, plural, schoolBase } from '../frame.js';
 
 /**
  * The structures the caller administers (`list`, narrowed by the search `q`; `total` before narrowing), and for the
  * super admin the link to the `unattached` accounts of no school, when there are some.
  */
-export function chooseView(lang: Lang, total: number, list: StructureRow[], q: string, unattached = 0): SafeHtml {
-  return html`${unattached ? html`<p class="notice notice-warning" data-unattached><a href="/console/sans-etablissement">${plural(lang, 'unattached.count', unattached)}</a></p>` : ''}${schoolsView(lang, total, list, q)}`;
+export function chooseView(lang: Lang, total: number, list: StructureRow[], q: string, unattached = 0, superAdmin = false): SafeHtml {
+  const _ = translator(lang);
+  return html`${unattached ? html`<p class="notice notice-warning" data-unattached><a href="/console/sans-etablissement">${plural(lang, 'unattached.count', unattached)}</a></p>` : ''}${
+    superAdmin ? html`<p class="actions"><a class="button button-secondary" href="/console/etablissements/nouveau" data-new-school>${_('console.newSchool.button')}</a></p>` : ''
+  }${schoolsView(lang, total, list, q, superAdmin)}`;
 }
 
-function schoolsView(lang: Lang, total: number, list: StructureRow[], q: string): SafeHtml {
+/**
+ * The super admin's « Nouvel établissement » form (name, UAI), as typed, with what is wrong: `errors` by field name,
+ * already translated.
+ */
+export function newSchoolView(env: ViewEnv, form: { name: string; uai: string; errors: FieldErrors }): SafeHtml {
+  const _ = translator(env.lang);
+  const labels = { name: _('console.newSchool.name'), uai: _('console.newSchool.uai') };
+  return html`<section class="card">${errorSummary(env, form.errors, labels)}
+  <form method="post" action="/console/etablissements" novalidate>${csrfField(env)}${requiredLegend(env)}
+    ${field(env, { name: 'name', label: labels.name, value: form.name, error: form.errors.name, required: true, maxlength: NEW_SCHOOL_NAME_MAX, hint: _('console.newSchool.nameHint'), autocomplete: 'off', autofocus: !Object.keys(form.errors).length })}
+    ${field(env, { name: 'uai', label: labels.uai, value: form.uai, error: form.errors.uai, hint: _('console.newSchool.uaiHint'), autocomplete: 'off', spellcheck: false, autocapitalize: 'characters', maxlength: 12, inputClass: 'code-input' })}
+    <div class="actions"><button type="submit">${_('console.newSchool.submit')}</button> <a href="/console">${_('console.cancel')}</a></div>
+  </form>
+</section>`;
+}
+
+/** Longest name a school created by hand may have (letters print it in one line). */
+export const NEW_SCHOOL_NAME_MAX = 120;
+
+function schoolsView(lang: Lang, total: number, list: StructureRow[], q: string, superAdmin: boolean): SafeHtml {
   const _ = translator(lang);
   return total === 0
-    ? html`<p class="card">${_('console.choose.none')}</p>`
+    ? html`<p class="card">${_(superAdmin ? 'console.choose.noneSuper' : 'console.choose.none')}</p>`
     : html`${
         total > 8
           ? html`<form method="get" action="/console" class="inline-search" role="search">
