@@ -10,6 +10,8 @@ import { addPerson, mapPerson, mapStructure, type AafCollector, type AafReject }
 import type { ImportCode } from './messages.js';
 import { rejection, type StructureRecord, type UserRecord } from './types.js';
 import { recOf } from './stage.js';
+import { clean } from './text.js';
+import { HEAD_OF_SCHOOL_FUNCTION } from '../directory/local-admins.js';
 
 /** `spill` writes `c.batch.users` to the staging table (with the run's checks) and empties it. */
 export async function settleAaf(client: Queryable, c: AafCollector, spill: () => Promise<void>): Promise<void> {
@@ -134,6 +136,10 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
 /**
  * A class, group or attachment in a structure that neither the run's EtabEducNat file nor the directory knows
  * creates nothing (no invented « Structure 1000 »): it is dropped from the person and listed as ignored.
+ * A structure a function names (ENTPersonFonctions `structure$CODE$…`) may be named by its UAI as well as by its
+ * jointure (local-admins.ts isHeadOfSchool reads both): such a UAI, of a structure of the run or of the directory,
+ * stands for that structure (the person is attached to it, a head of school administers it). A head of school's
+ * function (DIR) in a structure known by neither gives no local administration: listed as ignored, never unsaid.
  */
 async function dropUnknownStructures(client: Queryable, c: AafCollector) {
   const { batch } = c;
@@ -145,6 +151,7 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
   );
   const gone = new Set(refs.filter((s) => !known.has(s)));
   if (!gone.size) return;
+  const byUai = await structuresByUai(client, c, [...gone]);
   const absent = (s: string) => gone.has(s);
   for (const s of gone) stage.refs.structures.delete(s);
   for (const k of stage.refs.classes.keys()) if (absent(k.slice(0, k.indexOf('\t')))) stage.refs.classes.delete(k);
@@ -152,21 +159,72 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
   for (const u of await stage.takeWhere(`source = 'aaf' AND structures && $1::text[]`, [[...gone]])) {
     const fields = u.fields ?? { classes: 'classes', groups: 'groupes' };
     // One record, however many of its references are left out (types.ts ignoredRecords).
-    const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string }) =>
+    const ignore = (field: string, code: ImportCode, params: { structure: string; name?: string; who?: string; id?: string }) =>
       batch.ignored.push({ ...rejection(u.file, u.line, field, code, params), record: u.externalId });
+    // The unknown keys a staff member's functions name that are the UAI of a known structure: that structure.
+    const staff = u.profile !== 'Student' && u.profile !== 'Relative';
+    const named = new Map<string, string>();
+    for (const f of staff ? (u.functions ?? []) : []) {
+      const [s, code] = functionParts(f);
+      if (!s || !absent(s)) continue;
+      const to = byUai.get(s.toUpperCase());
+      if (to) {
+        named.set(s, to.key);
+        if (to.bare && !batch.structures.has(to.key)) batch.structures.set(to.key, to.bare);
+      } else if (code === HEAD_OF_SCHOOL_FUNCTION) {
+        ignore('ENTPersonFonctions', 'ignoredAafHeadOfSchool', { who: `${u.lastName} ${u.firstName}`, id: u.externalId, structure: s });
+      }
+    }
     for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
     for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
     for (const s of u.structures) {
-      if (absent(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s) && !u.byFunction?.includes(s)) {
+      if (absent(s) && !named.has(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s) && !u.byFunction?.includes(s)) {
         ignore('ENTPersonStructRattach', 'ignoredAafAttachment', { structure: s });
       }
     }
     u.classes = u.classes.filter((x) => !absent(x.structure));
     u.groups = u.groups.filter((x) => !absent(x.structure));
-    u.structures = new Set([...u.structures].filter((s) => !absent(s)));
-    if (u.byFunction) u.byFunction = u.byFunction.filter((s) => !absent(s));
+    const explicit = new Set([...u.structures].filter((s) => !u.byFunction?.includes(s)).map((s) => named.get(s) ?? s));
+    u.structures = new Set([...u.structures].map((s) => named.get(s) ?? s).filter((s) => !absent(s)));
+    // Without a UAI resolved, the structures only a function names that are known (as before, perhaps none).
+    if (u.byFunction) u.byFunction = [...new Set(u.byFunction.map((s) => named.get(s) ?? s))].filter((s) => !absent(s) && !explicit.has(s));
     batch.users.set(u.externalId, u);
   }
+}
+
+/** A function's structure (`structure$CODE$…`, as aaf.ts mapPerson reads it) and its code, upper case. */
+function functionParts(f: string): [string | null, string | undefined] {
+  const i = f.indexOf('$');
+  if (i < 0) return [null, undefined];
+  return [clean(f.slice(0, i)), f.slice(i + 1).split('$')[0].trim().toUpperCase()];
+}
+
+/**
+ * The structures of the run or of the directory whose UAI is one of `keys` (upper case), with the key a record names
+ * them by: the run's key, the directory's jointure, or `id:<id>` for a directory structure without one (a SIECLE or
+ * CSV school), whose `bare` record the batch is given when a record names it, as SIECLE's are (index.ts).
+ */
+async function structuresByUai(client: Queryable, c: AafCollector, keys: string[]): Promise<Map<string, { key: string; bare?: StructureRecord }>> {
+  const { batch } = c;
+  const wanted = new Set(keys.map((k) => k.toUpperCase()));
+  const out = new Map<string, { key: string; bare?: StructureRecord }>();
+  for (const rec of batch.structures.values()) {
+    const uai = rec.uai?.toUpperCase();
+    if (uai && wanted.has(uai) && !out.has(uai)) out.set(uai, { key: rec.key });
+  }
+  const left = [...wanted].filter((u) => !out.has(u));
+  if (!left.length) return out;
+  const rows = (
+    await client.query<{ id: string; external_id: string | null; uai: string; name: string }>(
+      `SELECT id, external_id, upper(uai) AS uai, name FROM structures WHERE upper(uai) = ANY($1)`,
+      [left],
+    )
+  ).rows;
+  for (const r of rows) {
+    const key = r.external_id ?? `id:${r.id}`;
+    out.set(r.uai, r.external_id ? { key } : { key, bare: { key, id: r.id, externalId: null, uai: r.uai, name: r.name, origin: 'feed' } });
+  }
+  return out;
 }
 
 /**

@@ -577,7 +577,9 @@ export function mapPerson(
   for (const x of groups) structures.add(x.structure);
   // Staff are attached to the structures their functions name too (`structure$CODE$…`: the ENTStructureJointure),
   // as the reference ENT does: a member of staff whose ENTPersonStructRattach is empty is not left in no school.
-  // Those only a function names are kept apart: one unknown to the run and the directory is dropped unsaid.
+  // Those only a function names are kept apart: one unknown to the run and the directory is dropped unsaid, unless a
+  // head of school's function (DIR) names it (no administration then: said, aaf-settle.ts dropUnknownStructures); a
+  // function may name a structure by its UAI, resolved there too.
   const byFunction: string[] = [];
   if (kind === 'PersEducNat') {
     for (const f of functions ?? []) {

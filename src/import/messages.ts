@@ -98,6 +98,9 @@ export const IMPORT_MESSAGES_FR = {
   ignoredAafClass: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : classe « {name} » non créée",
   ignoredAafGroup: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : groupe « {name} » non créé",
   ignoredAafAttachment: "structure « {structure} » absente du fichier EtabEducNat et de l'annuaire : rattachement ignoré",
+  // A head of school's function (ENTPersonFonctions `structure$DIR$…`) in a structure neither knows (aaf-settle.ts).
+  ignoredAafHeadOfSchool:
+    "{who} ({id}) : fonction de direction (DIR) dans la structure « {structure} », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée",
   ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
   ignoredAafInCharge: '{who} ({id}) : personne en charge d’un élève (ENTElevePersRelEleve, 4ᵉ champ 2), pas représentant légal : pas de compte',
   ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',

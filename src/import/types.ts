@@ -88,7 +88,8 @@ export interface UserRecord {
   inCharge?: string[];
   /**
    * AAF staff: the structures of `structures` that only their functions name (ENTPersonFonctions `structure$CODE$…`,
-   * aaf.ts mapPerson). One that neither the run nor the directory knows is dropped without a « rattachement ignoré ».
+   * aaf.ts mapPerson). One that neither the run nor the directory knows is dropped without a « rattachement ignoré »
+   * (a DIR function naming it is said instead: no local administration, aaf-settle.ts); a UAI stands for its structure.
    */
   byFunction?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */

@@ -53,6 +53,28 @@ async function expectedFamilies() {
   return { relatives, links, authority, contactsOnly: [...named].filter((id) => !legal.has(id)) };
 }
 
+/**
+ * The DIR functions of the staff files (ENTPersonFonctions `structure$DIR$…`) whose structure is neither a jointure
+ * nor a UAI of the EtabEducNat file, counted apart from the importer: file, record's line, id, structure.
+ */
+async function expectedHeads() {
+  const keys = new Set<string>();
+  await readAaf('etab', { path: ETAB }, (r) => {
+    for (const k of ['ENTStructureJointure', 'ENTStructureUAI']) for (const v of r.attrs.get(k) ?? []) keys.add(v);
+  });
+  const heads: { file: string; line: number; id: string; structure: string }[] = [];
+  for (const f of collectInputs([AAF])) {
+    if (!/PersEducNat/.test(f.name)) continue;
+    await readAaf(f.name, f, (r) => {
+      for (const v of r.attrs.get('ENTPersonFonctions') ?? []) {
+        const [structure, code] = v.split('$');
+        if (code === 'DIR' && !keys.has(structure)) heads.push({ file: f.name, line: r.line, id: r.attrs.get('ENTPersonJointure')![0], structure });
+      }
+    });
+  }
+  return heads;
+}
+
 test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {
   const report = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
@@ -73,8 +95,21 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Personnel'`), 157);
   assert.equal(report.created, 642 + 881 + 701);
   assert.equal(report.created, await count(`SELECT count(*) n FROM users`));
-  assert.equal(report.ignored.length, 9967 - 881);
-  assert.ok(report.ignored.every((i) => /PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)));
+  // The relatives no pupil names as legal representative, and the heads of schools whose DIR function names a
+  // structure the feed does not carry (its functions name structures 50014…51413, its EtabEducNat 52000…52009): no
+  // local administration, said, one record each (counted from the files below).
+  const heads = report.ignored.filter((i) => i.message?.code === 'ignoredAafHeadOfSchool');
+  assert.equal(heads.length, 15, formatReport(report));
+  assert.equal(report.ignored.length, 9967 - 881 + 15);
+  assert.ok(report.ignored.every((i) => (/PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)) || heads.includes(i)), formatReport(report));
+  const dirFunctions = await expectedHeads();
+  assert.deepEqual(
+    heads.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.params?.structure}`).sort(),
+    dirFunctions.map((d) => `${d.file}:${d.line}:ENTPersonFonctions:${d.id}:${d.structure}`).sort(),
+  );
+  assert.ok(formatReport(report).includes(`FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:1331:ENTPersonFonctions — DECAMPS FELIX (2397066) : fonction de direction (DIR) dans la structure « 50213 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée`), formatReport(report));
+  assert.equal(report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, 15);
+  assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0, 'no DIR function names a structure of the feed');
   assert.equal(await count(`SELECT count(*) n FROM users WHERE origin = 'feed' AND source = 'aaf'`), report.created);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NULL OR activation_code_mac IS NULL OR activation_code_expires_at IS NULL`), 0);
   for (const f of report.files.filter((f) => /MatiereEducNat|MefEducNat|\.dtd$/.test(f.file))) assert.equal(f.format, 'ignoré');

@@ -1,0 +1,135 @@
+// The AAF head of school (ENTPersonFonctions `structure$DIR$…`) is made local administrator of the structure the
+// function names, by its jointure or its UAI, whether the delivery carries it or only the directory knows it (a
+// partial feed). A DIR function in a structure neither knows gives no administration: the dry run and the import say
+// it (file, record's line, ENTPersonFonctions, the structure), instead of leaving the head of school without it unsaid.
+// Small invented feed, written here: the directory knows 94002 (an earlier delivery) and a school without jointure
+// (UAI 0940003C, as a SIECLE import makes them); the delivery carries 94001.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatReport, importFiles, type ImportReport } from '../src/import/index.js';
+import { rejectionText } from '../src/web/import-text.js';
+import { fileContext, sqlReaders } from './helpers/db.js';
+import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
+
+const ctx = await fileContext();
+const { q } = sqlReaders(ctx);
+
+/** The structures (jointure, else UAI) a person administers, and those they belong to. */
+const adminOf = async (ext: string) =>
+  (
+    await q<{ x: string }>(
+      `SELECT coalesce(s.external_id, s.uai) AS x FROM local_admins la JOIN users u ON u.id = la.user_id JOIN structures s ON s.id = la.structure_id
+       WHERE u.external_id = $1 ORDER BY 1`,
+      [ext],
+    )
+  ).map((r) => r.x);
+const structuresOf = async (ext: string) =>
+  (
+    await q<{ x: string }>(
+      `SELECT coalesce(s.external_id, s.uai) AS x FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+       WHERE u.external_id = $1 ORDER BY 1`,
+      [ext],
+    )
+  ).map((r) => r.x);
+const run = async (files: { name: string; data: Buffer }[], dryRun = false, partial = false): Promise<ImportReport> => {
+  const report = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun, partial });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(report.rejected, [], formatReport(report));
+  return report;
+};
+
+const NAME = (kind: string, day = '20250901') => `ENT_Complet_${day}_${kind}_0000.xml`;
+const etab = (id: string, uai: string, name: string) =>
+  rec('EtabEducNat', id, [['ENTStructureJointure', [id]], ['ENTStructureUAI', [uai]], ['ENTStructureNomCourant', [name]]]);
+const staff = (id: string, last: string, attach: string[], functions: string[]) =>
+  rec('PersEducNat', id, [
+    ['ENTPersonJointure', [id]], ['sn', [last]], ['givenName', ['Anne']], ['PersEducNatPresenceDevantEleves', ['N']],
+    ['ENTPersonStructRattach', attach], ['ENTPersonFonctions', functions],
+  ]);
+const DIR = (structure: string) => `${structure}$DIR$DIRECTION$D0010$DIRECTION CHEF D'ETABLISSEMENT`;
+/** The line of the record of `id` in `text` (its `<addRequest>`), as the report names it. */
+const lineOf = (text: string, id: string) => text.slice(0, text.lastIndexOf('<addRequest>', text.indexOf(`<id>${id}</id>`))).split('\n').length;
+
+test('a DIR function in a structure unknown to the delivery and the directory is said; known ones, by jointure or UAI, make the head an administrator', async () => {
+  await run([{ name: NAME('EtabEducNat', '20250801'), data: xml(etab('94002', '0940002B', 'LYCEE$PAUL ELUARD$VITRY')) }]);
+  await q(`INSERT INTO structures (uai, name, origin) VALUES ('0940003C', 'École Jean Jaurès', 'feed')`);
+
+  const people = xml(
+    // Attached to the delivery's collège, head of a school nobody knows: no administration, said.
+    staff('P1', 'ARNAUD', ['94001'], [DIR('99999')]) +
+      // Head of the lycée only the directory knows (outside this delivery): administrator there.
+      staff('P2', 'BERTIN', [''], [DIR('94002')]) +
+      // Heads named by UAI: the delivery's collège, the directory's lycée, the directory's school without jointure.
+      staff('P3', 'CAMUS', [''], [DIR('0940001A')]) +
+      staff('P4', 'DELORME', [''], [DIR('0940002B')]) +
+      staff('P5', 'ESTIENNE', ['94001'], [DIR('0940001A')]) +
+      staff('P6', 'FAURE', [''], [DIR('0940003C')]) +
+      // Another function in an unknown school: nothing to say (no administration was due).
+      staff('P7', 'GIRARD', [''], ['99999$EDU$EDUCATION$-$ASSISTANT D EDUCATION']),
+  );
+  const delivery = [
+    { name: NAME('EtabEducNat'), data: xml(etab('94001', '0940001A', 'CLG$LOUISE MICHEL$IVRY')) },
+    { name: NAME('PersEducNat'), data: people },
+  ];
+  const expected = {
+    file: NAME('PersEducNat'),
+    line: lineOf(people.toString(), 'P1'),
+    field: 'ENTPersonFonctions',
+    reason: "ARNAUD Anne (P1) : fonction de direction (DIR) dans la structure « 99999 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée",
+    message: { code: 'ignoredAafHeadOfSchool', params: { who: 'ARNAUD Anne', id: 'P1', structure: '99999' } },
+    record: 'P1',
+  };
+
+  // The dry run says it, and gives nobody anything.
+  const dry = await run(delivery, true);
+  assert.deepEqual(dry.ignored, [expected], formatReport(dry));
+  assert.ok(formatReport(dry).includes(`\n  ${expected.file}:${expected.line}:ENTPersonFonctions — ${expected.reason}\n`), formatReport(dry));
+  assert.equal(dry.files.find((f) => f.file === expected.file)?.ignored, 1, 'the record is counted ignored in part');
+  assert.equal(
+    rejectionText('en', dry.ignored[0]),
+    `${expected.file}:${expected.line}:ENTPersonFonctions — ARNAUD Anne (P1): management function (DIR) in structure “99999”, absent from the EtabEducNat file and from the directory: no local administration given`,
+  );
+  assert.equal((await q(`SELECT 1 FROM local_admins`)).length, 0, 'a dry run appoints nobody');
+
+  const report = await run(delivery);
+  assert.deepEqual(report.ignored, [expected], formatReport(report));
+  assert.deepEqual(await adminOf('P1'), [], 'no structure to administer');
+  assert.deepEqual(await structuresOf('P1'), ['94001'], 'still in her collège');
+  assert.deepEqual(await adminOf('P2'), ['94002']);
+  assert.deepEqual(await structuresOf('P2'), ['94002']);
+  assert.deepEqual(await adminOf('P3'), ['94001'], 'the UAI of the delivery’s collège');
+  assert.deepEqual(await structuresOf('P3'), ['94001']);
+  assert.deepEqual(await adminOf('P4'), ['94002'], 'the UAI of the directory’s lycée');
+  assert.deepEqual(await structuresOf('P4'), ['94002']);
+  assert.deepEqual(await adminOf('P5'), ['94001']);
+  assert.deepEqual(await adminOf('P6'), ['0940003C'], 'a school without jointure, by its UAI');
+  assert.deepEqual(await structuresOf('P6'), ['0940003C']);
+  assert.deepEqual(await structuresOf('P7'), []);
+  // Nothing invented: no « Structure 99999 », no school named after a UAI.
+  assert.deepEqual((await q<{ x: string }>(`SELECT coalesce(external_id, uai) AS x FROM structures ORDER BY 1`)).map((r) => r.x), ['0940003C', '94001', '94002']);
+  assert.deepEqual(
+    report.adminChanges?.map((x) => x.name).sort(),
+    ['Anne BERTIN', 'Anne CAMUS', 'Anne DELORME', 'Anne ESTIENNE', 'Anne FAURE'],
+    formatReport(report),
+  );
+
+  // Imported again: nothing changes, and the head of the unknown school is said again.
+  const again = await run(delivery);
+  assert.equal(again.created + again.updated, 0, formatReport(again));
+  assert.deepEqual(again.ignored, [expected]);
+  assert.equal(again.adminChanges, undefined, formatReport(again));
+});
+
+test('a partial feed (no EtabEducNat file) keeps the heads of schools the directory knows, and says the others', async () => {
+  const people = xml(staff('P8', 'HUGO', ['94001'], [DIR('94001')]) + staff('P9', 'IMBERT', ['94002'], [DIR('0940001A'), DIR('88888')]));
+  const report = await run([{ name: NAME('PersEducNat', '20250902'), data: people }], false, true);
+  assert.deepEqual(await adminOf('P8'), ['94001']);
+  // By its UAI, a collège outside the run she is not attached to: attached to it and its administrator.
+  assert.deepEqual(await adminOf('P9'), ['94001']);
+  assert.deepEqual(await structuresOf('P9'), ['94001', '94002']);
+  assert.deepEqual(
+    report.ignored.map((x) => [x.line, x.field, x.message?.params?.structure]),
+    [[lineOf(people.toString(), 'P9'), 'ENTPersonFonctions', '88888']],
+    formatReport(report),
+  );
+});
