@@ -76,6 +76,13 @@ test('trousseau jeton: create (printed once), list, revoke', async () => {
   const token = /(trs_[0-9a-f]{10}_[A-Za-z0-9_-]{43})/.exec(made.out)?.[1];
   assert.ok(token, made.out);
   const prefix = token.slice(4, 14);
+  // Without TROUSSEAU_PUBLIC_URL the example's address is this machine's: said, so that a script elsewhere is not
+  // pointed at localhost.
+  assert.equal(process.env.TROUSSEAU_PUBLIC_URL, undefined, 'the test runs without a public address');
+  assert.match(made.out, /curl .*"http:\/\/localhost:\d+\/api\/import\?structureId=[0-9a-f-]{36}&dryRun=true"\n\(adresse de cette machine : TROUSSEAU_PUBLIC_URL n’est pas définie/);
+  const placed = await runCli(tokenCli, ['creer', '--nom', 'Import du rectorat', '--etablissement', '0123456A'], { TROUSSEAU_PUBLIC_URL: 'https://ent.example.fr/' });
+  assert.match(placed.out, /"https:\/\/ent\.example\.fr\/api\/import\?/);
+  assert.doesNotMatch(placed.out, /adresse de cette machine/);
 
   const list = await cli(tokenCli, ['liste']);
   assert.match(list.out, new RegExp(`${prefix}  actif +Import nocturne — 0123456A — créé .* — dernier usage —`));

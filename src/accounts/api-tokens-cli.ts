@@ -41,6 +41,8 @@ export async function run(args: string[]): Promise<number> {
         const t = await createApiToken(db, { name, structures, allStructures: all, actorId: null, via: 'cli' });
         console.log(`Jeton « ${name.trim()} » créé. Copiez-le maintenant, il ne sera plus affiché :\n\n  ${t.token}\n`);
         console.log(`Exemple : curl -H "Authorization: Bearer ${t.token}" -F files=@Eleves.csv "${config.publicUrl}/api/import?structureId=${t.structureIds[0] ?? '<id>'}&dryRun=true"`);
+        // The example's address is this machine's without TROUSSEAU_PUBLIC_URL: a script elsewhere would not reach it.
+        if (!config.publicUrlSet) console.log(`(adresse de cette machine : TROUSSEAU_PUBLIC_URL n’est pas définie ; depuis une autre machine, utilisez l’adresse publique de Trousseau)`);
         return 0;
       } catch (e) {
         if (e instanceof TokenInputError) {
