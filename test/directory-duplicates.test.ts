@@ -197,7 +197,7 @@ describe('merging duplicates', () => {
     assert.equal(audit[0].details.swapped, true);
   });
 
-  test('relatives: children and local-admin rights move; a kept account without feed id adopts the dropped one', async () => {
+  test('relatives: children and local-admin rights move (a super admin’s merge); a kept account without feed id adopts the dropped one', async () => {
     const pool = ctx.database.pool;
     const { charlemagne } = s.structures;
     const keep = await insertUser(pool, { firstName: 'Nadia', lastName: 'Simon', profile: 'Relative', structureIds: [charlemagne] });
@@ -205,7 +205,10 @@ describe('merging duplicates', () => {
     await relate(pool, keep, s.users.lea);
     await relate(pool, drop, s.users.lea);
     await relate(pool, drop, s.users.hugo);
-    const r = await mergeUsers(ctx, { kind: 'structures', structureIds: [charlemagne] }, keep, drop, s.users.director);
+    // An account holding admin rights is read-only to a local admin, even of its own school: only a super admin merges it.
+    const local: Scope = { kind: 'structures', structureIds: [charlemagne], userId: s.users.director };
+    await assert.rejects(mergeUsers(ctx, local, keep, drop, s.users.director), (e) => e instanceof DirectoryError && e.code === 'forbidden' && /lecture seule/.test(e.message));
+    const r = await mergeUsers(ctx, ALL, keep, drop, s.users.superAdmin);
     assert.deepEqual(r, { keptId: keep, droppedId: drop, swapped: false });
     const children = (await pool.query('SELECT child_id FROM relations WHERE parent_id = $1', [keep])).rows.map((x) => x.child_id).sort();
     assert.deepEqual(children, [s.users.lea, s.users.hugo].sort());

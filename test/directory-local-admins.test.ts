@@ -79,13 +79,17 @@ test('from the user page: a local admin appoints only for its own school and nev
   assert.equal((await post(adml, 'adml.ab', A, 'appoint')).statusCode, 403);
   assert.equal((await post(adml, 'adml.ab', B, 'remove')).statusCode, 403);
   assert.deepEqual(await adminsOf(ids['adml.ab']), [A, B].sort());
-  // Now prof.ab is admin of A only: adml.a may remove that.
-  assert.equal((await post(adml, 'prof.ab', A, 'remove')).statusCode, 303);
-  assert.deepEqual(await adminsOf(ids['prof.ab']), []);
+  // Now prof.ab is a peer, admin of A: read-only to adml.a too (a demoted peer would be theirs to take over).
+  assert.equal((await post(adml, 'prof.ab', A, 'remove')).statusCode, 403, 'a peer’s rights are not adml.a’s to remove');
+  assert.deepEqual(await adminsOf(ids['prof.ab']), [A]);
+  const own = await adml.get(`/console/utilisateurs/${ids['adml.a']}?etablissement=${A}`);
+  assert.match(own.body, /name="op" value="remove"/, 'one’s own administration still offers its removal');
 
-  // A super admin appoints anywhere the account belongs.
+  // A super admin removes it, and appoints anywhere the account belongs.
   const root = await signedInClient(app, ctx.database.pool, ids.root);
   await root.get(`/console/utilisateurs/${ids['prof.ab']}`);
+  assert.equal((await post(root, 'prof.ab', A, 'remove')).statusCode, 303);
+  assert.deepEqual(await adminsOf(ids['prof.ab']), []);
   assert.equal((await post(root, 'prof.ab', B, 'appoint')).statusCode, 303);
   assert.deepEqual(await adminsOf(ids['prof.ab']), [B]);
 });

@@ -234,7 +234,7 @@ test('guards: 401 JSON for the API, redirect for pages, 403 without the role; he
   await admin.signIn('admin.local', PASSWORD);
   const okAdmin = await admin.get('/api/test/admin');
   assert.equal(okAdmin.statusCode, 200);
-  assert.deepEqual(okAdmin.json().scope, { kind: 'structures', structureIds: [s.rows[0].id] });
+  assert.deepEqual(okAdmin.json().scope, { kind: 'structures', structureIds: [s.rows[0].id], userId: adminId });
 
   await createUser(pool, { login: 'super.admin', password: PASSWORD, superAdmin: true });
   const sup = new Client(app);
@@ -285,7 +285,7 @@ test('roles, scope and canSeeUser over a small school', async () => {
 
   const ad = (await loadUser(pool, admin))!;
   assert.deepEqual(ad.roles, ['localadmin', 'user']);
-  assert.deepEqual(scopeOf(ad), { kind: 'structures', structureIds: [a.id] });
+  assert.deepEqual(scopeOf(ad), { kind: 'structures', structureIds: [a.id], userId: admin }, 'its own account: manageableSql');
   for (const u of [student, other, parent, teacher]) assert.equal(await canSeeUser(pool, ad, u), true);
   assert.equal(await canSeeUser(pool, ad, inB), false, 'another structure');
   assert.equal(await canSeeUser(pool, ad, root), false, 'never a super admin');

@@ -281,8 +281,8 @@ export interface MergeResult {
  * Merges `dropId` into `keepId` in one transaction (admins only, both users in scope, same profile).
  * The activated account is always the one kept: if only `dropId` is activated the roles are swapped (see
  * `swapped`); both activated is refused. Both accounts must be ones the caller may change (requireManageable:
- * an account administering a school outside the caller's scope is read-only), so the local-admin rights that move
- * never reach beyond the caller's scope; super admins are never merged. Any such pair may be merged, proposed by
+ * outside 'all', an account administering any school but the caller's own is read-only), so a local admin's merge
+ * moves no one else's local-admin rights; super admins are never merged. Any such pair may be merged, proposed by
  * findDuplicates or not. Structures, classes, groups, relations (both directions), local-admin
  * rights, aliases and dismissals move to the kept account without duplicates; its empty email, phone, birth
  * date and title are filled from the dropped one (the email never when the kept account is the caller's own). The dropped external id becomes the kept one's when it has
@@ -294,9 +294,9 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
   if (keepId === dropId) throw new DirectoryError('invalid', 'directory.mergeSelf');
   if (!isUuid(keepId) || !isUuid(dropId)) throw new DirectoryError('not_found', 'directory.userNotFound');
   return withTransaction(ctx.database.pool, async (client) => {
-    // Both accounts must be ones the caller may change (visible, and holding no admin right beyond the scope):
-    // the kept one inherits the dropped one's local-admin rights, which therefore lie within the caller's
-    // scope already. Locked in id order so two concurrent merges of the same pair cannot deadlock.
+    // Both accounts must be ones the caller may change (visible, and holding no admin right but, for a local admin,
+    // their own): the kept one inherits the dropped one's local-admin rights, which are then the caller's own or a
+    // super admin's to move. Locked in id order so two concurrent merges of the same pair cannot deadlock.
     await requireManageable(client, scope, [keepId, dropId], { lock: true });
     // The dropped account is deleted and the kept one inherits its schools: both must be the caller's schools' alone
     // (a local admin would otherwise delete another school's teacher, or enter that school by merging it into his own).

@@ -1,6 +1,7 @@
 // Local administrators (table local_admins, issue #9): a super admin appoints or removes them for any structure; a
-// local admin only for its own structures, and never over an account holding rights beyond them (requireManageable),
-// so nobody gains a right the caller does not hold. Imports set them too (CSV `ADML` column, AAF function DIR),
+// local admin only for its own structures, and only over an account they may change (requireManageable: never one
+// that already administers a school, theirs included — removing a peer's rights would hand the peer to them — but
+// their own), so nobody gains a right the caller does not hold. Imports set them too (CSV `ADML` column, AAF function DIR),
 // within the import's scope (src/import/apply.ts).
 import type { Queryable } from '../db/index.js';
 import { recordAudit } from './audit.js';

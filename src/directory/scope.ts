@@ -1,7 +1,8 @@
 // What part of the directory a caller may see. Resolved once per request from roles.
 export type Scope =
   | { kind: 'all' } // super admin
-  | { kind: 'structures'; structureIds: string[] } // local admin of these structures
+  // local admin of these structures; `userId`: that admin's own account (none for an API token), see manageableSql
+  | { kind: 'structures'; structureIds: string[]; userId?: string }
   | { kind: 'classes'; classIds: string[] } // teacher: these classes' students and their parents
   | { kind: 'self'; userId: string };
 
@@ -45,11 +46,14 @@ export function scopeSql(scope: Scope, u: string, params: unknown[]): string {
 }
 
 /**
- * SQL condition "the scope may CHANGE user `u`" (block, contact, codes, merge, import): the scope must cover
- * every right the account holds, so an account that administers a school outside the caller's structures
- * (local_admins), a teacher of a class outside them (the class view hands that class's families their codes), or a
- * super admin stays read-only to them, even when it is visible. Visibility itself is scopeSql's; combine both.
- * 'all' changes anyone; teachers ('classes') and 'self' change no account holding admin rights.
+ * SQL condition "the scope may CHANGE user `u`" (block, contact, codes, merge, import): an account holding admin
+ * rights — a local admin of any school, its own included, or a super admin — is managed by a super admin only, so it
+ * stays read-only to a local admin even when it is visible (their e-mail, a reset link, a renewal code or a merge would
+ * hand them the account and its rights, the audit then naming the victim); so does, for a local admin, a teacher of
+ * a class outside their structures (the class view hands that class's families their codes). The one exception is
+ * the local admin's own account (Scope `userId`), which stays as changeable as any account of their structures.
+ * Visibility itself is scopeSql's; combine both. 'all' changes anyone; teachers ('classes') and 'self' change no
+ * account holding admin rights.
  */
 export function manageableSql(scope: Scope, u: string, params: unknown[]): string {
   switch (scope.kind) {
@@ -58,10 +62,16 @@ export function manageableSql(scope: Scope, u: string, params: unknown[]): strin
     case 'structures': {
       params.push(scope.structureIds);
       const ids = `$${params.length}::uuid[]`;
+      // Another administrator, of another school or of the caller's own: no. The caller's own rights: yes.
+      let own = 'FALSE';
+      if (scope.userId) {
+        params.push(scope.userId);
+        own = `${u}.id = $${params.length}::uuid`;
+      }
       // A teacher's classes count whatever the account's state (an absent teacher gets them back on returning to
       // the feed: web/auth.ts USER_SQL), so taking the account over never pays off later either.
       return `(NOT ${u}.is_super_admin AND NOT EXISTS (SELECT 1 FROM local_admins mg_la
-        WHERE mg_la.user_id = ${u}.id AND NOT (mg_la.structure_id = ANY(${ids})))
+        WHERE mg_la.user_id = ${u}.id AND NOT (${own} AND mg_la.structure_id = ANY(${ids})))
         AND NOT (${u}.profile = 'Teacher' AND EXISTS (SELECT 1 FROM user_classes mg_uc JOIN classes mg_c ON mg_c.id = mg_uc.class_id
           WHERE mg_uc.user_id = ${u}.id AND NOT (mg_c.structure_id = ANY(${ids})))))`;
     }

@@ -159,7 +159,7 @@ export interface UserDetails {
   renewalCode: PendingCode | null;
   blocked: boolean;
   isSuperAdmin: boolean;
-  /** Visible but not changeable by the caller (holds admin rights outside its scope): no action is offered. */
+  /** Visible but not changeable by the caller (manageableSql: another administrator, for a local admin): no action is offered. */
   readOnly: boolean;
   preDeletedAt: Date | null;
   createdAt: Date;

@@ -307,7 +307,7 @@ export async function applyBatch(
       ap,
     );
   }
-  // A record naming an account outside the run's reach (another school's, an administrator beyond the scope,
+  // A record naming an account outside the run's reach (another school's, another administrator of any school,
   // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either. So is a record
   // whose account is another kind of person (a pupil's identifier given to a parent): that account is neither turned
   // into another profile (its credentials would change hands) nor pre-deleted.

@@ -7,7 +7,7 @@
 //    super admins (scope 'all': console, API, CLI, system jobs) only;
 //  - a local admin ('structures') imports school files into one of their structures; the run never creates,
 //    renames or reads another structure, and never matches, updates, links or pre-deletes an account they may
-//    not change (manageableSql: outside their structures, or holding admin rights beyond them), and pre-deletes
+//    not change (manageableSql: outside their structures, or another administrator, of any school), and pre-deletes
 //    only accounts wholly inside their structures;
 //  - no import, whoever runs it, ever matches, updates or pre-deletes a super admin.
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';

@@ -17,7 +17,7 @@ export const DOMAIN_MESSAGES_FR = {
   'directory.mergeBothActive': 'Les deux comptes sont déjà activés : ils ne peuvent pas être fusionnés. Bloquez celui qui ne doit plus servir.',
   'directory.mergeProfiles': 'Les deux comptes n’ont pas le même profil : fusion impossible.',
   'directory.mergeSuperAdmin': 'Un compte super-administrateur ne peut pas être fusionné.',
-  'directory.readOnly': 'Ce compte administre un établissement ou enseigne dans une classe hors de votre périmètre : il est en lecture seule pour vous.',
+  'directory.readOnly': 'Ce compte administre un établissement (le vôtre ou un autre) ou enseigne dans une classe hors de votre périmètre : il est en lecture seule pour vous, seul un super-administrateur le gère.',
   'directory.pairSame': 'Une paire de doublons réunit deux comptes différents.',
   'account.notActivated': 'Ce compte n’est pas encore activé : générez plutôt un nouveau code d’activation.',
   'account.alreadyActivated': 'Ce compte est déjà activé : générez plutôt un code de renouvellement du mot de passe.',

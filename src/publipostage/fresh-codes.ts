@@ -14,7 +14,7 @@ export type CodeBearer = Pick<AccountRow, 'id' | 'activated' | 'blocked' | 'preD
 export function planFreshCodes(ctx: Pick<AppContext, 'secrets' | 'config'>, rows: readonly CodeBearer[], now = new Date()): Map<string, IssuedCode> {
   const issued = new Map<string, IssuedCode>();
   for (const r of rows) {
-    // A read-only row (admin rights beyond the caller's scope), a blocked, pre-deleted or externally-authenticated
+    // A read-only row (another administrator, manageableSql), a blocked, pre-deleted or externally-authenticated
     // one never gets a code: it could not use it (distribution.ts).
     if (mayCarryCode(r) && (!r.code || (r.codeExpiresAt !== null && r.codeExpiresAt <= now))) {
       issued.set(r.id, issueActivationCode(ctx.secrets, ctx.config.activationCodeDays, now));

@@ -148,8 +148,8 @@ export interface AccountRow {
   externalProvider?: string | null;
   isLocalAdmin: boolean;
   /**
-   * Holds admin rights beyond the caller's scope (manageableSql): its code is never decrypted nor issued by
-   * this caller (a sheet would let them activate another school's administrator). Absent: false.
+   * Not changeable by the caller (manageableSql: another administrator, for a local admin): its code is never
+   * decrypted nor issued by this caller (a sheet would let them activate another administrator's account). Absent: false.
    */
   readOnly?: boolean;
   /** For a relative: the children, with their classes. */

@@ -406,7 +406,7 @@ export function hasRole(user: SessionUser | null, ...roles: Role[]): boolean {
 /** The widest scope the user's roles give (super admin > local admin > teacher > self). */
 export function scopeOf(user: SessionUser): Scope {
   if (user.roles.includes('superadmin')) return { kind: 'all' };
-  if (user.roles.includes('localadmin')) return { kind: 'structures', structureIds: user.adminOf };
+  if (user.roles.includes('localadmin')) return { kind: 'structures', structureIds: user.adminOf, userId: user.id };
   if (user.roles.includes('teacher')) return { kind: 'classes', classIds: user.teacherOf };
   return { kind: 'self', userId: user.id };
 }

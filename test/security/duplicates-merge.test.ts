@@ -1,6 +1,6 @@
 // Issue #7, high: merging duplicates moves the dropped account's local-admin rights to the kept one. A merge
-// must never grant rights beyond the caller's scope: both accounts must be ones the caller may change (an
-// account administering another school is read-only to them), so what moves is already within their scope.
+// must never grant rights beyond the caller's scope: both accounts must be ones the caller may change, and an
+// account administering any school is read-only to a local admin, so only a super admin's merge moves rights.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -60,11 +60,25 @@ test('a local admin cannot merge an account that administers another school into
   assert.deepEqual(await rights(drop), [schoolB]);
 });
 
-test('rights within the caller’s scope do move (documented rule), and a plain pair merges', async () => {
+test('an administrator of the caller’s own school is merged by a super admin only (rights move then); a plain pair merges', async () => {
   const [keep, drop] = await pair('Karim', 'Benali');
   await q('INSERT INTO local_admins VALUES ($1, $2)', [drop, schoolA]);
-  const res = await merge(keep, drop);
+  // A peer admin is read-only to a local admin (peer-admin-takeover.test.ts): a merge would hand them the account.
+  for (const [k, d] of [[keep, drop], [drop, keep]]) {
+    const res = await merge(k, d);
+    assert.equal(res.statusCode, 403, `refused to the local admin: ${res.body.slice(0, 200)}`);
+  }
+  assert.deepEqual(await rights(drop), [schoolA], 'rights unchanged');
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = ANY($1)', [[keep, drop]]))[0].n, 2, 'nothing merged');
+
+  const root = await createUser(ctx.database.pool, { login: 'root.admin', superAdmin: true });
+  const superAdmin = await signedInClient(app, ctx.database.pool, root);
+  const res = await superAdmin.post(`/console/etablissements/${schoolA}/doublons/${keep}/${drop}/fusionner`, { keep });
   assert.equal(res.statusCode, 303, res.body);
-  assert.deepEqual(await rights(keep), [schoolA]);
-  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [drop]))[0].n, 0);
+  assert.deepEqual(await rights(keep), [schoolA], 'the rights moved to the kept account');
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [drop]))[0].n, 0, 'the dropped account is gone');
+
+  const [a, b] = await pair('Léa', 'Morel');
+  assert.equal((await merge(a, b)).statusCode, 303, 'a plain pair merges');
+  assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [b]))[0].n, 0, 'merged');
 });

@@ -290,7 +290,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
         // Visibility was checked above against this class and the caller's scope; teachers may block the
         // accounts of their class (ONE's class settings), which the admin-only directory service would refuse,
         // so it runs here with an unrestricted scope, once every account is known to be one the caller may
-        // change (never an account holding admin rights beyond the caller's scope).
+        // change (never an account holding admin rights: manageableSql).
         const serviceScope: Scope = { kind: 'all' };
         try {
           await requireManageable(ctx.database.pool, scope, ids);

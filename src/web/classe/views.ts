@@ -51,7 +51,7 @@ function activationCell(env: ViewEnv, r: AccountRow, codesWithheld: boolean): Sa
   // The school hands the codes out itself (no « fiches » right for its teachers): not shown, whatever the row holds.
   if (codesWithheld) return html`<span class="badge">${_('classe.codeWithheld')}</span>`;
   if (r.code) return html`<code class="activation-code">${formatCode(r.code)}</code>`;
-  // An account administering beyond the caller's scope: its code is not the caller's to hand out.
+  // An account holding admin rights (manageableSql): its code is not the caller's to hand out.
   if (r.readOnly) return html`<span class="badge">${_('classe.readOnly')}</span>`;
   return html`<span class="badge badge-danger">${_(r.codeExpired ? 'classe.codeExpired' : 'classe.noCode')}</span>`;
 }

@@ -423,7 +423,7 @@ const fr = {
   'import.report.merged.one': '{n} ligne regroupée avec une ligne précédente du même représentant légal : un seul compte pour les deux. Vérifiez qu’il s’agit bien de la même personne.',
   'import.report.merged.other': '{n} lignes regroupées avec une ligne précédente du même représentant légal : un seul compte chaque fois. Vérifiez qu’il s’agit bien de la même personne.',
   'user.readOnly':
-    'Ce compte administre aussi un établissement ou enseigne aussi dans une classe hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
+    'Ce compte administre un établissement (le vôtre ou un autre) ou enseigne aussi dans une classe hors de votre périmètre : il est en lecture seule pour vous (codes, courriel, blocage). Adressez-vous au super-administrateur.',
   'import.tooLarge': 'Envoi trop volumineux : {max} Mo au plus par import (tous fichiers confondus). Rien n’a été importé.',
   'api.import.noFile': 'Aucun fichier reçu (envoyez les fichiers en multipart/form-data).',
   'api.import.structure': 'Indiquez structureId : l’établissement où vont les fichiers CSV.',
@@ -847,7 +847,8 @@ const en: Record<keyof typeof fr, string> = {
     '{n} people in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Read and ignored”).',
   'import.report.merged.one': '{n} row merged with an earlier row of the same legal representative: one account for both. Check that it is the same person.',
   'import.report.merged.other': '{n} rows merged with an earlier row of the same legal representative: one account each time. Check that it is the same person.',
-  'user.readOnly': 'This account also administers a school or teaches a class outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
+  'user.readOnly':
+    'This account administers a school (yours or another) or also teaches a class outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
   'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
   'api.import.noFile': 'No file received (send the files as multipart/form-data).',
   'api.import.structure': 'Give structureId: the school the CSV files go to.',

@@ -14,7 +14,7 @@ const EN: Record<DomainCode, string> = {
   'directory.mergeBothActive': 'Both accounts are already activated: they cannot be merged. Block the one that should no longer be used.',
   'directory.mergeProfiles': 'The two accounts do not have the same profile: they cannot be merged.',
   'directory.mergeSuperAdmin': 'A super admin account cannot be merged.',
-  'directory.readOnly': 'This account administers a school or teaches a class outside your scope: it is read-only for you.',
+  'directory.readOnly': 'This account administers a school (yours or another) or teaches a class outside your scope: it is read-only for you, only a super administrator manages it.',
   'directory.pairSame': 'A pair of duplicates joins two different accounts.',
   'account.notActivated': 'This account is not activated yet: generate a new activation code instead.',
   'account.alreadyActivated': 'This account is already activated: generate a password renewal code instead.',

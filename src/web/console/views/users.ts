@@ -155,7 +155,7 @@ ${
 <dt>${_('user.lastLogin')}</dt><dd>${d.lastLoginAt ? dateTime(lang, d.lastLoginAt) : html`<span class="muted">${_('user.never')}</span>`}</dd>
 </dl>`;
 
-  // An account holding admin rights beyond the caller's scope is shown, never changed (requireManageable).
+  // An account the caller may not change (another administrator, manageableSql) is shown, never changed (requireManageable).
   const actions = d.readOnly
     ? html`<p class="notice notice-warning" data-read-only>${_('user.readOnly')}</p>`
     : html`<div class="user-actions">
