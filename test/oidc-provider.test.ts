@@ -333,16 +333,25 @@ describe('Trousseau as the OpenID provider', () => {
       assert.deepEqual(ent.outcomes.slice(n), [{ error: 'access_denied' }]);
       const audit = await pool.query(`SELECT details FROM audit WHERE action = 'oidc.refused' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [pupilId]);
       assert.equal(audit.rows[0]?.details.reason, 'external', 'the refusal is audited as external-only');
-      // Once linked to that provider (a first sign-in through EduConnect, src/federation/), it signs in there as
-      // sign-in allows: its applications get a code again.
+      // Linked to that provider (a first sign-in through EduConnect, src/federation/), it signs in there as sign-in
+      // allows — not with the password of the session still open in this browser (opened before the setting): no code.
       await pool.query(
         `INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', 'sub-lea', $1, 'EduConnect')`,
         [pupilId],
       );
+      const l = ent.outcomes.length;
+      await pupilPage.goto(`${ent.url}/login`);
+      await pupilPage.waitForURL(`${ent.url}/callback?**`);
+      assert.deepEqual(ent.outcomes.slice(l), [{ error: 'access_denied' }], 'linked, but signed in by password: no code');
+      // A Trousseau session opened through EduConnect (what src/federation/accounts.ts saveProviderSession records):
+      // its applications get a code again, their tokens said obtained through the provider (migration 0032).
+      await pool.query(`INSERT INTO federation_sessions (session_id_hash, provider_id) SELECT id_hash, 'educonnect' FROM sessions WHERE user_id = $1`, [pupilId]);
       const m = ent.outcomes.length;
       await pupilPage.goto(`${ent.url}/login`);
       await pupilPage.waitForURL(`${ent.url}/callback?**`);
-      assert.equal(ent.outcomes.slice(m)[0]?.idClaims?.sub, pupilId);
+      assert.equal(ent.outcomes.slice(m)[0]?.idClaims?.sub, pupilId, `a code through EduConnect: ${JSON.stringify(ent.outcomes.slice(m))}`);
+      const rt = await pool.query(`SELECT signed_in_with FROM oidc_payloads WHERE kind = 'RefreshToken' AND payload->>'accountId' = $1 ORDER BY expires_at DESC LIMIT 1`, [pupilId]);
+      assert.equal(rt.rows[0]?.signed_in_with, 'provider', 'its refresh token says it was obtained through the provider');
       await pupilPage.close();
     } finally {
       await pool.query(`DELETE FROM federation_links WHERE user_id = $1`, [pupilId]);

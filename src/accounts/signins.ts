@@ -39,13 +39,38 @@ export async function passwordReplaced(db: Queryable, userId: string, keepSessio
   await endSignIns(db, userId, keepSessionIdHash);
 }
 
+/** How a sign-in was made: with the Trousseau password (or a code that set it), or through an identity provider. */
+export type SignInMethod = 'password' | 'provider';
+
+/**
+ * How the web session `idHash` was opened: through an identity provider when it has a federation_sessions row
+ * (src/federation/accounts.ts saveProviderSession, written before the browser is sent on), else with the password.
+ */
+export async function sessionSignIn(db: Queryable, idHash: string): Promise<SignInMethod> {
+  const r = await db.query('SELECT 1 FROM federation_sessions WHERE session_id_hash = $1', [idHash]);
+  return r.rowCount ? 'provider' : 'password';
+}
+
+/**
+ * SQL condition on an oidc_payloads row `o`: what a refused password must not keep — an authorization code, an access
+ * or refresh token (an interaction) obtained with the password, or whose origin is not known (signed_in_with NULL:
+ * written before migration 0032). Grants stay: they record consent, give nothing alone, and the tokens obtained
+ * through the identity provider need theirs (one grant serves both). So do the provider's sessions: one gives nothing
+ * alone either (src/oidc/provider.ts: its `amr` must be the live Trousseau session's, whose password is checked), and
+ * a refresh token obtained through the identity provider without offline_access dies with the browser's session,
+ * which a password sign-in in the same browser since has labelled the password's.
+ */
+export const passwordOidcRowSql = (o: string): string => `${o}.kind NOT IN ('Grant', 'Session') AND ${o}.signed_in_with IS DISTINCT FROM 'provider'`;
+
 /**
  * endSignIns for a set of accounts written as SQL (`accounts`: a query whose one column is `id`; its parameters
  * `params`), in one statement: the ids never travel through Node, so a school's thousands of parents cost one round
- * trip. `keepSessionIdHash`: that web session stays (the caller's own, as endSignIns). `keepProviderSessions`: the web sessions opened through an identity provider (those with a federation_sessions
- * row, src/federation/accounts.ts) stay — only those opened with the Trousseau password end. The OpenID provider's
- * rows of these accounts all go (they do not record which Trousseau session signed them in): an application signs the
- * person in again, through the provider. Run in the caller's transaction; returns the live web sessions ended.
+ * trip. `keepSessionIdHash`: that web session stays (the caller's own, as endSignIns). `keepProviderSessions`: what
+ * was opened through an identity provider stays — the web sessions with a federation_sessions row
+ * (src/federation/accounts.ts) and the OpenID provider's rows obtained through one (signed_in_with 'provider',
+ * migration 0032) with the grants they need —, only what the Trousseau password opened ends (passwordOidcRowSql: the
+ * rows whose origin is not known go too). Without it, all the OpenID provider's rows of these accounts go. Run in the
+ * caller's transaction; returns the live web sessions ended.
  */
 export async function endSignInsOf(
   db: Queryable,
@@ -55,6 +80,7 @@ export async function endSignInsOf(
 ): Promise<number> {
   const p = [...params];
   let keep = opts.keepProviderSessions ? 'AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash)' : '';
+  const keepTokens = opts.keepProviderSessions ? `AND ${passwordOidcRowSql('o')}` : '';
   if (opts.keepSessionIdHash) {
     p.push(opts.keepSessionIdHash);
     keep += ` AND s.id_hash <> $${p.length}`;
@@ -62,7 +88,7 @@ export async function endSignInsOf(
   const r = await db.query<{ live: number }>(
     `WITH acc AS MATERIALIZED (${accounts}),
      ended AS (DELETE FROM sessions s WHERE s.user_id IN (SELECT id FROM acc) ${keep} RETURNING s.expires_at),
-     tokens AS (DELETE FROM oidc_payloads o WHERE o.payload ? 'accountId' AND o.payload->>'accountId' IN (SELECT id::text FROM acc))
+     tokens AS (DELETE FROM oidc_payloads o WHERE o.payload ? 'accountId' AND o.payload->>'accountId' IN (SELECT id::text FROM acc) ${keepTokens})
      SELECT count(*) FILTER (WHERE expires_at > now())::int AS live FROM ended`,
     p,
   );

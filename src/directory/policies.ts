@@ -7,7 +7,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile } from './vocabulary.js';
 import type { Role } from './scope.js';
 import { recordAudit } from './audit.js';
-import { endSignInsOf, SIGN_IN_RULES_LOCK } from '../accounts/signins.js';
+import { endSignInsOf, passwordOidcRowSql, SIGN_IN_RULES_LOCK } from '../accounts/signins.js';
 
 export type SignIn = 'code' | 'external' | 'both';
 
@@ -86,8 +86,9 @@ export async function loadPolicies(db: Queryable, structureId: string): Promise<
  * 'external', it also ends the password sign-ins of the accounts whose password it now refuses (passwordRefusedSql:
  * every structure of the account says 'external' — a parent shared with a school that keeps passwords is not one),
  * in the caller's transaction: their web sessions opened with the password (8 hours) and their applications' tokens
- * (refresh tokens lived 30 days), so the setting is not waited out; sessions opened through the identity provider
- * stay (endSignInsOf). Returns the number of live web sessions ended.
+ * obtained with it or of unknown origin (refresh tokens live 30 days, whatever became of the web session), so the
+ * setting is not waited out; what was opened through the identity provider stays, web sessions and tokens
+ * (endSignInsOf keepProviderSessions). Returns the number of live web sessions ended.
  */
 export async function savePolicy(db: Queryable, structureId: string, profile: Profile, input: PolicyInput, actorId: string | null): Promise<number> {
   // The sign-in rules' lock (SIGN_IN_RULES_LOCK), taken by the statement that writes the rule so that it holds until
@@ -116,24 +117,34 @@ export async function savePolicy(db: Queryable, structureId: string, profile: Pr
 }
 
 /**
- * After a change of memberships (an import): ends the live password sign-ins of the accounts whose password is now
- * refused (passwordRefusedSql), as savePolicy does for the accounts of one structure — a parent whose only child in a
- * school that keeps passwords has left now signs in only with the provider, and their password session (8 hours) and
- * the applications' tokens must not wait that out. Only accounts holding a live web session opened with the password
- * are looked at (the live sessions, not the directory: a région's import pays for its signed-in users only), and
- * nothing when no structure says 'external'. Returns the live web sessions ended.
+ * After a change of memberships (an import): ends the password sign-ins of the accounts whose password is now refused
+ * (passwordRefusedSql), as savePolicy does for the accounts of one structure — a parent whose only child in a school
+ * that keeps passwords has left now signs in only with the provider, and neither their password session (8 hours) nor
+ * the applications' tokens obtained through one may wait that out: a refresh token (30 days) outlives the web session
+ * that obtained it, so the accounts looked at are those holding a live web session opened with the password or a live
+ * row of the OpenID provider obtained with it or of unknown origin (passwordOidcRowSql) — the live sign-ins, not the
+ * directory: a région's import pays for its signed-in users only —, and nothing when no structure says 'external'.
+ * What was opened through the identity provider stays (endSignInsOf keepProviderSessions). Returns the live web
+ * sessions ended.
  * Unlike savePolicy it does not take SIGN_IN_RULES_LOCK: the import holds row locks of accounts it renamed, which a
  * sign-in holding the shared lock may be waiting for — a deadlock that would roll the whole import back. A sign-in
- * that read the memberships in the moment before the import commits may keep its session (a window of milliseconds).
+ * that read the memberships in the moment before the import commits may keep its session (a window of milliseconds);
+ * the OpenID provider refuses it tokens all the same (src/oidc/provider.ts checks the rule at every use).
  */
 export async function endRefusedPasswordSignIns(db: Queryable): Promise<number> {
   const external = await db.query(`SELECT 1 FROM profile_policies WHERE sign_in = 'external' LIMIT 1`);
   if (!external.rowCount) return 0;
+  // An accountId that is not a uuid (none is: the interaction writes the account's id) must not fail the import.
   return endSignInsOf(
     db,
     `SELECT u.id FROM users u
      WHERE u.id IN (SELECT s.user_id FROM sessions s WHERE s.expires_at > now()
-                    AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash))
+                      AND NOT EXISTS (SELECT 1 FROM federation_sessions fs WHERE fs.session_id_hash = s.id_hash)
+                    UNION
+                    SELECT CASE WHEN o.payload->>'accountId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                THEN (o.payload->>'accountId')::uuid END
+                    FROM oidc_payloads o WHERE o.payload ? 'accountId' AND (o.expires_at IS NULL OR o.expires_at > now())
+                      AND ${passwordOidcRowSql('o')})
        AND ${passwordRefusedSql('u')} IS NOT NULL`,
     [],
     { keepProviderSessions: true },

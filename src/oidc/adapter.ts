@@ -2,8 +2,10 @@
 // sessions, interactions, codes, tokens and grants. One generic table, `oidc_payloads`, keyed by model name and
 // id; the registered applications (model "Client") come from `oidc_clients` instead (src/oidc/clients.ts).
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { SignInMethod } from '../accounts/signins.js';
 import type { Queryable } from '../db/index.js';
 import type { Secrets } from '../accounts/secrets.js';
+import { signInOfAmr } from './claims.js';
 import { clientMetadata } from './clients.js';
 
 /**
@@ -14,19 +16,29 @@ function withoutNul(_key: string, value: unknown): unknown {
   return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
 }
 
-/** The adapter class oidc-provider instantiates once per model name (`new Adapter('Session')`…). */
-export function postgresAdapter(db: Queryable, secrets: Secrets): new (name: string) => Adapter {
+/**
+ * The adapter class oidc-provider instantiates once per model name (`new Adapter('Session')`…). `issuedFor`: the
+ * authorization code or refresh token the request being served exchanges (oidc-provider's request context), of which
+ * an access token takes its sign-in method.
+ */
+export function postgresAdapter(db: Queryable, secrets: Secrets, issuedFor: () => { amr?: unknown } | undefined = () => undefined): new (name: string) => Adapter {
   return class PostgresAdapter implements Adapter {
     constructor(readonly kind: string) {}
 
-    /** `expiresIn`: seconds from now (oidc-provider's unit); payload stored as given. */
+    /**
+     * `expiresIn`: seconds from now (oidc-provider's unit); payload stored as given, with how its sign-in was made
+     * (signed_in_with, migration 0032): its `amr` (sessions, codes, refresh tokens), or for an access token, which has
+     * none, the code's or refresh token's it is issued for.
+     */
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.kind === 'Client') throw new Error('clients are registered from the console, not through oidc-provider');
+      const signedInWith = signInOfAmr(payload.amr) ?? (this.kind === 'AccessToken' ? signInOfAmr(issuedFor()?.amr) : null);
       await db.query(
-        `INSERT INTO oidc_payloads (kind, id, payload, expires_at, uid, grant_id, user_code)
-         VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN now() + make_interval(secs => $4::int) END, $5, $6, $7)
-         ON CONFLICT (kind, id) DO UPDATE SET payload = $3, expires_at = EXCLUDED.expires_at, uid = $5, grant_id = $6, user_code = $7`,
-        [this.kind, id, JSON.stringify(payload, withoutNul), expiresIn ?? 0, payload.uid ?? null, payload.grantId ?? null, payload.userCode ?? null],
+        `INSERT INTO oidc_payloads (kind, id, payload, expires_at, uid, grant_id, user_code, signed_in_with)
+         VALUES ($1, $2, $3, CASE WHEN $4::int > 0 THEN now() + make_interval(secs => $4::int) END, $5, $6, $7, $8)
+         ON CONFLICT (kind, id) DO UPDATE SET payload = $3, expires_at = EXCLUDED.expires_at, uid = $5, grant_id = $6, user_code = $7,
+           signed_in_with = $8`,
+        [this.kind, id, JSON.stringify(payload, withoutNul), expiresIn ?? 0, payload.uid ?? null, payload.grantId ?? null, payload.userCode ?? null, signedInWith],
       );
     }
 
@@ -69,6 +81,13 @@ export function postgresAdapter(db: Queryable, secrets: Secrets): new (name: str
       await db.query('DELETE FROM oidc_payloads WHERE grant_id = $1', [grantId]);
     }
   };
+}
+
+/** How the sign-in behind the stored row `kind`/`id` was made (signed_in_with), null when not known or not found. */
+export async function storedSignIn(db: Queryable, kind: string, id: string): Promise<SignInMethod | null> {
+  if (id.includes('\u0000')) return null;
+  const { rows } = await db.query('SELECT signed_in_with FROM oidc_payloads WHERE kind = $1 AND id = $2', [kind, id]);
+  return (rows[0]?.signed_in_with as SignInMethod | null | undefined) ?? null;
 }
 
 /** Housekeeping: rows past their expiry (never read again: `find` ignores them). Returns how many went. */

@@ -8,6 +8,7 @@
 //                   ([{ uai, name }]: the account's own, and a parent's through the children, as distribution rules
 //                   count them) and classes ([{ name, uai }])
 //   offline_access  refresh tokens (issued to every registered application anyway, see provider.ts)
+import type { SignInMethod } from '../accounts/signins.js';
 import type { Queryable } from '../db/index.js';
 import { accountStructuresSql, passwordRefusedSql } from '../directory/policies.js';
 
@@ -36,6 +37,21 @@ export interface EntClaims {
   classes: Array<{ name: string; uai: string | null }>;
 }
 
+/**
+ * How the sign-in behind the provider's session was made, as oidc-provider carries it from the login interaction to
+ * the session, the authorization codes and the refresh tokens (`amr`, RFC 8176; not released to applications: no
+ * scope names it): 'pwd' for the Trousseau password, 'fed' for an identity provider (the value Microsoft's provider
+ * uses for a federated sign-in). Stored per row as oidc_payloads.signed_in_with (migration 0032).
+ */
+export const AMR: Record<SignInMethod, string> = { password: 'pwd', provider: 'fed' };
+
+/** The sign-in method an `amr` says, null when it says none (rows written before migration 0032). */
+export function signInOfAmr(amr: unknown): SignInMethod | null {
+  if (!Array.isArray(amr)) return null;
+  if (amr.includes(AMR.password)) return 'password';
+  return amr.includes(AMR.provider) ? 'provider' : null;
+}
+
 /** Why an account gets no code or token: the sign-in rules (blocked, pre-deleted) and the distribution rules
  *  (signs in only with an external provider: src/directory/policies.ts), or null when it may have one. */
 export type Refusal = 'blocked' | 'preDeleted' | 'external';
@@ -53,31 +69,34 @@ const ACCOUNT_SQL = `
   FROM users u WHERE u.id = $1`;
 
 /**
- * The refusal that applies to an account row (first of blocked, pre-deleted, external-only). External-only is the
- * sign-in page's rule (passwordRefusedSql: every structure of the account says so for its profile — a parent or a
- * teacher shared with a school that keeps passwords signs in with one, and its applications get tokens: one school's
- * « Paramètres » do not shut another's users out of the ENT). An external-only account linked to its identity
- * provider (federation_links, src/federation/) signs in there: its applications get tokens; one never linked has no
- * way in but a password it must not use.
+ * The refusal that applies to an account row (first of blocked, pre-deleted, external-only) signed in by `how`.
+ * External-only is the sign-in page's rule (passwordRefusedSql: every structure of the account says so for its
+ * profile — a parent or a teacher shared with a school that keeps passwords signs in with one, and its applications
+ * get tokens: one school's « Paramètres » do not shut another's users out of the ENT). An external-only account
+ * linked to its identity provider (federation_links, src/federation/) and signed in there gets tokens; signed in with
+ * its password — a session or a token obtained before its schools refused it (a « Paramètres » save, an import) —,
+ * or in a way not known (`how` null: tokens older than migration 0032), it gets none, as the sign-in page refuses
+ * that password; one never linked has no way in but a password it must not use.
  */
-function refusalOf(r: Record<string, unknown>): Refusal | null {
+function refusalOf(r: Record<string, unknown>, how: SignInMethod | null): Refusal | null {
   if (r.blocked) return 'blocked';
   if (r.pre_deleted_at) return 'preDeleted';
-  if (r.external_provider && !r.federated) return 'external';
+  if (r.external_provider && !(r.federated && how === 'provider')) return 'external';
   return null;
 }
 
 /**
- * An account's claims, or a refusal; null when no such account (`userId` not a uuid included).
+ * An account's claims, or a refusal; null when no such account (`userId` not a uuid included). `how`: how the
+ * session or the token asking was signed in (null: not known, taken as the password's).
  * Checked on every use (interaction, code and refresh token exchanges, userinfo): blocking an account stops its
- * applications at their next refresh.
+ * applications at their next refresh, and so does a password its schools now refuse.
  */
-export async function accountClaims(db: Queryable, userId: string): Promise<{ claims: EntClaims } | { refused: Refusal } | null> {
+export async function accountClaims(db: Queryable, userId: string, how: SignInMethod | null = null): Promise<{ claims: EntClaims } | { refused: Refusal } | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return null;
   const { rows } = await db.query(ACCOUNT_SQL, [userId]);
   const r = rows[0];
   if (!r) return null;
-  const refused = refusalOf(r);
+  const refused = refusalOf(r, how);
   if (refused) return { refused };
   const verified = !!r.email && !!r.email_verified_at;
   return {

@@ -6,11 +6,13 @@
 // only know once the server listens; the signing keys come from the database; and oidc-provider (whose v9 prints
 // an "unsupported runtime" warning on Node 20, where it runs — URL.parse is there since 20.18) is only loaded
 // when someone uses it.
-import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { Configuration, FindAccount, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { sessionSignIn, type SignInMethod } from '../accounts/signins.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/index.js';
 import { loadSession, SESSION_COOKIE } from '../web/auth.js';
-import { postgresAdapter } from './adapter.js';
-import { accountClaims, SCOPE_CLAIMS, SCOPES } from './claims.js';
+import { postgresAdapter, storedSignIn } from './adapter.js';
+import { accountClaims, SCOPE_CLAIMS, SCOPES, signInOfAmr } from './claims.js';
 import { cookieKeys, loadSigningKeys } from './keys.js';
 
 /** Where the provider is mounted (its issuer is publicUrl + OIDC_PREFIX). */
@@ -31,12 +33,26 @@ export function issuerOf(ctx: AppContext): string {
   return `${ctx.config.publicUrl}${OIDC_PREFIX}`;
 }
 
-/** Trousseau's signed-in account behind the request's session cookie (null when none, blocked or pre-deleted). */
-async function trousseauUserId(app: AppContext, ctx: KoaContextWithOIDC): Promise<string | null> {
+/**
+ * Trousseau's signed-in account behind the request's session cookie and how that session was opened (null when none,
+ * blocked or pre-deleted).
+ */
+async function trousseauSignIn(app: AppContext, ctx: KoaContextWithOIDC): Promise<{ userId: string; how: SignInMethod } | null> {
   const token = ctx.cookies.get(SESSION_COOKIE);
   if (!token) return null;
   const s = await loadSession(app.database.pool, token);
-  return s?.user.id ?? null;
+  return s ? { userId: s.user.id, how: await sessionSignIn(app.database.pool, s.idHash) } : null;
+}
+
+/**
+ * How the sign-in behind what asks for the account was made: the code's or refresh token's `amr`, the access token's
+ * stored method (it has no `amr`: migration 0032), or, at the authorization endpoint, the provider session's `amr`.
+ * Null when not known (issued before migration 0032), which the rules take as the password's.
+ */
+async function signInBehind(db: Queryable, ctx: KoaContextWithOIDC, token: Parameters<FindAccount>[2]): Promise<SignInMethod | null> {
+  if (!token) return signInOfAmr(ctx.oidc?.session?.amr);
+  if (token.kind === 'AccessToken') return storedSignIn(db, token.kind, token.jti);
+  return signInOfAmr((token as { amr?: unknown }).amr);
 }
 
 export async function buildProvider(app: AppContext): Promise<Provider> {
@@ -45,20 +61,30 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
   const keys = await loadSigningKeys(pool, app.secrets);
 
   // Sessions are Trousseau's: the provider's own session only counts while the Trousseau session of the same
-  // account is alive (signing out of Trousseau, or signing in as someone else, asks for the login again).
+  // account is alive (signing out of Trousseau, or signing in as someone else, asks for the login again), and says
+  // how that session was opened (`amr`, given by the interaction: src/oidc/routes.ts), which codes and tokens carry.
   const policy = interactionPolicy.base();
   policy.get('login')?.checks.add(
-    new interactionPolicy.Check('trousseau_session', 'the Trousseau session ended, belongs to another account, or the account is refused', async (ctx) => {
+    new interactionPolicy.Check('trousseau_session', 'the Trousseau session ended, belongs to another account, was opened otherwise, or the account is refused', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT; // no_session asks already
-      // Refused since (blocked, pre-deleted, external-only: findAccount found nothing): the interaction says so.
+      // Refused since (blocked, pre-deleted, external-only — its password refused since the provider's session was
+      // signed in with it, by a « Paramètres » save or an import: findAccount found nothing): the interaction says so.
       if (!ctx.oidc.account) return interactionPolicy.Check.REQUEST_PROMPT;
-      return (await trousseauUserId(app, ctx)) === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      const t = await trousseauSignIn(app, ctx);
+      if (t?.userId !== accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+      // Signed out and in again otherwise (with the password after the identity provider, or the reverse, or before
+      // migration 0032: no `amr`): the login is given again, so that the codes say how this session was opened.
+      return signInOfAmr(ctx.oidc.session?.amr) === t.how ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
 
   const configuration: Configuration = {
-    adapter: postgresAdapter(pool, app.secrets),
+    // An access token takes its sign-in method from the code or refresh token exchanged (the request's context).
+    adapter: postgresAdapter(pool, app.secrets, () => {
+      const e = OidcProvider.ctx?.oidc?.entities;
+      return e?.RefreshToken ?? e?.AuthorizationCode;
+    }),
     clients: [],
     jwks: { keys },
     cookies: { keys: cookieKeys(app.config.secretKey) },
@@ -68,9 +94,11 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
     // often read it alone.
     conformIdTokenClaims: false,
     // Checked on every use: interaction, code and refresh token exchanges, userinfo. A blocked, pre-deleted or
-    // external-only account is "not found": oidc-provider then refuses the grant (invalid_grant) or the token.
-    async findAccount(_ctx, sub) {
-      const found = await accountClaims(pool, sub);
+    // external-only account is "not found": oidc-provider then refuses the grant (invalid_grant) or the token. An
+    // external-only account linked to its provider is found only for what was signed in there: a token obtained with
+    // the password before its schools refused it (a « Paramètres » save, an import) stops at its next use.
+    async findAccount(ctx, sub, token) {
+      const found = await accountClaims(pool, sub, await signInBehind(pool, ctx, token));
       if (!found || 'refused' in found) return undefined;
       return { accountId: sub, claims: () => ({ ...found.claims }) };
     },

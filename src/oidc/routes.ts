@@ -12,13 +12,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults, Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { sessionSignIn } from '../accounts/signins.js';
 import { recordAudit } from '../directory/audit.js';
 import { typed, type AreaOptions } from '../web/area.js';
 import { csrfField } from '../web/forms.js';
 import { html } from '../web/html.js';
 import { isMessageKey, translator } from '../web/i18n/index.js';
 import { sendErrorPage, sendPage } from '../web/layout.js';
-import { accountClaims } from './claims.js';
+import { accountClaims, AMR } from './claims.js';
 import { findClient } from './clients.js';
 import { buildProvider, OIDC_PREFIX } from './provider.js';
 
@@ -118,14 +119,19 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     const user = req.user;
     const client = await findClient(pool, String(d.params.client_id));
     if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));
-    // The same rules as sign-in and distribution: no code for a blocked, pre-deleted or external-only account.
-    const found = await accountClaims(pool, user.id);
+    // The same rules as sign-in and distribution: no code for a blocked, pre-deleted or external-only account — nor
+    // for a session opened with a password the account's schools refuse since (a « Paramètres » save or an import
+    // made it external-only while it was open: even linked to its provider, it signs in there, not by password).
+    const how = req.sessionIdHash ? await sessionSignIn(pool, req.sessionIdHash) : 'password';
+    const found = await accountClaims(pool, user.id, how);
     if (!found || 'refused' in found) {
-      await recordAudit(pool, user.id, 'oidc.refused', { clientId: client.clientId, reason: found ? found.refused : 'unknown' });
+      await recordAudit(pool, user.id, 'oidc.refused', { clientId: client.clientId, reason: found ? found.refused : 'unknown', signIn: how });
       return refuse(req, reply, found ? `account ${found.refused}` : 'account unknown');
     }
     if (d.prompt.name === 'login') {
-      const result: InteractionResults = { login: { accountId: user.id } };
+      // How this session was opened goes with the provider's session to its codes and tokens (amr, migration 0032):
+      // what a password obtained ends when that password is refused, what the identity provider gave stays.
+      const result: InteractionResults = { login: { accountId: user.id, amr: [AMR[how]] } };
       if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id, client.scopes) };
       return finish(req, reply, result);
     }

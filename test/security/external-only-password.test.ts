@@ -132,7 +132,7 @@ test('a password still works where the school lets it: shared with another schoo
   assert.equal(wrong.res.statusCode, 401, 'a wrong password is still the usual 401');
 });
 
-test('the OpenID provider follows the same rule: a parent shared with a school that keeps passwords gets tokens', async () => {
+test('the OpenID provider follows the same rule: a parent shared with a school that keeps passwords gets tokens; a linked account only through its provider', async () => {
   const id = (login: string) => q<{ id: string }>('SELECT id FROM users WHERE login = $1', [login]).then((r) => r[0].id);
   // Before: any school's « fournisseur externe seulement » refused the shared parent at every application, while
   // the sign-in page (rightly) let them in with the password their other school gives them.
@@ -140,6 +140,11 @@ test('the OpenID provider follows the same rule: a parent shared with a school t
   assert.ok(shared && 'claims' in shared, `the shared parent gets claims: ${JSON.stringify(shared)}`);
   const onlyA = await accountClaims(ctx.database.pool, await id('paul.acacias'));
   assert.deepEqual(onlyA, { refused: 'external' }, 'an external-only account never linked is refused');
-  const linked = await accountClaims(ctx.database.pool, await id('lina.acacias'));
+  const linked = await accountClaims(ctx.database.pool, await id('lina.acacias'), 'provider');
   assert.ok(linked && 'claims' in linked, 'an external-only account linked to its provider signs in there: claims');
+  // Signed in with the password before its school refused it (a session or a token older than the setting, or than
+  // an import that made it external-only), or in a way not known: nothing (import-external-only-sessions.test.ts).
+  assert.deepEqual(await accountClaims(ctx.database.pool, await id('lina.acacias'), 'password'), { refused: 'external' }, 'linked, but by its password: refused');
+  assert.deepEqual(await accountClaims(ctx.database.pool, await id('lina.acacias')), { refused: 'external' }, 'linked, signed in in a way not known: refused');
+  assert.ok(await accountClaims(ctx.database.pool, await id('sacha.deux-ecoles'), 'password').then((r) => r && 'claims' in r), 'the shared parent by password: claims');
 });

@@ -2,8 +2,9 @@
 // next sign-in, but whoever was already signed in with it kept going: a password session for its 8 hours, an ENT
 // application's OpenID refresh tokens for up to 30 days. Saving such a setting now ends, in its transaction, the
 // password sign-ins of exactly the accounts whose password it refuses (every school of the account says
-// 'external'): web sessions opened with the password and the OpenID provider's tokens. Sessions opened through the
-// identity provider stay; the settings page says how many sessions it closed.
+// 'external'): web sessions opened with the password and the OpenID provider's tokens obtained with it. Sessions and
+// tokens obtained through the identity provider stay (tokens said so since migration 0032: older ones are revoked);
+// the settings page says how many sessions it closed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -61,10 +62,14 @@ async function session(userId: string, provider: string | null = null): Promise<
   if (provider) await q(`INSERT INTO federation_sessions (session_id_hash, provider_id) SELECT id_hash, $2 FROM sessions WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`, [userId, provider]);
   return s.cookie;
 }
-/** A refresh token of an ENT application, as Trousseau's OpenID provider stores it. */
-const refreshToken = (userId: string, id: string) =>
-  q(`INSERT INTO oidc_payloads (kind, id, payload, expires_at) VALUES ('RefreshToken', $2, jsonb_build_object('accountId', $1::text, 'kind', 'RefreshToken'), now() + interval '30 days')`, [userId, id]);
+/**
+ * A refresh token of an ENT application, as Trousseau's OpenID provider stores it: obtained with the password, through
+ * the identity provider, or written before migration 0032 recorded which (null).
+ */
+const refreshToken = (userId: string, id: string, signedInWith: 'password' | 'provider' | null = null) =>
+  q(`INSERT INTO oidc_payloads (kind, id, payload, expires_at, signed_in_with) VALUES ('RefreshToken', $2, jsonb_build_object('accountId', $1::text, 'kind', 'RefreshToken'), now() + interval '30 days', $3)`, [userId, id, signedInWith]);
 const tokens = async (userId: string) => (await q<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_payloads WHERE payload->>'accountId' = $1`, [userId]))[0].n;
+const token = async (id: string) => (await q('SELECT 1 FROM oidc_payloads WHERE id = $1', [id])).length === 1;
 const alive = async (cookie: string) => (await app.inject({ method: 'GET', url: '/mon-compte', headers: { cookie } })).statusCode === 200;
 
 /** The settings form of school A, every profile on codes but `external` (profile → provider). */
@@ -94,6 +99,8 @@ test('parents switched to EduConnect only: their password sessions and tokens en
     pupil: await session(ids['paul.acacias.enfant.A']),
   };
   for (const [k, id] of Object.entries({ only: ids.only, linked: ids.linked, shared: ids.shared, elsewhere: ids.elsewhere })) await refreshToken(id, `rt-${k}`);
+  await refreshToken(ids.linked, 'rt-linked-password', 'password');
+  await refreshToken(ids.linked, 'rt-linked-educonnect', 'provider');
   for (const [k, cookie] of Object.entries(c)) assert.ok(await alive(cookie), `${k}: signed in before the setting`);
 
   await admin.get(`/console/etablissements/${schoolA}/parametres`);
@@ -106,7 +113,9 @@ test('parents switched to EduConnect only: their password sessions and tokens en
   assert.equal(await tokens(ids.only), 0, 'its application tokens are revoked');
   assert.ok(!(await alive(c.linkedPassword)), 'the linked parent’s password session ended');
   assert.ok(await alive(c.linkedProvider), 'the linked parent’s EduConnect session stays');
-  assert.equal(await tokens(ids.linked), 0, 'the linked parent’s tokens are revoked (they do not say how they were obtained)');
+  assert.ok(!(await token('rt-linked')), 'the linked parent’s token of unknown origin is revoked (older than migration 0032: taken as the password’s)');
+  assert.ok(!(await token('rt-linked-password')), 'and the one obtained with the password');
+  assert.ok(await token('rt-linked-educonnect'), 'the one obtained through EduConnect stays, as its session does');
   assert.ok(await alive(c.shared), 'a parent shared with a school that keeps passwords stays signed in');
   assert.equal(await tokens(ids.shared), 1, 'and keeps its tokens');
   assert.ok(await alive(c.elsewhere), 'a parent of another school only stays signed in');
