@@ -161,3 +161,29 @@ test('a super admin still manages every administrator', async () => {
   assert.equal((await user(peer)).email, 'agathe.lenoir@tilleuls.test', 'stored');
   assert.equal((await superAdmin.post(`/console/utilisateurs/${head}/renouvellement`, {})).statusCode, 303, 'the head too');
 });
+
+test('a bulk action over a filter holding peer admins acts on the others and says who is left out', async () => {
+  const filter = `profiles=Personnel`;
+  const confirm = await director.get(`/console/etablissements/${schoolA}/utilisateurs/cycle?action=pre-delete&${filter}`);
+  assert.equal(confirm.statusCode, 200, 'the confirmation is shown');
+  // The staff filter: the head himself, the peer admins, the colleagues (and those the import test added).
+  const staff = await q<{ id: string; admin: boolean }>(
+    `SELECT u.id, EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS admin FROM users u JOIN user_structures us ON us.user_id = u.id
+     WHERE us.structure_id = $1 AND u.profile = 'Personnel' AND u.pre_deleted_at IS NULL AND u.id <> $2`, [schoolA, head]);
+  const admins = staff.filter((x) => x.admin);
+  const others = staff.filter((x) => !x.admin);
+  assert.ok(admins.length >= 3 && others.length >= 2, `peers and colleagues in the filter (${admins.length}, ${others.length})`);
+  assert.match(confirm.body, new RegExp(`data-skipped="${admins.length}"[^>]*>${admins.length} comptes du filtre administrent un établissement`), 'the peers are said left out');
+  assert.match(confirm.body, new RegExp(`data-count="${others.length}"`), 'the others acted on');
+  const listed = confirm.body.slice(confirm.body.indexOf('confirm-list'));
+  assert.doesNotMatch(listed, /<code>(agathe\.lenoir|bastien\.royer|chloe\.vidal|paul\.renard)<\/code>/, 'neither the peers nor oneself listed');
+  const count = /name="count" value="(\d+)"/.exec(confirm.body)?.[1];
+  const selection = /name="selection" value="([^"]*)"/.exec(confirm.body)?.[1]?.replace(/&amp;/g, '&');
+  assert.ok(count && selection !== undefined, 'the form carries the selection and its count');
+  const done = await director.post(`/console/etablissements/${schoolA}/utilisateurs/cycle`, { action: 'pre-delete', selection, count });
+  assert.equal(done.statusCode, 303, `applied (${done.statusCode}: ${done.body.slice(0, 200)})`);
+  assert.match(done.headers.location as string, new RegExp(`ok=pre-delete&n=${others.length}$`));
+  for (const x of others) assert.notEqual((await user(x.id)).pre_deleted_at, null, 'a colleague is pre-deleted');
+  for (const id of [head, ...admins.map((x) => x.id)]) assert.equal((await user(id)).pre_deleted_at, null, 'an admin is not');
+  assert.ok(others.some((x) => x.id === colleague) && admins.some((x) => x.id === peer), 'the colleague acted on, the peer not');
+});

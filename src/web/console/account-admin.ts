@@ -104,7 +104,7 @@ export default async function consoleAccountAdmin(root: FastifyInstance, ctx: Ap
       title: _(`cycle.${action}.title`),
       school,
       section: 'users',
-      body: bulkLifecycleConfirmView(viewEnv(req), school, action, rows, params),
+      body: bulkLifecycleConfirmView(viewEnv(req), school, action, rows.length, bulkTargets(rows, action, viewer(req).user.id), params),
     });
   });
 
@@ -120,9 +120,19 @@ export default async function consoleAccountAdmin(root: FastifyInstance, ctx: Ap
     const back = `${schoolBase(school.id)}/utilisateurs?${selectionParams(selection, true).toString()}`;
     // The selection moved since the confirmation (an import, another admin): confirm again rather than act blind.
     if (String(rows.length) !== req.body.count) throw new DirectoryError('conflict', 'lifecycle.selectionChanged');
-    // Oneself is never pre-deleted nor deleted in bulk.
-    const ids = rows.map((r) => r.id).filter((id) => action === 'restore' || id !== user.id);
+    const ids = bulkTargets(rows, action, user.id).acting.map((r) => r.id);
     const n = await applyLifecycleAction(pool, scope, action, ids, user.id);
     return reply.redirect(`${back}${back.endsWith('?') ? '' : '&'}ok=${action}&n=${n}`, 303);
   });
+}
+
+/**
+ * The accounts a bulk action of a filter acts on: not the read-only ones (an administrator of a school, for a local
+ * admin: directory/scope.ts manageableSql), counted in `skipped` and said on the confirmation — a filter over the staff
+ * holds the head and her deputy, and refusing the whole action for them left the others untouched; never oneself,
+ * except to restore.
+ */
+export function bulkTargets<R extends { id: string; readOnly?: boolean }>(rows: R[], action: LifecycleAction, selfId: string): { acting: R[]; skipped: number } {
+  const acting = rows.filter((r) => !r.readOnly && (action === 'restore' || r.id !== selfId));
+  return { acting, skipped: rows.filter((r) => r.readOnly).length };
 }

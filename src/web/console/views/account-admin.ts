@@ -93,12 +93,22 @@ ${school ? html`<input type="hidden" name="etablissement" value="${school.id}">`
 }
 
 /** Confirmation of a lifecycle action on every account of a users-list filter (`params`), the first 30 named. */
-export function bulkLifecycleConfirmView(env: ViewEnv, school: School, action: LifecycleAction, rows: Array<Pick<AccountRow, 'firstName' | 'lastName' | 'login'>>, params: URLSearchParams): SafeHtml {
+export function bulkLifecycleConfirmView(
+  env: ViewEnv,
+  school: School,
+  action: LifecycleAction,
+  /** Accounts the filter selects (the count the post checks: the selection must not have moved). */
+  total: number,
+  targets: { acting: Array<Pick<AccountRow, 'firstName' | 'lastName' | 'login'>>; skipped: number },
+  params: URLSearchParams,
+): SafeHtml {
   const _ = translator(env.lang);
   const back = `${schoolBase(school.id)}/utilisateurs?${params.toString()}`;
-  return html`<div class="card"><p data-confirm data-count="${rows.length}">${plural(env.lang, `cycle.bulk.${action}`, rows.length)}</p>
+  const rows = targets.acting;
+  return html`<div class="card">${targets.skipped ? html`<p class="notice notice-info" data-skipped="${targets.skipped}">${plural(env.lang, 'cycle.bulk.skipped', targets.skipped)}</p>` : ''}
+<p data-confirm data-count="${rows.length}">${plural(env.lang, `cycle.bulk.${action}`, rows.length)}</p>
 <ul class="confirm-list">${rows.slice(0, 30).map((r) => html`<li>${r.firstName} ${r.lastName} (<code>${r.login}</code>)</li>`)}${rows.length > 30 ? html`<li>…</li>` : ''}</ul>
 <form method="post" action="${schoolBase(school.id)}/utilisateurs/cycle">${csrfField(env)}<input type="hidden" name="action" value="${action}">
-<input type="hidden" name="selection" value="${params.toString()}"><input type="hidden" name="count" value="${rows.length}">
-<div class="actions"><button type="submit" class="${action === 'restore' ? '' : 'button-danger'}">${plural(env.lang, `cycle.bulk.${action}.confirm`, rows.length)}</button> <a href="${back}">${_('cycle.back')}</a></div></form></div>`;
+<input type="hidden" name="selection" value="${params.toString()}"><input type="hidden" name="count" value="${total}">
+<div class="actions">${rows.length ? html`<button type="submit" class="${action === 'restore' ? '' : 'button-danger'}">${plural(env.lang, `cycle.bulk.${action}.confirm`, rows.length)}</button> ` : ''}<a href="${back}">${_('cycle.back')}</a></div></form></div>`;
 }
