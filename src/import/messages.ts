@@ -87,7 +87,7 @@ export const IMPORT_MESSAGES_FR = {
   aafModifyUnknownStructure: 'structure « {id} » inconnue : rien à modifier',
   aafModifyUnknownAccount: 'aucun compte « {id} » à modifier (la création arrive par un addRequest)',
   // Rows rejected while applying (apply.ts).
-  applyOutOfScope: 'compte hors de votre périmètre : ligne ignorée',
+  applyOutOfScope: 'compte hors de votre périmètre (d’un autre établissement, ou administrateur d’un établissement : seul un super administrateur le modifie) : ligne ignorée',
   applyProfileConflict: 'identifiant « {id} » déjà celui du compte {login}, d’un autre profil : ligne ignorée, le compte n’est pas modifié',
   applySelfEmail: 'votre propre adresse électronique : non importée (le reste de la ligne l’est) ; changez-la dans « Mon compte », où votre mot de passe actuel est demandé',
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",

@@ -70,7 +70,7 @@ const EN: Record<ImportCode, string> = {
   aafInvalidBirth: 'invalid date of birth “{value}”',
   aafModifyUnknownStructure: 'unknown structure “{id}”: nothing to modify',
   aafModifyUnknownAccount: 'no account “{id}” to modify (creation comes with an addRequest)',
-  applyOutOfScope: 'account outside your scope: row skipped',
+  applyOutOfScope: 'account outside your scope (of another school, or administrator of a school: only a super administrator changes it): row skipped',
   applySelfEmail: 'your own e-mail address: not imported (the rest of the row is); change it in “My account”, where your current password is asked',
   applyProfileConflict: 'identifier “{id}” already belongs to account {login}, of another profile: row skipped, the account is left unchanged',
   applyNoPupilId: 'no pupil with identifier “{id}” in this school: link not created',
