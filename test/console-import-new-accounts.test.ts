@@ -169,9 +169,15 @@ test('« Distribuer les identifiants » after an AAF run opened from another sch
   assert.equal(tilleuls.total, 1);
   assert.ok(tilleuls.logins.includes('zoe.neuve'), tilleuls.logins.join());
   // The link stays readable, its filters shown and kept by the form: the instant to the millisecond with its offset
-  // (exact in the hour the autumn change repeats), kept as written (a datetime-local input cannot hold an offset).
+  // (exact in the hour the autumn change repeats); the form shows it as Paris time in a date-and-time field (it
+  // showed « 2026-12-02T00:57:02.762+01:00 » as text), which sent back selects the same accounts.
   assert.match(links[0][1], /\?activation=inactive&createdAfter=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\d\.\d{3}%2B0[12]%3A00&createdBefore=/);
-  assert.match(moulin.body, /<input type="text" id="f-createdAfter" name="createdAfter" value="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00" spellcheck="false">/);
+  const wall = /<input type="datetime-local" step="0\.001" id="f-createdAfter" name="createdAfter" value="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})">/.exec(moulin.body)?.[1];
+  assert.ok(wall, 'a date-and-time field in Paris time, without the offset');
+  const before = /<input type="datetime-local" step="0\.001" id="f-createdBefore" name="createdBefore" value="([^"]+)">/.exec(moulin.body)?.[1];
+  assert.ok(before, 'its upper bound likewise');
+  const resent = await publipostage(superAdmin, `${links[0][1].split('?')[0]}?activation=inactive&createdAfter=${encodeURIComponent(wall)}&createdBefore=${encodeURIComponent(before)}`);
+  assert.deepEqual(resent.logins, moulin.logins, 'the form sent back selects the same accounts');
   assert.match(moulin.body, /data-filter-count>3 filtres actifs</);
   // The mail run's confirmation names the filters: the instant as read.
   const mail = await superAdmin.get(links[0][1].replace('/publipostage?', '/publipostage/envoi?'));

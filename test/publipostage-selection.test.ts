@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Scope } from '../src/directory/scope.js';
 import { countSelection, cursorOf, selectAccounts, selectPage, streamSelection } from '../src/publipostage/select.js';
-import { SelectionSchema } from '../src/publipostage/selection.js';
+import { parisWallTime, SelectionSchema } from '../src/publipostage/selection.js';
 import { newAccountsLink } from '../src/web/console/views/import.js';
 import { testContext } from './helpers/db.js';
 import { insertSample, SAMPLE_USERS, type Sample } from './helpers/sample.js';
@@ -286,6 +286,11 @@ test('the import report’s « new accounts » link selects its run to the milli
     // A day or an instant typed without an offset still reads as Paris time.
     assert.equal(SelectionSchema.parse({ createdAfter: '2026-10-25T02:30' }).createdAfter, '2026-10-25T02:30');
     assert.throws(() => SelectionSchema.parse({ createdAfter: '2026-10-25+02:00' }));
+    // Shown in a form as Paris wall time, but not in the hour the autumn change repeats (it names two instants there).
+    assert.equal(parisWallTime('2026-12-02T00:57:02.762+01:00'), '2026-12-02T00:57:02.762');
+    assert.equal(parisWallTime('2026-10-25T02:30:00.000+02:00'), null);
+    assert.equal(parisWallTime('2026-10-25T02:30:00.000+01:00'), null);
+    assert.equal(parisWallTime('2026-10-25T03:30:00.000+01:00'), '2026-10-25T03:30:00.000');
   } finally {
     await pool.query('DELETE FROM users WHERE id = ANY($1::uuid[])', [ids]);
   }

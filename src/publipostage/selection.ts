@@ -53,6 +53,19 @@ export function parisMoment(d: Date): string {
   return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${String(d.getUTCMilliseconds()).padStart(3, '0')}${offset < 0 ? '-' : '+'}${hm}`;
 }
 
+/**
+ * An instant with its offset (parisMoment) as Paris wall time without it, `2026-12-02T00:57:02.762`, when that wall time
+ * names this instant alone (not in the hour the autumn change repeats); otherwise null. What a datetime-local input
+ * can show and send back for the same accounts.
+ */
+export function parisWallTime(moment: string): string | null {
+  const d = new Date(moment);
+  if (!hasOffset(moment) || Number.isNaN(d.getTime())) return null;
+  const wall = (x: Date) => parisMoment(x).slice(0, 23);
+  const own = wall(d);
+  return wall(new Date(d.getTime() - 3_600_000)) === own || wall(new Date(d.getTime() + 3_600_000)) === own ? null : own;
+}
+
 export const SelectionSchema = z.object({
   structureId: z.string().uuid().optional(),
   profiles: csvList(z.enum(PROFILES)).default([]),

@@ -6,7 +6,7 @@ import { PROFILES } from '../../directory/vocabulary.js';
 import type { Scope } from '../../directory/scope.js';
 import { listClasses, listLevels, type ClassRow, type LevelRow } from '../../directory/structures.js';
 import { cursorOf, selectPage } from '../../publipostage/select.js';
-import { hasOffset, SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
+import { hasOffset, parisWallTime, SelectionSchema, type AccountRow, type Selection } from '../../publipostage/selection.js';
 import { viewer } from '../context.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import { formatNumber, isMessageKey, plural, t, translator, type Lang } from '../i18n/index.js';
@@ -162,8 +162,13 @@ function boxes(name: string, checked: string[], options: Array<[string, string]>
  * millisecond), so that the filter stays as it is when the form is sent again.
  */
 function momentInput(name: 'createdAfter' | 'createdBefore', value: string | undefined): SafeHtml {
-  // An import's instant carries its offset, which a datetime-local input cannot hold: kept as written.
-  if (value && hasOffset(value)) return html`<input type="text" id="f-${name}" name="${name}" value="${value}" spellcheck="false">`;
+  // An import's instant carries its offset, which a datetime-local input cannot hold: shown as Paris wall time (what
+  // it reads back as), kept as written only in the hour the autumn change repeats.
+  if (value && hasOffset(value)) {
+    const wall = parisWallTime(value);
+    if (!wall) return html`<input type="text" id="f-${name}" name="${name}" value="${value}" spellcheck="false">`;
+    value = wall;
+  }
   return value?.includes('T')
     ? html`<input type="datetime-local" step="0.001" id="f-${name}" name="${name}" value="${value}">`
     : html`<input type="date" id="f-${name}" name="${name}" value="${value ?? ''}">`;
