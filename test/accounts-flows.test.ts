@@ -119,6 +119,7 @@ test('activation end to end: QR prefill, generic error, lenient code, field erro
   assert.match(home.body, /Votre compte est activé/);
   assert.match(home.body, /lea.parent@example.fr/);
   assert.match(home.body, /Personnel/);
+  assert.doesNotMatch(home.body, /data-next/, 'staff: no other place to go');
 
   // Used once: the same code is now refused, and the password works for signing in.
   const again = await new Client(app, '198.51.100.2').post('/activation', { step: 'code', login: 'lea.petit', code }, { csrf: false });
@@ -355,4 +356,27 @@ test('Mon compte: details with structures, classes and children; contact and pas
   assert.equal(ok.statusCode, 303);
   assert.equal((await c.get('/mon-compte')).statusCode, 200, 'this session is kept');
   assert.equal((await other.get('/mon-compte')).statusCode, 303, 'other sessions ended');
+});
+
+test('a teacher just activated is one link away from her classes, an administrator from the console', async () => {
+  const pool = ctx.database.pool;
+  const [{ id: school }] = (await pool.query(`INSERT INTO structures (name, uai) VALUES ('École des Liens', '0450002C') RETURNING id`)).rows;
+  const cases = [
+    { login: 'ines.maitre', profile: 'Teacher' as const, admin: false, href: '/classe', label: 'Accéder à mes classes' },
+    { login: 'omar.directeur', profile: 'Teacher' as const, admin: true, href: '/console', label: 'Accéder à la console d’administration' },
+  ];
+  for (const x of cases) {
+    const { id, code } = await createInactiveUser(pool, ctx.secrets, { login: x.login, profile: x.profile });
+    await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [id, school]);
+    if (x.admin) await pool.query('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [id, school]);
+    const c = new Client(app, `198.51.100.${x.admin ? 31 : 30}`);
+    await c.get('/activation');
+    const done = await c.post('/activation', { step: 'password', login: x.login, code, email: '', phone: '', terms: 'on', password: PASSWORD, confirm: PASSWORD });
+    assert.equal(done.headers.location, '/mon-compte?ok=activated', `${x.login}: activated (${done.statusCode})`);
+    const home = await c.get(done.headers.location as string);
+    assert.match(home.body, new RegExp(`Votre compte est activé\\. Bienvenue ! <a href="${x.href}" data-next>${x.label}</a>`), `${x.login}: the link in the notice`);
+    // The console of one school goes straight to it.
+    const opened = await c.get(x.href);
+    assert.ok(opened.statusCode === 200 || (opened.statusCode === 303 && String(opened.headers.location).startsWith(`${x.href}/`)), `${x.login}: the page it leads to opens (${opened.statusCode} ${opened.headers.location ?? ''})`);
+  }
 });

@@ -19,6 +19,7 @@ import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
 import type { FieldErrors } from '../forms.js';
+import { html } from '../html.js';
 import { isMessageKey, plural, translator, type MessageKey } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
@@ -324,9 +325,19 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const { ok } = OkQuery.parse(req.query ?? {});
     // Absent from the feed: the grace period's end, said on every visit (issue #9, accounts/lifecycle.ts).
     const absence = await absenceOf(pool, d.id);
+    // Just activated: a teacher's or an administrator's work is elsewhere (the class view, the console), one link away.
+    const roles = viewer(req).user.roles;
+    const next =
+      ok !== 'activated'
+        ? null
+        : roles.includes('localadmin')
+          ? { href: '/console', key: 'account.ok.next.console' as const }
+          : roles.includes('teacher')
+            ? { href: '/classe', key: 'account.ok.next.classe' as const }
+            : null;
     const notice: Notice | null =
       ok === 'activated' || ok === 'password' || ok === 'contact'
-        ? { kind: 'success', text: _(`account.ok.${ok}`) }
+        ? { kind: 'success', text: html`${_(`account.ok.${ok}`)}${next ? html` <a href="${next.href}" data-next>${_(next.key)}</a>` : ''}` }
         : absence
           ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
           : null;

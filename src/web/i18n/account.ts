@@ -82,6 +82,8 @@ const fr = {
   'account.noPasswordAnyProvider':
     'Vous vous connectez avec un fournisseur d’identité (EduConnect, FranceConnect…) : votre compte n’a pas de mot de passe Trousseau, il n’y a donc rien à changer ici. Votre mot de passe se change chez ce fournisseur.',
   'account.ok.activated': 'Votre compte est activé. Bienvenue !',
+  'account.ok.next.classe': 'Accéder à mes classes',
+  'account.ok.next.console': 'Accéder à la console d’administration',
   'account.ok.password': 'Votre mot de passe a été changé.',
   'account.ok.contact': 'Vos coordonnées ont été enregistrées.',
 
@@ -204,6 +206,8 @@ const en: Record<keyof typeof fr, string> = {
   'account.noPasswordAnyProvider':
     'You sign in with an identity provider (EduConnect, FranceConnect…): your account has no Trousseau password, so there is nothing to change here. You change your password with that provider.',
   'account.ok.activated': 'Your account is activated. Welcome!',
+  'account.ok.next.classe': 'Go to my classes',
+  'account.ok.next.console': 'Go to the administration console',
   'account.ok.password': 'Your password has been changed.',
   'account.ok.contact': 'Your contact details have been saved.',
 
