@@ -427,6 +427,26 @@ test('a teachers’ file without a class column leaves their classes as they are
   assert.deepEqual(await classesOf(id), [], 'an empty cell says « no class »');
 });
 
+test('a file with a Profil column and pupils but no class column is refused, as a pupils’ file is: it took every pupil out of its class', async () => {
+  const school = { structureHint: 'Collège du Fichier Mêlé' };
+  const first = await importFiles(ctx, [{ name: 'export.csv', data: latin1('Profil;Prénom;Nom;Date de naissance;Classe\nÉlève;Léa;MÊLÉE;04/05/2012;6A\nEnseignant;Inès;MÊLÉE;02/03/1980;6A\n') }], opts(school));
+  assert.deepEqual([first.created, first.rejected.length], [2, 0], formatReport(first));
+  const ids = await q<{ id: string; profile: string }>(`SELECT id, profile FROM users WHERE last_name = 'MÊLÉE' ORDER BY profile`);
+  // The same people, e-mails added, the class column cut: refused whole (dry run and run), naming the column.
+  const cut = { name: 'export.csv', data: latin1('Profil;Prénom;Nom;Date de naissance;Courriel\nEnseignant;Inès;MÊLÉE;02/03/1980;ines@example.org\nÉlève;Léa;MÊLÉE;04/05/2012;lea@example.org\n') };
+  for (const dryRun of [true, false]) {
+    const before = await snapshot();
+    const report = await importFiles(ctx, [cut], opts({ ...school, dryRun }));
+    assert.ok(report.fatal, `refused (dry run ${dryRun}): ${formatReport(report)}`);
+    assert.match(formatReport(report).split('\n')[1].trim(), /^export\.csv:1:Classes — colonne obligatoire « Classes » absente$/, formatReport(report));
+    assert.equal(await snapshot(), before, `nothing written (dry run ${dryRun})`);
+  }
+  for (const { id, profile } of ids) assert.deepEqual(await classesOf(id), ['6A'], `the ${profile} keeps her class`);
+  // Teachers and staff only, no class column: imported, the teacher's classes left as they are.
+  const adults = await importFiles(ctx, [{ name: 'export.csv', data: latin1('Profil;Prénom;Nom;Date de naissance;Courriel\nEnseignant;Inès;MÊLÉE;02/03/1980;ines@example.org\n') }], opts({ ...school, dryRun: true }));
+  assert.equal(adults.fatal, null, formatReport(adults));
+});
+
 test('ONDE: a class in common proves nothing (primary classes come back every year): the director keeps her account when her namesake colleague leaves; « Melle » then « Mme » is one person', async () => {
   const school = { structureHint: 'École des Deux Martin' };
   const header = `"Civilité";"Nom usage";"Nom";"Prénom";"Adresse";"CP";"Commune";"Pays";"Courriel";"Téléphone domicile";"Téléphone portable";"Directeur";"Classe"\n`;

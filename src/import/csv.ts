@@ -73,7 +73,7 @@ const REQUIRED: Record<Profile, Field[]> = {
  * spreadsheet; ONDE always exports « Classe », the template stars « Classes* »), a pupils' file took every pupil out
  * of its class — an empty cell says « no class », a missing column said it for everyone. Not teachers: their classes
  * often come from STS-web, and a teachers' list without classes is a real file; it leaves their classes as they are
- * (UserRecord.keepClasses).
+ * (UserRecord.keepClasses). A file with a Profil column needs them as soon as a row is of that profile.
  */
 const FILE_REQUIRED: Partial<Record<Profile, Field[]>> = { Student: ['classes'] };
 
@@ -450,6 +450,15 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       continue;
     }
     const profile = rowProfile;
+    // A file whose Profil column names pupils needs their class column as a pupils' file does (FILE_REQUIRED): without
+    // it, every pupil of the file was taken out of its class.
+    if (!fileProfile) {
+      for (const f of FILE_REQUIRED[profile] ?? []) {
+        if (present.has(f)) continue;
+        const column = missingLabel(f, source, profile);
+        throw new ImportFileError(file, 1, column, 'csvMissingColumn', { column });
+      }
+    }
     let bad = false;
     for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
