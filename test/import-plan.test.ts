@@ -65,8 +65,10 @@ test('links: added when missing, removed only in the structures the run describe
   assert.deepEqual(add, ['u1\tc3']);
   assert.deepEqual(del.map((d) => d.other), ['c2']); // c9 belongs to a structure the run does not describe
   assert.deepEqual(planLinks(have.slice(0, 1), new Set(['u1\tc1']), new Set(['S1'])), { add: [], del: [] });
-  // An account whose file gives no classes loses none, and gains those it is given.
-  assert.deepEqual(planLinks(have, new Set(['u1\tc3']), new Set(['S1']), new Set(['u1'])), { add: ['u1\tc3'], del: [] });
+  // An account whose file gives no classes in a structure loses none there, and gains those it is given.
+  assert.deepEqual(planLinks(have, new Set(['u1\tc3']), new Set(['S1']), new Set(['u1\tS1'])), { add: ['u1\tc3'], del: [] });
+  // Kept in another structure only: S1's list stands.
+  assert.deepEqual(planLinks(have, new Set(['u1\tc3']), new Set(['S1', 'S9']), new Set(['u1\tS9'])).del.map((d) => d.other), ['c1', 'c2']);
 });
 
 test('relations: removed when the run describes both people, or gives the child its whole list of parents of that source', () => {

@@ -353,3 +353,25 @@ test('a local person’s row rejected keeps the account made under the former ke
   assert.equal(report.preDeleted, 0);
   assert.deepEqual(await q(`SELECT external_id, absent_since FROM users WHERE login = 'rose.vidal'`), [{ external_id: `sts:${uai}:77`, absent_since: null }]);
 });
+
+test('STS-web and the teachers’ list without class column in one run, on one account (a merged duplicate): STS-web still takes away a class it no longer gives', async () => {
+  const uai = '0990012J';
+  const claire = { id: '500', last: 'DUPRÉ', first: 'Claire', fonction: 'ENS' };
+  await importSts(stsFile(uai, [claire], [{ code: '6A', teachers: [{ id: '500' }] }, { code: '5B', teachers: [{ id: '500' }] }]));
+  // The secretary's list (names and e-mails, no class column) made her a second account; merged into STS-web's.
+  const list = { name: 'CSV_Enseignants.csv', data: Buffer.from('Prénom;Nom;Courriel\nClaire;DUPRÉ;claire.dupre@example.org\n') };
+  const typed = await importFiles(ctx, [list], { scope: ALL, dryRun: false, structureHint: uai });
+  assert.equal(typed.created, 1, formatReport(typed));
+  const [sts, csv] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'DUPRÉ' ORDER BY source DESC`);
+  await mergeUsers(ctx, ALL, sts.id, csv.id, null);
+  assert.deepEqual((await classesOf(sts.id)).map((c) => c.name), ['5B', '6A']);
+
+  // Both files in one run: STS-web no longer gives her 5B; the list says nothing of classes.
+  const timetable = stsFile(uai, [claire], [{ code: '6A', teachers: [{ id: '500' }] }, { code: '5B', teachers: [] }]);
+  const both = await importFiles(ctx, [timetable, list], { scope: ALL, dryRun: false, structureHint: uai });
+  assert.equal(both.fatal, null, formatReport(both));
+  assert.deepEqual((await classesOf(sts.id)).map((c) => c.name), ['6A'], `the class STS-web no longer gives is taken away: ${formatReport(both)}`);
+  // Had it stayed, the digest that run recorded made the next STS-web import skip her (« inchangé »): 5B for good.
+  const next = await importSts(timetable);
+  assert.deepEqual((await classesOf(sts.id)).map((c) => c.name), ['6A'], formatReport(next));
+});

@@ -928,8 +928,15 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     { table: 'user_groups', col: 'group_id', field: 'groups' as const, want: want.groups,
       have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
-  // Accounts whose file gives no classes (a teachers' CSV without class column) keep those they have.
-  const keptClasses = new Set(records.filter((r) => r.keepClasses).map((r) => userIds.get(r.externalId)!));
+  // An account keeps its classes in a structure where a record of it gives none (a teachers' CSV without class
+  // column) and no other record of it gives the whole list (an account staged twice, its key and a merge's alias:
+  // STS-web beside that list). Keyed `${userId}\t${structureId}`.
+  const keptClasses = new Set<string>();
+  const listed = new Set<string>();
+  for (const r of records) {
+    for (const k of r.structures) (r.keepClasses ? keptClasses : listed).add(`${userIds.get(r.externalId)!}\t${sid(k)}`);
+  }
+  for (const k of listed) keptClasses.delete(k);
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
   const oldIds = syncIds.filter((id) => !isNew(id));
