@@ -133,3 +133,27 @@ test('a partial feed (no EtabEducNat file) keeps the heads of schools the direct
     formatReport(report),
   );
 });
+
+test('a head of school no longer DIR loses the administration the feed gave her, in a structure the delivery does not carry or a school made by hand as well', async () => {
+  await q(`INSERT INTO structures (uai, name, origin) VALUES ('0940005E', 'École Louise Weiss', 'manual')`);
+  const delivery = (p10: string[], p11: string[], p12: string[]) => [
+    { name: NAME('EtabEducNat', '20250903'), data: xml(etab('94001', '0940001A', 'CLG$LOUISE MICHEL$IVRY')) },
+    { name: NAME('PersEducNat', '20250903'), data: xml(staff('P10', 'JOLY', ['94001'], p10) + staff('P11', 'KLEIN', ['94001'], p11) + staff('P12', 'LEBON', ['94001'], p12)) },
+  ];
+  // Heads of the school made by hand (by its UAI), of the lycée the directory knows (by its jointure), of another.
+  await run(delivery([DIR('0940005E')], [DIR('94002')], [DIR('0940002B')]));
+  assert.deepEqual([await adminOf('P10'), await adminOf('P11'), await adminOf('P12')], [['0940005E'], ['94002'], ['94002']]);
+  // LEBON's administration was confirmed by hand: hers from now on, whatever the feed says.
+  await q(`UPDATE local_admins SET from_feed = false WHERE user_id = (SELECT id FROM users WHERE external_id = 'P12')`);
+
+  // The next delivery no longer gives them DIR: the feed's administration is taken back, said; the one confirmed by
+  // hand stays.
+  const report = await run(delivery([], [], []));
+  assert.deepEqual(await adminOf('P10'), [], `no longer head of the school made by hand: ${formatReport(report)}`);
+  assert.deepEqual(await adminOf('P11'), [], `no longer head of the lycée outside the delivery: ${formatReport(report)}`);
+  assert.deepEqual(await adminOf('P12'), ['94002'], 'appointed by hand: stays');
+  assert.deepEqual(report.adminChanges?.map((x) => [x.change, x.name, x.structure]).sort(), [
+    ['revoked', 'Anne JOLY', 'École Louise Weiss'],
+    ['revoked', 'Anne KLEIN', 'LYCEE - PAUL ELUARD - VITRY'],
+  ], formatReport(report));
+});

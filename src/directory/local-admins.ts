@@ -14,13 +14,18 @@ import { DirectoryError, requireManageable, structureInScope } from './users.js'
  */
 export const HEAD_OF_SCHOOL_FUNCTION = 'DIR';
 
+/** The structures (UAI or jointure, upper case) that `functions` ("<structure>$CODE$label…") name with DIR. */
+export function headOfSchoolKeys(functions: readonly string[]): string[] {
+  return functions.flatMap((f) => {
+    const [s, code] = f.split('$');
+    return s?.trim() && code?.trim().toUpperCase() === HEAD_OF_SCHOOL_FUNCTION ? [s.trim().toUpperCase()] : [];
+  });
+}
+
 /** True when one of `functions` ("<structure>$CODE$label…") names one of `structureKeys` (UAI, jointure) with DIR. */
 export function isHeadOfSchool(functions: readonly string[], structureKeys: ReadonlyArray<string | null>): boolean {
   const keys = new Set(structureKeys.filter((k): k is string => !!k).map((k) => k.toUpperCase()));
-  return functions.some((f) => {
-    const [s, code] = f.split('$');
-    return !!s && keys.has(s.trim().toUpperCase()) && code?.trim().toUpperCase() === HEAD_OF_SCHOOL_FUNCTION;
-  });
+  return headOfSchoolKeys(functions).some((k) => keys.has(k));
 }
 
 async function check(db: Queryable, scope: Scope, userId: string, structureId: string): Promise<{ login: string; profile: string }> {

@@ -3,7 +3,7 @@
 // the staging table, then the records are read back and written per chunk of accounts, so that memory follows
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
 import { addressChanges } from '../accounts/profile.js';
-import { isHeadOfSchool } from '../directory/local-admins.js';
+import { headOfSchoolKeys, isHeadOfSchool } from '../directory/local-admins.js';
 import { UNATTACHED_SQL } from '../directory/unattached.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
@@ -873,6 +873,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const row = rowOf.get(r.externalId)!;
     return (row.state === 'known' || row.state === 'rekeyed') && dirty.has(row.user_id);
   });
+  /** [user id, UAI or jointure]: the DIR functions of AAF accounts before the run (localAdminsWrite). */
+  const formerHeads: [string, string][] = [];
   if (compare.length) {
     const stored = await client.query<ExistingUser>(`SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.id = ANY($1)`, [compare.map((r) => userIds.get(r.externalId))]);
     const byId = new Map(stored.rows.map((x) => [x.id, x]));
@@ -880,6 +882,9 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const r of compare) {
       const row = rowOf.get(r.externalId)!;
       const e = byId.get(row.user_id)!;
+      // The structures an AAF head of school directed before this record: outside the run's (one the delivery does
+      // not carry, a school without jointure named by its UAI), her administration is taken back there too.
+      if (r.source === 'aaf') for (const k of headOfSchoolKeys(e.functions ?? [])) formerHeads.push([e.id, k]);
       // One's own address is changed in « Mon compte », where the current password is asked: a stolen admin session
       // must not put its address on the account by importing its own row (then take it with a reset link). The
       // row is imported but that field, reported; no digest, so the next run compares and reports it again.
@@ -1116,7 +1121,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true));
+  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true, formerHeads));
   return { unresolved };
 }
 
@@ -1125,9 +1130,12 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
  * head of school in AAF/STS-web (function DIR for the structure's UAI, users.functions), marked as the feed's
  * (local_admins.from_feed, migration 0025). With `revoke` (the records compared in full: read back because they
  * changed), a feed's administration that a record no longer gives, in the run's structures, is taken back: the ADML
- * « oui » removed from a teacher's row, a head of school no longer DIR. One appointed by hand always stays, and
- * unchanged records give theirs again. The run's structures are already within its scope; pupils and parents never
- * are. The rows are picked now; the returned function sends them.
+ * « oui » removed from a teacher's row, a head of school no longer DIR. So is one in a structure `formerHeads` names
+ * for the account ([user id, UAI or jointure]: an AAF head of school's DIR functions before the run), though the run
+ * does not describe it: a DIR function may name a structure outside the delivery, by jointure or UAI (a school made
+ * by hand, a SIECLE one), which no later run describes. One appointed by hand always stays, and unchanged records
+ * give theirs again. The run's structures are already within its scope (`formerHeads` are AAF's: scope 'all' only);
+ * pupils and parents never are. The rows are picked now; the returned function sends them.
  */
 function localAdminsWrite(
   client: Client,
@@ -1135,6 +1143,7 @@ function localAdminsWrite(
   userId: (ext: string) => string | undefined,
   cc: Pick<ChunkContext, 'sid' | 'structureKeys' | 'runStructSet'>,
   revoke: boolean,
+  formerHeads: [string, string][] = [],
 ): () => Promise<unknown> {
   const admins: string[][] = [[], []];
   const compared: string[] = [];
@@ -1152,9 +1161,12 @@ function localAdminsWrite(
   return async () => {
     if (revoke && compared.length) {
       await client.query(
-        `DELETE FROM local_admins la WHERE la.from_feed AND la.user_id = ANY($1::uuid[]) AND la.structure_id = ANY($2::uuid[])
+        `DELETE FROM local_admins la WHERE la.from_feed AND la.user_id = ANY($1::uuid[])
+           AND (la.structure_id = ANY($2::uuid[]) OR EXISTS (
+             SELECT 1 FROM unnest($5::uuid[], $6::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k
+             WHERE h.u = la.user_id AND s.id = la.structure_id))
            AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::uuid[]) AS g(u, s) WHERE g.u = la.user_id AND g.s = la.structure_id)`,
-        [compared, [...cc.runStructSet], ...admins],
+        [compared, [...cc.runStructSet], ...admins, formerHeads.map((x) => x[0]), formerHeads.map((x) => x[1])],
       );
     }
     if (admins[0].length) {
