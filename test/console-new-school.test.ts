@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { parseUai } from '../src/directory/structures.js';
+import { importFiles } from '../src/import/index.js';
 import { buildServer } from '../src/web/server.js';
 import { type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
@@ -121,4 +122,43 @@ test('a local admin can neither open the form nor create a school; an empty name
   assert.match(empty.body, /Indiquez le nom de l’établissement/);
   assert.match(empty.body, /sept chiffres suivis d’une lettre/);
   assert.equal((await structures()).length, count, 'nothing created');
+});
+
+test('a UAI or a name an import would take for another school’s is refused (409); control and invisible characters are taken out, a name without letters refused (422)', async () => {
+  // A school of the feed known by its jointure, which happens to read as a UAI (no UAI of its own).
+  await q(`INSERT INTO structures (name, external_id, origin) VALUES ('École de la Jointure', '0610002W', 'feed')`);
+  const sup = new Client(app);
+  assert.equal((await sup.signIn('sophie.super', PASSWORD)).statusCode, 303);
+  const create = async (name: string, uai: string) => {
+    await sup.get('/console/etablissements/nouveau');
+    return sup.post('/console/etablissements', { name, uai });
+  };
+  const before = await structures();
+  // That jointure as the new school's UAI: `trousseau import --structure 0610002W` (a script, the drop folder's
+  // habit) would then import into the new school instead.
+  const uai = await create('École Neuve', '0610002W');
+  assert.equal(uai.statusCode, 409, 'a UAI that is another school’s jointure');
+  assert.match(uai.body, /Cet UAI est déjà l’identifiant ou le nom de l’établissement « École de la Jointure »/);
+  // Another school's UAI as a name: an import naming the new school would land in that one.
+  const name = await create(' 0750654d ', '');
+  assert.equal(name.statusCode, 409, 'a name that is another school’s UAI');
+  assert.match(name.body, /Ce nom est déjà l’UAI ou l’identifiant de l’établissement « Collège Denis Poisson » \(UAI 0750654D\)/);
+  // Only zero-width spaces: empty. Nothing letter-like: said.
+  const invisible = await create('\u200b\u200b\u2060', '');
+  assert.equal(invisible.statusCode, 422, 'an invisible name');
+  assert.match(invisible.body, /Indiquez le nom de l’établissement/);
+  const noLetter = await create('!!! ---', '');
+  assert.equal(noLetter.statusCode, 422, 'a name without letters');
+  assert.match(noLetter.body, /Le nom doit contenir des lettres ou des chiffres/);
+  // « Collège Denis Poisson » with a zero-width space for its space: folded apart from it, looking the same.
+  const twin = await create('Collège Denis\u200bPoisson', '');
+  assert.equal(twin.statusCode, 303, 'taken as « Collège DenisPoisson »');
+  assert.deepEqual((await structures()).filter((x) => !before.includes(x)), ['Collège DenisPoisson -'], 'no look-alike stored');
+  // Control and format characters (a bell, a right-to-left override, a zero-width joiner) are taken out.
+  const made = await create('École\u0007 des\u202e Arts\u200d', '');
+  assert.equal(made.statusCode, 303);
+  assert.deepEqual(await q(`SELECT name FROM structures WHERE name LIKE 'École%Arts%'`), [{ name: 'École des Arts' }]);
+  // The jointure still leads an import to its school.
+  const run = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: Buffer.from('Prénom;Nom\nAnne;VIDAL\n') }], { dryRun: true, scope: { kind: 'all' }, structureHint: '0610002W' });
+  assert.deepEqual(run.structures.map((x) => x.name), ['École de la Jointure']);
 });

@@ -158,26 +158,50 @@ export function parseUai(input: string): { uai: string | null } | { error: 'form
   return v[7] === expected ? { uai: v } : { error: 'key', expected: `${v.slice(0, 7)}${expected}` };
 }
 
-/** Why a new structure cannot be created: its name or UAI is another structure's (its name and UAI). */
-export type NewStructureConflict = { field: 'name' | 'uai'; name: string; uai: string | null };
+/**
+ * A school's name as typed, tidied: control and format characters removed (an escape sequence, a right-to-left
+ * override, zero-width spaces: invisible on the form, they flip or hide the name on letters and lists, or make a
+ * twin of another school's name that folds apart from it), white space collapsed.
+ */
+export function tidySchoolName(input: string): string {
+  return input.replace(/[\p{Cc}\p{Cf}]/gu, '').trim().replace(/\s+/g, ' ');
+}
+
+/**
+ * Why a new structure cannot be created: its name or UAI is another structure's (`same`), or is what an import
+ * finds another structure by before its name (`key`: the name is another's UAI or external id, the UAI another's
+ * external id or name — index.ts resolveTarget looks a school up by id, UAI, external id, then folded name); the
+ * other structure's name and UAI.
+ */
+export type NewStructureConflict = { field: 'name' | 'uai'; reason: 'same' | 'key'; name: string; uai: string | null };
 
 /**
  * Creates a school by hand (the super admin's « Nouvel établissement »: a primary school whose only files are ONDE
  * exports, before its first import in the console), origin 'manual', audited `structure.create`. `uai` is already
- * checked (parseUai). Refused when another structure has that UAI or the same name (folded: case and accents aside),
- * which the import would then confuse: returns the conflict, nothing written.
+ * checked (parseUai), the name tidied (tidySchoolName). Refused when the import would then confuse it with another
+ * structure (NewStructureConflict): returns the conflict, nothing written.
  */
 export async function createStructure(
   db: Queryable,
   actorId: string,
   input: { name: string; uai: string | null },
 ): Promise<{ id: string } | { conflict: NewStructureConflict }> {
-  const name = input.name.trim().replace(/\s+/g, ' ');
-  // Compared as the import finds a school by name (foldName): a région holds a few thousand structures.
-  const all = (await db.query<{ name: string; uai: string | null }>(`SELECT name, uai FROM structures`)).rows;
-  const other = all.find((x) => input.uai && x.uai?.toUpperCase() === input.uai) ?? all.find((x) => foldName(x.name) === foldName(name));
-  if (other) return { conflict: { field: input.uai && other.uai?.toUpperCase() === input.uai ? 'uai' : 'name', name: other.name, uai: other.uai } };
-  const r = await db.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'manual') RETURNING id`, [input.uai, name]);
-  await recordAudit(db, actorId, 'structure.create', { structureId: r.rows[0].id, name, uai: input.uai });
+  const name = tidySchoolName(input.name);
+  const uai = input.uai?.toUpperCase() ?? null;
+  // Compared as the import finds a school (foldName for names): a région holds a few thousand structures.
+  const all = (await db.query<{ name: string; uai: string | null; external_id: string | null }>(`SELECT name, uai, external_id FROM structures`)).rows;
+  const upper = (x: string | null) => x?.trim().toUpperCase() ?? null;
+  const checks: [NewStructureConflict['field'], NewStructureConflict['reason'], (x: (typeof all)[number]) => boolean][] = [
+    ['uai', 'same', (x) => !!uai && upper(x.uai) === uai],
+    ['uai', 'key', (x) => !!uai && (upper(x.external_id) === uai || upper(x.name) === uai)],
+    ['name', 'same', (x) => foldName(x.name) === foldName(name)],
+    ['name', 'key', (x) => upper(x.uai) === name.toUpperCase() || x.external_id?.trim() === name],
+  ];
+  for (const [field, reason, clash] of checks) {
+    const other = all.find(clash);
+    if (other) return { conflict: { field, reason, name: other.name, uai: other.uai } };
+  }
+  const r = await db.query<{ id: string }>(`INSERT INTO structures (uai, name, origin) VALUES ($1, $2, 'manual') RETURNING id`, [uai, name]);
+  await recordAudit(db, actorId, 'structure.create', { structureId: r.rows[0].id, name, uai });
   return { id: r.rows[0].id };
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { foldName } from '../../directory/fold.js';
 import { structureHome } from '../../directory/stats.js';
-import { createStructure, listStructures, parseUai } from '../../directory/structures.js';
+import { createStructure, listStructures, parseUai, tidySchoolName } from '../../directory/structures.js';
 import { withTransaction } from '../../accounts/tx.js';
 import type { FieldErrors } from '../forms.js';
 import { viewEnv } from '../view.js';
@@ -34,6 +34,12 @@ import { countUnattached } from '../../directory/unattached.js';
 import { hasRole } from '../auth.js';
 import { chooseView, homeView, NEW_SCHOOL_NAME_MAX, newSchoolView } from './views/home.js';
 import { activitySection, ActivityQuery } from './activity.js';
+
+/** What « Nouvel établissement » says of a conflict (NewStructureConflict), by field and reason. */
+const CONFLICT_MESSAGE = {
+  uai: { same: 'console.newSchool.uaiTaken', key: 'console.newSchool.uaiNamesOther' },
+  name: { same: 'console.newSchool.nameTaken', key: 'console.newSchool.nameNamesOther' },
+} as const;
 
 export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
   registerNav({ href: '/console', labelKey: 'nav.console', roles: ['localadmin'], order: 10 });
@@ -80,19 +86,21 @@ export default async function consoleArea(root: FastifyInstance, { ctx }: AreaOp
     const _ = translator(req.lang);
     const { name, uai } = req.body;
     const errors: FieldErrors = {};
-    const cleanName = name.trim().replace(/\s+/g, ' ');
+    const cleanName = tidySchoolName(name);
     if (!cleanName) errors.name = _('console.newSchool.nameEmpty');
     else if (cleanName.length > NEW_SCHOOL_NAME_MAX) errors.name = _('console.newSchool.nameLong', { max: NEW_SCHOOL_NAME_MAX });
+    // « !!! », « --- »: nothing an import could find it by, nothing a letter could print.
+    else if (!foldName(cleanName)) errors.name = _('console.newSchool.nameNoLetter');
     const parsed = parseUai(uai);
     if ('error' in parsed) errors.uai = parsed.error === 'key' ? _('console.newSchool.uaiKey', { expected: parsed.expected }) : _('console.newSchool.uaiFormat');
     if (Object.keys(errors).length || 'error' in parsed) return newSchoolPage(req, reply, { name, uai, errors }, 422);
     const made = await withTransaction(ctx.database.pool, (c) => createStructure(c, user.id, { name: cleanName, uai: parsed.uai })).catch((e: unknown) => {
       // Two super admins creating the same UAI at once: the second meets the unique index.
-      if ((e as { code?: string }).code === '23505') return { conflict: { field: 'uai' as const, name: parsed.uai ?? '', uai: null } };
+      if ((e as { code?: string }).code === '23505') return { conflict: { field: 'uai' as const, reason: 'same' as const, name: parsed.uai ?? '', uai: null } };
       throw e;
     });
     if ('conflict' in made) {
-      const key = made.conflict.field === 'uai' ? 'console.newSchool.uaiTaken' : 'console.newSchool.nameTaken';
+      const key = CONFLICT_MESSAGE[made.conflict.field][made.conflict.reason];
       const other = { other: made.conflict.name, uai: made.conflict.uai ? ` (UAI ${made.conflict.uai})` : '' };
       return newSchoolPage(req, reply, { name, uai, errors: { [made.conflict.field]: _(key, other) } }, 409);
     }
