@@ -155,7 +155,7 @@ test('a UAI or a name an import would take for another school’s is refused (40
   assert.equal(twin.statusCode, 303, 'taken as « Collège DenisPoisson »');
   assert.deepEqual((await structures()).filter((x) => !before.includes(x)), ['Collège DenisPoisson -'], 'no look-alike stored');
   // Control and format characters (a bell, a right-to-left override, a zero-width joiner) are taken out.
-  const made = await create('École\u0007 des\u202e Arts\u200d', '');
+  const made = await create('École\u0007 des\u202e \u200b\r\nArts\u200d', '');
   assert.equal(made.statusCode, 303);
   assert.deepEqual(await q(`SELECT name FROM structures WHERE name LIKE 'École%Arts%'`), [{ name: 'École des Arts' }]);
   // The jointure still leads an import to its school.

@@ -161,10 +161,11 @@ export function parseUai(input: string): { uai: string | null } | { error: 'form
 /**
  * A school's name as typed, tidied: control and format characters removed (an escape sequence, a right-to-left
  * override, zero-width spaces: invisible on the form, they flip or hide the name on letters and lists, or make a
- * twin of another school's name that folds apart from it), white space collapsed.
+ * twin of another school's name that folds apart from it), white space (line breaks, tabs included) collapsed.
  */
 export function tidySchoolName(input: string): string {
-  return input.replace(/[\p{Cc}\p{Cf}]/gu, '').trim().replace(/\s+/g, ' ');
+  // Line breaks and tabs are white space (« École\nJules Ferry » keeps its space), the rest goes.
+  return input.replace(/\s+/g, ' ').replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/ {2,}/g, ' ').trim();
 }
 
 /**
