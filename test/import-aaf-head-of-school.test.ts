@@ -14,23 +14,17 @@ import { aafRecord as rec, aafXml as xml } from './helpers/aaf-feed.js';
 const ctx = await fileContext();
 const { q } = sqlReaders(ctx);
 
-/** The structures (jointure, else UAI) a person administers, and those they belong to. */
-const adminOf = async (ext: string) =>
+/** The structures (jointure, else UAI) a person administers (`local_admins`), or belongs to (`user_structures`). */
+const structuresIn = (table: 'local_admins' | 'user_structures') => async (ext: string) =>
   (
     await q<{ x: string }>(
-      `SELECT coalesce(s.external_id, s.uai) AS x FROM local_admins la JOIN users u ON u.id = la.user_id JOIN structures s ON s.id = la.structure_id
+      `SELECT coalesce(s.external_id, s.uai) AS x FROM ${table} t JOIN users u ON u.id = t.user_id JOIN structures s ON s.id = t.structure_id
        WHERE u.external_id = $1 ORDER BY 1`,
       [ext],
     )
   ).map((r) => r.x);
-const structuresOf = async (ext: string) =>
-  (
-    await q<{ x: string }>(
-      `SELECT coalesce(s.external_id, s.uai) AS x FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
-       WHERE u.external_id = $1 ORDER BY 1`,
-      [ext],
-    )
-  ).map((r) => r.x);
+const adminOf = structuresIn('local_admins');
+const structuresOf = structuresIn('user_structures');
 const run = async (files: { name: string; data: Buffer }[], dryRun = false, partial = false): Promise<ImportReport> => {
   const report = await importFiles(ctx, files, { scope: { kind: 'all' }, dryRun, partial });
   assert.equal(report.fatal, null, formatReport(report));
