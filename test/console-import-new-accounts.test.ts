@@ -113,6 +113,11 @@ test('an AAF run names the accounts it leaves in no school, by profile, in both 
   assert.match(page, /data-import="unattached"><p>Attention : 2 comptes de l’import ne seraient rattachés à aucun établissement \(Enseignant : 1, Personnel : 1\)/);
   assert.match(page, /<code>annaig\.de-scorbiac<\/code> — Annaig De Scorbiac \(Personnel\)/);
   assert.doesNotMatch(page, /sans-etablissement/, 'the link is the super admin’s');
+  // Not in a dry run either: the accounts do not exist yet, the report says where they will be listed.
+  const superPage = flat(String(reportView('fr', dry, true)));
+  assert.doesNotMatch(superPage, /sans-etablissement/, 'no link to accounts a dry run did not create');
+  assert.match(superPage, /data-import="unattachedLater">Après confirmation, ils seront listés dans « Comptes sans établissement »/);
+  assert.match(flat(String(reportView('en', dry, true))), /data-import="unattachedLater">Once the import is confirmed, they will be listed under “Accounts without a school”/);
   assert.match(flat(String(reportView('en', dry))), /data-import="unattached"><p>Warning: 2 accounts of the import would belong to no school \(Teacher: 1, Staff: 1\)/);
   assert.equal((await q(`SELECT 1 FROM users WHERE external_id LIKE 'P%'`)).length, 0, 'a dry run writes nothing');
 });

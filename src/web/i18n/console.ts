@@ -363,6 +363,9 @@ const fr = {
     'Attention : {n} comptes de l’import ne sont rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Fiches sans établissement de rattachement dans le fichier ?',
   'import.report.unattached.examples': 'Par exemple :',
   'import.report.unattached.link': 'Voir les comptes sans établissement',
+  // A dry run: the accounts do not exist yet, no link to a list that does not hold them.
+  'import.report.unattached.later.one': 'Après confirmation, il sera listé dans « Comptes sans établissement » (depuis la liste des établissements).',
+  'import.report.unattached.later.other': 'Après confirmation, ils seront listés dans « Comptes sans établissement » (depuis la liste des établissements).',
   'unattached.title': 'Comptes sans établissement',
   'unattached.lead':
     'Ces comptes ne sont rattachés à aucun établissement (ni, pour un parent, par un enfant) : aucun établissement ne les compte ni ne les liste, aucun publipostage d’établissement ne les choisit. Ce sont souvent des personnels de l’annuaire académique dont la fiche ne nomme aucun établissement (ENTPersonStructRattach vide). Ils sont conservés ; ouvrez un compte pour le consulter.',
@@ -799,6 +802,8 @@ const en: Record<keyof typeof fr, string> = {
     'Warning: {n} accounts of the import belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Records without their school in the file?',
   'import.report.unattached.examples': 'For instance:',
   'import.report.unattached.link': 'See the accounts without a school',
+  'import.report.unattached.later.one': 'Once the import is confirmed, it will be listed under “Accounts without a school” (from the school list).',
+  'import.report.unattached.later.other': 'Once the import is confirmed, they will be listed under “Accounts without a school” (from the school list).',
   'unattached.title': 'Accounts without a school',
   'unattached.lead':
     'These accounts belong to no school (nor, for a parent, through a child): no school counts or lists them, no school’s publipostage chooses them. They are often staff of the academic directory whose record names no school (empty ENTPersonStructRattach). They are kept; open an account to see it.',

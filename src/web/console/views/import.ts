@@ -116,7 +116,14 @@ ${
   <p>${_('import.report.unattached.examples')}</p>
   <ul>${r.unattached.sample.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>
   ${r.unattached.count > r.unattached.sample.length ? html`<p>${_('import.report.more', { n: n(r.unattached.count - r.unattached.sample.length) })}</p>` : ''}
-  ${superAdmin ? html`<p><a href="/console/sans-etablissement">${_('import.report.unattached.link')}</a></p>` : ''}</div>`
+  ${
+    // Listed there once they exist: a dry run created none, its report says where they will be.
+    superAdmin
+      ? r.dryRun
+        ? html`<p data-import="unattachedLater">${plural(lang, 'import.report.unattached.later', r.unattached.count)}</p>`
+        : html`<p><a href="/console/sans-etablissement">${_('import.report.unattached.link')}</a></p>`
+      : ''
+  }</div>`
     : ''
 }
 ${
