@@ -184,9 +184,9 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   const [{ id: school }] = await q<{ id: string }>(`SELECT id FROM structures WHERE uai = '0911002B'`);
   const browser = await signedInClient(app, ctx.database.pool, root.id);
   const upload = () => consoleUpload(school);
-  // A super admin's form says what an AAF delivery reaches (not only « les fichiers CSV de l’établissement »).
+  // A super admin's form says what an AAF delivery reaches, and where it is imported (the page for every school).
   const form = await browser.get(`/console/etablissements/${school}/import`);
-  assert.match(form.body, /ou une livraison de l’annuaire académique \(AAF\), qui peut toucher tous les établissements qu’elle nomme/);
+  assert.match(form.body, /Le flux de l’annuaire académique \(AAF\), qui crée et met à jour tous les établissements qu’il nomme, s’importe sur la page <a href="\/console\/import" data-region-import>/);
   const before = await snapshot();
   const first = await upload();
   const page = await browser.get(first.location);

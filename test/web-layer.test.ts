@@ -376,6 +376,9 @@ test('the AAF confirmation question names what the files touch', async () => {
   // AAF person files without their EtabEducNat file name no school: the question does not pretend it is this one.
   assert.equal(confirmQuestion('fr', schoolRow, report([], 'aaf')), 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.');
   assert.equal(confirmQuestion('fr', schoolRow, report([], 'csv')), 'Appliquer cet import à Collège Denis Poisson ?');
+  // The import for every school (/console/import) is no school's: the files' schools, named or not.
+  assert.equal(confirmQuestion('fr', null, report([], 'aaf')), 'Appliquer cet import ? Il touche les comptes des établissements que nomment ses fichiers.');
+  assert.equal(confirmQuestion('fr', null, report(['Lycée Arago'])), 'Appliquer cet import ? Il touche 1 établissement : Lycée Arago.');
 });
 
 test('duplicates are paginated, in the console frame with its tabs and breadcrumb', async () => {

@@ -383,6 +383,10 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     };
 
     const { items, archives } = await detectInputs(files, unpackInto);
+    // Uploaded CSV files name no school (their folder is the upload's): without a target they are refused before any
+    // file is read, not after a région's AAF delivery sent with them.
+    const homeless = opts.uploaded && !opts.structureHint?.trim() ? items.find((x) => x.detected.format === 'csv') : undefined;
+    if (homeless) throw new ImportFileError(homeless.input.name, 0, 'structureId', 'csvNeedsStructure');
     for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
     for (const { input, detected } of items) {
       signal?.throwIfAborted();
@@ -467,9 +471,6 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       // CSV: every folder gets one target structure (or all go to the hinted one).
       const buf = input.data ?? readFileSync(input.path!);
       const folder = input.folder ?? (input.path ? basename(dirname(input.path)) : '');
-      if (opts.uploaded && !opts.structureHint?.trim()) {
-        throw new ImportFileError(input.name, 0, 'structureId', 'csvNeedsStructure');
-      }
       const source: Source = /csvextraction|onde|be1d/i.test(input.name + folder) ? 'be1d' : 'csv';
       assertImportAllowed('csv', opts.scope, input.name);
       const tkey = opts.structureHint ? '' : folder;

@@ -233,6 +233,7 @@ export function consoleStates(a: A11yAccounts): PageState[] {
     console('console, publipostage', `/console/etablissements/${a.schoolId}/publipostage`),
     console('console, import', `/console/etablissements/${a.schoolId}/import`),
     console('console, nouvel établissement', `/console/etablissements/nouveau`),
+    console('console, import pour tous les établissements', `/console/import`),
   ];
 }
 

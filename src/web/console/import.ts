@@ -1,10 +1,14 @@
 // Console › Imports/Exports › "Importer des utilisateurs": upload CSV (or, for a super admin, AAF XML) files,
-// see the dry-run report (nothing written), then confirm to apply exactly the same files.
+// see the dry-run report (nothing written), then confirm to apply exactly the same files. The super admin's
+// « Importer un flux académique (AAF) » (/console/import, linked from the school list) is the same page for every
+// school: the académie's AAF delivery, SIECLE or STS-web files, which name their schools (created when new); CSV
+// files, which name none, are refused there. Both pages are the handlers below, given their target: a school, or
+// none (ImportTarget); an upload is bound to the page it was made on.
 //
 // The files stream to disk (src/import/uploads.ts: <dataDir>/imports/<token>/, total capped per request) and
 // wait there between the two steps, with a manifest binding them to the uploader and the school; the token is
 // random and expires after an hour (the housekeeping sweeps what was never confirmed). CSV files always go to
-// the school of the page (structure hint = its id). What a run may touch is decided by the import service from
+// the school of the page (structure hint = its id); without a school, the import service refuses them. What a run may touch is decided by the import service from
 // the files' content and the caller's scope (src/import/scope.ts), never here. The upload answers with a
 // redirect to the report's page (post/redirect/get; the dry-run report is kept beside the files), so the
 // address bar never shows the upload's URL, which carries the CSRF token (multipart bodies are read after
@@ -21,12 +25,12 @@ import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { viewEnv } from '../view.js';
 import { forbiddenText } from '../import-text.js';
-import type { SafeHtml } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { IdParams, reasonKey, text } from '../input.js';
-import { schoolBase, schoolOr404, sendConsolePage, type School } from './frame.js';
-import { confirmView, doneView, fatalNotice, type NewAccounts, uploadForm } from './views/import.js';
+import { schoolOr404, sendConsolePage } from './frame.js';
+import { confirmView, csvElsewhereNotice, doneView, fatalNotice, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
 import type { Scope } from '../../directory/scope.js';
 import { structureInScope } from '../../directory/users.js';
 
@@ -36,7 +40,8 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
 
 interface Manifest {
   userId: string;
-  structureId: string;
+  /** The school of the page the files were sent on; null: the import for every school. */
+  structureId: string | null;
   partial: boolean;
   createdAt: number;
   files: string[];
@@ -78,6 +83,7 @@ async function newAccounts(ctx: AppContext, scope: Scope, report: ImportReport):
 }
 
 const TokenParams = IdParams.extend({ token: z.string().max(100) });
+const RegionTokenParams = z.object({ token: z.string().max(100) });
 
 /** The confirmation of a dry run: its upload, and the accounts sent away the administrator confirmed (massAbsence). */
 const ConfirmBody = z.object({
@@ -92,55 +98,75 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   const app = typed(instance);
   const root = uploadsRoot(ctx.config.dataDir);
 
-  async function page(req: FastifyRequest, reply: FastifyReply, school: School, o: { notice?: Notice | null; body?: SafeHtml } = {}, status = 200) {
+  /** What the form says first: a school's files; for a super admin, where the académie's feed goes. */
+  function lead(req: FastifyRequest, school: ImportTarget): SafeHtml | string {
+    const _ = translator(req.lang);
+    if (!school) return _('import.leadRegion');
+    if (!isSuper(req)) return _('import.lead');
+    return html`${_('import.leadSuper')} <a href="${importBase(null)}" data-region-import>${_('import.region.title')}</a>.`;
+  }
+
+  async function page(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, o: { notice?: Notice | null; body?: SafeHtml } = {}, status = 200) {
     const _ = translator(req.lang);
     return sendConsolePage(
       reply,
       {
         req,
-        title: _('console.io.import'),
+        title: _(school ? 'console.io.import' : 'import.region.title'),
         school,
-        section: 'io',
-        ioTab: 'import',
-        lead: o.body ? null : _(viewer(req).user.roles.includes('superadmin') ? 'import.leadSuper' : 'import.lead'),
+        section: school ? 'io' : undefined,
+        ioTab: school ? 'import' : undefined,
+        lead: o.body ? null : lead(req, school),
         notice: o.notice,
-        body: o.body ?? uploadForm(viewEnv(req), school, viewer(req).user.roles.includes('superadmin')),
+        body: o.body ?? uploadForm(viewEnv(req), school, isSuper(req)),
       },
       status,
     );
   }
 
-  /** A file the run could not read at all (report.fatal): the upload form again, with what to fix, 400. */
-  function fatalPage(req: FastifyRequest, reply: FastifyReply, school: School, fatal: Rejection) {
-    return page(req, reply, school, { notice: { kind: 'error', text: fatalNotice(req.lang, fatal) } }, 400);
+  /**
+   * A file the run could not read at all (report.fatal): the upload form again, with what to fix, 400. CSV files sent
+   * to the import for every school are told where they go.
+   */
+  function fatalPage(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, fatal: Rejection) {
+    const text = !school && fatal.message?.code === 'csvNeedsStructure' ? csvElsewhereNotice(req.lang, fatal) : fatalNotice(req.lang, fatal);
+    return page(req, reply, school, { notice: { kind: 'error', text } }, 400);
   }
 
+  /** The school of a school's import page, in the caller's scope (404 otherwise). */
+  const schoolOf = (req: FastifyRequest, id: string) => schoolOr404(ctx, viewer(req).scope, id);
+  /** The import for every school: a super admin's (403 for a local admin, before any file is read). */
+  const everySchool = (req: FastifyRequest): ImportTarget => {
+    if (!isSuper(req)) throw new HttpError(403, 'error.forbidden');
+    return null;
+  };
+
   app.get('/etablissements/:id/import', { schema: { params: IdParams, querystring: z.object({ cree: text(2) }) } }, async (req, reply) => {
-    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
+    const school = await schoolOf(req, req.params.id);
     // Just created by « Nouvel établissement »: said, the form below.
     const created = req.query.cree === '1' ? { kind: 'success' as const, text: translator(req.lang)('console.newSchool.created', { name: school.name }) } : null;
     return page(req, reply, school, { notice: created });
   });
+  app.get('/import', async (req, reply) => page(req, reply, everySchool(req)));
 
   // Step 1: receive the files, dry-run, show the report and a confirmation form.
-  app.post('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => {
+  async function upload(req: FastifyRequest, reply: FastifyReply, school: ImportTarget) {
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
-    const school = await schoolOr404(ctx, scope, req.params.id);
     if (!req.isMultipart()) return page(req, reply, school, { notice: { kind: 'error', text: _('import.noFile') } }, 400);
     const refusedPage = (e: unknown) => {
       const r = importRefusal(lang, e);
       if (!r) throw e;
       return page(req, reply, school, { notice: { kind: 'error', text: r.text } }, r.status);
     };
-    let upload: Awaited<ReturnType<typeof receiveUploads>>;
+    let received: Awaited<ReturnType<typeof receiveUploads>>;
     try {
-      upload = await receiveUploads(req, root, ctx.config.importMaxBytes);
+      received = await receiveUploads(req, root, ctx.config.importMaxBytes);
     } catch (e) {
       return refusedPage(e);
     }
-    const { files, fields, dir, token } = upload;
+    const { files, fields, dir, token } = received;
     const partial = fields.partial === '1';
     if (files.length === 0) {
       await rm(dir, { recursive: true, force: true });
@@ -148,7 +174,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     let report: ImportReport;
     try {
-      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school.id, partial, uploaded: true });
+      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school?.id, partial, uploaded: true });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       return refusedPage(e);
@@ -157,14 +183,16 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       await rm(dir, { recursive: true, force: true });
       return fatalPage(req, reply, school, report.fatal);
     }
-    const manifest: Manifest = { userId: user.id, structureId: school.id, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
+    const manifest: Manifest = { userId: user.id, structureId: school?.id ?? null, partial, createdAt: Date.now(), files: files.map((f) => f.name) };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest), { mode: 0o600 });
     await writeFile(join(dir, 'report.json'), JSON.stringify(report), { mode: 0o600 });
-    return reply.redirect(`${schoolBase(school.id)}/import/${token}`, 303);
-  });
+    return reply.redirect(`${importBase(school)}/${token}`, 303);
+  }
+  app.post('/etablissements/:id/import', { schema: { params: IdParams } }, async (req, reply) => upload(req, reply, await schoolOf(req, req.params.id)));
+  app.post('/import', async (req, reply) => upload(req, reply, everySchool(req)));
 
-  /** The pending upload of this uploader and school; 410 when gone or expired. */
-  async function pending(req: FastifyRequest, school: School, token: string): Promise<{ dir: string; manifest: Manifest }> {
+  /** The pending upload of this uploader and page; 410 when gone or expired. */
+  async function pending(req: FastifyRequest, school: ImportTarget, token: string): Promise<{ dir: string; manifest: Manifest }> {
     const dir = join(root, token);
     let manifest: Manifest | null = null;
     if (TOKEN_RE.test(token)) {
@@ -172,36 +200,35 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         .then((s) => JSON.parse(s) as Manifest)
         .catch(() => null);
     }
-    if (!manifest || manifest.userId !== viewer(req).user.id || manifest.structureId !== school.id || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
+    // An upload made on a school's page is confirmed there, and one for every school on its own page: never the other's.
+    if (!manifest || manifest.userId !== viewer(req).user.id || (manifest.structureId ?? null) !== (school?.id ?? null) || Date.now() - manifest.createdAt > UPLOAD_TTL_MS) {
       throw new HttpError(410, 'import.expired');
     }
     return { dir, manifest };
   }
 
   // Step 1 bis: the dry-run report and the confirmation form (the page the upload redirects to).
-  app.get('/etablissements/:id/import/:token', { schema: { params: TokenParams } }, async (req, reply) => {
-    const lang = req.lang;
-    const _ = translator(lang);
-    const school = await schoolOr404(ctx, viewer(req).scope, req.params.id);
-    const token = req.params.token;
+  async function dryRunPage(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, token: string) {
+    const _ = translator(req.lang);
     const { dir, manifest } = await pending(req, school, token);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
       notice: { kind: 'info', text: _('import.dryNotice') },
       body: confirmView(viewEnv(req), { school, token, report, partial: manifest.partial, superAdmin: isSuper(req) }),
     });
-  });
+  }
+  app.get('/etablissements/:id/import/:token', { schema: { params: TokenParams } }, async (req, reply) => dryRunPage(req, reply, await schoolOf(req, req.params.id), req.params.token));
+  app.get('/import/:token', { schema: { params: RegionTokenParams } }, async (req, reply) => dryRunPage(req, reply, everySchool(req), req.params.token));
 
   // Step 2: apply the very files that were analysed.
-  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: ConfirmBody } }, async (req, reply) => {
+  async function confirm(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, body: z.infer<typeof ConfirmBody>) {
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
-    const school = await schoolOr404(ctx, scope, req.params.id);
-    const { dir, manifest } = await pending(req, school, req.body.token);
+    const { dir, manifest } = await pending(req, school, body.token);
     const dry = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     // Departures to confirm and the box left unticked: the same page again with the error, the upload kept.
-    if (req.body.absences === undefined) {
+    if (body.absences === undefined) {
       if (dry.massAbsence?.length) {
         return page(
           req,
@@ -209,7 +236,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
           school,
           {
             notice: { kind: 'error', text: _('import.confirm.absences.missing') },
-            body: confirmView(viewEnv(req), { school, token: req.body.token, report: dry, partial: manifest.partial, absencesError: true, superAdmin: isSuper(req) }),
+            body: confirmView(viewEnv(req), { school, token: body.token, report: dry, partial: manifest.partial, absencesError: true, superAdmin: isSuper(req) }),
           },
           400,
         );
@@ -227,11 +254,11 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         dryRun: false,
         scope,
         actorId: user.id,
-        structureHint: school.id,
+        structureHint: school?.id,
         partial: manifest.partial,
         // The number the box was ticked for: more accounts away than that (the directory changed since) is refused.
         // Never more than the dry run showed (the box's value): a forged 999999999 confirms no departure nobody saw.
-        confirmAbsences: req.body.absences === undefined ? false : Math.min(Number(req.body.absences), dry.preDeleted),
+        confirmAbsences: body.absences === undefined ? false : Math.min(Number(body.absences), dry.preDeleted),
         uploaded: true,
       });
     } catch (e) {
@@ -248,5 +275,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
       notice: { kind: 'success', text: _('import.doneNotice') },
       body: doneView(lang, school, report, await newAccounts(ctx, scope, report), isSuper(req)),
     });
-  });
+  }
+  app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: ConfirmBody } }, async (req, reply) => confirm(req, reply, await schoolOf(req, req.params.id), req.body));
+  app.post('/import/confirmer', { schema: { body: ConfirmBody } }, async (req, reply) => confirm(req, reply, everySchool(req), req.body));
 }

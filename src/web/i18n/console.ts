@@ -20,7 +20,8 @@ const fr = {
   'console.choose.title': 'Choisir un établissement',
   'console.choose.lead': 'Choisissez l’établissement à administrer.',
   'console.choose.none': 'Aucun établissement ne vous est rattaché pour le moment.',
-  'console.choose.noneSuper': 'Aucun établissement pour le moment : importez le flux AAF de l’académie, ou créez une école pour y importer ses fichiers ONDE ou CSV.',
+  'console.choose.noneSuper':
+    'Aucun établissement pour le moment : importez le flux AAF de l’académie (« Importer un flux académique (AAF) »), qui crée les établissements qu’il nomme, ou créez une école (« Nouvel établissement ») pour y importer ses fichiers ONDE ou CSV.',
   'console.newSchool.button': 'Nouvel établissement',
   'console.newSchool.title': 'Nouvel établissement',
   'console.newSchool.lead': 'Créez une école ou un établissement, puis importez ses fichiers (ONDE, SIECLE, modèles CSV de l’ENT). Les établissements d’un flux AAF sont créés par son import.',
@@ -307,8 +308,19 @@ const fr = {
     'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
   'import.files': 'Fichiers à importer',
   // A super admin may also send what reaches beyond this school: an AAF delivery touches every school it names.
+  // …followed by the link to the import for every school (import.region.title), where the académie's feed goes.
   'import.leadSuper':
-    'Déposez les fichiers de l’établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web) ou une livraison de l’annuaire académique (AAF), qui peut toucher tous les établissements qu’elle nomme. Une simulation montre d’abord ce qui changera et quels établissements sont touchés ; rien n’est enregistré avant votre confirmation.',
+    'Déposez les fichiers de cet établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation. Le flux de l’annuaire académique (AAF), qui crée et met à jour tous les établissements qu’il nomme, s’importe sur la page',
+  // The super admin's import for every school (/console/import): files that name their schools.
+  'import.region.title': 'Importer un flux académique (AAF)',
+  'import.leadRegion':
+    'Déposez la livraison de l’annuaire académique (AAF) : ses fichiers XML, ou l’archive .zip qui les contient. Elle crée ou met à jour les établissements qu’elle nomme et leurs comptes, dans toute l’académie. Les exports SIECLE ou STS-web sont acceptés aussi : chacun nomme son établissement par son UAI. Une simulation montre d’abord ce qui changera et quels établissements sont touchés ; rien n’est enregistré avant votre confirmation. Les fichiers CSV et les exports ONDE s’importent dans leur établissement, depuis sa page « Importer des utilisateurs ».',
+  'import.files.hintRegion':
+    'Fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles ; pas de fichiers CSV ici.',
+  'import.confirm.region': 'Appliquer cet import ? Il touche les comptes des établissements que nomment ses fichiers.',
+  'import.region.csv':
+    '« {file} » est un fichier CSV : il ne nomme pas son établissement. Les fichiers CSV (modèles de l’ENT, export ONDE) s’importent dans un établissement, depuis sa page « Importer des utilisateurs » ; ici, seulement l’annuaire académique (AAF) et les exports SIECLE ou STS-web.',
+  'import.region.csvLink': 'Choisir l’établissement de ces fichiers CSV',
   'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
   'import.files.hintSuper':
     'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
@@ -464,7 +476,8 @@ const en: Record<keyof typeof fr, string> = {
   'console.choose.title': 'Choose a school',
   'console.choose.lead': 'Choose the school to administer.',
   'console.choose.none': 'No school is attached to your account yet.',
-  'console.choose.noneSuper': 'No school yet: import the académie’s AAF feed, or create a school and import its ONDE or CSV files into it.',
+  'console.choose.noneSuper':
+    'No school yet: import the académie’s AAF feed (“Import an academic feed (AAF)”), which creates the schools it names, or create a school (“New school”) and import its ONDE or CSV files into it.',
   'console.newSchool.button': 'New school',
   'console.newSchool.title': 'New school',
   'console.newSchool.lead': 'Create a school, then import its files (ONDE, SIECLE, the ENT’s CSV templates). The schools of an AAF feed are created by its import.',
@@ -750,7 +763,15 @@ const en: Record<keyof typeof fr, string> = {
   'import.lead': 'Upload the school’s CSV files (student, parent, teacher, staff, guest templates, or an ONDE export). A dry run first shows what will change; nothing is saved before you confirm.',
   'import.files': 'Files to import',
   'import.leadSuper':
-    'Upload the school’s files (CSV templates, ONDE export, SIECLE or STS-web exports) or an academic directory (AAF) delivery, which may touch every school it names. A dry run first shows what will change and which schools are touched; nothing is saved before you confirm.',
+    'Upload this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). A dry run first shows what will change; nothing is saved before you confirm. The academic directory (AAF) feed, which creates and updates every school it names, is imported on the page',
+  'import.region.title': 'Import an academic feed (AAF)',
+  'import.leadRegion':
+    'Upload the academic directory (AAF) delivery: its XML files, or the .zip archive holding them. It creates or updates the schools it names and their accounts, across the académie. SIECLE or STS-web exports are accepted too: each names its school by its UAI. A dry run first shows what will change and which schools are touched; nothing is saved before you confirm. CSV files and ONDE exports are imported into their school, from its “Import users” page.',
+  'import.files.hintRegion': 'Academic directory (AAF) XML files, SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed; no CSV files here.',
+  'import.confirm.region': 'Apply this import? It touches the accounts of the schools its files name.',
+  'import.region.csv':
+    '“{file}” is a CSV file: it does not name its school. CSV files (ENT templates, ONDE export) are imported into a school, from its “Import users” page; here, only the academic directory (AAF) and SIECLE or STS-web exports.',
+  'import.region.csvLink': 'Choose the school of these CSV files',
   'import.files.hint': 'CSV files (separator ; , or tab, UTF-8 or Windows-1252). Several files allowed.',
   'import.files.hintSuper': 'CSV files, academic directory (AAF) XML files, SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed.',
   'import.partial': 'Partial import',

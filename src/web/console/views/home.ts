@@ -10,12 +10,17 @@ import { formatNumber, percent, plural, schoolBase } from '../frame.js';
 
 /**
  * The structures the caller administers (`list`, narrowed by the search `q`; `total` before narrowing), and for the
- * super admin the link to the `unattached` accounts of no school, when there are some.
+ * super admin the link to the `unattached` accounts of no school, when there are some, « Nouvel établissement » and
+ * the import for every school.
  */
 export function chooseView(lang: Lang, total: number, list: StructureRow[], q: string, unattached = 0, superAdmin = false): SafeHtml {
   const _ = translator(lang);
   return html`${unattached ? html`<p class="notice notice-warning" data-unattached><a href="/console/sans-etablissement">${plural(lang, 'unattached.count', unattached)}</a></p>` : ''}${
-    superAdmin ? html`<p class="actions"><a class="button button-secondary" href="/console/etablissements/nouveau" data-new-school>${_('console.newSchool.button')}</a></p>` : ''
+    // The super admin's two ways in: a school by hand, or the académie's feed for every school (/console/import).
+    superAdmin
+      ? html`<p class="actions"><a class="button button-secondary" href="/console/etablissements/nouveau" data-new-school>${_('console.newSchool.button')}</a>
+  <a class="button button-secondary" href="/console/import" data-region-import>${_('import.region.title')}</a></p>`
+      : ''
   }${schoolsView(lang, total, list, q, superAdmin)}`;
 }
 

@@ -1,5 +1,6 @@
-// Views of "Importer des utilisateurs": the upload form, the run's report, the confirmation. Pure functions of
-// the import report (src/import/types.ts); console/import.ts receives the files and runs the import.
+// Views of "Importer des utilisateurs" (a school's page) and of the super admin's « Importer un flux académique (AAF) »
+// (every school's, /console/import): the upload form, the run's report, the confirmation. Pure functions of the import
+// report (src/import/types.ts); console/import.ts receives the files and runs the import.
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
@@ -17,26 +18,42 @@ import { formatNumber, plural, schoolBase, type School } from '../frame.js';
 
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
 
+/**
+ * The page an import is made from: a school's « Importer des utilisateurs » (CSV files go to it), or, null, the super
+ * admin's import for every school (/console/import: AAF, SIECLE and STS-web files, which name their schools).
+ */
+export type ImportTarget = School | null;
+
+/** The address of the import page of `school` (null: the one for every school). */
+export function importBase(school: ImportTarget): string {
+  return school ? `${schoolBase(school.id)}/import` : '/console/import';
+}
+
 /** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
-export function confirmQuestion(lang: Lang, school: School, r: Pick<ImportReport, 'structures' | 'files'>): string {
+export function confirmQuestion(lang: Lang, school: ImportTarget, r: Pick<ImportReport, 'structures' | 'files'>): string {
   const _ = translator(lang);
   // AAF person files without their EtabEducNat name no school the report could list: their accounts are wherever the
   // files say, not necessarily in this school.
+  // The page for every school names none: the files' schools, whichever they are.
+  if (r.structures.length === 0 && !school) return _('import.confirm.region');
   if (r.structures.length === 0 && r.files.some((f) => f.kind === 'aaf')) return _('import.confirm.feed');
-  const others = r.structures.filter((s) => s.name !== school.name);
-  if (others.length === 0) return _('import.confirm.question', { school: school.name });
+  if (school && r.structures.every((s) => s.name === school.name)) return _('import.confirm.question', { school: school.name });
   const names = r.structures.map((s) => s.name);
   return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
 }
 
-/** The upload form; a super admin may also send AAF XML and .zip deliveries. */
-export function uploadForm(env: ViewEnv, school: School, superAdmin: boolean): SafeHtml {
+/**
+ * The upload form; a super admin may also send AAF XML and .zip deliveries. The form for every school (`school` null)
+ * takes the files that name their schools (AAF, SIECLE, STS-web: XML, or a .zip of them), not CSV files.
+ */
+export function uploadForm(env: ViewEnv, school: ImportTarget, superAdmin: boolean): SafeHtml {
   const _ = translator(env.lang);
-  return html`<form method="post" action="${schoolBase(school.id)}/import?_csrf=${env.csrfToken}" enctype="multipart/form-data" class="card import-form" data-once>
+  const [hint, accept] = !school ? [_('import.files.hintRegion'), '.xml,.zip'] : superAdmin ? [_('import.files.hintSuper'), '.csv,.txt,.tsv,.xml,.zip'] : [_('import.files.hint'), '.csv,.txt,.tsv'];
+  return html`<form method="post" action="${importBase(school)}?_csrf=${env.csrfToken}" enctype="multipart/form-data" class="card import-form" data-once>
 <div class="field">
   <label for="f-files">${_('import.files')}</label>
-  <p class="hint" id="f-files-hint">${superAdmin ? _('import.files.hintSuper') : _('import.files.hint')}</p>
-  <input type="file" id="f-files" name="files" multiple required accept="${superAdmin ? '.csv,.txt,.tsv,.xml,.zip' : '.csv,.txt,.tsv'}" aria-describedby="f-files-hint">
+  <p class="hint" id="f-files-hint">${hint}</p>
+  <input type="file" id="f-files" name="files" multiple required accept="${accept}" aria-describedby="f-files-hint">
 </div>
 <div class="field field-check">
   <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
@@ -176,12 +193,22 @@ export function fatalNotice(lang: Lang, fatal: Rejection): SafeHtml {
   return html`<p><strong>${_('import.fatal')}</strong></p><p><code>${rejectionText(lang, fatal)}</code></p>`;
 }
 
+/**
+ * The notice of CSV files sent to the import for every school: refused (they name no school), with the way to the
+ * school list, where each school's « Importer des utilisateurs » takes them.
+ */
+export function csvElsewhereNotice(lang: Lang, fatal: Rejection): SafeHtml {
+  const _ = translator(lang);
+  return html`<p><strong>${_('import.fatal')}</strong></p><p data-import="csvElsewhere">${_('import.region.csv', { file: fatal.file })}</p>
+<p><a href="/console">${_('import.region.csvLink')}</a></p>`;
+}
+
 /** The dry run's report and the form applying exactly those files (`token`: the pending upload). */
-export function confirmView(env: ViewEnv, o: { school: School; token: string; report: ImportReport; partial: boolean; absencesError?: boolean; superAdmin?: boolean }): SafeHtml {
+export function confirmView(env: ViewEnv, o: { school: ImportTarget; token: string; report: ImportReport; partial: boolean; absencesError?: boolean; superAdmin?: boolean }): SafeHtml {
   const { lang } = env;
   const _ = translator(lang);
   return html`${reportView(lang, o.report, o.superAdmin)}
-<form method="post" action="${schoolBase(o.school.id)}/import/confirmer" class="card confirm-import" data-once>${csrfField(env)}
+<form method="post" action="${importBase(o.school)}/confirmer" class="card confirm-import" data-once>${csrfField(env)}
   <input type="hidden" name="token" value="${o.token}">
   <p data-confirm-question>${confirmQuestion(lang, o.school, o.report)}${o.partial ? html` <strong>${_('import.confirm.partial')}</strong>` : ''}</p>
   ${
@@ -197,7 +224,7 @@ export function confirmView(env: ViewEnv, o: { school: School; token: string; re
       : ''
   }
   <div class="actions"><button type="submit">${_('import.confirm')}</button>
-    <a href="${schoolBase(o.school.id)}/import">${_('console.cancel')}</a></div>
+    <a href="${importBase(o.school)}">${_('console.cancel')}</a></div>
 </form>`;
 }
 
@@ -223,7 +250,7 @@ export function newAccountsLink(schoolId: string, at: string): string {
  * The applied run's report and what comes next: the sheets of the accounts it created — the one school's publipostage
  * when they are all in one, else one link per school; those of no school on the super admin's list.
  */
-export function doneView(lang: Lang, school: School, report: ImportReport, next: NewAccounts, superAdmin: boolean): SafeHtml {
+export function doneView(lang: Lang, school: ImportTarget, report: ImportReport, next: NewAccounts, superAdmin: boolean): SafeHtml {
   const _ = translator(lang);
   const at = report.at;
   const one = next.schools.length === 1 ? next.schools[0] : null;
@@ -236,5 +263,5 @@ ${
 }
 ${superAdmin && next.unattached ? html`<p data-import="nextUnattached"><a href="/console/sans-etablissement">${plural(lang, 'import.next.unattached', next.unattached)}</a></p>` : ''}
 <p class="actions">${at && one ? html`<a class="button" href="${newAccountsLink(one.id, at)}">${_('import.next.publipostage')}</a>` : ''}
-  <a href="${schoolBase(school.id)}/import">${_('import.again')}</a></p>`;
+  <a href="${importBase(school)}">${_('import.again')}</a></p>`;
 }
