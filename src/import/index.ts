@@ -599,10 +599,19 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.rejected = [...batch.rejected, ...res.rejected].sort((a, b) => place(a) - place(b) || a.line - b.line);
     report.ignored = batch.ignored;
     report.merged = batch.merged;
+    // Each file's entries, gathered in one pass (a filter per file read the whole list once per file: 9,086 ignored
+    // relatives times 50 files on the demo feed, most of the report's time).
+    const byFile = <T extends { file: string }>(list: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const x of list) (m.get(x.file) ?? m.set(x.file, []).get(x.file)!).push(x);
+      return m;
+    };
+    const ignoredByFile = byFile(report.ignored);
+    const rejectedByFile = byFile(report.rejected);
     for (const f of report.files) {
       Object.assign(f, res.byFile[f.file] ?? {});
-      f.ignored = ignoredRecords(report.ignored.filter((x) => x.file === f.file));
-      f.rejected = report.rejected.filter((x) => x.file === f.file).length;
+      f.ignored = ignoredRecords(ignoredByFile.get(f.file) ?? []);
+      f.rejected = rejectedByFile.get(f.file)?.length ?? 0;
     }
     const seen = new Set(report.structures.map((s) => s.name));
     report.structures.push(...res.structures.filter((s: StructureReport) => !seen.has(s.name)));
