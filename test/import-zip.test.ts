@@ -12,12 +12,14 @@ import { uploadsRoot } from '../src/import/uploads.js';
 import { unzip } from '../src/import/zip.js';
 import { SHOWN_NAME_MAX, shownName } from '../src/lib/printable.js';
 import { reportView } from '../src/web/console/views/import.js';
-import { fileContext } from './helpers/db.js';
+import { fileContext, fileTempDir } from './helpers/db.js';
 
 const SIECLE = new URL('./fixtures/siecle/', import.meta.url).pathname;
 const STS = new URL('./fixtures/sts/', import.meta.url).pathname;
 const ALL = { kind: 'all' } as const;
-const ctx = await fileContext();
+// A data directory of its own: the test counts the unpacking directories there, which other files' runs (sharing the
+// default one, in parallel) would add and sweep meanwhile.
+const ctx = await fileContext({ TROUSSEAU_DATA_DIR: fileTempDir('trousseau-zip-data-') });
 
 const count = async (sql: string) => Number((await ctx.database.pool.query(sql)).rows[0].n);
 
