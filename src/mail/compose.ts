@@ -5,7 +5,7 @@ import { escapeHtml } from '../lib/html-escape.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import type { AccountRow } from '../publipostage/selection.js';
-import { fieldsFor, loadTemplates, renderTemplate, type MergeFields, type TemplateSet } from '../publipostage/templates.js';
+import { fieldsFor, loadTemplates, renderTemplate, templateFor, type MergeFields, type TemplateSet } from '../publipostage/templates.js';
 
 export type MailKind = 'mail_inactive' | 'mail_active';
 
@@ -119,7 +119,8 @@ export class MailComposer {
 
   async compose(row: AccountRow): Promise<AccountMail> {
     const kind = mailKindOf(row);
-    const template = (await this.templates(row.structureId)).get(row.profile, kind);
+    // The school's text as written; the built-in one of a pupil of maternelle speaks to the parents (templateFor).
+    const template = templateFor(await this.templates(row.structureId), row, kind);
     const fields = fieldsFor(row, this.ctx);
     for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
     // One line: a template's subject must not smuggle extra headers or a folded line.

@@ -29,7 +29,7 @@ import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { num, pdfDate, pdfString, PdfWriter } from './pdf-writer.js';
 import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
-import { defaultSheetActiveWithoutEmail, fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, type TemplateSet } from './templates.js';
+import { fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, templateFor, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
 export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
@@ -214,6 +214,25 @@ const TU: Record<'fr' | 'en', Partial<Labels>> = {
   en: {},
 };
 
+/**
+ * The sheet of a pupil of maternelle (young-pupil.ts), who cannot read, speaks to the parents, like its letter text
+ * (templates.ts): the notes in « vous », of « votre enfant » (the caption is everyone's « Scannez »).
+ */
+const PARENTS: Record<'fr' | 'en', Partial<Labels>> = {
+  fr: {
+    active: 'Compte déjà activé : pas de code, le mot de passe de votre enfant reste valable.',
+    expired: "Code d'activation expiré : demandez-en un nouveau à l'enseignant de votre enfant ou à l'administrateur de l'ENT.",
+    none: "Aucun code d'activation : demandez-le à l'enseignant de votre enfant ou à l'administrateur de l'ENT.",
+    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez les identifiants {provider} de votre enfant.",
+  },
+  en: {
+    active: "Account already activated: no code, your child's password still works.",
+    expired: "Activation code expired: ask your child's teacher or the ENT administrator for a new one.",
+    none: "No activation code: ask your child's teacher or the ENT administrator for one.",
+    external: "Sign in with {provider}: no activation code. At the ENT address above, choose “{provider}” and use your child's {provider} credentials.",
+  },
+};
+
 /** Renewal sheets: the words that differ from a connection sheet, and the text that replaces the letter. */
 const RENEWAL = {
   fr: {
@@ -226,6 +245,8 @@ const RENEWAL = {
     /** A pupil's renewal sheet (« tu »). */
     tuScan: 'Scanne pour changer de mot de passe',
     tuBody: "Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scanne le QR code, ou va sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisis ton identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandes-en un nouveau.",
+    /** A pupil of maternelle's renewal sheet: to the parents. */
+    parentsBody: "Le mot de passe actuel de votre enfant reste valable jusqu'à l'utilisation de ce code.\nPour lui choisir un nouveau mot de passe, scannez le QR code, ou allez sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez son identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandez-en un nouveau à l'enseignant de votre enfant.",
   },
   en: {
     subtitle: 'Digital workspace — new password',
@@ -236,6 +257,7 @@ const RENEWAL = {
     body: 'Your current password stays valid until this code is used.\nTo choose a new password, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your login and this code.\nThe code works once. After its expiry date, ask for a new one.',
     tuScan: 'Scan to change your password',
     tuBody: 'Your current password stays valid until this code is used.\nTo choose a new password, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your login and this code.\nThe code works once. After its expiry date, ask for a new one.',
+    parentsBody: "Your child's current password stays valid until this code is used.\nTo choose a new password for your child, scan the QR code, or go to the ENT address above, page “Password renewal”, and enter your child's login and this code.\nThe code works once. After its expiry date, ask your child's teacher for a new one.",
   },
 };
 
@@ -312,6 +334,8 @@ class SheetPainter {
     private readonly L: Labels,
     /** The labels of a pupil's sheet (« tu »: TU). */
     private readonly Ltu: Labels,
+    /** The labels of a pupil of maternelle's sheet (to the parents: PARENTS). */
+    private readonly Lparents: Labels,
     private readonly lang: 'fr' | 'en',
     private readonly publicUrl: string,
     /** Stores ops as a Form XObject of the sheet's size; returns its resource name. */
@@ -546,10 +570,11 @@ class SheetPainter {
     const colW = code ? this.w - 2 * g.pad - g.qr - this.gap : this.w - 2 * g.pad;
     const detailLines = sans.width(detail, g.detail) <= colW ? [detail] : wrap(sans, g.detail, detail, colW);
     if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join('').trimEnd(), colW));
-    // A pupil is addressed as « tu » on the whole sheet: its notes and caption are laid out apart.
-    const tu = row.profile === 'Student';
-    const layoutKey = `${tu ? 'tu' : 'vous'}/${kind}/${detailLines.length}/${provider}`;
-    const lay = this.layout(layoutKey, kind, detailLines.length, provider, tu ? this.Ltu : L);
+    // A pupil is addressed as « tu » on the whole sheet, the parents of a pupil of maternelle as « vous » about their
+    // child: their notes and caption are laid out apart.
+    const to = row.profile !== 'Student' ? 'vous' : row.youngPupil ? 'parents' : 'tu';
+    const layoutKey = `${to}/${kind}/${detailLines.length}/${provider}`;
+    const lay = this.layout(layoutKey, kind, detailLines.length, provider, to === 'tu' ? this.Ltu : to === 'parents' ? this.Lparents : L);
 
     const parts: string[] = [this.rule];
     const header = this.header(school);
@@ -729,7 +754,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   };
   const band = opts.addresses && opts.model === 1 ? ADDRESS_BAND : 0;
   const Ltu: Labels = { ...L, ...TU[lang], ...(renewal ? { scan: RENEWAL[lang].tuScan } : {}) };
-  const painter = new SheetPainter(faces, opts.model, L, Ltu, lang, ctx.config.publicUrl, makeForm, band);
+  const Lparents: Labels = { ...L, ...PARENTS[lang] };
+  const painter = new SheetPainter(faces, opts.model, L, Ltu, Lparents, lang, ctx.config.publicUrl, makeForm, band);
   const cutMarks = painter.cutMarks();
 
   const origin = (slot: number) => ({ x: (slot % g.cols) * painter.w, y: A4.h - band - (Math.floor(slot / g.cols) + 1) * painter.h });
@@ -744,12 +770,11 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
-    if (renewal) return row.profile === 'Student' ? RENEWAL[lang].tuBody : RENEWAL[lang].body;
+    if (renewal) return row.profile !== 'Student' ? RENEWAL[lang].body : row.youngPupil ? RENEWAL[lang].parentsBody : RENEWAL[lang].tuBody;
     const set = templates.get(row.structureId ?? '')!;
-    const kind = row.activated ? 'sheet_active' : 'sheet_inactive';
-    const chosen = set.get(row.profile, kind);
-    // The built-in « Mot de passe oublié » steps send a link by e-mail: not to an account without an address.
-    const template = kind === 'sheet_active' && chosen.source === 'default' && !row.email?.trim() ? defaultSheetActiveWithoutEmail(row.profile) : chosen.body;
+    // A school's text as written; the built-in one fitted to the account (templateFor): to the parents of a pupil of
+    // maternelle, and without the « Mot de passe oublié » e-mail steps for an account without an address.
+    const template = templateFor(set, row, row.activated ? 'sheet_active' : 'sheet_inactive').body;
     let bySchool = shared.get(template);
     if (!bySchool) {
       bySchool = new Map();

@@ -8,6 +8,7 @@ import { memberOfStructureSql } from '../directory/users.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
+import { youngPupilSql } from './young-pupil.js';
 import { hasOffset, type AccountRow, type ChildInfo, type CsvAccountRow, type Selection, type SortOrder } from './selection.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
@@ -346,7 +347,7 @@ const ROW_COLUMNS = (sel: Selection) => `u.id, u.last_name, u.first_name, u.prof
   u.activation_code_enc, u.activation_code_expires_at, u.email, u.birth_date, u.created_at, u.origin, u.ine, u.functions, u.mobile,
   u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since,
   ${sel.external === 'exclude' ? 'NULL::text' : externalProviderSql('u')} AS external_provider,
-  EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin,
+  EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin, ${youngPupilSql('u')} AS young_pupil,
   cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
 
 interface Decrypter {
@@ -402,6 +403,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     codeExpired,
     email: (r.email as string | null) ?? null,
     birthDate: (r.birth_date as string | null) ?? null,
+    youngPupil: r.young_pupil === true,
     ine: (r.ine as string | null) ?? null,
     functions: (r.functions as string[] | null) ?? [],
     mobile: (r.mobile as string | null) ?? null,

@@ -134,6 +134,11 @@ export interface AccountRow {
   codeExpired: boolean;
   email: string | null;
   birthDate: string | null;
+  /**
+   * A pupil of maternelle (young-pupil.ts: by birth date, else by the levels of their classes): the built-in texts
+   * of their sheets and mails speak to their parents. Absent: false.
+   */
+  youngPupil?: boolean;
   /** Person data from the feeds (users.ine / functions / mobile); absent on sample rows. */
   ine?: string | null;
   functions?: string[];

@@ -9,8 +9,9 @@
 //   MERGE_FIELDS, TEMPLATE_KINDS               what can be edited and inserted
 //   renderTemplate(text, fields)               pure substitution
 //   unknownFields(text)                        typos to report in an editor
-//   defaultTemplate(profile, kind)             the built-in text
+//   defaultTemplate(profile, kind, young?)     the built-in text (young: a pupil of maternelle's, to the parents)
 //   loadTemplates(ctx, structureId | null)     resolved set: .get(profile, kind)
+//   templateFor(set, row, kind)                the text one account gets (the built-in one fitted to it)
 //   saveTemplate(ctx, input, actorId)          upsert an override (validated, audited)
 //   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
 //   fieldsFor(row, ctx)                        merge values of one account
@@ -88,60 +89,90 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Default texts. Students are addressed with "tu", everyone else with "vous". Sheet bodies are written to
-// fit under the credentials block, even at 8 sheets per page.
+// Default texts. Students are addressed with "tu", everyone else with "vous"; a pupil of maternelle (young-pupil.ts),
+// who cannot read, is not addressed at all: the texts speak to the parents, in "vous", of "votre enfant" (Audience
+// 'parents'). Sheet bodies are written to fit under the credentials block, even at 8 sheets per page.
 
-// First-connection steps; a mail has no QR code to scan, a sheet has.
-const stepsText = (tu: boolean, qr: boolean) =>
-  tu
+/** Who a built-in text speaks to: a pupil ("tu"), the parents of a pupil of maternelle, anyone else ("vous"). */
+type Audience = 'tu' | 'parents' | 'vous';
+
+// First-connection steps; a mail has no QR code to scan, a sheet has. The parents give their own e-mail address.
+const stepsText = (to: Audience, qr: boolean) =>
+  to === 'tu'
     ? `Première connexion :
 1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
 3. Indique ton adresse de courriel : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
 5. Lis et accepte les conditions d'utilisation de l'ENT.`
-    : `Première connexion :
+    : to === 'parents'
+      ? `Première connexion :
+1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l'identifiant et le code d'activation de votre enfant.
+2. Choisissez son mot de passe et saisissez-le deux fois.
+3. Indiquez votre adresse de courriel : elle permet de renouveler un mot de passe oublié.
+4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
+5. Lisez et acceptez les conditions d'utilisation de l'ENT.`
+      : `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
 3. Indiquez votre adresse de courriel : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
 
-const RENEWAL_TU = `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
+const RENEWAL: Record<Audience, string> = {
+  tu: `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, clique sur « Mot de passe oublié ».
 2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de ton compte.
 3. Suis ce lien et choisis un nouveau mot de passe.
-Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
+Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
+  parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
-const RENEWAL_VOUS = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
+Mot de passe oublié ?
+1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
+2. Saisissez l'identifiant de votre enfant : un lien de renouvellement est envoyé à l'adresse de courriel de son compte.
+3. Suivez ce lien et choisissez un nouveau mot de passe.
+Sans accès à cette adresse, demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}.`,
+  vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
 2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de votre compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
-Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`;
+Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
+};
 
 // The same for an account without an e-mail address: « Mot de passe oublié » sends its link to the account's address,
 // so such a sheet sends the reader to a renewal code instead (given by a teacher in the class view, or the school),
 // typed on the sign-in page's « Utiliser un code de renouvellement ».
-const RENEWAL_TU_NO_EMAIL = `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
+const RENEWAL_NO_EMAIL: Record<Audience, string> = {
+  tu: `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
 
 Mot de passe oublié ?
-Ton compte n'a pas d'adresse de courriel : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`;
-
-const RENEWAL_VOUS_NO_EMAIL = `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
+Ton compte n'a pas d'adresse de courriel : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+  parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
 Mot de passe oublié ?
-Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`;
+Le compte de votre enfant n'a pas d'adresse de courriel : demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+  vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
+
+Mot de passe oublié ?
+Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+};
+
+/** Who the built-in texts of an account speak to (a pupil of maternelle: their parents). */
+function audienceOf(profile: Profile, youngPupil = false): Audience {
+  return profile !== 'Student' ? 'vous' : youngPupil ? 'parents' : 'tu';
+}
 
 /**
- * The built-in sheet_active text for an account without an e-mail address (no reset link can reach it). Used only
- * where the built-in text applies: a school's own text is printed as written.
+ * The built-in sheet_active text for an account without an e-mail address (no reset link can reach it); for a pupil of
+ * maternelle, addressed to the parents. Used only where the built-in text applies: a school's own text is printed as
+ * written.
  */
-export function defaultSheetActiveWithoutEmail(profile: Profile): string {
-  return profile === 'Student' ? RENEWAL_TU_NO_EMAIL : RENEWAL_VOUS_NO_EMAIL;
+export function defaultSheetActiveWithoutEmail(profile: Profile, youngPupil = false): string {
+  return RENEWAL_NO_EMAIL[audienceOf(profile, youngPupil)];
 }
 
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
@@ -153,6 +184,8 @@ const SHEET_INTRO: Record<Profile, string> = {
   Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}.`,
   Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) {de_etablissement}. Voici vos informations de connexion.`,
 };
+/** A pupil of maternelle's sheet: to the parents, who keep it (the child signs in with them). */
+const SHEET_INTRO_PARENTS = `Madame, Monsieur, voici les informations de connexion de votre enfant à l'espace numérique de travail (ENT) {de_etablissement}. Gardez cette fiche : c'est avec vous que votre enfant se connectera.`;
 
 // Mails are addressed to the person, who reads them on a screen: no "keep this sheet", no QR code.
 const MAIL_INTRO: Record<Profile, string> = {
@@ -162,6 +195,8 @@ const MAIL_INTRO: Record<Profile, string> = {
   Personnel: SHEET_INTRO.Personnel,
   Guest: SHEET_INTRO.Guest,
 };
+/** The mail of a pupil of maternelle goes to their account's address, the parents' (given at activation). */
+const MAIL_INTRO_PARENTS = `Voici les informations de connexion de votre enfant, {prenom} {nom}, à l'espace numérique de travail (ENT) {de_etablissement}. Ne les partagez avec personne : c'est avec vous que votre enfant se connectera.`;
 
 const MAIL_GREETING: Record<Profile, string> = {
   Student: 'Bonjour {prenom},',
@@ -170,46 +205,91 @@ const MAIL_GREETING: Record<Profile, string> = {
   Personnel: 'Bonjour {prenom} {nom},',
   Guest: 'Bonjour {prenom} {nom},',
 };
+/** To the parents of a pupil of maternelle; the pupil is named by the text, after « votre enfant » (no « de {prenom} »: « de Emma »). */
+const MAIL_GREETING_PARENTS = 'Madame, Monsieur,';
 
 // The expiry date is printed next to the code, above the body.
-const CODE_NOTE_TU = `Ton code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le donne à personne.`;
-const CODE_NOTE_VOUS = `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`;
+const CODE_NOTE: Record<Audience, string> = {
+  tu: `Ton code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le donne à personne.`,
+  parents: `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`,
+  vous: `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`,
+};
 
-const MAIL_INACTIVE_BODY = (profile: Profile, tu: boolean) => `${MAIL_GREETING[profile]}
+const MAIL_INACTIVE_BODY = (profile: Profile, to: Audience) => {
+  const tu = to === 'tu';
+  return `${to === 'parents' ? MAIL_GREETING_PARENTS : MAIL_GREETING[profile]}
 
-${MAIL_INTRO[profile]}
+${to === 'parents' ? MAIL_INTRO_PARENTS : MAIL_INTRO[profile]}
 
 ${tu ? 'Ton identifiant' : 'Identifiant'} : {login}
 ${tu ? "Ton code d'activation" : "Code d'activation"} : {code} (valable jusqu'au {date_expiration})
 
-${tu ? 'Pour activer ton compte, ouvre ce lien (identifiant et code déjà remplis)' : 'Pour activer votre compte, ouvrez ce lien (identifiant et code déjà remplis)'} :
+${
+  tu ? 'Pour activer ton compte, ouvre ce lien (identifiant et code déjà remplis)'
+  : to === 'parents' ? 'Pour activer le compte de votre enfant, ouvrez ce lien (identifiant et code déjà remplis)'
+  : 'Pour activer votre compte, ouvrez ce lien (identifiant et code déjà remplis)'
+} :
 {lien_activation}
 
-${stepsText(tu, false)}
+${stepsText(to, false)}
 
-${tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement." : "Ce message vous est envoyé par l'administrateur de l'ENT de votre établissement."}`;
+${
+  tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement."
+  : to === 'parents' ? "Ce message vous est envoyé par l'administrateur de l'ENT de l'école de votre enfant."
+  : "Ce message vous est envoyé par l'administrateur de l'ENT de votre établissement."
+}`;
+};
 
-const MAIL_ACTIVE_BODY = (profile: Profile, tu: boolean) => `${MAIL_GREETING[profile]}
+const MAIL_ACTIVE_BODY = (profile: Profile, to: Audience) =>
+  to === 'parents'
+    ? `${MAIL_GREETING_PARENTS}
 
-${tu ? 'Ton identifiant' : 'Votre identifiant'} : {login}
+Votre enfant : {prenom} {nom}
+Son identifiant : {login}
 
-${tu ? RENEWAL_TU : RENEWAL_VOUS}
+${RENEWAL.parents}
+
+Page « Mot de passe oublié » : {url}/mot-de-passe-oublie`
+    : `${MAIL_GREETING[profile]}
+
+${to === 'tu' ? 'Ton identifiant' : 'Votre identifiant'} : {login}
+
+${RENEWAL[to]}
 
 Page « Mot de passe oublié » : {url}/mot-de-passe-oublie`;
 
-/** The built-in text of a kind for a profile; `subject` is null for sheets. */
-export function defaultTemplate(profile: Profile, kind: TemplateKind): { subject: string | null; body: string } {
-  const tu = profile === 'Student';
+/**
+ * The built-in text of a kind for a profile; `subject` is null for sheets. With `youngPupil` (a Student in
+ * maternelle, young-pupil.ts), the text addressed to the pupil's parents.
+ */
+export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil = false): { subject: string | null; body: string } {
+  const to = audienceOf(profile, youngPupil);
   switch (kind) {
     case 'sheet_inactive':
-      return { subject: null, body: `${SHEET_INTRO[profile]}\n\n${stepsText(tu, true)}\n\n${tu ? CODE_NOTE_TU : CODE_NOTE_VOUS}` };
+      return { subject: null, body: `${to === 'parents' ? SHEET_INTRO_PARENTS : SHEET_INTRO[profile]}\n\n${stepsText(to, true)}\n\n${CODE_NOTE[to]}` };
     case 'sheet_active':
-      return { subject: null, body: tu ? RENEWAL_TU : RENEWAL_VOUS };
+      return { subject: null, body: RENEWAL[to] };
     case 'mail_inactive':
-      return { subject: "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, tu) };
+      return { subject: to === 'parents' ? "Activez le compte de l'ENT de votre enfant – {etablissement}" : "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, to) };
     case 'mail_active':
-      return { subject: "Votre compte de l'ENT – {etablissement}", body: MAIL_ACTIVE_BODY(profile, tu) };
+      return { subject: to === 'parents' ? "Le compte de l'ENT de votre enfant – {etablissement}" : "Votre compte de l'ENT – {etablissement}", body: MAIL_ACTIVE_BODY(profile, to) };
   }
+}
+
+/** The built-in texts for the parents of a pupil of maternelle, made once (pdf.ts keys its layouts by the text's string). */
+const PARENTS_DEFAULTS = new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('Student', k, true)]));
+
+/**
+ * The text of `kind` that one account gets: its school's (or the global) text as written, for everyone of its
+ * profile; else the built-in one — for a pupil of maternelle, addressed to their parents, and a sheet_active for an
+ * account without an e-mail address, with the renewal-code steps (no reset link can reach it).
+ */
+export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email'>, kind: TemplateKind): LetterTemplate {
+  const chosen = set.get(row.profile, kind);
+  if (chosen.source !== 'default') return chosen;
+  const young = row.profile === 'Student' && !!row.youngPupil;
+  if (kind === 'sheet_active' && !row.email?.trim()) return { ...chosen, body: defaultSheetActiveWithoutEmail(row.profile, young) };
+  return young ? { ...chosen, ...PARENTS_DEFAULTS.get(kind)! } : chosen;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ const fr = {
   'tpl.title': 'Modèles de courrier — {school}',
   'tpl.lead':
     'Les textes imprimés sous les identifiants des fiches de connexion et ceux des courriels, pour chaque profil. Les champs entre accolades sont remplacés par les informations de chaque compte.',
+  'tpl.youngPupils':
+    'Élèves de maternelle (TPS à GS, d’après leur date de naissance, sinon le niveau de leur classe) : les modèles par défaut s’adressent à leurs parents (« Madame, Monsieur, voici les informations de connexion de votre enfant… »). Un modèle de l’établissement est imprimé tel quel pour tous les élèves.',
   'tpl.back': 'Retour à l’établissement',
   'tpl.notFound': 'Établissement introuvable.',
   'tpl.badRequest': 'Modèle inconnu.',
@@ -269,6 +271,8 @@ const en: Record<keyof typeof fr, string> = {
 
   'tpl.title': 'Letter templates — {school}',
   'tpl.lead': 'The texts printed under the credentials of connection sheets and those of emails, per profile. Fields in braces are replaced by each account’s details.',
+  'tpl.youngPupils':
+    'Pupils of maternelle (TPS to GS, by their birth date, else their class’s level): the default templates speak to their parents (“Madame, Monsieur, voici les informations de connexion de votre enfant…”). A school template is printed as written for every pupil.',
   'tpl.back': 'Back to the school',
   'tpl.notFound': 'School not found.',
   'tpl.badRequest': 'Unknown template.',

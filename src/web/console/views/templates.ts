@@ -70,6 +70,7 @@ export function editorView(env: ViewEnv, school: School, set: TemplateSet, profi
   const _ = translator(env.lang);
   return html`${pageStyle}
 <p class="lead">${_('tpl.lead')}</p>
+${profile === 'Student' ? html`<p class="hint">${_('tpl.youngPupils')}</p>` : ''}
 ${TEMPLATE_KINDS.map((k) => kindCard(env, school.id, set.get(profile, k), draft?.kind === k ? draft : null))}
 ${pageScript}`;
 }
