@@ -89,7 +89,9 @@ test('the reference templates in French, English, Spanish and Portuguese import;
   const report = await importFiles(ctx, collectInputs([join(CSV, 'templates', 'en')]), opts());
   assert.equal(report.fatal, null, formatReport(report));
   // Name@externalId_UAI gives the structure its name, external id and UAI.
-  assert.deepEqual(report.structures, [{ name: 'Springfield School', uai: '0990001A', created: true }]);
+  assert.deepEqual(report.structures, [
+    { name: 'Springfield School', uai: '0990001A', created: true, accounts: { Student: { created: 3, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 }, Relative: { created: 3, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 }, Teacher: { created: 1, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 }, Personnel: { created: 1, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 }, Guest: { created: 1, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 } } },
+  ]);
   assert.deepEqual(await q(`SELECT name, uai, external_id FROM structures WHERE uai = '0990001A'`), [{ name: 'Springfield School', uai: '0990001A', external_id: 'SPR-01' }]);
   assert.deepEqual(report.files.map((f) => [f.file, f.format, f.rows]), [
     ['CSV_Guests.csv', 'CSV invités', 1], ['CSV_Parents.csv', 'CSV parents', 3], ['CSV_Staff.csv', 'CSV personnels', 1],
@@ -289,7 +291,9 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
     { file, first: 9, line: 11, name: 'LEROY Paul' },
   ]);
   const fr = formatReport(report);
-  assert.match(fr, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 10 lignes — 8 créés/);
+  // Its line adds up: 8 accounts, and the 2 rows read as an earlier row's parent.
+  assert.match(fr, /CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 10 lignes — 8 créés, 2 lignes regroupées avec une autre \(même personne\)\n/);
+  assert.equal(report.files.find((f) => f.file === 'CSVExtraction-responsables.csv')?.merged, report.merged?.length);
   assert.ok(
     fr.includes(
       '\nLignes regroupées, un seul compte par représentant légal (2) :\n' +

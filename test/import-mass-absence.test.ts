@@ -175,7 +175,7 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
   const back = await run(WHOLE);
   assert.equal(back.restored, 12);
   // The file that brings them back says so on its line.
-  assert.match(formatReport(back), /\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0000\.xml — [^\n]*, 12 restaurés\n/);
+  assert.match(formatReport(back), /\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0000\.xml — [^\n]* — 12 lignes — 12 restaurés\n/);
   assert.equal(back.massAbsence, undefined);
   assert.deepEqual(await absent(), []);
 });

@@ -68,14 +68,17 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   const report = await importFiles(ctx, [...collectInputs([SIECLE]), { name: 'ficAlimMENESR.dtd', data: Buffer.from('<!ELEMENT x ANY>') }], { scope: ALL, dryRun: true });
   const fr = formatReport(report, 'fr');
   assert.match(fr, /^Simulation \(--dry-run\) : aucune modification enregistrée\./);
-  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créés, 0 modifié, 0 inchangé, 0 absent du flux \(période de grâce\), 1 ignoré\n/);
-  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créés, 0 modifié, 0 inchangé, 0 absent du flux \(période de grâce\), 3 ignorés\n/);
-  assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 lignes/);
+  // Each line says what became of its rows, and they add up: 5 + 1 = 6, 4 + 3 = 7; a nomenclature holds MEFs.
+  assert.match(fr, /\n {2}ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 lignes — 5 créés, 1 ignoré\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml — SIECLE responsables — iso-8859-15 — 7 lignes — 4 créés, 3 ignorés\n/);
+  assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 formations\n/);
+  assert.match(fr, /\nÉtablissements \(un compte de plusieurs établissements compte dans chacun\) :\n {2}Établissement 0990001X — nouveau — 9 créés \(5 élèves, 4 parents\)\n/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
   assert.match(fr, /\nIgnorés, en tout ou en partie \(4\) :\n/);
   assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
   const en = formatReport(report, 'en');
-  assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 0 updated, 0 unchanged, 0 absent from the feed \(grace period\), 1 ignored/);
+  assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 1 ignored\n/);
+  assert.match(en, /Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 courses\n/);
   assert.equal(await accounts(), 0, 'a dry run writes nothing');
 });
 
@@ -90,12 +93,12 @@ test('the English report counts as English does: « 0 rows », « 1 row », « 0
     structures: [], byProfile: {}, relations: { created: 0, removed: 0, unresolved: 0 }, renamed: [], durationMs: 10,
   };
   const en = formatReport(report as unknown as Parameters<typeof formatReport>[0], 'en');
-  assert.match(en, /vide\.csv — CSV élèves — utf-8 — 0 rows — /);
-  assert.match(en, /un\.csv — CSV élèves — utf-8 — 1 row — /);
+  assert.match(en, /vide\.csv — CSV élèves — utf-8 — 0 rows\n/);
+  assert.match(en, /un\.csv — CSV élèves — utf-8 — 1 row\n/);
   assert.match(en, /vide\.zip — archive \.zip — 0 files\n/);
   assert.match(en, /un\.zip — archive \.zip — 1 file\n/);
   const fr = formatReport(report as unknown as Parameters<typeof formatReport>[0], 'fr');
-  assert.match(fr, /vide\.csv — CSV élèves — utf-8 — 0 ligne — /);
+  assert.match(fr, /vide\.csv — CSV élèves — utf-8 — 0 ligne\n/);
   assert.match(fr, /vide\.zip — archive \.zip — 0 fichier\n/);
 });
 
@@ -168,7 +171,7 @@ test('a re-import names the accounts whose fields it changes, with what changes,
   }
 });
 
-test('a school the feed renames is reported renamed, with its former name (not « existante »)', async () => {
+test('a school the feed renames is reported renamed, with its former name (not « existant »)', async () => {
   const own = await testContext();
   try {
     const etab = (name: string) => ({
@@ -181,12 +184,12 @@ test('a school the feed renames is reported renamed, with its former name (not �
     const again = await importFiles(own, [etab('CLG$LUCIE AUBRAC$ETAMPES')], { scope: ALL, dryRun: false });
     assert.equal(again.structures[0].formerName, before);
     assert.notEqual(again.structures[0].name, before);
-    assert.match(formatReport(again), new RegExp(`\\n {2}${again.structures[0].name} \\(0911009K\\) — renommée \\(anciennement « ${before} »\\)\\n`));
+    assert.match(formatReport(again), new RegExp(`\\n {2}${again.structures[0].name} \\(0911009K\\) — renommé \\(anciennement « ${before} »\\) — aucun compte\\n`));
     assert.match(String(reportView('fr', again)), new RegExp(`<span class="badge badge-warning">renommé, anciennement « ${before} »</span>`));
     // The same again: nothing renamed.
     const same = await importFiles(own, [etab('CLG$LUCIE AUBRAC$ETAMPES')], { scope: ALL, dryRun: false });
     assert.equal(same.structures[0].formerName, undefined);
-    assert.match(formatReport(same), / — existante\n/);
+    assert.match(formatReport(same), / — existant — aucun compte\n/);
   } finally {
     await own.close();
   }
@@ -199,16 +202,16 @@ test('a school created from its UAI is named once in the report: « Établisseme
     const created = await importFiles(own, [csv], { scope: ALL, dryRun: false, structureHint: '0750099Z' });
     assert.equal(created.fatal, null, formatReport(created));
     assert.deepEqual((await own.database.pool.query(`SELECT name, uai FROM structures`)).rows, [{ name: 'Établissement 0750099Z', uai: '0750099Z' }]);
-    assert.match(formatReport(created), /\nStructures :\n {2}Établissement 0750099Z — créée\n/);
-    assert.match(formatReport(created, 'en'), /\nStructures :\n {2}Établissement 0750099Z — created\n/);
+    assert.match(formatReport(created), /\nÉtablissements [^\n]*:\n {2}Établissement 0750099Z — nouveau — 1 créé \(1 élève\)\n/);
+    assert.match(formatReport(created, 'en'), /\nSchools [^\n]*:\n {2}Établissement 0750099Z — new — 1 created \(1 student\)\n/);
     // The next run finds it by its UAI: named the same way.
     const again = await importFiles(own, [csv], { scope: ALL, dryRun: true, structureHint: '0750099Z' });
-    assert.match(formatReport(again), /\nStructures :\n {2}Établissement 0750099Z — existante\n/);
+    assert.match(formatReport(again), /\nÉtablissements [^\n]*:\n {2}Établissement 0750099Z — existant — 1 inchangé \(1 élève\)\n/);
     // SIECLE files of a school the directory does not know name it so too; a name without the UAI keeps it beside.
     const siecle = await importFiles(own, siecleFiles(), { scope: ALL, dryRun: true });
-    assert.match(formatReport(siecle), /\nStructures :\n {2}Établissement 0990001X — créée\n/);
+    assert.match(formatReport(siecle), /\nÉtablissements [^\n]*:\n {2}Établissement 0990001X — nouveau — /);
     await own.database.pool.query(`UPDATE structures SET name = 'Collège Victor Hugo'`);
-    assert.match(formatReport(await importFiles(own, [csv], { scope: ALL, dryRun: true, structureHint: '0750099Z' })), /\nStructures :\n {2}Collège Victor Hugo \(0750099Z\) — existante\n/);
+    assert.match(formatReport(await importFiles(own, [csv], { scope: ALL, dryRun: true, structureHint: '0750099Z' })), /\nÉtablissements [^\n]*:\n {2}Collège Victor Hugo \(0750099Z\) — existant — /);
   } finally {
     await own.close();
   }
@@ -237,11 +240,12 @@ test('ignored records are counted once each, however many of their references ar
     )).rows.map((r) => r.x);
     assert.deepEqual(rows, ['98001/6A']);
     assert.equal(Number((await own.database.pool.query(`SELECT count(*) n FROM structures`)).rows[0].n), 1);
-    // Three references left out of one record: one ignored record, three reasons.
+    // Three references left out of one record: one record ignored in part, three reasons; on the file's line, one row
+    // created and three remarks (not « 1 ignoré » beside « 1 créé », more than its one row).
     assert.equal(report.ignored.length, 3);
-    assert.equal(report.files.find((f) => f.file === pupils.name)!.ignored, 1);
+    assert.deepEqual([report.files.find((f) => f.file === pupils.name)!.ignored, report.files.find((f) => f.file === pupils.name)!.notes], [0, 3]);
     const fr = formatReport(report);
-    assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé, [^\n]*, 1 ignoré\n/);
+    assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé ; 3 remarques\n/);
     assert.match(fr, /\nIgnorés[^\n]* \(1\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
     assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1\) :\n/);
     assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1\) :<\/summary>/);
@@ -253,7 +257,7 @@ test('ignored records are counted once each, however many of their references ar
     assert.equal(twice.fatal, null, formatReport(twice));
     assert.equal(twice.ignored.length, 6);
     assert.ok(twice.ignored.every((i) => i.line === 1));
-    assert.equal(twice.files.find((f) => f.file === pupils.name)!.ignored, 2);
+    assert.equal(twice.files.find((f) => f.file === pupils.name)!.notes, 6);
     assert.match(formatReport(twice), /\nIgnorés[^\n]* \(2\) :\n/);
   } finally {
     await own.close();
@@ -416,7 +420,7 @@ test('the console shows the same per-file table, the ignored records and the row
   assert.equal(res.statusCode, 200, res.body.slice(0, 500));
   const row = /<tr data-file="ElevesSansAdresses.xml">([\s\S]*?)<\/tr>/.exec(res.body)?.[1] ?? '';
   const cells = [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
-  assert.deepEqual(cells, ['ElevesSansAdresses.xml', 'SIECLE élèves', 'iso-8859-15', '6', '5', '0', '0', '0', '1']);
+  assert.deepEqual(cells, ['ElevesSansAdresses.xml', 'SIECLE élèves', 'iso-8859-15', '6', '5 créés, 1 ignoré']);
   assert.match(res.body, /Lus et ignorés, en tout ou en partie \(4\)/);
   assert.match(res.body, /ROUX Paul : pas représentant légal/);
   assert.equal(await accounts(), 0, 'the console analyses first');

@@ -21,7 +21,7 @@ const { user, classesOf, groupsOf } = accountReaders(ctx);
 test('teachers and staff of the school named by its UAI, with functions, classes, groups and levels', async () => {
   const report = await importFiles(ctx, collectInputs([STS]), { scope: ALL, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
-  assert.deepEqual(report.structures, [{ name: 'COLLEGE DES TILLEULS', uai: '0990001X', created: true }]);
+  assert.deepEqual(report.structures, [{ name: 'COLLEGE DES TILLEULS', uai: '0990001X', created: true, accounts: { Teacher: { created: 3, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 }, Personnel: { created: 2, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 } } }]);
   const [f] = report.files;
   assert.deepEqual([f.kind, f.format, f.encoding, f.rows, f.created, f.rejected], ['sts-emp', 'STS-web personnels', 'iso-8859-15', 6, 5, 1]);
 

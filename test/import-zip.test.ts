@@ -108,10 +108,10 @@ test('an archive\'s line counts its files with their unit, on the command line a
   assert.match(formatReport(one, 'en'), /\n {2}une\.zip — archive \.zip — 1 file\n/);
   assert.match(formatReport(three, 'en'), /\n {2}trois\.zip — archive \.zip — 3 files\n/);
   const row0 = (lang: 'fr' | 'en', r: typeof one) => /<tr data-file="[^"]+\.zip">(.*?)<\/tr>/s.exec(String(reportView(lang, r)))?.[1].replace(/\s+/g, ' ');
-  assert.equal(row0('fr', one), '<td>une.zip</td><td colspan="8">archive .zip — 1 fichier</td>');
-  assert.equal(row0('fr', three), '<td>trois.zip</td><td colspan="8">archive .zip — 3 fichiers</td>');
-  assert.equal(row0('en', one), '<td>une.zip</td><td colspan="8">.zip archive — 1 file</td>');
-  assert.equal(row0('en', three), '<td>trois.zip</td><td colspan="8">.zip archive — 3 files</td>');
+  assert.equal(row0('fr', one), '<td>une.zip</td><td colspan="4">archive .zip — 1 fichier</td>');
+  assert.equal(row0('fr', three), '<td>trois.zip</td><td colspan="4">archive .zip — 3 fichiers</td>');
+  assert.equal(row0('en', one), '<td>une.zip</td><td colspan="4">.zip archive — 1 file</td>');
+  assert.equal(row0('en', three), '<td>trois.zip</td><td colspan="4">.zip archive — 3 files</td>');
 });
 
 test('CSV files in a folder of the archive go to the school named after that folder', async () => {

@@ -47,7 +47,7 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     if (m.kind === 'EtabEducNat') {
       const base = batch.structures.get(m.id) ?? storedStructs.get(m.id);
       if (!base) reject('modifyRequest', 'aafModifyUnknownStructure', { id: m.id });
-      else batch.structures.set(m.id, mapStructure(m.id, m.attrs, base));
+      else batch.structures.set(m.id, { ...mapStructure(m.id, m.attrs, base), file: m.file });
       continue;
     }
     const inRun = batch.users.get(m.id);

@@ -667,10 +667,12 @@ export interface AafCollector {
   oneD: Set<string>;
   /** Pupils the checks rejected (checks.ts), with the representatives they name: those still get their accounts. */
   rejectedPupils: { externalId: string; legal: string[] }[];
+  /** deleteRequests read, by file (the report's line of each file counts them: FileReport.deletions). */
+  deletes: Map<string, number>;
 }
 
 export function aafCollector(batch: ImportBatch): AafCollector {
-  return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, modifies: [], oneD: new Set(), rejectedPupils: [] };
+  return { batch, feedStructures: new Set(), kinds: new Set(), delta: false, modifies: [], oneD: new Set(), rejectedPupils: [], deletes: new Map() };
 }
 
 function recordKind(category: string): AafKind {
@@ -712,6 +714,7 @@ export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): A
 
   if (r.op === 'delete') {
     c.delta = true;
+    c.deletes.set(file, (c.deletes.get(file) ?? 0) + 1);
     if (kind !== 'EtabEducNat') c.batch.deletions.push(ext);
     return kind;
   }
@@ -722,7 +725,7 @@ export function collectAafRecord(c: AafCollector, file: string, r: AafRecord): A
   }
 
   if (kind === 'EtabEducNat') {
-    c.batch.structures.set(ext, mapStructure(ext, a));
+    c.batch.structures.set(ext, { ...mapStructure(ext, a), file });
     c.feedStructures.add(ext);
     return kind;
   }

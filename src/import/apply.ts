@@ -23,7 +23,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, type FieldChange, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type AdminChange, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
+import { rejection, type AdminChange, type CountsByProfile, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureRecord, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -36,7 +36,12 @@ export interface ApplyResult {
   byProfile: Partial<Record<Profile, ProfileCounts>>;
   /** The same counts by the file each record came from (pre-deletions: the file whose scope covered them). */
   byFile: Record<string, FileCounts>;
-  structures: StructureReport[];
+  /** The structures the records describe or the run creates, with their ids (index.ts puts their accounts on them). */
+  structures: (StructureReport & { id: string })[];
+  /** The structures each structures file describes (StructureRecord.file): new ones, and those the directory had. */
+  structuresByFile: Record<string, { created: number; existing: number }>;
+  /** The run's accounts by structure id once it is written (structureAccounts); `none`: in no structure. */
+  structureAccounts: { byId: Map<string, { name: string; uai: string | null; accounts: CountsByProfile }>; none: CountsByProfile };
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
   renamed: RenameNote[];
@@ -159,7 +164,16 @@ export async function applyBatch(
 
   // ---- structures ----
   const structureIds = new Map<string, string>();
-  const structures: StructureReport[] = [];
+  const structures: ApplyResult['structures'] = [];
+  const structuresByFile: ApplyResult['structuresByFile'] = {};
+  /** A structure a file describes, new or not, counted for that file's line. */
+  const described = (rec: StructureRecord | undefined, created: boolean) => {
+    if (!rec?.file) return;
+    const c = structuresByFile[rec.file] ?? { created: 0, existing: 0 };
+    structuresByFile[rec.file] = c;
+    if (created) c.created++;
+    else c.existing++;
+  };
   // Structures named by the records still staged (not by those settling or the checks took out: a structure the run
   // names decides which memberships it synchronises).
   const named = new Set(
@@ -173,6 +187,7 @@ export async function applyBatch(
     if (rec?.id) {
       if (!importStructureAllowed(scope, rec.id)) throw new ImportForbiddenError('', 'forbiddenStructure', { name: rec.name, uai: '' });
       structureIds.set(key, rec.id);
+      described(rec, false);
       continue;
     }
     const ext = rec?.externalId ?? key;
@@ -196,7 +211,8 @@ export async function applyBatch(
         await client.query(`UPDATE structures SET external_id = $2, uai = $3, name = $4, origin = $5 WHERE id = $1`, [row.id, ext, uai, rec.name, rec.origin]);
       }
       // A school the run renames is named with its former name (« Collège Jean Moulin, anciennement … »).
-      if (rec) structures.push({ name: rec.name, uai, created: false, ...(renames && row.name !== rec.name ? { formerName: row.name } : {}) });
+      if (rec) structures.push({ id: row.id, name: rec.name, uai, created: false, ...(renames && row.name !== rec.name ? { formerName: row.name } : {}) });
+      described(rec, false);
     } else {
       const name = rec?.name ?? `Structure ${key}`;
       const ins = await client.query<{ id: string }>(
@@ -204,7 +220,8 @@ export async function applyBatch(
         [ext, uai, name, rec?.origin ?? 'feed'],
       );
       structureIds.set(key, ins.rows[0].id);
-      structures.push({ name, uai, created: true });
+      structures.push({ id: ins.rows[0].id, name, uai, created: true });
+      described(rec, true);
     }
   }
   const sid = (key: string) => structureIds.get(key)!;
@@ -563,13 +580,14 @@ export async function applyBatch(
   await client.query(`SELECT set_config('trousseau.import', 'off', true)`);
   const unattached = await unattachedAccounts(client);
 
-  // ---- counts: each record's outcome, by file and profile. Created; else updated when its fields changed or its
-  // account's memberships or relations did (`touched`, possibly by another chunk); else unchanged unless restored.
+  // ---- counts: each record's outcome, by file and profile, once (types.ts ProfileCounts). Created; else restored
+  // (back from the grace period); else updated when its fields changed or its account's memberships or relations did
+  // (`touched`, possibly by another chunk); else unchanged.
   const totals = { created: 0, updated: 0, unchanged: 0, restored: 0 };
   const outcomes = await client.query<{ file: string; profile: Profile; created: string; updated: string; unchanged: string; restored: string }>(
     `SELECT file, profile,
             count(*) FILTER (WHERE state = 'fresh') AS created,
-            count(*) FILTER (WHERE state <> 'fresh' AND (changed OR touched)) AS updated,
+            count(*) FILTER (WHERE state <> 'fresh' AND (changed OR touched) AND NOT restored) AS updated,
             count(*) FILTER (WHERE state <> 'fresh' AND NOT changed AND NOT touched AND NOT restored) AS unchanged,
             count(*) FILTER (WHERE restored) AS restored
      FROM import_stage GROUP BY file, profile ORDER BY min(n)`,
@@ -582,8 +600,10 @@ export async function applyBatch(
       counts(byFile, x.file)[k] += v;
     }
   }
-  // The accounts behind `updated`, the first named with what changes (fields, memberships, links).
-  const modified = totals.updated ? await modifiedAccounts(client, changes) : { count: 0, sample: [] };
+  // The accounts behind `updated` (and the restored ones whose record changed), the first named with what changes
+  // (fields, memberships, links).
+  const modified = totals.updated || totals.restored ? await modifiedAccounts(client, changes) : { count: 0, sample: [] };
+  const accountsByStructure = await structureAccounts(client, scope, [...preDeletedIds], hashing);
   // What each scope covers: the records of its source and profiles, in its structures (an AAF kind: anywhere), whose
   // accounts existed before the run (not those it creates; updated, unchanged or restored, as the report counts them).
   // Judged per scope, a school emptied out in a run over several schools, or an AAF file left out beside another
@@ -626,6 +646,8 @@ export async function applyBatch(
     byProfile: Object.fromEntries(PROFILES.filter((p) => byProfile[p]).map((p) => [p, byProfile[p]])),
     byFile,
     structures,
+    structuresByFile,
+    structureAccounts: accountsByStructure,
     relations: { created: relCount.created, removed: relCount.removed, unresolved },
     rejected,
     renamed,
@@ -719,6 +741,87 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
 
 /** How many of the accounts a run sends to the grace period its report names. */
 export const ABSENT_SAMPLE = 200;
+
+/**
+ * The run's accounts by structure once it is written (StructureReport.accounts): each account of its staged records
+ * with its outcome (created, else restored, else updated, else unchanged: types.ts ProfileCounts) and each account it
+ * sent to the grace period (`absentIds`), counted in every structure it belongs to, by profile; `none`: those in no
+ * structure. A parent attached to no structure of their own counts in their children's (as the console counts a
+ * school's accounts, policies.ts structureAccountsSql, and finds those of no school, directory/unattached.ts); the run
+ * gives a parent their children's structures, so this is the exception, read only when the first count finds such a
+ * parent. Outside scope 'all', only the scope's structures are counted (an account also in another school is not
+ * named there). An account staged twice (its key and a merge's alias) counts once, by its first record: import_todo's
+ * `lead` when the run digests its records (digestStaged), else found by the staged rows' index (one school's files).
+ * One grouped statement: a hash join of the staged records with the memberships (aaf-2013: 7 to 22 ms; a generated
+ * feed of 100,000 accounts: 0.4 to 0.55 s on two shared cores, where its first import took 135 s and its re-import 26 s).
+ */
+async function structureAccounts(client: Client, scope: Scope, absentIds: string[], hashing: boolean): Promise<ApplyResult['structureAccounts']> {
+  const params: unknown[] = [absentIds];
+  const inScope = (column: string) => {
+    if (scope.kind === 'all') return 'true';
+    if (params.length < 2) params.push(scope.kind === 'structures' ? scope.structureIds : []);
+    return `${column} = ANY($2::uuid[])`;
+  };
+  const first = hashing
+    ? 'NOT EXISTS (SELECT 1 FROM import_todo t WHERE t.n = s.n AND t.lead IS NOT NULL)'
+    : 's.n = (SELECT min(d.n) FROM import_stage d WHERE d.user_id = s.user_id)';
+  const outcome = `CASE WHEN s.state = 'fresh' THEN 'created' WHEN s.restored THEN 'restored' WHEN s.changed OR s.touched THEN 'updated' ELSE 'unchanged' END`;
+  /**
+   * The run's accounts (id, profile, outcome: its staged records', then those it sent away) with the structure ids
+   * `join` gives each (`join(id)`: a LEFT JOIN of `m`, holding `structure_id`, on the account `id`), where `where(id,
+   * profile)` holds.
+   */
+  const accounts = (join: (id: string) => string, where: (id: string, profile: string) => string = () => 'true') => `
+    SELECT s.user_id AS id, s.profile, ${outcome} AS outcome, m.structure_id AS sid
+    FROM import_stage s LEFT JOIN ${join('s.user_id')} WHERE ${first} AND ${where('s.user_id', 's.profile')}
+    UNION ALL
+    SELECT u.id, u.profile::text, 'preDeleted', m.structure_id
+    FROM users u LEFT JOIN ${join('u.id')} WHERE u.id = ANY($1::uuid[]) AND ${where('u.id', 'u.profile::text')}`;
+  type Row = { kind: 'm' | 'k' | 'x'; sid: string | null; profile: Profile; outcome: keyof ProfileCounts; n: number };
+  const rows = (
+    await client.query<Row>(
+      `SELECT 'm' AS kind, sid, profile, outcome, count(*)::int AS n FROM (${accounts((id) => `user_structures m ON m.user_id = ${id}`)}) x
+       WHERE sid IS NULL OR ${inScope('sid')} GROUP BY 2, 3, 4`,
+      params,
+    )
+  ).rows;
+  // Parents of no structure of their own: counted in their children's structures instead of none.
+  if (rows.some((x) => x.kind === 'm' && x.sid === null && x.profile === 'Relative')) {
+    const lone = (id: string, profile: string) => `${profile} = 'Relative' AND NOT EXISTS (SELECT 1 FROM user_structures o WHERE o.user_id = ${id})`;
+    const children = (id: string) => `(relations r JOIN user_structures m ON m.user_id = r.child_id) ON r.parent_id = ${id}`;
+    rows.push(
+      ...(
+        await client.query<Row>(
+          `WITH kids AS (SELECT DISTINCT x.id, x.profile, x.outcome, x.sid FROM (${accounts(children, lone)}) x
+                        WHERE x.sid IS NOT NULL)
+           SELECT 'k' AS kind, sid, profile, outcome, count(*)::int AS n FROM kids WHERE ${inScope('sid')} GROUP BY 2, 3, 4
+           UNION ALL SELECT 'x', NULL, profile, outcome, count(DISTINCT id)::int FROM kids GROUP BY 3, 4`,
+          params,
+        )
+      ).rows,
+    );
+  }
+  const ids = [...new Set(rows.map((x) => x.sid).filter((x): x is string => x !== null))];
+  const named = new Map(
+    (await client.query<{ id: string; name: string; uai: string | null }>(`SELECT id, name, uai FROM structures WHERE id = ANY($1::uuid[])`, [ids])).rows.map((x) => [x.id, x]),
+  );
+  const byId: ApplyResult['structureAccounts']['byId'] = new Map();
+  const none: CountsByProfile = {};
+  for (const x of rows) {
+    if (x.sid === null) {
+      // 'x': the parents counted in their children's structures leave none.
+      counts(none, x.profile)[x.outcome] += x.kind === 'x' ? -x.n : x.n;
+      continue;
+    }
+    const s = byId.get(x.sid) ?? byId.set(x.sid, { name: named.get(x.sid)!.name, uai: named.get(x.sid)!.uai, accounts: {} }).get(x.sid)!;
+    counts(s.accounts, x.profile)[x.outcome] += x.n;
+  }
+  // In the directory's order of profiles, as ImportReport.byProfile; none without the profiles left at zero.
+  const ordered = (c: CountsByProfile): CountsByProfile =>
+    Object.fromEntries(PROFILES.filter((p) => c[p] && Object.values(c[p]).some((n) => n)).map((p) => [p, c[p]]));
+  for (const s of byId.values()) s.accounts = ordered(s.accounts);
+  return { byId, none: ordered(none) };
+}
 /** How many of the run's accounts left in no school its report names. */
 export const UNATTACHED_SAMPLE = 10;
 

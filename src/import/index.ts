@@ -12,7 +12,7 @@ import { AAF_PROFILES, aafCollector, aafKindFromName, aafNumberingGaps, collectA
 import { settleAaf } from './aaf-settle.js';
 import { AafCache, IMPORT_LOCK } from './aaf-cache.js';
 import { endRefusedPasswordSignIns } from '../directory/policies.js';
-import { applyBatch, knownAccounts } from './apply.js';
+import { applyBatch, knownAccounts, type ApplyResult } from './apply.js';
 import { checkPeople } from './checks.js';
 import { parseCsv, PROFILE_LABEL, storedNamesakes, type StoredNamesake } from './csv.js';
 import { foldName } from '../directory/fold.js';
@@ -24,7 +24,7 @@ import { assertImportAllowed, ImportForbiddenError } from './scope.js';
 import { ImportStage } from './stage.js';
 import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
-import { ABSENCE_SCOPE_NAMES, emptyBatch, ignoredRecords, ImportFileError, uaiAfter, type AbsenceScope, type FileFormat, type FileReport, type ImportBatch, type ImportReport, type Source, type StructureReport, type UserRecord } from './types.js';
+import { ABSENCE_SCOPE_NAMES, emptyBatch, ignoredRecords, ImportFileError, isNote, uaiAfter, type AbsenceScope, type FileFormat, type FileReport, type ImportBatch, type ImportReport, type Rejection, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
 import { unzip, ZIP_LIMITS } from './zip.js';
 import { sweepUploads, uploadsRoot } from './uploads.js';
@@ -158,6 +158,53 @@ export async function detectInputs(
   const bad = out.find((x) => x.detected.format === 'unsupported');
   if (bad) throw new ImportFileError(bad.input.name, 0, '', 'fileRefused', { reasonCode: bad.detected.code ?? 'formatUnknown', ...bad.detected.params });
   return { items: out, archives };
+}
+
+/**
+ * Each file's line once the run is written, its rows adding up (types.ts FileReport): the outcomes of its records, its
+ * rows left out whole (ignored, rejected), its deleteRequests and the structures it describes; the rows left over are
+ * those read as the same person as another row (`merged`). The remarks on rows imported all the same (isNote) are
+ * counted apart, as are the accounts absent from it.
+ */
+function fileLines(report: ImportReport, res: Pick<ApplyResult, 'byFile' | 'structuresByFile'>, deletes: Map<string, number>): void {
+  const byFile = (list: Rejection[]) => {
+    const m = new Map<string, Rejection[]>();
+    for (const x of list) (m.get(x.file) ?? m.set(x.file, []).get(x.file)!).push(x);
+    return m;
+  };
+  const ignoredOf = byFile(report.ignored);
+  const rejectedOf = byFile(report.rejected);
+  for (const f of report.files) {
+    Object.assign(f, res.byFile[f.file] ?? {});
+    const ignored = ignoredOf.get(f.file) ?? [];
+    const rejected = rejectedOf.get(f.file) ?? [];
+    const whole = ignored.filter((x) => !isNote(x));
+    // A record left out whole has no remark of its own: its ignored class or attachment goes with it.
+    const left = new Set(whole.map((x) => x.record).filter((x) => x !== undefined));
+    f.ignored = ignoredRecords(whole);
+    f.rejected = rejected.filter((x) => !isNote(x)).length;
+    const notes = ignored.filter((x) => isNote(x) && !(x.record !== undefined && left.has(x.record))).length + rejected.filter(isNote).length;
+    if (notes) f.notes = notes;
+    const deleted = deletes.get(f.file);
+    if (deleted) f.deletions = deleted;
+    const structures = res.structuresByFile[f.file];
+    if (structures) f.structures = structures;
+    if (f.kind === 'zip' || f.kind === 'ignored' || f.kind === 'siecle-nomenclature') continue;
+    const merged =
+      f.rows - f.created - f.updated - f.unchanged - f.restored - f.ignored - f.rejected - (f.deletions ?? 0) - (structures ? structures.created + structures.existing : 0);
+    if (merged > 0) f.merged = merged;
+  }
+}
+
+/**
+ * The run's accounts on the report's structures (StructureReport.accounts), those it names and any other the run's
+ * accounts belong to (after them, by name), and in none (ImportReport.withoutStructure).
+ */
+function structuresCounted(report: ImportReport, reported: Map<string, StructureReport>, counted: ApplyResult['structureAccounts']): void {
+  for (const [id, s] of reported) s.accounts = counted.byId.get(id)?.accounts ?? {};
+  const more = [...counted.byId].filter(([id]) => !reported.has(id)).map(([, c]) => ({ name: c.name, uai: c.uai, created: false, accounts: c.accounts }));
+  report.structures.push(...more.sort((a, b) => a.name.localeCompare(b.name, 'fr')));
+  if (Object.keys(counted.none).length) report.withoutStructure = counted.none;
 }
 
 function emptyReport(dryRun: boolean): ImportReport {
@@ -369,13 +416,21 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     const namesakesOf = (id: string) => namesakesByStructure.get(id) ?? namesakesByStructure.set(id, storedNamesakes(client, id)).get(id)!;
     const csvScopes = new Map<string, { source: Source; profiles: Set<Profile>; structures: Set<string>; orphans: boolean; file?: string }>();
     const siecle = emptySiecle();
+    /** The structures the report names (report.structures), by id: their accounts are put on them once the run is written. */
+    const reported = new Map<string, StructureReport>();
+    /** Names a structure in the report (once: a school's SIECLE and CSV files name the same). */
+    const reportStructure = (id: string, s: StructureReport) => {
+      if (reported.has(id) || report.structures.some((x) => x.name === s.name)) return;
+      reported.set(id, s);
+      report.structures.push(s);
+    };
     const schools = new Map<string, Target>(); // UAI → structure of SIECLE / STS-web files
     const school = async (file: string, uai: string, name: string | null) => {
       let t = schools.get(uai);
       if (!t) {
         t = await resolveSchool(client, opts.scope, file, uai, name, opts.structureHint);
         schools.set(uai, t);
-        if (!report.structures.some((s) => s.name === t!.name)) report.structures.push({ name: t.name, uai: t.uai, created: t.created });
+        reportStructure(t.id, { name: t.name, uai: t.uai, created: t.created });
         const key = `id:${t.id}`;
         batch.structures.set(key, { key, id: t.id, externalId: null, uai: t.uai, name: t.name, origin: 'feed' });
       }
@@ -478,7 +533,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       if (!target) {
         target = await resolveTarget(client, opts.scope, input.name, opts.structureHint, folder, source);
         csvTargets.set(tkey, target);
-        report.structures.push({ name: target.name, uai: target.uai, created: target.created });
+        reportStructure(target.id, { name: target.name, uai: target.uai, created: target.created });
       }
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
@@ -599,22 +654,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     report.rejected = [...batch.rejected, ...res.rejected].sort((a, b) => place(a) - place(b) || a.line - b.line);
     report.ignored = batch.ignored;
     report.merged = batch.merged;
-    // Each file's entries, gathered in one pass (a filter per file read the whole list once per file: 9,086 ignored
-    // relatives times 50 files on the demo feed, most of the report's time).
-    const byFile = <T extends { file: string }>(list: T[]) => {
-      const m = new Map<string, T[]>();
-      for (const x of list) (m.get(x.file) ?? m.set(x.file, []).get(x.file)!).push(x);
-      return m;
-    };
-    const ignoredByFile = byFile(report.ignored);
-    const rejectedByFile = byFile(report.rejected);
-    for (const f of report.files) {
-      Object.assign(f, res.byFile[f.file] ?? {});
-      f.ignored = ignoredRecords(ignoredByFile.get(f.file) ?? []);
-      f.rejected = rejectedByFile.get(f.file)?.length ?? 0;
-    }
-    const seen = new Set(report.structures.map((s) => s.name));
-    report.structures.push(...res.structures.filter((s: StructureReport) => !seen.has(s.name)));
+    fileLines(report, res, aaf.deletes);
+    for (const { id, ...s } of res.structures) reportStructure(id, s);
+    structuresCounted(report, reported, res.structureAccounts);
     // Accounts the run leaves in external-only schools alone (a parent whose child in a school keeping passwords left)
     // lose the password sign-ins they hold, as a « Paramètres » save would end them.
     const sessionsEnded = opts.dryRun ? 0 : await endRefusedPasswordSignIns(client);

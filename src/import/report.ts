@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -21,15 +21,41 @@ const T = {
     dry: 'Simulation (--dry-run) : aucune modification enregistrée.',
     files: 'Fichiers',
     rows: (n: number) => countFr(n, 'ligne', 'lignes'),
-    fileCounts: (f: FileReport) =>
-      `${countFr(f.created, 'créé', 'créés')}, ${countFr(f.updated, 'modifié', 'modifiés')}, ${countFr(f.unchanged, 'inchangé', 'inchangés')}, ${countFr(f.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(f.ignored, 'ignoré', 'ignorés')}${f.restored ? `, ${countFr(f.restored, 'restauré', 'restaurés')}` : ''}${f.rejected ? `, ${countFr(f.rejected, 'rejeté', 'rejetés')}` : ''}`,
+    /** What became of a file's rows (they add up: types.ts FileReport), then apart what is no row of it. */
+    fileParts: (f: FileReport) =>
+      fileParts(f, {
+        created: (n) => countFr(n, 'créé', 'créés'),
+        updated: (n) => countFr(n, 'modifié', 'modifiés'),
+        unchanged: (n) => countFr(n, 'inchangé', 'inchangés'),
+        restored: (n) => countFr(n, 'restauré', 'restaurés'),
+        ignored: (n) => countFr(n, 'ignoré', 'ignorés'),
+        rejected: (n) => countFr(n, 'rejeté', 'rejetés'),
+        merged: (n) => countFr(n, 'ligne regroupée avec une autre (même personne)', 'lignes regroupées avec une autre (même personne)'),
+        deletions: (n) => countFr(n, 'demande de suppression', 'demandes de suppression'),
+        notes: (n) => countFr(n, 'remarque', 'remarques'),
+        preDeleted: (n) => `${countFr(n, 'absent', 'absents')} du flux (période de grâce)`,
+      }, ' ; '),
+    /** A structures file's structures: « 10 établissements (2 nouveaux, 8 existants) ». */
+    fileStructures: (s: NonNullable<FileReport['structures']>) =>
+      `${countFr(s.created + s.existing, 'établissement', 'établissements')} (${[s.created ? countFr(s.created, 'nouveau', 'nouveaux') : '', s.existing ? countFr(s.existing, 'existant', 'existants') : ''].filter(Boolean).join(', ')})`,
+    mefs: (n: number) => countFr(n, 'formation', 'formations'),
     ignoredFile: 'ignoré',
     members: (n: number) => countFr(n, 'fichier', 'fichiers'),
     ignored: (n: number) => `Ignorés, en tout ou en partie (${fr(n)})`,
-    structures: 'Structures',
-    created: 'créée',
-    known: 'existante',
-    structureRenamed: (former: string) => `renommée (anciennement « ${former} »)`,
+    structures: 'Établissements (un compte de plusieurs établissements compte dans chacun)',
+    created: 'nouveau',
+    known: 'existant',
+    structureRenamed: (former: string) => `renommé (anciennement « ${former} »)`,
+    withoutStructure: 'Sans établissement',
+    /** One structure's accounts by outcome, each split by profile: « 3 créés (2 élèves, 1 parent), 40 inchangés (40 élèves) ». */
+    structureAccounts: (c: CountsByProfile) =>
+      accountsByOutcome(c, {
+        created: (n) => countFr(n, 'créé', 'créés'),
+        updated: (n) => countFr(n, 'modifié', 'modifiés'),
+        unchanged: (n) => countFr(n, 'inchangé', 'inchangés'),
+        restored: (n) => countFr(n, 'restauré', 'restaurés'),
+        preDeleted: (n) => `${countFr(n, 'absent', 'absents')} du flux`,
+      }, 'fr') || 'aucun compte',
     accounts: 'Comptes',
     summary: (r: ImportReport) =>
       `${countFr(r.created, 'créé', 'créés')}, ${countFr(r.updated, 'modifié', 'modifiés')}, ${countFr(r.unchanged, 'inchangé', 'inchangés')}, ${countFr(r.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(r.restored, 'restauré', 'restaurés')}`,
@@ -92,15 +118,38 @@ const T = {
     dry: 'Dry run: nothing was changed.',
     files: 'Files',
     rows: (n: number) => `${en(n)} row${n === 1 ? '' : 's'}`,
-    fileCounts: (f: FileReport) =>
-      `${en(f.created)} created, ${en(f.updated)} updated, ${en(f.unchanged)} unchanged, ${en(f.preDeleted)} absent from the feed (grace period), ${en(f.ignored)} ignored${f.restored ? `, ${en(f.restored)} restored` : ''}${f.rejected ? `, ${en(f.rejected)} rejected` : ''}`,
+    fileParts: (f: FileReport) =>
+      fileParts(f, {
+        created: (n) => `${en(n)} created`,
+        updated: (n) => `${en(n)} updated`,
+        unchanged: (n) => `${en(n)} unchanged`,
+        restored: (n) => `${en(n)} restored`,
+        ignored: (n) => `${en(n)} ignored`,
+        rejected: (n) => `${en(n)} rejected`,
+        merged: (n) => `${en(n)} row${n === 1 ? '' : 's'} merged with another (same person)`,
+        deletions: (n) => `${en(n)} deletion request${n === 1 ? '' : 's'}`,
+        notes: (n) => `${en(n)} note${n === 1 ? '' : 's'}`,
+        preDeleted: (n) => `${en(n)} absent from the feed (grace period)`,
+      }, '; '),
+    fileStructures: (s: NonNullable<FileReport['structures']>) =>
+      `${en(s.created + s.existing)} school${s.created + s.existing === 1 ? '' : 's'} (${[s.created ? `${en(s.created)} new` : '', s.existing ? `${en(s.existing)} existing` : ''].filter(Boolean).join(', ')})`,
+    mefs: (n: number) => `${en(n)} course${n === 1 ? '' : 's'}`,
     ignoredFile: 'ignored',
     members: (n: number) => `${en(n)} file${n === 1 ? '' : 's'}`,
     ignored: (n: number) => `Ignored, wholly or in part (${en(n)})`,
-    structures: 'Structures',
-    created: 'created',
+    structures: 'Schools (an account of several schools counts in each)',
+    created: 'new',
     known: 'existing',
     structureRenamed: (former: string) => `renamed (formerly “${former}”)`,
+    withoutStructure: 'Without a school',
+    structureAccounts: (c: CountsByProfile) =>
+      accountsByOutcome(c, {
+        created: (n) => `${en(n)} created`,
+        updated: (n) => `${en(n)} updated`,
+        unchanged: (n) => `${en(n)} unchanged`,
+        restored: (n) => `${en(n)} restored`,
+        preDeleted: (n) => `${en(n)} absent from the feed`,
+      }, 'en') || 'no account',
     accounts: 'Accounts',
     summary: (r: ImportReport) =>
       `${en(r.created)} created, ${en(r.updated)} updated, ${en(r.unchanged)} unchanged, ${en(r.preDeleted)} absent from the feed (grace period), ${en(r.restored)} restored`,
@@ -151,6 +200,47 @@ const T = {
   },
 };
 
+/** A profile's accounts counted: one, several (« 1 élève », « 60 élèves »). */
+const PROFILE_NOUNS: Record<Lang, Record<Profile, [string, string]>> = {
+  fr: { Student: ['élève', 'élèves'], Relative: ['parent', 'parents'], Teacher: ['enseignant', 'enseignants'], Personnel: ['personnel', 'personnels'], Guest: ['invité', 'invités'] },
+  en: { Student: ['student', 'students'], Relative: ['parent', 'parents'], Teacher: ['teacher', 'teachers'], Personnel: ['staff', 'staff'], Guest: ['guest', 'guests'] },
+};
+
+/** The outcomes in the order the report gives them (a structure's line, the console's columns). */
+export const OUTCOMES = ['created', 'updated', 'unchanged', 'restored', 'preDeleted'] as const satisfies readonly (keyof ProfileCounts)[];
+
+/** Accounts of every profile by outcome: `c` summed over its profiles (a structure's, the run's). */
+export function outcomeTotals(c: CountsByProfile): ProfileCounts {
+  const t: ProfileCounts = { created: 0, updated: 0, unchanged: 0, preDeleted: 0, restored: 0 };
+  for (const x of Object.values(c)) for (const k of OUTCOMES) t[k] += x?.[k] ?? 0;
+  return t;
+}
+
+/**
+ * The outcomes of `c` that hold accounts, each with its profiles in the directory's order: « 3 créés (2 élèves,
+ * 1 parent), 40 inchangés (40 élèves) ». Empty when no account.
+ */
+function accountsByOutcome(c: CountsByProfile, outcome: Record<(typeof OUTCOMES)[number], (n: number) => string>, lang: Lang): string {
+  const totals = outcomeTotals(c);
+  return OUTCOMES.filter((k) => totals[k])
+    .map((k) => `${outcome[k](totals[k])} (${profileSplit(c, k, lang)})`)
+    .join(', ');
+}
+
+/**
+ * A file's rows by what became of them, the parts that hold any (they add up to its rows: types.ts FileReport), then
+ * after « ; » the remarks on rows imported all the same and the accounts absent from it. Empty for a file of no rows.
+ */
+function fileParts(
+  f: FileReport,
+  word: Record<'created' | 'updated' | 'unchanged' | 'restored' | 'ignored' | 'rejected' | 'merged' | 'deletions' | 'notes' | 'preDeleted', (n: number) => string>,
+  semicolon: string,
+): string {
+  const rows = (['created', 'updated', 'unchanged', 'restored', 'ignored', 'rejected', 'merged', 'deletions'] as const).filter((k) => f[k]).map((k) => word[k](f[k]!));
+  const apart = (['notes', 'preDeleted'] as const).filter((k) => f[k]).map((k) => word[k](f[k]!));
+  return [rows.join(', '), apart.join(', ')].filter(Boolean).join(semicolon);
+}
+
 /** « Personnels : 96, Enseignants : 3 » — the counts of `u` by profile, in the directory's order. */
 function byProfile(u: UnattachedAccounts, profiles: Record<Profile, string>, num: (n: number) => string, colon: string): string {
   return (Object.entries(u.byProfile) as [Profile, number][]).map(([p, n]) => `${profiles[p]}${colon}${num(n)}`).join(', ');
@@ -170,11 +260,42 @@ export function formatMerge(m: MergeNote): string {
   return `${m.file} — ${importText(message.code, message.params)}`;
 }
 
-/** One line per file: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, …, 2 ignorés`. */
+/**
+ * One line per file, its rows adding up: `Eleves.xml — SIECLE élèves — iso-8859-15 — 12 lignes — 10 créés, 2 ignorés`,
+ * `…PersEducNat_0000.xml — … — 698 lignes — 698 créés ; 15 remarques`, a structures file by its structures
+ * (`… — 10 établissements (10 nouveaux)`), a nomenclature by its MEFs.
+ */
 function formatFile(f: FileReport, t: (typeof T)['fr']): string {
   if (f.kind === 'ignored' || f.kind === 'unsupported') return `  ${f.file} — ${f.kind === 'ignored' ? t.ignoredFile : f.format}${f.reason ? ` : ${f.reason}` : ''}`;
   if (f.kind === 'zip') return `  ${f.file} — ${f.format} — ${t.members(f.rows)}`;
-  return `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''} — ${t.rows(f.rows)} — ${t.fileCounts(f)}`;
+  const head = `  ${f.file} — ${f.format}${f.encoding ? ` — ${f.encoding}` : ''}`;
+  const outcome = fileOutcomeOf(f, t);
+  // A nomenclature's MEFs, a structures file whose rows are all structures: said by them alone.
+  const alone = f.kind === 'siecle-nomenclature' || (f.structures && f.structures.created + f.structures.existing === f.rows && outcome === t.fileStructures(f.structures));
+  if (alone) return `${head} — ${outcome}`;
+  return `${head} — ${t.rows(f.rows)}${outcome ? ` — ${outcome}` : ''}`;
+}
+
+function fileOutcomeOf(f: FileReport, t: (typeof T)['fr']): string {
+  if (f.kind === 'siecle-nomenclature') return t.mefs(f.rows);
+  const parts = t.fileParts(f);
+  return f.structures ? [t.fileStructures(f.structures), parts].filter(Boolean).join(', ') : parts;
+}
+
+/**
+ * What became of a file's rows, as its report line says after their number (the console's « Résultat » column):
+ * « 698 créés ; 15 remarques », « 10 établissements (10 nouveaux) », « 3 formations » (a nomenclature's MEFs).
+ */
+export function fileOutcome(f: FileReport, lang: Lang = 'fr'): string {
+  return fileOutcomeOf(f, T[lang] ?? T.fr);
+}
+
+/** The profiles of one outcome of a structure's accounts: « 65 élèves, 98 parents » (the console's cells). */
+export function profileSplit(c: CountsByProfile, outcome: (typeof OUTCOMES)[number], lang: Lang = 'fr'): string {
+  return (Object.entries(c) as [Profile, ProfileCounts][])
+    .filter(([, x]) => x[outcome])
+    .map(([p, x]) => (lang === 'en' ? `${en(x[outcome])} ${PROFILE_NOUNS.en[p][x[outcome] === 1 ? 0 : 1]}` : countFr(x[outcome], ...PROFILE_NOUNS.fr[p])))
+    .join(', ');
 }
 
 /**
@@ -321,8 +442,12 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   };
   out.push(`${t.files} :`);
   for (const f of report.files) out.push(formatFile(f, t));
-  if (report.structures.length) {
-    section(t.structures, report.structures.map((s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}`));
+  if (report.structures.length || report.withoutStructure) {
+    const lines = report.structures.map(
+      (s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}${s.accounts ? ` — ${t.structureAccounts(s.accounts)}` : ''}`,
+    );
+    if (report.withoutStructure) lines.push(`${t.withoutStructure} — ${t.structureAccounts(report.withoutStructure)}`);
+    section(t.structures, lines);
   }
   const newClasses = report.newClasses ?? [];
   if (newClasses.length) {

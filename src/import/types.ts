@@ -19,6 +19,8 @@ export interface StructureRecord {
   /** Classes and groups the structure declares, even with nobody in them yet. */
   classes?: string[];
   groups?: string[];
+  /** The file describing it (an AAF EtabEducNat file): its report line counts the structures it holds (FileReport.structures). */
+  file?: string;
 }
 
 export interface ClassRef {
@@ -145,6 +147,22 @@ export function ignoredRecords(ignored: Rejection[]): number {
     else keyed.add(`${x.file}\t${x.record}`);
   }
   return alone + keyed.size;
+}
+
+/**
+ * Codes of a remark on a row imported all the same (FileReport.notes): a class, a group, an attachment or a head of
+ * school's function in a structure nobody knows, a malformed e-mail left out, a child a parent's row names that is not
+ * found… The row's account is created or updated; the other ignored or rejected entries are rows left out whole.
+ */
+const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
+  'ignoredAafClass', 'ignoredAafGroup', 'ignoredAafAttachment', 'ignoredAafHeadOfSchool',
+  'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf',
+  'applySelfEmail', 'applyNoPupilId', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
+]);
+
+/** Whether an ignored or rejected entry is a remark on a row imported all the same (NOTE_CODES), not a row left out. */
+export function isNote(x: Rejection): boolean {
+  return !!x.message && NOTE_CODES.has(x.message.code);
 }
 
 /** A rejected row whose reason is a message code: `reason` is its French text. */
@@ -275,6 +293,11 @@ export interface LinkChange {
   more?: number;
 }
 
+/**
+ * What became of records or accounts, each counted once: created, else restored (back from the grace period), else
+ * updated (fields, memberships or links changed), else unchanged; `preDeleted`: accounts the run sends to the grace
+ * period (absent from a complete run, deleted by a delta), which are no records of the run.
+ */
 export interface ProfileCounts {
   created: number;
   updated: number;
@@ -285,6 +308,11 @@ export interface ProfileCounts {
 
 export type FileCounts = ProfileCounts;
 
+/**
+ * One line per file. Its `rows` add up: created + updated + unchanged + restored (its records, each counted once) +
+ * ignored + rejected (rows left out whole) + merged + deletions + the structures it describes. `notes` and
+ * `preDeleted` stand apart: remarks on rows imported all the same, and accounts absent from it (no rows of it).
+ */
 export interface FileReport extends FileCounts {
   file: string;
   /** Detected format (machine-readable). */
@@ -293,14 +321,29 @@ export interface FileReport extends FileCounts {
   format: string;
   /** Character encoding the file was read with (`iso-8859-15`, `utf-8`, `windows-1252`…); null when not read. */
   encoding: string | null;
-  /** Records read (pupils, persons, individuals, rows, MEFs). */
+  /** Records read (pupils, persons, individuals, rows, MEFs, structures). */
   rows: number;
   /**
-   * Records of this file deliberately not imported (each once, however many entries of ImportReport.ignored it has:
-   * ignoredRecords), and rows rejected (details in ImportReport.ignored / rejected).
+   * Records of this file deliberately left out whole (each once, however many entries of ImportReport.ignored it has:
+   * ignoredRecords), and rows rejected whole (details in ImportReport.ignored / rejected). Reports stored before
+   * `notes` existed counted the records ignored in part here too.
    */
   ignored: number;
   rejected: number;
+  /**
+   * Remarks on rows imported all the same (isNote: a class or a head of school's function in an unknown structure, a
+   * malformed e-mail left out…), listed with the ignored or rejected rows. Absent when none (and from older reports).
+   */
+  notes?: number;
+  /**
+   * Rows read as the same person as another row (a parent listed once per child, one person in two files of the
+   * delivery): one record for them all. Absent when none.
+   */
+  merged?: number;
+  /** AAF deleteRequests (a delta): rows that send an account to the grace period. Absent when none. */
+  deletions?: number;
+  /** A structures file (AAF EtabEducNat): the structures it describes, new to the directory or already there. */
+  structures?: { created: number; existing: number };
   /** Why a whole file was left out (`ignored` files), in French. */
   reason?: string;
   /** The same reason as a message code and parameters, for the web to translate. */
@@ -350,12 +393,21 @@ export interface EmptiedStructure {
   of: number;
 }
 
+/** Counts by profile (each account once: ProfileCounts), in the directory's order of profiles. */
+export type CountsByProfile = Partial<Record<Profile, ProfileCounts>>;
+
 export interface StructureReport {
   name: string;
   uai: string | null;
   created: boolean;
   /** The name it had before the run renamed it (a feed describing the school under a new name). */
   formerName?: string;
+  /**
+   * The run's accounts in this structure once it is written (its members; a parent of no structure of their own, in
+   * their children's): created, updated, unchanged, restored, sent to the grace period, by profile (apply.ts
+   * structureAccounts). An account of several structures counts in each. Absent from reports stored before it existed.
+   */
+  accounts?: CountsByProfile;
 }
 
 export interface ImportReport {
@@ -433,6 +485,11 @@ export interface ImportReport {
   absenceSkipped?: 'partial' | 'delta';
   /** Accounts of the run left in no school (a warning: they are kept). Optional, as above; absent when there are none. */
   unattached?: UnattachedAccounts;
+  /**
+   * The run's accounts in no structure, counted as StructureReport.accounts are (beside the structures' lines, every
+   * account of the run is counted once at least). Optional, as above; absent when there are none.
+   */
+  withoutStructure?: CountsByProfile;
   /**
    * When the run wrote (ISO): the `created_at` of every account it created, so the publipostage can select exactly
    * them (console « Distribuer les identifiants des nouveaux comptes »). Absent from a dry run and older reports.

@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readAaf } from '../../src/import/aaf.js';
-import { collectInputs, formatReport, importFiles } from '../../src/import/index.js';
+import { UNATTACHED_SQL } from '../../src/directory/unattached.js';
+import { collectInputs, formatReport, importFiles, type ImportReport } from '../../src/import/index.js';
 import { fileContext, fileTempDir, FIXTURES, sqlReaders } from '../helpers/db.js';
 
 const AAF = join(FIXTURES, 'aaf-2013');
@@ -75,6 +76,41 @@ async function expectedHeads() {
   return heads;
 }
 
+/**
+ * The accounts each school of the feed holds once it is imported, counted by hand from the files (a pupil's school,
+ * its legal representatives in the same, a teacher or staff member in each school they are attached to), and the 99
+ * staff members whose record names no school of the feed.
+ */
+const PER_SCHOOL: Record<string, number> = {
+  'Z.REMP-DIGNE-AIX_MARS.': 226, 'Z.REMP-MANOSQUE-AIX_MARS.': 245, 'Z.REMP-DE DIGNE-AIX_MARS.': 205, 'Z.REMP-DE MANOSQUE-AIX_MARS.': 180,
+  'Z.REMP-BRIANCON-AIX_MARS.': 210, 'Z.REMP-GAP-AIX_MARS.': 210, 'Z.REMP-DE GAP-AIX_MARS.': 202, 'Z.REMP-DE BRIANCON-AIX_MARS.': 207,
+  'Z.REMP-NORD EST 13-AIX_MARS.': 250, 'Z.REMP-OUEST 13-AIX_MARS.': 220,
+};
+const WITHOUT_SCHOOL = 99;
+/** What a report's structures say the run creates in each, all profiles together. */
+const createdPerSchool = (report: ImportReport) =>
+  Object.fromEntries(report.structures.map((s) => [s.name, Object.values(s.accounts ?? {}).reduce((n, c) => n + c.created, 0)]));
+
+test('the dry run gives each school of the feed the accounts the import then leaves there, and each file’s line adds up', async () => {
+  const dry = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: true });
+  assert.equal(dry.fatal, null, formatReport(dry));
+  assert.deepEqual(createdPerSchool(dry), PER_SCHOOL, formatReport(dry));
+  assert.ok(dry.structures.every((s) => s.created && s.uai), 'ten new schools, each with its UAI');
+  assert.equal(Object.values(dry.withoutStructure ?? {}).reduce((n, c) => n + c.created, 0), WITHOUT_SCHOOL);
+  assert.deepEqual(Object.keys(dry.withoutStructure ?? {}), ['Teacher', 'Personnel']);
+  const fr = formatReport(dry);
+  assert.match(fr, /\n {2}Z\.REMP-DIGNE-AIX_MARS\. \(1004001V\) — nouveau — 226 créés \(\d+ élèves, \d+ parents, \d+ enseignants, \d+ personnels\)\n/, fr);
+  assert.match(fr, /\n {2}Sans établissement — 99 créés \(3 enseignants, 96 personnels\)\n/, fr);
+  // The structures file says its ten schools; the staff file its 698 people, the 15 DIR functions apart.
+  assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000\.xml — AAF structures — utf-8 — 10 établissements \(10 nouveaux\)\n/, fr);
+  assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000\.xml — [^\n]* — 698 lignes — 698 créés ; 15 remarques\n/, fr);
+  for (const f of dry.files.filter((x) => x.kind === 'aaf')) {
+    const parts = f.created + f.updated + f.unchanged + f.restored + f.ignored + f.rejected + (f.structures ? f.structures.created + f.structures.existing : 0);
+    assert.equal(parts, f.rows, `${f.file}: ${JSON.stringify(f)}`);
+    assert.equal(f.merged, undefined, `${f.file}: no row of this feed is another row's person`);
+  }
+});
+
 test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {
   const report = await importFiles(ctx, collectInputs([AAF]), { scope: { kind: 'all' }, dryRun: false });
   assert.equal(report.fatal, null, formatReport(report));
@@ -108,7 +144,18 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
     dirFunctions.map((d) => `${d.file}:${d.line}:ENTPersonFonctions:${d.id}:${d.structure}`).sort(),
   );
   assert.ok(formatReport(report).includes(`FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:1331:ENTPersonFonctions — DECAMPS FELIX (2397066) : fonction de direction (DIR) dans la structure « 50213 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée`), formatReport(report));
-  assert.equal(report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, 15);
+  // Remarks on people imported all the same, not rows ignored.
+  assert.deepEqual([report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes], [0, 15]);
+  // Each school holds what the dry run said (as the console counts a school's accounts: its members and their parents).
+  assert.deepEqual(createdPerSchool(report), PER_SCHOOL);
+  const held = await q<{ name: string; n: string }>(
+    `SELECT s.name, count(DISTINCT m.id) AS n FROM structures s JOIN (
+       SELECT structure_id, user_id AS id FROM user_structures
+       UNION SELECT cs.structure_id, r.parent_id FROM relations r JOIN user_structures cs ON cs.user_id = r.child_id) m ON m.structure_id = s.id
+     GROUP BY s.name`,
+  );
+  assert.deepEqual(Object.fromEntries(held.map((x) => [x.name, Number(x.n)])), PER_SCHOOL);
+  assert.equal(await count(`SELECT count(*) n FROM users u WHERE ${UNATTACHED_SQL}`), WITHOUT_SCHOOL);
   assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0, 'no DIR function names a structure of the feed');
   assert.equal(await count(`SELECT count(*) n FROM users WHERE origin = 'feed' AND source = 'aaf'`), report.created);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NULL OR activation_code_mac IS NULL OR activation_code_expires_at IS NULL`), 0);

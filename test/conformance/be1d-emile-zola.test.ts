@@ -28,11 +28,14 @@ test('Emile Zola: 247 pupils, 14 teachers, 461 parents (8 given once per child),
   const report = await importFiles(ctx, collectInputs([BE1D]), { dryRun: false, scope: ALL } as Parameters<typeof importFiles>[2]);
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
-  assert.deepEqual(report.structures, [{ name: 'École Emile Zola', uai: null, created: true }]);
+  const created = (n: number) => ({ created: n, updated: 0, unchanged: 0, restored: 0, preDeleted: 0 });
+  assert.deepEqual(report.structures, [{ name: 'École Emile Zola', uai: null, created: true, accounts: { Student: created(247), Relative: created(461), Teacher: created(14) } }]);
   assert.deepEqual(
     report.files.map((f) => [f.format, f.encoding, f.rows]),
     [['ONDE/BE1D élèves', 'ISO-8859-1', 247], ['ONDE/BE1D enseignants', 'ISO-8859-1', 14], ['ONDE/BE1D parents', 'ISO-8859-1', 469]],
   );
+  // The parents' line adds up: 461 accounts and the 8 rows of a parent given once per child.
+  assert.match(formatReport(report), /\n {2}CSVExtraction-responsables\.csv — ONDE\/BE1D parents — ISO-8859-1 — 469 lignes — 461 créés, 8 lignes regroupées avec une autre \(même personne\)\n/, formatReport(report));
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Student' AND source = 'be1d' AND origin = 'feed'`), 247);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Teacher'`), 14);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE profile = 'Relative'`), 461);

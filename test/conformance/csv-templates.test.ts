@@ -27,7 +27,7 @@ test('the French templates import into the structure given by UAI', async () => 
   const report = await importFiles(ctx, collectInputs([TPL]), opts({ structureHint: '0123456a' }));
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, []);
-  assert.deepEqual(report.structures, [{ name: 'Établissement 0123456A', uai: '0123456A', created: true }]);
+  assert.deepEqual(report.structures.map(({ accounts: _, ...s }) => s), [{ name: 'Établissement 0123456A', uai: '0123456A', created: true }]);
   assert.deepEqual(report.files.map((f) => [f.file, f.encoding, f.rows]), [
     ['CSV_Eleves.csv', 'ISO-8859-1', 7], ['CSV_Enseignants.csv', 'ISO-8859-1', 3], ['CSV_Invites.csv', 'ISO-8859-1', 3],
     ['CSV_Parents.csv', 'ISO-8859-1', 8], ['CSV_Personnels.csv', 'ISO-8859-1', 3],
@@ -36,6 +36,9 @@ test('the French templates import into the structure given by UAI', async () => 
   const inStructure = `EXISTS (SELECT 1 FROM user_structures us WHERE us.user_id = u.id AND us.structure_id = '${sid}')`;
   const byProfile = await q<{ profile: string; n: string }>(`SELECT profile, count(*) n FROM users u WHERE ${inStructure} GROUP BY 1 ORDER BY 1`);
   assert.deepEqual(byProfile.map((r) => [r.profile, Number(r.n)]), [['Guest', 3], ['Personnel', 3], ['Relative', 8], ['Student', 7], ['Teacher', 3]]);
+  // The report's figures for the school are what the import left there.
+  const made = Object.entries(report.structures[0].accounts ?? {}).map(([p, c]) => [p, c.created]).sort();
+  assert.deepEqual(made, byProfile.map((r) => [r.profile, Number(r.n)]));
 
   const [lea] = await q<Record<string, string>>(`SELECT * FROM users u WHERE first_name = 'Léa' AND last_name = 'COLIN' AND ${inStructure}`);
   assert.equal(lea.birth_date, '2014-08-13');

@@ -4,9 +4,9 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { absenceScopeText, absenceSkippedText, formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN } from '../../../import/report.js';
+import { absenceScopeText, absenceSkippedText, fileOutcome, formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN, OUTCOMES, outcomeTotals, profileSplit } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
-import { ignoredRecords, type Rejection, uaiAfter } from '../../../import/types.js';
+import { type CountsByProfile, ignoredRecords, type Rejection, type StructureReport, uaiAfter } from '../../../import/types.js';
 import { parisMoment } from '../../../publipostage/selection.js';
 import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
@@ -74,16 +74,14 @@ export function reportView(lang: Lang, r: ImportReport, superAdmin = false): Saf
 <div class="table-wrap"><table>
   <caption class="visually-hidden">${_('import.report.files')}</caption>
   <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
-    <th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th><th scope="col" class="num">${_('import.col.unchanged')}</th>
-    <th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.ignored')}</th></tr></thead>
+    <th scope="col">${_('import.col.outcome')}</th></tr></thead>
   <tbody>${r.files.map((f) =>
     f.kind === 'ignored' || f.kind === 'zip'
-      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="8">${formatText(lang, f.format)}${f.kind === 'zip' ? ` — ${plural(lang, 'import.report.members', f.rows)}` : ''}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
-      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td class="num">${n(f.created)}</td><td class="num">${n(f.updated)}</td>
-      <td class="num">${n(f.unchanged)}</td><td class="num">${n(f.preDeleted)}</td><td class="num">${n(f.ignored)}</td></tr>`,
+      ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="4">${formatText(lang, f.format)}${f.kind === 'zip' ? ` — ${plural(lang, 'import.report.members', f.rows)}` : ''}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
+      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td>${fileOutcome(f, lang)}</td></tr>`,
   )}</tbody>
 </table></div>
-${r.structures.length ? html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}<strong>${s.name}</strong>${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}${s.formerName ? html` <span class="badge badge-warning">${_('import.report.renamedStructure', { former: s.formerName })}</span>` : ''}`)}</p>` : ''}
+${structuresView(lang, r)}
 <div class="table-wrap"><table class="import-counts">
   <caption class="visually-hidden">${_('import.report.accounts')}</caption>
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
@@ -173,6 +171,37 @@ ${
     : ''
 }
 </section>`;
+}
+
+/** A structure's name, its UAI unless the name shows it, and a badge when the run creates or renames it. */
+function structureName(lang: Lang, s: StructureReport): SafeHtml {
+  const _ = translator(lang);
+  return html`<strong>${s.name}</strong>${uaiAfter(s.name, s.uai)}${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}${s.formerName ? html` <span class="badge badge-warning">${_('import.report.renamedStructure', { former: s.formerName })}</span>` : ''}`;
+}
+
+/**
+ * The structures the run touches with its accounts in each (StructureReport.accounts: created, updated, unchanged,
+ * pre-deleted, restored, each split by profile), and those in none: a dry run shows every school's figures before
+ * anything is written. A report stored before the counts existed names its structures only.
+ */
+function structuresView(lang: Lang, r: ImportReport): SafeHtml | '' {
+  const _ = translator(lang);
+  const n = (v: number) => formatNumber(lang, v);
+  if (!r.structures.length && !r.withoutStructure) return '';
+  if (r.structures.some((s) => !s.accounts)) {
+    return html`<p>${_('import.report.structures')} ${r.structures.map((s, i) => html`${i ? ', ' : ''}${structureName(lang, s)}`)}</p>`;
+  }
+  const cells = (c: CountsByProfile) => {
+    const totals = outcomeTotals(c);
+    return OUTCOMES.map((k) => html`<td class="num">${n(totals[k])}${totals[k] ? html`<span class="by-profile">${profileSplit(c, k, lang)}</span>` : ''}</td>`);
+  };
+  return html`<div class="table-wrap"><table class="import-structures" data-import="structures">
+  <caption>${_('import.report.byStructure')}</caption>
+  <thead><tr><th scope="col">${_('import.col.structure')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
+    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.restored')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th></tr></thead>
+  <tbody>${r.structures.map((s) => html`<tr data-structure="${s.name}"><th scope="row">${structureName(lang, s)}</th>${cells(s.accounts ?? {})}</tr>`)}
+  ${r.withoutStructure ? html`<tr data-structure=""><th scope="row">${_('import.report.withoutStructure')}</th>${cells(r.withoutStructure)}</tr>` : ''}</tbody>
+</table></div>`;
 }
 
 /** The ignored records as the command line lists them (report.ts ignoredListing), in the console's language. */
