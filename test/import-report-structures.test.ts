@@ -107,6 +107,19 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
   assert.ok(en.includes('\n  CLG - LES CHENES - NANTES (0720001A) — new — 5 created (2 students, 2 parents, 1 teacher)\n'), en);
   assert.ok(en.includes('\n  Without a school — 1 created (1 staff)\n'), en);
 
+  // The account of no school: a warning made of statements, its examples after a full stop.
+  assert.ok(
+    fr.includes(
+      'aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire. ' +
+        'Le super administrateur le retrouve dans la console, « Comptes sans établissement ». Par exemple :\n  anne.bertin — Anne BERTIN (Personnels)\n',
+    ),
+    fr,
+  );
+  assert.ok(en.includes('Its record attaches it to no school known to the file or the directory. The super admin finds it in the console, “Accounts without a school”. For instance :\n'), en);
+  const notice = /<div class="notice notice-warning" data-import="unattached"><p>([^<]*)<\/p>/.exec(String(reportView('fr', dry)))?.[1] ?? '';
+  assert.match(notice, /Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire\.$/, notice);
+  assert.doesNotMatch(notice + fr.split('\n').find((l) => l.startsWith('Attention : 1 compte')), /\?/, 'statements, no question');
+
   // Each file's line adds up to its rows; remarks on rows imported all the same stand apart.
   assert.deepEqual(file(dry, 'EtabEducNat').structures, { created: 1, existing: 1 });
   assert.match(fr, /\n {2}ENT_Complet_20250901_EtabEducNat_0000\.xml — AAF structures — utf-8 — 2 établissements \(1 nouveau, 1 existant\)\n/);

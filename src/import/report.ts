@@ -16,6 +16,7 @@ const T = {
   fr: {
     num: fr,
     example: 'par exemple',
+    exampleAfterStop: 'Par exemple',
     fatal: 'Import refusé : aucune modification enregistrée.',
     done: 'Import terminé.',
     dry: 'Simulation (--dry-run) : aucune modification enregistrée.',
@@ -75,7 +76,7 @@ const T = {
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
     unattached: (u: UnattachedAccounts, dry: boolean, profiles: Record<Profile, string>) =>
-      `Attention : ${u.count > 1 ? `${fr(u.count)} comptes de l’import ${dry ? 'ne seraient' : 'ne sont'} rattachés` : `1 compte de l’import ${dry ? 'ne serait' : 'n’est'} rattaché`} à aucun établissement (${byProfile(u, profiles, fr, ' : ')}) : ${u.count > 1 ? 'ils sont comptés' : 'il est compté'} dans aucun établissement et aucun publipostage d’établissement ne les choisit. Fiche sans établissement de rattachement dans le fichier ? Le super administrateur les retrouve dans la console, « Comptes sans établissement ».`,
+      `Attention : ${u.count > 1 ? `${fr(u.count)} comptes de l’import ${dry ? 'ne seraient' : 'ne sont'} rattachés` : `1 compte de l’import ${dry ? 'ne serait' : 'n’est'} rattaché`} à aucun établissement (${byProfile(u, profiles, fr, ' : ')}) : aucun établissement ne ${u.count > 1 ? 'les' : 'le'} compte, aucun publipostage d’établissement ne ${u.count > 1 ? 'les' : 'le'} choisit. ${u.count > 1 ? 'Leurs fiches ne les rattachent' : 'Sa fiche ne le rattache'} à aucun établissement connu du fichier ou de l’annuaire. Le super administrateur ${u.count > 1 ? 'les' : 'le'} retrouve dans la console, « Comptes sans établissement ».`,
     absent: (n: number) => `Absents du flux, en période de grâce (${fr(n)})`,
     modified: (n: number) => `Fiches modifiées (${fr(n)})`,
     empty: '(vide)',
@@ -113,6 +114,7 @@ const T = {
   en: {
     num: en,
     example: 'for instance',
+    exampleAfterStop: 'For instance',
     fatal: 'Import refused: nothing was changed.',
     done: 'Import finished.',
     dry: 'Dry run: nothing was changed.',
@@ -165,7 +167,7 @@ const T = {
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
     unattached: (u: UnattachedAccounts, dry: boolean, profiles: Record<Profile, string>) =>
-      `Warning: ${en(u.count)} account${u.count === 1 ? '' : 's'} of the import ${dry ? 'would belong' : u.count === 1 ? 'belongs' : 'belong'} to no school (${byProfile(u, profiles, en, ': ')}): counted in no school, chosen by no school’s publipostage. A record without its school in the file? The super admin finds them in the console, “Accounts without a school”.`,
+      `Warning: ${en(u.count)} account${u.count === 1 ? '' : 's'} of the import ${dry ? 'would belong' : u.count === 1 ? 'belongs' : 'belong'} to no school (${byProfile(u, profiles, en, ': ')}): counted in no school, chosen by no school’s publipostage. ${u.count === 1 ? 'Its record attaches it' : 'Their records attach them'} to no school known to the file or the directory. The super admin finds ${u.count === 1 ? 'it' : 'them'} in the console, “Accounts without a school”.`,
     absent: (n: number) => `Absent from the feed, in their grace period (${en(n)})`,
     modified: (n: number) => `Records changed (${en(n)})`,
     empty: '(empty)',
@@ -472,7 +474,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     if (list.length) section(t.admins(change, list.length), list.map((x) => `${x.login} — ${x.name} (${x.structure})`));
   }
   const u = report.unattached;
-  if (u) section(`${t.unattached(u, report.dryRun, t.profiles)} ${t.example}`, u.sample.map(person), u.count);
+  if (u) section(`${t.unattached(u, report.dryRun, t.profiles)} ${t.exampleAfterStop}`, u.sample.map(person), u.count);
   if (report.absent?.length) section(t.absent(report.preDeleted), report.absent.map(person), report.preDeleted);
   if (report.modified?.count) {
     section(t.modified(report.modified.count), report.modified.sample.map((m) => `${m.login} — ${m.name} : ${formatChanges(m, lang)}`), report.modified.count);

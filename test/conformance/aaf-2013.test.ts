@@ -109,6 +109,10 @@ test('the dry run gives each school of the feed the accounts the import then lea
     assert.equal(parts, f.rows, `${f.file}: ${JSON.stringify(f)}`);
     assert.equal(f.merged, undefined, `${f.file}: no row of this feed is another row's person`);
   }
+  // Cosmetic: sentences of the warning about the accounts of no school.
+  const warning = fr.split('\n').find((l) => l.startsWith('Attention : 99 comptes')) ?? '';
+  assert.ok(warning.endsWith('« Comptes sans établissement ». Par exemple :'), fr);
+  assert.doesNotMatch(warning, /\?/, 'a statement, no question');
 });
 
 test('the whole aaf-2013 folder imports: legal representatives only, teachers by function, names kept', async () => {

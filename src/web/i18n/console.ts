@@ -366,13 +366,13 @@ const fr = {
   'import.next.unattached.other': '{n} nouveaux comptes rattachés à aucun établissement : comptes sans établissement',
   // The run's accounts left in no school (ImportReport.unattached): kept, but counted and chosen by no school.
   'import.report.unattached.one':
-    'Attention : {n} compte de l’import ne serait rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Fiche sans établissement de rattachement dans le fichier ?',
+    'Attention : {n} compte de l’import ne serait rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire.',
   'import.report.unattached.other':
-    'Attention : {n} comptes de l’import ne seraient rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Fiches sans établissement de rattachement dans le fichier ?',
+    'Attention : {n} comptes de l’import ne seraient rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Leurs fiches ne les rattachent à aucun établissement connu du fichier ou de l’annuaire.',
   'import.report.unattached.done.one':
-    'Attention : {n} compte de l’import n’est rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Fiche sans établissement de rattachement dans le fichier ?',
+    'Attention : {n} compte de l’import n’est rattaché à aucun établissement ({profiles}) : aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire.',
   'import.report.unattached.done.other':
-    'Attention : {n} comptes de l’import ne sont rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Fiches sans établissement de rattachement dans le fichier ?',
+    'Attention : {n} comptes de l’import ne sont rattachés à aucun établissement ({profiles}) : aucun établissement ne les compte, aucun publipostage d’établissement ne les choisit. Leurs fiches ne les rattachent à aucun établissement connu du fichier ou de l’annuaire.',
   'import.report.unattached.examples': 'Par exemple :',
   'import.report.unattached.link': 'Voir les comptes sans établissement',
   // A dry run: the accounts do not exist yet, no link to a list that does not hold them.
@@ -819,13 +819,13 @@ const en: Record<keyof typeof fr, string> = {
   'import.next.unattached.one': '{n} new account belonging to no school: accounts without a school',
   'import.next.unattached.other': '{n} new accounts belonging to no school: accounts without a school',
   'import.report.unattached.one':
-    'Warning: {n} account of the import would belong to no school ({profiles}): no school counts it, no school’s publipostage chooses it. A record without its school in the file?',
+    'Warning: {n} account of the import would belong to no school ({profiles}): no school counts it, no school’s publipostage chooses it. Its record attaches it to no school known to the file or the directory.',
   'import.report.unattached.other':
-    'Warning: {n} accounts of the import would belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Records without their school in the file?',
+    'Warning: {n} accounts of the import would belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Their records attach them to no school known to the file or the directory.',
   'import.report.unattached.done.one':
-    'Warning: {n} account of the import belongs to no school ({profiles}): no school counts it, no school’s publipostage chooses it. A record without its school in the file?',
+    'Warning: {n} account of the import belongs to no school ({profiles}): no school counts it, no school’s publipostage chooses it. Its record attaches it to no school known to the file or the directory.',
   'import.report.unattached.done.other':
-    'Warning: {n} accounts of the import belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Records without their school in the file?',
+    'Warning: {n} accounts of the import belong to no school ({profiles}): no school counts them, no school’s publipostage chooses them. Their records attach them to no school known to the file or the directory.',
   'import.report.unattached.examples': 'For instance:',
   'import.report.unattached.link': 'See the accounts without a school',
   'import.report.unattached.later.one': 'Once the import is confirmed, it will be listed under “Accounts without a school” (from the school list).',
