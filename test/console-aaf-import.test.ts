@@ -96,7 +96,7 @@ test('no school yet: the super admin imports the académie’s AAF feed from /co
   await Promise.all([page.waitForURL(/\/console\/import\/[A-Za-z0-9_-]{32}$/), page.click('form.import-form button[type="submit"]')]);
   assert.match((await page.textContent('main .notice-info'))!, /Simulation : rien n’a encore été enregistré/);
   const report = (await page.textContent('section.import-report'))!.replace(/\s+/g, ' ');
-  assert.match(report, /CLG - DES SABLONS - ETAMPES nouveau, CLG - LES GRANDS CHAMPS - DOURDAN nouveau/, report);
+  assert.match(report, /CLG - DES SABLONS - ETAMPES \(0911001A\) nouveau ?2 ?1 élève, 1 parent.*CLG - LES GRANDS CHAMPS - DOURDAN \(0911002B\) nouveau ?1 ?1 enseignant/, report);
   assert.equal(await page.textContent('[data-import="created"]'), '4', 'a pupil, her mother, a teacher, a staff member');
   assert.match(report, /1 compte de l’import ne serait rattaché à aucun établissement/);
   // The accounts of no school do not exist yet: said, with no link to a list that does not hold them.
