@@ -406,11 +406,14 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   if (!fileProfile && !present.has('profile')) {
     throw new ImportFileError(file, 1, '', 'csvNoProfile');
   }
-  for (const f of fileProfile ? [...REQUIRED[fileProfile], ...(FILE_REQUIRED[fileProfile] ?? [])] : (['lastName', 'firstName'] as const)) {
-    if (present.has(f)) continue;
-    const column = missingLabel(f, source, fileProfile);
+  /** The file is refused (line 1, named as its kind of file heads it) when it lacks one of `fields`. */
+  const requireColumns = (fields: readonly Field[], profile: Profile | undefined) => {
+    const missing = fields.find((f) => !present.has(f));
+    if (!missing) return;
+    const column = missingLabel(missing, source, profile);
     throw new ImportFileError(file, 1, column, 'csvMissingColumn', { column });
-  }
+  };
+  requireColumns(fileProfile ? [...REQUIRED[fileProfile], ...(FILE_REQUIRED[fileProfile] ?? [])] : ['lastName', 'firstName'], fileProfile);
   // Starred columns are required, except a pupil's class (the French template stars it, the reference does not
   // require it).
   const starred = columns.filter((c) => c.starred && c.child < 0).map((c) => c.field);
@@ -452,13 +455,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     const profile = rowProfile;
     // A file whose Profil column names pupils needs their class column as a pupils' file does (FILE_REQUIRED): without
     // it, every pupil of the file was taken out of its class.
-    if (!fileProfile) {
-      for (const f of FILE_REQUIRED[profile] ?? []) {
-        if (present.has(f)) continue;
-        const column = missingLabel(f, source, profile);
-        throw new ImportFileError(file, 1, column, 'csvMissingColumn', { column });
-      }
-    }
+    if (!fileProfile) requireColumns(FILE_REQUIRED[profile] ?? [], profile);
     let bad = false;
     for (const f of new Set<Field>([...REQUIRED[profile], ...starred.filter((x) => profile !== 'Student' || x !== 'classes')])) {
       if (!get(f)) {
