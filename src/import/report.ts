@@ -12,6 +12,20 @@ const EN_NUMBERS = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 });
 const fr = frenchNumber;
 const en = (n: number) => EN_NUMBERS.format(n);
 
+/** A count of accounts by outcome, as a file's line and a school's line both say it. */
+const OUTCOMES_FR = {
+  created: (n: number) => countFr(n, 'créé', 'créés'),
+  updated: (n: number) => countFr(n, 'modifié', 'modifiés'),
+  unchanged: (n: number) => countFr(n, 'inchangé', 'inchangés'),
+  restored: (n: number) => countFr(n, 'restauré', 'restaurés'),
+};
+const OUTCOMES_EN = {
+  created: (n: number) => `${en(n)} created`,
+  updated: (n: number) => `${en(n)} updated`,
+  unchanged: (n: number) => `${en(n)} unchanged`,
+  restored: (n: number) => `${en(n)} restored`,
+};
+
 const T = {
   fr: {
     num: fr,
@@ -25,10 +39,7 @@ const T = {
     /** What became of a file's rows (they add up: types.ts FileReport), then apart what is no row of it. */
     fileParts: (f: FileReport) =>
       fileParts(f, {
-        created: (n) => countFr(n, 'créé', 'créés'),
-        updated: (n) => countFr(n, 'modifié', 'modifiés'),
-        unchanged: (n) => countFr(n, 'inchangé', 'inchangés'),
-        restored: (n) => countFr(n, 'restauré', 'restaurés'),
+        ...OUTCOMES_FR,
         ignored: (n) => countFr(n, 'ignoré', 'ignorés'),
         rejected: (n) => countFr(n, 'rejeté', 'rejetés'),
         merged: (n) => countFr(n, 'ligne regroupée avec une autre (même personne)', 'lignes regroupées avec une autre (même personne)'),
@@ -51,10 +62,7 @@ const T = {
     /** One structure's accounts by outcome, each split by profile: « 3 créés (2 élèves, 1 parent), 40 inchangés (40 élèves) ». */
     structureAccounts: (c: CountsByProfile) =>
       accountsByOutcome(c, {
-        created: (n) => countFr(n, 'créé', 'créés'),
-        updated: (n) => countFr(n, 'modifié', 'modifiés'),
-        unchanged: (n) => countFr(n, 'inchangé', 'inchangés'),
-        restored: (n) => countFr(n, 'restauré', 'restaurés'),
+        ...OUTCOMES_FR,
         preDeleted: (n) => `${countFr(n, 'absent', 'absents')} du flux`,
       }, 'fr') || 'aucun compte',
     accounts: 'Comptes',
@@ -122,10 +130,7 @@ const T = {
     rows: (n: number) => `${en(n)} row${n === 1 ? '' : 's'}`,
     fileParts: (f: FileReport) =>
       fileParts(f, {
-        created: (n) => `${en(n)} created`,
-        updated: (n) => `${en(n)} updated`,
-        unchanged: (n) => `${en(n)} unchanged`,
-        restored: (n) => `${en(n)} restored`,
+        ...OUTCOMES_EN,
         ignored: (n) => `${en(n)} ignored`,
         rejected: (n) => `${en(n)} rejected`,
         merged: (n) => `${en(n)} row${n === 1 ? '' : 's'} merged with another (same person)`,
@@ -146,10 +151,7 @@ const T = {
     withoutStructure: 'Without a school',
     structureAccounts: (c: CountsByProfile) =>
       accountsByOutcome(c, {
-        created: (n) => `${en(n)} created`,
-        updated: (n) => `${en(n)} updated`,
-        unchanged: (n) => `${en(n)} unchanged`,
-        restored: (n) => `${en(n)} restored`,
+        ...OUTCOMES_EN,
         preDeleted: (n) => `${en(n)} absent from the feed`,
       }, 'en') || 'no account',
     accounts: 'Accounts',
