@@ -29,7 +29,7 @@ import { dejavu, Face } from './pdf-font.js';
 import { artifact, StructTree, type Elem } from './pdf-tags.js';
 import { num, pdfDate, pdfString, PdfWriter } from './pdf-writer.js';
 import { ADDRESS_BAND, ADDRESS_WINDOW, addressLines } from './address-block.js';
-import { fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, templateFor, type TemplateSet } from './templates.js';
+import { type Audience, audienceOf, fieldsFor, loadTemplates, MERGE_FIELDS, renderTemplate, templateFor, type TemplateSet } from './templates.js';
 
 export type SheetModel = 1 | 2 | 8;
 export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
@@ -234,6 +234,7 @@ const PARENTS: Record<'fr' | 'en', Partial<Labels>> = {
 };
 
 /** Renewal sheets: the words that differ from a connection sheet, and the text that replaces the letter. */
+const RENEWAL_BODY = { vous: 'body', tu: 'tuBody', parents: 'parentsBody' } as const satisfies Record<Audience, string>;
 const RENEWAL = {
   fr: {
     subtitle: 'Espace numérique de travail — nouveau mot de passe',
@@ -572,7 +573,7 @@ class SheetPainter {
     if (detailLines.length > 2) detailLines.splice(1, detailLines.length - 1, truncate(sans, g.detail, detailLines.slice(1).join('').trimEnd(), colW));
     // A pupil is addressed as « tu » on the whole sheet, the parents of a pupil of maternelle as « vous » about their
     // child: their notes and caption are laid out apart.
-    const to = row.profile !== 'Student' ? 'vous' : row.youngPupil ? 'parents' : 'tu';
+    const to = audienceOf(row.profile, row.youngPupil);
     const layoutKey = `${to}/${kind}/${detailLines.length}/${provider}`;
     const lay = this.layout(layoutKey, kind, detailLines.length, provider, to === 'tu' ? this.Ltu : to === 'parents' ? this.Lparents : L);
 
@@ -770,7 +771,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
-    if (renewal) return row.profile !== 'Student' ? RENEWAL[lang].body : row.youngPupil ? RENEWAL[lang].parentsBody : RENEWAL[lang].tuBody;
+    if (renewal) return RENEWAL[lang][RENEWAL_BODY[audienceOf(row.profile, row.youngPupil)]];
     const set = templates.get(row.structureId ?? '')!;
     // A school's text as written; the built-in one fitted to the account (templateFor): to the parents of a pupil of
     // maternelle, and without the « Mot de passe oublié » e-mail steps for an account without an address.

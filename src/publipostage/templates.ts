@@ -94,7 +94,7 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
 // 'parents'). Sheet bodies are written to fit under the credentials block, even at 8 sheets per page.
 
 /** Who a built-in text speaks to: a pupil ("tu"), the parents of a pupil of maternelle, anyone else ("vous"). */
-type Audience = 'tu' | 'parents' | 'vous';
+export type Audience = 'tu' | 'parents' | 'vous';
 
 // First-connection steps; a mail has no QR code to scan, a sheet has. The parents give their own e-mail address.
 const stepsText = (to: Audience, qr: boolean) =>
@@ -161,8 +161,8 @@ Mot de passe oublié ?
 Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
 };
 
-/** Who the built-in texts of an account speak to (a pupil of maternelle: their parents). */
-function audienceOf(profile: Profile, youngPupil = false): Audience {
+/** Who the built-in texts of an account speak to (a pupil of maternelle: their parents); a sheet's own notes too (pdf.ts). */
+export function audienceOf(profile: Profile, youngPupil = false): Audience {
   return profile !== 'Student' ? 'vous' : youngPupil ? 'parents' : 'tu';
 }
 
