@@ -190,3 +190,20 @@ test('a GET or a POST without the CSRF token (a cross-site link or form) issues 
   assert.equal(preview.json().error, 'Paramètre « classes » invalide : paramètre inconnu de cette adresse ; rien n’a été fait.');
   assert.equal(await sideEffects(ctx.database.pool), before);
 });
+
+test('a parameter of the wrong type or value is refused in the caller’s language, not in the validator’s English', async () => {
+  const cases: Array<[string, string, string]> = [
+    ['limit=abc', 'Paramètre « limit » invalide : nombre attendu.', 'Invalid parameter “limit”: a number expected.'],
+    ['limit=100000', 'Paramètre « limit » invalide : 500 au plus.', 'Invalid parameter “limit”: at most 500.'],
+    ['structureId=zz', 'Paramètre « structureId » invalide : identifiant attendu (UUID, par exemple 0b6c5c1e-1f2a-4c3d-9e8f-123456789abc).', 'Invalid parameter “structureId”: an identifier expected (UUID, e.g. 0b6c5c1e-1f2a-4c3d-9e8f-123456789abc).'],
+    ['activation=maybe', 'Paramètre « activation » invalide : valeurs possibles : all, active, inactive.', 'Invalid parameter “activation”: possible values: all, active, inactive.'],
+    ['createdAfter=2020-02-30', 'Paramètre « createdAfter » invalide : date impossible.', 'Invalid parameter “createdAfter”: impossible date.'],
+    ['createdBefore=hier', 'Paramètre « createdBefore » invalide : date attendue au format AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS.mmm.', 'Invalid parameter “createdBefore”: a date expected as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.mmm.'],
+  ];
+  for (const [query, fr, en] of cases) {
+    const r = await get('root', `/api/publipostage/preview?${query}`);
+    assert.equal(r.statusCode, 400, `${query}: ${r.body.slice(0, 200)}`);
+    assert.equal(r.json().error, fr, query);
+    assert.equal((await get('root', `/api/publipostage/preview?${query}&lang=en`)).json().error, en, `${query}, in English`);
+  }
+});

@@ -108,6 +108,10 @@ test('impossible dates are a 400 with a message everywhere: API, console pages, 
   assert.equal(await runWith(ctx, ['--format', 'csv', '--created-before', '2026-02-30', '-o', '/tmp/never.csv'], (m) => logs.push(m)), 2);
   assert.ok(logs.some((l) => /--created-before invalide : date impossible/.test(l)), logs.join('\n'));
   assert.ok(!logs.some((l) => /date\/time field value out of range/.test(l)));
+  // In French, as the rest of the command line (zod said « Invalid option: expected one of … »).
+  logs.length = 0;
+  assert.equal(await runWith(ctx, ['--format', 'csv', '--activation', 'peut-etre', '-o', '/tmp/never.csv'], (m) => logs.push(m)), 2);
+  assert.ok(logs.some((l) => l.includes('option --activation invalide : valeurs possibles : all, active, inactive.')), logs.join('\n'));
 });
 
 test('an error page\'s <title> says what happened (« Erreur : Page introuvable »), not just « Erreur », in French and English', async () => {

@@ -17,6 +17,7 @@ import { leftOutOf } from './select.js';
 import type { SheetModel } from './pdf.js';
 import { SelectionSchema } from './selection.js';
 import { countFr } from '../lib/french.js';
+import { zodIssueText } from '../lib/zod-text.js';
 
 const USAGE = `usage : trousseau publipostage --format pdf|csv|word -o <fichier|-> [options]
 
@@ -168,7 +169,7 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new UsageError(`option --${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} invalide : ${issue.message}`);
+      throw new UsageError(`option --${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} invalide : ${zodIssueText('fr', issue)}`);
     }
     const unset = publicUrlWarning(ctx.config);
     if (unset) log(unset);

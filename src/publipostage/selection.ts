@@ -2,6 +2,8 @@
 // Pure: the schema and the row shape. The SQL lives in select.ts.
 import { z } from 'zod';
 import { PROFILES } from '../directory/vocabulary.js';
+// Refusals are catalogue keys, said in the caller's language (lib/zod-text.ts).
+import type { MessageKey } from '../web/i18n/index.js';
 
 const csvList = <T extends z.ZodTypeAny>(item: T) =>
   z.preprocess(
@@ -15,8 +17,8 @@ const csvList = <T extends z.ZodTypeAny>(item: T) =>
  */
 export const CalendarDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'date attendue au format AAAA-MM-JJ')
-  .refine(possibleDay, 'date impossible');
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'error.zod.day' satisfies MessageKey)
+  .refine(possibleDay, 'error.zod.impossibleDate' satisfies MessageKey);
 
 function possibleDay(v: string): boolean {
   const [y, m, d] = v.slice(0, 10).split('-').map(Number);
@@ -37,8 +39,8 @@ export const hasOffset = (moment: string): boolean => /(?:Z|[+-]\d{2}:\d{2})$/.t
  */
 export const CalendarMoment = z
   .string()
-  .regex(MOMENT_RE, 'date attendue au format AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS.mmm')
-  .refine(possibleDay, 'date impossible');
+  .regex(MOMENT_RE, 'error.zod.moment' satisfies MessageKey)
+  .refine(possibleDay, 'error.zod.impossibleDate' satisfies MessageKey);
 
 const PARIS_MOMENT = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',

@@ -7,6 +7,7 @@ import { DomainError, type DomainCode } from '../lib/errors.js';
 import { HttpError } from './context.js';
 import { isMessageKey, t, type Lang, type MessageKey } from './i18n/index.js';
 import { sendErrorPage } from './layout.js';
+import { zodIssueText } from '../lib/zod-text.js';
 
 /** HTTP status of each domain error: the one place where a refusal becomes a status. */
 export const DOMAIN_STATUS: Record<DomainCode, number> = {
@@ -76,9 +77,8 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
     const field = String(issue?.instancePath ?? '')
       .replace(/^\//, '')
       .split('/')[0];
-    // A schema's own refusal is a catalogue key (input.ts reasonKey), said in the request's language.
-    const reason = issue?.message ?? '';
-    return { status: 400, message: t(lang, 'error.invalidParam', { field, reason: isMessageKey(reason) ? t(lang, reason) : reason }) };
+    const reason = issue ? zodIssueText(lang, { ...issue.params, code: issue.keyword, message: issue.message ?? '' }) : t(lang, 'error.zod.invalid');
+    return { status: 400, message: t(lang, 'error.invalidParam', { field, reason }) };
   }
   const e = err as FastifyError;
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

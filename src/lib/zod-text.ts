@@ -1,0 +1,40 @@
+// What a zod schema refused, said in French or English. zod's own messages are English sentences (« Invalid input:
+// expected number, received NaN »); a schema's own refusal is a catalogue key (web/input.ts reasonKey).
+import { isMessageKey, t, type Lang } from '../web/i18n/index.js';
+
+/** A zod 4 issue as zod gives it, or as fastify-type-provider-zod spreads it (`code` from its `keyword`). */
+export interface ZodIssueLike {
+  code: string;
+  message: string;
+  expected?: unknown;
+  origin?: unknown;
+  maximum?: unknown;
+  minimum?: unknown;
+  format?: unknown;
+  values?: unknown;
+}
+
+/**
+ * The reason of `issue` in `lang`: its message when it is a catalogue key, else built from its code (invalid_type,
+ * too_big, too_small, invalid_format, invalid_value; any other is « valeur non reconnue »).
+ */
+export function zodIssueText(lang: Lang, issue: ZodIssueLike): string {
+  if (isMessageKey(issue.message)) return t(lang, issue.message);
+  const list = issue.origin === 'array' || issue.origin === 'set';
+  switch (issue.code) {
+    case 'invalid_type': {
+      const key = `error.zod.type.${String(issue.expected)}`;
+      return t(lang, isMessageKey(key) ? key : 'error.zod.type.other');
+    }
+    case 'too_big':
+      return t(lang, issue.origin === 'string' ? 'error.zod.tooBigText' : list ? 'error.zod.tooBigList' : 'error.zod.tooBig', { max: String(issue.maximum) });
+    case 'too_small':
+      return t(lang, issue.origin === 'string' ? 'error.zod.tooSmallText' : list ? 'error.zod.tooSmallList' : 'error.zod.tooSmall', { min: String(issue.minimum) });
+    case 'invalid_format':
+      return t(lang, issue.format === 'uuid' ? 'error.zod.uuid' : issue.format === 'email' ? 'error.zod.email' : 'error.zod.format');
+    case 'invalid_value':
+      return Array.isArray(issue.values) ? t(lang, 'error.zod.choice', { values: issue.values.map(String).join(', ') }) : t(lang, 'error.zod.invalid');
+    default:
+      return t(lang, 'error.zod.invalid');
+  }
+}
