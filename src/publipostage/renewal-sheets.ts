@@ -21,9 +21,13 @@ import { recordDistribution } from './tracking.js';
 
 export type RenewalFormat = 'pdf' | 'csv';
 
-/** The accounts of a selection that can be given a renewal code: activated, changeable by the caller, signing in here. */
-export function renewable(row: AccountRow): boolean {
-  return row.activated && !row.readOnly && !row.externalProvider && !row.blocked && !row.preDeleted;
+/**
+ * The accounts of a selection that can be given a renewal code: activated, changeable by the caller, signing in here,
+ * and not the caller's own (`actorId`): a session alone would then set its password, where « Mon compte » asks for the
+ * current one (generateRenewalCode refuses it the same way) — a stolen session of a local admin took the account for good.
+ */
+export function renewable(row: AccountRow, actorId: string | null): boolean {
+  return row.activated && !row.readOnly && !row.externalProvider && !row.blocked && !row.preDeleted && row.id !== actorId;
 }
 
 /** The selection restricted to activated accounts (the only ones a renewal code serves). */
@@ -32,7 +36,7 @@ export function renewalSelection(selection: Selection): Selection {
 }
 
 /**
- * Draws a renewal code for every renewable account of `selection` (see renewable), replacing any previous one,
+ * Draws a renewal code for every account of `selection` renewable by `actorId` (see renewable), replacing any previous one,
  * and stores them with the audit entry `publipostage.renewal` (filters, count, format) and the distribution
  * record ('renewal_sheet') in one transaction. Returns the rows with `code` / `codeExpiresAt` holding the
  * renewal code (canonical) and its expiry (now + RENEWAL_HOURS): the caller renders them at once.
@@ -45,7 +49,7 @@ export async function issueRenewalSheets(
   actorId: string | null,
   format: RenewalFormat,
 ): Promise<AccountRow[]> {
-  const selected = (await selectAccounts(ctx, renewalSelection(selection), scope)).filter(renewable);
+  const selected = (await selectAccounts(ctx, renewalSelection(selection), scope)).filter((r) => renewable(r, actorId));
   const now = new Date();
   const issued = new Map(selected.map((r) => [r.id, issueRenewalCode(ctx.secrets, now)]));
   return withTransaction(ctx.database.pool, async (client) => {

@@ -190,7 +190,7 @@ ${
       return sent(reply.redirect(`${base}?ok=mail&n=${res.queued}&m=${res.withoutEmailParents.length}`, 303));
     }
     case 'renewal-sheets': {
-      const ok = rows.filter(renewable);
+      const ok = rows.filter((r) => renewable(r, user.id));
       return sent(
         sendPage(reply, {
           req,
@@ -217,7 +217,7 @@ ${
     case 'renewal-pdf-8':
     case 'renewal-csv': {
       const format = action === 'renewal-csv' ? 'csv' : 'pdf';
-      await refuseNoRenewal(ctx, selection, scope);
+      await refuseNoRenewal(ctx, selection, scope, user.id);
       const issued = await issueRenewalSheets(ctx, selection, scope, user.id, format);
       const name = renewalFileName(await describeSelection(ctx, selection), today(), format);
       if (format === 'csv') return download(reply, name, 'text/csv; charset=utf-8', renderRenewalCsv(ctx, issued));

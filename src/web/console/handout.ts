@@ -74,9 +74,9 @@ export async function refuseNoFamilyMail(ctx: AppContext, selection: Selection, 
   if (!(await planFamilyMail(ctx, selection, scope)).parents.some(reachable)) throw new HttpError(422, 'error.emptySelection');
 }
 
-/** 422 error.emptySelection when `selection` holds no account a renewal code can serve (renewal-sheets.ts). */
-export async function refuseNoRenewal(ctx: AppContext, selection: Selection, scope: Scope): Promise<void> {
-  if (!(await selectAccounts(ctx, renewalSelection(selection), scope)).some(renewable)) throw new HttpError(422, 'error.emptySelection');
+/** 422 error.emptySelection when `selection` holds no account a renewal code from `actorId` can serve (renewal-sheets.ts). */
+export async function refuseNoRenewal(ctx: AppContext, selection: Selection, scope: Scope, actorId: string): Promise<void> {
+  if (!(await selectAccounts(ctx, renewalSelection(selection), scope)).some((r) => renewable(r, actorId))) throw new HttpError(422, 'error.emptySelection');
 }
 
 /** Family-pack PDF of the given pupils and parents (sort by family), with its audit and record, and how many of each it holds. */
@@ -225,7 +225,7 @@ ${
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = posted(req.body.selection, school.id);
     const format = req.body.format === 'csv' ? 'csv' : 'pdf';
-    await refuseNoRenewal(ctx, selection, scope);
+    await refuseNoRenewal(ctx, selection, scope, user.id);
     const rows = await issueRenewalSheets(ctx, selection, scope, user.id, format);
     const name = renewalFileName(await describeSelection(ctx, selection), today(), format);
     reply.header('x-account-count', String(rows.length));
