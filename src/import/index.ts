@@ -26,7 +26,7 @@ import { readSts, stsToBatch } from './sts.js';
 import { ENCODING_LABEL, titleFromFolder } from './text.js';
 import { ABSENCE_SCOPE_NAMES, emptyBatch, ignoredRecords, ImportFileError, isNote, uaiAfter, type AbsenceScope, type FileFormat, type FileReport, type ImportBatch, type ImportReport, type Rejection, type Source, type StructureReport, type UserRecord } from './types.js';
 import { declaredEncoding, readHead } from './xml.js';
-import { unzip, ZIP_LIMITS } from './zip.js';
+import { unzip, ZIP_LIMITS, zipLimitsFor, type ZipLimits } from './zip.js';
 import { sweepUploads, uploadsRoot } from './uploads.js';
 import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
@@ -131,15 +131,16 @@ function fileEntry(file: string, kind: FileFormat, format: string, encoding: str
  * into their members (`archives`: each archive and its number of members). Throws ImportFileError for a file
  * of no supported format or an unreadable archive (the whole run fails, naming the file and why). `unpackInto` gives
  * the private directory an archive's members are unpacked to (zip.ts), made when the first archive comes; without
- * it they are unpacked in memory.
+ * it they are unpacked in memory. `limits`: the caller's (zipLimitsFor: one school's files unpack to no more than an upload).
  */
 export async function detectInputs(
   files: ImportInput[],
   unpackInto?: () => Promise<string>,
+  limits: ZipLimits = ZIP_LIMITS,
 ): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
   const out: { input: ImportInput; detected: DetectedFormat }[] = [];
   const archives: { name: string; members: number }[] = [];
-  // The run's archives together within ZIP_LIMITS.totalBytes.
+  // The run's archives together within limits.totalBytes.
   const unpackedBytes = { bytes: 0 };
   for (const input of files) {
     const detected = detectFormat(input);
@@ -147,7 +148,7 @@ export async function detectInputs(
       out.push({ input, detected });
       continue;
     }
-    const members = await unzip(input.name, input, ZIP_LIMITS, await unpackInto?.(), unpackedBytes);
+    const members = await unzip(input.name, input, limits, await unpackInto?.(), unpackedBytes);
     archives.push({ name: input.name, members: members.length });
     for (const m of members) {
       const d = detectFormat(m);
@@ -437,7 +438,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       return `id:${t.id}`;
     };
 
-    const { items, archives } = await detectInputs(files, unpackInto);
+    const { items, archives } = await detectInputs(files, unpackInto, zipLimitsFor(opts.scope, ctx.config.importMaxBytes));
     // Uploaded CSV files name no school (their folder is the upload's): without a target they are refused before any
     // file is read, not after a région's AAF delivery sent with them.
     const homeless = opts.uploaded && !opts.structureHint?.trim() ? items.find((x) => x.detected.format === 'csv') : undefined;

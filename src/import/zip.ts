@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import iconv from 'iconv-lite';
 import yauzl from 'yauzl';
+import type { Scope } from '../directory/scope.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError } from './types.js';
 
@@ -24,6 +25,19 @@ export interface ZipLimits {
 
 /** Unpacked to disk: a whole région's AAF delivery (about 2 GB of XML for 1.5 million accounts, in files of a few hundred MB at most). */
 export const ZIP_LIMITS: ZipLimits = { entries: 2000, entryBytes: 2 * 2 ** 30, totalBytes: 8 * 2 ** 30 };
+
+/**
+ * The limits of a run by `scope`. A région's delivery (super admin, all-schools token, drop folder, command line): ZIP_LIMITS.
+ * One school's files (a local admin, a school's token: CSV files of a few megabytes) unpack to no more than an upload may
+ * carry (`uploadBytes`, TROUSSEAU_IMPORT_MAX_MB): within ZIP_LIMITS, a few megabytes of zeros sent by one school's
+ * administrator wrote gigabytes beside the database (the data directory) while holding every other import (the
+ * import lock is taken before unpacking).
+ */
+export function zipLimitsFor(scope: Scope, uploadBytes: number): ZipLimits {
+  if (scope.kind === 'all') return ZIP_LIMITS;
+  const bytes = Math.min(uploadBytes, ZIP_LIMITS.totalBytes);
+  return { ...ZIP_LIMITS, entryBytes: Math.min(bytes, ZIP_LIMITS.entryBytes), totalBytes: bytes };
+}
 
 export interface ZipMember {
   /** `archive.zip/dossier/fichier.xml`: how the report names it. */
