@@ -32,12 +32,12 @@ const staff = (id: string, last: string, teaches: boolean, attach: string[], fun
 
 const ETAB = { name: NAME('EtabEducNat'), data: xml(etab('72001', '0720001A', 'CLG$LES CHENES$NANTES', ['6A$6EME A']) + etab('72002', '0720002B', 'LYC$LES ORMES$NANTES', ['2A$SECONDE A'])) };
 /** Léo's second class is in a structure nobody knows: a remark, he is imported. */
-const pupils = (o: { emma?: string; without?: string } = {}) => ({
+const pupils = (o: { emma?: string; without?: string; emmaAt?: [school: string, klass: string] } = {}) => ({
   name: NAME('Eleve'),
   data: xml(
     [
       pupil('E1', 'Léo', '72001', '6A', ['R1'], ['79999$OPT']),
-      pupil('E2', o.emma ?? 'Emma', '72001', '6A', ['R1', 'R2']),
+      pupil('E2', o.emma ?? 'Emma', ...(o.emmaAt ?? ['72001', '6A']), ['R1', 'R2']),
       pupil('E3', 'Jade', '72002', '2A', ['R3']),
     ].filter((r) => !o.without || !r.includes(`<id>${o.without}</id>`)).join(''),
   ),
@@ -212,4 +212,29 @@ test('a local admin’s run names the schools of their scope only', async () => 
   // The super admin's: the other school of the run's pupil too.
   const all = await importFiles(ctx, [csv], { scope: ALL, dryRun: true, structureHint: a });
   assert.deepEqual(Object.keys(byName(all)), ['Collège A', 'Collège B'], formatReport(all));
+});
+
+test('a pupil moving to another school of the run shows in the school she leaves, not only in the one she joins', async () => {
+  // Emma goes to the lycée: the collège counted nothing of it (its figures follow memberships after the run).
+  const moved = feed({ emma: 'Emmanuelle', emmaAt: ['72002', '2A'] });
+  const dry = await run(moved, true);
+  const clg = dry.structures.find((x) => x.name === 'CLG - LES CHENES - NANTES')!;
+  const lyc = dry.structures.find((x) => x.name === 'LYC - LES ORMES - NANTES')!;
+  assert.deepEqual(clg.left, { Student: 1 }, formatReport(dry));
+  assert.equal(lyc.left, undefined, 'nobody leaves the lycée');
+  assert.equal(lyc.accounts?.Student?.updated, 1, 'she is counted where she goes');
+  const fr = formatReport(dry);
+  assert.match(fr, /\n {2}CLG - LES CHENES - NANTES \(0720001A\) — existant — [^\n]*, 1 sorti de l’établissement, toujours dans le flux \(1 élève\)\n/, fr);
+  assert.match(formatReport(dry, 'en'), /, 1 left the school, still in the feed \(1 student\)\n/);
+  const page = String(reportView('fr', dry)).replace(/\s+</g, '<');
+  assert.ok(page.includes('<th scope="col" class="num">Sortis (toujours dans le flux)</th>'), 'the console has the column when a school loses accounts');
+  assert.match(page, /<tr data-structure="CLG - LES CHENES - NANTES">(<t[hd][^>]*>.*?<\/t[hd]>){6}<td class="num">1<span class="by-profile">1 élève<\/span><\/td><\/tr>/, page);
+  // The real run counts as its dry run, and the directory agrees: she is no longer a member of the collège.
+  const real = await run(moved, false);
+  assert.deepEqual(real.structures.find((x) => x.name === 'CLG - LES CHENES - NANTES')!.left, { Student: 1 });
+  assert.equal(await count(`SELECT count(*) AS n FROM user_structures us JOIN users u ON u.id = us.user_id JOIN structures s ON s.id = us.structure_id WHERE u.external_id = 'E2' AND s.uai = '0720001A'`), 0);
+  // The same delivery again: nobody leaves, no column.
+  const again = await run(moved, true);
+  assert.ok(again.structures.every((x) => x.left === undefined), formatReport(again));
+  assert.ok(!String(reportView('fr', again)).includes('Sortis (toujours dans le flux)'), 'no column when nobody leaves');
 });

@@ -41,7 +41,7 @@ export interface ApplyResult {
   /** The structures each structures file describes (StructureRecord.file): new ones, and those the directory had. */
   structuresByFile: Record<string, { created: number; existing: number }>;
   /** The run's accounts by structure id once it is written (structureAccounts); `none`: in no structure. */
-  structureAccounts: { byId: Map<string, { name: string; uai: string | null; accounts: CountsByProfile }>; none: CountsByProfile };
+  structureAccounts: { byId: Map<string, { name: string; uai: string | null; accounts: CountsByProfile; left?: StructureReport['left'] }>; none: CountsByProfile };
   relations: { created: number; removed: number; unresolved: number };
   rejected: Rejection[];
   renamed: RenameNote[];
@@ -425,6 +425,7 @@ export async function applyBatch(
   );
   const relCount = { created: 0, removed: 0 };
   const changes = new ChangeSample();
+  const left: LeftByStructure = new Map();
   // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
   // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
   // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
@@ -442,7 +443,7 @@ export async function applyBatch(
       if (!input) break;
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
-        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, formerKeys,
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, left, formerKeys,
         self: opts.self ?? null,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
@@ -603,7 +604,7 @@ export async function applyBatch(
   // The accounts behind `updated` (and the restored ones whose record changed), the first named with what changes
   // (fields, memberships, links).
   const modified = totals.updated || totals.restored ? await modifiedAccounts(client, changes) : { count: 0, sample: [] };
-  const accountsByStructure = await structureAccounts(client, scope, [...preDeletedIds], hashing);
+  const accountsByStructure = await structureAccounts(client, scope, [...preDeletedIds], hashing, left);
   // What each scope covers: the records of its source and profiles, in its structures (an AAF kind: anywhere), whose
   // accounts existed before the run (not those it creates; updated, unchanged or restored, as the report counts them).
   // Judged per scope, a school emptied out in a run over several schools, or an AAF file left out beside another
@@ -739,6 +740,12 @@ async function digestStaged(client: Client, structureIds: Map<string, string>, s
   await client.query('ANALYZE import_todo');
 }
 
+/**
+ * Structure id → by profile, the run's accounts whose membership of it the run removes (apply.ts applyChunk's
+ * memberships sync, planLinks): still in the feed, no longer in this structure (StructureReport.left).
+ */
+type LeftByStructure = Map<string, Partial<Record<Profile, number>>>;
+
 /** How many of the accounts a run sends to the grace period its report names. */
 export const ABSENT_SAMPLE = 200;
 
@@ -755,7 +762,7 @@ export const ABSENT_SAMPLE = 200;
  * One grouped statement: a hash join of the staged records with the memberships (aaf-2013: 7 to 22 ms; a generated
  * feed of 100,000 accounts: 0.4 to 0.55 s on two shared cores, where its first import took 135 s and its re-import 26 s).
  */
-async function structureAccounts(client: Client, scope: Scope, absentIds: string[], hashing: boolean): Promise<ApplyResult['structureAccounts']> {
+async function structureAccounts(client: Client, scope: Scope, absentIds: string[], hashing: boolean, left: LeftByStructure): Promise<ApplyResult['structureAccounts']> {
   const params: unknown[] = [absentIds];
   const inScope = (column: string) => {
     if (scope.kind === 'all') return 'true';
@@ -801,7 +808,7 @@ async function structureAccounts(client: Client, scope: Scope, absentIds: string
       ).rows,
     );
   }
-  const ids = [...new Set(rows.map((x) => x.sid).filter((x): x is string => x !== null))];
+  const ids = [...new Set([...rows.map((x) => x.sid).filter((x): x is string => x !== null), ...left.keys()])];
   const named = new Map(
     (await client.query<{ id: string; name: string; uai: string | null }>(`SELECT id, name, uai FROM structures WHERE id = ANY($1::uuid[])`, [ids])).rows.map((x) => [x.id, x]),
   );
@@ -820,6 +827,11 @@ async function structureAccounts(client: Client, scope: Scope, absentIds: string
   const ordered = (c: CountsByProfile): CountsByProfile =>
     Object.fromEntries(PROFILES.filter((p) => c[p] && Object.values(c[p]).some((n) => n)).map((p) => [p, c[p]]));
   for (const s of byId.values()) s.accounts = ordered(s.accounts);
+  // A structure the run's accounts only leave is named too (a collège whose 3e pupils all went to a lycée of the run).
+  for (const [sid, byProfile] of left) {
+    const s = byId.get(sid) ?? byId.set(sid, { name: named.get(sid)!.name, uai: named.get(sid)!.uai, accounts: {} }).get(sid)!;
+    s.left = Object.fromEntries(PROFILES.filter((p) => byProfile[p]).map((p) => [p, byProfile[p]]));
+  }
   return { byId, none: ordered(none) };
 }
 /** How many of the run's accounts left in no school its report names. */
@@ -866,6 +878,8 @@ interface ChunkContext {
   relCount: { created: number; removed: number };
   /** What the run changes on the first accounts it changes (ImportReport.modified, named once the run is written). */
   changes: ChangeSample;
+  /** The run's accounts that lose a structure (StructureReport.left), counted as the chunks plan it. */
+  left: LeftByStructure;
   /** Accounts adoptAccounts took over under a record's key: user id → the key they had. */
   formerKeys: Map<string, string>;
   logins: BatchLoginAllocator;
@@ -1078,6 +1092,11 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const d of del) {
       touched.add(d.user_id);
       cc.changes.link(d.user_id, k.field, '-', d.other);
+      if (k.field === 'structures') {
+        const profile = recById.get(d.user_id)!.profile;
+        const byProfile = cc.left.get(d.other) ?? cc.left.set(d.other, {}).get(d.other)!;
+        byProfile[profile] = (byProfile[profile] ?? 0) + 1;
+      }
     }
   }
 

@@ -202,8 +202,14 @@ function fileLines(report: ImportReport, res: Pick<ApplyResult, 'byFile' | 'stru
  * accounts belong to (after them, by name), and in none (ImportReport.withoutStructure).
  */
 function structuresCounted(report: ImportReport, reported: Map<string, StructureReport>, counted: ApplyResult['structureAccounts']): void {
-  for (const [id, s] of reported) s.accounts = counted.byId.get(id)?.accounts ?? {};
-  const more = [...counted.byId].filter(([id]) => !reported.has(id)).map(([, c]) => ({ name: c.name, uai: c.uai, created: false, accounts: c.accounts }));
+  for (const [id, s] of reported) {
+    const c = counted.byId.get(id);
+    s.accounts = c?.accounts ?? {};
+    if (c?.left) s.left = c.left;
+  }
+  const more = [...counted.byId]
+    .filter(([id]) => !reported.has(id))
+    .map(([, c]): StructureReport => ({ name: c.name, uai: c.uai, created: false, accounts: c.accounts, ...(c.left ? { left: c.left } : {}) }));
   report.structures.push(...more.sort((a, b) => a.name.localeCompare(b.name, 'fr')));
   if (Object.keys(counted.none).length) report.withoutStructure = counted.none;
 }

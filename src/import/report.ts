@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -65,6 +65,8 @@ const T = {
         ...OUTCOMES_FR,
         preDeleted: (n) => `${countFr(n, 'absent', 'absents')} du flux`,
       }, 'fr') || 'aucun compte',
+    /** StructureReport.left: « 212 sortis de l’établissement, toujours dans le flux (212 élèves) ». */
+    structureLeft: (n: number, split: string) => `${countFr(n, 'sorti', 'sortis')} de l’établissement, toujours dans le flux (${split})`,
     accounts: 'Comptes',
     summary: (r: ImportReport) =>
       `${countFr(r.created, 'créé', 'créés')}, ${countFr(r.updated, 'modifié', 'modifiés')}, ${countFr(r.unchanged, 'inchangé', 'inchangés')}, ${countFr(r.preDeleted, 'absent', 'absents')} du flux (période de grâce), ${countFr(r.restored, 'restauré', 'restaurés')}`,
@@ -154,6 +156,7 @@ const T = {
         ...OUTCOMES_EN,
         preDeleted: (n) => `${en(n)} absent from the feed`,
       }, 'en') || 'no account',
+    structureLeft: (n: number, split: string) => `${en(n)} left the school, still in the feed (${split})`,
     accounts: 'Accounts',
     summary: (r: ImportReport) =>
       `${en(r.created)} created, ${en(r.updated)} updated, ${en(r.unchanged)} unchanged, ${en(r.preDeleted)} absent from the feed (grace period), ${en(r.restored)} restored`,
@@ -296,10 +299,26 @@ export function fileOutcome(f: FileReport, lang: Lang = 'fr'): string {
 
 /** The profiles of one outcome of a structure's accounts: « 65 élèves, 98 parents » (the console's cells). */
 export function profileSplit(c: CountsByProfile, outcome: (typeof OUTCOMES)[number], lang: Lang = 'fr'): string {
-  return (Object.entries(c) as [Profile, ProfileCounts][])
-    .filter(([, x]) => x[outcome])
-    .map(([p, x]) => (lang === 'en' ? `${en(x[outcome])} ${PROFILE_NOUNS.en[p][x[outcome] === 1 ? 0 : 1]}` : countFr(x[outcome], ...PROFILE_NOUNS.fr[p])))
+  return profileNumbers(Object.fromEntries((Object.entries(c) as [Profile, ProfileCounts][]).map(([p, x]) => [p, x[outcome]])), lang);
+}
+
+/** Accounts by profile, those of none left out: « 65 élèves, 98 parents ». */
+export function profileNumbers(c: Partial<Record<Profile, number>>, lang: Lang = 'fr'): string {
+  return (Object.entries(c) as [Profile, number][])
+    .filter(([, n]) => n)
+    .map(([p, n]) => (lang === 'en' ? `${en(n)} ${PROFILE_NOUNS.en[p][n === 1 ? 0 : 1]}` : countFr(n, ...PROFILE_NOUNS.fr[p])))
     .join(', ');
+}
+
+/** The run's accounts that leave a structure (StructureReport.left), all profiles. */
+export const leftTotal = (s: StructureReport): number => Object.values(s.left ?? {}).reduce((a, n) => a + (n ?? 0), 0);
+
+/** A structure's accounts as its report line says them, then those that leave it (StructureReport.left). */
+function structureLine(s: StructureReport, t: (typeof T)['fr'], lang: Lang): string {
+  const n = leftTotal(s);
+  const accounts = outcomeTotals(s.accounts ?? {});
+  const some = OUTCOMES.some((k) => accounts[k]);
+  return [some || !n ? t.structureAccounts(s.accounts ?? {}) : '', n ? t.structureLeft(n, profileNumbers(s.left!, lang)) : ''].filter(Boolean).join(', ');
 }
 
 /**
@@ -448,7 +467,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length || report.withoutStructure) {
     const lines = report.structures.map(
-      (s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}${s.accounts ? ` — ${t.structureAccounts(s.accounts)}` : ''}`,
+      (s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}${s.accounts ? ` — ${structureLine(s, t, lang)}` : ''}`,
     );
     if (report.withoutStructure) lines.push(`${t.withoutStructure} — ${t.structureAccounts(report.withoutStructure)}`);
     section(t.structures, lines);

@@ -408,6 +408,12 @@ export interface StructureReport {
    * structureAccounts). An account of several structures counts in each. Absent from reports stored before it existed.
    */
   accounts?: CountsByProfile;
+  /**
+   * The run's accounts that leave this structure and stay in the feed (a pupil moving to another school of the run, a
+   * teacher no longer attached there), by profile: counted in `accounts` of the structures they have after the run,
+   * here only. Absent when none leaves it.
+   */
+  left?: Partial<Record<Profile, number>>;
 }
 
 export interface ImportReport {

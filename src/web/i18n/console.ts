@@ -352,6 +352,8 @@ const fr = {
   'import.col.updated': 'Modifiés',
   'import.col.unchanged': 'Inchangés',
   'import.col.preDeleted': 'Pré-supprimés',
+  // StructureReport.left: accounts still in the feed that the run takes out of this school.
+  'import.col.left': 'Sortis (toujours dans le flux)',
   'import.col.restored': 'Restaurés',
   'import.confirm.question': 'Appliquer cet import à {school} ?',
   'import.confirm.partial': 'Import partiel : personne ne sera pré-supprimé.',
@@ -807,6 +809,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.updated': 'Updated',
   'import.col.unchanged': 'Unchanged',
   'import.col.preDeleted': 'Pre-deleted',
+  'import.col.left': 'Left (still in the feed)',
   'import.col.restored': 'Restored',
   'import.confirm.question': 'Apply this import to {school}?',
   'import.confirm.partial': 'Partial import: nobody will be pre-deleted.',

@@ -4,7 +4,20 @@
 import type { Profile } from '../../../directory/vocabulary.js';
 import type { ImportReport } from '../../../import/index.js';
 import { WHOSE } from '../../../import/messages.js';
-import { absenceScopeText, absenceSkippedText, fileOutcome, formatChanges, ignoredListing, inChargeCount, NEW_CLASSES_SHOWN, OUTCOMES, outcomeTotals, profileSplit } from '../../../import/report.js';
+import {
+  absenceScopeText,
+  absenceSkippedText,
+  fileOutcome,
+  formatChanges,
+  ignoredListing,
+  inChargeCount,
+  leftTotal,
+  NEW_CLASSES_SHOWN,
+  OUTCOMES,
+  outcomeTotals,
+  profileNumbers,
+  profileSplit,
+} from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { type CountsByProfile, ignoredRecords, type Rejection, type StructureReport, uaiAfter } from '../../../import/types.js';
 import { parisMoment } from '../../../publipostage/selection.js';
@@ -195,12 +208,19 @@ function structuresView(lang: Lang, r: ImportReport): SafeHtml | '' {
     const totals = outcomeTotals(c);
     return OUTCOMES.map((k) => html`<td class="num">${n(totals[k])}${totals[k] ? html`<span class="by-profile">${profileSplit(c, k, lang)}</span>` : ''}</td>`);
   };
+  // Accounts the run takes out of a school while they stay in the feed (StructureReport.left): a column only when any.
+  const leaving = r.structures.some((s) => leftTotal(s));
+  const leftCell = (s?: StructureReport) => {
+    if (!leaving) return '';
+    const total = s ? leftTotal(s) : 0;
+    return html`<td class="num">${n(total)}${total ? html`<span class="by-profile">${profileNumbers(s?.left ?? {}, lang)}</span>` : ''}</td>`;
+  };
   return html`<div class="table-wrap"><table class="import-structures" data-import="structures">
   <caption>${_('import.report.byStructure')}</caption>
   <thead><tr><th scope="col">${_('import.col.structure')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
-    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.restored')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th></tr></thead>
-  <tbody>${r.structures.map((s) => html`<tr data-structure="${s.name}"><th scope="row">${structureName(lang, s)}</th>${cells(s.accounts ?? {})}</tr>`)}
-  ${r.withoutStructure ? html`<tr data-structure=""><th scope="row">${_('import.report.withoutStructure')}</th>${cells(r.withoutStructure)}</tr>` : ''}</tbody>
+    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.restored')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th>${leaving ? html`<th scope="col" class="num">${_('import.col.left')}</th>` : ''}</tr></thead>
+  <tbody>${r.structures.map((s) => html`<tr data-structure="${s.name}"><th scope="row">${structureName(lang, s)}</th>${cells(s.accounts ?? {})}${leftCell(s)}</tr>`)}
+  ${r.withoutStructure ? html`<tr data-structure=""><th scope="row">${_('import.report.withoutStructure')}</th>${cells(r.withoutStructure)}${leftCell()}</tr>` : ''}</tbody>
 </table></div>`;
 }
 
