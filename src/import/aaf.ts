@@ -761,8 +761,13 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
 
 /**
  * The same person twice in a run (e.g. two PersEducNat files; AAF records once staged, mergeStaged): last fields win, memberships add up, a pupil's
- * representatives are the last ones listed. Two people under one key (checks.ts twoPeople) are both kept, the map's
- * key then not the record's, for mergeStaged to refuse once staged.
+ * representatives are the last ones listed. Functions add up too, as memberships do (each record gives those of its
+ * schools: the reference ENT adds a 2D person's to her 1D record's, PersonnelImportProcessing1d), and a person one
+ * record says teaches is a Teacher: the last record alone turned a teacher whose second record gives only a DIR
+ * function into staff, and took the head of school's DIR of the first record away (no local administration).
+ * Optional facts one record gives and the other leaves out (INE, mobile, address: absent means « as stored ») stay.
+ * Two people under one key (checks.ts twoPeople) are both kept, the map's key then not the record's, for mergeStaged
+ * to refuse once staged.
  */
 export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
   const prev = users.get(u.externalId);
@@ -778,6 +783,16 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
       u.legal = prev.legal;
       u.inCharge = prev.inCharge;
     }
+    if (prev.profile === 'Teacher' && u.profile === 'Personnel') u.profile = 'Teacher';
+    if (prev.functions) u.functions = [...new Set([...prev.functions, ...(u.functions ?? [])])];
+    if (u.ine === undefined && prev.ine !== undefined) u.ine = prev.ine;
+    if (u.mobile === undefined && prev.mobile !== undefined) u.mobile = prev.mobile;
+    if (u.address === undefined && prev.address !== undefined) u.address = prev.address;
+    // The structures only functions name: those of both records that neither names otherwise.
+    const byFunction = new Set([...(prev.byFunction ?? []), ...(u.byFunction ?? [])]);
+    for (const x of [prev, u]) for (const s of x.structures) if (!x.byFunction?.includes(s)) byFunction.delete(s);
+    if (byFunction.size) u.byFunction = [...byFunction];
+    else delete u.byFunction;
     for (const s of prev.structures) u.structures.add(s);
     // A file that gives the person's classes says them all, though another of the run gives none.
     if (!(u.keepClasses && prev.keepClasses)) delete u.keepClasses;
