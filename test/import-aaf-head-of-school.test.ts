@@ -152,3 +152,34 @@ test('a head of school no longer DIR loses the administration the feed gave her,
     ['revoked', 'Anne KLEIN', 'LYCEE - PAUL ELUARD - VITRY'],
   ], formatReport(report));
 });
+
+test('a former head of school is no longer in the structure only her DIR function named, though the delivery does not carry it', async () => {
+  // Directory: the lycée 94002 (an earlier delivery) and a school made by hand (by its UAI). This delivery carries 94001.
+  await q(`INSERT INTO structures (uai, name, origin) VALUES ('0940006F', 'École Simone Veil', 'manual')`);
+  const delivery = (p13: string[], p14: string[]) => [
+    { name: NAME('EtabEducNat', '20250904'), data: xml(etab('94001', '0940001A', 'CLG$LOUISE MICHEL$IVRY')) },
+    { name: NAME('PersEducNat', '20250904'), data: xml(staff('P13', 'MARCHAND', ['94001'], p13) + staff('P14', 'NOEL', ['94001'], p14)) },
+  ];
+  await run(delivery([DIR('94002')], [DIR('0940006F')]));
+  assert.deepEqual([await structuresOf('P13'), await adminOf('P13')], [['94001', '94002'], ['94002']], 'head of the lycée, in it');
+  assert.deepEqual([await structuresOf('P14'), await adminOf('P14')], [['0940006F', '94001'], ['0940006F']], 'head of the school, in it');
+
+  // The next delivery gives them no function there: neither administrator nor member of it (its accounts, its
+  // publipostage and its class lists no longer count her), in her collège still.
+  const report = await run(delivery([], []));
+  assert.deepEqual(await adminOf('P13'), [], `no longer administrator: ${formatReport(report)}`);
+  assert.deepEqual(await structuresOf('P13'), ['94001'], `no longer in the lycée only her former function named: ${formatReport(report)}`);
+  assert.deepEqual(await structuresOf('P14'), ['94001'], `no longer in the school made by hand her function named by its UAI: ${formatReport(report)}`);
+  assert.equal(report.updated, 2, `both accounts changed: ${formatReport(report)}`);
+  assert.deepEqual(
+    report.modified?.sample.map((m) => [m.name, m.links?.find((l) => l.field === 'structures')?.removed]),
+    [['Anne MARCHAND', ['LYCEE - PAUL ELUARD - VITRY']], ['Anne NOEL', ['École Simone Veil']]],
+    `the report names the structure each leaves: ${formatReport(report)}`,
+  );
+
+  // A head of school still DIR in a structure outside the delivery stays in it (and its administrator).
+  await run(delivery([DIR('94002')], []));
+  const again = await run(delivery([DIR('94002')], []));
+  assert.equal(again.created + again.updated, 0, formatReport(again));
+  assert.deepEqual([await structuresOf('P13'), await adminOf('P13')], [['94001', '94002'], ['94002']], 'head of the lycée again');
+});

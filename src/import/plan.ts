@@ -151,12 +151,24 @@ export interface Link {
  * directory lacks are added; links it holds and the run no longer wants are removed only in the structures the
  * run describes (`runStructures`): memberships elsewhere belong to other sources. An account loses none in a structure
  * `kept` holds for it (`${userId}\t${structureId}`: its records give no list of that kind there,
- * UserRecord.keepClasses).
+ * UserRecord.keepClasses). `described` adds structures the run describes for one account only (same keys): an AAF
+ * account's structures its stored functions named, outside the delivery (apply.ts formerFunctionSchools).
  */
-export function planLinks(have: Link[], want: Set<string>, runStructures: Set<string>, kept?: Set<string>): { add: string[]; del: Link[] } {
+export function planLinks(
+  have: Link[],
+  want: Set<string>,
+  runStructures: Set<string>,
+  kept?: Set<string>,
+  described?: Set<string>,
+): { add: string[]; del: Link[] } {
   const haveKeys = new Set(have.map((h) => `${h.user_id}\t${h.other}`));
   const add = [...want].filter((k) => !haveKeys.has(k));
-  const del = have.filter((h) => !want.has(`${h.user_id}\t${h.other}`) && runStructures.has(h.structure_id) && !kept?.has(`${h.user_id}\t${h.structure_id}`));
+  const del = have.filter(
+    (h) =>
+      !want.has(`${h.user_id}\t${h.other}`) &&
+      (runStructures.has(h.structure_id) || !!described?.has(`${h.user_id}\t${h.structure_id}`)) &&
+      !kept?.has(`${h.user_id}\t${h.structure_id}`),
+  );
   return { add, del };
 }
 
