@@ -79,8 +79,27 @@ test('from the user page: a local admin appoints only for its own school and nev
   assert.equal((await post(adml, 'adml.ab', A, 'appoint')).statusCode, 403);
   assert.equal((await post(adml, 'adml.ab', B, 'remove')).statusCode, 403);
   assert.deepEqual(await adminsOf(ids['adml.ab']), [A, B].sort());
-  // Now prof.ab is a peer, admin of A: read-only to adml.a too (a demoted peer would be theirs to take over).
-  assert.equal((await post(adml, 'prof.ab', A, 'remove')).statusCode, 403, 'a peer’s rights are not adml.a’s to remove');
+  // Now prof.ab is a peer, admin of A: read-only to adml.a, except the administration adml.a gave (a wrong colleague
+  // named is taken back without a super admin; migration 0033 local_admins.granted_by).
+  const peer = await adml.get(`/console/utilisateurs/${ids['prof.ab']}?etablissement=${A}`);
+  assert.match(peer.body, /Vous avez nommé ce compte administrateur local/, 'the page says why the removal is offered');
+  assert.match(peer.body, new RegExp(`data-admin-of="${A}">Collège A <form[^>]*>.*?name="op" value="remove"`, 's'), 'the removal of the administration adml.a gave');
+  assert.doesNotMatch(peer.body, /data-lifecycle|value="appoint"/, 'nothing else of the peer’s account');
+  // A second local admin of A (appointed by the super admin) may not take it back: not theirs.
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [ids['prof.a'], A]);
+  const other = await signedInClient(app, ctx.database.pool, ids['prof.a']);
+  assert.equal((await post(other, 'prof.ab', A, 'remove')).statusCode, 403, 'another admin’s appointment is not prof.a’s to take back');
+  assert.doesNotMatch((await other.get(`/console/utilisateurs/${ids['prof.ab']}?etablissement=${A}`)).body, /value="remove"/);
+  // Nor may the appointed colleague take back adml.a's (given by the directory, not by them).
+  const appointed = await signedInClient(app, ctx.database.pool, ids['prof.ab']);
+  assert.equal((await post(appointed, 'adml.a', A, 'remove')).statusCode, 403, 'the colleague cannot demote the one who named them');
+  assert.deepEqual(await adminsOf(ids['adml.a']), [A]);
+  await q('DELETE FROM local_admins WHERE user_id = $1', [ids['prof.a']]);
+  assert.equal((await post(adml, 'prof.ab', A, 'remove')).statusCode, 303, 'adml.a takes back what adml.a gave');
+  assert.deepEqual(await adminsOf(ids['prof.ab']), []);
+  const [audit] = (await q(`SELECT actor_id, details FROM audit WHERE action = 'admin.local.remove' ORDER BY id DESC LIMIT 1`)).rows;
+  assert.equal(audit.actor_id, ids['adml.a'], 'audited as adml.a’s');
+  await post(adml, 'prof.ab', A, 'appoint');
   assert.deepEqual(await adminsOf(ids['prof.ab']), [A]);
   const own = await adml.get(`/console/utilisateurs/${ids['adml.a']}?etablissement=${A}`);
   assert.match(own.body, /name="op" value="remove"/, 'one’s own administration still offers its removal');

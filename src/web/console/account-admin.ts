@@ -26,7 +26,7 @@ export async function loadAccountAdmin(ctx: AppContext, req: FastifyRequest, d: 
   const pool = ctx.database.pool;
   const absentSince = (await pool.query('SELECT absent_since FROM users WHERE id = $1', [d.id])).rows[0]?.absent_since as Date | null;
   const { user, scope } = viewer(req);
-  return { absentSince, adminOf: await localAdminOf(pool, d.id), scope, isSelf: d.id === user.id };
+  return { absentSince, adminOf: await localAdminOf(pool, d.id), scope, isSelf: d.id === user.id, viewerId: user.id };
 }
 
 const ActionQuery = z.object({ action: text(20), etablissement: text(100) });

@@ -123,6 +123,8 @@ const fr = {
   'cycle.bulk.skipped.other': '{n} comptes du filtre administrent un établissement : seul un super administrateur les gère, ils sont laissés de côté.',
   'localAdmin.title': 'Administration locale',
   'localAdmin.none': 'N’administre aucun établissement.',
+  // A peer administrator's page (read-only): the administrations the viewer appointed, theirs to take back.
+  'localAdmin.undoHint': 'Vous avez nommé ce compte administrateur local : vous pouvez retirer cette administration. Le reste du compte n’est modifiable que par un super-administrateur.',
   'localAdmin.remove': 'Retirer',
   'localAdmin.appoint.label': 'Nommer administrateur local de',
   'localAdmin.appoint': 'Nommer',
@@ -257,6 +259,7 @@ const en: Record<keyof typeof fr, string> = {
   'cycle.bulk.skipped.other': '{n} accounts of the filter administer a school: only a super administrator manages them, they are left out.',
   'localAdmin.title': 'Local administration',
   'localAdmin.none': 'Administers no school.',
+  'localAdmin.undoHint': 'You appointed this account local administrator: you can take this administration back. The rest of the account can only be changed by a super administrator.',
   'localAdmin.remove': 'Remove',
   'localAdmin.appoint.label': 'Make local administrator of',
   'localAdmin.appoint': 'Appoint',

@@ -17,18 +17,22 @@ export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ['pre-delete', 'res
 export interface AccountAdminData {
   /** Since when the feed no longer lists the account (null: present). */
   absentSince: Date | null;
-  /** Schools the account administers. */
-  adminOf: Array<{ id: string; name: string }>;
+  /** Schools the account administers, and who appointed it there by hand (null: a feed, the command line…). */
+  adminOf: Array<{ id: string; name: string; grantedBy: string | null }>;
   /** The caller's scope (which schools it may appoint in) and whether the account is the caller's own. */
   scope: Scope;
   isSelf: boolean;
+  /** The caller's account: an administration they appointed themselves is theirs to take back (local-admins.ts). */
+  viewerId: string;
 }
 
 export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | null, a: AccountAdminData): SafeHtml {
-  if (d.readOnly) return html``;
+  const { absentSince: absent, adminOf, scope, isSelf, viewerId } = a;
+  // A read-only account (a peer administrator…): only the administrations the caller appointed, to take back.
+  const mineToUndo = adminOf.filter((s) => s.grantedBy === viewerId && structureInScope(scope, s.id));
+  if (d.readOnly && !mineToUndo.length) return html``;
   const _ = translator(env.lang);
   const qs = school ? `&etablissement=${school.id}` : '';
-  const { absentSince: absent, adminOf, scope, isSelf } = a;
   const link = (x: LifecycleAction, cls: string) => html`<a class="button ${cls}" href="${userBase(d.id)}/cycle?action=${x}${qs}" data-cycle="${x}">${_(`cycle.${x}.button`)}</a>`;
   const lifecycle = html`<section class="card" aria-labelledby="cycle-title" data-lifecycle><h2 id="cycle-title">${_('cycle.title')}</h2>
   <p>${d.preDeletedAt ? _('cycle.state.preDeleted', { date: frenchDate(d.preDeletedAt) }) : absent ? _('cycle.state.absent', { date: frenchDate(absent) }) : _('cycle.state.present')}</p>
@@ -38,17 +42,19 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
   ${!d.preDeletedAt && d.activated ? html`<p class="hint">${_('cycle.delete.hint')}</p>` : ''}
 </section>`;
 
-  const mine = d.structures.filter((s) => structureInScope(scope, s.id) && !adminOf.some((x) => x.id === s.id));
+  const mine = d.readOnly ? [] : d.structures.filter((s) => structureInScope(scope, s.id) && !adminOf.some((x) => x.id === s.id));
   const canAdmin = d.profile !== 'Student' && d.profile !== 'Relative';
+  const removable = (s: { id: string; grantedBy: string | null }) => (d.readOnly ? s.grantedBy === viewerId : true) && structureInScope(scope, s.id);
   const local =
     canAdmin || adminOf.length
       ? html`<section class="card" aria-labelledby="admin-title" data-local-admin><h2 id="admin-title">${_('localAdmin.title')}</h2>
+  ${d.readOnly ? html`<p class="hint">${_('localAdmin.undoHint')}</p>` : ''}
   ${
     adminOf.length
       ? html`<ul class="plain">${adminOf.map(
           (s) =>
             html`<li data-admin-of="${s.id}">${s.name}${
-              structureInScope(scope, s.id)
+              removable(s)
                 ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
       <button type="submit" class="button-link">${_('localAdmin.remove')}</button></form>`
                 : ''
@@ -66,7 +72,7 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
   }
 </section>`
       : '';
-  return html`${lifecycle}${local}`;
+  return d.readOnly ? html`${local}` : html`${lifecycle}${local}`;
 }
 
 /** Link of the users list to act on every account of its current filter (`params`: the list's selection). */
