@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { a11ySuite, PASSWORD } from './helpers/a11y.js';
 import { signIn } from './helpers/browser.js';
+import { createInactiveUser } from './helpers/web.js';
 
 const env = a11ySuite();
 
@@ -141,6 +142,43 @@ test('an anonymous form sent once its security cookie is gone: the advice works 
     await page.fill('#f-code', env.accounts.newcomer.code);
     assert.equal(await submit(page), 200);
     assert.match(await page.title(), /étape 2 sur 2/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a wrong or expired code: the message says what to do next (check the sheet, ask for a new code), read with both fields', async () => {
+  const context = await env.browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  try {
+    // An expired code, typed exactly as printed: the family cannot fix it by retyping, only by asking for a new one.
+    const login = 'lina.garnier';
+    const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Lina', lastName: 'Garnier', profile: 'Relative', days: -1 });
+    await page.goto(`${env.server.url}/activation`);
+    await page.fill('#f-login', login);
+    await page.fill('#f-code', code);
+    assert.equal(await submit(page), 401, 'an expired code is refused');
+    await assertAnnounced(page, /^Erreur : Activation du compte — étape 1 sur 2/, /incorrect ou expiré/);
+    const advice = (await page.textContent('#error-summary')) ?? '';
+    assert.match(advice, /fiche de connexion/, `the message points to the sheet to check the login and code against: « ${advice} »`);
+    assert.match(advice, /expiré.*demandez.*nouveau code/s, `the message says how to get a new code: « ${advice} »`);
+    assert.match((await page.getAttribute('#f-code', 'aria-describedby')) ?? '', /error-summary/, 'the code field is described by the message');
+
+    await page.goto(`${env.server.url}/renouvellement`);
+    await page.fill('#f-login', env.accounts.parent);
+    await page.fill('#f-code', 'AAAA-BBBB-CC');
+    assert.equal(await submit(page), 401, 'a wrong renewal code is refused');
+    await assertAnnounced(page, /^Erreur : Renouvellement du mot de passe — étape 1 sur 2/, /incorrect ou expiré/);
+    const renewal = (await page.textContent('#error-summary')) ?? '';
+    assert.match(renewal, /demandez.*nouveau.*administrateur/s, `the renewal message says whom to ask for a new code: « ${renewal} »`);
+
+    // The English page says the same.
+    await page.goto(`${env.server.url}/activation?lang=en`);
+    await page.fill('#f-login', login);
+    await page.fill('#f-code', code);
+    await submit(page);
+    const english = (await page.textContent('#error-summary')) ?? '';
+    assert.match(english, /sheet.*expired.*ask.*new code/s, `the English message gives the same advice: « ${english} »`);
   } finally {
     await context.close();
   }

@@ -5,6 +5,7 @@ import { activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActi
 import { policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
+import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy } from '../../accounts/passwords.js';
 import { changePassword, emailChangeNeedsPassword, loadAccountDetails, updateContact, verifyCurrentPassword } from '../../accounts/profile.js';
@@ -212,6 +213,14 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   const ACTIVATION_FLOW: CodeFlow = { purpose: 'activation', path: '/activation', prefix: 'activation' };
   const RENEWAL_FLOW: CodeFlow = { purpose: 'renewal', path: '/renouvellement', prefix: 'renewal' };
 
+  /**
+   * A wrong or expired login/code (which of the two is never said), with what to do next: copy them as given, or ask
+   * for a new code (WCAG 3.3.3, RGAA 11.11). Retyping cannot fix an expired code.
+   */
+  function invalidCode(_: ReturnType<typeof translator>, flow: CodeFlow): string {
+    return `${_(`${flow.prefix}.invalid`)} ${_(`${flow.prefix}.invalidHelp`, { days: RENEWAL_HOURS / 24 })}`;
+  }
+
   /** Step 1. `error`: wrong or expired login/code, told once for both fields; `errors`: fields left empty. */
   function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors }, status = 200) {
     return sendPage(reply, { req, ...codeView(viewEnv(req), flow, o) }, status);
@@ -265,7 +274,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
     if (!holder) {
       await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
-      return codePage(req, reply, flow, { login, code: typed, error: _(`${flow.prefix}.invalid`) }, 401);
+      return codePage(req, reply, flow, { login, code: typed, error: invalidCode(_, flow) }, 401);
     }
     await succeeded(req, login);
     // The code is right but the account signs in elsewhere: say where (issue #9).
@@ -302,7 +311,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         ? await activateAccount(ctx, holder, { password, email: email || null, phone, termsVersion: policy.termsVersion }, req.ip)
         : await renewPassword(ctx, holder, password, req.ip);
     // Lost a race with a concurrent use of the same code: same answer as a wrong code.
-    if (!done) return codePage(req, reply, flow, { login: holder.login, error: _(`${flow.prefix}.invalid`) }, 401);
+    if (!done) return codePage(req, reply, flow, { login: holder.login, error: invalidCode(_, flow) }, 401);
     // A school that switched the profile to an identity provider meanwhile: the sign-in page says where to go.
     if (!(await startSession(ctx, req, reply, holder.id, { password: true }))) return reply.redirect('/connexion', 303);
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);

@@ -53,6 +53,8 @@ const fr = {
   'activation.intro': 'Saisissez l’identifiant et le code d’activation indiqués sur votre fiche de connexion.',
   'activation.codeLabel': 'Code d’activation',
   'activation.invalid': 'Identifiant ou code d’activation incorrect ou expiré.',
+  'activation.invalidHelp':
+    'Recopiez-les tels qu’ils sont imprimés sur votre fiche de connexion. Si le code a expiré (date « Code valable jusqu’au » de la fiche), demandez un nouveau code à votre établissement.',
   'activation.passwordIntro': 'Compte {login} : choisissez votre mot de passe et indiquez vos coordonnées.',
   'activation.submit': 'Activer mon compte',
 
@@ -60,6 +62,8 @@ const fr = {
   'renewal.intro': 'Saisissez votre identifiant et le code de renouvellement que vous a communiqué un administrateur.',
   'renewal.codeLabel': 'Code de renouvellement',
   'renewal.invalid': 'Identifiant ou code de renouvellement incorrect ou expiré.',
+  'renewal.invalidHelp':
+    'Recopiez-les tels qu’ils vous ont été donnés. Un code de renouvellement ne sert qu’une fois et pendant {days} jours : s’il a expiré ou déjà servi, demandez un nouveau code à l’administrateur de votre établissement.',
   'renewal.passwordIntro': 'Compte {login} : choisissez votre nouveau mot de passe.',
   'renewal.submit': 'Changer mon mot de passe',
 
@@ -177,6 +181,7 @@ const en: Record<keyof typeof fr, string> = {
   'activation.intro': 'Enter the login and activation code printed on your credentials sheet.',
   'activation.codeLabel': 'Activation code',
   'activation.invalid': 'Wrong or expired login or activation code.',
+  'activation.invalidHelp': 'Copy them exactly as printed on your credentials sheet. If the code has expired (the sheet’s “Code valid until” date), ask your school for a new code.',
   'activation.passwordIntro': 'Account {login}: choose your password and give your contact details.',
   'activation.submit': 'Activate my account',
 
@@ -184,6 +189,8 @@ const en: Record<keyof typeof fr, string> = {
   'renewal.intro': 'Enter your login and the renewal code an administrator gave you.',
   'renewal.codeLabel': 'Renewal code',
   'renewal.invalid': 'Wrong or expired login or renewal code.',
+  'renewal.invalidHelp':
+    'Copy them exactly as you were given them. A renewal code works once and for {days} days: if it has expired or was already used, ask your school’s administrator for a new code.',
   'renewal.passwordIntro': 'Account {login}: choose your new password.',
   'renewal.submit': 'Change my password',
 
