@@ -288,3 +288,35 @@ test('the class view\'s "▾" is decorative (CSS alternative text empty)', () =>
   assert.ok(rules.length > 0);
   assert.ok(rules.some((r) => /\/\s*""/.test(r)), rules.join(' | '));
 });
+
+test('the new password\'s rules are read before submitting: a password refused as too easy to guess was announced as such', async () => {
+  const page = await phonePage();
+  const login = 'mael.garnier';
+  const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Maël', lastName: 'Garnier', profile: 'Relative' });
+  await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
+  await tabTo(page, 'main form button[type="submit"]');
+  await enter(page);
+  await page.waitForSelector('#f-password');
+  // What a screen reader reads on reaching the field, before anything is submitted.
+  const before = (await ax(page, '#f-password')).description;
+  assert.match(before, /au moins 12 caractères/i, `the length is announced: « ${before} »`);
+
+  // 13 characters, long enough, but a word and a number: refused for being guessable.
+  await typeInto(page, '#f-password', 'motdepasse123');
+  await typeInto(page, '#f-confirm', 'motdepasse123');
+  await tabTo(page, '#f-terms');
+  await page.keyboard.press('Space');
+  await enter(page);
+  const refused = await ax(page, '#f-password');
+  assert.ok(refused.invalid, 'the guessable password is refused');
+  assert.match(refused.description, /trop facile à deviner/, `refused as guessable: « ${refused.description} »`);
+  // Every kind of password the refusal names was announced by the hint beforehand (RGAA 11.10: format said before submitting).
+  for (const [what, said] of [
+    ['a common word', /mot (courant|seul)/],
+    ['a date', /date/],
+    ['a run of keys', /suite de (touches|clavier)/],
+  ] as const) {
+    assert.match(before, said, `the hint read before submitting names ${what}: « ${before} »`);
+  }
+  await context.close();
+});

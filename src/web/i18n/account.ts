@@ -23,7 +23,8 @@ const fr = {
   'field.termsAccept': 'J’ai lu et j’accepte les',
   'field.termsRequired': 'Vous devez accepter les conditions d’utilisation pour activer votre compte.',
 
-  'password.rules': 'Au moins {min} caractères, sans votre identifiant. Une phrase de plusieurs mots est facile à retenir.',
+  'password.rules':
+    'Au moins {min} caractères, sans votre identifiant. Sont refusés : un mot seul, votre nom, une date, une suite de touches (azerty, 123456). Une phrase de plusieurs mots est facile à retenir.',
   'password.tooShort': 'Le mot de passe doit contenir au moins {min} caractères.',
   'password.tooLong': 'Le mot de passe est trop long (256 caractères au plus).',
   'password.containsLogin': 'Le mot de passe ne doit pas contenir votre identifiant.',
@@ -153,7 +154,7 @@ const en: Record<keyof typeof fr, string> = {
   'field.termsAccept': 'I have read and accept the',
   'field.termsRequired': 'You must accept the terms of use to activate your account.',
 
-  'password.rules': 'At least {min} characters, without your login. A sentence of several words is easy to remember.',
+  'password.rules': 'At least {min} characters, without your login. Refused: a single word, your name, a date, a run of keys (qwerty, 123456). A sentence of several words is easy to remember.',
   'password.tooShort': 'The password must be at least {min} characters long.',
   'password.tooLong': 'The password is too long (256 characters at most).',
   'password.containsLogin': 'The password must not contain your login.',
