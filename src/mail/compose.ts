@@ -83,11 +83,13 @@ function blockToHtml(lines: string[]): string {
 /**
  * The HTML part of a mail whose plain text is `template` filled with `fields`: titled by the mail's subject, in
  * French; paragraphs from blank lines, numbered steps as an ordered list, other line breaks kept, links clickable,
- * the code set apart.
+ * the login and the code set apart.
  */
 export function textToHtml(template: string, fields: MergeFields, subject: string): string {
   const htmlFields: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) htmlFields[k] = escapeHtml(v);
+  // The login and the code are copied by hand: a monospace face, as on the printed sheet, where l, 1, i, o and 0 differ.
+  if (fields.login) htmlFields.login = `<strong style="font-family:monospace;font-size:1.1em">${escapeHtml(fields.login)}</strong>`;
   if (fields.code) htmlFields.code = `<strong style="font-family:monospace;font-size:1.2em;letter-spacing:.05em">${escapeHtml(fields.code)}</strong>`;
   // Escape the template first: placeholders survive escaping, and values are inserted already escaped.
   const body = renderTemplate(escapeHtml(template), htmlFields)
