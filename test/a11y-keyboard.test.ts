@@ -320,3 +320,37 @@ test('the new password\'s rules are read before submitting: a password refused a
   }
   await context.close();
 });
+
+test('a form that succeeded says so first: the confirmation has focus (forgotten password sent, account activated, password changed)', async () => {
+  const page = await phonePage();
+  const focusedNotice = async (what: string, text: RegExp) => {
+    assert.equal(await focusedId(page, 'notice'), 'notice', `${what}: focus on the confirmation, read first`);
+    assert.equal(await page.getAttribute('#notice', 'role'), 'status', `${what}: the confirmation is a status`);
+    assert.match((await page.textContent('#notice')) ?? '', text, `${what}: the confirmation's words`);
+    assert.doesNotMatch(await page.title(), /^Erreur/, `${what}: no error in the title`);
+  };
+
+  await page.goto(`${env.server.url}/mot-de-passe-oublie`);
+  await typeInto(page, '#f-identifier', env.accounts.parent);
+  await enter(page);
+  await focusedNotice('forgotten password', /un courriel vient d’être envoyé/);
+
+  const login = 'elio.garnier';
+  const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Elio', lastName: 'Garnier', profile: 'Relative' });
+  await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
+  await tabTo(page, 'main form button[type="submit"]');
+  await enter(page);
+  await typeInto(page, '#f-password', PASSWORD);
+  await typeInto(page, '#f-confirm', PASSWORD);
+  await tabTo(page, '#f-terms');
+  await page.keyboard.press('Space');
+  await Promise.all([page.waitForURL(/\/mon-compte/), page.keyboard.press('Enter')]);
+  await focusedNotice('activation', /Votre compte est activé/);
+
+  await typeInto(page, '#f-current', PASSWORD);
+  await typeInto(page, '#f-password', `${PASSWORD} neuve`);
+  await typeInto(page, '#f-confirm', `${PASSWORD} neuve`);
+  await enter(page);
+  await focusedNotice('password change', /Votre mot de passe a été changé/);
+  await context.close();
+});

@@ -68,8 +68,8 @@ export interface Notice {
   text: HtmlValue;
   /**
    * Focused on load (tabindex=-1 + autofocus, id NOTICE_ID), so a screen reader reads it before the form: a notice
-   * that says why the visitor is on the page (sign-in after « compte déjà activé »). The page's fields then ask for
-   * no autofocus.
+   * that says why the visitor is on the page (sign-in after « compte déjà activé »), or that a form worked (forgotten
+   * password sent, Mon compte saved). The page's fields then ask for no autofocus.
    */
   focus?: boolean;
 }

@@ -190,7 +190,8 @@ export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: strin
     title: _('forgot.title'),
     error: failed,
     narrow: true,
-    notice: o.sent ? { kind: 'success', text: _('forgot.sent') } : null,
+    // The answer to the form, on a page titled as before: focused, so a screen reader says at once that it worked.
+    notice: o.sent ? { kind: 'success', text: _('forgot.sent'), focus: true } : null,
     body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
 <p>${_('forgot.intro')}</p>
 <form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
@@ -262,10 +263,12 @@ export function accountView(
     password: _('field.newPassword'),
     confirm: _('field.confirmPassword'),
   };
+  const failed = !!o.alert || Object.keys(errors).length > 0;
   return {
     title: _('account.title'),
-    error: !!o.alert || Object.keys(errors).length > 0,
-    notice: o.notice,
+    error: failed,
+    // A form's success (activated, saved) is read first, like an error would be; an error, when any, has the focus.
+    notice: o.notice && !failed && o.notice.kind === 'success' ? { ...o.notice, focus: true } : o.notice,
     body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
 <div class="grid grid-2">
 <section class="card" aria-labelledby="h-identity">
