@@ -182,7 +182,7 @@ const en: Record<keyof typeof fr, string> = {
   'activation.intro': 'Enter the login and activation code printed on your credentials sheet.',
   'activation.codeLabel': 'Activation code',
   'activation.invalid': 'Wrong or expired login or activation code.',
-  'activation.invalidHelp': 'Copy them exactly as printed on your credentials sheet. If the code has expired (the sheet’s “Code valid until” date), ask your school for a new code.',
+  'activation.invalidHelp': 'Copy them exactly as printed on your credentials sheet. If the code has expired (see the date printed next to it), ask your school for a new code.',
   'activation.passwordIntro': 'Account {login}: choose your password and give your contact details.',
   'activation.submit': 'Activate my account',
 
