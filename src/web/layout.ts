@@ -92,15 +92,21 @@ export interface LayoutOptions {
   documentTitle?: string;
   /** The page reports an error: the <title> starts with "Erreur : " (RGAA 8.6 / WCAG 3.3.1). */
   error?: boolean;
+  /**
+   * The address (path and query) that shows this page again, which the FR | EN switch opens in the other language:
+   * the request's own URL by default. A page that answers a sent form gives it (activation step 2 → step 1 filled in,
+   * Mon compte after a POST → /mon-compte): its URL is the form's action, which a GET does not answer the same way.
+   */
+  langPath?: string;
 }
 
 function pathOf(req: FastifyRequest): string {
   return new URL(req.url, 'http://local').pathname;
 }
 
-/** The current URL with `lang` set, so switching language keeps the page. */
-function langHref(req: FastifyRequest, lang: Lang): string {
-  const u = new URL(req.url, 'http://local');
+/** The current URL (or the page's own `langPath`) with `lang` set, so switching language keeps the page. */
+function langHref(req: FastifyRequest, lang: Lang, langPath?: string): string {
+  const u = new URL(langPath ?? req.url, 'http://local');
   u.searchParams.set('lang', lang);
   // A POST download's error page has its form's CSRF token in the URL (post-download.ts): never copied into a link.
   u.searchParams.delete('_csrf');
@@ -161,8 +167,8 @@ export function layout(o: LayoutOptions): SafeHtml {
     <div class="topbar-tools">
       <p class="lang-switch"><span class="visually-hidden">${t(lang, 'layout.lang')}</span> ${
         lang === 'fr'
-          ? html`<strong aria-current="true">FR</strong> | <a href="${langHref(req, other)}" hreflang="en" lang="en">EN</a>`
-          : html`<a href="${langHref(req, other)}" hreflang="fr" lang="fr">FR</a> | <strong aria-current="true">EN</strong>`
+          ? html`<strong aria-current="true">FR</strong> | <a href="${langHref(req, other, o.langPath)}" hreflang="en" lang="en">EN</a>`
+          : html`<a href="${langHref(req, other, o.langPath)}" hreflang="fr" lang="fr">FR</a> | <strong aria-current="true">EN</strong>`
       }</p>
       ${
         user

@@ -11,6 +11,12 @@ import type { PageView, ViewEnv } from '../view.js';
 
 type Form = Record<string, string>;
 
+/** `path` with `params` as its query (none when empty). */
+function pathWith(path: string, params: Record<string, string>): string {
+  const q = new URLSearchParams(params).toString();
+  return q ? `${path}?${q}` : path;
+}
+
 /** The two code flows: activation (first password) and renewal (a code from a teacher or an admin). */
 export interface CodeFlow {
   purpose: CodePurpose;
@@ -89,11 +95,14 @@ export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code
   const failed = !!o.error || !!o.alert || Object.keys(errors).length > 0;
   const labels = { login: _('field.login'), code: _(`${p}.codeLabel`) };
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
+  // The other language keeps the login; the code only as the sheet's QR code gave it (a refused one is not sent again).
+  const again = { ...(o.login ? { login: o.login } : {}), ...(o.code && !failed ? { code: o.code } : {}) };
   return {
     title: _(`${p}.title`),
     documentTitle: _(`${p}.titleStep`, { n: 1 }),
     error: failed,
     narrow: true,
+    langPath: pathWith(flow.path, again),
     body: html`<p class="steps">${_('steps.one')}</p>
 ${alertOrErrors(env, o.alert, o.error, errors, labels)}
 <p>${_(`${p}.intro`)}</p>
@@ -123,12 +132,14 @@ export function passwordView(env: ViewEnv, flow: CodeFlow, o: PasswordStep): Pag
   // A password that passed its checks is given back rather than retyped (the page is no-store; see finishCodeFlow).
   const keepPassword = failed && !o.errors.password && !!o.values.password;
   const keepConfirm = keepPassword && !o.errors.confirm;
-  const termsHref = `/conditions?${new URLSearchParams({ login: o.login, code: o.code }).toString()}`;
+  const termsHref = pathWith('/conditions', { login: o.login, code: o.code });
   return {
     title: _(`${p}.title`),
     documentTitle: _(`${p}.titleStep`, { n: 2 }),
     error: failed,
     narrow: true,
+    // This step answers a POST: the other language reopens step 1 with the login and the (checked) code filled in.
+    langPath: pathWith(flow.path, { login: o.login, code: o.code }),
     body: html`<p class="steps">${_('steps.two')}</p>
 ${errorSummary(env, o.errors, labels)}
 <p>${_(`${p}.passwordIntro`, { login: o.login })}</p>
@@ -214,6 +225,8 @@ export function resetView(env: ViewEnv, o: { token: string; login: string; min: 
     title: _('reset.title'),
     error: failed,
     narrow: true,
+    // After a refused POST the URL has lost the link's token: the other language opens the link again.
+    langPath: pathWith('/reinitialisation', { token: o.token }),
     body: html`${errorSummary(env, errors, labels)}
 <p>${_('reset.intro', { login: o.login })}</p>
 <form class="card" method="post" action="/reinitialisation" novalidate>
@@ -267,6 +280,8 @@ export function accountView(
   return {
     title: _('account.title'),
     error: failed,
+    // Also after a POST to /mon-compte/coordonnees or /mon-compte/mot-de-passe, which a GET does not answer.
+    langPath: '/mon-compte',
     // A form's success (activated, saved) is read first, like an error would be; an error, when any, has the focus.
     notice: o.notice && !failed && o.notice.kind === 'success' ? { ...o.notice, focus: true } : o.notice,
     body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
