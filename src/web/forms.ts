@@ -46,6 +46,15 @@ export interface FieldOptions {
   mark?: false;
 }
 
+/**
+ * The « Afficher » toggle after a password field: a button that says which field it shows (its visible word first,
+ * then the label, visually hidden) and its state (aria-pressed). `hidden` until /static/reveal.js runs: without
+ * script there is no button that does nothing.
+ */
+function revealButton(req: FormEnv, id: string, label: string): SafeHtml {
+  return html`<button type="button" class="button-secondary reveal" aria-controls="${id}" aria-pressed="false" hidden>${t(req.lang, 'form.reveal')}<span class="visually-hidden"> « ${label} »</span></button>`;
+}
+
 export const fieldId = (name: string): string => `f-${name}`;
 
 /** A labelled input; the error is tied to it with aria-describedby so screen readers announce it. */
@@ -55,7 +64,7 @@ export function field(req: FormEnv, o: FieldOptions): SafeHtml {
   const invalid = !!o.error || !!o.invalidBy;
   const showValue = o.type !== 'password' || o.keepPassword;
   const marker = o.mark === false ? '' : o.required ? html`<span class="req" aria-hidden="true">*</span>` : html`<span class="opt">(${t(req.lang, 'form.optional')})</span>`;
-  return html`<div class="field${o.error ? ' field-invalid' : ''}">
+  return html`<div class="field${o.error ? ' field-invalid' : ''}${o.type === 'password' ? ' field-password' : ''}">
   <label for="${id}">${o.label} ${marker}</label>
   ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
   ${o.error ? html`<p class="field-error" id="${id}-error">${o.error}</p>` : ''}
@@ -65,7 +74,9 @@ export function field(req: FormEnv, o: FieldOptions): SafeHtml {
     o.spellcheck === false ? html` spellcheck="false"` : ''
   }${o.autocapitalize ? html` autocapitalize="${o.autocapitalize}"` : ''}${o.minlength ? html` minlength="${o.minlength}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${
     o.autocorrect ? html` autocorrect="${o.autocorrect}"` : ''
-  }${o.enterkeyhint ? html` enterkeyhint="${o.enterkeyhint}"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${invalid ? html` aria-invalid="true"` : ''}>
+  }${o.enterkeyhint ? html` enterkeyhint="${o.enterkeyhint}"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${invalid ? html` aria-invalid="true"` : ''}>${
+    o.type === 'password' ? revealButton(req, id, o.label) : ''
+  }
 </div>`;
 }
 

@@ -156,6 +156,7 @@ export function layout(o: LayoutOptions): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${documentTitle(o, lang)} — ${t(lang, 'app.name')}</title>
 <link rel="stylesheet" href="/static/app.css">
+<script src="/static/reveal.js" defer></script>
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 </head>
 <body>
