@@ -207,3 +207,17 @@ test('a parameter of the wrong type or value is refused in the caller’s langua
     assert.equal((await get('root', `/api/publipostage/preview?${query}&lang=en`)).json().error, en, `${query}, in English`);
   }
 });
+
+test('a number with a fraction where a whole number is expected is said so, not « a value of another type »', async () => {
+  // zod says `expected int` for 2.5: a number all the same, which « valeur d’un autre type attendue » denied.
+  const cases: Array<[string, string, string]> = [
+    ['limit=2.5', 'Paramètre « limit » invalide : nombre entier attendu.', 'Invalid parameter “limit”: a whole number expected.'],
+    ['distributedBefore=1.5', 'Paramètre « distributedBefore » invalide : nombre entier attendu.', 'Invalid parameter “distributedBefore”: a whole number expected.'],
+  ];
+  for (const [query, fr, en] of cases) {
+    const r = await get('root', `/api/publipostage/preview?${query}`);
+    assert.equal(r.statusCode, 400, `${query}: ${r.body.slice(0, 200)}`);
+    assert.equal(r.json().error, fr, query);
+    assert.equal((await get('root', `/api/publipostage/preview?${query}&lang=en`)).json().error, en, `${query}, in English`);
+  }
+});

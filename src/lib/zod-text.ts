@@ -16,7 +16,8 @@ export interface ZodIssueLike {
 
 /**
  * The reason of `issue` in `lang`: its message when it is a catalogue key, else built from its code (invalid_type,
- * too_big, too_small, invalid_format, invalid_value; any other is « valeur non reconnue »).
+ * too_big, too_small, invalid_format, invalid_value; any other is « valeur non reconnue »). A type zod expects that the
+ * catalogue does not name (`error.zod.type.<expected>`: number, int, string…) is « valeur d’un autre type attendue ».
  */
 export function zodIssueText(lang: Lang, issue: ZodIssueLike): string {
   if (isMessageKey(issue.message)) return t(lang, issue.message);

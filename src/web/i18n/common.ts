@@ -42,6 +42,8 @@ const fr = {
   'error.unknownParam': 'paramètre inconnu de cette adresse ; rien n’a été fait.',
   // zod's refusals (errors.ts zodReason): said in the request's language, not zod's English.
   'error.zod.type.number': 'nombre attendu.',
+  // zod's `expected int` (`.int()`): 2.5 is a number, not of another type.
+  'error.zod.type.int': 'nombre entier attendu.',
   'error.zod.type.string': 'texte attendu.',
   'error.zod.type.boolean': 'vrai ou faux attendu.',
   'error.zod.type.array': 'liste attendue.',
@@ -111,6 +113,7 @@ const en: Record<keyof typeof fr, string> = {
   'error.nulChar': 'NUL character (%00) not allowed.',
   'error.unknownParam': 'not a parameter of this address; nothing was done.',
   'error.zod.type.number': 'a number expected.',
+  'error.zod.type.int': 'a whole number expected.',
   'error.zod.type.string': 'text expected.',
   'error.zod.type.boolean': 'true or false expected.',
   'error.zod.type.array': 'a list expected.',
