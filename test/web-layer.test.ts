@@ -502,3 +502,20 @@ test('the class view\'s mail confirmation warns when ticked accounts share an ad
   const one = await admin.post(`/classe/${cls}/eleves`, { ids: [a, c], action: 'mail' });
   assert.doesNotMatch(one.body, /data-shared-addresses/);
 });
+
+test('a form field of another type (a JSON body) is a 400 naming it in the caller’s language, not a 500', async () => {
+  // The console's forms read some fields inside the handler (ModelQuery.parse(req.body)): a JSON body giving a number
+  // threw zod's error past the error handler, which answered 500 « erreur inattendue » and logged a stack.
+  await admin.get(`${base()}/publipostage`);
+  for (const lang of ['fr', 'en'] as const) {
+    const r = await app.inject({
+      method: 'POST',
+      url: `${base()}/publipostage/pdf?lang=${lang}`,
+      headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/json', 'x-csrf-token': admin.csrf! },
+      payload: JSON.stringify({ model: 8 }),
+    });
+    assert.equal(r.statusCode, 400, `a number for « model » is refused (${r.statusCode}, ${lang})`);
+    const said = lang === 'fr' ? 'Paramètre « model » invalide : texte attendu.' : 'Invalid parameter “model”: text expected.';
+    assert.ok(r.body.includes(said), `the page says why in ${lang}: ${r.body.slice(0, 600)}`);
+  }
+});

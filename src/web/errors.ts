@@ -7,6 +7,7 @@ import { DomainError, type DomainCode } from '../lib/errors.js';
 import { HttpError } from './context.js';
 import { isMessageKey, t, type Lang, type MessageKey } from './i18n/index.js';
 import { sendErrorPage } from './layout.js';
+import { ZodError } from 'zod';
 import { zodIssueText } from '../lib/zod-text.js';
 
 /** HTTP status of each domain error: the one place where a refusal becomes a status. */
@@ -79,6 +80,13 @@ export function describeError(lang: Lang, err: unknown): { status: number; messa
       .split('/')[0];
     const reason = issue ? zodIssueText(lang, { ...issue.params, code: issue.keyword, message: issue.message ?? '' }) : t(lang, 'error.zod.invalid');
     return { status: 400, message: t(lang, 'error.invalidParam', { field, reason }) };
+  }
+  // A field a handler reads with its own schema (`ModelQuery.parse(req.body)`): a JSON body's number where a form
+  // gives text was a 500 (« erreur inattendue », a stack in the log) instead of the same 400 as the route's schema.
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const field = String(issue?.path[0] ?? '');
+    return { status: 400, message: t(lang, 'error.invalidParam', { field, reason: issue ? zodIssueText(lang, issue) : t(lang, 'error.zod.invalid') }) };
   }
   const e = err as FastifyError;
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
