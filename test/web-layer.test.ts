@@ -519,3 +519,21 @@ test('a form field of another type (a JSON body) is a 400 naming it in the calle
     assert.ok(r.body.includes(said), `the page says why in ${lang}: ${r.body.slice(0, 600)}`);
   }
 });
+
+test('a console download with a wrong filter says why, as the API does, not just the value typed', async () => {
+  // strict() named the field and echoed the value (« Paramètre « activation » invalide : peut-etre »), where the API
+  // says the possible values or that the date is impossible.
+  await admin.get(`${base()}/publipostage`);
+  const cases: Array<[Record<string, string>, string, string]> = [
+    [{ activation: 'peut-etre' }, 'Paramètre « activation » invalide : valeurs possibles : all, active, inactive.', 'Invalid parameter “activation”: possible values: all, active, inactive.'],
+    [{ createdBefore: '2026-02-30' }, 'Paramètre « createdBefore » invalide : date impossible.', 'Invalid parameter “createdBefore”: impossible date.'],
+    [{ distributedBefore: '0' }, 'Paramètre « distributedBefore » invalide : 1 au moins.', 'Invalid parameter “distributedBefore”: at least 1.'],
+  ];
+  for (const [form, fr, en] of cases) {
+    for (const [lang, said] of [['fr', fr], ['en', en]] as const) {
+      const r = await admin.post(`${base()}/publipostage/csv?lang=${lang}`, form);
+      assert.equal(r.statusCode, 400, `${JSON.stringify(form)} is refused (${lang})`);
+      assert.ok(r.body.includes(said), `${JSON.stringify(form)}: the page says why in ${lang}: ${/<p[^>]*>[^<]*invali[^<]*/i.exec(r.body)?.[0]}`);
+    }
+  }
+});

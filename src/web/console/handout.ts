@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z, ZodError } from 'zod';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
@@ -49,8 +49,10 @@ const modelOf = (m: string): SheetModel => (m === '2' ? 2 : m === '8' ? 8 : 1);
  * generated or sent.
  */
 export function strict(fields: unknown, schoolId: string): Selection {
-  const { selection, invalid } = parseSelection(fields, schoolId);
-  if (invalid.length) throw new HttpError(400, 'error.invalidParam', { field: invalid[0], reason: String((fields as Record<string, unknown>)[invalid[0]] ?? '') });
+  const { selection, issues } = parseSelection(fields, schoolId);
+  // Said as a route's schema says it (errors.ts describeError: the field, and why in the request's language), not
+  // the value typed (« Paramètre « activation » invalide : peut-etre »).
+  if (issues.length) throw new ZodError([issues[0]]);
   return selection;
 }
 

@@ -1,6 +1,7 @@
 // The console's selection filters: query string <-> Selection <-> filter panel, pager. The filter panel is the
 // same for "Utilisateurs" and "Publipostage des comptes": one selection model.
 import type { FastifyRequest } from 'fastify';
+import type { ZodIssue } from 'zod';
 import type { AppContext } from '../../context.js';
 import { PROFILES } from '../../directory/vocabulary.js';
 import type { Scope } from '../../directory/scope.js';
@@ -26,9 +27,9 @@ const radioDefaults = (listing: boolean): Record<keyof typeof RADIO_DEFAULTS, st
 /**
  * The selection a console form submitted (GET query or a posted `selection` string), pinned to the school.
  * Empty fields are ignored (a form sends `createdBefore=` when the date is left blank); an invalid value is
- * dropped and named in `invalid`, so a hand-edited URL still shows a page.
+ * dropped and named in `invalid`, so a hand-edited URL still shows a page; `issues` says why, in the same order.
  */
-export function parseSelection(query: unknown, structureId: string, listing = false): { selection: Selection; invalid: string[] } {
+export function parseSelection(query: unknown, structureId: string, listing = false): { selection: Selection; invalid: string[]; issues: ZodIssue[] } {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
   const raw: Record<string, unknown> = listing ? { preDeletion: 'all', blocked: 'all', external: 'info' } : {};
   for (const k of [...LIST_KEYS, ...VALUE_KEYS, ...NUMBER_KEYS]) {
@@ -39,15 +40,17 @@ export function parseSelection(query: unknown, structureId: string, listing = fa
   }
   raw.structureId = structureId;
   const invalid: string[] = [];
+  const issues: ZodIssue[] = [];
   for (let i = 0; i < 20; i++) {
     const r = SelectionSchema.safeParse(raw);
-    if (r.success) return { selection: r.data, invalid };
+    if (r.success) return { selection: r.data, invalid, issues };
     const key = String(r.error.issues[0]?.path[0] ?? '');
     if (!key || key === 'structureId' || !(key in raw)) break;
     invalid.push(key);
+    issues.push(r.error.issues[0]);
     delete raw[key];
   }
-  return { selection: SelectionSchema.parse(listing ? { structureId, preDeletion: 'all', blocked: 'all', external: 'info' } : { structureId }), invalid };
+  return { selection: SelectionSchema.parse(listing ? { structureId, preDeletion: 'all', blocked: 'all', external: 'info' } : { structureId }), invalid, issues };
 }
 
 /** Rows per page of the console lists. */
