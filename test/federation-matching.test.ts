@@ -85,3 +85,26 @@ test('the configuration file is checked field by field', () => {
   assert.throws(() => parseFederation({ providers: [{ id: 'Bad Id', label: 'x', kind: 'oidc', issuer: 'https://x', clientId: 'x', match: ['ine'] }] }), /providers\.0\.id/);
   assert.throws(() => parseFederation({ providers: [{ id: 'edu', label: 'EduConnect', kind: 'saml', entryPoint: 'https://x', match: ['ine'] }] }), /providers\.0\.idpCert/);
 });
+
+test('a wrong configuration file is said in French, as every other setting, never in the validator’s English', () => {
+  // Every `trousseau …` command and the server read it (config.ts): « federation : providers.0.issuer : Invalid URL »
+  // stopped them in English beside « TROUSSEAU_SECRET doit contenir… ».
+  const oidc = { id: 'fc', label: 'FranceConnect', kind: 'oidc', issuer: 'https://fc.example.fr', clientId: 'x', match: ['nameBirthDate'] };
+  const cases: Array<[unknown, string]> = [
+    [{ providers: [{ ...oidc, id: 'Bad Id' }] }, 'federation : providers.0.id : lettres minuscules, chiffres et tirets attendus (l’identifiant est dans les adresses).'],
+    [{ providers: [{ ...oidc, issuer: 'pas une adresse' }] }, 'federation : providers.0.issuer : adresse web attendue.'],
+    [{ providers: [{ ...oidc, match: [] }] }, 'federation : providers.0.match : 1 élément au moins.'],
+    [{ providers: [{ ...oidc, match: ['ine', 'shoeSize'] }] }, 'federation : providers.0.match.1 : valeurs possibles : externalId, ine, email, nameBirthDate.'],
+    [{ providers: [oidc, { ...oidc, label: 'Autre' }] }, 'federation : (racine) : deux fournisseurs ont le même identifiant.'],
+    [{ providers: [{ ...oidc, kind: 'ldap' }] }, 'federation : providers.0.kind : valeur non reconnue.'],
+    [{ providers: [{ id: 'edu', label: 'EduConnect', kind: 'saml', entryPoint: 'https://x', match: ['ine'], idpCert: 5 }] }, 'federation : providers.0.idpCert : valeur non reconnue.'],
+    [{ providers: [{ id: 'edu', label: 'EduConnect', kind: 'saml', entryPoint: 'https://x', match: ['ine'], idpCert: 'x', attributes: { profile: { attribute: 'p', values: { a: 'Pilot' } } } }] },
+      'federation : providers.0.attributes.profile.values.a : valeurs possibles : Student, Relative, Teacher, Personnel, Guest.'],
+  ];
+  for (const [json, said] of cases) {
+    assert.throws(() => parseFederation(json), (e: Error) => {
+      assert.equal(e.message, said, JSON.stringify(json));
+      return true;
+    }, `refused: ${JSON.stringify(json)}`);
+  }
+});

@@ -4,12 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROFILES } from '../directory/vocabulary.js';
+import { zodIssueText } from '../lib/zod-text.js';
+import type { MessageKey } from '../web/i18n/index.js';
 
 /** Directory keys a provider's answer can be matched on, tried in this order after a stored link (matching.ts). */
 export const MATCH_KEYS = ['externalId', 'ine', 'email', 'nameBirthDate'] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes (used in URLs)');
+// Refusals are catalogue keys, said in French as every other setting (lib/zod-text.ts).
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'fed.config.id' satisfies MessageKey);
 const common = {
   id,
   /** Shown on the button ("Se connecter avec {label}") and in the distribution rules ("se connecte avec {label}"). */
@@ -89,7 +92,7 @@ export type SamlProviderConfig = z.infer<typeof SamlSchema>;
 
 export const FederationFileSchema = z
   .object({ providers: z.array(ProviderSchema).default([]) })
-  .refine((f) => new Set(f.providers.map((p) => p.id)).size === f.providers.length, { message: 'two providers share an id' });
+  .refine((f) => new Set(f.providers.map((p) => p.id)).size === f.providers.length, { message: 'fed.config.sameId' satisfies MessageKey });
 
 /** Providers by id, in the file's order (the buttons' order). */
 export type Providers = ReadonlyMap<string, ProviderConfig>;
@@ -101,7 +104,8 @@ export function parseFederation(json: unknown, source = 'federation'): Providers
   const r = FederationFileSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new Error(`${source} : ${issue.path.join('.') || '(racine)'} : ${issue.message}`);
+    // In French, as config.ts says the other settings (zod's own « Invalid URL » stopped every command in English).
+    throw new Error(`${source} : ${issue.path.join('.') || '(racine)'} : ${zodIssueText('fr', issue)}`);
   }
   return new Map(r.data.providers.map((p) => [p.id, p]));
 }

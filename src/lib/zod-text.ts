@@ -1,6 +1,6 @@
 // What a zod schema refused, said in French or English. zod's own messages are English sentences (« Invalid input:
 // expected number, received NaN »); a schema's own refusal is a catalogue key (web/input.ts reasonKey).
-import { isMessageKey, t, type Lang } from '../web/i18n/index.js';
+import { isMessageKey, plural, t, type Lang } from '../web/i18n/index.js';
 
 /** A zod 4 issue as zod gives it, or as fastify-type-provider-zod spreads it (`code` from its `keyword`). */
 export interface ZodIssueLike {
@@ -28,11 +28,13 @@ export function zodIssueText(lang: Lang, issue: ZodIssueLike): string {
       return t(lang, isMessageKey(key) ? key : 'error.zod.type.other');
     }
     case 'too_big':
-      return t(lang, issue.origin === 'string' ? 'error.zod.tooBigText' : list ? 'error.zod.tooBigList' : 'error.zod.tooBig', { max: String(issue.maximum) });
+      if (issue.origin === 'string' || list) return plural(lang, list ? 'error.zod.tooBigList' : 'error.zod.tooBigText', Number(issue.maximum));
+      return t(lang, 'error.zod.tooBig', { max: String(issue.maximum) });
     case 'too_small':
-      return t(lang, issue.origin === 'string' ? 'error.zod.tooSmallText' : list ? 'error.zod.tooSmallList' : 'error.zod.tooSmall', { min: String(issue.minimum) });
+      if (issue.origin === 'string' || list) return plural(lang, list ? 'error.zod.tooSmallList' : 'error.zod.tooSmallText', Number(issue.minimum));
+      return t(lang, 'error.zod.tooSmall', { min: String(issue.minimum) });
     case 'invalid_format':
-      return t(lang, issue.format === 'uuid' ? 'error.zod.uuid' : issue.format === 'email' ? 'error.zod.email' : 'error.zod.format');
+      return t(lang, issue.format === 'uuid' ? 'error.zod.uuid' : issue.format === 'email' ? 'error.zod.email' : issue.format === 'url' ? 'error.zod.url' : 'error.zod.format');
     case 'invalid_value':
       return Array.isArray(issue.values) ? t(lang, 'error.zod.choice', { values: issue.values.map(String).join(', ') }) : t(lang, 'error.zod.invalid');
     default:

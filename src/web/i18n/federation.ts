@@ -2,6 +2,9 @@
 import type { Catalogue } from './types.js';
 
 const fr = {
+  // The configuration file (providers.ts), said by every command and the server's start when it is wrong.
+  'fed.config.id': 'lettres minuscules, chiffres et tirets attendus (l’identifiant est dans les adresses).',
+  'fed.config.sameId': 'deux fournisseurs ont le même identifiant.',
   'fed.button': 'Se connecter avec {provider}',
   'fed.buttons': 'Autres moyens de connexion',
   'fed.failedTitle': 'Connexion impossible',
@@ -52,6 +55,8 @@ const fr = {
 };
 
 const en: Record<keyof typeof fr, string> = {
+  'fed.config.id': 'lower-case letters, digits and dashes expected (the identifier is part of addresses).',
+  'fed.config.sameId': 'two providers share an identifier.',
   'fed.button': 'Sign in with {provider}',
   'fed.buttons': 'Other ways to sign in',
   'fed.failedTitle': 'Sign-in failed',
