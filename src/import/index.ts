@@ -140,8 +140,8 @@ export async function detectInputs(
 ): Promise<{ items: { input: ImportInput; detected: DetectedFormat }[]; archives: { name: string; members: number }[] }> {
   const out: { input: ImportInput; detected: DetectedFormat }[] = [];
   const archives: { name: string; members: number }[] = [];
-  // The run's archives together within limits.totalBytes.
-  const unpackedBytes = { bytes: 0 };
+  // The run's archives together within limits.totalBytes (and limits.runFiles).
+  const unpackedBytes = { bytes: 0, files: 0 };
   for (const input of files) {
     const detected = detectFormat(input);
     if (detected.format !== 'zip') {

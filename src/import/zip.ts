@@ -13,10 +13,13 @@ import yauzl from 'yauzl';
 import type { Scope } from '../directory/scope.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError } from './types.js';
+import { UPLOAD_MAX_FILES } from './uploads.js';
 
 export interface ZipLimits {
   /** Files in one archive. */
   entries: number;
+  /** Files of all the run's archives together (a school's: no more than an upload may carry); none: `entries` alone. */
+  runFiles?: number;
   /** Bytes of one unpacked file. */
   entryBytes: number;
   /** Bytes of all unpacked files together. */
@@ -36,7 +39,8 @@ export const ZIP_LIMITS: ZipLimits = { entries: 2000, entryBytes: 2 * 2 ** 30, t
 export function zipLimitsFor(scope: Scope, uploadBytes: number): ZipLimits {
   if (scope.kind === 'all') return ZIP_LIMITS;
   const bytes = Math.min(uploadBytes, ZIP_LIMITS.totalBytes);
-  return { ...ZIP_LIMITS, entryBytes: Math.min(bytes, ZIP_LIMITS.entryBytes), totalBytes: bytes };
+  // Files too (UPLOAD_MAX_FILES): 200 archives of 2,000 empty members each wrote 400,000 files within the bytes.
+  return { ...ZIP_LIMITS, runFiles: UPLOAD_MAX_FILES, entryBytes: Math.min(bytes, ZIP_LIMITS.entryBytes), totalBytes: bytes };
 }
 
 export interface ZipMember {
@@ -88,14 +92,14 @@ function decodedName(entry: yauzl.Entry): string {
  * `into`: an existing private directory (the caller removes it) where the archive gets a directory of its own and
  * member n is written there as file `n`; the members then have `path`, else `data`. `used`: the bytes the run's
  * earlier archives unpacked, counted against `limits.totalBytes` with this one's (the cap is the run's, not each
- * archive's), and increased by them.
+ * archive's), and increased by them; `used.files` likewise against `limits.runFiles`.
  */
 export async function unzip(
   file: string,
   source: { path?: string; data?: Buffer },
   limits: ZipLimits = ZIP_LIMITS,
   into?: string,
-  used: { bytes: number } = { bytes: 0 },
+  used: { bytes: number; files?: number } = { bytes: 0 },
 ): Promise<ZipMember[]> {
   const fail = (code: ImportCode, params?: ImportMessage['params']): never => {
     throw new ImportFileError(file, 0, '', code, params);
@@ -125,6 +129,10 @@ export async function unzip(
       zip.readEntry();
     });
     const named = entries.map((entry) => ({ entry, fileName: memberName(entry) }));
+    // The run's archives together, before any is written (limits.runFiles).
+    const files = named.filter((x) => !x.fileName.endsWith('/')).length;
+    if (limits.runFiles !== undefined && (used.files ?? 0) + files > limits.runFiles) fail('zipTooManyFiles', { max: limits.runFiles });
+    used.files = (used.files ?? 0) + files;
     for (const { entry, fileName } of named.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0))) {
       if (fileName.endsWith('/')) continue;
       // Shown capped (a member may be named with 65,535 bytes): kept whole to be read, unpacked and filed.

@@ -70,3 +70,24 @@ test("a super admin's delivery keeps the région's limits", async () => {
   assert.doesNotMatch(r.body, /une fois décompress/, `no unpacking limit met (${r.statusCode}: ${r.body.slice(0, 300)})`);
   assert.deepEqual(unpacked(), [], 'what was unpacked is removed after the run');
 });
+
+test("a school's archives unpack to no more files than an upload may carry, whatever their bytes", async () => {
+  // Each archive within the région's 2,000 members and the school's bytes: 200 of them (an upload's files) wrote
+  // 400,000 files beside the database, under the import lock. Members a delivery leaves out by name (`x.done`) are
+  // written all the same before the run skips them.
+  const small = await zeros(Array.from({ length: 150 }, (_, i) => ({ name: `lot/${i}.done`, size: 0 })));
+  const files = [{ name: 'a.zip', data: small }, { name: 'b.zip', data: small }];
+  const api = await post(local, `/api/import?dryRun=true&structureId=${school}`, files);
+  assert.equal(api.statusCode, 400, `refused: ${api.body.slice(0, 300)}`);
+  assert.match(api.json().detail, /plus de 200 fichiers/, `the limit is said: ${api.body.slice(0, 300)}`);
+  assert.deepEqual(unpacked(), [], 'nothing left unpacked');
+
+  // A school's real archive (its CSV files, what macOS adds beside them) is read.
+  const real = await zeros([
+    { name: 'export/CSV_Eleves.csv', size: 0 },
+    { name: '__MACOSX/export/._CSV_Eleves.csv', size: 0 },
+    { name: 'export/.DS_Store', size: 0 },
+  ]);
+  const ok = await post(local, `/api/import?dryRun=true&structureId=${school}`, [{ name: 'export.zip', data: real }]);
+  assert.doesNotMatch(ok.body, /fichiers dans l|une fois décompress/, `no unpacking limit met (${ok.statusCode}: ${ok.body.slice(0, 300)})`);
+});
