@@ -761,9 +761,9 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
 
 /**
  * The same person twice in a run (e.g. two PersEducNat files; AAF records once staged, mergeStaged): last fields win, memberships add up, a pupil's
- * representatives are the last ones listed. Functions add up too, as memberships do (each record gives those of its
+ * representatives are the last ones listed. AAF functions add up too, as memberships do (each record gives those of its
  * schools: the reference ENT adds a 2D person's to her 1D record's, PersonnelImportProcessing1d), and a person one
- * record says teaches is a Teacher: the last record alone turned a teacher whose second record gives only a DIR
+ * AAF record says teaches is a Teacher (STS-web and CSV records of one key describe one school: the last stands): the last record alone turned a teacher whose second record gives only a DIR
  * function into staff, and took the head of school's DIR of the first record away (no local administration).
  * Optional facts one record gives and the other leaves out (INE, mobile, address: absent means « as stored ») stay.
  * Two people under one key (checks.ts twoPeople) are both kept, the map's key then not the record's, for mergeStaged
@@ -783,8 +783,13 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
       u.legal = prev.legal;
       u.inCharge = prev.inCharge;
     }
-    if (prev.profile === 'Teacher' && u.profile === 'Personnel') u.profile = 'Teacher';
-    if (prev.functions) u.functions = [...new Set([...prev.functions, ...(u.functions ?? [])])];
+    // Only AAF records give each the functions of their own schools. Two records of another format describe one
+    // school (STS-web `sts:<UAI>:…`, a CSV key `csv:<structure>:…`): the last stands, as it did — two years' STS-web
+    // exports in one run made last year's head of school this year's local administrator, and this year's a teacher.
+    if (u.source === 'aaf' && prev.source === 'aaf') {
+      if (prev.profile === 'Teacher' && u.profile === 'Personnel') u.profile = 'Teacher';
+      if (prev.functions) u.functions = [...new Set([...prev.functions, ...(u.functions ?? [])])];
+    }
     if (u.ine === undefined && prev.ine !== undefined) u.ine = prev.ine;
     if (u.mobile === undefined && prev.mobile !== undefined) u.mobile = prev.mobile;
     if (u.address === undefined && prev.address !== undefined) u.address = prev.address;
