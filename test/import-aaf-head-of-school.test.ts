@@ -183,3 +183,21 @@ test('a former head of school is no longer in the structure only her DIR functio
   assert.equal(again.created + again.updated, 0, formatReport(again));
   assert.deepEqual([await structuresOf('P13'), await adminOf('P13')], [['94001', '94002'], ['94002']], 'head of the lycée again');
 });
+
+test('a head of school whose administration was confirmed by hand stays a member of the school outside the delivery', async () => {
+  // Her administration is hers whatever the feed says (migration 0025), and one administers only a school one is a
+  // member of (appointLocalAdmin): taking her out of it left an administrator of a school that no longer counted her,
+  // whose lists and publipostage no longer held her.
+  await q(`INSERT INTO structures (uai, name, origin) VALUES ('0940007G', 'École Rosa Parks', 'manual')`);
+  const delivery = (p15: string[]) => [
+    { name: NAME('EtabEducNat', '20250905'), data: xml(etab('94001', '0940001A', 'CLG$LOUISE MICHEL$IVRY')) },
+    { name: NAME('PersEducNat', '20250905'), data: xml(staff('P15', 'OLIVIER', ['94001'], p15)) },
+  ];
+  await run(delivery([DIR('0940007G')]), false, true);
+  assert.deepEqual([await structuresOf('P15'), await adminOf('P15')], [['0940007G', '94001'], ['0940007G']], 'head of the school made by hand, in it');
+  await q(`UPDATE local_admins SET from_feed = false WHERE user_id = (SELECT id FROM users WHERE external_id = 'P15')`);
+
+  const report = await run(delivery([]), false, true);
+  assert.deepEqual(await adminOf('P15'), ['0940007G'], `appointed by hand: still its administrator: ${formatReport(report)}`);
+  assert.deepEqual(await structuresOf('P15'), ['0940007G', '94001'], `and still a member of the school she administers: ${formatReport(report)}`);
+});

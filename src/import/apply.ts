@@ -1068,11 +1068,13 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   // SIECLE): once the feed no longer gives the function there, nor an attachment, class or group, the account leaves
   // it. Without this, a former head of school stayed a member of the school her DIR function had named (counted in
   // it, chosen by its publipostage, listed in its console) once her administration was taken back (localAdminsWrite).
-  // Keyed `${userId}\t${structureId}`, as planLinks reads it.
+  // Keyed `${userId}\t${structureId}`, as planLinks reads it. Not a structure she administers by hand (local_admins
+  // not from_feed: hers whatever the feed says, localAdminsWrite): she stayed its administrator outside its members.
   const formerFunctionStructures = new Set<string>();
   if (formerFunctionSchools.length) {
     const found = await client.query<{ u: string; s: string }>(
-      `SELECT DISTINCT h.u, s.id AS s FROM unnest($1::uuid[], $2::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k`,
+      `SELECT DISTINCT h.u, s.id AS s FROM unnest($1::uuid[], $2::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k
+       WHERE NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = h.u AND la.structure_id = s.id AND NOT la.from_feed)`,
       [formerFunctionSchools.map((x) => x[0]), formerFunctionSchools.map((x) => x[1])],
     );
     for (const x of found.rows) formerFunctionStructures.add(`${x.u}\t${x.s}`);
