@@ -47,3 +47,14 @@ test("a PDF of the admin's own renewal sheet is refused as empty", async () => {
   assert.equal(posted.statusCode, 422, `and the PDF of oneself is refused as empty (${posted.statusCode})`);
   assert.equal(await renewalCode(dir), null, 'no renewal code for the admin');
 });
+
+test("the confirmation page counts the accounts the sheets will hold, the caller's own left out", async () => {
+  // It counted the admin's own account: « 1 compte recevra un code » and a button, for a file refused as empty.
+  const admin = await signedInClient(app, pool, dir);
+  const alone = await admin.get(`${base}?userIds=${dir}`);
+  assert.equal(alone.statusCode, 200, `the page is shown (${alone.statusCode})`);
+  assert.match(alone.body, /data-renewal-count="0"/, 'no account of the selection can be given a code');
+  assert.doesNotMatch(alone.body, /data-renewal-form/, 'no button to draw none');
+  const both = await admin.get(`${base}?userIds=${dir},${pupil}`);
+  assert.match(both.body, /data-renewal-count="1"/, 'the pupil only');
+});

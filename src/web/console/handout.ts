@@ -192,10 +192,12 @@ ${
 
   app.get('/etablissements/:id/publipostage/renouvellement', { schema: { params: IdParams } }, async (req, reply) => {
     const _ = translator(req.lang);
-    const { scope } = viewer(req);
+    const { user, scope } = viewer(req);
     const school = await schoolOr404(ctx, scope, req.params.id);
     const selection = strict(req.query, school.id);
-    const { total } = await countSelection(ctx, renewalSelection(selection), scope);
+    // The accounts the sheets will hold (renewable, as the POST draws them): counting the caller's own promised a code
+    // and a button for a file then refused as empty.
+    const total = (await selectAccounts(ctx, renewalSelection(selection), scope)).filter((r) => renewable(r, user.id)).length;
     const params = selectionParams(selection).toString();
     const base = ppBase(school.id);
     return sendConsolePage(reply, {
