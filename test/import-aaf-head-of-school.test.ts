@@ -201,3 +201,18 @@ test('a head of school whose administration was confirmed by hand stays a member
   assert.deepEqual(await adminOf('P15'), ['0940007G'], `appointed by hand: still its administrator: ${formatReport(report)}`);
   assert.deepEqual(await structuresOf('P15'), ['0940007G', '94001'], `and still a member of the school she administers: ${formatReport(report)}`);
 });
+
+test('a teacher’s function in a structure outside the delivery is another delivery’s: her membership there stays when this one does not name it', async () => {
+  // P16 teaches in the collège 94001 (this delivery) and the lycée 94002 (a delivery imported apart, as 1D and 2D
+  // are): this delivery's record names only the collège. Only a former DIR function takes her out of a structure
+  // outside the delivery; any function did, and her lycée membership (and classes there) came and went with each run.
+  const ENS = (s: string) => `${s}$ENS$ENSEIGNEMENT$L0202$LETTRES`;
+  const delivery = (functions: string[]) => [
+    { name: NAME('EtabEducNat', '20250906'), data: xml(etab('94001', '0940001A', 'CLG$LOUISE MICHEL$IVRY')) },
+    { name: NAME('PersEducNat', '20250906'), data: xml(staff('P16', 'PERRIN', ['94001'], functions)) },
+  ];
+  await run(delivery([ENS('94001'), ENS('94002')]));
+  assert.deepEqual(await structuresOf('P16'), ['94001', '94002'], 'in both schools her functions name');
+  const report = await run(delivery([ENS('94001')]));
+  assert.deepEqual(await structuresOf('P16'), ['94001', '94002'], `still in the lycée of the other delivery: ${formatReport(report)}`);
+});

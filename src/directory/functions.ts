@@ -1,17 +1,6 @@
 // Functions as the feeds give them (users.functions), made readable for pages and exports.
 
 /**
- * The structures (UAI or jointure, upper case) that `functions` (`structure$CODE$…`: AAF ENTPersonFonctions,
- * STS-web `UAI$CODE`) name, whatever the code; a value without `$` (CSV) names none.
- */
-export function functionStructureKeys(functions: readonly string[]): string[] {
-  return [...new Set(functions.flatMap((f) => {
-    const s = f.includes('$') ? f.slice(0, f.indexOf('$')).trim() : '';
-    return s ? [s.toUpperCase()] : [];
-  }))];
-}
-
-/**
  * AAF ENTPersonFonctions `structure$CODE$LIBELLÉ$discipline$LIBELLÉ DISCIPLINE` → `LIBELLÉ (LIBELLÉ DISCIPLINE)`;
  * a value without `$` (STS-web, CSV) is shown as is. The same label in several structures is listed once.
  */

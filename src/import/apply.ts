@@ -3,7 +3,6 @@
 // the staging table, then the records are read back and written per chunk of accounts, so that memory follows
 // the chunk, not the run. What to write is decided by the pure functions of plan.ts; this module reads and writes.
 import { addressChanges } from '../accounts/profile.js';
-import { functionStructureKeys } from '../directory/functions.js';
 import { headOfSchoolKeys, isHeadOfSchool } from '../directory/local-admins.js';
 import { UNATTACHED_SQL } from '../directory/unattached.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -991,10 +990,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const row = rowOf.get(r.externalId)!;
     return (row.state === 'known' || row.state === 'rekeyed') && dirty.has(row.user_id);
   });
-  /** [user id, UAI or jointure]: the DIR functions of AAF accounts before the run (localAdminsWrite). */
+  /** [user id, UAI or jointure]: the DIR functions of AAF accounts before the run (localAdminsWrite, memberships sync). */
   const formerHeads: [string, string][] = [];
-  /** [user id, UAI or jointure]: the structures any function of an AAF account named before the run (memberships sync). */
-  const formerFunctionSchools: [string, string][] = [];
   if (compare.length) {
     const stored = await client.query<ExistingUser>(`SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.id = ANY($1)`, [compare.map((r) => userIds.get(r.externalId))]);
     const byId = new Map(stored.rows.map((x) => [x.id, x]));
@@ -1005,7 +1002,6 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       // The structures an AAF head of school directed before this record: outside the run's (one the delivery does
       // not carry, a school without jointure named by its UAI), her administration is taken back there too.
       if (r.source === 'aaf') for (const k of headOfSchoolKeys(e.functions ?? [])) formerHeads.push([e.id, k]);
-      if (r.source === 'aaf') for (const k of functionStructureKeys(e.functions ?? [])) formerFunctionSchools.push([e.id, k]);
       // One's own address is changed in « Mon compte », where the current password is asked: a stolen admin session
       // must not put its address on the account by importing its own row (then take it with a reset link). The
       // row is imported but that field, reported; no digest, so the next run compares and reports it again.
@@ -1063,19 +1059,21 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const k of r.structures) (r.keepClasses ? keptClasses : listed).add(`${userIds.get(r.externalId)!}\t${sid(k)}`);
   }
   for (const k of listed) keptClasses.delete(k);
-  // A structure an AAF account's functions named (`structure$CODE$…`, by jointure or UAI: UserRecord.byFunction) is
-  // described by its record even outside the delivery (a lycée only the directory knows, a school made by hand or by
-  // SIECLE): once the feed no longer gives the function there, nor an attachment, class or group, the account leaves
-  // it. Without this, a former head of school stayed a member of the school her DIR function had named (counted in
-  // it, chosen by its publipostage, listed in its console) once her administration was taken back (localAdminsWrite).
+  // A structure an AAF head of school's DIR function named (`structure$DIR$…`, by jointure or UAI) is described by her
+  // record even outside the delivery (a lycée only the directory knows, a school made by hand or by SIECLE): once the
+  // feed no longer gives the function there, nor an attachment, class or group, she leaves it. Without this, a former
+  // head of school stayed a member of the school her DIR function had named (counted in it, chosen by its
+  // publipostage, listed in its console) once her administration was taken back (localAdminsWrite). Only DIR: other
+  // functions outside the delivery may be another delivery's (1D and 2D imported apart), whose memberships would
+  // then come and go with each run.
   // Keyed `${userId}\t${structureId}`, as planLinks reads it. Not a structure she administers by hand (local_admins
   // not from_feed: hers whatever the feed says, localAdminsWrite): she stayed its administrator outside its members.
   const formerFunctionStructures = new Set<string>();
-  if (formerFunctionSchools.length) {
+  if (formerHeads.length) {
     const found = await client.query<{ u: string; s: string }>(
       `SELECT DISTINCT h.u, s.id AS s FROM unnest($1::uuid[], $2::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k
        WHERE NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = h.u AND la.structure_id = s.id AND NOT la.from_feed)`,
-      [formerFunctionSchools.map((x) => x[0]), formerFunctionSchools.map((x) => x[1])],
+      [formerHeads.map((x) => x[0]), formerHeads.map((x) => x[1])],
     );
     for (const x of found.rows) formerFunctionStructures.add(`${x.u}\t${x.s}`);
   }

@@ -152,7 +152,7 @@ export interface Link {
  * run describes (`runStructures`): memberships elsewhere belong to other sources. An account loses none in a structure
  * `kept` holds for it (`${userId}\t${structureId}`: its records give no list of that kind there,
  * UserRecord.keepClasses). `described` adds structures the run describes for one account only (same keys): an AAF
- * account's structures its stored functions named, outside the delivery (apply.ts formerFunctionSchools).
+ * head of school's structures her stored DIR functions named, outside the delivery (apply.ts formerFunctionStructures).
  */
 export function planLinks(
   have: Link[],
