@@ -12,6 +12,8 @@ export interface ZodIssueLike {
   minimum?: unknown;
   format?: unknown;
   values?: unknown;
+  /** too_big / too_small: whether the bound itself is allowed (`.max(5)`), or not (`.lt(5)`, `.positive()`). */
+  inclusive?: unknown;
 }
 
 /**
@@ -29,10 +31,10 @@ export function zodIssueText(lang: Lang, issue: ZodIssueLike): string {
     }
     case 'too_big':
       if (issue.origin === 'string' || list) return plural(lang, list ? 'error.zod.tooBigList' : 'error.zod.tooBigText', Number(issue.maximum));
-      return t(lang, 'error.zod.tooBig', { max: String(issue.maximum) });
+      return t(lang, issue.inclusive === false ? 'error.zod.below' : 'error.zod.tooBig', { max: String(issue.maximum) });
     case 'too_small':
       if (issue.origin === 'string' || list) return plural(lang, list ? 'error.zod.tooSmallList' : 'error.zod.tooSmallText', Number(issue.minimum));
-      return t(lang, 'error.zod.tooSmall', { min: String(issue.minimum) });
+      return t(lang, issue.inclusive === false ? 'error.zod.above' : 'error.zod.tooSmall', { min: String(issue.minimum) });
     case 'invalid_format':
       return t(lang, issue.format === 'uuid' ? 'error.zod.uuid' : issue.format === 'email' ? 'error.zod.email' : issue.format === 'url' ? 'error.zod.url' : 'error.zod.format');
     case 'invalid_value':

@@ -50,6 +50,8 @@ const fr = {
   'error.zod.type.object': 'objet attendu.',
   'error.zod.type.other': 'valeur d’un autre type attendue.',
   'error.zod.tooBig': '{max} au plus.',
+  'error.zod.below': 'moins de {max}.',
+  'error.zod.above': 'plus de {min}.',
   // Counted things agree with their number (« 1 élément au moins », not « 1 éléments »).
   'error.zod.tooBigText.one': '{n} caractère au plus.',
   'error.zod.tooBigText.other': '{n} caractères au plus.',
@@ -126,6 +128,8 @@ const en: Record<keyof typeof fr, string> = {
   'error.zod.type.object': 'an object expected.',
   'error.zod.type.other': 'a value of another type expected.',
   'error.zod.tooBig': 'at most {max}.',
+  'error.zod.below': 'less than {max}.',
+  'error.zod.above': 'more than {min}.',
   'error.zod.tooBigText.one': 'at most {n} character.',
   'error.zod.tooBigText.other': 'at most {n} characters.',
   'error.zod.tooBigList.one': 'at most {n} item.',
