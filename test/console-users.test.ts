@@ -140,9 +140,14 @@ test('user page: renewal code shown once, block ends the session, new activation
   await victim.goto(`${ui.url}/mon-compte`);
   assert.match(new URL(victim.url()).pathname, /^\/connexion$/);
   await victimContext.close();
+  // Blocked: the renewal code given above is void (unblocking must not bring it back), and none is offered.
+  assert.equal((await q('SELECT renewal_code_mac FROM users WHERE id = $1', [student.id]))[0].renewal_code_mac, null, 'the code died with the block');
+  assert.match((await page.textContent('[data-no-code]'))!, /Ce compte est bloqué : aucun code ne l’ouvrirait/);
+  assert.equal(await page.locator('form[action$="/renouvellement"]').count(), 0, 'no renewal code offered for a blocked account');
   await Promise.all([page.waitForURL(/\/debloquer/), page.click('a:has-text("Débloquer le compte")')]);
   await Promise.all([page.waitForURL(/ok=unblocked/), page.click('main form button[type="submit"]')]);
   assert.equal((await q('SELECT blocked FROM users WHERE id = $1', [student.id]))[0].blocked, false);
+  assert.doesNotMatch((await page.textContent('main'))!, /Un code est en cours/, 'unblocked, no code from before the block');
 
   // Contact: a wrong address is refused next to its field, a right one saved.
   await page.fill('#f-email', 'pas-une-adresse');

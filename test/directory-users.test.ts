@@ -3,6 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Scope } from '../src/directory/scope.js';
 import { DirectoryError, getUserDetails, setBlocked, updateUserContact } from '../src/directory/users.js';
 import { countSelection, selectPage } from '../src/publipostage/select.js';
+import { findCodeHolder } from '../src/accounts/activation.js';
+import { applyLifecycleAction } from '../src/accounts/lifecycle.js';
+import { generateRenewalCode, regenerateActivationCode } from '../src/accounts/renewal.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
 import { sampleDirectory } from './helpers/directory-sample.js';
@@ -122,6 +125,39 @@ describe('directory users', () => {
       ['user.block', s.users.director, 2],
       ['user.unblock', s.users.director, 0],
     ]);
+  });
+
+  test('blocking voids the codes and reset links: a lost sheet found again does not open the account once unblocked', async () => {
+    const pool = ctx.database.pool;
+    // Inès (never activated) has a printed activation code; Léa (activated) a renewal code and a reset link pending.
+    const activation = await regenerateActivationCode(ctx, charlemagneAdmin, s.users.ines, s.users.director);
+    const renewal = await generateRenewalCode(ctx, charlemagneAdmin, s.users.lea, s.users.director);
+    await pool.query(`INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ('reset-lea', $1, now() + interval '1 hour')`, [s.users.lea]);
+    const login = async (id: string) => (await pool.query('SELECT login FROM users WHERE id = $1', [id])).rows[0].login as string;
+    assert.ok(await findCodeHolder(ctx, 'activation', await login(s.users.ines), activation), 'the activation code works before');
+    assert.ok(await findCodeHolder(ctx, 'renewal', await login(s.users.lea), renewal), 'the renewal code works before');
+    for (const id of [s.users.ines, s.users.lea]) {
+      await setBlocked(ctx, charlemagneAdmin, id, true, s.users.director);
+      await setBlocked(ctx, charlemagneAdmin, id, false, s.users.director);
+    }
+    // The console said « Aucun code en cours » while blocked; unblocked, the old sheet opened the account again.
+    assert.equal(await findCodeHolder(ctx, 'activation', await login(s.users.ines), activation), null, 'the activation code printed before the block is dead');
+    assert.equal(await findCodeHolder(ctx, 'renewal', await login(s.users.lea), renewal), null, 'the renewal code given before the block is dead');
+    assert.equal((await pool.query(`SELECT 1 FROM password_resets WHERE token_hash = 'reset-lea' AND used_at IS NULL`)).rowCount, 0, 'the reset link is dead');
+    assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.ines))!.activationCode, null, 'no code shown: a new sheet gives a new one');
+    assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.lea))!.renewalCode, null, 'no renewal code shown');
+    // A new code works as before.
+    const fresh = await regenerateActivationCode(ctx, charlemagneAdmin, s.users.ines, s.users.director);
+    assert.ok(await findCodeHolder(ctx, 'activation', await login(s.users.ines), fresh), 'a code issued after the block works');
+
+    // No code is handed out dead: a blocked or pre-deleted account refuses one, saying what to do first.
+    await setBlocked(ctx, charlemagneAdmin, s.users.ines, true, s.users.director);
+    await assert.rejects(regenerateActivationCode(ctx, charlemagneAdmin, s.users.ines, s.users.director), /bloqué : aucun code ne l’ouvrirait/);
+    await setBlocked(ctx, charlemagneAdmin, s.users.ines, false, s.users.director);
+    await applyLifecycleAction(pool, charlemagneAdmin, 'pre-delete', [s.users.lea], s.users.director);
+    await assert.rejects(generateRenewalCode(ctx, charlemagneAdmin, s.users.lea, s.users.director), /pré-supprimé : aucun code ne l’ouvrirait/);
+    await applyLifecycleAction(pool, charlemagneAdmin, 'restore', [s.users.lea], s.users.director);
+    assert.ok(await generateRenewalCode(ctx, charlemagneAdmin, s.users.lea, s.users.director), 'restored, she gets one');
   });
 
   test('an admin corrects an email: validated, audited, scoped', async () => {

@@ -9,6 +9,7 @@ import { DirectoryError, requireManageable } from '../directory/users.js';
 import { DomainError, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { issueActivationCode, issueRenewalCode, RENEWAL_HOURS } from './issue.js';
 import { withTransaction } from './tx.js';
+import type { Queryable } from '../db/index.js';
 
 /** The account is not in the state the operation needs (HTTP 409). */
 export class AccountStateError extends DomainError {
@@ -30,6 +31,16 @@ export async function refuseExternal(ctx: AppContext, userId: string): Promise<v
 }
 
 /**
+ * A code for an account that no code opens (findCodeHolder: blocked or pre-deleted) would be handed out dead: refused
+ * with what to do first. Locked row, in the caller's transaction.
+ */
+async function refuseUnusable(client: Queryable, userId: string): Promise<void> {
+  const u = (await client.query<{ blocked: boolean; pre: boolean }>('SELECT blocked, pre_deleted_at IS NOT NULL AS pre FROM users WHERE id = $1', [userId])).rows[0];
+  if (u?.pre) throw new AccountStateError('account.preDeleted');
+  if (u?.blocked) throw new AccountStateError('account.blocked');
+}
+
+/**
  * New renewal code for an ACTIVE account, valid 72 hours; only its HMAC is stored (purpose 'renewal'), so the
  * returned canonical code (format it with formatCode) must be shown to the admin once. Replaces any previous one.
  * The account must be one `scope` may change (requireManageable: DirectoryError not_found / forbidden);
@@ -42,6 +53,7 @@ export async function generateRenewalCode(ctx: AppContext, scope: Scope, userId:
   return withTransaction(ctx.database.pool, async (client) => {
     await requireManageable(client, scope, [userId], { lock: true });
     await refuseExternal(ctx, userId);
+    await refuseUnusable(client, userId);
     const r = await client.query(
       `UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3, updated_at = now()
        WHERE id = $1 AND activated_at IS NOT NULL RETURNING login`,
@@ -63,6 +75,7 @@ export async function regenerateActivationCode(ctx: AppContext, scope: Scope, us
   return withTransaction(ctx.database.pool, async (client) => {
     await requireManageable(client, scope, [userId], { lock: true });
     await refuseExternal(ctx, userId);
+    await refuseUnusable(client, userId);
     const r = await client.query(
       `UPDATE users SET activation_code_enc = $2, activation_code_mac = $3, activation_code_expires_at = $4, updated_at = now()
        WHERE id = $1 AND activated_at IS NULL RETURNING login`,

@@ -278,7 +278,9 @@ async function lockManageableUser(client: pg.PoolClient, scope: Scope, userId: s
 
 /**
  * Blocks or unblocks an account (admins only, not oneself). Blocking ends every session of the user in the
- * same transaction. Returns the number of sessions ended.
+ * same transaction, and voids its activation and renewal codes and pending reset links: an account is blocked
+ * because a sheet or a mail went astray, and unblocking must not bring the lost code back (the console shows no code
+ * while blocked; a new sheet or « Générer » gives a fresh one). Returns the number of sessions ended.
  */
 export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, blocked: boolean, actorId: string | null): Promise<{ sessionsEnded: number }> {
   requireAdminScope(scope);
@@ -287,7 +289,16 @@ export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, 
     const u = await lockManageableUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
     let sessionsEnded = 0;
-    if (blocked) sessionsEnded = await endSignIns(client, userId);
+    if (blocked) {
+      sessionsEnded = await endSignIns(client, userId);
+      await client.query(
+        `UPDATE users SET activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL,
+           renewal_code_mac = NULL, renewal_code_expires_at = NULL
+         WHERE id = $1 AND (activation_code_mac IS NOT NULL OR renewal_code_mac IS NOT NULL)`,
+        [userId],
+      );
+      await client.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+    }
     await recordAudit(client, actorId, blocked ? 'user.block' : 'user.unblock', {
       userId, login: u.login, wasBlocked: u.blocked, sessionsEnded,
     });

@@ -21,6 +21,8 @@ export const DOMAIN_MESSAGES_FR = {
   'directory.pairSame': 'Une paire de doublons réunit deux comptes différents.',
   'account.notActivated': 'Ce compte n’est pas encore activé : générez plutôt un nouveau code d’activation.',
   'account.alreadyActivated': 'Ce compte est déjà activé : générez plutôt un code de renouvellement du mot de passe.',
+  'account.preDeleted': 'Ce compte est pré-supprimé : aucun code ne l’ouvrirait. Restaurez-le d’abord (« Cycle de vie »).',
+  'account.blocked': 'Ce compte est bloqué : aucun code ne l’ouvrirait. Débloquez-le d’abord.',
   'template.invalid': 'Modèle {profile}/{kind} non enregistré : {errors}',
   'selection.invalidDate': 'Date impossible pour « {field} » : « {value} » (attendu AAAA-MM-JJ, une date du calendrier).',
   'account.external': 'Ce compte se connecte avec {provider} : pas de code ni de mot de passe Trousseau. Son mot de passe se gère chez {provider}.',

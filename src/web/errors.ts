@@ -27,6 +27,8 @@ export const DOMAIN_STATUS: Record<DomainCode, number> = {
   'directory.pairSame': 422,
   'account.notActivated': 409,
   'account.alreadyActivated': 409,
+  'account.preDeleted': 409,
+  'account.blocked': 409,
   'template.invalid': 422,
   'selection.invalidDate': 400,
   'account.external': 409,

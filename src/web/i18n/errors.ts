@@ -18,6 +18,8 @@ const EN: Record<DomainCode, string> = {
   'directory.pairSame': 'A pair of duplicates joins two different accounts.',
   'account.notActivated': 'This account is not activated yet: generate a new activation code instead.',
   'account.alreadyActivated': 'This account is already activated: generate a password renewal code instead.',
+  'account.preDeleted': 'This account is pre-deleted: no code would open it. Restore it first (“Lifecycle”).',
+  'account.blocked': 'This account is blocked: no code would open it. Unblock it first.',
   'template.invalid': 'Template {profile}/{kind} not saved: {errors}',
   'selection.invalidDate': 'Impossible date for “{field}”: “{value}” (expected YYYY-MM-DD, a calendar day).',
   'account.external': 'This account signs in with {provider}: no Trousseau code or password. Its password is managed by {provider}.',

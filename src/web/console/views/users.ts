@@ -160,11 +160,13 @@ ${
     ? html`<p class="notice notice-warning" data-read-only>${_('user.readOnly')}</p>`
     : html`<div class="user-actions">
 ${
-  d.activated
-    ? html`<form method="post" action="${self}/renouvellement" class="action-block">${csrfField(env)}${keep}
+  d.preDeletedAt || d.blocked
+    ? html`<p class="action-block hint" data-no-code>${_(d.preDeletedAt ? 'domain.account.preDeleted' : 'domain.account.blocked')}</p>`
+    : d.activated
+      ? html`<form method="post" action="${self}/renouvellement" class="action-block">${csrfField(env)}${keep}
   <button type="submit">${_('user.renewal.button')}</button>
   <p class="hint">${_('user.renewal.hint', { hours: RENEWAL_HOURS })}</p></form>`
-    : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
+      : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
   <span class="hint">${_('user.activation.hint')}</span></p>`
 }
 ${userHandoutActions(env, d.id, school?.id ?? null, !!d.email?.trim())}
