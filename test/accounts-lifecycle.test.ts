@@ -115,7 +115,10 @@ test('by hand: pre-delete, restore, delete at once only a never-activated or pre
   assert.match(refused.body, /Pré-supprimez-le d’abord/);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE id = $1', [active])).rows[0].n, 1);
 
-  assert.equal((await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'pre-delete', etablissement: school })).statusCode, 303);
+  const preDeleted = await c.post(`/console/utilisateurs/${active}/cycle`, { action: 'pre-delete', etablissement: school });
+  assert.equal(preDeleted.statusCode, 303);
+  // Said on the page it comes back to, as a block is.
+  assert.match((await c.get(String(preDeleted.headers.location))).body, /Compte pré-supprimé : il ne se connecte plus\./, 'the page confirms the pre-deletion');
   assert.ok((await state(active)).pre_deleted_at instanceof Date);
   // Restoring a blocked account promises no access: it stays blocked.
   assert.match((await c.get(`/console/utilisateurs/${active}/cycle?action=restore&etablissement=${school}`)).body, /retrouve l’accès à son compte/);

@@ -135,7 +135,7 @@ test('user page: renewal code shown once, block ends the session, new activation
   await Promise.all([page.waitForURL(/\/bloquer/), page.click('a:has-text("Bloquer le compte")')]);
   assert.match((await page.textContent('main'))!, /sessions en cours seront fermées/);
   await Promise.all([page.waitForURL(/ok=blocked/), page.click('main form button[type="submit"]')]);
-  assert.match((await page.textContent('.notice'))!, /Compte bloqué\. 1 session en cours a été fermée\./);
+  assert.match((await page.textContent('.notice'))!, /Compte bloqué\. 1 session en cours a été fermée ; ses codes en cours sont annulés\./);
   assert.equal((await q('SELECT count(*)::int n FROM sessions WHERE user_id = $1', [student.id]))[0].n, 0);
   await victim.goto(`${ui.url}/mon-compte`);
   assert.match(new URL(victim.url()).pathname, /^\/connexion$/);

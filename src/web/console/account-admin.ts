@@ -76,7 +76,8 @@ export default async function consoleAccountAdmin(root: FastifyInstance, ctx: Ap
     // Refusals (scope, read-only, an activated account deleted at once) are DomainErrors: the error page says why.
     await applyLifecycleAction(pool, scope, action, [req.params.id], user.id);
     if (action === 'delete') return reply.redirect(school ? `${schoolBase(school.id)}/utilisateurs?ok=deleted` : '/console', 303);
-    return reply.redirect(`${userBase(req.params.id)}${school ? `?etablissement=${school.id}` : ''}`, 303);
+    // Said on the page, as a block is (the page's state alone changed: nothing told the admin it was done).
+    return reply.redirect(`${userBase(req.params.id)}?${school ? `etablissement=${school.id}&` : ''}ok=${action}`, 303);
   });
 
   app.post('/utilisateurs/:id/administration', { schema: { params: IdParams, body: AdminForm } }, async (req, reply) => {

@@ -106,7 +106,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     let notice = state.notice ?? null;
     notice ??= handoutNotice(req);
     if (!notice && q.code) notice = await renewalNotice(req, d, q.code);
-    if (!notice && (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation')) {
+    if (!notice && (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation' || ok === 'pre-delete' || ok === 'restore')) {
       const n = Number(q.n) || 0;
       notice = { kind: 'success', text: ok === 'blocked' ? plural(lang, 'user.ok.blocked', n) : _(`user.ok.${ok}`) };
     }
