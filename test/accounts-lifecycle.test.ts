@@ -244,3 +244,15 @@ test('a local admin never pre-deletes nor deletes an account another school stil
   assert.equal((await c.post(`/console/utilisateurs/${parent}/cycle`, { action: 'restore', etablissement: school })).statusCode, 303);
   assert.equal((await state(parent)).pre_deleted_at, null);
 });
+
+test('unblocking a never-activated account promises no password: its code died with the block', async () => {
+  const admin = await member('cpe.bloch', { profile: 'Personnel', password: PASSWORD });
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [admin, school]);
+  const fresh = (await createInactiveUser(ctx.database.pool, ctx.secrets, { login: 'zoe.nouvelle', profile: 'Student' })).id;
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [fresh, school]);
+  const c = await signedInClient(app, ctx.database.pool, admin);
+  assert.equal((await c.post(`/console/utilisateurs/${fresh}/bloquer`, { etablissement: school })).statusCode, 303);
+  const unblock = (await c.get(`/console/utilisateurs/${fresh}/debloquer?etablissement=${school}`)).body;
+  assert.match(unblock, /pourra être activé avec un nouveau code : celui d’avant le blocage ne fonctionne plus/, 'what unblocking gives back');
+  assert.doesNotMatch(unblock, /avec son mot de passe/, 'no password to speak of');
+});

@@ -92,6 +92,9 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
   assert.deepEqual(dry.withoutStructure, counts({ Personnel: { created: 1 } }));
   // The teacher of both schools counts in each: the schools' lines add up to more than the run's accounts.
   assert.equal(dry.created, 9);
+  // The console says the links as the command line does, each number with its agreement (« 0 ajoutés » it said).
+  assert.match(String(reportView('fr', dry)), /Liens parent-enfant : 4 ajoutés, 0 retiré\./, 'the console’s links line');
+  assert.match(formatReport(dry), /\nLiens parent-enfant : 4 ajoutés, 0 retiré\n/, 'the command line’s');
 
   const fr = formatReport(dry);
   assert.ok(

@@ -297,6 +297,11 @@ export function fileOutcome(f: FileReport, lang: Lang = 'fr'): string {
   return fileOutcomeOf(f, T[lang] ?? T.fr);
 }
 
+/** The run's parent-child links as the report says them: « Liens parent-enfant : 1 ajouté, 0 retiré » (CLI and console). */
+export function relationsText(r: ImportReport, lang: Lang = 'fr'): string {
+  return (T[lang] ?? T.fr).relations(r);
+}
+
 /** The profiles of one outcome of a structure's accounts: « 65 élèves, 98 parents » (the console's cells). */
 export function profileSplit(c: CountsByProfile, outcome: (typeof OUTCOMES)[number], lang: Lang = 'fr'): string {
   return profileNumbers(Object.fromEntries((Object.entries(c) as [Profile, ProfileCounts][]).map(([p, x]) => [p, x[outcome]])), lang);

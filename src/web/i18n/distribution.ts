@@ -69,7 +69,8 @@ const fr = {
   'funnel.accounts': 'Comptes',
   'funnel.given': 'Fiche ou courriel remis',
   'funnel.activated': 'Activés après la remise',
-  'funnel.desc': '{accounts} comptes, {given} ont reçu une fiche ou un courriel, {activated} d’entre eux sont activés.',
+  // Written without agreement, as a list: a count of one read « 1 d’entre eux sont activés ».
+  'funnel.desc': 'Comptes : {accounts} ; fiche ou courriel reçu : {given} ; activés : {activated}.',
   'funnel.unrecorded.one': '{n} compte activé sans remise enregistrée (avant le suivi des remises, ou fiche remise hors de Trousseau) n’est pas dans ces étapes.',
   'funnel.unrecorded.other': '{n} comptes activés sans remise enregistrée (avant le suivi des remises, ou fiches remises hors de Trousseau) ne sont pas dans ces étapes.',
 };
@@ -136,7 +137,7 @@ const en: Record<keyof typeof fr, string> = {
   'funnel.accounts': 'Accounts',
   'funnel.given': 'Sheet or e-mail handed out',
   'funnel.activated': 'Activated after the hand-out',
-  'funnel.desc': '{accounts} accounts, {given} given a sheet or an e-mail, {activated} of them activated.',
+  'funnel.desc': 'Accounts: {accounts}; given a sheet or an e-mail: {given}; activated: {activated}.',
   'funnel.unrecorded.one': '{n} account activated with no hand-out recorded (before hand-outs were tracked, or a sheet given outside Trousseau) is not in these steps.',
   'funnel.unrecorded.other': '{n} accounts activated with no hand-out recorded (before hand-outs were tracked, or sheets given outside Trousseau) are not in these steps.',
 };

@@ -17,6 +17,7 @@ import {
   outcomeTotals,
   profileNumbers,
   profileSplit,
+  relationsText,
 } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { type CountsByProfile, ignoredRecords, type Rejection, type StructureReport, uaiAfter } from '../../../import/types.js';
@@ -108,7 +109,7 @@ ${structuresView(lang, r)}
   <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
     <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
 </table></div>
-<p>${_('import.report.relations', { created: n(r.relations.created), removed: n(r.relations.removed), unresolved: n(r.relations.unresolved) })}</p>
+<p>${relationsText(r, lang)}.</p>
 ${(r.absenceScopes ?? []).map((a) => html`<p data-import="absenceScope">${absenceScopeText(a, lang)}</p>`)}
 ${r.absenceSkipped ? html`<p data-import="absenceSkipped">${absenceSkippedText(r.absenceSkipped, lang)}</p>` : ''}
 ${(r.massAbsence ?? []).map(

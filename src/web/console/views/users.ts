@@ -256,7 +256,7 @@ export function blockConfirmView(env: ViewEnv, d: UserDetails, school: School | 
   const name = `${d.firstName} ${d.lastName}`;
   return html`<div class="card">
   <p class="lead">${_(blocked ? 'user.block.question' : 'user.unblock.question', { name, login: d.login })}</p>
-  <p>${_(blocked ? 'user.block.consequence' : 'user.unblock.consequence')}</p>
+  <p>${_(blocked ? 'user.block.consequence' : d.activated ? 'user.unblock.consequence' : 'user.unblock.consequenceInactive')}</p>
   <form method="post" action="/console/utilisateurs/${d.id}/${path}">${csrfField(env)}${school ? html`<input type="hidden" name="etablissement" value="${school.id}">` : ''}
     <div class="actions"><button type="submit"${blocked ? html` class="button-danger"` : ''}>${_(blocked ? 'user.block.confirm' : 'user.unblock.confirm')}</button>
     <a href="${userHref(d.id, school)}">${_('console.cancel')}</a></div>
