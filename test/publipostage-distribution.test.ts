@@ -181,6 +181,10 @@ test('file names say what they hold', async () => {
   assert.equal(many.text, '4 classes · parents · comptes non activés');
   assert.equal(fileName('comptes', contentLabel(sel(), { classes: [], levels: [] }), '2026-09-02', 'csv'), 'comptes-2026-09-02.csv');
   assert.equal(fileName('fiches', contentLabel(sel(), { classes: ['6e A/B'], levels: [] }), '2026-09-02', 'pdf'), 'fiches-6eAB-2026-09-02.pdf');
+  // A school's file that names no class opens with the school (its UAI, else its name); a class's says the class.
+  assert.equal(fileName('fiches', contentLabel(sel(), { classes: [], levels: [], school: '0750001A' }), '2026-09-02', 'pdf'), 'fiches-0750001A-2026-09-02.pdf');
+  assert.equal(fileName('comptes', contentLabel(sel(), { classes: [], levels: [], school: 'École Émile Zola' }), '2026-09-02', 'csv'), 'comptes-EcoleEmileZola-2026-09-02.csv');
+  assert.equal(fileName('fiches', contentLabel(sel(), { classes: ['6A'], levels: [], school: '0750001A' }), '2026-09-02', 'pdf'), 'fiches-6A-2026-09-02.pdf');
   const external = contentLabel(sel({ external: 'info' }), { classes: ['6A'], levels: [] });
   assert.equal(fileName('comptes', external, '2026-09-02', 'csv'), 'comptes-6A-avec-connexion-externe-2026-09-02.csv');
   assert.equal(external.text, '6A · avec les comptes à connexion externe');

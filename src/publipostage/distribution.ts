@@ -102,12 +102,15 @@ export interface ContentLabel {
 
 /**
  * Label of a selection's content from the names of its classes / levels (the caller resolves them): at most
- * three classes are named, more read "12-classes".
+ * three classes are named, more read "12-classes". `school` (its UAI, else its name) opens the file name of a
+ * selection that names no class or level: a whole school's `fiches-2026-09-02.pdf` said nothing of whose it was, and
+ * a région administrator's downloads of two schools took the same name.
  */
-export function contentLabel(sel: Selection, names: { classes: string[]; levels: string[] }): ContentLabel {
+export function contentLabel(sel: Selection, names: { classes: string[]; levels: string[]; school?: string }): ContentLabel {
   const parts: string[] = [];
   const words: string[] = [];
   const named = names.classes.length ? names.classes : names.levels;
+  if (!named.length && names.school) parts.push(slug(names.school));
   if (named.length > 3) {
     parts.push(`${named.length}-${names.classes.length ? 'classes' : 'niveaux'}`);
     words.push(`${named.length} ${names.classes.length ? 'classes' : 'niveaux'}`);

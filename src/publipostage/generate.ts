@@ -64,7 +64,10 @@ export async function describeSelection(ctx: AppContext, selection: Selection): 
     ids.length
       ? (await ctx.database.pool.query(`SELECT name FROM ${table} WHERE id = ANY($1::uuid[]) ORDER BY name COLLATE trousseau_fr`, [ids])).rows.map((r) => r.name as string)
       : [];
-  return contentLabel(selection, { classes: await names('classes', selection.classIds), levels: await names('levels', selection.levelIds) });
+  const school = selection.structureId
+    ? (await ctx.database.pool.query<{ uai: string | null; name: string }>('SELECT uai, name FROM structures WHERE id = $1', [selection.structureId])).rows[0]
+    : undefined;
+  return contentLabel(selection, { classes: await names('classes', selection.classIds), levels: await names('levels', selection.levelIds), school: school ? (school.uai ?? school.name) : undefined });
 }
 
 /** 2025-09-01 in Paris, for file names. */
