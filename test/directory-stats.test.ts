@@ -58,16 +58,26 @@ describe('structures and their figures', () => {
     const mine = await listStructures(ctx, charlemagneAdmin);
     assert.deepEqual(mine.map((x) => [x.name, x.uai, x.classCount]), [['École Charlemagne', '0750001A', 4]]);
     assert.deepEqual((await listStructures(ctx, teacher)).map((x) => x.name), ['École Charlemagne']);
-    // Accounts per school, super admins aside (one is attached to Charlemagne): as a join of every membership to its
-    // account would count them, without that join.
+    // Accounts per school, super admins and pre-deleted accounts aside (as the school's home: one of each is attached to
+    // Charlemagne): as a join of every membership to its account would count them, without that join.
+    const pre = await ctx.database.pool.query(
+      `UPDATE users SET pre_deleted_at = now() WHERE id = (SELECT us.user_id FROM user_structures us JOIN users u ON u.id = us.user_id JOIN structures s ON s.id = us.structure_id
+         WHERE s.name = 'École Charlemagne' AND NOT u.is_super_admin ORDER BY u.login LIMIT 1) RETURNING id`,
+    );
+    assert.equal(pre.rowCount, 1, 'a pre-deleted account in Charlemagne');
     const expected = await ctx.database.pool.query(
-      `SELECT s.name, count(u.id) FILTER (WHERE NOT u.is_super_admin)::int AS n, bool_or(u.is_super_admin) AS has_super
+      `SELECT s.name, count(u.id) FILTER (WHERE NOT u.is_super_admin AND u.pre_deleted_at IS NULL)::int AS n, bool_or(u.is_super_admin) AS has_super
          FROM structures s LEFT JOIN user_structures us ON us.structure_id = s.id LEFT JOIN users u ON u.id = us.user_id
         GROUP BY s.name ORDER BY s.name`,
     );
     assert.ok(expected.rows.some((r) => r.has_super), 'a super admin is attached to a school');
     assert.deepEqual((await listStructures(ctx, ALL)).map((x) => [x.name, x.userCount]), expected.rows.map((r) => [r.name, r.n]));
-    assert.deepEqual(mine.map((x) => x.userCount), [expected.rows.find((r) => r.name === 'École Charlemagne')!.n]);
+    assert.deepEqual(
+      (await listStructures(ctx, charlemagneAdmin)).map((x) => x.userCount),
+      [expected.rows.find((r) => r.name === 'École Charlemagne')!.n],
+      'the pre-deleted account is not counted',
+    );
+    await ctx.database.pool.query('UPDATE users SET pre_deleted_at = NULL WHERE id = $1', [pre.rows[0].id]);
 
     const classes = await listClasses(ctx, charlemagneAdmin);
     assert.deepEqual(classes.map((c) => [c.name, c.levelName, c.studentCount]), [
