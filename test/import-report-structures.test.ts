@@ -92,6 +92,11 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
   assert.deepEqual(dry.withoutStructure, counts({ Personnel: { created: 1 } }));
   // The teacher of both schools counts in each: the schools' lines add up to more than the run's accounts.
   assert.equal(dry.created, 9);
+  // S2's DIR names a structure nobody knows: neither school of the delivery has a local administrator, said as a
+  // warning (it was only in the list of ignored records).
+  assert.deepEqual(dry.withoutAdmin, [{ name: 'CLG - LES CHENES - NANTES', uai: '0720001A' }, { name: 'LYC - LES ORMES - NANTES', uai: '0720002B' }]);
+  assert.match(formatReport(dry), /\nAttention : 2 établissements de l’import seraient sans administrateur local \(aucune fonction DIR de la livraison ni nomination ne les désigne\) : CLG - LES CHENES - NANTES \(0720001A\), LYC - LES ORMES - NANTES \(0720002B\)\. Nommez-en un/);
+  assert.match(String(reportView('fr', dry)), /data-import="without-admin">Attention : 2 établissements/, 'the console warns too');
   // The console says the links as the command line does, each number with its agreement (« 0 ajoutés » it said).
   assert.match(String(reportView('fr', dry)), /Liens parent-enfant : 4 ajoutés, 0 retiré\./, 'the console’s links line');
   assert.match(formatReport(dry), /\nLiens parent-enfant : 4 ajoutés, 0 retiré\n/, 'the command line’s');
@@ -212,6 +217,7 @@ test('a local admin’s run names the schools of their scope only', async () => 
   assert.equal(local.fatal, null, formatReport(local));
   assert.deepEqual(byName(local), { 'Collège A': { uai: '0720010K', created: false, accounts: counts({ Student: { unchanged: 1 } }) } });
   assert.equal(local.withoutStructure, undefined);
+  assert.equal(local.withoutAdmin, undefined, 'a local admin’s run: they administer the school');
   // The super admin's: the other school of the run's pupil too.
   const all = await importFiles(ctx, [csv], { scope: ALL, dryRun: true, structureHint: a });
   assert.deepEqual(Object.keys(byName(all)), ['Collège A', 'Collège B'], formatReport(all));

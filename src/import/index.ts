@@ -664,6 +664,14 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     fileLines(report, res, aaf.deletes);
     for (const { id, ...s } of res.structures) reportStructure(id, s);
     structuresCounted(report, reported, res.structureAccounts);
+    if (opts.scope.kind === 'all' && reported.size) {
+      const { rows } = await client.query<{ name: string; uai: string | null }>(
+        `SELECT s.name, s.uai FROM structures s WHERE s.id = ANY($1::uuid[])
+           AND NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.structure_id = s.id)`,
+        [[...reported.keys()]],
+      );
+      if (rows.length) report.withoutAdmin = rows.sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+    }
     // Accounts the run leaves in external-only schools alone (a parent whose child in a school keeping passwords left)
     // lose the password sign-ins they hold, as a « Paramètres » save would end them.
     const sessionsEnded = opts.dryRun ? 0 : await endRefusedPasswordSignIns(client);

@@ -82,6 +82,9 @@ const T = {
         : `1 personne en charge d’élève (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentant légal dans un flux qui ne le confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
+    /** ImportReport.withoutAdmin: the schools, then how to name an administrator. */
+    withoutAdmin: (names: string, n: number, dry: boolean) =>
+      `Attention : ${n > 1 ? `${fr(n)} établissements de l’import ${dry ? 'seraient' : 'sont'}` : `1 établissement de l’import ${dry ? 'serait' : 'est'}`} sans administrateur local (aucune fonction DIR de la livraison ni nomination ne ${n > 1 ? 'les' : 'le'} désigne) : ${names}. Nommez-en un depuis la fiche d’un compte de l’établissement (console, « Administration locale ») ou par « trousseau admin --local <identifiant> --structure <UAI> ».`,
     newClasses: (n: number) => `Classes créées (${fr(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
@@ -168,6 +171,8 @@ const T = {
       `${en(n)} ${n === 1 ? 'person' : 'people'} in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Ignored”).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
+    withoutAdmin: (names: string, n: number, dry: boolean) =>
+      `Warning: ${en(n)} school${n === 1 ? '' : 's'} of the import ${dry ? 'would have' : n === 1 ? 'has' : 'have'} no local administrator (no DIR function of the delivery and no appointment names one): ${names}. Appoint one from the page of an account of the school (console, “Local administration”) or with “trousseau admin --local <login> --structure <UAI>”.`,
     newClasses: (n: number) => `Classes created (${en(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
@@ -295,6 +300,20 @@ function fileOutcomeOf(f: FileReport, t: (typeof T)['fr']): string {
  */
 export function fileOutcome(f: FileReport, lang: Lang = 'fr'): string {
   return fileOutcomeOf(f, T[lang] ?? T.fr);
+}
+
+/** Schools named at most in the « sans administrateur local » warning; the rest counted. */
+const WITHOUT_ADMIN_SHOWN = 10;
+
+/** ImportReport.withoutAdmin as one warning (CLI and console), or '' when every school of the run has one. */
+export function withoutAdminText(r: ImportReport, lang: Lang = 'fr'): string {
+  const list = r.withoutAdmin ?? [];
+  if (!list.length) return '';
+  const t = T[lang] ?? T.fr;
+  const shown = list.slice(0, WITHOUT_ADMIN_SHOWN).map((s) => `${s.name}${uaiAfter(s.name, s.uai)}`);
+  const more = list.length - shown.length;
+  const names = `${shown.join(', ')}${more ? (lang === 'en' ? ` and ${en(more)} more` : ` et ${fr(more)} autre${more > 1 ? 's' : ''}`) : ''}`;
+  return t.withoutAdmin(names, list.length, r.dryRun);
 }
 
 /** The run's parent-child links as the report says them: « Liens parent-enfant : 1 ajouté, 0 retiré » (CLI and console). */
@@ -494,6 +513,8 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   const inCharge = inChargeCount(report);
   if (inCharge) out.push(t.inCharge(inCharge));
   for (const e of report.emptied ?? []) out.push(t.emptied(e, report.dryRun));
+  const noAdmin = withoutAdminText(report, lang);
+  if (noAdmin) out.push(noAdmin);
   const person = (a: { login: string; name: string; profile: Profile }) => `${a.login} — ${a.name} (${t.profiles[a.profile]})`;
   for (const change of ['appointed', 'revoked'] as const) {
     const list = (report.adminChanges ?? []).filter((x) => x.change === change);

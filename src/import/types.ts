@@ -463,6 +463,13 @@ export interface ImportReport {
    */
   emptied?: EmptiedStructure[];
   /**
+   * The run's structures (those its files describe) that have no local administrator once it is written, by name: a
+   * super admin's run only (a local admin administers theirs). An AAF delivery gives one by a head of school's DIR
+   * function; aaf-2013's 15 DIR functions all name structures outside it, so its 10 schools have none, which only the
+   * list of ignored records said. Optional, as above.
+   */
+  withoutAdmin?: Array<{ name: string; uai: string | null }>;
+  /**
    * Local administrators the run appoints (CSV `ADML` / « Administrateur local », a director in the feed) or removes
    * (a feed that no longer gives the function): rights over other people's accounts, always said. Optional, as above.
    */

@@ -148,6 +148,10 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
     dirFunctions.map((d) => `${d.file}:${d.line}:ENTPersonFonctions:${d.id}:${d.structure}`).sort(),
   );
   assert.ok(formatReport(report).includes(`FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:1331:ENTPersonFonctions — DECAMPS FELIX (2397066) : fonction de direction (DIR) dans la structure « 50213 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée`), formatReport(report));
+  // So none of the delivery's ten schools has a local administrator: said as a warning, naming them all.
+  assert.equal(report.withoutAdmin?.length, 10, formatReport(report));
+  assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0);
+  assert.match(formatReport(report), /\nAttention : 10 établissements de l’import sont sans administrateur local/);
   // Remarks on people imported all the same, not rows ignored.
   assert.deepEqual([report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes], [0, 15]);
   // Each school holds what the dry run said (as the console counts a school's accounts: its members and their parents).

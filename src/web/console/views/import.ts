@@ -18,6 +18,7 @@ import {
   profileNumbers,
   profileSplit,
   relationsText,
+  withoutAdminText,
 } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
 import { type CountsByProfile, ignoredRecords, type Rejection, type StructureReport, uaiAfter } from '../../../import/types.js';
@@ -133,6 +134,7 @@ ${(['appointed', 'revoked'] as const).map((change) => {
   <ul>${list.map((x) => html`<li><code>${x.login}</code> — ${x.name} (${x.structure})</li>`)}</ul></div>`
     : '';
 })}
+${withoutAdminText(r, lang) ? html`<p class="notice notice-warning" data-import="without-admin">${withoutAdminText(r, lang)}</p>` : ''}
 ${(r.emptied ?? []).map(
   (e) =>
     html`<p class="notice notice-warning" data-import="emptied">${_(r.dryRun ? 'import.report.emptied' : 'import.report.emptied.done', { school: `${e.name}${uaiAfter(e.name, e.uai)}`, absent: n(e.absent), of: n(e.of), share: absentShare(e) })}</p>`,
