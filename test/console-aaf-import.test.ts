@@ -212,6 +212,9 @@ test('a local admin gets 403 on the page and every step of it; uploads stay on t
   // Its own page applies it, once.
   assert.equal((await sup.get(location)).statusCode, 200);
   assert.equal((await sup.post('/console/import/confirmer', { token })).statusCode, 200);
-  assert.equal((await sup.post('/console/import/confirmer', { token })).statusCode, 410, 'a confirmation is applied once');
+  // A confirmation is applied once: sent again, it leads to the report of the run (import/history.ts).
+  const again = await sup.post('/console/import/confirmer', { token });
+  assert.equal(again.statusCode, 303, 'a confirmation is applied once');
+  assert.match(String(again.headers.location), /^\/console\/import\/rapports\/[0-9a-f-]{36}$/, 'to the run’s report');
   assert.deepEqual(leftovers(), []);
 });

@@ -223,3 +223,47 @@ test('the mail merge confirmation warns when one address would receive several a
   const en = await superAdmin.get(`/console/etablissements/${school.id}/publipostage/envoi`, { 'accept-language': 'en' });
   assert.match(flat(en.body), /one address would receive the codes of several accounts, one mail per account: no-reply@example\.fr \(2 accounts\)/);
 });
+
+test('a confirmed run’s report is kept: linked under it, listed beside the form, found again by « Précédent » or a reload; another school’s is not found', async () => {
+  const base = `/console/etablissements/${school}`;
+  const csv = Buffer.from('Nom;Prénom;Date de naissance;Classe\nRoux;Lina;05/06/2013;6e B\n');
+  await localAdmin.get(`${base}/import`);
+  const { body, type } = multipart([{ name: 'CSV_Eleves.csv', data: csv }]);
+  const up = await app.inject({
+    method: 'POST',
+    url: `${base}/import?_csrf=${localAdmin.csrf}`,
+    headers: { cookie: [...localAdmin.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': type },
+    payload: body,
+  });
+  const dryUrl = String(up.headers.location);
+  const token = /name="token" value="([^"]+)"/.exec((await localAdmin.get(dryUrl)).body)![1];
+  const done = await localAdmin.post(`${base}/import/confirmer`, { token });
+  assert.equal(done.statusCode, 200, done.body.slice(0, 500));
+  const link = /data-import="saved">[^<]*<a href="([^"]+)"/.exec(done.body)?.[1];
+  assert.ok(link?.startsWith(`${base}/import/rapports/`), `a permanent link under the report: ${done.body.slice(-800)}`);
+
+  // Read again later: the same report (its file line, its counts).
+  const again = await localAdmin.get(link!);
+  assert.equal(again.statusCode, 200, again.body.slice(0, 300));
+  assert.match(flat(again.body), /Rapport de l’import du/);
+  assert.match(flat(again.body), /CSV_Eleves\.csv/);
+  // The confirmation sent again (a reload) and the dry run's page (« Précédent ») lead to it, not to « expirée ».
+  const reload = await localAdmin.post(`${base}/import/confirmer`, { token });
+  assert.equal(reload.statusCode, 303, 'a reload of the confirmation');
+  assert.equal(reload.headers.location, link);
+  const back = await localAdmin.get(dryUrl);
+  assert.equal(back.statusCode, 303, '« Précédent » to the dry run');
+  assert.equal(back.headers.location, link);
+  assert.equal((await q('SELECT count(*)::int AS n FROM users WHERE login = $1', ['lina.roux']))[0].n, 1, 'applied once');
+
+  // Listed beside the form, newest first.
+  const form = await localAdmin.get(`${base}/import`);
+  assert.match(flat(form.body), new RegExp(`data-import="history"><h2[^>]*>Derniers imports</h2> <ul><li><a href="${link}">`), 'the newest run first');
+
+  // Another school's page, or the runs for every school: not found.
+  const other = (await q<{ id: string }>(`INSERT INTO structures (name, uai) VALUES ('Collège Ailleurs', '0939999Z') RETURNING id`))[0].id;
+  const rid = link!.split('/').pop();
+  assert.equal((await superAdmin.get(`/console/etablissements/${other}/import/rapports/${rid}`)).statusCode, 404, 'not under another school');
+  assert.equal((await superAdmin.get(`/console/import/rapports/${rid}`)).statusCode, 404, 'not among the runs for every school');
+  assert.equal((await localAdmin.get(`/console/import/rapports/${rid}`)).statusCode, 403, 'a local admin has no page for every school');
+});

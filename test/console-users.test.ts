@@ -198,9 +198,12 @@ test('import: dry run first (nothing written), then the confirmed import into th
   await page.waitForSelector('h2:has-text("Résultat de l’import")');
   assert.equal(await count(), start + planned);
   assert.equal((await q('SELECT count(*)::int n FROM users WHERE source = $1', ['csv']))[0].n, planned);
-  // The token is single use.
+  // The token is single use: sent again, it shows the run's report (kept), and imports nothing more.
   const again = await page.request.post(`${ui.url}/console/etablissements/${A.id}/import/confirmer`, {
     form: { _csrf: (await page.getAttribute('form.logout input[name="_csrf"]', 'value'))!, token },
   });
-  assert.equal(again.status(), 410);
+  assert.equal(again.status(), 200, 'the report of the run, after its redirect');
+  assert.match(again.url(), new RegExp(`/console/etablissements/${A.id}/import/rapports/`), 'the stored report');
+  assert.match(await again.text(), /Résultat de l’import/);
+  assert.equal(await count(), start + planned, 'nothing imported twice');
 });

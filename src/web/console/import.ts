@@ -21,6 +21,7 @@ import type { AppContext } from '../../context.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadEmptyError, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import type { Rejection } from '../../import/types.js';
+import { listImportReports, loadImportReport, reportOfToken, saveImportReport } from '../../import/history.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { viewEnv } from '../view.js';
@@ -29,10 +30,10 @@ import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { IdParams, reasonKey, text } from '../input.js';
-import { schoolOr404, sendConsolePage } from './frame.js';
-import { confirmView, csvElsewhereNotice, doneView, fatalNotice, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
+import { dateTime, schoolOr404, sendConsolePage } from './frame.js';
+import { confirmView, csvElsewhereNotice, doneView, fatalNotice, historyView, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
 import type { Scope } from '../../directory/scope.js';
-import { structureInScope } from '../../directory/users.js';
+import { isUuid, structureInScope } from '../../directory/users.js';
 
 export { confirmQuestion } from './views/import.js';
 
@@ -118,7 +119,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         ioTab: school ? 'import' : undefined,
         lead: o.body ? null : lead(req, school),
         notice: o.notice,
-        body: o.body ?? uploadForm(viewEnv(req), school, isSuper(req)),
+        body: o.body ?? html`${uploadForm(viewEnv(req), school, isSuper(req))}${historyView(req.lang, school, await listImportReports(ctx.database.pool, school?.id ?? null))}`,
       },
       status,
     );
@@ -207,9 +208,20 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     return { dir, manifest };
   }
 
+  /**
+   * The report saved for an upload already confirmed on this page (import/history.ts), for the browser that comes back
+   * to it (« Précédent » to the dry run, a reload of the confirmation): there, rather than « simulation expirée ».
+   */
+  async function confirmedAlready(school: ImportTarget, token: string): Promise<string | null> {
+    const id = TOKEN_RE.test(token) ? await reportOfToken(ctx.database.pool, token, school?.id ?? null) : null;
+    return id ? `${importBase(school)}/rapports/${id}` : null;
+  }
+
   // Step 1 bis: the dry-run report and the confirmation form (the page the upload redirects to).
   async function dryRunPage(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, token: string) {
     const _ = translator(req.lang);
+    const done = await confirmedAlready(school, token);
+    if (done) return reply.redirect(done, 303);
     const { dir, manifest } = await pending(req, school, token);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     return page(req, reply, school, {
@@ -225,6 +237,8 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     const lang = req.lang;
     const _ = translator(lang);
     const { user, scope } = viewer(req);
+    const done = await confirmedAlready(school, body.token);
+    if (done) return reply.redirect(done, 303);
     const { dir, manifest } = await pending(req, school, body.token);
     const dry = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ImportReport;
     // Departures to confirm and the box left unticked: the same page again with the error, the upload kept.
@@ -271,11 +285,31 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     if (report.fatal) {
       return fatalPage(req, reply, school, report.fatal);
     }
+    const saved = await saveImportReport(ctx.database.pool, { report, actorId: user.id, structureId: school?.id ?? null, token: body.token });
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },
-      body: doneView(lang, school, report, await newAccounts(ctx, scope, report), isSuper(req)),
+      body: doneView(lang, school, report, await newAccounts(ctx, scope, report), isSuper(req), `${importBase(school)}/rapports/${saved}`),
     });
   }
+
+  /** A confirmed run's report, read again (import/history.ts): this school's page's runs, or those for every school. */
+  async function storedReport(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, id: string) {
+    const _ = translator(req.lang);
+    const stored = isUuid(id) ? await loadImportReport(ctx.database.pool, id, school?.id ?? null) : null;
+    if (!stored) throw new HttpError(404, 'error.notFound');
+    return sendConsolePage(reply, {
+      req,
+      title: _('import.history.reportTitle', { date: dateTime(req.lang, stored.at) }),
+      school,
+      section: school ? 'io' : undefined,
+      ioTab: school ? 'import' : undefined,
+      body: doneView(req.lang, school, stored.report, await newAccounts(ctx, viewer(req).scope, stored.report), isSuper(req)),
+    });
+  }
+  app.get('/etablissements/:id/import/rapports/:rid', { schema: { params: IdParams.extend({ rid: z.string().max(100) }) } }, async (req, reply) =>
+    storedReport(req, reply, await schoolOf(req, req.params.id), req.params.rid),
+  );
+  app.get('/import/rapports/:rid', { schema: { params: z.object({ rid: z.string().max(100) }) } }, async (req, reply) => storedReport(req, reply, everySchool(req), req.params.rid));
   app.post('/etablissements/:id/import/confirmer', { schema: { params: IdParams, body: ConfirmBody } }, async (req, reply) => confirm(req, reply, await schoolOf(req, req.params.id), req.body));
   app.post('/import/confirmer', { schema: { body: ConfirmBody } }, async (req, reply) => confirm(req, reply, everySchool(req), req.body));
 }

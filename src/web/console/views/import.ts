@@ -21,6 +21,7 @@ import {
   withoutAdminText,
 } from '../../../import/report.js';
 import { absentShare } from '../../../import/plan.js';
+import type { StoredImport } from '../../../import/history.js';
 import { type CountsByProfile, ignoredRecords, type Rejection, type StructureReport, uaiAfter } from '../../../import/types.js';
 import { parisMoment } from '../../../publipostage/selection.js';
 import { csrfField } from '../../forms.js';
@@ -29,7 +30,7 @@ import { formatText, importMessageText, mergeText, rejectionText } from '../../i
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import type { ViewEnv } from '../../view.js';
-import { formatNumber, plural, schoolBase, type School } from '../frame.js';
+import { dateTime, formatNumber, plural, schoolBase, type School } from '../frame.js';
 
 const PROFILE_ORDER: Profile[] = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'];
 
@@ -302,7 +303,7 @@ export function newAccountsLink(schoolId: string, at: string): string {
  * The applied run's report and what comes next: the sheets of the accounts it created — the one school's publipostage
  * when they are all in one, else one link per school; those of no school on the super admin's list.
  */
-export function doneView(lang: Lang, school: ImportTarget, report: ImportReport, next: NewAccounts, superAdmin: boolean): SafeHtml {
+export function doneView(lang: Lang, school: ImportTarget, report: ImportReport, next: NewAccounts, superAdmin: boolean, savedHref?: string): SafeHtml {
   const _ = translator(lang);
   const at = report.at;
   const one = next.schools.length === 1 ? next.schools[0] : null;
@@ -315,5 +316,18 @@ ${
 }
 ${superAdmin && next.unattached ? html`<p data-import="nextUnattached"><a href="/console/sans-etablissement">${plural(lang, 'import.next.unattached', next.unattached)}</a></p>` : ''}
 <p class="actions">${at && one ? html`<a class="button" href="${newAccountsLink(one.id, at)}">${_('import.next.publipostage')}</a>` : ''}
-  <a href="${importBase(school)}">${_('import.again')}</a></p>`;
+  <a href="${importBase(school)}">${_('import.again')}</a></p>
+${savedHref ? html`<p class="hint" data-import="saved">${_('import.history.saved')} <a href="${savedHref}">${_('import.history.link')}</a></p>` : ''}`;
+}
+
+/** The last confirmed runs of this page (import/history.ts), newest first, each linking to its report; none: nothing. */
+export function historyView(lang: Lang, school: ImportTarget, runs: StoredImport[]): SafeHtml | '' {
+  if (!runs.length) return '';
+  const _ = translator(lang);
+  const n = (v: number) => formatNumber(lang, v);
+  return html`<section class="card" aria-labelledby="import-history-title" data-import="history"><h2 id="import-history-title">${_('import.history.title')}</h2>
+  <ul>${runs.map(
+    (r) => html`<li><a href="${importBase(school)}/rapports/${r.id}">${dateTime(lang, r.at)}</a>${r.actor ? html` — ${r.actor}` : ''} — ${r.files.join(', ')}
+    <span class="muted">${_('import.history.counts', { created: n(r.created), updated: n(r.updated), preDeleted: n(r.preDeleted), rejected: n(r.rejected) })}</span></li>`,
+  )}</ul></section>`;
 }
