@@ -266,4 +266,12 @@ test('a confirmed run’s report is kept: linked under it, listed beside the for
   assert.equal((await superAdmin.get(`/console/etablissements/${other}/import/rapports/${rid}`)).statusCode, 404, 'not under another school');
   assert.equal((await superAdmin.get(`/console/import/rapports/${rid}`)).statusCode, 404, 'not among the runs for every school');
   assert.equal((await localAdmin.get(`/console/import/rapports/${rid}`)).statusCode, 403, 'a local admin has no page for every school');
+
+  // A super admin's run on the school's page may name other schools' accounts: the local admin neither lists nor reads it.
+  const html = await consoleImport(superAdmin, school, [{ name: 'CSV_Eleves.csv', data: Buffer.from('Nom;Prénom;Date de naissance;Classe\nRoux;Lina;05/06/2013;6e B\nBlanc;Tom;07/08/2013;6e B\n') }]);
+  const superLink = /data-import="saved">[^<]*<a href="([^"]+)"/.exec(html)?.[1];
+  assert.ok(superLink, 'the super admin’s run is kept');
+  assert.equal((await superAdmin.get(superLink!)).statusCode, 200, 'read by the super admin');
+  assert.equal((await localAdmin.get(superLink!)).statusCode, 404, 'not by the local admin');
+  assert.doesNotMatch((await localAdmin.get(`${base}/import`)).body, new RegExp(superLink!), 'nor listed for them');
 });

@@ -25,13 +25,17 @@ export interface StoredImport {
 type Owner = string | null;
 const ownerSql = (column: string, p: number) => `${column} IS NOT DISTINCT FROM $${p}::uuid`;
 
-/** Saves a confirmed run's report (in the caller's transaction or not); returns its id. */
-export async function saveImportReport(db: Queryable, o: { report: ImportReport; actorId: string | null; structureId: Owner; token: string }): Promise<string> {
+/**
+ * Saves a confirmed run's report (in the caller's transaction or not); returns its id. `allSchools`: the run was made
+ * with the scope of every school (a super admin's), so its report may name other schools' accounts: read by super
+ * admins only.
+ */
+export async function saveImportReport(db: Queryable, o: { report: ImportReport; actorId: string | null; structureId: Owner; token: string; allSchools: boolean }): Promise<string> {
   const r = o.report;
   const summary = { files: r.files.map((f) => f.file), created: r.created, updated: r.updated, preDeleted: r.preDeleted, rejected: r.rejected.length };
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO import_reports (actor_id, structure_id, token, summary, report_gz) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [o.actorId, o.structureId, o.token, summary, gzipSync(JSON.stringify(r))],
+    `INSERT INTO import_reports (actor_id, structure_id, token, all_schools, summary, report_gz) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [o.actorId, o.structureId, o.token, o.allSchools, summary, gzipSync(JSON.stringify(r))],
   );
   await db.query(
     `DELETE FROM import_reports WHERE ${ownerSql('structure_id', 1)}
@@ -41,20 +45,26 @@ export async function saveImportReport(db: Queryable, o: { report: ImportReport;
   return rows[0].id;
 }
 
-/** The last `limit` runs of `structureId` (null: those for every school), newest first. */
-export async function listImportReports(db: Queryable, structureId: Owner, limit = 10): Promise<StoredImport[]> {
+/** The last `limit` runs of `structureId` (null: those for every school) `superAdmin` may read, newest first. */
+export async function listImportReports(db: Queryable, structureId: Owner, superAdmin: boolean, limit = 10): Promise<StoredImport[]> {
   const { rows } = await db.query(
     `SELECT r.id, r.at, r.summary, CASE WHEN u.id IS NULL THEN NULL ELSE u.first_name || ' ' || u.last_name END AS actor
        FROM import_reports r LEFT JOIN users u ON u.id = r.actor_id
-      WHERE ${ownerSql('r.structure_id', 1)} ORDER BY r.at DESC, r.id LIMIT $2`,
-    [structureId, limit],
+      WHERE ${ownerSql('r.structure_id', 1)} AND ($3 OR NOT r.all_schools) ORDER BY r.at DESC, r.id LIMIT $2`,
+    [structureId, limit, superAdmin],
   );
   return rows.map((x) => ({ id: x.id, at: x.at, actor: x.actor, files: x.summary.files ?? [], created: x.summary.created ?? 0, updated: x.summary.updated ?? 0, preDeleted: x.summary.preDeleted ?? 0, rejected: x.summary.rejected ?? 0 }));
 }
 
-/** The report `id` of `structureId`'s runs (null: for every school), or null: another school's is not found. */
-export async function loadImportReport(db: Queryable, id: string, structureId: Owner): Promise<{ report: ImportReport; at: Date } | null> {
-  const { rows } = await db.query<{ report_gz: Buffer; at: Date }>(`SELECT report_gz, at FROM import_reports WHERE id = $1 AND ${ownerSql('structure_id', 2)}`, [id, structureId]);
+/**
+ * The report `id` of `structureId`'s runs (null: for every school) `superAdmin` may read, or null: another school's,
+ * or a super admin's run for a local admin, is not found.
+ */
+export async function loadImportReport(db: Queryable, id: string, structureId: Owner, superAdmin: boolean): Promise<{ report: ImportReport; at: Date } | null> {
+  const { rows } = await db.query<{ report_gz: Buffer; at: Date }>(
+    `SELECT report_gz, at FROM import_reports WHERE id = $1 AND ${ownerSql('structure_id', 2)} AND ($3 OR NOT all_schools)`,
+    [id, structureId, superAdmin],
+  );
   return rows[0] ? { report: JSON.parse(gunzipSync(rows[0].report_gz).toString('utf8')) as ImportReport, at: rows[0].at } : null;
 }
 

@@ -119,7 +119,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         ioTab: school ? 'import' : undefined,
         lead: o.body ? null : lead(req, school),
         notice: o.notice,
-        body: o.body ?? html`${uploadForm(viewEnv(req), school, isSuper(req))}${historyView(req.lang, school, await listImportReports(ctx.database.pool, school?.id ?? null))}`,
+        body: o.body ?? html`${uploadForm(viewEnv(req), school, isSuper(req))}${historyView(req.lang, school, await listImportReports(ctx.database.pool, school?.id ?? null, isSuper(req)))}`,
       },
       status,
     );
@@ -285,7 +285,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     if (report.fatal) {
       return fatalPage(req, reply, school, report.fatal);
     }
-    const saved = await saveImportReport(ctx.database.pool, { report, actorId: user.id, structureId: school?.id ?? null, token: body.token });
+    const saved = await saveImportReport(ctx.database.pool, { report, actorId: user.id, structureId: school?.id ?? null, token: body.token, allSchools: scope.kind === 'all' });
     return page(req, reply, school, {
       notice: { kind: 'success', text: _('import.doneNotice') },
       body: doneView(lang, school, report, await newAccounts(ctx, scope, report), isSuper(req), `${importBase(school)}/rapports/${saved}`),
@@ -295,7 +295,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
   /** A confirmed run's report, read again (import/history.ts): this school's page's runs, or those for every school. */
   async function storedReport(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, id: string) {
     const _ = translator(req.lang);
-    const stored = isUuid(id) ? await loadImportReport(ctx.database.pool, id, school?.id ?? null) : null;
+    const stored = isUuid(id) ? await loadImportReport(ctx.database.pool, id, school?.id ?? null, isSuper(req)) : null;
     if (!stored) throw new HttpError(404, 'error.notFound');
     return sendConsolePage(reply, {
       req,
