@@ -182,3 +182,23 @@ test('one person on two rows under one Id, the ADML cell filled on the first onl
     assert.deepEqual(await adminsOf(marc), [A], `import ${i + 1}`);
   }
 });
+
+test('a colleague one appointed, who also administers a school of another: its page names none of that school', async () => {
+  const D = (await q(`INSERT INTO structures (name, uai) VALUES ('Lycée Discret', '0310004D') RETURNING id`)).rows[0].id;
+  const E = (await q(`INSERT INTO structures (name, uai) VALUES ('École Voisine', '0310005E') RETURNING id`)).rows[0].id;
+  const head = await createUser(ctx.database.pool, { login: 'adml.e', profile: 'Personnel' });
+  const colleague = await createUser(ctx.database.pool, { login: 'prof.de', profile: 'Teacher' });
+  for (const [u, s] of [[head, E], [colleague, E], [colleague, D]]) await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [u, s]);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [head, E]);
+  const adml = await signedInClient(app, ctx.database.pool, head);
+  const appointed = await adml.post(`/console/utilisateurs/${colleague}/administration`, { structureId: E, op: 'appoint', etablissement: E });
+  assert.equal(appointed.statusCode, 303, 'adml.e appoints a colleague of her school');
+  // A super admin then gives the colleague a school adml.e has nothing to do with.
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [colleague, D]);
+
+  const page = await adml.get(`/console/utilisateurs/${colleague}?etablissement=${E}`);
+  assert.equal(page.statusCode, 200, 'the colleague is visible to adml.e');
+  assert.match(page.body, new RegExp(`data-admin-of="${E}"`), 'the administration adml.e gave is listed, to take back');
+  assert.doesNotMatch(page.body, /Lycée Discret|0310004D/, 'nothing names a school outside adml.e’s: the account’s other memberships are hidden too');
+  assert.doesNotMatch(page.body, new RegExp(D), 'not even its id');
+});

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { applyLifecycleAction, type LifecycleAction } from '../../accounts/lifecycle.js';
 import type { AppContext } from '../../context.js';
 import { appointLocalAdmin, localAdminOf, removeLocalAdmin } from '../../directory/local-admins.js';
-import { DirectoryError, isUuid, type UserDetails } from '../../directory/users.js';
+import { DirectoryError, isUuid, structureInScope, type UserDetails } from '../../directory/users.js';
 import { selectAccounts } from '../../publipostage/select.js';
 import { SelectionSchema } from '../../publipostage/selection.js';
 import { typed } from '../area.js';
@@ -26,7 +26,10 @@ export async function loadAccountAdmin(ctx: AppContext, req: FastifyRequest, d: 
   const pool = ctx.database.pool;
   const absentSince = (await pool.query('SELECT absent_since FROM users WHERE id = $1', [d.id])).rows[0]?.absent_since as Date | null;
   const { user, scope } = viewer(req);
-  return { absentSince, adminOf: await localAdminOf(pool, d.id), scope, isSelf: d.id === user.id, viewerId: user.id };
+  // Only the caller's schools, as the page's « Administrateur local de » (getUserDetails): a colleague the caller
+  // appointed may administer another school too, which is none of the caller's business (and never theirs to undo).
+  const adminOf = (await localAdminOf(pool, d.id)).filter((s) => structureInScope(scope, s.id));
+  return { absentSince, adminOf, scope, isSelf: d.id === user.id, viewerId: user.id };
 }
 
 const ActionQuery = z.object({ action: text(20), etablissement: text(100) });

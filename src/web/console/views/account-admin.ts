@@ -17,7 +17,7 @@ export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ['pre-delete', 'res
 export interface AccountAdminData {
   /** Since when the feed no longer lists the account (null: present). */
   absentSince: Date | null;
-  /** Schools the account administers, and who appointed it there by hand (null: a feed, the command line…). */
+  /** Schools of the caller's the account administers, and who appointed it there by hand (null: a feed, the command line…). */
   adminOf: Array<{ id: string; name: string; grantedBy: string | null }>;
   /** The caller's scope (which schools it may appoint in) and whether the account is the caller's own. */
   scope: Scope;
