@@ -202,3 +202,23 @@ test('a colleague one appointed, who also administers a school of another: its p
   assert.doesNotMatch(page.body, /Lycée Discret|0310004D/, 'nothing names a school outside adml.e’s: the account’s other memberships are hidden too');
   assert.doesNotMatch(page.body, new RegExp(D), 'not even its id');
 });
+
+test('an administration a feed gives too is no longer the appointer’s to take back', async () => {
+  const F = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège F', '0310006F') RETURNING id`)).rows[0].id;
+  const head = await createUser(ctx.database.pool, { login: 'adml.f', profile: 'Personnel' });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [head, F]);
+  await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [head, F]);
+  const staff = (adml: string) => [{ name: 'CSV_Personnels.csv', data: Buffer.from(`Nom;Prénom;Fonction;ADML\r\nROUSSEL;Zélie;Principale adjointe;${adml}\r\n`, 'utf8') }];
+  const run = async (adml: string) => assert.equal((await importFiles(ctx, staff(adml), { scope: { kind: 'all' }, dryRun: false, structureHint: F })).fatal, null, 'imported');
+  await run('');
+  const zelie = (await q(`SELECT id FROM users WHERE first_name = 'Zélie'`)).rows[0].id;
+  const adml = await signedInClient(app, ctx.database.pool, head);
+  const post = (op: string) => adml.post(`/console/utilisateurs/${zelie}/administration`, { structureId: F, op, etablissement: F });
+  assert.equal((await post('appoint')).statusCode, 303, 'adml.f names Zélie before the file does');
+  // The school's file now names her local administrator too (the head of school's choice, or the académie's).
+  await run('oui');
+  assert.deepEqual(await adminsOf(zelie), [F]);
+  assert.equal((await post('remove')).statusCode, 403, 'what the file gives is not adml.f’s to take back: Zélie is a peer, read-only');
+  assert.deepEqual(await adminsOf(zelie), [F], 'still local admin');
+  assert.doesNotMatch((await adml.get(`/console/utilisateurs/${zelie}?etablissement=${F}`)).body, /value="remove"/, 'no removal offered');
+});

@@ -1311,6 +1311,15 @@ function localAdminsWrite(
     }
     if (admins[0].length) {
       await unnestChunks(client, `INSERT INTO local_admins (user_id, structure_id, from_feed) SELECT *, true FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, admins);
+      // One appointed by hand that the feed now gives too is no longer the appointer's alone to take back
+      // (local_admins.granted_by, migration 0033): a deputy who named the future head of school first would otherwise
+      // take her administration back, then hold her account. A separate UPDATE: the rows may repeat a pair.
+      await unnestChunks(
+        client,
+        `UPDATE local_admins la SET granted_by = NULL FROM unnest($1::uuid[], $2::uuid[]) AS g(u, s)
+          WHERE la.user_id = g.u AND la.structure_id = g.s AND la.granted_by IS NOT NULL`,
+        admins,
+      );
     }
   };
 }
