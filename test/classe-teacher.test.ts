@@ -159,3 +159,19 @@ test('a pupil’s sheet says « tu » on every line, no reset by e-mail without 
   assert.match(anne, /Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement/);
   assert.doesNotMatch(anne, /courriel de votre compte/);
 });
+
+test('blocking from the class view says the codes die with it; unblocking promises no sign-in with the old sheet', async () => {
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail', 'block'], termsText: null, newVersion: false }, null);
+  try {
+    const block = (await post('block', ['hugo'])).body.replace(/\s+/g, ' ');
+    assert.match(block, /codes en cours \(activation, renouvellement\) annulés/, 'the confirmation says what the console’s says: the codes are void');
+    assert.equal((await post('block-confirm', ['hugo'])).statusCode, 303, 'Hugo blocked');
+    const code = (await ctx.database.pool.query('SELECT activation_code_mac FROM users WHERE id = $1', [ids.hugo])).rows[0].activation_code_mac;
+    assert.equal(code, null, 'his printed sheet no longer opens the account');
+    const unblock = (await post('unblock', ['hugo'])).body.replace(/\s+/g, ' ');
+    assert.match(unblock, /nouvelle fiche : le code d’avant le blocage ne fonctionne plus/, 'a never-activated pupil needs a new sheet: said before unblocking');
+    assert.equal((await post('unblock-confirm', ['hugo'])).statusCode, 303, 'Hugo unblocked');
+  } finally {
+    await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal', 'mail'], termsText: null, newVersion: false }, null);
+  }
+});
