@@ -421,3 +421,17 @@ test('letters rendered by slices (the server is not blocked) join into one docum
     assert.ok(target && zip.file(`word/${target}`), `${id} → ${target}`);
   }
 });
+
+test('a school without UAI whose name keeps no Latin letter: its file name has no empty part', async () => {
+  const pool = ctx.database.pool;
+  const was = (await pool.query('SELECT name, uai FROM structures WHERE id = $1', [s.structures.S1])).rows[0];
+  await pool.query(`UPDATE structures SET name = 'Σχολείο', uai = NULL WHERE id = $1`, [s.structures.S1]);
+  try {
+    const res = await download(`${pp}/pdf?profiles=Student`);
+    assert.equal(res.statusCode, 200, 'the sheets are made');
+    const name = String(res.headers['content-disposition']);
+    assert.match(name, /filename="fiches-eleves-\d{4}-\d{2}-\d{2}\.pdf"/, `no empty part for the school (« fiches--eleves ») : ${name}`);
+  } finally {
+    await pool.query('UPDATE structures SET name = $2, uai = $3 WHERE id = $1', [s.structures.S1, was.name, was.uai]);
+  }
+});

@@ -110,7 +110,9 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   const parts: string[] = [];
   const words: string[] = [];
   const named = names.classes.length ? names.classes : names.levels;
-  if (!named.length && names.school) parts.push(slug(names.school));
+  // A name that keeps no Latin letter or digit (« Σχολείο ») slugs to nothing: no empty part (« fiches--eleves »).
+  const school = names.school ? slug(names.school) : '';
+  if (!named.length && school) parts.push(school);
   if (named.length > 3) {
     parts.push(`${named.length}-${names.classes.length ? 'classes' : 'niveaux'}`);
     words.push(`${named.length} ${names.classes.length ? 'classes' : 'niveaux'}`);
