@@ -222,3 +222,24 @@ test('an administration a feed gives too is no longer the appointer’s to take 
   assert.deepEqual(await adminsOf(zelie), [F], 'still local admin');
   assert.doesNotMatch((await adml.get(`/console/utilisateurs/${zelie}?etablissement=${F}`)).body, /value="remove"/, 'no removal offered');
 });
+
+test('merging a duplicate keeps whose the administration is: the feed still takes back the one it gave', async () => {
+  const G = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège G', '0310007G') RETURNING id`)).rows[0].id;
+  const staff = (adml: string) => [{ name: 'CSV_Personnels.csv', data: Buffer.from(`Id;Nom;Prénom;Fonction;ADML\r\nG9;TESSIER;Yann;Principal;${adml}\r\n`, 'utf8') }];
+  const run = async (adml: string) => assert.equal((await importFiles(ctx, staff(adml), { scope: { kind: 'all' }, dryRun: false, structureHint: G })).fatal, null, 'imported');
+  await run('oui');
+  const fed = (await q(`SELECT id FROM users WHERE first_name = 'Yann' AND last_name = 'TESSIER'`)).rows[0].id;
+  assert.deepEqual(await adminsOf(fed), [G], 'the file names Yann local admin');
+  // The same person, created by hand before the file came: a super admin merges the file's account into it.
+  const byHand = await createUser(ctx.database.pool, { login: 'yann.tessier2', firstName: 'Yann', lastName: 'TESSIER', profile: 'Personnel' });
+  await q('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [byHand, G]);
+  const root = await signedInClient(app, ctx.database.pool, ids.root);
+  await root.get(`/console/etablissements/${G}/doublons/${byHand}/${fed}/fusionner`);
+  const merged = await root.post(`/console/etablissements/${G}/doublons/${byHand}/${fed}/fusionner`, { keep: byHand });
+  assert.equal(merged.statusCode, 303, 'merged');
+  assert.deepEqual(await adminsOf(byHand), [G], 'the kept account administers G');
+  // Next year's file no longer names him: the administration the file gave goes with it.
+  await run('');
+  assert.equal((await q(`SELECT count(*)::int AS n FROM users WHERE last_name = 'TESSIER'`)).rows[0].n, 1, 'the file maps to the kept account');
+  assert.deepEqual(await adminsOf(byHand), [], 'the file’s administration, moved by the merge, is still the file’s to take back');
+});

@@ -318,9 +318,18 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     const k = keep.id as string;
     const d = drop.id as string;
 
-    for (const [table, col] of [['user_structures', 'structure_id'], ['user_classes', 'class_id'], ['user_groups', 'group_id'], ['local_admins', 'structure_id']]) {
+    for (const [table, col] of [['user_structures', 'structure_id'], ['user_classes', 'class_id'], ['user_groups', 'group_id']]) {
       await client.query(`INSERT INTO ${table} (user_id, ${col}) SELECT $1, ${col} FROM ${table} WHERE user_id = $2 ON CONFLICT DO NOTHING`, [k, d]);
     }
+    // A local administration moves as it was given (migrations 0025, 0033): a feed's stays the feed's to take back
+    // (copied bare, it became one appointed by hand, kept for good after the head of school left). Held by both, it
+    // is the feed's only if both were, and the appointer's only if both name the same one.
+    await client.query(
+      `INSERT INTO local_admins (user_id, structure_id, from_feed, granted_by) SELECT $1, structure_id, from_feed, granted_by FROM local_admins WHERE user_id = $2
+       ON CONFLICT (user_id, structure_id) DO UPDATE SET from_feed = local_admins.from_feed AND EXCLUDED.from_feed,
+         granted_by = CASE WHEN local_admins.granted_by IS NOT DISTINCT FROM EXCLUDED.granted_by THEN local_admins.granted_by END`,
+      [k, d],
+    );
     await client.query('INSERT INTO relations (parent_id, child_id) SELECT $1, child_id FROM relations WHERE parent_id = $2 AND child_id <> $1 ON CONFLICT DO NOTHING', [k, d]);
     await client.query('INSERT INTO relations (parent_id, child_id) SELECT parent_id, $1 FROM relations WHERE child_id = $2 AND parent_id <> $1 ON CONFLICT DO NOTHING', [k, d]);
     // A pair dismissed with the dropped account stays dismissed with the kept one.
