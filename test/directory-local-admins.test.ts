@@ -243,3 +243,18 @@ test('merging a duplicate keeps whose the administration is: the feed still take
   assert.equal((await q(`SELECT count(*)::int AS n FROM users WHERE last_name = 'TESSIER'`)).rows[0].n, 1, 'the file maps to the kept account');
   assert.deepEqual(await adminsOf(byHand), [], 'the file’s administration, moved by the merge, is still the file’s to take back');
 });
+
+test('a head of school the file named cannot make her own administration hand-appointed, out of the file’s reach', async () => {
+  const H = (await q(`INSERT INTO structures (name, uai) VALUES ('Collège H', '0310008H') RETURNING id`)).rows[0].id;
+  const staff = (adml: string) => [{ name: 'CSV_Personnels.csv', data: Buffer.from(`Id;Nom;Prénom;Fonction;ADML\r\nH1;VIDAL;Inès;Principale;${adml}\r\n`, 'utf8') }];
+  const run = async (adml: string) => assert.equal((await importFiles(ctx, staff(adml), { scope: { kind: 'all' }, dryRun: false, structureHint: H })).fatal, null, 'imported');
+  await run('oui');
+  const ines = (await q(`SELECT id FROM users WHERE first_name = 'Inès' AND last_name = 'VIDAL'`)).rows[0].id;
+  const self = await signedInClient(app, ctx.database.pool, ines);
+  // Leaving, she « appoints » herself where she already administers, by a hand-made POST (the page offers nothing).
+  await self.get(`/console/utilisateurs/${ines}?etablissement=${H}`);
+  await self.post(`/console/utilisateurs/${ines}/administration`, { structureId: H, op: 'appoint', etablissement: H });
+  assert.equal((await q('SELECT from_feed FROM local_admins WHERE user_id = $1', [ines])).rows[0]?.from_feed, true, 'still the file’s');
+  await run('');
+  assert.deepEqual(await adminsOf(ines), [], 'the next file takes it back');
+});

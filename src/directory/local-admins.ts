@@ -57,11 +57,13 @@ export async function appointLocalAdmin(db: Queryable, scope: Scope, userId: str
   const member = (await db.query('SELECT 1 FROM user_structures WHERE user_id = $1 AND structure_id = $2', [userId, structureId])).rowCount;
   if (!member) throw new DirectoryError('invalid', 'localAdmin.notMember', { login: u.login });
   if (u.profile === 'Student' || u.profile === 'Relative') throw new DirectoryError('invalid', 'localAdmin.pupil');
-  // Appointed by hand, it stays whatever the feeds say (migration 0025): a feed's row becomes the administrator's.
+  // Appointed by hand, it stays whatever the feeds say (migration 0025): a feed's row becomes the administrator's —
+  // a super admin's doing only. The one feed's row a local admin reaches here is their own (requireManageable): a head
+  // of school leaving would otherwise « appoint » herself and keep the school once the feed no longer names her.
   const r = await db.query(
     `INSERT INTO local_admins (user_id, structure_id, granted_by) VALUES ($1, $2, $3)
-     ON CONFLICT (user_id, structure_id) DO UPDATE SET from_feed = false, granted_by = $3 WHERE local_admins.from_feed`,
-    [userId, structureId, actorId],
+     ON CONFLICT (user_id, structure_id) DO UPDATE SET from_feed = false, granted_by = $3 WHERE local_admins.from_feed AND $4::boolean`,
+    [userId, structureId, actorId, scope.kind === 'all'],
   );
   if (r.rowCount) await recordAudit(db, actorId, 'admin.local.appoint', { userId, login: u.login, structureId });
   return (r.rowCount ?? 0) > 0;
