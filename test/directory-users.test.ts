@@ -160,6 +160,22 @@ describe('directory users', () => {
     assert.ok(await generateRenewalCode(ctx, charlemagneAdmin, s.users.lea, s.users.director), 'restored, she gets one');
   });
 
+  test('an account blocked before blocking voided codes: unblocked, its old sheet does not open it', async () => {
+    const pool = ctx.database.pool;
+    const login = (await pool.query('SELECT login FROM users WHERE id = $1', [s.users.ines])).rows[0].login as string;
+    const code = await regenerateActivationCode(ctx, charlemagneAdmin, s.users.ines, s.users.director);
+    // Blocked by an earlier version, which left the code in place (no migration voided it).
+    await pool.query('UPDATE users SET blocked = true WHERE id = $1', [s.users.ines]);
+    assert.equal(await findCodeHolder(ctx, 'activation', login, code), null, 'dead while blocked');
+    await setBlocked(ctx, charlemagneAdmin, s.users.ines, false, s.users.director);
+    assert.equal(await findCodeHolder(ctx, 'activation', login, code), null, 'the sheet printed before the block stays dead, as the unblocking page says');
+    assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.ines))!.activationCode, null, 'no code shown');
+    // Unblocking an account that was not blocked takes nothing away.
+    const fresh = await regenerateActivationCode(ctx, charlemagneAdmin, s.users.ines, s.users.director);
+    await setBlocked(ctx, charlemagneAdmin, s.users.ines, false, s.users.director);
+    assert.ok(await findCodeHolder(ctx, 'activation', login, fresh), 'a code of an account never blocked still works');
+  });
+
   test('an admin corrects an email: validated, audited, scoped', async () => {
     const pool = ctx.database.pool;
     await assert.rejects(updateUserContact(ctx, charlemagneAdmin, s.users.mother, { email: 'claire@@example' }, s.users.director),

@@ -289,8 +289,11 @@ export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, 
     const u = await lockManageableUser(client, scope, userId);
     await client.query('UPDATE users SET blocked = $2, updated_at = now() WHERE id = $1', [userId, blocked]);
     let sessionsEnded = 0;
-    if (blocked) {
-      sessionsEnded = await endSignIns(client, userId);
+    if (blocked) sessionsEnded = await endSignIns(client, userId);
+    // On unblocking too: an account blocked by an earlier version kept its codes (no migration voided them), and its
+    // lost sheet opened it again though the page said the code from before the block no longer works. A blocked
+    // account is given none since (refuseUnusable, mayCarryCode): nothing else is taken away.
+    if (blocked || u.blocked) {
       await client.query(
         `UPDATE users SET activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL,
            renewal_code_mac = NULL, renewal_code_expires_at = NULL
