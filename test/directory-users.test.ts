@@ -5,6 +5,7 @@ import { DirectoryError, getUserDetails, setBlocked, updateUserContact } from '.
 import { countSelection, selectPage } from '../src/publipostage/select.js';
 import { findCodeHolder } from '../src/accounts/activation.js';
 import { applyLifecycleAction } from '../src/accounts/lifecycle.js';
+import { enqueueMail } from '../src/mail/queue.js';
 import { generateRenewalCode, regenerateActivationCode } from '../src/accounts/renewal.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { testContext } from './helpers/db.js';
@@ -136,6 +137,8 @@ describe('directory users', () => {
     const login = async (id: string) => (await pool.query('SELECT login FROM users WHERE id = $1', [id])).rows[0].login as string;
     assert.ok(await findCodeHolder(ctx, 'activation', await login(s.users.ines), activation), 'the activation code works before');
     assert.ok(await findCodeHolder(ctx, 'renewal', await login(s.users.lea), renewal), 'the renewal code works before');
+    // A mail merge queued before the block carries Inès's code.
+    const queued = await enqueueMail(pool, { userId: s.users.ines, kind: 'credentials', recipient: 'ines@example.fr', subject: 'Vos identifiants', text: activation });
     for (const id of [s.users.ines, s.users.lea]) {
       await setBlocked(ctx, charlemagneAdmin, id, true, s.users.director);
       await setBlocked(ctx, charlemagneAdmin, id, false, s.users.director);
@@ -144,6 +147,8 @@ describe('directory users', () => {
     assert.equal(await findCodeHolder(ctx, 'activation', await login(s.users.ines), activation), null, 'the activation code printed before the block is dead');
     assert.equal(await findCodeHolder(ctx, 'renewal', await login(s.users.lea), renewal), null, 'the renewal code given before the block is dead');
     assert.equal((await pool.query(`SELECT 1 FROM password_resets WHERE token_hash = 'reset-lea' AND used_at IS NULL`)).rowCount, 0, 'the reset link is dead');
+    const [job] = (await pool.query('SELECT status, last_error FROM mail_jobs WHERE id = $1', [queued])).rows;
+    assert.deepEqual([job.status, job.last_error], ['failed', 'annulé : compte bloqué (ses codes sont annulés)'], 'the queued mail with the code is not sent');
     assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.ines))!.activationCode, null, 'no code shown: a new sheet gives a new one');
     assert.equal((await getUserDetails(ctx, charlemagneAdmin, s.users.lea))!.renewalCode, null, 'no renewal code shown');
     // A new code works as before.

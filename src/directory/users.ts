@@ -302,6 +302,11 @@ export async function setBlocked(ctx: AppContext, scope: Scope, userId: string, 
       );
       await client.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
     }
+    // Its mails not yet sent carry those codes (a mail merge queued before the block): not sent, said in the run's
+    // failures. One already being sent goes.
+    if (blocked) {
+      await client.query(`UPDATE mail_jobs SET status = 'failed', last_error = 'annulé : compte bloqué (ses codes sont annulés)' WHERE user_id = $1 AND status = 'pending'`, [userId]);
+    }
     await recordAudit(client, actorId, blocked ? 'user.block' : 'user.unblock', {
       userId, login: u.login, wasBlocked: u.blocked, sessionsEnded,
     });
