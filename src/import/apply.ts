@@ -813,6 +813,7 @@ async function structureAccounts(client: Client, scope: Scope, absentIds: string
     (await client.query<{ id: string; name: string; uai: string | null }>(`SELECT id, name, uai FROM structures WHERE id = ANY($1::uuid[])`, [ids])).rows.map((x) => [x.id, x]),
   );
   const byId: ApplyResult['structureAccounts']['byId'] = new Map();
+  const entry = (sid: string) => byId.get(sid) ?? byId.set(sid, { name: named.get(sid)!.name, uai: named.get(sid)!.uai, accounts: {} }).get(sid)!;
   const none: CountsByProfile = {};
   for (const x of rows) {
     if (x.sid === null) {
@@ -820,18 +821,14 @@ async function structureAccounts(client: Client, scope: Scope, absentIds: string
       counts(none, x.profile)[x.outcome] += x.kind === 'x' ? -x.n : x.n;
       continue;
     }
-    const s = byId.get(x.sid) ?? byId.set(x.sid, { name: named.get(x.sid)!.name, uai: named.get(x.sid)!.uai, accounts: {} }).get(x.sid)!;
-    counts(s.accounts, x.profile)[x.outcome] += x.n;
+    counts(entry(x.sid).accounts, x.profile)[x.outcome] += x.n;
   }
   // In the directory's order of profiles, as ImportReport.byProfile; none without the profiles left at zero.
   const ordered = (c: CountsByProfile): CountsByProfile =>
     Object.fromEntries(PROFILES.filter((p) => c[p] && Object.values(c[p]).some((n) => n)).map((p) => [p, c[p]]));
   for (const s of byId.values()) s.accounts = ordered(s.accounts);
   // A structure the run's accounts only leave is named too (a collège whose 3e pupils all went to a lycée of the run).
-  for (const [sid, byProfile] of left) {
-    const s = byId.get(sid) ?? byId.set(sid, { name: named.get(sid)!.name, uai: named.get(sid)!.uai, accounts: {} }).get(sid)!;
-    s.left = Object.fromEntries(PROFILES.filter((p) => byProfile[p]).map((p) => [p, byProfile[p]]));
-  }
+  for (const [sid, byProfile] of left) entry(sid).left = Object.fromEntries(PROFILES.filter((p) => byProfile[p]).map((p) => [p, byProfile[p]]));
   return { byId, none: ordered(none) };
 }
 /** How many of the run's accounts left in no school its report names. */
@@ -990,7 +987,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const row = rowOf.get(r.externalId)!;
     return (row.state === 'known' || row.state === 'rekeyed') && dirty.has(row.user_id);
   });
-  /** [user id, UAI or jointure]: the DIR functions of AAF accounts before the run (localAdminsWrite, memberships sync). */
+  /** [user id, UAI or jointure]: the DIR functions of AAF accounts before the run (formerHeadStructures below). */
   const formerHeads: [string, string][] = [];
   if (compare.length) {
     const stored = await client.query<ExistingUser>(`SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.id = ANY($1)`, [compare.map((r) => userIds.get(r.externalId))]);
@@ -1066,16 +1063,17 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   // publipostage, listed in its console) once her administration was taken back (localAdminsWrite). Only DIR: other
   // functions outside the delivery may be another delivery's (1D and 2D imported apart), whose memberships would
   // then come and go with each run.
-  // Keyed `${userId}\t${structureId}`, as planLinks reads it. Not a structure she administers by hand (local_admins
-  // not from_feed: hers whatever the feed says, localAdminsWrite): she stayed its administrator outside its members.
-  const formerFunctionStructures = new Set<string>();
+  // Keyed `${userId}\t${structureId}`, as planLinks reads it; localAdminsWrite takes her administration back there.
+  // Not a structure she administers by hand (local_admins not from_feed: hers whatever the feed says, and
+  // localAdminsWrite takes back only a feed's): she stayed its administrator outside its members.
+  const formerHeadStructures = new Set<string>();
   if (formerHeads.length) {
     const found = await client.query<{ u: string; s: string }>(
       `SELECT DISTINCT h.u, s.id AS s FROM unnest($1::uuid[], $2::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k
        WHERE NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = h.u AND la.structure_id = s.id AND NOT la.from_feed)`,
       [formerHeads.map((x) => x[0]), formerHeads.map((x) => x[1])],
     );
-    for (const x of found.rows) formerFunctionStructures.add(`${x.u}\t${x.s}`);
+    for (const x of found.rows) formerHeadStructures.add(`${x.u}\t${x.s}`);
   }
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
@@ -1093,7 +1091,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
-    const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, formerFunctionStructures);
+    const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, formerHeadStructures);
     if (add.length) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
     if (del.length) {
       writes.hold(() => unnestChunks(
@@ -1261,7 +1259,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touchedOld = [...touched].filter((id) => !(recById.has(id) && isNew(id)) && !(inRun.get(id)?.fresh));
   if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
-  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true, formerHeads));
+  writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true, formerHeadStructures));
   return { unresolved };
 }
 
@@ -1270,11 +1268,12 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
  * head of school in AAF/STS-web (function DIR for the structure's UAI, users.functions), marked as the feed's
  * (local_admins.from_feed, migration 0025). With `revoke` (the records compared in full: read back because they
  * changed), a feed's administration that a record no longer gives, in the run's structures, is taken back: the ADML
- * « oui » removed from a teacher's row, a head of school no longer DIR. So is one in a structure `formerHeads` names
- * for the account ([user id, UAI or jointure]: an AAF head of school's DIR functions before the run), though the run
- * does not describe it: a DIR function may name a structure outside the delivery, by jointure or UAI (a school made
- * by hand, a SIECLE one), which no later run describes. One appointed by hand always stays, and unchanged records
- * give theirs again. The run's structures are already within its scope (`formerHeads` are AAF's: scope 'all' only);
+ * « oui » removed from a teacher's row, a head of school no longer DIR. So is one in a structure `formerHeads` holds
+ * for the account (`${userId}\t${structureId}`: the structures an AAF head of school's DIR functions named before the
+ * run, applyChunk's formerHeadStructures), though the run does not describe it: a DIR function may name a structure
+ * outside the delivery, by jointure or UAI (a school made by hand, a SIECLE one), which no later run describes. One
+ * appointed by hand always stays, and unchanged records give theirs again. The run's structures are already within
+ * its scope (`formerHeads` are AAF's: scope 'all' only);
  * pupils and parents never are. The rows are picked now; the returned function sends them.
  */
 function localAdminsWrite(
@@ -1283,7 +1282,7 @@ function localAdminsWrite(
   userId: (ext: string) => string | undefined,
   cc: Pick<ChunkContext, 'sid' | 'structureKeys' | 'runStructSet'>,
   revoke: boolean,
-  formerHeads: [string, string][] = [],
+  formerHeads: ReadonlySet<string> = new Set(),
 ): () => Promise<unknown> {
   const admins: string[][] = [[], []];
   const compared: string[] = [];
@@ -1303,10 +1302,9 @@ function localAdminsWrite(
       await client.query(
         `DELETE FROM local_admins la WHERE la.from_feed AND la.user_id = ANY($1::uuid[])
            AND (la.structure_id = ANY($2::uuid[]) OR EXISTS (
-             SELECT 1 FROM unnest($5::uuid[], $6::text[]) AS h(u, k) JOIN structures s ON upper(s.uai) = h.k OR upper(s.external_id) = h.k
-             WHERE h.u = la.user_id AND s.id = la.structure_id))
+             SELECT 1 FROM unnest($5::uuid[], $6::uuid[]) AS h(u, s) WHERE h.u = la.user_id AND h.s = la.structure_id))
            AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::uuid[]) AS g(u, s) WHERE g.u = la.user_id AND g.s = la.structure_id)`,
-        [compared, [...cc.runStructSet], ...admins, formerHeads.map((x) => x[0]), formerHeads.map((x) => x[1])],
+        [compared, [...cc.runStructSet], ...admins, ...split2(formerHeads)],
       );
     }
     if (admins[0].length) {
