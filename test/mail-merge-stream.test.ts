@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { formatCode, normalizeCode } from '../src/accounts/codes.js';
 import { ACTIVATION } from '../src/accounts/issue.js';
 import type { Scope } from '../src/directory/scope.js';
+import { setBlocked } from '../src/directory/users.js';
 import { startFamilyMail } from '../src/mail/family.js';
 import { mailRunReport, startMailMerge } from '../src/mail/merge.js';
 import { startMailWorker } from '../src/mail/worker.js';
@@ -123,5 +124,30 @@ test('a family mail sent after a relation was removed leaves that child’s shee
     await ctx.database.pool.query('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.paul, s.users.zoe]);
   }
   assert.deepEqual(smtp.to('paul.martin@example.org')[0].attachments.map((a) => a.filename), []);
+  assert.equal(smtp.to('claire@example.org')[0].attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
+});
+
+test('a family mail sent after the child was blocked leaves her sheet out: her voided code is not sent', async () => {
+  smtp.messages.length = 0;
+  const selection = SelectionSchema.parse({ structureId: s.structures.S1, classIds: s.classes['6A'], profiles: 'Student' });
+  const res = await startFamilyMail(ctx, selection, ALL, null, { idempotencyKey: 'family-stream-test-0003', batchSize: 1 });
+  assert.equal(res.queued, 2);
+  const [before] = await selectAccounts(ctx, SelectionSchema.parse({ userIds: s.users.zoe }), ALL);
+  assert.ok(before.code, 'Zoé had a code when the mail was queued');
+  // While the mail waits, Zoé's account is blocked (her sheet went astray): her code is voided.
+  await setBlocked(ctx, ALL, s.users.zoe, true, null);
+  const worker = startMailWorker(ctx, { pollMs: 20, log: () => {} });
+  try {
+    await waitFor('two family mails', () => smtp.messages.length >= 2);
+  } finally {
+    await worker.stop();
+    await setBlocked(ctx, ALL, s.users.zoe, false, null);
+  }
+  // Paul's own credentials still go (his mail is not the blocked account's); Zoé's sheet does not.
+  const [paul] = smtp.to('paul.martin@example.org');
+  assert.match(paul.text ?? '', /paul\.martin/);
+  assert.deepEqual(paul.attachments.map((a) => a.filename), []);
+  const mails = smtp.messages.map((m) => `${m.text ?? ''}`).join('\n');
+  assert.ok(!mails.includes(formatCode(before.code!)), 'the voided code is in no mail');
   assert.equal(smtp.to('claire@example.org')[0].attachments[0].filename, 'Fiche de connexion – Émile DURAND.pdf');
 });

@@ -29,9 +29,10 @@ export function packFileName(children: readonly Pick<AccountRow, 'firstName' | '
 
 /**
  * The files of `spec` as they are to be sent now to the account `recipientId`. A family pack reads its children as
- * they are at this moment (the codes handed out when the mail was queued, or a later one; a child blocked or
- * activated since gets the sheet that says so, never a dead code), and only those the recipient is still the
- * parent of (a relation removed while the mail waited in the queue takes the child's sheet out); none left: no file.
+ * they are at this moment (the codes handed out when the mail was queued, or a later one; a child activated since gets
+ * the sheet that says so, never a dead code), and only those the recipient is still the parent of (a relation removed
+ * while the mail waited in the queue takes the child's sheet out) and not blocked (blocking voided the code: the
+ * sheet would only say to ask for one, as « Fiches de connexion » leaves a blocked account out); none left: no file.
  */
 export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MailAttachment[]> {
   const related = recipientId && spec.childIds.length
@@ -43,7 +44,7 @@ export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, rec
         )
       ).rows.map((r) => r.child_id)
     : [];
-  const selection = { ...widened(SelectionSchema.parse({})), userIds: related, sort: 'class' as const };
+  const selection = { ...widened(SelectionSchema.parse({})), blocked: 'exclude' as const, userIds: related, sort: 'class' as const };
   const children = related.length ? await selectAccounts(ctx, selection, spec.scope) : [];
   if (!children.length) return [];
   const content = await renderSheetsPdf(ctx, children, { model: 1, sort: 'class' });
