@@ -201,12 +201,69 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
   // 9 rows, 7 parents: the two rows folded into an earlier one are named in the report.
   assert.deepEqual(report.merged, [
     { file: 'CSVExtraction-responsables.csv', first: 2, line: 3, name: 'BLONDEL Agathe' },
-    // « 12 place de la Mairie », « 12 pl. de la Mairie »: the report says which one the account keeps.
-    { file: 'CSVExtraction-responsables.csv', first: 4, line: 5, name: 'CARON Gilles', addressDiffers: true },
+    // « 12 place de la Mairie », « 12 pl. de la Mairie »: one address (abbreviations written out).
+    { file: 'CSVExtraction-responsables.csv', first: 4, line: 5, name: 'CARON Gilles' },
   ]);
   const again = await importFiles(ctx, collectInputs([BE1D]), opts());
   assert.deepEqual([again.created, again.updated, again.preDeleted, again.unchanged], [0, 0, 0, 15]);
   assert.equal(again.newClasses, undefined, 'no class created twice');
+});
+
+test('ONDE/BE1D parents: one name on two rows at two addresses is two accounts, said, unless the siblings’ other parent ties the rows', async () => {
+  const eleves =
+    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    `"BERTIN";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTIN";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n` +
+    `"FABRE";;"Jules";"2019-04-02";"M";;;;;"CYCLE I";"GS";"GS"\n"FABRE";;"Mila";"2014-03-24";"F";;;;;"CYCLE III";"CM2";"CM2"\n`;
+  const head =
+    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
+  const responsables =
+    head +
+    // Two mothers named Muriel BERTIN, each with her child, 79 days apart: nothing but a family name in common.
+    `"Mme";;"BERTIN";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTIN";"Laure";"GS"\n` +
+    `"Mme";;"BERTIN";"Muriel";"41 rue Dagorne";"99400";"Tilly";;;;;;;;"BERTIN";"Karim";"CP"\n` +
+    // Stéphanie FABRE given once per child at two addresses: Jules and Mila's father, Éric, names both.
+    `"Mme";;"FABRE";"Stéphanie";"2 av. des Tilleuls";"99400";"Tilly";;;;;;;;"FABRE";"Jules";"GS"\n` +
+    `"M.";;"FABRE";"Éric";"2 avenue des Tilleuls";"99400";"Tilly";;;;;;;;"FABRE";"Jules";"GS"\n` +
+    `"Mme";;"FABRE";"Stéphanie";"8 chemin Vert";"99400";"Tilly";;;;;;;;"FABRE";"Mila";"CM2"\n` +
+    `"M.";;"FABRE";"Éric";"2 av des Tilleuls";"99400";"Tilly";;;;;;;;"FABRE";"Mila";"CM2"\n`;
+  const files = [
+    { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(responsables) },
+  ];
+  const report = await importFiles(ctx, files, opts({ structureHint: 'École des Marronniers' }));
+  assert.equal(report.fatal, null, formatReport(report));
+  const parents = report.files.find((f) => f.file === 'CSVExtraction-responsables.csv')!;
+  // 6 rows: 4 accounts (two Muriel BERTIN, one Stéphanie FABRE, one Éric FABRE), 2 rows read as an earlier row's parent.
+  assert.deepEqual([parents.rows, parents.created, parents.merged, parents.notes], [6, 4, 2, 1]);
+  const relatives = await q<{ id: string; login: string }>(
+    `SELECT u.id, u.login FROM users u JOIN user_structures us ON us.user_id = u.id JOIN structures s ON s.id = us.structure_id
+     WHERE s.name = 'École des Marronniers' AND u.profile = 'Relative' ORDER BY u.login`,
+  );
+  const stored = [];
+  for (const r of relatives) stored.push([r.login, await childrenOf(r.id)]);
+  assert.deepEqual(stored, [
+    ['eric.fabre', ['FABRE Jules', 'FABRE Mila']],
+    ['muriel.bertin', ['BERTIN Laure']],
+    ['muriel.bertin2', ['BERTIN Karim']],
+    ['stephanie.fabre', ['FABRE Jules', 'FABRE Mila']],
+  ]);
+  // Éric's three typings of one address are one; Stéphanie's two addresses are said.
+  assert.deepEqual(report.merged, [
+    { file: 'CSVExtraction-responsables.csv', first: 4, line: 6, name: 'FABRE Stéphanie', addressDiffers: true },
+    { file: 'CSVExtraction-responsables.csv', first: 5, line: 7, name: 'FABRE Éric' },
+  ]);
+  // The two Muriel BERTIN: a remark on line 3, for the school to merge them if they are one person.
+  assert.deepEqual(plain(report.rejected), [{
+    file: 'CSVExtraction-responsables.csv', line: 3, field: 'Adresse responsable',
+    reason: 'même nom que la ligne 2 (BERTIN Muriel), enfants du même nom de famille, mais une autre adresse : deux comptes ; s’il s’agit de la même personne, fusionnez-les dans « Gérer les doublons »',
+  }]);
+  const en = String(reportView('en', report));
+  assert.ok(en.includes('same name as row 2 (BERTIN Muriel), children of the same family name, but another address: two accounts'), en);
+  // The same files again: the same accounts, nothing changed.
+  const before = await snapshot();
+  const again = await importFiles(ctx, files, opts({ structureHint: 'École des Marronniers' }));
+  assert.deepEqual([again.created, again.updated, again.preDeleted], [0, 0, 0], formatReport(again));
+  assert.equal(await snapshot(), before);
 });
 
 test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and says where that pupil is; a pupil moving class in both files keeps the link', async () => {

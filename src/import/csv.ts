@@ -201,7 +201,25 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
 /** A stored postal address (text.ts postalParts) as a row's is compared: first street line and postcode, folded; null without a street. */
 function foldedAddress(address: string | null): string | null {
   const parts = address ? postalParts(address) : null;
-  return parts?.street.length && parts.postcode ? `${foldName(parts.street[0])} ${foldName(parts.postcode)}` : null;
+  return parts?.street.length && parts.postcode ? `${foldStreet(parts.street[0])} ${foldName(parts.postcode)}` : null;
+}
+
+/**
+ * Abbreviated street types written out: La Poste's (AFNOR NF Z 10-011: AV, BD, CHE, IMP, PL, RTE…) and the usual
+ * hand-typed ones (av., bd, pl., r., ch.).
+ */
+const STREET_TYPES: Readonly<Record<string, string>> = {
+  all: 'allee', av: 'avenue', ave: 'avenue', bd: 'boulevard', bld: 'boulevard', bvd: 'boulevard', ch: 'chemin', che: 'chemin', chem: 'chemin',
+  crs: 'cours', fg: 'faubourg', imp: 'impasse', lot: 'lotissement', pass: 'passage', pl: 'place', r: 'rue', res: 'residence', rte: 'route',
+  sq: 'square', st: 'saint', ste: 'sainte',
+};
+
+/**
+ * A street line as two addresses are compared: folded (foldName), abbreviations written out, so one parent's rows
+ * typed apart (« 12 pl. de la Mairie », « 12 place de la Mairie ») give one address.
+ */
+function foldStreet(street: string): string {
+  return foldName(street).split('-').map((w) => STREET_TYPES[w] ?? w).join('-');
 }
 
 /**
@@ -303,20 +321,45 @@ function emailsDiffer(a: string | null, b: string | null): boolean {
 }
 
 /**
+ * The legal representatives a file names for each child: child (childIdentity) → the parents (childIdentity of their
+ * names) of every row naming that child. Read before the rows are (sameRelative looks ahead: a co-parent's rows may
+ * come later).
+ */
+type CoParents = Map<string, Set<string>>;
+
+/**
  * Same person (a parent given once per child, as ONDE extractions and hand-made files do)? Names already match
- * within the structure. Never when the rows contradict each other — two civilities, two e-mails or two birth dates,
- * given and different —: a father and a mother who share a first name (Camille, Dominique) and a home are two accounts, and a
- * merge would hand one of them the other's credentials. Otherwise the same e-mail, or the same postal address, or
- * children named who are siblings (a family name in common: the 8 parents of the Emile Zola BE1D file given on two
- * rows, 6 of them with two addresses). Homonyms with unrelated children at different addresses stay two accounts.
- * The reference ENT merges on the names alone; this is stricter. Rule: issue #14, and the contradictions from the
+ * within the structure (`self`: that name, childIdentity). 'same', 'apart' (two accounts, to be said: the rows name
+ * siblings but give two addresses, and nothing else ties them), or 'other'. Never when the rows contradict each
+ * other — two civilities, two e-mails or two birth dates, given and different —: a father and a mother who share a
+ * first name (Camille, Dominique) and a home are two accounts, and a merge would hand one of them the other's
+ * credentials. Otherwise the same e-mail, or the same postal address (abbreviations aside: foldStreet). Two addresses
+ * are two people unless a child is named on both, or another parent of the file names a child of each row (the
+ * siblings' other parent: JOYEZ Andre for JOYEZ Carine in the Emile Zola file). ONDE gives a parent's children on one
+ * row: two rows are two records, and a family name in common is not enough — BEAUMONT Muriel's « children », born
+ * 79 days apart at two addresses, are two mothers', and one account would have shown each mother the other's child.
+ * Without two addresses to compare, children of one family name (siblings) are enough. The reference ENT merges on
+ * the names alone; this is stricter. Rule: issue #14 (name and e-mail or address), and the contradictions from the
  * audit of the BE1D import (the father DUMONT Camille lost his account to the mother's, silently).
  */
-function sameRelative(a: SeenRelative, row: RelativeRow): boolean {
-  if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return false;
-  if (sameEmail(a.email, row.email)) return true;
-  if (a.address && row.address === a.address) return true;
-  return [...row.childNames].some((n) => a.childNames.has(n));
+function sameRelative(a: SeenRelative, row: RelativeRow, self: string, coParents: CoParents): 'same' | 'apart' | 'other' {
+  if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return 'other';
+  if (sameEmail(a.email, row.email)) return 'same';
+  const siblings = [...row.childNames].some((n) => a.childNames.has(n));
+  if (!a.address || !row.address) return siblings ? 'same' : 'other';
+  if (a.address === row.address || sharedFamily(a.children, row.children, self, coParents)) return 'same';
+  return siblings ? 'apart' : 'other';
+}
+
+/** A child named in both sets, or another parent (not `self`) naming a child of each. */
+function sharedFamily(a: ReadonlySet<string>, b: ReadonlySet<string>, self: string, coParents: CoParents): boolean {
+  for (const x of a) {
+    if (b.has(x)) return true;
+    for (const p of coParents.get(x) ?? []) {
+      if (p !== self && [...b].some((y) => coParents.get(y)?.has(p))) return true;
+    }
+  }
+  return false;
 }
 
 /** A later row read as `seen`'s person completes what the earlier rows left empty, for the next rows to compare. */
@@ -326,6 +369,7 @@ function completeRelative(seen: SeenRelative, row: RelativeRow): void {
   seen.birthDate ??= row.birthDate;
   seen.address ??= row.address;
   for (const n of row.childNames) seen.childNames.add(n);
+  for (const c of row.children) seen.children.add(c);
 }
 
 /** Characters handed to the CSV parser, and rows read into the batch, between two turns of the event loop. */
@@ -418,6 +462,45 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   // require it).
   const starred = columns.filter((c) => c.starred && c.child < 0).map((c) => c.field);
 
+  /** A cell of the row, cleaned; a field given in several columns (Adresse1, Adresse2…): the first filled. */
+  const cellOf = (record: string[], f: Field) => {
+    for (const c of columns) if (c.field === f && c.child < 0) {
+      const v = clean(record[c.index]);
+      if (v) return v;
+    }
+    return null;
+  };
+  /** The children a parent's row names, by position; `incomplete`: the positions given without both names. */
+  const namedChildren = (record: string[]) => {
+    const children: { lastNames: string[]; firstName: string; className: string; field: string }[] = [];
+    const incomplete: { n: number; first: boolean }[] = [];
+    for (let i = 0; i <= child; i++) {
+      const column = (f: Field) => columns.find((x) => x.field === f && x.child === i);
+      const cell = (f: Field) => {
+        const c = column(f);
+        return c ? clean(record[c.index]) : null;
+      };
+      const childFirst = cell('childFirst');
+      const lastNames = [cell('childUsage'), cell('childLast')].filter((x): x is string => !!x);
+      if (!childFirst && !lastNames.length) continue;
+      if (!childFirst || !lastNames.length) incomplete.push({ n: i + 1, first: !!childFirst });
+      else children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '', field: column('childFirst')?.header ?? FIELD_LABEL.childFirst });
+    }
+    return { children, incomplete };
+  };
+  const identities = (children: { lastNames: string[]; firstName: string }[]) =>
+    new Set(children.flatMap((c) => c.lastNames.map((l) => childIdentity(l, c.firstName))));
+  const coParents: CoParents = new Map();
+  if (child >= 0) {
+    for (const [i, { record }] of rows.entries()) {
+      if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+      const last = cellOf(record, 'usageName') ?? cellOf(record, 'lastName');
+      const first = cellOf(record, 'firstName');
+      if (!last || !first) continue;
+      for (const c of identities(namedChildren(record).children)) (coParents.get(c) ?? coParents.set(c, new Set()).get(c)!).add(childIdentity(last, first));
+    }
+  }
+
   const taken = new Map<string, number>();
   const relatives = new Map<string, SeenRelative[]>();
   /** Adults' keys given to a person of this file. */
@@ -429,13 +512,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     if (record.every((v) => !v.trim())) continue;
     count++;
     const line = info.lines;
-    const get = (f: Field) => {
-      for (const c of columns) if (c.field === f && c.child < 0) {
-        const v = clean(record[c.index]);
-        if (v) return v;
-      }
-      return null;
-    };
+    const get = (f: Field) => cellOf(record, f);
     const getAll = (f: Field) => columns.filter((c) => c.field === f && c.child < 0).flatMap((c) => splitClasses(clean(record[c.index])));
     const header = (f: Field) => columns.find((c) => c.field === f)?.header ?? FIELD_LABEL[f];
     const ownId = get('externalId');
@@ -483,30 +560,14 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     const mail = checkEmail(get('email'));
     if (mail.invalid) batch.rejected.push(rejection(file, line, header('email'), 'rowInvalidEmail', { value: mail.invalid }));
     // Street and postcode; a postcode alone (the whole village) tells nobody apart.
-    const address = get('address') ? [get('address'), get('zipCode')].filter(Boolean).map((x) => foldName(x!)).join(' ') : null;
+    const address = get('address') ? [foldStreet(get('address')!), get('zipCode') && foldName(get('zipCode')!)].filter(Boolean).join(' ') : null;
     // Every address column (Adresse, Adresse1…), one line each, commas kept.
     const street = columns.filter((c) => c.field === 'address' && c.child < 0).map((c) => record[c.index]);
     const postal = postalAddress(street, get('zipCode'), get('city'), get('country'));
 
     // Children named on a parent's row, by position.
-    const children: { lastNames: string[]; firstName: string; className: string; field: string }[] = [];
-    if (profile === 'Relative') {
-      for (let i = 0; i <= child; i++) {
-        const column = (f: Field) => columns.find((x) => x.field === f && x.child === i);
-        const cell = (f: Field) => {
-          const c = column(f);
-          return c ? clean(record[c.index]) : null;
-        };
-        const childFirst = cell('childFirst');
-        const lastNames = [cell('childUsage'), cell('childLast')].filter((x): x is string => !!x);
-        if (!childFirst && !lastNames.length) continue;
-        if (!childFirst || !lastNames.length) {
-          batch.rejected.push(rejection(file, line, childFirst ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, 'rowChildIncomplete', { n: i + 1 }));
-          continue;
-        }
-        children.push({ lastNames, firstName: childFirst, className: cell('childClass') ?? '', field: column('childFirst')?.header ?? FIELD_LABEL.childFirst });
-      }
-    }
+    const { children, incomplete } = profile === 'Relative' ? namedChildren(record) : { children: [], incomplete: [] };
+    for (const x of incomplete) batch.rejected.push(rejection(file, line, x.first ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, 'rowChildIncomplete', { n: x.n }));
     const childNames = new Set(children.flatMap((c) => c.lastNames.map(foldName)));
 
     let externalId: string;
@@ -519,9 +580,14 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
       const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
       if (dated.length) formerIds = dated;
-      const kids = new Set(children.flatMap((c) => c.lastNames.map((l) => childIdentity(l, c.firstName))));
+      const kids = identities(children);
       const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
-      const same = profile === 'Relative' ? relatives.get(base)?.find((r) => sameRelative(r, row)) : undefined;
+      const self = childIdentity(lastName, firstName);
+      const namesakes = profile === 'Relative' ? (relatives.get(base) ?? []) : [];
+      const same = namesakes.find((r) => sameRelative(r, row, self, coParents) === 'same');
+      // Kept apart on their addresses alone: said, for the school to merge them (« Gérer les doublons ») if they are one person.
+      const apart = same ? undefined : namesakes.find((r) => sameRelative(r, row, self, coParents) === 'apart');
+      if (apart) batch.rejected.push(rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` }));
       if (same) {
         externalId = same.externalId;
         // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
@@ -533,7 +599,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in.
         externalId = namesakeKey(base, row, target.namesakes?.get(base), claimed);
         claimed.add(externalId);
-        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames) });
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames), children: new Set(kids) });
       } else {
         // Pupils of one name and birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;

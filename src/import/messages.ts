@@ -112,6 +112,8 @@ export const IMPORT_MESSAGES_FR = {
   // Warnings: rows imported, but read as someone of an earlier row (ImportReport.merged, csv.ts sameRelative).
   relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
   relativeMergedAddress: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte ; deux adresses postales, celle de la ligne {line} est gardée',
+  // A remark (NOTE_CODES): the row is imported, as another person than the earlier row of that name.
+  relativeApart: 'même nom que la ligne {first} ({who}), enfants du même nom de famille, mais une autre adresse : deux comptes ; s’il s’agit de la même personne, fusionnez-les dans « Gérer les doublons »',
   // Whole files left out (formats.ts): FileReport.reason.
   ignoredFileAafDtd: 'DTD de l’annuaire académique : aucun compte',
   ignoredFileHidden: 'fichier caché ou marqueur de dépôt (.DS_Store, .done…) : pas un fichier de la livraison',

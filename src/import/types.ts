@@ -156,7 +156,7 @@ export function ignoredRecords(ignored: Rejection[]): number {
  */
 const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
   'ignoredAafClass', 'ignoredAafGroup', 'ignoredAafAttachment', 'ignoredAafHeadOfSchool',
-  'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf',
+  'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
   'applySelfEmail', 'applyNoPupilId', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
 ]);
 
