@@ -76,6 +76,9 @@ interface ClaimedJob {
   actor_id: string | null;
 }
 
+/** Why a queued mail was not sent: its account's address is no longer the one it was queued for. */
+export const ADDRESS_CHANGED = 'annulé : l’adresse du compte a changé depuis la mise en file (envoyez de nouveau)';
+
 const DEFAULTS = {
   pollMs: 5_000,
   batch: 20,
@@ -182,13 +185,21 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
   async function sendOne(job: ClaimedJob): Promise<void> {
     // Stopping: what is not yet being sent goes back to the queue rather than waiting for its lease to run out.
     if (stopped) return release(job);
-    // Renew the lease right before sending: the round may have spent time on earlier jobs.
-    const mine = await pool.query(
-      `UPDATE mail_jobs SET locked_until = now() + $3 * interval '1 millisecond'
-       WHERE id = $1 AND status = 'sending' AND attempts = $2`,
+    // Renew the lease right before sending: the round may have spent time on earlier jobs. A mail addressed to an
+    // account goes only to the address the account still has (case and spaces aside): one replaced while the mail
+    // waited (an administrator correcting someone else's mailbox, an import) must not receive its working code.
+    const mine = await pool.query<{ addressed: boolean }>(
+      `UPDATE mail_jobs j SET locked_until = now() + $3 * interval '1 millisecond'
+       WHERE id = $1 AND status = 'sending' AND attempts = $2
+       RETURNING (j.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = j.user_id
+         AND lower(btrim(u.email)) = lower(btrim(j.recipient)))) AS addressed`,
       [job.id, job.attempts, o.leaseMs],
     );
     if (mine.rowCount !== 1) return;
+    if (!mine.rows[0].addressed) {
+      await finish(job, 'failed', ADDRESS_CHANGED);
+      return;
+    }
     let text: string;
     let html: string | undefined;
     let attachments: MailAttachment[];
