@@ -247,7 +247,12 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // The QR code of an account activated since the sheet was printed: say so, and where to go — but only to the
     // holder of the code it was activated with. The pair is counted like a submitted one (a right code gives its
     // attempt back), and any other code gets the page of an unknown login: no oracle on which logins are activated.
-    if (flow.purpose === 'activation' && q.login && q.code) {
+    // Checked (and counted) only when the browser itself opened the link (a scanned QR code: Sec-Fetch-Site none) or
+    // a client that says nothing: another site's page must not spend the attempts of its visitor's address — a school's
+    // one network address — with images pointing here (a GET carries no CSRF token). It gets the form filled in.
+    const site = req.headers['sec-fetch-site'];
+    const fromElsewhere = site === 'cross-site' || site === 'same-site';
+    if (flow.purpose === 'activation' && q.login && q.code && !fromElsewhere) {
       const wait = await attempt(req, q.login);
       if (wait !== null) return codePage(req, reply, flow, { login: q.login, code, alert: tooMany(req, reply, wait) }, 429);
       if (await isAlreadyActivated(ctx, q.login, q.code)) {
