@@ -45,7 +45,7 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.ok(zoe.includes(frenchDate(s.expiresAt.zoe)), 'expiry date');
   assert.match(zoe, /saisissez-le deux fois|saisis-le deux fois/);
   // The school decides whether the e-mail is required (profile policies): the letter does not say it is.
-  assert.match(zoe, /Indique ton adresse de courriel : elle servira/);
+  assert.match(zoe, /Indique ton adresse électronique : elle servira/);
   assert.doesNotMatch(zoe, /obligatoire/);
   assert.match(zoe, /téléphone.*facultatif/);
   assert.match(zoe, /conditions d'utilisation/);

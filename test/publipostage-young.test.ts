@@ -132,7 +132,7 @@ test('a class mixing GS and CP: the GS sheet speaks to the parents in « vous »
   assert.ok(emma.includes(PARENTS_INTRO), emma);
   assert.ok(emma.includes("Rendez-vous sur https://ent.example.fr/activation (ou scannez le QR code) et saisissez l'identifiant et le code d'activation de votre enfant."), emma);
   assert.ok(emma.includes('Choisissez son mot de passe'), emma);
-  assert.ok(emma.includes('Indiquez votre adresse de courriel'), emma);
+  assert.ok(emma.includes('Indiquez votre adresse électronique'), emma);
   assert.ok(emma.includes("Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne."), emma);
   assert.ok(emma.includes('Scannez pour activer'), emma);
   assert.ok(emma.includes(`Identifiant : ${emmaRow.login}`), emma);
@@ -190,9 +190,9 @@ test('an activated pupil of maternelle: renewal steps and notes to the parents (
   assert.doesNotMatch(lina, /Ton compte|connecte-toi|ton mot de passe/);
   // Tom has no address: the renewal code, from the teacher.
   const tom = flat(pdfText(file, pageOf(rows, ids.Tom)));
-  assert.ok(tom.includes("Le compte de votre enfant n'a pas d'adresse de courriel : demandez un code de renouvellement à l'enseignant de votre enfant"), tom);
+  assert.ok(tom.includes("Le compte de votre enfant n'a pas d'adresse électronique : demandez un code de renouvellement à l'enseignant de votre enfant"), tom);
   const theo = flat(pdfText(file, pageOf(rows, ids.Théo)));
-  assert.ok(theo.includes("Ton compte n'a pas d'adresse de courriel"), theo);
+  assert.ok(theo.includes("Ton compte n'a pas d'adresse électronique"), theo);
   assert.ok(theo.includes('ton mot de passe reste valable'), theo);
 
   const en = flat(pdfText(await pdfOf(rows, 1, { lang: 'en' }), pageOf(rows, ids.Tom)));
@@ -254,7 +254,7 @@ test('mails of codes: to a PS pupil’s address, addressed to the parents; to a 
   assert.ok(text.includes(`Code d'activation : ${formatCode(lea.code!)}`), text);
   assert.ok(text.includes(activationUrl(URL_BASE, lea.login, lea.code!)), text);
   assert.ok(text.includes("Pour activer le compte de votre enfant, ouvrez ce lien"), text);
-  assert.ok(text.includes('3. Indiquez votre adresse de courriel'), text);
+  assert.ok(text.includes('3. Indiquez votre adresse électronique'), text);
   assert.doesNotMatch(text, /Bonjour Léa|\bton\b|\btes\b|\bt'est\b/);
   assert.ok(String(leaMail.html).includes('Madame, Monsieur,'), String(leaMail.html));
 

@@ -102,20 +102,20 @@ const stepsText = (to: Audience, qr: boolean) =>
     ? `Première connexion :
 1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
-3. Indique ton adresse de courriel : elle servira si tu oublies ton mot de passe.
+3. Indique ton adresse électronique : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
 5. Lis et accepte les conditions d'utilisation de l'ENT.`
     : to === 'parents'
       ? `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l'identifiant et le code d'activation de votre enfant.
 2. Choisissez son mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse de courriel : elle permet de renouveler un mot de passe oublié.
+3. Indiquez votre adresse électronique : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`
       : `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse de courriel : elle permet de renouveler un mot de passe oublié.
+3. Indiquez votre adresse électronique : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
 
@@ -124,21 +124,21 @@ const RENEWAL: Record<Audience, string> = {
 
 Mot de passe oublié ?
 1. Sur la page de connexion, clique sur « Mot de passe oublié ».
-2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de ton compte.
+2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse électronique de ton compte.
 3. Suis ce lien et choisis un nouveau mot de passe.
 Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
   parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
-2. Saisissez l'identifiant de votre enfant : un lien de renouvellement est envoyé à l'adresse de courriel de son compte.
+2. Saisissez l'identifiant de votre enfant : un lien de renouvellement est envoyé à l'adresse électronique de son compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
 Sans accès à cette adresse, demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}.`,
   vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
-2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse de courriel de votre compte.
+2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse électronique de votre compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
 Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
 };
@@ -150,15 +150,15 @@ const RENEWAL_NO_EMAIL: Record<Audience, string> = {
   tu: `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
 
 Mot de passe oublié ?
-Ton compte n'a pas d'adresse de courriel : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Ton compte n'a pas d'adresse électronique : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
   parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
 Mot de passe oublié ?
-Le compte de votre enfant n'a pas d'adresse de courriel : demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Le compte de votre enfant n'a pas d'adresse électronique : demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
   vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
 Mot de passe oublié ?
-Votre compte n'a pas d'adresse de courriel : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Votre compte n'a pas d'adresse électronique : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
 };
 
 /** Who the built-in texts of an account speak to (a pupil of maternelle: their parents); a sheet's own notes too (pdf.ts). */
