@@ -1,7 +1,7 @@
 // CSV export, the `trousseau publipostage` command and the audit trail of every generation.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -70,6 +70,8 @@ test('CSV: UTF-8 BOM, semicolons, CRLF, the preview columns, codes in clear, for
 
 test('CLI: CSV with profile (French name) and class names, PDF 8 per page by class; audit rows', async () => {
   const csv = join(dir, 'eleves.csv');
+  // A file there before, readable by all: overwritten, it is the server account's alone (it holds working codes).
+  writeFileSync(csv, '', { mode: 0o644 });
   const logs: string[] = [];
   const log = console.error;
   console.error = (m: string) => logs.push(String(m));
@@ -78,6 +80,7 @@ test('CLI: CSV with profile (French name) and class names, PDF 8 per page by cla
   } finally {
     console.error = log;
   }
+  assert.equal(statSync(csv).mode & 0o777, 0o600);
   const records = readCsv(readFileSync(csv));
   assert.deepEqual(records.map((r) => r.Login).sort(), [s.logins.aslog, s.logins.eckert, s.logins.eclair, s.logins.hugo, s.logins.zoe].sort());
   assert.ok(logs.some((l) => l.includes('5 comptes →')));

@@ -1,6 +1,6 @@
 // `trousseau publipostage`: connection sheets (PDF), the account list (CSV) or the CSV for Word's / LibreOffice's
 // mail merge (word.ts) from the server, unrestricted scope.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, fchmodSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -184,7 +184,13 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     });
     const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;
     if (opts.output === '-') await pipeline(source, process.stdout, { end: false });
-    else await pipeline(source, createWriteStream(opts.output));
+    else {
+      // Only the server's account reads the file: it holds working codes. An existing file keeps its mode when it
+      // is overwritten, so the mode is set on the open file too.
+      const out = createWriteStream(opts.output, { mode: 0o600 });
+      out.on('open', (fd) => fchmodSync(fd, 0o600));
+      await pipeline(source, out);
+    }
     log(`${countFr(result.count, 'compte', 'comptes')} → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
     // The same "left out" counters as the console preview.
     const left = await leftOutOf(ctx, parsed.data, { kind: 'all' });
