@@ -23,7 +23,7 @@ import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, type FieldChange, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
-import { rejection, type AdminChange, type CountsByProfile, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureRecord, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
+import { rejection, type AdminChange, type ImportReport, type CountsByProfile, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureRecord, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
@@ -42,7 +42,7 @@ export interface ApplyResult {
   structuresByFile: Record<string, { created: number; existing: number }>;
   /** The run's accounts by structure id once it is written (structureAccounts); `none`: in no structure. */
   structureAccounts: { byId: Map<string, { name: string; uai: string | null; accounts: CountsByProfile; left?: StructureReport['left'] }>; none: CountsByProfile };
-  relations: { created: number; removed: number; unresolved: number };
+  relations: ImportReport['relations'];
   rejected: Rejection[];
   renamed: RenameNote[];
   /** Structures most of whose present accounts the run sends to the grace period (ImportReport.emptied). */
@@ -389,6 +389,8 @@ export async function applyBatch(
      WHERE NOT r.child_staged AND EXISTS (SELECT 1 FROM import_stage s WHERE s.user_id = r.child_id)`,
   );
   let unresolved = 0;
+  /** Children the parents' rows name (CSV, ONDE): how many links were looked for, how many found a pupil. */
+  const byName = { named: 0, found: 0 };
   const bad = await client.query<{ parent: string; child: string; file: string | null; line: number | null; field: string | null; child_id: string | null }>(
     `DELETE FROM import_relations WHERE parent_id IS NULL OR child_id IS NULL OR parent_id = child_id RETURNING parent, child, file, line, field, child_id`,
   );
@@ -452,6 +454,8 @@ export async function applyBatch(
         writes,
       });
       unresolved += res.unresolved;
+      byName.named += res.byName.named;
+      byName.found += res.byName.found;
     }
     await writes.settle();
   } catch (e) {
@@ -649,7 +653,7 @@ export async function applyBatch(
     structures,
     structuresByFile,
     structureAccounts: accountsByStructure,
-    relations: { created: relCount.created, removed: relCount.removed, unresolved },
+    relations: { created: relCount.created, removed: relCount.removed, unresolved, ...(byName.named ? { byName } : {}) },
     rejected,
     renamed,
     keptNamed,
@@ -887,10 +891,11 @@ interface ChunkContext {
 }
 
 /** Writes one chunk of staged records: new accounts, field updates, memberships, relations, local admins. */
-async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, input: StagedChunk, cc: ChunkContext): Promise<{ unresolved: number }> {
+async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, input: StagedChunk, cc: ChunkContext): Promise<{ unresolved: number; byName: { named: number; found: number } }> {
   const { now, sid, rejected, writes } = cc;
   const { rows } = input;
   let unresolved = 0;
+  const named = { named: 0, found: 0 };
   const records = rows.map(decodeStaged);
   // The JSON text is not needed once decoded: let it go while the chunk waits on the connection (memory at région scale).
   for (const r of rows) r.rec = '';
@@ -1140,6 +1145,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const c of batch.childrenByName) {
       const parent = userIds.get(c.parent);
       if (!parent) continue;
+      named.named++;
       const s = sid(c.structure);
       const seen = new Map<string, { id: string; classes: Set<string>; classNames: string[] }>();
       for (const ln of c.lastNames) for (const x of byName.get(`${s}\t${foldName(ln)}\t${foldName(c.firstName)}`) ?? []) seen.set(x.id, x);
@@ -1159,6 +1165,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
         candidates = inClass;
       }
       if (candidates.length === 1) {
+        named.found++;
         wantedRelations.add(`${parent}\t${candidates[0].id}`);
         runSet.add(candidates[0].id);
         dirty.add(candidates[0].id);
@@ -1260,7 +1267,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   if (touchedOld.length) writes.hold(() => unnestChunks(client, `UPDATE import_stage SET touched = true WHERE user_id = ANY($1) AND state <> 'fresh'`, [touchedOld]));
 
   writes.hold(localAdminsWrite(client, records, (ext) => userIds.get(ext), cc, true, formerHeadStructures));
-  return { unresolved };
+  return { unresolved, byName: named };
 }
 
 /**

@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -116,6 +116,9 @@ const T = {
         ? 'Livraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce). Pour que les départs soient pris en compte, importez la livraison entière.'
         : `Livraison AAF complète sans fichier ${kinds.join(', ')} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).`,
     rejected: (n: number) => `Lignes rejetées (${fr(n)})`,
+    notes: (n: number) => `Remarques sur des lignes importées quand même, à vérifier (${fr(n)})`,
+    noChildFound: (n: number) =>
+      `Attention : aucun enfant trouvé pour ces parents (${countFr(n, 'enfant nommé', 'enfants nommés')}, aucun parmi les élèves de l’établissement). Importez aussi le fichier des élèves (CSVExtraction-eleves.csv d’ONDE, CSV_Eleves de l’ENT), avec celui des parents ou avant lui : les liens parent-enfant se font à l’import des parents.`,
     renamed: (n: number) => `Changements de nom probables (${fr(n)})`,
     renameApplied: 'compte mis à jour',
     renameKept: 'ambigu : nouveau compte créé, compte activé conservé (à vérifier dans « Gérer les doublons »)',
@@ -202,6 +205,9 @@ const T = {
         ? 'AAF delivery without its EtabEducNat file: it is not taken as complete, no account’s absence is looked for (none enters the grace period). For departures to be handled, import the whole delivery.'
         : `Complete AAF delivery without a ${kinds.join(', ')} file: these accounts' absence is not looked for (none enters the grace period).`,
     rejected: (n: number) => `Rejected rows (${en(n)})`,
+    notes: (n: number) => `Notes on rows imported all the same, to check (${en(n)})`,
+    noChildFound: (n: number) =>
+      `Warning: no child found for these parents (${en(n)} ${n === 1 ? 'child' : 'children'} named, none among the school’s pupils). Import the pupils’ file too (ONDE’s CSVExtraction-eleves.csv, the ENT’s CSV_Eleves), with the parents’ file or before it: parent-child links are made when the parents are imported.`,
     renamed: (n: number) => `Likely renames (${en(n)})`,
     renameApplied: 'account updated',
     renameKept: 'ambiguous: new account created, activated account kept (check "Duplicates")',
@@ -314,6 +320,24 @@ export function withoutAdminText(r: ImportReport, lang: Lang = 'fr'): string {
   const more = list.length - shown.length;
   const names = `${shown.join(', ')}${more ? (lang === 'en' ? ` and ${en(more)} more` : ` et ${fr(more)} autre${more > 1 ? 's' : ''}`) : ''}`;
   return t.withoutAdmin(names, list.length, r.dryRun);
+}
+
+/**
+ * The run's rejected entries apart: the rows left out (`rejected`), and the remarks on rows imported all the same
+ * (`notes`, isNote: a child not found, an e-mail left out…), which are no rejected rows (a parents' file imported alone
+ * has one per child named, more than it has rows).
+ */
+export function rejectedApart(r: Pick<ImportReport, 'rejected'>): { rejected: Rejection[]; notes: Rejection[] } {
+  return { rejected: r.rejected.filter((x) => !isNote(x)), notes: r.rejected.filter(isNote) };
+}
+
+/**
+ * The warning of a run whose parents' rows name children and find none of them (relations.byName): the pupils' file
+ * was not imported, every link is left unmade. '' otherwise (CLI and console).
+ */
+export function noChildFoundText(r: Pick<ImportReport, 'relations'>, lang: Lang = 'fr'): string {
+  const b = r.relations.byName;
+  return b?.named && !b.found ? (T[lang] ?? T.fr).noChildFound(b.named) : '';
 }
 
 /** The run's parent-child links as the report says them: « Liens parent-enfant : 1 ajouté, 0 retiré » (CLI and console). */
@@ -505,6 +529,8 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`  ${t.profiles[p]} : ${t.summary({ ...report, ...c })}`);
   }
   out.push(t.relations(report));
+  const noChild = noChildFoundText(report, lang);
+  if (noChild) out.push(noChild);
   for (const a of report.absenceScopes ?? []) out.push(absenceScopeText(a, lang));
   if (report.absenceSkipped) out.push(absenceSkippedText(report.absenceSkipped, lang));
   for (const m of report.massAbsence ?? []) out.push(t.massAbsence(m, report.dryRun, !!report.absencesConfirmed));
@@ -543,7 +569,9 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     }
     if (left > 0) out.push(`  … (+${t.num(left)})`);
   }
-  if (report.rejected.length) section(t.rejected(report.rejected.length), report.rejected.slice(0, 200).map(formatRejection), report.rejected.length);
+  const { rejected, notes } = rejectedApart(report);
+  if (rejected.length) section(t.rejected(rejected.length), rejected.slice(0, 200).map(formatRejection), rejected.length);
+  if (notes.length) section(t.notes(notes.length), notes.slice(0, 200).map(formatRejection), notes.length);
   out.push(t.duration(report.durationMs));
   return out.join('\n');
 }

@@ -431,7 +431,12 @@ export interface ImportReport {
   ignored: Rejection[];
   structures: StructureReport[];
   byProfile: Partial<Record<Profile, ProfileCounts>>;
-  relations: { created: number; removed: number; unresolved: number };
+  /**
+   * Parent-child links added, removed, and named by the files but not made (a child or parent not found). `byName`: the
+   * children the parents' rows name (CSV, ONDE), how many were looked for and how many found a pupil — none found is a
+   * parents' file imported without its pupils (noChildFound). Absent when no row names a child (and from older reports).
+   */
+  relations: { created: number; removed: number; unresolved: number; byName?: { named: number; found: number } };
   /** Likely renames found by the run (CSV, ONDE/BE1D). */
   renamed: RenameNote[];
   /** Rows read as an earlier row's legal representative (one account). Optional: reports stored before it existed (console) have none. */

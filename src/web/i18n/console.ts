@@ -354,6 +354,9 @@ const fr = {
   'import.report.accounts': 'Comptes par profil',
   'import.report.rejected.one': '{n} ligne rejetée (le reste est importé) :',
   'import.report.rejected.other': '{n} lignes rejetées (le reste est importé) :',
+  // Remarks on rows imported all the same (types.ts isNote): no rejected rows, listed and counted apart.
+  'import.report.notes.one': '{n} remarque sur une ligne importée quand même, à vérifier :',
+  'import.report.notes.other': '{n} remarques sur des lignes importées quand même, à vérifier :',
   'import.report.more': '… et {n} autres.',
   'import.col.file': 'Fichier',
   'import.col.format': 'Format reconnu',
@@ -819,6 +822,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.accounts': 'Accounts by profile',
   'import.report.rejected.one': '{n} row rejected (the rest is imported):',
   'import.report.rejected.other': '{n} rows rejected (the rest is imported):',
+  'import.report.notes.one': '{n} note on a row imported all the same, to check:',
+  'import.report.notes.other': '{n} notes on rows imported all the same, to check:',
   'import.report.more': '… and {n} more.',
   'import.col.file': 'File',
   'import.col.format': 'Recognised format',

@@ -12,11 +12,13 @@ import {
   ignoredListing,
   inChargeCount,
   leftTotal,
+  noChildFoundText,
   NEW_CLASSES_SHOWN,
   OUTCOMES,
   outcomeTotals,
   profileNumbers,
   profileSplit,
+  rejectedApart,
   relationsText,
   withoutAdminText,
 } from '../../../import/report.js';
@@ -112,6 +114,7 @@ ${structuresView(lang, r)}
     <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
 </table></div>
 <p>${relationsText(r, lang)}.</p>
+${noChildFoundText(r, lang) ? html`<p class="notice notice-warning" data-import="no-child-found">${noChildFoundText(r, lang)}</p>` : ''}
 ${(r.absenceScopes ?? []).map((a) => html`<p data-import="absenceScope">${absenceScopeText(a, lang)}</p>`)}
 ${r.absenceSkipped ? html`<p data-import="absenceSkipped">${absenceSkippedText(r.absenceSkipped, lang)}</p>` : ''}
 ${(r.massAbsence ?? []).map(
@@ -180,14 +183,33 @@ ${
     : ''
 }
 ${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(ignoredRecords(r.ignored)) })}</summary>${ignoredList(lang, r.ignored)}</details>` : ''}
-${
-  r.rejected.length
-    ? html`<div class="notice notice-error"><p><strong>${plural(lang, 'import.report.rejected', r.rejected.length)}</strong></p>
-  <ul class="rejected">${r.rejected.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
-  ${r.rejected.length > 200 ? html`<p>${_('import.report.more', { n: n(r.rejected.length - 200) })}</p>` : ''}</div>`
-    : ''
-}
+${rejectedView(lang, r)}
 </section>`;
+}
+
+/**
+ * The rows left out (an error box: « N lignes rejetées ») and apart the remarks on rows imported all the same (a
+ * warning: a child not found, an e-mail left out), each list with its own count (report.ts rejectedApart).
+ */
+function rejectedView(lang: Lang, r: ImportReport): SafeHtml {
+  const _ = translator(lang);
+  const n = (v: number) => formatNumber(lang, v);
+  const { rejected, notes } = rejectedApart(r);
+  const list = (items: Rejection[], kind: string) =>
+    html`<ul class="${kind}">${items.slice(0, 200).map((x) => html`<li><code>${rejectionText(lang, x)}</code></li>`)}</ul>
+  ${items.length > 200 ? html`<p>${_('import.report.more', { n: n(items.length - 200) })}</p>` : ''}`;
+  return html`${
+    rejected.length
+      ? html`<div class="notice notice-error" data-import="rejected"><p><strong>${plural(lang, 'import.report.rejected', rejected.length)}</strong></p>
+  ${list(rejected, 'rejected')}</div>`
+      : ''
+  }
+${
+  notes.length
+    ? html`<div class="notice notice-warning" data-import="notes"><p><strong>${plural(lang, 'import.report.notes', notes.length)}</strong></p>
+  ${list(notes, 'notes')}</div>`
+    : ''
+}`;
 }
 
 /** A structure's name, its UAI unless the name shows it, and a badge when the run creates or renames it. */
