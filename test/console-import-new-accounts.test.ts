@@ -67,9 +67,9 @@ after(async () => {
   await ctx.close();
 });
 
-/** Uploads `files` on the import page of `schoolId`, confirms, and returns the page of the applied run. */
-async function consoleImport(client: Client, schoolId: string, files: { name: string; data: Buffer }[]): Promise<string> {
-  const base = `/console/etablissements/${schoolId}`;
+/** Uploads `files` on the import page of `schoolId` (null: the one for every school, AAF's), confirms, and returns the page of the applied run. */
+async function consoleImport(client: Client, schoolId: string | null, files: { name: string; data: Buffer }[]): Promise<string> {
+  const base = schoolId ? `/console/etablissements/${schoolId}` : '/console';
   await client.get(`${base}/import`);
   const { body, type } = multipart(files);
   const up = await app.inject({
@@ -123,7 +123,7 @@ test('an AAF run names the accounts it leaves in no school, by profile, in both 
 });
 
 test('the super admin lists the accounts of no school; a local admin never sees them', async () => {
-  const html = await consoleImport(superAdmin, school, FILES());
+  const html = await consoleImport(superAdmin, null, FILES());
   assert.match(flat(html), /data-import="unattached"><p>Attention : 2 comptes de l’import ne sont rattachés à aucun établissement/);
   assert.match(html, /href="\/console\/sans-etablissement">Voir les comptes sans établissement/);
   const rows = await q<{ login: string; n: number }>(
@@ -153,7 +153,7 @@ test('the super admin lists the accounts of no school; a local admin never sees 
   assert.doesNotMatch((await localAdmin.get('/console')).body, /sans-etablissement/);
 });
 
-test('« Distribuer les identifiants » after an AAF run opened from another school: one link per school, each with its new accounts', async () => {
+test('« Distribuer les identifiants » after an AAF run: one link per school, each with its new accounts', async () => {
   // The run above created the accounts; a new teacher in each school now.
   const more = xml(
     STAFF_RECORDS +
@@ -161,8 +161,8 @@ test('« Distribuer les identifiants » after an AAF run opened from another sch
       person('P8', 'Neuve', 'Zoé', ['93002']) +
       person('P9', 'Seul', 'Hugo', []),
   );
-  const html = await consoleImport(superAdmin, school, [{ name: NAME('EtabEducNat'), data: ETAB }, { name: NAME('PersEducNat'), data: more }]);
-  assert.doesNotMatch(html, new RegExp(`/console/etablissements/${school}/publipostage\\?`), 'not the page’s school: no new account there');
+  const html = await consoleImport(superAdmin, null, [{ name: NAME('EtabEducNat'), data: ETAB }, { name: NAME('PersEducNat'), data: more }]);
+  assert.doesNotMatch(html, new RegExp(`/console/etablissements/${school}/publipostage\\?`), 'not a school of the feed: no new account there');
   const links = [...html.matchAll(/<li><a href="([^"]+)">([^<]+)<\/a><\/li>/g)].filter((m) => m[1].includes('/publipostage?'));
   assert.deepEqual(links.map((m) => m[2]), ['CLG - JEAN MOULIN - MONTREUIL : 1 nouveau compte', 'CLG - LES TILLEULS - BAGNOLET : 1 nouveau compte']);
   assert.match(html, /<a href="\/console\/sans-etablissement">1 nouveau compte rattaché à aucun établissement/);

@@ -91,12 +91,12 @@ const folder = (files: File[]) => {
   return dir;
 };
 
-/** Uploads the delivery without its first staff file on a school's import page (root's session): the dry run's page. */
-async function consoleUpload(school: string): Promise<{ location: string; token: string }> {
+/** Uploads the delivery without its first staff file on the import for every school (root's session): the dry run's page. */
+async function consoleUpload(): Promise<{ location: string; token: string }> {
   const { body, type } = multipart(WITHOUT_FIRST);
   const res = await app.inject({
     method: 'POST',
-    url: `/console/etablissements/${school}/import?_csrf=${root.csrf}`,
+    url: `/console/import?_csrf=${root.csrf}`,
     headers: { 'content-type': type, cookie: root.cookie, 'x-csrf-token': root.csrf },
     payload: body,
   });
@@ -183,7 +183,7 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
 test('the console: the dry run warns and asks for a box; confirming without it is refused, with it applied', async () => {
   const [{ id: school }] = await q<{ id: string }>(`SELECT id FROM structures WHERE uai = '0911002B'`);
   const browser = await signedInClient(app, ctx.database.pool, root.id);
-  const upload = () => consoleUpload(school);
+  const upload = () => consoleUpload();
   // A super admin's form says what an AAF delivery reaches, and where it is imported (the page for every school).
   const form = await browser.get(`/console/etablissements/${school}/import`);
   assert.match(form.body, /Le flux de l’annuaire académique \(AAF\), qui crée et met à jour tous les établissements qu’il nomme, s’importe sur la page <a href="\/console\/import" data-region-import>/);
@@ -196,7 +196,7 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="12" aria-required="true"[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\. <span class="req" aria-hidden="true">\*<\/span><\/label>/);
   assert.doesNotMatch(page.body, /id="f-absences"[^>]* required/);
   // Left unticked: the same page again with the error on the box, nothing written, the upload kept for a second try.
-  const unticked = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token });
+  const unticked = await browser.post(`/console/import/confirmer`, { token: first.token });
   assert.equal(unticked.statusCode, 400, unticked.body.slice(0, 500));
   assert.match(unticked.body, /<p class="field-error" id="f-absences-error">Cochez « Je confirme ces départs » pour appliquer cet import, ou annulez-le : rien n’a été modifié\.<\/p>/);
   assert.match(unticked.body, /id="f-absences"[^>]*aria-invalid="true"/);
@@ -205,7 +205,7 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   // A box ticked for fewer accounts than the run would send away (the directory changed since the dry run): refused.
   const stale = await upload();
   await browser.get(stale.location);
-  const fewer = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: stale.token, absences: '11' });
+  const fewer = await browser.post(`/console/import/confirmer`, { token: stale.token, absences: '11' });
   assert.equal(fewer.statusCode, 400, fewer.body.slice(0, 500));
   assert.equal(await snapshot(), before);
 
@@ -215,13 +215,13 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   await browser.get(forged.location);
   const dryFile = join(uploadsRoot(ctx.config.dataDir), forged.token, 'report.json');
   await writeFile(dryFile, JSON.stringify({ ...JSON.parse(await readFile(dryFile, 'utf8')), preDeleted: 11 }));
-  const huge = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: forged.token, absences: '999999999' });
+  const huge = await browser.post(`/console/import/confirmer`, { token: forged.token, absences: '999999999' });
   assert.equal(huge.statusCode, 400, huge.body.slice(0, 500));
   assert.equal(await snapshot(), before);
 
   // The first upload, kept after the unticked try: ticked for the number shown, applied.
   await browser.get(first.location);
-  const done = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token: first.token, absences: '12' });
+  const done = await browser.post(`/console/import/confirmer`, { token: first.token, absences: '12' });
   assert.equal(done.statusCode, 200, done.body.slice(0, 500));
   assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80 %\) sont entrés en période de grâce\./);
   assert.equal((await absent()).length, 12);
@@ -236,26 +236,27 @@ test('the console confirmation with odd input: no 500, nothing written (absences
   const browser = await signedInClient(app, ctx.database.pool, root.id);
   const otherId = await createUser(ctx.database.pool, { login: 'root.other', superAdmin: true, password: 'super-admin-2026-other-one' });
   const stranger = await signedInClient(app, ctx.database.pool, otherId);
-  const { token } = await consoleUpload(school);
+  const { token } = await consoleUpload();
   const before = await snapshot();
   // A forged count (the box's value is the number of accounts it confirms): a 400 that names the field, in the
   // page's language, not the validator's English default.
   for (const absences of ['abc', '-1', '1e3', '9999999999']) {
-    const r = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences });
+    const r = await browser.post(`/console/import/confirmer`, { token, absences });
     assert.equal(r.statusCode, 400, `${absences}: ${r.statusCode}`);
     assert.match(r.body, /<p class="lead">Paramètre « absences » invalide : nombre de comptes attendu, celui que la case « Je confirme ces départs » affiche ; rien n’a été modifié\.<\/p>/, absences);
   }
-  const en = await browser.post(`/console/etablissements/${school}/import/confirmer?lang=en`, { token, absences: 'abc' });
+  const en = await browser.post(`/console/import/confirmer?lang=en`, { token, absences: 'abc' });
   assert.equal(en.statusCode, 400);
   assert.match(en.body, /<p class="lead">Invalid parameter “absences”: a number of accounts expected, the one the “I confirm they left” box shows; nothing was changed\.<\/p>/);
-  assert.doesNotMatch(en.body + (await browser.post(`/console/etablissements/${school}/import/confirmer?lang=fr`, { token, absences: 'abc' })).body, /Invalid string|must match pattern/);
-  // Another school's page, another user: gone (410), whatever the token.
+  assert.doesNotMatch(en.body + (await browser.post(`/console/import/confirmer?lang=fr`, { token, absences: 'abc' })).body, /Invalid string|must match pattern/);
+  // A school's page (the upload was made on the page for every school), another user: gone (410), whatever the token.
+  assert.equal((await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
   assert.equal((await browser.post(`/console/etablissements/${other}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
-  assert.equal((await stranger.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '12' })).statusCode, 410);
-  assert.equal((await stranger.get(`/console/etablissements/${school}/import/${token}`)).statusCode, 410);
+  assert.equal((await stranger.post(`/console/import/confirmer`, { token, absences: '12' })).statusCode, 410);
+  assert.equal((await stranger.get(`/console/import/${token}`)).statusCode, 410);
   assert.equal(await snapshot(), before);
   // Ticked for none: refused as too few.
-  const zero = await browser.post(`/console/etablissements/${school}/import/confirmer`, { token, absences: '0' });
+  const zero = await browser.post(`/console/import/confirmer`, { token, absences: '0' });
   assert.equal(zero.statusCode, 400, zero.body.slice(0, 300));
   assert.equal(await snapshot(), before);
 });

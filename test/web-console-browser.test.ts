@@ -216,7 +216,7 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
   const p = await superContext.newPage();
   try {
     await signIn(p, ui.url, 'sophie.super', PASSWORD);
-    await p.goto(`${ui.url}/console/etablissements/${school}/import?lang=en`);
+    await p.goto(`${ui.url}/console/import?lang=en`);
     const dir = fileURLToPath(new URL('./fixtures/aaf/english/', import.meta.url));
     await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
@@ -231,7 +231,7 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
     assert.match(report, /AAF pupils/);
     assert.doesNotMatch(report, /manquant|invalide|absente|annuaire|aucun|représentant|ignoré|élèves|compte/);
     // The same report in French: the command line's wording.
-    await p.goto(`${ui.url}/console/etablissements/${school}/import?lang=fr`);
+    await p.goto(`${ui.url}/console/import?lang=fr`);
     await p.setInputFiles('#f-files', readdirSync(dir).sort().map((f) => join(dir, f)));
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
     const french = (await p.textContent('section.import-report'))!;

@@ -63,6 +63,12 @@ export interface ImportOptions {
   /** The files were uploaded (their folder names nothing): CSV files need `structureHint`. */
   uploaded?: boolean;
   /**
+   * The run is a school's own import (the console's school page): files that describe schools across the académie
+   * (AAF) are refused whole (`aafNeedsRegion`), before any is read — imported there, a feed would plan changes to every
+   * school it names, departures included. The caller's scope is checked first (a local admin's AAF file: forbidden).
+   */
+  oneSchool?: boolean;
+  /**
    * The administrator confirmed that a complete run may send most of a profile's accounts to the grace period
    * (ImportReport.massAbsence); without it such a run is refused (`massAbsence`), nothing written. A number: the
    * accounts the confirmation was given for (the dry run's `preDeleted`, as the console shows it): a run that would
@@ -449,6 +455,11 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // file is read, not after a région's AAF delivery sent with them.
     const homeless = opts.uploaded && !opts.structureHint?.trim() ? items.find((x) => x.detected.format === 'csv') : undefined;
     if (homeless) throw new ImportFileError(homeless.input.name, 0, 'structureId', 'csvNeedsStructure');
+    const feed = opts.oneSchool ? items.find((x) => x.detected.format === 'aaf') : undefined;
+    if (feed) {
+      assertImportAllowed('aaf', opts.scope, feed.input.name);
+      throw new ImportFileError(feed.input.name, 0, '', 'aafNeedsRegion');
+    }
     for (const a of archives) report.files.push(fileEntry(a.name, 'zip', FORMAT_LABEL.zip!, null, a.members));
     for (const { input, detected } of items) {
       signal?.throwIfAborted();

@@ -13,6 +13,7 @@ export const IMPORT_MESSAGES_FR = {
   fileRefused: 'fichier refusé, {reason}',
   uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} »{expected}',
   csvNeedsStructure: 'indiquez l’établissement où importer les fichiers CSV',
+  aafNeedsRegion: 'fichier de l’annuaire académique (AAF) : il met à jour tous les établissements qu’il nomme, il s’importe sur la page « Importer un flux académique (AAF) », pas sur celle d’un établissement',
   csvStructureUnknown: 'aucun établissement d’identifiant « {id} » : rien n’est importé',
   otherScript: 'fichier qui semble encodé en {encoding} (un autre alphabet), illisible comme texte français : enregistrez-le en UTF-8',
   mixedEncoding: 'encodage mélangé : UTF-8 et un autre encodage (octet 0x{byte}) ; enregistrez tout le fichier en UTF-8',

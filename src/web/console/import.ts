@@ -1,8 +1,9 @@
-// Console › Imports/Exports › "Importer des utilisateurs": upload CSV (or, for a super admin, AAF XML) files,
+// Console › Imports/Exports › "Importer des utilisateurs": upload a school's files (CSV, ONDE; SIECLE, STS-web),
 // see the dry-run report (nothing written), then confirm to apply exactly the same files. The super admin's
 // « Importer un flux académique (AAF) » (/console/import, linked from the school list) is the same page for every
 // school: the académie's AAF delivery, SIECLE or STS-web files, which name their schools (created when new); CSV
-// files, which name none, are refused there. Both pages are the handlers below, given their target: a school, or
+// files, which name none, are refused there, as an AAF feed is on a school's page (it would touch every school it
+// names: importFiles' `oneSchool`). Both pages are the handlers below, given their target: a school, or
 // none (ImportTarget); an upload is bound to the page it was made on.
 //
 // The files stream to disk (src/import/uploads.ts: <dataDir>/imports/<token>/, total capped per request) and
@@ -31,7 +32,7 @@ import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
 import { IdParams, reasonKey, text } from '../input.js';
 import { dateTime, schoolOr404, sendConsolePage } from './frame.js';
-import { confirmView, csvElsewhereNotice, doneView, fatalNotice, historyView, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
+import { aafElsewhereNotice, confirmView, csvElsewhereNotice, doneView, fatalNotice, historyView, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
 import type { Scope } from '../../directory/scope.js';
 import { isUuid, structureInScope } from '../../directory/users.js';
 
@@ -127,10 +128,12 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
 
   /**
    * A file the run could not read at all (report.fatal): the upload form again, with what to fix, 400. CSV files sent
-   * to the import for every school are told where they go.
+   * to the import for every school, and an AAF feed sent to a school's, are told where they go.
    */
   function fatalPage(req: FastifyRequest, reply: FastifyReply, school: ImportTarget, fatal: Rejection) {
-    const text = !school && fatal.message?.code === 'csvNeedsStructure' ? csvElsewhereNotice(req.lang, fatal) : fatalNotice(req.lang, fatal);
+    const code = fatal.message?.code;
+    const text =
+      !school && code === 'csvNeedsStructure' ? csvElsewhereNotice(req.lang, fatal) : school && code === 'aafNeedsRegion' ? aafElsewhereNotice(req.lang, fatal) : fatalNotice(req.lang, fatal);
     return page(req, reply, school, { notice: { kind: 'error', text } }, 400);
   }
 
@@ -175,7 +178,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     }
     let report: ImportReport;
     try {
-      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school?.id, partial, uploaded: true });
+      report = await importFiles(ctx, files, { dryRun: true, scope, actorId: user.id, structureHint: school?.id, oneSchool: !!school, partial, uploaded: true });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       return refusedPage(e);
@@ -269,6 +272,7 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
         scope,
         actorId: user.id,
         structureHint: school?.id,
+        oneSchool: !!school,
         partial: manifest.partial,
         // The number the box was ticked for: more accounts away than that (the directory changed since) is refused.
         // Never more than the dry run showed (the box's value): a forged 999999999 confirms no departure nobody saw.

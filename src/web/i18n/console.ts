@@ -326,9 +326,13 @@ const fr = {
   'import.region.csv':
     '« {file} » est un fichier CSV : il ne nomme pas son établissement. Les fichiers CSV (modèles de l’ENT, export ONDE) s’importent dans un établissement, depuis sa page « Importer des utilisateurs » ; ici, seulement l’annuaire académique (AAF) et les exports SIECLE ou STS-web.',
   'import.region.csvLink': 'Choisir l’établissement de ces fichiers CSV',
+  // An AAF feed sent to a school's page: refused, with the way to the import for every school.
+  'import.school.aaf':
+    '« {file} » est un fichier de l’annuaire académique (AAF) : il crée et met à jour tous les établissements qu’il nomme, pas seulement celui-ci. Il s’importe sur la page « Importer un flux académique (AAF) », pour toute l’académie ; ici, seulement les fichiers de cet établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web). Rien n’a été importé.',
+  'import.school.aafLink': 'Importer ce flux sur la page « Importer un flux académique (AAF) »',
   'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
   'import.files.hintSuper':
-    'Fichiers CSV, fichiers XML de l’annuaire académique (AAF), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
+    'Fichiers CSV (modèles de l’ENT, export ONDE), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le flux AAF s’importe sur la page « Importer un flux académique (AAF) ».',
   'import.partial': 'Import partiel',
   'import.partial.hint': 'Cochez si les fichiers ne contiennent qu’une partie des utilisateurs : personne ne sera pré-supprimé.',
   'import.analyse': 'Analyser les fichiers',
@@ -370,7 +374,6 @@ const fr = {
   'import.col.restored': 'Restaurés',
   'import.confirm.question': 'Appliquer cet import à {school} ?',
   'import.confirm.partial': 'Import partiel : personne ne sera pré-supprimé.',
-  'import.confirm.feed': 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.',
   'import.confirm': 'Confirmer l’import',
   'import.next.publipostage': 'Distribuer les identifiants des nouveaux comptes',
   // More than one school got new accounts (an AAF delivery): one link per school, each selecting this run's accounts.
@@ -796,8 +799,12 @@ const en: Record<keyof typeof fr, string> = {
   'import.region.csv':
     '“{file}” is a CSV file: it does not name its school. CSV files (ENT templates, ONDE export) are imported into a school, from its “Import users” page; here, only the academic directory (AAF) and SIECLE or STS-web exports.',
   'import.region.csvLink': 'Choose the school of these CSV files',
+  'import.school.aaf':
+    '“{file}” is an academic directory (AAF) file: it creates and updates every school it names, not only this one. It is imported on the “Import an academic feed (AAF)” page, for the whole académie; here, only this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). Nothing was imported.',
+  'import.school.aafLink': 'Import this feed on the “Import an academic feed (AAF)” page',
   'import.files.hint': 'CSV files (separator ; , or tab, UTF-8 or Windows-1252). Several files allowed.',
-  'import.files.hintSuper': 'CSV files, academic directory (AAF) XML files, SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed.',
+  'import.files.hintSuper':
+    'CSV files (ENT templates, ONDE export), SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. The AAF feed is imported on the “Import an academic feed (AAF)” page.',
   'import.partial': 'Partial import',
   'import.partial.hint': 'Tick if the files hold only part of the users: nobody will be pre-deleted.',
   'import.analyse': 'Analyse the files',
@@ -836,7 +843,6 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.restored': 'Restored',
   'import.confirm.question': 'Apply this import to {school}?',
   'import.confirm.partial': 'Partial import: nobody will be pre-deleted.',
-  'import.confirm.feed': 'Apply this import? Its academic directory (AAF) files touch the accounts of the schools they name, not only this one’s.',
   'import.confirm': 'Confirm the import',
   'import.next.publipostage': 'Hand out the new accounts’ credentials',
   'import.next.schools': 'Hand out the new accounts’ credentials, school by school:',

@@ -7,6 +7,7 @@ const EN: Record<ImportCode, string> = {
   fileRefused: 'file refused, {reason}',
   uaiMismatch: 'file of school {uai}, not of “{name}”{expected}',
   csvNeedsStructure: 'say which school the CSV files are for',
+  aafNeedsRegion: 'academic directory (AAF) file: it updates every school it names, it is imported on the “Import an academic feed (AAF)” page, not on a school’s',
   csvStructureUnknown: 'no school with id “{id}”: nothing is imported',
   otherScript: 'file that seems encoded in {encoding} (another alphabet), unreadable as French text: save it as UTF-8',
   mixedEncoding: 'mixed encodings: UTF-8 and another encoding (byte 0x{byte}); save the whole file as UTF-8',

@@ -50,19 +50,18 @@ export function importBase(school: ImportTarget): string {
 /** "Appliquer cet import à Collège X ?" — or, when the files touch other structures too, every one named. */
 export function confirmQuestion(lang: Lang, school: ImportTarget, r: Pick<ImportReport, 'structures' | 'files'>): string {
   const _ = translator(lang);
-  // AAF person files without their EtabEducNat name no school the report could list: their accounts are wherever the
-  // files say, not necessarily in this school.
-  // The page for every school names none: the files' schools, whichever they are.
+  // The page for every school names none: the files' schools, whichever they are (AAF person files without their
+  // EtabEducNat name no school the report could list). A school's page takes no AAF file (importFiles' oneSchool).
   if (r.structures.length === 0 && !school) return _('import.confirm.region');
-  if (r.structures.length === 0 && r.files.some((f) => f.kind === 'aaf')) return _('import.confirm.feed');
   if (school && r.structures.every((s) => s.name === school.name)) return _('import.confirm.question', { school: school.name });
   const names = r.structures.map((s) => s.name);
   return plural(lang, 'import.confirm.structures', names.length, { list: names.join(', ') });
 }
 
 /**
- * The upload form; a super admin may also send AAF XML and .zip deliveries. The form for every school (`school` null)
- * takes the files that name their schools (AAF, SIECLE, STS-web: XML, or a .zip of them), not CSV files.
+ * The upload form; a super admin may also send SIECLE or STS-web XML and .zip archives (an AAF feed goes to the form
+ * for every school). The form for every school (`school` null) takes the files that name their schools (AAF, SIECLE,
+ * STS-web: XML, or a .zip of them), not CSV files.
  */
 export function uploadForm(env: ViewEnv, school: ImportTarget, superAdmin: boolean): SafeHtml {
   const _ = translator(env.lang);
@@ -276,6 +275,16 @@ export function csvElsewhereNotice(lang: Lang, fatal: Rejection): SafeHtml {
   const _ = translator(lang);
   return html`<p><strong>${_('import.fatal')}</strong></p><p data-import="csvElsewhere">${_('import.region.csv', { file: fatal.file })}</p>
 <p><a href="/console">${_('import.region.csvLink')}</a></p>`;
+}
+
+/**
+ * The notice of an AAF feed sent to a school's import page: refused (it touches every school it names), with the way
+ * to the import for every school, which takes it.
+ */
+export function aafElsewhereNotice(lang: Lang, fatal: Rejection): SafeHtml {
+  const _ = translator(lang);
+  return html`<p><strong>${_('import.fatal')}</strong></p><p data-import="aafElsewhere">${_('import.school.aaf', { file: fatal.file })}</p>
+<p><a href="${importBase(null)}">${_('import.school.aafLink')}</a></p>`;
 }
 
 /** The dry run's report and the form applying exactly those files (`token`: the pending upload). */
