@@ -94,8 +94,17 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
   assert.equal(dry.created, 9);
   // S2's DIR names a structure nobody knows: neither school of the delivery has a local administrator, said as a
   // warning (it was only in the list of ignored records).
-  assert.deepEqual(dry.withoutAdmin, [{ name: 'CLG - LES CHENES - NANTES', uai: '0720001A' }, { name: 'LYC - LES ORMES - NANTES', uai: '0720002B' }]);
-  assert.match(formatReport(dry), /\nAttention : 2 établissements de l’import seraient sans administrateur local \(aucune fonction DIR de la livraison ni nomination ne les désigne\) : CLG - LES CHENES - NANTES \(0720001A\), LYC - LES ORMES - NANTES \(0720002B\)\. Nommez-en un/);
+  assert.deepEqual(
+    dry.withoutAdmin?.map(({ id, ...s }) => s),
+    [
+      { name: 'CLG - LES CHENES - NANTES', uai: '0720001A', sources: ['aaf'] },
+      { name: 'LYC - LES ORMES - NANTES', uai: '0720002B', sources: ['aaf'] },
+    ],
+  );
+  assert.match(
+    formatReport(dry),
+    /\nAttention : 2 établissements de l’import seraient sans administrateur local : CLG - LES CHENES - NANTES \(0720001A\), LYC - LES ORMES - NANTES \(0720002B\)\. Aucun administrateur n’est désigné, ni par une fonction DIR de la livraison AAF, ni par une nomination\. Nommez-en un [^\n]*« npx trousseau admin --local <identifiant> --structure <UAI ou identifiant> »/,
+  );
   assert.match(String(reportView('fr', dry)), /data-import="without-admin">Attention : 2 établissements/, 'the console warns too');
   // The console says the links as the command line does, each number with its agreement (« 0 ajoutés » it said).
   assert.match(String(reportView('fr', dry)), /Liens parent-enfant : 4 ajoutés, 0 retiré\./, 'the console’s links line');

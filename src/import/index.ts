@@ -437,6 +437,12 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       reported.set(id, s);
       report.structures.push(s);
     };
+    /** The sources of the files that import into each structure (by id): how a local administrator could come (withoutAdmin). */
+    const sourcesOf = new Map<string, Set<Source>>();
+    const sourced = (key: string, source: Source) => {
+      const id = key.replace(/^id:/, '');
+      (sourcesOf.get(id) ?? sourcesOf.set(id, new Set()).get(id)!).add(source);
+    };
     const schools = new Map<string, Target>(); // UAI → structure of SIECLE / STS-web files
     const school = async (file: string, uai: string, name: string | null) => {
       let t = schools.get(uai);
@@ -472,14 +478,16 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       if (format === 'siecle-eleves' || format === 'siecle-responsables' || format === 'siecle-nomenclature') {
         assertImportAllowed(format, opts.scope, input.name);
         const r = await readSiecle(input.name, input, format, siecle);
-        await school(input.name, r.uai, null);
+        sourced(await school(input.name, r.uai, null), 'siecle');
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, r.encoding, r.rows));
         continue;
       }
       if (format === 'sts-emp') {
         assertImportAllowed(format, opts.scope, input.name);
         const f = await readSts(input.name, input);
-        stsToBatch(f, batch, await school(input.name, f.uai, f.schoolName), today);
+        const key = await school(input.name, f.uai, f.schoolName);
+        sourced(key, 'sts');
+        stsToBatch(f, batch, key, today);
         report.files.push(fileEntry(input.name, format, FORMAT_LABEL[format]!, f.encoding, f.rows));
         continue;
       }
@@ -556,6 +564,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       const key = `id:${target.id}`;
       batch.structures.set(key, { key, id: target.id, externalId: null, uai: target.uai, name: target.name, origin: 'manual' });
       const res = await parseCsv(input.name, buf, { key, id: target.id, namesakes: await namesakesOf(target.id) }, batch);
+      sourced(key, res.source);
       const labels = [...res.profiles].map((p) => PROFILE_LABEL[p]).join(', ');
       report.files.push(fileEntry(input.name, 'csv', `${res.source === 'be1d' ? 'ONDE/BE1D' : 'CSV'} ${labels}`, ENCODING_LABEL[res.encoding], res.rows));
       for (const profile of res.profiles) {
@@ -676,12 +685,14 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     for (const { id, ...s } of res.structures) reportStructure(id, s);
     structuresCounted(report, reported, res.structureAccounts);
     if (opts.scope.kind === 'all' && reported.size) {
-      const { rows } = await client.query<{ name: string; uai: string | null }>(
-        `SELECT s.name, s.uai FROM structures s WHERE s.id = ANY($1::uuid[])
+      const { rows } = await client.query<{ id: string; name: string; uai: string | null }>(
+        `SELECT s.id, s.name, s.uai FROM structures s WHERE s.id = ANY($1::uuid[])
            AND NOT EXISTS (SELECT 1 FROM local_admins la WHERE la.structure_id = s.id)`,
         [[...reported.keys()]],
       );
-      if (rows.length) report.withoutAdmin = rows.sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+      // A structure no school file names is an AAF delivery's (the only other reader that describes structures).
+      const sources = (id: string): Source[] => [...(sourcesOf.get(id) ?? (aafNames.length || aafFiles.size ? ['aaf' as const] : []))].sort();
+      if (rows.length) report.withoutAdmin = rows.map((s) => ({ ...s, sources: sources(s.id) })).sort((a, b) => a.name.localeCompare(b.name, 'fr'));
     }
     // Accounts the run leaves in external-only schools alone (a parent whose child in a school keeping passwords left)
     // lose the password sign-ins they hold, as a « Paramètres » save would end them.

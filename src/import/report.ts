@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type CountsByProfile, type EmptiedStructure, ignoredRecords, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type Source, type CountsByProfile, type EmptiedStructure, ignoredRecords, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -82,9 +82,24 @@ const T = {
         : `1 personne en charge d’élève (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentant légal dans un flux qui ne le confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
-    /** ImportReport.withoutAdmin: the schools, then how to name an administrator. */
-    withoutAdmin: (names: string, n: number, dry: boolean) =>
-      `Attention : ${n > 1 ? `${fr(n)} établissements de l’import ${dry ? 'seraient' : 'sont'}` : `1 établissement de l’import ${dry ? 'serait' : 'est'}`} sans administrateur local (aucune fonction DIR de la livraison ni nomination ne ${n > 1 ? 'les' : 'le'} désigne) : ${names}. Nommez-en un depuis la fiche d’un compte de l’établissement (console, « Administration locale ») ou par « trousseau admin --local <identifiant> --structure <UAI> ».`,
+    /**
+     * ImportReport.withoutAdmin: the schools, what of their files could have named one (`by`, WITHOUT_ADMIN_BY; none
+     * known: an older report), then how to name one: `structure` is what --structure takes for them, `note` says it.
+     */
+    withoutAdmin: (names: string, n: number, dry: boolean, by: string[] | null, structure: string, note: string) =>
+      `Attention : ${n > 1 ? `${fr(n)} établissements de l’import ${dry ? 'seraient' : 'sont'}` : `1 établissement de l’import ${dry ? 'serait' : 'est'}`} sans administrateur local : ${names}. ${
+        by === null
+          ? 'Aucun administrateur n’est désigné, ni par les fichiers de l’import, ni par une nomination.'
+          : by.length
+            ? `Aucun administrateur n’est désigné, ni par ${by.join(', ni par ')}, ni par une nomination.`
+            : 'Aucun administrateur n’est désigné : les exports SIECLE ne nomment aucun personnel, et aucune nomination.'
+      } Nommez-en un depuis la fiche d’un compte de l’établissement (console, « Administration locale ») ou par « npx trousseau admin --local <identifiant> --structure ${structure} »${note}.`,
+    /** What --structure takes for a school of no UAI: its id, as its console address shows it. */
+    structureNote: (one: boolean): string =>
+      one
+        ? ' (sans UAI, --structure prend l’identifiant de l’établissement, celui de l’adresse de sa page dans la console)'
+        : ' (--structure prend l’UAI de l’établissement ou, sans UAI, son identifiant, celui de l’adresse de sa page dans la console)',
+    structureArg: '<UAI ou identifiant>',
     newClasses: (n: number) => `Classes créées (${fr(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Administrateurs locaux nommés par l’import (${fr(n)})` : `Administrateurs locaux retirés par l’import (${fr(n)})`,
@@ -174,8 +189,19 @@ const T = {
       `${en(n)} ${n === 1 ? 'person' : 'people'} in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Ignored”).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
       `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
-    withoutAdmin: (names: string, n: number, dry: boolean) =>
-      `Warning: ${en(n)} school${n === 1 ? '' : 's'} of the import ${dry ? 'would have' : n === 1 ? 'has' : 'have'} no local administrator (no DIR function of the delivery and no appointment names one): ${names}. Appoint one from the page of an account of the school (console, “Local administration”) or with “trousseau admin --local <login> --structure <UAI>”.`,
+    withoutAdmin: (names: string, n: number, dry: boolean, by: string[] | null, structure: string, note: string) =>
+      `Warning: ${en(n)} school${n === 1 ? '' : 's'} of the import ${dry ? 'would have' : n === 1 ? 'has' : 'have'} no local administrator: ${names}. ${
+        by === null
+          ? 'No administrator is named by the files of the import, nor by an appointment.'
+          : by.length
+            ? `No administrator is named by ${by.join(', nor by ')}, nor by an appointment.`
+            : 'No administrator is named: SIECLE exports name no staff, and no appointment.'
+      } Appoint one from the page of an account of the school (console, “Local administration”) or with “npx trousseau admin --local <login> --structure ${structure}”${note}.`,
+    structureNote: (one: boolean): string =>
+      one
+        ? ' (without a UAI, --structure takes the school’s id, the one in the address of its console page)'
+        : ' (--structure takes the school’s UAI or, without one, its id, the one in the address of its console page)',
+    structureArg: '<UAI or id>',
     newClasses: (n: number) => `Classes created (${en(n)})`,
     admins: (change: AdminChange['change'], n: number) =>
       change === 'appointed' ? `Local administrators appointed by the import (${en(n)})` : `Local administrators removed by the import (${en(n)})`,
@@ -311,6 +337,26 @@ export function fileOutcome(f: FileReport, lang: Lang = 'fr'): string {
 /** Schools named at most in the « sans administrateur local » warning; the rest counted. */
 const WITHOUT_ADMIN_SHOWN = 10;
 
+/**
+ * How the files of each source name a local administrator (apply.ts localAdminsWrite), as the warning says they did
+ * not: an AAF or STS-web head of school's DIR function, ONDE's « Directeur » column, the ENT's ADML column. SIECLE
+ * names no staff: no way of its own.
+ */
+const WITHOUT_ADMIN_BY: Record<Lang, Partial<Record<Source, string>>> = {
+  fr: {
+    aaf: 'une fonction DIR de la livraison AAF',
+    sts: 'une fonction DIR du fichier STS-web',
+    be1d: '« Directeur : oui » dans le fichier ONDE',
+    csv: 'la colonne ADML (ou « Administrateur local ») à « oui » du fichier CSV',
+  },
+  en: {
+    aaf: 'a DIR function in the AAF delivery',
+    sts: 'a DIR function in the STS-web file',
+    be1d: '“Directeur: oui” in the ONDE file',
+    csv: 'the ADML (or “Administrateur local”) column set to “oui” in the CSV file',
+  },
+};
+
 /** ImportReport.withoutAdmin as one warning (CLI and console), or '' when every school of the run has one. */
 export function withoutAdminText(r: ImportReport, lang: Lang = 'fr'): string {
   const list = r.withoutAdmin ?? [];
@@ -319,7 +365,13 @@ export function withoutAdminText(r: ImportReport, lang: Lang = 'fr'): string {
   const shown = list.slice(0, WITHOUT_ADMIN_SHOWN).map((s) => `${s.name}${uaiAfter(s.name, s.uai)}`);
   const more = list.length - shown.length;
   const names = `${shown.join(', ')}${more ? (lang === 'en' ? ` and ${en(more)} more` : ` et ${fr(more)} autre${more > 1 ? 's' : ''}`) : ''}`;
-  return t.withoutAdmin(names, list.length, r.dryRun);
+  const sources = list.some((s) => s.sources) ? new Set(list.flatMap((s) => s.sources ?? [])) : null;
+  const by = sources && (['aaf', 'sts', 'be1d', 'csv'] as const).filter((x) => sources.has(x)).map((x) => WITHOUT_ADMIN_BY[lang === 'en' ? 'en' : 'fr'][x]!);
+  // --structure takes a UAI or a structure's id (cli.ts admin): one school's own, else the choice said.
+  const [one] = list;
+  const [structure, note] =
+    list.length === 1 && one.uai ? [one.uai, ''] : list.length === 1 && one.id ? [one.id, t.structureNote(true)] : [t.structureArg, t.structureNote(false)];
+  return t.withoutAdmin(names, list.length, r.dryRun, by, structure, note);
 }
 
 /**

@@ -473,7 +473,17 @@ export interface ImportReport {
    * function; aaf-2013's 15 DIR functions all name structures outside it, so its 10 schools have none, which only the
    * list of ignored records said. Optional, as above.
    */
-  withoutAdmin?: Array<{ name: string; uai: string | null }>;
+  withoutAdmin?: Array<{
+    name: string;
+    uai: string | null;
+    /** The structure's id: what `trousseau admin --structure` takes for a school without a UAI. Absent from older reports. */
+    id?: string;
+    /**
+     * The sources of the run's files that import into it (an AAF delivery, ONDE `be1d`, the ENT's `csv`, `siecle`,
+     * `sts`): the warning says how each names a local administrator. Absent from older reports.
+     */
+    sources?: Source[];
+  }>;
   /**
    * Local administrators the run appoints (CSV `ADML` / « Administrateur local », a director in the feed) or removes
    * (a feed that no longer gives the function): rights over other people's accounts, always said. Optional, as above.
