@@ -91,6 +91,48 @@ test('models 2 and 8: page counts, cut marks, QR codes readable at 8 per page', 
   for (const r of first) assert.ok(t.includes(formatCode(r.code!)), r.login);
 });
 
+/** Each word of a page with its font size (pdftotext -bbox: a word's box is 1.164 font sizes high in DejaVu). */
+function pdfWords(file: string, page = 1): Array<{ text: string; size: number }> {
+  const xml = execFileSync('pdftotext', ['-bbox', '-f', String(page), '-l', String(page), file, '-'], { encoding: 'utf8' });
+  return [...xml.matchAll(/<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<\/word>/g)].map((m) => ({
+    text: m[3],
+    size: (Number(m[2]) - Number(m[1])) / 1.164,
+  }));
+}
+
+test('model 8, simplified sheets: a short text fitted to the reader and the sheet instead of the letter, every word legible', async () => {
+  const S1 = s.structures.S1;
+  // A school's own letter is for models 1 and 2: model 8 has its built-in short text.
+  // Written directly, not by saveTemplate: the templates test below counts the audit rows.
+  const letter = "INSERT INTO letter_templates (structure_id, profile, kind, body) VALUES ($1, 'Teacher', 'sheet_inactive', 'Lettre du collège, longue, pour {prenom}.')";
+  await ctx.database.pool.query(letter, [S1]);
+  try {
+    const ids = [s.users.zoe, s.users.emile, s.users.claire, s.users.anne];
+    const rows = (await select({ userIds: ids })).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    const sheets = await Promise.all(rows.map(async (r) => save(await renderSheetsPdf(ctx, [r], { model: 8 }))));
+    const [zoe, emile, claire, anne] = sheets.map((f) => pdfText(f).replace(/\s+/g, ' '));
+    assert.ok(zoe.includes(`Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe. Le code ne sert qu'une fois. Ne le donne à personne.`), zoe);
+    for (const long of ['Première connexion', 'Garde cette fiche', "conditions d'utilisation", 'deux fois']) assert.ok(!zoe.includes(long), long);
+    assert.ok(emile.includes(`Connecte-toi sur ${URL_BASE} avec ton identifiant et ton mot de passe. Mot de passe oublié ? Clique sur « Mot de passe oublié » sur la page de connexion.`), emile);
+    assert.ok(claire.includes(`Connectez-vous sur ${URL_BASE} avec votre identifiant et votre mot de passe.`), claire);
+    assert.ok(anne.includes(`Rendez-vous sur ${URL_BASE}/activation ou scannez le QR code, saisissez votre identifiant et votre code, puis choisissez votre mot de passe.`), anne);
+    assert.ok(!anne.includes('Lettre du collège'), anne);
+    // Sizes as printed: the text at 7.5 pt at least, the status notes and labels at 7, the QR caption at 6.
+    for (const file of sheets) {
+      const words = pdfWords(file);
+      const body = words.filter((w) => ['scanne', 'scannez', 'Connecte-toi', 'Connectez-vous', 'personne.', 'connexion.'].includes(w.text));
+      assert.ok(body.length >= 2, file);
+      for (const w of body) assert.ok(w.size >= 7.5 - 0.05, `${w.text} at ${w.size} pt`);
+      for (const w of words) assert.ok(w.size >= (['Scanne', 'Scannez', 'pour', 'activer'].includes(w.text) ? 6 : 7) - 0.05, `${w.text} at ${w.size} pt`);
+    }
+    assert.deepEqual(pdfQrCodes(sheets[0], 1), [activationUrl(URL_BASE, s.logins.zoe, s.codes.zoe)]);
+    // Models 1 and 2 keep the school's letter.
+    assert.match(pdfText(save(await renderSheetsPdf(ctx, [rows[3]], { model: 2 }))), /Lettre du collège, longue, pour Anne\./);
+  } finally {
+    await ctx.database.pool.query("DELETE FROM letter_templates WHERE structure_id = $1 AND profile = 'Teacher'", [S1]);
+  }
+});
+
 test('sorted by class: a new page at each class', async () => {
   const rows = await select({ sort: 'class' });
   const groups = new Map<string, number>();

@@ -148,11 +148,11 @@ test('a class mixing GS and CP: the GS sheet speaks to the parents in « vous »
   assert.deepEqual(pdfQrCodes(file, pageOf(rows, ids.Emma)), [activationUrl(URL_BASE, emmaRow.login, emmaRow.code!)]);
   assert.deepEqual(pdfQrCodes(file, pageOf(rows, ids.Adam)), [activationUrl(URL_BASE, adamRow.login, adamRow.code!)]);
 
-  // Eight to a page, both on one: each text once, both QR codes readable.
+  // Eight to a page (simplified sheets), both on one: each short text to its reader, both QR codes readable.
   const eight = await pdfOf(rows, 8);
   const page = flat(pdfText(eight, 1));
-  assert.ok(page.includes('votre enfant à l\'espace numérique de travail'), page);
-  assert.ok(page.includes('Voici tes informations de connexion'), page);
+  assert.ok(page.includes(`Rendez-vous sur ${URL_BASE}/activation ou scannez le QR code, saisissez l'identifiant et le code de votre enfant, puis choisissez son mot de passe.`), page);
+  assert.ok(page.includes(`Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.`), page);
   assert.deepEqual(pdfQrCodes(eight, 1), rows.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
 });
 

@@ -159,8 +159,9 @@ interface Geometry {
 const GEOMETRY: Record<SheetModel, Geometry> = {
   1: { cols: 1, rows: 1, pad: 56, school: 16, subtitle: 10, name: 20, detail: 11, label: 11, login: 14, code: 22, qr: 150, caption: 8, body: 12, bodyMin: 8, leading: 1.35 },
   2: { cols: 1, rows: 2, pad: 30, school: 12, subtitle: 8, name: 14, detail: 9, label: 9, login: 11, code: 16, qr: 104, caption: 6.5, body: 8.5, bodyMin: 6, leading: 1.3 },
-  // A quarter of a half page: no subtitle, tighter lines, the body may go down to 4.3 pt.
-  8: { cols: 2, rows: 4, pad: 11, school: 7.5, subtitle: 0, name: 9, detail: 6.3, label: 6.3, login: 7.5, code: 10, qr: 66, caption: 4.8, body: 5.4, bodyMin: 4.3, leading: 1.22 },
+  // A quarter of a half page: no subtitle, and a short text instead of the letter (SIMPLIFIED), so that every line
+  // stays legible for families (the whole letter took 5.4 pt, down to 4.3).
+  8: { cols: 2, rows: 4, pad: 11, school: 8, subtitle: 0, name: 9.5, detail: 7.5, label: 7.5, login: 8.5, code: 10.5, qr: 66, caption: 6, body: 9, bodyMin: 7.5, leading: 1.3 },
 };
 
 const LABELS = {
@@ -262,6 +263,55 @@ const RENEWAL = {
   },
 };
 
+/**
+ * Model 8 (« fiches de connexion simplifiées »): a few lines of their own instead of the school's letter, by audience
+ * (the letters' « tu », « vous », parents of a pupil of maternelle) and kind of sheet. A sheet without a usable code
+ * (none, expired, external) has nothing beyond its status note. `{url}` is the ENT's address.
+ */
+type Simplified = Record<Audience, { code: string; active: string; activeNoEmail: string; renewal: string }>;
+const SIMPLIFIED: Record<'fr' | 'en', Simplified> = {
+  fr: {
+    tu: {
+      code: "Va sur {url}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.\nLe code ne sert qu'une fois. Ne le donne à personne.",
+      active: 'Connecte-toi sur {url} avec ton identifiant et ton mot de passe.\nMot de passe oublié ? Clique sur « Mot de passe oublié » sur la page de connexion.',
+      activeNoEmail: "Connecte-toi sur {url} avec ton identifiant et ton mot de passe.\nMot de passe oublié ? Demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT.",
+      renewal: "Pour choisir un nouveau mot de passe, scanne le QR code ou va sur {url}/renouvellement et saisis ton identifiant et ce code. D'ici là, ton mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le donne à personne.",
+    },
+    parents: {
+      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez l'identifiant et le code de votre enfant, puis choisissez son mot de passe.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      active: 'Connectez-vous avec votre enfant sur {url}, avec son identifiant et son mot de passe.\nMot de passe oublié ? Cliquez sur « Mot de passe oublié » sur la page de connexion.',
+      activeNoEmail: "Connectez-vous avec votre enfant sur {url}, avec son identifiant et son mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l'enseignant de votre enfant.",
+      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez l'identifiant de votre enfant et ce code. D'ici là, son mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+    },
+    vous: {
+      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez votre identifiant et votre code, puis choisissez votre mot de passe.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      active: 'Connectez-vous sur {url} avec votre identifiant et votre mot de passe.\nMot de passe oublié ? Cliquez sur « Mot de passe oublié » sur la page de connexion.',
+      activeNoEmail: "Connectez-vous sur {url} avec votre identifiant et votre mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l'administrateur de l'ENT.",
+      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez votre identifiant et ce code. D'ici là, votre mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+    },
+  },
+  en: {
+    tu: {
+      code: 'Go to {url}/activation or scan the QR code, enter your login and code, then choose your password.\nThe code works once. Do not share it.',
+      active: 'Sign in at {url} with your login and password.\nForgot your password? Click “Forgot password” on the sign-in page.',
+      activeNoEmail: 'Sign in at {url} with your login and password.\nForgot your password? Ask your teacher or the ENT administrator for a renewal code.',
+      renewal: 'To choose a new password, scan the QR code or go to {url}/renouvellement and enter your login and this code. Until then, your password still works.\nThe code works once. Do not share it.',
+    },
+    parents: {
+      code: "Go to {url}/activation or scan the QR code, enter your child's login and code, then choose a password for your child.\nThe code works once. Do not share it.",
+      active: "Sign in with your child at {url}, with your child's login and password.\nForgot the password? Click “Forgot password” on the sign-in page.",
+      activeNoEmail: "Sign in with your child at {url}, with your child's login and password.\nForgot the password? Ask your child's teacher for a renewal code.",
+      renewal: "To choose a new password, scan the QR code or go to {url}/renouvellement and enter your child's login and this code. Until then, the current password still works.\nThe code works once. Do not share it.",
+    },
+    vous: {
+      code: 'Go to {url}/activation or scan the QR code, enter your login and code, then choose your password.\nThe code works once. Do not share it.',
+      active: 'Sign in at {url} with your login and password.\nForgot your password? Click “Forgot password” on the sign-in page.',
+      activeNoEmail: 'Sign in at {url} with your login and password.\nForgot your password? Ask the ENT administrator for a renewal code.',
+      renewal: 'To choose a new password, scan the QR code or go to {url}/renouvellement and enter your login and this code. Until then, your password still works.\nThe code works once. Do not share it.',
+    },
+  },
+};
+
 /** Where a renewal sheet's QR code leads: the renewal page with the login and the code filled in. */
 export function renewalUrl(publicUrl: string, login: string, code: string): string {
   return `${publicUrl}/renouvellement?login=${encodeURIComponent(login)}&code=${encodeURIComponent(code)}`;
@@ -271,6 +321,11 @@ export function renewalUrl(publicUrl: string, login: string, code: string): stri
 // Sheet drawing
 
 type CredentialKind = 'code' | 'active' | 'expired' | 'none' | 'external';
+
+/** What a sheet can offer: an account that signs in elsewhere gets an information sheet (provider and ENT address), never a code. */
+function kindOf(row: AccountRow): CredentialKind {
+  return row.externalProvider ? 'external' : !row.activated && row.code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+}
 
 /** Where a label starts (its value follows it in the same text run) and the room left for the value. */
 interface TextSlot {
@@ -514,9 +569,14 @@ class SheetPainter {
       lay.code = label(L.code, g.code * 1.3);
       lay.expiry = label(L.validUntil, g.label * 1.4);
       const qx = this.qrSpot().x;
-      const cw = sans.width(L.scan, g.caption);
-      lay.caption = this.makeForm(textOp(sans, g.caption, qx + (g.qr - cw) / 2, h - blockTop - g.qr - g.caption * 1.2, L.scan));
-      t = Math.max(t, blockTop + g.qr + g.caption * 1.5);
+      // Centred under the QR code; a caption wider than it (a renewal sheet's) wraps rather than leaving the sheet.
+      const lines = wrap(sans, g.caption, L.scan, g.qr + pad);
+      const ops = lines.map((line, i) => {
+        const cw = sans.width(line.trimEnd(), g.caption);
+        return textOp(sans, g.caption, Math.min(qx + (g.qr - cw) / 2, this.w - pad - cw), h - blockTop - g.qr - g.caption * (1.2 + 1.2 * i), line);
+      });
+      lay.caption = this.makeForm(ops.join('\n'));
+      t = Math.max(t, blockTop + g.qr + g.caption * (0.3 + 1.2 * lines.length));
     } else {
       const face = kind === 'active' ? sans : bold;
       const lines: string[] = [];
@@ -558,8 +618,7 @@ class SheetPainter {
     const { g, faces, L } = this;
     const { sans, bold, monoBold } = faces;
     const code = !row.activated && row.code ? row.code : null;
-    // An account that signs in elsewhere gets an information sheet (provider and ENT address), never a code.
-    const kind: CredentialKind = row.externalProvider ? 'external' : code ? 'code' : row.activated ? 'active' : row.codeExpired ? 'expired' : 'none';
+    const kind = kindOf(row);
     const provider = row.externalProvider ? clean(row.externalProvider) : '';
 
     let detail: string;
@@ -771,6 +830,12 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes: an information sheet carries only its own note.
     if (row.externalProvider) return '';
+    if (opts.model === 8) {
+      const kind = kindOf(row);
+      const texts = SIMPLIFIED[lang][audienceOf(row.profile, row.youngPupil)];
+      const text = renewal ? texts.renewal : kind === 'code' ? texts.code : kind === 'active' ? (row.email?.trim() ? texts.active : texts.activeNoEmail) : '';
+      return renewal && kind !== 'code' ? '' : text.replaceAll('{url}', ctx.config.publicUrl);
+    }
     if (renewal) return RENEWAL[lang][RENEWAL_BODY[audienceOf(row.profile, row.youngPupil)]];
     const set = templates.get(row.structureId ?? '')!;
     // A school's text as written; the built-in one fitted to the account (templateFor): to the parents of a pupil of

@@ -60,7 +60,7 @@ const fr = {
 
   'tpl.title': 'Modèles de courrier — {school}',
   'tpl.lead':
-    'Les textes imprimés sous les identifiants des fiches de connexion et ceux des courriels, pour chaque profil. Les champs entre accolades sont remplacés par les informations de chaque compte.',
+    'Les textes imprimés sous les identifiants des fiches de connexion (1 ou 2 par page ; les fiches simplifiées, 8 par page, portent un texte court intégré) et ceux des courriels, pour chaque profil. Les champs entre accolades sont remplacés par les informations de chaque compte.',
   'tpl.youngPupils':
     'Élèves de maternelle (TPS à GS, d’après leur date de naissance, sinon le niveau de leur classe) : les modèles par défaut s’adressent à leurs parents (« Madame, Monsieur, voici les informations de connexion de votre enfant… »). Un modèle de l’établissement est imprimé tel quel pour tous les élèves.',
   'tpl.back': 'Retour à l’établissement',
@@ -274,7 +274,8 @@ const en: Record<keyof typeof fr, string> = {
   'classe.block.self': 'You cannot block your own account.',
 
   'tpl.title': 'Letter templates — {school}',
-  'tpl.lead': 'The texts printed under the credentials of connection sheets and those of emails, per profile. Fields in braces are replaced by each account’s details.',
+  'tpl.lead':
+    'The texts printed under the credentials of connection sheets (1 or 2 per page; simplified sheets, 8 per page, carry a short built-in text) and those of emails, per profile. Fields in braces are replaced by each account’s details.',
   'tpl.youngPupils':
     'Pupils of maternelle (TPS to GS, by their birth date, else their class’s level): the default templates speak to their parents (“Madame, Monsieur, voici les informations de connexion de votre enfant…”). A school template is printed as written for every pupil.',
   'tpl.back': 'Back to the school',
