@@ -133,6 +133,20 @@ test('model 8, simplified sheets: a short text fitted to the reader and the shee
   }
 });
 
+test('a sheet without a usable code (none, expired) prints its note and no letter steps, in every model', async () => {
+  const rows = await select({ userIds: [s.users.hugo, s.users.nina] });
+  assert.deepEqual(rows.map((r) => [r.code, r.codeExpired]).sort(), [[null, false], [null, true]]);
+  for (const model of [1, 2, 8] as SheetModel[]) {
+    const file = save(await renderSheetsPdf(ctx, rows, { model }));
+    const text = pdfText(file).replace(/\s+/g, ' ');
+    assert.ok(text.includes("Code d'activation expiré : demandes-en un nouveau"), `model ${model}: ${text}`);
+    assert.ok(text.includes("Aucun code d'activation : demande-le"), `model ${model}: ${text}`);
+    // Neither a QR code nor a date is printed: nothing sends the reader to them, nor to a code to type.
+    for (const step of ['QR code', 'ci-dessus', 'Première connexion', "code d'activation.", 'Choisis ton mot de passe']) assert.ok(!text.includes(step), `model ${model}: « ${step} » in ${text}`);
+    assert.deepEqual(pdfQrCodes(file, 1), []);
+  }
+});
+
 test('sorted by class: a new page at each class', async () => {
   const rows = await select({ sort: 'class' });
   const groups = new Map<string, number>();

@@ -828,13 +828,14 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   const shared = new Map<string, Map<string, string>>();
   let sharedCount = 0;
   const bodyFor = (row: AccountRow, school: string): string => {
-    // The letter texts speak of activation codes: an information sheet carries only its own note.
-    if (row.externalProvider) return '';
+    // The letter texts speak of activation codes (a QR code to scan, a date « ci-dessus »): a sheet without one, an
+    // information sheet or one with no usable code, carries only its own note, which says what to do.
+    const kind = kindOf(row);
+    if (kind === 'external' || kind === 'none' || kind === 'expired') return '';
     if (opts.model === 8) {
-      const kind = kindOf(row);
       const texts = SIMPLIFIED[lang][audienceOf(row.profile, row.youngPupil)];
-      const text = renewal ? texts.renewal : kind === 'code' ? texts.code : kind === 'active' ? (row.email?.trim() ? texts.active : texts.activeNoEmail) : '';
-      return renewal && kind !== 'code' ? '' : text.replaceAll('{url}', ctx.config.publicUrl);
+      const text = renewal ? texts.renewal : kind === 'code' ? texts.code : row.email?.trim() ? texts.active : texts.activeNoEmail;
+      return text.replaceAll('{url}', ctx.config.publicUrl);
     }
     if (renewal) return RENEWAL[lang][RENEWAL_BODY[audienceOf(row.profile, row.youngPupil)]];
     const set = templates.get(row.structureId ?? '')!;
