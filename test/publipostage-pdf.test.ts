@@ -30,6 +30,7 @@ function save(pdf: Buffer): string {
   writeFileSync(file, pdf);
   return file;
 }
+const flat = (t: string) => t.replace(/\s+/g, ' ');
 const pageOf = (rows: AccountRow[], id: string) => rows.findIndex((r) => r.id === id) + 1;
 
 test('model 1: one sheet per page, with names, login, grouped code, school, expiry and a working QR code', async () => {
@@ -44,8 +45,8 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.ok(zoe.includes(formatCode(s.codes.zoe)), 'grouped code');
   assert.ok(zoe.includes(frenchDate(s.expiresAt.zoe)), 'expiry date');
   assert.match(zoe, /saisissez-le deux fois|saisis-le deux fois/);
-  // The school decides whether the e-mail is required (profile policies): the letter does not say it is.
-  assert.match(zoe, /Indique ton adresse électronique : elle servira/);
+  // Optional on the activation form, as the phone is, and worth giving: the letter says both.
+  assert.match(flat(zoe), /3\. Indique une adresse électronique \(facultatif\) : elle servira si tu oublies ton mot de passe\./);
   assert.doesNotMatch(zoe, /obligatoire/);
   assert.match(zoe, /téléphone.*facultatif/);
   assert.match(zoe, /conditions d'utilisation/);
@@ -57,6 +58,7 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
 
   // A parent's sheet names the children and their classes.
   const paul = pdfText(file, pageOf(rows, s.users.paul));
+  assert.match(flat(paul), /3\. Indiquez une adresse électronique \(facultatif\) : elle permet de renouveler un mot de passe oublié\./);
   assert.match(paul, /Responsable de : Léo MARTIN \(5A\), Zoé MARTIN \(6A\)/);
   assert.ok(paul.includes(formatCode(s.codes.paul)));
 

@@ -132,7 +132,8 @@ test('a class mixing GS and CP: the GS sheet speaks to the parents in « vous »
   assert.ok(emma.includes(PARENTS_INTRO), emma);
   assert.ok(emma.includes("Rendez-vous sur https://ent.example.fr/activation (ou scannez le QR code) et saisissez l'identifiant et le code d'activation de votre enfant."), emma);
   assert.ok(emma.includes('Choisissez son mot de passe'), emma);
-  assert.ok(emma.includes('Indiquez votre adresse électronique'), emma);
+  // The parents give their own address, optional as on the activation form.
+  assert.ok(emma.includes('3. Indiquez votre adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.'), emma);
   assert.ok(emma.includes("Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne."), emma);
   assert.ok(emma.includes('Scannez pour activer'), emma);
   assert.ok(emma.includes(`Identifiant : ${emmaRow.login}`), emma);
@@ -254,7 +255,7 @@ test('mails of codes: to a PS pupil’s address, addressed to the parents; to a 
   assert.ok(text.includes(`Code d'activation : ${formatCode(lea.code!)}`), text);
   assert.ok(text.includes(activationUrl(URL_BASE, lea.login, lea.code!)), text);
   assert.ok(text.includes("Pour activer le compte de votre enfant, ouvrez ce lien"), text);
-  assert.ok(text.includes('3. Indiquez votre adresse électronique'), text);
+  assert.ok(text.includes('3. Indiquez votre adresse électronique (facultatif)'), text);
   assert.doesNotMatch(text, /Bonjour Léa|\bton\b|\btes\b|\bt'est\b/);
   assert.ok(String(leaMail.html).includes('Madame, Monsieur,'), String(leaMail.html));
 

@@ -96,26 +96,28 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
 /** Who a built-in text speaks to: a pupil ("tu"), the parents of a pupil of maternelle, anyone else ("vous"). */
 export type Audience = 'tu' | 'parents' | 'vous';
 
-// First-connection steps; a mail has no QR code to scan, a sheet has. The parents give their own e-mail address.
+// First-connection steps; a mail has no QR code to scan, a sheet has. The parents give their own e-mail address. The
+// e-mail and the phone are optional on the activation form by default (profile policies may require them): the steps
+// say so, and why an address is worth giving.
 const stepsText = (to: Audience, qr: boolean) =>
   to === 'tu'
     ? `Première connexion :
 1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
-3. Indique ton adresse électronique : elle servira si tu oublies ton mot de passe.
+3. Indique une adresse électronique (facultatif) : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
 5. Lis et accepte les conditions d'utilisation de l'ENT.`
     : to === 'parents'
       ? `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l'identifiant et le code d'activation de votre enfant.
 2. Choisissez son mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse électronique : elle permet de renouveler un mot de passe oublié.
+3. Indiquez votre adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`
       : `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse électronique : elle permet de renouveler un mot de passe oublié.
+3. Indiquez une adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
 
