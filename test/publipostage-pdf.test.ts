@@ -10,7 +10,7 @@ import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { qrWorkerState } from '../src/publipostage/qr-pool.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
-import { defaultTemplate, fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, unknownFields, validateTemplate } from '../src/publipostage/templates.js';
+import { defaultTemplate, fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, templateFor, unknownFields, validateTemplate } from '../src/publipostage/templates.js';
 import { fileContext, fileTempDir } from './helpers/db.js';
 import { pdfPages, pdfQrCodes, pdfText } from './helpers/pdf.js';
 import { insertSample } from './helpers/sample.js';
@@ -147,6 +147,20 @@ test('a sheet without a usable code (none, expired) prints its note and no lette
     for (const step of ['QR code', 'ci-dessus', 'Première connexion', "code d'activation.", 'Choisis ton mot de passe']) assert.ok(!text.includes(step), `model ${model}: « ${step} » in ${text}`);
     assert.deepEqual(pdfQrCodes(file, 1), []);
   }
+});
+
+test('a parent of one child: « la scolarité de votre enfant », on the sheet and in the mail; of two: « de vos enfants »', async () => {
+  const rows = await select({ userIds: [s.users.sophie, s.users.paul] });
+  const sophie = rows.find((r) => r.id === s.users.sophie)!;
+  assert.equal(sophie.children.length, 1);
+  const file = save(await renderSheetsPdf(ctx, rows, { model: 1 }));
+  const one = flat(pdfText(file, pageOf(rows, s.users.sophie)));
+  assert.ok(one.includes('Ce compte de responsable vous permet de suivre la scolarité de votre enfant.'), one);
+  assert.ok(!one.includes('vos enfants'), one);
+  assert.ok(flat(pdfText(file, pageOf(rows, s.users.paul))).includes('suivre la scolarité de vos enfants.'));
+  const set = await loadTemplates(ctx, sophie.structureId);
+  const mail = renderTemplate(templateFor(set, sophie, 'mail_inactive').body, fieldsFor(sophie, ctx));
+  assert.ok(mail.includes('suivre la scolarité de votre enfant : Jules VERNE (2NDE1).'), mail);
 });
 
 test('sorted by class: a new page at each class', async () => {

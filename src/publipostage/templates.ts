@@ -177,11 +177,15 @@ export function defaultSheetActiveWithoutEmail(profile: Profile, youngPupil = fa
   return RENEWAL_NO_EMAIL[audienceOf(profile, youngPupil)];
 }
 
+/** The words of the built-in parents' texts about the children, and those for a parent of one child (templateFor). */
+const CHILDREN_WORDS = 'la scolarité de vos enfants';
+const ONE_CHILD_WORDS = 'la scolarité de votre enfant';
+
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
 const SHEET_INTRO: Record<Profile, string> = {
   Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Garde cette fiche pour toi.`,
-  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants.`,
+  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS}.`,
   Teacher: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}, où vous retrouverez vos classes.`,
   Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}.`,
   Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) {de_etablissement}. Voici vos informations de connexion.`,
@@ -192,7 +196,7 @@ const SHEET_INTRO_PARENTS = `Madame, Monsieur, voici les informations de connexi
 // Mails are addressed to the person, who reads them on a screen: no "keep this sheet", no QR code.
 const MAIL_INTRO: Record<Profile, string> = {
   Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ne les partage avec personne.`,
-  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre la scolarité de vos enfants : {enfants}.`,
+  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS} : {enfants}.`,
   Teacher: SHEET_INTRO.Teacher,
   Personnel: SHEET_INTRO.Personnel,
   Guest: SHEET_INTRO.Guest,
@@ -283,12 +287,15 @@ const PARENTS_DEFAULTS = new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('
 
 /**
  * The text of `kind` that one account gets: its school's (or the global) text as written, for everyone of its
- * profile; else the built-in one — for a pupil of maternelle, addressed to their parents, and a sheet_active for an
- * account without an e-mail address, with the renewal-code steps (no reset link can reach it).
+ * profile; else the built-in one — for a pupil of maternelle, addressed to their parents, for a parent of one child,
+ * in the singular, and a sheet_active for an account without an e-mail address, with the renewal-code steps (no reset
+ * link can reach it).
  */
-export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email'>, kind: TemplateKind): LetterTemplate {
+export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email' | 'children'>, kind: TemplateKind): LetterTemplate {
   const chosen = set.get(row.profile, kind);
   if (chosen.source !== 'default') return chosen;
+  // A parent of one child follows « votre enfant », not « vos enfants ».
+  if (row.profile === 'Relative' && row.children?.length === 1 && chosen.body.includes(CHILDREN_WORDS)) return { ...chosen, body: chosen.body.replace(CHILDREN_WORDS, ONE_CHILD_WORDS) };
   const young = row.profile === 'Student' && !!row.youngPupil;
   if (kind === 'sheet_active' && !row.email?.trim()) return { ...chosen, body: defaultSheetActiveWithoutEmail(row.profile, young) };
   return young ? { ...chosen, ...PARENTS_DEFAULTS.get(kind)! } : chosen;

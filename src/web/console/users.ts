@@ -108,7 +108,9 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     if (!notice && q.code) notice = await renewalNotice(req, d, q.code);
     if (!notice && (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation' || ok === 'pre-delete' || ok === 'restore')) {
       const n = Number(q.n) || 0;
-      notice = { kind: 'success', text: ok === 'blocked' ? plural(lang, 'user.ok.blocked', n) : _(`user.ok.${ok}`) };
+      // « 0 session en cours a été fermée » reads as a fault: none open is said as such.
+      const blocked = n ? plural(lang, 'user.ok.blocked', n) : _('user.ok.blocked.none');
+      notice = { kind: 'success', text: ok === 'blocked' ? blocked : _(`user.ok.${ok}`) };
     }
     const contact = state.contact ?? { email: d.email ?? '', phone: d.phone ?? '', errors: {} };
     const admin = await loadAccountAdmin(ctx, req, d);

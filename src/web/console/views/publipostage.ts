@@ -32,7 +32,7 @@ function counters(lang: Lang, c: Counts): SafeHtml {
   <ul class="explain" data-counter="explain">${
     c.total === 0
       ? html`<li>${_('pp.explain.none')}</li>`
-      : html`<li>${pluralHtml(lang, 'pp.explain.mail', withEmail)}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
+      : html`<li>${withEmail ? pluralHtml(lang, 'pp.explain.mail', withEmail) : _('pp.explain.mail.none')}</li>${c.withoutEmail ? html`<li>${pluralHtml(lang, 'pp.explain.paper', c.withoutEmail)}</li>` : ''}${
           c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''
         }`
   }</ul>
