@@ -19,7 +19,7 @@ import { renderSheetsPdf, renewalUrl } from '../src/publipostage/pdf.js';
 import { issueRenewalSheets, renderRenewalCsv, renderRenewalPdf } from '../src/publipostage/renewal-sheets.js';
 import { selectAccounts, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
-import { zipSheets } from '../src/publipostage/zip.js';
+import { uniqueSheetNames, zipSheets } from '../src/publipostage/zip.js';
 import { testContext } from './helpers/db.js';
 import { loopTurnsDuring } from './helpers/event-loop.js';
 import { pdfQrCodes, pdfText } from './helpers/pdf.js';
@@ -99,18 +99,32 @@ describe('sort par famille', () => {
 });
 
 describe('ZIP of sheets', () => {
-  test('one PDF per account named « Fiche de connexion – Prénom NOM.pdf », namesakes told apart', async () => {
+  test('one PDF per account named « Fiche de connexion – Prénom NOM.pdf », namesakes told apart by their logins', async () => {
     const rows = await handOut(ctx, { selection: sel({ userIds: [s.users.zoe, s.users.zoe2, s.users.leo].join(',') }), scope: ALL, actorId: null, action: 'publipostage.zip', kind: 'zip' });
     const entries = await zipEntries(await buffer(await zipSheets(ctx, rows)));
     assert.deepEqual(entries.map((e) => e.name).sort(), [
-      'Fiche de connexion – Léo MARTIN.pdf', 'Fiche de connexion – Zoé MARTIN (2).pdf', 'Fiche de connexion – Zoé MARTIN.pdf',
+      'Fiche de connexion – Léo MARTIN.pdf', 'Fiche de connexion – Zoé MARTIN (zoe.martin).pdf', 'Fiche de connexion – Zoé MARTIN (zoe.martin2).pdf',
     ]);
     for (const e of entries) {
       const file = save(e.data);
-      const who = e.name.replace('Fiche de connexion – ', '').replace(/( \(2\))?\.pdf$/, '');
-      assert.match(pdfText(file), new RegExp(who.replace('MARTIN', '(MARTIN|Martin)')));
+      const [, who, login] = /^Fiche de connexion – (.+?)(?: \((.+)\))?\.pdf$/.exec(e.name)!;
+      const text = pdfText(file);
+      assert.match(text, new RegExp(who.replace('MARTIN', '(MARTIN|Martin)')));
+      // The login in the name is the one on the sheet inside.
+      if (login) assert.match(text, new RegExp(`Identifiant : ${login.replace('.', '\\.')}\\s`), e.name);
       assert.equal(pdfQrCodes(file, 1).length, 1);
     }
+  });
+
+  test('namesakes’ file names: their logins, made safe; unique whatever the rows', () => {
+    const row = (firstName: string, lastName: string, login: string) => ({ firstName, lastName, login });
+    assert.deepEqual(uniqueSheetNames([row('Kù', 'Bézier', 'ku.bezier'), row('Kù', 'BÉZIER', 'ku.bezier2'), row('Ana', 'Lys', 'ana.lys')]), [
+      'Fiche de connexion – Kù BÉZIER (ku.bezier).pdf', 'Fiche de connexion – Kù BÉZIER (ku.bezier2).pdf', 'Fiche de connexion – Ana LYS.pdf',
+    ]);
+    // Names compared as file systems may (case-insensitively); a login's unsafe characters never reach the name.
+    assert.deepEqual(uniqueSheetNames([row('Eva', 'Roy', 'eva/roy'), row('EVA', 'roy', 'eva:roy'), row('Eva', 'Roy', 'eva/roy')]), [
+      'Fiche de connexion – Eva ROY (eva roy).pdf', 'Fiche de connexion – EVA ROY (eva roy) (2).pdf', 'Fiche de connexion – Eva ROY (eva roy) (3).pdf',
+    ]);
   });
 
   test('a ZIP of many accounts is streamed, other work running between two sheets (a whole school blocked the server)', async () => {
@@ -121,7 +135,8 @@ describe('ZIP of sheets', () => {
     assert.ok(turns >= rows.length, `${turns} turns for ${rows.length} sheets`);
     const names = (await zipEntries(zip)).map((e) => e.name);
     assert.equal(names.length, 40);
-    assert.ok(names.includes('Fiche de connexion – Zoé MARTIN (20).pdf'));
+    assert.ok(names.includes(`Fiche de connexion – Zoé MARTIN (${s.logins.zoe}) (20).pdf`), names.join('\n'));
+    assert.equal(new Set(names.map((n) => n.toLowerCase())).size, 40);
   });
 });
 

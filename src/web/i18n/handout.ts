@@ -29,7 +29,8 @@ const fr = {
   'ho.family.paper.pdf.other': 'Fiche famille de ces {n} parents (PDF)',
   'ho.family.children': 'enfants : {names}',
   'ho.zip': 'Une fiche par compte (.ZIP)',
-  'ho.zip.help': 'Un fichier ZIP avec un PDF par compte, nommé « Fiche de connexion – Prénom NOM.pdf », à transmettre par une autre messagerie.',
+  'ho.zip.help':
+    'Un fichier ZIP avec un PDF par compte, nommé « Fiche de connexion – Prénom NOM.pdf » (avec l’identifiant quand deux comptes ont le même nom), à transmettre par une autre messagerie.',
   'ho.renewal.action': 'Fiches de renouvellement',
   'ho.renewal.title': 'Fiches de renouvellement du mot de passe',
   'ho.renewal.lead.one': '{n} compte activé recevra un nouveau code de renouvellement, valable {hours} heures. Son mot de passe actuel reste valable jusqu’à l’utilisation du code.',
@@ -89,7 +90,7 @@ const en: Record<keyof typeof fr, string> = {
   'ho.family.paper.pdf.other': 'Family sheets of these {n} parents (PDF)',
   'ho.family.children': 'children: {names}',
   'ho.zip': 'One sheet per account (.ZIP)',
-  'ho.zip.help': 'A ZIP file with one PDF per account, named “Fiche de connexion – First LAST.pdf”, to pass on through another messaging system.',
+  'ho.zip.help': 'A ZIP file with one PDF per account, named “Fiche de connexion – First LAST.pdf” (with the login when two accounts share a name), to pass on through another messaging system.',
   'ho.renewal.action': 'Renewal sheets',
   'ho.renewal.title': 'Password renewal sheets',
   'ho.renewal.lead.one': '{n} activated account will get a new renewal code, valid {hours} hours. Its current password stays valid until the code is used.',
