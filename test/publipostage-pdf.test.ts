@@ -10,6 +10,7 @@ import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import { qrWorkerState } from '../src/publipostage/qr-pool.js';
 import { selectAccounts } from '../src/publipostage/select.js';
 import { SelectionSchema, type AccountRow } from '../src/publipostage/selection.js';
+import { savePolicy } from '../src/directory/policies.js';
 import { defaultTemplate, fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, templateFor, unknownFields, validateTemplate } from '../src/publipostage/templates.js';
 import { fileContext, fileTempDir } from './helpers/db.js';
 import { pdfPages, pdfQrCodes, pdfText } from './helpers/pdf.js';
@@ -283,4 +284,24 @@ test('templates: structure override > global > default; the PDF prints the overr
   await resetTemplate(ctx, { structureId: null, profile: 'Student', kind: 'sheet_inactive' });
   const audit = await ctx.database.pool.query("SELECT count(*)::int AS n FROM audit WHERE action IN ('template.save', 'template.reset')");
   assert.equal(audit.rows[0].n, 4);
+});
+
+test('the first-connection steps say what the school’s activation form requires (profile policy): « obligatoire », not « facultatif »', async () => {
+  const policy = { signIn: 'code' as const, provider: null, graceDays: 90, deletionDays: 90 };
+  await savePolicy(ctx.database.pool, s.structures.S1, 'Student', { ...policy, emailRequired: true, phoneRequired: false, minPasswordLength: 8 }, null);
+  await savePolicy(ctx.database.pool, s.structures.S1, 'Relative', { ...policy, emailRequired: false, phoneRequired: true, minPasswordLength: 12 }, null);
+  try {
+    const rows = await select({ userIds: [s.users.zoe, s.users.paul] });
+    const file = save(await renderSheetsPdf(ctx, rows, { model: 1 }));
+    const zoe = flat(pdfText(file, pageOf(rows, s.users.zoe)));
+    assert.match(zoe, /3\. Indique une adresse électronique \(obligatoire\) : elle servira si tu oublies ton mot de passe\./);
+    assert.match(zoe, /4\. Indique ton numéro de téléphone si tu le souhaites \(facultatif\)\./);
+    const paul = flat(pdfText(file, pageOf(rows, s.users.paul)));
+    assert.match(paul, /3\. Indiquez une adresse électronique \(facultatif\)/);
+    assert.match(paul, /4\. Indiquez votre numéro de téléphone \(obligatoire\)\./);
+    // Another school keeps the defaults.
+    assert.match((await loadTemplates(ctx, s.structures.S2)).get('Student', 'sheet_inactive').body, /adresse électronique \(facultatif\)/);
+  } finally {
+    await ctx.database.pool.query('DELETE FROM profile_policies WHERE structure_id = $1', [s.structures.S1]);
+  }
 });

@@ -9,8 +9,9 @@
 //   MERGE_FIELDS, TEMPLATE_KINDS               what can be edited and inserted
 //   renderTemplate(text, fields)               pure substitution
 //   unknownFields(text)                        typos to report in an editor
-//   defaultTemplate(profile, kind, young?)     the built-in text (young: a pupil of maternelle's, to the parents)
-//   loadTemplates(ctx, structureId | null)     resolved set: .get(profile, kind)
+//   defaultTemplate(profile, kind, young?, asked?)  the built-in text (young: a pupil of maternelle's, to the parents;
+//                                              asked: the e-mail / phone the activation form requires)
+//   loadTemplates(ctx, structureId | null)     resolved set: .get(profile, kind), built-ins fitted to the school's policies
 //   templateFor(set, row, kind)                the text one account gets (the built-in one fitted to it)
 //   saveTemplate(ctx, input, actorId)          upsert an override (validated, audited)
 //   resetTemplate(ctx, key, actorId)           drop an override (back to global/default)
@@ -20,6 +21,7 @@ import type { Queryable } from '../db/index.js';
 import { PROFILES, type Profile, type TemplateKind } from '../directory/vocabulary.js';
 import { withTransaction } from '../accounts/tx.js';
 import { recordAudit } from '../directory/audit.js';
+import { loadPolicies } from '../directory/policies.js';
 import { DOMAIN_MESSAGES_FR, DomainError, fillTemplate, placeholdersThenStop, valueThenStop, type DomainCode, type DomainParams } from '../lib/errors.js';
 import { de } from '../lib/french.js';
 import { activationUrl, childrenLabel, frenchDate } from './format.js';
@@ -96,30 +98,39 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
 /** Who a built-in text speaks to: a pupil ("tu"), the parents of a pupil of maternelle, anyone else ("vous"). */
 export type Audience = 'tu' | 'parents' | 'vous';
 
+/** What the activation form asks for besides the password: the profile policy's emailRequired / phoneRequired. */
+export interface Asked {
+  email: boolean;
+  phone: boolean;
+}
+const OPTIONAL: Asked = { email: false, phone: false };
+
 // First-connection steps; a mail has no QR code to scan, a sheet has. The parents give their own e-mail address. The
-// e-mail and the phone are optional on the activation form by default (profile policies may require them): the steps
-// say so, and why an address is worth giving.
-const stepsText = (to: Audience, qr: boolean) =>
-  to === 'tu'
+// e-mail and the phone are optional on the activation form unless the school's profile policy requires them (`asked`):
+// the steps say which, as the form will, and why an address is worth giving.
+const stepsText = (to: Audience, qr: boolean, asked: Asked = OPTIONAL) => {
+  const email = asked.email ? 'obligatoire' : 'facultatif';
+  return to === 'tu'
     ? `Première connexion :
 1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
-3. Indique une adresse électronique (facultatif) : elle servira si tu oublies ton mot de passe.
-4. Indique ton numéro de téléphone si tu le souhaites (facultatif).
+3. Indique une adresse électronique (${email}) : elle servira si tu oublies ton mot de passe.
+4. Indique ton numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si tu le souhaites (facultatif)'}.
 5. Lis et accepte les conditions d'utilisation de l'ENT.`
     : to === 'parents'
       ? `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l'identifiant et le code d'activation de votre enfant.
 2. Choisissez son mot de passe et saisissez-le deux fois.
-3. Indiquez votre adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.
-4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
+3. Indiquez votre adresse électronique (${email}) : elle permet de renouveler un mot de passe oublié.
+4. Indiquez votre numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si vous le souhaitez (facultatif)'}.
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`
       : `Première connexion :
 1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
-3. Indiquez une adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.
-4. Indiquez votre numéro de téléphone si vous le souhaitez (facultatif).
+3. Indiquez une adresse électronique (${email}) : elle permet de renouveler un mot de passe oublié.
+4. Indiquez votre numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si vous le souhaitez (facultatif)'}.
 5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
+};
 
 const RENEWAL: Record<Audience, string> = {
   tu: `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
@@ -221,7 +232,7 @@ const CODE_NOTE: Record<Audience, string> = {
   vous: `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`,
 };
 
-const MAIL_INACTIVE_BODY = (profile: Profile, to: Audience) => {
+const MAIL_INACTIVE_BODY = (profile: Profile, to: Audience, asked: Asked) => {
   const tu = to === 'tu';
   return `${to === 'parents' ? MAIL_GREETING_PARENTS : MAIL_GREETING[profile]}
 
@@ -237,7 +248,7 @@ ${
 } :
 {lien_activation}
 
-${stepsText(to, false)}
+${stepsText(to, false, asked)}
 
 ${
   tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement."
@@ -268,15 +279,15 @@ Page « Mot de passe oublié » : {url}/mot-de-passe-oublie`;
  * The built-in text of a kind for a profile; `subject` is null for sheets. With `youngPupil` (a Student in
  * maternelle, young-pupil.ts), the text addressed to the pupil's parents.
  */
-export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil = false): { subject: string | null; body: string } {
+export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil = false, asked: Asked = OPTIONAL): { subject: string | null; body: string } {
   const to = audienceOf(profile, youngPupil);
   switch (kind) {
     case 'sheet_inactive':
-      return { subject: null, body: `${to === 'parents' ? SHEET_INTRO_PARENTS : SHEET_INTRO[profile]}\n\n${stepsText(to, true)}\n\n${CODE_NOTE[to]}` };
+      return { subject: null, body: `${to === 'parents' ? SHEET_INTRO_PARENTS : SHEET_INTRO[profile]}\n\n${stepsText(to, true, asked)}\n\n${CODE_NOTE[to]}` };
     case 'sheet_active':
       return { subject: null, body: RENEWAL[to] };
     case 'mail_inactive':
-      return { subject: to === 'parents' ? "Activez le compte de l'ENT de votre enfant – {etablissement}" : "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, to) };
+      return { subject: to === 'parents' ? "Activez le compte de l'ENT de votre enfant – {etablissement}" : "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, to, asked) };
     case 'mail_active':
       return { subject: to === 'parents' ? "Le compte de l'ENT de votre enfant – {etablissement}" : "Votre compte de l'ENT – {etablissement}", body: MAIL_ACTIVE_BODY(profile, to) };
   }
@@ -298,7 +309,7 @@ export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 
   if (row.profile === 'Relative' && row.children?.length === 1 && chosen.body.includes(CHILDREN_WORDS)) return { ...chosen, body: chosen.body.replace(CHILDREN_WORDS, ONE_CHILD_WORDS) };
   const young = row.profile === 'Student' && !!row.youngPupil;
   if (kind === 'sheet_active' && !row.email?.trim()) return { ...chosen, body: defaultSheetActiveWithoutEmail(row.profile, young) };
-  return young ? { ...chosen, ...PARENTS_DEFAULTS.get(kind)! } : chosen;
+  return young ? { ...chosen, ...set.youngDefault(kind) } : chosen;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -319,10 +330,16 @@ export class TemplateSet {
   constructor(
     readonly structureId: string | null,
     private readonly byKey: Map<string, LetterTemplate>,
+    private readonly young: ReadonlyMap<TemplateKind, { subject: string | null; body: string }> = PARENTS_DEFAULTS,
   ) {}
 
   get(profile: Profile, kind: TemplateKind): LetterTemplate {
     return this.byKey.get(`${profile}/${kind}`)!;
+  }
+
+  /** The built-in text of `kind` for the parents of a pupil of maternelle, as this school asks for pupils. */
+  youngDefault(kind: TemplateKind): { subject: string | null; body: string } {
+    return this.young.get(kind)!;
   }
 
   all(): LetterTemplate[] {
@@ -336,9 +353,15 @@ export async function loadTemplates(ctx: { database: { pool: Queryable } }, stru
      WHERE structure_id IS NULL OR structure_id = $1`,
     [structureId],
   );
+  // The built-in steps say what the school's activation form requires (its profile policies).
+  const policies = structureId ? await loadPolicies(ctx.database.pool, structureId) : [];
+  const askedOf = (profile: Profile): Asked => {
+    const p = policies.find((x) => x.profile === profile);
+    return p ? { email: p.emailRequired, phone: p.phoneRequired } : OPTIONAL;
+  };
   const map = new Map<string, LetterTemplate>();
   for (const profile of PROFILES) {
-    for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind), source: 'default', updatedAt: null });
+    for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind, false, askedOf(profile)), source: 'default', updatedAt: null });
   }
   // Global overrides first, then the structure's on top.
   const rows = [...res.rows].sort((a, b) => (a.structure_id ? 1 : 0) - (b.structure_id ? 1 : 0));
@@ -354,7 +377,9 @@ export async function loadTemplates(ctx: { database: { pool: Queryable } }, stru
       updatedAt: r.updated_at,
     });
   }
-  return new TemplateSet(structureId, map);
+  const asked = askedOf('Student');
+  const young = asked.email || asked.phone ? new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('Student', k, true, asked)])) : PARENTS_DEFAULTS;
+  return new TemplateSet(structureId, map, young);
 }
 
 export interface TemplateInput {
