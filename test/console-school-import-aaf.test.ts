@@ -94,3 +94,11 @@ test('a school’s upload form does not offer AAF files', async () => {
   assert.doesNotMatch(hint, /fichiers XML de l’annuaire académique/);
   assert.match(hint, /Le flux AAF s’importe sur la page « Importer un flux académique \(AAF\) »/);
 });
+
+test('a local admin’s upload form offers the files they may send: CSV, their school’s SIECLE or STS-web exports, a .zip', async () => {
+  const form = flat((await localAdmin.get(`/console/etablissements/${school}/import`)).body);
+  assert.match(form, /<input type="file" id="f-files" name="files" multiple required accept="\.csv,\.txt,\.tsv,\.xml,\.zip"/);
+  const hint = /<p class="hint" id="f-files-hint">(.*?)<\/p>/.exec(form)?.[1] ?? '';
+  assert.match(hint, /exports SIECLE \(élèves, responsables, nomenclature\) ou STS-web de l’établissement, ou une archive \.zip/);
+  assert.doesNotMatch(hint, /AAF/, 'the feed is not theirs to send');
+});

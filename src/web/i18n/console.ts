@@ -332,7 +332,8 @@ const fr = {
   'import.school.aaf':
     '« {file} » est un fichier de l’annuaire académique (AAF) : il crée et met à jour tous les établissements qu’il nomme, pas seulement celui-ci. Il s’importe sur la page « Importer un flux académique (AAF) », pour toute l’académie ; ici, seulement les fichiers de cet établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web). Rien n’a été importé.',
   'import.school.aafLink': 'Importer ce flux sur la page « Importer un flux académique (AAF) »',
-  'import.files.hint': 'Fichiers CSV (séparateur ; , ou tabulation, UTF-8 ou Windows-1252). Plusieurs fichiers possibles.',
+  'import.files.hint':
+    'Fichiers CSV (modèles de l’ENT, export ONDE ; séparateur ; , ou tabulation), exports SIECLE (élèves, responsables, nomenclature) ou STS-web de l’établissement, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles.',
   'import.files.hintSuper':
     'Fichiers CSV (modèles de l’ENT, export ONDE), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le flux AAF s’importe sur la page « Importer un flux académique (AAF) ».',
   'import.partial': 'Import partiel',
@@ -806,7 +807,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.school.aaf':
     '“{file}” is an academic directory (AAF) file: it creates and updates every school it names, not only this one. It is imported on the “Import an academic feed (AAF)” page, for the whole académie; here, only this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). Nothing was imported.',
   'import.school.aafLink': 'Import this feed on the “Import an academic feed (AAF)” page',
-  'import.files.hint': 'CSV files (separator ; , or tab, UTF-8 or Windows-1252). Several files allowed.',
+  'import.files.hint':
+    'CSV files (ENT templates, ONDE export; separator ; , or tab), the school’s SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed.',
   'import.files.hintSuper':
     'CSV files (ENT templates, ONDE export), SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. The AAF feed is imported on the “Import an academic feed (AAF)” page.',
   'import.partial': 'Partial import',

@@ -65,7 +65,9 @@ export function confirmQuestion(lang: Lang, school: ImportTarget, r: Pick<Import
  */
 export function uploadForm(env: ViewEnv, school: ImportTarget, superAdmin: boolean): SafeHtml {
   const _ = translator(env.lang);
-  const [hint, accept] = !school ? [_('import.files.hintRegion'), '.xml,.zip'] : superAdmin ? [_('import.files.hintSuper'), '.csv,.txt,.tsv,.xml,.zip'] : [_('import.files.hint'), '.csv,.txt,.tsv'];
+  // A local admin sends the same kinds of file as a super admin on a school's page (SIECLE and STS-web naming the
+  // school's UAI, a .zip): only the AAF, refused to them, goes unmentioned.
+  const [hint, accept] = !school ? [_('import.files.hintRegion'), '.xml,.zip'] : [_(superAdmin ? 'import.files.hintSuper' : 'import.files.hint'), '.csv,.txt,.tsv,.xml,.zip'];
   return html`<form method="post" action="${importBase(school)}?_csrf=${env.csrfToken}" enctype="multipart/form-data" class="card import-form" data-once>
 <div class="field">
   <label for="f-files">${_('import.files')}</label>
