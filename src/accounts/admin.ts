@@ -1,5 +1,5 @@
 // `trousseau admin`: a new password for the super admin `admin` (lost password, first start's output gone);
-// `trousseau admin --local <login> --structure <UAI> [--retirer]`: appoints (removes) a local administrator.
+// `trousseau admin --local <login> --structure <UAI|id> [--retirer]`: appoints (removes) a local administrator.
 // The password comes from TROUSSEAU_ADMIN_PASSWORD or is generated and printed once. The account is put back
 // in a state where it can sign in, whatever was done to it: unblocked, no pre-deletion, its attempt counters
 // forgotten, its sessions ended, and its e-mail address removed with every pending reset link (an address
@@ -50,7 +50,7 @@ export async function resetSuperAdmin(ctx: AppContext, password?: string): Promi
 }
 
 const USAGE = `usage : trousseau admin                                        nouveau mot de passe pour admin
-        trousseau admin --local <login> --structure <UAI> [--retirer]   nomme (retire) un administrateur local`;
+        trousseau admin --local <login> --structure <UAI|id> [--retirer]   nomme (retire) un administrateur local (établissement : son UAI, ou son identifiant, visible dans l’adresse de sa page de la console, s’il n’en a pas)`;
 
 /** `--local <login> --structure <UAI|id> [--retirer]`, with the server's unrestricted scope. Exit code 0, 1 (refused) or 2 (usage). */
 export async function runLocal(ctx: AppContext, args: string[], log: (m: string) => void): Promise<number> {
@@ -62,7 +62,7 @@ export async function runLocal(ctx: AppContext, args: string[], log: (m: string)
     return 2;
   }
   if (!o.local || !o.structure) {
-    log(`--local <login> et --structure <UAI> sont obligatoires\n${USAGE}`);
+    log(`--local <login> et --structure <UAI|id> sont obligatoires\n${USAGE}`);
     return 2;
   }
   const pool = ctx.database.pool;
