@@ -706,3 +706,30 @@ test('CLI: `trousseau import` prints a French report with encodings; exit 0, or 
     await db.close();
   }
 });
+
+test('ONDE/BE1D parents: a newcomer of a stored parent’s name, listed before her, does not take her account (nor its e-mail, nor her child)', async () => {
+  const eleves =
+    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    `"BERTOT";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTOT";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n`;
+  const head =
+    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
+  // Karim's mother, imported last year, has activated her account.
+  const karims = `"Mme";;"BERTOT";"Muriel";"41 rue Dagorne";"99400";"Tilly";;"muriel.bertot@example.org";;;;;;"BERTOT";"Karim";"CP"\n`;
+  // This year another Muriel BERTOT, Laure's mother, comes first in the file: nothing but the name in common.
+  const laures = `"Mme";;"BERTOT";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTOT";"Laure";"GS"\n`;
+  const files = (parents: string) => [
+    { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(head + parents) },
+  ];
+  const school = opts({ structureHint: 'École des Sorbiers' });
+  assert.equal((await importFiles(ctx, files(karims), school)).fatal, null);
+  const [mother] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'BERTOT' AND first_name = 'Muriel'`);
+  await q(`UPDATE users SET activated_at = now() WHERE id = $1`, [mother.id]);
+  const report = await importFiles(ctx, files(laures + karims), school);
+  assert.equal(report.fatal, null, formatReport(report));
+  const [kept] = await q<{ login: string; email: string | null; address: string }>(`SELECT login, email, address FROM users WHERE id = $1`, [mother.id]);
+  assert.deepEqual([kept.login, kept.email, kept.address, await childrenOf(mother.id)], ['muriel.bertot', 'muriel.bertot@example.org', '41 rue Dagorne\n99400 Tilly', ['BERTOT Karim']]);
+  const [newcomer] = await q<{ id: string; login: string; email: string | null }>(`SELECT id, login, email FROM users WHERE last_name = 'BERTOT' AND first_name = 'Muriel' AND id <> $1`, [mother.id]);
+  assert.deepEqual([newcomer.login, newcomer.email, await childrenOf(newcomer.id)], ['muriel.bertot2', null, ['BERTOT Laure']]);
+  assert.deepEqual([report.byProfile.Relative?.created, report.byProfile.Relative?.preDeleted], [1, 0]);
+});

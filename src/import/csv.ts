@@ -159,7 +159,7 @@ export interface CsvTarget {
 
 /**
  * An adult's account (parent, teacher, staff, guest) stored under a name key (csvNameKey, `#n` for the second
- * homonym on): what a row of that name is compared with (namesakeKey).
+ * homonym on): what a row of that name is compared with (assignNamesakeKeys).
  */
 export interface StoredNamesake {
   key: string;
@@ -173,13 +173,13 @@ export interface StoredNamesake {
   address: string | null;
 }
 
-/** A child as namesakeKey compares children: both names, folded (the same child, not one of the same family name). */
+/** A child as assignNamesakeKeys compares children: both names, folded (the same child, not one of the same family name). */
 const childIdentity = (lastName: string, firstName: string) => `${foldName(lastName)} ${foldName(firstName)}`;
 
 /**
  * The adults of structure `structureId` stored under name keys (ONDE and CSV files without identifiers), pre-deleted
  * ones included (a key of theirs is not free), by key without `#n`: parseCsv gives each adult of a file the stored
- * account of that name that is them (namesakeKey).
+ * account of that name that is them (assignNamesakeKeys).
  */
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
@@ -223,30 +223,48 @@ function foldStreet(street: string): string {
 }
 
 /**
- * The key of an adult met for the first time in a file, among `base`'s namesakes: the stored account the row agrees
- * with best, else the first key neither stored nor taken. Numbering namesakes by file order alone swapped two
- * people's accounts (and their sign-in, and a director's local administration) whenever a delivery listed them the
- * other way round. Never the same person: two civilities or two birth dates given and different. Agreeing: the same
- * e-mail, the same street address, a child in common (both names: a family name alone is often the parent's own);
- * else the lowest key, as file order gave it. Nothing else is evidence: an e-mail or an address may change between
- * deliveries, primary classes come back every year under the same names (a director landed on her departed
- * colleague's account who had had her new class), most namesakes share a civility. A namesake who left is still
- * taken for a newcomer of that name with nothing to tell them apart, as file order did.
+ * The keys of the adults met for the first time in a file (`pending`, in file order), among their namesakes: each the
+ * stored account they agree with best, else the first key neither stored nor taken. Numbering namesakes by file order
+ * alone swapped two people's accounts (and their sign-in, and a director's local administration) whenever a delivery
+ * listed them the other way round. Never the same person: two civilities or two birth dates given and different.
+ * Agreeing: the same e-mail, the same street address, a child in common (both names: a family name alone is often the
+ * parent's own); else the lowest key, as file order gave it. Nothing else is evidence: an e-mail or an address may
+ * change between deliveries, primary classes come back every year under the same names (a director landed on her
+ * departed colleague's account who had had her new class), most namesakes share a civility. A namesake who left is
+ * still taken for a newcomer of that name with nothing to tell them apart, as file order did. Given best agreement
+ * first, whole file read: taken in file order, a newcomer listed before a stored parent of her name (agreeing with
+ * nothing) was given that parent's activated account, with its e-mail, and the parent a new one beside it.
  */
-function namesakeKey(base: string, row: RelativeRow, stored: StoredNamesake[] | undefined, claimed: Set<string>): string {
-  let best: { key: string; score: number } | null = null;
-  for (const x of stored ?? []) {
-    if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
-    const sameAddress = !!x.address && x.address === row.address;
-    const sameChild = [...row.children].some((c) => x.children.has(c));
-    const score = (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0);
-    if (!best || score > best.score || (score === best.score && keyOrder(x.key) < keyOrder(best.key))) best = { key: x.key, score };
-  }
-  if (best) return best.key;
-  const storedKeys = new Set((stored ?? []).map((x) => x.key));
-  for (let n = 1; ; n++) {
-    const key = n === 1 ? base : `${base}#${n}`;
-    if (!storedKeys.has(key) && !claimed.has(key)) return key;
+function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string, StoredNamesake[]> | undefined, claimed: Set<string>): void {
+  const byBase = new Map<string, PendingAdult[]>();
+  for (const p of pending) (byBase.get(p.base) ?? byBase.set(p.base, []).get(p.base)!).push(p);
+  for (const [base, people] of byBase) {
+    const namesakes = stored?.get(base) ?? [];
+    const pairs: { i: number; key: string; score: number }[] = [];
+    people.forEach(({ row }, i) => {
+      for (const x of namesakes) {
+        if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
+        const sameAddress = !!x.address && x.address === row.address;
+        const sameChild = [...row.children].some((c) => x.children.has(c));
+        pairs.push({ i, key: x.key, score: (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0) });
+      }
+    });
+    pairs.sort((a, b) => b.score - a.score || a.i - b.i || keyOrder(a.key) - keyOrder(b.key));
+    for (const { i, key } of pairs) {
+      if (people[i].slot.key || claimed.has(key)) continue;
+      people[i].slot.key = key;
+      claimed.add(key);
+    }
+    const storedKeys = new Set(namesakes.map((x) => x.key));
+    for (const p of people) {
+      for (let n = 1; !p.slot.key; n++) {
+        const key = n === 1 ? base : `${base}#${n}`;
+        if (!storedKeys.has(key) && !claimed.has(key)) {
+          p.slot.key = key;
+          claimed.add(key);
+        }
+      }
+    }
   }
 }
 
@@ -303,9 +321,21 @@ interface RelativeRow {
   children: Set<string>;
 }
 
+/** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
+interface KeySlot {
+  key: string;
+}
+
+/** An adult met for the first time in the file, keyed by name: `row` is what their rows say (completed by later ones). */
+interface PendingAdult {
+  base: string;
+  row: RelativeRow;
+  slot: KeySlot;
+}
+
 /** A relative seen earlier in the file under the same name: its first row, completed by the rows read as them. */
 interface SeenRelative extends RelativeRow {
-  externalId: string;
+  slot: KeySlot;
   /** Line of the person's first row: the report names it beside each row read as the same person. */
   line: number;
 }
@@ -505,6 +535,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const relatives = new Map<string, SeenRelative[]>();
   /** Adults' keys given to a person of this file. */
   const claimed = new Set<string>();
+  /** Adults keyed by name, met for the first time: keyed once the file is read. */
+  const pending: PendingAdult[] = [];
+  /** What each row writes (its account, its links), once its key is known. */
+  const tails: (() => void)[] = [];
   const profiles = new Set<Profile>();
   let count = 0;
   for (const [i, { record, info }] of rows.entries()) {
@@ -570,10 +604,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     for (const x of incomplete) batch.rejected.push(rejection(file, line, x.first ? FIELD_LABEL.childLast : FIELD_LABEL.childFirst, 'rowChildIncomplete', { n: x.n }));
     const childNames = new Set(children.flatMap((c) => c.lastNames.map(foldName)));
 
-    let externalId: string;
+    let slot: KeySlot;
     let formerIds: string[] | undefined;
     if (ownId) {
-      externalId = csvIdKey(source, target.id, ownId);
+      slot = { key: csvIdKey(source, target.id, ownId) };
       // The same people imported before without an identifier column keep their accounts.
       formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate), ...datedAdultKey(source, target.id, profile, lastName, firstName, birthDate)];
     } else {
@@ -589,65 +623,76 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const apart = same ? undefined : namesakes.find((r) => sameRelative(r, row, self, coParents) === 'apart');
       if (apart) batch.rejected.push(rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` }));
       if (same) {
-        externalId = same.externalId;
+        slot = same.slot;
         // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
         const addressDiffers = !!same.address && !!row.address && same.address !== row.address;
         completeRelative(same, row);
         // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
         batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}`, ...(addressDiffers ? { addressDiffers } : {}) });
       } else if (profile !== 'Student') {
-        // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in.
-        externalId = namesakeKey(base, row, target.namesakes?.get(base), claimed);
-        claimed.add(externalId);
-        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push({ externalId, line, ...row, childNames: new Set(childNames), children: new Set(kids) });
+        // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in: given
+        // once every row is read (assignNamesakeKeys), as a namesake listed later may be the one a stored account is.
+        slot = { key: '' };
+        const seen: SeenRelative = { slot, line, ...row, childNames: new Set(childNames), children: new Set(kids) };
+        pending.push({ base, row: seen, slot });
+        if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push(seen);
       } else {
         // Pupils of one name and birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
-        externalId = n === 1 ? base : `${base}#${n}`;
+        slot = { key: n === 1 ? base : `${base}#${n}` };
       }
     }
-    const level = get('level');
-    // Earlier rows of the same person complete this one; another person under that key (twoPeople) does not.
-    const earlier = batch.users.get(externalId);
-    const prev = earlier && !twoPeople(earlier, { ...earlier, profile, firstName, lastName }) ? earlier : undefined;
-    const u: UserRecord = {
-      externalId,
-      source,
-      origin: source === 'be1d' ? 'feed' : 'manual',
-      profile,
-      title: normTitle(get('title')) ?? prev?.title ?? null,
-      firstName,
-      lastName,
-      birthDate: birthDate ?? prev?.birthDate ?? null,
-      email: mail.email ?? prev?.email ?? null,
-      phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
-      ...(get('function') ? { functions: [get('function')!] } : {}),
-      // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
-      ...((postal ?? prev?.address) ? { address: postal ?? prev?.address } : {}),
-      // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school; so does
-      // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's). Another value
-      // says they are not (a feed's administration is taken back: apply.ts localAdminsWrite); no such column, nothing.
-      // An earlier row of the same person that gave it keeps it (one teacher on two rows, the ADML cell filled once).
-      ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) || prev?.localAdmin === true } : {}),
-      structures: new Set([target.key]),
-      classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
-      // A teachers' list without class column: their classes are left as stored, not emptied. Not staff: their file
-      // has no such column, and a teacher who moved to it leaves her classes (import-role-change.test.ts).
-      ...(profile === 'Teacher' && !present.has('classes') ? { keepClasses: true as const } : {}),
-      groups: [],
-      formerIds,
-      file,
-      line,
-    };
-    mergeUser(batch.users, u);
-    if (profile !== 'Relative') continue;
-    for (const c of columns) {
-      if (c.field !== 'childExternalId') continue;
-      const id = clean(record[c.index]);
-      if (id) batch.relations.push({ parent: externalId, child: csvIdKey(source, target.id, id), file, line, field: c.header });
-    }
-    for (const c of children) batch.childrenByName.push({ parent: externalId, structure: target.key, ...c, file, line });
+    // The account is written once the keys are given (after the last row), in file order.
+    tails.push(() => {
+      const externalId = slot.key;
+      const level = get('level');
+      // Earlier rows of the same person complete this one; another person under that key (twoPeople) does not.
+      const earlier = batch.users.get(externalId);
+      const prev = earlier && !twoPeople(earlier, { ...earlier, profile, firstName, lastName }) ? earlier : undefined;
+      const u: UserRecord = {
+        externalId,
+        source,
+        origin: source === 'be1d' ? 'feed' : 'manual',
+        profile,
+        title: normTitle(get('title')) ?? prev?.title ?? null,
+        firstName,
+        lastName,
+        birthDate: birthDate ?? prev?.birthDate ?? null,
+        email: mail.email ?? prev?.email ?? null,
+        phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
+        ...(get('function') ? { functions: [get('function')!] } : {}),
+        // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
+        ...((postal ?? prev?.address) ? { address: postal ?? prev?.address } : {}),
+        // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school; so does
+        // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's). Another value
+        // says they are not (a feed's administration is taken back: apply.ts localAdminsWrite); no such column, nothing.
+        // An earlier row of the same person that gave it keeps it (one teacher on two rows, the ADML cell filled once).
+        ...(present.has('localAdmin') || present.has('director') ? { localAdmin: isYes(get('localAdmin')) || isYes(get('director')) || prev?.localAdmin === true } : {}),
+        structures: new Set([target.key]),
+        classes: [...new Set(getAll('classes'))].map((name) => ({ structure: target.key, name, level: profile === 'Student' ? level : null })),
+        // A teachers' list without class column: their classes are left as stored, not emptied. Not staff: their file
+        // has no such column, and a teacher who moved to it leaves her classes (import-role-change.test.ts).
+        ...(profile === 'Teacher' && !present.has('classes') ? { keepClasses: true as const } : {}),
+        groups: [],
+        formerIds,
+        file,
+        line,
+      };
+      mergeUser(batch.users, u);
+      if (profile !== 'Relative') return;
+      for (const c of columns) {
+        if (c.field !== 'childExternalId') continue;
+        const id = clean(record[c.index]);
+        if (id) batch.relations.push({ parent: externalId, child: csvIdKey(source, target.id, id), file, line, field: c.header });
+      }
+      for (const c of children) batch.childrenByName.push({ parent: externalId, structure: target.key, ...c, file, line });
+    });
+  }
+  assignNamesakeKeys(pending, target.namesakes, claimed);
+  for (const [i, tail] of tails.entries()) {
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+    tail();
   }
   if (!profiles.size && fileProfile) profiles.add(fileProfile);
   return { source, profiles, rows: count, encoding };

@@ -87,7 +87,7 @@ const SCHOOL_ADULTS: readonly Profile[] = ['Teacher', 'Personnel'];
  * The same person under another profile: a teacher now staff (or back) is in the other file of the same school, so
  * under another name-built key. Only between teacher and staff, with the very same names once folded and no birth
  * date contradicting (both given and different): the rule that gives a namesake the account of that name (csv.ts
- * namesakeKey) whatever the row, and the reference ENT's.
+ * assignNamesakeKeys) whatever the row, and the reference ENT's.
  */
 function roleChange(r: RenameIncoming, c: RenameCandidate): boolean {
   return (
