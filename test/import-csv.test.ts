@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import iconv from 'iconv-lite';
+import { mergeUsers } from '../src/directory/duplicates.js';
 import { collectInputs, formatReport, importFiles, type ImportOptions } from '../src/import/index.js';
 import type { Rejection } from '../src/import/types.js';
 import { reportView } from '../src/web/console/views/import.js';
@@ -732,4 +733,30 @@ test('ONDE/BE1D parents: a newcomer of a stored parent’s name, listed before h
   const [newcomer] = await q<{ id: string; login: string; email: string | null }>(`SELECT id, login, email FROM users WHERE last_name = 'BERTOT' AND first_name = 'Muriel' AND id <> $1`, [mother.id]);
   assert.deepEqual([newcomer.login, newcomer.email, await childrenOf(newcomer.id)], ['muriel.bertot2', null, ['BERTOT Laure']]);
   assert.deepEqual([report.byProfile.Relative?.created, report.byProfile.Relative?.preDeleted], [1, 0]);
+});
+
+test('ONDE/BE1D parents: namesakes kept apart that the school merged are no remark at the next imports, whatever the order of their rows', async () => {
+  const eleves =
+    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    `"BERTAL";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTAL";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n`;
+  const head =
+    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
+  const laure = `"Mme";;"BERTAL";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTAL";"Laure";"GS"\n`;
+  const karim = `"Mme";;"BERTAL";"Muriel";"41 rue Dagorne";"99400";"Tilly";;;;;;;;"BERTAL";"Karim";"CP"\n`;
+  const files = (parents: string) => [
+    { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(head + parents) },
+  ];
+  const school = opts({ structureHint: 'École des Aulnes' });
+  const first = await importFiles(ctx, files(laure + karim), school);
+  assert.deepEqual(first.rejected.map((r) => r.message?.code), ['relativeApart']);
+  const [keep, drop] = await q<{ id: string }>(`SELECT id FROM users WHERE last_name = 'BERTAL' AND first_name = 'Muriel' ORDER BY login`);
+  await mergeUsers(ctx, { kind: 'all' }, keep.id, drop.id, null);
+  for (const order of [karim + laure, laure + karim]) {
+    const report = await importFiles(ctx, files(order), school);
+    assert.equal(report.fatal, null, formatReport(report));
+    assert.deepEqual(report.rejected, [], 'one account: nothing left to merge');
+    assert.deepEqual([report.created, report.preDeleted], [0, 0]);
+    assert.deepEqual(await childrenOf(keep.id), ['BERTAL Karim', 'BERTAL Laure']);
+  }
 });

@@ -7,7 +7,7 @@ import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
 import { checkEmail, clean, cleanPhone, decodeText, normTitle, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
-import { ImportFileError, rejection, type ImportBatch, type Source, type UserRecord } from './types.js';
+import { ImportFileError, rejection, type ImportBatch, type Rejection, type Source, type UserRecord } from './types.js';
 
 type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
@@ -171,6 +171,8 @@ export interface StoredNamesake {
   children: Set<string>;
   /** Folded first street line and postcode of its postal address, as a row's (RelativeRow.address). */
   address: string | null;
+  /** The keys of accounts merged into it (« Gérer les doublons »: user_aliases), which a re-import maps to it. */
+  aliases: string[];
 }
 
 /** A child as assignNamesakeKeys compares children: both names, folded (the same child, not one of the same family name). */
@@ -182,17 +184,20 @@ const childIdentity = (lastName: string, firstName: string) => `${foldName(lastN
  * account of that name that is them (assignNamesakeKeys).
  */
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
+  // user_aliases comes with the duplicates feature (a later migration): tolerated absent, as apply.ts does.
+  const aliased = ((await db.query(`SELECT to_regclass('user_aliases')::text AS t`, [])).rows[0] as { t: string | null }).t !== null;
   const r = await db.query(
     `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date, u.address,
-            ARRAY(SELECT json_build_array(c.last_name, c.first_name) FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children
+            ARRAY(SELECT json_build_array(c.last_name, c.first_name) FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children,
+            ${aliased ? 'ARRAY(SELECT a.external_id FROM user_aliases a WHERE a.user_id = u.id)' : "'{}'::text[]"} AS aliases
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
   const out = new Map<string, StoredNamesake[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][] }[]) {
+  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][]; aliases: string[] }[]) {
     if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address) };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address), aliases: x.aliases };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
@@ -537,6 +542,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const claimed = new Set<string>();
   /** Adults keyed by name, met for the first time: keyed once the file is read. */
   const pending: PendingAdult[] = [];
+  /** Remarks on namesakes kept apart, with both people's keys (given after the last row). */
+  const aparts: { remark: Rejection; first: KeySlot; row: () => KeySlot }[] = [];
   /** What each row writes (its account, its links), once its key is known. */
   const tails: (() => void)[] = [];
   const profiles = new Set<Profile>();
@@ -621,7 +628,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const same = namesakes.find((r) => sameRelative(r, row, self, coParents) === 'same');
       // Kept apart on their addresses alone: said, for the school to merge them (« Gérer les doublons ») if they are one person.
       const apart = same ? undefined : namesakes.find((r) => sameRelative(r, row, self, coParents) === 'apart');
-      if (apart) batch.rejected.push(rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` }));
+      if (apart) {
+        const remark = rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` });
+        batch.rejected.push(remark);
+        aparts.push({ remark, first: apart.slot, row: () => slot });
+      }
       if (same) {
         slot = same.slot;
         // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
@@ -690,6 +701,12 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     });
   }
   assignNamesakeKeys(pending, target.namesakes, claimed);
+  // Namesakes kept apart whom the school has merged since (« Gérer les doublons »: the keys of one account): no remark
+  // asking for that merge again, at every import.
+  const account = new Map<string, string>();
+  for (const xs of target.namesakes?.values() ?? []) for (const x of xs) for (const k of [x.key, ...x.aliases]) account.set(k, x.key);
+  const one = (a: string, b: string) => (account.get(a) ?? a) === (account.get(b) ?? b);
+  for (const { remark, first, row } of aparts) if (one(first.key, row().key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
   for (const [i, tail] of tails.entries()) {
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     tail();
