@@ -39,7 +39,8 @@ export const directory = (ctx: Ctx) =>
   );
 
 /** A report as the person reading it sees it (its duration and the run's instant left out). */
-export const shown = (r: ImportReport) => ({ ...r, durationMs: 0, at: undefined });
+/** A report as two databases can agree on it: their timings, and the ids each gave its structures, left out. */
+export const shown = (r: ImportReport) => ({ ...r, durationMs: 0, at: undefined, withoutAdmin: r.withoutAdmin?.map(({ id: _id, ...w }) => w) });
 
 export interface Pair {
   /** The database whose cache is kept from run to run. */
