@@ -68,7 +68,6 @@ async function applyModifies(client: Queryable, c: AafCollector) {
 async function storedPeople(client: Queryable, ids: string[]): Promise<Map<string, { user: UserRecord; parents: string[] }>> {
   const out = new Map<string, { user: UserRecord; parents: string[] }>();
   if (!ids.length) return out;
-  const aliases = (await client.query<{ t: string | null }>(`SELECT to_regclass('user_aliases')::text AS t`)).rows[0].t !== null;
   const rows = (
     await client.query<{
       id: string; key: string; profile: Profile; title: string | null; first_name: string; last_name: string; birth_date: string | null;
@@ -76,7 +75,7 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
     }>(
       `SELECT u.id, k.key, u.profile, u.title, u.first_name, u.last_name, u.birth_date, u.email, u.phone, u.ine, u.functions, u.mobile, u.address
        FROM (SELECT id AS user_id, external_id AS key FROM users WHERE external_id = ANY($1)
-             ${aliases ? 'UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)' : ''}) k
+             UNION ALL SELECT user_id, external_id FROM user_aliases WHERE external_id = ANY($1)) k
        JOIN users u ON u.id = k.user_id`,
       [ids],
     )

@@ -94,12 +94,6 @@ async function unnestChunks<R extends pg.QueryResultRow = pg.QueryResultRow>(
   return done.flatMap((r) => (r.status === 'fulfilled' ? r.value.rows : []));
 }
 
-/** user_aliases comes with the duplicates feature (a later migration): tolerate its absence. */
-async function hasAliases(client: Client): Promise<boolean> {
-  const r = await client.query<{ t: string | null }>(`SELECT to_regclass('user_aliases')::text AS t`);
-  return r.rows[0].t !== null;
-}
-
 type ExistingUser = StoredUser;
 
 /** The columns of ExistingUser, from `users u`. */
@@ -313,17 +307,14 @@ export async function applyBatch(
     );
   }
   await stage.update(knownAccounts(scope, []));
-  const aliases = await hasAliases(client);
-  if (aliases) {
-    const ap: unknown[] = [];
-    await client.query(
-      `UPDATE import_stage s SET user_id = u.id,
-              state = CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'aliased' ELSE 'crossed' END, absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
-              allowed = ${allowed('u', ap)}
-       FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.state = 'fresh'`,
-      ap,
-    );
-  }
+  const ap: unknown[] = [];
+  await client.query(
+    `UPDATE import_stage s SET user_id = u.id,
+            state = CASE WHEN ${personKindSql('s.profile')} = ${personKindSql('u.profile')} THEN 'aliased' ELSE 'crossed' END, absent = (coalesce(u.pre_deleted_at, u.absent_since) IS NOT NULL),
+            allowed = ${allowed('u', ap)}
+     FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = s.ext AND s.state = 'fresh'`,
+    ap,
+  );
   // A record naming an account outside the run's reach (another school's, another administrator of any school,
   // a super admin) is rejected: not updated, not linked, not pre-deleted, and not created again either. So is a record
   // whose account is another kind of person (a pupil's identifier given to a parent): that account is neither turned
@@ -377,8 +368,8 @@ export async function applyBatch(
     const ok = `u.profile = '${profile}' AND ${allowed('u', rp)}`;
     await client.query(
       `UPDATE import_relations r SET ${side}_id = coalesce(
-         (SELECT u.id FROM users u WHERE u.external_id = r.${side} AND ${ok})
-         ${aliases ? `, (SELECT u.id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = r.${side} AND ${ok} LIMIT 1)` : ''})
+         (SELECT u.id FROM users u WHERE u.external_id = r.${side} AND ${ok}),
+         (SELECT u.id FROM user_aliases a JOIN users u ON u.id = a.user_id WHERE a.external_id = r.${side} AND ${ok} LIMIT 1))
        WHERE r.${side}_id IS NULL`,
       rp,
     );
@@ -1389,7 +1380,7 @@ async function reclaimFormerAccounts(client: Client, open: UserRecord[]): Promis
  */
 async function followFormerAliases(client: Client, open: UserRecord[], allowed: (u: string, params: unknown[]) => string): Promise<string[]> {
   const sts = open.filter((r) => r.source === 'sts' && r.formerIds?.length);
-  if (!sts.length || !(await hasAliases(client))) return [];
+  if (!sts.length) return [];
   const ap: unknown[] = [null];
   const rows = await unnestChunks<ExistingUser & { alias: string }>(
     client,

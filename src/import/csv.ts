@@ -184,12 +184,10 @@ const childIdentity = (lastName: string, firstName: string) => `${foldName(lastN
  * account of that name that is them (assignNamesakeKeys).
  */
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
-  // user_aliases comes with the duplicates feature (a later migration): tolerated absent, as apply.ts does.
-  const aliased = ((await db.query(`SELECT to_regclass('user_aliases')::text AS t`, [])).rows[0] as { t: string | null }).t !== null;
   const r = await db.query(
     `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date, u.address,
             ARRAY(SELECT json_build_array(c.last_name, c.first_name) FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children,
-            ${aliased ? 'ARRAY(SELECT a.external_id FROM user_aliases a WHERE a.user_id = u.id)' : "'{}'::text[]"} AS aliases
+            ARRAY(SELECT a.external_id FROM user_aliases a WHERE a.user_id = u.id) AS aliases
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
