@@ -1,6 +1,6 @@
 // `trousseau publipostage`: connection sheets (PDF), the account list (CSV) or the CSV for Word's / LibreOffice's
 // mail merge (word.ts) from the server, unrestricted scope.
-import { createWriteStream, fchmodSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -58,6 +58,30 @@ const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()
 
 /** A usage mistake: reported with the usage text, exit code 2. */
 class UsageError extends Error {}
+
+/**
+ * `path` opened for writing, readable by the server's account only (0600): the file holds working codes. An existing
+ * file keeps its mode when overwritten, so its mode is set first, then it is emptied; one the account may write but
+ * not own (its mode cannot change) is refused untouched (UsageError).
+ */
+async function privateFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`-o ${path} : ${(e as Error).message}`);
+  }
+  const handle = await open(path, 'r+').catch((e: Error) => {
+    throw new UsageError(`-o ${path} : ${e.message}`);
+  });
+  try {
+    await handle.chmod(0o600);
+  } catch {
+    await handle.close();
+    throw new UsageError(`-o ${path} : ce fichier n'appartient pas au compte du serveur, qui ne peut pas le rendre privé (il contiendrait des codes d'activation) ; choisissez un autre chemin`);
+  }
+  await handle.truncate(0);
+  return handle;
+}
 
 function profileOf(name: string): Profile {
   const p = (PROFILES as readonly string[]).includes(name) ? (name as Profile) : PROFILE_ALIASES[foldName(name)];
@@ -173,6 +197,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
     }
     const unset = publicUrlWarning(ctx.config);
     if (unset) log(unset);
+    // The file is made the server account's alone before any code is drawn: refused, nothing is issued.
+    const file = opts.output === '-' ? null : await privateFile(opts.output);
     const result = await exportSelection(ctx, {
       format,
       selection: parsed.data,
@@ -183,14 +209,8 @@ export async function runWith(ctx: AppContext, args: string[], log: (m: string) 
       via: 'cli',
     });
     const source = Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body;
-    if (opts.output === '-') await pipeline(source, process.stdout, { end: false });
-    else {
-      // Only the server's account reads the file: it holds working codes. An existing file keeps its mode when it
-      // is overwritten, so the mode is set on the open file too.
-      const out = createWriteStream(opts.output, { mode: 0o600 });
-      out.on('open', (fd) => fchmodSync(fd, 0o600));
-      await pipeline(source, out);
-    }
+    if (!file) await pipeline(source, process.stdout, { end: false });
+    else await pipeline(source, file.createWriteStream());
     log(`${countFr(result.count, 'compte', 'comptes')} → ${opts.output === '-' ? 'sortie standard' : opts.output}`);
     // The same "left out" counters as the console preview.
     const left = await leftOutOf(ctx, parsed.data, { kind: 'all' });
