@@ -377,8 +377,8 @@ test('the AAF confirmation question names what the files touch', async () => {
     'Appliquer cet import ? Il touche 3 établissements : Collège Denis Poisson, Lycée Arago, École Jules Ferry.',
   );
   assert.match(confirmQuestion('en', schoolRow, report(['Lycée Arago'])), /It touches 1 school: Lycée Arago/);
-  // AAF person files without their EtabEducNat file name no school: the question does not pretend it is this one.
-  assert.equal(confirmQuestion('fr', schoolRow, report([], 'aaf')), 'Appliquer cet import ? Ses fichiers de l’annuaire académique (AAF) touchent les comptes des établissements qu’ils nomment, pas seulement de celui-ci.');
+  // A school's page takes no AAF file (refused before any dry run: console-school-import-aaf.test.ts): a run naming
+  // no school is this school's.
   assert.equal(confirmQuestion('fr', schoolRow, report([], 'csv')), 'Appliquer cet import à Collège Denis Poisson ?');
   // The import for every school (/console/import) is no school's: the files' schools, named or not.
   assert.equal(confirmQuestion('fr', null, report([], 'aaf')), 'Appliquer cet import ? Il touche les comptes des établissements que nomment ses fichiers.');
