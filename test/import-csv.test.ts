@@ -17,6 +17,9 @@ const CSV = join(FX, 'csv');
 const BE1D = join(FX, 'be1d', 'be1d-les-cerisiers');
 /** Parents who share a first name, or give two e-mails, at one address; parents given once per child. */
 const PLATANES = join(FX, 'be1d', 'be1d-les-platanes');
+/** The header lines of ONDE's pupils' and parents' extractions (one child per parent row). */
+const ONDE_PUPILS = `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n`;
+const ONDE_PARENTS = `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
 const opts = (o: Partial<ImportOptions> = {}): ImportOptions => ({ dryRun: false, scope: { kind: 'all' }, ...o });
 
 const ctx = await fileContext();
@@ -212,13 +215,11 @@ test('ONDE/BE1D parents: one account per person given on several rows (same addr
 
 test('ONDE/BE1D parents: one name on two rows at two addresses is two accounts, said, unless the siblings’ other parent ties the rows', async () => {
   const eleves =
-    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    ONDE_PUPILS +
     `"BERTIN";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTIN";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n` +
     `"FABRE";;"Jules";"2019-04-02";"M";;;;;"CYCLE I";"GS";"GS"\n"FABRE";;"Mila";"2014-03-24";"F";;;;;"CYCLE III";"CM2";"CM2"\n`;
-  const head =
-    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
   const responsables =
-    head +
+    ONDE_PARENTS +
     // Two mothers named Muriel BERTIN, each with her child, 79 days apart: nothing but a family name in common.
     `"Mme";;"BERTIN";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTIN";"Laure";"GS"\n` +
     `"Mme";;"BERTIN";"Muriel";"41 rue Dagorne";"99400";"Tilly";;;;;;;;"BERTIN";"Karim";"CP"\n` +
@@ -269,10 +270,10 @@ test('ONDE/BE1D parents: one name on two rows at two addresses is two accounts, 
 
 test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and says where that pupil is; a pupil moving class in both files keeps the link', async () => {
   const eleves = (emma: string) =>
-    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    ONDE_PUPILS +
     `"VENISSE";;"Lucas";"2017-04-02";"M";;;;;"CYCLE II";"CP";"CP"\n"ROUX";;"Emma";"2016-05-03";"F";;;;;"CYCLE II";"${emma}";"${emma}"\n`;
   const responsables = (emma: string) =>
-    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n` +
+    ONDE_PARENTS +
     // Another Lucas VENISSE, in CE2: not the CP pupil of this school.
     `"Mme";;"VENISSE";"Carole";"3 rue Haute";"99200";"Cerisy";;;;;;;;"VENISSE";"Lucas";"CE2"\n` +
     `"M.";;"ROUX";"Hugo";"8 rue Basse";"99200";"Cerisy";;;;;;;;"ROUX";"Emma";"${emma}"\n`;
@@ -415,15 +416,14 @@ test('parents: two birth dates given and different are two people (a mother and 
 test('ONDE: two parents of one name in one school keep their own accounts when the next export lists them the other way round', async () => {
   const school = { structureHint: 'École des Homonymes' };
   const eleves =
-    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    ONDE_PUPILS +
     `"MARTIN";;"Zoé";"2017-04-02";"F";;;;;"CYCLE II";"CP";"CP"\n"DUPONT";;"Léo";"2016-05-03";"M";;;;;"CYCLE II";"CE1";"CE1"\n`;
-  const header = `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
   // Two mothers named Sophie MARTIN: Zoé MARTIN's, and Léo DUPONT's (who kept her maiden name).
   const zoe = `"Mme";;"MARTIN";"Sophie";"1 rue Haute";"99200";"Cerisy";;"sophie.zoe@example.org";;;;;;"MARTIN";"Zoé";"CP"\n`;
   const leo = `"Mme";;"MARTIN";"Sophie";"9 rue Basse";"99200";"Cerisy";;;;;;;;"DUPONT";"Léo";"CE1"\n`;
   const files = (rows: string) => [
     { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
-    { name: 'CSVExtraction-responsables.csv', data: latin1(header + rows) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(ONDE_PARENTS + rows) },
   ];
   const first = await importFiles(ctx, files(zoe + leo), opts(school));
   assert.deepEqual([first.created, first.rejected.length], [4, 0], formatReport(first));
@@ -710,17 +710,15 @@ test('CLI: `trousseau import` prints a French report with encodings; exit 0, or 
 
 test('ONDE/BE1D parents: a newcomer of a stored parent’s name, listed before her, does not take her account (nor its e-mail, nor her child)', async () => {
   const eleves =
-    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    ONDE_PUPILS +
     `"BERTOT";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTOT";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n`;
-  const head =
-    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
   // Karim's mother, imported last year, has activated her account.
   const karims = `"Mme";;"BERTOT";"Muriel";"41 rue Dagorne";"99400";"Tilly";;"muriel.bertot@example.org";;;;;;"BERTOT";"Karim";"CP"\n`;
   // This year another Muriel BERTOT, Laure's mother, comes first in the file: nothing but the name in common.
   const laures = `"Mme";;"BERTOT";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTOT";"Laure";"GS"\n`;
   const files = (parents: string) => [
     { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
-    { name: 'CSVExtraction-responsables.csv', data: latin1(head + parents) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(ONDE_PARENTS + parents) },
   ];
   const school = opts({ structureHint: 'École des Sorbiers' });
   assert.equal((await importFiles(ctx, files(karims), school)).fatal, null);
@@ -737,15 +735,13 @@ test('ONDE/BE1D parents: a newcomer of a stored parent’s name, listed before h
 
 test('ONDE/BE1D parents: namesakes kept apart that the school merged are no remark at the next imports, whatever the order of their rows', async () => {
   const eleves =
-    `"Nom Elève";"Nom d'usage Elève";"Prénom Elève";"Date naissance";"Sexe";"Adresse1";"Cp1";"Commune1";"Pays1";" Cycle";"Niveau";"Classe"\n` +
+    ONDE_PUPILS +
     `"BERTAL";;"Laure";"2019-01-02";"F";;;;;"CYCLE I";"GS";"GS"\n"BERTAL";;"Karim";"2018-10-15";"M";;;;;"CYCLE II";"CP";"CP"\n`;
-  const head =
-    `"Civilité Responsable";"Nom usage responsable";"Nom responsable";"Prénom responsable";"Adresse responsable";"CP responsable";"Commune responsable";"Pays";"Courriel";"Téléphone domicile";"Téléphone travail";"Numéro de poste";"Téléphone portable";"Nom d'usage enfant";"Nom de famille enfant";"Prénom enfant";"Classes enfants"\n`;
   const laure = `"Mme";;"BERTAL";"Muriel";"27 rue des Cerisiers";"99400";"Tilly";;;;;;;;"BERTAL";"Laure";"GS"\n`;
   const karim = `"Mme";;"BERTAL";"Muriel";"41 rue Dagorne";"99400";"Tilly";;;;;;;;"BERTAL";"Karim";"CP"\n`;
   const files = (parents: string) => [
     { name: 'CSVExtraction-eleves.csv', data: latin1(eleves) },
-    { name: 'CSVExtraction-responsables.csv', data: latin1(head + parents) },
+    { name: 'CSVExtraction-responsables.csv', data: latin1(ONDE_PARENTS + parents) },
   ];
   const school = opts({ structureHint: 'École des Aulnes' });
   const first = await importFiles(ctx, files(laure + karim), school);
