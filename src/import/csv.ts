@@ -541,7 +541,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   /** Adults keyed by name, met for the first time: keyed once the file is read. */
   const pending: PendingAdult[] = [];
   /** Remarks on namesakes kept apart, with both people's keys (given after the last row). */
-  const aparts: { remark: Rejection; first: KeySlot; row: () => KeySlot }[] = [];
+  const aparts: { remark: Rejection; first: KeySlot; second: KeySlot }[] = [];
   /** What each row writes (its account, its links), once its key is known. */
   const tails: (() => void)[] = [];
   const profiles = new Set<Profile>();
@@ -622,15 +622,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const kids = identities(children);
       const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
       const self = childIdentity(lastName, firstName);
-      const namesakes = profile === 'Relative' ? (relatives.get(base) ?? []) : [];
-      const same = namesakes.find((r) => sameRelative(r, row, self, coParents) === 'same');
+      const verdicts = (profile === 'Relative' ? (relatives.get(base) ?? []) : []).map((r) => ({ r, v: sameRelative(r, row, self, coParents) }));
+      const same = verdicts.find((x) => x.v === 'same')?.r;
       // Kept apart on their addresses alone: said, for the school to merge them (« Gérer les doublons ») if they are one person.
-      const apart = same ? undefined : namesakes.find((r) => sameRelative(r, row, self, coParents) === 'apart');
-      if (apart) {
-        const remark = rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` });
-        batch.rejected.push(remark);
-        aparts.push({ remark, first: apart.slot, row: () => slot });
-      }
+      const apart = same ? undefined : verdicts.find((x) => x.v === 'apart')?.r;
       if (same) {
         slot = same.slot;
         // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
@@ -645,6 +640,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         const seen: SeenRelative = { slot, line, ...row, childNames: new Set(childNames), children: new Set(kids) };
         pending.push({ base, row: seen, slot });
         if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push(seen);
+        if (apart) {
+          const remark = rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` });
+          batch.rejected.push(remark);
+          aparts.push({ remark, first: apart.slot, second: slot });
+        }
       } else {
         // Pupils of one name and birth date in one file: numbered in file order, which a re-import repeats.
         const n = (taken.get(base) ?? 0) + 1;
@@ -704,7 +704,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const account = new Map<string, string>();
   for (const xs of target.namesakes?.values() ?? []) for (const x of xs) for (const k of [x.key, ...x.aliases]) account.set(k, x.key);
   const one = (a: string, b: string) => (account.get(a) ?? a) === (account.get(b) ?? b);
-  for (const { remark, first, row } of aparts) if (one(first.key, row().key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
+  for (const { remark, first, second } of aparts) if (one(first.key, second.key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
   for (const [i, tail] of tails.entries()) {
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     tail();
