@@ -3,7 +3,8 @@
 // thousands of ignored records); the last REPORTS_KEPT of each school (or of the runs for every school) are kept.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Queryable } from '../db/index.js';
-import { isNote, type ImportReport } from './types.js';
+import { rejectedApart } from './report.js';
+import type { ImportReport } from './types.js';
 
 /** Reports kept per school (and for the runs for every school): older ones are deleted as a new one is saved. */
 export const REPORTS_KEPT = 50;
@@ -32,8 +33,8 @@ const ownerSql = (column: string, p: number) => `${column} IS NOT DISTINCT FROM 
  */
 export async function saveImportReport(db: Queryable, o: { report: ImportReport; actorId: string | null; structureId: Owner; token: string; allSchools: boolean }): Promise<string> {
   const r = o.report;
-  // Rows left out only: the remarks on rows imported all the same are no rejections (types.ts isNote).
-  const summary = { files: r.files.map((f) => f.file), created: r.created, updated: r.updated, preDeleted: r.preDeleted, rejected: r.rejected.filter((x) => !isNote(x)).length };
+  // Rows left out only: the remarks on rows imported all the same are no rejections (report.ts rejectedApart).
+  const summary = { files: r.files.map((f) => f.file), created: r.created, updated: r.updated, preDeleted: r.preDeleted, rejected: rejectedApart(r).rejected.length };
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO import_reports (actor_id, structure_id, token, all_schools, summary, report_gz) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
     [o.actorId, o.structureId, o.token, o.allSchools, summary, gzipSync(JSON.stringify(r))],

@@ -88,6 +88,7 @@ export function reportView(lang: Lang, r: ImportReport, superAdmin = false): Saf
   const _ = translator(lang);
   const n = (v: number) => formatNumber(lang, v);
   const profiles = PROFILE_ORDER.filter((p) => r.byProfile[p]);
+  const noChild = noChildFoundText(r, lang);
   return html`<section class="import-report" aria-labelledby="report-title">
 <h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
 <div class="table-wrap"><table>
@@ -115,7 +116,7 @@ ${structuresView(lang, r)}
     <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
 </table></div>
 <p>${relationsText(r, lang)}.</p>
-${noChildFoundText(r, lang) ? html`<p class="notice notice-warning" data-import="no-child-found">${noChildFoundText(r, lang)}</p>` : ''}
+${noChild ? html`<p class="notice notice-warning" data-import="no-child-found">${noChild}</p>` : ''}
 ${(r.absenceScopes ?? []).map((a) => html`<p data-import="absenceScope">${absenceScopeText(a, lang)}</p>`)}
 ${r.absenceSkipped ? html`<p data-import="absenceSkipped">${absenceSkippedText(r.absenceSkipped, lang)}</p>` : ''}
 ${(r.massAbsence ?? []).map(
