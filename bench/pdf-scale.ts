@@ -8,10 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { generateCode } from '../src/accounts/codes.js';
 import type { AppContext } from '../src/context.js';
-import { PROFILES } from '../src/directory/vocabulary.js';
 import { streamSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
 import type { AccountRow } from '../src/publipostage/selection.js';
-import { defaultTemplate, TEMPLATE_KINDS, TemplateSet, type LetterTemplate } from '../src/publipostage/templates.js';
+import { builtInTemplates } from '../src/publipostage/templates.js';
 import { prng } from './data.js';
 import { describeStalls, watchStalls } from './stalls.js';
 
@@ -47,9 +46,7 @@ async function* rows(total: number, size: number): AsyncGenerator<AccountRow[]> 
 async function main() {
   const total = Number(process.argv[2] ?? 10_000);
   const model = Number(process.argv[3] ?? 1) as SheetModel;
-  const map = new Map<string, LetterTemplate>();
-  for (const profile of PROFILES) for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind), source: 'default', updatedAt: null });
-  const templates = new Map([['', new TemplateSet(null, map)]]);
+  const templates = new Map([['', builtInTemplates(null)]]);
   const ctx = { config: { publicUrl: 'https://ent.example.fr' }, database: { pool: null } } as unknown as AppContext;
 
   global.gc?.();

@@ -293,9 +293,6 @@ export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil
   }
 }
 
-/** The built-in texts for the parents of a pupil of maternelle, made once (pdf.ts keys its layouts by the text's string). */
-const PARENTS_DEFAULTS = new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('Student', k, true)]));
-
 /**
  * The text of `kind` that one account gets: its school's (or the global) text as written, for everyone of its
  * profile; else the built-in one — for a pupil of maternelle, addressed to their parents, for a parent of one child,
@@ -330,8 +327,13 @@ export class TemplateSet {
   constructor(
     readonly structureId: string | null,
     private readonly byKey: Map<string, LetterTemplate>,
-    private readonly young: ReadonlyMap<TemplateKind, { subject: string | null; body: string }> = PARENTS_DEFAULTS,
+    private readonly young: ReadonlyMap<TemplateKind, { subject: string | null; body: string }>,
   ) {}
+
+  /** The same set with `t` in place of its profile and kind (the template editor's preview of a draft). */
+  with(t: LetterTemplate): TemplateSet {
+    return new TemplateSet(this.structureId, new Map([...this.byKey, [`${t.profile}/${t.kind}`, t]]), this.young);
+  }
 
   get(profile: Profile, kind: TemplateKind): LetterTemplate {
     return this.byKey.get(`${profile}/${kind}`)!;
@@ -359,26 +361,34 @@ export async function loadTemplates(ctx: { database: { pool: Queryable } }, stru
     const p = policies.find((x) => x.profile === profile);
     return p ? { email: p.emailRequired, phone: p.phoneRequired } : OPTIONAL;
   };
-  const map = new Map<string, LetterTemplate>();
-  for (const profile of PROFILES) {
-    for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind, false, askedOf(profile)), source: 'default', updatedAt: null });
-  }
+  let set = builtInTemplates(structureId, askedOf);
   // Global overrides first, then the structure's on top.
   const rows = [...res.rows].sort((a, b) => (a.structure_id ? 1 : 0) - (b.structure_id ? 1 : 0));
   for (const r of rows) {
-    const key = `${r.profile}/${r.kind}`;
-    if (!map.has(key)) continue;
-    map.set(key, {
+    if (!(PROFILES as readonly string[]).includes(r.profile) || !(TEMPLATE_KINDS as readonly string[]).includes(r.kind)) continue;
+    set = set.with({
       profile: r.profile,
       kind: r.kind,
-      subject: r.subject ?? map.get(key)!.subject,
+      subject: r.subject ?? set.get(r.profile, r.kind).subject,
       body: r.body,
       source: r.structure_id ? 'structure' : 'global',
       updatedAt: r.updated_at,
     });
   }
-  const asked = askedOf('Student');
-  const young = asked.email || asked.phone ? new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('Student', k, true, asked)])) : PARENTS_DEFAULTS;
+  return set;
+}
+
+/**
+ * The built-in texts of every profile and kind, their first-connection steps fitted to what each profile's activation
+ * form asks (`askedOf`: the school's profile policies; optional e-mail and phone by default).
+ */
+export function builtInTemplates(structureId: string | null, askedOf: (profile: Profile) => Asked = () => OPTIONAL): TemplateSet {
+  const map = new Map<string, LetterTemplate>();
+  for (const profile of PROFILES) {
+    for (const kind of TEMPLATE_KINDS) map.set(`${profile}/${kind}`, { profile, kind, ...defaultTemplate(profile, kind, false, askedOf(profile)), source: 'default', updatedAt: null });
+  }
+  // The parents of a pupil of maternelle activate the pupil's account: the pupils' policy.
+  const young = new Map(TEMPLATE_KINDS.map((k) => [k, defaultTemplate('Student', k, true, askedOf('Student'))]));
   return new TemplateSet(structureId, map, young);
 }
 

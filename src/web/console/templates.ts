@@ -10,18 +10,7 @@ import type { AppContext } from '../../context.js';
 import { PROFILES, type Profile } from '../../directory/vocabulary.js';
 import { renderSheetsPdf } from '../../publipostage/pdf.js';
 import type { AccountRow } from '../../publipostage/selection.js';
-import {
-  fieldsFor,
-  loadTemplates,
-  renderTemplate,
-  resetTemplate,
-  saveTemplate,
-  TEMPLATE_KINDS,
-  TemplateSet,
-  templateProblems,
-  type TemplateInput,
-  type TemplateKind,
-} from '../../publipostage/templates.js';
+import { fieldsFor, loadTemplates, renderTemplate, resetTemplate, saveTemplate, TEMPLATE_KINDS, templateProblems, type TemplateInput, type TemplateKind } from '../../publipostage/templates.js';
 import { typed } from '../area.js';
 import { HttpError, viewer } from '../context.js';
 import { html, type HtmlValue } from '../html.js';
@@ -183,15 +172,14 @@ export default async function templates(root: FastifyInstance, ctx: AppContext):
     // (printed as written, pdf.ts bodyFor), an unchanged one keeps its source (the built-in text has a no-e-mail wording).
     const stored = await loadTemplates(ctx, school.id);
     const current = stored.get(d.profile, d.kind);
-    const byKey = new Map(stored.all().map((t) => [`${t.profile}/${t.kind}`, t] as const));
-    byKey.set(`${d.profile}/${d.kind}`, { ...current, body: d.body, source: d.body === current.body ? current.source : 'structure' });
+    const draft = stored.with({ ...current, body: d.body, source: d.body === current.body ? current.source : 'structure' });
     // An activated account's sheet reads differently without an e-mail address (no reset link can reach it): the
     // preview shows that account too, on a second page, as it will really be printed.
     const rows = d.kind === 'sheet_active' ? [row, { ...row, email: null }] : [row];
     const pdf = await renderSheetsPdf(ctx, rows, {
       model: 1,
       lang: req.lang,
-      templates: new Map([[school.id, new TemplateSet(school.id, byKey)]]),
+      templates: new Map([[school.id, draft]]),
     });
     return reply
       .header('content-disposition', attachment(`apercu-${PROFILE_SLUGS[d.profile]}-${d.kind}.pdf`, true))
