@@ -11,7 +11,7 @@ const who = (o: Partial<FederatedIdentity>): FederatedIdentity => ({
 let n = 0;
 const account = (o: Partial<CandidateAccount>): CandidateAccount => ({
   id: `id-${++n}`, login: `login${n}`, profile: 'Relative', firstName: 'Sophie', lastName: 'Lefèvre', externalId: null, ine: null, email: null,
-  birthDate: '1985-04-12', blocked: false, preDeleted: false, enabled: true, linked: false, uais: [], ...o,
+  emailVerified: false, birthDate: '1985-04-12', blocked: false, preDeleted: false, enabled: true, linked: false, uais: [], ...o,
 });
 
 test('a stored link comes first, before any directory key', () => {
@@ -24,12 +24,15 @@ test('a stored link comes first, before any directory key', () => {
 test('the AAF jointure, then the INE (pupils only), then the e-mail, then names and birth date, as configured', () => {
   const byJointure = account({ externalId: 'AAF123' });
   const pupil = account({ profile: 'Student', ine: '123456789AB' });
-  const byMail = account({ email: 'sophie@example.org', profile: 'Teacher' });
-  const all = [byJointure, pupil, byMail];
+  const byMail = account({ email: 'sophie@example.org', emailVerified: true, profile: 'Teacher' });
+  // The same address typed by someone into their own account: never a key.
+  const typed = account({ email: 'sophie@example.org', profile: 'Student', login: 'a.typed' });
+  const all = [byJointure, pupil, byMail, typed];
   const id = who({ externalId: 'AAF123', ine: '123456789ab', email: 'SOPHIE@example.org' });
   assert.equal((matchAccounts(id, ['externalId', 'ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, byJointure.id);
   assert.equal((matchAccounts(id, ['ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, pupil.id);
-  assert.equal((matchAccounts(id, ['email'], all) as { accounts: CandidateAccount[] }).accounts[0].id, byMail.id);
+  assert.deepEqual((matchAccounts(id, ['email'], all) as { accounts: CandidateAccount[] }).accounts.map((a) => a.id), [byMail.id]);
+  assert.equal(matchAccounts(id, ['email'], [typed]).kind, 'none');
   // An INE on a relative's row is no pupil's INE.
   assert.equal(matchAccounts(who({ ine: 'X1' }), ['ine'], [account({ ine: 'X1' })]).kind, 'none');
   // A key the provider is not configured for is never used.

@@ -17,7 +17,8 @@ import type { MatchKey, ProviderConfig } from './providers.js';
 export async function loadCandidates(db: Queryable, p: ProviderConfig, id: FederatedIdentity): Promise<CandidateAccount[]> {
   const uses = (k: MatchKey): boolean => p.match.includes(k);
   const res = await db.query(
-    `SELECT u.id, u.login, u.profile, u.first_name, u.last_name, u.external_id, u.ine, u.email, to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date,
+    `SELECT u.id, u.login, u.profile, u.first_name, u.last_name, u.external_id, u.ine, u.email, u.email_verified_at IS NOT NULL AS email_verified,
+            to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date,
             u.blocked, u.pre_deleted_at IS NOT NULL AS pre_deleted,
             EXISTS (SELECT 1 FROM federation_enabled fe WHERE fe.provider_id = $1 AND fe.profile = u.profile
                     AND fe.structure_id IN ${accountStructuresSql('u')}) AS enabled,
@@ -41,6 +42,7 @@ export async function loadCandidates(db: Queryable, p: ProviderConfig, id: Feder
     externalId: r.external_id,
     ine: r.ine,
     email: r.email,
+    emailVerified: r.email_verified,
     birthDate: r.birth_date,
     blocked: r.blocked,
     preDeleted: r.pre_deleted,

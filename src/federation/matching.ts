@@ -1,6 +1,6 @@
 // Which Trousseau account(s) a person signed in at an identity provider is: pure decision over rows the caller read
 // (accounts.ts). Order (issue #12): a stored link (provider + subject); a key shared with the directory (AAF
-// jointure = users.external_id, INE for pupils, the académie e-mail); for FranceConnect-type providers, family name +
+// jointure = users.external_id, INE for pupils, a vouched-for e-mail address); for FranceConnect-type providers, family name +
 // given name + birth date against relatives and pupils, names folded as logins are (directory/fold.ts).
 import { foldName } from '../directory/fold.js';
 import type { Profile } from '../directory/vocabulary.js';
@@ -36,6 +36,10 @@ export interface CandidateAccount {
   externalId: string | null;
   ine: string | null;
   email: string | null;
+  /** The address is vouched for: proven by a link read in its mailbox (reset), or the académie's own mailbox given
+   * by the AAF feed for a teacher or staff member (users.email_verified_at). A typed address is not: whoever holds
+   * the same address at a provider would sign in as the account of the person who typed it. */
+  emailVerified: boolean;
   /** YYYY-MM-DD or null. */
   birthDate: string | null;
   blocked: boolean;
@@ -83,7 +87,7 @@ const STEP_TEST: Record<MatchKey, (id: FederatedIdentity, a: CandidateAccount) =
   // The AAF jointure / feed identifier is compared exactly: it is an opaque key.
   externalId: (id, a) => !!id.externalId && a.externalId === id.externalId.trim(),
   ine: (id, a) => a.profile === 'Student' && sameText(id.ine, a.ine),
-  email: (id, a) => sameText(id.email, a.email),
+  email: (id, a) => a.emailVerified && sameText(id.email, a.email),
   nameBirthDate: nameBirthDateMatches,
 };
 

@@ -21,7 +21,7 @@ import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, type FieldChange, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, type FieldChange, feedVouchesForEmail, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type AdminChange, type ImportReport, type CountsByProfile, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureRecord, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
@@ -955,6 +955,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
           code?.enc ?? null, code?.mac ?? null, code?.expiresAt ?? null,
           h?.createdAt ?? now, h?.createdAt ?? now, h?.activatedAt ?? null, h?.activatedAt ?? null, h?.passwordHash ?? null, h?.preDeletedAt ?? null,
           r.ine ?? null, pgTextArray(r.functions ?? []), r.mobile ?? null, r.address ?? null, rowOf.get(r.externalId)!.digest,
+          feedVouchesForEmail(r) ? now : null,
         ];
       }
     };
@@ -962,7 +963,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       'id', 'external_id', 'origin', 'source', 'profile', 'title', 'first_name', 'last_name', 'birth_date', 'email', 'phone', 'login',
       'activation_code_enc', 'activation_code_mac', 'activation_code_expires_at',
       'created_at', 'updated_at', 'activated_at', 'terms_accepted_at', 'password_hash', 'pre_deleted_at',
-      'ine', 'functions', 'mobile', 'address', 'import_hash',
+      'ine', 'functions', 'mobile', 'address', 'import_hash', 'email_verified_at',
     ];
     // Rendered now, while PostgreSQL stores the previous chunk: sent, ready, once the next chunk has its logins.
     const pieces = await renderCopy(newRows());
@@ -988,7 +989,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   if (compare.length) {
     const stored = await client.query<ExistingUser>(`SELECT ${EXISTING_COLUMNS} FROM users u WHERE u.id = ANY($1)`, [compare.map((r) => userIds.get(r.externalId))]);
     const byId = new Map(stored.rows.map((x) => [x.id, x]));
-    const upd: unknown[][] = Array.from({ length: 16 }, () => []);
+    const upd: unknown[][] = Array.from({ length: 17 }, () => []);
     for (const r of compare) {
       const row = rowOf.get(r.externalId)!;
       const e = byId.get(row.user_id)!;
@@ -1012,7 +1013,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       // Nothing to write unless a field changed, the account comes back, or its digest is to be recorded.
       if (!diff && !e.pre_deleted_at && (!hash || hash === row.hash)) continue;
       [e.id, next.profile, next.title, next.first_name, next.last_name, next.birth_date, next.email, next.phone, next.origin, next.source, diff,
-        next.ine, next.functions, next.mobile, next.address, hash].forEach((v, k) => {
+        next.ine, next.functions, next.mobile, next.address, hash, feedVouchesForEmail(r) && next.email === r.email].forEach((v, k) => {
         upd[k].push(v);
       });
     }
@@ -1021,10 +1022,13 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
         `UPDATE users u SET profile = v.profile, title = v.title, first_name = v.first_name, last_name = v.last_name,
                 birth_date = v.birth_date, email = v.email, phone = v.phone, origin = v.origin, source = v.source,
                 ine = v.ine, functions = v.functions::text[], mobile = v.mobile, address = v.address, import_hash = v.hash,
-                pre_deleted_at = NULL, absent_since = NULL, updated_at = CASE WHEN v.diff THEN $17::timestamptz ELSE u.updated_at END
+                pre_deleted_at = NULL, absent_since = NULL, updated_at = CASE WHEN v.diff THEN $18::timestamptz ELSE u.updated_at END,
+                -- a changed address loses its verification (trigger of migration 0021) unless the feed vouches for it
+                email_verified_at = CASE WHEN v.vouched AND (u.email_verified_at IS NULL OR u.email IS DISTINCT FROM v.email)
+                                         THEN $18::timestamptz ELSE u.email_verified_at END
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[],
-                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-              AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address, hash)
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bool[])
+              AS v(id, profile, title, first_name, last_name, birth_date, email, phone, origin, source, diff, ine, functions, mobile, address, hash, vouched)
          WHERE u.id = v.id`,
         [...upd, now],
       ));

@@ -39,6 +39,15 @@ export function pgTextArray(items: string[]): string {
 export type UserUpdate = Omit<StoredUser, 'id' | 'external_id' | 'login' | 'activated_at' | 'pre_deleted_at' | 'functions'> & { functions: string };
 
 /**
+ * Whether the record's e-mail address is vouched for by its source (users.email_verified_at): the AAF `mail` of a
+ * PersEducNat record (teacher, staff) is the mailbox the académie gives its staff. Other addresses, a relative's
+ * from SIECLE or any CSV column, were typed by a secretary; federated sign-in by e-mail ignores them.
+ */
+export function feedVouchesForEmail(r: UserRecord): boolean {
+  return !!r.email && r.source === 'aaf' && (r.profile === 'Teacher' || r.profile === 'Personnel');
+}
+
+/**
  * The fields of an existing account after the record: the import owns names, profile, origin and source;
  * optional facts (title, birth date, phone, INE, functions, mobile, address) only fill or correct, never erase;
  * the e-mail fills an empty one, or replaces the school's one while the account is not activated (an activated

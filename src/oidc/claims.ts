@@ -3,7 +3,9 @@
 //   openid          sub (the account's uuid: stable across renames, unlike the login)
 //   profile         name, given_name, family_name, preferred_username and login (the Trousseau login)
 //   email           email and email_verified — only for an address with a verification date (users.email_verified_at,
-//                   migration 0021: cleared whenever the address changes); an unverified address is never released
+//                   migration 0021: cleared whenever the address changes; set by a reset link read in the mailbox,
+//                   or by an AAF import for the académie mailbox of a teacher or staff member, import/plan.ts
+//                   feedVouchesForEmail); an unverified address is never released
 //   ent             ent_profile (Student, Relative, Teacher, Personnel, Guest: users.profile), structures
 //                   ([{ uai, name }]: the account's own, and a parent's through the children, as distribution rules
 //                   count them) and classes ([{ name, uai }])
