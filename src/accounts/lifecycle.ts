@@ -159,14 +159,15 @@ export async function applyLifecycleAction(
   const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
   if (!unique.length) return 0;
   if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
-  await requireManageable(pool, scope, unique);
-  if (action !== 'restore') await requireWholeAccountsInScope(pool, scope, unique, 'lifecycle.elsewhere');
   return withTransaction(pool, async (c) => {
+    // The rights are checked on the rows locked FOR UPDATE, in the transaction that acts: checked before it, an
+    // account could change hands in between. The lock also serves pre-deletion, as in setBlocked: a plain UPDATE's
+    // row lock does not conflict with the key-share lock a sign-in inserts its session under (web/auth.ts
+    // liveAccount), which would insert it after endSignIns below — a session that came back to life at restoration.
+    // Locked, the sign-in waits, re-reads the row, inserts nothing.
+    await requireManageable(c, scope, unique, { lock: true });
+    if (action !== 'restore') await requireWholeAccountsInScope(c, scope, unique, 'lifecycle.elsewhere');
     if (action === 'pre-delete') {
-      // Locked FOR UPDATE first, as setBlocked does: a plain UPDATE's row lock does not conflict with the key-share lock
-      // a sign-in inserts its session under (web/auth.ts liveAccount), which would insert it after endSignIns below —
-      // a session that came back to life at restoration. Locked, the sign-in waits, re-reads the row, inserts nothing.
-      await c.query('SELECT 1 FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE', [unique]);
       const r = await c.query<{ id: string; login: string }>(
         `UPDATE users SET pre_deleted_at = now(), updated_at = now() WHERE id = ANY($1) AND pre_deleted_at IS NULL AND NOT is_super_admin RETURNING id, login`,
         [unique],
