@@ -77,6 +77,12 @@ test('roles and scope: CSRF header, a local admin’s own school only, AAF for s
   const refused = await post('local', `?structureId=${school}`, [aaf]);
   assert.equal(refused.statusCode, 403);
   assert.match(refused.json().error, /super-administrateurs/);
+  // Sent with a school, the feed would update every school it names: refused, naming the file, nothing written.
+  const before = await q('SELECT count(*)::int AS n FROM structures');
+  const withSchool = await post('root', `?structureId=${school}`, [aaf]);
+  assert.equal(withSchool.statusCode, 400, withSchool.body);
+  assert.match(withSchool.json().error, /ENTTEST_Complet_20260901_EtabEducNat_0000\.xml : l’annuaire académique \(AAF\) met à jour tous les établissements.*sans structureId/);
+  assert.deepEqual(await q('SELECT count(*)::int AS n FROM structures'), before);
   const dry = await post('root', '?dryRun=1', [aaf]);
   assert.equal(dry.statusCode, 200, dry.body);
   assert.ok(dry.json().structures.length > 0);

@@ -1,7 +1,7 @@
 // POST /api/import (guard: guardOrToken — super admins, local admins, or an import token): the import of `trousseau import`, over HTTP, for scripts and other tools. Multipart files;
 // query `dryRun` (true: report only, nothing written), `partial` (nobody pre-deleted), `confirmAbsences` (a complete
 // run may send most of a profile's accounts to the grace period: refused without it, report.massAbsence) and `structureId`
-// (the school CSV files go to; required for a local admin, one of theirs). What the run may touch is decided by
+// (the school CSV files go to; required for a local admin, one of theirs; an AAF feed sent with it → 400). What the run may touch is decided by
 // the import service from the files' content and the caller's scope (academic feeds: super admins only → 403).
 // Files stream to disk (capped per request → 413) and are deleted after the run. Answers the report as JSON
 // (with a line per file: format, encoding, rows and counts): 200, or 400 when a file was refused whole —
@@ -64,7 +64,9 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
     let report: ImportReport;
     try {
       if (!upload.files.length) return reply.code(400).send({ error: _('api.import.noFile') });
-      report = await importFiles(ctx, upload.files, { dryRun, partial, confirmAbsences, scope, actorId, structureHint: structureId, uploaded: true });
+      // A school named: its files only, as on its console page — an AAF feed sent with it would update every school
+      // it names, which the caller did not ask for (the feed goes without structureId).
+      report = await importFiles(ctx, upload.files, { dryRun, partial, confirmAbsences, scope, actorId, structureHint: structureId, oneSchool: !!structureId, uploaded: true });
     } catch (e) {
       if (e instanceof ImportForbiddenError) return outOfScope(403, e.code === 'academic_feed' ? _('api.import.xml', { file: e.file }) : forbiddenText(req.lang, e));
       throw e;
@@ -85,6 +87,9 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
         updated: report.updated,
         preDeleted: report.preDeleted,
       });
+    }
+    if (report.fatal?.message?.code === 'aafNeedsRegion') {
+      return reply.code(400).send({ error: _('api.import.aafWithStructure', { file: report.fatal.file }), detail: rejectionText(req.lang, report.fatal), report });
     }
     if (report.fatal) return reply.code(400).send({ error: _('api.import.fatal'), detail: rejectionText(req.lang, report.fatal), report });
     return reply.send(report);

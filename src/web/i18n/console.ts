@@ -474,6 +474,7 @@ const fr = {
   'api.import.forbiddenStructure': 'Établissement introuvable ou hors de vos établissements.',
   'api.import.xml': '{file} : l’annuaire académique (AAF) décrit plusieurs établissements ; réservé aux super-administrateurs.',
   'api.import.fatal': 'Import refusé, rien n’a été modifié.',
+  'api.import.aafWithStructure': '{file} : l’annuaire académique (AAF) met à jour tous les établissements qu’il nomme ; envoyez-le sans structureId. Rien n’a été modifié.',
   // dryRun, partial, confirmAbsences: the reason of error.invalidParam.
   'api.import.flag': 'true, false, 1 ou 0 attendu ; rien n’a été modifié.',
   'import.malformed': 'Envoi illisible (interrompu ou mal formé) : rien n’a été importé. Renvoyez les fichiers.',
@@ -933,6 +934,7 @@ const en: Record<keyof typeof fr, string> = {
   'api.import.forbiddenStructure': 'School not found or not one of yours.',
   'api.import.xml': '{file}: the academic feed (AAF) describes several schools; super admins only.',
   'api.import.fatal': 'Import refused, nothing was changed.',
+  'api.import.aafWithStructure': '{file}: the academic feed (AAF) updates every school it names; send it without structureId. Nothing was changed.',
   'api.import.flag': 'true, false, 1 or 0 expected; nothing was changed.',
   'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
   'run.status.noSmtp':
