@@ -63,6 +63,25 @@ test('trousseau import --drop: one pass now, the report mailed before exiting; e
   const nothing = await cli(importCli, ['--drop', '--dossier', drop]);
   assert.equal(nothing.code, 0);
   assert.match(nothing.out, /Rien à importer/);
+
+  // A remark on a row imported all the same (an address left out) is in the report, not a failure: exit 0, and the
+  // mail's subject does not cry « À vérifier » every night for it. A row left out is one: exit 1.
+  const teachers = (line: string) => `Prénom*;Nom*;date de naissance;fonction;email;classe\n${line}\n`;
+  const deliver = (name: string, line: string) => {
+    cpSync(join(FIX, 'jules-ferry'), join(drop, name), { recursive: true });
+    writeFileSync(join(drop, name, 'CSV_Enseignants.csv'), teachers(line));
+    writeFileSync(join(drop, name, '.done'), '');
+  };
+  const subjects = () => smtp.to('agnes@rectorat.example').map((m) => m.subject ?? '');
+  deliver('jules-ferry', 'Hélène;ROUSSILLON;02/05/1979;Professeur des écoles;h.roussillon@@exemple;CE2 A');
+  const remark = await cli(importCli, ['--drop', '--dossier', drop]);
+  assert.equal(remark.code, 0, remark.out);
+  assert.match(remark.out, /Importée[\s\S]*h\.roussillon@@exemple/, 'the remark is reported');
+  assert.doesNotMatch(subjects().at(-1)!, /À vérifier/);
+  deliver('jules-ferry', ';ROUSSILLON;02/05/1979;Professeur des écoles;;CE2 A');
+  const leftOut = await cli(importCli, ['--drop', '--dossier', drop]);
+  assert.equal(leftOut.code, 1, leftOut.out);
+  assert.match(subjects().at(-1)!, /^\[Trousseau\] À vérifier — /);
   rmSync(drop, { recursive: true, force: true });
 });
 

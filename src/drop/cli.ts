@@ -4,13 +4,14 @@ import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
 import { notAnOption } from '../lib/command.js';
 import { startMailWorker } from '../mail/worker.js';
+import { needsFixing } from '../import/report.js';
 import { deliveryText, runDropFolder } from './run.js';
 
 const USAGE = `usage : trousseau import --drop [--dossier <chemin>]
   Importe chaque livraison complète du dossier de dépôt (TROUSSEAU_DROP_DIR, ou --dossier), la range dans
   archive/<date>/ ou rejected/<date>/ avec son rapport, et envoie le résumé aux super-administrateurs.
-Code de sortie : 0 tout importé (ou rien à faire), 1 une livraison refusée, en erreur ou avec des lignes rejetées,
-  75 un autre passage est en cours.`;
+Code de sortie : 0 tout importé (ou rien à faire ; remarques comprises), 1 une livraison refusée, en erreur ou avec
+  des lignes rejetées, 75 un autre passage est en cours.`;
 
 export async function run(args: string[]): Promise<number> {
   let dir: string | undefined;
@@ -38,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
       await worker.drain();
       await worker.stop();
     }
-    const bad = result.deliveries.some((d) => d.outcome !== 'archived' || (d.report?.rejected.length ?? 0) > 0);
+    const bad = result.deliveries.some((d) => d.outcome !== 'archived' || (!!d.report && needsFixing(d.report)));
     return bad ? 1 : 0;
   });
 }

@@ -10,7 +10,7 @@ import { basename, join, relative } from 'node:path';
 import type { AppContext } from '../context.js';
 import { recordAudit } from '../directory/audit.js';
 import { formatReport, importFiles, type ImportReport } from '../import/index.js';
-import { formatRejection } from '../import/report.js';
+import { formatRejection, needsFixing } from '../import/report.js';
 import { enqueueMails } from '../mail/queue.js';
 import { wakeMailWorkers } from '../mail/worker.js';
 import { scanDropFolder, type Delivery } from './deliveries.js';
@@ -109,8 +109,8 @@ export function dropMail(r: DropRunResult, dir: string): { subject: string; text
     n('error') && `${n('error')} en erreur`,
     r.waiting.length && `${r.waiting.length} en attente`,
   ].filter(Boolean);
-  const rejectedRows = r.deliveries.reduce((s, d) => s + (d.report && !d.report.fatal ? d.report.rejected.length : 0), 0);
-  const problem = n('rejected') + n('error') > 0 || rejectedRows > 0;
+  // Remarks on rows imported all the same are in the reports below, not worth « À vérifier » (report.ts needsFixing).
+  const problem = n('rejected') + n('error') > 0 || r.deliveries.some((d) => !!d.report && needsFixing(d.report));
   const subject = `[Trousseau] ${problem ? 'À vérifier — ' : ''}dépôt du ${r.date} : ${parts.join(', ') || 'rien à importer'}`;
   const body = [
     `Passage du dossier de dépôt ${dir} (${r.date}).`,

@@ -6,6 +6,7 @@ import { loadConfig } from '../config.js';
 import { withCommandContext } from '../db/open.js';
 import { notAnOption } from '../lib/command.js';
 import { collectInputs, formatReport, importFiles } from './index.js';
+import { needsFixing } from './report.js';
 import type { ImportReport } from './types.js';
 
 const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--structure <UAI|nom>] [--partiel] [--confirmer-absences]
@@ -17,7 +18,8 @@ const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--st
   --confirmer-absences
                 un import complet qui ferait sortir plus de la moitié des comptes d'un profil
                 (un fichier oublié ?) est refusé ; cette option confirme ces départs
-Code de sortie : 0 si tout est importé, 1 si un fichier ou des lignes ont été refusés (avec --dry-run : le seraient).`;
+Code de sortie : 0 si tout est importé (remarques comprises), 1 si un fichier ou des lignes ont été refusés, ou si les
+  enfants nommés par les responsables n'ont été trouvés nulle part (avec --dry-run : le seraient).`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--drop')) return (await import('../drop/cli.js')).run(args.filter((a) => a !== '--drop'));
@@ -92,8 +94,9 @@ export async function run(args: string[]): Promise<number> {
   const text = formatReport(report, 'fr');
   if (report.fatal) console.error(text);
   else console.log(text);
-  // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code. So does a dry run
-  // whose real run would be refused (massAbsence without --confirmer-absences), as it does for rows refused.
+  // Rows refused (or a whole file) mean the input needs fixing: scripts see it in the exit code (report.ts
+  // needsFixing; remarks on rows imported do not). So does a dry run whose real run would be refused (massAbsence
+  // without --confirmer-absences), as it does for rows refused.
   const refusedForReal = dryRun && !!report.massAbsence?.length && !report.absencesConfirmed;
-  return report.fatal || report.rejected.length || refusedForReal ? 1 : 0;
+  return needsFixing(report) || refusedForReal ? 1 : 0;
 }

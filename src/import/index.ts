@@ -32,6 +32,8 @@ import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
 import { sequenced } from '../db/queued.js';
 
+import { rejectedApart } from './report.js';
+
 export { formatReport } from './report.js';
 export { detectFormat } from './formats.js';
 export { ImportForbiddenError } from './scope.js';
@@ -709,7 +711,9 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       restored: report.restored,
       keptNamed: report.keptNamed,
       merged: batch.merged.length,
-      rejected: report.rejected.length,
+      // Rows left out, and remarks on rows imported all the same (report.ts rejectedApart), counted apart.
+      rejected: rejectedApart(report).rejected.length,
+      notes: rejectedApart(report).notes.length,
       // Who confirmed that most of a profile's accounts leave, and which (a run refused without it writes nothing).
       ...(report.massAbsence ? { massAbsence: report.massAbsence } : {}),
       // Schools the run empties out (a warning the run went on after): who to ask about them later.

@@ -384,6 +384,16 @@ export function rejectedApart(r: Pick<ImportReport, 'rejected'>): { rejected: Re
 }
 
 /**
+ * Whether a run's input needs fixing, as scripts see it (CLI exit code 1, the drop folder's « À vérifier » mail): a
+ * file refused whole, rows left out, or parents' rows whose children were found nowhere (the pupils' file missing).
+ * Remarks on rows imported all the same (rejectedApart's notes) are shown, not failures: a cron job would otherwise
+ * report every night a run that did its work.
+ */
+export function needsFixing(r: Pick<ImportReport, 'fatal' | 'rejected' | 'relations'>): boolean {
+  return !!r.fatal || rejectedApart(r).rejected.length > 0 || noChildFoundText(r) !== '';
+}
+
+/**
  * The warning of a run whose parents' rows name children and find none of them (relations.byName): the pupils' file
  * was not imported, every link is left unmade. '' otherwise (CLI and console).
  */
