@@ -251,7 +251,7 @@ test('ONDE/BE1D parents: one name on two rows at two addresses is two accounts, 
   ]);
   // Éric's three typings of one address are one; Stéphanie's two addresses are said.
   assert.deepEqual(report.merged, [
-    { file: 'CSVExtraction-responsables.csv', first: 4, line: 6, name: 'FABRE Stéphanie', addressDiffers: true },
+    { file: 'CSVExtraction-responsables.csv', first: 4, line: 6, name: 'FABRE Stéphanie', addressKept: 4 },
     { file: 'CSVExtraction-responsables.csv', first: 5, line: 7, name: 'FABRE Éric' },
   ]);
   // The two Muriel BERTIN: a remark on line 3, for the school to merge them if they are one person.
@@ -266,6 +266,15 @@ test('ONDE/BE1D parents: one name on two rows at two addresses is two accounts, 
   const again = await importFiles(ctx, files, opts({ structureHint: 'École des Marronniers' }));
   assert.deepEqual([again.created, again.updated, again.preDeleted], [0, 0, 0], formatReport(again));
   assert.equal(await snapshot(), before);
+  // Stéphanie's rows the other way round: her account keeps the same address (the first in text order), nothing changes.
+  const address = async () => (await q<{ address: string }>(`SELECT address FROM users WHERE login = 'stephanie.fabre'`))[0].address;
+  assert.match(await address(), /^2 av\. des Tilleuls/);
+  const lines = responsables.split('\n');
+  [lines[3], lines[5]] = [lines[5], lines[3]];
+  const swapped = await importFiles(ctx, [files[0], { name: 'CSVExtraction-responsables.csv', data: latin1(lines.join('\n')) }], opts({ structureHint: 'École des Marronniers' }));
+  assert.deepEqual([swapped.created, swapped.updated, swapped.preDeleted], [0, 0, 0], formatReport(swapped));
+  assert.deepEqual(swapped.merged?.[0], { file: 'CSVExtraction-responsables.csv', first: 4, line: 6, name: 'FABRE Stéphanie', addressKept: 6 });
+  assert.match(await address(), /^2 av\. des Tilleuls/);
 });
 
 test('ONDE/BE1D: a parent row naming a pupil of another class is not linked and says where that pupil is; a pupil moving class in both files keeps the link', async () => {
@@ -341,12 +350,12 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
     ['sandrine.leroy', 'Mme', null, ['LEROY Chloé', 'LEROY Lucas']],
   ]);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activation_code_enc IS NOT NULL AND login = ANY($1)`, [relatives.map((r) => r.login)]), 8);
-  // The report says which of LEROY Sandrine's two addresses her account keeps: line 10's.
-  assert.match((await q<{ address: string }>(`SELECT address FROM users WHERE login = 'sandrine.leroy'`))[0].address, /3 place du Marché/);
+  // The report says which of LEROY Sandrine's two addresses her account keeps: line 8's (the first in text order).
+  assert.match((await q<{ address: string }>(`SELECT address FROM users WHERE login = 'sandrine.leroy'`))[0].address, /15 rue du Lavoir/);
 
   // 10 rows, 8 accounts: the two rows read as an earlier row's parent are warnings, not rejections.
   assert.deepEqual(report.merged, [
-    { file, first: 8, line: 10, name: 'LEROY Sandrine', addressDiffers: true },
+    { file, first: 8, line: 10, name: 'LEROY Sandrine', addressKept: 8 },
     { file, first: 9, line: 11, name: 'LEROY Paul' },
   ]);
   const fr = formatReport(report);
@@ -356,7 +365,7 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
   assert.ok(
     fr.includes(
       '\nLignes regroupées, un seul compte par représentant légal (2) :\n' +
-        '  CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 10 est gardée\n' +
+        '  CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 8 est gardée\n' +
         '  CSVExtraction-responsables.csv — lignes 9 et 11 : même représentant légal (LEROY Paul), un seul compte\n',
     ),
     fr,
@@ -365,7 +374,7 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
   // The console shows them as a warning, in the request's language.
   const view = String(reportView('fr', report));
   assert.match(view, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);
-  assert.ok(view.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 10 est gardée</code>'), view);
+  assert.ok(view.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 8 est gardée</code>'), view);
   const en = String(reportView('en', report));
   assert.match(en, /data-import="merged"><p><strong>2 rows merged with an earlier row of the same legal representative/);
   assert.ok(en.includes('<code>CSVExtraction-responsables.csv — rows 9 and 11: same legal representative (LEROY Paul), one account</code>'), en);

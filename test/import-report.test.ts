@@ -430,10 +430,10 @@ test('the console shows the same per-file table, the ignored records and the row
   assert.equal(parents.statusCode, 303, parents.body.slice(0, 500));
   const merged = await app.inject({ method: 'GET', url: String(parents.headers.location), headers: { cookie: root.cookie } });
   assert.match(merged.body, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);
-  assert.ok(merged.body.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 10 est gardée</code>'));
+  assert.ok(merged.body.includes('<code>CSVExtraction-responsables.csv — lignes 8 et 10 : même représentant légal (LEROY Sandrine), un seul compte ; deux adresses postales, celle de la ligne 8 est gardée</code>'));
   const api = await post(`/api/import?dryRun=true&structureId=${school}`, platanesFiles());
   assert.deepEqual(api.json().merged, [
-    { file: 'CSVExtraction-responsables.csv', first: 8, line: 10, name: 'LEROY Sandrine', addressDiffers: true },
+    { file: 'CSVExtraction-responsables.csv', first: 8, line: 10, name: 'LEROY Sandrine', addressKept: 8 },
     { file: 'CSVExtraction-responsables.csv', first: 9, line: 11, name: 'LEROY Paul' },
   ]);
   assert.equal(await accounts(), 0);

@@ -7,7 +7,7 @@ import { mergeUser } from './aaf.js';
 import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
 import { checkEmail, clean, cleanPhone, decodeText, normTitle, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
-import { ImportFileError, rejection, type ImportBatch, type Rejection, type Source, type UserRecord } from './types.js';
+import { ImportFileError, rejection, type ImportBatch, type MergeNote, type Rejection, type Source, type UserRecord } from './types.js';
 
 type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
@@ -199,6 +199,12 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
+}
+
+/** Of two postal addresses, the first in text order (either may be absent): the same whatever the order of the rows giving them. */
+function firstAddress(a: string | null | undefined, b: string | null | undefined): string | undefined {
+  if (!a || !b) return a || b || undefined;
+  return a < b ? a : b;
 }
 
 /** A stored postal address (text.ts postalParts) as a row's is compared: first street line and postcode, folded; null without a street. */
@@ -544,6 +550,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const aparts: { remark: Rejection; first: KeySlot; second: KeySlot }[] = [];
   /** What each row writes (its account, its links), once its key is known. */
   const tails: (() => void)[] = [];
+  /** Line of the postal address each account keeps (several rows of one person: firstAddress). */
+  const addressLines = new Map<string, number>();
   const profiles = new Set<Profile>();
   let count = 0;
   for (const [i, { record, info }] of rows.entries()) {
@@ -611,6 +619,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
 
     let slot: KeySlot;
     let formerIds: string[] | undefined;
+    /** This row read as an earlier row's person (batch.merged), and whether their postal addresses differ (folded). */
+    let merging: { note: MergeNote; addressDiffers: boolean } | undefined;
     if (ownId) {
       slot = { key: csvIdKey(source, target.id, ownId) };
       // The same people imported before without an identifier column keep their accounts.
@@ -628,11 +638,12 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const apart = same ? undefined : verdicts.find((x) => x.v === 'apart')?.r;
       if (same) {
         slot = same.slot;
-        // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said.
-        const addressDiffers = !!same.address && !!row.address && same.address !== row.address;
         completeRelative(same, row);
         // Never silent: two rows, one account; the report names both lines and the person (a warning, not a rejection).
-        batch.merged.push({ file, first: same.line, line, name: `${lastName} ${firstName}`, ...(addressDiffers ? { addressDiffers } : {}) });
+        // Two postal addresses for one person (a move, a child's record not updated): the account keeps one, said
+        // (addressKept, once the rows are written below).
+        merging = { note: { file, first: same.line, line, name: `${lastName} ${firstName}` }, addressDiffers: !!same.address && !!row.address && same.address !== row.address };
+        batch.merged.push(merging.note);
       } else if (profile !== 'Student') {
         // An adult's account among the stored ones of that name, whatever the order the file lists namesakes in: given
         // once every row is read (assignNamesakeKeys), as a namesake listed later may be the one a stored account is.
@@ -659,6 +670,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       // Earlier rows of the same person complete this one; another person under that key (twoPeople) does not.
       const earlier = batch.users.get(externalId);
       const prev = earlier && !twoPeople(earlier, { ...earlier, profile, firstName, lastName }) ? earlier : undefined;
+      // One person's rows giving two postal addresses (merged): the first in text order, whatever the order of the
+      // rows, so that a file listing them the other way round next time changes nothing.
+      const address = firstAddress(postal, prev?.address);
+      if (address) addressLines.set(externalId, address === postal ? line : (addressLines.get(externalId) ?? line));
+      if (merging?.addressDiffers) merging.note.addressKept = addressLines.get(externalId);
       const u: UserRecord = {
         externalId,
         source,
@@ -672,7 +688,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
         ...(get('function') ? { functions: [get('function')!] } : {}),
         // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
-        ...((postal ?? prev?.address) ? { address: postal ?? prev?.address } : {}),
+        ...(address ? { address } : {}),
         // "ADML" / "Administrateur local": oui, o, x, 1, yes, vrai make the person a local admin of the school; so does
         // ONDE's "Directeur" (the head of a primary school, as the AAF's function DIR makes a collège's). Another value
         // says they are not (a feed's administration is taken back: apply.ts localAdminsWrite); no such column, nothing.

@@ -112,7 +112,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredSiecleSelf: '{who} : l’élève lui-même (CODE_PARENTE 70 : élève majeur, son propre responsable), pas de compte de parent',
   // Warnings: rows imported, but read as someone of an earlier row (ImportReport.merged, csv.ts sameRelative).
   relativeMerged: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte',
-  relativeMergedAddress: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte ; deux adresses postales, celle de la ligne {line} est gardée',
+  relativeMergedAddress: 'lignes {first} et {line} : même représentant légal ({who}), un seul compte ; deux adresses postales, celle de la ligne {kept} est gardée',
   // A remark (NOTE_CODES): the row is imported, as another person than the earlier row of that name.
   relativeApart: 'même nom que la ligne {first} ({who}), enfants du même nom de famille, mais une autre adresse : deux comptes ; s’il s’agit de la même personne, fusionnez-les dans « Gérer les doublons »',
   // Whole files left out (formats.ts): FileReport.reason.

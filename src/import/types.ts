@@ -252,13 +252,16 @@ export interface MergeNote {
   line: number;
   /** « NOM Prénom » as the row gives them. */
   name: string;
-  /** The two rows give two postal addresses: the account keeps the later row's (its record is completed by the earlier). */
-  addressDiffers?: boolean;
+  /** The rows give two postal addresses: the line of the one the account keeps (csv.ts firstAddress: the first in
+   * text order, so that the same rows in another order keep the same). */
+  addressKept?: number;
 }
 
 /** A merge note as a message code and parameters, for the command line (French) and the web (its catalogue). */
 export function mergeMessage(m: MergeNote): ImportMessage {
-  return { code: m.addressDiffers ? 'relativeMergedAddress' : 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
+  return m.addressKept !== undefined
+    ? { code: 'relativeMergedAddress', params: { first: m.first, line: m.line, who: m.name, kept: m.addressKept } }
+    : { code: 'relativeMerged', params: { first: m.first, line: m.line, who: m.name } };
 }
 
 /** An existing account a run changes, named with the changes (ImportReport.modified). */

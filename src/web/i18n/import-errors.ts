@@ -90,7 +90,7 @@ const EN: Record<ImportCode, string> = {
   ignoredSiecleLegalOfAbsent: '{who}: legal representative of absent, departed or inactive pupils, no account',
   ignoredSiecleNotLegal: '{who}: not a legal representative ({levels}), no account',
   relativeMerged: 'rows {first} and {line}: same legal representative ({who}), one account',
-  relativeMergedAddress: 'rows {first} and {line}: same legal representative ({who}), one account; two postal addresses, the one of row {line} is kept',
+  relativeMergedAddress: 'rows {first} and {line}: same legal representative ({who}), one account; two postal addresses, the one of row {kept} is kept',
   relativeApart: 'same name as row {first} ({who}), children of the same family name, but another address: two accounts; if this is one person, merge them in « Duplicates »',
   ignoredSiecleSelf: '{who}: the pupil himself (CODE_PARENTE 70: an adult pupil, his own guardian), no parent account',
   ignoredFileAafDtd: 'DTD of the academic directory: no accounts',
