@@ -49,6 +49,7 @@ const signIn = async (email: string) => {
   const r = matchAccounts(id, academie.match, await loadCandidates(ctx.database.pool, academie, id));
   return r.kind === 'match' ? r.accounts.map((a) => a.login) : r.kind;
 };
+const verified = async (ext: string) => (await q<{ v: boolean }>('SELECT email_verified_at IS NOT NULL AS v FROM users WHERE external_id = $1', [ext]))[0].v;
 const login = async (ext: string) => (await q<{ login: string }>('SELECT login FROM users WHERE external_id = $1', [ext]))[0].login;
 
 test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that mailbox, never an account someone typed it into', async (t) => {
@@ -60,7 +61,6 @@ test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that
   for (const profile of ['Teacher', 'Relative', 'Student']) {
     await q(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('academie', $1, $2)`, [school, profile]);
   }
-  const verified = async (ext: string) => (await q<{ v: boolean }>('SELECT email_verified_at IS NOT NULL AS v FROM users WHERE external_id = $1', [ext]))[0].v;
   assert.deepEqual([await verified('P1'), await verified('R1')], [true, false], "the académie's mailbox of a teacher is vouched for; a relative's address from SIECLE is not");
 
   const anne = await login('P1');
@@ -89,4 +89,38 @@ test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that
   assert.equal(again.updated, 1, formatReport(again));
   assert.deepEqual(await signIn('anne.morel2@ac-exemple.fr'), [anne]);
   assert.equal(await signIn('anne.perso@example.org'), 'none');
+
+  // A delta's modifyRequest that does not name `mail` (only a new phone number) carries the stored address: an
+  // address the teacher typed after activating stays unvouched — the record did not list it.
+  await q(`UPDATE users SET activated_at = now(), email = 'anne.morel@gmial.com' WHERE external_id = 'P1'`);
+  const delta = mkdtempSync(join(tmpdir(), 'trousseau-email-trust-delta-'));
+  writeFileSync(
+    join(delta, 'ENT_0911001A_Delta_20250902_PersEducNat_0000.xml'),
+    xml(
+      '<modifyRequest>\n<operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value></attr></operationalAttributes>\n' +
+        '<identifier><id>P1</id></identifier>\n<modifications>\n<modification name="telephoneNumber" operation="replace"><value>01 60 00 00 01</value></modification>\n' +
+        '</modifications>\n</modifyRequest>\n',
+    ),
+  );
+  const d = await importFiles(ctx, collectInputs([delta]), { scope: { kind: 'all' }, dryRun: false });
+  assert.equal(d.updated, 1, formatReport(d));
+  assert.equal(await verified('P1'), false, 'a typed address is not vouched for by a delta that does not name it');
+  assert.equal(await signIn('anne.morel@gmial.com'), 'none');
+});
+
+test("migration 0035: the teachers an AAF feed created before are compared at the next import, which vouches for the académie's address", async () => {
+  const c = await testContext();
+  try {
+    await importFiles(c, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false });
+    // As written before the change: the address without its date.
+    await c.database.pool.query(`UPDATE users SET email_verified_at = NULL WHERE external_id = 'P1'`);
+    const vouched = async () => (await c.database.pool.query(`SELECT email_verified_at IS NOT NULL AS v FROM users WHERE external_id = 'P1'`)).rows[0].v;
+    await importFiles(c, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false });
+    assert.equal(await vouched(), false, 'an unchanged record is not compared (its digest)');
+    await c.database.pool.query(readFileSync(new URL('../migrations/0035_vouched_emails.sql', import.meta.url), 'utf8'));
+    await importFiles(c, collectInputs([dir]), { scope: { kind: 'all' }, dryRun: false });
+    assert.equal(await vouched(), true);
+  } finally {
+    await c.close();
+  }
 });

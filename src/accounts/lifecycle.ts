@@ -160,11 +160,13 @@ export async function applyLifecycleAction(
   if (!unique.length) return 0;
   if (unique.includes(actorId) && action !== 'restore') throw new DirectoryError('forbidden', 'lifecycle.self');
   return withTransaction(pool, async (c) => {
-    // The rights are checked on the rows locked FOR UPDATE, in the transaction that acts: checked before it, an
-    // account could change hands in between. The lock also serves pre-deletion, as in setBlocked: a plain UPDATE's
-    // row lock does not conflict with the key-share lock a sign-in inserts its session under (web/auth.ts
-    // liveAccount), which would insert it after endSignIns below — a session that came back to life at restoration.
-    // Locked, the sign-in waits, re-reads the row, inserts nothing.
+    // The rights are checked in the transaction that acts, with the accounts' rows locked FOR UPDATE: two actions on
+    // the same accounts (another admin's, a block) run one after the other, each checking what the other left. The
+    // memberships the check reads (local_admins, classes, structures) are those committed when it starts: a right
+    // granted or taken back by a transaction still running is not waited for. The lock also serves pre-deletion,
+    // as in setBlocked: a plain UPDATE's row lock does not conflict with the key-share lock a sign-in inserts its
+    // session under (web/auth.ts liveAccount), which would insert it after endSignIns below — a session that came
+    // back to life at restoration. Locked, the sign-in waits, re-reads the row, inserts nothing.
     await requireManageable(c, scope, unique, { lock: true });
     if (action !== 'restore') await requireWholeAccountsInScope(c, scope, unique, 'lifecycle.elsewhere');
     if (action === 'pre-delete') {

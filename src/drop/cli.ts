@@ -10,8 +10,8 @@ import { deliveryText, runDropFolder } from './run.js';
 const USAGE = `usage : trousseau import --drop [--dossier <chemin>]
   Importe chaque livraison complète du dossier de dépôt (TROUSSEAU_DROP_DIR, ou --dossier), la range dans
   archive/<date>/ ou rejected/<date>/ avec son rapport, et envoie le résumé aux super-administrateurs.
-Code de sortie : 0 tout importé (ou rien à faire ; remarques comprises), 1 une livraison refusée, en erreur ou avec
-  des lignes rejetées, 75 un autre passage est en cours.`;
+Code de sortie : 0 tout importé (ou rien à faire ; remarques comprises), 1 une livraison refusée, en erreur, avec
+  des lignes rejetées ou des liens parent-enfant non faits, 75 un autre passage est en cours.`;
 
 export async function run(args: string[]): Promise<number> {
   let dir: string | undefined;

@@ -616,6 +616,7 @@ export function mapPerson(
     file,
     line,
   };
+  if (given(ATTR.email) && user.email) user.emailListed = true;
   // Absent from an addRequest: left as stored (UserRecord contract).
   if (listed(a, ATTR.ine)) user.ine = first(a, 'ENTEleveINE')?.toUpperCase() ?? null;
   else if (base?.ine !== undefined) user.ine = base.ine;

@@ -18,8 +18,8 @@ const USAGE = `usage : trousseau import <fichiers|dossiers…> [--dry-run] [--st
   --confirmer-absences
                 un import complet qui ferait sortir plus de la moitié des comptes d'un profil
                 (un fichier oublié ?) est refusé ; cette option confirme ces départs
-Code de sortie : 0 si tout est importé (remarques comprises), 1 si un fichier ou des lignes ont été refusés, ou si les
-  enfants nommés par les responsables n'ont été trouvés nulle part (avec --dry-run : le seraient).`;
+Code de sortie : 0 si tout est importé (remarques comprises), 1 si un fichier ou des lignes ont été refusés, ou si
+  un lien parent-enfant demandé n'a pas été fait (enfant introuvable ou ambigu) (avec --dry-run : le seraient).`;
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--drop')) return (await import('../drop/cli.js')).run(args.filter((a) => a !== '--drop'));

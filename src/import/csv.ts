@@ -201,12 +201,6 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
   return out;
 }
 
-/** Of two postal addresses, the first in text order (either may be absent): the same whatever the order of the rows giving them. */
-function firstAddress(a: string | null | undefined, b: string | null | undefined): string | undefined {
-  if (!a || !b) return a || b || undefined;
-  return a < b ? a : b;
-}
-
 /** A stored postal address (text.ts postalParts) as a row's is compared: first street line and postcode, folded; null without a street. */
 function foldedAddress(address: string | null): string | null {
   const parts = address ? postalParts(address) : null;
@@ -550,8 +544,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const aparts: { remark: Rejection; first: KeySlot; second: KeySlot }[] = [];
   /** What each row writes (its account, its links), once its key is known. */
   const tails: (() => void)[] = [];
-  /** Line of the postal address each account keeps (several rows of one person: firstAddress). */
-  const addressLines = new Map<string, number>();
+  /** The postal address each account keeps among this file's rows, with its line (several rows of one person: the
+   * first in text order). */
+  const kept = new Map<string, { address: string; line: number }>();
+  /** Rows read as an earlier row's person whose addresses differ: told which line's address is kept, once all are read. */
+  const addressNotes: { note: MergeNote; key: KeySlot }[] = [];
   const profiles = new Set<Profile>();
   let count = 0;
   for (const [i, { record, info }] of rows.entries()) {
@@ -671,10 +668,12 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const earlier = batch.users.get(externalId);
       const prev = earlier && !twoPeople(earlier, { ...earlier, profile, firstName, lastName }) ? earlier : undefined;
       // One person's rows giving two postal addresses (merged): the first in text order, whatever the order of the
-      // rows, so that a file listing them the other way round next time changes nothing.
-      const address = firstAddress(postal, prev?.address);
-      if (address) addressLines.set(externalId, address === postal ? line : (addressLines.get(externalId) ?? line));
-      if (merging?.addressDiffers) merging.note.addressKept = addressLines.get(externalId);
+      // rows, so that a file listing them the other way round next time changes nothing. None in this file: an
+      // earlier file's (a later file's address replaces an earlier file's, as any field).
+      const mine = kept.get(externalId);
+      if (postal && (!mine || postal < mine.address)) kept.set(externalId, { address: postal, line });
+      const address = kept.get(externalId)?.address ?? prev?.address;
+      if (merging?.addressDiffers) addressNotes.push({ note: merging.note, key: slot });
       const u: UserRecord = {
         externalId,
         source,
@@ -725,6 +724,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     tail();
   }
+  for (const { note, key } of addressNotes) note.addressKept = kept.get(key.key)?.line;
   if (!profiles.size && fileProfile) profiles.add(fileProfile);
   return { source, profiles, rows: count, encoding };
 }

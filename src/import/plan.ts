@@ -40,11 +40,13 @@ export type UserUpdate = Omit<StoredUser, 'id' | 'external_id' | 'login' | 'acti
 
 /**
  * Whether the record's e-mail address is vouched for by its source (users.email_verified_at): the AAF `mail` of a
- * PersEducNat record (teacher, staff) is the mailbox the académie gives its staff. Other addresses, a relative's
- * from SIECLE or any CSV column, were typed by a secretary; federated sign-in by e-mail ignores them.
+ * PersEducNat record (teacher, staff) is the mailbox the académie gives its staff — when the record lists it
+ * (emailListed): a delta's modifyRequest that does not name `mail` carries the stored address, which may have been
+ * typed by anyone. Other addresses, a relative's from SIECLE or any CSV column, were typed by a secretary;
+ * federated sign-in by e-mail ignores them.
  */
 export function feedVouchesForEmail(r: UserRecord): boolean {
-  return !!r.email && r.source === 'aaf' && (r.profile === 'Teacher' || r.profile === 'Personnel');
+  return !!r.email && r.emailListed === true && r.source === 'aaf' && (r.profile === 'Teacher' || r.profile === 'Personnel');
 }
 
 /**

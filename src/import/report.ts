@@ -2,7 +2,7 @@
 import { PROFILE_LABELS, type Profile } from '../directory/vocabulary.js';
 import { importText, WHOSE, type ImportMessage } from './messages.js';
 import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
-import { type AbsenceScope, type AdminChange, type Source, type CountsByProfile, type EmptiedStructure, ignoredRecords, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
+import { type AbsenceScope, type AdminChange, type Source, type CountsByProfile, type EmptiedStructure, ignoredRecords, isLinkUnmade, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
 
@@ -385,12 +385,13 @@ export function rejectedApart(r: Pick<ImportReport, 'rejected'>): { rejected: Re
 
 /**
  * Whether a run's input needs fixing, as scripts see it (CLI exit code 1, the drop folder's « À vérifier » mail): a
- * file refused whole, rows left out, or parents' rows whose children were found nowhere (the pupils' file missing).
- * Remarks on rows imported all the same (rejectedApart's notes) are shown, not failures: a cron job would otherwise
- * report every night a run that did its work.
+ * file refused whole, rows left out, or a parent-child link a row asks for left unmade (types.ts isLinkUnmade: a
+ * child not found, by name or identifier — the pupils' file missing, a typo —, or ambiguous). The other remarks on
+ * rows imported all the same (a class in an unknown structure, an e-mail address left out, namesakes kept apart)
+ * are shown in the report, not failures: a cron job would otherwise report every night a run that did its work.
  */
 export function needsFixing(r: Pick<ImportReport, 'fatal' | 'rejected' | 'relations'>): boolean {
-  return !!r.fatal || rejectedApart(r).rejected.length > 0 || noChildFoundText(r) !== '';
+  return !!r.fatal || r.rejected.some((x) => !isNote(x) || isLinkUnmade(x)) || noChildFoundText(r) !== '';
 }
 
 /**

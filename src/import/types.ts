@@ -45,6 +45,12 @@ export interface UserRecord {
   /** YYYY-MM-DD */
   birthDate: string | null;
   email: string | null;
+  /**
+   * `email` is the one the record itself lists (AAF `mail` in an addRequest or a modifyRequest that names it), not
+   * the stored address a modifyRequest that does not name it leaves: only such an address is vouched for
+   * (plan.ts feedVouchesForEmail). Absent: not said (other formats).
+   */
+  emailListed?: true;
   phone: string | null;
   /** Pupil's INE (AAF ENTEleveINE, SIECLE). Absent: left as stored. */
   ine?: string | null;
@@ -160,6 +166,16 @@ const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
   'applySelfEmail', 'applyNoPupilId', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
 ]);
 
+/** Remarks whose row was imported without one of the links it asks for: a child named that no pupil of the run is. */
+const LINK_UNMADE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
+  'rowChildIncomplete', 'applyNoPupilId', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
+]);
+
+/** Whether a remark says a parent-child link the row asks for was not made (LINK_UNMADE_CODES). */
+export function isLinkUnmade(x: Rejection): boolean {
+  return !!x.message && LINK_UNMADE_CODES.has(x.message.code);
+}
+
 /** Whether an ignored or rejected entry is a remark on a row imported all the same (NOTE_CODES), not a row left out. */
 export function isNote(x: Rejection): boolean {
   return !!x.message && NOTE_CODES.has(x.message.code);
@@ -252,7 +268,7 @@ export interface MergeNote {
   line: number;
   /** « NOM Prénom » as the row gives them. */
   name: string;
-  /** The rows give two postal addresses: the line of the one the account keeps (csv.ts firstAddress: the first in
+  /** The rows give two postal addresses: the line of the one the account keeps (csv.ts: the first in
    * text order, so that the same rows in another order keep the same). */
   addressKept?: number;
 }
