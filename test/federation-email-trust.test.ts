@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { updateContact } from '../src/accounts/profile.js';
 import { loadCandidates } from '../src/federation/accounts.js';
 import { type FederatedIdentity, matchAccounts } from '../src/federation/matching.js';
 import { parseFederation } from '../src/federation/providers.js';
@@ -64,12 +65,19 @@ test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that
   assert.deepEqual([await verified('P1'), await verified('R1')], [true, false], "the académie's mailbox of a teacher is vouched for; a relative's address from SIECLE is not");
 
   const anne = await login('P1');
+  const anneRow = (await q<{ id: string; email: string }>(`SELECT id, email FROM users WHERE external_id = 'P1'`))[0];
+  const anneId = () => anneRow.id;
+  assert.equal(anneRow.email, 'Anne.Morel@ac-exemple.fr', 'stored as the feed gives it');
   assert.deepEqual(await signIn('anne.morel@ac-exemple.fr'), [anne], 'the teacher, by her académie address (case folded)');
   assert.equal(await signIn('sophie.garnier@example.org'), 'none', "the mother's address, typed by the office, is no key");
 
   // The pupil types her teacher's address in « Mon compte »: the teacher still reaches only her own account.
   await q(`UPDATE users SET email = 'anne.morel@ac-exemple.fr' WHERE external_id = 'E1'`);
   assert.deepEqual(await signIn('anne.morel@ac-exemple.fr'), [anne], "an address typed into the pupil's account hands it to nobody");
+
+  // « Mon compte » saved for a new phone number writes the address lower-cased: the same mailbox, still vouched for.
+  await updateContact(ctx, anneId(), 'anne.morel@ac-exemple.fr', '06 12 34 56 78');
+  assert.deepEqual([await verified('P1'), await signIn('anne.morel@ac-exemple.fr')], [true, [anne]]);
 
   // The teacher replaces her address herself: the new one is not vouched for (migration 0021's trigger clears the
   // date), and the former one no longer reaches her account.
