@@ -670,9 +670,12 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       // One person's rows giving two postal addresses (merged): the first in text order, whatever the order of the
       // rows, so that a file listing them the other way round next time changes nothing. None in this file: an
       // earlier file's (a later file's address replaces an earlier file's, as any field).
-      const mine = kept.get(externalId);
-      if (postal && (!mine || postal < mine.address)) kept.set(externalId, { address: postal, line });
-      const address = kept.get(externalId)?.address ?? prev?.address;
+      // Another person under that key (twoPeople) starts afresh.
+      let mine = prev ? kept.get(externalId) : undefined;
+      if (postal && (!mine || postal < mine.address)) mine = { address: postal, line };
+      if (mine) kept.set(externalId, mine);
+      else kept.delete(externalId);
+      const address = mine?.address ?? prev?.address;
       if (merging?.addressDiffers) addressNotes.push({ note: merging.note, key: slot });
       const u: UserRecord = {
         externalId,
