@@ -66,7 +66,6 @@ test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that
 
   const anne = await login('P1');
   const anneRow = (await q<{ id: string; email: string }>(`SELECT id, email FROM users WHERE external_id = 'P1'`))[0];
-  const anneId = () => anneRow.id;
   assert.equal(anneRow.email, 'Anne.Morel@ac-exemple.fr', 'stored as the feed gives it');
   assert.deepEqual(await signIn('anne.morel@ac-exemple.fr'), [anne], 'the teacher, by her académie address (case folded)');
   assert.equal(await signIn('sophie.garnier@example.org'), 'none', "the mother's address, typed by the office, is no key");
@@ -76,7 +75,7 @@ test('an académie sign-in by e-mail reaches the teacher the AAF feed gives that
   assert.deepEqual(await signIn('anne.morel@ac-exemple.fr'), [anne], "an address typed into the pupil's account hands it to nobody");
 
   // « Mon compte » saved for a new phone number writes the address lower-cased: the same mailbox, still vouched for.
-  await updateContact(ctx, anneId(), 'anne.morel@ac-exemple.fr', '06 12 34 56 78');
+  await updateContact(ctx, anneRow.id, 'anne.morel@ac-exemple.fr', '06 12 34 56 78');
   assert.deepEqual([await verified('P1'), await signIn('anne.morel@ac-exemple.fr')], [true, [anne]]);
 
   // The teacher replaces her address herself: the new one is not vouched for (migration 0021's trigger clears the

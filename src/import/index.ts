@@ -31,7 +31,6 @@ import { sweepUploads, uploadsRoot } from './uploads.js';
 import type { Queryable } from '../db/index.js';
 import { DIRECTORY_TABLES, refreshStatistics } from '../db/statistics.js';
 import { sequenced } from '../db/queued.js';
-
 import { rejectedApart } from './report.js';
 
 export { formatReport } from './report.js';
@@ -700,6 +699,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
     // lose the password sign-ins they hold, as a « Paramètres » save would end them.
     const sessionsEnded = opts.dryRun ? 0 : await endRefusedPasswordSignIns(client);
     report.durationMs = Date.now() - started;
+    // Rows left out, and remarks on rows imported all the same (report.ts rejectedApart), counted apart.
+    const { rejected, notes } = rejectedApart(report);
     await recordAudit(client, opts.actorId ?? null, 'import', {
       ...(sessionsEnded ? { sessionsEnded } : {}),
       files: report.files.map((f) => f.file),
@@ -711,9 +712,8 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       restored: report.restored,
       keptNamed: report.keptNamed,
       merged: batch.merged.length,
-      // Rows left out, and remarks on rows imported all the same (report.ts rejectedApart), counted apart.
-      rejected: rejectedApart(report).rejected.length,
-      notes: rejectedApart(report).notes.length,
+      rejected: rejected.length,
+      notes: notes.length,
       // Who confirmed that most of a profile's accounts leave, and which (a run refused without it writes nothing).
       ...(report.massAbsence ? { massAbsence: report.massAbsence } : {}),
       // Schools the run empties out (a warning the run went on after): who to ask about them later.

@@ -88,10 +88,10 @@ export default async function importApi(root: FastifyInstance, ctx: AppContext):
         preDeleted: report.preDeleted,
       });
     }
-    if (report.fatal?.message?.code === 'aafNeedsRegion') {
-      return reply.code(400).send({ error: _('api.import.aafWithStructure', { file: report.fatal.file }), detail: rejectionText(req.lang, report.fatal), report });
+    if (report.fatal) {
+      const error = report.fatal.message?.code === 'aafNeedsRegion' ? _('api.import.aafWithStructure', { file: report.fatal.file }) : _('api.import.fatal');
+      return reply.code(400).send({ error, detail: rejectionText(req.lang, report.fatal), report });
     }
-    if (report.fatal) return reply.code(400).send({ error: _('api.import.fatal'), detail: rejectionText(req.lang, report.fatal), report });
     return reply.send(report);
   });
 }
