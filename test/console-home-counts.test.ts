@@ -95,3 +95,15 @@ test('the funnel: each step within the previous one, the accounts activated with
   const none = await admin.get(`/console/etablissements/${school}?profil=Guest`);
   assert.doesNotMatch(none.body, /data-funnel-unrecorded/);
 });
+
+test('the users list shows the pre-deleted accounts the home page leaves out, and says how many they are', async () => {
+  const list = await admin.get(`/console/etablissements/${school}/utilisateurs`);
+  assert.equal(list.statusCode, 200);
+  // The home page's 5 pupils + 1 parent + 1 director, and the 2 pre-deleted pupils it names apart.
+  assert.match(list.body, /role="status">9 utilisateurs correspondent aux filtres, dont 2 absents du flux \(supprimés, en attente de purge\)</);
+  const en = await admin.get(`/console/etablissements/${school}/utilisateurs`, { 'accept-language': 'en' });
+  assert.match(en.body, /9 users match the filters, including 2 absent from the feed \(deleted, waiting for the purge\)/);
+  // Once they are out of the list (a filter), no note.
+  const pupils = await admin.get(`/console/etablissements/${school}/utilisateurs?profiles=Relative`);
+  assert.match(pupils.body, /role="status">1 utilisateur correspond aux filtres</);
+});

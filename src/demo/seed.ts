@@ -321,7 +321,7 @@ export async function ensureDemo(ctx: AppContext, log: (m: string) => void): Pro
   ).rows[0];
   const tryThem = [who.teacher && `${who.teacher} (enseignant : vue classe)`, who.admin && `${who.admin} (administrateur local)`].filter(Boolean).join(', ');
   log(
-    `Établissement de démonstration créé : ${c.students} élèves, ${c.relatives} parents, ${c.teachers} enseignants, ` +
+    `Établissement de démonstration créé : ${c.students} élèves (dont ${c.preDeleted} sortis de l’annuaire, en attente de suppression), ${c.relatives} parents, ${c.teachers} enseignants, ` +
       `${c.personnel} personnels, ${c.guests} invités ; ${c.active} comptes déjà activés, ` +
       (createdAdmin ? 'même mot de passe que admin' : `mot de passe : ${shown}`) +
       (tryThem ? ` ; par exemple ${tryThem}.` : '.'),

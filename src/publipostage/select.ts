@@ -734,12 +734,13 @@ export async function sharedAddresses(ctx: AppContext, selection: Selection, sco
 }
 
 /** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
-export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number }> {
+export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number; preDeleted: number }> {
   const p = new Params();
   const where = conditions(selection, scope, p).join('\n  AND ');
   const res = await ctx.database.pool.query(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${EMPTY_EMAIL})::int AS without_email FROM users u WHERE ${where}`,
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${EMPTY_EMAIL})::int AS without_email,
+            count(*) FILTER (WHERE u.pre_deleted_at IS NOT NULL)::int AS pre_deleted FROM users u WHERE ${where}`,
     p.values,
   );
-  return { total: res.rows[0].total, withoutEmail: res.rows[0].without_email };
+  return { total: res.rows[0].total, withoutEmail: res.rows[0].without_email, preDeleted: res.rows[0].pre_deleted };
 }

@@ -52,7 +52,7 @@ export interface FieldOptions {
  * script there is no button that does nothing.
  */
 function revealButton(req: FormEnv, id: string, label: string): SafeHtml {
-  return html`<button type="button" class="button-secondary reveal" aria-controls="${id}" aria-pressed="false" hidden>${t(req.lang, 'form.reveal')}<span class="visually-hidden"> « ${label} »</span></button>`;
+  return html`<button type="button" class="button-secondary reveal" aria-controls="${id}" aria-pressed="false" hidden>${t(req.lang, 'form.reveal')}<span class="visually-hidden"> ${t(req.lang, 'quote', { text: label })}</span></button>`;
 }
 
 export const fieldId = (name: string): string => `f-${name}`;

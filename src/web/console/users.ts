@@ -59,6 +59,7 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
           classes,
           levels,
           total: counts.total,
+          preDeleted: counts.preDeleted,
           rows,
           offset,
           params,

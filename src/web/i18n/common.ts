@@ -4,6 +4,8 @@ import type { Catalogue } from './types.js';
 const fr = {
   'app.name': 'Trousseau',
   'app.tagline': 'Comptes et identifiants de l’ENT',
+  // A name or a search quoted in a sentence: French guillemets with their spaces, English curly quotes.
+  quote: '« {text} »',
   'layout.skip': 'Aller au contenu',
   'layout.nav': 'Navigation principale',
   'layout.lang': 'Langue',
@@ -86,6 +88,7 @@ const fr = {
 const en: Record<keyof typeof fr, string> = {
   'app.name': 'Trousseau',
   'app.tagline': 'ENT accounts and credentials',
+  quote: '“{text}”',
   'layout.skip': 'Skip to content',
   'layout.nav': 'Main navigation',
   'layout.lang': 'Language',

@@ -80,7 +80,7 @@ const fr = {
   'home.shortcut.distribute.hint.other': '{n} élèves n’ont pas encore activé leur compte : fiches triées par classe.',
   'home.shortcut.publipostage.hint': 'Fiches de connexion en PDF, export CSV ou envoi par courriel.',
   'home.shortcut.users.hint': 'Rechercher un compte, générer un code, bloquer, corriger une adresse.',
-  'home.shortcut.import.hint': 'Ajouter ou mettre à jour des comptes à partir de fichiers CSV.',
+  'home.shortcut.import.hint': 'Ajouter ou mettre à jour des comptes à partir des fichiers de l’établissement (SIECLE, STS-web, ONDE, modèles CSV de l’ENT).',
   'home.shortcut.duplicates.hint': 'Repérer les utilisateurs qui ont un nom ou un prénom correspondant.',
 
   'filters.search': 'Rechercher (nom, prénom, login ou courriel)',
@@ -167,6 +167,9 @@ const fr = {
   'users.show': 'Rechercher',
   'users.count.one': '{n} utilisateur correspond aux filtres',
   'users.count.other': '{n} utilisateurs correspondent aux filtres',
+  // The list shows pre-deleted accounts (to restore one), which the school's home page counts nowhere: said, so both agree.
+  'users.count.preDeleted.one': 'dont {n} absent du flux (supprimé, en attente de purge)',
+  'users.count.preDeleted.other': 'dont {n} absents du flux (supprimés, en attente de purge)',
   'users.none': 'Aucun utilisateur ne correspond à ces filtres.',
   'users.caption': 'Utilisateurs de l’établissement',
 
@@ -312,7 +315,7 @@ const fr = {
   'runs.open': 'Voir le rapport',
 
   'import.lead':
-    'Déposez les fichiers CSV de l’établissement (modèles élèves, parents, enseignants, personnels, invités, ou export ONDE). Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
+    'Déposez les fichiers de l’établissement : modèles CSV de l’ENT (élèves, parents, enseignants, personnels, invités), export ONDE, exports SIECLE ou STS-web. Une simulation montre d’abord ce qui changera ; rien n’est enregistré avant votre confirmation.',
   'import.files': 'Fichiers à importer',
   // A super admin may also send what reaches beyond this school: an AAF delivery touches every school it names.
   // …followed by the link to the import for every school (import.region.title), where the académie's feed goes.
@@ -563,7 +566,7 @@ const en: Record<keyof typeof fr, string> = {
   'home.shortcut.distribute.hint.other': '{n} students have not activated their account yet: sheets sorted by class.',
   'home.shortcut.publipostage.hint': 'Connection sheets as PDF, CSV export or sending by email.',
   'home.shortcut.users.hint': 'Find an account, generate a code, block, fix an address.',
-  'home.shortcut.import.hint': 'Add or update accounts from CSV files.',
+  'home.shortcut.import.hint': 'Add or update accounts from the school’s files (SIECLE, STS-web, ONDE, the ENT’s CSV templates).',
   'home.shortcut.duplicates.hint': 'Spot users whose first or last names match.',
 
   'filters.search': 'Search (name, first name, login or email)',
@@ -650,6 +653,8 @@ const en: Record<keyof typeof fr, string> = {
   'users.show': 'Search',
   'users.count.one': '{n} user matches the filters',
   'users.count.other': '{n} users match the filters',
+  'users.count.preDeleted.one': 'including {n} absent from the feed (deleted, waiting for the purge)',
+  'users.count.preDeleted.other': 'including {n} absent from the feed (deleted, waiting for the purge)',
   'users.none': 'No user matches these filters.',
   'users.caption': 'Users of the school',
 
@@ -793,7 +798,7 @@ const en: Record<keyof typeof fr, string> = {
   'runs.col.report': 'Report',
   'runs.open': 'View report',
 
-  'import.lead': 'Upload the school’s CSV files (student, parent, teacher, staff, guest templates, or an ONDE export). A dry run first shows what will change; nothing is saved before you confirm.',
+  'import.lead': 'Upload the school’s files: the ENT’s CSV templates (students, parents, teachers, staff, guests), an ONDE export, SIECLE or STS-web exports. A dry run first shows what will change; nothing is saved before you confirm.',
   'import.files': 'Files to import',
   'import.leadSuper':
     'Upload this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). A dry run first shows what will change; nothing is saved before you confirm. The academic directory (AAF) feed, which creates and updates every school it names, is imported on the page',

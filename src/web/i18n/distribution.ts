@@ -31,7 +31,7 @@ const fr = {
     'Fichier CSV (UTF-8, séparateur « ; ») que Word (« Publipostage › Sélection des destinataires › Utiliser une liste existante ») et LibreOffice (« Mailing ») ouvrent sans question. Champs : {fields}. Le code d’activation est dans le champ MotDePasse.',
   'word.models.title': 'Modèles de lettre (.docx)',
   'word.models.help':
-    'Écrivez votre lettre dans Word ou LibreOffice et placez les champs entre accolades, par exemple « Bonjour {prenom} {nom}, votre identifiant est {login} ». Champs possibles : {fields}. {qr} insère le QR code d’activation, {adresse} l’adresse postale (SIECLE).',
+    'Écrivez votre lettre dans Word ou LibreOffice et placez les champs entre accolades, par exemple « Bonjour {prenom} {nom}, votre identifiant est {login} ». Champs possibles : {fields}. {qr} insère le QR code d’activation, {adresse} l’adresse postale venue de l’import (AAF, SIECLE, ONDE ou CSV).',
   'word.models.none': 'Aucun modèle pour le moment.',
   'word.models.upload': 'Ajouter un modèle (.docx)',
   'word.models.file': 'Fichier .docx',
@@ -51,7 +51,7 @@ const fr = {
 
   // Postal address for a window envelope (PDF, 1 per page)
   'address.option': 'Adresse postale pour enveloppe à fenêtre',
-  'address.hint': 'PDF à 1 fiche par page : l’adresse postale (SIECLE) de chaque destinataire apparaît dans la fenêtre d’une enveloppe DL ou C5.',
+  'address.hint': 'PDF à 1 fiche par page : l’adresse postale importée de chaque destinataire apparaît dans la fenêtre d’une enveloppe DL ou C5.',
 
   // Console home: activation over time and funnel
   'activity.title': 'Activation au fil des semaines',
@@ -101,7 +101,7 @@ const en: Record<keyof typeof fr, string> = {
     'CSV file (UTF-8, “;” separator) that Word (“Mailings › Select Recipients › Use an Existing List”) and LibreOffice (“Mail Merge”) open without questions. Fields: {fields}. The activation code is in the MotDePasse field.',
   'word.models.title': 'Letter models (.docx)',
   'word.models.help':
-    'Write your letter in Word or LibreOffice and put the fields between braces, e.g. “Bonjour {prenom} {nom}, votre identifiant est {login}”. Fields: {fields}. {qr} inserts the activation QR code, {adresse} the postal address (SIECLE).',
+    'Write your letter in Word or LibreOffice and put the fields between braces, e.g. “Bonjour {prenom} {nom}, votre identifiant est {login}”. Fields: {fields}. {qr} inserts the activation QR code, {adresse} the postal address from the import (AAF, SIECLE, ONDE or CSV).',
   'word.models.none': 'No model yet.',
   'word.models.upload': 'Add a model (.docx)',
   'word.models.file': '.docx file',
@@ -120,7 +120,7 @@ const en: Record<keyof typeof fr, string> = {
   'word.noFile': 'No file received: choose a .docx document.',
 
   'address.option': 'Postal address for a window envelope',
-  'address.hint': 'PDF with 1 sheet per page: each recipient’s postal address (SIECLE) shows through the window of a DL or C5 envelope.',
+  'address.hint': 'PDF with 1 sheet per page: each recipient’s imported postal address shows through the window of a DL or C5 envelope.',
 
   'activity.title': 'Activation week by week',
   'activity.desc': 'Accounts activated each week over the last {weeks} weeks ({scope}): {total} in all over the period.',

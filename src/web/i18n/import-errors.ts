@@ -91,7 +91,7 @@ const EN: Record<ImportCode, string> = {
   ignoredSiecleNotLegal: '{who}: not a legal representative ({levels}), no account',
   relativeMerged: 'rows {first} and {line}: same legal representative ({who}), one account',
   relativeMergedAddress: 'rows {first} and {line}: same legal representative ({who}), one account; two postal addresses, the one of row {kept} is kept',
-  relativeApart: 'same name as row {first} ({who}), children of the same family name, but another address: two accounts; if this is one person, merge them in « Duplicates »',
+  relativeApart: 'same name as row {first} ({who}), children of the same family name, but another address: two accounts; if this is one person, merge them in “Duplicates”',
   ignoredSiecleSelf: '{who}: the pupil himself (CODE_PARENTE 70: an adult pupil, his own guardian), no parent account',
   ignoredFileAafDtd: 'DTD of the academic directory: no accounts',
   ignoredFileHidden: 'hidden file or drop-folder marker (.DS_Store, .done…): not a file of the delivery',

@@ -127,7 +127,7 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.external !== 'exclude') out.push(`${_('filters.external')}${colon}${_(`filters.external.${sel.external}`)}`);
   if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${momentText(lang, sel.createdAfter)}`);
   if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${momentText(lang, sel.createdBefore)}`);
-  if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}« ${sel.search.trim()} »`);
+  if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}${_('quote', { text: sel.search.trim() })}`);
   if (sel.distributedBefore !== undefined) out.push(_('remind.describe', { n: sel.distributedBefore }));
   return out;
 }

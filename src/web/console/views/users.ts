@@ -47,6 +47,8 @@ export interface UsersListData {
   classes: ClassRow[];
   levels: LevelRow[];
   total: number;
+  /** Pre-deleted accounts among total (the list shows them; the school's home page does not count them). */
+  preDeleted: number;
   rows: AccountRow[];
   offset: number;
   /** The selection as query parameters (pager, bulk links). */
@@ -69,7 +71,7 @@ export function usersListView(env: ViewEnv, o: UsersListData): SafeHtml {
 </div>`;
   const narrowed = activeFilters(selection, true) - (selection.search?.trim() ? 1 : 0);
   return html`${filterPanel({ req: env, action: base, selection, classes, levels, legend: _('users.filters'), before: searchBar, searchOutside: true, listing: true, open: narrowed > 0 || invalid.length > 0, invalid })}
-<p class="result-count" role="status">${plural(lang, 'users.count', o.total)}</p>
+<p class="result-count" role="status">${plural(lang, 'users.count', o.total)}${o.preDeleted ? html`, ${plural(lang, 'users.count.preDeleted', o.preDeleted)}` : ''}</p>
 ${
   rows.length === 0
     ? html`<p class="card">${_('users.none')}</p>`
