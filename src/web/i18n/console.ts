@@ -798,7 +798,8 @@ const en: Record<keyof typeof fr, string> = {
   'runs.col.report': 'Report',
   'runs.open': 'View report',
 
-  'import.lead': 'Upload the school’s files: the ENT’s CSV templates (students, parents, teachers, staff, guests), an ONDE export, SIECLE or STS-web exports. A dry run first shows what will change; nothing is saved before you confirm.',
+  'import.lead':
+    'Upload the school’s files: the ENT’s CSV templates (students, parents, teachers, staff, guests), an ONDE export, SIECLE or STS-web exports. A dry run first shows what will change; nothing is saved before you confirm.',
   'import.files': 'Files to import',
   'import.leadSuper':
     'Upload this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). A dry run first shows what will change; nothing is saved before you confirm. The academic directory (AAF) feed, which creates and updates every school it names, is imported on the page',
