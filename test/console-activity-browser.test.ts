@@ -39,6 +39,8 @@ before(async () => {
   const b = [await pupil('Gus', classB, 14), await pupil('Hal', classB, null), await pupil('Ivy', classB, null)];
   // Sheets handed out to CM1 A entirely and to one pupil of CM2 B.
   await recordDistribution(pool, { userIds: [...a, b[1]], kind: 'sheet', actorId: admin });
+  // Handed out three weeks ago, before every activation (the funnel counts activations after the first hand-out).
+  await pool.query(`UPDATE distribution_events SET at = now() - interval '21 days'`);
   ui = await signedInBrowser(ctx, 'dir.ecole', PASSWORD, { viewport: { width: 1366, height: 900 } });
   page = ui.page;
 });

@@ -2,7 +2,7 @@
 // semaines »'s funnel and « Comment les comptes se connectent » count the same accounts (the demo collège showed
 // Élève 574 in one and 572 in the other), a note says which are left out (pre-deleted accounts, out of the feed),
 // and the funnel's steps are each within the previous one: accounts activated with no hand-out recorded (the
-// demo's 264 activated for 0 handed out) are counted apart, in a note.
+// demo's 264 activated for 0 handed out), or handed one only after their activation, are counted apart, in a note.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -35,6 +35,9 @@ before(async () => {
   const child = await insertUser(pool, { firstName: 'Cid', lastName: 'Élève', activated: true, ...on });
   await insertUser(pool, { firstName: 'Dan', lastName: 'Élève', ...on });
   await insertUser(pool, { firstName: 'Eve', lastName: 'Élève', ...on });
+  // Fay, activated ten days ago, handed a sheet only now (a family pack printed again): not activated by it.
+  const fay = await insertUser(pool, { firstName: 'Fay', lastName: 'Élève', activated: true, ...on });
+  await pool.query(`UPDATE users SET activated_at = now() - interval '10 days' WHERE id = $1`, [fay]);
   for (const first of ['Gone', 'Left']) {
     const id = await insertUser(pool, { firstName: first, lastName: 'Parti', activated: first === 'Gone', ...on });
     await pool.query(`UPDATE users SET absent_since = now() - interval '40 days', pre_deleted_at = now() - interval '3 days' WHERE id = $1`, [id]);
@@ -44,6 +47,10 @@ before(async () => {
   await relate(pool, parent, child);
   await insertUser(pool, { firstName: 'Sam', lastName: 'Root', profile: 'Personnel', superAdmin: true, activated: true, structureIds: [school] });
   await recordDistribution(pool, { userIds: handed, kind: 'sheet', actorId: director });
+  // Ana activated after her sheet (handed two days ago); Fay's sheet came after her activation.
+  await pool.query(`UPDATE distribution_events SET at = now() - interval '2 days' WHERE user_id = $1`, [handed[0]]);
+  await pool.query(`UPDATE users SET activated_at = now() - interval '1 day' WHERE id = $1`, [handed[0]]);
+  await recordDistribution(pool, { userIds: [fay], kind: 'sheet', actorId: director });
   admin = new Client(app);
   assert.equal((await admin.signIn('dir.moulin', PASSWORD)).statusCode, 303);
 });
@@ -68,29 +75,30 @@ test('the profile table and the sign-in summary count the same accounts; the pre
   const page = await admin.get(`/console/etablissements/${school}`);
   assert.equal(page.statusCode, 200);
   const { profiles, signIn } = tables(page.body);
-  // 5 pupils (2 pre-deleted aside), the parent through its child, the director (the super admin never counted).
-  assert.deepEqual(profiles, { Student: 5, Relative: 1, Teacher: 0, Personnel: 1, Guest: 0 });
+  // 6 pupils (2 pre-deleted aside), the parent through its child, the director (the super admin never counted).
+  assert.deepEqual(profiles, { Student: 6, Relative: 1, Teacher: 0, Personnel: 1, Guest: 0 });
   assert.deepEqual(signIn, profiles);
   // « dont N activé(s) » agrees with N (« 1 activés » read wrong).
   assert.match(page.body, /<p class="lead">\d+ comptes, dont (1 activé|[02-9]\d* activés|1\d+ activés) \(/);
   assert.match(page.body, /data-pre-deleted="2">2 comptes absents du flux \(supprimés, en attente de purge\) ne sont comptés nulle part sur cette page\./);
   // The whole-school funnel starts from the same accounts.
-  assert.equal(funnel(page.body)[0][1], 7);
-  // The class bars leave the pre-deleted pupils out too: 2 of 5 activated.
-  assert.match(page.body, /2 \/ 5 élèves/);
+  assert.equal(funnel(page.body)[0][1], 8);
+  // The class bars leave the pre-deleted pupils out too: 3 of 6 activated.
+  assert.match(page.body, /3 \/ 6 élèves/);
   const en = await admin.get(`/console/etablissements/${school}`, { 'accept-language': 'en' });
   assert.match(en.body, /2 accounts absent from the feed \(deleted, waiting for the purge\) are not counted anywhere on this page\./);
 });
 
 test('the funnel: each step within the previous one, the accounts activated with no hand-out recorded counted apart', async () => {
   const page = await admin.get(`/console/etablissements/${school}?profil=Student`);
-  // 5 pupils, 2 handed a sheet, 1 of them activated since; Cid, activated with no hand-out recorded, said apart.
-  assert.deepEqual(funnel(page.body), [['accounts', 5], ['given', 2], ['activated', 1]]);
-  assert.match(page.body, /data-funnel-unrecorded="1">1 compte activé sans remise enregistrée/);
+  // 6 pupils, 3 handed a sheet, 1 of them (Ana) activated since; Cid, activated with no hand-out recorded, and Fay,
+  // activated before hers, said apart.
+  assert.deepEqual(funnel(page.body), [['accounts', 6], ['given', 3], ['activated', 1]]);
+  assert.match(page.body, /data-funnel-unrecorded="2">2 comptes activés sans remise enregistrée avant leur activation/);
   // The chart still shows every activation.
-  assert.match(page.body, /data-activity-desc>[^<]*: 2 au total sur la période/);
+  assert.match(page.body, /data-activity-desc>[^<]*: 3 au total sur la période/);
   const en = await admin.get(`/console/etablissements/${school}?profil=Student`, { 'accept-language': 'en' });
-  assert.match(en.body, /1 account activated with no hand-out recorded/);
+  assert.match(en.body, /2 accounts activated with no hand-out recorded before their activation/);
   // Nothing activated outside the hand-outs: no note.
   const none = await admin.get(`/console/etablissements/${school}?profil=Guest`);
   assert.doesNotMatch(none.body, /data-funnel-unrecorded/);
@@ -99,10 +107,10 @@ test('the funnel: each step within the previous one, the accounts activated with
 test('the users list shows the pre-deleted accounts the home page leaves out, and says how many they are', async () => {
   const list = await admin.get(`/console/etablissements/${school}/utilisateurs`);
   assert.equal(list.statusCode, 200);
-  // The home page's 5 pupils + 1 parent + 1 director, and the 2 pre-deleted pupils it names apart.
-  assert.match(list.body, /role="status">9 utilisateurs correspondent aux filtres, dont 2 absents du flux \(supprimés, en attente de purge\)</);
+  // The home page's 6 pupils + 1 parent + 1 director, and the 2 pre-deleted pupils it names apart.
+  assert.match(list.body, /role="status">10 utilisateurs correspondent aux filtres, dont 2 absents du flux \(supprimés, en attente de purge\)</);
   const en = await admin.get(`/console/etablissements/${school}/utilisateurs`, { 'accept-language': 'en' });
-  assert.match(en.body, /9 users match the filters, including 2 absent from the feed \(deleted, waiting for the purge\)/);
+  assert.match(en.body, /10 users match the filters, including 2 absent from the feed \(deleted, waiting for the purge\)/);
   // Once they are out of the list (a filter), no note.
   const pupils = await admin.get(`/console/etablissements/${school}/utilisateurs?profiles=Relative`);
   assert.match(pupils.body, /role="status">1 utilisateur correspond aux filtres</);

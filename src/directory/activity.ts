@@ -28,14 +28,15 @@ export interface Activity {
 
 /**
  * Each step within the previous one: accounts ⊇ handed a sheet or mail ⊇ activated after that. Accounts activated
- * with no hand-out recorded (before the tracking, or a sheet given outside Trousseau) are counted apart.
+ * with no hand-out recorded before their activation (before the tracking, a sheet given outside Trousseau, or handed
+ * a sheet only once already active) are counted apart.
  */
 export interface Funnel {
   accounts: number;
   given: number;
-  /** Handed out and activated. */
+  /** Activated at or after their first hand-out. */
   activated: number;
-  /** Activated with no hand-out recorded: outside the steps. */
+  /** Activated with no hand-out recorded before the activation: outside the steps. */
   activatedUnrecorded: number;
 }
 
@@ -47,7 +48,7 @@ export async function structureActivity(db: Queryable, structureId: string, filt
   const { rows } = await db.query(
     `WITH pop AS MATERIALIZED (
        SELECT u.id, u.activated_at,
-              EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id) AS given
+              (SELECT min(de.at) FROM distribution_events de WHERE de.user_id = u.id) AS first_given
        FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
        WHERE ($3::text IS NULL OR u.profile = $3)
          AND ($4::uuid IS NULL
@@ -64,9 +65,11 @@ export async function structureActivity(db: Queryable, structureId: string, filt
             count(p.id) FILTER (WHERE p.activated_at >= wk.starts AND p.activated_at < wk.ends)::int AS activated,
             count(p.id) FILTER (WHERE p.activated_at < wk.ends)::int AS cumulative,
             (SELECT count(*) FROM pop)::int AS accounts,
-            (SELECT count(*) FILTER (WHERE given) FROM pop)::int AS given,
-            (SELECT count(activated_at) FILTER (WHERE given) FROM pop)::int AS given_activated,
-            (SELECT count(activated_at) FILTER (WHERE NOT given) FROM pop)::int AS unrecorded_activated
+            (SELECT count(first_given) FROM pop)::int AS given,
+            -- Activated after its first hand-out: an account activated before a sheet (a parent's sheet printed
+            -- again in a family pack) was not activated by it, and is counted with the unrecorded ones.
+            (SELECT count(*) FILTER (WHERE activated_at >= first_given) FROM pop)::int AS given_activated,
+            (SELECT count(activated_at) FILTER (WHERE first_given IS NULL OR activated_at < first_given) FROM pop)::int AS unrecorded_activated
      FROM wk LEFT JOIN pop p ON p.activated_at < wk.ends
      GROUP BY wk.week ORDER BY wk.week`,
     [structureId, weeks, filter.profile ?? null, filter.classId ?? null],

@@ -71,8 +71,8 @@ const fr = {
   'funnel.activated': 'Activés après la remise',
   // Written without agreement, as a list: a count of one read « 1 d’entre eux sont activés ».
   'funnel.desc': 'Comptes : {accounts} ; fiche ou courriel reçu : {given} ; activés : {activated}.',
-  'funnel.unrecorded.one': '{n} compte activé sans remise enregistrée (avant le suivi des remises, ou fiche remise hors de Trousseau) n’est pas dans ces étapes.',
-  'funnel.unrecorded.other': '{n} comptes activés sans remise enregistrée (avant le suivi des remises, ou fiches remises hors de Trousseau) ne sont pas dans ces étapes.',
+  'funnel.unrecorded.one': '{n} compte activé sans remise enregistrée avant son activation (avant le suivi des remises, ou fiche remise hors de Trousseau) n’est pas dans ces étapes.',
+  'funnel.unrecorded.other': '{n} comptes activés sans remise enregistrée avant leur activation (avant le suivi des remises, ou fiches remises hors de Trousseau) ne sont pas dans ces étapes.',
 };
 
 const en: Record<keyof typeof fr, string> = {
@@ -138,8 +138,8 @@ const en: Record<keyof typeof fr, string> = {
   'funnel.given': 'Sheet or e-mail handed out',
   'funnel.activated': 'Activated after the hand-out',
   'funnel.desc': 'Accounts: {accounts}; given a sheet or an e-mail: {given}; activated: {activated}.',
-  'funnel.unrecorded.one': '{n} account activated with no hand-out recorded (before hand-outs were tracked, or a sheet given outside Trousseau) is not in these steps.',
-  'funnel.unrecorded.other': '{n} accounts activated with no hand-out recorded (before hand-outs were tracked, or sheets given outside Trousseau) are not in these steps.',
+  'funnel.unrecorded.one': '{n} account activated with no hand-out recorded before its activation (before hand-outs were tracked, or a sheet given outside Trousseau) is not in these steps.',
+  'funnel.unrecorded.other': '{n} accounts activated with no hand-out recorded before their activation (before hand-outs were tracked, or sheets given outside Trousseau) are not in these steps.',
 };
 
 export const distributionCatalogue = { fr, en } satisfies Catalogue;
