@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../src/db/index.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { Client, createInactiveUser, createUser } from './helpers/web.js';
+import { forgotView } from '../src/web/account/views.js';
 
 // Small limits so the test trips them quickly (read when the server is built).
 process.env.TROUSSEAU_RATE_LOGIN_MAX = '4';
@@ -210,8 +211,16 @@ test('forgotten password: same answer always, a sealed mail for a known account,
   const answers = [await ask('personne.inconnue'), await ask('sans.adresse'), await ask('marc.oubli')];
   for (const a of answers) {
     assert.equal(a.statusCode, 200);
-    assert.match(a.body, /Si un compte correspond, un courriel vient d’être envoyé/);
+    // No SMTP_URL here: the answer does not claim a mail left, and sends the family to a renewal code.
+    assert.match(a.body, /Demande enregistrée, mais l’envoi de courriels n’est pas encore configuré sur cet ENT/);
+    assert.doesNotMatch(a.body, /courriel vient d’être envoyé/);
   }
+  const before = await new Client(app, '192.0.2.122').get('/mot-de-passe-oublie');
+  assert.match(before.body, /data-mail-off>L’envoi de courriels n’est pas encore configuré[^<]*<a href="\/renouvellement">/);
+  // With a mail server, the usual answer and no warning.
+  const withMail = forgotView({ lang: 'fr', csrfToken: 't' }, { sent: true, mailOff: false });
+  assert.match(String(withMail.notice?.text), /Si un compte correspond, un courriel vient d’être envoyé/);
+  assert.doesNotMatch(String(withMail.body), /data-mail-off/);
   // Nothing typed: said so, not "a mail has just been sent" (issue #13).
   const blank = await ask('  ');
   assert.equal(blank.statusCode, 422);

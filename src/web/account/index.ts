@@ -423,7 +423,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   // ------------------------------------------------------------------------------------ forgotten password
 
   function forgotPage(req: FastifyRequest, reply: FastifyReply, o: { sent?: boolean; identifier?: string; alert?: string; errors?: FieldErrors }, status = 200) {
-    return sendPage(reply, { req, ...forgotView(viewEnv(req), o) }, status);
+    return sendPage(reply, { req, ...forgotView(viewEnv(req), { ...o, mailOff: !ctx.config.smtpUrl }) }, status);
   }
 
   app.get('/mot-de-passe-oublie', async (req, reply) => forgotPage(req, reply, {}));

@@ -192,7 +192,8 @@ ${checkbox({
   };
 }
 
-export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: string; alert?: string; errors?: FieldErrors }): PageView {
+/** `mailOff`: no mail server configured (config.smtpUrl), so no link can leave: said before the form and after it. */
+export function forgotView(env: ViewEnv, o: { sent?: boolean; mailOff?: boolean; identifier?: string; alert?: string; errors?: FieldErrors }): PageView {
   const _ = translator(env.lang);
   const errors = o.errors ?? {};
   const failed = !!o.alert || Object.keys(errors).length > 0;
@@ -202,9 +203,10 @@ export function forgotView(env: ViewEnv, o: { sent?: boolean; identifier?: strin
     error: failed,
     narrow: true,
     // The answer to the form, on a page titled as before: focused, so a screen reader says at once that it worked.
-    notice: o.sent ? { kind: 'success', text: _('forgot.sent'), focus: true } : null,
+    notice: o.sent ? (o.mailOff ? { kind: 'info', text: _('forgot.sentMailOff'), focus: true } : { kind: 'success', text: _('forgot.sent'), focus: true }) : null,
     body: html`${alertOrErrors(env, o.alert, undefined, errors, labels)}
 <p>${_('forgot.intro')}</p>
+${o.mailOff && !o.sent ? html`<p class="notice" data-mail-off>${_('forgot.mailOff')} <a href="/renouvellement">${_('login.renewal')}</a></p>` : ''}
 <form class="card" method="post" action="/mot-de-passe-oublie" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}

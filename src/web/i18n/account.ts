@@ -97,6 +97,11 @@ const fr = {
   'forgot.identifier': 'Identifiant ou adresse électronique',
   'forgot.submit': 'Recevoir le lien',
   'forgot.sent': 'Si un compte correspond, un courriel vient d’être envoyé. Le lien qu’il contient est valable une heure.',
+  // No mail server configured (SMTP_URL): no link can leave, which the family is told before and after asking.
+  'forgot.mailOff':
+    'L’envoi de courriels n’est pas encore configuré sur cet ENT : aucun lien ne peut vous être envoyé pour le moment. Demandez un code de renouvellement à l’administrateur de votre établissement.',
+  'forgot.sentMailOff':
+    'Demande enregistrée, mais l’envoi de courriels n’est pas encore configuré sur cet ENT : aucun lien ne partira pour le moment. Demandez un code de renouvellement à l’administrateur de votre établissement.',
   'forgot.noEmail': 'Pas d’adresse électronique sur votre compte ? Demandez un code de renouvellement à l’administrateur de votre établissement.',
   'forgot.mailSubject': 'Réinitialisation de votre mot de passe',
   'forgot.mailText':
@@ -224,6 +229,8 @@ const en: Record<keyof typeof fr, string> = {
   'forgot.identifier': 'Login or email address',
   'forgot.submit': 'Send me the link',
   'forgot.sent': 'If an account matches, an email has just been sent. Its link is valid for one hour.',
+  'forgot.mailOff': 'Sending email is not set up on this ENT yet: no link can be sent to you for now. Ask your school’s administrator for a renewal code.',
+  'forgot.sentMailOff': 'Request recorded, but sending email is not set up on this ENT yet: no link will leave for now. Ask your school’s administrator for a renewal code.',
   'forgot.noEmail': 'No email address on your account? Ask your school’s administrator for a renewal code.',
   'forgot.mailSubject': 'Resetting your password',
   'forgot.mailText':
