@@ -254,7 +254,10 @@ test('the code field is typed as printed; the terms page leads back to the step 
   assert.deepEqual({ ...attrs, font: /mono/i.test(attrs.font) }, { autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true });
 
   await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
-  await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
+  // Opened from the QR code: both fields filled, the page says so, and Enter goes on (focus on « Continuer »).
+  assert.match((await page.textContent('main')) ?? '', /sont repris de votre fiche : vérifiez-les, puis continuez/);
+  assert.equal(await page.evaluate('document.activeElement.matches(\'main form button[type="submit"]\')'), true, 'focus on the button');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   const href = await page.getAttribute('#f-terms + label a', 'href');
   await page.goto(`${env.server.url}${href}`);
   await Promise.all([page.waitForNavigation(), page.click(`main a[href^="/activation"]`)]);

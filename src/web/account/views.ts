@@ -97,6 +97,8 @@ export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code
   const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
   // The other language keeps the login; the code only as the sheet's QR code gave it (a refused one is not sent again).
   const again = { ...(o.login ? { login: o.login } : {}), ...(o.code && !failed ? { code: o.code } : {}) };
+  // The sheet's QR code filled both fields: the family checks them and goes on (the button has the focus).
+  const prefilled = flow.purpose === 'activation' && !failed && !!o.login && !!o.code;
   return {
     title: _(`${p}.title`),
     documentTitle: _(`${p}.titleStep`, { n: 1 }),
@@ -105,14 +107,14 @@ export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code
     langPath: pathWith(flow.path, again),
     body: html`<p class="steps">${_('steps.one')}</p>
 ${alertOrErrors(env, o.alert, o.error, errors, labels)}
-<p>${_(`${p}.intro`)}</p>
+<p>${prefilled ? _('activation.introPrefilled') : _(`${p}.intro`)}</p>
 <form class="card" method="post" action="${flow.path}" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
 <input type="hidden" name="step" value="code">
 ${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
 ${field(env, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'off', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _('field.codeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
-<div class="actions"><button type="submit">${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
+<div class="actions"><button type="submit"${prefilled ? html` autofocus` : ''}>${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
 </form>`,
   };
 }

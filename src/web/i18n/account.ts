@@ -52,6 +52,8 @@ const fr = {
 
   'activation.title': 'Activation du compte',
   'activation.intro': 'Saisissez l’identifiant et le code d’activation indiqués sur votre fiche de connexion.',
+  // Opened from the sheet's QR code: both fields already filled in, focus on « Continuer ».
+  'activation.introPrefilled': 'Votre identifiant et votre code d’activation sont repris de votre fiche : vérifiez-les, puis continuez.',
   'activation.codeLabel': 'Code d’activation',
   'activation.invalid': 'Identifiant ou code d’activation incorrect ou expiré.',
   'activation.invalidHelp':
@@ -185,6 +187,7 @@ const en: Record<keyof typeof fr, string> = {
 
   'activation.title': 'Account activation',
   'activation.intro': 'Enter the login and activation code printed on your credentials sheet.',
+  'activation.introPrefilled': 'Your login and activation code are taken from your sheet: check them, then continue.',
   'activation.codeLabel': 'Activation code',
   'activation.invalid': 'Wrong or expired login or activation code.',
   'activation.invalidHelp': 'Copy them exactly as printed on your credentials sheet. If the code has expired (see the date printed next to it), ask your school for a new code.',
