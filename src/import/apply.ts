@@ -1118,6 +1118,14 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
 
   // ---- children named on parents' rows (CSV, BE1D): folded names + class, within the structure (one chunk) ----
   const runSet = new Set(chunkIds);
+  // Links a parent's row names but could not make (`parent\tchild` for each pupil the mention may be): a remark
+  // « lien non créé » is not the parent no longer naming the child, so planRelations keeps such stored links (the
+  // reference ENT only ever adds CSV parents' links). A pupil moved class in the pupils' file while the parents' file
+  // still gives the former class lost both parents otherwise.
+  const unresolvedRelations = new Set<string>();
+  const keepUnresolved = (parent: string, candidates: { id: string }[]) => {
+    for (const x of candidates) unresolvedRelations.add(`${parent}\t${x.id}`);
+  };
   if (batch.childrenByName.length) {
     // The pupils this chunk wrote are among those to find.
     writes.send();
@@ -1155,6 +1163,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
           unresolved++;
           const elsewhere = [...new Set(candidates.flatMap((x) => [...x.classNames]))].join(', ');
           rejected.push(rejection(c.file, c.line, c.field, 'applyPupilOtherClass', { who, classes: elsewhere }));
+          keepUnresolved(parent, candidates);
           continue;
         }
         candidates = inClass;
@@ -1167,6 +1176,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       } else {
         unresolved++;
         rejected.push(rejection(c.file, c.line, c.field, candidates.length ? 'applyPupilAmbiguous' : 'applyPupilNotFound', { who }));
+        keepUnresolved(parent, candidates);
       }
     }
   }
@@ -1200,7 +1210,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const x of r.rows) described.set(x.user_id, x.source);
   }
   const describes = (x: StoredRelation) => described.get(x.child_id) === x.parent_source;
-  const { add: relAdd, del: relDel } = planRelations(relHave, relWanted, runSet, describes);
+  const { add: relAdd, del: relDel } = planRelations(relHave, relWanted, runSet, describes, unresolvedRelations);
   // A link of a new account of this chunk cannot exist yet, nor be planned by another chunk (an earlier chunk
   // leaves it to this one, a later one finds it stored): one COPY. The others as before (INSERT … ON CONFLICT DO
   // NOTHING), counting the rows written.

@@ -194,18 +194,23 @@ export interface StoredRelation {
  * Parent–child links: `wanted` holds `${parentId}\t${childId}` keys. A stored link is removed only when the run
  * describes both people (`runSet`) and no longer names it, or when `describes(link)` (the run gives the child's
  * whole list of parents of that source: AAF pupils, SIECLE pupils with their responsables file) and the parent is not on it.
+ * `unresolved` holds the same keys for the links a parent's row still names but the run could not resolve (a child
+ * named by name whose class no longer matches, or matching several pupils: apply.ts `applyPupilOtherClass`,
+ * `applyPupilAmbiguous`): the row does name the child, so such a stored link is kept, never removed (nor added).
  */
 export function planRelations(
   have: StoredRelation[],
   wanted: Set<string>,
   runSet: Set<string>,
   describes: (x: StoredRelation) => boolean,
+  unresolved: ReadonlySet<string> = new Set(),
 ): { add: string[]; del: StoredRelation[] } {
   const haveKeys = new Set(have.map((x) => `${x.parent_id}\t${x.child_id}`));
   const add = [...wanted].filter((k) => !haveKeys.has(k));
-  const del = have.filter(
-    (x) => !wanted.has(`${x.parent_id}\t${x.child_id}`) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x)),
-  );
+  const del = have.filter((x) => {
+    const k = `${x.parent_id}\t${x.child_id}`;
+    return !wanted.has(k) && !unresolved.has(k) && ((runSet.has(x.parent_id) && runSet.has(x.child_id)) || describes(x));
+  });
   return { add, del };
 }
 
