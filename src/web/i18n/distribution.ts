@@ -51,7 +51,8 @@ const fr = {
 
   // Postal address for a window envelope (PDF, 1 per page)
   'address.option': 'Adresse postale pour enveloppe à fenêtre',
-  'address.hint': 'PDF à 1 fiche par page : l’adresse postale importée de chaque destinataire apparaît dans la fenêtre d’une enveloppe DL ou C5.',
+  'address.hint':
+    'PDF à 1 fiche par page : l’adresse postale importée de chaque destinataire apparaît dans la fenêtre d’une enveloppe DL ou C5. Un compte sans adresse importée (un élève, le plus souvent : la lettre va à ses représentants légaux) laisse la fenêtre vide.',
 
   // Console home: activation over time and funnel
   'activity.title': 'Activation au fil des semaines',
@@ -120,7 +121,8 @@ const en: Record<keyof typeof fr, string> = {
   'word.noFile': 'No file received: choose a .docx document.',
 
   'address.option': 'Postal address for a window envelope',
-  'address.hint': 'PDF with 1 sheet per page: each recipient’s imported postal address shows through the window of a DL or C5 envelope.',
+  'address.hint':
+    'PDF with 1 sheet per page: each recipient’s imported postal address shows through the window of a DL or C5 envelope. An account with no imported address (usually a pupil: letters go to the legal representatives) leaves the window empty.',
 
   'activity.title': 'Activation week by week',
   'activity.desc': 'Accounts activated each week over the last {weeks} weeks ({scope}): {total} in all over the period.',
