@@ -274,8 +274,8 @@ const fr = {
   'send.noMails': 'Aucun compte sélectionné n’a d’adresse courriel : rien à envoyer. Distribuez les fiches sur papier.',
   'send.withoutEmail.one': '{n} compte n’a pas d’adresse courriel : il ne recevra rien.',
   'send.withoutEmail.other': '{n} comptes n’ont pas d’adresse courriel : ils ne recevront rien.',
-  'send.noEmailPdf.one': 'PDF de la fiche de ce compte',
-  'send.noEmailPdf.other': 'PDF des fiches de ces {n} comptes',
+  'send.noEmailPdf.one': 'PDF de la fiche du compte sans adresse électronique',
+  'send.noEmailPdf.other': 'PDF des fiches des {n} comptes sans adresse électronique',
   'send.codes': 'Les comptes non activés reçoivent leur identifiant et leur code ; un code expiré est remplacé par un nouveau.',
   'send.filters': 'Sélection :',
   'send.noFilter': 'Sélection : tous les comptes de l’établissement.',
@@ -484,8 +484,8 @@ const fr = {
   // issue #8: a mail run while no SMTP server is configured.
   'run.status.noSmtp':
     'Envoi en attente : aucun serveur de courriel n’est configuré, rien ne part. Les courriels restent en file et partiront dès que l’administrateur du serveur aura renseigné SMTP_URL (et MAIL_FROM) puis redémarré Trousseau. Pour distribuer les identifiants dès maintenant, imprimez les fiches.',
-  'run.noSmtp.pdf.one': 'PDF de la fiche de ce compte',
-  'run.noSmtp.pdf.other': 'PDF des fiches de ces {n} comptes',
+  'run.noSmtp.pdf.one': 'PDF de la fiche du compte de cet envoi (courriel en attente)',
+  'run.noSmtp.pdf.other': 'PDF des fiches des {n} comptes de cet envoi (courriels en attente)',
 };
 const en: Record<keyof typeof fr, string> = {
   'nav.console': 'Console',
@@ -758,8 +758,8 @@ const en: Record<keyof typeof fr, string> = {
   'send.noMails': 'No selected account has an email address: nothing to send. Hand the sheets out on paper.',
   'send.withoutEmail.one': '{n} account has no email address: it will receive nothing.',
   'send.withoutEmail.other': '{n} accounts have no email address: they will receive nothing.',
-  'send.noEmailPdf.one': 'PDF of this account’s sheet',
-  'send.noEmailPdf.other': 'PDF of the sheets of these {n} accounts',
+  'send.noEmailPdf.one': 'PDF of the sheet of the account with no email address',
+  'send.noEmailPdf.other': 'PDF of the sheets of the {n} accounts with no email address',
   'send.codes': 'Accounts not activated receive their login and code; an expired code is replaced by a new one.',
   'send.filters': 'Selection:',
   'send.noFilter': 'Selection: every account of the school.',
@@ -945,8 +945,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.malformed': 'Unreadable upload (cut short or malformed): nothing was imported. Send the files again.',
   'run.status.noSmtp':
     'Waiting: no mail server is configured, nothing goes out. The emails stay queued and will be sent once the server administrator sets SMTP_URL (and MAIL_FROM) and restarts Trousseau. To hand out the credentials now, print the sheets.',
-  'run.noSmtp.pdf.one': 'PDF of this account’s sheet',
-  'run.noSmtp.pdf.other': 'PDF of these {n} accounts’ sheets',
+  'run.noSmtp.pdf.one': 'PDF of the sheet of this run’s account (mail waiting)',
+  'run.noSmtp.pdf.other': 'PDF of the sheets of this run’s {n} accounts (mails waiting)',
 };
 
 export const consoleCatalogue = { fr, en } satisfies Catalogue;
