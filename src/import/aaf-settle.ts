@@ -60,6 +60,19 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     const mapped = mapPerson(m.kind, m.id, m.attrs, m.oneD, m.file, m.line, { ...base, structures: new Set(base.structures) });
     // Representatives the modification does not list stay those of the directory.
     if (mapped.ok && m.kind === 'Eleve' && mapped.legal === undefined && !inRun) mapped.legal = stored?.parents ?? [];
+    // « replace » replaces: a pupil whose ENTPersonStructRattach, classes or groups are replaced leaves the feed
+    // structures of her stored account that the new values no longer name (a move to another school of the
+    // académie), as a complete feed would take her out of them. The delta carries no EtabEducNat file, so those
+    // structures are not the run's: the record describes them for her account only (apply.ts, planLinks
+    // `described`); the structures she stays in are synchronised as any the run names. Only stored feed
+    // structures (storedPeople: with a jointure) — other sources' memberships stay. Pupils only: a pupil belongs
+    // to one delivery, while staff may be in a 1D and a 2D delivery imported apart, and no membership records
+    // which one gave it (a 2D delta's attachments do not list the 1D école).
+    if (mapped.ok && m.kind === 'Eleve' && !inRun && stored) {
+      const before = new Set([...stored.user.structures, ...stored.user.classes.map((x) => x.structure), ...stored.user.groups.map((x) => x.structure)]);
+      const left = [...before].filter((s) => !mapped.user.structures.has(s));
+      if (left.length) mapped.user.leftStructures = left;
+    }
     addPerson(c, m.kind, m.id, mapped, reject, true);
   }
 }

@@ -1075,6 +1075,18 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     );
     for (const x of found.rows) formerHeadStructures.add(`${x.u}\t${x.s}`);
   }
+  // The structures an AAF pupil's modifyRequest takes her out of (UserRecord.leftStructures, aaf-settle.ts
+  // applyModifies: her attachment, classes or groups replaced by another school's) are described by her record
+  // though the delta does not carry them: her memberships there are synchronised too, i.e. removed. Same keys.
+  const describedFor = new Set(formerHeadStructures);
+  const leaving = records.flatMap((r) => (r.leftStructures ?? []).map((k) => [userIds.get(r.externalId)!, k] as const));
+  if (leaving.length) {
+    const found = await client.query<{ u: string; s: string }>(
+      `SELECT DISTINCT h.u, s.id AS s FROM unnest($1::uuid[], $2::text[]) AS h(u, k) JOIN structures s ON s.external_id = h.k`,
+      [leaving.map((x) => x[0]), leaving.map((x) => x[1])],
+    );
+    for (const x of found.rows) describedFor.add(`${x.u}\t${x.s}`);
+  }
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
   const oldIds = syncIds.filter((id) => !isNew(id));
@@ -1091,7 +1103,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
-    const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, formerHeadStructures);
+    const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, describedFor);
     if (add.length) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
     if (del.length) {
       writes.hold(() => unnestChunks(

@@ -100,6 +100,13 @@ export interface UserRecord {
    * (a DIR function naming it is said instead: no local administration, aaf-settle.ts); a UAI stands for its structure.
    */
   byFunction?: string[];
+  /**
+   * AAF pupils, modifyRequest: the feed structures (jointures) the stored account is a member of that the replaced
+   * attributes no longer name (aaf-settle.ts applyModifies). The record describes them for this account only: its
+   * attachments, classes and groups there are removed (apply.ts), as a complete feed would, though the delta does
+   * not carry them. Absent: none.
+   */
+  leftStructures?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
   fields?: { classes: string; groups: string };
   /**
