@@ -111,6 +111,8 @@ test('the users list shows the pre-deleted accounts the home page leaves out, an
   assert.match(list.body, /role="status">10 utilisateurs correspondent aux filtres, dont 2 absents du flux \(supprimés, en attente de purge\)</);
   const en = await admin.get(`/console/etablissements/${school}/utilisateurs`, { 'accept-language': 'en' });
   assert.match(en.body, /10 users match the filters, including 2 absent from the feed \(deleted, waiting for the purge\)/);
+  // Each row's link names the person whole for a screen reader's list of links (« Élève » alone, six times, said nothing).
+  assert.match(list.body, /<a href="[^"]+">Élève<span class="visually-hidden"> Ana<\/span><\/a>/);
   // Once they are out of the list (a filter), no note.
   const pupils = await admin.get(`/console/etablissements/${school}/utilisateurs?profiles=Relative`);
   assert.match(pupils.body, /role="status">1 utilisateur correspond aux filtres</);

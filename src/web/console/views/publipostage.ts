@@ -59,7 +59,7 @@ export function previewTable(lang: Lang, rows: AccountRow[], school: School): Sa
     <th scope="col">${_('col.class')}</th><th scope="col">${_('col.created')}</th></tr></thead>
   <tbody data-preview-body>${rows.map(
     (r) => html`<tr data-login="${r.login}">
-    <td><a href="${userHref(r.id, school)}">${r.lastName}</a>${r.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}${
+    <td><a href="${userHref(r.id, school)}">${r.lastName}<span class="visually-hidden"> ${r.firstName}</span></a>${r.blocked ? html` <span class="badge badge-danger">${_('state.blocked')}</span>` : ''}${
       r.preDeleted ? html` <span class="badge badge-warning">${_('state.preDeleted')}</span>` : ''
     }${r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''}</td>
     <td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td><td><code>${r.login}</code></td>

@@ -83,7 +83,7 @@ ${
   <tbody>${rows.map(
     (r) => html`<tr data-login="${r.login}">
     <td class="col-check"><input type="checkbox" name="ids" value="${r.id}" id="tick-${r.id}"><label for="tick-${r.id}" class="visually-hidden">${_('ho.users.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
-    <td><a href="${userHref(r.id, school)}">${r.lastName}</a></td><td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td>
+    <td><a href="${userHref(r.id, school)}">${r.lastName}<span class="visually-hidden"> ${r.firstName}</span></a></td><td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td>
     <td><code>${r.login}</code></td><td>${r.classes.join(', ')}</td>
     <td>${r.email ? html`<span class="email">${r.email}</span>` : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
     <td>${stateBadges(lang, r)}</td>
