@@ -232,11 +232,22 @@ function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: 
   )`;
 }
 
-function preferredStructures(sel: Selection, scope: Scope): string[] {
-  const ids: string[] = [];
-  if (sel.structureId) ids.push(sel.structureId);
-  if (scope.kind === 'structures') ids.push(...scope.structureIds);
-  return ids;
+/**
+ * ORDER BY keys over structures `s` choosing, among a row's schools (its own; a relative's children's), the one its
+ * sheet is printed for: its heading, and its letter templates (pdf.ts templates.get(row.structureId)). First a school
+ * within the caller's scope (a local admin's schools; for a teacher, the schools of the classes of his scope), then
+ * the selection's school, then the first by name. So a parent with a child in another school never gets a sheet
+ * headed with that other school when one within the scope exists: a teacher's scope used to prefer no school, the
+ * first by name won, and the sheet told the teacher where else the family has a child. Likewise a filter naming a
+ * school outside the scope never outranks the scope's own schools.
+ */
+function structureOrder(sel: Selection, scope: Scope, p: Params): string {
+  const keys: string[] = [];
+  if (scope.kind === 'structures') keys.push(`s.id = ANY(${p.add(scope.structureIds)}::uuid[]) DESC`);
+  if (scope.kind === 'classes') keys.push(`s.id IN (SELECT structure_id FROM classes WHERE id = ANY(${p.add(scope.classIds)}::uuid[])) DESC`);
+  if (sel.structureId) keys.push(`s.id = ${p.add(sel.structureId)}::uuid DESC`);
+  keys.push(`s.name COLLATE trousseau_fr`);
+  return keys.join(', ');
 }
 
 /**
@@ -244,7 +255,6 @@ function preferredStructures(sel: Selection, scope: Scope): string[] {
  * of classSchools only.
  */
 function detailCtes(sel: Selection, scope: Scope, p: Params): string {
-  const pref = p.add(preferredStructures(sel, scope));
   return `st AS (
     SELECT DISTINCT ON (x.user_id) x.user_id, s.id, s.name
     FROM (SELECT us.user_id, us.structure_id FROM sel JOIN user_structures us ON us.user_id = sel.id
@@ -253,7 +263,7 @@ function detailCtes(sel: Selection, scope: Scope, p: Params): string {
             JOIN user_structures us ON us.user_id = r.child_id
           WHERE sel.profile = 'Relative') x
     JOIN structures s ON s.id = x.structure_id
-    ORDER BY x.user_id, s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr
+    ORDER BY x.user_id, ${structureOrder(sel, scope, p)}
   ),
   ${kidsCtes(sel, scope, p, 'json')}`;
 }
@@ -303,7 +313,7 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
  */
 function detailLaterals(sel: Selection, scope: Scope, p: Params): string {
   const groupClass = groupClassSql(sel, scope, p);
-  const pref = p.add(preferredStructures(sel, scope));
+  const order = structureOrder(sel, scope, p);
   const shown = classSchools(sel, scope, p, 'c.structure_id');
   const childSchool = classSchools(sel, scope, p, 'cs.structure_id');
   const className = (classId: string) =>
@@ -324,7 +334,7 @@ LEFT JOIN LATERAL (
           SELECT us.structure_id FROM relations r JOIN user_structures us ON us.user_id = r.child_id
           WHERE r.parent_id = u.id AND u.profile = 'Relative') x
     CROSS JOIN LATERAL (SELECT s.id, s.name FROM structures s WHERE s.id = x.structure_id LIMIT 1) s
-    ORDER BY s.id = ANY(${pref}::uuid[]) DESC, s.name COLLATE trousseau_fr LIMIT 1
+    ORDER BY ${order} LIMIT 1
   ) st ON TRUE
 LEFT JOIN LATERAL (
     -- Only children still present (neither absent from the feed nor pre-deleted), in the selection's schools.
