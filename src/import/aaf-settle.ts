@@ -67,8 +67,9 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     // `described`); the structures she stays in are synchronised as any the run names. Only stored feed
     // structures (storedPeople: with a jointure) — other sources' memberships stay. Pupils only: a pupil belongs
     // to one delivery, while staff may be in a 1D and a 2D delivery imported apart, and no membership records
-    // which one gave it (a 2D delta's attachments do not list the 1D école).
-    if (mapped.ok && m.kind === 'Eleve' && !inRun && stored) {
+    // which one gave it (a 2D delta's attachments do not list the 1D école). Against the stored account even when an
+    // earlier modifyRequest of the delivery is already laid over her (inRun): the record it made is replaced here.
+    if (mapped.ok && m.kind === 'Eleve' && stored) {
       const before = new Set([...stored.user.structures, ...stored.user.classes.map((x) => x.structure), ...stored.user.groups.map((x) => x.structure)]);
       const left = [...before].filter((s) => !mapped.user.structures.has(s));
       if (left.length) mapped.user.leftStructures = left;
