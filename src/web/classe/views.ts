@@ -176,7 +176,7 @@ export const FAMILY_ORDER = 'famille';
 function orderSwitch(env: ViewEnv, base: string, family: boolean): SafeHtml {
   const _ = translator(env.lang);
   const link = (href: string, label: string, current: boolean) => html`<li><a href="${href}"${current ? html` aria-current="true"` : ''}>${label}</a></li>`;
-  return html`<nav class="order-switch" aria-label="${_('ho.order.label')}"><span class="muted">${_('ho.order.label')}${env.lang === 'fr' ? ' :' : ':'}</span>
+  return html`<nav class="order-switch" aria-label="${_('ho.order.label')}"><span class="muted">${_('ho.order.label')}${_('colon')}</span>
   <ul class="plain">${link(base, _('ho.order.alpha'), !family)}${link(`${base}?ordre=${FAMILY_ORDER}`, _('sort.family'), family)}</ul></nav>`;
 }
 

@@ -6,6 +6,8 @@ const fr = {
   'app.tagline': 'Comptes et identifiants de l’ENT',
   // A name or a search quoted in a sentence: French guillemets with their spaces, English curly quotes.
   quote: '« {text} »',
+  // Before a value (« Objet : », « Subject: »): the space French puts before a colon, none in English. No space after.
+  colon: ' :',
   'layout.skip': 'Aller au contenu',
   'layout.nav': 'Navigation principale',
   'layout.lang': 'Langue',
@@ -89,6 +91,7 @@ const en: Record<keyof typeof fr, string> = {
   'app.name': 'Trousseau',
   'app.tagline': 'ENT accounts and credentials',
   quote: '“{text}”',
+  colon: ':',
   'layout.skip': 'Skip to content',
   'layout.nav': 'Main navigation',
   'layout.lang': 'Language',

@@ -148,7 +148,7 @@ ${(r.emptied ?? []).map(
 ${
   r.unattached
     ? html`<div class="notice notice-warning" data-import="unattached"><p>${plural(lang, r.dryRun ? 'import.report.unattached' : 'import.report.unattached.done', r.unattached.count, {
-        profiles: (Object.entries(r.unattached.byProfile) as [Profile, number][]).map(([p, c]) => `${profileLabel(lang, p)}${lang === 'fr' ? ' : ' : ': '}${n(c)}`).join(', '),
+        profiles: (Object.entries(r.unattached.byProfile) as [Profile, number][]).map(([p, c]) => `${profileLabel(lang, p)}${_('colon')} ${n(c)}`).join(', '),
       })}</p>
   <p>${_('import.report.unattached.examples')}</p>
   <ul>${r.unattached.sample.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>

@@ -100,7 +100,7 @@ export function previewParts(lang: Lang, d: PreviewData): { counters: SafeHtml; 
 export /** The filters in words, for the confirmation page ("Profils : Élève · Classes : 6e A · Comptes non activés"). */
 function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: LevelRow[]): string[] {
   const _ = translator(lang);
-  const colon = lang === 'fr' ? ' : ' : ': ';
+  const colon = `${_('colon')} `;
   const out: string[] = [];
   if (sel.profiles.length) out.push(`${_('filters.profiles')}${colon}${sel.profiles.map((p) => profileLabel(lang, p)).join(', ')}`);
   if (sel.levelIds.length)

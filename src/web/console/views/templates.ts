@@ -92,7 +92,7 @@ export function resetConfirmView(env: ViewEnv, school: School, profile: Profile,
 export function mailPreviewView(env: ViewEnv, subject: string, body: string): SafeHtml {
   const _ = translator(env.lang);
   return html`${pageStyle}<article class="card mail-preview">
-  <p><strong>${_('tpl.subject')}${env.lang === 'fr' ? ' :' : ':'}</strong> ${subject}</p>
+  <p><strong>${_('tpl.subject')}${_('colon')}</strong> ${subject}</p>
   <pre class="mail-body">${body}</pre>
 </article>`;
 }
