@@ -3,7 +3,8 @@
 // pupil's classes and groups are now those listed, as a complete feed would say it (the reference ENT removes a
 // pupil's classes, groups and attachments that its record no longer lists). Found on aaf-2013: a delta moving
 // pupil 2605692 from 52006$RUS1TERM (group 52006$206) to 52007$TS1 left her in both schools, both classes and the
-// old group: the former school's teachers still saw her in their class view.
+// old group: the former school's teachers still saw her in their class view. An attacker's case: a second
+// modifyRequest of the same pupil in the delivery (test/fixtures/aaf/school-change-two-modifies/delta) lost the move.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +12,7 @@ import { collectInputs, formatReport, importFiles } from '../src/import/index.js
 import { fileContext, sqlReaders } from './helpers/db.js';
 
 const DIR = new URL('./fixtures/aaf/school-change/', import.meta.url).pathname;
+const TWO = new URL('./fixtures/aaf/school-change-two-modifies/', import.meta.url).pathname;
 const ctx = await fileContext();
 const { q } = sqlReaders(ctx);
 
@@ -36,6 +38,21 @@ test('an AAF delta moving a pupil to another school replaces her classes and gro
   assert.equal(delta.fatal, null, formatReport(delta));
   assert.deepEqual(delta.rejected, []);
   // The new school, class and no group: nothing left of the former school.
+  assert.deepEqual(await classesOf('SC-E1'), ['73002$4C'], formatReport(delta));
+  assert.deepEqual(await groupsOf('SC-E1'), [], formatReport(delta));
+  assert.deepEqual(await structuresOf('SC-E1'), ['73002'], formatReport(delta));
+});
+
+test('a delta moving a pupil, then modifying her again (another file of the same delivery), still takes her out of the former school', async () => {
+  // The complete feed again: she is back in the former school only.
+  const full = await importFiles(ctx, collectInputs([join(DIR, 'complet')]), { dryRun: false, scope: { kind: 'all' } });
+  assert.equal(full.fatal, null, formatReport(full));
+  assert.deepEqual(await structuresOf('SC-E1'), ['73001']);
+
+  const delta = await importFiles(ctx, collectInputs([join(TWO, 'delta')]), { dryRun: false, scope: { kind: 'all' } });
+  assert.equal(delta.fatal, null, formatReport(delta));
+  assert.deepEqual(delta.rejected, []);
+  // The second modifyRequest changes only her first name: the move the first one made stands.
   assert.deepEqual(await classesOf('SC-E1'), ['73002$4C'], formatReport(delta));
   assert.deepEqual(await groupsOf('SC-E1'), [], formatReport(delta));
   assert.deepEqual(await structuresOf('SC-E1'), ['73002'], formatReport(delta));
