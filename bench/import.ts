@@ -6,9 +6,16 @@ import type { AppContext } from '../src/context.js';
 import { collectInputs, importFiles } from '../src/import/index.js';
 import { median, timed, type Work } from './measure.js';
 
+/** The shared fixtures' AAF feed, beside the clone (absent from a bare clone: no « AAF démo » rows). */
+export const FIXTURE_FEED = new URL('../../shared/fixtures/aaf-2013/', import.meta.url).pathname;
+
 export async function importWorks(newDatabase: (name: string) => Promise<AppContext>, rounds: number): Promise<Work[]> {
-  const feed = new URL('../../shared/fixtures/aaf-2013/', import.meta.url).pathname;
-  if (!existsSync(feed)) return [];
+  const feed = FIXTURE_FEED;
+  // Beside a bare clone the shared fixtures are absent: say so rather than print a table without its « AAF démo » rows.
+  if (!existsSync(feed)) {
+    console.log(`  (${feed} absent : pas de lignes « AAF démo », seulement les flux générés)`);
+    return [];
+  }
   let n = 0;
   const firsts: number[] = [];
   const agains: number[] = [];

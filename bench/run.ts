@@ -7,7 +7,7 @@
 //   import: the aaf-2013 fixture feed (bench/import.ts) and generated feeds of each size (bench/import-scale.ts).
 // BENCH_QUICK=1: 100k only, fewer PDF models, an import of 25k accounts (under 3 minutes). BENCH_SIZES=100k,1M picks sizes.
 // `npm run bench -- --markdown` also writes the table into README.md (between the bench markers).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbedded } from '../src/db/embedded.js';
@@ -20,7 +20,7 @@ import { SelectionSchema } from '../src/publipostage/selection.js';
 import { database, demoRows, serve } from './setup.js';
 import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
-import { importWorks } from './import.js';
+import { FIXTURE_FEED, importWorks } from './import.js';
 import { benchImport, type ImportBenchRow } from './import-scale.js';
 import { writeReadme } from './markdown.js';
 import { compare, download, run, timed, type Work } from './measure.js';
@@ -231,7 +231,7 @@ async function main() {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const conditions = `${cpus().length} cœurs (${cpus()[0]?.model.trim()}, charge moyenne ${loadavg().map((l) => fmt(l, 1)).join(' / ')}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', BENCH_QUICK=1' : ''}${process.env.BENCH_SIZES ? `, BENCH_SIZES=${process.env.BENCH_SIZES}` : ''}, médianes de ${RUNS}, en ${fmt((Date.now() - started) / 1000)} s`;
+  const conditions = `${cpus().length} cœurs (${cpus()[0]?.model.trim()}, charge moyenne ${loadavg().map((l) => fmt(l, 1)).join(' / ')}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${quick ? ', BENCH_QUICK=1' : ''}${process.env.BENCH_SIZES ? `, BENCH_SIZES=${process.env.BENCH_SIZES}` : ''}, médianes de ${RUNS}, en ${fmt((Date.now() - started) / 1000)} s${existsSync(FIXTURE_FEED) ? '' : ' (sans ../shared/fixtures : pas de lignes « AAF démo »)'}`;
   console.log(`\nTerminé : ${conditions}`);
   if (markdown) {
     writeReadme(new URL('../README.md', import.meta.url).pathname, works, conditions);
