@@ -150,6 +150,31 @@ test('external-only sign-in, decided alike by the selection and the provider col
   }
 });
 
+test('a link to a provider leaves the account out from when it is written until its last link is removed or moved to another account (users.federated, migration 0036)', async () => {
+  const kept = async () => new Set((await selectAccounts(ctx, sel({ blocked: 'all', preDeletion: 'all' }), ALL)).map((r) => r.id));
+  const link = (subject: string, userId: string) =>
+    q(`INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', $1, $2, 'EduConnect')`, [subject, userId]);
+  try {
+    assert.ok((await kept()).has(s.users.sophie));
+    await link('s1', s.users.sophie);
+    await link('s2', s.users.sophie);
+    assert.ok(!(await kept()).has(s.users.sophie), 'linked: no code');
+    await q(`DELETE FROM federation_links WHERE subject = 's1'`);
+    assert.ok(!(await kept()).has(s.users.sophie), 'one link left');
+    // A link moved to another account (an UPDATE of user_id).
+    await q(`UPDATE federation_links SET user_id = $1 WHERE subject = 's2'`, [s.users.zoe]);
+    const now = await kept();
+    assert.ok(now.has(s.users.sophie), 'her last link moved away');
+    assert.ok(!now.has(s.users.zoe), 'the account that received it');
+    await q('DELETE FROM federation_links');
+    assert.ok((await kept()).has(s.users.zoe));
+    const flags = await q('SELECT count(*)::int AS n FROM users WHERE federated');
+    assert.equal(flags.rows[0].n, 0);
+  } finally {
+    await q('DELETE FROM federation_links');
+  }
+});
+
 test('a parent’s sheet lists only children present in the feed, in the structures of the selection', async () => {
   await q('INSERT INTO relations (parent_id, child_id) VALUES ($1, $2)', [s.users.paul, s.users.jules]);
   const paulOf = async (input: Record<string, unknown>) =>
