@@ -35,8 +35,11 @@ const DETAILS = `(SELECT array_agg(DISTINCT c.name) FROM (SELECT uc.class_id FRO
      FROM relations r JOIN users k ON k.id = r.child_id WHERE r.parent_id = u.id) AS children,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS local_admin`;
 
-/** Accounts that sign in only through an external provider get no code: left out, as the product's default does. */
-const NOT_EXTERNAL = `NOT EXISTS (SELECT 1 FROM federation_links fl WHERE fl.user_id = u.id)
+/**
+ * Accounts that sign in only through an external provider get no code: left out, as the product's default does (a
+ * link to a provider read from its column, users.federated, as one would write it by hand since migration 0036).
+ */
+const NOT_EXTERNAL = `NOT u.federated
   AND NOT EXISTS (SELECT 1 FROM profile_policies pp JOIN user_structures us ON us.structure_id = pp.structure_id
     WHERE pp.sign_in = 'external' AND pp.profile = u.profile AND us.user_id = u.id)
   AND NOT EXISTS (SELECT 1 FROM profile_policies pp JOIN user_structures us ON us.structure_id = pp.structure_id
