@@ -1,5 +1,6 @@
 // The demo collège: realistic counts, deterministic, written through the import apply layer.
 import assert from 'node:assert/strict';
+import { parseUai } from '../src/directory/structures.js';
 import argon2 from 'argon2';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -29,6 +30,8 @@ test('ensureDemo creates the admin and a realistic collège on an empty database
   assert.equal(await count(`SELECT count(*) n FROM structures`), 1);
   const [s] = await q<Record<string, string>>(`SELECT * FROM structures`);
   assert.equal(s.name, 'Collège Denis Poisson');
+  // A UAI the console's « Nouvel établissement » would accept (its key letter checked).
+  assert.deepEqual(parseUai(s.uai), { uai: '0900000L' });
   assert.equal(await count(`SELECT count(*) n FROM levels`), 4);
   assert.equal(await count(`SELECT count(*) n FROM classes`), 20);
   const profiles = Object.fromEntries((await q<{ profile: string; n: string }>(`SELECT profile, count(*) n FROM users WHERE login <> 'admin' GROUP BY 1`)).map((r) => [r.profile, Number(r.n)]));

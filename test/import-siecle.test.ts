@@ -155,6 +155,29 @@ test('a SIECLE file of another school than the one asked for is refused, naming 
   assert.equal(await count(`SELECT count(*) AS n FROM users`), start, 'nothing imported');
 });
 
+test('a school made without UAI takes the one its SIECLE files name (said in the report, the dry run changes nothing); a second school without UAI is refused them, naming the first', async () => {
+  const eleves = () => encoded(ELEVES, text(ELEVES).replaceAll('0990001X', '0990002N'));
+  const [{ id }] = await q<{ id: string }>(`INSERT INTO structures (name) VALUES ('Collège Sans UAI') RETURNING id`);
+  const uaiOf = async (sid: string) => (await q<{ uai: string | null }>(`SELECT uai FROM structures WHERE id = $1`, [sid]))[0].uai;
+  const dry = await importFiles(ctx, [eleves()], { scope: ALL, dryRun: true, structureHint: id });
+  assert.equal(dry.fatal, null, formatReport(dry));
+  assert.deepEqual(dry.structures.map((s) => [s.name, s.uai, s.created, s.uaiAdded]), [['Collège Sans UAI', '0990002N', false, true]]);
+  assert.match(formatReport(dry), /Collège Sans UAI \(0990002N\) — existant, UAI pris des fichiers/);
+  assert.equal(await uaiOf(id), null, 'a dry run');
+  const run = await importFiles(ctx, [eleves()], { scope: ALL, dryRun: false, structureHint: id });
+  assert.equal(run.fatal, null, formatReport(run));
+  assert.equal(await uaiOf(id), '0990002N');
+  assert.equal(await count(`SELECT count(*) AS n FROM user_structures WHERE structure_id = '${id}'`), 5);
+
+  const [other] = await q<{ id: string }>(`INSERT INTO structures (name) VALUES ('École Autre') RETURNING id`);
+  const users = await count(`SELECT count(*) AS n FROM users`);
+  const refused = await importFiles(ctx, [eleves()], { scope: ALL, dryRun: false, structureHint: other.id });
+  assert.equal(refused.fatal?.field, 'PARAMETRES/UAJ');
+  assert.match(refused.fatal!.reason, /fichier de l’établissement 0990002N, qui est « Collège Sans UAI », pas « École Autre »/);
+  assert.equal(await uaiOf(other.id), null);
+  assert.equal(await count(`SELECT count(*) AS n FROM users`), users, 'nothing imported');
+});
+
 test('malformed XML, a missing UAI or a bad date: the file is named with line and field, nothing changes', async () => {
   const snapshot = async () => JSON.stringify(await q(`SELECT external_id, updated_at, pre_deleted_at, absent_since FROM users ORDER BY external_id`));
   const start = await snapshot();

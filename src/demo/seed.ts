@@ -6,6 +6,7 @@ import { withTransaction } from '../accounts/tx.js';
 import type { AppContext } from '../context.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { foldName } from '../directory/fold.js';
+import { withUaiKey } from '../directory/structures.js';
 import { applyBatch } from '../import/apply.js';
 import { emptyBatch, type ImportBatch, type UserRecord } from '../import/types.js';
 import { ADDRESS_COMPLEMENTS, ADULT_MEN, ADULT_WOMEN, BOYS, GIRLS, LAST_NAMES, SCHOOL_NAMES, STREET_NAMES, STREET_TYPES, TOWNS } from './names.js';
@@ -75,7 +76,8 @@ function buildSchool(batch: ImportBatch, index: number, rng: Rng, now: Date): { 
   batch.structures.set(skey, {
     key: skey,
     externalId: `demo:${index}`,
-    uai: `09${String(index).padStart(5, '0')}D`,
+    // A valid key letter: the console's « Nouvel établissement » checks it (parseUai).
+    uai: withUaiKey(`09${String(index).padStart(5, '0')}`),
     name,
     origin: 'feed',
     groups: GROUPS,

@@ -156,8 +156,13 @@ export function parseUai(input: string): { uai: string | null } | { error: 'form
   const v = input.replace(/\s+/g, '').toUpperCase();
   if (!v) return { uai: null };
   if (!/^\d{7}[A-Z]$/.test(v)) return { error: 'format' };
-  const expected = UAI_KEY_LETTERS[Number(v.slice(0, 7)) % 23];
-  return v[7] === expected ? { uai: v } : { error: 'key', expected: `${v.slice(0, 7)}${expected}` };
+  const expected = withUaiKey(v.slice(0, 7));
+  return v === expected ? { uai: v } : { error: 'key', expected };
+}
+
+/** The UAI of 7 digits with its key letter (the remainder by 23 in the RNE's alphabet): `0900000` → `0900000L`. */
+export function withUaiKey(digits: string): string {
+  return `${digits}${UAI_KEY_LETTERS[Number(digits) % 23]}`;
 }
 
 /**

@@ -248,6 +248,8 @@ interface Target {
   name: string;
   uai: string | null;
   created: boolean;
+  /** The UAI was given to the school by this run's files (StructureReport.uaiAdded). */
+  uaiAdded?: boolean;
 }
 
 
@@ -273,6 +275,14 @@ async function resolveSchool(client: Queryable, scope: Scope, file: string, uai:
   // in another school's key space, which that school's own feed would later adopt.
   if (scope.kind !== 'all' && found?.uai?.toUpperCase() !== uai) {
     throw new ImportForbiddenError(file, 'forbiddenOtherSchool', { uai });
+  }
+  if (found && !found.uai) {
+    // A school made without UAI (« Nouvel établissement », the UAI left empty) receiving its SIECLE or STS-web files
+    // takes the UAI they name, unless another school has it: those files are that other school's.
+    const owner = all.find((s) => s.uai?.toUpperCase() === uai);
+    if (owner) throw new ImportFileError(file, 0, 'PARAMETRES/UAJ', 'uaiOfAnother', { uai, owner: owner.name, name: found.name });
+    await client.query('UPDATE structures SET uai = $1 WHERE id = $2', [uai, found.id]);
+    return { id: found.id, name: found.name, uai, created: false, uaiAdded: true };
   }
   if (found) return { id: found.id, name: found.name, uai: found.uai, created: false };
   const created = name ?? `Établissement ${uai}`;
@@ -450,7 +460,7 @@ export async function importFiles(ctx: AppContext, files: ImportInput[], opts: I
       if (!t) {
         t = await resolveSchool(client, opts.scope, file, uai, name, opts.structureHint);
         schools.set(uai, t);
-        reportStructure(t.id, { name: t.name, uai: t.uai, created: t.created });
+        reportStructure(t.id, { name: t.name, uai: t.uai, created: t.created, ...(t.uaiAdded ? { uaiAdded: true } : {}) });
         const key = `id:${t.id}`;
         batch.structures.set(key, { key, id: t.id, externalId: null, uai: t.uai, name: t.name, origin: 'feed' });
       }

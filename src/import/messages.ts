@@ -12,6 +12,7 @@ export const IMPORT_MESSAGES_FR = {
   archiveInArchive: 'archive dans l’archive : déposez ses fichiers ou l’archive elle-même',
   fileRefused: 'fichier refusé, {reason}',
   uaiMismatch: 'fichier de l’établissement {uai}, pas de « {name} »{expected}',
+  uaiOfAnother: 'fichier de l’établissement {uai}, qui est « {owner} », pas « {name} » : importez-le sur la page de « {owner} »',
   csvNeedsStructure: 'indiquez l’établissement où importer les fichiers CSV',
   aafNeedsRegion: 'fichier de l’annuaire académique (AAF) : il met à jour tous les établissements qu’il nomme, il s’importe sur la page « Importer un flux académique (AAF) », pas sur celle d’un établissement',
   csvStructureUnknown: 'aucun établissement d’identifiant « {id} » : rien n’est importé',

@@ -58,6 +58,7 @@ const T = {
     created: 'nouveau',
     known: 'existant',
     structureRenamed: (former: string) => `renommé (anciennement « ${former} »)`,
+    uaiAdded: 'existant, UAI pris des fichiers',
     withoutStructure: 'Sans établissement',
     /** One structure's accounts by outcome, each split by profile: « 3 créés (2 élèves, 1 parent), 40 inchangés (40 élèves) ». */
     structureAccounts: (c: CountsByProfile) =>
@@ -171,6 +172,7 @@ const T = {
     created: 'new',
     known: 'existing',
     structureRenamed: (former: string) => `renamed (formerly “${former}”)`,
+    uaiAdded: 'existing, UAI taken from the files',
     withoutStructure: 'Without a school',
     structureAccounts: (c: CountsByProfile) =>
       accountsByOutcome(c, {
@@ -578,7 +580,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length || report.withoutStructure) {
     const lines = report.structures.map(
-      (s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : t.known}${s.accounts ? ` — ${structureLine(s, t, lang)}` : ''}`,
+      (s) => `${s.name}${uaiAfter(s.name, s.uai)} — ${s.created ? t.created : s.formerName ? t.structureRenamed(s.formerName) : s.uaiAdded ? t.uaiAdded : t.known}${s.accounts ? ` — ${structureLine(s, t, lang)}` : ''}`,
     );
     if (report.withoutStructure) lines.push(`${t.withoutStructure} — ${t.structureAccounts(report.withoutStructure)}`);
     section(t.structures, lines);

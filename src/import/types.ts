@@ -428,6 +428,8 @@ export interface StructureReport {
   created: boolean;
   /** The name it had before the run renamed it (a feed describing the school under a new name). */
   formerName?: string;
+  /** A school without UAI that took the one its SIECLE or STS-web files name (PARAMETRES/UAJ). */
+  uaiAdded?: boolean;
   /**
    * The run's accounts in this structure once it is written (its members; a parent of no structure of their own, in
    * their children's): created, updated, unchanged, restored, sent to the grace period, by profile (apply.ts

@@ -6,6 +6,7 @@ const EN: Record<ImportCode, string> = {
   archiveInArchive: 'archive inside the archive: upload its files or the archive itself',
   fileRefused: 'file refused, {reason}',
   uaiMismatch: 'file of school {uai}, not of “{name}”{expected}',
+  uaiOfAnother: 'file of school {uai}, which is “{owner}”, not “{name}”: import it on the page of “{owner}”',
   csvNeedsStructure: 'say which school the CSV files are for',
   aafNeedsRegion: 'academic directory (AAF) file: it updates every school it names, it is imported on the “Import an academic feed (AAF)” page, not on a school’s',
   csvStructureUnknown: 'no school with id “{id}”: nothing is imported',

@@ -217,7 +217,7 @@ ${
 /** A structure's name, its UAI unless the name shows it, and a badge when the run creates or renames it. */
 function structureName(lang: Lang, s: StructureReport): SafeHtml {
   const _ = translator(lang);
-  return html`<strong>${s.name}</strong>${uaiAfter(s.name, s.uai)}${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}${s.formerName ? html` <span class="badge badge-warning">${_('import.report.renamedStructure', { former: s.formerName })}</span>` : ''}`;
+  return html`<strong>${s.name}</strong>${uaiAfter(s.name, s.uai)}${s.created ? html` <span class="badge badge-warning">${_('import.report.newStructure')}</span>` : ''}${s.formerName ? html` <span class="badge badge-warning">${_('import.report.renamedStructure', { former: s.formerName })}</span>` : ''}${s.uaiAdded ? html` <span class="badge badge-warning">${_('import.report.uaiAdded')}</span>` : ''}`;
 }
 
 /**
