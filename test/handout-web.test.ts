@@ -168,7 +168,17 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
 test('console: a user’s « Fiche PDF » and « Envoyer par courriel », and the ticked rows of the users list', async () => {
   const detail = await admin.get(`/console/utilisateurs/${ids.zoe}`);
   assert.match(detail.body, /data-user-sheet/);
+  assert.match(detail.body, /un code neuf s’il n’en a plus de valable/);
   assert.doesNotMatch(detail.body, /data-user-mail/, 'no address: no mail button');
+  // Blocked: the page says no code would open it, and offers no sheet that would only answer « Pas de fiche ».
+  await ctx.database.pool.query('UPDATE users SET blocked = true WHERE id = $1', [ids.zoe]);
+  const blocked = await admin.get(`/console/utilisateurs/${ids.zoe}`);
+  await ctx.database.pool.query('UPDATE users SET blocked = false WHERE id = $1', [ids.zoe]);
+  assert.match(blocked.body, /data-no-code/);
+  assert.doesNotMatch(blocked.body, /data-user-sheet/);
+  // Activated: its sheet carries no code, and the hint says so.
+  const activated = await admin.get(`/console/utilisateurs/${ids.lea}`);
+  assert.match(activated.body, /La fiche de ce compte déjà activé : son identifiant, sans code/);
   // POST without the CSRF token: refused.
   assert.equal((await admin.post(`/console/utilisateurs/${ids.zoe}/fiche`, {}, { csrf: false })).statusCode, 403);
   const sheet = await admin.post(`/console/utilisateurs/${ids.zoe}/fiche`, {});

@@ -290,7 +290,7 @@ ${
 }
 
 /** "Fiche PDF" and "Envoyer par courriel" on a user's page. */
-export function userHandoutActions(env: ViewEnv, userId: string, schoolId: string | null, hasEmail: boolean): SafeHtml {
+export function userHandoutActions(env: ViewEnv, userId: string, schoolId: string | null, hasEmail: boolean, activated: boolean): SafeHtml {
   const _ = translator(env.lang);
   const keep = schoolId ? html`<input type="hidden" name="etablissement" value="${schoolId}">` : '';
   const self = `/console/utilisateurs/${userId}`;
@@ -304,7 +304,7 @@ export function userHandoutActions(env: ViewEnv, userId: string, schoolId: strin
     <button type="submit" class="button-secondary" data-user-mail>${_('ho.user.mail')}</button></form>`
       : ''
   }
-  <p class="hint">${_('ho.user.sheetHint')}${hasEmail ? ` ${_('ho.user.mailHint')}` : ''}</p>
+  <p class="hint">${_(activated ? 'ho.user.sheetHintActivated' : 'ho.user.sheetHint')}${hasEmail ? ` ${_('ho.user.mailHint')}` : ''}</p>
 </div>`;
 }
 

@@ -171,7 +171,10 @@ ${
       : html`<p class="action-block"><a class="button button-secondary" href="${self}/activation${qs}">${_('user.activation.button')}</a>
   <span class="hint">${_('user.activation.hint')}</span></p>`
 }
-${userHandoutActions(env, d.id, school?.id ?? null, !!d.email?.trim())}
+${
+  // A blocked or pre-deleted account gets no sheet nor mail (handout.ts: « Pas de fiche »): no button leading there.
+  d.preDeletedAt || d.blocked ? '' : userHandoutActions(env, d.id, school?.id ?? null, !!d.email?.trim(), d.activated)
+}
 ${
   isSelf
     ? ''
