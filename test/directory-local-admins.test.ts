@@ -193,6 +193,9 @@ test('a colleague one appointed, who also administers a school of another: its p
   const adml = await signedInClient(app, ctx.database.pool, head);
   const appointed = await adml.post(`/console/utilisateurs/${colleague}/administration`, { structureId: E, op: 'appoint', etablissement: E });
   assert.equal(appointed.statusCode, 303, 'adml.e appoints a colleague of her school');
+  // Back on the page under her school, saying it was done.
+  assert.equal(appointed.headers.location, `/console/utilisateurs/${colleague}?etablissement=${E}&ok=appoint`);
+  assert.match((await adml.get(String(appointed.headers.location))).body, /Administrateur local nommé/);
   // A super admin then gives the colleague a school adml.e has nothing to do with.
   await q('INSERT INTO local_admins (user_id, structure_id) VALUES ($1, $2)', [colleague, D]);
 

@@ -90,7 +90,8 @@ export default async function consoleAccountAdmin(root: FastifyInstance, ctx: Ap
     if (op === 'appoint') await appointLocalAdmin(pool, scope, req.params.id, structureId, user.id);
     else if (op === 'remove') await removeLocalAdmin(pool, scope, req.params.id, structureId, user.id);
     else throw new HttpError(400, 'error.badRequest');
-    return reply.redirect(`${userBase(req.params.id)}${isUuid(etablissement) ? `?etablissement=${etablissement}` : ''}`, 303);
+    // Said on the page (the list of schools alone changed: nothing told the admin it was done).
+    return reply.redirect(`${userBase(req.params.id)}?${isUuid(etablissement) ? `etablissement=${etablissement}&` : ''}ok=${op}`, 303);
   });
 
   // ---------------------------------------------------------------------------------------------- in bulk

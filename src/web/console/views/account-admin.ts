@@ -33,6 +33,8 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
   if (d.readOnly && !mineToUndo.length) return html``;
   const _ = translator(env.lang);
   const qs = school ? `&etablissement=${school.id}` : '';
+  // The page's school, kept across a « Nommer » / « Retirer » (the page comes back under it, with its notice).
+  const keep = school ? html`<input type="hidden" name="etablissement" value="${school.id}">` : '';
   const link = (x: LifecycleAction, cls: string) => html`<a class="button ${cls}" href="${userBase(d.id)}/cycle?action=${x}${qs}" data-cycle="${x}">${_(`cycle.${x}.button`)}</a>`;
   const lifecycle = html`<section class="card" aria-labelledby="cycle-title" data-lifecycle><h2 id="cycle-title">${_('cycle.title')}</h2>
   <p>${d.preDeletedAt ? _('cycle.state.preDeleted', { date: frenchDate(d.preDeletedAt) }) : absent ? _('cycle.state.absent', { date: frenchDate(absent) }) : _('cycle.state.present')}</p>
@@ -55,7 +57,7 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
           (s) =>
             html`<li data-admin-of="${s.id}">${s.name}${
               removable(s)
-                ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
+                ? html` <form method="post" action="${userBase(d.id)}/administration" class="inline">${csrfField(env)}${keep}<input type="hidden" name="op" value="remove"><input type="hidden" name="structureId" value="${s.id}">
       <button type="submit" class="button-link">${_('localAdmin.remove')}</button></form>`
                 : ''
             }</li>`,
@@ -64,7 +66,7 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
   }
   ${
     canAdmin && mine.length
-      ? html`<form method="post" action="${userBase(d.id)}/administration">${csrfField(env)}<input type="hidden" name="op" value="appoint">
+      ? html`<form method="post" action="${userBase(d.id)}/administration">${csrfField(env)}${keep}<input type="hidden" name="op" value="appoint">
     <label for="f-admin-structure">${_('localAdmin.appoint.label')}</label>
     <select id="f-admin-structure" name="structureId">${mine.map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select>
     <button type="submit" class="button-secondary">${_('localAdmin.appoint')}</button></form>`
