@@ -74,7 +74,7 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   assert.match(fr, /\n {2}Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 formations\n/);
   assert.match(fr, /\nÉtablissements \(un compte de plusieurs établissements compte dans chacun\) :\n {2}Établissement 0990001X — nouveau — 9 créés \(5 élèves, 4 parents\)\n/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
-  assert.match(fr, /\nIgnorés, en tout ou en partie \(4\) :\n/);
+  assert.match(fr, /\nIgnorés, en tout ou en partie \(4 enregistrements\) :\n/);
   assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
   const en = formatReport(report, 'en');
   assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 1 ignored\n/);
@@ -128,7 +128,7 @@ test('formatReport writes numbers as French does, and groups records ignored for
   // 9,086 relatives no pupil names: one line, three of them; the pupil who left keeps their own line.
   assert.match(
     fr,
-    /\nIgnorés, en tout ou en partie \(9\u202f087\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
+    /\nIgnorés, en tout ou en partie \(9\u202f087 enregistrements\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
   );
   assert.equal(fr.split('\n').length, 11, fr);
   // The console groups them the same way, in its language.
@@ -246,10 +246,10 @@ test('ignored records are counted once each, however many of their references ar
     assert.deepEqual([report.files.find((f) => f.file === pupils.name)!.ignored, report.files.find((f) => f.file === pupils.name)!.notes], [0, 3]);
     const fr = formatReport(report);
     assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé ; 3 remarques\n/);
-    assert.match(fr, /\nIgnorés[^\n]* \(1\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
-    assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1\) :\n/);
-    assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1\) :<\/summary>/);
-    assert.match(String(reportView('en', report)), /<details class="ignored"><summary>[^<]* \(1\):<\/summary>/);
+    assert.match(fr, /\nIgnorés[^\n]* \(1 enregistrement\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
+    assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1 record\) :\n/);
+    assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1 enregistrement\) :<\/summary>/);
+    assert.match(String(reportView('en', report)), /<details class="ignored"><summary>[^<]* \(1 record\):<\/summary>/);
 
     // A feed written on one line (some exporters do) puts every record on line 1: two records are still two.
     const oneLine = (b: Buffer) => Buffer.from(b.toString().replace(/\n/g, ''));
@@ -258,7 +258,7 @@ test('ignored records are counted once each, however many of their references ar
     assert.equal(twice.ignored.length, 6);
     assert.ok(twice.ignored.every((i) => i.line === 1));
     assert.equal(twice.files.find((f) => f.file === pupils.name)!.notes, 6);
-    assert.match(formatReport(twice), /\nIgnorés[^\n]* \(2\) :\n/);
+    assert.match(formatReport(twice), /\nIgnorés[^\n]* \(2 enregistrements\) :\n/);
   } finally {
     await own.close();
   }
@@ -392,9 +392,9 @@ test('a complete run says where it looked for absent accounts: source, profiles,
     const csv = await importFiles(own, files, { scope: ALL, dryRun: true, structureHint: 'Collège A.' });
     assert.equal(csv.fatal, null, formatReport(csv));
     assert.deepEqual(csv.absenceScopes, [{ source: 'csv', profiles: ['Student', 'Relative'], structures: ['Collège A.'], structureCount: 1, orphans: false }]);
-    assert.match(formatReport(csv), /^Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.$/m, formatReport(csv));
-    assert.match(formatReport(csv, 'en'), /^Absent accounts looked for among the student and parent accounts from source csv at Collège A\.$/m);
-    assert.match(String(reportView('fr', csv)), /<p data-import="absenceScope">Absents recherchés parmi les comptes élèves et parents de source csv du Collège A\.<\/p>/);
+    assert.match(formatReport(csv), /^Absents recherchés parmi les comptes élèves et parents venus d’un fichier CSV du Collège A\.$/m, formatReport(csv));
+    assert.match(formatReport(csv, 'en'), /^Absent accounts looked for among the student and parent accounts from a CSV file at Collège A\.$/m);
+    assert.match(String(reportView('fr', csv)), /<p data-import="absenceScope">Absents recherchés parmi les comptes élèves et parents venus d’un fichier CSV du Collège A\.<\/p>/);
     // A partial run looks for nobody, and says so.
     const partial = await importFiles(own, files, { scope: ALL, dryRun: true, structureHint: 'Collège A.', partial: true });
     assert.equal(partial.absenceScopes, undefined);
@@ -406,7 +406,7 @@ test('a complete run says where it looked for absent accounts: source, profiles,
     // A complete AAF delivery: its kinds' profiles in its schools, and accounts in none.
     const aaf = await importFiles(own, collectInputs([new URL('./fixtures/aaf/2d/', import.meta.url).pathname]), { scope: ALL, dryRun: true });
     assert.equal(aaf.fatal, null, formatReport(aaf));
-    assert.match(formatReport(aaf), /^Absents recherchés parmi les comptes élèves, parents, enseignants et personnels de source aaf .+ ou sans établissement\.$/m, formatReport(aaf));
+    assert.match(formatReport(aaf), /^Absents recherchés parmi les comptes élèves, parents, enseignants et personnels venus du flux AAF .+ ou sans établissement\.$/m, formatReport(aaf));
   } finally {
     await own.close();
   }
@@ -421,7 +421,7 @@ test('the console shows the same per-file table, the ignored records and the row
   const row = /<tr data-file="ElevesSansAdresses.xml">([\s\S]*?)<\/tr>/.exec(res.body)?.[1] ?? '';
   const cells = [...row.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
   assert.deepEqual(cells, ['ElevesSansAdresses.xml', 'SIECLE élèves', 'iso-8859-15', '6', '5 créés, 1 ignoré']);
-  assert.match(res.body, /Lus et ignorés, en tout ou en partie \(4\)/);
+  assert.match(res.body, /Lus et ignorés, en tout ou en partie \(4 enregistrements\)/);
   assert.match(res.body, /ROUX Paul : pas représentant légal/);
   assert.equal(await accounts(), 0, 'the console analyses first');
 

@@ -53,7 +53,8 @@ const T = {
     mefs: (n: number) => countFr(n, 'formation', 'formations'),
     ignoredFile: 'ignoré',
     members: (n: number) => countFr(n, 'fichier', 'fichiers'),
-    ignored: (n: number) => `Ignorés, en tout ou en partie (${fr(n)})`,
+    // One record may be ignored for several reasons, a line each: the count is of records, and says so.
+    ignored: (n: number) => `Ignorés, en tout ou en partie (${countFr(n, 'enregistrement', 'enregistrements')})`,
     structures: 'Établissements (un compte de plusieurs établissements compte dans chacun)',
     created: 'nouveau',
     known: 'existant',
@@ -167,7 +168,7 @@ const T = {
     mefs: (n: number) => `${en(n)} course${n === 1 ? '' : 's'}`,
     ignoredFile: 'ignored',
     members: (n: number) => `${en(n)} file${n === 1 ? '' : 's'}`,
-    ignored: (n: number) => `Ignored, wholly or in part (${en(n)})`,
+    ignored: (n: number) => `Ignored, wholly or in part (${en(n)} record${n === 1 ? '' : 's'})`,
     structures: 'Schools (an account of several schools counts in each)',
     created: 'new',
     known: 'existing',
@@ -541,18 +542,24 @@ function listed(items: string[], and: string): string {
   return items.length > 1 ? `${items.slice(0, -1).join(', ')} ${and} ${items[items.length - 1]}` : (items[0] ?? '');
 }
 
+/** Where accounts came from, as the sentence below says it (« venus de SIECLE »). */
+const SOURCE_FROM: Record<'fr' | 'en', Record<Source, string>> = {
+  fr: { aaf: 'venus du flux AAF', siecle: 'venus de SIECLE', sts: 'venus de STS-web', be1d: 'venus d’ONDE', csv: 'venus d’un fichier CSV', demo: 'de la démonstration' },
+  en: { aaf: 'from the AAF feed', siecle: 'from SIECLE', sts: 'from STS-web', be1d: 'from ONDE', csv: 'from a CSV file', demo: 'of the demo' },
+};
+
 /**
  * Where a complete run looked for absent accounts, one sentence (CLI, drop folder, console): « Absents recherchés
- * parmi les comptes élèves et parents de source csv du Collège A. »
+ * parmi les comptes élèves et parents venus d’un fichier CSV du Collège A. »
  */
 export function absenceScopeText(s: AbsenceScope, lang: Lang = 'fr'): string {
   const profiles = listed(s.profiles.map((p) => SCOPE_PROFILES[lang][p]), lang === 'fr' ? 'et' : 'and');
   if (lang === 'fr') {
     const where = s.structureCount > s.structures.length ? `des ${fr(s.structureCount)} établissements de l’import` : listed(s.structures.map(de), 'et');
-    return `Absents recherchés parmi les comptes ${profiles} de source ${s.source} ${valueThenStop(`${where}${s.orphans ? ' ou sans établissement' : ''}`, '.')}`;
+    return `Absents recherchés parmi les comptes ${profiles} ${SOURCE_FROM.fr[s.source]} ${valueThenStop(`${where}${s.orphans ? ' ou sans établissement' : ''}`, '.')}`;
   }
   const where = s.structureCount > s.structures.length ? `the ${en(s.structureCount)} schools of the import` : listed(s.structures, 'and');
-  return `Absent accounts looked for among the ${profiles} accounts from source ${s.source} at ${valueThenStop(`${where}${s.orphans ? ' or in no school' : ''}`, '.')}`;
+  return `Absent accounts looked for among the ${profiles} accounts ${SOURCE_FROM.en[s.source]} at ${valueThenStop(`${where}${s.orphans ? ' or in no school' : ''}`, '.')}`;
 }
 
 /** Why a run looked for nobody's absence (ImportReport.absenceSkipped): none of its accounts enters the grace period. */

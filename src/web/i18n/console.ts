@@ -430,7 +430,8 @@ const fr = {
   // The run's accounts by structure (StructureReport.accounts), the dry run's figures for every school.
   'import.report.byStructure': 'Comptes de l’import par établissement (un compte de plusieurs établissements compte dans chacun)',
   'import.report.withoutStructure': 'Sans établissement',
-  'import.report.ignored': 'Lus et ignorés, en tout ou en partie ({n}) :',
+  'import.report.ignored.one': 'Lus et ignorés, en tout ou en partie ({n} enregistrement) :',
+  'import.report.ignored.other': 'Lus et ignorés, en tout ou en partie ({n} enregistrements) :',
   'import.report.absent': 'Absents du flux, en période de grâce ({n}) :',
   'import.report.modified': 'Fiches modifiées ({n}) :',
   'import.report.noEtab':
@@ -904,7 +905,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.col.structure': 'School',
   'import.report.byStructure': 'Accounts of the import by school (an account of several schools counts in each)',
   'import.report.withoutStructure': 'Without a school',
-  'import.report.ignored': 'Read and ignored, wholly or in part ({n}):',
+  'import.report.ignored.one': 'Read and ignored, wholly or in part ({n} record):',
+  'import.report.ignored.other': 'Read and ignored, wholly or in part ({n} records):',
   'import.report.absent': 'Absent from the feed, in their grace period ({n}):',
   'import.report.modified': 'Records changed ({n}):',
   'import.report.noEtab':

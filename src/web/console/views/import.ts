@@ -105,15 +105,15 @@ ${structuresView(lang, r)}
 <div class="table-wrap"><table class="import-counts">
   <caption class="visually-hidden">${_('import.report.accounts')}</caption>
   <thead><tr><th scope="col">${_('home.col.profile')}</th><th scope="col" class="num">${_('import.col.created')}</th><th scope="col" class="num">${_('import.col.updated')}</th>
-    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th><th scope="col" class="num">${_('import.col.restored')}</th></tr></thead>
+    <th scope="col" class="num">${_('import.col.unchanged')}</th><th scope="col" class="num">${_('import.col.restored')}</th><th scope="col" class="num">${_('import.col.preDeleted')}</th></tr></thead>
   <tbody>${profiles.map((p) => {
     const c = r.byProfile[p];
     if (!c) return '';
     return html`<tr><th scope="row">${profileLabel(lang, p)}</th><td class="num">${n(c.created)}</td><td class="num">${n(c.updated)}</td>
-      <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.preDeleted)}</td><td class="num">${n(c.restored)}</td></tr>`;
+      <td class="num">${n(c.unchanged)}</td><td class="num">${n(c.restored)}</td><td class="num">${n(c.preDeleted)}</td></tr>`;
   })}</tbody>
   <tfoot><tr><th scope="row">${_('home.total')}</th><td class="num" data-import="created">${n(r.created)}</td><td class="num" data-import="updated">${n(r.updated)}</td>
-    <td class="num">${n(r.unchanged)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td><td class="num">${n(r.restored)}</td></tr></tfoot>
+    <td class="num">${n(r.unchanged)}</td><td class="num">${n(r.restored)}</td><td class="num" data-import="preDeleted">${n(r.preDeleted)}</td></tr></tfoot>
 </table></div>
 <p>${relationsText(r, lang)}.</p>
 ${noChild ? html`<p class="notice notice-warning" data-import="no-child-found">${noChild}</p>` : ''}
@@ -184,7 +184,7 @@ ${
   ${r.modified.count > r.modified.sample.length ? html`<p>${_('import.report.more', { n: n(r.modified.count - r.modified.sample.length) })}</p>` : ''}</details>`
     : ''
 }
-${r.ignored.length ? html`<details class="ignored"><summary>${_('import.report.ignored', { n: n(ignoredRecords(r.ignored)) })}</summary>${ignoredList(lang, r.ignored)}</details>` : ''}
+${r.ignored.length ? html`<details class="ignored"><summary>${plural(lang, 'import.report.ignored', ignoredRecords(r.ignored))}</summary>${ignoredList(lang, r.ignored)}</details>` : ''}
 ${rejectedView(lang, r)}
 </section>`;
 }
