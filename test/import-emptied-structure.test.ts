@@ -40,8 +40,8 @@ test('a complete feed without one school’s teachers: not refused (12 of 52), b
   assert.equal(dry.massAbsence, undefined, '12 of 52 teachers: under the profile guard');
   assert.equal(dry.emptied?.length, 1);
   assert.deepEqual({ ...dry.emptied![0], name: undefined }, { name: undefined, uai: '0931002B', absent: 12, of: 12 });
-  assert.match(formatReport(dry), /\nAttention : CLG - LES TILLEULS - BAGNOLET \(0931002B\) perdrait 12 de ses 12 comptes \(100 %\), absents du flux\. Un établissement manquant dans la livraison, ou qui quitte l’ENT \?/);
-  assert.match(formatReport(dry, 'en'), /\nWarning: CLG - LES TILLEULS - BAGNOLET \(0931002B\) would lose 12 of its 12 accounts \(100 %\)/);
+  assert.match(formatReport(dry), /\nAttention : CLG - LES TILLEULS - BAGNOLET \(0931002B\) perdrait 12 de ses 12 comptes \(100\u202f%\), absents du flux\. Un établissement manquant dans la livraison, ou qui quitte l’ENT \?/);
+  assert.match(formatReport(dry, 'en'), /\nWarning: CLG - LES TILLEULS - BAGNOLET \(0931002B\) would lose 12 of its 12 accounts \(100%\)/);
   const page = String(reportView('fr', dry)).replace(/\s+/g, ' ');
   assert.match(page, /<p class="notice notice-warning" data-import="emptied">Attention : CLG - LES TILLEULS - BAGNOLET \(0931002B\) perdrait 12 de ses 12 comptes \(100 %\)/);
   assert.equal((await q(`SELECT 1 FROM users WHERE absent_since IS NOT NULL`)).length, 0, 'a dry run writes nothing');
@@ -69,5 +69,5 @@ test('a school that loses a few accounts (a rentrée) is not named', async () =>
 test('the console page of the import report says it in English too', async () => {
   const dry = await run([ETAB, staff(range(1, 40))], true);
   const page = String(reportView('en', dry)).replace(/\s+/g, ' ');
-  assert.match(page, /data-import="emptied">Warning: CLG - LES TILLEULS - BAGNOLET \(0931002B\) would lose 12 of its 12 accounts \(100 %\), absent from the feed\./);
+  assert.match(page, /data-import="emptied">Warning: CLG - LES TILLEULS - BAGNOLET \(0931002B\) would lose 12 of its 12 accounts \(100%\), absent from the feed\./);
 });

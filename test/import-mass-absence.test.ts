@@ -135,15 +135,15 @@ test('the whole delivery, then the same without its first staff file: dry run wa
   assert.equal(dry.fatal, null, formatReport(dry));
   assert.deepEqual(dry.massAbsence, [{ profile: 'Teacher', absent: 12, of: 15 }]);
   assert.equal(dry.preDeleted, 12);
-  assert.match(formatReport(dry), /\nAttention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers\. Un fichier manque-t-il à la livraison \? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel\./);
-  assert.match(formatReport(dry, 'en'), /\nWarning: this complete import would send 12 of 15 teacher accounts away \(80 %\)/);
+  assert.match(formatReport(dry), /\nAttention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80\u202f%\), absents de ses fichiers\. Un fichier manque-t-il à la livraison \? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel\./);
+  assert.match(formatReport(dry, 'en'), /\nWarning: this complete import would send 12 of 15 teacher accounts away \(80%\)/);
   assert.equal(await snapshot(), before);
 
   const refused = await run(WITHOUT_FIRST);
   assert.ok(refused.fatal, formatReport(refused));
   assert.equal(refused.fatal.message?.code, 'massAbsence');
   assert.equal(refused.fatal.file, STAFF1.name, 'the file whose absences count most');
-  assert.match(refused.fatal.reason, /^import complet qui ferait sortir 12 comptes d’enseignants sur 15 \(80 %\), absents de ses fichiers : un fichier manque-t-il à la livraison \? Rien n’a été modifié\./);
+  assert.match(refused.fatal.reason, /^import complet qui ferait sortir 12 comptes d’enseignants sur 15 \(80\u202f%\), absents de ses fichiers : un fichier manque-t-il à la livraison \? Rien n’a été modifié\./);
   assert.match(formatReport(refused), /^Import refusé : aucune modification enregistrée\.\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — import complet qui ferait sortir/);
   assert.deepEqual(refused.files.map((f) => f.file), WITHOUT_FIRST.map((f) => f.name), 'no file invented for the refusal');
   assert.equal(await snapshot(), before);
@@ -164,12 +164,12 @@ test('the command line: refused with exit code 1 and how to confirm; --confirmer
   // A dry run told to confirm says the departures will happen (not that the run will be refused), exit 0.
   const dryConfirmed = await cli([dir, '--dry-run', '--confirmer-absences']);
   assert.equal(dryConfirmed.code, 0, dryConfirmed.err);
-  assert.match(dryConfirmed.out, /\nDéparts confirmés \(--confirmer-absences\) : 12 comptes d’enseignants sur 15 \(80 %\) entreront en période de grâce\./);
+  assert.match(dryConfirmed.out, /\nDéparts confirmés \(--confirmer-absences\) : 12 comptes d’enseignants sur 15 \(80\u202f%\) entreront en période de grâce\./);
   assert.doesNotMatch(dryConfirmed.out, /sera refusé/);
 
   const done = await cli([dir, '--confirmer-absences']);
   assert.equal(done.code, 0, done.err);
-  assert.match(done.out, /\nDéparts confirmés : 12 comptes d’enseignants sur 15 \(80 %\) entrent en période de grâce\./);
+  assert.match(done.out, /\nDéparts confirmés : 12 comptes d’enseignants sur 15 \(80\u202f%\) entrent en période de grâce\./);
   assert.deepEqual(await absent(), range(1, 12).map((i) => `T${i}`).sort());
   // Back to the whole delivery: restored, nothing to warn about.
   const back = await run(WHOLE);
@@ -191,7 +191,7 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   const first = await upload();
   const page = await browser.get(first.location);
   assert.equal(page.statusCode, 200);
-  assert.match(page.body, /data-import="massAbsence">Attention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80 %\)/);
+  assert.match(page.body, /data-import="massAbsence">Attention : cet import complet ferait sortir 12 comptes d’enseignants sur 15 \(80\u202f%\)/);
   // Required as the console's checkboxes are: announced (aria-required), checked by the server.
   assert.match(page.body, /<input type="checkbox" id="f-absences" name="absences" value="12" aria-required="true"[^>]*>\s*<label for="f-absences">Je confirme ces départs : 12 comptes entreront en période de grâce\. <span class="req" aria-hidden="true">\*<\/span><\/label>/);
   assert.doesNotMatch(page.body, /id="f-absences"[^>]* required/);
@@ -223,9 +223,9 @@ test('the console: the dry run warns and asks for a box; confirming without it i
   await browser.get(first.location);
   const done = await browser.post(`/console/import/confirmer`, { token: first.token, absences: '12' });
   assert.equal(done.statusCode, 200, done.body.slice(0, 500));
-  assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80 %\) sont entrés en période de grâce\./);
+  assert.match(done.body, /data-import="massAbsence">Départs confirmés : 12 comptes d’enseignants sur 15 \(80\u202f%\) sont entrés en période de grâce\./);
   assert.equal((await absent()).length, 12);
-  assert.match(String(reportView('en', { ...(await run(WITHOUT_FIRST, { dryRun: true })), massAbsence: [{ profile: 'Teacher', absent: 12, of: 15 }] })), /would send 12 of 15 teacher accounts away \(80 %\)/);
+  assert.match(String(reportView('en', { ...(await run(WITHOUT_FIRST, { dryRun: true })), massAbsence: [{ profile: 'Teacher', absent: 12, of: 15 }] })), /would send 12 of 15 teacher accounts away \(80%\)/);
   await run(WHOLE);
   assert.deepEqual(await absent(), []);
 });
@@ -280,7 +280,7 @@ test('the API: 400 naming the file without confirmAbsences, applied with it', as
   assert.equal(await snapshot(), before);
   const refused = await post('');
   assert.equal(refused.statusCode, 400, refused.body);
-  assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — complete import that would send 12 of 15 teacher accounts away \(80 %\)/);
+  assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — complete import that would send 12 of 15 teacher accounts away \(80%\)/);
   assert.equal(await snapshot(), before);
   const done = await post('?confirmAbsences=true');
   assert.equal(done.statusCode, 200, done.body);
@@ -341,7 +341,7 @@ test('not only AAF: a school’s CSV of pupils that would send most of them away
   const refused = await run([csv(FIRST.slice(0, 2))], opts);
   assert.ok(refused.fatal, formatReport(refused));
   assert.equal(refused.fatal.message?.code, 'massAbsence');
-  assert.match(refused.fatal.reason, /10 comptes d’élèves sur 12 \(83 %\)/);
+  assert.match(refused.fatal.reason, /10 comptes d’élèves sur 12 \(83\u202f%\)/);
   assert.equal(await snapshot(), before);
   // Three kept, nine gone: under ten, an ordinary turnover; applied.
   const fewer = await run([csv(FIRST.slice(0, 3))], opts);

@@ -48,7 +48,7 @@ export const IMPORT_MESSAGES_FR = {
   // A complete run that would send most of a profile's accounts to the grace period (index.ts, plan.ts massAbsencesOf),
   // refused unless confirmed: a file missing from the delivery looks the same as everyone leaving.
   massAbsence:
-    'import complet qui ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers : un fichier manque-t-il à la livraison ? Rien n’a été modifié. Si ces départs sont réels, confirmez les absences (console : case « Je confirme ces départs » ; ligne de commande : --confirmer-absences ; API : confirmAbsences=true) ; si les fichiers ne sont qu’une partie de l’annuaire (une classe, un niveau), faites plutôt un import partiel (--partiel) : personne n’est alors pré-supprimé',
+    'import complet qui ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers : un fichier manque-t-il à la livraison ? Rien n’a été modifié. Si ces départs sont réels, confirmez les absences (console : case « Je confirme ces départs » ; ligne de commande : --confirmer-absences ; API : confirmAbsences=true) ; si les fichiers ne sont qu’une partie de l’annuaire (une classe, un niveau), faites plutôt un import partiel (--partiel) : personne n’est alors pré-supprimé',
   // Formats not accepted (formats.ts), the {reason} of fileRefused.
   formatEmpty: 'fichier vide',
   formatSpreadsheet: 'classeur de tableur : enregistrez-le au format CSV',

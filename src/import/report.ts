@@ -83,7 +83,7 @@ const T = {
         ? `${fr(n)} personnes en charge d’élèves (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentants légaux dans un flux qui ne les confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`
         : `1 personne en charge d’élève (ENTElevePersRelEleve, 4ᵉ champ 2) sans compte : pas représentant légal dans un flux qui ne le confirme pas par ENTEleveAutoriteParentale (voir « Ignorés »).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
-      `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
+      `Attention : ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'perdrait' : 'perd'} ${fr(e.absent)} de ses ${fr(e.of)} comptes (${absentShare(e)} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.`,
     /**
      * ImportReport.withoutAdmin: the schools, what of their files could have named one (`by`, WITHOUT_ADMIN_BY; none
      * known: an older report), then how to name one: `structure` is what --structure takes for them, `note` says it.
@@ -124,10 +124,10 @@ const T = {
     linkOp: (field: LinkField, op: '+' | '-', n: number) => `${op === '+' ? 'ajouté' : 'retiré'}${field === 'classes' ? 'e' : ''}${n > 1 ? 's' : ''}`,
     massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
       dry && confirmed
-        ? `Départs confirmés (--confirmer-absences) : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entreront en période de grâce.`
+        ? `Départs confirmés (--confirmer-absences) : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entreront en période de grâce.`
         : dry
-        ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel.`
-        : `Départs confirmés : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entrent en période de grâce.`,
+        ? `Attention : cet import complet ferait sortir ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? L’import réel sera refusé sans --confirmer-absences ; si les fichiers ne sont qu’une partie de l’annuaire, importez-les avec --partiel.`
+        : `Départs confirmés : ${fr(m.absent)} comptes ${WHOSE.fr[m.profile]} sur ${fr(m.of)} (${absentShare(m)} %) entrent en période de grâce.`,
     unchecked: (kinds: string[]) =>
       kinds.includes('EtabEducNat')
         ? 'Livraison AAF sans fichier EtabEducNat : elle n’est pas traitée comme complète, l’absence des comptes n’est pas recherchée (aucun n’entre en période de grâce). Pour que les départs soient pris en compte, importez la livraison entière.'
@@ -191,7 +191,7 @@ const T = {
     inCharge: (n: number) =>
       `${en(n)} ${n === 1 ? 'person' : 'people'} in charge of pupils (ENTElevePersRelEleve, 4th field 2) without an account: not legal representatives in a feed that does not confirm them in ENTEleveAutoriteParentale (see “Ignored”).`,
     emptied: (e: EmptiedStructure, dry: boolean) =>
-      `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
+      `Warning: ${e.name}${uaiAfter(e.name, e.uai)} ${dry ? 'would lose' : 'loses'} ${en(e.absent)} of its ${en(e.of)} accounts (${absentShare(e)}%), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.`,
     withoutAdmin: (names: string, n: number, dry: boolean, by: string[] | null, structure: string, note: string) =>
       `Warning: ${en(n)} school${n === 1 ? '' : 's'} of the import ${dry ? 'would have' : n === 1 ? 'has' : 'have'} no local administrator: ${names}. ${
         by === null
@@ -225,10 +225,10 @@ const T = {
     linkOp: (_field: LinkField, op: '+' | '-') => (op === '+' ? 'added' : 'removed'),
     massAbsence: (m: MassAbsence, dry: boolean, confirmed: boolean) =>
       dry && confirmed
-        ? `Confirmed departures (--confirmer-absences): ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts will enter their grace period (${absentShare(m)} %).`
+        ? `Confirmed departures (--confirmer-absences): ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts will enter their grace period (${absentShare(m)}%).`
         : dry
-        ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)} %), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences; if the files are only part of the directory, import them with --partiel.`
-        : `Confirmed departures: ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)} %).`,
+        ? `Warning: this complete import would send ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts away (${absentShare(m)}%), absent from its files. Is a file missing from the delivery? The real import will be refused without --confirmer-absences; if the files are only part of the directory, import them with --partiel.`
+        : `Confirmed departures: ${en(m.absent)} of ${en(m.of)} ${WHOSE.en[m.profile]} accounts enter their grace period (${absentShare(m)}%).`,
     unchecked: (kinds: string[]) =>
       kinds.includes('EtabEducNat')
         ? 'AAF delivery without its EtabEducNat file: it is not taken as complete, no account’s absence is looked for (none enters the grace period). For departures to be handled, import the whole delivery.'
@@ -613,7 +613,8 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   for (const e of report.emptied ?? []) out.push(t.emptied(e, report.dryRun));
   const noAdmin = withoutAdminText(report, lang);
   if (noAdmin) out.push(noAdmin);
-  const person = (a: { login: string; name: string; profile: Profile }) => `${a.login} — ${a.name} (${t.profiles[a.profile]})`;
+  // One person: « Inès Vasseur (Parent) », the singular label.
+  const person = (a: { login: string; name: string; profile: Profile }) => `${a.login} — ${a.name} (${PROFILE_LABELS[a.profile][lang === 'en' ? 'en' : 'fr']})`;
   for (const change of ['appointed', 'revoked'] as const) {
     const list = (report.adminChanges ?? []).filter((x) => x.change === change);
     if (list.length) section(t.admins(change, list.length), list.map((x) => `${x.login} — ${x.name} (${x.structure})`));

@@ -32,8 +32,9 @@ const DATE = {
 export const dateTime = (lang: Lang, d: Date): string => DATE_TIME[lang].format(d);
 export const dateOnly = (lang: Lang, d: Date): string => DATE[lang].format(d);
 
+/** « 15 % » in French (a narrow no-break space: never wrapped apart), « 15% » in English. */
 export function percent(lang: Lang, rate: number): string {
-  return `${formatNumber(lang, Math.round(rate * 100))} %`;
+  return `${formatNumber(lang, Math.round(rate * 100))}${lang === 'fr' ? '\u202f' : ''}%`;
 }
 
 /** A template with `{n}` rendered with the number emphasised. */

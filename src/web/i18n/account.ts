@@ -12,6 +12,8 @@ const fr = {
   'field.currentRequiredForEmail': 'Saisissez votre mot de passe actuel pour changer d’adresse électronique.',
   'field.contactCurrentHint': 'Demandé seulement pour changer d’adresse électronique.',
   'field.codeHint': 'Tel qu’imprimé sur votre fiche, par exemple MXTT-GF5E-AB. Majuscules, espaces et tirets sont facultatifs.',
+  // A renewal code comes on a sheet, or read from the screen by a teacher or an administrator.
+  'field.renewalCodeHint': 'Tel que donné par l’établissement (fiche ou écran), par exemple MXTT-GF5E-AB. Majuscules, espaces et tirets sont facultatifs.',
   'field.email': 'Adresse électronique',
   'field.emailHint': 'Elle servira à renouveler votre mot de passe en cas d’oubli.',
   'field.emailRequired': 'L’adresse électronique est obligatoire.',
@@ -150,6 +152,7 @@ const en: Record<keyof typeof fr, string> = {
   'field.currentRequiredForEmail': 'Enter your current password to change your e-mail address.',
   'field.contactCurrentHint': 'Only needed to change your e-mail address.',
   'field.codeHint': 'As printed on your sheet, for example MXTT-GF5E-AB. Capitals, spaces and dashes are optional.',
+  'field.renewalCodeHint': 'As the school gave it (on a sheet or a screen), for example MXTT-GF5E-AB. Capitals, spaces and dashes are optional.',
   'field.email': 'Email address',
   'field.emailHint': 'It lets you renew your password if you forget it.',
   'field.emailRequired': 'The email address is required.',

@@ -24,7 +24,7 @@ const fr = {
     'Aucun établissement pour le moment : importez le flux AAF de l’académie (« Importer un flux académique (AAF) »), qui crée les établissements qu’il nomme, ou créez une école (« Nouvel établissement ») pour y importer ses fichiers ONDE ou CSV.',
   'console.newSchool.button': 'Nouvel établissement',
   'console.newSchool.title': 'Nouvel établissement',
-  'console.newSchool.lead': 'Créez une école ou un établissement, puis importez ses fichiers (ONDE, SIECLE, modèles CSV de l’ENT). Les établissements d’un flux AAF sont créés par son import.',
+  'console.newSchool.lead': 'Créez une école ou un établissement, puis importez ses fichiers (ONDE, SIECLE, STS-web, modèles CSV de l’ENT). Les établissements d’un flux AAF sont créés par son import.',
   'console.newSchool.name': 'Nom',
   'console.newSchool.nameHint': 'Tel qu’il figurera sur les fiches de connexion, par exemple « École élémentaire Jules Ferry ».',
   'console.newSchool.uai': 'UAI',
@@ -81,7 +81,7 @@ const fr = {
   'home.shortcut.publipostage.hint': 'Fiches de connexion en PDF, export CSV ou envoi par courriel.',
   'home.shortcut.users.hint': 'Rechercher un compte, générer un code, bloquer, corriger une adresse.',
   'home.shortcut.import.hint': 'Ajouter ou mettre à jour des comptes à partir des fichiers de l’établissement (SIECLE, STS-web, ONDE, modèles CSV de l’ENT).',
-  'home.shortcut.duplicates.hint': 'Repérer les utilisateurs qui ont un nom ou un prénom correspondant.',
+  'home.shortcut.duplicates.hint': 'Repérer les comptes aux nom et prénom proches : des doublons possibles.',
 
   'filters.search': 'Rechercher (nom, prénom, login ou courriel)',
   'filters.profiles': 'Profils',
@@ -132,7 +132,7 @@ const fr = {
   'filters.name.search': 'Recherche',
   'filters.name.sort': 'Tri',
 
-  'sort.alpha': 'Aucun (ordre alphabétique)',
+  'sort.alpha': 'Nom (ordre alphabétique)',
   'sort.profile': 'Par profil',
   'sort.class': 'Par classe',
   'pager.label': 'Pagination',
@@ -442,8 +442,8 @@ const fr = {
   'import.report.members.other': '{n} fichiers',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
   'import.report.massAbsence':
-    'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
-  'import.report.massAbsence.done': 'Départs confirmés : {absent} comptes {whose} sur {of} ({share} %) sont entrés en période de grâce.',
+    'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
+  'import.report.massAbsence.done': 'Départs confirmés : {absent} comptes {whose} sur {of} ({share} %) sont entrés en période de grâce.',
   'import.report.unchecked': 'Livraison AAF complète sans fichier {kinds} : l’absence de ces comptes n’est pas recherchée (aucun n’entre en période de grâce).',
   'import.confirm.absences.one': 'Je confirme ces départs : {n} compte entrera en période de grâce.',
   'import.confirm.absences.other': 'Je confirme ces départs : {n} comptes entreront en période de grâce.',
@@ -458,9 +458,9 @@ const fr = {
   'import.report.admins.revoked': 'Administrateurs locaux retirés par l’import ({n}) :',
   // A structure the run empties out (ImportReport.emptied): a warning, not a refusal.
   'import.report.emptied':
-    'Attention : {school} perdrait {absent} de ses {of} comptes ({share} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant d’importer.',
+    'Attention : {school} perdrait {absent} de ses {of} comptes ({share} %), absents du flux. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant d’importer.',
   'import.report.emptied.done':
-    'Attention : {school} perd {absent} de ses {of} comptes ({share} %), absents du flux : ils sont en période de grâce. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.',
+    'Attention : {school} perd {absent} de ses {of} comptes ({share} %), absents du flux : ils sont en période de grâce. Un établissement manquant dans la livraison, ou qui quitte l’ENT ? Vérifiez avant la fin de la période de grâce.',
   'import.report.keptNamed.one':
     '{n} compte que des élèves de l’import désignent comme représentant légal est absent de ses fichiers : conservé, non pré-supprimé. La livraison semble incomplète (fichier PersRelEleve manquant ?).',
   'import.report.keptNamed.other':
@@ -514,7 +514,7 @@ const en: Record<keyof typeof fr, string> = {
     'No school yet: import the académie’s AAF feed (“Import an academic feed (AAF)”), which creates the schools it names, or create a school (“New school”) and import its ONDE or CSV files into it.',
   'console.newSchool.button': 'New school',
   'console.newSchool.title': 'New school',
-  'console.newSchool.lead': 'Create a school, then import its files (ONDE, SIECLE, the ENT’s CSV templates). The schools of an AAF feed are created by its import.',
+  'console.newSchool.lead': 'Create a school, then import its files (ONDE, SIECLE, STS-web, the ENT’s CSV templates). The schools of an AAF feed are created by its import.',
   'console.newSchool.name': 'Name',
   'console.newSchool.nameHint': 'As it will appear on the sign-in sheets, for example “École élémentaire Jules Ferry”.',
   'console.newSchool.uai': 'UAI',
@@ -571,7 +571,7 @@ const en: Record<keyof typeof fr, string> = {
   'home.shortcut.publipostage.hint': 'Connection sheets as PDF, CSV export or sending by email.',
   'home.shortcut.users.hint': 'Find an account, generate a code, block, fix an address.',
   'home.shortcut.import.hint': 'Add or update accounts from the school’s files (SIECLE, STS-web, ONDE, the ENT’s CSV templates).',
-  'home.shortcut.duplicates.hint': 'Spot users whose first or last names match.',
+  'home.shortcut.duplicates.hint': 'Spot accounts with close first and last names: possible duplicates.',
 
   'filters.search': 'Search (name, first name, login or email)',
   'filters.profiles': 'Profiles',
@@ -622,7 +622,7 @@ const en: Record<keyof typeof fr, string> = {
   'filters.name.search': 'Search',
   'filters.name.sort': 'Sort',
 
-  'sort.alpha': 'None (alphabetical order)',
+  'sort.alpha': 'Name (alphabetical order)',
   'sort.profile': 'By profile',
   'sort.class': 'By class',
   'pager.label': 'Pagination',
@@ -915,8 +915,8 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.members.one': '{n} file',
   'import.report.members.other': '{n} files',
   'import.report.massAbsence':
-    'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share} %), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
-  'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share} %).',
+    'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share}%), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
+  'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share}%).',
   'import.report.unchecked': 'Complete AAF delivery without a {kinds} file: these accounts’ absence is not looked for (none enters the grace period).',
   'import.confirm.absences.one': 'I confirm they left: {n} account will enter its grace period.',
   'import.confirm.absences.other': 'I confirm they left: {n} accounts will enter their grace period.',
@@ -927,9 +927,9 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.admins.appointed': 'Local administrators appointed by the import ({n}):',
   'import.report.admins.revoked': 'Local administrators removed by the import ({n}):',
   'import.report.emptied':
-    'Warning: {school} would lose {absent} of its {of} accounts ({share} %), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before importing.',
+    'Warning: {school} would lose {absent} of its {of} accounts ({share}%), absent from the feed. A school missing from the delivery, or leaving the ENT? Check before importing.',
   'import.report.emptied.done':
-    'Warning: {school} loses {absent} of its {of} accounts ({share} %), absent from the feed: they are in their grace period. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.',
+    'Warning: {school} loses {absent} of its {of} accounts ({share}%), absent from the feed: they are in their grace period. A school missing from the delivery, or leaving the ENT? Check before their grace period ends.',
   'import.report.keptNamed.one':
     '{n} account that pupils of the import name as legal representative is missing from its files: kept, not pre-deleted. The delivery looks incomplete (a PersRelEleve file left out?).',
   'import.report.keptNamed.other':

@@ -37,7 +37,7 @@ const EN: Record<ImportCode, string> = {
   aafMissingFile:
     'complete AAF delivery with files left out: the {kind} files are numbered with a gap, {missing} not uploaded. Their accounts would be pre-deleted: upload the whole delivery, or make a partial import (--partiel): nobody is pre-deleted then',
   massAbsence:
-    'complete import that would send {absent} of {of} {whoseEn} accounts away ({share} %), absent from its files: is a file missing from the delivery? Nothing was changed. If they really left, confirm the absences (console: “I confirm they left” box; command line: --confirmer-absences; API: confirmAbsences=true); if the files are only part of the directory (one class, one level), make a partial import instead (--partiel): nobody is pre-deleted then',
+    'complete import that would send {absent} of {of} {whoseEn} accounts away ({share}%), absent from its files: is a file missing from the delivery? Nothing was changed. If they really left, confirm the absences (console: “I confirm they left” box; command line: --confirmer-absences; API: confirmAbsences=true); if the files are only part of the directory (one class, one level), make a partial import instead (--partiel): nobody is pre-deleted then',
   formatEmpty: 'empty file',
   formatSpreadsheet: 'spreadsheet workbook: save it as CSV',
   formatBadZip: 'unreadable .zip archive',
