@@ -24,7 +24,8 @@ const fr = {
     'Aucun établissement pour le moment : importez le flux AAF de l’académie (« Importer un flux académique (AAF) »), qui crée les établissements qu’il nomme, ou créez une école (« Nouvel établissement ») pour y importer ses fichiers ONDE ou CSV.',
   'console.newSchool.button': 'Nouvel établissement',
   'console.newSchool.title': 'Nouvel établissement',
-  'console.newSchool.lead': 'Créez une école ou un établissement, puis importez ses fichiers (ONDE, SIECLE, STS-web, modèles CSV de l’ENT). Les établissements d’un flux AAF sont créés par son import.',
+  'console.newSchool.lead':
+    'Créez une école ou un établissement, puis importez ses fichiers (ONDE, SIECLE, STS-web, modèles CSV de l’ENT). Les établissements d’un flux AAF sont créés par son import.',
   'console.newSchool.name': 'Nom',
   'console.newSchool.nameHint': 'Tel qu’il figurera sur les fiches de connexion, par exemple « École élémentaire Jules Ferry ».',
   'console.newSchool.uai': 'UAI',
