@@ -107,6 +107,9 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   assert.match((await page.textContent('.notice-error'))!, /Parent : connexion par « EduConnect » seulement, mais aucun fournisseur « EduConnect » n’est configuré et activé/);
   await page.screenshot({ path: screenshotPath('console-parametres'), fullPage: true });
   assert.equal(await page.inputValue('#f-Relative\\.provider'), 'EduConnect');
+  // A page of its own: no tab of the school says it is this page; « Fournisseur externe » reads whole in its list.
+  assert.equal(await page.locator('.console-sections [aria-current]').count(), 0);
+  assert.ok(await page.$eval('#f-Relative\\.signIn', (s: HTMLSelectElement) => s.scrollWidth <= s.clientWidth + 1 && s.clientWidth >= 180), 'the sign-in list is wide enough');
   assert.equal(await page.getAttribute('[data-terms-version]', 'data-terms-version'), '1');
 
   const p = new Map((await loadPolicies(ctx.database.pool, school)).map((x) => [x.profile, x]));

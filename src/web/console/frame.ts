@@ -70,7 +70,8 @@ export async function schoolOr404(ctx: AppContext, scope: Scope, id: string): Pr
 
 // ---------------------------------------------------------------------------------------------- page frame
 
-export type Section = 'home' | 'users' | 'io' | 'duplicates' | 'templates';
+// 'settings': a page of its own under the school (« Paramètres des comptes »), none of the tabs.
+export type Section = 'home' | 'users' | 'io' | 'duplicates' | 'templates' | 'settings';
 export type IoTab = 'publipostage' | 'import' | 'runs';
 
 export interface ConsolePageOptions {

@@ -74,7 +74,7 @@ function page(req: FastifyRequest, reply: FastifyReply, school: School, st: Form
       req,
       title: _('settings.title'),
       school,
-      section: 'home',
+      section: 'settings',
       notice: st.errors.length
         ? { kind: 'error', text: st.errors.join(' ') }
         : st.unreachable?.length

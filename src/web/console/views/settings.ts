@@ -49,7 +49,7 @@ export function settingsFormView(env: ViewEnv, school: School, st: { policies: P
   <td><label class="visually-hidden" for="f-${n('signIn')}">${_('settings.col.signIn')} — ${label}</label>
     <select id="f-${n('signIn')}" name="${n('signIn')}">${(['code', 'external', 'both'] as const).map((v) => html`<option value="${v}"${p.signIn === v ? html` selected` : ''}>${_(`settings.signIn.${v}`)}</option>`)}</select></td>
   <td><label class="visually-hidden" for="f-${n('provider')}">${_('settings.col.provider')} — ${label}</label>
-    <input id="f-${n('provider')}" name="${n('provider')}" value="${p.provider ?? ''}" maxlength="80" list="providers" size="14"></td>
+    <input type="text" id="f-${n('provider')}" name="${n('provider')}" value="${p.provider ?? ''}" maxlength="80" list="providers"></td>
   <td class="center"><input type="checkbox" id="f-${n('emailRequired')}" name="${n('emailRequired')}" value="on"${p.emailRequired ? html` checked` : ''} aria-label="${_('settings.col.emailRequired')} — ${label}"></td>
   <td class="center"><input type="checkbox" id="f-${n('phoneRequired')}" name="${n('phoneRequired')}" value="on"${p.phoneRequired ? html` checked` : ''} aria-label="${_('settings.col.phoneRequired')} — ${label}"></td>
   <td><input type="number" id="f-${n('minPasswordLength')}" name="${n('minPasswordLength')}" value="${p.minPasswordLength}" min="8" max="64" aria-label="${_('settings.col.minLength')} — ${label}"></td>
