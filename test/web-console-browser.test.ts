@@ -152,6 +152,19 @@ test('class view: Enseignants and Personnels tabs; the mail confirmation prints 
   await page.click('nav.subnav a:has-text("Personnels")');
   assert.match((await page.textContent('table[data-adults="personnels"]'))!, /Surveillant/);
   await page.click('nav.subnav a:has-text("Élèves")');
+  // On a phone, each pupil's login and activation are on screen (labelled lines), not in columns scrolled away.
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    const row = page.locator('table.class-accounts tbody tr').first();
+    for (const label of ['Identifiant', 'Activation']) {
+      const cell = row.locator(`td[data-label="${label}"]`);
+      const box = (await cell.boundingBox())!;
+      assert.ok(box.x >= 0 && box.x + box.width <= 375, `${label} : ${JSON.stringify(box)}`);
+      assert.match(await cell.evaluate((e) => getComputedStyle(e, '::before').content), new RegExp(label));
+    }
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
   await page.check(`input[name="ids"][value="${student}"]`);
   await page.locator('input[name="ids"]').nth(1).check();
   await page.locator('input[name="ids"]').nth(2).check();

@@ -216,16 +216,17 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   const ticked = rows.filter((r) => all || checked.has(r.id));
   const childrenHere = (r: AccountRow) => r.children.filter((c) => c.classes.includes(cls.name));
 
+  const thirdColumn = _(family ? 'ho.order.col' : students ? 'classe.col.birthDate' : 'classe.col.children');
   const table =
     rows.length === 0
       ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
-      : html`<div class="table-wrap"><table class="class-table">
+      : html`<div class="table-wrap"><table class="class-table class-accounts">
   <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
   <thead><tr>
     <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>
     <th scope="col">${_('classe.col.lastName')}</th>
     <th scope="col">${_('classe.col.firstName')}</th>
-    <th scope="col">${_(family ? 'ho.order.col' : students ? 'classe.col.birthDate' : 'classe.col.children')}</th>
+    <th scope="col">${thirdColumn}</th>
     <th scope="col">${_('classe.col.login')}</th>
     <th scope="col">${_('classe.col.activation')}</th>
   </tr></thead>
@@ -239,7 +240,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
       <label for="sel-${r.id}" class="visually-hidden">${_('classe.select', { name: `${r.firstName} ${r.lastName}` })}</label></td>
     <td>${r.lastName}</td>
     <td>${r.firstName}${r.blocked ? html` <span class="badge badge-danger">${_('classe.blocked')}</span>` : ''}${r.preDeleted ? html` <span class="badge">${_('classe.preDeleted')}</span>` : ''}</td>
-    <td>${
+    <td data-label="${thirdColumn}">${
       students && relative(r)
         ? _('ho.order.relativeOf', {
             names:
@@ -253,8 +254,8 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
               .map((c) => `${c.firstName} ${c.lastName}`)
               .join(', ') || '—'
     }</td>
-    <td><code>${r.login}</code></td>
-    <td>${activationCell(env, r, !!state.codesWithheld)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
+    <td data-label="${_('classe.col.login')}"><code>${r.login}</code></td>
+    <td data-label="${_('classe.col.activation')}">${activationCell(env, r, !!state.codesWithheld)}${handed.has(r.id) ? html`<br>${handedOut(env.lang, handed.get(r.id), { compact: true })}` : ''}</td>
   </tr>`,
   )}</tbody>
 </table></div>`;
