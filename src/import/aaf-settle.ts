@@ -54,7 +54,10 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     const stored = people.get(m.id);
     const base = inRun ?? stored?.user;
     if (!base) {
-      reject('modifyRequest', 'aafModifyUnknownAccount', { id: m.id });
+      // A relative without an account is a mere contact (or payer, or « personne en charge »), whose addRequest the
+      // complete feed lists as ignored: the académie's deltas carry their changes too. Ignored as well, not a row to fix.
+      if (m.kind === 'PersRelEleve') batch.ignored.push({ ...rejection(m.file, m.line, 'modifyRequest', 'ignoredAafModifyNoAccount', { id: m.id }), record: m.id });
+      else reject('modifyRequest', 'aafModifyUnknownAccount', { id: m.id });
       continue;
     }
     const mapped = mapPerson(m.kind, m.id, m.attrs, m.oneD, m.file, m.line, { ...base, structures: new Set(base.structures) });

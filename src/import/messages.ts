@@ -103,6 +103,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredAafHeadOfSchool:
     "{who} ({id}) : fonction de direction (DIR) dans la structure « {structure} », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée",
   ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
+  ignoredAafModifyNoAccount: '{id} : modification d’un responsable sans compte (aucun élève ne le désigne comme représentant légal), ignorée',
   ignoredAafInCharge: '{who} ({id}) : personne en charge d’un élève (ENTElevePersRelEleve, 4ᵉ champ 2), pas représentant légal : pas de compte',
   ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',

@@ -82,6 +82,7 @@ const EN: Record<ImportCode, string> = {
   ignoredAafGroup: 'structure “{structure}” absent from the EtabEducNat file and from the directory: group “{name}” not created',
   ignoredAafAttachment: 'structure “{structure}” absent from the EtabEducNat file and from the directory: attachment skipped',
   ignoredAafHeadOfSchool: '{who} ({id}): management function (DIR) in structure “{structure}”, absent from the EtabEducNat file and from the directory: no local administration given',
+  ignoredAafModifyNoAccount: '{id}: change to a relative without an account (no pupil names them as legal representative), ignored',
   ignoredAafNotLegal: '{who} ({id}): no pupil names them as legal representative, no account',
   ignoredAafInCharge: '{who} ({id}): person in charge of a pupil (ENTElevePersRelEleve, 4th field 2), not a legal representative: no account',
   ignoredSiecleLeft: '{who}: pupil left on {date}, no account',
