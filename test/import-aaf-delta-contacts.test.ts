@@ -30,3 +30,19 @@ test('a delta modifying a mere contact (no account) ignores that record as the c
   assert.deepEqual([file.rows, file.updated, file.ignored, file.rejected], [2, 1, 1, 0], JSON.stringify(file));
   assert.deepEqual(await q(`SELECT external_id, email FROM users WHERE profile = 'Relative'`), [{ external_id: 'DC-R1', email: 'sophie.lefevre@example.fr' }]);
 });
+
+// The same delivery as a complete feed would give DC-R2 an account linked to DC-E1 (her record is in every complete
+// PersRelEleve file); the delta does not carry it, and a contact's record is not kept: DC-E1 is left without any
+// legal representative until the next complete feed. The run can say so: which pupil names whom, where.
+test('a delta making a contact without account a legal representative names the link it cannot make (pupil, file, line, id)', async () => {
+  const delta = await importFiles(ctx, collectInputs([join(DIR, 'promotion')]), { dryRun: false, scope: { kind: 'all' } });
+  assert.equal(delta.fatal, null, formatReport(delta));
+  assert.equal(delta.relations.unresolved, 1);
+  assert.deepEqual(
+    delta.rejected.map((x) => [x.file, x.line, x.field, x.message?.code, x.message?.params?.id]),
+    [['ENT_Delta_20251006_Eleve_0000.xml', 5, 'ENTElevePersRelEleve', 'applyNoRelative', 'DC-R2']],
+    formatReport(delta),
+  );
+  assert.match(formatReport(delta), /ENT_Delta_20251006_Eleve_0000\.xml:5:ENTElevePersRelEleve — .*DC-R2/);
+  assert.deepEqual(await q(`SELECT count(*)::int AS n FROM relations`), [{ n: 0 }]);
+});
