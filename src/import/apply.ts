@@ -388,10 +388,28 @@ export async function applyBatch(
   // A link of a row rejected already (the parent's), or to a pupil whose row was (rejected, protect), is not reported
   // again as « no such pupil »: the pupil may well exist, its row said why.
   const refused = new Set([...batch.protect, ...crossedRows.map((x) => x.ext)]);
+  /** AAF pupils of the run naming a legal representative with neither an account nor a record of the run. */
+  const noRelative: { parent: string; child: string }[] = [];
   for (const rel of bad.rows) {
     unresolved++;
     if (rel.file && !rel.child_id && !refused.has(rel.child) && !refused.has(rel.parent)) {
       rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id: shownId(rel.child) }));
+    } else if (!rel.file && rel.child_id && rel.parent !== rel.child && !refused.has(rel.child) && !refused.has(rel.parent)) {
+      noRelative.push({ parent: rel.parent, child: rel.child });
+    }
+  }
+  // Said on the pupil's record (its first in reading order): a delta making a contact, whose record it does not
+  // carry, a legal representative, or a complete feed missing a representative's record. A remark: the pupil is imported.
+  if (noRelative.length) {
+    const at = new Map(
+      (await client.query<{ ext: string; file: string; line: number }>(
+        `SELECT DISTINCT ON (ext) ext, file, line FROM import_stage WHERE source = 'aaf' AND profile = 'Student' AND ext = ANY($1) ORDER BY ext, n`,
+        [[...new Set(noRelative.map((x) => x.child))]],
+      )).rows.map((r) => [r.ext, r]),
+    );
+    for (const x of noRelative) {
+      const where = at.get(x.child);
+      if (where) rejected.push(rejection(where.file, where.line, 'ENTElevePersRelEleve', 'applyNoRelative', { id: x.parent }));
     }
   }
   await client.query(`CREATE INDEX ON import_relations (parent_id)`);

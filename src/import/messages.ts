@@ -91,6 +91,7 @@ export const IMPORT_MESSAGES_FR = {
   applyOutOfScope: 'compte hors de votre périmètre (d’un autre établissement, ou administrateur d’un établissement : seul un super administrateur le modifie) : ligne ignorée',
   applyProfileConflict: 'identifiant « {id} » déjà celui du compte {login}, d’un autre profil : ligne ignorée, le compte n’est pas modifié',
   applySelfEmail: 'votre propre adresse électronique : non importée (le reste de la ligne l’est) ; changez-la dans « Mon compte », où votre mot de passe actuel est demandé',
+  applyNoRelative: "représentant légal « {id} » : ni compte ni fiche PersRelEleve dans la livraison, lien non créé (un flux complet le créera)",
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
   applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
   applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',

@@ -74,6 +74,7 @@ const EN: Record<ImportCode, string> = {
   applyOutOfScope: 'account outside your scope (of another school, or administrator of a school: only a super administrator changes it): row skipped',
   applySelfEmail: 'your own e-mail address: not imported (the rest of the row is); change it in “My account”, where your current password is asked',
   applyProfileConflict: 'identifier “{id}” already belongs to account {login}, of another profile: row skipped, the account is left unchanged',
+  applyNoRelative: 'legal representative “{id}”: neither an account nor a PersRelEleve record in the delivery, link not created (a complete feed will create it)',
   applyNoPupilId: 'no pupil with identifier “{id}” in this school: link not created',
   applyPupilAmbiguous: 'several pupils “{who}”: link not created',
   applyPupilNotFound: 'pupil “{who}” not found: link not created',
