@@ -26,4 +26,21 @@ test('a delta moving a parent’s only child of a school takes the parent out of
   assert.equal(delta.fatal, null, formatReport(delta));
   assert.deepEqual(await structuresOf('PT-E2'), ['73001']);
   assert.deepEqual(await structuresOf('PT-R1'), ['73001'], formatReport(delta));
+  assert.deepEqual(await structuresOf('PT-E1'), ['73001']);
+
+  // The complete feed of the next month says the same: nothing left to change.
+  const after = await importFiles(ctx, collectInputs([join(DIR, 'complet-apres')]), { dryRun: false, scope: ALL });
+  assert.equal(after.fatal, null, formatReport(after));
+  assert.deepEqual([after.created, after.updated, after.preDeleted], [0, 0, 0], formatReport(after));
+  assert.deepEqual(await structuresOf('PT-R1'), ['73001']);
+});
+
+test('the dry run of that delta leaves the father in both schools', async () => {
+  const full = await importFiles(ctx, collectInputs([join(DIR, 'complet')]), { dryRun: false, scope: ALL });
+  assert.equal(full.fatal, null, formatReport(full));
+  assert.deepEqual(await structuresOf('PT-R1'), ['73001', '73002']);
+  const delta = await importFiles(ctx, collectInputs([join(DIR, 'delta')]), { dryRun: true, scope: ALL });
+  assert.equal(delta.fatal, null, formatReport(delta));
+  // A dry run writes nothing.
+  assert.deepEqual(await structuresOf('PT-R1'), ['73001', '73002']);
 });

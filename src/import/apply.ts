@@ -437,6 +437,7 @@ export async function applyBatch(
   const relCount = { created: 0, removed: 0 };
   const changes = new ChangeSample();
   const left: LeftByStructure = new Map();
+  const pupilsLeft: [string, string][] = [];
   // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
   // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
   // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
@@ -454,7 +455,7 @@ export async function applyBatch(
       if (!input) break;
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
-        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, left, formerKeys,
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, left, formerKeys, pupilsLeft,
         self: opts.self ?? null,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
@@ -469,6 +470,18 @@ export async function applyBatch(
     await writes.settle();
   } catch (e) {
     throw await writes.cause(e);
+  }
+  // A relative follows his children's structures. A pupil an AAF delta moves to another school leaves the former
+  // one (pupilsLeft); her relatives, whom the delta does not carry, leave it too when no other child of theirs is
+  // there any more, as the next complete feed would take them out (test/import-aaf-delta-parent-two-schools.test.ts).
+  if (pupilsLeft.length) {
+    await client.query(
+      `DELETE FROM user_structures us USING relations r, unnest($1::uuid[], $2::uuid[]) AS l(child, s), users p
+       WHERE r.child_id = l.child AND us.user_id = r.parent_id AND us.structure_id = l.s AND p.id = r.parent_id AND p.profile = 'Relative'
+         AND NOT EXISTS (SELECT 1 FROM relations r2 JOIN user_structures c2 ON c2.user_id = r2.child_id
+                         WHERE r2.parent_id = r.parent_id AND c2.structure_id = l.s)`,
+      [pupilsLeft.map((x) => x[0]), pupilsLeft.map((x) => x[1])],
+    );
   }
   // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
   // decided exactly by localAdminsWrite).
@@ -892,6 +905,8 @@ interface ChunkContext {
   left: LeftByStructure;
   /** Accounts adoptAccounts took over under a record's key: user id → the key they had. */
   formerKeys: Map<string, string>;
+  /** Pupils an AAF modifyRequest takes out of structures (UserRecord.leftStructures): [pupil id, structure id]. */
+  pupilsLeft: [string, string][];
   logins: BatchLoginAllocator;
   /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
@@ -1105,6 +1120,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       [leaving.map((x) => x[0]), leaving.map((x) => x[1])],
     );
     for (const x of found.rows) describedFor.add(`${x.u}\t${x.s}`);
+    const pupils = new Set(records.filter((r) => r.profile === 'Student').map((r) => userIds.get(r.externalId)!));
+    for (const x of found.rows) if (pupils.has(x.u)) cc.pupilsLeft.push([x.u, x.s]);
   }
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
