@@ -16,7 +16,7 @@ import { renderCopy, sendCopy } from '../db/copy.js';
 import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
-import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenamePresent } from './renames.js';
+import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenameIncoming, type RenamePresent } from './renames.js';
 import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
@@ -1490,7 +1490,8 @@ async function adoptAccounts(
   let open = (
     await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d', 'sts') ORDER BY n`)
   ).rows.map(decodeStaged).filter((r) => r.source !== 'sts' || r.formerIds?.length);
-  if (!open.length) return { renamed: [], keep, formerKeys };
+  // A run of school files looks for near-twins even when every record has its account (kept, below).
+  if (!open.length && !batch.scopes.some((s) => s.source === 'csv' || s.source === 'be1d')) return { renamed: [], keep, formerKeys };
   // An account is claimed when a record of the run is it (by key or by alias).
   const unclaimed = `NOT EXISTS (SELECT 1 FROM import_stage cl WHERE cl.user_id = u.id OR cl.ext = u.external_id)`;
   const claimed = new Set<string>();
@@ -1525,7 +1526,7 @@ async function adoptAccounts(
   const named = open.filter((r) => r.source !== 'sts' && !isCsvIdKey(r.externalId));
   const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
   const renamed: RenameNote[] = [];
-  if (named.length && scopes.length) {
+  if (scopes.length) {
     const sids = [...new Set(scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)!)))];
     const rp: unknown[] = [[...new Set(scopes.map((s) => s.source))], sids];
     const rows = (
@@ -1554,8 +1555,9 @@ async function adoptAccounts(
       // whether they still are (a class whose pupils moved on proves nothing: classesKept), and who may be a twin.
       const mine = new Set(named.map((r) => r.externalId));
       const staged = (
-        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[] }>(
+        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[]; active: boolean }>(
           `SELECT s.ext, s.source, s.profile, s.file, s.line, s.rec,
+                  EXISTS (SELECT 1 FROM users a WHERE a.id = s.user_id AND a.activated_at IS NOT NULL) AS active,
                   coalesce((SELECT json_agg(json_build_object('structure_id', c.structure_id, 'name', c.name))
                             FROM user_classes uc JOIN classes c ON c.id = uc.class_id
                             WHERE uc.user_id = s.user_id AND c.structure_id = ANY($2)), '[]') AS old_classes
@@ -1565,10 +1567,15 @@ async function adoptAccounts(
       ).rows;
       const moves: ClassMove[] = [];
       const present: RenamePresent[] = [];
+      /** Present records whose account is not activated: an activated near-twin of theirs is kept (below). */
+      const unused: RenameIncoming[] = [];
       for (const row of staged) {
         const r = decodeStaged(row);
         const sIds = [...r.structures].map((k) => structureIds.get(k)!);
         if (!mine.has(r.externalId)) present.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate });
+        if (!mine.has(r.externalId) && !row.active && r.source !== 'sts') {
+          unused.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name) });
+        }
         const now = new Set(r.classes.map((c) => classKey(structureIds.get(c.structure)!, r.profile, c.name)));
         for (const c of row.old_classes) {
           moves.push({ structureId: c.structure_id, profile: r.profile, className: c.name, stays: !!r.keepClasses || now.has(classKey(c.structure_id, r.profile, c.name)) });
@@ -1623,6 +1630,12 @@ async function adoptAccounts(
           from: `${e.first_name} ${e.last_name}`, to: `${r.firstName} ${r.lastName}`,
         });
       }
+      // An activated account kept beside the new account of its near-twin (the run that created it said « compte
+      // activé conservé, à vérifier dans Gérer les doublons ») stays kept while that twin's account is unused and the
+      // school has not merged them: the same files imported again change nothing
+      // (test/import-csv-parent-twin-kept.test.ts). Never adopted: only kept.
+      const left = candidates.filter((c) => c.activated && !claimed.has(c.id) && !keep.has(c.id));
+      if (unused.length && left.length) for (const m of findRenames(unused, left, present)) keep.add(m.id);
     }
   }
   if (adopted.length) {
