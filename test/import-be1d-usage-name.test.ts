@@ -26,5 +26,21 @@ test('a parent given a usage name at the next ONDE export keeps her account', as
   assert.equal(v2.fatal, null, formatReport(v2));
   assert.deepEqual([v2.created, v2.preDeleted], [0, 0], formatReport(v2));
   const after = await q<{ id: string; login: string; last_name: string }>(`SELECT id, login, last_name FROM users WHERE first_name = 'Agathe'`);
-  assert.deepEqual(after.map((x) => [x.id, x.login]), [[before.id, before.login]]);
+  assert.deepEqual(after.map((x) => [x.id, x.login, x.last_name]), [[before.id, before.login, 'MARCHAND']]);
+  // Her usage name dropped again (v1): still her account, shown by her family name.
+  const back = await importFiles(ctx, collectInputs([join(DIR, 'v1')]), opts);
+  assert.deepEqual([back.created, back.preDeleted], [0, 0], formatReport(back));
+  assert.deepEqual((await q(`SELECT id, last_name FROM users WHERE first_name = 'Agathe'`)).map((x) => [x.id, x.last_name]), [[before.id, 'BLONDEL']]);
+});
+
+test('a parent’s account keyed by her usage name (before the family name keyed parents) is still found', async () => {
+  const opts = { dryRun: false, scope: { kind: 'all' }, structureHint: '0999001C' } as Parameters<typeof importFiles>[2];
+  const v2 = await importFiles(ctx, collectInputs([join(DIR, 'v2')]), opts);
+  assert.equal(v2.fatal, null, formatReport(v2));
+  const [agathe] = await q<{ id: string; external_id: string }>(`SELECT id, external_id FROM users WHERE first_name = 'Agathe'`);
+  assert.match(agathe.external_id, /:Relative:blondel:agathe:$/);
+  await q(`UPDATE users SET external_id = replace(external_id, ':blondel:', ':marchand:') WHERE id = $1`, [agathe.id]);
+  const again = await importFiles(ctx, collectInputs([join(DIR, 'v2')]), opts);
+  assert.deepEqual([again.created, again.preDeleted], [0, 0], formatReport(again));
+  assert.deepEqual((await q(`SELECT id FROM users WHERE first_name = 'Agathe'`)).map((x) => x.id), [agathe.id]);
 });
