@@ -54,7 +54,10 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     const stored = people.get(m.id);
     const base = inRun ?? stored?.user;
     if (!base) {
-      reject('modifyRequest', 'aafModifyUnknownAccount', { id: m.id });
+      // A relative without an account is a mere contact (or payer, or « personne en charge »), whose addRequest the
+      // complete feed lists as ignored: the académie's deltas carry their changes too. Ignored as well, not a row to fix.
+      if (m.kind === 'PersRelEleve') batch.ignored.push({ ...rejection(m.file, m.line, 'modifyRequest', 'ignoredAafModifyNoAccount', { id: m.id }), record: m.id });
+      else reject('modifyRequest', 'aafModifyUnknownAccount', { id: m.id });
       continue;
     }
     const mapped = mapPerson(m.kind, m.id, m.attrs, m.oneD, m.file, m.line, { ...base, structures: new Set(base.structures) });
@@ -72,6 +75,20 @@ async function applyModifies(client: Queryable, c: AafCollector) {
     if (mapped.ok && m.kind === 'Eleve' && stored) {
       const before = new Set([...stored.user.structures, ...stored.user.classes.map((x) => x.structure), ...stored.user.groups.map((x) => x.structure)]);
       const left = [...before].filter((s) => !mapped.user.structures.has(s));
+      if (left.length) mapped.user.leftStructures = left;
+    }
+    // Staff: a modifyRequest replacing ENTPersonFonctions replaces every function of the account already (the
+    // functions of another delivery with them); the feed structures those stored functions named that the record no
+    // longer names in any way (attachment, function, class, group) are left the same way: a teacher transferred to
+    // another collège of the académie stops being a teacher of her former school's classes, as a complete feed says.
+    // Only structures a stored function named: a membership no function of the account explains is left alone.
+    if (mapped.ok && m.kind === 'PersEducNat' && stored && m.attrs.has('ENTPersonFonctions')) {
+      const member = new Set([...stored.user.structures, ...stored.user.classes.map((x) => x.structure), ...stored.user.groups.map((x) => x.structure)]);
+      const named = (fs: string[] | undefined) => (fs ?? []).map((f) => functionParts(f)[0]).filter((x): x is string => !!x);
+      const still = new Set([
+        ...mapped.user.structures, ...mapped.user.classes.map((x) => x.structure), ...mapped.user.groups.map((x) => x.structure), ...named(mapped.user.functions),
+      ]);
+      const left = [...new Set(named(stored.user.functions))].filter((x) => member.has(x) && !still.has(x));
       if (left.length) mapped.user.leftStructures = left;
     }
     addPerson(c, m.kind, m.id, mapped, reject, true);

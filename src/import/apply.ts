@@ -16,7 +16,7 @@ import { renderCopy, sendCopy } from '../db/copy.js';
 import { QueuedWrites } from '../db/queued.js';
 import { refreshStatistics } from '../db/statistics.js';
 import type { Scope } from '../directory/scope.js';
-import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenamePresent } from './renames.js';
+import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenameIncoming, type RenamePresent } from './renames.js';
 import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { isCsvIdKey } from './csv.js';
@@ -388,10 +388,28 @@ export async function applyBatch(
   // A link of a row rejected already (the parent's), or to a pupil whose row was (rejected, protect), is not reported
   // again as « no such pupil »: the pupil may well exist, its row said why.
   const refused = new Set([...batch.protect, ...crossedRows.map((x) => x.ext)]);
+  /** AAF pupils of the run naming a legal representative with neither an account nor a record of the run. */
+  const noRelative: { parent: string; child: string }[] = [];
   for (const rel of bad.rows) {
     unresolved++;
     if (rel.file && !rel.child_id && !refused.has(rel.child) && !refused.has(rel.parent)) {
       rejected.push(rejection(rel.file, rel.line ?? 0, rel.field ?? '', 'applyNoPupilId', { id: shownId(rel.child) }));
+    } else if (!rel.file && rel.child_id && rel.parent !== rel.child && !refused.has(rel.child) && !refused.has(rel.parent)) {
+      noRelative.push({ parent: rel.parent, child: rel.child });
+    }
+  }
+  // Said on the pupil's record (its first in reading order): a delta making a contact, whose record it does not
+  // carry, a legal representative, or a complete feed missing a representative's record. A remark: the pupil is imported.
+  if (noRelative.length) {
+    const at = new Map(
+      (await client.query<{ ext: string; file: string; line: number }>(
+        `SELECT DISTINCT ON (ext) ext, file, line FROM import_stage WHERE source = 'aaf' AND profile = 'Student' AND ext = ANY($1) ORDER BY ext, n`,
+        [[...new Set(noRelative.map((x) => x.child))]],
+      )).rows.map((r) => [r.ext, r]),
+    );
+    for (const x of noRelative) {
+      const where = at.get(x.child);
+      if (where) rejected.push(rejection(where.file, where.line, 'ENTElevePersRelEleve', 'applyNoRelative', { id: x.parent }));
     }
   }
   await client.query(`CREATE INDEX ON import_relations (parent_id)`);
@@ -419,6 +437,7 @@ export async function applyBatch(
   const relCount = { created: 0, removed: 0 };
   const changes = new ChangeSample();
   const left: LeftByStructure = new Map();
+  const pupilsLeft: [string, string][] = [];
   // Chunks are pipelined on the connection. Each round reads the following chunk (readChunk: the run's tables, and
   // memberships no chunk writes), allocates this chunk's logins (the allocator remembers the previous chunk's), then
   // sends the previous chunk's writes, held until then with their COPY text rendered (QueuedWrites): PostgreSQL stores
@@ -436,7 +455,7 @@ export async function applyBatch(
       if (!input) break;
       next = read(input.last);
       const res = await applyChunk(client, ctx, batch, input, {
-        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, left, formerKeys,
+        now, scope, hashing, sid, runStructSet, structureKeys, rejected, relCount, changes, left, formerKeys, pupilsLeft,
         self: opts.self ?? null,
         classId: (s, name) => classIds.get(`${s}\t${name}`)!,
         groupId: (s, name) => groupIds.get(`${s}\t${name}`)!,
@@ -451,6 +470,18 @@ export async function applyBatch(
     await writes.settle();
   } catch (e) {
     throw await writes.cause(e);
+  }
+  // A relative follows his children's structures. A pupil an AAF delta moves to another school leaves the former
+  // one (pupilsLeft); her relatives, whom the delta does not carry, leave it too when no other child of theirs is
+  // there any more, as the next complete feed would take them out (test/import-aaf-delta-parent-two-schools.test.ts).
+  if (pupilsLeft.length) {
+    await client.query(
+      `DELETE FROM user_structures us USING relations r, unnest($1::uuid[], $2::uuid[]) AS l(child, s), users p
+       WHERE r.child_id = l.child AND us.user_id = r.parent_id AND us.structure_id = l.s AND p.id = r.parent_id AND p.profile = 'Relative'
+         AND NOT EXISTS (SELECT 1 FROM relations r2 JOIN user_structures c2 ON c2.user_id = r2.child_id
+                         WHERE r2.parent_id = r.parent_id AND c2.structure_id = l.s)`,
+      [pupilsLeft.map((x) => x[0]), pupilsLeft.map((x) => x[1])],
+    );
   }
   // Records not read back (unchanged) still name their local administrators: the few that may (a superset by text,
   // decided exactly by localAdminsWrite).
@@ -874,6 +905,8 @@ interface ChunkContext {
   left: LeftByStructure;
   /** Accounts adoptAccounts took over under a record's key: user id → the key they had. */
   formerKeys: Map<string, string>;
+  /** Pupils an AAF modifyRequest takes out of structures (UserRecord.leftStructures): [pupil id, structure id]. */
+  pupilsLeft: [string, string][];
   logins: BatchLoginAllocator;
   /** The writes whose outcome the chunk does not need: held until the next chunk has its logins, then not waited for. */
   writes: QueuedWrites;
@@ -1076,7 +1109,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const x of found.rows) formerHeadStructures.add(`${x.u}\t${x.s}`);
   }
   // The structures an AAF pupil's modifyRequest takes her out of (UserRecord.leftStructures, aaf-settle.ts
-  // applyModifies: her attachment, classes or groups replaced by another school's) are described by her record
+  // applyModifies: her attachment, classes or groups replaced by another school's; a staff member's functions
+  // replaced by another school's) are described by her record
   // though the delta does not carry them: her memberships there are synchronised too, i.e. removed. Same keys.
   const describedFor = new Set(formerHeadStructures);
   const leaving = records.flatMap((r) => (r.leftStructures ?? []).map((k) => [userIds.get(r.externalId)!, k] as const));
@@ -1086,6 +1120,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       [leaving.map((x) => x[0]), leaving.map((x) => x[1])],
     );
     for (const x of found.rows) describedFor.add(`${x.u}\t${x.s}`);
+    const pupils = new Set(records.filter((r) => r.profile === 'Student').map((r) => userIds.get(r.externalId)!));
+    for (const x of found.rows) if (pupils.has(x.u)) cc.pupilsLeft.push([x.u, x.s]);
   }
   const isNew = (id: string) => freshIds.has(id);
   const newIds = syncIds.filter(isNew);
@@ -1454,7 +1490,8 @@ async function adoptAccounts(
   let open = (
     await client.query<StagedRow>(`SELECT n, ext, source, profile, file, line, rec FROM import_stage WHERE state = 'fresh' AND source IN ('csv', 'be1d', 'sts') ORDER BY n`)
   ).rows.map(decodeStaged).filter((r) => r.source !== 'sts' || r.formerIds?.length);
-  if (!open.length) return { renamed: [], keep, formerKeys };
+  // A run of school files looks for near-twins even when every record has its account (kept, below).
+  if (!open.length && !batch.scopes.some((s) => s.source === 'csv' || s.source === 'be1d')) return { renamed: [], keep, formerKeys };
   // An account is claimed when a record of the run is it (by key or by alias).
   const unclaimed = `NOT EXISTS (SELECT 1 FROM import_stage cl WHERE cl.user_id = u.id OR cl.ext = u.external_id)`;
   const claimed = new Set<string>();
@@ -1489,7 +1526,7 @@ async function adoptAccounts(
   const named = open.filter((r) => r.source !== 'sts' && !isCsvIdKey(r.externalId));
   const scopes = batch.scopes.filter((s) => s.source === 'csv' || s.source === 'be1d');
   const renamed: RenameNote[] = [];
-  if (named.length && scopes.length) {
+  if (scopes.length) {
     const sids = [...new Set(scopes.flatMap((s) => [...s.structures].map((k) => structureIds.get(k)!)))];
     const rp: unknown[] = [[...new Set(scopes.map((s) => s.source))], sids];
     const rows = (
@@ -1518,8 +1555,9 @@ async function adoptAccounts(
       // whether they still are (a class whose pupils moved on proves nothing: classesKept), and who may be a twin.
       const mine = new Set(named.map((r) => r.externalId));
       const staged = (
-        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[] }>(
+        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[]; active: boolean }>(
           `SELECT s.ext, s.source, s.profile, s.file, s.line, s.rec,
+                  EXISTS (SELECT 1 FROM users a WHERE a.id = s.user_id AND a.activated_at IS NOT NULL) AS active,
                   coalesce((SELECT json_agg(json_build_object('structure_id', c.structure_id, 'name', c.name))
                             FROM user_classes uc JOIN classes c ON c.id = uc.class_id
                             WHERE uc.user_id = s.user_id AND c.structure_id = ANY($2)), '[]') AS old_classes
@@ -1529,10 +1567,15 @@ async function adoptAccounts(
       ).rows;
       const moves: ClassMove[] = [];
       const present: RenamePresent[] = [];
+      /** Present records whose account is not activated: an activated near-twin of theirs is kept (below). */
+      const unused: RenameIncoming[] = [];
       for (const row of staged) {
         const r = decodeStaged(row);
         const sIds = [...r.structures].map((k) => structureIds.get(k)!);
         if (!mine.has(r.externalId)) present.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate });
+        if (!mine.has(r.externalId) && !row.active && r.source !== 'sts') {
+          unused.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name) });
+        }
         const now = new Set(r.classes.map((c) => classKey(structureIds.get(c.structure)!, r.profile, c.name)));
         for (const c of row.old_classes) {
           moves.push({ structureId: c.structure_id, profile: r.profile, className: c.name, stays: !!r.keepClasses || now.has(classKey(c.structure_id, r.profile, c.name)) });
@@ -1587,6 +1630,12 @@ async function adoptAccounts(
           from: `${e.first_name} ${e.last_name}`, to: `${r.firstName} ${r.lastName}`,
         });
       }
+      // An activated account kept beside the new account of its near-twin (the run that created it said « compte
+      // activé conservé, à vérifier dans Gérer les doublons ») stays kept while that twin's account is unused and the
+      // school has not merged them: the same files imported again change nothing
+      // (test/import-csv-parent-twin-kept.test.ts). Never adopted: only kept.
+      const left = candidates.filter((c) => c.activated && !claimed.has(c.id) && !keep.has(c.id));
+      if (unused.length && left.length) for (const m of findRenames(unused, left, present)) keep.add(m.id);
     }
   }
   if (adopted.length) {

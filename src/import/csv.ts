@@ -242,7 +242,9 @@ function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string,
   const byBase = new Map<string, PendingAdult[]>();
   for (const p of pending) (byBase.get(p.base) ?? byBase.set(p.base, []).get(p.base)!).push(p);
   for (const [base, people] of byBase) {
-    const namesakes = stored?.get(base) ?? [];
+    // A parent's account stored under her usage name's key (made before the family name keyed parents) is hers too.
+    const alts = [...new Set(people.map((p) => p.alt).filter((a): a is string => !!a && a !== base))];
+    const namesakes = [...(stored?.get(base) ?? []), ...alts.flatMap((a) => stored?.get(a) ?? [])];
     const pairs: { i: number; key: string; score: number }[] = [];
     people.forEach(({ row }, i) => {
       for (const x of namesakes) {
@@ -332,6 +334,8 @@ interface KeySlot {
 /** An adult met for the first time in the file, keyed by name: `row` is what their rows say (completed by later ones). */
 interface PendingAdult {
   base: string;
+  /** A parent's key built from her usage name, as before the family name keyed her: her stored account may be under it. */
+  alt?: string;
   row: RelativeRow;
   slot: KeySlot;
 }
@@ -600,6 +604,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     profiles.add(profile);
     const firstName = get('firstName')!;
     const lastName = get('usageName') ?? get('lastName')!;
+    // A parent is keyed by her family name (« Nom », ONDE « Nom responsable »), not her usage name, which an export
+    // adds, changes or drops (marriage, divorce) while she stays the same person, as the reference ENT keys a
+    // relative of a school file (CsvFeeder getRelativeHashMapping: structure, lastName, firstName). Shown by her usage name.
+    const keyLast = profile === 'Relative' ? (get('lastName') ?? lastName) : lastName;
+    const usageKey = keyLast !== lastName ? csvNameKey(source, target.id, profile, lastName, firstName, birthDate) : undefined;
     // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
     const mail = checkEmail(get('email'));
     if (mail.invalid) batch.rejected.push(rejection(file, line, header('email'), 'rowInvalidEmail', { value: mail.invalid }));
@@ -621,10 +630,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     if (ownId) {
       slot = { key: csvIdKey(source, target.id, ownId) };
       // The same people imported before without an identifier column keep their accounts.
-      formerIds = [csvNameKey(source, target.id, profile, lastName, firstName, birthDate), ...datedAdultKey(source, target.id, profile, lastName, firstName, birthDate)];
+      formerIds = [csvNameKey(source, target.id, profile, keyLast, firstName, birthDate), ...datedAdultKey(source, target.id, profile, keyLast, firstName, birthDate)];
+      if (usageKey) formerIds.push(usageKey, ...datedAdultKey(source, target.id, profile, lastName, firstName, birthDate));
     } else {
-      const base = csvNameKey(source, target.id, profile, lastName, firstName, birthDate);
-      const dated = datedAdultKey(source, target.id, profile, lastName, firstName, birthDate);
+      const base = csvNameKey(source, target.id, profile, keyLast, firstName, birthDate);
+      const dated = [...datedAdultKey(source, target.id, profile, keyLast, firstName, birthDate), ...(usageKey ? datedAdultKey(source, target.id, profile, lastName, firstName, birthDate) : [])];
       if (dated.length) formerIds = dated;
       const kids = identities(children);
       const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
@@ -646,7 +656,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         // once every row is read (assignNamesakeKeys), as a namesake listed later may be the one a stored account is.
         slot = { key: '' };
         const seen: SeenRelative = { slot, line, ...row, childNames: new Set(childNames), children: new Set(kids) };
-        pending.push({ base, row: seen, slot });
+        pending.push({ base, ...(usageKey ? { alt: usageKey } : {}), row: seen, slot });
         if (profile === 'Relative') (relatives.get(base) ?? relatives.set(base, []).get(base)!).push(seen);
         if (apart) {
           const remark = rejection(file, line, header('address'), 'relativeApart', { first: apart.line, line, who: `${lastName} ${firstName}` });

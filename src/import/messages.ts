@@ -92,6 +92,7 @@ export const IMPORT_MESSAGES_FR = {
   applyOutOfScope: 'compte hors de votre périmètre (d’un autre établissement, ou administrateur d’un établissement : seul un super administrateur le modifie) : ligne ignorée',
   applyProfileConflict: 'identifiant « {id} » déjà celui du compte {login}, d’un autre profil : ligne ignorée, le compte n’est pas modifié',
   applySelfEmail: 'votre propre adresse électronique : non importée (le reste de la ligne l’est) ; changez-la dans « Mon compte », où votre mot de passe actuel est demandé',
+  applyNoRelative: "représentant légal « {id} » : ni compte ni fiche PersRelEleve dans la livraison, lien non créé (un flux complet le créera)",
   applyNoPupilId: "aucun élève d'identifiant « {id} » dans cet établissement : lien non créé",
   applyPupilAmbiguous: 'plusieurs élèves « {who} » : lien non créé',
   applyPupilNotFound: 'élève « {who} » introuvable : lien non créé',
@@ -104,6 +105,7 @@ export const IMPORT_MESSAGES_FR = {
   ignoredAafHeadOfSchool:
     "{who} ({id}) : fonction de direction (DIR) dans la structure « {structure} », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée",
   ignoredAafNotLegal: '{who} ({id}) : aucun élève ne le désigne comme représentant légal, pas de compte',
+  ignoredAafModifyNoAccount: '{id} : modification d’un responsable sans compte (aucun élève ne le désigne comme représentant légal), ignorée',
   ignoredAafInCharge: '{who} ({id}) : personne en charge d’un élève (ENTElevePersRelEleve, 4ᵉ champ 2), pas représentant légal : pas de compte',
   ignoredSiecleLeft: '{who} : élève sorti le {date}, aucun compte',
   ignoredSiecleNoPupil: '{who} : responsable d’aucun élève, aucun compte',

@@ -170,7 +170,7 @@ export function ignoredRecords(ignored: Rejection[]): number {
 const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
   'ignoredAafClass', 'ignoredAafGroup', 'ignoredAafAttachment', 'ignoredAafHeadOfSchool',
   'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
-  'applySelfEmail', 'applyNoPupilId', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
+  'applySelfEmail', 'applyNoPupilId', 'applyNoRelative', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
 ]);
 
 /** Remarks whose row was imported without one of the links it asks for: a child named that no pupil of the run is. */
