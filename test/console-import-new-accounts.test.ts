@@ -107,7 +107,7 @@ test('an AAF run names the accounts it leaves in no school, by profile, in both 
   });
   const text = formatReport(dry);
   assert.match(text, /\nAttention : 2 comptes de l’import ne seraient rattachés à aucun établissement \(Enseignants : 1, Personnels : 1\)/);
-  assert.match(text, /\n {2}annaig\.de-scorbiac — Annaig De Scorbiac \(Personnels\)\n {2}paul\.nomade — Paul Nomade \(Enseignants\)\n/);
+  assert.match(text, /\n {2}annaig\.de-scorbiac — Annaig De Scorbiac \(Personnel\)\n {2}paul\.nomade — Paul Nomade \(Enseignant\)\n/);
   assert.match(formatReport(dry, 'en'), /\nWarning: 2 accounts of the import would belong to no school \(Teachers: 1, Staff: 1\)/);
   const page = flat(String(reportView('fr', dry)));
   assert.match(page, /data-import="unattached"><p>Attention : 2 comptes de l’import ne seraient rattachés à aucun établissement \(Enseignant : 1, Personnel : 1\)/);

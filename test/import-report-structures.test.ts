@@ -128,7 +128,7 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
   assert.ok(
     fr.includes(
       'aucun établissement ne le compte, aucun publipostage d’établissement ne le choisit. Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire. ' +
-        'Le super administrateur le retrouve dans la console, « Comptes sans établissement ». Par exemple :\n  anne.bertin — Anne BERTIN (Personnels)\n',
+        'Le super administrateur le retrouve dans la console, « Comptes sans établissement ». Par exemple :\n  anne.bertin — Anne BERTIN (Personnel)\n',
     ),
     fr,
   );
