@@ -513,6 +513,11 @@ export async function docxToPdf(soffice: string, docx: Buffer, name: string): Pr
   } catch {
     throw new DomainError('docx.unreadable', { file: name });
   }
+  // The letters themselves are ours (their size bounded by MAX_LETTERS_MB); a package inside them came from the model.
+  for (const file of Object.values(zip.files)) {
+    const bytes = file.dir ? null : file.asUint8Array();
+    if (bytes && isPackage(bytes)) await checkPackageSizes(Buffer.from(bytes), name, 1);
+  }
   checkNoExternalReferences(zip, name);
   const dir = await mkdtemp(join(tmpdir(), 'trousseau-docx-'));
   try {
@@ -538,8 +543,28 @@ export interface DocxModel {
 const DOCX_LIMITS: ZipLimits = { entries: 1000, entryBytes: 64 * 2 ** 20, totalBytes: 128 * 2 ** 20 };
 
 /**
- * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS
- * (import/zip.ts: sizes capped while inflating), so a zip bomb is refused before PizZip inflates it in memory.
+ * Unpacks `content` under DOCX_LIMITS (import/zip.ts: sizes capped while inflating), and so every package inside it (an
+ * altChunk's .docx, an embedded workbook), as deep as checkNoExternalReferences looks: a zip bomb, even one inside
+ * a package of the model, is refused (docx.unreadable) before PizZip inflates it in memory.
+ */
+async function checkPackageSizes(content: Buffer, name: string, depth = 0): Promise<void> {
+  let members: Awaited<ReturnType<typeof unzip>>;
+  try {
+    members = await unzip(name, { data: content }, DOCX_LIMITS);
+  } catch (e) {
+    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: name });
+    throw e;
+  }
+  for (const m of members) {
+    if (!m.data || !isPackage(m.data)) continue;
+    if (depth >= MAX_NESTING) throw new DomainError('docx.unreadable', { file: name });
+    await checkPackageSizes(m.data, name, depth + 1);
+  }
+}
+
+/**
+ * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS, the
+ * packages inside it too (checkPackageSizes), so a zip bomb is refused before PizZip inflates it in memory.
  * Errors name `fileName` (the uploaded file; `name` is what the page lists): docx.unreadable (also for a bomb),
  * then those of inspectDocxTemplate.
  */
@@ -547,12 +572,7 @@ export async function saveDocxModel(
   ctx: AppContext,
   { structureId, name, fileName = name, content, actorId }: { structureId: string; name: string; fileName?: string; content: Buffer; actorId: string | null },
 ): Promise<DocxModel> {
-  try {
-    await unzip(fileName, { data: content }, DOCX_LIMITS);
-  } catch (e) {
-    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: fileName });
-    throw e;
-  }
+  await checkPackageSizes(content, fileName);
   const fields = inspectDocxTemplate(content, fileName);
   return withTransaction(ctx.database.pool, async (client) => {
     const { rows } = await client.query(

@@ -83,3 +83,17 @@ test('control: a clean altChunk and a clean embedded package stay allowed', asyn
   const res = await upload(clean, 'propre.docx');
   assert.equal(res.statusCode, 200, res.body.slice(0, 300));
 });
+
+test('a zip bomb inside the model (a small package unpacking to gigabytes) is refused before it is inflated in memory', async () => {
+  // 200 MiB of zeros deflated to a few hundred kilobytes, inside a package inside the model: the model's own unpacking
+  // limits (DOCX_LIMITS) only see the few hundred kilobytes of the inner package.
+  const inner = new PizZip();
+  inner.file('word/document.xml', Buffer.alloc(200 * 2 ** 20), { compression: 'DEFLATE' });
+  const bomb = withChunk(inner.generate({ type: 'nodebuffer', compression: 'DEFLATE' }));
+  assert.ok(bomb.length < 2 * 2 ** 20, `the model is small (${bomb.length} bytes)`);
+  const before = process.memoryUsage().arrayBuffers;
+  const res = await upload(bomb, 'bombe.docx');
+  assert.equal(res.statusCode, 400, `refused (${res.statusCode}): ${res.body.slice(0, 300)}`);
+  assert.match(res.body, /« bombe\.docx » n’est pas un document Word/);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 150 * 2 ** 20, 'the inner package was never inflated whole');
+});
