@@ -23,11 +23,15 @@ import type pg from 'pg';
 /** Arbitrary constant key of the job's advisory lock. */
 const LOCK_KEY = 0x7472_0009;
 
-/** SQL: the days of `column` ('grace_days' | 'deletion_days') that apply to account `u` (longest over its structures). */
+/**
+ * SQL: the days of `column` ('grace_days' | 'deletion_days') that apply to account `u`: the longest over its structures,
+ * a structure that never saved its « Paramètres » for the profile by the default — one school's 0 days must not cut short
+ * the delays of another school that shares the account (a teacher of both, a parent with a child in each).
+ */
 function delaySql(column: 'grace_days' | 'deletion_days', u: string): string {
   const fallback = column === 'grace_days' ? DEFAULT_GRACE_DAYS : DEFAULT_DELETION_DAYS;
-  return `coalesce((SELECT max(pp.${column}) FROM profile_policies pp WHERE pp.profile = ${u}.profile
-                    AND pp.structure_id IN ${accountStructuresSql(u)}), ${fallback})`;
+  return `coalesce((SELECT max(coalesce(pp.${column}, ${fallback})) FROM ${accountStructuresSql(u)} acs
+                    LEFT JOIN profile_policies pp ON pp.structure_id = acs.structure_id AND pp.profile = ${u}.profile), ${fallback})`;
 }
 
 export interface LifecycleResult {

@@ -260,21 +260,27 @@ export function passwordRefusedSql(u: string): string {
 
 /**
  * The policy that applies to one account: over its structures, the strictest (e-mail/phone required if any
- * structure requires them, the longest minimum, the longest delays) and an external-only provider when one says so.
+ * structure requires them, the longest minimum, the longest delays; a structure without a saved row by the defaults)
+ * and an external-only provider when one says so.
  * Accounts holding admin rights need ADMIN_MIN_PASSWORD_LENGTH at least.
  */
 export async function policyForUser(db: Queryable, userId: string): Promise<ProfilePolicy & { isAdmin: boolean }> {
   const res = await db.query(
     `SELECT u.profile, u.is_super_admin OR EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_admin,
             ${externalProviderSql('u')} AS external_provider,
-            (SELECT json_agg(pp.*) FROM profile_policies pp WHERE pp.profile = u.profile AND pp.structure_id IN ${accountStructuresSql('u')}) AS rows
+            (SELECT json_agg(pp.*) FROM profile_policies pp WHERE pp.profile = u.profile AND pp.structure_id IN ${accountStructuresSql('u')}) AS rows,
+            -- A structure of the account that never saved its « Paramètres » for the profile: its defaults count too.
+            EXISTS (SELECT 1 FROM ${accountStructuresSql('u')} acs WHERE NOT EXISTS (
+              SELECT 1 FROM profile_policies dp WHERE dp.structure_id = acs.structure_id AND dp.profile = u.profile)) AS some_default
      FROM users u WHERE u.id = $1`,
     [userId],
   );
   const r = res.rows[0];
   if (!r) throw new Error(`unknown account ${userId}`);
   const base = defaultPolicy(r.profile as Profile);
-  const rows = ((r.rows as Record<string, unknown>[] | null) ?? []).map(fromRow);
+  // The strictest over every structure of the account: one without a saved row by its defaults (a school's lower
+  // minimum or shorter delays never replace those of another school that kept the defaults).
+  const rows = [...((r.rows as Record<string, unknown>[] | null) ?? []).map(fromRow), ...(r.some_default && r.rows ? [base] : [])];
   const merged: ProfilePolicy = rows.length
     ? {
         profile: base.profile,

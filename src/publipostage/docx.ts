@@ -107,6 +107,14 @@ function markupText(bytes: Uint8Array): string | null {
 /** A target outside the package: an absolute URI (http:, file:, smb:, a drive C:…) or a network path (//host, \\host). */
 const OUTSIDE = /^\s*(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
 
+/** A zip archive (an Office package): its local file header's signature. */
+function isPackage(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
+/** Packages inside packages looked into at most this deep; deeper is refused as unreadable. */
+const MAX_NESTING = 3;
+
 /** The elements that name a hyperlink relationship: a text hyperlink, a drawing's click or hover action. */
 const HYPERLINK_ELEMENTS = new Set(['hyperlink', 'hlinkClick', 'hlinkHover', 'hlinkMouseOver']);
 
@@ -130,15 +138,32 @@ const FETCHING_FIELDS: Record<string, 'docx.linkedImage' | 'docx.linkedContent'>
  * follows those when someone clicks them); in every XML part, the field codes that include a picture or a file
  * (INCLUDEPICTURE, INCLUDETEXT, LINK, DDE… whatever their case, in complex fields cut across runs or in
  * `w:fldSimple`), an absolute `src`/`href` attribute (VML's `o:href`), and any DTD (external entities). Word never writes
- * a DTD; the rest is refused with what to do instead.
+ * a DTD; the rest is refused with what to do instead. A part that is itself a package (an altChunk's .docx, an embedded
+ * workbook: zips, not markup) is checked the same way, its parts named through it (`within`).
  * Errors: docx.linkedImage, docx.linkedTemplate, docx.linkedContent (the file and the part), docx.unreadable (a DTD).
  */
-export function checkNoExternalReferences(zip: PizZip, name: string): void {
+export function checkNoExternalReferences(zip: PizZip, name: string, within = ''): void {
   /** External hyperlinks by the part whose relationships they are: their ids, and the relationship part. */
   const hyperlinkIds = new Map<string, { rels: string; ids: Set<string> }>();
   const texts = new Map<string, string>();
-  for (const [part, file] of Object.entries(zip.files)) {
-    const raw = file.dir ? null : markupText(file.asUint8Array());
+  for (const [own, file] of Object.entries(zip.files)) {
+    // A part of a package inside the model is named through the part holding it: `word/afchunk.docx › word/…`.
+    const part = `${within}${own}`;
+    const bytes = file.dir ? null : file.asUint8Array();
+    if (bytes && isPackage(bytes)) {
+      // Another Office package inside the model (an altChunk, which LibreOffice's DOCX import inserts with its own
+      // DOCX import; an embedded workbook): what it links to is fetched all the same, so it is checked as the model.
+      if (within.split(' › ').length > MAX_NESTING) throw new DomainError('docx.unreadable', { file: name });
+      let inner: PizZip;
+      try {
+        inner = new PizZip(bytes);
+      } catch {
+        throw new DomainError('docx.unreadable', { file: name });
+      }
+      checkNoExternalReferences(inner, name, `${part} › `);
+      continue;
+    }
+    const raw = bytes ? markupText(bytes) : null;
     if (raw === null) continue;
     if (/<!(?:DOCTYPE|ENTITY)/i.test(raw)) throw new DomainError('docx.unreadable', { file: name });
     // Comments and processing instructions dropped, CDATA sections as escaped text: what an XML reader sees.
@@ -488,6 +513,11 @@ export async function docxToPdf(soffice: string, docx: Buffer, name: string): Pr
   } catch {
     throw new DomainError('docx.unreadable', { file: name });
   }
+  // The letters themselves are ours (their size bounded by MAX_LETTERS_MB); a package inside them came from the model.
+  for (const file of Object.values(zip.files)) {
+    const bytes = file.dir ? null : file.asUint8Array();
+    if (bytes && isPackage(bytes)) await checkPackageSizes(Buffer.from(bytes), name, 1);
+  }
   checkNoExternalReferences(zip, name);
   const dir = await mkdtemp(join(tmpdir(), 'trousseau-docx-'));
   try {
@@ -513,8 +543,28 @@ export interface DocxModel {
 const DOCX_LIMITS: ZipLimits = { entries: 1000, entryBytes: 64 * 2 ** 20, totalBytes: 128 * 2 ** 20 };
 
 /**
- * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS
- * (import/zip.ts: sizes capped while inflating), so a zip bomb is refused before PizZip inflates it in memory.
+ * Unpacks `content` under DOCX_LIMITS (import/zip.ts: sizes capped while inflating), and so every package inside it (an
+ * altChunk's .docx, an embedded workbook), as deep as checkNoExternalReferences looks: a zip bomb, even one inside
+ * a package of the model, is refused (docx.unreadable) before PizZip inflates it in memory.
+ */
+async function checkPackageSizes(content: Buffer, name: string, depth = 0): Promise<void> {
+  let members: Awaited<ReturnType<typeof unzip>>;
+  try {
+    members = await unzip(name, { data: content }, DOCX_LIMITS);
+  } catch (e) {
+    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: name });
+    throw e;
+  }
+  for (const m of members) {
+    if (!m.data || !isPackage(m.data)) continue;
+    if (depth >= MAX_NESTING) throw new DomainError('docx.unreadable', { file: name });
+    await checkPackageSizes(m.data, name, depth + 1);
+  }
+}
+
+/**
+ * Checks then stores a school's model (audited); returns it. The archive is first unpacked under DOCX_LIMITS, the
+ * packages inside it too (checkPackageSizes), so a zip bomb is refused before PizZip inflates it in memory.
  * Errors name `fileName` (the uploaded file; `name` is what the page lists): docx.unreadable (also for a bomb),
  * then those of inspectDocxTemplate.
  */
@@ -522,12 +572,7 @@ export async function saveDocxModel(
   ctx: AppContext,
   { structureId, name, fileName = name, content, actorId }: { structureId: string; name: string; fileName?: string; content: Buffer; actorId: string | null },
 ): Promise<DocxModel> {
-  try {
-    await unzip(fileName, { data: content }, DOCX_LIMITS);
-  } catch (e) {
-    if (e instanceof ImportFileError) throw new DomainError('docx.unreadable', { file: fileName });
-    throw e;
-  }
+  await checkPackageSizes(content, fileName);
   const fields = inspectDocxTemplate(content, fileName);
   return withTransaction(ctx.database.pool, async (client) => {
     const { rows } = await client.query(
