@@ -57,6 +57,21 @@ export async function baselinePreview(db: Queryable, filter: string, value: unkn
 }
 
 /**
+ * The page of 50 (alphabetical, the preview's columns) of every account right after the row whose sort key is
+ * `key` (last name, first name, login): keyset pagination as one writes it by hand, a row comparison the name index
+ * answers. The page's ids.
+ */
+export async function baselineKeysetPage(db: Queryable, key: [string, string, string]): Promise<string[]> {
+  const res = await db.query(
+    `SELECT u.id, u.last_name, u.first_name, u.login, u.profile, u.email, u.activation_code_enc, ${DETAILS}
+      FROM (SELECT * FROM users u WHERE ${DEFAULTS} AND ${NOT_EXTERNAL}
+              AND (${ORDER}) > ($1::text, $2::text, $3::text) ORDER BY ${ORDER} LIMIT 50) u ORDER BY ${ORDER}`,
+    key,
+  );
+  return res.rows.map((r) => r.id as string);
+}
+
+/**
  * The CSV export's columns, in its order (csv.ts CSV_COLUMNS): names, profile, login, code as stored (the product
  * decrypts it), e-mail, classes — a parent's are the children's — sorted, creation day, children still present with
  * their classes, code expiry day, INE, functions, mobile; for the same accounts (the default distribution conditions),

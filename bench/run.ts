@@ -15,10 +15,10 @@ import type { Scope } from '../src/directory/scope.js';
 import { startFamilyMail } from '../src/mail/family.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { renderSheetsPdf, type SheetModel } from '../src/publipostage/pdf.js';
-import { countSelection, selectPage } from '../src/publipostage/select.js';
+import { countSelection, cursorOf, selectPage } from '../src/publipostage/select.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
 import { database, demoRows, serve } from './setup.js';
-import { BASELINE_FILTERS, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
+import { BASELINE_FILTERS, baselineKeysetPage, baselinePreview, CSV_BASELINE_SQL } from './baseline.js';
 import { chromiumAvailable, chromiumSheetsPdf, launch } from './chromium.js';
 import { FIXTURE_FEED, importWorks } from './import.js';
 import { benchImport, type ImportBenchRow } from './import-scale.js';
@@ -136,6 +136,24 @@ async function scale(adminUrl: string, label: string, contexts: Array<{ close():
       );
       report({ size: label, work: `aperçu : ${name} (${fmt(n)})`, ...r, baseline: 'SQL écrit à la main', goal: '≤ 1,5×', ok: r.productMs <= 1.5 * r.baselineMs! });
     }
+
+    // ---------------------------------------------------------------- keyset pagination: « Suivants » deep in the
+    // whole directory (the page after its middle row), whose cost must follow the page, not its position.
+    const everyone = SelectionSchema.parse({});
+    const middle = Math.floor((await countSelection(ctx, everyone, ALL)).total / 2);
+    const [row] = await selectPage(ctx, everyone, ALL, { limit: 1, offset: middle - 1 });
+    const after = cursorOf(everyone.sort, row)!;
+    const key: [string, string, string] = [row.lastName, row.firstName, row.login];
+    if ((await selectPage(ctx, everyone, ALL, { limit: 50, after })).map((r) => r.id).join() !== (await baselineKeysetPage(ctx.database.pool, key)).join()) {
+      throw new Error('page suivante : le SQL écrit à la main ne donne pas les mêmes lignes');
+    }
+    const deep = await compare(
+      Math.max(RUNS, 15),
+      () => timed(() => selectPage(ctx, everyone, ALL, { limit: 50, after })),
+      () => timed(() => baselineKeysetPage(ctx.database.pool, key)),
+      probe,
+    );
+    report({ size: label, work: `aperçu : page suivante au ${fmt(middle)}e compte (keyset)`, ...deep, baseline: 'SQL écrit à la main', goal: '≤ 1,5×', ok: deep.productMs <= 1.5 * deep.baselineMs! });
 
     // ---------------------------------------------------------------- CSV of everything over HTTP vs psql \copy
     const copy = `\\copy (${CSV_BASELINE_SQL.replace(/\s+/g, ' ')}) TO '/dev/null' WITH (FORMAT csv, DELIMITER ';', HEADER)`;

@@ -3,6 +3,7 @@
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
+import { withTransaction } from '../accounts/tx.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { memberOfStructureSql } from '../directory/users.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
@@ -448,7 +449,18 @@ export async function selectAccounts(ctx: AppContext, selection: Selection, scop
  * A cursor that is not one of this sort order counts as none (first page).
  */
 export async function selectPage(ctx: AppContext, selection: Selection, scope: Scope, page: PageRequest): Promise<AccountRow[]> {
-  return rowsOf(ctx, pageQuery(selection, scope, page));
+  const query = pageQuery(selection, scope, page);
+  // A page of the whole directory read in the order of an index (alphabetical, by profile) stops after its rows:
+  // PostgreSQL still plans it in parallel when the whole selection looks costly (a région's million accounts), and
+  // starting the workers cost 5 to 10 times the page itself (1M accounts, « Suivants » in the middle: 170–310 ms
+  // instead of 18–45 ms). A school's, a class's or a scope's page starts from their memberships (never parallel):
+  // no transaction added to its few milliseconds.
+  const whole = scope.kind === 'all' && !selection.structureId && !selection.classIds.length && !selection.levelIds.length && !selection.userIds.length;
+  if (!whole || selection.sort === 'family' || selection.sort === 'class') return rowsOf(ctx, query);
+  return withTransaction(ctx.database.pool, async (client) => {
+    await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+    return rowsOf(ctx, query, client);
+  });
 }
 
 interface PageRequest {
@@ -458,8 +470,8 @@ interface PageRequest {
   before?: PageCursor;
 }
 
-async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }): Promise<AccountRow[]> {
-  const res = await ctx.database.pool.query(query.sql, query.values);
+async function rowsOf(ctx: AppContext, query: { sql: string; values: unknown[] }, db: Queryable = ctx.database.pool): Promise<AccountRow[]> {
+  const res = await db.query(query.sql, query.values);
   const now = Date.now();
   return res.rows.map((r) => toRow(r, ctx.secrets, now));
 }
