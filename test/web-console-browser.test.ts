@@ -216,6 +216,16 @@ test('English switch: an import refused, or with rejected rows, reads in English
   const notes = (await page.textContent('ul.notes'))!;
   assert.match(notes, /CSV_Eleves\.csv:3:Courriel — invalid email address “pas-une-adresse”: not imported/);
   assert.doesNotMatch(notes, french);
+  // On a phone, each file's result is on screen, labelled (not a column scrolled out of view).
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    const result = page.locator('tr[data-file="CSV_Eleves.csv"] td[data-label="Outcome"]');
+    const box = (await result.boundingBox())!;
+    assert.ok(box.x >= 0 && box.x + box.width <= 375, JSON.stringify(box));
+    assert.equal(await result.evaluate((e) => getComputedStyle(e, '::before').content), '"Outcome: "');
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
   // The same file in French: the command line's wording.
   await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe\nDupont;Jean;31/02/2010;6A\n');
   await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=fr`);

@@ -220,7 +220,7 @@ export function listView(env: ViewEnv, frame: ClassFrame & { tab: ActionTab }, r
   const table =
     rows.length === 0
       ? html`<p class="card muted">${_(students ? 'classe.empty.students' : 'classe.empty.parents')}</p>`
-      : html`<div class="table-wrap"><table class="class-table class-accounts">
+      : html`<div class="table-wrap"><table class="class-table table-stack class-accounts">
   <caption class="visually-hidden">${_(TABS[tab].key)} — ${cls.name}</caption>
   <thead><tr>
     <th scope="col" class="col-check"><input type="checkbox" id="select-all" data-select-all hidden aria-label="${_('classe.selectAll')}"></th>

@@ -91,14 +91,14 @@ export function reportView(lang: Lang, r: ImportReport, superAdmin = false): Saf
   const noChild = noChildFoundText(r, lang);
   return html`<section class="import-report" aria-labelledby="report-title">
 <h2 id="report-title">${_(r.dryRun ? 'import.report.dry' : 'import.report.done')}</h2>
-<div class="table-wrap"><table>
+<div class="table-wrap"><table class="table-stack">
   <caption class="visually-hidden">${_('import.report.files')}</caption>
   <thead><tr><th scope="col">${_('import.col.file')}</th><th scope="col">${_('import.col.format')}</th><th scope="col">${_('import.col.encoding')}</th><th scope="col" class="num">${_('import.col.rows')}</th>
     <th scope="col">${_('import.col.outcome')}</th></tr></thead>
   <tbody>${r.files.map((f) =>
     f.kind === 'ignored' || f.kind === 'zip'
       ? html`<tr data-file="${f.file}"><td>${f.file}</td><td colspan="4">${formatText(lang, f.format)}${f.kind === 'zip' ? ` — ${plural(lang, 'import.report.members', f.rows)}` : ''}${f.reasonMessage ? html` : ${importMessageText(lang, f.reasonMessage)}` : f.reason ? html` : ${f.reason}` : ''}</td></tr>`
-      : html`<tr data-file="${f.file}"><td>${f.file}</td><td>${formatText(lang, f.format)}</td><td>${f.encoding ?? '—'}</td><td class="num">${n(f.rows)}</td><td>${fileOutcome(f, lang)}</td></tr>`,
+      : html`<tr data-file="${f.file}"><td>${f.file}</td><td data-label="${_('import.col.format')}">${formatText(lang, f.format)}</td><td data-label="${_('import.col.encoding')}">${f.encoding ?? '—'}</td><td class="num" data-label="${_('import.col.rows')}">${n(f.rows)}</td><td data-label="${_('import.col.outcome')}">${fileOutcome(f, lang)}</td></tr>`,
   )}</tbody>
 </table></div>
 ${structuresView(lang, r)}
