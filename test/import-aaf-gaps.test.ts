@@ -215,7 +215,7 @@ test('the last PersRelEleve file left out: relatives the pupils name are kept an
   const absentLines = fr.split('\n').slice(fr.split('\n').indexOf('Absents du flux, en période de grâce (2) :') + 1).slice(0, 2);
   assert.equal(absentLines.length, 2);
   for (const a of report.absent!) assert.ok(absentLines.includes(`  ${a.login} — ${a.name} (${a.profile === 'Student' ? 'Élève' : 'Parent'})`), absentLines.join('\n'));
-  assert.match(formatReport(report, 'en'), /\nAbsent from the feed, in their grace period \(2\) :/);
+  assert.match(formatReport(report, 'en'), /\nAbsent from the feed, in their grace period \(2\):/);
   const view = String(reportView('fr', report));
   assert.match(view, /data-import="absent"><summary>Absents du flux, en période de grâce \(2\) :<\/summary>/);
   for (const a of report.absent!) assert.ok(view.includes(`<code>${a.login}</code>`));

@@ -370,7 +370,7 @@ test('ONDE/BE1D parents: a father and a mother of one first name at one address,
     ),
     fr,
   );
-  assert.match(formatReport(report, 'en'), /\nRows merged, one account per legal representative \(2\) :\n {2}CSVExtraction-responsables\.csv — lignes 8 et 10/);
+  assert.match(formatReport(report, 'en'), /\nRows merged, one account per legal representative \(2\):\n {2}CSVExtraction-responsables\.csv — lignes 8 et 10/);
   // The console shows them as a warning, in the request's language.
   const view = String(reportView('fr', report));
   assert.match(view, /<div class="notice notice-warning" data-import="merged"><p><strong>2 lignes regroupées avec une ligne précédente du même représentant légal/);

@@ -56,7 +56,7 @@ test('a dry run names every account it counts « modifié », with its class, st
   // English, as the console shows it to an English-speaking administrator.
   const zoe = dry.modified!.sample.find((m) => m.login === 'zoe.brunet')!;
   assert.equal(formatChanges(zoe, 'en'), `school “${CLG}” → “${LYC}”; class “5B (${CLG})” → “2NDE1 (${LYC})”; legal representative “Marc Brunet” → “Sophie Caron”`);
-  assert.match(formatReport(dry, 'en'), /\nRecords changed \(6\) :\n {2}lina\.arnaud — Lina Arnaud : class “6A” → “5A”\n/);
+  assert.match(formatReport(dry, 'en'), /\nRecords changed \(6\):\n {2}lina\.arnaud — Lina Arnaud : class “6A” → “5A”\n/);
   const html = String(reportView('fr', dry));
   assert.match(html, /data-import="modified"><summary>Fiches modifiées \(6\) :<\/summary>/);
   assert.ok(html.includes('<li><code>marc.brunet</code> — Marc Brunet : enfant retiré « Zoé Brunet »</li>'), 'the console lists the parent who loses a child');

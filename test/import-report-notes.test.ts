@@ -88,7 +88,7 @@ test('a parents file alone: its remarks are counted apart from its one rejected 
   const text = formatReport(report);
   assert.match(text, /\nLignes rejetées \(1\) :\n {2}CSVExtraction-responsables\.csv:4:Nom responsable — champ obligatoire vide\nRemarques sur des lignes importées quand même, à vérifier \(3\) :\n/);
   assert.match(text, /\nAttention : aucun enfant trouvé pour ces parents \(2 enfants nommés, aucun parmi les élèves de l’établissement\)/);
-  assert.match(formatReport(report, 'en'), /\nNotes on rows imported all the same, to check \(3\) :\n/);
+  assert.match(formatReport(report, 'en'), /\nNotes on rows imported all the same, to check \(3\):\n/);
 });
 
 test('a parents file with its pupils: children found, no warning, and remarks alone get no rejected heading', async () => {

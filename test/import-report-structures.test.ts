@@ -132,7 +132,7 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
     ),
     fr,
   );
-  assert.ok(en.includes('Its record attaches it to no school known to the file or the directory. The super admin finds it in the console, “Accounts without a school”. For instance :\n'), en);
+  assert.ok(en.includes('Its record attaches it to no school known to the file or the directory. The super admin finds it in the console, “Accounts without a school”. For instance:\n'), en);
   const notice = /<div class="notice notice-warning" data-import="unattached"><p>([^<]*)<\/p>/.exec(String(reportView('fr', dry)))?.[1] ?? '';
   assert.match(notice, /Sa fiche ne le rattache à aucun établissement connu du fichier ou de l’annuaire\.$/, notice);
   assert.doesNotMatch(notice + fr.split('\n').find((l) => l.startsWith('Attention : 1 compte')), /\?/, 'statements, no question');
@@ -159,7 +159,7 @@ test('a dry run gives each school its accounts by profile, new or existing, and 
     html,
   );
   assert.ok(html.includes('<tr data-structure=""><th scope="row">Sans établissement</th><td class="num">1<span class="by-profile">1 personnel</span></td>'), html);
-  assert.ok(html.includes('<tr data-file="ENT_Complet_20250901_Eleve_0000.xml"><td>ENT_Complet_20250901_Eleve_0000.xml</td><td>AAF élèves</td><td>utf-8</td><td class="num">3</td><td>3 créés ; 1 remarque</td></tr>'), html);
+  assert.ok(html.includes('<tr data-file="ENT_Complet_20250901_Eleve_0000.xml"><td>ENT_Complet_20250901_Eleve_0000.xml</td><td data-label="Format reconnu">AAF élèves</td><td data-label="Encodage">utf-8</td><td class="num" data-label="Lignes">3</td><td data-label="Résultat">3 créés ; 1 remarque</td></tr>'), html);
   const english = String(reportView('en', dry)).replace(/\s+</g, '<');
   assert.ok(english.includes('<td class="num">5<span class="by-profile">2 students, 2 parents, 1 teacher</span></td>'), english);
   assert.ok(english.includes('<th scope="row">Without a school</th>'), english);

@@ -163,7 +163,7 @@ test('a re-import names the accounts whose fields it changes, with what changes,
       sample: [{ login, name: 'Léa COQUELICO', profile: 'Student', changes: [{ field: 'last_name', from: 'COQUELICOT', to: 'COQUELICO' }, { field: 'birth_date', from: '2014-03-14', to: '2014-04-14' }] }],
     });
     assert.match(formatReport(dry), new RegExp(`\\nFiches modifiées \\(1\\) :\\n {2}${login} — Léa COQUELICO : nom « COQUELICOT » → « COQUELICO » ; date de naissance 14/03/2014 → 14/04/2014\\n`));
-    assert.match(formatReport(dry, 'en'), new RegExp(`\\nRecords changed \\(1\\) :\\n {2}${login} — Léa COQUELICO : last name “COQUELICOT” → “COQUELICO”; birth date 2014-03-14 → 2014-04-14\\n`));
+    assert.match(formatReport(dry, 'en'), new RegExp(`\\nRecords changed \\(1\\):\\n {2}${login} — Léa COQUELICO : last name “COQUELICOT” → “COQUELICO”; birth date 2014-03-14 → 2014-04-14\\n`));
     assert.match(String(reportView('fr', dry)), /data-import="modified"><summary>Fiches modifiées \(1\) :<\/summary>\s*<ul><li><code>[^<]+<\/code> — Léa COQUELICO : nom « COQUELICOT » → « COQUELICO » ; date de naissance 14\/03\/2014 → 14\/04\/2014<\/li><\/ul>/);
     assert.equal((await own.database.pool.query(`SELECT last_name FROM users WHERE login = $1`, [login])).rows[0].last_name, 'COQUELICOT', 'a dry run writes nothing');
   } finally {
@@ -247,7 +247,7 @@ test('ignored records are counted once each, however many of their references ar
     const fr = formatReport(report);
     assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé ; 3 remarques\n/);
     assert.match(fr, /\nIgnorés[^\n]* \(1 enregistrement\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
-    assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1 record\) :\n/);
+    assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1 record\):\n/);
     assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1 enregistrement\) :<\/summary>/);
     assert.match(String(reportView('en', report)), /<details class="ignored"><summary>[^<]* \(1 record\):<\/summary>/);
 

@@ -30,6 +30,8 @@ const T = {
   fr: {
     num: fr,
     example: 'par exemple',
+    /** Before a list: French typography spaces the colon, English does not. */
+    colon: ' :',
     exampleAfterStop: 'Par exemple',
     fatal: 'Import refusé : aucune modification enregistrée.',
     done: 'Import terminé.',
@@ -147,6 +149,7 @@ const T = {
   en: {
     num: en,
     example: 'for instance',
+    colon: ':',
     exampleAfterStop: 'For instance',
     fatal: 'Import refused: nothing was changed.',
     done: 'Import finished.',
@@ -580,10 +583,10 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   out.push(report.dryRun ? t.dry : t.done);
   /** A heading, its lines indented, and « … (+N) » for the `total` not listed. */
   const section = (heading: string, lines: string[], total = lines.length) => {
-    out.push(`${heading} :`, ...lines.map((l) => `  ${l}`));
+    out.push(`${heading}${t.colon}`, ...lines.map((l) => `  ${l}`));
     if (total > lines.length) out.push(`  … (+${t.num(total - lines.length)})`);
   };
-  out.push(`${t.files} :`);
+  out.push(`${t.files}${t.colon}`);
   for (const f of report.files) out.push(formatFile(f, t));
   if (report.structures.length || report.withoutStructure) {
     const lines = report.structures.map(
@@ -631,12 +634,12 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   // Rows of one parent, one account: never silent, they are why a file's rows outnumber its accounts.
   if (report.merged?.length) section(t.merged(report.merged.length), report.merged.slice(0, 200).map(formatMerge), report.merged.length);
   if (report.ignored.length) {
-    out.push(`${t.ignored(ignoredRecords(report.ignored))} :`);
+    out.push(`${t.ignored(ignoredRecords(report.ignored))}${t.colon}`);
     const { items, left } = ignoredListing(report.ignored);
     for (const it of items) {
       if ('record' in it) out.push(`  ${formatRejection(it.record)}`);
       else {
-        out.push(`  ${it.reason} (${t.num(it.count)}), ${t.example} :`);
+        out.push(`  ${it.reason} (${t.num(it.count)}), ${t.example}${t.colon}`);
         for (const { record, who } of it.examples) out.push(`    ${formatRejection({ ...record, reason: who })}`);
       }
     }
