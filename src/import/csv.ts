@@ -334,6 +334,12 @@ interface RelativeRow {
   childNames: Set<string>;
   /** The children named on the row, folded `last first` (childIdentity), every family name they are given under. */
   children: Set<string>;
+  /**
+   * The usage name the row gives beside the family name that keys the parent (folded), null without one: two rows of
+   * one key giving two different usage names are two people (two mothers « Marie DUPONT », épouses MARTIN and
+   * BERNARD), never one account (test/import-csv-parent-usage-names-two-mothers.test.ts).
+   */
+  usage?: string | null;
 }
 
 /** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
@@ -391,6 +397,7 @@ type CoParents = Map<string, Set<string>>;
  */
 function sameRelative(a: SeenRelative, row: RelativeRow, self: string, coParents: CoParents): 'same' | 'apart' | 'other' {
   if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return 'other';
+  if (a.usage && row.usage && a.usage !== row.usage) return 'other';
   if (sameEmail(a.email, row.email)) return 'same';
   const siblings = [...row.childNames].some((n) => a.childNames.has(n));
   if (!a.address || !row.address) return siblings ? 'same' : 'other';
@@ -415,6 +422,7 @@ function completeRelative(seen: SeenRelative, row: RelativeRow): void {
   seen.email ??= row.email;
   seen.birthDate ??= row.birthDate;
   seen.address ??= row.address;
+  seen.usage ??= row.usage;
   for (const n of row.childNames) seen.childNames.add(n);
   for (const c of row.children) seen.children.add(c);
 }
@@ -647,7 +655,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const dated = [...datedAdultKey(source, target.id, profile, keyLast, firstName, birthDate), ...(usageKey ? datedAdultKey(source, target.id, profile, lastName, firstName, birthDate) : [])];
       if (dated.length) formerIds = dated;
       const kids = identities(children);
-      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids, usage: usageKey ? foldName(lastName) : null };
       const self = childIdentity(lastName, firstName);
       const verdicts = (profile === 'Relative' ? (relatives.get(base) ?? []) : []).map((r) => ({ r, v: sameRelative(r, row, self, coParents) }));
       const same = verdicts.find((x) => x.v === 'same')?.r;
