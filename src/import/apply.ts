@@ -1555,9 +1555,10 @@ async function adoptAccounts(
       // whether they still are (a class whose pupils moved on proves nothing: classesKept), and who may be a twin.
       const mine = new Set(named.map((r) => r.externalId));
       const staged = (
-        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[]; active: boolean }>(
+        await client.query<StagedRow & { old_classes: { structure_id: string; name: string }[]; active: boolean; created_at: Date | null }>(
           `SELECT s.ext, s.source, s.profile, s.file, s.line, s.rec,
                   EXISTS (SELECT 1 FROM users a WHERE a.id = s.user_id AND a.activated_at IS NOT NULL) AS active,
+                  (SELECT a.created_at FROM users a WHERE a.id = s.user_id) AS created_at,
                   coalesce((SELECT json_agg(json_build_object('structure_id', c.structure_id, 'name', c.name))
                             FROM user_classes uc JOIN classes c ON c.id = uc.class_id
                             WHERE uc.user_id = s.user_id AND c.structure_id = ANY($2)), '[]') AS old_classes
@@ -1569,12 +1570,15 @@ async function adoptAccounts(
       const present: RenamePresent[] = [];
       /** Present records whose account is not activated: an activated near-twin of theirs is kept (below). */
       const unused: RenameIncoming[] = [];
+      /** When the account of such a record was created (an unused near-twin counts only if made after the other's activation). */
+      const unusedSince = new Map<string, Date>();
       for (const row of staged) {
         const r = decodeStaged(row);
         const sIds = [...r.structures].map((k) => structureIds.get(k)!);
         if (!mine.has(r.externalId)) present.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate });
         if (!mine.has(r.externalId) && !row.active && r.source !== 'sts') {
           unused.push({ key: r.externalId, profile: r.profile, structureIds: sIds, firstName: r.firstName, lastName: r.lastName, birthDate: r.birthDate, classes: r.classes.map((c) => c.name) });
+          if (row.created_at) unusedSince.set(r.externalId, new Date(row.created_at));
         }
         const now = new Set(r.classes.map((c) => classKey(structureIds.get(c.structure)!, r.profile, c.name)));
         for (const c of row.old_classes) {
@@ -1634,8 +1638,18 @@ async function adoptAccounts(
       // activé conservé, à vérifier dans Gérer les doublons ») stays kept while that twin's account is unused and the
       // school has not merged them: the same files imported again change nothing
       // (test/import-csv-parent-twin-kept.test.ts). Never adopted: only kept.
+      // Only a twin account created after the kept one was activated: the run that creates a near-twin keeps an
+      // ACTIVATED account only. Twins (Léa and Léo born the same day) or close-named parents whose accounts existed
+      // before the departed one was activated are two people: the one who left is absent as anyone else
+      // (test/import-csv-near-twin-departed.test.ts); kept, his password opened the school's ENT for good.
       const left = candidates.filter((c) => c.activated && !claimed.has(c.id) && !keep.has(c.id));
-      if (unused.length && left.length) for (const m of findRenames(unused, left, present)) keep.add(m.id);
+      if (unused.length && left.length) {
+        for (const m of findRenames(unused, left, present)) {
+          const since = unusedSince.get(m.key);
+          const activatedAt = byId.get(m.id)?.activated_at;
+          if (since && activatedAt && since.getTime() > new Date(activatedAt).getTime()) keep.add(m.id);
+        }
+      }
     }
   }
   if (adopted.length) {

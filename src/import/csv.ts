@@ -241,25 +241,35 @@ function foldStreet(street: string): string {
 function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string, StoredNamesake[]> | undefined, claimed: Set<string>): void {
   const byBase = new Map<string, PendingAdult[]>();
   for (const p of pending) (byBase.get(p.base) ?? byBase.set(p.base, []).get(p.base)!).push(p);
-  for (const [base, people] of byBase) {
-    // A parent's account stored under her usage name's key (made before the family name keyed parents) is hers too.
+  const order = new Map(pending.map((p, i) => [p, i]));
+  // A parent's account stored under her usage name's key (made before the family name keyed parents) is hers too: the
+  // group of her family name looks there as well, so one stored account may be looked at by two groups (the newcomer
+  // whose family name is that usage name, and her). Best agreement first over every group at once: settled group
+  // by group, a newcomer listed first took the other mother's activated account agreeing with nothing
+  // (test/import-csv-parent-usage-key-taken.test.ts).
+  const groups = [...byBase].map(([base, people]) => {
     const alts = [...new Set(people.map((p) => p.alt).filter((a): a is string => !!a && a !== base))];
-    const namesakes = [...(stored?.get(base) ?? []), ...alts.flatMap((a) => stored?.get(a) ?? [])];
-    const pairs: { i: number; key: string; score: number }[] = [];
-    people.forEach(({ row }, i) => {
+    return { base, people, namesakes: [...(stored?.get(base) ?? []), ...alts.flatMap((a) => stored?.get(a) ?? [])] };
+  });
+  const pairs: { p: PendingAdult; i: number; key: string; score: number }[] = [];
+  for (const { people, namesakes } of groups) {
+    for (const p of people) {
+      const { row } = p;
       for (const x of namesakes) {
         if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
         const sameAddress = !!x.address && x.address === row.address;
         const sameChild = [...row.children].some((c) => x.children.has(c));
-        pairs.push({ i, key: x.key, score: (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0) });
+        pairs.push({ p, i: order.get(p)!, key: x.key, score: (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0) });
       }
-    });
-    pairs.sort((a, b) => b.score - a.score || a.i - b.i || keyOrder(a.key) - keyOrder(b.key));
-    for (const { i, key } of pairs) {
-      if (people[i].slot.key || claimed.has(key)) continue;
-      people[i].slot.key = key;
-      claimed.add(key);
     }
+  }
+  pairs.sort((a, b) => b.score - a.score || a.i - b.i || keyOrder(a.key) - keyOrder(b.key));
+  for (const { p, key } of pairs) {
+    if (p.slot.key || claimed.has(key)) continue;
+    p.slot.key = key;
+    claimed.add(key);
+  }
+  for (const { base, people, namesakes } of groups) {
     const storedKeys = new Set(namesakes.map((x) => x.key));
     for (const p of people) {
       for (let n = 1; !p.slot.key; n++) {
@@ -324,6 +334,12 @@ interface RelativeRow {
   childNames: Set<string>;
   /** The children named on the row, folded `last first` (childIdentity), every family name they are given under. */
   children: Set<string>;
+  /**
+   * The usage name the row gives beside the family name that keys the parent (folded), null without one: two rows of
+   * one key giving two different usage names are two people (two mothers « Marie DUPONT », épouses MARTIN and
+   * BERNARD), never one account (test/import-csv-parent-usage-names-two-mothers.test.ts).
+   */
+  usage?: string | null;
 }
 
 /** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
@@ -381,6 +397,7 @@ type CoParents = Map<string, Set<string>>;
  */
 function sameRelative(a: SeenRelative, row: RelativeRow, self: string, coParents: CoParents): 'same' | 'apart' | 'other' {
   if (titlesDiffer(a.title, row.title) || emailsDiffer(a.email, row.email) || datesDiffer(a.birthDate, row.birthDate)) return 'other';
+  if (a.usage && row.usage && a.usage !== row.usage) return 'other';
   if (sameEmail(a.email, row.email)) return 'same';
   const siblings = [...row.childNames].some((n) => a.childNames.has(n));
   if (!a.address || !row.address) return siblings ? 'same' : 'other';
@@ -405,6 +422,7 @@ function completeRelative(seen: SeenRelative, row: RelativeRow): void {
   seen.email ??= row.email;
   seen.birthDate ??= row.birthDate;
   seen.address ??= row.address;
+  seen.usage ??= row.usage;
   for (const n of row.childNames) seen.childNames.add(n);
   for (const c of row.children) seen.children.add(c);
 }
@@ -637,7 +655,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const dated = [...datedAdultKey(source, target.id, profile, keyLast, firstName, birthDate), ...(usageKey ? datedAdultKey(source, target.id, profile, lastName, firstName, birthDate) : [])];
       if (dated.length) formerIds = dated;
       const kids = identities(children);
-      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids };
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids, usage: usageKey ? foldName(lastName) : null };
       const self = childIdentity(lastName, firstName);
       const verdicts = (profile === 'Relative' ? (relatives.get(base) ?? []) : []).map((r) => ({ r, v: sameRelative(r, row, self, coParents) }));
       const same = verdicts.find((x) => x.v === 'same')?.r;

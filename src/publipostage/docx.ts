@@ -107,9 +107,18 @@ function markupText(bytes: Uint8Array): string | null {
 /** A target outside the package: an absolute URI (http:, file:, smb:, a drive C:…) or a network path (//host, \\host). */
 const OUTSIDE = /^\s*(?:[a-z][a-z0-9+.-]*:|[/\\]{2})/i;
 
-/** A zip archive (an Office package): its local file header's signature. */
+/**
+ * A zip archive (an Office package): its local file header's signature first, or an end of central directory record
+ * closing it (its comment's length reaching the last byte). Zip readers (PizZip, LibreOffice's) read an archive from
+ * its end: bytes put before it (a self-extracting stub) leave it a package they open, whose links must be checked
+ * (test/security/docx-nested-package-prefix.test.ts).
+ */
 function isPackage(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return true;
+  for (let i = bytes.length - 22; i >= 0 && i >= bytes.length - 22 - 0xffff; i--) {
+    if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06 && (bytes[i + 20] | (bytes[i + 21] << 8)) === bytes.length - i - 22) return true;
+  }
+  return false;
 }
 
 /** Packages inside packages looked into at most this deep; deeper is refused as unreadable. */
