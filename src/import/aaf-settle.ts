@@ -77,20 +77,6 @@ async function applyModifies(client: Queryable, c: AafCollector) {
       const left = [...before].filter((s) => !mapped.user.structures.has(s));
       if (left.length) mapped.user.leftStructures = left;
     }
-    // Staff: a modifyRequest replacing ENTPersonFonctions replaces every function of the account already (the
-    // functions of another delivery with them); the feed structures those stored functions named that the record no
-    // longer names in any way (attachment, function, class, group) are left the same way: a teacher transferred to
-    // another collège of the académie stops being a teacher of her former school's classes, as a complete feed says.
-    // Only structures a stored function named: a membership no function of the account explains is left alone.
-    if (mapped.ok && m.kind === 'PersEducNat' && stored && m.attrs.has('ENTPersonFonctions')) {
-      const member = new Set([...stored.user.structures, ...stored.user.classes.map((x) => x.structure), ...stored.user.groups.map((x) => x.structure)]);
-      const named = (fs: string[] | undefined) => (fs ?? []).map((f) => functionParts(f)[0]).filter((x): x is string => !!x);
-      const still = new Set([
-        ...mapped.user.structures, ...mapped.user.classes.map((x) => x.structure), ...mapped.user.groups.map((x) => x.structure), ...named(mapped.user.functions),
-      ]);
-      const left = [...new Set(named(stored.user.functions))].filter((x) => member.has(x) && !still.has(x));
-      if (left.length) mapped.user.leftStructures = left;
-    }
     addPerson(c, m.kind, m.id, mapped, reject, true);
   }
 }

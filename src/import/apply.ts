@@ -1109,8 +1109,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     for (const x of found.rows) formerHeadStructures.add(`${x.u}\t${x.s}`);
   }
   // The structures an AAF pupil's modifyRequest takes her out of (UserRecord.leftStructures, aaf-settle.ts
-  // applyModifies: her attachment, classes or groups replaced by another school's; a staff member's functions
-  // replaced by another school's) are described by her record
+  // applyModifies: her attachment, classes or groups replaced by another school's) are described by her record
   // though the delta does not carry them: her memberships there are synchronised too, i.e. removed. Same keys.
   const describedFor = new Set(formerHeadStructures);
   const leaving = records.flatMap((r) => (r.leftStructures ?? []).map((k) => [userIds.get(r.externalId)!, k] as const));
