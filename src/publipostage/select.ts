@@ -3,6 +3,7 @@
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
+import { withTransaction } from '../accounts/tx.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { memberOfStructureSql } from '../directory/users.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
@@ -456,19 +457,8 @@ export async function selectPage(ctx: AppContext, selection: Selection, scope: S
   // no transaction added to its few milliseconds.
   const whole = scope.kind === 'all' && !selection.structureId && !selection.classIds.length && !selection.levelIds.length && !selection.userIds.length;
   if (!whole || selection.sort === 'family' || selection.sort === 'class') return rowsOf(ctx, query);
-  const client = await ctx.database.pool.connect();
-  try {
-    // One round trip to open the transaction and set it (a simple query may hold both), one for the page, one to end.
-    await client.query('BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0');
-    const rows = await rowsOf(ctx, query, client);
-    await client.query('COMMIT');
-    return rows;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  // One round trip opens the transaction and sets it (a simple query may hold both), one reads the page, one ends it.
+  return withTransaction(ctx.database.pool, (client) => rowsOf(ctx, query, client), 'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0');
 }
 
 interface PageRequest {

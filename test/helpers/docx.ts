@@ -19,3 +19,20 @@ export function makeDocx(paragraphs: string[]): Buffer {
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>${body}<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>`);
   return zip.generate({ type: 'nodebuffer' });
 }
+
+/** The OOXML relationships namespace, for the relationship types of `docxWith`. */
+export const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+/**
+ * makeDocx's document (one paragraph, `text`) whose relationships get `rels`, whose body gets `body` before its
+ * section properties, and which holds the extra `parts` (a nested package, a workbook).
+ */
+export function docxWith(o: { rels?: string; body?: string; text?: string; parts?: Record<string, string | Buffer> } = {}): Buffer {
+  const zip = new PizZip(makeDocx([o.text ?? 'Bonjour']));
+  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
+  zip.file('word/_rels/document.xml.rels', rels.replace('</Relationships>', `${o.rels ?? ''}</Relationships>`));
+  const doc = zip.file('word/document.xml')!.asText();
+  zip.file('word/document.xml', doc.replace('<w:sectPr', `${o.body ?? ''}<w:sectPr`));
+  for (const [path, data] of Object.entries(o.parts ?? {})) zip.file(path, data);
+  return zip.generate({ type: 'nodebuffer' });
+}

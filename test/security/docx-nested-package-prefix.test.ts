@@ -8,19 +8,9 @@ import { test } from 'node:test';
 import PizZip from 'pizzip';
 import { DomainError } from '../../src/lib/errors.js';
 import { inspectDocxTemplate } from '../../src/publipostage/docx.js';
-import { makeDocx } from '../helpers/docx.js';
+import { docxWith as docx, REL } from '../helpers/docx.js';
 
-const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 
-function docx(o: { rels?: string; body?: string; text?: string; parts?: Record<string, string | Buffer> } = {}): Buffer {
-  const zip = new PizZip(makeDocx([o.text ?? 'Bonjour']));
-  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
-  zip.file('word/_rels/document.xml.rels', rels.replace('</Relationships>', `${o.rels ?? ''}</Relationships>`));
-  const doc = zip.file('word/document.xml')!.asText();
-  zip.file('word/document.xml', doc.replace('<w:sectPr', `${o.body ?? ''}<w:sectPr`));
-  for (const [path, data] of Object.entries(o.parts ?? {})) zip.file(path, data);
-  return zip.generate({ type: 'nodebuffer' });
-}
 
 const includePicture = docx({
   body: '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> INCLUDEPICTURE "http://169.254.169.254/latest/meta-data/" \\d </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>',

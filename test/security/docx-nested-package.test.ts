@@ -11,7 +11,7 @@ import PizZip from 'pizzip';
 import { DomainError } from '../../src/lib/errors.js';
 import { inspectDocxTemplate } from '../../src/publipostage/docx.js';
 import { fileContext } from '../helpers/db.js';
-import { makeDocx } from '../helpers/docx.js';
+import { docxWith as docx, REL } from '../helpers/docx.js';
 import { insertSample } from '../helpers/sample.js';
 import { fileServer, multipart, sessionFor } from '../helpers/web.js';
 
@@ -21,18 +21,7 @@ const app = await fileServer(ctx);
 const marc = await sessionFor(ctx.database.pool, s.users.marc);
 const pp = `/console/etablissements/${s.structures.S1}/publipostage`;
 
-const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 
-/** A document whose relationships get `rels` and whose body gets `body` (makeDocx's, with {prenom} when asked). */
-function docx(o: { rels?: string; body?: string; text?: string; parts?: Record<string, string | Buffer> } = {}): Buffer {
-  const zip = new PizZip(makeDocx([o.text ?? 'Bonjour']));
-  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
-  zip.file('word/_rels/document.xml.rels', rels.replace('</Relationships>', `${o.rels ?? ''}</Relationships>`));
-  const doc = zip.file('word/document.xml')!.asText();
-  zip.file('word/document.xml', doc.replace('<w:sectPr', `${o.body ?? ''}<w:sectPr`));
-  for (const [path, data] of Object.entries(o.parts ?? {})) zip.file(path, data);
-  return zip.generate({ type: 'nodebuffer' });
-}
 
 /** The chunk: a .docx of its own showing the metadata service as a linked image, then an INCLUDEPICTURE field. */
 const linkedImage = docx({
