@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import PizZip from 'pizzip';
 import { DomainError } from '../../src/lib/errors.js';
 import { docxToPdf, inspectDocxTemplate } from '../../src/publipostage/docx.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
-import { makeDocx } from '../helpers/docx.js';
+import { docxWith, makeDocx, REL } from '../helpers/docx.js';
 import { insertSample, type Sample } from '../helpers/sample.js';
 import { multipart, sessionFor, type SessionHeaders } from '../helpers/web.js';
 
@@ -50,18 +49,8 @@ after(async () => {
   await ctx.close();
 });
 
-const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
-
 /** A valid model ({prenom}) with `rels` added to word/_rels/document.xml.rels, `body` to its body, `parts` added. */
-function hostile(o: { rels?: string; body?: string; parts?: Record<string, string> }): Buffer {
-  const zip = new PizZip(makeDocx(['Bonjour {prenom}']));
-  const rels = zip.file('word/_rels/document.xml.rels')!.asText();
-  zip.file('word/_rels/document.xml.rels', rels.replace('</Relationships>', `${o.rels ?? ''}</Relationships>`));
-  const doc = zip.file('word/document.xml')!.asText();
-  zip.file('word/document.xml', doc.replace('<w:sectPr', `${o.body ?? ''}<w:sectPr`));
-  for (const [path, text] of Object.entries(o.parts ?? {})) zip.file(path, text);
-  return zip.generate({ type: 'nodebuffer' });
-}
+const hostile = (o: { rels?: string; body?: string; parts?: Record<string, string> }): Buffer => docxWith({ ...o, text: 'Bonjour {prenom}' });
 
 const relsPart = (xml: string) => `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${xml}</Relationships>`;
 
