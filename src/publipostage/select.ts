@@ -3,7 +3,6 @@
 // collation (migrations/0003_publipostage.sql), so a preview page and the full PDF agree on the order.
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
-import { withTransaction } from '../accounts/tx.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { memberOfStructureSql } from '../directory/users.js';
 import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
@@ -449,16 +448,9 @@ export async function selectAccounts(ctx: AppContext, selection: Selection, scop
  * A cursor that is not one of this sort order counts as none (first page).
  */
 export async function selectPage(ctx: AppContext, selection: Selection, scope: Scope, page: PageRequest): Promise<AccountRow[]> {
-  const query = pageQuery(selection, scope, page);
-  // A page of the whole directory read in the order of an index (alphabetical, by profile) stops after its rows:
-  // PostgreSQL still plans it in parallel when the whole selection looks costly (a région's million accounts), and
-  // starting the workers cost 5 to 10 times the page itself (1M accounts, « Suivants » in the middle: 170–310 ms
-  // instead of 18–45 ms). A school's, a class's or a scope's page starts from their memberships (never parallel):
-  // no transaction added to its few milliseconds.
-  const whole = scope.kind === 'all' && !selection.structureId && !selection.classIds.length && !selection.levelIds.length && !selection.userIds.length;
-  if (!whole || selection.sort === 'family' || selection.sort === 'class') return rowsOf(ctx, query);
-  // One round trip opens the transaction and sets it (a simple query may hold both), one reads the page, one ends it.
-  return withTransaction(ctx.database.pool, (client) => rowsOf(ctx, query, client), 'BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0');
+  // A page of the whole directory in index order is read serially thanks to the connections' parallel_setup_cost
+  // (db/index.ts SESSION_OPTIONS): one round trip, as every other page.
+  return rowsOf(ctx, pageQuery(selection, scope, page));
 }
 
 interface PageRequest {
