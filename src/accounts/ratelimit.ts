@@ -103,6 +103,21 @@ export async function checkAttempt(pool: Queryable, limits: AuthLimits, ip: stri
   return all.allowed ? null : all.retryAfterSec;
 }
 
+/**
+ * An attempt that proved nothing about the login's secret (the code an account was activated with, spent, opened from
+ * the sheet's QR code; a code still to be used, which sets no password over one): each counter checkAttempt touched
+ * gets this one attempt back, and nothing more. Never attemptSucceeded there: it forgets the login's counters, and
+ * whoever held an old sheet cleared them between password guesses — unlimited guesses from one address, no growing
+ * delay from many.
+ */
+export async function attemptRefunded(pool: Queryable, ip: string, login: string): Promise<void> {
+  await refundRate(pool, `auth:ip:${ip}`);
+  if (login) {
+    await refundRate(pool, `auth:login-ip:${login}:${ip}`);
+    await refundRate(pool, loginKey(login));
+  }
+}
+
 /** After a successful attempt: the IP gets its attempt back, the login's counters are forgotten. */
 export async function attemptSucceeded(pool: Queryable, ip: string, login: string): Promise<void> {
   await refundRate(pool, `auth:ip:${ip}`);

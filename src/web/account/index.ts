@@ -9,7 +9,7 @@ import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import { checkCredentials } from '../../accounts/login.js';
 import { checkPasswordPolicy } from '../../accounts/passwords.js';
 import { changePassword, emailChangeNeedsPassword, loadAccountDetails, updateContact, verifyCurrentPassword } from '../../accounts/profile.js';
-import { attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
+import { attemptRefunded, attemptSucceeded, authLimits, checkAttempt, checkRate } from '../../accounts/ratelimit.js';
 import { findResetToken, requestPasswordReset, resetPassword } from '../../accounts/reset.js';
 import { absenceOf } from '../../accounts/lifecycle.js';
 import accountTerms from './terms.js';
@@ -90,6 +90,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   /** A successful attempt does not count against the limits. */
   function succeeded(req: FastifyRequest, login: string): Promise<void> {
     return attemptSucceeded(pool, req.ip, normalizeLogin(login));
+  }
+
+  /** An attempt that proved no secret of the login (a sheet's code opened from its QR code): only its own cost given back. */
+  function refunded(req: FastifyRequest, login: string): Promise<void> {
+    return attemptRefunded(pool, req.ip, normalizeLogin(login));
   }
 
   /**
@@ -255,12 +260,14 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (flow.purpose === 'activation' && q.login && q.code && !fromElsewhere) {
       const wait = await attempt(req, q.login);
       if (wait !== null) return codePage(req, reply, flow, { login: q.login, code, alert: tooMany(req, reply, wait) }, 429);
+      // The code it was activated with is spent: it proves nothing now (an old sheet found or photographed), so it
+      // must not clear the login's counters between guesses at its password — it only costs nothing itself.
       if (await isAlreadyActivated(ctx, q.login, q.code)) {
-        await succeeded(req, q.login);
+        await refunded(req, q.login);
         return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(q.login))}`, 303);
       }
       // A sheet still to be used: scanning it costs nothing either.
-      if (await findCodeHolder(ctx, flow.purpose, q.login, q.code)) await succeeded(req, q.login);
+      if (await findCodeHolder(ctx, flow.purpose, q.login, q.code)) await refunded(req, q.login);
     }
     return codePage(req, reply, flow, { login: q.login ?? '', code });
   }
