@@ -85,6 +85,8 @@ class EntApp {
       const to = oidc.buildAuthorizationUrl(this.config, {
         redirect_uri: `${this.url}/callback`, scope: u.searchParams.get('scope') ?? this.scope, state, nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        // Re-authentication asked by the application (OpenID Connect Core § 3.1.2.1).
+        ...Object.fromEntries(['prompt', 'max_age'].flatMap((k) => (u.searchParams.has(k) ? [[k, u.searchParams.get(k)!]] : []))),
       });
       return { status: 302, location: to.href, body: '' };
     }
@@ -258,6 +260,43 @@ describe('Trousseau as the OpenID provider', () => {
     await trousseauSignIn(page, 'lea.dupont');
     await page.waitForURL(`${ent.url}/callback?**`);
     assert.equal(ent.outcomes.at(-1)?.idClaims?.sub, pupilId);
+    await page.close();
+  });
+
+  test('prompt=login and an expired max_age ask for a new sign-in even with a session open; auth_time is the sign-in’s', async () => {
+    const pool = ctx.database.pool;
+    const page = await context.newPage();
+    // Signed in (earlier tests or now), a session opened ten minutes ago on the classroom's computer.
+    await page.goto(`${ent.url}/login`);
+    if (page.url().includes('/connexion')) await trousseauSignIn(page, 'lea.dupont');
+    await page.waitForURL(`${ent.url}/callback?**`);
+    await pool.query(`UPDATE sessions SET created_at = now() - interval '10 minutes' WHERE user_id = $1`, [pupilId]);
+    const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
+
+    // Within max_age: no sign-in page, and auth_time is the session's opening, not now.
+    await page.goto(`${ent.url}/login?max_age=3600`);
+    await page.waitForURL(`${ent.url}/callback?**`);
+    const kept = ent.outcomes.at(-1)?.idClaims?.auth_time ?? 0;
+    assert.ok(Math.abs(kept - tenMinutesAgo) <= 2, `auth_time ${kept}, session opened at ${tenMinutesAgo}`);
+
+    for (const ask of ['prompt=login', 'max_age=60']) {
+      await pool.query(`UPDATE sessions SET created_at = now() - interval '10 minutes' WHERE user_id = $1`, [pupilId]);
+      const before = Math.floor(Date.now() / 1000);
+      await page.goto(`${ent.url}/login?${ask}`);
+      await page.waitForURL(/\/connexion\?next=%2Foidc%2Finteraction%2F.*reauth=1/);
+      // The form, not a redirect: the login filled in, the reason said.
+      assert.equal(await page.inputValue('#f-login'), 'lea.dupont', ask);
+      assert.match(await page.textContent('main') ?? '', /demande que vous vous identifiiez de nouveau/, ask);
+      await page.fill('#f-password', PASSWORD);
+      await page.click('main form[action="/connexion"] button[type="submit"]');
+      await page.waitForURL(`${ent.url}/callback?**`);
+      const fresh = ent.outcomes.at(-1)!;
+      assert.equal(fresh.idClaims?.sub, pupilId, ask);
+      assert.ok((fresh.idClaims?.auth_time ?? 0) >= before, `${ask}: auth_time ${fresh.idClaims?.auth_time} ≥ ${before}`);
+    }
+    // The old session was replaced by the new sign-in.
+    const open = await pool.query(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND created_at < now() - interval '5 minutes'`, [pupilId]);
+    assert.equal(open.rows[0].n, 0);
     await page.close();
   });
 

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults, Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { sessionSignIn } from '../accounts/signins.js';
+import { sessionOpenedAt, sessionSignIn } from '../accounts/signins.js';
 import { recordAudit } from '../directory/audit.js';
 import { typed, type AreaOptions } from '../web/area.js';
 import { csrfField } from '../web/forms.js';
@@ -37,6 +37,21 @@ function lazyProvider(ctx: AppContext): () => Promise<Provider> {
     });
     return pending;
   };
+}
+
+/**
+ * Whether a sign-in at `openedAt` (seconds since the epoch) answers the interaction's login prompt: made after the
+ * interaction began when the application asked for a new one (`prompt=login`), or within its `max_age` seconds (0
+ * asks for a new one too). Read from the request's parameters, not from the prompt's reasons: oidc-provider names
+ * only the first check that failed (Trousseau's own, trousseau_session, may hide max_age). OpenID Connect Core 1.0
+ * § 3.1.2.1.
+ */
+function recentEnough(d: Interaction, openedAt: number): boolean {
+  if (openedAt >= (d.iat ?? Number.POSITIVE_INFINITY)) return true;
+  if (String(d.params.prompt ?? '').split(' ').includes('login')) return false;
+  if (d.params.max_age === undefined) return true;
+  const maxAge = Number(d.params.max_age);
+  return Number.isFinite(maxAge) && Date.now() / 1000 - openedAt <= maxAge;
 }
 
 export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -129,9 +144,16 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
       return refuse(req, reply, found ? `account ${found.refused}` : 'account unknown');
     }
     if (d.prompt.name === 'login') {
+      // An application asking for a sign-in made now (prompt=login) or within max_age seconds (before a sensitive
+      // step, on a classroom's shared computer) gets one: a session opened earlier is not enough, whoever left it
+      // open. Its time is the session's, never the interaction's (`auth_time`: the ID token tells the truth).
+      const openedAt = req.sessionIdHash ? await sessionOpenedAt(pool, req.sessionIdHash) : null;
+      if (openedAt === null || !recentEnough(d, openedAt)) {
+        return reply.redirect(`/connexion?${new URLSearchParams({ next: `${OIDC_PREFIX}/interaction/${uid}`, reauth: '1' }).toString()}`, 303);
+      }
       // How this session was opened goes with the provider's session to its codes and tokens (amr, migration 0032):
       // what a password obtained ends when that password is refused, what the identity provider gave stays.
-      const result: InteractionResults = { login: { accountId: user.id, amr: [AMR[how]] } };
+      const result: InteractionResults = { login: { accountId: user.id, amr: [AMR[how]], ts: Math.floor(openedAt) } };
       if (client.firstParty) result.consent = { grantId: await grantMissing(d, user.id, client.scopes) };
       return finish(req, reply, result);
     }

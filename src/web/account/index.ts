@@ -31,7 +31,7 @@ import { accountView, codeView, noPasswordText, forgotView, loginView, passwordV
 type Form = Record<string, string>;
 
 // Each route's input: absent fields read as '' (text), at most `max` characters kept.
-const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200), expiree: text(10) });
+const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200), expiree: text(10), reauth: text(10) });
 const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
 const CodeQuery = z.object({ login: text(200), code: text(100) });
 const TermsQuery = CodeQuery;
@@ -138,8 +138,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {
     const q = req.query;
-    if (req.user) return reply.redirect(safeNext(q.next), 303);
     const _ = translator(req.lang);
+    // An application asked for a new sign-in (OpenID provider, prompt=login or max_age): the form even with a session
+    // open, its login filled in; signing in replaces that session (startSession).
+    if (req.user && q.reauth) return loginPage(req, reply, { next: q.next, login: req.user.login, notice: { kind: 'info', text: _('login.reauth') } });
+    if (req.user) return reply.redirect(safeNext(q.next), 303);
     // A form sent after the session ended (auth.ts refuseForm): said like an error, focused, before signing in again.
     if (q.expiree) return loginPage(req, reply, { next: q.next, alert: _('login.expired') });
     const notice: Notice | null = q.deja
