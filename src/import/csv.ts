@@ -48,6 +48,34 @@ alias('childUsage', "nom d'usage enfant", 'nom usage enfant');
 alias('childFirst', "prénom de l'élève", 'prénom enfant');
 alias('childClass', "classes de l'élève", "classe de l'élève", 'classes enfants', 'classe enfant', 'classes enfant');
 
+/**
+ * Headers that name the pupil, read as the child's columns in a parents' file (relativeFile): ONDE's parents'
+ * extraction names each child « Nom de famille élève », « Nom d'usage élève », « Prénom élève », « Classes élèves »
+ * (the reference's feeder maps them so since its ticket #26572). Read as in a pupils' file, they gave the parent a
+ * child's first or usage name and linked no child, silently.
+ */
+const CHILD_ALIASES: Record<string, Field> = {};
+const childAlias = (field: Field, ...names: string[]) => {
+  for (const n of names) CHILD_ALIASES[foldName(n)] = field;
+};
+childAlias('childLast', 'nom élève', 'nom de famille élève', 'nom de famille de l’élève', 'nom élèves');
+childAlias('childUsage', "nom d'usage élève", 'nom usage élève');
+childAlias('childFirst', 'prénom élève', 'prénom élèves');
+childAlias('childClass', 'classe élève', 'classes élève', 'classes élèves', 'classe élèves', 'libellé classe élève');
+
+/**
+ * A parents' file, before its columns are mapped: by its name, else (a name that says no profile) by a responsable's
+ * or a child's column. A pupils' file listing its pupils' responsables keeps « Prénom élève » as the pupil's.
+ */
+function isRelativeFile(name: string, headers: string[]): boolean {
+  const named = profileFromName(name);
+  if (named) return named === 'Relative';
+  return headers.some((h) => {
+    const f = foldName(h);
+    return f.includes('responsable') || (f in ALIASES && CHILD_FIELDS.has(ALIASES[f]));
+  });
+}
+
 // Fields of one child named on a parent's row (grouped by position); childExternalId columns stand alone.
 const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'childClass']);
 
@@ -486,8 +514,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const columns: { index: number; field: Field; child: number; starred: boolean; header: string }[] = [];
   let child = -1;
   let childSeen = new Set<Field>();
+  const relativeFile = isRelativeFile(file, headers);
   headers.forEach((h, index) => {
-    const field = ALIASES[foldName(h)];
+    const field = (relativeFile ? CHILD_ALIASES[foldName(h)] : undefined) ?? ALIASES[foldName(h)];
     if (!field) return;
     let c = -1;
     if (CHILD_FIELDS.has(field)) {
