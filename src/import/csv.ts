@@ -293,9 +293,10 @@ function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string,
   }
   pairs.sort((a, b) => b.score - a.score || a.i - b.i || keyOrder(a.key) - keyOrder(b.key));
   for (const { p, key } of pairs) {
-    if (p.slot.key || claimed.has(key)) continue;
-    p.slot.key = key;
+    if (p.slot.key || p.slot.former || claimed.has(key)) continue;
     claimed.add(key);
+    if (key.replace(/#\d+$/, '') === p.base) p.slot.key = key;
+    else p.slot.former = key;
   }
   for (const { base, people, namesakes } of groups) {
     const storedKeys = new Set(namesakes.map((x) => x.key));
@@ -373,6 +374,11 @@ interface RelativeRow {
 /** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
 interface KeySlot {
   key: string;
+  /**
+   * The stored account's key when it is under the usage name's (PendingAdult.alt): the account is found under it
+   * once (a former key) and re-keyed by the family name, so a later export dropping the usage name still finds it.
+   */
+  former?: string;
 }
 
 /** An adult met for the first time in the file, keyed by name: `row` is what their rows say (completed by later ones). */
@@ -616,9 +622,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       batch.rejected.push(rejection(file, line, field, code, params));
       // A row rejected for a typo must not take the account away.
       if (ownId) batch.protect.push(csvIdKey(source, target.id, ownId));
-      const l = get('usageName') ?? get('lastName');
       const f = get('firstName');
-      if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
+      for (const l of new Set([get('lastName'), get('usageName')])) {
+        if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
+      }
     };
     if (!rowProfile) {
       reject(header('profile'), 'rowUnknownProfile', { value: get('profile') ?? '' });
@@ -651,10 +658,13 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     profiles.add(profile);
     const firstName = get('firstName')!;
     const lastName = get('usageName') ?? get('lastName')!;
-    // A parent is keyed by her family name (« Nom », ONDE « Nom responsable »), not her usage name, which an export
-    // adds, changes or drops (marriage, divorce) while she stays the same person, as the reference ENT keys a
-    // relative of a school file (CsvFeeder getRelativeHashMapping: structure, lastName, firstName). Shown by her usage name.
-    const keyLast = profile === 'Relative' ? (get('lastName') ?? lastName) : lastName;
+    // A person is keyed by the family name (« Nom », ONDE « Nom Elève », « Nom responsable »), not the usage name,
+    // which an export adds, changes or drops (marriage, divorce, a pupil given a parent's name) while they stay the
+    // same person, as the reference ENT keys a relative of a school file (CsvFeeder getRelativeHashMapping: structure,
+    // lastName, firstName). Shown by the usage name. Pupils and teachers too: keyed by the usage name, a pupil or a
+    // director given one at the next ONDE export got a new account and her own went to the grace period (renames.ts
+    // sees no rename between two names that share nothing). An account keyed by the usage name before is found under it.
+    const keyLast = get('lastName') ?? lastName;
     const usageKey = keyLast !== lastName ? csvNameKey(source, target.id, profile, lastName, firstName, birthDate) : undefined;
     // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
     const mail = checkEmail(get('email'));
@@ -715,6 +725,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         slot = { key: n === 1 ? base : `${base}#${n}` };
+        if (usageKey) formerIds = [n === 1 ? usageKey : `${usageKey}#${n}`];
       }
     }
     // The account is written once the keys are given (after the last row), in file order.
@@ -759,7 +770,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         // has no such column, and a teacher who moved to it leaves her classes (import-role-change.test.ts).
         ...(profile === 'Teacher' && !present.has('classes') ? { keepClasses: true as const } : {}),
         groups: [],
-        formerIds,
+        formerIds: slot.former ? [...(formerIds ?? []), slot.former] : formerIds,
         file,
         line,
       };
@@ -779,7 +790,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const account = new Map<string, string>();
   for (const xs of target.namesakes?.values() ?? []) for (const x of xs) for (const k of [x.key, ...x.aliases]) account.set(k, x.key);
   const one = (a: string, b: string) => (account.get(a) ?? a) === (account.get(b) ?? b);
-  for (const { remark, first, second } of aparts) if (one(first.key, second.key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
+  for (const { remark, first, second } of aparts) if (one(first.former ?? first.key, second.former ?? second.key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
   for (const [i, tail] of tails.entries()) {
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     tail();
