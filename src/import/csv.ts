@@ -28,7 +28,7 @@ alias('firstName', 'prénom', 'firstname', 'first name', 'given name', 'prénom 
 alias('lastName', 'nom', 'lastname', 'last name', 'surname', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'apellido', 'apellidos', 'sobrenome');
 alias('usageName', "nom d'usage", 'nom usage', "nom d'usage élève", 'nom usage responsable', "nom d'usage responsable");
 alias('birthDate', 'date de naissance', 'date naissance', 'datenaissance', 'naissance', 'né(e) le', 'birthdate', 'birth date', 'date of birth', 'fecha de nacimiento', 'data de nascimento');
-alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'clase', 'turma');
+alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'classe ou regroupement', 'clase', 'turma');
 alias('level', 'niveau', 'level');
 alias('email', 'email', 'e-mail', 'mail', 'courriel', 'adresse mail', 'adresse email', 'adresse électronique', 'correo electrónico', 'correo');
 alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone portable', 'portable', 'mobile', 'phone', 'teléfono', 'telefone');
