@@ -10,7 +10,7 @@ import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type MergeNote, type Rejection, type Source, type UserRecord } from './types.js';
 
 type Field =
-  | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
+  | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork' | 'mobile'
   | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'country' | 'localAdmin'
   | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
 
@@ -31,7 +31,9 @@ alias('birthDate', 'date de naissance', 'date naissance', 'datenaissance', 'nais
 alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'classe ou regroupement', 'clase', 'turma');
 alias('level', 'niveau', 'level');
 alias('email', 'email', 'e-mail', 'mail', 'courriel', 'adresse mail', 'adresse email', 'adresse électronique', 'correo electrónico', 'correo');
-alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone portable', 'portable', 'mobile', 'phone', 'teléfono', 'telefone');
+alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone fixe', 'phone', 'teléfono', 'telefone');
+// A mobile number is kept apart (users.mobile, for SMS), as SIECLE's TEL_PORTABLE and the reference's `mobile`.
+alias('mobile', 'téléphone portable', 'tél portable', 'portable', 'mobile', 'téléphone mobile', 'mobile phone', 'celular', 'móvil', 'telemóvel');
 alias('phoneWork', 'telephonetravail', 'téléphone travail', 'téléphone professionnel', 'phone work', 'teléfono trabajo', 'telefone trabalho');
 alias('title', 'civilité', 'civilité responsable', 'titre');
 alias('function', 'fonction', 'fonctions', 'function', 'función', 'função');
@@ -81,7 +83,7 @@ const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'c
 
 const FIELD_LABEL: Record<Field, string> = {
   firstName: 'Prénom', lastName: 'Nom', usageName: "Nom d'usage", birthDate: 'Date de naissance', classes: 'Classes',
-  level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', title: 'Civilité',
+  level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', mobile: 'Téléphone portable', title: 'Civilité',
   function: 'Fonction', director: 'Directeur', localAdmin: 'ADML', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
   childFirst: "Prénom de l'élève", childClass: "Classe de l'élève", externalId: 'Identifiant externe', profile: 'Profil',
   address: 'Adresse', zipCode: 'Code postal', city: 'Ville', country: 'Pays', childExternalId: "Identifiant externe de l'enfant",
@@ -745,6 +747,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       else kept.delete(externalId);
       const address = mine?.address ?? prev?.address;
       if (merging?.addressDiffers) addressNotes.push({ note: merging.note, key: slot });
+      const mobile = cleanPhone(get('mobile')) ?? prev?.mobile;
       const u: UserRecord = {
         externalId,
         source,
@@ -756,6 +759,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         birthDate: birthDate ?? prev?.birthDate ?? null,
         email: mail.email ?? prev?.email ?? null,
         phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
+        // No mobile column, or an empty cell: left as stored (plan.ts fills, never erases).
+        ...(mobile ? { mobile } : {}),
         ...(get('function') ? { functions: [get('function')!] } : {}),
         // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
         ...(address ? { address } : {}),
