@@ -127,3 +127,13 @@ test('twins are never told apart by a guess: a match the class did not confirm i
     [{ key: 'k1', id: 'u1', applied: true }],
   );
 });
+
+test('a birth date corrected under the very same names and class renames; not with a namesake in the run', () => {
+  assert.deepEqual(findRenames([inc('k1', 'Nina', 'BERTHIER', '2017-11-23', ['PS'])], [cand('u1', 'Nina', 'Berthier', '2017-11-22', ['PS'])]), [{ key: 'k1', id: 'u1', applied: true }]);
+  // Another class, or close names only: no proof.
+  assert.deepEqual(findRenames([inc('k1', 'Nina', 'BERTHIER', '2017-11-23', ['MS'])], [cand('u1', 'Nina', 'BERTHIER', '2017-11-22', ['PS'])]), []);
+  assert.deepEqual(findRenames([inc('k1', 'Nina', 'BERTIER', '2017-11-23', ['PS'])], [cand('u1', 'Nina', 'BERTHIER', '2017-11-22', ['PS'])]), []);
+  // Another Nina BERTHIER of the school in the run: two namesakes, no guess.
+  const other: RenamePresent = { key: 'k2', profile: 'Student', structureIds: ['s1'], firstName: 'Nina', lastName: 'BERTHIER', birthDate: '2016-01-05' };
+  assert.deepEqual(findRenames([inc('k1', 'Nina', 'BERTHIER', '2017-11-23', ['PS'])], [cand('u1', 'Nina', 'BERTHIER', '2017-11-22', ['PS'])], [other]), []);
+});

@@ -1177,8 +1177,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     // The pupils this chunk wrote are among those to find.
     writes.send();
     const sids = [...new Set(batch.childrenByName.map((c) => sid(c.structure)))];
-    const r = await client.query<{ id: string; structure_id: string; last_name: string; first_name: string; classes: string[] }>(
-      `SELECT u.id, us.structure_id, u.last_name, u.first_name,
+    const r = await client.query<{ id: string; structure_id: string; last_name: string; first_name: string; external_id: string | null; classes: string[] }>(
+      `SELECT u.id, us.structure_id, u.last_name, u.first_name, u.external_id,
               coalesce(array_agg(c.name) FILTER (WHERE c.structure_id = us.structure_id), '{}') AS classes
        FROM users u JOIN user_structures us ON us.user_id = u.id
        LEFT JOIN user_classes uc ON uc.user_id = u.id LEFT JOIN classes c ON c.id = uc.class_id
@@ -1189,8 +1189,15 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
     /** `classes`: folded, to compare; `classNames`: as stored, to name them. */
     const byName = new Map<string, { id: string; classes: Set<string>; classNames: string[] }[]>();
     for (const x of r.rows) {
-      const k = `${x.structure_id}\t${foldName(x.last_name)}\t${foldName(x.first_name)}`;
-      (byName.get(k) ?? byName.set(k, []).get(k)!).push({ id: x.id, classes: new Set(x.classes.map(foldName)), classNames: x.classes });
+      const entry = { id: x.id, classes: new Set(x.classes.map(foldName)), classNames: x.classes };
+      // A pupil of a school file is shown by her usage name and keyed by her family name (csv.ts csvNameKey): a
+      // parent's row naming her by the family name alone (« Nom de famille enfant », the template's « Nom de l'élève »)
+      // finds her too.
+      const family = /^(?:csv|be1d):[^:]+:Student:([^:]+):/.exec(x.external_id ?? '')?.[1];
+      for (const last of new Set([foldName(x.last_name), ...(family ? [family] : [])])) {
+        const k = `${x.structure_id}\t${last}\t${foldName(x.first_name)}`;
+        (byName.get(k) ?? byName.set(k, []).get(k)!).push(entry);
+      }
     }
     for (const c of batch.childrenByName) {
       const parent = userIds.get(c.parent);

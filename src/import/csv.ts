@@ -10,7 +10,7 @@ import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type MergeNote, type Rejection, type Source, type UserRecord } from './types.js';
 
 type Field =
-  | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork'
+  | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork' | 'mobile'
   | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'country' | 'localAdmin'
   | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
 
@@ -28,10 +28,12 @@ alias('firstName', 'prénom', 'firstname', 'first name', 'given name', 'prénom 
 alias('lastName', 'nom', 'lastname', 'last name', 'surname', 'nom de famille', 'nom élève', 'nom responsable', 'nom patronymique', 'apellido', 'apellidos', 'sobrenome');
 alias('usageName', "nom d'usage", 'nom usage', "nom d'usage élève", 'nom usage responsable', "nom d'usage responsable");
 alias('birthDate', 'date de naissance', 'date naissance', 'datenaissance', 'naissance', 'né(e) le', 'birthdate', 'birth date', 'date of birth', 'fecha de nacimiento', 'data de nascimento');
-alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'clase', 'turma');
+alias('classes', 'classe', 'classes', 'class', 'division', 'libellé classe', 'classe ou regroupement', 'clase', 'turma');
 alias('level', 'niveau', 'level');
 alias('email', 'email', 'e-mail', 'mail', 'courriel', 'adresse mail', 'adresse email', 'adresse électronique', 'correo electrónico', 'correo');
-alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone portable', 'portable', 'mobile', 'phone', 'teléfono', 'telefone');
+alias('phone', 'téléphone', 'tel', 'téléphone domicile', 'téléphone fixe', 'phone', 'teléfono', 'telefone');
+// A mobile number is kept apart (users.mobile, for SMS), as SIECLE's TEL_PORTABLE and the reference's `mobile`.
+alias('mobile', 'téléphone portable', 'tél portable', 'portable', 'mobile', 'téléphone mobile', 'mobile phone', 'celular', 'móvil', 'telemóvel');
 alias('phoneWork', 'telephonetravail', 'téléphone travail', 'téléphone professionnel', 'phone work', 'teléfono trabajo', 'telefone trabalho');
 alias('title', 'civilité', 'civilité responsable', 'titre');
 alias('function', 'fonction', 'fonctions', 'function', 'función', 'função');
@@ -48,12 +50,40 @@ alias('childUsage', "nom d'usage enfant", 'nom usage enfant');
 alias('childFirst', "prénom de l'élève", 'prénom enfant');
 alias('childClass', "classes de l'élève", "classe de l'élève", 'classes enfants', 'classe enfant', 'classes enfant');
 
+/**
+ * Headers that name the pupil, read as the child's columns in a parents' file (relativeFile): ONDE's parents'
+ * extraction names each child « Nom de famille élève », « Nom d'usage élève », « Prénom élève », « Classes élèves »
+ * (the reference's feeder maps them so since its ticket #26572). Read as in a pupils' file, they gave the parent a
+ * child's first or usage name and linked no child, silently.
+ */
+const CHILD_ALIASES: Record<string, Field> = {};
+const childAlias = (field: Field, ...names: string[]) => {
+  for (const n of names) CHILD_ALIASES[foldName(n)] = field;
+};
+childAlias('childLast', 'nom élève', 'nom de famille élève', 'nom de famille de l’élève', 'nom élèves');
+childAlias('childUsage', "nom d'usage élève", 'nom usage élève');
+childAlias('childFirst', 'prénom élève', 'prénom élèves');
+childAlias('childClass', 'classe élève', 'classes élève', 'classes élèves', 'classe élèves', 'libellé classe élève');
+
+/**
+ * A parents' file, before its columns are mapped: by its name, else (a name that says no profile) by a responsable's
+ * or a child's column. A pupils' file listing its pupils' responsables keeps « Prénom élève » as the pupil's.
+ */
+function isRelativeFile(name: string, headers: string[]): boolean {
+  const named = profileFromName(name);
+  if (named) return named === 'Relative';
+  return headers.some((h) => {
+    const f = foldName(h);
+    return f.includes('responsable') || (f in ALIASES && CHILD_FIELDS.has(ALIASES[f]));
+  });
+}
+
 // Fields of one child named on a parent's row (grouped by position); childExternalId columns stand alone.
 const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'childClass']);
 
 const FIELD_LABEL: Record<Field, string> = {
   firstName: 'Prénom', lastName: 'Nom', usageName: "Nom d'usage", birthDate: 'Date de naissance', classes: 'Classes',
-  level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', title: 'Civilité',
+  level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', mobile: 'Téléphone portable', title: 'Civilité',
   function: 'Fonction', director: 'Directeur', localAdmin: 'ADML', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
   childFirst: "Prénom de l'élève", childClass: "Classe de l'élève", externalId: 'Identifiant externe', profile: 'Profil',
   address: 'Adresse', zipCode: 'Code postal', city: 'Ville', country: 'Pays', childExternalId: "Identifiant externe de l'enfant",
@@ -265,9 +295,10 @@ function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string,
   }
   pairs.sort((a, b) => b.score - a.score || a.i - b.i || keyOrder(a.key) - keyOrder(b.key));
   for (const { p, key } of pairs) {
-    if (p.slot.key || claimed.has(key)) continue;
-    p.slot.key = key;
+    if (p.slot.key || p.slot.former || claimed.has(key)) continue;
     claimed.add(key);
+    if (key.replace(/#\d+$/, '') === p.base) p.slot.key = key;
+    else p.slot.former = key;
   }
   for (const { base, people, namesakes } of groups) {
     const storedKeys = new Set(namesakes.map((x) => x.key));
@@ -345,6 +376,11 @@ interface RelativeRow {
 /** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
 interface KeySlot {
   key: string;
+  /**
+   * The stored account's key when it is under the usage name's (PendingAdult.alt): the account is found under it
+   * once (a former key) and re-keyed by the family name, so a later export dropping the usage name still finds it.
+   */
+  former?: string;
 }
 
 /** An adult met for the first time in the file, keyed by name: `row` is what their rows say (completed by later ones). */
@@ -486,8 +522,9 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const columns: { index: number; field: Field; child: number; starred: boolean; header: string }[] = [];
   let child = -1;
   let childSeen = new Set<Field>();
+  const relativeFile = isRelativeFile(file, headers);
   headers.forEach((h, index) => {
-    const field = ALIASES[foldName(h)];
+    const field = (relativeFile ? CHILD_ALIASES[foldName(h)] : undefined) ?? ALIASES[foldName(h)];
     if (!field) return;
     let c = -1;
     if (CHILD_FIELDS.has(field)) {
@@ -587,9 +624,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       batch.rejected.push(rejection(file, line, field, code, params));
       // A row rejected for a typo must not take the account away.
       if (ownId) batch.protect.push(csvIdKey(source, target.id, ownId));
-      const l = get('usageName') ?? get('lastName');
       const f = get('firstName');
-      if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
+      for (const l of new Set([get('lastName'), get('usageName')])) {
+        if (l && f && rowProfile) batch.protect.push(csvNameKey(source, target.id, rowProfile, l, f, null));
+      }
     };
     if (!rowProfile) {
       reject(header('profile'), 'rowUnknownProfile', { value: get('profile') ?? '' });
@@ -622,10 +660,13 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
     profiles.add(profile);
     const firstName = get('firstName')!;
     const lastName = get('usageName') ?? get('lastName')!;
-    // A parent is keyed by her family name (« Nom », ONDE « Nom responsable »), not her usage name, which an export
-    // adds, changes or drops (marriage, divorce) while she stays the same person, as the reference ENT keys a
-    // relative of a school file (CsvFeeder getRelativeHashMapping: structure, lastName, firstName). Shown by her usage name.
-    const keyLast = profile === 'Relative' ? (get('lastName') ?? lastName) : lastName;
+    // A person is keyed by the family name (« Nom », ONDE « Nom Elève », « Nom responsable »), not the usage name,
+    // which an export adds, changes or drops (marriage, divorce, a pupil given a parent's name) while they stay the
+    // same person, as the reference ENT keys a relative of a school file (CsvFeeder getRelativeHashMapping: structure,
+    // lastName, firstName). Shown by the usage name. Pupils and teachers too: keyed by the usage name, a pupil or a
+    // director given one at the next ONDE export got a new account and her own went to the grace period (renames.ts
+    // sees no rename between two names that share nothing). An account keyed by the usage name before is found under it.
+    const keyLast = get('lastName') ?? lastName;
     const usageKey = keyLast !== lastName ? csvNameKey(source, target.id, profile, lastName, firstName, birthDate) : undefined;
     // A bad e-mail is a rejected field, not a bounce later: the row is imported without it.
     const mail = checkEmail(get('email'));
@@ -686,6 +727,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         const n = (taken.get(base) ?? 0) + 1;
         taken.set(base, n);
         slot = { key: n === 1 ? base : `${base}#${n}` };
+        if (usageKey) formerIds = [n === 1 ? usageKey : `${usageKey}#${n}`];
       }
     }
     // The account is written once the keys are given (after the last row), in file order.
@@ -705,6 +747,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       else kept.delete(externalId);
       const address = mine?.address ?? prev?.address;
       if (merging?.addressDiffers) addressNotes.push({ note: merging.note, key: slot });
+      const mobile = cleanPhone(get('mobile')) ?? prev?.mobile;
       const u: UserRecord = {
         externalId,
         source,
@@ -716,6 +759,8 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         birthDate: birthDate ?? prev?.birthDate ?? null,
         email: mail.email ?? prev?.email ?? null,
         phone: cleanPhone(get('phone')) ?? cleanPhone(get('phoneWork')) ?? prev?.phone ?? null,
+        // No mobile column, or an empty cell: left as stored (plan.ts fills, never erases).
+        ...(mobile ? { mobile } : {}),
         ...(get('function') ? { functions: [get('function')!] } : {}),
         // The postal address, for letters sent in window envelopes (address-block.ts); none given: left as stored.
         ...(address ? { address } : {}),
@@ -730,7 +775,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
         // has no such column, and a teacher who moved to it leaves her classes (import-role-change.test.ts).
         ...(profile === 'Teacher' && !present.has('classes') ? { keepClasses: true as const } : {}),
         groups: [],
-        formerIds,
+        formerIds: slot.former ? [...(formerIds ?? []), slot.former] : formerIds,
         file,
         line,
       };
@@ -750,7 +795,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
   const account = new Map<string, string>();
   for (const xs of target.namesakes?.values() ?? []) for (const x of xs) for (const k of [x.key, ...x.aliases]) account.set(k, x.key);
   const one = (a: string, b: string) => (account.get(a) ?? a) === (account.get(b) ?? b);
-  for (const { remark, first, second } of aparts) if (one(first.key, second.key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
+  for (const { remark, first, second } of aparts) if (one(first.former ?? first.key, second.former ?? second.key)) batch.rejected.splice(batch.rejected.indexOf(remark), 1);
   for (const [i, tail] of tails.entries()) {
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
     tail();

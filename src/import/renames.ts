@@ -101,6 +101,24 @@ function roleChange(r: RenameIncoming, c: RenameCandidate): boolean {
   );
 }
 
+/**
+ * A birth date corrected in the school's file: the very same names once folded, same profile and structure, both
+ * dates given and different, and the same class (or a legal representative in common when neither side has a class).
+ * A pupil's name-built key holds the date (csv.ts csvNameKey), so a corrected date gave a second account and sent the
+ * first to its grace period, its parents' links left ambiguous between the two; the reference ENT's key has no date.
+ * Refused when another person of the school, in the run, bears those names (namesakes: findRenames `sameNames`).
+ */
+function dateCorrected(r: RenameIncoming, c: RenameCandidate): boolean {
+  return (
+    r.profile === c.profile &&
+    r.structureIds.includes(c.structureId) &&
+    !!r.birthDate && !!c.birthDate && r.birthDate !== c.birthDate &&
+    foldKey(r.firstName) === foldKey(c.firstName) &&
+    foldKey(r.lastName) === foldKey(c.lastName) &&
+    (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : sharesParent(r, c))
+  );
+}
+
 const sharesClass = (a: string[], b: string[]) => {
   const set = new Set(a.map(foldName));
   return b.some((c) => set.has(foldName(c)));
@@ -137,9 +155,15 @@ export function findRenames(
   const claims = new Map<string, number>();
   /** Matches that the class did not confirm. */
   const classless = new Set<string>();
+  /** Another person of the school in the run under the same names (folded): a corrected date is then no proof. */
+  const sameNames = (r: RenameIncoming, c: RenameCandidate) =>
+    [...incoming.filter((o) => o.key !== r.key), ...present.filter((o) => o.key !== r.key)].some(
+      (o) => o.profile === r.profile && o.structureIds.includes(c.structureId) && foldKey(o.firstName) === foldKey(r.firstName) && foldKey(o.lastName) === foldKey(r.lastName),
+    );
   for (const r of incoming) {
     const list = candidates.filter((c) => {
       if (roleChange(r, c)) return true;
+      if (dateCorrected(r, c)) return !sameNames(r, c);
       if (c.profile !== r.profile || !r.structureIds.includes(c.structureId) || !r.birthDate || c.birthDate !== r.birthDate || !closeNames(r, c)) return false;
       if (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : true) return true;
       if (!c.classStale) return false;
