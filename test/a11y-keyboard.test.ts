@@ -247,11 +247,19 @@ test('the code field is typed as printed; the terms page leads back to the step 
   // Its own account: the newcomer of the first test is activated by then.
   const login = 'noe.garnier';
   const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Noé', lastName: 'Garnier', profile: 'Relative' });
-  await page.goto(`${env.server.url}/activation`);
-  const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
-    return { autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'), spellcheck: e.getAttribute('spellcheck'),
-      enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
-  assert.deepEqual({ ...attrs, font: /mono/i.test(attrs.font) }, { autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true });
+  // One-time-code: the phone offers the code from the mail that brought it, a password manager neither fills the
+  // field with a saved entry nor offers to save it (« off » is no purpose, WCAG 1.3.5).
+  for (const path of ['/activation', '/renouvellement']) {
+    await page.goto(`${env.server.url}${path}`);
+    const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
+      return { autocomplete: e.getAttribute('autocomplete'), autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'),
+        spellcheck: e.getAttribute('spellcheck'), enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
+    assert.deepEqual(
+      { ...attrs, font: /mono/i.test(attrs.font) },
+      { autocomplete: 'one-time-code', autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true },
+      path,
+    );
+  }
 
   await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
   // Opened from the QR code: both fields filled, the page says so, and Enter goes on (focus on « Continuer »).
