@@ -78,6 +78,12 @@ const pdfText = (pdf: Buffer): string => {
   return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
 };
 
+/** The focused element's id once the page has settled (autofocus runs after load). */
+async function focusedId(p: Page, expected: string): Promise<string> {
+  await p.waitForFunction(`document.activeElement && document.activeElement.id === ${JSON.stringify(expected)}`, undefined, { timeout: 3_000 }).catch(() => undefined);
+  return p.evaluate('document.activeElement ? document.activeElement.id : ""') as Promise<string>;
+}
+
 /** The rows' login column of the table shown. */
 const shownLogins = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));
 
@@ -183,6 +189,9 @@ test('renewal code for one active student, shown once and working', async () => 
   await page.click('button[value="renewal"]');
   assert.match((await page.textContent('.notice-error'))!, /n’est pas encore activé/);
   assert.ok(await page.isChecked(`#sel-${ids.hugo}`));
+  // Said first: the refusal has focus (a screen reader otherwise starts again at the top of the page).
+  assert.equal(await focusedId(page, 'notice'), 'notice');
+  assert.match(await page.title(), /^Erreur : /);
   await page.uncheck(`#sel-${ids.hugo}`);
   await page.check(`#sel-${ids.lea}`);
   await page.click('button[value="renewal"]');
@@ -216,6 +225,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button[value="block-confirm"]:has-text("Bloquer 1 compte")');
   assert.match(page.url(), /ok=blocked/);
   assert.equal(await page.textContent('.notice-success'), '1 compte bloqué.');
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'the confirmation has focus');
   assert.match((await page.textContent(`tr:has(#sel-${ids.zoe})`))!, /Bloqué/);
   assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, true);
   await page.screenshot({ path: screenshotPath('classe-bloque'), fullPage: true });
@@ -231,6 +241,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button:has-text("Envoyer 1 courriel")');
   // No SMTP server in this test: the notice says the mails wait and what to do.
   const queued = (await page.textContent('.notice-error'))!;
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'what became of the mails has focus');
   assert.match(queued, /^1 courriel en cours d’envoi\. 1 compte sans adresse courriel\. Aucun serveur de courriel n’est configuré/);
   assert.match(queued, /SMTP_URL/);
   const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');
