@@ -14,7 +14,7 @@ import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
 import { pdfPages } from './helpers/pdf.js';
 import { saveStructureSettings } from '../src/directory/policies.js';
-import { screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
+import { focusedId, screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
@@ -77,12 +77,6 @@ const pdfText = (pdf: Buffer): string => {
   writeFileSync(f, pdf);
   return execFileSync('pdftotext', ['-layout', f, '-'], { encoding: 'utf8' });
 };
-
-/** The focused element's id once the page has settled (autofocus runs after load). */
-async function focusedId(p: Page, expected: string): Promise<string> {
-  await p.waitForFunction(`document.activeElement && document.activeElement.id === ${JSON.stringify(expected)}`, undefined, { timeout: 3_000 }).catch(() => undefined);
-  return p.evaluate('document.activeElement ? document.activeElement.id : ""') as Promise<string>;
-}
 
 /** The rows' login column of the table shown. */
 const shownLogins = () => page.$$eval('table.class-table tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent!.trim()));

@@ -84,6 +84,10 @@ export interface ConsolePageOptions {
   crumbs?: Array<{ href: string; label: string }>;
   /** Secondary tabs under the section tabs (templates: one per profile). */
   subTabs?: { label: string; items: Array<{ href: string; label: string; current: boolean }> };
+  /**
+   * What the admin's action came to: an error or success notice has focus on load (Notice.focus), so a screen reader
+   * says it rather than starting again at the breadcrumb; an `info` notice is read in its place.
+   */
   notice?: Notice | null;
   lead?: HtmlValue;
   body: HtmlValue;
@@ -146,7 +150,7 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
 ${sections}
 ${io}
 ${o.subTabs ? tabs(o.subTabs.items, 'pill-tabs console-tabs profile-tabs', o.subTabs.label) : ''}
-${renderNotice(o.notice)}
+${renderNotice(o.notice && o.notice.kind !== 'info' ? { focus: true, ...o.notice } : o.notice)}
 ${o.lead ? html`<p class="lead">${o.lead}</p>` : ''}
 ${o.body}
 ${consoleScript}`,
