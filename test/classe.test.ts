@@ -103,6 +103,17 @@ test('the teacher sees only its class: students with birth date, login and code;
   await page.check('#select-all');
   assert.equal(await page.textContent('#selection-count'), '3 comptes sélectionnés (dont 3 sans adresse courriel)');
   await page.uncheck('#select-all');
+  // « Tout sélectionner » ticks in place once the script runs: a button to a screen reader (a link would promise
+  // another page), pressed with Space as well as Enter, its new name said.
+  const toggle = page.locator('[data-toggle-all]');
+  assert.equal(await toggle.getAttribute('role'), 'button');
+  await toggle.focus();
+  await page.keyboard.press('Space');
+  assert.equal(await page.textContent('#selection-count'), '3 comptes sélectionnés (dont 3 sans adresse courriel)');
+  assert.equal(await toggle.textContent(), 'Tout désélectionner');
+  assert.match(page.url(), new RegExp(`/classe/${cm1a}/eleves$`), 'no page loaded');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.textContent('#selection-count'), '0 compte sélectionné');
   await page.screenshot({ path: screenshotPath('classe-eleves'), fullPage: true });
 
   await page.click('nav.subnav >> text=Parents');
