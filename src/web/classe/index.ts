@@ -258,7 +258,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
           rows,
           mails: counts.total - counts.withoutEmail,
           withoutEmail: counts.withoutEmail,
-          content: content.text,
+          content: req.lang === 'en' ? content.textEn : content.text,
           idem: randomUUID(),
           smtpConfigured: !!ctx.config.smtpUrl,
         });

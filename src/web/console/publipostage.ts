@@ -217,7 +217,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     // Several codes to one mailbox: said before the click (who receives what).
     sharedAddressWarning(lang, shared)
   }
-  <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
+  <p class="send-content" data-content>${_('send.content', { label: lang === 'en' ? content.textEn : content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
   ${
     c.total === 0
