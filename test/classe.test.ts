@@ -163,6 +163,13 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
   assert.equal(await page.textContent('#selection-count'), '2 comptes sélectionnés (dont 2 sans adresse courriel)');
   await page.click('summary:has-text("Fiches de connexion")');
   assert.match((await page.textContent('[data-sheets-count]'))!, /de 2 utilisateurs\..*ordre alphabétique/);
+  // Each button is read with the hint under it (what it makes, who receives what), as a field with its hint.
+  const described = await page.$$eval('.sheets-panel button', (bs) =>
+    bs.map((b) => [b.textContent, (b.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ')]),
+  );
+  assert.ok(described.length >= 6 && described.every(([, d]) => d), JSON.stringify(described));
+  assert.match(Object.fromEntries(described)['Envoyer aux familles'], /^Chaque parent reçoit ses propres identifiants/);
+  assert.match(Object.fromEntries(described)['Fiches détaillées par courriel'], /^Un courriel avec une fiche de connexion détaillée/);
   await page.screenshot({ path: screenshotPath('classe-fiches-menu'), fullPage: true });
 
   const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
