@@ -176,6 +176,15 @@ test('user page: renewal code shown once, block ends the session, new activation
   assert.ok(!ctx.secrets.verify('activation', normalizeCode(before)!, after.activation_code_mac));
 });
 
+test('users list: an action with no row ticked is said as an error (page title, focus), not only in a red box', async () => {
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/utilisateurs`);
+  await Promise.all([page.waitForURL(/ok=none/), page.click('main button[value="mail"]')]);
+  assert.equal(await page.textContent('#notice'), 'Cochez au moins un compte.');
+  assert.equal(await focusedId(page, 'notice'), 'notice');
+  // The refusal comes back through a redirect (a 200 page): its title says so all the same.
+  assert.match(await page.title(), /^Erreur : Utilisateurs — /);
+});
+
 test('import: dry run first (nothing written), then the confirmed import into the school', async () => {
   const count = async () => (await q<{ n: number }>('SELECT count(*)::int n FROM user_structures WHERE structure_id = $1', [A.id]))[0].n;
   const start = await count();

@@ -140,8 +140,9 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
     {
       req: o.req,
       title: s && !o.title.includes(s.name) ? `${o.title} — ${s.name}` : o.title,
-      // A form sent back refused (400, 403, 422…): its <title> says so first (RGAA 8.6), as the account pages' do.
-      error: status >= 400,
+      // A form sent back refused (400, 403, 422…): its <title> says so first (RGAA 8.6), as the account pages' do; so
+      // does a refusal said after a redirect (the users list's « Cochez au moins un compte », ?ok=none).
+      error: status >= 400 || o.notice?.kind === 'error',
       heading: false,
       narrow: o.narrow,
       body: html`${consoleStyle}
