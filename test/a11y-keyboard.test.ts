@@ -247,11 +247,19 @@ test('the code field is typed as printed; the terms page leads back to the step 
   // Its own account: the newcomer of the first test is activated by then.
   const login = 'noe.garnier';
   const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Noé', lastName: 'Garnier', profile: 'Relative' });
-  await page.goto(`${env.server.url}/activation`);
-  const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
-    return { autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'), spellcheck: e.getAttribute('spellcheck'),
-      enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
-  assert.deepEqual({ ...attrs, font: /mono/i.test(attrs.font) }, { autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true });
+  // One-time-code: the phone offers the code from the mail that brought it, a password manager neither fills the
+  // field with a saved entry nor offers to save it (« off » is no purpose, WCAG 1.3.5).
+  for (const path of ['/activation', '/renouvellement']) {
+    await page.goto(`${env.server.url}${path}`);
+    const attrs = await page.evaluate(`(() => { const e = document.getElementById('f-code');
+      return { autocomplete: e.getAttribute('autocomplete'), autocorrect: e.getAttribute('autocorrect'), autocapitalize: e.getAttribute('autocapitalize'),
+        spellcheck: e.getAttribute('spellcheck'), enterkeyhint: e.getAttribute('enterkeyhint'), font: getComputedStyle(e).fontFamily }; })()`) as Record<string, string>;
+    assert.deepEqual(
+      { ...attrs, font: /mono/i.test(attrs.font) },
+      { autocomplete: 'one-time-code', autocorrect: 'off', autocapitalize: 'characters', spellcheck: 'false', enterkeyhint: 'go', font: true },
+      path,
+    );
+  }
 
   await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
   // Opened from the QR code: both fields filled, the page says so, and Enter goes on (focus on « Continuer »).
@@ -355,5 +363,38 @@ test('a form that succeeded says so first: the confirmation has focus (forgotten
   await typeInto(page, '#f-confirm', `${PASSWORD} neuve`);
   await enter(page);
   await focusedNotice('password change', /Votre mot de passe a été changé/);
+  await context.close();
+});
+
+test('a link of the error summary brings its field with its label, hint and error into view, and focuses it', async () => {
+  const page = await phonePage();
+  const login = 'lou.garnier';
+  const { code } = await createInactiveUser(env.ctx.database.pool, env.ctx.secrets, { login, firstName: 'Lou', lastName: 'Garnier', profile: 'Relative' });
+  await page.goto(`${env.server.url}/activation?login=${login}&code=${code}`);
+  await enter(page);
+  await page.fill('#f-password', 'court');
+  await page.fill('#f-email', 'pas-une-adresse');
+  await Promise.all([page.waitForNavigation(), page.click('main form button[type="submit"]')]);
+  assert.equal(await focusedId(page, 'error-summary'), 'error-summary');
+  const hrefs = await page.$$eval('#error-summary a', (as) => as.map((a) => a.getAttribute('href')!));
+  assert.deepEqual(hrefs, ['#f-password', '#f-confirm', '#f-email', '#f-terms']);
+  const failures: string[] = [];
+  for (const href of hrefs) {
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.focus(`#error-summary a[href="${href}"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.activeElement && document.activeElement.id === ${JSON.stringify(href.slice(1))}`, undefined, { timeout: 2_000 }).catch(() => undefined);
+    // Where the field's label, error and the field itself are: all within the viewport (a field scrolled to the very top
+    // left its label and its error above the screen, where a magnified reader does not look).
+    const seen = (await page.evaluate(`(() => {
+      const input = document.activeElement;
+      const field = input.closest('.field');
+      const parts = [input, field.querySelector('label'), field.querySelector('.field-error')].filter(Boolean);
+      const inView = parts.every((e) => { const r = e.getBoundingClientRect(); return r.top > -1 && r.bottom < innerHeight + 1; });
+      return { id: input.id, inView, at: parts.map((e) => e.tagName + ' ' + Math.round(e.getBoundingClientRect().top) + '-' + Math.round(e.getBoundingClientRect().bottom)).join(', ') };
+    })()`)) as { id: string; inView: boolean; at: string };
+    if (seen.id !== href.slice(1) || !seen.inView) failures.push(`${href}: focus on #${seen.id}, field, label and error at ${seen.at}`);
+  }
+  assert.deepEqual(failures, []);
   await context.close();
 });

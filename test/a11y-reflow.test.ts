@@ -1,11 +1,14 @@
 // Reflow (WCAG 1.4.10, RGAA 10.11) and text spacing (WCAG 1.4.12, RGAA 10.12) on the family's pages, in real
 // Chromium: at 320 CSS px wide (a 1280 px screen zoomed to 400 %, or a small phone), with and without the text
 // spacing a dyslexic reader's stylesheet applies, nothing may make the page scroll sideways — not even a long
-// login (long surnames fold into one unbreakable word) or the example address of an error message.
+// login (long surnames fold into one unbreakable word) or the example address of an error message; nor on the console's
+// school home and publipostage pages, where a school's staff prepares the sheets.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { a11ySuite, familyStates, type PageState } from './helpers/a11y.js';
+import { a11ySuite, consoleStates, familyStates, PASSWORD, type PageState } from './helpers/a11y.js';
+import { signIn } from './helpers/browser.js';
+import { insertClass, insertUser } from './helpers/directory-sample.js';
 import { createInactiveUser } from './helpers/web.js';
 
 const env = a11ySuite();
@@ -75,4 +78,28 @@ test('at 320 px, a long login (one unbreakable word) wraps on the activation ste
     failures,
   );
   assert.deepEqual(failures, [], 'the step with a long login is wider than a 320 px viewport');
+});
+
+test('at 320 px, with and without text spacing, the console\'s school home and publipostage pages do not scroll sideways', async () => {
+  // The school home's chart needs a class with a pupil still to activate.
+  const pool = env.ctx.database.pool;
+  const cls = await insertClass(pool, env.accounts.schoolId, '6e A');
+  await insertUser(pool, { firstName: 'Ana', lastName: 'Élève', structureIds: [env.accounts.schoolId], classIds: [cls] });
+  const school = `/console/etablissements/${env.accounts.schoolId}`;
+  const failures: string[] = [];
+  const states: PageState[] = [
+    ...consoleStates(env.accounts),
+    ...[
+      ['console, accueil de l’établissement', school],
+      ['console, lettres du publipostage', `${school}/publipostage/lettres`],
+    ].map(([name, path]): PageState => ({
+      name,
+      open: async (p, base) => {
+        await signIn(p, base, env.accounts.admin, PASSWORD, /\/console/);
+        await p.goto(`${base}${path}`);
+      },
+    })),
+  ];
+  for (const state of states) await assertNoSidewaysScroll(state, failures);
+  assert.deepEqual(failures, [], 'console pages wider than a 320 px viewport');
 });

@@ -14,7 +14,7 @@ import { classe } from '../src/web/i18n/classe.js';
 import { testContext } from './helpers/db.js';
 import { pdfPages } from './helpers/pdf.js';
 import { saveStructureSettings } from '../src/directory/policies.js';
-import { screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
+import { focusedId, screenshotPath, signedInBrowser, type SignedInBrowser } from './helpers/browser.js';
 import { createInactiveUser, createUser } from './helpers/web.js';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
@@ -103,6 +103,17 @@ test('the teacher sees only its class: students with birth date, login and code;
   await page.check('#select-all');
   assert.equal(await page.textContent('#selection-count'), '3 comptes sélectionnés (dont 3 sans adresse courriel)');
   await page.uncheck('#select-all');
+  // « Tout sélectionner » ticks in place once the script runs: a button to a screen reader (a link would promise
+  // another page), pressed with Space as well as Enter, its new name said.
+  const toggle = page.locator('[data-toggle-all]');
+  assert.equal(await toggle.getAttribute('role'), 'button');
+  await toggle.focus();
+  await page.keyboard.press('Space');
+  assert.equal(await page.textContent('#selection-count'), '3 comptes sélectionnés (dont 3 sans adresse courriel)');
+  assert.equal(await toggle.textContent(), 'Tout désélectionner');
+  assert.match(page.url(), new RegExp(`/classe/${cm1a}/eleves$`), 'no page loaded');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.textContent('#selection-count'), '0 compte sélectionné');
   await page.screenshot({ path: screenshotPath('classe-eleves'), fullPage: true });
 
   await page.click('nav.subnav >> text=Parents');
@@ -152,6 +163,13 @@ test('two ticked students: simplified PDF (8 per A4, one page) and CSV downloads
   assert.equal(await page.textContent('#selection-count'), '2 comptes sélectionnés (dont 2 sans adresse courriel)');
   await page.click('summary:has-text("Fiches de connexion")');
   assert.match((await page.textContent('[data-sheets-count]'))!, /de 2 utilisateurs\..*ordre alphabétique/);
+  // Each button is read with the hint under it (what it makes, who receives what), as a field with its hint.
+  const described = await page.$$eval('.sheets-panel button', (bs) =>
+    bs.map((b) => [b.textContent, (b.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ')]),
+  );
+  assert.ok(described.length >= 6 && described.every(([, d]) => d), JSON.stringify(described));
+  assert.match(Object.fromEntries(described)['Envoyer aux familles'], /^Chaque parent reçoit ses propres identifiants/);
+  assert.match(Object.fromEntries(described)['Fiches détaillées par courriel'], /^Un courriel avec une fiche de connexion détaillée/);
   await page.screenshot({ path: screenshotPath('classe-fiches-menu'), fullPage: true });
 
   const [pdfDl] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches de connexion simplifiées .PDF")')]);
@@ -183,6 +201,9 @@ test('renewal code for one active student, shown once and working', async () => 
   await page.click('button[value="renewal"]');
   assert.match((await page.textContent('.notice-error'))!, /n’est pas encore activé/);
   assert.ok(await page.isChecked(`#sel-${ids.hugo}`));
+  // Said first: the refusal has focus (a screen reader otherwise starts again at the top of the page).
+  assert.equal(await focusedId(page, 'notice'), 'notice');
+  assert.match(await page.title(), /^Erreur : /);
   await page.uncheck(`#sel-${ids.hugo}`);
   await page.check(`#sel-${ids.lea}`);
   await page.click('button[value="renewal"]');
@@ -216,6 +237,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button[value="block-confirm"]:has-text("Bloquer 1 compte")');
   assert.match(page.url(), /ok=blocked/);
   assert.equal(await page.textContent('.notice-success'), '1 compte bloqué.');
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'the confirmation has focus');
   assert.match((await page.textContent(`tr:has(#sel-${ids.zoe})`))!, /Bloqué/);
   assert.equal((await ctx.database.pool.query('SELECT blocked FROM users WHERE id = $1', [ids.zoe])).rows[0].blocked, true);
   await page.screenshot({ path: screenshotPath('classe-bloque'), fullPage: true });
@@ -231,6 +253,7 @@ test('blocking a student after confirmation; mailing detailed sheets to parents 
   await page.click('button:has-text("Envoyer 1 courriel")');
   // No SMTP server in this test: the notice says the mails wait and what to do.
   const queued = (await page.textContent('.notice-error'))!;
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'what became of the mails has focus');
   assert.match(queued, /^1 courriel en cours d’envoi\. 1 compte sans adresse courriel\. Aucun serveur de courriel n’est configuré/);
   assert.match(queued, /SMTP_URL/);
   const jobs = await ctx.database.pool.query('SELECT recipient, user_id FROM mail_jobs');

@@ -261,3 +261,26 @@ test('the pager reads the next and previous pages by cursor (keyset), with and w
     await context.close();
   }
 });
+
+test('the launch bar\'s hints are read with their field (sort, model, postal address)', async () => {
+  const context = await frenchContext(browser);
+  const page = await context.newPage();
+  await signIn(page, server.url, 'admin', PASSWORD);
+  await page.goto(`${server.url}/console/etablissements/${schoolA.id}/publipostage`);
+  const described = await page.$$eval('.launch-bar select, .launch-bar input', (fields) =>
+    Object.fromEntries(
+      fields.map((f) => [
+        f.id,
+        (f.getAttribute('aria-describedby') ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((id) => document.getElementById(id)?.textContent?.trim() ?? `(no #${id})`)
+          .join(' '),
+      ]),
+    ),
+  );
+  assert.match(described['f-sort'], /^Par défaut, le publipostage est trié/);
+  assert.match(described['f-model'], /^Les fiches par 8 se découpent/);
+  assert.match(described['f-adresse'], /^PDF à 1 fiche par page : l’adresse postale/);
+  await context.close();
+});

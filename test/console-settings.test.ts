@@ -11,7 +11,7 @@ import { loadPolicies, loadStructureSettings, policyForUser } from '../src/direc
 import { NO_PROVIDERS, parseFederation } from '../src/federation/providers.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
-import { screenshotPath, type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
+import { focusedId, screenshotPath, type SignedInBrowser, signedInBrowser } from './helpers/browser.js';
 import { Client, createInactiveUser, createUser } from './helpers/web.js';
 
 const PASSWORD = 'une phrase de passe solide';
@@ -73,6 +73,12 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   await page.click('button:has-text("Enregistrer")');
   assert.match((await page.textContent('.notice-error'))!, /Parent : fournisseur externe .* manquant/);
   assert.match(await page.title(), /^Erreur : Paramètres des comptes/, 'the refused form’s title says so first');
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'the refusal has focus, read first');
+  // The field it is about is marked invalid and described by the message; the others are not.
+  assert.deepEqual(
+    await page.$$eval('[aria-invalid="true"]', (es) => es.map((e) => `${e.id} ${e.getAttribute('aria-describedby')}`)),
+    ['f-Relative.provider notice'],
+  );
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int n FROM profile_policies')).rows[0].n, 0);
 
   await page.selectOption('#f-Relative\\.signIn', 'external');
@@ -89,6 +95,7 @@ test('the settings screen: an external provider needs a name; parents sign in wi
   assert.match((await page.textContent('.notice-error'))!, /Parent : aucun fournisseur « EduConnect » n’est configuré et activé .* Rien n’a été enregistré/);
   assert.equal((await ctx.database.pool.query('SELECT count(*)::int n FROM profile_policies')).rows[0].n, 0, 'nothing saved');
   assert.equal(await page.inputValue('#f-Relative\\.provider'), 'EduConnect', 'the form comes back as typed');
+  assert.equal(await page.getAttribute('#f-Relative\\.provider', 'aria-invalid'), 'true');
   ctx.config.federation = parseFederation({ providers: [{ id: 'educonnect', label: 'EduConnect', kind: 'oidc', issuer: 'https://educonnect.example.fr', clientId: 'x', match: ['externalId'] }] });
   try {
     await page.click('button:has-text("Enregistrer")');

@@ -10,7 +10,7 @@ import { hashPassword } from '../src/accounts/passwords.js';
 import { createDemoSchool } from '../src/demo/seed.js';
 import { startMailMerge } from '../src/mail/merge.js';
 import { SelectionSchema } from '../src/publipostage/selection.js';
-import { frenchContext, screenshotPath, type SignedInBrowser, signedInBrowser, signIn } from './helpers/browser.js';
+import { focusedId, frenchContext, screenshotPath, type SignedInBrowser, signedInBrowser, signIn } from './helpers/browser.js';
 import { testContext } from './helpers/db.js';
 
 /** Invented import fixtures (npm test needs nothing beside the repo). */
@@ -136,6 +136,7 @@ test('user page: renewal code shown once, block ends the session, new activation
   assert.match((await page.textContent('main'))!, /sessions en cours seront fermées/);
   await Promise.all([page.waitForURL(/ok=blocked/), page.click('main form button[type="submit"]')]);
   assert.match((await page.textContent('.notice'))!, /Compte bloqué\. 1 session en cours a été fermée ; ses codes en cours sont annulés\./);
+  assert.equal(await focusedId(page, 'notice'), 'notice', 'the confirmation has focus, read first');
   assert.equal((await q('SELECT count(*)::int n FROM sessions WHERE user_id = $1', [student.id]))[0].n, 0);
   await victim.goto(`${ui.url}/mon-compte`);
   assert.match(new URL(victim.url()).pathname, /^\/connexion$/);
@@ -173,6 +174,15 @@ test('user page: renewal code shown once, block ends the session, new activation
   const [after] = await q<{ activation_code_mac: string }>('SELECT activation_code_mac FROM users WHERE id = $1', [inactive.id]);
   assert.ok(ctx.secrets.verify('activation', normalizeCode(now)!, after.activation_code_mac));
   assert.ok(!ctx.secrets.verify('activation', normalizeCode(before)!, after.activation_code_mac));
+});
+
+test('users list: an action with no row ticked is said as an error (page title, focus), not only in a red box', async () => {
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/utilisateurs`);
+  await Promise.all([page.waitForURL(/ok=none/), page.click('main button[value="mail"]')]);
+  assert.equal(await page.textContent('#notice'), 'Cochez au moins un compte.');
+  assert.equal(await focusedId(page, 'notice'), 'notice');
+  // The refusal comes back through a redirect (a 200 page): its title says so all the same.
+  assert.match(await page.title(), /^Erreur : Utilisateurs — /);
 });
 
 test('import: dry run first (nothing written), then the confirmed import into the school', async () => {

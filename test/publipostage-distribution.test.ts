@@ -204,6 +204,7 @@ test('file names say what they hold', async () => {
   const many = contentLabel(sel({ profiles: ['Relative'], activation: 'inactive' }), { classes: ['6A', '6B', '5A', '4C'], levels: [] });
   assert.equal(fileName('fiches', many, '2026-09-02', 'pdf'), 'fiches-4-classes-parents-non-actives-2026-09-02.pdf');
   assert.equal(many.text, '4 classes · parents · comptes non activés');
+  assert.equal(many.textEn, '4 classes · parents · accounts not activated');
   assert.equal(fileName('comptes', contentLabel(sel(), { classes: [], levels: [] }), '2026-09-02', 'csv'), 'comptes-2026-09-02.csv');
   assert.equal(fileName('fiches', contentLabel(sel(), { classes: ['6e A/B'], levels: [] }), '2026-09-02', 'pdf'), 'fiches-6eAB-2026-09-02.pdf');
   // A school's file that names no class opens with the school (its UAI, else its name); a class's says the class.
@@ -213,6 +214,7 @@ test('file names say what they hold', async () => {
   const external = contentLabel(sel({ external: 'info' }), { classes: ['6A'], levels: [] });
   assert.equal(fileName('comptes', external, '2026-09-02', 'csv'), 'comptes-6A-avec-connexion-externe-2026-09-02.csv');
   assert.equal(external.text, '6A · avec les comptes à connexion externe');
+  assert.equal(external.textEn, '6A · with the accounts signing in elsewhere');
 });
 
 test('left-out reasons: first of blocked, absent, external; counters per profile and provider', () => {

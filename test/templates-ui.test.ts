@@ -170,3 +170,25 @@ test('the preview of an activated account’s sheet shows what an account withou
   assert.doesNotMatch(ownText, /n'a pas d'adresse électronique/);
   await own.page.close();
 });
+
+test('the merge-field buttons are described by the visible text beside them, in the page’s language', async () => {
+  await page.goto(`${ui.url}/console/etablissements/${school}/modeles?profil=parents&lang=en`);
+  try {
+    const described = await page.$$eval('#sheet_inactive button.merge-field', (bs) =>
+      bs.map((b) => ({
+        name: b.textContent,
+        title: b.getAttribute('title'),
+        description: (b.getAttribute('aria-describedby') ?? '')
+          .split(' ')
+          .map((id) => document.getElementById(id)?.textContent ?? `(no #${id})`)
+          .join(' '),
+      })),
+    );
+    const code = described.find((d) => d.name === '{code}');
+    // The French label was its tooltip on an English page (« Code d'activation (vide si le compte est activé) »).
+    assert.deepEqual(code, { name: '{code}', title: null, description: 'Activation code (empty when the account is activated)' });
+    assert.ok(described.length > 5 && described.every((d) => d.title === null && d.description && !d.description.startsWith('(no')), JSON.stringify(described));
+  } finally {
+    await page.goto(`${ui.url}/console?lang=fr`);
+  }
+});

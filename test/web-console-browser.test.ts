@@ -97,6 +97,11 @@ test('English switch: pages and refusals in English, no French error text', asyn
   assert.equal(csv?.status(), 400);
   assert.match((await page.textContent('main'))!, /Invalid parameter “createdAfter”/);
   assert.doesNotMatch((await page.textContent('main'))!, french);
+  // What a mailing holds, in English too (it read « Content: parents · comptes non activés »).
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage/envoi?profiles=Relative&activation=inactive`);
+  assert.equal(await page.textContent('[data-content]'), 'Content: parents · accounts not activated');
+  await page.goto(`${ui.url}/console/etablissements/${school}/publipostage/envoi`);
+  assert.equal(await page.textContent('[data-content]'), 'Content: all accounts');
   // A refused action of the class view, in English.
   await page.goto(`${ui.url}/classe/${cls}/eleves`);
   await page.click('button[value="block"]');

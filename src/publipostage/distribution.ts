@@ -98,7 +98,11 @@ export interface ContentLabel {
   parts: string[];
   /** "6A · élèves" */
   text: string;
+  /** The same in English, for a page shown in English: "6A · students". */
+  textEn: string;
 }
+
+const PLURAL_EN: Record<Profile, string> = { Student: 'students', Relative: 'parents', Teacher: 'teachers', Personnel: 'staff', Guest: 'guests' };
 
 /**
  * Label of a selection's content from the names of its classes / levels (the caller resolves them): at most
@@ -109,6 +113,7 @@ export interface ContentLabel {
 export function contentLabel(sel: Selection, names: { classes: string[]; levels: string[]; school?: string }): ContentLabel {
   const parts: string[] = [];
   const words: string[] = [];
+  const wordsEn: string[] = [];
   const named = names.classes.length ? names.classes : names.levels;
   // A name that keeps no Latin letter or digit (« Σχολείο ») slugs to nothing: no empty part (« fiches--eleves »).
   const school = names.school ? slug(names.school) : '';
@@ -116,31 +121,41 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (named.length > 3) {
     parts.push(`${named.length}-${names.classes.length ? 'classes' : 'niveaux'}`);
     words.push(`${named.length} ${names.classes.length ? 'classes' : 'niveaux'}`);
+    wordsEn.push(`${named.length} ${names.classes.length ? 'classes' : 'levels'}`);
   } else if (named.length) {
     parts.push(...named.map(slug).filter(Boolean));
     words.push(named.join(', '));
+    wordsEn.push(named.join(', '));
   }
   if (sel.profiles.length && sel.profiles.length < 5) {
     parts.push(...sel.profiles.map((p) => PLURAL_FR[p]).map(slug));
     words.push(sel.profiles.map((p) => PLURAL_FR[p]).join(', '));
+    wordsEn.push(sel.profiles.map((p) => PLURAL_EN[p]).join(', '));
   }
-  if (sel.activation !== 'all') {
-    parts.push(sel.activation === 'inactive' ? 'non-actives' : 'actives');
-    words.push(sel.activation === 'inactive' ? 'comptes non activés' : 'comptes activés');
-  }
-  const add = (part: string, word: string) => {
+  const add = (part: string, word: string, en: string) => {
     parts.push(part);
     words.push(word);
+    wordsEn.push(en);
   };
-  if (sel.blocked === 'only') add('bloques', 'comptes bloqués');
-  if (sel.preDeletion === 'pending') add('absents', 'absents du flux');
-  if (sel.email === 'without') add('sans-courriel', 'sans courriel');
+  if (sel.activation !== 'all') {
+    if (sel.activation === 'inactive') add('non-actives', 'comptes non activés', 'accounts not activated');
+    else add('actives', 'comptes activés', 'activated accounts');
+  }
+  if (sel.blocked === 'only') add('bloques', 'comptes bloqués', 'blocked accounts');
+  if (sel.preDeletion === 'pending') add('absents', 'absents du flux', 'missing from the feed');
+  if (sel.email === 'without') add('sans-courriel', 'sans courriel', 'without an email address');
   // Accounts that sign in elsewhere are left out unless asked for (their sheet then says how they sign in): a file
   // holding them says so, or it is taken for the usual one.
-  if (sel.external === 'info') add('avec-connexion-externe', 'avec les comptes à connexion externe');
-  if (sel.distributedBefore !== undefined) add('relance', `relance (remis il y a plus de ${sel.distributedBefore} jours)`);
-  if (sel.userIds.length) add(`${sel.userIds.length}-comptes`, countFr(sel.userIds.length, 'compte choisi', 'comptes choisis'));
-  return { parts, text: words.join(' · ') || 'tous les comptes' };
+  if (sel.external === 'info') add('avec-connexion-externe', 'avec les comptes à connexion externe', 'with the accounts signing in elsewhere');
+  if (sel.distributedBefore !== undefined) {
+    const days = sel.distributedBefore;
+    add('relance', `relance (remis il y a plus de ${days} jours)`, `reminder (handed out more than ${days} ${days === 1 ? 'day' : 'days'} ago)`);
+  }
+  if (sel.userIds.length) {
+    const n = sel.userIds.length;
+    add(`${n}-comptes`, countFr(n, 'compte choisi', 'comptes choisis'), `${n} ${n === 1 ? 'account' : 'accounts'} chosen`);
+  }
+  return { parts, text: words.join(' · ') || 'tous les comptes', textEn: wordsEn.join(' · ') || 'all accounts' };
 }
 
 /** `fiches-6A-eleves-2026-09-02.pdf`: kind, content parts, the day (Paris), extension. */

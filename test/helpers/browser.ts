@@ -84,3 +84,9 @@ export async function signedInBrowser(
     throw e;
   }
 }
+
+/** The focused element's id once the page has settled (autofocus runs after load): `expected` or what has focus. */
+export async function focusedId(page: Page, expected: string): Promise<string> {
+  await page.waitForFunction(`document.activeElement && document.activeElement.id === ${JSON.stringify(expected)}`, undefined, { timeout: 3_000 }).catch(() => undefined);
+  return page.evaluate('document.activeElement ? document.activeElement.id : ""') as Promise<string>;
+}

@@ -113,7 +113,7 @@ ${requiredLegend(env)}
 ${csrfField(env)}
 <input type="hidden" name="step" value="code">
 ${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
-${field(env, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'off', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _(flow.purpose === 'activation' ? 'field.codeHint' : 'field.renewalCodeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
+${field(env, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'one-time-code', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _(flow.purpose === 'activation' ? 'field.codeHint' : 'field.renewalCodeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
 <div class="actions"><button type="submit"${prefilled ? html` autofocus` : ''}>${_('steps.continue')}</button><a href="/connexion">${_('steps.backToLogin')}</a></div>
 </form>`,
   };

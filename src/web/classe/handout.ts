@@ -45,19 +45,19 @@ export function handoutButtons(env: ViewEnv, students: boolean, may: { sheets: b
   return html`${
     students
       ? html`<p><strong>${_('ho.family.title')}</strong></p>
-        <p class="hint">${_('ho.family.help')}</p>
+        <p class="hint" id="hint-family">${_('ho.family.help')}</p>
         ${may.sheets ? html`<p class="muted" data-family-count aria-live="polite">${familyCount}</p>` : ''}
         <ul class="plain sheets-options">
           ${
             may.sheets
-              ? html`<li><button type="submit" name="action" value="family-8" data-family="8">${_('ho.family.pdf8')}</button></li>
-          <li><button type="submit" name="action" value="family-1" class="button-secondary" data-family="1">${_('ho.family.pdf1')}</button></li>`
+              ? html`<li><button type="submit" name="action" value="family-8" data-family="8" aria-describedby="hint-family">${_('ho.family.pdf8')}</button></li>
+          <li><button type="submit" name="action" value="family-1" class="button-secondary" data-family="1" aria-describedby="hint-family">${_('ho.family.pdf1')}</button></li>`
               : ''
           }
           ${
             may.mail
-              ? html`<li><button type="submit" name="action" value="family-mail" class="button-secondary">${_('ho.family.mail')}</button>
-            <p class="hint">${_('ho.family.mailHelp')}</p></li>`
+              ? html`<li><button type="submit" name="action" value="family-mail" class="button-secondary" aria-describedby="hint-family-mail">${_('ho.family.mail')}</button>
+            <p class="hint" id="hint-family-mail">${_('ho.family.mailHelp')}</p></li>`
               : ''
           }
         </ul>`
@@ -66,8 +66,8 @@ export function handoutButtons(env: ViewEnv, students: boolean, may: { sheets: b
         ${
           may.sheets
             ? html`<ul class="plain sheets-options">
-          <li><button type="submit" name="action" value="zip" class="button-secondary">${_('ho.zip')}</button>
-            <p class="hint">${_('ho.zip.help')}</p></li>
+          <li><button type="submit" name="action" value="zip" class="button-secondary" aria-describedby="hint-zip">${_('ho.zip')}</button>
+            <p class="hint" id="hint-zip">${_('ho.zip.help')}</p></li>
         </ul>`
             : ''
         }`;

@@ -159,7 +159,10 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const mayRemind = rights.has('sheets') || rights.has('mail');
     const remind = q.relancer === '1' && mayRemind ? await remindRows(ctx, selectionOf(cls.id, tab), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
-    const notice = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
+    // Every notice here answers what the teacher just did (an action refused, done, the accounts to remind ticked):
+    // focused on load, so a screen reader says it instead of the page's top (the class view has no autofocus).
+    const said = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
+    const notice = said && { ...said, focus: true };
     return sendPage(
       reply,
       {
@@ -255,7 +258,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
           rows,
           mails: counts.total - counts.withoutEmail,
           withoutEmail: counts.withoutEmail,
-          content: content.text,
+          content: req.lang === 'en' ? content.textEn : content.text,
           idem: randomUUID(),
           smtpConfigured: !!ctx.config.smtpUrl,
         });

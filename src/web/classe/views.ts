@@ -308,20 +308,20 @@ ${profileTabs(env, frame)}
         <ul class="plain sheets-options">
           ${
             may('sheets')
-              ? html`<li><button type="submit" name="action" value="pdf">${_('classe.sheets.pdf')}</button>
-            <p class="hint">${_('classe.sheets.pdfHelp')}</p></li>`
+              ? html`<li><button type="submit" name="action" value="pdf" aria-describedby="hint-pdf">${_('classe.sheets.pdf')}</button>
+            <p class="hint" id="hint-pdf">${_('classe.sheets.pdfHelp')}</p></li>`
               : ''
           }
           ${
             may('mail')
-              ? html`<li><button type="submit" name="action" value="mail" class="button-secondary">${_('classe.sheets.mail')}</button>
-            <p class="hint">${_('classe.sheets.mailHelp')}</p></li>`
+              ? html`<li><button type="submit" name="action" value="mail" aria-describedby="hint-mail" class="button-secondary">${_('classe.sheets.mail')}</button>
+            <p class="hint" id="hint-mail">${_('classe.sheets.mailHelp')}</p></li>`
               : ''
           }
           ${
             may('sheets')
-              ? html`<li><button type="submit" name="action" value="csv" class="button-secondary">${_('classe.sheets.csv')}</button>
-            <p class="hint">${_('classe.sheets.csvHelp')}</p></li>`
+              ? html`<li><button type="submit" name="action" value="csv" aria-describedby="hint-csv" class="button-secondary">${_('classe.sheets.csv')}</button>
+            <p class="hint" id="hint-csv">${_('classe.sheets.csvHelp')}</p></li>`
               : ''
           }
         </ul>

@@ -84,6 +84,10 @@ export interface ConsolePageOptions {
   crumbs?: Array<{ href: string; label: string }>;
   /** Secondary tabs under the section tabs (templates: one per profile). */
   subTabs?: { label: string; items: Array<{ href: string; label: string; current: boolean }> };
+  /**
+   * What the admin's action came to: an error or success notice has focus on load (Notice.focus), so a screen reader
+   * says it rather than starting again at the breadcrumb; an `info` notice is read in its place.
+   */
   notice?: Notice | null;
   lead?: HtmlValue;
   body: HtmlValue;
@@ -136,8 +140,9 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
     {
       req: o.req,
       title: s && !o.title.includes(s.name) ? `${o.title} — ${s.name}` : o.title,
-      // A form sent back refused (400, 403, 422…): its <title> says so first (RGAA 8.6), as the account pages' do.
-      error: status >= 400,
+      // A form sent back refused (400, 403, 422…): its <title> says so first (RGAA 8.6), as the account pages' do; so
+      // does a refusal said after a redirect (the users list's « Cochez au moins un compte », ?ok=none).
+      error: status >= 400 || o.notice?.kind === 'error',
       heading: false,
       narrow: o.narrow,
       body: html`${consoleStyle}
@@ -146,7 +151,7 @@ export function sendConsolePage(reply: FastifyReply, o: ConsolePageOptions, stat
 ${sections}
 ${io}
 ${o.subTabs ? tabs(o.subTabs.items, 'pill-tabs console-tabs profile-tabs', o.subTabs.label) : ''}
-${renderNotice(o.notice)}
+${renderNotice(o.notice && o.notice.kind !== 'info' ? { focus: true, ...o.notice } : o.notice)}
 ${o.lead ? html`<p class="lead">${o.lead}</p>` : ''}
 ${o.body}
 ${consoleScript}`,

@@ -91,14 +91,14 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
 
     const launch = html`<div class="card launch-bar">
   <div class="field"><label for="f-sort">${_('pp.sort')}</label>
-    <select id="f-sort" name="sort">${(['alpha', 'profile', 'class', 'family'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select>
-    <p class="hint">${_('pp.sort.hint')}</p></div>
+    <select id="f-sort" name="sort" aria-describedby="f-sort-hint">${(['alpha', 'profile', 'class', 'family'] as const).map((s) => html`<option value="${s}"${selection.sort === s ? html` selected` : ''}>${_(`sort.${s}`)}</option>`)}</select>
+    <p class="hint" id="f-sort-hint">${_('pp.sort.hint')}</p></div>
   <div class="field"><label for="f-model">${_('pp.model')}</label>
-    <select id="f-model" name="model">${MODELS.map((m) => html`<option value="${m}"${model === m ? html` selected` : ''}>${_(`pp.model.${m}`)}</option>`)}</select>
-    <p class="hint">${_('pp.model.hint')}</p>
-    <div class="choice"><input type="checkbox" id="f-adresse" name="adresse" value="1"${AddressQuery.parse(req.query ?? {}).adresse === '1' ? html` checked` : ''}>
+    <select id="f-model" name="model" aria-describedby="f-model-hint">${MODELS.map((m) => html`<option value="${m}"${model === m ? html` selected` : ''}>${_(`pp.model.${m}`)}</option>`)}</select>
+    <p class="hint" id="f-model-hint">${_('pp.model.hint')}</p>
+    <div class="choice"><input type="checkbox" id="f-adresse" name="adresse" value="1" aria-describedby="f-adresse-hint"${AddressQuery.parse(req.query ?? {}).adresse === '1' ? html` checked` : ''}>
       <label for="f-adresse">${_('address.option')}</label></div>
-    <p class="hint">${_('address.hint')}</p></div>
+    <p class="hint" id="f-adresse-hint">${_('address.hint')}</p></div>
   <div class="launch"><p class="launch-label" id="launch-label">${_('pp.launch')}</p>
     <div class="launch-buttons" role="group" aria-labelledby="launch-label">
       <button type="submit" formmethod="post" formaction="${postAction(req, `${base}/pdf`)}" data-launch="pdf"${disabled}>${_('pp.pdf')}</button>
@@ -217,7 +217,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     // Several codes to one mailbox: said before the click (who receives what).
     sharedAddressWarning(lang, shared)
   }
-  <p class="send-content" data-content>${_('send.content', { label: content.text })}</p>
+  <p class="send-content" data-content>${_('send.content', { label: lang === 'en' ? content.textEn : content.text })}</p>
   ${leftOutList(lang, c.leftOut)}
   ${
     c.total === 0

@@ -39,6 +39,8 @@ interface FormState {
   policies: ProfilePolicy[];
   settings: StructureSettings;
   errors: string[];
+  /** The fields the errors are about (`<Profile>.<field>`): marked invalid and described by the notice. */
+  invalid?: string[];
   ok?: boolean;
   /** After a save with a profile on 'external': the password sessions it ended (savePolicy). */
   sessionsEnded?: number;
@@ -120,6 +122,7 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
     const body = req.body as Record<string, string | string[]>;
     const formValue = (_r: unknown, k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
     const errors: string[] = [];
+    const invalid: string[] = [];
     const inputs = new Map<Profile, PolicyInput>();
     const shown: ProfilePolicy[] = [];
     for (const profile of PROFILES) {
@@ -142,6 +145,7 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
         // An external provider left empty is missing, not invalid.
         const key = field === 'provider' && !raw.provider.trim() ? 'settings.missing' : 'settings.invalid';
         errors.push(_(key, { profile: profileLabel(req.lang, profile), field: _(`settings.field.${field}` as MessageKey) }));
+        invalid.push(`${profile}.${field}`);
         shown.push({
           profile,
           signIn: (['code', 'external', 'both'].includes(raw.signIn) ? raw.signIn : 'code') as ProfilePolicy['signIn'],
@@ -161,12 +165,13 @@ export default async function consoleSettings(root: FastifyInstance, ctx: AppCon
     if (!errors.length) {
       for (const p of await unreachablePolicies(ctx, school.id, shown)) {
         errors.push(_('settings.unreachable.refused', { profile: profileLabel(req.lang, p.profile), provider: p.provider ?? '' }));
+        invalid.push(`${p.profile}.provider`);
       }
     }
     if (errors.length) {
       const current = await loadStructureSettings(pool, school.id);
       // Nothing is saved: the form comes back as typed, with what is wrong named.
-      return page(req, reply, school, { policies: shown, settings: { ...current, teacherRights: rights, termsText }, errors }, 400);
+      return page(req, reply, school, { policies: shown, settings: { ...current, teacherRights: rights, termsText }, errors, invalid }, 400);
     }
     // A profile saved as 'external' ends the password sign-ins its setting now refuses (savePolicy): said on the page.
     const ended = await withTransaction(pool, async (c) => {

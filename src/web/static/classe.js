@@ -87,7 +87,9 @@
       });
     }
     if (toggle) {
-      // Without JS the link reloads the page with every box ticked; here it just ticks them.
+      // Without JS the link reloads the page with every box ticked; here it just ticks them: a button, then (its role
+      // said by a screen reader, Space presses it as Enter does).
+      toggle.setAttribute('role', 'button');
       toggle.addEventListener('click', function (e) {
         e.preventDefault();
         setAll(
@@ -95,6 +97,12 @@
             return b.checked;
           }),
         );
+      });
+      toggle.addEventListener('keydown', function (e) {
+        if (e.key === ' ') {
+          e.preventDefault();
+          toggle.click();
+        }
       });
     }
     boxes.forEach(function (b) {

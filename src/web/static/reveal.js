@@ -1,5 +1,6 @@
-// « Afficher » after each password field (forms.ts revealButton): shows what was typed, hides it again. Every page
-// works without this file: the buttons stay hidden.
+// « Afficher » after each password field (forms.ts revealButton): shows what was typed, hides it again; and the error
+// summary's links (forms.ts errorSummary) bring the whole field into view. Every page works without this file: the
+// buttons stay hidden, a link scrolls to its field (app.css scroll-margin-top).
 (function () {
   'use strict';
 
@@ -20,5 +21,18 @@
         button.setAttribute('aria-pressed', 'false');
       });
     }
+  });
+
+  // A link of the error summary: the field's label, hint and error are above its input; the browser scrolls the input
+  // itself to the top and leaves them out of view. Show the field from its top, then focus the input.
+  Array.prototype.slice.call(document.querySelectorAll('#error-summary a[href^="#"]')).forEach(function (link) {
+    link.addEventListener('click', function (e) {
+      const input = document.getElementById(link.getAttribute('href').slice(1));
+      const field = input?.closest('.field');
+      if (!field) return;
+      e.preventDefault();
+      field.scrollIntoView({ block: 'start' });
+      input.focus({ preventScroll: true });
+    });
   });
 })();

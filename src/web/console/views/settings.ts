@@ -5,6 +5,7 @@ import { csrfField } from '../../forms.js';
 import { html, type SafeHtml } from '../../html.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
+import { NOTICE_ID } from '../../layout.js';
 import type { ViewEnv } from '../../view.js';
 import { formatNumber, schoolBase, type School } from '../frame.js';
 
@@ -38,23 +39,25 @@ export function signInSummaryView(lang: Lang, schoolId: string, rows: SignInRow[
 }
 
 /** The settings form: one row per profile, the teachers' rights, the terms of use. */
-export function settingsFormView(env: ViewEnv, school: School, st: { policies: ProfilePolicy[]; settings: StructureSettings }): SafeHtml {
+export function settingsFormView(env: ViewEnv, school: School, st: { policies: ProfilePolicy[]; settings: StructureSettings; invalid?: string[] }): SafeHtml {
   const { lang } = env;
   const _ = translator(lang);
   const row = (p: ProfilePolicy) => {
     const n = (k: string) => `${p.profile}.${k}`;
+    // A refused field says so and is described by the notice naming the problem (focused on load: NOTICE_ID).
+    const bad = (k: string) => (st.invalid?.includes(n(k)) ? html` aria-invalid="true" aria-describedby="${NOTICE_ID}"` : '');
     const label = profileLabel(lang, p.profile);
     return html`<tr data-policy="${p.profile}">
   <th scope="row">${label}</th>
   <td><label class="visually-hidden" for="f-${n('signIn')}">${_('settings.col.signIn')} — ${label}</label>
-    <select id="f-${n('signIn')}" name="${n('signIn')}">${(['code', 'external', 'both'] as const).map((v) => html`<option value="${v}"${p.signIn === v ? html` selected` : ''}>${_(`settings.signIn.${v}`)}</option>`)}</select></td>
+    <select id="f-${n('signIn')}" name="${n('signIn')}"${bad('signIn')}>${(['code', 'external', 'both'] as const).map((v) => html`<option value="${v}"${p.signIn === v ? html` selected` : ''}>${_(`settings.signIn.${v}`)}</option>`)}</select></td>
   <td><label class="visually-hidden" for="f-${n('provider')}">${_('settings.col.provider')} — ${label}</label>
-    <input type="text" id="f-${n('provider')}" name="${n('provider')}" value="${p.provider ?? ''}" maxlength="80" list="providers"></td>
+    <input type="text" id="f-${n('provider')}" name="${n('provider')}"${bad('provider')} value="${p.provider ?? ''}" maxlength="80" list="providers"></td>
   <td class="center"><input type="checkbox" id="f-${n('emailRequired')}" name="${n('emailRequired')}" value="on"${p.emailRequired ? html` checked` : ''} aria-label="${_('settings.col.emailRequired')} — ${label}"></td>
   <td class="center"><input type="checkbox" id="f-${n('phoneRequired')}" name="${n('phoneRequired')}" value="on"${p.phoneRequired ? html` checked` : ''} aria-label="${_('settings.col.phoneRequired')} — ${label}"></td>
-  <td><input type="number" id="f-${n('minPasswordLength')}" name="${n('minPasswordLength')}" value="${p.minPasswordLength}" min="8" max="64" aria-label="${_('settings.col.minLength')} — ${label}"></td>
-  <td><input type="number" id="f-${n('graceDays')}" name="${n('graceDays')}" value="${p.graceDays}" min="0" max="3650" aria-label="${_('settings.col.graceDays')} — ${label}"></td>
-  <td><input type="number" id="f-${n('deletionDays')}" name="${n('deletionDays')}" value="${p.deletionDays}" min="0" max="3650" aria-label="${_('settings.col.deletionDays')} — ${label}"></td>
+  <td><input type="number" id="f-${n('minPasswordLength')}" name="${n('minPasswordLength')}"${bad('minPasswordLength')} value="${p.minPasswordLength}" min="8" max="64" aria-label="${_('settings.col.minLength')} — ${label}"></td>
+  <td><input type="number" id="f-${n('graceDays')}" name="${n('graceDays')}"${bad('graceDays')} value="${p.graceDays}" min="0" max="3650" aria-label="${_('settings.col.graceDays')} — ${label}"></td>
+  <td><input type="number" id="f-${n('deletionDays')}" name="${n('deletionDays')}"${bad('deletionDays')} value="${p.deletionDays}" min="0" max="3650" aria-label="${_('settings.col.deletionDays')} — ${label}"></td>
 </tr>`;
   };
   return html`<form method="post" action="${settingsHref(school.id)}" class="settings-form" data-settings>

@@ -54,7 +54,7 @@ ${draft?.errors.length ? html`<div class="notice notice-error" role="alert"><ul>
     <textarea id="${bodyId}" name="body" rows="${isMail(k) ? 14 : 10}" spellcheck="true" data-merge-target>${body}</textarea></div>
   <div class="merge-fields">
     <p class="hint">${_('tpl.fieldsHelp')}</p>
-    <ul class="plain">${MERGE_FIELDS.map((f) => html`<li><button type="button" class="button-secondary merge-field" data-insert="{${f.name}}" data-target="${bodyId}" title="${f.label}"><code>{${f.name}}</code></button> <span class="muted">${_(`tpl.field.${f.name}`)}</span></li>`)}</ul>
+    <ul class="plain">${MERGE_FIELDS.map((f) => html`<li><button type="button" class="button-secondary merge-field" data-insert="{${f.name}}" data-target="${bodyId}" aria-describedby="${bodyId}-${f.name}"><code>{${f.name}}</code></button> <span class="muted" id="${bodyId}-${f.name}">${_(`tpl.field.${f.name}`)}</span></li>`)}</ul>
   </div>
   <div class="actions">
     <button type="submit" name="action" value="save">${_('tpl.save')}</button>
