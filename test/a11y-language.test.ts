@@ -44,3 +44,23 @@ test('FR | EN after a sent form: the English page of the same task, what was giv
   }
   assert.deepEqual(failures, [], 'the language switch lost the family’s place');
 });
+
+test('FR | EN is read as the languages’ names, the current one marked, the bar between them silent', async () => {
+  const context = await env.browser.newContext({ locale: 'fr-FR' });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${env.server.url}/connexion`);
+    const fr = await page.locator('.lang-switch').ariaSnapshot();
+    assert.match(fr, /link "English"/, fr);
+    assert.match(fr, /Français/, fr);
+    assert.doesNotMatch(fr, /\||\bFR\b|\bEN\b/, fr);
+    await Promise.all([page.waitForNavigation(), page.click('.lang-switch a[hreflang="en"]')]);
+    const en = await page.locator('.lang-switch').ariaSnapshot();
+    assert.match(en, /link "Français"/, en);
+    assert.doesNotMatch(en, /\||\bFR\b|\bEN\b/, en);
+    // Seen: the short codes and the bar, as before.
+    assert.deepEqual(await page.locator('.lang-switch [aria-hidden="true"]').allInnerTexts(), ['FR', '|', 'EN']);
+  } finally {
+    await context.close();
+  }
+});

@@ -86,7 +86,7 @@ test('pages: French layout, FR | EN switch kept in a cookie, Accept-Language, st
   assert.match(fr.headers['content-type'] as string, /text\/html; charset=utf-8/);
   assert.match(fr.body, /<html lang="fr">/);
   assert.match(fr.body, /<meta name="viewport"/);
-  assert.match(fr.body, /<strong aria-current="true">FR<\/strong> \| <a href="\/connexion\?lang=en"/);
+  assert.match(fr.body, /<strong aria-current="true"><span aria-hidden="true">FR<\/span><span class="visually-hidden">Français<\/span><\/strong> <span aria-hidden="true">\|<\/span> <a href="\/connexion\?lang=en"/);
   assert.match(fr.body, /<h1>Connexion<\/h1>/);
   assert.match(fr.headers['content-security-policy'] as string, /frame-ancestors 'none'/);
   assert.equal(fr.headers['x-content-type-options'], 'nosniff');

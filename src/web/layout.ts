@@ -5,6 +5,12 @@ import { csrfField } from './forms.js';
 import { html, sendHtml, type HtmlValue, type SafeHtml } from './html.js';
 import { plural, t, type Lang, type MessageKey } from './i18n/index.js';
 
+/** A language's short code as seen, with its name in that language for screen readers. */
+const LANG_CODE = {
+  fr: html`<span aria-hidden="true">FR</span><span class="visually-hidden">Français</span>`,
+  en: html`<span aria-hidden="true">EN</span><span class="visually-hidden">English</span>`,
+};
+
 export interface NavItem {
   href: string;
   label: string;
@@ -167,9 +173,11 @@ export function layout(o: LayoutOptions): SafeHtml {
     ${navList(top, path, 'topnav', t(lang, 'layout.nav'))}
     <div class="topbar-tools">
       <p class="lang-switch"><span class="visually-hidden">${t(lang, 'layout.lang')}</span> ${
+        // Each language named in itself to a screen reader (« Français », « English »), the short codes and the bar
+        // between them only seen: « F R barre verticale E N » told nothing.
         lang === 'fr'
-          ? html`<strong aria-current="true">FR</strong> | <a href="${langHref(req, other, o.langPath)}" hreflang="en" lang="en">EN</a>`
-          : html`<a href="${langHref(req, other, o.langPath)}" hreflang="fr" lang="fr">FR</a> | <strong aria-current="true">EN</strong>`
+          ? html`<strong aria-current="true">${LANG_CODE.fr}</strong> <span aria-hidden="true">|</span> <a href="${langHref(req, other, o.langPath)}" hreflang="en" lang="en">${LANG_CODE.en}</a>`
+          : html`<a href="${langHref(req, other, o.langPath)}" hreflang="fr" lang="fr">${LANG_CODE.fr}</a> <span aria-hidden="true">|</span> <strong aria-current="true">${LANG_CODE.en}</strong>`
       }</p>
       ${
         user
