@@ -191,7 +191,10 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
       ctx,
       req,
       model,
-      (client) => streamCsvSelection(ctx, client, req.selection, req.scope, CSV_BATCH),
+      // The selected ids are written once the count is known: both scan the whole selection, and on two cores the
+      // count (its parallel workers) shared them with the writing, which held back the header, hence the first byte
+      // (a région's million over HTTP, three alternated pairs of medians of 3: 819–897 ms instead of 981–1,107 ms).
+      (client) => afterCount(counted, () => streamCsvSelection(ctx, client, req.selection, req.scope, CSV_BATCH)),
       undefined,
       (client, kind) => distributionRecorder(client, SELECTED_IDS, { kind, actorId: req.actorId }),
     );
@@ -214,6 +217,12 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
   });
   const body = await streamSheetsPdf(ctx, rows, { model, sort: req.selection.sort, templates, addresses: req.addressBlock && model === 1 ? addresses : undefined });
   return { count: await countOr(counted, body), filename: fileName('fiches', label, today(), 'pdf'), contentType: 'application/pdf', body };
+}
+
+/** The batches of `read()`, started once `counted` is settled (its failure ends them). */
+async function* afterCount<T>(counted: Promise<number>, read: () => AsyncGenerator<T>): AsyncGenerator<T> {
+  await counted;
+  yield* read();
 }
 
 /** `first` (a batch already asked of `batches`), then the rest of `batches`. */
