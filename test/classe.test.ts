@@ -91,8 +91,8 @@ async function postForm(req: APIRequestContext, url: string, fields: Array<[stri
 test('the teacher sees only its class: students with birth date, login and code; parents of those students', async () => {
   await page.goto(`${ui.url}/classe`);
   assert.match(page.url(), new RegExp(`/classe/${cm1a}/eleves$`));
-  assert.equal(await page.textContent('h1'), 'Paramétrage de la classe CM1 A');
-  assert.match(await page.title(), /^Paramétrage de la classe CM1 A — Élèves — /);
+  assert.equal(await page.textContent('h1'), 'Comptes de la classe CM1 A');
+  assert.match(await page.title(), /^Comptes de la classe CM1 A — Élèves — /);
   assert.deepEqual((await shownLogins()).sort(), [logins.hugo, logins.lea, logins.zoe].sort());
   const body = await page.textContent('main');
   assert.match(body!, /15\/03\/2015/);

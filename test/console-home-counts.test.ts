@@ -89,6 +89,18 @@ test('the profile table and the sign-in summary count the same accounts; the pre
   assert.match(en.body, /2 accounts absent from the feed \(deleted, waiting for the purge\) are not counted anywhere on this page\./);
 });
 
+test('an empty school says it has no account yet, one account is « 1 compte » (« 0 comptes, dont 0 activé » read wrong)', async () => {
+  const pool = ctx.database.pool;
+  const empty = await insertStructure(pool, 'École vide', '0440098W');
+  await pool.query(`INSERT INTO local_admins (user_id, structure_id) SELECT id, $1 FROM users WHERE login = 'dir.moulin'`, [empty]);
+  let page = await admin.get(`/console/etablissements/${empty}`);
+  assert.match(page.body, /<p class="lead">Aucun compte pour l’instant : importez les fichiers de l’établissement\.<\/p>/);
+  assert.match((await admin.get(`/console/etablissements/${empty}`, { 'accept-language': 'en' })).body, /<p class="lead">No account yet: import the school’s files\.<\/p>/);
+  await insertUser(pool, { firstName: 'Seule', lastName: 'Élève', structureIds: [empty] });
+  page = await admin.get(`/console/etablissements/${empty}`);
+  assert.match(page.body, /<p class="lead">1 compte, dont 0 activé \(/);
+});
+
 test('the funnel: each step within the previous one, the accounts activated with no hand-out recorded counted apart', async () => {
   const page = await admin.get(`/console/etablissements/${school}?profil=Student`);
   // 6 pupils, 3 handed a sheet, 1 of them (Ana) activated since; Cid, activated with no hand-out recorded, and Fay,

@@ -154,6 +154,11 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
   assert.match((await page.textContent('.send-headline'))!, new RegExp(`^${withEmail.length} courriels? v`));
   assert.match((await page.textContent('[data-fact="withoutEmail"]'))!, new RegExp(`${withoutEmail.length} comptes? n’(?:a|ont) pas d’adresse courriel`));
   await page.screenshot({ path: screenshotPath('console-envoi-confirmation'), fullPage: true });
+  // Everyone with an address: said so (not « 0 compte n’a pas d’adresse courriel : il ne recevra rien »).
+  const confirmUrl = page.url();
+  await page.goto(confirmUrl.replace('email=all', 'email=with'));
+  assert.equal(await page.textContent('[data-fact="withoutEmail"]'), 'Chaque compte a une adresse courriel.');
+  await page.goto(confirmUrl);
   // The PDF offered there holds exactly the accounts without an address.
   const [noEmail] = await Promise.all([page.waitForEvent('download'), page.click('button[data-no-email-pdf]')]);
   const noEmailText = pdfText(await save(noEmail, 'no-email.pdf'));

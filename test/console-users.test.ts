@@ -185,6 +185,24 @@ test('users list: an action with no row ticked is said as an error (page title, 
   assert.match(await page.title(), /^Erreur : Utilisateurs — /);
 });
 
+test('filters: « (par défaut) » marks what each page starts with — every account on the users list, the safe choices on publipostage', async () => {
+  const checkedLabels = async () =>
+    page.$$eval('#filters fieldset', (sets) =>
+      Object.fromEntries(
+        sets
+          .map((f) => [f.querySelector('input[type="radio"]')?.getAttribute('name') ?? '', f.querySelector('input:checked + label')?.textContent ?? ''] as const)
+          .filter(([n]) => ['preDeletion', 'blocked', 'external'].includes(n)),
+      ),
+    );
+  const defaults = async () => page.$$eval('#filters label', (ls) => ls.map((l) => l.textContent ?? '').filter((t) => t.includes('(par défaut)')));
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/utilisateurs`);
+  assert.deepEqual(await checkedLabels(), { preDeletion: 'Tous (par défaut)', blocked: 'Tous (par défaut)', external: 'Fiche d’information sans code (par défaut)' });
+  assert.equal((await defaults()).length, 3);
+  await page.goto(`${ui.url}/console/etablissements/${A.id}/publipostage`);
+  assert.deepEqual(await checkedLabels(), { preDeletion: 'Présents dans le flux (par défaut)', blocked: 'Exclure les comptes bloqués (par défaut)', external: 'Exclure (par défaut)' });
+  assert.equal((await defaults()).length, 3);
+});
+
 test('import: dry run first (nothing written), then the confirmed import into the school', async () => {
   const count = async () => (await q<{ n: number }>('SELECT count(*)::int n FROM user_structures WHERE structure_id = $1', [A.id]))[0].n;
   const start = await count();

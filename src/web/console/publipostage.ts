@@ -224,7 +224,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
       ? ''
       : html`<ul class="send-facts">
     <li data-fact="total">${pluralHtml(lang, 'pp.total', c.total)}</li>
-    <li data-fact="withoutEmail">${pluralHtml(lang, 'send.withoutEmail', c.withoutEmail)}${
+    <li data-fact="withoutEmail">${c.withoutEmail ? pluralHtml(lang, 'send.withoutEmail', c.withoutEmail) : _('send.withoutEmail.none')}${
       c.withoutEmail
         ? html` ${downloadForm(req, { action: `${base}/pdf`, params: noEmailPdf, label: plural(lang, 'send.noEmailPdf', c.withoutEmail), attrs: html` class="button-secondary button-small" data-no-email-pdf` })}`
         : ''

@@ -142,12 +142,13 @@ export interface FilterPanelOptions {
   listing?: boolean;
 }
 
-function radios(name: string, legend: string, current: string, options: Array<[string, string]>): SafeHtml {
+/** A group of radio buttons; `byDefault`, when given, is the value the page starts with, said in its label. */
+function radios(name: string, legend: string, current: string, options: Array<[string, string]>, byDefault?: { value: string; lang: Lang }): SafeHtml {
   return html`<fieldset class="filter-group"><legend>${legend}</legend>${options.map(
     ([value, label]) =>
       html`<div class="choice"><input type="radio" id="f-${name}-${value}" name="${name}" value="${value}"${
         current === value ? html` checked` : ''
-      }><label for="f-${name}-${value}">${label}</label></div>`,
+      }><label for="f-${name}-${value}">${byDefault?.value === value ? t(byDefault.lang, 'filters.byDefault', { label }) : label}</label></div>`,
   )}</fieldset>`;
 }
 
@@ -260,20 +261,38 @@ ${o.before ?? ''}
         <input type="number" id="f-distributedBefore" name="distributedBefore" min="1" max="3650" inputmode="numeric" value="${sel.distributedBefore ?? ''}" aria-describedby="f-distributedBefore-hint">
         <p class="hint" id="f-distributedBefore-hint">${_('remind.hint')}</p></div>
     </fieldset>
-    ${radios('preDeletion', _('filters.preDeletion'), sel.preDeletion, [
-      ['not', _('filters.preDeletion.not')],
-      ['pending', _('filters.preDeletion.pending')],
-      ['all', _('filters.preDeletion.all')],
-    ])}
-    ${radios('blocked', _('filters.blocked'), sel.blocked, [
-      ['exclude', _('filters.blocked.exclude')],
-      ['only', _('filters.blocked.only')],
-      ['all', _('filters.blocked.all')],
-    ])}
-    ${radios('external', _('filters.external'), sel.external, [
-      ['exclude', _('filters.external.exclude')],
-      ['info', _('filters.external.info')],
-    ])}
+    ${radios(
+      'preDeletion',
+      _('filters.preDeletion'),
+      sel.preDeletion,
+      [
+        ['not', _('filters.preDeletion.not')],
+        ['pending', _('filters.preDeletion.pending')],
+        ['all', _('filters.preDeletion.all')],
+      ],
+      { value: radioDefaults(!!o.listing).preDeletion, lang },
+    )}
+    ${radios(
+      'blocked',
+      _('filters.blocked'),
+      sel.blocked,
+      [
+        ['exclude', _('filters.blocked.exclude')],
+        ['only', _('filters.blocked.only')],
+        ['all', _('filters.blocked.all')],
+      ],
+      { value: radioDefaults(!!o.listing).blocked, lang },
+    )}
+    ${radios(
+      'external',
+      _('filters.external'),
+      sel.external,
+      [
+        ['exclude', _('filters.external.exclude')],
+        ['info', _('filters.external.info')],
+      ],
+      { value: radioDefaults(!!o.listing).external, lang },
+    )}
     ${radios('origin', _('filters.origin'), sel.origin, [
       ['all', _('filters.origin.all')],
       ['feed', _('filters.origin.feed')],

@@ -1,11 +1,11 @@
-// The class view ("Paramétrage de la classe"), the letter-template editor and the duplicates screen.
+// The class view (« Comptes de la classe », ONE's "Paramétrage de la classe"), the letter-template editor and the duplicates screen.
 import type { Catalogue } from './types.js';
 
 const fr = {
   'nav.classe': 'Ma classe',
 
-  'classe.title': 'Paramétrage de la classe',
-  'classe.titleOf': 'Paramétrage de la classe {name}',
+  'classe.title': 'Comptes de la classe',
+  'classe.titleOf': 'Comptes de la classe {name}',
   'classe.notFound': 'Classe introuvable.',
   'classe.userNotFound': 'Utilisateur introuvable.',
   'classe.noClass': 'Aucune classe ne vous est rattachée pour le moment.',
@@ -219,8 +219,8 @@ const fr = {
 const en: Record<keyof typeof fr, string> = {
   'nav.classe': 'My class',
 
-  'classe.title': 'Class settings',
-  'classe.titleOf': 'Class settings: {name}',
+  'classe.title': 'Class accounts',
+  'classe.titleOf': 'Class accounts: {name}',
   'classe.notFound': 'Class not found.',
   'classe.userNotFound': 'User not found.',
   'classe.noClass': 'No class is attached to you yet.',

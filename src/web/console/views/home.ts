@@ -119,10 +119,14 @@ export function homeView(lang: Lang, home: StructureHome): SafeHtml {
 </figure>`
     : html`<p class="card">${_('home.chart.none')}</p>`;
 
-  return html`<p class="lead">${plural(lang, 'home.summary', home.activated, {
-    total: formatNumber(lang, home.total),
-    rate: percent(lang, rate(home.activated, home.total)),
-  })}</p>
+  return html`<p class="lead">${
+    home.total
+      ? plural(lang, 'home.summary', home.activated, {
+          total: plural(lang, 'console.choose.accounts', home.total),
+          rate: percent(lang, rate(home.activated, home.total)),
+        })
+      : _('home.summary.empty')
+  }</p>
 <div class="home-grid">
   <section aria-labelledby="profiles-title"><h2 id="profiles-title">${_('home.profiles.title')}</h2>${profileTable}${
     home.preDeleted ? html`<p class="muted" data-pre-deleted="${home.preDeleted}">${plural(lang, 'home.preDeleted', home.preDeleted)}</p>` : ''
