@@ -55,6 +55,9 @@ test('ensureDemo creates the admin and a realistic collège on an empty database
   assert.ok(active > total * 0.1 && active < total * 0.2, `${active} / ${total}`);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activated_at IS NOT NULL AND activation_code_enc IS NOT NULL`), 0);
   assert.equal(await count(`SELECT count(*) n FROM users WHERE activated_at IS NULL AND activation_code_enc IS NULL`), 0);
+  // Activated means signed in once (the school home's « Connectés au moins une fois »), never before the activation.
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE login <> 'admin' AND (activated_at IS NULL) <> (last_login_at IS NULL)`), 0);
+  assert.equal(await count(`SELECT count(*) n FROM users WHERE last_login_at < activated_at`), 0);
   const [hash] = await q<{ password_hash: string }>(`SELECT password_hash FROM users WHERE password_hash IS NOT NULL AND login <> 'admin' LIMIT 1`);
   assert.match(hash.password_hash, /^\$argon2id\$/);
   assert.equal(await argon2.verify(hash.password_hash, 'Mot-de-passe-admin-1'), true);

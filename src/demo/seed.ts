@@ -250,6 +250,9 @@ export async function createDemoSchool(
       `INSERT INTO local_admins (user_id, structure_id) SELECT u, s FROM unnest($1::uuid[], $2::uuid[]) AS v(u, s) ON CONFLICT DO NOTHING`,
       [heads.map((h) => ids.get(h)!), heads.map((_, i) => res.structureIds.get(`demo-${i}`)!)],
     );
+    // An activated account has signed in (activation ends signed in): the school home's « Connectés au moins une
+    // fois » said 0 beside 264 activated.
+    await client.query(`UPDATE users SET last_login_at = activated_at WHERE external_id LIKE 'demo:%' AND activated_at IS NOT NULL AND last_login_at IS NULL`);
   });
   // A school loaded from empty: statistics now, not at autovacuum's next round (db/statistics.ts).
   await refreshStatistics(ctx.database.pool, records.length);

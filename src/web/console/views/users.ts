@@ -210,7 +210,7 @@ ${
       ${d.functions.length ? html`<dt>${_('user.functions')}</dt><dd>${functionLabels(d.functions).join(', ')}</dd>` : ''}
       ${d.mobile ? html`<dt>${_('user.mobile')}</dt><dd>${d.mobile}</dd>` : ''}
       <dt>${_('col.login')}</dt><dd><code>${d.login}</code></dd>
-      <dt>${_('user.origin')}</dt><dd>${_(d.origin === 'feed' && isFeedSource(d.source) ? `user.source.${d.source}` : `user.origin.${d.origin}`)}${d.externalId ? html` <span class="muted">(${d.externalId})</span>` : ''}</dd>
+      <dt>${_('user.origin')}</dt><dd>${_(d.origin === 'feed' && isFeedSource(d.source) ? `user.source.${d.source}` : `user.origin.${d.origin}`)}${shownExternalId(d.externalId) ? html` <span class="muted">(${shownExternalId(d.externalId)})</span>` : ''}</dd>
       <dt>${_('col.created')}</dt><dd>${dateOnly(lang, d.createdAt)}</dd>
     </dl>
   </section>
@@ -267,4 +267,17 @@ export function blockConfirmView(env: ViewEnv, d: UserDetails, school: School | 
     <a href="${userHref(d.id, school)}">${_('console.cancel')}</a></div>
   </form>
 </div>`;
+}
+
+/**
+ * The import key worth showing an administrator beside the account's origin: the feed's own identifier (AAF,
+ * SIECLE…), or the « Identifiant » column of a CSV or ONDE file (`csv:<school>:id:<value>`, csv.ts csvIdKey), never
+ * a key Trousseau built from the names (`csv:<school>:<profile>:<name>:…`, which only says what the page already
+ * does). Null: nothing to show.
+ */
+export function shownExternalId(externalId: string | null | undefined): string | null {
+  if (!externalId) return null;
+  const file = /^(?:csv|be1d):[0-9a-f-]{36}:(id:)?(.*)$/.exec(externalId);
+  if (!file) return externalId;
+  return file[1] ? file[2] : null;
 }
