@@ -9,7 +9,7 @@ import { checkEmail, clean, cleanPhone, decodeText, normTitle, parseDate, postal
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type MergeNote, type Rejection, type Source, type UserRecord } from './types.js';
 
-type Field =
+export type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork' | 'mobile'
   | 'title' | 'function' | 'director' | 'profile' | 'address' | 'zipCode' | 'city' | 'country' | 'localAdmin'
   | 'childExternalId' | 'childLast' | 'childUsage' | 'childFirst' | 'childClass';
@@ -81,7 +81,7 @@ function isRelativeFile(name: string, headers: string[]): boolean {
 // Fields of one child named on a parent's row (grouped by position); childExternalId columns stand alone.
 const CHILD_FIELDS = new Set<Field>(['childLast', 'childUsage', 'childFirst', 'childClass']);
 
-const FIELD_LABEL: Record<Field, string> = {
+export const FIELD_LABEL: Record<Field, string> = {
   firstName: 'Prénom', lastName: 'Nom', usageName: "Nom d'usage", birthDate: 'Date de naissance', classes: 'Classes',
   level: 'Niveau', email: 'Courriel', phone: 'Téléphone', phoneWork: 'Téléphone travail', mobile: 'Téléphone portable', title: 'Civilité',
   function: 'Fonction', director: 'Directeur', localAdmin: 'ADML', childLast: "Nom de l'élève", childUsage: "Nom d'usage de l'élève",
@@ -90,7 +90,7 @@ const FIELD_LABEL: Record<Field, string> = {
 };
 
 // A pupil without a class is accepted: the reference's templates mark the class optional.
-const REQUIRED: Record<Profile, Field[]> = {
+export const REQUIRED: Record<Profile, Field[]> = {
   Student: ['lastName', 'firstName', 'birthDate'],
   Teacher: ['lastName', 'firstName'],
   Personnel: ['lastName', 'firstName'],

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
+import { findTemplate, templateFile } from '../../import/csv-templates.js';
 import { ImportForbiddenError, importFiles, type ImportReport } from '../../import/index.js';
 import { receiveUploads, UPLOAD_TTL_MS, UploadEmptyError, UploadMalformedError, UploadTooLargeError, uploadsRoot } from '../../import/uploads.js';
 import type { Rejection } from '../../import/types.js';
@@ -30,7 +31,7 @@ import { forbiddenText } from '../import-text.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
 import type { Notice } from '../layout.js';
-import { IdParams, reasonKey, text } from '../input.js';
+import { attachment, IdParams, reasonKey, text } from '../input.js';
 import { dateTime, schoolOr404, sendConsolePage } from './frame.js';
 import { aafElsewhereNotice, confirmView, csvElsewhereNotice, doneView, fatalNotice, historyView, importBase, type ImportTarget, type NewAccounts, uploadForm } from './views/import.js';
 import type { Scope } from '../../directory/scope.js';
@@ -152,6 +153,12 @@ export default async function importScreens(instance: FastifyInstance, ctx: AppC
     return page(req, reply, school, { notice: created });
   });
   app.get('/import', async (req, reply) => page(req, reply, everySchool(req)));
+  // The ENT's CSV templates, as the import reads them (import/csv-templates.ts): nothing of any school in them.
+  app.get('/modeles-csv/:file', { schema: { params: z.object({ file: z.string().max(40) }) } }, async (req, reply) => {
+    const template = findTemplate(req.params.file);
+    if (!template) throw new HttpError(404, 'error.notFound');
+    return reply.header('content-disposition', attachment(template.file)).type('text/csv; charset=utf-8').send(templateFile(template));
+  });
 
   // Step 1: receive the files, dry-run, show the report and a confirmation form.
   async function upload(req: FastifyRequest, reply: FastifyReply, school: ImportTarget) {

@@ -342,8 +342,10 @@ const fr = {
   'import.school.aafLink': 'Importer ce flux sur la page « Importer un flux académique (AAF) »',
   'import.files.hint':
     'Fichiers CSV (modèles de l’ENT, export ONDE ; séparateur ; , ou tabulation), exports SIECLE (élèves, responsables, nomenclature) ou STS-web de l’établissement, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le profil d’un modèle CSV se lit dans son nom (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) ou dans une colonne « Profil ».',
-  'import.files.hintSuper':
-    'Fichiers CSV (modèles de l’ENT, export ONDE), exports SIECLE (élèves, responsables, nomenclature) ou STS-web, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le flux AAF s’importe sur la page « Importer un flux académique (AAF) ».',
+  'import.files.hintAaf': 'Le flux AAF s’importe sur la page « Importer un flux académique (AAF) ».',
+  'import.templates': 'Modèles de fichiers CSV',
+  'import.templates.hint':
+    'Un fichier par profil, à remplir dans un tableur et à enregistrer en CSV (séparateur point-virgule) sans changer son nom ; « * » : colonne obligatoire. Un parent de plusieurs enfants répète les trois colonnes de l’élève pour chacun.',
   'import.partial': 'Import partiel',
   'import.partial.hint': 'Cochez si les fichiers ne contiennent qu’une partie des utilisateurs : personne ne sera pré-supprimé.',
   'import.analyse': 'Analyser les fichiers',
@@ -827,8 +829,10 @@ const en: Record<keyof typeof fr, string> = {
   'import.school.aafLink': 'Import this feed on the “Import an academic feed (AAF)” page',
   'import.files.hint':
     'CSV files (ENT templates, ONDE export; separator ; , or tab), the school’s SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. A CSV template’s profile is read from its name (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) or from a “Profil” column.',
-  'import.files.hintSuper':
-    'CSV files (ENT templates, ONDE export), SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. The AAF feed is imported on the “Import an academic feed (AAF)” page.',
+  'import.files.hintAaf': 'The AAF feed is imported on the “Import an academic feed (AAF)” page.',
+  'import.templates': 'CSV file templates',
+  'import.templates.hint':
+    'One file per profile, to fill in a spreadsheet and save as CSV (semicolon separator) under the same name; “*”: required column. A parent of several children repeats the three pupil columns for each.',
   'import.partial': 'Partial import',
   'import.partial.hint': 'Tick if the files hold only part of the users: nobody will be pre-deleted.',
   'import.analyse': 'Analyse the files',

@@ -31,6 +31,7 @@ import { html, type SafeHtml } from '../../html.js';
 import { formatText, importMessageText, mergeText, rejectionText } from '../../import-text.js';
 import { translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
+import { CSV_TEMPLATES, templateHeader } from '../../../import/csv-templates.js';
 import type { ViewEnv } from '../../view.js';
 import { dateTime, formatNumber, plural, schoolBase, type School } from '../frame.js';
 
@@ -67,13 +68,17 @@ export function uploadForm(env: ViewEnv, school: ImportTarget, superAdmin: boole
   const _ = translator(env.lang);
   // A local admin sends the same kinds of file as a super admin on a school's page (SIECLE and STS-web naming the
   // school's UAI, a .zip): only the AAF, refused to them, goes unmentioned.
-  const [hint, accept] = !school ? [_('import.files.hintRegion'), '.xml,.zip'] : [_(superAdmin ? 'import.files.hintSuper' : 'import.files.hint'), '.csv,.txt,.tsv,.xml,.zip'];
+  // The super admin is told where the AAF feed goes besides what a school's page takes.
+  const [hint, accept] = !school
+    ? [_('import.files.hintRegion'), '.xml,.zip']
+    : [superAdmin ? `${_('import.files.hint')} ${_('import.files.hintAaf')}` : _('import.files.hint'), '.csv,.txt,.tsv,.xml,.zip'];
   return html`<form method="post" action="${importBase(school)}?_csrf=${env.csrfToken}" enctype="multipart/form-data" class="card import-form" data-once>
 <div class="field">
   <label for="f-files">${_('import.files')}</label>
   <p class="hint" id="f-files-hint">${hint}</p>
   <input type="file" id="f-files" name="files" multiple required accept="${accept}" aria-describedby="f-files-hint">
 </div>
+${school ? csvTemplates(env.lang) : ''}
 <div class="field field-check">
   <input type="checkbox" id="f-partial" name="partial" value="1" aria-describedby="f-partial-hint">
   <label for="f-partial">${_('import.partial')}</label>
@@ -364,4 +369,17 @@ export function historyView(lang: Lang, school: ImportTarget, runs: StoredImport
     (r) => html`<li><a href="${importBase(school)}/rapports/${r.id}">${dateTime(lang, r.at)}</a>${r.actor ? html` — ${r.actor}` : ''} — ${r.files.join(', ')}
     <span class="muted">${_('import.history.counts', { created: n(r.created), updated: n(r.updated), preDeleted: n(r.preDeleted), rejected: n(r.rejected) })}</span></li>`,
   )}</ul></section>`;
+}
+
+/** The ENT's CSV templates to download, each with its columns (« * »: required), under the file field. */
+function csvTemplates(lang: Lang): SafeHtml {
+  const _ = translator(lang);
+  return html`<details class="csv-templates">
+  <summary>${_('import.templates')}</summary>
+  <p class="hint">${_('import.templates.hint')}</p>
+  <ul>${CSV_TEMPLATES.map(
+    (t) => html`<li><a href="/console/modeles-csv/${t.file}" download>${t.file}</a> (${profileLabel(lang, t.profile)}) :
+    <span class="muted">${t.fields.map((f) => templateHeader(t, f)).join(' ; ')}</span></li>`,
+  )}</ul>
+</details>`;
 }

@@ -1,0 +1,66 @@
+// The ENT's CSV templates as Trousseau reads them, offered on the import page: one file per profile, named so that
+// its profile is read from the name (csv.ts profileFromName), headed with the labels csv.ts maps (FIELD_LABEL, « * »
+// on what REQUIRED asks), one invented example row. A school fills them in a spreadsheet and sends them back.
+import type { Profile } from '../directory/vocabulary.js';
+import { stringifyCsv } from '../publipostage/csv.js';
+import { type Field, FIELD_LABEL, REQUIRED } from './csv.js';
+
+export interface CsvTemplate {
+  /** File name, which says the profile (CSV_Eleves.csv…). */
+  file: string;
+  profile: Profile;
+  /** Columns in order; `example` has one cell per column. */
+  fields: Field[];
+  example: string[];
+}
+
+/** In the order an import is best sent: pupils before their parents. */
+export const CSV_TEMPLATES: readonly CsvTemplate[] = [
+  {
+    file: 'CSV_Eleves.csv',
+    profile: 'Student',
+    fields: ['lastName', 'firstName', 'birthDate', 'classes', 'usageName', 'externalId'],
+    example: ['MARTIN', 'Léa', '14/09/2015', 'CM1 A', '', ''],
+  },
+  {
+    file: 'CSV_Parents.csv',
+    profile: 'Relative',
+    fields: ['title', 'lastName', 'firstName', 'email', 'phone', 'mobile', 'address', 'zipCode', 'city', 'country', 'childLast', 'childFirst', 'childClass'],
+    example: ['Mme', 'MARTIN', 'Sophie', 'sophie.martin@example.org', '', '06 12 34 56 78', '3 rue des Lilas', '75011', 'Paris', 'France', 'MARTIN', 'Léa', 'CM1 A'],
+  },
+  {
+    file: 'CSV_Enseignants.csv',
+    profile: 'Teacher',
+    fields: ['lastName', 'firstName', 'email', 'classes', 'function', 'director', 'externalId'],
+    example: ['DUBOIS', 'Camille', 'camille.dubois@example.org', 'CM1 A', 'Professeur des écoles', 'non', ''],
+  },
+  {
+    file: 'CSV_Personnels.csv',
+    profile: 'Personnel',
+    fields: ['lastName', 'firstName', 'function', 'email', 'phone', 'externalId'],
+    example: ['BERNARD', 'Julien', 'Secrétaire', 'julien.bernard@example.org', '', ''],
+  },
+  {
+    file: 'CSV_Invites.csv',
+    profile: 'Guest',
+    fields: ['lastName', 'firstName', 'classes', 'email'],
+    example: ['PETIT', 'Nadia', 'CM1 A', 'nadia.petit@example.org'],
+  },
+];
+
+/** A column's header as the template writes it: the label csv.ts reads, « * » when the profile requires it. */
+export function templateHeader(t: CsvTemplate, field: Field): string {
+  return `${FIELD_LABEL[field]}${REQUIRED[t.profile].includes(field) ? '*' : ''}`;
+}
+
+/** The template file: UTF-8 with BOM, ';', CRLF (what a spreadsheet opens and saves back as is). */
+export function templateFile(t: CsvTemplate): Buffer {
+  return stringifyCsv(
+    t.fields.map((f) => templateHeader(t, f)),
+    [t.example],
+  );
+}
+
+export function findTemplate(file: string): CsvTemplate | undefined {
+  return CSV_TEMPLATES.find((t) => t.file === file);
+}
