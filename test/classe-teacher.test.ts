@@ -27,7 +27,8 @@ const logLines: Array<Record<string, unknown>> = [];
 const dir = mkdtempSync(join(tmpdir(), 'trousseau-classe-teacher-'));
 
 before(async () => {
-  ctx = await testContext({ LOG_LEVEL: 'warn' });
+  // A mail server configured (never reached here): « Mot de passe oublié » can send its link.
+  ctx = await testContext({ LOG_LEVEL: 'warn', SMTP_URL: 'smtp://127.0.0.1:2525' });
   const pool = ctx.database.pool;
   school = (await pool.query(`INSERT INTO structures (name) VALUES ('Collège Jean Moulin') RETURNING id`)).rows[0].id;
   c3 = (await pool.query(`INSERT INTO classes (structure_id, name) VALUES ($1, '3C') RETURNING id`, [school])).rows[0].id;

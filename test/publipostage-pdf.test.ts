@@ -19,7 +19,10 @@ import { insertSample } from './helpers/sample.js';
 const ALL: Scope = { kind: 'all' };
 const URL_BASE = 'https://ent.example.fr';
 
-const ctx = await fileContext({ TROUSSEAU_PUBLIC_URL: URL_BASE });
+// A mail server configured (nothing is sent here): « Mot de passe oublié » can then send its link.
+const ctx = await fileContext({ TROUSSEAU_PUBLIC_URL: URL_BASE, SMTP_URL: 'smtp://127.0.0.1:2525' });
+/** The same directory where no mail server is configured. */
+const noMail = { ...ctx, config: { ...ctx.config, smtpUrl: undefined } };
 const s = await insertSample(ctx);
 const dir = fileTempDir('trousseau-pdf-');
 
@@ -72,6 +75,14 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.doesNotMatch(emile, /Code d'activation :/);
   assert.doesNotMatch(emile, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
   assert.deepEqual(pdfQrCodes(file, emilePage), []);
+  // No mail server: no « Mot de passe oublié » link can leave (that page says so), the sheet sends to a renewal code.
+  for (const model of [1, 8] as const) {
+    const sheet = pdfText(save(await renderSheetsPdf(noMail, rows.filter((r) => r.id === s.users.emile), { model }))).replace(/\s+/g, ' ');
+    assert.doesNotMatch(sheet, /(Cliquez|Clique) sur « Mot de passe oublié »/, `model ${model}: ${sheet}`);
+    assert.match(sheet, /code de renouvellement/, `model ${model}`);
+    // Émile has an address: the sheet does not claim otherwise.
+    assert.doesNotMatch(sheet, /pas d'adresse électronique/, `model ${model}`);
+  }
 
   // An expired code is never printed.
   const hugo = pdfText(file, pageOf(rows, s.users.hugo));

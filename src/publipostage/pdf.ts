@@ -827,6 +827,9 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
   // template, then school: the template is the same string every time, whose hash V8 keeps).
   const shared = new Map<string, Map<string, string>>();
   let sharedCount = 0;
+  // « Mot de passe oublié » sends a link by e-mail: only for an account with an address, and only where a mail server is
+  // configured (without one, that page says no mail can leave: the sheet says to ask for a renewal code instead).
+  const resetByMail = (row: AccountRow) => !!ctx.config.smtpUrl && !!row.email?.trim();
   const bodyFor = (row: AccountRow, school: string): string => {
     // The letter texts speak of activation codes (a QR code to scan, a date « ci-dessus »): a sheet without one, an
     // information sheet or one with no usable code, carries only its own note, which says what to do.
@@ -834,14 +837,14 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     if (kind === 'external' || kind === 'none' || kind === 'expired') return '';
     if (opts.model === 8) {
       const texts = SIMPLIFIED[lang][audienceOf(row.profile, row.youngPupil)];
-      const text = renewal ? texts.renewal : kind === 'code' ? texts.code : row.email?.trim() ? texts.active : texts.activeNoEmail;
+      const text = renewal ? texts.renewal : kind === 'code' ? texts.code : resetByMail(row) ? texts.active : texts.activeNoEmail;
       return text.replaceAll('{url}', ctx.config.publicUrl);
     }
     if (renewal) return RENEWAL[lang][RENEWAL_BODY[audienceOf(row.profile, row.youngPupil)]];
     const set = templates.get(row.structureId ?? '')!;
     // A school's text as written; the built-in one fitted to the account (templateFor): to the parents of a pupil of
     // maternelle, and without the « Mot de passe oublié » e-mail steps for an account without an address.
-    const template = templateFor(set, row, row.activated ? 'sheet_active' : 'sheet_inactive').body;
+    const template = templateFor(set, row, row.activated ? 'sheet_active' : 'sheet_inactive', !!ctx.config.smtpUrl).body;
     let bySchool = shared.get(template);
     if (!bySchool) {
       bySchool = new Map();

@@ -184,8 +184,10 @@ export function audienceOf(profile: Profile, youngPupil = false): Audience {
  * maternelle, addressed to the parents. Used only where the built-in text applies: a school's own text is printed as
  * written.
  */
-export function defaultSheetActiveWithoutEmail(profile: Profile, youngPupil = false): string {
-  return RENEWAL_NO_EMAIL[audienceOf(profile, youngPupil)];
+export function defaultSheetActiveWithoutEmail(profile: Profile, youngPupil = false, why: 'noAddress' | 'noMailServer' = 'noAddress'): string {
+  const text = RENEWAL_NO_EMAIL[audienceOf(profile, youngPupil)];
+  // An account with an address where no mail server is configured: the renewal code, without claiming no address.
+  return why === 'noAddress' ? text : text.replace(/^.*n'a pas d'adresse électronique : d/m, 'D');
 }
 
 /** The words of the built-in parents' texts about the children, and those for a parent of one child (templateFor). */
@@ -299,13 +301,18 @@ export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil
  * in the singular, and a sheet_active for an account without an e-mail address, with the renewal-code steps (no reset
  * link can reach it).
  */
-export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email' | 'children'>, kind: TemplateKind): LetterTemplate {
+/**
+ * `mailServer`: whether « Mot de passe oublié » can send its link (config.smtpUrl); without one, an activated account's
+ * built-in sheet sends to a renewal code as one without an address does.
+ */
+export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email' | 'children'>, kind: TemplateKind, mailServer = true): LetterTemplate {
   const chosen = set.get(row.profile, kind);
   if (chosen.source !== 'default') return chosen;
   // A parent of one child follows « votre enfant », not « vos enfants ».
   if (row.profile === 'Relative' && row.children?.length === 1 && chosen.body.includes(CHILDREN_WORDS)) return { ...chosen, body: chosen.body.replace(CHILDREN_WORDS, ONE_CHILD_WORDS) };
   const young = row.profile === 'Student' && !!row.youngPupil;
   if (kind === 'sheet_active' && !row.email?.trim()) return { ...chosen, body: defaultSheetActiveWithoutEmail(row.profile, young) };
+  if (kind === 'sheet_active' && !mailServer) return { ...chosen, body: defaultSheetActiveWithoutEmail(row.profile, young, 'noMailServer') };
   return young ? { ...chosen, ...set.youngDefault(kind) } : chosen;
 }
 
