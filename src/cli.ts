@@ -9,6 +9,15 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   oidc: () => import('./oidc/cli.js'),
 };
 
+/** What each command does, one line each, for `trousseau --help` (`token` is `jeton` in English). */
+const SUMMARY: Array<[string, string]> = [
+  ['import', 'importer des fichiers d’annuaire (AAF, SIECLE, STS-web, ONDE, CSV), simulation avec --dry-run'],
+  ['publipostage', 'fiches PDF, CSV ou fichier de fusion Word d’une sélection de comptes'],
+  ['admin', 'rétablir le compte admin (nouveau mot de passe), nommer ou retirer un administrateur local'],
+  ['jeton', 'jetons d’API : créer, lister, révoquer (token en anglais)'],
+  ['oidc', 'clés de signature du fournisseur OpenID Connect (rotation)'],
+];
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const load = name ? commands[name] : undefined;
@@ -16,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     const usage = `usage : trousseau <${Object.keys(commands).join('|')}> [options] (trousseau <commande> --help : ses options)`;
     // Asked for, the usage is the answer (stdout, 0); anything else is an error.
     if (name === '-h' || name === '--help') {
-      console.log(usage);
+      console.log([usage, '', ...SUMMARY.map(([c, what]) => `  ${c.padEnd(14)}${what}`)].join('\n'));
       return 0;
     }
     console.error(usage);

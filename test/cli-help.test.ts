@@ -25,6 +25,11 @@ test('every command’s --help: usage on stdout, nothing on stderr, exit code 0'
   }
 });
 
+test('trousseau --help says in a line what each command does', async () => {
+  const r = await run(['--help']);
+  for (const command of ['import', 'publipostage', 'admin', 'jeton', 'oidc']) assert.match(r.stdout, new RegExp(`^  ${command} +\\S.{20,}$`, 'm'), command);
+});
+
 test('an unknown command or option is still an error: usage on stderr, exit code 2', async () => {
   for (const args of [['inconnue'], ['oidc', '--inconnue']]) {
     const r = await run(args);
