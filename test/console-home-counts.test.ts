@@ -80,13 +80,13 @@ test('the profile table and the sign-in summary count the same accounts; the pre
   assert.deepEqual(signIn, profiles);
   // « dont N activé(s) » agrees with N (« 1 activés » read wrong).
   assert.match(page.body, /<p class="lead">\d+ comptes, dont (1 activé|[02-9]\d* activés|1\d+ activés) \(/);
-  assert.match(page.body, /data-pre-deleted="2">2 comptes absents du flux \(supprimés, en attente de purge\) ne sont comptés nulle part sur cette page\./);
+  assert.match(page.body, /data-pre-deleted="2">2 comptes pré-supprimés \(absents du flux, en attente de suppression définitive\) ne sont comptés nulle part sur cette page\./);
   // The whole-school funnel starts from the same accounts.
   assert.equal(funnel(page.body)[0][1], 8);
   // The class bars leave the pre-deleted pupils out too: 3 of 6 activated.
   assert.match(page.body, /3 \/ 6 élèves/);
   const en = await admin.get(`/console/etablissements/${school}`, { 'accept-language': 'en' });
-  assert.match(en.body, /2 accounts absent from the feed \(deleted, waiting for the purge\) are not counted anywhere on this page\./);
+  assert.match(en.body, /2 pre-deleted accounts \(absent from the feed, waiting for final deletion\) are not counted anywhere on this page\./);
 });
 
 test('an empty school says it has no account yet, one account is « 1 compte » (« 0 comptes, dont 0 activé » read wrong)', async () => {
@@ -120,9 +120,9 @@ test('the users list shows the pre-deleted accounts the home page leaves out, an
   const list = await admin.get(`/console/etablissements/${school}/utilisateurs`);
   assert.equal(list.statusCode, 200);
   // The home page's 6 pupils + 1 parent + 1 director, and the 2 pre-deleted pupils it names apart.
-  assert.match(list.body, /role="status">10 utilisateurs correspondent aux filtres, dont 2 absents du flux \(supprimés, en attente de purge\)</);
+  assert.match(list.body, /role="status">10 utilisateurs correspondent aux filtres, dont 2 pré-supprimés \(absents du flux, en attente de suppression définitive\)</);
   const en = await admin.get(`/console/etablissements/${school}/utilisateurs`, { 'accept-language': 'en' });
-  assert.match(en.body, /10 users match the filters, including 2 absent from the feed \(deleted, waiting for the purge\)/);
+  assert.match(en.body, /10 users match the filters, including 2 pre-deleted \(absent from the feed, waiting for final deletion\)/);
   // Each row's link names the person whole for a screen reader's list of links (« Élève » alone, six times, said nothing).
   assert.match(list.body, /<a href="[^"]+">Élève<span class="visually-hidden"> Ana<\/span><\/a>/);
   // Once they are out of the list (a filter), no note.
