@@ -120,7 +120,7 @@ function dateCorrected(r: RenameIncoming, c: RenameCandidate): boolean {
     foldKey(r.firstName) === foldKey(c.firstName) &&
     foldKey(r.lastName) === foldKey(c.lastName) &&
     !parentsDiffer(r, c) &&
-    (r.classes.length || c.classes.length ? (sharesClass(r.classes, c.classes) && !c.classStale) || sharesParent(r, c) : sharesParent(r, c))
+    (r.classes.length || c.classes.length ? (c.classStale ? sharesParent(r, c) : sharesClass(r.classes, c.classes)) : sharesParent(r, c))
   );
 }
 
