@@ -40,3 +40,20 @@ test('options given in DATABASE_URL are kept beside ours', async () => {
 test('a connection string that is not a URL is passed through with the options beside it', () => {
   assert.deepEqual(connectionConfig('/var/run/postgresql trousseau'), { connectionString: '/var/run/postgresql trousseau', options: '-c parallel_setup_cost=10000' });
 });
+
+test('options given by PGOPTIONS, as libpq and node-postgres read them, are kept beside ours', async () => {
+  const before = process.env.PGOPTIONS;
+  process.env.PGOPTIONS = '-c statement_timeout=4322';
+  try {
+    const other = openDatabase(db.url, 1);
+    try {
+      assert.equal(await setting(other.pool, 'statement_timeout'), '4322ms');
+      assert.equal(await setting(other.pool, 'parallel_setup_cost'), '10000');
+    } finally {
+      await other.close();
+    }
+  } finally {
+    if (before === undefined) delete process.env.PGOPTIONS;
+    else process.env.PGOPTIONS = before;
+  }
+});

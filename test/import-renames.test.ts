@@ -137,3 +137,15 @@ test('a birth date corrected under the very same names and class renames; not wi
   const other: RenamePresent = { key: 'k2', profile: 'Student', structureIds: ['s1'], firstName: 'Nina', lastName: 'BERTHIER', birthDate: '2016-01-05' };
   assert.deepEqual(findRenames([inc('k1', 'Nina', 'BERTHIER', '2017-11-23', ['PS'])], [cand('u1', 'Nina', 'BERTHIER', '2017-11-22', ['PS'])], [other]), []);
 });
+
+test('a corrected birth date is no proof between two families, nor in a class that moved on without a parent in common', () => {
+  const lea = (parents: string[]) => ({ ...inc('k1', 'Léa', 'MARTIN', '2019-07-07', ['CP']), parents });
+  const leaver = (parents: string[], classStale = false): RenameCandidate => ({ ...cand('u1', 'Léa', 'MARTIN', '2019-03-01', ['CP'], true), parents, classStale });
+  // Same names, same class, another date: the same pupil unless the parents say otherwise.
+  assert.deepEqual(findRenames([lea([])], [leaver(['csv:mère'])]), [{ key: 'k1', id: 'u1', applied: true }]);
+  assert.deepEqual(findRenames([lea(['csv:mère'])], [leaver(['csv:mère'])]), [{ key: 'k1', id: 'u1', applied: true }]);
+  assert.deepEqual(findRenames([lea(['csv:père-autre'])], [leaver(['csv:mère'])]).filter((m) => m.applied), []);
+  // September: the class's name proves nothing; a parent in common does.
+  assert.deepEqual(findRenames([lea([])], [leaver(['csv:mère'], true)]).filter((m) => m.applied), []);
+  assert.deepEqual(findRenames([lea(['csv:mère'])], [leaver(['csv:mère'], true)]), [{ key: 'k1', id: 'u1', applied: true }]);
+});

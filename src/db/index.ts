@@ -45,17 +45,21 @@ export const SESSION_OPTIONS = '-c parallel_setup_cost=10000';
 /**
  * node-postgres settings for `url` with SESSION_OPTIONS added to the `options` the URL may already give (the URL's
  * own parameters override the settings object in node-postgres, so they are merged into it). A string that is not a
- * URL (a socket path) is left to node-postgres as it is.
+ * URL (a socket path) is left to node-postgres as it is. PGOPTIONS, which node-postgres reads when the URL gives no
+ * `options`, is kept before ours likewise.
  */
-export function connectionConfig(url: string): pg.PoolConfig {
+export function connectionConfig(url: string, env: NodeJS.ProcessEnv = process.env): pg.PoolConfig {
+  // Without `options` in the URL, node-postgres reads PGOPTIONS (as libpq does) only when the settings give none: the
+  // environment's are kept beside ours, not replaced by them (a statement_timeout set there was dropped silently).
+  const options = env.PGOPTIONS?.trim() ? `${env.PGOPTIONS.trim()} ${SESSION_OPTIONS}` : SESSION_OPTIONS;
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return { connectionString: url, options: SESSION_OPTIONS };
+    return { connectionString: url, options };
   }
   const own = u.searchParams.get('options');
-  if (own === null) return { connectionString: url, options: SESSION_OPTIONS };
+  if (own === null) return { connectionString: url, options };
   u.searchParams.set('options', `${own} ${SESSION_OPTIONS}`);
   return { connectionString: u.toString() };
 }

@@ -34,7 +34,7 @@ export interface OidcStart {
 }
 
 /** The authorization URL to send the browser to, with the secrets the callback must be checked against. */
-export async function oidcAuthorizationUrl(p: OidcProviderConfig, redirectUri: string, state: string): Promise<OidcStart> {
+export async function oidcAuthorizationUrl(p: OidcProviderConfig, redirectUri: string, state: string, force = false): Promise<OidcStart> {
   const config = await clientConfig(p);
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
@@ -46,6 +46,8 @@ export async function oidcAuthorizationUrl(p: OidcProviderConfig, redirectUri: s
     code_challenge_method: 'S256',
     state,
     nonce,
+    // `force`: the person authenticates again, whatever session the provider has (OpenID Connect Core § 3.1.2.1).
+    ...(force ? { prompt: 'login' } : {}),
   });
   return { url: url.href, codeVerifier, nonce };
 }

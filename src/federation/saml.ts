@@ -41,7 +41,7 @@ class FlowRequestIds implements CacheProvider {
   }
 }
 
-function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, inResponseTo = ValidateInResponseTo.always): SAML {
+function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, inResponseTo = ValidateInResponseTo.always, forceAuthn = false): SAML {
   const urls = samlUrls(publicUrl, p);
   return new SAML({
     callbackUrl: urls.acs,
@@ -59,15 +59,17 @@ function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, in
     cacheProvider: ids,
     identifierFormat: p.nameIdFormat ?? null,
     disableRequestedAuthnContext: true,
+    // ForceAuthn: the IdP authenticates the person again rather than answering from its own session.
+    forceAuthn,
     ...(p.logoutUrl ? { logoutUrl: p.logoutUrl, logoutCallbackUrl: urls.logout } : {}),
     ...(p.spPrivateKey ? { privateKey: p.spPrivateKey, signatureAlgorithm: 'sha256' as const } : {}),
   });
 }
 
 /** The IdP URL to send the browser to, and the AuthnRequest ID its answer must carry. */
-export async function samlAuthorizationUrl(publicUrl: string, p: SamlProviderConfig, relayState: string): Promise<{ url: string; requestId: string }> {
+export async function samlAuthorizationUrl(publicUrl: string, p: SamlProviderConfig, relayState: string, force = false): Promise<{ url: string; requestId: string }> {
   const ids = new FlowRequestIds(null);
-  const url = await client(publicUrl, p, ids).getAuthorizeUrlAsync(relayState, undefined, {});
+  const url = await client(publicUrl, p, ids, ValidateInResponseTo.always, force).getAuthorizeUrlAsync(relayState, undefined, {});
   if (!ids.sent) throw new Error('node-saml saved no request ID');
   return { url, requestId: ids.sent };
 }

@@ -203,6 +203,8 @@ export interface StoredNamesake {
   address: string | null;
   /** The keys of accounts merged into it (« Gérer les doublons »: user_aliases), which a re-import maps to it. */
   aliases: string[];
+  /** The name it is shown by (users.last_name: the usage name, else the family name), folded. */
+  shown?: string;
 }
 
 /** A child as assignNamesakeKeys compares children: both names, folded (the same child, not one of the same family name). */
@@ -215,17 +217,17 @@ const childIdentity = (lastName: string, firstName: string) => `${foldName(lastN
  */
 export async function storedNamesakes(db: { query: (sql: string, params: unknown[]) => Promise<{ rows: unknown[] }> }, structureId: string): Promise<Map<string, StoredNamesake[]>> {
   const r = await db.query(
-    `SELECT u.external_id AS key, u.title, u.email, u.birth_date::text AS birth_date, u.address,
+    `SELECT u.external_id AS key, u.last_name, u.title, u.email, u.birth_date::text AS birth_date, u.address,
             ARRAY(SELECT json_build_array(c.last_name, c.first_name) FROM relations rl JOIN users c ON c.id = rl.child_id WHERE rl.parent_id = u.id) AS children,
             ARRAY(SELECT a.external_id FROM user_aliases a WHERE a.user_id = u.id) AS aliases
      FROM users u WHERE u.profile <> 'Student' AND (u.external_id LIKE $1 OR u.external_id LIKE $2)`,
     [`csv:${structureId}:%`, `be1d:${structureId}:%`],
   );
   const out = new Map<string, StoredNamesake[]>();
-  for (const x of r.rows as { key: string; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][]; aliases: string[] }[]) {
+  for (const x of r.rows as { key: string; last_name: string | null; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][]; aliases: string[] }[]) {
     if (isCsvIdKey(x.key)) continue;
     const base = x.key.replace(/#\d+$/, '');
-    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address), aliases: x.aliases };
+    const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address), aliases: x.aliases, shown: foldName(x.last_name ?? '') };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
   return out;
@@ -261,12 +263,13 @@ function foldStreet(street: string): string {
  * alone swapped two people's accounts (and their sign-in, and a director's local administration) whenever a delivery
  * listed them the other way round. Never the same person: two civilities or two birth dates given and different.
  * Agreeing: the same e-mail, the same street address, a child in common (both names: a family name alone is often the
- * parent's own); else the lowest key, as file order gave it. Nothing else is evidence: an e-mail or an address may
- * change between deliveries, primary classes come back every year under the same names (a director landed on her
- * departed colleague's account who had had her new class), most namesakes share a civility. A namesake who left is
- * still taken for a newcomer of that name with nothing to tell them apart, as file order did. Given best agreement
- * first, whole file read: taken in file order, a newcomer listed before a stored parent of her name (agreeing with
- * nothing) was given that parent's activated account, with its e-mail, and the parent a new one beside it.
+ * parent's own); among equals, the same name shown (a usage name or none: it changes with a marriage); else the lowest
+ * key, as file order gave it. Nothing else is evidence: an e-mail or an address may change between deliveries, primary
+ * classes come back every year under the same names (a director landed on her departed colleague's account who had had
+ * her new class), most namesakes share a civility. A namesake who left is still taken for a newcomer of that name
+ * with nothing to tell them apart, as file order did. Given best agreement first, whole file read: taken in file order,
+ * a newcomer listed before a stored parent of her name (agreeing with nothing) was given that parent's activated
+ * account, with its e-mail, and the parent a new one beside it.
  */
 function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string, StoredNamesake[]> | undefined, claimed: Set<string>): void {
   const byBase = new Map<string, PendingAdult[]>();
@@ -282,14 +285,20 @@ function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string,
     return { base, people, namesakes: [...(stored?.get(base) ?? []), ...alts.flatMap((a) => stored?.get(a) ?? [])] };
   });
   const pairs: { p: PendingAdult; i: number; key: string; score: number }[] = [];
-  for (const { people, namesakes } of groups) {
+  for (const { base, people } of groups) {
     for (const p of people) {
       const { row } = p;
-      for (const x of namesakes) {
+      // The accounts of her family name's key, and those of her own usage name's key only: another person of the group
+      // (Claire MARTIN beside Claire DUPONT née MARTIN) was offered the account keyed by a usage name she does not
+      // bear, and with nothing to tell them apart each took the other's (test/import-csv-usage-key-namesakes.test.ts).
+      const own = [...(stored?.get(base) ?? []), ...(p.alt && p.alt !== base ? (stored?.get(p.alt) ?? []) : [])];
+      for (const x of own) {
         if (claimed.has(x.key) || titlesDiffer(x.title, row.title) || datesDiffer(x.birthDate, row.birthDate)) continue;
         const sameAddress = !!x.address && x.address === row.address;
         const sameChild = [...row.children].some((c) => x.children.has(c));
-        pairs.push({ p, i: order.get(p)!, key: x.key, score: (sameEmail(x.email, row.email) ? 4 : 0) + (sameAddress ? 3 : 0) + (sameChild ? 2 : 0) });
+        // The name shown (a usage name, or none) only breaks a tie: it changes with a marriage, as an e-mail may.
+        const sameShown = !!x.shown && x.shown === row.shown;
+        pairs.push({ p, i: order.get(p)!, key: x.key, score: (sameEmail(x.email, row.email) ? 8 : 0) + (sameAddress ? 6 : 0) + (sameChild ? 4 : 0) + (sameShown ? 1 : 0) });
       }
     }
   }
@@ -371,6 +380,8 @@ interface RelativeRow {
    * BERNARD), never one account (test/import-csv-parent-usage-names-two-mothers.test.ts).
    */
   usage?: string | null;
+  /** The name the row shows (the usage name, else the family name), folded: the tie-break among namesakes. */
+  shown?: string;
 }
 
 /** An account key given once the whole file is read (assignNamesakeKeys); '' until then. */
@@ -696,7 +707,7 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       const dated = [...datedAdultKey(source, target.id, profile, keyLast, firstName, birthDate), ...(usageKey ? datedAdultKey(source, target.id, profile, lastName, firstName, birthDate) : [])];
       if (dated.length) formerIds = dated;
       const kids = identities(children);
-      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids, usage: usageKey ? foldName(lastName) : null };
+      const row: RelativeRow = { title: normTitle(get('title')), email: mail.email, birthDate, address, childNames, children: kids, usage: usageKey ? foldName(lastName) : null, shown: foldName(lastName) };
       const self = childIdentity(lastName, firstName);
       const verdicts = (profile === 'Relative' ? (relatives.get(base) ?? []) : []).map((r) => ({ r, v: sameRelative(r, row, self, coParents) }));
       const same = verdicts.find((x) => x.v === 'same')?.r;

@@ -106,7 +106,11 @@ function roleChange(r: RenameIncoming, c: RenameCandidate): boolean {
  * dates given and different, and the same class (or a legal representative in common when neither side has a class).
  * A pupil's name-built key holds the date (csv.ts csvNameKey), so a corrected date gave a second account and sent the
  * first to its grace period, its parents' links left ambiguous between the two; the reference ENT's key has no date.
- * Refused when another person of the school, in the run, bears those names (namesakes: findRenames `sameNames`).
+ * Refused when another person of the school, in the run, bears those names (namesakes: findRenames `sameNames`). A
+ * class whose pupils moved on (`classStale`, September) proves nothing: a legal representative in common is then
+ * asked. Refused too when both sides name their legal representatives and none is in common: a pupil who left and a
+ * namesake of another family arriving in her class, born another day, are two children — the newcomer was given the
+ * leaver's activated account (test/import-csv-birth-date-namesake.test.ts).
  */
 function dateCorrected(r: RenameIncoming, c: RenameCandidate): boolean {
   return (
@@ -115,9 +119,13 @@ function dateCorrected(r: RenameIncoming, c: RenameCandidate): boolean {
     !!r.birthDate && !!c.birthDate && r.birthDate !== c.birthDate &&
     foldKey(r.firstName) === foldKey(c.firstName) &&
     foldKey(r.lastName) === foldKey(c.lastName) &&
-    (r.classes.length || c.classes.length ? sharesClass(r.classes, c.classes) : sharesParent(r, c))
+    !parentsDiffer(r, c) &&
+    (r.classes.length || c.classes.length ? (c.classStale ? sharesParent(r, c) : sharesClass(r.classes, c.classes)) : sharesParent(r, c))
   );
 }
+
+/** Both sides name their legal representatives (external ids) and none is in common: two families. */
+const parentsDiffer = (r: RenameIncoming, c: RenameCandidate) => !!r.parents?.length && !!c.parents?.length && !sharesParent(r, c);
 
 const sharesClass = (a: string[], b: string[]) => {
   const set = new Set(a.map(foldName));

@@ -130,7 +130,12 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     const d = await details(req, reply, uid);
     if (!d) return sendErrorPage(req, reply, 400, _('oidc.expired'));
     // Trousseau's own sign-in page, back here afterwards: the sessions are one.
-    if (!req.user) return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${uid}`)}`, 303);
+    // An application asking for a new sign-in (prompt=login, max_age) of a browser without a session: the identity
+    // providers' buttons ask for one too (their own session may be the previous person's).
+    if (!req.user) {
+      const fresh = String(d.params.prompt ?? '').split(' ').includes('login') || d.params.max_age !== undefined;
+      return reply.redirect(`/connexion?${new URLSearchParams({ next: `${OIDC_PREFIX}/interaction/${uid}`, ...(fresh ? { reauth: '1' } : {}) }).toString()}`, 303);
+    }
     const user = req.user;
     const client = await findClient(pool, String(d.params.client_id));
     if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));

@@ -129,11 +129,14 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   async function loginPage(
     req: FastifyRequest,
     reply: FastifyReply,
-    o: { login?: string; next?: string; error?: string; alert?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean },
+    o: { login?: string; next?: string; error?: string; alert?: string; errors?: FieldErrors; notice?: Notice | null; remember?: boolean; reauth?: boolean },
     status = 200,
   ) {
     const next = safeNext(o.next);
-    return sendPage(reply, { req, ...loginView(viewEnv(req), { ...o, next, providers: await providerButtons(req, ctx, next) }) }, status);
+    // A new sign-in asked by an application (`reauth`), or the form shown with a session open (only then): the identity
+    // provider is asked to authenticate the person again, not to answer from its own open session.
+    const providers = await providerButtons(req, ctx, next, !!o.reauth || !!req.user);
+    return sendPage(reply, { req, ...loginView(viewEnv(req), { ...o, next, providers }) }, status);
   }
 
   app.get('/connexion', { schema: { querystring: LoginQuery } }, async (req, reply) => {
@@ -152,7 +155,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         : q.next
           ? { kind: 'info', text: _('error.unauthenticated') }
           : null;
-    return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined });
+    return loginPage(req, reply, { next: q.next, notice, login: q.deja ? q.login : undefined, reauth: !!q.reauth });
   });
 
   app.post('/connexion', { schema: { body: LoginForm } }, async (req, reply) => {

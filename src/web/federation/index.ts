@@ -71,7 +71,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
 
   // ------------------------------------------------------------------------------------ start
 
-  app.get('/:provider/connexion', { schema: { params: ProviderParams, querystring: z.object({ next: text(2000) }) } }, async (req, reply) => {
+  app.get('/:provider/connexion', { schema: { params: ProviderParams, querystring: z.object({ next: text(2000), reauth: text(10) }) } }, async (req, reply) => {
     const p = provider(req.params.provider);
     let bind = binding(req);
     if (!bind) {
@@ -80,13 +80,17 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     }
     const next = safeNext(req.query.next);
     const state = newFlowToken();
+    // A new sign-in asked by an application (OpenID provider: prompt=login, max_age), or any sign-in with a session
+    // already open (the sign-in page shows its buttons then only for that): the provider authenticates the person
+    // again instead of answering from its own single sign-on session, which anyone at that browser would pass.
+    const force = !!req.query.reauth || !!req.user;
     try {
       if (p.kind === 'oidc') {
-        const start = await oidcAuthorizationUrl(p, `${ctx.config.publicUrl}/federation/${p.id}/retour`, state);
+        const start = await oidcAuthorizationUrl(p, `${ctx.config.publicUrl}/federation/${p.id}/retour`, state, force);
         await saveFlow(pool, { providerId: p.id, bindingHash: sha256(bind), codeVerifier: start.codeVerifier, nonce: start.nonce, next }, state);
         return reply.redirect(start.url, 303);
       }
-      const start = await samlAuthorizationUrl(ctx.config.publicUrl, p, state);
+      const start = await samlAuthorizationUrl(ctx.config.publicUrl, p, state, force);
       await saveFlow(pool, { providerId: p.id, bindingHash: sha256(bind), samlRequestId: start.requestId, next }, state);
       return reply.redirect(start.url, 303);
     } catch (e) {

@@ -19,11 +19,13 @@ import { sendPage } from '../layout.js';
  * providers enabled for some profile somewhere (federation_enabled): a provider no account may use offers nothing
  * but a dead end. None: nothing.
  */
-export async function providerButtons(req: FastifyRequest, ctx: AppContext, next: string): Promise<SafeHtml> {
+export async function providerButtons(req: FastifyRequest, ctx: AppContext, next: string, reauth = false): Promise<SafeHtml> {
   const providers = await shownProviders(ctx);
   if (providers.length === 0) return html``;
   const _ = translator(req.lang);
-  const q = next && next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
+  // `reauth`: an application asked for a new sign-in (src/oidc/routes.ts): the provider is asked for one too.
+  const params = new URLSearchParams([...(next && next !== '/' ? [['next', next]] : []), ...(reauth ? [['reauth', '1']] : [])]);
+  const q = params.size ? `?${params.toString()}` : '';
   return html`<section class="card federation" aria-labelledby="federation-title">
   <h2 id="federation-title">${_('fed.buttons')}</h2>
   <ul class="provider-buttons">${providers.map((p) => html`<li><a class="button button-secondary" data-provider="${p.id}" href="/federation/${p.id}/connexion${q}">${_('fed.button', { provider: p.label })}</a></li>`)}</ul>
