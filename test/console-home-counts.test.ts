@@ -129,3 +129,10 @@ test('the users list shows the pre-deleted accounts the home page leaves out, an
   const pupils = await admin.get(`/console/etablissements/${school}/utilisateurs?profiles=Relative`);
   assert.match(pupils.body, /role="status">1 utilisateur correspond aux filtres</);
 });
+
+test('the reminder filter is described « plus d’un jour » for one day, « plus de 3 jours » for more', async () => {
+  const one = await admin.get(`/console/etablissements/${school}/publipostage/envoi?distributedBefore=1`);
+  assert.equal(one.statusCode, 200);
+  assert.match(one.body, /Relance : remis il y a plus d’un jour, non activés/);
+  assert.match((await admin.get(`/console/etablissements/${school}/publipostage/envoi?distributedBefore=3`)).body, /Relance : remis il y a plus de 3 jours, non activés/);
+});

@@ -31,11 +31,13 @@ export function normalizeLogin(input: string): string {
   return input.trim().toLowerCase();
 }
 
+// The phone offered on the form is the account's, else its mobile (a parent who gave only « Téléphone portable » in
+// the school's file: csv.ts keeps it in users.mobile).
 const HOLDER_SQL: Record<CodePurpose, string> = {
-  activation: `SELECT id, login, email, phone, activation_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
+  activation: `SELECT id, login, email, coalesce(phone, mobile) AS phone, activation_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
     WHERE login = $1 AND activated_at IS NULL AND activation_code_mac IS NOT NULL AND activation_code_expires_at > now()
       AND NOT blocked AND pre_deleted_at IS NULL`,
-  renewal: `SELECT id, login, email, phone, renewal_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
+  renewal: `SELECT id, login, email, coalesce(phone, mobile) AS phone, renewal_code_mac AS mac, ${externalProviderSql('users')} AS external_provider FROM users
     WHERE login = $1 AND activated_at IS NOT NULL AND renewal_code_mac IS NOT NULL AND renewal_code_expires_at > now()
       AND NOT blocked AND pre_deleted_at IS NULL`,
 };

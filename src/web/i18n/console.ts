@@ -768,7 +768,7 @@ const en: Record<keyof typeof fr, string> = {
   'send.mails.one': '{n} email will go out, to the address of each selected account that has one.',
   'send.mails.other': '{n} emails will go out, one per selected account with an address.',
   'send.noMails': 'No selected account has an email address: nothing to send. Hand the sheets out on paper.',
-  'send.withoutEmail.none': 'Every account has an e-mail address.',
+  'send.withoutEmail.none': 'Every account has an email address.',
   'send.withoutEmail.one': '{n} account has no email address: it will receive nothing.',
   'send.withoutEmail.other': '{n} accounts have no email address: they will receive nothing.',
   'send.noEmailPdf.one': 'PDF of the sheet of the account with no email address',

@@ -10,7 +10,8 @@ const fr = {
 
   // « Relancer »
   'remind.filter': 'Relancer',
-  'remind.describe': 'Relance : remis il y a plus de {n} jours, non activés',
+  'remind.describe.one': 'Relance : remis il y a plus d’un jour, non activés',
+  'remind.describe.other': 'Relance : remis il y a plus de {n} jours, non activés',
   'remind.days': 'Fiche ou courriel remis il y a plus de (jours)',
   'remind.hint': 'Ne garde que les comptes non activés qui ont reçu une fiche ou un courriel il y a plus de ce nombre de jours, et rien depuis.',
   'remind.button': 'Relancer (remis il y a plus de {n} jours, non activés)',
@@ -83,7 +84,8 @@ const en: Record<keyof typeof fr, string> = {
   'track.never': 'No sheet or e-mail handed out yet',
 
   'remind.filter': 'Remind',
-  'remind.describe': 'Reminder: handed out more than {n} days ago, not activated',
+  'remind.describe.one': 'Reminder: handed out more than a day ago, not activated',
+  'remind.describe.other': 'Reminder: handed out more than {n} days ago, not activated',
   'remind.days': 'Sheet or e-mail handed out more than (days) ago',
   'remind.hint': 'Keeps only accounts not activated that were given a sheet or an e-mail more than this many days ago, and nothing since.',
   'remind.button': 'Remind (handed out more than {n} days ago, not activated)',

@@ -5,7 +5,7 @@ import type { ClassRow, LevelRow } from '../../../directory/structures.js';
 import { frenchDate } from '../../../publipostage/format.js';
 import type { AccountRow, Selection } from '../../../publipostage/selection.js';
 import { html, type SafeHtml } from '../../html.js';
-import { isMessageKey, translator, type Lang } from '../../i18n/index.js';
+import { isMessageKey, plural, translator, type Lang } from '../../i18n/index.js';
 import { profileLabel } from '../../labels.js';
 import { pluralHtml, type School } from '../frame.js';
 import { pager, type PageKeyset } from '../selection.js';
@@ -128,7 +128,7 @@ function describe(lang: Lang, sel: Selection, classes: ClassRow[], levels: Level
   if (sel.createdAfter) out.push(`${_('filters.createdAfter')} ${momentText(lang, sel.createdAfter)}`);
   if (sel.createdBefore) out.push(`${_('filters.createdBefore')} ${momentText(lang, sel.createdBefore)}`);
   if (sel.search?.trim()) out.push(`${_('filters.search')}${colon}${_('quote', { text: sel.search.trim() })}`);
-  if (sel.distributedBefore !== undefined) out.push(_('remind.describe', { n: sel.distributedBefore }));
+  if (sel.distributedBefore !== undefined) out.push(plural(lang, 'remind.describe', sel.distributedBefore));
   return out;
 }
 
