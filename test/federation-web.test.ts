@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { externalOnlyAbsentSql, externalProviderSql } from '../src/directory/policies.js';
-import { parseFederation } from '../src/federation/providers.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
+import { educonnectAndFranceConnect } from './helpers/federation-config.js';
 import { insertStructure, insertUser } from './helpers/directory-sample.js';
 import { Client, createUser, signedInClient } from './helpers/web.js';
 
@@ -17,17 +17,10 @@ let s2: string;
 let admin: string;
 let localAdmin: string;
 
-const CERT = 'MIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGUgb2YgYSB0ZXN0IElkUDAKBggqhkjOPQQDAjAAMB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAwMFow';
 
 before(async () => {
   ctx = await testContext();
-  ctx.config.federation = parseFederation({
-    providers: [
-      { id: 'educonnect', label: 'EduConnect', kind: 'saml', entryPoint: 'https://educonnect.example.fr/sso', idpCert: CERT, match: ['externalId', 'ine'] },
-      { id: 'franceconnect', label: 'FranceConnect', kind: 'oidc', issuer: 'https://fc.example.fr', clientId: 'x', match: ['nameBirthDate'],
-        metadata: { authorization_endpoint: 'https://fc.example.fr/authorize', token_endpoint: 'https://fc.example.fr/token', jwks_uri: 'https://fc.example.fr/jwks' } },
-    ],
-  });
+  ctx.config.federation = educonnectAndFranceConnect();
   app = await buildServer(ctx);
   const pool = ctx.database.pool;
   s1 = await insertStructure(pool, 'Collège Jean Moulin', '0750001A');
