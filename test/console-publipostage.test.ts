@@ -98,7 +98,7 @@ test('an admin filters, downloads the PDF and the CSV, and sends the mails of th
     assert.equal((await page.textContent(`[data-profile-activated="${p.profile}"]`))!.replace(/\s/g, ''), String(p.activated));
   }
   assert.equal(await page.locator('.bar-chart tbody tr').count(), 20);
-  assert.match((await page.textContent('[data-pre-deleted]')) ?? '', /^2 comptes absents du flux/);
+  assert.match((await page.textContent('[data-pre-deleted]')) ?? '', /^2 comptes pré-supprimés \(absents du flux/);
   await page.screenshot({ path: screenshotPath('console-accueil'), fullPage: true });
 
   // Imports/Exports › Publipostage des comptes.
