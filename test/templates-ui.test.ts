@@ -32,7 +32,8 @@ function pdfText(pdf: Buffer): string {
 }
 
 before(async () => {
-  ctx = await testContext();
+  // A mail server configured (never reached here): an activated account's sheet offers « Mot de passe oublié ».
+  ctx = await testContext({ SMTP_URL: 'smtp://127.0.0.1:2525' });
   const pool = ctx.database.pool;
   school = (await pool.query(`INSERT INTO structures (name) VALUES ('École Jules Ferry') RETURNING id`)).rows[0].id;
   const cls = (await pool.query(`INSERT INTO classes (structure_id, name) VALUES ($1, 'CM1 A') RETURNING id`, [school])).rows[0].id;
