@@ -52,16 +52,6 @@ export async function sessionSignIn(db: Queryable, idHash: string): Promise<Sign
 }
 
 /**
- * When the web session `idHash` was opened (sessions.created_at, the sign-in itself: a session is never extended
- * into a new one), in seconds since the epoch; null for no such session. What the OpenID provider reports as
- * `auth_time` and checks `max_age` and `prompt=login` against (src/oidc/routes.ts).
- */
-export async function sessionOpenedAt(db: Queryable, idHash: string): Promise<number | null> {
-  const r = await db.query('SELECT extract(epoch FROM created_at)::float8 AS at FROM sessions WHERE id_hash = $1', [idHash]);
-  return r.rowCount ? (r.rows[0].at as number) : null;
-}
-
-/**
  * SQL condition on an oidc_payloads row `o`: what a refused password must not keep — an authorization code, an access
  * or refresh token (an interaction) obtained with the password, or whose origin is not known (signed_in_with NULL:
  * written before migration 0032). Grants stay: they record consent, give nothing alone, and the tokens obtained

@@ -7,7 +7,7 @@
 // an "unsupported runtime" warning on Node 20, where it runs — URL.parse is there since 20.18) is only loaded
 // when someone uses it.
 import type { Configuration, FindAccount, KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { sessionOpenedAt, sessionSignIn, type SignInMethod } from '../accounts/signins.js';
+import { sessionSignIn, type SignInMethod } from '../accounts/signins.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { loadSession, SESSION_COOKIE } from '../web/auth.js';
@@ -37,12 +37,11 @@ export function issuerOf(ctx: AppContext): string {
  * Trousseau's signed-in account behind the request's session cookie and how that session was opened (null when none,
  * blocked or pre-deleted).
  */
-async function trousseauSignIn(app: AppContext, ctx: KoaContextWithOIDC): Promise<{ userId: string; how: SignInMethod; openedAt: number | null } | null> {
+async function trousseauSignIn(app: AppContext, ctx: KoaContextWithOIDC): Promise<{ userId: string; how: SignInMethod; openedAt: number } | null> {
   const token = ctx.cookies.get(SESSION_COOKIE);
   if (!token) return null;
   const s = await loadSession(app.database.pool, token);
-  if (!s) return null;
-  return { userId: s.user.id, how: await sessionSignIn(app.database.pool, s.idHash), openedAt: await sessionOpenedAt(app.database.pool, s.idHash) };
+  return s ? { userId: s.user.id, how: await sessionSignIn(app.database.pool, s.idHash), openedAt: s.openedAt } : null;
 }
 
 /**
@@ -78,7 +77,7 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
       // migration 0032: no `amr`): the login is given again, so that the codes say how this session was opened.
       if (signInOfAmr(ctx.oidc.session?.amr) !== t.how) return interactionPolicy.Check.REQUEST_PROMPT;
       // Signed in again the same way: the login is given again too, so that auth_time is that sign-in's (routes.ts).
-      return t.openedAt !== null && ctx.oidc.session?.loginTs === Math.floor(t.openedAt) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      return ctx.oidc.session?.loginTs === Math.floor(t.openedAt) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
 

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults, Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { sessionOpenedAt, sessionSignIn } from '../accounts/signins.js';
+import { sessionSignIn } from '../accounts/signins.js';
 import { recordAudit } from '../directory/audit.js';
 import { typed, type AreaOptions } from '../web/area.js';
 import { csrfField } from '../web/forms.js';
@@ -48,10 +48,18 @@ function lazyProvider(ctx: AppContext): () => Promise<Provider> {
  */
 function recentEnough(d: Interaction, openedAt: number): boolean {
   if (openedAt >= (d.iat ?? Number.POSITIVE_INFINITY)) return true;
-  if (String(d.params.prompt ?? '').split(' ').includes('login')) return false;
+  if (promptsLogin(d)) return false;
   if (d.params.max_age === undefined) return true;
   const maxAge = Number(d.params.max_age);
   return Number.isFinite(maxAge) && Date.now() / 1000 - openedAt <= maxAge;
+}
+
+/** The application asked for a sign-in made now (`prompt=login`, among its space-separated values). */
+const promptsLogin = (d: Interaction): boolean => String(d.params.prompt ?? '').split(' ').includes('login');
+
+/** Trousseau's sign-in page, back to the interaction afterwards; `reauth`: the form even with a session open. */
+function signInUrl(uid: string, reauth: boolean): string {
+  return `/connexion?${new URLSearchParams({ next: `${OIDC_PREFIX}/interaction/${uid}`, ...(reauth ? { reauth: '1' } : {}) }).toString()}`;
 }
 
 export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptions): Promise<void> {
@@ -132,10 +140,7 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     // Trousseau's own sign-in page, back here afterwards: the sessions are one.
     // An application asking for a new sign-in (prompt=login, max_age) of a browser without a session: the identity
     // providers' buttons ask for one too (their own session may be the previous person's).
-    if (!req.user) {
-      const fresh = String(d.params.prompt ?? '').split(' ').includes('login') || d.params.max_age !== undefined;
-      return reply.redirect(`/connexion?${new URLSearchParams({ next: `${OIDC_PREFIX}/interaction/${uid}`, ...(fresh ? { reauth: '1' } : {}) }).toString()}`, 303);
-    }
+    if (!req.user) return reply.redirect(signInUrl(uid, promptsLogin(d) || d.params.max_age !== undefined), 303);
     const user = req.user;
     const client = await findClient(pool, String(d.params.client_id));
     if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));
@@ -152,10 +157,8 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
       // An application asking for a sign-in made now (prompt=login) or within max_age seconds (before a sensitive
       // step, on a classroom's shared computer) gets one: a session opened earlier is not enough, whoever left it
       // open. Its time is the session's, never the interaction's (`auth_time`: the ID token tells the truth).
-      const openedAt = req.sessionIdHash ? await sessionOpenedAt(pool, req.sessionIdHash) : null;
-      if (openedAt === null || !recentEnough(d, openedAt)) {
-        return reply.redirect(`/connexion?${new URLSearchParams({ next: `${OIDC_PREFIX}/interaction/${uid}`, reauth: '1' }).toString()}`, 303);
-      }
+      const openedAt = req.sessionOpenedAt;
+      if (openedAt === null || !recentEnough(d, openedAt)) return reply.redirect(signInUrl(uid, true), 303);
       // How this session was opened goes with the provider's session to its codes and tokens (amr, migration 0032):
       // what a password obtained ends when that password is refused, what the identity provider gave stays.
       const result: InteractionResults = { login: { accountId: user.id, amr: [AMR[how]], ts: Math.floor(openedAt) } };
@@ -186,7 +189,7 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
     const d = await details(req, reply, req.params.uid);
     if (d?.prompt.name !== 'consent') return sendErrorPage(req, reply, 400, _('oidc.expired'));
     if (!req.user || d.session?.accountId !== req.user.id) {
-      return reply.redirect(`/connexion?next=${encodeURIComponent(`${OIDC_PREFIX}/interaction/${req.params.uid}`)}`, 303);
+      return reply.redirect(signInUrl(req.params.uid, false), 303);
     }
     const client = await findClient(pool, String(d.params.client_id));
     if (!client) return sendErrorPage(req, reply, 400, _('oidc.expired'));

@@ -38,6 +38,11 @@ declare module 'fastify' {
     lang: 'fr' | 'en';
     /** SHA-256 of the session token, when signed in (to end every other session). */
     sessionIdHash: string | null;
+    /**
+     * When that session was opened (sessions.created_at, seconds since the epoch): the sign-in the OpenID provider
+     * reports as `auth_time` and checks `max_age` and `prompt=login` against (src/oidc/routes.ts).
+     */
+    sessionOpenedAt: number | null;
     /** The token of an `Authorization: Bearer` request (scripts): such a request never has a session. */
     bearer: string | null;
     /** Set by guardOrToken (context.ts) once the bearer token is checked and allows the route's action. */
@@ -106,17 +111,20 @@ function toSessionUser(r: Record<string, unknown>): SessionUser {
 }
 
 /** The user behind a session token, or null (unknown, expired, blocked, pre-deleted). */
-export async function loadSession(pool: Queryable, token: string): Promise<{ user: SessionUser; csrf: string; idHash: string } | null> {
+export async function loadSession(pool: Queryable, token: string): Promise<{ user: SessionUser; csrf: string; idHash: string; openedAt: number } | null> {
   if (!TOKEN_RE.test(token)) return null;
   const idHash = sha256(token);
   const { rows } = await pool.query(
-    `${USER_SQL}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+    `${USER_SQL}, s.csrf, ${OPENED_AT('s')} FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_hash = $1 AND s.expires_at > now() AND ${ACTIVE_USER}`,
     [idHash],
   );
   if (rows.length === 0) return null;
-  return { user: toSessionUser(rows[0]), csrf: rows[0].csrf as string, idHash };
+  return { user: toSessionUser(rows[0]), csrf: rows[0].csrf as string, idHash, openedAt: rows[0].opened_at as number };
 }
+
+/** A sessions row's created_at in seconds since the epoch, as `opened_at`. */
+const OPENED_AT = (s: string) => `extract(epoch FROM ${s}.created_at)::float8 AS opened_at`;
 
 /** SessionUser for an account id (e.g. right after sign-in), null when blocked or pre-deleted. */
 export async function loadUser(pool: Queryable, userId: string): Promise<SessionUser | null> {
@@ -129,6 +137,8 @@ export interface NewSession {
   csrf: string;
   idHash: string;
   expiresAt: Date;
+  /** sessions.created_at, seconds since the epoch. */
+  openedAt: number;
 }
 
 function newSession(userId: string) {
@@ -143,10 +153,10 @@ async function insertSession(db: Queryable, s: ReturnType<typeof newSession>, on
   const { rows } = await db.query(
     `WITH expired AS (DELETE FROM sessions WHERE user_id = $2 AND expires_at <= now())
      INSERT INTO sessions (id_hash, user_id, csrf, expires_at) SELECT $1, $2, $3, now() + make_interval(hours => $4) ${onlyIf}
-     RETURNING expires_at`,
+     RETURNING expires_at, ${OPENED_AT('sessions')}`,
     [s.idHash, s.userId, s.csrf, SESSION_HOURS],
   );
-  return rows.length ? { token: s.token, csrf: s.csrf, idHash: s.idHash, expiresAt: rows[0].expires_at as Date } : null;
+  return rows.length ? { token: s.token, csrf: s.csrf, idHash: s.idHash, expiresAt: rows[0].expires_at as Date, openedAt: rows[0].opened_at as number } : null;
 }
 
 /** A session of `userId` whatever its state (scripts and tests; startSession signs a person in: openSession). */
@@ -216,6 +226,7 @@ export async function startSession(ctx: AppContext, req: FastifyRequest, reply: 
   req.user = user;
   req.csrfToken = s.csrf;
   req.sessionIdHash = s.idHash;
+  req.sessionOpenedAt = s.openedAt;
   return user;
 }
 
@@ -225,6 +236,7 @@ export async function stopSession(ctx: AppContext, req: FastifyRequest, reply: F
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx) });
   req.user = null;
   req.sessionIdHash = null;
+  req.sessionOpenedAt = null;
 }
 
 // ---------------------------------------------------------------------------------------------- language
@@ -331,6 +343,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('csrfToken', null);
   app.decorateRequest('lang', 'fr');
   app.decorateRequest('sessionIdHash', null);
+  app.decorateRequest('sessionOpenedAt', null);
   app.decorateRequest('bearer', null);
   app.decorateRequest('apiToken', null);
   app.decorateRequest('sessionExpired', false);
@@ -351,6 +364,7 @@ export function installAuth(app: FastifyInstance, ctx: AppContext): void {
         req.user = s.user;
         req.csrfToken = s.csrf;
         req.sessionIdHash = s.idHash;
+        req.sessionOpenedAt = s.openedAt;
         return;
       }
       req.sessionExpired = true;
