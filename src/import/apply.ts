@@ -19,7 +19,7 @@ import type { Scope } from '../directory/scope.js';
 import { type ClassMove, classesKept, classKey, findRenames, type RenameCandidate, type RenameIncoming, type RenamePresent } from './renames.js';
 import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
-import { isCsvIdKey } from './csv.js';
+import { csvKeyParts, isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
 import { counts, type FieldChange, feedVouchesForEmail, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
@@ -1193,7 +1193,8 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       // A pupil of a school file is shown by her usage name and keyed by her family name (csv.ts csvNameKey): a
       // parent's row naming her by the family name alone (« Nom de famille enfant », the template's « Nom de l'élève »)
       // finds her too.
-      const family = /^(?:csv|be1d):[^:]+:Student:([^:]+):/.exec(x.external_id ?? '')?.[1];
+      const parts = csvKeyParts(x.external_id);
+      const family = parts && 'profile' in parts && parts.profile === 'Student' ? parts.lastName : undefined;
       for (const last of new Set([foldName(x.last_name), ...(family ? [family] : [])])) {
         const k = `${x.structure_id}\t${last}\t${foldName(x.first_name)}`;
         (byName.get(k) ?? byName.set(k, []).get(k)!).push(entry);

@@ -226,7 +226,7 @@ export async function storedNamesakes(db: { query: (sql: string, params: unknown
   const out = new Map<string, StoredNamesake[]>();
   for (const x of r.rows as { key: string; last_name: string | null; title: string | null; email: string | null; birth_date: string | null; address: string | null; children: [string, string][]; aliases: string[] }[]) {
     if (isCsvIdKey(x.key)) continue;
-    const base = x.key.replace(/#\d+$/, '');
+    const base = namesakeBase(x.key);
     const entry = { key: x.key, title: x.title, email: x.email, birthDate: x.birth_date, children: new Set(x.children.map(([l, f]) => childIdentity(l, f))), address: foldedAddress(x.address), aliases: x.aliases, shown: foldName(x.last_name ?? '') };
     (out.get(base) ?? out.set(base, []).get(base)!).push(entry);
   }
@@ -306,7 +306,7 @@ function assignNamesakeKeys(pending: PendingAdult[], stored: ReadonlyMap<string,
   for (const { p, key } of pairs) {
     if (p.slot.key || p.slot.former || claimed.has(key)) continue;
     claimed.add(key);
-    if (key.replace(/#\d+$/, '') === p.base) p.slot.key = key;
+    if (namesakeBase(key) === p.base) p.slot.key = key;
     else p.slot.former = key;
   }
   for (const { base, people, namesakes } of groups) {
@@ -360,6 +360,20 @@ function datedAdultKey(source: Source, structureId: string, profile: Profile, la
 export function isCsvIdKey(key: string): boolean {
   return key.split(':', 3)[2] === 'id';
 }
+
+/**
+ * What a key of csvIdKey or csvNameKey holds: the file's identifier, or the profile and folded family name a name-built
+ * key starts with; null for a key not made here (AAF, SIECLE…, or none).
+ */
+export function csvKeyParts(key: string | null | undefined): { id: string } | { profile: string; lastName: string } | null {
+  const [source, , third, ...rest] = (key ?? '').split(':');
+  if ((source !== 'csv' && source !== 'be1d') || third === undefined) return null;
+  if (third === 'id') return rest.length ? { id: rest.join(':') } : null;
+  return rest.length >= 2 ? { profile: third, lastName: rest[0] } : null;
+}
+
+/** A name-built key without the `#n` that tells namesakes apart (slot keys of assignNamesakeKeys). */
+const namesakeBase = (key: string) => key.replace(/#\d+$/, '');
 
 /** What a parent's row says about who they are, beyond the names (compared by sameRelative). */
 interface RelativeRow {

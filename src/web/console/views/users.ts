@@ -3,6 +3,7 @@
 import { formatCode } from '../../../accounts/codes.js';
 import { RENEWAL_HOURS } from '../../../accounts/issue.js';
 import { functionLabels } from '../../../directory/functions.js';
+import { csvKeyParts } from '../../../import/csv.js';
 import type { ClassRow, LevelRow } from '../../../directory/structures.js';
 import type { RelativeInfo, UserDetails } from '../../../directory/users.js';
 import type { AccountRow, Selection } from '../../../publipostage/selection.js';
@@ -271,13 +272,12 @@ export function blockConfirmView(env: ViewEnv, d: UserDetails, school: School | 
 
 /**
  * The import key worth showing an administrator beside the account's origin: the feed's own identifier (AAF,
- * SIECLE…), or the « Identifiant » column of a CSV or ONDE file (`csv:<school>:id:<value>`, csv.ts csvIdKey), never
- * a key Trousseau built from the names (`csv:<school>:<profile>:<name>:…`, which only says what the page already
- * does). Null: nothing to show.
+ * SIECLE…), or the « Identifiant » column of a CSV or ONDE file (csv.ts csvIdKey), never a key Trousseau built from
+ * the names (csvNameKey, which only says what the page already does). Null: nothing to show.
  */
 export function shownExternalId(externalId: string | null | undefined): string | null {
   if (!externalId) return null;
-  const file = /^(?:csv|be1d):[0-9a-f-]{36}:(id:)?(.*)$/.exec(externalId);
-  if (!file) return externalId;
-  return file[1] ? file[2] : null;
+  const parts = csvKeyParts(externalId);
+  if (!parts) return externalId;
+  return 'id' in parts ? parts.id : null;
 }
