@@ -190,6 +190,8 @@ export function filterPanel(o: FilterPanelOptions): SafeHtml {
   const _ = translator(lang);
   const sel = o.selection;
   const n = activeFilters(sel, o.listing);
+  // What the page starts with, said « (par défaut) » beside it.
+  const defaults = radioDefaults(!!o.listing);
   // Classes grouped by level, in the natural order listClasses gives.
   const groups = new Map<string, ClassRow[]>();
   for (const c of o.classes) {
@@ -270,7 +272,7 @@ ${o.before ?? ''}
         ['pending', _('filters.preDeletion.pending')],
         ['all', _('filters.preDeletion.all')],
       ],
-      { value: radioDefaults(!!o.listing).preDeletion, lang },
+      { value: defaults.preDeletion, lang },
     )}
     ${radios(
       'blocked',
@@ -281,7 +283,7 @@ ${o.before ?? ''}
         ['only', _('filters.blocked.only')],
         ['all', _('filters.blocked.all')],
       ],
-      { value: radioDefaults(!!o.listing).blocked, lang },
+      { value: defaults.blocked, lang },
     )}
     ${radios(
       'external',
@@ -291,7 +293,7 @@ ${o.before ?? ''}
         ['exclude', _('filters.external.exclude')],
         ['info', _('filters.external.info')],
       ],
-      { value: radioDefaults(!!o.listing).external, lang },
+      { value: defaults.external, lang },
     )}
     ${radios('origin', _('filters.origin'), sel.origin, [
       ['all', _('filters.origin.all')],
