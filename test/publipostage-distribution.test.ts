@@ -205,6 +205,9 @@ test('file names say what they hold', async () => {
   assert.equal(fileName('fiches', many, '2026-09-02', 'pdf'), 'fiches-4-classes-parents-non-actives-2026-09-02.pdf');
   assert.equal(many.text, '4 classes · parents · comptes non activés');
   assert.equal(many.textEn, '4 classes · parents · accounts not activated');
+  // The reminder's delay in words, one day in the singular (« plus de 1 jours » read wrong).
+  assert.equal(contentLabel(sel({ distributedBefore: 1 }), { classes: [], levels: [] }).text, 'relance (remis il y a plus d’un jour)');
+  assert.equal(contentLabel(sel({ distributedBefore: 3 }), { classes: [], levels: [] }).text, 'relance (remis il y a plus de 3 jours)');
   assert.equal(fileName('comptes', contentLabel(sel(), { classes: [], levels: [] }), '2026-09-02', 'csv'), 'comptes-2026-09-02.csv');
   assert.equal(fileName('fiches', contentLabel(sel(), { classes: ['6e A/B'], levels: [] }), '2026-09-02', 'pdf'), 'fiches-6eAB-2026-09-02.pdf');
   // A school's file that names no class opens with the school (its UAI, else its name); a class's says the class.

@@ -149,7 +149,7 @@ export function contentLabel(sel: Selection, names: { classes: string[]; levels:
   if (sel.external === 'info') add('avec-connexion-externe', 'avec les comptes à connexion externe', 'with the accounts signing in elsewhere');
   if (sel.distributedBefore !== undefined) {
     const days = sel.distributedBefore;
-    add('relance', `relance (remis il y a plus de ${days} jours)`, `reminder (handed out more than ${days} ${days === 1 ? 'day' : 'days'} ago)`);
+    add('relance', `relance (remis il y a plus ${days === 1 ? 'd’un jour' : `de ${days} jours`})`, `reminder (handed out more than ${days} ${days === 1 ? 'day' : 'days'} ago)`);
   }
   if (sel.userIds.length) {
     const n = sel.userIds.length;
