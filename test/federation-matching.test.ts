@@ -6,7 +6,7 @@ import { givenNameMatches, matchAccounts, type CandidateAccount, type FederatedI
 import { parseFederation } from '../src/federation/providers.js';
 
 const who = (o: Partial<FederatedIdentity>): FederatedIdentity => ({
-  subject: 'sub-1', externalId: null, ine: null, email: null, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null, ...o,
+  subject: 'sub-1', externalId: null, ine: null, email: null, emailVerified: false, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null, ...o,
 });
 let n = 0;
 const account = (o: Partial<CandidateAccount>): CandidateAccount => ({
@@ -28,7 +28,7 @@ test('the AAF jointure, then the INE (pupils only), then the e-mail, then names 
   // The same address typed by someone into their own account: never a key.
   const typed = account({ email: 'sophie@example.org', profile: 'Student', login: 'a.typed' });
   const all = [byJointure, pupil, byMail, typed];
-  const id = who({ externalId: 'AAF123', ine: '123456789ab', email: 'SOPHIE@example.org' });
+  const id = who({ externalId: 'AAF123', ine: '123456789ab', email: 'SOPHIE@example.org', emailVerified: true });
   assert.equal((matchAccounts(id, ['externalId', 'ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, byJointure.id);
   assert.equal((matchAccounts(id, ['ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, pupil.id);
   assert.deepEqual((matchAccounts(id, ['email'], all) as { accounts: CandidateAccount[] }).accounts.map((a) => a.id), [byMail.id]);

@@ -13,6 +13,12 @@ export interface FederatedIdentity {
   externalId: string | null;
   ine: string | null;
   email: string | null;
+  /**
+   * The provider vouches for `email` (OpenID Connect `email_verified: true`; a SAML IdP's signed attribute, which the
+   * configuration names as the person's own mailbox). An address a provider lets its users type without proving it is
+   * no key: whoever typed a teacher's address there would sign in as the teacher (matching step `email`).
+   */
+  emailVerified: boolean;
   familyName: string | null;
   /** Usage name when the provider sends one beside the birth name (FranceConnect `preferred_username`). */
   usageName: string | null;
@@ -87,7 +93,7 @@ const STEP_TEST: Record<MatchKey, (id: FederatedIdentity, a: CandidateAccount) =
   // The AAF jointure / feed identifier is compared exactly: it is an opaque key.
   externalId: (id, a) => !!id.externalId && a.externalId === id.externalId.trim(),
   ine: (id, a) => a.profile === 'Student' && sameText(id.ine, a.ine),
-  email: (id, a) => a.emailVerified && sameText(id.email, a.email),
+  email: (id, a) => id.emailVerified && a.emailVerified && sameText(id.email, a.email),
   nameBirthDate: nameBirthDateMatches,
 };
 

@@ -77,6 +77,9 @@ export async function oidcCallback(
       externalId: null,
       ine: null,
       email: str(info.email),
+      // Only an address the provider says it verified identifies the person (matching.ts, step `email`): many providers
+      // let their users type any address, and OpenID Connect Core § 5.7 warns against trusting it otherwise.
+      emailVerified: info.email_verified === true || info.email_verified === 'true',
       familyName: str(info.family_name),
       usageName: str(info.preferred_username),
       givenName: str(info.given_name),

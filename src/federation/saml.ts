@@ -127,6 +127,8 @@ export function mapAttributes(p: SamlProviderConfig, profile: Profile): Federate
     externalId: first(attr(a.externalId)),
     ine: first(attr(a.ine)),
     email: first(attr(a.email)),
+    // A signed attribute the configuration names as the person's mailbox at the IdP (the académie's own: `ctemail`).
+    emailVerified: true,
     familyName: first(attr(a.familyName)),
     usageName: null,
     givenName: first(attr(a.givenName)),

@@ -30,6 +30,8 @@ export interface OidcPerson {
   family_name: string;
   birthdate: string;
   email?: string;
+  /** Whether the provider proved the address (absent: it says nothing, as many providers for an address typed there). */
+  email_verified?: boolean;
   preferred_username?: string;
 }
 
@@ -58,7 +60,7 @@ export async function startOidcIdp(appUrl: string, providerId: string): Promise<
       post_logout_redirect_uris: [`${appUrl}/connexion?bye=1`],
       token_endpoint_auth_method: 'client_secret_post',
     }],
-    claims: { openid: ['sub'], given_name: ['given_name'], family_name: ['family_name'], birthdate: ['birthdate'], email: ['email'], preferred_username: ['preferred_username'] },
+    claims: { openid: ['sub'], given_name: ['given_name'], family_name: ['family_name'], birthdate: ['birthdate'], email: ['email', 'email_verified'], preferred_username: ['preferred_username'] },
     scopes: ['openid', 'given_name', 'family_name', 'birthdate', 'email', 'preferred_username'],
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
