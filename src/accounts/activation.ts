@@ -71,21 +71,20 @@ export interface ActivationInput {
  */
 export async function activateAccount(ctx: AppContext, holder: CodeHolder, input: ActivationInput, ip: string): Promise<boolean> {
   const hash = await hashPassword(input.password);
-  // The activation and its audit row commit together.
-  return withTransaction(ctx.database.pool, async (client) => {
-    const r = await client.query(
-      `UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
+  // The activation and its audit row commit together: one statement, one round trip (issue #11: the activation's
+  // rate against argon2's own; BEGIN/COMMIT around two statements cost a tenth of it on two cores).
+  const r = await ctx.database.pool.query(
+    `WITH done AS (
+       UPDATE users SET password_hash = $3, activated_at = now(), terms_accepted_at = now(), email = $4, phone = $5, terms_version = $6,
          activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now(),
          activation_code_used_mac = $2
        WHERE id = $1 AND activation_code_mac = $2 AND activation_code_expires_at > now() AND activated_at IS NULL
          AND NOT blocked AND pre_deleted_at IS NULL AND ${externalProviderSql('users')} IS NULL
-       RETURNING id`,
-      [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null],
-    );
-    if (r.rowCount !== 1) return false;
-    await recordAudit(client, holder.id, 'account.activate', { userId: holder.id, login: holder.login, ip });
-    return true;
-  });
+       RETURNING id)
+     INSERT INTO audit (actor_id, action, details) SELECT id, 'account.activate', $7::jsonb FROM done RETURNING actor_id`,
+    [holder.id, holder.mac, hash, input.email || null, input.phone || null, input.termsVersion ?? null, JSON.stringify({ userId: holder.id, login: holder.login, ip })],
+  );
+  return r.rowCount === 1;
 }
 
 /**
