@@ -105,7 +105,7 @@ test('« Relancer » selects exactly the inactive accounts handed out more than 
   const pool = ctx.database.pool;
   const at = async (key: string, kind: 'sheet' | 'mail', days: number) => {
     await recordDistribution(pool, { userIds: [s.users[key]], kind, actorId: null });
-    await pool.query(`UPDATE distribution_events SET at = now() - $2::int * interval '1 day' WHERE id = (SELECT max(id) FROM distribution_events WHERE user_id = $1)`, [s.users[key], days]);
+    await pool.query(`UPDATE distribution_events SET at = now() - $2::int * interval '1 day' WHERE ctid = (SELECT ctid FROM distribution_events WHERE user_id = $1 ORDER BY at DESC LIMIT 1)`, [s.users[key], days]);
   };
   await at('zoe', 'sheet', 20); // handed out 20 days ago, nothing since: to remind
   await at('aslog', 'mail', 40); // mailed 40 days ago: to remind

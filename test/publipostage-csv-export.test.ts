@@ -59,14 +59,15 @@ test('the streamed CSV export is byte for byte renderCsv of the same selection, 
   ];
   for (const [selection, scope] of cases) {
     const what = JSON.stringify({ selection, scope: scope.kind });
-    const last = Number((await ctx.database.pool.query('SELECT coalesce(max(id), 0) AS m FROM distribution_events')).rows[0].m);
+    // Each export's rows bear its transaction's instant, later than every earlier export's (as text: microseconds).
+    const last = (await ctx.database.pool.query(`SELECT coalesce(max(at), '-infinity')::text AS m FROM distribution_events`)).rows[0].m;
     const streamed = await exported(selection, scope);
     // Read after the export, which stored the fresh codes it printed: the same codes, the same file.
     const rows = await selectAccounts(ctx, SelectionSchema.parse(selection), scope);
     assert.ok(rows.length > 0, what);
     assert.equal(streamed.bytes.toString('utf8'), renderCsv(rows).toString('utf8'), what);
     // One hand-out per exported account, and for those accounts only.
-    const recorded = (await ctx.database.pool.query<{ user_id: string }>('SELECT user_id FROM distribution_events WHERE id > $1', [last])).rows;
+    const recorded = (await ctx.database.pool.query<{ user_id: string }>('SELECT user_id FROM distribution_events WHERE at > $1::timestamptz', [last])).rows;
     assert.deepEqual(recorded.map((r) => r.user_id).sort(), rows.map((r) => r.id).sort(), `one hand-out per row: ${what}`);
   }
 });
