@@ -3,17 +3,24 @@
 // clock a little ahead of ours, the AAF join key as EduConnect carries it (FrEduCtRefId).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { loadCandidates } from '../src/federation/accounts.js';
+import { enableEverywhere } from '../src/federation/enablement.js';
+import { matchAccounts } from '../src/federation/matching.js';
 import { parseFederation, type SamlProviderConfig } from '../src/federation/providers.js';
 import { samlAuthorizationUrl, samlMetadata, samlValidate } from '../src/federation/saml.js';
+import { testContext } from './helpers/db.js';
+import { insertStructure, insertUser, relate } from './helpers/directory-sample.js';
 import { startSamlIdp, type TestSamlIdp } from './helpers/idp.js';
 
 const publicUrl = 'http://127.0.0.1:9';
 let ec: TestSamlIdp;
+let ctx: Awaited<ReturnType<typeof testContext>>;
 let provider: SamlProviderConfig;
 
 // EduConnect's attribute names (OIDs) and the FriendlyName it gives each.
 const OID = {
   FrEduCtId: 'urn:oid:1.3.6.1.4.1.20326.10.999.1.57',
+  FrEduCtRefId: 'urn:oid:1.3.6.1.4.1.20326.10.999.1.56',
   FrEduCtPersonAffiliation: 'urn:oid:1.3.6.1.4.1.20326.10.999.1.7',
   FrEduCtEleveUAI: 'urn:oid:1.3.6.1.4.1.20326.10.999.1.72',
   FrEduCtEleveINE: 'urn:oid:1.3.6.1.4.1.20326.10.999.1.64',
@@ -31,7 +38,7 @@ before(async () => {
       match: ['externalId', 'ine'],
       // As the README writes it: by the names people know (FriendlyName).
       attributes: {
-        subject: 'FrEduCtId', ine: 'FrEduCtEleveINE', uai: 'FrEduCtEleveUAI', givenName: 'givenName', familyName: 'sn', birthDate: 'FrEduCtDateNaissance',
+        subject: 'FrEduCtId', externalId: 'FrEduCtRefId', ine: 'FrEduCtEleveINE', uai: 'FrEduCtEleveUAI', givenName: 'givenName', familyName: 'sn', birthDate: 'FrEduCtDateNaissance',
         profile: { attribute: 'FrEduCtPersonAffiliation', values: { resp2d: 'Relative', eleve2d: 'Student' } },
       },
     }],
@@ -40,6 +47,7 @@ before(async () => {
 
 after(async () => {
   await ec?.close();
+  await ctx?.close();
 });
 
 /** One sign-in at the IdP: its signed answer, checked and read by Trousseau. */
@@ -91,4 +99,32 @@ test('an IdP clock a minute ahead of ours (NotBefore, IssueInstant) is accepted;
   } finally {
     ec.clockAheadMs = 0;
   }
+});
+
+test('a parent’s FrEduCtRefId gives one AAF jointure per record ({AAF}…|…|jointure): both accounts are found, the person picks', async () => {
+  ctx = await testContext();
+  const pool = ctx.database.pool;
+  const s1 = await insertStructure(pool, 'Collège Jean Moulin', '0750001A');
+  const s2 = await insertStructure(pool, 'École Jules Ferry', '0670002B');
+  const child1 = await insertUser(pool, { firstName: 'Zoé', lastName: 'LEFEVRE', structureIds: [s1] });
+  const child2 = await insertUser(pool, { firstName: 'Tom', lastName: 'LEFEVRE', structureIds: [s2] });
+  // The same mother in two académies' feeds: two records, two jointures.
+  const mother1 = await insertUser(pool, { firstName: 'Sophie', lastName: 'LEFEVRE', profile: 'Relative', externalId: '4412345' });
+  const mother2 = await insertUser(pool, { firstName: 'Sophie', lastName: 'LEFEVRE', profile: 'Relative', externalId: '9876543' });
+  await relate(pool, mother1, child1);
+  await relate(pool, mother2, child2);
+  await enableEverywhere(pool, 'educonnect', ['Relative']);
+  ec.person = {
+    nameId: '_transient-2',
+    friendlyNames,
+    attributes: {
+      [OID.FrEduCtId]: 'ec-sophie', [OID.FrEduCtPersonAffiliation]: 'resp2d', [OID.sn]: 'LEFEVRE', [OID.givenName]: 'Sophie',
+      [OID.FrEduCtRefId]: ['{AAF}01|RESP|4412345', '{AAF}15|RESP|9876543', '{SIECLE}01|RESP|4412345'],
+    },
+  };
+  const { identity } = await signIn();
+  assert.deepEqual(identity.externalIds, ['4412345', '9876543']);
+  const outcome = matchAccounts(identity, provider.match, await loadCandidates(pool, provider, identity));
+  assert.equal(outcome.kind, 'match');
+  assert.deepEqual(new Set((outcome as { accounts: Array<{ id: string }> }).accounts.map((a) => a.id)), new Set([mother1, mother2]));
 });

@@ -74,7 +74,7 @@ export async function oidcCallback(
   return {
     identity: {
       subject: claims.sub,
-      externalId: null,
+      externalIds: [],
       ine: null,
       email: str(info.email),
       // Only an address the provider says it verified identifies the person (matching.ts, step `email`): many providers

@@ -137,6 +137,27 @@ function assertionAttributes(profile: Profile): Map<string, unknown> {
 }
 
 /**
+ * The directory identifiers an attribute's values give. EduConnect's FrEduCtRefId is one value per directory record
+ * the person has, `{AAF}<académie>|<…>|<jointure>`: the jointure is our users.external_id (import/aaf.ts
+ * ENTPersonJointure); a value from another source (`{SIECLE}…`) names no record of ours. A plain value (an IdP
+ * sending the jointure itself) is the identifier.
+ */
+export function directoryIds(values: string[]): string[] {
+  const ids = new Set<string>();
+  for (const v of values) {
+    const vector = /^\{([^}]*)\}(.*)$/.exec(v);
+    if (!vector) {
+      ids.add(v);
+      continue;
+    }
+    const parts = vector[2].split('|');
+    const jointure = parts[parts.length - 1]?.trim();
+    if (vector[1].toUpperCase() === 'AAF' && parts.length === 3 && jointure) ids.add(jointure);
+  }
+  return [...ids];
+}
+
+/**
  * The identity an assertion states, read through the provider's attribute map (providers.ts), each attribute by its
  * Name or its FriendlyName. EduConnect dates may come as YYYY-MM-DD or DD/MM/YYYY; an affiliation value outside the
  * map gives no profile restriction.
@@ -156,7 +177,7 @@ export function mapAttributes(p: SamlProviderConfig, profile: Profile): Federate
   }
   return {
     subject,
-    externalId: first(attr(a.externalId)),
+    externalIds: directoryIds(all(attr(a.externalId))),
     ine: first(attr(a.ine)),
     email: first(attr(a.email)),
     // A signed attribute the configuration names as the person's mailbox at the IdP (the académie's own: `ctemail`).
