@@ -10,7 +10,7 @@ import { loadSigningKeys } from '../src/oidc/keys.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { insertStructure, insertUser } from './helpers/directory-sample.js';
-import { Client, createUser, signedInClient } from './helpers/web.js';
+import { type Client, createUser, signedInClient } from './helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;

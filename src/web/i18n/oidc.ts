@@ -17,9 +17,11 @@ const fr = {
   'oidc.continue.link': 'Continuer',
   'oidc.expired': 'Cette demande de connexion a expiré ou n’existe pas. Retournez à l’application et recommencez.',
   'oidc.logout.title': 'Se déconnecter de l’ENT ?',
-  'oidc.logout.lead': 'Une application demande à vous déconnecter de l’ENT (compte {login}). Sur un ordinateur partagé, déconnectez-vous : la personne suivante ne pourra pas entrer dans votre compte.',
+  'oidc.logout.lead':
+    'Une application demande à vous déconnecter de l’ENT (compte {login}). Sur un ordinateur partagé, déconnectez-vous : la personne suivante ne pourra pas entrer dans votre compte.',
   'oidc.logout.confirm': 'Se déconnecter',
-  'oidc.logout.invalid': 'Cette demande de déconnexion ne vient pas d’une application de l’ENT connue (jeton ou adresse de retour non reconnus). Vous n’avez pas été déconnecté(e) : utilisez « Se déconnecter » dans l’ENT.',
+  'oidc.logout.invalid':
+    'Cette demande de déconnexion ne vient pas d’une application de l’ENT connue (jeton ou adresse de retour non reconnus). Vous n’avez pas été déconnecté(e) : utilisez « Se déconnecter » dans l’ENT.',
   'oidc.logout.continue.title': 'Déconnexion',
   'oidc.logout.continue.lead': 'Vous êtes déconnecté(e) de l’ENT. Si la page ne change pas, suivez ce lien :',
   'oidc.clients.title': 'Applications de l’ENT (OpenID Connect)',
