@@ -46,7 +46,7 @@ const academie = parseFederation({
   providers: [{ id: 'academie', label: 'compte académique', kind: 'oidc', issuer: 'https://idp.ac-exemple.fr', clientId: 'x', match: ['email'] }],
 }).get('academie')!;
 const signIn = async (email: string) => {
-  const id: FederatedIdentity = { subject: `sub-${email}`, externalId: null, ine: null, email, emailVerified: true, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null };
+  const id: FederatedIdentity = { subject: `sub-${email}`, externalIds: [], ine: null, email, emailVerified: true, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null };
   const r = matchAccounts(id, academie.match, await loadCandidates(ctx.database.pool, academie, id));
   return r.kind === 'match' ? r.accounts.map((a) => a.login) : r.kind;
 };

@@ -6,7 +6,7 @@ import { givenNameMatches, matchAccounts, type CandidateAccount, type FederatedI
 import { parseFederation } from '../src/federation/providers.js';
 
 const who = (o: Partial<FederatedIdentity>): FederatedIdentity => ({
-  subject: 'sub-1', externalId: null, ine: null, email: null, emailVerified: false, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null, ...o,
+  subject: 'sub-1', externalIds: [], ine: null, email: null, emailVerified: false, familyName: null, usageName: null, givenName: null, birthDate: null, uais: [], profile: null, ...o,
 });
 let n = 0;
 const account = (o: Partial<CandidateAccount>): CandidateAccount => ({
@@ -17,7 +17,7 @@ const account = (o: Partial<CandidateAccount>): CandidateAccount => ({
 test('a stored link comes first, before any directory key', () => {
   const linked = account({ linked: true, login: 'b' });
   const byKey = account({ externalId: 'AAF123', login: 'a' });
-  const r = matchAccounts(who({ externalId: 'AAF123' }), ['externalId'], [byKey, linked]);
+  const r = matchAccounts(who({ externalIds: ['AAF123'] }), ['externalId'], [byKey, linked]);
   assert.deepEqual(r.kind === 'match' && [r.step, r.accounts.map((a) => a.id)], ['link', [linked.id]]);
 });
 
@@ -28,7 +28,7 @@ test('the AAF jointure, then the INE (pupils only), then the e-mail, then names 
   // The same address typed by someone into their own account: never a key.
   const typed = account({ email: 'sophie@example.org', profile: 'Student', login: 'a.typed' });
   const all = [byJointure, pupil, byMail, typed];
-  const id = who({ externalId: 'AAF123', ine: '123456789ab', email: 'SOPHIE@example.org', emailVerified: true });
+  const id = who({ externalIds: ['AAF123'], ine: '123456789ab', email: 'SOPHIE@example.org', emailVerified: true });
   assert.equal((matchAccounts(id, ['externalId', 'ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, byJointure.id);
   assert.equal((matchAccounts(id, ['ine'], all) as { accounts: CandidateAccount[] }).accounts[0].id, pupil.id);
   assert.deepEqual((matchAccounts(id, ['email'], all) as { accounts: CandidateAccount[] }).accounts.map((a) => a.id), [byMail.id]);
@@ -36,7 +36,7 @@ test('the AAF jointure, then the INE (pupils only), then the e-mail, then names 
   // An INE on a relative's row is no pupil's INE.
   assert.equal(matchAccounts(who({ ine: 'X1' }), ['ine'], [account({ ine: 'X1' })]).kind, 'none');
   // A key the provider is not configured for is never used.
-  assert.equal(matchAccounts(who({ externalId: 'AAF123' }), ['nameBirthDate'], all).kind, 'none');
+  assert.equal(matchAccounts(who({ externalIds: ['AAF123'] }), ['nameBirthDate'], all).kind, 'none');
 });
 
 test('family name + given names + birth date, folded as logins are; birth or usage name', () => {
@@ -70,7 +70,7 @@ test('several matches are all offered; the provider’s UAI narrows them when it
 });
 
 test('pre-deleted accounts never match; blocked or not enabled ones refuse with the reason', () => {
-  const id = who({ externalId: 'AAF9' });
+  const id = who({ externalIds: ['AAF9'] });
   assert.equal(matchAccounts(id, ['externalId'], [account({ externalId: 'AAF9', preDeleted: true })]).kind, 'none');
   assert.deepEqual(matchAccounts(id, ['externalId'], [account({ externalId: 'AAF9', blocked: true })]), { kind: 'refused', reason: 'blocked', step: 'externalId' });
   assert.deepEqual(matchAccounts(id, ['externalId'], [account({ externalId: 'AAF9', enabled: false })]), { kind: 'refused', reason: 'notEnabled', step: 'externalId' });

@@ -27,10 +27,10 @@ export async function loadCandidates(db: Queryable, p: ProviderConfig, id: Feder
      FROM users u
      WHERE NOT u.is_super_admin AND (
        u.id IN (SELECT fl.user_id FROM federation_links fl WHERE fl.provider_id = $1 AND fl.subject = $2)
-       OR u.external_id = $3 OR upper(u.ine) = upper($4) OR lower(u.email) = lower($5)
+       OR u.external_id = ANY($3::text[]) OR upper(u.ine) = upper($4) OR lower(u.email) = lower($5)
        OR (u.birth_date = $6::date AND u.profile IN ('Relative', 'Student')))
      ORDER BY u.login LIMIT 500`,
-    [p.id, id.subject, uses('externalId') ? id.externalId : null, uses('ine') ? id.ine : null, uses('email') ? id.email : null,
+    [p.id, id.subject, uses('externalId') ? (id.externalIds ?? []) : [], uses('ine') ? id.ine : null, uses('email') ? id.email : null,
       uses('nameBirthDate') ? id.birthDate : null],
   );
   return res.rows.map((r) => ({

@@ -10,7 +10,12 @@ import type { MatchKey } from './providers.js';
 export interface FederatedIdentity {
   /** Stable identifier at the provider (OIDC `sub`, SAML NameID or a configured attribute). */
   subject: string;
-  externalId: string | null;
+  /**
+   * The person's directory identifiers (AAF jointure) the provider gives: several when the person has several
+   * directory records (EduConnect's FrEduCtRefId, one `{AAF}…|…|<jointure>` per record: a parent of children in two
+   * académies' feeds).
+   */
+  externalIds: string[];
   ine: string | null;
   email: string | null;
   /**
@@ -91,7 +96,7 @@ function nameBirthDateMatches(id: FederatedIdentity, a: CandidateAccount): boole
 
 const STEP_TEST: Record<MatchKey, (id: FederatedIdentity, a: CandidateAccount) => boolean> = {
   // The AAF jointure / feed identifier is compared exactly: it is an opaque key.
-  externalId: (id, a) => !!id.externalId && a.externalId === id.externalId.trim(),
+  externalId: (id, a) => !!a.externalId && (id.externalIds ?? []).includes(a.externalId),
   ine: (id, a) => a.profile === 'Student' && sameText(id.ine, a.ine),
   email: (id, a) => id.emailVerified && a.emailVerified && sameText(id.email, a.email),
   nameBirthDate: nameBirthDateMatches,

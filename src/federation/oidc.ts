@@ -74,7 +74,7 @@ export async function oidcCallback(
   return {
     identity: {
       subject: claims.sub,
-      externalId: null,
+      externalIds: [],
       ine: null,
       email: str(info.email),
       // Only an address the provider says it verified identifies the person (matching.ts, step `email`): many providers
@@ -91,12 +91,16 @@ export async function oidcCallback(
   };
 }
 
-/** The provider's end-session URL (RP-initiated logout) when it has one, else null. */
+/**
+ * The provider's end-session URL (RP-initiated logout) when it has one, else null. With a `state`: FranceConnect
+ * requires one (its logout refuses a request without it, and the FranceConnect session stayed open); Trousseau does
+ * not need it back (the page it returns to only says the person is signed out).
+ */
 export async function oidcLogoutUrl(p: OidcProviderConfig, idToken: string | null, postLogoutRedirectUri: string): Promise<string | null> {
   const config = await clientConfig(p);
   if (!config.serverMetadata().end_session_endpoint) return null;
   return oidc.buildEndSessionUrl(config, {
-    post_logout_redirect_uri: postLogoutRedirectUri, ...(idToken ? { id_token_hint: idToken } : {}),
+    post_logout_redirect_uri: postLogoutRedirectUri, state: oidc.randomState(), ...(idToken ? { id_token_hint: idToken } : {}),
   }).href;
 }
 

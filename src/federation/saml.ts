@@ -41,6 +41,9 @@ class FlowRequestIds implements CacheProvider {
   }
 }
 
+/** How far the IdP's clock may be from ours (NotBefore, NotOnOrAfter). */
+export const CLOCK_SKEW_MS = 3 * 60_000;
+
 function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, inResponseTo = ValidateInResponseTo.always, forceAuthn = false): SAML {
   const urls = samlUrls(publicUrl, p);
   return new SAML({
@@ -56,6 +59,10 @@ function client(publicUrl: string, p: SamlProviderConfig, ids: CacheProvider, in
     wantAuthnResponseSigned: false,
     validateInResponseTo: inResponseTo,
     requestIdExpirationPeriodMs: 10 * 60_000,
+    // The IdP's clock and ours differ by seconds, sometimes more: without leeway an assertion issued by a clock ahead
+    // of ours is « not yet valid » (NotBefore) and the person is refused at random. Three minutes, as Shibboleth's
+    // service provider allows by default.
+    acceptedClockSkewMs: CLOCK_SKEW_MS,
     cacheProvider: ids,
     identifierFormat: p.nameIdFormat ?? null,
     disableRequestedAuthnContext: true,
@@ -106,13 +113,59 @@ function all(v: unknown): string[] {
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string' && !!x.trim()).map((x) => x.trim());
 }
 
+interface ParsedAttribute {
+  $?: { Name?: string; FriendlyName?: string };
+}
+
 /**
- * The identity an assertion states, read through the provider's attribute map (providers.ts). EduConnect dates may
- * come as YYYY-MM-DD or DD/MM/YYYY; an affiliation value outside the map gives no profile restriction.
+ * The assertion's attributes by Name and by FriendlyName. EduConnect (a Shibboleth IdP) names them by OID
+ * (`urn:oid:1.3.6.1.4.1.20326.10.999.1.7`) and gives the name people know as FriendlyName
+ * (`FrEduCtPersonAffiliation`); node-saml keys them by Name only, so a configuration written with the known names
+ * read nothing and nobody was ever matched. A Name wins over another attribute's FriendlyName.
+ */
+function assertionAttributes(profile: Profile): Map<string, unknown> {
+  const byName = new Map(Object.entries((profile.attributes ?? {}) as Record<string, unknown>));
+  const assertion = (profile.getAssertion?.() as { Assertion?: { AttributeStatement?: Array<{ Attribute?: ParsedAttribute[] }> } } | undefined)?.Assertion;
+  for (const statement of assertion?.AttributeStatement ?? []) {
+    for (const at of statement.Attribute ?? []) {
+      const name = at.$?.Name;
+      const friendly = at.$?.FriendlyName;
+      if (name && friendly && byName.has(name) && !byName.has(friendly)) byName.set(friendly, byName.get(name));
+    }
+  }
+  return byName;
+}
+
+/**
+ * The directory identifiers an attribute's values give. EduConnect's FrEduCtRefId is one value per directory record
+ * the person has, `{AAF}<académie>|<…>|<jointure>`: the jointure is our users.external_id (import/aaf.ts
+ * ENTPersonJointure); a value from another source (`{SIECLE}…`) names no record of ours. A plain value (an IdP
+ * sending the jointure itself) is the identifier.
+ */
+export function directoryIds(values: string[]): string[] {
+  const ids = new Set<string>();
+  for (const v of values) {
+    const vector = /^\{([^}]*)\}(.*)$/.exec(v);
+    if (!vector) {
+      ids.add(v);
+      continue;
+    }
+    const parts = vector[2].split('|');
+    const jointure = parts[parts.length - 1]?.trim();
+    if (vector[1].toUpperCase() === 'AAF' && parts.length === 3 && jointure) ids.add(jointure);
+  }
+  return [...ids];
+}
+
+/**
+ * The identity an assertion states, read through the provider's attribute map (providers.ts), each attribute by its
+ * Name or its FriendlyName. EduConnect dates may come as YYYY-MM-DD or DD/MM/YYYY; an affiliation value outside the
+ * map gives no profile restriction.
  */
 export function mapAttributes(p: SamlProviderConfig, profile: Profile): FederatedIdentity {
   const a = p.attributes;
-  const attr = (name: string | undefined): unknown => (name ? (profile as Record<string, unknown>)[name] : undefined);
+  const values = assertionAttributes(profile);
+  const attr = (name: string | undefined): unknown => (name ? values.get(name) : undefined);
   const subject = a.subject ? first(attr(a.subject)) : profile.nameID;
   if (!subject) throw new Error('no subject');
   let birth = first(attr(a.birthDate));
@@ -124,7 +177,7 @@ export function mapAttributes(p: SamlProviderConfig, profile: Profile): Federate
   }
   return {
     subject,
-    externalId: first(attr(a.externalId)),
+    externalIds: directoryIds(all(attr(a.externalId))),
     ine: first(attr(a.ine)),
     email: first(attr(a.email)),
     // A signed attribute the configuration names as the person's mailbox at the IdP (the académie's own: `ctemail`).

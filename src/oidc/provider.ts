@@ -108,7 +108,8 @@ export async function buildProvider(app: AppContext): Promise<Provider> {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: false },
+      // end_session_endpoint in discovery; Trousseau's own routes answer it (routes.ts: the Trousseau session ends).
+      rpInitiatedLogout: { enabled: true },
     },
     // What the registered applications may do, and nothing more in the discovery document: code flow only (no
     // implicit or hybrid), clients authenticated by their secret (clients.ts registers client_secret_basic).

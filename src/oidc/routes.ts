@@ -15,15 +15,46 @@ import type { AppContext } from '../context.js';
 import { sessionSignIn } from '../accounts/signins.js';
 import { recordAudit } from '../directory/audit.js';
 import { typed, type AreaOptions } from '../web/area.js';
+import { stopSession } from '../web/auth.js';
+import { providerSignOutUrl, sendProviderSignOut } from '../web/federation/sign-in.js';
+import { text } from '../web/input.js';
 import { csrfField } from '../web/forms.js';
 import { html } from '../web/html.js';
 import { isMessageKey, translator } from '../web/i18n/index.js';
 import { sendErrorPage, sendPage } from '../web/layout.js';
 import { accountClaims, AMR } from './claims.js';
-import { findClient } from './clients.js';
+import { findClient, type OidcClient } from './clients.js';
 import { buildProvider, OIDC_PREFIX } from './provider.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** RP-initiated logout's parameters (OpenID Connect RP-Initiated Logout 1.0 § 2), by GET or POST. */
+const EndSession = z.object({
+  id_token_hint: text(8000), post_logout_redirect_uri: text(2000), state: text(1000), client_id: text(200),
+});
+type EndSessionParams = z.infer<typeof EndSession>;
+
+/**
+ * Where an application may send the browser after signing out: an https address (http on loopback) of the same
+ * origin as one of its registered redirect URIs — the application's own site (Moodle's home beside its
+ * /auth/oidc/ callback). An address elsewhere would make the end-session endpoint an open redirect.
+ */
+export function postLogoutAllowed(client: OidcClient, uri: string): boolean {
+  const u = URL.parse(uri);
+  if (!u || u.hash || u.username || u.password) return false;
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname))) return false;
+  return client.redirectUris.some((r) => URL.parse(r)?.origin === u.origin);
+}
+
+/** The `aud` an ID token names (read unverified, to know which client's keys and rules check it). */
+function audienceOf(jwt: string): string | null {
+  try {
+    const aud = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')).aud;
+    return typeof aud === 'string' ? aud : Array.isArray(aud) && typeof aud[0] === 'string' ? aud[0] : null;
+  } catch {
+    return null;
+  }
+}
 
 const UidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
 
@@ -183,6 +214,79 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
 </div>`,
     });
   });
+
+  // ------------------------------------------------------------------------------------ end_session_endpoint
+  // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), Trousseau's own pages: an application signing its
+  // user out (Moodle, Nextcloud: « Se déconnecter ») ends the Trousseau session too — else the next person on a
+  // classroom's shared computer clicking « Se connecter avec l'ENT » got the previous pupil's account at once. With an
+  // ID token of this very account (id_token_hint) the session ends at once; otherwise the person is asked (a foreign
+  // site cannot sign people out). A session opened through an identity provider is ended there too, as
+  // « Se déconnecter » does. Advertised by discovery (provider.ts rpInitiatedLogout); these routes answer it.
+
+  /** Checks the request; the account the hint names and where to go afterwards, or null when it is not acceptable. */
+  async function endSessionRequest(q: EndSessionParams): Promise<{ sub: string | null; back: string | null } | null> {
+    let clientId = q.client_id || null;
+    let sub: string | null = null;
+    if (q.id_token_hint) {
+      const aud = audienceOf(q.id_token_hint);
+      if (!aud || (clientId && clientId !== aud)) return null;
+      clientId = aud;
+      const p = await provider();
+      const client = await p.Client.find(clientId);
+      if (!client) return null;
+      try {
+        sub = String((await p.IdToken.validate(q.id_token_hint, client)).payload.sub);
+      } catch {
+        return null; // not ours, not this client's, or tampered (an expired one is fine: it only names the person)
+      }
+    }
+    let back: string | null = null;
+    if (q.post_logout_redirect_uri) {
+      const client = clientId ? await findClient(pool, clientId) : null;
+      if (!client || !postLogoutAllowed(client, q.post_logout_redirect_uri)) return null;
+      const u = new URL(q.post_logout_redirect_uri);
+      if (q.state) u.searchParams.set('state', q.state);
+      back = u.href;
+    }
+    return { sub, back };
+  }
+
+  async function endSession(req: FastifyRequest, reply: FastifyReply, q: EndSessionParams, confirmed: boolean): Promise<FastifyReply> {
+    const _ = translator(req.lang);
+    const r = await endSessionRequest(q);
+    if (!r) return sendErrorPage(req, reply, 400, _('oidc.logout.invalid'));
+    if (req.user && !confirmed && r.sub !== req.user.id) {
+      // No ID token of this account: the person says whether to sign out (the form carries what was checked).
+      return sendPage(reply, {
+        req, title: _('oidc.logout.title'), narrow: true,
+        body: html`<p class="lead">${_('oidc.logout.lead', { login: req.user.login })}</p>
+<form method="post" action="${OIDC_PREFIX}/session/end/confirm">${csrfField(req)}
+  <input type="hidden" name="client_id" value="${q.client_id}"><input type="hidden" name="id_token_hint" value="${q.id_token_hint}">
+  <input type="hidden" name="post_logout_redirect_uri" value="${q.post_logout_redirect_uri}"><input type="hidden" name="state" value="${q.state}">
+  <button type="submit">${_('oidc.logout.confirm')}</button>
+</form>`,
+      });
+    }
+    if (req.user) {
+      await recordAudit(pool, req.user.id, 'auth.logout', { ip: req.ip, clientId: q.client_id || audienceOf(q.id_token_hint) });
+      const away = await providerSignOutUrl(ctx, req);
+      await stopSession(ctx, req, reply);
+      if (away) return sendProviderSignOut(req, reply, away);
+    }
+    const to = r.back ?? '/connexion?bye=1';
+    if (!confirmed) return reply.redirect(to, 303);
+    // After a form: a page that sends the browser on (form-action 'self' would stop a redirect to the application).
+    reply.header('refresh', `0;url=${to}`);
+    return sendPage(reply, {
+      req, title: _('oidc.logout.continue.title'), narrow: true,
+      body: html`<p class="lead">${_('oidc.logout.continue.lead')}</p><p><a class="button" href="${to}">${_('oidc.continue.link')}</a></p>`,
+    });
+  }
+
+  app.get('/session/end', { schema: { querystring: EndSession } }, (req, reply) => endSession(req, reply, req.query, false));
+  // An application may post its form here from its own site (no Trousseau form token: the hint is the proof).
+  app.post('/session/end', { config: { crossSitePost: true }, schema: { body: EndSession } }, (req, reply) => endSession(req, reply, req.body, false));
+  app.post('/session/end/confirm', { schema: { body: EndSession } }, (req, reply) => endSession(req, reply, req.body, true));
 
   app.post('/interaction/:uid/accepter', { schema: { params: UidParams } }, async (req, reply) => {
     const _ = translator(req.lang);

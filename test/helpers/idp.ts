@@ -78,7 +78,10 @@ export async function startOidcIdp(appUrl: string, providerId: string): Promise<
 
 export interface SamlPerson {
   nameId: string;
+  /** By attribute Name (EduConnect's are OIDs: `urn:oid:1.3.6.1.4.1.20326.10.999.1.7`). */
   attributes: Record<string, string | string[]>;
+  /** FriendlyName beside an attribute's Name (`FrEduCtPersonAffiliation`); such attributes are sent NameFormat uri. */
+  friendlyNames?: Record<string, string>;
 }
 
 export type SamlMode = 'signed' | 'unsigned' | 'tampered';
@@ -96,6 +99,8 @@ export interface TestSamlIdp {
   /** Who the next answer is about, and how it is made. */
   person: SamlPerson | null;
   mode: SamlMode;
+  /** How far ahead of the SP's clock the IdP's runs (its IssueInstant and NotBefore), in ms; 0 by default. */
+  clockAheadMs: number;
   /** The last SAMLResponse posted (base64), to replay it. */
   lastResponse: { acs: string; SAMLResponse: string; RelayState: string } | null;
   /** SAML logout requests received. */
@@ -109,8 +114,10 @@ export interface TestSamlIdp {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function responseTemplate(attributes: Record<string, string | string[]>): string {
-  const attrs = Object.entries(attributes).map(([name, v]) => `<saml:Attribute Name="${esc(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${
+function responseTemplate(attributes: Record<string, string | string[]>, friendlyNames: Record<string, string> = {}): string {
+  const attrs = Object.entries(attributes).map(([name, v]) => `<saml:Attribute Name="${esc(name)}" ${friendlyNames[name]
+    ? `FriendlyName="${esc(friendlyNames[name])}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri"`
+    : 'NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic"'}>${
     (Array.isArray(v) ? v : [v]).map((x) => `<saml:AttributeValue xsi:type="xs:string">${esc(x)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('');
   const authn = '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{AssertionID}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>';
   return samlify.SamlLib.defaultLoginResponseTemplate.context
@@ -143,7 +150,7 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
   let sloRedirectSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
   let unsignedRedirectSp: ReturnType<typeof samlify.ServiceProvider> | null = null;
   const state: TestSamlIdp = {
-    entityId: `${base}/idp`, ssoUrl: `${base}/sso`, logoutUrl: `${base}/slo`, cert: keys.cert, person: null, mode: 'signed', lastResponse: null, logouts: [],
+    entityId: `${base}/idp`, ssoUrl: `${base}/sso`, logoutUrl: `${base}/slo`, cert: keys.cert, person: null, mode: 'signed', clockAheadMs: 0, lastResponse: null, logouts: [],
     sloMode: 'signed', sloBinding: 'post', lastLogoutResponse: null,
     close: () => close(server),
   };
@@ -197,10 +204,10 @@ export async function startSamlIdp(spMetadata: () => Promise<string>): Promise<T
       const person = state.person;
       if (!person) return void res.writeHead(500).end('no person');
       const target = state.mode === 'unsigned' ? unsignedSp! : sp;
-      const template = responseTemplate(person.attributes);
+      const template = responseTemplate(person.attributes, person.friendlyNames);
       const r = (await idp.createLoginResponse(target, parsed as never, 'post', {}, (t: string) => {
         void t;
-        const now = new Date();
+        const now = new Date(Date.now() + state.clockAheadMs);
         const later = new Date(now.getTime() + 5 * 60_000).toISOString();
         const id = `_${crypto.randomUUID()}`;
         const acs = target.entityMeta.getAssertionConsumerService('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST') as string;

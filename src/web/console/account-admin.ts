@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { applyLifecycleAction, type LifecycleAction } from '../../accounts/lifecycle.js';
 import type { AppContext } from '../../context.js';
+import { accountLinks, unlinkAccount } from '../../federation/links.js';
 import { appointLocalAdmin, localAdminOf, removeLocalAdmin } from '../../directory/local-admins.js';
 import { DirectoryError, isUuid, structureInScope, type UserDetails } from '../../directory/users.js';
 import { selectAccounts } from '../../publipostage/select.js';
@@ -29,12 +30,13 @@ export async function loadAccountAdmin(ctx: AppContext, req: FastifyRequest, d: 
   // Only the caller's schools, as the page's « Administrateur local de » (getUserDetails): a colleague the caller
   // appointed may administer another school too, which is none of the caller's business (and never theirs to undo).
   const adminOf = (await localAdminOf(pool, d.id)).filter((s) => structureInScope(scope, s.id));
-  return { absentSince, adminOf, scope, isSelf: d.id === user.id, viewerId: user.id };
+  return { absentSince, adminOf, scope, isSelf: d.id === user.id, viewerId: user.id, links: d.readOnly ? [] : await accountLinks(pool, d.id) };
 }
 
 const ActionQuery = z.object({ action: text(20), etablissement: text(100) });
 const ActionForm = z.object({ action: text(20), etablissement: text(100) });
 const AdminForm = z.object({ op: text(10), structureId: text(100), etablissement: text(100) });
+const UnlinkForm = z.object({ providerId: text(40), etablissement: text(100) });
 const BulkForm = z.object({ action: text(20), selection: text(20_000), count: text(10) });
 
 export default async function consoleAccountAdmin(root: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -92,6 +94,14 @@ export default async function consoleAccountAdmin(root: FastifyInstance, ctx: Ap
     else throw new HttpError(400, 'error.badRequest');
     // Said on the page (the list of schools alone changed: nothing told the admin it was done).
     return reply.redirect(`${userBase(req.params.id)}?${isUuid(etablissement) ? `etablissement=${etablissement}&` : ''}ok=${op}`, 303);
+  });
+
+  app.post('/utilisateurs/:id/federation', { schema: { params: IdParams, body: UnlinkForm } }, async (req, reply) => {
+    const { user, scope } = viewer(req);
+    if (!isUuid(req.params.id)) throw new DirectoryError('not_found', 'directory.userNotFound');
+    await unlinkAccount(pool, scope, req.params.id, req.body.providerId, user.id);
+    const { etablissement } = req.body;
+    return reply.redirect(`${userBase(req.params.id)}?${isUuid(etablissement) ? `etablissement=${etablissement}&` : ''}ok=unlink`, 303);
   });
 
   // ---------------------------------------------------------------------------------------------- in bulk

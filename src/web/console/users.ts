@@ -107,7 +107,10 @@ export default async function users(root: FastifyInstance, ctx: AppContext): Pro
     let notice = state.notice ?? null;
     notice ??= handoutNotice(req);
     if (!notice && q.code) notice = await renewalNotice(req, d, q.code);
-    if (!notice && (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation' || ok === 'pre-delete' || ok === 'restore' || ok === 'appoint' || ok === 'remove')) {
+    if (
+      !notice &&
+      (ok === 'blocked' || ok === 'unblocked' || ok === 'contact' || ok === 'activation' || ok === 'pre-delete' || ok === 'restore' || ok === 'appoint' || ok === 'remove' || ok === 'unlink')
+    ) {
       const n = Number(q.n) || 0;
       // « 0 session en cours a été fermée » reads as a fault: none open is said as such.
       const blocked = n ? plural(lang, 'user.ok.blocked', n) : _('user.ok.blocked.none');

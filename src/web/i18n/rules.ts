@@ -124,6 +124,12 @@ const fr = {
   'cycle.bulk.skipped.other': '{n} comptes du filtre administrent un établissement : seul un super administrateur les gère, ils sont laissés de côté.',
   'localAdmin.title': 'Administration locale',
   'localAdmin.none': 'N’administre aucun établissement.',
+  'fedLinks.title': 'Fournisseurs d’identité',
+  'fedLinks.item': '{provider} : relié le {date}',
+  'fedLinks.last': 'dernière connexion le {date}',
+  'fedLinks.unlink': 'Délier',
+  'fedLinks.hint':
+    'Délier un compte relié à la mauvaise personne : ses sessions sont fermées et la prochaine connexion avec ce fournisseur recherche à nouveau le compte. Un compte activé par le fournisseur n’a pas de mot de passe : donnez-lui un code de renouvellement s’il doit se connecter autrement.',
   // A peer administrator's page (read-only): the administrations the viewer appointed, theirs to take back.
   'localAdmin.undoHint': 'Vous avez nommé ce compte administrateur local : vous pouvez retirer cette administration. Le reste du compte n’est modifiable que par un super-administrateur.',
   'localAdmin.remove': 'Retirer',
@@ -261,6 +267,12 @@ const en: Record<keyof typeof fr, string> = {
   'cycle.bulk.skipped.other': '{n} accounts of the filter administer a school: only a super administrator manages them, they are left out.',
   'localAdmin.title': 'Local administration',
   'localAdmin.none': 'Administers no school.',
+  'fedLinks.title': 'Identity providers',
+  'fedLinks.item': '{provider}: linked on {date}',
+  'fedLinks.last': 'last sign-in on {date}',
+  'fedLinks.unlink': 'Unlink',
+  'fedLinks.hint':
+    'Unlink an account linked to the wrong person: its sessions are closed and the next sign-in with this provider looks for the account again. An account activated by the provider has no password: give it a renewal code if it must sign in otherwise.',
   'localAdmin.undoHint': 'You appointed this account local administrator: you can take this administration back. The rest of the account can only be changed by a super administrator.',
   'localAdmin.remove': 'Remove',
   'localAdmin.appoint.label': 'Make local administrator of',

@@ -1,6 +1,7 @@
 // The user page's "Cycle de vie" and "Administration locale" block (issue #9), a pure function of the account,
 // its absence from the feed and the schools it administers (console/account-admin.ts loads them).
 import type { LifecycleAction } from '../../../accounts/lifecycle.js';
+import type { AccountLink } from '../../../federation/links.js';
 import { structureInScope, type UserDetails } from '../../../directory/users.js';
 import type { Scope } from '../../../directory/scope.js';
 import { frenchDate } from '../../../publipostage/format.js';
@@ -24,6 +25,8 @@ export interface AccountAdminData {
   isSelf: boolean;
   /** The caller's account: an administration they appointed themselves is theirs to take back (local-admins.ts). */
   viewerId: string;
+  /** The account's links to identity providers (federation/links.ts), each one the caller may undo. */
+  links: AccountLink[];
 }
 
 export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | null, a: AccountAdminData): SafeHtml {
@@ -74,7 +77,18 @@ export function accountAdminView(env: ViewEnv, d: UserDetails, school: School | 
   }
 </section>`
       : '';
-  return d.readOnly ? html`${local}` : html`${lifecycle}${local}`;
+  const links = a.links.length
+    ? html`<section class="card" aria-labelledby="fed-links-title" data-fed-links><h2 id="fed-links-title">${_('fedLinks.title')}</h2>
+  <ul class="plain">${a.links.map(
+    (l) => html`<li data-fed-link="${l.providerId}">${_('fedLinks.item', { provider: l.providerName, date: frenchDate(l.createdAt) })}${
+      l.lastLoginAt ? html` (${_('fedLinks.last', { date: frenchDate(l.lastLoginAt) })})` : ''
+    } <form method="post" action="${userBase(d.id)}/federation" class="inline">${csrfField(env)}${keep}<input type="hidden" name="providerId" value="${l.providerId}">
+      <button type="submit" class="button-link" aria-describedby="fed-links-hint">${_('fedLinks.unlink')}</button></form></li>`,
+  )}</ul>
+  <p class="hint" id="fed-links-hint">${_('fedLinks.hint')}</p>
+</section>`
+    : '';
+  return d.readOnly ? html`${local}` : html`${lifecycle}${links}${local}`;
 }
 
 /** Link of the users list to act on every account of its current filter (`params`: the list's selection). */

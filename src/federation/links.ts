@@ -1,0 +1,46 @@
+// An account's links to identity providers (federation_links, made at a first sign-in: accounts.ts completeSignIn),
+// as the console's user page shows them, and their removal by an administrator: a link made to the wrong account
+// (a parent who picked a namesake's account among several, a name and birth date shared by two people) otherwise
+// handed it to that person at every sign-in for good — the stored link comes before any directory key (matching.ts).
+import type pg from 'pg';
+import { endSignIns } from '../accounts/signins.js';
+import { withTransaction } from '../accounts/tx.js';
+import type { Queryable } from '../db/index.js';
+import { recordAudit } from '../directory/audit.js';
+import type { Scope } from '../directory/scope.js';
+import { DirectoryError, requireManageable } from '../directory/users.js';
+
+export interface AccountLink {
+  providerId: string;
+  /** The provider's label when linked (« EduConnect »). */
+  providerName: string;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+/** The account's links, one per provider (a subject's several rows at one provider are one link to undo). */
+export async function accountLinks(db: Queryable, userId: string): Promise<AccountLink[]> {
+  const { rows } = await db.query(
+    `SELECT provider_id, max(provider_name) AS provider_name, min(created_at) AS created_at, max(last_login_at) AS last_login_at
+     FROM federation_links WHERE user_id = $1 GROUP BY provider_id ORDER BY min(created_at), provider_id`,
+    [userId],
+  );
+  return rows.map((r) => ({ providerId: r.provider_id, providerName: r.provider_name, createdAt: r.created_at, lastLoginAt: r.last_login_at }));
+}
+
+/**
+ * Removes the account's link to `providerId` (requireManageable: the caller's scope, not read-only) and ends every
+ * sign-in of the account — web sessions, OpenID provider sessions and tokens: whoever signed in through the link may
+ * have been someone else. The next sign-in at that provider is matched afresh. Audited in the same transaction.
+ * Returns the number of links removed (0: none); throws DirectoryError outside the scope.
+ */
+export async function unlinkAccount(pool: pg.Pool, scope: Scope, userId: string, providerId: string, actorId: string): Promise<number> {
+  return withTransaction(pool, async (c) => {
+    await requireManageable(c, scope, [userId], { lock: true });
+    const r = await c.query('DELETE FROM federation_links WHERE user_id = $1 AND provider_id = $2 RETURNING subject', [userId, providerId]);
+    if (!r.rowCount) throw new DirectoryError('not_found', 'directory.userNotFound');
+    await endSignIns(c, userId);
+    await recordAudit(c, actorId, 'federation.unlink', { userId, provider: providerId, subjects: r.rows.map((x) => x.subject) });
+    return r.rowCount;
+  });
+}
