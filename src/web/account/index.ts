@@ -291,6 +291,12 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (wait !== null) return codePage(req, reply, flow, { login, code: typed, alert: tooMany(req, reply, wait) }, 429);
     const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
     if (!holder) {
+      // The code the account was activated with, typed again (the sign-in page's « Activer mon compte », the
+      // activation form sent twice): sign in, as the QR code's link says; it gives back only its own attempt.
+      if (flow.purpose === 'activation' && (await isAlreadyActivated(ctx, login, typed))) {
+        await refunded(req, login);
+        return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(login))}`, 303);
+      }
       await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
       return codePage(req, reply, flow, { login, code: typed, error: invalidCode(_, flow) }, 401);
     }
