@@ -20,6 +20,10 @@ const fr = {
   'remind.ticked.one': '{n} compte à relancer est coché : choisissez « Fiches de connexion » pour lui redonner ses identifiants.',
   'remind.ticked.other': '{n} comptes à relancer sont cochés : choisissez « Fiches de connexion » pour leur redonner leurs identifiants.',
   'remind.none': 'Aucun compte à relancer : tous ceux qui ont reçu leurs identifiants il y a plus de {n} jours sont activés.',
+  'remind.noneWaiting.one':
+    'Aucun compte à relancer : aucun n’a reçu sa fiche ou son courriel il y a plus de {days} jours. {n} compte n’est pas encore activé : ses identifiants lui ont été remis depuis moins de {days} jours, ou jamais ; cochez-le pour lui donner sa fiche.',
+  'remind.noneWaiting.other':
+    'Aucun compte à relancer : aucun n’a reçu sa fiche ou son courriel il y a plus de {days} jours. {n} comptes ne sont pas encore activés : leurs identifiants leur ont été remis depuis moins de {days} jours, ou jamais ; cochez-les pour leur donner leur fiche.',
 
   // Word / LibreOffice
   'word.csv': 'Exporter pour Word',
@@ -94,6 +98,10 @@ const en: Record<keyof typeof fr, string> = {
   'remind.ticked.one': '{n} account to remind is ticked: choose “Connection sheets” to give it its credentials again.',
   'remind.ticked.other': '{n} accounts to remind are ticked: choose “Connection sheets” to give them their credentials again.',
   'remind.none': 'Nobody to remind: everyone given their credentials more than {n} days ago has activated.',
+  'remind.noneWaiting.one':
+    'Nobody to remind: no one was given a sheet or email more than {days} days ago. {n} account is not activated yet: its credentials were given less than {days} days ago, or never; tick it to give it its sheet.',
+  'remind.noneWaiting.other':
+    'Nobody to remind: no one was given a sheet or email more than {days} days ago. {n} accounts are not activated yet: their credentials were given less than {days} days ago, or never; tick them to give them their sheets.',
 
   'word.csv': 'Export for Word',
   'word.letters': 'Word letters (school’s own model)',
