@@ -239,7 +239,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   async function stepPolicy(userId: string): Promise<StepPolicy> {
     const [p, terms] = await Promise.all([policyForUser(pool, userId), termsDue(pool, userId)]);
-    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
+    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null, termsText: terms?.text ?? null };
   }
 
   /** The account's minimum password length: the policy its activation step checks (stepPolicy), for every new password. */

@@ -37,6 +37,8 @@ export interface StepPolicy {
   emailRequired: boolean;
   phoneRequired: boolean;
   termsVersion: number | null;
+  /** The school's own terms of use when they are due (its published version's text), shown on step 2 and accepted there. */
+  termsText?: string | null;
 }
 
 /**
@@ -135,6 +137,7 @@ export function passwordView(env: ViewEnv, flow: CodeFlow, o: PasswordStep): Pag
   const keepPassword = failed && !o.errors.password && !!o.values.password;
   const keepConfirm = keepPassword && !o.errors.confirm;
   const termsHref = pathWith('/conditions', { login: o.login, code: o.code });
+  const schoolTerms = o.policy.termsText?.trim() || null;
   return {
     title: _(`${p}.title`),
     documentTitle: _(`${p}.titleStep`, { n: 2 }),
@@ -180,12 +183,23 @@ ${
     ? html`
 ${field(env, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
 ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+${
+  schoolTerms
+    ? html`<section class="terms-text" aria-labelledby="terms-school-title" data-terms-version="${o.policy.termsVersion ?? ''}">
+<h2 id="terms-school-title">${_('field.termsSchool')}</h2>
+${schoolTerms.split(/\n\s*\n/).map((t) => html`<p>${t}</p>`)}
+</section>`
+    : ''
+}
 ${checkbox({
   name: 'terms',
   checked: o.values.terms === 'on',
   required: true,
   error: o.errors.terms,
-  label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
+  // The school's own text is the one accepted (activateAccount records its version): read above, not the built-in one.
+  label: schoolTerms
+    ? html`${_('field.termsAcceptAbove')}`
+    : html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
 })}`
     : ''
 }

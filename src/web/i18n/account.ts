@@ -23,6 +23,8 @@ const fr = {
   'field.phoneInvalid': 'Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78).',
   'field.terms': 'Conditions d’utilisation',
   'field.termsAccept': 'J’ai lu et j’accepte les',
+  'field.termsAcceptAbove': 'J’ai lu et j’accepte les conditions d’utilisation de l’établissement ci-dessus',
+  'field.termsSchool': 'Conditions d’utilisation de l’établissement',
   'field.termsRequired': 'Vous devez accepter les conditions d’utilisation pour activer votre compte.',
 
   'password.rules':
@@ -163,6 +165,8 @@ const en: Record<keyof typeof fr, string> = {
   'field.phoneInvalid': 'This phone number is not valid (example: 06 12 34 56 78).',
   'field.terms': 'Terms of use',
   'field.termsAccept': 'I have read and accept the',
+  'field.termsAcceptAbove': 'I have read and accept the school’s terms of use above',
+  'field.termsSchool': 'The school’s terms of use',
   'field.termsRequired': 'You must accept the terms of use to activate your account.',
 
   'password.rules': 'At least {min} characters, without your login. Refused: a single word, your name, a date, a run of keys (qwerty, 123456). A sentence of several words is easy to remember.',
