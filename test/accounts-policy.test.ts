@@ -229,3 +229,18 @@ test('activation in a school with its own terms of use shows that text on step 2
   const version = (await q('SELECT terms_version FROM structure_settings WHERE structure_id = $1', [school])).rows[0].terms_version;
   assert.equal((await q('SELECT terms_version FROM users WHERE id = $1', [parent.id])).rows[0].terms_version, version);
 });
+
+test('« Conditions d’utilisation » in the footer, signed in: the school’s text the account accepted, and the way back to its pages', async () => {
+  // It showed the built-in rules only, and « Retour à l’activation », to a parent who had accepted the school's text.
+  const c = new Client(app);
+  await c.signIn('marc.ecole', PASSWORD);
+  const page = await c.get('/conditions');
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<p>Charte de l’école Prévert\.<\/p>/);
+  assert.match(page.body, /<a href="\/">Retour à mon espace<\/a>/);
+  assert.doesNotMatch(page.body, /Retour à l’activation/);
+  // Signed out, from the activation: the built-in text and the way back to it, as before.
+  const out = await new Client(app).get('/conditions?login=marc.ecole');
+  assert.doesNotMatch(out.body, /Charte de l’école Prévert/);
+  assert.match(out.body, /Retour à l’activation/);
+});

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder } from '../../accounts/activation.js';
-import { policyForUser, termsDue } from '../../directory/policies.js';
+import { currentTerms, policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
@@ -120,6 +120,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const { login, code } = req.query;
     const back = login ? `/activation?${new URLSearchParams(code ? { login, code } : { login }).toString()}` : '/activation';
     if (code) reply.header('referrer-policy', 'no-referrer');
+    // Signed in (the footer's link): the school's own terms the account accepted, and the way back to its pages.
+    if (req.user) {
+      const school = await currentTerms(pool, req.user.id);
+      return sendPage(reply, { req, ...termsView(viewEnv(req), '/', { schoolText: school?.text ?? null, signedIn: true }) });
+    }
     return sendPage(reply, { req, ...termsView(viewEnv(req), back) });
   });
 

@@ -375,13 +375,24 @@ function passwordSection(env: ViewEnv, d: AccountDetails, o: { errors: FieldErro
 </section>`;
 }
 
-/** The terms of use; `back` reopens the activation where it was left. */
-export function termsView(env: ViewEnv, back: string): PageView {
+/**
+ * The terms of use; `back` reopens the activation where it was left. Signed in: the school's own text (`schoolText`,
+ * the one its activation or sign-in accepted) before the built-in rules, and the way back to the account's pages.
+ */
+export function termsView(env: ViewEnv, back: string, o: { schoolText?: string | null; signedIn?: boolean } = {}): PageView {
   const _ = translator(env.lang);
+  const school = o.schoolText?.trim();
   return {
     title: _('terms.title'),
     narrow: true,
-    body: html`<div class="card">
+    body: html`${
+      school
+        ? html`<section class="card terms-text" aria-labelledby="terms-school-title">
+  <h2 id="terms-school-title">${_('field.termsSchool')}</h2>
+  ${school.split(/\n\s*\n/).map((t) => html`<p>${t}</p>`)}
+</section>`
+        : ''
+    }<div class="card">
   <p>${_('terms.intro')}</p>
   <ul>
     <li>${_('terms.personal')}</li>
@@ -391,6 +402,6 @@ export function termsView(env: ViewEnv, back: string): PageView {
     <li>${_('terms.contact')}</li>
   </ul>
 </div>
-<p><a href="${back}">${_('terms.back')}</a></p>`,
+<p><a href="${back}">${o.signedIn ? _('terms.backHome') : _('terms.back')}</a></p>`,
   };
 }
