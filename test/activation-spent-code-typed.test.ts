@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { formatCode } from '../src/accounts/codes.js';
+import { issueRenewalCode } from '../src/accounts/issue.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
-import { Client, createInactiveUser } from './helpers/web.js';
+import { Client, createInactiveUser, createUser } from './helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -57,4 +58,28 @@ test('any other code still gets the page of a wrong code', async () => {
   const res = await c.post('/activation', { step: 'code', login: 'regis.faure', code: 'ZZZZ-ZZZZ-ZZ' });
   assert.equal(res.statusCode, 401);
   assert.match(res.body, /Identifiant ou code d’activation incorrect ou expiré/);
+});
+
+test('an activation code typed on the renewal page goes on to the activation (and a renewal code on the activation page to the renewal)', async () => {
+  // The sign-in page's « Utiliser un code de renouvellement » is where a parent holding her activation sheet may land:
+  // her valid code was « incorrect ou expiré… demandez un nouveau code ». The sign-in form already continued to the
+  // code's own flow when a code was typed as the password.
+  const newcomer = await createInactiveUser(ctx.database.pool, ctx.secrets, { login: 'severine.leroux', firstName: 'Séverine', lastName: 'LEROUX', profile: 'Relative' });
+  const c = new Client(app, '198.51.100.64');
+  await c.get('/renouvellement');
+  const step2 = await c.post('/renouvellement', { step: 'code', login: 'severine.leroux', code: formatCode(newcomer.code) });
+  assert.equal(step2.statusCode, 200, step2.body);
+  assert.match(step2.body, /<title>Activation du compte — étape 2 sur 2/);
+  assert.match(step2.body, /<form class="card" method="post" action="\/activation"/);
+  assert.match(step2.body, /name="terms"/);
+
+  const id = await createUser(ctx.database.pool, { login: 'karim.brun', profile: 'Relative', password: 'un ancien mot de passe oublié' });
+  const renewal = issueRenewalCode(ctx.secrets);
+  await ctx.database.pool.query('UPDATE users SET renewal_code_mac = $2, renewal_code_expires_at = $3 WHERE id = $1', [id, renewal.mac, renewal.expiresAt]);
+  const r = new Client(app, '198.51.100.65');
+  await r.get('/activation');
+  const renew = await r.post('/activation', { step: 'code', login: 'karim.brun', code: formatCode(renewal.code) });
+  assert.equal(renew.statusCode, 200, renew.body);
+  assert.match(renew.body, /<title>Renouvellement du mot de passe — étape 2 sur 2/);
+  assert.match(renew.body, /<form class="card" method="post" action="\/renouvellement"/);
 });

@@ -302,6 +302,21 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
         await refunded(req, login);
         return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(login))}`, 303);
       }
+      // The other kind of code on this page (an activation sheet's code on « code de renouvellement », or the
+      // reverse): it is right, so go on with its own flow, as the sign-in form does with a code typed as the password.
+      const other = flow.purpose === 'activation' ? RENEWAL_FLOW : ACTIVATION_FLOW;
+      const otherHolder = f.step !== 'password' ? await findCodeHolder(ctx, other.purpose, login, typed) : null;
+      if (otherHolder) {
+        await succeeded(req, login);
+        if (otherHolder.externalProvider) return codePage(req, reply, other, { login, error: _('external.refused', { provider: otherHolder.externalProvider }) }, 409);
+        return passwordPage(req, reply, other, {
+          login: otherHolder.login,
+          code: formatCode(normalizeCode(typed) ?? typed),
+          values: { email: otherHolder.email ?? '', phone: otherHolder.phone ?? '' },
+          errors: {},
+          policy: await stepPolicy(otherHolder.id),
+        });
+      }
       await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
       return codePage(req, reply, flow, { login, code: typed, error: invalidCode(_, flow) }, 401);
     }
