@@ -209,3 +209,38 @@ test('« Mon compte » and the reset link check a new password against the accou
     await q('DELETE FROM profile_policies');
   }
 });
+
+test('activation in a school with its own terms of use shows that text on step 2: the family accepts what it read', async () => {
+  // The box said « J’ai lu et j’accepte les Conditions d’utilisation » with a link to the built-in text, while the
+  // activation recorded acceptance of the school's version (never asked again at sign-in): a text nobody was shown.
+  await saveStructureSettings(ctx.database.pool, school, { teacherRights: ['sheets', 'renewal'], termsText: 'Charte de l’école Prévert.\n\nPas de photo des camarades.', newVersion: true }, null);
+  const parent = await inactive('marc.ecole', 'Relative');
+  const c = new Client(app);
+  await c.get('/activation');
+  const step2 = await c.post('/activation', { step: 'code', login: 'marc.ecole', code: formatCode(parent.code) });
+  assert.equal(step2.statusCode, 200);
+  assert.match(step2.body, /<p>Charte de l’école Prévert\.<\/p>\s*<p>Pas de photo des camarades\.<\/p>/);
+  assert.match(step2.body, /J’ai lu et j’accepte les conditions d’utilisation de l’établissement ci-dessus/);
+  const box = /<div class="field field-check[\s\S]*?<\/div>/.exec(step2.body)?.[0] ?? '';
+  assert.match(box, /ci-dessus/);
+  assert.doesNotMatch(box, /href="\/conditions/, 'no link to the built-in text');
+  const done = await c.post('/activation', { step: 'password', login: 'marc.ecole', code: formatCode(parent.code), password: PASSWORD, confirm: PASSWORD, terms: 'on', email: '', phone: '' });
+  assert.equal(done.statusCode, 303);
+  const version = (await q('SELECT terms_version FROM structure_settings WHERE structure_id = $1', [school])).rows[0].terms_version;
+  assert.equal((await q('SELECT terms_version FROM users WHERE id = $1', [parent.id])).rows[0].terms_version, version);
+});
+
+test('« Conditions d’utilisation » in the footer, signed in: the school’s text the account accepted, and the way back to its pages', async () => {
+  // It showed the built-in rules only, and « Retour à l’activation », to a parent who had accepted the school's text.
+  const c = new Client(app);
+  await c.signIn('marc.ecole', PASSWORD);
+  const page = await c.get('/conditions');
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<p>Charte de l’école Prévert\.<\/p>/);
+  assert.match(page.body, /<a href="\/">Retour à mon espace<\/a>/);
+  assert.doesNotMatch(page.body, /Retour à l’activation/);
+  // Signed out, from the activation: the built-in text and the way back to it, as before.
+  const out = await new Client(app).get('/conditions?login=marc.ecole');
+  assert.doesNotMatch(out.body, /Charte de l’école Prévert/);
+  assert.match(out.body, /Retour à l’activation/);
+});

@@ -184,6 +184,15 @@ test('« Relancer » is not offered where a sheet would be refused: blocked or a
   }
 });
 
+test('« Relancer » in a class nobody was handed anything: not « tous sont activés », but how many still are not', async () => {
+  // No hand-out recorded (beforeEach): the class's pupils not activated have simply not had their sheets yet.
+  const cls = await get(`/classe/${s.classes['6A']}/eleves?relancer=1`);
+  assert.equal(cls.statusCode, 200);
+  assert.doesNotMatch(cls.body, /tous ceux qui ont reçu leurs identifiants il y a plus de 15 jours sont activés/);
+  assert.match(cls.body, /Aucun compte à relancer : aucun n’a reçu sa fiche ou son courriel il y a plus de 15 jours\. \d+ comptes? (n’est|ne sont) pas encore activés? :/);
+  assert.doesNotMatch(cls.body, / checked/);
+});
+
 test('« Exporter pour Word »: UTF-8 with BOM, ";", field names without spaces or accents, the code in MotDePasse', async () => {
   const res = await download(`${pp}/word?profiles=Relative`);
   assert.equal(res.statusCode, 200);

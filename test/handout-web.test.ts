@@ -121,6 +121,9 @@ test('class view « Envoyer aux familles »: confirmation with the parents reach
   await page.click('button:has-text("Envoyer aux familles")');
   assert.match((await page.textContent('[data-family-mail]'))!, /Claire Bernard — claire\.bernard@example\.fr/);
   assert.match((await page.textContent('[data-family-paper]'))!, /Marc Durand.*Zoé Durand/);
+  // One child each: « enfant : », not « enfants : Hugo Bernard ».
+  assert.match((await page.textContent('[data-family-mail]'))!, /\(enfant : Hugo Bernard\)/);
+  assert.match((await page.textContent('[data-family-paper]'))!, /\(enfant : Zoé Durand\)/);
   await Promise.all([page.waitForURL(/ok=mail/), page.click('button:has-text("Envoyer 1 courriel aux familles")')]);
   assert.match(page.url(), /ok=mail&n=1&m=1/);
   const jobs = await ctx.database.pool.query(
@@ -252,7 +255,7 @@ test('console family mail: confirmation lists the parents without an address, th
   const page1 = await admin.get(`${base}/familles?profiles=Student&classIds=${cm1}`);
   assert.equal(page1.statusCode, 200);
   assert.match(page1.body, /data-mails="1"/);
-  assert.match(page1.body, /data-family-paper>\s*<li>Marc Durand/);
+  assert.match(page1.body, /data-family-paper>\s*<li>Marc Durand <span class="muted">\(enfant : Zoé Durand\)/);
   const paper = await admin.post(`${base}/familles/pdf`, { selection: `profiles=Student&classIds=${cm1}` });
   assert.equal(paper.headers['content-type'], 'application/pdf');
   // The packs' file says whose they are, as the class view's « Fiches famille » does.

@@ -400,6 +400,19 @@ export async function termsDue(db: Queryable, userId: string): Promise<{ version
   return { version: r.terms_version, text: r.terms_text ?? null };
 }
 
+/** The school terms account `u` is bound by, accepted or not: the highest version of its structures' (null when none is versioned). */
+export async function currentTerms(db: Queryable, userId: string): Promise<{ version: number; text: string | null } | null> {
+  const r = (
+    await db.query(
+      `SELECT ss.terms_version, ss.terms_text FROM users u
+       JOIN structure_settings ss ON ss.structure_id IN ${accountStructuresSql('u')}
+       WHERE u.id = $1 AND ss.terms_version > 0 ORDER BY ss.terms_version DESC LIMIT 1`,
+      [userId],
+    )
+  ).rows[0];
+  return r ? { version: r.terms_version, text: r.terms_text ?? null } : null;
+}
+
 /** Records that the account accepted terms `version`. */
 export async function acceptTerms(db: Queryable, userId: string, version: number): Promise<void> {
   await db.query('UPDATE users SET terms_version = greatest(coalesce(terms_version, 0), $2), terms_accepted_at = now() WHERE id = $1', [userId, version]);

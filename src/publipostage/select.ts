@@ -209,6 +209,17 @@ function classSchools(sel: Selection, scope: Scope, p: Params, structureId: stri
 }
 
 /**
+ * For a teacher (scope 'classes'), a condition keeping only the children `childId` of the teacher's classes: a
+ * parent's sheet, row or file from the class view names no child (nor class) the teacher does not teach, as the class
+ * view's own list does not. Empty for other scopes (a local admin names every child of the school).
+ */
+function teacherChild(scope: Scope, p: Params, childId: string): string {
+  return scope.kind === 'classes'
+    ? `AND EXISTS (SELECT 1 FROM user_classes tc WHERE tc.user_id = ${childId} AND tc.class_id = ANY(${p.add(scope.classIds)}::uuid[]))`
+    : '';
+}
+
+/**
  * CTEs over a set of users `src` (columns id, profile): `${name}_m` their class memberships (own, and the
  * children's for a relative) and `${name}` one row per user with the class names (those of classSchools) and
  * the filing class.
@@ -222,7 +233,7 @@ function classesCte(name: string, src: string, sel: Selection, scope: Scope, p: 
     UNION${groupOnly ? ' ALL' : ''}
     SELECT r.parent_id, uc.class_id FROM ${src} JOIN relations r ON r.parent_id = ${src}.id
       JOIN user_classes uc ON uc.user_id = r.child_id
-    WHERE ${src}.profile = 'Relative'
+    WHERE ${src}.profile = 'Relative' ${teacherChild(scope, p, 'r.child_id')}
   ),
   ${name} AS (
     SELECT m.user_id, ${groupOnly ? '' : `array_agg(c.name ORDER BY c.name COLLATE trousseau_fr)${shown ? ` FILTER (WHERE ${shown})` : ''} AS names,`}
@@ -287,7 +298,7 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
     -- With their names: users is read once for both.
     SELECT r.parent_id, r.child_id, ch.first_name, ch.last_name FROM sel JOIN relations r ON r.parent_id = sel.id
       JOIN users ch ON ch.id = r.child_id AND ch.absent_since IS NULL AND ch.pre_deleted_at IS NULL
-    WHERE sel.profile = 'Relative'
+    WHERE sel.profile = 'Relative' ${teacherChild(scope, p, 'r.child_id')}
       ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
   ),
   -- Computed once: inlined, it was planned as an aggregate re-run for each child when the selection is underestimated
@@ -324,7 +335,7 @@ function detailLaterals(sel: Selection, scope: Scope, p: Params): string {
     FROM (SELECT uc.class_id FROM user_classes uc WHERE uc.user_id = u.id
           UNION
           SELECT uc.class_id FROM relations r JOIN user_classes uc ON uc.user_id = r.child_id
-          WHERE r.parent_id = u.id AND u.profile = 'Relative') m
+          WHERE r.parent_id = u.id AND u.profile = 'Relative' ${teacherChild(scope, p, 'r.child_id')}) m
     ${className('m.class_id')}
   ) cls ON TRUE
 LEFT JOIN LATERAL (
@@ -343,7 +354,7 @@ LEFT JOIN LATERAL (
                        WHERE uc.user_id = k.id${shown ? ` AND ${shown}` : ''}), '{}'))
              ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
     FROM relations r JOIN users k ON k.id = r.child_id AND k.absent_since IS NULL AND k.pre_deleted_at IS NULL
-    WHERE r.parent_id = u.id AND u.profile = 'Relative'
+    WHERE r.parent_id = u.id AND u.profile = 'Relative' ${teacherChild(scope, p, 'r.child_id')}
       ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
   ) kids ON TRUE`;
 }

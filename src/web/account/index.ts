@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { activateAccount, findCodeHolder, findCodeTypedAsPassword, isAlreadyActivated, normalizeLogin, renewPassword, type CodeHolder } from '../../accounts/activation.js';
-import { policyForUser, termsDue } from '../../directory/policies.js';
+import { currentTerms, policyForUser, termsDue } from '../../directory/policies.js';
 import { formatCode, normalizeCode } from '../../accounts/codes.js';
 import { normalizeEmail, normalizePhone } from '../../accounts/contact.js';
 import { RENEWAL_HOURS } from '../../accounts/issue.js';
@@ -120,6 +120,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const { login, code } = req.query;
     const back = login ? `/activation?${new URLSearchParams(code ? { login, code } : { login }).toString()}` : '/activation';
     if (code) reply.header('referrer-policy', 'no-referrer');
+    // Signed in (the footer's link): the school's own terms the account accepted, and the way back to its pages.
+    if (req.user) {
+      const school = await currentTerms(pool, req.user.id);
+      return sendPage(reply, { req, ...termsView(viewEnv(req), '/', { schoolText: school?.text ?? null, signedIn: true }) });
+    }
     return sendPage(reply, { req, ...termsView(viewEnv(req), back) });
   });
 
@@ -239,7 +244,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   async function stepPolicy(userId: string): Promise<StepPolicy> {
     const [p, terms] = await Promise.all([policyForUser(pool, userId), termsDue(pool, userId)]);
-    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null };
+    return { min: p.minPasswordLength, emailRequired: p.emailRequired, phoneRequired: p.phoneRequired, termsVersion: terms?.version ?? null, termsText: terms?.text ?? null };
   }
 
   /** The account's minimum password length: the policy its activation step checks (stepPolicy), for every new password. */
@@ -291,6 +296,27 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (wait !== null) return codePage(req, reply, flow, { login, code: typed, alert: tooMany(req, reply, wait) }, 429);
     const holder = await findCodeHolder(ctx, flow.purpose, login, typed);
     if (!holder) {
+      // The code the account was activated with, typed again (the sign-in page's « Activer mon compte », the
+      // activation form sent twice): sign in, as the QR code's link says; it gives back only its own attempt.
+      if (flow.purpose === 'activation' && (await isAlreadyActivated(ctx, login, typed))) {
+        await refunded(req, login);
+        return reply.redirect(`/connexion?deja=1&login=${encodeURIComponent(normalizeLogin(login))}`, 303);
+      }
+      // The other kind of code on this page (an activation sheet's code on « code de renouvellement », or the
+      // reverse): it is right, so go on with its own flow, as the sign-in form does with a code typed as the password.
+      const other = flow.purpose === 'activation' ? RENEWAL_FLOW : ACTIVATION_FLOW;
+      const otherHolder = f.step !== 'password' ? await findCodeHolder(ctx, other.purpose, login, typed) : null;
+      if (otherHolder) {
+        await succeeded(req, login);
+        if (otherHolder.externalProvider) return codePage(req, reply, other, { login, error: _('external.refused', { provider: otherHolder.externalProvider }) }, 409);
+        return passwordPage(req, reply, other, {
+          login: otherHolder.login,
+          code: formatCode(normalizeCode(typed) ?? typed),
+          values: { email: otherHolder.email ?? '', phone: otherHolder.phone ?? '' },
+          errors: {},
+          policy: await stepPolicy(otherHolder.id),
+        });
+      }
       await recordAudit(pool, null, `account.${flow.prefix}_failed`, { login: normalizeLogin(login).slice(0, 100), ip: req.ip });
       return codePage(req, reply, flow, { login, code: typed, error: invalidCode(_, flow) }, 401);
     }

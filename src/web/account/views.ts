@@ -37,6 +37,8 @@ export interface StepPolicy {
   emailRequired: boolean;
   phoneRequired: boolean;
   termsVersion: number | null;
+  /** The school's own terms of use when they are due (its published version's text), shown on step 2 and accepted there. */
+  termsText?: string | null;
 }
 
 /**
@@ -135,6 +137,7 @@ export function passwordView(env: ViewEnv, flow: CodeFlow, o: PasswordStep): Pag
   const keepPassword = failed && !o.errors.password && !!o.values.password;
   const keepConfirm = keepPassword && !o.errors.confirm;
   const termsHref = pathWith('/conditions', { login: o.login, code: o.code });
+  const schoolTerms = o.policy.termsText?.trim() || null;
   return {
     title: _(`${p}.title`),
     documentTitle: _(`${p}.titleStep`, { n: 2 }),
@@ -180,12 +183,23 @@ ${
     ? html`
 ${field(env, { name: 'email', label: labels.email, type: 'email', value: o.values.email, required: o.policy.emailRequired, autocomplete: 'email', inputmode: 'email', error: o.errors.email, hint: _('field.emailHint') })}
 ${field(env, { name: 'phone', label: labels.phone, type: 'tel', value: o.values.phone, required: o.policy.phoneRequired, autocomplete: 'tel', inputmode: 'tel', error: o.errors.phone, hint: _('field.phoneHint') })}
+${
+  schoolTerms
+    ? html`<section class="terms-text" aria-labelledby="terms-school-title" data-terms-version="${o.policy.termsVersion ?? ''}">
+<h2 id="terms-school-title">${_('field.termsSchool')}</h2>
+${schoolTerms.split(/\n\s*\n/).map((t) => html`<p>${t}</p>`)}
+</section>`
+    : ''
+}
 ${checkbox({
   name: 'terms',
   checked: o.values.terms === 'on',
   required: true,
   error: o.errors.terms,
-  label: html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
+  // The school's own text is the one accepted (activateAccount records its version): read above, not the built-in one.
+  label: schoolTerms
+    ? html`${_('field.termsAcceptAbove')}`
+    : html`${_('field.termsAccept')} <a href="${termsHref}" target="_blank" rel="noopener noreferrer">${_('layout.terms')} <span class="new-tab">${_('field.newTab')}</span></a>`,
 })}`
     : ''
 }
@@ -361,13 +375,24 @@ function passwordSection(env: ViewEnv, d: AccountDetails, o: { errors: FieldErro
 </section>`;
 }
 
-/** The terms of use; `back` reopens the activation where it was left. */
-export function termsView(env: ViewEnv, back: string): PageView {
+/**
+ * The terms of use; `back` reopens the activation where it was left. Signed in: the school's own text (`schoolText`,
+ * the one its activation or sign-in accepted) before the built-in rules, and the way back to the account's pages.
+ */
+export function termsView(env: ViewEnv, back: string, o: { schoolText?: string | null; signedIn?: boolean } = {}): PageView {
   const _ = translator(env.lang);
+  const school = o.schoolText?.trim();
   return {
     title: _('terms.title'),
     narrow: true,
-    body: html`<div class="card">
+    body: html`${
+      school
+        ? html`<section class="card terms-text" aria-labelledby="terms-school-title">
+  <h2 id="terms-school-title">${_('field.termsSchool')}</h2>
+  ${school.split(/\n\s*\n/).map((t) => html`<p>${t}</p>`)}
+</section>`
+        : ''
+    }<div class="card">
   <p>${_('terms.intro')}</p>
   <ul>
     <li>${_('terms.personal')}</li>
@@ -377,6 +402,6 @@ export function termsView(env: ViewEnv, back: string): PageView {
     <li>${_('terms.contact')}</li>
   </ul>
 </div>
-<p><a href="${back}">${_('terms.back')}</a></p>`,
+<p><a href="${back}">${o.signedIn ? _('terms.backHome') : _('terms.back')}</a></p>`,
   };
 }

@@ -154,7 +154,10 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const plan = await planFamilyMail(ctx, selection, scope);
       const mails = plan.parents.filter(reachable);
       const paper = plan.parents.filter((p) => !reachable(p));
-      const childNames = (p: AccountRow) => (plan.children.get(p.id) ?? []).map((c) => `${c.firstName} ${c.lastName}`).join(', ');
+      const childNames = (p: AccountRow) => {
+        const kids = plan.children.get(p.id) ?? [];
+        return plural(req.lang, 'ho.family.children', kids.length, { names: kids.map((c) => `${c.firstName} ${c.lastName}`).join(', ') });
+      };
       return sent(
         sendPage(reply, {
           req,
@@ -162,7 +165,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
           narrow: true,
           body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
 ${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
-<ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
+<ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${childNames(p)})</span></li>`)}</ul>
 ${
   mails.length
     ? html`<form method="post" action="${base}">${csrfField(req)}${hiddenIds(rows)}
@@ -175,7 +178,7 @@ ${
   paper.length
     ? html`<form method="post" action="${base}" class="card print-paper">${csrfField(req)}${hiddenIds(rows)}
   <p><strong>${_('ho.family.paper')}</strong></p>
-  <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: childNames(p) })})</span></li>`)}</ul>
+  <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${childNames(p)})</span></li>`)}</ul>
   <button type="submit" name="action" value="family-paper" class="button-secondary">${plural(req.lang, 'ho.family.paper.pdf', paper.length)}</button>
 </form>`
     : ''

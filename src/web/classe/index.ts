@@ -49,7 +49,7 @@ import {
   type Tab,
 } from './views.js';
 import { lastDistributions } from '../../publipostage/tracking.js';
-import { remindNotice, remindRows } from './remind.js';
+import { notActivatedCount, remindNotice, remindRows } from './remind.js';
 
 /** The class-view right an action needs (settings per school, default sheets and renewal codes). */
 function teacherRightFor(action: string): TeacherRight | null {
@@ -159,9 +159,10 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
     const mayRemind = rights.has('sheets') || rights.has('mail');
     const remind = q.relancer === '1' && mayRemind ? await remindRows(ctx, selectionOf(cls.id, tab), viewer(req).scope) : null;
     for (const id of remind ?? []) checked.add(id);
+    const waiting = remind && !remind.length ? await notActivatedCount(ctx, selectionOf(cls.id, tab), viewer(req).scope) : 0;
     // Every notice here answers what the teacher just did (an action refused, done, the accounts to remind ticked):
     // focused on load, so a screen reader says it instead of the page's top (the class view has no autofocus).
-    const said = state.notice ?? (remind ? remindNotice(req.lang, remind.length) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
+    const said = state.notice ?? (remind ? remindNotice(req.lang, remind.length, waiting) : null) ?? (q.ok ? okNotice(env, q.ok, Number(q.n) || 0, Number(q.m) || 0, !!ctx.config.smtpUrl) : null);
     const notice = said && { ...said, focus: true };
     return sendPage(
       reply,

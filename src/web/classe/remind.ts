@@ -21,11 +21,23 @@ export async function remindRows(ctx: AppContext, handout: Selection, scope: Sco
   return rows.filter(mayCarryCode).map((r) => r.id);
 }
 
+/** How many of the tab's accounts a sheet would serve are not activated yet (whenever their credentials were given). */
+export async function notActivatedCount(ctx: AppContext, handout: Selection, scope: Scope): Promise<number> {
+  const rows = await selectAccounts(ctx, { ...handout, activation: 'inactive' }, scope);
+  return rows.filter(mayCarryCode).length;
+}
+
 export function remindLinkClass(lang: Lang, base: string): SafeHtml {
   const _ = translator(lang);
   return html`<a href="${`${base}?relancer=1`}" class="remind-link" data-remind title="${_('remind.classHint', { n: REMIND_DAYS })}">${_('remind.class')}</a>`;
 }
 
-export function remindNotice(lang: Lang, n: number): Notice {
-  return n ? { kind: 'info', text: plural(lang, 'remind.ticked', n) } : { kind: 'info', text: translator(lang)('remind.none', { n: REMIND_DAYS }) };
+/**
+ * What « Cocher les comptes à relancer » found: `n` accounts ticked; none, with `waiting` accounts of the tab still not
+ * activated (handed their credentials more recently, or never): « tous sont activés » only when that is so.
+ */
+export function remindNotice(lang: Lang, n: number, waiting = 0): Notice {
+  if (n) return { kind: 'info', text: plural(lang, 'remind.ticked', n) };
+  if (waiting) return { kind: 'info', text: plural(lang, 'remind.noneWaiting', waiting, { days: REMIND_DAYS }) };
+  return { kind: 'info', text: translator(lang)('remind.none', { n: REMIND_DAYS }) };
 }

@@ -126,7 +126,10 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
     const paper = plan.parents.filter((p) => !reachable(p));
     const params = selectionParams(selection).toString();
     const base = ppBase(school.id);
-    const kids = (id: string) => (plan.children.get(id) ?? []).map((c) => `${c.firstName} ${c.lastName}`).join(', ');
+    const kids = (id: string) => {
+      const children = plan.children.get(id) ?? [];
+      return plural(req.lang, 'ho.family.children', children.length, { names: children.map((c) => `${c.firstName} ${c.lastName}`).join(', ') });
+    };
     return sendConsolePage(reply, {
       req,
       title: _('ho.family.mail.title'),
@@ -151,7 +154,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
 ${
   paper.length
     ? html`<section class="card" aria-labelledby="paper-title"><h2 id="paper-title">${_('ho.family.paper')}</h2>
-  <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${_('ho.family.children', { names: kids(p.id) })})</span></li>`)}</ul>
+  <ul class="plain" data-family-paper>${paper.map((p) => html`<li>${p.firstName} ${p.lastName} <span class="muted">(${kids(p.id)})</span></li>`)}</ul>
   <form method="post" action="${base}/familles/pdf">${csrfField(req)}
     <input type="hidden" name="selection" value="${params}">
     <button type="submit" class="button-secondary">${plural(req.lang, 'ho.family.paper.pdf', paper.length)}</button>

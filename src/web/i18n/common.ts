@@ -146,7 +146,7 @@ const en: Record<keyof typeof fr, string> = {
   'error.zod.tooSmallList.one': 'at least {n} item.',
   'error.zod.tooSmallList.other': 'at least {n} items.',
   'error.zod.uuid': 'an identifier expected (UUID, e.g. 0b6c5c1e-1f2a-4c3d-9e8f-123456789abc).',
-  'error.zod.email': 'an e-mail address expected.',
+  'error.zod.email': 'an email address expected.',
   'error.zod.url': 'a web address expected.',
   'error.zod.format': 'format not recognised.',
   'error.zod.choice': 'possible values: {values}.',

@@ -952,7 +952,7 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.merged.one': '{n} row merged with an earlier row of the same legal representative: one account for both. Check that it is the same person.',
   'import.report.merged.other': '{n} rows merged with an earlier row of the same legal representative: one account each time. Check that it is the same person.',
   'user.readOnly':
-    'This account administers a school (yours or another) or also teaches a class outside your perimeter: it is read-only for you (codes, e-mail, blocking). Ask the super administrator.',
+    'This account administers a school (yours or another) or also teaches a class outside your perimeter: it is read-only for you (codes, email, blocking). Ask the super administrator.',
   'import.tooLarge': 'Upload too large: at most {max} MB per import (all files together). Nothing was imported.',
   'api.import.noFile': 'No file received (send the files as multipart/form-data).',
   'api.import.structure': 'Give structureId: the school the CSV files go to.',

@@ -20,6 +20,10 @@ const fr = {
   'remind.ticked.one': '{n} compte à relancer est coché : choisissez « Fiches de connexion » pour lui redonner ses identifiants.',
   'remind.ticked.other': '{n} comptes à relancer sont cochés : choisissez « Fiches de connexion » pour leur redonner leurs identifiants.',
   'remind.none': 'Aucun compte à relancer : tous ceux qui ont reçu leurs identifiants il y a plus de {n} jours sont activés.',
+  'remind.noneWaiting.one':
+    'Aucun compte à relancer : aucun n’a reçu sa fiche ou son courriel il y a plus de {days} jours. {n} compte n’est pas encore activé : ses identifiants lui ont été remis depuis moins de {days} jours, ou jamais ; cochez-le pour lui donner sa fiche.',
+  'remind.noneWaiting.other':
+    'Aucun compte à relancer : aucun n’a reçu sa fiche ou son courriel il y a plus de {days} jours. {n} comptes ne sont pas encore activés : leurs identifiants leur ont été remis depuis moins de {days} jours, ou jamais ; cochez-les pour leur donner leur fiche.',
 
   // Word / LibreOffice
   'word.csv': 'Exporter pour Word',
@@ -80,20 +84,24 @@ const fr = {
 const en: Record<keyof typeof fr, string> = {
   'track.title': 'Credentials handed out',
   'track.sheet': 'Sheet handed out on {date}',
-  'track.mail': 'E-mail sent on {date}',
-  'track.never': 'No sheet or e-mail handed out yet',
+  'track.mail': 'Email sent on {date}',
+  'track.never': 'No sheet or email handed out yet',
 
   'remind.filter': 'Remind',
   'remind.describe.one': 'Reminder: handed out more than a day ago, not activated',
   'remind.describe.other': 'Reminder: handed out more than {n} days ago, not activated',
-  'remind.days': 'Sheet or e-mail handed out more than (days) ago',
-  'remind.hint': 'Keeps only accounts not activated that were given a sheet or an e-mail more than this many days ago, and nothing since.',
+  'remind.days': 'Sheet or email handed out more than (days) ago',
+  'remind.hint': 'Keeps only accounts not activated that were given a sheet or an email more than this many days ago, and nothing since.',
   'remind.button': 'Remind (handed out more than {n} days ago, not activated)',
   'remind.class': 'Tick the accounts to remind',
-  'remind.classHint': 'Sheet or e-mail handed out more than {n} days ago, account still not activated.',
+  'remind.classHint': 'Sheet or email handed out more than {n} days ago, account still not activated.',
   'remind.ticked.one': '{n} account to remind is ticked: choose “Connection sheets” to give it its credentials again.',
   'remind.ticked.other': '{n} accounts to remind are ticked: choose “Connection sheets” to give them their credentials again.',
   'remind.none': 'Nobody to remind: everyone given their credentials more than {n} days ago has activated.',
+  'remind.noneWaiting.one':
+    'Nobody to remind: no one was given a sheet or email more than {days} days ago. {n} account is not activated yet: its credentials were given less than {days} days ago, or never; tick it to give it its sheet.',
+  'remind.noneWaiting.other':
+    'Nobody to remind: no one was given a sheet or email more than {days} days ago. {n} accounts are not activated yet: their credentials were given less than {days} days ago, or never; tick them to give them their sheets.',
 
   'word.csv': 'Export for Word',
   'word.letters': 'Word letters (school’s own model)',
@@ -139,9 +147,9 @@ const en: Record<keyof typeof fr, string> = {
   'activity.table': 'See the figures',
   'funnel.title': 'From hand-out to activation',
   'funnel.accounts': 'Accounts',
-  'funnel.given': 'Sheet or e-mail handed out',
+  'funnel.given': 'Sheet or email handed out',
   'funnel.activated': 'Activated after the hand-out',
-  'funnel.desc': 'Accounts: {accounts}; given a sheet or an e-mail: {given}; activated: {activated}.',
+  'funnel.desc': 'Accounts: {accounts}; given a sheet or an email: {given}; activated: {activated}.',
   'funnel.unrecorded.one': '{n} account activated with no hand-out recorded before its activation (before hand-outs were tracked, or a sheet given outside Trousseau) is not in these steps.',
   'funnel.unrecorded.other': '{n} accounts activated with no hand-out recorded before their activation (before hand-outs were tracked, or sheets given outside Trousseau) are not in these steps.',
 };

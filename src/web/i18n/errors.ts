@@ -6,7 +6,7 @@ const EN: Record<DomainCode, string> = {
   'directory.adminOnly': 'Administrators only.',
   'directory.userNotFound': 'User not found.',
   'directory.selfBlock': 'You cannot block your own account.',
-  'directory.selfContact': 'Change your own e-mail address in “Mon compte” (My account): your current password is asked there.',
+  'directory.selfContact': 'Change your own email address in “Mon compte” (My account): your current password is asked there.',
   'directory.selfRenewal': 'No renewal code for your own account: change your password in “Mon compte” (My account).',
   'directory.invalidEmail': 'Invalid email address: “{value}”.',
   'directory.invalidPhone': 'Invalid phone number: “{value}”.',

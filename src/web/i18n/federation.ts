@@ -98,7 +98,7 @@ const en: Record<keyof typeof fr, string> = {
   'fed.console.linked': 'Linked accounts: {count}',
   'fed.match.externalId': 'directory identifier (AAF jointure)',
   'fed.match.ine': 'INE',
-  'fed.match.email': 'e-mail address',
+  'fed.match.email': 'email address',
   'fed.match.nameBirthDate': 'names and date of birth',
 };
 

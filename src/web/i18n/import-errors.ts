@@ -73,7 +73,7 @@ const EN: Record<ImportCode, string> = {
   aafModifyUnknownStructure: 'unknown structure “{id}”: nothing to modify',
   aafModifyUnknownAccount: 'no account “{id}” to modify (creation comes with an addRequest)',
   applyOutOfScope: 'account outside your scope (of another school, or administrator of a school: only a super administrator changes it): row skipped',
-  applySelfEmail: 'your own e-mail address: not imported (the rest of the row is); change it in “My account”, where your current password is asked',
+  applySelfEmail: 'your own email address: not imported (the rest of the row is); change it in “My account”, where your current password is asked',
   applyProfileConflict: 'identifier “{id}” already belongs to account {login}, of another profile: row skipped, the account is left unchanged',
   applyNoRelative: 'legal representative “{id}”: neither an account nor a PersRelEleve record in the delivery, link not created (a complete feed will create it)',
   applyNoPupilId: 'no pupil with identifier “{id}” in this school: link not created',

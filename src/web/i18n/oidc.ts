@@ -58,7 +58,7 @@ const en: Record<keyof typeof fr, string> = {
   'oidc.consent.lead': '{app} asks to use your account {login} to sign you in. The application will receive:',
   'oidc.consent.scope.openid': 'an account identifier, the same at every sign-in',
   'oidc.consent.scope.profile': 'your last name, first name and login',
-  'oidc.consent.scope.email': 'your e-mail address, if it was verified',
+  'oidc.consent.scope.email': 'your email address, if it was verified',
   'oidc.consent.scope.ent': 'your profile (pupil, parent, teacher…), your schools (with their UAI) and your classes',
   'oidc.consent.scope.offline_access': 'access kept while you are signed out',
   'oidc.consent.accept': 'Allow',
