@@ -7,7 +7,7 @@
 // the school's size.
 import type { AppContext } from '../context.js';
 import type { Scope } from '../directory/scope.js';
-import { familyLinks, familyPacks, relativesOf } from '../publipostage/family.js';
+import { familyLinks, familyPacks, relativesOf, relativesSelection } from '../publipostage/family.js';
 import { handOutRows } from '../publipostage/handout.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
@@ -28,10 +28,7 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
   const pupils = await selectAccounts(ctx, { ...selection, profiles: ['Student'], sort: 'class' }, scope);
   const relatives = await relativesOf(ctx.database.pool, pupils.map((p) => p.id));
   const parents = relatives.length
-    ? await selectAccounts(ctx, {
-      ...selection, profiles: ['Relative'], userIds: relatives, classIds: [], levelIds: [], search: undefined,
-      email: 'all', activation: 'all', localAdmins: 'all', createdAfter: undefined, createdBefore: undefined, origin: 'all', sort: 'alpha',
-    }, scope)
+    ? await selectAccounts(ctx, relativesSelection(selection, relatives), scope)
     : [];
   const links = await familyLinks(ctx.database.pool, [...pupils.map((p) => p.id), ...parents.map((p) => p.id)]);
   const packs = familyPacks([...pupils, ...parents], links);
