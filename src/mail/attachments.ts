@@ -27,6 +27,12 @@ export function packFileName(children: readonly Pick<AccountRow, 'firstName' | '
   return sheetFileName({ firstName: children.map((c) => `${c.firstName} ${c.lastName.toUpperCase()}`).join(', '), lastName: '' });
 }
 
+/** The files to attach, and the accounts whose sheets they hold (recorded as handed out once the mail is accepted). */
+export interface MadeAttachments {
+  files: MailAttachment[];
+  sheetsOf: string[];
+}
+
 /**
  * The files of `spec` as they are to be sent now to the account `recipientId`. A family pack reads its children as
  * they are at this moment (the codes handed out when the mail was queued, or a later one; a child activated since gets
@@ -34,7 +40,7 @@ export function packFileName(children: readonly Pick<AccountRow, 'firstName' | '
  * while the mail waited in the queue takes the child's sheet out) and not blocked (blocking voided the code: the
  * sheet would only say to ask for one, as « Fiches de connexion » leaves a blocked account out); none left: no file.
  */
-export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MailAttachment[]> {
+export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MadeAttachments> {
   const related = recipientId && spec.childIds.length
     ? (
         await ctx.database.pool.query<{ child_id: string }>(
@@ -46,7 +52,7 @@ export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, rec
     : [];
   const selection = { ...widened(SelectionSchema.parse({})), blocked: 'exclude' as const, userIds: related, sort: 'class' as const };
   const children = related.length ? await selectAccounts(ctx, selection, spec.scope) : [];
-  if (!children.length) return [];
+  if (!children.length) return { files: [], sheetsOf: [] };
   const content = await renderSheetsPdf(ctx, children, { model: 1, sort: 'class' });
-  return [{ filename: packFileName(children), contentType: 'application/pdf', content }];
+  return { files: [{ filename: packFileName(children), contentType: 'application/pdf', content }], sheetsOf: children.map((c) => c.id) };
 }

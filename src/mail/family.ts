@@ -1,10 +1,10 @@
 // "Envoyer aux familles": one mail per legal representative of the selection's pupils, with their own credentials
 // in the body (the usual merge mail, merge.ts) and, attached, ONE PDF holding their children's sheets, named
 // « Fiche de connexion – Prénom NOM.pdf » (the children's names). Parents without an address are returned, so the
-// screen can list them with the PDF of their pack (family.ts). The children's fresh codes, the audit entry and the
-// distribution record ('family_pack') commit before the mails are queued; the mail run is merge.ts's own. The PDFs
-// are made by the mail worker as it sends each mail (attachments.ts): the request only queues, in seconds, whatever
-// the school's size.
+// screen can list them with the PDF of their pack (family.ts). The children's fresh codes and the audit entry commit
+// before the mails are queued (their 'family_pack' record is the worker's, when a mail carrying their sheet is accepted);
+// the mail run is merge.ts's own. The PDFs are made by the mail worker as it sends each mail (attachments.ts): the
+// request only queues, in seconds, whatever the school's size.
 import type { AppContext } from '../context.js';
 import type { Scope } from '../directory/scope.js';
 import { familyLinks, familyPacks, relativesOf, relativesSelection } from '../publipostage/family.js';
@@ -60,6 +60,8 @@ export async function startFamilyMail(
   // The children's codes are issued and stored now (the sheets the worker makes read them back).
   await handOutRows(ctx, plan.pupils.filter((p) => sent.has(p.id)), {
     selection: runSelection, scope, actorId, action: 'publipostage.family_pack', kind: 'family_pack', details: { via: 'mail' },
+    // Recorded by the mail worker, child by child, when the mail carrying the sheet is accepted (worker.ts).
+    record: false,
   });
   const attachmentSpecs = new Map<string, AttachmentSpec>(
     recipients.map((parent) => [parent.id, { kind: 'family_pack', childIds: plan.children.get(parent.id)!.map((c) => c.id), scope }]),
