@@ -38,6 +38,25 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
 /** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
 export const reachable = hasEmail;
 
+/**
+ * The addresses (trimmed, lower case) the plan would mail the packs of more than one family to: parents sharing one
+ * whose children differ (two families, or a typing error putting one family's mailbox on another parent). Two parents
+ * of the same children sharing theirs are one family's and are not listed. With the number of parents, most first.
+ */
+export function crossFamilyAddresses(plan: FamilyMailPlan, limit = 5): { email: string; accounts: number }[] {
+  const byAddress = new Map<string, AccountRow[]>();
+  for (const p of plan.parents.filter(reachable)) {
+    const e = p.email!.trim().toLowerCase();
+    byAddress.set(e, [...(byAddress.get(e) ?? []), p]);
+  }
+  const family = (p: AccountRow) => (plan.children.get(p.id) ?? []).map((c) => c.id).sort().join(',');
+  return [...byAddress]
+    .filter(([, parents]) => new Set(parents.map(family)).size > 1)
+    .map(([email, parents]) => ({ email, accounts: parents.length }))
+    .sort((a, b) => b.accounts - a.accounts || (a.email < b.email ? -1 : 1))
+    .slice(0, limit);
+}
+
 export interface FamilyMailResult extends MailMergeResult {
   /** Parents of the selection's pupils with no address: their packs are to be printed. */
   withoutEmailParents: AccountRow[];

@@ -12,7 +12,7 @@ import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
 import { DirectoryError, isUuid } from '../../directory/users.js';
-import { planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
+import { crossFamilyAddresses, planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
 import { relativesSelection } from '../../publipostage/family.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { slug } from '../../publipostage/distribution.js';
@@ -31,7 +31,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, list, text } from '../input.js';
-import { noSmtpWarning, type Notice } from '../layout.js';
+import { crossFamilyAddressWarning, noSmtpWarning, type Notice } from '../layout.js';
 import { schoolBase, schoolOr404, sendConsolePage } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
 
@@ -143,6 +143,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails.length}">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
   ${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
+  ${crossFamilyAddressWarning(req.lang, crossFamilyAddresses(plan))}
   ${
     mails.length
       ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}
