@@ -15,6 +15,7 @@ import type { AppContext } from '../context.js';
 import { serialQueries, type Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { mayCarryCode } from '../publipostage/distribution.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
 import { streamSelection } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
@@ -105,6 +106,16 @@ export type MailRunSummary = Omit<MailRunReport, 'failures'>;
 /** Has an address, and something to be told by mail: an account that signs in elsewhere gets no merge mail. */
 export function hasEmail(row: AccountRow): boolean {
   return !!row.email && row.email.trim() !== '' && !row.externalProvider;
+}
+
+/**
+ * Whether a merge mail could serve this account: not blocked nor pre-deleted (no code can be handed out for it,
+ * distribution.ts, and none can sign in), and either activated (renewal instructions) or able to carry a code. A
+ * blocked parent was mailed the activation letter with an empty code and the list of their children; a pupil who
+ * left, « Activez votre compte ».
+ */
+export function mayBeMailed(row: AccountRow): boolean {
+  return !row.blocked && !row.preDeleted && (row.activated || mayCarryCode(row));
 }
 
 /** Structures and classes a run concerns, narrowed from the author's scope by the selection's own filters. */
@@ -215,9 +226,10 @@ async function queueRun(
     let codesIssued = 0;
     for await (const rows of source(client)) {
       const now = new Date();
-      const recipients = rows.filter(hasEmail);
+      const withAddress = rows.filter(hasEmail);
+      const recipients = withAddress.filter(mayBeMailed);
       selected += rows.length;
-      withoutEmail += rows.length - recipients.length;
+      withoutEmail += rows.length - withAddress.length;
       const issued = planFreshCodes(ctx, recipients, now);
       // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
       // gets no mail from this run (never a mail with a code that another mail has killed).
