@@ -61,3 +61,25 @@ test('family mail: the children whose sheets reached a parent are recorded as ha
   assert.equal(audit.rows.length, 1);
   assert.equal(audit.rows[0].details.count, 5);
 });
+
+test('family mail: a child who left the school while the mail waited is not in the pack it attaches', async () => {
+  const pool = ctx.database.pool;
+  smtp.messages.length = 0;
+  await pool.query('DELETE FROM distribution_events');
+  const res = await startFamilyMail(ctx, SelectionSchema.parse({ userIds: [s.users.zoe, s.users.leo] }), ALL, null, {
+    idempotencyKey: 'family-tracking-000002',
+  });
+  assert.equal(res.queued, 1);
+  // Zoé is missing from the feed (grace period), Léo stays.
+  await pool.query('UPDATE users SET absent_since = now() WHERE id = $1', [s.users.zoe]);
+  const worker = startMailWorker(ctx, { pollMs: 20, log: () => {} });
+  await worker.drain();
+  await worker.stop();
+  const [mail] = smtp.to('paul.martin@example.org');
+  assert.deepEqual(
+    mail.attachments.map((a) => a.filename),
+    ['Fiche de connexion – Léo MARTIN.pdf'],
+  );
+  const packs = await pool.query(`SELECT user_id FROM distribution_events WHERE kind = 'family_pack'`);
+  assert.deepEqual(packs.rows.map((r) => r.user_id), [s.users.leo]);
+});
