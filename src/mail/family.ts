@@ -72,7 +72,8 @@ export async function startFamilyMail(
   const runSelection: Selection = { ...selection, sort: 'family' };
   const plan = await planFamilyMail(ctx, selection, scope);
   const withoutEmailParents = plan.parents.filter((p) => !reachable(p));
-  const existing = await findExistingRun(ctx, runSelection, scope, actorId, opts);
+  const familyOpts: MailMergeOptions = { ...opts, kind: 'family' };
+  const existing = await findExistingRun(ctx, runSelection, scope, actorId, familyOpts);
   if (existing) return { ...existing, withoutEmailParents };
   const recipients = plan.parents.filter(reachable);
   const sent = new Set(recipients.flatMap((p) => plan.children.get(p.id)!.map((c) => c.id)));
@@ -86,6 +87,6 @@ export async function startFamilyMail(
     recipients.map((parent) => [parent.id, { kind: 'family_pack', childIds: plan.children.get(parent.id)!.map((c) => c.id), scope }]),
   );
   // Every parent goes to the run (its "sans adresse" count); only the reachable ones get a mail (merge.ts).
-  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...opts, attachmentSpecs });
+  const res = await queueMailMerge(ctx, plan.parents, runSelection, scope, actorId, { ...familyOpts, attachmentSpecs });
   return { ...res, withoutEmailParents };
 }

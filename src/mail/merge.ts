@@ -43,6 +43,11 @@ export interface MailMergeOptions {
   attachmentSpecs?: ReadonlyMap<string, AttachmentSpec>;
   /** Accounts read from the selection's cursor and queued at a time (default MAIL_BATCH; tests use a tiny one). */
   batchSize?: number;
+  /**
+   * 'family': the family mail of the selection's pupils (mail/family.ts), a run apart from the merge of the same
+   * selection (one running never stands for the other).
+   */
+  kind?: 'family';
 }
 
 /** Accounts per batch of a run: composed, sealed and inserted in one go (one multi-row INSERT per 1,000 mails). */
@@ -59,12 +64,13 @@ const MAIL_RUN_LOCK = 745_202;
  * Same accounts, same key: the selection and the author's scope (the same filters select other accounts for a
  * local admin than for a super admin), keys sorted, hashed.
  */
-export function selectionKey(selection: Selection, scope: Scope): string {
+export function selectionKey(selection: Selection, scope: Scope, kind: MailMergeOptions['kind'] = undefined): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
       : v;
-  return createHash('sha256').update(JSON.stringify(sorted({ selection, scope }))).digest('hex');
+  // A family mail (its parents, their children's packs) is not the same run as the merge of the same pupils.
+  return createHash('sha256').update(JSON.stringify(sorted(kind ? { selection, scope, kind } : { selection, scope }))).digest('hex');
 }
 
 /** The stored idempotency key: per author, so another user's key never designates this user's run. */
@@ -183,7 +189,7 @@ export async function startMailMerge(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult> {
   // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
-  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope, opts.kind));
   if (existing) return existing;
   return queueRun(ctx, (client) => streamSelection(ctx, client, selection, scope, opts.batchSize ?? MAIL_BATCH), selection, scope, actorId, opts);
 }
@@ -205,7 +211,7 @@ async function queueRun(
 ): Promise<MailMergeResult> {
   const runId = randomUUID();
   const key = formKey(actorId, opts);
-  const selKey = selectionKey(selection, scope);
+  const selKey = selectionKey(selection, scope, opts.kind);
   const outcome = await withTransaction(ctx.database.pool, async (connection): Promise<MailMergeResult> => {
     // The cursor's next FETCH is sent while this batch's mails are written (streamSelection).
     const client = serialQueries(connection);
@@ -267,7 +273,7 @@ async function queueRun(
 export function findExistingRun(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult | null> {
-  return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope, opts.kind));
 }
 
 const COUNTS = `
