@@ -61,3 +61,13 @@ test('a blocked or pre-deleted account gets no mail from a merge, nor a code', a
   assert.deepEqual(smtp.rcptAttempts, ['anne.leroy@ac-test.fr']);
   assert.deepEqual(await macs(), before);
 });
+
+test('an account signing in elsewhere, with an address, is neither mailed nor counted as having none', async () => {
+  await ctx.database.pool.query(`INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('educonnect', 'sub-anne', $1, 'ÉduConnect')`, [s.users.anne]);
+  const page = await admin.get(`/console/etablissements/${s.structures.S1}/publipostage/envoi?userIds=${s.users.anne}&external=info`);
+  assert.match(page.body, /data-mails="0"/);
+  assert.match(page.body, /data-fact="unusable"/);
+  const run = await startMailMerge(ctx, SelectionSchema.parse({ userIds: s.users.anne, external: 'info' }), { kind: 'all' }, null, { idempotencyKey: 'unusable-merge-000004' });
+  // The run's report offers the PDF of the accounts « sans adresse » (email=without): she is not one of them.
+  assert.deepEqual([run.selected, run.queued, run.withoutEmail], [1, 0, 0]);
+});

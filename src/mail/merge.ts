@@ -232,10 +232,11 @@ async function queueRun(
     let codesIssued = 0;
     for await (const rows of source(client)) {
       const now = new Date();
-      const withAddress = rows.filter(hasEmail);
-      const recipients = withAddress.filter(mayBeMailed);
+      const recipients = rows.filter((r) => hasEmail(r) && mayBeMailed(r));
       selected += rows.length;
-      withoutEmail += rows.length - withAddress.length;
+      // Only those without an address (the run's « sans adresse », whose PDF its report offers with email=without): an
+      // account with one that gets no mail (blocked, pre-deleted, signing in elsewhere) is not of them.
+      withoutEmail += rows.filter((r) => !r.email?.trim()).length;
       const issued = planFreshCodes(ctx, recipients, now);
       // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
       // gets no mail from this run (never a mail with a code that another mail has killed).
