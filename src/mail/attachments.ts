@@ -27,14 +27,22 @@ export function packFileName(children: readonly Pick<AccountRow, 'firstName' | '
   return sheetFileName({ firstName: children.map((c) => `${c.firstName} ${c.lastName.toUpperCase()}`).join(', '), lastName: '' });
 }
 
+/** The files to attach, and the accounts whose sheets they hold (recorded as handed out once the mail is accepted). */
+export interface MadeAttachments {
+  files: MailAttachment[];
+  sheetsOf: string[];
+}
+
 /**
  * The files of `spec` as they are to be sent now to the account `recipientId`. A family pack reads its children as
  * they are at this moment (the codes handed out when the mail was queued, or a later one; a child activated since gets
  * the sheet that says so, never a dead code), and only those the recipient is still the parent of (a relation removed
- * while the mail waited in the queue takes the child's sheet out) and not blocked (blocking voided the code: the
- * sheet would only say to ask for one, as « Fiches de connexion » leaves a blocked account out); none left: no file.
+ * while the mail waited in the queue takes the child's sheet out), not blocked (blocking voided the code: the
+ * sheet would only say to ask for one, as « Fiches de connexion » leaves a blocked account out) and still in the
+ * school (a child missing from the feed or pre-deleted since, as the family mail's selection leaves them out); none
+ * left: no file.
  */
-export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MailAttachment[]> {
+export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, recipientId: string | null): Promise<MadeAttachments> {
   const related = recipientId && spec.childIds.length
     ? (
         await ctx.database.pool.query<{ child_id: string }>(
@@ -44,9 +52,9 @@ export async function makeAttachments(ctx: AppContext, spec: AttachmentSpec, rec
         )
       ).rows.map((r) => r.child_id)
     : [];
-  const selection = { ...widened(SelectionSchema.parse({})), blocked: 'exclude' as const, userIds: related, sort: 'class' as const };
+  const selection = { ...widened(SelectionSchema.parse({})), blocked: 'exclude' as const, preDeletion: 'not' as const, userIds: related, sort: 'class' as const };
   const children = related.length ? await selectAccounts(ctx, selection, spec.scope) : [];
-  if (!children.length) return [];
+  if (!children.length) return { files: [], sheetsOf: [] };
   const content = await renderSheetsPdf(ctx, children, { model: 1, sort: 'class' });
-  return [{ filename: packFileName(children), contentType: 'application/pdf', content }];
+  return { files: [{ filename: packFileName(children), contentType: 'application/pdf', content }], sheetsOf: children.map((c) => c.id) };
 }

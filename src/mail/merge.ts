@@ -15,6 +15,7 @@ import type { AppContext } from '../context.js';
 import { serialQueries, type Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import type { Scope } from '../directory/scope.js';
+import { mayCarryCode } from '../publipostage/distribution.js';
 import { planFreshCodes, storeFreshCodes, withFreshCode } from '../publipostage/fresh-codes.js';
 import { streamSelection } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
@@ -42,6 +43,11 @@ export interface MailMergeOptions {
   attachmentSpecs?: ReadonlyMap<string, AttachmentSpec>;
   /** Accounts read from the selection's cursor and queued at a time (default MAIL_BATCH; tests use a tiny one). */
   batchSize?: number;
+  /**
+   * 'family': the family mail of the selection's pupils (mail/family.ts), a run apart from the merge of the same
+   * selection (one running never stands for the other).
+   */
+  kind?: 'family';
 }
 
 /** Accounts per batch of a run: composed, sealed and inserted in one go (one multi-row INSERT per 1,000 mails). */
@@ -58,12 +64,13 @@ const MAIL_RUN_LOCK = 745_202;
  * Same accounts, same key: the selection and the author's scope (the same filters select other accounts for a
  * local admin than for a super admin), keys sorted, hashed.
  */
-export function selectionKey(selection: Selection, scope: Scope): string {
+export function selectionKey(selection: Selection, scope: Scope, kind: MailMergeOptions['kind'] = undefined): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object'
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)]))
       : v;
-  return createHash('sha256').update(JSON.stringify(sorted({ selection, scope }))).digest('hex');
+  // A family mail (its parents, their children's packs) is not the same run as the merge of the same pupils.
+  return createHash('sha256').update(JSON.stringify(sorted(kind ? { selection, scope, kind } : { selection, scope }))).digest('hex');
 }
 
 /** The stored idempotency key: per author, so another user's key never designates this user's run. */
@@ -105,6 +112,16 @@ export type MailRunSummary = Omit<MailRunReport, 'failures'>;
 /** Has an address, and something to be told by mail: an account that signs in elsewhere gets no merge mail. */
 export function hasEmail(row: AccountRow): boolean {
   return !!row.email && row.email.trim() !== '' && !row.externalProvider;
+}
+
+/**
+ * Whether a merge mail could serve this account: not blocked nor pre-deleted (no code can be handed out for it,
+ * distribution.ts, and none can sign in), and either activated (renewal instructions) or able to carry a code. A
+ * blocked parent was mailed the activation letter with an empty code and the list of their children; a pupil who
+ * left, « Activez votre compte ».
+ */
+export function mayBeMailed(row: AccountRow): boolean {
+  return !row.blocked && !row.preDeleted && (row.activated || mayCarryCode(row));
 }
 
 /** Structures and classes a run concerns, narrowed from the author's scope by the selection's own filters. */
@@ -172,7 +189,7 @@ export async function startMailMerge(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult> {
   // The common double click ends here, before any code is drawn; the transaction checks again under the lock.
-  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  const existing = await existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope, opts.kind));
   if (existing) return existing;
   return queueRun(ctx, (client) => streamSelection(ctx, client, selection, scope, opts.batchSize ?? MAIL_BATCH), selection, scope, actorId, opts);
 }
@@ -194,7 +211,7 @@ async function queueRun(
 ): Promise<MailMergeResult> {
   const runId = randomUUID();
   const key = formKey(actorId, opts);
-  const selKey = selectionKey(selection, scope);
+  const selKey = selectionKey(selection, scope, opts.kind);
   const outcome = await withTransaction(ctx.database.pool, async (connection): Promise<MailMergeResult> => {
     // The cursor's next FETCH is sent while this batch's mails are written (streamSelection).
     const client = serialQueries(connection);
@@ -215,9 +232,11 @@ async function queueRun(
     let codesIssued = 0;
     for await (const rows of source(client)) {
       const now = new Date();
-      const recipients = rows.filter(hasEmail);
+      const recipients = rows.filter((r) => hasEmail(r) && mayBeMailed(r));
       selected += rows.length;
-      withoutEmail += rows.length - recipients.length;
+      // Only those without an address (the run's « sans adresse », whose PDF its report offers with email=without): an
+      // account with one that gets no mail (blocked, pre-deleted, signing in elsewhere) is not of them.
+      withoutEmail += rows.filter((r) => !r.email?.trim()).length;
       const issued = planFreshCodes(ctx, recipients, now);
       // An account activated since the selection, or given a code by another run meanwhile, keeps its code and
       // gets no mail from this run (never a mail with a code that another mail has killed).
@@ -255,7 +274,7 @@ async function queueRun(
 export function findExistingRun(
   ctx: AppContext, selection: Selection, scope: Scope, actorId: string | null, opts: MailMergeOptions = {},
 ): Promise<MailMergeResult | null> {
-  return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope));
+  return existingRun(ctx.database.pool, formKey(actorId, opts), selectionKey(selection, scope, opts.kind));
 }
 
 const COUNTS = `

@@ -203,6 +203,8 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     let text: string;
     let html: string | undefined;
     let attachments: MailAttachment[];
+    // The accounts whose sheets this mail carries (a family pack's children): handed out when it is accepted.
+    let sheetsOf: string[] = [];
     try {
       text = job.sealed ? ctx.secrets.decrypt(job.body_text) : job.body_text;
       html = job.body_html === null ? undefined : job.sealed ? ctx.secrets.decrypt(job.body_html) : job.body_html;
@@ -213,7 +215,11 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     }
     try {
       // Made here, per mail, not when a whole school was queued (a failure is retried like a failed send).
-      if (job.attachment_spec) attachments = [...attachments, ...(await makeAttachments(ctx, job.attachment_spec, job.user_id))];
+      if (job.attachment_spec) {
+        const made = await makeAttachments(ctx, job.attachment_spec, job.user_id);
+        attachments = [...attachments, ...made.files];
+        sheetsOf = made.sheetsOf;
+      }
       await transport!.sendMail({
         from: ctx.config.mailFrom,
         to: job.recipient,
@@ -241,10 +247,10 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
       }
       return;
     }
-    await finish(job, 'sent', null);
+    await finish(job, 'sent', null, sheetsOf);
   }
 
-  async function finish(job: ClaimedJob, status: 'sent' | 'failed', error: string | null): Promise<void> {
+  async function finish(job: ClaimedJob, status: 'sent' | 'failed', error: string | null, sheetsOf: string[] = []): Promise<void> {
     const mark = (db: Pick<typeof pool, 'query'>) =>
       db.query(
         `UPDATE mail_jobs SET status = $3, locked_until = NULL,
@@ -256,11 +262,15 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
       await mark(pool);
       return;
     }
-    // Credentials handed out by mail: tracked with the 'sent' mark, only by the worker that still owns the job.
+    // Credentials handed out by mail: tracked with the 'sent' mark, only by the worker that still owns the job; the
+    // children's sheets it carried (a family pack) too, as sent, never when queued (a mail refused or left without
+    // its pack handed nothing out).
     const userId = job.user_id;
     await withTransaction(pool, async (client) => {
       const res = await mark(client);
-      if (res.rowCount === 1) await recordDistribution(client, { userIds: [userId], kind: 'mail', actorId: job.actor_id });
+      if (res.rowCount !== 1) return;
+      await recordDistribution(client, { userIds: [userId], kind: 'mail', actorId: job.actor_id });
+      await recordDistribution(client, { userIds: sheetsOf, kind: 'family_pack', actorId: job.actor_id });
     });
   }
 

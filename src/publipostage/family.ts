@@ -2,7 +2,7 @@
 // itself is computed by PostgreSQL (select.ts, sort 'family'); this module finds the families of a set of pupils
 // and groups selected rows into packs. Source of the links: `relations` (SIECLE / AAF responsables légaux).
 import type { Queryable } from '../db/index.js';
-import type { AccountRow, Selection } from './selection.js';
+import { SelectionSchema, type AccountRow, type Selection } from './selection.js';
 
 /** The legal representatives (ids) of these pupils, in no particular order, without duplicates. */
 export async function relativesOf(db: Queryable, pupilIds: readonly string[]): Promise<string[]> {
@@ -19,6 +19,24 @@ export async function relativesOf(db: Queryable, pupilIds: readonly string[]): P
 export async function familySelection(db: Queryable, base: Selection, pupilIds: readonly string[]): Promise<Selection> {
   const relatives = await relativesOf(db, pupilIds);
   return { ...base, profiles: ['Student', 'Relative'], userIds: [...new Set([...pupilIds, ...relatives])], sort: 'family' };
+}
+
+/**
+ * The selection of these legal representatives of a selection's pupils (family mail, the packs of the parents without
+ * an address): the page's filters chose the pupils (class, search, « non activés », creation dates, origin, address,
+ * « Relancer »…) and say nothing of their parents, who are whoever can take their children's pack — activated or not,
+ * handed something lately or not. Only the school, the author's scope (applied by the caller) and the distribution
+ * rules for the parents' own state stay: no blocked or absent parent, one signing in elsewhere only with `external=info`.
+ */
+export function relativesSelection(base: Selection, relativeIds: readonly string[]): Selection {
+  return {
+    ...SelectionSchema.parse({}),
+    structureId: base.structureId,
+    external: base.external,
+    profiles: ['Relative'],
+    userIds: [...relativeIds],
+    sort: 'alpha',
+  };
 }
 
 /** parent id -> their children's ids, among the given accounts only. */

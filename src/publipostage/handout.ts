@@ -21,6 +21,11 @@ export interface HandoutRequest {
   kind: DistributionKind;
   /** More audit details (model, format…). */
   details?: Record<string, unknown>;
+  /**
+   * false: codes and audit only, the hand-out is recorded later by whoever delivers it (a family mail's packs, by the
+   * mail worker once the SMTP server accepted the mail).
+   */
+  record?: boolean;
 }
 
 /**
@@ -35,7 +40,8 @@ export async function handOut(ctx: AppContext, req: HandoutRequest): Promise<Acc
 /** handOut for rows already selected (same selection rules): codes, audit and record in one transaction. */
 export async function handOutRows(ctx: AppContext, selected: AccountRow[], req: HandoutRequest): Promise<AccountRow[]> {
   return withTransaction(ctx.database.pool, async (client) => {
-    const { rows, issued, recorded } = await handBatch(ctx, client, selected, req.kind, req.actorId);
+    const { rows, issued, recorded } =
+      req.record === false ? { ...(await issueBatch(ctx, client, selected)), recorded: null } : await handBatch(ctx, client, selected, req.kind, req.actorId);
     await recorded;
     await recordAudit(client, req.actorId, req.action, {
       filters: req.selection, count: selected.length, codesIssued: issued, ...req.details,

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/index.js';
 import { manageableSql, scopeSql, type Scope } from '../directory/scope.js';
 import { memberOfStructureSql } from '../directory/users.js';
-import { externalProviderJoin, externalProviderSql } from '../directory/policies.js';
+import { externalOnlyAbsentSql, externalProviderJoin, externalProviderSql } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
 import { youngPupilSql } from './young-pupil.js';
@@ -756,14 +756,30 @@ export async function sharedAddresses(ctx: AppContext, selection: Selection, sco
   return res.rows;
 }
 
-/** "N comptes sélectionnés au total" and "N comptes sans adresse courriel". */
-export async function countSelection(ctx: AppContext, selection: Selection, scope: Scope): Promise<{ total: number; withoutEmail: number; preDeleted: number }> {
+/**
+ * "N comptes sélectionnés au total", "N comptes sans adresse courriel", and `unmailable`: accounts with an address a
+ * merge mails nothing (mail/merge.ts hasEmail, mayBeMailed): blocked, pre-deleted, or signing in elsewhere.
+ */
+export async function countSelection(
+  ctx: AppContext,
+  selection: Selection,
+  scope: Scope,
+): Promise<{ total: number; withoutEmail: number; preDeleted: number; unmailable: number }> {
   const p = new Params();
   const where = conditions(selection, scope, p).join('\n  AND ');
+  // Only where the selection can hold them (by default it leaves them all out: no extra work).
+  const unusable = [
+    ...(selection.blocked === 'exclude' ? [] : ['u.blocked']),
+    ...(selection.preDeletion === 'not' ? [] : ['u.pre_deleted_at IS NOT NULL']),
+    ...(selection.external === 'exclude' ? [] : [`NOT (${externalOnlyAbsentSql('u')})`]),
+  ];
   const res = await ctx.database.pool.query(
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${EMPTY_EMAIL})::int AS without_email,
-            count(*) FILTER (WHERE u.pre_deleted_at IS NOT NULL)::int AS pre_deleted FROM users u WHERE ${where}`,
+            count(*) FILTER (WHERE u.pre_deleted_at IS NOT NULL)::int AS pre_deleted,
+            ${unusable.length ? `count(*) FILTER (WHERE NOT ${EMPTY_EMAIL} AND (${unusable.join(' OR ')}))::int` : '0'} AS unmailable
+     FROM users u WHERE ${where}`,
     p.values,
   );
-  return { total: res.rows[0].total, withoutEmail: res.rows[0].without_email, preDeleted: res.rows[0].pre_deleted };
+  const r = res.rows[0];
+  return { total: r.total, withoutEmail: r.without_email, preDeleted: r.pre_deleted, unmailable: r.unmailable };
 }

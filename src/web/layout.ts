@@ -47,6 +47,16 @@ export function sharedAddressWarning(lang: Lang, shared: readonly { email: strin
   return html`<p class="notice notice-warning" data-shared-addresses>${t(lang, 'send.sharedAddresses', { list })}</p>`;
 }
 
+/**
+ * The warning of a family mail's confirmation whose parents of different families share an address (mail/family.ts
+ * crossFamilyAddresses): one mailbox would receive the children's sheets of each of those families.
+ */
+export function crossFamilyAddressWarning(lang: Lang, shared: readonly { email: string; accounts: number }[]): SafeHtml | '' {
+  if (!shared.length) return '';
+  const list = shared.map((s) => `${s.email} (${plural(lang, 'ho.family.sharedParents', s.accounts)})`).join(', ');
+  return html`<p class="notice notice-warning" data-shared-addresses>${t(lang, 'ho.family.sharedAddresses', { list })}</p>`;
+}
+
 /** The addresses several of `rows` share (trimmed, lower case), most shared first: sharedAddresses for rows in hand. */
 export function sharedAddressesOf(rows: readonly { email?: string | null }[], limit = 5): { email: string; accounts: number }[] {
   const n = new Map<string, number>();

@@ -9,7 +9,7 @@ import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { TeacherRight } from '../../directory/policies.js';
 import type { ClassRow } from '../../directory/structures.js';
-import { planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
+import { crossFamilyAddresses, planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
 import { familySelection } from '../../publipostage/family.js';
 import { describeSelection, today } from '../../publipostage/generate.js';
 import { handOut } from '../../publipostage/handout.js';
@@ -24,7 +24,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment } from '../input.js';
-import { noSmtpWarning, sendPage } from '../layout.js';
+import { crossFamilyAddressWarning, noSmtpWarning, sendPage } from '../layout.js';
 
 type Tab = 'eleves' | 'parents';
 
@@ -165,6 +165,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
           narrow: true,
           body: html`<p class="lead">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
 ${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
+${crossFamilyAddressWarning(req.lang, crossFamilyAddresses(plan))}
 <ul class="card plain confirm-list" data-family-mail>${mails.map((p) => html`<li>${p.firstName} ${p.lastName} — ${p.email} <span class="muted">(${childNames(p)})</span></li>`)}</ul>
 ${
   mails.length

@@ -257,7 +257,7 @@ export default async function classeArea(root: FastifyInstance, { ctx }: AreaOpt
           cls,
           tab,
           rows,
-          mails: counts.total - counts.withoutEmail,
+          mails: counts.total - counts.withoutEmail - counts.unmailable,
           withoutEmail: counts.withoutEmail,
           content: req.lang === 'en' ? content.textEn : content.text,
           idem: randomUUID(),

@@ -12,7 +12,8 @@ import { RENEWAL_HOURS } from '../../accounts/issue.js';
 import type { AppContext } from '../../context.js';
 import type { Scope } from '../../directory/scope.js';
 import { DirectoryError, isUuid } from '../../directory/users.js';
-import { planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
+import { crossFamilyAddresses, planFamilyMail, reachable, startFamilyMail } from '../../mail/family.js';
+import { relativesSelection } from '../../publipostage/family.js';
 import { startMailMerge } from '../../mail/merge.js';
 import { slug } from '../../publipostage/distribution.js';
 import { describeSelection, today } from '../../publipostage/generate.js';
@@ -30,7 +31,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, list, text } from '../input.js';
-import { noSmtpWarning, type Notice } from '../layout.js';
+import { crossFamilyAddressWarning, noSmtpWarning, type Notice } from '../layout.js';
 import { schoolBase, schoolOr404, sendConsolePage } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
 
@@ -81,10 +82,15 @@ export async function refuseNoRenewal(ctx: AppContext, selection: Selection, sco
   if (!(await selectAccounts(ctx, renewalSelection(selection), scope)).some((r) => renewable(r, actorId))) throw new HttpError(422, 'error.emptySelection');
 }
 
-/** Family-pack PDF of the given pupils and parents (sort by family), with its audit and record, and how many of each it holds. */
+/**
+ * Family-pack PDF of the given pupils and parents (sort by family), with its audit and record, and how many of each it
+ * holds. The ids were chosen by planFamilyMail (the page's filters for the pupils, relativesSelection for their
+ * parents): the page's filters are not applied again, or an activated parent it listed (« non activés », « Relancer »,
+ * a search for a child's name) was left out of the file.
+ */
 async function familyPackPdf(ctx: AppContext, req: FastifyRequest, base: Selection, userIds: string[], model: SheetModel): Promise<{ pdf: Buffer; pupils: number; parents: number }> {
   const { user, scope } = viewer(req);
-  const selection: Selection = { ...base, profiles: ['Student', 'Relative'], userIds, classIds: [], levelIds: [], sort: 'family' };
+  const selection: Selection = { ...relativesSelection(base, userIds), profiles: ['Student', 'Relative'], sort: 'family' };
   const rows = await handOut(ctx, { selection, scope, actorId: user.id, action: 'publipostage.family_pack', kind: 'family_pack', details: { model } });
   const parents = rows.filter((r) => r.profile === 'Relative').length;
   return { pdf: await renderSheetsPdf(ctx, rows, { model, sort: 'family' }), pupils: rows.length - parents, parents };
@@ -140,6 +146,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
       body: html`<div class="card send-confirm">
   <p class="send-headline" data-mails="${mails.length}">${mails.length ? `${plural(req.lang, 'ho.family.mail.lead', mails.length)}${paper.length ? ` ${plural(req.lang, 'ho.family.mail.paperLead', paper.length)}` : ''}` : _('ho.family.mail.none')}</p>
   ${noSmtpWarning(req.lang, mails.length, !!ctx.config.smtpUrl)}
+  ${crossFamilyAddressWarning(req.lang, crossFamilyAddresses(plan))}
   ${
     mails.length
       ? html`<form method="post" action="${base}/familles" data-once>${csrfField(req)}

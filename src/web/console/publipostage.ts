@@ -197,7 +197,8 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
     const noEmailPdf = new URLSearchParams(params);
     noEmailPdf.set('email', 'without');
     noEmailPdf.set('model', model);
-    const mails = c.total - c.withoutEmail;
+    // What the run will mail (merge.ts): not the blocked, pre-deleted or externally signed-in accounts' addresses.
+    const mails = c.total - c.withoutEmail - c.unmailable;
     const filters = describe(lang, selection, classes, levels);
     const content = await describeSelection(ctx, selection);
     return sendConsolePage(reply, {
@@ -229,6 +230,7 @@ ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.fil
         ? html` ${downloadForm(req, { action: `${base}/pdf`, params: noEmailPdf, label: plural(lang, 'send.noEmailPdf', c.withoutEmail), attrs: html` class="button-secondary button-small" data-no-email-pdf` })}`
         : ''
     }</li>
+    ${c.unmailable ? html`<li data-fact="unusable">${pluralHtml(lang, 'send.unusable', c.unmailable)}</li>` : ''}
     ${c.active ? html`<li>${pluralHtml(lang, 'pp.explain.active', c.active)}</li>` : ''}
     ${c.total - c.active > 0 && mails ? html`<li>${_('send.codes')}</li>` : ''}
   </ul>`

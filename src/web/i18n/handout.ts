@@ -29,6 +29,10 @@ const fr = {
   'ho.family.paper.pdf.other': 'Fiche famille de ces {n} parents (PDF)',
   'ho.family.children.one': 'enfant : {names}',
   'ho.family.children.other': 'enfants : {names}',
+  'ho.family.sharedAddresses':
+    'Attention : une même adresse recevrait les fiches des enfants de familles différentes, un courriel par parent : {list}. Vérifiez ces adresses avant l’envoi ; une adresse erronée remet les identifiants des enfants d’une famille à une autre.',
+  'ho.family.sharedParents.one': '{n} parent',
+  'ho.family.sharedParents.other': '{n} parents',
   'ho.zip': 'Une fiche par compte (.ZIP)',
   'ho.zip.help':
     'Un fichier ZIP avec un PDF par compte, nommé « Fiche de connexion – Prénom NOM.pdf » (avec l’identifiant quand deux comptes ont le même nom), à transmettre par une autre messagerie.',
@@ -92,6 +96,10 @@ const en: Record<keyof typeof fr, string> = {
   'ho.family.paper.pdf.other': 'Family sheets of these {n} parents (PDF)',
   'ho.family.children.one': 'child: {names}',
   'ho.family.children.other': 'children: {names}',
+  'ho.family.sharedAddresses':
+    'Warning: one address would receive the sheets of children of different families, one email per parent: {list}. Check these addresses before sending; a wrong address hands one family’s children’s credentials to another.',
+  'ho.family.sharedParents.one': '{n} parent',
+  'ho.family.sharedParents.other': '{n} parents',
   'ho.zip': 'One sheet per account (.ZIP)',
   'ho.zip.help': 'A ZIP file with one PDF per account, named “Fiche de connexion – First LAST.pdf” (with the login when two accounts share a name), to pass on through another messaging system.',
   'ho.renewal.action': 'Renewal sheets',

@@ -16,6 +16,8 @@ import { leftOutList } from '../distribution-view.js';
 export interface Counts {
   total: number;
   withoutEmail: number;
+  /** With an address, but mailed nothing (blocked, pre-deleted, signing in elsewhere: select.ts countSelection). */
+  unmailable: number;
   /** Already activated accounts in the selection (they get renewal instructions, no code). */
   active: number;
   /** Who the distribution rules left out, and why (publipostage/distribution.ts). */
@@ -25,7 +27,7 @@ export interface Counts {
 export /** "N comptes sélectionnés au total", "N comptes sans adresse courriel", then what that means for each mode. */
 function counters(lang: Lang, c: Counts): SafeHtml {
   const _ = translator(lang);
-  const withEmail = c.total - c.withoutEmail;
+  const withEmail = c.total - c.withoutEmail - c.unmailable;
   return html`<div class="counters" data-counters role="status" aria-live="polite" aria-atomic="true">
   <p class="counter counter-total" data-counter="total">${pluralHtml(lang, 'pp.total', c.total)}</p>
   <p class="counter counter-noemail" data-counter="withoutEmail">${pluralHtml(lang, 'pp.noEmail', c.withoutEmail)}</p>
