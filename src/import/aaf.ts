@@ -410,6 +410,9 @@ const firstOf = (a: Map<string, string[]>, keys: readonly string[]): string | nu
 
 const ONE_D_ONLY = ['ENTPersonNom', 'ENTPersonPrenom', 'ENTPersonCivilite', 'ENTPersonMail', 'ENTPersonClasses', 'ENTPersonGroupes', 'ENTEleveNiveau', 'ENTPersRelEleveEleve', 'ENTPersRelEleveTelMobile'];
 
+/** The classes a member of staff is professeur principal of (2D). */
+const HEAD_TEACHER = 'ENTAuxEnsClassesPrincipal';
+
 const ATTR = {
   lastName: ['sn', 'ENTPersonNom'],
   firstName: ['givenName', 'ENTPersonPrenom'],
@@ -426,8 +429,11 @@ const ATTR = {
   teacher: ['ENTPersonCategorieEnseignant', 'PersEducNatPresenceDevantEleves'],
   studentClasses: ['ENTEleveClasses', 'ENTPersonClasses'],
   studentGroups: ['ENTEleveGroupes', 'ENTPersonGroupes'],
-  staffClasses: ['ENTAuxEnsClasses', 'ENTPersonClasses'],
-  staffGroups: ['ENTAuxEnsGroupes', 'ENTPersonGroupes'],
+  // 2D staff: ENTAuxEnsClasses and ENTAuxEnsGroupes (`structure$CLASSE`), the « Matieres » ones (`structure$CLASSE$
+  // matière`, a value per subject: where the reference ENT reads a teacher's classes and groups, ENTAuxEnsClasses being
+  // its « oldclasses ») and the classes she is professeur principal of (`structure$CLASSE`, as STS-web's PROF_PRINC).
+  staffClasses: ['ENTAuxEnsClasses', 'ENTPersonClasses', 'ENTAuxEnsClassesMatieres', HEAD_TEACHER],
+  staffGroups: ['ENTAuxEnsGroupes', 'ENTPersonGroupes', 'ENTAuxEnsGroupesMatieres'],
 } as const;
 
 /**
@@ -570,6 +576,12 @@ export function mapPerson(
     classes = given(classKeys)
       ? structRefs(classKeys.flatMap((k) => all(a, k))).map((x) => (kind === 'Eleve' ? { ...x, level } : x))
       : base!.classes.map((x) => (kind === 'Eleve' && listed(a, ATTR.level) ? { ...x, level } : x));
+    // A modifyRequest replacing only the head-teacher classes says nothing of the classes taught: they stay (the stored
+    // record does not tell which class came from which attribute, so a former head-teacher class stays too).
+    if (base && kind === 'PersEducNat' && classKeys.every((k) => k === HEAD_TEACHER || !a.has(k))) {
+      const named = new Set(classes.map((x) => `${x.structure}$${x.name}`));
+      classes.push(...base.classes.filter((x) => !named.has(`${x.structure}$${x.name}`)));
+    }
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);

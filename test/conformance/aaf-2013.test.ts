@@ -77,6 +77,40 @@ async function expectedHeads() {
 }
 
 /**
+ * The classes and groups the staff files give (ENTAuxEnsClasses, ENTAuxEnsClassesMatieres `structure$CLASSE$matière`,
+ * ENTAuxEnsClassesPrincipal; ENTAuxEnsGroupes, ENTAuxEnsGroupesMatieres) in structures neither the EtabEducNat file
+ * nor the directory has, counted apart from the importer: one remark each (the pseudonymised files name most « Matieres »
+ * classes in the structures 50014…55794 the feed does not carry), as `file:line:id:class|group:structure$name`.
+ */
+async function expectedStaffRemarks() {
+  const keys = new Set<string>();
+  await readAaf('etab', { path: ETAB }, (r) => {
+    for (const v of r.attrs.get('ENTStructureJointure') ?? []) keys.add(v);
+  });
+  const out: string[] = [];
+  for (const f of collectInputs([AAF])) {
+    if (!/PersEducNat/.test(f.name)) continue;
+    await readAaf(f.name, f, (r) => {
+      const id = r.attrs.get('ENTPersonJointure')![0];
+      const refs = (what: string, attrs: string[]) => {
+        const seen = new Set<string>();
+        for (const a of attrs) {
+          for (const v of r.attrs.get(a) ?? []) {
+            const [structure, name] = v.split('$');
+            if (!structure || !name || keys.has(structure) || seen.has(`${structure}$${name}`)) continue;
+            seen.add(`${structure}$${name}`);
+            out.push(`${f.name}:${r.line}:${id}:${what}:${structure}$${name}`);
+          }
+        }
+      };
+      refs('class', ['ENTAuxEnsClasses', 'ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal']);
+      refs('group', ['ENTAuxEnsGroupes', 'ENTAuxEnsGroupesMatieres']);
+    });
+  }
+  return out;
+}
+
+/**
  * The accounts each school of the feed holds once it is imported, counted by hand from the files (a pupil's school,
  * its legal representatives in the same, a teacher or staff member in each school they are attached to), and the 99
  * staff members whose record names no school of the feed.
@@ -103,7 +137,10 @@ test('the dry run gives each school of the feed the accounts the import then lea
   assert.match(fr, /\n {2}Sans établissement — 99 créés \(3 enseignants, 96 personnels\)\n/, fr);
   // The structures file says its ten schools; the staff file its 698 people, the 15 DIR functions apart.
   assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000\.xml — AAF structures — utf-8 — 10 établissements \(10 nouveaux\)\n/, fr);
-  assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000\.xml — [^\n]* — 698 lignes — 698 créés ; 15 remarques\n/, fr);
+  // Remarks: the 15 DIR functions, the classes and groups of structures the feed does not carry (expectedStaffRemarks).
+  const notes0 = 15 + (await expectedStaffRemarks()).filter((r) => r.startsWith('FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:')).length;
+  const frNumber = (n: number) => n.toLocaleString('fr-FR').replace(/\s/g, '\u202f');
+  assert.ok(fr.includes(`\n  FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml — AAF personnels Éducation nationale — utf-8 — 698 lignes — 698 créés ; ${frNumber(notes0)} remarques\n`), fr);
   for (const f of dry.files.filter((x) => x.kind === 'aaf')) {
     const parts = f.created + f.updated + f.unchanged + f.restored + f.ignored + f.rejected + (f.structures ? f.structures.created + f.structures.existing : 0);
     assert.equal(parts, f.rows, `${f.file}: ${JSON.stringify(f)}`);
@@ -140,8 +177,13 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   // local administration, said, one record each (counted from the files below).
   const heads = report.ignored.filter((i) => i.message?.code === 'ignoredAafHeadOfSchool');
   assert.equal(heads.length, 15, formatReport(report));
-  assert.equal(report.ignored.length, 9967 - 881 + 15);
-  assert.ok(report.ignored.every((i) => (/PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)) || heads.includes(i)), formatReport(report));
+  const staffRemarks = report.ignored.filter((i) => i.message?.code === 'ignoredAafClass' || i.message?.code === 'ignoredAafGroup');
+  assert.deepEqual(
+    staffRemarks.map((i) => `${i.file}:${i.line}:${i.record}:${i.message?.code === 'ignoredAafClass' ? 'class' : 'group'}:${i.message?.params?.structure}$${i.message?.params?.name}`).sort(),
+    (await expectedStaffRemarks()).sort(),
+  );
+  assert.equal(report.ignored.length, 9967 - 881 + 15 + staffRemarks.length);
+  assert.ok(report.ignored.every((i) => (/PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)) || heads.includes(i) || staffRemarks.includes(i)), formatReport(report));
   const dirFunctions = await expectedHeads();
   assert.deepEqual(
     heads.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.params?.structure}`).sort(),
@@ -153,7 +195,10 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0);
   assert.match(formatReport(report), /\nAttention : 10 établissements de l’import sont sans administrateur local/);
   // Remarks on people imported all the same, not rows ignored.
-  assert.deepEqual([report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes], [0, 15]);
+  assert.deepEqual(
+    [report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes],
+    [0, 15 + staffRemarks.filter((i) => /PersEducNat_0000/.test(i.file)).length],
+  );
   // Each school holds what the dry run said (as the console counts a school's accounts: its members and their parents).
   assert.deepEqual(createdPerSchool(report), PER_SCHOOL);
   const held = await q<{ name: string; n: string }>(
