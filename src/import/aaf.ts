@@ -521,8 +521,15 @@ export function isTeacher(a: Map<string, string[]>, functions: string[]): boolea
 
 export type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
 
+/** A remark on a record imported all the same: the field and why (a message code). */
+export interface PersonNote {
+  field: string;
+  code: ImportCode;
+  params?: ImportMessage['params'];
+}
+
 export type PersonMapping =
-  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string }
+  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string; note?: PersonNote }
   | { ok: false; field: string; code: ImportCode; params?: ImportMessage['params'] };
 
 /**
@@ -547,11 +554,14 @@ export function mapPerson(
   const firstName = given(ATTR.firstName) ? firstOf(a, ATTR.firstName) : base!.firstName;
   if (!firstName) return fail(oneD ? 'ENTPersonPrenom' : 'givenName', 'rowNoFirstName');
   let birthDate = base?.birthDate ?? null;
+  /** A date that cannot be read: the académie's data, which the school cannot correct, and no key of the AAF's. */
+  let note: PersonNote | undefined;
   if (given(ATTR.birthDate)) {
     const raw = first(a, 'ENTPersonDateNaissance');
     const d = raw ? parseDate(raw) : null;
-    if (d === undefined) return fail('ENTPersonDateNaissance', 'aafInvalidBirth', { value: raw ?? '' });
-    birthDate = d;
+    // The person is imported without it (the stored date stays), said on the record's line, as an e-mail that is none.
+    if (d === undefined) note = { field: 'ENTPersonDateNaissance', code: 'aafInvalidBirth', params: { value: raw ?? '' } };
+    else birthDate = d;
   }
   const functions = given(ATTR.functions) ? all(a, 'ENTPersonFonctions') : base!.functions;
 
@@ -655,7 +665,7 @@ export function mapPerson(
   const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
   // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».
   if (roles?.inCharge.length) user.inCharge = roles.inCharge;
-  return { ok: true, user, legal, classField, groupField };
+  return { ok: true, user, legal, classField, groupField, ...(note ? { note } : {}) };
 }
 
 /** A modifyRequest waiting for what the directory knows of its person or structure. */
@@ -754,6 +764,11 @@ export type AafReject = (field: string, code: ImportCode, params?: ImportMessage
 /** Puts a mapped person in the batch (or rejects the record). */
 export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: AafReject, replace = false) {
   if (!m.ok) return reject(m.field, m.code, m.params);
+  if (m.note) {
+    c.batch.rejected.push(rejection(m.user.file, m.user.line, m.note.field, m.note.code, m.note.params));
+    // The report names it on every run: the record is read each time (aaf-cache.ts).
+    m.user.digest = undefined;
+  }
   m.user.fields = { classes: m.classField, groups: m.groupField };
   if (kind === 'Eleve' && m.legal !== undefined) m.user.legal = m.legal;
   if (replace) {

@@ -169,7 +169,7 @@ export function ignoredRecords(ignored: Rejection[]): number {
  */
 const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
   'ignoredAafClass', 'ignoredAafGroup', 'ignoredAafAttachment', 'ignoredAafHeadOfSchool',
-  'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
+  'rowInvalidEmail', 'aafInvalidBirth', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
   'applySelfEmail', 'applyNoPupilId', 'applyNoRelative', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
 ]);
 
