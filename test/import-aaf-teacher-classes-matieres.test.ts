@@ -45,7 +45,7 @@ put('complet', 'ENT_Complet_20250901_PersEducNat_0000.xml', `<addRequest>
 <attr name="PersEducNatPresenceDevantEleves"><value>O</value></attr>
 <attr name="ENTAuxEnsClasses"><value/></attr>
 <attr name="ENTAuxEnsGroupes"><value/></attr>
-<attr name="ENTAuxEnsClassesMatieres"><value>75001$3A$020100</value><value>75001$3A$020700</value></attr>
+<attr name="ENTAuxEnsClassesMatieres"><value>75001$3A$020100</value><value>75001$3A$020700</value><value>75999$2B$020100</value></attr>
 <attr name="ENTAuxEnsGroupesMatieres"><value>75001$LAT$020500</value></attr>
 <attr name="ENTAuxEnsClassesPrincipal"><value>75001$4B</value></attr>
 </attributes>
@@ -73,6 +73,12 @@ const run = async (d: string) => {
 test('a teacher is in the classes and groups of her subjects (« Matieres ») and in the class she is professeur principal of', async () => {
   const r = await run('complet');
   assert.deepEqual(await memberships(), { classes: ['3A', '4B'], groups: ['LAT'] }, formatReport(r));
+  // A class of a structure the feed does not carry: said, naming the attribute that gives it (ENTAuxEnsClasses is empty).
+  assert.deepEqual(
+    r.ignored.map((i) => [i.field, i.message?.code, i.message?.params?.structure, i.message?.params?.name]),
+    [['ENTAuxEnsClassesMatieres', 'ignoredAafClass', '75999', '2B']],
+    formatReport(r),
+  );
 });
 
 test('a delta replacing only her head-teacher class keeps the classes she teaches', async () => {
