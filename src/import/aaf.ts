@@ -529,7 +529,7 @@ export interface PersonNote {
 }
 
 export type PersonMapping =
-  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string; note?: PersonNote }
+  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string; refFields?: Record<string, string>; note?: PersonNote }
   | { ok: false; field: string; code: ImportCode; params?: ImportMessage['params'] };
 
 /**
@@ -578,6 +578,20 @@ export function mapPerson(
   const groupKeys = kind === 'Eleve' ? ATTR.studentGroups : ATTR.staffGroups;
   const classField = classKeys.find((k) => a.has(k)) ?? classKeys[oneD ? 1 : 0];
   const groupField = groupKeys.find((k) => a.has(k)) ?? groupKeys[oneD ? 1 : 0];
+  // A class or group another attribute than classField/groupField gives first (a member of staff's « Matieres » or
+  // head-teacher classes), by `c:`/`g:` + `structure$name`: the report names that attribute (aaf-settle.ts).
+  const refFields: Record<string, string> = {};
+  for (const [tag, keys, field] of [['c', classKeys, classField], ['g', groupKeys, groupField]] as const) {
+    const seen = new Set<string>();
+    for (const k of keys) {
+      for (const x of structRefs(all(a, k))) {
+        const ref = `${tag}:${x.structure}$${x.name}`;
+        if (seen.has(ref)) continue;
+        seen.add(ref);
+        if (k !== field) refFields[ref] = k;
+      }
+    }
+  }
   // Level of the pupil's classes; a modifyRequest that does not list it leaves the classes' levels alone (null).
   const level = given(ATTR.level) ? firstOf(a, ATTR.level) : null;
   let classes: UserRecord['classes'] = [];
@@ -665,7 +679,7 @@ export function mapPerson(
   const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
   // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».
   if (roles?.inCharge.length) user.inCharge = roles.inCharge;
-  return { ok: true, user, legal, classField, groupField, ...(note ? { note } : {}) };
+  return { ok: true, user, legal, classField, groupField, ...(Object.keys(refFields).length ? { refFields } : {}), ...(note ? { note } : {}) };
 }
 
 /** A modifyRequest waiting for what the directory knows of its person or structure. */
@@ -769,7 +783,7 @@ export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: Per
     // The report names it on every run: the record is read each time (aaf-cache.ts).
     m.user.digest = undefined;
   }
-  m.user.fields = { classes: m.classField, groups: m.groupField };
+  m.user.fields = { classes: m.classField, groups: m.groupField, ...(m.refFields ? { by: m.refFields } : {}) };
   if (kind === 'Eleve' && m.legal !== undefined) m.user.legal = m.legal;
   if (replace) {
     // Representatives a modification does not list stay those the run gave.

@@ -80,7 +80,8 @@ async function expectedHeads() {
  * The classes and groups the staff files give (ENTAuxEnsClasses, ENTAuxEnsClassesMatieres `structure$CLASSE$matière`,
  * ENTAuxEnsClassesPrincipal; ENTAuxEnsGroupes, ENTAuxEnsGroupesMatieres) in structures neither the EtabEducNat file
  * nor the directory has, counted apart from the importer: one remark each (the pseudonymised files name most « Matieres »
- * classes in the structures 50014…55794 the feed does not carry), as `file:line:id:class|group:structure$name`.
+ * classes in the structures 50014…55794 the feed does not carry), as `file:line:attribute:id:class|group:structure$name`,
+ * the attribute being the first that names it.
  */
 async function expectedStaffRemarks() {
   const keys = new Set<string>();
@@ -92,14 +93,15 @@ async function expectedStaffRemarks() {
     if (!/PersEducNat/.test(f.name)) continue;
     await readAaf(f.name, f, (r) => {
       const id = r.attrs.get('ENTPersonJointure')![0];
+      // Each named by the first attribute that gives it.
       const refs = (what: string, attrs: string[]) => {
         const seen = new Set<string>();
         for (const a of attrs) {
           for (const v of r.attrs.get(a) ?? []) {
             const [structure, name] = v.split('$');
-            if (!structure || !name || keys.has(structure) || seen.has(`${structure}$${name}`)) continue;
+            if (!structure || !name || seen.has(`${structure}$${name}`)) continue;
             seen.add(`${structure}$${name}`);
-            out.push(`${f.name}:${r.line}:${id}:${what}:${structure}$${name}`);
+            if (!keys.has(structure)) out.push(`${f.name}:${r.line}:${a}:${id}:${what}:${structure}$${name}`);
           }
         }
       };
@@ -179,7 +181,7 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   assert.equal(heads.length, 15, formatReport(report));
   const staffRemarks = report.ignored.filter((i) => i.message?.code === 'ignoredAafClass' || i.message?.code === 'ignoredAafGroup');
   assert.deepEqual(
-    staffRemarks.map((i) => `${i.file}:${i.line}:${i.record}:${i.message?.code === 'ignoredAafClass' ? 'class' : 'group'}:${i.message?.params?.structure}$${i.message?.params?.name}`).sort(),
+    staffRemarks.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.code === 'ignoredAafClass' ? 'class' : 'group'}:${i.message?.params?.structure}$${i.message?.params?.name}`).sort(),
     (await expectedStaffRemarks()).sort(),
   );
   assert.equal(report.ignored.length, 9967 - 881 + 15 + staffRemarks.length);
