@@ -80,9 +80,24 @@ export function aafNumberingGaps(names: readonly string[]): AafNumberingGap[] {
   return gaps.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
 }
 
-/** A delta feed only carries changes: it must not pre-delete absent users. */
+/** Words of a name that say a delta (« ENT_Delta_… », « diff », « incr », « incremental »). */
+const DELTA_WORDS = new Set(['delta', 'deltas', 'diff', 'incr', 'increment', 'incremental', 'incrementiel', 'incrementielle']);
+/** Words of a file's own name that say a complete feed (« ENT_Complet_… »). */
+const COMPLETE_WORDS = new Set(['complet', 'complete']);
+
+/**
+ * A delta feed only carries changes: it must not pre-delete absent users. Said by whole words of the name (runs of letters
+ * or of digits, accents aside: « Delta20250915 » is a word and a number), the file's own name first — « Complet » there (and no delta word) is a
+ * complete feed whatever its folder or archive is named —, then its folders and archive: a word inside another (« diffusion »,
+ * « deltaplane ») says nothing (the complete feed of an archive named « diffusion-aaf-… » was read as a delta, and
+ * nobody who had left was sent to the grace period).
+ */
 export function isDeltaFeed(name: string): boolean {
-  return /delta|diff|incr/i.test(name);
+  const words = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().match(/[a-z]+|[0-9]+/g) ?? [];
+  const own = words(name.slice(name.lastIndexOf('/') + 1));
+  if (own.some((w) => DELTA_WORDS.has(w))) return true;
+  if (own.some((w) => COMPLETE_WORDS.has(w))) return false;
+  return words(name).some((w) => DELTA_WORDS.has(w));
 }
 
 /** How readAaf reads: the fast scanner falling back to saxes (default), either alone (tests). */
