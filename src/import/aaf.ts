@@ -690,7 +690,13 @@ export function mapPerson(
   } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   if (byFunction.length) user.byFunction = byFunction;
-  const roles = kind === 'Eleve' ? relativeRoles(a, oneD, ext) : undefined;
+  // A pupil's record naming people in ENTEleveAutoriteParentale and listing no ENTElevePersRelEleve is read as 1D
+  // whatever its file looked like so far: a 1D delta whose modifications change only the representatives carries no
+  // 1D-only attribute (the change was dropped unsaid). A 2D record lists ENTElevePersRelEleve, or this attribute
+  // alone in a modification, whose values are then all the legal representatives (older feeds: aaf-2013's lists
+  // match its links one for one; current feeds leave it empty, and an empty one alone changes nothing here).
+  const authorityAlone = !oneD && !a.has('ENTElevePersRelEleve') && all(a, 'ENTEleveAutoriteParentale').length > 0;
+  const roles = kind === 'Eleve' ? relativeRoles(a, oneD || authorityAlone, ext) : undefined;
   const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
   // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».
   if (roles?.inCharge.length) user.inCharge = roles.inCharge;
