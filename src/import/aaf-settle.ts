@@ -191,8 +191,9 @@ async function dropUnknownStructures(client: Queryable, c: AafCollector) {
         ignore('ENTPersonFonctions', 'ignoredAafHeadOfSchool', { who: `${u.lastName} ${u.firstName}`, id: u.externalId, structure: s });
       }
     }
-    for (const x of u.classes) if (absent(x.structure)) ignore(fields.classes, 'ignoredAafClass', { structure: x.structure, name: x.name });
-    for (const x of u.groups) if (absent(x.structure)) ignore(fields.groups, 'ignoredAafGroup', { structure: x.structure, name: x.name });
+    const by = (tag: 'c' | 'g', x: { structure: string; name: string }, field: string) => fields.by?.[`${tag}:${x.structure}$${x.name}`] ?? field;
+    for (const x of u.classes) if (absent(x.structure)) ignore(by('c', x, fields.classes), 'ignoredAafClass', { structure: x.structure, name: x.name });
+    for (const x of u.groups) if (absent(x.structure)) ignore(by('g', x, fields.groups), 'ignoredAafGroup', { structure: x.structure, name: x.name });
     for (const s of u.structures) {
       if (absent(s) && !named.has(s) && !u.classes.some((x) => x.structure === s) && !u.groups.some((x) => x.structure === s) && !u.byFunction?.includes(s)) {
         ignore('ENTPersonStructRattach', 'ignoredAafAttachment', { structure: s });

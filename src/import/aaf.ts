@@ -80,9 +80,24 @@ export function aafNumberingGaps(names: readonly string[]): AafNumberingGap[] {
   return gaps.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
 }
 
-/** A delta feed only carries changes: it must not pre-delete absent users. */
+/** Words of a name that say a delta (« ENT_Delta_… », « diff », « incr », « incremental »). */
+const DELTA_WORDS = new Set(['delta', 'deltas', 'diff', 'incr', 'increment', 'incremental', 'incrementiel', 'incrementielle']);
+/** Words of a file's own name that say a complete feed (« ENT_Complet_… »). */
+const COMPLETE_WORDS = new Set(['complet', 'complete']);
+
+/**
+ * A delta feed only carries changes: it must not pre-delete absent users. Said by whole words of the name (runs of letters
+ * or of digits, accents aside: « Delta20250915 » is a word and a number), the file's own name first — « Complet » there (and no delta word) is a
+ * complete feed whatever its folder or archive is named —, then its folders and archive: a word inside another (« diffusion »,
+ * « deltaplane ») says nothing (the complete feed of an archive named « diffusion-aaf-… » was read as a delta, and
+ * nobody who had left was sent to the grace period).
+ */
 export function isDeltaFeed(name: string): boolean {
-  return /delta|diff|incr/i.test(name);
+  const words = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().match(/[a-z]+|[0-9]+/g) ?? [];
+  const own = words(name.slice(name.lastIndexOf('/') + 1));
+  if (own.some((w) => DELTA_WORDS.has(w))) return true;
+  if (own.some((w) => COMPLETE_WORDS.has(w))) return false;
+  return words(name).some((w) => DELTA_WORDS.has(w));
 }
 
 /** How readAaf reads: the fast scanner falling back to saxes (default), either alone (tests). */
@@ -410,6 +425,9 @@ const firstOf = (a: Map<string, string[]>, keys: readonly string[]): string | nu
 
 const ONE_D_ONLY = ['ENTPersonNom', 'ENTPersonPrenom', 'ENTPersonCivilite', 'ENTPersonMail', 'ENTPersonClasses', 'ENTPersonGroupes', 'ENTEleveNiveau', 'ENTPersRelEleveEleve', 'ENTPersRelEleveTelMobile'];
 
+/** The classes a member of staff is professeur principal of (2D). */
+const HEAD_TEACHER = 'ENTAuxEnsClassesPrincipal';
+
 const ATTR = {
   lastName: ['sn', 'ENTPersonNom'],
   firstName: ['givenName', 'ENTPersonPrenom'],
@@ -426,8 +444,11 @@ const ATTR = {
   teacher: ['ENTPersonCategorieEnseignant', 'PersEducNatPresenceDevantEleves'],
   studentClasses: ['ENTEleveClasses', 'ENTPersonClasses'],
   studentGroups: ['ENTEleveGroupes', 'ENTPersonGroupes'],
-  staffClasses: ['ENTAuxEnsClasses', 'ENTPersonClasses'],
-  staffGroups: ['ENTAuxEnsGroupes', 'ENTPersonGroupes'],
+  // 2D staff: ENTAuxEnsClasses and ENTAuxEnsGroupes (`structure$CLASSE`), the « Matieres » ones (`structure$CLASSE$
+  // matière`, a value per subject: where the reference ENT reads a teacher's classes and groups, ENTAuxEnsClasses being
+  // its « oldclasses ») and the classes she is professeur principal of (`structure$CLASSE`, as STS-web's PROF_PRINC).
+  staffClasses: ['ENTAuxEnsClasses', 'ENTPersonClasses', 'ENTAuxEnsClassesMatieres', HEAD_TEACHER],
+  staffGroups: ['ENTAuxEnsGroupes', 'ENTPersonGroupes', 'ENTAuxEnsGroupesMatieres'],
 } as const;
 
 /**
@@ -515,8 +536,15 @@ export function isTeacher(a: Map<string, string[]>, functions: string[]): boolea
 
 export type PersonKind = 'Eleve' | 'PersEducNat' | 'PersRelEleve';
 
+/** A remark on a record imported all the same: the field and why (a message code). */
+export interface PersonNote {
+  field: string;
+  code: ImportCode;
+  params?: ImportMessage['params'];
+}
+
 export type PersonMapping =
-  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string }
+  | { ok: true; user: UserRecord; legal: string[] | undefined; classField: string; groupField: string; refFields?: Record<string, string>; note?: PersonNote }
   | { ok: false; field: string; code: ImportCode; params?: ImportMessage['params'] };
 
 /**
@@ -541,11 +569,14 @@ export function mapPerson(
   const firstName = given(ATTR.firstName) ? firstOf(a, ATTR.firstName) : base!.firstName;
   if (!firstName) return fail(oneD ? 'ENTPersonPrenom' : 'givenName', 'rowNoFirstName');
   let birthDate = base?.birthDate ?? null;
+  /** A date that cannot be read: the académie's data, which the school cannot correct, and no key of the AAF's. */
+  let note: PersonNote | undefined;
   if (given(ATTR.birthDate)) {
     const raw = first(a, 'ENTPersonDateNaissance');
     const d = raw ? parseDate(raw) : null;
-    if (d === undefined) return fail('ENTPersonDateNaissance', 'aafInvalidBirth', { value: raw ?? '' });
-    birthDate = d;
+    // The person is imported without it (the stored date stays), said on the record's line, as an e-mail that is none.
+    if (d === undefined) note = { field: 'ENTPersonDateNaissance', code: 'aafInvalidBirth', params: { value: raw ?? '' } };
+    else birthDate = d;
   }
   const functions = given(ATTR.functions) ? all(a, 'ENTPersonFonctions') : base!.functions;
 
@@ -562,6 +593,20 @@ export function mapPerson(
   const groupKeys = kind === 'Eleve' ? ATTR.studentGroups : ATTR.staffGroups;
   const classField = classKeys.find((k) => a.has(k)) ?? classKeys[oneD ? 1 : 0];
   const groupField = groupKeys.find((k) => a.has(k)) ?? groupKeys[oneD ? 1 : 0];
+  // A class or group another attribute than classField/groupField gives first (a member of staff's « Matieres » or
+  // head-teacher classes), by `c:`/`g:` + `structure$name`: the report names that attribute (aaf-settle.ts).
+  const refFields: Record<string, string> = {};
+  for (const [tag, keys, field] of [['c', classKeys, classField], ['g', groupKeys, groupField]] as const) {
+    const seen = new Set<string>();
+    for (const k of keys) {
+      for (const x of structRefs(all(a, k))) {
+        const ref = `${tag}:${x.structure}$${x.name}`;
+        if (seen.has(ref)) continue;
+        seen.add(ref);
+        if (k !== field) refFields[ref] = k;
+      }
+    }
+  }
   // Level of the pupil's classes; a modifyRequest that does not list it leaves the classes' levels alone (null).
   const level = given(ATTR.level) ? firstOf(a, ATTR.level) : null;
   let classes: UserRecord['classes'] = [];
@@ -570,6 +615,12 @@ export function mapPerson(
     classes = given(classKeys)
       ? structRefs(classKeys.flatMap((k) => all(a, k))).map((x) => (kind === 'Eleve' ? { ...x, level } : x))
       : base!.classes.map((x) => (kind === 'Eleve' && listed(a, ATTR.level) ? { ...x, level } : x));
+    // A modifyRequest replacing only the head-teacher classes says nothing of the classes taught: they stay (the stored
+    // record does not tell which class came from which attribute, so a former head-teacher class stays too).
+    if (base && kind === 'PersEducNat' && classKeys.every((k) => k === HEAD_TEACHER || !a.has(k))) {
+      const named = new Set(classes.map((x) => `${x.structure}$${x.name}`));
+      classes.push(...base.classes.filter((x) => !named.has(`${x.structure}$${x.name}`)));
+    }
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
@@ -639,11 +690,17 @@ export function mapPerson(
   } else if (base?.address !== undefined) user.address = base.address;
   if (functions !== undefined && (listed(a, ATTR.functions) || base)) user.functions = functions;
   if (byFunction.length) user.byFunction = byFunction;
-  const roles = kind === 'Eleve' ? relativeRoles(a, oneD, ext) : undefined;
+  // A pupil's record naming people in ENTEleveAutoriteParentale and listing no ENTElevePersRelEleve is read as 1D
+  // whatever its file looked like so far: a 1D delta whose modifications change only the representatives carries no
+  // 1D-only attribute (the change was dropped unsaid). A 2D record lists ENTElevePersRelEleve, or this attribute
+  // alone in a modification, whose values are then all the legal representatives (older feeds: aaf-2013's lists
+  // match its links one for one; current feeds leave it empty, and an empty one alone changes nothing here).
+  const authorityAlone = !oneD && !a.has('ENTElevePersRelEleve') && all(a, 'ENTEleveAutoriteParentale').length > 0;
+  const roles = kind === 'Eleve' ? relativeRoles(a, oneD || authorityAlone, ext) : undefined;
   const legal = kind === 'Eleve' ? roles?.legal ?? (base ? undefined : []) : undefined;
   // Kept with the record (staged, cached) for the report: who was left out as « personne en charge ».
   if (roles?.inCharge.length) user.inCharge = roles.inCharge;
-  return { ok: true, user, legal, classField, groupField };
+  return { ok: true, user, legal, classField, groupField, ...(Object.keys(refFields).length ? { refFields } : {}), ...(note ? { note } : {}) };
 }
 
 /** A modifyRequest waiting for what the directory knows of its person or structure. */
@@ -742,7 +799,12 @@ export type AafReject = (field: string, code: ImportCode, params?: ImportMessage
 /** Puts a mapped person in the batch (or rejects the record). */
 export function addPerson(c: AafCollector, kind: PersonKind, ext: string, m: PersonMapping, reject: AafReject, replace = false) {
   if (!m.ok) return reject(m.field, m.code, m.params);
-  m.user.fields = { classes: m.classField, groups: m.groupField };
+  if (m.note) {
+    c.batch.rejected.push(rejection(m.user.file, m.user.line, m.note.field, m.note.code, m.note.params));
+    // The report names it on every run: the record is read each time (aaf-cache.ts).
+    m.user.digest = undefined;
+  }
+  m.user.fields = { classes: m.classField, groups: m.groupField, ...(m.refFields ? { by: m.refFields } : {}) };
   if (kind === 'Eleve' && m.legal !== undefined) m.user.legal = m.legal;
   if (replace) {
     // Representatives a modification does not list stay those the run gave.

@@ -85,7 +85,7 @@ export const IMPORT_MESSAGES_FR = {
   rowInvalidPrincipalEndOf: '{who} : date de fin de professeur principal invalide « {value} » : classe {class} non attribuée',
   // AAF records rejected (aaf.ts, aaf-settle.ts).
   aafNoJoin: 'identifiant (jointure) manquant',
-  aafInvalidBirth: 'date de naissance invalide « {value} »',
+  aafInvalidBirth: 'date de naissance invalide « {value} » : non importée',
   aafModifyUnknownStructure: 'structure « {id} » inconnue : rien à modifier',
   aafModifyUnknownAccount: 'aucun compte « {id} » à modifier (la création arrive par un addRequest)',
   // Rows rejected while applying (apply.ts).

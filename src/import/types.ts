@@ -108,7 +108,12 @@ export interface UserRecord {
    */
   leftStructures?: string[];
   /** The feed attributes the record's classes and groups came from (AAF: to name them when a structure is unknown). */
-  fields?: { classes: string; groups: string };
+  fields?: {
+    classes: string;
+    groups: string;
+    /** A class (`c:structure$name`) or group (`g:…`) another attribute gave first: that attribute. */
+    by?: Record<string, string>;
+  };
   /**
    * AAF: the digest of the addRequest this record was read from, under which the record cache keeps it
    * (aaf-cache.ts), hex. Only on a record as read and checked: merged or corrected ones have none.
@@ -169,7 +174,7 @@ export function ignoredRecords(ignored: Rejection[]): number {
  */
 const NOTE_CODES: ReadonlySet<ImportCode> = new Set<ImportCode>([
   'ignoredAafClass', 'ignoredAafGroup', 'ignoredAafAttachment', 'ignoredAafHeadOfSchool',
-  'rowInvalidEmail', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
+  'rowInvalidEmail', 'aafInvalidBirth', 'rowChildIncomplete', 'rowInvalidPrincipalEndOf', 'relativeApart',
   'applySelfEmail', 'applyNoPupilId', 'applyNoRelative', 'applyPupilAmbiguous', 'applyPupilNotFound', 'applyPupilOtherClass',
 ]);
 

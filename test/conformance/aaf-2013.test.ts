@@ -77,6 +77,42 @@ async function expectedHeads() {
 }
 
 /**
+ * The classes and groups the staff files give (ENTAuxEnsClasses, ENTAuxEnsClassesMatieres `structure$CLASSE$matière`,
+ * ENTAuxEnsClassesPrincipal; ENTAuxEnsGroupes, ENTAuxEnsGroupesMatieres) in structures neither the EtabEducNat file
+ * nor the directory has, counted apart from the importer: one remark each (the pseudonymised files name most « Matieres »
+ * classes in the structures 50014…55794 the feed does not carry), as `file:line:attribute:id:class|group:structure$name`,
+ * the attribute being the first that names it.
+ */
+async function expectedStaffRemarks() {
+  const keys = new Set<string>();
+  await readAaf('etab', { path: ETAB }, (r) => {
+    for (const v of r.attrs.get('ENTStructureJointure') ?? []) keys.add(v);
+  });
+  const out: string[] = [];
+  for (const f of collectInputs([AAF])) {
+    if (!/PersEducNat/.test(f.name)) continue;
+    await readAaf(f.name, f, (r) => {
+      const id = r.attrs.get('ENTPersonJointure')![0];
+      // Each named by the first attribute that gives it.
+      const refs = (what: string, attrs: string[]) => {
+        const seen = new Set<string>();
+        for (const a of attrs) {
+          for (const v of r.attrs.get(a) ?? []) {
+            const [structure, name] = v.split('$');
+            if (!structure || !name || seen.has(`${structure}$${name}`)) continue;
+            seen.add(`${structure}$${name}`);
+            if (!keys.has(structure)) out.push(`${f.name}:${r.line}:${a}:${id}:${what}:${structure}$${name}`);
+          }
+        }
+      };
+      refs('class', ['ENTAuxEnsClasses', 'ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal']);
+      refs('group', ['ENTAuxEnsGroupes', 'ENTAuxEnsGroupesMatieres']);
+    });
+  }
+  return out;
+}
+
+/**
  * The accounts each school of the feed holds once it is imported, counted by hand from the files (a pupil's school,
  * its legal representatives in the same, a teacher or staff member in each school they are attached to), and the 99
  * staff members whose record names no school of the feed.
@@ -103,7 +139,10 @@ test('the dry run gives each school of the feed the accounts the import then lea
   assert.match(fr, /\n {2}Sans établissement — 99 créés \(3 enseignants, 96 personnels\)\n/, fr);
   // The structures file says its ten schools; the staff file its 698 people, the 15 DIR functions apart.
   assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000\.xml — AAF structures — utf-8 — 10 établissements \(10 nouveaux\)\n/, fr);
-  assert.match(fr, /\n {2}FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000\.xml — [^\n]* — 698 lignes — 698 créés ; 15 remarques\n/, fr);
+  // Remarks: the 15 DIR functions, the classes and groups of structures the feed does not carry (expectedStaffRemarks).
+  const notes0 = 15 + (await expectedStaffRemarks()).filter((r) => r.startsWith('FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:')).length;
+  const frNumber = (n: number) => n.toLocaleString('fr-FR').replace(/\s/g, '\u202f');
+  assert.ok(fr.includes(`\n  FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml — AAF personnels Éducation nationale — utf-8 — 698 lignes — 698 créés ; ${frNumber(notes0)} remarques\n`), fr);
   for (const f of dry.files.filter((x) => x.kind === 'aaf')) {
     const parts = f.created + f.updated + f.unchanged + f.restored + f.ignored + f.rejected + (f.structures ? f.structures.created + f.structures.existing : 0);
     assert.equal(parts, f.rows, `${f.file}: ${JSON.stringify(f)}`);
@@ -140,8 +179,13 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   // local administration, said, one record each (counted from the files below).
   const heads = report.ignored.filter((i) => i.message?.code === 'ignoredAafHeadOfSchool');
   assert.equal(heads.length, 15, formatReport(report));
-  assert.equal(report.ignored.length, 9967 - 881 + 15);
-  assert.ok(report.ignored.every((i) => (/PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)) || heads.includes(i)), formatReport(report));
+  const staffRemarks = report.ignored.filter((i) => i.message?.code === 'ignoredAafClass' || i.message?.code === 'ignoredAafGroup');
+  assert.deepEqual(
+    staffRemarks.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.code === 'ignoredAafClass' ? 'class' : 'group'}:${i.message?.params?.structure}$${i.message?.params?.name}`).sort(),
+    (await expectedStaffRemarks()).sort(),
+  );
+  assert.equal(report.ignored.length, 9967 - 881 + 15 + staffRemarks.length);
+  assert.ok(report.ignored.every((i) => (/PersRelEleve/.test(i.file) && /représentant légal/.test(i.reason)) || heads.includes(i) || staffRemarks.includes(i)), formatReport(report));
   const dirFunctions = await expectedHeads();
   assert.deepEqual(
     heads.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.params?.structure}`).sort(),
@@ -153,7 +197,10 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
   assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0);
   assert.match(formatReport(report), /\nAttention : 10 établissements de l’import sont sans administrateur local/);
   // Remarks on people imported all the same, not rows ignored.
-  assert.deepEqual([report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes], [0, 15]);
+  assert.deepEqual(
+    [report.files.find((f) => /PersEducNat_0000/.test(f.file))?.ignored, report.files.find((f) => /PersEducNat_0000/.test(f.file))?.notes],
+    [0, 15 + staffRemarks.filter((i) => /PersEducNat_0000/.test(i.file)).length],
+  );
   // Each school holds what the dry run said (as the console counts a school's accounts: its members and their parents).
   assert.deepEqual(createdPerSchool(report), PER_SCHOOL);
   const held = await q<{ name: string; n: string }>(
@@ -316,16 +363,21 @@ test('a malformed XML file refuses the whole run and names file and line', async
   assert.equal(await snapshot(), before);
 });
 
-test('a bad row is rejected with file:line:field while the others are imported', async () => {
-  const xml = readFileSync(ELEVE, 'utf8').replace('<value>14/09/1995</value>', '<value>31/02/1995</value>');
-  const line = xml.slice(0, xml.indexOf('31/02/1995')).split('\n').length;
-  const start = xml.lastIndexOf('<addRequest>', xml.indexOf('31/02/1995'));
+test('a bad row is rejected with file:line:field while the others are imported; an unreadable birth date is only left out', async () => {
+  const xml = readFileSync(ELEVE, 'utf8').replace('<value>Kù</value>', '<value/>');
+  const start = xml.lastIndexOf('<addRequest>', xml.indexOf('<attr name="givenName"><value/>'));
   const reqLine = xml.slice(0, start).split('\n').length;
   const report = await importFiles(ctx, [{ name: 'FULL_Eleve_0001.xml', data: Buffer.from(xml) }, { name: 'etab.xml', path: ETAB }], { scope: { kind: 'all' }, dryRun: true });
   assert.equal(report.fatal, null);
-  assert.deepEqual(report.rejected, [{ file: 'FULL_Eleve_0001.xml', line: reqLine, field: 'ENTPersonDateNaissance', reason: 'date de naissance invalide « 31/02/1995 »', message: { code: 'aafInvalidBirth', params: { value: '31/02/1995' } } }]);
-  assert.ok(line > reqLine);
+  assert.deepEqual(report.rejected, [{ file: 'FULL_Eleve_0001.xml', line: reqLine, field: 'givenName', reason: 'prénom manquant', message: { code: 'rowNoFirstName' } }]);
   // The rejected student is not pre-deleted for all that.
   assert.equal(report.preDeleted, 0);
   assert.equal(report.unchanged, 641);
+
+  // A date the académie mistyped: the pupil is imported all the same (her stored date kept), the report says so.
+  const dated = readFileSync(ELEVE, 'utf8').replace('<value>14/09/1995</value>', '<value>31/02/1995</value>');
+  const dateLine = dated.slice(0, dated.lastIndexOf('<addRequest>', dated.indexOf('31/02/1995'))).split('\n').length;
+  const r2 = await importFiles(ctx, [{ name: 'FULL_Eleve_0001.xml', data: Buffer.from(dated) }, { name: 'etab.xml', path: ETAB }], { scope: { kind: 'all' }, dryRun: true });
+  assert.deepEqual(r2.rejected, [{ file: 'FULL_Eleve_0001.xml', line: dateLine, field: 'ENTPersonDateNaissance', reason: 'date de naissance invalide « 31/02/1995 » : non importée', message: { code: 'aafInvalidBirth', params: { value: '31/02/1995' } } }]);
+  assert.equal(r2.unchanged, 642);
 });

@@ -69,7 +69,7 @@ const EN: Record<ImportCode, string> = {
   rowInvalidExitOf: '{who}: invalid leaving date “{value}”',
   rowInvalidPrincipalEndOf: '{who}: invalid end date of principal teacher “{value}”: class {class} not given',
   aafNoJoin: 'identifier (jointure) missing',
-  aafInvalidBirth: 'invalid date of birth “{value}”',
+  aafInvalidBirth: 'invalid date of birth “{value}”: not imported',
   aafModifyUnknownStructure: 'unknown structure “{id}”: nothing to modify',
   aafModifyUnknownAccount: 'no account “{id}” to modify (creation comes with an addRequest)',
   applyOutOfScope: 'account outside your scope (of another school, or administrator of a school: only a super administrator changes it): row skipped',
