@@ -120,6 +120,8 @@ export class MailComposer {
   }
 
   async compose(row: AccountRow): Promise<AccountMail> {
+    // A parent signing in elsewhere is mailed only by a family mail (merge.ts mailedBy): no letter of his own to fill.
+    if (row.externalProvider) return this.external(row);
     const kind = mailKindOf(row);
     // The school's text as written; the built-in one of a pupil of maternelle speaks to the parents (templateFor).
     const template = templateFor(await this.templates(row.structureId), row, kind);
@@ -129,4 +131,22 @@ export class MailComposer {
     const subject = renderTemplate(template.subject ?? '', fields).replace(/\s+/g, ' ').trim();
     return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields, subject) };
   }
+
+  /** The family mail of a parent who signs in with `externalProvider`: his children's sheets attached, his own way in. */
+  private external(row: AccountRow): AccountMail {
+    const fields = fieldsFor(row, this.ctx);
+    for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
+    const provider = unlinkable(row.externalProvider!);
+    const subject = EXTERNAL_SUBJECT;
+    const body = EXTERNAL_BODY.replaceAll('{provider}', provider);
+    return { kind: 'mail_active', subject, text: `${renderTemplate(body, fields).trimEnd()}\n`, html: textToHtml(body, fields, subject) };
+  }
 }
+
+// Families read French (the letters' language, publipostage/templates.ts); {provider} is filled before the fields.
+const EXTERNAL_SUBJECT = 'Les fiches de connexion de vos enfants';
+const EXTERNAL_BODY = `Bonjour {prenom} {nom},
+
+Vous trouverez en pièce jointe les fiches de connexion à l’ENT de vos enfants ({etablissement}) : remettez à chacun la sienne.
+
+Votre propre compte ({login}) se connecte avec {provider} : sur la page de connexion de l’ENT, {url}, choisissez « {provider} ». Il n’a ni code d’activation ni mot de passe à créer.`;

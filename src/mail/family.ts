@@ -11,7 +11,7 @@ import { familyLinks, familyPacks, relativesOf, relativesSelection } from '../pu
 import { handOutRows } from '../publipostage/handout.js';
 import { selectAccounts } from '../publipostage/select.js';
 import type { AccountRow, Selection } from '../publipostage/selection.js';
-import { findExistingRun, hasEmail, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
+import { findExistingRun, mailedBy, queueMailMerge, type MailMergeOptions, type MailMergeResult } from './merge.js';
 import type { AttachmentSpec } from './attachments.js';
 
 export interface FamilyMailPlan {
@@ -35,8 +35,8 @@ export async function planFamilyMail(ctx: AppContext, selection: Selection, scop
   return { pupils, parents: packs.map((p) => p.parent), children: new Map(packs.map((p) => [p.parent.id, p.children])) };
 }
 
-/** Has an address a merge mail can go to (merge.ts's rule, re-exported for the screens). */
-export const reachable = hasEmail;
+/** A parent the family mail reaches (merge.ts mailedBy: an address, signing in with a password or elsewhere). */
+export const reachable = (parent: AccountRow): boolean => mailedBy('family', parent);
 
 /**
  * The addresses (trimmed, lower case) the plan would mail the packs of more than one family to: parents sharing one

@@ -124,6 +124,15 @@ export function mayBeMailed(row: AccountRow): boolean {
   return !row.blocked && !row.preDeleted && (row.activated || mayCarryCode(row));
 }
 
+/**
+ * Whether a run of `kind` mails this account. A family mail also reaches a parent who signs in elsewhere
+ * (FranceConnect): he has no code of his own, but he takes his children's pack (compose.ts tells him how he signs in).
+ */
+export function mailedBy(kind: MailMergeOptions['kind'], row: AccountRow): boolean {
+  if (kind === 'family' && row.externalProvider) return !!row.email?.trim() && !row.blocked && !row.preDeleted;
+  return hasEmail(row) && mayBeMailed(row);
+}
+
 /** Structures and classes a run concerns, narrowed from the author's scope by the selection's own filters. */
 async function runScope(db: Queryable, selection: Selection, scope: Scope): Promise<{ structureIds: string[] | null; classIds: string[] | null }> {
   switch (scope.kind) {
@@ -232,7 +241,7 @@ async function queueRun(
     let codesIssued = 0;
     for await (const rows of source(client)) {
       const now = new Date();
-      const recipients = rows.filter((r) => hasEmail(r) && mayBeMailed(r));
+      const recipients = rows.filter((r) => mailedBy(opts.kind, r));
       selected += rows.length;
       // Only those without an address (the run's « sans adresse », whose PDF its report offers with email=without): an
       // account with one that gets no mail (blocked, pre-deleted, signing in elsewhere) is not of them.

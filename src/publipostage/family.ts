@@ -25,14 +25,15 @@ export async function familySelection(db: Queryable, base: Selection, pupilIds: 
  * The selection of these legal representatives of a selection's pupils (family mail, the packs of the parents without
  * an address): the page's filters chose the pupils (class, search, « non activés », creation dates, origin, address,
  * « Relancer »…) and say nothing of their parents, who are whoever can take their children's pack — activated or not,
- * handed something lately or not. Only the school, the author's scope (applied by the caller) and the distribution
- * rules for the parents' own state stay: no blocked or absent parent, one signing in elsewhere only with `external=info`.
+ * handed something lately or not, signing in with a password or elsewhere (FranceConnect: his own part of the pack
+ * is then the information sheet, `external: 'info'`; left out, he took his children's sheets with him). Only the
+ * school, the author's scope (applied by the caller) and the parents' own state stay: no blocked or absent parent.
  */
 export function relativesSelection(base: Selection, relativeIds: readonly string[]): Selection {
   return {
     ...SelectionSchema.parse({}),
     structureId: base.structureId,
-    external: base.external,
+    external: 'info',
     profiles: ['Relative'],
     userIds: [...relativeIds],
     sort: 'alpha',
