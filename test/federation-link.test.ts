@@ -185,3 +185,54 @@ test('an account not yet activated: its letter’s code typed as the password sa
   assert.match(res.body, /href="\/activation/);
   assert.deepEqual(await links(id), []);
 });
+
+/** Activates `login` with `code` through both steps of /activation, carrying the pending answer's fields. */
+async function activate(c: Client, login: string, code: string, extra: Record<string, string>) {
+  const step1 = await c.post('/activation', { login, code, step: 'code', ...extra });
+  assert.equal(step1.statusCode, 200);
+  return { step1, done: await c.post('/activation', { login, code, step: 'password', password: 'Activé-2026-Parent!', confirm: 'Activé-2026-Parent!', email: 'parent@example.org', phone: '', terms: 'on', ...extra }) };
+}
+
+test('activated from the « aucun compte » page in the same browser, the account is linked; from another browser it is not', async () => {
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, 'École des Platanes');
+  await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Relative') ON CONFLICT DO NOTHING`, [s]);
+  const child = await insertUser(pool, { firstName: 'Eva', lastName: 'NOM', structureIds: [s] });
+  const a = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, a.id, child);
+  const { c, token } = await pending('fc-activated', { next: '/mon-compte' });
+  const page = await c.get(`/activation?fournisseur=franceconnect&jeton=${token}`);
+  assert.match(page.body, /id="pending-link"[^>]*>Une fois votre compte activé, il sera associé à votre identité FranceConnect/);
+  const extra = { fournisseur: 'franceconnect', jeton: token };
+  const { step1, done } = await activate(c, await loginOf(a.id), a.code, extra);
+  assert.match(step1.body, new RegExp(`name="jeton" value="${token}"`));
+  assert.equal(done.statusCode, 303);
+  assert.equal(done.headers.location, `/federation/franceconnect/associer/activation?jeton=${token}`);
+  const linked = await c.get(done.headers.location as string);
+  assert.equal(linked.statusCode, 303);
+  assert.equal(linked.headers.location, '/mon-compte?ok=activated');
+  assert.deepEqual(await links(a.id), [{ provider_id: 'franceconnect', subject: 'fc-activated' }]);
+  assert.equal((await q("SELECT details->>'via' AS via FROM audit WHERE action = 'federation.link' AND actor_id = $1", [a.id]))[0].via, 'activation');
+
+  // The token taken to another browser, where an account is activated: activated, not linked.
+  const b = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, b.id, child);
+  const held = await pending('fc-held');
+  const other = new Client(app, '198.51.100.20');
+  await other.get('/connexion');
+  const r = await activate(other, await loginOf(b.id), b.code, { fournisseur: 'franceconnect', jeton: held.token });
+  const late = await other.get(r.done.headers.location as string);
+  assert.equal(late.statusCode, 400);
+  assert.match(late.body, /Votre compte est activé, mais il n’a pas été associé à FranceConnect/);
+  assert.deepEqual(await links(b.id), []);
+  assert.notEqual((await q('SELECT activated_at FROM users WHERE id = $1', [b.id]))[0].activated_at, null);
+  // An account activated before the answer came, signed in in the browser holding it: not linked either.
+  const early = await parent();
+  const fresh = await pending('fc-early');
+  await pool.query("UPDATE federation_flows SET created_at = now() + interval '1 second' WHERE state_hash = $1", [sha256(fresh.token)]);
+  const login = await fresh.c.post('/connexion', { login: await loginOf(early), password: PASSWORD });
+  assert.equal(login.statusCode, 303);
+  const no = await fresh.c.get(`/federation/franceconnect/associer/activation?jeton=${fresh.token}`);
+  assert.equal(no.statusCode, 400);
+  assert.deepEqual(await links(early), []);
+});

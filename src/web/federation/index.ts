@@ -8,6 +8,8 @@
 //   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
 //   POST /federation/:p/associer    an answer that matched no account linked to one the person proves theirs (its
 //                                   login and password), from the « aucun compte » page, in the same browser
+//   GET  /federation/:p/associer/activation  …or the account activated from that page's link (/activation), in the
+//                                   same browser, after the answer and within its FLOW_MINUTES
 //   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
 //   GET  /federation/:p/deconnexion back from the provider's sign-out (SAML: its LogoutResponse checked)
 //   POST /federation/:p/deconnexion the SAML LogoutResponse over HTTP-POST (cross-site, like …/acs)
@@ -208,7 +210,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
   ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, error: errors.login, invalidBy })}
   ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', error: errors.password, invalidBy })}
   <div class="actions"><button type="submit">${_('fed.link.submit', { provider: p.label })}</button></div>
-  <p class="muted">${_('fed.link.notActivated')} <a href="/activation">${_('fed.link.activate')}</a></p>
+  <p class="muted">${_('fed.link.notActivated')} <a href="/activation?fournisseur=${p.id}&amp;jeton=${token}">${_('fed.link.activate')}</a></p>
 </form>
 <p><a href="/connexion">${_('fed.none.back')}</a></p>`,
       },
@@ -264,6 +266,37 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     reply.clearCookie(FLOW_COOKIE, cookieOpts);
     if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(taken.next))}`, 303);
     return reply.redirect(safeNext(taken.next), 303);
+  });
+
+  // The end of an activation begun from the « aucun compte » page (account/index.ts finishCodeFlow): the account
+  // just activated in this browser, after the provider's answer and within its time, is linked to it. A GET (a
+  // redirect's), guarded by what a forged one cannot have: the step's token, this browser's binding cookie, and a
+  // session opened by an activation made since the answer came.
+  app.get('/:provider/associer/activation', { schema: { params: ProviderParams, querystring: z.object({ jeton: text(200) }) } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const _ = translator(req.lang);
+    const late = () => failurePage(req, reply, _('fed.failedTitle'), _('fed.link.activationLate', { provider: p.label }), 400);
+    const user = req.user;
+    const flow = user ? await peekFlow(pool, req.query.jeton, binding(req), 'link') : null;
+    if (!user || !flow || flow.providerId !== p.id || !flow.answer || req.sessionOpenedAt === null) return late();
+    const r = await pool.query(`SELECT activated_at >= $2::timestamptz AND activated_at > now() - make_interval(mins => $3) AS fresh FROM users WHERE id = $1`, [
+      user.id,
+      flow.createdAt,
+      FLOW_MINUTES,
+    ]);
+    if (!r.rows[0]?.fresh || req.sessionOpenedAt < Math.floor(flow.createdAt.getTime() / 1000)) return late();
+    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, user.id, 'activation', req.ip);
+    if (refusal) {
+      return sendPage(
+        reply,
+        { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(linkRefusalText(req, p, refusal))}<p><a href="/mon-compte">${_('fed.link.toAccount')}</a></p>` },
+        403,
+      );
+    }
+    const taken = await takeFlow(pool, req.query.jeton, p.id, binding(req), 'link');
+    if (taken?.answer && req.sessionIdHash) await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...taken.answer.session });
+    reply.clearCookie(FLOW_COOKIE, cookieOpts);
+    return reply.redirect('/mon-compte?ok=activated', 303);
   });
 
   function linkRefusalText(req: FastifyRequest, p: ProviderConfig, refusal: LinkRefusal): string {
