@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { hashPassword } from '../src/accounts/passwords.js';
 import { externalProviderSql } from '../src/directory/policies.js';
 import { enableEverywhere } from '../src/federation/enablement.js';
 import { parseFederation } from '../src/federation/providers.js';
@@ -287,5 +288,45 @@ test('FranceConnect: a parent with two accounts picks one', async () => {
   assert.equal((await account(ids.claire1)).activated_at, null, 'the other account is untouched');
   assert.equal((await links(ids.claire2)).length, 1);
   assert.equal((await links(ids.claire1)).length, 0);
+  await context.close();
+});
+
+test('FranceConnect: a parent the directory cannot match (no birth date in the feed) links his account with its password, then signs in with FranceConnect directly', async () => {
+  const pool = ctx.database.pool;
+  const child = await insertUser(pool, { firstName: 'Nina', lastName: 'GARNIER' });
+  const s = (await row("SELECT id FROM structures WHERE uai = '0750001A'", [])).id as string;
+  await pool.query('INSERT INTO user_structures (user_id, structure_id) VALUES ($1, $2)', [child, s]);
+  // The AAF feed gives parents no birth date: FranceConnect's name + birth date finds nobody.
+  const paul = await insertUser(pool, { firstName: 'Paul', lastName: 'GARNIER', profile: 'Relative', activated: true });
+  await relate(pool, paul, child);
+  await pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [paul, await hashPassword('Garnier-2026-ok')]);
+  const login = (await row('SELECT login FROM users WHERE id = $1', [paul])).login as string;
+  fc.persons.set('fc-paul', { given_name: 'Paul Henri', family_name: 'Garnier', birthdate: '1975-04-05' });
+  const context = await frenchContext(browser);
+  context.setDefaultTimeout(8000);
+  const page = await context.newPage();
+  await throughFranceConnect(page, 'fc-paul');
+  assert.match(await textOf(page, 'main'), /Aucun compte de l’ENT ne correspond|aucun compte de l’ENT ne correspond/);
+  assert.match(await textOf(page, '#federation-link'), /Vous avez déjà un compte \?\s+Identifiez-vous pour l’associer à FranceConnect/);
+  // A wrong password first: said, nothing linked, the form still there.
+  await page.fill('#federation-link input[name="login"]', login);
+  await page.fill('#federation-link input[name="password"]', 'not-his-password');
+  await Promise.all([page.waitForURL(/\/federation\/franceconnect\/associer/), page.click('#federation-link button[type="submit"]')]);
+  assert.match(await textOf(page, 'main'), /Identifiant ou mot de passe incorrect\. Aucun compte n’a été associé/);
+  assert.deepEqual(await links(paul), []);
+  await page.fill('#federation-link input[name="password"]', 'Garnier-2026-ok');
+  await Promise.all([page.waitForURL(/\/mon-compte$/), page.click('#federation-link button[type="submit"]')]);
+  assert.match(await textOf(page, 'header'), /Paul GARNIER/);
+  assert.deepEqual(await links(paul), [{ provider_id: 'franceconnect', subject: 'fc-paul', provider_name: 'FranceConnect' }]);
+  const audit = await row("SELECT details FROM audit WHERE action = 'federation.link' AND actor_id = $1", [paul]);
+  assert.equal(audit.details.via, 'password');
+  assert.equal(audit.details.subject, 'fc-paul');
+  // Signed out (through FranceConnect's end-session endpoint), then FranceConnect alone opens his account.
+  await Promise.all([page.waitForURL(/localhost:\d+\/session\/end/), page.click('form.logout button')]);
+  await Promise.all([page.waitForURL(/\/connexion\?bye=1/), page.locator('button[autofocus]').first().click()]);
+  assert.equal((await row('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [paul])).n, 0);
+  await throughFranceConnect(page, 'fc-paul');
+  await page.waitForURL(/\/mon-compte/);
+  assert.match(await textOf(page, 'header'), /Paul GARNIER/);
   await context.close();
 });

@@ -100,6 +100,61 @@ export async function completeSignIn(
   });
 }
 
+/**
+ * Why an account the person proved theirs (its password, or its activation) may not be linked to a provider's
+ * identity that matched nobody: a super admin (no directory identity, never reached by a provider); a profile the
+ * provider said the person is not (SAML affiliation); the provider not enabled for the account's profile in any of its
+ * structures (enablement.ts); already linked to another subject at this provider (one person per account there —
+ * the administrator unlinks first); blocked, pre-deleted or not activated (`unusable`).
+ */
+export type LinkRefusal = 'superAdmin' | 'profile' | 'notEnabled' | 'linkedElsewhere' | 'unusable';
+
+/**
+ * Links the provider's identity (`id`, which matched no account) to `userId`, whose owner proved it (`via`):
+ * every rule of LinkRefusal checked again under the account's row lock, the link made (federation_links, as
+ * completeSignIn does), audited as federation.link with auth.login, in one transaction. Returns the refusal, or null.
+ */
+export async function linkProvenAccount(
+  db: pg.Pool, p: ProviderConfig, id: FederatedIdentity, userId: string, via: 'password' | 'activation', ip: string,
+): Promise<LinkRefusal | null> {
+  return withTransaction(db, async (client) => {
+    const r = await client.query(
+      `SELECT u.profile, u.is_super_admin, u.blocked OR u.pre_deleted_at IS NOT NULL OR u.activated_at IS NULL AS unusable,
+              EXISTS (SELECT 1 FROM federation_enabled fe WHERE fe.provider_id = $2 AND fe.profile = u.profile
+                      AND fe.structure_id IN ${accountStructuresSql('u')}) AS enabled,
+              EXISTS (SELECT 1 FROM federation_links fl WHERE fl.provider_id = $2 AND fl.user_id = u.id AND fl.subject <> $3) AS linked_elsewhere
+       FROM users u WHERE u.id = $1 FOR UPDATE OF u`,
+      [userId, p.id, id.subject],
+    );
+    const u = r.rows[0];
+    const refusal: LinkRefusal | null = !u
+      ? 'unusable'
+      : u.is_super_admin
+        ? 'superAdmin'
+        : u.unusable
+          ? 'unusable'
+          : id.profile && id.profile !== u.profile
+            ? 'profile'
+            : !u.enabled
+              ? 'notEnabled'
+              : u.linked_elsewhere
+                ? 'linkedElsewhere'
+                : null;
+    if (refusal) {
+      await recordAudit(client, userId, 'federation.link_refused', { provider: p.id, subject: id.subject, via, reason: refusal, ip });
+      return refusal;
+    }
+    await client.query(
+      `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = now()`,
+      [p.id, id.subject, userId, p.label],
+    );
+    await recordAudit(client, userId, 'federation.link', { provider: p.id, subject: id.subject, userIds: [userId], via, ip });
+    await recordAudit(client, userId, 'auth.login', { ip, provider: p.id });
+    return null;
+  });
+}
+
 /** What signing out at the provider needs, kept with the Trousseau session (deleted with it). */
 export interface ProviderSession {
   providerId: string;

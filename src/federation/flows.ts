@@ -27,20 +27,32 @@ export interface Flow {
   next: string;
   answer: ProviderAnswer | null;
   candidates: string[] | null;
+  /**
+   * 'signin': a sign-in under way; 'link': a provider's answer that matched no account, kept for the person to link
+   * it to an account they prove is theirs (links.ts). A token of one kind is never taken for the other.
+   */
+  purpose: FlowPurpose;
+  createdAt: Date;
 }
+
+export type FlowPurpose = 'signin' | 'link';
 
 /**
  * Stores a flow step; returns its token (the OIDC `state`, the SAML RelayState, or the choice page's token).
  * `bindingHash`: sha256 of the browser's binding cookie.
  */
-export async function saveFlow(db: Queryable, f: Partial<Flow> & { providerId: string; bindingHash: string }, token = newFlowToken()): Promise<string> {
+export async function saveFlow(
+  db: Queryable,
+  f: Partial<Omit<Flow, 'createdAt'>> & { providerId: string; bindingHash: string },
+  token = newFlowToken(),
+): Promise<string> {
   // Housekeeping on the way: abandoned flows go.
   await db.query('DELETE FROM federation_flows WHERE expires_at <= now()');
   await db.query(
-    `INSERT INTO federation_flows (state_hash, binding_hash, provider_id, code_verifier, nonce, saml_request_id, next, answer, candidates, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(mins => $10))`,
+    `INSERT INTO federation_flows (state_hash, binding_hash, provider_id, code_verifier, nonce, saml_request_id, next, answer, candidates, expires_at, purpose)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(mins => $10), $11)`,
     [sha256(token), f.bindingHash, f.providerId, f.codeVerifier ?? null, f.nonce ?? null, f.samlRequestId ?? null, f.next ?? '/',
-      f.answer ? JSON.stringify(f.answer) : null, f.candidates ?? null, FLOW_MINUTES],
+      f.answer ? JSON.stringify(f.answer) : null, f.candidates ?? null, FLOW_MINUTES, f.purpose ?? 'signin'],
   );
   return token;
 }
@@ -55,6 +67,8 @@ function fromRow(r: Record<string, unknown>): Flow {
     next: r.next as string,
     answer: (r.answer as ProviderAnswer | null) ?? null,
     candidates: (r.candidates as string[] | null) ?? null,
+    purpose: r.purpose as FlowPurpose,
+    createdAt: r.created_at as Date,
   };
 }
 
@@ -62,19 +76,26 @@ function fromRow(r: Record<string, unknown>): Flow {
  * Takes a flow step (deleted: a replayed token finds nothing). `binding`: the browser's cookie, or null where the
  * browser cannot send it (the IdP's cross-site POST to the SAML ACS, which the signed InResponseTo binds instead).
  */
-export async function takeFlow(db: Queryable, token: string, providerId: string, binding: string | null): Promise<Flow | null> {
+export async function takeFlow(
+  db: Queryable, token: string, providerId: string, binding: string | null, purpose: FlowPurpose = 'signin',
+): Promise<Flow | null> {
   if (!token) return null;
   const r = await db.query(
     `DELETE FROM federation_flows WHERE state_hash = $1 AND provider_id = $2 AND expires_at > now() AND ($3::text IS NULL OR binding_hash = $3)
+       AND purpose = $4
      RETURNING *`,
-    [sha256(token), providerId, binding === null ? null : sha256(binding)],
+    [sha256(token), providerId, binding === null ? null : sha256(binding), purpose],
   );
   return r.rows[0] ? fromRow(r.rows[0]) : null;
 }
 
 /** Reads a flow step without taking it (the choice page shown again after a form error). */
-export async function peekFlow(db: Queryable, token: string, binding: string): Promise<Flow | null> {
+export async function peekFlow(db: Queryable, token: string, binding: string, purpose: FlowPurpose = 'signin'): Promise<Flow | null> {
   if (!token || !binding) return null;
-  const r = await db.query('SELECT * FROM federation_flows WHERE state_hash = $1 AND binding_hash = $2 AND expires_at > now()', [sha256(token), sha256(binding)]);
+  const r = await db.query('SELECT * FROM federation_flows WHERE state_hash = $1 AND binding_hash = $2 AND expires_at > now() AND purpose = $3', [
+    sha256(token),
+    sha256(binding),
+    purpose,
+  ]);
   return r.rows[0] ? fromRow(r.rows[0]) : null;
 }

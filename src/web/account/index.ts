@@ -26,15 +26,30 @@ import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
-import { accountView, codeView, noPasswordText, forgotView, loginView, passwordView, resetInvalidView, resetView, termsView, type CodeFlow, type PasswordStep, type StepPolicy } from './views.js';
+import { FLOW_MINUTES } from '../../federation/flows.js';
+import {
+  accountView,
+  codeView,
+  noPasswordText,
+  forgotView,
+  loginView,
+  passwordView,
+  resetInvalidView,
+  resetView,
+  termsView,
+  type CodeFlow,
+  type PasswordStep,
+  type PendingLink,
+  type StepPolicy,
+} from './views.js';
 
 type Form = Record<string, string>;
 
 // Each route's input: absent fields read as '' (text), at most `max` characters kept.
 const LoginQuery = z.object({ next: text(2000), bye: text(10), deja: text(10), login: text(200), expiree: text(10), reauth: text(10) });
 const LoginForm = z.object({ login: text(200), password: text(2000), next: text(2000), remember: text(10) });
-const CodeQuery = z.object({ login: text(200), code: text(100) });
-const TermsQuery = CodeQuery;
+const CodeQuery = z.object({ login: text(200), code: text(100), fournisseur: text(40), jeton: text(200) });
+const TermsQuery = z.object({ login: text(200), code: text(100) });
 const CodeForm = z.object({
   login: text(200),
   code: text(100),
@@ -44,6 +59,8 @@ const CodeForm = z.object({
   email: text(320),
   phone: text(40),
   terms: text(10),
+  fournisseur: text(40),
+  jeton: text(200),
 });
 type CodeFields = z.infer<typeof CodeForm>;
 const OkQuery = z.object({ ok: text(20) });
@@ -239,7 +256,20 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   /** Step 1. `error`: wrong or expired login/code, told once for both fields; `errors`: fields left empty. */
   function codePage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors }, status = 200) {
-    return sendPage(reply, { req, ...codeView(viewEnv(req), flow, o) }, status);
+    return sendPage(reply, { req, ...codeView(viewEnv(req), flow, { ...o, pendingLink: pendingLinkOf(req, flow) }) }, status);
+  }
+
+  /**
+   * An activation begun from an identity provider's « aucun compte » page (its provider and the pending answer's
+   * token, in the query or the form): said on both steps, and the account linked once activated — checked by
+   * /federation/:p/associer/activation, in the browser holding the answer (its binding cookie), within FLOW_MINUTES.
+   */
+  function pendingLinkOf(req: FastifyRequest, flow: CodeFlow): PendingLink | undefined {
+    if (flow.purpose !== 'activation') return undefined;
+    const from = (req.method === 'GET' ? req.query : req.body) as { fournisseur?: string; jeton?: string } | undefined;
+    const p = from?.fournisseur ? ctx.config.federation.get(from.fournisseur) : undefined;
+    if (!p || !from?.jeton || !/^[A-Za-z0-9_-]{43}$/.test(from.jeton)) return undefined;
+    return { provider: p.id, label: p.label, token: from.jeton, minutes: FLOW_MINUTES };
   }
 
   async function stepPolicy(userId: string): Promise<StepPolicy> {
@@ -253,7 +283,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   }
 
   function passwordPage(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, o: PasswordStep, status = 200) {
-    return sendPage(reply, { req, ...passwordView(viewEnv(req), flow, o) }, status);
+    return sendPage(reply, { req, ...passwordView(viewEnv(req), flow, { ...o, pendingLink: pendingLinkOf(req, flow) }) }, status);
   }
 
   async function codeFlowGet(req: FastifyRequest, reply: FastifyReply, flow: CodeFlow, q: z.infer<typeof CodeQuery>) {
@@ -358,6 +388,9 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (!done) return codePage(req, reply, flow, { login: holder.login, error: invalidCode(_, flow) }, 401);
     // A school that switched the profile to an identity provider meanwhile: the sign-in page says where to go.
     if (!(await startSession(ctx, req, reply, holder.id, { password: true }))) return reply.redirect('/connexion', 303);
+    // Begun from a provider's « aucun compte » page: on to linking the answer pending in this browser.
+    const link = pendingLinkOf(req, flow);
+    if (link) return reply.redirect(`/federation/${link.provider}/associer/activation?jeton=${link.token}`, 303);
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
   }
 

@@ -24,7 +24,27 @@ export interface CodeFlow {
   prefix: 'activation' | 'renewal';
 }
 
+/**
+ * An activation begun from the « aucun compte » page of an identity provider (src/web/federation/index.ts): the
+ * provider's answer pending in this browser, linked to the account once activated. Carried through both steps.
+ */
+export interface PendingLink {
+  provider: string;
+  label: string;
+  token: string;
+  minutes: number;
+}
+
+function pendingLinkFields(env: ViewEnv, link: PendingLink | undefined): SafeHtml {
+  if (!link) return html``;
+  const _ = translator(env.lang);
+  return html`<p class="notice notice-info" id="pending-link">${_('fed.link.activation', { provider: link.label, minutes: link.minutes })}</p>
+<input type="hidden" name="fournisseur" value="${link.provider}">
+<input type="hidden" name="jeton" value="${link.token}">`;
+}
+
 export interface PasswordStep {
+  pendingLink?: PendingLink;
   login: string;
   code: string;
   values: Form;
@@ -90,7 +110,7 @@ ${o.providers ?? ''}
   };
 }
 
-export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors }): PageView {
+export function codeView(env: ViewEnv, flow: CodeFlow, o: { login?: string; code?: string; error?: string; alert?: string; errors?: FieldErrors; pendingLink?: PendingLink }): PageView {
   const _ = translator(env.lang);
   const p = flow.prefix;
   const errors = o.errors ?? {};
@@ -113,6 +133,7 @@ ${alertOrErrors(env, o.alert, o.error, errors, labels)}
 <form class="card" method="post" action="${flow.path}" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
+${pendingLinkFields(env, o.pendingLink)}
 <input type="hidden" name="step" value="code">
 ${field(env, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, autofocus: !failed && !o.login, error: errors.login, invalidBy, enterkeyhint: 'next' })}
 ${field(env, { name: 'code', label: labels.code, value: o.code, required: true, autocomplete: 'one-time-code', autocorrect: 'off', autocapitalize: 'characters', spellcheck: false, enterkeyhint: 'go', inputClass: 'code-input', hint: _(flow.purpose === 'activation' ? 'field.codeHint' : 'field.renewalCodeHint'), autofocus: !failed && !!o.login && !o.code, error: errors.code, invalidBy })}
@@ -151,6 +172,7 @@ ${errorSummary(env, o.errors, labels)}
 <form class="card" method="post" action="${flow.path}" novalidate>
 ${requiredLegend(env)}
 ${csrfField(env)}
+${pendingLinkFields(env, o.pendingLink)}
 <input type="hidden" name="step" value="password">
 <input type="hidden" name="login" value="${o.login}">
 <input type="hidden" name="code" value="${o.code}">

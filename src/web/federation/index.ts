@@ -6,6 +6,10 @@
 //                                   the signed response and its InResponseTo are the proof), then 303 to …/suite
 //   GET  /federation/:p/suite       the SAML answer continued in the browser that started the flow (binding cookie)
 //   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
+//   POST /federation/:p/associer    an answer that matched no account linked to one the person proves theirs (its
+//                                   login and password), from the « aucun compte » page, in the same browser
+//   GET  /federation/:p/associer/activation  …or the account activated from that page's link (/activation), in the
+//                                   same browser, after the answer and within its FLOW_MINUTES
 //   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
 //   GET  /federation/:p/deconnexion back from the provider's sign-out (SAML: its LogoutResponse checked)
 //   POST /federation/:p/deconnexion the SAML LogoutResponse over HTTP-POST (cross-site, like …/acs)
@@ -15,7 +19,10 @@ import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../../directory/audit.js';
 import { termsDue } from '../../directory/policies.js';
-import { completeSignIn, loadCandidates, saveProviderSession, unactivated } from '../../federation/accounts.js';
+import { checkCredentials } from '../../accounts/login.js';
+import { findCodeTypedAsPassword, normalizeLogin } from '../../accounts/activation.js';
+import { attemptSucceeded, authLimits, checkAttempt } from '../../accounts/ratelimit.js';
+import { completeSignIn, linkProvenAccount, loadCandidates, saveProviderSession, unactivated, type LinkRefusal } from '../../federation/accounts.js';
 import { saveFlow, takeFlow, peekFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
 import { matchAccounts, type CandidateAccount } from '../../federation/matching.js';
 import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
@@ -26,9 +33,9 @@ import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { startSession } from '../auth.js';
 import { HttpError } from '../context.js';
-import { checkbox, csrfField, ERROR_SUMMARY_ID, formError } from '../forms.js';
+import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { translator } from '../i18n/index.js';
+import { plural, translator } from '../i18n/index.js';
 import { text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { sendPage } from '../layout.js';
@@ -157,18 +164,12 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (outcome.kind !== 'match') {
       await recordAudit(pool, null, 'federation.refused', { provider: p.id, ip: req.ip, reason: outcome.kind === 'none' ? 'none' : outcome.reason });
       if (outcome.kind === 'none') {
-        return sendPage(
-          reply,
-          {
-            req,
-            title: _('fed.none.title'),
-            narrow: true,
-            body: html`<div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
-<p>${p.contact ?? _('fed.none.contact')}</p></div>
-<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
-          },
-          403,
-        );
+        // The answer is kept (FLOW_MINUTES, this browser only) for the person to link it to an account they prove is
+        // theirs: the académie's feeds carry no parent's birth date, so FranceConnect finds almost no parent.
+        const token = await saveFlow(pool, { providerId: p.id, bindingHash, next, answer, purpose: 'link' });
+        const bind = binding(req);
+        if (bind && sha256(bind) === bindingHash) reply.setCookie(FLOW_COOKIE, bind, { ...cookieOpts, maxAge: FLOW_MINUTES * 60 });
+        return nonePage(req, reply, p, token, {}, 403);
       }
       const message = outcome.reason === 'blocked' ? _('fed.blocked') : _('fed.notEnabled', { provider: p.label });
       return failurePage(req, reply, _('fed.failedTitle'), message, 403);
@@ -178,6 +179,130 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (ids.length === 1 && !fresh.has(ids[0])) return finish(req, reply, p, answer, ids[0], [], next);
     const token = await saveFlow(pool, { providerId: p.id, bindingHash, next, answer, candidates: ids });
     return choicePage(req, reply, p, token, outcome.accounts, fresh);
+  }
+
+  /**
+   * « Aucun compte » : whom to contact, and the form linking the provider's identity to an account of the ENT
+   * (`token`: the pending answer's flow step, bound to this browser). `error`: told once for both fields.
+   */
+  function nonePage(req: FastifyRequest, reply: FastifyReply, p: ProviderConfig, token: string, o: { login?: string; error?: string; errors?: FieldErrors }, status = 200) {
+    const _ = translator(req.lang);
+    const errors = o.errors ?? {};
+    const failed = !!o.error || Object.keys(errors).length > 0;
+    const labels = { login: _('field.login'), password: _('field.password') };
+    const invalidBy = o.error ? ERROR_SUMMARY_ID : undefined;
+    return sendPage(
+      reply.header('cache-control', 'no-store'),
+      {
+        req,
+        title: failed ? _('fed.link.title') : _('fed.none.title'),
+        narrow: true,
+        error: failed,
+        body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
+<div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
+<p>${p.contact ?? _('fed.none.contact')}</p></div>
+<form class="card" id="federation-link" method="post" action="/federation/${p.id}/associer" novalidate>
+  <h2>${_('fed.link.title')}</h2>
+  <p>${_('fed.link.lead', { provider: p.label, minutes: FLOW_MINUTES })}</p>
+  ${requiredLegend(req)}
+  ${csrfField(req)}
+  <input type="hidden" name="jeton" value="${token}">
+  ${field(req, { name: 'login', label: labels.login, value: o.login, required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: false, error: errors.login, invalidBy })}
+  ${field(req, { name: 'password', label: labels.password, type: 'password', required: true, autocomplete: 'current-password', error: errors.password, invalidBy })}
+  <div class="actions"><button type="submit">${_('fed.link.submit', { provider: p.label })}</button></div>
+  <p class="muted">${_('fed.link.notActivated')} <a href="/activation?fournisseur=${p.id}&amp;jeton=${token}">${_('fed.link.activate')}</a></p>
+</form>
+<p><a href="/connexion">${_('fed.none.back')}</a></p>`,
+      },
+      status,
+    );
+  }
+
+  const limits = authLimits();
+  const LinkForm = z.object({ jeton: text(200), login: text(200), password: text(2000) });
+  app.post('/:provider/associer', { schema: { params: ProviderParams, body: LinkForm } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const _ = translator(req.lang);
+    const f = req.body;
+    // The pending answer: this provider's, still fresh, in the browser that obtained it (its binding cookie). Kept
+    // while the person retries; taken (single use) only once an account is linked.
+    const flow = await peekFlow(pool, f.jeton, binding(req), 'link');
+    if (!flow || flow.providerId !== p.id || !flow.answer) return failed(req, reply, p);
+    const login = (f.login ?? '').trim();
+    const empty: FieldErrors = {};
+    if (!login) empty.login = _('field.loginRequired');
+    if (!f.password) empty.password = _('field.passwordRequired');
+    if (Object.keys(empty).length) return nonePage(req, reply, p, f.jeton, { login, errors: empty }, 422);
+    // The sign-in page's credential check, counted against the same limits (per IP, per login).
+    const l = normalizeLogin(login);
+    const wait = await checkAttempt(pool, limits, req.ip, l);
+    if (wait !== null) {
+      reply.header('retry-after', String(wait));
+      const error = wait < 60 ? plural(req.lang, 'error.rateLimitedSeconds', wait) : plural(req.lang, 'error.rateLimited', Math.ceil(wait / 60));
+      return nonePage(req, reply, p, f.jeton, { login, error }, 429);
+    }
+    const res = await checkCredentials(ctx, login, f.password ?? '');
+    if (!res.ok) {
+      // Not activated yet, and the letter's code typed as the password (the sign-in page accepts it so): proven, so
+      // said — activate first. Anything else is one answer, whether the login exists or not.
+      if (res.reason === 'invalid' && (await findCodeTypedAsPassword(ctx, login, f.password ?? ''))?.purpose === 'activation') {
+        await attemptSucceeded(pool, req.ip, l);
+        return nonePage(req, reply, p, f.jeton, { login, error: _('fed.link.activateFirst') }, 409);
+      }
+      await recordAudit(pool, null, 'auth.login_failed', { login: l.slice(0, 100), ip: req.ip, reason: res.reason, provider: p.id, link: true });
+      const error = res.reason === 'blocked' ? _('login.blocked') : _('fed.link.invalid');
+      return nonePage(req, reply, p, f.jeton, { login, error }, 401);
+    }
+    await attemptSucceeded(pool, req.ip, l);
+    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, res.userId, 'password', req.ip);
+    if (refusal) return nonePage(req, reply, p, f.jeton, { login, error: linkRefusalText(req, p, refusal) }, 403);
+    // Single use: a concurrent submission of the same step links nothing more (the link above is idempotent).
+    const taken = await takeFlow(pool, f.jeton, p.id, binding(req), 'link');
+    if (!taken?.answer) return failed(req, reply, p);
+    // Opened as a password sign-in is (refused when the account's schools now sign it in only with a provider).
+    const user = await startSession(ctx, req, reply, res.userId, { password: true });
+    if (!user || !req.sessionIdHash) return failurePage(req, reply, _('fed.failedTitle'), _('fed.blocked'), 403);
+    await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...taken.answer.session });
+    reply.clearCookie(FLOW_COOKIE, cookieOpts);
+    if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(taken.next))}`, 303);
+    return reply.redirect(safeNext(taken.next), 303);
+  });
+
+  // The end of an activation begun from the « aucun compte » page (account/index.ts finishCodeFlow): the account
+  // just activated in this browser, after the provider's answer and within its time, is linked to it. A GET (a
+  // redirect's), guarded by what a forged one cannot have: the step's token, this browser's binding cookie, and a
+  // session opened by an activation made since the answer came.
+  app.get('/:provider/associer/activation', { schema: { params: ProviderParams, querystring: z.object({ jeton: text(200) }) } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const _ = translator(req.lang);
+    const late = () => failurePage(req, reply, _('fed.failedTitle'), _('fed.link.activationLate', { provider: p.label }), 400);
+    const user = req.user;
+    const flow = user ? await peekFlow(pool, req.query.jeton, binding(req), 'link') : null;
+    if (!user || !flow || flow.providerId !== p.id || !flow.answer || req.sessionOpenedAt === null) return late();
+    const r = await pool.query(`SELECT activated_at >= $2::timestamptz AND activated_at > now() - make_interval(mins => $3) AS fresh FROM users WHERE id = $1`, [
+      user.id,
+      flow.createdAt,
+      FLOW_MINUTES,
+    ]);
+    if (!r.rows[0]?.fresh || req.sessionOpenedAt < Math.floor(flow.createdAt.getTime() / 1000)) return late();
+    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, user.id, 'activation', req.ip);
+    if (refusal) {
+      return sendPage(
+        reply,
+        { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(linkRefusalText(req, p, refusal))}<p><a href="/mon-compte">${_('fed.link.toAccount')}</a></p>` },
+        403,
+      );
+    }
+    const taken = await takeFlow(pool, req.query.jeton, p.id, binding(req), 'link');
+    if (taken?.answer && req.sessionIdHash) await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...taken.answer.session });
+    reply.clearCookie(FLOW_COOKIE, cookieOpts);
+    return reply.redirect('/mon-compte?ok=activated', 303);
+  });
+
+  function linkRefusalText(req: FastifyRequest, p: ProviderConfig, refusal: LinkRefusal): string {
+    const _ = translator(req.lang);
+    if (refusal === 'unusable') return _('fed.blocked');
+    return _(`fed.link.refused.${refusal}`, { provider: p.label });
   }
 
   function choicePage(

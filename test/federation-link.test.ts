@@ -1,0 +1,238 @@
+// Linking a provider's identity that matched no account to an account the person proves theirs (login + password,
+// from the « aucun compte » page): what is refused, and that nothing is linked then. The pending answer is put in
+// place as the OIDC callback leaves it (a 'link' flow step bound to the browser's cookie); the whole journey against a
+// real provider is in federation-browser.test.ts.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { enableEverywhere } from '../src/federation/enablement.js';
+import { saveFlow } from '../src/federation/flows.js';
+import type { FederatedIdentity } from '../src/federation/matching.js';
+import { sha256 } from '../src/lib/crypto.js';
+import { buildServer } from '../src/web/server.js';
+import { testContext } from './helpers/db.js';
+import { insertStructure, insertUser, relate } from './helpers/directory-sample.js';
+import { educonnectAndFranceConnect } from './helpers/federation-config.js';
+import { Client, createInactiveUser, createUser } from './helpers/web.js';
+
+let ctx: Awaited<ReturnType<typeof testContext>>;
+let app: FastifyInstance;
+const PASSWORD = 'Un-Mot-De-Passe-2026';
+
+before(async () => {
+  ctx = await testContext();
+  ctx.config.federation = educonnectAndFranceConnect();
+  app = await buildServer(ctx);
+});
+
+after(async () => {
+  await app?.close();
+  await ctx?.close();
+});
+
+const q = async (sql: string, params: unknown[] = []) => (await ctx.database.pool.query(sql, params)).rows;
+const links = async (userId: string) => q('SELECT provider_id, subject FROM federation_links WHERE user_id = $1', [userId]);
+const loginOf = async (userId: string) => (await q('SELECT login FROM users WHERE id = $1', [userId]))[0].login as string;
+
+function identity(subject: string): FederatedIdentity {
+  return { subject, externalIds: [], ine: null, email: null, emailVerified: false, familyName: 'Nobody', usageName: null, givenName: 'Pat', birthDate: '1970-01-01', uais: [], profile: null };
+}
+
+/** A browser holding a pending FranceConnect answer (as the callback leaves it after « aucun compte »). */
+async function pending(subject: string, o: { purpose?: 'link' | 'signin'; next?: string } = {}): Promise<{ c: Client; token: string }> {
+  const c = new Client(app);
+  await c.get('/connexion'); // the anonymous CSRF cookie and token
+  const bind = randomBytes(32).toString('base64url');
+  c.cookies.set('trousseau_fed', bind);
+  const token = await saveFlow(ctx.database.pool, {
+    providerId: 'franceconnect', bindingHash: sha256(bind), next: o.next ?? '/', purpose: o.purpose ?? 'link',
+    answer: { identity: identity(subject), session: { idToken: null, nameId: null, nameIdFormat: null, sessionIndex: null } },
+  });
+  return { c, token };
+}
+
+/** A parent in a school where FranceConnect is enabled for parents (or not), with a password. */
+async function parent(enabled = true): Promise<string> {
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, `Collège ${randomBytes(3).toString('hex')}`);
+  const child = await insertUser(pool, { firstName: 'Léa', lastName: 'NOM', structureIds: [s] });
+  const login = `p.${randomBytes(4).toString('hex')}`;
+  const id = await createUser(pool, { login, profile: 'Relative', password: PASSWORD });
+  await relate(pool, id, child);
+  if (enabled) await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Relative')`, [s]);
+  return id;
+}
+
+test('the « aucun compte » form links the account with its password, opens the session and goes on; the step is single use', async () => {
+  const id = await parent();
+  const { c, token } = await pending('fc-ok', { next: '/mon-compte' });
+  const bind = c.cookies.get('trousseau_fed') as string;
+  const res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(id), password: PASSWORD });
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/mon-compte');
+  assert.ok(c.cookies.get('trousseau_sid'), 'signed in');
+  assert.deepEqual(await links(id), [{ provider_id: 'franceconnect', subject: 'fc-ok' }]);
+  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'federation.link' AND actor_id = $1", [id]))[0].n, 1);
+  assert.equal((await q('SELECT count(*)::int AS n FROM federation_sessions fs JOIN sessions s ON s.id_hash = fs.session_id_hash WHERE s.user_id = $1', [id]))[0].n, 1);
+  // The same step again (replayed, the session left aside): nothing.
+  c.cookies.delete('trousseau_sid');
+  c.cookies.set('trousseau_fed', bind);
+  const again = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(id), password: PASSWORD });
+  assert.equal(again.statusCode, 400);
+});
+
+test('a wrong password links nothing, is counted by the rate limits, and says what an unknown login says', async () => {
+  const id = await parent();
+  const login = await loginOf(id);
+  const { c, token } = await pending('fc-wrong');
+  const wrong = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: 'not-the-password' });
+  assert.equal(wrong.statusCode, 401);
+  assert.match(wrong.body, /Identifiant ou mot de passe incorrect\. Aucun compte n’a été associé\./);
+  assert.deepEqual(await links(id), []);
+  assert.equal((await q('SELECT hits FROM rate_limits WHERE key = $1', [`auth:login:${login}`]))[0]?.hits, 1);
+  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'auth.login_failed' AND details->>'login' = $1", [login]))[0].n, 1);
+  assert.ok(!c.cookies.get('trousseau_sid'));
+  const unknown = await c.post('/federation/franceconnect/associer', { jeton: token, login: 'personne.inconnue', password: 'not-the-password' });
+  assert.equal(unknown.statusCode, 401);
+  const message = (body: string) => /role="alert"[^>]*>([^<]*)</.exec(body)?.[1];
+  assert.equal(message(unknown.body), message(wrong.body));
+  // The pending answer is still there: the right password now links.
+  const ok = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: PASSWORD });
+  assert.equal(ok.statusCode, 303);
+  assert.deepEqual(await links(id), [{ provider_id: 'franceconnect', subject: 'fc-wrong' }]);
+});
+
+test('over the per-login limit, even the right password is refused (429) and nothing is linked', async () => {
+  const id = await parent();
+  const login = await loginOf(id);
+  const { c, token } = await pending('fc-limited');
+  for (let i = 0; i < 10; i++) await c.post('/federation/franceconnect/associer', { jeton: token, login, password: `wrong-${i}` });
+  const res = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: PASSWORD });
+  assert.equal(res.statusCode, 429);
+  assert.deepEqual(await links(id), []);
+});
+
+test('refused with the password right: a super admin, a provider not enabled for the account, an account linked to another subject there', async () => {
+  const su = await createUser(ctx.database.pool, { login: `su.${randomBytes(3).toString('hex')}`, superAdmin: true, password: PASSWORD });
+  let { c, token } = await pending('fc-su');
+  let res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(su), password: PASSWORD });
+  assert.equal(res.statusCode, 403);
+  assert.match(res.body, /super-administrateur ne peut pas être associé/);
+  assert.deepEqual(await links(su), []);
+  assert.ok(!c.cookies.get('trousseau_sid'));
+
+  const off = await parent(false);
+  ({ c, token } = await pending('fc-off'));
+  res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(off), password: PASSWORD });
+  assert.equal(res.statusCode, 403);
+  assert.match(res.body, /ne peut pas être associé à FranceConnect/);
+  assert.deepEqual(await links(off), []);
+
+  const taken = await parent();
+  await ctx.database.pool.query("INSERT INTO federation_links (provider_id, subject, user_id, provider_name) VALUES ('franceconnect', 'fc-first', $1, 'FranceConnect')", [taken]);
+  ({ c, token } = await pending('fc-second'));
+  res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(taken), password: PASSWORD });
+  assert.equal(res.statusCode, 403);
+  assert.match(res.body, /déjà associé à une autre identité FranceConnect/);
+  assert.deepEqual(await links(taken), [{ provider_id: 'franceconnect', subject: 'fc-first' }]);
+  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'federation.link_refused'"))[0].n, 3);
+});
+
+test('a pending answer expired, taken to another browser, or a sign-in step in its place: nothing linked', async () => {
+  const id = await parent();
+  const login = await loginOf(id);
+  // Expired.
+  const expired = await pending('fc-expired');
+  await ctx.database.pool.query("UPDATE federation_flows SET expires_at = now() - interval '1 second' WHERE state_hash = $1", [sha256(expired.token)]);
+  let res = await expired.c.post('/federation/franceconnect/associer', { jeton: expired.token, login, password: PASSWORD });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /n’a pas abouti/);
+  // Another browser (its own binding cookie, or none) with the token of this one.
+  const mine = await pending('fc-mine');
+  const other = new Client(app, '198.51.100.9');
+  await other.get('/connexion');
+  res = await other.post('/federation/franceconnect/associer', { jeton: mine.token, login, password: PASSWORD });
+  assert.equal(res.statusCode, 400);
+  other.cookies.set('trousseau_fed', randomBytes(32).toString('base64url'));
+  res = await other.post('/federation/franceconnect/associer', { jeton: mine.token, login, password: PASSWORD });
+  assert.equal(res.statusCode, 400);
+  assert.ok(!other.cookies.get('trousseau_sid'));
+  // A sign-in's step (answer kept for the choice page) is no linking step; nor is a linking step a sign-in's.
+  const signin = await pending('fc-signin', { purpose: 'signin' });
+  res = await signin.c.post('/federation/franceconnect/associer', { jeton: signin.token, login, password: PASSWORD });
+  assert.equal(res.statusCode, 400);
+  res = await mine.c.get(`/federation/franceconnect/suite?jeton=${mine.token}`);
+  assert.equal(res.statusCode, 400);
+  assert.deepEqual(await links(id), []);
+  // Without the form's CSRF token: refused before anything.
+  res = await mine.c.post('/federation/franceconnect/associer', { jeton: mine.token, login, password: PASSWORD }, { csrf: false });
+  assert.equal(res.statusCode, 403);
+  assert.deepEqual(await links(id), []);
+});
+
+test('an account not yet activated: its letter’s code typed as the password says to activate it first; nothing linked', async () => {
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, 'École des Tilleuls');
+  const child = await insertUser(pool, { firstName: 'Tom', lastName: 'NOM', structureIds: [s] });
+  const { id, code } = await createInactiveUser(pool, ctx.secrets, { login: `new.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, id, child);
+  await enableEverywhere(pool, 'franceconnect', ['Relative']);
+  const { c, token } = await pending('fc-new');
+  const res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(id), password: code });
+  assert.equal(res.statusCode, 409);
+  assert.match(res.body, /pas encore activé\. Activez-le d’abord avec le code de votre courrier/);
+  assert.match(res.body, /href="\/activation/);
+  assert.deepEqual(await links(id), []);
+});
+
+/** Activates `login` with `code` through both steps of /activation, carrying the pending answer's fields. */
+async function activate(c: Client, login: string, code: string, extra: Record<string, string>) {
+  const step1 = await c.post('/activation', { login, code, step: 'code', ...extra });
+  assert.equal(step1.statusCode, 200);
+  return { step1, done: await c.post('/activation', { login, code, step: 'password', password: 'Activé-2026-Parent!', confirm: 'Activé-2026-Parent!', email: 'parent@example.org', phone: '', terms: 'on', ...extra }) };
+}
+
+test('activated from the « aucun compte » page in the same browser, the account is linked; from another browser it is not', async () => {
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, 'École des Platanes');
+  await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Relative') ON CONFLICT DO NOTHING`, [s]);
+  const child = await insertUser(pool, { firstName: 'Eva', lastName: 'NOM', structureIds: [s] });
+  const a = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, a.id, child);
+  const { c, token } = await pending('fc-activated', { next: '/mon-compte' });
+  const page = await c.get(`/activation?fournisseur=franceconnect&jeton=${token}`);
+  assert.match(page.body, /id="pending-link"[^>]*>Une fois votre compte activé, il sera associé à votre identité FranceConnect/);
+  const extra = { fournisseur: 'franceconnect', jeton: token };
+  const { step1, done } = await activate(c, await loginOf(a.id), a.code, extra);
+  assert.match(step1.body, new RegExp(`name="jeton" value="${token}"`));
+  assert.equal(done.statusCode, 303);
+  assert.equal(done.headers.location, `/federation/franceconnect/associer/activation?jeton=${token}`);
+  const linked = await c.get(done.headers.location as string);
+  assert.equal(linked.statusCode, 303);
+  assert.equal(linked.headers.location, '/mon-compte?ok=activated');
+  assert.deepEqual(await links(a.id), [{ provider_id: 'franceconnect', subject: 'fc-activated' }]);
+  assert.equal((await q("SELECT details->>'via' AS via FROM audit WHERE action = 'federation.link' AND actor_id = $1", [a.id]))[0].via, 'activation');
+
+  // The token taken to another browser, where an account is activated: activated, not linked.
+  const b = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, b.id, child);
+  const held = await pending('fc-held');
+  const other = new Client(app, '198.51.100.20');
+  await other.get('/connexion');
+  const r = await activate(other, await loginOf(b.id), b.code, { fournisseur: 'franceconnect', jeton: held.token });
+  const late = await other.get(r.done.headers.location as string);
+  assert.equal(late.statusCode, 400);
+  assert.match(late.body, /Votre compte est activé, mais il n’a pas été associé à FranceConnect/);
+  assert.deepEqual(await links(b.id), []);
+  assert.notEqual((await q('SELECT activated_at FROM users WHERE id = $1', [b.id]))[0].activated_at, null);
+  // An account activated before the answer came, signed in in the browser holding it: not linked either.
+  const early = await parent();
+  const fresh = await pending('fc-early');
+  await pool.query("UPDATE federation_flows SET created_at = now() + interval '1 second' WHERE state_hash = $1", [sha256(fresh.token)]);
+  const login = await fresh.c.post('/connexion', { login: await loginOf(early), password: PASSWORD });
+  assert.equal(login.statusCode, 303);
+  const no = await fresh.c.get(`/federation/franceconnect/associer/activation?jeton=${fresh.token}`);
+  assert.equal(no.statusCode, 400);
+  assert.deepEqual(await links(early), []);
+});
