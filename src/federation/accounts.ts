@@ -2,6 +2,8 @@
 // link, activation and terms acceptance of the account the person signs in as, and what signing out needs.
 import type pg from 'pg';
 import { withTransaction } from '../accounts/tx.js';
+import { unlinkable } from '../mail/compose.js';
+import { enqueueMail } from '../mail/queue.js';
 import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import { accountStructuresSql, termsDue } from '../directory/policies.js';
@@ -112,14 +114,23 @@ export type LinkRefusal = 'superAdmin' | 'profile' | 'notEnabled' | 'linkedElsew
 /**
  * Links the provider's identity (`id`, which matched no account) to `userId`, whose owner proved it (`via`):
  * every rule of LinkRefusal checked again under the account's row lock, the link made (federation_links, as
- * completeSignIn does), audited as federation.link with auth.login, in one transaction. Returns the refusal, or null.
+ * completeSignIn does), audited as federation.link with auth.login, in one transaction. The account's address, if
+ * it has one, is told (`notice`, queued in the same transaction): whoever else knew the password now has a way in
+ * that outlives it, and only the owner can say the link is not theirs (the school undoes it: links.ts).
+ * Returns the refusal, or null.
  */
 export async function linkProvenAccount(
-  db: pg.Pool, p: ProviderConfig, id: FederatedIdentity, userId: string, via: 'password' | 'activation', ip: string,
+  db: pg.Pool,
+  p: ProviderConfig,
+  id: FederatedIdentity,
+  userId: string,
+  via: 'password' | 'activation',
+  ip: string,
+  notice?: (account: { firstName: string; login: string }) => { subject: string; text: string },
 ): Promise<LinkRefusal | null> {
   return withTransaction(db, async (client) => {
     const r = await client.query(
-      `SELECT u.profile, u.is_super_admin, u.blocked OR u.pre_deleted_at IS NOT NULL OR u.activated_at IS NULL AS unusable,
+      `SELECT u.profile, u.is_super_admin, u.email, u.first_name, u.login, u.blocked OR u.pre_deleted_at IS NOT NULL OR u.activated_at IS NULL AS unusable,
               EXISTS (SELECT 1 FROM federation_enabled fe WHERE fe.provider_id = $2 AND fe.profile = u.profile
                       AND fe.structure_id IN ${accountStructuresSql('u')}) AS enabled,
               EXISTS (SELECT 1 FROM federation_links fl WHERE fl.provider_id = $2 AND fl.user_id = u.id AND fl.subject <> $3) AS linked_elsewhere
@@ -151,6 +162,10 @@ export async function linkProvenAccount(
     );
     await recordAudit(client, userId, 'federation.link', { provider: p.id, subject: id.subject, userIds: [userId], via, ip });
     await recordAudit(client, userId, 'auth.login', { ip, provider: p.id });
+    const email = (u.email as string | null)?.trim();
+    if (email && notice) {
+      await enqueueMail(client, { userId, kind: 'federation_link', recipient: email, ...notice({ firstName: unlinkable(u.first_name), login: u.login }) });
+    }
     return null;
   });
 }

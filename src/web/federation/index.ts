@@ -254,7 +254,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
       return nonePage(req, reply, p, f.jeton, { login, error }, 401);
     }
     await attemptSucceeded(pool, req.ip, l);
-    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, res.userId, 'password', req.ip);
+    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, res.userId, 'password', req.ip, linkNotice(req, p));
     if (refusal) return nonePage(req, reply, p, f.jeton, { login, error: linkRefusalText(req, p, refusal) }, 403);
     // Single use: a concurrent submission of the same step links nothing more (the link above is idempotent).
     const taken = await takeFlow(pool, f.jeton, p.id, binding(req), 'link');
@@ -285,7 +285,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
       FLOW_MINUTES,
     ]);
     if (!r.rows[0]?.fresh || req.sessionOpenedAt < Math.floor(flow.createdAt.getTime() / 1000)) return late();
-    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, user.id, 'activation', req.ip);
+    const refusal = await linkProvenAccount(pool, p, flow.answer.identity, user.id, 'activation', req.ip, linkNotice(req, p));
     if (refusal) {
       return sendPage(
         reply,
@@ -298,6 +298,15 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     reply.clearCookie(FLOW_COOKIE, cookieOpts);
     return reply.redirect('/mon-compte?ok=activated', 303);
   });
+
+  /** The mail telling the account's address it was linked to `p` (in the language of the page that linked it). */
+  function linkNotice(req: FastifyRequest, p: ProviderConfig) {
+    const _ = translator(req.lang);
+    return ({ firstName, login }: { firstName: string; login: string }) => ({
+      subject: _('fed.link.mailSubject', { provider: p.label }),
+      text: _('fed.link.mailText', { firstName, login, provider: p.label }),
+    });
+  }
 
   function linkRefusalText(req: FastifyRequest, p: ProviderConfig, refusal: LinkRefusal): string {
     const _ = translator(req.lang);

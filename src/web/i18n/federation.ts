@@ -22,6 +22,9 @@ const fr = {
   'fed.link.notActivated': 'Vous n’avez pas encore activé votre compte ? Activez-le d’abord avec le code de votre courrier, dans ce navigateur : il sera alors associé.',
   'fed.link.activate': 'Activer mon compte',
   'fed.link.invalid': 'Identifiant ou mot de passe incorrect. Aucun compte n’a été associé.',
+  'fed.link.mailSubject': 'Votre compte ENT est associé à {provider}',
+  'fed.link.mailText':
+    'Bonjour {firstName},\n\nLe compte {login} vient d’être associé à {provider} : il peut désormais se connecter en choisissant « {provider} » sur la page de connexion de l’ENT.\n\nSi vous n’êtes pas à l’origine de cette association, changez votre mot de passe et prévenez votre établissement : il peut la défaire.\n',
   'fed.link.activateFirst':
     'Ce compte n’est pas encore activé. Activez-le d’abord avec le code de votre courrier (lien « Activer mon compte » ci-dessous), dans ce navigateur : il sera alors associé.',
   'fed.link.refused.superAdmin': 'Un compte de super-administrateur ne peut pas être associé à un fournisseur d’identité. Aucun compte n’a été associé.',
@@ -90,6 +93,9 @@ const en: Record<keyof typeof fr, string> = {
   'fed.link.notActivated': 'Not activated your account yet? Activate it first with the code of your letter, in this browser: it will then be linked.',
   'fed.link.activate': 'Activate my account',
   'fed.link.invalid': 'Wrong login or password. No account was linked.',
+  'fed.link.mailSubject': 'Your ENT account is linked to {provider}',
+  'fed.link.mailText':
+    'Hello {firstName},\n\nThe account {login} has just been linked to {provider}: it can now sign in by choosing “{provider}” on the ENT’s sign-in page.\n\nIf you did not link it, change your password and tell your school: it can undo the link.\n',
   'fed.link.activateFirst': 'This account is not activated yet. Activate it first with the code of your letter (« Activate my account » link below), in this browser: it will then be linked.',
   'fed.link.refused.superAdmin': 'A super administrator’s account cannot be linked to an identity provider. No account was linked.',
   'fed.link.refused.profile': '{provider} does not identify you with this account’s profile: it cannot be linked to it.',
