@@ -4,7 +4,8 @@
 // draws pairs inside a block, so a 100k-user directory never meets an O(n²) comparison. Keys (all per profile):
 //   same names in either order · one name equal and the other within one edit (deletion neighbourhood: strings
 //   within one edit share a one-character deletion) · same last name and same first part of a compound first
-//   name ("Marie" / "Marie-Anne") · same first name and same email (e.g. a parent's married name).
+//   name ("Marie" / "Marie-Anne") · same first name and same email (e.g. a parent's married name) · same INE (a pupil's
+//   national number, whatever the names: a pupil moving from the école's feed to the collège's gets a new key there).
 // Each candidate is then scored here (0–100) and kept from `minScore` on.
 import { endSignIns } from '../accounts/signins.js';
 import { withTransaction } from '../accounts/tx.js';
@@ -26,7 +27,8 @@ export type DuplicateReason =
   | 'same_first_name'
   | 'same_birth_date'
   | 'different_birth_date'
-  | 'same_email';
+  | 'same_email'
+  | 'same_ine';
 
 export interface DuplicateSide {
   id: string;
@@ -97,13 +99,19 @@ export interface FoldedPerson {
   ff: string;
   birthDate: string | null;
   email: string | null;
+  /** The pupil's INE, upper case (users.ine, from ENTEleveINE / SIECLE's ID_NATIONAL), or null. */
+  ine?: string | null;
 }
+
+/** One pupil's national number on both sides: the same person, whatever their names say (a usage name, a new spelling). */
+const SAME_INE_BASE = 60;
 
 /** Scores two folded identities; null when the names are not close enough to call them duplicates. */
 export function scorePair(a: FoldedPerson, b: FoldedPerson): { score: number; reasons: DuplicateReason[] } | null {
   let base: number;
   const reasons: DuplicateReason[] = [];
   const sameEmail = a.email !== null && a.email === b.email;
+  const sameIne = !!a.ine && a.ine === b.ine;
   if (a.fl === b.fl && a.ff === b.ff) {
     base = 70;
     reasons.push('same_names');
@@ -125,10 +133,16 @@ export function scorePair(a: FoldedPerson, b: FoldedPerson): { score: number; re
   } else if (a.ff === b.ff && sameEmail) {
     base = 40;
     reasons.push('same_first_name');
+  } else if (sameIne) {
+    base = SAME_INE_BASE;
   } else {
     return null;
   }
   let score = base;
+  if (sameIne) {
+    score += 30;
+    reasons.push('same_ine');
+  }
   if (a.birthDate && b.birthDate) {
     // Homonyms born on different days are usually two people; twins are kept out by the name rules above.
     if (a.birthDate === b.birthDate) {
@@ -177,7 +191,8 @@ export async function findDuplicates(
       `WITH base AS MATERIALIZED (
          SELECT u.id, u.profile, trousseau_fold(u.last_name) AS fl, trousseau_fold(u.first_name) AS ff,
                 trousseau_fold(split_part(regexp_replace(btrim(u.first_name), '[[:space:]-]+', ' ', 'g'), ' ', 1)) AS ff1,
-                u.birth_date AS bd, nullif(lower(btrim(u.email)), '') AS em, u.activated_at IS NULL AS inactive
+                u.birth_date AS bd, nullif(lower(btrim(u.email)), '') AS em, nullif(upper(btrim(u.ine)), '') AS ine,
+                u.activated_at IS NULL AS inactive
            FROM users u WHERE ${where.join(' AND ')}
        ),
        keys AS (
@@ -191,6 +206,9 @@ export async function findDuplicates(
          UNION ALL
          -- same first name and email
          SELECT id, inactive, profile || '|M|' || ff || '|' || em FROM base WHERE em IS NOT NULL AND ff <> ''
+         UNION ALL
+         -- same INE
+         SELECT id, inactive, profile || '|I|' || ine FROM base WHERE ine IS NOT NULL
          UNION ALL
          -- one name equal, the other within one edit: both share one of its one-deletion variants (i = 0: itself)
          SELECT b.id, b.inactive, b.profile || '|L|' || b.ff || '|' || CASE WHEN i = 0 THEN b.fl ELSE overlay(b.fl PLACING '' FROM i FOR 1) END
@@ -207,8 +225,8 @@ export async function findDuplicates(
        pairs AS (
          SELECT DISTINCT x AS a, y AS b FROM blocks CROSS JOIN LATERAL unnest(ids) x CROSS JOIN LATERAL unnest(ids) y WHERE x < y
        )
-       SELECT p.a, p.b, ba.fl AS a_fl, ba.ff AS a_ff, ba.bd AS a_bd, ba.em AS a_em,
-              bb.fl AS b_fl, bb.ff AS b_ff, bb.bd AS b_bd, bb.em AS b_em
+       SELECT p.a, p.b, ba.fl AS a_fl, ba.ff AS a_ff, ba.bd AS a_bd, ba.em AS a_em, ba.ine AS a_ine,
+              bb.fl AS b_fl, bb.ff AS b_ff, bb.bd AS b_bd, bb.em AS b_em, bb.ine AS b_ine
          FROM pairs p JOIN base ba ON ba.id = p.a JOIN base bb ON bb.id = p.b
         WHERE (ba.inactive OR bb.inactive)
           AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d WHERE d.user_a = p.a AND d.user_b = p.b)`,
@@ -219,8 +237,8 @@ export async function findDuplicates(
   const scored: { a: string; b: string; score: number; reasons: DuplicateReason[] }[] = [];
   for (const r of rows) {
     const s = scorePair(
-      { fl: r.a_fl, ff: r.a_ff, birthDate: r.a_bd, email: r.a_em },
-      { fl: r.b_fl, ff: r.b_ff, birthDate: r.b_bd, email: r.b_em },
+      { fl: r.a_fl, ff: r.a_ff, birthDate: r.a_bd, email: r.a_em, ine: r.a_ine },
+      { fl: r.b_fl, ff: r.b_ff, birthDate: r.b_bd, email: r.b_em, ine: r.b_ine },
     );
     if (s && s.score >= minScore) scored.push({ a: r.a, b: r.b, ...s });
   }
