@@ -236,3 +236,22 @@ test('activated from the « aucun compte » page in the same browser, the accoun
   assert.equal(no.statusCode, 400);
   assert.deepEqual(await links(early), []);
 });
+
+test('an account activated in that browser without the pending answer (the next person, from the sign-in page) is not linked by the link’s address', async () => {
+  // A classroom computer: a parent's FranceConnect answer matched nobody and was left pending; the next person
+  // activates her own account there the usual way, without the « aucun compte » page. Whoever then opens the
+  // link's address (its token was in the first parent's page) must not tie her account to the first parent's identity.
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, 'École des Tilleuls');
+  await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Relative') ON CONFLICT DO NOTHING`, [s]);
+  const child = await insertUser(pool, { firstName: 'Tom', lastName: 'NOM', structureIds: [s] });
+  const next = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, next.id, child);
+  const { c, token } = await pending('fc-first-parent');
+  const { done } = await activate(c, await loginOf(next.id), next.code, {});
+  assert.equal(done.statusCode, 303);
+  assert.equal(done.headers.location, '/mon-compte?ok=activated');
+  const forged = await c.get(`/federation/franceconnect/associer/activation?jeton=${token}`);
+  assert.equal(forged.statusCode, 400);
+  assert.deepEqual(await links(next.id), []);
+});

@@ -48,3 +48,11 @@ test('a complete feed in an archive named « diffusion… » sends a teacher who
   assert.equal(r.preDeleted, 1, formatReport(r));
   assert.deepEqual((await q<{ x: string }>(`SELECT external_id AS x FROM users WHERE absent_since IS NOT NULL`)).map((x) => x.x), ['DN-P2']);
 });
+
+test('« Delta » run into the letters before it in the file’s own name still says a delta (« ENT1DDelta », « AAFDELTA »)', () => {
+  // Read as complete, such a delta sent every person it does not list to the grace period; « delta|diff|incr »
+  // anywhere in the name said delta before whole words were required.
+  for (const n of ['ENT1DDelta_20240915_Eleve_0000.xml', 'aaf.zip/AAFDELTA_20250915_PersEducNat_0000.xml', 'ENT_0911001A_FichierDelta20250902_Eleve_0000.xml']) {
+    assert.equal(isDeltaFeed(n), true, n);
+  }
+});

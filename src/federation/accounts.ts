@@ -69,7 +69,7 @@ export interface CompletedSignIn {
 /**
  * Links the subject to `userId` (and to `alsoLink`, the other accounts the person chose to link), and on a first
  * sign-in activates the account: no code needed, the remaining activation code consumed, the terms accepted (the
- * version in force), the provider's e-mail kept when the account has none. Returns null when the account became
+ * version in force), the provider's e-mail kept when the account has none and the provider verified it. Returns null when the account became
  * blocked or pre-deleted meanwhile (refused as at password sign-in).
  */
 export async function completeSignIn(
@@ -92,7 +92,8 @@ export async function completeSignIn(
         `UPDATE users SET activated_at = now(), terms_accepted_at = now(), terms_version = $2, email = coalesce(email, $3),
            activation_code_enc = NULL, activation_code_mac = NULL, activation_code_expires_at = NULL, updated_at = now()
          WHERE id = $1`,
-        [userId, terms?.version ?? null, id.email],
+        // Only an address the provider vouches for (an unproven one could be anyone's: the family mail sends there).
+        [userId, terms?.version ?? null, id.emailVerified ? id.email : null],
       );
       await recordAudit(client, userId, 'account.activate', { userId, provider: p.id, ip });
     }

@@ -99,3 +99,16 @@ export async function peekFlow(db: Queryable, token: string, binding: string, pu
   ]);
   return r.rows[0] ? fromRow(r.rows[0]) : null;
 }
+
+/**
+ * Records that `userId` was activated from the « aucun compte » page of the pending answer `token` (its activation
+ * form carried the token): only that account may then be linked to it (/federation/:p/associer/activation). An
+ * account activated otherwise in the same browser — the next person at a shared computer — is not. First one only.
+ */
+export async function markLinkActivation(db: Queryable, token: string, userId: string): Promise<void> {
+  if (!token) return;
+  await db.query(
+    `UPDATE federation_flows SET candidates = ARRAY[$2::uuid] WHERE state_hash = $1 AND purpose = 'link' AND expires_at > now() AND candidates IS NULL`,
+    [sha256(token), userId],
+  );
+}

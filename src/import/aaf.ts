@@ -95,7 +95,9 @@ const COMPLETE_WORDS = new Set(['complet', 'complete']);
 export function isDeltaFeed(name: string): boolean {
   const words = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().match(/[a-z]+|[0-9]+/g) ?? [];
   const own = words(name.slice(name.lastIndexOf('/') + 1));
-  if (own.some((w) => DELTA_WORDS.has(w))) return true;
+  // In the file's own name « delta » run into other letters says a delta too (« ENT1DDelta », « AAFDELTA »): a delta
+  // read as complete sends everyone it does not list to the grace period, the worse mistake by far.
+  if (own.some((w) => DELTA_WORDS.has(w) || w.includes('delta'))) return true;
   if (own.some((w) => COMPLETE_WORDS.has(w))) return false;
   return words(name).some((w) => DELTA_WORDS.has(w));
 }

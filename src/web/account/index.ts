@@ -26,7 +26,7 @@ import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
-import { FLOW_MINUTES } from '../../federation/flows.js';
+import { FLOW_MINUTES, markLinkActivation } from '../../federation/flows.js';
 import {
   accountView,
   codeView,
@@ -390,7 +390,11 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     if (!(await startSession(ctx, req, reply, holder.id, { password: true }))) return reply.redirect('/connexion', 303);
     // Begun from a provider's « aucun compte » page: on to linking the answer pending in this browser.
     const link = pendingLinkOf(req, flow);
-    if (link) return reply.redirect(`/federation/${link.provider}/associer/activation?jeton=${link.token}`, 303);
+    if (link) {
+      // Only this account, activated with the pending answer's token, may be linked to it (not one activated otherwise).
+      await markLinkActivation(pool, link.token, holder.id);
+      return reply.redirect(`/federation/${link.provider}/associer/activation?jeton=${link.token}`, 303);
+    }
     return reply.redirect(`/mon-compte?ok=${flow.purpose === 'activation' ? 'activated' : 'password'}`, 303);
   }
 

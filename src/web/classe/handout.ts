@@ -113,7 +113,9 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
 
   const familyPdf = async (pupilIds: string[], model: SheetModel, parentIds?: string[]) => {
     const sel = await familySelection(ctx.database.pool, h.selectionFor(cls.id, 'eleves', pupilIds), pupilIds);
-    if (parentIds) sel.userIds = [...pupilIds, ...parentIds];
+    // The packs to print of the parents a family mail cannot reach: every parent the confirmation listed, one who signs
+    // in with a provider too (his information sheet, as the console's packs: relativesSelection), not his child alone.
+    if (parentIds) Object.assign(sel, { userIds: [...pupilIds, ...parentIds], external: 'info' as const });
     const handed = await handOut(ctx, { selection: sel, scope, actorId: user.id, action: 'publipostage.family_pack', kind: 'family_pack', details: { model, via: 'classe' } });
     const pdf = await renderSheetsPdf(ctx, handed, { model, sort: 'family' });
     // The name says what the file holds, the parents too: fiches-famille-3C-28-eleves-57-parents-2026-09-02.pdf (the

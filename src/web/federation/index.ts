@@ -278,7 +278,9 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     const late = () => failurePage(req, reply, _('fed.failedTitle'), _('fed.link.activationLate', { provider: p.label }), 400);
     const user = req.user;
     const flow = user ? await peekFlow(pool, req.query.jeton, binding(req), 'link') : null;
-    if (!user || !flow || flow.providerId !== p.id || !flow.answer || req.sessionOpenedAt === null) return late();
+    // The account must be the one activated from this answer's page (its form carried the token: markLinkActivation),
+    // not any account activated since in this browser (the next person at a shared computer).
+    if (!user || !flow || flow.providerId !== p.id || !flow.answer || req.sessionOpenedAt === null || !flow.candidates?.includes(user.id)) return late();
     const r = await pool.query(`SELECT activated_at >= $2::timestamptz AND activated_at > now() - make_interval(mins => $3) AS fresh FROM users WHERE id = $1`, [
       user.id,
       flow.createdAt,
