@@ -96,7 +96,7 @@ const en: Record<keyof typeof fr, string> = {
   'fed.link.mailSubject': 'Your ENT account is linked to {provider}',
   'fed.link.mailText':
     'Hello {firstName},\n\nThe account {login} has just been linked to {provider}: it can now sign in by choosing “{provider}” on the ENT’s sign-in page.\n\nIf you did not link it, change your password and tell your school: it can undo the link.\n',
-  'fed.link.activateFirst': 'This account is not activated yet. Activate it first with the code of your letter (« Activate my account » link below), in this browser: it will then be linked.',
+  'fed.link.activateFirst': 'This account is not activated yet. Activate it first with the code of your letter (the “Activate my account” link below), in this browser: it will then be linked.',
   'fed.link.refused.superAdmin': 'A super administrator’s account cannot be linked to an identity provider. No account was linked.',
   'fed.link.refused.profile': '{provider} does not identify you with this account’s profile: it cannot be linked to it.',
   'fed.link.refused.notEnabled': 'Your account cannot be linked to {provider}: this way of signing in is not open for your profile in your school. Sign in with your workspace login.',
