@@ -67,7 +67,7 @@ test('the phone, or the address’s case, changes without the password; English 
   await c.get('/mon-compte?lang=en');
   const en = await c.post('/mon-compte/coordonnees', { email: '', phone: '' });
   assert.equal(en.statusCode, 422, 'removing the address asks for the password too');
-  assert.match(en.body, /Enter your current password to change your e-mail address/, 'in English');
+  assert.match(en.body, /Enter your current password to change your email address/, 'in English');
 });
 
 test('guessing the current password through the contact form is rate limited like sign-in', async () => {
