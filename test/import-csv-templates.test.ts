@@ -46,6 +46,26 @@ test('the five templates, as shipped, import one account each, the parent linked
   assert.deepEqual(cls.rows.map((r) => r.profile), ['Guest', 'Student', 'Teacher']);
 });
 
+test('each template is read as a CSV template of its profile, not an ONDE extraction; a « Directeur » column added to CSV_Enseignants neither', async () => {
+  // The teachers' template had ONDE's « Directeur » column: the console's own file was reported « ONDE/BE1D
+  // enseignants », its teachers stored as coming from ONDE (origin « feed », out of a CSV import's absence sweep).
+  const files = CSV_TEMPLATES.map((t) => ({ name: t.file, data: templateFile(t) }));
+  const report = await importFiles(ctx, files, { dryRun: true, scope: { kind: 'all' }, structureHint: school });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.deepEqual(
+    report.files.map((f) => `${f.file} ${f.format}`),
+    ['CSV_Eleves.csv CSV élèves', 'CSV_Parents.csv CSV parents', 'CSV_Enseignants.csv CSV enseignants', 'CSV_Personnels.csv CSV personnels', 'CSV_Invites.csv CSV invités'],
+  );
+  const withDirector = Buffer.from('\uFEFFNom*;Prénom*;Courriel;Classes;Fonction;Directeur\r\nLEROY;Anne;anne.leroy@example.org;CM1 A;Professeur des écoles;oui\r\n');
+  const second = await importFiles(ctx, [{ name: 'CSV_Enseignants.csv', data: withDirector }], { dryRun: false, partial: true, scope: { kind: 'all' }, structureHint: school });
+  assert.equal(second.fatal, null, formatReport(second));
+  assert.equal(second.files[0].format, 'CSV enseignants');
+  const anne = await ctx.database.pool.query(
+    `SELECT u.origin, u.source, EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS admin FROM users u WHERE u.login = 'anne.leroy'`,
+  );
+  assert.deepEqual(anne.rows, [{ origin: 'manual', source: 'csv', admin: true }]);
+});
+
 test('a local admin finds the templates on the import page and downloads them; an unknown name is a 404', async () => {
   const pool = ctx.database.pool;
   const admin = await createUser(pool, { login: 'dir.modeles', password: PASSWORD, profile: 'Personnel' });

@@ -56,6 +56,9 @@ test('ONDE into a school without a UAI: « Directeur : oui », and --structure w
     flat(String(reportView('en', report))),
     new RegExp(`data-import="without-admin">Warning: 1 school of the import has no local administrator: École des Cerisiers\\. No administrator is named by “Directeur: oui” in the ONDE file, nor by an appointment\\. [^<]*“npx trousseau admin --local <login> --structure ${school}” \\(without a UAI, --structure takes the school’s id`),
   );
+  // The classes the run created, after the school's name: a colon as each language writes it (« : » in French only).
+  assert.match(flat(String(reportView('en', report))), /<li>École des Cerisiers: CM1, CP<\/li>/);
+  assert.match(flat(String(reportView('fr', report))), /<li>École des Cerisiers : CM1, CP<\/li>/);
 
   // The command as given, with a teacher the run created: appointed, and the next run warns no more.
   const [{ login }] = (await ctx.database.pool.query<{ login: string }>(`SELECT login FROM users u JOIN user_structures us ON us.user_id = u.id WHERE us.structure_id = $1 AND u.profile = 'Teacher' ORDER BY login LIMIT 1`, [school])).rows;

@@ -31,7 +31,9 @@ export const CSV_TEMPLATES: readonly CsvTemplate[] = [
   {
     file: 'CSV_Enseignants.csv',
     profile: 'Teacher',
-    fields: ['lastName', 'firstName', 'email', 'classes', 'function', 'director', 'externalId'],
+    // ADML, not ONDE's « Directeur »: a « Directeur » column made the file an ONDE extraction (csv.ts isBe1d), its
+    // teachers counted as coming from ONDE, not from a CSV file (absence sweeps, « Origine du compte »).
+    fields: ['lastName', 'firstName', 'email', 'classes', 'function', 'localAdmin', 'externalId'],
     example: ['DUBOIS', 'Camille', 'camille.dubois@example.org', 'CM1 A', 'Professeur des écoles', 'non', ''],
   },
   {

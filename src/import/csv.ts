@@ -150,9 +150,14 @@ function profileFromHeaders(fields: Set<Field>): Profile | undefined {
   return undefined;
 }
 
-/** ONDE/BE1D extractions are recognised by their headers ("Nom Elève", "Nom responsable", "Directeur"). */
+/**
+ * ONDE/BE1D extractions are recognised by their name or headers ("Nom Elève", "Nom responsable", "Directeur"); a file
+ * named as one of the ENT's templates (CSV_Enseignants…) is not, whatever columns were added to it (a « Directeur »
+ * column to name the school's head, as the teachers' template once had).
+ */
 function isBe1d(name: string, headers: string[]): boolean {
   if (/csvextraction|onde|be1d/i.test(name)) return true;
+  if (/^csv[ _-]/i.test(name.split(/[\\/]/).pop() ?? name) && profileFromName(name)) return false;
   const h = new Set(headers.map(foldName));
   return h.has('nom-eleve') || h.has('nom-responsable') || h.has('directeur');
 }

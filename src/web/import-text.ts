@@ -25,7 +25,7 @@ export function mergeText(lang: Lang, m: MergeNote): string {
 /** A run refused for the caller's scope: `fichier : raison`. */
 export function forbiddenText(lang: Lang, e: ImportForbiddenError): string {
   const reason = importMessageText(lang, { code: e.messageCode, params: e.params });
-  return e.file ? `${e.file} : ${reason}` : reason;
+  return e.file ? `${e.file}${t(lang, 'colon')} ${reason}` : reason;
 }
 
 /** A file's format label (« AAF élèves », « CSV élèves, parents », « ignoré ») in the request's language. */

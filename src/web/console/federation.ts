@@ -41,11 +41,11 @@ export default async function federationConsole(root: FastifyInstance, ctx: AppC
         const on = await loadEnablement(pool, p.id);
         const urls =
           p.kind === 'saml'
-            ? html`<p>${_('fed.console.metadata')} : <a href="${samlUrls(ctx.config.publicUrl, p).metadata}"><code>${samlUrls(ctx.config.publicUrl, p).metadata}</code></a></p>`
-            : html`<p>${_('fed.console.redirect')} : <code>${ctx.config.publicUrl}/federation/${p.id}/retour</code></p>`;
+            ? html`<p>${_('fed.console.metadata')}${_('colon')} <a href="${samlUrls(ctx.config.publicUrl, p).metadata}"><code>${samlUrls(ctx.config.publicUrl, p).metadata}</code></a></p>`
+            : html`<p>${_('fed.console.redirect')}${_('colon')} <code>${ctx.config.publicUrl}/federation/${p.id}/retour</code></p>`;
         return html`<section class="card" id="provider-${p.id}" aria-labelledby="provider-${p.id}-title">
   <h2 id="provider-${p.id}-title">${p.label} <span class="muted">(${p.id})</span></h2>
-  <p>${_('fed.console.kind')} : ${p.kind === 'saml' ? 'SAML 2.0' : 'OpenID Connect'} · ${_('fed.console.match')} : ${p.match.map((k) => _(`fed.match.${k}`)).join(', ')}
+  <p>${_('fed.console.kind')}${_('colon')} ${p.kind === 'saml' ? 'SAML 2.0' : 'OpenID Connect'} · ${_('fed.console.match')}${_('colon')} ${p.match.map((k) => _(`fed.match.${k}`)).join(', ')}
     · ${_('fed.console.linked', { count: linked.get(p.id) ?? 0 })}</p>
   ${urls}
   <form method="post" action="${BASE}/${p.id}">${csrfField(req)}

@@ -68,7 +68,7 @@ export default async function wordScreens(root: FastifyInstance, ctx: AppContext
       ? html`<p class="muted">${_('word.models.none')}</p>`
       : html`<ul class="plain docx-models">${models.map(
           (m) => html`<li class="docx-model" data-model="${m.name}">
-    <strong>${m.name}</strong> <span class="muted">${_('word.models.uploaded', { date: dateOnly(lang, m.uploadedAt) })} · ${_('word.models.fields')} : ${m.fields.map((f) => `{${f}}`).join(' ')}</span>
+    <strong>${m.name}</strong> <span class="muted">${_('word.models.uploaded', { date: dateOnly(lang, m.uploadedAt) })} · ${_('word.models.fields')}${_('colon')} ${m.fields.map((f) => `{${f}}`).join(' ')}</span>
     <span class="actions">
       ${downloadForm(req, { action: `${base(school.id)}/${m.id}/docx`, params, label: _('word.docx'), attrs: html` class="button-small" data-docx` })}
       ${soffice ? downloadForm(req, { action: `${base(school.id)}/${m.id}/pdf`, params, label: _('word.pdf'), attrs: html` class="button-small button-secondary" data-docx-pdf` }) : ''}

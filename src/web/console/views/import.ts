@@ -134,7 +134,7 @@ ${inChargeCount(r) ? html`<p class="notice notice-info" data-import="inCharge">$
 ${
   r.newClasses?.length
     ? html`<details class="new-classes" data-import="newClasses"><summary>${_('import.report.newClasses', { n: n(r.newClasses.reduce((k, x) => k + x.names.length, 0)) })}</summary>
-  <ul>${r.newClasses.slice(0, NEW_CLASSES_SHOWN).map((x) => html`<li>${x.structure} : ${x.names.join(', ')}</li>`)}</ul>
+  <ul>${r.newClasses.slice(0, NEW_CLASSES_SHOWN).map((x) => html`<li>${x.structure}${_('colon')} ${x.names.join(', ')}</li>`)}</ul>
   ${r.newClasses.length > NEW_CLASSES_SHOWN ? html`<p>${_('import.report.more', { n: n(r.newClasses.length - NEW_CLASSES_SHOWN) })}</p>` : ''}</details>`
     : ''
 }
@@ -185,7 +185,7 @@ ${
 ${
   r.modified?.count
     ? html`<details class="modified" data-import="modified"><summary>${_('import.report.modified', { n: n(r.modified.count) })}</summary>
-  <ul>${r.modified.sample.map((m) => html`<li><code>${m.login}</code> — ${m.name} : ${formatChanges(m, lang)}</li>`)}</ul>
+  <ul>${r.modified.sample.map((m) => html`<li><code>${m.login}</code> — ${m.name}${_('colon')} ${formatChanges(m, lang)}</li>`)}</ul>
   ${r.modified.count > r.modified.sample.length ? html`<p>${_('import.report.more', { n: n(r.modified.count - r.modified.sample.length) })}</p>` : ''}</details>`
     : ''
 }
