@@ -1,6 +1,7 @@
-// The ENT's CSV templates offered on the import page (src/import/csv-templates.ts): each one, filled as shipped,
-// imports without a remark — one account of its profile, the parent linked to the pupil — and is downloaded from the
-// page by a local administrator. A newcomer found no word of the columns anywhere in the product.
+// The ENT's CSV templates offered on the import page (src/import/csv-templates.ts): each one, filled in, imports
+// without a remark — one account of its profile, the parent linked to the pupil — and is downloaded from the page by a
+// local administrator. A newcomer found no word of the columns anywhere in the product. The invented example row each
+// ships with is never an account: a school that fills the template below it and sends it back gets it skipped, named.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -26,8 +27,31 @@ after(async () => {
   await ctx?.close();
 });
 
-test('the five templates, as shipped, import one account each, the parent linked to the pupil, nothing rejected or remarked', async () => {
+/** A template filled in with other people than its example's (the same cells otherwise). */
+function filled(t: (typeof CSV_TEMPLATES)[number]): Buffer {
+  const names: [string, string][] = [['MARTIN', 'ROUSSEL'], ['Léa', 'Inès'], ['DUBOIS', 'FAURE'], ['BERNARD', 'MOREL'], ['PETIT', 'GIRAUD']];
+  return Buffer.from(names.reduce((text, [a, b]) => text.replaceAll(a, b), templateFile(t).toString('utf8')), 'utf8');
+}
+
+test('the five templates as shipped: each example row is skipped and named, no account made', async () => {
   const files = CSV_TEMPLATES.map((t) => ({ name: t.file, data: templateFile(t) }));
+  const report = await importFiles(ctx, files, { dryRun: true, scope: { kind: 'all' }, structureHint: school });
+  assert.equal(report.fatal, null, formatReport(report));
+  assert.equal(report.created, 0, formatReport(report));
+  assert.deepEqual(
+    report.rejected.map((r) => `${r.file}:${r.line} ${r.reason}`),
+    [
+      'CSV_Eleves.csv:2 ligne d’exemple du modèle CSV (« Léa MARTIN ») : ligne ignorée ; supprimez-la du fichier',
+      'CSV_Parents.csv:2 ligne d’exemple du modèle CSV (« Sophie MARTIN ») : ligne ignorée ; supprimez-la du fichier',
+      'CSV_Enseignants.csv:2 ligne d’exemple du modèle CSV (« Camille DUBOIS ») : ligne ignorée ; supprimez-la du fichier',
+      'CSV_Personnels.csv:2 ligne d’exemple du modèle CSV (« Julien BERNARD ») : ligne ignorée ; supprimez-la du fichier',
+      'CSV_Invites.csv:2 ligne d’exemple du modèle CSV (« Nadia PETIT ») : ligne ignorée ; supprimez-la du fichier',
+    ],
+  );
+});
+
+test('the five templates, filled in, import one account each, the parent linked to the pupil, nothing rejected or remarked', async () => {
+  const files = CSV_TEMPLATES.map((t) => ({ name: t.file, data: filled(t) }));
   const report = await importFiles(ctx, files, { dryRun: false, scope: { kind: 'all' }, structureHint: school });
   assert.equal(report.fatal, null, formatReport(report));
   assert.deepEqual(report.rejected, [], formatReport(report));
@@ -35,11 +59,11 @@ test('the five templates, as shipped, import one account each, the parent linked
     await ctx.database.pool.query(`SELECT profile, first_name, last_name, email, mobile FROM users WHERE login <> 'admin' ORDER BY profile`)
   ).rows.map((r) => `${r.profile} ${r.first_name} ${r.last_name} ${r.email ?? ''} ${r.mobile ?? ''}`.trim());
   assert.deepEqual(rows, [
-    'Guest Nadia PETIT nadia.petit@example.org',
-    'Personnel Julien BERNARD julien.bernard@example.org',
-    'Relative Sophie MARTIN sophie.martin@example.org 06 12 34 56 78',
-    'Student Léa MARTIN',
-    'Teacher Camille DUBOIS camille.dubois@example.org',
+    'Guest Nadia GIRAUD nadia.petit@example.org',
+    'Personnel Julien MOREL julien.bernard@example.org',
+    'Relative Sophie ROUSSEL sophie.martin@example.org 06 12 34 56 78',
+    'Student Inès ROUSSEL',
+    'Teacher Camille FAURE camille.dubois@example.org',
   ]);
   assert.equal(report.relations.created, 1);
   const cls = await ctx.database.pool.query(`SELECT u.profile FROM user_classes uc JOIN classes c ON c.id = uc.class_id JOIN users u ON u.id = uc.user_id WHERE c.name = 'CM1 A' ORDER BY 1`);

@@ -63,6 +63,19 @@ export function templateFile(t: CsvTemplate): Buffer {
   );
 }
 
+/**
+ * Whether a row is a template's invented example left in the filled file (its names, and its e-mail at example.org or
+ * its birth date, as shipped): never an account — a school that kept it would get a « Léa MARTIN » no one is.
+ * `cell`: the row's value of a field (csv.ts), trimmed, or null when empty.
+ */
+export function isTemplateExample(profile: Profile, cell: (f: Field) => string | null | undefined): boolean {
+  const t = CSV_TEMPLATES.find((x) => x.profile === profile);
+  if (!t) return false;
+  const shipped = (f: Field) => t.example[t.fields.indexOf(f)] ?? '';
+  const same = (f: Field) => (cell(f) ?? '') === shipped(f);
+  return same('lastName') && same('firstName') && (shipped('email') ? same('email') : same('birthDate'));
+}
+
 export function findTemplate(file: string): CsvTemplate | undefined {
   return CSV_TEMPLATES.find((t) => t.file === file);
 }

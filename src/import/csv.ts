@@ -8,6 +8,7 @@ import { datesDiffer, titlesDiffer, twoPeople } from './checks.js';
 import { checkEmail, clean, cleanPhone, decodeText, normTitle, parseDate, postalAddress, postalParts, type Encoding } from './text.js';
 import type { ImportCode, ImportMessage } from './messages.js';
 import { ImportFileError, rejection, type ImportBatch, type MergeNote, type Rejection, type Source, type UserRecord } from './types.js';
+import { isTemplateExample } from './csv-templates.js';
 
 export type Field =
   | 'externalId' | 'firstName' | 'lastName' | 'usageName' | 'birthDate' | 'classes' | 'level' | 'email' | 'phone' | 'phoneWork' | 'mobile'
@@ -677,6 +678,10 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       }
     }
     if (bad) continue;
+    if (isTemplateExample(profile, get)) {
+      reject(header('lastName'), 'rowTemplateExample', { name: `${get('firstName')} ${get('lastName')}` });
+      continue;
+    }
     let birthDate: string | null = null;
     const rawBirth = get('birthDate');
     if (rawBirth) {

@@ -74,6 +74,7 @@ export const IMPORT_MESSAGES_FR = {
   rowChildIncomplete: 'enfant {n} incomplet : nom et prénom attendus',
   rowNameTooLong: 'nom de {length} caractères ({max} au plus) : ligne ignorée',
   rowNoLetter: '« {name} » ne contient aucune lettre : ligne ignorée',
+  rowTemplateExample: 'ligne d’exemple du modèle CSV (« {name} ») : ligne ignorée ; supprimez-la du fichier',
   rowFutureBirth: 'date de naissance {date} dans le futur : ligne ignorée',
   rowSharedId: 'identifiant « {id} » donné aussi à {name} ({file}, ligne {line}) : un identifiant ne désigne qu’une personne ; corrigez le fichier (aucune de ces lignes n’est importée)',
   // SIECLE and STS-web records rejected.

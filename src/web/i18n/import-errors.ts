@@ -60,6 +60,7 @@ const EN: Record<ImportCode, string> = {
   rowChildIncomplete: 'child {n} incomplete: last and first names expected',
   rowNameTooLong: 'name of {length} characters (at most {max}): row skipped',
   rowNoLetter: '“{name}” holds no letter: row skipped',
+  rowTemplateExample: 'the CSV template’s example row (“{name}”): row skipped; delete it from the file',
   rowFutureBirth: 'date of birth {date} in the future: row skipped',
   rowSharedId: 'identifier “{id}” also given to {name} ({file}, line {line}): an identifier names one person; correct the file (none of these rows is imported)',
   rowNoLastName: 'last name missing',
