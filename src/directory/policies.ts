@@ -383,11 +383,8 @@ async function heldRights(db: Queryable, caller: { roles: readonly Role[]; admin
   return new Set(r.rows.map((x) => x.right));
 }
 
-/**
- * The terms version account `u` must have accepted: the highest of its structures' (0 when none is versioned).
- * The sign-in flow asks again when users.terms_version is lower.
- */
-export async function termsDue(db: Queryable, userId: string): Promise<{ version: number; text: string | null } | null> {
+/** The highest versioned terms of account `u`'s structures, with the version it accepted (null when none is versioned). */
+async function schoolTerms(db: Queryable, userId: string): Promise<{ version: number; text: string | null; accepted: number } | null> {
   const r = (
     await db.query(
       `SELECT ss.terms_version, ss.terms_text, u.terms_version AS accepted FROM users u
@@ -396,21 +393,22 @@ export async function termsDue(db: Queryable, userId: string): Promise<{ version
       [userId],
     )
   ).rows[0];
-  if (!r || (r.accepted ?? 0) >= r.terms_version) return null;
-  return { version: r.terms_version, text: r.terms_text ?? null };
+  return r ? { version: r.terms_version, text: r.terms_text ?? null, accepted: r.accepted ?? 0 } : null;
+}
+
+/**
+ * The terms version account `u` must have accepted: the highest of its structures' (0 when none is versioned).
+ * The sign-in flow asks again when users.terms_version is lower.
+ */
+export async function termsDue(db: Queryable, userId: string): Promise<{ version: number; text: string | null } | null> {
+  const t = await schoolTerms(db, userId);
+  return t && t.accepted < t.version ? { version: t.version, text: t.text } : null;
 }
 
 /** The school terms account `u` is bound by, accepted or not: the highest version of its structures' (null when none is versioned). */
 export async function currentTerms(db: Queryable, userId: string): Promise<{ version: number; text: string | null } | null> {
-  const r = (
-    await db.query(
-      `SELECT ss.terms_version, ss.terms_text FROM users u
-       JOIN structure_settings ss ON ss.structure_id IN ${accountStructuresSql('u')}
-       WHERE u.id = $1 AND ss.terms_version > 0 ORDER BY ss.terms_version DESC LIMIT 1`,
-      [userId],
-    )
-  ).rows[0];
-  return r ? { version: r.terms_version, text: r.terms_text ?? null } : null;
+  const t = await schoolTerms(db, userId);
+  return t && { version: t.version, text: t.text };
 }
 
 /** Records that the account accepted terms `version`. */
