@@ -1,6 +1,7 @@
 // Accessible form pieces shared by every page: CSRF field, labelled inputs with inline errors, error summary.
+import type { FastifyReply } from 'fastify';
 import { html, type HtmlValue, type SafeHtml } from './html.js';
-import { t, type Lang } from './i18n/index.js';
+import { plural, t, type Lang } from './i18n/index.js';
 
 /**
  * What the form pieces read from the request: its language and CSRF token. A FastifyRequest is one, and so is
@@ -9,6 +10,15 @@ import { t, type Lang } from './i18n/index.js';
 export interface FormEnv {
   lang: Lang;
   csrfToken?: string | null;
+}
+
+/**
+ * Too many attempts: the Retry-After header, and the wait in words for the page to say on the form where it happened
+ * (`alert` of the views: announced, focused, « Erreur : » in the title, what was typed kept), answered with 429.
+ */
+export function tooMany(req: FormEnv, reply: FastifyReply, seconds: number): string {
+  reply.header('retry-after', String(seconds));
+  return seconds < 60 ? plural(req.lang, 'error.rateLimitedSeconds', seconds) : plural(req.lang, 'error.rateLimited', Math.ceil(seconds / 60));
 }
 
 /** The hidden `_csrf` field every POST form must carry. */

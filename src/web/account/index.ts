@@ -19,9 +19,9 @@ import { hasRole, startSession, stopSession } from '../auth.js';
 import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
-import type { FieldErrors } from '../forms.js';
+import { tooMany, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { isMessageKey, plural, translator, type MessageKey } from '../i18n/index.js';
+import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
 import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
@@ -112,15 +112,6 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   /** An attempt that proved no secret of the login (a sheet's code opened from its QR code): only its own cost given back. */
   function refunded(req: FastifyRequest, login: string): Promise<void> {
     return attemptRefunded(pool, req.ip, normalizeLogin(login));
-  }
-
-  /**
-   * Too many attempts: the Retry-After header, and the wait in words for the page to say on the form where it happened
-   * (`alert` of the views: announced, focused, « Erreur : » in the title, what was typed kept), answered with 429.
-   */
-  function tooMany(req: FastifyRequest, reply: FastifyReply, seconds: number): string {
-    reply.header('retry-after', String(seconds));
-    return seconds < 60 ? plural(req.lang, 'error.rateLimitedSeconds', seconds) : plural(req.lang, 'error.rateLimited', Math.ceil(seconds / 60));
   }
 
   // ------------------------------------------------------------------------------------ home and terms

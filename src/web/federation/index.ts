@@ -33,9 +33,9 @@ import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { startSession } from '../auth.js';
 import { HttpError } from '../context.js';
-import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
+import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, tooMany, type FieldErrors } from '../forms.js';
 import { html } from '../html.js';
-import { plural, translator } from '../i18n/index.js';
+import { translator } from '../i18n/index.js';
 import { text } from '../input.js';
 import { profileLabel } from '../labels.js';
 import { sendPage } from '../layout.js';
@@ -236,11 +236,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     // The sign-in page's credential check, counted against the same limits (per IP, per login).
     const l = normalizeLogin(login);
     const wait = await checkAttempt(pool, limits, req.ip, l);
-    if (wait !== null) {
-      reply.header('retry-after', String(wait));
-      const error = wait < 60 ? plural(req.lang, 'error.rateLimitedSeconds', wait) : plural(req.lang, 'error.rateLimited', Math.ceil(wait / 60));
-      return nonePage(req, reply, p, f.jeton, { login, error }, 429);
-    }
+    if (wait !== null) return nonePage(req, reply, p, f.jeton, { login, error: tooMany(req, reply, wait) }, 429);
     const res = await checkCredentials(ctx, login, f.password ?? '');
     if (!res.ok) {
       // Not activated yet, and the letter's code typed as the password (the sign-in page accepts it so): proven, so
