@@ -15,8 +15,7 @@ import type { AppContext } from '../context.js';
 import { sessionSignIn } from '../accounts/signins.js';
 import { recordAudit } from '../directory/audit.js';
 import { typed, type AreaOptions } from '../web/area.js';
-import { stopSession } from '../web/auth.js';
-import { providerSignOutUrl, sendProviderSignOut } from '../web/federation/sign-in.js';
+import { signOut } from '../web/federation/sign-in.js';
 import { text } from '../web/input.js';
 import { csrfField } from '../web/forms.js';
 import { html } from '../web/html.js';
@@ -268,10 +267,8 @@ export default async function oidcArea(root: FastifyInstance, { ctx }: AreaOptio
       });
     }
     if (req.user) {
-      await recordAudit(pool, req.user.id, 'auth.logout', { ip: req.ip, clientId: q.client_id || audienceOf(q.id_token_hint) });
-      const away = await providerSignOutUrl(ctx, req);
-      await stopSession(ctx, req, reply);
-      if (away) return sendProviderSignOut(req, reply, away);
+      const away = await signOut(ctx, req, reply, { clientId: q.client_id || audienceOf(q.id_token_hint) });
+      if (away) return away;
     }
     const to = r.back ?? '/connexion?bye=1';
     if (!confirmed) return reply.redirect(to, 303);

@@ -15,7 +15,7 @@ import { absenceOf } from '../../accounts/lifecycle.js';
 import accountTerms from './terms.js';
 import { frenchDate } from '../../publipostage/format.js';
 import { recordAudit } from '../../directory/audit.js';
-import { hasRole, startSession, stopSession } from '../auth.js';
+import { hasRole, startSession } from '../auth.js';
 import { safeNext } from '../next.js';
 import { typed, type AreaOptions } from '../area.js';
 import { guard, viewer } from '../context.js';
@@ -24,7 +24,7 @@ import { html } from '../html.js';
 import { isMessageKey, translator, type MessageKey } from '../i18n/index.js';
 import { text } from '../input.js';
 import { registerNav, sendErrorPage, sendPage, type Notice } from '../layout.js';
-import { hasShownProviders, providerButtons, providerSignOutUrl, sendProviderSignOut } from '../federation/sign-in.js';
+import { hasShownProviders, providerButtons, signOut } from '../federation/sign-in.js';
 import { viewEnv } from '../view.js';
 import { FLOW_MINUTES, markLinkActivation } from '../../federation/flows.js';
 import {
@@ -224,12 +224,8 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
   });
 
   app.post('/deconnexion', async (req, reply) => {
-    if (req.user) await recordAudit(pool, req.user.id, 'auth.logout', { ip: req.ip });
     // Signed in through an identity provider: signed out there too where it allows (issue #12).
-    const away = await providerSignOutUrl(ctx, req);
-    await stopSession(ctx, req, reply);
-    if (away) return sendProviderSignOut(req, reply, away);
-    return reply.redirect('/connexion?bye=1', 303);
+    return (await signOut(ctx, req, reply)) ?? reply.redirect('/connexion?bye=1', 303);
   });
 
   // ------------------------------------------------------------------------------------ code + new password (activation, renewal)

@@ -9,7 +9,9 @@ import { enabledProviders } from '../../federation/enablement.js';
 import { oidcLogoutUrl } from '../../federation/oidc.js';
 import type { SamlProviderConfig } from '../../federation/providers.js';
 import { samlLogoutUrl, type SamlSession } from '../../federation/saml.js';
+import { recordAudit } from '../../directory/audit.js';
 import { sha256 } from '../../lib/crypto.js';
+import { stopSession } from '../auth.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator } from '../i18n/index.js';
 import { sendPage } from '../layout.js';
@@ -102,4 +104,17 @@ export function sendProviderSignOut(req: FastifyRequest, reply: FastifyReply, aw
     narrow: true,
     body: html`<p>${_('fed.signOut', { provider: away.label })}</p><p><a class="button" href="${away.url}">${_('fed.signOut.go', { provider: away.label })}</a></p>`,
   });
+}
+
+/**
+ * Signs the browser out (« Se déconnecter », an application's end_session): the sign-out audited with `details` when
+ * an account was signed in, the local session ended, then, when it was opened at a provider that allows it, the page
+ * sending the browser to sign out there too — that reply; else null, for the caller to answer.
+ */
+export async function signOut(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, details: Record<string, unknown> = {}): Promise<FastifyReply | null> {
+  if (req.user) await recordAudit(ctx.database.pool, req.user.id, 'auth.logout', { ip: req.ip, ...details });
+  // Read before the session ends: its row carries what the provider needs.
+  const away = await providerSignOutUrl(ctx, req);
+  await stopSession(ctx, req, reply);
+  return away ? sendProviderSignOut(req, reply, away) : null;
 }
