@@ -258,10 +258,7 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     // Opened as a password sign-in is (refused when the account's schools now sign it in only with a provider).
     const user = await startSession(ctx, req, reply, res.userId, { password: true });
     if (!user || !req.sessionIdHash) return failurePage(req, reply, _('fed.failedTitle'), _('fed.blocked'), 403);
-    await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...taken.answer.session });
-    reply.clearCookie(FLOW_COOKIE, cookieOpts);
-    if (await termsDue(pool, res.userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(taken.next))}`, 303);
-    return reply.redirect(safeNext(taken.next), 303);
+    return opened(reply, p, req.sessionIdHash, taken.answer, res.userId, taken.next);
   });
 
   // The end of an activation begun from the « aucun compte » page (account/index.ts finishCodeFlow): the account
@@ -401,10 +398,18 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (!done || !user || !req.sessionIdHash) {
       return sendPage(reply, { req, title: _('fed.failedTitle'), error: true, narrow: true, body: html`${formError(_('fed.blocked'))}` }, 403);
     }
-    await saveProviderSession(pool, req.sessionIdHash, { providerId: p.id, ...answer.session });
+    return opened(reply, p, req.sessionIdHash, answer, userId, next, done.activated ? '/mon-compte?ok=activated' : safeNext(next));
+  }
+
+  /**
+   * A session just opened from `answer`: what signing out at `p` needs kept with it, the flow's cookie dropped, then
+   * the school's terms when due (back to `next` afterwards), else `landing`.
+   */
+  async function opened(reply: FastifyReply, p: ProviderConfig, sessionIdHash: string, answer: ProviderAnswer, userId: string, next: string, landing = safeNext(next)) {
+    await saveProviderSession(pool, sessionIdHash, { providerId: p.id, ...answer.session });
     reply.clearCookie(FLOW_COOKIE, cookieOpts);
     if (await termsDue(pool, userId)) return reply.redirect(`/conditions/accepter?next=${encodeURIComponent(safeNext(next))}`, 303);
-    return reply.redirect(done.activated ? '/mon-compte?ok=activated' : safeNext(next), 303);
+    return reply.redirect(landing, 303);
   }
 
   // ------------------------------------------------------------------------------------ metadata, sign-out
