@@ -125,17 +125,22 @@ export class MailComposer {
     const kind = mailKindOf(row);
     // The school's text as written; the built-in one of a pupil of maternelle speaks to the parents (templateFor).
     const template = templateFor(await this.templates(row.structureId), row, kind);
-    const fields = fieldsFor(row, this.ctx);
-    for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
+    const fields = this.fields(row);
     // One line: a template's subject must not smuggle extra headers or a folded line.
     const subject = renderTemplate(template.subject ?? '', fields).replace(/\s+/g, ' ').trim();
     return { kind, subject, text: renderTemplate(template.body, fields).trimEnd() + '\n', html: textToHtml(template.body, fields, subject) };
   }
 
-  /** The family mail of a parent who signs in with `externalProvider`: his children's sheets attached, his own way in. */
-  private external(row: AccountRow): AccountMail {
+  /** The account's merge fields, names made unlinkable (NAME_FIELDS). */
+  private fields(row: AccountRow): MergeFields {
     const fields = fieldsFor(row, this.ctx);
     for (const k of NAME_FIELDS) fields[k] = unlinkable(fields[k]);
+    return fields;
+  }
+
+  /** The family mail of a parent who signs in with `externalProvider`: his children's sheets attached, his own way in. */
+  private external(row: AccountRow): AccountMail {
+    const fields = this.fields(row);
     const provider = unlinkable(row.externalProvider!);
     const subject = EXTERNAL_SUBJECT;
     const body = EXTERNAL_BODY.replaceAll('{provider}', provider);

@@ -299,11 +299,8 @@ export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil
  * The text of `kind` that one account gets: its school's (or the global) text as written, for everyone of its
  * profile; else the built-in one — for a pupil of maternelle, addressed to their parents, for a parent of one child,
  * in the singular, and a sheet_active for an account without an e-mail address, with the renewal-code steps (no reset
- * link can reach it).
- */
-/**
- * `mailServer`: whether « Mot de passe oublié » can send its link (config.smtpUrl); without one, an activated account's
- * built-in sheet sends to a renewal code as one without an address does.
+ * link can reach it). `mailServer`: whether « Mot de passe oublié » can send its link (config.smtpUrl); without one, an
+ * activated account's built-in sheet sends to a renewal code as one without an address does.
  */
 export function templateFor(set: TemplateSet, row: Pick<AccountRow, 'profile' | 'youngPupil' | 'email' | 'children'>, kind: TemplateKind, mailServer = true): LetterTemplate {
   const chosen = set.get(row.profile, kind);
