@@ -57,6 +57,11 @@ export function crossFamilyAddressWarning(lang: Lang, shared: readonly { email: 
   return html`<p class="notice notice-warning" data-shared-addresses>${t(lang, 'ho.family.sharedAddresses', { list })}</p>`;
 }
 
+/** « enfant : Hugo Bernard » / « enfants : … »: the children whose sheets a parent's pack holds (family mail confirmations). */
+export function packChildrenLabel(lang: Lang, children: readonly { firstName: string; lastName: string }[]): string {
+  return plural(lang, 'ho.family.children', children.length, { names: children.map((c) => `${c.firstName} ${c.lastName}`).join(', ') });
+}
+
 /** The addresses several of `rows` share (trimmed, lower case), most shared first: sharedAddresses for rows in hand. */
 export function sharedAddressesOf(rows: readonly { email?: string | null }[], limit = 5): { email: string; accounts: number }[] {
   const n = new Map<string, number>();

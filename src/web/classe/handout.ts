@@ -24,7 +24,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment } from '../input.js';
-import { crossFamilyAddressWarning, noSmtpWarning, sendPage } from '../layout.js';
+import { crossFamilyAddressWarning, noSmtpWarning, packChildrenLabel, sendPage } from '../layout.js';
 
 type Tab = 'eleves' | 'parents';
 
@@ -156,10 +156,7 @@ export async function handoutAction(ctx: AppContext, req: FastifyRequest, reply:
       const plan = await planFamilyMail(ctx, selection, scope);
       const mails = plan.parents.filter(reachable);
       const paper = plan.parents.filter((p) => !reachable(p));
-      const childNames = (p: AccountRow) => {
-        const kids = plan.children.get(p.id) ?? [];
-        return plural(req.lang, 'ho.family.children', kids.length, { names: kids.map((c) => `${c.firstName} ${c.lastName}`).join(', ') });
-      };
+      const childNames = (p: AccountRow) => packChildrenLabel(req.lang, plan.children.get(p.id) ?? []);
       return sent(
         sendPage(reply, {
           req,

@@ -31,7 +31,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { ViewEnv } from '../view.js';
 import { plural, translator } from '../i18n/index.js';
 import { attachment, IdParams, list, text } from '../input.js';
-import { crossFamilyAddressWarning, noSmtpWarning, type Notice } from '../layout.js';
+import { crossFamilyAddressWarning, noSmtpWarning, packChildrenLabel, type Notice } from '../layout.js';
 import { schoolBase, schoolOr404, sendConsolePage } from './frame.js';
 import { parseSelection, selectionParams } from './selection.js';
 
@@ -132,10 +132,7 @@ export default async function handoutScreens(root: FastifyInstance, ctx: AppCont
     const paper = plan.parents.filter((p) => !reachable(p));
     const params = selectionParams(selection).toString();
     const base = ppBase(school.id);
-    const kids = (id: string) => {
-      const children = plan.children.get(id) ?? [];
-      return plural(req.lang, 'ho.family.children', children.length, { names: children.map((c) => `${c.firstName} ${c.lastName}`).join(', ') });
-    };
+    const kids = (id: string) => packChildrenLabel(req.lang, plan.children.get(id) ?? []);
     return sendConsolePage(reply, {
       req,
       title: _('ho.family.mail.title'),
