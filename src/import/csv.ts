@@ -525,6 +525,32 @@ async function parseRecords(text: string, options: Options): Promise<Array<{ rec
   return records;
 }
 
+/**
+ * The line (from 1) where the quote left open at the end of `text` opens, as csv-parse with relax_quotes reads it: a
+ * quote opens a field only at its start; inside, `""` is a quote and `"` closes. Undefined if every quote closes.
+ */
+export function unclosedQuoteLine(text: string, delimiter: string): number | undefined {
+  let line = 1;
+  let openedAt = 0;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (openedAt) {
+      if (c === '"') {
+        if (text[i + 1] === '"') i++;
+        else openedAt = 0;
+      } else if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
+      continue;
+    }
+    if (c === '\n' || c === '\r') {
+      if (c === '\n' || text[i + 1] !== '\n') line++;
+      fieldStart = true;
+    } else if (c === '"' && fieldStart) openedAt = line;
+    else fieldStart = text.startsWith(delimiter, i);
+  }
+  return openedAt || undefined;
+}
+
 /** Parses one CSV file into the batch. Throws ImportFileError for a file-level problem; bad rows are rejected. */
 export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, batch: ImportBatch): Promise<CsvResult> {
   const { text, encoding } = decodeText(file, buf);
@@ -541,7 +567,11 @@ export async function parseCsv(file: string, buf: Buffer, target: CsvTarget, bat
       info: true,
     });
   } catch (e) {
-    const err = e as Error & { lines?: number };
+    const err = e as Error & { lines?: number; code?: string };
+    // csv-parse finds an unclosed quote at the end of the file, and counts the lines of the quoted field its own way
+    // (beyond the file's last line): named at the line the quote opens on, where it is to be fixed.
+    const opened = err.code === 'CSV_QUOTE_NOT_CLOSED' ? unclosedQuoteLine(text, detectDelimiter(headerLine)) : undefined;
+    if (opened) throw new ImportFileError(file, opened, '', 'csvMalformed', { detail: `guillemet ouvert ligne ${opened} jamais fermé` });
     throw new ImportFileError(file, err.lines ?? 0, '', 'csvMalformed', { detail: err.message.replace(/^Invalid/, 'invalide') });
   }
   const [head, ...rows] = records;
