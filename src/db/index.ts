@@ -73,6 +73,14 @@ export function openDatabase(url: string, max = 10): Database {
   pool.on('error', (e) => {
     if (!closing) console.error(`PostgreSQL : connexion inactive perdue (${e.message})`);
   });
+  // A connection checked out (the pool's listener is off then) and cut between two queries — an export idle in its
+  // transaction while a slow reader drains, ended by idle_in_transaction_session_timeout, pg_terminate_backend or
+  // a failover — emits 'error' too: its next query fails (the export rolls back), the process stays up.
+  pool.on('connect', (client) => {
+    client.on('error', (e) => {
+      if (!closing && client.listenerCount('error') === 1) console.error(`PostgreSQL : connexion perdue en cours d'utilisation (${e.message})`);
+    });
+  });
   return {
     pool,
     close: () => {
