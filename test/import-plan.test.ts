@@ -1,7 +1,7 @@
 // The pure plan of an import (src/import/plan.ts): no database here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planLinks, planMemberships, planRelations, planUserUpdate, type StoredUser } from '../src/import/plan.js';
+import { planAttributes, planLinks, planMemberships, planRelations, planUserUpdate, type StoredUser } from '../src/import/plan.js';
 import type { UserRecord } from '../src/import/types.js';
 
 const record = (over: Partial<UserRecord> = {}): UserRecord => ({
@@ -69,6 +69,29 @@ test('links: added when missing, removed only in the structures the run describe
   assert.deepEqual(planLinks(have, new Set(['u1\tc3']), new Set(['S1']), new Set(['u1\tS1'])), { add: ['u1\tc3'], del: [] });
   // Kept in another structure only: S1's list stands.
   assert.deepEqual(planLinks(have, new Set(['u1\tc3']), new Set(['S1', 'S9']), new Set(['u1\tS9'])).del.map((d) => d.other), ['c1', 'c2']);
+});
+
+test('attributes of AAF staff classes: each kept link whose attributes differ is rewritten, nothing else', () => {
+  const teacher = record({
+    profile: 'Teacher',
+    classes: [{ structure: 'S1', name: '6A', from: ['ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal'] }, { structure: 'S1', name: '6B' }],
+  });
+  const ids = { structure: (k: string) => `id-${k}`, classId: (s: string, n: string) => `${s}/${n}`, groupId: (s: string, n: string) => `${s}/g/${n}` };
+  const want = planMemberships([teacher], () => 'u1', ids, new Set(), new Map());
+  assert.deepEqual([...want.attributes], [['u1\tid-S1/6A', ['ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal']]]);
+  const wanted = new Set(want.classes.get('u1')!.map((o) => `u1\t${o}`));
+  const have = [
+    { user_id: 'u1', other: 'id-S1/6A', structure_id: 'id-S1', attrs: ['ENTAuxEnsClassesPrincipal'] },
+    { user_id: 'u1', other: 'id-S1/6B', structure_id: 'id-S1', attrs: ['ENTAuxEnsClasses'] },
+    // Not wanted: planLinks removes it, no attributes to write.
+    { user_id: 'u1', other: 'id-S1/6C', structure_id: 'id-S1', attrs: ['ENTAuxEnsClassesPrincipal'] },
+  ];
+  assert.deepEqual(planAttributes(have, wanted, want.attributes), [
+    { user_id: 'u1', other: 'id-S1/6A', attrs: ['ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal'] },
+    { user_id: 'u1', other: 'id-S1/6B', attrs: null },
+  ]);
+  const same = [{ ...have[0], attrs: ['ENTAuxEnsClassesMatieres', 'ENTAuxEnsClassesPrincipal'] }, { ...have[1], attrs: null }];
+  assert.deepEqual(planAttributes(same, wanted, want.attributes), []);
 });
 
 test('relations: removed when the run describes both people, or gives the child its whole list of parents of that source', () => {

@@ -112,16 +112,16 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
     )).rows,
   );
   const classes = byUser(
-    (await client.query<{ user_id: string; ext: string; name: string; level: string | null }>(
-      `SELECT uc.user_id, s.external_id AS ext, c.name, l.name AS level FROM user_classes uc JOIN classes c ON c.id = uc.class_id
+    (await client.query<{ user_id: string; ext: string; name: string; level: string | null; attrs: string[] | null }>(
+      `SELECT uc.user_id, s.external_id AS ext, c.name, l.name AS level, uc.aaf_attributes AS attrs FROM user_classes uc JOIN classes c ON c.id = uc.class_id
        JOIN structures s ON s.id = c.structure_id LEFT JOIN levels l ON l.id = c.level_id
        WHERE uc.user_id = ANY($1) AND s.external_id IS NOT NULL`,
       [uids],
     )).rows,
   );
   const groups = byUser(
-    (await client.query<{ user_id: string; ext: string; name: string }>(
-      `SELECT ug.user_id, s.external_id AS ext, g.name FROM user_groups ug JOIN groups g ON g.id = ug.group_id
+    (await client.query<{ user_id: string; ext: string; name: string; attrs: string[] | null }>(
+      `SELECT ug.user_id, s.external_id AS ext, g.name, ug.aaf_attributes AS attrs FROM user_groups ug JOIN groups g ON g.id = ug.group_id
        JOIN structures s ON s.id = g.structure_id WHERE ug.user_id = ANY($1) AND s.external_id IS NOT NULL`,
       [uids],
     )).rows,
@@ -139,8 +139,9 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
         externalId: r.key, source: 'aaf', origin: 'feed', profile: r.profile, title: r.title, firstName: r.first_name, lastName: r.last_name,
         birthDate: r.birth_date, email: r.email, phone: r.phone, ine: r.ine, functions: r.functions, mobile: r.mobile, address: r.address,
         structures: new Set((structs.get(r.id) ?? []).map((x) => x.ext)),
-        classes: (classes.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, level: x.level })),
-        groups: (groups.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name })),
+        // With the AAF attributes that gave each (migration 0039): a staff modifyRequest replaces only those it lists.
+        classes: (classes.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, level: x.level, ...(x.attrs ? { from: x.attrs } : {}) })),
+        groups: (groups.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, ...(x.attrs ? { from: x.attrs } : {}) })),
         file: '', line: 0,
       },
       parents: (parents.get(r.id) ?? []).map((x) => x.ext),

@@ -471,6 +471,41 @@ export function structRefs(values: string[]): { structure: string; name: string 
   return out;
 }
 
+/**
+ * A member of staff's classes or groups: the union of the values of `keys` (deduplicated, in their order), each with
+ * the attributes that give it (`from`, in the order of `keys`). A modifyRequest (`base`: the stored memberships, or an
+ * earlier record of the run) replaces the attributes it lists, and the others give what they gave: a delta replacing
+ * ENTAuxEnsClassesPrincipal alone takes a former head-teacher class away unless another attribute gives it too, and
+ * one replacing ENTAuxEnsClassesMatieres alone keeps the head-teacher classes. A stored membership no attribute is
+ * known for (before migration 0039, until the next complete feed) goes as it went before: when the modifyRequest
+ * lists any of `keys` but the head-teacher one.
+ */
+function staffRefs<T extends { structure: string; name: string; from?: string[] }>(
+  keys: readonly string[],
+  a: Map<string, string[]>,
+  base?: readonly T[],
+): { structure: string; name: string; from?: string[] }[] {
+  const out = new Map<string, { structure: string; name: string; from?: string[] }>();
+  const add = (x: { structure: string; name: string }, k: string) => {
+    const key = `${x.structure}$${x.name}`;
+    const known = out.get(key);
+    if (!known) out.set(key, { structure: x.structure, name: x.name, from: [k] });
+    else if (!known.from!.includes(k)) known.from!.push(k);
+  };
+  for (const k of keys) {
+    if (base && !a.has(k)) {
+      for (const x of base) if (x.from?.includes(k)) add(x, k);
+    } else for (const x of structRefs(all(a, k))) add(x, k);
+  }
+  if (base && !keys.some((k) => k !== HEAD_TEACHER && a.has(k))) {
+    for (const x of base) {
+      const key = `${x.structure}$${x.name}`;
+      if (!x.from && !out.has(key)) out.set(key, { structure: x.structure, name: x.name });
+    }
+  }
+  return [...out.values()];
+}
+
 /** ENTStructureNomCourant `CLG$DES TILLEULS$VILLEBOIS` → `CLG - DES TILLEULS - VILLEBOIS`. */
 export function structureName(raw: string): string {
   return raw
@@ -613,16 +648,14 @@ export function mapPerson(
   const level = given(ATTR.level) ? firstOf(a, ATTR.level) : null;
   let classes: UserRecord['classes'] = [];
   let groups: UserRecord['groups'] = [];
-  if (kind !== 'PersRelEleve') {
+  if (kind === 'PersEducNat') {
+    // Each class and group with the attributes that give it: a modifyRequest replaces only those it lists.
+    classes = staffRefs(classKeys, a, base?.classes);
+    groups = staffRefs(groupKeys, a, base?.groups);
+  } else if (kind === 'Eleve') {
     classes = given(classKeys)
-      ? structRefs(classKeys.flatMap((k) => all(a, k))).map((x) => (kind === 'Eleve' ? { ...x, level } : x))
-      : base!.classes.map((x) => (kind === 'Eleve' && listed(a, ATTR.level) ? { ...x, level } : x));
-    // A modifyRequest replacing only the head-teacher classes says nothing of the classes taught: they stay (the stored
-    // record does not tell which class came from which attribute, so a former head-teacher class stays too).
-    if (base && kind === 'PersEducNat' && classKeys.every((k) => k === HEAD_TEACHER || !a.has(k))) {
-      const named = new Set(classes.map((x) => `${x.structure}$${x.name}`));
-      classes.push(...base.classes.filter((x) => !named.has(`${x.structure}$${x.name}`)));
-    }
+      ? structRefs(classKeys.flatMap((k) => all(a, k))).map((x) => ({ ...x, level }))
+      : base!.classes.map((x) => (listed(a, ATTR.level) ? { ...x, level } : x));
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
   const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
@@ -866,14 +899,34 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
     for (const s of prev.structures) u.structures.add(s);
     // A file that gives the person's classes says them all, though another of the run gives none.
     if (!(u.keepClasses && prev.keepClasses)) delete u.keepClasses;
-    const key = (x: { structure: string; name: string }) => `${x.structure}$${x.name}`;
-    const cls = new Set(u.classes.map(key));
-    u.classes.push(...prev.classes.filter((x) => !cls.has(key(x))));
-    const grp = new Set(u.groups.map(key));
-    u.groups.push(...prev.groups.filter((x) => !grp.has(key(x))));
+    u.classes = mergeRefs(u.classes, prev.classes);
+    u.groups = mergeRefs(u.groups, prev.groups);
   }
   users.set(u.externalId, u);
 }
+
+/**
+ * The classes or groups of two records of one person (mergeUser): `u`'s, then those only `prev` gives; one both give
+ * (AAF staff) comes from the attributes of either.
+ */
+function mergeRefs<T extends { structure: string; name: string; from?: string[] }>(refs: T[], prev: readonly T[]): T[] {
+  const key = (x: T) => `${x.structure}$${x.name}`;
+  const byKey = new Map(refs.map((x) => [key(x), x]));
+  for (const x of prev) {
+    const same = byKey.get(key(x));
+    if (!same) refs.push(x);
+    else if (same.from && x.from) {
+      const from = [...same.from, ...x.from.filter((k) => !same.from!.includes(k))];
+      // In the order of the attributes (aaf.ts ATTR), so that the record's text, and its digest, do not depend on the
+      // order its files were read in.
+      refs[refs.indexOf(same)] = { ...same, from: from.sort((p, q) => ATTR_ORDER.indexOf(p) - ATTR_ORDER.indexOf(q)) };
+    }
+  }
+  return refs;
+}
+
+/** Staff class and group attributes in their order (ClassRef.from). */
+const ATTR_ORDER: readonly string[] = [...ATTR.staffClasses, ...ATTR.staffGroups];
 
 /**
  * The records staged more than once under a key (ImportStage.mergeDuplicates, reading order): one merged record per

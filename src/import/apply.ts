@@ -21,7 +21,7 @@ import { ChangeSample, modifiedAccounts } from './changes.js';
 import { personKindSql, personName, shownId } from './checks.js';
 import { csvKeyParts, isCsvIdKey } from './csv.js';
 import { ImportForbiddenError, importPreDeleteSql, importScopeSql, importStructureAllowed } from './scope.js';
-import { counts, type FieldChange, feedVouchesForEmail, isMass, MASS_ABSENCE_MIN, pgTextArray, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
+import { counts, type FieldChange, feedVouchesForEmail, isMass, MASS_ABSENCE_MIN, pgTextArray, planAttributes, planLinks, planMemberships, planRelations, planUserUpdate, type Link, type ScopeAbsence, type StoredRelation, type StoredUser } from './plan.js';
 import { ANALYZE, decodeStaged, ImportStage, recOf, type StageJoin, type StagedChunk, type StagedRow } from './stage.js';
 import { rejection, type AdminChange, type ImportReport, type CountsByProfile, type NewClasses, type EmptiedStructure, type FileCounts, type ImportBatch, type ModifiedNote, type ProfileCounts, type Rejection, type RenameNote, type StructureRecord, type StructureReport, type UnattachedAccounts, type UserRecord } from './types.js';
 
@@ -1073,13 +1073,19 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touched = new Set<string>(); // user ids whose memberships or relations changed
   const syncIds = chunkIds.filter((id) => dirty.has(id));
   const kinds = [
-    { table: 'user_structures', col: 'structure_id', field: 'structures' as const, want: want.structures,
+    { table: 'user_structures', col: 'structure_id', field: 'structures' as const, want: want.structures, attributes: false,
       have: `SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)` },
-    { table: 'user_classes', col: 'class_id', field: 'classes' as const, want: want.classes,
-      have: `SELECT uc.user_id, uc.class_id AS other, c.structure_id FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)` },
-    { table: 'user_groups', col: 'group_id', field: 'groups' as const, want: want.groups,
-      have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
+    // Classes and groups with the AAF attributes that give them (ClassRef.from, migration 0039).
+    { table: 'user_classes', col: 'class_id', field: 'classes' as const, want: want.classes, attributes: true,
+      have: `SELECT uc.user_id, uc.class_id AS other, c.structure_id, uc.aaf_attributes AS attrs FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)` },
+    { table: 'user_groups', col: 'group_id', field: 'groups' as const, want: want.groups, attributes: true,
+      have: `SELECT ug.user_id, ug.group_id AS other, g.structure_id, ug.aaf_attributes AS attrs FROM user_groups ug JOIN groups g ON g.id = ug.group_id WHERE ug.user_id = ANY($1)` },
   ];
+  /** The AAF attributes of a wanted class or group (`${userId}\t${otherId}`), as a text[] literal, or null. */
+  const attrsOf = (k: string) => {
+    const a = want.attributes.get(k);
+    return a ? pgTextArray(a) : null;
+  };
   // An account keeps its classes in a structure where a record of it gives none (a teachers' CSV without class
   // column) and no other record of it gives the whole list (an account staged twice, its key and a merge's alias:
   // STS-web beside that list). Keyed `${userId}\t${structureId}`.
@@ -1128,18 +1134,35 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   for (const k of kinds) {
     // A new account's links are all new: one COPY.
     const links = function* () {
-      for (const id of newIds) for (const o of k.want.get(id) ?? []) yield [id, o];
+      for (const id of newIds) for (const o of k.want.get(id) ?? []) yield k.attributes ? [id, o, attrsOf(`${id}\t${o}`)] : [id, o];
     };
     if (newIds.length) {
       const pieces = await renderCopy(links());
-      writes.hold(() => sendCopy(client, k.table, ['user_id', k.col], pieces));
+      writes.hold(() => sendCopy(client, k.table, k.attributes ? ['user_id', k.col, 'aaf_attributes'] : ['user_id', k.col], pieces));
     }
     if (!oldIds.length) continue;
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
     const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, describedFor);
-    if (add.length) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
+    if (add.length && !k.attributes) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
+    if (add.length && k.attributes) {
+      writes.hold(() => unnestChunks(
+        client,
+        `INSERT INTO ${k.table} (user_id, ${k.col}, aaf_attributes) SELECT v.u, v.o, v.a::text[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(u, o, a) ON CONFLICT DO NOTHING`,
+        [...split2(add), add.map(attrsOf)],
+      ));
+    }
+    // A class or group kept whose attributes change (a head-teacher class she now teaches too; the first complete
+    // feed after migration 0039): written, not reported (her memberships are the same).
+    const retag = k.attributes ? planAttributes(have, wanted, want.attributes) : [];
+    if (retag.length) {
+      writes.hold(() => unnestChunks(
+        client,
+        `UPDATE ${k.table} t SET aaf_attributes = v.a::text[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(u, o, a) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
+        [retag.map((x) => x.user_id), retag.map((x) => x.other), retag.map((x) => (x.attrs ? pgTextArray(x.attrs) : null))],
+      ));
+    }
     if (del.length) {
       writes.hold(() => unnestChunks(
         client,

@@ -115,14 +115,22 @@ export function planMemberships(
   ids: MembershipIds,
   wantedRelations: Set<string>,
   childStructs: Map<string, string[]>,
-): { structures: Map<string, string[]>; classes: Map<string, string[]>; groups: Map<string, string[]> } {
+): { structures: Map<string, string[]>; classes: Map<string, string[]>; groups: Map<string, string[]>; attributes: Map<string, string[]> } {
   // Lists, not sets: an account has a handful of each, and a million small sets weigh.
   const structures = new Map<string, string[]>();
   const classes = new Map<string, string[]>();
   const groups = new Map<string, string[]>();
+  const attributes = new Map<string, string[]>();
   const listOf = (m: Map<string, string[]>, id: string) => m.get(id) ?? m.set(id, []).get(id)!;
   const put = (list: string[], x: string) => {
     if (!list.includes(x)) list.push(x);
+  };
+  const from = (id: string, other: string, attrs: string[] | undefined) => {
+    if (!attrs) return;
+    const k = `${id}\t${other}`;
+    const known = attributes.get(k);
+    if (!known) attributes.set(k, attrs);
+    else attributes.set(k, [...known, ...attrs.filter((x) => !known.includes(x))]);
   };
   const byId = new Map<string, UserRecord>();
   for (const r of records) {
@@ -132,11 +140,19 @@ export function planMemberships(
     for (const s of r.structures) put(list, ids.structure(s));
     if (r.classes.length) {
       const c = listOf(classes, id);
-      for (const x of r.classes) put(c, ids.classId(ids.structure(x.structure), x.name));
+      for (const x of r.classes) {
+        const o = ids.classId(ids.structure(x.structure), x.name);
+        put(c, o);
+        from(id, o, x.from);
+      }
     }
     if (r.groups.length) {
       const g = listOf(groups, id);
-      for (const x of r.groups) put(g, ids.groupId(ids.structure(x.structure), x.name));
+      for (const x of r.groups) {
+        const o = ids.groupId(ids.structure(x.structure), x.name);
+        put(g, o);
+        from(id, o, x.from);
+      }
     }
   }
   for (const k of wantedRelations) {
@@ -147,7 +163,7 @@ export function planMemberships(
     const list = structures.get(p)!;
     for (const s of byId.has(c) ? structures.get(c)! : childStructs.get(c) ?? []) put(list, s);
   }
-  return { structures, classes, groups };
+  return { structures, classes, groups, attributes };
 }
 
 /** A link of an account to something (`other`: structure, class or group id) within a structure. */
@@ -155,6 +171,26 @@ export interface Link {
   user_id: string;
   other: string;
   structure_id: string;
+  /** A class's or group's AAF attributes (user_classes.aaf_attributes), null when none is known. */
+  attrs?: string[] | null;
+}
+
+/**
+ * The stored links the run keeps whose AAF attributes (user_classes/user_groups.aaf_attributes: ClassRef.from) are
+ * not those the run's records give (`attributes`, keyed `${userId}\t${otherId}`; absent: none), with the attributes
+ * to write (null: none). Not a change of membership: the report says nothing of it.
+ */
+export function planAttributes(have: Link[], want: Set<string>, attributes: Map<string, string[]>): { user_id: string; other: string; attrs: string[] | null }[] {
+  const out: { user_id: string; other: string; attrs: string[] | null }[] = [];
+  for (const h of have) {
+    const k = `${h.user_id}\t${h.other}`;
+    if (!want.has(k)) continue;
+    const attrs = attributes.get(k) ?? null;
+    const stored = h.attrs ?? null;
+    if (attrs === stored || (attrs && stored && attrs.length === stored.length && attrs.every((x, i) => x === stored[i]))) continue;
+    out.push({ user_id: h.user_id, other: h.other, attrs });
+  }
+  return out;
 }
 
 /**

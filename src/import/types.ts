@@ -27,11 +27,19 @@ export interface ClassRef {
   structure: string;
   name: string;
   level?: string | null;
+  /**
+   * AAF staff: the attributes that give it (aaf.ts staffRefs, in their order), stored as user_classes.aaf_attributes: a
+   * modifyRequest replaces only those it lists. Absent for other records, and for a stored membership no record
+   * described so (before migration 0039).
+   */
+  from?: string[];
 }
 
 export interface GroupRef {
   structure: string;
   name: string;
+  /** AAF staff: the attributes that give it (user_groups.aaf_attributes), as ClassRef.from. */
+  from?: string[];
 }
 
 export interface UserRecord {
