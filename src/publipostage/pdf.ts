@@ -766,7 +766,9 @@ const PENDING_BYTES = 4 << 20;
  * Share of a batch's content streams made on the worker (qr-pool.ts); the rest is made on this thread, right
  * after layout. It moves by sixteenths, batch after batch and from one document to the next, towards the
  * share where neither thread waits for the other (with a QR code on most sheets, content streams cost more
- * than layout: then part of them is best made here).
+ * than layout: then part of them is best made here). Down to a quarter: the worker runs niced (qr-worker.ts), and
+ * on a busy machine gets less than a core (at the former floor of a half, the demo's 2,146 sheets in model 1 ended
+ * with this thread waiting for it batch after batch).
  */
 let workerShare = 7 / 8;
 
@@ -949,7 +951,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
         const here = contents.slice(away).map(pageStream);
         if (here.length) job.streams = job.streams.then((s) => s.concat(here));
         if (inFlight) {
-          if (offload) workerShare = inFlight.ready ? Math.min(1, workerShare + 1 / 16) : Math.max(1 / 2, workerShare - 1 / 16);
+          if (offload) workerShare = inFlight.ready ? Math.min(1, workerShare + 1 / 16) : Math.max(1 / 4, workerShare - 1 / 16);
           writePages(inFlight.pages, await inFlight.streams);
         }
         inFlight = job;
