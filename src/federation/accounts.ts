@@ -156,10 +156,11 @@ export async function linkProvenAccount(
       await recordAudit(client, userId, 'federation.link_refused', { provider: p.id, subject: id.subject, via, reason: refusal, ip });
       return refusal;
     }
+    // Marked as resting on the proof (`via`): the link goes when the password is replaced (signins.ts passwordReplaced).
     await client.query(
-      `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = now()`,
-      [p.id, id.subject, userId, p.label],
+      `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at, proven_by) VALUES ($1, $2, $3, $4, now(), $5)
+       ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = now(), proven_by = $5`,
+      [p.id, id.subject, userId, p.label, via],
     );
     await recordAudit(client, userId, 'federation.link', { provider: p.id, subject: id.subject, userIds: [userId], via, ip });
     await recordAudit(client, userId, 'auth.login', { ip, provider: p.id });
