@@ -154,8 +154,9 @@ export async function linkProvenAccount(
               : u.linked_elsewhere
                 ? 'linkedElsewhere'
                 : // An activation proves only that the letter's code was typed in this browser — by whoever sat there next,
-                  // on the page left open with someone else's pending answer: the provider must name the account's owner.
-                  via === 'activation' && (id.familyName || id.usageName || id.givenName) && !namesMatch(id, { firstName: u.first_name, lastName: u.last_name })
+                  // on the page left open with someone else's pending answer: the provider must name the account's owner
+                  // (a provider giving no name proves nobody: its person links with the new password instead).
+                  via === 'activation' && !namesMatch(id, { firstName: u.first_name, lastName: u.last_name })
                   ? 'names'
                   : null;
     if (refusal) {

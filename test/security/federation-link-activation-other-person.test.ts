@@ -94,3 +94,11 @@ test('the same person (FranceConnect’s given names and usage name beside the s
   assert.equal(res.headers.location, '/mon-compte?ok=activated');
   assert.deepEqual(await q('SELECT subject FROM federation_links WHERE user_id = $1', [sofia.id]), [{ subject: 'fc-sofia' }]);
 });
+
+test('an identity without names proves nobody’s: not linked by an activation either', async () => {
+  const { c, token } = await leftOpen({ ...identity('fc-nameless', '', ''), familyName: null, givenName: null });
+  const sofia = await parentWithLetter('Sofia', 'Haddad');
+  const res = await activateThere(c, token, sofia.login, sofia.code);
+  assert.equal(res.statusCode, 403);
+  assert.deepEqual(await q('SELECT subject FROM federation_links WHERE user_id = $1', [sofia.id]), []);
+});
