@@ -38,7 +38,7 @@ export async function passwordReplaced(db: Queryable, userId: string, keepSessio
   await db.query('UPDATE users SET renewal_code_mac = NULL, renewal_code_expires_at = NULL WHERE id = $1 AND renewal_code_mac IS NOT NULL', [userId]);
   await db.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
   // A provider identity linked by proving the old password or the letter's code (the « aucun compte » page,
-  // federation_links.proven_by, migration 0039) was a way in for whoever knew them: it goes with them. Links the
+  // federation_links.proven_by, migration 0040) was a way in for whoever knew them: it goes with them. Links the
   // provider's own answer matched (directory keys, a first sign-in) stay.
   const unlinked = await db.query('DELETE FROM federation_links WHERE user_id = $1 AND proven_by IS NOT NULL RETURNING provider_id, subject', [userId]);
   if (unlinked.rowCount) {
