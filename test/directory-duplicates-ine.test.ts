@@ -43,3 +43,25 @@ test('the same INE adds to a names match; no INE on one side changes nothing', (
   assert.deepEqual(scorePair({ ...lea, ine: '123456789AB' }, { ...lea, ine: null }), { score: 95, reasons: ['same_names', 'same_birth_date'] });
   assert.equal(scorePair({ ...lea, ine: '123456789AB' }, { ...lea, fl: 'martin', ine: '987654321ZZ' }), null);
 });
+
+test('the comparison page of a pair proposed by its INE gives the list’s score and « Même INE », not « not a probable duplicate »', async () => {
+  const { buildServer } = await import('../src/web/server.js');
+  const { createUser, signedInClient } = await import('./helpers/web.js');
+  const pool = ctx.database.pool;
+  const app = await buildServer(ctx);
+  try {
+    const s = await insertStructure(pool, 'Collège Lucie Aubrac');
+    const at = { structureIds: [s], birthDate: '2014-05-06' };
+    const a = await insertUser(pool, { ...at, firstName: 'Noé', lastName: 'PETIT', activated: true, externalId: 'aaf1d:3001' });
+    const b = await insertUser(pool, { ...at, firstName: 'Noé', lastName: 'BERNARD-PETIT', externalId: 'aaf2d:4001' });
+    await pool.query(`UPDATE users SET ine = '555666777CD' WHERE id = ANY($1::uuid[])`, [[a, b]]);
+    const admin = await createUser(pool, { login: 'dup.admin', superAdmin: true, password: 'x' });
+    const c = await signedInClient(app, pool, admin);
+    const page = await c.get(`/console/etablissements/${s}/doublons/${a}/${b}`);
+    assert.equal(page.statusCode, 200);
+    assert.doesNotMatch(page.body, /pas détectés comme doublons probables/);
+    assert.match(page.body, /Même INE/);
+  } finally {
+    await app.close();
+  }
+});

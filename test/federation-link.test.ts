@@ -198,7 +198,8 @@ test('activated from the « aucun compte » page in the same browser, the accoun
   const s = await insertStructure(pool, 'École des Platanes');
   await pool.query(`INSERT INTO federation_enabled (provider_id, structure_id, profile) VALUES ('franceconnect', $1, 'Relative') ON CONFLICT DO NOTHING`, [s]);
   const child = await insertUser(pool, { firstName: 'Eva', lastName: 'NOM', structureIds: [s] });
-  const a = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  // The person the provider names (identity(): Pat Nobody): an activation links only the account of that name.
+  const a = await createInactiveUser(pool, ctx.secrets, { login: `act.${randomBytes(3).toString('hex')}`, profile: 'Relative', firstName: 'Pat', lastName: 'NOBODY' });
   await relate(pool, a.id, child);
   const { c, token } = await pending('fc-activated', { next: '/mon-compte' });
   const page = await c.get(`/activation?fournisseur=franceconnect&jeton=${token}`);

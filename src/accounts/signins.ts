@@ -2,6 +2,7 @@
 // account is blocked, whoever held the old password (or a session) keeps no access — neither to Trousseau's pages
 // nor, through its OpenID provider, to the ENT's applications (whose refresh tokens lived 30 days on).
 import type { Queryable } from '../db/index.js';
+import { recordAudit } from '../directory/audit.js';
 
 /**
  * Transaction-level advisory lock between what decides whether an account's password may sign it in (a school's
@@ -36,6 +37,15 @@ export async function endSignIns(db: Queryable, userId: string | readonly string
 export async function passwordReplaced(db: Queryable, userId: string, keepSessionIdHash: string | null = null): Promise<void> {
   await db.query('UPDATE users SET renewal_code_mac = NULL, renewal_code_expires_at = NULL WHERE id = $1 AND renewal_code_mac IS NOT NULL', [userId]);
   await db.query('UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
+  // A provider identity linked by proving the old password or the letter's code (the « aucun compte » page,
+  // federation_links.proven_by, migration 0040) was a way in for whoever knew them: it goes with them. Links the
+  // provider's own answer matched (directory keys, a first sign-in) stay.
+  const unlinked = await db.query('DELETE FROM federation_links WHERE user_id = $1 AND proven_by IS NOT NULL RETURNING provider_id, subject', [userId]);
+  if (unlinked.rowCount) {
+    await recordAudit(db, userId, 'federation.unlink', {
+      userId, reason: 'password_replaced', links: unlinked.rows.map((r) => ({ provider: r.provider_id, subject: r.subject })),
+    });
+  }
   await endSignIns(db, userId, keepSessionIdHash);
 }
 

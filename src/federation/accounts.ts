@@ -8,7 +8,7 @@ import type { Queryable } from '../db/index.js';
 import { recordAudit } from '../directory/audit.js';
 import { accountStructuresSql, termsDue } from '../directory/policies.js';
 import type { Profile } from '../directory/vocabulary.js';
-import type { CandidateAccount, FederatedIdentity } from './matching.js';
+import { namesMatch, type CandidateAccount, type FederatedIdentity } from './matching.js';
 import type { MatchKey, ProviderConfig } from './providers.js';
 
 /**
@@ -108,9 +108,11 @@ export async function completeSignIn(
  * identity that matched nobody: a super admin (no directory identity, never reached by a provider); a profile the
  * provider said the person is not (SAML affiliation); the provider not enabled for the account's profile in any of its
  * structures (enablement.ts); already linked to another subject at this provider (one person per account there —
- * the administrator unlinks first); blocked, pre-deleted or not activated (`unusable`).
+ * the administrator unlinks first); blocked, pre-deleted or not activated (`unusable`); proven by an activation only,
+ * an identity whose names are not the account's (`names`: the next person at a shared computer activating her own
+ * account on the page left open with someone else's pending answer).
  */
-export type LinkRefusal = 'superAdmin' | 'profile' | 'notEnabled' | 'linkedElsewhere' | 'unusable';
+export type LinkRefusal = 'superAdmin' | 'profile' | 'notEnabled' | 'linkedElsewhere' | 'unusable' | 'names';
 
 /**
  * Links the provider's identity (`id`, which matched no account) to `userId`, whose owner proved it (`via`):
@@ -131,7 +133,7 @@ export async function linkProvenAccount(
 ): Promise<LinkRefusal | null> {
   return withTransaction(db, async (client) => {
     const r = await client.query(
-      `SELECT u.profile, u.is_super_admin, u.email, u.first_name, u.login, u.blocked OR u.pre_deleted_at IS NOT NULL OR u.activated_at IS NULL AS unusable,
+      `SELECT u.profile, u.is_super_admin, u.email, u.first_name, u.last_name, u.login, u.blocked OR u.pre_deleted_at IS NOT NULL OR u.activated_at IS NULL AS unusable,
               EXISTS (SELECT 1 FROM federation_enabled fe WHERE fe.provider_id = $2 AND fe.profile = u.profile
                       AND fe.structure_id IN ${accountStructuresSql('u')}) AS enabled,
               EXISTS (SELECT 1 FROM federation_links fl WHERE fl.provider_id = $2 AND fl.user_id = u.id AND fl.subject <> $3) AS linked_elsewhere
@@ -151,15 +153,21 @@ export async function linkProvenAccount(
               ? 'notEnabled'
               : u.linked_elsewhere
                 ? 'linkedElsewhere'
-                : null;
+                : // An activation proves only that the letter's code was typed in this browser — by whoever sat there next,
+                  // on the page left open with someone else's pending answer: the provider must name the account's owner
+                  // (a provider giving no name proves nobody: its person links with the new password instead).
+                  via === 'activation' && !namesMatch(id, { firstName: u.first_name, lastName: u.last_name })
+                  ? 'names'
+                  : null;
     if (refusal) {
       await recordAudit(client, userId, 'federation.link_refused', { provider: p.id, subject: id.subject, via, reason: refusal, ip });
       return refusal;
     }
+    // Marked as resting on the proof (`via`): the link goes when the password is replaced (signins.ts passwordReplaced).
     await client.query(
-      `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = now()`,
-      [p.id, id.subject, userId, p.label],
+      `INSERT INTO federation_links (provider_id, subject, user_id, provider_name, last_login_at, proven_by) VALUES ($1, $2, $3, $4, now(), $5)
+       ON CONFLICT (provider_id, subject, user_id) DO UPDATE SET provider_name = $4, last_login_at = now(), proven_by = $5`,
+      [p.id, id.subject, userId, p.label, via],
     );
     await recordAudit(client, userId, 'federation.link', { provider: p.id, subject: id.subject, userIds: [userId], via, ip });
     await recordAudit(client, userId, 'auth.login', { ip, provider: p.id });

@@ -85,13 +85,19 @@ export function givenNameMatches(directory: string, provider: string): boolean {
   return !!d && (p === d || p.startsWith(`${d}-`));
 }
 
+/** The provider's family name (birth or usage name) and given name(s) are the account's, folded. */
+export function namesMatch(id: Pick<FederatedIdentity, 'familyName' | 'usageName' | 'givenName'>, a: { firstName: string; lastName: string }): boolean {
+  if (!id.givenName) return false;
+  const last = foldName(a.lastName);
+  const names = [id.familyName, id.usageName].filter((n): n is string => !!n).map(foldName);
+  return !!last && names.includes(last) && givenNameMatches(a.firstName, id.givenName);
+}
+
 /** Family name (birth or usage name) + given name + birth date, folded; only relatives and pupils. */
 function nameBirthDateMatches(id: FederatedIdentity, a: CandidateAccount): boolean {
   if (!id.birthDate || !id.givenName || a.birthDate !== id.birthDate) return false;
   if (a.profile !== 'Relative' && a.profile !== 'Student') return false;
-  const last = foldName(a.lastName);
-  const names = [id.familyName, id.usageName].filter((n): n is string => !!n).map(foldName);
-  return !!last && names.includes(last) && givenNameMatches(a.firstName, id.givenName);
+  return namesMatch(id, a);
 }
 
 const STEP_TEST: Record<MatchKey, (id: FederatedIdentity, a: CandidateAccount) => boolean> = {

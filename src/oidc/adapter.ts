@@ -56,7 +56,9 @@ export function postgresAdapter(db: Queryable, secrets: Secrets, issuedFor: () =
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.kind === 'Client') return clientMetadata(db, secrets, id);
+      // A client_id with a NUL (`/oidc/auth?client_id=%00`, the token request's body, an end_session id_token_hint's
+      // `aud`) names no application, and PostgreSQL text cannot hold it: the query failed the request with a 500.
+      if (this.kind === 'Client') return id.includes('\u0000') ? undefined : clientMetadata(db, secrets, id);
       return this.findWhere('id', id);
     }
 

@@ -93,6 +93,7 @@ export async function listClients(db: Queryable): Promise<OidcClient[]> {
 
 /** A registered application, or null. */
 export async function findClient(db: Queryable, clientId: string): Promise<OidcClient | null> {
+  if (clientId.includes('\u0000')) return null; // names no application, and PostgreSQL text cannot hold it (a 500)
   const { rows } = await db.query('SELECT * FROM oidc_clients WHERE client_id = $1', [clientId]);
   return rows[0] ? fromRow(rows[0]) : null;
 }

@@ -64,7 +64,7 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const { rows } = await pool.query(
       `SELECT u.id, u.first_name, u.last_name, to_char(u.birth_date, 'YYYY-MM-DD') AS birth_date, u.email, u.login, u.profile,
               u.activated_at IS NOT NULL AS activated, u.blocked, u.origin, u.source, u.created_at,
-              trousseau_fold(u.last_name) AS fl, trousseau_fold(u.first_name) AS ff, nullif(lower(btrim(u.email)), '') AS em,
+              trousseau_fold(u.last_name) AS fl, trousseau_fold(u.first_name) AS ff, nullif(lower(btrim(u.email)), '') AS em, nullif(upper(btrim(u.ine)), '') AS ine,
               coalesce((SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) FROM user_classes uc JOIN classes c ON c.id = uc.class_id
                          WHERE uc.user_id = u.id AND c.structure_id = $2), '{}') AS classes,
               coalesce((SELECT array_agg(p.first_name || ' ' || p.last_name ORDER BY p.last_name, p.first_name)
@@ -94,7 +94,7 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
         createdAt: r.created_at,
         classes: r.classes,
         relatives: [...r.parents, ...r.children],
-        folded: { fl: r.fl, ff: r.ff, em: r.em },
+        folded: { fl: r.fl, ff: r.ff, em: r.em, ine: r.ine },
       };
     };
     return [side(a), side(b)];
@@ -125,7 +125,11 @@ export default async function duplicates(root: FastifyInstance, ctx: AppContext)
     const school = await structureOr404(req, schoolId);
     const [a, b] = await loadPair(req, school.id, aId, bId);
     const keeper = keeperOf(a, b);
-    const s = scorePair({ fl: a.folded.fl, ff: a.folded.ff, birthDate: a.birthDate, email: a.folded.em }, { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em });
+    // The list's own score (findDuplicates): the INE too, or a pair it proposed by its INE read here as « not probable ».
+    const s = scorePair(
+      { fl: a.folded.fl, ff: a.folded.ff, birthDate: a.birthDate, email: a.folded.em, ine: a.folded.ine },
+      { fl: b.folded.fl, ff: b.folded.ff, birthDate: b.birthDate, email: b.folded.em, ine: b.folded.ine },
+    );
     return dupPage(req, reply, school, _('dup.compare.title'), compareView(req.lang, school, a, b, keeper, s));
   }
 

@@ -32,6 +32,8 @@ const fr = {
   'fed.link.refused.notEnabled':
     'Votre compte ne peut pas être associé à {provider} : ce moyen de connexion n’est pas ouvert pour votre profil dans votre établissement. Connectez-vous avec votre identifiant de l’ENT.',
   'fed.link.refused.linkedElsewhere': 'Ce compte est déjà associé à une autre identité {provider}. Aucun compte n’a été associé : adressez-vous à l’établissement pour le délier d’abord.',
+  'fed.link.refused.names':
+    'Votre compte est activé, mais il n’a pas été associé à {provider} : l’identité {provider} obtenue dans ce navigateur porte un autre nom que ce compte. S’il s’agit bien de vous, connectez-vous de nouveau avec {provider}, puis identifiez-vous avec votre nouveau mot de passe.',
   'fed.link.activationLate':
     'Votre compte est activé, mais il n’a pas été associé à {provider} : l’identité obtenue a expiré ou vient d’un autre navigateur. Connectez-vous de nouveau avec {provider}, puis identifiez-vous avec votre nouveau mot de passe.',
   'fed.link.toAccount': 'Aller à mon compte',
@@ -101,6 +103,8 @@ const en: Record<keyof typeof fr, string> = {
   'fed.link.refused.profile': '{provider} does not identify you with this account’s profile: it cannot be linked to it.',
   'fed.link.refused.notEnabled': 'Your account cannot be linked to {provider}: this way of signing in is not open for your profile in your school. Sign in with your workspace login.',
   'fed.link.refused.linkedElsewhere': 'This account is already linked to another {provider} identity. No account was linked: ask the school to unlink it first.',
+  'fed.link.refused.names':
+    'Your account is activated, but it was not linked to {provider}: the {provider} identity obtained in this browser bears another name than this account. If it is yours, sign in again with {provider}, then sign in with your new password.',
   'fed.link.activationLate':
     'Your account is activated, but it was not linked to {provider}: the identity obtained has expired or comes from another browser. Sign in again with {provider}, then sign in with your new password.',
   'fed.link.toAccount': 'Go to my account',

@@ -33,7 +33,7 @@ export interface Side {
   classes: string[];
   /** Parents of a student, children (with classes) of a parent. */
   relatives: string[];
-  folded: { fl: string; ff: string; em: string | null };
+  folded: { fl: string; ff: string; em: string | null; ine: string | null };
 }
 
 export const duplicatesBase = (structureId: string): string => `${schoolBase(structureId)}/doublons`;
