@@ -255,3 +255,41 @@ test('an account activated in that browser without the pending answer (the next 
   assert.equal(forged.statusCode, 400);
   assert.deepEqual(await links(next.id), []);
 });
+
+test('switching the language keeps the pending answer: the page comes back with its form, at an address without a token', async () => {
+  const id = await parent();
+  const login = await loginOf(id);
+  const { c, token } = await pending('fc-lang', { next: '/mon-compte' });
+  // The page answering a wrong password (as at the provider's callback, its URL cannot be opened again).
+  const wrong = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: 'not-the-password' });
+  assert.equal(wrong.statusCode, 401);
+  const href = /href="([^"]*)" hreflang="en"/.exec(wrong.body)?.[1]?.replace(/&amp;/g, '&');
+  assert.equal(href, '/federation/franceconnect/associer?lang=en');
+  assert.ok(!href.includes(token));
+  const en = await c.get(href);
+  assert.equal(en.statusCode, 200);
+  assert.match(en.body, /<html lang="en"/);
+  assert.match(en.body, /Already have an account\?/);
+  assert.match(en.body, /Link my account to FranceConnect/);
+  const fresh = /name="jeton" value="([A-Za-z0-9_-]{43})"/.exec(en.body)?.[1];
+  assert.ok(fresh && fresh !== token, 'a new token for the step');
+  assert.match(en.body, new RegExp(`href="/activation\\?fournisseur=franceconnect&amp;jeton=${fresh}"`));
+  // The old token (another tab's form) no longer names the step; the new one links.
+  assert.equal((await c.post('/federation/franceconnect/associer', { jeton: token, login, password: PASSWORD })).statusCode, 400);
+  const ok = await c.post('/federation/franceconnect/associer', { jeton: fresh, login, password: PASSWORD });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, '/mon-compte');
+  assert.deepEqual(await links(id), [{ provider_id: 'franceconnect', subject: 'fc-lang' }]);
+});
+
+test('the language switch finds nothing without the browser’s binding cookie, at another provider, or once expired', async () => {
+  const { c, token } = await pending('fc-lang-none');
+  const other = new Client(app, '198.51.100.30');
+  await other.get('/connexion');
+  assert.equal((await other.get('/federation/franceconnect/associer?lang=en')).statusCode, 400);
+  assert.equal((await c.get('/federation/educonnect/associer?lang=en')).statusCode, 400);
+  await ctx.database.pool.query("UPDATE federation_flows SET expires_at = now() - interval '1 second' WHERE state_hash = $1", [sha256(token)]);
+  const late = await c.get('/federation/franceconnect/associer?lang=en');
+  assert.equal(late.statusCode, 400);
+  assert.doesNotMatch(late.body, /name="jeton"/);
+});

@@ -8,6 +8,8 @@
 //   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
 //   POST /federation/:p/associer    an answer that matched no account linked to one the person proves theirs (its
 //                                   login and password), from the « aucun compte » page, in the same browser
+//   GET  /federation/:p/associer    that page again (its language switched): the browser's pending answer, found by
+//                                   its binding cookie — no token in the address
 //   GET  /federation/:p/associer/activation  …or the account activated from that page's link (/activation), in the
 //                                   same browser, after the answer and within its FLOW_MINUTES
 //   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
@@ -23,7 +25,7 @@ import { checkCredentials } from '../../accounts/login.js';
 import { findCodeTypedAsPassword, normalizeLogin } from '../../accounts/activation.js';
 import { attemptSucceeded, authLimits, checkAttempt } from '../../accounts/ratelimit.js';
 import { completeSignIn, linkProvenAccount, loadCandidates, saveProviderSession, unactivated, type LinkRefusal } from '../../federation/accounts.js';
-import { saveFlow, takeFlow, peekFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
+import { saveFlow, takeFlow, peekFlow, resumeLinkFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
 import { matchAccounts, type CandidateAccount } from '../../federation/matching.js';
 import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
 import type { ProviderConfig } from '../../federation/providers.js';
@@ -198,6 +200,9 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
         title: failed ? _('fed.link.title') : _('fed.none.title'),
         narrow: true,
         error: failed,
+        // Shown at the provider's callback (its single-use code and state) or at the form's POST: the FR | EN switch
+        // opens the GET below, which finds the pending answer by the browser's binding cookie, not by a token.
+        langPath: `/federation/${p.id}/associer`,
         body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
 <div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
 <p>${p.contact ?? _('fed.none.contact')}</p></div>
@@ -217,6 +222,13 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
       status,
     );
   }
+
+  app.get('/:provider/associer', { schema: { params: ProviderParams } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const resumed = await resumeLinkFlow(pool, binding(req), p.id);
+    if (!resumed?.flow.answer) return failed(req, reply, p);
+    return nonePage(req, reply, p, resumed.token, {});
+  });
 
   const limits = authLimits();
   const LinkForm = z.object({ jeton: text(200), login: text(200), password: text(2000) });
