@@ -22,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../../directory/audit.js';
 import { termsDue } from '../../directory/policies.js';
 import { checkCredentials } from '../../accounts/login.js';
-import { findCodeTypedAsPassword, normalizeLogin } from '../../accounts/activation.js';
+import { normalizeLogin } from '../../accounts/activation.js';
+import { normalizeCode } from '../../accounts/codes.js';
 import { attemptSucceeded, authLimits, checkAttempt } from '../../accounts/ratelimit.js';
 import { completeSignIn, linkProvenAccount, loadCandidates, saveProviderSession, unactivated, type LinkRefusal } from '../../federation/accounts.js';
 import { saveFlow, takeFlow, peekFlow, resumeLinkFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
@@ -245,18 +246,17 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (!login) empty.login = _('field.loginRequired');
     if (!f.password) empty.password = _('field.passwordRequired');
     if (Object.keys(empty).length) return nonePage(req, reply, p, f.jeton, { login, errors: empty }, 422);
+    // The letter's activation code or a renewal sheet's code typed as the password (src/accounts/codes.ts: 10 Crockford
+    // symbols, any case, spaces or dashes): no password looks so here — pointed to the activation, not checked (valid
+    // or not, the answer is the same) and not counted as a failed password.
+    if (normalizeCode(f.password ?? '')) return nonePage(req, reply, p, f.jeton, { login, errors: { password: _('fed.link.codeTyped') } }, 422);
     // The sign-in page's credential check, counted against the same limits (per IP, per login).
     const l = normalizeLogin(login);
     const wait = await checkAttempt(pool, limits, req.ip, l);
     if (wait !== null) return nonePage(req, reply, p, f.jeton, { login, error: tooMany(req, reply, wait) }, 429);
     const res = await checkCredentials(ctx, login, f.password ?? '');
     if (!res.ok) {
-      // Not activated yet, and the letter's code typed as the password (the sign-in page accepts it so): proven, so
-      // said — activate first. Anything else is one answer, whether the login exists or not.
-      if (res.reason === 'invalid' && (await findCodeTypedAsPassword(ctx, login, f.password ?? ''))?.purpose === 'activation') {
-        await attemptSucceeded(pool, req.ip, l);
-        return nonePage(req, reply, p, f.jeton, { login, error: _('fed.link.activateFirst') }, 409);
-      }
+      // One answer, whether the login exists or not.
       await recordAudit(pool, null, 'auth.login_failed', { login: l.slice(0, 100), ip: req.ip, reason: res.reason, provider: p.id, link: true });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('fed.link.invalid');
       return nonePage(req, reply, p, f.jeton, { login, error }, 401);
