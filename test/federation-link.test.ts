@@ -294,6 +294,18 @@ test('the language switch finds nothing without the browser’s binding cookie, 
   assert.doesNotMatch(late.body, /name="jeton"/);
 });
 
+test('the provider’s configured contact, written in French, is marked so on the page in English', async () => {
+  const fc = ctx.config.federation.get('franceconnect') as { contact?: string };
+  fc.contact = 'Écrivez au rectorat : ent@ac-exemple.fr';
+  try {
+    const { c } = await pending('fc-contact');
+    assert.match((await c.get('/federation/franceconnect/associer')).body, /<p data-contact>Écrivez au rectorat/);
+    assert.match((await c.get('/federation/franceconnect/associer?lang=en')).body, /<p lang="fr" data-contact>Écrivez au rectorat/);
+  } finally {
+    fc.contact = undefined;
+  }
+});
+
 test('a code typed as the password (activation or renewal, any spelling) points to the activation, valid or not, and is not counted', async () => {
   const pool = ctx.database.pool;
   const s = await insertStructure(pool, 'École des Ormes');

@@ -206,7 +206,10 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
         langPath: `/federation/${p.id}/associer`,
         body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
 <div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
-<p>${p.contact ?? _('fed.none.contact')}</p></div>
+${
+  // The configuration's own words (« Adressez-vous à … »), written in French: said so on a page in English (WCAG 3.1.2).
+  p.contact ? html`<p${req.lang === 'fr' ? '' : html` lang="fr"`} data-contact>${p.contact}</p>` : html`<p>${_('fed.none.contact')}</p>`
+}</div>
 <form class="card" id="federation-link" method="post" action="/federation/${p.id}/associer" novalidate>
   <h2>${_('fed.link.title')}</h2>
   <p>${_('fed.link.lead', { provider: p.label, minutes: FLOW_MINUTES })}</p>
