@@ -171,7 +171,7 @@ test('a pending answer expired, taken to another browser, or a sign-in step in i
   assert.deepEqual(await links(id), []);
 });
 
-test('an account not yet activated: its letter’s code typed as the password says to activate it first; nothing linked', async () => {
+test('an account not yet activated: its letter’s code typed as the password points to the activation; nothing linked', async () => {
   const pool = ctx.database.pool;
   const s = await insertStructure(pool, 'École des Tilleuls');
   const child = await insertUser(pool, { firstName: 'Tom', lastName: 'NOM', structureIds: [s] });
@@ -180,8 +180,8 @@ test('an account not yet activated: its letter’s code typed as the password sa
   await enableEverywhere(pool, 'franceconnect', ['Relative']);
   const { c, token } = await pending('fc-new');
   const res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(id), password: code });
-  assert.equal(res.statusCode, 409);
-  assert.match(res.body, /pas encore activé\. Activez-le d’abord avec le code de votre courrier/);
+  assert.equal(res.statusCode, 422);
+  assert.match(res.body, /ressemble à un code d’activation ou de renouvellement, pas à un mot de passe/);
   assert.match(res.body, /href="\/activation/);
   assert.deepEqual(await links(id), []);
 });
@@ -255,4 +255,93 @@ test('an account activated in that browser without the pending answer (the next 
   const forged = await c.get(`/federation/franceconnect/associer/activation?jeton=${token}`);
   assert.equal(forged.statusCode, 400);
   assert.deepEqual(await links(next.id), []);
+});
+
+test('switching the language keeps the pending answer: the page comes back with its form, at an address without a token', async () => {
+  const id = await parent();
+  const login = await loginOf(id);
+  const { c, token } = await pending('fc-lang', { next: '/mon-compte' });
+  // The page answering a wrong password (as at the provider's callback, its URL cannot be opened again).
+  const wrong = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: 'not-the-password' });
+  assert.equal(wrong.statusCode, 401);
+  const href = /href="([^"]*)" hreflang="en"/.exec(wrong.body)?.[1]?.replace(/&amp;/g, '&');
+  assert.equal(href, '/federation/franceconnect/associer?lang=en');
+  assert.ok(!href.includes(token));
+  const en = await c.get(href);
+  assert.equal(en.statusCode, 200);
+  assert.match(en.body, /<html lang="en"/);
+  assert.match(en.body, /Already have an account\?/);
+  assert.match(en.body, /Link my account to FranceConnect/);
+  const fresh = /name="jeton" value="([A-Za-z0-9_-]{43})"/.exec(en.body)?.[1];
+  assert.ok(fresh && fresh !== token, 'a new token for the step');
+  assert.match(en.body, new RegExp(`href="/activation\\?fournisseur=franceconnect&amp;jeton=${fresh}"`));
+  // The old token (another tab's form) no longer names the step; the new one links.
+  assert.equal((await c.post('/federation/franceconnect/associer', { jeton: token, login, password: PASSWORD })).statusCode, 400);
+  const ok = await c.post('/federation/franceconnect/associer', { jeton: fresh, login, password: PASSWORD });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, '/mon-compte');
+  assert.deepEqual(await links(id), [{ provider_id: 'franceconnect', subject: 'fc-lang' }]);
+});
+
+test('the language switch finds nothing without the browser’s binding cookie, at another provider, or once expired', async () => {
+  const { c, token } = await pending('fc-lang-none');
+  const other = new Client(app, '198.51.100.30');
+  await other.get('/connexion');
+  assert.equal((await other.get('/federation/franceconnect/associer?lang=en')).statusCode, 400);
+  assert.equal((await c.get('/federation/educonnect/associer?lang=en')).statusCode, 400);
+  await ctx.database.pool.query("UPDATE federation_flows SET expires_at = now() - interval '1 second' WHERE state_hash = $1", [sha256(token)]);
+  const late = await c.get('/federation/franceconnect/associer?lang=en');
+  assert.equal(late.statusCode, 400);
+  assert.doesNotMatch(late.body, /name="jeton"/);
+});
+
+test('the provider’s configured contact, written in French, is marked so on the page in English', async () => {
+  const fc = ctx.config.federation.get('franceconnect') as { contact?: string };
+  fc.contact = 'Écrivez au rectorat : ent@ac-exemple.fr';
+  try {
+    const { c } = await pending('fc-contact');
+    assert.match((await c.get('/federation/franceconnect/associer')).body, /<p data-contact>Écrivez au rectorat/);
+    assert.match((await c.get('/federation/franceconnect/associer?lang=en')).body, /<p lang="fr" data-contact>Écrivez au rectorat/);
+  } finally {
+    fc.contact = undefined;
+  }
+});
+
+test('a code typed as the password (activation or renewal, any spelling) points to the activation, valid or not, and is not counted', async () => {
+  const pool = ctx.database.pool;
+  const s = await insertStructure(pool, 'École des Ormes');
+  const child = await insertUser(pool, { firstName: 'Zoé', lastName: 'NOM', structureIds: [s] });
+  const inactive = await createInactiveUser(pool, ctx.secrets, { login: `code.${randomBytes(3).toString('hex')}`, profile: 'Relative' });
+  await relate(pool, inactive.id, child);
+  await enableEverywhere(pool, 'franceconnect', ['Relative']);
+  const active = await parent();
+  const { c, token } = await pending('fc-code');
+  const grouped = (code: string) => code.replace(/(.{4})(?=.)/g, '$1-');
+  const tries: Array<[string, string]> = [
+    [await loginOf(inactive.id), inactive.code], // its real activation code
+    [await loginOf(inactive.id), grouped(inactive.code).toLowerCase()],
+    [await loginOf(active), 'MXTT GF5E AB'], // a code of no one's (a renewal sheet's shape)
+    [await loginOf(active), grouped('0123456789').toLowerCase()],
+  ];
+  const messages = new Set<string>();
+  for (const [login, password] of tries) {
+    const res = await c.post('/federation/franceconnect/associer', { jeton: token, login, password });
+    assert.equal(res.statusCode, 422, password);
+    const alert = /id="f-password-error"[^>]*>(.*?)<\/p>/s.exec(res.body)?.[1] ?? '';
+    assert.match(alert, /ressemble à un code d’activation ou de renouvellement/);
+    assert.match(res.body, /id="f-password"[^>]*aria-invalid="true"/);
+    messages.add(alert);
+    assert.match(res.body, /href="\/activation\?fournisseur=franceconnect/);
+  }
+  assert.equal(messages.size, 1, 'the same words, valid code or not');
+  for (const id of [inactive.id, active]) {
+    assert.equal((await q('SELECT hits FROM rate_limits WHERE key = $1', [`auth:login:${await loginOf(id)}`]))[0]?.hits ?? 0, 0);
+    assert.deepEqual(await links(id), []);
+  }
+  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'auth.login_failed' AND details->>'provider' = 'franceconnect' AND details->>'login' = ANY($1)", [[await loginOf(inactive.id), await loginOf(active)]]))[0].n, 0);
+  const en = await c.post('/federation/franceconnect/associer?lang=en', { jeton: token, login: await loginOf(active), password: 'mxtt-gf5e-ab' });
+  assert.match(en.body, /looks like an activation or renewal code/);
+  // An ordinary password still links.
+  const ok = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(active), password: PASSWORD });
+  assert.equal(ok.statusCode, 303);
 });

@@ -101,6 +101,25 @@ export async function peekFlow(db: Queryable, token: string, binding: string, pu
 }
 
 /**
+ * The browser's latest pending answer at `providerId` (a 'link' step, bound to its cookie, still fresh), under a new
+ * token returned with it — the « aucun compte » page shown again at an address that carries no secret (its language
+ * switched): the binding cookie finds the step, and only the new token's hash is stored, so a copy of the old token
+ * (another tab's form) finds nothing. Null when there is none.
+ */
+export async function resumeLinkFlow(db: Queryable, binding: string, providerId: string): Promise<{ flow: Flow; token: string } | null> {
+  if (!binding) return null;
+  const token = newFlowToken();
+  const r = await db.query(
+    `UPDATE federation_flows SET state_hash = $1
+     WHERE state_hash = (SELECT state_hash FROM federation_flows WHERE binding_hash = $2 AND provider_id = $3 AND purpose = 'link' AND expires_at > now()
+                         ORDER BY created_at DESC LIMIT 1)
+     RETURNING *`,
+    [sha256(token), sha256(binding), providerId],
+  );
+  return r.rows[0] ? { flow: fromRow(r.rows[0]), token } : null;
+}
+
+/**
  * Records that `userId` was activated from the « aucun compte » page of the pending answer `token` (its activation
  * form carried the token): only that account may then be linked to it (/federation/:p/associer/activation). An
  * account activated otherwise in the same browser — the next person at a shared computer — is not. First one only.

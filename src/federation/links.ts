@@ -44,3 +44,27 @@ export async function unlinkAccount(pool: pg.Pool, scope: Scope, userId: string,
     return r.rowCount;
   });
 }
+
+/** Why an account's own unlinking was refused: no such link (a stale form), or it is the account's last way in. */
+export type OwnUnlinkRefusal = 'notFound' | 'lastWay';
+
+/**
+ * The account's holder removes its own link to `providerId` (« Mon compte »; the caller has re-authenticated them
+ * where the page asks it). Refused when the account has no Trousseau password and this is its last link: it could
+ * no longer sign in. The account's other sign-ins end (`keepSessionIdHash`, the page's own, stays): one may have
+ * come through a link the holder did not make. Audited as the console's unlinking is. Returns the refusal, or null.
+ */
+export async function unlinkOwnAccount(pool: pg.Pool, userId: string, providerId: string, keepSessionIdHash: string | null): Promise<OwnUnlinkRefusal | null> {
+  return withTransaction(pool, async (c) => {
+    const u = await c.query('SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    if (!u.rows[0]) return 'notFound';
+    const others = await c.query('SELECT count(DISTINCT provider_id)::int AS n FROM federation_links WHERE user_id = $1 AND provider_id <> $2', [userId, providerId]);
+    const r = await c.query('SELECT subject FROM federation_links WHERE user_id = $1 AND provider_id = $2', [userId, providerId]);
+    if (!r.rowCount) return 'notFound';
+    if (!u.rows[0].has_password && others.rows[0].n === 0) return 'lastWay';
+    await c.query('DELETE FROM federation_links WHERE user_id = $1 AND provider_id = $2', [userId, providerId]);
+    await endSignIns(c, userId, keepSessionIdHash);
+    await recordAudit(c, userId, 'federation.unlink', { userId, provider: providerId, subjects: r.rows.map((x) => x.subject), self: true });
+    return null;
+  });
+}

@@ -14,6 +14,7 @@ import { findResetToken, requestPasswordReset, resetPassword } from '../../accou
 import { absenceOf } from '../../accounts/lifecycle.js';
 import accountTerms from './terms.js';
 import { frenchDate } from '../../publipostage/format.js';
+import { accountLinks, unlinkOwnAccount } from '../../federation/links.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession } from '../auth.js';
 import { safeNext } from '../next.js';
@@ -66,6 +67,7 @@ type CodeFields = z.infer<typeof CodeForm>;
 const OkQuery = z.object({ ok: text(20) });
 const ContactForm = z.object({ email: text(320), phone: text(40), contactCurrent: text(2000) });
 const PasswordForm = z.object({ current: text(2000), password: text(2000), confirm: text(2000) });
+const UnlinkForm = z.object({ providerId: text(40), unlinkCurrent: text(2000) });
 const ForgotForm = z.object({ identifier: text(320) });
 const TokenQuery = z.object({ token: text(200) });
 const ResetForm = z.object({ token: text(200), password: text(2000), confirm: text(2000) });
@@ -392,7 +394,12 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
 
   // ------------------------------------------------------------------------------------ Mon compte
 
-  async function accountPage(req: FastifyRequest, reply: FastifyReply, o: { values?: Form; errors?: FieldErrors; alert?: string; form?: 'contact' | 'password' } = {}, status = 200) {
+  async function accountPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    o: { values?: Form; errors?: FieldErrors; alert?: string; form?: 'contact' | 'password'; unlinkChosen?: string } = {},
+    status = 200,
+  ) {
     const _ = translator(req.lang);
     const d = await loadAccountDetails(ctx, viewer(req).user.id);
     if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
@@ -413,12 +420,13 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
             ? { href: '/classe', key: 'account.ok.next.classe' as const }
             : null;
     const notice: Notice | null =
-      ok === 'activated' || ok === 'password' || ok === 'contact'
+      ok === 'activated' || ok === 'password' || ok === 'contact' || ok === 'unlink'
         ? { kind: 'success', text: html`${_(`account.ok.${ok}`)}${next ? html` <a href="${next.href}" data-next>${_(next.key)}</a>` : ''}` }
         : absence
           ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
           : null;
-    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, alert: o.alert, contactValues, notice, contactPolicy: policy }) }, status);
+    const links = await accountLinks(pool, d.id);
+    return sendPage(reply, { req, ...accountView(viewEnv(req), d, { errors, alert: o.alert, contactValues, notice, contactPolicy: policy, links, unlinkChosen: o.unlinkChosen }) }, status);
   }
 
   const signedIn = guard();
@@ -481,6 +489,36 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     }
     await succeeded(req, user.login);
     return reply.redirect('/mon-compte?ok=password', 303);
+  });
+
+  // A link to an identity provider undone by the account's holder (federation/links.ts unlinkOwnAccount): the current
+  // password asked as an address change asks it (a session alone must not take away a way in, nor leave one someone
+  // else made), none for an account without a password; its last way in is kept.
+  app.post('/mon-compte/fournisseurs', { preValidation: signedIn, schema: { body: UnlinkForm } }, async (req, reply) => {
+    const _ = translator(req.lang);
+    const f = req.body;
+    const { user } = viewer(req);
+    const d = await loadAccountDetails(ctx, user.id);
+    if (!d) return sendErrorPage(req, reply, 404, _('error.notFound'));
+    const link = (await accountLinks(pool, user.id)).find((l) => l.providerId === f.providerId);
+    const errors: FieldErrors = {};
+    if (!f.providerId) errors.providerId = _('account.links.choose');
+    else if (!link) return accountPage(req, reply, { alert: _('account.links.notFound') }, 409);
+    if (d.hasPassword && !f.unlinkCurrent) errors.unlinkCurrent = _('field.currentRequiredForUnlink');
+    if (Object.keys(errors).length) return accountPage(req, reply, { errors, unlinkChosen: f.providerId }, 422);
+    if (d.hasPassword) {
+      // The current password is a credential: guessing it is limited like sign-in.
+      const wait = await attempt(req, user.login);
+      if (wait !== null) return accountPage(req, reply, { alert: tooMany(req, reply, wait), unlinkChosen: f.providerId }, 429);
+      if (!(await verifyCurrentPassword(ctx, user.id, f.unlinkCurrent))) {
+        return accountPage(req, reply, { errors: { unlinkCurrent: _('field.currentWrong') }, unlinkChosen: f.providerId }, 422);
+      }
+      await succeeded(req, user.login);
+    }
+    const refusal = await unlinkOwnAccount(pool, user.id, f.providerId, req.sessionIdHash);
+    if (refusal === 'lastWay') return accountPage(req, reply, { alert: _('account.links.lastWay', { provider: link?.providerName ?? f.providerId }) }, 409);
+    if (refusal) return accountPage(req, reply, { alert: _('account.links.notFound') }, 409);
+    return reply.redirect('/mon-compte?ok=unlink', 303);
   });
 
   // ------------------------------------------------------------------------------------ forgotten password

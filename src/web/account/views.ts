@@ -2,6 +2,8 @@
 // pure functions of what the routes (account/index.ts) read and checked. Every page works without JavaScript.
 import type { CodePurpose } from '../../accounts/activation.js';
 import type { AccountDetails } from '../../accounts/profile.js';
+import type { AccountLink } from '../../federation/links.js';
+import { frenchDate } from '../../publipostage/format.js';
 import { checkbox, csrfField, ERROR_SUMMARY_ID, errorSummary, field, formError, requiredLegend, type FieldErrors } from '../forms.js';
 import { html, type SafeHtml } from '../html.js';
 import { translator, type Lang } from '../i18n/index.js';
@@ -303,6 +305,10 @@ export function accountView(
     contactValues: { email: string; phone: string };
     notice: Notice | null;
     contactPolicy: { emailRequired: boolean; phoneRequired: boolean; minPasswordLength: number };
+    /** The account's links to identity providers (federation/links.ts), each one the holder may undo. */
+    links: AccountLink[];
+    /** The provider chosen in the unlink form sent back with an error. */
+    unlinkChosen?: string;
   },
 ): PageView {
   const _ = translator(env.lang);
@@ -315,6 +321,8 @@ export function accountView(
     current: _('field.currentPassword'),
     password: _('field.newPassword'),
     confirm: _('field.confirmPassword'),
+    providerId: _('account.links.legend'),
+    unlinkCurrent: _('field.currentPassword'),
   };
   const failed = !!o.alert || Object.keys(errors).length > 0;
   return {
@@ -364,6 +372,7 @@ ${
   <p data-no-password>${noPasswordText(env.lang, d.signInProvider)}</p>
 </section>`
 }
+${linksSection(env, d, o)}
 </div>
 </div>`,
   };
@@ -376,6 +385,49 @@ ${
 export function noPasswordText(lang: Lang, provider: string | null): string {
   const _ = translator(lang);
   return provider ? _('account.noPassword', { provider }) : _('account.noPasswordAnyProvider');
+}
+
+/**
+ * « Fournisseurs d’identité associés »: each link and since when, and the form undoing one (POST
+ * /mon-compte/fournisseurs), which asks the current password as an address change does (an account without one has
+ * none to give). Nothing when the account has no link.
+ */
+function linksSection(env: ViewEnv, d: AccountDetails, o: { errors: FieldErrors; links: AccountLink[]; unlinkChosen?: string }): SafeHtml {
+  if (!o.links.length) return html``;
+  const _ = translator(env.lang);
+  const { errors, links } = o;
+  const several = links.length > 1;
+  return html`<section class="card" aria-labelledby="h-links" data-fed-links>
+  <h2 id="h-links">${_('account.links')}</h2>
+  <ul class="plain">${links.map((l) => html`<li data-fed-link="${l.providerId}">${_('account.links.item', { provider: l.providerName, date: frenchDate(l.createdAt) })}</li>`)}</ul>
+  <form method="post" action="/mon-compte/fournisseurs" novalidate>
+    ${d.hasPassword || several ? requiredLegend(env) : ''}
+    ${csrfField(env)}
+    ${
+      several
+        ? html`<fieldset class="field"${errors.providerId ? html` aria-describedby="f-providerId-error"` : ''}><legend>${_('account.links.legend')} <span class="req" aria-hidden="true">*</span></legend>
+    ${errors.providerId ? html`<p class="field-error" id="f-providerId-error">${errors.providerId}</p>` : ''}
+    ${links.map(
+      (
+        l,
+        i,
+      ) => html`<div class="field-check"><input type="radio" id="f-providerId${i ? `-${i}` : ''}" name="providerId" value="${l.providerId}"${o.unlinkChosen === l.providerId ? html` checked` : ''}>
+      <label for="f-providerId${i ? `-${i}` : ''}">${l.providerName}</label></div>`,
+    )}
+  </fieldset>`
+        : html`<input type="hidden" name="providerId" value="${links[0].providerId}">`
+    }
+    ${
+      d.hasPassword &&
+      html`<input type="text" name="username" value="${d.login}" autocomplete="username" hidden>
+    ${field(env, { name: 'unlinkCurrent', label: _('field.currentPassword'), type: 'password', required: true, autocomplete: 'current-password', error: errors.unlinkCurrent })}`
+    }
+    <p class="hint" id="h-links-hint">${_('account.links.hint')}</p>
+    <div class="actions"><button type="submit" class="button-secondary" aria-describedby="h-links-hint">${
+      several ? _('account.links.unlinkChosen') : _('account.links.unlink', { provider: links[0].providerName })
+    }</button></div>
+  </form>
+</section>`;
 }
 
 /** The password change form of « Mon compte ». */

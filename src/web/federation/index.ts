@@ -8,6 +8,8 @@
 //   POST /federation/:p/choix       the account chosen among several, or the first sign-in confirmed (terms)
 //   POST /federation/:p/associer    an answer that matched no account linked to one the person proves theirs (its
 //                                   login and password), from the « aucun compte » page, in the same browser
+//   GET  /federation/:p/associer    that page again (its language switched): the browser's pending answer, found by
+//                                   its binding cookie — no token in the address
 //   GET  /federation/:p/associer/activation  …or the account activated from that page's link (/activation), in the
 //                                   same browser, after the answer and within its FLOW_MINUTES
 //   GET  /federation/:p/metadata    SAML SP metadata, for the IdP's administrators
@@ -20,10 +22,11 @@ import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../../directory/audit.js';
 import { termsDue } from '../../directory/policies.js';
 import { checkCredentials } from '../../accounts/login.js';
-import { findCodeTypedAsPassword, normalizeLogin } from '../../accounts/activation.js';
+import { normalizeLogin } from '../../accounts/activation.js';
+import { normalizeCode } from '../../accounts/codes.js';
 import { attemptSucceeded, authLimits, checkAttempt } from '../../accounts/ratelimit.js';
 import { completeSignIn, linkProvenAccount, loadCandidates, saveProviderSession, unactivated, type LinkRefusal } from '../../federation/accounts.js';
-import { saveFlow, takeFlow, peekFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
+import { saveFlow, takeFlow, peekFlow, resumeLinkFlow, FLOW_MINUTES, newFlowToken, type ProviderAnswer } from '../../federation/flows.js';
 import { matchAccounts, type CandidateAccount } from '../../federation/matching.js';
 import { oidcAuthorizationUrl, oidcCallback } from '../../federation/oidc.js';
 import type { ProviderConfig } from '../../federation/providers.js';
@@ -198,9 +201,15 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
         title: failed ? _('fed.link.title') : _('fed.none.title'),
         narrow: true,
         error: failed,
+        // Shown at the provider's callback (its single-use code and state) or at the form's POST: the FR | EN switch
+        // opens the GET below, which finds the pending answer by the browser's binding cookie, not by a token.
+        langPath: `/federation/${p.id}/associer`,
         body: html`${o.error ? formError(o.error) : errorSummary(req, errors, labels)}
 <div class="card" id="federation-none"><p class="lead">${_('fed.none', { provider: p.label })}</p>
-<p>${p.contact ?? _('fed.none.contact')}</p></div>
+${
+  // The configuration's own words (« Adressez-vous à … »), written in French: said so on a page in English (WCAG 3.1.2).
+  p.contact ? html`<p${req.lang === 'fr' ? '' : html` lang="fr"`} data-contact>${p.contact}</p>` : html`<p>${_('fed.none.contact')}</p>`
+}</div>
 <form class="card" id="federation-link" method="post" action="/federation/${p.id}/associer" novalidate>
   <h2>${_('fed.link.title')}</h2>
   <p>${_('fed.link.lead', { provider: p.label, minutes: FLOW_MINUTES })}</p>
@@ -218,6 +227,13 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     );
   }
 
+  app.get('/:provider/associer', { schema: { params: ProviderParams } }, async (req, reply) => {
+    const p = provider(req.params.provider);
+    const resumed = await resumeLinkFlow(pool, binding(req), p.id);
+    if (!resumed?.flow.answer) return failed(req, reply, p);
+    return nonePage(req, reply, p, resumed.token, {});
+  });
+
   const limits = authLimits();
   const LinkForm = z.object({ jeton: text(200), login: text(200), password: text(2000) });
   app.post('/:provider/associer', { schema: { params: ProviderParams, body: LinkForm } }, async (req, reply) => {
@@ -233,18 +249,17 @@ export default async function federationArea(root: FastifyInstance, { ctx }: Are
     if (!login) empty.login = _('field.loginRequired');
     if (!f.password) empty.password = _('field.passwordRequired');
     if (Object.keys(empty).length) return nonePage(req, reply, p, f.jeton, { login, errors: empty }, 422);
+    // The letter's activation code or a renewal sheet's code typed as the password (src/accounts/codes.ts: 10 Crockford
+    // symbols, any case, spaces or dashes): no password looks so here — pointed to the activation, not checked (valid
+    // or not, the answer is the same) and not counted as a failed password.
+    if (normalizeCode(f.password ?? '')) return nonePage(req, reply, p, f.jeton, { login, errors: { password: _('fed.link.codeTyped') } }, 422);
     // The sign-in page's credential check, counted against the same limits (per IP, per login).
     const l = normalizeLogin(login);
     const wait = await checkAttempt(pool, limits, req.ip, l);
     if (wait !== null) return nonePage(req, reply, p, f.jeton, { login, error: tooMany(req, reply, wait) }, 429);
     const res = await checkCredentials(ctx, login, f.password ?? '');
     if (!res.ok) {
-      // Not activated yet, and the letter's code typed as the password (the sign-in page accepts it so): proven, so
-      // said — activate first. Anything else is one answer, whether the login exists or not.
-      if (res.reason === 'invalid' && (await findCodeTypedAsPassword(ctx, login, f.password ?? ''))?.purpose === 'activation') {
-        await attemptSucceeded(pool, req.ip, l);
-        return nonePage(req, reply, p, f.jeton, { login, error: _('fed.link.activateFirst') }, 409);
-      }
+      // One answer, whether the login exists or not.
       await recordAudit(pool, null, 'auth.login_failed', { login: l.slice(0, 100), ip: req.ip, reason: res.reason, provider: p.id, link: true });
       const error = res.reason === 'blocked' ? _('login.blocked') : _('fed.link.invalid');
       return nonePage(req, reply, p, f.jeton, { login, error }, 401);
