@@ -101,17 +101,21 @@ test('class view « Fiches famille »: the ticked pupils, each followed by their
   assert.deepEqual(pdfQrCodes(file, 4), [activationUrl(ui.url, logins.zoe, codes.zoe)]);
   assert.doesNotMatch(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }), /Léa/);
 
-  // 8 per page: the same five sheets on one page.
+  // 8 per page: the same five sheets, each family on a page of its own (cut and handed out, a page never carries
+  // another family's codes).
   await page.goto(`${ui.url}/classe/${cm1}/eleves`);
   for (const k of ['hugo', 'tom', 'zoe']) await page.check(`#sel-${ids[k]}`);
   await page.click('summary:has-text("Fiches de connexion")');
   const [dl8] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Fiches famille .PDF (8 par page)")')]);
   const file8 = join(dir, 'famille8.pdf');
   await dl8.saveAs(file8);
-  assert.equal(pdfPages(file8), 1);
+  assert.equal(pdfPages(file8), 2);
+  assert.doesNotMatch(pdfText(file8, 1), /Durand/);
+  assert.doesNotMatch(pdfText(file8, 2), /Bernard/);
   // zbarimg may read one symbol twice on a dense page: compare the people the codes open, not the raw count.
-  const people = [...new Set(pdfQrCodes(file8, 1).map((url) => new URL(url).searchParams.get('login')))].sort();
-  assert.deepEqual(people, ['hugo', 'claire', 'tom', 'zoe', 'marc'].map((k) => logins[k]).sort());
+  const people = (p: number) => [...new Set(pdfQrCodes(file8, p).map((url) => new URL(url).searchParams.get('login')))].sort();
+  assert.deepEqual(people(1), ['hugo', 'claire', 'tom'].map((k) => logins[k]).sort());
+  assert.deepEqual(people(2), ['zoe', 'marc'].map((k) => logins[k]).sort());
 });
 
 test('class view « Envoyer aux familles »: confirmation with the parents reached and those to print for, then the run', async () => {

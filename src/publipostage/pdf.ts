@@ -36,7 +36,7 @@ export const SHEET_MODELS: readonly SheetModel[] = [1, 2, 8];
 
 export interface SheetOptions {
   model: SheetModel;
-  /** The order the rows are in; 'class' starts a new page at each class. */
+  /** The order the rows are in; 'class' starts a new page at each class, 'family' at each family (pageBreaks). */
   sort?: SortOrder;
   /** Printed when a row has no structure (e.g. a guest attached to none). */
   structureName?: string;
@@ -715,17 +715,65 @@ export async function loadTemplatesFor(db: Queryable, rows: Iterable<AccountRow>
 }
 
 /**
- * Sheets per page, in order, `batch` pages at a time: a new page when the current one is full, or when the
- * class changes (class sort). Reads `source` only as far as the pages it yields need.
+ * What starts a new page besides a full one, asked of each row in order: a new class (class sort); a new family
+ * (family sort), so that pages of 2 or 8 sheets cut and handed out never give a family another's codes. A family is
+ * a pupil, the relatives printed after him (select.ts familyCte: after their first pupil) and a pupil one of them is
+ * the parent of (a younger sibling, right after); a relative outside any family (none of his children selected) is
+ * alone, the accounts outside any family pack (staff) together. Rows without `familyRank` (not read in family order)
+ * start nothing.
  */
-async function* paginate(source: AsyncIterable<AccountRow[]>, perPage: number, byClass: boolean, batch: number): AsyncGenerator<AccountRow[][]> {
+function pageBreaks(sort: SortOrder | undefined): ((row: AccountRow) => boolean) | null {
+  if (sort === 'class') {
+    let group: string | null | undefined;
+    return (row) => {
+      const key = row.groupClass ?? null;
+      const starts = group !== undefined && key !== group;
+      group = key;
+      return starts;
+    };
+  }
+  if (sort !== 'family') return null;
+  // The current group: a family (with its relatives' children), a lone relative, or the staff.
+  let current: 'family' | 'alone' | 'staff' | null = null;
+  let children = new Set<string>();
+  return (row) => {
+    if (row.familyRank === undefined) return false;
+    if (row.familyRank === null) {
+      const was = current;
+      current = row.profile === 'Relative' ? 'alone' : 'staff';
+      return current === 'alone' || was !== 'staff';
+    }
+    if (row.profile === 'Relative') {
+      const starts = current !== 'family';
+      if (starts) children = new Set();
+      current = 'family';
+      for (const id of row.childIds ?? []) children.add(id);
+      return starts;
+    }
+    const starts = current !== 'family' || !children.has(row.id);
+    if (starts) children = new Set();
+    current = 'family';
+    return starts;
+  };
+}
+
+/**
+ * Sheets per page, in order, `batch` pages at a time: a new page when the current one is full, or when a row starts
+ * a new group (pageBreaks: class or family). Reads `source` only as far as the pages it yields need.
+ */
+async function* paginate(
+  source: AsyncIterable<AccountRow[]>,
+  perPage: number,
+  breaks: ((row: AccountRow) => boolean) | null,
+  batch: number,
+): AsyncGenerator<AccountRow[][]> {
   let pages: AccountRow[][] = [];
   let page: AccountRow[] = [];
-  let group: string | null | undefined;
   for await (const rows of source) {
     for (const row of rows) {
-      const key = row.groupClass ?? null;
-      if (page.length === perPage || (byClass && group !== undefined && key !== group && page.length)) {
+      // Asked of every row: the group follows the rows, whether the page is full or not.
+      const starts = breaks ? breaks(row) : false;
+      if (page.length === perPage || (starts && page.length)) {
         pages.push(page);
         page = [];
         if (pages.length === batch) {
@@ -733,7 +781,6 @@ async function* paginate(source: AsyncIterable<AccountRow[]>, perPage: number, b
           pages = [];
         }
       }
-      group = key;
       page.push(row);
     }
   }
@@ -922,7 +969,7 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
     }
   };
 
-  const pagesOf = paginate(Array.isArray(rows) ? inBatches(rows, 1000) : rows, g.cols * g.rows, opts.sort === 'class', batch);
+  const pagesOf = paginate(Array.isArray(rows) ? inBatches(rows, 1000) : rows, g.cols * g.rows, pageBreaks(opts.sort), batch);
   (async () => {
     try {
       // The batch whose content streams are being made while the next one is laid out.

@@ -168,7 +168,8 @@ function keysetCondition(sort: SortOrder, groupClass: string, key: unknown[], p:
 /**
  * Family order ("par famille"), a CTE `fam` (id, rank, pos) over the users `src` with their filing classes `cls`:
  * pupils ranked by class then name (pos 0), each of their relatives found in `src` taking the rank of its first
- * pupil (pos 1). Joined as `fam` by orderBy('family').
+ * pupil (pos 1). Joined as `fam` by orderBy('family'). A row's rank and, for a relative, his children's ids
+ * (kids.child_ids) are what pdf.ts needs to start each family on a new page (AccountRow.familyRank, childIds).
  */
 function familyCte(src: string, cls: string): string {
   return `fam_s AS (
@@ -310,7 +311,7 @@ function kidsCtes(sel: Selection, scope: Scope, p: Params, as: 'json' | 'label')
     GROUP BY uc.user_id
   ),
   kids AS (
-    SELECT k.parent_id, ${children} AS children
+    SELECT k.parent_id, ${children} AS children, array_agg(k.child_id) AS child_ids
     FROM kin k LEFT JOIN kin_cls kc ON kc.user_id = k.child_id
     GROUP BY k.parent_id
   )`;
@@ -352,7 +353,8 @@ LEFT JOIN LATERAL (
     SELECT json_agg(json_build_object('firstName', k.first_name, 'lastName', k.last_name, 'classes',
              coalesce((SELECT array_agg(c.name ORDER BY c.name COLLATE trousseau_fr) FROM user_classes uc ${className('uc.class_id')}
                        WHERE uc.user_id = k.id${shown ? ` AND ${shown}` : ''}), '{}'))
-             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children
+             ORDER BY k.last_name COLLATE trousseau_fr, k.first_name COLLATE trousseau_fr) AS children,
+           array_agg(k.id) AS child_ids
     FROM relations r JOIN users k ON k.id = r.child_id AND k.absent_since IS NULL AND k.pre_deleted_at IS NULL
     WHERE r.parent_id = u.id AND u.profile = 'Relative' ${teacherChild(scope, p, 'r.child_id')}
       ${childSchool ? `AND EXISTS (SELECT 1 FROM user_structures cs WHERE cs.user_id = r.child_id AND ${childSchool})` : ''}
@@ -369,7 +371,7 @@ const ROW_COLUMNS = (sel: Selection) => `u.id, u.last_name, u.first_name, u.prof
   u.pre_deleted_at IS NOT NULL AS pre_deleted, u.blocked, u.absent_since,
   ${sel.external === 'exclude' ? 'NULL::text' : externalProviderSql('u')} AS external_provider,
   EXISTS (SELECT 1 FROM local_admins la WHERE la.user_id = u.id) AS is_local_admin, ${youngPupilSql('u')} AS young_pupil,
-  cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children`;
+  cls.names AS classes, cls.group_class, st.id AS structure_id, st.name AS structure_name, kids.children${sel.sort === 'family' ? ', fam.rank AS family_rank, kids.child_ids' : ''}`;
 
 interface Decrypter {
   decrypt(blob: string): string;
@@ -441,6 +443,7 @@ function toRow(r: Record<string, unknown>, secrets: Decrypter, now: number): Acc
     isLocalAdmin: r.is_local_admin as boolean,
     readOnly,
     children: (r.children as ChildInfo[] | null) ?? [],
+    ...(r.family_rank !== undefined ? { familyRank: r.family_rank === null ? null : Number(r.family_rank), childIds: (r.child_ids as string[] | null) ?? [] } : {}),
   };
 }
 

@@ -174,6 +174,14 @@ export interface AccountRow {
   readOnly?: boolean;
   /** For a relative: the children, with their classes. */
   children: ChildInfo[];
+  /**
+   * Family order only (select.ts familyCte): the rank of the pupil (of a relative's first pupil in the selection);
+   * null for an account outside any family (a relative none of whose children is selected, staff). Absent in other
+   * orders. With `childIds`, what pdf.ts paginate needs to start each family on a new page.
+   */
+  familyRank?: number | null;
+  /** Family order only: a relative's children (those `children` lists), by id; [] for anyone else. */
+  childIds?: string[];
 }
 
 /**
