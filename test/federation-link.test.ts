@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { enableEverywhere } from '../src/federation/enablement.js';
 import { saveFlow } from '../src/federation/flows.js';
 import type { FederatedIdentity } from '../src/federation/matching.js';
+import { hashPassword } from '../src/accounts/passwords.js';
 import { sha256 } from '../src/lib/crypto.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
@@ -307,7 +308,7 @@ test('the provider’s configured contact, written in French, is marked so on th
   }
 });
 
-test('a code typed as the password (activation or renewal, any spelling) points to the activation, valid or not, and is not counted', async () => {
+test('a code typed as the password (activation or renewal, any spelling) points to the activation, valid or not, counted as a password tried', async () => {
   const pool = ctx.database.pool;
   const s = await insertStructure(pool, 'École des Ormes');
   const child = await insertUser(pool, { firstName: 'Zoé', lastName: 'NOM', structureIds: [s] });
@@ -334,14 +335,25 @@ test('a code typed as the password (activation or renewal, any spelling) points 
     assert.match(res.body, /href="\/activation\?fournisseur=franceconnect/);
   }
   assert.equal(messages.size, 1, 'the same words, valid code or not');
+  // Checked as a password first (one may have a code's shape), so counted: a refund would let such guesses run free.
   for (const id of [inactive.id, active]) {
-    assert.equal((await q('SELECT hits FROM rate_limits WHERE key = $1', [`auth:login:${await loginOf(id)}`]))[0]?.hits ?? 0, 0);
+    assert.equal((await q('SELECT hits FROM rate_limits WHERE key = $1', [`auth:login:${await loginOf(id)}`]))[0]?.hits ?? 0, 2);
     assert.deepEqual(await links(id), []);
   }
-  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'auth.login_failed' AND details->>'provider' = 'franceconnect' AND details->>'login' = ANY($1)", [[await loginOf(inactive.id), await loginOf(active)]]))[0].n, 0);
+  assert.equal((await q("SELECT count(*)::int AS n FROM audit WHERE action = 'auth.login_failed' AND details->>'provider' = 'franceconnect' AND details->>'login' = ANY($1)", [[await loginOf(inactive.id), await loginOf(active)]]))[0].n, 4);
   const en = await c.post('/federation/franceconnect/associer?lang=en', { jeton: token, login: await loginOf(active), password: 'mxtt-gf5e-ab' });
   assert.match(en.body, /looks like an activation or renewal code/);
   // An ordinary password still links.
   const ok = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(active), password: PASSWORD });
   assert.equal(ok.statusCode, 303);
+});
+
+test('a password that has a code’s shape (ten letters and digits from a generator) links: it is checked before the code hint', async () => {
+  const id = await parent();
+  const generated = 'Xk7mQ2pZ9r'; // 10 Crockford symbols: normalizeCode reads it as a code
+  await ctx.database.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, await hashPassword(generated)]);
+  const { c, token } = await pending('fc-code-shaped', { next: '/mon-compte' });
+  const res = await c.post('/federation/franceconnect/associer', { jeton: token, login: await loginOf(id), password: generated });
+  assert.equal(res.statusCode, 303);
+  assert.deepEqual(await links(id), [{ provider_id: 'franceconnect', subject: 'fc-code-shaped' }]);
 });

@@ -249,10 +249,6 @@ ${
     if (!login) empty.login = _('field.loginRequired');
     if (!f.password) empty.password = _('field.passwordRequired');
     if (Object.keys(empty).length) return nonePage(req, reply, p, f.jeton, { login, errors: empty }, 422);
-    // The letter's activation code or a renewal sheet's code typed as the password (src/accounts/codes.ts: 10 Crockford
-    // symbols, any case, spaces or dashes): no password looks so here — pointed to the activation, not checked (valid
-    // or not, the answer is the same) and not counted as a failed password.
-    if (normalizeCode(f.password ?? '')) return nonePage(req, reply, p, f.jeton, { login, errors: { password: _('fed.link.codeTyped') } }, 422);
     // The sign-in page's credential check, counted against the same limits (per IP, per login).
     const l = normalizeLogin(login);
     const wait = await checkAttempt(pool, limits, req.ip, l);
@@ -261,6 +257,13 @@ ${
     if (!res.ok) {
       // One answer, whether the login exists or not.
       await recordAudit(pool, null, 'auth.login_failed', { login: l.slice(0, 100), ip: req.ip, reason: res.reason, provider: p.id, link: true });
+      // Not the password, and shaped as the letter's activation code or a renewal sheet's code (src/accounts/codes.ts:
+      // 10 Crockford symbols, any case, spaces or dashes): pointed to the activation, valid code or not (the same
+      // answer). Checked as a password first: a password may have that shape too (ten letters and digits from a
+      // generator), and it links. Counted as any password tried: refunding it would let code-shaped guesses run free.
+      if (res.reason === 'invalid' && normalizeCode(f.password ?? '')) {
+        return nonePage(req, reply, p, f.jeton, { login, errors: { password: _('fed.link.codeTyped') } }, 422);
+      }
       const error = res.reason === 'blocked' ? _('login.blocked') : _('fed.link.invalid');
       return nonePage(req, reply, p, f.jeton, { login, error }, 401);
     }
