@@ -907,7 +907,7 @@ export function mergeUser(users: Map<string, UserRecord>, u: UserRecord) {
 
 /**
  * The classes or groups of two records of one person (mergeUser): `u`'s, then those only `prev` gives; one both give
- * (AAF staff) comes from the attributes of either.
+ * comes from the AAF attributes of either (one record may give none: another source, a membership stored before 0039).
  */
 function mergeRefs<T extends { structure: string; name: string; from?: string[] }>(refs: T[], prev: readonly T[]): T[] {
   const key = (x: T) => `${x.structure}$${x.name}`;
@@ -915,8 +915,10 @@ function mergeRefs<T extends { structure: string; name: string; from?: string[] 
   for (const x of prev) {
     const same = byKey.get(key(x));
     if (!same) refs.push(x);
-    else if (same.from && x.from) {
-      const from = [...same.from, ...x.from.filter((k) => !same.from!.includes(k))];
+    else if (x.from) {
+      // Either record's attributes: a record of another source (STS-web, CSV) gives none, and read after the AAF one
+      // it must not take them away (stored without, the next delta could no longer tell which attribute gave it).
+      const from = [...(same.from ?? []), ...x.from.filter((k) => !same.from?.includes(k))];
       // In the order of the attributes (aaf.ts ATTR), so that the record's text, and its digest, do not depend on the
       // order its files were read in.
       refs[refs.indexOf(same)] = { ...same, from: from.sort((p, q) => ATTR_ORDER.indexOf(p) - ATTR_ORDER.indexOf(q)) };
