@@ -336,8 +336,17 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     const k = keep.id as string;
     const d = drop.id as string;
 
-    for (const [table, col] of [['user_structures', 'structure_id'], ['user_classes', 'class_id'], ['user_groups', 'group_id']]) {
-      await client.query(`INSERT INTO ${table} (user_id, ${col}) SELECT $1, ${col} FROM ${table} WHERE user_id = $2 ON CONFLICT DO NOTHING`, [k, d]);
+    await client.query('INSERT INTO user_structures (user_id, structure_id) SELECT $1, structure_id FROM user_structures WHERE user_id = $2 ON CONFLICT DO NOTHING', [k, d]);
+    // Classes and groups with the AAF attributes that gave them (migration 0039): copied bare, the kept account's
+    // next AAF delta could no longer tell a former head-teacher class from one she teaches. Held by both: either's.
+    for (const [table, col] of [['user_classes', 'class_id'], ['user_groups', 'group_id']]) {
+      await client.query(
+        `INSERT INTO ${table} AS t (user_id, ${col}, aaf_attributes) SELECT $1, ${col}, aaf_attributes FROM ${table} WHERE user_id = $2
+         ON CONFLICT (user_id, ${col}) DO UPDATE SET aaf_attributes = CASE
+           WHEN t.aaf_attributes IS NULL OR EXCLUDED.aaf_attributes IS NULL THEN coalesce(t.aaf_attributes, EXCLUDED.aaf_attributes)
+           ELSE t.aaf_attributes || ARRAY(SELECT x FROM unnest(EXCLUDED.aaf_attributes) x WHERE x <> ALL (t.aaf_attributes)) END`,
+        [k, d],
+      );
     }
     // A local administration moves as it was given (migrations 0025, 0033): a feed's stays the feed's to take back
     // (copied bare, it became one appointed by hand, kept for good after the head of school left). Held by both, it
