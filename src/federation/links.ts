@@ -45,6 +45,15 @@ export async function unlinkAccount(pool: pg.Pool, scope: Scope, userId: string,
   });
 }
 
+/**
+ * How many of the account's links rest on its password or its letter's code (federation_links.proven_by): those its
+ * next password change, reset or renewal undoes (signins.ts passwordReplaced), read before it to say so.
+ */
+export async function provenLinkCount(db: Queryable, userId: string): Promise<number> {
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM federation_links WHERE user_id = $1 AND proven_by IS NOT NULL', [userId]);
+  return rows[0].n;
+}
+
 /** Why an account's own unlinking was refused: no such link (a stale form), or it is the account's last way in. */
 export type OwnUnlinkRefusal = 'notFound' | 'lastWay';
 

@@ -83,6 +83,10 @@ test('the owner changing the password in « Mon compte » undoes the link someon
   await owner.get('/mon-compte');
   const changed = await owner.post('/mon-compte/mot-de-passe', { current: PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
   assert.equal(changed.statusCode, 303);
+  // Said to the holder: her provider no longer signs her in, and how to link it again.
+  assert.equal(changed.headers.location, '/mon-compte?ok=passwordUnlinked');
+  const page = await owner.get(changed.headers.location as string);
+  assert.match(page.body, /Votre mot de passe a été changé\. Les fournisseurs d’identité associés à votre compte avec l’ancien mot de passe ou le code du courrier en sont déliés/);
   assert.deepEqual(await signsInAs('fc-intruder'), [], 'the old password no longer opens the account through FranceConnect');
   assert.deepEqual(await q('SELECT subject FROM federation_links WHERE user_id = $1', [id]), []);
   const audit = await q("SELECT details FROM audit WHERE action = 'federation.unlink' AND actor_id = $1", [id]);
@@ -98,5 +102,6 @@ test('a link the provider’s own answer made (a first sign-in) stays when the p
   await owner.get('/mon-compte');
   const changed = await owner.post('/mon-compte/mot-de-passe', { current: PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
   assert.equal(changed.statusCode, 303);
+  assert.equal(changed.headers.location, '/mon-compte?ok=password', 'nothing unlinked, nothing said of it');
   assert.deepEqual(await signsInAs('fc-matched'), [id]);
 });

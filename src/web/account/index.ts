@@ -14,7 +14,7 @@ import { findResetToken, requestPasswordReset, resetPassword } from '../../accou
 import { absenceOf } from '../../accounts/lifecycle.js';
 import accountTerms from './terms.js';
 import { frenchDate } from '../../publipostage/format.js';
-import { accountLinks, unlinkOwnAccount } from '../../federation/links.js';
+import { accountLinks, provenLinkCount, unlinkOwnAccount } from '../../federation/links.js';
 import { recordAudit } from '../../directory/audit.js';
 import { hasRole, startSession } from '../auth.js';
 import { safeNext } from '../next.js';
@@ -420,7 +420,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
             ? { href: '/classe', key: 'account.ok.next.classe' as const }
             : null;
     const notice: Notice | null =
-      ok === 'activated' || ok === 'password' || ok === 'contact' || ok === 'unlink'
+      ok === 'activated' || ok === 'password' || ok === 'passwordUnlinked' || ok === 'contact' || ok === 'unlink'
         ? { kind: 'success', text: html`${_(`account.ok.${ok}`)}${next ? html` <a href="${next.href}" data-next>${_(next.key)}</a>` : ''}` }
         : absence
           ? { kind: 'info', text: _('account.absent', { date: frenchDate(absence.lockedOn) }) }
@@ -484,11 +484,14 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     // The current password is a credential: guessing it is limited like sign-in.
     const wait = await attempt(req, user.login);
     if (wait !== null) return accountPage(req, reply, { form: 'password', alert: tooMany(req, reply, wait) }, 429);
+    // The links proven by the old password go with it (signins.ts passwordReplaced): said, or the holder finds her
+    // provider no longer signs her in with no word why.
+    const unlinked = await provenLinkCount(pool, user.id);
     if (!(await changePassword(ctx, user.id, f.current, f.password, req.sessionIdHash))) {
       return accountPage(req, reply, { form: 'password', errors: { current: _('field.currentWrong') } }, 422);
     }
     await succeeded(req, user.login);
-    return reply.redirect('/mon-compte?ok=password', 303);
+    return reply.redirect(`/mon-compte?ok=${unlinked ? 'passwordUnlinked' : 'password'}`, 303);
   });
 
   // A link to an identity provider undone by the account's holder (federation/links.ts unlinkOwnAccount): the current
@@ -582,9 +585,10 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
     const min = await minPasswordLength(target.userId);
     const errors = newPasswordErrors(_, f.password ?? '', f.confirm ?? '', target.login, min);
     if (Object.keys(errors).length) return resetPage(req, reply, { token, login: target.login, min, errors }, 422);
+    const unlinked = await provenLinkCount(pool, target.userId);
     const userId = await resetPassword(ctx, token, f.password, req.ip);
     if (!userId) return resetInvalid(req, reply);
     if (!(await startSession(ctx, req, reply, userId, { password: true }))) return reply.redirect('/connexion', 303);
-    return reply.redirect('/mon-compte?ok=password', 303);
+    return reply.redirect(`/mon-compte?ok=${unlinked ? 'passwordUnlinked' : 'password'}`, 303);
   });
 }

@@ -98,7 +98,8 @@ const fr = {
   'account.links.legend': 'Fournisseur à délier',
   'account.links.unlink': 'Délier {provider}',
   'account.links.unlinkChosen': 'Délier le fournisseur choisi',
-  'account.links.hint': 'Un fournisseur délié ne vous connecte plus à ce compte ; vos autres sessions ouvertes sont fermées.',
+  'account.links.hint':
+    'Un fournisseur délié ne vous connecte plus à ce compte, sauf s’il vous y reconnaît de lui-même à la connexion suivante (par les données de l’établissement) ; vos autres sessions ouvertes sont fermées.',
   'account.links.choose': 'Choisissez le fournisseur à délier.',
   'account.links.notFound': 'Ce fournisseur n’est pas (ou plus) associé à votre compte : rien n’a été délié.',
   'account.links.lastWay':
@@ -109,6 +110,8 @@ const fr = {
   'account.ok.next.classe': 'Accéder à mes classes',
   'account.ok.next.console': 'Accéder à la console d’administration',
   'account.ok.password': 'Votre mot de passe a été changé.',
+  'account.ok.passwordUnlinked':
+    'Votre mot de passe a été changé. Les fournisseurs d’identité associés à votre compte avec l’ancien mot de passe ou le code du courrier en sont déliés : pour en utiliser un de nouveau, connectez-vous avec lui, puis identifiez-vous avec votre nouveau mot de passe.',
   'account.ok.contact': 'Vos coordonnées ont été enregistrées.',
 
   'forgot.title': 'Mot de passe oublié',
@@ -248,7 +251,8 @@ const en: Record<keyof typeof fr, string> = {
   'account.links.legend': 'Provider to unlink',
   'account.links.unlink': 'Unlink {provider}',
   'account.links.unlinkChosen': 'Unlink the chosen provider',
-  'account.links.hint': 'An unlinked provider no longer signs you in to this account; your other open sessions are closed.',
+  'account.links.hint':
+    'An unlinked provider no longer signs you in to this account, unless it recognises you by itself at the next sign-in (from the school’s data); your other open sessions are closed.',
   'account.links.choose': 'Choose the provider to unlink.',
   'account.links.notFound': 'This provider is not (or no longer) linked to your account: nothing was unlinked.',
   'account.links.lastWay': '{provider} cannot be unlinked: your account has no workspace password, and it is your only way to sign in. Unlinked, you could no longer sign in. Nothing was unlinked.',
@@ -258,6 +262,8 @@ const en: Record<keyof typeof fr, string> = {
   'account.ok.next.classe': 'Go to my classes',
   'account.ok.next.console': 'Go to the administration console',
   'account.ok.password': 'Your password has been changed.',
+  'account.ok.passwordUnlinked':
+    'Your password has been changed. The identity providers linked to your account with the old password or the letter’s code are unlinked from it: to use one again, sign in with it, then sign in with your new password.',
   'account.ok.contact': 'Your contact details have been saved.',
 
   'forgot.title': 'Forgotten password',
