@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { enableEverywhere } from '../src/federation/enablement.js';
-import { saveFlow } from '../src/federation/flows.js';
 import type { FederatedIdentity } from '../src/federation/matching.js';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { sha256 } from '../src/lib/crypto.js';
 import { buildServer } from '../src/web/server.js';
 import { testContext } from './helpers/db.js';
 import { insertStructure, insertUser, relate } from './helpers/directory-sample.js';
-import { educonnectAndFranceConnect } from './helpers/federation-config.js';
+import { educonnectAndFranceConnect, pendingFederationAnswer } from './helpers/federation-config.js';
 import { Client, createInactiveUser, createUser } from './helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -41,16 +40,8 @@ function identity(subject: string): FederatedIdentity {
 }
 
 /** A browser holding a pending FranceConnect answer (as the callback leaves it after « aucun compte »). */
-async function pending(subject: string, o: { purpose?: 'link' | 'signin'; next?: string } = {}): Promise<{ c: Client; token: string }> {
-  const c = new Client(app);
-  await c.get('/connexion'); // the anonymous CSRF cookie and token
-  const bind = randomBytes(32).toString('base64url');
-  c.cookies.set('trousseau_fed', bind);
-  const token = await saveFlow(ctx.database.pool, {
-    providerId: 'franceconnect', bindingHash: sha256(bind), next: o.next ?? '/', purpose: o.purpose ?? 'link',
-    answer: { identity: identity(subject), session: { idToken: null, nameId: null, nameIdFormat: null, sessionIndex: null } },
-  });
-  return { c, token };
+function pending(subject: string, o: { purpose?: 'link' | 'signin'; next?: string } = {}): Promise<{ c: Client; token: string }> {
+  return pendingFederationAnswer(app, ctx.database.pool, identity(subject), o);
 }
 
 /** A parent in a school where FranceConnect is enabled for parents (or not), with a password. */

@@ -10,14 +10,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { saveFlow } from '../../src/federation/flows.js';
 import type { FederatedIdentity } from '../../src/federation/matching.js';
-import { sha256 } from '../../src/lib/crypto.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
 import { insertStructure, insertUser, relate } from '../helpers/directory-sample.js';
-import { educonnectAndFranceConnect } from '../helpers/federation-config.js';
-import { Client, createInactiveUser } from '../helpers/web.js';
+import { educonnectAndFranceConnect, pendingFederationAnswer } from '../helpers/federation-config.js';
+import { type Client, createInactiveUser } from '../helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
 let app: FastifyInstance;
@@ -41,14 +39,7 @@ function identity(subject: string, familyName: string, givenName: string): Feder
 
 /** The browser left with a pending FranceConnect answer of `who`, open on « Activer mon compte ». */
 async function leftOpen(who: FederatedIdentity): Promise<{ c: Client; token: string }> {
-  const c = new Client(app);
-  await c.get('/connexion');
-  const bind = randomBytes(32).toString('base64url');
-  c.cookies.set('trousseau_fed', bind);
-  const token = await saveFlow(ctx.database.pool, {
-    providerId: 'franceconnect', bindingHash: sha256(bind), next: '/', purpose: 'link',
-    answer: { identity: who, session: { idToken: null, nameId: null, nameIdFormat: null, sessionIndex: null } },
-  });
+  const { c, token } = await pendingFederationAnswer(app, ctx.database.pool, who);
   await c.get(`/activation?fournisseur=franceconnect&jeton=${token}`);
   return { c, token };
 }

@@ -10,13 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadCandidates } from '../../src/federation/accounts.js';
-import { saveFlow } from '../../src/federation/flows.js';
 import { matchAccounts, type FederatedIdentity } from '../../src/federation/matching.js';
-import { sha256 } from '../../src/lib/crypto.js';
 import { buildServer } from '../../src/web/server.js';
 import { testContext } from '../helpers/db.js';
 import { insertStructure, insertUser, relate } from '../helpers/directory-sample.js';
-import { educonnectAndFranceConnect } from '../helpers/federation-config.js';
+import { educonnectAndFranceConnect, pendingFederationAnswer } from '../helpers/federation-config.js';
 import { Client, createUser } from '../helpers/web.js';
 
 let ctx: Awaited<ReturnType<typeof testContext>>;
@@ -55,14 +53,7 @@ async function parent(): Promise<{ id: string; login: string }> {
 
 /** Someone who knows the password links their own FranceConnect identity from the « aucun compte » page. */
 async function linkWithPassword(login: string, subject: string): Promise<void> {
-  const c = new Client(app, '198.51.100.66');
-  await c.get('/connexion');
-  const bind = randomBytes(32).toString('base64url');
-  c.cookies.set('trousseau_fed', bind);
-  const token = await saveFlow(ctx.database.pool, {
-    providerId: 'franceconnect', bindingHash: sha256(bind), next: '/', purpose: 'link',
-    answer: { identity: identity(subject), session: { idToken: null, nameId: null, nameIdFormat: null, sessionIndex: null } },
-  });
+  const { c, token } = await pendingFederationAnswer(app, ctx.database.pool, identity(subject), { ip: '198.51.100.66' });
   const res = await c.post('/federation/franceconnect/associer', { jeton: token, login, password: PASSWORD });
   assert.equal(res.statusCode, 303);
 }
