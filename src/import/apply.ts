@@ -1160,7 +1160,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       writes.hold(() => unnestChunks(
         client,
         `UPDATE ${k.table} t SET aaf_attributes = v.a::text[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(u, o, a) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
-        [retag.map((x) => x.user_id), retag.map((x) => x.other), retag.map((x) => (x.attrs ? pgTextArray(x.attrs) : null))],
+        [retag.map((x) => x.user_id), retag.map((x) => x.other), retag.map((x) => pgTextArray(x.attrs))],
       ));
     }
     if (del.length) {

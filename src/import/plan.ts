@@ -177,17 +177,21 @@ export interface Link {
 
 /**
  * The stored links the run keeps whose AAF attributes (user_classes/user_groups.aaf_attributes: ClassRef.from) are
- * not those the run's records give (`attributes`, keyed `${userId}\t${otherId}`; absent: none), with the attributes
- * to write (null: none). Not a change of membership: the report says nothing of it.
+ * not those the run's records give (`attributes`, keyed `${userId}\t${otherId}`), with the attributes to write. Not a
+ * change of membership: the report says nothing of it. A link no record of the run gives attributes for keeps its
+ * own: only an AAF staff record knows them (its stored memberships without any stay without), and an STS-web or CSV
+ * record of the same teacher giving the class too says nothing of which AAF attribute gave it (written NULL, her next
+ * AAF delta replacing ENTAuxEnsClassesPrincipal alone kept a former head-teacher class again).
  */
-export function planAttributes(have: Link[], want: Set<string>, attributes: Map<string, string[]>): { user_id: string; other: string; attrs: string[] | null }[] {
-  const out: { user_id: string; other: string; attrs: string[] | null }[] = [];
+export function planAttributes(have: Link[], want: Set<string>, attributes: Map<string, string[]>): { user_id: string; other: string; attrs: string[] }[] {
+  const out: { user_id: string; other: string; attrs: string[] }[] = [];
   for (const h of have) {
     const k = `${h.user_id}\t${h.other}`;
     if (!want.has(k)) continue;
-    const attrs = attributes.get(k) ?? null;
+    const attrs = attributes.get(k);
+    if (!attrs) continue;
     const stored = h.attrs ?? null;
-    if (attrs === stored || (attrs && stored && attrs.length === stored.length && attrs.every((x, i) => x === stored[i]))) continue;
+    if (stored && attrs.length === stored.length && attrs.every((x, i) => x === stored[i])) continue;
     out.push({ user_id: h.user_id, other: h.other, attrs });
   }
   return out;
