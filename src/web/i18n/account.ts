@@ -103,7 +103,7 @@ const fr = {
   'account.links.choose': 'Choisissez le fournisseur à délier.',
   'account.links.notFound': 'Ce fournisseur n’est pas (ou plus) associé à votre compte : rien n’a été délié.',
   'account.links.lastWay':
-    '{provider} ne peut pas être délié : votre compte n’a pas de mot de passe de l’ENT, et c’est votre seul moyen de vous connecter. Délié, vous ne pourriez plus vous connecter. Rien n’a été délié.',
+    '{provider} ne peut pas être délié : votre compte n’a pas de mot de passe de l’ENT, et c’est votre seul moyen de vous connecter : sans lui, vous ne pourriez plus vous connecter. Rien n’a été délié.',
   'account.ok.unlink': 'Le fournisseur d’identité est délié de votre compte ; vos autres sessions ouvertes sont fermées.',
   'field.currentRequiredForUnlink': 'Saisissez votre mot de passe actuel pour délier un fournisseur.',
   'account.ok.activated': 'Votre compte est activé. Bienvenue !',
@@ -255,7 +255,7 @@ const en: Record<keyof typeof fr, string> = {
     'An unlinked provider no longer signs you in to this account, unless it recognises you by itself at the next sign-in (from the school’s data); your other open sessions are closed.',
   'account.links.choose': 'Choose the provider to unlink.',
   'account.links.notFound': 'This provider is not (or no longer) linked to your account: nothing was unlinked.',
-  'account.links.lastWay': '{provider} cannot be unlinked: your account has no workspace password, and it is your only way to sign in. Unlinked, you could no longer sign in. Nothing was unlinked.',
+  'account.links.lastWay': '{provider} cannot be unlinked: your account has no workspace password, and it is your only way to sign in: without it, you could no longer sign in. Nothing was unlinked.',
   'account.ok.unlink': 'The identity provider is unlinked from your account; your other open sessions are closed.',
   'field.currentRequiredForUnlink': 'Enter your current password to unlink a provider.',
   'account.ok.activated': 'Your account is activated. Welcome!',

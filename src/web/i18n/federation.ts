@@ -26,14 +26,14 @@ const fr = {
   'fed.link.mailText':
     'Bonjour {firstName},\n\nLe compte {login} vient d’être associé à {provider} : il peut désormais se connecter en choisissant « {provider} » sur la page de connexion de l’ENT.\n\nSi vous n’êtes pas à l’origine de cette association, changez votre mot de passe et prévenez votre établissement : il peut la défaire.\n',
   'fed.link.codeTyped':
-    'Ceci ressemble à un code d’activation ou de renouvellement, pas à un mot de passe : il ne sert pas dans ce formulaire. Compte pas encore activé : suivez le lien « Activer mon compte » ci-dessous, dans ce navigateur : il sera associé si le fournisseur vous nomme comme ce compte. Mot de passe perdu : choisissez-en un nouveau avec votre code de renouvellement, puis reconnectez-vous avec votre mot de passe ici.',
+    'Ceci ressemble à un code d’activation ou de renouvellement, pas à un mot de passe : il ne sert pas dans ce formulaire. Compte pas encore activé : suivez le lien « Activer mon compte » ci-dessous, dans ce navigateur ; il sera associé si le fournisseur vous connaît sous les nom et prénom de ce compte. Mot de passe perdu : choisissez-en un nouveau avec votre code de renouvellement, puis reconnectez-vous avec votre mot de passe ici.',
   'fed.link.refused.superAdmin': 'Un compte de super-administrateur ne peut pas être associé à un fournisseur d’identité. Aucun compte n’a été associé.',
   'fed.link.refused.profile': '{provider} ne vous identifie pas avec le profil de ce compte : il ne peut pas y être associé.',
   'fed.link.refused.notEnabled':
     'Votre compte ne peut pas être associé à {provider} : ce moyen de connexion n’est pas ouvert pour votre profil dans votre établissement. Connectez-vous avec votre identifiant de l’ENT.',
   'fed.link.refused.linkedElsewhere': 'Ce compte est déjà associé à une autre identité {provider}. Aucun compte n’a été associé : adressez-vous à l’établissement pour le délier d’abord.',
   'fed.link.refused.names':
-    'Votre compte est activé, mais il n’a pas été associé à {provider} : l’identité {provider} obtenue dans ce navigateur porte un autre nom que ce compte. S’il s’agit bien de vous, connectez-vous de nouveau avec {provider}, puis identifiez-vous avec votre nouveau mot de passe.',
+    'Votre compte est activé, mais il n’a pas été associé à {provider} : l’identité {provider} obtenue dans ce navigateur ne porte pas les nom et prénom de ce compte. S’il s’agit bien de vous, connectez-vous de nouveau avec {provider}, puis identifiez-vous avec votre nouveau mot de passe.',
   'fed.link.activationLate':
     'Votre compte est activé, mais il n’a pas été associé à {provider} : l’identité obtenue a expiré ou vient d’un autre navigateur. Connectez-vous de nouveau avec {provider}, puis identifiez-vous avec votre nouveau mot de passe.',
   'fed.link.toAccount': 'Aller à mon compte',
@@ -99,13 +99,13 @@ const en: Record<keyof typeof fr, string> = {
   'fed.link.mailText':
     'Hello {firstName},\n\nThe account {login} has just been linked to {provider}: it can now sign in by choosing “{provider}” on the ENT’s sign-in page.\n\nIf you did not link it, change your password and tell your school: it can undo the link.\n',
   'fed.link.codeTyped':
-    'This looks like an activation or renewal code, not a password: it is of no use in this form. Account not activated yet: follow the “Activate my account” link below, in this browser: it will be linked if the provider names you as this account does. Lost password: choose a new one with your renewal code, then sign in with your password here.',
+    'This looks like an activation or renewal code, not a password: it is of no use in this form. Account not activated yet: follow the “Activate my account” link below, in this browser; it will be linked if the provider knows you by this account’s first and last names. Lost password: choose a new one with your renewal code, then sign in with your password here.',
   'fed.link.refused.superAdmin': 'A super administrator’s account cannot be linked to an identity provider. No account was linked.',
   'fed.link.refused.profile': '{provider} does not identify you with this account’s profile: it cannot be linked to it.',
   'fed.link.refused.notEnabled': 'Your account cannot be linked to {provider}: this way of signing in is not open for your profile in your school. Sign in with your workspace login.',
   'fed.link.refused.linkedElsewhere': 'This account is already linked to another {provider} identity. No account was linked: ask the school to unlink it first.',
   'fed.link.refused.names':
-    'Your account is activated, but it was not linked to {provider}: the {provider} identity obtained in this browser bears another name than this account. If it is yours, sign in again with {provider}, then sign in with your new password.',
+    'Your account is activated, but it was not linked to {provider}: the {provider} identity obtained in this browser does not bear this account’s first and last names. If it is yours, sign in again with {provider}, then sign in with your new password.',
   'fed.link.activationLate':
     'Your account is activated, but it was not linked to {provider}: the identity obtained has expired or comes from another browser. Sign in again with {provider}, then sign in with your new password.',
   'fed.link.toAccount': 'Go to my account',
