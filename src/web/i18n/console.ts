@@ -449,6 +449,10 @@ const fr = {
   'import.report.members.one': '{n} fichier',
   'import.report.members.other': '{n} fichiers',
   // A complete run that would send most of a profile's accounts away (ImportReport.massAbsence, plan.ts massAbsencesOf).
+  'import.report.absentWarning.one':
+    '{n} compte absent de ces fichiers entrera en période de grâce si vous confirmez (liste ci-dessous). Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), ce n’est pas un départ : annulez et recommencez en cochant « Import partiel ».',
+  'import.report.absentWarning.other':
+    '{n} comptes absents de ces fichiers entreront en période de grâce si vous confirmez (liste ci-dessous). Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), ce ne sont pas des départs : annulez et recommencez en cochant « Import partiel ».',
   'import.report.massAbsence':
     'Attention : cet import complet ferait sortir {absent} comptes {whose} sur {of} ({share} %), absents de ses fichiers. Un fichier manque-t-il à la livraison ? Sans confirmation, l’import sera refusé. Si les fichiers ne sont qu’une partie des utilisateurs (une classe, un niveau), annulez et recommencez en cochant « Import partiel ».',
   'import.report.massAbsence.done': 'Départs confirmés : {absent} comptes {whose} sur {of} ({share} %) sont entrés en période de grâce.',
@@ -929,6 +933,10 @@ const en: Record<keyof typeof fr, string> = {
   'import.report.ignoredGroup': '{reason} ({n}), for instance:',
   'import.report.members.one': '{n} file',
   'import.report.members.other': '{n} files',
+  'import.report.absentWarning.one':
+    '{n} account absent from these files will enter its grace period if you confirm (listed below). If the files hold only part of the users (one class, one level), this is no departure: cancel and start again with “Partial import” ticked.',
+  'import.report.absentWarning.other':
+    '{n} accounts absent from these files will enter their grace period if you confirm (listed below). If the files hold only part of the users (one class, one level), these are no departures: cancel and start again with “Partial import” ticked.',
   'import.report.massAbsence':
     'Warning: this complete import would send {absent} of {of} {whose} accounts away ({share}%), absent from its files. Is a file missing from the delivery? Without confirmation, the import will be refused. If the files hold only part of the users (one class, one level), cancel and start again with “Partial import” ticked.',
   'import.report.massAbsence.done': 'Confirmed departures: {absent} of {of} {whose} accounts entered their grace period ({share}%).',

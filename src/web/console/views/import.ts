@@ -128,6 +128,14 @@ ${(r.massAbsence ?? []).map(
   (m) =>
     html`<p class="notice notice-warning" data-import="massAbsence">${_(r.dryRun ? 'import.report.massAbsence' : 'import.report.massAbsence.done', { absent: n(m.absent), of: n(m.of), share: absentShare(m), whose: WHOSE[lang][m.profile] })}</p>`,
 )}
+${
+  // Any absence a dry run would act on, said where the eye goes (not only in the folded list below): a secretary
+  // importing one class at a time without « Import partiel » sends the classes imported before to the grace period.
+  // The mass-absence and emptied-school warnings say more when they apply.
+  r.dryRun && absentFromFiles(r) && !r.massAbsence?.length && !r.emptied?.length
+    ? html`<p class="notice notice-warning" data-import="absentWarning">${plural(lang, 'import.report.absentWarning', absentFromFiles(r))}</p>`
+    : ''
+}
 ${r.unchecked?.length ? html`<p class="notice notice-info" data-import="unchecked">${_(r.unchecked.includes('EtabEducNat') ? 'import.report.noEtab' : 'import.report.unchecked', { kinds: r.unchecked.join(', ') })}</p>` : ''}
 ${r.keptNamed ? html`<p class="notice notice-warning" data-import="keptNamed">${plural(lang, 'import.report.keptNamed', r.keptNamed)}</p>` : ''}
 ${inChargeCount(r) ? html`<p class="notice notice-info" data-import="inCharge">${plural(lang, 'import.report.inCharge', inChargeCount(r))}</p>` : ''}
@@ -177,7 +185,7 @@ ${
 }
 ${
   r.absent?.length
-    ? html`<details class="absent" data-import="absent"><summary>${_('import.report.absent', { n: n(r.preDeleted) })}</summary>
+    ? html`<details class="absent" data-import="absent"${r.dryRun ? ' open' : ''}><summary>${_('import.report.absent', { n: n(r.preDeleted) })}</summary>
   <ul>${r.absent.map((a) => html`<li><code>${a.login}</code> — ${a.name} (${profileLabel(lang, a.profile)})</li>`)}</ul>
   ${r.preDeleted > r.absent.length ? html`<p>${_('import.report.more', { n: n(r.preDeleted - r.absent.length) })}</p>` : ''}</details>`
     : ''
@@ -193,6 +201,9 @@ ${r.ignored.length ? html`<details class="ignored"><summary>${plural(lang, 'impo
 ${rejectedView(lang, r)}
 </section>`;
 }
+
+/** Accounts a run sends to the grace period for being absent from its files (not those an AAF delta deletes). */
+const absentFromFiles = (r: ImportReport): number => r.preDeleted - r.files.reduce((k, f) => k + (f.deletions ?? 0), 0);
 
 /**
  * The rows left out (an error box: « N lignes rejetées ») and apart the remarks on rows imported all the same (a
