@@ -4,7 +4,8 @@ import type { Catalogue } from './types.js';
 const fr = {
   'sort.family': 'Par famille',
   'ho.family.title': 'Fiches famille',
-  'ho.family.help': 'Les élèves cochés et leurs responsables légaux dans un seul PDF : la fiche de chaque élève suivie de celles de ses parents (un parent de deux élèves n’apparaît qu’une fois). Chaque famille commence sur une nouvelle page : la page entière se remet à l’élève, sans découper les fiches d’une autre famille.',
+  'ho.family.help':
+    'Les élèves cochés et leurs responsables légaux dans un seul PDF : la fiche de chaque élève suivie de celles de ses parents (un parent de deux élèves n’apparaît qu’une fois). Chaque famille commence sur une nouvelle page : la page entière se remet à l’élève, sans découper les fiches d’une autre famille.',
   // What a family PDF of the ticked pupils holds (classe.js recounts it as boxes are ticked).
   'ho.family.count.one': 'Le PDF contiendra {n} fiche : {pupils} et {parents}.',
   'ho.family.count.other': 'Le PDF contiendra {n} fiches : {pupils} et {parents}.',
@@ -64,15 +65,18 @@ const fr = {
   'ho.order.alpha': 'Alphabétique',
   'ho.order.col': 'Date de naissance ou enfants',
   'ho.order.relativeOf': 'Responsable de : {names}',
-  'ho.order.intro': 'Vous allez générer les fiches de connexion des utilisateurs cochés. Elles seront classées par famille : chaque élève suivi de ses responsables légaux, chaque famille sur une nouvelle page.',
+  'ho.order.intro':
+    'Vous allez générer les fiches de connexion des utilisateurs cochés. Elles seront classées par famille : chaque élève suivi de ses responsables légaux, chaque famille sur une nouvelle page.',
   'ho.order.introCount.one': 'Vous allez générer la fiche de connexion de {n} utilisateur.',
-  'ho.order.introCount.other': 'Vous allez générer les fiches de connexion de {n} utilisateurs. Elles seront classées par famille : chaque élève suivi de ses responsables légaux, chaque famille sur une nouvelle page.',
+  'ho.order.introCount.other':
+    'Vous allez générer les fiches de connexion de {n} utilisateurs. Elles seront classées par famille : chaque élève suivi de ses responsables légaux, chaque famille sur une nouvelle page.',
 };
 
 const en: Record<keyof typeof fr, string> = {
   'sort.family': 'By family',
   'ho.family.title': 'Family sheets',
-  'ho.family.help': 'The ticked pupils and their legal representatives in one PDF: each pupil’s sheet followed by their parents’ (a parent of two pupils appears once). Each family starts on a new page: the whole page goes to the pupil, with no other family’s sheets to cut away.',
+  'ho.family.help':
+    'The ticked pupils and their legal representatives in one PDF: each pupil’s sheet followed by their parents’ (a parent of two pupils appears once). Each family starts on a new page: the whole page goes to the pupil, with no other family’s sheets to cut away.',
   'ho.family.count.one': 'The PDF will hold {n} sheet: {pupils} and {parents}.',
   'ho.family.count.other': 'The PDF will hold {n} sheets: {pupils} and {parents}.',
   'ho.family.pupils.one': '{n} pupil',
