@@ -209,3 +209,17 @@ test('a delta replacing one teacher’s ENTAuxEnsClassesPrincipal and another’
   assert.deepEqual(sorted(await stored('classes')), sorted(classes0));
   assert.deepEqual(sorted(await stored('groups')), sorted(groups0));
 });
+
+test('memberships stored before migration 0039 get their attributes from the next complete feed, every account unchanged', async () => {
+  const expected = await expectedStaff();
+  // As right after the migration: no attributes, and staff digests the records' text (attributes included) no longer matches.
+  await q(`UPDATE user_classes SET aaf_attributes = NULL`);
+  await q(`UPDATE user_groups SET aaf_attributes = NULL`);
+  await q(`UPDATE users SET import_hash = 'before-0039' WHERE profile IN ('Teacher', 'Personnel')`);
+  const r = await run([AAF]);
+  assert.equal(r.created + r.updated + r.preDeleted, 0, formatReport(r));
+  assert.equal(r.unchanged, 2224, formatReport(r));
+  assert.deepEqual(sorted(await stored('classes')), sorted(expected.classes));
+  assert.deepEqual(sorted(await stored('groups')), sorted(expected.groups));
+  assert.deepEqual(await q(`SELECT count(*)::int AS n FROM users WHERE import_hash = 'before-0039'`), [{ n: 0 }]);
+});
