@@ -74,3 +74,26 @@ test('staff with an empty attachment are attached to the schools of their functi
   assert.equal(again.created + again.updated, 0, formatReport(again));
   assert.deepEqual(await structuresOf('P1'), ['94001']);
 });
+
+const modify = (id: string, mods: [string, string[]][]) =>
+  `<modifyRequest>\n<operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value></attr></operationalAttributes>\n` +
+  `<identifier><id>${id}</id></identifier>\n<modifications>\n` +
+  mods.map(([n, vs]) => `<modification name="${n}" operation="replace">${vs.map((v) => `<value>${v}</value>`).join('')}</modification>`).join('\n') +
+  '\n</modifications>\n</modifyRequest>\n';
+
+test('two modifyRequests of one person in a delta: a school only her function names is still no « rattachement ignoré »', async () => {
+  // Lise (P3): a function in 99999, a school nobody knows. The académie's delta names her in two files (a new
+  // first name in one, a new function in the other, still in 99999): the second request is laid over the first,
+  // whose structures then held 99999 as if her ENTPersonStructRattach named it.
+  const report = await run([
+    { name: 'ENT_Delta_20250915_PersEducNat_0000.xml', data: xml(modify('P3', [['givenName', ['Lisa']]])) },
+    { name: 'ENT_Delta_20250915_PersEducNat_0001.xml', data: xml(modify('P3', [['ENTPersonFonctions', ['99999$EDU$EDUCATION$-$CONSEILLER PRINCIPAL D EDUCATION']]])) },
+  ]);
+  assert.equal(report.updated, 1, formatReport(report));
+  assert.deepEqual(report.ignored, [], formatReport(report));
+  assert.deepEqual(await structuresOf('P3'), []);
+  assert.deepEqual(
+    await q(`SELECT first_name, functions FROM users WHERE external_id = 'P3'`),
+    [{ first_name: 'Lisa', functions: ['99999$EDU$EDUCATION$-$CONSEILLER PRINCIPAL D EDUCATION'] }],
+  );
+});

@@ -658,7 +658,9 @@ export function mapPerson(
       : base!.classes.map((x) => (listed(a, ATTR.level) ? { ...x, level } : x));
     groups = given(groupKeys) ? structRefs(groupKeys.flatMap((k) => all(a, k))) : base!.groups;
   }
-  const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : base!.structures);
+  // Not the structures only the base's functions named (an earlier modifyRequest of the run): they come from the
+  // functions below, which this record may replace, and are no ENTPersonStructRattach (no « rattachement ignoré »).
+  const structures = new Set(given(ATTR.structures) ? all(a, 'ENTPersonStructRattach') : [...base!.structures].filter((s) => !base!.byFunction?.includes(s)));
   for (const x of classes) structures.add(x.structure);
   for (const x of groups) structures.add(x.structure);
   // Staff are attached to the structures their functions name too (`structure$CODE$…`: the ENTStructureJointure),
