@@ -48,7 +48,10 @@ export async function structureActivity(db: Queryable, structureId: string, filt
   const { rows } = await db.query(
     `WITH pop AS MATERIALIZED (
        SELECT u.id, u.activated_at,
-              (SELECT min(de.at) FROM distribution_events de WHERE de.user_id = u.id) AS first_given
+              -- Not yet activated: only a hand-out of its current code counts (a sheet of a regenerated code is dead:
+              -- publipostage/tracking.ts currentHandOutSql, users.code_issued_at).
+              (SELECT min(de.at) FROM distribution_events de
+               WHERE de.user_id = u.id AND (u.activated_at IS NOT NULL OR u.code_issued_at IS NULL OR de.at >= u.code_issued_at)) AS first_given
        FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
        WHERE ($3::text IS NULL OR u.profile = $3)
          AND ($4::uuid IS NULL

@@ -10,6 +10,7 @@ import type { Profile } from '../directory/vocabulary.js';
 import { countLeftOut, distributionConditions, mayCarryCode, widened, type LeftOut } from './distribution.js';
 import { youngPupilSql } from './young-pupil.js';
 import { hasOffset, type AccountRow, type ChildInfo, type CsvAccountRow, type Selection, type SortOrder } from './selection.js';
+import { currentHandOutSql } from './tracking.js';
 
 /** Placeholder allocator: values are appended, `$n` returned. */
 class Params {
@@ -89,14 +90,16 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
 }
 
 /**
- * « Relancer »: not activated, handed something (tracking.ts) before the cutoff and nothing since — as a semi-join
- * and an anti-join on distribution_events (user_id, at), never a per-row scalar subquery.
+ * « Relancer »: not activated, and either handed the current code (tracking.ts currentHandOutSql) before the cutoff
+ * and nothing since, or handed only a former code (regenerated, replaced since: that sheet is dead, the family needs
+ * the new one whatever the date) — as a semi-join and an anti-join on distribution_events (user_id, at), never a
+ * per-row scalar subquery.
  */
 function reminderCondition(days: string): string {
   const cutoff = `now() - ${days}::int * interval '1 day'`;
   return `(u.activated_at IS NULL
-    AND EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at < ${cutoff})
-    AND NOT EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at >= ${cutoff}))`;
+    AND EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND (de.at < ${cutoff} OR de.at < u.code_issued_at))
+    AND NOT EXISTS (SELECT 1 FROM distribution_events de WHERE de.user_id = u.id AND de.at >= ${cutoff} AND ${currentHandOutSql('de', 'u')}))`;
 }
 
 const PROFILE_ORDER = ['Student', 'Relative', 'Teacher', 'Personnel', 'Guest'] as const;

@@ -126,12 +126,12 @@ export default async function publipostage(root: FastifyInstance, ctx: AppContex
 <aside class="pp-summary" aria-label="${_('pp.preview')}" data-preview-counters>${parts.counters}</aside>
 <div class="pp-main">
 ${filterPanel({ req, action: base, selection, classes, levels, legend: _('pp.filters'), after: launch, live: { structureId: school.id, fragment: `${base}/apercu` }, invalid })}
-<section class="preview" aria-labelledby="preview-title" data-preview-section>
+</div>
+<section class="preview pp-preview" aria-labelledby="preview-title" data-preview-section>
   <h2 id="preview-title">${_('pp.preview')}</h2>
   <p class="preview-status muted" data-preview-status aria-live="polite"></p>
   ${parts.table}
 </section>
-</div>
 </div>`,
       },
       invalid.length ? 400 : 200,

@@ -52,9 +52,16 @@ function codeCell(lang: Lang, r: AccountRow): SafeHtml {
   return r.codeExpired ? html`<span class="badge badge-danger">${_('state.codeExpired')}</span>` : html`<span class="badge">${_('state.noCode')}</span>`;
 }
 
+/** An e-mail address that may wrap only before an « @ » or a dot (<wbr>), never in the middle of a word. */
+function emailBreaks(email: string): SafeHtml {
+  return html`${email.split(/(?=[@.])/).map((part, i) => html`${i ? html`<wbr>` : ''}${part}`)}`;
+}
+
 export function previewTable(lang: Lang, rows: AccountRow[], school: School): SafeHtml {
   const _ = translator(lang);
-  return html`<div class="table-wrap preview-wrap"><table class="preview-table" data-preview>
+  // A region of its own, focusable: when the table is wider than the page (a phone), it scrolls sideways here, by
+  // keyboard too, and a screen reader names it.
+  return html`<div class="table-wrap preview-wrap" role="region" aria-label="${_('pp.preview.caption')}" tabindex="0"><table class="preview-table" data-preview>
   <caption class="visually-hidden">${_('pp.preview.caption')}</caption>
   <thead><tr><th scope="col">${_('col.lastName')}</th><th scope="col">${_('col.firstName')}</th><th scope="col">${_('col.profile')}</th>
     <th scope="col">${_('col.login')}</th><th scope="col">${_('col.code')}</th><th scope="col">${_('col.email')}</th>
@@ -66,7 +73,7 @@ export function previewTable(lang: Lang, rows: AccountRow[], school: School): Sa
     }${r.isLocalAdmin ? html` <span class="badge badge-info">${_('state.localAdmin')}</span>` : ''}</td>
     <td>${r.firstName}</td><td>${profileLabel(lang, r.profile)}</td><td><code>${r.login}</code></td>
     <td>${codeCell(lang, r)}</td>
-    <td>${r.email ? r.email : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
+    <td class="email">${r.email ? emailBreaks(r.email) : html`<span class="muted">—<span class="visually-hidden"> ${_('col.noEmail')}</span></span>`}</td>
     <td>${r.classes.join(', ')}</td><td>${frenchDate(r.createdAt)}</td>
   </tr>`,
   )}</tbody>
