@@ -2,7 +2,7 @@
 // operation="replace">`) without her DIR function in school X — she moves to school Y, or stays in X as a teacher —
 // takes back the local administration of X the feed gave her (a local administrator creates accounts, renews codes
 // and prints the sheets of the whole school), keeps one a person appointed by hand, and takes her out of X when only
-// her former function attached her there (user_structures.by_function, migration 0041: the stored account did not say
+// her former function attached her there (user_structures.by_function, migration 0042: the stored account did not say
 // which structures came from functions, so the delta laid her new functions over a stored X and she stayed in it).
 // A complete feed does the same. Small invented feed, written here.
 import assert from 'node:assert/strict';
@@ -134,7 +134,7 @@ test('a complete feed does the same', async () => {
   assert.equal(again.updated, 0, formatReport(again));
 });
 
-test('memberships stored before migration 0041 get by_function from the next complete feed; a delta not replacing her functions keeps them', async () => {
+test('memberships stored before migration 0042 get by_function from the next complete feed; a delta not replacing her functions keeps them', async () => {
   const people = staff('F5', 'ESNAULT', [''], [DIR('92001')]) + staff('F6', 'FABRE', ['92001'], [ENS('92002')]);
   await run(complete(people));
   const flags = async () =>

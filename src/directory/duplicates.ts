@@ -336,7 +336,7 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     const k = keep.id as string;
     const d = drop.id as string;
 
-    // With whether only AAF functions gave each (migration 0041): held by both, a function alone only if for both.
+    // With whether only AAF functions gave each (migration 0042): held by both, a function alone only if for both.
     await client.query(
       `INSERT INTO user_structures AS t (user_id, structure_id, by_function) SELECT $1, structure_id, by_function FROM user_structures WHERE user_id = $2
        ON CONFLICT (user_id, structure_id) DO UPDATE SET by_function = t.by_function AND EXCLUDED.by_function`,

@@ -139,7 +139,7 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
         externalId: r.key, source: 'aaf', origin: 'feed', profile: r.profile, title: r.title, firstName: r.first_name, lastName: r.last_name,
         birthDate: r.birth_date, email: r.email, phone: r.phone, ine: r.ine, functions: r.functions, mobile: r.mobile, address: r.address,
         structures: new Set((structs.get(r.id) ?? []).map((x) => x.ext)),
-        // Those only her functions gave (migration 0041): a modifyRequest replacing ENTPersonFonctions takes them back
+        // Those only her functions gave (migration 0042): a modifyRequest replacing ENTPersonFonctions takes them back
         // unless her new functions name them too (aaf.ts mapPerson leaves the base's byFunction out).
         ...byFunctionOf(structs.get(r.id) ?? []),
         // With the AAF attributes that gave each (migration 0039): a staff modifyRequest replaces only those it lists.

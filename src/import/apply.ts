@@ -1073,7 +1073,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touched = new Set<string>(); // user ids whose memberships or relations changed
   const syncIds = chunkIds.filter((id) => dirty.has(id));
   const kinds = [
-    // Structures with whether only AAF functions gave them (user_structures.by_function, migration 0041).
+    // Structures with whether only AAF functions gave them (user_structures.by_function, migration 0042).
     { table: 'user_structures', col: 'structure_id', field: 'structures' as const, want: want.structures, attributes: false,
       have: `SELECT user_id, structure_id AS other, structure_id, by_function FROM user_structures WHERE user_id = ANY($1)` },
     // Classes and groups with the AAF attributes that give them (ClassRef.from, migration 0039).
@@ -1180,7 +1180,7 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
       ));
     }
     // A structure kept that a function alone gives now, or no longer (an attachment to the school of her function
-    // added or taken away; the first AAF run after migration 0041): written, not reported (her memberships are the same).
+    // added or taken away; the first AAF run after migration 0042): written, not reported (her memberships are the same).
     const flip = structures ? have.filter((h) => wanted.has(`${h.user_id}\t${h.other}`) && !!h.by_function !== byFunction(`${h.user_id}\t${h.other}`)) : [];
     if (flip.length) {
       writes.hold(() => unnestChunks(

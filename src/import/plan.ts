@@ -188,7 +188,7 @@ export interface Link {
   structure_id: string;
   /** A class's or group's AAF attributes (user_classes.aaf_attributes), null when none is known. */
   attrs?: string[] | null;
-  /** A structure membership only AAF functions gave (user_structures.by_function, migration 0041). */
+  /** A structure membership only AAF functions gave (user_structures.by_function, migration 0042). */
   by_function?: boolean;
 }
 
