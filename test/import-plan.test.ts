@@ -55,6 +55,15 @@ test('memberships: ids per account, records on one account add up, relatives fol
   assert.equal(want.classes.get('p'), undefined);
 });
 
+test('memberships only AAF functions give: none when another record of the account names the structure otherwise', () => {
+  const ids = { structure: (k: string) => `sid-${k}`, classId: (s: string, n: string) => `${s}/${n}`, groupId: (s: string, n: string) => `${s}/g/${n}` };
+  // An AAF head of school in S1 and S2 by her functions only; an STS-web record of her (same account) names S2.
+  const aaf = record({ profile: 'Personnel', structures: new Set(['S1', 'S2', 'S3']), classes: [], byFunction: ['S1', 'S2'] });
+  const sts = record({ externalId: 'sts-1', source: 'sts', profile: 'Personnel', structures: new Set(['S2']), classes: [] });
+  const want = planMemberships([aaf, sts], () => 'u1', ids, new Set(), new Map());
+  assert.deepEqual([...want.byFunction], ['u1\tsid-S1']);
+});
+
 test('links: added when missing, removed only in the structures the run describes', () => {
   const have = [
     { user_id: 'u1', other: 'c1', structure_id: 'S1' },

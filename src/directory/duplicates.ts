@@ -336,7 +336,12 @@ export async function mergeUsers(ctx: AppContext, scope: Scope, keepId: string, 
     const k = keep.id as string;
     const d = drop.id as string;
 
-    await client.query('INSERT INTO user_structures (user_id, structure_id) SELECT $1, structure_id FROM user_structures WHERE user_id = $2 ON CONFLICT DO NOTHING', [k, d]);
+    // With whether only AAF functions gave each (migration 0042): held by both, a function alone only if for both.
+    await client.query(
+      `INSERT INTO user_structures AS t (user_id, structure_id, by_function) SELECT $1, structure_id, by_function FROM user_structures WHERE user_id = $2
+       ON CONFLICT (user_id, structure_id) DO UPDATE SET by_function = t.by_function AND EXCLUDED.by_function`,
+      [k, d],
+    );
     // Classes and groups with the AAF attributes that gave them (migration 0039): copied bare, the kept account's
     // next AAF delta could no longer tell a former head-teacher class from one she teaches. Held by both: either's.
     for (const [table, col] of [['user_classes', 'class_id'], ['user_groups', 'group_id']]) {

@@ -105,8 +105,8 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
   };
   // Only memberships in feed structures (with a jointure): the others belong to other sources and are left alone.
   const structs = byUser(
-    (await client.query<{ user_id: string; ext: string }>(
-      `SELECT us.user_id, s.external_id AS ext FROM user_structures us JOIN structures s ON s.id = us.structure_id
+    (await client.query<{ user_id: string; ext: string; by_function: boolean }>(
+      `SELECT us.user_id, s.external_id AS ext, us.by_function FROM user_structures us JOIN structures s ON s.id = us.structure_id
        WHERE us.user_id = ANY($1) AND s.external_id IS NOT NULL`,
       [uids],
     )).rows,
@@ -139,6 +139,9 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
         externalId: r.key, source: 'aaf', origin: 'feed', profile: r.profile, title: r.title, firstName: r.first_name, lastName: r.last_name,
         birthDate: r.birth_date, email: r.email, phone: r.phone, ine: r.ine, functions: r.functions, mobile: r.mobile, address: r.address,
         structures: new Set((structs.get(r.id) ?? []).map((x) => x.ext)),
+        // Those only her functions gave (migration 0042): a modifyRequest replacing ENTPersonFonctions takes them back
+        // unless her new functions name them too (aaf.ts mapPerson leaves the base's byFunction out).
+        ...byFunctionOf(structs.get(r.id) ?? []),
         // With the AAF attributes that gave each (migration 0039): a staff modifyRequest replaces only those it lists.
         classes: (classes.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, level: x.level, ...(x.attrs ? { from: x.attrs } : {}) })),
         groups: (groups.get(r.id) ?? []).map((x) => ({ structure: x.ext, name: x.name, ...(x.attrs ? { from: x.attrs } : {}) })),
@@ -148,6 +151,11 @@ async function storedPeople(client: Queryable, ids: string[]): Promise<Map<strin
     });
   }
   return out;
+}
+
+function byFunctionOf(list: { ext: string; by_function: boolean }[]): { byFunction?: string[] } {
+  const by = list.filter((x) => x.by_function).map((x) => x.ext);
+  return by.length ? { byFunction: by } : {};
 }
 
 /**

@@ -1073,8 +1073,9 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const touched = new Set<string>(); // user ids whose memberships or relations changed
   const syncIds = chunkIds.filter((id) => dirty.has(id));
   const kinds = [
+    // Structures with whether only AAF functions gave them (user_structures.by_function, migration 0042).
     { table: 'user_structures', col: 'structure_id', field: 'structures' as const, want: want.structures, attributes: false,
-      have: `SELECT user_id, structure_id AS other, structure_id FROM user_structures WHERE user_id = ANY($1)` },
+      have: `SELECT user_id, structure_id AS other, structure_id, by_function FROM user_structures WHERE user_id = ANY($1)` },
     // Classes and groups with the AAF attributes that give them (ClassRef.from, migration 0039).
     { table: 'user_classes', col: 'class_id', field: 'classes' as const, want: want.classes, attributes: true,
       have: `SELECT uc.user_id, uc.class_id AS other, c.structure_id, uc.aaf_attributes AS attrs FROM user_classes uc JOIN classes c ON c.id = uc.class_id WHERE uc.user_id = ANY($1)` },
@@ -1133,19 +1134,34 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
   const oldIds = syncIds.filter((id) => !isNew(id));
   for (const k of kinds) {
     // A new account's links are all new: one COPY.
+    const structures = k.field === 'structures';
+    const byFunction = (key: string) => want.byFunction.has(key);
     const links = function* () {
-      for (const id of newIds) for (const o of k.want.get(id) ?? []) yield k.attributes ? [id, o, attrsOf(`${id}\t${o}`)] : [id, o];
+      for (const id of newIds) {
+        for (const o of k.want.get(id) ?? []) {
+          yield k.attributes ? [id, o, attrsOf(`${id}\t${o}`)] : structures ? [id, o, byFunction(`${id}\t${o}`)] : [id, o];
+        }
+      }
     };
     if (newIds.length) {
       const pieces = await renderCopy(links());
-      writes.hold(() => sendCopy(client, k.table, k.attributes ? ['user_id', k.col, 'aaf_attributes'] : ['user_id', k.col], pieces));
+      const columns = k.attributes ? ['user_id', k.col, 'aaf_attributes'] : structures ? ['user_id', k.col, 'by_function'] : ['user_id', k.col];
+      writes.hold(() => sendCopy(client, k.table, columns, pieces));
     }
     if (!oldIds.length) continue;
     const have = (await client.query<Link>(k.have, [oldIds])).rows;
     const wanted = new Set<string>();
     for (const id of oldIds) for (const o of k.want.get(id) ?? []) wanted.add(`${id}\t${o}`);
     const { add, del } = planLinks(have, wanted, cc.runStructSet, k.field === 'classes' ? keptClasses : undefined, describedFor);
-    if (add.length && !k.attributes) writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
+    if (add.length && structures) {
+      writes.hold(() => unnestChunks(
+        client,
+        `INSERT INTO user_structures (user_id, structure_id, by_function) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) ON CONFLICT DO NOTHING`,
+        [...split2(add), add.map(byFunction)],
+      ));
+    } else if (add.length && !k.attributes) {
+      writes.hold(() => unnestChunks(client, `INSERT INTO ${k.table} (user_id, ${k.col}) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`, split2(add)));
+    }
     if (add.length && k.attributes) {
       writes.hold(() => unnestChunks(
         client,
@@ -1161,6 +1177,16 @@ async function applyChunk(client: Client, ctx: AppContext, batch: ImportBatch, i
         client,
         `UPDATE ${k.table} t SET aaf_attributes = v.a::text[] FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(u, o, a) WHERE t.user_id = v.u AND t.${k.col} = v.o`,
         [retag.map((x) => x.user_id), retag.map((x) => x.other), retag.map((x) => pgTextArray(x.attrs))],
+      ));
+    }
+    // A structure kept that a function alone gives now, or no longer (an attachment to the school of her function
+    // added or taken away; the first AAF run after migration 0042): written, not reported (her memberships are the same).
+    const flip = structures ? have.filter((h) => wanted.has(`${h.user_id}\t${h.other}`) && !!h.by_function !== byFunction(`${h.user_id}\t${h.other}`)) : [];
+    if (flip.length) {
+      writes.hold(() => unnestChunks(
+        client,
+        `UPDATE user_structures t SET by_function = v.f FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS v(u, o, f) WHERE t.user_id = v.u AND t.structure_id = v.o`,
+        [flip.map((x) => x.user_id), flip.map((x) => x.other), flip.map((x) => !x.by_function)],
       ));
     }
     if (del.length) {

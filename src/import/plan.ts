@@ -115,7 +115,13 @@ export function planMemberships(
   ids: MembershipIds,
   wantedRelations: Set<string>,
   childStructs: Map<string, string[]>,
-): { structures: Map<string, string[]>; classes: Map<string, string[]>; groups: Map<string, string[]>; attributes: Map<string, string[]> } {
+): {
+  structures: Map<string, string[]>;
+  classes: Map<string, string[]>;
+  groups: Map<string, string[]>;
+  attributes: Map<string, string[]>;
+  byFunction: Set<string>;
+} {
   // Lists, not sets: an account has a handful of each, and a million small sets weigh.
   const structures = new Map<string, string[]>();
   const classes = new Map<string, string[]>();
@@ -133,11 +139,19 @@ export function planMemberships(
     else attributes.set(k, [...known, ...attrs.filter((x) => !known.includes(x))]);
   };
   const byId = new Map<string, UserRecord>();
+  // `${userId}\t${structureId}` of the structures only AAF functions name (UserRecord.byFunction), and of those a
+  // record of the account names otherwise (an attachment, a class, another source's record): the latter win.
+  const byFunction = new Set<string>();
+  const otherwise = new Set<string>();
   for (const r of records) {
     const id = userId(r.externalId);
     byId.set(id, r);
     const list = listOf(structures, id);
-    for (const s of r.structures) put(list, ids.structure(s));
+    for (const s of r.structures) {
+      const sid = ids.structure(s);
+      put(list, sid);
+      (r.byFunction?.includes(s) ? byFunction : otherwise).add(`${id}\t${sid}`);
+    }
     if (r.classes.length) {
       const c = listOf(classes, id);
       for (const x of r.classes) {
@@ -163,7 +177,8 @@ export function planMemberships(
     const list = structures.get(p)!;
     for (const s of byId.has(c) ? structures.get(c)! : childStructs.get(c) ?? []) put(list, s);
   }
-  return { structures, classes, groups, attributes };
+  for (const k of otherwise) byFunction.delete(k);
+  return { structures, classes, groups, attributes, byFunction };
 }
 
 /** A link of an account to something (`other`: structure, class or group id) within a structure. */
@@ -173,6 +188,8 @@ export interface Link {
   structure_id: string;
   /** A class's or group's AAF attributes (user_classes.aaf_attributes), null when none is known. */
   attrs?: string[] | null;
+  /** A structure membership only AAF functions gave (user_structures.by_function, migration 0042). */
+  by_function?: boolean;
 }
 
 /**
@@ -203,7 +220,7 @@ export function planAttributes(have: Link[], want: Set<string>, attributes: Map<
  * run describes (`runStructures`): memberships elsewhere belong to other sources. An account loses none in a structure
  * `kept` holds for it (`${userId}\t${structureId}`: its records give no list of that kind there,
  * UserRecord.keepClasses). `described` adds structures the run describes for one account only (same keys): an AAF
- * head of school's structures her stored DIR functions named, outside the delivery (apply.ts formerFunctionStructures).
+ * head of school's structures her stored DIR functions named, outside the delivery (apply.ts formerHeadStructures).
  */
 export function planLinks(
   have: Link[],
