@@ -344,7 +344,7 @@ const fr = {
     '« {file} » est un fichier de l’annuaire académique (AAF) : il crée et met à jour tous les établissements qu’il nomme, pas seulement celui-ci. Il s’importe sur la page « Importer un flux académique (AAF) », pour toute l’académie ; ici, seulement les fichiers de cet établissement (modèles CSV, export ONDE, exports SIECLE ou STS-web). Rien n’a été importé.',
   'import.school.aafLink': 'Importer ce flux sur la page « Importer un flux académique (AAF) »',
   'import.files.hint':
-    'Fichiers CSV (modèles de l’ENT, export ONDE ; séparateur ; , ou tabulation), exports SIECLE (élèves, responsables, nomenclature) ou STS-web de l’établissement, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le profil d’un modèle CSV se lit dans son nom (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) ou dans une colonne « Profil ».',
+    'Fichiers CSV (modèles de l’ENT, export ONDE ; séparateur point-virgule, virgule ou tabulation), exports SIECLE (élèves, responsables, nomenclature) ou STS-web de l’établissement, ou une archive .zip de ces fichiers. Plusieurs fichiers possibles. Le profil d’un modèle CSV se lit dans son nom (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) ou dans une colonne « Profil ».',
   'import.files.hintAaf': 'Le flux AAF s’importe sur la page « Importer un flux académique (AAF) ».',
   'import.templates': 'Modèles de fichiers CSV',
   'import.templates.hint':
@@ -834,7 +834,7 @@ const en: Record<keyof typeof fr, string> = {
     '“{file}” is an academic directory (AAF) file: it creates and updates every school it names, not only this one. It is imported on the “Import an academic feed (AAF)” page, for the whole académie; here, only this school’s files (CSV templates, ONDE export, SIECLE or STS-web exports). Nothing was imported.',
   'import.school.aafLink': 'Import this feed on the “Import an academic feed (AAF)” page',
   'import.files.hint':
-    'CSV files (ENT templates, ONDE export; separator ; , or tab), the school’s SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. A CSV template’s profile is read from its name (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) or from a “Profil” column.',
+    'CSV files (ENT templates, ONDE export; separator semicolon, comma or tab), the school’s SIECLE exports (pupils, responsables, nomenclature) or STS-web, or a .zip archive of them. Several files allowed. A CSV template’s profile is read from its name (CSV_Eleves, CSV_Parents, CSV_Enseignants, CSV_Personnels, CSV_Invites) or from a “Profil” column.',
   'import.files.hintAaf': 'The AAF feed is imported on the “Import an academic feed (AAF)” page.',
   'import.templates': 'CSV file templates',
   'import.templates.hint':
