@@ -21,8 +21,8 @@ test('every format label of the report has an English one; CSV labels are transl
 test('rejected and ignored records: French as the command line prints it, English from the catalogue', () => {
   const r = rejection('ENT_Eleve.xml', 12, 'ENTPersonJointure', 'ignoredAafNotLegal', { who: 'Loriot Marc', id: 'R901' });
   assert.equal(r.reason, 'Loriot Marc (R901) : aucun élève ne le désigne comme représentant légal, pas de compte');
-  assert.equal(rejectionText('fr', r), `ENT_Eleve.xml:12:ENTPersonJointure — ${r.reason}`);
-  assert.equal(rejectionText('en', r), 'ENT_Eleve.xml:12:ENTPersonJointure — Loriot Marc (R901): no pupil names them as legal representative, no account');
+  assert.equal(rejectionText('fr', r), `ENT_Eleve.xml, ligne 12, ENTPersonJointure : ${r.reason}`);
+  assert.equal(rejectionText('en', r), 'ENT_Eleve.xml, line 12, ENTPersonJointure: Loriot Marc (R901): no pupil names them as legal representative, no account');
   assert.equal(importText('applyNoPupilId', { id: 'STU-404' }), "aucun élève d'identifiant « STU-404 » dans cet établissement : lien non créé");
   // No English entry left in French: each differs from its French wording, or holds no French word.
   for (const code of Object.keys(IMPORT_MESSAGES_FR) as ImportCode[]) {
