@@ -131,12 +131,12 @@ describe('email merge', () => {
     const login = ids['lea.login'];
     const code = codes.get(login)!;
     const text = m.text ?? '';
-    assert.equal(m.subject, "Activez votre compte de l'ENT – École Charlemagne");
+    assert.equal(m.subject, 'Activez votre compte de l’ENT – École Charlemagne');
     assert.ok(text.includes(`identifiant : ${login}`), text);
-    assert.match(text, new RegExp(`code d'activation : ${formatCode(code)} \\(valable jusqu'au \\d\\d/\\d\\d/\\d{4}\\)`));
+    assert.match(text, new RegExp(`code d’activation : ${formatCode(code)} \\(valable jusqu’au \\d\\d/\\d\\d/\\d{4}\\)`));
     assert.ok(text.includes(`https://ent.example.fr/activation?login=${encodeURIComponent(login)}&code=${code}`), text);
     assert.match(text, /mot de passe/);
-    assert.match(text, /conditions d'utilisation/);
+    assert.match(text, /conditions d’utilisation/);
     const html = String(m.html);
     assert.ok(html.includes(formatCode(code)));
     assert.ok(html.includes(`href="https://ent.example.fr/activation?login=${encodeURIComponent(login)}&amp;code=${code}"`), html);
@@ -162,11 +162,11 @@ describe('email merge', () => {
   it('sends active accounts renewal instructions and no code', () => {
     const m = only('paul@example.fr');
     const text = m.text ?? '';
-    assert.equal(m.subject, "Votre compte de l'ENT – École Charlemagne");
+    assert.equal(m.subject, 'Votre compte de l’ENT – École Charlemagne');
     assert.match(text, /Mot de passe oublié/);
     assert.ok(text.includes(ids['paul.login']));
     assert.ok(text.includes('https://ent.example.fr/mot-de-passe-oublie'), text);
-    assert.doesNotMatch(text, /Code d'activation/);
+    assert.doesNotMatch(text, /Code d’activation/);
     assert.doesNotMatch(text, GROUPED_CODE);
     assert.doesNotMatch(String(m.html), GROUPED_CODE);
     assert.ok(String(m.html).includes('<a href="https://ent.example.fr/mot-de-passe-oublie">'));
