@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { PROFILE_LABEL } from '../src/import/csv.js';
 import { FORMAT_LABELS_FR } from '../src/import/index.js';
 import { IMPORT_MESSAGES_FR, importText, type ImportCode } from '../src/import/messages.js';
+import { formatRejection, rejectionLine } from '../src/import/report.js';
 import { rejection } from '../src/import/types.js';
 import { IMPORT_FORMAT_EN } from '../src/web/i18n/import-errors.js';
 import { formatText, importMessageText, rejectionText } from '../src/web/import-text.js';
@@ -29,4 +30,15 @@ test('rejected and ignored records: French as the command line prints it, Englis
     const en = importMessageText('en', { code });
     assert.doesNotMatch(en, /\b(aucun|manquant|invalide|inconnue?|absente|élèves?|compte|fichier|ligne)\b/, code);
   }
+});
+
+test('a refused row reads as a sentence, « fichier, ligne N, champ : raison », not « fichier:N:champ — raison »', () => {
+  const r = rejection('eleves-6F.csv', 2, 'Date de naissance', 'rowInvalidDate', { value: '31/02/2014' });
+  assert.match(rejectionText('fr', r), /^eleves-6F\.csv, ligne 2, Date de naissance : date invalide « 31\/02\/2014 »/);
+  assert.match(rejectionText('en', r), /^eleves-6F\.csv, line 2, Date de naissance: invalid date “31\/02\/2014”/);
+  assert.equal(formatRejection(r), rejectionText('fr', r), 'the command line and the console say it alike');
+  // No field (a line of a file), no line (a whole file).
+  assert.equal(rejectionLine({ file: 'CSV_Parents.csv', line: 4, field: '' }, 'CSV mal formé', 'fr'), 'CSV_Parents.csv, ligne 4 : CSV mal formé');
+  assert.equal(rejectionLine({ file: 'photo.jpg', line: 0, field: '' }, 'fichier refusé', 'fr'), 'photo.jpg : fichier refusé');
+  assert.equal(rejectionLine({ file: 'photo.jpg', line: 0, field: '' }, 'file refused', 'en'), 'photo.jpg: file refused');
 });
