@@ -142,7 +142,7 @@ describe('email merge', () => {
     assert.ok(html.includes(`href="https://ent.example.fr/activation?login=${encodeURIComponent(login)}&amp;code=${code}"`), html);
     // Accessible: in French, titled by its subject, its first steps a real list (not lines cut by <br>).
     assert.match(html, /<html lang="fr">/, html);
-    assert.match(html, /<title>Activez votre compte de l&#39;ENT – École Charlemagne<\/title>/, html);
+    assert.match(html, /<title>Activez votre compte de l’ENT – École Charlemagne<\/title>/, html);
     const steps = /<p>Première connexion :<\/p>\n<ol>\n((?:<li>.*<\/li>\n){5})<\/ol>/.exec(html);
     assert.ok(steps, `the five steps as an ordered list\n${html}`);
     assert.match(steps[1], /^<li>Va sur <a href="https:\/\/ent\.example\.fr\/activation">/, steps[1]);
@@ -172,7 +172,7 @@ describe('email merge', () => {
     assert.ok(String(m.html).includes('<a href="https://ent.example.fr/mot-de-passe-oublie">'));
     // Its « Mot de passe oublié ? » steps are a list too, the line after them a paragraph again.
     assert.match(String(m.html), /<p>Mot de passe oublié \?<\/p>\n<ol>\n(?:<li>.*<\/li>\n){3}<\/ol>\n<p>Sans accès à cette adresse/, String(m.html));
-    assert.match(String(m.html), /<title>Votre compte de l&#39;ENT – École Charlemagne<\/title>/);
+    assert.match(String(m.html), /<title>Votre compte de l’ENT – École Charlemagne<\/title>/);
   });
 
   it('gives an account whose code had expired a fresh, working code', async () => {

@@ -137,9 +137,9 @@ for (const model of [1, 2, 8] as SheetModel[]) {
     const figures = sheets.map((k) => k.kids.filter((c) => c.type === 'Figure').length);
     assert.deepEqual(figures, rows.map((r) => (!r.activated && r.code ? 1 : 0)));
     const alts = [...objectStreams(pdf).matchAll(/\/S\/Figure[^\n]*?\/Alt\(([^)]*)\)/g)].map((m) => m[1]);
-    const expected = rows.filter((r) => !r.activated && r.code).map((r) => `QR code d’activation : ${activationUrl(URL_BASE, r.login, r.code!)}`);
+    const expected = rows.filter((r) => !r.activated && r.code).map((r) => `QR code d'activation : ${activationUrl(URL_BASE, r.login, r.code!)}`);
     assert.deepEqual(alts.sort(), expected.sort());
-    assert.ok(alts.includes(`QR code d’activation : ${url}`));
+    assert.ok(alts.includes(`QR code d'activation : ${url}`));
   });
 }
 

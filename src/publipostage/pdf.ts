@@ -178,7 +178,8 @@ const LABELS = {
     external: 'Connexion avec {provider} : pas de code d’activation. Sur l’adresse de l’ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.',
     responsibleOf: 'Responsable de : ',
     title: 'Fiches de connexion',
-    qrAlt: 'QR code d’activation : ',
+    // Not printed: the figure's alternative text stays ASCII, a short literal string in every sheet's tag (not UTF-16).
+    qrAlt: "QR code d'activation : ",
     lang: 'fr-FR',
   },
   en: {
