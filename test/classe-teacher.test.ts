@@ -143,11 +143,11 @@ test('a pupil’s sheet says « tu » on every line, no reset by e-mail without 
   assert.match(lea, /Compte déjà activé : pas de code, ton mot de passe reste valable\./);
   assert.doesNotMatch(lea, vous, lea);
   assert.doesNotMatch(lea, /courriel de ton compte|lien de renouvellement/);
-  assert.match(lea, /Ton compte n'a pas d'adresse électronique : demande un code de renouvellement à ton professeur/);
+  assert.match(lea, /Ton compte n’a pas d’adresse électronique : demande un code de renouvellement à ton professeur/);
   // Activated with an e-mail: the reset link goes there.
   const tom = of('Tom Bernard Élève');
   assert.doesNotMatch(tom, vous, tom);
-  assert.match(tom, /un lien de renouvellement est envoyé à l'adresse électronique de ton compte/);
+  assert.match(tom, /un lien de renouvellement est envoyé à l’adresse électronique de ton compte/);
   // Not activated: « Scanne pour activer » under the QR code.
   const hugo = of('Hugo Bernard Élève');
   assert.match(hugo, /Scanne pour activer/);
@@ -157,7 +157,7 @@ test('a pupil’s sheet says « tu » on every line, no reset by e-mail without 
   assert.match(of('Claire Bernard'), /Scannez pour activer/);
   const anne = of('Anne Durand');
   assert.match(anne, /Compte déjà activé : pas de code, votre mot de passe reste valable\./);
-  assert.match(anne, /Votre compte n'a pas d'adresse électronique : demandez un code de renouvellement/);
+  assert.match(anne, /Votre compte n’a pas d’adresse électronique : demandez un code de renouvellement/);
   assert.doesNotMatch(anne, /courriel de votre compte/);
 });
 

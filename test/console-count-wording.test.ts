@@ -29,12 +29,15 @@ after(async () => {
   await ctx.close();
 });
 
-test('publipostage preview: no account with an address is « Aucun compte n’a d’adresse électronique », not « 0 compte a une adresse »', async () => {
+test('publipostage preview: no account with an address is « Aucun compte n’a d’adresse courriel », not « 0 compte a une adresse »', async () => {
   const res = await admin.get(`/console/etablissements/${school}/publipostage/apercu`);
   assert.equal(res.statusCode, 200, res.body);
   const t = text(res.body);
-  assert.match(t, /Aucun compte n’a d’adresse électronique : aucun ne peut recevoir ses identifiants par courriel/, t);
+  assert.match(t, /Aucun compte n’a d’adresse courriel : aucun ne peut recevoir ses identifiants par courriel/, t);
   assert.doesNotMatch(t, /\b0 compte a une adresse/, t);
+  // The button names stay glued to their guillemets (no-break spaces): no « (« » alone at a line's end.
+  assert.match(res.body, /par courriel \(«\u00a0Envoyer par courriel\u00a0»\)/);
+  assert.match(res.body, /à distribuer sur papier \(«\u00a0Générer en PDF\u00a0»\)/);
   const en = text((await admin.get(`/console/etablissements/${school}/publipostage/apercu`, { 'accept-language': 'en' })).body);
   assert.match(en, /No account has an email address/, en);
 });

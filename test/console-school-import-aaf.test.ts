@@ -90,7 +90,7 @@ test('a local admin’s AAF feed on their school’s page stays forbidden (403)'
 test('a school’s upload form does not offer AAF files', async () => {
   const form = flat((await superAdmin.get(`/console/etablissements/${school}/import`)).body);
   const hint = /<p class="hint" id="f-files-hint">(.*?)<\/p>/.exec(form)?.[1] ?? '';
-  assert.match(hint, /^Fichiers CSV \(modèles de l’ENT, export ONDE ; séparateur ; , ou tabulation\), exports SIECLE/);
+  assert.match(hint, /^Fichiers CSV \(modèles de l’ENT, export ONDE ; séparateur point-virgule, virgule ou tabulation\), exports SIECLE/);
   // The same rule as a local admin's: a CSV template's profile is read from its name.
   assert.match(hint, /Le profil d’un modèle CSV se lit dans son nom/);
   assert.doesNotMatch(hint, /fichiers XML de l’annuaire académique/);

@@ -145,7 +145,7 @@ test('a pass imports the complete delivery, refuses the broken one, leaves the i
   assert.equal(json.outcome, 'archived');
   assert.equal(json.report.created, 5);
   const rejectedTxt = readFileSync(join(drop, 'rejected', '2026-11-30', 'voisine.rapport.txt'), 'utf8');
-  assert.match(rejectedTxt, /Refusée[\s\S]*CSV_Eleves\.csv:1:Date de naissance/);
+  assert.match(rejectedTxt, /Refusée[\s\S]*CSV_Eleves\.csv, ligne 1, Date de naissance/);
   assert.ok(existsSync(join(drop, 'rejected', '2026-11-30', 'voisine', 'CSV_Eleves.csv')));
   assert.ok(existsSync(join(drop, 'demain', 'CSV_Eleves.csv')));
   assert.ok(!existsSync(join(drop, 'jules-ferry')) && !existsSync(join(drop, 'voisine')));

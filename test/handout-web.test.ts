@@ -153,7 +153,7 @@ test('class view renewal sheets: activated pupils only, after a confirmation, co
   assert.match(text, /Léa Martin/);
   assert.doesNotMatch(text, /Hugo/);
   // A pupil's renewal sheet says « tu », its caption too; 8 per page, the simplified sheet's short text.
-  assert.match(text, /Scanne pour changer de mot de passe Pour choisir un nouveau mot de passe, scanne le QR code ou va sur \S+\/renouvellement et saisis ton identifiant et ce code\. D'ici là, ton mot de passe reste valable\./);
+  assert.match(text, /Scanne pour changer de mot de passe Pour choisir un nouveau mot de passe, scanne le QR code ou va sur \S+\/renouvellement et saisis ton identifiant et ce code\. D’ici là, ton mot de passe reste valable\./);
   assert.doesNotMatch(text, /\b(vous|votre|scannez|saisissez)\b/i);
   const code = normalizeCode(/Code de renouvellement : ([0-9A-Z-]{12})/.exec(text)![1]) ?? "";
   assert.deepEqual(pdfQrCodes(file, 1), [renewalUrl(ui.url, logins.lea, code)]);

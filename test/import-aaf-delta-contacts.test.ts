@@ -43,6 +43,6 @@ test('a delta making a contact without account a legal representative names the 
     [['ENT_Delta_20251006_Eleve_0000.xml', 5, 'ENTElevePersRelEleve', 'applyNoRelative', 'DC-R2']],
     formatReport(delta),
   );
-  assert.match(formatReport(delta), /ENT_Delta_20251006_Eleve_0000\.xml:5:ENTElevePersRelEleve — .*DC-R2/);
+  assert.match(formatReport(delta), /ENT_Delta_20251006_Eleve_0000\.xml, ligne 5, ENTElevePersRelEleve : .*DC-R2/);
   assert.deepEqual(await q(`SELECT count(*)::int AS n FROM relations`), [{ n: 0 }]);
 });

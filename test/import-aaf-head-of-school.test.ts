@@ -77,12 +77,12 @@ test('a DIR function in a structure unknown to the delivery and the directory is
   // The dry run says it, and gives nobody anything.
   const dry = await run(delivery, true);
   assert.deepEqual(dry.ignored, [expected], formatReport(dry));
-  assert.ok(formatReport(dry).includes(`\n  ${expected.file}:${expected.line}:ENTPersonFonctions — ${expected.reason}\n`), formatReport(dry));
+  assert.ok(formatReport(dry).includes(`\n  ${expected.file}, ligne ${expected.line}, ENTPersonFonctions : ${expected.reason}\n`), formatReport(dry));
   // A remark on a row imported all the same, not a row ignored: its line says « 1 créé ; 1 remarque » for its one row.
   assert.deepEqual([dry.files.find((f) => f.file === expected.file)?.ignored, dry.files.find((f) => f.file === expected.file)?.notes], [0, 1], 'a remark, not a row ignored');
   assert.equal(
     rejectionText('en', dry.ignored[0]),
-    `${expected.file}:${expected.line}:ENTPersonFonctions — ARNAUD Anne (P1): management function (DIR) in structure “99999”, absent from the EtabEducNat file and from the directory: no local administration given`,
+    `${expected.file}, line ${expected.line}, ENTPersonFonctions: ARNAUD Anne (P1): management function (DIR) in structure “99999”, absent from the EtabEducNat file and from the directory: no local administration given`,
   );
   assert.equal((await q(`SELECT 1 FROM local_admins`)).length, 0, 'a dry run appoints nobody');
 

@@ -66,6 +66,6 @@ test('a person whose birth date cannot be read is imported without it, the store
     ],
     formatReport(r),
   );
-  assert.match(formatReport(r), /Eleve_0000\.xml:\d+:ENTPersonDateNaissance — date de naissance invalide « 31\/02\/2014 » : non importée/);
+  assert.match(formatReport(r), /Eleve_0000\.xml, ligne \d+, ENTPersonDateNaissance : date de naissance invalide « 31\/02\/2014 » : non importée/);
   assert.deepEqual(r.files.map((f) => [f.rejected, f.notes]).slice(1), [[0, 2], [0, 1]]);
 });

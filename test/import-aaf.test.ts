@@ -267,7 +267,7 @@ test('an e-mail that is not one is a rejected field (file, line, field): the per
   const bad = report.rejected.filter((r) => r.field === 'mail');
   assert.deepEqual(bad.map((r) => [r.file, r.reason]), [[staff.name, 'adresse électronique invalide « helene.fontaine(at)ac-exemple » : non importée']]);
   assert.ok(bad[0].line > 1, 'the line of the record is named');
-  assert.match(formatReport(report), /PersEducNat_0000\.xml:\d+:mail — adresse électronique invalide/);
+  assert.match(formatReport(report), /PersEducNat_0000\.xml, ligne \d+, mail : adresse électronique invalide/);
 });
 
 test('ENTPersonCategorieEnseignant N makes staff of a person whose function is ENS: a teacher of the directory becomes staff', async () => {

@@ -97,7 +97,7 @@ test('a broken file is refused whole, naming file, line and field; nothing chang
   assert.equal(res.statusCode, 400, res.body);
   const body = res.json();
   assert.match(body.error, /rien n’a été modifié/);
-  assert.match(body.detail, /^CSV_Eleves\.csv:\d+/);
+  assert.match(body.detail, /^CSV_Eleves\.csv, ligne \d+/);
   assert.equal(await users(), before);
 });
 

@@ -165,7 +165,7 @@ test('French template: a parent given once per child is one account; a pupil wit
   assert.deepEqual(await childrenOf(anne.id), ['TERRIER Sacha']);
   const [sacha] = await q<Record<string, string>>(`SELECT * FROM users WHERE first_name = 'Sacha'`);
   assert.deepEqual(await classesOf(sacha.id), []);
-  assert.match(formatReport(report), /CSV_Parents\.csv:5:Courriel — adresse électronique invalide/);
+  assert.match(formatReport(report), /CSV_Parents\.csv, ligne 5, Courriel : adresse électronique invalide/);
   // Each row read as a parent of an earlier row is named: same address (VERGER), siblings (TERRIER).
   assert.deepEqual(report.merged, [
     { file: 'CSV_Parents.csv', first: 3, line: 4, name: 'VERGER Marc' },
@@ -509,7 +509,7 @@ test('a file with a Profil column and pupils but no class column is refused, as 
     const before = await snapshot();
     const report = await importFiles(ctx, [cut], opts({ ...school, dryRun }));
     assert.ok(report.fatal, `refused (dry run ${dryRun}): ${formatReport(report)}`);
-    assert.match(formatReport(report).split('\n')[1].trim(), /^export\.csv:1:Classes — colonne obligatoire « Classes » absente$/, formatReport(report));
+    assert.match(formatReport(report).split('\n')[1].trim(), /^export\.csv, ligne 1, Classes : colonne obligatoire « Classes » absente$/, formatReport(report));
     assert.equal(await snapshot(), before, `nothing written (dry run ${dryRun})`);
   }
   for (const { id, profile } of ids) assert.deepEqual(await classesOf(id), ['6A'], `the ${profile} keeps her class`);
@@ -653,7 +653,7 @@ test('bad rows are rejected with file:line:field, the others imported', async ()
   // Each reason is also a message code and its parameters, which the web translates (no French on English pages).
   assert.deepEqual(report.rejected.map((r) => r.message), [{ code: 'rowEmptyField' }, { code: 'rowInvalidDate', params: { value: '31/02/2013' } }]);
   assert.equal(report.created, 1);
-  assert.match(formatReport(report), /CSV_Eleves\.csv:4:Date de naissance — date invalide/);
+  assert.match(formatReport(report), /CSV_Eleves\.csv, ligne 4, Date de naissance : date invalide/);
 });
 
 test('UTF-8 with BOM, commas and English headers; tab-separated Windows-1252', async () => {
@@ -671,21 +671,21 @@ test('UTF-8 with BOM, commas and English headers; tab-separated Windows-1252', a
 test('a broken file (missing column, undecodable bytes, bad quoting) changes nothing and names file, line, field', async () => {
   const good = { name: 'CSV_Eleves.csv', path: join(CSV, 'encodings', 'utf8', 'CSV_Eleves.csv') };
   const cases: [string, Buffer, RegExp][] = [
-    ['CSV_Eleves_sans_date.csv', latin1('Prénom*;Nom*;Classes*\nLéa;COLIN;CP\n'), /^CSV_Eleves_sans_date\.csv:1:Date de naissance — colonne obligatoire « Date de naissance » absente$/],
+    ['CSV_Eleves_sans_date.csv', latin1('Prénom*;Nom*;Classes*\nLéa;COLIN;CP\n'), /^CSV_Eleves_sans_date\.csv, ligne 1, Date de naissance : colonne obligatoire « Date de naissance » absente$/],
     // Without its class column, a pupils' file (the template's, ONDE's) took every pupil out of its class.
-    ['CSV_Eleves_sans_classe.csv', latin1('Prénom*;Nom*;Date de naissance*\nLéa;COLIN;04/05/2015\n'), /^CSV_Eleves_sans_classe\.csv:1:Classes — colonne obligatoire « Classes » absente$/],
-    ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Classe — colonne obligatoire « Classe » absente$/],
+    ['CSV_Eleves_sans_classe.csv', latin1('Prénom*;Nom*;Date de naissance*\nLéa;COLIN;04/05/2015\n'), /^CSV_Eleves_sans_classe\.csv, ligne 1, Classes : colonne obligatoire « Classes » absente$/],
+    ['CSVExtraction-eleves.csv', latin1('"Nom Elève";"Prénom Elève";"Date naissance";"Niveau"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv, ligne 1, Classe : colonne obligatoire « Classe » absente$/],
     // An ONDE file's missing column is named as ONDE heads it.
-    ['CSVExtraction-eleves.csv', latin1('"Prénom Elève";"Date naissance";"Classe"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv:1:Nom Elève — colonne obligatoire « Nom Elève » absente$/],
+    ['CSVExtraction-eleves.csv', latin1('"Prénom Elève";"Date naissance";"Classe"\n"COLIN";"Léa";"04/05/2015";"CP"\n'), /^CSVExtraction-eleves\.csv, ligne 1, Nom Elève : colonne obligatoire « Nom Elève » absente$/],
     // Judged by content, not name: a PDF or a workbook saved as .csv is named for what it is (not « encodage mélangé »).
-    ['CSV_Invites.csv', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1'), /^CSV_Invites\.csv — fichier refusé, ce fichier est un document PDF, pas un CSV ni un XML/],
-    ['CSV_Personnels.csv', Buffer.from('PK\u0003\u0004\u0014\u0000\u0006\u0000[Content_Types].xml', 'latin1'), /^CSV_Personnels\.csv — fichier refusé, classeur de tableur : enregistrez-le au format CSV/],
-    ['CSV_Invites.csv', Buffer.from('Prénom;Nom\n\u0000\u0001\u0002;x\n'), /^CSV_Invites\.csv:2 — encodage illisible \(caractère U\+0000, lu comme UTF-8\)/],
-    ['CSV_Personnels.csv', Buffer.concat([Buffer.from('Prénom;Nom\nHélène;Éluard\nAnaïs;Lévêque\n'), latin1('Noël;Crépin\n')]), /^CSV_Personnels\.csv:4 — encodage mélangé/],
+    ['CSV_Invites.csv', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1'), /^CSV_Invites\.csv : fichier refusé, ce fichier est un document PDF, pas un CSV ni un XML/],
+    ['CSV_Personnels.csv', Buffer.from('PK\u0003\u0004\u0014\u0000\u0006\u0000[Content_Types].xml', 'latin1'), /^CSV_Personnels\.csv : fichier refusé, classeur de tableur : enregistrez-le au format CSV/],
+    ['CSV_Invites.csv', Buffer.from('Prénom;Nom\n\u0000\u0001\u0002;x\n'), /^CSV_Invites\.csv, ligne 2 : encodage illisible \(caractère U\+0000, lu comme UTF-8\)/],
+    ['CSV_Personnels.csv', Buffer.concat([Buffer.from('Prénom;Nom\nHélène;Éluard\nAnaïs;Lévêque\n'), latin1('Noël;Crépin\n')]), /^CSV_Personnels\.csv, ligne 4 : encodage mélangé/],
     // An unclosed quote is named at the line it opens on, not at the end of the file (where csv-parse sees it,
     // counting line breaks inside the quoted field its own way: line 5 of a 3-line file here).
-    ['CSV_Parents.csv', latin1('Nom;Prénom\n"COLIN;Julie\nDUPONT;Julien\n'), /^CSV_Parents\.csv:2 — CSV mal formé : guillemet ouvert ligne 2 jamais fermé$/],
-    ['CSV_Parents.csv', latin1('Nom;Prénom\nCOLIN;="x"\n\nMARTIN;"Paul\nDUPONT;Julien\n'), /^CSV_Parents\.csv:4 — CSV mal formé : guillemet ouvert ligne 4 jamais fermé$/],
+    ['CSV_Parents.csv', latin1('Nom;Prénom\n"COLIN;Julie\nDUPONT;Julien\n'), /^CSV_Parents\.csv, ligne 2 : CSV mal formé : guillemet ouvert ligne 2 jamais fermé$/],
+    ['CSV_Parents.csv', latin1('Nom;Prénom\nCOLIN;="x"\n\nMARTIN;"Paul\nDUPONT;Julien\n'), /^CSV_Parents\.csv, ligne 4 : CSV mal formé : guillemet ouvert ligne 4 jamais fermé$/],
   ];
   for (const [name, data, want] of cases) {
     const before = await snapshot();
@@ -713,7 +713,7 @@ test('CLI: `trousseau import` prints a French report with encodings; exit 0, or 
     writeFileSync(bad, 'Prénom;Nom\nA;B\n');
     const refused = cli(bad);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /CSV_Eleves\.csv:1:Date de naissance — colonne obligatoire/);
+    assert.match(refused.stderr, /CSV_Eleves\.csv, ligne 1, Date de naissance : colonne obligatoire/);
     assert.equal(Number((await db.pool.query('SELECT count(*) n FROM users')).rows[0].n), 0);
   } finally {
     await db.close();

@@ -68,7 +68,7 @@ test('a parents file alone: its remarks are counted apart from its one rejected 
   assert.match(page, /2 créés, 1 rejeté ; 3 remarques/);
   const rejected = /data-import="rejected">(.*?)<\/div>/.exec(page)?.[1] ?? '';
   assert.match(rejected, /1 ligne rejetée \(le reste est importé\)/);
-  assert.match(rejected, /CSVExtraction-responsables\.csv:4/);
+  assert.match(rejected, /CSVExtraction-responsables\.csv, ligne 4/);
   assert.doesNotMatch(rejected, /introuvable|invalide/, 'the remarks are not under the rejected heading');
   const notes = /data-import="notes">(.*?)<\/div>/.exec(page)?.[1] ?? '';
   assert.match(notes, /3 remarques sur des lignes importées quand même, à vérifier/);
@@ -86,7 +86,7 @@ test('a parents file alone: its remarks are counted apart from its one rejected 
   assert.equal(report.rejected.length, 4, 'the JSON keeps every entry under `rejected`');
   assert.deepEqual(report.relations.byName, { named: 2, found: 0 });
   const text = formatReport(report);
-  assert.match(text, /\nLignes rejetées \(1\) :\n {2}CSVExtraction-responsables\.csv:4:Nom responsable — champ obligatoire vide\nRemarques sur des lignes importées quand même, à vérifier \(3\) :\n/);
+  assert.match(text, /\nLignes rejetées \(1\) :\n {2}CSVExtraction-responsables\.csv, ligne 4, Nom responsable : champ obligatoire vide\nRemarques sur des lignes importées quand même, à vérifier \(3\) :\n/);
   assert.match(text, /\nAttention : aucun enfant trouvé pour ces parents \(2 enfants nommés, aucun parmi les élèves de l’établissement\)/);
   assert.match(formatReport(report, 'en'), /\nNotes on rows imported all the same, to check \(3\):\n/);
 });
@@ -106,5 +106,5 @@ test('a parents file with its pupils: children found, no warning, and remarks al
   assert.equal(report.relations.created, 2);
   const text = formatReport(report);
   assert.doesNotMatch(text, /Lignes rejetées|aucun enfant trouvé/);
-  assert.match(text, /\nRemarques sur des lignes importées quand même, à vérifier \(1\) :\n {2}CSVExtraction-responsables\.csv:2:Courriel/);
+  assert.match(text, /\nRemarques sur des lignes importées quand même, à vérifier \(1\) :\n {2}CSVExtraction-responsables\.csv, ligne 2, Courriel/);
 });

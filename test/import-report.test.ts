@@ -75,7 +75,7 @@ test('formatReport lists every file: format, encoding, rows, what became of them
   assert.match(fr, /\nÉtablissements \(un compte de plusieurs établissements compte dans chacun\) :\n {2}Établissement 0990001X — nouveau — 9 créés \(5 élèves, 4 parents\)\n/);
   assert.match(fr, /\n {2}ficAlimMENESR\.dtd — ignoré : DTD de l’annuaire académique : aucun compte\n/);
   assert.match(fr, /\nIgnorés, en tout ou en partie \(4 enregistrements\) :\n/);
-  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml:\d+:NIVEAU_RESPONSABILITE — ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
+  assert.match(fr, /\n {2}ResponsablesAvecAdresses\.xml, ligne \d+, NIVEAU_RESPONSABILITE : ROUX Paul : pas représentant légal \(NIVEAU_RESPONSABILITE 3\), aucun compte\n/);
   const en = formatReport(report, 'en');
   assert.match(en, /ElevesSansAdresses\.xml — SIECLE élèves — iso-8859-15 — 6 rows — 5 created, 1 ignored\n/);
   assert.match(en, /Nomenclature\.xml — SIECLE nomenclature \(MEF\) — iso-8859-15 — 3 courses\n/);
@@ -128,14 +128,14 @@ test('formatReport writes numbers as French does, and groups records ignored for
   // 9,086 relatives no pupil names: one line, three of them; the pupil who left keeps their own line.
   assert.match(
     fr,
-    /\nIgnorés, en tout ou en partie \(9\u202f087 enregistrements\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml:22:ENTPersonJointure — Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml:9:DATE_SORTIE — DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
+    /\nIgnorés, en tout ou en partie \(9\u202f087 enregistrements\) :\n {2}aucun élève ne le désigne comme représentant légal, pas de compte \(9\u202f086\), par exemple :\n {4}clean-ENT_PersRelEleve_0016\.xml, ligne 4, ENTPersonJointure : Parent0 Léa \(2004000\)\n {4}clean-ENT_PersRelEleve_0016\.xml, ligne 22, ENTPersonJointure : Parent1 Léa \(2004001\)\n {4}[^\n]+\(2004002\)\n {2}Eleves\.xml, ligne 9, DATE_SORTIE : DUPONT Léo : élève sorti le 03\/07\/2025, aucun compte\nDurée/,
   );
   assert.equal(fr.split('\n').length, 11, fr);
   // The console groups them the same way, in its language.
   const html = (lang: 'fr' | 'en') => String(reportView(lang, report as Parameters<typeof reportView>[1])).replace(/\s+</g, '<');
-  assert.match(html('fr'), /<li data-ignored-group>aucun élève ne le désigne comme représentant légal, pas de compte \(9[\s\u202f]086\), par exemple :<ul><li><code>clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)<\/code><\/li>/);
-  assert.match(html('en'), /<li data-ignored-group>no pupil names them as legal representative, no account \(9,086\), for instance:<ul><li><code>clean-ENT_PersRelEleve_0016\.xml:4:ENTPersonJointure — Parent0 Léa \(2004000\)<\/code><\/li>/);
-  assert.match(html('en'), /<li><code>Eleves\.xml:9:DATE_SORTIE — DUPONT Léo: pupil left on 03\/07\/2025, no account<\/code><\/li>/);
+  assert.match(html('fr'), /<li data-ignored-group>aucun élève ne le désigne comme représentant légal, pas de compte \(9[\s\u202f]086\), par exemple :<ul><li><code>clean-ENT_PersRelEleve_0016\.xml, ligne 4, ENTPersonJointure : Parent0 Léa \(2004000\)<\/code><\/li>/);
+  assert.match(html('en'), /<li data-ignored-group>no pupil names them as legal representative, no account \(9,086\), for instance:<ul><li><code>clean-ENT_PersRelEleve_0016\.xml, line 4, ENTPersonJointure: Parent0 Léa \(2004000\)<\/code><\/li>/);
+  assert.match(html('en'), /<li><code>Eleves\.xml, line 9, DATE_SORTIE: DUPONT Léo: pupil left on 03\/07\/2025, no account<\/code><\/li>/);
   assert.equal((html('fr').match(/<li/g) ?? []).length, 5, 'one group of three, one record on its own');
 });
 
@@ -246,7 +246,7 @@ test('ignored records are counted once each, however many of their references ar
     assert.deepEqual([report.files.find((f) => f.file === pupils.name)!.ignored, report.files.find((f) => f.file === pupils.name)!.notes], [0, 3]);
     const fr = formatReport(report);
     assert.match(fr, /\n {2}ENT_0911010A_Complet_20250901_Eleve_0000\.xml — AAF élèves — [^\n]* — 1 ligne — 1 créé ; 3 remarques\n/);
-    assert.match(fr, /\nIgnorés[^\n]* \(1 enregistrement\) :\n {2}[^\n]*:ENTEleveClasses — structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*:ENTEleveGroupes — [^\n]*groupe « LATIN » non créé\n {2}[^\n]*:ENTPersonStructRattach — structure « 98771 » [^\n]*rattachement ignoré\n/);
+    assert.match(fr, /\nIgnorés[^\n]* \(1 enregistrement\) :\n {2}[^\n]*, ENTEleveClasses : structure « 98772 » [^\n]*classe « 5B » non créée\n {2}[^\n]*, ENTEleveGroupes : [^\n]*groupe « LATIN » non créé\n {2}[^\n]*, ENTPersonStructRattach : structure « 98771 » [^\n]*rattachement ignoré\n/);
     assert.match(formatReport(report, 'en'), /\nIgnored[^\n]* \(1 record\):\n/);
     assert.match(String(reportView('fr', report)), /<details class="ignored"><summary>[^<]* \(1 enregistrement\) :<\/summary>/);
     assert.match(String(reportView('en', report)), /<details class="ignored"><summary>[^<]* \(1 record\):<\/summary>/);
@@ -280,7 +280,7 @@ test('CLI: per-file report on a dry run (exit 0); a file of no supported format 
     writeFileSync(join(dir, 'notes.pdf'), '%PDF-1.4\n');
     const refused = cli(dir);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /Import refusé : aucune modification enregistrée\.\n {2}notes\.pdf — fichier refusé, format non reconnu \(\.pdf\)/);
+    assert.match(refused.stderr, /Import refusé : aucune modification enregistrée\.\n {2}notes\.pdf : fichier refusé, format non reconnu \(\.pdf\)/);
     assert.doesNotMatch(refused.stdout + refused.stderr, /Import terminé/);
 
     // A folder holding no file: an error naming it, not « Import terminé ».
@@ -296,7 +296,7 @@ test('CLI: per-file report on a dry run (exit 0); a file of no supported format 
     writeFileSync(join(dir, 'Eleves.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<EXPORT_PRONOTE><ELEVE/></EXPORT_PRONOTE>\n');
     const xml = cli(dir);
     assert.equal(xml.status, 1);
-    assert.match(xml.stderr, /Eleves\.xml — fichier refusé, format XML non reconnu \(élément racine <EXPORT_PRONOTE>\)/);
+    assert.match(xml.stderr, /Eleves\.xml : fichier refusé, format XML non reconnu \(élément racine <EXPORT_PRONOTE>\)/);
     assert.equal(Number((await db.pool.query('SELECT count(*) n FROM users')).rows[0].n), 0);
   } finally {
     await db.close();
@@ -319,7 +319,7 @@ test('POST /api/import answers the per-file report as JSON; an unsupported file 
 
   const bad = await post(`/api/import?structureId=${school}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]) }]);
   assert.equal(bad.statusCode, 400, bad.body);
-  assert.match(bad.json().detail, /^photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
+  assert.match(bad.json().detail, /^photo\.jpg : fichier refusé, format non reconnu \(\.jpg\)/);
   assert.equal(await accounts(), 0);
 });
 
@@ -440,7 +440,7 @@ test('the console shows the same per-file table, the ignored records and the row
 
   const refused = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'photo.jpg', data: Buffer.from([0xff, 0xd8, 0xff]) }]);
   assert.equal(refused.statusCode, 400);
-  assert.match(refused.body, /Import refusé : aucune modification enregistrée\.[\s\S]*photo\.jpg — fichier refusé, format non reconnu \(\.jpg\)/);
+  assert.match(refused.body, /Import refusé : aucune modification enregistrée\.[\s\S]*photo\.jpg : fichier refusé, format non reconnu \(\.jpg\)/);
 
   // An empty file beside others: refused naming it, as the API and the command line refuse it; nothing written.
   const empty = await post(`/console/etablissements/${school}/import?_csrf=${root.csrf}`, [...siecleFiles(), { name: 'Vide.xml', data: Buffer.alloc(0) }]);

@@ -41,7 +41,7 @@ test('CSV files numbering pupils and parents from 1: the colliding rows are refu
     r.rejected.map((x) => `${x.file}:${x.line}:${x.field}:${x.message?.code}`).sort(),
     ['CSV_Eleves.csv:2:identifiant:rowSharedId', 'CSV_Eleves.csv:3:identifiant:rowSharedId', 'CSV_Parents.csv:2:identifiant:rowSharedId', 'CSV_Parents.csv:3:identifiant:rowSharedId'],
   );
-  assert.match(formatReport(r), /CSV_Eleves\.csv:2:identifiant — identifiant « 1 » donné aussi à Paul MARTIN \(CSV_Parents\.csv, ligne 2\)/);
+  assert.match(formatReport(r), /CSV_Eleves\.csv, ligne 2, identifiant : identifiant « 1 » donné aussi à Paul MARTIN \(CSV_Parents\.csv, ligne 2\)/);
   // The pupil with an identifier of its own is imported; none of the others became anyone.
   assert.deepEqual(await people('Collège Un'), ['Student Zoé PETIT']);
   assert.equal(r.created, 1);

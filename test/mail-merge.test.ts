@@ -131,18 +131,18 @@ describe('email merge', () => {
     const login = ids['lea.login'];
     const code = codes.get(login)!;
     const text = m.text ?? '';
-    assert.equal(m.subject, "Activez votre compte de l'ENT – École Charlemagne");
+    assert.equal(m.subject, 'Activez votre compte de l’ENT – École Charlemagne');
     assert.ok(text.includes(`identifiant : ${login}`), text);
-    assert.match(text, new RegExp(`code d'activation : ${formatCode(code)} \\(valable jusqu'au \\d\\d/\\d\\d/\\d{4}\\)`));
+    assert.match(text, new RegExp(`code d’activation : ${formatCode(code)} \\(valable jusqu’au \\d\\d/\\d\\d/\\d{4}\\)`));
     assert.ok(text.includes(`https://ent.example.fr/activation?login=${encodeURIComponent(login)}&code=${code}`), text);
     assert.match(text, /mot de passe/);
-    assert.match(text, /conditions d'utilisation/);
+    assert.match(text, /conditions d’utilisation/);
     const html = String(m.html);
     assert.ok(html.includes(formatCode(code)));
     assert.ok(html.includes(`href="https://ent.example.fr/activation?login=${encodeURIComponent(login)}&amp;code=${code}"`), html);
     // Accessible: in French, titled by its subject, its first steps a real list (not lines cut by <br>).
     assert.match(html, /<html lang="fr">/, html);
-    assert.match(html, /<title>Activez votre compte de l&#39;ENT – École Charlemagne<\/title>/, html);
+    assert.match(html, /<title>Activez votre compte de l’ENT – École Charlemagne<\/title>/, html);
     const steps = /<p>Première connexion :<\/p>\n<ol>\n((?:<li>.*<\/li>\n){5})<\/ol>/.exec(html);
     assert.ok(steps, `the five steps as an ordered list\n${html}`);
     assert.match(steps[1], /^<li>Va sur <a href="https:\/\/ent\.example\.fr\/activation">/, steps[1]);
@@ -162,17 +162,17 @@ describe('email merge', () => {
   it('sends active accounts renewal instructions and no code', () => {
     const m = only('paul@example.fr');
     const text = m.text ?? '';
-    assert.equal(m.subject, "Votre compte de l'ENT – École Charlemagne");
+    assert.equal(m.subject, 'Votre compte de l’ENT – École Charlemagne');
     assert.match(text, /Mot de passe oublié/);
     assert.ok(text.includes(ids['paul.login']));
     assert.ok(text.includes('https://ent.example.fr/mot-de-passe-oublie'), text);
-    assert.doesNotMatch(text, /Code d'activation/);
+    assert.doesNotMatch(text, /Code d’activation/);
     assert.doesNotMatch(text, GROUPED_CODE);
     assert.doesNotMatch(String(m.html), GROUPED_CODE);
     assert.ok(String(m.html).includes('<a href="https://ent.example.fr/mot-de-passe-oublie">'));
     // Its « Mot de passe oublié ? » steps are a list too, the line after them a paragraph again.
     assert.match(String(m.html), /<p>Mot de passe oublié \?<\/p>\n<ol>\n(?:<li>.*<\/li>\n){3}<\/ol>\n<p>Sans accès à cette adresse/, String(m.html));
-    assert.match(String(m.html), /<title>Votre compte de l&#39;ENT – École Charlemagne<\/title>/);
+    assert.match(String(m.html), /<title>Votre compte de l’ENT – École Charlemagne<\/title>/);
   });
 
   it('gives an account whose code had expired a fresh, working code', async () => {

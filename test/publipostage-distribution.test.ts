@@ -106,7 +106,7 @@ test('externally-authenticated profiles: left out and counted apart, or an infor
   const pdf = await exportSelection(ctx, { format: 'pdf', selection: info, scope: ALL, actorId: null, via: 'cli' });
   const buf = await body(pdf.body);
   const text = execFileSync('pdftotext', ['-', '-'], { input: buf }).toString().replace(/\s+/g, ' ');
-  assert.match(text, /Connexion avec EduConnect : pas de code d'activation/);
+  assert.match(text, /Connexion avec EduConnect : pas de code d’activation/);
   assert.ok(text.includes(ctx.config.publicUrl), 'the ENT address');
   assert.ok(!text.includes(s.codes.paul.slice(0, 4)), 'no code');
   const csv = await exportSelection(ctx, { format: 'csv', selection: info, scope: ALL, actorId: null, via: 'cli' });

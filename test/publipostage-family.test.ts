@@ -190,9 +190,9 @@ describe('renewal sheets', () => {
       const file = save(await renderRenewalPdf(ctx, rows, model));
       const t = flat(pdfText(file, 1));
       assert.match(t, /Code de renouvellement : /);
-      assert.match(t, /Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code/);
+      assert.match(t, /Votre mot de passe actuel reste valable jusqu’à l’utilisation de ce code/);
       assert.match(t, new RegExp(formatCode(rows[0].code!)));
-      assert.doesNotMatch(t, /Code d'activation/);
+      assert.doesNotMatch(t, /Code d’activation/);
       const expected = rows.slice(0, model).map((r) => renewalUrl(URL_BASE, r.login, r.code!)).sort();
       assert.deepEqual(pdfQrCodes(file, 1), expected);
     }

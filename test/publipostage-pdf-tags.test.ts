@@ -106,10 +106,10 @@ for (const model of [1, 2, 8] as SheetModel[]) {
       model === 8 ? 'P: Collège Jean Moulin' : 'P: Collège Jean Moulin Espace numérique de travail — fiche de connexion',
       'H1: Zoé MARTIN',
       'P: Élève — 6A',
-      `LI: Adresse de l'ENT : ${URL_BASE}`,
+      `LI: Adresse de l’ENT : ${URL_BASE}`,
       `LI: Identifiant : ${s.logins.zoe}`,
-      `LI: Code d'activation : ${formatCode(s.codes.zoe)}`,
-      `LI: Code valable jusqu'au ${frenchDate(s.expiresAt.zoe)}`,
+      `LI: Code d’activation : ${formatCode(s.codes.zoe)}`,
+      `LI: Code valable jusqu’au ${frenchDate(s.expiresAt.zoe)}`,
       'Figure:',
       // A pupil's sheet says « tu » on every line, the caption too.
       'P: Scanne pour activer',
@@ -118,20 +118,20 @@ for (const model of [1, 2, 8] as SheetModel[]) {
       // Simplified sheets: their short text as paragraphs, no letter; the words either side of a line break stay apart.
       assert.deepEqual(zoe.slice(9), [
         `P: Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.`,
-        "P: Le code ne sert qu'une fois. Ne le donne à personne.",
+        'P: Le code ne sert qu’une fois. Ne le donne à personne.',
       ]);
     } else {
       // The letter text: paragraphs and a numbered list; the words either side of a line break stay apart.
       assert.ok(zoe.includes('LI: 2. Choisis ton mot de passe et saisis-le deux fois.'), zoe.join('\n'));
       assert.ok(zoe.some((l) => l.startsWith('P: Voici tes informations de connexion') && l.includes('(ENT) du Collège Jean Moulin.')), zoe.join('\n'));
-      assert.ok(zoe.includes(`LI: 1. Va sur ${URL_BASE}/activation (ou scanne le QR code) et saisis ton identifiant et ton code d'activation.`), zoe.join('\n'));
+      assert.ok(zoe.includes(`LI: 1. Va sur ${URL_BASE}/activation (ou scanne le QR code) et saisis ton identifiant et ton code d’activation.`), zoe.join('\n'));
     }
 
     // A parent: who the children are; an active account: no code, no figure.
     assert.ok(outline(sheetOf('paul')).includes('P: Responsable de : Léo MARTIN (5A), Zoé MARTIN (6A)'));
     const emile = outline(sheetOf('emile'));
     assert.ok(emile.includes('P: Compte déjà activé : pas de code, ton mot de passe reste valable.'), emile.join('\n'));
-    assert.ok(!emile.some((l) => l.startsWith('Figure') || l.includes("Code d'activation :")));
+    assert.ok(!emile.some((l) => l.startsWith('Figure') || l.includes('Code d’activation :')));
 
     // Each QR code is a Figure whose alternative text is the link it encodes.
     const figures = sheets.map((k) => k.kids.filter((c) => c.type === 'Figure').length);

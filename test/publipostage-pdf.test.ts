@@ -53,7 +53,7 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.match(flat(zoe), /3\. Indique une adresse électronique \(facultatif\) : elle servira si tu oublies ton mot de passe\./);
   assert.doesNotMatch(zoe, /obligatoire/);
   assert.match(zoe, /téléphone.*facultatif/);
-  assert.match(zoe, /conditions d'utilisation/);
+  assert.match(zoe, /conditions d’utilisation/);
   assert.ok(zoe.includes(URL_BASE));
   assert.deepEqual(pdfQrCodes(file, pageOf(rows, s.users.zoe)), [activationUrl(URL_BASE, s.logins.zoe, s.codes.zoe)]);
 
@@ -72,7 +72,7 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
   assert.match(emile, /déjà activé/);
   assert.match(emile, /Mot de passe oublié/);
   assert.match(emile, /code de renouvellement/);
-  assert.doesNotMatch(emile, /Code d'activation :/);
+  assert.doesNotMatch(emile, /Code d’activation :/);
   assert.doesNotMatch(emile, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/);
   assert.deepEqual(pdfQrCodes(file, emilePage), []);
   // No mail server: no « Mot de passe oublié » link can leave (that page says so), the sheet sends to a renewal code.
@@ -81,7 +81,7 @@ test('model 1: one sheet per page, with names, login, grouped code, school, expi
     assert.doesNotMatch(sheet, /(Cliquez|Clique) sur « Mot de passe oublié »/, `model ${model}: ${sheet}`);
     assert.match(sheet, /code de renouvellement/, `model ${model}`);
     // Émile has an address: the sheet does not claim otherwise.
-    assert.doesNotMatch(sheet, /pas d'adresse électronique/, `model ${model}`);
+    assert.doesNotMatch(sheet, /pas d’adresse électronique/, `model ${model}`);
   }
 
   // An expired code is never printed.
@@ -125,8 +125,8 @@ test('model 8, simplified sheets: a short text fitted to the reader and the shee
     const rows = (await select({ userIds: ids })).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
     const sheets = await Promise.all(rows.map(async (r) => save(await renderSheetsPdf(ctx, [r], { model: 8 }))));
     const [zoe, emile, claire, anne] = sheets.map((f) => pdfText(f).replace(/\s+/g, ' '));
-    assert.ok(zoe.includes(`Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe. Le code ne sert qu'une fois. Ne le donne à personne.`), zoe);
-    for (const long of ['Première connexion', 'Garde cette fiche', "conditions d'utilisation", 'deux fois']) assert.ok(!zoe.includes(long), long);
+    assert.ok(zoe.includes(`Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe. Le code ne sert qu’une fois. Ne le donne à personne.`), zoe);
+    for (const long of ['Première connexion', 'Garde cette fiche', 'conditions d’utilisation', 'deux fois']) assert.ok(!zoe.includes(long), long);
     assert.ok(emile.includes(`Connecte-toi sur ${URL_BASE} avec ton identifiant et ton mot de passe. Mot de passe oublié ? Clique sur « Mot de passe oublié » sur la page de connexion.`), emile);
     assert.ok(claire.includes(`Connectez-vous sur ${URL_BASE} avec votre identifiant et votre mot de passe.`), claire);
     assert.ok(anne.includes(`Rendez-vous sur ${URL_BASE}/activation ou scannez le QR code, saisissez votre identifiant et votre code, puis choisissez votre mot de passe.`), anne);
@@ -153,10 +153,10 @@ test('a sheet without a usable code (none, expired) prints its note and no lette
   for (const model of [1, 2, 8] as SheetModel[]) {
     const file = save(await renderSheetsPdf(ctx, rows, { model }));
     const text = pdfText(file).replace(/\s+/g, ' ');
-    assert.ok(text.includes("Code d'activation expiré : demandes-en un nouveau"), `model ${model}: ${text}`);
-    assert.ok(text.includes("Aucun code d'activation : demande-le"), `model ${model}: ${text}`);
+    assert.ok(text.includes('Code d’activation expiré : demandes-en un nouveau'), `model ${model}: ${text}`);
+    assert.ok(text.includes('Aucun code d’activation : demande-le'), `model ${model}: ${text}`);
     // Neither a QR code nor a date is printed: nothing sends the reader to them, nor to a code to type.
-    for (const step of ['QR code', 'ci-dessus', 'Première connexion', "code d'activation.", 'Choisis ton mot de passe']) assert.ok(!text.includes(step), `model ${model}: « ${step} » in ${text}`);
+    for (const step of ['QR code', 'ci-dessus', 'Première connexion', 'code d’activation.', 'Choisis ton mot de passe']) assert.ok(!text.includes(step), `model ${model}: « ${step} » in ${text}`);
     assert.deepEqual(pdfQrCodes(file, 1), []);
   }
 });

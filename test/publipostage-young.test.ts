@@ -83,8 +83,8 @@ const pageOf = (rows: AccountRow[], id: string) => rows.findIndex((r) => r.id ==
 const flat = (s: string) => s.replace(/\s+/g, ' ');
 
 // The words of each built-in text, as pdftotext gives them (lines joined).
-const PARENTS_INTRO = "Madame, Monsieur, voici les informations de connexion de votre enfant à l'espace numérique de travail (ENT) de l'École des Lilas. Gardez cette fiche : c'est avec vous que votre enfant se connectera.";
-const PUPIL_INTRO = "Voici tes informations de connexion à l'espace numérique de travail (ENT) de l'École des Lilas. Garde cette fiche pour toi.";
+const PARENTS_INTRO = 'Madame, Monsieur, voici les informations de connexion de votre enfant à l’espace numérique de travail (ENT) de l’École des Lilas. Gardez cette fiche : c’est avec vous que votre enfant se connectera.';
+const PUPIL_INTRO = 'Voici tes informations de connexion à l’espace numérique de travail (ENT) de l’École des Lilas. Garde cette fiche pour toi.';
 const TU_WORDS = /Garde cette fiche|Choisis ton|Indique ton|Scanne pour|\btes informations|\bton code|Ne le donne/;
 
 test('the ONDE levels are stored per class: the mixed class GS-CP has its first pupil’s level', async () => {
@@ -130,11 +130,11 @@ test('a class mixing GS and CP: the GS sheet speaks to the parents in « vous »
   const emma = flat(pdfText(file, pageOf(rows, ids.Emma)));
   assert.ok(emma.includes('Emma LEROY'), emma);
   assert.ok(emma.includes(PARENTS_INTRO), emma);
-  assert.ok(emma.includes("Rendez-vous sur https://ent.example.fr/activation (ou scannez le QR code) et saisissez l'identifiant et le code d'activation de votre enfant."), emma);
+  assert.ok(emma.includes('Rendez-vous sur https://ent.example.fr/activation (ou scannez le QR code) et saisissez l’identifiant et le code d’activation de votre enfant.'), emma);
   assert.ok(emma.includes('Choisissez son mot de passe'), emma);
   // The parents give their own address, optional as on the activation form.
   assert.ok(emma.includes('3. Indiquez votre adresse électronique (facultatif) : elle permet de renouveler un mot de passe oublié.'), emma);
-  assert.ok(emma.includes("Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne."), emma);
+  assert.ok(emma.includes('Le code ne sert qu’une fois, jusqu’à la date indiquée ci-dessus. Ne le communiquez à personne.'), emma);
   assert.ok(emma.includes('Scannez pour activer'), emma);
   assert.ok(emma.includes(`Identifiant : ${emmaRow.login}`), emma);
   assert.ok(emma.includes(formatCode(emmaRow.code!)), emma);
@@ -152,7 +152,7 @@ test('a class mixing GS and CP: the GS sheet speaks to the parents in « vous »
   // Eight to a page (simplified sheets), both on one: each short text to its reader, both QR codes readable.
   const eight = await pdfOf(rows, 8);
   const page = flat(pdfText(eight, 1));
-  assert.ok(page.includes(`Rendez-vous sur ${URL_BASE}/activation ou scannez le QR code, saisissez l'identifiant et le code de votre enfant, puis choisissez son mot de passe.`), page);
+  assert.ok(page.includes(`Rendez-vous sur ${URL_BASE}/activation ou scannez le QR code, saisissez l’identifiant et le code de votre enfant, puis choisissez son mot de passe.`), page);
   assert.ok(page.includes(`Va sur ${URL_BASE}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.`), page);
   assert.deepEqual(pdfQrCodes(eight, 1), rows.map((r) => activationUrl(URL_BASE, r.login, r.code!)).sort());
 });
@@ -187,13 +187,13 @@ test('an activated pupil of maternelle: renewal steps and notes to the parents (
   const lina = flat(pdfText(file, pageOf(rows, ids.Lina)));
   assert.ok(lina.includes('Compte déjà activé : pas de code, le mot de passe de votre enfant reste valable.'), lina);
   assert.ok(lina.includes('Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur https://ent.example.fr'), lina);
-  assert.ok(lina.includes("Saisissez l'identifiant de votre enfant : un lien de renouvellement est envoyé"), lina);
+  assert.ok(lina.includes('Saisissez l’identifiant de votre enfant : un lien de renouvellement est envoyé'), lina);
   assert.doesNotMatch(lina, /Ton compte|connecte-toi|ton mot de passe/);
   // Tom has no address: the renewal code, from the teacher.
   const tom = flat(pdfText(file, pageOf(rows, ids.Tom)));
-  assert.ok(tom.includes("Le compte de votre enfant n'a pas d'adresse électronique : demandez un code de renouvellement à l'enseignant de votre enfant"), tom);
+  assert.ok(tom.includes('Le compte de votre enfant n’a pas d’adresse électronique : demandez un code de renouvellement à l’enseignant de votre enfant'), tom);
   const theo = flat(pdfText(file, pageOf(rows, ids.Théo)));
-  assert.ok(theo.includes("Ton compte n'a pas d'adresse électronique"), theo);
+  assert.ok(theo.includes('Ton compte n’a pas d’adresse électronique'), theo);
   assert.ok(theo.includes('ton mot de passe reste valable'), theo);
 
   const en = flat(pdfText(await pdfOf(rows, 1, { lang: 'en' }), pageOf(rows, ids.Tom)));
@@ -206,11 +206,11 @@ test('renewal sheets: the parents’ text for a pupil of maternelle, the pupil�
   const file = join(dir, 'renewal.pdf');
   writeFileSync(file, await renderRenewalPdf(ctx, rows, 1));
   const tom = flat(pdfText(file, pageOf(rows, ids.Tom)));
-  assert.ok(tom.includes("Le mot de passe actuel de votre enfant reste valable jusqu'à l'utilisation de ce code."), tom);
+  assert.ok(tom.includes('Le mot de passe actuel de votre enfant reste valable jusqu’à l’utilisation de ce code.'), tom);
   assert.ok(tom.includes('Scannez pour changer de mot de passe'), tom);
   assert.doesNotMatch(tom, /Ton mot de passe|scanne le|Scanne pour/);
   const theo = flat(pdfText(file, pageOf(rows, ids.Théo)));
-  assert.ok(theo.includes("Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code."), theo);
+  assert.ok(theo.includes('Ton mot de passe actuel reste valable jusqu’à l’utilisation de ce code.'), theo);
   for (const r of rows) assert.deepEqual(pdfQrCodes(file, pageOf(rows, r.id)), [renewalUrl(URL_BASE, r.login, r.code!)]);
 });
 
@@ -223,7 +223,7 @@ test("a school's own Student text is printed as written, for the GS pupil and th
     for (const r of rows) {
       const text = flat(pdfText(file, pageOf(rows, r.id)));
       assert.ok(text.includes(`Texte de l'école pour ${r.firstName} : la maîtresse vous aidera.`), text);
-      assert.doesNotMatch(text, /votre enfant à l'espace|tes informations|Première connexion/, text);
+      assert.doesNotMatch(text, /votre enfant à l’espace|tes informations|Première connexion/, text);
       assert.deepEqual(pdfQrCodes(file, pageOf(rows, r.id)), [activationUrl(URL_BASE, r.login, r.code!)]);
     }
   } finally {
@@ -248,25 +248,25 @@ test('mails of codes: to a PS pupil’s address, addressed to the parents; to a 
   const [lea] = await select({ userIds: [ids.Léa] });
   const leaMail = only('lea.parents@example.fr');
   const text = leaMail.text ?? '';
-  assert.equal(leaMail.subject, `Activez le compte de l'ENT de votre enfant – ${SCHOOL}`);
+  assert.equal(leaMail.subject, `Activez le compte de l’ENT de votre enfant – ${SCHOOL}`);
   assert.ok(text.startsWith('Madame, Monsieur,\n'), text);
-  assert.ok(text.includes("Voici les informations de connexion de votre enfant, Léa MARTIN, à l'espace numérique de travail (ENT) de l'École des Lilas."), text);
+  assert.ok(text.includes('Voici les informations de connexion de votre enfant, Léa MARTIN, à l’espace numérique de travail (ENT) de l’École des Lilas.'), text);
   assert.ok(text.includes(`Identifiant : ${lea.login}`), text);
-  assert.ok(text.includes(`Code d'activation : ${formatCode(lea.code!)}`), text);
+  assert.ok(text.includes(`Code d’activation : ${formatCode(lea.code!)}`), text);
   assert.ok(text.includes(activationUrl(URL_BASE, lea.login, lea.code!)), text);
   assert.ok(text.includes("Pour activer le compte de votre enfant, ouvrez ce lien"), text);
   assert.ok(text.includes('3. Indiquez votre adresse électronique (facultatif)'), text);
-  assert.doesNotMatch(text, /Bonjour Léa|\bton\b|\btes\b|\bt'est\b/);
+  assert.doesNotMatch(text, /Bonjour Léa|\bton\b|\btes\b|\bt’est\b/);
   assert.ok(String(leaMail.html).includes('Madame, Monsieur,'), String(leaMail.html));
 
   const adamMail = only('adam@example.fr');
-  assert.equal(adamMail.subject, `Activez votre compte de l'ENT – ${SCHOOL}`);
+  assert.equal(adamMail.subject, `Activez votre compte de l’ENT – ${SCHOOL}`);
   assert.ok((adamMail.text ?? '').startsWith('Bonjour Adam,\n'), String(adamMail.text));
   assert.ok((adamMail.text ?? '').includes('Voici tes informations de connexion'), String(adamMail.text));
 
   const linaMail = only('lina.parents@example.fr');
   const linaText = linaMail.text ?? '';
-  assert.equal(linaMail.subject, `Le compte de l'ENT de votre enfant – ${SCHOOL}`);
+  assert.equal(linaMail.subject, `Le compte de l’ENT de votre enfant – ${SCHOOL}`);
   assert.ok(linaText.startsWith('Madame, Monsieur,\n\nVotre enfant : Lina ROUX\nSon identifiant : '), linaText);
   assert.ok(linaText.includes('Le compte de votre enfant est déjà activé'), linaText);
   assert.doesNotMatch(linaText, /Bonjour Lina|Ton compte/);

@@ -159,8 +159,8 @@ test('the preview of an activated account’s sheet shows what an account withou
   assert.equal(res.status, 200);
   assert.equal(pages(res.body), 2);
   const shown = pdfText(res.body);
-  assert.match(shown, /un lien de renouvellement est envoyé à l'adresse électronique de votre compte/);
-  assert.match(shown, /Votre compte n'a pas d'adresse électronique : demandez un code de renouvellement/);
+  assert.match(shown, /un lien de renouvellement est envoyé à l’adresse électronique de votre compte/);
+  assert.match(shown, /Votre compte n’a pas d’adresse électronique : demandez un code de renouvellement/);
   await res.page.close();
   // A school's own text is printed as written for both: the preview shows it twice, never the built-in variant.
   await page.fill('#body-sheet_active', 'Texte de l’école pour {prenom}.');
@@ -168,7 +168,7 @@ test('the preview of an activated account’s sheet shows what an account withou
   assert.equal(pages(own.body), 2);
   const ownText = pdfText(own.body);
   assert.equal(ownText.match(/Texte de l’école pour Dominique\./g)?.length, 2);
-  assert.doesNotMatch(ownText, /n'a pas d'adresse électronique/);
+  assert.doesNotMatch(ownText, /n’a pas d’adresse électronique/);
   await own.page.close();
 });
 

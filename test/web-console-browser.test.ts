@@ -210,16 +210,16 @@ test('English switch: an import refused, or with rejected rows, reads in English
   // A file refused as a whole: a required column is missing.
   await upload('CSV_Eleves.csv', 'Nom;Prénom\nDupont;Jean\n');
   const refused = (await page.textContent('.notice-error'))!;
-  assert.match(refused, /CSV_Eleves\.csv:1:Date de naissance — required column “Date de naissance” missing/);
+  assert.match(refused, /CSV_Eleves\.csv, line 1, Date de naissance: required column “Date de naissance” missing/);
   assert.doesNotMatch(refused, french);
   // A row rejected in the dry-run report (an impossible date), and apart a remark on a row imported without its
   // invalid address.
   await upload('CSV_Eleves.csv', 'Nom;Prénom;Date de naissance;Classe;Courriel\nDupont;Jean;31/02/2010;6A;\nMartin;Léa;01/02/2011;6A;pas-une-adresse\n');
   const rejected = (await page.textContent('ul.rejected'))!;
-  assert.match(rejected, /CSV_Eleves\.csv:2:Date de naissance — invalid date “31\/02\/2010” \(expected DD\/MM\/YYYY\)/);
+  assert.match(rejected, /CSV_Eleves\.csv, line 2, Date de naissance: invalid date “31\/02\/2010” \(expected DD\/MM\/YYYY\)/);
   assert.doesNotMatch(rejected, french);
   const notes = (await page.textContent('ul.notes'))!;
-  assert.match(notes, /CSV_Eleves\.csv:3:Courriel — invalid email address “pas-une-adresse”: not imported/);
+  assert.match(notes, /CSV_Eleves\.csv, line 3, Courriel: invalid email address “pas-une-adresse”: not imported/);
   assert.doesNotMatch(notes, french);
   // On a phone, each file's result is on screen, labelled (not a column scrolled out of view).
   await page.setViewportSize({ width: 375, height: 800 });
@@ -250,11 +250,11 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
     const report = (await p.textContent('section.import-report'))!;
     // Rows rejected by the AAF reader (the rest of the run is imported).
-    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml:\d+:givenName — first name missing/);
-    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml:\d+:ENTPersonDateNaissance — invalid date of birth “31\/02\/2014”/);
+    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml, line \d+, givenName: first name missing/);
+    assert.match(report, /ENT_Complet_20260901_Eleve_0000\.xml, line \d+, ENTPersonDateNaissance: invalid date of birth “31\/02\/2014”/);
     // Records read and left out, and a file left out.
-    assert.match(report, /ENTEleveGroupes — structure “79999” absent from the EtabEducNat file and from the directory: group “LAT5” not created/);
-    assert.match(report, /ENTPersonJointure — Loriot Marc \(R901\): no pupil names them as legal representative, no account/);
+    assert.match(report, /ENTEleveGroupes: structure “79999” absent from the EtabEducNat file and from the directory: group “LAT5” not created/);
+    assert.match(report, /ENTPersonJointure: Loriot Marc \(R901\): no pupil names them as legal representative, no account/);
     assert.match(report, /ignored : DTD of the academic directory: no accounts/);
     assert.match(report, /AAF pupils/);
     assert.doesNotMatch(report, /manquant|invalide|absente|annuaire|aucun|représentant|ignoré|élèves|compte/);
@@ -264,7 +264,7 @@ test('English switch: an AAF import with rejected and ignored records, and a bro
     await Promise.all([p.waitForLoadState('load'), p.click('form.import-form button[type="submit"]')]);
     const french = (await p.textContent('section.import-report'))!;
     assert.match(french, /Loriot Marc \(R901\) : aucun élève ne le désigne comme représentant légal, pas de compte/);
-    assert.match(french, /givenName — prénom manquant/);
+    assert.match(french, /givenName : prénom manquant/);
 
     // A letter template with an empty subject and an unknown merge field: the refusal in English.
     await p.goto(`${ui.url}/console/etablissements/${school}/modeles?lang=en`);

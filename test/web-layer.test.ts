@@ -331,7 +331,7 @@ test('a mail run of ticked accounts: its report’s PDF keeps exactly that selec
   // A download form (POST: it issues codes) carrying the run's selection as hidden fields.
   const form = /<form method="post" action="([^"]+\/publipostage\/pdf)"[^>]*>(.*?)<\/form>/s.exec(report.body);
   assert.ok(form, 'the report offers the PDF of the accounts without an address');
-  assert.match(report.body, /PDF des fiches des 3 comptes sans adresse électronique/);
+  assert.match(report.body, /PDF des fiches des 3 comptes sans adresse courriel/);
   const fields: Record<string, string> = {};
   for (const [, k, v] of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[k] = fields[k] ? `${fields[k]},${v}` : v;
   const pdf = await admin.post(form[1], fields);

@@ -296,9 +296,19 @@ function byProfile(u: UnattachedAccounts, profiles: Record<Profile, string>, num
   return (Object.entries(u.byProfile) as [Profile, number][]).map(([p, n]) => `${profiles[p]}${colon}${num(n)}`).join(', ');
 }
 
-/** `fichier.csv:12:Date de naissance — date invalide` (no line for a whole file: `fichier.pdf — format non reconnu`) */
-export function formatRejection(r: Rejection): string {
-  return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${r.reason}`;
+/**
+ * Where a row was refused and why, as a sentence reads: `fichier.csv, ligne 12, Date de naissance : date invalide`,
+ * `file.csv, line 12, Date de naissance: …` (no line for a whole file: `fichier.pdf : format non reconnu`). For people;
+ * the JSON report keeps `file`, `line` and `field` apart.
+ */
+export function rejectionLine(r: Pick<Rejection, 'file' | 'line' | 'field'>, reason: string, lang: Lang = 'fr'): string {
+  const where = [r.file, r.line ? `${lang === 'en' ? 'line' : 'ligne'} ${r.line}` : '', r.field].filter(Boolean).join(', ');
+  return `${where}${lang === 'en' ? ':' : ' :'} ${reason}`;
+}
+
+/** A rejection with its French `reason` (the reasons stay French in the English report too). */
+export function formatRejection(r: Rejection, lang: Lang = 'fr'): string {
+  return rejectionLine(r, r.reason, lang);
 }
 
 /**
@@ -577,7 +587,7 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
   const t = T[lang] ?? T.fr;
   const out: string[] = [];
   if (report.fatal) {
-    out.push(t.fatal, `  ${formatRejection(report.fatal)}`);
+    out.push(t.fatal, `  ${formatRejection(report.fatal, lang)}`);
     return out.join('\n');
   }
   out.push(report.dryRun ? t.dry : t.done);
@@ -637,17 +647,17 @@ export function formatReport(report: ImportReport, lang: Lang = 'fr'): string {
     out.push(`${t.ignored(ignoredRecords(report.ignored))}${t.colon}`);
     const { items, left } = ignoredListing(report.ignored);
     for (const it of items) {
-      if ('record' in it) out.push(`  ${formatRejection(it.record)}`);
+      if ('record' in it) out.push(`  ${formatRejection(it.record, lang)}`);
       else {
         out.push(`  ${it.reason} (${t.num(it.count)}), ${t.example}${t.colon}`);
-        for (const { record, who } of it.examples) out.push(`    ${formatRejection({ ...record, reason: who })}`);
+        for (const { record, who } of it.examples) out.push(`    ${formatRejection({ ...record, reason: who }, lang)}`);
       }
     }
     if (left > 0) out.push(`  … (+${t.num(left)})`);
   }
   const { rejected, notes } = rejectedApart(report);
-  if (rejected.length) section(t.rejected(rejected.length), rejected.slice(0, 200).map(formatRejection), rejected.length);
-  if (notes.length) section(t.notes(notes.length), notes.slice(0, 200).map(formatRejection), notes.length);
+  if (rejected.length) section(t.rejected(rejected.length), rejected.slice(0, 200).map((r) => formatRejection(r, lang)), rejected.length);
+  if (notes.length) section(t.notes(notes.length), notes.slice(0, 200).map((r) => formatRejection(r, lang)), notes.length);
   out.push(t.duration(report.durationMs));
   return out.join('\n');
 }

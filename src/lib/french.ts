@@ -6,7 +6,11 @@ const NOUNS: Array<[RegExp, 'm' | 'f']> = [
   [/^(école|cité scolaire|institution|maison|section|unité|annexe)\b/iu, 'f'],
 ];
 
-const VOWEL = /^[aeiouyàâäéèêëîïôöùûüh]/iu;
+/**
+ * Names that elide "de": a vowel (accented, Œ, Æ), an h (taken as mute, see `de`), or a Y sounding as a vowel,
+ * that is before a consonant ("d’Yves", "d’Ylona"). A Y before a vowel is a consonant: "de Youssef", "de Yann".
+ */
+const VOWEL = /^(?:[aeiouàâäéèêëîïôöùûüœæh]|y(?![aeiouyàâäéèêëîïôöùûüœæ]))/iu;
 
 /**
  * « de » + name with the right article or elision: "du Collège Denis Poisson", "de l'École Jules Ferry",

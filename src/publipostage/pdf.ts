@@ -167,17 +167,18 @@ const GEOMETRY: Record<SheetModel, Geometry> = {
 const LABELS = {
   fr: {
     subtitle: 'Espace numérique de travail — fiche de connexion',
-    address: "Adresse de l'ENT : ",
+    address: 'Adresse de l’ENT : ',
     login: 'Identifiant : ',
-    code: "Code d'activation : ",
-    validUntil: "Code valable jusqu'au ",
+    code: 'Code d’activation : ',
+    validUntil: 'Code valable jusqu’au ',
     scan: 'Scannez pour activer',
     active: 'Compte déjà activé : pas de code, votre mot de passe reste valable.',
-    expired: "Code d'activation expiré : demandez-en un nouveau à l'administrateur de l'ENT.",
-    none: "Aucun code d'activation : demandez-le à l'administrateur de l'ENT.",
-    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.",
+    expired: 'Code d’activation expiré : demandez-en un nouveau à l’administrateur de l’ENT.',
+    none: 'Aucun code d’activation : demandez-le à l’administrateur de l’ENT.',
+    external: 'Connexion avec {provider} : pas de code d’activation. Sur l’adresse de l’ENT ci-dessus, choisissez « {provider} » et utilisez vos identifiants {provider}.',
     responsibleOf: 'Responsable de : ',
     title: 'Fiches de connexion',
+    // Not printed: the figure's alternative text stays ASCII, a short literal string in every sheet's tag (not UTF-16).
     qrAlt: "QR code d'activation : ",
     lang: 'fr-FR',
   },
@@ -208,9 +209,9 @@ const TU: Record<'fr' | 'en', Partial<Labels>> = {
   fr: {
     scan: 'Scanne pour activer',
     active: 'Compte déjà activé : pas de code, ton mot de passe reste valable.',
-    expired: "Code d'activation expiré : demandes-en un nouveau à ton professeur ou à l'administrateur de l'ENT.",
-    none: "Aucun code d'activation : demande-le à ton professeur ou à l'administrateur de l'ENT.",
-    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisis « {provider} » et utilise tes identifiants {provider}.",
+    expired: 'Code d’activation expiré : demandes-en un nouveau à ton professeur ou à l’administrateur de l’ENT.',
+    none: 'Aucun code d’activation : demande-le à ton professeur ou à l’administrateur de l’ENT.',
+    external: 'Connexion avec {provider} : pas de code d’activation. Sur l’adresse de l’ENT ci-dessus, choisis « {provider} » et utilise tes identifiants {provider}.',
   },
   en: {},
 };
@@ -222,9 +223,9 @@ const TU: Record<'fr' | 'en', Partial<Labels>> = {
 const PARENTS: Record<'fr' | 'en', Partial<Labels>> = {
   fr: {
     active: 'Compte déjà activé : pas de code, le mot de passe de votre enfant reste valable.',
-    expired: "Code d'activation expiré : demandez-en un nouveau à l'enseignant de votre enfant ou à l'administrateur de l'ENT.",
-    none: "Aucun code d'activation : demandez-le à l'enseignant de votre enfant ou à l'administrateur de l'ENT.",
-    external: "Connexion avec {provider} : pas de code d'activation. Sur l'adresse de l'ENT ci-dessus, choisissez « {provider} » et utilisez les identifiants {provider} de votre enfant.",
+    expired: 'Code d’activation expiré : demandez-en un nouveau à l’enseignant de votre enfant ou à l’administrateur de l’ENT.',
+    none: 'Aucun code d’activation : demandez-le à l’enseignant de votre enfant ou à l’administrateur de l’ENT.',
+    external: 'Connexion avec {provider} : pas de code d’activation. Sur l’adresse de l’ENT ci-dessus, choisissez « {provider} » et utilisez les identifiants {provider} de votre enfant.',
   },
   en: {
     active: "Account already activated: no code, your child's password still works.",
@@ -243,12 +244,12 @@ const RENEWAL = {
     scan: 'Scannez pour changer de mot de passe',
     title: 'Fiches de renouvellement',
     qrAlt: 'QR code de renouvellement : ',
-    body: "Votre mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scannez le QR code, ou allez sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez votre identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandez-en un nouveau.",
+    body: "Votre mot de passe actuel reste valable jusqu’à l’utilisation de ce code.\nPour choisir un nouveau mot de passe, scannez le QR code, ou allez sur l’adresse de l’ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez votre identifiant et ce code.\nCe code ne sert qu’une fois. Passé sa date de validité, demandez-en un nouveau.",
     /** A pupil's renewal sheet (« tu »). */
     tuScan: 'Scanne pour changer de mot de passe',
-    tuBody: "Ton mot de passe actuel reste valable jusqu'à l'utilisation de ce code.\nPour choisir un nouveau mot de passe, scanne le QR code, ou va sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisis ton identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandes-en un nouveau.",
+    tuBody: "Ton mot de passe actuel reste valable jusqu’à l’utilisation de ce code.\nPour choisir un nouveau mot de passe, scanne le QR code, ou va sur l’adresse de l’ENT ci-dessus, page « Renouvellement du mot de passe », et saisis ton identifiant et ce code.\nCe code ne sert qu’une fois. Passé sa date de validité, demandes-en un nouveau.",
     /** A pupil of maternelle's renewal sheet: to the parents. */
-    parentsBody: "Le mot de passe actuel de votre enfant reste valable jusqu'à l'utilisation de ce code.\nPour lui choisir un nouveau mot de passe, scannez le QR code, ou allez sur l'adresse de l'ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez son identifiant et ce code.\nCe code ne sert qu'une fois. Passé sa date de validité, demandez-en un nouveau à l'enseignant de votre enfant.",
+    parentsBody: "Le mot de passe actuel de votre enfant reste valable jusqu’à l’utilisation de ce code.\nPour lui choisir un nouveau mot de passe, scannez le QR code, ou allez sur l’adresse de l’ENT ci-dessus, page « Renouvellement du mot de passe », et saisissez son identifiant et ce code.\nCe code ne sert qu’une fois. Passé sa date de validité, demandez-en un nouveau à l’enseignant de votre enfant.",
   },
   en: {
     subtitle: 'Digital workspace — new password',
@@ -272,22 +273,22 @@ type Simplified = Record<Audience, { code: string; active: string; activeNoEmail
 const SIMPLIFIED: Record<'fr' | 'en', Simplified> = {
   fr: {
     tu: {
-      code: "Va sur {url}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.\nLe code ne sert qu'une fois. Ne le donne à personne.",
+      code: "Va sur {url}/activation ou scanne le QR code, saisis ton identifiant et ton code, puis choisis ton mot de passe.\nLe code ne sert qu’une fois. Ne le donne à personne.",
       active: 'Connecte-toi sur {url} avec ton identifiant et ton mot de passe.\nMot de passe oublié ? Clique sur « Mot de passe oublié » sur la page de connexion.',
-      activeNoEmail: "Connecte-toi sur {url} avec ton identifiant et ton mot de passe.\nMot de passe oublié ? Demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT.",
-      renewal: "Pour choisir un nouveau mot de passe, scanne le QR code ou va sur {url}/renouvellement et saisis ton identifiant et ce code. D'ici là, ton mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le donne à personne.",
+      activeNoEmail: "Connecte-toi sur {url} avec ton identifiant et ton mot de passe.\nMot de passe oublié ? Demande un code de renouvellement à ton professeur ou à l’administrateur de l’ENT.",
+      renewal: "Pour choisir un nouveau mot de passe, scanne le QR code ou va sur {url}/renouvellement et saisis ton identifiant et ce code. D’ici là, ton mot de passe reste valable.\nLe code ne sert qu’une fois. Ne le donne à personne.",
     },
     parents: {
-      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez l'identifiant et le code de votre enfant, puis choisissez son mot de passe.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez l’identifiant et le code de votre enfant, puis choisissez son mot de passe.\nLe code ne sert qu’une fois. Ne le communiquez à personne.",
       active: 'Connectez-vous avec votre enfant sur {url}, avec son identifiant et son mot de passe.\nMot de passe oublié ? Cliquez sur « Mot de passe oublié » sur la page de connexion.',
-      activeNoEmail: "Connectez-vous avec votre enfant sur {url}, avec son identifiant et son mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l'enseignant de votre enfant.",
-      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez l'identifiant de votre enfant et ce code. D'ici là, son mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      activeNoEmail: "Connectez-vous avec votre enfant sur {url}, avec son identifiant et son mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l’enseignant de votre enfant.",
+      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez l’identifiant de votre enfant et ce code. D’ici là, son mot de passe reste valable.\nLe code ne sert qu’une fois. Ne le communiquez à personne.",
     },
     vous: {
-      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez votre identifiant et votre code, puis choisissez votre mot de passe.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      code: "Rendez-vous sur {url}/activation ou scannez le QR code, saisissez votre identifiant et votre code, puis choisissez votre mot de passe.\nLe code ne sert qu’une fois. Ne le communiquez à personne.",
       active: 'Connectez-vous sur {url} avec votre identifiant et votre mot de passe.\nMot de passe oublié ? Cliquez sur « Mot de passe oublié » sur la page de connexion.',
-      activeNoEmail: "Connectez-vous sur {url} avec votre identifiant et votre mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l'administrateur de l'ENT.",
-      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez votre identifiant et ce code. D'ici là, votre mot de passe reste valable.\nLe code ne sert qu'une fois. Ne le communiquez à personne.",
+      activeNoEmail: "Connectez-vous sur {url} avec votre identifiant et votre mot de passe.\nMot de passe oublié ? Demandez un code de renouvellement à l’administrateur de l’ENT.",
+      renewal: "Pour choisir un nouveau mot de passe, scannez le QR code ou allez sur {url}/renouvellement et saisissez votre identifiant et ce code. D’ici là, votre mot de passe reste valable.\nLe code ne sert qu’une fois. Ne le communiquez à personne.",
     },
   },
   en: {

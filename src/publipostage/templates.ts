@@ -36,13 +36,13 @@ export const MERGE_FIELDS = [
   { name: 'nom', label: 'Nom' },
   { name: 'classe', label: 'Classe (pour un parent : celles de ses enfants)' },
   { name: 'login', label: 'Identifiant' },
-  { name: 'code', label: "Code d'activation (vide si le compte est activé)" },
+  { name: 'code', label: 'Code d’activation (vide si le compte est activé)' },
   { name: 'enfants', label: 'Enfants et leurs classes (parents)' },
   { name: 'etablissement', label: 'Établissement' },
-  { name: 'de_etablissement', label: "« de » et l'établissement (du Collège…, de l'École…)" },
-  { name: 'url', label: "Adresse de l'ENT" },
-  { name: 'date_expiration', label: "Date d'expiration du code" },
-  { name: 'lien_activation', label: "Lien d'activation (identifiant et code pré-remplis)" },
+  { name: 'de_etablissement', label: '« de » et l’établissement (du Collège…, de l’École…)' },
+  { name: 'url', label: 'Adresse de l’ENT' },
+  { name: 'date_expiration', label: 'Date d’expiration du code' },
+  { name: 'lien_activation', label: 'Lien d’activation (identifiant et code pré-remplis)' },
 ] as const;
 export type MergeField = (typeof MERGE_FIELDS)[number]['name'];
 export type MergeFields = Record<MergeField, string>;
@@ -83,7 +83,7 @@ export function fieldsFor(row: AccountRow, ctx: Pick<AppContext, 'config'>): Mer
     code: code ? formatCode(code) : '',
     enfants: childrenLabel(row.children),
     etablissement: row.structureName,
-    de_etablissement: de(row.structureName).replace(/’/g, "'"),
+    de_etablissement: de(row.structureName),
     url: ctx.config.publicUrl,
     date_expiration: !row.activated && row.codeExpiresAt ? frenchDate(row.codeExpiresAt) : '',
     lien_activation: code ? activationUrl(ctx.config.publicUrl, row.login, code) : '',
@@ -112,24 +112,24 @@ const stepsText = (to: Audience, qr: boolean, asked: Asked = OPTIONAL) => {
   const email = asked.email ? 'obligatoire' : 'facultatif';
   return to === 'tu'
     ? `Première connexion :
-1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d'activation.
+1. Va sur {url}/activation${qr ? ' (ou scanne le QR code)' : ''} et saisis ton identifiant et ton code d’activation.
 2. Choisis ton mot de passe et saisis-le deux fois.
 3. Indique une adresse électronique (${email}) : elle servira si tu oublies ton mot de passe.
 4. Indique ton numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si tu le souhaites (facultatif)'}.
-5. Lis et accepte les conditions d'utilisation de l'ENT.`
+5. Lis et accepte les conditions d’utilisation de l’ENT.`
     : to === 'parents'
       ? `Première connexion :
-1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l'identifiant et le code d'activation de votre enfant.
+1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez l’identifiant et le code d’activation de votre enfant.
 2. Choisissez son mot de passe et saisissez-le deux fois.
 3. Indiquez votre adresse électronique (${email}) : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si vous le souhaitez (facultatif)'}.
-5. Lisez et acceptez les conditions d'utilisation de l'ENT.`
+5. Lisez et acceptez les conditions d’utilisation de l’ENT.`
       : `Première connexion :
-1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d'activation.
+1. Rendez-vous sur {url}/activation${qr ? ' (ou scannez le QR code)' : ''} et saisissez votre identifiant et votre code d’activation.
 2. Choisissez votre mot de passe et saisissez-le deux fois.
 3. Indiquez une adresse électronique (${email}) : elle permet de renouveler un mot de passe oublié.
 4. Indiquez votre numéro de téléphone${asked.phone ? ' (obligatoire)' : ' si vous le souhaitez (facultatif)'}.
-5. Lisez et acceptez les conditions d'utilisation de l'ENT.`;
+5. Lisez et acceptez les conditions d’utilisation de l’ENT.`;
 };
 
 const RENEWAL: Record<Audience, string> = {
@@ -137,23 +137,23 @@ const RENEWAL: Record<Audience, string> = {
 
 Mot de passe oublié ?
 1. Sur la page de connexion, clique sur « Mot de passe oublié ».
-2. Saisis ton identifiant : un lien de renouvellement est envoyé à l'adresse électronique de ton compte.
+2. Saisis ton identifiant : un lien de renouvellement est envoyé à l’adresse électronique de ton compte.
 3. Suis ce lien et choisis un nouveau mot de passe.
-Sans accès à cette adresse, demande un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
+Sans accès à cette adresse, demande un code de renouvellement à l’administrateur de l’ENT {de_etablissement}.`,
   parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
-2. Saisissez l'identifiant de votre enfant : un lien de renouvellement est envoyé à l'adresse électronique de son compte.
+2. Saisissez l’identifiant de votre enfant : un lien de renouvellement est envoyé à l’adresse électronique de son compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
-Sans accès à cette adresse, demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}.`,
+Sans accès à cette adresse, demandez un code de renouvellement à l’enseignant de votre enfant ou à l’administrateur de l’ENT {de_etablissement}.`,
   vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
 Mot de passe oublié ?
 1. Sur la page de connexion, cliquez sur « Mot de passe oublié ».
-2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l'adresse électronique de votre compte.
+2. Saisissez votre identifiant : un lien de renouvellement est envoyé à l’adresse électronique de votre compte.
 3. Suivez ce lien et choisissez un nouveau mot de passe.
-Sans accès à cette adresse, demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}.`,
+Sans accès à cette adresse, demandez un code de renouvellement à l’administrateur de l’ENT {de_etablissement}.`,
 };
 
 // The same for an account without an e-mail address: « Mot de passe oublié » sends its link to the account's address,
@@ -163,15 +163,15 @@ const RENEWAL_NO_EMAIL: Record<Audience, string> = {
   tu: `Ton compte est déjà activé : connecte-toi sur {url} avec ton identifiant et ton mot de passe.
 
 Mot de passe oublié ?
-Ton compte n'a pas d'adresse électronique : demande un code de renouvellement à ton professeur ou à l'administrateur de l'ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Ton compte n’a pas d’adresse électronique : demande un code de renouvellement à ton professeur ou à l’administrateur de l’ENT {de_etablissement}, puis saisis-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
   parents: `Le compte de votre enfant est déjà activé : pour vous connecter ensemble, allez sur {url} et saisissez son identifiant et son mot de passe.
 
 Mot de passe oublié ?
-Le compte de votre enfant n'a pas d'adresse électronique : demandez un code de renouvellement à l'enseignant de votre enfant ou à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Le compte de votre enfant n’a pas d’adresse électronique : demandez un code de renouvellement à l’enseignant de votre enfant ou à l’administrateur de l’ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
   vous: `Votre compte est déjà activé : connectez-vous sur {url} avec votre identifiant et votre mot de passe.
 
 Mot de passe oublié ?
-Votre compte n'a pas d'adresse électronique : demandez un code de renouvellement à l'administrateur de l'ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
+Votre compte n’a pas d’adresse électronique : demandez un code de renouvellement à l’administrateur de l’ENT {de_etablissement}, puis saisissez-le sur la page de connexion, « Utiliser un code de renouvellement ».`,
 };
 
 /** Who the built-in texts of an account speak to (a pupil of maternelle: their parents); a sheet's own notes too (pdf.ts). */
@@ -187,7 +187,7 @@ export function audienceOf(profile: Profile, youngPupil = false): Audience {
 export function defaultSheetActiveWithoutEmail(profile: Profile, youngPupil = false, why: 'noAddress' | 'noMailServer' = 'noAddress'): string {
   const text = RENEWAL_NO_EMAIL[audienceOf(profile, youngPupil)];
   // An account with an address where no mail server is configured: the renewal code, without claiming no address.
-  return why === 'noAddress' ? text : text.replace(/^.*n'a pas d'adresse électronique : d/m, 'D');
+  return why === 'noAddress' ? text : text.replace(/^.*n’a pas d’adresse électronique : d/m, 'D');
 }
 
 /** The words of the built-in parents' texts about the children, and those for a parent of one child (templateFor). */
@@ -197,25 +197,25 @@ const ONE_CHILD_WORDS = 'la scolarité de votre enfant';
 // Sheet bodies name nobody: the sheet prints the name, the children and the credentials above the body,
 // and a text shared by a whole class is laid out once and reused by every sheet (pdf.ts).
 const SHEET_INTRO: Record<Profile, string> = {
-  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Garde cette fiche pour toi.`,
-  Relative: `Madame, Monsieur, voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS}.`,
-  Teacher: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}, où vous retrouverez vos classes.`,
-  Personnel: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}.`,
-  Guest: `Vous êtes invité(e) dans l'espace numérique de travail (ENT) {de_etablissement}. Voici vos informations de connexion.`,
+  Student: `Voici tes informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}. Garde cette fiche pour toi.`,
+  Relative: `Madame, Monsieur, voici vos informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS}.`,
+  Teacher: `Voici vos informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}, où vous retrouverez vos classes.`,
+  Personnel: `Voici vos informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}.`,
+  Guest: `Vous êtes invité(e) dans l’espace numérique de travail (ENT) {de_etablissement}. Voici vos informations de connexion.`,
 };
 /** A pupil of maternelle's sheet: to the parents, who keep it (the child signs in with them). */
-const SHEET_INTRO_PARENTS = `Madame, Monsieur, voici les informations de connexion de votre enfant à l'espace numérique de travail (ENT) {de_etablissement}. Gardez cette fiche : c'est avec vous que votre enfant se connectera.`;
+const SHEET_INTRO_PARENTS = `Madame, Monsieur, voici les informations de connexion de votre enfant à l’espace numérique de travail (ENT) {de_etablissement}. Gardez cette fiche : c’est avec vous que votre enfant se connectera.`;
 
 // Mails are addressed to the person, who reads them on a screen: no "keep this sheet", no QR code.
 const MAIL_INTRO: Record<Profile, string> = {
-  Student: `Voici tes informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ne les partage avec personne.`,
-  Relative: `Voici vos informations de connexion à l'espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS} : {enfants}.`,
+  Student: `Voici tes informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}. Ne les partage avec personne.`,
+  Relative: `Voici vos informations de connexion à l’espace numérique de travail (ENT) {de_etablissement}. Ce compte de responsable vous permet de suivre ${CHILDREN_WORDS} : {enfants}.`,
   Teacher: SHEET_INTRO.Teacher,
   Personnel: SHEET_INTRO.Personnel,
   Guest: SHEET_INTRO.Guest,
 };
 /** The mail of a pupil of maternelle goes to their account's address, the parents' (given at activation). */
-const MAIL_INTRO_PARENTS = `Voici les informations de connexion de votre enfant, {prenom} {nom}, à l'espace numérique de travail (ENT) {de_etablissement}. Ne les partagez avec personne : c'est avec vous que votre enfant se connectera.`;
+const MAIL_INTRO_PARENTS = `Voici les informations de connexion de votre enfant, {prenom} {nom}, à l’espace numérique de travail (ENT) {de_etablissement}. Ne les partagez avec personne : c’est avec vous que votre enfant se connectera.`;
 
 const MAIL_GREETING: Record<Profile, string> = {
   Student: 'Bonjour {prenom},',
@@ -229,9 +229,9 @@ const MAIL_GREETING_PARENTS = 'Madame, Monsieur,';
 
 // The expiry date is printed next to the code, above the body.
 const CODE_NOTE: Record<Audience, string> = {
-  tu: `Ton code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le donne à personne.`,
-  parents: `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`,
-  vous: `Le code ne sert qu'une fois, jusqu'à la date indiquée ci-dessus. Ne le communiquez à personne.`,
+  tu: `Ton code ne sert qu’une fois, jusqu’à la date indiquée ci-dessus. Ne le donne à personne.`,
+  parents: `Le code ne sert qu’une fois, jusqu’à la date indiquée ci-dessus. Ne le communiquez à personne.`,
+  vous: `Le code ne sert qu’une fois, jusqu’à la date indiquée ci-dessus. Ne le communiquez à personne.`,
 };
 
 const MAIL_INACTIVE_BODY = (profile: Profile, to: Audience, asked: Asked) => {
@@ -241,7 +241,7 @@ const MAIL_INACTIVE_BODY = (profile: Profile, to: Audience, asked: Asked) => {
 ${to === 'parents' ? MAIL_INTRO_PARENTS : MAIL_INTRO[profile]}
 
 ${tu ? 'Ton identifiant' : 'Identifiant'} : {login}
-${tu ? "Ton code d'activation" : "Code d'activation"} : {code} (valable jusqu'au {date_expiration})
+${tu ? 'Ton code d’activation' : 'Code d’activation'} : {code} (valable jusqu’au {date_expiration})
 
 ${
   tu ? 'Pour activer ton compte, ouvre ce lien (identifiant et code déjà remplis)'
@@ -253,9 +253,9 @@ ${
 ${stepsText(to, false, asked)}
 
 ${
-  tu ? "Ce message t'est envoyé par l'administrateur de l'ENT de ton établissement."
-  : to === 'parents' ? "Ce message vous est envoyé par l'administrateur de l'ENT de l'école de votre enfant."
-  : "Ce message vous est envoyé par l'administrateur de l'ENT de votre établissement."
+  tu ? 'Ce message t’est envoyé par l’administrateur de l’ENT de ton établissement.'
+  : to === 'parents' ? 'Ce message vous est envoyé par l’administrateur de l’ENT de l’école de votre enfant.'
+  : 'Ce message vous est envoyé par l’administrateur de l’ENT de votre établissement.'
 }`;
 };
 
@@ -289,9 +289,9 @@ export function defaultTemplate(profile: Profile, kind: TemplateKind, youngPupil
     case 'sheet_active':
       return { subject: null, body: RENEWAL[to] };
     case 'mail_inactive':
-      return { subject: to === 'parents' ? "Activez le compte de l'ENT de votre enfant – {etablissement}" : "Activez votre compte de l'ENT – {etablissement}", body: MAIL_INACTIVE_BODY(profile, to, asked) };
+      return { subject: to === 'parents' ? 'Activez le compte de l’ENT de votre enfant – {etablissement}' : 'Activez votre compte de l’ENT – {etablissement}', body: MAIL_INACTIVE_BODY(profile, to, asked) };
     case 'mail_active':
-      return { subject: to === 'parents' ? "Le compte de l'ENT de votre enfant – {etablissement}" : "Votre compte de l'ENT – {etablissement}", body: MAIL_ACTIVE_BODY(profile, to) };
+      return { subject: to === 'parents' ? 'Le compte de l’ENT de votre enfant – {etablissement}' : 'Votre compte de l’ENT – {etablissement}', body: MAIL_ACTIVE_BODY(profile, to) };
   }
 }
 

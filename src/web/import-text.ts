@@ -1,8 +1,9 @@
 // Import refusals in the request's language: the message codes of src/import/messages.ts through the catalogue
-// (src/web/i18n/import-errors.ts), laid out as the command line prints them (`fichier.csv:12:Date — raison`).
+// (src/web/i18n/import-errors.ts), laid out as the command line prints them (`fichier.csv, ligne 12, Date : raison`).
 import type { ImportMessage } from '../import/messages.js';
 import { renderImportMessage } from '../import/messages.js';
 import type { ImportForbiddenError } from '../import/scope.js';
+import { rejectionLine } from '../import/report.js';
 import { mergeMessage, type MergeNote, type Rejection } from '../import/types.js';
 import { IMPORT_FORMAT_EN } from './i18n/import-errors.js';
 import { t, type Lang } from './i18n/index.js';
@@ -14,7 +15,7 @@ export function importMessageText(lang: Lang, m: ImportMessage): string {
 /** One refused file or row, or a record left out; one without a code keeps its French `reason`. */
 export function rejectionText(lang: Lang, r: Rejection): string {
   const reason = r.message ? importMessageText(lang, r.message) : r.reason;
-  return `${r.file}${r.line ? `:${r.line}` : ''}${r.field ? `:${r.field}` : ''} — ${reason}`;
+  return rejectionLine(r, reason, lang);
 }
 
 /** A row read as an earlier row's legal representative (a warning): `fichier.csv — lignes 20 et 21 : …`. */

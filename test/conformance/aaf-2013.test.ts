@@ -191,7 +191,7 @@ test('the whole aaf-2013 folder imports: legal representatives only, teachers by
     heads.map((i) => `${i.file}:${i.line}:${i.field}:${i.record}:${i.message?.params?.structure}`).sort(),
     dirFunctions.map((d) => `${d.file}:${d.line}:ENTPersonFonctions:${d.id}:${d.structure}`).sort(),
   );
-  assert.ok(formatReport(report).includes(`FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml:1331:ENTPersonFonctions — DECAMPS FELIX (2397066) : fonction de direction (DIR) dans la structure « 50213 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée`), formatReport(report));
+  assert.ok(formatReport(report).includes(`FULL_ENTTSSERVICES_Complet_20130117_PersEducNat_0000.xml, ligne 1331, ENTPersonFonctions : DECAMPS FELIX (2397066) : fonction de direction (DIR) dans la structure « 50213 », absente du fichier EtabEducNat et de l'annuaire : aucune administration locale donnée`), formatReport(report));
   // So none of the delivery's ten schools has a local administrator: said as a warning, naming them all.
   assert.equal(report.withoutAdmin?.length, 10, formatReport(report));
   assert.equal(await count(`SELECT count(*) n FROM local_admins`), 0);
@@ -359,7 +359,7 @@ test('a malformed XML file refuses the whole run and names file and line', async
   assert.equal(report.fatal.file, 'FULL_Eleve_0001.xml');
   assert.equal(report.fatal.line, line);
   assert.match(report.fatal.reason, /XML mal formé/);
-  assert.match(formatReport(report), /Import refusé : aucune modification enregistrée\.\n {2}FULL_Eleve_0001\.xml:\d+ — XML mal formé/);
+  assert.match(formatReport(report), /Import refusé : aucune modification enregistrée\.\n {2}FULL_Eleve_0001\.xml, ligne \d+ : XML mal formé/);
   assert.equal(await snapshot(), before);
 });
 
