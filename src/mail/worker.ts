@@ -78,6 +78,7 @@ interface ClaimedJob {
 
 /** Why a queued mail was not sent: its account's address is no longer the one it was queued for. */
 export const ADDRESS_CHANGED = 'annulé : l’adresse du compte a changé depuis la mise en file (envoyez de nouveau)';
+export const CODE_REPLACED = 'annulé : le code d’activation du compte a été remplacé depuis la mise en file (envoyez de nouveau)';
 
 const DEFAULTS = {
   pollMs: 5_000,
@@ -188,16 +189,24 @@ export function startMailWorker(ctx: AppContext, opts: MailWorkerOptions = {}): 
     // Renew the lease right before sending: the round may have spent time on earlier jobs. A mail addressed to an
     // account goes only to the address the account still has (case and spaces aside): one replaced while the mail
     // waited (an administrator correcting someone else's mailbox, an import) must not receive its working code.
-    const mine = await pool.query<{ addressed: boolean }>(
+    const mine = await pool.query<{ addressed: boolean; code_replaced: boolean }>(
       `UPDATE mail_jobs j SET locked_until = now() + $3 * interval '1 millisecond'
        WHERE id = $1 AND status = 'sending' AND attempts = $2
        RETURNING (j.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = j.user_id
-         AND lower(btrim(u.email)) = lower(btrim(j.recipient)))) AS addressed`,
+         AND lower(btrim(u.email)) = lower(btrim(j.recipient)))) AS addressed,
+         -- The activation code sealed in the mail when it was queued was replaced since (users.code_issued_at,
+         -- migration 0041): sent, it would hand out a dead code and be tracked as the current code's hand-out.
+         EXISTS (SELECT 1 FROM users u WHERE u.id = j.user_id AND u.activated_at IS NULL
+           AND u.code_issued_at > j.created_at) AS code_replaced`,
       [job.id, job.attempts, o.leaseMs],
     );
     if (mine.rowCount !== 1) return;
     if (!mine.rows[0].addressed) {
       await finish(job, 'failed', ADDRESS_CHANGED);
+      return;
+    }
+    if (mine.rows[0].code_replaced && isDistributionMail(job.kind)) {
+      await finish(job, 'failed', CODE_REPLACED);
       return;
     }
     let text: string;
