@@ -63,11 +63,18 @@ export type OwnUnlinkRefusal = 'notFound' | 'lastWay';
  * no longer sign in. The account's other sign-ins end (`keepSessionIdHash`, the page's own, stays): one may have
  * come through a link the holder did not make. Audited as the console's unlinking is. Returns the refusal, or null.
  */
-export async function unlinkOwnAccount(pool: pg.Pool, userId: string, providerId: string, keepSessionIdHash: string | null): Promise<OwnUnlinkRefusal | null> {
+export async function unlinkOwnAccount(
+  pool: pg.Pool, userId: string, providerId: string, keepSessionIdHash: string | null, configured: readonly string[],
+): Promise<OwnUnlinkRefusal | null> {
   return withTransaction(pool, async (c) => {
     const u = await c.query('SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = $1 FOR UPDATE', [userId]);
     if (!u.rows[0]) return 'notFound';
-    const others = await c.query('SELECT count(DISTINCT provider_id)::int AS n FROM federation_links WHERE user_id = $1 AND provider_id <> $2', [userId, providerId]);
+    // Only a link to a provider still configured (`configured`: TROUSSEAU_FEDERATION_CONFIG) is a way in: one to a
+    // provider taken out of the configuration signs no one in, and left alone it would lock the account out.
+    const others = await c.query(
+      'SELECT count(DISTINCT provider_id)::int AS n FROM federation_links WHERE user_id = $1 AND provider_id <> $2 AND provider_id = ANY($3::text[])',
+      [userId, providerId, [...configured]],
+    );
     const r = await c.query('SELECT subject FROM federation_links WHERE user_id = $1 AND provider_id = $2', [userId, providerId]);
     if (!r.rowCount) return 'notFound';
     if (!u.rows[0].has_password && others.rows[0].n === 0) return 'lastWay';

@@ -518,7 +518,7 @@ export default async function accountArea(root: FastifyInstance, { ctx }: AreaOp
       }
       await succeeded(req, user.login);
     }
-    const refusal = await unlinkOwnAccount(pool, user.id, f.providerId, req.sessionIdHash);
+    const refusal = await unlinkOwnAccount(pool, user.id, f.providerId, req.sessionIdHash, [...ctx.config.federation.keys()]);
     if (refusal === 'lastWay') return accountPage(req, reply, { alert: _('account.links.lastWay', { provider: link?.providerName ?? f.providerId }) }, 409);
     if (refusal) return accountPage(req, reply, { alert: _('account.links.notFound') }, 409);
     return reply.redirect('/mon-compte?ok=unlink', 303);
