@@ -5,6 +5,7 @@ import { absentShare, type FieldChange, type MassAbsence } from './plan.js';
 import { type AbsenceScope, type AdminChange, type Source, type CountsByProfile, type EmptiedStructure, ignoredRecords, isLinkUnmade, isNote, mergeMessage, type FileReport, type ProfileCounts, type ImportReport, type LinkChange, type LinkField, type MergeNote, type ModifiedNote, type Rejection, type StructureReport, type UnattachedAccounts, uaiAfter } from './types.js';
 import { countFr, de, frenchNumber } from '../lib/french.js';
 import { valueThenStop } from '../lib/errors.js';
+import { printable } from '../lib/printable.js';
 
 type Lang = 'fr' | 'en';
 
@@ -302,8 +303,11 @@ function byProfile(u: UnattachedAccounts, profiles: Record<Profile, string>, num
  * the JSON report keeps `file`, `line` and `field` apart.
  */
 export function rejectionLine(r: Pick<Rejection, 'file' | 'line' | 'field'>, reason: string, lang: Lang = 'fr'): string {
-  const where = [r.file, r.line ? `${lang === 'en' ? 'line' : 'ligne'} ${r.line}` : '', r.field].filter(Boolean).join(', ');
-  return `${where}${lang === 'en' ? ':' : ' :'} ${reason}`;
+  // The reason quotes values of the file (an AAF attribute keeps its line breaks and carriage returns), and a file or
+  // field name may come from it: their control characters shown as « � » (printable), or a report read in a terminal,
+  // a mail or a log would show lines of files never read, or a carriage return would overwrite the real one.
+  const where = [r.file, r.line ? `${lang === 'en' ? 'line' : 'ligne'} ${r.line}` : '', r.field].filter(Boolean).map(printable).join(', ');
+  return `${where}${lang === 'en' ? ':' : ' :'} ${printable(reason)}`;
 }
 
 /** A rejection with its French `reason` (the reasons stay French in the English report too). */
