@@ -135,7 +135,7 @@ test('a gap in the numbering refuses the whole run, naming the missing file: not
   assert.equal(report.fatal.file, REL['0002'].name);
   assert.equal(report.fatal.message?.code, 'aafMissingFile');
   assert.match(report.fatal.reason, /fichiers PersRelEleve sont numérotés avec un trou, il manque clean-ENT_0911001A_Complet_20250901_PersRelEleve_0002\.xml/);
-  assert.match(formatReport(report), /^Import refusé : aucune modification enregistrée\.\n {2}clean-ENT_0911001A_Complet_20250901_PersRelEleve_0002\.xml — fichier manquant dans une livraison AAF complète/);
+  assert.match(formatReport(report), /^Import refusé : aucune modification enregistrée\.\n {2}clean-ENT_0911001A_Complet_20250901_PersRelEleve_0002\.xml : fichier manquant dans une livraison AAF complète/);
   assert.match(formatReport(report, 'en'), /Import refused: nothing was changed/);
   // The missing file is named by the message, not listed as a file of the run.
   assert.deepEqual(report.files.map((f) => f.file), files.map((f) => f.name));
@@ -153,7 +153,7 @@ test('a gap in the numbering refuses the whole run, naming the missing file: not
     headers: { 'content-type': type, cookie: `${SESSION_COOKIE}=${session.token}`, 'x-csrf-token': session.csrf, 'accept-language': 'en' },
   });
   assert.equal(res.statusCode, 400, res.body);
-  assert.match(res.json().detail, /clean-ENT_0911001A_Complet_20250901_PersRelEleve_0002\.xml — complete AAF delivery with files left out: the PersRelEleve files are numbered with a gap/);
+  assert.match(res.json().detail, /clean-ENT_0911001A_Complet_20250901_PersRelEleve_0002\.xml: complete AAF delivery with files left out: the PersRelEleve files are numbered with a gap/);
   assert.equal(await snapshot(), before2);
 
   // The command line: exit code 1, the message on stderr.

@@ -144,7 +144,7 @@ test('the whole delivery, then the same without its first staff file: dry run wa
   assert.equal(refused.fatal.message?.code, 'massAbsence');
   assert.equal(refused.fatal.file, STAFF1.name, 'the file whose absences count most');
   assert.match(refused.fatal.reason, /^import complet qui ferait sortir 12 comptes d’enseignants sur 15 \(80\u202f%\), absents de ses fichiers : un fichier manque-t-il à la livraison \? Rien n’a été modifié\./);
-  assert.match(formatReport(refused), /^Import refusé : aucune modification enregistrée\.\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — import complet qui ferait sortir/);
+  assert.match(formatReport(refused), /^Import refusé : aucune modification enregistrée\.\n {2}ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml : import complet qui ferait sortir/);
   assert.deepEqual(refused.files.map((f) => f.file), WITHOUT_FIRST.map((f) => f.name), 'no file invented for the refusal');
   assert.equal(await snapshot(), before);
   assert.deepEqual(await absent(), []);
@@ -280,7 +280,7 @@ test('the API: 400 naming the file without confirmAbsences, applied with it', as
   assert.equal(await snapshot(), before);
   const refused = await post('');
   assert.equal(refused.statusCode, 400, refused.body);
-  assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml — complete import that would send 12 of 15 teacher accounts away \(80%\)/);
+  assert.match(refused.json().detail, /ENT_0911002B_Complet_20250901_PersEducNat_0001\.xml: complete import that would send 12 of 15 teacher accounts away \(80%\)/);
   assert.equal(await snapshot(), before);
   const done = await post('?confirmAbsences=true');
   assert.equal(done.statusCode, 200, done.body);
