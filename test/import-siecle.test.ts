@@ -188,7 +188,7 @@ test('malformed XML, a missing UAI or a bad date: the file is named with line an
   assert.equal(r1.fatal.file, ELEVES);
   const line = broken.split('\n').findIndex((l) => l.includes('</PRENON>')) + 1;
   assert.equal(r1.fatal.line, line);
-  assert.match(formatReport(r1), new RegExp(`${ELEVES}:${line} — XML mal formé`));
+  assert.match(formatReport(r1), new RegExp(`${ELEVES}, ligne ${line} : XML mal formé`));
 
   const noUai = text(RESP).replace('<UAJ>0990001X</UAJ>', '');
   const r2 = await importFiles(ctx, [encoded(RESP, noUai)], { scope: ALL, dryRun: false });
