@@ -3,6 +3,7 @@
 // mail (distribution_events, publipostage/tracking.ts) → activated. The accounts of the home's profile table
 // (structureAccountsSql: super admins and pre-deleted accounts never counted).
 import type { Queryable } from '../db/index.js';
+import { currentHandOutSql } from '../publipostage/tracking.js';
 import { structureAccountsSql } from './policies.js';
 import type { Profile } from './vocabulary.js';
 
@@ -49,9 +50,9 @@ export async function structureActivity(db: Queryable, structureId: string, filt
     `WITH pop AS MATERIALIZED (
        SELECT u.id, u.activated_at,
               -- Not yet activated: only a hand-out of its current code counts (a sheet of a regenerated code is dead:
-              -- publipostage/tracking.ts currentHandOutSql, users.code_issued_at).
+              -- users.code_issued_at).
               (SELECT min(de.at) FROM distribution_events de
-               WHERE de.user_id = u.id AND (u.activated_at IS NOT NULL OR u.code_issued_at IS NULL OR de.at >= u.code_issued_at)) AS first_given
+               WHERE de.user_id = u.id AND (u.activated_at IS NOT NULL OR ${currentHandOutSql('de', 'u')})) AS first_given
        FROM ${structureAccountsSql('$1::uuid')} h JOIN users u ON u.id = h.id
        WHERE ($3::text IS NULL OR u.profile = $3)
          AND ($4::uuid IS NULL
