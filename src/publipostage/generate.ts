@@ -14,7 +14,7 @@ import { contentLabel, fileName, type ContentLabel } from './distribution.js';
 import { countSelection, SELECTED_IDS, streamCsvSelection, streamSelection } from './select.js';
 import type { AccountRow, Selection } from './selection.js';
 import { distributionRecorder, type DistributionKind, type DistributionRecorder } from './tracking.js';
-import { renderWordCsv } from './word.js';
+import { wordCsvChunks } from './word.js';
 import { checkLettersSize, DOCX_TYPE, docxToPdf, inspectDocxTemplate, postalAddresses, renderDocxLetters } from './docx.js';
 
 /** 'word': the CSV for Word's / LibreOffice's mail merge (word.ts); 'docx': letters from a school's model (docx.ts). */
@@ -169,15 +169,21 @@ export async function exportSelection(ctx: AppContext, req: ExportRequest): Prom
   const counted = req.total !== undefined ? Promise.resolve(req.total) : countSelection(ctx, req.selection, req.scope).then((c) => c.total);
   counted.catch(() => {});
   const label = await describeSelection(ctx, req.selection);
-  if (req.format === 'word' || req.format === 'docx') {
+  if (req.format === 'word') {
+    // Streamed as the CSV (word.ts wordCsvChunks): the command line exports any selection, a région's included.
+    const rows = handedOut(ctx, req, model);
+    const first = rows.next();
+    first.catch(() => {});
+    const body = Readable.from(wordCsvChunks(resumed(first, rows), ctx));
+    body.on('close', () => void rows.return(undefined).catch(() => {}));
+    return { count: await countOr(counted, body), filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body };
+  }
+  if (req.format === 'docx') {
     // Too many letters for one document: refused (422) before any code is issued.
-    if (req.format === 'docx') checkLettersSize(req.letters!.content, req.letters!.name, await counted);
+    checkLettersSize(req.letters!.content, req.letters!.name, await counted);
     // A school's letters, not a région's directory: built in memory from the whole selection.
     const rows: AccountRow[] = [];
     for await (const batch of handedOut(ctx, req, model)) rows.push(...batch);
-    if (req.format === 'word') {
-      return { count: rows.length, filename: `${['publipostage-word', ...label.parts, today()].join('-')}.csv`, contentType: 'text/csv; charset=utf-8', body: renderWordCsv(rows, ctx) };
-    }
     const letters = req.letters!;
     const docx = await renderDocxLetters(ctx, letters.content, letters.name, rows, await postalAddresses(ctx.database.pool, rows.map((r) => r.id)));
     const base = ['lettres', ...label.parts, today()].join('-');
