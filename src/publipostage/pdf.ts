@@ -50,7 +50,8 @@ export interface SheetOptions {
   variant?: 'renewal';
   /**
    * Postal addresses per account id (model 1 only): each sheet leaves the top band free and the recipient's
-   * address is printed in a window envelope's window (address-block.ts).
+   * address is printed in a window envelope's window (address-block.ts). Each entry is removed once its sheet is
+   * laid out, so a streamed export may keep adding the next batches' addresses in flat memory.
    */
   addresses?: Map<string, string>;
 }
@@ -932,6 +933,8 @@ export async function streamSheetsPdf(ctx: AppContext, rows: AccountRow[] | Asyn
       const school = row.structureName || opts.structureName || '';
       const o = origin(slot);
       const address = band ? opts.addresses?.get(row.id) : undefined;
+      // Printed once: let go (an export fills the map batch by batch, a région's addresses must not pile up).
+      if (address !== undefined) opts.addresses?.delete(row.id);
       if (address) {
         // Read first: a paragraph of its own before the sheet.
         const block = tags.mark('P', addressBlockOps(faces.sans, addressLines(row, address)));
