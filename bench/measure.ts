@@ -85,7 +85,8 @@ export interface Run {
 }
 
 /**
- * Product and baseline alternated `n` times after one warm-up run of each (not counted); medians. Both run under
+ * Product and baseline alternated `n` times after one warm-up run of each (not counted), which comes first changing
+ * from round to round; medians. Both run under
  * the same watch (RSS sampling, probe requests), whose figures are the product's; a baseline of null measures the
  * product alone.
  */
@@ -108,7 +109,15 @@ export async function compare(
   const stalls: Stall[] = [];
   let stallMs = 0;
   let stallCpuMs = 0;
+  // Under the same watch as the product (probe requests served by this process, RSS sampling): a 5 ms query
+  // measured beside a probe request and its baseline measured bare would not be compared fairly.
+  const runBaseline = async () => {
+    if (baseline) base.push(asRun((await withRss(() => withProbe(probeUrl, baseline))).value.value).ms);
+  };
   for (let i = 0; i < n; i++) {
+    // Every other round, the baseline first: whichever runs second finds caches the first warmed (the more so when
+    // `warm` is false, as in BENCH_QUICK=1 for the longest works).
+    if (i % 2 === 1) await runBaseline();
     const watch = probeUrl ? watchStalls() : null;
     const r = await withRss(() => withProbe(probeUrl, product));
     const seen = watch?.stop();
@@ -120,9 +129,7 @@ export async function compare(
     rss = Math.max(rss, r.rssMb);
     mine.push(asRun(r.value.value));
     lat.push(...r.value.lat);
-    // Under the same watch as the product (probe requests served by this process, RSS sampling): a 5 ms query
-    // measured beside a probe request and its baseline measured bare would not be compared fairly.
-    if (baseline) base.push(asRun((await withRss(() => withProbe(probeUrl, baseline))).value.value).ms);
+    if (i % 2 === 0) await runBaseline();
   }
   const ttfb = mine.map((r) => r.ttfbMs).filter((x): x is number => x !== undefined);
   return {
