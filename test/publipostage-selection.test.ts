@@ -102,6 +102,9 @@ test('search on names, login and email; LIKE wildcards are literal', async () =>
   assert.deepEqual(await keys({ search: 'Zoé MAR' }), ['zoe']);
   assert.deepEqual(await keys({ search: 'ac-test' }), ['marc', 'anne']);
   assert.deepEqual(await keys({ search: '%' }), []);
+  // A word matches within one name, never across the two: « nzo » is in neither MARTIN nor Zoé.
+  assert.deepEqual(await keys({ search: 'nzo' }), []);
+  assert.deepEqual(await keys({ search: 'tinzo' }), []);
 });
 
 test('structure filter: its accounts and the parents of its students', async () => {

@@ -79,11 +79,12 @@ function conditions(sel: Selection, scope: Scope, p: Params): string[] {
   w.push(...distributionConditions(sel));
   if (sel.origin !== 'all') w.push(`u.origin = ${p.add(sel.origin)}`);
   if (sel.distributedBefore !== undefined) w.push(reminderCondition(p.add(sel.distributedBefore)));
-  // Every word must match: folded in the names ("eleonore" finds "Éléonore", "jean paul" finds "Jean-Paul",
-  // in either order), or as typed in the login or the email.
+  // Every word must match: folded in one of the names ("eleonore" finds "Éléonore", "jean paul" finds "Jean-Paul",
+  // in either order; never across the two: "nzo" is in neither MARTIN nor Zoé), or as typed in the login or the email.
   for (const token of (sel.search ?? '').split(/\s+/).filter(Boolean).slice(0, 5)) {
     const t = p.add(token);
-    w.push(`((trousseau_fold(${t}::text) <> '' AND strpos(trousseau_fold(u.last_name || u.first_name), trousseau_fold(${t}::text)) > 0)
+    const folded = `trousseau_fold(${t}::text)`;
+    w.push(`((${folded} <> '' AND (strpos(trousseau_fold(u.last_name), ${folded}) > 0 OR strpos(trousseau_fold(u.first_name), ${folded}) > 0))
       OR strpos(u.login, lower(${t}::text)) > 0 OR strpos(lower(coalesce(u.email, '')), lower(${t}::text)) > 0)`);
   }
   return w;
